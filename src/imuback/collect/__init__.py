@@ -1,0 +1,1 @@
+"""BLE collection: scan, connect, sensor protocols, durable journal."""

@@ -1,0 +1,1 @@
+"""DuckDB queries over the dataset, trends, flags and HTML rendering."""

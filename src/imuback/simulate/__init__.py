@@ -1,0 +1,1 @@
+"""Synthetic runner sessions with known answers, and the simulated BLE peripheral."""

@@ -1,0 +1,1 @@
+"""Pyarrow schemas (with SCHEMA_VERSION), raw-session and dataset read/write, validation."""

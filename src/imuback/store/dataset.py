@@ -1,0 +1,102 @@
+"""The processed dataset: ``<dir>/<table>/runner=<id>/session=<id>/part-0.parquet``.
+
+Tables: ``steps``, ``strides``, ``sessions`` (and ``errors``, written by batch). Every file holds
+its own ``session_id`` and ``runner_id`` columns, so one file stands alone; the hive directories
+(``runner=``, ``session=``) let DuckDB and pyarrow prune by runner or session::
+
+    SELECT * FROM read_parquet('<dir>/steps/**/*.parquet', hive_partitioning=true)
+
+Writing a session replaces that session's files in every table (never duplicates rows). The
+session is staged in ``<dir>/.staging`` and moved into place table by table, ``sessions`` last,
+so a reader that sees a ``sessions`` row sees the matching steps and strides.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from imuback.errors import SchemaError
+from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
+
+PART_FILE = "part-0.parquet"
+WRITE_ORDER = ("steps", "strides", "sessions")
+
+
+def session_dir(dataset: str | Path, table: str, runner_id: str, session_id: str) -> Path:
+    """Directory that holds one session's rows of ``table``."""
+    return Path(dataset) / table / f"runner={runner_id}" / f"session={session_id}"
+
+
+def validate_table(name: str, table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
+    """Check ``table`` against the schema of ``name`` (names, order, types); return it with metadata."""
+    schema = schema if schema is not None else TABLE_SCHEMAS[name]
+    if table.schema.names != schema.names:
+        missing = [n for n in schema.names if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in schema.names]
+        raise SchemaError(f"table {name!r}: columns differ from schema {SCHEMA_VERSION} "
+                          f"(missing {missing}, unexpected {extra})")
+    for got, want in zip(table.schema, schema, strict=True):
+        if not got.type.equals(want.type):
+            raise SchemaError(f"table {name!r}: column {got.name!r} is {got.type}, schema says {want.type}")
+    meta = {b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": name.encode()}
+    return table.cast(schema.with_metadata(meta))
+
+
+def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
+                  tables: dict[str, pa.Table]) -> None:
+    """Write (or replace) one session's rows of each table in ``tables``.
+
+    ``tables`` maps table name to an Arrow table matching its schema. Tables not given are
+    left alone. Staged first, then moved into place; ``sessions`` is moved last.
+    """
+    dataset = Path(dataset)
+    checked = {name: validate_table(name, t, _schema_of(name, t)) for name, t in tables.items()}
+    staging = dataset / ".staging" / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    try:
+        for name, table in checked.items():
+            (staging / name).mkdir()
+            pq.write_table(table, staging / name / PART_FILE, compression="zstd")
+        order = [n for n in WRITE_ORDER if n in checked] + [n for n in checked if n not in WRITE_ORDER]
+        for name in order:
+            final = session_dir(dataset, name, runner_id, session_id)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex}")
+            if final.exists():
+                final.rename(old)
+            (staging / name).rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _schema_of(name: str, table: pa.Table) -> pa.Schema:
+    if name in TABLE_SCHEMAS:
+        return TABLE_SCHEMAS[name]
+    return table.schema  # extra tables (e.g. batch's ``errors``) bring their own schema
+
+
+def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> None:
+    """Remove one session's rows from every table."""
+    for table_dir in Path(dataset).iterdir():
+        if table_dir.is_dir() and not table_dir.name.startswith("."):
+            shutil.rmtree(session_dir(dataset, table_dir.name, runner_id, session_id), ignore_errors=True)
+
+
+def read_table(dataset: str | Path, name: str, *, filter: pads.Expression | None = None) -> pa.Table:
+    """Read one table of the dataset (all sessions) with its schema; empty table if none yet."""
+    root = Path(dataset) / name
+    schema = TABLE_SCHEMAS.get(name)
+    files = sorted(root.glob(f"runner=*/session=*/{PART_FILE}")) if root.exists() else []
+    if not files:
+        if schema is None:
+            raise SchemaError(f"{dataset}: no table {name!r}")
+        return schema.empty_table()
+    ds = pads.dataset([str(f) for f in files], format="parquet", schema=schema)
+    return ds.to_table(filter=filter)

@@ -1,0 +1,199 @@
+"""The on-disk data contract: raw session and processed tables, with units and descriptions.
+
+Every field carries ``unit`` and ``description`` metadata; every file carries
+``imuback.schema_version``. Documented for people in ``docs/data_contract.md``.
+Body frame: x forward, y left, z up. Sensor frame: whatever the chip's axes are.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1.0"
+"""Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
+
+TIME_TYPE = pa.timestamp("ns", tz="UTC")
+
+# --- raw session file metadata keys -------------------------------------------------------
+META_SCHEMA_VERSION = "imuback.schema_version"
+META_SESSION_ID = "imuback.session_id"
+META_RUNNER_ID = "imuback.runner_id"
+META_SENSOR = "imuback.sensor"
+META_SAMPLE_RATE_HZ = "imuback.sample_rate_hz"
+META_MOUNTING = "imuback.mounting"
+"""JSON 3x3 row-major rotation R with v_body ≈ R @ v_sensor (nominal mounting)."""
+META_GAPS = "imuback.gaps"
+"""Optional JSON list of {"start": iso, "end": iso, "samples_lost": int, "reason": str}."""
+META_ACC_RANGE_G = "imuback.acc_range_g"
+"""Optional full-scale accelerometer range (g), used to flag saturation."""
+META_GYR_RANGE_DPS = "imuback.gyr_range_dps"
+"""Optional full-scale gyroscope range (deg/s), used to flag saturation."""
+
+REQUIRED_RAW_META = (
+    META_SCHEMA_VERSION,
+    META_SESSION_ID,
+    META_RUNNER_ID,
+    META_SENSOR,
+    META_SAMPLE_RATE_HZ,
+    META_MOUNTING,
+)
+
+ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
+GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
+
+
+def _f(name: str, type_: pa.DataType, unit: str, description: str, nullable: bool = True) -> pa.Field:
+    return pa.field(
+        name, type_, nullable=nullable, metadata={"unit": unit, "description": description}
+    )
+
+
+_F32 = pa.float32()
+_F64 = pa.float64()
+_STR = pa.string()
+_I32 = pa.int32()
+_I64 = pa.int64()
+
+RAW_SCHEMA = pa.schema(
+    [
+        _f("time", TIME_TYPE, "ns since epoch, UTC", "sample time (sensor clock mapped to UTC)", False),
+        *(_f(c, _F32, "m/s^2", f"specific force along sensor {c[-1]} (incl. gravity)") for c in ACC_COLUMNS),
+        *(_f(c, _F32, "deg/s", f"angular velocity about sensor {c[-1]}") for c in GYR_COLUMNS),
+    ]
+)
+"""Raw session columns. The gyro columns may be absent (accelerometer-only sensors)."""
+
+_ID_FIELDS = [
+    _f("session_id", _STR, "", "session identifier", False),
+    _f("runner_id", _STR, "", "runner identifier", False),
+]
+
+STEPS_SCHEMA = pa.schema(
+    [
+        *_ID_FIELDS,
+        _f("step", _I32, "", "0-based step index within the session", False),
+        _f("foot", _STR, "", "'L' or 'R': the foot in contact"),
+        _f("activity", _STR, "", "'run' or 'walk'"),
+        _f("ic_time", TIME_TYPE, "UTC", "initial contact"),
+        _f("to_time", TIME_TYPE, "UTC", "toe-off of this contact"),
+        _f("step_time_s", _F64, "s", "this IC to the next IC (null at a bout end or gap)"),
+        _f("contact_time_s", _F64, "s", "toe-off minus initial contact"),
+        _f("flight_time_s", _F64, "s", "next IC minus this toe-off (null at a bout end or gap)"),
+        _f("cadence_spm", _F64, "steps/min", "60 / step_time_s"),
+        _f("impact_peak_g", _F64, "g", "peak vertical specific force of the sacrum in contact, body frame, incl. gravity"),
+        _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (low-passed sacral vertical specific force)"),
+        _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value"),
+        _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
+        _f("quality", _F64, "0..1", "confidence in this step's events and metrics"),
+    ]
+)
+
+STRIDES_SCHEMA = pa.schema(
+    [
+        *_ID_FIELDS,
+        _f("stride", _I32, "", "0-based stride index within the session", False),
+        _f("foot", _STR, "", "foot of the first contact"),
+        _f("start_time", TIME_TYPE, "UTC", "initial contact that starts the stride"),
+        _f("stride_time_s", _F64, "s", "IC to the next IC of the same foot"),
+        _f("pelvis_rotation_deg", _F64, "deg", "range of pelvis angle about body z (yaw); null without gyro"),
+        _f("pelvis_obliquity_deg", _F64, "deg", "range of pelvis angle about body x (roll); null without gyro"),
+        _f("pelvis_tilt_deg", _F64, "deg", "range of pelvis angle about body y (pitch); null without gyro"),
+        _f("ml_excursion_cm", _F64, "cm", "range of sacral mediolateral displacement over the stride"),
+        _f("ml_acc_rms_g", _F64, "g", "RMS of mediolateral acceleration over the stride"),
+        _f("impact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of impact_peak_g of the two steps"),
+        _f("contact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of contact_time_s of the two steps"),
+    ]
+)
+
+DRIFT_METRICS = (
+    "contact_time_s",
+    "impact_peak_g",
+    "pelvis_obliquity_deg",
+    "pelvis_rotation_deg",
+    "ml_excursion_cm",
+)
+"""Metrics whose within-run drift (fatigue) is summarised per session."""
+
+MEDIAN_METRICS = (
+    ("cadence_spm", "steps/min"),
+    ("step_time_s", "s"),
+    ("contact_time_s", "s"),
+    ("flight_time_s", "s"),
+    ("impact_peak_g", "g"),
+    ("grf_peak_bw", "body weights"),
+    ("loading_rate_g_per_s", "g/s"),
+    ("vertical_oscillation_cm", "cm"),
+    ("stride_time_s", "s"),
+    ("pelvis_rotation_deg", "deg"),
+    ("pelvis_obliquity_deg", "deg"),
+    ("pelvis_tilt_deg", "deg"),
+    ("ml_excursion_cm", "cm"),
+    ("ml_acc_rms_g", "g"),
+)
+"""Session medians over running steps/strides (walking-only sessions: over walking)."""
+
+SIDE_METRICS = (
+    ("contact_time_s", "s", "contact_time"),
+    ("flight_time_s", "s", "flight_time"),
+    ("impact_peak_g", "g", "impact_peak"),
+    ("grf_peak_bw", "body weights", "grf_peak"),
+    ("loading_rate_g_per_s", "g/s", "loading_rate"),
+)
+"""Per-foot session medians, with an asymmetry 100*(L-R)/mean(L,R)."""
+
+
+def _sessions_fields() -> list[pa.Field]:
+    fields = [
+        *_ID_FIELDS,
+        _f("start_time", TIME_TYPE, "UTC", "first sample"),
+        _f("duration_s", _F64, "s", "last minus first sample time"),
+        _f("sensor", _STR, "", "sensor model / protocol"),
+        _f("sample_rate_hz", _F64, "Hz", "nominal sample rate"),
+        _f("has_gyro", pa.bool_(), "", "gyroscope columns present"),
+        _f("misalignment_deg", _F64, "deg", "angle between the nominal mounting and the body frame found from the data"),
+        _f("completeness_pct", _F64, "%", "samples present / samples expected between first and last sample"),
+        _f("n_gaps", _I32, "", "number of gaps (missing samples) in the recording"),
+        _f("gap_total_s", _F64, "s", "total duration of gaps"),
+        _f("n_run_steps", _I32, "", "steps detected in running bouts"),
+        _f("n_walk_steps", _I32, "", "steps detected in walking bouts"),
+        _f("run_time_s", _F64, "s", "time in running bouts"),
+        _f("walk_time_s", _F64, "s", "time in walking bouts"),
+        _f("still_time_s", _F64, "s", "time still (standing, sensor lying)"),
+    ]
+    fields += [_f(f"median_{m}", _F64, u, f"session median of {m}") for m, u in MEDIAN_METRICS]
+    for m, u, short in SIDE_METRICS:
+        fields += [
+            _f(f"left_{m}", _F64, u, f"median {m} of left-foot steps"),
+            _f(f"right_{m}", _F64, u, f"median {m} of right-foot steps"),
+            _f(f"asymmetry_{short}_pct", _F64, "%", f"100*(L-R)/mean(L,R) of the side medians of {m}"),
+        ]
+    fields += [
+        _f("step_regularity", _F64, "-1..1", "unbiased autocorrelation of vertical acc at one step lag (Moe-Nilssen 2004)"),
+        _f("stride_regularity", _F64, "-1..1", "unbiased autocorrelation of vertical acc at one stride lag"),
+        _f("step_symmetry", _F64, "0..1", "step_regularity / stride_regularity, capped at 1"),
+    ]
+    for m in DRIFT_METRICS:
+        unit = next(u for name, u in MEDIAN_METRICS if name == m)
+        fields += [
+            _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time"),
+            _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs baseline (minutes 2-10 of running)"),
+        ]
+    fields += [
+        _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),
+        _f("status_reason", _STR, "", "why the session is partial or empty, in words"),
+        _f("source_path", _STR, "", "raw file the rows came from"),
+        _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes"),
+        _f("pipeline_version", _STR, "", "imuback.PIPELINE_VERSION that made the rows"),
+        _f("params_json", _STR, "", "all pipeline parameters as JSON"),
+        _f("processed_at", TIME_TYPE, "UTC", "when the rows were made"),
+    ]
+    return fields
+
+
+SESSIONS_SCHEMA = pa.schema(_sessions_fields())
+
+TABLE_SCHEMAS: dict[str, pa.Schema] = {
+    "steps": STEPS_SCHEMA,
+    "strides": STRIDES_SCHEMA,
+    "sessions": SESSIONS_SCHEMA,
+}
