@@ -6,17 +6,34 @@ file, provenance (path, SHA-256) and, if a dataset is given, writing the rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
+from imuback import PIPELINE_VERSION
+from imuback.signal.activity import RUN, STILL, WALK
+from imuback.signal.events import LEFT, RIGHT
 from imuback.signal.params import PipelineParams
-from imuback.signal.session import analyse_session
+from imuback.signal.session import SessionAnalysis, analyse_session
+from imuback.signal.summary import drift
 from imuback.store.dataset import write_session
 from imuback.store.raw import RawSession, read_raw
-from imuback.store.tables import session_tables
+from imuback.store.schema import (
+    DRIFT_METRICS,
+    MEDIAN_METRICS,
+    SESSIONS_SCHEMA,
+    SIDE_METRICS,
+    STEPS_SCHEMA,
+    STRIDES_SCHEMA,
+)
+
+F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,3 +88,122 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
         write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
                       tables=result.tables())
     return result
+
+def _f(x: F64) -> pa.Array:
+    """float64 array with NaN as null."""
+    x = np.asarray(x, dtype=np.float64)
+    return pa.array(x, type=pa.float64(), mask=~np.isfinite(x))
+
+
+def _ts(ns: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_]) -> pa.Array:
+    return pa.array(ns, type=pa.int64(), mask=~valid).cast(pa.timestamp("ns", tz="UTC"))
+
+
+def _nanmedian(x: F64) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def _asym(left: float, right: float) -> float:
+    m = (left + right) / 2.0
+    return 100.0 * (left - right) / m if np.isfinite(m) and m != 0 else float("nan")
+
+
+def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParams,
+                   source_path: str = "", source_sha256: str = "") -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
+    st, sm, km = a.steps, a.step, a.stride
+    n = st.n
+    foot = np.where(st.foot == LEFT, "L", np.where(st.foot == RIGHT, "R", None))
+    act = np.where(st.activity == RUN, "run", "walk")
+    ids = {"session_id": pa.array([raw.session_id] * n, pa.string()),
+           "runner_id": pa.array([raw.runner_id] * n, pa.string())}
+    steps = pa.Table.from_arrays([
+        ids["session_id"], ids["runner_id"],
+        pa.array(np.arange(n, dtype=np.int32)),
+        pa.array(foot.tolist(), pa.string()), pa.array(act.tolist(), pa.string()),
+        _ts(a.times_ns(st.ic_pos), np.isfinite(st.ic_pos)),
+        _ts(a.times_ns(st.to_pos), np.isfinite(st.to_pos)),
+        _f(sm.step_time_s), _f(sm.contact_time_s), _f(sm.flight_time_s), _f(sm.cadence_spm),
+        _f(sm.impact_peak_g), _f(sm.grf_peak_bw), _f(sm.loading_rate_g_per_s),
+        _f(sm.vertical_oscillation_cm), _f(st.quality),
+    ], schema=STEPS_SCHEMA)
+
+    k = km.first_step
+    m = k.size
+    strides = pa.Table.from_arrays([
+        pa.array([raw.session_id] * m, pa.string()), pa.array([raw.runner_id] * m, pa.string()),
+        pa.array(np.arange(m, dtype=np.int32)),
+        pa.array(foot[k].tolist(), pa.string()),
+        _ts(a.times_ns(st.ic_pos[k]), np.ones(m, dtype=bool)),
+        _f(km.stride_time_s), _f(km.pelvis_rotation_deg), _f(km.pelvis_obliquity_deg),
+        _f(km.pelvis_tilt_deg), _f(km.ml_excursion_cm), _f(km.ml_acc_rms_g),
+        _f(km.impact_asymmetry_pct), _f(km.contact_asymmetry_pct),
+    ], schema=STRIDES_SCHEMA)
+
+    sessions = pa.Table.from_pylist([_session_row(raw, a, params, source_path, source_sha256)],
+                                    schema=SESSIONS_SCHEMA)
+    return steps, strides, sessions
+
+
+def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
+                 source_path: str, source_sha256: str) -> dict[str, Any]:
+    st, sm, km = a.steps, a.step, a.stride
+    fs = a.body.fs_hz
+    run = st.activity == RUN
+    sel = run if run.any() else np.ones(st.n, dtype=bool)  # walking-only: summarise walking
+    ksel = sel[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
+    per_step: dict[str, F64] = {name: getattr(sm, name) for name in sm.__dataclass_fields__}
+    per_stride: dict[str, F64] = {name: getattr(km, name) for name in km.__dataclass_fields__ if name != "first_step"}
+    row: dict[str, Any] = {
+        "session_id": raw.session_id,
+        "runner_id": raw.runner_id,
+        "start_time": dt.datetime.fromtimestamp(int(raw.time_ns[0]) / 1e9, tz=dt.UTC),
+        "duration_s": a.gaps.duration_s,
+        "sensor": raw.sensor,
+        "sample_rate_hz": float(raw.sample_rate_hz),
+        "has_gyro": raw.gyr_dps is not None,
+        "misalignment_deg": a.misalignment_deg,
+        "completeness_pct": a.gaps.completeness_pct,
+        "n_gaps": a.gaps.n_gaps,
+        "gap_total_s": a.gaps.gap_total_s,
+        "n_run_steps": int(run.sum()),
+        "n_walk_steps": int((st.activity == WALK).sum()),
+        "run_time_s": a.bouts.duration_s(RUN, fs),
+        "walk_time_s": a.bouts.duration_s(WALK, fs),
+        "still_time_s": a.bouts.duration_s(STILL, fs),
+    }
+    for name, _unit in MEDIAN_METRICS:
+        vals = per_step[name][sel] if name in per_step else per_stride[name][ksel]
+        row[f"median_{name}"] = _nanmedian(vals)
+    for name, _unit, short in SIDE_METRICS:
+        left = _nanmedian(per_step[name][sel & (st.foot == LEFT)])
+        right = _nanmedian(per_step[name][sel & (st.foot == RIGHT)])
+        row[f"left_{name}"], row[f"right_{name}"] = left, right
+        row[f"asymmetry_{short}_pct"] = _asym(left, right)
+    row["step_regularity"] = a.step_regularity
+    row["stride_regularity"] = a.stride_regularity
+    sym = a.step_regularity / a.stride_regularity if a.stride_regularity > 0 else float("nan")
+    row["step_symmetry"] = min(sym, 1.0) if np.isfinite(sym) else float("nan")
+    t_step_min = (np.interp(st.ic_pos, np.arange(a.body.n), a.body.t_s) / 60.0) if st.n else np.zeros(0)
+    t_stride_min = t_step_min[km.first_step] if km.first_step.size else np.zeros(0)
+    base = (params.metrics.baseline_start_min, params.metrics.baseline_end_min)
+    for name in DRIFT_METRICS:
+        if name in per_step:
+            slope, pct = drift(t_step_min[run], per_step[name][run], baseline=base)
+        else:
+            krun = run[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
+            slope, pct = drift(t_stride_min[krun], per_stride[name][krun], baseline=base)
+        row[f"drift_{name}_per_10min"], row[f"drift_{name}_pct"] = slope, pct
+    status = "ok" if run.any() and not a.notes else ("empty" if st.n == 0 else "partial")
+    row.update({
+        "status": status,
+        "status_reason": "; ".join(a.notes),
+        "source_path": source_path,
+        "source_sha256": source_sha256,
+        "pipeline_version": PIPELINE_VERSION,
+        "params_json": params.to_json(),
+        "processed_at": dt.datetime.now(tz=dt.UTC),
+    })
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}

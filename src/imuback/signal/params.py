@@ -1,1 +1,93 @@
-"""Pipeline parameters: frozen dataclasses with defaults and references. (filled in by the pipeline)"""
+"""Pipeline parameters: one frozen dataclass per stage, each default with where it comes from."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResampleParams:
+    """Stage 1: onto the nominal grid inside contiguous segments."""
+
+    gap_factor: float = 1.5
+    """A sample interval longer than ``gap_factor`` nominal periods is a gap (segments split there)."""
+    min_segment_s: float = 2.0
+    """Segments shorter than this are dropped (too short for any step); counted as gap time."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityParams:
+    """Stage 4: still / walk / run per sample, then bouts."""
+
+    still_std_g: float = 0.025
+    """Moving std of |acc| below this (g) is still. A MEMS sensor at rest shows ~0.005 g noise;
+    walking shows > 0.1 g (Moe-Nilssen 1998 trunk acceleration ranges)."""
+    window_s: float = 2.0
+    """Window for the activity features: at least one stride at walking cadence (~1.1 s)."""
+    run_flight_g: float = 0.35
+    """Running has a flight phase in which the sacrum is near free fall (vertical specific force
+    ~0 g); walking never drops below ~0.5 g (double support). A window whose 10 Hz low-passed
+    vertical minimum is below this (g) is running."""
+    run_peak_g: float = 1.6
+    """Running contacts peak above ~2 BW (Cavanagh & Lafortune 1980); require this (g) too."""
+    min_bout_s: float = 4.0
+    """Bouts shorter than this are merged into their neighbours (label smoothing)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventParams:
+    """Stage 5: initial contact, toe-off and foot per step."""
+
+    lowpass_hz: float = 20.0
+    """Low-pass (2nd-order Butterworth, zero phase) of vertical specific force before thresholds;
+    keeps the contact edges (rise time ~20-40 ms) and removes sensor noise."""
+    contact_threshold_g: float = 0.4
+    """Contact is where the sacral vertical specific force exceeds this (g). At flight the sacrum
+    is near free fall (0 g); vGRF onset is 50 N ≈ 0.07 BW. The sacral signal lags and smooths the
+    CoM's, so a threshold between that onset and the 0.5 g of published sacral threshold methods
+    (Lee 2010; Patoz 2022 report ~20 ms RMSE for vertical-threshold contact times) is used."""
+    core_g: float = 1.0
+    """Each contact contains its body-weight-bearing core (vertical specific force > 1 g);
+    IC is the last threshold up-crossing before it, TO the first down-crossing after it, so
+    bumps in flight (leg swing, soft tissue) are never taken for contacts."""
+    step_lowpass_hz: float = 4.0
+    """Low-pass used to find one peak per contact (cadence < 240 spm is < 4 Hz)."""
+    min_step_s: float = 0.22
+    """Shortest step: 270 spm, above any human running cadence."""
+    max_step_s: float = 1.2
+    """A longer IC-to-IC interval breaks the step chain (bout end, stop, gap)."""
+    run_peak_prominence_g: float = 0.5
+    """Minimum prominence (g) of a running contact in the 4 Hz signal."""
+    walk_peak_prominence_g: float = 0.1
+    """Minimum prominence (g) of a walking step in the smoothed signal."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricParams:
+    """Stage 6: per-step and per-stride metrics."""
+
+    grf_lowpass_hz: float = 8.0
+    """Peak vGRF from the sacral vertical specific force low-passed at this frequency: the sacrum
+    adds soft-tissue transients to the CoM signal (Alcantara 2022; Patoz 2022 use ~8-10 Hz)."""
+    loading_lowpass_hz: float = 30.0
+    """Low-pass for the loading-rate index and the impact peak search window."""
+    baseline_start_min: float = 2.0
+    """Drift baseline window start (min of running): skips the first warm-up minutes."""
+    baseline_end_min: float = 10.0
+    """Drift baseline window end (min of running)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineParams:
+    """All parameters of the pipeline, recorded with every processed session."""
+
+    resample: ResampleParams = field(default_factory=ResampleParams)
+    activity: ActivityParams = field(default_factory=ActivityParams)
+    events: EventParams = field(default_factory=EventParams)
+    metrics: MetricParams = field(default_factory=MetricParams)
+
+    def to_json(self) -> str:
+        """All parameters as a JSON object (sorted keys), for provenance."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)

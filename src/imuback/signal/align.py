@@ -1,0 +1,97 @@
+"""Stage 2: sensor -> body frame without user help (x forward, y left, z up).
+
+1. z: gravity. Over whole strides the mean specific force of a body that does not drift
+   vertically equals +1 g straight up (vertical momentum balance), so the mean accelerometer
+   vector over the moving samples is the up axis.
+2. x: the principal horizontal motion. Forward (braking/propulsion) acceleration repeats every
+   step; mediolateral acceleration flips sign from a left to a right step. So the horizontal
+   acceleration's even part over one step lag, h(t) + h(t + T), is dominated by the
+   anterior-posterior axis and its odd part by the mediolateral one: the principal direction of
+   the even part is the AP line.
+3. sign of x: braking — forward acceleration is negative just after initial contact.
+4. y = z × x (left), by the right-hand rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.errors import SignalError
+from imuback.signal.dsp import interval_reduce
+
+F64 = npt.NDArray[np.float64]
+
+
+def _unit(v: F64) -> F64:
+    n = float(np.linalg.norm(v))
+    if n == 0.0 or not np.isfinite(n):
+        raise SignalError("cannot normalise a zero or non-finite vector")
+    return np.asarray(v / n, dtype=np.float64)
+
+
+def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None) -> F64:
+    """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples."""
+    sel = acc_mps2 if mask is None or not mask.any() else acc_mps2[mask]
+    if sel.shape[0] == 0:
+        raise SignalError("no samples to find the direction of gravity")
+    return _unit(sel.mean(axis=0))
+
+
+def horizontal_guess(z_s: F64, mounting: F64) -> F64:
+    """Nominal forward axis (row 0 of the mounting: body x in sensor coordinates) made horizontal."""
+    h = mounting[0] - np.dot(mounting[0], z_s) * z_s
+    if np.linalg.norm(h) < 0.2:  # nominal forward nearly vertical: take it from the nominal left
+        yh = mounting[1] - np.dot(mounting[1], z_s) * z_s
+        h = np.cross(yh, z_s)
+    return _unit(h)
+
+
+def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
+                 moving: npt.NDArray[np.bool_], ic_idx: npt.NDArray[np.int64],
+                 contact_len: npt.NDArray[np.int64]) -> tuple[F64, float]:
+    """Forward unit axis (3,) in the sensor frame, and the anisotropy of the even part (0..1).
+
+    Parameters
+    ----------
+    acc_mps2 : (N, 3) sensor-frame specific force.
+    z_s : (3,) up axis (sensor frame).
+    guess_x : (3,) horizontal forward guess from the nominal mounting (used when the data
+        cannot decide: too few steps or an isotropic even part).
+    step_lag : median step duration in samples.
+    moving : (N,) samples inside walking/running bouts.
+    ic_idx, contact_len : step ICs and contact durations (samples) to find the braking sign.
+    """
+    y0 = _unit(np.cross(z_s, guess_x))
+    x0 = _unit(np.cross(y0, z_s))
+    hx, hy = acc_mps2 @ x0, acc_mps2 @ y0
+    n = acc_mps2.shape[0]
+    axis, aniso = x0, 0.0
+    if step_lag > 0 and n > step_lag + 10:
+        valid = moving[:-step_lag] & moving[step_lag:]
+        if valid.sum() > 10 * step_lag:
+            ex = (hx[:-step_lag] + hx[step_lag:])[valid]
+            ey = (hy[:-step_lag] + hy[step_lag:])[valid]
+            cov = np.cov(np.vstack([ex, ey]))
+            w, v = np.linalg.eigh(cov)
+            aniso = float(1.0 - w[0] / w[1]) if w[1] > 0 else 0.0
+            if aniso > 0.2:
+                axis = _unit(v[0, 1] * x0 + v[1, 1] * y0)
+                if np.dot(axis, x0) < 0:
+                    axis = -axis
+    # braking after contact: mean forward acceleration over the first 30 % of contact is < 0
+    if ic_idx.size >= 4:
+        a = acc_mps2 @ axis
+        ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
+        brake = interval_reduce(a - a[moving].mean() if moving.any() else a, ic_idx, ends, "sum")
+        if np.nanmedian(brake) > 0:
+            axis = -axis
+    return axis, aniso
+
+
+def body_rotation(z_s: F64, x_s: F64) -> F64:
+    """Rotation R (3, 3) with v_body = R @ v_sensor, from the up and forward sensor-frame axes."""
+    z = _unit(z_s)
+    x = _unit(x_s - np.dot(x_s, z) * z)
+    y = np.cross(z, x)
+    return np.vstack([x, y, z])

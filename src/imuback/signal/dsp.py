@@ -1,0 +1,104 @@
+"""Small vectorized helpers shared by the signal stages (filters per segment, interval reductions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, sosfiltfilt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order: int = 2) -> F64:
+    """Zero-phase Butterworth low-pass along axis 0, applied per segment (never across a gap)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    wn = min(cutoff_hz / (fs_hz / 2.0), 0.99)
+    sos = butter(order, wn, output="sos")
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # loop over segments (few), not samples
+        seg = x[a:b]
+        pad = min(3 * (2 * order + 1), max(seg.shape[0] - 1, 0))
+        out[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=pad) if seg.shape[0] > 1 else seg
+    return out
+
+
+def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
+    """Concatenated sample indices of the intervals ``[starts[i], ends[i])`` and their lengths."""
+    lengths = np.maximum(ends - starts, 0)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets, lengths
+
+
+def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
+    """Index of the minimum of ``x`` in each interval ``[starts[i], ends[i])`` (non-empty, sorted,
+    non-overlapping).
+    """
+    if starts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx, lengths = interval_indices(starts, ends)
+    owner = np.repeat(np.arange(starts.size), lengths)
+    vals = x[idx]
+    order = np.lexsort((vals, owner))  # sort by owner, then value
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.asarray(idx[order[first]], dtype=np.int64)
+
+
+def interval_reduce(x: F64, starts: I64, ends: I64, how: str) -> F64:
+    """Max/min/sum of ``x`` over intervals ``[starts[i], ends[i])`` that may overlap or be empty.
+
+    Empty intervals give NaN. ``how`` is ``"max"``, ``"min"`` or ``"sum"``.
+    """
+    out = np.full(starts.size, np.nan)
+    ok = ends > starts
+    if not ok.any():
+        return out
+    s, e = starts[ok], ends[ok]
+    # reduceat over the concatenation of [s, e) slices keeps overlapping intervals independent
+    idx, lengths = interval_indices(s, e)
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ufunc = {"max": np.maximum, "min": np.minimum, "sum": np.add}[how]
+    out[ok] = ufunc.reduceat(x[idx], first)
+    return out
+
+
+def crossings(x: F64, level: float) -> tuple[F64, F64]:
+    """Fractional sample positions where ``x`` crosses ``level`` upward and downward.
+
+    An up-crossing at position p lies between samples floor(p) and floor(p) + 1.
+    """
+    below = x < level
+    up = np.flatnonzero(below[:-1] & ~below[1:])
+    dn = np.flatnonzero(~below[:-1] & below[1:])
+    fu = up + (level - x[up]) / np.where(x[up + 1] != x[up], x[up + 1] - x[up], 1.0)
+    fd = dn + (x[dn] - level) / np.where(x[dn] != x[dn + 1], x[dn] - x[dn + 1], 1.0)
+    return fu.astype(np.float64), fd.astype(np.float64)
+
+
+def detrended_cumulative(vals: F64, lengths: I64, fs_hz: float, *, zero_mean: bool = False) -> F64:
+    """Integrate concatenated per-interval samples (rectangle rule) and remove, per interval, the
+    line joining its first and last value (and, with ``zero_mean``, the mean).
+
+    For a periodic quantity (pelvis angle, velocity, displacement) the integral must return to
+    its start after one cycle, so that linear trend is integration drift (bias, unknown initial
+    velocity); a cycle-mean of zero fixes the constant of a velocity.
+    """
+    if vals.size == 0:
+        return vals.astype(np.float64)
+    c = np.cumsum(vals) / fs_hz
+    first = np.cumsum(lengths) - lengths
+    last = first + lengths - 1
+    y = c - np.repeat(c[first], lengths)
+    frac = (np.arange(vals.size) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
+    y = y - frac * np.repeat(y[last], lengths)
+    if zero_mean:
+        y = y - np.repeat(np.add.reduceat(y, first) / lengths, lengths)
+    return np.asarray(y, dtype=np.float64)
+
+
+def interval_range(vals: F64, lengths: I64) -> F64:
+    """Max - min of concatenated per-interval samples (all intervals non-empty)."""
+    if lengths.size == 0:
+        return np.zeros(0)
+    first = np.cumsum(lengths) - lengths
+    return np.asarray(np.maximum.reduceat(vals, first) - np.minimum.reduceat(vals, first), dtype=np.float64)

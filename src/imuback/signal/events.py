@@ -1,0 +1,220 @@
+"""Stage 5: initial contact (IC), toe-off (TO) and the foot of every step.
+
+Running (vertical specific force of the sacrum, g): vGRF equals the CoM's vertical specific force
+(in BW), so a contact is a hump that rises from ~0 g (flight, free fall) through 1 g (body weight)
+and back. Each hump is found once in a 4 Hz signal; its core (> ``core_g``) anchors it; IC is the
+last up-crossing of ``contact_threshold_g`` before the core, TO the first down-crossing after it
+(Lee 2010-style vertical threshold, anchored so that flight bumps are never taken for contacts).
+
+Walking: IC at the minimum of the smoothed vertical velocity's derivative (McCamley 2012: Gaussian
+CWT of the integrated vertical acceleration); TO at the next maximum of its second derivative.
+
+Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
+right during a left one), so the mean mediolateral acceleration over a contact says the foot;
+steps alternate, so one parity is chosen per unbroken chain of steps by summing the evidence over
+the chain (a majority over many steps), never step by step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from imuback.signal.activity import RUN, WALK, Bouts
+from imuback.signal.dsp import argmin_between, crossings, lowpass
+from imuback.signal.params import EventParams
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+LEFT, RIGHT, UNKNOWN = 0, 1, -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Steps:
+    """Detected foot contacts, sorted by time.
+
+    Attributes
+    ----------
+    ic_pos, to_pos : (S,) fractional sample positions of IC and TO (NaN where unknown).
+    activity : (S,) RUN or WALK.
+    chain : (S,) id of an unbroken run of steps; step k+1 follows step k only in the same chain.
+    foot : (S,) LEFT, RIGHT or UNKNOWN.
+    quality : (S,) 0..1 confidence in the events.
+    """
+
+    ic_pos: F64
+    to_pos: F64
+    activity: npt.NDArray[np.int8]
+    chain: I64
+    foot: npt.NDArray[np.int8]
+    quality: F64
+
+    @property
+    def n(self) -> int:
+        """Number of steps."""
+        return int(self.ic_pos.size)
+
+    def has_next(self) -> npt.NDArray[np.bool_]:
+        """(S,) True where the next step follows this one in the same chain."""
+        out = np.zeros(self.n, dtype=bool)
+        out[:-1] = self.chain[1:] == self.chain[:-1]
+        return out
+
+
+def _bout_of(idx: I64, bouts: Bouts) -> I64:
+    return np.searchsorted(bouts.end_idx, idx, side="right")
+
+
+def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
+                      p: EventParams) -> tuple[F64, F64, F64]:
+    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal."""
+    peaks, _ = find_peaks(xs, distance=max(1, int(p.min_step_s * fs)),
+                          prominence=p.run_peak_prominence_g, height=p.core_g)
+    b = _bout_of(peaks, bouts)
+    ok = (b < bouts.label.size)
+    peaks, b = peaks[ok], b[ok]
+    ok = bouts.label[b] == RUN
+    peaks, b = peaks[ok], b[ok]
+    if peaks.size == 0:
+        z = np.zeros(0)
+        return z, z, z
+    half = int(p.max_step_s * fs / 2)
+    bs, be = bouts.start_idx[b], bouts.end_idx[b]
+    left = np.maximum(bs, peaks - half)
+    right = np.minimum(be - 1, peaks + half)
+    linked = (b[1:] == b[:-1]) & ((peaks[1:] - peaks[:-1]) <= p.max_step_s * fs)
+    mins = argmin_between(x, peaks[:-1][linked], peaks[1:][linked])
+    left[1:][linked] = mins
+    right[:-1][linked] = mins
+    core = np.flatnonzero(x >= p.core_g)
+    up, dn = crossings(x, p.contact_threshold_g)
+    q = np.ones(peaks.size)
+    # core of each contact: first/last core sample between its boundaries
+    ci = np.searchsorted(core, left)
+    cs = core[np.minimum(ci, core.size - 1)] if core.size else left
+    ce_i = np.searchsorted(core, right, side="right") - 1
+    ce = core[np.maximum(ce_i, 0)] if core.size else right
+    has_core = (ci < core.size) & (ce_i >= 0) & (cs <= right) & (ce >= left) & (cs <= ce)
+    iu = np.searchsorted(up, cs) - 1
+    ic = np.where(iu >= 0, up[np.maximum(iu, 0)] if up.size else np.nan, np.nan)
+    ic_ok = np.isfinite(ic) & (ic >= left)
+    idn = np.searchsorted(dn, ce)
+    to = np.where(idn < dn.size, dn[np.minimum(idn, dn.size - 1)] if dn.size else np.nan, np.nan)
+    to_ok = np.isfinite(to) & (to <= right)
+    # no flight below the threshold (very slow running): fall back to the signal minimum
+    ic = np.where(ic_ok, ic, left.astype(np.float64))
+    to = np.where(to_ok, to, right.astype(np.float64))
+    q = np.where(ic_ok, q, q * 0.5)
+    q = np.where(to_ok, q, q * 0.5)
+    keep = has_core
+    return ic[keep], to[keep], q[keep]
+
+
+def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,
+                      p: EventParams) -> tuple[F64, F64, F64]:
+    """IC, TO and quality of walking steps from vertical specific force ``v`` (g)."""
+    sel = bouts.label == WALK
+    if not sel.any():
+        z = np.zeros(0)
+        return z, z, z
+    # McCamley 2012: integrate vertical acceleration, differentiate with a Gaussian (CWT);
+    # IC at its minima, TO at maxima of the second differentiation.
+    a = lowpass(v - 1.0, 20.0, fs, bounds)
+    vel = np.cumsum(a) / fs
+    sigma = 0.04 * fs  # ~ scale 9 at 100 Hz in McCamley's gaus1 CWT
+    d1 = gaussian_filter1d(vel, sigma, order=1)
+    d2 = gaussian_filter1d(d1, sigma, order=1)
+    mindist = max(1, int(p.min_step_s * fs))
+    ic, _ = find_peaks(-d1, distance=mindist, prominence=p.walk_peak_prominence_g)
+    b = _bout_of(ic, bouts)
+    ok = (b < bouts.label.size)
+    ic, b = ic[ok], b[ok]
+    ic = ic[bouts.label[b] == WALK]
+    to_pk, _ = find_peaks(d2, distance=max(1, mindist // 2))
+    j = np.searchsorted(to_pk, ic, side="right")
+    nxt = np.append(ic[1:], np.iinfo(np.int64).max)
+    to = np.where(j < to_pk.size, to_pk[np.minimum(j, to_pk.size - 1)] if to_pk.size else 0, -1)
+    # a walking contact lasts longer than one step (double support): TO after the next IC
+    j2 = np.searchsorted(to_pk, np.minimum(nxt, len(v) - 1), side="right")
+    to2 = np.where(j2 < to_pk.size, to_pk[np.minimum(j2, to_pk.size - 1)] if to_pk.size else 0, -1)
+    to = np.where(nxt < len(v), to2, to).astype(np.float64)
+    to[to < 0] = np.nan
+    return ic.astype(np.float64), to, np.full(ic.size, 0.8)
+
+
+def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
+                 params: EventParams = EventParams()) -> Steps:
+    """Find every foot contact in walking and running bouts (foot not yet assigned).
+
+    Parameters
+    ----------
+    vertical_g : (N,) gravity-aligned vertical specific force of the sacrum (g), incl. gravity.
+    """
+    x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
+    xs = lowpass(vertical_g, params.step_lowpass_hz, fs_hz, bounds)
+    ric, rto, rq = _running_contacts(x, xs, bouts, fs_hz, params)
+    wic, wto, wq = _walking_contacts(vertical_g, bouts, fs_hz, bounds, params)
+    ic = np.concatenate([ric, wic])
+    order = np.argsort(ic, kind="stable")
+    ic = ic[order]
+    to = np.concatenate([rto, wto])[order]
+    act = np.concatenate([np.full(ric.size, RUN, np.int8), np.full(wic.size, WALK, np.int8)])[order]
+    q = np.concatenate([rq, wq])[order]
+    # drop duplicates closer than the shortest step (a bout edge seen by both detectors)
+    keep = np.ones(ic.size, dtype=bool)
+    keep[1:] = np.diff(ic) >= params.min_step_s * fs_hz
+    ic, to, act, q = ic[keep], to[keep], act[keep], q[keep]
+    chain = _chains(ic, act, fs_hz, bounds, bouts, params)
+    return Steps(ic_pos=ic, to_pos=to, activity=act, chain=chain,
+                 foot=np.full(ic.size, UNKNOWN, np.int8), quality=q)
+
+
+def _chains(ic: F64, act: npt.NDArray[np.int8], fs: float, bounds: I64, bouts: Bouts,
+            p: EventParams) -> I64:
+    """Chain id per step: a new chain at a bout or segment change, or an interval that is too
+    long (a missed step or a stop) — alternation is only trusted inside a chain.
+    """
+    if ic.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    icr = ic.astype(np.int64)
+    seg = np.searchsorted(bounds, icr, side="right")
+    bout = _bout_of(icr, bouts)
+    dt = np.diff(ic) / fs
+    med = _running_median(dt, 15) if dt.size else dt
+    brk = (seg[1:] != seg[:-1]) | (bout[1:] != bout[:-1]) | (act[1:] != act[:-1])
+    brk |= (dt > p.max_step_s) | (dt > 1.6 * med)
+    return np.concatenate([[0], np.cumsum(brk)]).astype(np.int64)
+
+
+def _running_median(x: F64, k: int) -> F64:
+    from scipy.ndimage import median_filter
+
+    return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode="nearest"), dtype=np.float64)
+
+
+def assign_feet(steps: Steps, cue: F64) -> Steps:
+    """Give each step a foot: alternate inside each chain, with the parity that agrees best with
+    ``cue`` (S,) — positive evidence means RIGHT. Quality drops where the chain's vote is weak.
+    """
+    n = steps.n
+    if n == 0:
+        return steps
+    cue = np.nan_to_num(np.asarray(cue, dtype=np.float64))
+    chain = steps.chain
+    starts = np.flatnonzero(np.concatenate([[True], chain[1:] != chain[:-1]]))
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    alt = np.where(pos % 2 == 0, 1.0, -1.0)  # +1: same foot as the chain's first step
+    vote = np.add.reduceat(cue * alt, starts)  # > 0: first step is RIGHT
+    strength = np.add.reduceat(np.abs(cue), starts)
+    first_right = np.repeat(vote > 0, np.diff(np.append(starts, n)))
+    is_right = np.where(alt > 0, first_right, ~first_right)
+    foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
+    conf = np.repeat(np.abs(vote) / np.maximum(strength, 1e-12), np.diff(np.append(starts, n)))
+    foot[np.repeat(strength, np.diff(np.append(starts, n))) == 0] = UNKNOWN
+    q = steps.quality * (0.5 + 0.5 * np.clip(conf, 0.0, 1.0))
+    return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
+                 chain=steps.chain, foot=foot, quality=q)

@@ -1,0 +1,64 @@
+"""Stage 1: irregular sample times -> the nominal grid, inside contiguous segments only.
+
+A gap (an interval longer than ``gap_factor`` nominal periods) splits segments; nothing is
+interpolated across it. Inside a segment, samples are linearly interpolated onto the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.signal.frames import ImuBlock
+from imuback.signal.params import ResampleParams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GapStats:
+    """Completeness of a recording (from the raw sample times)."""
+
+    n_gaps: int
+    gap_total_s: float
+    completeness_pct: float
+    duration_s: float
+
+
+def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
+            *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
+    """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
+
+    Returns the block in the sensor frame (float64) and the gap statistics.
+    """
+    acc = np.asarray(acc, dtype=np.float64)
+    t0 = int(time_ns[0])
+    t = (time_ns - t0).astype(np.float64) * 1e-9
+    period = 1.0 / fs_hz
+    n = t.size
+    duration = float(t[-1]) if n else 0.0
+    gap_idx = np.flatnonzero(np.diff(t) > params.gap_factor * period)  # gap after sample i
+    starts = np.concatenate([[0], gap_idx + 1])
+    ends = np.concatenate([gap_idx + 1, [n]])  # [start, end) in raw samples
+    seg_t0, seg_t1 = t[starts], t[ends - 1]
+    keep = (seg_t1 - seg_t0) >= params.min_segment_s
+    gap_time = float(np.sum(t[gap_idx + 1] - t[gap_idx] - period))
+    gap_time += float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period))
+    expected = duration * fs_hz + 1.0
+    stats = GapStats(n_gaps=int(gap_idx.size), gap_total_s=max(gap_time, 0.0),
+                     completeness_pct=float(min(100.0, 100.0 * n / expected)) if n else 0.0,
+                     duration_s=duration)
+    seg_t0, seg_t1 = seg_t0[keep], seg_t1[keep]
+    lengths = np.floor((seg_t1 - seg_t0) * fs_hz + 1e-6).astype(np.int64) + 1
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    # grid times: segment start + k * period, k = 0..len-1, built without a loop
+    offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
+    grid = np.repeat(seg_t0, lengths) + offs * period
+    out_acc = np.column_stack([np.interp(grid, t, acc[:, i]) for i in range(3)]) if n else np.zeros((0, 3))
+    out_gyr = None
+    if gyr is not None:
+        g = np.asarray(gyr, dtype=np.float64)
+        out_gyr = np.column_stack([np.interp(grid, t, g[:, i]) for i in range(3)]) if n else np.zeros((0, 3))
+    block = ImuBlock(t_s=grid, acc_mps2=out_acc, gyr_dps=out_gyr, frame="sensor", fs_hz=fs_hz,
+                     seg_bounds=bounds, t0_ns=t0)
+    return block, stats

@@ -1,0 +1,146 @@
+"""All signal stages for one session, in order: resample -> align -> activity -> events -> metrics.
+
+Pure: a :class:`~imuback.store.raw.RawSession` in, a :class:`SessionAnalysis` out, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
+from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
+from imuback.signal.dsp import interval_indices, interval_reduce, lowpass
+from imuback.signal.events import Steps, assign_feet, detect_steps
+from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
+from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
+from imuback.signal.params import PipelineParams
+from imuback.signal.resample import GapStats, to_grid
+from imuback.signal.summary import autocorr_regularity
+from imuback.store.raw import RawSession
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionAnalysis:
+    """Everything the pipeline found in one session (arrays per step/stride, session figures)."""
+
+    body: ImuBlock
+    gaps: GapStats
+    rotation: F64
+    """(3, 3) R with v_body = R @ v_sensor, found from the data."""
+    misalignment_deg: float
+    bouts: Bouts
+    steps: Steps
+    step: StepMetrics
+    stride: StrideMetrics
+    step_regularity: float
+    stride_regularity: float
+    saturation_pct: float
+    notes: list[str] = field(default_factory=list)
+    """Plain-language reasons for a partial or empty result."""
+
+    def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
+        """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
+        t = np.interp(pos, np.arange(self.body.n), self.body.t_s) if self.body.n else pos
+        out = np.full(pos.shape, np.iinfo(np.int64).min, dtype=np.int64)
+        ok = np.isfinite(pos)
+        out[ok] = self.body.t0_ns + np.round(t[ok] * 1e9).astype(np.int64)
+        return out
+
+
+def _saturation_pct(raw: RawSession) -> float:
+    """% of samples with any accelerometer axis at its full-scale range (clipped impacts)."""
+    if raw.n_samples == 0:
+        return 0.0
+    if raw.acc_range_g is not None:
+        lim = 0.995 * raw.acc_range_g * G_MPS2
+        return float(100.0 * np.mean(np.any(np.abs(raw.acc_mps2) >= lim, axis=1)))
+    # range unknown: a clipped axis sits exactly on its extreme value for many samples
+    a = np.abs(raw.acc_mps2)
+    peak = a.max(axis=0)
+    at_peak = (a >= peak - 1e-6) & (peak > 4 * G_MPS2)
+    counts = at_peak.sum(axis=0)
+    return float(100.0 * np.mean(np.any(at_peak, axis=1))) if counts.max() >= 3 else 0.0
+
+
+def _foot_cue(body: ImuBlock, steps: Steps) -> F64:
+    """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) acceleration over
+    the contact (running) or the step (walking), scaled by its spread over the session.
+    """
+    n = body.n
+    s = np.ceil(steps.ic_pos).astype(np.int64)
+    end_run = np.where(np.isfinite(steps.to_pos), steps.to_pos, steps.ic_pos)
+    nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
+    end = np.where(steps.activity == RUN, end_run, np.where(steps.has_next(), nxt, end_run))
+    e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
+    ay = body.acc_mps2[:, 1] - float(np.mean(body.acc_mps2[:, 1]))
+    sums = interval_reduce(ay, s, e, "sum")
+    cue = sums / np.maximum(e - s, 1)
+    scale = np.nanmedian(np.abs(cue)) if np.isfinite(cue).any() else 1.0
+    return np.nan_to_num(cue / (scale if scale > 0 else 1.0))
+
+
+def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
+    """Run every signal stage on one raw session."""
+    notes: list[str] = []
+    block, gaps = to_grid(raw.time_ns, raw.acc_mps2, raw.gyr_dps, fs_hz=raw.sample_rate_hz,
+                          params=params.resample)
+    sat = _saturation_pct(raw)
+    if sat > 0.05:
+        notes.append(f"accelerometer saturated in {sat:.2f} % of samples: impact peaks are underestimated")
+    acc = block.acc_mps2
+    fs, bounds = block.fs_hz, block.seg_bounds
+    if block.n == 0:
+        notes.append("no contiguous segment long enough to analyse")
+        z_s = np.asarray(raw.mounting[2], dtype=np.float64)
+    else:
+        z_s = up_axis(acc)
+    norm_g = np.linalg.norm(acc, axis=1) / G_MPS2
+    _, bouts = classify(acc @ z_s / G_MPS2, norm_g, fs_hz=fs, bounds=bounds, params=params.activity)
+    moving = np.zeros(block.n, dtype=bool)
+    sel = bouts.label != STILL
+    moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
+    if moving.any():
+        z_s = up_axis(acc, moving)  # whole strides: mean specific force is exactly gravity
+    vertical_g = acc @ z_s / G_MPS2
+    steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
+    guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
+    if steps.n >= 2:
+        dt = np.diff(steps.ic_pos)[steps.has_next()[:-1]]
+        lag = int(round(float(np.median(dt)))) if dt.size else 0
+    else:
+        lag = 0
+    contact = np.nan_to_num(steps.to_pos - steps.ic_pos, nan=0.1 * fs).astype(np.int64)
+    x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=moving,
+                               ic_idx=np.ceil(steps.ic_pos).astype(np.int64), contact_len=contact)
+    rot = body_rotation(z_s, x_s)
+    body = block.rotated(rot)
+    steps = assign_feet(steps, _foot_cue(body, steps))
+    sm = step_metrics(body, steps, params=params.metrics)
+    km = stride_metrics(body, steps, sm)
+    # regularity over the longest running (else walking) bout
+    reg = (float("nan"), float("nan"))
+    for lab in (RUN, WALK):
+        sel = np.flatnonzero(bouts.label == lab)
+        if sel.size and lag:
+            longest = sel[np.argmax(bouts.end_idx[sel] - bouts.start_idx[sel])]
+            seg = vertical_g[bouts.start_idx[longest]:bouts.end_idx[longest]]
+            reg = autocorr_regularity(lowpass(seg, 20.0, fs, np.array([0, seg.size])), lag)
+            break
+    if steps.n == 0:
+        if not moving.any():
+            notes.append("no walking or running found: the sensor was still or barely moving")
+        else:
+            notes.append("walking or running bouts found, but no clear steps in them")
+    elif not (steps.activity == RUN).any():
+        notes.append("walking only: no running steps (running metrics are empty)")
+    if raw.gyr_dps is None:
+        notes.append("no gyroscope: pelvis rotation, obliquity and tilt are not available")
+    mis = rotation_angle_deg(rot @ np.asarray(raw.mounting, dtype=np.float64).T)
+    return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
+                           steps=steps, step=sm, stride=km, step_regularity=reg[0],
+                           stride_regularity=reg[1], saturation_pct=sat, notes=notes)

@@ -1,0 +1,67 @@
+"""Stage 6 (b): session-level figures — regularity/symmetry and within-run drift (fatigue).
+
+Regularity: unbiased autocorrelation of the vertical acceleration at one step and one stride lag
+(Moe-Nilssen & Helbostad 2004). Drift: Theil-Sen slope of per-minute medians against elapsed
+time, and % change of the last ten minutes against a baseline window (minutes 2-10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import fftconvolve
+from scipy.stats import theilslopes
+
+F64 = npt.NDArray[np.float64]
+
+
+def autocorr_regularity(x: F64, step_lag: int) -> tuple[float, float]:
+    """(step, stride) regularity of ``x`` (N,): the unbiased, variance-normalised autocorrelation
+    at its peak near one and two step lags. NaN when ``x`` is shorter than four strides.
+    """
+    n = x.size
+    if step_lag < 2 or n < 8 * step_lag:
+        return float("nan"), float("nan")
+    d = x - x.mean()
+    var = float(np.dot(d, d) / n)
+    if var <= 0:
+        return float("nan"), float("nan")
+    max_lag = int(2.6 * step_lag)
+    ac = fftconvolve(d, d[::-1], mode="full")[n - 1 : n + max_lag]
+    ac = ac / (n - np.arange(ac.size)) / var
+
+    def peak(center: int) -> float:
+        lo, hi = int(0.7 * center), min(int(1.3 * center) + 1, ac.size)
+        return float(np.max(ac[lo:hi]))
+
+    return peak(step_lag), peak(2 * step_lag)
+
+
+def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[float, float]:
+    """(slope per 10 min, % change last 10 min vs baseline) of ``values`` over ``t_min``.
+
+    Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small); NaN when
+    fewer than 5 minutes have data, or (for the % change) when the run is too short to hold a
+    baseline and a distinct final ten minutes.
+    """
+    ok = np.isfinite(values) & np.isfinite(t_min)
+    t, v = t_min[ok], values[ok]
+    if t.size == 0:
+        return float("nan"), float("nan")
+    minute = np.floor(t).astype(np.int64)
+    order = np.argsort(minute, kind="stable")
+    minute, v = minute[order], v[order]
+    uniq, start = np.unique(minute, return_index=True)
+    if uniq.size < 5:
+        return float("nan"), float("nan")
+    meds = np.array([np.median(chunk) for chunk in np.split(v, start[1:])])  # per minute: few
+    slope = float(theilslopes(meds, uniq + 0.5)[0]) * 10.0
+    b0, b1 = baseline
+    base = meds[(uniq >= b0) & (uniq < b1)]
+    end = uniq[-1] + 1
+    late = meds[uniq >= end - 10]
+    if base.size < 3 or end - 10 < b1 or late.size < 3:
+        return slope, float("nan")
+    b = float(np.median(base))
+    pct = 100.0 * (float(np.median(late)) - b) / b if b != 0 else float("nan")
+    return slope, pct

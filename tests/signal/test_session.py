@@ -1,0 +1,69 @@
+"""Known-answer tests of the whole signal path on analytic half-sine running."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuback.pipeline import process_raw
+from imuback.signal.session import analyse_session
+
+from tests.signal.analytic import half_sine_run
+
+
+def test_steps_timing_and_feet_on_analytic_run(analytic_run):
+    raw, truth = analytic_run
+    res = process_raw(raw)
+    steps = res.steps.to_pandas()
+    expected = raw.n_samples / raw.sample_rate_hz / truth["step_s"]
+    assert abs(len(steps) - expected) <= 2
+    assert steps["activity"].eq("run").all()
+    assert steps["step_time_s"].median() == pytest.approx(truth["step_s"], abs=0.002)
+    # threshold crossing of a half sine at 0.4 g: contact shortens by 2*asin(0.4/peak)/pi * contact
+    inner = truth["contact_s"] * (1 - 2 * np.arcsin(0.4 / truth["peak_bw"]) / np.pi)
+    assert steps["contact_time_s"].median() == pytest.approx(inner, abs=0.004)
+    # even steps are RIGHT in the analytic session: the first full step starts at t=0
+    first_ic_s = (steps["ic_time"].iloc[0].value - raw.time_ns[0]) / 1e9
+    k0 = int(first_ic_s // truth["step_s"])
+    want_first = "R" if k0 % 2 == 0 else "L"
+    assert steps["foot"].iloc[0] == want_first
+    assert (steps["foot"].to_numpy()[1:] != steps["foot"].to_numpy()[:-1]).all()
+
+
+def test_alignment_and_pelvis_ranges(analytic_run):
+    raw, truth = analytic_run
+    a = analyse_session(raw)
+    assert a.misalignment_deg == pytest.approx(truth["misalignment_deg"], abs=1.0)
+    s = a.stride
+    assert np.nanmedian(s.pelvis_obliquity_deg) == pytest.approx(truth["obliquity_deg"], abs=0.5)
+    assert np.nanmedian(s.pelvis_tilt_deg) == pytest.approx(truth["tilt_deg"], abs=0.5)
+    assert np.nanmedian(s.pelvis_rotation_deg) == pytest.approx(truth["rotation_deg"], abs=0.5)
+
+
+def test_grf_peak_and_vertical_oscillation(analytic_run):
+    raw, truth = analytic_run
+    res = process_raw(raw)
+    steps = res.steps.to_pandas()
+    # 8 Hz low-pass keeps a 0.24 s half sine's peak within a few %
+    assert steps["grf_peak_bw"].median() == pytest.approx(truth["peak_bw"], rel=0.05)
+    # vertical displacement of the analytic trajectory, integrated densely here
+    fs = 2000.0
+    step_s, contact_s = truth["step_s"], truth["contact_s"]
+    t = np.arange(int(step_s * fs)) / fs
+    f = np.where(t < contact_s, np.sin(np.pi * t / contact_s), 0.0) * step_s / (contact_s * 2 / np.pi)
+    a = (f - 1.0) * 9.80665
+    v = np.cumsum(a) / fs
+    v -= v.mean()
+    z = np.cumsum(v) / fs
+    want_cm = 100 * (z.max() - z.min())
+    assert steps["vertical_oscillation_cm"].median() == pytest.approx(want_cm, abs=0.3)
+
+
+def test_accelerometer_only_gives_null_pelvis_angles():
+    raw, _ = half_sine_run(gyro=False, minutes=1.0)
+    res = process_raw(raw)
+    strides = res.strides.to_pandas()
+    assert len(strides) > 50
+    assert strides["pelvis_rotation_deg"].isna().all()
+    assert strides["ml_excursion_cm"].notna().all()
+    assert "no gyroscope" in res.summary["status_reason"]

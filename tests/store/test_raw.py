@@ -1,0 +1,88 @@
+"""Raw contract: round trip, CSV import, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from imuback.errors import RawFormatError, UnitsError
+from imuback.store.raw import RawSession, raw_to_table, read_raw, write_raw
+from tests.signal.analytic import half_sine_run
+
+
+@pytest.fixture
+def raw() -> RawSession:
+    return half_sine_run(minutes=0.5)[0]
+
+
+def test_round_trip_keeps_every_sample_and_metadata(tmp_path, raw):
+    path = write_raw(tmp_path / "s.parquet", raw)
+    back = read_raw(path)
+    np.testing.assert_array_equal(back.time_ns, raw.time_ns)
+    np.testing.assert_array_equal(back.acc_mps2, raw.acc_mps2)
+    np.testing.assert_array_equal(back.gyr_dps, raw.gyr_dps)
+    assert (back.session_id, back.runner_id, back.sample_rate_hz) == ("analytic", "r1", 200.0)
+    schema = pq.read_schema(path)
+    assert schema.field("time").type == pa.timestamp("ns", tz="UTC")
+    assert schema.field("acc_x").metadata[b"unit"] == b"m/s^2"
+
+
+def test_csv_import_with_epoch_seconds(tmp_path, raw):
+    t = raw.time_ns / 1e9
+    lines = ["time,acc_x,acc_y,acc_z"] + [f"{t[i]:.6f},{raw.acc_mps2[i,0]},{raw.acc_mps2[i,1]},{raw.acc_mps2[i,2]}"
+                                          for i in range(500)]
+    p = tmp_path / "run1.csv"
+    p.write_text("\n".join(lines))
+    back = read_raw(p, runner_id="r9")
+    assert back.session_id == "run1" and back.runner_id == "r9"
+    assert back.gyr_dps is None
+    assert back.sample_rate_hz == pytest.approx(200.0, rel=1e-3)
+    assert np.abs(back.time_ns - raw.time_ns[:500]).max() < 2000  # µs precision of the text
+
+
+def _write_table(path, table, raw):
+    pq.write_table(table.replace_schema_metadata(raw_to_table(raw).schema.metadata), path)
+
+
+def test_errors_name_the_file_and_problem(tmp_path, raw):
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    with pytest.raises(RawFormatError, match="empty.parquet: the file is empty"):
+        read_raw(empty)
+    trunc = tmp_path / "trunc.parquet"
+    good = write_raw(tmp_path / "good.parquet", raw).read_bytes()
+    trunc.write_bytes(good[: len(good) // 2])
+    with pytest.raises(RawFormatError, match="trunc.parquet: not a readable Parquet"):
+        read_raw(trunc)
+    t = raw_to_table(raw)
+    g = t.set_column(1, "acc_x", pa.array(raw.acc_mps2[:, 0] / 9.80665))
+    g = g.set_column(2, "acc_y", pa.array(raw.acc_mps2[:, 1] / 9.80665))
+    g = g.set_column(3, "acc_z", pa.array(raw.acc_mps2[:, 2] / 9.80665))
+    _write_table(tmp_path / "g.parquet", g, raw)
+    with pytest.raises(UnitsError, match="in g"):
+        read_raw(tmp_path / "g.parquet")
+    times = raw.time_ns.copy()
+    times[100] = times[99]
+    d = t.set_column(0, "time", pa.array(times).cast(pa.timestamp("ns", tz="UTC")))
+    _write_table(tmp_path / "dup.parquet", d, raw)
+    with pytest.raises(RawFormatError, match="duplicate.*row 100"):
+        read_raw(tmp_path / "dup.parquet")
+    acc = raw.acc_mps2[:, 1].copy()
+    acc[7] = np.nan
+    n = t.set_column(2, "acc_y", pa.array(acc))
+    _write_table(tmp_path / "nan.parquet", n, raw)
+    with pytest.raises(RawFormatError, match="'acc_y' has 1 NaN"):
+        read_raw(tmp_path / "nan.parquet")
+    m = t.drop_columns(["acc_z"])
+    _write_table(tmp_path / "col.parquet", m, raw)
+    with pytest.raises(RawFormatError, match="missing column 'acc_z'"):
+        read_raw(tmp_path / "col.parquet")
+    meta = dict(raw_to_table(raw).schema.metadata)
+    meta[b"imuback.mounting"] = json.dumps([[1, 0, 0], [0, 1, 0]]).encode()
+    pq.write_table(t.replace_schema_metadata(meta), tmp_path / "mount.parquet")
+    with pytest.raises(RawFormatError, match="mounting"):
+        read_raw(tmp_path / "mount.parquet")
