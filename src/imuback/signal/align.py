@@ -79,12 +79,15 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
                 axis = _unit(v[0, 1] * x0 + v[1, 1] * y0)
                 if np.dot(axis, x0) < 0:
                     axis = -axis
-    # braking after contact: mean forward acceleration over the first 30 % of contact is < 0
-    if ic_idx.size >= 4:
+    # forward sign: the nominal mounting decides (the sensor is worn within ~30° of it, so the
+    # PCA axis was already oriented by it); braking checks it. Just after a running IC the
+    # forward acceleration is negative (braking) in every step; if nearly all steps say the
+    # opposite, the sensor is worn backwards and the axis is flipped.
+    if ic_idx.size >= 20:
         a = acc_mps2 @ axis
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
         brake = interval_reduce(a - a[moving].mean() if moving.any() else a, ic_idx, ends, "sum")
-        if np.nanmedian(brake) > 0:
+        if np.mean(brake > 0) > 0.9:
             axis = -axis
     return axis, aniso
 

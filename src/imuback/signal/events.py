@@ -84,12 +84,15 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
         return z, z, z
     half = int(p.max_step_s * fs / 2)
     bs, be = bouts.start_idx[b], bouts.end_idx[b]
-    left = np.maximum(bs, peaks - half)
-    right = np.minimum(be - 1, peaks + half)
     linked = (b[1:] == b[:-1]) & ((peaks[1:] - peaks[:-1]) <= p.max_step_s * fs)
-    mins = argmin_between(x, peaks[:-1][linked], peaks[1:][linked])
-    left[1:][linked] = mins
-    right[:-1][linked] = mins
+    # each contact lies between the signal minima (flight) before and after its peak: between
+    # two linked peaks, and within half the longest step of the peak at a chain end
+    lo = np.maximum(bs, peaks - half)
+    lo[1:][linked] = peaks[:-1][linked]
+    hi = np.minimum(be, peaks + half)
+    hi[:-1][linked] = peaks[1:][linked]
+    left = argmin_between(x, np.minimum(lo, peaks - 1), peaks)
+    right = argmin_between(x, peaks, np.maximum(hi, peaks + 1))
     core = np.flatnonzero(x >= p.core_g)
     up, dn = crossings(x, p.contact_threshold_g)
     q = np.ones(peaks.size)
@@ -105,12 +108,14 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     idn = np.searchsorted(dn, ce)
     to = np.where(idn < dn.size, dn[np.minimum(idn, dn.size - 1)] if dn.size else np.nan, np.nan)
     to_ok = np.isfinite(to) & (to <= right)
-    # no flight below the threshold (very slow running): fall back to the signal minimum
+    # no flight below the threshold between two contacts (very slow running): take the signal
+    # minimum between them; a contact cut by the start or end of a bout is dropped, not invented
+    linked_left = np.concatenate([[False], linked])
+    linked_right = np.concatenate([linked, [False]])
     ic = np.where(ic_ok, ic, left.astype(np.float64))
     to = np.where(to_ok, to, right.astype(np.float64))
-    q = np.where(ic_ok, q, q * 0.5)
-    q = np.where(to_ok, q, q * 0.5)
-    keep = has_core
+    q = np.where(ic_ok & to_ok, q, q * 0.5)
+    keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right)
     return ic[keep], to[keep], q[keep]
 
 
@@ -121,28 +126,28 @@ def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,
     if not sel.any():
         z = np.zeros(0)
         return z, z, z
-    # McCamley 2012: integrate vertical acceleration, differentiate with a Gaussian (CWT);
-    # IC at its minima, TO at maxima of the second differentiation.
+    # McCamley 2012: integrate the vertical acceleration and differentiate it with a Gaussian
+    # wavelet (a smoothed vertical acceleration); with z up, IC is at its maxima (the loading
+    # response after heel strike), final contact at the minima of the second differentiation.
     a = lowpass(v - 1.0, 20.0, fs, bounds)
     vel = np.cumsum(a) / fs
     sigma = 0.04 * fs  # ~ scale 9 at 100 Hz in McCamley's gaus1 CWT
-    d1 = gaussian_filter1d(vel, sigma, order=1)
-    d2 = gaussian_filter1d(d1, sigma, order=1)
+    d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
+    d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
     mindist = max(1, int(p.min_step_s * fs))
-    ic, _ = find_peaks(-d1, distance=mindist, prominence=p.walk_peak_prominence_g)
+    ic, _ = find_peaks(d1, distance=mindist, prominence=p.walk_peak_prominence_g)
     b = _bout_of(ic, bouts)
     ok = (b < bouts.label.size)
     ic, b = ic[ok], b[ok]
     ic = ic[bouts.label[b] == WALK]
-    to_pk, _ = find_peaks(d2, distance=max(1, mindist // 2))
-    j = np.searchsorted(to_pk, ic, side="right")
-    nxt = np.append(ic[1:], np.iinfo(np.int64).max)
-    to = np.where(j < to_pk.size, to_pk[np.minimum(j, to_pk.size - 1)] if to_pk.size else 0, -1)
-    # a walking contact lasts longer than one step (double support): TO after the next IC
-    j2 = np.searchsorted(to_pk, np.minimum(nxt, len(v) - 1), side="right")
-    to2 = np.where(j2 < to_pk.size, to_pk[np.minimum(j2, to_pk.size - 1)] if to_pk.size else 0, -1)
-    to = np.where(nxt < len(v), to2, to).astype(np.float64)
-    to[to < 0] = np.nan
+    fc, _ = find_peaks(-d2, distance=max(1, mindist // 2))
+    # this foot's toe-off follows the other foot's contact (double support): the first
+    # final-contact feature after the next IC
+    nxt = np.append(ic[1:], -1)
+    j = np.searchsorted(fc, nxt, side="right")
+    ok = (nxt >= 0) & (j < fc.size)
+    to = np.full(ic.size, np.nan)
+    to[ok] = fc[np.minimum(j[ok], fc.size - 1)]
     return ic.astype(np.float64), to, np.full(ic.size, 0.8)
 
 

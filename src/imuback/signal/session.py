@@ -114,9 +114,10 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         lag = int(round(float(np.median(dt)))) if dt.size else 0
     else:
         lag = 0
-    contact = np.nan_to_num(steps.to_pos - steps.ic_pos, nan=0.1 * fs).astype(np.int64)
+    run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
+    contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
     x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=moving,
-                               ic_idx=np.ceil(steps.ic_pos).astype(np.int64), contact_len=contact)
+                               ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
     steps = assign_feet(steps, _foot_cue(body, steps))
