@@ -31,17 +31,15 @@ def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
 
 
 def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
-    """Index of the minimum of ``x`` in each interval ``[starts[i], ends[i])`` (non-empty, sorted,
-    non-overlapping).
-    """
+    """Index of the (first) minimum of ``x`` in each non-empty interval ``[starts[i], ends[i])``."""
     if starts.size == 0:
         return np.zeros(0, dtype=np.int64)
     idx, lengths = interval_indices(starts, ends)
-    owner = np.repeat(np.arange(starts.size), lengths)
+    first = np.cumsum(lengths) - lengths
     vals = x[idx]
-    order = np.lexsort((vals, owner))  # sort by owner, then value
-    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    return np.asarray(idx[order[first]], dtype=np.int64)
+    hit = np.flatnonzero(vals == np.repeat(np.minimum.reduceat(vals, first), lengths))
+    # the first hit at or after each interval's first sample belongs to that interval
+    return np.asarray(idx[hit[np.searchsorted(hit, first)]], dtype=np.int64)
 
 
 def interval_reduce(x: F64, starts: I64, ends: I64, how: str) -> F64:
@@ -79,26 +77,32 @@ def detrended_cumulative(vals: F64, lengths: I64, fs_hz: float, *, zero_mean: bo
     """Integrate concatenated per-interval samples (rectangle rule) and remove, per interval, the
     line joining its first and last value (and, with ``zero_mean``, the mean).
 
-    For a periodic quantity (pelvis angle, velocity, displacement) the integral must return to
-    its start after one cycle, so that linear trend is integration drift (bias, unknown initial
-    velocity); a cycle-mean of zero fixes the constant of a velocity.
+    ``vals`` is (M,) or (M, K) (K signals at once). For a periodic quantity (pelvis angle,
+    velocity, displacement) the integral must return to its start after one cycle, so that linear
+    trend is integration drift (bias, unknown initial velocity); a cycle-mean of zero fixes the
+    constant of a velocity.
     """
-    if vals.size == 0:
+    if vals.shape[0] == 0:
         return vals.astype(np.float64)
-    c = np.cumsum(vals) / fs_hz
+    c = np.cumsum(vals, axis=0) / fs_hz
     first = np.cumsum(lengths) - lengths
     last = first + lengths - 1
-    y = c - np.repeat(c[first], lengths)
-    frac = (np.arange(vals.size) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
-    y = y - frac * np.repeat(y[last], lengths)
+    frac = (np.arange(vals.shape[0]) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
+    if vals.ndim == 2:
+        frac = frac[:, None]
+    c0 = c[first]
+    c -= np.repeat(c0, lengths, axis=0)
+    c -= frac * np.repeat(c[last], lengths, axis=0)
     if zero_mean:
-        y = y - np.repeat(np.add.reduceat(y, first) / lengths, lengths)
-    return np.asarray(y, dtype=np.float64)
+        c -= np.repeat(np.add.reduceat(c, first, axis=0) / (lengths if vals.ndim == 1 else lengths[:, None]),
+                       lengths, axis=0)
+    return np.asarray(c, dtype=np.float64)
 
 
 def interval_range(vals: F64, lengths: I64) -> F64:
-    """Max - min of concatenated per-interval samples (all intervals non-empty)."""
+    """max - min of concatenated per-interval samples (all intervals non-empty); (M,) or (M, K)."""
     if lengths.size == 0:
-        return np.zeros(0)
+        return np.zeros((0,) + vals.shape[1:])
     first = np.cumsum(lengths) - lengths
-    return np.asarray(np.maximum.reduceat(vals, first) - np.minimum.reduceat(vals, first), dtype=np.float64)
+    return np.asarray(np.maximum.reduceat(vals, first, axis=0) - np.minimum.reduceat(vals, first, axis=0),
+                      dtype=np.float64)

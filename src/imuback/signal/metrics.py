@@ -120,8 +120,8 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics) -> StrideMetri
     nan = np.full(k.size, np.nan)
     angles = [nan, nan, nan]
     if body.gyr_dps is not None and k.size:
-        angles = [interval_range(detrended_cumulative(body.gyr_dps[idx, ax], lengths, fs), lengths)
-                  for ax in (2, 0, 1)]  # yaw (z), roll (x), pitch (y)
+        r = interval_range(detrended_cumulative(body.gyr_dps[idx], lengths, fs), lengths)
+        angles = [r[:, 2], r[:, 0], r[:, 1]]  # yaw (z), roll (x), pitch (y)
     ay = body.acc_mps2[:, 1]
     if k.size:
         vel = detrended_cumulative(ay[idx], lengths, fs, zero_mean=True)

@@ -54,11 +54,17 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     # grid times: segment start + k * period, k = 0..len-1, built without a loop
     offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
     grid = np.repeat(seg_t0, lengths) + offs * period
-    out_acc = np.column_stack([np.interp(grid, t, acc[:, i]) for i in range(3)]) if n else np.zeros((0, 3))
-    out_gyr = None
-    if gyr is not None:
-        g = np.asarray(gyr, dtype=np.float64)
-        out_gyr = np.column_stack([np.interp(grid, t, g[:, i]) for i in range(3)]) if n else np.zeros((0, 3))
+    kept = np.repeat(keep, ends - starts)
+    if grid.size == int(kept.sum()) and np.allclose(t[kept], grid, rtol=0.0, atol=0.01 * period):
+        # already on the grid (jitter < 1 % of a period): take the samples as they are
+        out_acc = acc[kept]
+        out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)[kept]
+    else:
+        out_acc = np.column_stack([np.interp(grid, t, acc[:, i]) for i in range(3)])
+        out_gyr = None
+        if gyr is not None:
+            g = np.asarray(gyr, dtype=np.float64)
+            out_gyr = np.column_stack([np.interp(grid, t, g[:, i]) for i in range(3)])
     block = ImuBlock(t_s=grid, acc_mps2=out_acc, gyr_dps=out_gyr, frame="sensor", fs_hz=fs_hz,
                      seg_bounds=bounds, t0_ns=t0)
     return block, stats

@@ -56,15 +56,19 @@ def _saturation_pct(raw: RawSession) -> float:
     """% of samples with any accelerometer axis at its full-scale range (clipped impacts)."""
     if raw.n_samples == 0:
         return 0.0
+    a = raw.acc_mps2
     if raw.acc_range_g is not None:
-        lim = 0.995 * raw.acc_range_g * G_MPS2
-        return float(100.0 * np.mean(np.any(np.abs(raw.acc_mps2) >= lim, axis=1)))
-    # range unknown: a clipped axis sits exactly on its extreme value for many samples
-    a = np.abs(raw.acc_mps2)
-    peak = a.max(axis=0)
-    at_peak = (a >= peak - 1e-6) & (peak > 4 * G_MPS2)
-    counts = at_peak.sum(axis=0)
-    return float(100.0 * np.mean(np.any(at_peak, axis=1))) if counts.max() >= 3 else 0.0
+        hi = np.full(3, 0.995 * raw.acc_range_g * G_MPS2, dtype=np.float32)
+        lo = -hi
+    else:  # range unknown: a clipped axis sits exactly on its extreme value for many samples
+        hi, lo = a.max(axis=0), a.min(axis=0)
+        hi = np.where(hi > 4 * G_MPS2, hi, np.inf).astype(np.float32)
+        lo = np.where(lo < -4 * G_MPS2, lo, -np.inf).astype(np.float32)
+    clipped = np.any((a >= hi) | (a <= lo), axis=1)
+    n_clipped = int(clipped.sum())
+    if raw.acc_range_g is None and n_clipped < 3:
+        return 0.0
+    return 100.0 * n_clipped / raw.n_samples
 
 
 def _foot_cue(body: ImuBlock, steps: Steps) -> F64:

@@ -15,10 +15,16 @@ from scipy.stats import theilslopes
 F64 = npt.NDArray[np.float64]
 
 
-def autocorr_regularity(x: F64, step_lag: int) -> tuple[float, float]:
+def autocorr_regularity(x: F64, step_lag: int, *, max_samples: int = 1 << 15) -> tuple[float, float]:
     """(step, stride) regularity of ``x`` (N,): the unbiased, variance-normalised autocorrelation
     at its peak near one and two step lags. NaN when ``x`` is shorter than four strides.
+
+    Long bouts are summarised by their middle ``max_samples`` samples (~2.7 min at 200 Hz): the
+    coefficient is an average over many strides already, and this bounds the FFT.
     """
+    if x.size > max_samples:
+        mid = x.size // 2
+        x = x[mid - max_samples // 2 : mid + max_samples // 2]
     n = x.size
     if step_lag < 2 or n < 8 * step_lag:
         return float("nan"), float("nan")
