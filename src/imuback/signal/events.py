@@ -108,6 +108,9 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     idn = np.searchsorted(dn, ce)
     to = np.where(idn < dn.size, dn[np.minimum(idn, dn.size - 1)] if dn.size else np.nan, np.nan)
     to_ok = np.isfinite(to) & (to <= right)
+    # extrapolate each edge from the threshold down to the force-onset level along its slope
+    ic = ic - p.ic_extrapolation * _edge_time_to_onset(x, ic, fs, p, rising=True)
+    to = to + p.to_extrapolation * _edge_time_to_onset(x, to, fs, p, rising=False)
     # no flight below the threshold between two contacts (very slow running): take the signal
     # minimum between them; a contact cut by the start or end of a bout is dropped, not invented
     linked_left = np.concatenate([[False], linked])
@@ -117,6 +120,21 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     q = np.where(ic_ok & to_ok, q, q * 0.5)
     keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right)
     return ic[keep], to[keep], q[keep]
+
+
+def _edge_time_to_onset(x: F64, pos: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
+    """Samples from a threshold crossing at ``pos`` to where the edge, continued along its local
+    slope (centred difference over ±``edge_slope_s``), reaches ``onset_g``; 0 where not finite."""
+    n = x.size
+    k = max(1, int(round(p.edge_slope_s * fs)))
+    i = np.clip(np.round(np.nan_to_num(pos)).astype(np.int64), k, max(n - 1 - k, k))
+    i = np.minimum(i, n - 1 - k) if n > 2 * k else np.zeros_like(i)
+    slope = (x[np.minimum(i + k, n - 1)] - x[np.maximum(i - k, 0)]) / (2 * k)  # g per sample
+    slope = slope if rising else -slope
+    dt = (p.contact_threshold_g - p.onset_g) / np.maximum(slope, 1e-9)
+    # a flat edge (slope < onset drop per 50 ms) is not extrapolated: no usable edge
+    ok = np.isfinite(pos) & (slope * fs * 0.05 > p.contact_threshold_g - p.onset_g)
+    return np.where(ok, dt, 0.0)
 
 
 def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,

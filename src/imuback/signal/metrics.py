@@ -70,7 +70,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
     flight = np.where(run, flight, np.nan)  # walking has double support, no flight
     vz_g = body.acc_mps2[:, 2] / G_MPS2
     s = np.ceil(ic).astype(np.int64)
-    e = np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s)
+    e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), body.n)
     impact = interval_reduce(vz_g, s, e, "max")
     grf = interval_reduce(lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds), s, e, "max")
     grf = np.where(run, grf, np.nan)
@@ -106,10 +106,11 @@ def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
     return np.where(valid, 100.0 * (left - right) / ((left + right) / 2.0), np.nan)
 
 
-def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics) -> StrideMetrics:
+def stride_metrics(body: ImuBlock, level_acc: F64, steps: Steps, sm: StepMetrics) -> StrideMetrics:
     """Pelvis angle ranges, ML motion and asymmetry of every stride (IC to the next IC of the
     same foot). Pelvis angles: body-frame gyro integrated over the stride with the linear drift
-    removed (the angle is periodic over a stride); range = max - min (deg).
+    removed (the angle is periodic over a stride); range = max - min (deg). ML motion from the
+    level-frame lateral acceleration ``level_acc[:, 1]`` (N,) m/s².
     """
     fs = body.fs_hz
     nxt = steps.has_next()
@@ -122,7 +123,7 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics) -> StrideMetri
     if body.gyr_dps is not None and k.size:
         r = interval_range(detrended_cumulative(body.gyr_dps[idx], lengths, fs), lengths)
         angles = [r[:, 2], r[:, 0], r[:, 1]]  # yaw (z), roll (x), pitch (y)
-    ay = body.acc_mps2[:, 1]
+    ay = level_acc[:, 1]
     if k.size:
         vel = detrended_cumulative(ay[idx], lengths, fs, zero_mean=True)
         ml_cm = 100.0 * interval_range(detrended_cumulative(vel, lengths, fs), lengths)

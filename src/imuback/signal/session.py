@@ -16,6 +16,7 @@ from imuback.signal.dsp import interval_indices, interval_reduce, lowpass
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
+from imuback.signal.orientation import level_acceleration, small_angles_rad
 from imuback.signal.params import PipelineParams
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import autocorr_regularity
@@ -71,17 +72,16 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * n_clipped / raw.n_samples
 
 
-def _foot_cue(body: ImuBlock, steps: Steps) -> F64:
-    """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) acceleration over
-    the contact (running) or the step (walking), scaled by its spread over the session.
-    """
+def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
+    """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
+    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread."""
     n = body.n
     s = np.ceil(steps.ic_pos).astype(np.int64)
     end_run = np.where(np.isfinite(steps.to_pos), steps.to_pos, steps.ic_pos)
     nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
     end = np.where(steps.activity == RUN, end_run, np.where(steps.has_next(), nxt, end_run))
     e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
-    ay = body.acc_mps2[:, 1] - float(np.mean(body.acc_mps2[:, 1]))
+    ay = level_acc[:, 1] - float(np.mean(level_acc[:, 1]))
     sums = interval_reduce(ay, s, e, "sum")
     cue = sums / np.maximum(e - s, 1)
     scale = np.nanmedian(np.abs(cue)) if np.isfinite(cue).any() else 1.0
@@ -124,9 +124,10 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
-    steps = assign_feet(steps, _foot_cue(body, steps))
+    level = level_acceleration(body, small_angles_rad(body))
+    steps = assign_feet(steps, _foot_cue(body, level, steps))
     sm = step_metrics(body, steps, params=params.metrics)
-    km = stride_metrics(body, steps, sm)
+    km = stride_metrics(body, level, steps, sm)
     # regularity over the longest running (else walking) bout
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):
