@@ -27,6 +27,10 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
+_CHUNK = 4096
+"""Strides per chunk in the per-stride gathers (bounds memory on 24 h sessions)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepMetrics:
     """(S,) arrays per step; NaN where not defined (e.g. no next step in the chain)."""
@@ -117,26 +121,25 @@ def stride_metrics(body: ImuBlock, level_acc: F64, steps: Steps, sm: StepMetrics
     k = np.flatnonzero(nxt[:-2] & nxt[1:-1]) if steps.n >= 3 else np.zeros(0, np.int64)
     st = np.ceil(steps.ic_pos[k]).astype(np.int64)
     en = np.floor(steps.ic_pos[k + 2]).astype(np.int64) + 1
-    idx, lengths = interval_indices(st, en)
     nan = np.full(k.size, np.nan)
-    angles = [nan, nan, nan]
-    if body.gyr_dps is not None and k.size:
-        r = interval_range(detrended_cumulative(body.gyr_dps[idx], lengths, fs), lengths)
-        angles = [r[:, 2], r[:, 0], r[:, 1]]  # yaw (z), roll (x), pitch (y)
+    rot, obl, tilt, ml_cm, ml_rms = (nan.copy() for _ in range(5))
     ay = level_acc[:, 1]
-    if k.size:
-        vel = detrended_cumulative(ay[idx], lengths, fs, zero_mean=True)
-        ml_cm = 100.0 * interval_range(detrended_cumulative(vel, lengths, fs), lengths)
+    for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the gathers
+        sl = slice(c, c + _CHUNK)
+        idx, lengths = interval_indices(st[sl], en[sl])
+        if body.gyr_dps is not None:
+            r = interval_range(detrended_cumulative(body.gyr_dps[idx], lengths, fs), lengths)
+            rot[sl], obl[sl], tilt[sl] = r[:, 2], r[:, 0], r[:, 1]  # yaw (z), roll (x), pitch (y)
+        a = ay[idx]
+        vel = detrended_cumulative(a, lengths, fs, zero_mean=True)
+        ml_cm[sl] = 100.0 * interval_range(detrended_cumulative(vel, lengths, fs), lengths)
         first = np.cumsum(lengths) - lengths
-        mean = np.add.reduceat(ay[idx], first) / lengths
-        dev = ay[idx] - np.repeat(mean, lengths)
-        ml_rms = np.sqrt(np.add.reduceat(dev * dev, first) / lengths) / G_MPS2
-    else:
-        ml_cm, ml_rms = nan, nan
+        dev = a - np.repeat(np.add.reduceat(a, first) / lengths, lengths)
+        ml_rms[sl] = np.sqrt(np.add.reduceat(dev * dev, first) / lengths) / G_MPS2
     return StrideMetrics(
         first_step=k.astype(np.int64),
         stride_time_s=(steps.ic_pos[k + 2] - steps.ic_pos[k]) / fs,
-        pelvis_rotation_deg=angles[0], pelvis_obliquity_deg=angles[1], pelvis_tilt_deg=angles[2],
+        pelvis_rotation_deg=rot, pelvis_obliquity_deg=obl, pelvis_tilt_deg=tilt,
         ml_excursion_cm=ml_cm, ml_acc_rms_g=ml_rms,
         impact_asymmetry_pct=_asym(sm.impact_peak_g, steps.foot, k),
         contact_asymmetry_pct=_asym(sm.contact_time_s, steps.foot, k),

@@ -27,12 +27,12 @@ DRIFT_HIGHPASS_HZ = 0.3
 
 
 def small_angles_rad(body: ImuBlock, *, highpass_hz: float = DRIFT_HIGHPASS_HZ) -> F64 | None:
-    """(N, 3) roll, pitch, yaw deviations (rad) about the body frame; None without gyroscope."""
+    """(N, 2) roll and pitch deviations (rad) about the body frame; None without gyroscope."""
     if body.gyr_dps is None or body.n == 0:
         return None
-    out = np.zeros((body.n, 3))
+    out = np.zeros((body.n, 2))
     sos = butter(2, highpass_hz / (body.fs_hz / 2.0), btype="highpass", output="sos")
-    w = np.radians(body.gyr_dps)
+    w = np.radians(body.gyr_dps[:, :2])
     for a, b in zip(body.seg_bounds[:-1], body.seg_bounds[1:], strict=True):  # few segments
         if b - a > 30:
             out[a:b] = sosfiltfilt(sos, np.cumsum(w[a:b], axis=0) / body.fs_hz, axis=0)

@@ -58,15 +58,16 @@ def _saturation_pct(raw: RawSession) -> float:
     if raw.n_samples == 0:
         return 0.0
     a = raw.acc_mps2
+    top, bottom = a.max(axis=0), a.min(axis=0)
     if raw.acc_range_g is not None:
         hi = np.full(3, 0.995 * raw.acc_range_g * G_MPS2, dtype=np.float32)
         lo = -hi
     else:  # range unknown: a clipped axis sits exactly on its extreme value for many samples
-        hi, lo = a.max(axis=0), a.min(axis=0)
-        hi = np.where(hi > 4 * G_MPS2, hi, np.inf).astype(np.float32)
-        lo = np.where(lo < -4 * G_MPS2, lo, -np.inf).astype(np.float32)
-    clipped = np.any((a >= hi) | (a <= lo), axis=1)
-    n_clipped = int(clipped.sum())
+        hi = np.where(top > 4 * G_MPS2, top, np.inf).astype(np.float32)
+        lo = np.where(bottom < -4 * G_MPS2, bottom, -np.inf).astype(np.float32)
+    if not (np.any(top >= hi) or np.any(bottom <= lo)):
+        return 0.0  # the common case: nothing at full scale, no per-row pass needed
+    n_clipped = int(np.count_nonzero(np.any((a >= hi) | (a <= lo), axis=1)))
     if raw.acc_range_g is None and n_clipped < 3:
         return 0.0
     return 100.0 * n_clipped / raw.n_samples
@@ -76,6 +77,8 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
     acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread."""
     n = body.n
+    if steps.n == 0:
+        return np.zeros(0)
     s = np.ceil(steps.ic_pos).astype(np.int64)
     end_run = np.where(np.isfinite(steps.to_pos), steps.to_pos, steps.ic_pos)
     nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos

@@ -1,0 +1,132 @@
+"""Pipeline speed and memory: 1 h and 24 h of 200 Hz 6-axis running, end to end (read -> rows).
+
+    python benchmarks/bench_pipeline.py [--hours 1 24] [--repeat 3] [--mobgap]
+
+Each measurement runs in a fresh subprocess on one core (BLAS threads 1) and reports wall time,
+samples/s and the peak of traced (numpy/Python) allocations over the raw input size. ``--mobgap`` also times the peer pipeline
+(``mobgap`` from PyPI, ``pip install imuback[bench]``) on the same 1 h recording and prints the ratio.
+Targets (issue): >= 2 M samples/s (1 h in < 0.4 s), peak memory < 10x the raw input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ONE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def make_raw(path: Path, hours: float) -> int:
+    """Write ``hours`` of simulated 200 Hz running (1 h simulated, then tiled) to ``path``."""
+    import numpy as np
+
+    from imuback.simulate.runner import RunnerParams, simulate_session
+    from imuback.store.raw import RawSession, write_raw
+
+    sim = simulate_session(RunnerParams(run_minutes=min(60.0, hours * 60.0), gaps_per_hour=0.0,
+                                        sample_rate_hz=200.0), seed=11, session_id="bench", runner_id="bench",
+                           start_time=1_700_000_000 * 10**9)
+    r = sim.raw
+    reps = max(1, int(np.ceil(hours * 3600 * 200 / r.n_samples)))
+    n = r.n_samples
+    period_ns = int(round(1e9 / r.sample_rate_hz))
+    t = (r.time_ns[0] + np.arange(n * reps, dtype=np.int64) * period_ns)[: int(hours * 3600 * 200)]
+    m = t.size
+    raw = RawSession(session_id="bench", runner_id="bench", sensor=r.sensor, sample_rate_hz=r.sample_rate_hz,
+                     time_ns=t, acc_mps2=np.tile(r.acc_mps2, (reps, 1))[:m],
+                     gyr_dps=None if r.gyr_dps is None else np.tile(r.gyr_dps, (reps, 1))[:m], mounting=r.mounting)
+    write_raw(path, raw)
+    return m
+
+
+_CHILD = r"""
+import json, sys, time, tracemalloc
+from imuback.store.raw import read_raw
+from imuback.pipeline import process_raw
+path, traced = sys.argv[1], sys.argv[2] == "mem"
+if traced:
+    tracemalloc.start()
+t0 = time.perf_counter()
+raw = read_raw(path)
+res = process_raw(raw)
+dt = time.perf_counter() - t0
+peak = tracemalloc.get_traced_memory()[1] if traced else 0
+print(json.dumps({"seconds": dt, "n": raw.n_samples, "steps": res.steps.num_rows, "peak_bytes": peak,
+                  "raw_bytes": raw.n_samples * (8 + 6 * 4)}))
+"""
+
+_MOBGAP = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import numpy as np, pandas as pd
+from imuback.store.raw import read_raw
+from mobgap.data import GaitDatasetFromData
+from mobgap.pipeline import MobilisedPipelineHealthy
+raw = read_raw(sys.argv[1])
+# mobgap's lower-back convention (McRoberts MM+): x up, y right, z forward; acc in m/s^2, gyro deg/s
+body_to_mm = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)
+r = body_to_mm @ raw.mounting
+acc, gyr = raw.acc_mps2 @ r.T, raw.gyr_dps @ r.T
+df = pd.DataFrame({"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
+                   "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]})
+ds = GaitDatasetFromData({"bench": {"LowerBack": df}}, raw.sample_rate_hz,
+                         {"bench": {"height_m": 1.75, "sensor_height_m": 1.0, "cohort": "HA"}},
+                         {"bench": {"measurement_condition": "free_living"}})
+t0 = time.perf_counter()
+MobilisedPipelineHealthy().safe_run(ds[0])
+print(json.dumps({"seconds": time.perf_counter() - t0, "n": raw.n_samples}))
+"""
+
+
+def run_child(code: str, path: Path, *args: str, python: str = sys.executable) -> dict[str, float]:
+    """Run ``code`` on ``path`` in a fresh single-threaded interpreter; return its JSON line."""
+    env = {**os.environ, **ONE_CORE}
+    out = subprocess.run([python, "-c", code, str(path), *args], check=True, capture_output=True, text=True,
+                         env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 24.0])
+    ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
+    ap.add_argument("--mobgap", action="store_true", help="also time mobgap on the 1 h file")
+    ap.add_argument("--mobgap-python", default=sys.executable, help="interpreter that has mobgap installed")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_1h = None
+        for hours in args.hours:
+            path = Path(tmp) / f"bench_{hours:g}h.parquet"
+            t = time.perf_counter()
+            n = make_raw(path, hours)
+            print(f"{hours:g} h: {n:,} samples at 200 Hz, 6 axes (made in {time.perf_counter() - t:.1f} s)")
+            runs = [run_child(_CHILD, path, "time") for _ in range(args.repeat if hours <= 1 else 1)]
+            best = min(runs, key=lambda r: r["seconds"])
+            mem = run_child(_CHILD, path, "mem")
+            rate = best["n"] / best["seconds"]
+            print(f"  imuback end to end (read + process): {best['seconds']:.3f} s, {rate / 1e6:.2f} M samples/s, "
+                  f"{best['steps']:,} steps; peak traced memory {mem['peak_bytes'] / 2**20:.0f} MiB = "
+                  f"{mem['peak_bytes'] / best['raw_bytes']:.1f}x the raw input ({best['raw_bytes'] / 2**20:.0f} MiB: "
+                  "int64 time + 6 float32 columns)")
+            if hours == 1.0:
+                ours_1h = best
+        if args.mobgap and ours_1h is not None:
+            path = Path(tmp) / "bench_1h.parquet"
+            try:
+                mg = run_child(_MOBGAP, path, python=args.mobgap_python)
+            except subprocess.CalledProcessError as exc:
+                print(f"  mobgap failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
+            else:
+                print(f"  mobgap MobilisedPipelineHealthy on the same 1 h: {mg['seconds']:.1f} s -> imuback is "
+                      f"{mg['seconds'] / ours_1h['seconds']:.0f}x faster")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Odd sessions give a correct empty/partial result with the reason recorded, never a made-up step."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from imuback.pipeline import process_raw
+from imuback.signal.frames import G_MPS2
+from imuback.store.raw import RawSession
+from tests.signal.analytic import T0_NS, half_sine_run
+
+
+def _still(minutes: float = 2.0, fs: float = 100.0) -> RawSession:
+    n = int(minutes * 60 * fs)
+    rng = np.random.default_rng(1)
+    acc = np.tile([0.3, -0.2, G_MPS2], (n, 1)) + rng.normal(0, 0.02, (n, 3))
+    return RawSession(session_id="still", runner_id="r1", sensor="t", sample_rate_hz=fs,
+                      time_ns=T0_NS + np.arange(n, dtype=np.int64) * int(1e9 / fs),
+                      acc_mps2=acc.astype(np.float32), gyr_dps=rng.normal(0, 0.1, (n, 3)).astype(np.float32))
+
+
+def test_sensor_lying_still_gives_an_empty_session_with_reason():
+    res = process_raw(_still())
+    assert res.steps.num_rows == 0 and res.strides.num_rows == 0
+    s = res.summary
+    assert s["status"] == "empty"
+    assert "still" in s["status_reason"]
+    assert s["n_run_steps"] == 0 and s["median_cadence_spm"] is None
+
+
+def test_gap_splits_steps_and_nothing_is_interpolated_across_it():
+    raw, truth = half_sine_run(minutes=1.0)
+    keep = np.ones(raw.n_samples, dtype=bool)
+    keep[4000:6000] = False  # 10 s at 200 Hz
+    gappy = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                                gyr_dps=raw.gyr_dps[keep])
+    res = process_raw(gappy)
+    s = res.summary
+    assert s["n_gaps"] == 1 and abs(s["gap_total_s"] - 10.0) < 0.01
+    steps = res.steps.to_pandas()
+    gap0, gap1 = raw.time_ns[4000], raw.time_ns[6000]
+    ic = steps["ic_time"].astype("int64").to_numpy()
+    assert not np.any((ic > gap0) & (ic < gap1)), "a step was invented inside the gap"
+    # the step before the gap has no next step: its step time is null, not 10 s
+    before = np.flatnonzero(ic < gap0)[-1]
+    assert np.isnan(steps["step_time_s"].iloc[before])
+    assert steps["step_time_s"].max() < 2 * truth["step_s"]
+
+
+def test_saturated_impacts_are_flagged():
+    raw, _ = half_sine_run(minutes=1.0)
+    lim = 2.0 * G_MPS2
+    clipped = dataclasses.replace(raw, acc_mps2=np.clip(raw.acc_mps2, -lim, lim), acc_range_g=2.0)
+    res = process_raw(clipped)
+    assert "saturated" in res.summary["status_reason"]
+    assert res.summary["status"] == "partial"
+
+
+def test_short_and_tiny_sessions_do_not_crash():
+    raw, _ = half_sine_run(minutes=1.0)
+    for n in (1, 5, 150):
+        tiny = dataclasses.replace(raw, time_ns=raw.time_ns[:n], acc_mps2=raw.acc_mps2[:n], gyr_dps=raw.gyr_dps[:n])
+        res = process_raw(tiny)
+        assert res.steps.num_rows == 0
+        assert res.summary["status"] == "empty"
