@@ -21,6 +21,9 @@ import pyarrow as pa
 from imuback.pipeline import process_raw
 from imuback.simulate.runner import RunnerParams, simulate_session
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from matching import match  # noqa: E402
+
 F64 = npt.NDArray[np.float64]
 T0_NS = 1_700_000_000 * 10**9
 
@@ -31,13 +34,6 @@ def _secs(col: pa.ChunkedArray) -> F64:
 
 def _col(t: pa.Table, name: str) -> F64:
     return np.asarray(t.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def _match(est: F64, ref: F64, tol: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from validate import match
-
-    return match(est, ref, tol)
 
 
 def scenario(i: int, minutes: float) -> RunnerParams:
@@ -99,11 +95,11 @@ def evaluate(sessions: int, minutes: float, *, seed0: int = 100) -> Errors:
         e_run = np.asarray(st.column("activity").to_pylist()) == "run"
         e_ic, e_to = _secs(st.column("ic_time")), _secs(st.column("to_time"))
         ref = t_run & ~lost
-        ei, ri = _match(e_ic[e_run], t_ic[ref], 0.1)
+        ei, ri = match(e_ic[e_run], t_ic[ref], 0.1)
         e.n_truth_run += int(ref.sum())
         e.n_found_run += ri.size
         # precision: estimated running steps matching any true contact (lost ones included)
-        ea, _ = _match(e_ic[e_run], t_ic, 0.1)
+        ea, _ = match(e_ic[e_run], t_ic, 0.1)
         e.n_est_run += int(e_run.sum())
         e.n_true_pos += ea.size
         eidx = np.flatnonzero(e_run)[ei]
@@ -121,7 +117,7 @@ def evaluate(sessions: int, minutes: float, *, seed0: int = 100) -> Errors:
         # strides: match by start time
         k_run = np.asarray(tk.column("activity").to_pylist()) == "run"
         k_ok = k_run & ~np.asarray(tk.column("lost_in_gap").to_pylist(), dtype=bool)
-        ks, kt = _match(_secs(sk.column("start_time")), _secs(tk.column("start_time"))[k_ok], 0.05)
+        ks, kt = match(_secs(sk.column("start_time")), _secs(tk.column("start_time"))[k_ok], 0.05)
         kt = np.flatnonzero(k_ok)[kt]
         for name, attr in (("pelvis_rotation_deg", "rot"), ("pelvis_obliquity_deg", "obl"),
                            ("pelvis_tilt_deg", "tilt"), ("ml_excursion_cm", "ml")):

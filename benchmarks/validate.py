@@ -22,29 +22,13 @@ from imuback.pipeline import process_raw
 from imuback.signal.frames import G_MPS2
 from imuback.store.raw import RawSession
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from matching import match  # noqa: E402
+
 F64 = npt.NDArray[np.float64]
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 T0_NS = 1_600_000_000 * 10**9
-
-
-def match(est: F64, ref: F64, tol: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """One-to-one nearest matches of estimated to reference event times within ``tol`` (s).
-
-    Returns index arrays (into est, into ref) of matched pairs.
-    """
-    if est.size == 0 or ref.size == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z
-    j = np.clip(np.searchsorted(est, ref), 1, est.size - 1) if est.size > 1 else np.zeros(ref.size, np.int64)
-    cand = np.stack([j - 1, j]) if est.size > 1 else np.stack([j, j])
-    d = np.abs(est[cand] - ref)
-    best = cand[np.argmin(d, axis=0), np.arange(ref.size)]
-    ok = np.abs(est[best] - ref) <= tol
-    ri = np.flatnonzero(ok)
-    ei = best[ok]
-    _, first = np.unique(ei, return_index=True)  # an estimate matches at most one reference
-    return ei[first], ri[first]
 
 
 def _ts(col: object) -> F64:
@@ -251,5 +235,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     sys.exit(main())

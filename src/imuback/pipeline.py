@@ -186,7 +186,10 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     row["stride_regularity"] = a.stride_regularity
     sym = a.step_regularity / a.stride_regularity if a.stride_regularity > 0 else float("nan")
     row["step_symmetry"] = min(sym, 1.0) if np.isfinite(sym) else float("nan")
+    # drift clock: minutes since the first running step (warm-up walking and standing excluded)
     t_step_min = (np.interp(st.ic_pos, np.arange(a.body.n), a.body.t_s) / 60.0) if st.n else np.zeros(0)
+    if run.any():
+        t_step_min = t_step_min - t_step_min[np.argmax(run)]
     t_stride_min = t_step_min[km.first_step] if km.first_step.size else np.zeros(0)
     base = (params.metrics.baseline_start_min, params.metrics.baseline_end_min)
     for name in DRIFT_METRICS:

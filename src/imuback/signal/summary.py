@@ -44,11 +44,13 @@ def autocorr_regularity(x: F64, step_lag: int, *, max_samples: int = 1 << 15) ->
 
 
 def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[float, float]:
-    """(slope per 10 min, % change last 10 min vs baseline) of ``values`` over ``t_min``.
+    """(slope per 10 min, % change late vs baseline) of ``values`` over ``t_min`` (minutes).
 
-    Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small); NaN when
-    fewer than 5 minutes have data, or (for the % change) when the run is too short to hold a
-    baseline and a distinct final ten minutes.
+    Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small). The
+    baseline is ``baseline`` = (start, end) minutes, shortened to the first half of what follows
+    its start on short runs; the late window is the last 10 minutes, or the second half on short
+    runs, never overlapping the baseline. NaN when fewer than 5 minutes have data or either
+    window holds fewer than 3 minutes.
     """
     ok = np.isfinite(values) & np.isfinite(t_min)
     t, v = t_min[ok], values[ok]
@@ -62,11 +64,13 @@ def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[fl
         return float("nan"), float("nan")
     meds = np.array([np.median(chunk) for chunk in np.split(v, start[1:])])  # per minute: few
     slope = float(theilslopes(meds, uniq + 0.5)[0]) * 10.0
-    b0, b1 = baseline
+    end = float(uniq[-1] + 1)
+    b0 = baseline[0]
+    b1 = min(baseline[1], b0 + (end - b0) / 2.0)
+    late0 = max(end - 10.0, b1)
     base = meds[(uniq >= b0) & (uniq < b1)]
-    end = uniq[-1] + 1
-    late = meds[uniq >= end - 10]
-    if base.size < 3 or end - 10 < b1 or late.size < 3:
+    late = meds[uniq >= late0]
+    if base.size < 3 or late.size < 3:
         return slope, float("nan")
     b = float(np.median(base))
     pct = 100.0 * (float(np.median(late)) - b) / b if b != 0 else float("nan")

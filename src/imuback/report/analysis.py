@@ -1,0 +1,592 @@
+# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+"""Baseline, pace-comparable sessions, smallest real changes, trends and plain-language flags.
+
+Numbered steps (see docs/report.md for the reasoning):
+
+1. Usable sessions: not empty, at least ``min_run_steps`` running steps.
+2. Baseline: the runner's first ``baseline_days`` of usable sessions (at least
+   ``min_baseline_sessions``), or a chosen date range.
+3. Pace comparability: a single sacral IMU has no speed, so sessions are compared only when their
+   median cadence is within ``cadence_band_spm`` of the baseline's (cadence rises with speed).
+4. Smallest real change per column: the published value where there is one (0.28 BW peak vGRF,
+   32 ms contact and flight time), never below the runner's own session-to-session noise:
+   ``z * 1.4826 * median(|successive differences|)`` over comparable sessions (the minimal
+   detectable change 1.96 * sqrt(2) * SEM with a robust SEM from successive differences, which a
+   slow trend barely inflates). Without enough sessions, a stated conservative default.
+5. Trends: weekly medians (DuckDB) of comparable sessions against the baseline. A change is real
+   when the latest week differs from the baseline by at least the smallest real change; it is a
+   trend when the week before also differs (by half of it, same direction); it started after the
+   last week that had not yet moved half of it in that direction.
+6. Flags for people, each naming its numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from imuback.report.metrics import (
+    ASYM_BY_SIDE,
+    ASYMMETRIES,
+    BY_KEY,
+    DRIFT_KEYS,
+    METRICS,
+    Metric,
+    asymmetry_class,
+    contact_balance_left_pct,
+    higher_side,
+)
+
+LEVELS = ("notable", "watch", "info", "quality")
+"""Flag levels, most important first. ``quality`` is about the data, not the runner."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportParams:
+    """Choices behind baselines, comparability and flags (defaults explained in docs/report.md)."""
+
+    baseline_days: float = 14.0
+    """Default baseline: usable sessions in the first this many days."""
+    min_baseline_sessions: int = 3
+    """...but at least this many sessions (the first ones) if the first days hold fewer."""
+    baseline_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    """Chosen baseline [start, end] dates (inclusive, UTC); overrides the default."""
+    cadence_band_spm: float = 8.0
+    """Sessions within +-this of the baseline median cadence are pace-comparable (~5 %)."""
+    min_run_steps: int = 100
+    """Sessions with fewer running steps are listed but not used."""
+    min_sessions_for_noise: int = 4
+    """Sessions needed to derive a smallest real change from the runner's own variation."""
+    mdc_z: float = 1.96
+    """z of the minimal detectable change (95 %)."""
+    recent_sessions: int = 4
+    """Within-run drift flags look at this many latest comparable sessions."""
+    misalignment_check_deg: float = 25.0
+    """Sensor further than this from its nominal mounting: ask to check placement."""
+    placement_change_deg: float = 10.0
+    """Misalignment differing from the baseline's by more than this: placement changed."""
+    completeness_check_pct: float = 95.0
+    """Less data than this (% of samples present): say the numbers rest on less data."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinChange:
+    """The smallest change of one column that counts as real, and where it comes from."""
+
+    value: float
+    """Stored units."""
+    method: str
+    """``published``, ``runner`` or ``default``."""
+    note: str
+    """Where it comes from, in words."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag:
+    """One plain-language finding; ``detail`` names the numbers behind it."""
+
+    level: str
+    title: str
+    detail: str
+    metric: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Column:
+    """A session-table column the report follows, with its metric and side."""
+
+    name: str
+    metric: Metric
+    side: str | None = None
+    """``left``, ``right`` or None (median or asymmetry)."""
+
+    @property
+    def label(self) -> str:
+        """E.g. ``Right-side impact (sacrum peak)``."""
+        if self.side is None:
+            return self.metric.label
+        return f"{self.side.capitalize()}-side {self.metric.label[0].lower()}{self.metric.label[1:]}"
+
+
+def tracked_columns() -> list[Column]:
+    """Median, left and right columns of every metric, then the asymmetries."""
+    cols = []
+    for m in METRICS:
+        cols.append(Column(name=f"median_{m.key}", metric=m))
+        if m.side is not None:
+            cols += [Column(name=f"left_{m.key}", metric=m, side="left"),
+                     Column(name=f"right_{m.key}", metric=m, side="right")]
+    cols += [Column(name=a.key, metric=a) for a in ASYMMETRIES]
+    return cols
+
+
+COLUMNS: dict[str, Column] = {c.name: c for c in tracked_columns()}
+
+DEFAULT_PARAMS = ReportParams()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerContext:
+    """One runner's sessions with baseline, comparability and smallest real changes."""
+
+    runner_id: str
+    sessions: pd.DataFrame
+    """Sessions rows, oldest first, plus ``usable``, ``in_baseline``, ``comparable``, ``note``."""
+    baseline_cadence_spm: float | None
+    baseline_values: dict[str, float]
+    min_changes: dict[str, MinChange]
+    params: ReportParams
+    baseline_text: str
+    baseline_misalignment_deg: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def comparable_ids(self) -> list[str]:
+        """Session ids of the usable, pace-comparable sessions."""
+        return list(self.sessions.loc[self.sessions["comparable"], "session_id"])
+
+    @property
+    def baseline(self) -> pd.DataFrame:
+        """Baseline session rows."""
+        return self.sessions[self.sessions["in_baseline"]]
+
+
+def _finite(values: Any) -> npt.NDArray[np.float64]:
+    arr: npt.NDArray[np.float64] = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"),
+                                              dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def _median(values: Any) -> float | None:
+    arr = _finite(values)
+    return float(np.median(arr)) if arr.size else None
+
+
+def _day(ts: pd.Timestamp) -> str:
+    return f"{ts:%d %b %Y}"
+
+
+def runner_context(sessions: pd.DataFrame, *, runner_id: str,
+                   params: ReportParams = DEFAULT_PARAMS) -> RunnerContext:
+    """Steps 1-4 over one runner's ``sessions`` rows (oldest first)."""
+    df = sessions.copy().reset_index(drop=True)
+    df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
+    # 1. usable
+    n_run = pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0)
+    empty = df["status"].fillna("ok").eq("empty")
+    df["usable"] = ~empty & (n_run >= params.min_run_steps)
+    df["note"] = ""
+    df.loc[~df["usable"], "note"] = [
+        f"not used: {'no steps' if e else f'only {int(n)} running steps'}"
+        for e, n in zip(empty[~df["usable"]], n_run[~df["usable"]], strict=True)]
+    usable = df[df["usable"]]
+    # 2. baseline
+    if params.baseline_range is not None:
+        lo, hi = params.baseline_range
+        day = df["start_time"].dt.floor("D")
+        in_base = df["usable"] & (day >= lo) & (day <= hi)
+        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} (chosen)"
+    elif not usable.empty:
+        first = usable["start_time"].iloc[0]
+        in_base = df["usable"] & (df["start_time"] < first + pd.Timedelta(days=params.baseline_days))
+        if in_base.sum() < params.min_baseline_sessions:
+            in_base = df["usable"] & df.index.isin(usable.index[: params.min_baseline_sessions])
+        baseline_text = (f"the first {params.baseline_days:g} days of sessions "
+                         f"(at least the first {params.min_baseline_sessions})")
+    else:
+        in_base = df["usable"]
+        baseline_text = "no usable sessions"
+    df["in_baseline"] = in_base
+    base = df[df["in_baseline"]]
+    notes = []
+    if base.empty and not usable.empty:
+        notes.append("No usable session falls in the chosen baseline range: nothing is compared.")
+    # 3. pace comparability
+    base_cad = _median(base["median_cadence_spm"]) if not base.empty else None
+    cad = pd.to_numeric(df["median_cadence_spm"], errors="coerce")
+    if base_cad is None:
+        df["comparable"] = False
+    else:
+        close = (cad - base_cad).abs() <= params.cadence_band_spm
+        df["comparable"] = df["usable"] & close
+        off = df["usable"] & ~close
+        df.loc[off, "note"] = [f"not compared: cadence {c:.0f} steps/min is outside the baseline "
+                               f"{base_cad:.0f} ± {params.cadence_band_spm:g}" for c in cad[off]]
+        df.loc[df["in_baseline"] & ~df["comparable"], "in_baseline"] = False
+        base = df[df["in_baseline"]]
+    if not base.empty:
+        baseline_text += (f": {len(base)} session(s), {_day(base['start_time'].iloc[0])} to "
+                          f"{_day(base['start_time'].iloc[-1])}")
+    # 4. smallest real changes
+    comp = df[df["comparable"]]
+    base_values = {c: v for c in COLUMNS if c in df and (v := _median(base[c])) is not None}
+    min_changes = {c: min_change(COLUMNS[c], comp[c], base_values.get(c), params=params)
+                   for c in COLUMNS if c in df}
+    return RunnerContext(runner_id=runner_id, sessions=df, baseline_cadence_spm=base_cad,
+                         baseline_values=base_values, min_changes=min_changes, params=params,
+                         baseline_text=baseline_text,
+                         baseline_misalignment_deg=_median(base["misalignment_deg"]), notes=notes)
+
+
+def min_change(column: Column, values: Any, baseline: float | None, *,
+               params: ReportParams = DEFAULT_PARAMS) -> MinChange:
+    """Step 4: smallest real change of ``column`` from comparable session ``values`` (oldest first)."""
+    m = column.metric
+    v = _finite(values)
+    ref = abs(baseline) if baseline is not None else 0.0
+    floor = m.floor * ref if m.relative else m.floor
+    derived = None
+    if v.size >= params.min_sessions_for_noise:
+        derived = params.mdc_z * 1.4826 * float(np.median(np.abs(np.diff(v))))
+    runner_note = f"this runner's session-to-session variation over {v.size} sessions"
+    if m.published_min_change is not None:
+        if derived is not None and derived > m.published_min_change:
+            return MinChange(value=derived, method="runner",
+                             note=f"{runner_note}, larger than the published "
+                                  f"{m.show_unit(m.published_min_change)}")
+        return MinChange(value=m.published_min_change, method="published",
+                         note="published smallest real change (Patoz 2022)")
+    if derived is not None:
+        if derived < floor:
+            return MinChange(value=floor, method="runner",
+                             note=f"{runner_note}, raised to the floor {m.show_unit(floor)}")
+        return MinChange(value=derived, method="runner", note=runner_note)
+    fallback = m.fallback * ref if m.relative else m.fallback
+    return MinChange(value=fallback, method="default",
+                     note=f"conservative default: fewer than {params.min_sessions_for_noise} "
+                          "comparable sessions to measure this runner's variation")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """Step 5 for one column: latest week against the baseline."""
+
+    column: Column
+    baseline: float
+    latest: float
+    latest_week: pd.Timestamp
+    latest_n: int
+    min_change: MinChange
+    real: bool
+    sustained: bool
+    weeks: int
+    """Weeks since the last week within half the smallest real change."""
+    since: pd.Timestamp | None
+    """Start of the first week outside it."""
+
+    @property
+    def delta(self) -> float:
+        """Latest minus baseline, stored units."""
+        return self.latest - self.baseline
+
+    @property
+    def pct(self) -> float:
+        """Change in % of the baseline."""
+        return 100.0 * self.delta / abs(self.baseline) if self.baseline else float("nan")
+
+
+def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change]:
+    """Step 5 for every tracked column in ``weekly`` (from :func:`queries.weekly_medians`)."""
+    out: dict[str, Change] = {}
+    if weekly.empty or ctx.baseline.empty:
+        return out
+    base_end = ctx.baseline["start_time"].max()
+    base_week = (base_end - pd.Timedelta(days=base_end.weekday())).floor("D")
+    weekly = weekly.sort_values("week").reset_index(drop=True)
+    weeks = pd.to_datetime(weekly["week"], utc=True)
+    after = weeks > base_week  # weeks after the last baseline week
+    if not after.iloc[-1]:
+        return out  # nothing after the baseline yet
+    for name, col in COLUMNS.items():
+        if name not in weekly or name not in ctx.baseline_values:
+            continue
+        vals = pd.to_numeric(weekly[name], errors="coerce").to_numpy(float)
+        if not np.isfinite(vals[-1]):
+            continue
+        b = ctx.baseline_values[name]
+        mc = ctx.min_changes[name]
+        dev = vals - b
+        real = abs(dev[-1]) >= mc.value
+        prev = dev[-2] if len(dev) >= 2 and after.iloc[-2] else np.nan
+        sustained = bool(real and np.isfinite(prev) and np.sign(prev) == np.sign(dev[-1])
+                         and abs(prev) >= mc.value / 2)
+        normal = np.flatnonzero(dev * np.sign(dev[-1]) < mc.value / 2)  # not yet moving this way
+        if normal.size:
+            last_normal = int(normal[-1])
+            n_weeks = round((weeks.iloc[-1] - weeks.iloc[last_normal]).days / 7)
+            since = weeks.iloc[last_normal + 1] if last_normal + 1 < len(weeks) else None
+        else:
+            n_weeks, since = len(weeks), weeks.iloc[0]
+        out[name] = Change(column=col, baseline=b, latest=float(vals[-1]),
+                           latest_week=weeks.iloc[-1], latest_n=int(weekly["n_sessions"].iloc[-1]),
+                           min_change=mc, real=bool(real), sustained=sustained,
+                           weeks=max(n_weeks, 1), since=since)
+    return out
+
+
+def _word(delta: float) -> str:
+    return "up" if delta > 0 else "down"
+
+
+def _change_flag(ch: Change, *, both_sides: bool = False) -> Flag:
+    m = ch.column.metric
+    label = ch.column.label + (" (both sides)" if both_sides else "")
+    pct = f"{abs(ch.pct):.0f} %" if np.isfinite(ch.pct) else m.show_unit(abs(ch.delta))
+    if ch.sustained:
+        span = "week" if ch.weeks == 1 else f"{ch.weeks} weeks"
+        title = f"{label} {_word(ch.delta)} {pct} over the last {span}"
+        level = "info" if m.load and ch.delta < 0 else "watch"  # less load is no worry
+    else:
+        title = f"{label} {_word(ch.delta)} {pct} in the latest week only"
+        level = "info"
+    since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
+    detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
+              f"{_day(ch.latest_week)} (median of {ch.latest_n} session(s)){since}: change "
+              f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
+              f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
+    if not ch.sustained:
+        detail += " One week is not a trend yet: look again next week."
+    elif m.load and ch.delta > 0:
+        detail += " Rising load is worth discussing with your physical therapist."
+    return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
+
+
+def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
+    """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes."""
+    flags: list[Flag] = []
+    for m in METRICS:
+        med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
+        if m.side is not None and left is not None and right is not None:
+            if left.real and right.real and np.sign(left.delta) == np.sign(right.delta) and med:
+                flags.append(_change_flag(med, both_sides=True))
+                continue
+            sides = [ch for ch in (left, right) if ch.real]
+            if sides:
+                flags += [_change_flag(ch) for ch in sides]
+                continue
+        if med is not None and med.real:
+            flags.append(_change_flag(med))
+    latest = _latest_week_rows(ctx)
+    moved = []  # asymmetries that changed for real but are still in the normal range
+    for side, a in ASYM_BY_SIDE.items():
+        value = _median(latest[a.key]) if a.key in latest else None
+        if value is None:
+            continue
+        flag = _asymmetry_flag(side, a, value, latest, ctx, when="in the latest week")
+        if flag is not None:
+            flags.append(flag)
+        elif (ch := changes.get(a.key)) is not None and ch.real and ch.sustained:
+            moved.append(f"{a.label.replace(' asymmetry', '').lower()} {_asym_text(ch.baseline)} → "
+                         f"{_asym_text(value)} (smallest real change {ch.min_change.value:.1f} "
+                         "points)")
+    if moved:
+        flags.append(Flag(level="info", title="Left/right asymmetry moved but stays in the normal range",
+                          detail="Baseline → latest week: " + "; ".join(moved) + ". Asymmetry "
+                                 "0–5 % is normal; worth following if it keeps growing.",
+                          metric="asymmetry"))
+    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
+                         ctx)
+    flags += _data_flags(ctx)
+    return sort_flags(flags)
+
+
+def _asym_text(value: float) -> str:
+    """``4.8 % right higher`` for 100*(L-R)/mean = -4.8."""
+    return f"{abs(value):.1f} % {higher_side(value)} higher" if abs(value) >= 0.05 else "even"
+
+
+def _latest_week_rows(ctx: RunnerContext) -> pd.DataFrame:
+    comp = ctx.sessions[ctx.sessions["comparable"]]
+    if comp.empty:
+        return comp
+    week = comp["start_time"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
+    return comp[week == week.iloc[-1]]
+
+
+def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx: RunnerContext, *,
+                    when: str) -> Flag | None:
+    m = next(m for m in METRICS if m.side == side)
+    cls = asymmetry_class(value)
+    left, right = _median(rows[f"left_{m.key}"]), _median(rows[f"right_{m.key}"])
+    sides = f"left {m.show_unit(left)}, right {m.show_unit(right)}"
+    extra = ""
+    if side == "contact_time":
+        extra = f"; left share of contact time {contact_balance_left_pct(value):.1f} % (50 % is even)"
+    base = ctx.baseline_values.get(a.key)
+    was = f"; baseline {_asym_text(base)}" if base is not None else ""
+    detail = (f"{abs(value):.1f} % {when} ({sides}{extra}{was}). Asymmetry 0–5 % is normal, "
+              "5–10 % worth watching, above 10 % notable.")
+    if cls in ("notable", "watch"):
+        hi = higher_side(value)
+        title = f"{m.label} is {abs(value):.0f} % higher on the {hi} side"
+        if cls == "notable":
+            detail += " One side loading differently is worth showing a physical therapist."
+        return Flag(level=cls, title=title, detail=detail, metric=a.key)
+    return None
+
+
+def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False) -> list[Flag]:
+    """Within-run drift (fatigue): last 10 min vs minutes 2-10 beyond the smallest real change.
+
+    ``rows`` are the sessions to look at; over several sessions a flag needs at least two and at
+    least half of them to drift the same way.
+    """
+    flags: list[Flag] = []
+    n = len(rows)
+    if n == 0:
+        return flags
+    for key in DRIFT_KEYS:
+        m = BY_KEY[key]
+        pct = pd.to_numeric(rows.get(f"drift_{key}_pct"), errors="coerce").to_numpy(float)
+        med = pd.to_numeric(rows.get(f"median_{key}"), errors="coerce").to_numpy(float)
+        absolute = pct / 100 * med
+        mc = ctx.min_changes.get(f"median_{key}")
+        if mc is None or not np.isfinite(absolute).any():
+            continue
+        up, down = absolute >= mc.value, absolute <= -mc.value
+        for hits, word in ((up, "rises"), (down, "falls")):
+            k = int(hits.sum())
+            if (single and k == 1) or (not single and k >= 2 and k >= n / 2):
+                p, a = float(np.median(pct[hits])), float(np.median(absolute[hits]))
+                rising_bad = word == "rises"
+                where = "in this run" if single else f"in {k} of the last {n} sessions"
+                detail = (f"Last 10 minutes vs minutes 2–10 of running {where}: "
+                          f"{p:+.0f} % ({m.show_unit(a, signed=True)}); smallest real change "
+                          f"{m.show_unit(mc.value)}.")
+                if rising_bad:
+                    detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
+                               "(fatigue).")
+                flags.append(Flag(level="watch" if rising_bad else "info",
+                                  title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
+                                  detail=detail, metric=f"drift_{key}"))
+    return flags
+
+
+def session_flags(row: dict[str, Any], ctx: RunnerContext) -> list[Flag]:
+    """Step 6 for one session: asymmetry, against the baseline, typical bands, drift, data."""
+    flags: list[Flag] = []
+    frame = pd.DataFrame([row])
+    sid = row["session_id"]
+    srow = ctx.sessions[ctx.sessions["session_id"] == sid]
+    in_base = bool(srow["in_baseline"].any()) if not srow.empty else False
+    comparable = bool(srow["comparable"].any()) if not srow.empty else False
+    for side, a in ASYM_BY_SIDE.items():
+        value = row.get(a.key)
+        if value is not None and np.isfinite(value):
+            flag = _asymmetry_flag(side, a, float(value), frame, ctx, when="in this session")
+            if flag is not None:
+                flags.append(flag)
+    if comparable and not in_base:
+        for m in METRICS:
+            hits = []
+            for prefix in ("left", "right") if m.side else ():
+                hits += _vs_baseline(row, ctx, f"{prefix}_{m.key}")
+            both = (len(hits) == 2 and np.sign(hits[0][1]) == np.sign(hits[1][1]))
+            if hits and not both:
+                flags += [h[0] for h in hits]
+            else:
+                flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}", both=both)]
+    for m in METRICS:
+        v = row.get(f"median_{m.key}")
+        if m.typical is None or v is None or not np.isfinite(v):
+            continue
+        shown = v * m.scale
+        lo, hi = m.typical
+        if shown < lo or shown > hi:
+            where = "below" if shown < lo else "above"
+            flags.append(Flag(level="info", title=f"{m.label} {m.show_unit(v)} is {where} the "
+                              f"typical {lo:g}–{hi:g} {m.unit}".replace(" °", "°"),
+                              detail="Typical bands describe many runners; they are not targets. "
+                                     "Your own baseline matters more.", metric=f"median_{m.key}"))
+    if comparable:
+        flags += drift_flags(frame, ctx, single=True)
+    flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
+    return sort_flags(flags)
+
+
+def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
+                 both: bool = False) -> list[tuple[Flag, float]]:
+    v, b, mc = row.get(name), ctx.baseline_values.get(name), ctx.min_changes.get(name)
+    if v is None or b is None or mc is None or not np.isfinite(v):
+        return []
+    delta = float(v) - b
+    if abs(delta) < mc.value:
+        return []
+    col = COLUMNS[name]
+    m = col.metric
+    label = col.label + (" (both sides)" if both else "")
+    pct = f"{abs(100 * delta / b):.0f} %" if b else m.show_unit(abs(delta))
+    word = "higher" if delta > 0 else "lower"
+    detail = (f"{m.show_unit(float(v))} in this session vs {m.show_unit(b)} in the baseline "
+              f"(change {m.show_unit(delta, signed=True)}); smallest real change "
+              f"{m.show_unit(mc.value)} ({mc.note}).")
+    level = "watch" if m.load and delta > 0 else "info"
+    return [(Flag(level=level, title=f"{label} {pct} {word} than the baseline", detail=detail,
+                  metric=name), delta)]
+
+
+def _data_flags(ctx: RunnerContext) -> list[Flag]:
+    df = ctx.sessions
+    flags = [Flag(level="quality", title="Baseline", detail=n) for n in ctx.notes]
+    off = df[df["usable"] & ~df["comparable"]]
+    if len(off):
+        flags.append(Flag(level="quality", title=f"{len(off)} session(s) at a different pace not compared",
+                          detail="Their median cadence is outside the baseline band "
+                                 f"({ctx.baseline_cadence_spm or float('nan'):.0f} ± "
+                                 f"{ctx.params.cadence_band_spm:g} steps/min), so their numbers are "
+                                 "not comparable: " + ", ".join(off["session_id"]) + "."))
+    unusable = df[~df["usable"]]
+    if len(unusable):
+        flags.append(Flag(level="quality", title=f"{len(unusable)} session(s) without enough running",
+                          detail=", ".join(unusable["session_id"]) + "."))
+    if ctx.baseline_misalignment_deg is not None:
+        moved = df[(pd.to_numeric(df["misalignment_deg"], errors="coerce")
+                    - ctx.baseline_misalignment_deg).abs() > ctx.params.placement_change_deg]
+        if len(moved):
+            flags.append(Flag(level="quality", title=f"Sensor placement changed in {len(moved)} session(s)",
+                              detail=f"The sensor sat more than {ctx.params.placement_change_deg:g}° "
+                                     "differently from the baseline sessions: "
+                                     + ", ".join(moved["session_id"]) + ". Compare those with care."))
+    return flags
+
+
+def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: bool,
+                        comparable: bool) -> list[Flag]:
+    p = ctx.params
+    flags = []
+    if row.get("status") not in (None, "ok"):
+        flags.append(Flag(level="quality", title=f"Session is {row.get('status')}",
+                          detail=str(row.get("status_reason") or "no reason recorded")))
+    comp = row.get("completeness_pct")
+    if comp is not None and comp < p.completeness_check_pct:
+        flags.append(Flag(level="quality", title=f"Only {comp:.0f} % of the samples arrived",
+                          detail=f"{row.get('n_gaps')} gap(s), {row.get('gap_total_s') or 0:.0f} s "
+                                 "missing: the numbers rest on less data."))
+    mis = row.get("misalignment_deg")
+    if mis is not None and mis > p.misalignment_check_deg:
+        flags.append(Flag(level="quality", title=f"Sensor worn {mis:.0f}° from its nominal mounting",
+                          detail="imuback corrects this, but check the clip sits flat on the "
+                                 "lower back at the same place each run."))
+    if (mis is not None and ctx.baseline_misalignment_deg is not None
+            and abs(mis - ctx.baseline_misalignment_deg) > p.placement_change_deg):
+        flags.append(Flag(level="quality", title="Sensor placement differs from the baseline",
+                          detail=f"{mis:.0f}° from nominal vs {ctx.baseline_misalignment_deg:.0f}° "
+                                 "in the baseline sessions: compare with care."))
+    if in_base:
+        flags.append(Flag(level="quality", title="This session is part of the baseline",
+                          detail=f"Baseline: {ctx.baseline_text}. Later sessions are compared "
+                                 "against it."))
+    elif not comparable:
+        flags.append(Flag(level="quality", title="Not compared with the baseline",
+                          detail="This session's pace (cadence) or amount of running differs "
+                                 f"from the baseline ({ctx.baseline_text})."))
+    return flags
+
+
+def sort_flags(flags: list[Flag]) -> list[Flag]:
+    """Most important first (stable within a level)."""
+    return sorted(flags, key=lambda f: LEVELS.index(f.level))

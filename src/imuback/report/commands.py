@@ -1,0 +1,88 @@
+"""``imuback report session|trends``: parse arguments, call one function, print the path."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from imuback.errors import ImubackError
+from imuback.report.analysis import ReportParams
+
+
+def _params(args: argparse.Namespace) -> ReportParams:
+    base = None
+    if args.baseline_from or args.baseline_to:
+        if not (args.baseline_from and args.baseline_to):
+            raise ImubackError("give both --baseline-from and --baseline-to (YYYY-MM-DD), or neither")
+        try:
+            base = (pd.Timestamp(args.baseline_from, tz="UTC"), pd.Timestamp(args.baseline_to, tz="UTC"))
+        except ValueError as exc:
+            raise ImubackError(f"baseline dates must be YYYY-MM-DD: {exc}") from exc
+    return ReportParams(baseline_range=base, cadence_band_spm=args.cadence_band)
+
+
+def _finish(out: Path, args: argparse.Namespace) -> int:
+    print(f"report: {out}")
+    if args.pdf:
+        from imuback.report.pdf import export_pdf
+
+        print(f"pdf: {export_pdf(out, Path(args.pdf))}")
+    return 0
+
+
+def _cmd_session(args: argparse.Namespace) -> int:
+    from imuback.report.session import write_session_report
+
+    out = write_session_report(Path(args.dataset), args.session, Path(args.out), params=_params(args))
+    return _finish(out, args)
+
+
+def _cmd_trends(args: argparse.Namespace) -> int:
+    from imuback.report.trends import write_trends_report
+
+    if args.weeks is not None and args.weeks < 1:
+        raise ImubackError(f"--weeks must be at least 1, got {args.weeks}")
+    out = write_trends_report(Path(args.dataset), args.runner, Path(args.out), weeks=args.weeks,
+                              params=_params(args))
+    return _finish(out, args)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", required=True, help="processed dataset directory (from `imuback process`)")
+    p.add_argument("--out", required=True, help="HTML file to write (self-contained, opens offline)")
+    p.add_argument("--pdf", metavar="FILE", help="also print the report to this PDF (needs Chromium)")
+    p.add_argument("--baseline-from", metavar="DATE",
+                   help="baseline start date YYYY-MM-DD (default: the runner's first 14 days)")
+    p.add_argument("--baseline-to", metavar="DATE", help="baseline end date YYYY-MM-DD (inclusive)")
+    p.add_argument("--cadence-band", type=float, default=ReportParams().cadence_band_spm,
+                   metavar="SPM", help="sessions within ±SPM of the baseline cadence are compared "
+                                       "(default %(default)s)")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``report`` with ``session`` and ``trends`` to the ``imuback`` command."""
+    report = subparsers.add_parser(
+        "report", help="HTML reports for physical therapists (session, trends)",
+        description="Self-contained HTML reports over the processed dataset: one session against "
+                    "the runner's baseline, or a runner's weekly trends. Changes are reported only "
+                    "beyond the smallest real change. Informational only, not a diagnosis.")
+    sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    p = sub.add_parser("session", help="one session: metrics, left/right, drift, distributions",
+                       description="Report one session: header (sensor, placement, data "
+                                   "completeness), metrics against typical bands and the runner's "
+                                   "baseline, left/right asymmetry, within-run drift plots and "
+                                   "per-step distributions.")
+    p.add_argument("--session", required=True, help="session id (as in the dataset)")
+    _common(p)
+    p.set_defaults(func=_cmd_session)
+    p = sub.add_parser("trends", help="one runner over weeks: trends, asymmetry, fatigue, flags",
+                       description="Report a runner's weekly trends at comparable pace against "
+                                   "their baseline, with minimum-change bands and plain-language "
+                                   "flags on what changed and since when.")
+    p.add_argument("--runner", required=True, help="runner id (as in the dataset)")
+    p.add_argument("--weeks", type=int, metavar="N", help="show only the last N weeks (default: all)")
+    _common(p)
+    p.set_defaults(func=_cmd_trends)

@@ -1,0 +1,154 @@
+"""The metrics a report shows: labels, display units, typical bands and smallest real changes.
+
+Every number a report prints comes from a session-table column named here. Typical bands and
+published smallest real changes are those of ``docs/report.md`` (from ../shared/DOMAIN.md);
+everything else about "is this a real change" is derived from the runner's own data in
+:mod:`imuback.report.analysis`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ASYM_NORMAL_PCT = 5.0
+"""|asymmetry| up to this (%) is normal (0-5 % normal, 5-10 % watch, > 10 % notable)."""
+ASYM_NOTABLE_PCT = 10.0
+"""|asymmetry| above this (%) is notable."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One reported metric: column stem, how to print it and when a change is real."""
+
+    key: str
+    """Column stem in the dataset, e.g. ``contact_time_s`` (session column ``median_<key>``)."""
+    label: str
+    """Plain-language name, e.g. ``Ground contact time``."""
+    unit: str
+    """Display unit, e.g. ``ms``."""
+    scale: float = 1.0
+    """Display value = stored value * scale (e.g. s -> ms: 1000)."""
+    decimals: int = 1
+    """Decimals shown in display units."""
+    typical: tuple[float, float] | None = None
+    """Typical band in display units, or None when there is no accepted band."""
+    published_min_change: float | None = None
+    """Published smallest real change, stored units (e.g. 0.032 s), or None: derive from the runner."""
+    floor: float = 0.0
+    """Smallest min-change ever used (stored units, or fraction of baseline if ``relative``)."""
+    fallback: float = 0.0
+    """Min change when there are too few sessions to derive one (same units as ``floor``)."""
+    relative: bool = False
+    """``floor`` and ``fallback`` are fractions of the baseline value (dimensionless indices)."""
+    side: str | None = None
+    """Stem of the left/right session columns (``left_<key>``), ``asymmetry_<side>_pct``."""
+    load: bool = False
+    """A loading metric: a rise is the direction a PT watches for low back pain."""
+
+    @property
+    def axis_label(self) -> str:
+        """Unit for an axis (``degrees`` rather than a lone ``°``)."""
+        return "degrees" if self.unit == "°" else self.unit
+
+    def show(self, value: float | None, *, signed: bool = False) -> str:
+        """Format a stored value in display units (``n/a`` for missing)."""
+        if value is None or value != value:  # NaN check without numpy
+            return "n/a"
+        v = round(value * self.scale, self.decimals) + 0.0  # no "-0.0"
+        return f"{v:+.{self.decimals}f}" if signed else f"{v:.{self.decimals}f}"
+
+    def show_unit(self, value: float | None, *, signed: bool = False) -> str:
+        """Format with the unit, e.g. ``245 ms``."""
+        text = self.show(value, signed=signed)
+        if text == "n/a":
+            return text
+        return f"{text}°" if self.unit == "°" else f"{text} {self.unit}"
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(key="cadence_spm", label="Cadence", unit="steps/min", decimals=0, typical=(150, 190),
+           floor=1.0, fallback=3.0),
+    Metric(key="contact_time_s", label="Ground contact time", unit="ms", scale=1000, decimals=0,
+           typical=(200, 300), published_min_change=0.032, side="contact_time"),
+    Metric(key="flight_time_s", label="Flight time", unit="ms", scale=1000, decimals=0,
+           published_min_change=0.032, side="flight_time"),
+    Metric(key="impact_peak_g", label="Impact (sacrum peak)", unit="g", decimals=2,
+           floor=0.05, fallback=0.2, side="impact_peak", load=True),
+    Metric(key="grf_peak_bw", label="Peak vertical force (estimated)", unit="BW", decimals=2,
+           typical=(2.0, 3.0), published_min_change=0.28, side="grf_peak", load=True),
+    Metric(key="loading_rate_g_per_s", label="Loading rate (index)", unit="g/s", decimals=0,
+           floor=0.03, fallback=0.10, relative=True, side="loading_rate", load=True),
+    Metric(key="vertical_oscillation_cm", label="Vertical oscillation", unit="cm", decimals=1,
+           typical=(6, 13), floor=0.3, fallback=1.0),
+    Metric(key="pelvis_rotation_deg", label="Pelvis rotation (range)", unit="°", decimals=1,
+           typical=(10, 16), floor=0.5, fallback=2.0),
+    Metric(key="pelvis_obliquity_deg", label="Pelvis obliquity / drop (range)", unit="°",
+           decimals=1, typical=(8, 10), floor=0.5, fallback=2.0),
+    Metric(key="pelvis_tilt_deg", label="Pelvis tilt (range)", unit="°", decimals=1,
+           typical=(6, 7), floor=0.5, fallback=2.0),
+    Metric(key="ml_excursion_cm", label="Side-to-side excursion", unit="cm", decimals=1,
+           floor=0.3, fallback=1.0),
+    Metric(key="ml_acc_rms_g", label="Side-to-side acceleration (RMS)", unit="g", decimals=3,
+           floor=0.01, fallback=0.03),
+)
+"""Main metrics, in report order. Session column: ``median_<key>``."""
+
+BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+
+ASYMMETRIES: tuple[Metric, ...] = tuple(
+    Metric(key=f"asymmetry_{m.side}_pct", label=f"{m.label} asymmetry", unit="%", decimals=1,
+           floor=2.0, fallback=3.0)
+    for m in METRICS if m.side is not None
+)
+"""Left/right asymmetries 100*(L-R)/mean(L,R); positive = left higher. Column = key."""
+
+ASYM_BY_SIDE: dict[str, Metric] = {
+    m.side: a for m, a in zip((m for m in METRICS if m.side), ASYMMETRIES, strict=True)
+    if m.side is not None
+}
+
+DRIFT_KEYS = (
+    "contact_time_s",
+    "impact_peak_g",
+    "pelvis_obliquity_deg",
+    "pelvis_rotation_deg",
+    "ml_excursion_cm",
+)
+"""Within-run drift metrics (session columns ``drift_<key>_pct`` and ``drift_<key>_per_10min``)."""
+
+TREND_KEYS = (
+    "impact_peak_g",
+    "grf_peak_bw",
+    "contact_time_s",
+    "cadence_spm",
+    "vertical_oscillation_cm",
+    "pelvis_rotation_deg",
+    "pelvis_obliquity_deg",
+    "pelvis_tilt_deg",
+    "ml_excursion_cm",
+    "flight_time_s",
+    "loading_rate_g_per_s",
+)
+"""Metrics with a weekly trend plot, in report order."""
+
+
+def asymmetry_class(value_pct: float | None) -> str:
+    """``normal`` (0-5 %), ``watch`` (5-10 %), ``notable`` (> 10 %) or ``n/a``."""
+    if value_pct is None or value_pct != value_pct:
+        return "n/a"
+    a = abs(value_pct)
+    if a > ASYM_NOTABLE_PCT:
+        return "notable"
+    if a > ASYM_NORMAL_PCT:
+        return "watch"
+    return "normal"
+
+
+def higher_side(value_pct: float) -> str:
+    """Which side is higher for an asymmetry 100*(L-R)/mean: ``left`` or ``right``."""
+    return "left" if value_pct > 0 else "right"
+
+
+def contact_balance_left_pct(asymmetry_pct: float) -> float:
+    """Left share of contact time, L/(L+R) in %, from 100*(L-R)/mean(L,R) (50 % = even)."""
+    return 50.0 + asymmetry_pct / 4.0

@@ -1,0 +1,204 @@
+"""DuckDB queries over the processed dataset (embedded, no server).
+
+The dataset layout is ``<dir>/<table>/runner=<id>/session=<id>/part-0.parquet`` (see
+:mod:`imuback.store.dataset`). Files are listed here with fixed patterns, so staging and
+replaced-session directories (``.staging``, ``.session=...old-...``) are never read, and ids are
+passed to DuckDB as parameters, never pasted into SQL. Every read checks the columns the report
+needs and the schema's major version, and says which column or file is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from imuback.errors import ImubackError, SchemaError
+from imuback.store.dataset import PART_FILE
+from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
+
+STEP_COLUMNS = (
+    "foot", "activity", "ic_time", "contact_time_s", "flight_time_s", "impact_peak_g",
+    "grf_peak_bw", "loading_rate_g_per_s", "vertical_oscillation_cm", "cadence_spm", "quality",
+)
+STRIDE_COLUMNS = (
+    "foot", "start_time", "stride_time_s", "pelvis_rotation_deg", "pelvis_obliquity_deg",
+    "pelvis_tilt_deg", "ml_excursion_cm", "ml_acc_rms_g", "impact_asymmetry_pct",
+    "contact_asymmetry_pct",
+)
+
+
+class ReportDataError(ImubackError):
+    """The dataset does not hold what a report needs (no such session or runner, no rows)."""
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with UTC as its time zone."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
+def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None,
+                session_id: str | None = None) -> list[str]:
+    """Parquet files of ``table``, optionally of one runner and/or session (sorted paths)."""
+    root = Path(dataset) / table
+    if not root.is_dir():
+        return []
+    out = []
+    for f in sorted(root.glob(f"runner=*/session=*/{PART_FILE}")):
+        runner = f.parent.parent.name.removeprefix("runner=")
+        session = f.parent.name.removeprefix("session=")
+        if runner_id is not None and runner != runner_id:
+            continue
+        if session_id is not None and session != session_id:
+            continue
+        out.append(str(f))
+    return out
+
+
+def _check(con: duckdb.DuckDBPyConnection, files: list[str], table: str,
+           columns: Sequence[str]) -> None:
+    """Raise :class:`SchemaError` naming the file and column if ``files`` cannot serve ``columns``."""
+    major = SCHEMA_VERSION.split(".")[0]
+    versions = con.sql(
+        "SELECT file_name, decode(value) FROM parquet_kv_metadata($files) "
+        "WHERE decode(key) = 'imuback.schema_version'", params={"files": files}).fetchall()
+    tagged = {str(name) for name, _ in versions}
+    for name, version in versions:
+        if str(version).split(".")[0] != major:
+            raise SchemaError(f"{name}: schema version {version}, this imuback reads {SCHEMA_VERSION}; "
+                              "re-process the session with this version")
+    untagged = [f for f in files if f not in tagged]
+    if untagged:
+        raise SchemaError(f"{untagged[0]}: no imuback.schema_version in the file metadata; "
+                          f"it was not written by imuback.store (table {table!r})")
+    described = con.sql("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
+                        params={"files": files}).fetchall()
+    have = {row[0] for row in described}
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise SchemaError(f"{Path(files[0]).parents[3]}/{table}: column(s) {missing} missing "
+                          f"(schema {SCHEMA_VERSION} has {len(TABLE_SCHEMAS[table].names)} columns); "
+                          "re-process the sessions with this imuback version")
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    # Through Arrow, so timestamps keep their UTC zone.
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()
+
+
+def _read(dataset: str | Path, table: str, columns: Sequence[str], *, runner_id: str | None,
+          session_id: str | None, where: str = "", order: str = "",
+          params: dict[str, Any] | None = None) -> pd.DataFrame:
+    files = table_files(dataset, table, runner_id=runner_id, session_id=session_id)
+    if not files:
+        return pd.DataFrame(columns=list(columns))
+    con = connect()
+    try:
+        _check(con, files, table, columns)
+        cols = ", ".join(f'"{c}"' for c in columns)
+        sql = f"SELECT {cols} FROM read_parquet($files, union_by_name = true) {where} {order}"
+        return _frame(con, sql, {"files": files, **(params or {})})
+    finally:
+        con.close()
+
+
+def runner_ids(dataset: str | Path) -> list[str]:
+    """Runner ids that have at least one ``sessions`` row."""
+    files = table_files(dataset, "sessions")
+    return sorted({Path(f).parent.parent.name.removeprefix("runner=") for f in files})
+
+
+def session_row(dataset: str | Path, session_id: str) -> dict[str, Any]:
+    """The ``sessions`` row of one session as a dict; :class:`ReportDataError` if absent."""
+    df = _read(dataset, "sessions", TABLE_SCHEMAS["sessions"].names, runner_id=None,
+               session_id=session_id, where="WHERE session_id = $sid", params={"sid": session_id})
+    if df.empty:
+        n = len(table_files(dataset, "sessions"))
+        raise ReportDataError(f"session {session_id!r} is not in dataset {dataset} ({n} sessions "
+                              "there); process its raw file first with `imuback process`")
+    return {k: _py(v) for k, v in df.iloc[-1].items()}
+
+
+def runner_sessions(dataset: str | Path, runner_id: str) -> pd.DataFrame:
+    """All ``sessions`` rows of one runner, oldest first; :class:`ReportDataError` if none."""
+    df = _read(dataset, "sessions", TABLE_SCHEMAS["sessions"].names, runner_id=runner_id,
+               session_id=None, where="WHERE runner_id = $rid",
+               order="ORDER BY start_time, session_id", params={"rid": runner_id})
+    if df.empty:
+        known = ", ".join(runner_ids(dataset)) or "none"
+        raise ReportDataError(f"runner {runner_id!r} has no sessions in dataset {dataset} "
+                              f"(runners there: {known})")
+    return df.reset_index(drop=True)
+
+
+def session_steps(dataset: str | Path, runner_id: str, session_id: str) -> pd.DataFrame:
+    """Per-step rows of one session in step order (columns :data:`STEP_COLUMNS`)."""
+    return _read(dataset, "steps", STEP_COLUMNS, runner_id=runner_id, session_id=session_id,
+                 where="WHERE session_id = $sid", order="ORDER BY step", params={"sid": session_id})
+
+
+def session_strides(dataset: str | Path, runner_id: str, session_id: str) -> pd.DataFrame:
+    """Per-stride rows of one session in stride order (columns :data:`STRIDE_COLUMNS`)."""
+    return _read(dataset, "strides", STRIDE_COLUMNS, runner_id=runner_id, session_id=session_id,
+                 where="WHERE session_id = $sid", order="ORDER BY stride",
+                 params={"sid": session_id})
+
+
+def side_quartiles(dataset: str | Path, runner_id: str, session_id: str, *, activity: str,
+                   columns: Sequence[str]) -> pd.DataFrame:
+    """Per-foot 25th/50th/75th percentiles of step ``columns`` (one row per foot, index L/R).
+
+    Columns ``<col>_p25``, ``<col>_p50``, ``<col>_p75`` and ``n_steps``.
+    """
+    files = table_files(dataset, "steps", runner_id=runner_id, session_id=session_id)
+    if not files:
+        return pd.DataFrame()
+    con = connect()
+    try:
+        _check(con, files, "steps", ["foot", "activity", *columns])
+        parts = [f'quantile_cont("{c}", {q / 100}) AS "{c}_p{q}"' for c in columns for q in (25, 50, 75)]
+        sql = (f"SELECT foot, count(*) AS n_steps, {', '.join(parts)} "
+               "FROM read_parquet($files, union_by_name = true) "
+               "WHERE session_id = $sid AND activity = $act AND foot IN ('L', 'R') "
+               "GROUP BY foot ORDER BY foot")
+        return _frame(con, sql, {"files": files, "sid": session_id, "act": activity}).set_index("foot")
+    finally:
+        con.close()
+
+
+def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[str],
+                   columns: Sequence[str]) -> pd.DataFrame:
+    """Per-week (Monday, UTC) medians of session ``columns`` over ``session_ids``.
+
+    Columns ``week`` (timestamp, UTC), ``n_sessions`` and one per column; oldest week first.
+    """
+    files = table_files(dataset, "sessions", runner_id=runner_id)
+    if not files or not session_ids:
+        return pd.DataFrame(columns=["week", "n_sessions", *columns])
+    con = connect()
+    try:
+        _check(con, files, "sessions", ["start_time", *columns])
+        meds = ", ".join(f'median("{c}") AS "{c}"' for c in columns)
+        sql = (f"SELECT date_trunc('week', start_time) AS week, count(*) AS n_sessions, {meds} "
+               "FROM read_parquet($files, union_by_name = true) "
+               "WHERE runner_id = $rid AND list_contains($ids, session_id) "
+               "GROUP BY week ORDER BY week")
+        return _frame(con, sql, {"files": files, "rid": runner_id, "ids": list(session_ids)})
+    finally:
+        con.close()
+
+
+def _py(value: Any) -> Any:
+    """Pandas/numpy scalars to plain Python (NaN and NaT -> None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
+        return value.item()
+    return value

@@ -1,0 +1,310 @@
+# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+"""The session report: one run, against typical bands and the runner's own baseline.
+
+Header (runner, date, sensor, placement and misalignment, data completeness), flags, the main
+metrics, a left/right table, within-run drift plots and per-step/per-stride distributions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imuback.report import queries, svg
+from imuback.report.analysis import (
+    DEFAULT_PARAMS,
+    ReportParams,
+    RunnerContext,
+    runner_context,
+    session_flags,
+)
+from imuback.report.html import (
+    Markup,
+    definition_list,
+    flag_list,
+    join,
+    page,
+    section,
+    table,
+    tag,
+)
+from imuback.report.metrics import (
+    ASYM_BY_SIDE,
+    BY_KEY,
+    DRIFT_KEYS,
+    METRICS,
+    Metric,
+    asymmetry_class,
+    contact_balance_left_pct,
+)
+
+STEP_PLOTS = ("contact_time_s", "impact_peak_g")
+STRIDE_PLOTS = ("pelvis_obliquity_deg", "pelvis_rotation_deg", "ml_excursion_cm")
+HIST_STEP = ("contact_time_s", "flight_time_s", "impact_peak_g", "grf_peak_bw",
+             "vertical_oscillation_cm")
+HIST_STRIDE = ("pelvis_rotation_deg", "pelvis_obliquity_deg", "pelvis_tilt_deg", "ml_excursion_cm")
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def _reading(m: Metric, value: float | None, base: float | None, mc: float | None,
+             comparable: bool) -> Markup:
+    bits = []
+    if value is not None and m.typical is not None:
+        shown = value * m.scale
+        inside = m.typical[0] <= shown <= m.typical[1]
+        bits.append(tag("span", "typical" if inside else ("below typical" if shown < m.typical[0]
+                                                           else "above typical"),
+                        class_="tag tag-" + ("within" if inside else "out")))
+    if value is not None and base is not None and mc is not None and comparable:
+        delta = value - base
+        if abs(delta) >= mc:
+            bits.append(tag("span", f"{'higher' if delta > 0 else 'lower'} than baseline",
+                            class_="tag tag-" + ("watch" if m.load and delta > 0 else "out")))
+        else:
+            bits.append(tag("span", "as baseline", class_="tag tag-within"))
+    return join(part for bit in bits for part in (bit, " "))
+
+
+def _header(row: dict[str, Any]) -> Markup:
+    start = pd.Timestamp(row["start_time"])
+    dur = _num(row.get("duration_s")) or 0.0
+    run = _num(row.get("run_time_s")) or 0.0
+    mis = _num(row.get("misalignment_deg"))
+    comp = _num(row.get("completeness_pct"))
+    gyro = "accelerometer + gyroscope" if row.get("has_gyro") else "accelerometer only (no pelvis angles)"
+    status = str(row.get("status") or "ok")
+    if row.get("status_reason"):
+        status += f" — {row['status_reason']}"
+    facts = [
+        ("Runner", row["runner_id"]), ("Session", row["session_id"]),
+        ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
+        ("Duration", f"{dur / 60:.1f} min ({run / 60:.1f} min running)"),
+        ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
+        ("Placement", "lower back (sacrum); sensor found "
+                      + (f"{mis:.0f}° from its nominal mounting" if mis is not None else "n/a")),
+        ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
+         + f", {row.get('n_gaps') or 0} gap(s), {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
+        ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
+        ("Status", status),
+        ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
+    ]
+    return definition_list(facts)
+
+
+def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) -> Markup:
+    rows = []
+    for m in METRICS:
+        name = f"median_{m.key}"
+        v = _num(row.get(name))
+        base = ctx.baseline_values.get(name)
+        mc = ctx.min_changes.get(name)
+        typical = (f"{m.typical[0]:g}–{m.typical[1]:g}" if m.typical else "—")
+        change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
+        rows.append([m.label, m.show_unit(v), typical, m.show_unit(base), change,
+                     m.show_unit(mc.value) if mc else "n/a",
+                     _reading(m, v, base, mc.value if mc else None, comparable)])
+    return table(["Metric (session median)", "This session", "Typical", "Your baseline",
+                  "Change", "Smallest real change", "Reading"], rows, cls="metrics")
+
+
+def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
+    rows = []
+    for side, a in ASYM_BY_SIDE.items():
+        m = next(m for m in METRICS if m.side == side)
+        cells: list[object] = [m.label]
+        for foot, prefix in (("L", "left"), ("R", "right")):
+            v = _num(row.get(f"{prefix}_{m.key}"))
+            iqr = ""
+            if foot in quart.index and f"{m.key}_p25" in quart:
+                q25, q75 = quart.loc[foot, f"{m.key}_p25"], quart.loc[foot, f"{m.key}_p75"]
+                iqr = f" ({m.show(_num(q25))}–{m.show(_num(q75))})"
+            cells.append(m.show_unit(v) + iqr)
+        asym = _num(row.get(a.key))
+        cls = asymmetry_class(asym)
+        text = "n/a" if asym is None else f"{asym:+.1f} %"
+        if side == "contact_time" and asym is not None:
+            text += f" (left share {contact_balance_left_pct(asym):.1f} %)"
+        cells += [text, tag("span", cls, class_=f"tag tag-{cls}")]
+        rows.append(cells)
+    n = quart["n_steps"] if "n_steps" in quart else pd.Series(dtype=float)
+    caption = ("Median (interquartile range) per foot. Asymmetry = 100·(L−R)/mean(L,R): positive "
+               "means the left is higher. 0–5 % normal, 5–10 % watch, above 10 % notable. Steps: "
+               + ", ".join(f"{'left' if f == 'L' else 'right'} {int(c)}" for f, c in n.items()))
+    return table(["Metric", "Left", "Right", "Asymmetry", "Reading"], rows, cls="sides",
+                 caption=caption)
+
+
+def _binned(t_min: np.ndarray, v: np.ndarray, width_min: float) -> pd.DataFrame:
+    """Per-time-bin 25/50/75th percentiles (bin centres in minutes)."""
+    ok = np.isfinite(t_min) & np.isfinite(v)
+    df = pd.DataFrame({"bin": np.floor(t_min[ok] / width_min), "v": v[ok]})
+    if df.empty:
+        return pd.DataFrame({"t": [], "p25": [], "p50": [], "p75": []})
+    g = df.groupby("bin")["v"]
+    out = pd.DataFrame({"p25": g.quantile(0.25), "p50": g.median(), "p75": g.quantile(0.75),
+                        "n": g.size()})
+    out = out[out["n"] >= 5]
+    out["t"] = (out.index.to_numpy(float) + 0.5) * width_min
+    return out.reset_index(drop=True)
+
+
+def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, start: pd.Timestamp,
+                 run_minutes: float) -> Markup:
+    width = 0.5 if run_minutes <= 30 else 1.0
+    spans = []
+    if run_minutes > 12:
+        spans = [svg.VSpan(x0=2, x1=10, label="baseline window (min 2–10)", color="#2e9e5b"),
+                 svg.VSpan(x0=run_minutes - 10, x1=run_minutes, label="last 10 min", color="#c0392b")]
+    figs = []
+    t_steps = ((steps["ic_time"] - start).dt.total_seconds() / 60).to_numpy(float)
+    for key in STEP_PLOTS:
+        m = BY_KEY[key]
+        lines, areas = [], []
+        allb = _binned(t_steps, steps[key].to_numpy(float) * m.scale, width)
+        areas.append(svg.Area(x=allb["t"], lo=allb["p25"], hi=allb["p75"],
+                              label="middle 50 % of steps", color=svg.ALL, opacity=0.12))
+        for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right")):
+            sel = (steps["foot"] == foot).to_numpy()
+            b = _binned(t_steps[sel], steps.loc[sel, key].to_numpy(float) * m.scale, width)
+            lines.append(svg.Line(x=b["t"], y=b["p50"], label=f"{name} median", color=color))
+        figs.append(svg.render(svg.Chart(
+            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label="minutes",
+            y_label=m.axis_label, lines=lines, areas=areas, vspans=spans,
+            caption=f"Median per {width * 60:.0f} s by foot; shaded: middle 50 % of steps.")))
+    t_str = ((strides["start_time"] - start).dt.total_seconds() / 60).to_numpy(float)
+    for key in STRIDE_PLOTS:
+        m = BY_KEY[key]
+        b = _binned(t_str, strides[key].to_numpy(float) * m.scale, width)
+        figs.append(svg.render(svg.Chart(
+            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label="minutes",
+            y_label=m.axis_label, vspans=spans,
+            lines=[svg.Line(x=b["t"], y=b["p50"], label="median per stride", color=svg.ALL)],
+            areas=[svg.Area(x=b["t"], lo=b["p25"], hi=b["p75"], label="middle 50 % of strides",
+                            color=svg.ALL)],
+            caption=f"Median per {width * 60:.0f} s of strides; shaded: middle 50 %.")))
+    return tag("div", join(Markup(f) for f in figs), class_="plots")
+
+
+def _drift_table(row: dict[str, Any], ctx: RunnerContext) -> Markup:
+    rows = []
+    for key in DRIFT_KEYS:
+        m = BY_KEY[key]
+        slope, pct = _num(row.get(f"drift_{key}_per_10min")), _num(row.get(f"drift_{key}_pct"))
+        med = _num(row.get(f"median_{key}"))
+        mc = ctx.min_changes.get(f"median_{key}")
+        absolute = pct / 100 * med if pct is not None and med is not None else None
+        real = absolute is not None and mc is not None and abs(absolute) >= mc.value
+        reading = ("n/a" if absolute is None else
+                   ("rises late" if absolute > 0 else "falls late") if real else "steady")
+        rows.append([m.label, m.show_unit(slope, signed=True),
+                     "n/a" if pct is None else f"{pct:+.1f} % ({m.show_unit(absolute, signed=True)})",
+                     m.show_unit(mc.value) if mc else "n/a",
+                     tag("span", reading, class_="tag tag-" + ("watch" if real else "within"))])
+    return table(["Metric", "Trend per 10 min", "Last 10 min vs min 2–10", "Smallest real change",
+                  "Reading"], rows, cls="drift")
+
+
+def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
+    figs = []
+    for key in HIST_STEP:
+        m = BY_KEY[key]
+        groups = [(name, color, steps.loc[steps["foot"] == foot, key].to_numpy(float))
+                  for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right"))]
+        figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per step",
+                                  x_label=m.axis_label, groups=groups, scale=m.scale))
+    for key in HIST_STRIDE:
+        m = BY_KEY[key]
+        figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per stride",
+                                  x_label=m.axis_label, scale=m.scale,
+                                  groups=[("strides", svg.ALL, strides[key].to_numpy(float))]))
+    return tag("div", join(Markup(f) for f in figs), class_="plots")
+
+
+def _methods(ctx: RunnerContext) -> Markup:
+    p = ctx.params
+    return tag("div", join([
+        tag("p", f"Baseline: {ctx.baseline_text}. Sessions are compared only at a similar pace: "
+                 f"median cadence within ±{p.cadence_band_spm:g} steps/min of the baseline's "
+                 + (f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")
+                 + " (one sensor cannot measure speed; cadence follows it)."),
+        tag("p", "A difference counts only when it reaches the smallest real change: 0.28 BW for "
+                 "peak vertical force and 32 ms for contact and flight time (published), never "
+                 "less than this runner's own session-to-session variation; other metrics use "
+                 "that variation alone. Smaller differences are noise and are not flagged."),
+        tag("p", "Typical bands describe many runners and are not targets. Peak vertical force is "
+                 "estimated from the sacrum and the loading rate is an index: neither is a "
+                 "force-plate value."),
+    ]), class_="methods")
+
+
+def build_session_report(dataset: Path, session_id: str, *,
+                         params: ReportParams = DEFAULT_PARAMS) -> str:
+    """The session report of ``session_id`` as one HTML document."""
+    row = queries.session_row(dataset, session_id)
+    runner = str(row["runner_id"])
+    ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
+    activity = "run" if (row.get("n_run_steps") or 0) > 0 else "walk"
+    steps = queries.session_steps(dataset, runner, session_id)
+    steps = steps[steps["activity"] == activity]
+    strides = queries.session_strides(dataset, runner, session_id)
+    if not strides.empty and not steps.empty:  # strides of the same bouts as the steps shown
+        strides = strides[strides["start_time"].between(steps["ic_time"].min(), steps["ic_time"].max())]
+    quart = queries.side_quartiles(dataset, runner, session_id, activity=activity,
+                                   columns=[m.key for m in METRICS if m.side])
+    srow = ctx.sessions[ctx.sessions["session_id"] == session_id]
+    comparable = bool(srow["comparable"].any()) and not bool(srow["in_baseline"].any())
+    flags = session_flags(row, ctx)
+    start = pd.Timestamp(row["start_time"])
+    run_min = (_num(row.get("run_time_s")) or 0) / 60
+    if not steps.empty:
+        run_min = float((steps["ic_time"].max() - start).total_seconds() / 60)
+    reg = [(label, f"{v:.2f}" if (v := _num(row.get(col))) is not None else "n/a")
+           for label, col in (("Step regularity", "step_regularity"),
+                              ("Stride regularity", "stride_regularity"),
+                              ("Step symmetry", "step_symmetry"))]
+    body = join([
+        tag("h1", "Running session report"),
+        tag("p", f"{runner} — {start:%d %B %Y}. For a physical therapist and the runner: how this "
+                 "run looked step by step, against the runner's own baseline.", class_="sub"),
+        _header(row),
+        section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
+                                                          "session."), sid="flags"),
+        section("Main metrics", _metrics_table(row, ctx, comparable),
+                tag("p", "Medians over the running steps and strides of this session. "
+                         + ("" if comparable else "This session is not compared with the baseline "
+                            "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
+        section("Left and right", _side_table(row, quart),
+                definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
+                                          "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "
+                                          "1 is perfectly repeatable.", class_="note"), sid="sides"),
+        section("Within the run (fatigue drift)", _drift_table(row, ctx),
+                _drift_plots(steps, strides, start, run_min), sid="drift"),
+        section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist"),
+        section("How to read this report", _methods(ctx), sid="methods"),
+    ])
+    generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"
+    return page(title=f"imuback session report — {runner} — {session_id}", body=body,
+                generated=generated)
+
+
+def write_session_report(dataset: Path, session_id: str, out: Path, *,
+                         params: ReportParams = DEFAULT_PARAMS) -> Path:
+    """Write the session report of ``session_id`` in ``dataset`` to ``out`` (HTML); return ``out``."""
+    out = Path(out)
+    html = build_session_report(Path(dataset), session_id, params=params)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+__all__ = ["build_session_report", "write_session_report"]

@@ -1,0 +1,250 @@
+# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+"""The trends report: one runner over weeks, against their own baseline, at comparable pace.
+
+What changed and since when in plain language, weekly trend lines with minimum-change bands,
+asymmetry trends, within-run drift across sessions, a weekly table and the session list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from imuback.report import queries, svg
+from imuback.report.analysis import (
+    COLUMNS,
+    DEFAULT_PARAMS,
+    ReportParams,
+    RunnerContext,
+    runner_context,
+    trend_flags,
+    weekly_changes,
+)
+from imuback.report.html import (
+    Markup,
+    definition_list,
+    flag_list,
+    join,
+    page,
+    section,
+    table,
+    tag,
+)
+from imuback.report.metrics import (
+    ASYM_BY_SIDE,
+    ASYM_NORMAL_PCT,
+    ASYM_NOTABLE_PCT,
+    BY_KEY,
+    DRIFT_KEYS,
+    TREND_KEYS,
+)
+
+
+def _days(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """UTC timestamps -> days since the epoch (float), the x axis of every trend plot."""
+    delta = pd.to_datetime(ts, utc=True) - pd.Timestamp(0, tz="UTC")
+    return np.asarray(delta / pd.Timedelta(days=1), dtype=float)
+
+
+def _week_ticks(weeks: pd.Series) -> list[tuple[float, str]]:
+    days = _days(weeks)
+    step = max(1, int(np.ceil(len(days) / 8)))
+    return [(float(d), f"{w:%d %b}") for d, w in zip(days[::step], weeks.iloc[::step], strict=True)]
+
+
+def _x_range(shown: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
+    lo = float(min(_days(shown["start_time"]).min(), _days(weekly["week"]).min())) - 1
+    return lo, float(_days(shown["start_time"]).max()) + 1
+
+
+def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.DataFrame,
+                 ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+    m = BY_KEY[key]
+    name = f"median_{key}"
+    comp = shown[shown["comparable"]]
+    other = shown[shown["usable"] & ~shown["comparable"]]
+    wx = _days(weekly["week"]) + 3.5  # mid-week
+    lines, points, bands = [], [], []
+    if m.typical is not None:
+        bands.append(svg.HBand(lo=m.typical[0], hi=m.typical[1], label="typical range",
+                               color="#8a8a8a", opacity=0.08))
+    base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
+    if base is not None and mc is not None:
+        bands.append(svg.HBand(lo=(base - mc.value) * m.scale, hi=(base + mc.value) * m.scale,
+                               label="baseline ± smallest real change", color=svg.BAND))
+    if m.side is not None:
+        for prefix, color in (("left", svg.LEFT), ("right", svg.RIGHT)):
+            col = f"{prefix}_{key}"
+            points.append(svg.Points(x=_days(comp["start_time"]), y=comp[col].astype(float) * m.scale,
+                                     label="", color=color, radius=2.2))
+            lines.append(svg.Line(x=wx, y=weekly[col].astype(float) * m.scale,
+                                  label=f"{prefix} (weekly median)", color=color, markers=True))
+    else:
+        points.append(svg.Points(x=_days(comp["start_time"]), y=comp[name].astype(float) * m.scale,
+                                 label="sessions", color=svg.ALL, radius=2.4))
+        lines.append(svg.Line(x=wx, y=weekly[name].astype(float) * m.scale, label="weekly median",
+                              color=svg.ALL, markers=True))
+    if len(other):
+        points.append(svg.Points(x=_days(other["start_time"]), y=other[name].astype(float) * m.scale,
+                                 label="other pace (not compared)", color="#999999", hollow=True))
+    caption = (f"Smallest real change {m.show_unit(mc.value)}: {mc.note}." if mc else "")
+    return svg.render(svg.Chart(plot_id=f"trend-{key}", title=m.label, x_label="week",
+                                y_label=m.axis_label, lines=lines, points=points, hbands=bands,
+                                x_ticks=ticks, x_range=xr, caption=caption))
+
+
+def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
+                ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+    a = ASYM_BY_SIDE[side]
+    comp = shown[shown["comparable"]]
+    label = a.label.replace(" asymmetry", "")
+    return svg.render(svg.Chart(
+        plot_id=f"trend-{a.key}", title=f"{label}: left/right asymmetry", x_label="week",
+        y_label="% (positive: left higher)",
+        hbands=[svg.HBand(lo=-ASYM_NOTABLE_PCT, hi=ASYM_NOTABLE_PCT, label="watch (5–10 %)",
+                          color="#d99a1b", opacity=0.10),
+                svg.HBand(lo=-ASYM_NORMAL_PCT, hi=ASYM_NORMAL_PCT, label="normal (0–5 %)",
+                          color=svg.BAND, opacity=0.14)],
+        points=[svg.Points(x=_days(comp["start_time"]), y=comp[a.key].astype(float),
+                           label="sessions", color=svg.ALL, radius=2.4)],
+        lines=[svg.Line(x=_days(weekly["week"]) + 3.5, y=weekly[a.key].astype(float),
+                        label="weekly median", color=svg.ALL, markers=True)],
+        x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
+        caption="Above 10 % either way is notable."))
+
+
+def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+    comp = shown[shown["comparable"]]
+    palette = ("#1f6fb2", "#d9651b", "#7b3fa0", "#2e9e5b", "#8c6d1f")
+    lines = [svg.Line(x=_days(comp["start_time"]), y=comp[f"drift_{k}_pct"].astype(float),
+                      label=BY_KEY[k].label, color=c, markers=True, width=1.6)
+             for k, c in zip(DRIFT_KEYS, palette, strict=True)]
+    return svg.render(svg.Chart(
+        plot_id="trend-drift", title="Within-run drift per session", x_label="session date",
+        y_label="% last 10 min vs min 2–10", lines=lines, x_ticks=ticks, x_range=xr,
+        extra_y=(0.0,), height=280,
+        caption="How much each metric changed late in each run (fatigue). Near 0 % is steady."))
+
+
+def _weekly_table(weekly: pd.DataFrame) -> Markup:
+    cols = ["median_cadence_spm", "left_contact_time_s", "right_contact_time_s",
+            "left_impact_peak_g", "right_impact_peak_g", "median_grf_peak_bw",
+            "median_vertical_oscillation_cm", "median_pelvis_rotation_deg",
+            "median_pelvis_obliquity_deg", "median_pelvis_tilt_deg", "median_ml_excursion_cm",
+            "asymmetry_impact_peak_pct"]
+    heads = ["Week of", "Sessions", "Cadence (steps/min)", "Contact L (ms)", "Contact R (ms)",
+             "Impact L (g)", "Impact R (g)", "vGRF (BW)", "Vert. osc. (cm)", "Rotation (°)",
+             "Obliquity (°)", "Tilt (°)", "Side-to-side (cm)", "Impact asym. (%)"]
+    rows = []
+    for _, w in weekly.iterrows():
+        cells: list[object] = [f"{pd.Timestamp(w['week']):%d %b %Y}", int(w["n_sessions"])]
+        for c in cols:
+            v = w[c]
+            cells.append(f"{v:+.1f}" if c.startswith("asym") and np.isfinite(v)
+                         else COLUMNS[c].metric.show(float(v)))
+        rows.append(cells)
+    return table(heads, rows, cls="weekly", caption="Weekly medians of pace-comparable sessions.")
+
+
+def _sessions_table(shown: pd.DataFrame) -> Markup:
+    rows = []
+    for _, s in shown.iterrows():
+        note = s["note"] or ("baseline" if s["in_baseline"] else "compared")
+        comp = s["completeness_pct"]
+        rows.append([f"{pd.Timestamp(s['start_time']):%a %d %b %Y %H:%M}", s["session_id"],
+                     f"{s['duration_s'] / 60:.0f} min" if np.isfinite(s["duration_s"]) else "n/a",
+                     BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
+                     f"{comp:.1f} %" if np.isfinite(comp) else "n/a",
+                     f"{s['misalignment_deg']:.0f}°" if np.isfinite(s["misalignment_deg"]) else "n/a",
+                     s["sensor"], note])
+    return table(["Start (UTC)", "Session", "Length", "Cadence", "Data", "Sensor offset",
+                  "Sensor", "Used as"], rows, cls="sessions")
+
+
+def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = None,
+                        params: ReportParams = DEFAULT_PARAMS) -> str:
+    """The trends report of ``runner_id`` as one HTML document (``weeks``: show the last N)."""
+    sessions = queries.runner_sessions(dataset, runner_id)
+    ctx = runner_context(sessions, runner_id=runner_id, params=params)
+    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, list(COLUMNS))
+    changes = weekly_changes(ctx, all_weekly)
+    flags = trend_flags(ctx, changes)
+    df = ctx.sessions
+    last = df["start_time"].max()
+    if weeks is not None:
+        first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
+        shown = df[df["start_time"] >= first_week]
+        weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
+        window = f"the last {weeks} week(s), from {first_week:%d %b %Y}"
+    else:
+        shown, weekly = df, all_weekly
+        window = "all sessions"
+    weekly = weekly.reset_index(drop=True)
+    facts = [
+        ("Runner", runner_id),
+        ("Period", f"{df['start_time'].min():%d %b %Y} to {last:%d %b %Y} (showing {window})"),
+        ("Sessions", f"{len(df)} in the dataset, {int(df['comparable'].sum())} at comparable pace"),
+        ("Baseline", ctx.baseline_text),
+        ("Comparable pace", "cadence within ±{:g} of {} steps/min".format(
+            params.cadence_band_spm,
+            f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")),
+        ("Sensors", ", ".join(sorted({str(s) for s in df["sensor"].dropna()})) or "unknown"),
+    ]
+    parts: list[object] = [
+        tag("h1", "Running trends report"),
+        tag("p", f"{runner_id}: how the running mechanics changed week by week against the "
+                 "runner's own baseline, at comparable pace.", class_="sub"),
+        definition_list(facts),
+        section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
+                                                       "and no notable asymmetry."), sid="flags"),
+    ]
+    if weekly.empty or shown.empty:
+        parts.append(section("Weekly trends", tag("p", "No comparable sessions in this window."),
+                             sid="trends"))
+    else:
+        ticks = _week_ticks(pd.to_datetime(weekly["week"], utc=True))
+        xr = _x_range(shown, weekly)
+        charts = [_trend_chart(k, ctx, shown, weekly, ticks, xr) for k in TREND_KEYS]
+        asym = [_asym_chart(s, weekly, shown, ticks, xr)
+                for s in ("impact_peak", "contact_time", "flight_time", "grf_peak")]
+        parts += [
+            section("Weekly trends", tag("p", "Dots: sessions; line: weekly median; green band: "
+                                              "baseline ± smallest real change (inside it is "
+                                              "noise); grey band: typical range for runners.",
+                                         class_="note"),
+                    tag("div", join(Markup(c) for c in charts), class_="plots"), sid="trends"),
+            section("Left/right asymmetry", tag("div", join(Markup(c) for c in asym),
+                                                class_="plots"), sid="asymmetry"),
+            section("Within-run drift (fatigue)", tag("div", Markup(_drift_chart(shown, ticks, xr)),
+                                                      class_="plots"), sid="drift"),
+            section("Week by week", _weekly_table(weekly), sid="weekly"),
+        ]
+    parts += [
+        section("Sessions", _sessions_table(shown), sid="sessions"),
+        section("How to read this report", tag("div", join([
+            tag("p", "A change is reported only when the latest week's median differs from the "
+                     "baseline by at least the smallest real change: 0.28 BW for peak vertical force "
+                     "and 32 ms for contact and flight time (published), never less than this "
+                     "runner's own session-to-session variation (1.96 × 1.4826 × the median "
+                     "difference between consecutive sessions); other metrics use that variation. "
+                     "It is a trend when the week before moved the same way too; 'since' is the "
+                     "first week that moved."),
+            tag("p", "Only sessions at a similar cadence are compared, because a single sensor "
+                     "cannot measure speed and most metrics change with it. Peak vertical force is "
+                     "estimated and the loading rate is an index: neither is a force-plate value."),
+        ]), class_="methods"), sid="methods"),
+    ]
+    generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"
+    return page(title=f"imuback trends report — {runner_id}", body=join(parts), generated=generated)
+
+
+def write_trends_report(dataset: Path, runner_id: str, out: Path, *, weeks: int | None = None,
+                        params: ReportParams = DEFAULT_PARAMS) -> Path:
+    """Write the trends report of ``runner_id`` in ``dataset`` to ``out`` (HTML); return ``out``."""
+    out = Path(out)
+    html = build_trends_report(Path(dataset), runner_id, weeks=weeks, params=params)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out

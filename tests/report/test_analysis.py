@@ -1,0 +1,165 @@
+"""Known answers for baselines, smallest real changes and flags on fabricated runners."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imuback.report import queries
+from imuback.report.analysis import (
+    COLUMNS,
+    Flag,
+    ReportParams,
+    min_change,
+    runner_context,
+    session_flags,
+    trend_flags,
+    weekly_changes,
+)
+
+Fabricate = Callable[..., tuple[Path, list[str]]]
+
+
+def _trend(dataset: Path, runner: str = "r1", params: ReportParams | None = None) -> list[Flag]:
+    params = params or ReportParams()
+    ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
+    weekly = queries.weekly_medians(dataset, runner, ctx.comparable_ids, list(COLUMNS))
+    return trend_flags(ctx, weekly_changes(ctx, weekly))
+
+
+def _titles(flags: list[Flag]) -> str:
+    return "\n".join(f"{f.level}: {f.title} | {f.detail}" for f in flags)
+
+
+def test_right_impact_rise_of_12_pct_over_3_weeks_is_flagged_with_its_numbers(
+        demo_dataset: tuple[Path, list[str]]) -> None:
+    dataset, _ = demo_dataset
+    flags = _trend(dataset)
+    rise = [f for f in flags if f.metric == "right_impact_peak_g"]
+    assert len(rise) == 1, _titles(flags)
+    f = rise[0]
+    assert f.level == "watch"
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up 1[12] % over the last 3 weeks", f.title)
+    assert "3.00 g in the baseline → 3.3" in f.detail
+    assert "since the week of 25 Mar 2024" in f.detail
+    assert "smallest real change" in f.detail
+    # the left side did not change, so there is no left or both-sides flag
+    assert not [f for f in flags if f.metric in ("left_impact_peak_g", "median_impact_peak_g")]
+
+
+def test_developing_asymmetry_is_notable_and_names_the_side(demo_dataset: tuple[Path, list[str]]) -> None:
+    flags = _trend(demo_dataset[0])
+    asym = [f for f in flags if f.metric == "asymmetry_impact_peak_pct"]
+    assert len(asym) == 1
+    assert asym[0].level == "notable"
+    assert "higher on the right side" in asym[0].title
+    assert "left 3.00 g, right 3.3" in asym[0].detail
+
+
+def test_change_below_smallest_real_change_is_not_flagged(demo_dataset: tuple[Path, list[str]]) -> None:
+    # contact time rose 20 ms over 3 weeks: below the 32 ms smallest real change
+    flags = _trend(demo_dataset[0])
+    assert not [f for f in flags if f.metric and "contact_time" in f.metric], _titles(flags)
+    assert flags[0].level == "notable"  # most important first
+
+
+def test_late_run_obliquity_rise_is_a_fatigue_flag(demo_dataset: tuple[Path, list[str]]) -> None:
+    flags = _trend(demo_dataset[0])
+    fatigue = [f for f in flags if f.metric == "drift_pelvis_obliquity_deg"]
+    assert len(fatigue) == 1
+    assert fatigue[0].title == "Pelvis obliquity / drop (range) rises late in runs"
+    assert "in 4 of the last 4 sessions" in fatigue[0].detail
+    assert "fatigue" in fatigue[0].detail
+
+
+def test_grf_rise_below_0_28_bw_is_noise_and_above_is_real(fabricate: Fabricate) -> None:
+    small, _ = fabricate(grf_rise_bw=0.20)
+    assert not [f for f in _trend(small) if f.metric and "grf" in f.metric]
+    big, _ = fabricate(grf_rise_bw=0.40)
+    flags = [f for f in _trend(big) if f.metric and "grf" in f.metric]
+    assert [f.metric for f in flags] == ["median_grf_peak_bw"], _titles(flags)
+    assert flags[0].title.startswith("Peak vertical force (estimated) (both sides) up 16 %")
+    assert "smallest real change 0.28 BW (published" in flags[0].detail
+
+
+def test_contact_time_rise_beyond_32_ms_is_flagged(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(contact_rise_s=0.045)
+    flags = [f for f in _trend(dataset) if f.metric == "median_contact_time_s"]
+    assert len(flags) == 1
+    assert "(both sides) up" in flags[0].title
+    assert "+45 ms" in flags[0].detail or "+4" in flags[0].detail
+
+
+def test_stable_runner_gets_no_flags(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(seed=3)
+    assert _trend(dataset) == []
+
+
+def test_off_pace_session_is_not_compared(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate(cadence_offsets=((10, 15.0),))
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    assert ids[10] not in ctx.comparable_ids
+    note = ctx.sessions.set_index("session_id").loc[ids[10], "note"]
+    assert "outside the baseline 170 ± 8" in note
+    flags = _trend(dataset)
+    assert any(f.level == "quality" and ids[10] in f.detail for f in flags)
+
+
+def test_baseline_is_first_two_weeks_or_a_chosen_range(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate()
+    sessions = queries.runner_sessions(dataset, "r1")
+    ctx = runner_context(sessions, runner_id="r1")
+    assert list(ctx.baseline["session_id"]) == ids[:6]
+    chosen = ReportParams(baseline_range=(pd.Timestamp("2024-03-18", tz="UTC"),
+                                          pd.Timestamp("2024-03-24", tz="UTC")))
+    ctx = runner_context(sessions, runner_id="r1", params=chosen)
+    assert list(ctx.baseline["session_id"]) == ids[6:9]
+    assert "(chosen)" in ctx.baseline_text
+
+
+def test_min_change_sources() -> None:
+    col = COLUMNS["median_grf_peak_bw"]
+    assert min_change(col, [2.5] * 10, 2.5).method == "published"
+    noisy = 2.5 + np.random.default_rng(0).normal(0, 0.3, 20)
+    mc = min_change(col, noisy, 2.5)
+    assert mc.method == "runner" and mc.value > 0.28  # noisier runner: never flag their noise
+    cad = COLUMNS["median_cadence_spm"]
+    assert min_change(cad, [170, 171], 170).method == "default"
+    assert min_change(cad, [170, 171], 170).value == 3.0
+    steady = min_change(cad, [170.0] * 8, 170)
+    assert steady.method == "runner" and steady.value == 1.0  # floor
+    # successive differences: a slow trend barely moves the noise estimate
+    noise = 170 + np.random.default_rng(1).normal(0, 2.0, 400)
+    flat = min_change(cad, noise, 170).value
+    assert flat == pytest.approx(1.96 * np.sqrt(2) * 2.0, rel=0.1)  # MDC95 = 1.96·√2·SEM
+    trending = min_change(cad, noise + np.arange(400) * 0.02, 170).value  # +8 spm over 400
+    assert trending == pytest.approx(flat, rel=0.15)
+
+
+def test_session_flags_against_baseline(demo_dataset: tuple[Path, list[str]]) -> None:
+    dataset, ids = demo_dataset
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    first = session_flags(queries.session_row(dataset, ids[0]), ctx)
+    assert [f.title for f in first] == ["This session is part of the baseline"]
+    last = session_flags(queries.session_row(dataset, ids[-1]), ctx)
+    metrics = {f.metric for f in last}
+    assert "right_impact_peak_g" in metrics
+    assert "drift_pelvis_obliquity_deg" in metrics
+    assert not any(m and "contact_time" in m for m in metrics)
+
+
+def test_data_quality_flags(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate(weeks=1, status_reason="sensor unplugged for 2 min")
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = queries.session_row(dataset, ids[-1])
+    row.update(status="partial", completeness_pct=80.0, misalignment_deg=28.0)
+    titles = [f.title for f in session_flags(row, ctx) if f.level == "quality"]
+    assert "Session is partial" in titles
+    assert "Only 80 % of the samples arrived" in titles
+    assert "Sensor worn 28° from its nominal mounting" in titles
+    assert "Sensor placement differs from the baseline" in titles

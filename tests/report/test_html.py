@@ -1,0 +1,57 @@
+"""Report HTML: self-contained, escaped, footer, never 'cleared to run'."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from imuback.report.html import CSP, FOOTER, Markup, esc, table, tag
+from imuback.report.session import build_session_report
+from imuback.report.trends import build_trends_report
+
+Fabricate = Callable[..., tuple[Path, list[str]]]
+EVIL = "<script>alert('x')</script>&\"quotes\""
+
+
+def test_escaping_is_the_default() -> None:
+    assert esc(EVIL) == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;quotes&quot;"
+    assert esc(Markup("<b>ok</b>")) == "<b>ok</b>"
+    assert tag("td", EVIL, title=EVIL).count("<script>") == 0
+    assert "<script>" not in table([EVIL], [[EVIL, Markup("<i>m</i>")]])
+
+
+def test_footer_wording() -> None:
+    assert "not a diagnosis" in FOOTER
+    assert "one to two weeks" in FOOTER
+    assert "urgent care" in FOOTER and "saddle" in FOOTER and "bladder" in FOOTER
+    assert "cleared" not in FOOTER.lower()
+
+
+@pytest.fixture
+def reports(demo_dataset: tuple[Path, list[str]]) -> list[str]:
+    dataset, ids = demo_dataset
+    return [build_session_report(dataset, ids[-1]), build_session_report(dataset, ids[0]),
+            build_trends_report(dataset, "r1"), build_trends_report(dataset, "r1", weeks=2)]
+
+
+def test_reports_are_self_contained(reports: list[str]) -> None:
+    for html in reports:
+        assert html.startswith("<!DOCTYPE html>")
+        assert f'http-equiv="Content-Security-Policy" content="{esc(CSP)}"' in html
+        assert "default-src 'none'" in CSP
+        assert "<script" not in html
+        assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", html)
+        assert "@import" not in html and "url(http" not in html
+        assert f'<footer><p class="disclaimer">{esc(FOOTER)}</p>' in html
+        assert "cleared" not in html.lower()
+
+
+def test_user_strings_are_escaped_everywhere(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate(runner_id="r<i>&", weeks=2, sensor=EVIL, status_reason=EVIL)
+    for html in (build_session_report(dataset, ids[-1]), build_trends_report(dataset, "r<i>&")):
+        assert "<script>alert" not in html and "<i>&" not in html
+        assert esc(EVIL) in html
+        assert "r&lt;i&gt;&amp;" in html
