@@ -1,7 +1,13 @@
+import sys
+from pathlib import Path
+
 import pytest
 
 from imuback.store.raw import RawSession
 from tests.signal.analytic import half_sine_run
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # the accuracy scripts double as test helpers
 
 
 @pytest.fixture

@@ -2,12 +2,15 @@
 
 Running (vertical specific force of the sacrum, g): vGRF equals the CoM's vertical specific force
 (in BW), so a contact is a hump that rises from ~0 g (flight, free fall) through 1 g (body weight)
-and back. Each hump is found once in a 4 Hz signal; its core (> ``core_g``) anchors it; IC is the
-last up-crossing of ``contact_threshold_g`` before the core, TO the first down-crossing after it
-(Lee 2010-style vertical threshold, anchored so that flight bumps are never taken for contacts).
+and back. Each hump is found once in a 4 Hz signal; its core (> ``core_g``) anchors it, so bumps
+in flight are never taken for contacts; the last up-crossing of ``contact_threshold_g`` before
+the core and the first down-crossing after it bracket the edges (vertical-threshold methods,
+Lee 2010; Patoz 2022). Each edge is then located by the tangent method: the tangent at its
+steepest point, continued to the force-onset level (50 N ≈ 0.066 BW).
 
-Walking: IC at the minimum of the smoothed vertical velocity's derivative (McCamley 2012: Gaussian
-CWT of the integrated vertical acceleration); TO at the next maximum of its second derivative.
+Walking: IC at the maxima of the Gaussian-smoothed vertical acceleration, i.e. the CWT of the
+integrated vertical acceleration (McCamley 2012; with z up the loading response is a maximum);
+TO (final contact) at the minima of its second differentiation, after the other foot's IC.
 
 Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
 right during a left one), so the mean mediolateral acceleration over a contact says the foot;
@@ -108,9 +111,12 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     idn = np.searchsorted(dn, ce)
     to = np.where(idn < dn.size, dn[np.minimum(idn, dn.size - 1)] if dn.size else np.nan, np.nan)
     to_ok = np.isfinite(to) & (to <= right)
-    # extrapolate each edge from the threshold down to the force-onset level along its slope
-    ic = ic - p.ic_extrapolation * _edge_time_to_onset(x, ic, fs, p, rising=True)
-    to = to + p.to_extrapolation * _edge_time_to_onset(x, to, fs, p, rising=False)
+    # refine each edge by the tangent method: the tangent at the edge's steepest point, between
+    # the threshold crossing and the core, continued to the force-onset level
+    ic = np.where(ic_ok, _tangent_onset(x, np.nan_to_num(ic), cs, fs, p, rising=True), ic)
+    to = np.where(to_ok, _tangent_onset(x, ce, np.nan_to_num(to), fs, p, rising=False), to)
+    ic = np.maximum(ic, left)
+    to = np.minimum(to, right)
     # no flight below the threshold between two contacts (very slow running): take the signal
     # minimum between them; a contact cut by the start or end of a bout is dropped, not invented
     linked_left = np.concatenate([[False], linked])
@@ -122,19 +128,28 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     return ic[keep], to[keep], q[keep]
 
 
-def _edge_time_to_onset(x: F64, pos: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
-    """Samples from a threshold crossing at ``pos`` to where the edge, continued along its local
-    slope (centred difference over ±``edge_slope_s``), reaches ``onset_g``; 0 where not finite."""
+def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
+    """Onset/offset of each edge by the tangent method.
+
+    For each edge between positions ``a`` and ``b`` (samples; the threshold crossing and the
+    core, in time order), take the steepest step of ``x`` there and continue its tangent to
+    ``onset_g``. Edges flatter than ``min_edge_slope_g_per_s`` keep the crossing (``a`` when
+    rising, ``b`` when falling). Returns fractional sample positions.
+    """
     n = x.size
-    k = max(1, int(round(p.edge_slope_s * fs)))
-    i = np.clip(np.round(np.nan_to_num(pos)).astype(np.int64), k, max(n - 1 - k, k))
-    i = np.minimum(i, n - 1 - k) if n > 2 * k else np.zeros_like(i)
-    slope = (x[np.minimum(i + k, n - 1)] - x[np.maximum(i - k, 0)]) / (2 * k)  # g per sample
-    slope = slope if rising else -slope
-    dt = (p.contact_threshold_g - p.onset_g) / np.maximum(slope, 1e-9)
-    # a flat edge (slope < onset drop per 50 ms) is not extrapolated: no usable edge
-    ok = np.isfinite(pos) & (slope * fs * 0.05 > p.contact_threshold_g - p.onset_g)
-    return np.where(ok, dt, 0.0)
+    if n < 2 or np.size(a) == 0:
+        return np.asarray(a if rising else b, dtype=np.float64)
+    dx = np.diff(x)
+    lo = np.clip(np.floor(a).astype(np.int64), 0, n - 2)
+    hi = np.clip(np.ceil(b).astype(np.int64), 1, n - 1)
+    hi = np.maximum(hi, lo + 1)
+    j = argmin_between(-dx if rising else dx, lo, hi)
+    slope = dx[j] if rising else -dx[j]  # g per sample, > 0 on a real edge
+    mid = 0.5 * (x[j] + x[j + 1])
+    run = (mid - p.onset_g) / np.maximum(slope, 1e-12)
+    pos = j + 0.5 - run if rising else j + 0.5 + run
+    keep = np.asarray(a if rising else b, dtype=np.float64)
+    return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, keep)
 
 
 def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,

@@ -44,25 +44,17 @@ class EventParams:
     """Low-pass (2nd-order Butterworth, zero phase) of vertical specific force before thresholds;
     keeps the contact edges (rise time ~20-40 ms) and removes sensor noise."""
     contact_threshold_g: float = 0.4
-    """Contact is where the sacral vertical specific force exceeds this (g). At flight the sacrum
-    is near free fall (0 g); vGRF onset is 50 N ≈ 0.07 BW. The sacral signal lags and smooths the
-    CoM's, so a threshold between that onset and the 0.5 g of published sacral threshold methods
-    (Lee 2010; Patoz 2022 report ~20 ms RMSE for vertical-threshold contact times) is used."""
+    """Contact is where the sacral vertical specific force exceeds this (g): at flight the sacrum
+    is near free fall (0 g). Crossings of this level bracket each contact (as in published
+    vertical-threshold methods, e.g. 0.5 g; Patoz 2022); the edge itself is then located by the
+    tangent method below, so the exact level matters little."""
     onset_g: float = 0.066
     """Force-plate contact onset: vGRF of 50 N ≈ 0.066 BW (the reference convention); the
-    sacral vertical specific force (g) estimates vGRF (BW), so edges are continued to this level."""
-    edge_slope_s: float = 0.005
-    """Half-width of the centred difference that measures an edge's slope at the threshold."""
-    ic_extrapolation: float = 1.0
-    """Fraction of the rising edge continued below the threshold to the onset level. The sacral
-    signal rises with the CoM's at impact (little lag), so the whole continuation is used."""
-    to_extrapolation: float = 0.5
-    """Fraction of the falling edge continued below the threshold. At push-off the sacrum can
-    lag the CoM (soft tissue, trunk recoil: real sacral signals stay above vGRF for 10-30 ms on
-    treadmill force data) or follow it closely; with no lag the crossing is early by the whole
-    continuation, with a full lag the continuation is late by about as much. One sacral sensor
-    cannot measure that lag, so half the continuation is used: the error is bounded by half of
-    it (~5-10 ms at typical push-off slopes) either way."""
+    sacral vertical specific force (g) estimates vGRF (BW), so each edge's tangent at its
+    steepest point is continued to this level (tangent onset method)."""
+    min_edge_slope_g_per_s: float = 5.0
+    """A contact edge rises/falls by a body weight in well under 0.2 s; a flatter edge is not
+    continued to the onset (the threshold crossing is kept)."""
     core_g: float = 1.0
     """Each contact contains its body-weight-bearing core (vertical specific force > 1 g);
     IC is the last threshold up-crossing before it, TO the first down-crossing after it, so

@@ -1,0 +1,51 @@
+"""Known-answer accuracy on simulated sessions (the issue's targets), via benchmarks/sim_accuracy.py.
+
+Six scenarios: 100-416 Hz, misalignment up to 25°, two nominal mountings, three foot strikes,
+asymmetry, sensor noise/bias/quantisation, gaps, standing and walking segments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sim_accuracy
+
+
+@pytest.fixture(scope="module")
+def errors() -> sim_accuracy.Errors:
+    return sim_accuracy.evaluate(6, 3.0)
+
+
+def _med_abs(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(np.abs(x)))
+
+
+def test_step_recall_and_precision(errors):
+    assert 100 * errors.n_found_run / errors.n_truth_run >= 99.0
+    assert 100 * errors.n_true_pos / errors.n_est_run >= 99.0
+
+
+def test_event_timing(errors):
+    assert 1e3 * _med_abs(errors.cat("ic")) <= 10.0
+    assert 1e3 * _med_abs(errors.cat("to")) <= 10.0
+    assert 1e3 * _med_abs(errors.cat("contact")) <= 15.0
+
+
+def test_foot_labels(errors):
+    assert 100 * errors.foot_ok / errors.foot_n >= 98.0
+
+
+def test_vertical_oscillation_grf_and_ml(errors):
+    assert _med_abs(errors.cat("vo")) <= 1.0
+    assert 100 * _med_abs(errors.cat("grf_rel")) <= 10.0
+    assert _med_abs(errors.cat("ml")) <= 1.0
+
+
+def test_pelvis_angle_ranges(errors):
+    for name in ("rot", "obl", "tilt"):
+        assert _med_abs(errors.cat(name)) <= 2.0, name
+
+
+def test_misalignment_is_found(errors):
+    assert max(errors.misalign) <= 5.0
