@@ -152,28 +152,27 @@ def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising:
     return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, keep)
 
 
-def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,
-                      p: EventParams) -> tuple[F64, F64, F64]:
-    """IC, TO and quality of walking steps from vertical specific force ``v`` (g)."""
-    sel = bouts.label == WALK
-    if not sel.any():
-        z = np.zeros(0)
-        return z, z, z
+def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[F64, F64, F64]:
+    """IC, TO and quality of walking steps from the 20 Hz vertical specific force ``x`` (g)."""
     # McCamley 2012: integrate the vertical acceleration and differentiate it with a Gaussian
     # wavelet (a smoothed vertical acceleration); with z up, IC is at its maxima (the loading
     # response after heel strike), final contact at the minima of the second differentiation.
-    a = lowpass(v - 1.0, 20.0, fs, bounds)
-    vel = np.cumsum(a) / fs
     sigma = 0.04 * fs  # ~ scale 9 at 100 Hz in McCamley's gaus1 CWT
-    d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
-    d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
     mindist = max(1, int(p.min_step_s * fs))
-    ic, _ = find_peaks(d1, distance=mindist, prominence=p.walk_peak_prominence_g)
-    b = _bout_of(ic, bouts)
-    ok = (b < bouts.label.size)
-    ic, b = ic[ok], b[ok]
-    ic = ic[bouts.label[b] == WALK]
-    fc, _ = find_peaks(-d2, distance=max(1, mindist // 2))
+    ics, fcs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    sel = bouts.label == WALK
+    for s0, e0 in zip(bouts.start_idx[sel], bouts.end_idx[sel], strict=True):  # bouts: few
+        if e0 - s0 < 8 * sigma:
+            continue
+        vel = np.cumsum(x[s0:e0] - 1.0) / fs
+        d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
+        d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
+        ics.append(find_peaks(d1, distance=mindist, prominence=p.walk_peak_prominence_g)[0] + s0)
+        fcs.append(find_peaks(-d2, distance=max(1, mindist // 2))[0] + s0)
+    ic, fc = np.concatenate(ics), np.concatenate(fcs)
+    if ic.size == 0:
+        z = np.zeros(0)
+        return z, z, z
     # this foot's toe-off follows the other foot's contact (double support): the first
     # final-contact feature after the next IC
     nxt = np.append(ic[1:], -1)
@@ -182,6 +181,11 @@ def _walking_contacts(v: F64, bouts: Bouts, fs: float, bounds: I64,
     to = np.full(ic.size, np.nan)
     to[ok] = fc[np.minimum(j[ok], fc.size - 1)]
     return ic.astype(np.float64), to, np.full(ic.size, 0.8)
+
+
+def _decimated_bounds(bounds: I64, q: int) -> I64:
+    """Segment bounds of ``signal[::q]``."""
+    return np.asarray(-(-bounds // q), dtype=np.int64)
 
 
 def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
@@ -193,9 +197,12 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     vertical_g : (N,) gravity-aligned vertical specific force of the sacrum (g), incl. gravity.
     """
     x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
-    xs = lowpass(vertical_g, params.step_lowpass_hz, fs_hz, bounds)
+    # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
+    q = max(1, int(fs_hz // 50))
+    xs = np.repeat(lowpass(vertical_g[::q], params.step_lowpass_hz, fs_hz / q, _decimated_bounds(bounds, q)),
+                   q)[: vertical_g.size]
     ric, rto, rq = _running_contacts(x, xs, bouts, fs_hz, params)
-    wic, wto, wq = _walking_contacts(vertical_g, bouts, fs_hz, bounds, params)
+    wic, wto, wq = _walking_contacts(x, bouts, fs_hz, params)
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]

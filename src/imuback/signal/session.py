@@ -58,19 +58,18 @@ def _saturation_pct(raw: RawSession) -> float:
     if raw.n_samples == 0:
         return 0.0
     a = raw.acc_mps2
-    top, bottom = a.max(axis=0), a.min(axis=0)
+    top, bottom = float(a.max()), float(a.min())  # whole-array extremes: one fast pass each
     if raw.acc_range_g is not None:
-        hi = np.full(3, 0.995 * raw.acc_range_g * G_MPS2, dtype=np.float32)
-        lo = -hi
-    else:  # range unknown: a clipped axis sits exactly on its extreme value for many samples
-        hi = np.where(top > 4 * G_MPS2, top, np.inf).astype(np.float32)
-        lo = np.where(bottom < -4 * G_MPS2, bottom, -np.inf).astype(np.float32)
-    if not (np.any(top >= hi) or np.any(bottom <= lo)):
-        return 0.0  # the common case: nothing at full scale, no per-row pass needed
-    n_clipped = int(np.count_nonzero(np.any((a >= hi) | (a <= lo), axis=1)))
-    if raw.acc_range_g is None and n_clipped < 3:
-        return 0.0
-    return 100.0 * n_clipped / raw.n_samples
+        lim = 0.995 * raw.acc_range_g * G_MPS2
+        if top < lim and bottom > -lim:
+            return 0.0  # the common case: nothing at full scale, no per-row pass needed
+        at_limit = np.abs(a) >= lim
+    else:  # range unknown: a clipped axis sits exactly on the extreme value for many samples
+        flat = [v for v in (top, bottom) if abs(v) > 4 * G_MPS2 and np.count_nonzero(a == v) >= 3]
+        if not flat:
+            return 0.0
+        at_limit = np.isin(a, np.asarray(flat, dtype=a.dtype))
+    return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
 def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
@@ -106,7 +105,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         z_s = np.asarray(raw.mounting[2], dtype=np.float64)
     else:
         z_s = up_axis(acc)
-    norm_g = np.linalg.norm(acc, axis=1) / G_MPS2
+    norm_g = np.sqrt(np.einsum("ij,ij->i", acc, acc)) / G_MPS2
     _, bouts = classify(acc @ z_s / G_MPS2, norm_g, fs_hz=fs, bounds=bounds, params=params.activity)
     moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
