@@ -1,0 +1,58 @@
+"""The imuback command end to end: every subcommand has --help; simulate -> process -> dataset."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from imuback.cli import build_parser, main
+
+
+def _subcommands() -> list[list[str]]:
+    parser = build_parser()
+    out = []
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse keeps them here
+        for name, sub in action.choices.items():
+            out.append([name])
+            for sub_action in getattr(sub, "_subparsers", None)._group_actions if sub._subparsers else []:
+                out += [[name, child] for child in sub_action.choices]
+    return out
+
+
+@pytest.mark.parametrize("argv", _subcommands(), ids=lambda a: " ".join(a))
+def test_every_subcommand_has_help(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    assert "usage: imuback" in capsys.readouterr().out
+
+
+def test_simulate_then_process_into_a_dataset(tmp_path):
+    raw_dir, ds = tmp_path / "raw", tmp_path / "ds"
+    assert main(["simulate", "--out", str(raw_dir), "--sessions", "2", "--minutes", "2", "--seed", "3",
+                 "--runner", "r7"]) == 0
+    raws = sorted(raw_dir.glob("*.parquet"))
+    assert len(raws) == 2
+    proc = subprocess.run([sys.executable, "-m", "imuback.cli", "process", *map(str, raws), "--dataset", str(ds)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("steps") == 2
+    con = duckdb.connect()
+    n_sessions, runner = con.execute(
+        f"SELECT count(*), any_value(runner_id) FROM read_parquet('{ds}/sessions/**/*.parquet', "
+        "hive_partitioning=true)").fetchone()
+    assert (n_sessions, runner) == (2, "r7")
+    (n_steps,) = con.execute(f"SELECT count(*) FROM read_parquet('{ds}/steps/**/*.parquet', "
+                             "hive_partitioning=true) WHERE activity = 'run'").fetchone()
+    assert n_steps > 2 * 2 * 60 * 2.5  # two sessions, two minutes each, > 150 steps/min
+
+
+def test_process_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    assert main(["process", str(bad), "--dataset", str(tmp_path / "ds")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.parquet" in err and "not a readable Parquet file" in err
