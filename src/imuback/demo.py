@@ -61,8 +61,8 @@ def format_summary(res: SessionResult) -> str:
                                      ("ml_excursion_cm", "side-to-side", 1.0, "cm")):
         slope = s[f"drift_{name}_per_10min"]
         pct = s[f"drift_{name}_pct"]
-        lines.append(f"    {label:<14}{_fmt(pct, '+.1f', ' %'):>9}   ({_fmt(None if slope is None else slope * scale, '+.3g')} "
-                     f"{unit} per 10 min)")
+        per10 = _fmt(None if slope is None else slope * scale, "+.3g")
+        lines.append(f"    {label:<14}{_fmt(pct, '+.1f', ' %'):>9}   ({per10} {unit} per 10 min)")
     if s["status_reason"]:
         lines.append(f"  note: {s['status_reason']}")
     return "\n".join(lines)

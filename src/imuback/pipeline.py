@@ -51,7 +51,7 @@ class SessionResult:
         return {"steps": self.steps, "strides": self.strides, "sessions": self.sessions}
 
     @property
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """The single ``sessions`` row as a dict."""
         return {k: v[0] for k, v in self.sessions.to_pydict().items()}
 
@@ -115,7 +115,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
-    foot = np.where(st.foot == LEFT, "L", np.where(st.foot == RIGHT, "R", None))
+    foot = np.array([None, "L", "R"], dtype=object)[st.foot.astype(np.int64) + 1]  # UNKNOWN=-1, LEFT=0, RIGHT=1
     act = np.where(st.activity == RUN, "run", "walk")
     ids = {"session_id": pa.array([raw.session_id] * n, pa.string()),
            "runner_id": pa.array([raw.runner_id] * n, pa.string())}

@@ -48,7 +48,7 @@ def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return np.zeros(0, dtype=np.int8), Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
-    w = max(3, int(round(params.window_s * fs_hz)))
+    w = max(3, round(params.window_s * fs_hz))
     mean = uniform_filter1d(norm_g, w, mode="nearest")
     std = np.sqrt(np.maximum(uniform_filter1d(norm_g * norm_g, w, mode="nearest") - mean * mean, 0.0))
     v10 = lowpass(vertical_g, 10.0, fs_hz, bounds)
@@ -58,7 +58,7 @@ def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64
     raw[(vmin < params.run_flight_g) & (vmax > params.run_peak_g)] = RUN
     raw[std < params.still_std_g] = STILL
     # majority vote over a bout-length window removes flicker at transitions
-    wb = max(3, int(round(params.min_bout_s * fs_hz)))
+    wb = max(3, round(params.min_bout_s * fs_hz))
     votes = np.stack([uniform_filter1d((raw == k).astype(np.float32), wb, mode="nearest") for k in (STILL, WALK, RUN)])
     labels = np.argmax(votes, axis=0).astype(np.int8)
     change = np.flatnonzero(np.diff(labels) != 0) + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
@@ -16,7 +18,7 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order
     out = np.empty_like(x)
     wn = min(cutoff_hz / (fs_hz / 2.0), 0.99)
     sos = butter(order, wn, output="sos")
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # loop over segments (few), not samples
+    for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
         seg = x[a:b]
         pad = min(3 * (2 * order + 1), max(seg.shape[0] - 1, 0))
         out[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=pad) if seg.shape[0] > 1 else seg
@@ -100,9 +102,9 @@ def detrended_cumulative(vals: F64, lengths: I64, fs_hz: float, *, zero_mean: bo
 
 
 def interval_range(vals: F64, lengths: I64) -> F64:
-    """max - min of concatenated per-interval samples (all intervals non-empty); (M,) or (M, K)."""
+    """Max - min of concatenated per-interval samples (all intervals non-empty); (M,) or (M, K)."""
     if lengths.size == 0:
-        return np.zeros((0,) + vals.shape[1:])
+        return np.zeros((0, *vals.shape[1:]))
     first = np.cumsum(lengths) - lengths
     return np.asarray(np.maximum.reduceat(vals, first, axis=0) - np.minimum.reduceat(vals, first, axis=0),
                       dtype=np.float64)

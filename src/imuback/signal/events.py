@@ -113,8 +113,8 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     to_ok = np.isfinite(to) & (to <= right)
     # refine each edge by the tangent method: the tangent at the edge's steepest point, between
     # the threshold crossing and the core, continued to the force-onset level
-    ic = np.where(ic_ok, _tangent_onset(x, np.nan_to_num(ic), cs, fs, p, rising=True), ic)
-    to = np.where(to_ok, _tangent_onset(x, ce, np.nan_to_num(to), fs, p, rising=False), to)
+    ic = np.where(ic_ok, _tangent_onset(x, np.nan_to_num(ic), cs.astype(np.float64), fs, p, rising=True), ic)
+    to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), np.nan_to_num(to), fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
     # no flight below the threshold between two contacts (very slow running): take the signal
@@ -198,9 +198,9 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     """
     x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
     # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
-    q = max(1, int(fs_hz // 50))
-    xs = np.repeat(lowpass(vertical_g[::q], params.step_lowpass_hz, fs_hz / q, _decimated_bounds(bounds, q)),
-                   q)[: vertical_g.size]
+    dec = max(1, int(fs_hz // 50))
+    xs = np.repeat(lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, _decimated_bounds(bounds, dec)),
+                   dec)[: vertical_g.size]
     ric, rto, rq = _running_contacts(x, xs, bouts, fs_hz, params)
     wic, wto, wq = _walking_contacts(x, bouts, fs_hz, params)
     ic = np.concatenate([ric, wic])
@@ -210,9 +210,9 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     act = np.concatenate([np.full(ric.size, RUN, np.int8), np.full(wic.size, WALK, np.int8)])[order]
     q = np.concatenate([rq, wq])[order]
     # drop duplicates closer than the shortest step (a bout edge seen by both detectors)
-    keep = np.ones(ic.size, dtype=bool)
-    keep[1:] = np.diff(ic) >= params.min_step_s * fs_hz
-    ic, to, act, q = ic[keep], to[keep], act[keep], q[keep]
+    distinct = np.ones(ic.size, dtype=bool)
+    distinct[1:] = np.diff(ic) >= params.min_step_s * fs_hz
+    ic, to, act, q = ic[distinct], to[distinct], act[distinct], q[distinct]
     chain = _chains(ic, act, fs_hz, bounds, bouts, params)
     return Steps(ic_pos=ic, to_pos=to, activity=act, chain=chain,
                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=q)

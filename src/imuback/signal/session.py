@@ -74,7 +74,8 @@ def _saturation_pct(raw: RawSession) -> float:
 
 def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
-    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread."""
+    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread.
+    """
     n = body.n
     if steps.n == 0:
         return np.zeros(0)
@@ -117,7 +118,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
     if steps.n >= 2:
         dt = np.diff(steps.ic_pos)[steps.has_next()[:-1]]
-        lag = int(round(float(np.median(dt)))) if dt.size else 0
+        lag = round(float(np.median(dt))) if dt.size else 0
     else:
         lag = 0
     run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
