@@ -1,0 +1,254 @@
+"""Export raw sessions as a BIDS-motion dataset, the standard layout for sharing motion data.
+
+Layout (BIDS 1.10, motion datatype; one tracking system ``tracksys-imu`` per session)::
+
+    <out>/dataset_description.json, README, participants.tsv, participants.json
+    <out>/sub-<runner>/sub-<runner>_sessions.tsv
+    <out>/sub-<runner>/ses-<session>/sub-<runner>_ses-<session>_scans.tsv
+    <out>/sub-<runner>/ses-<session>/motion/sub-<runner>_ses-<session>_task-<task>_tracksys-imu_
+        motion.tsv      samples, no header: latency (s), acc x/y/z (m/s^2), gyr x/y/z (deg/s)
+        motion.json     sampling frequency, channel counts, duration, device
+        channels.tsv    one row per motion.tsv column: name, component, type, units, frame
+        channels.json   the reference frames: the sensor frame and its nominal mounting
+        events.tsv      (with ``dataset=``) one row per detected foot contact from ``steps``
+
+Values are the raw contract's, unchanged: specific force in m/s² and angular velocity in deg/s in
+the SENSOR frame. Missing samples stay missing rows; the LATENCY channel (seconds since the first
+sample, whose UTC time is ``acq_time`` in the scans file) shows where the gaps are. BIDS labels
+allow only letters and digits: runner and session ids are mapped to labels, and the mapping is
+kept in ``participants.tsv`` and ``*_sessions.tsv`` (columns ``imuback_runner_id`` and
+``imuback_session_id``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from imuback import __version__
+from imuback.batch.inputs import discover_inputs
+from imuback.errors import ImubackError
+from imuback.store.dataset import PART_FILE, session_dir
+from imuback.store.raw import RawSession, read_raw
+
+BIDS_VERSION = "1.10.0"
+TRACKSYS = "imu"
+TRACKED_POINT = "LowerBack"
+"""BIDS ``tracked_point`` of the sacral sensor."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BidsExport:
+    """What an export wrote and what it could not."""
+
+    out_dir: Path
+    sessions: tuple[Path, ...]
+    """The ``*_motion.tsv`` files written."""
+    failures: tuple[tuple[str, str], ...]
+    """(input file, error message) for inputs that could not be exported."""
+
+
+def bids_label(value: str) -> str:
+    """A BIDS label (letters and digits only) for an imuback id; stable for the same id."""
+    label = re.sub(r"[^A-Za-z0-9]", "", value)
+    if label != value or not label:
+        # Keep labels distinct when ids differ only in dropped characters.
+        label = (label or "x") + hashlib.sha256(value.encode()).hexdigest()[:6]
+    return label
+
+
+def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str = "running",
+                dataset: str | Path | None = None,
+                name: str = "imuback lower-back IMU running sessions") -> BidsExport:
+    """Write the raw sessions named by ``inputs`` (files, folders, globs) as BIDS-motion.
+
+    ``dataset`` (optional): a processed imuback dataset; its ``steps`` rows of each session are
+    written as ``*_events.tsv`` (foot contacts). Bad input files are skipped and reported in
+    :attr:`BidsExport.failures`; everything else is written.
+    """
+    out = Path(out_dir)
+    if not re.fullmatch(r"[A-Za-z0-9]+", task):
+        raise ImubackError(f"task label {task!r}: BIDS labels use only letters and digits")
+    files = discover_inputs(inputs, exclude=[out])
+    out.mkdir(parents=True, exist_ok=True)
+    participants = _read_tsv(out / "participants.tsv")
+    written: list[Path] = []
+    failures: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            raw = read_raw(f)
+        except ImubackError as exc:
+            failures.append((str(f), str(exc)))
+            continue
+        written.append(_write_session(out, raw, task=task, dataset=dataset))
+        sub = f"sub-{bids_label(raw.runner_id)}"
+        participants[sub] = {"participant_id": sub, "imuback_runner_id": raw.runner_id}
+    _write_tsv(out / "participants.tsv", ["participant_id", "imuback_runner_id"],
+               [participants[k] for k in sorted(participants)])
+    _write_json(out / "participants.json", {
+        "participant_id": {"Description": "BIDS label of the runner"},
+        "imuback_runner_id": {"Description": "runner_id in imuback's raw files and dataset"},
+    })
+    _write_json(out / "dataset_description.json", {
+        "Name": name, "BIDSVersion": BIDS_VERSION, "DatasetType": "raw",
+        "GeneratedBy": [{"Name": "imuback", "Version": __version__,
+                         "Description": "imuback export bids"}],
+    })
+    readme = out / "README"
+    if not readme.exists():
+        readme.write_text(
+            f"{name}\n\nRunning sessions recorded by one IMU at the lower back (sacrum), exported "
+            "by imuback. Accelerometer (m/s^2, incl. gravity) and gyroscope (deg/s) in the sensor "
+            "frame; see each *_channels.json for the frame and the nominal mounting rotation. "
+            "Missing samples are missing rows: use the LATENCY channel for time.\n")
+    return BidsExport(out_dir=out, sessions=tuple(written), failures=tuple(failures))
+
+
+def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path | None) -> Path:
+    sub, ses = bids_label(raw.runner_id), bids_label(raw.session_id)
+    ses_dir = out / f"sub-{sub}" / f"ses-{ses}"
+    motion_dir = ses_dir / "motion"
+    motion_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"sub-{sub}_ses-{ses}_task-{task}_tracksys-{TRACKSYS}"
+    t0_ns = int(raw.time_ns[0])
+    latency_s = (raw.time_ns - t0_ns) / 1e9
+    cols: dict[str, pa.Array] = {
+        "latency": pc.cast(pc.round(pa.array(latency_s), 6), pa.decimal128(18, 6), safe=False),
+    }
+    channels = [{"name": "latency", "component": "n/a", "type": "LATENCY",
+                 "tracked_point": TRACKED_POINT, "units": "s", "reference_frame": "n/a",
+                 "description": "time since the first sample (acq_time in the scans file)"}]
+    blocks = [("acc", "ACCEL", "m/s^2", raw.acc_mps2, "specific force incl. gravity")]
+    if raw.gyr_dps is not None:
+        blocks.append(("gyr", "GYRO", "deg/s", raw.gyr_dps, "angular velocity"))
+    for prefix, kind, unit, values, what in blocks:
+        for i, axis in enumerate("xyz"):
+            cols[f"{prefix}_{axis}"] = pa.array(np.ascontiguousarray(values[:, i]), type=pa.float32())
+            channels.append({"name": f"{prefix}_{axis}", "component": axis, "type": kind,
+                             "tracked_point": TRACKED_POINT, "units": unit,
+                             "reference_frame": "sensor", "description": f"{what}, sensor {axis}"})
+    motion_tsv = motion_dir / f"{stem}_motion.tsv"
+    pacsv.write_csv(pa.table(cols), motion_tsv, write_options=pacsv.WriteOptions(
+        include_header=False, delimiter="\t", quoting_style="none"))
+    for ch in channels:
+        ch["sampling_frequency"] = f"{raw.sample_rate_hz:g}"
+    _write_tsv(motion_dir / f"{stem}_channels.tsv",
+               ["name", "component", "type", "tracked_point", "units", "sampling_frequency",
+                "reference_frame", "description"], channels)
+    mounting = np.asarray(raw.mounting, dtype=float).round(6).tolist()
+    _write_json(motion_dir / f"{stem}_channels.json", {
+        "reference_frame": {
+            "LongName": "reference frame of the channel",
+            "Levels": {
+                "sensor": {
+                    "Description": (
+                        "The sensor's own axes (as printed on the chip), right-handed. The nominal "
+                        "mounting rotation R maps them to imuback's body frame (x anterior, y left, "
+                        "z superior; SpatialAxes ALS): v_body = R @ v_sensor. The sensor may be worn "
+                        "up to ~30 deg off its nominal mounting."),
+                    "RotationRule": "right-hand",
+                    "NominalMountingRotation": mounting,
+                },
+            },
+        },
+    })
+    duration_s = float(latency_s[-1]) if latency_s.size else 0.0
+    dt = np.diff(raw.time_ns)
+    effective = 1e9 / float(np.median(dt)) if dt.size else raw.sample_rate_hz
+    n_gyr = 3 if raw.gyr_dps is not None else 0
+    _write_json(motion_dir / f"{stem}_motion.json", {
+        "TaskName": task,
+        "TaskDescription": "running (with any standing and walking recorded in the session)",
+        "TrackingSystemName": f"imuback lower-back IMU ({raw.sensor})",
+        "ManufacturersModelName": raw.sensor,
+        "SoftwareVersions": f"imuback {__version__}",
+        "SamplingFrequency": raw.sample_rate_hz,
+        "SamplingFrequencyEffective": round(effective, 6),
+        "RecordingDuration": round(duration_s, 6),
+        "MotionChannelCount": len(channels),
+        "ACCELChannelCount": 3,
+        "GYROChannelCount": n_gyr,
+        "LATENCYChannelCount": 1,
+        "TrackedPointsCount": 1,
+        "MissingValues": "none: missing samples are missing rows (see the latency channel)",
+        "SubjectArtefactDescription": "n/a",
+    })
+    if dataset is not None:
+        _write_events(motion_dir / f"{stem.replace(f'_tracksys-{TRACKSYS}', '')}_events.tsv",
+                      Path(dataset), raw, t0_ns)
+    acq_time = datetime.fromtimestamp(t0_ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    _write_tsv(ses_dir / f"sub-{sub}_ses-{ses}_scans.tsv", ["filename", "acq_time"],
+               [{"filename": f"motion/{motion_tsv.name}", "acq_time": acq_time}])
+    sessions_tsv = out / f"sub-{sub}" / f"sub-{sub}_sessions.tsv"
+    rows = _read_tsv(sessions_tsv)
+    rows[f"ses-{ses}"] = {"session_id": f"ses-{ses}", "acq_time": acq_time,
+                          "imuback_session_id": raw.session_id}
+    _write_tsv(sessions_tsv, ["session_id", "acq_time", "imuback_session_id"],
+               [rows[k] for k in sorted(rows)])
+    return motion_tsv
+
+
+def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> None:
+    part = session_dir(dataset, "steps", raw.runner_id, raw.session_id) / PART_FILE
+    if not part.exists():
+        return
+    steps = pq.read_table(part, columns=["ic_time", "foot", "activity", "contact_time_s"])
+    ic_ns = steps["ic_time"].cast(pa.int64())
+    onset_s = pc.divide(pc.cast(pc.subtract(ic_ns, t0_ns), pa.float64()), 1e9)
+
+    def text(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+        return pc.fill_null(pc.cast(col, pa.string()), "n/a")
+
+    def seconds(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+        return text(pc.cast(pc.round(col, 6), pa.decimal128(18, 6), safe=False))
+
+    events = pa.table({
+        "onset": seconds(onset_s), "duration": seconds(steps["contact_time_s"]),
+        "trial_type": pa.array(["foot_contact"] * steps.num_rows, pa.string()),
+        "foot": text(steps["foot"]), "activity": text(steps["activity"]),
+    })
+    pacsv.write_csv(events, path, write_options=pacsv.WriteOptions(delimiter="\t",
+                                                                   quoting_style="none"))
+    _write_json(path.with_suffix(".json"), {
+        "onset": {"Description": "initial contact, seconds since the first motion sample",
+                  "Units": "s"},
+        "duration": {"Description": "contact time (initial contact to toe-off)", "Units": "s"},
+        "trial_type": {"Levels": {"foot_contact": "one foot contact (step) found by imuback"}},
+        "foot": {"Levels": {"L": "left foot", "R": "right foot"}},
+        "activity": {"Levels": {"run": "running bout", "walk": "walking bout"}},
+        "GeneratedBy": f"imuback {__version__} (steps table)",
+    })
+
+
+def _write_tsv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, delimiter="\t", lineterminator="\n",
+                           extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("n/a" if r.get(k) in (None, "") else r[k]) for k in columns})
+
+
+def _read_tsv(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    key = next(iter(rows[0])) if rows else ""
+    return {r[key]: r for r in rows}
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n")

@@ -1,0 +1,118 @@
+"""CLI commands of the batch area: ``imuback batch``, ``imuback query``, ``imuback export bids``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+_BATCH_EPILOG = """\
+examples:
+  imuback batch study/raw --dataset study/dataset
+  imuback batch 'study/raw/**/*.parquet' extra.csv --dataset study/dataset --workers 8
+  imuback batch study/raw --dataset /shared/dataset --scheduler tcp://10.0.0.5:8786
+
+Re-running is safe: sessions already made from the same bytes by the same pipeline version and
+parameters are skipped, an interrupted run is resumed, and failed files are listed in the
+dataset's errors table. Exit status: 0 all inputs ok, 1 some inputs failed, 2 usage error.
+"""
+
+_QUERY_EPILOG = """\
+tables: steps, strides, sessions, errors (columns: docs/data_contract.md, docs/batch.md)
+examples:
+  imuback query --dataset ds "SELECT runner_id, count(*) AS sessions, median(median_cadence_spm)
+                              FROM sessions GROUP BY runner_id ORDER BY runner_id"
+  imuback query --dataset ds "SELECT * FROM steps WHERE foot = 'L'" --out left_steps.parquet
+  imuback query --dataset ds "SELECT source_path, error_type, message FROM errors"
+"""
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from imuback.batch.runner import format_summary, run_batch
+
+    summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
+                        scheduler=args.scheduler, force=args.force, progress=args.progress)
+    print(format_summary(summary))
+    return 0 if summary.ok else 1
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from imuback.batch.query import format_table, run_query, write_result
+
+    table = run_query(args.dataset, args.sql)
+    if args.out:
+        path = write_result(table, args.out)
+        print(f"{table.num_rows} rows -> {path}")
+    else:
+        print(format_table(table, max_rows=args.max_rows))
+    return 0
+
+
+def _cmd_export_bids(args: argparse.Namespace) -> int:
+    from imuback.batch.bids import export_bids
+
+    result = export_bids(args.inputs, out_dir=args.out, task=args.task, dataset=args.dataset)
+    for _path, message in result.failures:
+        print(f"error: {message}", file=sys.stderr)
+    print(f"{len(result.sessions)} sessions exported as BIDS-motion -> {result.out_dir}"
+          + (f"; {len(result.failures)} files failed" if result.failures else ""))
+    return 1 if result.failures else 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add ``batch``, ``query`` and ``export`` to the ``imuback`` command."""
+    p = subparsers.add_parser(
+        "batch", help="process many raw sessions in parallel (local processes or a Dask cluster)",
+        description="Process every raw session (Parquet or CSV, raw contract) named by INPUT\n"
+                    "into a dataset, in parallel: a local process pool by default, or the\n"
+                    "workers of a running Dask cluster with --scheduler.",
+        epilog=_BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="raw session files, folders (searched recursively for .parquet/.csv) or "
+                        "glob patterns (quote them: '**/*.parquet')")
+    p.add_argument("--dataset", required=True, metavar="DIR", help="output dataset (created if missing)")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="local worker processes (default: one per CPU)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask cluster, e.g. tcp://host:8786 (needs "
+                        "imuback[dask]; workers must see INPUT and DIR at the same paths)")
+    p.add_argument("--force", action="store_true",
+                   help="re-process sessions even when their rows are up to date")
+    p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
+                   help="bar on a terminal, one log line per session otherwise (default: auto)")
+    p.set_defaults(func=_cmd_batch)
+
+    p = subparsers.add_parser(
+        "query", help="run DuckDB SQL over a dataset (steps, strides, sessions, errors)",
+        description="Run one DuckDB SQL statement over the dataset's tables and print the\n"
+                    "result as a table, or write it to CSV or Parquet with --out.",
+        epilog=_QUERY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sql", metavar="SQL", help="the query, e.g. \"SELECT count(*) FROM steps\"")
+    p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory")
+    p.add_argument("--out", metavar="FILE", help="write the result to FILE.csv or FILE.parquet")
+    p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
+                   help="rows to print (default 40)")
+    p.set_defaults(func=_cmd_query)
+
+    p = subparsers.add_parser("export", help="export sessions for other tools (BIDS-motion)",
+                              description="Export sessions in standard formats for other tools.")
+    formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    b = formats.add_parser(
+        "bids", help="raw sessions as a BIDS-motion dataset",
+        description="Write raw sessions as BIDS-motion (BIDS 1.10): per session *_motion.tsv, "
+                    "*_channels.tsv (units, frames), *_motion.json and *_channels.json, plus "
+                    "participants and scans files. With --dataset, foot contacts from the "
+                    "processed steps table are added as *_events.tsv.")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="raw session files, folders or globs")
+    b.add_argument("--out", required=True, metavar="DIR", help="BIDS dataset folder (created if missing)")
+    b.add_argument("--task", default="running", help="BIDS task label (default: running)")
+    b.add_argument("--dataset", metavar="DIR",
+                   help="processed imuback dataset: add each session's foot contacts as events")
+    b.set_defaults(func=_cmd_export_bids)

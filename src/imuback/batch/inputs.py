@@ -1,0 +1,93 @@
+"""Find the raw session files a batch should process: files, folders and glob patterns."""
+
+from __future__ import annotations
+
+import csv
+import glob
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from imuback.errors import ImubackError
+from imuback.store.schema import ACC_COLUMNS
+
+RAW_SUFFIXES = (".parquet", ".csv")
+"""Suffixes of raw session files searched for in folders (lower case)."""
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+class BatchInputError(ImubackError):
+    """A batch input names nothing to process, or a batch cannot start."""
+
+
+def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path] = (),
+                    not_raw: list[Path] | None = None) -> list[Path]:
+    """Expand files, folders (searched recursively) and glob patterns into raw session files.
+
+    Folders and globs contribute files ending in ``.parquet`` or ``.csv`` (any case) except:
+    hidden files and folders (``.name``), anything under ``exclude`` (e.g. the output dataset),
+    and readable tables with none of the ``acc_x/y/z`` columns, which are not raw sessions (e.g.
+    the simulator's ``truth/`` tables); those are appended to ``not_raw`` if given. A file named
+    explicitly is always taken, whatever it holds, so that a wrong file is reported rather than
+    dropped; so is an unreadable one. Returns absolute paths, sorted, without duplicates.
+
+    Raises
+    ------
+    BatchInputError
+        If a spec matches nothing (names the spec).
+    """
+    excluded = [Path(e).resolve() for e in exclude]
+    found: dict[Path, None] = {}
+    for spec in specs:
+        s = str(spec)
+        if Path(s).is_file():
+            matches = [Path(s)]
+        elif Path(s).is_dir():
+            matches = _scan_dir(Path(s))
+        elif _GLOB_CHARS & set(s):
+            matches = []
+            for hit in sorted(glob.glob(s, recursive=True)):
+                p = Path(hit)
+                if p.is_dir():
+                    matches += _scan_dir(p)
+                elif p.is_file() and p.suffix.lower() in RAW_SUFFIXES:
+                    matches.append(p)
+        else:
+            raise BatchInputError(f"{s}: no such file or folder")
+        kept = [p.resolve() for p in matches]
+        kept = [p for p in kept if not any(p.is_relative_to(e) for e in excluded)]
+        if not Path(s).is_file():
+            other = [p for p in kept if not _may_be_raw(p)]
+            kept = [p for p in kept if p not in set(other)]
+            if not_raw is not None:
+                not_raw += other
+        if not kept:
+            raise BatchInputError(f"{s}: matches no raw session files ({' or '.join(RAW_SUFFIXES)})")
+        found.update(dict.fromkeys(kept))
+    return sorted(found)
+
+
+def _may_be_raw(path: Path) -> bool:
+    """False for a readable table without any acceleration column; True otherwise."""
+    try:
+        if path.suffix.lower() == ".csv":
+            with open(path, newline="") as f:
+                names = set(next(csv.reader(f), []))
+        else:
+            names = set(pq.read_schema(path).names)
+    except Exception:
+        return True
+    return bool(names & set(ACC_COLUMNS))
+
+
+def _scan_dir(root: Path) -> list[Path]:
+    out = []
+    for p in root.rglob("*"):
+        rel = p.relative_to(root).parts
+        if any(part.startswith(".") for part in rel):
+            continue
+        if p.suffix.lower() in RAW_SUFFIXES and p.is_file():
+            out.append(p)
+    return sorted(out)

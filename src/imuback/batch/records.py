@@ -1,0 +1,86 @@
+"""The ``errors`` table: one row per input file that failed in its latest batch run.
+
+Stored like the other tables, one file per input file:
+``<dataset>/errors/runner=<id>/session=file-<hash of the input path>/part-0.parquet``, with
+``runner=_unidentified`` when the file is too broken to name its runner (a truncated Parquet file,
+say). Keyed by the input path, a re-run replaces a file's row instead of adding one, and two files
+that claim the same session keep one row each. A later successful run of the file deletes its row:
+the table says what is wrong *now*, not a history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from imuback.store.dataset import PART_FILE, write_session
+from imuback.store.schema import SCHEMA_VERSION, TIME_TYPE
+
+ERRORS_TABLE = "errors"
+UNIDENTIFIED_RUNNER = "_unidentified"
+
+
+def _f(name: str, type_: pa.DataType, unit: str, description: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"unit": unit, "description": description})
+
+
+ERRORS_SCHEMA = pa.schema(
+    [
+        _f("source_path", pa.string(), "", "raw file that failed (absolute path)", False),
+        _f("source_sha256", pa.string(), "", "SHA-256 of the file's bytes (null if unreadable)"),
+        _f("session_id", pa.string(), "", "session identifier if it could be read, else null"),
+        _f("runner_id", pa.string(), "", "runner identifier if it could be read, else null"),
+        _f("error_type", pa.string(), "", "exception class, e.g. RawFormatError, UnitsError", False),
+        _f("message", pa.string(), "", "what is wrong and what to do", False),
+        _f("pipeline_version", pa.string(), "", "imuback.PIPELINE_VERSION of the failed run", False),
+        _f("failed_at", TIME_TYPE, "UTC", "when the failure happened", False),
+        _f("worker", pa.string(), "", "host:pid of the process that ran the session"),
+    ],
+    metadata={b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": b"errors"},
+)
+"""Schema of the ``errors`` table (documented in docs/batch.md)."""
+
+
+def error_partition(source_path: str, runner_id: str | None) -> tuple[str, str]:
+    """(runner, session) directory keys under which a failure of ``source_path`` is stored."""
+    digest = hashlib.sha256(source_path.encode()).hexdigest()[:16]
+    return runner_id or UNIDENTIFIED_RUNNER, f"file-{digest}"
+
+
+def write_error(dataset: str | Path, *, source_path: str, source_sha256: str | None,
+                session_id: str | None, runner_id: str | None, error_type: str, message: str,
+                pipeline_version: str, failed_at: datetime | None = None,
+                worker: str | None = None) -> None:
+    """Write (or replace) the error row of one input file."""
+    failed_at = failed_at or datetime.now(UTC)
+    row = {
+        "source_path": [source_path], "source_sha256": [source_sha256], "session_id": [session_id],
+        "runner_id": [runner_id], "error_type": [error_type], "message": [message],
+        "pipeline_version": [pipeline_version], "failed_at": [failed_at], "worker": [worker],
+    }
+    rid, sid = error_partition(source_path, runner_id)
+    # The file may have been filed under another runner (or none) before.
+    clear_error(dataset, source_path=source_path)
+    write_session(dataset, runner_id=rid, session_id=sid,
+                  tables={ERRORS_TABLE: pa.Table.from_pydict(row, schema=ERRORS_SCHEMA)})
+
+
+def clear_error(dataset: str | Path, *, source_path: str) -> None:
+    """Delete the error row filed for ``source_path``, if any."""
+    _, sid = error_partition(source_path, None)
+    for d in (Path(dataset) / ERRORS_TABLE).glob(f"runner=*/session={sid}"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def read_errors(dataset: str | Path) -> pa.Table:
+    """All rows of the ``errors`` table (typed empty table when there are none)."""
+    root = Path(dataset) / ERRORS_TABLE
+    files = sorted(root.glob(f"runner=*/session=*/{PART_FILE}")) if root.exists() else []
+    if not files:
+        return ERRORS_SCHEMA.empty_table()
+    return pa.concat_tables([pq.read_table(f, schema=ERRORS_SCHEMA) for f in files])

@@ -1,0 +1,210 @@
+"""The one function a batch maps over its inputs, on a local process pool or on Dask workers.
+
+:func:`process_session` takes a small picklable :class:`SessionTask` and returns a small
+:class:`SessionOutcome`; it never raises for a bad file. It skips a session whose rows already come
+from the same input bytes, pipeline version and parameters, else runs
+:func:`imuback.pipeline.process_file`, which writes the session atomically into the dataset. The
+worker writes (the tables never travel back to the driver); the driver only records outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pyarrow.parquet as pq
+
+from imuback.errors import ImubackError
+from imuback.store import schema as S
+from imuback.store.dataset import PART_FILE, session_dir
+
+if TYPE_CHECKING:
+    from imuback.signal.params import PipelineParams
+
+try:  # not on Windows
+    import resource
+except ImportError:  # pragma: no cover
+    resource = None  # type: ignore[assignment]
+
+Status = Literal["processed", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionTask:
+    """One input file to process into ``dataset``.
+
+    ``pipeline_version`` is the driver's; a worker with another imuback refuses the task rather
+    than mixing versions in one dataset. ``params=None`` means the pipeline defaults.
+    """
+
+    path: str
+    dataset: str
+    pipeline_version: str
+    params: PipelineParams | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionOutcome:
+    """What happened to one input file (small: travels back from the worker)."""
+
+    path: str
+    status: Status
+    session_id: str | None = None
+    runner_id: str | None = None
+    source_sha256: str | None = None
+    session_status: str | None = None
+    """The session's own ``status`` column ('ok', 'partial', 'empty') when processed."""
+    n_steps: int = 0
+    n_strides: int = 0
+    error_type: str | None = None
+    message: str | None = None
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0
+    """CPU time of the worker process on this file (less than elapsed_s when it had to wait)."""
+    worker: str = ""
+    peak_rss_mb: float = 0.0
+    """Peak resident memory of the worker process so far (MB)."""
+
+
+def process_session(task: SessionTask) -> SessionOutcome:
+    """Process one input file into the dataset; skip it if already done; never raise for bad input."""
+    t0 = (time.perf_counter(), time.process_time())
+    identity = peek_identity(task.path)
+    sid, rid = identity if identity else (None, None)
+    sha: str | None = None
+    try:
+        from imuback import PIPELINE_VERSION
+
+        if PIPELINE_VERSION != task.pipeline_version:
+            raise VersionMismatchError(
+                f"{task.path}: this worker runs imuback pipeline {PIPELINE_VERSION} but the batch "
+                f"was started with {task.pipeline_version}; install the same imuback on every worker"
+            )
+        from imuback import pipeline
+
+        if identity and not task.force:
+            sha = already_processed(task, session_id=identity[0], runner_id=identity[1])
+            if sha is not None:
+                return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
+        if task.params is None:
+            result = pipeline.process_file(task.path, dataset=task.dataset)
+        else:
+            result = pipeline.process_file(task.path, dataset=task.dataset, params=task.params)
+        row = result.summary
+        return _outcome(task, "processed", t0, session_id=result.session_id,
+                        runner_id=result.runner_id, source_sha256=str(row.get("source_sha256")),
+                        session_status=str(row.get("status")), n_steps=result.steps.num_rows,
+                        n_strides=result.strides.num_rows)
+    except ImubackError as exc:
+        return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
+                        source_sha256=sha or _sha256_or_none(task.path),
+                        error_type=type(exc).__name__, message=str(exc))
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
+                        source_sha256=sha or _sha256_or_none(task.path),
+                        error_type=type(exc).__name__,
+                        message=(f"{task.path}: unexpected {type(exc).__name__}: {exc} (at "
+                                 f"{Path(where.filename).name}:{where.lineno}); this is a bug in "
+                                 "imuback, please report it with the file"))
+
+
+class VersionMismatchError(ImubackError):
+    """A worker runs another pipeline version than the driver."""
+
+
+def peek_identity(path: str | Path) -> tuple[str, str] | None:
+    """(session_id, runner_id) of a raw file without reading its samples; None if unreadable.
+
+    Parquet: the schema metadata in the footer. CSV: the ``<file>.json`` sidecar, else the file
+    stem and runner ``unknown`` (the defaults of :func:`imuback.store.raw.read_raw`).
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            meta: dict[str, str] = {}
+            sidecar = path.with_name(path.name + ".json")
+            if sidecar.exists():
+                meta = {k: str(v) for k, v in json.loads(sidecar.read_text()).items()}
+            sid = meta.get(S.META_SESSION_ID, path.stem)
+            rid = meta.get(S.META_RUNNER_ID, "unknown")
+        else:
+            raw_meta = pq.read_schema(path).metadata or {}
+            sid = raw_meta[S.META_SESSION_ID.encode()].decode()
+            rid = raw_meta[S.META_RUNNER_ID.encode()].decode()
+    except Exception:
+        return None
+    from imuback.store.raw import check_id
+
+    try:
+        return check_id(sid, what="session_id", source=str(path)), check_id(rid, what="runner_id",
+                                                                             source=str(path))
+    except ImubackError:
+        return None
+
+
+def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> str | None:
+    """SHA-256 of the input if the dataset holds this session made from it already, else None.
+
+    "Made from it": the same input bytes, pipeline version and parameters.
+    """
+    part = session_dir(task.dataset, "sessions", runner_id, session_id) / PART_FILE
+    if not part.exists():
+        return None
+    try:
+        row = pq.read_table(part, columns=["source_sha256", "pipeline_version", "params_json"]).to_pylist()
+    except Exception:
+        return None
+    if len(row) != 1 or row[0]["pipeline_version"] != task.pipeline_version:
+        return None
+    if not same_params(row[0]["params_json"], task.params):
+        return None
+    from imuback.pipeline import file_sha256
+
+    sha = file_sha256(task.path)
+    return sha if sha == row[0]["source_sha256"] else None
+
+
+def params_json(params: PipelineParams | None) -> str:
+    """The parameters as the pipeline records them in ``sessions.params_json``."""
+    from imuback.signal.params import PipelineParams
+
+    return (params if params is not None else PipelineParams()).to_json()
+
+
+def same_params(recorded: str | None, params: PipelineParams | None) -> bool:
+    """Whether a recorded ``params_json`` equals ``params`` (compared as JSON values)."""
+    if recorded is None:
+        return False
+    try:
+        return bool(json.loads(recorded) == json.loads(params_json(params)))
+    except ValueError:
+        return False
+
+
+def _sha256_or_none(path: str) -> str | None:
+    try:
+        from imuback.pipeline import file_sha256
+
+        return file_sha256(path)
+    except Exception:
+        return None
+
+
+def _outcome(task: SessionTask, status: Status, t0: tuple[float, float],
+             **fields: object) -> SessionOutcome:
+    rss_mb = 0.0
+    if resource is not None:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_mb = rss / 1024 if os.uname().sysname != "Darwin" else rss / 2**20
+    return SessionOutcome(path=task.path, status=status, elapsed_s=time.perf_counter() - t0[0],
+                          cpu_s=time.process_time() - t0[1],
+                          worker=f"{socket.gethostname()}:{os.getpid()}", peak_rss_mb=rss_mb,
+                          **fields)  # type: ignore[arg-type]

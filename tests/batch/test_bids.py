@@ -1,0 +1,94 @@
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.batch.bids import bids_label, export_bids
+from imuback.batch.runner import run_batch
+from imuback.cli import main
+from imuback.store.dataset import read_table
+from imuback.store.raw import read_raw, write_raw
+from tests.batch.data import Study, running_session
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def test_labels() -> None:
+    assert bids_label("runner01") == "runner01"
+    assert bids_label("r-1") != bids_label("r_1")  # distinct ids stay distinct
+    assert bids_label("r-1").isalnum() and bids_label("---").isalnum()
+
+
+def test_raw_sessions_as_bids_motion(study: Study, tmp_path: Path) -> None:
+    out = tmp_path / "bids"
+    result = export_bids([study.root], out_dir=out)
+    assert len(result.sessions) == 6
+    assert sorted(Path(p).name for p, _ in result.failures) == [
+        "in_g.parquet", "nocol.csv", "truncated.parquet"]
+
+    desc = json.loads((out / "dataset_description.json").read_text())
+    assert desc["BIDSVersion"].startswith("1.") and desc["DatasetType"] == "raw"
+    assert [r["participant_id"] for r in _tsv(out / "participants.tsv")] == ["sub-runner0",
+                                                                            "sub-runner1"]
+    src = study.good[0]
+    raw = read_raw(src)
+    motion = out / "sub-runner0" / "ses-r0s0" / "motion"
+    stem = "sub-runner0_ses-r0s0_task-running_tracksys-imu"
+    channels = _tsv(motion / f"{stem}_channels.tsv")
+    assert [c["name"] for c in channels] == ["latency", "acc_x", "acc_y", "acc_z",
+                                             "gyr_x", "gyr_y", "gyr_z"]
+    assert [c["type"] for c in channels] == ["LATENCY"] + ["ACCEL"] * 3 + ["GYRO"] * 3
+    assert [c["units"] for c in channels] == ["s"] + ["m/s^2"] * 3 + ["deg/s"] * 3
+    assert [c["component"] for c in channels] == ["n/a", "x", "y", "z", "x", "y", "z"]
+    assert {c["reference_frame"] for c in channels[1:]} == {"sensor"}
+
+    data = np.loadtxt(motion / f"{stem}_motion.tsv", delimiter="\t")  # no header row
+    assert data.shape == (raw.n_samples, len(channels))
+    np.testing.assert_allclose(data[:, 0], (raw.time_ns - raw.time_ns[0]) / 1e9, atol=1e-6)
+    np.testing.assert_allclose(data[:, 1:4], raw.acc_mps2, rtol=1e-6)
+    np.testing.assert_allclose(data[:, 4:7], raw.gyr_dps, rtol=1e-6)
+
+    sidecar = json.loads((motion / f"{stem}_motion.json").read_text())
+    assert sidecar["SamplingFrequency"] == 200.0 and sidecar["TaskName"] == "running"
+    assert sidecar["MotionChannelCount"] == 7 and sidecar["ACCELChannelCount"] == 3
+    assert sidecar["RecordingDuration"] == pytest.approx(60.0, abs=0.01)
+    assert "TrackingSystemName" in sidecar
+    frames = json.loads((motion / f"{stem}_channels.json").read_text())
+    level = frames["reference_frame"]["Levels"]["sensor"]
+    assert level["NominalMountingRotation"] == np.eye(3).tolist()
+    scans = _tsv(out / "sub-runner0" / "ses-r0s0" / "sub-runner0_ses-r0s0_scans.tsv")
+    assert scans == [{"filename": f"motion/{stem}_motion.tsv",
+                      "acq_time": "2023-11-14T22:13:20.000000"}]
+    sessions = _tsv(out / "sub-runner0" / "sub-runner0_sessions.tsv")
+    assert [s["imuback_session_id"] for s in sessions] == ["r0s0", "r0s1", "r0s2"]
+
+
+def test_events_from_the_processed_steps(tmp_path: Path) -> None:
+    src = write_raw(tmp_path / "raw" / "a-1.parquet", running_session("a-1", "r_1"))
+    ds = tmp_path / "ds"
+    run_batch([src], dataset=ds, workers=1, progress="none")
+    out = tmp_path / "bids"
+    export_bids([src], out_dir=out, dataset=ds)
+    sub, ses = f"sub-{bids_label('r_1')}", f"ses-{bids_label('a-1')}"
+    events = _tsv(out / sub / ses / "motion" / f"{sub}_{ses}_task-running_events.tsv")
+    steps = read_table(ds, "steps")
+    assert len(events) == steps.num_rows > 100
+    assert {e["foot"] for e in events} == {"L", "R"}
+    t0 = read_raw(src).time_ns[0]
+    ic = steps["ic_time"].cast("int64").to_numpy()
+    np.testing.assert_allclose([float(e["onset"]) for e in events], (ic - t0) / 1e9, atol=1e-6)
+    assert (out / sub / ses / "motion" / f"{sub}_{ses}_task-running_events.json").exists()
+    assert [r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")] == ["r_1"]
+
+
+def test_cli(study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = [str(p) for p in study.good[:2]]
+    assert main(["export", "bids", *good, "--out", str(tmp_path / "b")]) == 0
+    assert "2 sessions exported as BIDS-motion" in capsys.readouterr().out
+    assert main(["export", "bids", str(study.root), "--out", str(tmp_path / "b")]) == 1
+    assert "3 files failed" in capsys.readouterr().out

@@ -1,0 +1,53 @@
+"""The same batch on a real Dask cluster: a LocalCluster with a scheduler and two worker
+processes on the loopback interface."""
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imuback.batch.records import read_errors
+from imuback.batch.runner import run_batch
+from imuback.store.dataset import read_table
+from tests.batch.data import Study
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator["distributed.LocalCluster"]:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as c:
+        yield c
+
+
+def test_small_study_on_a_local_cluster(cluster: "distributed.LocalCluster", study: Study,
+                                        tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    summary = run_batch([study.root], dataset=ds, scheduler=cluster.scheduler_address,
+                        progress="log", stream=io.StringIO())
+    assert summary.backend == f"dask {cluster.scheduler_address}"
+    assert summary.counts == {"processed": 6, "skipped": 0, "failed": 3}
+    assert {o.error_type for o in summary.failures} == {"RawFormatError", "UnitsError"}
+    assert read_errors(ds).num_rows == 3
+
+    # The work ran in the cluster's worker processes, not here.
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    used = {int(o.worker.rsplit(":", 1)[1]) for o in summary.outcomes if o.worker}
+    assert used <= worker_pids and os.getpid() not in used
+
+    # Same function, same rows as the local pool.
+    local = run_batch([study.root], dataset=tmp_path / "local", workers=2, progress="none")
+    assert local.counts == summary.counts
+    for table in ("steps", "strides"):
+        a = read_table(ds, table).sort_by([("session_id", "ascending")])
+        b = read_table(tmp_path / "local", table).sort_by([("session_id", "ascending")])
+        assert a.equals(b)
+
+    again = run_batch([study.root], dataset=ds, scheduler=cluster.scheduler_address,
+                      progress="none")
+    assert again.counts == {"processed": 0, "skipped": 6, "failed": 3}
+    assert read_table(ds, "sessions").num_rows == 6

@@ -1,0 +1,214 @@
+"""Local-pool batches: failure isolation, skip/force, provenance, repair, lock."""
+
+import io
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from imuback import PIPELINE_VERSION
+from imuback.batch.inputs import BatchInputError
+from imuback.batch.records import read_errors
+from imuback.batch.runner import LOCK_FILE, _DatasetLock, format_summary, repair_dataset, run_batch
+from imuback.cli import main
+from imuback.pipeline import file_sha256, process_file
+from imuback.signal.params import MetricParams, PipelineParams
+from imuback.store.dataset import read_table, session_dir
+from imuback.store.raw import write_raw
+from tests.batch.data import Study, running_session, write_study
+
+
+def _batch(inputs: list[Path], ds: Path, **kw: object) -> object:
+    return run_batch(inputs, dataset=ds, workers=2, progress="log", stream=io.StringIO(), **kw)
+
+
+def test_bad_files_among_good_ones(study: Study, tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    log = io.StringIO()
+    summary = run_batch([study.root], dataset=ds, workers=2, progress="log", stream=log)
+
+    assert summary.counts == {"processed": 6, "skipped": 0, "failed": 3}
+    assert not summary.ok
+    assert summary.backend == "local[2]"
+    failed = {Path(o.path).name: o for o in summary.failures}
+    assert failed["truncated.parquet"].error_type == "RawFormatError"
+    assert "not a readable Parquet file" in failed["truncated.parquet"].message
+    assert failed["nocol.csv"].error_type == "RawFormatError"
+    assert "missing column 'acc_y'" in failed["nocol.csv"].message
+    assert failed["in_g.parquet"].error_type == "UnitsError"
+    assert "in g" in failed["in_g.parquet"].message
+
+    sessions = read_table(ds, "sessions")
+    assert sorted(sessions["session_id"].to_pylist()) == sorted(p.stem for p in study.good)
+    assert set(sessions["status"].to_pylist()) == {"ok"}
+    assert read_table(ds, "steps").num_rows == sum(o.n_steps for o in summary.outcomes)
+
+    errors = read_errors(ds)
+    by_file = {Path(p).name: row for p, row in zip(errors["source_path"].to_pylist(),
+                                                    errors.to_pylist(), strict=True)}
+    assert set(by_file) == {"truncated.parquet", "nocol.csv", "in_g.parquet"}
+    assert by_file["in_g.parquet"]["error_type"] == "UnitsError"
+    assert by_file["in_g.parquet"]["session_id"] == "ing"
+    assert by_file["in_g.parquet"]["source_sha256"] == file_sha256(study.bad["in_g"])
+    assert by_file["truncated.parquet"]["session_id"] is None  # unreadable: no identity
+    assert {r["pipeline_version"] for r in by_file.values()} == {PIPELINE_VERSION}
+    assert all(r["failed_at"] is not None for r in by_file.values())
+
+    text = format_summary(summary)
+    assert "6 processed, 0 skipped (up to date), 3 failed" in text
+    assert "UnitsError x1" in text and "RawFormatError x2" in text
+    assert log.getvalue().count("FAILED") == 3
+
+
+def test_rerun_skips_force_reprocesses_and_a_fixed_file_clears_its_error(study: Study,
+                                                                         tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    first = _batch([study.root], ds)
+    made_at = read_table(ds, "sessions")["processed_at"].to_pylist()
+
+    again = _batch([study.root], ds)
+    assert again.counts == {"processed": 0, "skipped": 6, "failed": 3}
+    assert read_table(ds, "sessions")["processed_at"].to_pylist() == made_at  # untouched
+    assert read_errors(ds).num_rows == 3  # replaced, not duplicated
+
+    forced = _batch([study.root], ds, force=True)
+    assert forced.counts == {"processed": 6, "skipped": 0, "failed": 3}
+    assert read_table(ds, "sessions").num_rows == 6
+    assert read_table(ds, "steps").num_rows == sum(o.n_steps for o in first.outcomes)
+
+    # Fix the file in g: it is processed and its error row goes away.
+    write_raw(study.bad["in_g"], running_session("ing", "runnerX"))
+    fixed = _batch([study.root], ds)
+    assert fixed.counts == {"processed": 1, "skipped": 6, "failed": 2}
+    assert "ing" in read_table(ds, "sessions")["session_id"].to_pylist()
+    assert sorted(Path(p).name for p in read_errors(ds)["source_path"].to_pylist()) == [
+        "nocol.csv", "truncated.parquet"]
+
+
+def test_changed_input_or_params_reprocess_and_replace(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    ds = tmp_path / "ds"
+    _batch([s.root], ds)
+    # New bytes for one session (another recording under the same id): re-processed, replaced.
+    write_raw(s.good[0], running_session(s.good[0].stem, "runner0", minutes=1.5, seed=99))
+    summary = _batch([s.root], ds)
+    assert summary.counts == {"processed": 1, "skipped": 1, "failed": 0}
+    sessions = read_table(ds, "sessions")
+    assert sessions.num_rows == 2
+    row = next(r for r in sessions.to_pylist() if r["session_id"] == s.good[0].stem)
+    assert row["source_sha256"] == file_sha256(s.good[0])
+    assert row["duration_s"] == pytest.approx(90.0, abs=0.1)
+    # The same (default) parameters given explicitly: still up to date.
+    assert _batch([s.root], ds, params=PipelineParams()).counts["skipped"] == 2
+    # Other parameters: every session is re-made, and the new parameters are recorded.
+    params = replace(PipelineParams(), metrics=MetricParams(baseline_start_min=1.0))
+    summary = _batch([s.root], ds, params=params)
+    assert summary.counts == {"processed": 2, "skipped": 0, "failed": 0}
+    recorded = read_table(ds, "sessions")["params_json"].to_pylist()
+    assert [json.loads(r) for r in recorded] == [json.loads(params.to_json())] * 2
+    assert _batch([s.root], ds, params=params).counts["skipped"] == 2
+
+
+def test_provenance_of_every_row(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    ds = tmp_path / "ds"
+    _batch([s.root], ds)
+    sessions = read_table(ds, "sessions").to_pylist()
+    for row in sessions:
+        src = Path(row["source_path"])
+        assert src in s.good
+        assert row["source_sha256"] == file_sha256(src)
+        assert row["pipeline_version"] == PIPELINE_VERSION
+        assert json.loads(row["params_json"]) == json.loads(PipelineParams().to_json())
+    # Steps and strides join to their session row (and so to the file, version and parameters).
+    steps = read_table(ds, "steps")
+    assert set(steps["session_id"].to_pylist()) == {r["session_id"] for r in sessions}
+
+
+def test_batch_equals_processing_one_by_one(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    _batch([s.root], tmp_path / "batch")
+    for f in s.good:
+        process_file(f, dataset=tmp_path / "single")
+    for table in ("steps", "strides"):
+        a = read_table(tmp_path / "batch", table).sort_by([("session_id", "ascending")])
+        b = read_table(tmp_path / "single", table).sort_by([("session_id", "ascending")])
+        assert a.equals(b)
+
+
+def test_two_files_claiming_one_session(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1)
+    copy = tmp_path / "raw" / "copy" / "again.parquet"
+    write_raw(copy, running_session(s.good[0].stem, "runner0", seed=5))
+    summary = _batch([tmp_path / "raw"], tmp_path / "ds")
+    assert summary.counts == {"processed": 1, "skipped": 0, "failed": 1}
+    (dup,) = summary.failures
+    assert dup.error_type == "DuplicateSessionError" and str(s.good[0]) in (dup.message or "")
+    assert read_table(tmp_path / "ds", "sessions").num_rows == 1
+    assert read_errors(tmp_path / "ds")["error_type"].to_pylist() == ["DuplicateSessionError"]
+
+
+def test_repair_removes_half_written_sessions(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=3)
+    ds = tmp_path / "ds"
+    _batch([s.root], ds)
+    a, b, c = (f.stem for f in s.good)
+    rid = "runner0"
+    # a: killed after its steps were moved in, before strides/sessions: staged sessions remain.
+    result = process_file(s.good[0])
+    stage = ds / ".staging" / "deadbeef"
+    (stage / "sessions").mkdir(parents=True)
+    pq.write_table(result.sessions, stage / "sessions" / "part-0.parquet")
+    # b: killed between moving the old sessions dir aside and moving the new one in.
+    old = session_dir(ds, "sessions", rid, b)
+    old.rename(old.with_name(f".{old.name}.old-1234"))
+    # c stays complete.
+    fixed = repair_dataset(ds)
+    assert any("staged" in line for line in fixed)
+    for sid in (a, b):
+        for table in ("steps", "strides", "sessions"):
+            assert not session_dir(ds, table, rid, sid).exists()
+    for table in ("steps", "strides", "sessions"):
+        assert session_dir(ds, table, rid, c).exists()
+    assert not (ds / ".staging").exists()
+    assert not list((ds / "sessions").glob("runner=*/.session=*"))
+    # The next batch makes them again.
+    summary = _batch([s.root], ds)
+    assert summary.counts == {"processed": 2, "skipped": 1, "failed": 0}
+    assert repair_dataset(ds) == []
+
+
+def test_lock_refuses_a_live_batch_and_takes_over_a_dead_one(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1)
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    with _DatasetLock(ds):
+        with pytest.raises(BatchInputError, match="another batch"):
+            _batch([s.root], ds)
+    assert not (ds / LOCK_FILE).exists()
+    # A lock left by a process that no longer exists (killed batch) is taken over.
+    lock = json.loads(json.dumps({"host": os.uname().nodename, "pid": 2**22 + 12345,
+                                  "started": "2020-01-01"}))
+    (ds / LOCK_FILE).write_text(json.dumps(lock))
+    assert _batch([s.root], ds).ok
+    assert not (ds / LOCK_FILE).exists()
+
+
+def test_cli_end_to_end(study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ds = tmp_path / "ds"
+    assert main(["batch", str(study.root), "--dataset", str(ds), "--workers", "2",
+                 "--progress", "log"]) == 1
+    out, err = capsys.readouterr()
+    assert "6 processed, 0 skipped (up to date), 3 failed" in out
+    assert "FAILED UnitsError" in err
+    good_only = [str(p) for p in study.good]
+    assert main(["batch", *good_only, "--dataset", str(ds), "--progress", "none"]) == 0
+    out, _ = capsys.readouterr()
+    assert "0 processed, 6 skipped" in out
+    assert main(["batch", str(tmp_path / "nothing"), "--dataset", str(ds)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    shutil.rmtree(ds)
