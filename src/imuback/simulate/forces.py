@@ -1,0 +1,109 @@
+"""Closed-form force shapes: value I0, impulse I1 = int F and position I2 = int int F.
+
+Sine series (active hump, braking/propulsion, mediolateral push), Hann impact bump, unloading ramp
+and the soft-tissue (wobbling-mass) kernel. Pure functions of time since contact start, vectorised
+over samples; no state, no random draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imuback.simulate.params import F64
+
+
+def sine_series(tau: F64, tc: F64, coefs: list[tuple[int, F64]], amp: F64,
+                 order: int) -> tuple[F64, F64, F64]:
+    """Sine series ``amp * sum_n c_n sin(n pi tau / tc)`` on [0, tc] (n <= 3); (I0, I1, I2).
+
+    I1 and I2 are the first and second time integrals from tau = 0; past the end they continue
+    as constant impulse and linear position. Trigonometry only inside the support.
+    """
+    i0, i1, i2 = np.zeros_like(tau), np.zeros_like(tau), np.zeros_like(tau)
+    ins = np.flatnonzero((tau > 0.0) & (tau < tc))
+    aft = np.flatnonzero(tau >= tc)
+    tci, ampi = tc[ins], amp[ins]
+    u = tau[ins] / tci
+    s1, c1 = np.sin(np.pi * u), np.cos(np.pi * u)
+    sin_n = {1: s1, 2: 2.0 * s1 * c1, 3: s1 * (3.0 - 4.0 * s1 * s1)}
+    cos_n = {1: c1, 2: c1 * c1 - s1 * s1, 3: c1 * (4.0 * c1 * c1 - 3.0)}
+    f0, f1, f2 = np.zeros(ins.size), np.zeros(ins.size), np.zeros(ins.size)
+    e1, e2 = np.zeros(aft.size), np.zeros(aft.size)
+    tca = tc[aft]
+    for n, c in coefs:
+        ci = c[ins]
+        k = tci / (n * np.pi)
+        f0 += ci * sin_n[n]
+        if order >= 1:
+            f1 += ci * k * (1.0 - cos_n[n])
+            ka = tca / (n * np.pi)
+            e1 += c[aft] * ka * (1.0 - (-1.0) ** n)
+            if order >= 2:
+                f2 += ci * k * (tau[ins] - k * sin_n[n])
+                e2 += c[aft] * ka * tca
+    i0[ins] = ampi * f0
+    if order >= 1:
+        i1[ins] = ampi * f1
+        i1[aft] = amp[aft] * e1
+    if order >= 2:
+        i2[ins] = ampi * f2
+        i2[aft] = amp[aft] * (e2 + e1 * (tau[aft] - tca))
+    return i0, i1, i2
+
+
+def hann(tau: F64, t_half: F64, amp: F64, order: int) -> tuple[F64, F64, F64]:
+    """Hann bump amp * sin^2(pi tau / (2 t_half)) on [0, 2 t_half]; (I0, I1, I2)."""
+    end = 2.0 * t_half
+    w = np.pi / t_half
+    return _bump(tau, end, w, amp, order, sign=-1.0)
+
+
+def ramp(tau: F64, tr: float, amp: F64, order: int) -> tuple[F64, F64, F64]:
+    """Unloading ramp amp * (1 + cos(pi tau / tr)) / 2 on [0, tr]; (I0, I1, I2)."""
+    end = np.full(tau.shape, tr)
+    w = np.full(tau.shape, np.pi / tr)
+    return _bump(tau, end, w, amp, order, sign=1.0)
+
+
+def _bump(tau: F64, end: F64, w: F64, amp: F64, order: int, sign: float
+          ) -> tuple[F64, F64, F64]:
+    """amp/2 (1 + sign cos(w tau)) on [0, end] with w end = pi (ramp) or 2 pi (Hann)."""
+    i0, i1, i2 = np.zeros_like(tau), np.zeros_like(tau), np.zeros_like(tau)
+    ins = np.flatnonzero((tau > 0.0) & (tau < end) & (amp != 0.0))
+    aft = np.flatnonzero((tau >= end) & (amp != 0.0))
+    x, wi, ai = tau[ins], w[ins], amp[ins]
+    c = np.cos(wi * x)
+    i0[ins] = 0.5 * ai * (1.0 + sign * c)
+    if order >= 1:
+        s = np.sin(wi * x)
+        i1[ins] = 0.5 * ai * (x + sign * s / wi)
+        ea, wa, aa = end[aft], w[aft], amp[aft]
+        ce = np.cos(wa * ea)
+        e1 = 0.5 * aa * ea  # sin(w end) = 0 for both shapes
+        i1[aft] = e1
+        if order >= 2:
+            i2[ins] = 0.5 * ai * (x * x / 2.0 + sign * (1.0 - c) / wi**2)
+            e2 = 0.5 * aa * (ea * ea / 2.0 + sign * (1.0 - ce) / wa**2)
+            i2[aft] = e2 + e1 * (tau[aft] - ea)
+    return i0, i1, i2
+
+
+def wobble_kernel(s: F64, b: float) -> tuple[F64, F64]:
+    """K(s) = exp(-b s)(s - sin s) and K''(s) for s >= 0 (0 before): zero net velocity and shift.
+
+    Truncated where exp(-b s) < 1e-7 (the kernel is then below 1e-5 of its peak).
+    """
+    k, kpp = np.zeros_like(s), np.zeros_like(s)
+    ins = np.flatnonzero((s > 0.0) & (s < 16.0 / b))
+    sc = s[ins]
+    e = np.exp(-b * sc)
+    sn = np.sin(sc)
+    k[ins] = e * (sc - sn)
+    kpp[ins] = e * (b * b * (sc - sn) - 2.0 * b * (1.0 - np.cos(sc)) + sn)
+    return k, kpp
+
+
+def wobble_kpp_max(b: float) -> float:
+    """Peak of :func:`wobble_kernel`'s second derivative for decay ``b`` (scales the tissue amplitude)."""
+    s = np.linspace(0.0, 6.0, 6001)
+    return float(np.max(wobble_kernel(s, b)[1]))

@@ -1,0 +1,240 @@
+"""Per-step model parameters (:class:`Gait`) and the per-step impulse balance (steps 3-6).
+
+:func:`build_gait` draws every contact's force, soft-tissue and pelvis parameters, then
+:func:`_control` sets each step's impulse so the centre of mass stays periodic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from imuback.signal.frames import G_MPS2
+from imuback.simulate.forces import wobble_kpp_max
+from imuback.simulate.params import F64, RunnerParams, SimulationError
+from imuback.simulate.plan import Steps, Transitions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Gait:
+    """Everything needed to evaluate the trajectory at any time."""
+
+    st: Steps
+    q: F64
+    r: F64
+    amp: F64  # active hump amplitude (BW)
+    imp_amp: F64
+    imp_half: F64
+    ramp_start: F64  # 1 on the first contact of a bout, else 0
+    ramp_end: F64  # -1 on the last contact of a bout, else 0
+    ramp_s: float
+    cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
+    cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
+    ap_amp: F64
+    ml_amp: F64  # signed: side * M
+    ml_cum_j: F64
+    ml_cum_const: F64
+    wob_b: F64  # displacement amplitude (m)
+    wob_w: F64  # rad/s
+    wob_delay: F64
+    wob_decay: float
+    pel_knots_t: F64
+    pel_rot: F64
+    pel_obl: F64
+    pel_tilt: F64
+    phase_knots_t: F64
+    phase_knots_v: F64
+    tilt_peak_frac: float
+    heading: Transitions
+    speed: Transitions
+
+
+def _unit_moments(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, ramp_start: F64,
+                  ramp_end: F64, ramp_s: float) -> tuple[F64, F64, F64, F64]:
+    """Per contact: hump impulse and first moment per unit amplitude; fixed impulse and moment."""
+    tc = st.tc
+    a1 = tc * (2.0 / np.pi) * (1.0 + q / 3.0)
+    m1 = tc**2 * (1.0 / np.pi - r / (2.0 * np.pi) + q / (3.0 * np.pi))
+    j_imp = imp_amp * imp_half
+    m_imp = j_imp * imp_half
+    c_ramp = ramp_s * (0.5 - 2.0 / np.pi**2)
+    j_rs = ramp_start * ramp_s / 2.0
+    j_re = ramp_end * ramp_s / 2.0
+    jf = j_imp + j_rs + j_re
+    mf = m_imp + j_rs * c_ramp + j_re * (st.T + c_ramp)
+    return a1, m1, jf, mf
+
+
+def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64
+             ) -> tuple[F64, F64, F64]:
+    """Per-step impulse and timing control so CoM height and lateral position stay periodic.
+
+    A runner keeps their height from step to step; with a prescribed force shape and step-to-step
+    variation the CoM would random-walk. Vertical, per step: the impulse (hump amplitude) steers
+    the velocity at the next IC to the smoothed natural value ``-g (T/2 - sbar)`` of a periodic
+    step with force centroid ``sbar``; the hump's skew (``r``, which moves the force centroid
+    without changing the impulse) brings the height at the next IC back to the bout's level.
+    The last contact of a bout brings the velocity exactly to 0 (standing). Mediolateral: the
+    velocity after each contact is steered to +-half the nominal swing minus a position
+    correction. One loop over steps, because each step's state depends on the previous one.
+
+    Returns hump amplitude (BW), skew ``r`` and signed ML amplitude (BW), each (n_steps,).
+    """
+    n = st.s.size
+    T = st.T
+    tc = st.tc
+
+    def _m1(r: F64 | float, k: Any) -> Any:
+        return tc[k] ** 2 * (1.0 / np.pi - r / (2.0 * np.pi) + q[k] / (3.0 * np.pi))
+
+    a_nat = (T - jf) / a1
+    sbar = (a_nat * _m1(r_nat, slice(None)) + mf) / T
+    # hump impulse (per unit amplitude) still to come after the next IC: walking contacts overlap,
+    # so the true velocity at the next IC is the "completed contacts" velocity minus g * tail
+    tt = np.minimum(T, tc)
+    i1_at_t = sum(c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
+                  for m, c in ((1, 1.0), (2, r_nat), (3, q)))
+    tail = a1 - i1_at_t
+    vstar = -G_MPS2 * (T / 2.0 - sbar) - G_MPS2 * a_nat * tail
+    vs = np.empty(n)
+    for b in np.unique(st.bout):  # few bouts: moving average of the target within each
+        idx = np.flatnonzero(st.bout == b)
+        k = min(5, idx.size)
+        pad = np.pad(vstar[idx], (k // 2, k - 1 - k // 2), mode="edge")
+        vs[idx] = np.convolve(pad, np.ones(k) / k, mode="valid")
+    vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
+    a1y = tc * 2.0 / np.pi
+    amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
+    beta, beta_y = 0.3, 0.5
+    v = z = z_ref = vy = y = 0.0
+    for k in range(n):  # sequential: the state after a step feeds the next
+        if st.first[k]:
+            v, vy, z_ref, y = 0.0, 0.0, z, 0.0
+        tk = T[k]
+        if st.last[k]:
+            a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
+        else:
+            target = vs[k + 1] - beta * (z - z_ref) / tk
+            a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
+        if not st.last[k]:
+            a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
+        if a <= 0:
+            raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
+                                  "lengthen walk_end_s or stand_end_s")
+        jk = a * a1[k] + jf[k]
+        # skew so that the height at the next IC equals the bout level (within shape bounds)
+        m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref) / G_MPS2 - mf[k]) / a
+        r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
+        r = min(max(r, r_nat[k] - 0.3), r_nat[k] + 0.3)
+        z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
+        v += G_MPS2 * (jk - tk)
+        amp[k], rr[k] = a, r
+        side = st.side[k]
+        ty = 0.0 if st.last[k] else side * vbar[k] - beta_y * y / tk
+        m = (ty - vy) / (G_MPS2 * side * a1y[k])
+        m = min(max(m, 0.0), 3.0 * ml_nom[k])
+        jy = side * m * a1y[k]
+        y += vy * tk + G_MPS2 * jy * (tk - tc[k] / 2.0)
+        vy += G_MPS2 * jy
+        mly[k] = side * m
+    return amp, rr, mly
+
+
+def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
+                speed: Transitions, heading: Transitions) -> Gait:
+    """Per-step force, tissue and pelvis parameters, then the impulse control."""
+    n = st.s.size
+    run = st.run
+    f = st.fatigue
+    left = st.side < 0
+    # contact time: asymmetry and fatigue on running steps; noise everywhere
+    ca = p.contact_asymmetry_pct / 200.0
+    side_ct = np.where(left, 1.0 + ca, 1.0 - ca)
+    noise_ct = 1.0 + p.contact_time_cv * np.clip(rng.standard_normal(n), -3, 3)
+    # walking: a foot leaves the ground one double support after the other foot lands
+    ds = (2.0 * p.walk_duty_factor - 1.0) * st.T * (1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
+    tc = np.where(run, st.tc * side_ct * (1.0 + p.fatigue_contact_pct / 100.0 * f) * noise_ct,
+                  st.T + ds)
+    tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
+    st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
+                last=st.last, fatigue=st.fatigue, pace=st.pace)
+    q = np.where(run, p.active_shape_q, p.walk_shape_q)
+    r = np.where(run, 0.05, 0.0)  # running hump peaks slightly before mid-contact
+    ia = p.impact_asymmetry_pct / 200.0
+    side_imp = np.where(left, 1.0 + ia, 1.0 - ia)
+    imp_noise = np.exp(p.impact_cv * np.clip(rng.standard_normal(n), -3, 3))
+    imp_amp = np.where(run, p.impact_bw * side_imp * (1.0 + p.fatigue_impact_pct / 100.0 * f)
+                       * st.pace**0.5, 0.1) * imp_noise
+    imp_half = np.where(run, p.impact_time_s, 0.035) * (1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
+    ramp_s = 0.12
+    ramp_start = st.first.astype(float)
+    ramp_end = -st.last.astype(float)
+    a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
+    ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f), p.walk_ml_peak_bw)
+    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom)
+    m1 = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[1]
+    # cumulative linear terms of completed contacts (for positions)
+    jk = amp * a1 + jf
+    delta = jk - st.T
+    const = delta * st.s + (amp * m1 + mf) - st.T**2 / 2.0
+    cum_delta = np.concatenate([[0.0], np.cumsum(delta)])
+    cum_const = np.concatenate([[0.0], np.cumsum(const)])
+    jy = ml_amp * tc * 2.0 / np.pi
+    ml_cum_j = np.concatenate([[0.0], np.cumsum(jy)])
+    ml_cum_const = np.concatenate([[0.0], np.cumsum(jy * (st.s + tc / 2.0))])
+    # soft tissue: first swing amplitude grows with the impact; frequency random per step
+    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, 0.08)
+    wob_g = wob_g * np.exp(p.wobble_cv * np.clip(rng.standard_normal(n), -3, 3))
+    wob_w = 2 * np.pi * rng.uniform(p.wobble_freq_hz[0], p.wobble_freq_hz[1], n)
+    kpp = wobble_kpp_max(p.wobble_decay_per_rad)
+    wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
+    wob_delay = 0.8 * imp_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
+    # horizontal
+    ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw) * (
+        1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
+    # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
+    pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
+    def _rng_var() -> F64:
+        return 1.0 + p.pelvis_cv * np.clip(rng.standard_normal(n), -3, 3)
+    rot = np.where(run, p.pelvis_rotation_deg * pv, p.walk_pelvis_rotation_deg) * _rng_var()
+    obl = np.where(run, p.pelvis_obliquity_deg * pv, p.walk_pelvis_obliquity_deg) * _rng_var()
+    tilt = np.where(run, p.pelvis_tilt_deg, p.walk_pelvis_tilt_deg) * _rng_var()
+    firsts, lasts = np.flatnonzero(st.first), np.flatnonzero(st.last)
+    kt = np.concatenate([st.s, st.s[firsts] - 0.4, st.s[lasts] + st.T[lasts] + 0.4])
+    order = np.argsort(kt, kind="stable")
+    zeros_b = np.zeros(firsts.size + lasts.size)
+    pel_t = kt[order]
+    pel_rot = np.concatenate([rot, zeros_b])[order]
+    pel_obl = np.concatenate([obl, zeros_b])[order]
+    pel_tilt = np.concatenate([tilt, zeros_b])[order]
+    if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
+        pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
+        pel_rot = pel_obl = pel_tilt = ph_v = np.zeros(2)
+        return Gait(st=st, q=q, r=r, amp=np.zeros(0), imp_amp=imp_amp, imp_half=imp_half,
+                     ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
+                     cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp,
+                     ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
+                     wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
+                     pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,
+                     phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
+                     heading=heading, speed=speed)
+    # stride phase: right IC at even numbers, alternating within a bout
+    inc = np.ones(n)
+    inc[0] = 0.0 if st.side[0] > 0 else 1.0
+    pos = np.cumsum(inc)
+    # at a bout start, jump so that the parity matches the foot
+    parity_ok = (np.mod(pos, 2) == 0) == (st.side > 0)
+    fix = np.cumsum(np.where(st.first & ~parity_ok, 1.0, 0.0))
+    pos = pos + fix
+    ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]]])
+    ph_v = np.concatenate([pos, [pos[-1] + 1.0]])
+    return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
+                 ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
+                 cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp,
+                 ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
+                 wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
+                 pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,
+                 phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
+                 heading=heading, speed=speed)

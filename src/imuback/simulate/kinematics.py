@@ -1,0 +1,181 @@
+"""Noise-free trajectory and pelvis orientation at arbitrary times, and body-frame IMU vectors.
+
+Evaluates a :class:`~imuback.simulate.gait.Gait` in closed form: vertical force, soft tissue,
+horizontal forces, CoM/sacral positions and pelvis Euler angles with their rates; then specific
+force and angular velocity in the body (pelvis) frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imuback.signal.frames import G_MPS2, rot_x, rot_y, rot_z
+from imuback.simulate.forces import hann, ramp, sine_series, wobble_kernel
+from imuback.simulate.gait import Gait
+from imuback.simulate.params import F64, I64
+
+
+def contact_vertical(g: Gait, j: I64, t: F64, order: int, own_only: bool = False
+                      ) -> tuple[F64, F64, F64]:
+    """Vertical force of contact ``j`` minus its box (1 BW over its step) at times ``t``.
+
+    Returns (I0, I1, I2): force (BW), its first and second integral from the contact start.
+    ``own_only``: the foot's own force (hump + impact), no ramps, no box.
+    """
+    return _contact_vertical_parts(g, j, t, order, own_only)[0]
+
+
+def _contact_vertical_parts(g: Gait, j: I64, t: F64, order: int, own_only: bool = False
+                            ) -> tuple[tuple[F64, F64, F64], F64]:
+    """As :func:`contact_vertical`, plus the foot's own force (BW) alone."""
+    st = g.st
+    tau = t - st.s[j]
+    tc = st.tc[j]
+    a0, a1, a2 = sine_series(tau, tc, [(1, np.ones_like(tau)), (2, g.r[j]), (3, g.q[j])],
+                              g.amp[j], order)
+    b0, b1, b2 = hann(tau, g.imp_half[j], g.imp_amp[j], order)
+    f0, f1, f2 = a0 + b0, a1 + b1, a2 + b2
+    if own_only:
+        return (f0, f1, f2), f0
+    c0, c1, c2 = ramp(tau, g.ramp_s, g.ramp_start[j], order)
+    d0, d1, d2 = ramp(tau - st.T[j], g.ramp_s, g.ramp_end[j], order)
+    T = st.T[j]
+    box0 = ((tau >= 0) & (tau < T)).astype(float)
+    box1 = np.clip(tau, 0.0, T)
+    box2 = np.where(tau <= T, np.maximum(tau, 0.0) ** 2 / 2.0, T * T / 2.0 + T * (tau - T))
+    return (f0 + c0 + d0 - box0, f1 + c1 + d1 - box1, f2 + c2 + d2 - box2), f0
+
+
+def _pwlinear(kt: F64, kv: F64, t: F64) -> tuple[F64, F64]:
+    """Piecewise-linear interpolation (clamped) of each row of ``kv`` (m, K) and its slope (m, N)."""
+    i = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, kt.size - 2)
+    dt = np.maximum(kt[i + 1] - kt[i], 1e-12)
+    x = np.clip((t - kt[i]) / dt, 0.0, 1.0)
+    out = (t >= kt[0]) & (t < kt[-1])
+    v = kv[:, i] + x * (kv[:, i + 1] - kv[:, i])
+    slope = np.where(out, (kv[:, i + 1] - kv[:, i]) / dt, 0.0)
+    return v, slope
+
+
+def sacral_vertical_g(g: Gait, t: F64) -> F64:
+    """Noise-free vertical (world) specific force of the sacrum in g at any times ``t``."""
+    st = g.st
+    k = np.searchsorted(st.s, t, side="right") - 1
+    total = np.ones_like(t)
+    for kk in (k, k - 1):
+        valid = kk >= 0
+        kc = np.clip(kk, 0, st.s.size - 1)
+        f = contact_vertical(g, kc, t, 0)[0]
+        _, wpp = wobble_kernel(g.wob_w[kc] * (t - st.s[kc] - g.wob_delay[kc]), g.wob_decay)
+        total += np.where(valid, f + g.wob_b[kc] * g.wob_w[kc] ** 2 * wpp / G_MPS2, 0.0)
+    return total
+
+
+def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> dict[str, F64]:
+    """All noise-free quantities at times ``t`` (s since session start)."""
+    st = g.st
+    n_st = st.s.size
+    out: dict[str, F64] = {}
+    order = 2 if positions else 0
+    if n_st == 0:
+        zeros = np.zeros_like(t)
+        fz = np.ones_like(t)
+        out.update(F=fz, F_own_c=zeros, F_own_m=zeros, yaw_p=zeros, a_fwd=zeros, a_lat=zeros,
+                   a_z=zeros, z=zeros, y=zeros, yaw=zeros, pitch=zeros, roll=zeros, yaw_d=zeros,
+                   pitch_d=zeros, roll_d=zeros, wob_g=zeros)
+        return out
+    k = np.searchsorted(st.s, t, side="right") - 1
+    kc = np.clip(k, 0, n_st - 1)
+    km = np.clip(k - 1, 0, n_st - 1)
+    valid_c = k >= 0
+    valid_m = k >= 1
+    fc, fo_c = _contact_vertical_parts(g, kc, t, order)
+    fm, fo_m = _contact_vertical_parts(g, km, t, order)
+    ex0 = np.where(valid_c, fc[0], 0.0) + np.where(valid_m, fm[0], 0.0)
+    out["F"] = 1.0 + ex0
+    # soft tissue: onset after the impact starts, decays within ~1 step
+    tau_c = t - st.s[kc] - g.wob_delay[kc]
+    tau_m = t - st.s[km] - g.wob_delay[km]
+    wc, wcpp = wobble_kernel(g.wob_w[kc] * tau_c, g.wob_decay)
+    wm, wmpp = wobble_kernel(g.wob_w[km] * tau_m, g.wob_decay)
+    wob_acc = (np.where(valid_c, g.wob_b[kc] * g.wob_w[kc] ** 2 * wcpp, 0.0)
+               + np.where(valid_m, g.wob_b[km] * g.wob_w[km] ** 2 * wmpp, 0.0))
+    out["wob_g"] = wob_acc / G_MPS2
+    out["a_z"] = G_MPS2 * ex0 + wob_acc
+    u, u1, _ = g.speed.eval(t)
+    psi_h, psi_h1, psi_h2 = g.heading.eval(t)
+    if horizontal:
+        # horizontal forces in the path frame: braking then propulsion; push away from the foot
+        a_fwd = np.zeros_like(t)
+        a_lat = np.zeros_like(t)
+        for kk, valid in ((kc, valid_c), (km, valid_m)):
+            tau = np.where(valid, t - st.s[kk], -1.0)
+            tc = st.tc[kk]
+            ones = np.ones_like(tau)
+            a_fwd += sine_series(tau, tc, [(2, -ones)], g.ap_amp[kk], 0)[0]
+            a_lat += sine_series(tau, tc, [(1, ones)], g.ml_amp[kk], 0)[0]
+        out["a_fwd"] = G_MPS2 * a_fwd + u1
+        out["a_lat"] = G_MPS2 * a_lat + u * psi_h1
+    if positions:
+        # completed contacts (<= k-2) contribute linear terms; k-1 and k are evaluated in full
+        kk2 = k - 1  # number of contacts with index <= k - 2
+        cd = np.where(kk2 > 0, g.cum_delta[np.clip(kk2, 0, n_st)], 0.0)
+        cc = np.where(kk2 > 0, g.cum_const[np.clip(kk2, 0, n_st)], 0.0)
+        z_com = G_MPS2 * (cd * t - cc + np.where(valid_c, fc[2], 0.0) + np.where(valid_m, fm[2], 0.0))
+        wob_disp = (np.where(valid_c, g.wob_b[kc] * wc, 0.0) + np.where(valid_m, g.wob_b[km] * wm, 0.0))
+        out["z"] = z_com + wob_disp
+        out["F_own_c"] = np.where(valid_c, fo_c, 0.0)
+        out["F_own_m"] = np.where(valid_m, fo_m, 0.0)
+        yl = np.zeros_like(t)
+        for kk, valid in ((kc, valid_c), (km, valid_m)):
+            tau = t - st.s[kk]
+            yl += np.where(valid, sine_series(tau, st.tc[kk], [(1, np.ones_like(tau))],
+                                               g.ml_amp[kk], 2)[2], 0.0)
+        ycd = np.where(kk2 > 0, g.ml_cum_j[np.clip(kk2, 0, n_st)], 0.0)
+        ycc = np.where(kk2 > 0, g.ml_cum_const[np.clip(kk2, 0, n_st)], 0.0)
+        out["y"] = G_MPS2 * (ycd * t - ycc + yl)
+    # pelvis angles: stride phase phi (right IC at multiples of 2 pi), envelopes per step
+    n_ph, n_ph1 = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
+    phi, phi1 = np.pi * n_ph[0], np.pi * n_ph1[0]
+    env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt]) / 2.0, t)
+    (ar, ao, at), (ar1, ao1, at1) = env, env1
+    # rotation: zero crossing with positive rate just after right IC, max at right mid-stance
+    ph_y = phi - 0.1 * np.pi
+    yaw_p = ar * np.sin(ph_y)
+    yaw_p1 = ar1 * np.sin(ph_y) + ar * np.cos(ph_y) * phi1
+    # obliquity: contralateral (left) side drops during right stance, lowest near mid-stance
+    ph_r = phi + 0.15 * np.pi
+    roll_p = -ao * np.sin(ph_r)
+    roll_p1 = -(ao1 * np.sin(ph_r) + ao * np.cos(ph_r) * phi1)
+    # tilt: two cycles per stride, most anterior near toe-off
+    ph_t = 2.0 * phi - 2.0 * np.pi * g.tilt_peak_frac
+    pitch = at * np.cos(ph_t)
+    pitch1 = at1 * np.cos(ph_t) - at * np.sin(ph_t) * 2.0 * phi1
+    # lean into turns: net force through the CoM
+    c = u * psi_h1 / G_MPS2
+    lean = -np.arctan(c)
+    lean1 = -(u1 * psi_h1 + u * psi_h2) / G_MPS2 / (1.0 + c * c)
+    out["yaw_p"] = yaw_p
+    out["yaw"] = psi_h + np.radians(yaw_p)
+    out["yaw_d"] = psi_h1 + np.radians(yaw_p1)
+    out["pitch"] = np.radians(pitch)
+    out["pitch_d"] = np.radians(pitch1)
+    out["roll"] = np.radians(roll_p) + lean
+    out["roll_d"] = np.radians(roll_p1) + lean1
+    return out
+
+
+def body_vectors(ev: dict[str, F64]) -> tuple[F64, F64]:
+    """Specific force (m/s²) and angular velocity (rad/s) in the body (pelvis) frame, (N, 3)."""
+    yaw_p = np.radians(ev["yaw_p"])
+    th, ph = ev["pitch"], ev["roll"]
+    f_path = np.stack([ev["a_fwd"], ev["a_lat"], ev["a_z"] + G_MPS2], axis=-1)
+    # R_path_from_body = rot_z(yaw_p) rot_y(th) rot_x(ph); body = R^T path
+    r = rot_z(yaw_p) @ rot_y(th) @ rot_x(ph)
+    f_body = np.einsum("nji,nj->ni", r, f_path)
+    psi1, th1, ph1 = ev["yaw_d"], ev["pitch_d"], ev["roll_d"]
+    sth, cth, sph, cph = np.sin(th), np.cos(th), np.sin(ph), np.cos(ph)
+    w_body = np.stack([ph1 - psi1 * sth,
+                       th1 * cph + psi1 * cth * sph,
+                       -th1 * sph + psi1 * cth * cph], axis=-1)
+    return f_body, w_body

@@ -1,0 +1,182 @@
+"""Knobs of the simulated session: :class:`RunnerParams`, its error type and the nominal mountings.
+
+Shared by every simulator module; imports nothing from them. The public face is
+:mod:`imuback.simulate.runner`, which re-exports the names here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.errors import ImubackError
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B8 = npt.NDArray[np.bool_]
+
+FORCE_PLATE_THRESHOLD_N = 50.0
+"""IC / TO = vertical GRF of the foot rises above / falls below this force (force-plate convention)."""
+
+NOMINAL_MOUNTINGS: dict[str, tuple[tuple[float, ...], ...]] = {
+    # chip x forward, y left, z up (the body frame itself)
+    "identity": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+    # McRoberts MoveMonitor-like: chip x up, y right, z forward
+    "mcroberts": ((0.0, 0.0, 1.0), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0)),
+    # clip on the waistband at the back, chip upright: x right, y up, z backward
+    "clip-y-up": ((0.0, 0.0, -1.0), (-1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+}
+"""Nominal mountings ``R`` (rows = body axes in sensor coordinates, ``v_body = R @ v_sensor``)."""
+
+_STRIKE_IMPACT_BW = {"rearfoot": 0.8, "midfoot": 0.35, "forefoot": 0.05}
+"""Impact transient amplitude above the active curve (BW) per foot-strike pattern.
+
+Rearfoot strikers show an impact peak of ~1.5-2 BW some 20-30 ms after contact, forefoot
+strikers barely any (Cavanagh & Lafortune 1980; Lieberman et al. 2010; Clark et al. 2017).
+"""
+
+
+class SimulationError(ImubackError, ValueError):
+    """The simulator was given parameters it cannot turn into a plausible session."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunnerParams:
+    """Every knob of the simulated session, with defaults from DOMAIN.md and the literature.
+
+    Session structure: ``stand_start_s`` standing, ``walk_start_s`` walking, ``run_minutes`` of
+    running (split by ``walk_breaks`` walking breaks of ``walk_break_s``), ``walk_end_s`` walking,
+    ``stand_end_s`` standing. Typical values (DOMAIN.md "Typical values"): cadence 150-190 spm,
+    contact 200-300 ms, vertical oscillation 6-13 cm, pelvis tilt ~6-7 deg, obliquity ~8-10 deg,
+    rotation ~10-16 deg (ranges). Walking: cadence 100-120 spm, duty factor ~0.6, double-hump vGRF
+    (Alexander & Jayes 1978; Perry 1992). Running vGRF: active peak 2-3 BW, rearfoot impact peak
+    1.5-2 BW at 20-30 ms (Cavanagh & Lafortune 1980; Clark et al. 2017). Braking/propulsive peaks
+    ~0.3-0.5 BW; mediolateral peaks ~0.1 BW (Munro et al. 1987). Sensor: MEMS IMU datasheet values
+    (e.g. ST LSM6DSO: 70-100 ug/sqrt(Hz), 3.8 mdps/sqrt(Hz), zero-g offset +-20-40 mg, zero-rate
+    offset +-1 dps). Soft-tissue (wobbling-mass) oscillation at the sacrum 12-25 Hz (Pain & Challis
+    2001; Alcantara et al. 2022 show sacral peaks well above the vGRF peak unless low-passed).
+    Fatigue: contact time and impact rise, pelvis motion and lateral sway grow over a run
+    (e.g. Schutte et al. 2016; Clermont et al. 2019). Percentages are "by the end of the run".
+    """
+
+    # --- session structure ---------------------------------------------------------------
+    run_minutes: float = 12.0
+    stand_start_s: float = 15.0
+    stand_end_s: float = 15.0
+    walk_start_s: float = 45.0
+    walk_end_s: float = 60.0
+    walk_breaks: int = 0
+    walk_break_s: float = 40.0
+    # --- running gait -----------------------------------------------------------------------
+    cadence_spm: float = 170.0
+    contact_time_s: float = 0.245
+    step_time_cv: float = 0.015
+    contact_time_cv: float = 0.03
+    speed_mps: float = 3.2
+    speed_changes: int = 2
+    speed_change_pct: float = 8.0
+    # --- vertical force ---------------------------------------------------------------------
+    foot_strike: Literal["rearfoot", "midfoot", "forefoot"] = "rearfoot"
+    impact_transient_bw: float | None = None
+    impact_time_s: float = 0.025
+    impact_cv: float = 0.15
+    active_shape_q: float = -0.10
+    body_mass_kg: float = 70.0
+    # --- soft tissue at the sacrum ------------------------------------------------------
+    wobble_freq_hz: tuple[float, float] = (12.0, 25.0)
+    wobble_decay_per_rad: float = 0.4
+    wobble_base_g: float = 0.3
+    wobble_g_per_bw: float = 1.2
+    wobble_cv: float = 0.2
+    # --- horizontal forces ------------------------------------------------------------------
+    ap_peak_bw: float = 0.35
+    ml_peak_bw: float = 0.12
+    turns_per_10min: float = 2.0
+    # --- left/right asymmetry, 100 (L - R) / mean ---------------------------------------
+    contact_asymmetry_pct: float = 0.0
+    impact_asymmetry_pct: float = 0.0
+    # --- fatigue drift over the running time (% by the end of the run) ---------------------
+    fatigue_contact_pct: float = 5.0
+    fatigue_impact_pct: float = 10.0
+    fatigue_pelvis_pct: float = 15.0
+    fatigue_ml_pct: float = 15.0
+    # --- pelvis ranges (max - min over a stride, deg) --------------------------------------
+    pelvis_rotation_deg: float = 13.0
+    pelvis_obliquity_deg: float = 9.0
+    pelvis_tilt_deg: float = 6.5
+    pelvis_cv: float = 0.08
+    # --- walking ------------------------------------------------------------------------------
+    walk_cadence_spm: float = 112.0
+    walk_duty_factor: float = 0.62
+    walk_shape_q: float = 0.35
+    walk_speed_mps: float = 1.35
+    walk_ap_peak_bw: float = 0.2
+    walk_ml_peak_bw: float = 0.05
+    walk_pelvis_rotation_deg: float = 9.0
+    walk_pelvis_obliquity_deg: float = 7.0
+    walk_pelvis_tilt_deg: float = 3.0
+    # --- mounting ------------------------------------------------------------------------------
+    mounting: str = "identity"
+    misalignment_deg: float = 25.0
+    misalignment_exact: bool = False
+    # --- sensor ------------------------------------------------------------------------------
+    sensor: str = "imuback-sim"
+    sample_rate_hz: float = 200.0
+    noise: bool = True
+    acc_noise_ug_per_rthz: float = 150.0
+    gyr_noise_mdps_per_rthz: float = 7.0
+    acc_bias_mg: float = 30.0
+    gyr_bias_dps: float = 1.0
+    acc_range_g: float = 16.0
+    gyr_range_dps: float = 2000.0
+    quantize: bool = True
+    timestamp_jitter_us: float = 0.0
+    gaps_per_hour: float = 6.0
+    gap_s: tuple[float, float] = (0.2, 4.0)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.run_minutes >= 0, "run_minutes must be >= 0"),
+            (min(self.stand_start_s, self.stand_end_s, self.walk_start_s, self.walk_end_s,
+                 self.walk_break_s) >= 0, "segment durations must be >= 0"),
+            (self.stand_start_s >= 1.0 and self.stand_end_s >= 1.0,
+             "stand_start_s and stand_end_s must be >= 1 s (the sensor needs a still start and end)"),
+            (120.0 <= self.cadence_spm <= 230.0, "cadence_spm must be within 120-230"),
+            (0.12 <= self.contact_time_s <= 0.45, "contact_time_s must be within 0.12-0.45 s"),
+            (self.contact_time_s < 0.9 * 60.0 / self.cadence_spm,
+             "contact_time_s must be shorter than 90 % of the step time (running has flight)"),
+            (70.0 <= self.walk_cadence_spm <= 140.0, "walk_cadence_spm must be within 70-140"),
+            (0.55 <= self.walk_duty_factor <= 0.7, "walk_duty_factor must be within 0.55-0.70"),
+            (self.foot_strike in _STRIKE_IMPACT_BW, f"foot_strike must be one of {list(_STRIKE_IMPACT_BW)}"),
+            (self.mounting in NOMINAL_MOUNTINGS, f"mounting must be one of {list(NOMINAL_MOUNTINGS)}"),
+            (0.0 <= self.misalignment_deg <= 90.0, "misalignment_deg must be within 0-90"),
+            (25.0 <= self.sample_rate_hz <= 3200.0, "sample_rate_hz must be within 25-3200"),
+            (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
+             "wobble_freq_hz must be (low, high) with 0 < low <= high"),
+            (0.25 <= self.wobble_decay_per_rad <= 2.0, "wobble_decay_per_rad must be within 0.25-2"),
+            (-0.3 <= self.active_shape_q <= 0.1, "active_shape_q must be within -0.3..0.1"),
+            (0.0 <= self.walk_shape_q <= 0.45, "walk_shape_q must be within 0-0.45"),
+            (abs(self.contact_asymmetry_pct) <= 40 and abs(self.impact_asymmetry_pct) <= 80,
+             "asymmetries must be within +-40 % (contact) and +-80 % (impact)"),
+            (self.gaps_per_hour >= 0 and 0 < self.gap_s[0] <= self.gap_s[1],
+             "gaps_per_hour must be >= 0 and gap_s (min, max) positive"),
+            (self.body_mass_kg > 20, "body_mass_kg must be > 20"),
+            (self.acc_range_g > 1.5 and self.gyr_range_dps > 0, "sensor ranges must be positive"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise SimulationError(f"RunnerParams: {msg}")
+
+    @property
+    def impact_bw(self) -> float:
+        """Impact transient amplitude (BW) actually used."""
+        if self.impact_transient_bw is not None:
+            return float(self.impact_transient_bw)
+        return _STRIKE_IMPACT_BW[self.foot_strike]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """All knobs as JSON-friendly values."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}

@@ -1,0 +1,207 @@
+"""Session plan: segments, every foot contact, pace changes, speed and heading (steps 1-2).
+
+Draws from the session's random generator in a fixed order (see
+:func:`imuback.simulate.runner.simulate_session`); do not reorder the draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from imuback.simulate.params import B8, F64, I64, RunnerParams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Steps:
+    """Per-contact arrays, time-ordered (s = support start in s since session start)."""
+
+    s: F64
+    T: F64
+    tc: F64
+    side: F64  # +1 right foot, -1 left foot
+    run: B8
+    bout: I64
+    first: B8
+    last: B8
+    fatigue: F64  # 0..1 fraction of the running time elapsed
+    pace: F64  # speed factor (1 = params.speed_mps)
+
+
+def _smoothstep(x: F64) -> tuple[F64, F64, F64]:
+    """G(x) = x - sin(2 pi x)/(2 pi) on [0, 1], clamped; and its first two derivatives in x."""
+    xc = np.clip(x, 0.0, 1.0)
+    inside = (x > 0.0) & (x < 1.0)
+    g = xc - np.sin(2 * np.pi * xc) / (2 * np.pi)
+    g1 = np.where(inside, 1.0 - np.cos(2 * np.pi * xc), 0.0)
+    g2 = np.where(inside, 2 * np.pi * np.sin(2 * np.pi * xc), 0.0)
+    return g, g1, g2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transitions:
+    """A sum of smooth steps: value(t) = sum_i delta_i G((t - t_i) / d_i)."""
+
+    t0: F64
+    d: F64
+    delta: F64
+
+    def eval(self, t: F64) -> tuple[F64, F64, F64]:
+        """Value, first and second time derivative at sorted ``t`` (loop over few transitions)."""
+        v, v1, v2 = np.zeros_like(t), np.zeros_like(t), np.zeros_like(t)
+        for t0, d, dl in zip(self.t0, self.d, self.delta, strict=True):  # few transitions
+            i0, i1 = np.searchsorted(t, [t0, t0 + d])
+            g, g1, g2 = _smoothstep((t[i0:i1] - t0) / d)
+            v[i0:i1] += dl * g
+            v[i1:] += dl
+            v1[i0:i1] += dl * g1 / d
+            v2[i0:i1] += dl * g2 / (d * d)
+        return v, v1, v2
+
+
+def plan_segments(p: RunnerParams, rng: np.random.Generator) -> list[tuple[str, float]]:
+    """Segments (kind, planned duration s) in order."""
+    segs: list[tuple[str, float]] = [("stand", p.stand_start_s)]
+    if p.walk_start_s > 0:
+        segs.append(("walk", p.walk_start_s))
+    run_s = p.run_minutes * 60.0
+    if run_s > 0:
+        n_blocks = p.walk_breaks + 1
+        for i in range(n_blocks):
+            segs.append(("run", run_s / n_blocks))
+            if i < n_blocks - 1 and p.walk_break_s > 0:
+                segs.append(("walk", p.walk_break_s))
+    if p.walk_end_s > 0:
+        segs.append(("walk", p.walk_end_s))
+    segs.append(("stand", p.stand_end_s))
+    return segs
+
+
+def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator,
+                pace_fn: Transitions) -> tuple[Steps, list[dict[str, Any]]]:
+    """Draw every contact; return the steps and the actual segment times."""
+    parts: dict[str, list[F64]] = {k: [] for k in ("s", "T", "tc", "run", "bout", "pace")}
+    side_parts: list[F64] = []
+    seg_log: list[dict[str, Any]] = []
+    cursor = 0.0
+    bout = -1
+    prev_gait = False
+    next_side = 1.0
+    for kind, dur in segs:  # a handful of segments
+        if kind == "stand":
+            seg_log.append({"kind": kind, "start_s": cursor, "end_s": cursor + dur})
+            cursor += dur
+            prev_gait = False
+            continue
+        if not prev_gait:
+            bout += 1
+            next_side = float(rng.choice([-1.0, 1.0]))
+        run = kind == "run"
+        t_end = cursor + dur
+        cad0 = p.cadence_spm if run else p.walk_cadence_spm
+        n_max = int(np.ceil(dur * cad0 / 60.0 * 1.3)) + 4
+        t_approx = np.asarray(cursor + np.arange(n_max) * 60.0 / cad0, dtype=np.float64)
+        pace = 1.0 + pace_fn.eval(t_approx)[0] if run else np.ones(n_max)
+        cad = cad0 * pace**0.35 if run else np.full(n_max, cad0)  # cadence rises slowly with speed
+        eps = np.clip(rng.standard_normal(n_max), -3, 3)
+        T = 60.0 / cad * (1.0 + p.step_time_cv * eps)
+        s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
+        keep = s < t_end
+        n = int(keep.sum())
+        if n == 0:
+            continue
+        s, T, pace = s[:n], T[:n], pace[:n]
+        if run:
+            tc = p.contact_time_s * pace ** -0.6  # contact shortens with speed (Weyand 2000)
+        else:
+            tc = p.walk_duty_factor * 2.0 * T
+        sides = np.asarray(next_side * (-1.0) ** np.arange(n), dtype=np.float64)
+        next_side = -sides[-1]
+        parts["s"].append(s)
+        parts["T"].append(T)
+        parts["tc"].append(np.asarray(tc, dtype=float))
+        parts["run"].append(np.full(n, run))
+        parts["bout"].append(np.full(n, bout))
+        parts["pace"].append(np.asarray(pace, dtype=float))
+        side_parts.append(sides)
+        seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1])})
+        cursor = float(s[-1] + T[-1])
+        prev_gait = True
+    if not parts["s"]:
+        empty = np.zeros(0)
+        return Steps(s=empty, T=empty, tc=empty, side=empty, run=empty.astype(bool),
+                      bout=empty.astype(np.int64), first=empty.astype(bool), last=empty.astype(bool),
+                      fatigue=empty, pace=empty), seg_log
+    s = np.concatenate(parts["s"])
+    bout_a = np.concatenate(parts["bout"]).astype(np.int64)
+    run_a = np.concatenate(parts["run"]).astype(bool)
+    first = np.r_[True, bout_a[1:] != bout_a[:-1]]
+    last = np.r_[bout_a[1:] != bout_a[:-1], True]
+    # fatigue: fraction of the cumulative running time elapsed at each step
+    T_a = np.concatenate(parts["T"])
+    run_time = np.cumsum(np.where(run_a, T_a, 0.0)) - np.where(run_a, T_a, 0.0)
+    total_run = max(float(np.sum(np.where(run_a, T_a, 0.0))), 1e-9)
+    fatigue = np.clip(run_time / total_run, 0.0, 1.0)
+    steps = Steps(s=s, T=T_a, tc=np.concatenate(parts["tc"]), side=np.concatenate(side_parts),
+                   run=run_a, bout=bout_a, first=first, last=last, fatigue=fatigue,
+                   pace=np.concatenate(parts["pace"]))
+    return steps, seg_log
+
+
+def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.random.Generator,
+                       pace_fn: Transitions) -> tuple[Transitions, Transitions]:
+    """Forward speed (m/s) and heading (rad) as sums of smooth transitions."""
+    t0, d, dl = [], [], []
+    level = 0.0
+    for seg in seg_log:
+        new = {"stand": 0.0, "walk": p.walk_speed_mps, "run": p.speed_mps}[seg["kind"]]
+        if new != level:
+            t0.append(seg["start_s"] - 1.0)
+            d.append(2.0)
+            dl.append(new - level)
+            level = new
+    t0 += list(pace_fn.t0)
+    d += list(pace_fn.d)
+    dl += list(p.speed_mps * pace_fn.delta)
+    speed = Transitions(t0=np.array(t0), d=np.array(d), delta=np.array(dl))
+    gait = [(s["start_s"], s["end_s"]) for s in seg_log if s["kind"] != "stand"]
+    total = sum(b - a for a, b in gait)
+    n_turns = int(rng.poisson(p.turns_per_10min * total / 600.0)) if total > 0 else 0
+    ht0, hd, hdl = [], [], []
+    for _ in range(n_turns):  # a few turns
+        x = rng.uniform(0, total)
+        for a, b in gait:
+            if x < b - a:
+                start = a + x
+                break
+            x -= b - a
+        dur = rng.uniform(3.0, 8.0)
+        ang = np.radians(rng.uniform(30.0, 180.0)) * rng.choice([-1.0, 1.0])
+        ht0.append(start)
+        hd.append(dur)
+        hdl.append(ang)
+    heading = Transitions(t0=np.array(ht0), d=np.array(hd), delta=np.array(hdl))
+    return speed, heading
+
+
+def pace_changes(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator
+                  ) -> Transitions:
+    """Pace (speed factor - 1) changes at planned times inside the running segments."""
+    starts = np.cumsum([0.0] + [d for _, d in segs[:-1]])
+    runs = [(a, a + d) for a, (k, d) in zip(starts, segs, strict=True) if k == "run"]
+    total = sum(b - a for a, b in runs)
+    if p.speed_changes <= 0 or total <= 0:
+        return Transitions(t0=np.zeros(0), d=np.zeros(0), delta=np.zeros(0))
+    fr = np.sort(rng.uniform(0.15, 0.9, p.speed_changes)) * total
+    times = []
+    for x in fr:
+        for a, b in runs:
+            if x < b - a:
+                times.append(a + x)
+                break
+            x -= b - a
+    levels = rng.uniform(-p.speed_change_pct, p.speed_change_pct, len(times)) / 100.0
+    delta = np.diff(np.concatenate([[0.0], levels]))
+    return Transitions(t0=np.array(times), d=np.full(len(times), 10.0), delta=delta)
