@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from imuback.pipeline import process_raw
 from imuback.signal.frames import G_MPS2
@@ -65,3 +66,23 @@ def test_short_and_tiny_sessions_do_not_crash():
         res = process_raw(tiny)
         assert res.steps.num_rows == 0
         assert res.summary["status"] == "empty"
+
+
+def test_jitter_and_dropped_samples_lose_no_steps():
+    raw, truth = half_sine_run(minutes=2.0, fs=100.0)
+    rng = np.random.default_rng(4)
+    keep = rng.random(raw.n_samples) > 0.01  # 1 % of single samples dropped
+    keep[0] = keep[-1] = True
+    jitter = np.round(rng.normal(0, 0.5e6, raw.n_samples)).astype(np.int64)  # 0.5 ms (5 % of a period)
+    t = np.sort(raw.time_ns + jitter)[keep]
+    lossy = dataclasses.replace(raw, time_ns=t, acc_mps2=raw.acc_mps2[keep], gyr_dps=raw.gyr_dps[keep])
+    clean = process_raw(raw)
+    res = process_raw(lossy)
+    assert res.steps.num_rows >= clean.steps.num_rows - 2
+    s = res.summary
+    dropped = int((~keep).sum())
+    # every dropped sample is a missing sample, jitter is not
+    assert abs(s["gap_total_s"] - dropped / 100.0) <= 0.05 * dropped / 100.0 + 0.02
+    assert s["completeness_pct"] == pytest.approx(100.0 * keep.sum() / raw.n_samples, abs=0.05)
+    assert np.nanmedian(res.steps.column("step_time_s").to_numpy(zero_copy_only=False)) == pytest.approx(
+        truth["step_s"], abs=0.003)

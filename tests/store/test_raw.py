@@ -75,7 +75,7 @@ def test_errors_name_the_file_and_problem(tmp_path, raw):
     acc[7] = np.nan
     n = t.set_column(2, "acc_y", pa.array(acc))
     _write_table(tmp_path / "nan.parquet", n, raw)
-    with pytest.raises(RawFormatError, match="'acc_y' has 1 NaN"):
+    with pytest.raises(RawFormatError, match="'acc_y' has NaN/inf values in 1 rows \\(first at row 7\\)"):
         read_raw(tmp_path / "nan.parquet")
     m = t.drop_columns(["acc_z"])
     _write_table(tmp_path / "col.parquet", m, raw)

@@ -113,8 +113,11 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     to_ok = np.isfinite(to) & (to <= right)
     # refine each edge by the tangent method: the tangent at the edge's steepest point, between
     # the threshold crossing and the core, continued to the force-onset level
-    ic = np.where(ic_ok, _tangent_onset(x, np.nan_to_num(ic), cs.astype(np.float64), fs, p, rising=True), ic)
-    to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), np.nan_to_num(to), fs, p, rising=False), to)
+    # (edges not found are given a one-sample interval: nothing to refine, nothing gathered)
+    ic_a = np.where(ic_ok, np.nan_to_num(ic), cs - 1.0)
+    to_b = np.where(to_ok, np.nan_to_num(to), ce + 1.0)
+    ic = np.where(ic_ok, _tangent_onset(x, ic_a, cs.astype(np.float64), fs, p, rising=True), ic)
+    to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
     # no flight below the threshold between two contacts (very slow running): take the signal
@@ -157,7 +160,10 @@ def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[
     # McCamley 2012: integrate the vertical acceleration and differentiate it with a Gaussian
     # wavelet (a smoothed vertical acceleration); with z up, IC is at its maxima (the loading
     # response after heel strike), final contact at the minima of the second differentiation.
-    sigma = 0.04 * fs  # ~ scale 9 at 100 Hz in McCamley's gaus1 CWT
+    # Steps are found at McCamley's scale, then each IC is located on a finer scale just before.
+    sigma = p.walk_detect_sigma_s * fs
+    fine = p.walk_locate_sigma_s * fs
+    back, ahead = int(0.2 * fs), int(0.05 * fs)
     mindist = max(1, int(p.min_step_s * fs))
     ics, fcs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     sel = bouts.label == WALK
@@ -167,19 +173,27 @@ def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[
         vel = np.cumsum(x[s0:e0] - 1.0) / fs
         d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
         d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
-        ics.append(find_peaks(d1, distance=mindist, prominence=p.walk_peak_prominence_g)[0] + s0)
+        pk = find_peaks(d1, distance=mindist, prominence=p.walk_peak_prominence_g)[0]
+        if pk.size:
+            f1 = gaussian_filter1d(vel, fine, order=1)
+            lo = np.maximum(pk - back, 0)
+            lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
+            pk = argmin_between(-f1, lo, np.minimum(pk + ahead, vel.size))
+        ics.append(pk + s0)
         fcs.append(find_peaks(-d2, distance=max(1, mindist // 2))[0] + s0)
     ic, fc = np.concatenate(ics), np.concatenate(fcs)
     if ic.size == 0:
         z = np.zeros(0)
         return z, z, z
     # this foot's toe-off follows the other foot's contact (double support): the first
-    # final-contact feature after the next IC
+    # final-contact feature after the next IC of the same bout, within one step of it
+    bout = _bout_of(ic, bouts)
     nxt = np.append(ic[1:], -1)
+    same = np.append(bout[1:] == bout[:-1], False) & (nxt - ic <= p.max_step_s * fs)
     j = np.searchsorted(fc, nxt, side="right")
-    ok = (nxt >= 0) & (j < fc.size)
-    to = np.full(ic.size, np.nan)
-    to[ok] = fc[np.minimum(j[ok], fc.size - 1)]
+    cand = fc[np.minimum(j, fc.size - 1)] if fc.size else nxt
+    ok = same & (j < fc.size) & (cand - nxt <= p.max_step_s * fs) & (_bout_of(cand, bouts) == bout)
+    to = np.where(ok, cand, np.nan).astype(np.float64)
     return ic.astype(np.float64), to, np.full(ic.size, 0.8)
 
 
@@ -231,7 +245,7 @@ def _chains(ic: F64, act: npt.NDArray[np.int8], fs: float, bounds: I64, bouts: B
     dt = np.diff(ic) / fs
     med = _running_median(dt, 15) if dt.size else dt
     brk = (seg[1:] != seg[:-1]) | (bout[1:] != bout[:-1]) | (act[1:] != act[:-1])
-    brk |= (dt > p.max_step_s) | (dt > 1.6 * med)
+    brk |= (dt > p.max_step_s) | (dt > 1.6 * med) | (dt < 0.6 * med)  # missed or extra step
     return np.concatenate([[0], np.cumsum(brk)]).astype(np.int64)
 
 

@@ -12,7 +12,12 @@ class ResampleParams:
     """Stage 1: onto the nominal grid inside contiguous segments."""
 
     gap_factor: float = 1.5
-    """A sample interval longer than ``gap_factor`` nominal periods is a gap (segments split there)."""
+    """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
+    shorter ones are timestamp jitter."""
+    max_fill_s: float = 0.05
+    """Gaps up to this long (a few dropped samples or one BLE packet) are bridged by the in-segment
+    interpolation: too short to hide or invent a step (steps last > 0.2 s); longer gaps split the
+    recording into segments that nothing crosses."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
 
@@ -69,6 +74,12 @@ class EventParams:
     """Minimum prominence (g) of a running contact in the 4 Hz signal."""
     walk_peak_prominence_g: float = 0.1
     """Minimum prominence (g) of a walking step in the smoothed signal."""
+    walk_detect_sigma_s: float = 0.064
+    """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
+    is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
+    walk_locate_sigma_s: float = 0.025
+    """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
+    detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,34 +20,48 @@ class GapStats:
     """Completeness of a recording (from the raw sample times)."""
 
     n_gaps: int
+    """Places where at least one sample is missing (interval ≥ 1.5 nominal periods)."""
     gap_total_s: float
+    """Duration of the missing samples."""
     completeness_pct: float
     duration_s: float
+    dropped_s: float = 0.0
+    """Time in pieces between long gaps too short to analyse (< ``min_segment_s``)."""
 
 
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
             *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
 
+    Timestamp jitter is not a gap: an interval counts as missing samples only when it is at least
+    ``gap_factor`` nominal periods long, and then ``round(dt * fs) - 1`` samples are missing. Gaps
+    up to ``max_fill_s`` (a dropped BLE packet) stay inside a segment and are bridged by the linear
+    interpolation; longer gaps split segments and nothing is interpolated across them.
     Returns the block in the sensor frame (float64) and the gap statistics.
     """
     acc = np.asarray(acc, dtype=np.float64)
+    n = int(np.size(time_ns))
+    period = 1.0 / fs_hz
+    if n == 0:
+        empty = np.zeros((0, 3))
+        block = ImuBlock(t_s=np.zeros(0), acc_mps2=empty, gyr_dps=None if gyr is None else empty.copy(),
+                         frame="sensor", fs_hz=fs_hz, seg_bounds=np.zeros(1, dtype=np.int64), t0_ns=0)
+        return block, GapStats(n_gaps=0, gap_total_s=0.0, completeness_pct=0.0, duration_s=0.0)
     t0 = int(time_ns[0])
     t = (time_ns - t0).astype(np.float64) * 1e-9
-    period = 1.0 / fs_hz
-    n = t.size
-    duration = float(t[-1]) if n else 0.0
-    gap_idx = np.flatnonzero(np.diff(t) > params.gap_factor * period)  # gap after sample i
-    starts = np.concatenate([[0], gap_idx + 1])
-    ends = np.concatenate([gap_idx + 1, [n]])  # [start, end) in raw samples
+    duration = float(t[-1])
+    dt = np.diff(t)
+    is_gap = dt >= params.gap_factor * period
+    missing = np.where(is_gap, np.maximum(np.round(dt * fs_hz) - 1.0, 1.0), 0.0)
+    split = np.flatnonzero(dt > max(params.max_fill_s, params.gap_factor * period))  # after sample i
+    starts = np.concatenate([[0], split + 1])
+    ends = np.concatenate([split + 1, [n]])  # [start, end) in raw samples
     seg_t0, seg_t1 = t[starts], t[ends - 1]
     keep = (seg_t1 - seg_t0) >= params.min_segment_s
-    gap_time = float(np.sum(t[gap_idx + 1] - t[gap_idx] - period))
-    gap_time += float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period))
     expected = duration * fs_hz + 1.0
-    stats = GapStats(n_gaps=int(gap_idx.size), gap_total_s=max(gap_time, 0.0),
-                     completeness_pct=float(min(100.0, 100.0 * n / expected)) if n else 0.0,
-                     duration_s=duration)
+    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
+                     completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
+                     dropped_s=float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period)))
     seg_t0, seg_t1 = seg_t0[keep], seg_t1[keep]
     lengths = np.floor((seg_t1 - seg_t0) * fs_hz + 1e-6).astype(np.int64) + 1
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)

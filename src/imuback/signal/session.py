@@ -116,11 +116,10 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
-    if steps.n >= 2:
-        dt = np.diff(steps.ic_pos)[steps.has_next()[:-1]]
-        lag = round(float(np.median(dt))) if dt.size else 0
-    else:
-        lag = 0
+    # step lag of the activity with the most steps (the forward axis comes from its even part)
+    major = RUN if np.count_nonzero(steps.activity == RUN) >= np.count_nonzero(steps.activity == WALK) else WALK
+    own = (steps.activity[:-1] == major) & steps.has_next()[:-1] if steps.n >= 2 else np.zeros(0, bool)
+    lag = round(float(np.median(np.diff(steps.ic_pos)[own]))) if own.any() else 0
     run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
     x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=moving,
@@ -128,17 +127,24 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
     level = level_acceleration(body, small_angles_rad(body))
-    steps = assign_feet(steps, _foot_cue(body, level, steps))
+    if raw.gyr_dps is not None:
+        steps = assign_feet(steps, _foot_cue(body, level, steps))
+    elif steps.n:
+        # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
+        # push cannot be told apart, and their balance differs between runners: no foot labels
+        notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
     sm = step_metrics(body, steps, params=params.metrics)
     km = stride_metrics(body, level, steps, sm)
-    # regularity over the longest running (else walking) bout
+    # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):
         sel = np.flatnonzero(bouts.label == lab)
-        if sel.size and lag:
+        own = (steps.activity[:-1] == lab) & steps.has_next()[:-1]
+        if sel.size and own.any():
+            lag_lab = round(float(np.median(np.diff(steps.ic_pos)[own])))
             longest = sel[np.argmax(bouts.end_idx[sel] - bouts.start_idx[sel])]
             seg = vertical_g[bouts.start_idx[longest]:bouts.end_idx[longest]]
-            reg = autocorr_regularity(lowpass(seg, 20.0, fs, np.array([0, seg.size])), lag)
+            reg = autocorr_regularity(lowpass(seg, 20.0, fs, np.array([0, seg.size])), lag_lab)
             break
     if steps.n == 0:
         if not moving.any():
@@ -149,6 +155,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("walking only: no running steps (running metrics are empty)")
     if raw.gyr_dps is None:
         notes.append("no gyroscope: pelvis rotation, obliquity and tilt are not available")
+    if gaps.dropped_s > 0:
+        notes.append(f"{gaps.dropped_s:.1f} s in pieces shorter than {params.resample.min_segment_s:g} s "
+                     "between gaps were not analysed")
     mis = rotation_angle_deg(rot @ np.asarray(raw.mounting, dtype=np.float64).T)
     return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],

@@ -72,6 +72,10 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
                 final.rename(old)
             (staging / name).rename(final)
             shutil.rmtree(old, ignore_errors=True)
+            # the same session filed under another runner earlier (e.g. a corrected runner id)
+            for stale in final.parent.parent.glob(f"runner=*/session={session_id}"):
+                if stale != final:
+                    shutil.rmtree(stale, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

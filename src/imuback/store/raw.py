@@ -70,9 +70,15 @@ class RawSession:
             raise RawFormatError(f"{self.source}: gyro must be (N, 3); got {self.gyr_dps.shape}")
         if np.shape(self.mounting) != (3, 3):
             raise RawFormatError(f"{self.source}: {S.META_MOUNTING} must be a 3x3 matrix")
-        for a in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
-            if a is not None:
-                a.flags.writeable = False
+        for cols, a in ((S.ACC_COLUMNS, self.acc_mps2), (S.GYR_COLUMNS, self.gyr_dps)):
+            bad = np.flatnonzero(~np.isfinite(a).all(axis=1)) if a is not None else np.zeros(0, int)
+            if bad.size:
+                col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]  # type: ignore[index]
+                raise RawFormatError(f"{self.source}: column {col!r} has NaN/inf values in {bad.size} rows "
+                                     f"(first at row {bad[0]}); missing samples must be missing rows, so drop them")
+        for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
+            if arr is not None:
+                arr.flags.writeable = False
 
     @property
     def n_samples(self) -> int:
@@ -200,8 +206,9 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
     if table.num_rows == 0:
         raise RawFormatError(f"{source}: the file has no samples (0 rows)")
     tcol = table.column("time")
-    if not pa.types.is_timestamp(tcol.type):
-        raise RawFormatError(f"{source}: column 'time' must be timestamp[ns, tz=UTC], got {tcol.type}")
+    if not pa.types.is_timestamp(tcol.type) or tcol.type.tz is None:
+        raise RawFormatError(f"{source}: column 'time' must be timestamp[ns, tz=UTC], got {tcol.type} "
+                             "(a time without a time zone is ambiguous: store it as UTC)")
     if tcol.null_count:
         raise RawFormatError(f"{source}: column 'time' has {tcol.null_count} null values")
     time_ns = np.asarray(tcol.cast(pa.timestamp("ns", tz=tcol.type.tz)).cast(pa.int64()).to_numpy(), dtype=np.int64)
@@ -218,17 +225,14 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
             col = table.column(c)
             if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
                 raise RawFormatError(f"{source}: column {c!r} must be numeric ({unit}), got {col.type}")
-            v = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float32)
-            nan = np.flatnonzero(~np.isfinite(v))
-            if nan.size:
-                raise RawFormatError(f"{source}: column {c!r} has {nan.size} NaN/inf values (first at "
-                                     f"row {nan[0]}); missing samples must be missing rows, so drop them")
-            out[:, i] = v
+            if col.null_count:
+                raise RawFormatError(f"{source}: column {c!r} has {col.null_count} null values; missing "
+                                     "samples must be missing rows, so drop them")
+            out[:, i] = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float32)
         return out
 
     acc = _matrix(S.ACC_COLUMNS, "m/s^2")
     gyr = _matrix(S.GYR_COLUMNS, "deg/s") if present_gyr else None
-    check_units(acc, gyr, source=source)
     try:
         mounting = np.asarray(json.loads(meta[S.META_MOUNTING]), dtype=np.float64)
         rate = float(meta[S.META_SAMPLE_RATE_HZ])
@@ -239,7 +243,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
         raise RawFormatError(f"{source}: {S.META_MOUNTING} must be a 3x3 rotation matrix (row-major JSON)")
     if not 1.0 <= rate <= 10_000.0:
         raise RawFormatError(f"{source}: {S.META_SAMPLE_RATE_HZ}={rate} is not a plausible rate")
-    return RawSession(
+    raw = RawSession(
         session_id=check_id(meta[S.META_SESSION_ID], what="session_id", source=source),
         runner_id=check_id(meta[S.META_RUNNER_ID], what="runner_id", source=source),
         sensor=meta[S.META_SENSOR],
@@ -253,6 +257,8 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
         gyr_range_dps=float(meta[S.META_GYR_RANGE_DPS]) if S.META_GYR_RANGE_DPS in meta else None,
         source=source,
     )
+    check_units(raw.acc_mps2, raw.gyr_dps, source=source)
+    return raw
 
 
 def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | None, *, source: str) -> None:
