@@ -52,13 +52,15 @@ from imuback.pipeline import process_raw
 path, traced = sys.argv[1], sys.argv[2] == "mem"
 if traced:
     tracemalloc.start()
-t0 = time.perf_counter()
-raw = read_raw(path)
-res = process_raw(raw)
-dt = time.perf_counter() - t0
+runs = []
+for _ in range(1 if traced else 2):  # the first file in a fresh process, then a second one (warm)
+    t0 = time.perf_counter()
+    raw = read_raw(path)
+    res = process_raw(raw)
+    runs.append(time.perf_counter() - t0)
 peak = tracemalloc.get_traced_memory()[1] if traced else 0
-print(json.dumps({"seconds": dt, "n": raw.n_samples, "steps": res.steps.num_rows, "peak_bytes": peak,
-                  "raw_bytes": raw.n_samples * (8 + 6 * 4)}))
+print(json.dumps({"seconds": runs[-1], "cold_seconds": runs[0], "n": raw.n_samples, "steps": res.steps.num_rows,
+                  "peak_bytes": peak, "raw_bytes": raw.n_samples * (8 + 6 * 4)}))
 """
 
 _MOBGAP = r"""
@@ -110,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             best = min(runs, key=lambda r: r["seconds"])
             mem = run_child(_CHILD, path, "mem")
             rate = best["n"] / best["seconds"]
-            print(f"  imuback end to end (read + process): {best['seconds']:.3f} s, {rate / 1e6:.2f} M samples/s, "
-                  f"{best['steps']:,} steps; peak traced memory {mem['peak_bytes'] / 2**20:.0f} MiB = "
+            cold = min(r["cold_seconds"] for r in runs)
+            print(f"  imuback end to end (read + process), warm: {best['seconds']:.3f} s = {rate / 1e6:.2f} M samples/s; "
+                  f"first file in a fresh process: {cold:.3f} s = {best['n'] / cold / 1e6:.2f} M samples/s")
+            print(f"  {best['steps']:,} steps; peak traced memory {mem['peak_bytes'] / 2**20:.0f} MiB = "
                   f"{mem['peak_bytes'] / best['raw_bytes']:.1f}x the raw input ({best['raw_bytes'] / 2**20:.0f} MiB: "
                   "int64 time + 6 float32 columns)")
             if hours == 1.0:

@@ -48,19 +48,23 @@ def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return np.zeros(0, dtype=np.int8), Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
-    w = max(3, round(params.window_s * fs_hz))
-    mean = uniform_filter1d(norm_g, w, mode="nearest")
-    std = np.sqrt(np.maximum(uniform_filter1d(norm_g * norm_g, w, mode="nearest") - mean * mean, 0.0))
-    v10 = lowpass(vertical_g, 10.0, fs_hz, bounds)
+    # the features span seconds: compute them at ~50 Hz and repeat the labels back
+    dec = max(1, int(fs_hz // 50))
+    fs_d = fs_hz / dec
+    nd, vd = norm_g[::dec], vertical_g[::dec]
+    w = max(3, round(params.window_s * fs_d))
+    mean = uniform_filter1d(nd, w, mode="nearest")
+    std = np.sqrt(np.maximum(uniform_filter1d(nd * nd, w, mode="nearest") - mean * mean, 0.0))
+    v10 = lowpass(vd, 10.0, fs_d, np.asarray(-(-bounds // dec), dtype=np.int64))
     vmin = minimum_filter1d(v10, w, mode="nearest")
     vmax = maximum_filter1d(v10, w, mode="nearest")
-    raw = np.full(n, WALK, dtype=np.int8)
+    raw = np.full(vd.size, WALK, dtype=np.int8)
     raw[(vmin < params.run_flight_g) & (vmax > params.run_peak_g)] = RUN
     raw[std < params.still_std_g] = STILL
     # majority vote over a bout-length window removes flicker at transitions
-    wb = max(3, round(params.min_bout_s * fs_hz))
+    wb = max(3, round(params.min_bout_s * fs_d))
     votes = np.stack([uniform_filter1d((raw == k).astype(np.float32), wb, mode="nearest") for k in (STILL, WALK, RUN)])
-    labels = np.argmax(votes, axis=0).astype(np.int8)
+    labels = np.repeat(np.argmax(votes, axis=0).astype(np.int8), dec)[:n]
     change = np.flatnonzero(np.diff(labels) != 0) + 1
     cuts = np.union1d(change, bounds[1:-1])
     starts = np.concatenate([[0], cuts]).astype(np.int64)

@@ -32,10 +32,11 @@ def _unit(v: F64) -> F64:
 
 def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None) -> F64:
     """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples."""
-    sel = acc_mps2 if mask is None or not mask.any() else acc_mps2[mask]
-    if sel.shape[0] == 0:
+    if acc_mps2.shape[0] == 0:
         raise SignalError("no samples to find the direction of gravity")
-    return _unit(sel.mean(axis=0))
+    if mask is None or not mask.any():
+        return _unit(np.ones(acc_mps2.shape[0]) @ acc_mps2)
+    return _unit(mask.astype(np.float64) @ acc_mps2)  # a BLAS dot: no copy of the masked rows
 
 
 def horizontal_guess(z_s: F64, mounting: F64) -> F64:

@@ -101,6 +101,15 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
                        loading_rate_g_per_s=loading, vertical_oscillation_cm=vo)
 
 
+def _minus_drift_line(vals: F64, lengths: I64) -> F64:
+    """Concatenated per-interval samples (M, K) minus, per interval, the line from 0 at its first
+    sample to its last-minus-first change at its last sample (offsets kept)."""
+    first = np.cumsum(lengths) - lengths
+    last = first + lengths - 1
+    frac = (np.arange(vals.shape[0]) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
+    return np.asarray(vals - frac[:, None] * np.repeat(vals[last] - vals[first], lengths, axis=0), dtype=np.float64)
+
+
 def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
     """100 (L - R) / mean(L, R) for the two steps k, k+1 of each stride."""
     a, b = values[k], values[k + 1]
@@ -124,11 +133,14 @@ def stride_metrics(body: ImuBlock, level_acc: F64, steps: Steps, sm: StepMetrics
     nan = np.full(k.size, np.nan)
     rot, obl, tilt, ml_cm, ml_rms = (nan.copy() for _ in range(5))
     ay = level_acc[:, 1]
+    # angle = running integral of the gyro; per stride only its drift line is removed, and a
+    # constant offset does not change a range, so one cumulative sum serves every stride
+    angle = None if body.gyr_dps is None or not k.size else np.cumsum(body.gyr_dps, axis=0) / fs
     for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the gathers
         sl = slice(c, c + _CHUNK)
         idx, lengths = interval_indices(st[sl], en[sl])
-        if body.gyr_dps is not None:
-            r = interval_range(detrended_cumulative(body.gyr_dps[idx], lengths, fs), lengths)
+        if angle is not None:
+            r = interval_range(_minus_drift_line(angle[idx], lengths), lengths)
             rot[sl], obl[sl], tilt[sl] = r[:, 2], r[:, 0], r[:, 1]  # yaw (z), roll (x), pitch (y)
         a = ay[idx]
         vel = detrended_cumulative(a, lengths, fs, zero_mean=True)
