@@ -103,7 +103,8 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
 
 def _minus_drift_line(vals: F64, lengths: I64) -> F64:
     """Concatenated per-interval samples (M, K) minus, per interval, the line from 0 at its first
-    sample to its last-minus-first change at its last sample (offsets kept)."""
+    sample to its last-minus-first change at its last sample (offsets kept).
+    """
     first = np.cumsum(lengths) - lengths
     last = first + lengths - 1
     frac = (np.arange(vals.shape[0]) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)

@@ -75,7 +75,7 @@ class RawSession:
                 continue
             bad = np.flatnonzero(~np.isfinite(a).all(axis=1))
             if bad.size:
-                col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]  # type: ignore[index]
+                col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]
                 raise RawFormatError(f"{self.source}: column {col!r} has NaN/inf values in {bad.size} rows "
                                      f"(first at row {bad[0]}); missing samples must be missing rows, so drop them")
         for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
