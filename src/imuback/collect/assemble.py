@@ -1,0 +1,245 @@
+"""Journal -> raw session: decode, fit the sensor clock to UTC, log gaps, write Parquet.
+
+The same code runs when a recording stops normally and when ``imuback recover`` rescues the
+journal of a crashed recorder, so both give identical files.
+
+1. Decode every frame in order with the family's decoder (one decoder per stream settings).
+2. Build rows: one per sensor sample (``imu``), or acc matched to gyro by time (Polar).
+3. Fit the sensor clock to the host clock: ``host ≈ offset + t_sensor · (1 + drift)`` on the lower
+   envelope of receive times (notifications arrive after their samples, never before), then map
+   to UTC with the host's monotonic->UTC offset taken when the journal was opened.
+4. Gaps: where the sensor counter jumps, the missing samples are missing rows and the gap log
+   (``imuback.gaps``) says when, how many, and why (disconnect, bad frames, lost notifications).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.collect.journal import Journal, read_journal
+from imuback.collect.sensor import (
+    I64,
+    BadFrames,
+    FrameDecoder,
+    SampleStream,
+    SensorFamily,
+    StreamInfo,
+)
+from imuback.errors import CollectError
+from imuback.store.raw import RawSession, read_raw, write_raw
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockFit:
+    """Sensor clock -> host clock: ``host_ns = host0_ns + (t - t0_ns)·(1 + drift) / speedup``.
+
+    Attributes
+    ----------
+    t0_ns : sensor time (ns) of the first sample.
+    host0_ns : host monotonic time (ns) of the first sample (latency removed).
+    drift : relative rate error of the sensor clock (1e-6 = 1 ppm); 0 if it could not be fitted.
+    note : how the fit went, in words.
+    """
+
+    t0_ns: int
+    host0_ns: int
+    drift: float
+    note: str
+
+
+def fit_clock(t_last_ns: I64, host_ns: I64, *, t0_ns: int, speedup: float = 1.0,
+              max_drift: float = 0.05, window_s: float = 5.0) -> ClockFit:
+    """Fit the sensor->host clock map on the lower envelope of (sensor time, receive time).
+
+    Parameters
+    ----------
+    t_last_ns : (F,) sensor time of the last sample of each frame (ns).
+    host_ns : (F,) host monotonic receive time of each frame (ns).
+    t0_ns : sensor time of the first sample (the origin of the map).
+    speedup : simulated sensors stream ``speedup`` times faster than real time; the map is fitted
+        in the sensor's own time scale and the written times are in sensor seconds.
+    max_drift : larger fitted rate errors are not believed (fall back to the nominal rate).
+    window_s : the minimum receive latency is taken per window of this many sensor seconds.
+    """
+    if t_last_ns.size == 0:
+        raise CollectError("no frames to fit the sensor clock on")
+    x = (t_last_ns - t0_ns).astype(np.float64)
+    y = (host_ns - host_ns[0]).astype(np.float64) * speedup - x  # offset + drift·x + latency
+    w = np.floor((x - x[0]) / (window_s * 1e9)).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(w) != 0])
+    order = np.lexsort((y, w))  # windows are contiguous; first of each window = its minimum
+    at_min = order[starts]
+    xm, ymin = x[at_min], y[at_min]
+    drift, note = 0.0, "offset only (fewer than 3 windows of data)"
+    intercept = float(ymin.min())
+    if starts.size >= 3:
+        slope, icpt = np.polyfit(xm, ymin, 1)
+        if abs(slope) <= max_drift:
+            drift, intercept = float(slope), float(icpt)
+            note = f"drift {drift * 1e6:+.1f} ppm over {starts.size} windows"
+        else:
+            note = f"fitted drift {slope * 1e6:+.0f} ppm is implausible; nominal rate kept"
+    host0 = int(host_ns[0] + round(intercept / speedup))
+    return ClockFit(t0_ns=int(t0_ns), host0_ns=host0, drift=drift, note=note)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectReport:
+    """What went into a raw file: counts for the status line, the CLI and the tests."""
+
+    n_samples: int
+    samples_lost: int
+    n_gaps: int
+    bad_frames: int
+    bad_reasons: dict[str, int]
+    reconnects: int
+    clock: ClockFit
+    torn_bytes: int
+
+
+def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
+                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames]:
+    info: StreamInfo | None = None
+    decoder: FrameDecoder | None = None
+    parts: dict[str, list[SampleStream]] = {}
+    bads: list[BadFrames] = []
+    for item in journal.items:
+        ev = item.event
+        if ev is not None and ev.get("type") == "stream":
+            new = StreamInfo.from_json(ev["info"])
+            if new != info:
+                info, decoder = new, make_decoder(new)
+        elif item.frames is not None and decoder is not None:
+            out = decoder.decode(item.frames)
+            for name, s in out.streams.items():
+                parts.setdefault(name, []).append(s)
+            bads.append(out.bad)
+    if info is None or decoder is None:
+        raise CollectError(f"{journal.path}: the journal holds no stream start; nothing to recover")
+    ch = decoder.stream_channels
+    streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
+    return info, streams, BadFrames.concat(bads)
+
+
+def _match_acc_gyr(acc: SampleStream, gyr: SampleStream, rate_hz: float) -> SampleStream:
+    """Rows where an acc sample has a gyro sample within half a period (Polar: separate streams)."""
+    if acc.n == 0 or gyr.n == 0:
+        return SampleStream.empty(6)
+    half = 0.5e9 / rate_hz
+    j = np.clip(np.searchsorted(gyr.t_sensor_ns, acc.t_sensor_ns), 1, gyr.n - 1)
+    j = np.where(np.abs(gyr.t_sensor_ns[j - 1] - acc.t_sensor_ns)
+                 <= np.abs(gyr.t_sensor_ns[j] - acc.t_sensor_ns), j - 1, j)
+    if gyr.n == 1:
+        j = np.zeros(acc.n, dtype=np.int64)
+    ok = np.abs(gyr.t_sensor_ns[j] - acc.t_sensor_ns) < half
+    ok &= np.r_[True, j[1:] != j[:-1]]  # one gyro sample per row
+    return SampleStream(sample_idx=acc.sample_idx[ok], t_sensor_ns=acc.t_sensor_ns[ok],
+                        values=np.hstack([acc.values[ok], gyr.values[j[ok]]]),
+                        frame_host_ns=acc.frame_host_ns, frame_t_last_ns=acc.frame_t_last_ns)
+
+
+def _iso(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat()
+
+
+def _gap_reasons(host_before: I64, host_after: I64, events: list[dict[str, Any]],
+                 bad: BadFrames) -> list[str]:
+    disc = np.array(sorted(int(e["host_ns"]) for e in events if e.get("type") == "disconnected"),
+                    dtype=np.int64)
+    out = []
+    for a, b in zip(host_before.tolist(), host_after.tolist(), strict=True):
+        reasons = []
+        if disc.size and np.any((disc >= a) & (disc <= b)):
+            reasons.append("disconnected")
+        inside = (bad.host_ns > a) & (bad.host_ns <= b)
+        if inside.any():
+            kinds = sorted({bad.reasons[i] for i in np.flatnonzero(inside)})
+            reasons.append("bad frames (" + "; ".join(kinds) + ")")
+        out.append(", ".join(reasons) or "lost notifications or sensor buffer overflow")
+    return out
+
+
+def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSession, CollectReport]:
+    """Build the raw session (raw contract) from a journal; see the module docstring."""
+    h = journal.header
+    speedup = float(h.get("clock_speedup", 1.0))
+    info, streams, bad = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
+    if "imu" in streams:
+        rows = streams["imu"]
+    else:
+        rows = _match_acc_gyr(streams["acc"], streams["gyr"], info.rate_hz) if info.gyro else streams["acc"]
+    if rows.n == 0:
+        raise CollectError(f"{journal.path}: the journal holds no samples "
+                           f"({bad.n} bad frames); nothing to write")
+    # 3. clock
+    max_drift = float(h.get("max_clock_drift", 0.05))
+    clock = fit_clock(rows.frame_t_last_ns, rows.frame_host_ns, t0_ns=int(rows.t_sensor_ns[0]),
+                      speedup=speedup, max_drift=max_drift)
+    utc_minus_mono = int(h["utc_ns"]) - int(h["mono_ns"])
+    utc0 = clock.host0_ns + utc_minus_mono
+    time_ns = utc0 + np.round((rows.t_sensor_ns - clock.t0_ns) * (1.0 + clock.drift)).astype(np.int64)
+    keep = np.r_[True, np.diff(time_ns) > 0]  # strictly increasing (a merged stream could repeat)
+    if not keep.all():
+        rows = SampleStream(sample_idx=rows.sample_idx[keep], t_sensor_ns=rows.t_sensor_ns[keep],
+                            values=rows.values[keep], frame_host_ns=rows.frame_host_ns,
+                            frame_t_last_ns=rows.frame_t_last_ns)
+        time_ns = time_ns[keep]
+    # 4. gaps from the sample counter
+    d = np.diff(rows.sample_idx)
+    gi = np.flatnonzero(d > 1)
+    period_ns = 1e9 / info.rate_hz
+    # host receive time bracketing each gap: frame of the sample before / after
+    frame_of = np.searchsorted(rows.frame_t_last_ns, rows.t_sensor_ns, side="left")
+    frame_of = np.clip(frame_of, 0, rows.frame_host_ns.size - 1)
+    host_b = rows.frame_host_ns[frame_of[gi]]
+    host_a = rows.frame_host_ns[frame_of[gi + 1]]
+    reasons = _gap_reasons(host_b, host_a, journal.events, bad)
+    gaps = tuple({"start": _iso(int(time_ns[i]) + int(period_ns)), "end": _iso(int(time_ns[i + 1])),
+                  "samples_lost": int(d[i] - 1), "reason": r} for i, r in zip(gi.tolist(), reasons, strict=True))
+    c = rows.values
+    raw = RawSession(
+        session_id=str(h["session_id"]), runner_id=str(h["runner_id"]),
+        sensor=str(h.get("sensor_label") or info.family), sample_rate_hz=info.rate_hz,
+        time_ns=time_ns, acc_mps2=np.ascontiguousarray(c[:, :3], dtype=np.float32),
+        gyr_dps=np.ascontiguousarray(c[:, 3:6], dtype=np.float32) if c.shape[1] >= 6 else None,
+        mounting=np.asarray(h.get("mounting", np.eye(3).tolist()), dtype=np.float64),
+        gaps=gaps, acc_range_g=info.acc_range_g, gyr_range_dps=info.gyr_range_dps,
+        source=str(journal.path),
+    )
+    reasons_count: dict[str, int] = {}
+    for r in bad.reasons:
+        reasons_count[r] = reasons_count.get(r, 0) + 1
+    report = CollectReport(
+        n_samples=rows.n, samples_lost=int(np.sum(d[gi] - 1)), n_gaps=int(gi.size),
+        bad_frames=bad.n, bad_reasons=reasons_count,
+        reconnects=max(0, sum(1 for e in journal.events if e.get("type") == "stream") - 1),
+        clock=clock, torn_bytes=journal.torn_bytes)
+    return raw, report
+
+
+def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = None,
+                     remove_journal: bool = True) -> tuple[Path, CollectReport]:
+    """Turn a journal into ``<out_dir>/<session_id>.parquet`` (validated); remove the journal.
+
+    ``out_dir`` defaults to the journal's folder. Used on a normal stop and by ``imuback recover``.
+    """
+    from imuback.collect.families import family_by_name
+
+    journal = read_journal(journal_path)
+    family = family_by_name(str(journal.header.get("family", "imuback")))
+    raw, report = session_from_journal(journal, family)
+    out = Path(out_dir) if out_dir is not None else journal.path.parent
+    path = write_raw(out / f"{raw.session_id}.parquet", raw)
+    read_raw(path)  # the file must pass the raw contract before the journal goes
+    if remove_journal:
+        journal.path.unlink()
+    return path, report

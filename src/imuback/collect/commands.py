@@ -1,0 +1,201 @@
+"""``imuback scan``, ``imuback record`` and ``imuback recover``: parse, call one function, print."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
+from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
+from imuback.collect.sensor import StreamSettings
+from imuback.errors import CollectError
+from imuback.store.raw import RawSession
+
+
+def register(subparsers: Any) -> None:
+    """Add ``scan``, ``record`` and ``recover`` to the ``imuback`` command."""
+    p = subparsers.add_parser(
+        "scan", help="list nearby imuback and Polar sensors",
+        description="Scan for BLE sensors imuback can record (imuback firmware, Polar Verity Sense).")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to scan (default 5)")
+    p.add_argument("--all", action="store_true", help="list every advertising device, not only sensors")
+    _add_link_args(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = subparsers.add_parser(
+        "record", help="record a session from a BLE sensor into a raw Parquet file",
+        description="Record acc+gyro from one sensor until Ctrl-C or --minutes. Everything received "
+                    "is journaled within a second; reconnects automatically; writes "
+                    "<out>/<session>.parquet on stop. Only the given device is ever connected.")
+    p.add_argument("--sensor", choices=FAMILY_NAMES, default="imuback", help="sensor family")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--address", help="the sensor's BLE address (from `imuback scan`)")
+    who.add_argument("--name", help="the sensor's exact advertised name")
+    p.add_argument("--rate", type=float, default=None,
+                   help="sample rate in Hz (imuback 52-1600, Polar 26-416; default: the sensor's)")
+    p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
+    p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
+    p.add_argument("--minutes", type=float, default=None, help="stop after M minutes (default: Ctrl-C)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--runner", default="runner", help="runner id (default 'runner')")
+    p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
+    p.add_argument("--simulate", action="store_true",
+                   help="record a simulated sensor over a virtual BLE link (no hardware)")
+    p.add_argument("--speedup", type=float, default=20.0,
+                   help="with --simulate: stream this many times faster than real time (default 20)")
+    p.add_argument("--seed", type=int, default=7, help="with --simulate: random seed")
+    p.add_argument("--quiet", action="store_true", help="no live status line")
+    _add_link_args(p, simulate=False)
+    p.set_defaults(func=cmd_record)
+
+    p = subparsers.add_parser(
+        "recover", help="turn the journal of a crashed recording into a raw Parquet file",
+        description="Rebuild <session>.parquet from an imuback journal left by a killed recorder.")
+    p.add_argument("journal", nargs="+", help="journal files (*.journal)")
+    p.add_argument("--out", default=None, help="output folder (default: next to the journal)")
+    p.add_argument("--keep", action="store_true", help="keep the journal after writing the file")
+    p.set_defaults(func=cmd_recover)
+
+
+def _add_link_args(p: argparse.ArgumentParser, *, simulate: bool = True) -> None:
+    p.add_argument("--hci", default=None, metavar="TRANSPORT",
+                   help="use the bumble host stack on this HCI transport instead of the OS Bluetooth "
+                        "(e.g. tcp-client:127.0.0.1:9000 for a simulated sensor, usb:0 for a dongle)")
+    if simulate:
+        p.add_argument("--simulate", action="store_true",
+                       help="scan a simulated sensor on a virtual BLE link (demo mode)")
+
+
+def _sim_raw(minutes: float, rate_hz: float | None, seed: int, runner: str, session: str | None) -> RawSession:
+    """The session the simulated sensor streams (a running-like stand-in; ``imuback demo`` passes
+    the runner simulator's sessions to :func:`imuback.collect.simulated.record_simulated`).
+    """
+    from imuback.simulate.peripheral_data import synthetic_raw
+
+    return synthetic_raw(minutes=minutes, rate_hz=rate_hz or 208.0, seed=seed,
+                         session_id=session or f"{runner}-sim{seed}", runner_id=runner)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """``imuback scan``."""
+    return asyncio.run(_scan(args))
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    from bleak import BleakScanner
+
+    from imuback.collect.bumble_backend import BumbleCentral
+
+    kw: dict[str, Any] = {}
+    sim = None
+    central = None
+    if args.simulate:
+        from bumble.link import LocalLink
+
+        from imuback.simulate.peripheral import SimulatedSensor
+        from imuback.simulate.peripheral_data import synthetic_raw
+
+        link = LocalLink()  # type: ignore[no-untyped-call]
+        sim = SimulatedSensor(synthetic_raw(minutes=0.1), link=link)
+        await sim.start()
+        central = BumbleCentral.on_link(link)
+    elif args.hci:
+        central = await BumbleCentral.open(args.hci)
+    if central is not None:
+        await central.power_on()
+        kw["backend"] = central.scanner_backend
+    try:
+        found = await BleakScanner.discover(timeout=args.timeout, return_adv=True, **kw)
+    finally:
+        if sim is not None:
+            await sim.close()
+        if central is not None:
+            await central.close()
+    families = all_families()
+    rows = []
+    for device, adv in found.values():
+        fam = next((f.name for f in families if f.advertises(adv.local_name, adv.service_uuids)), None)
+        if fam is None and not args.all:
+            continue
+        rows.append((fam or "-", device.address, adv.local_name or device.name or "", adv.rssi))
+    if not rows:
+        print("no imuback or Polar sensor found (is it on, near, and not connected elsewhere?)")
+        return 1
+    print(f"{'family':8s} {'address':20s} {'rssi':>5s}  name")
+    for fam, addr, name, rssi in sorted(rows):
+        print(f"{fam:8s} {addr:20s} {rssi:5d}  {name}")
+    return 0
+
+
+def _print_status(st: RecordStatus) -> None:
+    sys.stderr.write("\r" + st.line() + " " * 4)
+    sys.stderr.flush()
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """``imuback record``."""
+    out = Path(args.out)
+    for path in recover_pending(out):
+        print(f"recovered an interrupted recording: {path}")
+    status = None if args.quiet else _print_status
+    settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
+    if args.simulate:
+        from imuback.collect.simulated import record_simulated_async
+
+        raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner, args.session)
+        rec = asyncio.run(record_simulated_async(
+            raw, out, speedup=args.speedup, sensor=args.sensor, rate_hz=args.rate,
+            params=RecordParams(settings=settings), status=status))
+        result = rec.result
+    else:
+        if not (args.address or args.name):
+            raise CollectError("record needs --address ADDR (or --name NAME); run `imuback scan` first, "
+                               "or use --simulate")
+        result = asyncio.run(_record_real(args, settings, status))
+    if status is not None:
+        sys.stderr.write("\n")
+    r = result.report
+    print(f"{result.path}: {r.n_samples} samples from {result.address}, {r.samples_lost} lost in "
+          f"{r.n_gaps} gaps, {r.bad_frames} bad frames, {r.reconnects} reconnects; clock: {r.clock.note}")
+    return 0
+
+
+async def _record_real(args: argparse.Namespace, settings: StreamSettings, status: Any) -> Any:
+    from imuback.collect.bumble_backend import BumbleCentral
+
+    backends = Backends()
+    central = None
+    if args.hci:
+        central = await BumbleCentral.open(args.hci)
+        await central.power_on()
+        backends = Backends(scanner=central.scanner_backend, client=central.client_backend)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        return await record(family=family_by_name(args.sensor),
+                            target=Target(address=args.address, name=args.name), out_dir=Path(args.out),
+                            runner_id=args.runner, session_id=args.session,
+                            params=RecordParams(settings=settings, minutes=args.minutes),
+                            backends=backends, stop=stop, status=status)
+    finally:
+        if central is not None:
+            await central.close()
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    """``imuback recover``."""
+    from imuback.collect.assemble import finalize_journal
+
+    for j in args.journal:
+        path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep)
+        print(f"{path}: {r.n_samples} samples recovered, {r.samples_lost} lost in {r.n_gaps} gaps"
+              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else ""))
+    return 0

@@ -1,0 +1,150 @@
+"""The append-only journal: every notification on disk within a second, readable after a crash.
+
+File layout (little-endian)::
+
+    magic   16 bytes  b"IMUBACK-JOURNAL1"
+    u32     header length, then the header as UTF-8 JSON (session identity, mounting, clocks)
+    blocks  each: u32 body length | u32 CRC-32 of body | u8 kind | body
+            kind 1 (frames): u32 n | int64[n] host receive ns | uint16[n] lengths | payloads
+            kind 2 (event):  UTF-8 JSON, e.g. {"type": "stream", "host_ns": ..., "info": {...}}
+
+Blocks are only appended. A ``kill -9`` can tear at most the block being written: the reader
+stops at the first block that is incomplete or fails its CRC and keeps everything before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import numpy as np
+
+from imuback.collect.sensor import FrameBatch
+from imuback.errors import CollectError
+
+MAGIC: Final = b"IMUBACK-JOURNAL1"
+SUFFIX: Final = ".journal"
+KIND_FRAMES: Final = 1
+KIND_EVENT: Final = 2
+_BLOCK = struct.Struct("<IIB")
+
+
+class JournalWriter:
+    """Appends frame batches and events; :meth:`flush` makes them durable (``os.fsync``)."""
+
+    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._f: BinaryIO = open(self.path, "xb")
+        except FileExistsError as exc:
+            raise CollectError(f"{self.path}: a journal already exists; recover it with "
+                               f"`imuback recover {self.path}` or choose another session id") from exc
+        head = json.dumps(header).encode()
+        self._f.write(MAGIC + struct.pack("<I", len(head)) + head)
+        self.flush()
+
+    def _block(self, kind: int, body: bytes) -> None:
+        self._f.write(_BLOCK.pack(len(body), zlib.crc32(body), kind))
+        self._f.write(body)
+
+    def append_frames(self, host_ns: Sequence[int], frames: Sequence[bytes]) -> None:
+        """Append notifications (in arrival order) as one block."""
+        n = len(frames)
+        if n == 0:
+            return
+        body = b"".join([struct.pack("<I", n), np.asarray(host_ns, dtype="<i8").tobytes(),
+                         np.fromiter(map(len, frames), dtype="<u2", count=n).tobytes(), *frames])
+        self._block(KIND_FRAMES, body)
+
+    def append_event(self, event: dict[str, Any]) -> None:
+        """Append one event (connection, stream info, disconnect, stop...)."""
+        self._block(KIND_EVENT, json.dumps(event).encode())
+
+    def flush(self, *, fsync: bool = True) -> None:
+        """Push buffered blocks to the OS and (by default) to the disk."""
+        self._f.flush()
+        if fsync:
+            os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        """Flush, fsync and close."""
+        if not self._f.closed:
+            self.flush()
+            self._f.close()
+
+
+@dataclass(frozen=True, slots=True)
+class JournalItem:
+    """One block: an event dict or a frame batch."""
+
+    event: dict[str, Any] | None
+    frames: FrameBatch | None
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """A journal as read back: header, blocks in order, and whether its tail was torn."""
+
+    path: Path
+    header: dict[str, Any]
+    items: tuple[JournalItem, ...]
+    torn_bytes: int
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """All events in order."""
+        return [it.event for it in self.items if it.event is not None]
+
+
+def _iter_blocks(data: memoryview, start: int) -> Iterator[tuple[int, int, memoryview]]:
+    pos = start
+    while pos + _BLOCK.size <= len(data):
+        length, crc, kind = _BLOCK.unpack_from(data, pos)
+        body = data[pos + _BLOCK.size: pos + _BLOCK.size + length]
+        if len(body) != length or zlib.crc32(body) != crc:
+            return
+        pos += _BLOCK.size + length
+        yield pos, kind, body
+
+
+def read_journal(path: str | Path) -> Journal:
+    """Read a journal, keeping every complete block; raise :class:`CollectError` if it is not one."""
+    path = Path(path)
+    try:
+        data = memoryview(path.read_bytes())
+    except OSError as exc:
+        raise CollectError(f"{path}: cannot read the journal ({exc})") from exc
+    if bytes(data[:len(MAGIC)]) != MAGIC or len(data) < len(MAGIC) + 4:
+        raise CollectError(f"{path}: not an imuback journal (bad magic)")
+    (hlen,) = struct.unpack_from("<I", data, len(MAGIC))
+    hstart = len(MAGIC) + 4
+    try:
+        header = json.loads(bytes(data[hstart:hstart + hlen]))
+    except ValueError as exc:
+        raise CollectError(f"{path}: journal header is not JSON ({exc})") from exc
+    items: list[JournalItem] = []
+    end = hstart + hlen
+    for end, kind, body in _iter_blocks(data, hstart + hlen):  # noqa: B007 - end is used after
+        if kind == KIND_EVENT:
+            try:
+                items.append(JournalItem(json.loads(bytes(body)), None))
+            except ValueError:
+                continue
+        elif kind == KIND_FRAMES and len(body) >= 4:
+            (n,) = struct.unpack_from("<I", body, 0)
+            if 4 + 10 * n > len(body):
+                continue
+            host = np.frombuffer(body, dtype="<i8", count=n, offset=4).astype(np.int64)
+            lengths = np.frombuffer(body, dtype="<u2", count=n, offset=4 + 8 * n).astype(np.int64)
+            payload = np.frombuffer(body, dtype=np.uint8, offset=4 + 10 * n)
+            if int(lengths.sum()) != payload.size:
+                continue
+            items.append(JournalItem(None, FrameBatch(host_ns=host, lengths=lengths, payload=payload)))
+    return Journal(path=path, header=header, items=tuple(items), torn_bytes=len(data) - end)

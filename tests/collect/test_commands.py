@@ -1,0 +1,44 @@
+"""The CLI end to end into tmp_path: scan, record --simulate, recover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imuback.cli import build_parser, main
+from imuback.store.raw import read_raw
+
+
+def test_help_for_every_collect_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in ("scan", "record", "recover"):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args([cmd, "--help"])
+        assert exc.value.code == 0
+        assert "usage: imuback " + cmd in capsys.readouterr().out
+
+
+def test_scan_simulate_lists_the_sensor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--simulate", "--timeout", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "imuback" in out and "F0:F0:F0:F0:F0:F0" in out
+
+
+def test_record_simulate_then_recover_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "--simulate", "--minutes", "0.3", "--rate", "208", "--speedup", "20",
+                 "--out", str(tmp_path), "--runner", "ann", "--session", "s1", "--quiet"]) == 0
+    assert "0 lost" in capsys.readouterr().out
+    raw = read_raw(tmp_path / "s1.parquet")
+    assert raw.runner_id == "ann" and raw.n_samples == int(0.3 * 60 * 208)
+
+
+def test_record_without_address_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "--out", str(tmp_path)]) == 2
+    assert "--address" in capsys.readouterr().err
+
+
+def test_recover_rejects_a_non_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "x.journal"
+    p.write_bytes(b"not a journal")
+    assert main(["recover", str(p)]) == 2
+    assert "not an imuback journal" in capsys.readouterr().err

@@ -1,0 +1,71 @@
+"""Journal: append-only blocks, torn tails after a crash, and recovery into a raw file."""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.collect.assemble import finalize_journal, fit_clock
+from imuback.collect.journal import JournalWriter, read_journal
+from imuback.collect.recorder import recover_pending
+from imuback.collect.sensor import StreamInfo
+from imuback.errors import CollectError
+from imuback.store.raw import read_raw
+
+ACC_S = 16 * 9.80665 / 32768
+
+
+def _frames(n: int, k: int = 19, start: int = 0) -> list[bytes]:
+    c = np.zeros((k, 6), np.int16)
+    c[:, 2] = round(9.80665 / ACC_S)
+    return [struct.pack("<BBHI", 0xA6, k, i, start + i * k) + c.tobytes() for i in range(n)]
+
+
+def _journal(path: Path, frames: list[bytes], rate: float = 100.0) -> None:
+    w = JournalWriter(path, {"session_id": "j1", "runner_id": "r", "family": "imuback",
+                             "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
+    info = StreamInfo(family="imuback", rate_hz=rate, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
+    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    host = (np.arange(len(frames)) * 19 / rate * 1e9).astype(np.int64) + 5_000_000
+    for lo in range(0, len(frames), 10):
+        w.append_frames(host[lo:lo + 10].tolist(), frames[lo:lo + 10])
+    w.close()
+
+
+def test_torn_tail_keeps_every_complete_block(tmp_path: Path) -> None:
+    p = tmp_path / "j1.journal"
+    _journal(p, _frames(100))
+    data = p.read_bytes()
+    p.write_bytes(data[:-100])  # a kill -9 in the middle of the last block
+    j = read_journal(p)
+    assert j.torn_bytes > 0 and sum(it.frames.n for it in j.items if it.frames is not None) == 90
+    path, rep = finalize_journal(p)
+    assert rep.n_samples == 90 * 19 and read_raw(path).n_samples == 90 * 19 and not p.exists()
+
+
+def test_existing_journal_is_never_overwritten(tmp_path: Path) -> None:
+    p = tmp_path / "j1.journal"
+    _journal(p, _frames(3))
+    with pytest.raises(CollectError, match="already exists"):
+        JournalWriter(p, {})
+
+
+def test_recover_pending_turns_leftover_journals_into_files(tmp_path: Path) -> None:
+    _journal(tmp_path / "j1.journal", _frames(20))
+    (tmp_path / "empty.journal").write_bytes(b"junk")
+    assert recover_pending(tmp_path) == [tmp_path / "j1.parquet"]
+
+
+def test_clock_fit_recovers_drift_under_latency_jitter() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 600e9, 0.1e9).astype(np.int64)  # 10 min of frames, sensor time
+    drift = 80e-6
+    host = (1e12 + t * (1 + drift) + rng.exponential(8e6, t.size)).astype(np.int64)
+    fit = fit_clock(t, host, t0_ns=0)
+    assert abs(fit.drift - drift) < 5e-6 and abs(fit.host0_ns - 1e12) < 2e6
+    assert fit_clock(t[:2], host[:2], t0_ns=0).drift == 0.0

@@ -1,0 +1,107 @@
+"""Polar PMD: frames built by hand from the published format (settings, raw, delta-compressed)."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imuback.collect.polar_pmd import (
+    MG_TO_MPS2,
+    PolarDecoder,
+    delta_decode,
+    delta_encode,
+    encode_settings,
+    parse_response,
+    parse_settings,
+)
+from imuback.collect.sensor import FrameBatch
+from imuback.errors import ProtocolError
+
+
+def pmd(mtype: int, ts_ns: int, ftype: int, content: bytes) -> bytes:
+    return bytes([mtype]) + ts_ns.to_bytes(8, "little") + bytes([ftype]) + content
+
+
+def test_delta_frame_known_answer_by_hand() -> None:
+    # reference (100, -200, 1000) as int16; one block: width 3 bits, 2 samples x 3 channels
+    # deltas (1, -1, 2), (-4, 3, 0) -> 3-bit two's complement, LSB first:
+    # 1=001, -1=111, 2=010, -4=100, 3=011, 0=000 -> bit stream (LSB first per value)
+    ref = struct.pack("<hhh", 100, -200, 1000)
+    vals = [1, -1, 2, -4, 3, 0]
+    bits = [(v >> i) & 1 for v in vals for i in range(3)]  # 18 bits
+    packed = bytearray(3)
+    for i, b in enumerate(bits):
+        packed[i // 8] |= b << (i % 8)
+    content = ref + bytes([3, 2]) + bytes(packed)
+    out = delta_decode(content, 3, 16)
+    np.testing.assert_array_equal(out, [[100, -200, 1000], [101, -201, 1002], [97, -198, 1002]])
+
+
+def test_delta_round_trip_and_malformed() -> None:
+    s = np.cumsum(np.random.default_rng(1).integers(-300, 300, (40, 3)), axis=0)
+    np.testing.assert_array_equal(delta_decode(delta_encode(s), 3, 16), s)
+    with pytest.raises(ProtocolError):
+        delta_decode(b"\x01\x02", 3, 16)
+    with pytest.raises(ProtocolError):
+        delta_decode(delta_encode(s)[:-3], 3, 16)
+
+
+def test_settings_tlv_and_response() -> None:
+    tlv = bytes([0, 2]) + struct.pack("<HH", 52, 416) + bytes([1, 1]) + struct.pack("<H", 16) + \
+        bytes([2, 2]) + struct.pack("<HH", 8, 16) + bytes([4, 1, 3])
+    s = parse_settings(tlv)
+    assert s == {0: [52, 416], 1: [16], 2: [8, 16], 4: [3]}
+    assert parse_settings(bytes([5, 1]) + struct.pack("<f", 0.5))[5] == [0.5]
+    assert encode_settings({0: 416, 1: 16, 5: 7}) == bytes([0, 1, 0xA0, 0x01, 1, 1, 16, 0])
+    assert parse_response(bytes([0xF0, 2, 2, 0, 0]) + tlv)[4] == tlv
+    with pytest.raises(ProtocolError):
+        parse_settings(bytes([0, 3, 1]))
+
+
+def test_acc_gyro_frames_timestamps_and_units() -> None:
+    d = PolarDecoder(rate_hz=52, acc_factor=1.0, gyr_factor=0.5)
+    acc = np.array([[10, -1000, 20]] * 5) + np.arange(5)[:, None]
+    period = round(1e9 / 52)
+    t1 = 10**15
+    f1 = pmd(2, t1, 0x81, delta_encode(acc))
+    f2 = pmd(2, t1 + 5 * period, 0x81, delta_encode(acc))
+    f3 = pmd(5, t1, 0x80, delta_encode(acc))
+    raw = pmd(2, t1 + 20 * period, 0x01, struct.pack("<hhh", 1, 2, 3))  # uncompressed type 1 (int16 mG)
+    out = d.decode(FrameBatch.from_frames([f1, f3, f2, raw], [1, 2, 3, 4]))
+    a, g = out.streams["acc"], out.streams["gyr"]
+    assert out.bad.n == 0
+    np.testing.assert_allclose(a.values[:5], acc * MG_TO_MPS2, rtol=1e-6)
+    np.testing.assert_allclose(g.values, acc * 0.5)
+    assert a.t_sensor_ns[4] == t1 and abs(a.t_sensor_ns[0] - (t1 - 4 * 1e9 / 52)) <= 1
+    np.testing.assert_array_equal(a.sample_idx, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 24])  # 14 lost before `raw`
+    np.testing.assert_allclose(a.values[-1], np.array([1, 2, 3]) * MG_TO_MPS2, rtol=1e-6)
+
+
+def test_bad_frames_counted() -> None:
+    d = PolarDecoder(rate_hz=52)
+    frames = [b"", b"\x02" * 5, pmd(7, 1, 0, b"xx"), pmd(2, 100, 0x85, b"\x00" * 8),
+              pmd(2, 10**12, 0x81, b"\x00" * 7), pmd(2, 10**12 + 20_000_000, 0x81, delta_encode(np.zeros((3, 3), int))),
+              pmd(2, 5, 0x81, delta_encode(np.zeros((3, 3), int)))]
+    out = d.decode(FrameBatch.from_frames(frames, np.arange(len(frames))))
+    assert out.bad.n == 6 and out.streams["acc"].n == 3
+    assert "timestamp went backwards" in out.bad.reasons
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=240), max_size=10))
+def test_no_byte_string_crashes_the_polar_decoder(frames: list[bytes]) -> None:
+    out = PolarDecoder(rate_hz=208).decode(FrameBatch.from_frames(frames, np.arange(len(frames))))
+    assert out.bad.n + out.streams["acc"].frame_host_ns.size + out.streams["gyr"].frame_host_ns.size == len(frames)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.integers(1, 4), st.sampled_from([8, 16, 24]))
+def test_delta_decode_never_crashes_other_than_protocol_error(b: bytes, ch: int, res: int) -> None:
+    try:
+        delta_decode(b, ch, res)
+    except ProtocolError:
+        pass

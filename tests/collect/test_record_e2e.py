@@ -1,0 +1,139 @@
+"""End to end over the bumble link: simulated sensor -> bleak (our backend) -> journal -> Parquet.
+
+Every test checks the books to the sample: rows written + samples reported lost in the gap log
+= samples the sensor produced, and every row holds the value the sensor sent for that sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.collect.recorder import RecordParams
+from imuback.collect.simulated import SimulatedRecording, record_simulated, record_simulated_async
+from imuback.simulate.peripheral import Misbehaviour
+from imuback.store.raw import G_MPS2, RawSession, read_raw
+
+from .conftest import make_raw
+
+
+def row_indices(raw: RawSession, rate_hz: float) -> np.ndarray:
+    """Sensor sample index of every row, rebuilt from the time jumps and the gap log."""
+    dt = np.diff(raw.time_ns) * rate_hz / 1e9
+    jumps = np.flatnonzero(dt > 1.5)
+    lost = np.array([g["samples_lost"] for g in raw.gaps], dtype=np.int64)
+    assert jumps.size == lost.size, (jumps.size, lost.size)
+    step = np.ones(raw.n_samples, dtype=np.int64)
+    step[0] = 0
+    step[jumps + 1] += lost
+    return np.cumsum(step)
+
+
+def check_books(rec: SimulatedRecording, *, family: str = "imuback") -> RawSession:
+    out = read_raw(rec.result.path)
+    sim = rec.sensor
+    idx_all = sim.sample_idx
+    rows = row_indices(out, sim.rate_hz) + int(idx_all[0])
+    lost = sum(g["samples_lost"] for g in out.gaps)
+    # 1. the books: rows + reported lost == every sample between the first and the last row
+    first = int(np.searchsorted(idx_all, rows[0]))
+    last = int(np.searchsorted(idx_all, rows[-1]))
+    assert out.n_samples + lost == int(rows[-1] - rows[0] + 1)
+    assert out.n_samples + lost >= last - first + 1  # sensor-side missing rows are gaps too
+    # 2. every row holds what the sensor sent for that sample
+    j = np.searchsorted(idx_all, rows)
+    assert np.all(idx_all[j] == rows)
+    counts = sim.counts[j].astype(np.float64)
+    scale_acc = G_MPS2 / 1000.0 if family == "polar" else sim.acc_scale
+    np.testing.assert_allclose(out.acc_mps2, counts[:, :3] * scale_acc, rtol=1e-5, atol=1e-5)
+    if out.gyr_dps is not None:
+        scale_gyr = sim.gyr_factor if family == "polar" else sim.gyr_scale  # type: ignore[attr-defined]
+        np.testing.assert_allclose(out.gyr_dps, counts[:, 3:] * scale_gyr, rtol=1e-5, atol=1e-4)
+    assert out.session_id == sim.raw.session_id and out.runner_id == sim.raw.runner_id
+    return out
+
+
+def run(raw: RawSession, tmp: Path, **kw: object) -> SimulatedRecording:
+    return asyncio.run(record_simulated_async(raw, tmp, **kw))  # type: ignore[arg-type]
+
+
+def test_record_simulated_clean_208hz_is_lossless(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=40, session_id="s208", runner_id="r1")
+    lines: list[str] = []
+    path = record_simulated(raw, tmp_path, speedup=20, status=lines.append)
+    out = read_raw(path)
+    assert path == tmp_path / "s208.parquet" and out.n_samples == raw.n_samples and out.gaps == ()
+    d = np.diff(out.time_ns)
+    assert abs(np.median(d) - 1e9 / 208) < 1e9 / 208 * 0.01
+    assert any("samples/s" in ln for ln in lines)
+    assert not list(tmp_path.glob("*.journal"))
+
+
+def test_100hz_mtu23_drops_short_and_garbled_frames(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=100, seconds=20)
+    faults = Misbehaviour(max_mtu=23, drop_frames=frozenset({5, 6, 700}),
+                          short_frames=frozenset({100}), garbled_frames=frozenset({200, 1500}))
+    rec = run(raw, tmp_path, speedup=10, faults=faults)
+    out = check_books(rec)
+    lost = sum(g["samples_lost"] for g in out.gaps)
+    assert lost == 6  # one sample per frame at MTU 23
+    assert rec.result.report.bad_frames == 3
+    assert any("bad frames" in g["reason"] for g in out.gaps)
+    assert rec.sensor.log.samples("sent") == out.n_samples
+
+
+def test_208hz_stalls_short_and_long(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=60)
+    # 1.0 s stall fits the 2 s firmware buffer: nothing lost; 5 s stall overflows it
+    faults = Misbehaviour(stalls=((10.0, 1.0), (30.0, 5.0)), drop_frames=frozenset({50}))
+    rec = run(raw, tmp_path, speedup=20, faults=faults)
+    out = check_books(rec)
+    lost = sum(g["samples_lost"] for g in out.gaps)
+    assert rec.sensor.log.overflow_samples > 0
+    assert lost == rec.sensor.log.overflow_samples + rec.sensor.log.samples("dropped")
+
+
+def test_1600hz_disconnect_and_reconnect(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=1600, seconds=30)
+    faults = Misbehaviour(disconnects=((8.0, 1.0), (20.0, 4.0)), drop_frames=frozenset({3}))
+    rec = run(raw, tmp_path, speedup=10, faults=faults)
+    out = check_books(rec)
+    assert rec.result.report.reconnects == 2
+    assert rec.sensor.log.disconnects == 2
+    assert any(g["reason"].startswith("disconnected") for g in out.gaps)
+
+
+def test_sensor_side_missing_rows_are_reported_gaps(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=20, drop_rows=((1000, 1100), (3000, 3001)))
+    rec = run(raw, tmp_path, speedup=20)
+    out = check_books(rec)
+    assert [g["samples_lost"] for g in out.gaps] == [100, 1]
+    assert out.n_samples == raw.n_samples
+
+
+@pytest.mark.parametrize("rate", [416.0, 52.0])
+def test_polar_over_pmd_with_a_disconnect(tmp_path: Path, rate: float) -> None:
+    raw = make_raw(rate_hz=rate, seconds=40)
+    faults = Misbehaviour(disconnects=((15.0, 2.0),))
+    rec = run(raw, tmp_path, speedup=10, sensor="polar", faults=faults)
+    out = check_books(rec, family="polar")
+    assert out.sensor == "polar (simulated)" and out.sample_rate_hz == rate
+    assert rec.result.report.reconnects == 1
+    assert sum(g["samples_lost"] for g in out.gaps) > 0  # Polar keeps no backlog
+
+
+def test_rate_other_than_the_raw_rate_is_resampled_by_the_sensor(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=10)
+    rec = run(raw, tmp_path, speedup=20, rate_hz=104)
+    out = check_books(rec)
+    assert out.sample_rate_hz == 104 and abs(out.n_samples - raw.n_samples / 2) <= 1
+
+
+def test_minutes_limit_stops_the_recording(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=100, seconds=120)
+    rec = run(raw, tmp_path, speedup=20, params=RecordParams(minutes=0.5))
+    out = read_raw(rec.result.path)
+    assert 25 * 100 <= out.n_samples <= 40 * 100
