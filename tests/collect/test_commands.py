@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from imuback.cli import build_parser, main
+from imuback.collect.commands import _sim_raw
 from imuback.store.raw import read_raw
 
 
@@ -29,7 +31,9 @@ def test_record_simulate_then_recover_pending(tmp_path: Path, capsys: pytest.Cap
                  "--out", str(tmp_path), "--runner", "ann", "--session", "s1", "--quiet"]) == 0
     assert "0 lost" in capsys.readouterr().out
     raw = read_raw(tmp_path / "s1.parquet")
-    assert raw.runner_id == "ann" and raw.n_samples == int(0.3 * 60 * 208)
+    sent = _sim_raw(0.3, 208.0, 7, "ann", "s1")  # the simulated run the sensor streamed (seed 7)
+    assert raw.runner_id == "ann" and raw.n_samples == sent.n_samples
+    np.testing.assert_allclose(raw.acc_mps2, sent.acc_mps2, atol=16 * 9.80665 / 32768)  # int16 counts
 
 
 def test_record_without_address_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

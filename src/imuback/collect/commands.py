@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +73,15 @@ def _add_link_args(p: argparse.ArgumentParser, *, simulate: bool = True) -> None
 
 
 def _sim_raw(minutes: float, rate_hz: float | None, seed: int, runner: str, session: str | None) -> RawSession:
-    """The session the simulated sensor streams (a running-like stand-in; ``imuback demo`` passes
-    the runner simulator's sessions to :func:`imuback.collect.simulated.record_simulated`).
+    """The run the simulated sensor streams: the runner simulator (a short warm-up walk, then
+    ``minutes`` of running), at ``rate_hz`` (default 208 Hz).
     """
-    from imuback.simulate.peripheral_data import synthetic_raw
+    from imuback.simulate.runner import RunnerParams, simulate_session
 
-    return synthetic_raw(minutes=minutes, rate_hz=rate_hz or 208.0, seed=seed,
-                         session_id=session or f"{runner}-sim{seed}", runner_id=runner)
+    params = RunnerParams(run_minutes=minutes, stand_start_s=5.0, stand_end_s=5.0, walk_start_s=20.0,
+                          walk_end_s=20.0, sample_rate_hz=rate_hz or 208.0)
+    return simulate_session(params, seed=seed, session_id=session or f"{runner}-sim{seed}", runner_id=runner,
+                            start_time=time.time_ns()).raw
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
