@@ -88,14 +88,15 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     half = int(p.max_step_s * fs / 2)
     bs, be = bouts.start_idx[b], bouts.end_idx[b]
     linked = (b[1:] == b[:-1]) & ((peaks[1:] - peaks[:-1]) <= p.max_step_s * fs)
-    # each contact lies between the signal minima (flight) before and after its peak: between
+    # each contact lies between the flight minima (of the 4 Hz signal: a soft-tissue dip after the
+    # impact can fall below the flight level at 20 Hz) before and after its peak: between
     # two linked peaks, and within half the longest step of the peak at a chain end
     lo = np.maximum(bs, peaks - half)
     lo[1:][linked] = peaks[:-1][linked]
     hi = np.minimum(be, peaks + half)
     hi[:-1][linked] = peaks[1:][linked]
-    left = argmin_between(x, np.minimum(lo, peaks - 1), peaks)
-    right = argmin_between(x, peaks, np.maximum(hi, peaks + 1))
+    left = argmin_between(xs, np.minimum(lo, peaks - 1), peaks)
+    right = argmin_between(xs, peaks, np.maximum(hi, peaks + 1))
     core = np.flatnonzero(x >= p.core_g)
     up, dn = crossings(x, p.contact_threshold_g)
     q = np.ones(peaks.size)
