@@ -49,6 +49,8 @@ _CHILD = r"""
 import json, sys, time, tracemalloc
 from imuback.store.raw import read_raw
 from imuback.pipeline import process_raw
+from imuback.runtime import tune_allocator
+tune_allocator()  # as the imuback command and batch workers run
 path, traced = sys.argv[1], sys.argv[2] == "mem"
 if traced:
     tracemalloc.start()

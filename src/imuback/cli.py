@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imuback import __version__
 from imuback.errors import ImubackError
+from imuback.runtime import tune_allocator
 
 AREA_COMMANDS = (
     "imuback.simulate.commands",
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``imuback`` console script."""
     args = build_parser().parse_args(argv)
+    tune_allocator()
     try:
         return int(args.func(args))
     except ImubackError as exc:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import pyarrow.parquet as pq
 
 from imuback.errors import ImubackError
+from imuback.runtime import tune_allocator
 from imuback.store import schema as S
 from imuback.store.dataset import PART_FILE, session_dir
 
@@ -75,6 +76,7 @@ class SessionOutcome:
 
 def process_session(task: SessionTask) -> SessionOutcome:
     """Process one input file into the dataset; skip it if already done; never raise for bad input."""
+    tune_allocator()  # once per worker process (local pool or Dask): see imuback.runtime
     t0 = (time.perf_counter(), time.process_time())
     identity = peek_identity(task.path)
     sid, rid = identity if identity else (None, None)

@@ -27,15 +27,23 @@ DRIFT_HIGHPASS_HZ = 0.3
 
 
 def small_angles_rad(body: ImuBlock, *, highpass_hz: float = DRIFT_HIGHPASS_HZ) -> F64 | None:
-    """(N, 2) roll and pitch deviations (rad) about the body frame; None without gyroscope."""
+    """(N, 2) roll and pitch deviations (rad) about the body frame; None without gyroscope.
+
+    The angles change at stride frequency (< 5 Hz), so they are integrated and filtered at
+    ~50 Hz (exact block sums of the gyro) and held over each block.
+    """
     if body.gyr_dps is None or body.n == 0:
         return None
     out = np.zeros((body.n, 2))
-    sos = butter(2, highpass_hz / (body.fs_hz / 2.0), btype="highpass", output="sos")
+    dec = max(1, int(body.fs_hz // 50))
+    fs_d = body.fs_hz / dec
+    sos = butter(2, highpass_hz / (fs_d / 2.0), btype="highpass", output="sos")
     w = np.radians(body.gyr_dps[:, :2])
     for a, b in zip(body.seg_bounds[:-1], body.seg_bounds[1:], strict=True):  # few segments
-        if b - a > 30:
-            out[a:b] = sosfiltfilt(sos, np.cumsum(w[a:b], axis=0) / body.fs_hz, axis=0)
+        starts = np.arange(a, b, dec)
+        if starts.size > 30:
+            angle = np.cumsum(np.add.reduceat(w[a:b], starts - a, axis=0), axis=0) / body.fs_hz
+            out[a:b] = np.repeat(sosfiltfilt(sos, angle, axis=0), dec, axis=0)[: b - a]
     return out
 
 

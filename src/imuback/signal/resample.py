@@ -69,7 +69,7 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
     grid = np.repeat(seg_t0, lengths) + offs * period
     kept = np.repeat(keep, ends - starts)
-    if grid.size == int(kept.sum()) and np.allclose(t[kept], grid, rtol=0.0, atol=0.01 * period):
+    if grid.size == int(kept.sum()) and float(np.max(np.abs(t[kept] - grid), initial=0.0)) <= 0.01 * period:
         # already on the grid (jitter < 1 % of a period): take the samples as they are
         out_acc = acc[kept]
         out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)[kept]
