@@ -86,3 +86,15 @@ def test_jitter_and_dropped_samples_lose_no_steps():
     assert s["completeness_pct"] == pytest.approx(100.0 * keep.sum() / raw.n_samples, abs=0.05)
     assert np.nanmedian(res.steps.column("step_time_s").to_numpy(zero_copy_only=False)) == pytest.approx(
         truth["step_s"], abs=0.003)
+
+
+def test_walking_only_is_partial_with_walking_steps_and_no_running_steps():
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=0.0, walk_start_s=120.0, walk_end_s=60.0), seed=2,
+                           session_id="walk", runner_id="r1", start_time=T0_NS)
+    s = process_raw(sim.raw).summary
+    assert s["status"] == "partial" and "walking only" in s["status_reason"]
+    assert s["n_run_steps"] == 0
+    assert abs(s["n_walk_steps"] - sim.truth_steps.num_rows) <= 0.05 * sim.truth_steps.num_rows
+    assert s["median_cadence_spm"] == pytest.approx(112.0, rel=0.03)  # the simulator's walking cadence
