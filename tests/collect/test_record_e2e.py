@@ -137,3 +137,13 @@ def test_minutes_limit_stops_the_recording(tmp_path: Path) -> None:
     rec = run(raw, tmp_path, speedup=20, params=RecordParams(minutes=0.5))
     out = read_raw(rec.result.path)
     assert 25 * 100 <= out.n_samples <= 40 * 100
+
+
+def test_record_simulated_works_where_an_event_loop_already_runs(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=100.0, seconds=3.0)
+
+    async def from_a_notebook_cell() -> Path:  # a running loop in this thread, as in Jupyter
+        return record_simulated(raw, tmp_path, speedup=20)
+
+    path = asyncio.run(from_a_notebook_cell())
+    assert read_raw(path).n_samples == raw.n_samples

@@ -197,7 +197,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after each module: Playwright's sync API runs an event loop
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM}: install Debian's `chromium` or set IMUBACK_CHROMIUM")

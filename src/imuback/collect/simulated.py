@@ -8,6 +8,7 @@ it exactly as it would a real sensor, and the raw Parquet file it writes is retu
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,6 +108,15 @@ def record_simulated(raw: RawSession, out_dir: Path, *, speedup: float = 20.0,
     status : called about once a second with a status line (samples/s, lost, battery, time).
     """
     cb = None if status is None else (lambda st: status(st.line()))
-    rec = asyncio.run(record_simulated_async(raw, Path(out_dir), speedup=speedup, sensor=sensor,
-                                             rate_hz=rate_hz, status=cb))
-    return rec.result.path
+
+    def run() -> SimulatedRecording:
+        return asyncio.run(record_simulated_async(raw, Path(out_dir), speedup=speedup, sensor=sensor,
+                                                  rate_hz=rate_hz, status=cb))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run().result.path
+    # an event loop already runs in this thread (Jupyter, Playwright's sync API): use another one
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result().result.path
