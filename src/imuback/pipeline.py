@@ -57,11 +57,19 @@ class SessionResult:
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
+    """SHA-256 hex digest of a raw input: the file's bytes, followed for a CSV by the bytes of its
+    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session.
+    """
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    path = Path(path)
+    parts = [path]
+    sidecar = path.with_name(path.name + ".json")
+    if path.suffix.lower() == ".csv" and sidecar.exists():
+        parts.append(sidecar)
+    for part in parts:
+        with open(part, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 

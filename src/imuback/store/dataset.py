@@ -72,12 +72,31 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
                 final.rename(old)
             (staging / name).rename(final)
             shutil.rmtree(old, ignore_errors=True)
-            # the same session filed under another runner earlier (e.g. a corrected runner id)
-            for stale in final.parent.parent.glob(f"runner=*/session={session_id}"):
-                if stale != final:
-                    shutil.rmtree(stale, ignore_errors=True)
+        _remove_refiled(dataset, runner_id=runner_id, session_id=session_id, sessions=checked.get("sessions"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_refiled(dataset: Path, *, runner_id: str, session_id: str, sessions: pa.Table | None) -> None:
+    """Drop copies of this session filed under another runner *from the same source file*
+    (a corrected runner id). Two runners may use the same session id for different recordings:
+    a session is identified by (runner_id, session_id), so those are kept.
+    """
+    if sessions is None or sessions.num_rows == 0:
+        return
+    new = {sessions.column(c)[0].as_py() for c in ("source_path", "source_sha256")} - {None, ""}
+    if not new:
+        return
+    for other in (dataset / "sessions").glob(f"runner=*/session={session_id}/{PART_FILE}"):
+        if other.parent.parent.name == f"runner={runner_id}":
+            continue
+        try:
+            row = pq.read_table(other, columns=["source_path", "source_sha256"]).to_pylist()[0]
+        except (OSError, pa.ArrowInvalid, IndexError):
+            continue
+        if new & {row["source_path"], row["source_sha256"]}:
+            other_runner = other.parent.parent.name.removeprefix("runner=")
+            delete_session(dataset, runner_id=other_runner, session_id=session_id)
 
 
 def _schema_of(name: str, table: pa.Table) -> pa.Schema:
