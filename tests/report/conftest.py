@@ -39,6 +39,8 @@ class Scenario:
     rise_weeks: int = 3
     right_impact_rise_pct: float = 0.0
     """Right-foot impact: +this % in the last week, reached in equal weekly steps over rise_weeks."""
+    left_impact_rise_pct: float = 0.0
+    """Left-foot impact: the same for the left foot."""
     contact_rise_s: float = 0.0
     """Contact time (both feet): +this in the last week, in equal weekly steps."""
     grf_rise_bw: float = 0.0
@@ -82,7 +84,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         offsets = dict(sc.cadence_offsets)
         cadence = 170.0 + noise * rng.normal(0, 0.8) + offsets.get(k, 0.0)
         contact = 0.240 + noise * rng.normal(0, 0.003) + ramp * sc.contact_rise_s
-        impact_l = 3.0 + noise * rng.normal(0, 0.02)
+        impact_l = (3.0 + noise * rng.normal(0, 0.02)) * (1 + ramp * sc.left_impact_rise_pct / 100)
         impact_r = (3.0 + noise * rng.normal(0, 0.02)) * (1 + ramp * sc.right_impact_rise_pct / 100)
         grf = 2.5 + noise * rng.normal(0, 0.02) + ramp * sc.grf_rise_bw
         obliquity = 9.0 + noise * rng.normal(0, 0.15)

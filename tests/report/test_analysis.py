@@ -13,14 +13,19 @@ import pytest
 from imuback.report import queries
 from imuback.report.analysis import (
     COLUMNS,
+    Change,
     Flag,
+    MinChange,
     ReportParams,
+    _change_flag,
+    drift_windows,
     min_change,
     runner_context,
     session_flags,
     trend_flags,
     weekly_changes,
 )
+from imuback.signal.summary import drift
 
 Fabricate = Callable[..., tuple[Path, list[str]]]
 
@@ -163,3 +168,134 @@ def test_data_quality_flags(fabricate: Fabricate) -> None:
     assert "Only 80 % of the samples arrived" in titles
     assert "Sensor worn 28° from its nominal mounting" in titles
     assert "Sensor placement differs from the baseline" in titles
+
+
+# --- drift windows (mirror signal/summary.py drift()) -----------------------------------------
+
+
+@pytest.mark.parametrize(("end_min", "baseline", "late", "text"), [
+    (24.0, (2.0, 10.0), (14.0, 24.0), "last 10 min (min 14–24) vs min 2–10"),
+    (19.0, (2.0, 10.0), (10.0, 19.0), "min 10–19 vs min 2–10"),
+    (16.0, (2.0, 9.0), (9.0, 16.0), "min 9–16 vs min 2–9"),
+    (13.0, (2.0, 7.5), (7.5, 13.0), "min 7.5–13 vs min 2–7.5"),
+])
+def test_drift_windows_follow_the_short_run_rule(end_min: float, baseline: tuple[float, float],
+                                                 late: tuple[float, float], text: str) -> None:
+    w = drift_windows(end_min)
+    assert w is not None
+    assert (w.baseline_min, w.late_min, w.text) == (baseline, late, text)
+    assert drift_windows(6.0) is None  # drift() needs 3 whole minutes in each window
+
+
+@pytest.mark.parametrize("end_min", range(5, 41))
+def test_drift_windows_are_the_windows_signal_drift_compares(end_min: int) -> None:
+    # per-minute values 1 in the baseline window, 2 in the late window, 7 elsewhere: drift() says
+    # +100 % exactly when the report's windows are the ones it used
+    t = np.arange(end_min, dtype=float) + 0.5
+    w = drift_windows(float(end_min))
+    v = np.full(end_min, 7.0)
+    if w is not None:
+        v[(t >= w.baseline_min[0]) & (np.floor(t) < w.baseline_min[1])] = 1.0
+        v[np.floor(t) >= w.late_min[0]] = 2.0
+    _, pct = drift(t, v, baseline=(2.0, 10.0))
+    if w is None:
+        assert np.isnan(pct)
+    else:
+        assert pct == pytest.approx(100.0)
+
+
+def test_single_session_drift_flag_names_its_windows(demo_dataset: tuple[Path, list[str]]) -> None:
+    dataset, ids = demo_dataset
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = queries.session_row(dataset, ids[-1])
+    short = session_flags(row, ctx, windows=drift_windows(16.0))
+    drift_flag = next(f for f in short if f.metric == "drift_pelvis_obliquity_deg")
+    assert "(min 9–16 vs min 2–9)" in drift_flag.detail
+    assert "Last 10 minutes" not in drift_flag.detail
+
+
+def test_trend_drift_flag_states_the_rule(demo_dataset: tuple[Path, list[str]]) -> None:
+    fatigue = next(f for f in _trend(demo_dataset[0]) if f.metric == "drift_pelvis_obliquity_deg")
+    assert "runs shorter than 20 minutes use shorter windows" in fatigue.detail
+
+
+# --- sides: merged only when both moved alike ---------------------------------------------------
+
+
+def test_sides_that_moved_differently_are_flagged_separately(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate(right_impact_rise_pct=19.0, left_impact_rise_pct=9.0)
+    flags = [f for f in _trend(dataset) if f.metric and f.metric.endswith("_impact_peak_g")]
+    assert sorted(f.metric for f in flags) == ["left_impact_peak_g", "right_impact_peak_g"], \
+        _titles(flags)
+    by = {f.metric: f.title for f in flags}
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up (18|19|20) % over the last 3 weeks",
+                        by["right_impact_peak_g"])
+    assert re.fullmatch(r"Left-side impact \(sacrum peak\) up (8|9|10) % over the last 3 weeks",
+                        by["left_impact_peak_g"])
+    # the same for one session against the baseline
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    metrics = {f.metric for f in session_flags(queries.session_row(dataset, ids[-1]), ctx)}
+    assert {"left_impact_peak_g", "right_impact_peak_g"} <= metrics
+    assert "median_impact_peak_g" not in metrics
+
+
+def test_sides_that_moved_alike_are_one_flag_naming_each_side(fabricate: Fabricate) -> None:
+    dataset, ids = fabricate(right_impact_rise_pct=12.0, left_impact_rise_pct=12.0)
+    flags = [f for f in _trend(dataset) if f.metric and f.metric.endswith("_impact_peak_g")]
+    assert [f.metric for f in flags] == ["median_impact_peak_g"], _titles(flags)
+    assert "(both sides) up" in flags[0].title
+    assert re.search(r"Each side: left 3\.00 g → 3\.[23]\d g \(\+1[123] %\), "
+                     r"right 3\.0\d g → 3\.[23]\d g \(\+1[123] %\)\.", flags[0].detail), flags[0].detail
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    last = session_flags(queries.session_row(dataset, ids[-1]), ctx)
+    both = [f for f in last if f.metric == "median_impact_peak_g"]
+    assert len(both) == 1 and "(both sides)" in both[0].title
+    assert "Each side (baseline → this session): left" in both[0].detail
+
+
+def test_change_flag_never_fires_below_the_smallest_real_change() -> None:
+    col = COLUMNS["median_impact_peak_g"]
+    mc = MinChange(value=0.2, method="default", note="test")
+    week = pd.Timestamp("2024-04-01", tz="UTC")
+
+    def change(latest: float) -> Change:
+        return Change(column=col, baseline=3.0, latest=latest, latest_week=week, latest_n=3,
+                      min_change=mc, real=True, sustained=True, weeks=2, since=week)
+
+    assert _change_flag(change(3.1)) is None  # +0.1 g < 0.2 g, whatever else the Change says
+    flag = _change_flag(change(3.3))
+    assert flag is not None and flag.title.startswith("Impact (sacrum peak) up 10 %")
+
+
+# --- asymmetry titles ---------------------------------------------------------------------------
+
+
+def test_asymmetry_title_keeps_one_decimal(demo_dataset: tuple[Path, list[str]]) -> None:
+    dataset, ids = demo_dataset
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = queries.session_row(dataset, ids[0])
+    row["asymmetry_impact_peak_pct"] = -9.7  # right higher, "watch" (5-10 %)
+    flag = next(f for f in session_flags(row, ctx) if f.metric == "asymmetry_impact_peak_pct")
+    assert flag.level == "watch"
+    assert flag.title == "Impact (sacrum peak) is 9.7 % higher on the right side"
+
+
+# --- a sustained change of cadence ---------------------------------------------------------------
+
+
+def test_sustained_cadence_change_is_reported(fabricate: Fabricate) -> None:
+    # gait retraining: +10 steps/min from week 5 (session 12, Monday 1 April) on
+    dataset, ids = fabricate(cadence_offsets=tuple((k, 10.0) for k in range(12, 18)))
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    assert not set(ids[12:]) & set(ctx.comparable_ids)
+    flags = [f for f in _trend(dataset) if f.metric == "median_cadence_spm"]
+    assert len(flags) == 1, _titles(flags)
+    assert re.fullmatch(r"Cadence up (9|10|11) steps/min since 01 Apr 2024: sessions at the new "
+                        r"pace are not compared with the baseline", flags[0].title)
+    assert "6 session(s) since 01 Apr 2024" in flags[0].detail
+    assert "--baseline-from 2024-04-01" in flags[0].detail
+
+
+def test_single_off_pace_session_is_no_cadence_change(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(cadence_offsets=((17, 12.0),))
+    assert not [f for f in _trend(dataset) if f.metric == "median_cadence_spm"]

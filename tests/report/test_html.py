@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from imuback.report.html import CSP, FOOTER, Markup, esc, table, tag
-from imuback.report.session import build_session_report
-from imuback.report.trends import build_trends_report
+from imuback.report.session import build_session_report, write_session_report
+from imuback.report.trends import build_trends_report, write_trends_report
 
 Fabricate = Callable[..., tuple[Path, list[str]]]
 EVIL = "<script>alert('x')</script>&\"quotes\""
@@ -55,3 +56,41 @@ def test_user_strings_are_escaped_everywhere(fabricate: Fabricate) -> None:
         assert "<script>alert" not in html and "<i>&" not in html
         assert esc(EVIL) in html
         assert "r&lt;i&gt;&amp;" in html
+
+
+@pytest.mark.parametrize("which", ["session", "trends"])
+def test_reports_replace_the_old_file_atomically(demo_dataset: tuple[Path, list[str]], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+    dataset, ids = demo_dataset
+    out = tmp_path / "reports" / f"{which}.html"
+
+    def write() -> Path:
+        if which == "session":
+            return write_session_report(dataset, ids[-1], out)
+        return write_trends_report(dataset, "r1", out)
+
+    replaced: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def spy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        replaced.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    assert write() == out
+    assert len(replaced) == 1 and replaced[0][1] == out and replaced[0][0].parent == out.parent
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary file left
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
+
+    # a failure while writing leaves the old report whole and no temporary file behind
+    out.write_text("old report", encoding="utf-8")
+
+    def fail(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write()
+    assert out.read_text(encoding="utf-8") == "old report"
+    assert [p.name for p in out.parent.iterdir()] == [out.name]

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+
 """Baseline, pace-comparable sessions, smallest real changes, trends and plain-language flags.
 
 Numbered steps (see docs/report.md for the reasoning):
@@ -22,6 +22,7 @@ Numbered steps (see docs/report.md for the reasoning):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from imuback.report.metrics import (
     contact_balance_left_pct,
     higher_side,
 )
+from imuback.signal.params import MetricParams
 
 LEVELS = ("notable", "watch", "info", "quality")
 """Flag levels, most important first. ``quality`` is about the data, not the runner."""
@@ -328,13 +330,101 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftWindows:
+    """The two windows a session's within-run drift compares, in minutes since its first running
+    step: ``[baseline_min[0], baseline_min[1])`` against ``[late_min[0], late_min[1])``.
+    """
+
+    baseline_min: tuple[float, float]
+    late_min: tuple[float, float]
+
+    @property
+    def late_text(self) -> str:
+        """``last 10 min (min 14–24)`` or, on short runs, ``min 9–16``."""
+        lo, hi = self.late_min
+        span = f"min {_minutes(lo)}–{_minutes(hi)}"
+        return f"last {_minutes(hi - lo)} min ({span})" if hi - lo >= 10 else span
+
+    @property
+    def baseline_text(self) -> str:
+        """``min 2–10``."""
+        return f"min {_minutes(self.baseline_min[0])}–{_minutes(self.baseline_min[1])}"
+
+    @property
+    def text(self) -> str:
+        """``last 10 min (min 14–24) vs min 2–10``."""
+        return f"{self.late_text} vs {self.baseline_text}"
+
+
+DRIFT_BASELINE_MIN = (MetricParams().baseline_start_min, MetricParams().baseline_end_min)
+"""The pipeline's default drift baseline window, minutes of running (2, 10)."""
+DRIFT_LATE_MIN = 10.0
+"""Length of the late window on long runs (``signal.summary.drift``)."""
+DRIFT_RULE_TEXT = ("last 10 minutes vs minutes 2–10 of running; runs shorter than 20 minutes use "
+                   "shorter windows that do not overlap, at most the two halves after minute 2")
+"""The rule of :func:`drift_windows` in words, for text about several sessions at once."""
+
+
+def _minutes(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def drift_windows(end_min: float, *,
+                  baseline_min: tuple[float, float] = DRIFT_BASELINE_MIN) -> DriftWindows | None:
+    """The drift windows of a run whose last running minute is ``end_min - 1`` (None: too short).
+
+    This mirrors ``imuback.signal.summary.drift()`` (keep them in step): time counts in minutes
+    since the first running step; ``end_min`` = the last running minute + 1; the baseline is
+    ``baseline_min`` cut to the first half of what follows its start; the late window is the last
+    10 minutes, never overlapping the baseline. drift() needs at least 3 whole minutes in each
+    window, otherwise it gives no percentage and this gives None.
+    """
+    b0 = baseline_min[0]
+    b1 = min(baseline_min[1], b0 + (end_min - b0) / 2.0)
+    late0 = max(end_min - DRIFT_LATE_MIN, b1)
+    n_base = math.ceil(b1) - math.ceil(b0)  # whole minutes m with b0 <= m < b1
+    n_late = int(end_min) - math.ceil(late0)  # m with late0 <= m <= end_min - 1
+    if n_base < 3 or n_late < 3:
+        return None
+    return DriftWindows(baseline_min=(b0, b1), late_min=(late0, end_min))
+
+
 def _word(delta: float) -> str:
     return "up" if delta > 0 else "down"
 
 
-def _change_flag(ch: Change, *, both_sides: bool = False) -> Flag:
+def _pct_text(delta: float, base: float, m: Metric) -> str:
+    """``+19 %`` of ``base``, or the change in units when the baseline is 0."""
+    return f"{100 * delta / abs(base):+.0f} %" if base else m.show_unit(delta, signed=True)
+
+
+def _sides_text(m: Metric, sides: list[tuple[str, float, float]]) -> str:
+    """``left 3.00 g → 3.27 g (+9 %), right 3.00 g → 3.57 g (+19 %)`` from (side, before, after)."""
+    return ", ".join(f"{side} {m.show_unit(before)} → {m.show_unit(after)} "
+                     f"({_pct_text(after - before, before, m)})" for side, before, after in sides)
+
+
+def _sides_agree(left_delta: float, right_delta: float, left_mc: float, right_mc: float) -> bool:
+    """Both sides moved the same way by about the same amount, so one "both sides" flag is fair.
+
+    About the same: the two changes differ by no more than one smallest real change (the larger of
+    the two sides': a smaller gap between them could be the noisier side's noise).
+    """
+    return bool(np.sign(left_delta) == np.sign(right_delta)
+                and abs(left_delta - right_delta) <= max(left_mc, right_mc))
+
+
+def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
+    """The flag of one real change (None below its smallest real change).
+
+    ``sides``: the (left, right) changes behind a "both sides" flag of the median ``ch``; each
+    side's before → after is named in the detail.
+    """
+    if not np.isfinite(ch.delta) or abs(ch.delta) < ch.min_change.value:
+        return None
     m = ch.column.metric
-    label = ch.column.label + (" (both sides)" if both_sides else "")
+    label = ch.column.label + (" (both sides)" if sides else "")
     pct = f"{abs(ch.pct):.0f} %" if np.isfinite(ch.pct) else m.show_unit(abs(ch.delta))
     if ch.sustained:
         span = "week" if ch.weeks == 1 else f"{ch.weeks} weeks"
@@ -348,11 +438,29 @@ def _change_flag(ch: Change, *, both_sides: bool = False) -> Flag:
               f"{_day(ch.latest_week)} (median of {ch.latest_n} session(s)){since}: change "
               f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
+    if sides:
+        detail += (" Each side: "
+                   + _sides_text(m, [(s.column.side or "", s.baseline, s.latest) for s in sides])
+                   + ".")
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0:
         detail += " Rising load is worth discussing with your physical therapist."
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
+
+
+def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[Flag] | None:
+    """Flags of a metric with sides: one "both sides" flag when both moved alike, else one per
+    side that moved beyond its smallest real change (None: neither side moved).
+    """
+    moved = [ch for ch in (left, right) if ch.real]
+    if not moved:
+        return None
+    if (len(moved) == 2 and med is not None
+            and _sides_agree(left.delta, right.delta, left.min_change.value, right.min_change.value)
+            and (flag := _change_flag(med, sides=(left, right))) is not None):
+        return [flag]
+    return [f for ch in moved if (f := _change_flag(ch)) is not None]
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
@@ -361,15 +469,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
         if m.side is not None and left is not None and right is not None:
-            if left.real and right.real and np.sign(left.delta) == np.sign(right.delta) and med:
-                flags.append(_change_flag(med, both_sides=True))
+            side_flags = _side_change_flags(med, left, right)
+            if side_flags is not None:
+                flags += side_flags
                 continue
-            sides = [ch for ch in (left, right) if ch.real]
-            if sides:
-                flags += [_change_flag(ch) for ch in sides]
-                continue
-        if med is not None and med.real:
-            flags.append(_change_flag(med))
+        if med is not None and med.real and (flag := _change_flag(med)) is not None:
+            flags.append(flag)
     latest = _latest_week_rows(ctx)
     moved = []  # asymmetries that changed for real but are still in the normal range
     for side, a in ASYM_BY_SIDE.items():
@@ -390,8 +495,46 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           metric="asymmetry"))
     flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
                          ctx)
+    flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
+
+
+def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
+    """A sustained change of pace: the recent sessions' cadence outside the comparable-pace band.
+
+    Such sessions are left out of every comparison (step 3), so without this flag a runner who
+    deliberately raised their cadence (gait retraining) would simply get no trends. Recent: the
+    last ``recent_sessions`` usable sessions after the baseline (at least 2); it is a shift when
+    their median cadence is more than ``cadence_band_spm`` from the baseline's. It started with the
+    first session after the last one that was not yet beyond the band that way.
+    """
+    p, base_cad = ctx.params, ctx.baseline_cadence_spm
+    df = ctx.sessions
+    if base_cad is None or ctx.baseline.empty:
+        return []
+    usable = df[df["usable"]]
+    recent = usable[usable["start_time"] > ctx.baseline["start_time"].max()].tail(p.recent_sessions)
+    recent_cad = _median(recent["median_cadence_spm"])
+    if len(recent) < 2 or recent_cad is None or abs(recent_cad - base_cad) <= p.cadence_band_spm:
+        return []
+    shift = recent_cad - base_cad
+    away = np.sign(shift) * (pd.to_numeric(usable["median_cadence_spm"], errors="coerce")
+                             - base_cad) > p.cadence_band_spm
+    before = np.flatnonzero(~away.to_numpy(bool))
+    first = int(before[-1]) + 1 if before.size else 0
+    since, n_new = usable["start_time"].iloc[first], len(usable) - first
+    cad = BY_KEY["cadence_spm"]
+    title = (f"Cadence {_word(shift)} {abs(shift):.0f} steps/min since {_day(since)}: sessions at "
+             "the new pace are not compared with the baseline")
+    detail = (f"Median cadence {cad.show_unit(base_cad)} in the baseline → "
+              f"{cad.show_unit(recent_cad)} in the last {len(recent)} session(s), beyond the "
+              f"±{p.cadence_band_spm:g} steps/min band of comparable pace; {n_new} session(s) "
+              f"since {_day(since)}. Most metrics change with pace, so these sessions are left out "
+              "of the trends above and do not count as changes. If the new cadence is deliberate "
+              "(e.g. gait retraining), choose a new baseline among them (--baseline-from "
+              f"{since:%Y-%m-%d}) so that they are compared with each other.")
+    return [Flag(level="info", title=title, detail=detail, metric="median_cadence_spm")]
 
 
 def _asym_text(value: float) -> str:
@@ -422,18 +565,20 @@ def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx:
               "5–10 % worth watching, above 10 % notable.")
     if cls in ("notable", "watch"):
         hi = higher_side(value)
-        title = f"{m.label} is {abs(value):.0f} % higher on the {hi} side"
+        title = f"{m.label} is {abs(value):.1f} % higher on the {hi} side"
         if cls == "notable":
             detail += " One side loading differently is worth showing a physical therapist."
         return Flag(level=cls, title=title, detail=detail, metric=a.key)
     return None
 
 
-def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False) -> list[Flag]:
-    """Within-run drift (fatigue): last 10 min vs minutes 2-10 beyond the smallest real change.
+def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False,
+                windows: DriftWindows | None = None) -> list[Flag]:
+    """Within-run drift (fatigue): late vs early running beyond the smallest real change.
 
     ``rows`` are the sessions to look at; over several sessions a flag needs at least two and at
-    least half of them to drift the same way.
+    least half of them to drift the same way. ``windows``: the windows of a single session (from
+    :func:`drift_windows`); without them the text states the rule.
     """
     flags: list[Flag] = []
     n = len(rows)
@@ -454,7 +599,9 @@ def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False)
                 p, a = float(np.median(pct[hits])), float(np.median(absolute[hits]))
                 rising_bad = word == "rises"
                 where = "in this run" if single else f"in {k} of the last {n} sessions"
-                detail = (f"Last 10 minutes vs minutes 2–10 of running {where}: "
+                compared = (windows.text if windows is not None and single
+                            else DRIFT_RULE_TEXT)
+                detail = (f"Late vs early running {where} ({compared}): "
                           f"{p:+.0f} % ({m.show_unit(a, signed=True)}); smallest real change "
                           f"{m.show_unit(mc.value)}.")
                 if rising_bad:
@@ -466,8 +613,12 @@ def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False)
     return flags
 
 
-def session_flags(row: dict[str, Any], ctx: RunnerContext) -> list[Flag]:
-    """Step 6 for one session: asymmetry, against the baseline, typical bands, drift, data."""
+def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
+                  windows: DriftWindows | None = None) -> list[Flag]:
+    """Step 6 for one session: asymmetry, against the baseline, typical bands, drift, data.
+
+    ``windows``: this session's drift windows (:func:`drift_windows`), named in the drift flag.
+    """
     flags: list[Flag] = []
     frame = pd.DataFrame([row])
     sid = row["session_id"]
@@ -485,11 +636,15 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext) -> list[Flag]:
             hits = []
             for prefix in ("left", "right") if m.side else ():
                 hits += _vs_baseline(row, ctx, f"{prefix}_{m.key}")
-            both = (len(hits) == 2 and np.sign(hits[0][1]) == np.sign(hits[1][1]))
-            if hits and not both:
+            if len(hits) == 2 and _sides_agree(hits[0][1], hits[1][1], hits[0][2], hits[1][2]):
+                both = _vs_baseline(row, ctx, f"median_{m.key}", sides=True)
+                if both:
+                    flags += [h[0] for h in both]
+                    continue
+            if hits:
                 flags += [h[0] for h in hits]
             else:
-                flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}", both=both)]
+                flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}")]
     for m in METRICS:
         v = row.get(f"median_{m.key}")
         if m.typical is None or v is None or not np.isfinite(v):
@@ -503,13 +658,17 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext) -> list[Flag]:
                               detail="Typical bands describe many runners; they are not targets. "
                                      "Your own baseline matters more.", metric=f"median_{m.key}"))
     if comparable:
-        flags += drift_flags(frame, ctx, single=True)
+        flags += drift_flags(frame, ctx, single=True, windows=windows)
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
 
 
 def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
-                 both: bool = False) -> list[tuple[Flag, float]]:
+                 sides: bool = False) -> list[tuple[Flag, float, float]]:
+    """[(flag, change, smallest real change)] of column ``name`` against the baseline, or [].
+
+    ``sides``: a "both sides" flag of a median column, naming each side's change.
+    """
     v, b, mc = row.get(name), ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if v is None or b is None or mc is None or not np.isfinite(v):
         return []
@@ -518,15 +677,21 @@ def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
         return []
     col = COLUMNS[name]
     m = col.metric
-    label = col.label + (" (both sides)" if both else "")
+    label = col.label + (" (both sides)" if sides else "")
     pct = f"{abs(100 * delta / b):.0f} %" if b else m.show_unit(abs(delta))
     word = "higher" if delta > 0 else "lower"
     detail = (f"{m.show_unit(float(v))} in this session vs {m.show_unit(b)} in the baseline "
               f"(change {m.show_unit(delta, signed=True)}); smallest real change "
               f"{m.show_unit(mc.value)} ({mc.note}).")
+    if sides:
+        each = [(side, ctx.baseline_values.get(f"{side}_{m.key}"), row.get(f"{side}_{m.key}"))
+                for side in ("left", "right")]
+        detail += " Each side (baseline → this session): " + _sides_text(
+            m, [(side, before, float(after)) for side, before, after in each
+                if before is not None and after is not None]) + "."
     level = "watch" if m.load and delta > 0 else "info"
     return [(Flag(level=level, title=f"{label} {pct} {word} than the baseline", detail=detail,
-                  metric=name), delta)]
+                  metric=name), delta, mc.value)]
 
 
 def _data_flags(ctx: RunnerContext) -> list[Flag]:

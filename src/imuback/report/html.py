@@ -7,8 +7,11 @@ is escaped unless it is :class:`Markup` (HTML this package built itself).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from html import escape
+from pathlib import Path
 
 from imuback import __version__
 from imuback.report.analysis import Flag
@@ -143,3 +146,27 @@ def page(*, title: str, body: Markup, generated: str) -> str:
             '<meta name="referrer" content="no-referrer">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
             f"<body>{body}{footer}</body></html>\n")
+
+
+def write_page(out: Path, html: str) -> Path:
+    """Write ``html`` to ``out`` atomically; return ``out``.
+
+    The text goes to a temporary file in the same folder, is flushed to disk and then
+    ``os.replace``-d over ``out``: a reader (or a crash) sees the old report or the new one, never
+    half of one. The temporary file is removed if anything fails.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)  # mkstemp makes the file 0600: give it the usual 0666 & ~umask
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+
 """The session report: one run, against typical bands and the runner's own baseline.
 
 Header (runner, date, sensor, placement and misalignment, data completeness), flags, the main
@@ -7,6 +7,7 @@ metrics, a left/right table, within-run drift plots and per-step/per-stride dist
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,12 @@ import pandas as pd
 from imuback.report import queries, svg
 from imuback.report.analysis import (
     DEFAULT_PARAMS,
+    DRIFT_BASELINE_MIN,
+    DRIFT_RULE_TEXT,
+    DriftWindows,
     ReportParams,
     RunnerContext,
+    drift_windows,
     runner_context,
     session_flags,
 )
@@ -30,6 +35,7 @@ from imuback.report.html import (
     section,
     table,
     tag,
+    write_page,
 )
 from imuback.report.metrics import (
     ASYM_BY_SIDE,
@@ -158,15 +164,48 @@ def _binned(t_min: np.ndarray, v: np.ndarray, width_min: float) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, start: pd.Timestamp,
-                 run_minutes: float) -> Markup:
+def _recorded_drift_baseline(row: dict[str, Any]) -> tuple[float, float]:
+    """The drift baseline window (minutes of running) the pipeline used for this session: from
+    its recorded parameters (``params_json`` -> ``metrics``), else the pipeline's default.
+    """
+    try:
+        metrics = json.loads(str(row.get("params_json") or "{}")).get("metrics", {})
+        return float(metrics["baseline_start_min"]), float(metrics["baseline_end_min"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return DRIFT_BASELINE_MIN
+
+
+def _drift_clock(steps: pd.DataFrame, row: dict[str, Any]) -> tuple[pd.Timestamp | None,
+                                                                     DriftWindows | None]:
+    """(first running step's time, drift windows) as the pipeline's drift clock has them.
+
+    The clock starts at the first step with ``activity == 'run'``; the run ends at the last
+    running minute + 1 (see :func:`analysis.drift_windows`). (None, None) without running steps.
+    """
+    run = steps.loc[steps["activity"] == "run", "ic_time"] if not steps.empty else steps
+    if len(run) == 0:
+        return None, None
+    t0 = run.min()
+    end_min = float(np.floor((run.max() - t0).total_seconds() / 60)) + 1.0
+    return t0, drift_windows(end_min, baseline_min=_recorded_drift_baseline(row))
+
+
+def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
+                 windows: DriftWindows | None) -> Markup:
+    """Drift plots against minutes since the first running step (``t0``), with the windows the
+    drift numbers compare shaded.
+    """
+    t_steps = ((steps["ic_time"] - t0).dt.total_seconds() / 60).to_numpy(float)
+    run_minutes = float(np.nanmax(t_steps)) if t_steps.size else 0.0
     width = 0.5 if run_minutes <= 30 else 1.0
     spans = []
-    if run_minutes > 12:
-        spans = [svg.VSpan(x0=2, x1=10, label="baseline window (min 2–10)", color="#2e9e5b"),
-                 svg.VSpan(x0=run_minutes - 10, x1=run_minutes, label="last 10 min", color="#c0392b")]
+    if windows is not None:
+        spans = [svg.VSpan(x0=windows.baseline_min[0], x1=windows.baseline_min[1],
+                           label=f"early: {windows.baseline_text}", color="#2e9e5b"),
+                 svg.VSpan(x0=windows.late_min[0], x1=windows.late_min[1],
+                           label=f"late: {windows.late_text}", color="#c0392b")]
+    x_label = "minutes since the first running step"
     figs = []
-    t_steps = ((steps["ic_time"] - start).dt.total_seconds() / 60).to_numpy(float)
     for key in STEP_PLOTS:
         m = BY_KEY[key]
         lines, areas = [], []
@@ -178,15 +217,15 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, start: pd.Timestamp
             b = _binned(t_steps[sel], steps.loc[sel, key].to_numpy(float) * m.scale, width)
             lines.append(svg.Line(x=b["t"], y=b["p50"], label=f"{name} median", color=color))
         figs.append(svg.render(svg.Chart(
-            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label="minutes",
+            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label=x_label,
             y_label=m.axis_label, lines=lines, areas=areas, vspans=spans,
             caption=f"Median per {width * 60:.0f} s by foot; shaded: middle 50 % of steps.")))
-    t_str = ((strides["start_time"] - start).dt.total_seconds() / 60).to_numpy(float)
+    t_str = ((strides["start_time"] - t0).dt.total_seconds() / 60).to_numpy(float)
     for key in STRIDE_PLOTS:
         m = BY_KEY[key]
         b = _binned(t_str, strides[key].to_numpy(float) * m.scale, width)
         figs.append(svg.render(svg.Chart(
-            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label="minutes",
+            plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label=x_label,
             y_label=m.axis_label, vspans=spans,
             lines=[svg.Line(x=b["t"], y=b["p50"], label="median per stride", color=svg.ALL)],
             areas=[svg.Area(x=b["t"], lo=b["p25"], hi=b["p75"], label="middle 50 % of strides",
@@ -195,7 +234,7 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, start: pd.Timestamp
     return tag("div", join(Markup(f) for f in figs), class_="plots")
 
 
-def _drift_table(row: dict[str, Any], ctx: RunnerContext) -> Markup:
+def _drift_table(row: dict[str, Any], ctx: RunnerContext, windows: DriftWindows | None) -> Markup:
     rows = []
     for key in DRIFT_KEYS:
         m = BY_KEY[key]
@@ -210,8 +249,14 @@ def _drift_table(row: dict[str, Any], ctx: RunnerContext) -> Markup:
                      "n/a" if pct is None else f"{pct:+.1f} % ({m.show_unit(absolute, signed=True)})",
                      m.show_unit(mc.value) if mc else "n/a",
                      tag("span", reading, class_="tag tag-" + ("watch" if real else "within"))])
-    return table(["Metric", "Trend per 10 min", "Last 10 min vs min 2–10", "Smallest real change",
-                  "Reading"], rows, cls="drift")
+    compared = (windows.text[0].upper() + windows.text[1:] if windows is not None
+                else "Late vs early running")
+    caption = ("Minutes since the first running step. " + (
+        f"Late window {windows.late_text} against the early window {windows.baseline_text}."
+        if windows is not None else f"Rule: {DRIFT_RULE_TEXT}. This session has too little "
+                                   "running for both windows."))
+    return table(["Metric", "Trend per 10 min", compared, "Smallest real change", "Reading"], rows,
+                 cls="drift", caption=caption)
 
 
 def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
@@ -255,7 +300,7 @@ def build_session_report(dataset: Path, session_id: str, *,
     ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
     activity = "run" if (row.get("n_run_steps") or 0) > 0 else "walk"
     steps = queries.session_steps(dataset, runner, session_id)
-    steps = steps[steps["activity"] == activity]
+    steps = steps[steps["activity"] == activity]  # run steps when there are any
     strides = queries.session_strides(dataset, runner, session_id)
     if not strides.empty and not steps.empty:  # strides of the same bouts as the steps shown
         strides = strides[strides["start_time"].between(steps["ic_time"].min(), steps["ic_time"].max())]
@@ -263,11 +308,9 @@ def build_session_report(dataset: Path, session_id: str, *,
                                    columns=[m.key for m in METRICS if m.side])
     srow = ctx.sessions[ctx.sessions["session_id"] == session_id]
     comparable = bool(srow["comparable"].any()) and not bool(srow["in_baseline"].any())
-    flags = session_flags(row, ctx)
     start = pd.Timestamp(row["start_time"])
-    run_min = (_num(row.get("run_time_s")) or 0) / 60
-    if not steps.empty:
-        run_min = float((steps["ic_time"].max() - start).total_seconds() / 60)
+    t0, windows = _drift_clock(steps, row)
+    flags = session_flags(row, ctx, windows=windows)
     reg = [(label, f"{v:.2f}" if (v := _num(row.get(col))) is not None else "n/a")
            for label, col in (("Step regularity", "step_regularity"),
                               ("Stride regularity", "stride_regularity"),
@@ -287,8 +330,8 @@ def build_session_report(dataset: Path, session_id: str, *,
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "
                                           "1 is perfectly repeatable.", class_="note"), sid="sides"),
-        section("Within the run (fatigue drift)", _drift_table(row, ctx),
-                _drift_plots(steps, strides, start, run_min), sid="drift"),
+        section("Within the run (fatigue drift)", _drift_table(row, ctx, windows),
+                _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift"),
         section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist"),
         section("How to read this report", _methods(ctx), sid="methods"),
     ])
@@ -302,9 +345,7 @@ def write_session_report(dataset: Path, session_id: str, out: Path, *,
     """Write the session report of ``session_id`` in ``dataset`` to ``out`` (HTML); return ``out``."""
     out = Path(out)
     html = build_session_report(Path(dataset), session_id, params=params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(out, html)
 
 
 __all__ = ["build_session_report", "write_session_report"]

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  -- report text for people uses typographic dashes, minus and times signs
+
 """The trends report: one runner over weeks, against their own baseline, at comparable pace.
 
 What changed and since when in plain language, weekly trend lines with minimum-change bands,
@@ -16,6 +16,7 @@ from imuback.report import queries, svg
 from imuback.report.analysis import (
     COLUMNS,
     DEFAULT_PARAMS,
+    DRIFT_RULE_TEXT,
     ReportParams,
     RunnerContext,
     runner_context,
@@ -31,6 +32,7 @@ from imuback.report.html import (
     section,
     table,
     tag,
+    write_page,
 )
 from imuback.report.metrics import (
     ASYM_BY_SIDE,
@@ -123,9 +125,10 @@ def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[
              for k, c in zip(DRIFT_KEYS, palette, strict=True)]
     return svg.render(svg.Chart(
         plot_id="trend-drift", title="Within-run drift per session", x_label="session date",
-        y_label="% last 10 min vs min 2–10", lines=lines, x_ticks=ticks, x_range=xr,
+        y_label="% late vs early running", lines=lines, x_ticks=ticks, x_range=xr,
         extra_y=(0.0,), height=280,
-        caption="How much each metric changed late in each run (fatigue). Near 0 % is steady."))
+        caption="How much each metric changed late in each run (fatigue). Near 0 % is steady. "
+                f"Minutes since the first running step: {DRIFT_RULE_TEXT}."))
 
 
 def _weekly_table(weekly: pd.DataFrame) -> Markup:
@@ -245,6 +248,4 @@ def write_trends_report(dataset: Path, runner_id: str, out: Path, *, weeks: int 
     """Write the trends report of ``runner_id`` in ``dataset`` to ``out`` (HTML); return ``out``."""
     out = Path(out)
     html = build_trends_report(Path(dataset), runner_id, weeks=weeks, params=params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(out, html)
