@@ -1,10 +1,11 @@
 from pathlib import Path
 
+import duckdb
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from imuback.batch.query import QueryError, format_table, run_query, write_result
+from imuback.batch.query import QueryError, connect, format_table, run_query, write_result
 from imuback.batch.runner import run_batch
 from imuback.cli import main
 from imuback.store.dataset import read_table
@@ -69,3 +70,78 @@ def test_cli(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert pq.read_table(out).num_rows == read_table(dataset, "steps").num_rows
     assert main(["query", "--dataset", str(dataset), "SELEC 1"]) == 2
     assert "query failed" in capsys.readouterr().err
+
+
+def test_sql_cannot_touch_files_outside_the_dataset(dataset: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    target = tmp_path / "written.csv"
+    with pytest.raises(QueryError, match="only reads: COPY"):
+        run_query(dataset, f"COPY (SELECT 1) TO '{target}'")
+    with pytest.raises(QueryError, match=r"query failed.*Permission"):
+        run_query(dataset, f"SELECT * FROM read_csv('{secret}')")
+    with pytest.raises(QueryError, match=r"query failed.*Permission"):
+        run_query(dataset, f"SELECT * FROM read_csv('{dataset}/../secret.csv')")
+    # Hidden extra statements: none of them runs.
+    with pytest.raises(QueryError, match="exactly one SQL statement, got 2"):
+        run_query(dataset, f"SELECT 1; COPY (SELECT 1) TO '{target}'")
+    with pytest.raises(QueryError, match="exactly one SQL statement, got 0"):
+        run_query(dataset, "  ")
+    # Not even into the dataset itself, and the limits cannot be lifted.
+    inside = dataset / "x.csv"
+    for sql in (f"COPY sessions TO '{inside}'", f"EXPORT DATABASE '{dataset / 'db'}'",
+                "SET enable_external_access = true", f"ATTACH '{tmp_path / 'a.db'}'",
+                "INSTALL httpfs"):
+        with pytest.raises(QueryError, match="only reads"):
+            run_query(dataset, sql)
+    assert not target.exists() and not inside.exists() and not (dataset / "db").exists()
+    assert not (tmp_path / "a.db").exists()
+    # A connection from connect() is locked down too, and its views still work.
+    con = connect(dataset)
+    try:
+        assert con.sql("SELECT count(*) FROM sessions").fetchall() == [(6,)]
+        assert con.sql("SELECT count(*) FROM errors").fetchall() == [(3,)]
+        with pytest.raises(duckdb.Error, match="Permission"):
+            con.sql(f"SELECT * FROM read_csv('{secret}')")
+        with pytest.raises(duckdb.Error, match="Permission"):
+            con.execute(f"COPY (SELECT 1) TO '{target}'")
+        with pytest.raises(duckdb.Error, match="configuration"):
+            con.execute("SET enable_external_access = true")
+        with pytest.raises(duckdb.Error, match="configuration"):
+            con.execute("RESET allowed_directories")
+    finally:
+        con.close()
+    assert not target.exists()
+
+
+def test_empty_views_work_in_a_locked_connection(tmp_path: Path) -> None:
+    (tmp_path / "ds").mkdir()
+    con = connect(tmp_path / "ds")
+    try:
+        assert con.sql("SELECT count(*) FROM steps").fetchall() == [(0,)]
+        with pytest.raises(duckdb.Error, match="configuration"):
+            con.execute("SET lock_configuration = false")
+    finally:
+        con.close()
+
+
+def test_out_file_is_replaced_whole_or_not_at_all(dataset: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    t = run_query(dataset, "SELECT session_id FROM sessions ORDER BY 1")
+    out = tmp_path / "res" / "o.parquet"
+    write_result(t, out)
+    before = out.read_bytes()
+
+    def fails_halfway(table: object, where: object, **kw: object) -> None:
+        Path(str(where)).write_bytes(b"PAR1 half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", fails_halfway)
+    with pytest.raises(OSError, match="No space"):
+        write_result(t.slice(0, 1), out)
+    assert out.read_bytes() == before  # the old result, untouched
+    assert [p.name for p in out.parent.iterdir()] == ["o.parquet"]  # no temporary file left
+    monkeypatch.undo()
+    write_result(t.slice(0, 1), out)
+    assert pq.read_table(out).num_rows == 1
+    assert [p.name for p in out.parent.iterdir()] == ["o.parquet"]

@@ -4,6 +4,10 @@ import io
 import json
 import os
 import shutil
+import signal
+import socket
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +17,14 @@ import pytest
 from imuback import PIPELINE_VERSION
 from imuback.batch.inputs import BatchInputError
 from imuback.batch.records import read_errors
-from imuback.batch.runner import LOCK_FILE, _DatasetLock, format_summary, repair_dataset, run_batch
+from imuback.batch.runner import (
+    LOCK_FILE,
+    BatchInterrupted,
+    _DatasetLock,
+    format_summary,
+    repair_dataset,
+    run_batch,
+)
 from imuback.cli import main
 from imuback.pipeline import file_sha256, process_file
 from imuback.signal.params import MetricParams, PipelineParams
@@ -212,3 +223,113 @@ def test_cli_end_to_end(study: Study, tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["batch", str(tmp_path / "nothing"), "--dataset", str(ds)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     shutil.rmtree(ds)
+
+
+def test_a_file_that_breaks_after_processing_names_its_stored_session(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    ds = tmp_path / "ds"
+    _batch([s.root], ds)
+    made = {r["session_id"]: r for r in read_table(ds, "sessions").to_pylist()}
+    broken = s.good[0]
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # unreadable now: its footer names no session
+
+    summary = run_batch([s.root], dataset=ds, workers=2, progress="none")
+    assert summary.counts == {"processed": 0, "skipped": 1, "failed": 1}
+    (failed,) = summary.failures
+    assert (failed.session_id, failed.runner_id) == (broken.stem, "runner0")
+    assert "stays until the file is fixed or that session is deleted" in (failed.message or "")
+    (row,) = read_errors(ds).to_pylist()
+    assert row["error_type"] == "RawFormatError"
+    assert (row["session_id"], row["runner_id"]) == (broken.stem, "runner0")
+    assert row["source_path"] == str(broken) and row["source_sha256"] == file_sha256(broken)
+    # The last good version of the session stays, as documented.
+    assert read_table(ds, "sessions").to_pylist() == list(made.values())
+    # A file that never made a session keeps null ids.
+    new = tmp_path / "raw" / "runner0" / "new.parquet"
+    new.write_bytes(data[:100])
+    _batch([new], ds)
+    new_row = next(r for r in read_errors(ds).to_pylist() if r["source_path"] == str(new))
+    assert new_row["session_id"] is None and new_row["runner_id"] is None
+
+
+def test_an_empty_lock_file_is_being_written_not_stale(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    lock = ds / LOCK_FILE
+    # Another batch has just created the lock and writes its name a moment later.
+    lock.touch()
+    holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": "now"}
+    filler = threading.Timer(0.2, lambda: lock.write_text(json.dumps(holder)))
+    filler.start()
+    try:
+        with pytest.raises(BatchInputError, match="another batch"), _DatasetLock(ds):
+            pass
+    finally:
+        filler.join()
+    assert json.loads(lock.read_text()) == holder  # not removed
+    # A lock that stays empty is reported, not taken over.
+    lock.write_text("")
+    monkeypatch.setattr(_DatasetLock, "fill_wait_s", 0.1)
+    with pytest.raises(BatchInputError, match="names no holder"), _DatasetLock(ds):
+        pass
+    assert lock.exists()
+    lock.unlink()
+    with _DatasetLock(ds):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert not lock.exists()
+
+
+class _CtrlCAtFirstSession(io.StringIO):
+    """A progress stream; "Ctrl-C" arrives while the first finished session is reported."""
+
+    def write(self, text: str) -> int:
+        if " processed session " in text:
+            raise KeyboardInterrupt
+        return super().write(text)
+
+
+def _snapshot(ds: Path) -> dict[str, int]:
+    return {str(p.relative_to(ds)): p.stat().st_mtime_ns for p in ds.rglob("*")
+            if p.name != LOCK_FILE}
+
+
+def test_interrupt_stops_the_workers_before_the_lock_is_released(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=2, sessions_per_runner=4)
+    ds = tmp_path / "ds"
+    with pytest.raises(BatchInterrupted) as excinfo:
+        run_batch([s.root], dataset=ds, workers=2, progress="log", stream=_CtrlCAtFirstSession())
+    assert isinstance(excinfo.value, KeyboardInterrupt)
+    assert excinfo.value.total == len(s.good) and excinfo.value.done < len(s.good)
+    assert "run the same command again" in str(excinfo.value)
+    assert not (ds / LOCK_FILE).exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+    # Tasks that were in flight were stopped with their workers: nothing writes any more
+    # (the traceback keeps the batch's frames alive, so a pool left running would go on).
+    before = _snapshot(ds)
+    time.sleep(1.5)
+    assert _snapshot(ds) == before
+    done = len(read_table(ds, "sessions"))
+    assert done < len(s.good)
+    # Resumable: the same batch again finishes the rest.
+    resumed = _batch([s.root], ds)
+    assert resumed.ok and resumed.counts["processed"] == len(s.good) - done
+
+
+class _KillsWorker:
+    """Stands in for the parameters; unpickling it in a worker ends that process at once."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return os._exit, (3,)
+
+
+def test_a_task_that_kills_its_worker_is_retried_alone_then_reported(tmp_path: Path) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    ds = tmp_path / "ds"
+    summary = run_batch([s.root], dataset=ds, workers=2, progress="none",
+                        params=_KillsWorker())  # type: ignore[arg-type]
+    assert summary.counts == {"processed": 0, "skipped": 0, "failed": 2}
+    assert {o.error_type for o in summary.failures} == {"WorkerCrashedError"}
+    assert all("retried alone" in (o.message or "") for o in summary.failures)
+    assert read_errors(ds).num_rows == 2 and not (ds / LOCK_FILE).exists()

@@ -14,7 +14,8 @@ examples:
 
 Re-running is safe: sessions already made from the same bytes by the same pipeline version and
 parameters are skipped, an interrupted run is resumed, and failed files are listed in the
-dataset's errors table. Exit status: 0 all inputs ok, 1 some inputs failed, 2 usage error.
+dataset's errors table. Exit status: 0 all inputs ok, 1 some inputs failed, 2 usage error,
+130 interrupted (Ctrl-C or SIGTERM; run the same command again to resume).
 """
 
 _QUERY_EPILOG = """\
@@ -28,10 +29,14 @@ examples:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from imuback.batch.runner import format_summary, run_batch
+    from imuback.batch.runner import BatchInterrupted, format_summary, run_batch
 
-    summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
-                        scheduler=args.scheduler, force=args.force, progress=args.progress)
+    try:
+        summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
+                            scheduler=args.scheduler, force=args.force, progress=args.progress)
+    except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
+        print(f"imuback batch: {exc}", file=sys.stderr)
+        return 130
     print(format_summary(summary))
     return 0 if summary.ok else 1
 

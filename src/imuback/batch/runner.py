@@ -12,30 +12,58 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pyarrow.parquet as pq
 
 from imuback.batch.inputs import BatchInputError, discover_inputs
 from imuback.batch.progress import Progress, ProgressMode
 from imuback.batch.records import clear_error, write_error
-from imuback.batch.work import SessionOutcome, SessionTask, peek_identity, process_session
+from imuback.batch.work import (
+    SessionOutcome,
+    SessionTask,
+    init_local_worker,
+    peek_identity,
+    process_session,
+)
 from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from imuback.signal.params import PipelineParams
 
 LOCK_FILE = ".batch.lock"
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by Ctrl-C or SIGTERM, after its workers were stopped and its lock released.
+
+    A ``KeyboardInterrupt``, so that code which does not know it still stops. What was finished
+    is in the dataset; running the same batch again resumes it.
+    """
+
+    def __init__(self, *, dataset: str, done: int, total: int) -> None:
+        self.dataset = dataset
+        self.done = done
+        self.total = total
+        super().__init__(
+            f"batch interrupted after {done} of {total} input files; the workers were stopped "
+            f"and {dataset} was left resumable: run the same command again to go on (finished "
+            "sessions are skipped, half-written ones are repaired and processed again)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +124,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     not_raw: list[Path] = []
     files = discover_inputs(inputs, exclude=[ds], not_raw=not_raw)
     ds.mkdir(parents=True, exist_ok=True)
-    with _DatasetLock(ds):
+    outcomes: list[SessionOutcome] = []
+    interrupted = False
+    with _sigterm_as_interrupt(), _DatasetLock(ds):
         repaired = tuple(repair_dataset(ds))
         report = Progress(len(files), stream=stream, mode=progress)
         for line in repaired:
@@ -114,10 +144,11 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
             stream_of_outcomes = _local_outcomes(tasks, n)
         report.log(f"batch: {len(files)} input files -> {ds} on {backend} "
                    f"(pipeline {PIPELINE_VERSION}{', forced' if force else ''})")
-        outcomes: list[SessionOutcome] = []
+        earlier = _EarlierSessions(ds)
 
         def record(outcome: SessionOutcome) -> None:
             if outcome.status == "failed":
+                outcome = earlier.annotate(outcome)
                 write_error(ds, source_path=outcome.path, source_sha256=outcome.source_sha256,
                             session_id=outcome.session_id, runner_id=outcome.runner_id,
                             error_type=outcome.error_type or "Error", message=outcome.message or "",
@@ -127,15 +158,79 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
             outcomes.append(outcome)
             report.update(outcome)
 
-        for outcome in early:
-            record(outcome)
-        for outcome in stream_of_outcomes:
-            record(outcome)
+        try:
+            for outcome in early:
+                record(outcome)
+            for outcome in stream_of_outcomes:
+                record(outcome)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _sigterm_as_interrupt)
+            interrupted = True
+        finally:
+            # Stop the workers (local: cancel queued tasks, terminate the processes) *before* the
+            # lock is released, so that nothing writes the dataset once another batch may own it.
+            with _signals_ignored():
+                stream_of_outcomes.close()
+        if interrupted:
+            report.log(f"interrupted after {len(outcomes)} of {len(files)} input files; workers "
+                       "stopped")
         report.close()
+    if interrupted:
+        raise BatchInterrupted(dataset=str(ds), done=len(outcomes), total=len(files))
     order = {str(p): i for i, p in enumerate(files)}
     outcomes.sort(key=lambda o: order.get(o.path, len(order)))
     return BatchSummary(dataset=str(ds), backend=backend, outcomes=tuple(outcomes),
                         elapsed_s=time.perf_counter() - t0, repaired=repaired)
+
+
+class _EarlierSessions:
+    """Sessions already in the dataset, by the input file (``sessions.source_path``) they came from.
+
+    Read once, and only when a failed file could not name its session itself: then the error row
+    still says which stored session is the last good version of that file.
+    """
+
+    def __init__(self, dataset: Path) -> None:
+        self.dataset = dataset
+        self._by_source: dict[str, dict[str, Any]] | None = None
+
+    def by_source(self) -> dict[str, dict[str, Any]]:
+        """``source_path`` -> the newest ``sessions`` row made from it (session/runner id, time)."""
+        if self._by_source is None:
+            found: dict[str, dict[str, Any]] = {}
+            parts = sorted((self.dataset / "sessions").glob(f"runner=*/session=*/{PART_FILE}"))
+            for part in parts:
+                try:
+                    rows = pq.read_table(part, columns=["source_path", "session_id", "runner_id",
+                                                        "processed_at"]).to_pylist()
+                except Exception:
+                    continue  # unreadable: repair's business, not this lookup's
+                for row in rows:
+                    seen = found.get(row["source_path"])
+                    if seen is None or _later(row["processed_at"], seen["processed_at"]):
+                        found[row["source_path"]] = row
+            self._by_source = found
+        return self._by_source
+
+    def annotate(self, outcome: SessionOutcome) -> SessionOutcome:
+        """A failed outcome without ids gets those of the session made earlier from its file."""
+        if outcome.session_id is not None or outcome.runner_id is not None:
+            return outcome
+        row = self.by_source().get(outcome.path)
+        if row is None:
+            return outcome
+        when = row["processed_at"]
+        note = (f"; the dataset still holds session {row['session_id']!r} of runner "
+                f"{row['runner_id']!r} made from an earlier version of this file"
+                + (f" (processed {when:%Y-%m-%d %H:%M} UTC)" if isinstance(when, datetime) else "")
+                + ": it stays until the file is fixed or that session is deleted")
+        return replace(outcome, session_id=row["session_id"], runner_id=row["runner_id"],
+                       message=(outcome.message or "") + note)
+
+
+def _later(a: object, b: object) -> bool:
+    if not isinstance(a, datetime):
+        return False
+    return not isinstance(b, datetime) or a > b
 
 
 def available_cpus() -> int:
@@ -220,23 +315,57 @@ def _crashed(task: SessionTask, exc: BaseException, how: str) -> SessionOutcome:
     )
 
 
-def _local_outcomes(tasks: Sequence[SessionTask], workers: int) -> Iterator[SessionOutcome]:
+def _local_outcomes(tasks: Sequence[SessionTask], workers: int) -> Generator[SessionOutcome]:
     """Run tasks on a local process pool; yield outcomes as they finish.
 
     At most ``2 * workers`` tasks are in flight, so that when a worker dies (and the pool with
     it) only those few are suspects: each is retried alone in a fresh process, the others go on
     in a fresh pool. A file that kills its worker twice is reported as failed.
+
+    Closing the generator (or an exception inside it, such as KeyboardInterrupt) cancels the
+    queued tasks and terminates the workers; it returns once they are gone. Every worker also
+    holds the read end of a pipe whose write end only this process has: if this process dies
+    without cleaning up (``kill -9``), the workers see the pipe end and exit without writing.
     """
     with _worker_thread_env():
-        yield from _local_pool(tasks, workers, _mp_context())
+        ctx = _mp_context()
+        driver_link, keep_open = ctx.Pipe(duplex=False)
+        try:
+            yield from _local_pool(tasks, workers, ctx, driver_link)
+        finally:
+            # The workers are gone by now; closing the write end tells any straggler to exit.
+            keep_open.close()
+            driver_link.close()
+
+
+def _new_pool(workers: int, ctx: multiprocessing.context.BaseContext,
+              driver_link: Connection[Any, Any]) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker,
+                               initargs=(driver_link,))
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued tasks, terminate the worker processes and wait until they are gone."""
+    with _signals_ignored():
+        processes = list((pool._processes or {}).values())  # no public way before Python 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+            if proc.is_alive():  # pragma: no cover - SIGTERM is not caught by workers
+                proc.kill()
+                proc.join()
 
 
 def _local_pool(tasks: Sequence[SessionTask], workers: int,
-                ctx: multiprocessing.context.BaseContext) -> Iterator[SessionOutcome]:
+                ctx: multiprocessing.context.BaseContext,
+                driver_link: Connection[Any, Any]) -> Iterator[SessionOutcome]:
     pending = deque(tasks)
     suspects: list[SessionTask] = []
     while pending:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pool = _new_pool(workers, ctx, driver_link)
+        try:
             inflight: dict[Future[SessionOutcome], SessionTask] = {}
             broken = False
             while (pending and not broken) or inflight:
@@ -251,19 +380,67 @@ def _local_pool(tasks: Sequence[SessionTask], workers: int,
                 for fut in done:
                     task = inflight.pop(fut)
                     try:
-                        yield fut.result()
+                        outcome = fut.result()
                     except BrokenProcessPool:
                         broken = True
                         suspects.append(task)
+                        continue
+                    yield outcome
+            pool.shutdown(wait=True)
+        except BaseException:  # KeyboardInterrupt, or GeneratorExit at the yield: stop everything
+            _stop_pool(pool)
+            raise
     for task in suspects:
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        pool = _new_pool(1, ctx, driver_link)
+        try:
             try:
-                yield pool.submit(process_session, task).result()
+                outcome = pool.submit(process_session, task).result()
             except BrokenProcessPool as exc:
-                yield _crashed(task, exc, "retried alone")
+                outcome = _crashed(task, exc, "retried alone")
+            pool.shutdown(wait=True)
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        yield outcome
 
 
-def _dask_outcomes(tasks: Sequence[SessionTask], address: str) -> Iterator[SessionOutcome]:
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a batch runs, SIGTERM (``kill``, a job scheduler) stops it the way Ctrl-C does.
+
+    Only in the main thread (the only one that may set handlers), and only where SIGTERM still has
+    its default action: an application that handles SIGTERM itself keeps its handler.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM meanwhile: a second Ctrl-C must not cut the cleanup short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def _dask_outcomes(tasks: Sequence[SessionTask], address: str) -> Generator[SessionOutcome]:
     """Run tasks on the Dask cluster at ``address``; yield outcomes as they finish."""
     try:
         from distributed import Client, as_completed
@@ -291,7 +468,16 @@ def _dask_outcomes(tasks: Sequence[SessionTask], address: str) -> Iterator[Sessi
 
 
 class _DatasetLock:
-    """``<dataset>/.batch.lock``: one batch at a time per dataset; a dead holder's lock is taken over."""
+    """``<dataset>/.batch.lock``: one batch at a time per dataset; a dead holder's lock is taken over.
+
+    The file is created (exclusively) and then filled with the holder's host and pid, so another
+    batch can see it for a moment while it is still empty. An empty or half-written lock is
+    therefore someone taking it right now: wait up to ``fill_wait_s`` for its content, and if it
+    never comes (the taker died in between), refuse rather than guess.
+    """
+
+    fill_wait_s = 2.0
+    """How long a lock file may stay empty or unreadable before it is reported."""
 
     def __init__(self, dataset: Path) -> None:
         self.path = dataset / LOCK_FILE
@@ -303,7 +489,7 @@ class _DatasetLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                holder = self._holder()
+                holder = self._wait_for_holder()
                 if holder is not None and not self._stale(holder):
                     raise BatchInputError(
                         f"{self.path.parent}: another batch (pid {holder.get('pid')} on "
@@ -311,10 +497,28 @@ class _DatasetLock:
                         f"dataset; wait for it, or delete {self.path} if it is gone") from None
                 self.path.unlink(missing_ok=True)
                 continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.me, f)
+            try:
+                with os.fdopen(fd, "w") as f:
+                    json.dump(self.me, f)
+            except BaseException:  # e.g. Ctrl-C right now: leave no empty lock behind
+                self.path.unlink(missing_ok=True)
+                raise
             return self
         raise BatchInputError(f"{self.path}: cannot take the batch lock")  # pragma: no cover
+
+    def _wait_for_holder(self) -> dict[str, object] | None:
+        """The holder named in the existing lock file; None if the file is gone meanwhile."""
+        deadline = time.monotonic() + self.fill_wait_s
+        while True:
+            holder = self._holder()
+            if holder is not None or not self.path.exists():
+                return holder
+            if time.monotonic() >= deadline:
+                raise BatchInputError(
+                    f"{self.path}: the batch lock names no holder (empty or unreadable for "
+                    f"{self.fill_wait_s:g} s); if no other batch is writing {self.path.parent}, "
+                    "delete the lock file and start again") from None
+            time.sleep(0.02)
 
     def __exit__(self, *exc: object) -> None:
         holder = self._holder()

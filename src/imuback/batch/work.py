@@ -5,18 +5,25 @@
 from the same input bytes, pipeline version and parameters, else runs
 :func:`imuback.pipeline.process_file`, which writes the session atomically into the dataset. The
 worker writes (the tables never travel back to the driver); the driver only records outcomes.
+
+Workers of the local pool are set up by :func:`init_local_worker`: they leave Ctrl-C to the driver
+(which stops them), and they stop by themselves when the driver is gone (killed with ``kill -9``,
+say), so that no worker writes into a dataset whose batch lock nobody holds any more.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import threading
 import time
 import traceback
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.parquet as pq
 
@@ -74,10 +81,62 @@ class SessionOutcome:
     """Peak resident memory of the worker process so far (MB)."""
 
 
+DRIVER_GONE_EXIT = 75
+"""Exit status of a local worker that stopped because its batch driver is gone."""
+
+_driver_link: Connection[Any, Any] | None = None
+"""Local pool workers: the read end of a pipe whose write end only the batch driver holds. The
+driver never writes to it; it reads as end-of-file once the driver has exited, however it died."""
+
+
+def init_local_worker(driver_link: Connection[Any, Any]) -> None:
+    """Set up a worker process of the local pool (``ProcessPoolExecutor(initializer=...)``).
+
+    1. Ignore SIGINT: Ctrl-C reaches the whole process group, but the driver decides what
+       happens (it cancels the queued tasks and terminates the workers, then releases the lock).
+    2. Remember ``driver_link``: :func:`driver_gone` checks it before each task.
+    3. Start a daemon thread that ends the process as soon as the driver is gone, so that an
+       orphaned worker neither finishes its session nor waits forever for more tasks.
+
+    Why a pipe and not ``os.getppid()``: a worker's parent is the fork server, not the driver, and
+    the fork server lives on while any worker does; only the pipe's end tells that the driver died.
+    """
+    global _driver_link
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _driver_link = driver_link
+    threading.Thread(target=_exit_when_driver_gone, args=(driver_link,),
+                     name="imuback-driver-watch", daemon=True).start()
+
+
+def _exit_when_driver_gone(link: Connection[Any, Any]) -> None:
+    wait([link])  # readable only at end-of-file: the driver never writes
+    os._exit(DRIVER_GONE_EXIT)
+
+
+def driver_gone() -> bool:
+    """True in a local pool worker whose batch driver has exited; False elsewhere (Dask, tests)."""
+    if _driver_link is None:
+        return False
+    try:
+        return _driver_link.poll(0)
+    except (EOFError, OSError):
+        return True
+
+
+class DriverGoneError(ImubackError):
+    """A local worker got a task after its batch driver had exited; the task was not run."""
+
+
 def process_session(task: SessionTask) -> SessionOutcome:
     """Process one input file into the dataset; skip it if already done; never raise for bad input."""
-    tune_allocator()  # once per worker process (local pool or Dask): see imuback.runtime
     t0 = (time.perf_counter(), time.process_time())
+    if driver_gone():
+        # Nobody holds the dataset's batch lock any more (another batch may have taken it over):
+        # touch nothing. The driver is gone, so nobody receives this outcome either.
+        return _outcome(task, "failed", t0, error_type=DriverGoneError.__name__,
+                        message=(f"{task.path}: not processed: the batch that handed out this "
+                                 "task has ended (its driver was killed); run the batch again"))
+    tune_allocator()  # once per worker process (local pool or Dask): see imuback.runtime
     identity = peek_identity(task.path)
     sid, rid = identity if identity else (None, None)
     sha: str | None = None

@@ -1,0 +1,34 @@
+"""The worker side: a local worker whose batch driver is gone runs no task."""
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from imuback import PIPELINE_VERSION
+from imuback.batch import work
+from imuback.batch.work import SessionTask, driver_gone, process_session
+from imuback.store.dataset import read_table
+from tests.batch.data import write_study
+
+
+def test_a_worker_whose_driver_is_gone_writes_nothing(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
+    ds = tmp_path / "ds"
+    tasks = [SessionTask(path=str(f), dataset=str(ds), pipeline_version=PIPELINE_VERSION)
+             for f in s.good]
+    assert not driver_gone()  # not a local pool worker (Dask, tests): always runs
+    link, driver_end = multiprocessing.Pipe(duplex=False)
+    # What init_local_worker records (without its exit thread, which would end pytest).
+    monkeypatch.setattr(work, "_driver_link", link)
+    try:
+        assert process_session(tasks[0]).status == "processed"  # the driver is alive
+        driver_end.close()  # the driver dies: its end of the pipe closes with it
+        assert driver_gone()
+        outcome = process_session(tasks[1])
+    finally:
+        link.close()
+    assert outcome.status == "failed" and outcome.error_type == "DriverGoneError"
+    assert "run the batch again" in (outcome.message or "")
+    assert read_table(ds, "sessions")["session_id"].to_pylist() == [s.good[0].stem]
