@@ -69,3 +69,22 @@ def test_clock_fit_recovers_drift_under_latency_jitter() -> None:
     fit = fit_clock(t, host, t0_ns=0)
     assert abs(fit.drift - drift) < 5e-6 and abs(fit.host0_ns - 1e12) < 2e6
     assert fit_clock(t[:2], host[:2], t0_ns=0).drift == 0.0
+
+
+def test_recovery_skips_a_journal_a_live_recorder_still_holds(tmp_path: Path) -> None:
+    w = JournalWriter(tmp_path / "live.journal", {"session_id": "live", "runner_id": "r", "family": "imuback",
+                                                   "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
+    info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
+    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
+    w.flush()
+    _journal(tmp_path / "j1.journal", _frames(20))  # a crashed recorder's journal: not locked
+    assert recover_pending(tmp_path) == [tmp_path / "j1.parquet"]  # a second `record` starts here
+    assert (tmp_path / "live.journal").exists()
+    with pytest.raises(CollectError, match="still writing"):  # JournalBusy
+        finalize_journal(tmp_path / "live.journal")
+    w.append_frames([int(20 * 0.19e9)], _frames(1, start=380))
+    w.close()  # the recorder stopped (or died: the kernel drops the lock)
+    path, rep = finalize_journal(tmp_path / "live.journal")
+    assert rep.n_samples == 21 * 19 and read_raw(path).n_samples == 21 * 19

@@ -7,6 +7,7 @@ Every test checks the books to the sample: rows written + samples reported lost 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,31 +22,43 @@ from .conftest import make_raw
 
 
 def row_indices(raw: RawSession, rate_hz: float) -> np.ndarray:
-    """Sensor sample index of every row, rebuilt from the time jumps and the gap log."""
-    dt = np.diff(raw.time_ns) * rate_hz / 1e9
-    jumps = np.flatnonzero(dt > 1.5)
-    lost = np.array([g["samples_lost"] for g in raw.gaps], dtype=np.int64)
-    assert jumps.size == lost.size, (jumps.size, lost.size)
-    step = np.ones(raw.n_samples, dtype=np.int64)
-    step[0] = 0
-    step[jumps + 1] += lost
-    return np.cumsum(step)
+    """Sensor sample index of every row (from 0 at the first row), from the row times alone.
+
+    The period is the mean step between neighbouring rows (it includes the fitted clock drift);
+    the gap log is not used, so the books below compare two independent accounts.
+    """
+    dt = np.diff(raw.time_ns)
+    steps = dt[dt < 1.5e9 / rate_hz]
+    period = float(steps.mean()) if steps.size else 1e9 / rate_hz
+    return np.round((raw.time_ns - raw.time_ns[0]) / period).astype(np.int64)
 
 
 def check_books(rec: SimulatedRecording, *, family: str = "imuback") -> RawSession:
+    """The file against the sensor's own log of what it sent, dropped and overwrote."""
     out = read_raw(rec.result.path)
     sim = rec.sensor
-    idx_all = sim.sample_idx
-    rows = row_indices(out, sim.rate_hz) + int(idx_all[0])
-    lost = sum(g["samples_lost"] for g in out.gaps)
-    # 1. the books: rows + reported lost == every sample between the first and the last row
-    first = int(np.searchsorted(idx_all, rows[0]))
-    last = int(np.searchsorted(idx_all, rows[-1]))
-    assert out.n_samples + lost == int(rows[-1] - rows[0] + 1)
-    assert out.n_samples + lost >= last - first + 1  # sensor-side missing rows are gaps too
-    # 2. every row holds what the sensor sent for that sample
-    j = np.searchsorted(idx_all, rows)
-    assert np.all(idx_all[j] == rows)
+    log = sim.log
+    fates = np.array(log.frame_fate)
+    first, k = np.array(log.frame_first_idx), np.array(log.frame_k)
+    sent = np.unique(np.concatenate([np.arange(f, f + n) for f, n in zip(first[fates == "sent"],
+                                                                          k[fates == "sent"], strict=True)]))
+    never = np.unique(np.concatenate([np.arange(f, f + n) for f, n in zip(first[fates != "sent"],
+                                                                           k[fates != "sent"], strict=True)]
+                                     + [np.zeros(0, np.int64)]))
+    never = np.setdiff1d(never, sent)  # Polar: an ACC and a GYRO frame per chunk
+    rows = row_indices(out, sim.rate_hz) + int(sent[0])
+    lost = sum(int(g["samples_lost"]) for g in out.gaps)
+    # 1. every sample the sensor sent is a row, and nothing else is (the last one too)
+    np.testing.assert_array_equal(rows, sent)
+    assert int(sent[-1]) == int(rows[-1])
+    # 2. reported lost == what the sensor says never arrived: frames dropped or garbled on the
+    #    way, samples its ring buffer overwrote, and samples it never had (missing rows)
+    span = sim.sample_idx[(sim.sample_idx >= sent[0]) & (sim.sample_idx <= sent[-1])]
+    missing = int(sent[-1] - sent[0] + 1) - span.size
+    assert lost == never.size + log.overflow_samples + missing, (lost, never.size, log.overflow_samples, missing)
+    assert out.n_samples + lost == int(sent[-1] - sent[0] + 1)
+    # 3. every row holds what the sensor sent for that sample
+    j = np.searchsorted(sim.sample_idx, rows)
     counts = sim.counts[j].astype(np.float64)
     scale_acc = G_MPS2 / 1000.0 if family == "polar" else sim.acc_scale
     np.testing.assert_allclose(out.acc_mps2, counts[:, :3] * scale_acc, rtol=1e-5, atol=1e-5)
@@ -125,6 +138,23 @@ def test_polar_over_pmd_with_a_disconnect(tmp_path: Path, rate: float) -> None:
     assert sum(g["samples_lost"] for g in out.gaps) > 0  # Polar keeps no backlog
 
 
+def test_clock_fit_through_an_outage_with_a_backlog(tmp_path: Path) -> None:
+    """A driftless simulated sensor: the fitted drift and the first row's UTC time are right."""
+    speedup = 10.0
+    raw = make_raw(rate_hz=208, seconds=60)
+    utc_minus_mono = time.time_ns() - time.monotonic_ns()
+    faults = Misbehaviour(disconnects=((20.0, 6.0),), buffer_s=8.0)  # all of it resent late
+    rec = run(raw, tmp_path, speedup=speedup, faults=faults)
+    out = check_books(rec)
+    clock = rec.result.report.clock
+    assert abs(clock.drift) < 50e-6 * speedup, clock.note  # 50 ppm at speedup 1
+    sim = rec.sensor
+    assert sim._t0 is not None  # the loop time (time.monotonic) of the first START
+    first_idx = int(np.min(np.array(sim.log.frame_first_idx)))
+    true_first_ns = utc_minus_mono + round((sim._t0 + first_idx / (sim.rate_hz * speedup)) * 1e9)
+    assert abs(int(out.time_ns[0]) - true_first_ns) < 10e6  # 10 ms, latency included
+
+
 def test_rate_other_than_the_raw_rate_is_resampled_by_the_sensor(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=10)
     rec = run(raw, tmp_path, speedup=20, rate_hz=104)
@@ -147,3 +177,51 @@ def test_record_simulated_works_where_an_event_loop_already_runs(tmp_path: Path)
 
     path = asyncio.run(from_a_notebook_cell())
     assert read_raw(path).n_samples == raw.n_samples
+
+
+def test_frames_between_start_and_the_status_read_are_kept(tmp_path: Path) -> None:
+    """On a real link the status read after START takes a few connection intervals."""
+    from bleak import BleakClient
+    from bumble.link import LocalLink
+
+    from imuback.collect.bumble_backend import BumbleCentral
+    from imuback.collect.imuback_protocol import ImubackFamily
+    from imuback.collect.recorder import Backends, Target, record
+    from imuback.collect.sensor import StreamInfo, StreamSettings
+    from imuback.simulate.peripheral import SimulatedSensor
+
+    class SlowStatus(ImubackFamily):
+        async def start(self, client: BleakClient, *, settings: StreamSettings, resume: bool) -> StreamInfo:
+            info = await super().start(client, settings=settings, resume=resume)
+            await asyncio.sleep(0.4)  # frames arrive meanwhile; the writer journals them first
+            return info
+
+    async def main() -> tuple[int, int, int]:
+        raw = make_raw(rate_hz=208, seconds=10, session_id="slow", runner_id="r")
+        link = LocalLink()
+        sim = SimulatedSensor(raw, link=link, speedup=5)
+        central = BumbleCentral.on_link(link)
+        await sim.start()
+        await central.power_on()
+        stop = asyncio.Event()
+
+        async def stop_when_done() -> None:
+            await sim.done.wait()
+            await asyncio.sleep(0.3)
+            stop.set()
+
+        watcher = asyncio.ensure_future(stop_when_done())
+        try:
+            res = await record(family=SlowStatus(), target=Target(address=sim.address), out_dir=tmp_path,
+                               runner_id="r", session_id="slow",
+                               params=RecordParams(clock_speedup=5, settings=StreamSettings(rate_hz=208)),
+                               backends=Backends(scanner=central.scanner_backend, client=central.client_backend),
+                               stop=stop)
+        finally:
+            watcher.cancel()
+            await sim.close()
+            await central.close()
+        return sim.log.samples("sent"), read_raw(res.path).n_samples, res.report.samples_lost
+
+    sent, rows, lost = asyncio.run(main())
+    assert rows == sent and lost == 0

@@ -15,6 +15,7 @@ journal of a crashed recorder, so both give identical files.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from imuback.collect.journal import Journal, read_journal
+from imuback.collect.journal import Journal, locked, read_journal
 from imuback.collect.sensor import (
     I64,
     BadFrames,
+    CounterBreak,
+    FrameBatch,
     FrameDecoder,
     SampleStream,
     SensorFamily,
@@ -36,6 +39,7 @@ from imuback.errors import CollectError
 from imuback.store.raw import RawSession, read_raw, write_raw
 
 F64 = npt.NDArray[np.float64]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,21 +79,54 @@ def fit_clock(t_last_ns: I64, host_ns: I64, *, t0_ns: int, speedup: float = 1.0,
     x = (t_last_ns - t0_ns).astype(np.float64)
     y = (host_ns - host_ns[0]).astype(np.float64) * speedup - x  # offset + drift·x + latency
     w = np.floor((x - x[0]) / (window_s * 1e9)).astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, np.diff(w) != 0])
-    order = np.lexsort((y, w))  # windows are contiguous; first of each window = its minimum
-    at_min = order[starts]
+    order = np.lexsort((y, w))  # per window, the minimum latency comes first
+    w_sorted = w[order]
+    at_min = order[np.r_[True, w_sorted[1:] != w_sorted[:-1]]]
     xm, ymin = x[at_min], y[at_min]
     drift, note = 0.0, "offset only (fewer than 3 windows of data)"
     intercept = float(ymin.min())
-    if starts.size >= 3:
-        slope, icpt = np.polyfit(xm, ymin, 1)
+    if xm.size >= 3:
+        slope, icpt, used = _robust_line(xm, ymin, floor=ROBUST_FLOOR_S * 1e9 * speedup,
+                                         cap=ROBUST_CAP_S * 1e9 * speedup)
+        late = xm.size - int(used.sum())
+        late_note = f", {late} late windows (backlog, stalls) left out" if late else ""
         if abs(slope) <= max_drift:
             drift, intercept = float(slope), float(icpt)
-            note = f"drift {drift * 1e6:+.1f} ppm over {starts.size} windows"
+            note = f"drift {drift * 1e6:+.1f} ppm over {int(used.sum())} windows{late_note}"
         else:
-            note = f"fitted drift {slope * 1e6:+.0f} ppm is implausible; nominal rate kept"
+            intercept = float(np.min(ymin))
+            note = f"fitted drift {slope * 1e6:+.0f} ppm is implausible; nominal rate kept{late_note}"
     host0 = int(host_ns[0] + round(intercept / speedup))
     return ClockFit(t0_ns=int(t0_ns), host0_ns=host0, drift=drift, note=note)
+
+
+ROBUST_CAP_S = 0.050
+"""A window whose minimum latency lies more than this above the fitted line is left out."""
+ROBUST_FLOOR_S = 0.002
+"""... and one within this is always kept (the k·MAD threshold never goes below it)."""
+
+
+def _robust_line(x: F64, y: F64, *, floor: float, cap: float, k: float = 4.0,
+                 max_iter: int = 20) -> tuple[float, float, npt.NDArray[np.bool_]]:
+    """Least-squares line through the lower envelope, refitted without windows far above it.
+
+    Notifications are never early, only late: a window whose minimum receive latency is far
+    above the line (the firmware's backlog sent after a reconnect, a stall) carries no clock
+    information. Threshold: ``k`` times the MAD-estimated spread of the kept residuals, at least
+    ``floor``, at most ``cap`` (same units as ``y``). Iterates until the kept set is stable.
+    """
+    used = np.ones(x.size, dtype=bool)
+    slope, icpt = (float(v) for v in np.polyfit(x, y, 1))
+    for _ in range(max_iter):
+        resid = y - (icpt + slope * x)
+        r = resid[used]
+        spread = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        new = resid <= min(cap, max(floor, k * spread))
+        if int(new.sum()) < 3 or np.array_equal(new, used):
+            break
+        used = new
+        slope, icpt = (float(v) for v in np.polyfit(x[used], y[used], 1))
+    return slope, icpt, used
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,30 +141,59 @@ class CollectReport:
     reconnects: int
     clock: ClockFit
     torn_bytes: int
+    rows_dropped: int = 0
+    """Rows dropped because their time did not increase (samples received twice, re-sent)."""
 
 
 def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
-                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames]:
+                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames, tuple[CounterBreak, ...]]:
+    """Decode every frame of the journal in order.
+
+    Frames are decoded per run between connection events (so a decoder sees the next frames when
+    it judges an odd one). Frames journaled before their ``stream`` event (they arrive between
+    START and the status read) wait for it; a ``starting`` or ``disconnected`` event closes the
+    previous connection's run. A reconnect with the same decoder identity (the MTU may change)
+    keeps the decoder and tells it, so a sensor reboot becomes a new counter segment.
+    """
     info: StreamInfo | None = None
     decoder: FrameDecoder | None = None
     parts: dict[str, list[SampleStream]] = {}
     bads: list[BadFrames] = []
+    breaks: list[CounterBreak] = []
+    pending: list[FrameBatch] = []
+
+    def flush() -> None:
+        if decoder is None or not pending:
+            return  # frames before the first stream event wait for it
+        out = decoder.decode(FrameBatch.concat(pending))
+        pending.clear()
+        for name, s in out.streams.items():
+            parts.setdefault(name, []).append(s)
+        bads.append(out.bad)
+        breaks.extend(out.breaks)
+
     for item in journal.items:
         ev = item.event
-        if ev is not None and ev.get("type") == "stream":
+        if item.frames is not None:
+            pending.append(item.frames)
+        elif ev is not None and ev.get("type") in ("starting", "disconnected", "stopped"):
+            flush()
+        elif ev is not None and ev.get("type") == "stream":
             new = StreamInfo.from_json(ev["info"])
-            if new != info:
-                info, decoder = new, make_decoder(new)
-        elif item.frames is not None and decoder is not None:
-            out = decoder.decode(item.frames)
-            for name, s in out.streams.items():
-                parts.setdefault(name, []).append(s)
-            bads.append(out.bad)
+            if decoder is not None and info is not None and new.identity() == info.identity():
+                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+            else:
+                if info is not None:
+                    flush()  # other settings: what came before belongs to the old decoder
+                decoder = make_decoder(new)
+                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+            info = new
+    flush()
     if info is None or decoder is None:
         raise CollectError(f"{journal.path}: the journal holds no stream start; nothing to recover")
     ch = decoder.stream_channels
     streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
-    return info, streams, BadFrames.concat(bads)
+    return info, streams, BadFrames.concat(bads), tuple(breaks)
 
 
 def _match_acc_gyr(acc: SampleStream, gyr: SampleStream, rate_hz: float) -> SampleStream:
@@ -141,25 +207,31 @@ def _match_acc_gyr(acc: SampleStream, gyr: SampleStream, rate_hz: float) -> Samp
     if gyr.n == 1:
         j = np.zeros(acc.n, dtype=np.int64)
     ok = np.abs(gyr.t_sensor_ns[j] - acc.t_sensor_ns) < half
-    ok &= np.r_[True, j[1:] != j[:-1]]  # one gyro sample per row
+    valid = np.flatnonzero(ok)
+    jv = j[valid]
+    ok[valid[1:][jv[1:] == jv[:-1]]] = False  # one gyro sample per row, among the valid rows
     return SampleStream(sample_idx=acc.sample_idx[ok], t_sensor_ns=acc.t_sensor_ns[ok],
                         values=np.hstack([acc.values[ok], gyr.values[j[ok]]]),
-                        frame_host_ns=acc.frame_host_ns, frame_t_last_ns=acc.frame_t_last_ns)
+                        frame_host_ns=acc.frame_host_ns, frame_t_last_ns=acc.frame_t_last_ns,
+                        frame_idx=acc.frame_idx[ok])
 
 
 def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat()
 
 
-def _gap_reasons(host_before: I64, host_after: I64, events: list[dict[str, Any]],
-                 bad: BadFrames) -> list[str]:
+def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[dict[str, Any]],
+                 bad: BadFrames, breaks: tuple[CounterBreak, ...]) -> list[str]:
     disc = np.array(sorted(int(e["host_ns"]) for e in events if e.get("type") == "disconnected"),
                     dtype=np.int64)
+    brk = {b.sample_idx: b.reason for b in breaks}
     out = []
-    for a, b in zip(host_before.tolist(), host_after.tolist(), strict=True):
+    for a, b, i in zip(host_before.tolist(), host_after.tolist(), idx_after.tolist(), strict=True):
         reasons = []
         if disc.size and np.any((disc >= a) & (disc <= b)):
             reasons.append("disconnected")
+        if i in brk:
+            reasons.append(brk[i])
         inside = (bad.host_ns > a) & (bad.host_ns <= b)
         if inside.any():
             kinds = sorted({bad.reasons[i] for i in np.flatnonzero(inside)})
@@ -172,7 +244,7 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     """Build the raw session (raw contract) from a journal; see the module docstring."""
     h = journal.header
     speedup = float(h.get("clock_speedup", 1.0))
-    info, streams, bad = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
+    info, streams, bad, breaks = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
     if "imu" in streams:
         rows = streams["imu"]
     else:
@@ -187,22 +259,23 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     utc_minus_mono = int(h["utc_ns"]) - int(h["mono_ns"])
     utc0 = clock.host0_ns + utc_minus_mono
     time_ns = utc0 + np.round((rows.t_sensor_ns - clock.t0_ns) * (1.0 + clock.drift)).astype(np.int64)
-    keep = np.r_[True, np.diff(time_ns) > 0]  # strictly increasing (a merged stream could repeat)
-    if not keep.all():
-        rows = SampleStream(sample_idx=rows.sample_idx[keep], t_sensor_ns=rows.t_sensor_ns[keep],
-                            values=rows.values[keep], frame_host_ns=rows.frame_host_ns,
-                            frame_t_last_ns=rows.frame_t_last_ns)
+    # strictly increasing: drop every row not later than all before it (a re-send, a new
+    # decoder after a settings change); they are counted and logged, never fatal
+    keep = np.r_[True, time_ns[1:] > np.maximum.accumulate(time_ns)[:-1]]
+    rows_dropped = int(keep.size - np.count_nonzero(keep))
+    if rows_dropped:
+        _log.warning("%s: %d rows dropped whose time did not increase (samples received twice?)",
+                     journal.path, rows_dropped)
+        rows = rows.select(keep)
         time_ns = time_ns[keep]
     # 4. gaps from the sample counter
     d = np.diff(rows.sample_idx)
     gi = np.flatnonzero(d > 1)
     period_ns = 1e9 / info.rate_hz
     # host receive time bracketing each gap: frame of the sample before / after
-    frame_of = np.searchsorted(rows.frame_t_last_ns, rows.t_sensor_ns, side="left")
-    frame_of = np.clip(frame_of, 0, rows.frame_host_ns.size - 1)
-    host_b = rows.frame_host_ns[frame_of[gi]]
-    host_a = rows.frame_host_ns[frame_of[gi + 1]]
-    reasons = _gap_reasons(host_b, host_a, journal.events, bad)
+    host_b = rows.frame_host_ns[rows.frame_idx[gi]]
+    host_a = rows.frame_host_ns[rows.frame_idx[gi + 1]]
+    reasons = _gap_reasons(host_b, host_a, rows.sample_idx[gi + 1], journal.events, bad, breaks)
     gaps = tuple({"start": _iso(int(time_ns[i]) + int(period_ns)), "end": _iso(int(time_ns[i + 1])),
                   "samples_lost": int(d[i] - 1), "reason": r} for i, r in zip(gi.tolist(), reasons, strict=True))
     c = rows.values
@@ -222,16 +295,22 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
         n_samples=rows.n, samples_lost=int(np.sum(d[gi] - 1)), n_gaps=int(gi.size),
         bad_frames=bad.n, bad_reasons=reasons_count,
         reconnects=max(0, sum(1 for e in journal.events if e.get("type") == "stream") - 1),
-        clock=clock, torn_bytes=journal.torn_bytes)
+        clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped)
     return raw, report
 
 
 def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = None,
-                     remove_journal: bool = True) -> tuple[Path, CollectReport]:
+                     remove_journal: bool = True, lock: bool = True) -> tuple[Path, CollectReport]:
     """Turn a journal into ``<out_dir>/<session_id>.parquet`` (validated); remove the journal.
 
     ``out_dir`` defaults to the journal's folder. Used on a normal stop and by ``imuback recover``.
+    ``lock``: take the journal's lock first (:class:`~imuback.collect.journal.JournalBusy` if a
+    running recorder holds it); the recorder itself, which holds the lock, passes False.
     """
+    if lock:
+        with locked(journal_path):
+            return finalize_journal(journal_path, out_dir=out_dir, remove_journal=remove_journal,
+                                    lock=False)
     from imuback.collect.families import family_by_name
 
     journal = read_journal(journal_path)

@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 from bleak import BleakClient
 
 from imuback.collect.sensor import (
     I64,
     BadFrames,
+    CounterBreak,
     Decoded,
     FrameBatch,
     SampleStream,
@@ -51,7 +53,7 @@ FLAG_GYRO: Final = 0x01
 FLAG_RESUME: Final = 0x02
 STATUS_STRUCT: Final = struct.Struct("<BBBBfffBBH")
 """version, state, battery %, flags, rate_hz, acc scale (m/s²/count), gyr scale (deg/s/count),
-acc range (g), reserved, gyr range (deg/s): 20 bytes."""
+acc range (g), boot id (0 = not reported), gyr range (deg/s): 20 bytes."""
 STATE_NAMES: Final = {0: "idle", 1: "streaming", 2: "buffering"}
 
 MAX_JUMP_SLACK_S: Final = 15.0
@@ -80,12 +82,12 @@ def parse_status(data: bytes) -> dict[str, float | int | str]:
     if len(data) < STATUS_STRUCT.size:
         raise ProtocolError(f"imuback status: {len(data)} bytes, expected {STATUS_STRUCT.size} "
                             "(see firmware_notes/protocol.md, Status characteristic)")
-    ver, state, batt, flags, rate, acc_s, gyr_s, acc_r, _, gyr_r = STATUS_STRUCT.unpack_from(data)
+    ver, state, batt, flags, rate, acc_s, gyr_s, acc_r, boot, gyr_r = STATUS_STRUCT.unpack_from(data)
     if ver != 1:
         raise ProtocolError(f"imuback status: protocol version {ver} is not supported (expected 1)")
     return {"version": ver, "state": STATE_NAMES.get(state, f"unknown({state})"), "battery_pct": batt,
             "gyro": int(bool(flags & FLAG_GYRO)), "rate_hz": float(rate), "acc_scale": float(acc_s),
-            "gyr_scale": float(gyr_s), "acc_range_g": acc_r, "gyr_range_dps": gyr_r}
+            "gyr_scale": float(gyr_s), "acc_range_g": acc_r, "gyr_range_dps": gyr_r, "boot_id": boot}
 
 
 class ImubackFamily:
@@ -112,7 +114,7 @@ class ImubackFamily:
                           acc_range_g=float(st["acc_range_g"]),
                           gyr_range_dps=float(st["gyr_range_dps"]) if gyro else None, gyro=gyro,
                           params={"acc_scale": st["acc_scale"], "gyr_scale": st["gyr_scale"],
-                                  "mtu": client.mtu_size})
+                                  "mtu": client.mtu_size, "boot_id": st["boot_id"]})
 
     async def stop(self, client: BleakClient) -> None:
         """Write STOP."""
@@ -133,8 +135,21 @@ class ImubackFamily:
 class ImubackDecoder:
     """Vectorised decoder of imuback data frames (``np.frombuffer`` over many frames at once).
 
-    State across calls: the end of the last accepted frame (sample counter) and its host time,
-    so frames whose counter goes backwards or jumps implausibly far are rejected as garbled.
+    The u32 ``first_idx`` is unwrapped into an int64 decoder index (``first_idx`` + a segment
+    offset), so a counter wrap is just the next frame. State across calls: the end of the last
+    accepted frame (decoder index), its ``seq`` and its host receive time.
+
+    Frames that do not continue the last accepted one (counter backwards, or further ahead than
+    the host time elapsed allows, or a ``seq`` that contradicts the counter) are checked against
+    their neighbours, frames not samples (rare path):
+
+    1. a lone outlier (the next frame continues the last accepted one) is a bad frame: a bit
+       error in its header must not throw away what follows;
+    2. a backwards jump confirmed by the next frame and no further back than the firmware's
+       backlog is a re-send of samples already received: those frames are dropped as duplicates;
+    3. any other confirmed jump (a sensor reboot restarts ``first_idx`` at 0; a new boot id in
+       Status says so for certain) starts a new counter segment placed by host receive time;
+       it is reported as a :class:`CounterBreak` and the gap before it is an estimate.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
@@ -145,8 +160,23 @@ class ImubackDecoder:
         self.scale = np.array([acc_scale] * 3 + ([gyr_scale] * 3 if gyro else []), dtype=np.float32)
         self.samples_per_host_s = self.rate_hz * clock_speedup
         self.stream_channels = {"imu": self.channels}
+        self.replay_window = int(MAX_JUMP_SLACK_S * self.rate_hz) + 256
         self._last_end: int | None = None
         self._last_host: int = 0
+        self._last_seq: int = 0
+        self._offset: int = 0
+        self._restarted = False
+        self._rebooted = False
+        self._boot_id: int = 0
+        self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
+        self._replaying = False  # the last rejected frames were a re-send of received samples
+
+    def stream_event(self, info: StreamInfo, host_ns: int) -> None:
+        """A (re)connect started the stream again: a counter jump here may be a reboot."""
+        boot = int(info.params.get("boot_id", 0) or 0)
+        self._restarted = self._last_end is not None
+        self._rebooted = self._restarted and boot != 0 and self._boot_id != 0 and boot != self._boot_id
+        self._boot_id = boot or self._boot_id
 
     def decode(self, batch: FrameBatch) -> Decoded:
         """Decode frames in arrival order; never raises on bad bytes."""
@@ -164,57 +194,139 @@ class ImubackDecoder:
         head[head_ok] = pay[hidx]
         kind = head[:, 0]
         k = head[:, 1].astype(np.int64)
+        seq = head[:, 2:4].copy().view("<u2").reshape(n).astype(np.int64)
         first = head[:, 4:8].copy().view("<u4").reshape(n).astype(np.int64)
         # 2. shape checks
         reason = np.full(n, "", dtype=object)
         reason[~head_ok] = "shorter than the 8-byte header"
         reason[(reason == "") & (kind != self.kind)] = "unknown frame kind"
         reason[(reason == "") & ((k == 0) | (lengths != HEADER_BYTES + 2 * c * k))] = "length does not match k"
-        # 3. sequence checks: counter strictly forward, jump plausible for the host time elapsed
+        # 3. sequence checks -> decoder index of the first sample of every accepted frame
         cand = np.flatnonzero(reason == "")
-        accepted = self._sequence(cand, first[cand], k[cand], batch.host_ns[cand], reason)
+        accepted, first_v, breaks = self._sequence(cand, first[cand], k[cand], seq[cand],
+                                                   batch.host_ns[cand], reason)
         # 4. samples of accepted frames, grouped by length (one group in the common case)
-        streams = {"imu": self._samples(batch, accepted, first, k, offsets)}
+        streams = {"imu": self._samples(batch, accepted, first_v, k, offsets)}
         bad_i = np.flatnonzero(reason != "")
         bad = BadFrames(host_ns=batch.host_ns[bad_i], lengths=lengths[bad_i],
                         reasons=tuple(str(r) for r in reason[bad_i]))
-        return Decoded(streams=streams, bad=bad)
+        return Decoded(streams=streams, bad=bad, breaks=breaks)
 
     def _allowance(self, dt_host_ns: I64) -> I64:
         return ((np.maximum(dt_host_ns, 0) / 1e9 * 1.5 + MAX_JUMP_SLACK_S)
                 * self.samples_per_host_s).astype(np.int64) + 256
 
-    def _sequence(self, cand: I64, first: I64, k: I64, host: I64, reason: np.ndarray) -> I64:
+    def _sequence(self, cand: I64, first: I64, k: I64, seq: I64, host: I64, reason: npt.NDArray[np.object_]
+                  ) -> tuple[I64, I64, tuple[CounterBreak, ...]]:
+        """Accepted frames (indices into the batch), their first decoder index, counter breaks."""
         if cand.size == 0:
-            return cand
-        end = first + k
-        prev_end = np.concatenate([[self._last_end if self._last_end is not None else first[0]], end[:-1]])
-        prev_host = np.concatenate([[self._last_host if self._last_end is not None else host[0]], host[:-1]])
-        jump = first - prev_end
-        ok = (jump >= 0) & (jump <= self._allowance(host - prev_host))
-        if ok.all():
-            self._last_end, self._last_host = int(end[-1]), int(host[-1])
-            return cand
-        # rare path (a garbled or replayed frame): decide frame by frame, frames not samples
-        keep = []
-        last_end, last_host = self._last_end, self._last_host
-        for j in range(cand.size):
-            if last_end is None:
-                keep.append(j)
-                last_end, last_host = int(end[j]), int(host[j])
-                continue
-            jj = int(first[j]) - last_end
-            if jj < 0:
-                reason[cand[j]] = "sample counter went backwards"
-            elif jj > int(self._allowance(np.array([host[j] - last_host]))[0]):
-                reason[cand[j]] = "sample counter jumped implausibly far"
-            else:
-                keep.append(j)
-                last_end, last_host = int(end[j]), int(host[j])
-        self._last_end, self._last_host = last_end, last_host
-        return cand[np.asarray(keep, dtype=np.int64)]
+            return cand, cand, ()
+        # fast path: every frame continues the previous one (wrap-aware), seq agrees
+        d = np.empty(cand.size, dtype=np.int64)
+        d[1:] = _s32(first[1:] - first[:-1] - k[:-1])
+        dseq = np.empty(cand.size, dtype=np.int64)
+        dseq[1:] = (seq[1:] - seq[:-1]) % 65536
+        if self._last_end is None:
+            d[0], dseq[0], base = 0, 1, int(first[0])
+        else:
+            d[0] = _s32(first[:1] + self._offset - self._last_end)[0]
+            dseq[0] = 1 if self._restarted else (int(seq[0]) - self._last_seq) % 65536
+            base = self._last_end + int(d[0])
+        prev_host = np.r_[self._last_host if self._last_end is not None else host[0], host[:-1]]
+        d_seq = d.copy()
+        d_seq[0] += self._skipped
+        ok = (d >= 0) & (d <= self._allowance(host - prev_host)) & _seq_agrees(dseq, d_seq)
+        if ok.all() and not self._rebooted:
+            first_v = base + np.r_[0, np.cumsum(k[:-1] + d[1:])]
+            self._offset = base - int(first[0])
+            self._last_end = int(first_v[-1] + k[-1])
+            self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
+            self._restarted = False
+            self._skipped = 0
+            return cand, first_v, ()
+        return self._sequence_slow(cand, first, k, seq, host, reason)
 
-    def _samples(self, batch: FrameBatch, acc: I64, first: I64, k: I64, offsets: I64) -> SampleStream:
+    def _sequence_slow(self, cand: I64, first: I64, k: I64, seq: I64, host: I64,
+                       reason: npt.NDArray[np.object_]) -> tuple[I64, I64, tuple[CounterBreak, ...]]:
+        """Frame by frame (a garbled header, a re-send, a reboot): see the class docstring."""
+        m = cand.size
+        allow = self._allowance
+
+        def follows(end: int, end_host: int, end_seq: int, j: int, *, check_seq: bool = True,
+                    skipped: int = 0) -> bool:
+            """Frame j continues a frame ending at ``end`` (``skipped`` frames in between)."""
+            dj = int(_s32(np.array([int(first[j]) + self._offset - end]))[0])
+            ds = (int(seq[j]) - end_seq) % 65536
+            return (0 <= dj <= int(allow(np.array([host[j] - end_host]))[0])
+                    and (not check_seq or bool(_seq_agrees(np.array([ds]), np.array([dj + skipped]))[0])))
+
+        keep: list[int] = []
+        first_v: list[int] = []
+        breaks: list[CounterBreak] = []
+        for j in range(m):
+            nxt = j + 1 < m
+            fj, kj, hj, sj = int(first[j]), int(k[j]), int(host[j]), int(seq[j])
+            if self._last_end is None:  # the decoder's first frame: no history, ask the next two
+                if j + 2 < m and not follows(fj + kj, hj, sj, j + 1) and self._pair(j + 1, first, k, seq, host):
+                    reason[cand[j]] = "sample counter inconsistent with the frames after it"
+                    self._skipped += 1
+                    continue
+                self._offset = 0
+                v = fj
+            else:
+                end, eh, es = self._last_end, self._last_host, self._last_seq
+                v = end + int(_s32(np.array([fj + self._offset - end]))[0])
+                if not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
+                                                  skipped=self._skipped):
+                    if (v != end and nxt and not follows(v + kj, hj, sj, j + 1)
+                            and follows(end, eh, es, j + 1, skipped=self._skipped + 1)):
+                        reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
+                        self._skipped += 1
+                        continue
+                elif self._replaying and v < end:
+                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    self._skipped += 1
+                    continue
+                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not self._restarted,
+                                                            skipped=self._skipped + 1):
+                    reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
+                    self._skipped += 1
+                    continue
+                elif not self._rebooted and nxt and not follows(v + kj, hj, sj, j + 1):
+                    reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
+                    self._skipped += 1
+                    continue
+                elif not self._rebooted and v < end and end - v <= self.replay_window:
+                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    self._skipped += 1
+                    self._replaying = True
+                    continue
+                else:  # confirmed discontinuity: a new counter segment placed by host time
+                    placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
+                    why = ("sensor rebooted (new boot id)" if self._rebooted
+                           else f"sensor counter went back {end - v} samples (reboot?)" if v < end
+                           else f"sensor counter jumped {v - end} samples")
+                    breaks.append(CounterBreak(stream="imu", sample_idx=placed, host_ns=hj,
+                                               reason=why + "; samples lost estimated from host receive time"))
+                    self._offset += placed - v
+                    v = placed
+            keep.append(j)
+            first_v.append(v)
+            self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
+            self._restarted = self._rebooted = self._replaying = False
+            self._skipped = 0
+        ki = np.asarray(keep, dtype=np.int64)
+        return cand[ki], np.asarray(first_v, dtype=np.int64), tuple(breaks)
+
+    def _pair(self, a: int, first: I64, k: I64, seq: I64, host: I64) -> bool:
+        """Frame ``b = a + 1`` continues frame ``a`` (used before any frame was accepted)."""
+        b = a + 1
+        d = int(_s32(np.array([int(first[b]) - int(first[a]) - int(k[a])]))[0])
+        ds = (int(seq[b]) - int(seq[a])) % 65536
+        return (0 <= d <= int(self._allowance(np.array([host[b] - host[a]]))[0])
+                and bool(_seq_agrees(np.array([ds]), np.array([d]))[0]))
+
+    def _samples(self, batch: FrameBatch, acc: I64, first_v: I64, k: I64, offsets: I64) -> SampleStream:
         c = self.channels
         if acc.size == 0:
             return SampleStream.empty(c)
@@ -235,10 +347,22 @@ class ImubackDecoder:
                 rows = batch.payload[offsets[acc[g]][:, None] + np.arange(HEADER_BYTES, int(length))]
                 dest = (out_start[g][:, None] + np.arange(kk)).reshape(-1)
                 counts[dest] = rows.view("<i2").reshape(g.size * kk, c)
-        idx = np.repeat(first[acc] - out_start, ka) + np.arange(m, dtype=np.int64)
+        frame_idx = np.repeat(np.arange(acc.size, dtype=np.int64), ka)
+        idx = np.repeat(first_v - out_start, ka) + np.arange(m, dtype=np.int64)
         t_ns = np.round(idx * (1e9 / self.rate_hz)).astype(np.int64)
-        last_idx = first[acc] + ka - 1
+        last_idx = first_v + ka - 1
         return SampleStream(sample_idx=idx, t_sensor_ns=t_ns,
                             values=counts.astype(np.float32) * self.scale,
                             frame_host_ns=batch.host_ns[acc],
-                            frame_t_last_ns=np.round(last_idx * (1e9 / self.rate_hz)).astype(np.int64))
+                            frame_t_last_ns=np.round(last_idx * (1e9 / self.rate_hz)).astype(np.int64),
+                            frame_idx=frame_idx)
+
+
+def _s32(x: I64) -> I64:
+    """Wrap-aware difference of u32 counters: ``x`` mod 2**32 as a signed 32-bit number."""
+    return ((np.asarray(x, dtype=np.int64) + 2**31) % 2**32) - 2**31
+
+
+def _seq_agrees(dseq: I64, jump: I64) -> npt.NDArray[np.bool_]:
+    """``seq`` advanced (mod 2**16) by 1 plus at most one frame per missing sample."""
+    return (dseq >= 1) & ((dseq <= jump + 1) | (jump >= 65535))

@@ -10,13 +10,19 @@ File layout (little-endian)::
 
 Blocks are only appended. A ``kill -9`` can tear at most the block being written: the reader
 stops at the first block that is incomplete or fails its CRC and keeps everything before it.
+
+A journal being written is held with an exclusive ``fcntl.flock`` (released by the kernel when
+the writer's process dies, even by ``kill -9``): recovery skips a locked journal, so a second
+recorder into the same folder never finalizes another one's live session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
+import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +33,23 @@ import numpy as np
 
 from imuback.collect.sensor import FrameBatch
 from imuback.errors import CollectError
+
+if sys.platform == "win32":  # pragma: no cover - msvcrt locks a byte range instead
+    import msvcrt
+
+    def _try_lock(fileno: int) -> None:
+        """Take an exclusive lock now or raise BlockingIOError."""
+        try:
+            msvcrt.locking(fileno, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            raise BlockingIOError(str(exc)) from exc
+else:  # POSIX: advisory locks that the kernel releases when the process dies
+    import fcntl
+
+    def _try_lock(fileno: int) -> None:
+        """Take an exclusive lock now or raise BlockingIOError."""
+        fcntl.flock(fileno, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
 
 MAGIC: Final = b"IMUBACK-JOURNAL1"
 SUFFIX: Final = ".journal"
@@ -46,6 +69,7 @@ class JournalWriter:
         except FileExistsError as exc:
             raise CollectError(f"{self.path}: a journal already exists; recover it with "
                                f"`imuback recover {self.path}` or choose another session id") from exc
+        _try_lock(self._f.fileno())  # a new file: never contended
         head = json.dumps(header).encode()
         self._f.write(MAGIC + struct.pack("<I", len(head)) + head)
         self.flush()
@@ -74,10 +98,33 @@ class JournalWriter:
             os.fsync(self._f.fileno())
 
     def close(self) -> None:
-        """Flush, fsync and close."""
+        """Flush, fsync and close (which releases the lock)."""
         if not self._f.closed:
             self.flush()
             self._f.close()
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """Hold the journal's exclusive lock; :class:`JournalBusy` if a live recorder holds it."""
+    path = Path(path)
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise CollectError(f"{path}: cannot open the journal ({exc})") from exc
+    try:
+        try:
+            _try_lock(f.fileno())
+        except BlockingIOError as exc:
+            raise JournalBusy(f"{path}: a running recorder is still writing this journal; "
+                              "stop that recording first (it finalizes the journal itself)") from exc
+        yield
+    finally:
+        f.close()
+
+
+class JournalBusy(CollectError):
+    """The journal is locked by a recorder that is still running."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -281,8 +281,8 @@ class PolarFamily:
 
 
 class _TypeState:
-    __slots__ = ("bad_host", "bad_len", "bad_reason", "frame_host", "frame_t", "idx", "last_idx",
-                 "last_t", "t", "vals")
+    __slots__ = ("bad_host", "bad_len", "bad_reason", "frame_host", "frame_idx", "frame_t", "idx",
+                 "last_idx", "last_t", "t", "vals")
 
     def __init__(self) -> None:
         self.last_t: int | None = None
@@ -292,6 +292,7 @@ class _TypeState:
         self.vals: list[npt.NDArray[np.float32]] = []
         self.frame_host: list[int] = []
         self.frame_t: list[int] = []
+        self.frame_idx: list[npt.NDArray[np.int64]] = []
 
 
 class PolarDecoder:
@@ -304,6 +305,9 @@ class PolarDecoder:
         self.gyr_factor = gyr_factor
         self.stream_channels = {"acc": 3, "gyr": 3}
         self._state = {ACC: _TypeState(), GYRO: _TypeState()}
+
+    def stream_event(self, info: StreamInfo, host_ns: int) -> None:
+        """A reconnect: Polar restarts its streams at "now" on its own clock; nothing to reset."""
 
     def _samples(self, mtype: int, ftype: int, content: bytes) -> npt.NDArray[np.float32]:
         compressed, t = bool(ftype & 0x80), ftype & 0x7F
@@ -349,7 +353,7 @@ class PolarDecoder:
             streams[name] = SampleStream(
                 sample_idx=np.concatenate(st.idx), t_sensor_ns=np.concatenate(st.t),
                 values=np.concatenate(st.vals), frame_host_ns=np.asarray(st.frame_host, np.int64),
-                frame_t_last_ns=np.asarray(st.frame_t, np.int64))
+                frame_t_last_ns=np.asarray(st.frame_t, np.int64), frame_idx=np.concatenate(st.frame_idx))
         return Decoded(streams=streams, bad=BadFrames(host_ns=np.asarray(bad_host, np.int64),
                                                       lengths=np.asarray(bad_len, np.int64),
                                                       reasons=tuple(bad_why)))
@@ -379,8 +383,11 @@ class PolarDecoder:
             delta = self.period_ns
             t_first = ts - (n - 1) * delta
             first_idx = 0 if st.last_t is None else st.last_idx + max(1, round((t_first - st.last_t) / self.period_ns))
-        t = np.round(ts - (n - 1 - np.arange(n)) * delta).astype(np.int64)
+        # int64 on the ns epoch (~8e17 ns: float64 there resolves only 128 ns); the last sample
+        # is the frame time exactly
+        t = ts - np.round((n - 1 - np.arange(n)) * delta).astype(np.int64)
         o = out[mtype]
+        o.frame_idx.append(np.full(n, len(o.frame_host), dtype=np.int64))
         o.idx.append(first_idx + np.arange(n, dtype=np.int64))
         o.t.append(t)
         o.vals.append(vals)

@@ -145,13 +145,16 @@ def default_session_id(runner_id: str) -> str:
 
 
 def recover_pending(out_dir: Path, *, skip: Path | None = None) -> list[Path]:
-    """Turn every journal left in ``out_dir`` by a crashed recorder into a raw file."""
+    """Turn every journal left in ``out_dir`` by a crashed recorder into a raw file.
+
+    Journals that a running recorder still holds (its ``flock``) are left alone.
+    """
     done = []
     for j in sorted(Path(out_dir).glob(f"*{SUFFIX}")):
         if skip is not None and j.resolve() == skip.resolve():
             continue
         try:
-            path, _ = finalize_journal(j)
+            path, _ = finalize_journal(j)  # takes the lock; JournalBusy if a recorder holds it
         except ImubackError:
             continue
         done.append(path)
@@ -168,9 +171,11 @@ class _LiveStats:
         self.status = RecordStatus()
         self._window: deque[tuple[float, int]] = deque([(t_start, 0)])
 
-    def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float) -> None:
-        if info != self.info:
-            self.info, self.decoder = info, family.decoder(info, clock_speedup=speedup)
+    def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float, host_ns: int) -> None:
+        if self.decoder is None or self.info is None or info.identity() != self.info.identity():
+            self.decoder = family.decoder(info, clock_speedup=speedup)
+        self.info = info
+        self.decoder.stream_event(info, host_ns)
 
     def feed(self, host_ns: list[int], frames: list[bytes]) -> None:
         st = self.status
@@ -308,6 +313,8 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
             if backends.client is not None:
                 kw["backend"] = backends.client
             client = BleakClient(device, disconnected_callback=lambda _c: disconnected.set(), **kw)
+            drain()  # what came before belongs to the previous connection
+            journal.append_event({"type": "starting", "host_ns": time.monotonic_ns(), "address": address})
             try:
                 await client.connect()
                 await client.start_notify(family.data_uuid, on_notify)
@@ -324,10 +331,13 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
                 live.status.reconnects += 1
             started = True
             backoff = params.backoff_first_s
-            journal.append_event({"type": "stream", "host_ns": time.monotonic_ns(), "address": address,
+            # frames that arrived since START are journaled before this event: assemble (and the
+            # live decoder, fed from the next drain) decode them with this stream's settings
+            stream_ns = time.monotonic_ns()
+            journal.append_event({"type": "stream", "host_ns": stream_ns, "address": address,
                                   "mtu": client.mtu_size, "info": info.to_json()})
             journal.flush()
-            live.set_stream(family, info, params.clock_speedup)
+            live.set_stream(family, info, params.clock_speedup, stream_ns)
             live.status.connected = True
             next_battery = 0.0
             while client.is_connected and not stop.is_set() and not disconnected.is_set():
@@ -343,6 +353,7 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
             live.status.connected = False
             last_connected = time.monotonic()
             if disconnected.is_set() and not stop.is_set():
+                drain()
                 journal.append_event({"type": "disconnected", "host_ns": time.monotonic_ns()})
                 await wait_any(stop, timeout=backoff)
                 continue
@@ -359,12 +370,15 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
             await reporter_task
         drain()
         journal.append_event({"type": "stopped", "host_ns": time.monotonic_ns()})
+        journal.flush()
+    try:  # still holding the journal's lock, so no other recorder's recovery can take it
+        if not started:
+            journal_path.unlink(missing_ok=True)  # holds no samples
+            raise CollectError(f"sensor {target} was not found or could not be started; "
+                               "is it switched on and in range? (`imuback scan` lists what advertises)")
+        path, report = finalize_journal(journal_path, lock=False)
+    finally:
         journal.close()
-    if not started:
-        journal_path.unlink(missing_ok=True)  # holds no samples
-        raise CollectError(f"sensor {target} was not found or could not be started; "
-                           "is it switched on and in range? (`imuback scan` lists what advertises)")
-    path, report = finalize_journal(journal_path)
     live.status.stopped = True
     if status is not None:
         status(replace(live.tick(time.monotonic(), (time.monotonic() - t_start) * params.clock_speedup)))

@@ -22,6 +22,10 @@ F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
 
 
+VOLATILE_PARAMS = frozenset({"mtu", "boot_id"})
+"""StreamInfo params that may differ between connections of one stream (not decoder identity)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamSettings:
     """What the collector asks a sensor for; the sensor answers with a :class:`StreamInfo`.
@@ -59,6 +63,16 @@ class StreamInfo:
     gyr_range_dps: float | None
     gyro: bool
     params: dict[str, Any] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, Any]:
+        """What decides whether frames need a new decoder: everything but per-connection values.
+
+        The ATT MTU (frame size) and the firmware boot id change on a reconnect without changing
+        how frames decode; a reboot is handled by the decoder's :meth:`FrameDecoder.stream_event`.
+        """
+        d = self.to_json()
+        d["params"] = {k: v for k, v in self.params.items() if k not in VOLATILE_PARAMS}
+        return d
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (for the journal)."""
@@ -141,6 +155,7 @@ class SampleStream:
         columns acc_x, acc_y, acc_z, gyr_x, gyr_y, gyr_z.
     frame_host_ns : (F,) int64 host receive time of each accepted frame.
     frame_t_last_ns : (F,) int64 sensor time of the last sample of each accepted frame.
+    frame_idx : (M,) int64 index into the frame arrays of the frame each sample came in.
     """
 
     sample_idx: I64
@@ -148,13 +163,20 @@ class SampleStream:
     values: F32
     frame_host_ns: I64
     frame_t_last_ns: I64
+    frame_idx: I64
 
     @classmethod
     def empty(cls, channels: int) -> SampleStream:
         """A typed empty stream."""
         z = np.zeros(0, np.int64)
         return cls(sample_idx=z, t_sensor_ns=z, values=np.zeros((0, channels), np.float32),
-                   frame_host_ns=z, frame_t_last_ns=z)
+                   frame_host_ns=z, frame_t_last_ns=z, frame_idx=z)
+
+    def select(self, keep: npt.NDArray[np.bool_]) -> SampleStream:
+        """The samples where ``keep`` (M,) is true; the frame arrays stay as they are."""
+        return SampleStream(sample_idx=self.sample_idx[keep], t_sensor_ns=self.t_sensor_ns[keep],
+                            values=self.values[keep], frame_host_ns=self.frame_host_ns,
+                            frame_t_last_ns=self.frame_t_last_ns, frame_idx=self.frame_idx[keep])
 
     @property
     def n(self) -> int:
@@ -167,11 +189,14 @@ class SampleStream:
         parts = [p for p in parts if p.n or p.frame_host_ns.size]
         if not parts:
             return cls.empty(channels)
+        frame_base = np.cumsum([0] + [p.frame_host_ns.size for p in parts[:-1]])
         return cls(sample_idx=np.concatenate([p.sample_idx for p in parts]),
                    t_sensor_ns=np.concatenate([p.t_sensor_ns for p in parts]),
                    values=np.concatenate([p.values for p in parts]),
                    frame_host_ns=np.concatenate([p.frame_host_ns for p in parts]),
-                   frame_t_last_ns=np.concatenate([p.frame_t_last_ns for p in parts]))
+                   frame_t_last_ns=np.concatenate([p.frame_t_last_ns for p in parts]),
+                   frame_idx=np.concatenate([p.frame_idx + int(b) for p, b in zip(parts, frame_base,
+                                                                                   strict=True)]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,11 +236,31 @@ class BadFrames:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CounterBreak:
+    """The sensor counter restarted (reboot) or jumped beyond belief; a new segment begins.
+
+    Attributes
+    ----------
+    stream : stream name (``imu``).
+    sample_idx : decoder sample index given to the first sample of the new segment (placed by
+        host receive time, so the gap before it is an estimate, not a count).
+    host_ns : host receive time of the first frame of the new segment.
+    reason : in words, for the gap log.
+    """
+
+    stream: str
+    sample_idx: int
+    host_ns: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decoded:
     """What a decoder made of one :class:`FrameBatch`."""
 
     streams: dict[str, SampleStream]
     bad: BadFrames
+    breaks: tuple[CounterBreak, ...] = ()
 
 
 class FrameDecoder(Protocol):
@@ -229,6 +274,10 @@ class FrameDecoder(Protocol):
 
     def decode(self, batch: FrameBatch) -> Decoded:
         """Decode the next frames in arrival order."""
+        ...
+
+    def stream_event(self, info: StreamInfo, host_ns: int) -> None:
+        """The stream was (re)started on a new connection with ``info`` (same identity)."""
         ...
 
 

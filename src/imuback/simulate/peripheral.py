@@ -141,6 +141,7 @@ class SimulatedSensor:
         self.wanted_rate_hz = rate_hz
         self.faults = faults
         self.battery_pct = battery_pct
+        self.boot_id = 1  # Status byte 17: a new nonzero value at every power-on (no reboots here)
         self.tick_s = tick_s
         self.log = PeripheralLog()
         self.done = asyncio.Event()
@@ -206,7 +207,7 @@ class SimulatedSensor:
         state = 1 if self._streaming else (2 if self._t0 is not None else 0)
         flags = 0x01 if self.raw.gyr_dps is not None else 0
         return struct.pack("<BBBBfffBBH", 1, state, self.battery_pct, flags, self.rate_hz,
-                           self.acc_scale, self.gyr_scale, self.acc_range_g, 0, self.gyr_range_dps)
+                           self.acc_scale, self.gyr_scale, self.acc_range_g, self.boot_id, self.gyr_range_dps)
 
     def _on_control(self, connection: Connection, value: bytes) -> None:
         if not value:

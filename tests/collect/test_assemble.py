@@ -1,0 +1,139 @@
+"""Journal -> raw session: re-sends, settings changes, early frames, Polar matching, clock fit."""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+
+from imuback.collect.assemble import _match_acc_gyr, finalize_journal, fit_clock
+from imuback.collect.journal import JournalWriter
+from imuback.collect.polar_pmd import PolarDecoder, delta_encode
+from imuback.collect.sensor import FrameBatch, StreamInfo
+from imuback.store.raw import read_raw
+
+ACC_S = 16 * 9.80665 / 32768
+RATE = 208.0
+
+
+def _fr(seq: int, first: int, k: int) -> bytes:
+    c = np.zeros((k, 6), np.int16)
+    c[:, 1] = round(9.80665 / ACC_S)
+    c[:, 0] = np.arange(first, first + k) % 1000  # the sample index, to check rows
+    return struct.pack("<BBHI", 0xA6, k, seq & 0xFFFF, first) + c.tobytes()
+
+
+def _info(**params: object) -> dict[str, object]:
+    return StreamInfo(family="imuback", rate_hz=RATE, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768, **params}).to_json()
+
+
+def _writer(path: Path) -> JournalWriter:
+    return JournalWriter(path, {"session_id": path.stem, "runner_id": "r", "family": "imuback",
+                                "utc_ns": time.time_ns(), "mono_ns": 0})
+
+
+def _host(first: int, k: int) -> int:
+    return int((first + k) / RATE * 1e9) + 5_000_000
+
+
+def test_reconnect_with_another_mtu_and_a_resend_never_fails_the_finalize(tmp_path: Path) -> None:
+    w = _writer(tmp_path / "s.journal")
+    w.append_event({"type": "stream", "host_ns": 0, "info": _info(mtu=247)})
+    w.append_frames([_host(i * 19, 19) for i in range(100)], [_fr(i, i * 19, 19) for i in range(100)])
+    w.append_event({"type": "disconnected", "host_ns": _host(1900, 0)})
+    w.append_event({"type": "stream", "host_ns": _host(2000, 0), "info": _info(mtu=23)})
+    # the firmware re-sends the last 100 samples the host already has, then goes on live
+    w.append_frames([_host(1800 + i, 1) + 10**9 for i in range(600)], [_fr(100 + i, 1800 + i, 1) for i in range(600)])
+    w.close()
+    path, rep = finalize_journal(tmp_path / "s.journal")
+    raw = read_raw(path)
+    assert raw.n_samples == 2400 and raw.gaps == () and rep.bad_frames == 100
+    np.testing.assert_allclose(raw.acc_mps2[:, 0] / ACC_S, np.arange(2400) % 1000, atol=1e-3)
+
+
+def test_non_increasing_rows_are_dropped_with_a_running_maximum(tmp_path: Path) -> None:
+    w = _writer(tmp_path / "s.journal")
+    w.append_event({"type": "stream", "host_ns": 0, "info": _info()})
+    w.append_frames([_host(i * 19, 19) for i in range(100)], [_fr(i, i * 19, 19) for i in range(100)])
+    # other settings after the reconnect -> a new decoder, which takes the re-sent frames as new
+    w.append_event({"type": "stream", "host_ns": _host(2000, 0), "info": _info(acc_scale_note=1)})
+    w.append_frames([_host(1800 + 19 * i, 19) + 10**9 for i in range(20)],
+                    [_fr(i, 1800 + 19 * i, 19) for i in range(20)])
+    w.close()
+    path, rep = finalize_journal(tmp_path / "s.journal")
+    raw = read_raw(path)
+    assert np.all(np.diff(raw.time_ns) > 0) and rep.rows_dropped == 100
+    assert raw.n_samples == 1800 + 20 * 19 and raw.gaps == ()
+
+
+def test_frames_before_the_stream_event_are_kept(tmp_path: Path) -> None:
+    w = _writer(tmp_path / "s.journal")
+    w.append_event({"type": "starting", "host_ns": 0})
+    w.append_frames([_host(i * 19, 19) for i in range(10)], [_fr(i, i * 19, 19) for i in range(10)])
+    w.append_event({"type": "stream", "host_ns": _host(190, 0), "info": _info()})
+    w.append_frames([_host(i * 19, 19) for i in range(10, 100)], [_fr(i, i * 19, 19) for i in range(10, 100)])
+    w.close()
+    _, rep = finalize_journal(tmp_path / "s.journal")
+    assert rep.n_samples == 1900 and rep.samples_lost == 0
+
+
+def test_sensor_reboot_at_a_reconnect_keeps_the_rest_and_logs_the_gap(tmp_path: Path) -> None:
+    w = _writer(tmp_path / "s.journal")
+    w.append_event({"type": "stream", "host_ns": 0, "info": _info(boot_id=3)})
+    w.append_frames([_host(i * 19, 19) for i in range(200)], [_fr(i, 5000 + i * 19, 19) for i in range(200)])
+    w.append_event({"type": "disconnected", "host_ns": _host(3800, 0)})
+    outage = 30 * 10**9
+    w.append_event({"type": "stream", "host_ns": _host(3800, 0) + outage, "info": _info(boot_id=4)})
+    w.append_frames([_host(i * 19, 19) + _host(3800, 0) + outage for i in range(300)],
+                    [_fr(i, i * 19, 19) for i in range(300)])
+    w.close()
+    path, _ = finalize_journal(tmp_path / "s.journal")
+    raw = read_raw(path)
+    assert raw.n_samples == 500 * 19 and len(raw.gaps) == 1
+    g = raw.gaps[0]
+    assert "disconnected" in g["reason"] and "rebooted" in g["reason"]
+    assert abs(g["samples_lost"] - 30 * RATE) <= 2
+
+
+def test_polar_gyro_gap_loses_exactly_its_samples() -> None:
+    rate, n, e = 416.0, 38, 789_000_000_000_000_000
+    period = 1e9 / rate
+    vals = np.cumsum(np.random.default_rng(0).integers(-50, 50, (n * 10, 6)), axis=0)
+    frames = []
+    for f in range(10):
+        ts = e + round((f * n + n - 1) * period)
+        chunk = vals[f * n:(f + 1) * n]
+        frames.append(bytes([2]) + ts.to_bytes(8, "little") + bytes([0x81]) + delta_encode(chunk[:, :3]))
+        if f != 1:  # the GYRO frame of chunk 1 is lost
+            frames.append(bytes([5]) + ts.to_bytes(8, "little") + bytes([0x80]) + delta_encode(chunk[:, 3:]))
+    out = PolarDecoder(rate_hz=rate).decode(FrameBatch.from_frames(frames, np.arange(len(frames))))
+    rows = _match_acc_gyr(out.streams["acc"], out.streams["gyr"], rate)
+    assert rows.n == 9 * n  # one frame of gyro lost = n rows lost, not n + 1
+    np.testing.assert_array_equal(rows.sample_idx, np.r_[0:n, 2 * n:10 * n])
+
+
+def test_polar_sample_times_are_exact_int64_on_the_ns_epoch() -> None:
+    rate, n = 416.0, 20
+    ts = 789_000_000_000_000_000 + 12_345_677  # not a multiple of float64's 128 ns spacing here
+    frames = [bytes([2]) + (ts + i * round(n * 1e9 / rate)).to_bytes(8, "little") + bytes([0x81])
+              + delta_encode(np.zeros((n, 3), np.int64)) for i in range(3)]
+    a = PolarDecoder(rate_hz=rate).decode(FrameBatch.from_frames(frames, [1, 2, 3])).streams["acc"]
+    np.testing.assert_array_equal(a.t_sensor_ns[n - 1::n], a.frame_t_last_ns)
+    np.testing.assert_array_equal(a.frame_t_last_ns[a.frame_idx], np.repeat(a.frame_t_last_ns, n))
+
+
+def test_clock_fit_ignores_the_backlog_after_a_reconnect() -> None:
+    rng = np.random.default_rng(1)
+    fp = 19 / 208  # s per frame
+    for minutes, out_at in ((2, 60), (10, 300), (60, 3590)):
+        t = np.arange(0, minutes * 60, fp)
+        host = t + 0.010 + rng.exponential(0.01, t.size)
+        lost = (t >= out_at) & (t < out_at + 2)            # 10 s outage, 8 s ring buffer
+        back = (t >= out_at + 2) & (t < out_at + 10)       # the backlog, sent after the reconnect
+        host[back] = out_at + 10 + 0.3 + np.arange(back.sum()) * 0.005
+        f = fit_clock((t[~lost] * 1e9).astype(np.int64), (host[~lost] * 1e9).astype(np.int64), t0_ns=0)
+        assert abs(f.drift) < 5e-6, (minutes, f.note)
+        assert abs(f.host0_ns - 0.010e9) < 2e6
