@@ -232,12 +232,17 @@ class ImubackDecoder:
             d[0] = _s32(first[:1] + self._offset - self._last_end)[0]
             dseq[0] = 1 if self._restarted else (int(seq[0]) - self._last_seq) % 65536
             base = self._last_end + int(d[0])
-        prev_host = np.r_[self._last_host if self._last_end is not None else host[0], host[:-1]]
+        prev_host = np.empty_like(host)
+        prev_host[0] = self._last_host if self._last_end is not None else host[0]
+        prev_host[1:] = host[:-1]
         d_seq = d.copy()
         d_seq[0] += self._skipped
         ok = (d >= 0) & (d <= self._allowance(host - prev_host)) & _seq_agrees(dseq, d_seq)
         if ok.all() and not self._rebooted:
-            first_v = base + np.r_[0, np.cumsum(k[:-1] + d[1:])]
+            first_v = np.empty(k.size, dtype=np.int64)
+            first_v[0] = 0
+            np.cumsum(k[:-1] + d[1:], out=first_v[1:])
+            first_v += base
             self._offset = base - int(first[0])
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
