@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
@@ -39,6 +42,10 @@ def register(subparsers: Any) -> None:
     who.add_argument("--name", help="the sensor's exact advertised name")
     p.add_argument("--rate", type=float, default=None,
                    help="sample rate in Hz (imuback 52-1600, Polar 26-416; default: the sensor's)")
+    p.add_argument("--mounting", default=None,
+                   help="nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, or 'recommended' for the "
+                        "imuback sensor worn as in firmware_notes/mounting.md (the default for --sensor "
+                        "imuback; identity for the others)")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
     p.add_argument("--minutes", type=float, default=None, help="stop after M minutes (default: Ctrl-C)")
@@ -186,11 +193,33 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
         return await record(family=family_by_name(args.sensor),
                             target=Target(address=args.address, name=args.name), out_dir=Path(args.out),
                             runner_id=args.runner, session_id=args.session,
+                            mounting=_mounting(args.mounting, args.sensor),
                             params=RecordParams(settings=settings, minutes=args.minutes),
                             backends=backends, stop=stop, status=status)
     finally:
         if central is not None:
             await central.close()
+
+
+RECOMMENDED_MOUNTING = [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+"""The imuback sensor worn as firmware_notes/mounting.md recommends: chip +y up, +z backwards."""
+
+
+def _mounting(spec: str | None, sensor: str) -> list[list[float]]:
+    """The nominal mounting written to the raw file (the pipeline then finds the real one)."""
+    if spec is None:
+        spec = "recommended" if sensor == "imuback" else "identity"
+    if spec == "recommended":
+        return RECOMMENDED_MOUNTING
+    if spec == "identity":
+        return np.eye(3).tolist()
+    try:
+        r = np.asarray(json.loads(spec), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise CollectError(f"--mounting: not a JSON 3x3 matrix ({exc})") from exc
+    if r.shape != (3, 3) or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) or np.linalg.det(r) < 0:
+        raise CollectError("--mounting must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
+    return [[float(v) for v in row] for row in r]
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
