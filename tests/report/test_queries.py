@@ -89,3 +89,21 @@ def test_foreign_parquet_file_is_refused(fabricate: Fabricate) -> None:
     pq.write_table(pa.table({"session_id": [ids[0]]}), f)
     with pytest.raises(SchemaError, match=r"no imuback\.schema_version"):
         queries.runner_sessions(dataset, "r1")
+
+
+def test_a_session_id_shared_by_two_runners_is_refused_not_mixed(tmp_path):
+    import dataclasses
+
+    from imuback.pipeline import process_file
+    from imuback.report.queries import ReportDataError, session_row
+    from imuback.store.raw import write_raw
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    ds = tmp_path / "ds"
+    for runner, gain in (("ann", 1.0), ("bob", 1.01)):
+        path = write_raw(tmp_path / f"{runner}.parquet",
+                         dataclasses.replace(raw, session_id="s1", runner_id=runner, acc_mps2=raw.acc_mps2 * gain))
+        process_file(path, dataset=ds)
+    with pytest.raises(ReportDataError, match="several runners.*ann, bob"):
+        session_row(ds, "s1")

@@ -121,6 +121,10 @@ def session_row(dataset: str | Path, session_id: str) -> dict[str, Any]:
         n = len(table_files(dataset, "sessions"))
         raise ReportDataError(f"session {session_id!r} is not in dataset {dataset} ({n} sessions "
                               "there); process its raw file first with `imuback process`")
+    owners = sorted(set(df["runner_id"]))
+    if len(owners) > 1:  # a session is (runner, session): one id used by several runners
+        raise ReportDataError(f"session id {session_id!r} belongs to several runners in {dataset} "
+                              f"({', '.join(owners)}); give each recording a unique session id")
     return {k: _py(v) for k, v in df.iloc[-1].items()}
 
 
