@@ -105,5 +105,5 @@ def test_a_session_id_shared_by_two_runners_is_refused_not_mixed(tmp_path):
         path = write_raw(tmp_path / f"{runner}.parquet",
                          dataclasses.replace(raw, session_id="s1", runner_id=runner, acc_mps2=raw.acc_mps2 * gain))
         process_file(path, dataset=ds)
-    with pytest.raises(ReportDataError, match="several runners.*ann, bob"):
+    with pytest.raises(ReportDataError, match=r"several runners.*ann, bob"):
         session_row(ds, "s1")
