@@ -212,24 +212,18 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
         pel_rot = pel_obl = pel_tilt = ph_v = np.zeros(2)
-        return Gait(st=st, q=q, r=r, amp=np.zeros(0), imp_amp=imp_amp, imp_half=imp_half,
-                     ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
-                     cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp,
-                     ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
-                     wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
-                     pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,
-                     phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
-                     heading=heading, speed=speed)
-    # stride phase: right IC at even numbers, alternating within a bout
-    inc = np.ones(n)
-    inc[0] = 0.0 if st.side[0] > 0 else 1.0
-    pos = np.cumsum(inc)
-    # at a bout start, jump so that the parity matches the foot
-    parity_ok = (np.mod(pos, 2) == 0) == (st.side > 0)
-    fix = np.cumsum(np.where(st.first & ~parity_ok, 1.0, 0.0))
-    pos = pos + fix
-    ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]]])
-    ph_v = np.concatenate([pos, [pos[-1] + 1.0]])
+        amp = np.zeros(0)
+    else:
+        # stride phase: right IC at even numbers, alternating within a bout
+        inc = np.ones(n)
+        inc[0] = 0.0 if st.side[0] > 0 else 1.0
+        pos = np.cumsum(inc)
+        # at a bout start, jump so that the parity matches the foot
+        parity_ok = (np.mod(pos, 2) == 0) == (st.side > 0)
+        fix = np.cumsum(np.where(st.first & ~parity_ok, 1.0, 0.0))
+        pos = pos + fix
+        ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]]])
+        ph_v = np.concatenate([pos, [pos[-1] + 1.0]])
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp,
