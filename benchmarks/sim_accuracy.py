@@ -74,6 +74,12 @@ class Errors:
     tilt: list[F64] = dataclasses.field(default_factory=list)
     ml: list[F64] = dataclasses.field(default_factory=list)
     misalign: list[float] = dataclasses.field(default_factory=list)
+    n_truth_walk: int = 0
+    n_found_walk: int = 0
+    n_est_walk: int = 0
+    n_true_pos_walk: int = 0
+    walk_foot_ok: int = 0
+    walk_foot_n: int = 0
 
     def cat(self, name: str) -> F64:
         v = getattr(self, name)
@@ -123,6 +129,18 @@ def evaluate(sessions: int, minutes: float, *, seed0: int = 100) -> Errors:
                            ("pelvis_tilt_deg", "tilt"), ("ml_excursion_cm", "ml")):
             getattr(e, attr).append(_col(sk, name)[ks] - _col(tk, name)[kt])
         e.misalign.append(abs(res.summary["misalignment_deg"] - sim.truth["misalignment_deg"]))
+        # walking steps (the walking start, end and breaks of every session)
+        wref = ~t_run & ~lost
+        e_walk = ~e_run
+        wi, wr = match(e_ic[e_walk], t_ic[wref], 0.1)
+        e.n_truth_walk += int(wref.sum())
+        e.n_found_walk += wr.size
+        e.n_est_walk += int(e_walk.sum())
+        e.n_true_pos_walk += match(e_ic[e_walk], t_ic, 0.1)[0].size
+        wf = np.asarray(st.column("foot").to_pylist(), dtype=object)[np.flatnonzero(e_walk)[wi]]
+        e.walk_foot_ok += int(np.sum(wf == np.asarray(ts.column("foot").to_pylist(), dtype=object)
+                                     [np.flatnonzero(wref)[wr]]))
+        e.walk_foot_n += wr.size
     return e
 
 
@@ -150,6 +168,9 @@ def report_simulated(*, sessions: int, minutes: float) -> dict[str, float]:
         "tilt_med_abs_deg": _med_abs(e.cat("tilt")),
         "ml_excursion_med_abs_cm": _med_abs(e.cat("ml")),
         "misalignment_err_deg_max": float(np.max(e.misalign)) if e.misalign else float("nan"),
+        "walk_recall_pct": 100.0 * e.n_found_walk / max(e.n_truth_walk, 1),
+        "walk_precision_pct": 100.0 * e.n_true_pos_walk / max(e.n_est_walk, 1),
+        "walk_foot_pct": 100.0 * e.walk_foot_ok / max(e.walk_foot_n, 1),
     }
     print(f"\n## simulated ({sessions} sessions x {minutes:g} min running, 25° misalignment, noise, gaps, "
           "100-416 Hz)")
@@ -165,6 +186,8 @@ def report_simulated(*, sessions: int, minutes: float) -> dict[str, float]:
           f"{f['obliquity_med_abs_deg']:.2f} / {f['tilt_med_abs_deg']:.2f} deg   (target ≤ 2°)")
     print(f"ML excursion median |err| {f['ml_excursion_med_abs_cm']:.2f} cm   (target ≤ 1 cm)")
     print(f"misalignment found vs true: worst |err| {f['misalignment_err_deg_max']:.1f} deg")
+    print(f"walking steps (start/end walks): recall {f['walk_recall_pct']:.2f} % of {e.n_truth_walk} within "
+          f"100 ms, precision {f['walk_precision_pct']:.2f} %, foot label {f['walk_foot_pct']:.2f} %")
     return f
 
 

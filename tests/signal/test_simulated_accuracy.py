@@ -49,3 +49,10 @@ def test_pelvis_angle_ranges(errors):
 
 def test_misalignment_is_found(errors):
     assert max(errors.misalign) <= 5.0
+
+
+def test_walking_steps(errors):
+    # the walks before, between and after the runs; the same criterion as mobgap_lab (100 ms)
+    assert 100 * errors.n_found_walk / errors.n_truth_walk >= 95.0
+    assert 100 * errors.n_true_pos_walk / errors.n_est_walk >= 98.0
+    assert 100 * errors.walk_foot_ok / errors.walk_foot_n >= 95.0

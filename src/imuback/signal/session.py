@@ -126,6 +126,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
+    del block, acc, norm_g  # the sensor-frame copies: long sessions need the memory back
     level = level_acceleration(body, small_angles_rad(body))
     if raw.gyr_dps is not None:
         steps = assign_feet(steps, _foot_cue(body, level, steps))
