@@ -225,3 +225,52 @@ def test_frames_between_start_and_the_status_read_are_kept(tmp_path: Path) -> No
 
     sent, rows, lost = asyncio.run(main())
     assert rows == sent and lost == 0
+
+
+def test_a_name_target_reconnects_to_the_sensor_it_streamed_from(tmp_path: Path) -> None:
+    """Two sensors advertise the same name; after an outage the recorder resumes the same one."""
+    from bumble.link import LocalLink
+
+    from imuback.collect.bumble_backend import BumbleCentral
+    from imuback.collect.imuback_protocol import ImubackFamily
+    from imuback.collect.recorder import Backends, Target, record
+    from imuback.collect.sensor import StreamSettings
+    from imuback.simulate.peripheral import SimulatedSensor
+
+    async def main() -> tuple[str, list[SimulatedSensor], int]:
+        link = LocalLink()
+        faults = Misbehaviour(disconnects=((3.0, 6.0),))  # each drops the link once, for 6 s
+        sims = [SimulatedSensor(make_raw(rate_hz=104, seconds=12, seed=i, session_id="twin", runner_id="r"),
+                                link=link, address=addr, name="twin", speedup=4, faults=faults)
+                for i, addr in enumerate(("F0:00:00:00:00:01", "F0:00:00:00:00:02"))]
+        central = BumbleCentral.on_link(link)
+        for sim in sims:
+            await sim.start()
+        await central.power_on()
+        stop = asyncio.Event()
+
+        async def stop_when_one_is_done() -> None:
+            await asyncio.wait([asyncio.ensure_future(s.done.wait()) for s in sims],
+                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.sleep(0.3)
+            stop.set()
+
+        watcher = asyncio.ensure_future(stop_when_one_is_done())
+        try:
+            res = await record(family=ImubackFamily(), target=Target(name="twin"), out_dir=tmp_path,
+                               runner_id="r", session_id="twin",
+                               params=RecordParams(clock_speedup=4, settings=StreamSettings(rate_hz=104)),
+                               backends=Backends(scanner=central.scanner_backend, client=central.client_backend),
+                               stop=stop)
+        finally:
+            watcher.cancel()
+            for sim in sims:
+                await sim.close()
+            await central.close()
+        return res.address, sims, res.report.reconnects
+
+    address, sims, reconnects = asyncio.run(main())
+    streamed = [s for s in sims if s.log.connections]
+    assert reconnects == 1
+    assert len(streamed) == 1 and streamed[0].log.connections == 2
+    assert address.lower() == streamed[0].address.lower()

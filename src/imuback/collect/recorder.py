@@ -7,7 +7,8 @@ real sensor through the OS Bluetooth stack or a simulated one through the bumble
 - A writer task drains the queue every ``flush_interval_s`` into the journal and fsyncs it at
   least every ``fsync_interval_s`` (default 0.5 s): a ``kill -9`` loses at most the last second.
 - On an unsolicited disconnect the recorder reconnects with exponential back-off to the same
-  device only (address or name, never the first thing that advertises) and resumes the stream;
+  device only (the address that streamed, also when the target was a name; never the first
+  thing that advertises) and resumes the stream;
   the sensor's sample counter makes the outage a gap in the log.
 - On stop (Ctrl-C, time up, or ``stop`` event) the journal becomes the raw Parquet file.
 """
@@ -240,6 +241,7 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
     live = _LiveStats(time.monotonic())
     disconnected = asyncio.Event()
     address = target.address or ""
+    pinned = target.address
 
     def on_notify(_: BleakGATTCharacteristic, data: bytearray) -> None:
         queue.append((time.monotonic_ns(), bytes(data)))
@@ -278,7 +280,10 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
         kw: dict[str, Any] = {}
         if backends.scanner is not None:
             kw["backend"] = backends.scanner
-        return await BleakScanner.find_device_by_filter(target.matches, timeout=params.scan_timeout_s, **kw)
+        # once streaming, a name target is pinned to the address that streamed: a reconnect must
+        # never pick up another sensor advertising the same name
+        match = target.matches if not pinned else (lambda d, _a: d.address.lower() == pinned.lower())
+        return await BleakScanner.find_device_by_filter(match, timeout=params.scan_timeout_s, **kw)
 
     async def wait_any(*events: asyncio.Event, timeout: float | None) -> None:
         tasks = [asyncio.ensure_future(e.wait()) for e in events]
@@ -329,7 +334,7 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
                 continue
             if started:
                 live.status.reconnects += 1
-            started = True
+            started, pinned = True, address
             backoff = params.backoff_first_s
             # frames that arrived since START are journaled before this event: assemble (and the
             # live decoder, fed from the next drain) decode them with this stream's settings
