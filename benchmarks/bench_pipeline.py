@@ -3,8 +3,9 @@
     python benchmarks/bench_pipeline.py [--hours 1 24] [--repeat 3] [--mobgap]
 
 Each measurement runs in a fresh subprocess on one core (BLAS threads 1) and reports wall time,
-samples/s and the peak of traced (numpy/Python) allocations over the raw input size. ``--mobgap`` also times the peer pipeline
-(``mobgap`` from PyPI, ``pip install imuback[bench]``) on the same 1 h recording and prints the ratio.
+samples/s and the peak of traced (numpy/Python) allocations over the raw input size. ``--mobgap``
+also times the peer pipeline (``mobgap`` from PyPI, ``pip install imuback[bench]``) on the same
+1 h recording and prints the ratio.
 Targets (issue): >= 2 M samples/s (1 h in < 0.4 s), peak memory < 10x the raw input.
 """
 
@@ -35,7 +36,7 @@ def make_raw(path: Path, hours: float) -> int:
     r = sim.raw
     reps = max(1, int(np.ceil(hours * 3600 * 200 / r.n_samples)))
     n = r.n_samples
-    period_ns = int(round(1e9 / r.sample_rate_hz))
+    period_ns = round(1e9 / r.sample_rate_hz)
     t = (r.time_ns[0] + np.arange(n * reps, dtype=np.int64) * period_ns)[: int(hours * 3600 * 200)]
     m = t.size
     raw = RawSession(session_id="bench", runner_id="bench", sensor=r.sensor, sample_rate_hz=r.sample_rate_hz,
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             mem = run_child(_CHILD, path, "mem")
             rate = best["n"] / best["seconds"]
             cold = min(r["cold_seconds"] for r in runs)
-            print(f"  imuback end to end (read + process), warm: {best['seconds']:.3f} s = {rate / 1e6:.2f} M samples/s; "
+            print(f"  imuback end to end (read + process), warm: {best['seconds']:.3f} s = "
+                  f"{rate / 1e6:.2f} M samples/s; "
                   f"first file in a fresh process: {cold:.3f} s = {best['n'] / cold / 1e6:.2f} M samples/s")
             print(f"  {best['steps']:,} steps; peak traced memory {mem['peak_bytes'] / 2**20:.0f} MiB = "
                   f"{mem['peak_bytes'] / best['raw_bytes']:.1f}x the raw input ({best['raw_bytes'] / 2**20:.0f} MiB: "

@@ -14,7 +14,7 @@ from imuback.cli import build_parser, main
 def _subcommands() -> list[list[str]]:
     parser = build_parser()
     out = []
-    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse keeps them here
+    for action in parser._subparsers._group_actions:
         for name, sub in action.choices.items():
             out.append([name])
             for sub_action in getattr(sub, "_subparsers", None)._group_actions if sub._subparsers else []:

@@ -5,6 +5,11 @@ fresh zeroed pages for the next one, so a 24 h session (arrays of ~140 MB each) 
 in page faults than in arithmetic. Keeping freed memory for reuse (no mmap for large blocks, no
 trimming) made a 24 h session 1.6x faster here (benchmarks/bench_pipeline.py); the price is that
 the process keeps its peak memory until it exits, which suits a CLI run or a batch worker.
+
+numpy asks the kernel for transparent huge pages on every large array (madvise). With the common
+``defrag=madvise`` setting the kernel then compacts memory synchronously inside the page fault:
+the first 24 h session in a fresh process took 11-17 s with it and 8 s without (warm runs and 1 h
+sessions unchanged; benchmarks/bench_pipeline.py), so the hint is switched off as well.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+
+import numpy as np
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
 _done = False
@@ -31,5 +38,9 @@ def tune_allocator() -> bool:
         return False
     ok = bool(mallopt(_M_MMAP_THRESHOLD, 1 << 30)) & bool(mallopt(_M_TRIM_THRESHOLD, 1 << 31))
     ok &= bool(mallopt(_M_TOP_PAD, 1 << 28))
+    core = np._core if hasattr(np, "_core") else np.core  # numpy 2 renamed the private module
+    set_hugepage = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    if set_hugepage is not None:
+        set_hugepage(False)
     _done = ok
     return ok

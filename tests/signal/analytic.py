@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from imuback.signal.frames import G_MPS2, rot_x, rot_z
 from imuback.store.raw import RawSession
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 import validate
 
 DATA = validate.DEFAULT_DATA / "real"
 
 
-@pytest.mark.skipif(not (DATA / "alcantara_treadmill").exists(), reason="../shared/data/real/alcantara_treadmill absent")
+@pytest.mark.skipif(not (DATA / "alcantara_treadmill").exists(),
+                    reason="../shared/data/real/alcantara_treadmill absent")
 def test_alcantara_running_events_and_vgrf():
     r = validate.alcantara(DATA / "alcantara_treadmill")
     assert r.n_missed == 0

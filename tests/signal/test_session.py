@@ -7,7 +7,6 @@ import pytest
 
 from imuback.pipeline import process_raw
 from imuback.signal.session import analyse_session
-
 from tests.signal.analytic import half_sine_run
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 import sim_accuracy
 
 
@@ -56,3 +57,5 @@ def test_walking_steps(errors):
     assert 100 * errors.n_found_walk / errors.n_truth_walk >= 95.0
     assert 100 * errors.n_true_pos_walk / errors.n_est_walk >= 98.0
     assert 100 * errors.walk_foot_ok / errors.walk_foot_n >= 95.0
+    # IC at the steepest rise of the loading response, not at its maximum (~45 ms later)
+    assert 1e3 * _med_abs(errors.cat("walk_ic")) <= 20.0

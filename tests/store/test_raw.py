@@ -51,12 +51,12 @@ def _write_table(path, table, raw):
 def test_errors_name_the_file_and_problem(tmp_path, raw):
     empty = tmp_path / "empty.parquet"
     empty.write_bytes(b"")
-    with pytest.raises(RawFormatError, match="empty.parquet: the file is empty"):
+    with pytest.raises(RawFormatError, match=r"empty\.parquet: the file is empty"):
         read_raw(empty)
     trunc = tmp_path / "trunc.parquet"
     good = write_raw(tmp_path / "good.parquet", raw).read_bytes()
     trunc.write_bytes(good[: len(good) // 2])
-    with pytest.raises(RawFormatError, match="trunc.parquet: not a readable Parquet"):
+    with pytest.raises(RawFormatError, match=r"trunc\.parquet: not a readable Parquet"):
         read_raw(trunc)
     t = raw_to_table(raw)
     g = t.set_column(1, "acc_x", pa.array(raw.acc_mps2[:, 0] / 9.80665))
@@ -69,7 +69,7 @@ def test_errors_name_the_file_and_problem(tmp_path, raw):
     times[100] = times[99]
     d = t.set_column(0, "time", pa.array(times).cast(pa.timestamp("ns", tz="UTC")))
     _write_table(tmp_path / "dup.parquet", d, raw)
-    with pytest.raises(RawFormatError, match="duplicate.*row 100"):
+    with pytest.raises(RawFormatError, match=r"duplicate.*row 100"):
         read_raw(tmp_path / "dup.parquet")
     acc = raw.acc_mps2[:, 1].copy()
     acc[7] = np.nan

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
-from imuback.signal.dsp import lowpass
+from imuback.signal.dsp import decimated_bounds, lowpass
 from imuback.signal.params import ActivityParams
 
 STILL, WALK, RUN = 0, 1, 2
@@ -55,7 +55,7 @@ def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64
     w = max(3, round(params.window_s * fs_d))
     mean = uniform_filter1d(nd, w, mode="nearest")
     std = np.sqrt(np.maximum(uniform_filter1d(nd * nd, w, mode="nearest") - mean * mean, 0.0))
-    v10 = lowpass(vd, 10.0, fs_d, np.asarray(-(-bounds // dec), dtype=np.int64))
+    v10 = lowpass(vd, 10.0, fs_d, decimated_bounds(bounds, dec))
     vmin = minimum_filter1d(v10, w, mode="nearest")
     vmax = maximum_filter1d(v10, w, mode="nearest")
     raw = np.full(vd.size, WALK, dtype=np.int8)

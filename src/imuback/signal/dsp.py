@@ -12,17 +12,34 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order: int = 2) -> F64:
-    """Zero-phase Butterworth low-pass along axis 0, applied per segment (never across a gap)."""
+def _filtfilt_segments(sos: F64, x: npt.ArrayLike, bounds: I64, padlen: int) -> F64:
+    """``sosfiltfilt`` along axis 0, per segment (never across a gap)."""
     x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)
-    wn = min(cutoff_hz / (fs_hz / 2.0), 0.99)
-    sos = butter(order, wn, output="sos")
     for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
         seg = x[a:b]
-        pad = min(3 * (2 * order + 1), max(seg.shape[0] - 1, 0))
+        pad = min(padlen, max(seg.shape[0] - 1, 0))
         out[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=pad) if seg.shape[0] > 1 else seg
     return out
+
+
+def decimated_bounds(bounds: I64, q: int) -> I64:
+    """Segment bounds of ``signal[::q]``."""
+    return np.asarray(-(-bounds // q), dtype=np.int64)
+
+
+def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order: int = 2) -> F64:
+    """Zero-phase Butterworth low-pass along axis 0, applied per segment (never across a gap)."""
+    sos = butter(order, min(cutoff_hz / (fs_hz / 2.0), 0.99), output="sos")
+    return _filtfilt_segments(sos, x, bounds, 3 * (2 * order + 1))
+
+
+def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, bounds: I64,
+             order: int = 4) -> F64:
+    """Zero-phase Butterworth band-pass along axis 0, applied per segment (never across a gap)."""
+    sos = butter(order, [low_hz / (fs_hz / 2.0), min(high_hz / (fs_hz / 2.0), 0.99)], btype="bandpass",
+                 output="sos")
+    return _filtfilt_segments(sos, x, bounds, 3 * (4 * order + 1))
 
 
 def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:

@@ -74,6 +74,24 @@ class EventParams:
     """Minimum prominence (g) of a running contact in the 4 Hz signal."""
     walk_peak_prominence_g: float = 0.1
     """Minimum prominence (g) of a walking step in the smoothed signal."""
+    walk_weak_prominence_g: float = 0.03
+    """A weaker peak (g) is a step only where the bout's rhythm lacks exactly one (turns, slow
+    steps): a third of a clear step's prominence, still far above sensor noise after smoothing."""
+    walk_missed_gap_steps: tuple[float, float] = (1.5, 2.5)
+    """A gap between steps of (1.5 .. 2.5) typical step times holds one missed step: nearer to one
+    step it is rhythm variation, nearer to three it holds two, longer it is a stop or a turn on
+    the spot, where nothing is invented."""
+    walk_missed_tol_steps: float = 0.25
+    """The missed step lies within a quarter step of the gap's middle: steps alternate at even
+    intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
+    walk_rise_max_s: float = 0.15
+    """IC is the steepest rise of the vertical acceleration within this time (s) before its
+    loading-response maximum: the loading response lasts ~10 % of a gait cycle (Perry 1992),
+    0.1-0.15 s at walking cadence."""
+    foot_yaw_band_hz: tuple[float, float] = (0.5, 2.0)
+    """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
+    and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
+    mobgap's LrcMcCamley)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""

@@ -12,12 +12,12 @@ import numpy.typing as npt
 
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
-from imuback.signal.dsp import interval_indices, interval_reduce, lowpass
+from imuback.signal.dsp import bandpass, decimated_bounds, interval_indices, interval_reduce, lowpass
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_acceleration, small_angles_rad
-from imuback.signal.params import PipelineParams
+from imuback.signal.params import EventParams, PipelineParams
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import autocorr_regularity
 from imuback.store.raw import RawSession
@@ -72,9 +72,10 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
-def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
+def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
-    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread.
+    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread;
+    in walking plus the band-passed yaw rate (deg/s) at IC, scaled by its spread.
     """
     n = body.n
     if steps.n == 0:
@@ -88,7 +89,20 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps) -> F64:
     sums = interval_reduce(ay, s, e, "sum")
     cue = sums / np.maximum(e - s, 1)
     scale = np.nanmedian(np.abs(cue)) if np.isfinite(cue).any() else 1.0
-    return np.nan_to_num(cue / (scale if scale > 0 else 1.0))
+    cue = np.nan_to_num(cue / (scale if scale > 0 else 1.0))
+    walk = steps.activity == WALK
+    if walk.any() and body.gyr_dps is not None:
+        # walking: add the pelvis yaw rate at IC (positive at a right contact), scaled the same way;
+        # it does not depend on where in the loading response IC was placed
+        # (a 0.5-2 Hz band: ~50 Hz is plenty, as for the activity features)
+        lo_hz, hi_hz = params.foot_yaw_band_hz
+        dec = max(1, int(body.fs_hz // 50))
+        yaw = bandpass(body.gyr_dps[::dec, 2], lo_hz, hi_hz, body.fs_hz / dec,
+                       decimated_bounds(body.seg_bounds, dec))
+        at = np.interp(steps.ic_pos[walk] / dec, np.arange(yaw.size), yaw)
+        yaw_scale = float(np.median(np.abs(at)))
+        cue[walk] += at / (yaw_scale if yaw_scale > 0 else 1.0)
+    return cue
 
 
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
@@ -129,7 +143,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     del block, acc, norm_g  # the sensor-frame copies: long sessions need the memory back
     level = level_acceleration(body, small_angles_rad(body))
     if raw.gyr_dps is not None:
-        steps = assign_feet(steps, _foot_cue(body, level, steps))
+        steps = assign_feet(steps, _foot_cue(body, level, steps, params.events))
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
