@@ -87,12 +87,14 @@ class Errors:
         return np.concatenate(v) if v else np.zeros(0)
 
 
-def evaluate(sessions: int, minutes: float, *, seed0: int = 100) -> Errors:
-    """Simulate, process and compare ``sessions`` sessions; return the pooled errors."""
+def evaluate(sessions: int, minutes: float, *, seed0: int = 100,
+             scenarios: list[RunnerParams] | None = None) -> Errors:
+    """Simulate, process and compare ``sessions`` sessions (``scenario(i)``, or the given
+    ``scenarios``); return the pooled errors."""
     e = Errors()
-    for i in range(sessions):
-        sim = simulate_session(scenario(i, minutes), seed=seed0 + i, session_id=f"acc{i}", runner_id="sim",
-                               start_time=T0_NS)
+    todo = scenarios if scenarios is not None else [scenario(i, minutes) for i in range(sessions)]
+    for i, params in enumerate(todo):
+        sim = simulate_session(params, seed=seed0 + i, session_id=f"acc{i}", runner_id="sim", start_time=T0_NS)
         res = process_raw(sim.raw)
         ts, tk = sim.truth_steps, sim.truth_strides
         st, sk = res.steps, res.strides

@@ -120,7 +120,14 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     # (edges not found are given a one-sample interval: nothing to refine, nothing gathered)
     ic_a = np.where(ic_ok, np.nan_to_num(ic), cs - 1.0)
     to_b = np.where(to_ok, np.nan_to_num(to), ce + 1.0)
-    ic = np.where(ic_ok, _tangent_onset(x, ic_a, cs.astype(np.float64), fs, p, rising=True), ic)
+    # the rising edge ends at the first maximum after the crossing (an impact transient's rise,
+    # not the steeper active rise after a post-impact dip) or at the core, whichever comes first
+    dx = np.diff(x)
+    tops = np.flatnonzero((dx[:-1] > 0) & (dx[1:] <= 0)) + 1
+    k = np.searchsorted(tops, ic_a)
+    first_top = tops[np.minimum(k, tops.size - 1)] if tops.size else cs
+    rise_end = np.where((k < tops.size) & (first_top < cs), first_top, cs).astype(np.float64)
+    ic = np.where(ic_ok, _tangent_onset(x, ic_a, rise_end, fs, p, rising=True), ic)
     to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)

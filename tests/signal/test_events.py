@@ -1,0 +1,29 @@
+"""Event rules on hand-built vertical specific force (g), without the filters in front of them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imuback.signal.activity import RUN, Bouts
+from imuback.signal.dsp import lowpass
+from imuback.signal.events import _running_contacts
+from imuback.signal.params import EventParams
+
+
+def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
+    """Contact = a slow transient (0 -> 0.9 g in 20 ms), a dip to 0.6 g, then an active rise
+    steeper than the transient (0.6 -> 2.5 g in 30 ms). The force onset is the transient's."""
+    fs, step_s, contact_s = 1000.0, 0.36, 0.24
+    ph = np.arange(int(40 * step_s * fs)) / fs % step_s
+    knots_t = [0.0, 0.020, 0.030, 0.060, 0.150, contact_s, step_s]
+    knots_g = [0.0, 0.900, 0.600, 2.500, 2.500, 0.000, 0.000]
+    x = np.interp(ph, knots_t, knots_g)
+    bounds = np.array([0, x.size])
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
+    ic, to, _ = _running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    assert ic.size >= 35
+    ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)  # offset from each contact start
+    # the transient crosses 0.066 g 1.5 ms after the start; the active rise's tangent would give ~21 ms
+    assert np.all(np.abs(ic_ms - 1.5) <= 2.0), ic_ms
+    to_ms = 1e3 * (to / fs % step_s)
+    assert np.all(np.abs(to_ms - 1e3 * (contact_s - 0.066 / 2.5 * 0.090)) <= 2.0), to_ms
