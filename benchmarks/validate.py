@@ -116,6 +116,10 @@ class MobgapResult:
     n_lr: int
     n_extra: int
     cadence_err_pct: F64
+    ic_err_s: F64
+    """Matched steps: estimated minus reference IC."""
+    fc_err_s: F64
+    """Matched steps with both final contacts: estimated TO minus reference final contact."""
 
 
 MOBGAP_R = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=np.float64)  # McRoberts MM+ -> body
@@ -135,6 +139,8 @@ def mobgap(root: Path) -> MobgapResult:
     """Steps within 100 ms of an INDIP initial contact, foot labels, and cadence per walking bout."""
     n_ref = n_found = n_lr_ok = n_lr = n_extra = 0
     cad_err: list[float] = []
+    ic_err: list[F64] = []
+    fc_err: list[F64] = []
     for name, x in _mobgap_trials(root):
         lb = x["SU"]["LowerBack"]  # type: ignore[index]
         fs = float(lb["Fs"]["Acc"])
@@ -146,6 +152,7 @@ def mobgap(root: Path) -> MobgapResult:
                          mounting=MOBGAP_R)
         steps = process_raw(raw).steps.to_pandas()
         ic = (steps["ic_time"].astype("int64").to_numpy() - T0_NS) / 1e9
+        to = np.where(steps["to_time"].isna(), np.nan, (steps["to_time"].astype("int64").to_numpy() - T0_NS) / 1e9)
         foot = steps["foot"].to_numpy()
         wbs = x["Standards"]["INDIP"]["MicroWB"]  # type: ignore[index]
         wbs = wbs if isinstance(wbs, list) else [wbs]
@@ -157,6 +164,12 @@ def mobgap(root: Path) -> MobgapResult:
             r_ic, r_lr = r_ic[good], r_lr[good]
             all_ref.append(r_ic)
             ei, ri = match(ic, r_ic, 0.1)
+            ic_err.append(ic[ei] - r_ic[ri])
+            # the k-th final contact is the k-th IC's foot leaving the ground (the last may be absent)
+            r_fc = np.atleast_1d(np.asarray(wb["FinalContact_Event"], dtype=np.float64))
+            k = np.flatnonzero(good)[ri]
+            has = k < r_fc.size
+            fc_err.append(to[ei[has]] - r_fc[k[has]])
             n_ref += r_ic.size
             n_found += ri.size
             lab = np.array(["L" if str(s).lower().startswith("l") else "R" for s in r_lr])
@@ -171,7 +184,8 @@ def mobgap(root: Path) -> MobgapResult:
         ei_all, _ = match(ic, refs, 0.1)
         n_extra += ic.size - ei_all.size
     return MobgapResult(n_ref=n_ref, n_found=n_found, n_lr_correct=n_lr_ok, n_lr=n_lr, n_extra=n_extra,
-                        cadence_err_pct=np.asarray(cad_err))
+                        cadence_err_pct=np.asarray(cad_err), ic_err_s=np.concatenate(ic_err),
+                        fc_err_s=np.concatenate(fc_err))
 
 
 def _ms(x: F64) -> str:
@@ -210,6 +224,11 @@ def report_real(data: Path) -> dict[str, object]:
         worst = np.max(np.abs(m.cadence_err_pct)) if m.cadence_err_pct.size else float("nan")
         print(f"cadence |error| median {cad:.2f} % over {m.cadence_err_pct.size} walking bouts, "
               f"max {worst:.2f} %   (target ≤ 3 %)")
+        ic_q = 1e3 * np.nanpercentile(m.ic_err_s, [25, 50, 75]) if m.ic_err_s.size else np.full(3, np.nan)
+        fc_q = 1e3 * np.nanpercentile(m.fc_err_s, [25, 50, 75]) if np.isfinite(m.fc_err_s).any() else np.full(3, np.nan)
+        print(f"matched steps: IC error median {ic_q[1]:+.0f} ms (IQR {ic_q[0]:+.0f} to {ic_q[2]:+.0f}); "
+              f"final contact (TO) error median {fc_q[1]:+.0f} ms (IQR {fc_q[0]:+.0f} to {fc_q[2]:+.0f}) "
+              f"over {int(np.isfinite(m.fc_err_s).sum())} steps   (no target)")
         out["mobgap"] = {"recall_pct": recall, "lr_pct": lr, "cadence_err_pct_median": cad, "n_ref": m.n_ref,
                          "extra": m.n_extra}
     else:
