@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sim_accuracy
+from imuback.simulate.runner import RunnerParams
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,13 @@ def test_walking_steps(errors):
     assert 100 * errors.walk_foot_ok / errors.walk_foot_n >= 95.0
     # IC at the steepest rise of the loading response, not at its maximum (~45 ms later)
     assert 1e3 * _med_abs(errors.cat("walk_ic")) <= 20.0
+
+
+def test_run_walk_transitions_keep_every_step():
+    # interval training: four walking breaks in four minutes, eight run/walk changes
+    params = RunnerParams(run_minutes=4.0, walk_breaks=4, walk_break_s=20.0, misalignment_deg=20.0)
+    e = sim_accuracy.evaluate(1, 4.0, seed0=501, scenarios=[params])
+    assert 100 * e.n_found_run / e.n_truth_run >= 99.8
+    assert 100 * e.n_true_pos / e.n_est_run >= 99.8
+    assert 100 * e.n_found_walk / e.n_truth_walk >= 97.0
+    assert 1e3 * _med_abs(e.cat("ic")) <= 10.0

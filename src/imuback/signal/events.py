@@ -83,7 +83,7 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     b = _bout_of(peaks, bouts)
     ok = (b < bouts.label.size)
     peaks, b = peaks[ok], b[ok]
-    ok = bouts.label[b] == RUN
+    ok = (bouts.label[b] == RUN) & (peaks >= bouts.start_idx[b])
     peaks, b = peaks[ok], b[ok]
     if peaks.size == 0:
         z = np.zeros(0)
@@ -131,15 +131,28 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
-    # no flight below the threshold between two contacts (very slow running): take the signal
-    # minimum between them; a contact cut by the start or end of a bout is dropped, not invented
+    # no flight below the threshold before/after a contact (very slow running, or the step from
+    # or into walking): the edge is the steepest rise from the minimum before it to the core
+    # (the steepest fall from the core to the minimum after it); a contact cut by the start or
+    # end of a bout is dropped, not invented
     linked_left = np.concatenate([[False], linked])
     linked_right = np.concatenate([linked, [False]])
-    ic = np.where(ic_ok, ic, left.astype(np.float64))
-    to = np.where(to_ok, to, right.astype(np.float64))
+    ic = np.where(ic_ok, ic, _steepest(x, left.astype(np.float64), cs.astype(np.float64), rising=True) + 0.5)
+    to = np.where(to_ok, to, _steepest(x, ce.astype(np.float64), right.astype(np.float64), rising=False) + 0.5)
     q = np.where(ic_ok & to_ok, q, q * 0.5)
     keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right)
     return ic[keep], to[keep], q[keep]
+
+
+def _steepest(x: F64, a: F64, b: F64, *, rising: bool) -> I64:
+    """Index j of the steepest rise (fall) x[j] -> x[j + 1] between positions ``a`` and ``b``."""
+    n = x.size
+    if n < 2 or np.size(a) == 0:
+        return np.zeros(np.size(a), dtype=np.int64)
+    dx = np.diff(x)
+    lo = np.clip(np.floor(a).astype(np.int64), 0, n - 2)
+    hi = np.maximum(np.clip(np.ceil(b).astype(np.int64), 1, n - 1), lo + 1)
+    return argmin_between(-dx if rising else dx, lo, hi)
 
 
 def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
@@ -150,15 +163,10 @@ def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising:
     ``onset_g``. Edges flatter than ``min_edge_slope_g_per_s`` keep the crossing (``a`` when
     rising, ``b`` when falling). Returns fractional sample positions.
     """
-    n = x.size
-    if n < 2 or np.size(a) == 0:
+    if x.size < 2 or np.size(a) == 0:
         return np.asarray(a if rising else b, dtype=np.float64)
-    dx = np.diff(x)
-    lo = np.clip(np.floor(a).astype(np.int64), 0, n - 2)
-    hi = np.clip(np.ceil(b).astype(np.int64), 1, n - 1)
-    hi = np.maximum(hi, lo + 1)
-    j = argmin_between(-dx if rising else dx, lo, hi)
-    slope = dx[j] if rising else -dx[j]  # g per sample, > 0 on a real edge
+    j = _steepest(x, a, b, rising=rising)
+    slope = x[j + 1] - x[j] if rising else x[j] - x[j + 1]  # g per sample, > 0 on a real edge
     mid = 0.5 * (x[j] + x[j + 1])
     run = (mid - p.onset_g) / np.maximum(slope, 1e-12)
     pos = j + 0.5 - run if rising else j + 0.5 + run
@@ -271,21 +279,57 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     dec = max(1, int(fs_hz // 50))
     xs = np.repeat(lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec)),
                    dec)[: vertical_g.size]
-    ric, rto, rq = _running_contacts(x, xs, bouts, fs_hz, params)
-    wic, wto, wq = _walking_contacts(x, bouts, fs_hz, params)
+    # the activity vote smears a run/walk change by up to half its window: each detector also
+    # looks that far into the neighbouring bout of the other gait
+    edge = round(params.bout_edge_s * fs_hz)
+    ric, rto, rq = _running_contacts(x, xs, _extended(bouts, RUN, WALK, edge), fs_hz, params)
+    # beyond its own bouts, a running contact needs a flight on both sides (quality 1)
+    own_run = _inside(ric, bouts, RUN)
+    keep = own_run | (rq >= 1.0)
+    ric, rto, rq = ric[keep], rto[keep], rq[keep]
+    wic, wto, wq = _walking_contacts(x, _extended(bouts, WALK, RUN, edge), fs_hz, params)
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]
     to = np.concatenate([rto, wto])[order]
     act = np.concatenate([np.full(ric.size, RUN, np.int8), np.full(wic.size, WALK, np.int8)])[order]
     q = np.concatenate([rq, wq])[order]
-    # drop duplicates closer than the shortest step (a bout edge seen by both detectors)
-    distinct = np.ones(ic.size, dtype=bool)
-    distinct[1:] = np.diff(ic) >= params.min_step_s * fs_hz
-    ic, to, act, q = ic[distinct], to[distinct], act[distinct], q[distinct]
+    # one contact seen by both detectors (closer than the shortest step): the running one wins,
+    # it has a flight; of two of a kind, the first
+    close = np.diff(ic) < params.min_step_s * fs_hz
+    walk_then_run = (act[:-1] == WALK) & (act[1:] == RUN)
+    drop = np.zeros(ic.size, dtype=bool)
+    drop[1:] |= close & ~walk_then_run
+    drop[:-1] |= close & walk_then_run
+    ic, to, act, q = ic[~drop], to[~drop], act[~drop], q[~drop]
     chain = _chains(ic, act, fs_hz, bounds, bouts, params)
     return Steps(ic_pos=ic, to_pos=to, activity=act, chain=chain,
                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=q)
+
+
+def _extended(bouts: Bouts, label: int, into: int, edge: int) -> Bouts:
+    """The bouts of ``label`` only, each end grown by up to ``edge`` samples into an adjacent bout of
+    ``into`` (at most half of it, so two grown bouts never meet; never across a gap, where bouts
+    are not adjacent).
+    """
+    sel = np.flatnonzero(bouts.label == label)
+    start, end = bouts.start_idx[sel].copy(), bouts.end_idx[sel].copy()
+    n = bouts.label.size
+    half = (bouts.end_idx - bouts.start_idx) // 2
+    prev, nxt = sel - 1, sel + 1
+    grow_l = (prev >= 0) & (bouts.label[np.maximum(prev, 0)] == into)
+    grow_l &= bouts.end_idx[np.maximum(prev, 0)] == start
+    grow_r = (nxt < n) & (bouts.label[np.minimum(nxt, n - 1)] == into)
+    grow_r &= bouts.start_idx[np.minimum(nxt, n - 1)] == end
+    start = np.where(grow_l, start - np.minimum(edge, half[np.maximum(prev, 0)]), start)
+    end = np.where(grow_r, end + np.minimum(edge, half[np.minimum(nxt, n - 1)]), end)
+    return Bouts(start_idx=start, end_idx=end, label=np.full(sel.size, label, np.int8))
+
+
+def _inside(pos: F64, bouts: Bouts, label: int) -> npt.NDArray[np.bool_]:
+    """True where a fractional sample position lies inside a bout of ``label``."""
+    b = np.minimum(_bout_of(pos.astype(np.int64), bouts), bouts.label.size - 1)
+    return (bouts.label[b] == label) & (pos >= bouts.start_idx[b]) if b.size else np.zeros(0, bool)
 
 
 def _chains(ic: F64, act: npt.NDArray[np.int8], fs: float, bounds: I64, bouts: Bouts,

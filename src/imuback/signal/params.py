@@ -66,6 +66,10 @@ class EventParams:
     bumps in flight (leg swing, soft tissue) are never taken for contacts."""
     step_lowpass_hz: float = 4.0
     """Low-pass used to find one peak per contact (cadence < 240 spm is < 4 Hz)."""
+    bout_edge_s: float = 2.0
+    """Half the activity vote window (``ActivityParams.min_bout_s`` = 4 s): a run/walk change can
+    sit this far from the true one, so each step detector also looks this far into the
+    neighbouring bout of the other gait."""
     min_step_s: float = 0.22
     """Shortest step: 270 spm, above any human running cadence."""
     max_step_s: float = 1.2
