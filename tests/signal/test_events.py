@@ -27,3 +27,18 @@ def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
     assert np.all(np.abs(ic_ms - 1.5) <= 2.0), ic_ms
     to_ms = 1e3 * (to / fs % step_s)
     assert np.all(np.abs(to_ms - 1e3 * (contact_s - 0.066 / 2.5 * 0.090)) <= 2.0), to_ms
+
+
+def test_bouts_grow_into_the_other_gait_but_never_across_a_gap():
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import _extended
+
+    # walk [0, 1000) | run [1000, 3000) | walk [3000, 3300) | gap | run [3300, 5000) | walk [5000, 6000)
+    bouts = Bouts(start_idx=np.array([0, 1000, 3000, 3300, 5000]), end_idx=np.array([1000, 3000, 3300, 5000, 6000]),
+                  label=np.array([WALK, RUN, WALK, RUN, WALK], np.int8))
+    bounds = np.array([0, 3300, 6000])
+    run = _extended(bouts, RUN, WALK, 400, bounds)
+    # at most half of the short walk; nothing across the gap at 3300
+    assert run.start_idx.tolist() == [600, 3300] and run.end_idx.tolist() == [3150, 5400]
+    walk = _extended(bouts, WALK, RUN, 400, bounds)
+    assert walk.start_idx.tolist() == [0, 2600, 4600] and walk.end_idx.tolist() == [1400, 3300, 6000]

@@ -282,12 +282,12 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     # the activity vote smears a run/walk change by up to half its window: each detector also
     # looks that far into the neighbouring bout of the other gait
     edge = round(params.bout_edge_s * fs_hz)
-    ric, rto, rq = _running_contacts(x, xs, _extended(bouts, RUN, WALK, edge), fs_hz, params)
+    ric, rto, rq = _running_contacts(x, xs, _extended(bouts, RUN, WALK, edge, bounds), fs_hz, params)
     # beyond its own bouts, a running contact needs a flight on both sides (quality 1)
     own_run = _inside(ric, bouts, RUN)
     keep = own_run | (rq >= 1.0)
     ric, rto, rq = ric[keep], rto[keep], rq[keep]
-    wic, wto, wq = _walking_contacts(x, _extended(bouts, WALK, RUN, edge), fs_hz, params)
+    wic, wto, wq = _walking_contacts(x, _extended(bouts, WALK, RUN, edge, bounds), fs_hz, params)
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]
@@ -307,10 +307,10 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=q)
 
 
-def _extended(bouts: Bouts, label: int, into: int, edge: int) -> Bouts:
+def _extended(bouts: Bouts, label: int, into: int, edge: int, bounds: I64) -> Bouts:
     """The bouts of ``label`` only, each end grown by up to ``edge`` samples into an adjacent bout of
-    ``into`` (at most half of it, so two grown bouts never meet; never across a gap, where bouts
-    are not adjacent).
+    ``into`` (at most half of it, so two grown bouts never meet) of the same segment (``bounds``:
+    never across a gap).
     """
     sel = np.flatnonzero(bouts.label == label)
     start, end = bouts.start_idx[sel].copy(), bouts.end_idx[sel].copy()
@@ -318,9 +318,9 @@ def _extended(bouts: Bouts, label: int, into: int, edge: int) -> Bouts:
     half = (bouts.end_idx - bouts.start_idx) // 2
     prev, nxt = sel - 1, sel + 1
     grow_l = (prev >= 0) & (bouts.label[np.maximum(prev, 0)] == into)
-    grow_l &= bouts.end_idx[np.maximum(prev, 0)] == start
+    grow_l &= (bouts.end_idx[np.maximum(prev, 0)] == start) & ~np.isin(start, bounds)
     grow_r = (nxt < n) & (bouts.label[np.minimum(nxt, n - 1)] == into)
-    grow_r &= bouts.start_idx[np.minimum(nxt, n - 1)] == end
+    grow_r &= (bouts.start_idx[np.minimum(nxt, n - 1)] == end) & ~np.isin(end, bounds)
     start = np.where(grow_l, start - np.minimum(edge, half[np.maximum(prev, 0)]), start)
     end = np.where(grow_r, end + np.minimum(edge, half[np.minimum(nxt, n - 1)]), end)
     return Bouts(start_idx=start, end_idx=end, label=np.full(sel.size, label, np.int8))
