@@ -42,3 +42,23 @@ def test_bouts_grow_into_the_other_gait_but_never_across_a_gap():
     assert run.start_idx.tolist() == [600, 3300] and run.end_idx.tolist() == [3150, 5400]
     walk = _extended(bouts, WALK, RUN, 400, bounds)
     assert walk.start_idx.tolist() == [0, 2600, 4600] and walk.end_idx.tolist() == [1400, 3300, 6000]
+
+
+def test_a_slow_bump_in_flight_is_not_the_contact_onset():
+    """Flight, a slow bump to 0.45 g (swing or tissue, 15 g/s), then the contact's steep rise
+    (~100 g/s): IC is the steep rise's onset, not the bump's."""
+    fs, step_s = 1000.0, 0.36
+    ph = np.arange(int(40 * step_s * fs)) / fs % step_s
+    knots_t = [0.0, 0.240, 0.300, 0.330, step_s]  # contact from phase 0; bump 60-30 ms before the next
+    knots_g = [0.45, 0.000, 0.000, 0.450, 0.450]
+    x = np.interp(ph, knots_t, knots_g)
+    rise = (ph < 0.020) * (2.05 * ph / 0.020)
+    peak = (ph >= 0.020) & (ph < 0.240)
+    x = x + rise + peak * np.interp(ph, [0.020, 0.130, 0.240], [2.05, 2.05, -0.45])
+    bounds = np.array([0, x.size])
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
+    ic, _, _ = _running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    assert ic.size >= 35
+    ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)
+    want = -1e3 * (0.45 - 0.066) / (2.05 / 0.020)  # the steep rise's tangent reaches 0.066 g here
+    assert np.all(np.abs(ic_ms - want) <= 2.0), ic_ms

@@ -120,14 +120,14 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     # (edges not found are given a one-sample interval: nothing to refine, nothing gathered)
     ic_a = np.where(ic_ok, np.nan_to_num(ic), cs - 1.0)
     to_b = np.where(to_ok, np.nan_to_num(to), ce + 1.0)
-    # the rising edge ends at the first maximum after the crossing (an impact transient's rise,
-    # not the steeper active rise after a post-impact dip) or at the core, whichever comes first
+    # the tangent is taken where the rise through the crossing is steepest: climb the slope from
+    # the crossing to its nearest peak (an impact transient's or a forefoot shoulder's rise, not a
+    # steeper active rise that follows a pause or a dip)
+    j = _slope_peak_at(x, np.floor(ic_a).astype(np.int64), p.onset_g)
+    steep = _steepest(x, ic_a, cs.astype(np.float64), rising=True)
     dx = np.diff(x)
-    tops = np.flatnonzero((dx[:-1] > 0) & (dx[1:] <= 0)) + 1
-    k = np.searchsorted(tops, ic_a)
-    first_top = tops[np.minimum(k, tops.size - 1)] if tops.size else cs
-    rise_end = np.where((k < tops.size) & (first_top < cs), first_top, cs).astype(np.float64)
-    ic = np.where(ic_ok, _tangent_onset(x, ic_a, rise_end, fs, p, rising=True), ic)
+    j = np.where(dx[j] >= p.first_rise_frac * dx[steep], j, steep)  # else a bump in flight
+    ic = np.where(ic_ok, _tangent_onset(x, j.astype(np.float64), j + 1.0, fs, p, rising=True), ic)
     to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
@@ -142,6 +142,28 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     q = np.where(ic_ok & to_ok, q, q * 0.5)
     keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right)
     return ic[keep], to[keep], q[keep]
+
+
+def _slope_peak_at(x: F64, i: I64, floor_g: float) -> I64:
+    """For each index ``i`` on a rise of ``x``, the index j of the nearest local maximum of the
+    slope ``x[j + 1] - x[j]`` on that rise: the next one while the slope still grows at ``i``,
+    else the last one since ``x`` was below ``floor_g`` (else ``i`` itself).
+    """
+    dx = np.diff(x)
+    if dx.size < 3 or i.size == 0:
+        return np.clip(i, 0, max(dx.size - 1, 0))
+    i = np.clip(i, 1, dx.size - 2)
+    peaks = np.flatnonzero((dx[1:-1] > dx[:-2]) & (dx[1:-1] >= dx[2:])) + 1
+    if peaks.size == 0:
+        return i
+    k = np.searchsorted(peaks, i)
+    nxt = peaks[np.minimum(k, peaks.size - 1)]
+    prev = peaks[np.maximum(k - 1, 0)]
+    low = np.flatnonzero(x < floor_g)
+    li = np.searchsorted(low, i) - 1
+    rise_start = np.where(li >= 0, low[np.maximum(li, 0)] if low.size else -1, -1)
+    growing = dx[i] > dx[i - 1]
+    return np.where(growing & (k < peaks.size), nxt, np.where((k > 0) & (prev > rise_start), prev, i))
 
 
 def _steepest(x: F64, a: F64, b: F64, *, rising: bool) -> I64:

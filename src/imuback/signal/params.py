@@ -57,6 +57,11 @@ class EventParams:
     """Force-plate contact onset: vGRF of 50 N ≈ 0.066 BW (the reference convention); the
     sacral vertical specific force (g) estimates vGRF (BW), so each edge's tangent at its
     steepest point is continued to this level (tangent onset method)."""
+    first_rise_frac: float = 0.5
+    """The tangent is taken on the first rise through the threshold (an impact transient or a
+    forefoot shoulder, steep: the foot loads within ~20 ms) only if that rise is at least this
+    fraction of the steepest one before the core; a slower rise is a bump in flight (leg swing,
+    tissue), and the steepest rise is used."""
     min_edge_slope_g_per_s: float = 5.0
     """A contact edge rises/falls by a body weight in well under 0.2 s; a flatter edge is not
     continued to the onset (the threshold crossing is kept)."""
