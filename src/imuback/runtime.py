@@ -25,12 +25,18 @@ _done = False
 
 
 def tune_allocator() -> bool:
-    """Make glibc malloc keep and reuse large freed blocks; True if applied (Linux/glibc only)."""
+    """Switch numpy's huge-page hint off (Linux) and make glibc malloc keep and reuse large freed
+    blocks; True if the malloc settings were applied (Linux/glibc only).
+    """
     global _done
     if _done:
         return True
     if not sys.platform.startswith("linux"):
         return False
+    core = np._core if hasattr(np, "_core") else np.core  # numpy 2 renamed the private module
+    set_hugepage = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    if set_hugepage is not None:
+        set_hugepage(False)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
@@ -38,9 +44,5 @@ def tune_allocator() -> bool:
         return False
     ok = bool(mallopt(_M_MMAP_THRESHOLD, 1 << 30)) & bool(mallopt(_M_TRIM_THRESHOLD, 1 << 31))
     ok &= bool(mallopt(_M_TOP_PAD, 1 << 28))
-    core = np._core if hasattr(np, "_core") else np.core  # numpy 2 renamed the private module
-    set_hugepage = getattr(core.multiarray, "_set_madvise_hugepage", None)
-    if set_hugepage is not None:
-        set_hugepage(False)
     _done = ok
     return ok

@@ -62,3 +62,23 @@ def test_a_slow_bump_in_flight_is_not_the_contact_onset():
     ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)
     want = -1e3 * (0.45 - 0.066) / (2.05 / 0.020)  # the steep rise's tangent reaches 0.066 g here
     assert np.all(np.abs(ic_ms - want) <= 2.0), ic_ms
+
+
+def test_abrupt_run_to_walk_keeps_the_last_running_contact():
+    """Running (half-sine contacts, 100 Hz) stops 10 ms after the last toe-off and walking
+    follows, with exact bouts: the last contact stays a running one, with its flight-based edges."""
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import detect_steps
+
+    fs, cut = 100.0, 585
+    ph_run = np.arange(cut) / fs % 0.35
+    run = np.where(ph_run < 0.24, 2.5 * np.sin(np.pi * ph_run / 0.24), 0.0)
+    ph_walk = np.arange(1200 - cut) / fs % 0.55
+    walk = 1 + 0.3 * np.cos(2 * np.pi * ph_walk / 0.55) + 0.25 * np.exp(-0.5 * ((ph_walk - 0.275) / 0.03) ** 2)
+    x = np.concatenate([run, walk])
+    bouts = Bouts(start_idx=np.array([0, cut]), end_idx=np.array([cut, x.size]), label=np.array([RUN, WALK], np.int8))
+    s = detect_steps(x, fs_hz=fs, bounds=np.array([0, x.size]), bouts=bouts)
+    last = np.flatnonzero(s.activity == RUN)[-1]
+    assert abs(s.ic_pos[last] - 560.3) < 1.0
+    assert s.quality[last] == 1.0 and abs(s.to_pos[last] - 583.5) < 1.0
+    assert (s.activity[s.ic_pos > cut] == WALK).all()

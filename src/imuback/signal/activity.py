@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
-from imuback.signal.dsp import decimated_bounds, lowpass
+from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import ActivityParams
 
 STILL, WALK, RUN = 0, 1, 2
@@ -49,7 +49,7 @@ def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64
         empty = np.zeros(0, dtype=np.int64)
         return np.zeros(0, dtype=np.int8), Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
     # the features span seconds: compute them at ~50 Hz and repeat the labels back
-    dec = max(1, int(fs_hz // 50))
+    dec = step_to_50hz(fs_hz)
     fs_d = fs_hz / dec
     nd, vd = norm_g[::dec], vertical_g[::dec]
     w = max(3, round(params.window_s * fs_d))

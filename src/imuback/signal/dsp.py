@@ -23,6 +23,13 @@ def _filtfilt_segments(sos: F64, x: npt.ArrayLike, bounds: I64, padlen: int) -> 
     return out
 
 
+def step_to_50hz(fs_hz: float) -> int:
+    """Sample step that brings ``fs_hz`` down to about 50 Hz (at least 1): plenty for features that
+    change over strides or seconds (below ~10 Hz).
+    """
+    return max(1, int(fs_hz // 50))
+
+
 def decimated_bounds(bounds: I64, q: int) -> I64:
     """Segment bounds of ``signal[::q]``."""
     return np.asarray(-(-bounds // q), dtype=np.int64)

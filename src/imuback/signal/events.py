@@ -31,7 +31,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import RUN, WALK, Bouts
-from imuback.signal.dsp import argmin_between, crossings, decimated_bounds, lowpass
+from imuback.signal.dsp import argmin_between, crossings, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 
 F64 = npt.NDArray[np.float64]
@@ -75,9 +75,15 @@ def _bout_of(idx: I64, bouts: Bouts) -> I64:
     return np.searchsorted(bouts.end_idx, idx, side="right")
 
 
-def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
-                      p: EventParams) -> tuple[F64, F64, F64]:
-    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal."""
+def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float, p: EventParams,
+                      own: Bouts | None = None) -> tuple[F64, F64, F64]:
+    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal.
+
+    ``bouts`` may reach beyond the running bouts ``own`` (see :func:`_extended`): a contact whose
+    peak lies outside ``own`` is kept only with a flight on both sides, and a contact inside
+    keeps the limits of its own bout. Quality: 1 with a flight on both sides, 0.5 on one, 0.25
+    on none.
+    """
     peaks, _ = find_peaks(xs, distance=max(1, int(p.min_step_s * fs)),
                           prominence=p.run_peak_prominence_g, height=p.core_g)
     b = _bout_of(peaks, bouts)
@@ -90,6 +96,11 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
         return z, z, z
     half = int(p.max_step_s * fs / 2)
     bs, be = bouts.start_idx[b], bouts.end_idx[b]
+    in_own = np.ones(peaks.size, dtype=bool) if own is None else _inside(peaks, own, RUN)
+    if own is not None and own.label.size:
+        bo = np.minimum(_bout_of(peaks, own), own.label.size - 1)
+        bs = np.where(in_own, own.start_idx[bo], bs)
+        be = np.where(in_own, own.end_idx[bo], be)
     linked = (b[1:] == b[:-1]) & ((peaks[1:] - peaks[:-1]) <= p.max_step_s * fs)
     # each contact lies between the flight minima (of the 4 Hz signal: a soft-tissue dip after the
     # impact can fall below the flight level at 20 Hz) before and after its peak: between
@@ -127,7 +138,7 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     steep = _steepest(x, ic_a, cs.astype(np.float64), rising=True)
     dx = np.diff(x)
     j = np.where(dx[j] >= p.first_rise_frac * dx[steep], j, steep)  # else a bump in flight
-    ic = np.where(ic_ok, _tangent_onset(x, j.astype(np.float64), j + 1.0, fs, p, rising=True), ic)
+    ic = np.where(ic_ok, _tangent_onset(x, j.astype(np.float64), (j + 1).astype(np.float64), fs, p, rising=True), ic)
     to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
@@ -139,15 +150,16 @@ def _running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float,
     linked_right = np.concatenate([linked, [False]])
     ic = np.where(ic_ok, ic, _steepest(x, left.astype(np.float64), cs.astype(np.float64), rising=True) + 0.5)
     to = np.where(to_ok, to, _steepest(x, ce.astype(np.float64), right.astype(np.float64), rising=False) + 0.5)
-    q = np.where(ic_ok & to_ok, q, q * 0.5)
-    keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right)
+    q = np.where(ic_ok & to_ok, q, np.where(ic_ok | to_ok, 0.5, 0.25))
+    keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right) & (in_own | (ic_ok & to_ok))
     return ic[keep], to[keep], q[keep]
 
 
 def _slope_peak_at(x: F64, i: I64, floor_g: float) -> I64:
-    """For each index ``i`` on a rise of ``x``, the index j of the nearest local maximum of the
-    slope ``x[j + 1] - x[j]`` on that rise: the next one while the slope still grows at ``i``,
-    else the last one since ``x`` was below ``floor_g`` (else ``i`` itself).
+    """Index j of the local maximum of the slope ``x[j + 1] - x[j]`` nearest each rising index ``i``.
+
+    The next one while the slope still grows at ``i``, else the last one since ``x`` was below
+    ``floor_g`` (else ``i`` itself).
     """
     dx = np.diff(x)
     if dx.size < 3 or i.size == 0:
@@ -196,8 +208,13 @@ def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising:
     return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, keep)
 
 
-def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[F64, F64, F64]:
-    """IC, TO and quality of walking steps from the 20 Hz vertical specific force ``x`` (g)."""
+def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
+                      own: Bouts | None = None) -> tuple[F64, F64, F64]:
+    """IC, TO and quality of walking steps from the 20 Hz vertical specific force ``x`` (g).
+
+    ``bouts`` may reach beyond the walking bouts ``own`` (one each, in order; see
+    :func:`_extended`): missed steps are refilled only inside ``own``, from its own rhythm.
+    """
     # McCamley 2012: integrate the vertical acceleration and differentiate it with a Gaussian
     # wavelet (a smoothed vertical acceleration); with z up, IC is at its maxima (the loading
     # response after heel strike), final contact at the minima of the second differentiation.
@@ -209,7 +226,10 @@ def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[
     mindist = max(1, int(p.min_step_s * fs))
     ics, fcs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     sel = bouts.label == WALK
-    for s0, e0 in zip(bouts.start_idx[sel], bouts.end_idx[sel], strict=True):  # bouts: few
+    own = own if own is not None else bouts
+    own_sel = own.label == WALK
+    for s0, e0, o0, o1 in zip(bouts.start_idx[sel], bouts.end_idx[sel], own.start_idx[own_sel],
+                              own.end_idx[own_sel], strict=True):  # bouts: few
         if e0 - s0 < 8 * sigma:
             continue
         vel = np.cumsum(x[s0:e0] - 1.0) / fs
@@ -217,7 +237,7 @@ def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[
         d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
         # 1. steps: clear maxima, plus a weaker one where the rhythm says a single step was missed
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
-        pk = _fill_missed_steps(pk, props["prominences"], p)
+        pk = _fill_missed_steps(pk, props["prominences"], p, (o0 - s0, o1 - s0))
         if pk.size:
             # 2. the loading-response maximum on the finer scale, just before the detected one
             f1 = gaussian_filter1d(vel, fine, order=1)
@@ -245,7 +265,7 @@ def _walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams) -> tuple[
 
 
 def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
-    """Position of the steepest rise of ``f`` on the flank that leads up to each ``peak``.
+    """Sample index of the steepest rise (central difference) of ``f`` on the flank up to each ``peak``.
 
     The flank starts at the last local minimum of ``f`` before the peak, at most ``max_back``
     samples earlier. Peaks without a rising flank are kept.
@@ -259,23 +279,24 @@ def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
     return np.where(rising, argmin_between(-df, start, np.where(rising, peak, start + 1)), peak)
 
 
-def _fill_missed_steps(cand: I64, prom: F64, p: EventParams) -> I64:
-    """Steps of one walking bout: the candidate peaks with prominence >= ``walk_peak_prominence_g``,
-    plus one weaker candidate in each gap that is one missed step (about two typical steps long)
-    and close to its middle.
+def _fill_missed_steps(cand: I64, prom: F64, p: EventParams, own: tuple[int, int]) -> I64:
+    """Clear walking steps plus, where the rhythm lacks exactly one, a weaker one.
 
-    Turns and slow steps leave little vertical signal (Del Din 2016 and Paraschiv-Ionescu 2020
-    describe this loss at turns in lower-back data); a longer gap is a stop, and is left empty.
+    The clear steps are the candidate peaks with prominence >= ``walk_peak_prominence_g``; a gap
+    between two of them inside ``own`` = [start, end) that is one missed step long (about two
+    typical steps of ``own``) gets its most prominent weaker candidate near its middle. Turns
+    and slow steps leave little vertical signal; a longer gap is a stop, and is left empty.
     """
     strong = prom >= p.walk_peak_prominence_g
     steps = cand[strong]
     weak, wprom = cand[~strong], prom[~strong]
-    if steps.size < 3 or weak.size == 0:
+    mine = steps[(steps >= own[0]) & (steps < own[1])]
+    if mine.size < 3 or weak.size == 0:
         return steps
-    t = float(np.median(np.diff(steps)))  # typical step (samples)
+    t = float(np.median(np.diff(mine)))  # typical step of this walking bout (samples)
     g = np.clip(np.searchsorted(steps, weak), 1, steps.size - 1)
     lo, hi = steps[g - 1], steps[g]
-    inside = (weak > lo) & (weak < hi)
+    inside = (weak > lo) & (weak < hi) & (lo >= own[0]) & (hi < own[1])
     gap_lo, gap_hi = p.walk_missed_gap_steps
     ok = inside & (hi - lo >= gap_lo * t) & (hi - lo <= gap_hi * t)
     ok &= np.abs(weak - 0.5 * (lo + hi)) <= p.walk_missed_tol_steps * t
@@ -298,31 +319,32 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     """
     x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
     # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
-    dec = max(1, int(fs_hz // 50))
+    dec = step_to_50hz(fs_hz)
     xs = np.repeat(lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec)),
                    dec)[: vertical_g.size]
     # the activity vote smears a run/walk change by up to half its window: each detector also
     # looks that far into the neighbouring bout of the other gait
     edge = round(params.bout_edge_s * fs_hz)
-    ric, rto, rq = _running_contacts(x, xs, _extended(bouts, RUN, WALK, edge, bounds), fs_hz, params)
-    # beyond its own bouts, a running contact needs a flight on both sides (quality 1)
-    own_run = _inside(ric, bouts, RUN)
-    keep = own_run | (rq >= 1.0)
-    ric, rto, rq = ric[keep], rto[keep], rq[keep]
-    wic, wto, wq = _walking_contacts(x, _extended(bouts, WALK, RUN, edge, bounds), fs_hz, params)
+    ric, rto, rq = _running_contacts(x, xs, _extended(bouts, RUN, WALK, edge, bounds), fs_hz, params,
+                                     own=bouts)
+    wic, wto, wq = _walking_contacts(x, _extended(bouts, WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]
     to = np.concatenate([rto, wto])[order]
     act = np.concatenate([np.full(ric.size, RUN, np.int8), np.full(wic.size, WALK, np.int8)])[order]
     q = np.concatenate([rq, wq])[order]
-    # one contact seen by both detectors (closer than the shortest step): the running one wins,
-    # it has a flight; of two of a kind, the first
-    close = np.diff(ic) < params.min_step_s * fs_hz
-    walk_then_run = (act[:-1] == WALK) & (act[1:] == RUN)
+    # one contact seen by both detectors (closer than the shortest step, same segment): the
+    # running one wins if it has a flight on at least one side, else the walking one; of two of
+    # a kind, the first
+    seg = np.searchsorted(bounds, ic, side="right")
+    close = (np.diff(ic) < params.min_step_s * fs_hz) & (seg[1:] == seg[:-1])
+    run = (act == RUN) & (q >= 0.5)
+    walk = act == WALK
+    keep_second = (walk[:-1] & run[1:]) | ((act[:-1] == RUN) & ~run[:-1] & walk[1:])
     drop = np.zeros(ic.size, dtype=bool)
-    drop[1:] |= close & ~walk_then_run
-    drop[:-1] |= close & walk_then_run
+    drop[1:] |= close & ~keep_second
+    drop[:-1] |= close & keep_second
     ic, to, act, q = ic[~drop], to[~drop], act[~drop], q[~drop]
     chain = _chains(ic, act, fs_hz, bounds, bouts, params)
     return Steps(ic_pos=ic, to_pos=to, activity=act, chain=chain,
@@ -330,9 +352,10 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
 
 
 def _extended(bouts: Bouts, label: int, into: int, edge: int, bounds: I64) -> Bouts:
-    """The bouts of ``label`` only, each end grown by up to ``edge`` samples into an adjacent bout of
-    ``into`` (at most half of it, so two grown bouts never meet) of the same segment (``bounds``:
-    never across a gap).
+    """The bouts of ``label`` only, each grown into adjacent bouts of ``into``.
+
+    Each end grows by up to ``edge`` samples, at most half of the neighbouring bout (two grown
+    bouts never meet), and never across a segment bound in ``bounds`` (a gap).
     """
     sel = np.flatnonzero(bouts.label == label)
     start, end = bouts.start_idx[sel].copy(), bouts.end_idx[sel].copy()

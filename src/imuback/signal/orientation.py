@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
 
+from imuback.signal.dsp import step_to_50hz
 from imuback.signal.frames import ImuBlock
 
 F64 = npt.NDArray[np.float64]
@@ -35,7 +36,7 @@ def small_angles_rad(body: ImuBlock, *, highpass_hz: float = DRIFT_HIGHPASS_HZ) 
     if body.gyr_dps is None or body.n == 0:
         return None
     out = np.zeros((body.n, 2))
-    dec = max(1, int(body.fs_hz // 50))
+    dec = step_to_50hz(body.fs_hz)
     fs_d = body.fs_hz / dec
     sos = butter(2, highpass_hz / (fs_d / 2.0), btype="highpass", output="sos")
     w = np.radians(body.gyr_dps[:, :2])

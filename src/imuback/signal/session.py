@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
-from imuback.signal.dsp import bandpass, decimated_bounds, interval_indices, interval_reduce, lowpass
+from imuback.signal.dsp import bandpass, decimated_bounds, interval_indices, interval_reduce, lowpass, step_to_50hz
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
@@ -96,7 +96,7 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams)
         # it does not depend on where in the loading response IC was placed
         # (a 0.5-2 Hz band: ~50 Hz is plenty, as for the activity features)
         lo_hz, hi_hz = params.foot_yaw_band_hz
-        dec = max(1, int(body.fs_hz // 50))
+        dec = step_to_50hz(body.fs_hz)
         yaw = bandpass(body.gyr_dps[::dec, 2], lo_hz, hi_hz, body.fs_hz / dec,
                        decimated_bounds(body.seg_bounds, dec))
         at = np.interp(steps.ic_pos[walk] / dec, np.arange(yaw.size), yaw)
