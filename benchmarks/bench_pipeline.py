@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(tmp) / f"bench_{hours:g}h.parquet"
             t = time.perf_counter()
             n = make_raw(path, hours)
+            os.sync()  # the file's write-back must not run during the timed children
             print(f"{hours:g} h: {n:,} samples at 200 Hz, 6 axes (made in {time.perf_counter() - t:.1f} s)")
             runs = [run_child(_CHILD, path, "time") for _ in range(args.repeat if hours <= 1 else 1)]
             best = min(runs, key=lambda r: r["seconds"])
