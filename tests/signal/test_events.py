@@ -6,8 +6,8 @@ import numpy as np
 
 from imuback.signal.activity import RUN, Bouts
 from imuback.signal.dsp import lowpass
-from imuback.signal.events import _running_contacts
 from imuback.signal.params import EventParams
+from imuback.signal.running import running_contacts
 
 
 def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
@@ -20,7 +20,7 @@ def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
     x = np.interp(ph, knots_t, knots_g)
     bounds = np.array([0, x.size])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
-    ic, to, _ = _running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    ic, to, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
     assert ic.size >= 35
     ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)  # offset from each contact start
     # the transient crosses 0.066 g 1.5 ms after the start; the active rise's tangent would give ~21 ms
@@ -31,16 +31,15 @@ def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
 
 def test_bouts_grow_into_the_other_gait_but_never_across_a_gap():
     from imuback.signal.activity import WALK
-    from imuback.signal.events import _extended
 
     # walk [0, 1000) | run [1000, 3000) | walk [3000, 3300) | gap | run [3300, 5000) | walk [5000, 6000)
     bouts = Bouts(start_idx=np.array([0, 1000, 3000, 3300, 5000]), end_idx=np.array([1000, 3000, 3300, 5000, 6000]),
                   label=np.array([WALK, RUN, WALK, RUN, WALK], np.int8))
     bounds = np.array([0, 3300, 6000])
-    run = _extended(bouts, RUN, WALK, 400, bounds)
+    run = bouts.extended(RUN, WALK, 400, bounds)
     # at most half of the short walk; nothing across the gap at 3300
     assert run.start_idx.tolist() == [600, 3300] and run.end_idx.tolist() == [3150, 5400]
-    walk = _extended(bouts, WALK, RUN, 400, bounds)
+    walk = bouts.extended(WALK, RUN, 400, bounds)
     assert walk.start_idx.tolist() == [0, 2600, 4600] and walk.end_idx.tolist() == [1400, 3300, 6000]
 
 
@@ -57,7 +56,7 @@ def test_a_slow_bump_in_flight_is_not_the_contact_onset():
     x = x + rise + peak * np.interp(ph, [0.020, 0.130, 0.240], [2.05, 2.05, -0.45])
     bounds = np.array([0, x.size])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
-    ic, _, _ = _running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    ic, _, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
     assert ic.size >= 35
     ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)
     want = -1e3 * (0.45 - 0.066) / (2.05 / 0.020)  # the steep rise's tangent reaches 0.066 g here

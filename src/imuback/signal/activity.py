@@ -33,6 +33,36 @@ class Bouts:
         sel = self.label == label
         return float(np.sum(self.end_idx[sel] - self.start_idx[sel]) / fs_hz)
 
+    def index_of(self, pos: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Index of the first bout ending after each sample position (== size: after the last)."""
+        return np.searchsorted(self.end_idx, np.asarray(pos).astype(np.int64), side="right")
+
+    def contains(self, pos: npt.ArrayLike, label: int) -> npt.NDArray[np.bool_]:
+        """True where a sample position lies inside a bout of ``label``."""
+        pos = np.asarray(pos)
+        if pos.size == 0 or self.label.size == 0:
+            return np.zeros(pos.shape, dtype=bool)
+        b = np.minimum(self.index_of(pos), self.label.size - 1)
+        return np.asarray((self.label[b] == label) & (pos >= self.start_idx[b]) & (pos < self.end_idx[b]),
+                          dtype=bool)
+
+    def extended(self, label: int, into: int, edge: int, bounds: npt.NDArray[np.int64]) -> Bouts:
+        """The bouts of ``label`` only, each grown into adjacent bouts of ``into``.
+
+        Each end grows by up to ``edge`` samples, at most half of the neighbouring bout (two grown
+        bouts never meet), and never across a segment bound in ``bounds`` (a gap).
+        """
+        sel = np.flatnonzero(self.label == label)
+        start, end = self.start_idx[sel].copy(), self.end_idx[sel].copy()
+        n = self.label.size
+        half = (self.end_idx - self.start_idx) // 2
+        prev, nxt = np.maximum(sel - 1, 0), np.minimum(sel + 1, n - 1)
+        grow_l = (sel > 0) & (self.label[prev] == into) & (self.end_idx[prev] == start) & ~np.isin(start, bounds)
+        grow_r = (sel < n - 1) & (self.label[nxt] == into) & (self.start_idx[nxt] == end) & ~np.isin(end, bounds)
+        start = np.where(grow_l, start - np.minimum(edge, half[prev]), start)
+        end = np.where(grow_r, end + np.minimum(edge, half[nxt]), end)
+        return Bouts(start_idx=start, end_idx=end, label=np.full(sel.size, label, np.int8))
+
 
 def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64], *,
              fs_hz: float, bounds: npt.NDArray[np.int64],

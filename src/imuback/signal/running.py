@@ -1,0 +1,156 @@
+"""Running contacts: initial contact (IC) and toe-off (TO) from the sacrum's vertical specific force.
+
+vGRF equals the CoM's vertical specific force (in BW), so a contact is a hump that rises from ~0 g
+(flight, free fall) through 1 g (body weight) and back. Each hump is found once in a 4 Hz signal;
+its core (> ``core_g``) anchors it, so bumps in flight are never taken for contacts; the last
+up-crossing of ``contact_threshold_g`` before the core and the first down-crossing after it
+bracket the edges (vertical-threshold methods, Lee 2010; Patoz 2022). Each edge is then located
+by the tangent method: the tangent at its steepest point, continued to the force-onset level
+(50 N ≈ 0.066 BW).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import find_peaks
+
+from imuback.signal.activity import RUN, Bouts
+from imuback.signal.dsp import argmin_between, crossings
+from imuback.signal.params import EventParams
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float, p: EventParams,
+                      own: Bouts | None = None) -> tuple[F64, F64, F64]:
+    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal.
+
+    ``bouts`` may reach beyond the running bouts ``own`` (see :meth:`Bouts.extended`): a contact
+    whose peak lies outside ``own`` is kept only with a flight on both sides, and a contact inside
+    keeps the limits of its own bout. Quality: 1 with a flight on both sides, 0.5 on one, 0.25
+    on none.
+    """
+    peaks, _ = find_peaks(xs, distance=max(1, int(p.min_step_s * fs)),
+                          prominence=p.run_peak_prominence_g, height=p.core_g)
+    b = bouts.index_of(peaks)
+    ok = (b < bouts.label.size)
+    peaks, b = peaks[ok], b[ok]
+    ok = (bouts.label[b] == RUN) & (peaks >= bouts.start_idx[b])
+    peaks, b = peaks[ok], b[ok]
+    if peaks.size == 0:
+        z = np.zeros(0)
+        return z, z, z
+    half = int(p.max_step_s * fs / 2)
+    bs, be = bouts.start_idx[b], bouts.end_idx[b]
+    in_own = np.ones(peaks.size, dtype=bool) if own is None else own.contains(peaks, RUN)
+    if own is not None and own.label.size:
+        bo = np.minimum(own.index_of(peaks), own.label.size - 1)
+        bs = np.where(in_own, own.start_idx[bo], bs)
+        be = np.where(in_own, own.end_idx[bo], be)
+    linked = (b[1:] == b[:-1]) & ((peaks[1:] - peaks[:-1]) <= p.max_step_s * fs)
+    # each contact lies between the flight minima (of the 4 Hz signal: a soft-tissue dip after the
+    # impact can fall below the flight level at 20 Hz) before and after its peak: between
+    # two linked peaks, and within half the longest step of the peak at a chain end
+    lo = np.maximum(bs, peaks - half)
+    lo[1:][linked] = peaks[:-1][linked]
+    hi = np.minimum(be, peaks + half)
+    hi[:-1][linked] = peaks[1:][linked]
+    left = argmin_between(xs, np.minimum(lo, peaks - 1), peaks)
+    right = argmin_between(xs, peaks, np.maximum(hi, peaks + 1))
+    core = np.flatnonzero(x >= p.core_g)
+    up, dn = crossings(x, p.contact_threshold_g)
+    q = np.ones(peaks.size)
+    # core of each contact: first/last core sample between its boundaries
+    ci = np.searchsorted(core, left)
+    cs = core[np.minimum(ci, core.size - 1)] if core.size else left
+    ce_i = np.searchsorted(core, right, side="right") - 1
+    ce = core[np.maximum(ce_i, 0)] if core.size else right
+    has_core = (ci < core.size) & (ce_i >= 0) & (cs <= right) & (ce >= left) & (cs <= ce)
+    iu = np.searchsorted(up, cs) - 1
+    ic = np.where(iu >= 0, up[np.maximum(iu, 0)] if up.size else np.nan, np.nan)
+    ic_ok = np.isfinite(ic) & (ic >= left)
+    idn = np.searchsorted(dn, ce)
+    to = np.where(idn < dn.size, dn[np.minimum(idn, dn.size - 1)] if dn.size else np.nan, np.nan)
+    to_ok = np.isfinite(to) & (to <= right)
+    # refine each edge by the tangent method: the tangent at the edge's steepest point, between
+    # the threshold crossing and the core, continued to the force-onset level
+    # (edges not found are given a one-sample interval: nothing to refine, nothing gathered)
+    ic_a = np.where(ic_ok, np.nan_to_num(ic), cs - 1.0)
+    to_b = np.where(to_ok, np.nan_to_num(to), ce + 1.0)
+    # the tangent is taken where the rise through the crossing is steepest: climb the slope from
+    # the crossing to its nearest peak (an impact transient's or a forefoot shoulder's rise, not a
+    # steeper active rise that follows a pause or a dip)
+    j = _slope_peak_at(x, np.floor(ic_a).astype(np.int64), p.onset_g)
+    steep = _steepest(x, ic_a, cs.astype(np.float64), rising=True)
+    dx = np.diff(x)
+    j = np.where(dx[j] >= p.first_rise_frac * dx[steep], j, steep)  # else a bump in flight
+    ic = np.where(ic_ok, _tangent_onset(x, j.astype(np.float64), (j + 1).astype(np.float64), fs, p, rising=True), ic)
+    to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
+    ic = np.maximum(ic, left)
+    to = np.minimum(to, right)
+    # no flight below the threshold before/after a contact (very slow running, or the step from
+    # or into walking): the edge is the steepest rise from the minimum before it to the core
+    # (the steepest fall from the core to the minimum after it); a contact cut by the start or
+    # end of a bout is dropped, not invented
+    linked_left = np.concatenate([[False], linked])
+    linked_right = np.concatenate([linked, [False]])
+    ic = np.where(ic_ok, ic, _steepest(x, left.astype(np.float64), cs.astype(np.float64), rising=True) + 0.5)
+    to = np.where(to_ok, to, _steepest(x, ce.astype(np.float64), right.astype(np.float64), rising=False) + 0.5)
+    q = np.where(ic_ok & to_ok, q, np.where(ic_ok | to_ok, 0.5, 0.25))
+    keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right) & (in_own | (ic_ok & to_ok))
+    return ic[keep], to[keep], q[keep]
+
+
+def _slope_peak_at(x: F64, i: I64, floor_g: float) -> I64:
+    """Index j of the local maximum of the slope ``x[j + 1] - x[j]`` nearest each rising index ``i``.
+
+    The next one while the slope still grows at ``i``, else the last one since ``x`` was below
+    ``floor_g`` (else ``i`` itself).
+    """
+    dx = np.diff(x)
+    if dx.size < 3 or i.size == 0:
+        return np.clip(i, 0, max(dx.size - 1, 0))
+    i = np.clip(i, 1, dx.size - 2)
+    peaks = np.flatnonzero((dx[1:-1] > dx[:-2]) & (dx[1:-1] >= dx[2:])) + 1
+    if peaks.size == 0:
+        return i
+    k = np.searchsorted(peaks, i)
+    nxt = peaks[np.minimum(k, peaks.size - 1)]
+    prev = peaks[np.maximum(k - 1, 0)]
+    low = np.flatnonzero(x < floor_g)
+    li = np.searchsorted(low, i) - 1
+    rise_start = np.where(li >= 0, low[np.maximum(li, 0)] if low.size else -1, -1)
+    growing = dx[i] > dx[i - 1]
+    return np.where(growing & (k < peaks.size), nxt, np.where((k > 0) & (prev > rise_start), prev, i))
+
+
+def _steepest(x: F64, a: F64, b: F64, *, rising: bool) -> I64:
+    """Index j of the steepest rise (fall) x[j] -> x[j + 1] between positions ``a`` and ``b``."""
+    n = x.size
+    if n < 2 or np.size(a) == 0:
+        return np.zeros(np.size(a), dtype=np.int64)
+    dx = np.diff(x)
+    lo = np.clip(np.floor(a).astype(np.int64), 0, n - 2)
+    hi = np.maximum(np.clip(np.ceil(b).astype(np.int64), 1, n - 1), lo + 1)
+    return argmin_between(-dx if rising else dx, lo, hi)
+
+
+def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
+    """Onset/offset of each edge by the tangent method.
+
+    For each edge between positions ``a`` and ``b`` (samples; the threshold crossing and the
+    core, in time order), take the steepest step of ``x`` there and continue its tangent to
+    ``onset_g``. Edges flatter than ``min_edge_slope_g_per_s`` keep the crossing (``a`` when
+    rising, ``b`` when falling). Returns fractional sample positions.
+    """
+    if x.size < 2 or np.size(a) == 0:
+        return np.asarray(a if rising else b, dtype=np.float64)
+    j = _steepest(x, a, b, rising=rising)
+    slope = x[j + 1] - x[j] if rising else x[j] - x[j + 1]  # g per sample, > 0 on a real edge
+    mid = 0.5 * (x[j] + x[j + 1])
+    run = (mid - p.onset_g) / np.maximum(slope, 1e-12)
+    pos = j + 0.5 - run if rising else j + 0.5 + run
+    keep = np.asarray(a if rising else b, dtype=np.float64)
+    return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, keep)
