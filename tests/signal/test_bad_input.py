@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from imuback.pipeline import process_raw
-from imuback.signal.frames import G_MPS2
+from imuback.signal.frames import G_MPS2, rot_x, rot_z
 from imuback.store.raw import RawSession
 from tests.signal.analytic import T0_NS, half_sine_run
 
@@ -98,3 +98,27 @@ def test_walking_only_is_partial_with_walking_steps_and_no_running_steps():
     assert s["n_run_steps"] == 0
     assert abs(s["n_walk_steps"] - sim.truth_steps.num_rows) <= 0.05 * sim.truth_steps.num_rows
     assert s["median_cadence_spm"] == pytest.approx(112.0, rel=0.03)  # the simulator's walking cadence
+
+
+def test_stretching_on_the_floor_after_a_run_makes_no_steps_and_keeps_the_up_axis():
+    """Two minutes of running, then a minute lying on the back with rhythmic leg swings (gravity
+    along the body's forward axis, a 1.8 Hz bounce): no steps there, the run measured as alone."""
+    run, truth = half_sine_run(minutes=2.0, mounting_err_deg=(10.0, 5.0))
+    fs = run.sample_rate_hz
+    t = np.arange(int(60 * fs)) / fs
+    bounce = 0.3 * np.cos(2 * np.pi * 1.8 * t) + 0.25 * np.exp(-0.5 * (((t % 0.555) - 0.28) / 0.03) ** 2)
+    lying_body = np.column_stack([1 + bounce, 0.1 * np.sin(2 * np.pi * 0.9 * t), 0.1 * np.sin(2 * np.pi * 1.8 * t)])
+    rot = rot_z(np.radians(5.0)) @ rot_x(np.radians(10.0))  # as half_sine_run(mounting_err_deg=(10, 5))
+    lying = (lying_body * G_MPS2) @ rot
+    gyr = np.column_stack([20 * np.sin(2 * np.pi * 0.9 * t), 5 * np.sin(2 * np.pi * 1.8 * t), np.zeros_like(t)]) @ rot
+    later_ns = run.time_ns[-1] + np.round((t + 1 / fs) * 1e9).astype(np.int64)
+    both = RawSession(session_id="both", runner_id="r1", sensor="t", sample_rate_hz=fs,
+                      time_ns=np.concatenate([run.time_ns, later_ns]),
+                      acc_mps2=np.concatenate([run.acc_mps2, lying.astype(np.float32)]),
+                      gyr_dps=np.concatenate([run.gyr_dps, gyr.astype(np.float32)]))
+    alone, res = process_raw(run), process_raw(both)
+    ic_s = (res.steps.column("ic_time").cast("int64").to_numpy() - both.time_ns[0]) / 1e9
+    assert np.count_nonzero(ic_s > 121.0) == 0
+    assert res.steps.num_rows == pytest.approx(alone.steps.num_rows, abs=2)
+    assert res.summary["misalignment_deg"] == pytest.approx(truth["misalignment_deg"], abs=1.5)
+    assert res.summary["median_contact_time_s"] == pytest.approx(alone.summary["median_contact_time_s"], abs=0.002)

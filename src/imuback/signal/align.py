@@ -2,7 +2,8 @@
 
 1. z: gravity. Over whole strides the mean specific force of a body that does not drift
    vertically equals +1 g straight up (vertical momentum balance), so the mean accelerometer
-   vector over the moving samples is the up axis.
+   vector over the moving samples is the up axis — of the dominant posture only (windows within
+   30° of the most common direction), so stretching on the floor or sitting does not tilt it.
 2. x: the principal horizontal motion. Forward (braking/propulsion) acceleration repeats every
    step; mediolateral acceleration flips sign from a left to a right step. So the horizontal
    acceleration's even part over one step lag, h(t) + h(t + T), is dominated by the
@@ -30,13 +31,40 @@ def _unit(v: F64) -> F64:
     return np.asarray(v / n, dtype=np.float64)
 
 
-def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None) -> F64:
-    """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples."""
-    if acc_mps2.shape[0] == 0:
+UPRIGHT_CONE_DEG = 30.0
+"""Gait keeps the trunk within ~15-20° of its mean lean; sitting, lying or bending moves the
+direction of gravity by 45-90°. Windows within this angle of the dominant direction are one posture."""
+
+
+def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window: int,
+            max_candidates: int = 512) -> F64:
+    """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples in
+    the dominant posture.
+
+    Each ``window`` of samples has a gravity direction; the direction with the most ``mask``
+    samples within ``UPRIGHT_CONE_DEG`` (checked for up to ``max_candidates`` evenly spaced
+    windows) is the dominant posture, and the mean runs over the masked samples of the windows
+    within that cone. A session that also holds stretching on the floor or sitting keeps the up
+    axis of its walking and running; a session in one posture gets the plain mean.
+    """
+    n = acc_mps2.shape[0]
+    if n == 0:
         raise SignalError("no samples to find the direction of gravity")
-    if mask is None or not mask.any():
-        return _unit(np.ones(acc_mps2.shape[0]) @ acc_mps2)
-    return _unit(mask.astype(np.float64) @ acc_mps2)  # a BLAS dot: no copy of the masked rows
+    m = np.ones(n, dtype=bool) if mask is None or not mask.any() else mask
+    starts = np.arange(0, n, window)
+    lengths = np.diff(np.append(starts, n))
+    sums = np.add.reduceat(acc_mps2, starts, axis=0)  # all samples: only the direction is used
+    weight = np.add.reduceat(m.astype(np.int64), starts).astype(np.float64)
+    norms = np.linalg.norm(sums, axis=1)
+    ok = (weight > 0) & (norms > 0)
+    if not ok.any():
+        return _unit(m.astype(np.float64) @ acc_mps2)
+    unit = np.where(ok[:, None], sums / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    cand = unit[ok][np.linspace(0, int(ok.sum()) - 1, min(max_candidates, int(ok.sum()))).astype(np.int64)]
+    cos_cone = np.cos(np.radians(UPRIGHT_CONE_DEG))
+    support = (cand @ unit.T >= cos_cone) @ weight
+    in_cone = unit @ cand[int(np.argmax(support))] >= cos_cone
+    return _unit((np.repeat(in_cone, lengths) & m).astype(np.float64) @ acc_mps2)  # a BLAS dot
 
 
 def horizontal_guess(z_s: F64, mounting: F64) -> F64:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.ndimage import uniform_filter1d
 
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
@@ -79,6 +80,12 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     ric, rto, rq = running_contacts(x, xs, bouts.extended(RUN, WALK, edge, bounds), fs_hz, params,
                                      own=bouts)
     wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
+    # a step needs the trunk upright: its mean vertical specific force over about a stride is
+    # cos(tilt) g; sitting down, standing up, bending or lying make no steps
+    mean_v = uniform_filter1d(vertical_g[::dec], max(1, round(params.posture_window_s * fs_hz / dec)),
+                              mode="nearest")
+    upright = mean_v[np.clip(np.round(wic / dec).astype(np.int64), 0, max(mean_v.size - 1, 0))] >= params.upright_g
+    wic, wto, wq = wic[upright], wto[upright], wq[upright]
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]

@@ -71,6 +71,12 @@ class EventParams:
     bumps in flight (leg swing, soft tissue) are never taken for contacts."""
     step_lowpass_hz: float = 4.0
     """Low-pass used to find one peak per contact (cadence < 240 spm is < 4 Hz)."""
+    upright_g: float = 0.7
+    """A walking step needs the trunk upright: the mean vertical specific force (g) around it is
+    cos(trunk tilt), at least cos 45° ≈ 0.7 (walking trunks lean well under 20°); below it the
+    wearer is sitting down, standing up, bending or lying."""
+    posture_window_s: float = 1.0
+    """Window (s) of that mean: about one walking stride, so the steps' own accelerations average out."""
     bout_edge_s: float = 2.0
     """Half the activity vote window (``ActivityParams.min_bout_s`` = 4 s): a run/walk change can
     sit this far from the true one, so each step detector also looks this far into the

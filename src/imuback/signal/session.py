@@ -119,14 +119,14 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("no contiguous segment long enough to analyse")
         z_s = np.asarray(raw.mounting[2], dtype=np.float64)
     else:
-        z_s = up_axis(acc)
+        z_s = up_axis(acc, window=max(1, round(2.0 * fs)))
     norm_g = np.sqrt(np.einsum("ij,ij->i", acc, acc)) / G_MPS2
     _, bouts = classify(acc @ z_s / G_MPS2, norm_g, fs_hz=fs, bounds=bounds, params=params.activity)
     moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
     moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
     if moving.any():
-        z_s = up_axis(acc, moving)  # whole strides: mean specific force is exactly gravity
+        z_s = up_axis(acc, moving, window=max(1, round(2.0 * fs)))  # whole strides: mean is gravity
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
