@@ -122,3 +122,28 @@ def test_stretching_on_the_floor_after_a_run_makes_no_steps_and_keeps_the_up_axi
     assert res.steps.num_rows == pytest.approx(alone.steps.num_rows, abs=2)
     assert res.summary["misalignment_deg"] == pytest.approx(truth["misalignment_deg"], abs=1.5)
     assert res.summary["median_contact_time_s"] == pytest.approx(alone.summary["median_contact_time_s"], abs=0.002)
+
+
+def test_handling_the_sensor_before_the_run_does_not_tilt_the_run_frame():
+    """20 s of turning the sensor over in the hands (random rotations, ~0.5 g hand accelerations)
+    before a run: the run's frame and pelvis ranges are those of the run alone."""
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.spatial.transform import Rotation
+
+    run, truth = half_sine_run(minutes=2.0, mounting_err_deg=(10.0, 5.0))
+    fs = run.sample_rate_hz
+    n = int(20 * fs)
+    rng = np.random.default_rng(0)
+    rotvec = np.cumsum(gaussian_filter1d(rng.normal(0, 1, (n, 3)), 0.3 * fs, axis=0), axis=0) * 0.02
+    hand = gaussian_filter1d(rng.normal(0, 30, (n, 3)), 0.05 * fs, axis=0)
+    acc = Rotation.from_rotvec(rotvec).inv().apply(np.array([0.0, 0.0, G_MPS2]) + hand)
+    gyr = np.degrees(np.gradient(rotvec, axis=0) * fs)
+    before_ns = run.time_ns[0] - np.arange(n, 0, -1, dtype=np.int64) * int(1e9 / fs)
+    both = RawSession(session_id="both", runner_id="r1", sensor="t", sample_rate_hz=fs,
+                      time_ns=np.concatenate([before_ns, run.time_ns]),
+                      acc_mps2=np.concatenate([acc.astype(np.float32), run.acc_mps2]),
+                      gyr_dps=np.concatenate([gyr.astype(np.float32), run.gyr_dps]))
+    alone, res = process_raw(run), process_raw(both)
+    assert res.summary["misalignment_deg"] == pytest.approx(truth["misalignment_deg"], abs=1.5)
+    for name in ("median_pelvis_rotation_deg", "median_pelvis_obliquity_deg", "median_pelvis_tilt_deg"):
+        assert res.summary[name] == pytest.approx(alone.summary[name], abs=0.3), name

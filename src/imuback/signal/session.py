@@ -105,6 +105,27 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams)
     return cue
 
 
+def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
+                  min_chain: int = 4) -> npt.NDArray[np.bool_]:
+    """(N,) samples inside whole steps of ``activity`` in chains of at least ``min_chain`` steps.
+
+    The forward axis is the gait's own: handling the sensor (clipping it on, carrying it) moves
+    it a lot and may be labelled walking, but does not make a chain of regular steps. Falls back
+    to ``moving`` when there are too few such steps.
+    """
+    gait = np.zeros(moving.size, dtype=bool)
+    if steps.n < min_chain:
+        return moving
+    size = np.bincount(steps.chain)[steps.chain]
+    k = np.flatnonzero((steps.activity == activity) & steps.has_next() & (size >= min_chain))
+    if k.size < min_chain:
+        return moving
+    first = np.ceil(steps.ic_pos[k]).astype(np.int64)
+    last = np.floor(steps.ic_pos[k + 1]).astype(np.int64) + 1
+    gait[interval_indices(first, np.minimum(last, moving.size))[0]] = True
+    return gait
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
@@ -136,7 +157,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     lag = round(float(np.median(np.diff(steps.ic_pos)[own]))) if own.any() else 0
     run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
-    x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=moving,
+    x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
                                ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
