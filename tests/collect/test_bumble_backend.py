@@ -16,8 +16,9 @@ from imuback.simulate.peripheral_data import synthetic_raw
 
 async def _setup(max_mtu: int = 247) -> tuple[SimulatedSensor, BumbleCentral]:
     link = LocalLink()
+    # a firmware buffer longer than the stream: every sample gets through however slow the machine
     sim = SimulatedSensor(synthetic_raw(minutes=0.05, rate_hz=100), link=link, speedup=50,
-                          faults=Misbehaviour(max_mtu=max_mtu))
+                          faults=Misbehaviour(max_mtu=max_mtu, buffer_s=60.0))
     await sim.start()
     central = BumbleCentral.on_link(link)
     await central.power_on()

@@ -342,3 +342,10 @@ class _BumbleClient(BaseBleakClient):
             raise BleakGATTProtocolError(exc.error_code) from exc
         except (core.BaseBumbleError, hci.HCI_Error) as exc:
             raise BleakError(str(exc)) from exc
+        except asyncio.CancelledError as exc:
+            # bumble cancels a pending request when the link drops; a real backend raises a
+            # BleakError then. A cancellation of our own task propagates as it is.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise BleakError("the connection was lost during a GATT operation") from exc

@@ -272,6 +272,11 @@ class SimulatedSensor:
     async def _drop_link(self, outage_s: float) -> None:
         conn = self._conn
         self.log.disconnects += 1
+        if conn is not None:  # the link drops between frames: what was handed over goes out first
+            queue = self.device.host.get_data_packet_queue(conn.handle)
+            if queue is not None:
+                with contextlib.suppress(ValueError, asyncio.TimeoutError):
+                    await asyncio.wait_for(queue.drain(conn.handle), timeout=1.0)
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
         self._streaming = False
@@ -320,6 +325,31 @@ class SimulatedSensor:
         head = struct.pack("<BBHI", kind, counts.shape[0], seq & 0xFFFF, first_idx & 0xFFFFFFFF)
         return [head + counts.astype("<i2").tobytes()]
 
+    async def _room(self, conn: Connection) -> None:
+        """Wait until the link can take the next frames now.
+
+        A sensor's BLE stack has a few transmit buffers; when they are full, a notify call fails
+        and the firmware keeps its samples in its ring buffer until one frees. Likewise here a
+        frame is handed over (and logged as sent) only when the controller has a free buffer, not
+        queued without bound in the host (on a slow machine the backlog grew to seconds).
+        """
+        queue = self.device.host.get_data_packet_queue(conn.handle)
+        while queue is not None and queue.pending >= queue.max_in_flight:
+            if self._conn is not conn:
+                raise ConnectionError("the link dropped while the frame waited to be sent")
+            freed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+            def on_flow(fut: asyncio.Future[None] = freed) -> None:
+                if not fut.done():
+                    fut.set_result(None)
+
+            queue.on("flow", on_flow)  # the controller completed packets
+            try:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(freed, self.tick_s)
+            finally:
+                queue.remove_listener("flow", on_flow)
+
     async def _send(self, conn: Connection, payload: bytes) -> None:
         await self.device.notify_subscriber(conn, self._data_char, payload)
 
@@ -340,8 +370,11 @@ class SimulatedSensor:
                 if any(a <= t_s < a + d for a, d in f.stalls):
                     await asyncio.sleep(self.tick_s)
                     continue
-                if self._pos < n and self._idx[self._pos] < now - buffer:  # ring buffer overwrote
-                    new_pos = int(np.searchsorted(self._idx, now - buffer))
+                # the ring buffer keeps the newest ``buffer`` samples taken: once the recording has
+                # ended, nothing newer comes to overwrite what is still waiting
+                oldest_kept = min(now, int(self._idx[-1]) + 1) - buffer
+                if self._pos < n and self._idx[self._pos] < oldest_kept:  # ring buffer overwrote
+                    new_pos = int(np.searchsorted(self._idx, oldest_kept))
                     self.log.overflow_samples += new_pos - self._pos
                     self._pos = new_pos
                 k = self.samples_per_frame(conn.att_mtu)
@@ -360,7 +393,9 @@ class SimulatedSensor:
 
     async def _emit(self, conn: Connection, lo: int, hi: int) -> None:
         f = self.faults
-        for payload in self.encode(self._frame_no, int(self._idx[lo]), self._counts[lo:hi]):
+        payloads = self.encode(self._frame_no, int(self._idx[lo]), self._counts[lo:hi])
+        await self._room(conn)  # may raise: then nothing of this chunk was sent
+        for payload in payloads:
             no = self._frame_no
             self._frame_no += 1
             fate = ("dropped" if no in f.drop_frames else "short" if no in f.short_frames
