@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.signal.activity import RUN, STILL, WALK
+from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
 from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
@@ -195,7 +196,7 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     sym = a.step_regularity / a.stride_regularity if a.stride_regularity > 0 else float("nan")
     row["step_symmetry"] = min(sym, 1.0) if np.isfinite(sym) else float("nan")
     # drift clock: minutes since the first running step (warm-up walking and standing excluded)
-    t_step_min = (np.interp(st.ic_pos, np.arange(a.body.n), a.body.t_s) / 60.0) if st.n else np.zeros(0)
+    t_step_min = (interp_at(a.body.t_s, st.ic_pos) / 60.0) if st.n else np.zeros(0)
     if run.any():
         t_step_min = t_step_min - t_step_min[np.argmax(run)]
     t_stride_min = t_step_min[km.first_step] if km.first_step.size else np.zeros(0)

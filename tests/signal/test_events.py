@@ -20,7 +20,7 @@ def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
     x = np.interp(ph, knots_t, knots_g)
     bounds = np.array([0, x.size])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
-    ic, to, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    ic, to, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), 1, bouts, fs, EventParams())
     assert ic.size >= 35
     ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)  # offset from each contact start
     # the transient crosses 0.066 g 1.5 ms after the start; the active rise's tangent would give ~21 ms
@@ -56,7 +56,7 @@ def test_a_slow_bump_in_flight_is_not_the_contact_onset():
     x = x + rise + peak * np.interp(ph, [0.020, 0.130, 0.240], [2.05, 2.05, -0.45])
     bounds = np.array([0, x.size])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
-    ic, _, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), bouts, fs, EventParams())
+    ic, _, _ = running_contacts(x, lowpass(x, 4.0, fs, bounds), 1, bouts, fs, EventParams())
     assert ic.size >= 35
     ic_ms = 1e3 * ((ic / fs + 0.5 * step_s) % step_s - 0.5 * step_s)
     want = -1e3 * (0.45 - 0.066) / (2.05 / 0.020)  # the steep rise's tangent reaches 0.066 g here

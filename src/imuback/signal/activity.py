@@ -14,6 +14,7 @@ import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
+from imuback.signal.frames import G_MPS2
 from imuback.signal.params import ActivityParams
 
 STILL, WALK, RUN = 0, 1, 2
@@ -64,24 +65,26 @@ class Bouts:
         return Bouts(start_idx=start, end_idx=end, label=np.full(sel.size, label, np.int8))
 
 
-def classify(vertical_g: npt.NDArray[np.float64], norm_g: npt.NDArray[np.float64], *,
-             fs_hz: float, bounds: npt.NDArray[np.int64],
+def classify(acc_mps2: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, fs_hz: float,
+             bounds: npt.NDArray[np.int64],
              params: ActivityParams = ActivityParams()) -> tuple[npt.NDArray[np.int8], Bouts]:
     """Label every sample still/walk/run and return the smoothed labels and the bouts.
 
     Parameters
     ----------
-    vertical_g : (N,) vertical specific force (g), gravity-aligned, incl. gravity.
-    norm_g : (N,) norm of the specific force (g).
+    acc_mps2 : (N, 3) specific force (m/s², any frame), incl. gravity.
+    up : (3,) unit up axis in the frame of ``acc_mps2``.
     """
-    n = vertical_g.size
+    n = acc_mps2.shape[0]
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return np.zeros(0, dtype=np.int8), Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
     # the features span seconds: compute them at ~50 Hz and repeat the labels back
     dec = step_to_50hz(fs_hz)
     fs_d = fs_hz / dec
-    nd, vd = norm_g[::dec], vertical_g[::dec]
+    a = acc_mps2[::dec]
+    nd = np.sqrt(np.einsum("ij,ij->i", a, a)) / G_MPS2
+    vd = a @ up / G_MPS2
     w = max(3, round(params.window_s * fs_d))
     mean = uniform_filter1d(nd, w, mode="nearest")
     std = np.sqrt(np.maximum(uniform_filter1d(nd * nd, w, mode="nearest") - mean * mean, 0.0))

@@ -58,13 +58,13 @@ def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window:
     norms = np.linalg.norm(sums, axis=1)
     ok = (weight > 0) & (norms > 0)
     if not ok.any():
-        return _unit(m.astype(np.float64) @ acc_mps2)
+        return _unit(np.sum(acc_mps2[m], axis=0))
     unit = np.where(ok[:, None], sums / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
     cand = unit[ok][np.linspace(0, int(ok.sum()) - 1, min(max_candidates, int(ok.sum()))).astype(np.int64)]
     cos_cone = np.cos(np.radians(UPRIGHT_CONE_DEG))
     support = (cand @ unit.T >= cos_cone) @ weight
     in_cone = unit @ cand[int(np.argmax(support))] >= cos_cone
-    return _unit((np.repeat(in_cone, lengths) & m).astype(np.float64) @ acc_mps2)  # a BLAS dot
+    return _unit(np.sum(acc_mps2[np.repeat(in_cone, lengths) & m], axis=0))
 
 
 def horizontal_guess(z_s: F64, mounting: F64) -> F64:
@@ -101,7 +101,12 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
         if valid.sum() > 10 * step_lag:
             ex = (hx[:-step_lag] + hx[step_lag:])[valid]
             ey = (hy[:-step_lag] + hy[step_lag:])[valid]
-            cov = np.cov(np.vstack([ex, ey]))
+            ex -= ex.mean()
+            ey -= ey.mean()
+            # np.sum, not a BLAS dot: a threaded dot's rounding depends on the thread count, and a
+            # session must give the same rows in a batch worker as in the main process
+            sxy = float(np.sum(ex * ey))
+            cov = np.array([[np.sum(ex * ex), sxy], [sxy, np.sum(ey * ey)]]) / max(ex.size - 1, 1)
             w, v = np.linalg.eigh(cov)
             aniso = float(1.0 - w[0] / w[1]) if w[1] > 0 else 0.0
             if aniso > 0.2:
@@ -115,7 +120,8 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     if ic_idx.size >= 20:
         a = acc_mps2 @ axis
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
-        brake = interval_reduce(a - a[moving].mean() if moving.any() else a, ic_idx, ends, "sum")
+        mean = float(np.sum(a, where=moving)) / int(np.count_nonzero(moving)) if moving.any() else 0.0
+        brake = interval_reduce(a, ic_idx, ends, "sum") - mean * (ends - ic_idx)
         if np.mean(brake > 0) > 0.9:
             axis = -axis
     return axis, aniso

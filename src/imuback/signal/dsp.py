@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -68,16 +69,132 @@ def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
     return np.asarray(idx[hit[np.searchsorted(hit, first)]], dtype=np.int64)
 
 
+def prefix_sum(x: npt.ArrayLike) -> F64:
+    """(N + 1,) running sum of ``x`` (N,) from 0: the sum over ``[s, e)`` is ``c[e] - c[s]``."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.size + 1)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:])
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntervalReadings:
+    """Where to read a running integral inside each interval: at its exact start and end
+    (fractional sample positions) and at every ``q``-th sample between — enough for what changes
+    over steps and strides (angles, velocities, displacements), without gathering every sample.
+    Build with :func:`interval_readings`.
+
+    Attributes
+    ----------
+    pos : (M,) sample positions, concatenated interval by interval.
+    lengths : (I,) readings per interval (at least 2: its start and end).
+    first : (I,) index of each interval's first reading.
+    """
+
+    pos: F64
+    lengths: I64
+    first: I64
+    _at: I64
+    """(M,) index into a prefix sum just below each reading."""
+    _w: F64
+    """(M,) linear interpolation weight of the index above."""
+    _chord: F64
+    """(M,) fraction of the interval's duration elapsed at each reading."""
+
+    def read(self, c: F64) -> F64:
+        """Values of a :func:`prefix_sum` ``c`` (N + 1,) at the readings (linear interpolation;
+        ``c[i]`` is the sum up to the middle between samples i - 1 and i).
+        """
+        lo = c[self._at]
+        return np.asarray(lo + self._w * (c[self._at + 1] - lo), dtype=np.float64)
+
+    def minus_chord(self, vals: F64) -> F64:
+        """``vals`` (M,) minus, per interval, the line through its first and last reading (for a
+        running integral of a periodic quantity, that line is the integration drift).
+        """
+        v0 = vals[self.first]
+        rise = vals[self.first + self.lengths - 1] - v0
+        return np.asarray(vals - np.repeat(v0, self.lengths) - self._chord * np.repeat(rise, self.lengths),
+                          dtype=np.float64)
+
+    def range(self, vals: F64) -> F64:
+        """(I,) max - min of ``vals`` (M,) per interval."""
+        if self.lengths.size == 0:
+            return np.zeros(0)
+        return np.asarray(np.maximum.reduceat(vals, self.first) - np.minimum.reduceat(vals, self.first),
+                          dtype=np.float64)
+
+    def excursion(self, vel: F64, fs_hz: float) -> F64:
+        """(I,) range of the displacement over each interval from ``vel`` (M,), the readings of a
+        running velocity integral: the chord (integration drift) and the time-mean (unknown
+        initial velocity) are removed, so the displacement returns to its start (periodicity);
+        trapezoid rule between readings.
+        """
+        u = self.minus_chord(vel)
+        if u.size == 0:
+            return np.zeros(0)
+        dt = np.append(np.diff(self.pos), 0.0) / fs_hz  # time to the next reading ...
+        dt[self.first + self.lengths - 1] = 0.0  # ... of the same interval
+        step = 0.5 * (u + np.append(u[1:], 0.0)) * dt  # trapezoid area up to the next reading
+        mean_u = np.add.reduceat(step, self.first) / np.maximum(np.add.reduceat(dt, self.first), 1e-12)
+        step -= np.repeat(mean_u, self.lengths) * dt  # of u minus its time-mean
+        disp = np.cumsum(step) - step  # displacement at each reading (exclusive running sum)
+        disp -= np.repeat(disp[self.first], self.lengths)
+        return self.range(disp)
+
+
+def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
+    """Readings at the fractional sample positions ``start`` and ``end`` (I,) of each interval
+    (end > start, inside ``n`` samples) and at the multiples of ``q`` strictly between them.
+    """
+    m0 = np.floor(start / q).astype(np.int64) + 1
+    m1 = np.maximum(np.ceil(end / q).astype(np.int64), m0)  # multiples m0 .. m1 - 1 lie inside
+    idx, lengths = interval_indices(m0 - 1, m1 + 1)  # one extra each side: the start and the end
+    pos = (idx * q).astype(np.float64)
+    first = np.cumsum(lengths) - lengths
+    last = first + lengths - 1
+    pos[first] = start
+    pos[last] = end
+    p = pos + 0.5  # prefix sum index of a position
+    at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
+    chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
+    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord)
+
+
+def interp_at(x: F64, pos: npt.ArrayLike) -> F64:
+    """``x`` (N,) at fractional sample positions ``pos`` by linear interpolation, as
+    ``np.interp(pos, np.arange(N), x)`` but without the index array (clamped to the ends; NaN
+    positions give NaN).
+    """
+    p = np.clip(np.asarray(pos, dtype=np.float64), 0.0, x.size - 1.0)
+    i = np.clip(np.floor(np.nan_to_num(p)).astype(np.int64), 0, max(x.size - 2, 0))
+    return np.asarray(x[i] + (p - i) * (x[np.minimum(i + 1, x.size - 1)] - x[i]), dtype=np.float64)
+
+
+def argmin_between_held(x_d: F64, q: int, starts: I64, ends: I64) -> I64:
+    """:func:`argmin_between` of ``np.repeat(x_d, q)`` (a ~50 Hz signal held over blocks of ``q``
+    samples) without building it: sample index of the first minimum in each ``[starts, ends)``.
+    """
+    j = argmin_between(x_d, starts // q, (np.maximum(ends, starts + 1) - 1) // q + 1)
+    return np.maximum(j * q, starts)
+
+
 def interval_reduce(x: F64, starts: I64, ends: I64, how: str) -> F64:
     """Max/min/sum of ``x`` over intervals ``[starts[i], ends[i])`` that may overlap or be empty.
 
-    Empty intervals give NaN. ``how`` is ``"max"``, ``"min"`` or ``"sum"``.
+    Empty intervals give NaN. ``how`` is ``"max"``, ``"min"`` or ``"sum"`` (sums from one
+    running sum: no gather).
     """
     out = np.full(starts.size, np.nan)
     ok = ends > starts
     if not ok.any():
         return out
     s, e = starts[ok], ends[ok]
+    if how == "sum":
+        c = prefix_sum(x)
+        out[ok] = c[e] - c[s]
+        return out
     # reduceat over the concatenation of [s, e) slices keeps overlapping intervals independent
     idx, lengths = interval_indices(s, e)
     first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -97,38 +214,3 @@ def crossings(x: F64, level: float) -> tuple[F64, F64]:
     fu = up + (level - x[up]) / np.where(x[up + 1] != x[up], x[up + 1] - x[up], 1.0)
     fd = dn + (x[dn] - level) / np.where(x[dn] != x[dn + 1], x[dn] - x[dn + 1], 1.0)
     return fu.astype(np.float64), fd.astype(np.float64)
-
-
-def detrended_cumulative(vals: F64, lengths: I64, fs_hz: float, *, zero_mean: bool = False) -> F64:
-    """Integrate concatenated per-interval samples (rectangle rule) and remove, per interval, the
-    line joining its first and last value (and, with ``zero_mean``, the mean).
-
-    ``vals`` is (M,) or (M, K) (K signals at once). For a periodic quantity (pelvis angle,
-    velocity, displacement) the integral must return to its start after one cycle, so that linear
-    trend is integration drift (bias, unknown initial velocity); a cycle-mean of zero fixes the
-    constant of a velocity.
-    """
-    if vals.shape[0] == 0:
-        return vals.astype(np.float64)
-    c = np.cumsum(vals, axis=0) / fs_hz
-    first = np.cumsum(lengths) - lengths
-    last = first + lengths - 1
-    frac = (np.arange(vals.shape[0]) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
-    if vals.ndim == 2:
-        frac = frac[:, None]
-    c0 = c[first]
-    c -= np.repeat(c0, lengths, axis=0)
-    c -= frac * np.repeat(c[last], lengths, axis=0)
-    if zero_mean:
-        c -= np.repeat(np.add.reduceat(c, first, axis=0) / (lengths if vals.ndim == 1 else lengths[:, None]),
-                       lengths, axis=0)
-    return np.asarray(c, dtype=np.float64)
-
-
-def interval_range(vals: F64, lengths: I64) -> F64:
-    """Max - min of concatenated per-interval samples (all intervals non-empty); (M,) or (M, K)."""
-    if lengths.size == 0:
-        return np.zeros((0, *vals.shape[1:]))
-    first = np.cumsum(lengths) - lengths
-    return np.asarray(np.maximum.reduceat(vals, first, axis=0) - np.minimum.reduceat(vals, first, axis=0),
-                      dtype=np.float64)

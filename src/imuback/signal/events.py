@@ -72,12 +72,11 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
     # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
     dec = step_to_50hz(fs_hz)
-    xs = np.repeat(lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec)),
-                   dec)[: vertical_g.size]
+    xs_d = lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec))
     # the activity vote smears a run/walk change by up to half its window: each detector also
     # looks that far into the neighbouring bout of the other gait
     edge = round(params.bout_edge_s * fs_hz)
-    ric, rto, rq = running_contacts(x, xs, bouts.extended(RUN, WALK, edge, bounds), fs_hz, params,
+    ric, rto, rq = running_contacts(x, xs_d, dec, bouts.extended(RUN, WALK, edge, bounds), fs_hz, params,
                                      own=bouts)
     wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
     # a step needs the trunk upright: its mean vertical specific force over about a stride is

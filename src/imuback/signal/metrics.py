@@ -1,7 +1,10 @@
 """Stage 6 (a): per-step and per-stride metrics from the body-frame block and the steps.
 
-All reductions are over step/stride intervals with ``reduceat`` on concatenated interval samples;
-there is no loop over steps or samples. Body frame: x forward, y left, z up.
+All reductions are over step/stride intervals with ``reduceat`` on concatenated interval samples
+or differences of one running sum; there is no loop over steps or samples. What changes over a
+stride (pelvis angles, velocities, displacements) is a running integral read at each interval's
+exact ends and at ~50 Hz between them.
+Body frame: x forward, y left, z up.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import numpy.typing as npt
 from scipy.signal import find_peaks
 
 from imuback.signal.dsp import (
-    detrended_cumulative,
-    interval_indices,
-    interval_range,
+    interp_at,
+    interval_readings,
     interval_reduce,
     lowpass,
+    prefix_sum,
+    step_to_50hz,
 )
 from imuback.signal.events import LEFT, RIGHT, Steps
 from imuback.signal.frames import G_MPS2, ImuBlock
@@ -61,7 +65,7 @@ class StrideMetrics:
 
 
 def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricParams()) -> StepMetrics:
-    """Timing, impact and vertical oscillation of every step."""
+    """Timing, impact, loading and vertical oscillation of every step."""
     fs = body.fs_hz
     n = steps.n
     nxt = steps.has_next()
@@ -84,31 +88,19 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
     j = np.searchsorted(pk, s)
     first_pk = pk[np.minimum(j, max(pk.size - 1, 0))] if pk.size else s
     ok = (j < pk.size) & (first_pk < e) & (first_pk > ic)
-    rise = x30[np.minimum(first_pk, body.n - 1)] - np.interp(ic, np.arange(body.n), x30) if n else np.zeros(0)
+    rise = x30[np.minimum(first_pk, body.n - 1)] - interp_at(x30, ic) if n else np.zeros(0)
     loading = np.where(ok, rise / np.maximum((first_pk - ic) / fs, 1e-9), np.nan)
-    # vertical oscillation: vertical motion is step-periodic -> double integration per step
+    # vertical oscillation: vertical motion is step-periodic -> the vertical velocity (running
+    # integral of a - g) over each step without its drift, integrated once more
     vo = np.full(n, np.nan)
     if nxt.any():
-        a = body.acc_mps2[:, 2] - G_MPS2
-        st = np.ceil(ic[nxt]).astype(np.int64)
-        en = np.floor(ic_next[nxt]).astype(np.int64) + 1
-        idx, lengths = interval_indices(st, en)
-        vel = detrended_cumulative(a[idx], lengths, fs, zero_mean=True)
-        pos = detrended_cumulative(vel, lengths, fs)
-        vo[nxt] = 100.0 * interval_range(pos, lengths)
+        vel = prefix_sum(body.acc_mps2[:, 2] - G_MPS2)
+        vel /= fs
+        r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
+        vo[nxt] = 100.0 * r.excursion(r.read(vel), fs)
     return StepMetrics(step_time_s=step_t, contact_time_s=contact, flight_time_s=flight,
                        cadence_spm=60.0 / step_t, impact_peak_g=impact, grf_peak_bw=grf,
                        loading_rate_g_per_s=loading, vertical_oscillation_cm=vo)
-
-
-def _minus_drift_line(vals: F64, lengths: I64) -> F64:
-    """Concatenated per-interval samples (M, K) minus, per interval, the line from 0 at its first
-    sample to its last-minus-first change at its last sample (offsets kept).
-    """
-    first = np.cumsum(lengths) - lengths
-    last = first + lengths - 1
-    frac = (np.arange(vals.shape[0]) - np.repeat(first, lengths)) / np.repeat(np.maximum(lengths - 1, 1), lengths)
-    return np.asarray(vals - frac[:, None] * np.repeat(vals[last] - vals[first], lengths, axis=0), dtype=np.float64)
 
 
 def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
@@ -120,35 +112,34 @@ def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
     return np.where(valid, 100.0 * (left - right) / ((left + right) / 2.0), np.nan)
 
 
-def stride_metrics(body: ImuBlock, level_acc: F64, steps: Steps, sm: StepMetrics) -> StrideMetrics:
+def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg: F64 | None,
+                   lateral_mps2: F64) -> StrideMetrics:
     """Pelvis angle ranges, ML motion and asymmetry of every stride (IC to the next IC of the
-    same foot). Pelvis angles: body-frame gyro integrated over the stride with the linear drift
-    removed (the angle is periodic over a stride); range = max - min (deg). ML motion from the
-    level-frame lateral acceleration ``level_acc[:, 1]`` (N,) m/s².
+    same foot).
+
+    Pelvis angles: the running integrals of the body-frame gyro ``gyr_int_deg`` (3, N + 1) with
+    its linear drift over the stride removed (the angle is periodic over a stride); range =
+    max - min (deg). ML motion from the level-frame lateral acceleration ``lateral_mps2`` (N,).
     """
     fs = body.fs_hz
     nxt = steps.has_next()
     k = np.flatnonzero(nxt[:-2] & nxt[1:-1]) if steps.n >= 3 else np.zeros(0, np.int64)
-    st = np.ceil(steps.ic_pos[k]).astype(np.int64)
-    en = np.floor(steps.ic_pos[k + 2]).astype(np.int64) + 1
-    nan = np.full(k.size, np.nan)
-    rot, obl, tilt, ml_cm, ml_rms = (nan.copy() for _ in range(5))
-    ay = level_acc[:, 1]
-    # angle = running integral of the gyro; per stride only its drift line is removed, and a
-    # constant offset does not change a range, so one cumulative sum serves every stride
-    angle = None if body.gyr_dps is None or not k.size else np.cumsum(body.gyr_dps, axis=0) / fs
-    for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the gathers
+    a, b = steps.ic_pos[k], steps.ic_pos[k + 2]
+    rot, obl, tilt, ml_cm = (np.full(k.size, np.nan) for _ in range(4))
+    lat_int = prefix_sum(lateral_mps2)  # m/s² · samples: / fs is the lateral velocity
+    q = step_to_50hz(fs)
+    for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the readings
         sl = slice(c, c + _CHUNK)
-        idx, lengths = interval_indices(st[sl], en[sl])
-        if angle is not None:
-            r = interval_range(_minus_drift_line(angle[idx], lengths), lengths)
-            rot[sl], obl[sl], tilt[sl] = r[:, 2], r[:, 0], r[:, 1]  # yaw (z), roll (x), pitch (y)
-        a = ay[idx]
-        vel = detrended_cumulative(a, lengths, fs, zero_mean=True)
-        ml_cm[sl] = 100.0 * interval_range(detrended_cumulative(vel, lengths, fs), lengths)
-        first = np.cumsum(lengths) - lengths
-        dev = a - np.repeat(np.add.reduceat(a, first) / lengths, lengths)
-        ml_rms[sl] = np.sqrt(np.add.reduceat(dev * dev, first) / lengths) / G_MPS2
+        r = interval_readings(a[sl], b[sl], q, body.n)
+        if gyr_int_deg is not None:  # roll (about x), pitch (y), yaw (z)
+            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(c))) for c in gyr_int_deg)
+        ml_cm[sl] = 100.0 * r.excursion(r.read(lat_int) / fs, fs)
+    # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
+    st = np.ceil(a).astype(np.int64)
+    en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)
+    sq = prefix_sum(lateral_mps2 * lateral_mps2)
+    mean = (lat_int[en] - lat_int[st]) / (en - st)
+    ml_rms = np.sqrt(np.maximum((sq[en] - sq[st]) / (en - st) - mean * mean, 0.0)) / G_MPS2
     return StrideMetrics(
         first_step=k.astype(np.int64),
         stride_time_s=(steps.ic_pos[k + 2] - steps.ic_pos[k]) / fs,

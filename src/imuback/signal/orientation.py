@@ -1,18 +1,20 @@
-"""Stage 3: pelvis orientation about the session's mean (body) frame, and level-frame acceleration.
+"""Stage 3: pelvis roll about the session's mean (body) frame, and level-frame lateral acceleration.
 
-The body frame is the pelvis's mean orientation. Around it the pelvis rolls and pitches by a few
-degrees every stride. Integrating the body-frame gyroscope gives those small angles; a zero-phase
-high-pass below the stride frequency removes the integration drift (gyro bias) without touching
-the gait cycle. Per-stride angle *ranges* are computed in metrics.py by detrended integration
-over each stride instead (exact periodicity, no filter).
+The body frame is the pelvis's mean orientation. Around it the pelvis rolls by a few degrees every
+stride. Integrating the body-frame gyroscope gives that small angle; a zero-phase high-pass below
+the stride frequency removes the integration drift (gyro bias) without touching the gait cycle.
+Per-stride angle *ranges* are computed in metrics.py by detrended integration over each stride
+instead (exact periodicity, no filter).
 
 Rolling by φ leaks gravity into the lateral axis: for small angles the pelvis-frame specific force
-is ``f_y = f_level_y + φ f_z`` and ``f_x = f_level_x − θ f_z`` (θ pitch), so the level-frame
-horizontal specific force is recovered as ``f_y − φ f_z`` and ``f_x + θ f_z``. Without this, the
-lateral acceleration during a contact is dominated by pelvic drop instead of the ground's push.
+is ``f_y = f_level_y + φ f_z``, so the level-frame lateral specific force is recovered as
+``f_y − φ f_z``. Without this, the lateral acceleration during a contact is dominated by pelvic
+drop instead of the ground's push.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import numpy.typing as npt
@@ -27,36 +29,31 @@ DRIFT_HIGHPASS_HZ = 0.3
 """Below the slowest stride frequency of walking (~0.8 Hz) and running (~1.2 Hz)."""
 
 
-def small_angles_rad(body: ImuBlock, *, highpass_hz: float = DRIFT_HIGHPASS_HZ) -> F64 | None:
-    """(N, 2) roll and pitch deviations (rad) about the body frame; None without gyroscope.
+def roll_rad(gyr_int_deg: F64 | None, seg_bounds: npt.NDArray[np.int64], fs_hz: float, *,
+             highpass_hz: float = DRIFT_HIGHPASS_HZ) -> F64 | None:
+    """(N,) roll (about body x, rad) about the body frame; None without gyroscope.
 
-    The angles change at stride frequency (< 5 Hz), so they are integrated and filtered at
-    ~50 Hz (exact block sums of the gyro) and held over each block.
+    ``gyr_int_deg`` (3, N + 1) are the running integrals of the body-frame gyro (deg; see
+    :func:`~imuback.signal.dsp.prefix_sum`). The angle changes at stride frequency (< 5 Hz), so
+    it is read and filtered at ~50 Hz and held over each block of samples.
     """
-    if body.gyr_dps is None or body.n == 0:
+    if gyr_int_deg is None:
         return None
-    out = np.zeros((body.n, 2))
-    dec = step_to_50hz(body.fs_hz)
-    fs_d = body.fs_hz / dec
-    sos = butter(2, highpass_hz / (fs_d / 2.0), btype="highpass", output="sos")
-    w = np.radians(body.gyr_dps[:, :2])
-    for a, b in zip(body.seg_bounds[:-1], body.seg_bounds[1:], strict=True):  # few segments
-        starts = np.arange(a, b, dec)
-        if starts.size > 30:
-            angle = np.cumsum(np.add.reduceat(w[a:b], starts - a, axis=0), axis=0) / body.fs_hz
-            out[a:b] = np.repeat(sosfiltfilt(sos, angle, axis=0), dec, axis=0)[: b - a]
+    out = np.zeros(gyr_int_deg.shape[1] - 1)
+    q = step_to_50hz(fs_hz)
+    sos = butter(2, highpass_hz / (fs_hz / q / 2.0), btype="highpass", output="sos")
+    for a, b in itertools.pairwise(seg_bounds):  # few segments
+        mid = np.minimum(np.arange(a, b, q) + q // 2, b - 1) + 1  # each block's middle
+        if mid.size > 30:
+            out[a:b] = np.repeat(sosfiltfilt(sos, np.radians(gyr_int_deg[0, mid])), q)[: b - a]
     return out
 
 
-def level_acceleration(body: ImuBlock, angles: F64 | None) -> F64:
-    """(N, 3) specific force in the level frame (heading of the body frame, z vertical), m/s².
-
-    Without angles (no gyroscope) the body-frame values are returned unchanged.
+def level_lateral(body: ImuBlock, roll: F64 | None) -> F64:
+    """(N,) lateral (+y, left) specific force in the level frame (m/s²): ``f_y − φ f_z`` with the
+    roll φ (N,). Without it (no gyroscope), the body-frame ``f_y``.
     """
-    acc = np.array(body.acc_mps2, dtype=np.float64)
-    if angles is None:
-        return acc
-    fz = acc[:, 2]
-    acc[:, 0] += angles[:, 1] * fz
-    acc[:, 1] -= angles[:, 0] * fz
-    return acc
+    fy = np.array(body.acc_mps2[:, 1], dtype=np.float64)
+    if roll is not None:
+        fy -= roll * body.acc_mps2[:, 2]
+    return fy

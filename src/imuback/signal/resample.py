@@ -71,8 +71,11 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     kept = np.repeat(keep, ends - starts)
     if grid.size == int(kept.sum()) and float(np.max(np.abs(t[kept] - grid), initial=0.0)) <= 0.01 * period:
         # already on the grid (jitter < 1 % of a period): take the samples as they are
-        out_acc = acc[kept]
-        out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)[kept]
+        every = bool(keep.all())  # the usual case: no piece dropped, no copy needed
+        out_acc = acc if every else acc[kept]
+        out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)
+        if out_gyr is not None and not every:
+            out_gyr = out_gyr[kept]
     else:
         out_acc = np.column_stack([np.interp(grid, t, acc[:, i]) for i in range(3)])
         out_gyr = None

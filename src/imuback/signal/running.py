@@ -16,24 +16,26 @@ import numpy.typing as npt
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import RUN, Bouts
-from imuback.signal.dsp import argmin_between, crossings
+from imuback.signal.dsp import argmin_between, argmin_between_held, crossings
 from imuback.signal.params import EventParams
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-def running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float, p: EventParams,
+def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: EventParams,
                       own: Bouts | None = None) -> tuple[F64, F64, F64]:
-    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal.
+    """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal,
+    ``xs_d`` the 4 Hz one at every ``dec``-th sample (one peak per contact).
 
     ``bouts`` may reach beyond the running bouts ``own`` (see :meth:`Bouts.extended`): a contact
     whose peak lies outside ``own`` is kept only with a flight on both sides, and a contact inside
     keeps the limits of its own bout. Quality: 1 with a flight on both sides, 0.5 on one, 0.25
     on none.
     """
-    peaks, _ = find_peaks(xs, distance=max(1, int(p.min_step_s * fs)),
-                          prominence=p.run_peak_prominence_g, height=p.core_g)
+    peak_d, _ = find_peaks(xs_d, distance=max(1, -(-int(p.min_step_s * fs) // dec)),
+                           prominence=p.run_peak_prominence_g, height=p.core_g)
+    peaks: I64 = np.minimum(np.asarray(peak_d, np.int64) * dec + (dec - 1) // 2, x.size - 1)  # its block's middle
     b = bouts.index_of(peaks)
     ok = (b < bouts.label.size)
     peaks, b = peaks[ok], b[ok]
@@ -57,8 +59,8 @@ def running_contacts(x: F64, xs: F64, bouts: Bouts, fs: float, p: EventParams,
     lo[1:][linked] = peaks[:-1][linked]
     hi = np.minimum(be, peaks + half)
     hi[:-1][linked] = peaks[1:][linked]
-    left = argmin_between(xs, np.minimum(lo, peaks - 1), peaks)
-    right = argmin_between(xs, peaks, np.maximum(hi, peaks + 1))
+    left = argmin_between_held(xs_d, dec, np.minimum(lo, peaks - 1), peaks)
+    right = argmin_between_held(xs_d, dec, peaks, np.maximum(hi, peaks + 1))
     core = np.flatnonzero(x >= p.core_g)
     up, dn = crossings(x, p.contact_threshold_g)
     q = np.ones(peaks.size)

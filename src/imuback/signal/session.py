@@ -12,14 +12,23 @@ import numpy.typing as npt
 
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
-from imuback.signal.dsp import bandpass, decimated_bounds, interval_indices, interval_reduce, lowpass, step_to_50hz
+from imuback.signal.dsp import (
+    bandpass,
+    decimated_bounds,
+    interp_at,
+    interval_indices,
+    interval_reduce,
+    lowpass,
+    prefix_sum,
+    step_to_50hz,
+)
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
-from imuback.signal.orientation import level_acceleration, small_angles_rad
+from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams
 from imuback.signal.resample import GapStats, to_grid
-from imuback.signal.summary import autocorr_regularity
+from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 from imuback.store.raw import RawSession
 
 F64 = npt.NDArray[np.float64]
@@ -46,7 +55,7 @@ class SessionAnalysis:
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
-        t = np.interp(pos, np.arange(self.body.n), self.body.t_s) if self.body.n else pos
+        t = interp_at(self.body.t_s, pos) if self.body.n else pos
         out = np.full(pos.shape, np.iinfo(np.int64).min, dtype=np.int64)
         ok = np.isfinite(pos)
         out[ok] = self.body.t0_ns + np.round(t[ok] * 1e9).astype(np.int64)
@@ -72,9 +81,9 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
-def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams) -> F64:
+def _foot_cue(body: ImuBlock, lateral_mps2: F64, steps: Steps, params: EventParams) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
-    acceleration (N, 3) over the contact (running) or the step (walking), scaled by its spread;
+    acceleration (N,) over the contact (running) or the step (walking), scaled by its spread;
     in walking plus the band-passed yaw rate (deg/s) at IC, scaled by its spread.
     """
     n = body.n
@@ -85,7 +94,7 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams)
     nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
     end = np.where(steps.activity == RUN, end_run, np.where(steps.has_next(), nxt, end_run))
     e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
-    ay = level_acc[:, 1] - float(np.mean(level_acc[:, 1]))
+    ay = lateral_mps2 - float(np.mean(lateral_mps2))
     sums = interval_reduce(ay, s, e, "sum")
     cue = sums / np.maximum(e - s, 1)
     scale = np.nanmedian(np.abs(cue)) if np.isfinite(cue).any() else 1.0
@@ -99,7 +108,7 @@ def _foot_cue(body: ImuBlock, level_acc: F64, steps: Steps, params: EventParams)
         dec = step_to_50hz(body.fs_hz)
         yaw = bandpass(body.gyr_dps[::dec, 2], lo_hz, hi_hz, body.fs_hz / dec,
                        decimated_bounds(body.seg_bounds, dec))
-        at = np.interp(steps.ic_pos[walk] / dec, np.arange(yaw.size), yaw)
+        at = interp_at(yaw, steps.ic_pos[walk] / dec)
         yaw_scale = float(np.median(np.abs(at)))
         cue[walk] += at / (yaw_scale if yaw_scale > 0 else 1.0)
     return cue
@@ -136,18 +145,18 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append(f"accelerometer saturated in {sat:.2f} % of samples: impact peaks are underestimated")
     acc = block.acc_mps2
     fs, bounds = block.fs_hz, block.seg_bounds
+    dec = step_to_50hz(fs)  # posture and activity span seconds: ~50 Hz is plenty
     if block.n == 0:
         notes.append("no contiguous segment long enough to analyse")
         z_s = np.asarray(raw.mounting[2], dtype=np.float64)
     else:
-        z_s = up_axis(acc, window=max(1, round(2.0 * fs)))
-    norm_g = np.sqrt(np.einsum("ij,ij->i", acc, acc)) / G_MPS2
-    _, bouts = classify(acc @ z_s / G_MPS2, norm_g, fs_hz=fs, bounds=bounds, params=params.activity)
+        z_s = up_axis(acc[::dec], window=max(1, round(2.0 * fs / dec)))
+    _, bouts = classify(acc, z_s, fs_hz=fs, bounds=bounds, params=params.activity)
     moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
     moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
-    if moving.any():
-        z_s = up_axis(acc, moving, window=max(1, round(2.0 * fs)))  # whole strides: mean is gravity
+    if moving.any():  # whole strides: the mean is gravity
+        z_s = up_axis(acc[::dec], moving[::dec], window=max(1, round(2.0 * fs / dec)))
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
@@ -161,16 +170,18 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
-    del block, acc, norm_g  # the sensor-frame copies: long sessions need the memory back
-    level = level_acceleration(body, small_angles_rad(body))
+    del block, acc  # the sensor-frame copies: long sessions need the memory back
+    # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
+    gyr_int = None if body.gyr_dps is None else np.stack([prefix_sum(body.gyr_dps[:, i]) / fs for i in range(3)])
+    lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs))
     if raw.gyr_dps is not None:
-        steps = assign_feet(steps, _foot_cue(body, level, steps, params.events))
+        steps = assign_feet(steps, _foot_cue(body, lateral, steps, params.events))
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
     sm = step_metrics(body, steps, params=params.metrics)
-    km = stride_metrics(body, level, steps, sm)
+    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral)
     # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):
@@ -179,7 +190,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         if sel.size and own.any():
             lag_lab = round(float(np.median(np.diff(steps.ic_pos)[own])))
             longest = sel[np.argmax(bouts.end_idx[sel] - bouts.start_idx[sel])]
-            seg = vertical_g[bouts.start_idx[longest]:bouts.end_idx[longest]]
+            s0, e0 = bouts.start_idx[longest], bouts.end_idx[longest]
+            half = AUTOCORR_MAX_SAMPLES // 2 + round(fs)  # the part used, + 1 s for the filter's edges
+            seg = vertical_g[max(s0, (s0 + e0) // 2 - half):min(e0, (s0 + e0) // 2 + half)]
             reg = autocorr_regularity(lowpass(seg, 20.0, fs, np.array([0, seg.size])), lag_lab)
             break
     if steps.n == 0:
