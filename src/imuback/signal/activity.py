@@ -65,24 +65,26 @@ class Bouts:
         return Bouts(start_idx=start, end_idx=end, label=np.full(sel.size, label, np.int8))
 
 
-def classify(acc_mps2: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, fs_hz: float,
-             bounds: npt.NDArray[np.int64],
-             params: ActivityParams = ActivityParams()) -> tuple[npt.NDArray[np.int8], Bouts]:
-    """Label every sample still/walk/run and return the smoothed labels and the bouts.
+def classify(acc_d: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, n: int, fs_hz: float,
+             bounds: npt.NDArray[np.int64], params: ActivityParams = ActivityParams()) -> Bouts:
+    """Label every sample still/walk/run (smoothed) and return the bouts.
+
+    The features span seconds, so they are computed at ~50 Hz: sample i gets the label of i // dec,
+    ``dec = step_to_50hz(fs_hz)``.
 
     Parameters
     ----------
-    acc_mps2 : (N, 3) specific force (m/s², any frame), incl. gravity.
-    up : (3,) unit up axis in the frame of ``acc_mps2``.
+    acc_d : (ceil(n / dec), 3) every ``dec``-th sample of the specific force (m/s², any frame),
+        incl. gravity.
+    up : (3,) unit up axis in the frame of ``acc_d``.
+    n, fs_hz, bounds : samples, sample rate and segment bounds of the full signal.
     """
-    n = acc_mps2.shape[0]
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return np.zeros(0, dtype=np.int8), Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
-    # the features span seconds: compute them at ~50 Hz and repeat the labels back
+        return Bouts(start_idx=empty, end_idx=empty, label=np.zeros(0, np.int8))
     dec = step_to_50hz(fs_hz)
     fs_d = fs_hz / dec
-    a = acc_mps2[::dec]
+    a = acc_d
     nd = np.sqrt(np.einsum("ij,ij->i", a, a)) / G_MPS2
     vd = a @ up / G_MPS2
     w = max(3, round(params.window_s * fs_d))
@@ -97,10 +99,10 @@ def classify(acc_mps2: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, 
     # majority vote over a bout-length window removes flicker at transitions
     wb = max(3, round(params.min_bout_s * fs_d))
     votes = np.stack([uniform_filter1d((raw == k).astype(np.float32), wb, mode="nearest") for k in (STILL, WALK, RUN)])
-    labels = np.repeat(np.argmax(votes, axis=0).astype(np.int8), dec)[:n]
-    change = np.flatnonzero(np.diff(labels) != 0) + 1
-    cuts = np.union1d(change, bounds[1:-1])
+    labels = np.argmax(votes, axis=0).astype(np.int8)  # sample i has the label of i // dec
+    change = (np.flatnonzero(np.diff(labels) != 0) + 1) * dec
+    cuts = np.union1d(change[change < n], bounds[1:-1])
     starts = np.concatenate([[0], cuts]).astype(np.int64)
     ends = np.concatenate([cuts, [n]]).astype(np.int64)
     keep = ends > starts
-    return labels, Bouts(start_idx=starts[keep], end_idx=ends[keep], label=labels[starts[keep]])
+    return Bouts(start_idx=starts[keep], end_idx=ends[keep], label=labels[starts[keep] // dec])

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from imuback.errors import SignalError
-from imuback.signal.dsp import interval_reduce
+from imuback.signal.dsp import interval_indices
 
 F64 = npt.NDArray[np.float64]
 
@@ -37,7 +37,7 @@ direction of gravity by 45-90°. Windows within this angle of the dominant direc
 
 
 def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window: int,
-            max_candidates: int = 512) -> F64:
+            max_candidates: int = 128) -> F64:
     """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples in
     the dominant posture.
 
@@ -52,9 +52,9 @@ def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window:
         raise SignalError("no samples to find the direction of gravity")
     m = np.ones(n, dtype=bool) if mask is None or not mask.any() else mask
     starts = np.arange(0, n, window)
-    lengths = np.diff(np.append(starts, n))
     sums = np.add.reduceat(acc_mps2, starts, axis=0)  # all samples: only the direction is used
     weight = np.add.reduceat(m.astype(np.int64), starts).astype(np.float64)
+    masked = sums if m.all() else np.add.reduceat(acc_mps2 * m[:, None], starts, axis=0)
     norms = np.linalg.norm(sums, axis=1)
     ok = (weight > 0) & (norms > 0)
     if not ok.any():
@@ -64,7 +64,7 @@ def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window:
     cos_cone = np.cos(np.radians(UPRIGHT_CONE_DEG))
     support = (cand @ unit.T >= cos_cone) @ weight
     in_cone = unit @ cand[int(np.argmax(support))] >= cos_cone
-    return _unit(np.sum(acc_mps2[np.repeat(in_cone, lengths) & m], axis=0))
+    return _unit(np.sum(masked[in_cone], axis=0))
 
 
 def horizontal_guess(z_s: F64, mounting: F64) -> F64:
@@ -78,7 +78,7 @@ def horizontal_guess(z_s: F64, mounting: F64) -> F64:
 
 def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
                  moving: npt.NDArray[np.bool_], ic_idx: npt.NDArray[np.int64],
-                 contact_len: npt.NDArray[np.int64]) -> tuple[F64, float]:
+                 contact_len: npt.NDArray[np.int64], every: int = 1) -> tuple[F64, float]:
     """Forward unit axis (3,) in the sensor frame, and the anisotropy of the even part (0..1).
 
     Parameters
@@ -90,17 +90,19 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     step_lag : median step duration in samples.
     moving : (N,) samples inside walking/running bouts.
     ic_idx, contact_len : step ICs and contact durations (samples) to find the braking sign.
+    every : the pairs (t, t + step_lag) of the even part and the mean are taken at every
+        ``every``-th sample (an evenly spread subset: the same covariance, fewer operations).
     """
     y0 = _unit(np.cross(z_s, guess_x))
     x0 = _unit(np.cross(y0, z_s))
-    hx, hy = acc_mps2 @ x0, acc_mps2 @ y0
     n = acc_mps2.shape[0]
     axis, aniso = x0, 0.0
     if step_lag > 0 and n > step_lag + 10:
-        valid = moving[:-step_lag] & moving[step_lag:]
-        if valid.sum() > 10 * step_lag:
-            ex = (hx[:-step_lag] + hx[step_lag:])[valid]
-            ey = (hy[:-step_lag] + hy[step_lag:])[valid]
+        first, second = slice(0, n - step_lag, every), slice(step_lag, n, every)
+        valid = moving[first] & moving[second]
+        if valid.sum() * every > 10 * step_lag:
+            a1, a2 = acc_mps2[first][valid], acc_mps2[second][valid]
+            ex, ey = a1 @ x0 + a2 @ x0, a1 @ y0 + a2 @ y0  # the even part
             ex -= ex.mean()
             ey -= ey.mean()
             # np.sum, not a BLAS dot: a threaded dot's rounding depends on the thread count, and a
@@ -118,10 +120,11 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     # forward acceleration is negative (braking) in every step; if nearly all steps say the
     # opposite, the sensor is worn backwards and the axis is flipped.
     if ic_idx.size >= 20:
-        a = acc_mps2 @ axis
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
-        mean = float(np.sum(a, where=moving)) / int(np.count_nonzero(moving)) if moving.any() else 0.0
-        brake = interval_reduce(a, ic_idx, ends, "sum") - mean * (ends - ic_idx)
+        sub = moving[::every]
+        mean = float(np.sum(acc_mps2[::every][sub] @ axis)) / int(np.count_nonzero(sub)) if sub.any() else 0.0
+        idx, lengths = interval_indices(ic_idx, ends)  # ends > ic_idx: each holds a sample
+        brake = np.add.reduceat(acc_mps2[idx] @ axis, np.cumsum(lengths) - lengths) - mean * lengths
         if np.mean(brake > 0) > 0.9:
             axis = -axis
     return axis, aniso

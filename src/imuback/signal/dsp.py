@@ -119,29 +119,50 @@ class IntervalReadings:
                           dtype=np.float64)
 
     def range(self, vals: F64) -> F64:
-        """(I,) max - min of ``vals`` (M,) per interval."""
+        """(I,) max - min of ``vals`` (M,) per interval, each extreme refined by the parabola
+        through its reading and the two around it (the readings are ~50 Hz: a 3 Hz swing read at
+        its samples alone comes out up to 1.5 % short).
+        """
         if self.lengths.size == 0:
             return np.zeros(0)
-        return np.asarray(np.maximum.reduceat(vals, self.first) - np.minimum.reduceat(vals, self.first),
-                          dtype=np.float64)
+        return self._peak(vals) + self._peak(-vals)
 
-    def excursion(self, vel: F64, fs_hz: float) -> F64:
-        """(I,) range of the displacement over each interval from ``vel`` (M,), the readings of a
-        running velocity integral: the chord (integration drift) and the time-mean (unknown
-        initial velocity) are removed, so the displacement returns to its start (periodicity);
-        trapezoid rule between readings.
+    def _peak(self, v: F64) -> F64:
+        """(I,) the maximum of ``v`` per interval, refined by a parabola where it is inside."""
+        first, last = self.first, self.first + self.lengths - 1
+        top = np.maximum.reduceat(v, first)
+        hit = np.flatnonzero(v == np.repeat(top, self.lengths))
+        k = hit[np.searchsorted(hit, first)]  # the first maximum of each interval
+        inside = (k > first) & (k < last)
+        k0, k2 = np.where(inside, k - 1, k), np.where(inside, k + 1, k)
+        h1 = np.where(inside, self.pos[k] - self.pos[k0], 1.0)
+        h2 = np.where(inside, self.pos[k2] - self.pos[k], 1.0)
+        d0, d2 = (v[k0] - v[k]) / h1, (v[k2] - v[k]) / h2
+        a = (d0 + d2) / (h1 + h2)  # y = v[k] + b (x - x_k) + a (x - x_k)^2
+        b = d2 - a * h2
+        curved = inside & (a < 0)
+        return np.asarray(top - np.where(curved, b * b / (4.0 * np.where(curved, a, -1.0)), 0.0), dtype=np.float64)
+
+    def excursion(self, vel: F64, disp: F64, fs_hz: float) -> F64:
+        """(I,) range of the displacement over each interval, periodic over it.
+
+        ``vel`` (N + 1,) is a running velocity integral (:func:`prefix_sum` of an acceleration /
+        fs) and ``disp`` (N + 1,) the running integral of ``vel`` (``prefix_sum(vel[:-1]) / fs``).
+        Over each interval the velocity's chord (integration drift: bias, unknown start) and then
+        its mean are removed, so the displacement returns to its start; done in closed form on
+        the readings of the two running integrals, exact to the full-rate rectangle rule.
         """
-        u = self.minus_chord(vel)
-        if u.size == 0:
+        if self.lengths.size == 0:
             return np.zeros(0)
-        dt = np.append(np.diff(self.pos), 0.0) / fs_hz  # time to the next reading ...
-        dt[self.first + self.lengths - 1] = 0.0  # ... of the same interval
-        step = 0.5 * (u + np.append(u[1:], 0.0)) * dt  # trapezoid area up to the next reading
-        mean_u = np.add.reduceat(step, self.first) / np.maximum(np.add.reduceat(dt, self.first), 1e-12)
-        step -= np.repeat(mean_u, self.lengths) * dt  # of u minus its time-mean
-        disp = np.cumsum(step) - step  # displacement at each reading (exclusive running sum)
-        disp -= np.repeat(disp[self.first], self.lengths)
-        return self.range(disp)
+        v, d = self.read(vel), self.read(disp)
+        first, last, n = self.first, self.first + self.lengths - 1, self.lengths
+        span = (self.pos[last] - self.pos[first]) / fs_hz
+        tau = (self.pos - np.repeat(self.pos[first], n)) / fs_hz
+        va, vb, da = v[first], v[last], d[first]
+        mean_u = (d[last] - da) / span - 0.5 * (va + vb)  # time-mean of velocity minus chord
+        x = (d - np.repeat(da, n) - tau * np.repeat(va + mean_u, n)
+             - tau * tau * np.repeat((vb - va) / (2.0 * span), n))
+        return self.range(x)
 
 
 def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
@@ -162,6 +183,25 @@ def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
     return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord)
 
 
+def windows_around(pos: F64, half: int, bounds: I64) -> tuple[I64, I64]:
+    """Merged sample windows ``[start, end)`` covering ``half`` samples either side of each
+    fractional position ``pos``, each within its segment of ``bounds`` (never across a gap).
+    """
+    if pos.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    p = np.clip(np.round(pos).astype(np.int64), bounds[0], bounds[-1] - 1)
+    seg = np.searchsorted(bounds, p, side="right") - 1
+    order = np.argsort(p, kind="stable")
+    p, seg = p[order], seg[order]
+    s = np.maximum(p - half, bounds[seg])
+    e = np.minimum(p + half + 1, bounds[seg + 1])
+    reach = np.maximum.accumulate(e)
+    new = np.concatenate([[True], (s[1:] > reach[:-1]) | (seg[1:] != seg[:-1])])
+    first = np.flatnonzero(new)
+    return s[first], np.maximum.reduceat(e, first)
+
+
 def interp_at(x: F64, pos: npt.ArrayLike) -> F64:
     """``x`` (N,) at fractional sample positions ``pos`` by linear interpolation, as
     ``np.interp(pos, np.arange(N), x)`` but without the index array (clamped to the ends; NaN
@@ -180,26 +220,17 @@ def argmin_between_held(x_d: F64, q: int, starts: I64, ends: I64) -> I64:
     return np.maximum(j * q, starts)
 
 
-def interval_reduce(x: F64, starts: I64, ends: I64, how: str) -> F64:
-    """Max/min/sum of ``x`` over intervals ``[starts[i], ends[i])`` that may overlap or be empty.
-
-    Empty intervals give NaN. ``how`` is ``"max"``, ``"min"`` or ``"sum"`` (sums from one
-    running sum: no gather).
+def interval_max(starts: I64, ends: I64, *signals: F64) -> list[F64]:
+    """Maximum of each of ``signals`` (N,) over the intervals ``[starts[i], ends[i])`` (NaN where
+    empty), gathering the interval samples once for all of them.
     """
-    out = np.full(starts.size, np.nan)
+    out = [np.full(starts.size, np.nan) for _ in signals]
     ok = ends > starts
-    if not ok.any():
-        return out
-    s, e = starts[ok], ends[ok]
-    if how == "sum":
-        c = prefix_sum(x)
-        out[ok] = c[e] - c[s]
-        return out
-    # reduceat over the concatenation of [s, e) slices keeps overlapping intervals independent
-    idx, lengths = interval_indices(s, e)
-    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    ufunc = {"max": np.maximum, "min": np.minimum, "sum": np.add}[how]
-    out[ok] = ufunc.reduceat(x[idx], first)
+    if ok.any():
+        idx, lengths = interval_indices(starts[ok], ends[ok])
+        first = np.cumsum(lengths) - lengths
+        for o, x in zip(out, signals, strict=True):
+            o[ok] = np.maximum.reduceat(x[idx], first)
     return out
 
 

@@ -17,8 +17,8 @@ from scipy.signal import find_peaks
 
 from imuback.signal.dsp import (
     interp_at,
+    interval_max,
     interval_readings,
-    interval_reduce,
     lowpass,
     prefix_sum,
     step_to_50hz,
@@ -79,8 +79,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
     vz_g = body.acc_mps2[:, 2] / G_MPS2
     s = np.ceil(ic).astype(np.int64)
     e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), body.n)
-    impact = interval_reduce(vz_g, s, e, "max")
-    grf = interval_reduce(lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds), s, e, "max")
+    impact, grf = interval_max(s, e, vz_g, lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds))
     grf = np.where(run, grf, np.nan)
     # loading-rate index: rise from IC to the first peak of the 30 Hz signal inside the contact
     x30 = lowpass(vz_g, params.loading_lowpass_hz, fs, body.seg_bounds)
@@ -96,8 +95,10 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
     if nxt.any():
         vel = prefix_sum(body.acc_mps2[:, 2] - G_MPS2)
         vel /= fs
+        disp = prefix_sum(vel[:-1])
+        disp /= fs
         r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
-        vo[nxt] = 100.0 * r.excursion(r.read(vel), fs)
+        vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
     return StepMetrics(step_time_s=step_t, contact_time_s=contact, flight_time_s=flight,
                        cadence_spm=60.0 / step_t, impact_peak_g=impact, grf_peak_bw=grf,
                        loading_rate_g_per_s=loading, vertical_oscillation_cm=vo)
@@ -113,32 +114,35 @@ def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
 
 
 def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg: F64 | None,
-                   lateral_mps2: F64) -> StrideMetrics:
+                   lateral_mps2: F64, lateral_int: F64) -> StrideMetrics:
     """Pelvis angle ranges, ML motion and asymmetry of every stride (IC to the next IC of the
     same foot).
 
     Pelvis angles: the running integrals of the body-frame gyro ``gyr_int_deg`` (3, N + 1) with
     its linear drift over the stride removed (the angle is periodic over a stride); range =
-    max - min (deg). ML motion from the level-frame lateral acceleration ``lateral_mps2`` (N,).
+    max - min (deg). ML motion from the level-frame lateral acceleration ``lateral_mps2`` (N,)
+    and its :func:`~imuback.signal.dsp.prefix_sum` ``lateral_int`` (N + 1,).
     """
     fs = body.fs_hz
     nxt = steps.has_next()
     k = np.flatnonzero(nxt[:-2] & nxt[1:-1]) if steps.n >= 3 else np.zeros(0, np.int64)
     a, b = steps.ic_pos[k], steps.ic_pos[k + 2]
     rot, obl, tilt, ml_cm = (np.full(k.size, np.nan) for _ in range(4))
-    lat_int = prefix_sum(lateral_mps2)  # m/s² · samples: / fs is the lateral velocity
     q = step_to_50hz(fs)
+    vel = lateral_int / fs  # lateral velocity (running integral), m/s
+    disp = prefix_sum(vel[:-1])
+    disp /= fs
     for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the readings
         sl = slice(c, c + _CHUNK)
         r = interval_readings(a[sl], b[sl], q, body.n)
         if gyr_int_deg is not None:  # roll (about x), pitch (y), yaw (z)
             obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(c))) for c in gyr_int_deg)
-        ml_cm[sl] = 100.0 * r.excursion(r.read(lat_int) / fs, fs)
+        ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs)
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)
     en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)
     sq = prefix_sum(lateral_mps2 * lateral_mps2)
-    mean = (lat_int[en] - lat_int[st]) / (en - st)
+    mean = (lateral_int[en] - lateral_int[st]) / (en - st)
     ml_rms = np.sqrt(np.maximum((sq[en] - sq[st]) / (en - st) - mean * mean, 0.0)) / G_MPS2
     return StrideMetrics(
         first_step=k.astype(np.int64),

@@ -52,7 +52,7 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     duration = float(t[-1])
     dt = np.diff(t)
     is_gap = dt >= params.gap_factor * period
-    missing = np.where(is_gap, np.maximum(np.round(dt * fs_hz) - 1.0, 1.0), 0.0)
+    missing = np.maximum(np.round(dt[is_gap] * fs_hz) - 1.0, 1.0)
     split = np.flatnonzero(dt > max(params.max_fill_s, params.gap_factor * period))  # after sample i
     starts = np.concatenate([[0], split + 1])
     ends = np.concatenate([split + 1, [n]])  # [start, end) in raw samples
@@ -66,12 +66,16 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     lengths = np.floor((seg_t1 - seg_t0) * fs_hz + 1e-6).astype(np.int64) + 1
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     # grid times: segment start + k * period, k = 0..len-1, built without a loop
-    offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
-    grid = np.repeat(seg_t0, lengths) + offs * period
+    if lengths.size == 1:  # the usual case: one segment
+        grid = seg_t0[0] + np.arange(bounds[-1], dtype=np.float64) * period
+    else:
+        offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
+        grid = np.repeat(seg_t0, lengths) + offs * period
+    every = bool(keep.all())  # no piece dropped: no copies needed
     kept = np.repeat(keep, ends - starts)
-    if grid.size == int(kept.sum()) and float(np.max(np.abs(t[kept] - grid), initial=0.0)) <= 0.01 * period:
+    t_kept = t if every else t[kept]
+    if grid.size == t_kept.size and float(np.max(np.abs(t_kept - grid), initial=0.0)) <= 0.01 * period:
         # already on the grid (jitter < 1 % of a period): take the samples as they are
-        every = bool(keep.all())  # the usual case: no piece dropped, no copy needed
         out_acc = acc if every else acc[kept]
         out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)
         if out_gyr is not None and not every:

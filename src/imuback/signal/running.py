@@ -84,12 +84,14 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     # the tangent is taken where the rise through the crossing is steepest: climb the slope from
     # the crossing to its nearest peak (an impact transient's or a forefoot shoulder's rise, not a
     # steeper active rise that follows a pause or a dip)
-    j = _slope_peak_at(x, np.floor(ic_a).astype(np.int64), p.onset_g)
-    steep = _steepest(x, ic_a, cs.astype(np.float64), rising=True)
     dx = np.diff(x)
+    neg_dx = -dx  # its minima are the steepest rises
+    j = _slope_peak_at(x, dx, np.floor(ic_a).astype(np.int64), p.onset_g)
+    steep = _steepest(neg_dx, ic_a, cs.astype(np.float64))
     j = np.where(dx[j] >= p.first_rise_frac * dx[steep], j, steep)  # else a bump in flight
-    ic = np.where(ic_ok, _tangent_onset(x, j.astype(np.float64), (j + 1).astype(np.float64), fs, p, rising=True), ic)
-    to = np.where(to_ok, _tangent_onset(x, ce.astype(np.float64), to_b, fs, p, rising=False), to)
+    ic = np.where(ic_ok, _tangent_onset(x, j, fs, p, rising=True, flat=j.astype(np.float64)), ic)
+    j_to = _steepest(dx, ce.astype(np.float64), to_b)
+    to = np.where(to_ok, _tangent_onset(x, j_to, fs, p, rising=False, flat=to_b), to)
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
     # no flight below the threshold before/after a contact (very slow running, or the step from
@@ -98,20 +100,21 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     # end of a bout is dropped, not invented
     linked_left = np.concatenate([[False], linked])
     linked_right = np.concatenate([linked, [False]])
-    ic = np.where(ic_ok, ic, _steepest(x, left.astype(np.float64), cs.astype(np.float64), rising=True) + 0.5)
-    to = np.where(to_ok, to, _steepest(x, ce.astype(np.float64), right.astype(np.float64), rising=False) + 0.5)
+    no_ic, no_to = ~ic_ok, ~to_ok  # few: only those edges are searched
+    ic[no_ic] = _steepest(neg_dx, left[no_ic].astype(np.float64), cs[no_ic].astype(np.float64)) + 0.5
+    to[no_to] = _steepest(dx, ce[no_to].astype(np.float64), right[no_to].astype(np.float64)) + 0.5
     q = np.where(ic_ok & to_ok, q, np.where(ic_ok | to_ok, 0.5, 0.25))
     keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right) & (in_own | (ic_ok & to_ok))
     return ic[keep], to[keep], q[keep]
 
 
-def _slope_peak_at(x: F64, i: I64, floor_g: float) -> I64:
-    """Index j of the local maximum of the slope ``x[j + 1] - x[j]`` nearest each rising index ``i``.
+def _slope_peak_at(x: F64, dx: F64, i: I64, floor_g: float) -> I64:
+    """Index j of the local maximum of the slope ``dx[j] = x[j + 1] - x[j]`` nearest each rising
+    index ``i``.
 
     The next one while the slope still grows at ``i``, else the last one since ``x`` was below
     ``floor_g`` (else ``i`` itself).
     """
-    dx = np.diff(x)
     if dx.size < 3 or i.size == 0:
         return np.clip(i, 0, max(dx.size - 1, 0))
     i = np.clip(i, 1, dx.size - 2)
@@ -128,31 +131,27 @@ def _slope_peak_at(x: F64, i: I64, floor_g: float) -> I64:
     return np.where(growing & (k < peaks.size), nxt, np.where((k > 0) & (prev > rise_start), prev, i))
 
 
-def _steepest(x: F64, a: F64, b: F64, *, rising: bool) -> I64:
-    """Index j of the steepest rise (fall) x[j] -> x[j + 1] between positions ``a`` and ``b``."""
-    n = x.size
+def _steepest(d: F64, a: F64, b: F64) -> I64:
+    """Index j of the minimum of the slope signal ``d`` between positions ``a`` and ``b``: with
+    ``d = -diff(x)`` the steepest rise ``x[j] -> x[j + 1]``, with ``d = diff(x)`` the steepest fall.
+    """
+    n = d.size + 1
     if n < 2 or np.size(a) == 0:
         return np.zeros(np.size(a), dtype=np.int64)
-    dx = np.diff(x)
     lo = np.clip(np.floor(a).astype(np.int64), 0, n - 2)
     hi = np.maximum(np.clip(np.ceil(b).astype(np.int64), 1, n - 1), lo + 1)
-    return argmin_between(-dx if rising else dx, lo, hi)
+    return argmin_between(d, lo, hi)
 
 
-def _tangent_onset(x: F64, a: F64, b: F64, fs: float, p: EventParams, *, rising: bool) -> F64:
-    """Onset/offset of each edge by the tangent method.
-
-    For each edge between positions ``a`` and ``b`` (samples; the threshold crossing and the
-    core, in time order), take the steepest step of ``x`` there and continue its tangent to
-    ``onset_g``. Edges flatter than ``min_edge_slope_g_per_s`` keep the crossing (``a`` when
-    rising, ``b`` when falling). Returns fractional sample positions.
+def _tangent_onset(x: F64, j: I64, fs: float, p: EventParams, *, rising: bool, flat: F64) -> F64:
+    """Onset (offset) of each edge by the tangent method: the tangent at its steepest step
+    ``x[j] -> x[j + 1]`` continued to ``onset_g``. Edges flatter than ``min_edge_slope_g_per_s``
+    keep ``flat``. Returns fractional sample positions.
     """
-    if x.size < 2 or np.size(a) == 0:
-        return np.asarray(a if rising else b, dtype=np.float64)
-    j = _steepest(x, a, b, rising=rising)
+    if x.size < 2 or j.size == 0:
+        return np.asarray(flat, dtype=np.float64)
     slope = x[j + 1] - x[j] if rising else x[j] - x[j + 1]  # g per sample, > 0 on a real edge
     mid = 0.5 * (x[j] + x[j + 1])
     run = (mid - p.onset_g) / np.maximum(slope, 1e-12)
     pos = j + 0.5 - run if rising else j + 0.5 + run
-    keep = np.asarray(a if rising else b, dtype=np.float64)
-    return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, keep)
+    return np.where(slope * fs >= p.min_edge_slope_g_per_s, pos, flat)

@@ -17,10 +17,10 @@ from imuback.signal.dsp import (
     decimated_bounds,
     interp_at,
     interval_indices,
-    interval_reduce,
     lowpass,
     prefix_sum,
     step_to_50hz,
+    windows_around,
 )
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
@@ -81,10 +81,16 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
-def _foot_cue(body: ImuBlock, lateral_mps2: F64, steps: Steps, params: EventParams) -> F64:
+YAW_MARGIN_S = 10.0
+"""The walking yaw cue is band-passed only within this margin (s) of walking steps: the 0.5 Hz
+edge of the zero-phase band-pass settles within a few seconds (time constant ~1/(2π·0.5 Hz))."""
+
+
+def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
-    acceleration (N,) over the contact (running) or the step (walking), scaled by its spread;
-    in walking plus the band-passed yaw rate (deg/s) at IC, scaled by its spread.
+    acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples) over the contact
+    (running) or the step (walking) minus the session mean, scaled by its spread; in walking plus
+    the band-passed yaw rate (deg/s) at IC, scaled by its spread.
     """
     n = body.n
     if steps.n == 0:
@@ -94,21 +100,26 @@ def _foot_cue(body: ImuBlock, lateral_mps2: F64, steps: Steps, params: EventPara
     nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
     end = np.where(steps.activity == RUN, end_run, np.where(steps.has_next(), nxt, end_run))
     e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
-    ay = lateral_mps2 - float(np.mean(lateral_mps2))
-    sums = interval_reduce(ay, s, e, "sum")
-    cue = sums / np.maximum(e - s, 1)
+    mean = float(lateral_int[-1]) / max(n, 1)
+    cue = np.where(e > s, (lateral_int[e] - lateral_int[s]) / np.maximum(e - s, 1) - mean, np.nan)
     scale = np.nanmedian(np.abs(cue)) if np.isfinite(cue).any() else 1.0
     cue = np.nan_to_num(cue / (scale if scale > 0 else 1.0))
     walk = steps.activity == WALK
     if walk.any() and body.gyr_dps is not None:
         # walking: add the pelvis yaw rate at IC (positive at a right contact), scaled the same way;
         # it does not depend on where in the loading response IC was placed
-        # (a 0.5-2 Hz band: ~50 Hz is plenty, as for the activity features)
+        # (a 0.5-2 Hz band: ~50 Hz is plenty, as for the activity features). It is filtered only
+        # around the walking steps, with a margin in which the filter's edge effects die out.
         lo_hz, hi_hz = params.foot_yaw_band_hz
         dec = step_to_50hz(body.fs_hz)
-        yaw = bandpass(body.gyr_dps[::dec, 2], lo_hz, hi_hz, body.fs_hz / dec,
-                       decimated_bounds(body.seg_bounds, dec))
-        at = interp_at(yaw, steps.ic_pos[walk] / dec)
+        fs_d = body.fs_hz / dec
+        p = steps.ic_pos[walk] / dec
+        ws, we = windows_around(p, round(YAW_MARGIN_S * fs_d), decimated_bounds(body.seg_bounds, dec))
+        idx, lengths = interval_indices(ws, we)
+        offset = np.cumsum(lengths) - lengths
+        yaw = bandpass(body.gyr_dps[::dec, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
+        w = np.searchsorted(ws, p, side="right") - 1
+        at = interp_at(yaw, offset[w] + (p - ws[w]))
         yaw_scale = float(np.median(np.abs(at)))
         cue[walk] += at / (yaw_scale if yaw_scale > 0 else 1.0)
     return cue
@@ -146,17 +157,18 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     acc = block.acc_mps2
     fs, bounds = block.fs_hz, block.seg_bounds
     dec = step_to_50hz(fs)  # posture and activity span seconds: ~50 Hz is plenty
+    acc_d = np.ascontiguousarray(acc[::dec])
     if block.n == 0:
         notes.append("no contiguous segment long enough to analyse")
         z_s = np.asarray(raw.mounting[2], dtype=np.float64)
     else:
-        z_s = up_axis(acc[::dec], window=max(1, round(2.0 * fs / dec)))
-    _, bouts = classify(acc, z_s, fs_hz=fs, bounds=bounds, params=params.activity)
+        z_s = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)))
+    bouts = classify(acc_d, z_s, n=block.n, fs_hz=fs, bounds=bounds, params=params.activity)
     moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
     moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
     if moving.any():  # whole strides: the mean is gravity
-        z_s = up_axis(acc[::dec], moving[::dec], window=max(1, round(2.0 * fs / dec)))
+        z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)))
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
@@ -167,21 +179,28 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
     x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
-                               ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact)
+                               ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact,
+                               every=dec)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
     del block, acc  # the sensor-frame copies: long sessions need the memory back
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
-    gyr_int = None if body.gyr_dps is None else np.stack([prefix_sum(body.gyr_dps[:, i]) / fs for i in range(3)])
+    gyr_int = None
+    if body.gyr_dps is not None:
+        gyr_int = np.empty((3, body.n + 1))
+        gyr_int[:, 0] = 0.0
+        np.cumsum(body.gyr_dps, axis=0, out=gyr_int[:, 1:].T)
+        gyr_int /= fs
     lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs))
+    lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
-        steps = assign_feet(steps, _foot_cue(body, lateral, steps, params.events))
+        steps = assign_feet(steps, _foot_cue(body, lateral_int, steps, params.events))
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
     sm = step_metrics(body, steps, params=params.metrics)
-    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral)
+    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):

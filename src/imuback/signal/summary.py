@@ -68,7 +68,9 @@ def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[fl
     if t.size == 0:
         return float("nan"), float("nan")
     minute = np.floor(t).astype(np.int64)
-    order = np.lexsort((v, minute))  # by minute, then value
+    # sort by minute, then value, with one float key: the value scaled into [0, 0.999) per minute
+    span = float(v.max() - v.min())
+    order = np.argsort(minute + 0.999 * (v - v.min()) / (span if span > 0 else 1.0))
     minute, v = minute[order], v[order]
     uniq, start, count = np.unique(minute, return_index=True, return_counts=True)
     if uniq.size < 5:

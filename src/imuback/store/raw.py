@@ -222,7 +222,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
                              f"(first at row {bad[0] + 1}); times must strictly increase")
 
     def _matrix(cols: tuple[str, ...], unit: str) -> npt.NDArray[np.float32]:
-        out = np.empty((table.num_rows, 3), dtype=np.float32)
+        out = np.empty((table.num_rows, 3), dtype=np.float32, order="F")  # column by column, as stored
         for i, c in enumerate(cols):
             col = table.column(c)
             if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):

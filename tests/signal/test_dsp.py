@@ -1,0 +1,75 @@
+"""Known answers for the interval helpers the metrics are built on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuback.signal.dsp import (
+    argmin_between,
+    argmin_between_held,
+    interp_at,
+    interval_readings,
+    prefix_sum,
+    windows_around,
+)
+
+FS = 200.0
+
+
+def test_readings_recover_a_periodic_angle_through_gyro_bias() -> None:
+    # angle = 5 sin(2 pi f t) deg (range 10 deg), gyro = its derivative + a 3 deg/s bias
+    f, n = 1.37, 4000
+    t = np.arange(n) / FS
+    gyr = 5 * 2 * np.pi * f * np.cos(2 * np.pi * f * t) + 3.0
+    c = prefix_sum(gyr) / FS
+    start = np.array([100.3, 1000.0, 2500.75])  # fractional positions, one period each
+    r = interval_readings(start, start + FS / f, 4, n)
+    got = r.range(r.minus_chord(r.read(c)))
+    np.testing.assert_allclose(got, 10.0, atol=0.01)
+
+
+def test_excursion_of_a_sinusoidal_acceleration() -> None:
+    # a = A sin(w t) + bias: displacement amplitude A / w^2, range 2 A / w^2 over whole periods
+    amp, f, n = 3.0, 2.8, 6000
+    w = 2 * np.pi * f
+    t = np.arange(n) / FS
+    acc = amp * np.sin(w * t + 0.4) + 0.7
+    vel = prefix_sum(acc) / FS
+    disp = prefix_sum(vel[:-1]) / FS
+    start = np.array([50.2, 777.0, 3000.5])
+    r = interval_readings(start, start + FS / f, 4, n)
+    np.testing.assert_allclose(r.excursion(vel, disp, FS), 2 * amp / w**2, rtol=0.002)
+
+
+def test_readings_hold_each_interval_end_exactly() -> None:
+    r = interval_readings(np.array([3.25, 10.0]), np.array([9.5, 21.0]), 4, 30)
+    np.testing.assert_array_equal(r.lengths, [4, 5])
+    np.testing.assert_allclose(r.pos, [3.25, 4, 8, 9.5, 10, 12, 16, 20, 21])
+
+
+def test_windows_around_merge_and_never_cross_a_gap() -> None:
+    bounds = np.array([0, 100, 250])
+    s, e = windows_around(np.array([10.0, 20.0, 95.0, 102.0, 240.0]), 8, bounds)
+    # 10 and 20 overlap -> one window; 95 is cut at the gap at 100; 102 starts after it
+    np.testing.assert_array_equal(s, [2, 87, 100, 232])
+    np.testing.assert_array_equal(e, [29, 100, 111, 249])
+
+
+def test_interp_at_is_np_interp() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=50)
+    pos = np.concatenate([rng.uniform(-2, 52, 100), [np.nan]])
+    got = interp_at(x, pos)
+    np.testing.assert_allclose(got[:-1], np.interp(pos[:-1], np.arange(50), x))
+    assert np.isnan(got[-1])
+
+
+@pytest.mark.parametrize("q", [1, 3, 4])
+def test_argmin_between_held_matches_the_held_signal(q: int) -> None:
+    rng = np.random.default_rng(q)
+    x_d = rng.integers(0, 5, 40).astype(float)  # ties on purpose: the first minimum wins
+    held = np.repeat(x_d, q)
+    starts = rng.integers(0, held.size - 10, 30)
+    ends = starts + rng.integers(1, 10, 30)
+    np.testing.assert_array_equal(argmin_between_held(x_d, q, starts, ends), argmin_between(held, starts, ends))
