@@ -10,6 +10,7 @@ from imuback.signal.dsp import (
     argmin_between_held,
     interp_at,
     interval_readings,
+    lowpass,
     prefix_sum,
     windows_around,
 )
@@ -73,3 +74,15 @@ def test_argmin_between_held_matches_the_held_signal(q: int) -> None:
     starts = rng.integers(0, held.size - 10, 30)
     ends = starts + rng.integers(1, 10, 30)
     np.testing.assert_array_equal(argmin_between_held(x_d, q, starts, ends), argmin_between(held, starts, ends))
+
+
+@pytest.mark.parametrize("n", [2, 3, 16, 17, 1000])
+def test_lowpass_is_sosfiltfilt_per_segment(n: int) -> None:
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=2 * n)
+    sos = butter(2, 20 / (FS / 2), output="sos")
+    want = np.concatenate([sosfiltfilt(sos, x[:n], padlen=min(15, n - 1)),
+                           sosfiltfilt(sos, x[n:], padlen=min(15, n - 1))])
+    np.testing.assert_allclose(lowpass(x, 20.0, FS, np.array([0, n, 2 * n])), want, atol=1e-12)

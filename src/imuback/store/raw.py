@@ -230,7 +230,10 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
             if col.null_count:
                 raise RawFormatError(f"{source}: column {c!r} has {col.null_count} null values; missing "
                                      "samples must be missing rows, so drop them")
-            out[:, i] = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float32)
+            start = 0
+            for chunk in col.chunks:  # straight into the column: no concatenated copy first
+                out[start : start + len(chunk), i] = chunk.to_numpy(zero_copy_only=False)
+                start += len(chunk)
         return out
 
     acc = _matrix(S.ACC_COLUMNS, "m/s^2")
