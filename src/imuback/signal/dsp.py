@@ -32,7 +32,8 @@ def _filtfilt_segments(sos: F64, x: npt.ArrayLike, bounds: I64, padlen: int) -> 
 
 def _filtfilt_biquad(section: F64, x: F64, pad: int) -> F64:
     """``sosfiltfilt`` of one second-order section (odd extension by ``pad`` samples, steady-state
-    start), run with ``lfilter``: the same result (to ~1e-15) about a fifth faster."""
+    start), run with ``lfilter``: the same result (to ~1e-15) about a fifth faster.
+    """
     b, a = section[:3], section[3:]
     ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2:-pad - 2:-1]]) if pad else x
     zi = lfilter_zi(b, a)
