@@ -85,7 +85,7 @@ def classify(acc_d: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, n: 
     dec = step_to_50hz(fs_hz)
     fs_d = fs_hz / dec
     a = acc_d
-    nd = np.sqrt(np.einsum("ij,ij->i", a, a)) / G_MPS2
+    nd = np.sqrt(a[:, 0] ** 2 + a[:, 1] ** 2 + a[:, 2] ** 2) / G_MPS2
     vd = a @ up / G_MPS2
     w = max(3, round(params.window_s * fs_d))
     mean = uniform_filter1d(nd, w, mode="nearest")
@@ -98,8 +98,9 @@ def classify(acc_d: npt.NDArray[np.float64], up: npt.NDArray[np.float64], *, n: 
     raw[std < params.still_std_g] = STILL
     # majority vote over a bout-length window removes flicker at transitions
     wb = max(3, round(params.min_bout_s * fs_d))
-    votes = np.stack([uniform_filter1d((raw == k).astype(np.float32), wb, mode="nearest") for k in (STILL, WALK, RUN)])
-    labels = np.argmax(votes, axis=0).astype(np.int8)  # sample i has the label of i // dec
+    still, walk, run = (uniform_filter1d((raw == k).astype(np.float32), wb, mode="nearest") for k in (STILL, WALK, RUN))
+    # the label with the most votes (the first on a tie); sample i has the label of i // dec
+    labels = np.where((still >= walk) & (still >= run), STILL, np.where(walk >= run, WALK, RUN)).astype(np.int8)
     change = (np.flatnonzero(np.diff(labels) != 0) + 1) * dec
     cuts = np.union1d(change[change < n], bounds[1:-1])
     starts = np.concatenate([[0], cuts]).astype(np.int64)

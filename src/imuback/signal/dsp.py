@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -55,17 +56,26 @@ def decimated_bounds(bounds: I64, q: int) -> I64:
     return np.asarray(-(-bounds // q), dtype=np.int64)
 
 
+@functools.lru_cache(maxsize=64)
+def _butter_sos(order: int, wn: tuple[float, ...], btype: str) -> F64:
+    """A Butterworth design (second-order sections), kept: designing one costs ~1 ms. Read-only:
+    callers take a copy (scipy's filters want a writable one).
+    """
+    sos = np.asarray(butter(order, list(wn) if len(wn) > 1 else wn[0], btype=btype, output="sos"), dtype=np.float64)
+    sos.flags.writeable = False
+    return sos
+
+
 def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order: int = 2) -> F64:
     """Zero-phase Butterworth low-pass along axis 0, applied per segment (never across a gap)."""
-    sos = butter(order, min(cutoff_hz / (fs_hz / 2.0), 0.99), output="sos")
+    sos = _butter_sos(order, (min(cutoff_hz / (fs_hz / 2.0), 0.99),), "lowpass").copy()
     return _filtfilt_segments(sos, x, bounds, 3 * (2 * order + 1))
 
 
 def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, bounds: I64,
              order: int = 4) -> F64:
     """Zero-phase Butterworth band-pass along axis 0, applied per segment (never across a gap)."""
-    sos = butter(order, [low_hz / (fs_hz / 2.0), min(high_hz / (fs_hz / 2.0), 0.99)], btype="bandpass",
-                 output="sos")
+    sos = _butter_sos(order, (low_hz / (fs_hz / 2.0), min(high_hz / (fs_hz / 2.0), 0.99)), "bandpass").copy()
     return _filtfilt_segments(sos, x, bounds, 3 * (4 * order + 1))
 
 
