@@ -148,29 +148,13 @@ class IntervalReadings:
                           dtype=np.float64)
 
     def range(self, vals: F64) -> F64:
-        """(I,) max - min of ``vals`` (M,) per interval, each extreme refined by the parabola
-        through its reading and the two around it (the readings are ~50 Hz: a 3 Hz swing read at
-        its samples alone comes out up to 1.5 % short).
+        """(I,) max - min of ``vals`` (M,) per interval. Read at ~50 Hz, a swing at 2.8 Hz (a
+        running step) comes out at most 1.5 % short, at 1.4 Hz (a stride) 0.4 %.
         """
         if self.lengths.size == 0:
             return np.zeros(0)
-        return self._peak(vals) + self._peak(-vals)
-
-    def _peak(self, v: F64) -> F64:
-        """(I,) the maximum of ``v`` per interval, refined by a parabola where it is inside."""
-        first, last = self.first, self.first + self.lengths - 1
-        top = np.maximum.reduceat(v, first)
-        hit = np.flatnonzero(v == np.repeat(top, self.lengths))
-        k = hit[np.searchsorted(hit, first)]  # the first maximum of each interval
-        inside = (k > first) & (k < last)
-        k0, k2 = np.where(inside, k - 1, k), np.where(inside, k + 1, k)
-        h1 = np.where(inside, self.pos[k] - self.pos[k0], 1.0)
-        h2 = np.where(inside, self.pos[k2] - self.pos[k], 1.0)
-        d0, d2 = (v[k0] - v[k]) / h1, (v[k2] - v[k]) / h2
-        a = (d0 + d2) / (h1 + h2)  # y = v[k] + b (x - x_k) + a (x - x_k)^2
-        b = d2 - a * h2
-        curved = inside & (a < 0)
-        return np.asarray(top - np.where(curved, b * b / (4.0 * np.where(curved, a, -1.0)), 0.0), dtype=np.float64)
+        return np.asarray(np.maximum.reduceat(vals, self.first) - np.minimum.reduceat(vals, self.first),
+                          dtype=np.float64)
 
     def excursion(self, vel: F64, disp: F64, fs_hz: float) -> F64:
         """(I,) range of the displacement over each interval, periodic over it.

@@ -136,7 +136,7 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
         sl = slice(c, c + _CHUNK)
         r = interval_readings(a[sl], b[sl], q, body.n)
         if gyr_int_deg is not None:  # roll (about x), pitch (y), yaw (z)
-            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(c))) for c in gyr_int_deg)
+            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g))) for g in gyr_int_deg)
         ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs)
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)

@@ -119,7 +119,7 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         offset = np.cumsum(lengths) - lengths
         yaw = bandpass(body.gyr_dps[::dec, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
         w = np.searchsorted(ws, p, side="right") - 1
-        at = interp_at(yaw, offset[w] + (p - ws[w]))
+        at = interp_at(yaw, offset[w] + np.minimum(p - ws[w], lengths[w] - 1))  # never into the next window
         yaw_scale = float(np.median(np.abs(at)))
         cue[walk] += at / (yaw_scale if yaw_scale > 0 else 1.0)
     return cue
@@ -183,7 +183,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                every=dec)
     rot = body_rotation(z_s, x_s)
     body = block.rotated(rot)
-    del block, acc  # the sensor-frame copies: long sessions need the memory back
+    del block, acc, acc_d  # the sensor-frame copies: long sessions need the memory back
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
     if body.gyr_dps is not None:
