@@ -1,0 +1,70 @@
+"""Side-by-side speed of two or more imuback source trees on one raw file, in interleaved rounds.
+
+    git worktree add /tmp/imuback-old <commit>
+    python benchmarks/ab_pipeline.py --rounds 8 /tmp/imuback-old .
+
+Each round runs every tree once, in a fresh single-threaded process that reads and processes the
+file three times; the best of its two warm runs counts. Interleaving puts every tree under the
+same machine load (on a shared VM single runs vary by 10 % or more). Prints the best and median
+per tree. Without ``--file``, one hour of simulated 200 Hz running is made first (as
+bench_pipeline.py does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import ONE_CORE, make_raw
+
+_CHILD = r"""
+import json, sys, time
+from imuback.store.raw import read_raw
+from imuback.pipeline import process_raw
+from imuback.runtime import tune_allocator
+tune_allocator()
+runs = []
+for _ in range(3):
+    t0 = time.perf_counter()
+    process_raw(read_raw(sys.argv[1]))
+    runs.append(time.perf_counter() - t0)
+print(json.dumps(min(runs[1:])))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("trees", nargs="+", type=Path, help="imuback checkouts (each with src/imuback)")
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
+    args = ap.parse_args(argv)
+    for tree in args.trees:
+        if not (tree / "src" / "imuback").is_dir():
+            ap.error(f"{tree}: no src/imuback there")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.file
+        if path is None:
+            path = Path(tmp) / "bench_1h.parquet"
+            make_raw(path, 1.0)
+        times: dict[Path, list[float]] = {t: [] for t in args.trees}
+        for _ in range(args.rounds):
+            for tree in args.trees:
+                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((tree / "src").resolve())}
+                out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], env=env, check=True,
+                                     capture_output=True, text=True)
+                times[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for tree, t in times.items():
+        print(f"{tree!s:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
+              f"over {len(t)} rounds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
