@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``imuback`` console script."""
     args = build_parser().parse_args(argv)
     tune_allocator()
+    # bumble's own warnings (a packet for a link that just closed, in its virtual controller)
+    # are chatter on the simulated link, not something a runner can act on
+    logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         return int(args.func(args))
     except ImubackError as exc:

@@ -76,8 +76,10 @@ class Misbehaviour:
     buffer_s: float = 2.0
 
 
-NO_FAULTS = Misbehaviour()
-"""A well-behaved sensor."""
+NO_FAULTS = Misbehaviour(buffer_s=60.0)
+"""A well-behaved sensor: no faults, and a firmware buffer of a minute. Sped up 60-100x (the demo),
+2 s of sensor time are 20-30 ms of wall time, which the simulation's own scheduling delays on a
+slow machine exceed: with the default 2 s the demo lost a fifth of its run to 'overflow'."""
 
 
 @dataclass(slots=True)
@@ -272,17 +274,29 @@ class SimulatedSensor:
     async def _drop_link(self, outage_s: float) -> None:
         conn = self._conn
         self.log.disconnects += 1
-        if conn is not None:  # the link drops between frames: what was handed over goes out first
+        if conn is not None:
+            # the link drops between frames: what the sensor handed to its stack goes out first
+            # (bumble's host queues notifications without bound; on a slow machine seconds of
+            # them, which a disconnect would flush unseen while the sensor logged them as sent)
             queue = self.device.host.get_data_packet_queue(conn.handle)
             if queue is not None:
                 with contextlib.suppress(ValueError, asyncio.TimeoutError):
-                    await asyncio.wait_for(queue.drain(conn.handle), timeout=1.0)
+                    await asyncio.wait_for(self._drained(queue, conn.handle), timeout=30.0)
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
         self._streaming = False
         if conn is not None:
             with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error, asyncio.TimeoutError):
                 await conn.disconnect()
+
+    @staticmethod
+    async def _drained(queue: Any, handle: int) -> None:
+        """Until nothing handed to the host is pending: bumble's ``drain`` can return while more
+        packets wait (its event is set between two completions and a refill).
+        """
+        while queue.pending > 0:
+            await queue.drain(handle)
+            await asyncio.sleep(0)  # drain returns at once when its event is set: yield anyway
 
     def _end_outage(self) -> None:
         self._advertise_handle = None
@@ -324,31 +338,6 @@ class SimulatedSensor:
         kind = 0xA6 if counts.shape[1] == 6 else 0xA3
         head = struct.pack("<BBHI", kind, counts.shape[0], seq & 0xFFFF, first_idx & 0xFFFFFFFF)
         return [head + counts.astype("<i2").tobytes()]
-
-    async def _room(self, conn: Connection) -> None:
-        """Wait until the link can take the next frames now.
-
-        A sensor's BLE stack has a few transmit buffers; when they are full, a notify call fails
-        and the firmware keeps its samples in its ring buffer until one frees. Likewise here a
-        frame is handed over (and logged as sent) only when the controller has a free buffer, not
-        queued without bound in the host (on a slow machine the backlog grew to seconds).
-        """
-        queue = self.device.host.get_data_packet_queue(conn.handle)
-        while queue is not None and queue.pending >= queue.max_in_flight:
-            if self._conn is not conn:
-                raise ConnectionError("the link dropped while the frame waited to be sent")
-            freed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-            def on_flow(fut: asyncio.Future[None] = freed) -> None:
-                if not fut.done():
-                    fut.set_result(None)
-
-            queue.on("flow", on_flow)  # the controller completed packets
-            try:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(freed, self.tick_s)
-            finally:
-                queue.remove_listener("flow", on_flow)
 
     async def _send(self, conn: Connection, payload: bytes) -> None:
         await self.device.notify_subscriber(conn, self._data_char, payload)
@@ -393,9 +382,7 @@ class SimulatedSensor:
 
     async def _emit(self, conn: Connection, lo: int, hi: int) -> None:
         f = self.faults
-        payloads = self.encode(self._frame_no, int(self._idx[lo]), self._counts[lo:hi])
-        await self._room(conn)  # may raise: then nothing of this chunk was sent
-        for payload in payloads:
+        for payload in self.encode(self._frame_no, int(self._idx[lo]), self._counts[lo:hi]):
             no = self._frame_no
             self._frame_no += 1
             fate = ("dropped" if no in f.drop_frames else "short" if no in f.short_frames
