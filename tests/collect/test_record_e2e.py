@@ -110,9 +110,12 @@ def test_208hz_stalls_short_and_long(tmp_path: Path) -> None:
 
 
 def test_1600hz_disconnect_and_reconnect(tmp_path: Path) -> None:
-    raw = make_raw(rate_hz=1600, seconds=30)
-    faults = Misbehaviour(disconnects=((8.0, 1.0), (20.0, 4.0)), drop_frames=frozenset({3}))
-    rec = run(raw, tmp_path, speedup=10, faults=faults)
+    # 3200 samples/s of wall time: about half what the two Python BLE stacks in this one process
+    # move on a slow 2-core VM (bumble formats every packet for its debug log); faster, the
+    # sensor's clock outruns its link and the schedule of outages below loses its meaning
+    raw = make_raw(rate_hz=1600, seconds=20)
+    faults = Misbehaviour(disconnects=((6.0, 1.0), (13.0, 3.0)), drop_frames=frozenset({3}))
+    rec = run(raw, tmp_path, speedup=2, faults=faults)
     out = check_books(rec)
     assert rec.result.report.reconnects == 2
     assert rec.sensor.log.disconnects == 2

@@ -86,3 +86,11 @@ def test_lowpass_is_sosfiltfilt_per_segment(n: int) -> None:
     want = np.concatenate([sosfiltfilt(sos, x[:n], padlen=min(15, n - 1)),
                            sosfiltfilt(sos, x[n:], padlen=min(15, n - 1))])
     np.testing.assert_allclose(lowpass(x, 20.0, FS, np.array([0, n, 2 * n])), want, atol=1e-12)
+
+
+def test_excursion_of_a_degenerate_interval_is_zero_without_warnings() -> None:
+    vel = prefix_sum(np.ones(100)) / FS
+    disp = prefix_sum(vel[:-1]) / FS
+    r = interval_readings(np.array([10.0, 20.0]), np.array([10.0, 60.0]), 4, 100)
+    got = r.excursion(vel, disp, FS)  # warnings are errors in the tests
+    assert got[0] == 0.0 and np.isfinite(got[1])

@@ -169,7 +169,7 @@ class IntervalReadings:
             return np.zeros(0)
         v, d = self.read(vel), self.read(disp)
         first, last, n = self.first, self.first + self.lengths - 1, self.lengths
-        span = (self.pos[last] - self.pos[first]) / fs_hz
+        span = np.maximum(self.pos[last] - self.pos[first], 1e-9) / fs_hz  # > 0 even for a degenerate interval
         tau = (self.pos - np.repeat(self.pos[first], n)) / fs_hz
         va, vb, da = v[first], v[last], d[first]
         mean_u = (d[last] - da) / span - 0.5 * (va + vb)  # time-mean of velocity minus chord

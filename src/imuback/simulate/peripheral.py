@@ -275,19 +275,25 @@ class SimulatedSensor:
         conn = self._conn
         self.log.disconnects += 1
         if conn is not None:
-            # the link drops between frames: what the sensor handed to its stack goes out first
-            # (bumble's host queues notifications without bound; on a slow machine seconds of
-            # them, which a disconnect would flush unseen while the sensor logged them as sent)
-            queue = self.device.host.get_data_packet_queue(conn.handle)
-            if queue is not None:
-                with contextlib.suppress(ValueError, asyncio.TimeoutError):
-                    await asyncio.wait_for(self._drained(queue, conn.handle), timeout=30.0)
+            await self._flush(conn)  # the link drops between frames
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
         self._streaming = False
         if conn is not None:
             with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error, asyncio.TimeoutError):
                 await conn.disconnect()
+
+    async def _flush(self, conn: Connection) -> None:
+        """Until what the sensor handed to its stack has gone out over the link.
+
+        bumble's host queues notifications without bound; when the simulation runs faster than the
+        machine can move packets, that is many seconds of them, which a disconnect or the end of
+        the recording would otherwise drop unseen while the sensor logged them as sent.
+        """
+        queue = self.device.host.get_data_packet_queue(conn.handle)
+        if queue is not None:
+            with contextlib.suppress(ValueError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(queue, conn.handle), timeout=120.0)
 
     @staticmethod
     async def _drained(queue: Any, handle: int) -> None:
@@ -374,6 +380,7 @@ class SimulatedSensor:
                     await self._emit(conn, self._pos, end)
                     self._pos = end
                 if self._pos >= n:
+                    await self._flush(conn)
                     self.done.set()
                     return
                 await asyncio.sleep(self.tick_s)
