@@ -96,13 +96,16 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     y0 = _unit(np.cross(z_s, guess_x))
     x0 = _unit(np.cross(y0, z_s))
     n = acc_mps2.shape[0]
-    axis, aniso = x0, 0.0
+    # every axis below lies in the horizontal plane (x0, y0): project once, then work in 1-D
+    px, py = np.vstack([x0, y0]) @ acc_mps2.T  # (2, N): contiguous rows for F-ordered columns
+    coef = np.array([1.0, 0.0])  # the axis as coef[0]·x0 + coef[1]·y0
+    aniso = 0.0
     if step_lag > 0 and n > step_lag + 10:
         first, second = slice(0, n - step_lag, every), slice(step_lag, n, every)
         valid = moving[first] & moving[second]
         if valid.sum() * every > 10 * step_lag:
-            a1, a2 = acc_mps2[first][valid], acc_mps2[second][valid]
-            ex, ey = a1 @ x0 + a2 @ x0, a1 @ y0 + a2 @ y0  # the even part
+            ex = (px[first] + px[second])[valid]  # the even part
+            ey = (py[first] + py[second])[valid]
             ex -= ex.mean()
             ey -= ey.mean()
             # np.sum, not a BLAS dot: a threaded dot's rounding depends on the thread count, and a
@@ -112,9 +115,9 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
             w, v = np.linalg.eigh(cov)
             aniso = float(1.0 - w[0] / w[1]) if w[1] > 0 else 0.0
             if aniso > 0.2:
-                axis = _unit(v[0, 1] * x0 + v[1, 1] * y0)
-                if np.dot(axis, x0) < 0:
-                    axis = -axis
+                coef = v[:, 1] / np.linalg.norm(v[:, 1])
+                if coef[0] < 0:
+                    coef = -coef
     # forward sign: the nominal mounting decides (the sensor is worn within ~30° of it, so the
     # PCA axis was already oriented by it); braking checks it. Just after a running IC the
     # forward acceleration is negative (braking) in every step; if nearly all steps say the
@@ -122,11 +125,14 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     if ic_idx.size >= 20:
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
         sub = moving[::every]
-        mean = float(np.sum(acc_mps2[::every][sub] @ axis)) / int(np.count_nonzero(sub)) if sub.any() else 0.0
+        fwd_d = coef[0] * px[::every] + coef[1] * py[::every]
+        mean = float(np.sum(fwd_d[sub])) / int(np.count_nonzero(sub)) if sub.any() else 0.0
         idx, lengths = interval_indices(ic_idx, ends)  # ends > ic_idx: each holds a sample
-        brake = np.add.reduceat(acc_mps2[idx] @ axis, np.cumsum(lengths) - lengths) - mean * lengths
+        fwd = coef[0] * px[idx] + coef[1] * py[idx]
+        brake = np.add.reduceat(fwd, np.cumsum(lengths) - lengths) - mean * lengths
         if np.mean(brake > 0) > 0.9:
-            axis = -axis
+            coef = -coef
+    axis = _unit(coef[0] * x0 + coef[1] * y0)
     return axis, aniso
 
 
