@@ -2,6 +2,11 @@
 
 Every test checks the books to the sample: rows written + samples reported lost in the gap log
 = samples the sensor produced, and every row holds the value the sensor sent for that sample.
+
+Loads: rate x speedup stays at or below ~2,500 samples per wall second, under half of what the two
+bumble stacks in this one process move on a slow 2-core VM (~6,300/s). Near that ceiling, or with
+the CPU shared, notifications queue for the whole run; the recorder's clock fit then reads the
+growing backlog as a sensor clock ~1 % slow (208 Hz at 20x with a busy CPU: a 4.858 ms period).
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def run(raw: RawSession, tmp: Path, **kw: object) -> SimulatedRecording:
 def test_record_simulated_clean_208hz_is_lossless(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=40, session_id="s208", runner_id="r1")
     lines: list[str] = []
-    path = record_simulated(raw, tmp_path, speedup=20, status=lines.append)
+    path = record_simulated(raw, tmp_path, speedup=12, status=lines.append)
     out = read_raw(path)
     assert path == tmp_path / "s208.parquet" and out.n_samples == raw.n_samples and out.gaps == ()
     d = np.diff(out.time_ns)
@@ -102,7 +107,7 @@ def test_208hz_stalls_short_and_long(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=60)
     # 1.0 s stall fits the 2 s firmware buffer: nothing lost; 5 s stall overflows it
     faults = Misbehaviour(stalls=((10.0, 1.0), (30.0, 5.0)), drop_frames=frozenset({50}))
-    rec = run(raw, tmp_path, speedup=20, faults=faults)
+    rec = run(raw, tmp_path, speedup=12, faults=faults)
     out = check_books(rec)
     lost = sum(g["samples_lost"] for g in out.gaps)
     assert rec.sensor.log.overflow_samples > 0
@@ -110,12 +115,11 @@ def test_208hz_stalls_short_and_long(tmp_path: Path) -> None:
 
 
 def test_1600hz_disconnect_and_reconnect(tmp_path: Path) -> None:
-    # 3200 samples/s of wall time: about half what the two Python BLE stacks in this one process
-    # move on a slow 2-core VM (bumble formats every packet for its debug log); faster, the
-    # sensor's clock outruns its link and the schedule of outages below loses its meaning
-    raw = make_raw(rate_hz=1600, seconds=20)
-    faults = Misbehaviour(disconnects=((6.0, 1.0), (13.0, 3.0)), drop_frames=frozenset({3}))
-    rec = run(raw, tmp_path, speedup=2, faults=faults)
+    # faster, the sensor's clock outruns its link and the schedule of outages below loses its
+    # meaning (bumble formats every packet for its debug log: ~60 % of the stacks' time)
+    raw = make_raw(rate_hz=1600, seconds=16)
+    faults = Misbehaviour(disconnects=((5.0, 1.0), (10.0, 3.0)), drop_frames=frozenset({3}))
+    rec = run(raw, tmp_path, speedup=1.5, faults=faults)
     out = check_books(rec)
     assert rec.result.report.reconnects == 2
     assert rec.sensor.log.disconnects == 2
@@ -124,7 +128,7 @@ def test_1600hz_disconnect_and_reconnect(tmp_path: Path) -> None:
 
 def test_sensor_side_missing_rows_are_reported_gaps(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=20, drop_rows=((1000, 1100), (3000, 3001)))
-    rec = run(raw, tmp_path, speedup=20)
+    rec = run(raw, tmp_path, speedup=12)
     out = check_books(rec)
     assert [g["samples_lost"] for g in out.gaps] == [100, 1]
     assert out.n_samples == raw.n_samples
@@ -134,7 +138,7 @@ def test_sensor_side_missing_rows_are_reported_gaps(tmp_path: Path) -> None:
 def test_polar_over_pmd_with_a_disconnect(tmp_path: Path, rate: float) -> None:
     raw = make_raw(rate_hz=rate, seconds=40)
     faults = Misbehaviour(disconnects=((15.0, 2.0),))
-    rec = run(raw, tmp_path, speedup=10, sensor="polar", faults=faults)
+    rec = run(raw, tmp_path, speedup=2500 / rate if rate > 250 else 10, sensor="polar", faults=faults)
     out = check_books(rec, family="polar")
     assert out.sensor == "polar (simulated)" and out.sample_rate_hz == rate
     assert rec.result.report.reconnects == 1
