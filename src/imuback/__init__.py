@@ -7,7 +7,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-PIPELINE_VERSION = "0.3.0"
+PIPELINE_VERSION = "0.3.1"
 """Version of the signal pipeline; bump whenever any processed number can change."""
 
 __all__ = ["PIPELINE_VERSION", "__version__"]

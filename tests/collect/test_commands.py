@@ -27,7 +27,7 @@ def test_scan_simulate_lists_the_sensor(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_record_simulate_then_recover_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["record", "--simulate", "--minutes", "0.3", "--rate", "208", "--speedup", "20",
+    assert main(["record", "--simulate", "--minutes", "0.3", "--rate", "208", "--speedup", "12",
                  "--out", str(tmp_path), "--runner", "ann", "--session", "s1", "--quiet"]) == 0
     assert "0 lost" in capsys.readouterr().out
     raw = read_raw(tmp_path / "s1.parquet")

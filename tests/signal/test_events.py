@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from imuback.signal.activity import RUN, Bouts
 from imuback.signal.dsp import lowpass
@@ -81,3 +82,35 @@ def test_abrupt_run_to_walk_keeps_the_last_running_contact():
     assert abs(s.ic_pos[last] - 560.3) < 1.0
     assert s.quality[last] == 1.0 and abs(s.to_pos[last] - 583.5) < 1.0
     assert (s.activity[s.ic_pos > cut] == WALK).all()
+
+
+@pytest.mark.parametrize("ending", ["rising", "plateau"])
+def test_abrupt_walk_to_run_keeps_the_first_running_contact(ending):
+    """Walking (100 Hz) runs straight into running: the first contact rises from the walking
+    level (no flight before it) and pushes off into the first flight. It is a running contact
+    at its own onset, not dropped as if the bout start had cut it, and not placed on the walk
+    (with a plateau above 1 g before it, its first sample above 1 g lies on the walk)."""
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import detect_steps
+
+    fs, cut = 100.0, 660  # 12 whole walking cycles of 0.55 s: the walk ends at 1.3 g, rising into the run
+    ph_walk = np.arange(cut) / fs % 0.55
+    walk = 1 + 0.3 * np.cos(2 * np.pi * ph_walk / 0.55) + 0.25 * np.exp(-0.5 * ((ph_walk - 0.275) / 0.03) ** 2)
+    if ending == "plateau":  # down to 0.7 g, up to 1.15 g 0.25 s before the run, flat until it
+        walk[-60:-45] = np.linspace(walk[-60], 0.7, 15)
+        walk[-45:-25] = np.linspace(0.7, 1.15, 20)
+        walk[-25:] = 1.15
+    ph_run = np.arange(1300 - cut) / fs % 0.35
+    run = np.where(ph_run < 0.24, 2.5 * np.sin(np.pi * ph_run / 0.24), 0.0)
+    first = np.arange(run.size) < 24
+    run[first] += walk[-1] * (1 - ph_run[first] / 0.24)  # from the walking level down to the first flight
+    x = np.concatenate([walk, run])
+    # the activity vote smears the change: the running bout starts 0.4 s early, on the walk
+    change = cut - 40
+    bouts = Bouts(start_idx=np.array([0, change]), end_idx=np.array([change, x.size]),
+                  label=np.array([WALK, RUN], np.int8))
+    s = detect_steps(x, fs_hz=fs, bounds=np.array([0, x.size]), bouts=bouts)
+    runs = np.flatnonzero(s.activity == RUN)
+    assert abs(s.ic_pos[runs[0]] - cut) <= 3.0, s.ic_pos[runs[0]]
+    assert s.quality[runs[0]] == 0.5 and abs(s.to_pos[runs[0]] - (cut + 24)) < 3.0
+    assert np.sum(np.abs(s.ic_pos - cut) < 20) == 1  # the walking detector's view of it is gone

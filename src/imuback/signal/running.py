@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import find_peaks
 
-from imuback.signal.activity import RUN, Bouts
+from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import argmin_between, argmin_between_held, crossings
 from imuback.signal.params import EventParams
 
@@ -95,17 +95,36 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     ic = np.maximum(ic, left)
     to = np.minimum(to, right)
     # no flight below the threshold before/after a contact (very slow running, or the step from
-    # or into walking): the edge is the steepest rise from the minimum before it to the core
-    # (the steepest fall from the core to the minimum after it); a contact cut by the start or
-    # end of a bout is dropped, not invented
+    # or into walking): the edge is the steepest rise from the minimum before it to its peak (the
+    # steepest fall from the peak to the minimum after it), the impact or loading rise. Not to
+    # its core: the walking waveform before a first running step already lies above 1 g, and the
+    # IC went onto the walk; a contact cut by the start or end of a bout is dropped, not invented
     linked_left = np.concatenate([[False], linked])
     linked_right = np.concatenate([linked, [False]])
     no_ic, no_to = ~ic_ok, ~to_ok  # few: only those edges are searched
-    ic[no_ic] = _steepest(neg_dx, left[no_ic].astype(np.float64), cs[no_ic].astype(np.float64)) + 0.5
-    to[no_to] = _steepest(dx, ce[no_to].astype(np.float64), right[no_to].astype(np.float64)) + 0.5
+    ic[no_ic] = _steepest(neg_dx, left[no_ic].astype(np.float64), peaks[no_ic].astype(np.float64)) + 0.5
+    to[no_to] = _steepest(dx, peaks[no_to].astype(np.float64), right[no_to].astype(np.float64)) + 0.5
     q = np.where(ic_ok & to_ok, q, np.where(ic_ok | to_ok, 0.5, 0.25))
-    keep = has_core & (ic_ok | linked_left) & (to_ok | linked_right) & (in_own | (ic_ok & to_ok))
+    # the first contact of a running bout entered straight from walking (no gap between) is not
+    # cut by the bout start: the walk before it is recorded, it only lacks a flight before it
+    # (it pushes off into the first flight). The mirror case is not a running contact: the step
+    # that lands from the last flight and ends in double support is the first walking step.
+    from_walk = _from_walk(own, peaks, in_own)
+    keep = (has_core & (ic_ok | linked_left | (from_walk & to_ok & linked_right))
+            & (to_ok | linked_right) & (in_own | (ic_ok & to_ok)))
     return ic[keep], to[keep], q[keep]
+
+
+def _from_walk(own: Bouts | None, peaks: I64, in_own: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Per peak inside its own running bout: whether that bout directly follows a walking bout
+    (no gap at the change).
+    """
+    if own is None or own.label.size < 2:
+        return np.zeros(peaks.size, dtype=bool)
+    bo = np.minimum(own.index_of(peaks), own.label.size - 1)
+    prev = np.maximum(bo - 1, 0)
+    return np.asarray(in_own & (bo > 0) & (own.label[prev] == WALK) & (own.end_idx[prev] == own.start_idx[bo]),
+                      dtype=bool)
 
 
 def _slope_peak_at(x: F64, dx: F64, i: I64, floor_g: float) -> I64:

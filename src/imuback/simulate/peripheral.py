@@ -291,9 +291,19 @@ class SimulatedSensor:
         the recording would otherwise drop unseen while the sensor logged them as sent.
         """
         queue = self.device.host.get_data_packet_queue(conn.handle)
-        if queue is not None:
-            with contextlib.suppress(ValueError, asyncio.TimeoutError):
-                await asyncio.wait_for(self._drained(queue, conn.handle), timeout=120.0)
+        if queue is None:
+            return
+        stall_s = 10.0  # waits as long as packets go out; gives up only when none has for this long
+        while (before := queue.pending) > 0:
+            try:
+                await asyncio.wait_for(self._drained(queue, conn.handle), timeout=stall_s)
+            except ValueError:  # the link is gone: bumble flushed the queue
+                return
+            except TimeoutError:
+                if queue.pending >= before:
+                    _log.warning("%d notifications still queued after %g s without one going out: "
+                                 "dropped with the link", queue.pending, stall_s)
+                    return
 
     @staticmethod
     async def _drained(queue: Any, handle: int) -> None:
