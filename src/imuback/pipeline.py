@@ -108,6 +108,15 @@ def _ts(ns: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_]) -> pa.Array:
     return pa.array(ns, type=pa.int64(), mask=~valid).cast(pa.timestamp("ns", tz="UTC"))
 
 
+FOOT_LABELS = pa.array([None, "L", "R"], pa.string())
+ACTIVITY_LABELS = pa.array(["run", "walk"], pa.string())
+
+
+def _labels(codes: npt.NDArray[np.int8], labels: pa.Array) -> pa.Array:
+    """String column ``labels[codes]`` built in Arrow (no Python objects per row)."""
+    return labels.take(pa.array(codes, pa.int8()))
+
+
 def _nanmedian(x: F64) -> float:
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x)]
@@ -124,14 +133,11 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
-    foot = np.array([None, "L", "R"], dtype=object)[st.foot.astype(np.int64) + 1]  # UNKNOWN=-1, LEFT=0, RIGHT=1
-    act = np.where(st.activity == RUN, "run", "walk")
-    ids = {"session_id": pa.array([raw.session_id] * n, pa.string()),
-           "runner_id": pa.array([raw.runner_id] * n, pa.string())}
+    foot = st.foot.astype(np.int8) + 1  # UNKNOWN=-1, LEFT=0, RIGHT=1 -> index into FOOT_LABELS
     steps = pa.Table.from_arrays([
-        ids["session_id"], ids["runner_id"],
+        pa.repeat(raw.session_id, n), pa.repeat(raw.runner_id, n),
         pa.array(np.arange(n, dtype=np.int32)),
-        pa.array(foot.tolist(), pa.string()), pa.array(act.tolist(), pa.string()),
+        _labels(foot, FOOT_LABELS), _labels((st.activity != RUN).astype(np.int8), ACTIVITY_LABELS),
         _ts(a.times_ns(st.ic_pos), np.isfinite(st.ic_pos)),
         _ts(a.times_ns(st.to_pos), np.isfinite(st.to_pos)),
         _f(sm.step_time_s), _f(sm.contact_time_s), _f(sm.flight_time_s), _f(sm.cadence_spm),
@@ -142,9 +148,9 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     k = km.first_step
     m = k.size
     strides = pa.Table.from_arrays([
-        pa.array([raw.session_id] * m, pa.string()), pa.array([raw.runner_id] * m, pa.string()),
+        pa.repeat(raw.session_id, m), pa.repeat(raw.runner_id, m),
         pa.array(np.arange(m, dtype=np.int32)),
-        pa.array(foot[k].tolist(), pa.string()),
+        _labels(foot[k], FOOT_LABELS),
         _ts(a.times_ns(st.ic_pos[k]), np.ones(m, dtype=bool)),
         _f(km.stride_time_s), _f(km.pelvis_rotation_deg), _f(km.pelvis_obliquity_deg),
         _f(km.pelvis_tilt_deg), _f(km.ml_excursion_cm), _f(km.ml_acc_rms_g),

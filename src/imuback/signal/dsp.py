@@ -57,7 +57,7 @@ def decimated_bounds(bounds: I64, q: int) -> I64:
 
 
 @functools.lru_cache(maxsize=64)
-def _butter_sos(order: int, wn: tuple[float, ...], btype: str) -> F64:
+def butter_sos(order: int, wn: tuple[float, ...], btype: str) -> F64:
     """A Butterworth design (second-order sections), kept: designing one costs ~1 ms. Read-only:
     callers take a copy (scipy's filters want a writable one).
     """
@@ -68,14 +68,14 @@ def _butter_sos(order: int, wn: tuple[float, ...], btype: str) -> F64:
 
 def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs_hz: float, bounds: I64, order: int = 2) -> F64:
     """Zero-phase Butterworth low-pass along axis 0, applied per segment (never across a gap)."""
-    sos = _butter_sos(order, (min(cutoff_hz / (fs_hz / 2.0), 0.99),), "lowpass").copy()
+    sos = butter_sos(order, (min(cutoff_hz / (fs_hz / 2.0), 0.99),), "lowpass").copy()
     return _filtfilt_segments(sos, x, bounds, 3 * (2 * order + 1))
 
 
 def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, bounds: I64,
              order: int = 4) -> F64:
     """Zero-phase Butterworth band-pass along axis 0, applied per segment (never across a gap)."""
-    sos = _butter_sos(order, (low_hz / (fs_hz / 2.0), min(high_hz / (fs_hz / 2.0), 0.99)), "bandpass").copy()
+    sos = butter_sos(order, (low_hz / (fs_hz / 2.0), min(high_hz / (fs_hz / 2.0), 0.99)), "bandpass").copy()
     return _filtfilt_segments(sos, x, bounds, 3 * (4 * order + 1))
 
 

@@ -18,9 +18,9 @@ import itertools
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import sosfiltfilt
 
-from imuback.signal.dsp import step_to_50hz
+from imuback.signal.dsp import butter_sos, step_to_50hz
 from imuback.signal.frames import ImuBlock
 
 F64 = npt.NDArray[np.float64]
@@ -41,7 +41,7 @@ def roll_rad(gyr_int_deg: F64 | None, seg_bounds: npt.NDArray[np.int64], fs_hz: 
         return None
     out = np.zeros(gyr_int_deg.shape[1] - 1)
     q = step_to_50hz(fs_hz)
-    sos = butter(2, highpass_hz / (fs_hz / q / 2.0), btype="highpass", output="sos")
+    sos = butter_sos(2, (highpass_hz / (fs_hz / q / 2.0),), "highpass").copy()
     for a, b in itertools.pairwise(seg_bounds):  # few segments
         mid = np.minimum(np.arange(a, b, q) + q // 2, b - 1) + 1  # each block's middle
         if mid.size > 30:
