@@ -29,9 +29,8 @@ from scipy.ndimage import gaussian_filter1d
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from imuback.pipeline import process_raw
-from imuback.store.raw import RawSession
 from matching import match
-from validate import G_MPS2, MOBGAP_R, T0_NS, _mobgap_trials
+from validate import G_MPS2, MOBGAP_R, T0_NS, _mobgap_trials, mobgap_raw
 
 
 def _refs(x: dict) -> list[tuple[float, str, bool, bool, float]]:
@@ -71,14 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     offsets: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for name, x in _mobgap_trials(root):
         who = name.split("/")[0]
-        lb = x["SU"]["LowerBack"]
-        fs = float(lb["Fs"]["Acc"])
-        acc = np.asarray(lb["Acc"], dtype=np.float64) * G_MPS2
-        n = acc.shape[0]
-        raw = RawSession(session_id=name.replace("/", "_"), runner_id="mobgap", sensor="McRoberts MM+",
-                         sample_rate_hz=fs, time_ns=(T0_NS + np.round(np.arange(n) / fs * 1e9)).astype(np.int64),
-                         acc_mps2=acc.astype(np.float32), gyr_dps=np.asarray(lb["Gyr"], dtype=np.float32),
-                         mounting=MOBGAP_R)
+        raw = mobgap_raw(name, x)
+        fs = raw.sample_rate_hz
+        acc = np.asarray(x["SU"]["LowerBack"]["Acc"], dtype=np.float64) * G_MPS2
         steps = process_raw(raw).steps.to_pandas()
         det = np.sort((steps["ic_time"].astype("int64").to_numpy() - T0_NS) / 1e9)
         refs = _refs(x)

@@ -135,6 +135,18 @@ def _mobgap_trials(root: Path) -> Iterator[tuple[str, dict[str, object]]]:
                 yield f"{mat.parent.parent.name}/{mat.parent.name}/{test}/{trial}", x
 
 
+def mobgap_raw(name: str, x: dict) -> RawSession:
+    """The lower-back recording of one mobgap trial as a raw session (acc g -> m/s²)."""
+    lb = x["SU"]["LowerBack"]
+    fs = float(lb["Fs"]["Acc"])
+    acc = np.asarray(lb["Acc"], dtype=np.float64) * G_MPS2
+    n = acc.shape[0]
+    return RawSession(session_id=name.replace("/", "_"), runner_id="mobgap", sensor="McRoberts MM+",
+                      sample_rate_hz=fs, time_ns=(T0_NS + np.round(np.arange(n) / fs * 1e9)).astype(np.int64),
+                      acc_mps2=acc.astype(np.float32), gyr_dps=np.asarray(lb["Gyr"], dtype=np.float32),
+                      mounting=MOBGAP_R)
+
+
 def mobgap(root: Path) -> MobgapResult:
     """Steps within 100 ms of an INDIP initial contact, foot labels, and cadence per walking bout."""
     n_ref = n_found = n_lr_ok = n_lr = n_extra = 0
@@ -142,14 +154,7 @@ def mobgap(root: Path) -> MobgapResult:
     ic_err: list[F64] = []
     fc_err: list[F64] = []
     for name, x in _mobgap_trials(root):
-        lb = x["SU"]["LowerBack"]  # type: ignore[index]
-        fs = float(lb["Fs"]["Acc"])
-        acc = np.asarray(lb["Acc"], dtype=np.float64) * G_MPS2
-        n = acc.shape[0]
-        raw = RawSession(session_id=name.replace("/", "_"), runner_id="mobgap", sensor="McRoberts MM+",
-                         sample_rate_hz=fs, time_ns=(T0_NS + np.round(np.arange(n) / fs * 1e9)).astype(np.int64),
-                         acc_mps2=acc.astype(np.float32), gyr_dps=np.asarray(lb["Gyr"], dtype=np.float32),
-                         mounting=MOBGAP_R)
+        raw = mobgap_raw(name, x)
         steps = process_raw(raw).steps.to_pandas()
         ic = (steps["ic_time"].astype("int64").to_numpy() - T0_NS) / 1e9
         to = np.where(steps["to_time"].isna(), np.nan, (steps["to_time"].astype("int64").to_numpy() - T0_NS) / 1e9)
