@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imuback.signal.activity import RUN, Bouts
+from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
+from imuback.signal.events import detect_steps
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 
@@ -31,8 +32,6 @@ def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
 
 
 def test_bouts_grow_into_the_other_gait_but_never_across_a_gap():
-    from imuback.signal.activity import WALK
-
     # walk [0, 1000) | run [1000, 3000) | walk [3000, 3300) | gap | run [3300, 5000) | walk [5000, 6000)
     bouts = Bouts(start_idx=np.array([0, 1000, 3000, 3300, 5000]), end_idx=np.array([1000, 3000, 3300, 5000, 6000]),
                   label=np.array([WALK, RUN, WALK, RUN, WALK], np.int8))
@@ -67,9 +66,6 @@ def test_a_slow_bump_in_flight_is_not_the_contact_onset():
 def test_abrupt_run_to_walk_keeps_the_last_running_contact():
     """Running (half-sine contacts, 100 Hz) stops 10 ms after the last toe-off and walking
     follows, with exact bouts: the last contact stays a running one, with its flight-based edges."""
-    from imuback.signal.activity import WALK
-    from imuback.signal.events import detect_steps
-
     fs, cut = 100.0, 585
     ph_run = np.arange(cut) / fs % 0.35
     run = np.where(ph_run < 0.24, 2.5 * np.sin(np.pi * ph_run / 0.24), 0.0)
@@ -90,9 +86,6 @@ def test_abrupt_walk_to_run_keeps_the_first_running_contact(ending):
     level (no flight before it) and pushes off into the first flight. It is a running contact
     at its own onset, not dropped as if the bout start had cut it, and not placed on the walk
     (with a plateau above 1 g before it, its first sample above 1 g lies on the walk)."""
-    from imuback.signal.activity import WALK
-    from imuback.signal.events import detect_steps
-
     fs, cut = 100.0, 660  # 12 whole walking cycles of 0.55 s: the walk ends at 1.3 g, rising into the run
     ph_walk = np.arange(cut) / fs % 0.55
     walk = 1 + 0.3 * np.cos(2 * np.pi * ph_walk / 0.55) + 0.25 * np.exp(-0.5 * ((ph_walk - 0.275) / 0.03) ** 2)
