@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from imuback.demo import run_demo
+from imuback.cli.demo import run_demo
 from imuback.store.raw import read_raw
 
 

@@ -14,10 +14,10 @@ from imuback.errors import ImubackError
 from imuback.runtime import tune_allocator
 
 AREA_COMMANDS = (
-    "imuback.simulate.commands",
-    "imuback.collect.commands",
-    "imuback.report.commands",
-    "imuback.batch.commands",
+    "imuback.cli.simulate",
+    "imuback.cli.collect",
+    "imuback.cli.report",
+    "imuback.cli.batch",
 )
 """Modules with ``register(subparsers)``; each adds its subcommands with ``set_defaults(func=...)``."""
 
@@ -40,7 +40,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from imuback.demo import run_demo
+    from imuback.cli.demo import run_demo
 
     return run_demo(out_dir=Path(args.out), minutes=args.minutes, seed=args.seed,
                     weeks=args.weeks, speedup=args.speedup)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from imuback.cli import build_parser, main
-from imuback.collect.commands import _sim_raw
+from imuback.cli.collect import _sim_raw
 from imuback.store.raw import read_raw
 
 
@@ -49,7 +49,7 @@ def test_recover_rejects_a_non_journal(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_record_writes_the_nominal_mounting_of_the_chosen_sensor() -> None:
-    from imuback.collect.commands import RECOMMENDED_MOUNTING, _mounting
+    from imuback.cli.collect import RECOMMENDED_MOUNTING, _mounting
 
     r = np.asarray(RECOMMENDED_MOUNTING)
     assert np.allclose(r @ r.T, np.eye(3)) and np.linalg.det(r) > 0
