@@ -24,7 +24,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from imuback.batch.runner import BatchSummary, available_cpus, run_batch
-from imuback.store.raw import G_MPS2, RawSession, write_raw
+from imuback.core import G_MPS2, RawSession
+from imuback.store.raw import write_raw
 
 T0_NS = 1_700_000_000 * 10**9
 

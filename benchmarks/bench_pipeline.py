@@ -28,8 +28,9 @@ def make_raw(path: Path, hours: float) -> int:
     """Write ``hours`` of simulated 200 Hz running (1 h simulated, then tiled) to ``path``."""
     import numpy as np
 
+    from imuback.core import RawSession
     from imuback.simulate.runner import RunnerParams, simulate_session
-    from imuback.store.raw import RawSession, write_raw
+    from imuback.store.raw import write_raw
 
     sim = simulate_session(RunnerParams(run_minutes=min(60.0, hours * 60.0), gaps_per_hour=0.0,
                                         sample_rate_hz=200.0), seed=11, session_id="bench", runner_id="bench",

@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from imuback.core import G_MPS2, RawSession
 from imuback.pipeline import process_raw
-from imuback.signal.frames import G_MPS2
-from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from matching import match

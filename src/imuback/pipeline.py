@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
+from imuback.core import RawSession
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
@@ -24,7 +25,7 @@ from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import write_session
-from imuback.store.raw import RawSession, read_raw
+from imuback.store.raw import read_raw
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.csv as pacsv
 
-from imuback.store.raw import G_MPS2, RawSession, raw_to_table, write_raw
+from imuback.core import G_MPS2, RawSession
+from imuback.store.raw import raw_to_table, write_raw
 
 T0_NS = 1_700_000_000 * 10**9
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from imuback.core import RawSession
 from imuback.simulate.peripheral_data import synthetic_raw
-from imuback.store.raw import RawSession
 
 
 def make_raw(*, rate_hz: float, seconds: float, seed: int = 0, **kw: object) -> RawSession:

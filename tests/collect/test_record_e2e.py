@@ -20,8 +20,9 @@ import pytest
 
 from imuback.collect.recorder import RecordParams
 from imuback.collect.simulated import SimulatedRecording, record_simulated, record_simulated_async
+from imuback.core import G_MPS2, RawSession
 from imuback.simulate.peripheral import Misbehaviour
-from imuback.store.raw import G_MPS2, RawSession, read_raw
+from imuback.store.raw import read_raw
 
 from .conftest import make_raw
 

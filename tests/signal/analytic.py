@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from imuback.signal.frames import G_MPS2, rot_x, rot_z
-from imuback.store.raw import RawSession
+from imuback.core import G_MPS2, RawSession
+from imuback.signal.frames import rot_x, rot_z
 
 T0_NS = 1_700_000_000 * 10**9
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from imuback.store.raw import RawSession
+from imuback.core import RawSession
 from tests.signal.analytic import half_sine_run
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from imuback.core import G_MPS2, RawSession
 from imuback.pipeline import process_raw
-from imuback.signal.frames import G_MPS2, rot_x, rot_z
-from imuback.store.raw import RawSession
+from imuback.signal.frames import rot_x, rot_z
 from tests.signal.analytic import T0_NS, half_sine_run
 
 

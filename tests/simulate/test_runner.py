@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from imuback.signal.frames import G_MPS2, rot_x, rot_y, rot_z, rotation_angle_deg
+from imuback.core import G_MPS2
+from imuback.signal.frames import rot_x, rot_y, rot_z, rotation_angle_deg
 from imuback.simulate.runner import (
     NOMINAL_MOUNTINGS,
     RunnerParams,

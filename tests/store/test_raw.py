@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from imuback.core import RawSession
 from imuback.errors import RawFormatError, UnitsError
-from imuback.store.raw import RawSession, raw_to_table, read_raw, write_raw
+from imuback.store.raw import raw_to_table, read_raw, write_raw
 from tests.signal.analytic import half_sine_run
 
 

@@ -39,9 +39,10 @@ import pyarrow.parquet as pq
 
 from imuback import __version__
 from imuback.batch.inputs import discover_inputs
+from imuback.core import RawSession
 from imuback.errors import ImubackError
 from imuback.store.dataset import PART_FILE, session_dir
-from imuback.store.raw import RawSession, read_raw
+from imuback.store.raw import read_raw
 
 BIDS_VERSION = "1.10.0"
 TRACKSYS = "imu"

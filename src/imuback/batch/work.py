@@ -202,7 +202,7 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
             rid = raw_meta[S.META_RUNNER_ID.encode()].decode()
     except Exception:
         return None
-    from imuback.store.raw import check_id
+    from imuback.core import check_id
 
     try:
         return check_id(sid, what="session_id", source=str(path)), check_id(rid, what="runner_id",

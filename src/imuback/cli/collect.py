@@ -17,8 +17,8 @@ import numpy as np
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
+from imuback.core import RawSession
 from imuback.errors import CollectError
-from imuback.store.raw import RawSession
 
 
 def register(subparsers: Any) -> None:

@@ -35,8 +35,9 @@ from imuback.collect.sensor import (
     SensorFamily,
     StreamInfo,
 )
+from imuback.core import RawSession
 from imuback.errors import CollectError
-from imuback.store.raw import RawSession, read_raw, write_raw
+from imuback.store.raw import read_raw, write_raw
 
 F64 = npt.NDArray[np.float64]
 _log = logging.getLogger(__name__)

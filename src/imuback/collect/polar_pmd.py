@@ -44,8 +44,8 @@ import numpy.typing as npt
 from bleak import BleakClient
 
 from imuback.collect.sensor import BadFrames, Decoded, FrameBatch, SampleStream, StreamInfo, StreamSettings
+from imuback.core import G_MPS2
 from imuback.errors import ProtocolError
-from imuback.store.raw import G_MPS2
 
 PMD_SERVICE: Final = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 PMD_CP: Final = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"

@@ -36,8 +36,8 @@ from bleak.exc import BleakError
 from imuback.collect.assemble import CollectReport, finalize_journal
 from imuback.collect.journal import SUFFIX, JournalWriter
 from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo, StreamSettings
+from imuback.core import check_id
 from imuback.errors import CollectError, ImubackError
-from imuback.store.raw import check_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

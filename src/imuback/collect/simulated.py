@@ -18,9 +18,9 @@ from bumble.link import LocalLink
 from imuback.collect.bumble_backend import BumbleCentral
 from imuback.collect.families import family_by_name
 from imuback.collect.recorder import Backends, RecordParams, RecordResult, RecordStatus, Target, record
+from imuback.core import RawSession
 from imuback.errors import CollectError
 from imuback.simulate.peripheral import NO_FAULTS, Misbehaviour, SimulatedSensor
-from imuback.store.raw import RawSession
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
+from imuback.core import G_MPS2
 from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
-from imuback.signal.frames import G_MPS2
 from imuback.signal.params import ActivityParams
 
 STILL, WALK, RUN = 0, 1, 2

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import find_peaks
 
+from imuback.core import G_MPS2, ImuBlock
 from imuback.signal.dsp import (
     interp_at,
     interval_max,
@@ -24,7 +25,6 @@ from imuback.signal.dsp import (
     step_to_50hz,
 )
 from imuback.signal.events import LEFT, RIGHT, Steps
-from imuback.signal.frames import G_MPS2, ImuBlock
 from imuback.signal.params import MetricParams
 
 F64 = npt.NDArray[np.float64]

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import sosfiltfilt
 
+from imuback.core import ImuBlock
 from imuback.signal.dsp import butter_sos, step_to_50hz
-from imuback.signal.frames import ImuBlock
 
 F64 = npt.NDArray[np.float64]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from imuback.signal.frames import ImuBlock
+from imuback.core import ImuBlock
 from imuback.signal.params import ResampleParams
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from imuback.core import G_MPS2, ImuBlock, RawSession
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
 from imuback.signal.dsp import (
@@ -23,13 +24,12 @@ from imuback.signal.dsp import (
     windows_around,
 )
 from imuback.signal.events import Steps, assign_feet, detect_steps
-from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
+from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
-from imuback.store.raw import RawSession
 
 F64 = npt.NDArray[np.float64]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from imuback.signal.frames import G_MPS2
+from imuback.core import G_MPS2
 from imuback.simulate.forces import wobble_kpp_max
 from imuback.simulate.params import F64, RunnerParams, SimulationError
 from imuback.simulate.plan import Steps, Transitions

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from imuback.signal.frames import G_MPS2, rot_x, rot_y, rot_z
+from imuback.core import G_MPS2
+from imuback.signal.frames import rot_x, rot_y, rot_z
 from imuback.simulate.forces import hann, ramp, sine_series, wobble_kernel
 from imuback.simulate.gait import Gait
 from imuback.simulate.params import F64, I64

@@ -33,7 +33,7 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from imuback.store.raw import G_MPS2, RawSession
+from imuback.core import G_MPS2, RawSession
 
 _log = logging.getLogger(__name__)
 

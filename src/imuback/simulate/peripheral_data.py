@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from imuback.store.raw import G_MPS2, RawSession
+from imuback.core import G_MPS2, RawSession
 
 
 def synthetic_raw(*, minutes: float = 1.0, rate_hz: float = 208.0, seed: int = 0,

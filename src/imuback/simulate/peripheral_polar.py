@@ -17,8 +17,8 @@ from bumble import att, core, gatt
 from bumble.device import Connection
 from bumble.link import LocalLink
 
+from imuback.core import G_MPS2, RawSession
 from imuback.simulate.peripheral import NO_FAULTS, Misbehaviour, SimulatedSensor
-from imuback.store.raw import G_MPS2, RawSession
 
 PMD_SERVICE = "FB005C80-02E7-F387-1CAD-8ACD2D8DF0C8"
 PMD_CP = "FB005C81-02E7-F387-1CAD-8ACD2D8DF0C8"

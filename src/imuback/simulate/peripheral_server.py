@@ -16,8 +16,8 @@ from bumble.link import LocalLink
 from bumble.transport import open_transport
 from bumble.transport.common import Transport
 
+from imuback.core import RawSession
 from imuback.simulate.peripheral import NO_FAULTS, Misbehaviour, SimulatedSensor
-from imuback.store.raw import RawSession
 
 CENTRAL_ADDRESS = "F1:F1:F1:F1:F1:F1"
 

@@ -43,7 +43,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from imuback.signal.frames import G_MPS2, rotation_angle_deg
+from imuback.core import G_MPS2, RawSession, check_id
+from imuback.signal.frames import rotation_angle_deg
 from imuback.simulate.gait import build_gait
 from imuback.simulate.kinematics import body_vectors, evaluate
 from imuback.simulate.params import (
@@ -56,7 +57,7 @@ from imuback.simulate.params import (
 from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
 from imuback.simulate.sensor import iso_utc, read_sensor, sample_grid
 from imuback.simulate.truth import mark_gaps, truth_tables
-from imuback.store.raw import RawSession, check_id, write_raw
+from imuback.store.raw import write_raw
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from imuback.signal.frames import G_MPS2
+from imuback.core import G_MPS2
 from imuback.simulate.params import F64, I64, NOMINAL_MOUNTINGS, RunnerParams
 
 

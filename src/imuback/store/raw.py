@@ -7,7 +7,6 @@ float32 deg/s, all in the SENSOR frame. Missing samples are missing rows. See do
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,75 +16,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from imuback.errors import RawFormatError, UnitsError
+from imuback.core import G_MPS2 as G_MPS2
+from imuback.core import RawSession as RawSession
+from imuback.core import check_id, check_units
+from imuback.errors import RawFormatError
 from imuback.store import schema as S
-
-G_MPS2 = 9.80665
-"""Standard gravity (m/s²), used to convert g <-> m/s²."""
-
-_SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
-
-
-def check_id(value: str, *, what: str, source: str) -> str:
-    """Return ``value`` if it is a safe identifier (letters, digits, ``._-``), else raise."""
-    if not value or not set(value) <= _SAFE_ID or value.startswith("."):
-        raise RawFormatError(
-            f"{source}: {what} {value!r} must be non-empty and use only letters, digits, '.', '_', '-'"
-        )
-    return value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawSession:
-    """One recorded session in the sensor frame, as the raw contract defines it.
-
-    Attributes
-    ----------
-    time_ns : (N,) int64, strictly increasing sample times, ns since epoch, UTC.
-    acc_mps2 : (N, 3) float32, specific force in m/s², sensor frame, incl. gravity.
-    gyr_dps : (N, 3) float32 in deg/s, sensor frame, or None for accelerometer-only sensors.
-    mounting : (3, 3) float64 nominal rotation R with v_body ≈ R @ v_sensor.
-    gaps : gap log from the collector (list of dicts), may be empty.
-    """
-
-    session_id: str
-    runner_id: str
-    sensor: str
-    sample_rate_hz: float
-    time_ns: npt.NDArray[np.int64]
-    acc_mps2: npt.NDArray[np.float32]
-    gyr_dps: npt.NDArray[np.float32] | None
-    mounting: npt.NDArray[np.float64] = field(default_factory=lambda: np.eye(3))
-    gaps: tuple[dict[str, Any], ...] = ()
-    acc_range_g: float | None = None
-    gyr_range_dps: float | None = None
-    source: str = "<memory>"
-
-    def __post_init__(self) -> None:
-        n = self.time_ns.shape[0]
-        if self.time_ns.ndim != 1 or self.acc_mps2.shape != (n, 3):
-            raise RawFormatError(f"{self.source}: time must be (N,) and acc (N, 3); got "
-                                 f"{self.time_ns.shape} and {self.acc_mps2.shape}")
-        if self.gyr_dps is not None and self.gyr_dps.shape != (n, 3):
-            raise RawFormatError(f"{self.source}: gyro must be (N, 3); got {self.gyr_dps.shape}")
-        if np.shape(self.mounting) != (3, 3):
-            raise RawFormatError(f"{self.source}: {S.META_MOUNTING} must be a 3x3 matrix")
-        for cols, a in ((S.ACC_COLUMNS, self.acc_mps2), (S.GYR_COLUMNS, self.gyr_dps)):
-            if a is None or np.isfinite(a.sum()):  # one fast pass; NaN/inf make the sum non-finite
-                continue
-            bad = np.flatnonzero(~np.isfinite(a).all(axis=1))
-            if bad.size:
-                col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]
-                raise RawFormatError(f"{self.source}: column {col!r} has NaN/inf values in {bad.size} rows "
-                                     f"(first at row {bad[0]}); missing samples must be missing rows, so drop them")
-        for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
-            if arr is not None:
-                arr.flags.writeable = False
-
-    @property
-    def n_samples(self) -> int:
-        """Number of samples (rows)."""
-        return int(self.time_ns.shape[0])
 
 
 def _metadata(raw: RawSession) -> dict[bytes, bytes]:
@@ -270,26 +205,3 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
     )
     check_units(raw.acc_mps2, raw.gyr_dps, source=source)
     return raw
-
-
-def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | None, *, source: str) -> None:
-    """Raise :class:`UnitsError` when acc is not in m/s² or gyro looks like rad/s.
-
-    Over any session the mean specific force has magnitude g (≈ 9.81 m/s²): a median norm near 1
-    means the file is in g.
-    """
-    step = max(1, acc.shape[0] // 20000)  # ~20k samples decide the units as well as all of them
-    sub_norm = np.linalg.norm(acc[::step], axis=1)
-    norm = float(np.median(sub_norm))
-    if 0.3 <= norm <= 3.0:
-        raise UnitsError(f"{source}: acceleration looks like it is in g (median |acc| = {norm:.2f}); "
-                         f"the raw contract wants m/s²: multiply acc_x/y/z by {G_MPS2}")
-    if not 3.0 < norm < 30.0:
-        raise UnitsError(f"{source}: median |acc| = {norm:.3g} is not gravity in m/s² (≈ 9.81); "
-                         "check the accelerometer scale factor")
-    if gyr is not None and gyr.shape[0] > 100:
-        moving = float(np.std(sub_norm)) > 2.0
-        p99 = float(np.percentile(np.abs(gyr[::step]), 99))
-        if moving and 0 < p99 < 6.0:
-            raise UnitsError(f"{source}: gyroscope looks like rad/s (99th percentile |gyr| = {p99:.2f} "
-                             "while the sensor is moving); the raw contract wants deg/s: multiply by 57.2958")

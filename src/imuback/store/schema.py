@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from imuback.core import ACC_COLUMNS as ACC_COLUMNS
+from imuback.core import GYR_COLUMNS as GYR_COLUMNS
+
 SCHEMA_VERSION = "1.0"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
@@ -38,8 +41,6 @@ REQUIRED_RAW_META = (
     META_MOUNTING,
 )
 
-ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
-GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
 
 
 def _f(name: str, type_: pa.DataType, unit: str, description: str, nullable: bool = True) -> pa.Field:
