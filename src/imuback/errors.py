@@ -27,3 +27,35 @@ class ProtocolError(ImubackError):
 
 class CollectError(ImubackError):
     """The BLE collector cannot reach or keep the chosen sensor."""
+
+
+class SimulationError(ImubackError, ValueError):
+    """The simulator was given parameters it cannot turn into a plausible session."""
+
+
+class ReportDataError(ImubackError):
+    """The dataset does not hold what a report needs (no such session or runner, no rows)."""
+
+
+class PdfExportError(ImubackError):
+    """No Chromium to print with, or printing failed."""
+
+
+class JournalBusy(CollectError):
+    """The journal is locked by a recorder that is still running."""
+
+
+class QueryError(ImubackError):
+    """A cohort query cannot run (bad SQL, missing dataset, unknown output format)."""
+
+
+class DriverGoneError(ImubackError):
+    """A local worker got a task after its batch driver had exited; the task was not run."""
+
+
+class VersionMismatchError(ImubackError):
+    """A worker runs another pipeline version than the driver."""
+
+
+class BatchInputError(ImubackError):
+    """A batch input names nothing to process, or a batch cannot start."""

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from imuback.batch.inputs import BatchInputError, discover_inputs
+from imuback.batch.inputs import discover_inputs
+from imuback.errors import BatchInputError
 
 
 def _touch(path: Path) -> Path:

@@ -5,9 +5,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from imuback.batch.query import QueryError, connect, format_table, run_query, write_result
+from imuback.batch.query import connect, format_table, run_query, write_result
 from imuback.batch.runner import run_batch
 from imuback.cli import main
+from imuback.errors import QueryError
 from imuback.store.dataset import read_table
 from tests.batch.data import Study
 

@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from imuback import PIPELINE_VERSION
-from imuback.batch.inputs import BatchInputError
 from imuback.batch.records import read_errors
 from imuback.batch.runner import (
     LOCK_FILE,
@@ -26,6 +25,7 @@ from imuback.batch.runner import (
     run_batch,
 )
 from imuback.cli import main
+from imuback.errors import BatchInputError
 from imuback.pipeline import file_sha256, process_file
 from imuback.signal.params import MetricParams, PipelineParams
 from imuback.store.dataset import read_table, session_dir

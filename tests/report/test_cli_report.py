@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from imuback.cli import main
-from imuback.report.pdf import PdfExportError, export_pdf, find_chromium
+from imuback.errors import PdfExportError
+from imuback.report.pdf import export_pdf, find_chromium
 
 Fabricate = Callable[..., tuple[Path, list[str]]]
 

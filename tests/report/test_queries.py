@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from imuback.errors import SchemaError
+from imuback.errors import ReportDataError, SchemaError
 from imuback.report import queries
 from imuback.store.dataset import read_table
 
@@ -54,12 +54,12 @@ def test_weekly_medians(fabricate: Fabricate) -> None:
 
 def test_unknown_session_and_runner_say_what_is_there(fabricate: Fabricate) -> None:
     dataset, _ = fabricate(weeks=1)
-    with pytest.raises(queries.ReportDataError, match=r"session 'nope' is not in dataset .*3 sessions"):
+    with pytest.raises(ReportDataError, match=r"session 'nope' is not in dataset .*3 sessions"):
         queries.session_row(dataset, "nope")
-    with pytest.raises(queries.ReportDataError, match=r"runner 'x' has no sessions .*runners there: r1"):
+    with pytest.raises(ReportDataError, match=r"runner 'x' has no sessions .*runners there: r1"):
         queries.runner_sessions(dataset, "x")
     # a quote in an id is a parameter, not SQL
-    with pytest.raises(queries.ReportDataError):
+    with pytest.raises(ReportDataError):
         queries.runner_sessions(dataset, "r1' OR '1'='1")
 
 
@@ -95,7 +95,7 @@ def test_a_session_id_shared_by_two_runners_is_refused_not_mixed(tmp_path):
     import dataclasses
 
     from imuback.pipeline import process_file
-    from imuback.report.queries import ReportDataError, session_row
+    from imuback.report.queries import session_row
     from imuback.store.raw import write_raw
     from tests.signal.analytic import half_sine_run
 

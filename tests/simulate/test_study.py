@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from imuback.simulate.runner import RunnerParams, SimulationError
+from imuback.errors import SimulationError
+from imuback.simulate.runner import RunnerParams
 from imuback.simulate.study import simulate_study
 
 FAST = RunnerParams(run_minutes=1.0, stand_start_s=3.0, stand_end_s=3.0, walk_start_s=5.0,

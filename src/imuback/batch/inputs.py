@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from imuback.errors import ImubackError
+from imuback.errors import BatchInputError
 from imuback.store.schema import ACC_COLUMNS
 
 RAW_SUFFIXES = (".parquet", ".csv")
 """Suffixes of raw session files searched for in folders (lower case)."""
 
 _GLOB_CHARS = frozenset("*?[")
-
-
-class BatchInputError(ImubackError):
-    """A batch input names nothing to process, or a batch cannot start."""
 
 
 def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path] = (),

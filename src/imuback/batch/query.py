@@ -25,15 +25,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from imuback.batch.records import ERRORS_SCHEMA, ERRORS_TABLE
-from imuback.errors import ImubackError
+from imuback.errors import QueryError
 from imuback.store.dataset import PART_FILE
 from imuback.store.schema import TABLE_SCHEMAS
 
 QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE)
-
-
-class QueryError(ImubackError):
-    """A cohort query cannot run (bad SQL, missing dataset, unknown output format)."""
 
 
 def _schema(name: str) -> pa.Schema:

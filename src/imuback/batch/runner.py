@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pyarrow.parquet as pq
 
-from imuback.batch.inputs import BatchInputError, discover_inputs
+from imuback.batch.inputs import discover_inputs
 from imuback.batch.progress import Progress, ProgressMode
 from imuback.batch.records import clear_error, write_error
 from imuback.batch.work import (
@@ -39,6 +39,7 @@ from imuback.batch.work import (
     peek_identity,
     process_session,
 )
+from imuback.errors import BatchInputError
 from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.parquet as pq
 
-from imuback.errors import ImubackError
+from imuback.errors import DriverGoneError, ImubackError, VersionMismatchError
 from imuback.runtime import tune_allocator
 from imuback.store import schema as S
 from imuback.store.dataset import PART_FILE, session_dir
@@ -123,10 +123,6 @@ def driver_gone() -> bool:
         return True
 
 
-class DriverGoneError(ImubackError):
-    """A local worker got a task after its batch driver had exited; the task was not run."""
-
-
 def process_session(task: SessionTask) -> SessionOutcome:
     """Process one input file into the dataset; skip it if already done; never raise for bad input."""
     t0 = (time.perf_counter(), time.process_time())
@@ -175,10 +171,6 @@ def process_session(task: SessionTask) -> SessionOutcome:
                         message=(f"{task.path}: unexpected {type(exc).__name__}: {exc} (at "
                                  f"{Path(where.filename).name}:{where.lineno}); this is a bug in "
                                  "imuback, please report it with the file"))
-
-
-class VersionMismatchError(ImubackError):
-    """A worker runs another pipeline version than the driver."""
 
 
 def peek_identity(path: str | Path) -> tuple[str, str] | None:

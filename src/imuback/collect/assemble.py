@@ -305,7 +305,7 @@ def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = N
     """Turn a journal into ``<out_dir>/<session_id>.parquet`` (validated); remove the journal.
 
     ``out_dir`` defaults to the journal's folder. Used on a normal stop and by ``imuback recover``.
-    ``lock``: take the journal's lock first (:class:`~imuback.collect.journal.JournalBusy` if a
+    ``lock``: take the journal's lock first (:class:`~imuback.errors.JournalBusy` if a
     running recorder holds it); the recorder itself, which holds the lock, passes False.
     """
     if lock:

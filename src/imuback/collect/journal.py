@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 
 from imuback.collect.sensor import FrameBatch
-from imuback.errors import CollectError
+from imuback.errors import CollectError, JournalBusy
 
 if sys.platform == "win32":  # pragma: no cover - msvcrt locks a byte range instead
     import msvcrt
@@ -121,10 +121,6 @@ def locked(path: str | Path) -> Iterator[None]:
         yield
     finally:
         f.close()
-
-
-class JournalBusy(CollectError):
-    """The journal is locked by a recorder that is still running."""
 
 
 @dataclass(frozen=True, slots=True)

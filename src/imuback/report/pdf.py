@@ -11,13 +11,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from imuback.errors import ImubackError
+from imuback.errors import PdfExportError
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-class PdfExportError(ImubackError):
-    """No Chromium to print with, or printing failed."""
 
 
 def find_chromium() -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from imuback.errors import ImubackError, SchemaError
+from imuback.errors import ReportDataError, SchemaError
 from imuback.store.dataset import PART_FILE
 from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
@@ -29,10 +29,6 @@ STRIDE_COLUMNS = (
     "pelvis_tilt_deg", "ml_excursion_cm", "ml_acc_rms_g", "impact_asymmetry_pct",
     "contact_asymmetry_pct",
 )
-
-
-class ReportDataError(ImubackError):
-    """The dataset does not hold what a report needs (no such session or runner, no rows)."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from imuback.core import G_MPS2
+from imuback.errors import SimulationError
 from imuback.simulate.forces import wobble_kpp_max
-from imuback.simulate.params import F64, RunnerParams, SimulationError
+from imuback.simulate.params import F64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
 

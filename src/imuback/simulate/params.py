@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from imuback.errors import ImubackError
+from imuback.errors import SimulationError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -37,10 +37,6 @@ _STRIKE_IMPACT_BW = {"rearfoot": 0.8, "midfoot": 0.35, "forefoot": 0.05}
 Rearfoot strikers show an impact peak of ~1.5-2 BW some 20-30 ms after contact, forefoot
 strikers barely any (Cavanagh & Lafortune 1980; Lieberman et al. 2010; Clark et al. 2017).
 """
-
-
-class SimulationError(ImubackError, ValueError):
-    """The simulator was given parameters it cannot turn into a plausible session."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

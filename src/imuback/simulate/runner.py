@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from imuback.core import G_MPS2, RawSession, check_id
+from imuback.errors import SimulationError
 from imuback.signal.frames import rotation_angle_deg
 from imuback.simulate.gait import build_gait
 from imuback.simulate.kinematics import body_vectors, evaluate
@@ -52,7 +53,6 @@ from imuback.simulate.params import (
     FORCE_PLATE_THRESHOLD_N,
     NOMINAL_MOUNTINGS,
     RunnerParams,
-    SimulationError,
 )
 from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
 from imuback.simulate.sensor import iso_utc, read_sensor, sample_grid

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from imuback.simulate.runner import RunnerParams, SimulatedSession, SimulationError, simulate_session
+from imuback.errors import SimulationError
+from imuback.simulate.runner import RunnerParams, SimulatedSession, simulate_session
 
 DEFAULT_STUDY_START = datetime(2024, 3, 4, 7, 0, tzinfo=UTC)
 _DEFAULT_PARAMS = RunnerParams()
