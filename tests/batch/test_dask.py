@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from imuback.batch.records import read_errors
 from imuback.batch.runner import run_batch
 from imuback.store.dataset import read_table
+from imuback.store.errors_table import read_errors
 from tests.batch.data import Study
 
 distributed = pytest.importorskip("distributed")

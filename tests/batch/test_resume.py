@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from imuback.batch.runner import LOCK_FILE, run_batch
+from imuback.batch.runner import run_batch
 from imuback.store.dataset import PART_FILE, read_table
+from imuback.store.lock import LOCK_FILE
 from tests.batch.data import write_study
 
 TABLES = ("steps", "strides", "sessions")

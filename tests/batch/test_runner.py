@@ -15,20 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from imuback import PIPELINE_VERSION
-from imuback.batch.records import read_errors
-from imuback.batch.runner import (
-    LOCK_FILE,
-    BatchInterrupted,
-    _DatasetLock,
-    format_summary,
-    repair_dataset,
-    run_batch,
-)
+from imuback.batch.runner import BatchInterrupted, format_summary, run_batch
 from imuback.cli import main
 from imuback.errors import BatchInputError
 from imuback.pipeline import file_sha256, process_file
 from imuback.signal.params import MetricParams, PipelineParams
 from imuback.store.dataset import read_table, session_dir
+from imuback.store.errors_table import read_errors
+from imuback.store.lock import LOCK_FILE, DatasetLock, repair_dataset
 from imuback.store.raw import write_raw
 from tests.batch.data import Study, running_session, write_study
 
@@ -197,7 +191,7 @@ def test_lock_refuses_a_live_batch_and_takes_over_a_dead_one(tmp_path: Path) -> 
     s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1)
     ds = tmp_path / "ds"
     ds.mkdir()
-    with _DatasetLock(ds):
+    with DatasetLock(ds):
         with pytest.raises(BatchInputError, match="another batch"):
             _batch([s.root], ds)
     assert not (ds / LOCK_FILE).exists()
@@ -264,19 +258,19 @@ def test_an_empty_lock_file_is_being_written_not_stale(tmp_path: Path,
     filler = threading.Timer(0.2, lambda: lock.write_text(json.dumps(holder)))
     filler.start()
     try:
-        with pytest.raises(BatchInputError, match="another batch"), _DatasetLock(ds):
+        with pytest.raises(BatchInputError, match="another batch"), DatasetLock(ds):
             pass
     finally:
         filler.join()
     assert json.loads(lock.read_text()) == holder  # not removed
     # A lock that stays empty is reported, not taken over.
     lock.write_text("")
-    monkeypatch.setattr(_DatasetLock, "fill_wait_s", 0.1)
-    with pytest.raises(BatchInputError, match="names no holder"), _DatasetLock(ds):
+    monkeypatch.setattr(DatasetLock, "fill_wait_s", 0.1)
+    with pytest.raises(BatchInputError, match="names no holder"), DatasetLock(ds):
         pass
     assert lock.exists()
     lock.unlink()
-    with _DatasetLock(ds):
+    with DatasetLock(ds):
         assert json.loads(lock.read_text())["pid"] == os.getpid()
     assert not lock.exists()
 

@@ -24,9 +24,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from imuback.batch.records import ERRORS_SCHEMA, ERRORS_TABLE
 from imuback.errors import QueryError
 from imuback.store.dataset import PART_FILE
+from imuback.store.errors_table import ERRORS_SCHEMA, ERRORS_TABLE
 from imuback.store.schema import TABLE_SCHEMAS
 
 QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE)

@@ -8,12 +8,9 @@ records failures in the ``errors`` table and reports progress.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import shutil
 import signal
-import socket
 import threading
 import time
 from collections import Counter, deque
@@ -22,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -31,7 +28,6 @@ import pyarrow.parquet as pq
 
 from imuback.batch.inputs import discover_inputs
 from imuback.batch.progress import Progress, ProgressMode
-from imuback.batch.records import clear_error, write_error
 from imuback.batch.work import (
     SessionOutcome,
     SessionTask,
@@ -40,14 +36,15 @@ from imuback.batch.work import (
     process_session,
 )
 from imuback.errors import BatchInputError
-from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
+from imuback.store.dataset import PART_FILE
+from imuback.store.errors_table import clear_error, write_error
+from imuback.store.lock import DatasetLock, repair_dataset
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from imuback.signal.params import PipelineParams
 
-LOCK_FILE = ".batch.lock"
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -127,7 +124,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     ds.mkdir(parents=True, exist_ok=True)
     outcomes: list[SessionOutcome] = []
     interrupted = False
-    with _sigterm_as_interrupt(), _DatasetLock(ds):
+    with _sigterm_as_interrupt(), DatasetLock(ds):
         repaired = tuple(repair_dataset(ds))
         report = Progress(len(files), stream=stream, mode=progress)
         for line in repaired:
@@ -463,138 +460,6 @@ def _dask_outcomes(tasks: Sequence[SessionTask], address: str) -> Generator[Sess
                 fut.release()
         finally:
             client.cancel([f for f in futures if not f.done()])  # type: ignore[no-untyped-call]
-
-
-# --- keeping the dataset whole ------------------------------------------------------------------
-
-
-class _DatasetLock:
-    """``<dataset>/.batch.lock``: one batch at a time per dataset; a dead holder's lock is taken over.
-
-    The file is created (exclusively) and then filled with the holder's host and pid, so another
-    batch can see it for a moment while it is still empty. An empty or half-written lock is
-    therefore someone taking it right now: wait up to ``fill_wait_s`` for its content, and if it
-    never comes (the taker died in between), refuse rather than guess.
-    """
-
-    fill_wait_s = 2.0
-    """How long a lock file may stay empty or unreadable before it is reported."""
-
-    def __init__(self, dataset: Path) -> None:
-        self.path = dataset / LOCK_FILE
-        self.me = {"host": socket.gethostname(), "pid": os.getpid(),
-                   "started": datetime.now(UTC).isoformat()}
-
-    def __enter__(self) -> _DatasetLock:
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._wait_for_holder()
-                if holder is not None and not self._stale(holder):
-                    raise BatchInputError(
-                        f"{self.path.parent}: another batch (pid {holder.get('pid')} on "
-                        f"{holder.get('host')}, started {holder.get('started')}) is writing this "
-                        f"dataset; wait for it, or delete {self.path} if it is gone") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            try:
-                with os.fdopen(fd, "w") as f:
-                    json.dump(self.me, f)
-            except BaseException:  # e.g. Ctrl-C right now: leave no empty lock behind
-                self.path.unlink(missing_ok=True)
-                raise
-            return self
-        raise BatchInputError(f"{self.path}: cannot take the batch lock")  # pragma: no cover
-
-    def _wait_for_holder(self) -> dict[str, object] | None:
-        """The holder named in the existing lock file; None if the file is gone meanwhile."""
-        deadline = time.monotonic() + self.fill_wait_s
-        while True:
-            holder = self._holder()
-            if holder is not None or not self.path.exists():
-                return holder
-            if time.monotonic() >= deadline:
-                raise BatchInputError(
-                    f"{self.path}: the batch lock names no holder (empty or unreadable for "
-                    f"{self.fill_wait_s:g} s); if no other batch is writing {self.path.parent}, "
-                    "delete the lock file and start again") from None
-            time.sleep(0.02)
-
-    def __exit__(self, *exc: object) -> None:
-        holder = self._holder()
-        if holder == self.me:
-            self.path.unlink(missing_ok=True)
-
-    def _holder(self) -> dict[str, object] | None:
-        try:
-            value = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        return value if isinstance(value, dict) else None
-
-    @staticmethod
-    def _stale(holder: dict[str, object]) -> bool:
-        if holder.get("host") != socket.gethostname():
-            return False  # cannot tell from here: be safe
-        pid = holder.get("pid")
-        if not isinstance(pid, int):
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-
-def repair_dataset(dataset: str | Path) -> list[str]:
-    """Remove what an interrupted write left behind; return what was done, in words.
-
-    :func:`imuback.store.dataset.write_session` stages a session and then moves its tables into
-    place, ``sessions`` last. A run killed in between can leave staged files, ``.old-`` copies, or
-    a session whose tables come from two different runs. Such a session is removed from steps,
-    strides and sessions, so that the next batch processes it again; complete sessions are kept.
-    Call only while no other process writes the dataset (the batch lock ensures that).
-    """
-    ds = Path(dataset)
-    done: list[str] = []
-    damaged: set[tuple[str, str]] = set()
-    staging = ds / ".staging"
-    if staging.exists():
-        stages = [p for p in staging.iterdir() if p.is_dir()]
-        for stage in stages:
-            staged_sessions = stage / "sessions" / PART_FILE
-            if staged_sessions.exists():
-                try:
-                    t = pq.read_table(staged_sessions, columns=["runner_id", "session_id"])
-                    damaged.update(zip(t["runner_id"].to_pylist(), t["session_id"].to_pylist(),
-                                       strict=True))
-                except Exception:
-                    pass
-        shutil.rmtree(staging, ignore_errors=True)
-        if stages:
-            done.append(f"removed {len(stages)} unfinished staged write(s)")
-    present: dict[str, set[tuple[str, str]]] = {}
-    for table in (*WRITE_ORDER, "errors"):
-        present[table] = set()
-        for runner_dir in sorted((ds / table).glob("runner=*")):
-            rid = runner_dir.name.removeprefix("runner=")
-            for d in sorted(runner_dir.iterdir()):
-                if d.name.startswith(".session=") and ".old-" in d.name:
-                    shutil.rmtree(d, ignore_errors=True)
-                    done.append(f"removed a replaced copy left in {d.parent.name}/{d.name}")
-                elif d.name.startswith("session=") and (d / PART_FILE).exists():
-                    present[table].add((rid, d.name.removeprefix("session=")))
-    tables = [present[t] for t in WRITE_ORDER]
-    damaged |= (tables[0] | tables[1] | tables[2]) - (tables[0] & tables[1] & tables[2])
-    for rid, sid in sorted(damaged):
-        for table in WRITE_ORDER:
-            shutil.rmtree(session_dir(ds, table, rid, sid), ignore_errors=True)
-        done.append(f"removed session {sid!r} of runner {rid!r}: it was half written by an "
-                    "interrupted run and is processed again when its file is among the inputs")
-    return done
 
 
 def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
