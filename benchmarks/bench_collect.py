@@ -94,7 +94,7 @@ async def _cpu_share(seconds: float) -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "imuback.cli", "record", "--hci", f"tcp-client:127.0.0.1:{port}",
             "--address", server.sensor.address, "--rate", "1600", "--out", tmp, "--session", "bench",
-            "--minutes", str(seconds / 60 + 0.1), "--quiet",
+            "--stop-after", str(seconds / 60 + 0.1), "--quiet",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         child = psutil.Process(proc.pid)
         log = server.sensor.log

@@ -56,3 +56,34 @@ def test_process_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys):
     assert main(["process", str(bad), "--dataset", str(tmp_path / "ds")]) == 1
     err = capsys.readouterr().err
     assert "bad.parquet" in err and "not a readable Parquet file" in err
+
+
+def test_help_gives_every_default_in_one_style(capsys):
+    parser = build_parser()
+    seen = 0
+    for argv in _subcommands():
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert "(default " not in out and "(default:(" not in out, argv
+        seen += out.count("(default: ")
+    assert seen > 20
+    assert parser is not None
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["record", "--address", "AA", "--out", "x", "--minutes", "3"], "--stop-after 3"),
+    (["record", "--simulate", "--out", "x", "--stop-after", "3"], "--minutes"),
+])
+def test_minutes_means_minutes_of_running_everywhere(argv, hint, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert hint in err and "minutes of running" in err or hint in err
+
+
+def test_a_command_group_that_fails_to_import_fails_loudly(tmp_path):
+    # a broken group module must break `imuback`, not silently drop its subcommands
+    code = ("import sys, types; m = types.ModuleType('imuback.cli.report'); "
+            "sys.modules['imuback.cli.report'] = m; import imuback.cli.main")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "report" in proc.stderr

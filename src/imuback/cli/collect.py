@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "record", help="record a session from a BLE sensor into a raw Parquet file",
-        description="Record acc+gyro from one sensor until Ctrl-C or --minutes. Everything received "
+        description="Record acc+gyro from one sensor until Ctrl-C or --stop-after. Everything received "
                     "is journaled within a second; reconnects automatically; writes "
                     "<out>/<session>.parquet on stop. Only the given device is ever connected.")
     p.add_argument("--sensor", choices=FAMILY_NAMES, default="imuback", help="sensor family")
@@ -48,7 +48,8 @@ def register(subparsers: Any) -> None:
                         "imuback; identity for the others)")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
-    p.add_argument("--minutes", type=float, default=None, help="stop after M minutes (default: Ctrl-C)")
+    p.add_argument("--stop-after", type=float, default=None, metavar="MIN",
+                   help="stop recording a real sensor after MIN minutes (default: Ctrl-C)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--runner", default="runner", help="runner id (default 'runner')")
     p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
@@ -57,6 +58,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speedup", type=float, default=20.0,
                    help="with --simulate: stream this many times faster than real time (default 20)")
     p.add_argument("--seed", type=int, default=7, help="with --simulate: random seed")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="with --simulate: minutes of running of the simulated runner, as in "
+                        "'imuback simulate' and 'imuback demo' (default: 2)")
     p.add_argument("--quiet", action="store_true", help="no live status line")
     _add_link_args(p, simulate=False)
     p.set_defaults(func=cmd_record)
@@ -150,6 +154,13 @@ def _print_status(st: RecordStatus) -> None:
 def cmd_record(args: argparse.Namespace) -> int:
     """``imuback record``."""
     out = Path(args.out)
+    if args.minutes is not None and not args.simulate:
+        raise CollectError("--minutes is the simulated runner's minutes of running (with --simulate); "
+                           f"to stop recording a real sensor after {args.minutes:g} minutes give "
+                           f"--stop-after {args.minutes:g}")
+    if args.stop_after is not None and args.simulate:
+        raise CollectError("--stop-after stops a real sensor's recording; with --simulate give the "
+                           "simulated run's length as --minutes")
     for path in recover_pending(out):
         print(f"recovered an interrupted recording: {path}")
     status = None if args.quiet else _print_status
@@ -194,7 +205,7 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
                             target=Target(address=args.address, name=args.name), out_dir=Path(args.out),
                             runner_id=args.runner, session_id=args.session,
                             mounting=_mounting(args.mounting, args.sensor),
-                            params=RecordParams(settings=settings, minutes=args.minutes),
+                            params=RecordParams(settings=settings, minutes=args.stop_after),
                             backends=backends, stop=stop, status=status)
     finally:
         if central is not None:

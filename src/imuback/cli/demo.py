@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import sys
@@ -128,3 +129,22 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
           "hive_partitioning=true))")
     print(f"done in {time.perf_counter() - t0:.1f} s. imuback informs; it never diagnoses.")
     return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(out_dir=Path(args.out), minutes=args.minutes, seed=args.seed,
+                    weeks=args.weeks, speedup=args.speedup)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``demo`` to the ``imuback`` command."""
+    p = subparsers.add_parser("demo", help="simulate a runner, record over a simulated BLE link, process, report",
+                              description="Run the whole product on a simulated sensor: no hardware needed.")
+    p.add_argument("--out", default="imuback-demo", help="output folder (default: imuback-demo)")
+    p.add_argument("--minutes", type=float, default=12.0, help="minutes of running in the recorded run (default 12)")
+    p.add_argument("--weeks", type=int, default=6, help="weeks of history for the trends report")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--speedup", type=float, default=60.0,
+                   help="how much faster than real time the simulated sensor streams (default 60)")
+    p.set_defaults(func=_cmd_demo)
+

@@ -3,47 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from imuback import __version__
+from imuback.cli import batch, collect, demo, process, report, simulate
 from imuback.errors import ImubackError
 from imuback.runtime import tune_allocator
 
-AREA_COMMANDS = (
-    "imuback.cli.simulate",
-    "imuback.cli.collect",
-    "imuback.cli.report",
-    "imuback.cli.batch",
-)
-"""Modules with ``register(subparsers)``; each adds its subcommands with ``set_defaults(func=...)``."""
-
-
-def _cmd_process(args: argparse.Namespace) -> int:
-    from imuback.pipeline import process_file
-
-    failed = 0
-    for path in args.raw:
-        try:
-            res = process_file(path, dataset=args.dataset)
-        except ImubackError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        s = res.summary
-        print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
-              f"{res.strides.num_rows} strides -> {args.dataset}")
-    return 1 if failed else 0
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from imuback.cli.demo import run_demo
-
-    return run_demo(out_dir=Path(args.out), minutes=args.minutes, seed=args.seed,
-                    weeks=args.weeks, speedup=args.speedup)
+COMMAND_GROUPS = (process.register, demo.register, simulate.register, collect.register,
+                  report.register, batch.register)
+"""Each adds its subcommands with ``set_defaults(func=...)``. Imported directly: a command group
+that cannot be imported fails the ``imuback`` command loudly instead of vanishing from it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,33 +27,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"imuback {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("process", help="process raw session files into a Parquet dataset",
-                       description="Process raw sessions (Parquet or CSV, raw contract) into the "
-                                   "steps/strides/sessions dataset. Re-processing replaces rows.")
-    p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
-    p.add_argument("--dataset", required=True, help="dataset directory (created if missing)")
-    p.set_defaults(func=_cmd_process)
-
-    p = sub.add_parser("demo", help="simulate a runner, record over a simulated BLE link, process, report",
-                       description="Run the whole product on a simulated sensor: no hardware needed.")
-    p.add_argument("--out", default="imuback-demo", help="output folder (default: ./imuback-demo)")
-    p.add_argument("--minutes", type=float, default=12.0, help="length of the recorded run (default 12)")
-    p.add_argument("--weeks", type=int, default=6, help="weeks of history for the trends report")
-    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--speedup", type=float, default=60.0,
-                   help="how much faster than real time the simulated sensor streams (default 60)")
-    p.set_defaults(func=_cmd_demo)
-
-    for name in AREA_COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+    for register in COMMAND_GROUPS:
+        register(sub)
+    _one_default_style(parser)
     return parser
+
+
+_DEFAULT_TEXT = re.compile(r"\s*\(default:?\s*([^)]*)\)")
+
+
+def _one_default_style(parser: argparse.ArgumentParser) -> None:
+    """Every option's help ends in ``(default: X)`` when it has a default, whichever way its
+    group wrote it: the value, or the words the group gave (``(default: one per CPU)``).
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _one_default_style(child)
+            continue
+        if not action.help or action.help == argparse.SUPPRESS or not action.option_strings:
+            continue
+        help_text = action.help.replace("%(default)s", str(action.default))
+        found = _DEFAULT_TEXT.search(help_text)
+        base = _DEFAULT_TEXT.sub("", help_text).rstrip()
+        if found:
+            text = found.group(1).strip()
+        elif action.default is not None and action.default is not False and action.default != argparse.SUPPRESS:
+            text = str(action.default)
+        else:
+            action.help = help_text.replace("%", "%%")
+            continue
+        action.help = f"{base} (default: {text})".replace("%", "%%")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,7 +74,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
