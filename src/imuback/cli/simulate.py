@@ -30,7 +30,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--sessions", type=int, default=1, help="number of sessions")
-    p.add_argument("--minutes", type=float, default=12.0, help="minutes of running per session (plus a short stand and walk before and after)")
+    p.add_argument("--minutes", type=float, default=12.0,
+                   help="minutes of running per session (plus a short stand and walk around it)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same files)")
     p.add_argument("--runner", default="runner-01", help="runner id")
     p.add_argument("--per-week", type=int, default=3, help="sessions per week")
