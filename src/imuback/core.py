@@ -13,9 +13,18 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from imuback.errors import RawFormatError, UnitsError
+from imuback.errors import RawFormatError, SignalError, UnitsError
 
 F64 = npt.NDArray[np.float64]
+MIN_RATE_HZ = 1.0
+MAX_RATE_HZ = 10_000.0
+"""Plausible sample rates of a body-worn IMU (Hz)."""
+UNITS_MIN_S = 2.0
+"""Units are judged on sessions of at least this many seconds: over a few strides the mean
+specific force has magnitude g; a handful of samples may all fall in a flight phase."""
+RATE_TOLERANCE = 1.5
+"""The median sample interval may differ from the declared rate's by at most this factor
+(sensor clocks drift by ppm, not by tens of %; a rate 10x off is a wrong header)."""
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
 """Names of the accelerometer columns (m/s², sensor frame) in every raw table."""
 GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
@@ -69,8 +78,7 @@ class RawSession:
                                  f"{self.time_ns.shape} and {self.acc_mps2.shape}")
         if self.gyr_dps is not None and self.gyr_dps.shape != (n, 3):
             raise RawFormatError(f"{self.source}: gyro must be (N, 3); got {self.gyr_dps.shape}")
-        if np.shape(self.mounting) != (3, 3):
-            raise RawFormatError(f"{self.source}: the mounting must be a 3x3 matrix")
+        self._check_declared()
         for cols, a in ((ACC_COLUMNS, self.acc_mps2), (GYR_COLUMNS, self.gyr_dps)):
             if a is None or np.isfinite(a.sum()):  # one fast pass; NaN/inf make the sum non-finite
                 continue
@@ -79,9 +87,47 @@ class RawSession:
                 col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]
                 raise RawFormatError(f"{self.source}: column {col!r} has NaN/inf values in {bad.size} rows "
                                      f"(first at row {bad[0]}); missing samples must be missing rows, so drop them")
+        self._check_time(n)
+        if n >= UNITS_MIN_S * self.sample_rate_hz:  # a few samples may all lie in a flight phase
+            check_units(self.acc_mps2, self.gyr_dps, source=self.source)
         for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
             if arr is not None:
                 arr.flags.writeable = False
+
+    def _check_declared(self) -> None:
+        """The declared figures: a proper rotation as mounting, a plausible rate, positive ranges."""
+        m = np.asarray(self.mounting, dtype=np.float64)
+        if m.shape != (3, 3) or not np.isfinite(m).all():
+            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) must be a 3x3 matrix of numbers")
+        if not np.allclose(m @ m.T, np.eye(3), atol=1e-3):
+            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) must be a rotation matrix "
+                                 "(orthonormal rows, row-major JSON)")
+        if np.linalg.det(m) < 0:
+            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) is a reflection (det -1), not "
+                                 "a rotation: one axis is flipped; fix the sign of one row")
+        if not (np.isfinite(self.sample_rate_hz) and MIN_RATE_HZ <= self.sample_rate_hz <= MAX_RATE_HZ):
+            raise RawFormatError(f"{self.source}: sample rate (imuback.sample_rate_hz) {self.sample_rate_hz} Hz "
+                                 f"is not plausible ({MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz)")
+        for key, value in (("acc_range_g", self.acc_range_g), ("gyr_range_dps", self.gyr_range_dps)):
+            if value is not None and not (np.isfinite(value) and value > 0):
+                raise RawFormatError(f"{self.source}: imuback.{key} = {value} is not a sensor range; it must be "
+                                     "a positive number (or absent when unknown)")
+
+    def _check_time(self, n: int) -> None:
+        """Sample times strictly increase and match the declared rate (within ``RATE_TOLERANCE``)."""
+        if n < 2:
+            return
+        dt = np.diff(self.time_ns)
+        bad = np.flatnonzero(dt <= 0)
+        if bad.size:
+            kind = "duplicate" if dt[bad[0]] == 0 else "decreasing (non-monotonic)"
+            raise RawFormatError(f"{self.source}: column 'time' has {bad.size} {kind} timestamps "
+                                 f"(first at row {bad[0] + 1}); times must strictly increase")
+        step = max(1, dt.size // 20000)  # ~20k intervals tell the rate as well as all of them
+        data_hz = 1e9 / float(np.median(dt[::step]))
+        if not 1 / RATE_TOLERANCE <= data_hz / self.sample_rate_hz <= RATE_TOLERANCE:
+            raise RawFormatError(f"{self.source}: declared sample rate {self.sample_rate_hz:g} Hz but the samples "
+                                 f"are {data_hz:.4g} Hz apart (median interval); fix imuback.sample_rate_hz")
 
     @property
     def n_samples(self) -> int:
@@ -97,7 +143,7 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
     means the file is in g.
     """
     step = max(1, acc.shape[0] // 20000)  # ~20k samples decide the units as well as all of them
-    sub_norm = np.linalg.norm(acc[::step], axis=1)
+    sub_norm = np.linalg.norm(acc[::step].astype(np.float64), axis=1)  # float64: a corrupt 1e30 row must not overflow
     norm = float(np.median(sub_norm))
     if 0.3 <= norm <= 3.0:
         raise UnitsError(f"{source}: acceleration looks like it is in g (median |acc| = {norm:.2f}); "
@@ -140,12 +186,12 @@ class ImuBlock:
     def __post_init__(self) -> None:
         n = self.t_s.shape[0]
         if self.acc_mps2.shape != (n, 3):
-            raise ValueError(f"acc_mps2 must be ({n}, 3), got {self.acc_mps2.shape}")
+            raise SignalError(f"ImuBlock: acc_mps2 must be ({n}, 3), got {self.acc_mps2.shape}")
         if self.gyr_dps is not None and self.gyr_dps.shape != (n, 3):
-            raise ValueError(f"gyr_dps must be ({n}, 3), got {self.gyr_dps.shape}")
+            raise SignalError(f"ImuBlock: gyr_dps must be ({n}, 3), got {self.gyr_dps.shape}")
         b = self.seg_bounds
         if b.ndim != 1 or b.size < 1 or b[0] != 0 or b[-1] != n or np.any(np.diff(b) < 0):
-            raise ValueError(f"seg_bounds must run from 0 to {n}, non-decreasing; got {b}")
+            raise SignalError(f"ImuBlock: seg_bounds must run from 0 to {n}, non-decreasing; got {b}")
         for a in (self.t_s, self.acc_mps2, self.gyr_dps, self.seg_bounds):
             if a is not None:
                 a.flags.writeable = False

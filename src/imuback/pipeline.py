@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
+from imuback.errors import SignalError
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
@@ -77,8 +78,15 @@ def file_sha256(path: str | Path) -> str:
 
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
                 source_path: str = "", source_sha256: str = "") -> SessionResult:
-    """Process one raw session in memory; no I/O."""
-    analysis = analyse_session(raw, params=params)
+    """Process one raw session in memory; no I/O.
+
+    A :class:`~imuback.errors.SignalError` from the pure signal code (which knows no file names)
+    comes out naming the session and its source.
+    """
+    try:
+        analysis = analyse_session(raw, params=params)
+    except SignalError as exc:
+        raise SignalError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r}: {exc}") from exc
     steps, strides, sessions = session_tables(raw, analysis, params=params,
                                               source_path=source_path, source_sha256=source_sha256)
     return SessionResult(session_id=raw.session_id, runner_id=raw.runner_id,
@@ -208,12 +216,14 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         t_step_min = t_step_min - t_step_min[np.argmax(run)]
     t_stride_min = t_step_min[km.first_step] if km.first_step.size else np.zeros(0)
     base = (params.metrics.baseline_start_min, params.metrics.baseline_end_min)
+    late = params.metrics.drift_late_min
     for name in DRIFT_METRICS:
         if name in per_step:
-            slope, pct = drift(t_step_min[run], per_step[name][run], baseline=base)
+            slope, pct = drift(t_step_min[run], per_step[name][run], baseline=base, late_min=late)
         else:
             krun = run[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
-            slope, pct = drift(t_stride_min[krun], per_stride[name][krun], baseline=base)
+            slope, pct = drift(t_stride_min[krun], per_stride[name][krun], baseline=base,
+                                late_min=late)
         row[f"drift_{name}_per_10min"], row[f"drift_{name}_pct"] = slope, pct
     status = "ok" if run.any() and not a.notes else ("empty" if st.n == 0 else "partial")
     row.update({

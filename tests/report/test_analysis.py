@@ -197,7 +197,7 @@ def test_drift_windows_are_the_windows_signal_drift_compares(end_min: int) -> No
     if w is not None:
         v[(t >= w.baseline_min[0]) & (np.floor(t) < w.baseline_min[1])] = 1.0
         v[np.floor(t) >= w.late_min[0]] = 2.0
-    _, pct = drift(t, v, baseline=(2.0, 10.0))
+    _, pct = drift(t, v, baseline=(2.0, 10.0), late_min=10.0)
     if w is None:
         assert np.isnan(pct)
     else:
@@ -299,3 +299,16 @@ def test_sustained_cadence_change_is_reported(fabricate: Fabricate) -> None:
 def test_single_off_pace_session_is_no_cadence_change(fabricate: Fabricate) -> None:
     dataset, _ = fabricate(cadence_offsets=((17, 12.0),))
     assert not [f for f in _trend(dataset) if f.metric == "median_cadence_spm"]
+
+
+def test_the_drift_rule_is_one_rule_with_one_text() -> None:
+    # the report's windows and words come from the pipeline's rule (signal.summary.drift_windows)
+    from imuback.signal.summary import drift_windows as rule
+    for end in (12.0, 19.0, 21.0, 30.0):
+        w = drift_windows(end)
+        (b0, b1), late = rule(end, baseline=(2.0, 10.0), late_min=10.0)
+        assert w is not None and w.baseline_min == (b0, b1) and w.late_min == late
+    from imuback.report.analysis import DRIFT_RULE_TEXT
+    assert "shorter than 20 minutes" in DRIFT_RULE_TEXT  # 19-minute runs have a 9-minute late window
+    assert drift_windows(19.0).late_min == (10.0, 19.0)
+    assert drift_windows(21.0, late_min=5.0).late_min == (16.0, 21.0)

@@ -42,6 +42,8 @@ from imuback.report.metrics import (
     higher_side,
 )
 from imuback.signal.params import MetricParams
+from imuback.signal.summary import drift_rule_text
+from imuback.signal.summary import drift_windows as signal_drift_windows
 
 LEVELS = ("notable", "watch", "info", "quality")
 """Flag levels, most important first. ``quality`` is about the data, not the runner."""
@@ -359,35 +361,30 @@ class DriftWindows:
 
 DRIFT_BASELINE_MIN = (MetricParams().baseline_start_min, MetricParams().baseline_end_min)
 """The pipeline's default drift baseline window, minutes of running (2, 10)."""
-DRIFT_LATE_MIN = 10.0
-"""Length of the late window on long runs (``signal.summary.drift``)."""
-DRIFT_RULE_TEXT = ("last 10 minutes vs minutes 2–10 of running; runs shorter than 20 minutes use "
-                   "shorter windows that do not overlap, at most the two halves after minute 2")
-"""The rule of :func:`drift_windows` in words, for text about several sessions at once."""
+DRIFT_LATE_MIN = MetricParams().drift_late_min
+"""The pipeline's default late window on long runs, minutes (10)."""
+DRIFT_RULE_TEXT = drift_rule_text(baseline=DRIFT_BASELINE_MIN, late_min=DRIFT_LATE_MIN)
+"""The rule of :func:`imuback.signal.summary.drift_windows` in words, for text about several sessions."""
 
 
 def _minutes(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def drift_windows(end_min: float, *,
-                  baseline_min: tuple[float, float] = DRIFT_BASELINE_MIN) -> DriftWindows | None:
+def drift_windows(end_min: float, *, baseline_min: tuple[float, float] = DRIFT_BASELINE_MIN,
+                  late_min: float = DRIFT_LATE_MIN) -> DriftWindows | None:
     """The drift windows of a run whose last running minute is ``end_min - 1`` (None: too short).
 
-    This mirrors ``imuback.signal.summary.drift()`` (keep them in step): time counts in minutes
-    since the first running step; ``end_min`` = the last running minute + 1; the baseline is
-    ``baseline_min`` cut to the first half of what follows its start; the late window is the last
-    10 minutes, never overlapping the baseline. drift() needs at least 3 whole minutes in each
-    window, otherwise it gives no percentage and this gives None.
+    The windows are :func:`imuback.signal.summary.drift_windows` (the one rule the pipeline
+    uses); drift() needs at least 3 whole minutes in each window, otherwise it gives no
+    percentage and this gives None.
     """
-    b0 = baseline_min[0]
-    b1 = min(baseline_min[1], b0 + (end_min - b0) / 2.0)
-    late0 = max(end_min - DRIFT_LATE_MIN, b1)
+    (b0, b1), (late0, end) = signal_drift_windows(end_min, baseline=baseline_min, late_min=late_min)
     n_base = math.ceil(b1) - math.ceil(b0)  # whole minutes m with b0 <= m < b1
-    n_late = int(end_min) - math.ceil(late0)  # m with late0 <= m <= end_min - 1
+    n_late = int(end) - math.ceil(late0)  # m with late0 <= m <= end_min - 1
     if n_base < 3 or n_late < 3:
         return None
-    return DriftWindows(baseline_min=(b0, b1), late_min=(late0, end_min))
+    return DriftWindows(baseline_min=(b0, b1), late_min=(late0, end))
 
 
 def _word(delta: float) -> str:

@@ -18,6 +18,7 @@ from imuback.report import queries, svg
 from imuback.report.analysis import (
     DEFAULT_PARAMS,
     DRIFT_BASELINE_MIN,
+    DRIFT_LATE_MIN,
     DRIFT_RULE_TEXT,
     DriftWindows,
     ReportParams,
@@ -175,6 +176,14 @@ def _recorded_drift_baseline(row: dict[str, Any]) -> tuple[float, float]:
         return DRIFT_BASELINE_MIN
 
 
+def _recorded_late_min(row: dict[str, Any]) -> float:
+    """The late window the session was processed with (older rows: the default)."""
+    try:
+        return float(json.loads(str(row.get("params_json") or "{}"))["metrics"]["drift_late_min"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return DRIFT_LATE_MIN
+
+
 def _drift_clock(steps: pd.DataFrame, row: dict[str, Any]) -> tuple[pd.Timestamp | None,
                                                                      DriftWindows | None]:
     """(first running step's time, drift windows) as the pipeline's drift clock has them.
@@ -187,7 +196,8 @@ def _drift_clock(steps: pd.DataFrame, row: dict[str, Any]) -> tuple[pd.Timestamp
         return None, None
     t0 = run.min()
     end_min = float(np.floor((run.max() - t0).total_seconds() / 60)) + 1.0
-    return t0, drift_windows(end_min, baseline_min=_recorded_drift_baseline(row))
+    return t0, drift_windows(end_min, baseline_min=_recorded_drift_baseline(row),
+                             late_min=_recorded_late_min(row))
 
 
 def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,

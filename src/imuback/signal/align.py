@@ -31,18 +31,14 @@ def _unit(v: F64) -> F64:
     return np.asarray(v / n, dtype=np.float64)
 
 
-UPRIGHT_CONE_DEG = 30.0
-"""Gait keeps the trunk within ~15-20° of its mean lean; sitting, lying or bending moves the
-direction of gravity by 45-90°. Windows within this angle of the dominant direction are one posture."""
-
-
 def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window: int,
-            max_candidates: int = 128) -> F64:
+            upright_cone_deg: float, max_candidates: int = 128) -> F64:
     """Unit up vector (3,) in the sensor frame: the mean specific force over ``mask`` samples in
     the dominant posture.
 
     Each ``window`` of samples has a gravity direction; the direction with the most ``mask``
-    samples within ``UPRIGHT_CONE_DEG`` (checked for up to ``max_candidates`` evenly spaced
+    samples within ``upright_cone_deg`` (see
+    :class:`~imuback.signal.params.AlignParams`) (checked for up to ``max_candidates`` evenly spaced
     windows) is the dominant posture, and the mean runs over the masked samples of the windows
     within that cone. A session that also holds stretching on the floor or sitting keeps the up
     axis of its walking and running; a session in one posture gets the plain mean.
@@ -61,7 +57,7 @@ def up_axis(acc_mps2: F64, mask: npt.NDArray[np.bool_] | None = None, *, window:
         return _unit(np.sum(acc_mps2[m], axis=0))
     unit = np.where(ok[:, None], sums / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
     cand = unit[ok][np.linspace(0, int(ok.sum()) - 1, min(max_candidates, int(ok.sum()))).astype(np.int64)]
-    cos_cone = np.cos(np.radians(UPRIGHT_CONE_DEG))
+    cos_cone = np.cos(np.radians(upright_cone_deg))
     support = (cand @ unit.T >= cos_cone) @ weight
     in_cone = unit @ cand[int(np.argmax(support))] >= cos_cone
     return _unit(np.sum(masked[in_cone], axis=0))

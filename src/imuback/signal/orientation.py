@@ -25,12 +25,8 @@ from imuback.signal.dsp import butter_sos, step_to_50hz
 
 F64 = npt.NDArray[np.float64]
 
-DRIFT_HIGHPASS_HZ = 0.3
-"""Below the slowest stride frequency of walking (~0.8 Hz) and running (~1.2 Hz)."""
-
-
 def roll_rad(gyr_int_deg: F64 | None, seg_bounds: npt.NDArray[np.int64], fs_hz: float, *,
-             highpass_hz: float = DRIFT_HIGHPASS_HZ) -> F64 | None:
+             highpass_hz: float) -> F64 | None:
     """(N,) roll (about body x, rad) about the body frame; None without gyroscope.
 
     ``gyr_int_deg`` (3, N + 1) are the running integrals of the body-frame gyro (deg; see

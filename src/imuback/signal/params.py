@@ -104,6 +104,9 @@ class EventParams:
     loading-response maximum: the loading response lasts ~10 % of a gait cycle (Perry 1992),
     ~0.1 s at 110 steps/min. Looking further back reaches the other foot's push-off (the rise
     before IC): on simulated walking 0.15 s put 2 % of the ICs ~110 ms early."""
+    foot_yaw_margin_s: float = 10.0
+    """The walking yaw cue is band-passed only within this margin (s) of walking steps: the 0.5 Hz
+    edge of the zero-phase band-pass settles within a few seconds (time constant ~1/(2π·0.5 Hz))."""
     foot_yaw_band_hz: tuple[float, float] = (0.5, 2.0)
     """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
@@ -129,6 +132,39 @@ class MetricParams:
     """Drift baseline window start (min of running): skips the first warm-up minutes."""
     baseline_end_min: float = 10.0
     """Drift baseline window end (min of running)."""
+    drift_late_min: float = 10.0
+    """Drift late window: the last this many minutes of running (shorter on short runs, never
+    overlapping the baseline; the rule is :func:`imuback.signal.summary.drift_windows`)."""
+    regularity_lowpass_hz: float = 20.0
+    """Low-pass of the vertical acceleration before its autocorrelation (regularity): keeps the
+    gait harmonics (< ~15 Hz), drops sensor noise."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlignParams:
+    """Sensor-to-body alignment (stage 2)."""
+
+    upright_cone_deg: float = 30.0
+    """Gait keeps the trunk within ~15-20° of its mean lean; sitting, lying or bending moves the
+    direction of gravity by 45-90°. Windows within this angle of the dominant direction are one posture."""
+    roll_highpass_hz: float = 0.3
+    """High-pass of the integrated roll (drift removal): below the slowest stride frequency of
+    walking (~0.8 Hz) and running (~1.2 Hz)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlausibilityParams:
+    """Samples no body-worn sensor can have produced are left out as gaps, with the reason in
+    ``sessions.status_reason`` (a float32-max gyro spike, a row of 1e30).
+    """
+
+    max_acc_g: float = 200.0
+    """|acc| on any axis above this (g) when the sensor's range is unknown; lower-back IMUs
+    measure ±2 to ±64 g, impact accelerometers up to ±200 g."""
+    max_gyr_dps: float = 10_000.0
+    """|gyr| on any axis above this (deg/s) when the range is unknown; MEMS gyros reach ±4000 deg/s."""
+    range_margin: float = 1.05
+    """With a declared range: a value beyond ``range_margin x range`` cannot come from the sensor."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,6 +175,8 @@ class PipelineParams:
     activity: ActivityParams = field(default_factory=ActivityParams)
     events: EventParams = field(default_factory=EventParams)
     metrics: MetricParams = field(default_factory=MetricParams)
+    align: AlignParams = field(default_factory=AlignParams)
+    plausible: PlausibilityParams = field(default_factory=PlausibilityParams)
 
     def to_json(self) -> str:
         """All parameters as a JSON object (sorted keys), for provenance."""

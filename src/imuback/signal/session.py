@@ -5,6 +5,7 @@ Pure: a :class:`~imuback.store.raw.RawSession` in, a :class:`SessionAnalysis` ou
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,7 @@ from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
-from imuback.signal.params import EventParams, PipelineParams
+from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 
@@ -81,11 +82,6 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
-YAW_MARGIN_S = 10.0
-"""The walking yaw cue is band-passed only within this margin (s) of walking steps: the 0.5 Hz
-edge of the zero-phase band-pass settles within a few seconds (time constant ~1/(2π·0.5 Hz))."""
-
-
 def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> F64:
     """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
     acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples) over the contact
@@ -114,7 +110,7 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         dec = step_to_50hz(body.fs_hz)
         fs_d = body.fs_hz / dec
         p = steps.ic_pos[walk] / dec
-        ws, we = windows_around(p, round(YAW_MARGIN_S * fs_d), decimated_bounds(body.seg_bounds, dec))
+        ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), decimated_bounds(body.seg_bounds, dec))
         idx, lengths = interval_indices(ws, we)
         offset = np.cumsum(lengths) - lengths
         yaw = bandpass(body.gyr_dps[::dec, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
@@ -146,9 +142,34 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
     return gait
 
 
+def _implausible_rows(raw: RawSession, params: PlausibilityParams) -> npt.NDArray[np.bool_] | None:
+    """(N,) rows with a value no sensor of this kind can have produced; None when there are none.
+
+    Limits: ``range_margin`` x the declared range, else ``max_acc_g`` / ``max_gyr_dps``. Whole-array
+    extremes first (one fast pass each), so clean sessions cost no per-row pass.
+    """
+    acc_lim = params.range_margin * raw.acc_range_g if raw.acc_range_g else params.max_acc_g
+    gyr_lim = params.range_margin * raw.gyr_range_dps if raw.gyr_range_dps else params.max_gyr_dps
+    bad = None
+    for a, lim in ((raw.acc_mps2, acc_lim * G_MPS2), (raw.gyr_dps, gyr_lim)):
+        if a is None or a.shape[0] == 0 or (float(a.max()) <= lim and float(a.min()) >= -lim):
+            continue
+        rows = np.any(np.abs(a) > lim, axis=1)
+        bad = rows if bad is None else bad | rows
+    return bad
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
+    bad = _implausible_rows(raw, params.plausible)
+    if bad is not None:
+        # left out like missing samples (gaps), never silently: the reason goes to status_reason
+        notes.append(f"{int(bad.sum())} samples with implausible values (beyond the sensor's range) were "
+                     "left out as gaps")
+        keep = ~bad
+        raw = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                                  gyr_dps=None if raw.gyr_dps is None else raw.gyr_dps[keep])
     block, gaps = to_grid(raw.time_ns, raw.acc_mps2, raw.gyr_dps, fs_hz=raw.sample_rate_hz,
                           params=params.resample)
     sat = _saturation_pct(raw)
@@ -162,13 +183,15 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("no contiguous segment long enough to analyse")
         z_s = np.asarray(raw.mounting[2], dtype=np.float64)
     else:
-        z_s = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)))
+        z_s = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)),
+                      upright_cone_deg=params.align.upright_cone_deg)
     bouts = classify(acc_d, z_s, n=block.n, fs_hz=fs, bounds=bounds, params=params.activity)
     moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
     moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
     if moving.any():  # whole strides: the mean is gravity
-        z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)))
+        z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)),
+                      upright_cone_deg=params.align.upright_cone_deg)
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
@@ -191,7 +214,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_int[:, 0] = 0.0
         np.cumsum(body.gyr_dps, axis=0, out=gyr_int[:, 1:].T)
         gyr_int /= fs
-    lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs))
+    lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
+                                              highpass_hz=params.align.roll_highpass_hz))
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
         steps = assign_feet(steps, _foot_cue(body, lateral_int, steps, params.events))
@@ -212,7 +236,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             s0, e0 = bouts.start_idx[longest], bouts.end_idx[longest]
             half = AUTOCORR_MAX_SAMPLES // 2 + round(fs)  # the part used, + 1 s for the filter's edges
             seg = vertical_g[max(s0, (s0 + e0) // 2 - half):min(e0, (s0 + e0) // 2 + half)]
-            reg = autocorr_regularity(lowpass(seg, 20.0, fs, np.array([0, seg.size])), lag_lab)
+            seg = lowpass(seg, params.metrics.regularity_lowpass_hz, fs, np.array([0, seg.size]))
+            reg = autocorr_regularity(seg, lag_lab)
             break
     if steps.n == 0:
         if not moving.any():

@@ -2,7 +2,7 @@
 
 Regularity: unbiased autocorrelation of the vertical acceleration at one step and one stride lag
 (Moe-Nilssen & Helbostad 2004). Drift: Theil-Sen slope of per-minute medians against elapsed
-time, and % change of the last ten minutes against a baseline window (minutes 2-10).
+time, and % change of a late window against a baseline window (:func:`drift_windows`).
 """
 
 from __future__ import annotations
@@ -54,14 +54,37 @@ def theil_sen_slope(x: F64, y: F64) -> float:
     return float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else float("nan")
 
 
-def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[float, float]:
+def drift_windows(end_min: float, *, baseline: tuple[float, float],
+                  late_min: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The one rule for the two windows within-run drift compares: ``(baseline, late)``, each
+    ``[start, end)`` in minutes of running, for a run whose data ends at ``end_min``.
+
+    The baseline is ``baseline`` = (start, end), shortened to the first half of what follows its
+    start on short runs; the late window is the last ``late_min`` minutes, never overlapping the
+    baseline (so on short runs the two halves after the baseline start). In words:
+    :func:`drift_rule_text`.
+    """
+    b0 = baseline[0]
+    b1 = min(baseline[1], b0 + (end_min - b0) / 2.0)
+    return (b0, b1), (max(end_min - late_min, b1), end_min)
+
+
+def drift_rule_text(*, baseline: tuple[float, float], late_min: float) -> str:
+    """:func:`drift_windows` in words (reports, docs)."""
+    b0, b1 = baseline
+    full = b1 + late_min  # the shortest run with both windows at full length
+    return (f"last {late_min:g} minutes vs minutes {b0:g}–{b1:g} of running; runs shorter than "
+            f"{full:g} minutes use shorter windows that do not overlap, at most the two halves after "
+            f"minute {b0:g}")
+
+
+def drift(t_min: F64, values: F64, *, baseline: tuple[float, float],
+          late_min: float) -> tuple[float, float]:
     """(slope per 10 min, % change late vs baseline) of ``values`` over ``t_min`` (minutes).
 
-    Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small). The
-    baseline is ``baseline`` = (start, end) minutes, shortened to the first half of what follows
-    its start on short runs; the late window is the last 10 minutes, or the second half on short
-    runs, never overlapping the baseline. NaN when fewer than 5 minutes have data or either
-    window holds fewer than 3 minutes.
+    Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small). The windows
+    follow :func:`drift_windows`. NaN when fewer than 5 minutes have data or either window holds
+    fewer than 3 minutes.
     """
     ok = np.isfinite(values) & np.isfinite(t_min)
     t, v = t_min[ok], values[ok]
@@ -77,10 +100,7 @@ def drift(t_min: F64, values: F64, *, baseline: tuple[float, float]) -> tuple[fl
         return float("nan"), float("nan")
     meds = 0.5 * (v[start + (count - 1) // 2] + v[start + count // 2])  # per-minute medians
     slope = theil_sen_slope(np.asarray(uniq + 0.5, dtype=np.float64), meds) * 10.0
-    end = float(uniq[-1] + 1)
-    b0 = baseline[0]
-    b1 = min(baseline[1], b0 + (end - b0) / 2.0)
-    late0 = max(end - 10.0, b1)
+    (b0, b1), (late0, _end) = drift_windows(float(uniq[-1] + 1), baseline=baseline, late_min=late_min)
     base = meds[(uniq >= b0) & (uniq < b1)]
     late = meds[uniq >= late0]
     if base.size < 3 or late.size < 3:

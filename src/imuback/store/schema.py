@@ -177,7 +177,7 @@ def _sessions_fields() -> list[pa.Field]:
         unit = next(u for name, u in MEDIAN_METRICS if name == m)
         fields += [
             _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time"),
-            _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (halves after minute 2 on runs < 22 min)"),
+            _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (shorter windows on short runs: docs/pipeline.md)"),
         ]
     fields += [
         _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),

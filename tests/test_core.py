@@ -1,0 +1,116 @@
+"""In-memory session types (src/imuback/core.py): validated when built, whichever way they are built."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from imuback.core import G_MPS2, RawSession
+from imuback.errors import ImubackError, RawFormatError, UnitsError
+from imuback.pipeline import process_raw
+from imuback.store.raw import raw_to_table, read_raw, write_raw
+from tests.signal.analytic import half_sine_run
+
+
+@pytest.fixture(scope="module")
+def raw() -> RawSession:
+    return half_sine_run(minutes=1.0)[0]
+
+
+def test_acceleration_in_g_is_refused_when_built_in_memory(raw):
+    with pytest.raises(UnitsError, match="looks like it is in g"):
+        dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 / G_MPS2).astype(np.float32))
+
+
+@pytest.mark.parametrize("how, match", [("reversed", "decreasing"), ("duplicate", "duplicate")])
+def test_time_order_is_checked_when_built_in_memory(raw, how, match):
+    t = raw.time_ns[::-1].copy() if how == "reversed" else raw.time_ns.copy()
+    if how == "duplicate":
+        t[10] = t[9]
+    with pytest.raises(RawFormatError, match=match):
+        dataclasses.replace(raw, time_ns=t)
+
+
+def test_a_reflected_mounting_is_refused_from_a_file(tmp_path, raw):
+    table = raw_to_table(raw)
+    meta = dict(table.schema.metadata)
+    meta[b"imuback.mounting"] = json.dumps(np.diag([1.0, 1.0, -1.0]).tolist()).encode()
+    path = tmp_path / "mirror.parquet"
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    with pytest.raises(RawFormatError, match=r"mirror\.parquet.*reflection"):
+        read_raw(path)
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("acc_range_g", 0.0, "acc_range_g = 0.0 is not a sensor range"),
+    ("gyr_range_dps", -2000.0, "gyr_range_dps"),
+    ("sample_rate_hz", 2000.0, "declared sample rate 2000 Hz but the samples are 200 Hz"),
+    ("sample_rate_hz", 20.0, "declared sample rate 20 Hz"),
+])
+def test_implausible_declared_figures_are_refused(raw, field, value, match):
+    with pytest.raises(RawFormatError, match=match):
+        dataclasses.replace(raw, **{field: value})
+
+
+def test_a_range_that_is_not_a_number_names_the_file_and_the_key(tmp_path, raw):
+    table = raw_to_table(raw)
+    meta = dict(table.schema.metadata)
+    meta[b"imuback.acc_range_g"] = b"sixteen"
+    path = tmp_path / "words.parquet"
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    with pytest.raises(RawFormatError, match=r"words\.parquet: metadata imuback\.acc_range_g = 'sixteen'"):
+        read_raw(path)
+
+
+def test_errors_are_imuback_errors():
+    assert issubclass(UnitsError, ImubackError)
+
+
+def test_implausible_samples_are_left_out_with_the_reason_in_sessions(raw):
+    clean = process_raw(raw)
+    acc, gyr = raw.acc_mps2.copy(), raw.gyr_dps.copy()
+    acc[1000:1010] = 1e30  # ten corrupt rows
+    gyr[3000, 2] = np.finfo(np.float32).max  # one float32-max gyro spike
+    spiky = process_raw(dataclasses.replace(raw, acc_mps2=acc, gyr_dps=gyr))
+    n_clean = clean.steps.num_rows
+    assert spiky.steps.num_rows >= n_clean - 3  # the 11 rows cost at most the steps around them
+    assert "11 samples with implausible values" in spiky.summary["status_reason"]
+    assert spiky.summary["status"] == "partial"
+    rot = spiky.strides.column("pelvis_rotation_deg").to_numpy(zero_copy_only=False)
+    assert np.nanmax(np.abs(rot)) < 90.0
+
+
+def test_a_declared_range_sets_the_limit(raw):
+    acc = raw.acc_mps2.copy()
+    acc[500, 0] = 5.0 * G_MPS2  # beyond a declared +-4 g, well within the default 200 g
+    res = process_raw(dataclasses.replace(raw, acc_mps2=acc, acc_range_g=4.0))
+    assert "1 samples with implausible values" in res.summary["status_reason"]
+
+
+def test_round_trip_still_holds(tmp_path, raw):
+    back = read_raw(write_raw(tmp_path / "s.parquet", raw))
+    np.testing.assert_array_equal(back.time_ns, raw.time_ns)
+
+
+def test_a_signal_error_names_the_session(raw, monkeypatch):
+    from imuback import pipeline
+    from imuback.errors import SignalError
+
+    def boom(*_a, **_k):
+        raise SignalError("cannot normalise a zero or non-finite vector")
+
+    monkeypatch.setattr(pipeline, "analyse_session", boom)
+    with pytest.raises(SignalError, match=r"session 'analytic' of runner 'r1': cannot normalise"):
+        process_raw(raw)
+
+
+def test_imu_block_shape_errors_are_imuback_errors():
+    from imuback.core import ImuBlock
+    from imuback.errors import SignalError
+    with pytest.raises(SignalError, match="acc_mps2 must be"):
+        ImuBlock(t_s=np.zeros(3), acc_mps2=np.zeros((2, 3)), gyr_dps=None, frame="body", fs_hz=100.0,
+                 seg_bounds=np.array([0, 3]), t0_ns=0)
