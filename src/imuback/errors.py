@@ -59,3 +59,9 @@ class VersionMismatchError(ImubackError):
 
 class BatchInputError(ImubackError):
     """A batch input names nothing to process, or a batch cannot start."""
+
+
+class DatasetError(ImubackError):
+    """A dataset cannot be written as asked: another writer holds it, it is not a folder, or it
+    holds a different recording under the same (runner, session).
+    """

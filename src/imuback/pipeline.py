@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,15 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import SignalError
+from imuback.errors import DatasetError, SignalError
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
 from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
-from imuback.store.dataset import write_session
+from imuback.store.dataset import stored_source, write_session
+from imuback.store.lock import DatasetLock
 from imuback.store.raw import read_raw
 from imuback.store.schema import (
     DRIFT_METRICS,
@@ -94,18 +96,37 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
 
 
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
-                 params: PipelineParams = PipelineParams()) -> SessionResult:
+                 params: PipelineParams = PipelineParams(), replace: bool = False,
+                 lock_held: bool = False) -> SessionResult:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
+    Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
+    ``lock_held`` (a batch worker: its driver holds it). A session already in the dataset from
+    other bytes (another file, or the file changed) is refused with
+    :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
     Raises :class:`imuback.errors.ImubackError` subclasses with the file named in the message.
     """
     raw = read_raw(path)
-    result = process_raw(raw, params=params, source_path=str(Path(path).resolve()),
-                         source_sha256=file_sha256(path))
-    if dataset is not None:
-        write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
-                      tables=result.tables())
+    sha = file_sha256(path)
+    if dataset is None:
+        return process_raw(raw, params=params, source_path=str(Path(path).resolve()), source_sha256=sha)
+    with nullcontext() if lock_held else DatasetLock(dataset, command="imuback process"):
+        check_identity(dataset, raw, source_sha256=sha, replace=replace)
+        result = process_raw(raw, params=params, source_path=str(Path(path).resolve()), source_sha256=sha)
+        write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
     return result
+
+
+def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:
+    """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session)."""
+    stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
+    if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
+        return
+    raise DatasetError(
+        f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
+        f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
+        "this recording another session id, or pass --replace to replace the stored session with it")
+
 
 def _f(x: F64) -> pa.Array:
     """float64 array with NaN as null."""

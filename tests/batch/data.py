@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from imuback.core import G_MPS2, RawSession
 from imuback.store.raw import raw_to_table, write_raw
@@ -19,7 +21,7 @@ T0_NS = 1_700_000_000 * 10**9
 
 
 def running_session(session_id: str, runner_id: str, *, minutes: float = 1.0, fs: float = 200.0,
-                    seed: int = 0, in_g: bool = False) -> RawSession:
+                    seed: int = 0) -> RawSession:
     """A running session of half-sine contacts, body frame = sensor frame (m/s², deg/s)."""
     rng = np.random.default_rng(seed)
     step_s = 0.34 + 0.04 * rng.random()
@@ -35,8 +37,6 @@ def running_session(session_id: str, runner_id: str, *, minutes: float = 1.0, fs
     w = np.pi / step_s
     gyr = np.column_stack([30 * np.sin(w * t), 10 * np.sin(2 * w * t), 20 * np.sin(w * t)])
     gyr += rng.normal(0, 0.1, gyr.shape)
-    if in_g:
-        acc = acc / G_MPS2
     return RawSession(session_id=session_id, runner_id=runner_id, sensor="test", sample_rate_hz=fs,
                       time_ns=(T0_NS + np.round(t * 1e9)).astype(np.int64),
                       acc_mps2=acc.astype(np.float32), gyr_dps=gyr.astype(np.float32))
@@ -68,6 +68,11 @@ def write_study(root: Path, *, runners: int = 2, sessions_per_runner: int = 3, m
         table = raw_to_table(running_session("nocol", "runnerX")).drop_columns(["acc_y"])
         broken["missing_column"] = root / "odd" / "nocol.csv"
         pacsv.write_csv(table, broken["missing_column"])
-        broken["in_g"] = write_raw(root / "odd" / "in_g.parquet",
-                                   running_session("ing", "runnerX", in_g=True))
+        # a RawSession in g cannot be built (core refuses it): the file is written from its table
+        table = raw_to_table(running_session("ing", "runnerX"))
+        for c in ("acc_x", "acc_y", "acc_z"):
+            i = table.column_names.index(c)
+            table = table.set_column(i, table.schema.field(i), pc.divide(table.column(c), np.float32(G_MPS2)))
+        broken["in_g"] = root / "odd" / "in_g.parquet"
+        pq.write_table(table, broken["in_g"])
     return Study(root=root, good=tuple(good), bad=broken)

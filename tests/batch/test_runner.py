@@ -17,7 +17,7 @@ import pytest
 from imuback import PIPELINE_VERSION
 from imuback.batch.runner import BatchInterrupted, format_summary, run_batch
 from imuback.cli import main
-from imuback.errors import BatchInputError
+from imuback.errors import DatasetError
 from imuback.pipeline import file_sha256, process_file
 from imuback.signal.params import MetricParams, PipelineParams
 from imuback.store.dataset import read_table, session_dir
@@ -98,10 +98,20 @@ def test_changed_input_or_params_reprocess_and_replace(tmp_path: Path) -> None:
     s = write_study(tmp_path / "raw", runners=1, sessions_per_runner=2)
     ds = tmp_path / "ds"
     _batch([s.root], ds)
-    # New bytes for one session (another recording under the same id): re-processed, replaced.
+    # New bytes for one session (another recording under the same id): refused, recorded in
+    # errors naming the file that made the stored rows (#12); replaced only when asked.
+    old_sha = file_sha256(s.good[0])
     write_raw(s.good[0], running_session(s.good[0].stem, "runner0", minutes=1.5, seed=99))
     summary = _batch([s.root], ds)
+    assert summary.counts == {"processed": 0, "skipped": 1, "failed": 1}
+    err = read_errors(ds).to_pylist()
+    assert [e["error_type"] for e in err] == ["DatasetError"]
+    assert str(s.good[0].resolve()) in err[0]["message"] and "--replace" in err[0]["message"]
+    assert read_table(ds, "sessions").to_pandas().set_index("session_id").loc[
+        s.good[0].stem, "source_sha256"] == old_sha  # the stored session is untouched
+    summary = _batch([s.root], ds, replace=True)
     assert summary.counts == {"processed": 1, "skipped": 1, "failed": 0}
+    assert read_errors(ds).num_rows == 0
     sessions = read_table(ds, "sessions")
     assert sessions.num_rows == 2
     row = next(r for r in sessions.to_pylist() if r["session_id"] == s.good[0].stem)
@@ -192,7 +202,7 @@ def test_lock_refuses_a_live_batch_and_takes_over_a_dead_one(tmp_path: Path) -> 
     ds = tmp_path / "ds"
     ds.mkdir()
     with DatasetLock(ds):
-        with pytest.raises(BatchInputError, match="another batch"):
+        with pytest.raises(DatasetError, match="is writing this dataset"):
             _batch([s.root], ds)
     assert not (ds / LOCK_FILE).exists()
     # A lock left by a process that no longer exists (killed batch) is taken over.
@@ -258,7 +268,7 @@ def test_an_empty_lock_file_is_being_written_not_stale(tmp_path: Path,
     filler = threading.Timer(0.2, lambda: lock.write_text(json.dumps(holder)))
     filler.start()
     try:
-        with pytest.raises(BatchInputError, match="another batch"), DatasetLock(ds):
+        with pytest.raises(DatasetError, match="is writing this dataset"), DatasetLock(ds):
             pass
     finally:
         filler.join()
@@ -266,7 +276,7 @@ def test_an_empty_lock_file_is_being_written_not_stale(tmp_path: Path,
     # A lock that stays empty is reported, not taken over.
     lock.write_text("")
     monkeypatch.setattr(DatasetLock, "fill_wait_s", 0.1)
-    with pytest.raises(BatchInputError, match="names no holder"), DatasetLock(ds):
+    with pytest.raises(DatasetError, match="names no holder"), DatasetLock(ds):
         pass
     assert lock.exists()
     lock.unlink()

@@ -62,3 +62,77 @@ def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):
     with_sidecar = file_sha256(csv)
     (tmp_path / "run.csv.json").write_text('{"imuback.sample_rate_hz": "50"}')
     assert len({before, with_sidecar, file_sha256(csv)}) == 3
+
+
+def test_readers_never_see_a_sessions_row_without_its_steps(tmp_path):
+    """One writer process replaces a session over and over while this process reads: a sessions
+    row must always find its steps file (docs/data_contract.md's promise).
+    """
+    import subprocess
+    import sys
+    import time
+
+    from imuback.store.dataset import part_path, table_files
+
+    raw, _ = half_sine_run(minutes=0.5)
+    path = write_raw(tmp_path / "analytic.parquet", raw)
+    ds = tmp_path / "ds"
+    process_file(path, dataset=ds)
+    code = ("import sys, time; from imuback.pipeline import process_raw; from imuback.store.raw import read_raw; "
+            "from imuback.store.dataset import write_session; t = process_raw(read_raw(sys.argv[1])).tables(); "
+            "end = time.monotonic() + 4\n"
+            "while time.monotonic() < end: write_session(sys.argv[2], runner_id='r1', session_id='analytic', "
+            "tables=t)")
+    writer = subprocess.Popen([sys.executable, "-c", code, str(path), str(ds)])
+    sessions_part = part_path(ds, "sessions", "r1", "analytic")
+    steps_part = part_path(ds, "steps", "r1", "analytic")
+    reads = missing = 0
+    try:
+        time.sleep(1.0)  # the writer's imports
+        while writer.poll() is None:
+            if sessions_part.exists():
+                reads += 1
+                missing += not steps_part.exists()
+    finally:
+        writer.wait()
+    assert writer.returncode == 0
+    assert reads > 1000
+    assert table_files(ds, "sessions") == [sessions_part]
+    assert missing == 0, f"{missing} of {reads} reads saw a sessions row without its steps"
+
+
+def test_process_does_not_write_into_a_dataset_another_writer_holds(tmp_path, capsys):
+    from imuback.cli import main
+    from imuback.store.lock import DatasetLock
+
+    raw, _ = half_sine_run(minutes=0.5)
+    path = write_raw(tmp_path / "analytic.parquet", raw)
+    ds = tmp_path / "ds"
+    with DatasetLock(ds, command="imuback batch"):  # a running batch (this process, alive)
+        assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err
+    assert "imuback batch" in err and "is writing this dataset" in err and str(ds) in err
+    assert read_table(ds, "sessions").num_rows == 0
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0  # lock released: it writes
+
+
+def test_another_recording_under_the_same_ids_is_refused_unless_replace(tmp_path, capsys):
+    import dataclasses
+
+    from imuback.cli import main
+
+    raw, _ = half_sine_run(minutes=1.0)
+    long = write_raw(tmp_path / "long.parquet", raw)
+    excerpt = write_raw(tmp_path / "excerpt.parquet", dataclasses.replace(
+        raw, time_ns=raw.time_ns[:1000], acc_mps2=raw.acc_mps2[:1000], gyr_dps=raw.gyr_dps[:1000]))
+    ds = tmp_path / "ds"
+    assert main(["process", str(long), "--dataset", str(ds)]) == 0
+    n_steps = read_table(ds, "steps").num_rows
+    assert main(["process", str(long), "--dataset", str(ds)]) == 0  # the same bytes: fine
+    capsys.readouterr()
+    assert main(["process", str(excerpt), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err
+    assert "excerpt.parquet" in err and str(long.resolve()) in err and "--replace" in err
+    assert read_table(ds, "steps").num_rows == n_steps  # nothing replaced
+    assert main(["process", str(excerpt), "--dataset", str(ds), "--replace"]) == 0
+    assert read_table(ds, "steps").num_rows < n_steps

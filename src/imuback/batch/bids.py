@@ -41,7 +41,7 @@ from imuback import __version__
 from imuback.batch.inputs import discover_inputs
 from imuback.core import RawSession
 from imuback.errors import ImubackError
-from imuback.store.dataset import PART_FILE, session_dir
+from imuback.store.dataset import part_path
 from imuback.store.raw import read_raw
 
 BIDS_VERSION = "1.10.0"
@@ -202,7 +202,7 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
 
 
 def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> None:
-    part = session_dir(dataset, "steps", raw.runner_id, raw.session_id) / PART_FILE
+    part = part_path(dataset, "steps", raw.runner_id, raw.session_id)
     if not part.exists():
         return
     steps = pq.read_table(part, columns=["ic_time", "foot", "activity", "contact_time_s"])

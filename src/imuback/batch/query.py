@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from imuback.errors import QueryError
-from imuback.store.dataset import PART_FILE
+from imuback.store.dataset import table_files, table_pattern
 from imuback.store.errors_table import ERRORS_SCHEMA, ERRORS_TABLE
 from imuback.store.schema import TABLE_SCHEMAS
 
@@ -53,9 +53,8 @@ def connect(dataset: str | Path) -> duckdb.DuckDBPyConnection:
         raise QueryError(f"{ds}: no such dataset folder")
     con = duckdb.connect(":memory:")
     for name in QUERY_TABLES:
-        pattern = ds / name / "runner=*" / "session=*" / PART_FILE
-        if any((ds / name).glob(f"runner=*/session=*/{PART_FILE}")):
-            path = str(pattern).replace("'", "''")
+        if table_files(ds, name):
+            path = table_pattern(ds, name).replace("'", "''")
             # union_by_name: files written by an older minor schema version lack newer columns.
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM "
                         f"read_parquet('{path}', union_by_name = true, hive_partitioning = false)")

@@ -36,7 +36,7 @@ from imuback.batch.work import (
     process_session,
 )
 from imuback.errors import BatchInputError
-from imuback.store.dataset import PART_FILE
+from imuback.store.dataset import table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, repair_dataset
 
@@ -93,7 +93,7 @@ class BatchSummary:
 
 
 def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int | None = None,
-              scheduler: str | None = None, force: bool = False,
+              scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
               stream: TextIO | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
@@ -106,6 +106,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     scheduler : address of a running Dask scheduler (``tcp://host:8786``); then the work runs on
         that cluster's workers, which must see ``inputs`` and ``dataset`` at the same paths.
     force : re-process sessions even when their rows are up to date.
+    replace : replace stored sessions made from other bytes (else such a file fails, in ``errors``).
     params : pipeline parameters (default: the pipeline's defaults).
     progress, stream : how and where to report progress (default: a bar on a terminal, else
         log lines; standard error).
@@ -132,7 +133,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
         if not_raw:
             report.log(f"ignored {len(not_raw)} tables in the input folders that are not raw "
                        f"sessions (no acc_x/y/z columns), e.g. {not_raw[0]}")
-        tasks, early = _plan(files, ds, force=force, params=params, version=PIPELINE_VERSION)
+        tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION)
         if scheduler:
             backend = f"dask {scheduler}"
             stream_of_outcomes = _dask_outcomes(tasks, scheduler)
@@ -195,7 +196,7 @@ class _EarlierSessions:
         """``source_path`` -> the newest ``sessions`` row made from it (session/runner id, time)."""
         if self._by_source is None:
             found: dict[str, dict[str, Any]] = {}
-            parts = sorted((self.dataset / "sessions").glob(f"runner=*/session=*/{PART_FILE}"))
+            parts = table_files(self.dataset, "sessions")
             for part in parts:
                 try:
                     rows = pq.read_table(part, columns=["source_path", "session_id", "runner_id",
@@ -239,7 +240,7 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _plan(files: list[Path], ds: Path, *, force: bool, params: PipelineParams | None,
+def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: PipelineParams | None,
           version: str) -> tuple[list[SessionTask], list[SessionOutcome]]:
     """Tasks to hand out, and outcomes decided up front (two files claiming one session)."""
     tasks: list[SessionTask] = []
@@ -260,7 +261,7 @@ def _plan(files: list[Path], ds: Path, *, force: bool, params: PipelineParams | 
         if ident is not None:
             owner[ident] = f
         tasks.append(SessionTask(path=str(f), dataset=str(ds), pipeline_version=version,
-                                 params=params, force=force))
+                                 params=params, force=force, replace=replace))
     return tasks, early
 
 

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from imuback.errors import DriverGoneError, ImubackError, VersionMismatchError
 from imuback.runtime import tune_allocator
 from imuback.store import schema as S
-from imuback.store.dataset import PART_FILE, session_dir
+from imuback.store.dataset import stored_source
 
 if TYPE_CHECKING:
     from imuback.signal.params import PipelineParams
@@ -56,6 +56,8 @@ class SessionTask:
     pipeline_version: str
     params: PipelineParams | None = None
     force: bool = False
+    replace: bool = False
+    """Replace a stored session made from other bytes (else the file fails with DatasetError)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,10 +152,12 @@ def process_session(task: SessionTask) -> SessionOutcome:
             sha = already_processed(task, session_id=identity[0], runner_id=identity[1])
             if sha is not None:
                 return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
+        # the driver holds the dataset's lock for its workers
         if task.params is None:
-            result = pipeline.process_file(task.path, dataset=task.dataset)
+            result = pipeline.process_file(task.path, dataset=task.dataset, replace=task.replace, lock_held=True)
         else:
-            result = pipeline.process_file(task.path, dataset=task.dataset, params=task.params)
+            result = pipeline.process_file(task.path, dataset=task.dataset, params=task.params,
+                                           replace=task.replace, lock_held=True)
         row = result.summary
         return _outcome(task, "processed", t0, session_id=result.session_id,
                         runner_id=result.runner_id, source_sha256=str(row.get("source_sha256")),
@@ -208,14 +212,8 @@ def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> 
 
     "Made from it": the same input bytes, pipeline version and parameters.
     """
-    part = session_dir(task.dataset, "sessions", runner_id, session_id) / PART_FILE
-    if not part.exists():
-        return None
-    try:
-        row = pq.read_table(part, columns=["source_sha256", "pipeline_version", "params_json"]).to_pylist()
-    except Exception:
-        return None
-    if len(row) != 1 or row[0]["pipeline_version"] != task.pipeline_version:
+    row = [stored_source(task.dataset, runner_id=runner_id, session_id=session_id)]
+    if row[0] is None or row[0]["pipeline_version"] != task.pipeline_version:
         return None
     if not same_params(row[0]["params_json"], task.params):
         return None

@@ -33,7 +33,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     try:
         summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
-                            scheduler=args.scheduler, force=args.force, progress=args.progress)
+                            scheduler=args.scheduler, force=args.force, replace=args.replace,
+                            progress=args.progress)
     except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
         print(f"imuback batch: {exc}", file=sys.stderr)
         return 130
@@ -90,6 +91,9 @@ def register(subparsers: Any) -> None:
                         "imuback[dask]; workers must see INPUT and DIR at the same paths)")
     p.add_argument("--force", action="store_true",
                    help="re-process sessions even when their rows are up to date")
+    p.add_argument("--replace", action="store_true",
+                   help="replace stored sessions that were made from other bytes (another file or a "
+                        "changed file under the same runner and session id)")
     p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
                    help="bar on a terminal, one log line per session otherwise (default: auto)")
     p.set_defaults(func=_cmd_batch)

@@ -15,7 +15,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.raw:
         try:
-            res = process_file(path, dataset=args.dataset)
+            res = process_file(path, dataset=args.dataset, replace=args.replace)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -30,7 +30,11 @@ def register(subparsers: Any) -> None:
     """Add ``process`` to the ``imuback`` command."""
     p = subparsers.add_parser("process", help="process raw session files into a Parquet dataset",
                               description="Process raw sessions (Parquet or CSV, raw contract) into the "
-                                          "steps/strides/sessions dataset. Re-processing replaces rows.")
+                                          "steps/strides/sessions dataset. Re-processing a file replaces its rows; "
+                                          "another recording under the same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
     p.add_argument("--dataset", required=True, help="dataset directory (created if missing)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a stored session that was made from other bytes (another file or a "
+                        "changed file under the same runner and session id)")
     p.set_defaults(func=_cmd_process)

@@ -1,6 +1,6 @@
 """DuckDB queries over the processed dataset (embedded, no server).
 
-The dataset layout is ``<dir>/<table>/runner=<id>/session=<id>/part-0.parquet`` (see
+The dataset layout belongs to :mod:`imuback.store.dataset` (see
 :mod:`imuback.store.dataset`). Files are listed here with fixed patterns, so staging and
 replaced-session directories (``.staging``, ``.session=...old-...``) are never read, and ids are
 passed to DuckDB as parameters, never pasted into SQL. Every read checks the columns the report
@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from imuback.errors import ReportDataError, SchemaError
-from imuback.store.dataset import PART_FILE
+from imuback.store.dataset import table_files as store_table_files
 from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
 STEP_COLUMNS = (
@@ -41,19 +41,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None,
                 session_id: str | None = None) -> list[str]:
     """Parquet files of ``table``, optionally of one runner and/or session (sorted paths)."""
-    root = Path(dataset) / table
-    if not root.is_dir():
-        return []
-    out = []
-    for f in sorted(root.glob(f"runner=*/session=*/{PART_FILE}")):
-        runner = f.parent.parent.name.removeprefix("runner=")
-        session = f.parent.name.removeprefix("session=")
-        if runner_id is not None and runner != runner_id:
-            continue
-        if session_id is not None and session != session_id:
-            continue
-        out.append(str(f))
-    return out
+    return [str(f) for f in store_table_files(dataset, table, runner_id=runner_id, session_id=session_id)]
 
 
 def _check(con: duckdb.DuckDBPyConnection, files: list[str], table: str,

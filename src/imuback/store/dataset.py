@@ -7,12 +7,14 @@ its own ``session_id`` and ``runner_id`` columns, so one file stands alone; the 
     SELECT * FROM read_parquet('<dir>/steps/**/*.parquet', hive_partitioning=true)
 
 Writing a session replaces that session's files in every table (never duplicates rows). The
-session is staged in ``<dir>/.staging`` and moved into place table by table, ``sessions`` last,
-so a reader that sees a ``sessions`` row sees the matching steps and strides.
+session is staged in ``<dir>/.staging`` and each table's file replaces the old one in one rename,
+``sessions`` last, so a reader that sees a ``sessions`` row finds the matching steps and strides.
+One writer at a time: :class:`imuback.store.lock.DatasetLock`.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -26,11 +28,62 @@ from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
 PART_FILE = "part-0.parquet"
 WRITE_ORDER = ("steps", "strides", "sessions")
+_RUNNER, _SESSION = "runner=", "session="
+PART_GLOB = f"{_RUNNER}*/{_SESSION}*/{PART_FILE}"
+"""The layout, spelled here only: ``<table>/runner=<id>/session=<id>/part-0.parquet``."""
 
 
 def session_dir(dataset: str | Path, table: str, runner_id: str, session_id: str) -> Path:
     """Directory that holds one session's rows of ``table``."""
-    return Path(dataset) / table / f"runner={runner_id}" / f"session={session_id}"
+    return Path(dataset) / table / f"{_RUNNER}{runner_id}" / f"{_SESSION}{session_id}"
+
+
+def part_path(dataset: str | Path, table: str, runner_id: str, session_id: str) -> Path:
+    """The file that holds one session's rows of ``table``."""
+    return session_dir(dataset, table, runner_id, session_id) / PART_FILE
+
+
+def table_pattern(dataset: str | Path, table: str) -> str:
+    """Glob pattern of every file of ``table`` (for DuckDB's ``read_parquet``)."""
+    return str(Path(dataset) / table / PART_GLOB)
+
+
+def partition_of(part: Path) -> tuple[str, str]:
+    """(runner_id, session_id) of a file found by :func:`table_files`."""
+    return part.parent.parent.name.removeprefix(_RUNNER), part.parent.name.removeprefix(_SESSION)
+
+
+def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None,
+                session_id: str | None = None) -> list[Path]:
+    """Files of ``table``, optionally of one runner and/or session (sorted). Staged and replaced
+    copies (hidden names) are never listed.
+    """
+    root = Path(dataset) / table
+    if not root.is_dir():
+        return []
+    out = []
+    for f in sorted(root.glob(PART_GLOB)):
+        runner, session = partition_of(f)
+        if (runner_id is None or runner == runner_id) and (session_id is None or session == session_id):
+            out.append(f)
+    return out
+
+
+SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_json"]
+
+
+def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, str] | None:
+    """Where the stored rows of one session came from (``SOURCE_COLUMNS``); None when the session
+    is not in the dataset or its sessions file cannot be read (repair's business).
+    """
+    part = part_path(dataset, "sessions", runner_id, session_id)
+    if not part.exists():
+        return None
+    try:
+        rows = pq.read_table(part, columns=SOURCE_COLUMNS).to_pylist()
+    except (OSError, pa.ArrowInvalid):
+        return None
+    return rows[0] if len(rows) == 1 else None
 
 
 def validate_table(name: str, table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
@@ -53,7 +106,10 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
     """Write (or replace) one session's rows of each table in ``tables``.
 
     ``tables`` maps table name to an Arrow table matching its schema. Tables not given are
-    left alone. Staged first, then moved into place; ``sessions`` is moved last.
+    left alone. Staged first, then each table's file replaces the old one in one rename
+    (``os.replace``: a reader finds the old file or the new one, never none); ``sessions`` is
+    moved last, so a reader that sees a ``sessions`` row finds its steps and strides. Two writers
+    of one dataset are kept apart by :class:`imuback.store.lock.DatasetLock`.
     """
     dataset = Path(dataset)
     checked = {name: validate_table(name, t, _schema_of(name, t)) for name, t in tables.items()}
@@ -65,13 +121,9 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
             pq.write_table(table, staging / name / PART_FILE, compression="zstd")
         order = [n for n in WRITE_ORDER if n in checked] + [n for n in checked if n not in WRITE_ORDER]
         for name in order:
-            final = session_dir(dataset, name, runner_id, session_id)
+            final = part_path(dataset, name, runner_id, session_id)
             final.parent.mkdir(parents=True, exist_ok=True)
-            old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex}")
-            if final.exists():
-                final.rename(old)
-            (staging / name).rename(final)
-            shutil.rmtree(old, ignore_errors=True)
+            os.replace(staging / name / PART_FILE, final)
         _remove_refiled(dataset, runner_id=runner_id, session_id=session_id, sessions=checked.get("sessions"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -87,15 +139,15 @@ def _remove_refiled(dataset: Path, *, runner_id: str, session_id: str, sessions:
     new = {sessions.column(c)[0].as_py() for c in ("source_path", "source_sha256")} - {None, ""}
     if not new:
         return
-    for other in (dataset / "sessions").glob(f"runner=*/session={session_id}/{PART_FILE}"):
-        if other.parent.parent.name == f"runner={runner_id}":
+    for other in table_files(dataset, "sessions", session_id=session_id):
+        other_runner = partition_of(other)[0]
+        if other_runner == runner_id:
             continue
         try:
             row = pq.read_table(other, columns=["source_path", "source_sha256"]).to_pylist()[0]
         except (OSError, pa.ArrowInvalid, IndexError):
             continue
         if new & {row["source_path"], row["source_sha256"]}:
-            other_runner = other.parent.parent.name.removeprefix("runner=")
             delete_session(dataset, runner_id=other_runner, session_id=session_id)
 
 
@@ -106,17 +158,16 @@ def _schema_of(name: str, table: pa.Table) -> pa.Schema:
 
 
 def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> None:
-    """Remove one session's rows from every table."""
-    for table_dir in Path(dataset).iterdir():
-        if table_dir.is_dir() and not table_dir.name.startswith("."):
-            shutil.rmtree(session_dir(dataset, table_dir.name, runner_id, session_id), ignore_errors=True)
+    """Remove one session's rows from every table, ``sessions`` first (the reverse of writing)."""
+    tables = [d.name for d in Path(dataset).iterdir() if d.is_dir() and not d.name.startswith(".")]
+    for name in sorted(tables, key=lambda n: n != "sessions"):
+        shutil.rmtree(session_dir(dataset, name, runner_id, session_id), ignore_errors=True)
 
 
 def read_table(dataset: str | Path, name: str, *, filter: pads.Expression | None = None) -> pa.Table:
     """Read one table of the dataset (all sessions) with its schema; empty table if none yet."""
-    root = Path(dataset) / name
     schema = TABLE_SCHEMAS.get(name)
-    files = sorted(root.glob(f"runner=*/session=*/{PART_FILE}")) if root.exists() else []
+    files = table_files(dataset, name)
     if not files:
         if schema is None:
             raise SchemaError(f"{dataset}: no table {name!r}")

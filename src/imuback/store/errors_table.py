@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from imuback.store.dataset import PART_FILE, write_session
+from imuback.store.dataset import table_files, write_session
 from imuback.store.schema import SCHEMA_VERSION, TIME_TYPE
 
 ERRORS_TABLE = "errors"
@@ -73,14 +73,13 @@ def write_error(dataset: str | Path, *, source_path: str, source_sha256: str | N
 def clear_error(dataset: str | Path, *, source_path: str) -> None:
     """Delete the error row filed for ``source_path``, if any."""
     _, sid = error_partition(source_path, None)
-    for d in (Path(dataset) / ERRORS_TABLE).glob(f"runner=*/session={sid}"):
-        shutil.rmtree(d, ignore_errors=True)
+    for part in table_files(dataset, ERRORS_TABLE, session_id=sid):
+        shutil.rmtree(part.parent, ignore_errors=True)
 
 
 def read_errors(dataset: str | Path) -> pa.Table:
     """All rows of the ``errors`` table (typed empty table when there are none)."""
-    root = Path(dataset) / ERRORS_TABLE
-    files = sorted(root.glob(f"runner=*/session=*/{PART_FILE}")) if root.exists() else []
+    files = table_files(dataset, ERRORS_TABLE)
     if not files:
         return ERRORS_SCHEMA.empty_table()
     return pa.concat_tables([pq.read_table(f, schema=ERRORS_SCHEMA) for f in files])

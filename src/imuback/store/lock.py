@@ -1,4 +1,6 @@
-"""Keeping the dataset whole: one writer at a time (the lock) and repair of interrupted writes."""
+"""Keeping the dataset whole: one writer at a time (the lock, taken by ``process``, ``batch`` and
+``demo`` alike) and repair of interrupted writes.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +14,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from imuback.errors import BatchInputError
+from imuback.errors import DatasetError
 from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
 
-LOCK_FILE = ".batch.lock"
+LOCK_FILE = ".imuback.lock"
 
 
 class DatasetLock:
-    """``<dataset>/.batch.lock``: one batch at a time per dataset; a dead holder's lock is taken over.
+    """``<dataset>/.imuback.lock``: one writer at a time per dataset (a batch, or ``imuback process``);
+    a dead holder's lock is taken over.
 
-    The file is created (exclusively) and then filled with the holder's host and pid, so another
-    batch can see it for a moment while it is still empty. An empty or half-written lock is
+    The file is created (exclusively) and then filled with the holder's host, pid and command, so
+    another writer can see it for a moment while it is still empty. An empty or half-written lock is
     therefore someone taking it right now: wait up to ``fill_wait_s`` for its content, and if it
     never comes (the taker died in between), refuse rather than guess.
     """
@@ -30,22 +33,23 @@ class DatasetLock:
     fill_wait_s = 2.0
     """How long a lock file may stay empty or unreadable before it is reported."""
 
-    def __init__(self, dataset: Path) -> None:
-        self.path = dataset / LOCK_FILE
+    def __init__(self, dataset: str | Path, *, command: str = "imuback batch") -> None:
+        self.path = Path(dataset) / LOCK_FILE
         self.me = {"host": socket.gethostname(), "pid": os.getpid(),
-                   "started": datetime.now(UTC).isoformat()}
+                   "started": datetime.now(UTC).isoformat(), "command": command}
 
     def __enter__(self) -> DatasetLock:
+        ensure_dataset_dir(self.path.parent)
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self._wait_for_holder()
                 if holder is not None and not self._stale(holder):
-                    raise BatchInputError(
-                        f"{self.path.parent}: another batch (pid {holder.get('pid')} on "
-                        f"{holder.get('host')}, started {holder.get('started')}) is writing this "
-                        f"dataset; wait for it, or delete {self.path} if it is gone") from None
+                    raise DatasetError(
+                        f"{self.path.parent}: {holder.get('command', 'another imuback')} (pid "
+                        f"{holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}) "
+                        f"is writing this dataset; wait for it, or delete {self.path} if it is gone") from None
                 self.path.unlink(missing_ok=True)
                 continue
             try:
@@ -55,7 +59,7 @@ class DatasetLock:
                 self.path.unlink(missing_ok=True)
                 raise
             return self
-        raise BatchInputError(f"{self.path}: cannot take the batch lock")  # pragma: no cover
+        raise DatasetError(f"{self.path}: cannot take the dataset lock")  # pragma: no cover
 
     def _wait_for_holder(self) -> dict[str, object] | None:
         """The holder named in the existing lock file; None if the file is gone meanwhile."""
@@ -65,8 +69,8 @@ class DatasetLock:
             if holder is not None or not self.path.exists():
                 return holder
             if time.monotonic() >= deadline:
-                raise BatchInputError(
-                    f"{self.path}: the batch lock names no holder (empty or unreadable for "
+                raise DatasetError(
+                    f"{self.path}: the dataset lock names no holder (empty or unreadable for "
                     f"{self.fill_wait_s:g} s); if no other batch is writing {self.path.parent}, "
                     "delete the lock file and start again") from None
             time.sleep(0.02)
@@ -99,6 +103,17 @@ class DatasetLock:
         return False
 
 
+def ensure_dataset_dir(dataset: Path) -> None:
+    """Create the dataset folder if missing; a clear error when the path is something else."""
+    if dataset.exists() and not dataset.is_dir():
+        raise DatasetError(f"{dataset}: is a file, not a dataset folder; give a folder (it is created "
+                           "if missing)")
+    try:
+        dataset.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"{dataset}: cannot create the dataset folder ({exc.strerror})") from None
+
+
 def repair_dataset(dataset: str | Path) -> list[str]:
     """Remove what an interrupted write left behind; return what was done, in words.
 
@@ -106,7 +121,7 @@ def repair_dataset(dataset: str | Path) -> list[str]:
     place, ``sessions`` last. A run killed in between can leave staged files, ``.old-`` copies, or
     a session whose tables come from two different runs. Such a session is removed from steps,
     strides and sessions, so that the next batch processes it again; complete sessions are kept.
-    Call only while no other process writes the dataset (the batch lock ensures that).
+    Call only while no other process writes the dataset (:class:`DatasetLock` ensures that).
     """
     ds = Path(dataset)
     done: list[str] = []
