@@ -106,13 +106,19 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
     Raises :class:`imuback.errors.ImubackError` subclasses with the file named in the message.
     """
-    raw = read_raw(path)
-    sha = file_sha256(path)
+    return store_session(read_raw(path), dataset=dataset, params=params, source_path=str(Path(path).resolve()),
+                         source_sha256=file_sha256(path), replace=replace, lock_held=lock_held)
+
+
+def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
+                  source_path: str = "", source_sha256: str = "", replace: bool = False,
+                  lock_held: bool = False) -> SessionResult:
+    """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`)."""
     if dataset is None:
-        return process_raw(raw, params=params, source_path=str(Path(path).resolve()), source_sha256=sha)
+        return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
     with nullcontext() if lock_held else DatasetLock(dataset, command="imuback process"):
-        check_identity(dataset, raw, source_sha256=sha, replace=replace)
-        result = process_raw(raw, params=params, source_path=str(Path(path).resolve()), source_sha256=sha)
+        check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
+        result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
         write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
     return result
 

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from imuback.errors import ReportDataError, SchemaError
+from imuback.store.dataset import partition_of
 from imuback.store.dataset import table_files as store_table_files
 from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
@@ -93,8 +94,7 @@ def _read(dataset: str | Path, table: str, columns: Sequence[str], *, runner_id:
 
 def runner_ids(dataset: str | Path) -> list[str]:
     """Runner ids that have at least one ``sessions`` row."""
-    files = table_files(dataset, "sessions")
-    return sorted({Path(f).parent.parent.name.removeprefix("runner=") for f in files})
+    return sorted({partition_of(f)[0] for f in store_table_files(dataset, "sessions")})
 
 
 def session_row(dataset: str | Path, session_id: str) -> dict[str, Any]:

@@ -1,0 +1,231 @@
+"""The public Python API: :func:`read`, :func:`process`, :func:`open_dataset`, :func:`simulate`.
+
+Re-exported (lazily) by :mod:`imuback`; see docs/python_api.md. Everything else in the package
+is private by convention and may change between releases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from imuback.core import RawSession, check_id
+from imuback.errors import RawFormatError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from imuback.pipeline import SessionResult as _Tables
+    from imuback.signal.params import PipelineParams
+
+_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting"})
+
+
+def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
+    unknown = sorted(set(identity) - _IDENTITY)
+    if unknown:
+        raise RawFormatError(f"{source}: unknown identity keys {unknown}; known: {sorted(_IDENTITY)}")
+
+
+def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **identity: Any) -> RawSession:
+    """Read and validate one raw session file.
+
+    Parameters
+    ----------
+    path : a raw session file (Parquet or CSV, docs/data_contract.md).
+    format : ``"parquet"`` or ``"csv"``; None decides by the file's suffix.
+    **identity : ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``.
+        For a CSV they fill in what its ``<file>.json`` sidecar does not give; for Parquet,
+        ``session_id`` and ``runner_id`` override the file's own.
+
+    Returns
+    -------
+    RawSession
+        Sample times (ns, UTC), acceleration (m/s²) and angular velocity (deg/s) in the sensor
+        frame, validated (units, time order, mounting, rate).
+
+    Examples
+    --------
+    >>> raw = imuback.read("data/example-20240304-00.parquet")  # doctest: +SKIP
+    >>> raw.sample_rate_hz, raw.n_samples  # doctest: +SKIP
+    (200.0, 156000)
+    """
+    from imuback.store.raw import read_raw
+
+    src = str(path)
+    _check_identity_keys(identity, source=src)
+    kind = format or ("csv" if Path(path).suffix.lower() == ".csv" else "parquet")
+    if kind not in ("parquet", "csv"):
+        raise RawFormatError(f"{src}: unknown format {kind!r}; give 'parquet' or 'csv'")
+    if kind == "csv":
+        if Path(path).suffix.lower() != ".csv":
+            raise RawFormatError(f"{src}: format='csv' needs a file named *.csv")
+        return read_raw(path, **identity)
+    raw = read_raw(path)
+    session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
+    runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
+    if (session_id, runner_id) == (raw.session_id, raw.runner_id):
+        return raw
+    return dataclasses.replace(raw, session_id=session_id, runner_id=runner_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    """One processed session: ``steps``, ``strides`` and its ``session`` row as pandas DataFrames.
+
+    Columns and units: docs/data_contract.md. :meth:`tables` gives the same rows as Arrow tables,
+    exactly as they are written to a dataset.
+    """
+
+    _tables: _Tables
+
+    @property
+    def session_id(self) -> str:
+        """The session's id."""
+        return self._tables.session_id
+
+    @property
+    def runner_id(self) -> str:
+        """The runner's id."""
+        return self._tables.runner_id
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """One row per step (foot contact to the next contact)."""
+        return self._tables.steps.to_pandas()
+
+    @property
+    def strides(self) -> pd.DataFrame:
+        """One row per stride (contact to the next contact of the same foot)."""
+        return self._tables.strides.to_pandas()
+
+    @property
+    def session(self) -> pd.DataFrame:
+        """The one-row session summary (medians, asymmetry, drift, status and provenance)."""
+        return self._tables.sessions.to_pandas()
+
+    def tables(self) -> dict[str, pa.Table]:
+        """``{"steps", "strides", "sessions"}`` as Arrow tables in the dataset schemas."""
+        return self._tables.tables()
+
+
+def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None = None,
+            params: PipelineParams | None = None, replace: bool = False, **identity: Any) -> SessionResult:
+    """Find every step in one session and compute its running metrics.
+
+    Parameters
+    ----------
+    path_or_raw : a raw session file, or a :class:`RawSession` (e.g. from :func:`read` or
+        :func:`simulate`, or built from your own arrays).
+    dataset : if given, the rows are also written into this dataset folder (created if missing),
+        under its lock; a different recording stored under the same ids is refused unless
+        ``replace``.
+    params : pipeline parameters (:class:`imuback.signal.params.PipelineParams`); None: defaults.
+    **identity : as for :func:`read` (only with a path).
+
+    Examples
+    --------
+    >>> res = imuback.process(imuback.simulate(minutes=2, seed=1))  # doctest: +SKIP
+    >>> res.session["median_cadence_spm"].iloc[0]  # doctest: +SKIP
+    """
+    from imuback.pipeline import file_sha256, store_session
+    from imuback.signal.params import PipelineParams
+
+    p = params if params is not None else PipelineParams()
+    if isinstance(path_or_raw, RawSession):
+        if identity:
+            raise RawFormatError(f"{path_or_raw.source}: identity keywords apply to files; use "
+                                 "dataclasses.replace(raw, session_id=...) on a RawSession")
+        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, replace=replace))
+    raw = read(path_or_raw, **identity)
+    return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
+                                       source_sha256=file_sha256(path_or_raw), replace=replace))
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A processed dataset folder: its tables as pandas DataFrames, and SQL over them.
+
+    Tables: ``steps``, ``strides``, ``sessions`` (and ``errors`` from batch runs); columns in
+    docs/data_contract.md and docs/batch.md.
+    """
+
+    path: Path
+
+    def _table(self, name: str) -> pd.DataFrame:
+        from imuback.store.dataset import read_table
+
+        return read_table(self.path, name).to_pandas()
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """Every step of every session."""
+        return self._table("steps")
+
+    @property
+    def strides(self) -> pd.DataFrame:
+        """Every stride of every session."""
+        return self._table("strides")
+
+    @property
+    def sessions(self) -> pd.DataFrame:
+        """One row per session."""
+        return self._table("sessions")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run one read-only DuckDB SQL statement over the tables (confined to the dataset).
+
+        Examples
+        --------
+        >>> ds.query("SELECT runner_id, count(*) AS n FROM sessions GROUP BY runner_id")  # doctest: +SKIP
+        """
+        from imuback.batch.query import run_query
+
+        return run_query(self.path, sql).to_pandas()
+
+
+def open_dataset(path: str | Path) -> Dataset:
+    """Open a processed dataset folder (made by :func:`process` with ``dataset=``, or the CLI).
+
+    Examples
+    --------
+    >>> ds = imuback.open_dataset("imuback-demo/dataset")  # doctest: +SKIP
+    >>> ds.sessions[["session_id", "median_cadence_spm"]]  # doctest: +SKIP
+    """
+    from imuback.errors import DatasetError
+
+    p = Path(path)
+    if not p.is_dir():
+        raise DatasetError(f"{p}: no dataset folder there" + (" (it is a file)" if p.exists() else ""))
+    return Dataset(p)
+
+
+def simulate(*, minutes: float = 12.0, seed: int = 7, runner_id: str = "runner-01",
+             session_id: str | None = None, start_time: datetime | None = None,
+             sample_rate_hz: float = 200.0) -> RawSession:
+    """A simulated running session from the physics-based runner simulator (docs/simulator.md).
+
+    Parameters
+    ----------
+    minutes : minutes of running (plus a short stand and walk before and after, as in
+        ``imuback simulate --minutes``).
+    seed : the same seed gives the same session, bit for bit.
+    runner_id, session_id : identifiers (letters, digits, ``._-``); the session id defaults to
+        ``<runner_id>-sim<seed>``.
+    start_time : UTC time of the first sample (default 2024-03-04 07:00 UTC).
+    sample_rate_hz : the sensor's rate.
+
+    Examples
+    --------
+    >>> raw = imuback.simulate(minutes=2, seed=3)  # doctest: +SKIP
+    """
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    params = RunnerParams(run_minutes=minutes, sample_rate_hz=sample_rate_hz)
+    start = start_time or datetime(2024, 3, 4, 7, 0, tzinfo=UTC)
+    return simulate_session(params, seed=seed, session_id=session_id or f"{runner_id}-sim{seed}",
+                            runner_id=runner_id, start_time=start).raw

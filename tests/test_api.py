@@ -1,0 +1,69 @@
+"""The public face (src/imuback/__init__.py, src/imuback/api.py) and docs/python_api.md's example."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import imuback
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "python_api.md"
+
+
+def test_import_imuback_is_light():
+    code = "import sys, imuback; print(sorted(m for m in ('numpy', 'pyarrow', 'duckdb', 'pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_names():
+    assert set(imuback.__all__) >= {"read", "process", "open_dataset", "simulate", "RawSession",
+                                    "SessionResult", "Dataset", "ImubackError"}
+    for name in imuback.__all__:
+        assert getattr(imuback, name) is not None
+    with pytest.raises(AttributeError):
+        imuback.process_raw  # noqa: B018 - private: not on the public face
+
+
+def test_library_logging_has_a_null_handler():
+    import logging
+    assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("imuback").handlers)
+
+
+def test_the_worked_example_runs(tmp_path, monkeypatch, capsys):
+    code = re.search(r"## Worked example.*?```python\n(.*?)```", DOC.read_text(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(DOC), "exec"), {})
+    out = capsys.readouterr().out
+    assert "running steps, median contact" in out
+    assert "refused:" in out and "in g" in out
+    assert (tmp_path / "my-dataset" / "sessions").is_dir()
+
+
+def test_read_process_round_trip(tmp_path):
+    from imuback.store.raw import write_raw
+
+    raw = imuback.simulate(minutes=2, seed=5, runner_id="bo")
+    path = write_raw(tmp_path / "bo.parquet", raw)
+    back = imuback.read(path, runner_id="bo2")
+    assert back.runner_id == "bo2" and back.n_samples == raw.n_samples
+    res = imuback.process(path, dataset=tmp_path / "ds")
+    assert len(res.steps) == res.tables()["steps"].num_rows > 300
+    assert res.session["source_sha256"].iloc[0]
+    ds = imuback.open_dataset(tmp_path / "ds")
+    assert len(ds.steps) == len(res.steps)
+    n = ds.query("SELECT count(*) AS n FROM strides")["n"].iloc[0]
+    assert n == len(res.strides)
+    np.testing.assert_array_equal(ds.sessions["session_id"], [raw.session_id])
+
+
+def test_open_dataset_on_a_file_is_a_clear_error(tmp_path):
+    f = tmp_path / "x.parquet"
+    f.write_bytes(b"x")
+    with pytest.raises(imuback.ImubackError, match=r"x\.parquet: no dataset folder there \(it is a file\)"):
+        imuback.open_dataset(f)
