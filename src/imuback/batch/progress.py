@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import io
 import time
 from datetime import UTC, datetime
 from typing import Literal, TextIO
@@ -27,7 +27,9 @@ class Progress:
     def __init__(self, total: int, *, stream: TextIO | None = None, mode: ProgressMode = "auto",
                  width: int = 28) -> None:
         self.total = total
-        self.stream = stream if stream is not None else sys.stderr
+        if stream is None:  # the library prints nothing unasked: the CLI passes sys.stderr
+            stream, mode = io.StringIO(), "none"
+        self.stream = stream
         if mode == "auto":
             mode = "bar" if self.stream.isatty() else "log"
         self.mode = mode

@@ -108,8 +108,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     force : re-process sessions even when their rows are up to date.
     replace : replace stored sessions made from other bytes (else such a file fails, in ``errors``).
     params : pipeline parameters (default: the pipeline's defaults).
-    progress, stream : how and where to report progress (default: a bar on a terminal, else
-        log lines; standard error).
+    progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
+        terminal, else log lines); without a ``stream`` nothing is written.
 
     Returns
     -------

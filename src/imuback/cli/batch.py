@@ -34,7 +34,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
                             scheduler=args.scheduler, force=args.force, replace=args.replace,
-                            progress=args.progress)
+                            progress=args.progress, stream=sys.stderr)
     except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
         print(f"imuback batch: {exc}", file=sys.stderr)
         return 130
