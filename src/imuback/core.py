@@ -36,8 +36,15 @@ G_MPS2 = 9.80665
 _SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
+MAX_ID_LEN = 64
+"""Longest runner or session id: ids name folders and files of the dataset."""
+
+
 def check_id(value: str, *, what: str, source: str) -> str:
-    """Return ``value`` if it is a safe identifier (letters, digits, ``._-``), else raise."""
+    """Return ``value`` if it is a safe identifier (letters, digits, ``._-``, at most ``MAX_ID_LEN``), else raise."""
+    if len(value) > MAX_ID_LEN:
+        raise RawFormatError(f"{source}: {what} is {len(value)} characters long ({value[:20]!r}...); ids may "
+                             f"have at most {MAX_ID_LEN}: give a shorter one")
     if not value or not set(value) <= _SAFE_ID or value.startswith("."):
         raise RawFormatError(
             f"{source}: {what} {value!r} must be non-empty and use only letters, digits, '.', '_', '-'"

@@ -97,17 +97,20 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
 
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
                  params: PipelineParams = PipelineParams(), replace: bool = False,
-                 lock_held: bool = False) -> SessionResult:
+                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionResult:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
     Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
     ``lock_held`` (a batch worker: its driver holds it). A session already in the dataset from
     other bytes (another file, or the file changed) is refused with
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
-    Raises :class:`imuback.errors.ImubackError` subclasses with the file named in the message.
+    ``csv_meta``: identity of a CSV without one (``runner_id``, ``start``...; see
+    :func:`~imuback.store.raw.read_raw`). Raises :class:`imuback.errors.ImubackError` subclasses
+    with the file named in the message.
     """
-    return store_session(read_raw(path), dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                         source_sha256=file_sha256(path), replace=replace, lock_held=lock_held)
+    return store_session(read_raw(path, **(csv_meta or {})), dataset=dataset, params=params,
+                         source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
+                         replace=replace, lock_held=lock_held)
 
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),

@@ -180,18 +180,16 @@ def process_session(task: SessionTask) -> SessionOutcome:
 def peek_identity(path: str | Path) -> tuple[str, str] | None:
     """(session_id, runner_id) of a raw file without reading its samples; None if unreadable.
 
-    Parquet: the schema metadata in the footer. CSV: the ``<file>.json`` sidecar, else the file
-    stem and runner ``unknown`` (the defaults of :func:`imuback.store.raw.read_raw`).
+    Parquet: the schema metadata in the footer. CSV: the ``<file>.json`` sidecar (without a
+    runner id there it has no identity yet: None, and reading it says why).
     """
     path = Path(path)
     try:
         if path.suffix.lower() == ".csv":
-            meta: dict[str, str] = {}
-            sidecar = path.with_name(path.name + ".json")
-            if sidecar.exists():
-                meta = {k: str(v) for k, v in json.loads(sidecar.read_text()).items()}
-            sid = meta.get(S.META_SESSION_ID, path.stem)
-            rid = meta.get(S.META_RUNNER_ID, "unknown")
+            from imuback.store.raw import csv_sidecar
+
+            meta = csv_sidecar(path)
+            sid, rid = meta[S.META_SESSION_ID], meta[S.META_RUNNER_ID]
         else:
             raw_meta = pq.read_schema(path).metadata or {}
             sid = raw_meta[S.META_SESSION_ID.encode()].decode()

@@ -6,16 +6,20 @@ import argparse
 import sys
 from typing import Any
 
-from imuback.errors import ImubackError
+from imuback.errors import ImubackError, RawFormatError
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
     from imuback.pipeline import process_file
 
+    csv_meta = {k: v for k, v in (("runner_id", args.runner), ("start", args.start)) if v is not None}
     failed = 0
     for path in args.raw:
         try:
-            res = process_file(path, dataset=args.dataset, replace=args.replace)
+            if csv_meta and not str(path).lower().endswith(".csv"):
+                raise RawFormatError(f"{path}: --runner and --start are for CSV files without ids; this "
+                                     "file carries its own")
+            res = process_file(path, dataset=args.dataset, replace=args.replace, csv_meta=csv_meta)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -34,6 +38,11 @@ def register(subparsers: Any) -> None:
                                           "another recording under the same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
     p.add_argument("--dataset", required=True, help="dataset directory (created if missing)")
+    p.add_argument("--runner", metavar="ID",
+                   help="runner id of CSV files that carry none (their session id is made from the file "
+                        "name and start time)")
+    p.add_argument("--start", metavar="ISO8601",
+                   help="start time of CSV files timed in seconds since the start, e.g. 2024-03-04T07:00:00Z")
     p.add_argument("--replace", action="store_true",
                    help="replace a stored session that was made from other bytes (another file or a "
                         "changed file under the same runner and session id)")

@@ -17,8 +17,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from imuback.core import G_MPS2 as G_MPS2
+from imuback.core import MAX_ID_LEN, check_id
 from imuback.core import RawSession as RawSession
-from imuback.core import check_id
 from imuback.errors import RawFormatError
 from imuback.store import schema as S
 
@@ -72,12 +72,17 @@ def read_raw(path: str | Path, **csv_meta: Any) -> RawSession:
     """Read and validate a raw session (``.parquet`` or ``.csv``).
 
     For CSV, metadata comes from ``csv_meta`` keyword arguments (``session_id``, ``runner_id``,
-    ``sensor``, ``sample_rate_hz``, ``mounting``) or a JSON sidecar ``<file>.json`` with the
-    ``imuback.*`` keys; ``session_id`` defaults to the file stem and the rate to the median
-    sample interval.
+    ``sensor``, ``sample_rate_hz``, ``mounting``, ``start``) or a JSON sidecar ``<file>.json``
+    with the ``imuback.*`` keys. A CSV needs a runner id (else it is refused); its session id
+    defaults to ``<file stem>-<UTC start time>`` and its rate to the median sample interval. Its
+    ``time`` column is ISO 8601, or epoch seconds, milliseconds, microseconds or nanoseconds
+    (told apart by size), or seconds since the start when ``start`` (ISO 8601) is given.
     """
     path = Path(path)
     src = str(path)
+    if path.is_dir():
+        raise RawFormatError(f"{src}: is a folder, not a raw session file; give the files in it "
+                             "(or use 'imuback batch' for a folder)")
     if not path.exists():
         raise RawFormatError(f"{src}: no such file")
     if path.stat().st_size == 0:
@@ -89,40 +94,113 @@ def read_raw(path: str | Path, **csv_meta: Any) -> RawSession:
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise RawFormatError(f"{src}: not a readable Parquet file ({exc})") from exc
-        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+        meta = {}
+        for k, v in (table.schema.metadata or {}).items():
+            try:
+                meta[k.decode()] = v.decode()
+            except UnicodeDecodeError:
+                raise RawFormatError(f"{src}: schema metadata {k[:40]!r} is not UTF-8 text; rewrite the "
+                                     "file's metadata as UTF-8") from None
     return table_to_raw(table, meta, source=src)
+
+
+EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
+               (float("inf"), 1, "nanoseconds"))
+"""(largest first value, ns per unit, name): epoch times after 1973 in s, ms, µs or ns."""
+RELATIVE_MAX = 1e8
+"""A first time value below this (~3 years in seconds) is time since the start, not an epoch."""
+
+
+def _delimiter(path: Path) -> str:
+    """The CSV's delimiter: the commonest of ``, ; tab`` in its header line."""
+    with open(path, "rb") as f:
+        head = f.readline(65536).decode("utf-8", errors="replace")
+    return max((",", ";", "\t"), key=head.count)
+
+
+def csv_sidecar(path: Path) -> dict[str, str]:
+    """The ``<file>.json`` sidecar's keys (a JSON object), or {} when there is none."""
+    sidecar = path.with_name(path.name + ".json")
+    if not sidecar.exists():
+        return {}
+    try:
+        value = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, OSError) as exc:
+        raise RawFormatError(f"{sidecar}: not valid JSON ({str(exc)[:80]}); it must be one object of "
+                             "imuback.* keys") from None
+    if not isinstance(value, dict):
+        raise RawFormatError(f"{sidecar}: must be a JSON object of imuback.* keys, not a {type(value).__name__}")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+
+
+def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[np.int64]:
+    """UTC ns of a CSV ``time`` column (see :func:`read_raw`)."""
+    if pa.types.is_timestamp(t.type):
+        if start is not None:
+            raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")
+        ts = t.cast(pa.timestamp("ns", tz="UTC") if t.type.tz else pa.timestamp("ns"))
+        return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if not (pa.types.is_integer(t.type) or pa.types.is_floating(t.type)):
+        raise RawFormatError(f"{src}: column 'time' must be ISO 8601 dates or epoch numbers, got {t.type}")
+    x = t.to_numpy(zero_copy_only=False)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = float(x[0])
+    if start is not None or abs(first) < RELATIVE_MAX:
+        if start is None:
+            raise RawFormatError(f"{src}: column 'time' starts at {first:g}: seconds since the start, not a "
+                                 "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
+        try:
+            t0 = np.datetime64(_parse_start(start, src=src), "ns").astype(np.int64)
+        except ValueError:
+            raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
+        return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * 1e9).astype(np.int64), dtype=np.int64)
+    ns_per = next(ns for limit, ns, _name in EPOCH_UNITS if abs(first) < limit)
+    if np.issubdtype(x.dtype, np.integer):
+        return np.asarray(x, dtype=np.int64) * ns_per
+    return np.round(np.asarray(x, dtype=np.float64) * ns_per).astype(np.int64)
+
+
+def _parse_start(start: str, *, src: str) -> Any:
+    """ISO 8601 start time -> naive UTC datetime (a time zone is converted, none means UTC)."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def _read_csv(path: Path, given: dict[str, Any]) -> tuple[pa.Table, dict[str, str]]:
     src = str(path)
     try:
-        table = pacsv.read_csv(path)
+        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=_delimiter(path)))
     except (pa.ArrowInvalid, OSError) as exc:
-        raise RawFormatError(f"{src}: not a readable CSV file ({exc})") from exc
-    if "time" not in table.column_names:
-        raise RawFormatError(f"{src}: missing column 'time' (ISO-8601 or epoch seconds)")
-    t = table.column("time")
-    if pa.types.is_timestamp(t.type):
-        t_ns = t.cast(pa.timestamp("ns", tz="UTC") if t.type.tz else pa.timestamp("ns")).cast(pa.int64())
-    elif pa.types.is_integer(t.type) or pa.types.is_floating(t.type):
-        secs = np.asarray(t.to_numpy(zero_copy_only=False), dtype=np.float64)
-        t_ns = pa.array(np.round(secs * 1e9).astype(np.int64))
-    else:
-        raise RawFormatError(f"{src}: column 'time' must be ISO-8601 or epoch seconds, got {t.type}")
-    table = table.set_column(table.column_names.index("time"), "time", pa.chunked_array([t_ns]).cast(S.TIME_TYPE))
-    meta: dict[str, str] = {}
-    sidecar = path.with_name(path.name + ".json")
-    if sidecar.exists():
-        meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(sidecar.read_text()).items()})
+        raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
+    required = ("time", *S.ACC_COLUMNS)
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}")
+    given = dict(given)
+    start = given.pop("start", None)
+    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start))
+    table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
+    meta = csv_sidecar(path)
     for key, value in given.items():
-        meta[f"imuback.{key}"] = value if isinstance(value, str) else json.dumps(value)
+        if value is not None:
+            meta[f"imuback.{key}"] = value if isinstance(value, str) else json.dumps(value)
+    if S.META_RUNNER_ID not in meta:
+        raise RawFormatError(f"{src}: no runner id: a CSV needs one to keep runners apart; give --runner "
+                             f"(or imuback.runner_id in {path.name}.json)")
     meta.setdefault(S.META_SCHEMA_VERSION, S.SCHEMA_VERSION)
-    meta.setdefault(S.META_SESSION_ID, path.stem)
-    meta.setdefault(S.META_RUNNER_ID, "unknown")
+    if S.META_SESSION_ID not in meta and tn.size:
+        stamp = np.datetime_as_string(np.datetime64(int(tn[0]), "ns"), unit="s").replace("-", "").replace(":", "")
+        stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem).lstrip(".") or "csv"
+        meta[S.META_SESSION_ID] = f"{stem[:MAX_ID_LEN - 17]}-{stamp}Z"
     meta.setdefault(S.META_SENSOR, "csv")
     meta.setdefault(S.META_MOUNTING, json.dumps(np.eye(3).tolist()))
     if S.META_SAMPLE_RATE_HZ not in meta:
-        tn = np.asarray(t_ns.to_numpy(zero_copy_only=False), dtype=np.int64)
         dt = np.median(np.diff(tn)) if tn.size > 1 else 0
         if dt <= 0:
             raise RawFormatError(f"{src}: cannot infer the sample rate from 'time'; give sample_rate_hz")
@@ -174,11 +252,14 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
     acc = _matrix(S.ACC_COLUMNS, "m/s^2")
     gyr = _matrix(S.GYR_COLUMNS, "deg/s") if present_gyr else None
     try:
-        mounting = np.asarray(json.loads(meta[S.META_MOUNTING]), dtype=np.float64)
+        mounting = np.asarray(_json(meta, S.META_MOUNTING, source=source), dtype=np.float64)
         rate = float(meta[S.META_SAMPLE_RATE_HZ])
-        gaps = tuple(json.loads(meta.get(S.META_GAPS, "[]")))
+        gaps = tuple(_json(meta, S.META_GAPS, source=source, default="[]"))
     except (ValueError, TypeError) as exc:
-        raise RawFormatError(f"{source}: unreadable metadata ({exc})") from exc
+        raise RawFormatError(f"{source}: unreadable metadata ({str(exc)[:200]})") from None
+    if mounting.shape != (3, 3):
+        raise RawFormatError(f"{source}: metadata {S.META_MOUNTING} must be a 3x3 matrix (row-major JSON), "
+                             f"got shape {mounting.shape}")
     return RawSession(
         session_id=check_id(meta[S.META_SESSION_ID], what="session_id", source=source),
         runner_id=check_id(meta[S.META_RUNNER_ID], what="runner_id", source=source),
@@ -193,6 +274,18 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
         gyr_range_dps=_number(meta, S.META_GYR_RANGE_DPS, source=source),
         source=source,
     )
+
+
+def _json(meta: dict[str, str], key: str, *, source: str, default: str | None = None) -> Any:
+    """The JSON value under ``key``; a one-line error naming the key when it is not JSON."""
+    text = meta.get(key, default)
+    if text is None:
+        raise RawFormatError(f"{source}: missing metadata {key}")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise RawFormatError(f"{source}: metadata {key} is not valid JSON (or nested too deeply): "
+                             f"{text[:40]!r}...") from None
 
 
 def _number(meta: dict[str, str], key: str, *, source: str) -> float | None:
