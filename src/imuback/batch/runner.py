@@ -38,7 +38,7 @@ from imuback.batch.work import (
 from imuback.errors import BatchInputError
 from imuback.store.dataset import table_files
 from imuback.store.errors_table import clear_error, write_error
-from imuback.store.lock import DatasetLock, repair_dataset
+from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -122,7 +122,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     ds = Path(dataset).resolve()
     not_raw: list[Path] = []
     files = discover_inputs(inputs, exclude=[ds], not_raw=not_raw)
-    ds.mkdir(parents=True, exist_ok=True)
+    ensure_dataset_dir(ds)
     outcomes: list[SessionOutcome] = []
     interrupted = False
     with _sigterm_as_interrupt(), DatasetLock(ds):

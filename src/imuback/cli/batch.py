@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from imuback.cli import paths
+
 _BATCH_EPILOG = """\
 examples:
   imuback batch study/raw --dataset study/dataset
@@ -83,7 +85,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="raw session files, folders (searched recursively for .parquet/.csv) or "
                         "glob patterns (quote them: '**/*.parquet')")
-    p.add_argument("--dataset", required=True, metavar="DIR", help="output dataset (created if missing)")
+    p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
+                   help="output dataset (created if missing)")
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="local worker processes (default: one per CPU)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -104,8 +107,8 @@ def register(subparsers: Any) -> None:
                     "result as a table, or write it to CSV or Parquet with --out.",
         epilog=_QUERY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sql", metavar="SQL", help="the query, e.g. \"SELECT count(*) FROM steps\"")
-    p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory")
-    p.add_argument("--out", metavar="FILE", help="write the result to FILE.csv or FILE.parquet")
+    p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_read, help="dataset directory")
+    p.add_argument("--out", metavar="FILE", type=paths.out_file, help="write the result to FILE.csv or FILE.parquet")
     p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
                    help="rows to print (default 40)")
     p.set_defaults(func=_cmd_query)
@@ -120,8 +123,9 @@ def register(subparsers: Any) -> None:
                     "participants and scans files. With --dataset, foot contacts from the "
                     "processed steps table are added as *_events.tsv.")
     b.add_argument("inputs", nargs="+", metavar="INPUT", help="raw session files, folders or globs")
-    b.add_argument("--out", required=True, metavar="DIR", help="BIDS dataset folder (created if missing)")
+    b.add_argument("--out", required=True, metavar="DIR", type=paths.out_folder,
+                   help="BIDS dataset folder (created if missing)")
     b.add_argument("--task", default="running", help="BIDS task label (default: running)")
-    b.add_argument("--dataset", metavar="DIR",
+    b.add_argument("--dataset", metavar="DIR", type=paths.dataset_to_read,
                    help="processed imuback dataset: add each session's foot contacts as events")
     b.set_defaults(func=_cmd_export_bids)

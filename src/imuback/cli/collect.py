@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from imuback.cli import paths
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
@@ -50,7 +51,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
     p.add_argument("--stop-after", type=float, default=None, metavar="MIN",
                    help="stop recording a real sensor after MIN minutes (default: Ctrl-C)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, type=paths.out_folder, help="output folder")
     p.add_argument("--runner", default="runner", help="runner id (default 'runner')")
     p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
     p.add_argument("--simulate", action="store_true",
@@ -69,7 +70,7 @@ def register(subparsers: Any) -> None:
         "recover", help="turn the journal of a crashed recording into a raw Parquet file",
         description="Rebuild <session>.parquet from an imuback journal left by a killed recorder.")
     p.add_argument("journal", nargs="+", help="journal files (*.journal)")
-    p.add_argument("--out", default=None, help="output folder (default: next to the journal)")
+    p.add_argument("--out", default=None, type=paths.out_folder, help="output folder (default: next to the journal)")
     p.add_argument("--keep", action="store_true", help="keep the journal after writing the file")
     p.set_defaults(func=cmd_recover)
 

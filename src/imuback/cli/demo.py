@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from imuback.cli import paths
 from imuback.pipeline import SessionResult, process_file
 
 RUNNER_ID = "demo-runner"
@@ -140,7 +141,7 @@ def register(subparsers: Any) -> None:
     """Add ``demo`` to the ``imuback`` command."""
     p = subparsers.add_parser("demo", help="simulate a runner, record over a simulated BLE link, process, report",
                               description="Run the whole product on a simulated sensor: no hardware needed.")
-    p.add_argument("--out", default="imuback-demo", help="output folder (default: imuback-demo)")
+    p.add_argument("--out", default="imuback-demo", type=paths.out_folder, help="output folder (default: imuback-demo)")
     p.add_argument("--minutes", type=float, default=12.0, help="minutes of running in the recorded run (default 12)")
     p.add_argument("--weeks", type=int, default=6, help="weeks of history for the trends report")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")

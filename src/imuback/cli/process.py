@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from imuback.cli import paths
 from imuback.errors import ImubackError, RawFormatError
 
 
@@ -37,7 +38,8 @@ def register(subparsers: Any) -> None:
                                           "steps/strides/sessions dataset. Re-processing a file replaces its rows; "
                                           "another recording under the same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
-    p.add_argument("--dataset", required=True, help="dataset directory (created if missing)")
+    p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
+                   help="dataset directory (created if missing)")
     p.add_argument("--runner", metavar="ID",
                    help="runner id of CSV files that carry none (their session id is made from the file "
                         "name and start time)")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from imuback.cli import paths
 from imuback.errors import ImubackError
 from imuback.report.analysis import ReportParams
 
@@ -51,9 +52,12 @@ def _cmd_trends(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", required=True, help="processed dataset directory (from `imuback process`)")
-    p.add_argument("--out", required=True, help="HTML file to write (self-contained, opens offline)")
-    p.add_argument("--pdf", metavar="FILE", help="also print the report to this PDF (needs Chromium)")
+    p.add_argument("--dataset", required=True, type=paths.dataset_to_read,
+                   help="processed dataset directory (from `imuback process`)")
+    p.add_argument("--out", required=True, type=paths.out_file,
+                   help="HTML file to write (self-contained, opens offline)")
+    p.add_argument("--pdf", metavar="FILE", type=paths.out_file,
+                   help="also print the report to this PDF (needs Chromium)")
     p.add_argument("--baseline-from", metavar="DATE",
                    help="baseline start date YYYY-MM-DD (default: the runner's first 14 days)")
     p.add_argument("--baseline-to", metavar="DATE", help="baseline end date YYYY-MM-DD (inclusive)")

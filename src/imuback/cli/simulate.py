@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from imuback.cli import paths
 from imuback.simulate.runner import NOMINAL_MOUNTINGS, RunnerParams, write_simulated
 from imuback.simulate.study import simulate_study
 
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--out", required=True, type=paths.out_folder, help="output folder (created if missing)")
     p.add_argument("--sessions", type=int, default=1, help="number of sessions")
     p.add_argument("--minutes", type=float, default=12.0,
                    help="minutes of running per session (plus a short stand and walk around it)")
