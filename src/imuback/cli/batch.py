@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
+from imuback.cli.process import add_replace_argument
 
 _BATCH_EPILOG = """\
 examples:
@@ -94,9 +95,7 @@ def register(subparsers: Any) -> None:
                         "imuback[dask]; workers must see INPUT and DIR at the same paths)")
     p.add_argument("--force", action="store_true",
                    help="re-process sessions even when their rows are up to date")
-    p.add_argument("--replace", action="store_true",
-                   help="replace stored sessions that were made from other bytes (another file or a "
-                        "changed file under the same runner and session id)")
+    add_replace_argument(p)
     p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
                    help="bar on a terminal, one log line per session otherwise (default: auto)")
     p.set_defaults(func=_cmd_batch)

@@ -45,7 +45,12 @@ def register(subparsers: Any) -> None:
                         "name and start time)")
     p.add_argument("--start", metavar="ISO8601",
                    help="start time of CSV files timed in seconds since the start, e.g. 2024-03-04T07:00:00Z")
-    p.add_argument("--replace", action="store_true",
-                   help="replace a stored session that was made from other bytes (another file or a "
-                        "changed file under the same runner and session id)")
+    add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
+
+
+def add_replace_argument(p: argparse.ArgumentParser) -> None:
+    """``--replace``, the same for ``process`` and ``batch``."""
+    p.add_argument("--replace", action="store_true",
+                   help="replace stored sessions that were made from other bytes (another file, or a "
+                        "changed file, under the same runner and session id); without it they are refused")
