@@ -19,31 +19,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from imuback.store.dataset import table_files, write_session
-from imuback.store.schema import SCHEMA_VERSION, TIME_TYPE
+from imuback.store.schema import ERRORS_SCHEMA as ERRORS_SCHEMA
 
 ERRORS_TABLE = "errors"
 UNIDENTIFIED_RUNNER = "_unidentified"
 
 
-def _f(name: str, type_: pa.DataType, unit: str, description: str, nullable: bool = True) -> pa.Field:
-    return pa.field(name, type_, nullable=nullable, metadata={"unit": unit, "description": description})
-
-
-ERRORS_SCHEMA = pa.schema(
-    [
-        _f("source_path", pa.string(), "", "raw file that failed (absolute path)", False),
-        _f("source_sha256", pa.string(), "", "SHA-256 of the file's bytes (null if unreadable)"),
-        _f("session_id", pa.string(), "", "session identifier if it could be read, else null"),
-        _f("runner_id", pa.string(), "", "runner identifier if it could be read, else null"),
-        _f("error_type", pa.string(), "", "exception class, e.g. RawFormatError, UnitsError", False),
-        _f("message", pa.string(), "", "what is wrong and what to do", False),
-        _f("pipeline_version", pa.string(), "", "imuback.PIPELINE_VERSION of the failed run", False),
-        _f("failed_at", TIME_TYPE, "UTC", "when the failure happened", False),
-        _f("worker", pa.string(), "", "host:pid of the process that ran the session"),
-    ],
-    metadata={b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": b"errors"},
-)
-"""Schema of the ``errors`` table (documented in docs/batch.md)."""
 
 
 def error_partition(source_path: str, runner_id: str | None) -> tuple[str, str]:

@@ -198,3 +198,19 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "strides": STRIDES_SCHEMA,
     "sessions": SESSIONS_SCHEMA,
 }
+
+ERRORS_SCHEMA = pa.schema(
+    [
+        _f("source_path", pa.string(), "", "raw file that failed (absolute path)", False),
+        _f("source_sha256", pa.string(), "", "SHA-256 of the file's bytes (null if unreadable)"),
+        _f("session_id", pa.string(), "", "session identifier if it could be read, else null"),
+        _f("runner_id", pa.string(), "", "runner identifier if it could be read, else null"),
+        _f("error_type", pa.string(), "", "exception class, e.g. RawFormatError, UnitsError", False),
+        _f("message", pa.string(), "", "what is wrong and what to do", False),
+        _f("pipeline_version", pa.string(), "", "imuback.PIPELINE_VERSION of the failed run", False),
+        _f("failed_at", TIME_TYPE, "UTC", "when the failure happened", False),
+        _f("worker", pa.string(), "", "host:pid of the process that ran the session"),
+    ],
+    metadata={b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": b"errors"},
+)
+"""Schema of the ``errors`` table (documented in docs/batch.md)."""
