@@ -150,8 +150,12 @@ def _print_status(st: RecordStatus) -> None:
 def cmd_record(args: argparse.Namespace) -> int:
     """``imuback record``."""
     out = Path(args.out)
-    for path in recover_pending(out):
+    pending = recover_pending(out)
+    for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
+    for journal, why in pending.failed:
+        print(f"could not recover {journal} ({why}); it is left in place: "
+              f"try `imuback recover {journal}`", file=sys.stderr)
     status = None if args.quiet else _print_status
     settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
     if args.simulate:
@@ -229,5 +233,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     for j in args.journal:
         path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep)
         print(f"{path}: {r.n_samples} samples recovered, {r.samples_lost} lost in {r.n_gaps} gaps"
-              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else ""))
+              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else "")
+              + (f"; CORRUPTED: {r.corrupt_bytes} bytes failed their checksum and were skipped, "
+                 f"the journal is kept as {r.kept_journal}" if r.kept_journal else ""))
     return 0

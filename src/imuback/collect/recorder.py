@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,10 +35,12 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
 from imuback.collect.assemble import CollectReport, finalize_journal
-from imuback.collect.journal import SUFFIX, JournalWriter
+from imuback.collect.journal import SUFFIX, JournalBusy, JournalWriter
 from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo, StreamSettings
 from imuback.errors import CollectError, ImubackError
 from imuback.store.raw import check_id
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,21 +148,37 @@ def default_session_id(runner_id: str) -> str:
     return f"{runner_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
 
 
-def recover_pending(out_dir: Path, *, skip: Path | None = None) -> list[Path]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingRecovery:
+    """What :func:`recover_pending` did: files written, and journals it could not turn into one."""
+
+    recovered: tuple[Path, ...] = ()
+    failed: tuple[tuple[Path, str], ...] = ()
+    """(journal, why) for each journal left in place; ``imuback recover`` says more."""
+
+
+def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecovery:
     """Turn every journal left in ``out_dir`` by a crashed recorder into a raw file.
 
-    Journals that a running recorder still holds (its ``flock``) are left alone.
+    Journals that a running recorder still holds (its ``flock``) are left alone. A journal that
+    cannot be recovered is left in place and listed in ``failed``: recovering an old journal
+    never blocks a new recording, whatever went wrong with it.
     """
-    done = []
+    done: list[Path] = []
+    failed: list[tuple[Path, str]] = []
     for j in sorted(Path(out_dir).glob(f"*{SUFFIX}")):
         if skip is not None and j.resolve() == skip.resolve():
             continue
         try:
             path, _ = finalize_journal(j)  # takes the lock; JournalBusy if a recorder holds it
-        except ImubackError:
+        except JournalBusy:
+            continue
+        except Exception as exc:  # any failure: one bad old journal must not stop a new recording
+            _log.warning("%s: not recovered (%s: %s)", j, type(exc).__name__, exc)
+            failed.append((j, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ImubackError) else str(exc)))
             continue
         done.append(path)
-    return done
+    return PendingRecovery(recovered=tuple(done), failed=tuple(failed))
 
 
 class _LiveStats:
