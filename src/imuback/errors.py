@@ -27,3 +27,11 @@ class ProtocolError(ImubackError):
 
 class CollectError(ImubackError):
     """The BLE collector cannot reach or keep the chosen sensor."""
+
+
+class BluetoothUnavailable(CollectError):
+    """No Bluetooth adapter or service to scan or record with."""
+
+
+class JournalWriteError(CollectError):
+    """The recording journal cannot be written (disk full, folder removed or read-only)."""

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from imuback.collect.assemble import finalize_journal, fit_clock
+from imuback.collect.events import StreamStarted
 from imuback.collect.journal import JournalWriter, read_journal
 from imuback.collect.recorder import recover_pending
 from imuback.collect.sensor import StreamInfo
@@ -30,7 +31,7 @@ def _journal(path: Path, frames: list[bytes], rate: float = 100.0) -> None:
                              "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=rate, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     host = (np.arange(len(frames)) * 19 / rate * 1e9).astype(np.int64) + 5_000_000
     for lo in range(0, len(frames), 10):
         w.append_frames(host[lo:lo + 10].tolist(), frames[lo:lo + 10])
@@ -76,7 +77,7 @@ def test_recovery_skips_a_journal_a_live_recorder_still_holds(tmp_path: Path) ->
                                                    "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
     w.flush()
     _journal(tmp_path / "j1.journal", _frames(20))  # a crashed recorder's journal: not locked
@@ -124,7 +125,7 @@ def test_a_crafted_session_id_never_builds_a_path(tmp_path: Path) -> None:
                                           "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
     w.close()
     with pytest.raises(ImubackError, match="session_id"):
@@ -148,7 +149,7 @@ def test_a_polar_timestamp_of_2_63_does_not_stop_recovery(tmp_path: Path) -> Non
     w = JournalWriter(p, {"session_id": "p", "runner_id": "r", "family": "polar",
                           "utc_ns": time.time_ns(), "mono_ns": 0})
     info = StreamInfo(family="polar", rate_hz=52, acc_range_g=16, gyr_range_dps=None, gyro=False)
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     acc = delta_encode(np.tile([[0, 0, 1000]], (10, 1)))
     ts = [10**15 + round((i * 10 + 9) * 1e9 / 52) for i in range(60)]
     host = [t - 10**15 + 10**9 for t in ts]

@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from imuback.collect.events import Disconnected, JournalEvent, Starting, Stopped, StreamStarted
 from imuback.collect.journal import CORRUPT_SUFFIX, Journal, locked, read_journal
 from imuback.collect.sensor import (
     I64,
@@ -145,6 +145,8 @@ class CollectReport:
     """Rows dropped because their time did not increase (samples received twice, re-sent)."""
     corrupt_bytes: int = 0
     """Journal bytes that failed their checksum between valid blocks (their samples are lost)."""
+    rate_hz: float = 0.0
+    """The sensor's sample rate (Hz)."""
     kept_journal: Path | None = None
     """Where the journal was kept because not all of it could be read (None: removed or kept on request)."""
 
@@ -180,17 +182,17 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
         ev = item.event
         if item.frames is not None:
             pending.append(item.frames)
-        elif ev is not None and ev.get("type") in ("starting", "disconnected", "stopped"):
+        elif isinstance(ev, Starting | Disconnected | Stopped):
             flush()
-        elif ev is not None and ev.get("type") == "stream":
-            new = StreamInfo.from_json(ev["info"])
+        elif isinstance(ev, StreamStarted):
+            new = ev.info
             if decoder is not None and info is not None and new.identity() == info.identity():
-                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+                decoder.stream_event(new, ev.host_ns)
             else:
                 if info is not None:
                     flush()  # other settings: what came before belongs to the old decoder
                 decoder = make_decoder(new)
-                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+                decoder.stream_event(new, ev.host_ns)
             info = new
     flush()
     if info is None or decoder is None:
@@ -224,9 +226,9 @@ def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat()
 
 
-def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[dict[str, Any]],
+def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[JournalEvent],
                  bad: BadFrames, breaks: tuple[CounterBreak, ...]) -> list[str]:
-    disc = np.array(sorted(int(e["host_ns"]) for e in events if e.get("type") == "disconnected"),
+    disc = np.array(sorted(e.host_ns for e in events if isinstance(e, Disconnected)),
                     dtype=np.int64)
     brk = {b.sample_idx: b.reason for b in breaks}
     out = []
@@ -304,9 +306,9 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     report = CollectReport(
         n_samples=rows.n, samples_lost=int(np.sum(d[gi] - 1)), n_gaps=int(gi.size),
         bad_frames=bad.n, bad_reasons=reasons_count,
-        reconnects=max(0, sum(1 for e in journal.events if e.get("type") == "stream") - 1),
+        reconnects=max(0, sum(1 for e in journal.events if isinstance(e, StreamStarted)) - 1),
         clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped,
-        corrupt_bytes=journal.corrupt_bytes)
+        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz)
     return raw, report
 
 

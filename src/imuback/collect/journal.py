@@ -21,6 +21,7 @@ recorder into the same folder never finalizes another one's live session.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import struct
@@ -33,6 +34,7 @@ from typing import Any, BinaryIO, Final
 
 import numpy as np
 
+from imuback.collect.events import JournalEvent, UnknownEvent, event_from_json, event_to_json
 from imuback.collect.sensor import FrameBatch
 from imuback.errors import CollectError
 
@@ -91,9 +93,9 @@ class JournalWriter:
                          np.fromiter(map(len, frames), dtype="<u2", count=n).tobytes(), *frames])
         self._block(KIND_FRAMES, body)
 
-    def append_event(self, event: dict[str, Any]) -> None:
+    def append_event(self, event: JournalEvent) -> None:
         """Append one event (connection, stream info, disconnect, stop...)."""
-        self._block(KIND_EVENT, json.dumps(event).encode())
+        self._block(KIND_EVENT, json.dumps(event_to_json(event)).encode())
 
     def flush(self, *, fsync: bool = True) -> None:
         """Push buffered blocks to the OS and (by default) to the disk."""
@@ -101,11 +103,21 @@ class JournalWriter:
         if fsync:
             os.fsync(self._f.fileno())
 
+    def check_on_disk(self) -> None:
+        """Raise ``FileNotFoundError`` if the journal (or its folder) was removed while open.
+
+        Writes to a removed file still succeed on POSIX but reach nothing anyone can read.
+        """
+        if os.fstat(self._f.fileno()).st_nlink == 0:
+            raise FileNotFoundError(errno.ENOENT, "the journal was removed while recording", str(self.path))
+
     def close(self) -> None:
         """Flush, fsync and close (which releases the lock)."""
         if not self._f.closed:
-            self.flush()
-            self._f.close()
+            try:
+                self.flush()
+            finally:
+                self._f.close()
 
 
 @contextlib.contextmanager
@@ -135,7 +147,7 @@ class JournalBusy(CollectError):
 class JournalItem:
     """One block: an event dict or a frame batch."""
 
-    event: dict[str, Any] | None
+    event: JournalEvent | None
     frames: FrameBatch | None
 
 
@@ -152,7 +164,7 @@ class Journal:
     """Bytes that failed their checksum with valid blocks around them: data that was lost."""
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[JournalEvent]:
         """All events in order."""
         return [it.event for it in self.items if it.event is not None]
 
@@ -197,6 +209,15 @@ def _next_block(arr: np.ndarray[Any, np.dtype[np.uint8]], data: memoryview, star
     return None
 
 
+def _event(body: bytes) -> JournalEvent:
+    """A journaled event; one with a valid checksum but unreadable content is kept as unknown."""
+    try:
+        d = json.loads(body)
+        return event_from_json(d if isinstance(d, dict) else {"type": "malformed", "value": d})
+    except (KeyError, TypeError, ValueError) as exc:
+        return UnknownEvent(host_ns=0, type="malformed", data={"error": str(exc)})
+
+
 def read_journal(path: str | Path) -> Journal:
     """Read a journal, keeping every complete block; raise :class:`CollectError` if it is not one."""
     path = Path(path)
@@ -218,10 +239,7 @@ def read_journal(path: str | Path) -> Journal:
     for skipped, end, kind, body in _iter_blocks(data, hstart + hlen):  # noqa: B007 - end is used after
         corrupt += skipped
         if kind == KIND_EVENT:
-            try:
-                items.append(JournalItem(json.loads(bytes(body)), None))
-            except ValueError:
-                continue
+            items.append(JournalItem(_event(bytes(body)), None))
         elif kind == KIND_FRAMES and len(body) >= 4:
             (n,) = struct.unpack_from("<I", body, 0)
             if 4 + 10 * n > len(body):
