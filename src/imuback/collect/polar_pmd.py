@@ -491,7 +491,12 @@ class PolarDecoder:
         """Confirmed clock step or reboot: shift the sensor clock so ``p`` lands at its host time."""
         floor = self._floor if self._floor is not None else self._latency(p)
         t_old = p.ts_ns + self._shift_ns
-        est = int(p.host_ns * self.speedup) - floor  # where the floor latency puts it
+        est = int(p.host_ns * self.speedup) - floor  # where the floor latency puts it (never early)
+        n = 0 if p.vals is None else p.vals.shape[0]
+        if st.last_t is not None:  # within half a frame of contiguous: contiguous (receive jitter)
+            missing = (est - st.last_t) / self.period_ns - n
+            if missing < n / 2:
+                est = st.last_t + round(n * self.period_ns)
         back = st.last_t is not None and t_old <= st.last_t
         step_s = (t_old - est) / 1e9
         why = ("sensor clock restarted after a reconnect (reboot?)" if self._reconnected and back

@@ -203,7 +203,7 @@ class _LiveStats:
         self.info: StreamInfo | None = None
         self.last_idx: int | None = None
         self.status = RecordStatus()
-        self._window: deque[tuple[float, int]] = deque()
+        self._window: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
 
     def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float, host_ns: int) -> None:
         if self.decoder is None or self.info is None or info.identity() != self.info.identity():
