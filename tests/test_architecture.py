@@ -19,7 +19,7 @@ LAYER = {
     "core": 1,
     "signal": 2, "store": 2,
     "collect": 3, "formats": 3, "pipeline": 3, "report": 3, "batch": 3, "serve": 3, "simulate": 3,
-    "api": 4, "cli": 5, "__init__": 5,
+    "api": 4, "simulated_recording": 4, "cli": 5, "__init__": 5,
 }
 """A module may import its own area and any lower layer; same-layer imports are listed below."""
 
@@ -117,9 +117,6 @@ def test_simulate_uses_only_signal_frames():
     assert not (bad := _violations(rule)), "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="collect/ still imports simulate/ until branch `collect` is merged "
-                                       "(it moves the simulated peripheral's wiring into the CLI); the lead "
-                                       "removes this mark after that merge")
 def test_collect_knows_nothing_of_simulate():
     def rule(area, path, module):
         if area == "collect" and _target(module) == "simulate":

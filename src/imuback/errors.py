@@ -65,3 +65,11 @@ class DatasetError(ImubackError):
     """A dataset cannot be written as asked: another writer holds it, it is not a folder, or it
     holds a different recording under the same (runner, session).
     """
+
+
+class BluetoothUnavailable(CollectError):
+    """No Bluetooth adapter or service to scan or record with."""
+
+
+class JournalWriteError(CollectError):
+    """The recording journal cannot be written (disk full, folder removed or read-only)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from imuback.collect.assemble import _match_acc_gyr, finalize_journal, fit_clock
+from imuback.collect.events import Disconnected, Starting, StreamStarted
 from imuback.collect.journal import JournalWriter
 from imuback.collect.polar_pmd import PolarDecoder, delta_encode
 from imuback.collect.sensor import FrameBatch, StreamInfo
@@ -25,9 +26,9 @@ def _fr(seq: int, first: int, k: int) -> bytes:
     return struct.pack("<BBHI", 0xA6, k, seq & 0xFFFF, first) + c.tobytes()
 
 
-def _info(**params: object) -> dict[str, object]:
+def _info(**params: object) -> StreamInfo:
     return StreamInfo(family="imuback", rate_hz=RATE, acc_range_g=16, gyr_range_dps=2000, gyro=True,
-                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768, **params}).to_json()
+                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768, **params})
 
 
 def _writer(path: Path) -> JournalWriter:
@@ -41,10 +42,10 @@ def _host(first: int, k: int) -> int:
 
 def test_reconnect_with_another_mtu_and_a_resend_never_fails_the_finalize(tmp_path: Path) -> None:
     w = _writer(tmp_path / "s.journal")
-    w.append_event({"type": "stream", "host_ns": 0, "info": _info(mtu=247)})
+    w.append_event(StreamStarted(host_ns=0, info=_info(mtu=247)))
     w.append_frames([_host(i * 19, 19) for i in range(100)], [_fr(i, i * 19, 19) for i in range(100)])
-    w.append_event({"type": "disconnected", "host_ns": _host(1900, 0)})
-    w.append_event({"type": "stream", "host_ns": _host(2000, 0), "info": _info(mtu=23)})
+    w.append_event(Disconnected(host_ns=_host(1900, 0)))
+    w.append_event(StreamStarted(host_ns=_host(2000, 0), info=_info(mtu=23)))
     # the firmware re-sends the last 100 samples the host already has, then goes on live
     w.append_frames([_host(1800 + i, 1) + 10**9 for i in range(600)], [_fr(100 + i, 1800 + i, 1) for i in range(600)])
     w.close()
@@ -56,10 +57,10 @@ def test_reconnect_with_another_mtu_and_a_resend_never_fails_the_finalize(tmp_pa
 
 def test_non_increasing_rows_are_dropped_with_a_running_maximum(tmp_path: Path) -> None:
     w = _writer(tmp_path / "s.journal")
-    w.append_event({"type": "stream", "host_ns": 0, "info": _info()})
+    w.append_event(StreamStarted(host_ns=0, info=_info()))
     w.append_frames([_host(i * 19, 19) for i in range(100)], [_fr(i, i * 19, 19) for i in range(100)])
     # other settings after the reconnect -> a new decoder, which takes the re-sent frames as new
-    w.append_event({"type": "stream", "host_ns": _host(2000, 0), "info": _info(acc_scale_note=1)})
+    w.append_event(StreamStarted(host_ns=_host(2000, 0), info=_info(acc_scale_note=1)))
     w.append_frames([_host(1800 + 19 * i, 19) + 10**9 for i in range(20)],
                     [_fr(i, 1800 + 19 * i, 19) for i in range(20)])
     w.close()
@@ -71,9 +72,9 @@ def test_non_increasing_rows_are_dropped_with_a_running_maximum(tmp_path: Path) 
 
 def test_frames_before_the_stream_event_are_kept(tmp_path: Path) -> None:
     w = _writer(tmp_path / "s.journal")
-    w.append_event({"type": "starting", "host_ns": 0})
+    w.append_event(Starting(host_ns=0))
     w.append_frames([_host(i * 19, 19) for i in range(10)], [_fr(i, i * 19, 19) for i in range(10)])
-    w.append_event({"type": "stream", "host_ns": _host(190, 0), "info": _info()})
+    w.append_event(StreamStarted(host_ns=_host(190, 0), info=_info()))
     w.append_frames([_host(i * 19, 19) for i in range(10, 100)], [_fr(i, i * 19, 19) for i in range(10, 100)])
     w.close()
     _, rep = finalize_journal(tmp_path / "s.journal")
@@ -82,11 +83,11 @@ def test_frames_before_the_stream_event_are_kept(tmp_path: Path) -> None:
 
 def test_sensor_reboot_at_a_reconnect_keeps_the_rest_and_logs_the_gap(tmp_path: Path) -> None:
     w = _writer(tmp_path / "s.journal")
-    w.append_event({"type": "stream", "host_ns": 0, "info": _info(boot_id=3)})
+    w.append_event(StreamStarted(host_ns=0, info=_info(boot_id=3)))
     w.append_frames([_host(i * 19, 19) for i in range(200)], [_fr(i, 5000 + i * 19, 19) for i in range(200)])
-    w.append_event({"type": "disconnected", "host_ns": _host(3800, 0)})
+    w.append_event(Disconnected(host_ns=_host(3800, 0)))
     outage = 30 * 10**9
-    w.append_event({"type": "stream", "host_ns": _host(3800, 0) + outage, "info": _info(boot_id=4)})
+    w.append_event(StreamStarted(host_ns=_host(3800, 0) + outage, info=_info(boot_id=4)))
     w.append_frames([_host(i * 19, 19) + _host(3800, 0) + outage for i in range(300)],
                     [_fr(i, i * 19, 19) for i in range(300)])
     w.close()

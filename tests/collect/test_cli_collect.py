@@ -29,7 +29,7 @@ def test_scan_simulate_lists_the_sensor(capsys: pytest.CaptureFixture[str]) -> N
 def test_record_simulate_then_recover_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["record", "--simulate", "--minutes", "0.3", "--rate", "208", "--speedup", "12",
                  "--out", str(tmp_path), "--runner", "ann", "--session", "s1", "--quiet"]) == 0
-    assert "0 lost" in capsys.readouterr().out
+    assert "0 samples missing" in capsys.readouterr().out
     raw = read_raw(tmp_path / "s1.parquet")
     sent = _sim_raw(0.3, 208.0, 7, "ann", "s1")  # the simulated run the sensor streamed (seed 7)
     assert raw.runner_id == "ann" and raw.n_samples == sent.n_samples

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from imuback.collect.assemble import finalize_journal, fit_clock
+from imuback.collect.events import StreamStarted
 from imuback.collect.journal import JournalWriter, read_journal
 from imuback.collect.recorder import recover_pending
 from imuback.collect.sensor import StreamInfo
-from imuback.errors import CollectError
+from imuback.errors import CollectError, ImubackError
 from imuback.store.raw import read_raw
 
 ACC_S = 16 * 9.80665 / 32768
@@ -30,7 +31,7 @@ def _journal(path: Path, frames: list[bytes], rate: float = 100.0) -> None:
                              "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=rate, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     host = (np.arange(len(frames)) * 19 / rate * 1e9).astype(np.int64) + 5_000_000
     for lo in range(0, len(frames), 10):
         w.append_frames(host[lo:lo + 10].tolist(), frames[lo:lo + 10])
@@ -58,7 +59,7 @@ def test_existing_journal_is_never_overwritten(tmp_path: Path) -> None:
 def test_recover_pending_turns_leftover_journals_into_files(tmp_path: Path) -> None:
     _journal(tmp_path / "j1.journal", _frames(20))
     (tmp_path / "empty.journal").write_bytes(b"junk")
-    assert recover_pending(tmp_path) == [tmp_path / "j1.parquet"]
+    assert recover_pending(tmp_path).recovered == (tmp_path / "j1.parquet",)
 
 
 def test_clock_fit_recovers_drift_under_latency_jitter() -> None:
@@ -76,11 +77,11 @@ def test_recovery_skips_a_journal_a_live_recorder_still_holds(tmp_path: Path) ->
                                                    "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event({"type": "stream", "host_ns": 0, "info": info.to_json()})
+    w.append_event(StreamStarted(host_ns=0, info=info))
     w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
     w.flush()
     _journal(tmp_path / "j1.journal", _frames(20))  # a crashed recorder's journal: not locked
-    assert recover_pending(tmp_path) == [tmp_path / "j1.parquet"]  # a second `record` starts here
+    assert recover_pending(tmp_path).recovered == (tmp_path / "j1.parquet",)  # a second `record` starts here
     assert (tmp_path / "live.journal").exists()
     with pytest.raises(CollectError, match="still writing"):  # JournalBusy
         finalize_journal(tmp_path / "live.journal")
@@ -88,3 +89,74 @@ def test_recovery_skips_a_journal_a_live_recorder_still_holds(tmp_path: Path) ->
     w.close()  # the recorder stopped (or died: the kernel drops the lock)
     path, rep = finalize_journal(tmp_path / "live.journal")
     assert rep.n_samples == 21 * 19 and read_raw(path).n_samples == 21 * 19
+
+
+# --- issue 17: corrupted and crafted journals (items 2, 4, 6) --------------------------------
+def test_a_flipped_byte_costs_only_its_block_and_the_journal_is_kept(tmp_path: Path) -> None:
+    p = tmp_path / "j1.journal"
+    _journal(p, _frames(300))
+    data = bytearray(p.read_bytes())
+    data[len(data) // 10] ^= 0x10  # one flipped bit 10 % into the journal
+    p.write_bytes(bytes(data))
+    j = read_journal(p)
+    assert j.corrupt_bytes > 0 and j.torn_bytes == 0
+    assert sum(it.frames.n for it in j.items if it.frames is not None) == 290  # one block of 10 frames
+    path, rep = finalize_journal(p)
+    assert rep.n_samples == 290 * 19 and rep.samples_lost == 10 * 19 and rep.corrupt_bytes == j.corrupt_bytes
+    assert not p.exists() and rep.kept_journal == tmp_path / "j1.journal.corrupt" and rep.kept_journal.exists()
+    assert read_raw(path).n_samples == 290 * 19
+
+
+def test_a_corrupted_last_block_is_corruption_not_a_torn_tail(tmp_path: Path) -> None:
+    p = tmp_path / "j1.journal"
+    _journal(p, _frames(100))
+    data = bytearray(p.read_bytes())
+    data[-5] ^= 0xFF
+    p.write_bytes(bytes(data))
+    j = read_journal(p)
+    assert j.torn_bytes == 0 and j.corrupt_bytes > 0
+    _, rep = finalize_journal(p)
+    assert rep.kept_journal is not None and rep.kept_journal.exists()
+
+
+def test_a_crafted_session_id_never_builds_a_path(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    w = JournalWriter(out / "x.journal", {"session_id": "../x", "runner_id": "r", "family": "imuback",
+                                          "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
+    info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
+    w.append_event(StreamStarted(host_ns=0, info=info))
+    w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
+    w.close()
+    with pytest.raises(ImubackError, match="session_id"):
+        finalize_journal(out / "x.journal")
+    assert not (tmp_path / "x.parquet").exists() and (out / "x.journal").exists()
+
+
+def test_one_unrecoverable_journal_never_blocks_the_others(tmp_path: Path) -> None:
+    _journal(tmp_path / "j1.journal", _frames(20))
+    w = JournalWriter(tmp_path / "bad.journal", {"session_id": "bad", "runner_id": "r", "family": "imuback"})
+    w.close()  # a header without clocks: not a journal imuback wrote
+    rec = recover_pending(tmp_path)
+    assert rec.recovered == (tmp_path / "j1.parquet",)
+    assert [j for j, _ in rec.failed] == [tmp_path / "bad.journal"] and (tmp_path / "bad.journal").exists()
+
+
+def test_a_polar_timestamp_of_2_63_does_not_stop_recovery(tmp_path: Path) -> None:
+    from imuback.collect.polar_pmd import delta_encode
+
+    p = tmp_path / "p.journal"
+    w = JournalWriter(p, {"session_id": "p", "runner_id": "r", "family": "polar",
+                          "utc_ns": time.time_ns(), "mono_ns": 0})
+    info = StreamInfo(family="polar", rate_hz=52, acc_range_g=16, gyr_range_dps=None, gyro=False)
+    w.append_event(StreamStarted(host_ns=0, info=info))
+    acc = delta_encode(np.tile([[0, 0, 1000]], (10, 1)))
+    ts = [10**15 + round((i * 10 + 9) * 1e9 / 52) for i in range(60)]
+    host = [t - 10**15 + 10**9 for t in ts]
+    ts[30] = 2**64 - 5
+    w.append_frames(host,
+                    [bytes([2]) + t.to_bytes(8, "little") + bytes([0x81]) + acc for t in ts])
+    w.close()
+    rec = recover_pending(tmp_path)
+    assert rec.recovered == (tmp_path / "p.parquet",) and rec.failed == ()
+    assert read_raw(tmp_path / "p.parquet").n_samples == 590

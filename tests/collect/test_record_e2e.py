@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from imuback.collect.recorder import RecordParams
-from imuback.collect.simulated import SimulatedRecording, record_simulated, record_simulated_async
 from imuback.core import G_MPS2, RawSession
 from imuback.simulate.peripheral import Misbehaviour
+from imuback.simulated_recording import SimulatedRecording, record_simulated, record_simulated_async
 from imuback.store.raw import read_raw
 
 from .conftest import make_raw
@@ -87,7 +87,7 @@ def test_record_simulated_clean_208hz_is_lossless(tmp_path: Path) -> None:
     assert path == tmp_path / "s208.parquet" and out.n_samples == raw.n_samples and out.gaps == ()
     d = np.diff(out.time_ns)
     assert abs(np.median(d) - 1e9 / 208) < 1e9 / 208 * 0.01
-    assert any("samples/s" in ln for ln in lines)
+    assert any("recording at 208 Hz" in ln for ln in lines) and not any("ppm" in ln for ln in lines)
     assert not list(tmp_path.glob("*.journal"))
 
 

@@ -19,7 +19,7 @@ from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
 from imuback.core import RawSession
-from imuback.errors import CollectError
+from imuback.errors import BluetoothUnavailable, CollectError
 
 
 def register(subparsers: Any) -> None:
@@ -103,6 +103,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 async def _scan(args: argparse.Namespace) -> int:
     from bleak import BleakScanner
+    from bleak.exc import BleakError
 
     from imuback.collect.bumble_backend import BumbleCentral
 
@@ -126,6 +127,11 @@ async def _scan(args: argparse.Namespace) -> int:
         kw["backend"] = central.scanner_backend
     try:
         found = await BleakScanner.discover(timeout=args.timeout, return_adv=True, **kw)
+    except (BleakError, OSError) as exc:
+        raise BluetoothUnavailable(
+            f"no Bluetooth to scan with ({type(exc).__name__}: {exc}). Is a Bluetooth adapter present "
+            "and the Bluetooth service running (Linux: `systemctl start bluetooth`)? A USB dongle can "
+            "be used with --hci usb:0; `imuback scan --simulate` shows a simulated sensor") from exc
     finally:
         if sim is not None:
             await sim.close()
@@ -147,9 +153,41 @@ async def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_status(st: RecordStatus) -> None:
-    sys.stderr.write("\r" + st.line() + " " * 4)
-    sys.stderr.flush()
+class _StatusPrinter:
+    """The live status: one line rewritten in place on a terminal; otherwise (a log file, a pipe)
+    plain lines, one every ``plain_every_s`` seconds of recording and the final one.
+    """
+
+    def __init__(self, *, plain_every_s: float = 30.0) -> None:
+        self.tty = sys.stderr.isatty()
+        self.plain_every_s = plain_every_s
+        self._next = 0.0
+        self.wrote = False
+
+    def __call__(self, st: RecordStatus) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + st.line() + " " * 4)
+        elif st.stopped or st.elapsed_s >= self._next:
+            sys.stderr.write(st.line() + "\n")
+            self._next = st.elapsed_s + self.plain_every_s
+        else:
+            return
+        sys.stderr.flush()
+        self.wrote = True
+
+    def end(self) -> None:
+        if self.tty and self.wrote:
+            sys.stderr.write("\n")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM: the recording then ends cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    return stop
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -162,29 +200,40 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.stop_after is not None and args.simulate:
         raise CollectError("--stop-after stops a real sensor's recording; with --simulate give the "
                            "simulated run's length as --minutes")
-    for path in recover_pending(out):
+    pending = recover_pending(out)
+    for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
-    status = None if args.quiet else _print_status
+    for journal, why in pending.failed:
+        print(f"could not recover {journal} ({why}); it is left in place: "
+              f"try `imuback recover {journal}`", file=sys.stderr)
+    printer = None if args.quiet else _StatusPrinter()
     settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
     if args.simulate:
-        from imuback.collect.simulated import record_simulated_async
-
         raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner, args.session)
-        rec = asyncio.run(record_simulated_async(
-            raw, out, speedup=args.speedup, sensor=args.sensor, rate_hz=args.rate,
-            params=RecordParams(settings=settings), status=status))
-        result = rec.result
+        result = asyncio.run(_record_simulated(args, raw, settings, printer))
     else:
         if not (args.address or args.name):
             raise CollectError("record needs --address ADDR (or --name NAME); run `imuback scan` first, "
                                "or use --simulate")
-        result = asyncio.run(_record_real(args, settings, status))
-    if status is not None:
-        sys.stderr.write("\n")
+        result = asyncio.run(_record_real(args, settings, printer))
+    if printer is not None:
+        printer.end()
     r = result.report
-    print(f"{result.path}: {r.n_samples} samples from {result.address}, {r.samples_lost} lost in "
-          f"{r.n_gaps} gaps, {r.bad_frames} bad frames, {r.reconnects} reconnects; clock: {r.clock.note}")
+    minutes, seconds = divmod(round(r.n_samples / r.rate_hz), 60)
+    print(f"{result.path}: {minutes:d} min {seconds:02d} s recorded from {result.address} "
+          f"({r.n_samples} samples); {r.samples_lost} samples missing in {r.n_gaps} gaps, "
+          f"{r.bad_frames} damaged packets, {r.reconnects} reconnects")
     return 0
+
+
+async def _record_simulated(args: argparse.Namespace, raw: RawSession, settings: StreamSettings,
+                            status: Any) -> Any:
+    from imuback.simulated_recording import record_simulated_async
+
+    rec = await record_simulated_async(raw, Path(args.out), speedup=args.speedup, sensor=args.sensor,
+                                       rate_hz=args.rate, params=RecordParams(settings=settings),
+                                       status=status, stop=_stop_on_signals())
+    return rec.result
 
 
 async def _record_real(args: argparse.Namespace, settings: StreamSettings, status: Any) -> Any:
@@ -196,11 +245,7 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
         central = await BumbleCentral.open(args.hci)
         await central.power_on()
         backends = Backends(scanner=central.scanner_backend, client=central.client_backend)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    stop = _stop_on_signals()
     try:
         return await record(family=family_by_name(args.sensor),
                             target=Target(address=args.address, name=args.name), out_dir=Path(args.out),
@@ -241,5 +286,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     for j in args.journal:
         path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep)
         print(f"{path}: {r.n_samples} samples recovered, {r.samples_lost} lost in {r.n_gaps} gaps"
-              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else ""))
+              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else "")
+              + (f"; CORRUPTED: {r.corrupt_bytes} bytes failed their checksum and were skipped, "
+                 f"the journal is kept as {r.kept_journal}" if r.kept_journal else ""))
     return 0

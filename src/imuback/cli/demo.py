@@ -73,10 +73,10 @@ def format_summary(res: SessionResult) -> str:
 def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int = 6,
              speedup: float = 60.0, sessions_per_week: int = 2, history_minutes: float = 6.0) -> int:
     """Run the demo into ``out_dir``; return a process exit code."""
-    from imuback.collect.simulated import record_simulated
     from imuback.report import write_session_report, write_trends_report
     from imuback.simulate.runner import RunnerParams, simulate_session, write_simulated
     from imuback.simulate.study import StoryParams, simulate_study
+    from imuback.simulated_recording import record_simulated
 
     out_dir = Path(out_dir)
     raw_dir, rec_dir, dataset = out_dir / "raw", out_dir / "recorded", out_dir / "dataset"

@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from imuback.collect.journal import Journal, locked, read_journal
+from imuback.collect.events import Disconnected, JournalEvent, Starting, Stopped, StreamStarted
+from imuback.collect.journal import CORRUPT_SUFFIX, Journal, locked, read_journal
 from imuback.collect.sensor import (
     I64,
     BadFrames,
@@ -35,7 +35,7 @@ from imuback.collect.sensor import (
     SensorFamily,
     StreamInfo,
 )
-from imuback.core import RawSession
+from imuback.core import RawSession, check_id
 from imuback.errors import CollectError
 from imuback.store.raw import read_raw, write_raw
 
@@ -144,6 +144,12 @@ class CollectReport:
     torn_bytes: int
     rows_dropped: int = 0
     """Rows dropped because their time did not increase (samples received twice, re-sent)."""
+    corrupt_bytes: int = 0
+    """Journal bytes that failed their checksum between valid blocks (their samples are lost)."""
+    rate_hz: float = 0.0
+    """The sensor's sample rate (Hz)."""
+    kept_journal: Path | None = None
+    """Where the journal was kept because not all of it could be read (None: removed or kept on request)."""
 
 
 def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
@@ -177,17 +183,17 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
         ev = item.event
         if item.frames is not None:
             pending.append(item.frames)
-        elif ev is not None and ev.get("type") in ("starting", "disconnected", "stopped"):
+        elif isinstance(ev, Starting | Disconnected | Stopped):
             flush()
-        elif ev is not None and ev.get("type") == "stream":
-            new = StreamInfo.from_json(ev["info"])
+        elif isinstance(ev, StreamStarted):
+            new = ev.info
             if decoder is not None and info is not None and new.identity() == info.identity():
-                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+                decoder.stream_event(new, ev.host_ns)
             else:
                 if info is not None:
                     flush()  # other settings: what came before belongs to the old decoder
                 decoder = make_decoder(new)
-                decoder.stream_event(new, int(ev.get("host_ns", 0)))
+                decoder.stream_event(new, ev.host_ns)
             info = new
     flush()
     if info is None or decoder is None:
@@ -221,9 +227,9 @@ def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat()
 
 
-def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[dict[str, Any]],
+def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[JournalEvent],
                  bad: BadFrames, breaks: tuple[CounterBreak, ...]) -> list[str]:
-    disc = np.array(sorted(int(e["host_ns"]) for e in events if e.get("type") == "disconnected"),
+    disc = np.array(sorted(e.host_ns for e in events if isinstance(e, Disconnected)),
                     dtype=np.int64)
     brk = {b.sample_idx: b.reason for b in breaks}
     out = []
@@ -244,7 +250,15 @@ def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list
 def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSession, CollectReport]:
     """Build the raw session (raw contract) from a journal; see the module docstring."""
     h = journal.header
-    speedup = float(h.get("clock_speedup", 1.0))
+    for key in ("session_id", "runner_id"):  # before any path is built from them
+        check_id(str(h.get(key, "")), what=key, source=f"{journal.path} (journal header)")
+    try:
+        speedup = float(h.get("clock_speedup", 1.0))
+        max_drift = float(h.get("max_clock_drift", 0.05))
+        utc_minus_mono = int(h["utc_ns"]) - int(h["mono_ns"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CollectError(f"{journal.path}: journal header lacks a valid clock field ({exc!r}); "
+                           "this is not a journal imuback wrote") from exc
     info, streams, bad, breaks = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
     if "imu" in streams:
         rows = streams["imu"]
@@ -254,10 +268,8 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
         raise CollectError(f"{journal.path}: the journal holds no samples "
                            f"({bad.n} bad frames); nothing to write")
     # 3. clock
-    max_drift = float(h.get("max_clock_drift", 0.05))
     clock = fit_clock(rows.frame_t_last_ns, rows.frame_host_ns, t0_ns=int(rows.t_sensor_ns[0]),
                       speedup=speedup, max_drift=max_drift)
-    utc_minus_mono = int(h["utc_ns"]) - int(h["mono_ns"])
     utc0 = clock.host0_ns + utc_minus_mono
     time_ns = utc0 + np.round((rows.t_sensor_ns - clock.t0_ns) * (1.0 + clock.drift)).astype(np.int64)
     # strictly increasing: drop every row not later than all before it (a re-send, a new
@@ -295,8 +307,9 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     report = CollectReport(
         n_samples=rows.n, samples_lost=int(np.sum(d[gi] - 1)), n_gaps=int(gi.size),
         bad_frames=bad.n, bad_reasons=reasons_count,
-        reconnects=max(0, sum(1 for e in journal.events if e.get("type") == "stream") - 1),
-        clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped)
+        reconnects=max(0, sum(1 for e in journal.events if isinstance(e, StreamStarted)) - 1),
+        clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped,
+        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz)
     return raw, report
 
 
@@ -304,7 +317,9 @@ def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = N
                      remove_journal: bool = True, lock: bool = True) -> tuple[Path, CollectReport]:
     """Turn a journal into ``<out_dir>/<session_id>.parquet`` (validated); remove the journal.
 
-    ``out_dir`` defaults to the journal's folder. Used on a normal stop and by ``imuback recover``.
+    ``out_dir`` defaults to the journal's folder. A journal with corrupted blocks is never
+    removed: it is renamed ``<name>.journal.corrupt`` (``CollectReport.kept_journal``) so that
+    automatic recovery does not take it again. Used on a normal stop and by ``imuback recover``.
     ``lock``: take the journal's lock first (:class:`~imuback.errors.JournalBusy` if a
     running recorder holds it); the recorder itself, which holds the lock, passes False.
     """
@@ -320,6 +335,12 @@ def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = N
     out = Path(out_dir) if out_dir is not None else journal.path.parent
     path = write_raw(out / f"{raw.session_id}.parquet", raw)
     read_raw(path)  # the file must pass the raw contract before the journal goes
+    if report.corrupt_bytes:  # not everything was read: the journal stays, out of recovery's way
+        kept = journal.path.with_name(journal.path.name + CORRUPT_SUFFIX)
+        journal.path.replace(kept)
+        _log.warning("%s: %d corrupted bytes skipped; journal kept as %s", journal.path,
+                     report.corrupt_bytes, kept)
+        return path, replace(report, kept_journal=kept)
     if remove_journal:
         journal.path.unlink()
     return path, report

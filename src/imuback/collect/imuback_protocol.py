@@ -61,6 +61,10 @@ MAX_JUMP_SLACK_S: Final = 15.0
 bounds the firmware's backlog buffer (the spec allows up to 10 s) and rejects garbled indices."""
 
 
+LOOKAHEAD: Final = 4
+"""Frames after a jump that are asked whether they continue the jump or what came before it."""
+
+
 def samples_per_frame(mtu: int, *, channels: int = 6) -> int:
     """K for a given ATT MTU: the most samples a notification (MTU - 3 bytes) can carry."""
     return max(0, min(255, (mtu - 3 - HEADER_BYTES) // (2 * channels)))
@@ -169,6 +173,7 @@ class ImubackDecoder:
         self._rebooted = False
         self._boot_id: int = 0
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
+        self._skipped_k = 0  # ... and the samples they held
         self._replaying = False  # the last rejected frames were a re-send of received samples
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
@@ -248,6 +253,7 @@ class ImubackDecoder:
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
             self._skipped = 0
+            self._skipped_k = 0
             return cand, first_v, ()
         return self._sequence_slow(cand, first, k, seq, host, reason)
 
@@ -265,6 +271,34 @@ class ImubackDecoder:
             return (0 <= dj <= int(allow(np.array([host[j] - end_host]))[0])
                     and (not check_seq or bool(_seq_agrees(np.array([ds]), np.array([dj + skipped]))[0])))
 
+        def old_chain_wins(j: int, end: int, eh: int, es: int, new_end: int) -> bool:
+            """True when the frames after jumping frame j (up to LOOKAHEAD) continue what came before.
+
+            Frames that continue exactly vote first: from frame j (j is right), or from the last
+            accepted frame with the frames in between counted (j was garbled). On a tie, a frame
+            that follows only one of the two chains votes for it. Two adjacent garbled headers
+            then cost only their own samples.
+            """
+            between = self._skipped_k  # samples of the frames rejected since the last accepted one
+            if new_end - int(k[j]) == end + between:
+                return False  # j is exactly where the frames rejected before it put it
+            old_votes = new_votes = exact_old = exact_new = 0
+            after_j = 0  # samples of the frames between j and x
+            for x in range(j + 1, min(m, j + 1 + LOOKAHEAD)):
+                between += int(k[x - 1])
+                if x > j + 1:
+                    after_j += int(k[x - 1])
+                at = int(first[x]) + self._offset
+                exact_new += int(int(_s32(np.array([at - new_end - after_j]))[0]) == 0 or at == new_end)
+                exact_old += int(int(_s32(np.array([at - end - between]))[0]) == 0)
+                new = follows(new_end, int(host[j]), int(seq[j]), x, skipped=x - j - 1)
+                old = follows(end, eh, es, x, skipped=self._skipped + x - j)
+                new_votes += int(new and not old)
+                old_votes += int(old and not new)
+            if exact_old != exact_new:
+                return exact_old > exact_new
+            return old_votes > new_votes
+
         keep: list[int] = []
         first_v: list[int] = []
         breaks: list[CounterBreak] = []
@@ -272,39 +306,55 @@ class ImubackDecoder:
             nxt = j + 1 < m
             fj, kj, hj, sj = int(first[j]), int(k[j]), int(host[j]), int(seq[j])
             if self._last_end is None:  # the decoder's first frame: no history, ask the next two
-                if j + 2 < m and not follows(fj + kj, hj, sj, j + 1) and self._pair(j + 1, first, k, seq, host):
+                # a later frame exactly where the frames in between put it confirms this one
+                ends = fj + np.cumsum(k[j:min(m, j + 1 + LOOKAHEAD) - 1])
+                exact_next = bool(np.any((first[j + 1:j + 1 + ends.size] - ends) % 2**32 == 0))
+                if (j + 2 < m and not exact_next and not follows(fj + kj, hj, sj, j + 1)
+                        and not follows(fj + kj, hj, sj, j + 2, skipped=1) and self._pair(j + 1, first, k, seq, host)):
                     reason[cand[j]] = "sample counter inconsistent with the frames after it"
                     self._skipped += 1
+                    self._skipped_k += kj
                     continue
                 self._offset = 0
                 v = fj
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
-                if not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
-                                                  skipped=self._skipped):
-                    if (v != end and nxt and not follows(v + kj, hj, sj, j + 1)
-                            and follows(end, eh, es, j + 1, skipped=self._skipped + 1)):
+                if not self._rebooted and v == end + self._skipped_k:
+                    pass  # exactly where the frames before it put it: right, whatever its seq says
+                elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
+                                                    skipped=self._skipped):
+                    if v != end and nxt and old_chain_wins(j, end, eh, es, v + kj):
                         reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                         self._skipped += 1
+                        self._skipped_k += kj
                         continue
                 elif self._replaying and v < end:
                     reason[cand[j]] = "sample counter went backwards (samples already received)"
                     self._skipped += 1
+                    self._skipped_k += kj
                     continue
                 elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not self._restarted,
                                                             skipped=self._skipped + 1):
                     reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                     self._skipped += 1
+                    self._skipped_k += kj
                     continue
                 elif not self._rebooted and nxt and not follows(v + kj, hj, sj, j + 1):
                     reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                     self._skipped += 1
+                    self._skipped_k += kj
                     continue
                 elif not self._rebooted and v < end and end - v <= self.replay_window:
                     reason[cand[j]] = "sample counter went backwards (samples already received)"
                     self._skipped += 1
+                    self._skipped_k += kj
                     self._replaying = True
+                    continue
+                elif not self._rebooted and nxt and old_chain_wins(j, end, eh, es, v + kj):
+                    reason[cand[j]] = "sample counter inconsistent with the frames after it"
+                    self._skipped += 1
+                    self._skipped_k += kj
                     continue
                 else:  # confirmed discontinuity: a new counter segment placed by host time
                     placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
@@ -317,9 +367,14 @@ class ImubackDecoder:
                     v = placed
             keep.append(j)
             first_v.append(v)
+            if self._last_end is not None and v == self._last_end + self._skipped_k:
+                # exactly where the rejected frames before it put it: its counter is right, and
+                # the seq that the next frames are checked against is the one it should carry
+                sj = (self._last_seq + self._skipped + 1) % 65536
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._restarted = self._rebooted = self._replaying = False
             self._skipped = 0
+            self._skipped_k = 0
         ki = np.asarray(keep, dtype=np.int64)
         return cand[ki], np.asarray(first_v, dtype=np.int64), tuple(breaks)
 

@@ -8,8 +8,10 @@ File layout (little-endian)::
             kind 1 (frames): u32 n | int64[n] host receive ns | uint16[n] lengths | payloads
             kind 2 (event):  UTF-8 JSON, e.g. {"type": "stream", "host_ns": ..., "info": {...}}
 
-Blocks are only appended. A ``kill -9`` can tear at most the block being written: the reader
-stops at the first block that is incomplete or fails its CRC and keeps everything before it.
+Blocks are only appended. A ``kill -9`` can tear at most the block being written: an incomplete last
+block is a torn tail. A block that fails its CRC in the middle (a flipped bit on disk) is
+corruption: the reader resynchronises on the next block whose CRC holds and counts the bytes
+skipped, and such a journal is never deleted after recovery.
 
 A journal being written is held with an exclusive ``fcntl.flock`` (released by the kernel when
 the writer's process dies, even by ``kill -9``): recovery skips a locked journal, so a second
@@ -19,6 +21,7 @@ recorder into the same folder never finalizes another one's live session.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import struct
@@ -31,6 +34,7 @@ from typing import Any, BinaryIO, Final
 
 import numpy as np
 
+from imuback.collect.events import JournalEvent, UnknownEvent, event_from_json, event_to_json
 from imuback.collect.sensor import FrameBatch
 from imuback.errors import CollectError, JournalBusy
 
@@ -53,6 +57,8 @@ else:  # POSIX: advisory locks that the kernel releases when the process dies
 
 MAGIC: Final = b"IMUBACK-JOURNAL1"
 SUFFIX: Final = ".journal"
+CORRUPT_SUFFIX: Final = ".corrupt"
+"""Appended to a journal kept after recovery because some of its blocks were corrupted."""
 KIND_FRAMES: Final = 1
 KIND_EVENT: Final = 2
 _BLOCK = struct.Struct("<IIB")
@@ -87,9 +93,9 @@ class JournalWriter:
                          np.fromiter(map(len, frames), dtype="<u2", count=n).tobytes(), *frames])
         self._block(KIND_FRAMES, body)
 
-    def append_event(self, event: dict[str, Any]) -> None:
+    def append_event(self, event: JournalEvent) -> None:
         """Append one event (connection, stream info, disconnect, stop...)."""
-        self._block(KIND_EVENT, json.dumps(event).encode())
+        self._block(KIND_EVENT, json.dumps(event_to_json(event)).encode())
 
     def flush(self, *, fsync: bool = True) -> None:
         """Push buffered blocks to the OS and (by default) to the disk."""
@@ -97,11 +103,21 @@ class JournalWriter:
         if fsync:
             os.fsync(self._f.fileno())
 
+    def check_on_disk(self) -> None:
+        """Raise ``FileNotFoundError`` if the journal (or its folder) was removed while open.
+
+        Writes to a removed file still succeed on POSIX but reach nothing anyone can read.
+        """
+        if os.fstat(self._f.fileno()).st_nlink == 0:
+            raise FileNotFoundError(errno.ENOENT, "the journal was removed while recording", str(self.path))
+
     def close(self) -> None:
         """Flush, fsync and close (which releases the lock)."""
         if not self._f.closed:
-            self.flush()
-            self._f.close()
+            try:
+                self.flush()
+            finally:
+                self._f.close()
 
 
 @contextlib.contextmanager
@@ -127,34 +143,75 @@ def locked(path: str | Path) -> Iterator[None]:
 class JournalItem:
     """One block: an event dict or a frame batch."""
 
-    event: dict[str, Any] | None
+    event: JournalEvent | None
     frames: FrameBatch | None
 
 
 @dataclass(frozen=True, slots=True)
 class Journal:
-    """A journal as read back: header, blocks in order, and whether its tail was torn."""
+    """A journal as read back: header, blocks in order, a torn tail and corrupted bytes."""
 
     path: Path
     header: dict[str, Any]
     items: tuple[JournalItem, ...]
     torn_bytes: int
+    """Bytes of an incomplete last block (a write cut off by a crash): never held a sample."""
+    corrupt_bytes: int = 0
+    """Bytes that failed their checksum with valid blocks around them: data that was lost."""
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[JournalEvent]:
         """All events in order."""
         return [it.event for it in self.items if it.event is not None]
 
 
-def _iter_blocks(data: memoryview, start: int) -> Iterator[tuple[int, int, memoryview]]:
-    pos = start
+def _iter_blocks(data: memoryview, start: int) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Every block whose CRC holds, in order: (skipped bytes before it, end, kind, body).
+
+    After a block that fails its CRC the reader resynchronises on the next position where a
+    whole block with a valid CRC starts (candidates found vectorised: a known kind byte and a
+    length that fits), so one flipped byte costs only the block it hit.
+    """
+    pos, skipped = start, 0
+    arr = np.frombuffer(data, dtype=np.uint8)
     while pos + _BLOCK.size <= len(data):
         length, crc, kind = _BLOCK.unpack_from(data, pos)
         body = data[pos + _BLOCK.size: pos + _BLOCK.size + length]
-        if len(body) != length or zlib.crc32(body) != crc:
+        if kind in (KIND_FRAMES, KIND_EVENT) and len(body) == length and zlib.crc32(body) == crc:
+            pos += _BLOCK.size + length
+            yield skipped, pos, kind, body
+            skipped = 0
+            continue
+        nxt = _next_block(arr, data, pos + 1)
+        if nxt is None:
             return
-        pos += _BLOCK.size + length
-        yield pos, kind, body
+        skipped += nxt - pos
+        pos = nxt
+
+
+def _next_block(arr: np.ndarray[Any, np.dtype[np.uint8]], data: memoryview, start: int) -> int | None:
+    """The first position at or after ``start`` where a block with a valid CRC begins."""
+    n = arr.size - _BLOCK.size
+    if n < start:
+        return None
+    cand = start + np.flatnonzero(np.isin(arr[start + 8:n + 8], (KIND_FRAMES, KIND_EVENT)))
+    if cand.size == 0:
+        return None
+    lengths = (arr[cand[:, None] + np.arange(4)].astype(np.int64) << (8 * np.arange(4))).sum(axis=1)
+    for p in cand[cand + _BLOCK.size + lengths <= arr.size].tolist():
+        length, crc, _ = _BLOCK.unpack_from(data, p)
+        if zlib.crc32(data[p + _BLOCK.size: p + _BLOCK.size + length]) == crc:
+            return int(p)
+    return None
+
+
+def _event(body: bytes) -> JournalEvent:
+    """A journaled event; one with a valid checksum but unreadable content is kept as unknown."""
+    try:
+        d = json.loads(body)
+        return event_from_json(d if isinstance(d, dict) else {"type": "malformed", "value": d})
+    except (KeyError, TypeError, ValueError) as exc:
+        return UnknownEvent(host_ns=0, type="malformed", data={"error": str(exc)})
 
 
 def read_journal(path: str | Path) -> Journal:
@@ -174,12 +231,11 @@ def read_journal(path: str | Path) -> Journal:
         raise CollectError(f"{path}: journal header is not JSON ({exc})") from exc
     items: list[JournalItem] = []
     end = hstart + hlen
-    for end, kind, body in _iter_blocks(data, hstart + hlen):  # noqa: B007 - end is used after
+    corrupt = 0
+    for skipped, end, kind, body in _iter_blocks(data, hstart + hlen):  # noqa: B007 - end is used after
+        corrupt += skipped
         if kind == KIND_EVENT:
-            try:
-                items.append(JournalItem(json.loads(bytes(body)), None))
-            except ValueError:
-                continue
+            items.append(JournalItem(_event(bytes(body)), None))
         elif kind == KIND_FRAMES and len(body) >= 4:
             (n,) = struct.unpack_from("<I", body, 0)
             if 4 + 10 * n > len(body):
@@ -190,4 +246,9 @@ def read_journal(path: str | Path) -> Journal:
             if int(lengths.sum()) != payload.size:
                 continue
             items.append(JournalItem(None, FrameBatch(host_ns=host, lengths=lengths, payload=payload)))
-    return Journal(path=path, header=header, items=tuple(items), torn_bytes=len(data) - end)
+    tail = len(data) - end
+    if tail >= _BLOCK.size:  # a last block whose header says it is complete but fails its CRC
+        length, _, kind = _BLOCK.unpack_from(data, end)
+        if kind in (KIND_FRAMES, KIND_EVENT) and end + _BLOCK.size + length == len(data):
+            corrupt, tail = corrupt + tail, 0
+    return Journal(path=path, header=header, items=tuple(items), torn_bytes=tail, corrupt_bytes=corrupt)

@@ -37,13 +37,22 @@ import asyncio
 import math
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from bleak import BleakClient
 
-from imuback.collect.sensor import BadFrames, Decoded, FrameBatch, SampleStream, StreamInfo, StreamSettings
+from imuback.collect.sensor import (
+    BadFrames,
+    CounterBreak,
+    Decoded,
+    FrameBatch,
+    SampleStream,
+    StreamInfo,
+    StreamSettings,
+)
 from imuback.core import G_MPS2
 from imuback.errors import ProtocolError
 
@@ -259,7 +268,8 @@ class PolarFamily:
                 raise ProtocolError(f"Polar PMD: ACC at {rate} Hz but GYRO only at {g_rate} Hz")
         return StreamInfo(family=self.name, rate_hz=float(rate), acc_range_g=float(acc_rng),
                           gyr_range_dps=float(gyr_rng) if gyr_rng is not None else None, gyro=gyro,
-                          params={"acc_factor": acc_f, "gyr_factor": gyr_f, "sdk_mode": has_sdk})
+                          params={"acc_factor": acc_f, "gyr_factor": gyr_f, "sdk_mode": has_sdk,
+                                  "mtu": client.mtu_size})
 
     async def stop(self, client: BleakClient) -> None:
         """Stop GYRO, ACC and SDK mode."""
@@ -277,16 +287,29 @@ class PolarFamily:
     def decoder(self, info: StreamInfo, *, clock_speedup: float = 1.0) -> PolarDecoder:
         """A decoder for frames streamed with ``info``."""
         return PolarDecoder(rate_hz=info.rate_hz, acc_factor=float(info.params.get("acc_factor", 1.0)),
-                            gyr_factor=float(info.params.get("gyr_factor", 1.0)))
+                            gyr_factor=float(info.params.get("gyr_factor", 1.0)), clock_speedup=clock_speedup)
+
+
+MAX_NOTIFICATION_BYTES: Final = 512
+"""ATT: an attribute value (one notification) is at most 512 bytes, whatever the MTU."""
+AHEAD_SLACK_S: Final = 1.0
+"""A frame's receive latency may lie at most this many host seconds (host scheduling, radio
+retries) below the smallest latency seen, plus ``max_clock_drift`` times the time since then."""
+AGREE_S: Final = 1.0
+"""Two frames after a clock step agree on it when their receive latencies differ by at most this
+many host seconds."""
 
 
 class _TypeState:
-    __slots__ = ("bad_host", "bad_len", "bad_reason", "frame_host", "frame_idx", "frame_t", "idx",
-                 "last_idx", "last_t", "t", "vals")
+    """Per measurement type: the last accepted frame and the samples decoded in this batch."""
+
+    __slots__ = ("break_reason", "frame_host", "frame_idx", "frame_t", "idx", "last_idx", "last_t",
+                 "t", "vals")
 
     def __init__(self) -> None:
         self.last_t: int | None = None
         self.last_idx = -1
+        self.break_reason = ""
         self.idx: list[npt.NDArray[np.int64]] = []
         self.t: list[npt.NDArray[np.int64]] = []
         self.vals: list[npt.NDArray[np.float32]] = []
@@ -295,19 +318,58 @@ class _TypeState:
         self.frame_idx: list[npt.NDArray[np.int64]] = []
 
 
-class PolarDecoder:
-    """PMD frame decoder; frames are decoded one by one (tens per second), samples vectorised."""
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """One frame after the shape checks: measurement type, sensor time, samples or the reason."""
 
-    def __init__(self, *, rate_hz: float, acc_factor: float = 1.0, gyr_factor: float = 1.0) -> None:
+    mtype: int
+    ts_ns: int
+    host_ns: int
+    length: int
+    vals: npt.NDArray[np.float32] | None
+    why: str
+
+
+class PolarDecoder:
+    """PMD frame decoder; frames are judged one by one (tens per second), samples vectorised.
+
+    Polar frames carry no counter, only the sensor time of their last sample, so every frame's
+    time is cross-checked against the host receive time (as the imuback decoder checks its
+    counter): ``lat = host·speedup - t`` (sensor ns) is the receive latency plus a constant. Its
+    floor (the smallest latency seen) moves only by clock drift; notifications are never early.
+
+    - A frame is plausible when its time is after the previous frame's of its type and its latency
+      is not below the floor by more than ``AHEAD_SLACK_S`` + drift.
+    - An implausible frame whose next frame of the same type is plausible is a lone outlier (a
+      corrupted time stamp): a bad frame; its samples become a counted gap.
+    - A plausible frame that the next frame of its type contradicts (while the next one continues
+      what came before) is an outlier too.
+    - An implausible frame that the next frame of its type agrees with is a clock step or a
+      reboot (the clock restarts lower): a new segment begins, placed by host receive time; it is
+      reported as a :class:`CounterBreak` and the samples lost before it are estimated.
+    """
+
+    def __init__(self, *, rate_hz: float, acc_factor: float = 1.0, gyr_factor: float = 1.0,
+                 clock_speedup: float = 1.0, max_clock_drift: float = 0.05) -> None:
         self.rate_hz = float(rate_hz)
         self.period_ns = 1e9 / self.rate_hz
         self.acc_factor = acc_factor
         self.gyr_factor = gyr_factor
+        self.speedup = float(clock_speedup)
+        self.max_drift = float(max_clock_drift)
+        self.max_frame_bytes = MAX_NOTIFICATION_BYTES
         self.stream_channels = {"acc": 3, "gyr": 3}
         self._state = {ACC: _TypeState(), GYRO: _TypeState()}
+        self._shift_ns = 0  # added to sensor times: keeps the time line continuous across steps
+        self._floor: int | None = None  # smallest latency of an accepted frame (sensor ns)
+        self._floor_t = 0  # shifted sensor time when the floor was last lowered
+        self._reconnected = False
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
-        """A reconnect: Polar restarts its streams at "now" on its own clock; nothing to reset."""
+        """A (re)connect: a new MTU; a clock that restarts lower now is a reboot, not corruption."""
+        mtu = int(info.params.get("mtu", 0) or 0)
+        self.max_frame_bytes = min(MAX_NOTIFICATION_BYTES, mtu - 3) if mtu > 3 else MAX_NOTIFICATION_BYTES
+        self._reconnected = self._floor is not None
 
     def _samples(self, mtype: int, ftype: int, content: bytes) -> npt.NDArray[np.float32]:
         compressed, t = bool(ftype & 0x80), ftype & 0x7F
@@ -328,22 +390,68 @@ class PolarDecoder:
             return (delta_decode(content, 3, 16) * self.gyr_factor).astype(np.float32)
         raise ProtocolError(f"unsupported frame type {ftype:#04x} for measurement type {mtype}")
 
+    def _parse(self, frame: bytes, host: int) -> _Parsed:
+        """Shape checks of one frame; any malformed frame gets a reason, nothing raises."""
+        def bad(why: str, mtype: int = -1) -> _Parsed:
+            return _Parsed(mtype, 0, host, len(frame), None, why)
+
+        if len(frame) < HEADER_BYTES + 1:
+            return bad("shorter than the 10-byte PMD header plus data")
+        if len(frame) > self.max_frame_bytes:
+            return bad(f"{len(frame)} bytes, longer than one notification can be "
+                       f"({self.max_frame_bytes} at this link's MTU)")
+        mtype = frame[0]
+        if mtype not in self._state:
+            return bad(f"measurement type {mtype} not requested")
+        ts = int.from_bytes(frame[1:9], "little")
+        if ts >= 1 << 63:
+            return bad("timestamp out of range (2^63 ns or later)", mtype)
+        try:
+            vals = self._samples(mtype, frame[9], frame[HEADER_BYTES:])
+        except (ProtocolError, ValueError, OverflowError, IndexError) as exc:
+            return bad(str(exc), mtype)
+        if vals.shape[0] == 0:
+            return bad("frame without samples", mtype)
+        return _Parsed(mtype, ts, host, len(frame), vals, "")
+
+    def _latency(self, p: _Parsed) -> int:
+        return int(p.host_ns * self.speedup) - (p.ts_ns + self._shift_ns)
+
+    def _plausible(self, p: _Parsed, last_t: int | None) -> bool:
+        """``p`` continues a type whose last accepted frame ended at (shifted) ``last_t``."""
+        t = p.ts_ns + self._shift_ns
+        if last_t is not None and t <= last_t:
+            return False
+        if self._floor is None:
+            return True
+        slack = AHEAD_SLACK_S * 1e9 * self.speedup + self.max_drift * max(0, t - self._floor_t)
+        return self._latency(p) >= self._floor - slack
+
     def decode(self, batch: FrameBatch) -> Decoded:
         """Decode frames in arrival order; never raises on bad bytes."""
-        bad_host: list[int] = []
-        bad_len: list[int] = []
-        bad_why: list[str] = []
-        fresh = {ACC: _TypeState(), GYRO: _TypeState()}
         offsets = batch.offsets
-        for i in range(batch.n):
-            o, n_b = int(offsets[i]), int(batch.lengths[i])
-            frame = batch.payload[o:o + n_b].tobytes()
-            host = int(batch.host_ns[i])
-            why = self._one(frame, host, fresh)
+        parsed = [self._parse(batch.payload[int(o):int(o) + int(n)].tobytes(), int(h))
+                  for o, n, h in zip(offsets, batch.lengths, batch.host_ns, strict=True)]
+        # the next good frame of the same type, for the look-ahead of the clock checks
+        nxt: list[int | None] = [None] * len(parsed)
+        seen: dict[int, int] = {}
+        for i in range(len(parsed) - 1, -1, -1):
+            if parsed[i].vals is not None:
+                nxt[i] = seen.get(parsed[i].mtype)
+                seen[parsed[i].mtype] = i
+        fresh = {ACC: _TypeState(), GYRO: _TypeState()}
+        bad_i: list[int] = []
+        bad_why: list[str] = []
+        breaks: list[CounterBreak] = []
+        for i, p in enumerate(parsed):
+            why = p.why or self._judge(p, None if nxt[i] is None else parsed[nxt[i]])  # type: ignore[index]
             if why:
-                bad_host.append(host)
-                bad_len.append(n_b)
+                bad_i.append(i)
                 bad_why.append(why)
+                continue
+            brk = self._accept(p, fresh[p.mtype])
+            if brk is not None:
+                breaks.append(brk)
         streams = {}
         for typ, name in ((ACC, "acc"), (GYRO, "gyr")):
             st = fresh[typ]
@@ -354,27 +462,55 @@ class PolarDecoder:
                 sample_idx=np.concatenate(st.idx), t_sensor_ns=np.concatenate(st.t),
                 values=np.concatenate(st.vals), frame_host_ns=np.asarray(st.frame_host, np.int64),
                 frame_t_last_ns=np.asarray(st.frame_t, np.int64), frame_idx=np.concatenate(st.frame_idx))
-        return Decoded(streams=streams, bad=BadFrames(host_ns=np.asarray(bad_host, np.int64),
-                                                      lengths=np.asarray(bad_len, np.int64),
-                                                      reasons=tuple(bad_why)))
+        bi = np.asarray(bad_i, dtype=np.int64)
+        return Decoded(streams=streams, bad=BadFrames(host_ns=batch.host_ns[bi], lengths=batch.lengths[bi],
+                                                      reasons=tuple(bad_why)), breaks=tuple(breaks))
 
-    def _one(self, frame: bytes, host: int, out: dict[int, _TypeState]) -> str:
-        if len(frame) < HEADER_BYTES + 1:
-            return "shorter than the 10-byte PMD header plus data"
-        mtype = frame[0]
-        if mtype not in self._state:
-            return f"measurement type {mtype} not requested"
-        ts = int.from_bytes(frame[1:9], "little")
-        try:
-            vals = self._samples(mtype, frame[9], frame[HEADER_BYTES:])
-        except ProtocolError as exc:
-            return str(exc)
-        n = vals.shape[0]
-        if n == 0:
-            return "frame without samples"
-        st = self._state[mtype]
-        if st.last_t is not None and ts <= st.last_t:
-            return "timestamp went backwards"
+    def _judge(self, p: _Parsed, nxt: _Parsed | None) -> str:
+        """'' to accept ``p`` (maybe as a new segment), else why it is a bad frame."""
+        st = self._state[p.mtype]
+        if self._plausible(p, st.last_t):
+            if (st.last_t is None or nxt is None or self._plausible(nxt, p.ts_ns + self._shift_ns)
+                    or not self._plausible(nxt, st.last_t)):
+                return ""
+            return "timestamp contradicted by the next frame (corrupted time stamp)"
+        off = ("timestamp went backwards" if st.last_t is not None and p.ts_ns + self._shift_ns <= st.last_t
+               else "timestamp ahead of the host receive time")
+        if nxt is not None and self._plausible(nxt, st.last_t):
+            return off + " (a lone outlier: corrupted time stamp)"
+        agree_ns = AGREE_S * 1e9 * self.speedup
+        if nxt is not None and nxt.ts_ns > p.ts_ns and abs(self._latency(nxt) - self._latency(p)) <= agree_ns:
+            self._new_segment(p, st)
+            return ""
+        if nxt is None and self._reconnected:
+            self._new_segment(p, st)
+            return ""
+        return off + " (not confirmed by the next frame)"
+
+    def _new_segment(self, p: _Parsed, st: _TypeState) -> None:
+        """Confirmed clock step or reboot: shift the sensor clock so ``p`` lands at its host time."""
+        floor = self._floor if self._floor is not None else self._latency(p)
+        t_old = p.ts_ns + self._shift_ns
+        est = int(p.host_ns * self.speedup) - floor  # where the floor latency puts it (never early)
+        n = 0 if p.vals is None else p.vals.shape[0]
+        if st.last_t is not None:  # within half a frame of contiguous: contiguous (receive jitter)
+            missing = (est - st.last_t) / self.period_ns - n
+            if missing < n / 2:
+                est = st.last_t + round(n * self.period_ns)
+        back = st.last_t is not None and t_old <= st.last_t
+        step_s = (t_old - est) / 1e9
+        why = ("sensor clock restarted after a reconnect (reboot?)" if self._reconnected and back
+               else f"sensor clock stepped {step_s:+.3f} s")
+        self._shift_ns += est - t_old
+        self._floor_t = est
+        for s in self._state.values():
+            s.break_reason = why + "; samples lost estimated from host receive time"
+
+    def _accept(self, p: _Parsed, o: _TypeState) -> CounterBreak | None:
+        assert p.vals is not None
+        st = self._state[p.mtype]
+        n = p.vals.shape[0]
+        ts = p.ts_ns + self._shift_ns
         span = None if st.last_t is None else ts - st.last_t
         if span is not None and span <= 1.5 * n * self.period_ns:
             delta = span / n  # contiguous with the previous frame: spread its span (Polar SDK way)
@@ -386,12 +522,19 @@ class PolarDecoder:
         # int64 on the ns epoch (~8e17 ns: float64 there resolves only 128 ns); the last sample
         # is the frame time exactly
         t = ts - np.round((n - 1 - np.arange(n)) * delta).astype(np.int64)
-        o = out[mtype]
         o.frame_idx.append(np.full(n, len(o.frame_host), dtype=np.int64))
         o.idx.append(first_idx + np.arange(n, dtype=np.int64))
         o.t.append(t)
-        o.vals.append(vals)
-        o.frame_host.append(host)
+        o.vals.append(p.vals)
+        o.frame_host.append(p.host_ns)
         o.frame_t.append(ts)
         st.last_t, st.last_idx = ts, first_idx + n - 1
-        return ""
+        lat = self._latency(p)
+        if self._floor is None or lat < self._floor:
+            self._floor, self._floor_t = lat, ts
+        self._reconnected = False
+        brk = None
+        if st.break_reason and p.mtype == ACC:  # rows are acc samples: the gap log keys on them
+            brk = CounterBreak(stream="acc", sample_idx=first_idx, host_ns=p.host_ns, reason=st.break_reason)
+        st.break_reason = ""
+        return brk

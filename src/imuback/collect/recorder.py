@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,10 +35,22 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
 from imuback.collect.assemble import CollectReport, finalize_journal
+from imuback.collect.events import (
+    ConnectFailed,
+    Disconnected,
+    GaveUp,
+    JournalEvent,
+    NotFound,
+    Starting,
+    Stopped,
+    StreamStarted,
+)
 from imuback.collect.journal import SUFFIX, JournalWriter
 from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo, StreamSettings
 from imuback.core import check_id
-from imuback.errors import CollectError, ImubackError
+from imuback.errors import BluetoothUnavailable, CollectError, ImubackError, JournalBusy, JournalWriteError
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,11 +119,14 @@ class RecordParams:
 
 @dataclass(slots=True, kw_only=True)
 class RecordStatus:
-    """Live numbers for the status line."""
+    """Live numbers for the status line (sensor samples, not radio packets)."""
 
     elapsed_s: float = 0.0
     samples: int = 0
-    samples_per_s: float = 0.0
+    rate_hz: float | None = None
+    """The sensor's sample rate (what it agreed to stream)."""
+    receiving: bool = False
+    """Samples arrived in the last few seconds."""
     packets: int = 0
     packets_lost: int = 0
     samples_lost: int = 0
@@ -121,14 +137,15 @@ class RecordStatus:
     reconnects: int = 0
 
     def line(self) -> str:
-        """One status line: samples/s, packets lost, battery, elapsed time."""
+        """One status line in a runner's words: time, state, sensor rate, samples, missing, battery."""
         m, s = divmod(int(self.elapsed_s), 60)
         batt = "?" if self.battery_pct is None else f"{self.battery_pct}%"
-        state = "stopped" if self.stopped else "streaming" if self.connected else "connecting"
-        return (f"{m:02d}:{s:02d}  {state:12s} {self.samples_per_s:7.0f} samples/s  "
-                f"{self.samples} samples  packets lost {self.packets_lost} "
-                f"({self.samples_lost} samples)  bad frames {self.bad_frames}  battery {batt}  "
-                f"reconnects {self.reconnects}")
+        state = ("stopped" if self.stopped else "recording" if self.connected and self.receiving
+                 else "waiting for data" if self.connected else "connecting")
+        rate = "" if self.rate_hz is None else f" at {self.rate_hz:g} Hz"
+        return (f"{m:02d}:{s:02d}  {state}{rate}  {self.samples} samples, "
+                f"{self.samples_lost} missing ({self.packets_lost} gaps), {self.bad_frames} damaged packets, "
+                f"battery {batt}, reconnects {self.reconnects}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,37 +162,54 @@ def default_session_id(runner_id: str) -> str:
     return f"{runner_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
 
 
-def recover_pending(out_dir: Path, *, skip: Path | None = None) -> list[Path]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingRecovery:
+    """What :func:`recover_pending` did: files written, and journals it could not turn into one."""
+
+    recovered: tuple[Path, ...] = ()
+    failed: tuple[tuple[Path, str], ...] = ()
+    """(journal, why) for each journal left in place; ``imuback recover`` says more."""
+
+
+def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecovery:
     """Turn every journal left in ``out_dir`` by a crashed recorder into a raw file.
 
-    Journals that a running recorder still holds (its ``flock``) are left alone.
+    Journals that a running recorder still holds (its ``flock``) are left alone. A journal that
+    cannot be recovered is left in place and listed in ``failed``: recovering an old journal
+    never blocks a new recording, whatever went wrong with it.
     """
-    done = []
+    done: list[Path] = []
+    failed: list[tuple[Path, str]] = []
     for j in sorted(Path(out_dir).glob(f"*{SUFFIX}")):
         if skip is not None and j.resolve() == skip.resolve():
             continue
         try:
             path, _ = finalize_journal(j)  # takes the lock; JournalBusy if a recorder holds it
-        except ImubackError:
+        except JournalBusy:
+            continue
+        except Exception as exc:  # any failure: one bad old journal must not stop a new recording
+            _log.warning("%s: not recovered (%s: %s)", j, type(exc).__name__, exc)
+            failed.append((j, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ImubackError) else str(exc)))
             continue
         done.append(path)
-    return done
+    return PendingRecovery(recovered=tuple(done), failed=tuple(failed))
 
 
 class _LiveStats:
     """Decodes each drained batch (vectorised) only to count samples and losses for the status."""
 
-    def __init__(self, t_start: float) -> None:
+    def __init__(self) -> None:
         self.decoder: FrameDecoder | None = None
         self.info: StreamInfo | None = None
         self.last_idx: int | None = None
         self.status = RecordStatus()
-        self._window: deque[tuple[float, int]] = deque([(t_start, 0)])
+        self._window: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
 
     def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float, host_ns: int) -> None:
         if self.decoder is None or self.info is None or info.identity() != self.info.identity():
             self.decoder = family.decoder(info, clock_speedup=speedup)
         self.info = info
+        self.status.rate_hz = info.rate_hz
         self.decoder.stream_event(info, host_ns)
 
     def feed(self, host_ns: list[int], frames: list[bytes]) -> None:
@@ -202,9 +236,255 @@ class _LiveStats:
         self._window.append((now, st.samples))
         while len(self._window) > 2 and now - self._window[0][0] > 3.0:
             self._window.popleft()
-        t0, n0 = self._window[0]
-        st.samples_per_s = (st.samples - n0) / (now - t0) if now > t0 else 0.0
+        st.receiving = st.samples > self._window[0][1]
         return st
+
+
+class _Recording:
+    """One :func:`record` call; each step of a recording is one method.
+
+    Frames go: notification callback -> ``queue`` -> :meth:`drain` (journal + live counts), every
+    ``flush_interval_s`` from :meth:`write_loop`. A failed journal write (disk full, folder gone
+    or read-only) stops the recording at once: nothing is received that cannot be kept.
+    """
+
+    def __init__(self, *, family: SensorFamily, target: Target, journal: JournalWriter,
+                 params: RecordParams, backends: Backends, stop: asyncio.Event) -> None:
+        self.family, self.target, self.journal = family, target, journal
+        self.params, self.backends, self.stop = params, backends, stop
+        self.queue: deque[tuple[int, bytes]] = deque()
+        self.live = _LiveStats()
+        self.t_start = time.monotonic()
+        self.disconnected = asyncio.Event()
+        self.address = target.address or ""
+        self.pinned = target.address
+        self.started = False
+        self.backoff = params.backoff_first_s
+        self.last_connected = time.monotonic()
+        self.write_error: OSError | None = None
+        self.no_bluetooth: Exception | None = None
+        m = params.minutes
+        self.deadline_s = None if m is None else m * 60.0 / params.clock_speedup
+
+    # --- the journal --------------------------------------------------------------------------
+    def on_notify(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        """Notification callback: timestamp and enqueue only."""
+        self.queue.append((time.monotonic_ns(), bytes(data)))
+
+    def _write(self, action: Callable[[], None]) -> None:
+        """Run a journal write; the first failure stops the recording."""
+        if self.write_error is not None:
+            return
+        try:
+            action()
+        except OSError as exc:
+            self.write_error = exc
+            self.stop.set()
+
+    def drain(self) -> None:
+        """Everything queued -> the journal (one block) and the live counts."""
+        n = len(self.queue)
+        if n == 0 or self.write_error is not None:
+            return
+        items = [self.queue.popleft() for _ in range(n)]
+        host = [h for h, _ in items]
+        frames = [f for _, f in items]
+        self._write(lambda: self.journal.append_frames(host, frames))
+        if self.write_error is None:
+            self.live.feed(host, frames)
+
+    def event(self, ev: JournalEvent) -> None:
+        """Journal one connection event."""
+        self._write(lambda: self.journal.append_event(ev))
+
+    async def write_loop(self) -> None:
+        """Drain, fsync at least every ``fsync_interval_s``, and check the journal is still there."""
+        last_sync = time.monotonic()
+        while self.write_error is None:
+            await asyncio.sleep(self.params.flush_interval_s)
+            self.drain()
+            now = time.monotonic()
+            if now - last_sync >= self.params.fsync_interval_s:
+                self._write(self.journal.flush)
+                self._write(self.journal.check_on_disk)
+                last_sync = now
+
+    async def status_loop(self, status: Callable[[RecordStatus], None]) -> None:
+        """Call ``status`` every ``status_interval_s``."""
+        while True:
+            await asyncio.sleep(self.params.status_interval_s)
+            status(self.tick())
+
+    def tick(self) -> RecordStatus:
+        """The live status now (elapsed time in sensor seconds)."""
+        now = time.monotonic()
+        return self.live.tick(now, (now - self.t_start) * self.params.clock_speedup)
+
+    # --- the link -----------------------------------------------------------------------------
+    def time_up(self) -> bool:
+        """``params.minutes`` of sensor time have passed."""
+        return self.deadline_s is not None and time.monotonic() - self.t_start >= self.deadline_s
+
+    def given_up(self) -> bool:
+        """No connection for longer than ``params.give_up_after_s``."""
+        g = self.params.give_up_after_s
+        return g is not None and time.monotonic() - self.last_connected > g
+
+    async def wait_backoff(self) -> None:
+        """Wait the back-off (or until stopped), then double it up to the maximum."""
+        await _wait_any(self.stop, timeout=self.backoff)
+        self.backoff = min(self.backoff * 2, self.params.backoff_max_s)
+
+    async def find(self) -> BLEDevice | None:
+        """Scan for the target (once streaming: the address that streamed, never a namesake).
+
+        With no Bluetooth at all (no adapter, no service) before the first stream this sets
+        ``no_bluetooth`` and stops; later (an adapter unplugged) it is a failed attempt.
+        """
+        kw: dict[str, Any] = {}
+        if self.backends.scanner is not None:
+            kw["backend"] = self.backends.scanner
+        pinned = self.pinned
+        match = self.target.matches if not pinned else (lambda d, _a: d.address.lower() == pinned.lower())
+        try:
+            return await BleakScanner.find_device_by_filter(match, timeout=self.params.scan_timeout_s, **kw)
+        except (BleakError, OSError) as exc:
+            if not self.started:
+                self.no_bluetooth = exc
+                self.stop.set()
+            else:
+                self.event(ConnectFailed(host_ns=time.monotonic_ns(), error=f"scan failed: {exc}"))
+            return None
+
+    async def connect(self, device: BLEDevice) -> tuple[BleakClient, StreamInfo] | None:
+        """Connect, subscribe and start the stream; None (journaled) if any step fails."""
+        self.address = device.address
+        self.disconnected.clear()
+        kw: dict[str, Any] = {"timeout": self.params.connect_timeout_s}
+        if self.backends.client is not None:
+            kw["backend"] = self.backends.client
+        client = BleakClient(device, disconnected_callback=lambda _c: self.disconnected.set(), **kw)
+        self.drain()  # what came before belongs to the previous connection
+        self.event(Starting(host_ns=time.monotonic_ns(), address=self.address))
+        try:
+            await client.connect()
+            await client.start_notify(self.family.data_uuid, self.on_notify)
+            info = await self.family.start(client, settings=self.params.settings, resume=self.started)
+        except (TimeoutError, BleakError, ImubackError, KeyError, OSError) as exc:
+            self.event(ConnectFailed(host_ns=time.monotonic_ns(), error=str(exc)))
+            with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                await client.disconnect()
+            return None
+        return client, info
+
+    def streaming(self, client: BleakClient, info: StreamInfo) -> None:
+        """The stream runs: journal its settings (frames since START decode with them)."""
+        if self.started:
+            self.live.status.reconnects += 1
+        self.started, self.pinned = True, self.address
+        self.backoff = self.params.backoff_first_s
+        stream_ns = time.monotonic_ns()
+        self.event(StreamStarted(host_ns=stream_ns, address=self.address, mtu=client.mtu_size, info=info))
+        self._write(self.journal.flush)
+        self.live.set_stream(self.family, info, self.params.clock_speedup, stream_ns)
+        self.live.status.connected = True
+
+    async def hold(self, client: BleakClient) -> None:
+        """Until the link drops, the recording is stopped or the time is up; battery now and then."""
+        next_battery = 0.0
+        while client.is_connected and not self.stop.is_set() and not self.disconnected.is_set():
+            if time.monotonic() >= next_battery:
+                with contextlib.suppress(BleakError, ImubackError, asyncio.TimeoutError):
+                    self.live.status.battery_pct = await self.family.battery_pct(client)
+                next_battery = time.monotonic() + self.params.battery_interval_s
+            left = None if self.deadline_s is None else self.deadline_s - (time.monotonic() - self.t_start)
+            if left is not None and left <= 0:
+                self.stop.set()
+                break
+            await _wait_any(self.stop, self.disconnected, timeout=min(left or 1.0, 1.0))
+        self.live.status.connected = False
+        self.last_connected = time.monotonic()
+
+    async def release(self, client: BleakClient) -> None:
+        """Stop the stream and disconnect (best effort, bounded)."""
+        with contextlib.suppress(BleakError, ImubackError, asyncio.TimeoutError, OSError):
+            await asyncio.wait_for(self.family.stop(client), timeout=2.0)
+        with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+            await asyncio.wait_for(client.disconnect(), timeout=2.0)
+
+    async def run(self) -> None:
+        """Find, connect, stream, reconnect, until stopped, time up or given up."""
+        while not self.stop.is_set() and not self.time_up():
+            if self.given_up():
+                self.event(GaveUp(host_ns=time.monotonic_ns()))
+                break
+            device = await self.find()
+            if device is None:
+                if not self.stop.is_set():
+                    self.event(NotFound(host_ns=time.monotonic_ns()))
+                    await self.wait_backoff()
+                continue
+            link = await self.connect(device)
+            if link is None:
+                await self.wait_backoff()
+                continue
+            client, info = link
+            self.streaming(client, info)
+            await self.hold(client)
+            if self.disconnected.is_set() and not self.stop.is_set():
+                self.drain()
+                self.event(Disconnected(host_ns=time.monotonic_ns()))
+                await _wait_any(self.stop, timeout=self.backoff)
+                continue
+            await self.release(client)
+
+    def close_journal(self) -> None:
+        """Last frames, the stop event, fsync (all skipped once a write has failed)."""
+        self.drain()
+        self.event(Stopped(host_ns=time.monotonic_ns()))
+        self._write(self.journal.flush)
+
+    def failure(self) -> CollectError | None:
+        """Why the recording cannot be finalized, in words (None: it can)."""
+        path = self.journal.path
+        if self.write_error is not None:
+            st = self.tick()
+            m, s = divmod(int(st.elapsed_s), 60)
+            why = self.write_error.strerror or str(self.write_error)
+            return JournalWriteError(
+                f"recording stopped: writing the journal {path} failed ({why}) after {m:02d}:{s:02d}; "
+                f"{st.samples} samples were recorded up to then and are in {path}. Free some space or "
+                f"fix the folder, then run `imuback recover {path}`")
+        if self.no_bluetooth is not None:
+            return BluetoothUnavailable(
+                f"no Bluetooth to record with ({type(self.no_bluetooth).__name__}: {self.no_bluetooth}). "
+                "Is a Bluetooth adapter present and the Bluetooth service running (Linux: "
+                "`systemctl start bluetooth`)? A USB dongle can be used with --hci usb:0; "
+                "`--simulate` records a simulated sensor without any hardware")
+        if not self.started:
+            return CollectError(f"sensor {self.target} was not found or could not be started; is it "
+                                "switched on and in range? (`imuback scan` lists what advertises)")
+        return None
+
+
+async def _wait_any(*events: asyncio.Event, timeout: float | None) -> None:
+    tasks = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def _open_journal(out_dir: Path, session_id: str, header: dict[str, Any]) -> JournalWriter:
+    """The journal ``<out_dir>/<session_id>.journal``, or a clear error if the folder is unusable."""
+    if (out_dir / f"{session_id}.parquet").exists():
+        raise CollectError(f"{out_dir / f'{session_id}.parquet'} already exists; choose another session id")
+    try:
+        return JournalWriter(out_dir / f"{session_id}{SUFFIX}", header)
+    except OSError as exc:
+        raise CollectError(f"cannot write the journal into {out_dir} ({exc.strerror or exc}); "
+                           "choose a writable --out folder with free space") from exc
 
 
 async def record(*, family: SensorFamily, target: Target, out_dir: Path,
@@ -216,16 +496,15 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
     """Record one session from ``target`` into ``out_dir/<session_id>.parquet``.
 
     Returns when ``stop`` is set, ``params.minutes`` of sensor time have passed, or the sensor
-    cannot be reconnected within ``params.give_up_after_s``. Raises :class:`CollectError` if the
-    sensor is never found or no sample arrives.
+    cannot be reconnected within ``params.give_up_after_s``. Raises :class:`BluetoothUnavailable`
+    (no journal is left), :class:`CollectError` if the sensor is never found or started, and
+    :class:`JournalWriteError` (the journal is kept for ``imuback recover``) if the journal cannot
+    be written.
     """
     check_id(runner_id, what="runner_id", source="record")
     session_id = session_id or default_session_id(runner_id)
     check_id(session_id, what="session_id", source="record")
     out_dir = Path(out_dir)
-    journal_path = out_dir / f"{session_id}{SUFFIX}"
-    if (out_dir / f"{session_id}.parquet").exists():
-        raise CollectError(f"{out_dir / f'{session_id}.parquet'} already exists; choose another session id")
     header: dict[str, Any] = {
         "format": 1, "session_id": session_id, "runner_id": runner_id, "family": family.name,
         "sensor_label": sensor_label or family.name, "target": str(target),
@@ -235,156 +514,43 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
         "settings": {"rate_hz": params.settings.rate_hz, "acc_range_g": params.settings.acc_range_g,
                      "gyr_range_dps": params.settings.gyr_range_dps, "gyro": params.settings.gyro},
     }
-    journal = JournalWriter(journal_path, header)
-    queue: deque[tuple[int, bytes]] = deque()
-    stop = stop or asyncio.Event()
-    live = _LiveStats(time.monotonic())
-    disconnected = asyncio.Event()
-    address = target.address or ""
-    pinned = target.address
-
-    def on_notify(_: BleakGATTCharacteristic, data: bytearray) -> None:
-        queue.append((time.monotonic_ns(), bytes(data)))
-
-    def drain() -> None:
-        n = len(queue)
-        if n == 0:
-            return
-        items = [queue.popleft() for _ in range(n)]
-        host = [h for h, _ in items]
-        frames = [f for _, f in items]
-        journal.append_frames(host, frames)
-        live.feed(host, frames)
-
-    async def writer() -> None:
-        last_sync = time.monotonic()
-        while True:
-            await asyncio.sleep(params.flush_interval_s)
-            drain()
-            now = time.monotonic()
-            if now - last_sync >= params.fsync_interval_s:
-                journal.flush(fsync=True)
-                last_sync = now
-
-    t_start = time.monotonic()
-    sensor_deadline_s = None if params.minutes is None else params.minutes * 60.0 / params.clock_speedup
-
-    async def reporter() -> None:
-        while True:
-            await asyncio.sleep(params.status_interval_s)
-            st = live.tick(time.monotonic(), (time.monotonic() - t_start) * params.clock_speedup)
-            if status is not None:
-                status(st)
-
-    async def find() -> BLEDevice | None:
-        kw: dict[str, Any] = {}
-        if backends.scanner is not None:
-            kw["backend"] = backends.scanner
-        # once streaming, a name target is pinned to the address that streamed: a reconnect must
-        # never pick up another sensor advertising the same name
-        match = target.matches if not pinned else (lambda d, _a: d.address.lower() == pinned.lower())
-        return await BleakScanner.find_device_by_filter(match, timeout=params.scan_timeout_s, **kw)
-
-    async def wait_any(*events: asyncio.Event, timeout: float | None) -> None:
-        tasks = [asyncio.ensure_future(e.wait()) for e in events]
-        try:
-            await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
-
-    writer_task = asyncio.ensure_future(writer())
-    reporter_task = asyncio.ensure_future(reporter())
-    started = False
-    backoff = params.backoff_first_s
-    last_connected = time.monotonic()
-    try:
-        while not stop.is_set():
-            if sensor_deadline_s is not None and time.monotonic() - t_start >= sensor_deadline_s:
-                break
-            if (params.give_up_after_s is not None
-                    and time.monotonic() - last_connected > params.give_up_after_s):
-                journal.append_event({"type": "gave_up", "host_ns": time.monotonic_ns()})
-                break
-            device = await find()
-            if device is None:
-                journal.append_event({"type": "not_found", "host_ns": time.monotonic_ns()})
-                await wait_any(stop, timeout=backoff)
-                backoff = min(backoff * 2, params.backoff_max_s)
-                continue
-            address = device.address
-            disconnected.clear()
-            kw: dict[str, Any] = {"timeout": params.connect_timeout_s}
-            if backends.client is not None:
-                kw["backend"] = backends.client
-            client = BleakClient(device, disconnected_callback=lambda _c: disconnected.set(), **kw)
-            drain()  # what came before belongs to the previous connection
-            journal.append_event({"type": "starting", "host_ns": time.monotonic_ns(), "address": address})
-            try:
-                await client.connect()
-                await client.start_notify(family.data_uuid, on_notify)
-                info = await family.start(client, settings=params.settings, resume=started)
-            except (TimeoutError, BleakError, ImubackError, KeyError) as exc:
-                journal.append_event({"type": "connect_failed", "host_ns": time.monotonic_ns(),
-                                      "error": str(exc)})
-                with contextlib.suppress(BleakError, asyncio.TimeoutError):
-                    await client.disconnect()
-                await wait_any(stop, timeout=backoff)
-                backoff = min(backoff * 2, params.backoff_max_s)
-                continue
-            if started:
-                live.status.reconnects += 1
-            started, pinned = True, address
-            backoff = params.backoff_first_s
-            # frames that arrived since START are journaled before this event: assemble (and the
-            # live decoder, fed from the next drain) decode them with this stream's settings
-            stream_ns = time.monotonic_ns()
-            journal.append_event({"type": "stream", "host_ns": stream_ns, "address": address,
-                                  "mtu": client.mtu_size, "info": info.to_json()})
-            journal.flush()
-            live.set_stream(family, info, params.clock_speedup, stream_ns)
-            live.status.connected = True
-            next_battery = 0.0
-            while client.is_connected and not stop.is_set() and not disconnected.is_set():
-                if time.monotonic() >= next_battery:
-                    with contextlib.suppress(BleakError, ImubackError, asyncio.TimeoutError):
-                        live.status.battery_pct = await family.battery_pct(client)
-                    next_battery = time.monotonic() + params.battery_interval_s
-                left = None if sensor_deadline_s is None else sensor_deadline_s - (time.monotonic() - t_start)
-                if left is not None and left <= 0:
-                    stop.set()
-                    break
-                await wait_any(stop, disconnected, timeout=min(left or 1.0, 1.0))
-            live.status.connected = False
-            last_connected = time.monotonic()
-            if disconnected.is_set() and not stop.is_set():
-                drain()
-                journal.append_event({"type": "disconnected", "host_ns": time.monotonic_ns()})
-                await wait_any(stop, timeout=backoff)
-                continue
-            with contextlib.suppress(BleakError, ImubackError, asyncio.TimeoutError):
-                await asyncio.wait_for(family.stop(client), timeout=2.0)
-            with contextlib.suppress(BleakError, asyncio.TimeoutError):
-                await asyncio.wait_for(client.disconnect(), timeout=2.0)
-    finally:
-        writer_task.cancel()
-        reporter_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer_task
-        with contextlib.suppress(asyncio.CancelledError):
-            await reporter_task
-        drain()
-        journal.append_event({"type": "stopped", "host_ns": time.monotonic_ns()})
-        journal.flush()
-    try:  # still holding the journal's lock, so no other recorder's recovery can take it
-        if not started:
-            journal_path.unlink(missing_ok=True)  # holds no samples
-            raise CollectError(f"sensor {target} was not found or could not be started; "
-                               "is it switched on and in range? (`imuback scan` lists what advertises)")
-        path, report = finalize_journal(journal_path, lock=False)
-    finally:
-        journal.close()
-    live.status.stopped = True
+    journal = _open_journal(out_dir, session_id, header)
+    rec = _Recording(family=family, target=target, journal=journal, params=params, backends=backends,
+                     stop=stop or asyncio.Event())
+    tasks = [asyncio.ensure_future(rec.write_loop())]
     if status is not None:
-        status(replace(live.tick(time.monotonic(), (time.monotonic() - t_start) * params.clock_speedup)))
-    return RecordResult(path=path, report=report, address=address)
+        tasks.append(asyncio.ensure_future(rec.status_loop(status)))
+    try:
+        await rec.run()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        rec.close_journal()
+    return _finish(rec, status)
+
+
+def _finish(rec: _Recording, status: Callable[[RecordStatus], None] | None) -> RecordResult:
+    """The journal -> the raw file, or the reason it cannot be; the journal's lock is held throughout."""
+    path = rec.journal.path
+    try:
+        failure = rec.failure()
+        if failure is not None:
+            if not rec.started:
+                path.unlink(missing_ok=True)  # holds no samples: leave nothing behind
+            raise failure
+        try:
+            out, report = finalize_journal(path, lock=False)
+        except OSError as exc:
+            raise JournalWriteError(f"could not write the raw file next to {path} ({exc.strerror or exc}); "
+                                    f"every sample is kept in {path}: run `imuback recover {path}` "
+                                    "once the folder is writable and has space") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            rec.journal.close()
+    rec.live.status.stopped = True
+    if status is not None:
+        status(replace(rec.tick()))
+    return RecordResult(path=out, report=report, address=rec.address)

@@ -65,6 +65,11 @@ class Misbehaviour:
         advertises again ``outage_s`` later.
     max_mtu : largest ATT MTU the sensor accepts (23 = the BLE minimum).
     buffer_s : firmware backlog buffer, sensor seconds.
+    bad_clock_frames : frames sent with their sensor time field corrupted (imuback: bit 20 of
+        ``first_idx`` flipped; Polar: the time stamp one hour ahead).
+    clock_steps : (at_s, step_s): from sensor second ``at_s`` on, the time stamps the sensor sends
+        are ``step_s`` seconds off (Polar; a step back to near 0 with a disconnect at the same
+        time is a reboot).
     """
 
     drop_frames: frozenset[int] = frozenset()
@@ -74,6 +79,8 @@ class Misbehaviour:
     disconnects: tuple[tuple[float, float], ...] = ()
     max_mtu: int = 247
     buffer_s: float = 2.0
+    bad_clock_frames: frozenset[int] = frozenset()
+    clock_steps: tuple[tuple[float, float], ...] = ()
 
 
 NO_FAULTS = Misbehaviour(buffer_s=60.0)
@@ -403,7 +410,8 @@ class SimulatedSensor:
             no = self._frame_no
             self._frame_no += 1
             fate = ("dropped" if no in f.drop_frames else "short" if no in f.short_frames
-                    else "garbled" if no in f.garbled_frames else "sent")
+                    else "garbled" if no in f.garbled_frames else "bad clock" if no in f.bad_clock_frames
+                    else "sent")
             self._log_frame(lo, hi, fate, payload)
             if fate == "dropped":
                 continue
@@ -411,7 +419,13 @@ class SimulatedSensor:
                 payload = payload[: len(payload) // 2]
             elif fate == "garbled":
                 payload = bytes([payload[0] ^ 0x5A]) + payload[1:]
+            elif fate == "bad clock":
+                payload = self.corrupt_clock(payload)
             await self._send(conn, payload)
+
+    def corrupt_clock(self, payload: bytes) -> bytes:
+        """The frame with its sensor time field corrupted: bit 20 of ``first_idx`` flipped."""
+        return payload[:6] + bytes([payload[6] ^ 0x10]) + payload[7:]
 
     def _log_frame(self, lo: int, hi: int, fate: str, payload: bytes) -> None:
         self.log.frame_first_idx.append(int(self._idx[lo]))

@@ -178,6 +178,11 @@ class SimulatedPolar(SimulatedSensor):
         breaks = np.r_[np.flatnonzero(np.diff(idx) != 1) + 1, idx.size]
         self._run_end = np.repeat(breaks, np.diff(np.r_[0, breaks]))
 
+    def corrupt_clock(self, payload: bytes) -> bytes:
+        """The frame with its time stamp one hour ahead."""
+        ts = int.from_bytes(payload[1:9], "little") + 3_600 * 10**9
+        return payload[:1] + ts.to_bytes(8, "little") + payload[9:]
+
     def samples_per_frame(self, mtu: int) -> int:
         """Worst case 16-bit deltas: 10 header + 6 reference + 2 block header + 6 per sample."""
         return max(1, min(200, (mtu - 3 - 18) // 6 + 1))
@@ -185,7 +190,9 @@ class SimulatedPolar(SimulatedSensor):
     def encode(self, seq: int, first_idx: int, counts: npt.NDArray[np.int16]) -> list[bytes]:
         """One ACC frame and (with gyro) one GYRO frame for the same samples."""
         n = counts.shape[0]
-        ts = POLAR_EPOCH_OFFSET_NS + round((first_idx + n - 1) * 1e9 / self.rate_hz)
+        t_s = (first_idx + n - 1) / self.rate_hz
+        step_s = sum(step for at, step in self.faults.clock_steps if t_s >= at)
+        ts = POLAR_EPOCH_OFFSET_NS + round((t_s + step_s) * 1e9)
         c = counts.astype(np.int64)
         out = [bytes([2]) + ts.to_bytes(8, "little") + bytes([0x81]) + _pack_deltas(c[:, :3])]
         if counts.shape[1] == 6:

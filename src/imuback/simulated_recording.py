@@ -1,6 +1,8 @@
 """Record a simulated sensor over a bumble virtual link with the real collector.
 
-Used by ``imuback demo``, ``imuback record --simulate`` and the tests: the simulated peripheral
+The wiring of ``simulate`` (the peripheral) into ``collect`` (the recorder) lives here, above
+both: ``collect`` knows nothing of ``simulate``. Used by ``imuback demo``,
+``imuback record --simulate`` and the tests: the simulated peripheral
 streams a :class:`RawSession` over the link, the recorder (bleak + our bumble backend) records
 it exactly as it would a real sensor, and the raw Parquet file it writes is returned.
 """
@@ -48,10 +50,12 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
                                  faults: Misbehaviour = NO_FAULTS,
                                  params: RecordParams | None = None,
                                  status: Callable[[RecordStatus], None] | None = None,
-                                 tail_s: float = 0.3) -> SimulatedRecording:
+                                 tail_s: float = 0.3,
+                                 stop: asyncio.Event | None = None) -> SimulatedRecording:
     """Stream ``raw`` from a simulated sensor over a virtual link and record it (async).
 
-    The recording stops ``tail_s`` wall seconds after the sensor has sent its last sample.
+    The recording stops ``tail_s`` wall seconds after the sensor has sent its last sample, or
+    when ``stop`` is set (Ctrl-C, SIGTERM): it then ends cleanly with what was received.
     """
     link = LocalLink()  # type: ignore[no-untyped-call]
     sim = make_sensor(raw, link=link, sensor=sensor, speedup=speedup, rate_hz=rate_hz, faults=faults)
@@ -70,7 +74,7 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
                      backoff_first_s=min(base.backoff_first_s, 0.05),
                      backoff_max_s=min(base.backoff_max_s, 1.0),
                      give_up_after_s=base.give_up_after_s if base.give_up_after_s is not None else 30.0)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
 
     async def stop_when_done() -> None:
         await sim.done.wait()
