@@ -42,14 +42,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from imuback.batch.query import format_table, run_query, write_result
+    from imuback.batch.query import format_table, head, stream_query, write_result
 
-    table = run_query(args.dataset, args.sql)
-    if args.out:
-        path = write_result(table, args.out)
-        print(f"{table.num_rows} rows -> {path}")
-    else:
-        print(format_table(table, max_rows=args.max_rows))
+    with stream_query(args.dataset, args.sql) as reader:
+        if args.out:
+            print(f"{write_result(reader, args.out)} rows -> {args.out}")
+        else:
+            table, more = head(reader, args.max_rows)
+            print(format_table(table, max_rows=args.max_rows, max_width=args.max_width,
+                               more_rows=more))
     return 0
 
 
@@ -103,7 +104,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", required=True, metavar="DIR", help="dataset directory")
     p.add_argument("--out", metavar="FILE", help="write the result to FILE.csv or FILE.parquet")
     p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
-                   help="rows to print (default 40)")
+                   help="rows to print (default 40); the query stops after them")
+    p.add_argument("--max-width", type=_positive_int, metavar="N",
+                   help="cut printed values longer than N characters (default: print them whole)")
     p.set_defaults(func=_cmd_query)
 
     p = subparsers.add_parser("export", help="export sessions for other tools (BIDS-motion)",
