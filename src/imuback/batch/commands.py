@@ -117,7 +117,11 @@ def register(subparsers: Any) -> None:
         description="Write raw sessions as BIDS-motion (BIDS 1.10): per session *_motion.tsv, "
                     "*_channels.tsv (units, frames), *_motion.json and *_channels.json, plus "
                     "participants and scans files. With --dataset, foot contacts from the "
-                    "processed steps table are added as *_events.tsv.")
+                    "processed steps table are added as *_events.tsv.",
+        epilog="A file that cannot be read or exported is listed on stderr and skipped (no "
+               "part of its session is left behind); the others are exported. Exit status: 0 "
+               "all exported, 1 some files skipped, 2 usage error (an INPUT that names no file, "
+               "a bad --task; nothing written).")
     b.add_argument("inputs", nargs="+", metavar="INPUT", help="raw session files, folders or globs")
     b.add_argument("--out", required=True, metavar="DIR", help="BIDS dataset folder (created if missing)")
     b.add_argument("--task", default="running", help="BIDS task label (default: running)")
