@@ -2,7 +2,8 @@
 
     python benchmarks/validate.py [--data ../shared/data] [--sim-sessions 6] [--sim-minutes 4]
 
-Prints one table per data set. Real-data sections skip with a message where the folder is absent.
+Prints one table per data set. Real-data sections skip with a message where the folder is absent
+(`python benchmarks/get_real_data.py` downloads them, checked by SHA-256).
 The figures are kept in docs/validation.md.
 """
 
@@ -215,7 +216,7 @@ def report_real(data: Path) -> dict[str, object]:
                             "to_bias_ms": 1e3 * float(np.mean(r.to_err_s)), "to_sd_ms": 1e3 * float(np.std(r.to_err_s)),
                             "grf_rmse_bw": rmse, "missed": r.n_missed, "extra": r.n_extra, "n_ref": r.n_ref}
     else:
-        print(f"\n## alcantara_treadmill: skipped ({alc} not found)")
+        print(f"\n## alcantara_treadmill: skipped ({alc} not found; python benchmarks/get_real_data.py fetches it)")
     mob = data / "real" / "mobgap_lab"
     if mob.exists():
         m = mobgap(mob)
@@ -236,7 +237,7 @@ def report_real(data: Path) -> dict[str, object]:
         out["mobgap"] = {"recall_pct": recall, "lr_pct": lr, "cadence_err_pct_median": cad, "n_ref": m.n_ref,
                          "extra": m.n_extra}
     else:
-        print(f"\n## mobgap_lab: skipped ({mob} not found)")
+        print(f"\n## mobgap_lab: skipped ({mob} not found; python benchmarks/get_real_data.py fetches it)")
     return out
 
 

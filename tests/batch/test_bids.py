@@ -92,3 +92,53 @@ def test_cli(study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "2 sessions exported as BIDS-motion" in capsys.readouterr().out
     assert main(["export", "bids", str(study.root), "--out", str(tmp_path / "b")]) == 1
     assert "3 files failed" in capsys.readouterr().out
+
+
+def test_unreadable_and_unwritable_files_are_listed_and_skipped(
+        study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    table = pq.read_table(study.good[0])
+    meta = dict(table.schema.metadata or {})
+    # Metadata that is not UTF-8: the reader cannot even decode the file's header.
+    pq.write_table(table.replace_schema_metadata({**meta, b"imuback.sensor": b"\xff\xfe"}),
+                   odd / "not_utf8.parquet")
+    # A 300-character session id: its BIDS file names are longer than the file system allows.
+    pq.write_table(table.replace_schema_metadata({**meta, b"imuback.session_id": b"s" * 300}),
+                   odd / "long_id.parquet")
+    out = tmp_path / "bids"
+    inputs = [str(p) for p in study.good[:2]] + [str(odd / "not_utf8.parquet"), str(odd / "long_id.parquet")]
+    assert main(["export", "bids", *inputs, "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "2 sessions exported as BIDS-motion" in captured.out and "2 files failed" in captured.out
+    assert "not_utf8.parquet" in captured.err and "long_id.parquet" in captured.err
+    assert "Traceback" not in captured.err
+    motion = sorted(out.glob("sub-*/ses-*/motion/*_motion.tsv"))
+    assert len(motion) == 2
+    assert len(_tsv(out / "participants.tsv")) >= 1
+    # Nothing of the failed sessions is left behind: every session folder is complete.
+    for ses_dir in out.glob("sub-*/ses-*"):
+        assert len(list((ses_dir / "motion").glob("*_motion.tsv"))) == 1
+
+
+def test_a_session_failing_halfway_leaves_no_files(study: Study, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from imuback.batch import bids
+
+    real = bids._write_json
+    failing = read_raw(study.good[1]).session_id
+
+    def fails_for_one_session(path: Path, value: object) -> None:
+        if path.name.endswith("_motion.json") and bids.bids_label(failing) in path.name:
+            raise OSError(28, "No space left on device")
+        real(path, value)
+
+    monkeypatch.setattr(bids, "_write_json", fails_for_one_session)
+    out = tmp_path / "bids"
+    result = export_bids([str(p) for p in study.good[:3]], out_dir=out)
+    assert len(result.sessions) == 2
+    assert [f for f, _ in result.failures] == [str(study.good[1].resolve())]
+    assert "No space left on device" in result.failures[0][1]
+    assert not list(out.rglob(f"*ses-{bids.bids_label(failing)}*"))

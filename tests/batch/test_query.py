@@ -1,11 +1,22 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from imuback.batch.query import connect, format_table, run_query, write_result
+from imuback.batch.query import (
+    connect,
+    format_table,
+    head,
+    run_query,
+    stream_query,
+    write_result,
+)
 from imuback.batch.runner import run_batch
 from imuback.cli import main
 from imuback.errors import QueryError
@@ -53,8 +64,10 @@ def test_bad_sql_and_missing_dataset(tmp_path: Path) -> None:
 
 def test_outputs(dataset: Path, tmp_path: Path) -> None:
     t = run_query(dataset, "SELECT session_id, median_cadence_spm FROM sessions ORDER BY 1")
-    assert pacsv.read_csv(write_result(t, tmp_path / "o.csv")).num_rows == 6
-    assert pq.read_table(write_result(t, tmp_path / "o.parquet")).equals(t)
+    assert write_result(t, tmp_path / "o.csv") == 6
+    assert pacsv.read_csv(tmp_path / "o.csv").num_rows == 6
+    assert write_result(t, tmp_path / "o.parquet") == 6
+    assert pq.read_table(tmp_path / "o.parquet").equals(t)
     with pytest.raises(QueryError, match=r"csv or \.parquet"):
         write_result(t, tmp_path / "o.xlsx")
     text = format_table(t, max_rows=2)
@@ -133,11 +146,14 @@ def test_out_file_is_replaced_whole_or_not_at_all(dataset: Path, tmp_path: Path,
     write_result(t, out)
     before = out.read_bytes()
 
-    def fails_halfway(table: object, where: object, **kw: object) -> None:
-        Path(str(where)).write_bytes(b"PAR1 half a file")
-        raise OSError("No space left on device")
+    real_writer = pq.ParquetWriter
 
-    monkeypatch.setattr(pq, "write_table", fails_halfway)
+    class FailsHalfway(real_writer):  # type: ignore[misc,valid-type]
+        def write_batch(self, batch: object, *a: object, **kw: object) -> None:
+            super().write_batch(batch)
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(pq, "ParquetWriter", FailsHalfway)
     with pytest.raises(OSError, match="No space"):
         write_result(t.slice(0, 1), out)
     assert out.read_bytes() == before  # the old result, untouched
@@ -146,3 +162,79 @@ def test_out_file_is_replaced_whole_or_not_at_all(dataset: Path, tmp_path: Path,
     write_result(t.slice(0, 1), out)
     assert pq.read_table(out).num_rows == 1
     assert [p.name for p in out.parent.iterdir()] == ["o.parquet"]
+
+
+def test_long_values_are_printed_whole(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The errors table's messages are what batch tells users to read: never cut by default.
+    messages = run_query(dataset, "SELECT message FROM errors ORDER BY 1")["message"].to_pylist()
+    assert max(len(m) for m in messages) > 60
+    assert main(["query", "--dataset", str(dataset), "SELECT message FROM errors ORDER BY 1"]) == 0
+    out = capsys.readouterr().out
+    assert all(m.replace("\n", " ") in out for m in messages)
+    assert "…" not in out
+    # --max-width cuts on request; CSV output keeps every value whole.
+    assert main(["query", "--dataset", str(dataset), "--max-width", "20",
+                 "SELECT message FROM errors ORDER BY 1"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:-1]
+    assert len(rows) == 3 and all(len(r) <= 20 and r.endswith("…") for r in rows)
+    csv_out = dataset.parent / "errors.csv"
+    assert main(["query", "--dataset", str(dataset), "SELECT message FROM errors ORDER BY 1",
+                 "--out", str(csv_out)]) == 0
+    assert pacsv.read_csv(csv_out)["message"].to_pylist() == messages
+
+
+def test_duckdb_temp_folder_in_the_cwd_is_not_readable(dataset: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # DuckDB's default spill folder is <cwd>/.tmp, and it is always allowed: not ours.
+    work = tmp_path / "work"
+    (work / ".tmp").mkdir(parents=True)
+    (work / ".tmp" / "secret.txt").write_text("not the dataset's business")
+    monkeypatch.chdir(work)
+    for path in (".tmp/secret.txt", str(work / ".tmp" / "secret.txt")):
+        with pytest.raises(QueryError, match="Permission"):
+            run_query(dataset, f"SELECT content FROM read_text('{path}')")
+    spill = run_query(dataset, "SELECT current_setting('temp_directory') AS d")["d"][0].as_py()
+    assert not Path(spill).resolve().is_relative_to(work.resolve())
+    # Spilling still works: a sort larger than the memory limit goes to the private folder.
+    t = run_query(dataset, "SELECT count(*) AS n FROM (SELECT range AS i FROM range(3000000) ORDER BY i DESC)")
+    assert t["n"][0].as_py() == 3_000_000
+
+
+def test_max_rows_streams_a_huge_result(tmp_path: Path) -> None:
+    # 10^8 rows: materialised first (as before), the peak was 2.5 GB; streamed, a few batches.
+    (tmp_path / "ds").mkdir()
+    code = (
+        "import resource, sys\n"
+        "from imuback.cli import main\n"
+        f"rc = main(['query', '--dataset', {str(tmp_path / 'ds')!r}, '--max-rows', '3',\n"
+        "            \"SELECT range AS i, 'row ' || range AS s FROM range(100000000)\"])\n"
+        "print('peak_rss_mb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)\n"
+        "sys.exit(rc)\n")
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["i", "s", "-", "-----", "0", "row", "0", "1", "row", "1", "2", "row", "2",
+                                   "(first", "3", "rows;", "more", "not", "shown;", "use", "--out", "FILE.csv",
+                                   "for", "all)"]
+    peak_mb = int(proc.stderr.split("peak_rss_mb")[-1])
+    assert peak_mb < 800, proc.stderr  # streamed: ~150-500 MB (the interpreter, DuckDB, a few batches)
+
+
+def test_stream_head_and_streamed_out(dataset: Path, tmp_path: Path) -> None:
+    with stream_query(dataset, "SELECT range AS i FROM range(200000)", batch_rows=1000) as reader:
+        first, more = head(reader, 5)
+    assert first["i"].to_pylist() == [0, 1, 2, 3, 4] and more
+    with stream_query(dataset, "SELECT range AS i FROM range(5)") as reader:
+        first, more = head(reader, 5)
+    assert first.num_rows == 5 and not more
+    with stream_query(dataset, "SELECT range AS i, range * 0.5::DOUBLE AS x FROM range(200000)",
+                      batch_rows=1000) as reader:
+        assert write_result(reader, tmp_path / "big.parquet") == 200_000
+    t = pq.read_table(tmp_path / "big.parquet")
+    assert t.num_rows == 200_000 and t["i"].to_pylist()[-1] == 199_999
+    assert t.schema.field("x").type == pa.float64()
+    # An error raised while streaming (not at planning time) is a QueryError too.
+    with pytest.raises(QueryError, match="query failed"), \
+            stream_query(dataset, "SELECT CAST(CASE WHEN range < 150000 THEN '1' ELSE 'x' END AS INT) AS v "
+                         "FROM range(200000)", batch_rows=1000) as reader:
+        reader.read_all()

@@ -1,5 +1,7 @@
 """Regression checks on real recordings from other groups (../shared/data), skipped where absent.
 
+Where they are absent, ``python benchmarks/get_real_data.py`` fetches them (checked by SHA-256).
+
 alcantara_treadmill: real running on a force treadmill (events and peak vGRF against force).
 mobgap_lab: real walking with a multi-sensor reference (steps, left/right, cadence).
 """
@@ -10,12 +12,13 @@ import numpy as np
 import pytest
 
 import validate
+from get_real_data import COMMAND
 
 DATA = validate.DEFAULT_DATA / "real"
 
 
 @pytest.mark.skipif(not (DATA / "alcantara_treadmill").exists(),
-                    reason="../shared/data/real/alcantara_treadmill absent")
+                    reason=f"../shared/data/real/alcantara_treadmill absent: run {COMMAND}")
 def test_alcantara_running_events_and_vgrf():
     r = validate.alcantara(DATA / "alcantara_treadmill")
     assert r.n_missed == 0
@@ -25,7 +28,8 @@ def test_alcantara_running_events_and_vgrf():
     assert float(np.sqrt(np.mean(r.grf_err_bw ** 2))) <= 0.20
 
 
-@pytest.mark.skipif(not (DATA / "mobgap_lab").exists(), reason="../shared/data/real/mobgap_lab absent")
+@pytest.mark.skipif(not (DATA / "mobgap_lab").exists(),
+                    reason=f"../shared/data/real/mobgap_lab absent: run {COMMAND}")
 def test_mobgap_walking_steps_feet_and_cadence():
     m = validate.mobgap(DATA / "mobgap_lab")
     # issue targets: recall >= 95 %, left/right >= 95 %, cadence <= 3 %. Recall is not reached

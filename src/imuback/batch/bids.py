@@ -22,6 +22,7 @@ kept in ``participants.tsv`` and ``*_sessions.tsv`` (columns ``imuback_runner_id
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -76,8 +77,15 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     """Write the raw sessions named by ``inputs`` (files, folders, globs) as BIDS-motion.
 
     ``dataset`` (optional): a processed imuback dataset; its ``steps`` rows of each session are
-    written as ``*_events.tsv`` (foot contacts). Bad input files are skipped and reported in
-    :attr:`BidsExport.failures`; everything else is written.
+    written as ``*_events.tsv`` (foot contacts). An input file that cannot be read or written
+    as BIDS, for whatever reason, is skipped and reported in :attr:`BidsExport.failures` (the
+    files its session had begun to write are removed); everything else is written.
+
+    Raises
+    ------
+    ImubackError
+        Before anything is written: a task label that is not letters and digits, or an input
+        that names no file (``BatchInputError``).
     """
     out = Path(out_dir)
     if not re.fullmatch(r"[A-Za-z0-9]+", task):
@@ -90,10 +98,14 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     for f in files:
         try:
             raw = read_raw(f)
-        except ImubackError as exc:
-            failures.append((str(f), str(exc)))
+        except Exception as exc:  # any unreadable input is listed and skipped, never fatal
+            failures.append((str(f), _input_error(f, exc)))
             continue
-        written.append(_write_session(out, raw, task=task, dataset=dataset))
+        try:
+            written.append(_write_session_whole(out, raw, task=task, dataset=dataset))
+        except Exception as exc:
+            failures.append((str(f), _input_error(f, exc)))
+            continue
         sub = f"sub-{bids_label(raw.runner_id)}"
         participants[sub] = {"participant_id": sub, "imuback_runner_id": raw.runner_id}
     _write_tsv(out / "participants.tsv", ["participant_id", "imuback_runner_id"],
@@ -117,9 +129,38 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     return BidsExport(out_dir=out, sessions=tuple(written), failures=tuple(failures))
 
 
+def _input_error(path: Path, exc: Exception) -> str:
+    """The message for a skipped input: imuback's own errors as they are, others named."""
+    if isinstance(exc, ImubackError):
+        return str(exc)
+    return f"{path}: cannot be exported ({type(exc).__name__}: {exc}); the file was skipped"
+
+
+def _session_dir(out: Path, raw: RawSession) -> Path:
+    return out / f"sub-{bids_label(raw.runner_id)}" / f"ses-{bids_label(raw.session_id)}"
+
+
+def _write_session_whole(out: Path, raw: RawSession, *, task: str,
+                         dataset: str | Path | None) -> Path:
+    """:func:`_write_session`, or on failure no new file or folder of the session left behind."""
+    ses_dir = _session_dir(out, raw)
+    existed = ses_dir.is_dir()
+    before = set(ses_dir.rglob("*")) if existed else set()
+    try:
+        return _write_session(out, raw, task=task, dataset=dataset)
+    except BaseException:
+        new = set(ses_dir.rglob("*")) - before if ses_dir.is_dir() else set()
+        if not existed:
+            new |= {ses_dir, ses_dir.parent}  # the parent only if empty (rmdir refuses otherwise)
+        for p in sorted(new, key=lambda q: len(q.parts), reverse=True):  # contents before folders
+            with contextlib.suppress(OSError):
+                p.rmdir() if p.is_dir() else p.unlink()
+        raise
+
+
 def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path | None) -> Path:
     sub, ses = bids_label(raw.runner_id), bids_label(raw.session_id)
-    ses_dir = out / f"sub-{sub}" / f"ses-{ses}"
+    ses_dir = _session_dir(out, raw)
     motion_dir = ses_dir / "motion"
     motion_dir.mkdir(parents=True, exist_ok=True)
     stem = f"sub-{sub}_ses-{ses}_task-{task}_tracksys-{TRACKSYS}"

@@ -5,18 +5,24 @@ Parquet statistics, the row groups) it needs; nothing is loaded up front. Tables
 are empty views with the documented columns, so a query never fails for lack of data.
 
 The SQL may come from anyone who can type a command, so the connection is locked down once the
-views exist: DuckDB may touch files only inside the dataset folder, may not load extensions or
-reach the network, and its configuration cannot be changed back; :func:`run_query` runs exactly
-one read-only (``SELECT``-type) statement. Results are written by :func:`write_result` with
-pyarrow, never by DuckDB.
+views exist: DuckDB may touch files only inside the dataset folder (and its own private spill
+folder), may not load extensions or reach the network, and its configuration cannot be changed
+back; :func:`stream_query` runs exactly one read-only (``SELECT``-type) statement. Results stream
+out in record batches, so printing the first rows or writing a large result to a file never holds
+the whole result in memory. Results are written by :func:`write_result` with pyarrow, never by
+DuckDB.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -30,6 +36,10 @@ from imuback.store.errors_table import ERRORS_SCHEMA, ERRORS_TABLE
 from imuback.store.schema import TABLE_SCHEMAS
 
 QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE)
+BATCH_ROWS = 65_536
+"""Rows per record batch streamed out of DuckDB."""
+
+_SPILL_ROOT: list[Path] = []
 
 
 def _schema(name: str) -> pa.Schema:
@@ -40,13 +50,28 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _spill_dir() -> Path:
+    """A folder no one else uses, for DuckDB to spill large intermediate results to.
+
+    DuckDB's default, ``<cwd>/.tmp``, is readable by every query (it is always allowed), so
+    whatever lies there would leak through ``read_text``. Instead each connection gets a
+    not-yet-existing folder under one private (mode 0700) folder per process, removed at exit.
+    """
+    if not _SPILL_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="imuback-query-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _SPILL_ROOT.append(root)
+    return _SPILL_ROOT[0] / f"spill-{secrets.token_hex(8)}"
+
+
 def connect(dataset: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per dataset table, confined to the dataset.
 
     After the views are made, file access is limited to the dataset folder
-    (``allowed_directories``), everything else external is off (``enable_external_access``:
-    other files, extensions, network) and the configuration is locked (``lock_configuration``),
-    so SQL run on this connection cannot read or write files elsewhere or undo the limits.
+    (``allowed_directories``) and a private spill folder (``temp_directory``, not the default
+    ``<cwd>/.tmp``), everything else external is off (``enable_external_access``: other files,
+    extensions, network) and the configuration is locked (``lock_configuration``), so SQL run on
+    this connection cannot read or write files elsewhere or undo the limits.
     """
     ds = Path(dataset).resolve()
     if not ds.is_dir():
@@ -64,6 +89,7 @@ def connect(dataset: str | Path) -> duckdb.DuckDBPyConnection:
     # The views read <dataset>/<table>/...; nothing else on the file system is any query's business.
     # (The trailing separator keeps a sibling such as <dataset>-old out.) Order matters: the
     # allowed folder is set while settings may still change, the lock comes last.
+    con.execute(f"SET temp_directory = {_sql_string(str(_spill_dir()))}")
     con.execute(f"SET allowed_directories = [{_sql_string(str(ds) + os.sep)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -91,58 +117,127 @@ def _one_read_statement(sql: str) -> duckdb.Statement:
     return statement
 
 
-def run_query(dataset: str | Path, sql: str) -> pa.Table:
-    """Run one read-only SQL statement over the dataset; return the result as an Arrow table.
+def _query_failed(exc: Exception) -> QueryError:
+    return QueryError(f"query failed: {exc}\n(tables: {', '.join(QUERY_TABLES)}; "
+                      "see docs/batch.md)")
+
+
+@contextlib.contextmanager
+def stream_query(dataset: str | Path, sql: str, *,
+                 batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatchReader]:
+    """Run one read-only SQL statement over the dataset; yield its result as a stream of batches.
+
+    DuckDB computes the result as the batches are read: reading the first few rows and leaving
+    the ``with`` block stops the query, so the whole result is never held in memory.
 
     Raises
     ------
     QueryError
         No dataset, SQL that does not parse, more or fewer than one statement, a statement that
         is not a query (``COPY``, ``ATTACH``, ``SET``, ``CREATE``, ...), or a failing query
-        (including any attempt to read files outside the dataset).
+        (including any attempt to read files outside the dataset), also while batches are read.
     """
     statement = _one_read_statement(sql)
     con = connect(dataset)
     try:
-        rel = con.sql(statement)
-        if rel is None:
-            return pa.table({})
-        return rel.to_arrow_table()
-    except duckdb.Error as exc:
-        raise QueryError(f"query failed: {exc}\n(tables: {', '.join(QUERY_TABLES)}; "
-                         "see docs/batch.md)") from exc
+        try:
+            rel = con.sql(statement)
+            if rel is None:
+                yield pa.RecordBatchReader.from_batches(pa.schema([]), [])
+                return
+            duck = _arrow_reader(rel, batch_rows)
+        except duckdb.Error as exc:
+            raise _query_failed(exc) from exc
+        yield pa.RecordBatchReader.from_batches(duck.schema, _batches(duck))
     finally:
         con.close()
 
 
-def write_result(table: pa.Table, out: str | Path) -> Path:
+def _batches(duck: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of DuckDB's stream; its errors (raised only when a batch is computed, and
+    surfacing through Arrow as OSError or ArrowInvalid) become QueryError.
+    """
+    while True:
+        try:
+            batch = duck.read_next_batch()
+        except StopIteration:
+            return
+        except (duckdb.Error, pa.ArrowInvalid, OSError) as exc:
+            raise _query_failed(exc) from exc
+        yield batch
+
+
+def _arrow_reader(rel: duckdb.DuckDBPyRelation, batch_rows: int) -> pa.RecordBatchReader:
+    # DuckDB >= 1.5 renamed fetch_arrow_reader (deprecated since, warns) to to_arrow_reader.
+    to_reader = getattr(rel, "to_arrow_reader", None)
+    if to_reader is None:
+        return rel.fetch_arrow_reader(batch_rows)
+    reader: pa.RecordBatchReader = to_reader(batch_rows)
+    return reader
+
+
+def run_query(dataset: str | Path, sql: str) -> pa.Table:
+    """Run one read-only SQL statement over the dataset; return the whole result as a table.
+
+    For results that may be large, use :func:`stream_query`. Raises :class:`QueryError` as it does.
+    """
+    with stream_query(dataset, sql) as reader:
+        return reader.read_all()
+
+
+def head(reader: pa.RecordBatchReader, n_rows: int) -> tuple[pa.Table, bool]:
+    """The first ``n_rows`` rows of a stream, and whether it had more; reads no further batch."""
+    batches: list[pa.RecordBatch] = []
+    n = 0
+    for batch in reader:
+        batches.append(batch)
+        n += batch.num_rows
+        if n > n_rows:
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    return table.slice(0, n_rows), n > n_rows
+
+
+def write_result(result: pa.Table | pa.RecordBatchReader, out: str | Path) -> int:
     """Write a query result to ``.csv`` or ``.parquet`` (chosen by the file suffix), atomically.
 
-    The result goes to a temporary file next to ``out`` that then replaces ``out`` in one step,
-    so ``out`` is either its old self or the whole new result, never a half-written file.
+    A stream is written batch by batch, never held whole in memory. The result goes to a
+    temporary file next to ``out`` that then replaces ``out`` in one step, so ``out`` is either
+    its old self or the whole new result, never a half-written file. Returns the rows written.
     """
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise QueryError(f"{out}: write .csv or .parquet (unknown suffix {out.suffix!r})")
+    reader = (pa.RecordBatchReader.from_batches(result.schema, result.to_batches())
+              if isinstance(result, pa.Table) else result)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Same folder, so that the rename is atomic; an unpredictable name, so that runs never collide.
     tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    n_rows = 0
     try:
-        if suffix == ".csv":
-            pacsv.write_csv(table, tmp)
-        else:
-            pq.write_table(table, tmp, compression="zstd")
+        writer: pacsv.CSVWriter | pq.ParquetWriter
+        with (pacsv.CSVWriter(tmp, reader.schema) if suffix == ".csv"
+              else pq.ParquetWriter(tmp, reader.schema, compression="zstd")) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+                n_rows += batch.num_rows
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return out
+    return n_rows
 
 
-def format_table(table: pa.Table, *, max_rows: int = 40, max_width: int = 32) -> str:
-    """A plain-text table for a terminal: header, rule, up to ``max_rows`` rows, a row count."""
+def format_table(table: pa.Table, *, max_rows: int = 40, max_width: int | None = None,
+                 more_rows: bool = False) -> str:
+    """A plain-text table for a terminal: header, rule, up to ``max_rows`` rows, a row count.
+
+    Values are printed whole (newlines shown as spaces) unless ``max_width`` cuts them to that
+    many characters, ending in "…". ``more_rows``: the table is the head of a longer result
+    (:func:`head`), whose total is unknown.
+    """
     names = table.column_names
     if not names:
         return "(no result)"
@@ -158,12 +253,16 @@ def format_table(table: pa.Table, *, max_rows: int = 40, max_width: int = 32) ->
 
     out = [line(names), line(["-" * w for w in widths]), *(line(c) for c in cells)]
     more = table.num_rows - len(rows)
-    out.append(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
-               + (f", {more} not shown; use --out FILE.csv for all" if more > 0 else "") + ")")
+    if more_rows:
+        out.append(f"(first {len(rows)} row{'s' if len(rows) != 1 else ''}; more not shown; "
+                   "use --out FILE.csv for all)")
+    else:
+        out.append(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
+                   + (f", {more} not shown; use --out FILE.csv for all" if more > 0 else "") + ")")
     return "\n".join(out)
 
 
-def _cell(value: object, max_width: int) -> str:
+def _cell(value: object, max_width: int | None) -> str:
     if value is None:
         text = "NULL"
     elif isinstance(value, float):
@@ -171,4 +270,4 @@ def _cell(value: object, max_width: int) -> str:
     else:
         text = str(value)
     text = text.replace("\n", " ")
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+    return text if max_width is None or len(text) <= max_width else text[: max_width - 1] + "…"

@@ -46,14 +46,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from imuback.batch.query import format_table, run_query, write_result
+    from imuback.batch.query import format_table, head, stream_query, write_result
 
-    table = run_query(args.dataset, args.sql)
-    if args.out:
-        path = write_result(table, args.out)
-        print(f"{table.num_rows} rows -> {path}")
-    else:
-        print(format_table(table, max_rows=args.max_rows))
+    with stream_query(args.dataset, args.sql) as reader:
+        if args.out:
+            print(f"{write_result(reader, args.out)} rows -> {args.out}")
+        else:
+            table, more = head(reader, args.max_rows)
+            print(format_table(table, max_rows=args.max_rows, max_width=args.max_width,
+                               more_rows=more))
     return 0
 
 
@@ -109,7 +110,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_read, help="dataset directory")
     p.add_argument("--out", metavar="FILE", type=paths.out_file, help="write the result to FILE.csv or FILE.parquet")
     p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
-                   help="rows to print (default 40)")
+                   help="rows to print (default 40); the query stops after them")
+    p.add_argument("--max-width", type=_positive_int, metavar="N",
+                   help="cut printed values longer than N characters (default: print them whole)")
     p.set_defaults(func=_cmd_query)
 
     p = subparsers.add_parser("export", help="export sessions for other tools (BIDS-motion)",
@@ -120,7 +123,11 @@ def register(subparsers: Any) -> None:
         description="Write raw sessions as BIDS-motion (BIDS 1.10): per session *_motion.tsv, "
                     "*_channels.tsv (units, frames), *_motion.json and *_channels.json, plus "
                     "participants and scans files. With --dataset, foot contacts from the "
-                    "processed steps table are added as *_events.tsv.")
+                    "processed steps table are added as *_events.tsv.",
+        epilog="A file that cannot be read or exported is listed on stderr and skipped (no "
+               "part of its session is left behind); the others are exported. Exit status: 0 "
+               "all exported, 1 some files skipped, 2 usage error (an INPUT that names no file, "
+               "a bad --task; nothing written).")
     b.add_argument("inputs", nargs="+", metavar="INPUT", help="raw session files, folders or globs")
     b.add_argument("--out", required=True, metavar="DIR", type=paths.out_folder,
                    help="BIDS dataset folder (created if missing)")
