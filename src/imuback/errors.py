@@ -27,3 +27,7 @@ class ProtocolError(ImubackError):
 
 class CollectError(ImubackError):
     """The BLE collector cannot reach or keep the chosen sensor."""
+
+
+class DemoError(ImubackError):
+    """The demo's output folder cannot be used."""

@@ -197,7 +197,7 @@ def test_drift_windows_are_the_windows_signal_drift_compares(end_min: int) -> No
     if w is not None:
         v[(t >= w.baseline_min[0]) & (np.floor(t) < w.baseline_min[1])] = 1.0
         v[np.floor(t) >= w.late_min[0]] = 2.0
-    _, pct = drift(t, v, baseline=(2.0, 10.0))
+    _, pct, _ci = drift(t, v, baseline=(2.0, 10.0))
     if w is None:
         assert np.isnan(pct)
     else:
@@ -299,3 +299,20 @@ def test_sustained_cadence_change_is_reported(fabricate: Fabricate) -> None:
 def test_single_off_pace_session_is_no_cadence_change(fabricate: Fabricate) -> None:
     dataset, _ = fabricate(cadence_offsets=((17, 12.0),))
     assert not [f for f in _trend(dataset) if f.metric == "median_cadence_spm"]
+
+
+def test_within_run_drift_is_judged_on_the_runs_own_noise(demo_dataset: tuple[Path, list[str]]) -> None:
+    # a rise well below the between-session smallest real change is still flagged when the run's
+    # own noise is smaller; a larger rise inside a noisy run's interval is not
+    dataset, ids = demo_dataset
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = dict(queries.session_row(dataset, ids[-1]))
+    mc = ctx.min_changes["median_pelvis_rotation_deg"].value
+    med = row["median_pelvis_rotation_deg"]
+    small_pct = 100 * 0.5 * mc / med
+    row.update(drift_pelvis_rotation_deg_pct=small_pct, drift_pelvis_rotation_deg_ci95_pct=small_pct / 3)
+    flags = [f for f in session_flags(row, ctx) if f.metric == "drift_pelvis_rotation_deg"]
+    assert len(flags) == 1 and flags[0].title == "Pelvis rotation (range) rises late in the run"
+    assert f"±{small_pct / 3:.1f} %" in flags[0].detail
+    row.update(drift_pelvis_rotation_deg_pct=3 * small_pct, drift_pelvis_rotation_deg_ci95_pct=4 * small_pct)
+    assert not [f for f in session_flags(row, ctx) if f.metric == "drift_pelvis_rotation_deg"]

@@ -493,8 +493,7 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           detail="Baseline → latest week: " + "; ".join(moved) + ". Asymmetry "
                                  "0–5 % is normal; worth following if it keeps growing.",
                           metric="asymmetry"))
-    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
-                         ctx)
+    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions))
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
@@ -572,44 +571,96 @@ def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx:
     return None
 
 
-def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False,
-                windows: DriftWindows | None = None) -> list[Flag]:
-    """Within-run drift (fatigue): late vs early running beyond the smallest real change.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftReading:
+    """One session's late-vs-early change of one metric, judged on the run's own noise."""
 
-    ``rows`` are the sessions to look at; over several sessions a flag needs at least two and at
-    least half of them to drift the same way. ``windows``: the windows of a single session (from
+    pct: float | None
+    """Late vs early change, % of the early window (None: no value)."""
+    ci95_pct: float | None
+    """Half-width of its 95 % confidence interval from the run's minute-to-minute noise."""
+    absolute: float | None
+    """The change in stored units (pct of the session median)."""
+    reason: str
+    """Why there is no value, in words ('' when there is one)."""
+
+    @property
+    def significant(self) -> bool:
+        """The change's 95 % confidence interval excludes zero: more than this run's own noise."""
+        return (self.pct is not None and self.ci95_pct is not None
+                and abs(self.pct) > self.ci95_pct)
+
+    @property
+    def word(self) -> str:
+        """``rises late``, ``falls late``, ``steady`` or ``n/a``."""
+        if self.pct is None:
+            return "n/a"
+        if not self.significant:
+            return "steady"
+        return "rises late" if self.pct > 0 else "falls late"
+
+
+def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
+    """The drift of metric ``key`` in the sessions ``row``, with the reason when there is none."""
+    pct, ci = _num_or_none(row.get(f"drift_{key}_pct")), _num_or_none(row.get(f"drift_{key}_ci95_pct"))
+    med = _num_or_none(row.get(f"median_{key}"))
+    if pct is None:
+        run_min = (_num_or_none(row.get("run_time_s")) or 0.0) / 60.0
+        reason = ("no running steps for this metric in the run" if run_min == 0 else
+                  f"{run_min:.0f} min of running is too short: drift needs at least 3 minutes in "
+                  "each window after the first 2 minutes (about 8 minutes of running)"
+                  if run_min < 8 else "too few steps with this metric in one of the windows")
+        return DriftReading(pct=None, ci95_pct=ci, absolute=None, reason=reason)
+    absolute = pct / 100 * med if med is not None else None
+    reason = "" if ci is not None else "no confidence interval (processed by an older imuback)"
+    return DriftReading(pct=pct, ci95_pct=ci, absolute=absolute, reason=reason)
+
+
+def _num_or_none(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def drift_flags(rows: pd.DataFrame, *, single: bool = False,
+                windows: DriftWindows | None = None) -> list[Flag]:
+    """Within-run drift (fatigue): late vs early running beyond the run's own noise.
+
+    A session drifts when the 95 % confidence interval of its late-vs-early change excludes zero
+    (:class:`DriftReading`); over several sessions a flag needs at least two and at least half of
+    ``rows`` to drift the same way. ``windows``: the windows of a single session (from
     :func:`drift_windows`); without them the text states the rule.
     """
     flags: list[Flag] = []
     n = len(rows)
     if n == 0:
         return flags
+    records = rows.to_dict("records")
     for key in DRIFT_KEYS:
         m = BY_KEY[key]
-        pct = pd.to_numeric(rows.get(f"drift_{key}_pct"), errors="coerce").to_numpy(float)
-        med = pd.to_numeric(rows.get(f"median_{key}"), errors="coerce").to_numpy(float)
-        absolute = pct / 100 * med
-        mc = ctx.min_changes.get(f"median_{key}")
-        if mc is None or not np.isfinite(absolute).any():
-            continue
-        up, down = absolute >= mc.value, absolute <= -mc.value
-        for hits, word in ((up, "rises"), (down, "falls")):
-            k = int(hits.sum())
-            if (single and k == 1) or (not single and k >= 2 and k >= n / 2):
-                p, a = float(np.median(pct[hits])), float(np.median(absolute[hits]))
-                rising_bad = word == "rises"
-                where = "in this run" if single else f"in {k} of the last {n} sessions"
-                compared = (windows.text if windows is not None and single
-                            else DRIFT_RULE_TEXT)
-                detail = (f"Late vs early running {where} ({compared}): "
-                          f"{p:+.0f} % ({m.show_unit(a, signed=True)}); smallest real change "
-                          f"{m.show_unit(mc.value)}.")
-                if rising_bad:
-                    detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
-                               "(fatigue).")
-                flags.append(Flag(level="watch" if rising_bad else "info",
-                                  title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
-                                  detail=detail, metric=f"drift_{key}"))
+        readings = [drift_reading(r, key) for r in records]
+        for sign, word in ((1.0, "rises"), (-1.0, "falls")):
+            hits = [r for r in readings if r.significant and r.pct is not None and r.pct * sign > 0]
+            k = len(hits)
+            if not ((single and k == 1) or (not single and k >= 2 and k >= n / 2)):
+                continue
+            p = float(np.median([r.pct for r in hits if r.pct is not None]))
+            ci = float(np.median([r.ci95_pct for r in hits if r.ci95_pct is not None]))
+            absolutes = [r.absolute for r in hits if r.absolute is not None]
+            a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
+            where = "in this run" if single else f"in {k} of the last {n} sessions"
+            compared = windows.text if windows is not None and single else DRIFT_RULE_TEXT
+            detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
+                      f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            rising_bad = word == "rises"
+            if rising_bad:
+                detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
+                           "(fatigue).")
+            flags.append(Flag(level="watch" if rising_bad else "info",
+                              title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
+                              detail=detail, metric=f"drift_{key}"))
     return flags
 
 
@@ -657,8 +708,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                               f"typical {lo:g}–{hi:g} {m.unit}".replace(" °", "°"),
                               detail="Typical bands describe many runners; they are not targets. "
                                      "Your own baseline matters more.", metric=f"median_{m.key}"))
-    if comparable:
-        flags += drift_flags(frame, ctx, single=True, windows=windows)
+    flags += drift_flags(frame, single=True, windows=windows)
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
 

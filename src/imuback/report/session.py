@@ -22,6 +22,7 @@ from imuback.report.analysis import (
     DriftWindows,
     ReportParams,
     RunnerContext,
+    drift_reading,
     drift_windows,
     runner_context,
     session_flags,
@@ -234,28 +235,29 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
     return tag("div", join(Markup(f) for f in figs), class_="plots")
 
 
-def _drift_table(row: dict[str, Any], ctx: RunnerContext, windows: DriftWindows | None) -> Markup:
+def _drift_table(row: dict[str, Any], windows: DriftWindows | None) -> Markup:
     rows = []
+    reasons = []
     for key in DRIFT_KEYS:
         m = BY_KEY[key]
-        slope, pct = _num(row.get(f"drift_{key}_per_10min")), _num(row.get(f"drift_{key}_pct"))
-        med = _num(row.get(f"median_{key}"))
-        mc = ctx.min_changes.get(f"median_{key}")
-        absolute = pct / 100 * med if pct is not None and med is not None else None
-        real = absolute is not None and mc is not None and abs(absolute) >= mc.value
-        reading = ("n/a" if absolute is None else
-                   ("rises late" if absolute > 0 else "falls late") if real else "steady")
-        rows.append([m.label, m.show_unit(slope, signed=True),
-                     "n/a" if pct is None else f"{pct:+.1f} % ({m.show_unit(absolute, signed=True)})",
-                     m.show_unit(mc.value) if mc else "n/a",
-                     tag("span", reading, class_="tag tag-" + ("watch" if real else "within"))])
+        d = drift_reading(row, key)
+        slope = _num(row.get(f"drift_{key}_per_10min"))
+        change = ("n/a" if d.pct is None else
+                  f"{d.pct:+.1f} % ({m.show_unit(d.absolute, signed=True)})")
+        noise = "n/a" if d.ci95_pct is None else f"±{d.ci95_pct:.1f} %"
+        if d.reason:
+            reasons.append(f"{m.label}: {d.reason}.")
+        tag_cls = "watch" if d.significant else "within"
+        rows.append([m.label, m.show_unit(slope, signed=True), change, noise,
+                     tag("span", d.word, class_="tag tag-" + tag_cls)])
     compared = (windows.text[0].upper() + windows.text[1:] if windows is not None
                 else "Late vs early running")
     caption = ("Minutes since the first running step. " + (
-        f"Late window {windows.late_text} against the early window {windows.baseline_text}."
-        if windows is not None else f"Rule: {DRIFT_RULE_TEXT}. This session has too little "
-                                   "running for both windows."))
-    return table(["Metric", "Trend per 10 min", compared, "Smallest real change", "Reading"], rows,
+        f"Late window {windows.late_text} against the early window {windows.baseline_text}. "
+        if windows is not None else f"Rule: {DRIFT_RULE_TEXT}. ")
+        + "A change counts when it is larger than this run's own step-to-step noise allows "
+          "(the 95 % interval of the difference excludes zero). " + " ".join(reasons))
+    return table(["Metric", "Trend per 10 min", compared, "Run's own noise (95 %)", "Reading"], rows,
                  cls="drift", caption=caption)
 
 
@@ -330,7 +332,7 @@ def build_session_report(dataset: Path, session_id: str, *,
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "
                                           "1 is perfectly repeatable.", class_="note"), sid="sides"),
-        section("Within the run (fatigue drift)", _drift_table(row, ctx, windows),
+        section("Within the run (fatigue drift)", _drift_table(row, windows),
                 _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift"),
         section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist"),
         section("How to read this report", _methods(ctx), sid="methods"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -177,6 +177,7 @@ def _sessions_fields() -> list[pa.Field]:
         fields += [
             _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time"),
             _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (halves after minute 2 on runs < 22 min)"),
+            _f(f"drift_{m}_ci95_pct", _F64, "%", f"half-width of the 95 % confidence interval of drift_{m}_pct from the run's own minute-to-minute noise"),
         ]
     fields += [
         _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),
