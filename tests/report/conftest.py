@@ -49,6 +49,8 @@ class Scenario:
     late_obliquity_pct: float = 0.0
     """Obliquity rises linearly by this % over the last 10 minutes of each run in the last
     rise_weeks weeks (so the last-10-minute median is about half of it above baseline)."""
+    eased_weeks: int = 0
+    """The rises end this many weeks before the last week and are gone in those weeks."""
     session_noise: float = 1.0
     """Scale of the session-to-session noise."""
     sensor: str = "simulated DIY IMU"
@@ -71,7 +73,8 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         week, nth = divmod(k, sc.sessions_per_week)
         start = (pd.Timestamp(sc.first_monday, tz="UTC") + pd.Timedelta(days=7 * week + WEEK_DAYS[nth % 3])
                  + pd.Timedelta(hours=7, minutes=nth))
-        ramp = max(0, week - (sc.weeks - sc.rise_weeks) + 1) / sc.rise_weeks
+        end = sc.weeks - sc.eased_weeks
+        ramp = max(0, week - (end - sc.rise_weeks) + 1) / sc.rise_weeks if week < end else 0.0
         noise = sc.session_noise
         offsets = dict(sc.cadence_offsets)
         cadence = 170.0 + noise * rng.normal(0, 0.8) + offsets.get(k, 0.0)

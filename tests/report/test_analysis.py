@@ -316,3 +316,18 @@ def test_within_run_drift_is_judged_on_the_runs_own_noise(demo_dataset: tuple[Pa
     assert f"±{small_pct / 3:.1f} %" in flags[0].detail
     row.update(drift_pelvis_rotation_deg_pct=3 * small_pct, drift_pelvis_rotation_deg_ci95_pct=4 * small_pct)
     assert not [f for f in session_flags(row, ctx) if f.metric == "drift_pelvis_rotation_deg"]
+
+
+def test_a_two_week_rise_that_eased_in_the_latest_week_is_still_flagged(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(weeks=7, right_impact_rise_pct=16.0, rise_weeks=3, eased_weeks=1)
+    flags = _trend(dataset)
+    right = [f for f in flags if f.metric == "right_impact_peak_g"]
+    assert len(right) == 1, _titles(flags)
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) was up 1\d % for [23] weeks, then eased", right[0].title)
+    assert right[0].level == "watch" and "in the latest week" in right[0].detail
+    asym = [f for f in flags if f.metric == "asymmetry_impact_peak_pct"]
+    assert len(asym) == 1 and "right higher" in asym[0].title, _titles(flags)
+    # without the eased week the same rise is a change of the latest week, told once
+    dataset, _ = fabricate(weeks=6, right_impact_rise_pct=16.0, rise_weeks=3)
+    titles = [f.title for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert len(titles) == 1 and "over the last" in titles[0]

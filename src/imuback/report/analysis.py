@@ -67,6 +67,9 @@ class ReportParams:
     """z of the minimal detectable change (95 %)."""
     recent_sessions: int = 4
     """Within-run drift flags look at this many latest comparable sessions."""
+    episode_weeks: int = 4
+    """Trends also look back this many weeks before the latest for a change that lasted at least
+    two weeks in a row and has eased since (a rise the latest week alone would hide)."""
     misalignment_check_deg: float = 25.0
     """Sensor further than this from its nominal mounting: ask to check placement."""
     placement_change_deg: float = 10.0
@@ -127,6 +130,7 @@ def tracked_columns() -> list[Column]:
 
 
 COLUMNS: dict[str, Column] = {c.name: c for c in tracked_columns()}
+ASYMMETRY_KEYS = frozenset(a.key for a in ASYMMETRIES)
 
 DEFAULT_PARAMS = ReportParams()
 
@@ -264,6 +268,41 @@ def min_change(column: Column, values: Any, baseline: float | None, *,
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Episode:
+    """Consecutive weeks (at least two) beyond the smallest real change, the same way."""
+
+    first_week: pd.Timestamp
+    last_week: pd.Timestamp
+    n_weeks: int
+    peak: float
+    """The value furthest from the baseline in those weeks (stored units)."""
+
+
+def _episode(dev: npt.NDArray[np.float64], weeks: pd.Series, vals: npt.NDArray[np.float64],
+             min_change: float, lookback: int, first_after: int) -> Episode | None:
+    """The latest run of >= 2 weekly deviations ``dev`` beyond ``min_change`` one way, among the
+    ``lookback`` weeks before the latest (and after the baseline: index >= ``first_after``).
+    """
+    lo = max(first_after, len(dev) - 1 - lookback)
+    window = np.arange(lo, len(dev) - 1)
+    for sign in (1.0, -1.0):
+        beyond = np.zeros(len(dev), dtype=bool)
+        beyond[window] = sign * dev[window] >= min_change
+        if not beyond.any():
+            continue
+        # runs of consecutive True: starts where it switches on
+        edges = np.diff(np.concatenate(([0], beyond.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = (ends - starts) >= 2
+        if long.any():
+            a, b = int(starts[long][-1]), int(ends[long][-1])
+            k = a + int(np.argmax(sign * dev[a:b]))
+            return Episode(first_week=weeks.iloc[a], last_week=weeks.iloc[b - 1], n_weeks=b - a,
+                           peak=float(vals[k]))
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
     """Step 5 for one column: latest week against the baseline."""
 
@@ -279,6 +318,8 @@ class Change:
     """Weeks since the last week within half the smallest real change."""
     since: pd.Timestamp | None
     """Start of the first week outside it."""
+    episode: Episode | None = None
+    """The latest run of >= 2 weeks beyond the smallest real change before the latest week."""
 
     @property
     def delta(self) -> float:
@@ -323,10 +364,12 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
             since = weeks.iloc[last_normal + 1] if last_normal + 1 < len(weeks) else None
         else:
             n_weeks, since = len(weeks), weeks.iloc[0]
+        episode = None if real else _episode(dev, weeks, vals, mc.value, ctx.params.episode_weeks,
+                                             int(np.argmax(after.to_numpy(bool))))
         out[name] = Change(column=col, baseline=b, latest=float(vals[-1]),
                            latest_week=weeks.iloc[-1], latest_n=int(weekly["n_sessions"].iloc[-1]),
                            min_change=mc, real=bool(real), sustained=sustained,
-                           weeks=max(n_weeks, 1), since=since)
+                           weeks=max(n_weeks, 1), since=since, episode=episode)
     return out
 
 
@@ -493,10 +536,49 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           detail="Baseline → latest week: " + "; ".join(moved) + ". Asymmetry "
                                  "0–5 % is normal; worth following if it keeps growing.",
                           metric="asymmetry"))
+    flagged = {f.metric for f in flags}
+    flags += [f for f in episode_flags(changes) if f.metric not in flagged]
     flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions))
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
+
+
+def episode_flags(changes: dict[str, Change]) -> list[Flag]:
+    """Changes that lasted two weeks or more in the last weeks but eased in the latest week.
+
+    Side columns are preferred to the median of a metric with sides (the side that moved is the
+    finding); an asymmetry is told as its level.
+    """
+    flags = []
+    for name, ch in changes.items():
+        ep, col = ch.episode, ch.column
+        if ep is None:
+            continue
+        if col.side is None and col.metric.side is not None and name.startswith("median_") and any(
+                (c := changes.get(f"{side}_{col.metric.key}")) is not None and c.episode is not None
+                for side in ("left", "right")):
+            continue
+        m = col.metric
+        weeks = f"the weeks of {_day(ep.first_week)} to {_day(ep.last_week)}"
+        delta = ep.peak - ch.baseline
+        if name in ASYMMETRY_KEYS:
+            grew = abs(ep.peak) > abs(ch.baseline)
+            title = (f"{col.label} reached {_asym_text(ep.peak)} for {ep.n_weeks} weeks, "
+                     "then eased")
+            level = "watch" if grew and asymmetry_class(ep.peak) != "normal" else "info"
+        else:
+            pct = f"{abs(100 * delta / ch.baseline):.0f} %" if ch.baseline else m.show_unit(abs(delta))
+            title = f"{col.label} was {_word(delta)} {pct} for {ep.n_weeks} weeks, then eased"
+            level = "watch" if m.load and delta > 0 else "info"
+        show = _asym_text if name in ASYMMETRY_KEYS else m.show_unit
+        detail = (f"{show(ch.baseline)} in the baseline → up to {show(ep.peak)} in {weeks}; "
+                  f"{show(ch.latest)} in the latest week (week of {_day(ch.latest_week)}), within "
+                  f"the smallest real change {m.show_unit(ch.min_change.value)} of the baseline. A "
+                  f"change that lasted {ep.n_weeks} weeks is worth asking about, even when the "
+                  "latest week looks normal.")
+        flags.append(Flag(level=level, title=title, detail=detail, metric=name))
+    return flags
 
 
 def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
