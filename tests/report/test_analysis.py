@@ -292,7 +292,7 @@ def test_sustained_cadence_change_is_reported(fabricate: Fabricate) -> None:
     assert len(flags) == 1, _titles(flags)
     assert re.fullmatch(r"Cadence up (9|10|11) steps/min since 01 Apr 2024: sessions at the new "
                         r"pace are not compared with the baseline", flags[0].title)
-    assert "6 session(s) since 01 Apr 2024" in flags[0].detail
+    assert "6 sessions since 01 Apr 2024" in flags[0].detail
     assert "--baseline-from 2024-04-01" in flags[0].detail
 
 

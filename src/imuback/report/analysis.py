@@ -39,6 +39,7 @@ from imuback.report.metrics import (
     Metric,
     asymmetry_class,
     contact_balance_left_pct,
+    count,
     higher_side,
 )
 from imuback.signal.params import MetricParams
@@ -225,7 +226,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         df.loc[df["in_baseline"] & ~df["comparable"], "in_baseline"] = False
         base = df[df["in_baseline"]]
     if not base.empty:
-        baseline_text += (f": {len(base)} session(s), {_day(base['start_time'].iloc[0])} to "
+        baseline_text += (f": {count(len(base), 'session')}, {_day(base['start_time'].iloc[0])} to "
                           f"{_day(base['start_time'].iloc[-1])}")
     # 4. smallest real changes
     comp = df[df["comparable"]]
@@ -478,7 +479,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         level = "info"
     since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
     detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
-              f"{_day(ch.latest_week)} (median of {ch.latest_n} session(s)){since}: change "
+              f"{_day(ch.latest_week)} (median of {count(ch.latest_n, 'session')}){since}: change "
               f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
     if sides:
@@ -609,8 +610,8 @@ def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
     title = (f"Cadence {_word(shift)} {abs(shift):.0f} steps/min since {_day(since)}: sessions at "
              "the new pace are not compared with the baseline")
     detail = (f"Median cadence {cad.show_unit(base_cad)} in the baseline → "
-              f"{cad.show_unit(recent_cad)} in the last {len(recent)} session(s), beyond the "
-              f"±{p.cadence_band_spm:g} steps/min band of comparable pace; {n_new} session(s) "
+              f"{cad.show_unit(recent_cad)} in the last {count(len(recent), 'session')}, beyond the "
+              f"±{p.cadence_band_spm:g} steps/min band of comparable pace; {count(n_new, 'session')} "
               f"since {_day(since)}. Most metrics change with pace, so these sessions are left out "
               "of the trends above and do not count as changes. If the new cadence is deliberate "
               "(e.g. gait retraining), choose a new baseline among them (--baseline-from "
@@ -748,7 +749,7 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
 
 def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                   windows: DriftWindows | None = None) -> list[Flag]:
-    """Step 6 for one session: asymmetry, against the baseline, typical bands, drift, data.
+    """Step 6 for one session: asymmetry, against the baseline, drift, data.
 
     ``windows``: this session's drift windows (:func:`drift_windows`), named in the drift flag.
     """
@@ -778,18 +779,6 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                 flags += [h[0] for h in hits]
             else:
                 flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}")]
-    for m in METRICS:
-        v = row.get(f"median_{m.key}")
-        if m.typical is None or v is None or not np.isfinite(v):
-            continue
-        shown = v * m.scale
-        lo, hi = m.typical
-        if shown < lo or shown > hi:
-            where = "below" if shown < lo else "above"
-            flags.append(Flag(level="info", title=f"{m.label} {m.show_unit(v)} is {where} the "
-                              f"typical {lo:g}–{hi:g} {m.unit}".replace(" °", "°"),
-                              detail="Typical bands describe many runners; they are not targets. "
-                                     "Your own baseline matters more.", metric=f"median_{m.key}"))
     flags += drift_flags(frame, single=True, windows=windows)
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
@@ -831,20 +820,20 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
     flags = [Flag(level="quality", title="Baseline", detail=n) for n in ctx.notes]
     off = df[df["usable"] & ~df["comparable"]]
     if len(off):
-        flags.append(Flag(level="quality", title=f"{len(off)} session(s) at a different pace not compared",
+        flags.append(Flag(level="quality", title=f"{count(len(off), 'session')} at a different pace not compared",
                           detail="Their median cadence is outside the baseline band "
                                  f"({ctx.baseline_cadence_spm or float('nan'):.0f} ± "
                                  f"{ctx.params.cadence_band_spm:g} steps/min), so their numbers are "
                                  "not comparable: " + ", ".join(off["session_id"]) + "."))
     unusable = df[~df["usable"]]
     if len(unusable):
-        flags.append(Flag(level="quality", title=f"{len(unusable)} session(s) without enough running",
+        flags.append(Flag(level="quality", title=f"{count(len(unusable), 'session')} without enough running",
                           detail=", ".join(unusable["session_id"]) + "."))
     if ctx.baseline_misalignment_deg is not None:
         moved = df[(pd.to_numeric(df["misalignment_deg"], errors="coerce")
                     - ctx.baseline_misalignment_deg).abs() > ctx.params.placement_change_deg]
         if len(moved):
-            flags.append(Flag(level="quality", title=f"Sensor placement changed in {len(moved)} session(s)",
+            flags.append(Flag(level="quality", title=f"Sensor placement changed in {count(len(moved), 'session')}",
                               detail=f"The sensor sat more than {ctx.params.placement_change_deg:g}° "
                                      "differently from the baseline sessions: "
                                      + ", ".join(moved["session_id"]) + ". Compare those with care."))
@@ -861,7 +850,7 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
     comp = row.get("completeness_pct")
     if comp is not None and comp < p.completeness_check_pct:
         flags.append(Flag(level="quality", title=f"Only {comp:.0f} % of the samples arrived",
-                          detail=f"{row.get('n_gaps')} gap(s), {row.get('gap_total_s') or 0:.0f} s "
+                          detail=f"{count(int(row.get('n_gaps') or 0), 'gap')}, {row.get('gap_total_s') or 0:.0f} s "
                                  "missing: the numbers rest on less data."))
     mis = row.get("misalignment_deg")
     if mis is not None and mis > p.misalignment_check_deg:

@@ -72,7 +72,7 @@ def register(subparsers: Any) -> None:
     sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     p = sub.add_parser("session", help="one session: metrics, left/right, drift, distributions",
                        description="Report one session: header (sensor, placement, data "
-                                   "completeness), metrics against typical bands and the runner's "
+                                   "completeness), metrics against the runner's "
                                    "baseline, left/right asymmetry, within-run drift plots and "
                                    "per-step distributions.")
     p.add_argument("--session", required=True, help="session id (as in the dataset)")

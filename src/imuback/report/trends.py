@@ -41,6 +41,7 @@ from imuback.report.metrics import (
     BY_KEY,
     DRIFT_KEYS,
     TREND_KEYS,
+    count,
 )
 
 
@@ -69,9 +70,6 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     other = shown[shown["usable"] & ~shown["comparable"]]
     wx = _days(weekly["week"]) + 3.5  # mid-week
     lines, points, bands = [], [], []
-    if m.typical is not None:
-        bands.append(svg.HBand(lo=m.typical[0], hi=m.typical[1], label="typical range",
-                               color="#8a8a8a", opacity=0.08))
     base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if base is not None and mc is not None:
         bands.append(svg.HBand(lo=(base - mc.value) * m.scale, hi=(base + mc.value) * m.scale,
@@ -180,7 +178,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
         shown = df[df["start_time"] >= first_week]
         weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
-        window = f"the last {weeks} week(s), from {first_week:%d %b %Y}"
+        window = f"the last {count(weeks, 'week')}, from {first_week:%d %b %Y}"
     else:
         shown, weekly = df, all_weekly
         window = "all sessions"
@@ -215,7 +213,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         parts += [
             section("Weekly trends", tag("p", "Dots: sessions; line: weekly median; green band: "
                                               "baseline ± smallest real change (inside it is "
-                                              "noise); grey band: typical range for runners.",
+                                              "noise).",
                                          class_="note"),
                     tag("div", join(Markup(c) for c in charts), class_="plots"), sid="trends"),
             section("Left/right asymmetry", tag("div", join(Markup(c) for c in asym),
