@@ -31,3 +31,7 @@ class CollectError(ImubackError):
 
 class DemoError(ImubackError):
     """The demo's output folder cannot be used."""
+
+
+class NoteError(ImubackError):
+    """A pain/effort note cannot be stored (unknown session, value out of range, empty note)."""

@@ -49,6 +49,8 @@ from imuback.report.metrics import (
     contact_balance_left_pct,
     count,
 )
+from imuback.report.notes import notes_table, pain_banner
+from imuback.store.notes import read_notes
 
 STEP_PLOTS = ("contact_time_s", "impact_peak_g")
 STRIDE_PLOTS = ("pelvis_obliquity_deg", "pelvis_rotation_deg", "ml_excursion_cm")
@@ -325,6 +327,7 @@ def build_session_report(dataset: Path, session_id: str, *,
         tag("h1", "Running session report"),
         tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this run looked "
                  "step by step, against the runner's own baseline.", class_="sub"),
+        pain_banner(read_notes(dataset, runner_id=runner)),
         _header(row),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
@@ -340,6 +343,9 @@ def build_session_report(dataset: Path, session_id: str, *,
                                           "near 1 while one side lands harder.", class_="note"), sid="sides"),
         section("Within the run (fatigue drift)", _drift_table(row, windows),
                 _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift"),
+        section("Pain and effort", notes_table(read_notes(dataset, runner_id=runner,
+                                                          session_id=session_id), with_session=False),
+                sid="notes"),
         section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist",
                 screen_only=True),
         section("How to read this report", _methods(ctx), sid="methods"),

@@ -105,10 +105,14 @@ def _schema_of(name: str, table: pa.Table) -> pa.Schema:
     return table.schema  # extra tables (e.g. batch's ``errors``) bring their own schema
 
 
+KEPT_TABLES = frozenset({"notes"})
+"""Tables a session's deletion or re-processing leaves alone: what people wrote, not derived rows."""
+
+
 def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> None:
-    """Remove one session's rows from every table."""
+    """Remove one session's derived rows from every table (notes are kept: see KEPT_TABLES)."""
     for table_dir in Path(dataset).iterdir():
-        if table_dir.is_dir() and not table_dir.name.startswith("."):
+        if table_dir.is_dir() and not table_dir.name.startswith(".") and table_dir.name not in KEPT_TABLES:
             shutil.rmtree(session_dir(dataset, table_dir.name, runner_id, session_id), ignore_errors=True)
 
 

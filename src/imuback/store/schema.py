@@ -193,6 +193,19 @@ def _sessions_fields() -> list[pa.Field]:
 
 SESSIONS_SCHEMA = pa.schema(_sessions_fields())
 
+NOTES_SCHEMA = pa.schema(
+    [
+        _f("note_id", _STR, "", "unique id of the note", False),
+        *_ID_FIELDS,
+        _f("written_at", TIME_TYPE, "UTC", "when the note was written", False),
+        _f("pain_0_10", pa.int8(), "0..10", "pain during or after the run, 0 = none, 10 = worst imaginable"),
+        _f("pain_where", _STR, "", "where the pain was, in the runner's words"),
+        _f("rpe_1_10", pa.int8(), "1..10", "rating of perceived exertion of the run (CR-10), 1 = very easy"),
+        _f("text", _STR, "", "free text"),
+    ]
+)
+"""The pain and effort log: one row per note, never replaced (``imuback note``, the clinic page)."""
+
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "steps": STEPS_SCHEMA,
     "strides": STRIDES_SCHEMA,
