@@ -18,6 +18,7 @@ AREA_COMMANDS = (
     "imuback.collect.commands",
     "imuback.report.commands",
     "imuback.batch.commands",
+    "imuback.serve.commands",
 )
 """Modules with ``register(subparsers)``; each adds its subcommands with ``set_defaults(func=...)``."""
 

@@ -40,10 +40,16 @@ def esc(value: object) -> Markup:
     return Markup(escape("" if value is None else str(value), quote=True))
 
 
-def tag(name: str, content: object = "", **attrs: object) -> Markup:
-    """``<name attrs>content</name>`` with escaped attributes and content."""
+VOID_ELEMENTS = frozenset({"input", "br", "meta", "img"})
+"""Elements without content or end tag."""
+
+
+def tag(name: str, content: object = "", /, **attrs: object) -> Markup:
+    """``<name attrs>content</name>`` with escaped attributes and content (``<input attrs>`` alone)."""
     attr = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items()
                    if v is not None)
+    if name in VOID_ELEMENTS:
+        return Markup(f"<{name}{attr}>")
     return Markup(f"<{name}{attr}>{esc(content)}</{name}>")
 
 
@@ -150,14 +156,14 @@ footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def page(*, title: str, body: Markup, generated: str) -> str:
+def page(*, title: str, body: Markup, generated: str, csp: str = CSP) -> str:
     """The full HTML document: head with CSP and CSS, ``body``, the footer."""
     footer = tag("footer", join([tag("p", FOOTER, class_="disclaimer"),
                                  tag("p", f"Made by imuback on {generated}.",
                                      class_="meta")]))
     return ("<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
