@@ -16,8 +16,8 @@ LAYER = {
     "errors": 0, "runtime": 0,
     "core": 1,
     "signal": 2, "store": 2,
-    "collect": 3, "formats": 3, "pipeline": 3, "report": 3, "batch": 3, "serve": 3, "simulate": 3,
-    "api": 4, "simulated_recording": 4, "cli": 5, "__init__": 5,
+    "collect": 3, "formats": 3, "pipeline": 3, "report": 3, "batch": 3, "simulate": 3,
+    "api": 4, "serve": 4, "simulated_recording": 4, "cli": 5, "__init__": 5,
 }
 """A module may import its own area and any lower layer; same-layer imports are listed below."""
 

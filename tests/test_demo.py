@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import duckdb
+from pathlib import Path
 
-from imuback.cli.demo import run_demo
+import duckdb
+import pytest
+
+from imuback.cli.demo import _prepare_out_dir, format_summary, run_demo
+from imuback.errors import DemoError
 from imuback.store.raw import read_raw
+from imuback.store.schema import SESSIONS_SCHEMA
 
 
 def test_demo_records_processes_and_reports(tmp_path, capsys):
@@ -37,3 +42,46 @@ def test_demo_records_processes_and_reports(tmp_path, capsys):
     for name in ("report_session.html", "report_trends.html"):
         html = (tmp_path / name).read_text()
         assert "not a diagnosis" in html.lower() or "informational" in html.lower()
+
+
+def _summary(**values: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(SESSIONS_SCHEMA.names)
+    row.update(session_id="s", sensor="x", sample_rate_hz=200.0, duration_s=600.0, completeness_pct=100.0,
+               misalignment_deg=3.0, n_run_steps=100, n_walk_steps=0, run_time_s=600.0, status_reason="")
+    row.update(values)
+    return row
+
+
+def test_summary_pairs_each_sides_values_with_their_own_asymmetry() -> None:
+    text = format_summary(_summary(left_impact_peak_g=2.57, right_impact_peak_g=2.72, asymmetry_impact_peak_pct=-5.7,
+                                   left_grf_peak_bw=2.40, right_grf_peak_bw=2.31, asymmetry_grf_peak_pct=3.8))
+    impact = next(line for line in text.splitlines() if line.strip().startswith("impact"))
+    force = next(line for line in text.splitlines() if line.strip().startswith("peak force"))
+    assert "L 2.57 / R 2.72 g" in impact and "-5.7 %" in impact and "3.8" not in impact
+    assert "L 2.40 / R 2.31 BW" in force and "+3.8 %" in force and "5.7" not in force
+
+
+def test_summary_says_why_drift_is_missing_and_judges_it_on_the_runs_noise() -> None:
+    text = format_summary(_summary(run_time_s=300.0, drift_contact_time_s_pct=None,
+                                   drift_impact_peak_g_pct=4.0, drift_impact_peak_g_ci95_pct=1.0,
+                                   drift_pelvis_rotation_deg_pct=4.0, drift_pelvis_rotation_deg_ci95_pct=6.0))
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("    ")}
+    assert "too short" in lines["contact"]
+    assert "rises late" in lines["impact"]
+    assert "steady" in lines["rotation"]
+
+
+def test_a_second_demo_into_the_same_folder_replaces_the_first(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    (out / "dataset" / "sessions").mkdir(parents=True)
+    (out / "report_session.html").write_text("old")
+    _prepare_out_dir(out)
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
+def test_the_demo_never_clears_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "thesis.docx").write_text("precious")
+    (tmp_path / "dataset").mkdir()
+    with pytest.raises(DemoError, match=r"thesis\.docx"):
+        _prepare_out_dir(tmp_path)
+    assert (tmp_path / "thesis.docx").read_text() == "precious" and (tmp_path / "dataset").is_dir()

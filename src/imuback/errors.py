@@ -73,3 +73,11 @@ class BluetoothUnavailable(CollectError):
 
 class JournalWriteError(CollectError):
     """The recording journal cannot be written (disk full, folder removed or read-only)."""
+
+
+class DemoError(ImubackError):
+    """The demo's output folder cannot be used."""
+
+
+class NoteError(ImubackError):
+    """A pain/effort note cannot be stored (unknown session, value out of range, empty note)."""

@@ -249,12 +249,13 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     late = params.metrics.drift_late_min
     for name in DRIFT_METRICS:
         if name in per_step:
-            slope, pct = drift(t_step_min[run], per_step[name][run], baseline=base, late_min=late)
+            slope, pct, ci = drift(t_step_min[run], per_step[name][run], baseline=base, late_min=late)
         else:
             krun = run[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
-            slope, pct = drift(t_stride_min[krun], per_stride[name][krun], baseline=base,
-                                late_min=late)
+            slope, pct, ci = drift(t_stride_min[krun], per_stride[name][krun], baseline=base,
+                                   late_min=late)
         row[f"drift_{name}_per_10min"], row[f"drift_{name}_pct"] = slope, pct
+        row[f"drift_{name}_ci95_pct"] = ci
     status = "ok" if run.any() and not a.notes else ("empty" if st.n == 0 else "partial")
     row.update({
         "status": status,

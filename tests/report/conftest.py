@@ -22,6 +22,7 @@ import pyarrow as pa
 import pytest
 
 from imuback.report.html import FOOTER
+from imuback.signal.summary import drift
 from imuback.store.dataset import write_session
 from imuback.store.schema import DRIFT_METRICS, MEDIAN_METRICS, SESSIONS_SCHEMA, SIDE_METRICS, TABLE_SCHEMAS
 
@@ -48,21 +49,14 @@ class Scenario:
     late_obliquity_pct: float = 0.0
     """Obliquity rises linearly by this % over the last 10 minutes of each run in the last
     rise_weeks weeks (so the last-10-minute median is about half of it above baseline)."""
+    eased_weeks: int = 0
+    """The rises end this many weeks before the last week and are gone in those weeks."""
     session_noise: float = 1.0
     """Scale of the session-to-session noise."""
     sensor: str = "simulated DIY IMU"
     status_reason: str = ""
     cadence_offsets: tuple[tuple[int, float], ...] = ()
     """(session index, spm) added to one session's cadence (an off-pace session)."""
-
-
-def _drift(t_min: np.ndarray, v: np.ndarray) -> tuple[float, float]:
-    ok = np.isfinite(v)
-    t, y = t_min[ok], v[ok]
-    slope = float(np.polyfit(t, y, 1)[0]) * 10.0
-    base = np.median(y[(t >= 2) & (t < 10)])
-    last = np.median(y[t >= t.max() - 10])
-    return slope, float(100 * (last - base) / base)
 
 
 def _asym(left: float, right: float) -> float:
@@ -79,7 +73,8 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         week, nth = divmod(k, sc.sessions_per_week)
         start = (pd.Timestamp(sc.first_monday, tz="UTC") + pd.Timedelta(days=7 * week + WEEK_DAYS[nth % 3])
                  + pd.Timedelta(hours=7, minutes=nth))
-        ramp = max(0, week - (sc.weeks - sc.rise_weeks) + 1) / sc.rise_weeks
+        end = sc.weeks - sc.eased_weeks
+        ramp = max(0, week - (end - sc.rise_weeks) + 1) / sc.rise_weeks if week < end else 0.0
         noise = sc.session_noise
         offsets = dict(sc.cadence_offsets)
         cadence = 170.0 + noise * rng.normal(0, 0.8) + offsets.get(k, 0.0)
@@ -151,8 +146,9 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             row[f"asymmetry_{short}_pct"] = _asym(left, right)
         for metric in DRIFT_METRICS:
             src, t = (steps, t_min) if metric in steps else (strides, s_t)
-            slope, pct = _drift(t, src[metric].to_numpy(float))
+            slope, pct, ci = drift(t, src[metric].to_numpy(float), baseline=(2.0, 10.0), late_min=10.0)
             row[f"drift_{metric}_per_10min"], row[f"drift_{metric}_pct"] = slope, pct
+            row[f"drift_{metric}_ci95_pct"] = ci
         tables = {
             "steps": pa.Table.from_pandas(steps, schema=TABLE_SCHEMAS["steps"], preserve_index=False),
             "strides": pa.Table.from_pandas(strides, schema=TABLE_SCHEMAS["strides"], preserve_index=False),

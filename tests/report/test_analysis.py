@@ -197,7 +197,7 @@ def test_drift_windows_are_the_windows_signal_drift_compares(end_min: int) -> No
     if w is not None:
         v[(t >= w.baseline_min[0]) & (np.floor(t) < w.baseline_min[1])] = 1.0
         v[np.floor(t) >= w.late_min[0]] = 2.0
-    _, pct = drift(t, v, baseline=(2.0, 10.0), late_min=10.0)
+    _, pct, _ci = drift(t, v, baseline=(2.0, 10.0), late_min=10.0)
     if w is None:
         assert np.isnan(pct)
     else:
@@ -292,7 +292,7 @@ def test_sustained_cadence_change_is_reported(fabricate: Fabricate) -> None:
     assert len(flags) == 1, _titles(flags)
     assert re.fullmatch(r"Cadence up (9|10|11) steps/min since 01 Apr 2024: sessions at the new "
                         r"pace are not compared with the baseline", flags[0].title)
-    assert "6 session(s) since 01 Apr 2024" in flags[0].detail
+    assert "6 sessions since 01 Apr 2024" in flags[0].detail
     assert "--baseline-from 2024-04-01" in flags[0].detail
 
 
@@ -312,3 +312,35 @@ def test_the_drift_rule_is_one_rule_with_one_text() -> None:
     assert "shorter than 20 minutes" in DRIFT_RULE_TEXT  # 19-minute runs have a 9-minute late window
     assert drift_windows(19.0).late_min == (10.0, 19.0)
     assert drift_windows(21.0, late_min=5.0).late_min == (16.0, 21.0)
+
+
+def test_within_run_drift_is_judged_on_the_runs_own_noise(demo_dataset: tuple[Path, list[str]]) -> None:
+    # a rise well below the between-session smallest real change is still flagged when the run's
+    # own noise is smaller; a larger rise inside a noisy run's interval is not
+    dataset, ids = demo_dataset
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = dict(queries.session_row(dataset, ids[-1]))
+    mc = ctx.min_changes["median_pelvis_rotation_deg"].value
+    med = row["median_pelvis_rotation_deg"]
+    small_pct = 100 * 0.5 * mc / med
+    row.update(drift_pelvis_rotation_deg_pct=small_pct, drift_pelvis_rotation_deg_ci95_pct=small_pct / 3)
+    flags = [f for f in session_flags(row, ctx) if f.metric == "drift_pelvis_rotation_deg"]
+    assert len(flags) == 1 and flags[0].title == "Pelvis rotation (range) rises late in the run"
+    assert f"±{small_pct / 3:.1f} %" in flags[0].detail
+    row.update(drift_pelvis_rotation_deg_pct=3 * small_pct, drift_pelvis_rotation_deg_ci95_pct=4 * small_pct)
+    assert not [f for f in session_flags(row, ctx) if f.metric == "drift_pelvis_rotation_deg"]
+
+
+def test_a_two_week_rise_that_eased_in_the_latest_week_is_still_flagged(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(weeks=7, right_impact_rise_pct=16.0, rise_weeks=3, eased_weeks=1)
+    flags = _trend(dataset)
+    right = [f for f in flags if f.metric == "right_impact_peak_g"]
+    assert len(right) == 1, _titles(flags)
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) was up 1\d % for [23] weeks, then eased", right[0].title)
+    assert right[0].level == "watch" and "in the latest week" in right[0].detail
+    asym = [f for f in flags if f.metric == "asymmetry_impact_peak_pct"]
+    assert len(asym) == 1 and "right higher" in asym[0].title, _titles(flags)
+    # without the eased week the same rise is a change of the latest week, told once
+    dataset, _ = fabricate(weeks=6, right_impact_rise_pct=16.0, rise_weeks=3)
+    titles = [f.title for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert len(titles) == 1 and "over the last" in titles[0]

@@ -7,8 +7,11 @@ docs/report_trends.png.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from imuback.report.session import write_session_report
 from imuback.report.trends import write_trends_report
@@ -82,6 +85,42 @@ def test_print_layout_keeps_plots(page_check: Any, demo_dataset: tuple[Path, lis
         assert box is not None and box["width"] > 150
         pdf = page.pdf(format="A4")
         assert pdf[:5] == b"%PDF-" and len(pdf) > 20_000
+    finally:
+        page.close()
+    assert problems == []
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def test_session_report_prints_on_two_a4_pages(page_check: Any, demo_dataset: tuple[Path, list[str]],
+                                               tmp_path: Path) -> None:
+    dataset, ids = demo_dataset
+    page, problems = page_check.open(write_session_report(dataset, ids[-1], tmp_path / "s.html"))
+    try:
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        assert 1 <= _pdf_pages(pdf) <= 2
+        assert page.locator("#drift figure.plot").count() == 5  # drift plots stay in print
+    finally:
+        page.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("report", ["session", "trends"])
+def test_reports_fit_a_phone_screen(report: str, page_check: Any, demo_dataset: tuple[Path, list[str]],
+                                    tmp_path: Path) -> None:
+    dataset, ids = demo_dataset
+    html = (write_session_report(dataset, ids[-1], tmp_path / "s.html") if report == "session"
+            else write_trends_report(dataset, "r1", tmp_path / "t.html"))
+    page, problems = page_check.open(html)
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the page is {overflow} px wider than a 390 px phone screen"
+        box = page.locator("figure.plot svg").first.bounding_box()
+        assert box is not None and box["width"] <= 390
     finally:
         page.close()
     assert problems == []

@@ -37,7 +37,7 @@ def test_session_and_trends_commands(fabricate: Fabricate, tmp_path: Path,
                  "--baseline-from", "2024-03-04", "--baseline-to", "2024-03-10",
                  "--out", str(trends)]) == 0
     html = trends.read_text(encoding="utf-8")
-    assert "showing the last 2 week(s)" in html and "(chosen)" in html
+    assert "showing the last 2 weeks" in html and "(chosen)" in html
     assert "Right-side impact (sacrum peak) up" in html
 
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import shutil
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from imuback.cli import paths
-from imuback.pipeline import SessionResult, process_file
+from imuback.errors import DemoError
+from imuback.pipeline import process_file
 
 RUNNER_ID = "demo-runner"
 
@@ -30,9 +33,10 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
     return f"{value:{spec}}{unit}"
 
 
-def format_summary(res: SessionResult) -> str:
-    """A runner-readable summary of one processed session (the ``sessions`` row)."""
-    s = res.summary
+def format_summary(s: Mapping[str, Any]) -> str:
+    """A runner-readable summary of one processed session from its ``sessions`` row ``s``."""
+    from imuback.report.analysis import drift_reading
+
     lines = [
         f"Session {s['session_id']} ({s['sensor']}, {s['sample_rate_hz']:g} Hz): "
         f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples, "
@@ -45,57 +49,93 @@ def format_summary(res: SessionResult) -> str:
         f"R {_fmt(1e3 * (s['right_contact_time_s'] or math.nan), '.0f')} ms, "
         f"asymmetry {_fmt(s['asymmetry_contact_time_pct'], '+.1f')} %)",
         f"  flight time     {_fmt(1e3 * (s['median_flight_time_s'] or math.nan), '.0f')} ms",
-        f"  impact          {_fmt(s['median_impact_peak_g'], '.2f')} g peak at the sacrum, est. peak vGRF "
-        f"{_fmt(s['median_grf_peak_bw'], '.2f')} BW (L {_fmt(s['left_grf_peak_bw'], '.2f')} / "
-        f"R {_fmt(s['right_grf_peak_bw'], '.2f')}, asymmetry {_fmt(s['asymmetry_impact_peak_pct'], '+.1f')} %)",
+        f"  impact          {_fmt(s['median_impact_peak_g'], '.2f')} g peak at the sacrum just after landing "
+        f"(L {_fmt(s['left_impact_peak_g'], '.2f')} / R {_fmt(s['right_impact_peak_g'], '.2f')} g, "
+        f"asymmetry {_fmt(s['asymmetry_impact_peak_pct'], '+.1f')} %)",
+        f"  peak force      {_fmt(s['median_grf_peak_bw'], '.2f')} BW estimated mid-stance peak "
+        f"(L {_fmt(s['left_grf_peak_bw'], '.2f')} / R {_fmt(s['right_grf_peak_bw'], '.2f')} BW, "
+        f"asymmetry {_fmt(s['asymmetry_grf_peak_pct'], '+.1f')} %)",
         f"  vertical osc.   {_fmt(s['median_vertical_oscillation_cm'], '.1f')} cm",
         f"  pelvis          rotation {_fmt(s['median_pelvis_rotation_deg'], '.1f')}°, obliquity "
         f"{_fmt(s['median_pelvis_obliquity_deg'], '.1f')}°, tilt {_fmt(s['median_pelvis_tilt_deg'], '.1f')}° (ranges)",
         f"  side-to-side    {_fmt(s['median_ml_excursion_cm'], '.1f')} cm excursion, "
         f"{_fmt(s['median_ml_acc_rms_g'], '.2f')} g RMS",
         f"  regularity      step {_fmt(s['step_regularity'], '.2f')}, stride {_fmt(s['stride_regularity'], '.2f')}",
-        "  drift over the run (late vs early running, see docs/data_contract.md):",
+        "  drift over the run (late vs early running; counted when beyond the run's own noise):",
     ]
-    for name, label, scale, unit in (("contact_time_s", "contact time", 1e3, "ms"),
-                                     ("impact_peak_g", "impact", 1.0, "g"),
-                                     ("pelvis_obliquity_deg", "obliquity", 1.0, "°"),
-                                     ("pelvis_rotation_deg", "rotation", 1.0, "°"),
-                                     ("ml_excursion_cm", "side-to-side", 1.0, "cm")):
-        slope = s[f"drift_{name}_per_10min"]
-        pct = s[f"drift_{name}_pct"]
-        per10 = _fmt(None if slope is None else slope * scale, "+.3g")
-        lines.append(f"    {label:<14}{_fmt(pct, '+.1f', ' %'):>9}   ({per10} {unit} per 10 min)")
+    for key, label in (("contact_time_s", "contact time"), ("impact_peak_g", "impact"),
+                       ("pelvis_obliquity_deg", "obliquity"), ("pelvis_rotation_deg", "rotation"),
+                       ("ml_excursion_cm", "side-to-side")):
+        d = drift_reading(dict(s), key)
+        if d.pct is None:
+            lines.append(f"    {label:<14}      n/a   ({d.reason})")
+            continue
+        noise = "" if d.ci95_pct is None else f" ± {d.ci95_pct:.1f} %"
+        lines.append(f"    {label:<14}{d.pct:>+8.1f} %{noise:<9} {d.word}")
     if s["status_reason"]:
         lines.append(f"  note: {s['status_reason']}")
     return "\n".join(lines)
 
 
+DEMO_PARTS = ("raw", "recorded", "dataset", "truth-of-today", "report_session.html",
+              "report_trends.html")
+"""What the demo writes into its folder (cleared before a rerun)."""
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    """Make ``out_dir`` ready for a run: clear what an earlier demo wrote there, touch nothing else.
+
+    A folder that holds anything else is refused rather than mixed with the demo's files.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DemoError(f"{out_dir} is a file; choose a folder with --out")
+    other = sorted(p.name for p in out_dir.iterdir() if p.name not in DEMO_PARTS) if out_dir.is_dir() else []
+    if other:
+        raise DemoError(f"{out_dir} holds files that imuback demo did not make ({', '.join(other[:3])}"
+                        f"{' ...' if len(other) > 3 else ''}); choose an empty or new folder with --out")
+    for name in DEMO_PARTS:
+        part = out_dir / name
+        if part.is_dir():
+            shutil.rmtree(part)
+        elif part.exists():
+            part.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
 def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int = 6,
-             speedup: float = 60.0, sessions_per_week: int = 2, history_minutes: float = 6.0) -> int:
-    """Run the demo into ``out_dir``; return a process exit code."""
+             speedup: float = 60.0, sessions_per_week: int = 2, history_minutes: float = 10.0) -> int:
+    """Run the demo into ``out_dir`` (cleared first if an earlier demo made it); return an exit code.
+
+    The history and today's run are one story (:func:`imuback.simulate.study.plan_study`): today
+    is the next session of the plan, recorded over the simulated BLE link. History runs last
+    ``history_minutes`` of running, enough for within-run drift (at least 8 minutes).
+    """
     from imuback.report import write_session_report, write_trends_report
-    from imuback.simulate.runner import RunnerParams, simulate_session, write_simulated
-    from imuback.simulate.study import StoryParams, simulate_study
+    from imuback.simulate.runner import RunnerParams, write_simulated
+    from imuback.simulate.study import plan_study, simulate_planned
     from imuback.simulated_recording import record_simulated
 
     out_dir = Path(out_dir)
+    _prepare_out_dir(out_dir)
     raw_dir, rec_dir, dataset = out_dir / "raw", out_dir / "recorded", out_dir / "dataset"
     t0 = time.perf_counter()
     print(f"imuback demo -> {out_dir.resolve()}")
     print(f"1/4 simulating {weeks} weeks of history ({sessions_per_week} runs a week) ...", flush=True)
-    # the recorder stamps today's run with the host clock, so the history ends last week
+    # the recorder stamps today's run with the host clock: the plan's history ends last week and
+    # its next session, this week's first, is today's run
     now = datetime.now(UTC)
     monday = (now - timedelta(days=now.weekday(), weeks=weeks)).replace(hour=7, minute=0, second=0,
                                                                          microsecond=0)
     worn = RunnerParams(misalignment_deg=10.0)  # the runner clips the sensor on much the same way
-    history = simulate_study(runner_id=RUNNER_ID, weeks=weeks, sessions_per_week=sessions_per_week,
-                             minutes=history_minutes, seed=seed, params=worn, start=monday)
-    paths = [write_simulated(sim, raw_dir) for sim in history]
-    story = StoryParams()
-    today = simulate_session(
-        dataclasses.replace(worn, run_minutes=minutes, impact_asymmetry_pct=story.impact_asymmetry_pct,
-                            contact_asymmetry_pct=story.contact_asymmetry_pct),
-        seed=seed + 1000, session_id=f"{RUNNER_ID}-today", runner_id=RUNNER_ID, start_time=now)
+    plan = plan_study(runner_id=RUNNER_ID, weeks=weeks + 1, sessions_per_week=sessions_per_week,
+                      minutes=history_minutes, seed=seed, params=worn, start=monday)
+    n_history = weeks * sessions_per_week
+    paths = [write_simulated(simulate_planned(ps, runner_id=RUNNER_ID), raw_dir)
+             for ps in plan[:n_history]]
+    nxt = plan[n_history]
+    today_plan = dataclasses.replace(nxt, session_id=f"{RUNNER_ID}-today", start_time=now,
+                                     params=dataclasses.replace(nxt.params, run_minutes=minutes))
+    today = simulate_planned(today_plan, runner_id=RUNNER_ID)
     write_simulated(today, out_dir / "truth-of-today")
     print(f"2/4 recording today's run ({today.raw.n_samples / today.raw.sample_rate_hz / 60:.1f} min at "
           f"{today.raw.sample_rate_hz:g} Hz) from a simulated sensor over a BLE virtual link, "
@@ -119,7 +159,7 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
         process_file(p, dataset=dataset)
     res = process_file(recorded, dataset=dataset)
     print()
-    print(format_summary(res))
+    print(format_summary(res.summary))
     print()
     print("4/4 writing reports ...", flush=True)
     session_html = write_session_report(dataset, res.session_id, out_dir / "report_session.html")

@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
     sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     p = sub.add_parser("session", help="one session: metrics, left/right, drift, distributions",
                        description="Report one session: header (sensor, placement, data "
-                                   "completeness), metrics against typical bands and the runner's "
+                                   "completeness), metrics against the runner's "
                                    "baseline, left/right asymmetry, within-run drift plots and "
                                    "per-step distributions.")
     p.add_argument("--session", required=True, help="session id (as in the dataset)")
@@ -90,3 +90,29 @@ def register(subparsers: Any) -> None:
     p.add_argument("--weeks", type=int, metavar="N", help="show only the last N weeks (default: all)")
     _common(p)
     p.set_defaults(func=_cmd_trends)
+    register_note(subparsers)
+
+
+def _cmd_note(args: argparse.Namespace) -> int:
+    from imuback.store.notes import add_note
+
+    path = add_note(Path(args.dataset), runner_id=args.runner, session_id=args.session, pain_0_10=args.pain,
+                    pain_where=args.where, rpe_1_10=args.rpe, text=args.text)
+    print(f"note stored: {path}")
+    return 0
+
+
+def register_note(sub: Any) -> None:
+    """Add ``imuback note`` (the pain and effort log) to the subcommands ``sub``."""
+    p = sub.add_parser("note", help="log pain and effort for a session (shown in the reports)",
+                       description="Store a pain and effort note about a processed session in the "
+                                   "dataset's notes table. Notes are never replaced; the reports "
+                                   "show them and set pain beside the mechanics over the weeks.")
+    p.add_argument("--dataset", required=True, help="processed dataset directory")
+    p.add_argument("--runner", required=True, help="runner id (as in the dataset)")
+    p.add_argument("--session", required=True, help="session id (as in the dataset)")
+    p.add_argument("--pain", type=int, metavar="0-10", help="pain during or after the run (0 none, 10 worst)")
+    p.add_argument("--where", metavar="TEXT", help="where it hurt, e.g. 'right lower back'")
+    p.add_argument("--rpe", type=int, metavar="1-10", help="how hard the run felt (perceived exertion)")
+    p.add_argument("--text", metavar="TEXT", help="anything else worth noting")
+    p.set_defaults(func=_cmd_note)

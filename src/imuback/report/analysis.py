@@ -39,6 +39,7 @@ from imuback.report.metrics import (
     Metric,
     asymmetry_class,
     contact_balance_left_pct,
+    count,
     higher_side,
 )
 from imuback.signal.params import MetricParams
@@ -69,6 +70,9 @@ class ReportParams:
     """z of the minimal detectable change (95 %)."""
     recent_sessions: int = 4
     """Within-run drift flags look at this many latest comparable sessions."""
+    episode_weeks: int = 4
+    """Trends also look back this many weeks before the latest for a change that lasted at least
+    two weeks in a row and has eased since (a rise the latest week alone would hide)."""
     misalignment_check_deg: float = 25.0
     """Sensor further than this from its nominal mounting: ask to check placement."""
     placement_change_deg: float = 10.0
@@ -129,6 +133,7 @@ def tracked_columns() -> list[Column]:
 
 
 COLUMNS: dict[str, Column] = {c.name: c for c in tracked_columns()}
+ASYMMETRY_KEYS = frozenset(a.key for a in ASYMMETRIES)
 
 DEFAULT_PARAMS = ReportParams()
 
@@ -223,7 +228,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         df.loc[df["in_baseline"] & ~df["comparable"], "in_baseline"] = False
         base = df[df["in_baseline"]]
     if not base.empty:
-        baseline_text += (f": {len(base)} session(s), {_day(base['start_time'].iloc[0])} to "
+        baseline_text += (f": {count(len(base), 'session')}, {_day(base['start_time'].iloc[0])} to "
                           f"{_day(base['start_time'].iloc[-1])}")
     # 4. smallest real changes
     comp = df[df["comparable"]]
@@ -266,6 +271,41 @@ def min_change(column: Column, values: Any, baseline: float | None, *,
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Episode:
+    """Consecutive weeks (at least two) beyond the smallest real change, the same way."""
+
+    first_week: pd.Timestamp
+    last_week: pd.Timestamp
+    n_weeks: int
+    peak: float
+    """The value furthest from the baseline in those weeks (stored units)."""
+
+
+def _episode(dev: npt.NDArray[np.float64], weeks: pd.Series, vals: npt.NDArray[np.float64],
+             min_change: float, lookback: int, first_after: int) -> Episode | None:
+    """The latest run of >= 2 weekly deviations ``dev`` beyond ``min_change`` one way, among the
+    ``lookback`` weeks before the latest (and after the baseline: index >= ``first_after``).
+    """
+    lo = max(first_after, len(dev) - 1 - lookback)
+    window = np.arange(lo, len(dev) - 1)
+    for sign in (1.0, -1.0):
+        beyond = np.zeros(len(dev), dtype=bool)
+        beyond[window] = sign * dev[window] >= min_change
+        if not beyond.any():
+            continue
+        # runs of consecutive True: starts where it switches on
+        edges = np.diff(np.concatenate(([0], beyond.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = (ends - starts) >= 2
+        if long.any():
+            a, b = int(starts[long][-1]), int(ends[long][-1])
+            k = a + int(np.argmax(sign * dev[a:b]))
+            return Episode(first_week=weeks.iloc[a], last_week=weeks.iloc[b - 1], n_weeks=b - a,
+                           peak=float(vals[k]))
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
     """Step 5 for one column: latest week against the baseline."""
 
@@ -281,6 +321,8 @@ class Change:
     """Weeks since the last week within half the smallest real change."""
     since: pd.Timestamp | None
     """Start of the first week outside it."""
+    episode: Episode | None = None
+    """The latest run of >= 2 weeks beyond the smallest real change before the latest week."""
 
     @property
     def delta(self) -> float:
@@ -325,10 +367,12 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
             since = weeks.iloc[last_normal + 1] if last_normal + 1 < len(weeks) else None
         else:
             n_weeks, since = len(weeks), weeks.iloc[0]
+        episode = None if real else _episode(dev, weeks, vals, mc.value, ctx.params.episode_weeks,
+                                             int(np.argmax(after.to_numpy(bool))))
         out[name] = Change(column=col, baseline=b, latest=float(vals[-1]),
                            latest_week=weeks.iloc[-1], latest_n=int(weekly["n_sessions"].iloc[-1]),
                            min_change=mc, real=bool(real), sustained=sustained,
-                           weeks=max(n_weeks, 1), since=since)
+                           weeks=max(n_weeks, 1), since=since, episode=episode)
     return out
 
 
@@ -432,7 +476,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         level = "info"
     since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
     detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
-              f"{_day(ch.latest_week)} (median of {ch.latest_n} session(s)){since}: change "
+              f"{_day(ch.latest_week)} (median of {count(ch.latest_n, 'session')}){since}: change "
               f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
     if sides:
@@ -490,11 +534,49 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           detail="Baseline → latest week: " + "; ".join(moved) + ". Asymmetry "
                                  "0–5 % is normal; worth following if it keeps growing.",
                           metric="asymmetry"))
-    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
-                         ctx)
+    flagged = {f.metric for f in flags}
+    flags += [f for f in episode_flags(changes) if f.metric not in flagged]
+    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions))
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
+
+
+def episode_flags(changes: dict[str, Change]) -> list[Flag]:
+    """Changes that lasted two weeks or more in the last weeks but eased in the latest week.
+
+    Side columns are preferred to the median of a metric with sides (the side that moved is the
+    finding); an asymmetry is told as its level.
+    """
+    flags = []
+    for name, ch in changes.items():
+        ep, col = ch.episode, ch.column
+        if ep is None:
+            continue
+        if col.side is None and col.metric.side is not None and name.startswith("median_") and any(
+                (c := changes.get(f"{side}_{col.metric.key}")) is not None and c.episode is not None
+                for side in ("left", "right")):
+            continue
+        m = col.metric
+        weeks = f"the weeks of {_day(ep.first_week)} to {_day(ep.last_week)}"
+        delta = ep.peak - ch.baseline
+        if name in ASYMMETRY_KEYS:
+            grew = abs(ep.peak) > abs(ch.baseline)
+            title = (f"{col.label} reached {_asym_text(ep.peak)} for {ep.n_weeks} weeks, "
+                     "then eased")
+            level = "watch" if grew and asymmetry_class(ep.peak) != "normal" else "info"
+        else:
+            pct = f"{abs(100 * delta / ch.baseline):.0f} %" if ch.baseline else m.show_unit(abs(delta))
+            title = f"{col.label} was {_word(delta)} {pct} for {ep.n_weeks} weeks, then eased"
+            level = "watch" if m.load and delta > 0 else "info"
+        show = _asym_text if name in ASYMMETRY_KEYS else m.show_unit
+        detail = (f"{show(ch.baseline)} in the baseline → up to {show(ep.peak)} in {weeks}; "
+                  f"{show(ch.latest)} in the latest week (week of {_day(ch.latest_week)}), within "
+                  f"the smallest real change {m.show_unit(ch.min_change.value)} of the baseline. A "
+                  f"change that lasted {ep.n_weeks} weeks is worth asking about, even when the "
+                  "latest week looks normal.")
+        flags.append(Flag(level=level, title=title, detail=detail, metric=name))
+    return flags
 
 
 def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
@@ -525,8 +607,8 @@ def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
     title = (f"Cadence {_word(shift)} {abs(shift):.0f} steps/min since {_day(since)}: sessions at "
              "the new pace are not compared with the baseline")
     detail = (f"Median cadence {cad.show_unit(base_cad)} in the baseline → "
-              f"{cad.show_unit(recent_cad)} in the last {len(recent)} session(s), beyond the "
-              f"±{p.cadence_band_spm:g} steps/min band of comparable pace; {n_new} session(s) "
+              f"{cad.show_unit(recent_cad)} in the last {count(len(recent), 'session')}, beyond the "
+              f"±{p.cadence_band_spm:g} steps/min band of comparable pace; {count(n_new, 'session')} "
               f"since {_day(since)}. Most metrics change with pace, so these sessions are left out "
               "of the trends above and do not count as changes. If the new cadence is deliberate "
               "(e.g. gait retraining), choose a new baseline among them (--baseline-from "
@@ -569,50 +651,102 @@ def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx:
     return None
 
 
-def drift_flags(rows: pd.DataFrame, ctx: RunnerContext, *, single: bool = False,
-                windows: DriftWindows | None = None) -> list[Flag]:
-    """Within-run drift (fatigue): late vs early running beyond the smallest real change.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftReading:
+    """One session's late-vs-early change of one metric, judged on the run's own noise."""
 
-    ``rows`` are the sessions to look at; over several sessions a flag needs at least two and at
-    least half of them to drift the same way. ``windows``: the windows of a single session (from
+    pct: float | None
+    """Late vs early change, % of the early window (None: no value)."""
+    ci95_pct: float | None
+    """Half-width of its 95 % confidence interval from the run's minute-to-minute noise."""
+    absolute: float | None
+    """The change in stored units (pct of the session median)."""
+    reason: str
+    """Why there is no value, in words ('' when there is one)."""
+
+    @property
+    def significant(self) -> bool:
+        """The change's 95 % confidence interval excludes zero: more than this run's own noise."""
+        return (self.pct is not None and self.ci95_pct is not None
+                and abs(self.pct) > self.ci95_pct)
+
+    @property
+    def word(self) -> str:
+        """``rises late``, ``falls late``, ``steady`` or ``n/a``."""
+        if self.pct is None:
+            return "n/a"
+        if not self.significant:
+            return "steady"
+        return "rises late" if self.pct > 0 else "falls late"
+
+
+def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
+    """The drift of metric ``key`` in the sessions ``row``, with the reason when there is none."""
+    pct, ci = _num_or_none(row.get(f"drift_{key}_pct")), _num_or_none(row.get(f"drift_{key}_ci95_pct"))
+    med = _num_or_none(row.get(f"median_{key}"))
+    if pct is None:
+        run_min = (_num_or_none(row.get("run_time_s")) or 0.0) / 60.0
+        reason = ("no running steps for this metric in the run" if run_min == 0 else
+                  f"{run_min:.0f} min of running is too short: drift needs at least 3 minutes in "
+                  "each window after the first 2 minutes (about 8 minutes of running)"
+                  if run_min < 8 else "too few steps with this metric in one of the windows")
+        return DriftReading(pct=None, ci95_pct=ci, absolute=None, reason=reason)
+    absolute = pct / 100 * med if med is not None else None
+    reason = "" if ci is not None else "no confidence interval (processed by an older imuback)"
+    return DriftReading(pct=pct, ci95_pct=ci, absolute=absolute, reason=reason)
+
+
+def _num_or_none(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def drift_flags(rows: pd.DataFrame, *, single: bool = False,
+                windows: DriftWindows | None = None) -> list[Flag]:
+    """Within-run drift (fatigue): late vs early running beyond the run's own noise.
+
+    A session drifts when the 95 % confidence interval of its late-vs-early change excludes zero
+    (:class:`DriftReading`); over several sessions a flag needs at least two and at least half of
+    ``rows`` to drift the same way. ``windows``: the windows of a single session (from
     :func:`drift_windows`); without them the text states the rule.
     """
     flags: list[Flag] = []
     n = len(rows)
     if n == 0:
         return flags
+    records = rows.to_dict("records")
     for key in DRIFT_KEYS:
         m = BY_KEY[key]
-        pct = pd.to_numeric(rows.get(f"drift_{key}_pct"), errors="coerce").to_numpy(float)
-        med = pd.to_numeric(rows.get(f"median_{key}"), errors="coerce").to_numpy(float)
-        absolute = pct / 100 * med
-        mc = ctx.min_changes.get(f"median_{key}")
-        if mc is None or not np.isfinite(absolute).any():
-            continue
-        up, down = absolute >= mc.value, absolute <= -mc.value
-        for hits, word in ((up, "rises"), (down, "falls")):
-            k = int(hits.sum())
-            if (single and k == 1) or (not single and k >= 2 and k >= n / 2):
-                p, a = float(np.median(pct[hits])), float(np.median(absolute[hits]))
-                rising_bad = word == "rises"
-                where = "in this run" if single else f"in {k} of the last {n} sessions"
-                compared = (windows.text if windows is not None and single
-                            else DRIFT_RULE_TEXT)
-                detail = (f"Late vs early running {where} ({compared}): "
-                          f"{p:+.0f} % ({m.show_unit(a, signed=True)}); smallest real change "
-                          f"{m.show_unit(mc.value)}.")
-                if rising_bad:
-                    detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
-                               "(fatigue).")
-                flags.append(Flag(level="watch" if rising_bad else "info",
-                                  title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
-                                  detail=detail, metric=f"drift_{key}"))
+        readings = [drift_reading(r, key) for r in records]
+        for sign, word in ((1.0, "rises"), (-1.0, "falls")):
+            hits = [r for r in readings if r.significant and r.pct is not None and r.pct * sign > 0]
+            k = len(hits)
+            if not ((single and k == 1) or (not single and k >= 2 and k >= n / 2)):
+                continue
+            p = float(np.median([r.pct for r in hits if r.pct is not None]))
+            ci = float(np.median([r.ci95_pct for r in hits if r.ci95_pct is not None]))
+            absolutes = [r.absolute for r in hits if r.absolute is not None]
+            a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
+            where = "in this run" if single else f"in {k} of the last {n} sessions"
+            compared = windows.text if windows is not None and single else DRIFT_RULE_TEXT
+            detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
+                      f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            rising_bad = word == "rises"
+            if rising_bad:
+                detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
+                           "(fatigue).")
+            flags.append(Flag(level="watch" if rising_bad else "info",
+                              title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
+                              detail=detail, metric=f"drift_{key}"))
     return flags
 
 
 def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                   windows: DriftWindows | None = None) -> list[Flag]:
-    """Step 6 for one session: asymmetry, against the baseline, typical bands, drift, data.
+    """Step 6 for one session: asymmetry, against the baseline, drift, data.
 
     ``windows``: this session's drift windows (:func:`drift_windows`), named in the drift flag.
     """
@@ -642,20 +776,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                 flags += [h[0] for h in hits]
             else:
                 flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}")]
-    for m in METRICS:
-        v = row.get(f"median_{m.key}")
-        if m.typical is None or v is None or not np.isfinite(v):
-            continue
-        shown = v * m.scale
-        lo, hi = m.typical
-        if shown < lo or shown > hi:
-            where = "below" if shown < lo else "above"
-            flags.append(Flag(level="info", title=f"{m.label} {m.show_unit(v)} is {where} the "
-                              f"typical {lo:g}–{hi:g} {m.unit}".replace(" °", "°"),
-                              detail="Typical bands describe many runners; they are not targets. "
-                                     "Your own baseline matters more.", metric=f"median_{m.key}"))
-    if comparable:
-        flags += drift_flags(frame, ctx, single=True, windows=windows)
+    flags += drift_flags(frame, single=True, windows=windows)
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
 
@@ -696,20 +817,20 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
     flags = [Flag(level="quality", title="Baseline", detail=n) for n in ctx.notes]
     off = df[df["usable"] & ~df["comparable"]]
     if len(off):
-        flags.append(Flag(level="quality", title=f"{len(off)} session(s) at a different pace not compared",
+        flags.append(Flag(level="quality", title=f"{count(len(off), 'session')} at a different pace not compared",
                           detail="Their median cadence is outside the baseline band "
                                  f"({ctx.baseline_cadence_spm or float('nan'):.0f} ± "
                                  f"{ctx.params.cadence_band_spm:g} steps/min), so their numbers are "
                                  "not comparable: " + ", ".join(off["session_id"]) + "."))
     unusable = df[~df["usable"]]
     if len(unusable):
-        flags.append(Flag(level="quality", title=f"{len(unusable)} session(s) without enough running",
+        flags.append(Flag(level="quality", title=f"{count(len(unusable), 'session')} without enough running",
                           detail=", ".join(unusable["session_id"]) + "."))
     if ctx.baseline_misalignment_deg is not None:
         moved = df[(pd.to_numeric(df["misalignment_deg"], errors="coerce")
                     - ctx.baseline_misalignment_deg).abs() > ctx.params.placement_change_deg]
         if len(moved):
-            flags.append(Flag(level="quality", title=f"Sensor placement changed in {len(moved)} session(s)",
+            flags.append(Flag(level="quality", title=f"Sensor placement changed in {count(len(moved), 'session')}",
                               detail=f"The sensor sat more than {ctx.params.placement_change_deg:g}° "
                                      "differently from the baseline sessions: "
                                      + ", ".join(moved["session_id"]) + ". Compare those with care."))
@@ -726,7 +847,7 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
     comp = row.get("completeness_pct")
     if comp is not None and comp < p.completeness_check_pct:
         flags.append(Flag(level="quality", title=f"Only {comp:.0f} % of the samples arrived",
-                          detail=f"{row.get('n_gaps')} gap(s), {row.get('gap_total_s') or 0:.0f} s "
+                          detail=f"{count(int(row.get('n_gaps') or 0), 'gap')}, {row.get('gap_total_s') or 0:.0f} s "
                                  "missing: the numbers rest on less data."))
     mis = row.get("misalignment_deg")
     if mis is not None and mis > p.misalignment_check_deg:

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from imuback import __version__
 from imuback.report.analysis import Flag
 
 FOOTER = (
@@ -41,10 +40,16 @@ def esc(value: object) -> Markup:
     return Markup(escape("" if value is None else str(value), quote=True))
 
 
-def tag(name: str, content: object = "", **attrs: object) -> Markup:
-    """``<name attrs>content</name>`` with escaped attributes and content."""
+VOID_ELEMENTS = frozenset({"input", "br", "meta", "img"})
+"""Elements without content or end tag."""
+
+
+def tag(name: str, content: object = "", /, **attrs: object) -> Markup:
+    """``<name attrs>content</name>`` with escaped attributes and content (``<input attrs>`` alone)."""
     attr = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items()
                    if v is not None)
+    if name in VOID_ELEMENTS:
+        return Markup(f"<{name}{attr}>")
     return Markup(f"<{name}{attr}>{esc(content)}</{name}>")
 
 
@@ -59,8 +64,8 @@ def table(headers: Sequence[object], rows: Iterable[Sequence[object]], *, cls: s
     head = join(tag("th", h, scope="col") for h in headers)
     body = join(tag("tr", join(tag("td", c) for c in r)) for r in rows)
     cap = tag("caption", caption) if caption else Markup("")
-    return tag("table", join([cap, tag("thead", tag("tr", head)), tag("tbody", body)]),
-               class_=cls or None)
+    return tag("div", tag("table", join([cap, tag("thead", tag("tr", head)), tag("tbody", body)]),
+                          class_=cls or None), class_="table-wrap")
 
 
 def flag_list(flags: Sequence[Flag], *, empty: str) -> Markup:
@@ -79,9 +84,10 @@ def definition_list(items: Iterable[tuple[object, object]]) -> Markup:
     return tag("dl", join(join([tag("dt", k), tag("dd", v)]) for k, v in items), class_="facts")
 
 
-def section(title: str, *content: object, sid: str) -> Markup:
-    """A titled report section."""
-    return tag("section", join([tag("h2", title), *content]), id=sid)
+def section(title: str, *content: object, sid: str, screen_only: bool = False) -> Markup:
+    """A titled report section; ``screen_only``: left out of the printed (PDF) report."""
+    return tag("section", join([tag("h2", title), *content]), id=sid,
+               class_="screen-only" if screen_only else None)
 
 
 CSS = """
@@ -121,12 +127,28 @@ figcaption { color: var(--muted); font-size: .85em; }
 .note, .methods { color: var(--muted); font-size: .9em; }
 footer { margin-top: 30px; padding: 12px 14px; border: 2px solid var(--ink); font-size: .95em; }
 footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
-@page { size: A4; margin: 14mm; }
+.table-wrap { overflow-x: auto; }
+.pain-banner { border: 2px solid var(--notable); background: #fdf0ef; padding: 8px 12px; margin: 8px 0; }
+@media (max-width: 640px) {
+  body { padding: 10px 12px; font-size: 14px; }
+  .facts { grid-template-columns: max-content 1fr; }
+  .plots { grid-template-columns: 1fr; }
+  th, td { padding: 3px 4px; }
+}
+@page { size: A4; margin: 10mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11pt; }
-  .plots { grid-template-columns: 1fr 1fr; }
-  section, table, .flag { break-inside: avoid-page; }
+  body { max-width: none; padding: 0; font-size: 8pt; line-height: 1.25; }
+  h1 { font-size: 14pt; } h2 { font-size: 10.5pt; margin: 8px 0 3px; }
+  .screen-only { display: none; } .table-wrap { overflow: visible; }
+  .plots { grid-template-columns: repeat(3, 1fr); gap: 4px 8px; }
+  .plots.row5 { grid-template-columns: repeat(5, 1fr); }
+  .chart text { font-size: 14px; } figcaption { display: none; }
+  table { margin: 2px 0 4px; font-size: 7.5pt; } th, td { padding: 1px 4px; }
+  .flag { padding: 2px 6px; margin: 2px 0; } .flag p { margin: 0; }
+  .facts { margin: 2px 0; }
+  table, .flag, figure.plot { break-inside: avoid-page; }
   h2 { break-after: avoid; }
+  footer { margin-top: 8px; padding: 4px 8px; font-size: 7.5pt; }
   .flag, .tag { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
@@ -134,14 +156,14 @@ footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def page(*, title: str, body: Markup, generated: str) -> str:
+def page(*, title: str, body: Markup, generated: str, csp: str = CSP) -> str:
     """The full HTML document: head with CSP and CSS, ``body``, the footer."""
     footer = tag("footer", join([tag("p", FOOTER, class_="disclaimer"),
-                                 tag("p", f"Made by imuback {__version__} on {generated}.",
+                                 tag("p", f"Made by imuback on {generated}.",
                                      class_="meta")]))
     return ("<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"

@@ -1,9 +1,9 @@
-"""The metrics a report shows: labels, display units, typical bands and smallest real changes.
+"""The metrics a report shows: labels, display units, what they were checked on and smallest real changes.
 
-Every number a report prints comes from a session-table column named here. Typical bands and
-published smallest real changes are those of ``docs/report.md`` (from ../shared/DOMAIN.md);
-everything else about "is this a real change" is derived from the runner's own data in
-:mod:`imuback.report.analysis`.
+Every number a report prints comes from a session-table column named here. Published smallest
+real changes are those of ``docs/report.md`` (from ../shared/DOMAIN.md); everything else about
+"is this a real change" is derived from the runner's own data in :mod:`imuback.report.analysis`.
+There are no "typical" population bands: none is shown without a source checked in it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ ASYM_NORMAL_PCT = 5.0
 """|asymmetry| up to this (%) is normal (0-5 % normal, 5-10 % watch, > 10 % notable)."""
 ASYM_NOTABLE_PCT = 10.0
 """|asymmetry| above this (%) is notable."""
+
+
+REAL_RUNNING = "real running (force treadmill)"
+"""Checked against a force treadmill's events and vertical force (alcantara_treadmill)."""
+SENSOR_AT_REAL_EVENTS = "sensor reading; its contact window checked on real running"
+"""Read off the sensor's signal within contacts whose events were checked on real running."""
+SIMULATION_ONLY = "simulation only"
+"""Checked against simulated runners' known answers only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,8 +38,8 @@ class Metric:
     """Display value = stored value * scale (e.g. s -> ms: 1000)."""
     decimals: int = 1
     """Decimals shown in display units."""
-    typical: tuple[float, float] | None = None
-    """Typical band in display units, or None when there is no accepted band."""
+    checked_on: str = SIMULATION_ONLY
+    """Where its accuracy was measured (docs/validation.md): real recordings, or simulation only."""
     published_min_change: float | None = None
     """Published smallest real change, stored units (e.g. 0.032 s), or None: derive from the runner."""
     floor: float = 0.0
@@ -66,26 +74,29 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric(key="cadence_spm", label="Cadence", unit="steps/min", decimals=0, typical=(150, 190),
+    Metric(key="cadence_spm", checked_on=REAL_RUNNING, label="Cadence", unit="steps/min", decimals=0,
            floor=1.0, fallback=3.0),
-    Metric(key="contact_time_s", label="Ground contact time", unit="ms", scale=1000, decimals=0,
-           typical=(200, 300), published_min_change=0.032, side="contact_time"),
-    Metric(key="flight_time_s", label="Flight time", unit="ms", scale=1000, decimals=0,
+    Metric(key="contact_time_s", checked_on=REAL_RUNNING, label="Ground contact time", unit="ms",
+           scale=1000, decimals=0,
+           published_min_change=0.032, side="contact_time"),
+    Metric(key="flight_time_s", checked_on=REAL_RUNNING, label="Flight time", unit="ms", scale=1000,
+           decimals=0,
            published_min_change=0.032, side="flight_time"),
-    Metric(key="impact_peak_g", label="Impact (sacrum peak)", unit="g", decimals=2,
+    Metric(key="impact_peak_g", checked_on=SENSOR_AT_REAL_EVENTS, label="Impact (sacrum peak)", unit="g", decimals=2,
            floor=0.05, fallback=0.2, side="impact_peak", load=True),
-    Metric(key="grf_peak_bw", label="Peak vertical force (estimated)", unit="BW", decimals=2,
-           typical=(2.0, 3.0), published_min_change=0.28, side="grf_peak", load=True),
+    Metric(key="grf_peak_bw", checked_on=REAL_RUNNING, label="Peak vertical force (estimated)", unit="BW",
+           decimals=2,
+           published_min_change=0.28, side="grf_peak", load=True),
     Metric(key="loading_rate_g_per_s", label="Loading rate (index)", unit="g/s", decimals=0,
            floor=0.03, fallback=0.10, relative=True, side="loading_rate", load=True),
     Metric(key="vertical_oscillation_cm", label="Vertical oscillation", unit="cm", decimals=1,
-           typical=(6, 13), floor=0.3, fallback=1.0),
+           floor=0.3, fallback=1.0),
     Metric(key="pelvis_rotation_deg", label="Pelvis rotation (range)", unit="°", decimals=1,
-           typical=(10, 16), floor=0.5, fallback=2.0),
+           floor=0.5, fallback=2.0),
     Metric(key="pelvis_obliquity_deg", label="Pelvis obliquity / drop (range)", unit="°",
-           decimals=1, typical=(8, 10), floor=0.5, fallback=2.0),
+           decimals=1, floor=0.5, fallback=2.0),
     Metric(key="pelvis_tilt_deg", label="Pelvis tilt (range)", unit="°", decimals=1,
-           typical=(6, 7), floor=0.5, fallback=2.0),
+           floor=0.5, fallback=2.0),
     Metric(key="ml_excursion_cm", label="Side-to-side excursion", unit="cm", decimals=1,
            floor=0.3, fallback=1.0),
     Metric(key="ml_acc_rms_g", label="Side-to-side acceleration (RMS)", unit="g", decimals=3,
@@ -152,3 +163,8 @@ def higher_side(value_pct: float) -> str:
 def contact_balance_left_pct(asymmetry_pct: float) -> float:
     """Left share of contact time, L/(L+R) in %, from 100*(L-R)/mean(L,R) (50 % = even)."""
     return 50.0 + asymmetry_pct / 4.0
+
+
+def count(n: int, noun: str) -> str:
+    """``1 session``, ``2 sessions``: a number with its noun, singular or plural (regular nouns)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,5 +1,5 @@
 
-"""The session report: one run, against typical bands and the runner's own baseline.
+"""The session report: one run, against the runner's own baseline.
 
 Header (runner, date, sensor, placement and misalignment, data completeness), flags, the main
 metrics, a left/right table, within-run drift plots and per-step/per-stride distributions.
@@ -23,6 +23,7 @@ from imuback.report.analysis import (
     DriftWindows,
     ReportParams,
     RunnerContext,
+    drift_reading,
     drift_windows,
     runner_context,
     session_flags,
@@ -43,10 +44,14 @@ from imuback.report.metrics import (
     BY_KEY,
     DRIFT_KEYS,
     METRICS,
+    SIMULATION_ONLY,
     Metric,
     asymmetry_class,
     contact_balance_left_pct,
+    count,
 )
+from imuback.report.notes import notes_table, pain_banner
+from imuback.store.notes import read_notes
 
 STEP_PLOTS = ("contact_time_s", "impact_peak_g")
 STRIDE_PLOTS = ("pelvis_obliquity_deg", "pelvis_rotation_deg", "ml_excursion_cm")
@@ -66,12 +71,6 @@ def _num(v: Any) -> float | None:
 def _reading(m: Metric, value: float | None, base: float | None, mc: float | None,
              comparable: bool) -> Markup:
     bits = []
-    if value is not None and m.typical is not None:
-        shown = value * m.scale
-        inside = m.typical[0] <= shown <= m.typical[1]
-        bits.append(tag("span", "typical" if inside else ("below typical" if shown < m.typical[0]
-                                                           else "above typical"),
-                        class_="tag tag-" + ("within" if inside else "out")))
     if value is not None and base is not None and mc is not None and comparable:
         delta = value - base
         if abs(delta) >= mc:
@@ -100,7 +99,7 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Placement", "lower back (sacrum); sensor found "
                       + (f"{mis:.0f}° from its nominal mounting" if mis is not None else "n/a")),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
-         + f", {row.get('n_gaps') or 0} gap(s), {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
+         + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
@@ -115,13 +114,17 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) ->
         v = _num(row.get(name))
         base = ctx.baseline_values.get(name)
         mc = ctx.min_changes.get(name)
-        typical = (f"{m.typical[0]:g}–{m.typical[1]:g}" if m.typical else "—")
         change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
-        rows.append([m.label, m.show_unit(v), typical, m.show_unit(base), change,
+        checked = tag("span", m.checked_on, class_="checked " + (
+            "sim-only" if m.checked_on == SIMULATION_ONLY else "real"))
+        rows.append([m.label, m.show_unit(v), m.show_unit(base), change,
                      m.show_unit(mc.value) if mc else "n/a",
-                     _reading(m, v, base, mc.value if mc else None, comparable)])
-    return table(["Metric (session median)", "This session", "Typical", "Your baseline",
-                  "Change", "Smallest real change", "Reading"], rows, cls="metrics")
+                     _reading(m, v, base, mc.value if mc else None, comparable), checked])
+    return table(["Metric (session median)", "This session", "Baseline", "Change",
+                  "Smallest real change", "Reading", "Accuracy checked on"], rows, cls="metrics",
+                 caption="Accuracy checked on: where imuback's numbers were compared with a reference "
+                         "(docs/validation.md). Numbers checked on simulation only are best read as "
+                         "changes against this runner's own baseline.")
 
 
 def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
@@ -145,7 +148,11 @@ def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
         rows.append(cells)
     n = quart["n_steps"] if "n_steps" in quart else pd.Series(dtype=float)
     caption = ("Median (interquartile range) per foot. Asymmetry = 100·(L−R)/mean(L,R): positive "
-               "means the left is higher. 0–5 % normal, 5–10 % watch, above 10 % notable. Steps: "
+               "means the left is higher. 0–5 % normal, 5–10 % watch, above 10 % notable. "
+               "Impact (sacrum peak) is the sharp transient just after landing; peak vertical force "
+               "is the estimated mid-stance peak of the whole body's loading: two moments of the "
+               "contact, so they can be higher on different sides. Left/right labels were checked "
+               "on real walking; in running on simulation only. Steps: "
                + ", ".join(f"{'left' if f == 'L' else 'right'} {int(c)}" for f, c in n.items()))
     return table(["Metric", "Left", "Right", "Asymmetry", "Reading"], rows, cls="sides",
                  caption=caption)
@@ -241,31 +248,32 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
             areas=[svg.Area(x=b["t"], lo=b["p25"], hi=b["p75"], label="middle 50 % of strides",
                             color=svg.ALL)],
             caption=f"Median per {width * 60:.0f} s of strides; shaded: middle 50 %.")))
-    return tag("div", join(Markup(f) for f in figs), class_="plots")
+    return tag("div", join(Markup(f) for f in figs), class_="plots row5")
 
 
-def _drift_table(row: dict[str, Any], ctx: RunnerContext, windows: DriftWindows | None) -> Markup:
+def _drift_table(row: dict[str, Any], windows: DriftWindows | None) -> Markup:
     rows = []
+    reasons = []
     for key in DRIFT_KEYS:
         m = BY_KEY[key]
-        slope, pct = _num(row.get(f"drift_{key}_per_10min")), _num(row.get(f"drift_{key}_pct"))
-        med = _num(row.get(f"median_{key}"))
-        mc = ctx.min_changes.get(f"median_{key}")
-        absolute = pct / 100 * med if pct is not None and med is not None else None
-        real = absolute is not None and mc is not None and abs(absolute) >= mc.value
-        reading = ("n/a" if absolute is None else
-                   ("rises late" if absolute > 0 else "falls late") if real else "steady")
-        rows.append([m.label, m.show_unit(slope, signed=True),
-                     "n/a" if pct is None else f"{pct:+.1f} % ({m.show_unit(absolute, signed=True)})",
-                     m.show_unit(mc.value) if mc else "n/a",
-                     tag("span", reading, class_="tag tag-" + ("watch" if real else "within"))])
+        d = drift_reading(row, key)
+        slope = _num(row.get(f"drift_{key}_per_10min"))
+        change = ("n/a" if d.pct is None else
+                  f"{d.pct:+.1f} % ({m.show_unit(d.absolute, signed=True)})")
+        noise = "n/a" if d.ci95_pct is None else f"±{d.ci95_pct:.1f} %"
+        if d.reason:
+            reasons.append(f"{m.label}: {d.reason}.")
+        tag_cls = "watch" if d.significant else "within"
+        rows.append([m.label, m.show_unit(slope, signed=True), change, noise,
+                     tag("span", d.word, class_="tag tag-" + tag_cls)])
     compared = (windows.text[0].upper() + windows.text[1:] if windows is not None
                 else "Late vs early running")
     caption = ("Minutes since the first running step. " + (
-        f"Late window {windows.late_text} against the early window {windows.baseline_text}."
-        if windows is not None else f"Rule: {DRIFT_RULE_TEXT}. This session has too little "
-                                   "running for both windows."))
-    return table(["Metric", "Trend per 10 min", compared, "Smallest real change", "Reading"], rows,
+        f"Late window {windows.late_text} against the early window {windows.baseline_text}. "
+        if windows is not None else f"Rule: {DRIFT_RULE_TEXT}. ")
+        + "A change counts when it is larger than this run's own step-to-step noise allows "
+          "(the 95 % interval of the difference excludes zero). " + " ".join(reasons))
+    return table(["Metric", "Trend per 10 min", compared, "Run's own noise (95 %)", "Reading"], rows,
                  cls="drift", caption=caption)
 
 
@@ -296,9 +304,9 @@ def _methods(ctx: RunnerContext) -> Markup:
                  "peak vertical force and 32 ms for contact and flight time (published), never "
                  "less than this runner's own session-to-session variation; other metrics use "
                  "that variation alone. Smaller differences are noise and are not flagged."),
-        tag("p", "Typical bands describe many runners and are not targets. Peak vertical force is "
-                 "estimated from the sacrum and the loading rate is an index: neither is a "
-                 "force-plate value."),
+        tag("p", "Peak vertical force is estimated from the sacrum and the loading rate is an "
+                 "index: neither is a force-plate value. No population \"typical\" bands are "
+                 "shown: the runner's own baseline is the reference."),
     ]), class_="methods")
 
 
@@ -327,8 +335,9 @@ def build_session_report(dataset: Path, session_id: str, *,
                               ("Step symmetry", "step_symmetry"))]
     body = join([
         tag("h1", "Running session report"),
-        tag("p", f"{runner} — {start:%d %B %Y}. For a physical therapist and the runner: how this "
-                 "run looked step by step, against the runner's own baseline.", class_="sub"),
+        tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this run looked "
+                 "step by step, against the runner's own baseline.", class_="sub"),
+        pain_banner(read_notes(dataset, runner_id=runner)),
         _header(row),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
@@ -339,10 +348,16 @@ def build_session_report(dataset: Path, session_id: str, *,
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "
-                                          "1 is perfectly repeatable.", class_="note"), sid="sides"),
-        section("Within the run (fatigue drift)", _drift_table(row, ctx, windows),
+                                          "1 is perfectly repeatable. Step symmetry compares the "
+                                          "rhythm of successive steps, not their load: it can be "
+                                          "near 1 while one side lands harder.", class_="note"), sid="sides"),
+        section("Within the run (fatigue drift)", _drift_table(row, windows),
                 _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift"),
-        section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist"),
+        section("Pain and effort", notes_table(read_notes(dataset, runner_id=runner,
+                                                          session_id=session_id), with_session=False),
+                sid="notes"),
+        section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist",
+                screen_only=True),
         section("How to read this report", _methods(ctx), sid="methods"),
     ])
     generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"

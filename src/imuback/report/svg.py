@@ -21,7 +21,7 @@ LEFT = "#1f6fb2"
 RIGHT = "#d9651b"
 ALL = "#3a3a3a"
 BAND = "#2e9e5b"
-"""Green: typical band / minimum-change band."""
+"""Green: minimum-change band."""
 WARN = "#c0392b"
 
 FloatArray = npt.NDArray[np.float64]
@@ -71,7 +71,7 @@ class Area:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HBand:
-    """A horizontal band across the plot (typical range, baseline ± smallest real change)."""
+    """A horizontal band across the plot (baseline ± smallest real change)."""
 
     lo: float
     hi: float

@@ -41,7 +41,10 @@ from imuback.report.metrics import (
     BY_KEY,
     DRIFT_KEYS,
     TREND_KEYS,
+    count,
 )
+from imuback.report.notes import notes_table, pain_banner, weekly_pain
+from imuback.store.notes import read_notes
 
 
 def _days(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -69,9 +72,6 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     other = shown[shown["usable"] & ~shown["comparable"]]
     wx = _days(weekly["week"]) + 3.5  # mid-week
     lines, points, bands = [], [], []
-    if m.typical is not None:
-        bands.append(svg.HBand(lo=m.typical[0], hi=m.typical[1], label="typical range",
-                               color="#8a8a8a", opacity=0.08))
     base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if base is not None and mc is not None:
         bands.append(svg.HBand(lo=(base - mc.value) * m.scale, hi=(base + mc.value) * m.scale,
@@ -131,7 +131,7 @@ def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[
                 f"Minutes since the first running step: {DRIFT_RULE_TEXT}."))
 
 
-def _weekly_table(weekly: pd.DataFrame) -> Markup:
+def _weekly_table(weekly: pd.DataFrame, pain: pd.DataFrame) -> Markup:
     cols = ["median_cadence_spm", "left_contact_time_s", "right_contact_time_s",
             "left_impact_peak_g", "right_impact_peak_g", "median_grf_peak_bw",
             "median_vertical_oscillation_cm", "median_pelvis_rotation_deg",
@@ -139,16 +139,26 @@ def _weekly_table(weekly: pd.DataFrame) -> Markup:
             "asymmetry_impact_peak_pct"]
     heads = ["Week of", "Sessions", "Cadence (steps/min)", "Contact L (ms)", "Contact R (ms)",
              "Impact L (g)", "Impact R (g)", "vGRF (BW)", "Vert. osc. (cm)", "Rotation (°)",
-             "Obliquity (°)", "Tilt (°)", "Side-to-side (cm)", "Impact asym. (%)"]
+             "Obliquity (°)", "Tilt (°)", "Side-to-side (cm)", "Impact asym. (%)", "Worst pain (0–10)",
+             "Effort (RPE)"]
+    by_week = pain.set_index(pd.to_datetime(pain["week"], utc=True)) if not pain.empty else pain
     rows = []
     for _, w in weekly.iterrows():
-        cells: list[object] = [f"{pd.Timestamp(w['week']):%d %b %Y}", int(w["n_sessions"])]
+        week = pd.Timestamp(w["week"])
+        cells: list[object] = [f"{week:%d %b %Y}", int(w["n_sessions"])]
         for c in cols:
             v = w[c]
             cells.append(f"{v:+.1f}" if c.startswith("asym") and np.isfinite(v)
                          else COLUMNS[c].metric.show(float(v)))
+        logged = by_week.loc[week] if not by_week.empty and week in by_week.index else None
+        for key, fmt in (("worst_pain", "{:.0f}"), ("median_rpe", "{:.0f}")):
+            v = None if logged is None else logged[key]
+            cells.append("—" if v is None or pd.isna(v) else fmt.format(v))
         rows.append(cells)
-    return table(heads, rows, cls="weekly", caption="Weekly medians of pace-comparable sessions.")
+    return table(heads, rows, cls="weekly",
+                 caption="Weekly medians of pace-comparable sessions, beside the runner's pain and "
+                         "effort notes of those weeks. Side by side only: this does not show that "
+                         "one causes the other.")
 
 
 def _sessions_table(shown: pd.DataFrame) -> Markup:
@@ -175,12 +185,13 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     changes = weekly_changes(ctx, all_weekly)
     flags = trend_flags(ctx, changes)
     df = ctx.sessions
+    notes = read_notes(dataset, runner_id=runner_id)
     last = df["start_time"].max()
     if weeks is not None:
         first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
         shown = df[df["start_time"] >= first_week]
         weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
-        window = f"the last {weeks} week(s), from {first_week:%d %b %Y}"
+        window = f"the last {count(weeks, 'week')}, from {first_week:%d %b %Y}"
     else:
         shown, weekly = df, all_weekly
         window = "all sessions"
@@ -199,6 +210,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         tag("h1", "Running trends report"),
         tag("p", f"{runner_id}: how the running mechanics changed week by week against the "
                  "runner's own baseline, at comparable pace.", class_="sub"),
+        pain_banner(notes),
         definition_list(facts),
         section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
                                                        "and no notable asymmetry."), sid="flags"),
@@ -215,16 +227,17 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         parts += [
             section("Weekly trends", tag("p", "Dots: sessions; line: weekly median; green band: "
                                               "baseline ± smallest real change (inside it is "
-                                              "noise); grey band: typical range for runners.",
+                                              "noise).",
                                          class_="note"),
                     tag("div", join(Markup(c) for c in charts), class_="plots"), sid="trends"),
             section("Left/right asymmetry", tag("div", join(Markup(c) for c in asym),
                                                 class_="plots"), sid="asymmetry"),
             section("Within-run drift (fatigue)", tag("div", Markup(_drift_chart(shown, ticks, xr)),
                                                       class_="plots"), sid="drift"),
-            section("Week by week", _weekly_table(weekly), sid="weekly"),
+            section("Week by week", _weekly_table(weekly, weekly_pain(notes, df)), sid="weekly"),
         ]
     parts += [
+        section("Pain and effort log", notes_table(notes, with_session=True), sid="notes"),
         section("Sessions", _sessions_table(shown), sid="sessions"),
         section("How to read this report", tag("div", join([
             tag("p", "A change is reported only when the latest week's median differs from the "

@@ -2,7 +2,8 @@
 
 Regularity: unbiased autocorrelation of the vertical acceleration at one step and one stride lag
 (Moe-Nilssen & Helbostad 2004). Drift: Theil-Sen slope of per-minute medians against elapsed
-time, and % change of a late window against a baseline window (:func:`drift_windows`).
+time, and % change of a late window against a baseline window (:func:`drift_windows`), with the
+half-width of its 95 % confidence interval from the run's own minute-to-minute noise.
 """
 
 from __future__ import annotations
@@ -78,18 +79,33 @@ def drift_rule_text(*, baseline: tuple[float, float], late_min: float) -> str:
             f"minute {b0:g}")
 
 
+DRIFT_CI_Z = 1.96
+"""z of the drift confidence interval (95 %)."""
+
+
+def _median_se(noise_sd: float, n: int) -> float:
+    """Standard error of the median of ``n`` values with SD ``noise_sd`` (normal: sqrt(pi/2) * SD/sqrt(n))."""
+    return float(np.sqrt(np.pi / 2.0) * noise_sd / np.sqrt(n))
+
+
 def drift(t_min: F64, values: F64, *, baseline: tuple[float, float],
-          late_min: float) -> tuple[float, float]:
-    """(slope per 10 min, % change late vs baseline) of ``values`` over ``t_min`` (minutes).
+          late_min: float) -> tuple[float, float, float]:
+    """(slope per 10 min, % change late vs baseline, 95 % CI half-width of that change in %) of
+    ``values`` over ``t_min`` (minutes).
 
     Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small). The windows
     follow :func:`drift_windows`. NaN when fewer than 5 minutes have data or either window holds
     fewer than 3 minutes.
+
+    The confidence interval is the run's own noise: the minute-to-minute SD of the per-minute
+    medians from successive differences (``1.4826 * median|diff| / sqrt(2)``, robust and barely
+    inflated by a slow drift), as the standard error of each window's median, combined.
     """
+    nan3 = (float("nan"), float("nan"), float("nan"))
     ok = np.isfinite(values) & np.isfinite(t_min)
     t, v = t_min[ok], values[ok]
     if t.size == 0:
-        return float("nan"), float("nan")
+        return nan3
     minute = np.floor(t).astype(np.int64)
     # sort by minute, then value, with one float key: the value scaled into [0, 0.999) per minute
     span = float(v.max() - v.min())
@@ -97,14 +113,18 @@ def drift(t_min: F64, values: F64, *, baseline: tuple[float, float],
     minute, v = minute[order], v[order]
     uniq, start, count = np.unique(minute, return_index=True, return_counts=True)
     if uniq.size < 5:
-        return float("nan"), float("nan")
+        return nan3
     meds = 0.5 * (v[start + (count - 1) // 2] + v[start + count // 2])  # per-minute medians
     slope = theil_sen_slope(np.asarray(uniq + 0.5, dtype=np.float64), meds) * 10.0
     (b0, b1), (late0, _end) = drift_windows(float(uniq[-1] + 1), baseline=baseline, late_min=late_min)
     base = meds[(uniq >= b0) & (uniq < b1)]
     late = meds[uniq >= late0]
     if base.size < 3 or late.size < 3:
-        return slope, float("nan")
+        return slope, float("nan"), float("nan")
     b = float(np.median(base))
-    pct = 100.0 * (float(np.median(late)) - b) / b if b != 0 else float("nan")
-    return slope, pct
+    if b == 0:
+        return slope, float("nan"), float("nan")
+    pct = 100.0 * (float(np.median(late)) - b) / b
+    noise_sd = 1.4826 * float(np.median(np.abs(np.diff(meds)))) / np.sqrt(2.0)
+    se = np.hypot(_median_se(noise_sd, base.size), _median_se(noise_sd, late.size))
+    return slope, pct, 100.0 * DRIFT_CI_Z * float(se) / abs(b)

@@ -38,6 +38,71 @@ class StoryParams:
     fatigue_impact_extra_pct: float = 10.0
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedSession:
+    """One session of a study before it is simulated."""
+
+    session_id: str
+    start_time: datetime
+    params: RunnerParams
+    seed: int
+
+
+def plan_study(*, runner_id: str, weeks: int, sessions_per_week: int, minutes: float, seed: int,
+               params: RunnerParams = _DEFAULT_PARAMS, story: bool = True,
+               story_params: StoryParams | None = None,
+               start: datetime = DEFAULT_STUDY_START) -> list[PlannedSession]:
+    """The ``weeks x sessions_per_week`` sessions of :func:`simulate_study`, not yet simulated.
+
+    The story's progress reaches its full size in the last planned session, so a caller that
+    plans one more session than it simulates from the plan's history (the demo's "today") gets a
+    session that continues the story.
+    """
+    if weeks < 1 or sessions_per_week < 1 or sessions_per_week > 7:
+        raise SimulationError(f"simulate_study: weeks ({weeks}) must be >= 1 and sessions_per_week "
+                              f"({sessions_per_week}) within 1-7")
+    if start.tzinfo is None:
+        raise SimulationError("simulate_study: start must be timezone-aware (UTC)")
+    sp = story_params if story_params is not None else StoryParams()
+    rng = np.random.default_rng(seed)
+    n_total = weeks * sessions_per_week
+    seeds = rng.integers(0, 2**31 - 1, size=n_total)
+    day_offsets = np.floor(np.arange(sessions_per_week) * 7.0 / sessions_per_week).astype(int)
+    story_start = max(0, weeks - sp.story_weeks) * sessions_per_week
+    out: list[PlannedSession] = []
+    for i in range(n_total):  # one planned session per iteration
+        week, slot = divmod(i, sessions_per_week)
+        when = (start + timedelta(days=7 * week + int(day_offsets[slot]),
+                                  minutes=float(rng.uniform(-30, 90))))
+        # day-to-day variation
+        p = dataclasses.replace(
+            params,
+            run_minutes=float(minutes),
+            cadence_spm=float(params.cadence_spm + rng.normal(0, 2.0)),
+            contact_time_s=float(params.contact_time_s * (1 + rng.normal(0, 0.02))),
+            pelvis_rotation_deg=float(params.pelvis_rotation_deg * (1 + rng.normal(0, 0.04))),
+            pelvis_obliquity_deg=float(params.pelvis_obliquity_deg * (1 + rng.normal(0, 0.04))),
+        )
+        if story and i >= story_start and n_total > story_start:
+            prog = (i - story_start + 1) / (n_total - story_start)
+            p = dataclasses.replace(
+                p,
+                impact_asymmetry_pct=p.impact_asymmetry_pct + prog * sp.impact_asymmetry_pct,
+                impact_transient_bw=p.impact_bw * (1 + prog * sp.impact_rise_pct / 100.0),
+                contact_asymmetry_pct=p.contact_asymmetry_pct + prog * sp.contact_asymmetry_pct,
+                fatigue_impact_pct=p.fatigue_impact_pct + prog * sp.fatigue_impact_extra_pct,
+            )
+        out.append(PlannedSession(session_id=f"{runner_id}-{when:%Y%m%d}-{i:02d}", start_time=when,
+                                  params=p, seed=int(seeds[i])))
+    return out
+
+
+def simulate_planned(plan: PlannedSession, *, runner_id: str) -> SimulatedSession:
+    """Simulate one planned session."""
+    return simulate_session(plan.params, seed=plan.seed, session_id=plan.session_id,
+                            runner_id=runner_id, start_time=plan.start_time)
+
+
 def simulate_study(*, runner_id: str, weeks: int, sessions_per_week: int, minutes: float, seed: int,
                    params: RunnerParams = _DEFAULT_PARAMS, story: bool = True,
                    story_params: StoryParams | None = None,
@@ -61,42 +126,9 @@ def simulate_study(*, runner_id: str, weeks: int, sessions_per_week: int, minute
     -------
     Sessions in time order; session ids are ``<runner>-<YYYYmmdd>-<nn>``.
     """
-    if weeks < 1 or sessions_per_week < 1 or sessions_per_week > 7:
-        raise SimulationError(f"simulate_study: weeks ({weeks}) must be >= 1 and sessions_per_week "
-                              f"({sessions_per_week}) within 1-7")
-    if start.tzinfo is None:
-        raise SimulationError("simulate_study: start must be timezone-aware (UTC)")
-    sp = story_params if story_params is not None else StoryParams()
-    rng = np.random.default_rng(seed)
-    n_total = weeks * sessions_per_week
-    n = n_total if max_sessions is None else min(n_total, max_sessions)
-    seeds = rng.integers(0, 2**31 - 1, size=n_total)
-    day_offsets = np.floor(np.arange(sessions_per_week) * 7.0 / sessions_per_week).astype(int)
-    story_start = max(0, weeks - sp.story_weeks) * sessions_per_week
-    out: list[SimulatedSession] = []
-    for i in range(n):  # one session per iteration: each is a full simulation
-        week, slot = divmod(i, sessions_per_week)
-        when = (start + timedelta(days=7 * week + int(day_offsets[slot]),
-                                  minutes=float(rng.uniform(-30, 90))))
-        # day-to-day variation
-        p = dataclasses.replace(
-            params,
-            run_minutes=float(minutes),
-            cadence_spm=float(params.cadence_spm + rng.normal(0, 2.0)),
-            contact_time_s=float(params.contact_time_s * (1 + rng.normal(0, 0.02))),
-            pelvis_rotation_deg=float(params.pelvis_rotation_deg * (1 + rng.normal(0, 0.04))),
-            pelvis_obliquity_deg=float(params.pelvis_obliquity_deg * (1 + rng.normal(0, 0.04))),
-        )
-        if story and i >= story_start and n_total > story_start:
-            prog = (i - story_start + 1) / (n_total - story_start)
-            p = dataclasses.replace(
-                p,
-                impact_asymmetry_pct=p.impact_asymmetry_pct + prog * sp.impact_asymmetry_pct,
-                impact_transient_bw=p.impact_bw * (1 + prog * sp.impact_rise_pct / 100.0),
-                contact_asymmetry_pct=p.contact_asymmetry_pct + prog * sp.contact_asymmetry_pct,
-                fatigue_impact_pct=p.fatigue_impact_pct + prog * sp.fatigue_impact_extra_pct,
-            )
-        sid = f"{runner_id}-{when:%Y%m%d}-{i:02d}"
-        out.append(simulate_session(p, seed=int(seeds[i]), session_id=sid, runner_id=runner_id,
-                                    start_time=when))
-    return out
+    plan = plan_study(runner_id=runner_id, weeks=weeks, sessions_per_week=sessions_per_week,
+                      minutes=minutes, seed=seed, params=params, story=story,
+                      story_params=story_params, start=start)
+    if max_sessions is not None:
+        plan = plan[:max_sessions]
+    return [simulate_planned(ps, runner_id=runner_id) for ps in plan]

@@ -157,9 +157,16 @@ def _schema_of(name: str, table: pa.Table) -> pa.Schema:
     return table.schema  # extra tables (e.g. batch's ``errors``) bring their own schema
 
 
+KEPT_TABLES = frozenset({"notes"})
+"""Tables a session's deletion or re-processing leaves alone: what people wrote, not derived rows."""
+
+
 def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> None:
-    """Remove one session's rows from every table, ``sessions`` first (the reverse of writing)."""
-    tables = [d.name for d in Path(dataset).iterdir() if d.is_dir() and not d.name.startswith(".")]
+    """Remove one session's derived rows from every table, ``sessions`` first (the reverse of
+    writing); notes are kept (see KEPT_TABLES).
+    """
+    tables = [d.name for d in Path(dataset).iterdir()
+              if d.is_dir() and not d.name.startswith(".") and d.name not in KEPT_TABLES]
     for name in sorted(tables, key=lambda n: n != "sessions"):
         shutil.rmtree(session_dir(dataset, name, runner_id, session_id), ignore_errors=True)
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -178,6 +178,7 @@ def _sessions_fields() -> list[pa.Field]:
         fields += [
             _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time"),
             _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (shorter windows on short runs: docs/pipeline.md)"),
+            _f(f"drift_{m}_ci95_pct", _F64, "%", f"half-width of the 95 % confidence interval of drift_{m}_pct from the run's own minute-to-minute noise"),
         ]
     fields += [
         _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),
@@ -192,6 +193,19 @@ def _sessions_fields() -> list[pa.Field]:
 
 
 SESSIONS_SCHEMA = pa.schema(_sessions_fields())
+
+NOTES_SCHEMA = pa.schema(
+    [
+        _f("note_id", _STR, "", "unique id of the note", False),
+        *_ID_FIELDS,
+        _f("written_at", TIME_TYPE, "UTC", "when the note was written", False),
+        _f("pain_0_10", pa.int8(), "0..10", "pain during or after the run, 0 = none, 10 = worst imaginable"),
+        _f("pain_where", _STR, "", "where the pain was, in the runner's words"),
+        _f("rpe_1_10", pa.int8(), "1..10", "rating of perceived exertion of the run (CR-10), 1 = very easy"),
+        _f("text", _STR, "", "free text"),
+    ]
+)
+"""The pain and effort log: one row per note, never replaced (``imuback note``, the clinic page)."""
 
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "steps": STEPS_SCHEMA,

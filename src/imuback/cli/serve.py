@@ -1,0 +1,44 @@
+"""``imuback serve``: parse arguments, start the clinic page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from imuback.errors import ImubackError
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from imuback.serve.app import LOCAL_HOSTS, serve
+
+    dataset = Path(args.dataset)
+    if dataset.exists() and not dataset.is_dir():
+        raise ImubackError(f"{dataset} is a file; --dataset needs the dataset folder")
+    if args.read_only and not dataset.is_dir():
+        raise ImubackError(f"{dataset} does not exist; a read-only clinic page needs a dataset")
+    if args.host not in LOCAL_HOSTS:
+        print(f"warning: serving on {args.host}: anyone who can reach this address sees the runners' "
+              "data. The clinic page is meant for this computer (127.0.0.1).", file=sys.stderr)
+    where = f"http://{args.host}:{args.port}/"
+    print(f"imuback clinic page on {where} over {dataset} ({'read-only' if args.read_only else 'read-write'});"
+          " Ctrl-C stops it", flush=True)
+    serve(dataset, host=args.host, port=args.port, read_only=args.read_only, max_upload_mb=args.max_upload_mb)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the ``imuback`` command."""
+    p = subparsers.add_parser(
+        "serve", help="the clinic page: a local web app for the physical therapist",
+        description="A local web app over the dataset: runners, their sessions (date, length, data "
+                    "quality, flags), the session and trends reports, notes, and uploads of raw "
+                    "recordings processed in the background. Listens on this computer only by default.")
+    p.add_argument("--dataset", required=True, help="processed dataset directory (created if missing)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    p.add_argument("--read-only", action="store_true", help="no uploads and no notes")
+    p.add_argument("--max-upload-mb", type=float, default=256.0,
+                   help="largest upload accepted at once, in MB (default: 256)")
+    p.set_defaults(func=_cmd_serve)

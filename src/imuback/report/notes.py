@@ -1,0 +1,102 @@
+"""The pain and effort log in the reports: the notes of a session, the weeks of pain, when to see someone.
+
+DOMAIN.md: pain lasting more than one to two weeks is the usual point to see a professional. A
+report says so at the top in plain words when the runner's own log shows it; it never diagnoses
+and never replaces that visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from imuback.report.html import Markup, join, table, tag
+from imuback.report.metrics import count
+
+PERSISTENT_PAIN_DAYS = 7.0
+"""Pain logged over at least this many days (first to last note with pain, no pain-free note
+between) is "more than one to two weeks" in DOMAIN.md's sense at its lower end."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PainSpell:
+    """The latest run of notes with pain >= 1, unbroken by a pain-free note."""
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+    n_notes: int
+    worst: int
+
+    @property
+    def days(self) -> float:
+        """Days from the first to the last note of the spell."""
+        return float((self.last - self.first).total_seconds()) / 86400.0
+
+
+def latest_pain_spell(notes: pd.DataFrame) -> PainSpell | None:
+    """The latest spell of pain in ``notes`` (oldest first, NOTES_SCHEMA columns), or None."""
+    rated = notes.dropna(subset=["pain_0_10"])
+    if rated.empty:
+        return None
+    pain = rated["pain_0_10"].astype(int).to_numpy()
+    if pain[-1] < 1:
+        return None
+    free = (pain < 1).nonzero()[0]
+    start = int(free[-1]) + 1 if free.size else 0
+    spell = rated.iloc[start:]
+    return PainSpell(first=pd.Timestamp(spell["written_at"].iloc[0]),
+                     last=pd.Timestamp(spell["written_at"].iloc[-1]), n_notes=len(spell),
+                     worst=int(spell["pain_0_10"].max()))
+
+
+def pain_banner(notes: pd.DataFrame) -> Markup:
+    """A plain-words notice at the top of a report when pain has lasted a week or more, else empty."""
+    spell = latest_pain_spell(notes)
+    if spell is None or spell.days < PERSISTENT_PAIN_DAYS:
+        return Markup("")
+    return tag("div", join([
+        tag("strong", f"Pain logged for {spell.days:.0f} days"),
+        f" ({count(spell.n_notes, 'note')} from {spell.first:%d %b} to {spell.last:%d %b %Y}, worst "
+        f"{spell.worst}/10). Pain that lasts more than one to two weeks is the time to see a "
+        "physical therapist or doctor — a movement specialist first if it is a movement issue. "
+        "This report does not replace that visit.",
+    ]), class_="pain-banner", role="alert")
+
+
+def notes_table(notes: pd.DataFrame, *, with_session: bool) -> Markup:
+    """The notes as a table (newest first); escaped like every other text."""
+    if notes.empty:
+        return tag("p", "No pain or effort notes for this " + ("runner." if with_session else "session.")
+                   + " Add one with imuback note or on the clinic page.", class_="note")
+    rows = []
+    for _, n in notes.iloc[::-1].iterrows():
+        cells: list[object] = [f"{pd.Timestamp(n['written_at']):%d %b %Y %H:%M}"]
+        if with_session:
+            cells.append(n["session_id"])
+        cells += ["—" if pd.isna(n["pain_0_10"]) else f"{int(n['pain_0_10'])}/10",
+                  n["pain_where"] or "—",
+                  "—" if pd.isna(n["rpe_1_10"]) else f"{int(n['rpe_1_10'])}/10", n["text"] or ""]
+        rows.append(cells)
+    headers = ["Written (UTC)", *(["Session"] if with_session else []), "Pain", "Where", "Effort (RPE)",
+               "Note"]
+    return table(headers, rows, cls="notes",
+                 caption="The runner's own words. Pain 0–10 (0 none); effort: perceived exertion 1–10.")
+
+
+def weekly_pain(notes: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
+    """Worst pain and median effort per week (Monday, UTC) of the sessions the notes are about.
+
+    Columns ``week``, ``worst_pain``, ``median_rpe``; one row per week with notes.
+    """
+    if notes.empty:
+        return pd.DataFrame({"week": pd.Series(dtype="datetime64[ns, UTC]"), "worst_pain": [],
+                             "median_rpe": []})
+    start = sessions.set_index("session_id")["start_time"]
+    when = pd.to_datetime(notes["session_id"].map(start), utc=True).fillna(
+        pd.to_datetime(notes["written_at"], utc=True))
+    week = (when - pd.to_timedelta(when.dt.day_of_week, unit="D")).dt.floor("D")
+    frame = pd.DataFrame({"week": week, "pain": pd.to_numeric(notes["pain_0_10"]),
+                          "rpe": pd.to_numeric(notes["rpe_1_10"])})
+    g = frame.groupby("week")
+    return pd.DataFrame({"worst_pain": g["pain"].max(), "median_rpe": g["rpe"].median()}).reset_index()

@@ -1,0 +1,255 @@
+"""The clinic page: runners, their sessions, the reports, notes and uploads, on localhost.
+
+Flask (a small, long-maintained WSGI framework: routing, form and multipart parsing, an upload
+size limit, nothing we would otherwise write ourselves) served by waitress (pure Python, no
+compiler, a production WSGI server). Pages are built with the reports' own HTML helpers, so every
+user string is escaped the same way, and carry no external assets.
+
+Safety: requests must name a local host (DNS rebinding), every form carries a per-process token
+(another site cannot post into the clinic's dataset), uploads are size-limited, stored under
+``<dataset>/uploads/<id>/`` with a cleaned name and never anywhere else, and ``read_only`` turns
+uploads and notes off.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import Flask, Response, abort, redirect, request
+from werkzeug.utils import secure_filename
+
+from imuback.core import check_id
+from imuback.errors import ImubackError
+from imuback.report.analysis import runner_context, session_flags
+from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
+from imuback.report.metrics import count
+from imuback.report.notes import notes_table
+from imuback.serve.jobs import Job, JobQueue
+from imuback.store.notes import add_note, read_notes
+
+READS = (".parquet", ".csv")
+"""File types an upload may have (what ``imuback process`` reads)."""
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
+"""The reports' CSP, with forms allowed to post back to the clinic page itself."""
+
+
+def _process_upload(dataset: Path) -> Any:
+    def process(path: Path) -> tuple[str, str, str]:
+        from imuback.pipeline import process_file
+
+        res = process_file(path, dataset=dataset)
+        s = res.summary
+        return (res.runner_id, res.session_id,
+                f"session {res.session_id} of runner {res.runner_id}: {count(s['n_run_steps'] or 0, 'running step')}, "
+                f"{count(s['n_walk_steps'] or 0, 'walking step')} ({s['status']})")
+    return process
+
+
+def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float = 256.0,
+               host: str = "127.0.0.1") -> Flask:
+    """The clinic page's WSGI app over ``dataset`` (created if missing, unless ``read_only``)."""
+    dataset = Path(dataset)
+    if not read_only:
+        dataset.mkdir(parents=True, exist_ok=True)
+    app = Flask("imuback.serve")
+    app.config["MAX_CONTENT_LENGTH"] = int(max_upload_mb * 1024 * 1024)
+    token = secrets.token_urlsafe(32)
+    jobs = JobQueue(_process_upload(dataset))
+    app.extensions["imuback_jobs"] = jobs
+    hosts = LOCAL_HOSTS | {host}
+
+    def render(title: str, *content: object, refresh_s: int | None = None) -> Response:
+        nav = tag("p", join([tag("a", "Runners", href="/"), " · ", tag("a", "Uploads", href="/uploads")]),
+                  class_="nav")
+        html = page(title=f"imuback clinic — {title}", body=join([nav, tag("h1", title), *content]),
+                    generated=f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC", csp=PAGE_CSP)
+        if refresh_s is not None:
+            html = html.replace("<head>", f'<head><meta http-equiv="refresh" content="{refresh_s}">', 1)
+        return _html(html)
+
+    def form(action: str, *fields: object, submit: str, multipart: bool = False) -> Markup:
+        extra = {"enctype": "multipart/form-data"} if multipart else {}
+        return tag("form", join([tag("input", type="hidden", name="csrf", value=token), *fields,
+                                 tag("button", submit, type="submit")]),
+                   method="post", action=action, **extra)
+
+    @app.before_request
+    def _guard() -> None:
+        if _host_name(request.host) not in hosts:
+            abort(400, f"host {request.host!r} is not this clinic page's address")
+        if request.method == "POST":
+            if read_only:
+                abort(403, "this clinic page is read-only (started with --read-only)")
+            if not hmac.compare_digest(request.form.get("csrf", ""), token):
+                abort(403, "the form is out of date or came from another site: reload the page")
+
+    @app.errorhandler(ImubackError)
+    def _imuback_error(exc: ImubackError) -> tuple[Response, int]:
+        return render("Not found", tag("p", str(exc))), 404
+
+    @app.get("/")
+    def runners() -> Response:
+        from imuback.report import queries
+
+        rows = []
+        for rid in queries.runner_ids(dataset):
+            df = queries.runner_sessions(dataset, rid)
+            last = df.iloc[-1]
+            rows.append([tag("a", rid, href=f"/runner/{rid}"), len(df),
+                         f"{pd.Timestamp(last['start_time']):%d %b %Y}",
+                         f"{last['completeness_pct']:.0f} %" if pd.notna(last["completeness_pct"]) else "n/a"])
+        listing = (table(["Runner", "Sessions", "Latest session", "Latest data"], rows, cls="runners")
+                   if rows else tag("p", "No sessions yet: upload a raw recording below."))
+        return render("Runners", listing, _upload_form())
+
+    def _upload_form() -> Markup:
+        if read_only:
+            return tag("p", "Read-only: uploads are off.", class_="note")
+        return section("Upload recordings", form(
+            "/upload", tag("input", type="file", name="files", multiple="multiple",
+                           accept=",".join(READS), required="required"),
+            submit="Upload and process", multipart=True),
+            tag("p", f"Raw sessions imuback reads ({', '.join(READS)}), at most "
+                     f"{max_upload_mb:g} MB at once. They are processed in the background.",
+                class_="note"), sid="upload")
+
+    @app.get("/runner/<runner_id>")
+    def runner(runner_id: str) -> Response:
+        from imuback.report import queries
+
+        rid = check_id(runner_id, what="runner id", source="the clinic page")
+        sessions = queries.runner_sessions(dataset, rid)
+        ctx = runner_context(sessions, runner_id=rid)
+        rows = []
+        for row in sessions.to_dict("records"):
+            sid = str(row["session_id"])
+            flags = [f for f in session_flags(row, ctx) if f.level != "quality"]
+            quality = f"{row['completeness_pct']:.0f} % of samples" if pd.notna(row["completeness_pct"]) else "n/a"
+            if row["status"] not in (None, "ok"):
+                quality += f", {row['status']}"
+            rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
+                         tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
+                         f"{(row['duration_s'] or 0) / 60:.0f} min", quality, len(flags)])
+        parts: list[object] = [
+            tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
+            table(["Start (UTC)", "Session", "Length", "Data quality", "Flags"], rows, cls="sessions"),
+            section("Pain and effort log", notes_table(read_notes(dataset, runner_id=rid), with_session=True),
+                    sid="notes"),
+        ]
+        if not read_only:
+            options = join(tag("option", s, value=s) for s in reversed(list(sessions["session_id"])))
+            parts.append(section("Add a note", form(
+                f"/runner/{rid}/notes",
+                definition_list([
+                    ("Session", tag("select", options, name="session")),
+                    ("Pain 0–10", tag("input", type="number", name="pain", min="0", max="10")),
+                    ("Where", tag("input", type="text", name="where", maxlength="200")),
+                    ("Effort (RPE 1–10)", tag("input", type="number", name="rpe", min="1", max="10")),
+                    ("Note", tag("textarea", "", name="text", rows="2", cols="40", maxlength="2000")),
+                ]), submit="Save note"), sid="add-note"))
+        return render(f"Runner {rid}", *parts)
+
+    @app.get("/runner/<runner_id>/session/<session_id>")
+    def session_report(runner_id: str, session_id: str) -> Response:
+        from imuback.report.session import build_session_report
+
+        check_id(runner_id, what="runner id", source="the clinic page")
+        return _html(build_session_report(dataset, check_id(session_id, what="session id",
+                                                            source="the clinic page")))
+
+    @app.get("/runner/<runner_id>/trends")
+    def trends_report(runner_id: str) -> Response:
+        from imuback.report.trends import build_trends_report
+
+        return _html(build_trends_report(dataset, check_id(runner_id, what="runner id",
+                                                           source="the clinic page")))
+
+    @app.post("/runner/<runner_id>/notes")
+    def new_note(runner_id: str) -> Any:
+        rid = check_id(runner_id, what="runner id", source="the clinic page")
+        f = request.form
+        try:
+            add_note(dataset, runner_id=rid, session_id=f.get("session", ""),
+                     pain_0_10=_int(f.get("pain")), pain_where=f.get("where"),
+                     rpe_1_10=_int(f.get("rpe")), text=f.get("text"))
+        except ImubackError as exc:
+            return render("Note not saved", tag("p", str(exc)),
+                          tag("p", tag("a", "Back", href=f"/runner/{rid}"))), 400
+        return redirect(f"/runner/{rid}#notes", code=303)
+
+    @app.post("/upload")
+    def upload() -> Any:
+        files = [f for f in request.files.getlist("files") if f.filename]
+        if not files:
+            return render("Nothing uploaded", tag("p", "Choose one or more files first.")), 400
+        for f in files:
+            shown = f.filename or "upload"
+            name = secure_filename(shown)
+            if not name.lower().endswith(READS):
+                jobs.reject(shown, f"not a file type imuback reads ({', '.join(READS)})")
+                continue
+            folder = dataset / "uploads" / secrets.token_hex(8)
+            folder.mkdir(parents=True)
+            target = folder / name
+            f.save(target)
+            jobs.submit(target, shown)
+        return redirect("/uploads", code=303)
+
+    @app.get("/uploads")
+    def uploads() -> Response:
+        rows = [[j.filename, tag("span", j.status, class_=f"tag tag-{_status_class(j)}"), _job_text(j)]
+                for j in jobs.all()]
+        body = (table(["File", "Status", "Result"], rows, cls="jobs") if rows
+                else tag("p", "No uploads since the clinic page started."))
+        return render("Uploads", body, _upload_form(), refresh_s=2 if jobs.busy else None)
+
+    return app
+
+
+def _host_name(host: str) -> str:
+    """``127.0.0.1`` of ``127.0.0.1:8765``, ``[::1]`` of ``[::1]:8765``."""
+    if host.startswith("["):
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0]
+
+
+def _job_text(job: Job) -> Markup:
+    if job.status == "done" and job.runner_id and job.session_id:
+        return join([job.message, " — ", tag("a", "open the report",
+                                             href=f"/runner/{job.runner_id}/session/{job.session_id}")])
+    return Markup(tag("span", job.message))
+
+
+def _status_class(job: Job) -> str:
+    return {"done": "within", "error": "notable"}.get(job.status, "watch")
+
+
+def _int(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ImubackError(f"{value!r} is not a whole number") from None
+
+
+def _html(html: str) -> Response:
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = PAGE_CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def serve(dataset: Path, *, host: str = "127.0.0.1", port: int = 8765, read_only: bool = False,
+          max_upload_mb: float = 256.0) -> None:
+    """Serve the clinic page until interrupted (waitress)."""
+    from waitress import serve as waitress_serve
+
+    app = create_app(dataset, read_only=read_only, max_upload_mb=max_upload_mb, host=host)
+    waitress_serve(app, host=host, port=port, threads=4, ident="imuback")

@@ -1,0 +1,99 @@
+"""The clinic page as a physical therapist uses it, in real Chromium against a real local server."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.serve.conftest import Server
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example-20240304-00.parquet"
+
+
+def test_upload_see_the_session_open_its_report_and_add_a_note(browser: Any, clinic: Server,
+                                                              tmp_path: Path) -> None:
+    dataset = tmp_path / "clinic-ds"
+    base = clinic(dataset)
+    problems: list[str] = []
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: problems.append(f"outside request: {r.url}")
+            if not r.url.startswith(base) else None)
+    try:
+        page.goto(base + "/")
+        assert "No sessions yet" in page.inner_text("body")
+        bad = tmp_path / "notes.txt"
+        bad.write_text("not a recording")
+        page.set_input_files("input[type=file]", [str(EXAMPLE), str(bad)])
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/uploads")
+        page.wait_for_selector("text=open the report", timeout=60_000)  # the page refreshes itself
+        jobs = page.inner_text("table.jobs")
+        assert "example-20240304-00.parquet" in jobs and "done" in jobs
+        assert "notes.txt" in jobs and "not a file type imuback reads" in jobs
+        page.goto(base + "/")
+        page.click("table.runners a")  # the runner the upload made
+        assert page.locator("table.sessions tbody tr").count() == 1
+        row = page.inner_text("table.sessions tbody tr")
+        assert "example-20240304-00" in row and "% of samples" in row
+        page.click("table.sessions a")
+        assert page.title().startswith("imuback session report")
+        assert "What stands out" in page.inner_text("body")
+        page.go_back()
+        page.fill("input[name=pain]", "3")
+        page.fill("input[name=where]", "<script>alert(1)</script> right low back")
+        page.fill("input[name=rpe]", "6")
+        page.click("#add-note button[type=submit]")
+        notes = page.inner_text("#notes")
+        assert "3/10" in notes and "<script>alert(1)</script> right low back" in notes  # shown as text
+        page.click("table.sessions a")
+        assert "right low back" in page.inner_text("#notes")
+    finally:
+        page.close()
+    assert problems == []
+    stored = list((dataset / "uploads").rglob("*"))
+    assert all(dataset in p.parents for p in stored)
+    assert not list(dataset.rglob("notes.txt"))  # a refused upload is not kept
+
+
+def _post(url: str, data: bytes, host: str | None = None) -> int:
+    req = urllib.request.Request(url, data=data, method="POST")
+    req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    if host:
+        req.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_forms_from_other_sites_other_hosts_and_read_only_pages_are_refused(clinic: Server,
+                                                                            tmp_path: Path) -> None:
+    dataset = tmp_path / "ds"
+    base = clinic(dataset)
+    # no token: a page elsewhere posting into the clinic's dataset
+    assert _post(base + "/runner/r1/notes", b"session=s&pain=3") == 403
+    # DNS rebinding: a foreign host name pointed at 127.0.0.1
+    req = urllib.request.Request(base + "/", headers={"Host": "evil.example"})
+    try:
+        urllib.request.urlopen(req)
+        status = 200
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    assert status == 400
+    shutil.copytree(dataset, tmp_path / "ro")
+    ro = clinic(tmp_path / "ro", read_only=True)
+    with urllib.request.urlopen(ro + "/") as resp:
+        page = resp.read().decode()
+    assert "uploads are off" in page and "type=\"file\"" not in page
+    assert _post(ro + "/upload", b"csrf=x") == 403
+
+
+def test_an_upload_over_the_size_limit_is_refused(clinic: Server, tmp_path: Path) -> None:
+    base = clinic(tmp_path / "ds", max_upload_mb=0.01)
+    assert _post(base + "/upload", b"csrf=x&" + b"a" * 20_000) == 413
+    assert not (tmp_path / "ds" / "uploads").exists()
