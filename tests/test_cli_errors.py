@@ -59,6 +59,11 @@ CASES = [
     (["recover", "{p}/garbage.parquet"], "garbage.parquet"),
     (["recover", "{p}/adir"], "adir"),
     (["recover", "{p}/nope.journal"], "nope.journal"),
+    (["note", "--dataset", "{p}/afile.parquet", "--runner", "r", "--session", "s", "--pain", "3"], "afile.parquet"),
+    (["note", "--dataset", "{p}/nope", "--runner", "r", "--session", "s", "--pain", "3"], "nope"),
+    (["note", "--dataset", "{p}/ds", "--runner", "r", "--session", "s", "--pain", "3"], "ds"),
+    (["serve", "--dataset", "{p}/afile.parquet"], "afile.parquet"),
+    (["serve", "--dataset", "{p}/nope", "--read-only"], "nope"),
 ]
 
 

@@ -108,7 +108,7 @@ def register_note(sub: Any) -> None:
                        description="Store a pain and effort note about a processed session in the "
                                    "dataset's notes table. Notes are never replaced; the reports "
                                    "show them and set pain beside the mechanics over the weeks.")
-    p.add_argument("--dataset", required=True, help="processed dataset directory")
+    p.add_argument("--dataset", required=True, type=paths.dataset_to_read, help="processed dataset directory")
     p.add_argument("--runner", required=True, help="runner id (as in the dataset)")
     p.add_argument("--session", required=True, help="session id (as in the dataset)")
     p.add_argument("--pain", type=int, metavar="0-10", help="pain during or after the run (0 none, 10 worst)")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from imuback.cli import paths
 from imuback.errors import ImubackError
 
 
@@ -14,10 +15,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from imuback.serve.app import LOCAL_HOSTS, serve
 
     dataset = Path(args.dataset)
-    if dataset.exists() and not dataset.is_dir():
-        raise ImubackError(f"{dataset} is a file; --dataset needs the dataset folder")
     if args.read_only and not dataset.is_dir():
-        raise ImubackError(f"{dataset} does not exist; a read-only clinic page needs a dataset")
+        raise ImubackError(f"{dataset}: no such dataset folder; a read-only clinic page needs one")
     if args.host not in LOCAL_HOSTS:
         print(f"warning: serving on {args.host}: anyone who can reach this address sees the runners' "
               "data. The clinic page is meant for this computer (127.0.0.1).", file=sys.stderr)
@@ -35,7 +34,8 @@ def register(subparsers: Any) -> None:
         description="A local web app over the dataset: runners, their sessions (date, length, data "
                     "quality, flags), the session and trends reports, notes, and uploads of raw "
                     "recordings processed in the background. Listens on this computer only by default.")
-    p.add_argument("--dataset", required=True, help="processed dataset directory (created if missing)")
+    p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
+                   help="processed dataset directory (created if missing)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     p.add_argument("--read-only", action="store_true", help="no uploads and no notes")
