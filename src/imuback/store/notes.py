@@ -8,6 +8,7 @@ to a session that is already in the dataset.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import uuid
 from pathlib import Path
 
@@ -82,10 +83,9 @@ def add_note(dataset: str | Path, *, runner_id: str, session_id: str, pain_0_10:
 
 def read_notes(dataset: str | Path, *, runner_id: str, session_id: str | None = None) -> pd.DataFrame:
     """A runner's notes (optionally of one session), oldest first; NOTES_SCHEMA columns."""
-    check_id(runner_id, what="runner id", source=str(dataset))
-    if session_id is not None:
-        check_id(session_id, what="session id", source=str(dataset))
-    folders = session_dir(dataset, "notes", runner_id, session_id or "*")  # "*": every session's
+    # ids as stored (older datasets may hold any), escaped: they are names here, never patterns
+    sid = glob.escape(session_id) if session_id is not None else "*"  # "*": every session's
+    folders = session_dir(dataset, "notes", glob.escape(runner_id), sid)
     files = sorted(Path(dataset).glob(str(folders.relative_to(dataset) / "note-*.parquet")))
     if not files:
         return NOTES_SCHEMA.empty_table().to_pandas()
