@@ -181,7 +181,8 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _ts(a.times_ns(st.to_pos), np.isfinite(st.to_pos)),
         _f(sm.step_time_s), _f(sm.contact_time_s), _f(sm.flight_time_s), _f(sm.cadence_spm),
         _f(sm.impact_peak_g), _f(sm.grf_peak_bw), _f(sm.loading_rate_g_per_s),
-        _f(sm.vertical_oscillation_cm), _f(st.quality),
+        _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
+        _f(sm.pelvic_drop_deg), _f(st.quality),
     ], schema=STEPS_SCHEMA)
 
     k = km.first_step

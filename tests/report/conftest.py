@@ -104,7 +104,10 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "step_time_s": step_time, "contact_time_s": ct, "flight_time_s": step_time - ct,
             "cadence_spm": 60.0 / step_time, "impact_peak_g": impact, "grf_peak_bw": grf_s,
             "loading_rate_g_per_s": 80.0 + rng.normal(0, 6, n),
-            "vertical_oscillation_cm": 8.5 + rng.normal(0, 0.4, n), "quality": np.full(n, 0.95),
+            "vertical_oscillation_cm": 8.5 + rng.normal(0, 0.4, n),
+            # constant, so that the random draws of the other columns stay as they were
+            "braking_peak_g": np.full(n, 0.35), "braking_impulse_mps": np.full(n, 0.30),
+            "pelvic_drop_deg": np.full(n, 4.0), "quality": np.full(n, 0.95),
         })
         m = n // 2
         s_idx = np.arange(m) * 2

@@ -30,8 +30,8 @@ def test_session_report_in_chromium(page_check: Any, demo_dataset: tuple[Path, l
         text = page.locator("#flags").inner_text()
         assert "Right-side impact (sacrum peak) 12 % higher than the baseline" in text
         assert "rises late in the run" in text
-        assert page.locator("table.metrics tbody tr").count() == 12
-        assert page.locator("table.sides tbody tr").count() == 5
+        assert page.locator("table.metrics tbody tr").count() == 15
+        assert page.locator("table.sides tbody tr").count() == 8
         page_check.footer(page)
         page_check.screenshot(page, "report_session.png", tmp_path)
     finally:

@@ -67,4 +67,4 @@ def test_simulated_runner_reports(simulated_dataset: tuple[Path, list[str]], tmp
         page.close()
     assert problems == []
     assert "simrunner" in header and "from its nominal mounting" in header
-    assert side_rows == 5
+    assert side_rows == 8

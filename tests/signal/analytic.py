@@ -12,10 +12,12 @@ T0_NS = 1_700_000_000 * 10**9
 
 def half_sine_run(*, fs: float = 200.0, minutes: float = 3.0, step_s: float = 0.36, contact_s: float = 0.24,
                   mounting_err_deg: tuple[float, float] = (0.0, 0.0), gyro: bool = True,
-                  seed: int = 0) -> tuple[RawSession, dict[str, float]]:
+                  drop_deg: float | None = None, seed: int = 0) -> tuple[RawSession, dict[str, float]]:
     """A running session of identical half-sine contacts (vGRF mean 1 BW per step); even steps RIGHT.
 
     Body frame: x forward, y left, z up. Rotated into a sensor frame by a known misalignment.
+    ``drop_deg``: instead of the sinusoidal roll, the pelvis rolls so that the swing side drops by
+    this much (a half-sine) in every stance and is level in flight.
     """
     t = np.arange(int(minutes * 60 * fs)) / fs
     ph = t % step_s
@@ -28,6 +30,9 @@ def half_sine_run(*, fs: float = 200.0, minutes: float = 3.0, step_s: float = 0.
     acc_body = np.column_stack([ax, ay, f_bw]) * G_MPS2
     w = 2 * np.pi / (2 * step_s)
     gyr_body = np.column_stack([30 * np.sin(w * t), 10 * np.sin(2 * w * t), 20 * np.sin(w * t)])
+    if drop_deg is not None:  # left stance (odd steps): roll rises (right side drops), right: falls
+        roll_rate = -side * drop_deg * np.pi / contact_s * np.cos(np.pi * ph / contact_s)
+        gyr_body[:, 0] = np.where(ph < contact_s, roll_rate, 0.0)
     r_err = rot_z(np.radians(mounting_err_deg[1])) @ rot_x(np.radians(mounting_err_deg[0]))
     # sensor frame: v_sensor = r_err^T v_body; nominal mounting is identity
     rng = np.random.default_rng(seed)
@@ -40,5 +45,6 @@ def half_sine_run(*, fs: float = 200.0, minutes: float = 3.0, step_s: float = 0.
         "step_s": step_s, "contact_s": contact_s, "peak_bw": float(f_bw.max()),
         "obliquity_deg": 2 * 30 / w, "tilt_deg": 2 * 10 / (2 * w), "rotation_deg": 2 * 20 / w,
         "misalignment_deg": float(np.degrees(np.arccos((np.trace(r_err) - 1) / 2))),
+        "braking_peak_g": 0.5, "braking_impulse_mps": 0.5 * G_MPS2 * contact_s / np.pi,
     }
     return raw, truth

@@ -35,6 +35,7 @@ from imuback.report.metrics import (
     ASYMMETRIES,
     BY_KEY,
     DRIFT_KEYS,
+    FLAGGED_ASYMMETRY,
     METRICS,
     Metric,
     asymmetry_class,
@@ -134,6 +135,7 @@ def tracked_columns() -> list[Column]:
 
 COLUMNS: dict[str, Column] = {c.name: c for c in tracked_columns()}
 ASYMMETRY_KEYS = frozenset(a.key for a in ASYMMETRIES)
+FLAGGED_ASYMMETRY_KEYS = frozenset(ASYM_BY_SIDE[side].key for side in FLAGGED_ASYMMETRY)
 
 DEFAULT_PARAMS = ReportParams()
 
@@ -520,7 +522,7 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     moved = []  # asymmetries that changed for real but are still in the normal range
     for side, a in ASYM_BY_SIDE.items():
         value = _median(latest[a.key]) if a.key in latest else None
-        if value is None:
+        if value is None or side not in FLAGGED_ASYMMETRY:
             continue
         flag = _asymmetry_flag(side, a, value, latest, ctx, when="in the latest week")
         if flag is not None:
@@ -560,6 +562,8 @@ def episode_flags(changes: dict[str, Change]) -> list[Flag]:
         m = col.metric
         weeks = f"the weeks of {_day(ep.first_week)} to {_day(ep.last_week)}"
         delta = ep.peak - ch.baseline
+        if name in ASYMMETRY_KEYS and name not in FLAGGED_ASYMMETRY_KEYS:
+            continue
         if name in ASYMMETRY_KEYS:
             grew = abs(ep.peak) > abs(ch.baseline)
             title = (f"{col.label} reached {_asym_text(ep.peak)} for {ep.n_weeks} weeks, "
@@ -758,7 +762,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
     comparable = bool(srow["comparable"].any()) if not srow.empty else False
     for side, a in ASYM_BY_SIDE.items():
         value = row.get(a.key)
-        if value is not None and np.isfinite(value):
+        if value is not None and np.isfinite(value) and side in FLAGGED_ASYMMETRY:
             flag = _asymmetry_flag(side, a, float(value), frame, ctx, when="in this session")
             if flag is not None:
                 flags.append(flag)

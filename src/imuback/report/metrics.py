@@ -52,6 +52,9 @@ class Metric:
     """Stem of the left/right session columns (``left_<key>``), ``asymmetry_<side>_pct``."""
     load: bool = False
     """A loading metric: a rise is the direction a PT watches for low back pain."""
+    flag_asymmetry: bool = True
+    """Its left/right asymmetry is judged by the 0-5-10 % classes (those come from contact time
+    and impact); False: the asymmetry is shown, not flagged."""
 
     @property
     def axis_label(self) -> str:
@@ -91,6 +94,12 @@ METRICS: tuple[Metric, ...] = (
            floor=0.03, fallback=0.10, relative=True, side="loading_rate", load=True),
     Metric(key="vertical_oscillation_cm", label="Vertical oscillation", unit="cm", decimals=1,
            floor=0.3, fallback=1.0),
+    Metric(key="braking_peak_g", label="Braking (peak deceleration)", unit="g", decimals=2,
+           floor=0.02, fallback=0.05, side="braking_peak", load=True, flag_asymmetry=False),
+    Metric(key="braking_impulse_mps", label="Braking (speed lost per step)", unit="m/s", decimals=3,
+           floor=0.005, fallback=0.02, side="braking_impulse", load=True, flag_asymmetry=False),
+    Metric(key="pelvic_drop_deg", label="Pelvic drop (opposite side, in stance)", unit="°", decimals=1,
+           floor=0.5, fallback=1.5, side="pelvic_drop", flag_asymmetry=False),
     Metric(key="pelvis_rotation_deg", label="Pelvis rotation (range)", unit="°", decimals=1,
            floor=0.5, fallback=2.0),
     Metric(key="pelvis_obliquity_deg", label="Pelvis obliquity / drop (range)", unit="°",
@@ -168,3 +177,8 @@ def contact_balance_left_pct(asymmetry_pct: float) -> float:
 def count(n: int, noun: str) -> str:
     """``1 session``, ``2 sessions``: a number with its noun, singular or plural (regular nouns)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+FLAGGED_ASYMMETRY: frozenset[str] = frozenset(
+    side for m in METRICS if m.side is not None and m.flag_asymmetry for side in (m.side,))
+"""Sides whose asymmetry the reports flag by the 0-5-10 % classes."""

@@ -43,6 +43,7 @@ from imuback.report.metrics import (
     ASYM_BY_SIDE,
     BY_KEY,
     DRIFT_KEYS,
+    FLAGGED_ASYMMETRY,
     METRICS,
     SIMULATION_ONLY,
     Metric,
@@ -140,11 +141,11 @@ def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
                 iqr = f" ({m.show(_num(q25))}–{m.show(_num(q75))})"
             cells.append(m.show_unit(v) + iqr)
         asym = _num(row.get(a.key))
-        cls = asymmetry_class(asym)
+        cls = asymmetry_class(asym) if side in FLAGGED_ASYMMETRY else "not judged"
         text = "n/a" if asym is None else f"{asym:+.1f} %"
         if side == "contact_time" and asym is not None:
             text += f" (left share {contact_balance_left_pct(asym):.1f} %)"
-        cells += [text, tag("span", cls, class_=f"tag tag-{cls}")]
+        cells += [text, tag("span", cls, class_=f"tag tag-{cls.replace(' ', '-')}")]
         rows.append(cells)
     n = quart["n_steps"] if "n_steps" in quart else pd.Series(dtype=float)
     caption = ("Median (interquartile range) per foot. Asymmetry = 100·(L−R)/mean(L,R): positive "

@@ -18,6 +18,7 @@ from scipy.signal import find_peaks
 from imuback.core import G_MPS2, ImuBlock
 from imuback.signal.dsp import (
     interp_at,
+    interval_indices,
     interval_max,
     interval_readings,
     lowpass,
@@ -47,6 +48,9 @@ class StepMetrics:
     grf_peak_bw: F64
     loading_rate_g_per_s: F64
     vertical_oscillation_cm: F64
+    braking_peak_g: F64
+    braking_impulse_mps: F64
+    pelvic_drop_deg: F64
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,8 +68,13 @@ class StrideMetrics:
     contact_asymmetry_pct: F64
 
 
-def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricParams()) -> StepMetrics:
-    """Timing, impact, loading and vertical oscillation of every step."""
+def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None,
+                 params: MetricParams = MetricParams()) -> StepMetrics:
+    """Timing, impact, loading, vertical oscillation, braking and pelvic drop of every step.
+
+    ``gyr_int_deg`` (3, N + 1): running integrals of the body-frame gyro (deg), for the pelvic
+    drop; None without a gyroscope (drop is NaN).
+    """
     fs = body.fs_hz
     n = steps.n
     nxt = steps.has_next()
@@ -99,9 +108,72 @@ def step_metrics(body: ImuBlock, steps: Steps, *, params: MetricParams = MetricP
         disp /= fs
         r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
+    brake_g, brake_mps = _braking(body, steps, s, e, params=params)
+    drop = _pelvic_drop(gyr_int_deg[0], steps, s, e) if gyr_int_deg is not None else np.full(n, np.nan)
     return StepMetrics(step_time_s=step_t, contact_time_s=contact, flight_time_s=flight,
                        cadence_spm=60.0 / step_t, impact_peak_g=impact, grf_peak_bw=grf,
-                       loading_rate_g_per_s=loading, vertical_oscillation_cm=vo)
+                       loading_rate_g_per_s=loading, vertical_oscillation_cm=vo,
+                       braking_peak_g=brake_g, braking_impulse_mps=brake_mps, pelvic_drop_deg=drop)
+
+
+def _contact_samples(s: I64, e: I64) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
+    """(sample indices, per-contact lengths, first index of each, which contacts have samples)
+    of the contacts ``[s, e)``, concatenated.
+    """
+    ok = e > s
+    idx, lengths = interval_indices(s[ok], e[ok])
+    return idx, lengths, np.cumsum(lengths) - lengths, ok
+
+
+def _braking(body: ImuBlock, steps: Steps, s: I64, e: I64, *, params: MetricParams) -> tuple[F64, F64]:
+    """(peak deceleration in g, braking impulse in m/s) of each step's contact ``[s, e)``.
+
+    The forward specific force (body x, low-passed at ``params.braking_lowpass_hz``) minus its
+    mean over the step (IC to the next IC): at a steady pace the body's forward velocity returns
+    to its value each step, so the step mean is what a tilted sensor or a change of pace adds.
+    Peak deceleration = the largest backward value in the contact; braking impulse = the
+    integral of the backward part over the contact, the speed lost to braking in the step (cf.
+    Garmin's step speed loss). NaN without a next step in the chain.
+    """
+    n = steps.n
+    peak, impulse = np.full(n, np.nan), np.full(n, np.nan)
+    nxt = steps.has_next()
+    if not nxt.any():
+        return peak, impulse
+    fs = body.fs_hz
+    ax = lowpass(body.acc_mps2[:, 0], params.braking_lowpass_hz, fs, body.seg_bounds)
+    c = prefix_sum(ax)
+    a = np.ceil(steps.ic_pos[nxt]).astype(np.int64)
+    b = np.minimum(np.ceil(steps.ic_pos[np.flatnonzero(nxt) + 1]).astype(np.int64), body.n)
+    mean = (c[b] - c[a]) / np.maximum(b - a, 1)
+    idx, lengths, first, ok = _contact_samples(s[nxt], e[nxt])
+    if idx.size:
+        back = np.repeat(mean[ok], lengths) - ax[idx]  # deceleration, m/s²
+        sel = np.flatnonzero(nxt)[ok]
+        peak[sel] = np.maximum.reduceat(back, first) / G_MPS2
+        impulse[sel] = np.add.reduceat(np.maximum(back, 0.0), first) / fs
+    return peak, impulse
+
+
+def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64) -> F64:
+    """Contralateral pelvic drop (deg) during each step's stance ``[s, e)``: the largest fall of
+    the swing side from its height at initial contact (a Trendelenburg-type sign when large).
+
+    Body frame x forward, y left, z up: a positive roll (about +x) lifts the left side, so in left
+    stance the right side drops with the roll rising, in right stance with it falling. The roll
+    is the running integral of the gyro about x (``roll_int_deg``, (N + 1,)): over one stance its
+    drift is negligible. NaN for steps without a foot label.
+    """
+    out = np.full(steps.n, np.nan)
+    sign = np.where(steps.foot == LEFT, 1.0, np.where(steps.foot == RIGHT, -1.0, np.nan))
+    labelled = np.isfinite(sign)
+    idx, lengths, first, ok = _contact_samples(s[labelled], e[labelled])
+    if idx.size:
+        sel = np.flatnonzero(labelled)[ok]
+        at_ic = interp_at(roll_int_deg, steps.ic_pos[sel] + 0.5)  # prefix index of a position
+        change = np.repeat(sign[sel], lengths) * (roll_int_deg[idx + 1] - np.repeat(at_ic, lengths))
+        out[sel] = np.maximum(np.maximum.reduceat(change, first), 0.0)
+    return out
 
 
 def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:

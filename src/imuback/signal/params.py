@@ -128,6 +128,10 @@ class MetricParams:
     adds soft-tissue transients to the CoM signal (Alcantara 2022; Patoz 2022 use ~8-10 Hz)."""
     loading_lowpass_hz: float = 30.0
     """Low-pass for the loading-rate index and the impact peak search window."""
+    braking_lowpass_hz: float = 8.0
+    """Braking from the sacral forward acceleration low-passed here: like the vGRF estimate, the
+    centre of mass's deceleration without the soft-tissue transient (same reasoning as
+    ``grf_lowpass_hz``)."""
     baseline_start_min: float = 2.0
     """Drift baseline window start (min of running): skips the first warm-up minutes."""
     baseline_end_min: float = 10.0

@@ -223,7 +223,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
-    sm = step_metrics(body, steps, params=params.metrics)
+    sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))

@@ -85,6 +85,9 @@ STEPS_SCHEMA = pa.schema(
         _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (low-passed sacral vertical specific force)"),
         _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value"),
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
+        _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped"),
+        _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive"),
+        _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll); null without gyro or foot"),
         _f("quality", _F64, "0..1", "confidence in this step's events and metrics"),
     ]
 )
@@ -124,6 +127,9 @@ MEDIAN_METRICS = (
     ("grf_peak_bw", "body weights"),
     ("loading_rate_g_per_s", "g/s"),
     ("vertical_oscillation_cm", "cm"),
+    ("braking_peak_g", "g"),
+    ("braking_impulse_mps", "m/s"),
+    ("pelvic_drop_deg", "deg"),
     ("stride_time_s", "s"),
     ("pelvis_rotation_deg", "deg"),
     ("pelvis_obliquity_deg", "deg"),
@@ -139,6 +145,9 @@ SIDE_METRICS = (
     ("impact_peak_g", "g", "impact_peak"),
     ("grf_peak_bw", "body weights", "grf_peak"),
     ("loading_rate_g_per_s", "g/s", "loading_rate"),
+    ("braking_peak_g", "g", "braking_peak"),
+    ("braking_impulse_mps", "m/s", "braking_impulse"),
+    ("pelvic_drop_deg", "deg", "pelvic_drop"),
 )
 """Per-foot session medians, with an asymmetry 100*(L-R)/mean(L,R)."""
 
