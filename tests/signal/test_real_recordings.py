@@ -1,7 +1,7 @@
 """Regression checks on real recordings from other groups (../shared/data), skipped where absent.
 
 alcantara_treadmill: real running on a force treadmill (events and peak vGRF against force).
-mobgap_lab: real walking with a multi-sensor reference (steps, left/right, cadence).
+mobgap_lab, voisard_l5_walk: real walking (steps, left/right) through benchmarks/real_walking.py.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import real_walking
 import validate
 
 DATA = validate.DEFAULT_DATA / "real"
@@ -25,11 +26,22 @@ def test_alcantara_running_events_and_vgrf():
     assert float(np.sqrt(np.mean(r.grf_err_bw ** 2))) <= 0.20
 
 
+def _walking(ds: str, ref: str, tol_s: float = 0.1) -> real_walking.Figures:
+    trials = [t for t in real_walking.load(DATA.parent) if t.dataset == ds]
+    dets = [real_walking.imuback_detect(t) for t in trials]
+    return real_walking.figures(real_walking.score(trials, dets, ref_name=ref, tol_s=tol_s))
+
+
 @pytest.mark.skipif(not (DATA / "mobgap_lab").exists(), reason="../shared/data/real/mobgap_lab absent")
-def test_mobgap_walking_steps_feet_and_cadence():
-    m = validate.mobgap(DATA / "mobgap_lab")
-    # issue targets: recall >= 95 %, left/right >= 95 %, cadence <= 3 %. Recall is not reached
-    # yet (turns and the MS participant, docs/validation.md): its floor only catches regressions.
-    assert m.n_lr_correct / m.n_lr >= 0.95
-    assert float(np.median(np.abs(m.cadence_err_pct))) <= 3.0
-    assert m.n_found / m.n_ref >= 0.70
+def test_mobgap_walking_steps_and_feet():
+    f = _walking("mobgap_lab", "INDIP")
+    # issue #14 targets (recall and precision >= 0.97) are not reached yet: these floors catch regressions
+    assert f.recall >= 0.72 and f.precision >= 0.75
+    assert f.foot_acc >= 0.95
+
+
+@pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason="../shared/data/real/voisard_l5_walk absent")
+def test_voisard_walking_steps_and_feet():
+    f = _walking("voisard_l5_walk", "foot IMU")
+    assert f.recall >= 0.71 and f.precision >= 0.78
+    assert f.foot_acc >= 0.89
