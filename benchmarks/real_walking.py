@@ -88,10 +88,12 @@ def _tilt_deg(acc: F64, r: F64, fs: float) -> float:
     return float(np.degrees(np.arccos(np.clip(g[2] / np.linalg.norm(g), -1.0, 1.0))))
 
 
-def _raw(name: str, sensor: str, fs: float, acc_mps2: F64, gyr_dps: F64, mounting: F64) -> RawSession:
-    n = acc_mps2.shape[0]
+def _raw(name: str, sensor: str, fs: float, acc_mps2: F64, gyr_dps: F64, mounting: F64,
+         sample_idx: F64 | None = None) -> RawSession:
+    """``sample_idx``: each row's sample number on the sensor's clock (default: the row number)."""
+    k = np.arange(acc_mps2.shape[0], dtype=np.float64) if sample_idx is None else sample_idx
     return RawSession(session_id=name.replace("/", "_"), runner_id=name.split("/")[0], sensor=sensor,
-                      sample_rate_hz=fs, time_ns=(T0_NS + np.round(np.arange(n) / fs * 1e9)).astype(np.int64),
+                      sample_rate_hz=fs, time_ns=(T0_NS + np.round(k / fs * 1e9)).astype(np.int64),
                       acc_mps2=acc_mps2.astype(np.float32), gyr_dps=gyr_dps.astype(np.float32),
                       mounting=mounting, source=name)
 
@@ -126,13 +128,16 @@ def voisard_trials(root: Path) -> Iterator[Trial]:
     for lb in sorted(root.glob("GaitData/*_lb.txt"), key=lambda p: [int(s) for s in p.name[:-7].split("-")]):
         stem = lb.name[:-7]
         fs = float(lb.read_text(encoding="utf-8").split("\n", 1)[0].split(":")[1].split("Hz")[0])
-        d = np.loadtxt(lb, skiprows=2, delimiter="\t", usecols=range(1, 7))
+        d = np.loadtxt(lb, skiprows=2, delimiter="\t", usecols=range(7))
         meta = json.loads((lb.parent / f"{stem}.json").read_text(encoding="utf-8"))
         name = f"voisard/{stem}"
-        raw = _raw(name, "Xsens MTw", fs, d[:, :3], np.degrees(d[:, 3:6]), VOISARD_R)
+        # PacketCounter is the sample number: it skips where the wireless link dropped packets (up to
+        # ~3 % of a trial), and the foot events count on that clock, not in rows of the file
+        k = d[:, 0] - d[0, 0]
+        raw = _raw(name, "Xsens MTw", fs, d[:, 1:4], np.degrees(d[:, 4:7]), VOISARD_R, sample_idx=k)
         yield Trial(dataset="voisard_l5_walk", name=name, subject=f"v{meta['Subject']}", raw=raw,
-                    refs={"foot IMU": _voisard_ref(meta, d.shape[0], fs)},
-                    tilt_deg=_tilt_deg(d[:, :3], VOISARD_R, fs), age=float(meta.get("Age", np.nan)))
+                    refs={"foot IMU": _voisard_ref(meta, int(k[-1]) + 1, fs)},
+                    tilt_deg=_tilt_deg(d[:, 1:4], VOISARD_R, fs), age=float(meta.get("Age", np.nan)))
 
 
 # --- mobgap_lab ---

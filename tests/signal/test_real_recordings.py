@@ -35,13 +35,26 @@ def _walking(ds: str, ref: str, tol_s: float = 0.1) -> real_walking.Figures:
 @pytest.mark.skipif(not (DATA / "mobgap_lab").exists(), reason="../shared/data/real/mobgap_lab absent")
 def test_mobgap_walking_steps_and_feet():
     f = _walking("mobgap_lab", "INDIP")
-    # issue #14 targets (recall and precision >= 0.97) are not reached yet: these floors catch regressions
-    assert f.recall >= 0.72 and f.precision >= 0.75
-    assert f.foot_acc >= 0.95
+    # issue #14 targets (recall and precision >= 0.97) are not reached: these floors (the figures
+    # reached, docs/validation.md, less a small margin) catch regressions. Held out: no walking
+    # constant was chosen on mobgap_lab.
+    assert f.recall >= 0.70 and f.precision >= 0.74
+    assert f.foot_acc >= 0.95 and f.unlabelled <= 0.05
+    assert f.n_to == 0  # walking toe-off is not reported (SD > 150 ms on real data)
 
 
 @pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason="../shared/data/real/voisard_l5_walk absent")
 def test_voisard_walking_steps_and_feet():
     f = _walking("voisard_l5_walk", "foot IMU")
-    assert f.recall >= 0.71 and f.precision >= 0.78
-    assert f.foot_acc >= 0.89
+    assert f.recall >= 0.86 and f.precision >= 0.95
+    assert f.ic_sd_ms <= 25.0 and abs(f.ic_bias_ms) <= 10.0
+    assert f.foot_acc >= 0.91 and f.unlabelled <= 0.05
+
+
+@pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason="../shared/data/real/voisard_l5_walk absent")
+def test_voisard_time_comes_from_the_packet_counter():
+    # 2-3 lost ~2.9 s of packets: on row numbers the steps after the turn drift by up to 0.3 s
+    t = next(t for t in real_walking.voisard_trials(DATA / "voisard_l5_walk") if t.name == "voisard/2-3")
+    dt = np.diff(t.raw.time_ns) / 1e7
+    # 3919 rows span 42.09 s on the sensor clock (39.18 s if every row were one sample)
+    assert dt.max() > 6.5 and abs(float(t.raw.time_ns[-1] - t.raw.time_ns[0]) / 1e9 - 42.09) < 0.01

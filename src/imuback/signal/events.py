@@ -22,7 +22,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import walking_contacts
+from imuback.signal.walking import forward_peak_ic, walking_contacts
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -153,3 +153,25 @@ def assign_feet(steps: Steps, cue: F64) -> Steps:
     q = steps.quality * (0.5 + 0.5 * np.clip(conf, 0.0, 1.0))
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=q)
+
+
+def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
+                       params: EventParams = EventParams()) -> Steps:
+    """Move each walking IC to the forward-acceleration peak before heel-strike braking
+    (:func:`~imuback.signal.walking.forward_peak_ic`), once the body frame is known.
+
+    ``ap_mps2`` (N,) is the body-frame forward specific force (m/s²). A move that would pass a
+    neighbouring step or the step's own toe-off is not made.
+    """
+    walk = np.flatnonzero(steps.activity == WALK)
+    if walk.size == 0:
+        return steps
+    ic = steps.ic_pos.copy()
+    new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
+    prev = np.where(walk > 0, ic[np.maximum(walk - 1, 0)], -np.inf)
+    nxt = np.where(walk < ic.size - 1, ic[np.minimum(walk + 1, ic.size - 1)], np.inf)
+    to = steps.to_pos[walk]
+    ok = (new > prev) & (new < nxt) & ~(np.isfinite(to) & (new >= to))
+    ic[walk[ok]] = new[ok]
+    return Steps(ic_pos=ic, to_pos=steps.to_pos, activity=steps.activity, chain=steps.chain,
+                 foot=steps.foot, quality=steps.quality)

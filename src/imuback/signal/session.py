@@ -22,7 +22,7 @@ from imuback.signal.dsp import (
     step_to_50hz,
     windows_around,
 )
-from imuback.signal.events import Steps, assign_feet, detect_steps
+from imuback.signal.events import Steps, assign_feet, detect_steps, refine_walking_ics
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
@@ -199,6 +199,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+    # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
+    # read at the vertical-signal IC, where they were designed and validated)
+    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     sm = step_metrics(body, steps, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
@@ -221,6 +224,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             notes.append("walking or running bouts found, but no clear steps in them")
     elif not (steps.activity == RUN).any():
         notes.append("walking only: no running steps (running metrics are empty)")
+    if (steps.activity == WALK).any():
+        notes.append("walking toe-off and contact time are not reported: from the lower back they are not "
+                     "accurate enough on real walking (docs/validation.md)")
     if raw.gyr_dps is None:
         notes.append("no gyroscope: pelvis rotation, obliquity and tilt are not available")
     if gaps.dropped_s > 0:
