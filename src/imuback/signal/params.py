@@ -110,6 +110,12 @@ class EventParams:
     """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
     mobgap's LrcMcCamley)."""
+    foot_clear_vote: float = 0.5
+    """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
+    ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to
+    opposite feet is left unlabelled: one cue is turned (a wrong forward axis, a wearer for whom
+    it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
+    0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
