@@ -43,3 +43,23 @@ def test_windows_never_reach_across_a_gap():
     bounds = np.array([0, int(ics[5]) - 2, 2000])  # a gap just before step 5: its peak lies in the other segment
     got = forward_peak_ic(ap, ics[5:6] + 1.0, FS, bounds, EventParams())
     assert got[0] >= bounds[1]
+
+
+def test_walking_toe_off_is_null_and_a_run_with_walks_stays_ok():
+    # McCamley's walking TO scattered by SD > 150 ms on real walking: no number rather than a wrong one
+    from datetime import UTC, datetime
+
+    import pyarrow.compute as pc
+
+    from imuback.pipeline import process_raw
+    from imuback.simulate.params import RunnerParams
+    from imuback.simulate.runner import simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=1.0), seed=3, session_id="s", runner_id="r",
+                           start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    res = process_raw(sim.raw)
+    walk = res.steps.filter(pc.equal(res.steps.column("activity"), "walk"))
+    run = res.steps.filter(pc.equal(res.steps.column("activity"), "run"))
+    assert walk.num_rows > 20 and walk.column("to_time").null_count == walk.num_rows
+    assert run.column("to_time").null_count < run.num_rows
+    assert res.sessions.column("status")[0].as_py() == "ok"

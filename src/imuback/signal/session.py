@@ -228,9 +228,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             notes.append("walking or running bouts found, but no clear steps in them")
     elif not (steps.activity == RUN).any():
         notes.append("walking only: no running steps (running metrics are empty)")
-    if (steps.activity == WALK).any():
-        notes.append("walking toe-off and contact time are not reported: from the lower back they are not "
-                     "accurate enough on real walking (docs/validation.md)")
     if raw.gyr_dps is None:
         notes.append("no gyroscope: pelvis rotation, obliquity and tilt are not available")
     if gaps.dropped_s > 0:
