@@ -119,8 +119,10 @@ def _voisard_ref(meta: dict, n: int, fs: float) -> Reference:
     # speed: 2 x 10 m over the straight walking time (approximate: the walkway's ends are not marked)
     straight_s = (t1 - t0 - (u1 - u0)) / fs
     speed = 20.0 / straight_s if straight_s > 0 else np.nan
+    # some trials have foot events after TrialBoundaries (steps after the walk): the bout covers them
+    start, end = min(t0 / fs, float(ic.min(initial=np.inf))), max(t1 / fs, float(ic.max(initial=-np.inf)))
     return Reference(ic_s=ic, foot=foot, to_s=to, bout_id=np.zeros(ic.size, np.int64), turn=turn,
-                     bouts_s=np.array([[t0 / fs, t1 / fs]]), speed_mps=np.array([speed]))
+                     bouts_s=np.array([[start, end]]), speed_mps=np.array([speed]))
 
 
 def voisard_trials(root: Path) -> Iterator[Trial]:

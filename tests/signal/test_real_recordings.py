@@ -46,9 +46,9 @@ def test_mobgap_walking_steps_and_feet():
 @pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason="../shared/data/real/voisard_l5_walk absent")
 def test_voisard_walking_steps_and_feet():
     f = _walking("voisard_l5_walk", "foot IMU")
-    assert f.recall >= 0.86 and f.precision >= 0.95
+    assert f.recall >= 0.87 and f.precision >= 0.94
     assert f.ic_sd_ms <= 25.0 and abs(f.ic_bias_ms) <= 10.0
-    assert f.foot_acc >= 0.94 and f.unlabelled <= 0.06  # reached 0.950 with 5.0 % unlabelled
+    assert f.foot_acc >= 0.94 and f.unlabelled <= 0.06  # reached 0.951 with 5.3 % unlabelled
 
 
 @pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason="../shared/data/real/voisard_l5_walk absent")
