@@ -29,8 +29,9 @@ from scipy.ndimage import gaussian_filter1d
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from imuback.pipeline import process_raw
+from imuback.signal.frames import G_MPS2
 from matching import match
-from validate import G_MPS2, MOBGAP_R, T0_NS, _mobgap_trials, mobgap_raw
+from real_walking import MOBGAP_R, T0_NS, mobgap_mat_trials, mobgap_raw
 
 
 def _refs(x: dict) -> list[tuple[float, str, bool, bool, float]]:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     n_ref = n_found = 0
     double_support: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     offsets: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
-    for name, x in _mobgap_trials(root):
+    for name, x in mobgap_mat_trials(root):
         who = name.split("/")[0]
         raw = mobgap_raw(name, x)
         fs = raw.sample_rate_hz

@@ -179,7 +179,9 @@ def report_simulated(*, sessions: int, minutes: float) -> dict[str, float]:
         "walk_foot_pct": 100.0 * e.walk_foot_ok / max(e.walk_foot_n, 1),
         "walk_ic_med_abs_ms": 1e3 * _med_abs(e.cat("walk_ic")),
         "walk_ic_bias_ms": 1e3 * float(np.nanmedian(e.cat("walk_ic"))) if e.walk_ic else float("nan"),
-        "walk_to_bias_ms": 1e3 * float(np.nanmedian(e.cat("walk_to"))) if e.walk_to else float("nan"),
+        # walking TO is not reported (NaN) since issue #14: no median of an all-NaN array
+        "walk_to_bias_ms": (1e3 * float(np.nanmedian(e.cat("walk_to")))
+                            if e.walk_to and np.isfinite(e.cat("walk_to")).any() else float("nan")),
     }
     print(f"\n## simulated ({sessions} sessions x {minutes:g} min running, 25° misalignment, noise, gaps, "
           "100-416 Hz)")

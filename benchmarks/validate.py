@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from imuback.core import G_MPS2, RawSession
 from imuback.pipeline import process_raw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_walking
 from matching import match
 
 F64 = npt.NDArray[np.float64]
@@ -104,95 +104,6 @@ def alcantara(root: Path, *, remove_ap_offset: bool = True) -> AlcantaraResult:
                            grf_err_bw=np.concatenate(grf_e), n_ref=n_ref, n_missed=n_missed, n_extra=n_extra)
 
 
-# --- Mobilise-D lab walking: lower-back 6-axis IMU, INDIP reference ---
-
-@dataclass(frozen=True)
-class MobgapResult:
-    """Per-trial step detection, left/right and cadence against the INDIP reference."""
-
-    n_ref: int
-    n_found: int
-    n_lr_correct: int
-    n_lr: int
-    n_extra: int
-    cadence_err_pct: F64
-    ic_err_s: F64
-    """Matched steps: estimated minus reference IC."""
-    fc_err_s: F64
-    """Matched steps with both final contacts: estimated TO minus reference final contact."""
-
-
-MOBGAP_R = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=np.float64)  # McRoberts MM+ -> body
-
-
-def _mobgap_trials(root: Path) -> Iterator[tuple[str, dict[str, object]]]:
-    import scipy.io as sio
-
-    for mat in sorted(root.glob("*/*/data.mat")):
-        d = sio.loadmat(mat, simplify_cells=True)["data"]["TimeMeasure1"]
-        for test, trials in d.items():
-            for trial, x in trials.items():
-                yield f"{mat.parent.parent.name}/{mat.parent.name}/{test}/{trial}", x
-
-
-def mobgap_raw(name: str, x: dict) -> RawSession:
-    """The lower-back recording of one mobgap trial as a raw session (acc g -> m/s²)."""
-    lb = x["SU"]["LowerBack"]
-    fs = float(lb["Fs"]["Acc"])
-    acc = np.asarray(lb["Acc"], dtype=np.float64) * G_MPS2
-    n = acc.shape[0]
-    return RawSession(session_id=name.replace("/", "_"), runner_id="mobgap", sensor="McRoberts MM+",
-                      sample_rate_hz=fs, time_ns=(T0_NS + np.round(np.arange(n) / fs * 1e9)).astype(np.int64),
-                      acc_mps2=acc.astype(np.float32), gyr_dps=np.asarray(lb["Gyr"], dtype=np.float32),
-                      mounting=MOBGAP_R)
-
-
-def mobgap(root: Path) -> MobgapResult:
-    """Steps within 100 ms of an INDIP initial contact, foot labels, and cadence per walking bout."""
-    n_ref = n_found = n_lr_ok = n_lr = n_extra = 0
-    cad_err: list[float] = []
-    ic_err: list[F64] = []
-    fc_err: list[F64] = []
-    for name, x in _mobgap_trials(root):
-        raw = mobgap_raw(name, x)
-        steps = process_raw(raw).steps.to_pandas()
-        ic = (steps["ic_time"].astype("int64").to_numpy() - T0_NS) / 1e9
-        to = np.where(steps["to_time"].isna(), np.nan, (steps["to_time"].astype("int64").to_numpy() - T0_NS) / 1e9)
-        foot = steps["foot"].to_numpy()
-        wbs = x["Standards"]["INDIP"]["MicroWB"]  # type: ignore[index]
-        wbs = wbs if isinstance(wbs, list) else [wbs]
-        all_ref = []
-        for wb in wbs:
-            r_ic = np.atleast_1d(np.asarray(wb["InitialContact_Event"], dtype=np.float64))
-            r_lr = np.atleast_1d(np.asarray(wb["InitialContact_LeftRight"]))
-            good = np.isfinite(r_ic)
-            r_ic, r_lr = r_ic[good], r_lr[good]
-            all_ref.append(r_ic)
-            ei, ri = match(ic, r_ic, 0.1)
-            ic_err.append(ic[ei] - r_ic[ri])
-            # the k-th final contact is the k-th IC's foot leaving the ground (the last may be absent)
-            r_fc = np.atleast_1d(np.asarray(wb["FinalContact_Event"], dtype=np.float64))
-            k = np.flatnonzero(good)[ri]
-            has = k < r_fc.size
-            fc_err.append(to[ei[has]] - r_fc[k[has]])
-            n_ref += r_ic.size
-            n_found += ri.size
-            lab = np.array(["L" if str(s).lower().startswith("l") else "R" for s in r_lr])
-            n_lr += ri.size
-            n_lr_ok += int(np.sum(foot[ei] == lab[ri]))
-            inside = (ic >= wb["Start"]) & (ic <= wb["End"])
-            if inside.sum() >= 4 and np.isfinite(wb["Cadence"]):
-                d = np.diff(ic[inside])
-                est = 60.0 / np.median(d)
-                cad_err.append(100.0 * (est - float(wb["Cadence"])) / float(wb["Cadence"]))
-        refs = np.sort(np.concatenate(all_ref)) if all_ref else np.zeros(0)
-        ei_all, _ = match(ic, refs, 0.1)
-        n_extra += ic.size - ei_all.size
-    return MobgapResult(n_ref=n_ref, n_found=n_found, n_lr_correct=n_lr_ok, n_lr=n_lr, n_extra=n_extra,
-                        cadence_err_pct=np.asarray(cad_err), ic_err_s=np.concatenate(ic_err),
-                        fc_err_s=np.concatenate(fc_err))
-
-
 def _ms(x: F64) -> str:
     return (f"{1e3 * np.mean(x):+6.1f} ms bias, SD {1e3 * np.std(x):5.1f} ms, "
             f"median |err| {1e3 * np.median(np.abs(x)):5.1f} ms")
@@ -217,27 +128,13 @@ def report_real(data: Path) -> dict[str, object]:
                             "grf_rmse_bw": rmse, "missed": r.n_missed, "extra": r.n_extra, "n_ref": r.n_ref}
     else:
         print(f"\n## alcantara_treadmill: skipped ({alc} not found; python benchmarks/get_real_data.py fetches it)")
-    mob = data / "real" / "mobgap_lab"
-    if mob.exists():
-        m = mobgap(mob)
-        recall = 100.0 * m.n_found / max(m.n_ref, 1)
-        lr = 100.0 * m.n_lr_correct / max(m.n_lr, 1)
-        cad = float(np.median(np.abs(m.cadence_err_pct))) if m.cadence_err_pct.size else float("nan")
-        print("\n## mobgap_lab (real walking, lower-back 6-axis IMU, INDIP reference, 100 Hz)")
-        print(f"step recall within 100 ms: {recall:.1f} % of {m.n_ref}   (target ≥ 95 %); extra steps {m.n_extra}")
-        print(f"left/right correct: {lr:.1f} % of {m.n_lr}   (target ≥ 95 %)")
-        worst = np.max(np.abs(m.cadence_err_pct)) if m.cadence_err_pct.size else float("nan")
-        print(f"cadence |error| median {cad:.2f} % over {m.cadence_err_pct.size} walking bouts, "
-              f"max {worst:.2f} %   (target ≤ 3 %)")
-        ic_q = 1e3 * np.nanpercentile(m.ic_err_s, [25, 50, 75]) if m.ic_err_s.size else np.full(3, np.nan)
-        fc_q = 1e3 * np.nanpercentile(m.fc_err_s, [25, 50, 75]) if np.isfinite(m.fc_err_s).any() else np.full(3, np.nan)
-        print(f"matched steps: IC error median {ic_q[1]:+.0f} ms (IQR {ic_q[0]:+.0f} to {ic_q[2]:+.0f}); "
-              f"final contact (TO) error median {fc_q[1]:+.0f} ms (IQR {fc_q[0]:+.0f} to {fc_q[2]:+.0f}) "
-              f"over {int(np.isfinite(m.fc_err_s).sum())} steps   (no target)")
-        out["mobgap"] = {"recall_pct": recall, "lr_pct": lr, "cadence_err_pct_median": cad, "n_ref": m.n_ref,
-                         "extra": m.n_extra}
+    trials = real_walking.load(data)
+    if trials:
+        dets = [real_walking.imuback_detect(t) for t in trials]
+        out["walking"] = real_walking.report(trials, dets, title="imuback walking")
     else:
-        print(f"\n## mobgap_lab: skipped ({mob} not found; python benchmarks/get_real_data.py fetches it)")
+        print(f"\n## real walking: skipped (neither voisard_l5_walk nor mobgap_lab under "
+              f"{data / 'real'}; python benchmarks/get_real_data.py fetches them)")
     return out
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
-from imuback.signal.events import detect_steps
+from imuback.signal.events import LEFT, RIGHT, UNKNOWN, Steps, assign_feet, detect_steps
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 
@@ -107,3 +107,25 @@ def test_abrupt_walk_to_run_keeps_the_first_running_contact(ending):
     assert abs(s.ic_pos[runs[0]] - cut) <= 3.0, s.ic_pos[runs[0]]
     assert s.quality[runs[0]] == 0.5 and abs(s.to_pos[runs[0]] - (cut + 24)) < 3.0
     assert np.sum(np.abs(s.ic_pos - cut) < 20) == 1  # the walking detector's view of it is gone
+
+
+def _walk_chain(n: int) -> Steps:
+    return Steps(ic_pos=np.arange(n) * 55.0, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                 chain=np.zeros(n, np.int64), foot=np.full(n, UNKNOWN, np.int8), quality=np.full(n, 0.8))
+
+
+def test_feet_are_left_unknown_when_the_two_cues_clearly_disagree():
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)  # first step RIGHT by the lateral cue
+    s = assign_feet(_walk_chain(20), alt, second=-alt)  # the yaw cue says the opposite, as clearly
+    assert (s.foot == UNKNOWN).all()
+    s = assign_feet(_walk_chain(20), alt, second=0.5 * alt)  # agreeing cues
+    assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+
+
+def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    lat, yaw = alt.copy(), alt.copy()
+    lat[7], yaw[7] = -lat[7], -yaw[7]  # step 7 looks like the other foot to both cues
+    s = assign_feet(_walk_chain(20), lat, second=yaw)
+    assert s.foot[7] == UNKNOWN
+    assert np.count_nonzero(s.foot == UNKNOWN) == 1 and s.foot[6] == RIGHT

@@ -3,7 +3,7 @@
 Where they are absent, ``python benchmarks/get_real_data.py`` fetches them (checked by SHA-256).
 
 alcantara_treadmill: real running on a force treadmill (events and peak vGRF against force).
-mobgap_lab: real walking with a multi-sensor reference (steps, left/right, cadence).
+mobgap_lab, voisard_l5_walk: real walking (steps, left/right) through benchmarks/real_walking.py.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import real_walking
 import validate
 from get_real_data import COMMAND
 
@@ -28,12 +29,38 @@ def test_alcantara_running_events_and_vgrf():
     assert float(np.sqrt(np.mean(r.grf_err_bw ** 2))) <= 0.20
 
 
-@pytest.mark.skipif(not (DATA / "mobgap_lab").exists(),
-                    reason=f"../shared/data/real/mobgap_lab absent: run {COMMAND}")
-def test_mobgap_walking_steps_feet_and_cadence():
-    m = validate.mobgap(DATA / "mobgap_lab")
-    # issue targets: recall >= 95 %, left/right >= 95 %, cadence <= 3 %. Recall is not reached
-    # yet (turns and the MS participant, docs/validation.md): its floor only catches regressions.
-    assert m.n_lr_correct / m.n_lr >= 0.95
-    assert float(np.median(np.abs(m.cadence_err_pct))) <= 3.0
-    assert m.n_found / m.n_ref >= 0.70
+def _walking(ds: str, ref: str, tol_s: float = 0.1) -> real_walking.Figures:
+    trials = [t for t in real_walking.load(DATA.parent) if t.dataset == ds]
+    dets = [real_walking.imuback_detect(t) for t in trials]
+    return real_walking.figures(real_walking.score(trials, dets, ref_name=ref, tol_s=tol_s))
+
+
+@pytest.mark.skipif(not (DATA / "mobgap_lab").exists(), reason=f"../shared/data/real/mobgap_lab absent: run {COMMAND}")
+def test_mobgap_walking_steps_and_feet():
+    f = _walking("mobgap_lab", "INDIP")
+    # issue #14 targets (recall and precision >= 0.97) are not reached: these floors (the figures
+    # reached, docs/validation.md, less a small margin) catch regressions. Held out: no walking
+    # constant was chosen on mobgap_lab.
+    assert f.recall >= 0.70 and f.precision >= 0.74
+    assert f.foot_acc >= 0.975 and f.unlabelled <= 0.08  # reached 0.984 with 6.5 % unlabelled (target 5 %)
+    assert f.n_to == 0  # walking toe-off is not reported (SD > 150 ms on real data)
+
+
+NO_VOISARD = f"../shared/data/real/voisard_l5_walk absent: run {COMMAND}"
+
+
+@pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason=NO_VOISARD)
+def test_voisard_walking_steps_and_feet():
+    f = _walking("voisard_l5_walk", "foot IMU")
+    assert f.recall >= 0.87 and f.precision >= 0.94
+    assert f.ic_sd_ms <= 25.0 and abs(f.ic_bias_ms) <= 10.0
+    assert f.foot_acc >= 0.94 and f.unlabelled <= 0.06  # reached 0.951 with 5.3 % unlabelled
+
+
+@pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason=NO_VOISARD)
+def test_voisard_time_comes_from_the_packet_counter():
+    # 2-3 lost ~2.9 s of packets: on row numbers the steps after the turn drift by up to 0.3 s
+    t = next(t for t in real_walking.voisard_trials(DATA / "voisard_l5_walk") if t.name == "voisard/2-3")
+    dt = np.diff(t.raw.time_ns) / 1e7
+    # 3919 rows span 42.09 s on the sensor clock (39.18 s if every row were one sample)
+    assert dt.max() > 6.5 and abs(float(t.raw.time_ns[-1] - t.raw.time_ns[0]) / 1e9 - 42.09) < 0.01

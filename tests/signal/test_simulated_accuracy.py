@@ -58,8 +58,12 @@ def test_walking_steps(errors):
     assert 100 * errors.n_found_walk / errors.n_truth_walk >= 95.0
     assert 100 * errors.n_true_pos_walk / errors.n_est_walk >= 98.0
     assert 100 * errors.walk_foot_ok / errors.walk_foot_n >= 95.0
-    # IC at the steepest rise of the loading response, not at its maximum (~45 ms later)
-    assert 1e3 * _med_abs(errors.cat("walk_ic")) <= 20.0
+    # IC at the forward-acceleration peak before braking (Zijlstra & Hof 2003), which on both real
+    # walking data sets is where the reference IC lies (voisard bias -6 ms, SD 23 ms). The simulated
+    # walk's forward peak comes ~22 ms before its IC (median |err| was 5.7 ms at the vertical rise,
+    # which on real walking scattered by SD 38 ms): the simulator, not the detector, is off here
+    # (docs/validation.md).
+    assert 1e3 * _med_abs(errors.cat("walk_ic")) <= 25.0
 
 
 def test_run_walk_transitions_keep_every_step():

@@ -22,7 +22,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import walking_contacts
+from imuback.signal.walking import forward_peak_ic, walking_contacts
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -131,25 +131,69 @@ def _running_median(x: F64, k: int) -> F64:
     return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode="nearest"), dtype=np.float64)
 
 
-def assign_feet(steps: Steps, cue: F64) -> Steps:
+def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
+                clear_vote: float = EventParams().foot_clear_vote) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
-    ``cue`` (S,) — positive evidence means RIGHT. Quality drops where the chain's vote is weak.
+    the evidence — positive means RIGHT. Quality drops where the chain's vote is weak.
+
+    ``cue`` (S,) and the independent ``second`` (S,) (e.g. lateral acceleration and yaw rate; 0
+    where it says nothing) are summed. Where both speak, they must agree: a chain whose two
+    votes point clearly (each ``|vote| / sum |cue| >= clear_vote``) to opposite parities is left
+    UNKNOWN (a wrong forward axis or a cue that fails for this wearer turns one of them; guessing
+    would swap the whole chain), and so is a step
+    whose own two cues both contradict the chain's alternation (a missed or extra step the chain
+    did not break at).
     """
     n = steps.n
     if n == 0:
         return steps
     cue = np.nan_to_num(np.asarray(cue, dtype=np.float64))
+    two = np.nan_to_num(np.asarray(second, dtype=np.float64)) if second is not None else np.zeros(n)
+    total = cue + two
     chain = steps.chain
     starts = np.flatnonzero(np.concatenate([[True], chain[1:] != chain[:-1]]))
-    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    size = np.diff(np.append(starts, n))
+    pos = np.arange(n) - np.repeat(starts, size)
     alt = np.where(pos % 2 == 0, 1.0, -1.0)  # +1: same foot as the chain's first step
-    vote = np.add.reduceat(cue * alt, starts)  # > 0: first step is RIGHT
-    strength = np.add.reduceat(np.abs(cue), starts)
-    first_right = np.repeat(vote > 0, np.diff(np.append(starts, n)))
+    vote = np.add.reduceat(total * alt, starts)  # > 0: first step is RIGHT
+    strength = np.add.reduceat(np.abs(total), starts)
+    first_right = np.repeat(vote > 0, size)
     is_right = np.where(alt > 0, first_right, ~first_right)
     foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
-    conf = np.repeat(np.abs(vote) / np.maximum(strength, 1e-12), np.diff(np.append(starts, n)))
-    foot[np.repeat(strength, np.diff(np.append(starts, n))) == 0] = UNKNOWN
+    conf = np.repeat(np.abs(vote) / np.maximum(strength, 1e-12), size)
+    unknown = np.repeat(strength, size) == 0
+    both = (two != 0) & (cue != 0)
+    if both.any():
+        v1 = np.add.reduceat(np.where(both, cue, 0.0) * alt, starts)
+        v2 = np.add.reduceat(np.where(both, two, 0.0) * alt, starts)
+        c1 = np.abs(v1) / np.maximum(np.add.reduceat(np.abs(np.where(both, cue, 0.0)), starts), 1e-12)
+        c2 = np.abs(v2) / np.maximum(np.add.reduceat(np.abs(np.where(both, two, 0.0)), starts), 1e-12)
+        unknown |= np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
+        side = np.where(is_right, 1.0, -1.0)
+        unknown |= both & (cue * side < 0) & (two * side < 0)
+    foot[unknown] = UNKNOWN
     q = steps.quality * (0.5 + 0.5 * np.clip(conf, 0.0, 1.0))
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=q)
+
+
+def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
+                       params: EventParams = EventParams()) -> Steps:
+    """Move each walking IC to the forward-acceleration peak before heel-strike braking
+    (:func:`~imuback.signal.walking.forward_peak_ic`), once the body frame is known.
+
+    ``ap_mps2`` (N,) is the body-frame forward specific force (m/s²). A move that would pass a
+    neighbouring step or the step's own toe-off is not made.
+    """
+    walk = np.flatnonzero(steps.activity == WALK)
+    if walk.size == 0:
+        return steps
+    ic = steps.ic_pos.copy()
+    new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
+    prev = np.where(walk > 0, ic[np.maximum(walk - 1, 0)], -np.inf)
+    nxt = np.where(walk < ic.size - 1, ic[np.minimum(walk + 1, ic.size - 1)], np.inf)
+    to = steps.to_pos[walk]
+    ok = (new > prev) & (new < nxt) & ~(np.isfinite(to) & (new >= to))
+    ic[walk[ok]] = new[ok]
+    return Steps(ic_pos=ic, to_pos=steps.to_pos, activity=steps.activity, chain=steps.chain,
+                 foot=steps.foot, quality=steps.quality)

@@ -14,10 +14,12 @@ class ResampleParams:
     gap_factor: float = 1.5
     """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
     shorter ones are timestamp jitter."""
-    max_fill_s: float = 0.05
-    """Gaps up to this long (a few dropped samples or one BLE packet) are bridged by the in-segment
-    interpolation: too short to hide or invent a step (steps last > 0.2 s); longer gaps split the
-    recording into segments that nothing crosses."""
+    max_fill_s: float = 0.1
+    """Gaps up to this long (a few dropped samples or BLE packets) are bridged by the in-segment
+    interpolation: under half the shortest step (``EventParams.min_step_s`` = 0.22 s), too short
+    to hide or invent a step; longer gaps split the recording into segments that nothing crosses.
+    (0.05 s lost 6-12 s of 30 s walking trials on voisard_l5_walk, whose wireless link drops
+    2-9 consecutive packets at 100 Hz, to pieces shorter than ``min_segment_s``.)"""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
 
@@ -111,12 +113,31 @@ class EventParams:
     """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
     mobgap's LrcMcCamley)."""
+    foot_clear_vote: float = 0.5
+    """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
+    ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to
+    opposite feet is left unlabelled: one cue is turned (a wrong forward axis, a wearer for whom
+    it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
+    0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
+    walk_ap_sigma_s: float = 0.008
+    """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
+    20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""
+    walk_drop_window_s: tuple[float, float] = (-0.1, 0.1)
+    """Where (s, relative to the vertical-signal IC) the heel-strike braking fall of the forward
+    acceleration is sought: the vertical rise starts with the other foot's push-off, before IC,
+    and braking follows IC within the loading response (~0.1 s, Perry 1992). Chosen on
+    voisard_l5_walk among (-0.1|-0.15|-0.05, 0.05|0.1|0.15); reported on mobgap_lab
+    (docs/validation.md)."""
+    walk_peak_before_drop_s: float = 0.1
+    """The forward-acceleration peak (IC) lies at most this long (s) before the braking fall."""
+    walk_min_drop_g_per_s: float = 2.0
+    """A braking fall flatter than this (g/s) is no heel strike; the vertical IC is kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

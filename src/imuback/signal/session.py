@@ -24,7 +24,7 @@ from imuback.signal.dsp import (
     step_to_50hz,
     windows_around,
 )
-from imuback.signal.events import Steps, assign_feet, detect_steps
+from imuback.signal.events import Steps, assign_feet, detect_steps, refine_walking_ics
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
@@ -82,15 +82,16 @@ def _saturation_pct(raw: RawSession) -> float:
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
 
 
-def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> F64:
-    """Evidence per step that it is a RIGHT contact: mean lateral (+y, left) level-frame
-    acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples) over the contact
-    (running) or the step (walking) minus the session mean, scaled by its spread; in walking plus
-    the band-passed yaw rate (deg/s) at IC, scaled by its spread.
+def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> tuple[F64, F64 | None]:
+    """Evidence per step that it is a RIGHT contact, from two independent cues: the mean lateral
+    (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
+    over the contact (running) or the step (walking) minus the session mean, scaled by its spread;
+    and in walking the band-passed yaw rate (deg/s) at IC, scaled by its spread (0 elsewhere;
+    None without a gyroscope or walking steps).
     """
     n = body.n
     if steps.n == 0:
-        return np.zeros(0)
+        return np.zeros(0), None
     s = np.ceil(steps.ic_pos).astype(np.int64)
     end_run = np.where(np.isfinite(steps.to_pos), steps.to_pos, steps.ic_pos)
     nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
@@ -117,8 +118,10 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         w = np.searchsorted(ws, p, side="right") - 1
         at = interp_at(yaw, offset[w] + np.minimum(p - ws[w], lengths[w] - 1))  # never into the next window
         yaw_scale = float(np.median(np.abs(at)))
-        cue[walk] += at / (yaw_scale if yaw_scale > 0 else 1.0)
-    return cue
+        yaw_cue = np.zeros(steps.n)
+        yaw_cue[walk] = at / (yaw_scale if yaw_scale > 0 else 1.0)
+        return cue, yaw_cue
+    return cue, None
 
 
 def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
@@ -218,11 +221,15 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                               highpass_hz=params.align.roll_highpass_hz))
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
-        steps = assign_feet(steps, _foot_cue(body, lateral_int, steps, params.events))
+        lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
+        steps = assign_feet(steps, lateral_cue, second=yaw_cue, clear_vote=params.events.foot_clear_vote)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+    # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
+    # read at the vertical-signal IC, where they were designed and validated)
+    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag

@@ -1,12 +1,16 @@
-"""Walking steps: initial contact (IC) and final contact (TO) from the sacrum's vertical
-specific force.
+"""Walking steps: initial contact (IC) from the sacrum's vertical and forward specific force.
 
 Steps at the maxima of the Gaussian-smoothed vertical acceleration, i.e. the CWT of the
 integrated vertical acceleration (McCamley 2012; with z up the loading response is a maximum);
 IC at the steepest rise of that loading response on a finer scale (on the mobgap lab recordings
 the maximum itself came a median 50 ms after the reference contact); a gap of about two steps
-gets the weaker maximum in its middle (one missed step). TO (final contact) at the minima of the
-second differentiation, after the other foot's IC.
+gets the weaker maximum in its middle (one missed step). Once the body frame is known each IC moves to
+the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003,
+:func:`forward_peak_ic`).
+
+Walking toe-off is not reported (NaN): McCamley's final contact (minima of the second
+differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_walk) and
+178 ms (mobgap_lab, INDIP) on real recordings, worse than no number (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
 from imuback.signal.dsp import argmin_between
+from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 
 F64 = npt.NDArray[np.float64]
@@ -26,21 +31,21 @@ I64 = npt.NDArray[np.int64]
 
 def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
                       own: Bouts | None = None) -> tuple[F64, F64, F64]:
-    """IC, TO and quality of walking steps from the 20 Hz vertical specific force ``x`` (g).
+    """IC, TO (always NaN, see the module docstring) and quality of walking steps from the 20 Hz
+    vertical specific force ``x`` (g).
 
     ``bouts`` may reach beyond the walking bouts ``own`` (one each, in order; see
     :meth:`Bouts.extended`): missed steps are refilled only inside ``own``, from its own rhythm.
     """
     # McCamley 2012: integrate the vertical acceleration and differentiate it with a Gaussian
     # wavelet (a smoothed vertical acceleration); with z up, IC is at its maxima (the loading
-    # response after heel strike), final contact at the minima of the second differentiation.
-    # Steps are found at McCamley's scale, then each IC is located on a finer scale just before,
-    # at the steepest rise of the loading response.
+    # response after heel strike). Steps are found at McCamley's scale, then each IC is located
+    # on a finer scale just before, at the steepest rise of the loading response.
     sigma = p.walk_detect_sigma_s * fs
     fine = p.walk_locate_sigma_s * fs
     back, ahead = int(0.2 * fs), int(0.05 * fs)
     mindist = max(1, int(p.min_step_s * fs))
-    ics, fcs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    ics = [np.zeros(0, np.int64)]
     sel = bouts.label == WALK
     own = own if own is not None else bouts
     own_sel = own.label == WALK
@@ -50,7 +55,6 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
             continue
         vel = np.cumsum(x[s0:e0] - 1.0) / fs
         d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
-        d2 = gaussian_filter1d(d1, sigma, order=1) * fs  # g/s
         # 1. steps: clear maxima, plus a weaker one where the rhythm says a single step was missed
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
         pk = _fill_missed_steps(pk, props["prominences"], p, (o0 - s0, o1 - s0))
@@ -63,21 +67,8 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
             # 3. IC at the steepest rise that leads to it (tangent idea as for running)
             pk = _steepest_rise(f1, pk, round(p.walk_rise_max_s * fs))
         ics.append(pk + s0)
-        fcs.append(find_peaks(-d2, distance=max(1, mindist // 2))[0] + s0)
-    ic, fc = np.concatenate(ics), np.concatenate(fcs)
-    if ic.size == 0:
-        z = np.zeros(0)
-        return z, z, z
-    # this foot's toe-off follows the other foot's contact (double support): the first
-    # final-contact feature after the next IC of the same bout, within one step of it
-    bout = bouts.index_of(ic)
-    nxt = np.append(ic[1:], -1)
-    same = np.append(bout[1:] == bout[:-1], False) & (nxt - ic <= p.max_step_s * fs)
-    j = np.searchsorted(fc, nxt, side="right")
-    cand = fc[np.minimum(j, fc.size - 1)] if fc.size else nxt
-    ok = same & (j < fc.size) & (cand - nxt <= p.max_step_s * fs) & (bouts.index_of(cand) == bout)
-    to = np.where(ok, cand, np.nan).astype(np.float64)
-    return ic.astype(np.float64), to, np.full(ic.size, 0.8)
+    ic = np.concatenate(ics).astype(np.float64)
+    return ic, np.full(ic.size, np.nan), np.full(ic.size, 0.8)
 
 
 def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
@@ -123,3 +114,46 @@ def _fill_missed_steps(cand: I64, prom: F64, p: EventParams, own: tuple[int, int
     first = np.ones(order.size, dtype=bool)
     first[1:] = gi[order][1:] != gi[order][:-1]
     return np.sort(np.concatenate([steps, wi[order][first]]))
+
+
+def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> F64:
+    """Walking IC at the peak forward acceleration before heel-strike braking (Zijlstra & Hof 2003).
+
+    At heel strike the ground's braking impulse turns the trunk's forward acceleration sharply
+    from its maximum to negative; the maximum is the IC (Zijlstra & Hof 2003, Gait Posture 18:1-10).
+    For each detected step (``ic_pos``, fractional samples, from the vertical signal) the steepest
+    fall of the lightly smoothed forward acceleration within ``walk_drop_window_s`` of it is found,
+    then the maximum within ``walk_peak_before_drop_s`` before that fall. A step whose fall is
+    flatter than ``walk_min_drop_g_per_s`` (no clear braking: shuffles, turns on the spot) keeps
+    its vertical-signal IC.
+
+    Parameters
+    ----------
+    ap_mps2 : (N,) forward (body +x) specific force (m/s²), gravity-aligned body frame.
+    ic_pos : (S,) fractional sample positions of walking ICs.
+    bounds : segment bounds; windows never cross a gap.
+
+    Returns
+    -------
+    (S,) refined fractional sample positions.
+    """
+    if ic_pos.size == 0:
+        return ic_pos
+    lo_s, hi_s = p.walk_drop_window_s
+    pad = 3 * max(1, round(p.walk_ap_sigma_s * fs))
+    back = round(p.walk_peak_before_drop_s * fs)
+    lo, hi = round(lo_s * fs) - back - pad, round(hi_s * fs) + pad
+    off = np.arange(lo, hi + 1)
+    c = np.round(ic_pos).astype(np.int64)
+    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
+    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")  # (S, W), g
+    slope = np.gradient(w, axis=1) * fs  # g/s
+    in_drop = (off >= round(lo_s * fs)) & (off <= round(hi_s * fs))
+    drop = np.argmin(np.where(in_drop[None, :], slope, np.inf), axis=1)
+    steep = slope[np.arange(c.size), drop] <= -p.walk_min_drop_g_per_s
+    col = np.arange(off.size)[None, :]
+    before = (col <= drop[:, None]) & (col >= drop[:, None] - back)
+    peak = np.argmax(np.where(before, w, -np.inf), axis=1)
+    refined = c + off[peak]
+    return np.where(steep & (idx[np.arange(c.size), peak] == refined), refined.astype(np.float64), ic_pos)

@@ -1,0 +1,106 @@
+"""Chosen on some data, reported on other data: every walking constant chosen in issue #14.
+
+    python benchmarks/walk_generalise.py [--data ../shared/data]
+
+For each constant, each candidate value runs the pipeline on every real walking trial
+(``benchmarks/real_walking.py``). Then
+
+- leave-one-dataset-out: the candidate best on voisard_l5_walk is reported on mobgap_lab (INDIP and
+  stereophotogrammetry) and the one best on mobgap_lab (INDIP) on voisard_l5_walk;
+- leave-one-subject-out inside voisard_l5_walk: for each of its 9 subjects the candidate best on
+  the other 8 is scored on that subject; the held-out rows of all 9 are pooled.
+
+Objectives: events — recall + precision at ±100 ms; feet — share of matched steps labelled
+right minus twice the share labelled wrong (a wrong foot costs more than an unlabelled one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_walking as rw
+from imuback.signal.params import EventParams, PipelineParams, ResampleParams
+
+E, R = EventParams(), ResampleParams()
+CONSTANTS: dict[str, dict[str, PipelineParams]] = {
+    "walk_drop_window_s (off = IC at the vertical rise)": {
+        "off": PipelineParams(events=dataclasses.replace(E, walk_min_drop_g_per_s=1e9)),
+        **{str(w): PipelineParams(events=dataclasses.replace(E, walk_drop_window_s=w))
+           for w in ((-0.1, 0.05), (-0.1, 0.1), (-0.15, 0.1), (-0.05, 0.15), (-0.1, 0.2))},
+    },
+    "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v)) for v in (0.05, 0.1)},
+    "foot_clear_vote": {str(v): PipelineParams(events=dataclasses.replace(E, foot_clear_vote=v))
+                        for v in (0.1, 0.3, 0.5, 0.8, 1.01)},
+}
+OBJECTIVE = {"foot_clear_vote": "feet"}
+
+
+def _objective(f: rw.Figures, kind: str) -> float:
+    if kind == "feet":
+        lab = 1.0 - f.unlabelled
+        return lab * f.foot_acc - 2.0 * lab * (1.0 - f.foot_acc)
+    return f.recall + f.precision
+
+
+def _fig(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.Trial], bool], ref: str) -> rw.Figures:
+    sel = [i for i, t in enumerate(trials) if keep(t) and ref in t.refs]
+    return rw.figures(rw.score([trials[i] for i in sel], [dets[i] for i in sel], ref_name=ref, tol_s=0.1))
+
+
+def _show(f: rw.Figures) -> str:
+    return (f"rec {f.recall:.3f} prec {f.precision:.3f} IC SD {f.ic_sd_ms:4.1f} foot {f.foot_acc:.3f} "
+            f"unlab {f.unlabelled:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    args = ap.parse_args(argv)
+    trials = rw.load(args.data)
+    datasets = {t.dataset for t in trials}
+    if datasets != {"voisard_l5_walk", "mobgap_lab"}:
+        print(f"needs voisard_l5_walk and mobgap_lab under {args.data / 'real'}: skipped")
+        return 0
+    is_v: Callable[[rw.Trial], bool] = lambda t: t.dataset == "voisard_l5_walk"  # noqa: E731
+    is_m: Callable[[rw.Trial], bool] = lambda t: t.dataset == "mobgap_lab"  # noqa: E731
+    subjects = sorted({t.subject for t in trials if is_v(t)})
+    for name, cands in CONSTANTS.items():
+        kind = OBJECTIVE.get(name, "events")
+        dets = {k: [rw.imuback_detect(t, p) for t in trials] for k, p in cands.items()}
+        print(f"\n## {name} (objective: {kind})")
+        for k, d in dets.items():
+            print(f"  {k:14s} voisard {_show(_fig(trials, d, is_v, 'foot IMU'))}")
+            print(f"  {'':14s} mobgap  {_show(_fig(trials, d, is_m, 'INDIP'))}")
+        best_v = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_v, "foot IMU"), kind))
+        best_m = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_m, "INDIP"), kind))
+        print(f"  chosen on voisard: {best_v}; reported on mobgap INDIP: "
+              f"{_show(_fig(trials, dets[best_v], is_m, 'INDIP'))}")
+        print(f"  {'':18s} {'':{len(best_v)}s}  reported on mobgap stereo: "
+              f"{_show(_fig(trials, dets[best_v], is_m, 'stereo'))}")
+        print(f"  chosen on mobgap INDIP: {best_m}; reported on voisard: "
+              f"{_show(_fig(trials, dets[best_m], is_v, 'foot IMU'))}")
+        # leave one subject out inside voisard: pool each held-out subject's detections
+        none = rw.Detected(ic_s=np.zeros(0), to_s=np.zeros(0), foot=np.zeros(0, str))
+        held: list[rw.Detected] = [none] * len(trials)
+        picks = []
+        for s in subjects:
+            best = max(dets, key=lambda k, s=s: _objective(
+                _fig(trials, dets[k], lambda t, s=s: is_v(t) and t.subject != s, "foot IMU"), kind))
+            picks.append(best)
+            for i, t in enumerate(trials):
+                if t.subject == s:
+                    held[i] = dets[best][i]
+        print(f"  leave one voisard subject out: chosen {dict(zip(subjects, picks, strict=True))}")
+        print(f"  {'':18s} pooled held-out subjects: {_show(_fig(trials, held, is_v, 'foot IMU'))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
