@@ -218,6 +218,7 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     row.update({
         "status": status,
         "status_reason": "; ".join(a.notes),
+        "non_gait_reason": "; ".join(a.non_gait) or None,
         "source_path": source_path,
         "source_sha256": source_sha256,
         "pipeline_version": PIPELINE_VERSION,

@@ -117,6 +117,32 @@ class EventParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GaitCheckParams:
+    """Stage 5 (b): steps are kept only in bouts with gait's structure (signal/gait_check.py).
+
+    Each threshold lies far from both sides of what it separates, measured per bout by
+    benchmarks/gait_features.py: real gait on alcantara_treadmill
+    (21 running trials), mobgap_lab (16 bouts) and voisard_l5_walk (52 trials), six simulated
+    sessions, and synthetic non-gait (white noise, 2.8 Hz vertical vibration, a car ride).
+    """
+
+    band_hz: tuple[float, float] = (0.5, 5.0)
+    """The gait band: stride (~0.5-1.5 Hz) to step (~1.5-3.3 Hz) frequencies and their second
+    harmonic; 4th-order Butterworth, zero phase."""
+    min_horizontal_ratio: float = 0.08
+    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.19 (alcantara,
+    its AP axis alone), >= 0.63 (voisard), >= 0.95 (mobgap); simulated >= 0.15. Vertical
+    vibration and a car ride: <= 0.03."""
+    min_rotation_dps: float = 6.0
+    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 18 deg/s
+    (voisard), >= 23 (mobgap), simulated >= 24; a still or vibrating sensor's noise <= 2."""
+    min_regularity: float = 0.3
+    """Accelerometer only: vertical autocorrelation one median step later. Real running
+    (alcantara) >= 0.87, voisard walking >= 0.46; white noise <= 0.21. Irregular real walking
+    (mobgap's free-living-like test) falls to ~0: without a gyroscope such bouts are not counted."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MetricParams:
     """Stage 6: per-step and per-stride metrics."""
 
@@ -138,6 +164,7 @@ class PipelineParams:
     resample: ResampleParams = field(default_factory=ResampleParams)
     activity: ActivityParams = field(default_factory=ActivityParams)
     events: EventParams = field(default_factory=EventParams)
+    gait_check: GaitCheckParams = field(default_factory=GaitCheckParams)
     metrics: MetricParams = field(default_factory=MetricParams)
 
     def to_json(self) -> str:

@@ -24,6 +24,7 @@ from imuback.signal.dsp import (
 )
 from imuback.signal.events import Steps, assign_feet, detect_steps
 from imuback.signal.frames import G_MPS2, ImuBlock, rotation_angle_deg
+from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams
@@ -52,6 +53,8 @@ class SessionAnalysis:
     saturation_pct: float
     notes: list[str] = field(default_factory=list)
     """Plain-language reasons for a partial or empty result."""
+    non_gait: list[str] = field(default_factory=list)
+    """Movement rejected as not gait (also in ``notes``): how much and why."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -146,6 +149,22 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
     return gait
 
 
+def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, notes: list[str]) -> Steps:
+    """Steps of the bouts judged not gait removed, with a note per reason (kept steps unchanged)."""
+    if verdict.keep.all():
+        return steps
+    bad = verdict.bout[~verdict.keep]
+    drop = np.isin(np.minimum(bouts.index_of(steps.ic_pos), max(bouts.label.size - 1, 0)), bad)
+    for why in sorted({r for r, k in zip(verdict.reason, verdict.keep, strict=True) if not k}):
+        sel = bad[[r == why for r, k in zip(verdict.reason, verdict.keep, strict=True) if not k]]
+        secs = float(np.sum(bouts.end_idx[sel] - bouts.start_idx[sel])) / fs
+        n = int(np.isin(np.minimum(bouts.index_of(steps.ic_pos), max(bouts.label.size - 1, 0)), sel).sum())
+        notes.append(f"{n} step-like peaks in {secs:.0f} s of movement not counted as steps: {why}")
+    keep = ~drop
+    return Steps(ic_pos=steps.ic_pos[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
+                 chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
@@ -171,6 +190,12 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)))
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
+    gyr_d = None if block.gyr_dps is None else np.ascontiguousarray(block.gyr_dps[::dec])
+    verdict = check_gait(acc_d / G_MPS2, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
+                         ic_pos=steps.ic_pos, params=params.gait_check)
+    non_gait: list[str] = []
+    steps = _drop_non_gait(steps, verdict, bouts, fs, non_gait)
+    notes += non_gait
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
     # step lag of the activity with the most steps (the forward axis comes from its even part)
     major = RUN if np.count_nonzero(steps.activity == RUN) >= np.count_nonzero(steps.activity == WALK) else WALK
@@ -229,4 +254,5 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     mis = rotation_angle_deg(rot @ np.asarray(raw.mounting, dtype=np.float64).T)
     return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
-                           stride_regularity=reg[1], saturation_pct=sat, notes=notes)
+                           stride_regularity=reg[1], saturation_pct=sat, notes=notes,
+                           non_gait=non_gait)

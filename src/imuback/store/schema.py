@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -181,6 +181,8 @@ def _sessions_fields() -> list[pa.Field]:
     fields += [
         _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),
         _f("status_reason", _STR, "", "why the session is partial or empty, in words"),
+        _f("non_gait_reason", _STR, "", "why step-like movement was not counted as steps, in words "
+           "(null: none was rejected)"),
         _f("source_path", _STR, "", "raw file the rows came from"),
         _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes"),
         _f("pipeline_version", _STR, "", "imuback.PIPELINE_VERSION that made the rows"),
