@@ -75,24 +75,29 @@ def check_gait(acc_d_g: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, 
         z = np.zeros(nb)
         return GaitVerdict(bout=b_idx.astype(np.int64), horizontal_ratio=z, rotation_dps=z, regularity=z,
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
+    # features change over strides: ~25 Hz is plenty for a band below 5 Hz (halves the cost)
+    q = 2 if fs_d_hz >= 40.0 else 1
+    dec, fs_d_hz = dec * q, fs_d_hz / q
+    acc_d_g = acc_d_g[::q]
+    gyr_d_dps = None if gyr_d_dps is None else gyr_d_dps[::q]
     lo, hi = params.band_hz
     hi = min(hi, 0.45 * fs_d_hz)
     bd = decimated_bounds(bounds, dec)
-    v = acc_d_g @ up
-    vb = bandpass(v, lo, hi, fs_d_hz, bd)
-    hb = bandpass(acc_d_g - np.outer(v, up), lo, hi, fs_d_hz, bd)
-    s = np.minimum(bouts.start_idx[b_idx] // dec, v.size - 1)
-    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), v.size), s + 1)
+    ab = bandpass(acc_d_g, lo, hi, fs_d_hz, bd, order=2)
+    vb = ab @ up  # the band-passed vertical; the rest of the band's energy is horizontal
+    s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
+    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
     v_ms = _interval_mean(vb ** 2, s, e)
-    ratio = np.sqrt(_interval_mean(np.sum(hb ** 2, axis=1), s, e) / np.maximum(v_ms, 1e-12))
+    h_ms = np.maximum(_interval_mean(np.einsum("ij,ij->i", ab, ab), s, e) - v_ms, 0.0)
+    ratio = np.sqrt(h_ms / np.maximum(v_ms, 1e-12))
     keep = ratio >= params.min_horizontal_ratio
     reason = np.where(keep, "", "no horizontal motion at the step rhythm (a vibration, e.g. a vehicle or "
                                 "machine, not gait)").astype(object)
     rot = np.full(nb, np.nan)
     reg = np.full(nb, np.nan)
     if gyr_d_dps is not None:
-        gb = bandpass(gyr_d_dps, lo, hi, fs_d_hz, bd)
-        rot = np.sqrt(_interval_mean(np.sum(gb ** 2, axis=1), s, e))
+        gb = bandpass(gyr_d_dps, lo, hi, fs_d_hz, bd, order=2)
+        rot = np.sqrt(_interval_mean(np.einsum("ij,ij->i", gb, gb), s, e))
         still = keep & (rot < params.min_rotation_dps)
         reason[still] = "no pelvis rotation at the step rhythm (gyroscope): not gait"
         keep &= ~still

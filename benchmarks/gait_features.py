@@ -1,0 +1,101 @@
+"""Per-bout gait-structure features (signal/gait_check.py) on real gait, simulated gait and non-gait.
+
+    python benchmarks/gait_features.py [--data ../shared/data]
+
+Prints, per source, the smallest horizontal ratio, rotation (deg/s) and (accelerometer-only)
+regularity over its bouts, and the number of bouts rejected: the figures the thresholds in
+``GaitCheckParams`` were chosen from. Non-gait: white noise, a 2.8 Hz vertical vibration, a car ride.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from imuback.signal.align import up_axis
+from imuback.signal.dsp import step_to_50hz
+from imuback.signal.frames import G_MPS2
+from imuback.signal.gait_check import GaitVerdict, check_gait
+from imuback.signal.session import analyse_session
+from imuback.store.raw import RawSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_running
+
+F64 = npt.NDArray[np.float64]
+T0_NS = 1_600_000_000 * 10**9
+
+
+def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
+    """The gait check of a session's steps (as kept by the pipeline; on gait nothing is dropped)."""
+    from imuback.pipeline import PipelineParams
+
+    a = analyse_session(raw, params=PipelineParams())
+    fs = a.body.fs_hz
+    dec = step_to_50hz(fs)
+    acc_d = np.ascontiguousarray(a.body.acc_mps2[::dec]) / G_MPS2
+    up = up_axis(acc_d * G_MPS2, window=max(1, round(2.0 * fs / dec)))
+    gyr = None if (a.body.gyr_dps is None or drop_gyro) else np.ascontiguousarray(a.body.gyr_dps[::dec])
+    return check_gait(acc_d, up, gyr, fs_d_hz=fs / dec, bounds=a.body.seg_bounds, dec=dec, bouts=a.bouts,
+                      ic_pos=a.steps.ic_pos)
+
+
+def _voisard(root: Path) -> list[RawSession]:
+    r = np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]], dtype=np.float64)
+    out = []
+    for f in sorted(root.glob("GaitData/*_lb.txt")):
+        d = np.loadtxt(f, skiprows=2, usecols=(1, 2, 3, 4, 5, 6))
+        n = d.shape[0]
+        out.append(RawSession(session_id=f.stem, runner_id="voisard", sensor="Xsens MTw", sample_rate_hz=100.0,
+                              time_ns=(T0_NS + np.round(np.arange(n) / 100.0 * 1e9)).astype(np.int64),
+                              acc_mps2=d[:, :3].astype(np.float32), gyr_dps=np.degrees(d[:, 3:]).astype(np.float32),
+                              mounting=r))
+    return out
+
+
+def _line(name: str, vs: list[GaitVerdict]) -> str:
+    def low(x: list[F64]) -> str:
+        c = np.concatenate(x) if x else np.zeros(0)
+        c = c[np.isfinite(c)]
+        return f"{c.min():6.2f}" if c.size else f"{'-':>6}"
+
+    n = sum(v.bout.size for v in vs)
+    rej = sum(int((~v.keep).sum()) for v in vs)
+    return (f"{name:<34}{n:>6}{rej:>9}  {low([v.horizontal_ratio for v in vs])}  "
+            f"{low([v.rotation_dps for v in vs])}  {low([v.regularity for v in vs])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=real_running.DEFAULT_DATA, help="the shared data folder")
+    args = ap.parse_args(argv)
+    print(f"{'source':<34}{'bouts':>6}{'rejected':>9}  {'h min':>6}  {'rot min':>6}  {'reg min':>6}")
+    real = args.data / "real"
+    if (real / "alcantara_treadmill").exists():
+        trials = real_running.load_trials(real / "alcantara_treadmill")
+        print(_line("alcantara running (acc only)", [verdict(t.raw) for t in trials]))
+    if (real / "mobgap_lab").exists():
+        import validate
+
+        raws = [validate.mobgap_raw(n, x) for n, x in validate._mobgap_trials(real / "mobgap_lab")]
+        print(_line("mobgap walking", [verdict(r) for r in raws]))
+        print(_line("mobgap walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
+    if (real / "voisard_l5_walk").exists():
+        raws = _voisard(real / "voisard_l5_walk")
+        print(_line("voisard walking", [verdict(r) for r in raws]))
+        print(_line("voisard walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
+    from imuback.simulate.runner import simulate_session
+    from sim_accuracy import scenario
+
+    sims = [simulate_session(scenario(i, 3.0), seed=100 + i, session_id=f"sim{i}", runner_id="sim",
+                             start_time=T0_NS).raw for i in range(6)]
+    print(_line("simulated run + walks", [verdict(r) for r in sims]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
