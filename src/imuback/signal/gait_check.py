@@ -56,13 +56,14 @@ class GaitVerdict:
     reason: tuple[str, ...]
 
 
-def check_gait(acc_d_g: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bounds: I64, dec: int,
+def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bounds: I64, dec: int,
                bouts: Bouts, ic_pos: F64, params: GaitCheckParams = GaitCheckParams()) -> GaitVerdict:
     """Judge every bout that holds steps.
 
     Parameters
     ----------
-    acc_d_g : (N_d, 3) specific force in the sensor frame (g), every ``dec``-th sample.
+    acc_d : (N_d, 3) specific force in the sensor frame, every ``dec``-th sample (any unit: only
+        ratios of it are used).
     up : (3,) unit vertical (gravity) direction in the sensor frame.
     gyr_d_dps : (N_d, 3) angular rate (deg/s) at the same samples, or None.
     fs_d_hz : rate of the decimated samples; ``bounds`` the full-rate segment bounds.
@@ -71,19 +72,21 @@ def check_gait(acc_d_g: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, 
     b_idx = np.unique(np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))) if ic_pos.size else \
         np.zeros(0, np.int64)
     nb = b_idx.size
-    if nb == 0 or acc_d_g.shape[0] < 2:
+    if nb == 0 or acc_d.shape[0] < 8 * max(1, round(fs_d_hz / 12.5)):
         z = np.zeros(nb)
         return GaitVerdict(bout=b_idx.astype(np.int64), horizontal_ratio=z, rotation_dps=z, regularity=z,
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
-    # features change over strides: ~25 Hz is plenty for a band below 5 Hz (halves the cost)
-    q = 2 if fs_d_hz >= 40.0 else 1
+    # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
+    # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
+    q = max(1, round(fs_d_hz / 12.5))
+    m = acc_d.shape[0] // q * q
     dec, fs_d_hz = dec * q, fs_d_hz / q
-    acc_d_g = acc_d_g[::q]
-    gyr_d_dps = None if gyr_d_dps is None else gyr_d_dps[::q]
+    acc_d = _block_mean(acc_d[:m], q)
+    gyr_d_dps = None if gyr_d_dps is None else _block_mean(gyr_d_dps[:m], q)
     lo, hi = params.band_hz
     hi = min(hi, 0.45 * fs_d_hz)
     bd = decimated_bounds(bounds, dec)
-    ab = bandpass(acc_d_g, lo, hi, fs_d_hz, bd, order=2)
+    ab = bandpass(acc_d, lo, hi, fs_d_hz, bd, order=2)
     vb = ab @ up  # the band-passed vertical; the rest of the band's energy is horizontal
     s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
     e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
@@ -110,6 +113,15 @@ def check_gait(acc_d_g: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, 
                        keep=keep, reason=tuple(str(r) for r in reason))
 
 
+def _block_mean(x: F64, q: int) -> F64:
+    """Mean of each block of ``q`` rows of ``x`` (rows a multiple of ``q``)."""
+    out = x[0::q].copy()
+    for i in range(1, q):  # over the block's rows (q ~ 4), not samples
+        out += x[i::q]
+    out /= q
+    return out
+
+
 def _interval_mean(x: F64, s: I64, e: I64) -> F64:
     c = np.concatenate([[0.0], np.cumsum(x)])
     return np.asarray((c[e] - c[s]) / np.maximum(e - s, 1), dtype=np.float64)
@@ -126,11 +138,13 @@ def _regularity(vb: F64, s: I64, e: I64, bouts: Bouts, b_idx: I64, ic_pos: F64, 
         ic = ic_pos[step_bout == b]
         if ic.size < 3:
             continue
-        lag = max(1, round(float(np.median(np.diff(ic))) / dec))
+        lag = float(np.median(np.diff(ic))) / dec  # fractional: ~4 samples a step at ~12.5 Hz
+        li, frac = int(lag), lag - int(lag)
         x = vb[s[k]:e[k]]
-        if x.size <= 2 * lag:
+        if li < 1 or x.size <= 2 * li + 2:
             continue
-        a, c = x[:-lag], x[lag:]
+        a = x[:-li - 1]
+        c = (1.0 - frac) * x[li:-1] + frac * x[li + 1:]  # x one step later, interpolated
         out[k] = float(np.dot(a, c) / max(np.sqrt(np.dot(a, a) * np.dot(c, c)), 1e-12))
     return out
 

@@ -128,17 +128,17 @@ class GaitCheckParams:
 
     band_hz: tuple[float, float] = (0.5, 5.0)
     """The gait band: stride (~0.5-1.5 Hz) to step (~1.5-3.3 Hz) frequencies and their second
-    harmonic; 2nd-order Butterworth, zero phase, on ~25 Hz samples."""
+    harmonic; 2nd-order Butterworth, zero phase, on ~12.5 Hz block means."""
     min_horizontal_ratio: float = 0.08
-    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.28 (alcantara,
-    its AP axis alone), >= 0.59 (voisard), >= 0.94 (mobgap); simulated >= 0.15. Vertical
-    vibration and a car ride: <= 0.03."""
+    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.21 (alcantara,
+    its AP axis alone), >= 0.48 (voisard), >= 0.94 (mobgap); simulated >= 0.15. Vertical
+    vibration and a car ride: <= 0.02."""
     min_rotation_dps: float = 6.0
     """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 9.8 deg/s
-    (voisard), >= 19.7 (mobgap), simulated >= 23; a still or vibrating sensor's noise <= 2."""
+    (voisard), >= 19 (mobgap), simulated >= 22; noise, vibration, a car ride <= 0.7."""
     min_regularity: float = 0.3
     """Accelerometer only: vertical autocorrelation one median step later. Real running
-    (alcantara) >= 0.73, voisard walking (gyro ignored) >= 0.45; white noise (0.1-0.5 g) <= 0.21.
+    (alcantara) >= 0.88, voisard walking (gyro ignored) >= 0.44; white noise <= 0, a car ride 0.16.
     Irregular real walking (mobgap's free-living-like test, gyro ignored) falls to ~0: without a
     gyroscope such bouts are not counted (8 of 17 mobgap bouts)."""
 

@@ -191,7 +191,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     gyr_d = None if block.gyr_dps is None else np.ascontiguousarray(block.gyr_dps[::dec])
-    verdict = check_gait(acc_d / G_MPS2, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
+    verdict = check_gait(acc_d, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
                          ic_pos=steps.ic_pos, params=params.gait_check)
     non_gait: list[str] = []
     steps = _drop_non_gait(steps, verdict, bouts, fs, non_gait)
