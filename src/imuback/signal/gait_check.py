@@ -20,13 +20,15 @@ chosen from).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.ndimage import uniform_filter1d
 
 from imuback.signal.activity import Bouts
-from imuback.signal.dsp import bandpass, decimated_bounds
+from imuback.signal.dsp import decimated_bounds
 from imuback.signal.params import GaitCheckParams
 
 F64 = npt.NDArray[np.float64]
@@ -83,10 +85,9 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     dec, fs_d_hz = dec * q, fs_d_hz / q
     acc_d = _block_mean(acc_d[:m], q)
     gyr_d_dps = None if gyr_d_dps is None else _block_mean(gyr_d_dps[:m], q)
-    lo, hi = params.band_hz
-    hi = min(hi, 0.45 * fs_d_hz)
+    win = max(1, round(fs_d_hz / params.band_low_hz))
     bd = decimated_bounds(bounds, dec)
-    ab = bandpass(acc_d, lo, hi, fs_d_hz, bd, order=2)
+    ab = _band(acc_d, win, bd)
     vb = ab @ up  # the band-passed vertical; the rest of the band's energy is horizontal
     s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
     e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
@@ -99,7 +100,7 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     rot = np.full(nb, np.nan)
     reg = np.full(nb, np.nan)
     if gyr_d_dps is not None:
-        gb = bandpass(gyr_d_dps, lo, hi, fs_d_hz, bd, order=2)
+        gb = _band(gyr_d_dps, win, bd)
         rot = np.sqrt(_interval_mean(np.einsum("ij,ij->i", gb, gb), s, e))
         still = keep & (rot < params.min_rotation_dps)
         reason[still] = "no pelvis rotation at the step rhythm (gyroscope): not gait"
@@ -111,6 +112,18 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         keep &= ~irregular
     return GaitVerdict(bout=b_idx.astype(np.int64), horizontal_ratio=ratio, rotation_dps=rot, regularity=reg,
                        keep=keep, reason=tuple(str(r) for r in reason))
+
+
+def _band(x: F64, win: int, bounds: I64) -> F64:
+    """The gait band of block means: minus their moving mean over ``win`` samples (one period of
+    the band's low edge, whose multiples it passes whole: strides and steps; slower drifts of
+    posture, heading or a vehicle's sway are removed), per segment (never across a gap).
+    """
+    out = np.empty_like(x)
+    edges = np.unique(np.clip(bounds, 0, x.shape[0]))
+    for a, b in itertools.pairwise(edges):  # loop over segments (few), not samples
+        out[a:b] = x[a:b] - uniform_filter1d(x[a:b], win, axis=0, mode="nearest")
+    return out
 
 
 def _block_mean(x: F64, q: int) -> F64:

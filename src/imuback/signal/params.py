@@ -126,19 +126,20 @@ class GaitCheckParams:
     sessions, and synthetic non-gait (white noise, 2.8 Hz vertical vibration, a car ride).
     """
 
-    band_hz: tuple[float, float] = (0.5, 5.0)
-    """The gait band: stride (~0.5-1.5 Hz) to step (~1.5-3.3 Hz) frequencies and their second
-    harmonic; 2nd-order Butterworth, zero phase, on ~12.5 Hz block means."""
+    band_low_hz: float = 0.5
+    """The gait band: block means at ~12.5 Hz (a boxcar low-pass, band up to ~5 Hz: step
+    frequencies and their second harmonic) minus their moving mean over 1 / ``band_low_hz`` s
+    (strides ~0.5-1.5 Hz and steps pass; posture, heading and a vehicle's sway do not)."""
     min_horizontal_ratio: float = 0.08
-    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.21 (alcantara,
-    its AP axis alone), >= 0.48 (voisard), >= 0.94 (mobgap); simulated >= 0.15. Vertical
+    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.22 (alcantara,
+    its AP axis alone), >= 0.49 (voisard), >= 0.98 (mobgap); simulated >= 0.16. Vertical
     vibration and a car ride: <= 0.02."""
     min_rotation_dps: float = 6.0
-    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 9.8 deg/s
-    (voisard), >= 19 (mobgap), simulated >= 22; noise, vibration, a car ride <= 0.7."""
+    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 10.6 deg/s
+    (voisard), >= 24 (mobgap), simulated >= 25; noise, vibration, a car ride <= 0.9."""
     min_regularity: float = 0.3
     """Accelerometer only: vertical autocorrelation one median step later. Real running
-    (alcantara) >= 0.88, voisard walking (gyro ignored) >= 0.44; white noise <= 0, a car ride 0.16.
+    (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.
     Irregular real walking (mobgap's free-living-like test, gyro ignored) falls to ~0: without a
     gyroscope such bouts are not counted (8 of 17 mobgap bouts)."""
 
