@@ -145,6 +145,24 @@ class GaitCheckParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QualityParams:
+    """Stage 5 (c): per-step quality from rhythm and shape (signal/quality.py)."""
+
+    lowpass_hz: float = 10.0
+    """Low-pass of the vertical signal whose shape around each IC is compared: keeps the loading
+    and push-off (< 10 Hz) and drops impact ringing and soft-tissue wobble."""
+    window_s: tuple[float, float] = (-0.2, 0.3)
+    """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
+    push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
+    low_quality: float = 0.5
+    """A step below this quality counts as low quality in ``sessions.low_quality_step_pct``:
+    on real walking, steps under 0.5 were right 38-70 % of the time, above 0.7 83-100 %
+    (docs/validation.md)."""
+    low_quality_note_pct: float = 30.0
+    """Above this share of low-quality steps the session says so in ``status_reason``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MetricParams:
     """Stage 6: per-step and per-stride metrics."""
 
@@ -167,6 +185,7 @@ class PipelineParams:
     activity: ActivityParams = field(default_factory=ActivityParams)
     events: EventParams = field(default_factory=EventParams)
     gait_check: GaitCheckParams = field(default_factory=GaitCheckParams)
+    quality: QualityParams = field(default_factory=QualityParams)
     metrics: MetricParams = field(default_factory=MetricParams)
 
     def to_json(self) -> str:

@@ -5,6 +5,7 @@ Pure: a :class:`~imuback.store.raw.RawSession` in, a :class:`SessionAnalysis` ou
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams
+from imuback.signal.quality import step_quality
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 from imuback.store.raw import RawSession
@@ -55,6 +57,8 @@ class SessionAnalysis:
     """Plain-language reasons for a partial or empty result."""
     non_gait: list[str] = field(default_factory=list)
     """Movement rejected as not gait (also in ``notes``): how much and why."""
+    low_quality_pct: float = float("nan")
+    """Share of steps with quality below ``QualityParams.low_quality`` (%)."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -224,6 +228,13 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+    quality = step_quality(np.ascontiguousarray(vertical_g[::dec]), steps, fs_d_hz=fs / dec, dec=dec,
+                           bounds_d=decimated_bounds(bounds, dec), params=params.quality)
+    steps = dataclasses.replace(steps, quality=quality)
+    low_pct = 100.0 * float(np.mean(quality < params.quality.low_quality)) if steps.n else float("nan")
+    if low_pct > params.quality.low_quality_note_pct:
+        notes.append(f"{low_pct:.0f} % of the steps are of low quality (irregular rhythm or step shape): "
+                     "their events and metrics are less certain")
     sm = step_metrics(body, steps, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
@@ -255,4 +266,4 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
-                           non_gait=non_gait)
+                           non_gait=non_gait, low_quality_pct=low_pct)

@@ -84,7 +84,8 @@ STEPS_SCHEMA = pa.schema(
         _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (low-passed sacral vertical specific force)"),
         _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value"),
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
-        _f("quality", _F64, "0..1", "confidence in this step's events and metrics"),
+        _f("quality", _F64, "0..1", "how likely this step's events are right: rhythm and shape against its "
+           "chain neighbours (0: no neighbour)"),
     ]
 )
 
@@ -183,6 +184,8 @@ def _sessions_fields() -> list[pa.Field]:
         _f("status_reason", _STR, "", "why the session is partial or empty, in words"),
         _f("non_gait_reason", _STR, "", "why step-like movement was not counted as steps, in words "
            "(null: none was rejected)"),
+        _f("low_quality_step_pct", _F64, "%", "share of steps with quality < 0.5: their events are less "
+           "likely right (status_reason says so above 30 %)"),
         _f("source_path", _STR, "", "raw file the rows came from"),
         _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes"),
         _f("pipeline_version", _STR, "", "imuback.PIPELINE_VERSION that made the rows"),
