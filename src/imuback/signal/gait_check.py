@@ -28,7 +28,7 @@ import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
 from imuback.signal.activity import Bouts
-from imuback.signal.dsp import decimated_bounds
+from imuback.signal.dsp import block_mean, decimated_bounds
 from imuback.signal.params import GaitCheckParams
 
 F64 = npt.NDArray[np.float64]
@@ -81,10 +81,9 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
     # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
     q = max(1, round(fs_d_hz / 12.5))
-    m = acc_d.shape[0] // q * q
     dec, fs_d_hz = dec * q, fs_d_hz / q
-    acc_d = _block_mean(acc_d[:m], q)
-    gyr_d_dps = None if gyr_d_dps is None else _block_mean(gyr_d_dps[:m], q)
+    acc_d = block_mean(acc_d, q)
+    gyr_d_dps = None if gyr_d_dps is None else block_mean(gyr_d_dps, q)
     win = max(1, round(fs_d_hz / params.band_low_hz))
     bd = decimated_bounds(bounds, dec)
     ab = _band(acc_d, win, bd)
@@ -123,15 +122,6 @@ def _band(x: F64, win: int, bounds: I64) -> F64:
     edges = np.unique(np.clip(bounds, 0, x.shape[0]))
     for a, b in itertools.pairwise(edges):  # loop over segments (few), not samples
         out[a:b] = x[a:b] - uniform_filter1d(x[a:b], win, axis=0, mode="nearest")
-    return out
-
-
-def _block_mean(x: F64, q: int) -> F64:
-    """Mean of each block of ``q`` rows of ``x`` (rows a multiple of ``q``)."""
-    out = x[0::q].copy()
-    for i in range(1, q):  # over the block's rows (q ~ 4), not samples
-        out += x[i::q]
-    out /= q
     return out
 
 

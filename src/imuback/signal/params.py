@@ -148,9 +148,10 @@ class GaitCheckParams:
 class QualityParams:
     """Stage 5 (c): per-step quality from rhythm and shape (signal/quality.py)."""
 
-    lowpass_hz: float = 10.0
-    """Low-pass of the vertical signal whose shape around each IC is compared: keeps the loading
-    and push-off (< 10 Hz) and drops impact ringing and soft-tissue wobble."""
+    shape_rate_hz: float = 25.0
+    """The vertical signal whose shape around each IC is compared is taken as means of ~50 Hz
+    samples over blocks of 1 / ``shape_rate_hz`` s: keeps the loading and push-off (< ~10 Hz),
+    drops impact ringing and soft-tissue wobble, and is cheap."""
     window_s: tuple[float, float] = (-0.2, 0.3)
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""

@@ -8,7 +8,7 @@ doubles; a misplaced IC shifts the shape. So (body frame, z up):
 1. **rhythm**: ``d = max |T - T_med| / T_med`` over the step's intervals to its chain neighbours,
    ``T_med`` the running median step time (15 steps);
 2. **shape**: ``r =`` the largest correlation of the vertical signal around its IC
-   (``QualityParams.window_s``, low-passed) with that around a neighbour's IC;
+   (``QualityParams.window_s``, ~25 Hz block means) with that around a neighbour's IC;
 
 ``quality = clip(r, 0, 1) * clip(1 - d, 0, 1)``; 0 for a step without a neighbour in its chain.
 No constant is fitted to data; AUROC and reliability on real walking and running are in
@@ -21,22 +21,20 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import median_filter
 
-from imuback.signal.dsp import lowpass
+from imuback.signal.dsp import block_mean, step_to_50hz
 from imuback.signal.events import Steps
 from imuback.signal.params import QualityParams
 
 F64 = npt.NDArray[np.float64]
 
 
-def step_quality(vertical_d_g: F64, steps: Steps, *, fs_d_hz: float, dec: int, bounds_d: npt.NDArray[np.int64],
-                 params: QualityParams = QualityParams()) -> F64:
+def step_quality(vertical_g: F64, steps: Steps, *, fs_hz: float, params: QualityParams = QualityParams()) -> F64:
     """(S,) quality of each step from its rhythm and shape against its chain neighbours.
 
     Parameters
     ----------
-    vertical_d_g : (N_d,) vertical specific force (g), every ``dec``-th sample at ``fs_d_hz``.
-    steps : the steps (IC positions in full-rate samples, chains).
-    bounds_d : segment bounds of the decimated signal.
+    vertical_g : (N,) vertical specific force (g) at ``fs_hz``.
+    steps : the steps (IC positions in samples, chains).
     """
     n = steps.n
     if n == 0:
@@ -52,10 +50,17 @@ def step_quality(vertical_d_g: F64, steps: Steps, *, fs_d_hz: float, dec: int, b
     d[:-1] = d_next
     d[1:] = np.maximum(d[1:], d_next)
     # the shape around each IC: (S, W) samples of the low-passed signal, centred, unit norm
-    x = lowpass(vertical_d_g, params.lowpass_hz, fs_d_hz, bounds_d)
+    # means of blocks of ~50 Hz samples: a boxcar low-pass (first zero at ``shape_rate_hz``)
+    # sampled at that rate; reading every ~50 Hz sample only keeps it cheap on long sessions
+    q50 = step_to_50hz(fs_hz)
+    q = max(1, round(fs_hz / q50 / params.shape_rate_hz))
+    x = block_mean(vertical_g[::q50], q)
+    dec = q50 * q
+    fs_d = fs_hz / dec
     lo_s, hi_s = params.window_s
-    off = np.arange(round(lo_s * fs_d_hz), round(hi_s * fs_d_hz) + 1)
-    idx = np.clip(np.round(steps.ic_pos / dec).astype(np.int64)[:, None] + off[None, :], 0, max(x.size - 1, 0))
+    off = np.arange(round(lo_s * fs_d), round(hi_s * fs_d) + 1)
+    centre = ((steps.ic_pos + 0.5) / dec - 0.5).astype(np.int64)  # the block holding each IC
+    idx = np.clip(centre[:, None] + off[None, :], 0, max(x.size - 1, 0))
     w = x[idx] if x.size else np.zeros(idx.shape)
     w = w - w.mean(axis=1, keepdims=True)
     w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)

@@ -228,8 +228,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
-    quality = step_quality(np.ascontiguousarray(vertical_g[::dec]), steps, fs_d_hz=fs / dec, dec=dec,
-                           bounds_d=decimated_bounds(bounds, dec), params=params.quality)
+    quality = step_quality(vertical_g, steps, fs_hz=fs, params=params.quality)
     steps = dataclasses.replace(steps, quality=quality)
     low_pct = 100.0 * float(np.mean(quality < params.quality.low_quality)) if steps.n else float("nan")
     if low_pct > params.quality.low_quality_note_pct:
