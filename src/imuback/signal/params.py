@@ -127,16 +127,17 @@ class GaitCheckParams:
     """
 
     band_low_hz: float = 0.5
-    """The gait band: block means at ~12.5 Hz (a boxcar low-pass, band up to ~5 Hz: step
-    frequencies and their second harmonic) minus their moving mean over 1 / ``band_low_hz`` s
-    (strides ~0.5-1.5 Hz and steps pass; posture, heading and a vehicle's sway do not)."""
+    """The gait band: acceleration as block means at ~12.5 Hz (a boxcar low-pass, band up to
+    ~5 Hz: step frequencies and their second harmonic; the angular rate, slow, as every ~12.5 Hz
+    sample) minus the moving mean over 1 / ``band_low_hz`` s (strides ~0.5-1.5 Hz and steps
+    pass; posture, heading and a vehicle's sway do not)."""
     min_horizontal_ratio: float = 0.08
     """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.22 (alcantara,
     its AP axis alone), >= 0.49 (voisard), >= 0.98 (mobgap); simulated >= 0.16. Vertical
     vibration and a car ride: <= 0.02."""
     min_rotation_dps: float = 6.0
-    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 10.6 deg/s
-    (voisard), >= 24 (mobgap), simulated >= 25; noise, vibration, a car ride <= 0.9."""
+    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 11 deg/s
+    (voisard), >= 26 (mobgap), simulated >= 25; noise, vibration, a car ride <= 1.7."""
     min_regularity: float = 0.3
     """Accelerometer only: vertical autocorrelation one median step later. Real running
     (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.

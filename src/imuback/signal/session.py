@@ -194,7 +194,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)))
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
-    gyr_d = None if block.gyr_dps is None else np.ascontiguousarray(block.gyr_dps[::dec])
+    gyr_d = None if block.gyr_dps is None else block.gyr_dps[::dec]
     verdict = check_gait(acc_d, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
                          ic_pos=steps.ic_pos, params=params.gait_check)
     non_gait: list[str] = []
