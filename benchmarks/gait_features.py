@@ -49,7 +49,8 @@ def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
                       ic_pos=a.steps.ic_pos)
 
 
-def _voisard(root: Path) -> list[RawSession]:
+def load_voisard(root: Path) -> list[RawSession]:
+    """voisard_l5_walk's L5 recordings as raw sessions (Xsens X up, Y left, Z back; rad/s -> deg/s)."""
     r = np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]], dtype=np.float64)
     out = []
     for f in sorted(root.glob("GaitData/*_lb.txt")):
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_line("mobgap walking", [verdict(r) for r in raws]))
         print(_line("mobgap walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
     if (real / "voisard_l5_walk").exists():
-        raws = _voisard(real / "voisard_l5_walk")
+        raws = load_voisard(real / "voisard_l5_walk")
         print(_line("voisard walking", [verdict(r) for r in raws]))
         print(_line("voisard walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
     from imuback.simulate.runner import simulate_session

@@ -23,7 +23,7 @@ from imuback.pipeline import process_raw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_running
-from gait_features import _voisard
+from gait_features import load_voisard
 from matching import match
 
 F64 = npt.NDArray[np.float64]
@@ -60,7 +60,7 @@ def walking_quality(data: Path) -> dict[str, tuple[F64, B]]:
     voi = data / "real" / "voisard_l5_walk"
     if voi.exists():
         qs, oks = [], []
-        for raw in _voisard(voi):
+        for raw in load_voisard(voi):
             d = json.loads((voi / "GaitData" / f"{raw.session_id.removesuffix('_lb')}.json").read_text())
             ic, q = _quality_ic(raw)
             ref = np.sort(np.array([e[1] for e in d["LeftFootEvents"] + d["RightFootEvents"]], float)) / 100.0

@@ -7,8 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gait_features import non_gait, raw_of
+import real_running
+import validate
+from gait_features import load_voisard, non_gait, raw_of, verdict
 from imuback.pipeline import process_raw
+from imuback.signal.params import GaitCheckParams
 
 WHY = {"white-noise": "not gait", "vibration-2.8Hz": "no horizontal motion at the step rhythm",
        "car-ride": "no horizontal motion at the step rhythm"}
@@ -30,3 +33,23 @@ def test_gait_keeps_its_steps_and_has_no_reason(analytic_run):
     res = process_raw(raw)
     assert res.steps.num_rows > 100
     assert res.sessions.column("non_gait_reason")[0].as_py() is None
+
+
+@pytest.mark.skipif(not (real_running.DEFAULT_DATA / "real").exists(), reason="../shared/data/real absent")
+def test_real_gait_is_never_rejected():
+    # every bout of real gait passes, with margin (benchmarks/gait_features.py prints the figures)
+    real = real_running.DEFAULT_DATA / "real"
+    raws = []
+    if (real / "alcantara_treadmill").exists():
+        raws += [t.raw for t in real_running.load_trials(real / "alcantara_treadmill")]
+    if (real / "voisard_l5_walk").exists():
+        raws += load_voisard(real / "voisard_l5_walk")
+    if (real / "mobgap_lab").exists():
+        raws += [validate.mobgap_raw(n, x) for n, x in validate._mobgap_trials(real / "mobgap_lab")]
+    p = GaitCheckParams()
+    for raw in raws:
+        v = verdict(raw)
+        assert v.keep.all(), raw.session_id
+        assert np.all(v.horizontal_ratio >= 2 * p.min_horizontal_ratio), raw.session_id
+        rot = v.rotation_dps[np.isfinite(v.rotation_dps)]
+        assert np.all(rot >= 1.5 * p.min_rotation_dps), raw.session_id
