@@ -261,6 +261,8 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     row.update({
         "status": status,
         "status_reason": "; ".join(a.notes),
+        "non_gait_reason": "; ".join(a.non_gait) or None,
+        "low_quality_step_pct": a.low_quality_pct,
         "source_path": source_path,
         "source_sha256": source_sha256,
         "pipeline_version": PIPELINE_VERSION,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import real_running
 import real_walking
 import validate
 from get_real_data import COMMAND
@@ -21,12 +22,14 @@ DATA = validate.DEFAULT_DATA / "real"
 @pytest.mark.skipif(not (DATA / "alcantara_treadmill").exists(),
                     reason=f"../shared/data/real/alcantara_treadmill absent: run {COMMAND}")
 def test_alcantara_running_events_and_vgrf():
-    r = validate.alcantara(DATA / "alcantara_treadmill")
-    assert r.n_missed == 0
-    assert r.n_extra <= 0.01 * r.n_ref
-    assert abs(1e3 * np.mean(r.ic_err_s)) <= 10.0 and 1e3 * np.std(r.ic_err_s) <= 15.0
-    assert abs(1e3 * np.mean(r.to_err_s)) <= 10.0 and 1e3 * np.std(r.to_err_s) <= 20.0
-    assert float(np.sqrt(np.mean(r.grf_err_bw ** 2))) <= 0.20
+    trials = real_running.load_trials(DATA / "alcantara_treadmill")
+    r = real_running.score(trials)
+    n_ref = int(r.n_ref.sum())
+    assert n_ref == 303 and int(r.n_missed.sum()) == 0 and int(r.n_extra.sum()) == 0
+    # what is reached today (benchmarks/real_running.py), with a small margin
+    assert abs(1e3 * np.mean(r.ic_err_s)) <= 3.0 and 1e3 * np.std(r.ic_err_s) <= 9.0
+    assert abs(1e3 * np.mean(r.to_err_s)) <= 4.0 and 1e3 * np.std(r.to_err_s) <= 19.5
+    assert real_running.rmse(r.grf_err_bw) <= 0.20
 
 
 def _walking(ds: str, ref: str, tol_s: float = 0.1) -> real_walking.Figures:

@@ -141,6 +141,54 @@ class EventParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GaitCheckParams:
+    """Stage 5 (b): steps are kept only in bouts with gait's structure (signal/gait_check.py).
+
+    Each threshold lies far from both sides of what it separates, measured per bout by
+    benchmarks/gait_features.py: real gait on alcantara_treadmill
+    (21 running trials), mobgap_lab (16 bouts) and voisard_l5_walk (52 trials), six simulated
+    sessions, and synthetic non-gait (white noise, 2.8 Hz vertical vibration, a car ride).
+    """
+
+    band_low_hz: float = 0.5
+    """The gait band: acceleration as block means at ~12.5 Hz (a boxcar low-pass, band up to
+    ~5 Hz: step frequencies and their second harmonic; the angular rate, slow, as every ~12.5 Hz
+    sample) minus the moving mean over 1 / ``band_low_hz`` s (strides ~0.5-1.5 Hz and steps
+    pass; posture, heading and a vehicle's sway do not)."""
+    min_horizontal_ratio: float = 0.08
+    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.22 (alcantara,
+    its AP axis alone), >= 0.49 (voisard), >= 0.98 (mobgap); simulated >= 0.16. Vertical
+    vibration and a car ride: <= 0.02."""
+    min_rotation_dps: float = 6.0
+    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 11 deg/s
+    (voisard), >= 26 (mobgap), simulated >= 25; noise, vibration, a car ride <= 1.7."""
+    min_regularity: float = 0.3
+    """Accelerometer only: vertical autocorrelation one median step later. Real running
+    (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.
+    Irregular real walking (mobgap's free-living-like test, gyro ignored) falls to ~0: without a
+    gyroscope such bouts are not counted (8 of 17 mobgap bouts)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualityParams:
+    """Stage 5 (c): per-step quality from rhythm and shape (signal/quality.py)."""
+
+    shape_rate_hz: float = 25.0
+    """The vertical signal whose shape around each IC is compared is taken as means of ~50 Hz
+    samples over blocks of 1 / ``shape_rate_hz`` s: keeps the loading and push-off (< ~10 Hz),
+    drops impact ringing and soft-tissue wobble, and is cheap."""
+    window_s: tuple[float, float] = (-0.2, 0.3)
+    """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
+    push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
+    low_quality: float = 0.5
+    """A step below this quality counts as low quality in ``sessions.low_quality_step_pct``:
+    on real walking, steps under 0.5 were right 38-70 % of the time, above 0.7 83-100 %
+    (docs/validation.md)."""
+    low_quality_note_pct: float = 30.0
+    """Above this share of low-quality steps the session says so in ``status_reason``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MetricParams:
     """Stage 6: per-step and per-stride metrics."""
 
@@ -199,6 +247,8 @@ class PipelineParams:
     resample: ResampleParams = field(default_factory=ResampleParams)
     activity: ActivityParams = field(default_factory=ActivityParams)
     events: EventParams = field(default_factory=EventParams)
+    gait_check: GaitCheckParams = field(default_factory=GaitCheckParams)
+    quality: QualityParams = field(default_factory=QualityParams)
     metrics: MetricParams = field(default_factory=MetricParams)
     align: AlignParams = field(default_factory=AlignParams)
     plausible: PlausibilityParams = field(default_factory=PlausibilityParams)

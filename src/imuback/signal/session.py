@@ -26,9 +26,11 @@ from imuback.signal.dsp import (
 )
 from imuback.signal.events import Steps, assign_feet, detect_steps, refine_walking_ics
 from imuback.signal.frames import rotation_angle_deg
+from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
+from imuback.signal.quality import step_quality
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 
@@ -53,6 +55,10 @@ class SessionAnalysis:
     saturation_pct: float
     notes: list[str] = field(default_factory=list)
     """Plain-language reasons for a partial or empty result."""
+    non_gait: list[str] = field(default_factory=list)
+    """Movement rejected as not gait (also in ``notes``): how much and why."""
+    low_quality_pct: float = float("nan")
+    """Share of steps with quality below ``QualityParams.low_quality`` (%)."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -162,6 +168,22 @@ def _implausible_rows(raw: RawSession, params: PlausibilityParams) -> npt.NDArra
     return bad
 
 
+def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, notes: list[str]) -> Steps:
+    """Steps of the bouts judged not gait removed, with a note per reason (kept steps unchanged)."""
+    if verdict.keep.all():
+        return steps
+    bad = verdict.bout[~verdict.keep]
+    drop = np.isin(np.minimum(bouts.index_of(steps.ic_pos), max(bouts.label.size - 1, 0)), bad)
+    for why in sorted({r for r, k in zip(verdict.reason, verdict.keep, strict=True) if not k}):
+        sel = bad[[r == why for r, k in zip(verdict.reason, verdict.keep, strict=True) if not k]]
+        secs = float(np.sum(bouts.end_idx[sel] - bouts.start_idx[sel])) / fs
+        n = int(np.isin(np.minimum(bouts.index_of(steps.ic_pos), max(bouts.label.size - 1, 0)), sel).sum())
+        notes.append(f"{n} step-like peaks in {secs:.0f} s of movement not counted as steps: {why}")
+    keep = ~drop
+    return Steps(ic_pos=steps.ic_pos[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
+                 chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
@@ -197,6 +219,12 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                       upright_cone_deg=params.align.upright_cone_deg)
     vertical_g = acc @ z_s / G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
+    gyr_d = None if block.gyr_dps is None else block.gyr_dps[::dec]
+    verdict = check_gait(acc_d, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
+                         ic_pos=steps.ic_pos, params=params.gait_check)
+    non_gait: list[str] = []
+    steps = _drop_non_gait(steps, verdict, bouts, fs, non_gait)
+    notes += non_gait
     guess = horizontal_guess(z_s, np.asarray(raw.mounting, dtype=np.float64))
     # step lag of the activity with the most steps (the forward axis comes from its even part)
     major = RUN if np.count_nonzero(steps.activity == RUN) >= np.count_nonzero(steps.activity == WALK) else WALK
@@ -227,8 +255,14 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
-    # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
-    # read at the vertical-signal IC, where they were designed and validated)
+    quality = step_quality(vertical_g, steps, fs_hz=fs, params=params.quality)
+    steps = dataclasses.replace(steps, quality=quality)
+    low_pct = 100.0 * float(np.mean(quality < params.quality.low_quality)) if steps.n else float("nan")
+    if low_pct > params.quality.low_quality_note_pct:
+        notes.append(f"{low_pct:.0f} % of the steps are of low quality (irregular rhythm or step shape): "
+                     "their events and metrics are less certain")
+    # walking IC at the forward-acceleration peak before braking (after the feet and the quality:
+    # their cues are read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
@@ -261,4 +295,5 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     mis = rotation_angle_deg(rot @ np.asarray(raw.mounting, dtype=np.float64).T)
     return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
-                           stride_regularity=reg[1], saturation_pct=sat, notes=notes)
+                           stride_regularity=reg[1], saturation_pct=sat, notes=notes,
+                           non_gait=non_gait, low_quality_pct=low_pct)

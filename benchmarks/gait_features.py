@@ -1,0 +1,141 @@
+"""Per-bout gait-structure features (signal/gait_check.py) on real gait, simulated gait and non-gait.
+
+    python benchmarks/gait_features.py [--data ../shared/data]
+
+Prints, per source, the smallest horizontal ratio, rotation (deg/s) and (accelerometer-only)
+regularity over its bouts, and the number of bouts rejected: the figures the thresholds in
+``GaitCheckParams`` were chosen from. Non-gait: white noise, a 2.8 Hz vertical vibration, a car ride.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, sosfiltfilt
+
+from imuback.signal.align import up_axis
+from imuback.signal.dsp import step_to_50hz
+from imuback.signal.frames import G_MPS2
+from imuback.signal.gait_check import GaitVerdict, check_gait
+from imuback.signal.params import GaitCheckParams, PipelineParams
+from imuback.signal.session import analyse_session
+from imuback.store.raw import RawSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_running
+
+F64 = npt.NDArray[np.float64]
+T0_NS = 1_600_000_000 * 10**9
+
+
+NO_CHECK = PipelineParams(gait_check=GaitCheckParams(min_horizontal_ratio=0.0, min_rotation_dps=0.0,
+                                                     min_regularity=-np.inf))
+"""The pipeline with every step kept: the check is then applied here, to show its margins."""
+
+
+def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
+    """The gait check (default thresholds) of every step the detectors found."""
+    a = analyse_session(raw, params=NO_CHECK)
+    fs = a.body.fs_hz
+    dec = step_to_50hz(fs)
+    acc_d = np.ascontiguousarray(a.body.acc_mps2[::dec])
+    up = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)))
+    gyr = None if (a.body.gyr_dps is None or drop_gyro) else np.ascontiguousarray(a.body.gyr_dps[::dec])
+    return check_gait(acc_d, up, gyr, fs_d_hz=fs / dec, bounds=a.body.seg_bounds, dec=dec, bouts=a.bouts,
+                      ic_pos=a.steps.ic_pos)
+
+
+def load_voisard(root: Path) -> list[RawSession]:
+    """voisard_l5_walk's L5 recordings as raw sessions (Xsens X up, Y left, Z back; rad/s -> deg/s)."""
+    r = np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]], dtype=np.float64)
+    out = []
+    for f in sorted(root.glob("GaitData/*_lb.txt")):
+        d = np.loadtxt(f, skiprows=2, usecols=(1, 2, 3, 4, 5, 6))
+        n = d.shape[0]
+        out.append(RawSession(session_id=f.stem, runner_id="voisard", sensor="Xsens MTw", sample_rate_hz=100.0,
+                              time_ns=(T0_NS + np.round(np.arange(n) / 100.0 * 1e9)).astype(np.int64),
+                              acc_mps2=d[:, :3].astype(np.float32), gyr_dps=np.degrees(d[:, 3:]).astype(np.float32),
+                              mounting=r))
+    return out
+
+
+def non_gait(rng: np.random.Generator, *, seconds: float = 120.0, fs_hz: float = 100.0
+             ) -> dict[str, tuple[F64, F64]]:
+    """Synthetic non-gait recordings (acc m/s², gyro deg/s; sensor = body frame, z up), as
+    (acc, gyr) by name: white noise of 0.3 g on every axis around gravity; a pure 2.8 Hz vertical
+    vibration of 0.5 g (a machine, a car seat); a car ride (road bumps 1-15 Hz, 30 Hz engine hum,
+    slow lateral/forward sway of curves and braking, yaw of the curves)."""
+    n = round(seconds * fs_hz)
+    t = np.arange(n) / fs_hz
+    g = np.array([0.0, 0.0, G_MPS2])
+    noise = (g + rng.normal(0.0, 0.3 * G_MPS2, (n, 3)), rng.normal(0.0, 1.0, (n, 3)))
+    vib = np.tile(g, (n, 1)) + rng.normal(0.0, 0.01 * G_MPS2, (n, 3))
+    vib[:, 2] += 0.5 * G_MPS2 * np.sin(2 * np.pi * 2.8 * t)
+    road = sosfiltfilt(butter(2, [1.0, 15.0], "bandpass", fs=fs_hz, output="sos"), rng.normal(0.0, 1.0, n))
+    car = np.tile(g, (n, 1))
+    car[:, 2] += 0.3 * G_MPS2 * road / road.std() + 0.05 * G_MPS2 * np.sin(2 * np.pi * 30.0 * t)
+    car[:, 1] += 0.2 * G_MPS2 * np.sin(2 * np.pi * 0.05 * t)
+    car[:, 0] += 0.1 * G_MPS2 * np.sin(2 * np.pi * 0.03 * t)
+    car_gyr = rng.normal(0.0, 0.5, (n, 3))
+    car_gyr[:, 2] += 10.0 * np.sin(2 * np.pi * 0.05 * t)
+    return {"white-noise": noise, "vibration-2.8Hz": (vib, rng.normal(0.0, 1.0, (n, 3))), "car-ride": (car, car_gyr)}
+
+
+def raw_of(acc: F64, gyr: F64 | None, *, name: str, fs_hz: float = 100.0) -> RawSession:
+    """A raw session of body-frame samples from t = 0."""
+    n = acc.shape[0]
+    return RawSession(session_id=name, runner_id="synthetic", sensor="synthetic", sample_rate_hz=fs_hz,
+                      time_ns=(T0_NS + np.round(np.arange(n) / fs_hz * 1e9)).astype(np.int64),
+                      acc_mps2=acc.astype(np.float32), gyr_dps=None if gyr is None else gyr.astype(np.float32))
+
+
+def _line(name: str, vs: list[GaitVerdict], *, worst: str = "min") -> str:
+    def low(x: list[F64]) -> str:
+        c = np.concatenate(x) if x else np.zeros(0)
+        c = c[np.isfinite(c)]
+        return f"{getattr(c, worst)():6.2f}" if c.size else f"{'-':>6}"
+
+    n = sum(v.bout.size for v in vs)
+    rej = sum(int((~v.keep).sum()) for v in vs)
+    return (f"{name:<34}{n:>6}{rej:>9}  {low([v.horizontal_ratio for v in vs])}  "
+            f"{low([v.rotation_dps for v in vs])}  {low([v.regularity for v in vs])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=real_running.DEFAULT_DATA, help="the shared data folder")
+    args = ap.parse_args(argv)
+    print("gait: the smallest value over its bouts; non-gait: the largest")
+    print(f"{'source':<34}{'bouts':>6}{'rejected':>9}  {'h':>6}  {'rot':>6}  {'reg':>6}")
+    for name, (acc, gyr) in non_gait(np.random.default_rng(7)).items():
+        print(_line(f"{name}, 6-axis", [verdict(raw_of(acc, gyr, name=name))], worst="max"))
+        print(_line(f"{name}, acc only", [verdict(raw_of(acc, None, name=name))], worst="max"))
+    real = args.data / "real"
+    if (real / "alcantara_treadmill").exists():
+        trials = real_running.load_trials(real / "alcantara_treadmill")
+        print(_line("alcantara running (acc only)", [verdict(t.raw) for t in trials]))
+    if (real / "mobgap_lab").exists():
+        import validate
+
+        raws = [validate.mobgap_raw(n, x) for n, x in validate._mobgap_trials(real / "mobgap_lab")]
+        print(_line("mobgap walking", [verdict(r) for r in raws]))
+        print(_line("mobgap walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
+    if (real / "voisard_l5_walk").exists():
+        raws = load_voisard(real / "voisard_l5_walk")
+        print(_line("voisard walking", [verdict(r) for r in raws]))
+        print(_line("voisard walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
+    from imuback.simulate.runner import simulate_session
+    from sim_accuracy import scenario
+
+    sims = [simulate_session(scenario(i, 3.0), seed=100 + i, session_id=f"sim{i}", runner_id="sim",
+                             start_time=T0_NS).raw for i in range(6)]
+    print(_line("simulated run + walks", [verdict(r) for r in sims]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
