@@ -25,6 +25,7 @@ import numpy.typing as npt
 from imuback.signal.events import UNKNOWN
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.session import SessionAnalysis, analyse_session
+from imuback.simulate.runner import simulate_session
 from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -81,7 +82,8 @@ class Agreement:
     failed: int = 0
 
     def line(self, what: str) -> str:
-        return (f"{what}: {self.copies} turned copies; steps kept {100 * self.same_steps / max(self.ref_steps, 1):.2f} % "
+        kept = 100 * self.same_steps / max(self.ref_steps, 1)
+        return (f"{what}: {self.copies} turned copies; steps kept {kept:.2f} % "
                 f"of {self.ref_steps} (within 20 ms), extra {self.extra_steps}; same foot "
                 f"{100 * self.same_feet / max(self.labelled, 1):.2f} % of {self.labelled}; cadence worst "
                 f"{self.cadence_diff_pct:.2f} %; frame worst {self.frame_err_deg:.1f} deg; "
@@ -141,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim-only", action="store_true")
     args = ap.parse_args(argv)
     rots = axis_rotations() + random_rotations(args.random)
-    from sim_accuracy import phone_scenario, simulate_for_accuracy  # benchmarks/sim_accuracy.py
+    from sim_accuracy import phone_scenario, walking_scenario  # benchmarks/sim_accuracy.py
 
-    for name, params in phone_scenario():
-        sim = simulate_for_accuracy(params, seed=11, session_id=f"align_{name}")
+    for name, params in (("strapped running session", phone_scenario(0, 2.0, phone=False)),
+                         ("realistic walking session", walking_scenario(0))):
+        sim = simulate_session(params, seed=11, session_id="align", runner_id="sim", start_time=T0_NS)
         agg = Agreement()
         compare(sim.raw, rots, agg, true_rot=np.asarray(sim.truth["mounting_true"]))
         print(agg.line(f"simulated {name} (24 axis-aligned + {args.random} random)"))

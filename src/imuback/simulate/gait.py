@@ -185,7 +185,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ml_cum_j = np.concatenate([[0.0], np.cumsum(jy)])
     ml_cum_const = np.concatenate([[0.0], np.cumsum(jy * (st.s + tc / 2.0))])
     # soft tissue: first swing amplitude grows with the impact; frequency random per step
-    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, 0.08)
+    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, p.walk_wobble_g)
     wob_g = wob_g * np.exp(p.wobble_cv * np.clip(rng.standard_normal(n), -3, 3))
     wob_w = 2 * np.pi * rng.uniform(p.wobble_freq_hz[0], p.wobble_freq_hz[1], n)
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)

@@ -64,8 +64,12 @@ class Transitions:
 def plan_segments(p: RunnerParams, rng: np.random.Generator) -> list[tuple[str, float]]:
     """Segments (kind, planned duration s) in order."""
     segs: list[tuple[str, float]] = [("stand", p.stand_start_s)]
-    if p.walk_start_s > 0:
-        segs.append(("walk", p.walk_start_s))
+    if p.walk_start_s > 0:  # stop-start: standing pauses split the first walk into equal parts
+        piece = p.walk_start_s / (p.walk_pauses + 1)
+        for i in range(p.walk_pauses + 1):
+            if i:
+                segs.append(("stand", p.pause_s))
+            segs.append(("walk", piece))
     run_s = p.run_minutes * 60.0
     if run_s > 0:
         n_blocks = p.walk_breaks + 1
@@ -106,7 +110,8 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         pace = 1.0 + pace_fn.eval(t_approx)[0] if run else np.ones(n_max)
         cad = cad0 * pace**0.35 if run else np.full(n_max, cad0)  # cadence rises slowly with speed
         eps = np.clip(rng.standard_normal(n_max), -3, 3)
-        T = 60.0 / cad * (1.0 + p.step_time_cv * eps)
+        cv = p.step_time_cv if run or p.walk_step_time_cv is None else p.walk_step_time_cv
+        T = 60.0 / cad * (1.0 + cv * eps)
         s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         keep = s < t_end
         n = int(keep.sum())
@@ -182,8 +187,34 @@ def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.ra
         ht0.append(start)
         hd.append(dur)
         hdl.append(ang)
-    heading = Transitions(t0=np.array(ht0), d=np.array(hd), delta=np.array(hdl))
+    uturns = _uturns(p, seg_log)
+    heading = Transitions(t0=np.array(ht0 + [a for a, _ in uturns]), d=np.array(hd + [p.uturn_s] * len(uturns)),
+                          delta=np.array(hdl + [np.pi * (-1.0) ** i for i in range(len(uturns))]))
+    if uturns:  # slow down into the turn, speed up out of it: two smooth steps per turn
+        dip = p.walk_speed_mps * (1.0 - p.uturn_speed_frac)
+        half = p.uturn_s / 2.0
+        speed = Transitions(t0=np.concatenate([speed.t0, [a - half / 2 for a, _ in uturns],
+                                                [a + half for a, _ in uturns]]),
+                            d=np.concatenate([speed.d, np.full(2 * len(uturns), half)]),
+                            delta=np.concatenate([speed.delta, np.full(len(uturns), -dip),
+                                                  np.full(len(uturns), dip)]))
     return speed, heading
+
+
+def _uturns(p: RunnerParams, seg_log: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """U-turn (start, end) times (s), evenly spaced inside each walking segment (walk–turn–walk):
+    ``walk_uturns_per_min`` per minute of walking, at least 3 s of straight walking either side.
+    """
+    out: list[tuple[float, float]] = []
+    if p.walk_uturns_per_min <= 0:
+        return out
+    for seg in seg_log:  # a few segments
+        a, b = seg["start_s"] + 3.0, seg["end_s"] - 3.0 - p.uturn_s
+        if seg["kind"] != "walk" or b <= a:
+            continue
+        k = int(np.floor((seg["end_s"] - seg["start_s"]) / 60.0 * p.walk_uturns_per_min + 0.5))
+        out += [(float(t), float(t) + p.uturn_s) for t in np.linspace(a, b, k + 2)[1:-1]]
+    return out
 
 
 def pace_changes(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator
