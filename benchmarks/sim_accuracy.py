@@ -66,7 +66,9 @@ def walking_scenario(i: int) -> RunnerParams:
     with speed (~80 spm at 0.45 m/s to ~112 at 1.35 m/s; step length ~0.35-0.7 m); the vGRF double
     hump and the AP force peaks flatten at slow speed and the duty factor grows (Nilsson &
     Thorstensson 1989; Perry 1992); pelvis rotation shrinks with speed (Bruijn et al. 2008).
-    Step time CV 2-4 % (older adults, Hausdorff 2005).
+    Step time CV 2-4 % (older adults, Hausdorff 2005), left/right step time asymmetry 0-5 %;
+    the first and last steps of a walk and the steps in a U-turn 15 % longer (gait initiation,
+    termination and turning take slower steps).
     """
     v = WALK_SPEEDS_MPS[i % len(WALK_SPEEDS_MPS)]
     frac = v / 1.35
@@ -78,7 +80,8 @@ def walking_scenario(i: int) -> RunnerParams:
         walk_step_time_cv=(0.02, 0.03, 0.04)[i % 3],
         walk_uturns_per_min=60.0 * v / 10.0,  # a U-turn after every 10 m, as in the real trials
         uturn_s=(2.5, 2.0, 3.0, 2.5)[i % 4], uturn_speed_frac=(0.15, 0.3, 0.4)[i % 3],
-        walk_pauses=2, pause_s=3.0,
+        walk_pauses=2, pause_s=3.0, walk_transient_pct=15.0, walk_turn_slow_pct=15.0,
+        walk_step_asymmetry_pct=(0.0, 3.0, 5.0, 2.0)[i % 4],
         walk_wobble_g=(0.08, 0.25, 0.4)[i % 3],
         mounting=("identity", "mcroberts")[i % 2], misalignment_deg=40.0,
         sample_rate_hz=100.0, gaps_per_hour=0.0,

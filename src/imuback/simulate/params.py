@@ -66,7 +66,12 @@ class RunnerParams:
     ``walk_uturns_per_min`` U-turns of 180° over ``uturn_s`` in the walking segments, slowing to
     ``uturn_speed_frac`` of the walking speed (a small fraction: turning on the spot);
     ``walk_pauses`` standing pauses of ``pause_s`` splitting the first walk (stop-start);
-    ``walk_wobble_g`` soft-tissue amplitude at each walking contact (heavy tissue: 0.2-0.4 g).
+    ``walk_wobble_g`` soft-tissue amplitude at each walking contact (heavy tissue: 0.2-0.4 g);
+    ``walk_transient_pct`` the first step from standing and the last before stopping are this
+    much longer (the second and second-to-last half that: gait initiation and termination take
+    1-2 steps, Brenière & Do 1986); ``walk_turn_slow_pct`` steps inside a U-turn are this much
+    longer; ``walk_step_asymmetry_pct`` left minus right step time in % of the mean (> 0: left
+    steps longer).
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -137,6 +142,9 @@ class RunnerParams:
     uturn_speed_frac: float = 0.4
     walk_pauses: int = 0
     pause_s: float = 3.0
+    walk_transient_pct: float = 0.0
+    walk_turn_slow_pct: float = 0.0
+    walk_step_asymmetry_pct: float = 0.0
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
@@ -185,6 +193,9 @@ class RunnerParams:
              and 0.0 < self.uturn_speed_frac <= 1.0,
              "walk_uturns_per_min must be >= 0, uturn_s within 0.8-6 s, uturn_speed_frac within (0, 1]"),
             (self.walk_pauses >= 0 and self.pause_s >= 1.0, "walk_pauses must be >= 0 and pause_s >= 1 s"),
+            (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
+             and abs(self.walk_step_asymmetry_pct) <= 20.0,
+             "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),
             (self.belt_bounce_hz == 0.0 or 3.0 <= self.belt_bounce_hz <= 30.0,
              "belt_bounce_hz must be 0 (strapped) or within 3-30 Hz"),
             (0.02 <= self.belt_damping_ratio <= 1.0, "belt_damping_ratio must be within 0.02-1"),
