@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from imuback.signal.activity import STILL
+from imuback.signal.align import _energy_exchange
 from imuback.signal.events import UNKNOWN
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.session import SessionAnalysis, analyse_session
@@ -122,6 +124,22 @@ def compare(raw: RawSession, rotations: list[F64], agg: Agreement, true_rot: F64
         agg.failed += int(err > 10.0)
 
 
+def energy_cue(px: F64, vert: F64, sel: npt.NDArray[np.bool_], fs_hz: float) -> float:
+    """Signed correlation of the forward acceleration ``px`` with the vertical velocity (the
+    forward-sign cue of signal/align.py) over ``sel``; negative in walking, positive in running."""
+    cov, corr = _energy_exchange(px, np.zeros_like(px), vert, sel, fs_hz, np.array([0, px.size]))
+    return float(np.sign(cov[0]) * corr)
+
+
+def session_cue(raw: RawSession) -> float:
+    """:func:`energy_cue` of ``raw`` in the body frame found as worn, over its gait bouts."""
+    a = analyse_session(raw)
+    moving = np.zeros(a.body.n, dtype=bool)
+    for s, e, lab in zip(a.bouts.start_idx, a.bouts.end_idx, a.bouts.label, strict=True):  # few bouts
+        moving[s:e] |= lab != STILL
+    return energy_cue(a.body.acc_mps2[:, 0], a.body.acc_mps2[:, 2], moving, a.body.fs_hz)
+
+
 def voisard_raws(root: Path) -> Iterator[RawSession]:
     """Each voisard_l5_walk trial as a raw session (Xsens: m/s², rad/s -> deg/s)."""
     for f in sorted(root.glob("GaitData/*_lb.txt")):
@@ -157,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     real_rots = axis_rotations() + random_rotations(args.real_random, seed=3)
     if vroot.is_dir():
         agg = Agreement()
+        cues = []
         for raw in voisard_raws(vroot):
             compare(raw, real_rots, agg)
+            cues.append(session_cue(raw))
         print(agg.line(f"voisard_l5_walk (real, each trial x {len(real_rots)})"))
+        print(f"voisard_l5_walk forward-sign cue as worn (walking: < 0): {min(cues):+.2f} to {max(cues):+.2f} "
+              f"over {len(cues)} trials")
     else:
         print(f"voisard_l5_walk: {vroot} not found, skipped")
     mroot = args.data / "real" / "mobgap_lab"
@@ -167,11 +189,23 @@ def main(argv: list[str] | None = None) -> int:
         from validate import _mobgap_trials, mobgap_raw  # benchmarks/validate.py
 
         agg = Agreement()
+        cues = []
         for name, x in _mobgap_trials(mroot):
             compare(mobgap_raw(name, x), real_rots, agg)
+            cues.append(session_cue(mobgap_raw(name, x)))
         print(agg.line(f"mobgap_lab (real, each trial x {len(real_rots)})"))
+        print(f"mobgap_lab forward-sign cue as worn (walking: < 0): {min(cues):+.2f} to {max(cues):+.2f} "
+              f"over {len(cues)} trials")
     else:
         print(f"mobgap_lab: {mroot} not found, skipped")
+    aroot = args.data / "real" / "alcantara_treadmill"
+    if aroot.is_dir():  # vertical and AP channels (g, 500 Hz), anterior positive
+        acc = np.loadtxt(aroot / "Accelerometer.csv", delimiter=",")
+        n = acc.shape[1] // 2
+        cues = np.sort([energy_cue(row[n:] - row[n:].mean(), row[:n], np.ones(n, dtype=bool), 500.0)
+                        for row in acc])
+        print(f"alcantara_treadmill forward-sign cue (running: > 0): {np.sum(cues > 0)} of {cues.size} "
+              f"trials positive; {' '.join(f'{c:+.2f}' for c in cues)}")
     return 0
 
 
