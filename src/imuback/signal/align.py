@@ -20,8 +20,8 @@ cannot decide (too few steps), which is then said in the session's notes.
    it falls into the contact and pushes off while it rises, so they are correlated (Cavagna et
    al. 1977; Blickhan 1989). In running, braking just after each IC (forward acceleration < 0)
    is a second, independent cue. Measured on the real walking recordings in ../shared/data
-   (58 trials with known axes) the walking correlation lies between -0.22 and -0.91; on the
-   real treadmill running trials 20 of 21 are positive (docs/frames.md).
+   (58 trials with known axes) the walking correlation lies between -0.91 and -0.22; on the
+   real treadmill running trials 20 of 21 are positive (docs/frames.md, benchmarks/align_any.py).
 4. y = z × x (left), by the right-hand rule.
 """
 
