@@ -20,8 +20,8 @@ cannot decide (too few steps), which is then said in the session's notes.
    it falls into the contact and pushes off while it rises, so they are correlated (Cavagna et
    al. 1977; Blickhan 1989). In running, braking just after each IC (forward acceleration < 0)
    is a second, independent cue. Measured on the real walking recordings in ../shared/data
-   (58 trials with known axes) the walking correlation lies between -0.91 and -0.22; on the
-   real treadmill running trials 20 of 21 are positive (docs/frames.md, benchmarks/align_any.py).
+   (58 trials with known axes) the walking correlation lies between -0.88 and -0.19; on all 21
+   real treadmill running trials it is positive (docs/frames.md, benchmarks/align_any.py).
 4. y = z × x (left), by the right-hand rule.
 """
 
@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import sosfilt
 
 from imuback.errors import SignalError
-from imuback.signal.dsp import bandpass, decimated_bounds, interval_indices
+from imuback.signal.dsp import butter_sos, decimated_bounds, interval_indices
 
 F64 = npt.NDArray[np.float64]
 
@@ -94,9 +95,12 @@ PENDULUM_BAND_HZ = (0.5, 4.0)
 """Band of the energy-exchange cue: around the step frequency of walking (~1.6-2 Hz) and running
 (~2.5-3.2 Hz), below the impact and soft-tissue content."""
 
+ENERGY_WINDOWS = 10
+"""The energy cue is read in at most this many one-minute windows, those with the most gait."""
+
 MIN_SIGN_EVIDENCE = 0.1
 """|evidence| (a correlation, -1..1) below which the data do not decide the forward sign and the
-nominal mounting does. Real walking gives 0.22-0.91, white noise ~0."""
+nominal mounting does. Real walking gives 0.19-0.88, white noise ~0."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,18 +127,30 @@ def _energy_exchange(px: F64, py: F64, vert: F64, sel: npt.NDArray[np.bool_], fs
     """Covariance (2,) of the horizontal components (``px``, ``py``) with the vertical velocity
     over the ``sel`` samples, and its magnitude as a correlation (0..1).
 
-    All inputs at ``fs_hz`` (N,), segments ``bounds``; the band-pass keeps the step rhythm and the
-    integral of the band-passed vertical acceleration is the vertical velocity's step part.
+    All inputs at ``fs_hz`` (N,), segments ``bounds``. Read in the :data:`ENERGY_WINDOWS`
+    one-minute windows with the most ``sel`` samples (never across a gap). One causal band-pass
+    ``H`` for all three: the same filter on both sides keeps their relative phase (the
+    cross-spectrum is only weighted by ``|H|²``), so no zero-phase pass is needed; the vertical
+    velocity's step part is ``H`` applied to the running integral of the vertical acceleration
+    (``H`` has two zeros at DC, so the integral's offset dies out within the first second).
     """
     lo, hi = PENDULUM_BAND_HZ
-    if not sel.any() or fs_hz <= 2.0 * hi:
+    if not sel.any() or fs_hz <= 2.0 * hi or px.size < 2:
         return np.zeros(2), 0.0
-    h = bandpass(np.column_stack([px, py, vert]), lo, hi, fs_hz, bounds, order=2)
-    vz = bandpass(np.cumsum(h[:, 2]) / fs_hz, lo, hi, fs_hz, bounds, order=2)[sel]
-    hx, hy = h[sel, 0], h[sel, 1]
-    c = np.array([np.sum(hx * vz), np.sum(hy * vz)])
-    norm = float(np.sqrt(np.sum(vz * vz) * (np.sum(hx * hx) + np.sum(hy * hy))))
-    return c, (float(np.linalg.norm(c)) / norm if norm > 0 else 0.0)
+    sos = butter_sos(2, (lo / (fs_hz / 2.0), hi / (fs_hz / 2.0)), "bandpass").copy()  # writable for scipy
+    settle = round(fs_hz / lo / 2.0)  # 1 s: ~3 time constants of the 0.5 Hz edge
+    edges = np.union1d(bounds, np.arange(0, px.size, round(60.0 * fs_hz)))
+    count = np.add.reduceat(sel.astype(np.int64), edges[:-1])
+    sums = np.zeros(4)  # Σ hx·vz, Σ hy·vz, Σ vz², Σ (hx² + hy²)
+    for w in np.sort(np.argsort(-count, kind="stable")[:ENERGY_WINDOWS]):  # a few windows
+        a, b = int(edges[w]), int(edges[w + 1])
+        if b - a <= settle or count[w] == 0:
+            continue
+        seg = np.vstack([px[a:b], py[a:b], np.cumsum(vert[a:b] - np.mean(vert[a:b])) / fs_hz])
+        hx, hy, vz = sosfilt(sos, seg, axis=1)[:, settle:][:, sel[a + settle:b]]
+        sums += [np.sum(hx * vz), np.sum(hy * vz), np.sum(vz * vz), np.sum(hx * hx) + np.sum(hy * hy)]
+    norm = float(np.sqrt(sums[2] * sums[3]))
+    return sums[:2], (float(np.hypot(sums[0], sums[1])) / norm if norm > 0 else 0.0)
 
 
 def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
