@@ -28,6 +28,7 @@ from imuback.signal.events import UNKNOWN
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.simulate.runner import simulate_session
+from imuback.simulate.sensor import uniform_rotation
 from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -53,14 +54,9 @@ def axis_rotations() -> list[F64]:
 
 
 def random_rotations(n: int, seed: int = 7) -> list[F64]:
-    """``n`` rotations drawn uniformly over SO(3) (QR of a Gaussian matrix, sign-fixed)."""
+    """``n`` rotations drawn uniformly over SO(3), as the simulator draws a phone's orientation."""
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):  # a few
-        q, r = np.linalg.qr(rng.standard_normal((3, 3)))
-        q = q @ np.diag(np.sign(np.diag(r)))
-        out.append(q if np.linalg.det(q) > 0 else -q)
-    return out
+    return [uniform_rotation(rng) for _ in range(n)]
 
 
 def turned(raw: RawSession, q: F64) -> RawSession:
@@ -153,6 +149,18 @@ def voisard_raws(root: Path) -> Iterator[RawSession]:
                          acc_mps2=acc.astype(np.float32), gyr_dps=gyr.astype(np.float32), mounting=VOISARD_R)
 
 
+def _real(name: str, raws: list[RawSession], rotations: list[F64]) -> None:
+    """Print the turned-copy agreement and the forward-sign cue of real walking recordings."""
+    agg = Agreement()
+    cues = []
+    for raw in raws:  # one recording at a time
+        compare(raw, rotations, agg)
+        cues.append(session_cue(raw))
+    print(agg.line(f"{name} (real, each trial x {len(rotations)})"))
+    print(f"{name} forward-sign cue as worn (walking: < 0): {min(cues):+.2f} to {max(cues):+.2f} "
+          f"over {len(cues)} trials")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -171,31 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         print(agg.line(f"simulated {name} (24 axis-aligned + {args.random} random)"))
     if args.sim_only:
         return 0
-    vroot = args.data / "real" / "voisard_l5_walk"
     real_rots = axis_rotations() + random_rotations(args.real_random, seed=3)
+    vroot = args.data / "real" / "voisard_l5_walk"
     if vroot.is_dir():
-        agg = Agreement()
-        cues = []
-        for raw in voisard_raws(vroot):
-            compare(raw, real_rots, agg)
-            cues.append(session_cue(raw))
-        print(agg.line(f"voisard_l5_walk (real, each trial x {len(real_rots)})"))
-        print(f"voisard_l5_walk forward-sign cue as worn (walking: < 0): {min(cues):+.2f} to {max(cues):+.2f} "
-              f"over {len(cues)} trials")
+        _real("voisard_l5_walk", list(voisard_raws(vroot)), real_rots)
     else:
         print(f"voisard_l5_walk: {vroot} not found, skipped")
     mroot = args.data / "real" / "mobgap_lab"
     if mroot.is_dir():
         from validate import _mobgap_trials, mobgap_raw  # benchmarks/validate.py
 
-        agg = Agreement()
-        cues = []
-        for name, x in _mobgap_trials(mroot):
-            compare(mobgap_raw(name, x), real_rots, agg)
-            cues.append(session_cue(mobgap_raw(name, x)))
-        print(agg.line(f"mobgap_lab (real, each trial x {len(real_rots)})"))
-        print(f"mobgap_lab forward-sign cue as worn (walking: < 0): {min(cues):+.2f} to {max(cues):+.2f} "
-              f"over {len(cues)} trials")
+        _real("mobgap_lab", [mobgap_raw(name, x) for name, x in _mobgap_trials(mroot)], real_rots)
     else:
         print(f"mobgap_lab: {mroot} not found, skipped")
     aroot = args.data / "real" / "alcantara_treadmill"
