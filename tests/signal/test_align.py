@@ -51,8 +51,8 @@ def test_phone_in_a_loose_belt_counts_steps_feet_and_cadence_like_a_strapped_sen
     assert np.max(np.abs(phone.cadence_err_pct)) < 2.0
 
 
-def test_undecided_sign_falls_back_to_the_mounting_and_says_so() -> None:
-    """Isotropic noise has no energy exchange: the sign is the nominal one, flagged."""
+def test_undecided_sign_falls_back_to_the_mounting() -> None:
+    """Isotropic noise has no energy exchange: the sign is the nominal one, marked as such."""
     rng = np.random.default_rng(0)
     n = 3000
     acc = rng.standard_normal((n, 3)) + np.array([0.0, 0.0, 9.81])
