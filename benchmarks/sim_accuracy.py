@@ -68,7 +68,7 @@ def walking_scenario(i: int) -> RunnerParams:
     Thorstensson 1989; Perry 1992); pelvis rotation shrinks with speed (Bruijn et al. 2008).
     Step time CV 2-4 % (older adults, Hausdorff 2005), left/right step time asymmetry 0-5 %;
     the first and last steps of a walk and the steps in a U-turn 15 % longer (gait initiation,
-    termination and turning take slower steps).
+    termination and turning take slower steps), and their force shape follows the speed there.
     """
     v = WALK_SPEEDS_MPS[i % len(WALK_SPEEDS_MPS)]
     frac = v / 1.35
@@ -81,7 +81,7 @@ def walking_scenario(i: int) -> RunnerParams:
         walk_uturns_per_min=60.0 * v / 10.0,  # a U-turn after every 10 m, as in the real trials
         uturn_s=(2.5, 2.0, 3.0, 2.5)[i % 4], uturn_speed_frac=(0.15, 0.3, 0.4)[i % 3],
         walk_pauses=2, pause_s=3.0, walk_transient_pct=15.0, walk_turn_slow_pct=15.0,
-        walk_step_asymmetry_pct=(0.0, 3.0, 5.0, 2.0)[i % 4],
+        walk_step_asymmetry_pct=(0.0, 3.0, 5.0, 2.0)[i % 4], walk_force_follows_speed=True,
         walk_wobble_g=(0.08, 0.25, 0.4)[i % 3],
         mounting=("identity", "mcroberts")[i % 2], misalignment_deg=40.0,
         sample_rate_hz=100.0, gaps_per_hour=0.0,

@@ -34,7 +34,9 @@ from sim_accuracy import walking_scenario
 F64 = npt.NDArray[np.float64]
 T0_NS = 1_600_000_000 * 10**9
 COLUMNS = ("speed_mps", "cadence_spm", "step_cv_pct", "step_rcv_pct", "vert_rms_g", "ap_rms_g", "ml_rms_g",
-           "turn_peak_dps", "turn_s")
+           "turn_peak_dps", "turn_s", "turn_vert_ratio")
+"""``turn_s``: time with the yaw rate above 30 deg/s per turn (a turn: the rate rising past 60 deg/s);
+``turn_vert_ratio``: vertical RMS while turning over vertical RMS while straight."""
 
 
 def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]:
@@ -66,6 +68,7 @@ def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]
         "ml_rms_g": float(np.sqrt(np.mean(acc[straight, 1] ** 2))),
         "turn_peak_dps": float(yaw[walk].max()),
         "turn_s": float(np.count_nonzero(turning)) / fs / max(n_turns, 1),
+        "turn_vert_ratio": float(np.sqrt(np.mean(acc[turning, 2] ** 2) / np.mean(acc[straight, 2] ** 2))),
     }
 
 

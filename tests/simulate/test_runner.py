@@ -413,3 +413,19 @@ def test_walking_soft_tissue_knob() -> None:
         return float(spec[(f > 12) & (f < 25)].sum())
 
     assert hf(heavy) > 10 * hf(quiet)
+
+
+def test_walking_force_follows_speed_in_turns() -> None:
+    """``walk_force_follows_speed``: while slowed down in a U-turn the total vGRF swings less
+    (the body barely lifts); straight walking at full speed is unchanged."""
+    p = dataclasses.replace(WALK, walk_uturns_per_min=4.0, uturn_speed_frac=0.15, walk_force_follows_speed=True)
+    on = _sim(p, seed=3, keep_signals=True).signals
+    off = _sim(dataclasses.replace(p, walk_force_follows_speed=False), seed=3, keep_signals=True).signals
+    assert on is not None and off is not None
+    yaw_rate = np.abs(np.gradient(np.unwrap(off.euler_zyx_rad[:, 0]), off.t_s))
+    turning = yaw_rate > np.radians(90.0)
+    walking = (off.t_s > 8.0) & (off.t_s < off.t_s[-1] - 8.0)
+    straight = walking & (np.convolve(turning, np.ones(801), mode="same") == 0)  # 2 s from any turn
+    assert turning.sum() > 1000 and straight.sum() > 4000
+    assert np.std(on.vgrf_bw[turning]) < 0.8 * np.std(off.vgrf_bw[turning])  # 0.71 at this seed
+    assert np.std(on.vgrf_bw[straight]) == pytest.approx(np.std(off.vgrf_bw[straight]), rel=0.05)

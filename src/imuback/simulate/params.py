@@ -71,7 +71,9 @@ class RunnerParams:
     much longer (the second and second-to-last half that: gait initiation and termination take
     1-2 steps, Brenière & Do 1986); ``walk_turn_slow_pct`` steps inside a U-turn are this much
     longer; ``walk_step_asymmetry_pct`` left minus right step time in % of the mean (> 0: left
-    steps longer).
+    steps longer); ``walk_force_follows_speed`` scales the walking double hump (``walk_shape_q``)
+    and AP peaks by the speed at each step over ``walk_speed_mps`` (starts, stops and turns on the
+    spot take short steps that barely lift the body).
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -145,6 +147,7 @@ class RunnerParams:
     walk_transient_pct: float = 0.0
     walk_turn_slow_pct: float = 0.0
     walk_step_asymmetry_pct: float = 0.0
+    walk_force_follows_speed: bool = False
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
