@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim_accuracy import phone_scenario, walking_scenario  # benchmarks/sim_accuracy.py
 
     for name, params in (("strapped running session", phone_scenario(0, 2.0, phone=False)),
-                         ("realistic walking session", walking_scenario(0))):
+                         ("realistic walking session at 0.8 m/s", walking_scenario(1)),
+                         ("realistic walking session at 0.45 m/s", walking_scenario(0))):
         sim = simulate_session(params, seed=11, session_id="align", runner_id="sim", start_time=T0_NS)
         agg = Agreement()
         compare(sim.raw, rots, agg, true_rot=np.asarray(sim.truth["mounting_true"]))
