@@ -81,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     figures = report_real(args.data)
     try:
-        from sim_accuracy import report_simulated  # benchmarks/sim_accuracy.py
+        from sim_accuracy import report_failure_modes, report_simulated  # benchmarks/sim_accuracy.py
     except ImportError:
         report_simulated = None
     if report_simulated is not None:
         figures["simulated"] = report_simulated(sessions=args.sim_sessions, minutes=args.sim_minutes)
+        figures["simulated_failure_modes"] = report_failure_modes(sessions=args.sim_sessions,
+                                                                  minutes=args.sim_minutes)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=float))
     return 0

@@ -362,3 +362,71 @@ def test_standing_only_session() -> None:
                                    stand_start_s=20.0))
     assert sim.truth_steps.num_rows == 0 and sim.truth_strides.num_rows == 0
     assert abs(np.linalg.norm(sim.raw.acc_mps2.mean(axis=0)) - G_MPS2) < 1e-3
+
+
+WALK = RunnerParams(run_minutes=0.0, stand_start_s=5.0, stand_end_s=5.0, walk_start_s=60.0,
+                    walk_end_s=30.0, noise=False, gaps_per_hour=0.0)
+
+
+def test_uturns_turn_by_180_deg_and_slow_down() -> None:
+    """walk–U-turn–walk: each U-turn adds ±180° of heading over ``uturn_s`` and the walker slows."""
+    p = dataclasses.replace(WALK, walk_uturns_per_min=4.0, uturn_s=2.0, uturn_speed_frac=0.2)
+    sim = _sim(p, seed=3, keep_signals=True)
+    sig = sim.signals
+    assert sig is not None
+    yaw_rate = np.gradient(np.unwrap(sig.euler_zyx_rad[:, 0]), sig.t_s)
+    fast = np.abs(yaw_rate) > np.radians(60.0)  # pelvis rotation in gait stays far below
+    starts = np.flatnonzero(fast[1:] & ~fast[:-1])
+    assert starts.size == 4 + 2  # 4/min over 60 s and over 30 s
+    for s in starts:  # a few turns
+        i0, i1 = np.searchsorted(sig.t_s, [sig.t_s[s] - 1.0, sig.t_s[s] + 3.0])
+        turn = np.unwrap(sig.euler_zyx_rad[:, 0])[i1] - np.unwrap(sig.euler_zyx_rad[:, 0])[i0]
+        assert abs(abs(turn) - np.pi) < np.radians(20.0)
+    # steps go on through the turn (turning in place is stepping)
+    ic = _secs(sim, "ic_time")
+    assert np.max(np.diff(ic)[np.diff(ic) < 2.0]) < 60.0 / p.walk_cadence_spm * 1.2
+
+
+def test_pauses_split_the_walk_and_walking_variability() -> None:
+    p = dataclasses.replace(WALK, walk_pauses=2, pause_s=4.0, walk_step_time_cv=0.04)
+    sim = _sim(p, seed=2)
+    kinds = [s["kind"] for s in sim.truth["segments"]]
+    assert kinds == ["stand", "walk", "stand", "walk", "stand", "walk", "walk", "stand"]
+    st = sim.truth_steps.to_pandas()
+    assert st["bout"].nunique() == 3  # the last two walks join: no stand between them
+    ic = _secs(sim, "ic_time")
+    d = np.diff(ic)
+    assert np.sum(d > 3.5) == 2  # the two pauses
+    steady = d[d < 1.5]
+    cv = np.std(steady) / np.mean(steady)
+    assert 0.03 < cv < 0.05  # the knob (0.04), not the running default (0.015)
+
+
+def test_walking_soft_tissue_knob() -> None:
+    """Heavier soft tissue at the walking contacts: more 12-25 Hz content."""
+    quiet = _sim(dataclasses.replace(WALK, walk_wobble_g=0.05), seed=1)
+    heavy = _sim(dataclasses.replace(WALK, walk_wobble_g=0.4), seed=1)
+
+    def hf(sim: SimulatedSession) -> float:
+        a = sim.raw.acc_mps2.astype(np.float64) @ np.asarray(sim.truth["mounting_true"])[2]
+        spec = np.abs(np.fft.rfft(a - a.mean())) ** 2
+        f = np.fft.rfftfreq(a.size, 1 / sim.raw.sample_rate_hz)
+        return float(spec[(f > 12) & (f < 25)].sum())
+
+    assert hf(heavy) > 10 * hf(quiet)
+
+
+def test_walking_force_follows_speed_in_turns() -> None:
+    """``walk_force_follows_speed``: while slowed down in a U-turn the total vGRF swings less
+    (the body barely lifts); straight walking at full speed is unchanged."""
+    p = dataclasses.replace(WALK, walk_uturns_per_min=4.0, uturn_speed_frac=0.15, walk_force_follows_speed=True)
+    on = _sim(p, seed=3, keep_signals=True).signals
+    off = _sim(dataclasses.replace(p, walk_force_follows_speed=False), seed=3, keep_signals=True).signals
+    assert on is not None and off is not None
+    yaw_rate = np.abs(np.gradient(np.unwrap(off.euler_zyx_rad[:, 0]), off.t_s))
+    turning = yaw_rate > np.radians(90.0)
+    walking = (off.t_s > 8.0) & (off.t_s < off.t_s[-1] - 8.0)
+    straight = walking & (np.convolve(turning, np.ones(801), mode="same") == 0)  # 2 s from any turn
+    assert turning.sum() > 1000 and straight.sum() > 4000
+    assert np.std(on.vgrf_bw[turning]) < 0.8 * np.std(off.vgrf_bw[turning])  # 0.71 at this seed
+    assert np.std(on.vgrf_bw[straight]) == pytest.approx(np.std(off.vgrf_bw[straight]), rel=0.05)

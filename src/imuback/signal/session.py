@@ -232,10 +232,12 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     lag = round(float(np.median(np.diff(steps.ic_pos)[own]))) if own.any() else 0
     run = steps.activity == RUN  # braking after IC is a reliable forward cue in running only
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
-    x_s, _aniso = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
-                               ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact,
-                               every=dec)
-    rot = body_rotation(z_s, x_s)
+    fwd = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
+                       ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact,
+                       running=major == RUN, fs_hz=fs, bounds=bounds, every=dec)
+    if steps.n and fwd.sign_from == "mounting":
+        notes.append("forward direction taken from the nominal mounting: the steps did not show it")
+    rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
     del block, acc, acc_d  # the sensor-frame copies: long sessions need the memory back
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges

@@ -161,7 +161,12 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
     st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
                 last=st.last, fatigue=st.fatigue, pace=st.pace)
-    q = np.where(run, p.active_shape_q, p.walk_shape_q)
+    # walking force shape: with walk_force_follows_speed the double hump and the AP peaks shrink
+    # with the speed at each step (short steps in a turn on the spot barely lift the body)
+    walk_frac = np.ones(n)
+    if p.walk_force_follows_speed and n:
+        walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
+    q = np.where(run, p.active_shape_q, p.walk_shape_q * walk_frac)
     r = np.where(run, 0.05, 0.0)  # running hump peaks slightly before mid-contact
     ia = p.impact_asymmetry_pct / 200.0
     side_imp = np.where(left, 1.0 + ia, 1.0 - ia)
@@ -186,14 +191,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ml_cum_j = np.concatenate([[0.0], np.cumsum(jy)])
     ml_cum_const = np.concatenate([[0.0], np.cumsum(jy * (st.s + tc / 2.0))])
     # soft tissue: first swing amplitude grows with the impact; frequency random per step
-    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, 0.08)
+    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, p.walk_wobble_g)
     wob_g = wob_g * np.exp(p.wobble_cv * np.clip(rng.standard_normal(n), -3, 3))
     wob_w = 2 * np.pi * rng.uniform(p.wobble_freq_hz[0], p.wobble_freq_hz[1], n)
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
     wob_delay = 0.8 * imp_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
     # horizontal
-    ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw) * (
+    ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (
         1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f

@@ -56,6 +56,25 @@ class RunnerParams:
     2001; Alcantara et al. 2022 show sacral peaks well above the vGRF peak unless low-passed).
     Fatigue: contact time and impact rise, pelvis motion and lateral sway grow over a run
     (e.g. Schutte et al. 2016; Clermont et al. 2019). Percentages are "by the end of the run".
+
+    Real-walking failure modes (all off by default): ``walk_step_time_cv`` step-to-step
+    variability of walking (default: ``step_time_cv``; older adults 2-4 %, Hausdorff 2005);
+    ``walk_uturns_per_min`` U-turns of 180° over ``uturn_s`` in the walking segments, slowing to
+    ``uturn_speed_frac`` of the walking speed (a small fraction: turning on the spot);
+    ``walk_pauses`` standing pauses of ``pause_s`` splitting the first walk (stop-start);
+    ``walk_wobble_g`` soft-tissue amplitude at each walking contact (heavy tissue: 0.2-0.4 g);
+    ``walk_transient_pct`` the first step from standing and the last before stopping are this
+    much longer (the second and second-to-last half that: gait initiation and termination take
+    1-2 steps, Brenière & Do 1986); ``walk_turn_slow_pct`` steps inside a U-turn are this much
+    longer; ``walk_step_asymmetry_pct`` left minus right step time in % of the mean (> 0: left
+    steps longer); ``walk_force_follows_speed`` scales the walking double hump (``walk_shape_q``)
+    and AP peaks by the speed at each step over ``walk_speed_mps`` (starts, stops and turns on the
+    spot take short steps that barely lift the body).
+    A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
+    orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
+    damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
+    tips it by ``belt_tilt_deg_per_cm`` of bounce; ``belt_shifts_per_10min`` re-seatings of the
+    phone, each a turn of up to ``belt_shift_deg`` about a random axis over 0.3 s.
     """
 
     # --- session structure ---------------------------------------------------------------
@@ -114,6 +133,24 @@ class RunnerParams:
     walk_pelvis_rotation_deg: float = 9.0
     walk_pelvis_obliquity_deg: float = 7.0
     walk_pelvis_tilt_deg: float = 3.0
+    walk_step_time_cv: float | None = None
+    walk_wobble_g: float = 0.08
+    walk_uturns_per_min: float = 0.0
+    uturn_s: float = 2.0
+    uturn_speed_frac: float = 0.4
+    walk_pauses: int = 0
+    pause_s: float = 3.0
+    walk_transient_pct: float = 0.0
+    walk_turn_slow_pct: float = 0.0
+    walk_step_asymmetry_pct: float = 0.0
+    walk_force_follows_speed: bool = False
+    # --- a phone in a loose running belt -------------------------------------------------------
+    mounting_random: bool = False
+    belt_bounce_hz: float = 0.0
+    belt_damping_ratio: float = 0.15
+    belt_tilt_deg_per_cm: float = 4.0
+    belt_shifts_per_10min: float = 0.0
+    belt_shift_deg: float = 15.0
     # --- mounting ------------------------------------------------------------------------------
     mounting: str = "identity"
     misalignment_deg: float = 25.0
@@ -149,6 +186,20 @@ class RunnerParams:
             (self.foot_strike in _STRIKE_IMPACT_BW, f"foot_strike must be one of {list(_STRIKE_IMPACT_BW)}"),
             (self.mounting in NOMINAL_MOUNTINGS, f"mounting must be one of {list(NOMINAL_MOUNTINGS)}"),
             (0.0 <= self.misalignment_deg <= 90.0, "misalignment_deg must be within 0-90"),
+            (self.walk_step_time_cv is None or 0.0 <= self.walk_step_time_cv <= 0.15,
+             "walk_step_time_cv must be within 0-0.15"),
+            (self.walk_uturns_per_min >= 0 and 0.8 <= self.uturn_s <= 6.0
+             and 0.0 < self.uturn_speed_frac <= 1.0,
+             "walk_uturns_per_min must be >= 0, uturn_s within 0.8-6 s, uturn_speed_frac within (0, 1]"),
+            (self.walk_pauses >= 0 and self.pause_s >= 1.0, "walk_pauses must be >= 0 and pause_s >= 1 s"),
+            (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
+             and abs(self.walk_step_asymmetry_pct) <= 20.0,
+             "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),
+            (self.belt_bounce_hz == 0.0 or 3.0 <= self.belt_bounce_hz <= 30.0,
+             "belt_bounce_hz must be 0 (strapped) or within 3-30 Hz"),
+            (0.02 <= self.belt_damping_ratio <= 1.0, "belt_damping_ratio must be within 0.02-1"),
+            (self.belt_shifts_per_10min >= 0 and 0.0 <= self.belt_shift_deg <= 45.0,
+             "belt_shifts_per_10min must be >= 0 and belt_shift_deg within 0-45"),
             (25.0 <= self.sample_rate_hz <= 3200.0, "sample_rate_hz must be within 25-3200"),
             (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
              "wobble_freq_hz must be (low, high) with 0 < low <= high"),

@@ -64,8 +64,12 @@ class Transitions:
 def plan_segments(p: RunnerParams, rng: np.random.Generator) -> list[tuple[str, float]]:
     """Segments (kind, planned duration s) in order."""
     segs: list[tuple[str, float]] = [("stand", p.stand_start_s)]
-    if p.walk_start_s > 0:
-        segs.append(("walk", p.walk_start_s))
+    if p.walk_start_s > 0:  # stop-start: standing pauses split the first walk into equal parts
+        piece = p.walk_start_s / (p.walk_pauses + 1)
+        for i in range(p.walk_pauses + 1):
+            if i:
+                segs.append(("stand", p.pause_s))
+            segs.append(("walk", piece))
     run_s = p.run_minutes * 60.0
     if run_s > 0:
         n_blocks = p.walk_breaks + 1
@@ -89,13 +93,14 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
     bout = -1
     prev_gait = False
     next_side = 1.0
-    for kind, dur in segs:  # a handful of segments
+    for i_seg, (kind, dur) in enumerate(segs):  # a handful of segments
         if kind == "stand":
             seg_log.append({"kind": kind, "start_s": cursor, "end_s": cursor + dur})
             cursor += dur
             prev_gait = False
             continue
-        if not prev_gait:
+        starts_bout = not prev_gait
+        if starts_bout:
             bout += 1
             next_side = float(rng.choice([-1.0, 1.0]))
         run = kind == "run"
@@ -106,13 +111,20 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         pace = 1.0 + pace_fn.eval(t_approx)[0] if run else np.ones(n_max)
         cad = cad0 * pace**0.35 if run else np.full(n_max, cad0)  # cadence rises slowly with speed
         eps = np.clip(rng.standard_normal(n_max), -3, 3)
-        T = 60.0 / cad * (1.0 + p.step_time_cv * eps)
+        cv = p.step_time_cv if run or p.walk_step_time_cv is None else p.walk_step_time_cv
+        T = 60.0 / cad * (1.0 + cv * eps)
+        turns = [] if run else uturn_times(p, cursor, t_end)
+        if not run:
+            T = _walking_step_modulation(p, T, cursor, next_side, turns, starts_bout)
         s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         keep = s < t_end
         n = int(keep.sum())
         if n == 0:
             continue
         s, T, pace = s[:n], T[:n], pace[:n]
+        ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
+        if not run and ends_bout and p.walk_transient_pct > 0:  # gait termination: the last steps slow
+            T[-2:] = T[-2:] * (1.0 + p.walk_transient_pct / 100.0 * np.array([0.5, 1.0])[-min(n, 2):])
         if run:
             tc = p.contact_time_s * pace ** -0.6  # contact shortens with speed (Weyand 2000)
         else:
@@ -126,7 +138,7 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["bout"].append(np.full(n, bout))
         parts["pace"].append(np.asarray(pace, dtype=float))
         side_parts.append(sides)
-        seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1])})
+        seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns})
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
@@ -148,6 +160,30 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
                    run=run_a, bout=bout_a, first=first, last=last, fatigue=fatigue,
                    pace=np.concatenate(parts["pace"]))
     return steps, seg_log
+
+
+def _walking_step_modulation(p: RunnerParams, T: F64, start_s: float, first_side: float,
+                             turns: list[tuple[float, float]], starts_bout: bool) -> F64:
+    """Walking step times (n,) with left/right asymmetry, slower steps in U-turns and gait
+    initiation from standing (the first step ``walk_transient_pct`` longer, the second half that).
+
+    Turning steps are placed where the steps fall in time, found in two passes (the slower turn
+    steps delay the later ones).
+    """
+    side = first_side * (-1.0) ** np.arange(T.size)
+    out = T * (1.0 - side * p.walk_step_asymmetry_pct / 200.0)  # left (-1) steps longer for > 0
+    if starts_bout and p.walk_transient_pct > 0:
+        k = min(T.size, 2)
+        out[:k] *= 1.0 + p.walk_transient_pct / 100.0 * np.array([1.0, 0.5])[:k]
+    if turns and p.walk_turn_slow_pct > 0:
+        base = out
+        for _ in range(2):  # positions depend on the slowing itself: settle in two passes
+            s = start_s + np.concatenate([[0.0], np.cumsum(out[:-1])])
+            inside = np.zeros(T.size, dtype=bool)
+            for a, b in turns:  # a few turns
+                inside |= (s >= a) & (s < b)
+            out = base * np.where(inside, 1.0 + p.walk_turn_slow_pct / 100.0, 1.0)
+    return out
 
 
 def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.random.Generator,
@@ -182,8 +218,29 @@ def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.ra
         ht0.append(start)
         hd.append(dur)
         hdl.append(ang)
-    heading = Transitions(t0=np.array(ht0), d=np.array(hd), delta=np.array(hdl))
+    uturns = [t for seg in seg_log for t in seg.get("uturns", [])]
+    heading = Transitions(t0=np.array(ht0 + [a for a, _ in uturns]), d=np.array(hd + [p.uturn_s] * len(uturns)),
+                          delta=np.array(hdl + [np.pi * (-1.0) ** i for i in range(len(uturns))]))
+    if uturns:  # slow down into the turn, speed up out of it: two smooth steps per turn
+        dip = p.walk_speed_mps * (1.0 - p.uturn_speed_frac)
+        half = p.uturn_s / 2.0
+        speed = Transitions(t0=np.concatenate([speed.t0, [a - half / 2 for a, _ in uturns],
+                                                [a + half for a, _ in uturns]]),
+                            d=np.concatenate([speed.d, np.full(2 * len(uturns), half)]),
+                            delta=np.concatenate([speed.delta, np.full(len(uturns), -dip),
+                                                  np.full(len(uturns), dip)]))
     return speed, heading
+
+
+def uturn_times(p: RunnerParams, start_s: float, end_s: float) -> list[tuple[float, float]]:
+    """U-turn (start, end) times (s), evenly spaced inside a walking segment (walk–turn–walk):
+    ``walk_uturns_per_min`` per minute of walking, at least 3 s of straight walking either side.
+    """
+    a, b = start_s + 3.0, end_s - 3.0 - p.uturn_s
+    if p.walk_uturns_per_min <= 0 or b <= a:
+        return []
+    k = int(np.floor((end_s - start_s) / 60.0 * p.walk_uturns_per_min + 0.5))
+    return [(float(t), float(t) + p.uturn_s) for t in np.linspace(a, b, k + 2)[1:-1]]
 
 
 def pace_changes(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator

@@ -18,7 +18,9 @@ It is built from physics and published gait data, never from how a pipeline dete
    stance foot (right contact pushes +y), centripetal acceleration in turns.
 6. Pelvis orientation: yaw/roll at stride frequency, pitch at step frequency, heading turns and
    lean into turns; gyroscope = body angular velocity from the ZYX Euler-rate mapping.
-7. Sensor: mounting (nominal + random misalignment), white noise, bias, range clipping,
+   6b. Optionally a phone in a loose belt (:mod:`~imuback.simulate.belt`): a damped spring
+   between pelvis and phone, tipping with the bounce, and occasional re-seatings.
+7. Sensor: mounting (nominal + random misalignment, or any orientation), white noise, bias, range clipping,
    quantisation, timestamp jitter, gaps (missing rows).
 
 Frames: world x forward (initial heading), y left, z up; body = pelvis frame with the same axes when
@@ -46,6 +48,7 @@ import pyarrow.parquet as pq
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import SimulationError
 from imuback.signal.frames import rotation_angle_deg
+from imuback.simulate.belt import loose_belt
 from imuback.simulate.gait import build_gait
 from imuback.simulate.kinematics import body_vectors, evaluate
 from imuback.simulate.params import (
@@ -150,8 +153,19 @@ def simulate_session(params: RunnerParams = RunnerParams(),
     fs = p.sample_rate_hz
     grid = sample_grid(p, duration_s=duration_s, t0_ns=t0_ns, rng=rng)
     t = grid.t_s
-    ev = evaluate(gait, t, positions=keep_signals)
-    f_body, w_body = body_vectors(ev)
+    belt_truth: dict[str, Any] = {}
+    if p.belt_bounce_hz > 0 or p.belt_shifts_per_10min > 0:
+        # 6b. a phone in a loose belt: its spring needs the uniform grid, gaps are cut after
+        full = np.arange(int(np.floor(duration_s * fs))) / fs
+        kept = np.round(t * fs).astype(np.int64)
+        ev = evaluate(gait, full, positions=keep_signals)
+        belt = loose_belt(p, *body_vectors(ev), fs_hz=fs, rng=rng)
+        ev = {k: v[kept] for k, v in ev.items()}
+        f_body, w_body = belt.f_mps2[kept], belt.w_rps[kept]
+        belt_truth = {"bounce_tilt_deg_max": belt.bounce_tilt_deg_max, "shifts": list(belt.shifts)}
+    else:
+        ev = evaluate(gait, t, positions=keep_signals)
+        f_body, w_body = body_vectors(ev)
     sen = read_sensor(p, f_body, w_body, t_s=t, t0_ns=t0_ns, rng=rng)
     raw = RawSession(session_id=session_id, runner_id=runner_id, sensor=p.sensor,
                      sample_rate_hz=float(fs), time_ns=sen.time_ns,
@@ -181,6 +195,7 @@ def simulate_session(params: RunnerParams = RunnerParams(),
         "n_strides": int(strides_tbl.num_rows),
         "force_threshold_bw": float(thr_bw),
         "params": p.to_json_dict(),
+        "belt": belt_truth,
     }
     signals = None
     if keep_signals:

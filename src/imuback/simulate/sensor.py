@@ -93,9 +93,13 @@ def read_sensor(p: RunnerParams, f_body_mps2: F64, w_body_rps: F64, *, t_s: F64,
     """
     fs = p.sample_rate_hz
     r_nom = np.array(NOMINAL_MOUNTINGS[p.mounting], dtype=float)
-    mis_deg = p.misalignment_deg if p.misalignment_exact else float(rng.uniform(0, p.misalignment_deg))
-    r_mis = _random_rotation(rng, mis_deg)
-    r_true = r_mis @ r_nom  # v_body = r_true @ v_sensor
+    if p.mounting_random:  # a phone in a belt: any orientation, uniform over all rotations
+        r_true = uniform_rotation(rng)
+        r_mis = r_true @ r_nom.T
+    else:
+        mis_deg = p.misalignment_deg if p.misalignment_exact else float(rng.uniform(0, p.misalignment_deg))
+        r_mis = _random_rotation(rng, mis_deg)
+        r_true = r_mis @ r_nom  # v_body = r_true @ v_sensor
     acc_true = f_body_mps2 @ r_true  # v_sensor = r_true.T @ v_body  <=> rows: v_body @ r_true
     gyr_true = np.degrees(w_body_rps @ r_true)
     acc, gyr = acc_true.copy(), gyr_true.copy()
@@ -125,6 +129,14 @@ def read_sensor(p: RunnerParams, f_body_mps2: F64, w_body_rps: F64, *, t_s: F64,
                           time_ns=t_rec_ns, mounting_nominal=r_nom, misalignment=r_mis,
                           mounting_true=r_true, acc_bias_mps2=acc_bias, gyr_bias_dps=gyr_bias,
                           saturated_acc=n_sat_acc, saturated_gyr=n_sat_gyr)
+
+
+def uniform_rotation(rng: np.random.Generator) -> F64:
+    """A rotation (3, 3) drawn uniformly over all orientations (QR of a Gaussian matrix)."""
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    q = q @ np.diag(np.sign(np.diag(r)))
+    out: F64 = q if np.linalg.det(q) > 0 else -q
+    return out
 
 
 def _random_rotation(rng: np.random.Generator, angle_deg: float) -> F64:
