@@ -17,13 +17,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
 
+from imuback.core import RawSession
 from imuback.signal.align import up_axis
 from imuback.signal.dsp import step_to_50hz
 from imuback.signal.frames import G_MPS2
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.params import GaitCheckParams, PipelineParams
 from imuback.signal.session import analyse_session
-from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_running
@@ -43,7 +43,7 @@ def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
     fs = a.body.fs_hz
     dec = step_to_50hz(fs)
     acc_d = np.ascontiguousarray(a.body.acc_mps2[::dec])
-    up = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)))
+    up = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)), upright_cone_deg=PipelineParams().align.upright_cone_deg)
     gyr = None if (a.body.gyr_dps is None or drop_gyro) else np.ascontiguousarray(a.body.gyr_dps[::dec])
     return check_gait(acc_d, up, gyr, fs_d_hz=fs / dec, bounds=a.body.seg_bounds, dec=dec, bouts=a.bouts,
                       ic_pos=a.steps.ic_pos)
@@ -119,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         trials = real_running.load_trials(real / "alcantara_treadmill")
         print(_line("alcantara running (acc only)", [verdict(t.raw) for t in trials]))
     if (real / "mobgap_lab").exists():
-        import validate
+        import real_walking
 
-        raws = [validate.mobgap_raw(n, x) for n, x in validate._mobgap_trials(real / "mobgap_lab")]
+        raws = [real_walking.mobgap_raw(n, x) for n, x in real_walking.mobgap_mat_trials(real / "mobgap_lab")]
         print(_line("mobgap walking", [verdict(r) for r in raws]))
         print(_line("mobgap walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
     if (real / "voisard_l5_walk").exists():

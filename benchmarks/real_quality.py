@@ -42,11 +42,11 @@ def walking_quality(data: Path) -> dict[str, tuple[F64, B]]:
     out: dict[str, tuple[F64, B]] = {}
     mob = data / "real" / "mobgap_lab"
     if mob.exists():
-        import validate
+        import real_walking
 
         qs, oks = [], []
-        for name, x in validate._mobgap_trials(mob):
-            ic, q = _quality_ic(validate.mobgap_raw(name, x))
+        for name, x in real_walking.mobgap_mat_trials(mob):
+            ic, q = _quality_ic(real_walking.mobgap_raw(name, x))
             wbs = x["Standards"]["INDIP"]["MicroWB"]  # type: ignore[index]
             wbs = wbs if isinstance(wbs, list) else [wbs]
             ref = np.sort(np.concatenate([np.atleast_1d(np.asarray(w["InitialContact_Event"], float)) for w in wbs]))

@@ -130,7 +130,10 @@ class Errors:
     n_est_walk: int = 0
     n_true_pos_walk: int = 0
     walk_foot_ok: int = 0
+    """Matched walking steps with the right foot label, of those labelled (``walk_foot_n``)."""
     walk_foot_n: int = 0
+    walk_foot_unlabelled: int = 0
+    """Matched walking steps left without a foot label (the cues disagreed)."""
     walk_ic: list[F64] = dataclasses.field(default_factory=list)
     walk_to: list[F64] = dataclasses.field(default_factory=list)
     cadence_err_pct: list[float] = dataclasses.field(default_factory=list)
@@ -195,9 +198,11 @@ def evaluate(sessions: int, minutes: float, *, seed0: int = 100,
         e.n_est_walk += int(e_walk.sum())
         e.n_true_pos_walk += match(e_ic[e_walk], t_ic, 0.1)[0].size
         wf = np.asarray(st.column("foot").to_pylist(), dtype=object)[np.flatnonzero(e_walk)[wi]]
-        e.walk_foot_ok += int(np.sum(wf == np.asarray(ts.column("foot").to_pylist(), dtype=object)
-                                     [np.flatnonzero(wref)[wr]]))
-        e.walk_foot_n += wr.size
+        tf = np.asarray(ts.column("foot").to_pylist(), dtype=object)[np.flatnonzero(wref)[wr]]
+        labelled = np.asarray([f is not None for f in wf], dtype=bool)
+        e.walk_foot_ok += int(np.sum(wf[labelled] == tf[labelled]))
+        e.walk_foot_n += int(labelled.sum())
+        e.walk_foot_unlabelled += int((~labelled).sum())
         e.walk_ic.append(e_ic[np.flatnonzero(e_walk)[wi]] - t_ic[np.flatnonzero(wref)[wr]])
         e.walk_to.append(e_to[np.flatnonzero(e_walk)[wi]] - t_to[np.flatnonzero(wref)[wr]])
         for t_sel, e_sel in ((t_run, e_run), (~t_run, ~e_run)):  # cadence per session and activity
@@ -241,6 +246,7 @@ def report_simulated(*, sessions: int, minutes: float) -> dict[str, float]:
         "walk_recall_pct": 100.0 * e.n_found_walk / max(e.n_truth_walk, 1),
         "walk_precision_pct": 100.0 * e.n_true_pos_walk / max(e.n_est_walk, 1),
         "walk_foot_pct": 100.0 * e.walk_foot_ok / max(e.walk_foot_n, 1),
+        "walk_unlabelled_pct": 100.0 * e.walk_foot_unlabelled / max(e.walk_foot_n + e.walk_foot_unlabelled, 1),
         "walk_ic_med_abs_ms": 1e3 * _med_abs(e.cat("walk_ic")),
         "walk_ic_bias_ms": 1e3 * float(np.nanmedian(e.cat("walk_ic"))) if e.walk_ic else float("nan"),
         # walking TO is not reported (NaN) since issue #14: no median of an all-NaN array
@@ -262,7 +268,8 @@ def report_simulated(*, sessions: int, minutes: float) -> dict[str, float]:
     print(f"ML excursion median |err| {f['ml_excursion_med_abs_cm']:.2f} cm   (target ≤ 1 cm)")
     print(f"misalignment found vs true: worst |err| {f['misalignment_err_deg_max']:.1f} deg")
     print(f"walking steps (start/end walks): recall {f['walk_recall_pct']:.2f} % of {e.n_truth_walk} within "
-          f"100 ms, precision {f['walk_precision_pct']:.2f} %, foot label {f['walk_foot_pct']:.2f} %; "
+          f"100 ms, precision {f['walk_precision_pct']:.2f} %, foot label {f['walk_foot_pct']:.2f} % of labelled "
+          f"({f['walk_unlabelled_pct']:.1f} % unlabelled); "
           f"IC median |err| {f['walk_ic_med_abs_ms']:.1f} ms (median {f['walk_ic_bias_ms']:+.1f}); "
           f"TO median error {f['walk_to_bias_ms']:+.1f} ms")
     return f
@@ -280,7 +287,8 @@ def report_failure_modes(*, sessions: int, minutes: float) -> dict[str, dict[str
         e = evaluate(len(sel), 0.0, scenarios=[walks[i] for i in sel], seeds=[300 + i for i in sel])
         print(f"  at {v:g} m/s ({len(sel)} sessions): recall {100 * e.n_found_walk / max(e.n_truth_walk, 1):.1f} % "
               f"of {e.n_truth_walk}, precision {100 * e.n_true_pos_walk / max(e.n_est_walk, 1):.1f} %, foot "
-              f"{100 * e.walk_foot_ok / max(e.walk_foot_n, 1):.1f} %")
+              f"{100 * e.walk_foot_ok / max(e.walk_foot_n, 1):.1f} % of labelled "
+              f"({100 * e.walk_foot_unlabelled / max(e.walk_foot_n + e.walk_foot_unlabelled, 1):.0f} % unlabelled)")
     return out | {
         "phone_belt": report_scenarios(
             f"simulated phone in a loose belt ({sessions} sessions x {minutes:g} min running: any "
@@ -304,6 +312,7 @@ def report_scenarios(title: str, scenarios: list[RunnerParams], *, seed0: int = 
         "walk_recall_pct": 100.0 * e.n_found_walk / max(e.n_truth_walk, 1),
         "walk_precision_pct": 100.0 * e.n_true_pos_walk / max(e.n_est_walk, 1),
         "walk_foot_pct": 100.0 * e.walk_foot_ok / max(e.walk_foot_n, 1),
+        "walk_unlabelled_pct": 100.0 * e.walk_foot_unlabelled / max(e.walk_foot_n + e.walk_foot_unlabelled, 1),
         "walk_ic_med_abs_ms": 1e3 * _med_abs(e.cat("walk_ic")),
         "cadence_err_pct_max": float(np.max(cad)),
         "misalignment_err_deg_max": float(np.max(e.misalign)) if e.misalign else float("nan"),
@@ -313,7 +322,8 @@ def report_scenarios(title: str, scenarios: list[RunnerParams], *, seed0: int = 
         print(f"running steps: recall {f['recall_pct']:.2f} % of {e.n_truth_run}, precision "
               f"{f['precision_pct']:.2f} %, foot {f['foot_pct']:.2f} %, IC median |err| {f['ic_med_abs_ms']:.1f} ms")
     print(f"walking steps: recall {f['walk_recall_pct']:.2f} % of {e.n_truth_walk} within 100 ms, precision "
-          f"{f['walk_precision_pct']:.2f} %, foot {f['walk_foot_pct']:.2f} %, IC median |err| "
+          f"{f['walk_precision_pct']:.2f} %, foot {f['walk_foot_pct']:.2f} % of labelled "
+          f"({f['walk_unlabelled_pct']:.1f} % unlabelled), IC median |err| "
           f"{f['walk_ic_med_abs_ms']:.1f} ms")
     print(f"cadence |error| per session and activity: worst {f['cadence_err_pct_max']:.2f} %; "
           f"misalignment found vs true: worst |err| {f['misalignment_err_deg_max']:.1f} deg")

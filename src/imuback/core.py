@@ -162,8 +162,9 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
         moving = float(np.std(sub_norm)) > 2.0
         p99 = float(np.percentile(np.abs(gyr[::step]), 99))
         if moving and 0 < p99 < 6.0:
-            raise UnitsError(f"{source}: gyroscope looks like rad/s (99th percentile |gyr| = {p99:.2f} "
-                             "while the sensor is moving); the raw contract wants deg/s: multiply by 57.2958")
+            raise UnitsError(f"{source}: the gyroscope barely turns (99th percentile |gyr| = {p99:.2f}) while "
+                             "the accelerometer shakes: either it is in rad/s (the raw contract wants deg/s: "
+                             "multiply by 57.2958) or the sensor was not worn (no gait to find)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -257,15 +257,15 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no foot labels
         notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+    # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
+    # read at the vertical-signal IC, where they were designed and validated)
+    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     quality = step_quality(vertical_g, steps, fs_hz=fs, params=params.quality)
     steps = dataclasses.replace(steps, quality=quality)
     low_pct = 100.0 * float(np.mean(quality < params.quality.low_quality)) if steps.n else float("nan")
     if low_pct > params.quality.low_quality_note_pct:
         notes.append(f"{low_pct:.0f} % of the steps are of low quality (irregular rhythm or step shape): "
                      "their events and metrics are less certain")
-    # walking IC at the forward-acceleration peak before braking (after the feet and the quality:
-    # their cues are read at the vertical-signal IC, where they were designed and validated)
-    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
