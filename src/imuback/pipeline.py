@@ -27,7 +27,7 @@ from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, write_session
-from imuback.store.lock import DatasetLock
+from imuback.store.lock import PROCESS_COMMAND, DatasetLock
 from imuback.store.raw import read_raw
 from imuback.store.schema import (
     DRIFT_METRICS,
@@ -39,6 +39,8 @@ from imuback.store.schema import (
 )
 
 F64 = npt.NDArray[np.float64]
+PROCESS_LOCK_WAIT_S = 60.0
+"""How long one session's write waits for another one-session write to the same dataset."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +121,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`)."""
     if dataset is None:
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
-    with nullcontext() if lock_held else DatasetLock(dataset, command="imuback process"):
+    with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
         write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
