@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from imuback.pipeline import SessionResult as _Tables
+    from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting"})
@@ -81,7 +81,7 @@ class SessionResult:
     exactly as they are written to a dataset.
     """
 
-    _tables: _Tables
+    _tables: SessionTables
 
     @property
     def session_id(self) -> str:

@@ -44,7 +44,7 @@ PROCESS_LOCK_WAIT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionResult:
+class SessionTables:
     """The processed rows of one session (Arrow tables in the documented schemas)."""
 
     session_id: str
@@ -81,7 +81,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
-                source_path: str = "", source_sha256: str = "") -> SessionResult:
+                source_path: str = "", source_sha256: str = "") -> SessionTables:
     """Process one raw session in memory; no I/O.
 
     A :class:`~imuback.errors.SignalError` from the pure signal code (which knows no file names)
@@ -93,13 +93,13 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
         raise SignalError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r}: {exc}") from exc
     steps, strides, sessions = session_tables(raw, analysis, params=params,
                                               source_path=source_path, source_sha256=source_sha256)
-    return SessionResult(session_id=raw.session_id, runner_id=raw.runner_id,
+    return SessionTables(session_id=raw.session_id, runner_id=raw.runner_id,
                          steps=steps, strides=strides, sessions=sessions)
 
 
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
                  params: PipelineParams = PipelineParams(), replace: bool = False,
-                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionResult:
+                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionTables:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
     Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
@@ -117,7 +117,7 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
-                  lock_held: bool = False) -> SessionResult:
+                  lock_held: bool = False) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`)."""
     if dataset is None:
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from imuback.cli import paths
-from imuback.pipeline import SessionResult, process_file
+from imuback.pipeline import SessionTables, process_file
 
 RUNNER_ID = "demo-runner"
 
@@ -30,7 +30,7 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
     return f"{value:{spec}}{unit}"
 
 
-def format_summary(res: SessionResult) -> str:
+def format_summary(res: SessionTables) -> str:
     """A runner-readable summary of one processed session (the ``sessions`` row)."""
     s = res.summary
     lines = [
