@@ -54,6 +54,7 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     >>> raw.sample_rate_hz, raw.n_samples  # doctest: +SKIP
     (200.0, 156000)
     """
+    from imuback.formats.csv import read_csv_session
     from imuback.store.raw import read_raw
 
     src = str(path)
@@ -64,7 +65,7 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     if kind == "csv":
         if Path(path).suffix.lower() != ".csv":
             raise RawFormatError(f"{src}: format='csv' needs a file named *.csv")
-        return read_raw(path, **identity)
+        return read_csv_session(path, **identity)
     raw = read_raw(path)
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)

@@ -20,6 +20,7 @@ import pyarrow as pa
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
 from imuback.errors import DatasetError, SignalError
+from imuback.formats import read_session
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
@@ -28,7 +29,6 @@ from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, write_session
 from imuback.store.lock import PROCESS_COMMAND, DatasetLock
-from imuback.store.raw import read_raw
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
@@ -107,10 +107,10 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     other bytes (another file, or the file changed) is refused with
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
     ``csv_meta``: identity of a CSV without one (``runner_id``, ``start``...; see
-    :func:`~imuback.store.raw.read_raw`). Raises :class:`imuback.errors.ImubackError` subclasses
+    :func:`~imuback.formats.read_session`). Raises :class:`imuback.errors.ImubackError` subclasses
     with the file named in the message.
     """
-    return store_session(read_raw(path, **(csv_meta or {})), dataset=dataset, params=params,
+    return store_session(read_session(path, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
                          replace=replace, lock_held=lock_held)
 
