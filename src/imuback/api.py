@@ -133,7 +133,7 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     >>> res = imuback.process(imuback.simulate(minutes=2, seed=1))  # doctest: +SKIP
     >>> res.session["median_cadence_spm"].iloc[0]  # doctest: +SKIP
     """
-    from imuback.pipeline import file_sha256, store_session
+    from imuback.pipeline import file_sha256, raw_sha256, store_session
     from imuback.signal.params import PipelineParams
 
     p = params if params is not None else PipelineParams()
@@ -141,7 +141,9 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         if identity:
             raise RawFormatError(f"{path_or_raw.source}: identity keywords apply to files; use "
                                  "dataclasses.replace(raw, session_id=...) on a RawSession")
-        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, replace=replace))
+        sha = raw_sha256(path_or_raw) if dataset is not None else ""
+        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, source_path=path_or_raw.source,
+                                           source_sha256=sha, replace=replace))
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
                                        source_sha256=file_sha256(path_or_raw), replace=replace))

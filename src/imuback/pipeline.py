@@ -80,6 +80,17 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def raw_sha256(raw: RawSession) -> str:
+    """SHA-256 of a session built in memory: its sample times and values (the bytes a file would
+    hold), so that a dataset can tell this recording from another under the same ids.
+    """
+    h = hashlib.sha256()
+    for a in (raw.time_ns, raw.acc_mps2, raw.gyr_dps):
+        if a is not None:
+            h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
                 source_path: str = "", source_sha256: str = "") -> SessionTables:
     """Process one raw session in memory; no I/O.
