@@ -147,7 +147,8 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
-        "this recording another session id, or pass --replace to replace the stored session with it")
+        "this recording another session id, or pass --replace (replace=True in Python) to replace the "
+        "stored session with it")
 
 
 def _f(x: F64) -> pa.Array:
