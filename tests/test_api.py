@@ -67,3 +67,17 @@ def test_open_dataset_on_a_file_is_a_clear_error(tmp_path):
     f.write_bytes(b"x")
     with pytest.raises(imuback.ImubackError, match=r"x\.parquet: no dataset folder there \(it is a file\)"):
         imuback.open_dataset(f)
+
+
+def test_in_memory_sessions_keep_their_identity_in_a_dataset(tmp_path):
+    import dataclasses
+
+    raw = imuback.simulate(minutes=1, seed=2, runner_id="cy")
+    ds = tmp_path / "ds"
+    imuback.process(raw, dataset=ds)
+    imuback.process(raw, dataset=ds)  # the same samples again: fine
+    other = dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 * 1.01).astype(np.float32))
+    with pytest.raises(imuback.ImubackError, match=r"already in .* made from other bytes.*--replace"):
+        imuback.process(other, dataset=ds)
+    imuback.process(other, dataset=ds, replace=True)
+    assert len(imuback.open_dataset(ds).sessions) == 1

@@ -87,3 +87,25 @@ def test_a_command_group_that_fails_to_import_fails_loudly(tmp_path):
             "sys.modules['imuback.cli.report'] = m; import imuback.cli.main")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "report" in proc.stderr
+
+
+def test_process_a_csv_with_runner_and_start(tmp_path, capsys):
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    t0 = raw.time_ns[0]
+    rows = ["time;acc_x;acc_y;acc_z"] + [f"{(t - t0) / 1e9:.4f};{a[0]:.4f};{a[1]:.4f};{a[2]:.4f}"
+                                         for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]
+    csv = tmp_path / "phone run.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    ds = tmp_path / "ds"
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann"]) == 1
+    assert "seconds since the start, not a date; give the start time (--start" in capsys.readouterr().err
+    assert main(["process", str(csv), "--dataset", str(ds), "--start", "2024-05-01T08:00:00+02:00"]) == 1
+    err = capsys.readouterr().err
+    assert "no runner id" in err and "give --runner" in err
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann",
+                 "--start", "2024-05-01T08:00:00+02:00"]) == 0
+    out = capsys.readouterr().out
+    assert "session phone-run-20240501T060000Z" in out
+    assert (ds / "sessions" / "runner=ann" / "session=phone-run-20240501T060000Z").is_dir()

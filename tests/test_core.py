@@ -114,3 +114,14 @@ def test_imu_block_shape_errors_are_imuback_errors():
     with pytest.raises(SignalError, match="acc_mps2 must be"):
         ImuBlock(t_s=np.zeros(3), acc_mps2=np.zeros((2, 3)), gyr_dps=None, frame="body", fs_hz=100.0,
                  seg_bounds=np.array([0, 3]), t0_ns=0)
+
+
+def test_lists_become_arrays_and_nonsense_is_a_clear_error(raw):
+    n = 500
+    ok = RawSession(session_id="l", runner_id="r", sensor="x", sample_rate_hz=200.0,
+                    time_ns=raw.time_ns[:n].tolist(), acc_mps2=raw.acc_mps2[:n].tolist(), gyr_dps=None,
+                    mounting=np.eye(3).tolist())
+    assert ok.time_ns.dtype == np.int64 and ok.acc_mps2.dtype == np.float32 and not ok.mounting.flags.writeable
+    with pytest.raises(RawFormatError, match="acc_mps2 must be an array of numbers"):
+        RawSession(session_id="l", runner_id="r", sensor="x", sample_rate_hz=200.0,
+                   time_ns=raw.time_ns[:3], acc_mps2=[["a", "b", "c"]] * 3, gyr_dps=None)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from imuback.pipeline import SessionResult as _Tables
+    from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting"})
@@ -54,6 +54,7 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     >>> raw.sample_rate_hz, raw.n_samples  # doctest: +SKIP
     (200.0, 156000)
     """
+    from imuback.formats.csv import read_csv_session
     from imuback.store.raw import read_raw
 
     src = str(path)
@@ -64,7 +65,7 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     if kind == "csv":
         if Path(path).suffix.lower() != ".csv":
             raise RawFormatError(f"{src}: format='csv' needs a file named *.csv")
-        return read_raw(path, **identity)
+        return read_csv_session(path, **identity)
     raw = read_raw(path)
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
@@ -81,7 +82,7 @@ class SessionResult:
     exactly as they are written to a dataset.
     """
 
-    _tables: _Tables
+    _tables: SessionTables
 
     @property
     def session_id(self) -> str:
@@ -132,7 +133,7 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     >>> res = imuback.process(imuback.simulate(minutes=2, seed=1))  # doctest: +SKIP
     >>> res.session["median_cadence_spm"].iloc[0]  # doctest: +SKIP
     """
-    from imuback.pipeline import file_sha256, store_session
+    from imuback.pipeline import file_sha256, raw_sha256, store_session
     from imuback.signal.params import PipelineParams
 
     p = params if params is not None else PipelineParams()
@@ -140,7 +141,9 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         if identity:
             raise RawFormatError(f"{path_or_raw.source}: identity keywords apply to files; use "
                                  "dataclasses.replace(raw, session_id=...) on a RawSession")
-        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, replace=replace))
+        sha = raw_sha256(path_or_raw) if dataset is not None else ""
+        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, source_path=path_or_raw.source,
+                                           source_sha256=sha, replace=replace))
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
                                        source_sha256=file_sha256(path_or_raw), replace=replace))

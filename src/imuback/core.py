@@ -79,6 +79,14 @@ class RawSession:
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
+        for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
+                            ("mounting", np.float64)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, np.ndarray):  # lists from a user: arrays
+                try:
+                    object.__setattr__(self, name, np.asarray(value, dtype=dtype))
+                except (TypeError, ValueError):
+                    raise RawFormatError(f"{self.source}: {name} must be an array of numbers") from None
         n = self.time_ns.shape[0]
         if self.time_ns.ndim != 1 or self.acc_mps2.shape != (n, 3):
             raise RawFormatError(f"{self.source}: time must be (N,) and acc (N, 3); got "

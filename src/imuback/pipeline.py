@@ -20,6 +20,7 @@ import pyarrow as pa
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
 from imuback.errors import DatasetError, SignalError
+from imuback.formats import read_session
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
@@ -27,8 +28,7 @@ from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, write_session
-from imuback.store.lock import DatasetLock
-from imuback.store.raw import read_raw
+from imuback.store.lock import PROCESS_COMMAND, DatasetLock
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
@@ -39,10 +39,12 @@ from imuback.store.schema import (
 )
 
 F64 = npt.NDArray[np.float64]
+PROCESS_LOCK_WAIT_S = 60.0
+"""How long one session's write waits for another one-session write to the same dataset."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionResult:
+class SessionTables:
     """The processed rows of one session (Arrow tables in the documented schemas)."""
 
     session_id: str
@@ -78,8 +80,19 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def raw_sha256(raw: RawSession) -> str:
+    """SHA-256 of a session built in memory: its sample times and values (the bytes a file would
+    hold), so that a dataset can tell this recording from another under the same ids.
+    """
+    h = hashlib.sha256()
+    for a in (raw.time_ns, raw.acc_mps2, raw.gyr_dps):
+        if a is not None:
+            h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
-                source_path: str = "", source_sha256: str = "") -> SessionResult:
+                source_path: str = "", source_sha256: str = "") -> SessionTables:
     """Process one raw session in memory; no I/O.
 
     A :class:`~imuback.errors.SignalError` from the pure signal code (which knows no file names)
@@ -91,13 +104,13 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
         raise SignalError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r}: {exc}") from exc
     steps, strides, sessions = session_tables(raw, analysis, params=params,
                                               source_path=source_path, source_sha256=source_sha256)
-    return SessionResult(session_id=raw.session_id, runner_id=raw.runner_id,
+    return SessionTables(session_id=raw.session_id, runner_id=raw.runner_id,
                          steps=steps, strides=strides, sessions=sessions)
 
 
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
                  params: PipelineParams = PipelineParams(), replace: bool = False,
-                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionResult:
+                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionTables:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
     Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
@@ -105,21 +118,21 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     other bytes (another file, or the file changed) is refused with
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
     ``csv_meta``: identity of a CSV without one (``runner_id``, ``start``...; see
-    :func:`~imuback.store.raw.read_raw`). Raises :class:`imuback.errors.ImubackError` subclasses
+    :func:`~imuback.formats.read_session`). Raises :class:`imuback.errors.ImubackError` subclasses
     with the file named in the message.
     """
-    return store_session(read_raw(path, **(csv_meta or {})), dataset=dataset, params=params,
+    return store_session(read_session(path, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
                          replace=replace, lock_held=lock_held)
 
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
-                  lock_held: bool = False) -> SessionResult:
+                  lock_held: bool = False) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`)."""
     if dataset is None:
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
-    with nullcontext() if lock_held else DatasetLock(dataset, command="imuback process"):
+    with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
         write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
@@ -134,7 +147,8 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
-        "this recording another session id, or pass --replace to replace the stored session with it")
+        "this recording another session id, or pass --replace (replace=True in Python) to replace the "
+        "stored session with it")
 
 
 def _f(x: F64) -> pa.Array:

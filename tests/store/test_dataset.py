@@ -136,3 +136,18 @@ def test_another_recording_under_the_same_ids_is_refused_unless_replace(tmp_path
     assert read_table(ds, "steps").num_rows == n_steps  # nothing replaced
     assert main(["process", str(excerpt), "--dataset", str(ds), "--replace"]) == 0
     assert read_table(ds, "steps").num_rows < n_steps
+
+
+def test_two_single_session_writers_take_turns(tmp_path):
+    import threading
+
+    from imuback.store.lock import PROCESS_COMMAND, DatasetLock
+
+    raw, _ = half_sine_run(minutes=0.5)
+    path = write_raw(tmp_path / "analytic.parquet", raw)
+    ds = tmp_path / "ds"
+    lock = DatasetLock(ds, command=PROCESS_COMMAND)
+    lock.__enter__()
+    threading.Timer(0.5, lock.__exit__, args=(None, None, None)).start()  # the other write ends
+    assert process_file(path, dataset=ds).session_id == "analytic"  # waited for it, then wrote
+    assert read_table(ds, "sessions").num_rows == 1

@@ -42,8 +42,8 @@ from imuback import __version__
 from imuback.batch.inputs import discover_inputs
 from imuback.core import RawSession
 from imuback.errors import ImubackError
+from imuback.formats import read_session
 from imuback.store.dataset import part_path
-from imuback.store.raw import read_raw
 
 BIDS_VERSION = "1.10.0"
 TRACKSYS = "imu"
@@ -97,7 +97,7 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     failures: list[tuple[str, str]] = []
     for f in files:
         try:
-            raw = read_raw(f)
+            raw = read_session(f)
         except Exception as exc:  # any unreadable input is listed and skipped, never fatal
             failures.append((str(f), _input_error(f, exc)))
             continue

@@ -186,7 +186,7 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
     path = Path(path)
     try:
         if path.suffix.lower() == ".csv":
-            from imuback.store.raw import csv_sidecar
+            from imuback.formats.csv import csv_sidecar
 
             meta = csv_sidecar(path)
             sid, rid = meta[S.META_SESSION_ID], meta[S.META_RUNNER_ID]

@@ -155,9 +155,11 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     # clock, set the pace, and the sensor's own stack queues what waits
     print(f"    recorded {recorded} in {wall_s:.1f} s ({run_s / wall_s:.0f}x real time)")
     print("3/4 processing every session into the Parquet dataset ...", flush=True)
+    # the demo owns its dataset: a second demo into the same folder replaces today's run (recorded
+    # anew, so other bytes under the same ids), which a user's dataset would refuse without --replace
     for p in paths:
-        process_file(p, dataset=dataset)
-    res = process_file(recorded, dataset=dataset)
+        process_file(p, dataset=dataset, replace=True)
+    res = process_file(recorded, dataset=dataset, replace=True)
     print()
     print(format_summary(res.summary))
     print()

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
-from imuback.errors import ImubackError, RawFormatError
+from imuback.errors import ImubackError
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
@@ -17,9 +17,6 @@ def _cmd_process(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.raw:
         try:
-            if csv_meta and not str(path).lower().endswith(".csv"):
-                raise RawFormatError(f"{path}: --runner and --start are for CSV files without ids; this "
-                                     "file carries its own")
             res = process_file(path, dataset=args.dataset, replace=args.replace, csv_meta=csv_meta)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)

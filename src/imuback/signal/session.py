@@ -69,12 +69,19 @@ class SessionAnalysis:
         return out
 
 
-def _saturation_pct(raw: RawSession) -> float:
-    """% of samples with any accelerometer axis at its full-scale range (clipped impacts)."""
+def _extremes(a: npt.NDArray[np.float32] | None) -> tuple[float, float]:
+    """(max, min) over a whole array: one fast pass each ((0, 0) for none or empty)."""
+    return (float(a.max()), float(a.min())) if a is not None and a.size else (0.0, 0.0)
+
+
+def _saturation_pct(raw: RawSession, acc_extremes: tuple[float, float]) -> float:
+    """% of samples with any accelerometer axis at its full-scale range (clipped impacts);
+    ``acc_extremes`` = :func:`_extremes` of ``raw.acc_mps2``.
+    """
     if raw.n_samples == 0:
         return 0.0
     a = raw.acc_mps2
-    top, bottom = float(a.max()), float(a.min())  # whole-array extremes: one fast pass each
+    top, bottom = acc_extremes
     if raw.acc_range_g is not None:
         lim = 0.995 * raw.acc_range_g * G_MPS2
         if top < lim and bottom > -lim:
@@ -151,7 +158,8 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
     return gait
 
 
-def _implausible_rows(raw: RawSession, params: PlausibilityParams) -> npt.NDArray[np.bool_] | None:
+def _implausible_rows(raw: RawSession, params: PlausibilityParams,
+                      acc_extremes: tuple[float, float]) -> npt.NDArray[np.bool_] | None:
     """(N,) rows with a value no sensor of this kind can have produced; None when there are none.
 
     Limits: ``range_margin`` x the declared range, else ``max_acc_g`` / ``max_gyr_dps``. Whole-array
@@ -160,8 +168,9 @@ def _implausible_rows(raw: RawSession, params: PlausibilityParams) -> npt.NDArra
     acc_lim = params.range_margin * raw.acc_range_g if raw.acc_range_g else params.max_acc_g
     gyr_lim = params.range_margin * raw.gyr_range_dps if raw.gyr_range_dps else params.max_gyr_dps
     bad = None
-    for a, lim in ((raw.acc_mps2, acc_lim * G_MPS2), (raw.gyr_dps, gyr_lim)):
-        if a is None or a.shape[0] == 0 or (float(a.max()) <= lim and float(a.min()) >= -lim):
+    for a, lim, (top, bottom) in ((raw.acc_mps2, acc_lim * G_MPS2, acc_extremes),
+                                  (raw.gyr_dps, gyr_lim, _extremes(raw.gyr_dps))):
+        if a is None or a.shape[0] == 0 or (top <= lim and bottom >= -lim):
             continue
         rows = np.any(np.abs(a) > lim, axis=1)
         bad = rows if bad is None else bad | rows
@@ -187,7 +196,8 @@ def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, 
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
-    bad = _implausible_rows(raw, params.plausible)
+    acc_extremes = _extremes(raw.acc_mps2)
+    bad = _implausible_rows(raw, params.plausible, acc_extremes)
     if bad is not None:
         # left out like missing samples (gaps), never silently: the reason goes to status_reason
         notes.append(f"{int(bad.sum())} samples with implausible values (beyond the sensor's range) were "
@@ -195,9 +205,10 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         keep = ~bad
         raw = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
                                   gyr_dps=None if raw.gyr_dps is None else raw.gyr_dps[keep])
+        acc_extremes = _extremes(raw.acc_mps2)
     block, gaps = to_grid(raw.time_ns, raw.acc_mps2, raw.gyr_dps, fs_hz=raw.sample_rate_hz,
                           params=params.resample)
-    sat = _saturation_pct(raw)
+    sat = _saturation_pct(raw, acc_extremes)
     if sat > 0.05:
         notes.append(f"accelerometer saturated in {sat:.2f} % of samples: impact peaks are underestimated")
     acc = block.acc_mps2

@@ -18,6 +18,8 @@ from imuback.errors import DatasetError
 from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
 
 LOCK_FILE = ".imuback.lock"
+PROCESS_COMMAND = "imuback process"
+"""The lock holder's command when one session is written (``process``, the Python API)."""
 
 
 class DatasetLock:
@@ -33,24 +35,34 @@ class DatasetLock:
     fill_wait_s = 2.0
     """How long a lock file may stay empty or unreadable before it is reported."""
 
-    def __init__(self, dataset: str | Path, *, command: str = "imuback batch") -> None:
+    def __init__(self, dataset: str | Path, *, command: str = "imuback batch", wait_s: float = 0.0) -> None:
+        """``wait_s``: how long to wait while another ``imuback process`` (one session: seconds)
+        holds the lock; a batch holding it is reported at once.
+        """
         self.path = Path(dataset) / LOCK_FILE
+        self.wait_s = wait_s
         self.me = {"host": socket.gethostname(), "pid": os.getpid(),
                    "started": datetime.now(UTC).isoformat(), "command": command}
 
     def __enter__(self) -> DatasetLock:
         ensure_dataset_dir(self.path.parent)
-        for _ in range(2):
+        deadline = time.monotonic() + self.wait_s
+        takeovers = 0
+        while takeovers < 2:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self._wait_for_holder()
                 if holder is not None and not self._stale(holder):
+                    if holder.get("command") == PROCESS_COMMAND and time.monotonic() < deadline:
+                        time.sleep(0.05)  # another single session: its write takes seconds
+                        continue
                     raise DatasetError(
                         f"{self.path.parent}: {holder.get('command', 'another imuback')} (pid "
                         f"{holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}) "
                         f"is writing this dataset; wait for it, or delete {self.path} if it is gone") from None
                 self.path.unlink(missing_ok=True)
+                takeovers += 1
                 continue
             try:
                 with os.fdopen(fd, "w") as f:
