@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -23,6 +24,7 @@ import numpy as np
 import pytest
 
 from imuback.cli import main
+from imuback.collect.assemble import finalize_journal
 from imuback.collect.recorder import RecordParams
 from imuback.errors import JournalWriteError
 from imuback.simulate.peripheral import Misbehaviour
@@ -144,6 +146,12 @@ def test_full_disk_stops_at_once_with_a_clear_message(tmp_path: Path) -> None:
         assert journal.exists() and not (disk / "full.parquet").exists()
         # the 3-minute run (plus warm-up walk) streams for ~6 s at 40x: stopped when the disk filled
         assert wall < 60
+        saved = tmp_path / "saved.journal"
+        shutil.copy(journal, saved)
+    # the message's count is true: at least that many samples are in the journal
+    claimed = int(re.search(r"at least (\d+) samples", p.stderr).group(1))  # type: ignore[union-attr]
+    _, rep = finalize_journal(saved)
+    assert 0 < claimed <= rep.n_samples
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -262,6 +262,7 @@ class _Recording:
         self.backoff = params.backoff_first_s
         self.last_connected = time.monotonic()
         self.write_error: OSError | None = None
+        self.samples_on_disk = 0
         self.no_bluetooth: Exception | None = None
         m = params.minutes
         self.deadline_s = None if m is None else m * 60.0 / params.clock_speedup
@@ -305,9 +306,16 @@ class _Recording:
             self.drain()
             now = time.monotonic()
             if now - last_sync >= self.params.fsync_interval_s:
-                self._write(self.journal.flush)
+                self.sync()
                 self._write(self.journal.check_on_disk)
                 last_sync = now
+
+    def sync(self) -> None:
+        """Flush and fsync the journal; what was fed before is then on disk."""
+        samples = self.live.status.samples
+        self._write(self.journal.flush)
+        if self.write_error is None:
+            self.samples_on_disk = samples
 
     async def status_loop(self, status: Callable[[RecordStatus], None]) -> None:
         """Call ``status`` every ``status_interval_s``."""
@@ -385,7 +393,7 @@ class _Recording:
         self.backoff = self.params.backoff_first_s
         stream_ns = time.monotonic_ns()
         self.event(StreamStarted(host_ns=stream_ns, address=self.address, mtu=client.mtu_size, info=info))
-        self._write(self.journal.flush)
+        self.sync()
         self.live.set_stream(self.family, info, self.params.clock_speedup, stream_ns)
         self.live.status.connected = True
 
@@ -442,7 +450,7 @@ class _Recording:
         """Last frames, the stop event, fsync (all skipped once a write has failed)."""
         self.drain()
         self.event(Stopped(host_ns=time.monotonic_ns()))
-        self._write(self.journal.flush)
+        self.sync()
 
     def failure(self) -> CollectError | None:
         """Why the recording cannot be finalized, in words (None: it can)."""
@@ -453,8 +461,8 @@ class _Recording:
             why = self.write_error.strerror or str(self.write_error)
             return JournalWriteError(
                 f"recording stopped: writing the journal {path} failed ({why}) after {m:02d}:{s:02d}; "
-                f"{st.samples} samples were recorded up to then and are in {path}. Free some space or "
-                f"fix the folder, then run `imuback recover {path}`")
+                f"at least {self.samples_on_disk} samples had reached the disk and are in {path}. "
+                f"Free some space or fix the folder, then run `imuback recover {path}`")
         if self.no_bluetooth is not None:
             return BluetoothUnavailable(
                 f"no Bluetooth to record with ({type(self.no_bluetooth).__name__}: {self.no_bluetooth}). "
