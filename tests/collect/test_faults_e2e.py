@@ -191,7 +191,7 @@ def test_no_bluetooth_is_a_clear_error_and_leaves_nothing(tmp_path: Path, capsys
 
 def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    proc = subprocess.Popen([*CLI, "record", "--simulate", "--minutes", "20", "--speedup", "5",
+    proc = subprocess.Popen([*CLI, "record", "--simulate", "--minutes", "20", "--speedup", "20",
                              "--out", str(tmp_path), "--session", "k", "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = tmp_path / "k.journal"
