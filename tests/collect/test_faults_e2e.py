@@ -218,3 +218,13 @@ def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Pat
     assert lost_damaged == lost_full + block  # and every missing sample is reported lost
     assert "CORRUPTED" in out and (tmp_path / "k.journal.corrupt").exists() and not journal.exists()
     assert not (clean / "k.journal").exists()  # the undamaged journal was read to the end: removed
+
+
+
+def test_an_output_folder_that_cannot_hold_a_journal_is_refused_before_scanning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(not_a_folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the journal into {not_a_folder}" in err and "Traceback" not in err
