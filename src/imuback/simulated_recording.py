@@ -19,7 +19,8 @@ from bumble.link import LocalLink
 
 from imuback.collect.bumble_backend import BumbleCentral
 from imuback.collect.families import family_by_name
-from imuback.collect.recorder import Backends, RecordParams, RecordResult, RecordStatus, Target, record
+from imuback.collect.recorder import Backends, RecordParams, RecordResult, Target, record
+from imuback.collect.status import RecordStatus
 from imuback.core import RawSession
 from imuback.errors import CollectError
 from imuback.simulate.peripheral import NO_FAULTS, Misbehaviour, SimulatedSensor

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -23,6 +24,7 @@ import numpy as np
 import pytest
 
 from imuback.cli import main
+from imuback.collect.assemble import finalize_journal
 from imuback.collect.recorder import RecordParams
 from imuback.errors import JournalWriteError
 from imuback.simulate.peripheral import Misbehaviour
@@ -144,6 +146,12 @@ def test_full_disk_stops_at_once_with_a_clear_message(tmp_path: Path) -> None:
         assert journal.exists() and not (disk / "full.parquet").exists()
         # the 3-minute run (plus warm-up walk) streams for ~6 s at 40x: stopped when the disk filled
         assert wall < 60
+        saved = tmp_path / "saved.journal"
+        shutil.copy(journal, saved)
+    # the message's count is true: at least that many samples are in the journal
+    claimed = int(re.search(r"at least (\d+) samples", p.stderr).group(1))  # type: ignore[union-attr]
+    _, rep = finalize_journal(saved)
+    assert 0 < claimed <= rep.n_samples
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -183,7 +191,7 @@ def test_no_bluetooth_is_a_clear_error_and_leaves_nothing(tmp_path: Path, capsys
 
 def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    proc = subprocess.Popen([*CLI, "record", "--simulate", "--minutes", "20", "--speedup", "5",
+    proc = subprocess.Popen([*CLI, "record", "--simulate", "--minutes", "20", "--speedup", "20",
                              "--out", str(tmp_path), "--session", "k", "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = tmp_path / "k.journal"
@@ -210,3 +218,13 @@ def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Pat
     assert lost_damaged == lost_full + block  # and every missing sample is reported lost
     assert "CORRUPTED" in out and (tmp_path / "k.journal.corrupt").exists() and not journal.exists()
     assert not (clean / "k.journal").exists()  # the undamaged journal was read to the end: removed
+
+
+
+def test_an_output_folder_that_cannot_hold_a_journal_is_refused_before_scanning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(not_a_folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the journal into {not_a_folder}" in err and "Traceback" not in err

@@ -26,8 +26,8 @@ def _frames(n: int, k: int = 19, start: int = 0) -> list[bytes]:
     return [struct.pack("<BBHI", 0xA6, k, i, start + i * k) + c.tobytes() for i in range(n)]
 
 
-def _journal(path: Path, frames: list[bytes], rate: float = 100.0) -> None:
-    w = JournalWriter(path, {"session_id": "j1", "runner_id": "r", "family": "imuback",
+def _journal(path: Path, frames: list[bytes], rate: float = 100.0, session_id: str = "j1") -> None:
+    w = JournalWriter(path, {"session_id": session_id, "runner_id": "r", "family": "imuback",
                              "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
     info = StreamInfo(family="imuback", rate_hz=rate, acc_range_g=16, gyr_range_dps=2000, gyro=True,
                       params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
@@ -121,13 +121,7 @@ def test_a_corrupted_last_block_is_corruption_not_a_torn_tail(tmp_path: Path) ->
 
 def test_a_crafted_session_id_never_builds_a_path(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    w = JournalWriter(out / "x.journal", {"session_id": "../x", "runner_id": "r", "family": "imuback",
-                                          "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns()})
-    info = StreamInfo(family="imuback", rate_hz=100, acc_range_g=16, gyr_range_dps=2000, gyro=True,
-                      params={"acc_scale": ACC_S, "gyr_scale": 2000 / 32768})
-    w.append_event(StreamStarted(host_ns=0, info=info))
-    w.append_frames([int(i * 0.19e9) for i in range(20)], _frames(20))
-    w.close()
+    _journal(out / "x.journal", _frames(20), session_id="../x")
     with pytest.raises(ImubackError, match="session_id"):
         finalize_journal(out / "x.journal")
     assert not (tmp_path / "x.parquet").exists() and (out / "x.journal").exists()

@@ -115,7 +115,7 @@ PERIOD_NS = 1e9 / RATE
 
 def stream(n_frames: int, *, t0: int = 10**15, host0: int = 5 * 10**9) -> tuple[list[bytes], np.ndarray, list[int]]:
     """ACC frames of 10 samples, received 20 ms after their last sample; (frames, host, ts)."""
-    samples = (np.arange(n_frames * N_PER_FRAME)[:, None] * np.array([1, 2, 3])) % 200
+    samples = np.arange(n_frames * N_PER_FRAME)[:, None] * np.array([1, 2, 3])  # sample n reads (n, 2n, 3n) mG
     ts = [t0 + round(((i + 1) * N_PER_FRAME - 1) * PERIOD_NS) for i in range(n_frames)]
     frames = [pmd(2, t, 0x81, delta_encode(samples[i * N_PER_FRAME:(i + 1) * N_PER_FRAME]))
               for i, t in enumerate(ts)]
@@ -184,3 +184,21 @@ def test_a_notification_longer_than_the_mtu_allows_is_a_bad_frame() -> None:
                               params={"mtu": 23}), 0)
     out = d.decode(FrameBatch.from_frames(frames, host))
     assert out.bad.n == 4 and all("longer than one notification" in r for r in out.bad.reasons)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 35), st.integers(0, 63), st.booleans())
+def test_a_flipped_timestamp_bit_costs_only_its_own_frame(j: int, bit: int, two: bool) -> None:
+    """Property: one or two adjacent frames with a flipped time stamp bit; every other sample kept."""
+    frames, host, ts = stream(40)
+    bad = {j, j + 1} if two else {j}
+    for i in bad:
+        frames[i] = with_ts(frames[i], ts[i] ^ (1 << bit))
+    out = PolarDecoder(rate_hz=RATE).decode(FrameBatch.from_frames(frames, host))
+    acc = out.streams["acc"]
+    n = np.round(acc.values[:, 0] / MG_TO_MPS2).astype(np.int64)  # each sample carries its number
+    valid = np.concatenate([np.arange(i * N_PER_FRAME, (i + 1) * N_PER_FRAME) for i in range(40) if i not in bad])
+    assert np.isin(valid, n).all(), np.setdiff1d(valid, n)[:10]  # every valid sample kept ...
+    ok = np.isin(n, valid)
+    assert np.unique(acc.sample_idx[ok] - n[ok]).size == 1  # ... each at its own place
+    assert acc.n - int(ok.sum()) <= N_PER_FRAME * len(bad) and np.all(np.diff(acc.t_sensor_ns) > 0)

@@ -16,8 +16,9 @@ import numpy as np
 
 from imuback.cli import paths
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
-from imuback.collect.recorder import Backends, RecordParams, RecordStatus, Target, record, recover_pending
+from imuback.collect.recorder import Backends, RecordParams, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
+from imuback.collect.status import RecordStatus
 from imuback.core import RawSession
 from imuback.errors import BluetoothUnavailable, CollectError
 

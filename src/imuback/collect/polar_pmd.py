@@ -295,6 +295,10 @@ MAX_NOTIFICATION_BYTES: Final = 512
 AHEAD_SLACK_S: Final = 1.0
 """A frame's receive latency may lie at most this many host seconds (host scheduling, radio
 retries) below the smallest latency seen, plus ``max_clock_drift`` times the time since then."""
+SPAN_DRIFT: Final = 1e-3
+"""Between neighbouring frames the sensor's own clock runs at its nominal rate within this (1000 ppm,
+ten times a crystal's error): a frame whose time is off its neighbours' span by more than half a
+period plus this is a corrupted time stamp."""
 AGREE_S: Final = 1.0
 """Two frames after a clock step agree on it when their receive latencies differ by at most this
 many host seconds."""
@@ -304,11 +308,12 @@ class _TypeState:
     """Per measurement type: the last accepted frame and the samples decoded in this batch."""
 
     __slots__ = ("break_reason", "frame_host", "frame_idx", "frame_t", "idx", "last_idx", "last_t",
-                 "t", "vals")
+                 "skipped_n", "t", "vals")
 
     def __init__(self) -> None:
         self.last_t: int | None = None
         self.last_idx = -1
+        self.skipped_n = 0  # samples of frames rejected by the clock checks since the last accepted one
         self.break_reason = ""
         self.idx: list[npt.NDArray[np.int64]] = []
         self.t: list[npt.NDArray[np.int64]] = []
@@ -444,10 +449,14 @@ class PolarDecoder:
         bad_why: list[str] = []
         breaks: list[CounterBreak] = []
         for i, p in enumerate(parsed):
-            why = p.why or self._judge(p, None if nxt[i] is None else parsed[nxt[i]])  # type: ignore[index]
+            n1 = nxt[i]
+            n2 = None if n1 is None else nxt[n1]
+            why = p.why or self._judge(p, None if n1 is None else parsed[n1], None if n2 is None else parsed[n2])
             if why:
                 bad_i.append(i)
                 bad_why.append(why)
+                if p.vals is not None:
+                    self._state[p.mtype].skipped_n += p.vals.shape[0]
                 continue
             brk = self._accept(p, fresh[p.mtype])
             if brk is not None:
@@ -466,18 +475,28 @@ class PolarDecoder:
         return Decoded(streams=streams, bad=BadFrames(host_ns=batch.host_ns[bi], lengths=batch.lengths[bi],
                                                       reasons=tuple(bad_why)), breaks=tuple(breaks))
 
-    def _judge(self, p: _Parsed, nxt: _Parsed | None) -> str:
-        """'' to accept ``p`` (maybe as a new segment), else why it is a bad frame."""
+    def _judge(self, p: _Parsed, nxt: _Parsed | None, nxt2: _Parsed | None) -> str:
+        """'' to accept ``p`` (maybe as a new segment), else why it is a bad frame.
+
+        ``nxt``, ``nxt2``: the next two good frames of the same type (None at the end of a run).
+        """
         st = self._state[p.mtype]
+        t = p.ts_ns + self._shift_ns
         if self._plausible(p, st.last_t):
-            if (st.last_t is None or nxt is None or self._plausible(nxt, p.ts_ns + self._shift_ns)
-                    or not self._plausible(nxt, st.last_t)):
+            if st.last_t is None or nxt is None:
                 return ""
-            return "timestamp contradicted by the next frame (corrupted time stamp)"
-        off = ("timestamp went backwards" if st.last_t is not None and p.ts_ns + self._shift_ns <= st.last_t
+            if self._off_its_neighbours(p, [q for q in (nxt, nxt2) if q is not None], st.last_t):
+                return "timestamp off the span of its neighbours (corrupted time stamp)"
+            if (not self._plausible(nxt, t) and self._plausible(nxt, st.last_t)
+                    and nxt2 is not None and not self._plausible(nxt2, t)):
+                return "timestamp contradicted by the next frames (corrupted time stamp)"
+            return ""
+        off = ("timestamp went backwards" if st.last_t is not None and t <= st.last_t
                else "timestamp ahead of the host receive time")
         if nxt is not None and self._plausible(nxt, st.last_t):
             return off + " (a lone outlier: corrupted time stamp)"
+        if nxt2 is not None and self._plausible(nxt2, st.last_t):
+            return off + " (with the next frame: corrupted time stamps)"
         agree_ns = AGREE_S * 1e9 * self.speedup
         if nxt is not None and nxt.ts_ns > p.ts_ns and abs(self._latency(nxt) - self._latency(p)) <= agree_ns:
             self._new_segment(p, st)
@@ -486,6 +505,26 @@ class PolarDecoder:
             self._new_segment(p, st)
             return ""
         return off + " (not confirmed by the next frame)"
+
+    def _off_its_neighbours(self, p: _Parsed, after: list[_Parsed], last_t: int) -> bool:
+        """A later frame is exactly as far from the previous frame as the samples between them
+        take, but ``p``'s time does not fit its own samples: ``p``'s time stamp was corrupted by
+        less than the plausibility slack (one or two frames in a row).
+        """
+        assert p.vals is not None
+
+        def fits(span: float, n: int) -> bool:
+            return abs(span - n * self.period_ns) <= (0.5 + SPAN_DRIFT * n) * self.period_ns
+
+        n = self._state[p.mtype].skipped_n + p.vals.shape[0]  # the samples since the last accepted frame
+        if fits(p.ts_ns + self._shift_ns - last_t, n):
+            return False
+        for q in after:
+            assert q.vals is not None
+            n += q.vals.shape[0]
+            if fits(q.ts_ns + self._shift_ns - last_t, n):
+                return True
+        return False
 
     def _new_segment(self, p: _Parsed, st: _TypeState) -> None:
         """Confirmed clock step or reboot: shift the sensor clock so ``p`` lands at its host time."""
@@ -529,6 +568,7 @@ class PolarDecoder:
         o.frame_host.append(p.host_ns)
         o.frame_t.append(ts)
         st.last_t, st.last_idx = ts, first_idx + n - 1
+        st.skipped_n = 0
         lat = self._latency(p)
         if self._floor is None or lat < self._floor:
             self._floor, self._floor_t = lat, ts

@@ -46,7 +46,8 @@ from imuback.collect.events import (
     StreamStarted,
 )
 from imuback.collect.journal import SUFFIX, JournalWriter
-from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo, StreamSettings
+from imuback.collect.sensor import SensorFamily, StreamInfo, StreamSettings
+from imuback.collect.status import LiveStats, RecordStatus
 from imuback.core import check_id
 from imuback.errors import BluetoothUnavailable, CollectError, ImubackError, JournalBusy, JournalWriteError
 
@@ -117,37 +118,6 @@ class RecordParams:
     battery_interval_s: float = 30.0
 
 
-@dataclass(slots=True, kw_only=True)
-class RecordStatus:
-    """Live numbers for the status line (sensor samples, not radio packets)."""
-
-    elapsed_s: float = 0.0
-    samples: int = 0
-    rate_hz: float | None = None
-    """The sensor's sample rate (what it agreed to stream)."""
-    receiving: bool = False
-    """Samples arrived in the last few seconds."""
-    packets: int = 0
-    packets_lost: int = 0
-    samples_lost: int = 0
-    bad_frames: int = 0
-    battery_pct: int | None = None
-    connected: bool = False
-    stopped: bool = False
-    reconnects: int = 0
-
-    def line(self) -> str:
-        """One status line in a runner's words: time, state, sensor rate, samples, missing, battery."""
-        m, s = divmod(int(self.elapsed_s), 60)
-        batt = "?" if self.battery_pct is None else f"{self.battery_pct}%"
-        state = ("stopped" if self.stopped else "recording" if self.connected and self.receiving
-                 else "waiting for data" if self.connected else "connecting")
-        rate = "" if self.rate_hz is None else f" at {self.rate_hz:g} Hz"
-        return (f"{m:02d}:{s:02d}  {state}{rate}  {self.samples} samples, "
-                f"{self.samples_lost} missing ({self.packets_lost} gaps), {self.bad_frames} damaged packets, "
-                f"battery {batt}, reconnects {self.reconnects}")
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordResult:
     """The raw file written and what went into it."""
@@ -195,51 +165,6 @@ def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecove
     return PendingRecovery(recovered=tuple(done), failed=tuple(failed))
 
 
-class _LiveStats:
-    """Decodes each drained batch (vectorised) only to count samples and losses for the status."""
-
-    def __init__(self) -> None:
-        self.decoder: FrameDecoder | None = None
-        self.info: StreamInfo | None = None
-        self.last_idx: int | None = None
-        self.status = RecordStatus()
-        self._window: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
-
-    def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float, host_ns: int) -> None:
-        if self.decoder is None or self.info is None or info.identity() != self.info.identity():
-            self.decoder = family.decoder(info, clock_speedup=speedup)
-        self.info = info
-        self.status.rate_hz = info.rate_hz
-        self.decoder.stream_event(info, host_ns)
-
-    def feed(self, host_ns: list[int], frames: list[bytes]) -> None:
-        st = self.status
-        st.packets += len(frames)
-        if self.decoder is None or not frames:
-            return
-        out = self.decoder.decode(FrameBatch.from_frames(frames, host_ns))
-        st.bad_frames += out.bad.n
-        name = "imu" if "imu" in out.streams else "acc"
-        idx = out.streams[name].sample_idx
-        if idx.size:
-            prev = self.last_idx if self.last_idx is not None else int(idx[0]) - 1
-            d = np.diff(np.r_[prev, idx])
-            lost = d[d > 1] - 1
-            st.samples_lost += int(lost.sum())
-            st.packets_lost += int(lost.size)
-            self.last_idx = int(idx[-1])
-            st.samples += int(idx.size)
-
-    def tick(self, now: float, elapsed_s: float) -> RecordStatus:
-        st = self.status
-        st.elapsed_s = elapsed_s
-        self._window.append((now, st.samples))
-        while len(self._window) > 2 and now - self._window[0][0] > 3.0:
-            self._window.popleft()
-        st.receiving = st.samples > self._window[0][1]
-        return st
-
-
 class _Recording:
     """One :func:`record` call; each step of a recording is one method.
 
@@ -253,7 +178,7 @@ class _Recording:
         self.family, self.target, self.journal = family, target, journal
         self.params, self.backends, self.stop = params, backends, stop
         self.queue: deque[tuple[int, bytes]] = deque()
-        self.live = _LiveStats()
+        self.live = LiveStats()
         self.t_start = time.monotonic()
         self.disconnected = asyncio.Event()
         self.address = target.address or ""
@@ -262,6 +187,7 @@ class _Recording:
         self.backoff = params.backoff_first_s
         self.last_connected = time.monotonic()
         self.write_error: OSError | None = None
+        self.samples_on_disk = 0
         self.no_bluetooth: Exception | None = None
         m = params.minutes
         self.deadline_s = None if m is None else m * 60.0 / params.clock_speedup
@@ -305,9 +231,16 @@ class _Recording:
             self.drain()
             now = time.monotonic()
             if now - last_sync >= self.params.fsync_interval_s:
-                self._write(self.journal.flush)
+                self.sync()
                 self._write(self.journal.check_on_disk)
                 last_sync = now
+
+    def sync(self) -> None:
+        """Flush and fsync the journal; what was fed before is then on disk."""
+        samples = self.live.status.samples
+        self._write(self.journal.flush)
+        if self.write_error is None:
+            self.samples_on_disk = samples
 
     async def status_loop(self, status: Callable[[RecordStatus], None]) -> None:
         """Call ``status`` every ``status_interval_s``."""
@@ -385,7 +318,7 @@ class _Recording:
         self.backoff = self.params.backoff_first_s
         stream_ns = time.monotonic_ns()
         self.event(StreamStarted(host_ns=stream_ns, address=self.address, mtu=client.mtu_size, info=info))
-        self._write(self.journal.flush)
+        self.sync()
         self.live.set_stream(self.family, info, self.params.clock_speedup, stream_ns)
         self.live.status.connected = True
 
@@ -442,7 +375,7 @@ class _Recording:
         """Last frames, the stop event, fsync (all skipped once a write has failed)."""
         self.drain()
         self.event(Stopped(host_ns=time.monotonic_ns()))
-        self._write(self.journal.flush)
+        self.sync()
 
     def failure(self) -> CollectError | None:
         """Why the recording cannot be finalized, in words (None: it can)."""
@@ -453,8 +386,8 @@ class _Recording:
             why = self.write_error.strerror or str(self.write_error)
             return JournalWriteError(
                 f"recording stopped: writing the journal {path} failed ({why}) after {m:02d}:{s:02d}; "
-                f"{st.samples} samples were recorded up to then and are in {path}. Free some space or "
-                f"fix the folder, then run `imuback recover {path}`")
+                f"at least {self.samples_on_disk} samples had reached the disk and are in {path}. "
+                f"Free some space or fix the folder, then run `imuback recover {path}`")
         if self.no_bluetooth is not None:
             return BluetoothUnavailable(
                 f"no Bluetooth to record with ({type(self.no_bluetooth).__name__}: {self.no_bluetooth}). "

@@ -1,0 +1,90 @@
+"""What a running recording shows: the status line and the live counts behind it."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo
+
+
+@dataclass(slots=True, kw_only=True)
+class RecordStatus:
+    """Live numbers for the status line (sensor samples, not radio packets)."""
+
+    elapsed_s: float = 0.0
+    samples: int = 0
+    rate_hz: float | None = None
+    """The sensor's sample rate (what it agreed to stream)."""
+    receiving: bool = False
+    """Samples arrived in the last few seconds."""
+    packets: int = 0
+    packets_lost: int = 0
+    samples_lost: int = 0
+    bad_frames: int = 0
+    battery_pct: int | None = None
+    connected: bool = False
+    stopped: bool = False
+    reconnects: int = 0
+
+    def line(self) -> str:
+        """One status line in a runner's words: time, state, sensor rate, samples, missing, battery."""
+        m, s = divmod(int(self.elapsed_s), 60)
+        batt = "?" if self.battery_pct is None else f"{self.battery_pct}%"
+        state = ("stopped" if self.stopped else "recording" if self.connected and self.receiving
+                 else "waiting for data" if self.connected else "connecting")
+        rate = "" if self.rate_hz is None else f" at {self.rate_hz:g} Hz"
+        return (f"{m:02d}:{s:02d}  {state}{rate}  {self.samples} samples, "
+                f"{self.samples_lost} missing ({self.packets_lost} gaps), {self.bad_frames} damaged packets, "
+                f"battery {batt}, reconnects {self.reconnects}")
+
+
+class LiveStats:
+    """Decodes each drained batch (vectorised) only to count samples and losses for the status."""
+
+    def __init__(self) -> None:
+        self.decoder: FrameDecoder | None = None
+        self.info: StreamInfo | None = None
+        self.last_idx: int | None = None
+        self.status = RecordStatus()
+        self._window: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
+
+    def set_stream(self, family: SensorFamily, info: StreamInfo, speedup: float, host_ns: int) -> None:
+        """A stream (re)started with ``info``: keep the decoder unless its identity changed."""
+        if self.decoder is None or self.info is None or info.identity() != self.info.identity():
+            self.decoder = family.decoder(info, clock_speedup=speedup)
+        self.info = info
+        self.status.rate_hz = info.rate_hz
+        self.decoder.stream_event(info, host_ns)
+
+    def feed(self, host_ns: list[int], frames: list[bytes]) -> None:
+        """Count the samples and the gaps in frames just journaled."""
+        st = self.status
+        st.packets += len(frames)
+        if self.decoder is None or not frames:
+            return
+        out = self.decoder.decode(FrameBatch.from_frames(frames, host_ns))
+        st.bad_frames += out.bad.n
+        name = "imu" if "imu" in out.streams else "acc"
+        idx = out.streams[name].sample_idx
+        if idx.size:
+            prev = self.last_idx if self.last_idx is not None else int(idx[0]) - 1
+            d = np.diff(np.r_[prev, idx])
+            lost = d[d > 1] - 1
+            st.samples_lost += int(lost.sum())
+            st.packets_lost += int(lost.size)
+            self.last_idx = int(idx[-1])
+            st.samples += int(idx.size)
+
+    def tick(self, now: float, elapsed_s: float) -> RecordStatus:
+        """The status now; ``receiving`` if samples arrived in the last 3 s."""
+        st = self.status
+        st.elapsed_s = elapsed_s
+        self._window.append((now, st.samples))
+        while len(self._window) > 2 and now - self._window[0][0] > 3.0:
+            self._window.popleft()
+        st.receiving = st.samples > self._window[0][1]
+        return st
