@@ -195,7 +195,7 @@ def test_duckdb_temp_folder_in_the_cwd_is_not_readable(dataset: Path, tmp_path: 
             run_query(dataset, f"SELECT content FROM read_text('{path}')")
     spill = run_query(dataset, "SELECT current_setting('temp_directory') AS d")["d"][0].as_py()
     assert not Path(spill).resolve().is_relative_to(work.resolve())
-    # Spilling still works: a sort larger than the memory limit goes to the private folder.
+    # Queries that may spill (a large sort) still run with the private spill folder set.
     t = run_query(dataset, "SELECT count(*) AS n FROM (SELECT range AS i FROM range(3000000) ORDER BY i DESC)")
     assert t["n"][0].as_py() == 3_000_000
 
