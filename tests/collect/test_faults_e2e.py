@@ -223,8 +223,14 @@ def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Pat
 
 def test_an_output_folder_that_cannot_hold_a_journal_is_refused_before_scanning(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    not_a_folder = tmp_path / "file"
-    not_a_folder.write_text("x")
-    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(not_a_folder)]) == 2
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    # a file given as the folder: a usage error naming it
+    with pytest.raises(SystemExit) as exc:
+        main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(a_file)])
+    assert exc.value.code == 2 and str(a_file) in capsys.readouterr().err
+    # a folder that cannot be made (its parent is a file): refused before any scan
+    below_a_file = a_file / "runs"
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(below_a_file)]) == 2
     err = capsys.readouterr().err
-    assert f"cannot write the journal into {not_a_folder}" in err and "Traceback" not in err
+    assert f"cannot write the journal into {below_a_file}" in err and "Traceback" not in err
