@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import DatasetError, SignalError
+from imuback.errors import DatasetError, RawFormatError, SignalError
 from imuback.formats import read_session
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
@@ -98,6 +98,9 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
     A :class:`~imuback.errors.SignalError` from the pure signal code (which knows no file names)
     comes out naming the session and its source.
     """
+    if raw.n_samples == 0:
+        raise RawFormatError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} holds no "
+                             "samples: there is nothing to process")
     try:
         analysis = analyse_session(raw, params=params)
     except SignalError as exc:

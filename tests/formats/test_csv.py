@@ -85,3 +85,31 @@ def test_a_bad_sidecar_is_named(tmp_path, raw, text, match):
     (tmp_path / "side.csv.json").write_text(text)
     with pytest.raises(RawFormatError, match=rf"side\.csv\.json: {match}"):
         read_session(path, runner_id="r1")
+
+
+def test_the_command_line_never_overrides_what_the_sidecar_says(tmp_path, raw):
+    path = _csv(tmp_path / "b.csv", raw, times=raw.time_ns / 1e9)
+    (tmp_path / "b.csv.json").write_text('{"imuback.runner_id": "runner-B"}')
+    assert read_session(path).runner_id == "runner-B"
+    assert read_session(path, runner_id="runner-B").runner_id == "runner-B"
+    with pytest.raises(RawFormatError, match=r"gives imuback\.runner_id = 'runner-B'"):
+        read_session(path, runner_id="runner-A")
+
+
+def test_start_is_refused_for_times_that_are_dates_already(tmp_path, raw):
+    path = _csv(tmp_path / "e.csv", raw, times=raw.time_ns / 1e9)
+    with pytest.raises(RawFormatError, match="already a date"):
+        read_session(path, runner_id="r1", start="2024-03-04T07:00:00Z")
+
+
+def test_process_applies_runner_and_start_to_csv_files_only(tmp_path, raw, capsys):
+    from imuback.cli import main
+    from imuback.store.raw import write_raw
+
+    pq = write_raw(tmp_path / "own.parquet", raw)
+    rel = _csv(tmp_path / "rel.csv", raw, times=(raw.time_ns - raw.time_ns[0]) / 1e9)
+    code = main(["process", str(pq), str(rel), "--dataset", str(tmp_path / "ds"), "--runner", "r1",
+                 "--start", "2024-03-04T07:00:00Z"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "own.parquet: session" in out.out and "rel.csv: session" in out.out

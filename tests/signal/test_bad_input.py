@@ -147,3 +147,31 @@ def test_handling_the_sensor_before_the_run_does_not_tilt_the_run_frame():
     assert res.summary["misalignment_deg"] == pytest.approx(truth["misalignment_deg"], abs=1.5)
     for name in ("median_pelvis_rotation_deg", "median_pelvis_obliquity_deg", "median_pelvis_tilt_deg"):
         assert res.summary[name] == pytest.approx(alone.summary[name], abs=0.3), name
+
+
+def test_implausible_rows_every_third_sample_become_gaps_not_a_rate_error() -> None:
+    # removing the rows changes the median interval of what is left; the session is still the
+    # recording it was (its declared rate holds), so it is processed with the rows as gaps
+    from dataclasses import replace
+
+    from imuback.pipeline import process_raw
+
+    raw, _ = half_sine_run(minutes=1.0)
+    gyr = raw.gyr_dps.copy()
+    gyr[::3, 0] = 1e5
+    res = process_raw(replace(raw, gyr_dps=gyr))
+    reason = res.sessions.column("status_reason")[0].as_py()
+    assert "implausible values" in reason
+
+
+def test_an_empty_session_is_a_clear_error() -> None:
+    import numpy as np
+
+    from imuback.core import RawSession
+    from imuback.errors import RawFormatError
+    from imuback.pipeline import process_raw
+
+    empty = RawSession(session_id="e", runner_id="r", sensor="x", sample_rate_hz=100.0,
+                       time_ns=np.zeros(0, np.int64), acc_mps2=np.zeros((0, 3), np.float32), gyr_dps=None)
+    with pytest.raises(RawFormatError, match="holds no samples"):
+        process_raw(empty)

@@ -151,3 +151,26 @@ def test_two_single_session_writers_take_turns(tmp_path):
     threading.Timer(0.5, lock.__exit__, args=(None, None, None)).start()  # the other write ends
     assert process_file(path, dataset=ds).session_id == "analytic"  # waited for it, then wrote
     assert read_table(ds, "sessions").num_rows == 1
+
+
+def test_an_edited_file_or_an_in_memory_session_never_removes_another_runners_session(tmp_path):
+    import dataclasses
+
+    import imuback
+
+    raw, _ = half_sine_run(minutes=0.5)
+    ds = tmp_path / "ds"
+    # in memory: both sources are "<memory>", the recordings differ
+    imuback.process(dataclasses.replace(raw, session_id="s1", runner_id="runner-a"), dataset=ds)
+    imuback.process(dataclasses.replace(raw, session_id="s1", runner_id="runner-b",
+                                        acc_mps2=raw.acc_mps2[::-1].copy()), dataset=ds)
+    assert sorted(read_table(ds, "sessions").column("runner_id").to_pylist()) == ["runner-a", "runner-b"]
+    # one path, edited samples and another runner: a different recording, both kept
+    path = tmp_path / "x.parquet"
+    process_file(write_raw(path, dataclasses.replace(raw, session_id="s2", runner_id="runner-a")), dataset=ds)
+    short = dataclasses.replace(raw, session_id="s2", runner_id="runner-b", time_ns=raw.time_ns[: raw.n_samples // 2],
+                                acc_mps2=raw.acc_mps2[: raw.n_samples // 2],
+                                gyr_dps=raw.gyr_dps[: raw.n_samples // 2])
+    process_file(write_raw(path, short), dataset=ds)
+    s2 = read_table(ds, "sessions").to_pandas().query("session_id == 's2'")
+    assert sorted(s2["runner_id"]) == ["runner-a", "runner-b"]

@@ -17,7 +17,9 @@ def _cmd_process(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.raw:
         try:
-            res = process_file(path, dataset=args.dataset, replace=args.replace, csv_meta=csv_meta)
+            # --runner and --start are for CSV files (Parquet raw files carry their ids and dates)
+            meta = csv_meta if str(path).lower().endswith(".csv") else {}
+            res = process_file(path, dataset=args.dataset, replace=args.replace, csv_meta=meta)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1

@@ -79,6 +79,8 @@ def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[
     if x.size == 0:
         return np.zeros(0, dtype=np.int64)
     first = float(x[0])
+    if start is not None and abs(first) >= RELATIVE_MAX:
+        raise RawFormatError(f"{src}: column 'time' starts at {first:g}, already a date (epoch); drop --start")
     if start is not None or abs(first) < RELATIVE_MAX:
         if start is None:
             raise RawFormatError(f"{src}: column 'time' starts at {first:g}: seconds since the start, not a "
@@ -121,8 +123,14 @@ def _read_csv(path: Path, given: dict[str, Any]) -> tuple[pa.Table, dict[str, st
     table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     meta = csv_sidecar(path)
     for key, value in given.items():
-        if value is not None:
-            meta[f"imuback.{key}"] = value if isinstance(value, str) else json.dumps(value)
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        stored = meta.get(f"imuback.{key}")
+        if stored is not None and stored != text:  # what the file says wins; a conflict is refused
+            raise RawFormatError(f"{src}: {path.name}.json gives imuback.{key} = {stored!r}, the command "
+                                 f"line {text!r}; drop the option or correct the sidecar")
+        meta[f"imuback.{key}"] = text
     if S.META_RUNNER_ID not in meta:
         raise RawFormatError(f"{src}: no runner id: a CSV needs one to keep runners apart; give --runner "
                              f"(or imuback.runner_id in {path.name}.json)")

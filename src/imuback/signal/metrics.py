@@ -17,6 +17,8 @@ from scipy.signal import find_peaks
 
 from imuback.core import G_MPS2, ImuBlock
 from imuback.signal.dsp import (
+    block_mean,
+    decimated_bounds,
     interp_at,
     interval_indices,
     interval_max,
@@ -109,7 +111,8 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
         r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
     brake_g, brake_mps = _braking(body, steps, s, e, params=params)
-    drop = _pelvic_drop(gyr_int_deg[0], steps, s, e) if gyr_int_deg is not None else np.full(n, np.nan)
+    drop = (_pelvic_drop(gyr_int_deg[0], steps, s, e, fs_hz=fs) if gyr_int_deg is not None
+            else np.full(n, np.nan))
     return StepMetrics(step_time_s=step_t, contact_time_s=contact, flight_time_s=flight,
                        cadence_spm=60.0 / step_t, impact_peak_g=impact, grf_peak_bw=grf,
                        loading_rate_g_per_s=loading, vertical_oscillation_cm=vo,
@@ -128,51 +131,59 @@ def _contact_samples(s: I64, e: I64) -> tuple[I64, I64, I64, npt.NDArray[np.bool
 def _braking(body: ImuBlock, steps: Steps, s: I64, e: I64, *, params: MetricParams) -> tuple[F64, F64]:
     """(peak deceleration in g, braking impulse in m/s) of each step's contact ``[s, e)``.
 
-    The forward specific force (body x, low-passed at ``params.braking_lowpass_hz``) minus its
-    mean over the step (IC to the next IC): at a steady pace the body's forward velocity returns
-    to its value each step, so the step mean is what a tilted sensor or a change of pace adds.
-    Peak deceleration = the largest backward value in the contact; braking impulse = the
-    integral of the backward part over the contact, the speed lost to braking in the step (cf.
-    Garmin's step speed loss). NaN without a next step in the chain.
+    The forward specific force (body x) at ~50 Hz (block means), low-passed at
+    ``params.braking_lowpass_hz``, minus its mean over the step (IC to the next IC): at a steady
+    pace the body's forward velocity returns to its value each step, so the step mean is what a
+    tilted sensor or a change of pace adds. Peak deceleration = the largest backward value in
+    the contact; braking impulse = the integral of the backward part over the contact, the speed
+    lost to braking in the step (cf. Garmin's step speed loss). NaN without a next step in the
+    chain.
     """
     n = steps.n
     peak, impulse = np.full(n, np.nan), np.full(n, np.nan)
     nxt = steps.has_next()
-    if not nxt.any():
+    q = step_to_50hz(body.fs_hz)
+    if not nxt.any() or body.n < 2 * q:
         return peak, impulse
-    fs = body.fs_hz
-    ax = lowpass(body.acc_mps2[:, 0], params.braking_lowpass_hz, fs, body.seg_bounds)
+    fs_d = body.fs_hz / q
+    ax = lowpass(block_mean(body.acc_mps2[:, 0], q), params.braking_lowpass_hz, fs_d,
+                 decimated_bounds(body.seg_bounds, q))
+    m = ax.size
     c = prefix_sum(ax)
-    a = np.ceil(steps.ic_pos[nxt]).astype(np.int64)
-    b = np.minimum(np.ceil(steps.ic_pos[np.flatnonzero(nxt) + 1]).astype(np.int64), body.n)
+    k = np.flatnonzero(nxt)
+    a = np.minimum(np.ceil(steps.ic_pos[k] / q).astype(np.int64), m)
+    b = np.minimum(np.ceil(steps.ic_pos[k + 1] / q).astype(np.int64), m)
     mean = (c[b] - c[a]) / np.maximum(b - a, 1)
-    idx, lengths, first, ok = _contact_samples(s[nxt], e[nxt])
+    sd = np.minimum(s[k] // q, m - 1)  # the block holding the IC
+    ed = np.minimum(np.maximum(-(-e[k] // q), sd + 1), m)
+    idx, lengths, first, ok = _contact_samples(sd, ed)
     if idx.size:
         back = np.repeat(mean[ok], lengths) - ax[idx]  # deceleration, m/s²
-        sel = np.flatnonzero(nxt)[ok]
+        sel = k[ok]
         peak[sel] = np.maximum.reduceat(back, first) / G_MPS2
-        impulse[sel] = np.add.reduceat(np.maximum(back, 0.0), first) / fs
+        impulse[sel] = np.add.reduceat(np.maximum(back, 0.0), first) / fs_d
     return peak, impulse
 
 
-def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64) -> F64:
-    """Contralateral pelvic drop (deg) during each step's stance ``[s, e)``: the largest fall of
+def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64, *, fs_hz: float) -> F64:
+    """Contralateral pelvic drop (deg) during each step's stance (IC to TO): the largest fall of
     the swing side from its height at initial contact (a Trendelenburg-type sign when large).
 
     Body frame x forward, y left, z up: a positive roll (about +x) lifts the left side, so in left
-    stance the right side drops with the roll rising, in right stance with it falling. The roll
-    is the running integral of the gyro about x (``roll_int_deg``, (N + 1,)): over one stance its
-    drift is negligible. NaN for steps without a foot label.
+    stance the right side drops with the roll rising, in right stance with it falling (checked on
+    real walking: benchmarks/pelvic_drop_sign.py). The roll is the running integral of the gyro
+    about x (``roll_int_deg``, (N + 1,)), read at IC, TO and ~50 Hz between: over one stance its
+    drift is negligible. NaN for steps without a foot label or toe-off.
     """
     out = np.full(steps.n, np.nan)
     sign = np.where(steps.foot == LEFT, 1.0, np.where(steps.foot == RIGHT, -1.0, np.nan))
-    labelled = np.isfinite(sign)
-    idx, lengths, first, ok = _contact_samples(s[labelled], e[labelled])
-    if idx.size:
-        sel = np.flatnonzero(labelled)[ok]
-        at_ic = interp_at(roll_int_deg, steps.ic_pos[sel] + 0.5)  # prefix index of a position
-        change = np.repeat(sign[sel], lengths) * (roll_int_deg[idx + 1] - np.repeat(at_ic, lengths))
-        out[sel] = np.maximum(np.maximum.reduceat(change, first), 0.0)
+    sel = np.flatnonzero(np.isfinite(sign) & (e > s))
+    if sel.size:
+        n = roll_int_deg.size - 1
+        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n)
+        vals = r.read(roll_int_deg)
+        change = np.repeat(sign[sel], r.lengths) * (vals - np.repeat(vals[r.first], r.lengths))
+        out[sel] = np.maximum(np.maximum.reduceat(change, r.first), 0.0)
     return out
 
 

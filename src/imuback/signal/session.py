@@ -74,16 +74,16 @@ def _extremes(a: npt.NDArray[np.float32] | None) -> tuple[float, float]:
     return (float(a.max()), float(a.min())) if a is not None and a.size else (0.0, 0.0)
 
 
-def _saturation_pct(raw: RawSession, acc_extremes: tuple[float, float]) -> float:
-    """% of samples with any accelerometer axis at its full-scale range (clipped impacts);
-    ``acc_extremes`` = :func:`_extremes` of ``raw.acc_mps2``.
+def _saturation_pct(a: npt.NDArray[np.float32], acc_range_g: float | None,
+                    acc_extremes: tuple[float, float]) -> float:
+    """% of samples (rows of ``a``, m/s²) with any accelerometer axis at its full-scale range
+    ``acc_range_g`` (clipped impacts); ``acc_extremes`` = :func:`_extremes` of ``a``.
     """
-    if raw.n_samples == 0:
+    if a.shape[0] == 0:
         return 0.0
-    a = raw.acc_mps2
     top, bottom = acc_extremes
-    if raw.acc_range_g is not None:
-        lim = 0.995 * raw.acc_range_g * G_MPS2
+    if acc_range_g is not None:
+        lim = 0.995 * acc_range_g * G_MPS2
         if top < lim and bottom > -lim:
             return 0.0  # the common case: nothing at full scale, no per-row pass needed
         at_limit = np.abs(a) >= lim
@@ -92,7 +92,7 @@ def _saturation_pct(raw: RawSession, acc_extremes: tuple[float, float]) -> float
         if not flat:
             return 0.0
         at_limit = np.isin(a, np.asarray(flat, dtype=a.dtype))
-    return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / raw.n_samples
+    return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / int(a.shape[0])
 
 
 def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> tuple[F64, F64 | None]:
@@ -202,13 +202,16 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # left out like missing samples (gaps), never silently: the reason goes to status_reason
         notes.append(f"{int(bad.sum())} samples with implausible values (beyond the sensor's range) were "
                      "left out as gaps")
+    # the samples analysed: without the implausible rows (not a new RawSession: its checks, e.g.
+    # of the rate, are about the recording as it was made, not about what is left of it)
+    t_ns, acc_s, gyr_s = raw.time_ns, raw.acc_mps2, raw.gyr_dps
+    if bad is not None:
         keep = ~bad
-        raw = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
-                                  gyr_dps=None if raw.gyr_dps is None else raw.gyr_dps[keep])
-        acc_extremes = _extremes(raw.acc_mps2)
-    block, gaps = to_grid(raw.time_ns, raw.acc_mps2, raw.gyr_dps, fs_hz=raw.sample_rate_hz,
-                          params=params.resample)
-    sat = _saturation_pct(raw, acc_extremes)
+        t_ns, acc_s = t_ns[keep], acc_s[keep]
+        gyr_s = None if gyr_s is None else gyr_s[keep]
+        acc_extremes = _extremes(acc_s)
+    block, gaps = to_grid(t_ns, acc_s, gyr_s, fs_hz=raw.sample_rate_hz, params=params.resample)
+    sat = _saturation_pct(acc_s, raw.acc_range_g, acc_extremes)
     if sat > 0.05:
         notes.append(f"accelerometer saturated in {sat:.2f} % of samples: impact peaks are underestimated")
     acc = block.acc_mps2

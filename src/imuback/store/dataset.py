@@ -129,25 +129,35 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
         shutil.rmtree(staging, ignore_errors=True)
 
 
+SAME_RECORDING_COLUMNS = ("start_time", "duration_s", "n_run_steps", "n_walk_steps")
+"""A session under another runner is the same recording re-filed when its source is the same file
+(or the same bytes) and these match too: a corrected runner id changes a raw file's metadata (and
+so its bytes), never its samples."""
+
+
 def _remove_refiled(dataset: Path, *, runner_id: str, session_id: str, sessions: pa.Table | None) -> None:
-    """Drop copies of this session filed under another runner *from the same source file*
-    (a corrected runner id). Two runners may use the same session id for different recordings:
-    a session is identified by (runner_id, session_id), so those are kept.
+    """Drop copies of this session filed under another runner *from the same recording* (a
+    corrected runner id): the same source file or bytes, and the same start, length and steps.
+    Two runners may use the same session id for different recordings, and an edited file at the
+    same path is a different recording: a session is identified by (runner_id, session_id), so
+    those are kept. Sources that are not files (``<memory>``) never match by path.
     """
     if sessions is None or sessions.num_rows == 0:
         return
-    new = {sessions.column(c)[0].as_py() for c in ("source_path", "source_sha256")} - {None, ""}
-    if not new:
-        return
+    new = sessions.select(["source_path", "source_sha256", *SAME_RECORDING_COLUMNS]).to_pylist()[0]
     for other in table_files(dataset, "sessions", session_id=session_id):
         other_runner = partition_of(other)[0]
         if other_runner == runner_id:
             continue
         try:
-            row = pq.read_table(other, columns=["source_path", "source_sha256"]).to_pylist()[0]
-        except (OSError, pa.ArrowInvalid, IndexError):
+            row = pq.read_table(other, columns=["source_path", "source_sha256",
+                                                *SAME_RECORDING_COLUMNS]).to_pylist()[0]
+        except (OSError, pa.ArrowInvalid, IndexError, KeyError):
             continue
-        if new & {row["source_path"], row["source_sha256"]}:
+        same_bytes = bool(new["source_sha256"]) and row["source_sha256"] == new["source_sha256"]
+        same_file = (bool(new["source_path"]) and not str(new["source_path"]).startswith("<")
+                     and row["source_path"] == new["source_path"])
+        if (same_bytes or same_file) and all(row[c] == new[c] for c in SAME_RECORDING_COLUMNS):
             delete_session(dataset, runner_id=other_runner, session_id=session_id)
 
 
