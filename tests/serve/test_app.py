@@ -97,3 +97,38 @@ def test_an_upload_over_the_size_limit_is_refused(clinic: Server, tmp_path: Path
     base = clinic(tmp_path / "ds", max_upload_mb=0.01)
     assert _post(base + "/upload", b"csrf=x&" + b"a" * 20_000) == 413
     assert not (tmp_path / "ds" / "uploads").exists()
+
+
+def test_a_runners_session_url_shows_that_runners_session(clinic: Server, tmp_path: Path) -> None:
+    import dataclasses
+
+    import imuback
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=1.0)
+    ds = tmp_path / "ds"
+    imuback.process(dataclasses.replace(raw, session_id="s1", runner_id="ann"), dataset=ds)
+    imuback.process(dataclasses.replace(raw, session_id="s1", runner_id="bob",
+                                        acc_mps2=raw.acc_mps2[::-1].copy()), dataset=ds)  # the same id
+    base = clinic(ds)
+    for runner in ("ann", "bob"):
+        with urllib.request.urlopen(f"{base}/runner/{runner}/session/s1") as resp:
+            assert f"{runner} — " in resp.read().decode()
+    try:
+        urllib.request.urlopen(f"{base}/runner/nobody/session/s1")
+        status = 200
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    assert status == 404
+
+
+def test_a_non_ascii_form_token_is_refused_not_a_server_error(clinic: Server, tmp_path: Path) -> None:
+    base = clinic(tmp_path / "ds")
+    assert _post(base + "/upload", "csrf=é".encode()) == 403
+
+
+def test_serving_on_every_address_is_refused(tmp_path: Path, capsys: Any) -> None:
+    from imuback.cli import main
+
+    assert main(["serve", "--dataset", str(tmp_path / "ds"), "--host", "0.0.0.0"]) == 2
+    assert "listens on every address" in capsys.readouterr().err

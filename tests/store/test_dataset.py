@@ -174,3 +174,22 @@ def test_an_edited_file_or_an_in_memory_session_never_removes_another_runners_se
     process_file(write_raw(path, short), dataset=ds)
     s2 = read_table(ds, "sessions").to_pandas().query("session_id == 's2'")
     assert sorted(s2["runner_id"]) == ["runner-a", "runner-b"]
+
+
+def test_taking_over_a_dead_holders_lock_never_removes_a_fresh_one(tmp_path):
+    import json
+
+    from imuback.store.lock import LOCK_FILE, DatasetLock
+
+    lock = DatasetLock(tmp_path)
+    dead = {"host": "h", "pid": 999999, "started": "then", "command": "imuback batch"}
+    fresh = {"host": "h", "pid": 4242, "started": "now", "command": "imuback process"}
+    # another writer took the dead holder's lock over between our look and our removal
+    (tmp_path / LOCK_FILE).write_text(json.dumps(fresh))
+    lock._take_over(dead)
+    assert json.loads((tmp_path / LOCK_FILE).read_text()) == fresh
+    # the dead holder's own lock is removed
+    (tmp_path / LOCK_FILE).write_text(json.dumps(dead))
+    lock._take_over(dead)
+    assert not (tmp_path / LOCK_FILE).exists()
+    assert [p.name for p in tmp_path.iterdir()] == []

@@ -37,7 +37,8 @@ def _finish(out: Path, args: argparse.Namespace) -> int:
 def _cmd_session(args: argparse.Namespace) -> int:
     from imuback.report.session import write_session_report
 
-    out = write_session_report(Path(args.dataset), args.session, Path(args.out), params=_params(args))
+    out = write_session_report(Path(args.dataset), args.session, Path(args.out), runner_id=args.runner,
+                               params=_params(args))
     return _finish(out, args)
 
 
@@ -80,6 +81,7 @@ def register(subparsers: Any) -> None:
                                    "baseline, left/right asymmetry, within-run drift plots and "
                                    "per-step distributions.")
     p.add_argument("--session", required=True, help="session id (as in the dataset)")
+    p.add_argument("--runner", metavar="ID", help="runner id, where several runners use this session id")
     _common(p)
     p.set_defaults(func=_cmd_session)
     p = sub.add_parser("trends", help="one runner over weeks: trends, asymmetry, fatigue, flags",

@@ -17,6 +17,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     dataset = Path(args.dataset)
     if args.read_only and not dataset.is_dir():
         raise ImubackError(f"{dataset}: no such dataset folder; a read-only clinic page needs one")
+    if args.host in ("0.0.0.0", "::", ""):
+        raise ImubackError(f"--host {args.host!r} listens on every address, but the clinic page answers only "
+                           "requests that name the address it was given (a guard against other sites): give "
+                           "the address this computer is reached by, e.g. --host 192.168.1.20")
     if args.host not in LOCAL_HOSTS:
         print(f"warning: serving on {args.host}: anyone who can reach this address sees the runners' "
               "data. The clinic page is meant for this computer (127.0.0.1).", file=sys.stderr)

@@ -27,7 +27,6 @@ def register(subparsers: Any) -> None:
             "Several sessions form a multi-week history (a few per week) whose last weeks show a "
             "developing right/left impact asymmetry. See docs/simulator.md."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--out", required=True, type=paths.out_folder, help="output folder (created if missing)")
     p.add_argument("--sessions", type=int, default=1, help="number of sessions")

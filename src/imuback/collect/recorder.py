@@ -384,6 +384,10 @@ class _Recording:
             st = self.tick()
             m, s = divmod(int(st.elapsed_s), 60)
             why = self.write_error.strerror or str(self.write_error)
+            if not self.started:  # nothing streamed yet: the journal holds no samples and is removed
+                return JournalWriteError(
+                    f"recording stopped before the sensor streamed: writing the journal {path} failed "
+                    f"({why}); nothing was recorded. Free some space or fix the folder, then record again")
             return JournalWriteError(
                 f"recording stopped: writing the journal {path} failed ({why}) after {m:02d}:{s:02d}; "
                 f"at least {self.samples_on_disk} samples had reached the disk and are in {path}. "

@@ -97,18 +97,26 @@ def runner_ids(dataset: str | Path) -> list[str]:
     return sorted({partition_of(f)[0] for f in store_table_files(dataset, "sessions")})
 
 
-def session_row(dataset: str | Path, session_id: str) -> dict[str, Any]:
-    """The ``sessions`` row of one session as a dict; :class:`ReportDataError` if absent."""
-    df = _read(dataset, "sessions", TABLE_SCHEMAS["sessions"].names, runner_id=None,
-               session_id=session_id, where="WHERE session_id = $sid", params={"sid": session_id})
+def session_row(dataset: str | Path, session_id: str, *, runner_id: str | None = None) -> dict[str, Any]:
+    """The ``sessions`` row of one session as a dict; :class:`ReportDataError` if absent.
+
+    A session is (runner, session): give ``runner_id`` where one session id is used by several
+    runners (without it such an id is refused, naming the runners).
+    """
+    where, params = "WHERE session_id = $sid", {"sid": session_id}
+    if runner_id is not None:
+        where, params = where + " AND runner_id = $rid", params | {"rid": runner_id}
+    df = _read(dataset, "sessions", TABLE_SCHEMAS["sessions"].names, runner_id=runner_id,
+               session_id=session_id, where=where, params=params)
     if df.empty:
         n = len(table_files(dataset, "sessions"))
-        raise ReportDataError(f"session {session_id!r} is not in dataset {dataset} ({n} sessions "
+        whose = f" of runner {runner_id!r}" if runner_id is not None else ""
+        raise ReportDataError(f"session {session_id!r}{whose} is not in dataset {dataset} ({n} sessions "
                               "there); process its raw file first with `imuback process`")
     owners = sorted(set(df["runner_id"]))
     if len(owners) > 1:  # a session is (runner, session): one id used by several runners
         raise ReportDataError(f"session id {session_id!r} belongs to several runners in {dataset} "
-                              f"({', '.join(owners)}); give each recording a unique session id")
+                              f"({', '.join(owners)}); name the runner (--runner)")
     return {k: _py(v) for k, v in df.iloc[-1].items()}
 
 

@@ -311,10 +311,12 @@ def _methods(ctx: RunnerContext) -> Markup:
     ]), class_="methods")
 
 
-def build_session_report(dataset: Path, session_id: str, *,
+def build_session_report(dataset: Path, session_id: str, *, runner_id: str | None = None,
                          params: ReportParams = DEFAULT_PARAMS) -> str:
-    """The session report of ``session_id`` as one HTML document."""
-    row = queries.session_row(dataset, session_id)
+    """The session report of ``session_id`` (of ``runner_id``, where the id is shared) as one HTML
+    document.
+    """
+    row = queries.session_row(dataset, session_id, runner_id=runner_id)
     runner = str(row["runner_id"])
     ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
     activity = "run" if (row.get("n_run_steps") or 0) > 0 else "walk"
@@ -366,11 +368,11 @@ def build_session_report(dataset: Path, session_id: str, *,
                 generated=generated)
 
 
-def write_session_report(dataset: Path, session_id: str, out: Path, *,
+def write_session_report(dataset: Path, session_id: str, out: Path, *, runner_id: str | None = None,
                          params: ReportParams = DEFAULT_PARAMS) -> Path:
     """Write the session report of ``session_id`` in ``dataset`` to ``out`` (HTML); return ``out``."""
     out = Path(out)
-    html = build_session_report(Path(dataset), session_id, params=params)
+    html = build_session_report(Path(dataset), session_id, runner_id=runner_id, params=params)
     return write_page(out, html)
 
 

@@ -85,7 +85,7 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
         if request.method == "POST":
             if read_only:
                 abort(403, "this clinic page is read-only (started with --read-only)")
-            if not hmac.compare_digest(request.form.get("csrf", ""), token):
+            if not hmac.compare_digest(request.form.get("csrf", "").encode(), token.encode()):
                 abort(403, "the form is out of date or came from another site: reload the page")
 
     @app.errorhandler(ImubackError)
@@ -158,9 +158,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
     def session_report(runner_id: str, session_id: str) -> Response:
         from imuback.report.session import build_session_report
 
-        check_id(runner_id, what="runner id", source="the clinic page")
-        return _html(build_session_report(dataset, check_id(session_id, what="session id",
-                                                            source="the clinic page")))
+        rid = check_id(runner_id, what="runner id", source="the clinic page")
+        sid = check_id(session_id, what="session id", source="the clinic page")
+        return _html(build_session_report(dataset, sid, runner_id=rid))
 
     @app.get("/runner/<runner_id>/trends")
     def trends_report(runner_id: str) -> Response:

@@ -134,7 +134,8 @@ def _running_median(x: F64, k: int) -> F64:
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
                 clear_vote: float = EventParams().foot_clear_vote) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
-    the evidence — positive means RIGHT. Quality drops where the chain's vote is weak.
+    the evidence — positive means RIGHT. Step quality is read later
+    (quality.py).
 
     ``cue`` (S,) and the independent ``second`` (S,) (e.g. lateral acceleration and yaw rate; 0
     where it says nothing) are summed. Where both speak, they must agree: a chain whose two
@@ -160,7 +161,6 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     first_right = np.repeat(vote > 0, size)
     is_right = np.where(alt > 0, first_right, ~first_right)
     foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
-    conf = np.repeat(np.abs(vote) / np.maximum(strength, 1e-12), size)
     unknown = np.repeat(strength, size) == 0
     both = (two != 0) & (cue != 0)
     if both.any():
@@ -172,9 +172,8 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
         side = np.where(is_right, 1.0, -1.0)
         unknown |= both & (cue * side < 0) & (two * side < 0)
     foot[unknown] = UNKNOWN
-    q = steps.quality * (0.5 + 0.5 * np.clip(conf, 0.0, 1.0))
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
-                 chain=steps.chain, foot=foot, quality=q)
+                 chain=steps.chain, foot=foot, quality=steps.quality)
 
 
 def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,

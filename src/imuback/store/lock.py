@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,7 +63,8 @@ class DatasetLock:
                         f"{self.path.parent}: {holder.get('command', 'another imuback')} (pid "
                         f"{holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}) "
                         f"is writing this dataset; wait for it, or delete {self.path} if it is gone") from None
-                self.path.unlink(missing_ok=True)
+                if holder is not None:
+                    self._take_over(holder)
                 takeovers += 1
                 continue
             try:
@@ -72,6 +75,25 @@ class DatasetLock:
                 raise
             return self
         raise DatasetError(f"{self.path}: cannot take the dataset lock")  # pragma: no cover
+
+    def _take_over(self, stale: dict[str, object]) -> None:
+        """Remove the lock of the dead ``stale`` holder, atomically: the file is renamed away first
+        and only dropped if it still names that holder. Another writer may have taken the lock over
+        in between: its fresh lock, renamed away by mistake, is put back.
+        """
+        moved = self.path.with_name(f"{LOCK_FILE}.stale-{uuid.uuid4().hex}")
+        try:
+            os.rename(self.path, moved)
+        except FileNotFoundError:
+            return  # someone else removed it: try to take it again
+        try:
+            value = json.loads(moved.read_text())
+        except (OSError, ValueError):
+            value = None
+        if value != stale:
+            with contextlib.suppress(FileExistsError):
+                os.link(moved, self.path)
+        moved.unlink(missing_ok=True)
 
     def _wait_for_holder(self) -> dict[str, object] | None:
         """The holder named in the existing lock file; None if the file is gone meanwhile."""
