@@ -138,8 +138,18 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
-        write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
+        if not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
+            write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
     return result
+
+
+def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:
+    """The dataset holds this session made from the same bytes by this pipeline version and
+    parameters: writing it again would change nothing (a no-op, ``processed_at`` included).
+    """
+    stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
+    return (stored is not None and bool(source_sha256) and stored["source_sha256"] == source_sha256
+            and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json())
 
 
 def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:

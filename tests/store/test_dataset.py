@@ -193,3 +193,19 @@ def test_taking_over_a_dead_holders_lock_never_removes_a_fresh_one(tmp_path):
     lock._take_over(dead)
     assert not (tmp_path / LOCK_FILE).exists()
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_processing_the_same_bytes_again_changes_nothing(tmp_path):
+    from pathlib import Path
+
+    from imuback.store.dataset import table_files
+
+    raw, _ = half_sine_run(minutes=0.5)
+    path = write_raw(tmp_path / "a.parquet", raw)
+    ds = tmp_path / "ds"
+    process_file(path, dataset=ds)
+    files = {f: Path(f).stat().st_mtime_ns for t in ("steps", "strides", "sessions") for f in table_files(ds, t)}
+    before = read_table(ds, "sessions").column("processed_at").to_pylist()
+    process_file(path, dataset=ds)
+    assert {f: Path(f).stat().st_mtime_ns for f in files} == files  # not rewritten
+    assert read_table(ds, "sessions").column("processed_at").to_pylist() == before
