@@ -34,8 +34,8 @@ def register(subparsers: Any) -> None:
     """Add ``process`` to the ``imuback`` command."""
     p = subparsers.add_parser("process", help="process raw session files into a Parquet dataset",
                               description="Process raw sessions (Parquet or CSV, raw contract) into the "
-                                          "steps/strides/sessions dataset. The same file again changes nothing (a new pipeline "
-                                          "version or parameters replace its rows); "
+                                          "steps/strides/sessions dataset. The same file again changes "
+                                          "nothing (a new pipeline version or parameters replace its rows); "
                                           "another recording under the same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
