@@ -54,3 +54,14 @@ def test_session_report_prints_and_draws_the_windows_used(fabricate: Fabricate, 
     assert early in html and late in html
     assert "minutes since the first running step" in html
     assert "Last 10 min vs min 2–10" not in html
+
+
+def test_the_header_says_how_many_steps_are_of_low_confidence(tmp_path) -> None:
+    import imuback
+    from imuback.report.session import build_session_report
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=1.0)
+    imuback.process(raw, dataset=tmp_path / "ds")
+    html = build_session_report(tmp_path / "ds", raw.session_id)
+    assert "Step confidence" in html and "% of steps of low confidence" in html

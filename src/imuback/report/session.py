@@ -102,6 +102,9 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
+        ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
+         f"{low:.0f} % of steps of low confidence (irregular rhythm or shape: their events are less "
+         "certain)" + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]

@@ -130,6 +130,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
             sid = str(row["session_id"])
             flags = [f for f in session_flags(row, ctx) if f.level != "quality"]
             quality = f"{row['completeness_pct']:.0f} % of samples" if pd.notna(row["completeness_pct"]) else "n/a"
+            low = row.get("low_quality_step_pct")
+            if low is not None and pd.notna(low):
+                quality += f", {low:.0f} % low-confidence steps"
             if row["status"] not in (None, "ok"):
                 quality += f", {row['status']}"
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
