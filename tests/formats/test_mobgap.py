@@ -127,3 +127,18 @@ def test_real_mobgap_example_files():
         assert up[2] > 0.9 * np.linalg.norm(up)
     ms = read_sessions(REAL / "MS" / "001" / "data.mat", runner_id="ms001")
     assert [s.n_samples for s in ms] == [1450, 1115, 22728]
+
+
+def test_a_column_mapping_is_for_csv_only(mat):
+    from imuback.formats.csv import ColumnMapping
+
+    with pytest.raises(RawFormatError, match=r"data\.mat: a column mapping \(--columns, --time-unit\) is for CSV "
+                                             r"files; this is a mobgap file"):
+        read_sessions(mat, runner_id="r1", mapping=ColumnMapping.parse("time=ts"))
+
+
+def test_an_unknown_file_is_named(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    with pytest.raises(RawFormatError, match=r"notes\.txt: not a format imuback reads"):
+        read_sessions(path, runner_id="r1")
