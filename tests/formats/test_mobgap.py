@@ -142,3 +142,14 @@ def test_an_unknown_file_is_named(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(RawFormatError, match=r"notes\.txt: not a format imuback reads"):
         read_sessions(path, runner_id="r1")
+
+
+def test_batch_reports_a_mobgap_file_as_a_failure_naming_it(mat, tmp_path):
+    import io
+
+    from imuback.batch.runner import run_batch
+
+    summary = run_batch([mat], dataset=tmp_path / "ds", workers=1, progress="log", stream=io.StringIO())
+    (outcome,) = summary.outcomes
+    assert outcome.status == "failed" and outcome.error_type == "RawFormatError"
+    assert outcome.message is not None and outcome.message.startswith(f"{mat}: no runner id")
