@@ -3,7 +3,8 @@
 - the raw Parquet contract (:mod:`imuback.store.raw`) and CSV (:mod:`imuback.formats.csv`, with an
   optional column mapping);
 - research devices, one module each: Mobilise-D / mobgap ``data.mat`` (:mod:`.mobgap`, several
-  sessions per file), Xsens MTw/DOT text exports (:mod:`.xsens`), BIDS-motion (:mod:`.bids`).
+  sessions per file), Xsens MTw/DOT text exports (:mod:`.xsens`), BIDS-motion (:mod:`.bids`),
+  APDM Opal ``.h5`` (:mod:`.apdm`, with the optional h5py).
 
 :func:`read_sessions` returns every session a file holds; :func:`read_session` exactly one (a
 file with several needs ``session_id`` to pick one). See docs/formats.md.
@@ -20,8 +21,8 @@ from imuback.errors import RawFormatError
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
-Format = Literal["parquet", "csv", "mobgap", "xsens", "bids"]
-FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids")
+Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm")
 MULTI_SESSION_FORMATS: tuple[Format, ...] = ("mobgap",)
 """Formats whose one file may hold several sessions."""
 _HEAD_BYTES = 4096
@@ -29,6 +30,7 @@ _HEAD_BYTES = 4096
 
 def detect_format(path: str | Path) -> Format:
     """The format of a raw session file, told by its first bytes (then its name)."""
+    from imuback.formats.apdm import is_hdf5
     from imuback.formats.bids import is_bids_motion
     from imuback.formats.mobgap import is_mobgap_mat
     from imuback.formats.xsens import is_xsens_text
@@ -42,6 +44,8 @@ def detect_format(path: str | Path) -> Format:
         return "parquet"
     if is_mobgap_mat(head):
         return "mobgap"
+    if is_hdf5(head):
+        return "apdm"
     if is_bids_motion(p):
         return "bids"
     if is_xsens_text(head):
@@ -51,7 +55,7 @@ def detect_format(path: str | Path) -> Format:
     if p.suffix.lower() == ".parquet":
         return "parquet"  # its reader says what is wrong with it
     raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
-                         "BIDS *_motion.tsv); see docs/formats.md")
+                         "BIDS *_motion.tsv, APDM .h5); see docs/formats.md")
 
 
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
@@ -89,6 +93,10 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         from imuback.formats.bids import read_bids
 
         return [read_bids(path, **identity)]
+    if kind == "apdm":
+        from imuback.formats.apdm import read_apdm
+
+        return [read_apdm(path, **identity)]
     if any(v is not None for v in identity.values()):
         raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw
