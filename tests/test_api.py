@@ -96,3 +96,12 @@ def test_read_and_read_sessions_take_a_multi_session_file(tmp_path):
         imuback.read(mat, format="matlab", runner_id="a")
     res = imuback.process(imuback.read(mat, runner_id="a", session_id="TM1_Test1_Trial1"))
     assert res.session_id == "TM1_Test1_Trial1"
+
+
+def test_identity_a_parquet_file_cannot_take_is_refused(tmp_path):
+    from imuback.store.raw import write_raw
+
+    path = write_raw(tmp_path / "s.parquet", imuback.simulate(minutes=0.2, seed=1))
+    assert imuback.read(path, runner_id="bob").runner_id == "bob"
+    with pytest.raises(imuback.ImubackError, match=r"s\.parquet: \['start'\] do not apply to a raw Parquet file"):
+        imuback.read(path, start="2024-01-01T00:00:00Z")

@@ -40,9 +40,10 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     Parameters
     ----------
     path : a raw session file: raw Parquet or CSV (docs/data_contract.md), a Mobilise-D / mobgap
-        ``data.mat``, an Xsens MTw/DOT text export, or a BIDS-motion ``*_motion.tsv``.
-    format : ``"parquet"``, ``"csv"``, ``"mobgap"``, ``"xsens"`` or ``"bids"``; None tells it by
-        the file's content.
+        ``data.mat``, an Xsens MTw/DOT text export, a BIDS-motion ``*_motion.tsv`` or an APDM
+        Opal ``.h5`` (docs/formats.md).
+    format : ``"parquet"``, ``"csv"``, ``"mobgap"``, ``"xsens"``, ``"bids"`` or ``"apdm"``; None
+        tells it by the file's content.
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
@@ -72,6 +73,10 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     kind = format or detect_format(path)
     if kind != "parquet":
         return read_session(path, format=kind, mapping=mapping, **identity)
+    extra = sorted(k for k in identity if k not in ("session_id", "runner_id"))
+    if extra:
+        raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
+                             "session_id and runner_id can be overridden")
     raw = read_raw(path)
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)

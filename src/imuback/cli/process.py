@@ -59,9 +59,9 @@ def register(subparsers: Any) -> None:
                               description="Process raw sessions into the steps/strides/sessions dataset: raw "
                                           "Parquet or CSV (raw contract, or CSV with --columns), Mobilise-D/mobgap "
                                           "data.mat (every LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion "
-                                          "*_motion.tsv; the format is told by content (docs/formats.md). "
-                                          "Re-processing a file replaces its rows; another recording under the same "
-                                          "ids is refused unless --replace.")
+                                          "*_motion.tsv, APDM Opal .h5; the format is told by content "
+                                          "(docs/formats.md). Re-processing a file replaces its rows; another "
+                                          "recording under the same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
