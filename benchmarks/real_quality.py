@@ -68,7 +68,7 @@ def walking_quality(data: Path) -> dict[str, tuple[F64, B]]:
             d = json.loads((voi / "GaitData" / f"{raw.session_id.removesuffix('_lb')}.json").read_text())
             ic, q = _quality_ic(raw)
             ref = np.sort(np.array([e[1] for e in d["LeftFootEvents"] + d["RightFootEvents"]], float)) / 100.0
-            ref = ref[ref < raw.n_samples / 100.0]
+            ref = ref[ref <= (raw.time_ns[-1] - raw.time_ns[0]) / 1e9]  # on the sensor's clock (rows skip drops)
             lo, hi = d["TrialBoundaries"][0] / 100.0, d["TrialBoundaries"][1] / 100.0
             inside = (ic >= lo - 0.5) & (ic <= hi + 0.5)
             ei, _ = match(ic, ref, 0.1)
