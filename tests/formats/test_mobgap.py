@@ -153,3 +153,12 @@ def test_batch_reports_a_mobgap_file_as_a_failure_naming_it(mat, tmp_path):
     (outcome,) = summary.outcomes
     assert outcome.status == "failed" and outcome.error_type == "RawFormatError"
     assert outcome.message is not None and outcome.message.startswith(f"{mat}: no runner id")
+
+
+def test_process_gives_the_identity_options_to_files_without_ids_only(mat, tmp_path, capsys):
+    from imuback.store.raw import write_raw
+
+    pq = write_raw(tmp_path / "own.parquet", half_sine_run(minutes=0.5)[0])
+    assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "own.parquet: session" in out and "session TimeMeasure1_Test11_Trial1" in out

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
+    from imuback.formats import detect_format
     from imuback.pipeline import process_file_sessions
 
     identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start))
@@ -26,7 +27,9 @@ def _cmd_process(args: argparse.Namespace) -> int:
         return 2
     for path in args.raw:
         try:
-            results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=identity,
+            # --runner, --session, --start are for files without ids (a raw Parquet file carries its own)
+            meta = identity if detect_format(path) != "parquet" else {}
+            results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
                                             mapping=mapping)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
