@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm"]
 FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm")
-MULTI_SESSION_FORMATS: tuple[Format, ...] = ("mobgap",)
-"""Formats whose one file may hold several sessions."""
 _HEAD_BYTES = 4096
 
 
