@@ -1,6 +1,7 @@
-"""APDM Opal ``.h5`` (src/imuback/formats/apdm.py), on files written to APDM's published HDF5 data
-file layout (version 5: ``/Sensors/<id>/{Accelerometer m/s², Gyroscope rad/s, Time µs UTC,
-Configuration["Label 0"]}``; the fields scikit-digital-health's ``ReadApdmH5`` reads too).
+"""APDM Opal ``.h5`` (src/imuback/formats/apdm.py), on files written to the layout that public
+readers of APDM files use (scikit-digital-health's ``skdh.io.ReadApdmH5``: ``/Sensors/<id>/
+{Accelerometer m/s², Gyroscope rad/s, Time µs UTC, Configuration["Label 0"]}``); no real APDM file
+was at hand.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""APDM Opal ``.h5`` recordings (APDM's HDF5 data file format, version 5, as Mobility Lab and
-Motion Studio write it), read with h5py (the optional extra ``imuback[apdm]``).
+"""APDM Opal ``.h5`` recordings (the HDF5 files of APDM's Mobility Lab / Motion Studio), read with
+h5py (the optional extra ``imuback[apdm]``).
 
-Layout read (APDM, "HDF5 file format" of the Opal data files; the same fields scikit-digital-
-health's ``skdh.io.ReadApdmH5`` reads, MIT licence)::
+Layout read: the fields that public readers of these files use (scikit-digital-health's
+``skdh.io.ReadApdmH5``; Matlab loaders that read ``/Sensors/<id>/Time`` in µs and
+``Configuration`` "Label 0"); APDM's own format document was not at hand to check it against::
 
     /Sensors/<sensor id>/Accelerometer   (N, 3) m/s², sensor frame, incl. gravity
     /Sensors/<sensor id>/Gyroscope       (N, 3) rad/s
