@@ -50,17 +50,14 @@ def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
 
 
 def load_voisard(root: Path) -> list[RawSession]:
-    """voisard_l5_walk's L5 recordings as raw sessions (Xsens X up, Y left, Z back; rad/s -> deg/s)."""
+    """voisard_l5_walk's L5 recordings as raw sessions, read by imuback's Xsens reader (Xsens X up,
+    Y left, Z back; rad/s -> deg/s; dropped packets stay missing samples).
+    """
+    from imuback.formats.xsens import read_xsens
+
     r = np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]], dtype=np.float64)
-    out = []
-    for f in sorted(root.glob("GaitData/*_lb.txt")):
-        d = np.loadtxt(f, skiprows=2, usecols=(1, 2, 3, 4, 5, 6))
-        n = d.shape[0]
-        out.append(RawSession(session_id=f.stem, runner_id="voisard", sensor="Xsens MTw", sample_rate_hz=100.0,
-                              time_ns=(T0_NS + np.round(np.arange(n) / 100.0 * 1e9)).astype(np.int64),
-                              acc_mps2=d[:, :3].astype(np.float32), gyr_dps=np.degrees(d[:, 3:]).astype(np.float32),
-                              mounting=r))
-    return out
+    return [read_xsens(f, runner_id="voisard", session_id=f.stem, start="2020-09-13T12:26:40Z", mounting=r)
+            for f in sorted(root.glob("GaitData/*_lb.txt"))]
 
 
 def non_gait(rng: np.random.Generator, *, seconds: float = 120.0, fs_hz: float = 100.0

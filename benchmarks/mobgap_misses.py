@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from imuback.pipeline import process_raw
 from imuback.signal.frames import G_MPS2
 from matching import match
-from real_walking import MOBGAP_R, T0_NS, mobgap_mat_trials, mobgap_raw
+from real_walking import MOBGAP_R, mobgap_mat_trials, mobgap_raw
 
 
 def _refs(x: dict) -> list[tuple[float, str, bool, bool, float]]:
@@ -69,13 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     n_ref = n_found = 0
     double_support: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     offsets: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
-    for name, x in mobgap_mat_trials(root):
+    for name, trial in mobgap_mat_trials(root):
         who = name.split("/")[0]
-        raw = mobgap_raw(name, x)
+        raw = mobgap_raw(name, trial)
+        x = trial.struct
         fs = raw.sample_rate_hz
         acc = np.asarray(x["SU"]["LowerBack"]["Acc"], dtype=np.float64) * G_MPS2
         steps = process_raw(raw).steps.to_pandas()
-        det = np.sort((steps["ic_time"].astype("int64").to_numpy() - T0_NS) / 1e9)
+        det = np.sort((steps["ic_time"].astype("int64").to_numpy() - int(raw.time_ns[0])) / 1e9)
         refs = _refs(x)
         t_ref = np.array([r[0] for r in refs])
         ei, ri = match(det, t_ref, 0.1)

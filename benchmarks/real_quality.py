@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
+from imuback.core import RawSession
 from imuback.pipeline import process_raw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,9 +32,11 @@ F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
 
-def _quality_ic(raw: object) -> tuple[F64, F64]:
-    steps = process_raw(raw).steps  # type: ignore[arg-type]
-    ic = real_running._seconds(steps.column("ic_time"))
+def _quality_ic(raw: RawSession) -> tuple[F64, F64]:
+    """(IC in s from the first sample, quality) of every step."""
+    steps = process_raw(raw).steps
+    ns = steps.column("ic_time").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    ic = (np.asarray(ns, dtype=np.float64) - float(raw.time_ns[0])) / 1e9
     q = np.asarray(steps.column("quality").to_numpy(zero_copy_only=False), dtype=np.float64)
     return ic, q
 
@@ -47,7 +51,7 @@ def walking_quality(data: Path) -> dict[str, tuple[F64, B]]:
         qs, oks = [], []
         for name, x in real_walking.mobgap_mat_trials(mob):
             ic, q = _quality_ic(real_walking.mobgap_raw(name, x))
-            wbs = x["Standards"]["INDIP"]["MicroWB"]  # type: ignore[index]
+            wbs = x.struct["Standards"]["INDIP"]["MicroWB"]
             wbs = wbs if isinstance(wbs, list) else [wbs]
             ref = np.sort(np.concatenate([np.atleast_1d(np.asarray(w["InitialContact_Event"], float)) for w in wbs]))
             ref = ref[np.isfinite(ref)]
@@ -64,7 +68,7 @@ def walking_quality(data: Path) -> dict[str, tuple[F64, B]]:
             d = json.loads((voi / "GaitData" / f"{raw.session_id.removesuffix('_lb')}.json").read_text())
             ic, q = _quality_ic(raw)
             ref = np.sort(np.array([e[1] for e in d["LeftFootEvents"] + d["RightFootEvents"]], float)) / 100.0
-            ref = ref[ref < raw.n_samples / 100.0]
+            ref = ref[ref <= (raw.time_ns[-1] - raw.time_ns[0]) / 1e9]  # on the sensor's clock (rows skip drops)
             lo, hi = d["TrialBoundaries"][0] / 100.0, d["TrialBoundaries"][1] / 100.0
             inside = (ic >= lo - 0.5) & (ic <= hi + 0.5)
             ei, _ = match(ic, ref, 0.1)

@@ -25,15 +25,18 @@ import numpy as np
 import numpy.typing as npt
 
 from imuback.core import RawSession
+from imuback.formats.mobgap import MOBILISED_LOWER_BACK_R, MobgapTrial, load_mobgap
+from imuback.formats.mobgap import mobgap_raw as mobgap_raw_session
+from imuback.formats.xsens import read_xsens
 from imuback.pipeline import process_raw
-from imuback.signal.frames import G_MPS2
 from imuback.signal.params import PipelineParams
 from matching import match
 
 F64 = npt.NDArray[np.float64]
-T0_NS = 1_600_000_000 * 10**9
+START = "2020-09-13T12:26:40Z"
+"""voisard's files carry no date: their first sample is put here (Unix 1.6e9 s)."""
 TOLERANCES_S = (0.05, 0.1, 0.25)
-MOBGAP_R = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=np.float64)  # McRoberts MM+ -> body
+MOBGAP_R = MOBILISED_LOWER_BACK_R  # McRoberts MM+ -> body
 VOISARD_R = np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]], dtype=np.float64)  # Xsens at L5 -> body
 SPEED_BANDS_MPS = (0.6, 1.0)
 """Gait speed bands: < 0.6 m/s (slow, e.g. older or impaired walkers), 0.6-1.0, >= 1.0 m/s."""
@@ -88,16 +91,6 @@ def _tilt_deg(acc: F64, r: F64, fs: float) -> float:
     return float(np.degrees(np.arccos(np.clip(g[2] / np.linalg.norm(g), -1.0, 1.0))))
 
 
-def _raw(name: str, sensor: str, fs: float, acc_mps2: F64, gyr_dps: F64, mounting: F64,
-         sample_idx: F64 | None = None) -> RawSession:
-    """``sample_idx``: each row's sample number on the sensor's clock (default: the row number)."""
-    k = np.arange(acc_mps2.shape[0], dtype=np.float64) if sample_idx is None else sample_idx
-    return RawSession(session_id=name.replace("/", "_"), runner_id=name.split("/")[0], sensor=sensor,
-                      sample_rate_hz=fs, time_ns=(T0_NS + np.round(k / fs * 1e9)).astype(np.int64),
-                      acc_mps2=acc_mps2.astype(np.float32), gyr_dps=gyr_dps.astype(np.float32),
-                      mounting=mounting, source=name)
-
-
 # --- voisard_l5_walk ---
 
 def _voisard_ref(meta: dict, n: int, fs: float) -> Reference:
@@ -126,20 +119,23 @@ def _voisard_ref(meta: dict, n: int, fs: float) -> Reference:
 
 
 def voisard_trials(root: Path) -> Iterator[Trial]:
-    """Every trial of voisard_l5_walk (``<subject>-<trial>_lb.txt`` + ``.json``)."""
+    """Every trial of voisard_l5_walk (``<subject>-<trial>_lb.txt`` + ``.json``), read by imuback's
+    Xsens reader (:mod:`imuback.formats.xsens`).
+    """
     for lb in sorted(root.glob("GaitData/*_lb.txt"), key=lambda p: [int(s) for s in p.name[:-7].split("-")]):
         stem = lb.name[:-7]
-        fs = float(lb.read_text(encoding="utf-8").split("\n", 1)[0].split(":")[1].split("Hz")[0])
-        d = np.loadtxt(lb, skiprows=2, delimiter="\t", usecols=range(7))
         meta = json.loads((lb.parent / f"{stem}.json").read_text(encoding="utf-8"))
         name = f"voisard/{stem}"
         # PacketCounter is the sample number: it skips where the wireless link dropped packets (up to
         # ~3 % of a trial), and the foot events count on that clock, not in rows of the file
-        k = d[:, 0] - d[0, 0]
-        raw = _raw(name, "Xsens MTw", fs, d[:, 1:4], np.degrees(d[:, 4:7]), VOISARD_R, sample_idx=k)
+        raw = read_xsens(lb, runner_id="voisard", session_id=name.replace("/", "_"), start=START,
+                         mounting=VOISARD_R)
+        fs = raw.sample_rate_hz
+        n = round((raw.time_ns[-1] - raw.time_ns[0]) * fs / 1e9) + 1  # samples on the sensor's clock
+        acc = raw.acc_mps2.astype(np.float64)
         yield Trial(dataset="voisard_l5_walk", name=name, subject=f"v{meta['Subject']}", raw=raw,
-                    refs={"foot IMU": _voisard_ref(meta, int(k[-1]) + 1, fs)},
-                    tilt_deg=_tilt_deg(d[:, 1:4], VOISARD_R, fs), age=float(meta.get("Age", np.nan)))
+                    refs={"foot IMU": _voisard_ref(meta, n, fs)},
+                    tilt_deg=_tilt_deg(acc, VOISARD_R, fs), age=float(meta.get("Age", np.nan)))
 
 
 # --- mobgap_lab ---
@@ -179,36 +175,33 @@ def _mobgap_ref(std: dict) -> Reference:
                      speed_mps=np.asarray(speed))
 
 
-def mobgap_mat_trials(root: Path) -> Iterator[tuple[str, dict]]:
-    """(``<cohort>/<id>/<test>/<trial>``, the trial's MATLAB struct) for every trial of mobgap_lab."""
-    import scipy.io as sio
-
+def mobgap_mat_trials(root: Path) -> Iterator[tuple[str, MobgapTrial]]:
+    """(``<cohort>/<id>/<test>/<trial>``, the trial) for every LowerBack trial of mobgap_lab, read by
+    imuback's mobgap reader (:mod:`imuback.formats.mobgap`).
+    """
     for mat in sorted(root.glob("*/*/data.mat")):
-        d = sio.loadmat(mat, simplify_cells=True)["data"]["TimeMeasure1"]
-        for test, trials in d.items():
-            for trial, x in trials.items():
-                yield f"{mat.parent.parent.name}/{mat.parent.name}/{test}/{trial}", x
+        for trial in load_mobgap(mat):
+            _session, test, name = trial.session_id.split("_")
+            yield f"{mat.parent.parent.name}/{mat.parent.name}/{test}/{name}", trial
 
 
-def mobgap_raw(name: str, x: dict) -> RawSession:
-    """The lower-back recording of one mobgap trial as a raw session (acc g -> m/s²)."""
-    lb = x["SU"]["LowerBack"]
-    acc = np.asarray(lb["Acc"], dtype=np.float64) * G_MPS2
-    return _raw(name, "McRoberts MM+", float(lb["Fs"]["Acc"]), acc, np.asarray(lb["Gyr"], dtype=np.float64),
-                MOBGAP_R)
+def mobgap_raw(name: str, x: MobgapTrial) -> RawSession:
+    """The lower-back recording of one mobgap trial as a raw session (acc g -> m/s², Unix times)."""
+    return mobgap_raw_session(x, runner=name.split("/")[0] + name.split("/")[1], source=name, sensor="McRoberts MM+")
 
 
 def mobgap_trials(root: Path) -> Iterator[Trial]:
     """Every trial of mobgap_lab with an INDIP reference (and stereophotogrammetry where present)."""
-    for name, x in mobgap_mat_trials(root):
+    for name, trial in mobgap_mat_trials(root):
         refs = {}
+        x = trial.struct
         for key, label in (("INDIP", "INDIP"), ("Stereophoto", "stereo")):
             std = x.get("Standards", {}).get(key)
             if std is not None and "MicroWB" in std and np.size(std["MicroWB"]):
                 refs[label] = _mobgap_ref(std)
         if "INDIP" not in refs:
             continue
-        raw = mobgap_raw(name, x)
+        raw = mobgap_raw(name, trial)
         yield Trial(dataset="mobgap_lab", name=name, subject="/".join(name.split("/")[:2]), raw=raw, refs=refs,
                     tilt_deg=_tilt_deg(raw.acc_mps2.astype(np.float64), MOBGAP_R, raw.sample_rate_hz))
 
@@ -234,9 +227,11 @@ def imuback_detect(trial: Trial, params: PipelineParams = PipelineParams()) -> D
     st = process_raw(trial.raw, params=params).steps
     st = st.filter(pc.equal(st.column("activity"), "walk"))
 
+    t0_ns = int(trial.raw.time_ns[0])  # references count from the first sample
+
     def sec(col: str) -> F64:
         v = st.column(col).cast(pa.int64()).to_numpy(zero_copy_only=False)
-        return (np.asarray(v, dtype=np.float64) - T0_NS) / 1e9
+        return (np.asarray(v, dtype=np.float64) - t0_ns) / 1e9
 
     foot = np.asarray(st.column("foot").fill_null("").to_numpy(zero_copy_only=False), dtype=str)
     ic, to = sec("ic_time"), sec("to_time")

@@ -81,3 +81,27 @@ def test_in_memory_sessions_keep_their_identity_in_a_dataset(tmp_path):
         imuback.process(other, dataset=ds)
     imuback.process(other, dataset=ds, replace=True)
     assert len(imuback.open_dataset(ds).sessions) == 1
+
+
+def test_read_and_read_sessions_take_a_multi_session_file(tmp_path):
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    mat = _write(tmp_path / "data.mat", {"TM1": {"Test1": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S)}},
+                                                           "Trial2": {"SU": {"LowerBack": _lower_back(6, T0_S + 9)}}}}})
+    assert [r.session_id for r in imuback.read_sessions(mat, runner_id="a")] == ["TM1_Test1_Trial1", "TM1_Test1_Trial2"]
+    assert imuback.read(mat, runner_id="a", session_id="TM1_Test1_Trial2").n_samples == 600
+    with pytest.raises(imuback.ImubackError, match=r"data\.mat: holds 2 sessions"):
+        imuback.read(mat, runner_id="a")
+    with pytest.raises(imuback.ImubackError, match=r"data\.mat: unknown format 'matlab'; give one of"):
+        imuback.read(mat, format="matlab", runner_id="a")
+    res = imuback.process(imuback.read(mat, runner_id="a", session_id="TM1_Test1_Trial1"))
+    assert res.session_id == "TM1_Test1_Trial1"
+
+
+def test_identity_a_parquet_file_cannot_take_is_refused(tmp_path):
+    from imuback.store.raw import write_raw
+
+    path = write_raw(tmp_path / "s.parquet", imuback.simulate(minutes=0.2, seed=1))
+    assert imuback.read(path, runner_id="bob").runner_id == "bob"
+    with pytest.raises(imuback.ImubackError, match=r"s\.parquet: \['start'\] do not apply to a raw Parquet file"):
+        imuback.read(path, start="2024-01-01T00:00:00Z")

@@ -49,18 +49,18 @@ Examples
 """
 
 if TYPE_CHECKING:
-    from imuback.api import Dataset, SessionResult, open_dataset, process, read
+    from imuback.api import Dataset, SessionResult, open_dataset, process, read, read_sessions
     from imuback.core import RawSession
     from imuback.errors import ImubackError
 
 _LAZY = {
-    "read": "imuback.api", "process": "imuback.api", "open_dataset": "imuback.api",
+    "read": "imuback.api", "read_sessions": "imuback.api", "process": "imuback.api", "open_dataset": "imuback.api",
     "SessionResult": "imuback.api", "Dataset": "imuback.api", "RawSession": "imuback.core",
     "ImubackError": "imuback.errors",
 }
 
 __all__ = ["PIPELINE_VERSION", "Dataset", "ImubackError", "RawSession", "SessionResult", "__version__",
-           "open_dataset", "process", "read", "simulate"]
+           "open_dataset", "process", "read", "read_sessions", "simulate"]
 
 
 def __getattr__(name: str) -> Any:

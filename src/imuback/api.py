@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from imuback.core import RawSession, check_id
 from imuback.errors import RawFormatError
@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from imuback.formats import Format
+    from imuback.formats.csv import ColumnMapping
     from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
-_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting"})
+_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
 
 
 def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
@@ -31,16 +33,22 @@ def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
         raise RawFormatError(f"{source}: unknown identity keys {unknown}; known: {sorted(_IDENTITY)}")
 
 
-def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **identity: Any) -> RawSession:
-    """Read and validate one raw session file.
+def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMapping | None = None,
+         **identity: Any) -> RawSession:
+    """Read and validate one raw session file, in any format imuback reads (docs/formats.md).
 
     Parameters
     ----------
-    path : a raw session file (Parquet or CSV, docs/data_contract.md).
-    format : ``"parquet"`` or ``"csv"``; None decides by the file's suffix.
-    **identity : ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``.
-        For a CSV they fill in what its ``<file>.json`` sidecar does not give; for Parquet,
-        ``session_id`` and ``runner_id`` override the file's own.
+    path : a raw session file: raw Parquet or CSV (docs/data_contract.md), a Mobilise-D / mobgap
+        ``data.mat``, an Xsens MTw/DOT text export, a BIDS-motion ``*_motion.tsv`` or an APDM
+        Opal ``.h5`` (docs/formats.md).
+    format : ``"parquet"``, ``"csv"``, ``"mobgap"``, ``"xsens"``, ``"bids"`` or ``"apdm"``; None
+        tells it by the file's content.
+    mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
+    **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601), ``sensor``,
+        ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
+        ``session_id`` and ``runner_id`` override the file's own; in a file holding several
+        sessions (mobgap), ``session_id`` picks one.
 
     Returns
     -------
@@ -53,25 +61,49 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     >>> raw = imuback.read("data/example-20240304-00.parquet")  # doctest: +SKIP
     >>> raw.sample_rate_hz, raw.n_samples  # doctest: +SKIP
     (200.0, 156000)
+    >>> imuback.read("HA/001/data.mat", runner_id="ha001", session_id="TimeMeasure1_Test5_Trial1")  # doctest: +SKIP
     """
-    from imuback.formats.csv import read_csv_session
+    from imuback.formats import FORMATS, detect_format, read_session
     from imuback.store.raw import read_raw
 
     src = str(path)
     _check_identity_keys(identity, source=src)
-    kind = format or ("csv" if Path(path).suffix.lower() == ".csv" else "parquet")
-    if kind not in ("parquet", "csv"):
-        raise RawFormatError(f"{src}: unknown format {kind!r}; give 'parquet' or 'csv'")
-    if kind == "csv":
-        if Path(path).suffix.lower() != ".csv":
-            raise RawFormatError(f"{src}: format='csv' needs a file named *.csv")
-        return read_csv_session(path, **identity)
+    if format is not None and format not in FORMATS:
+        raise RawFormatError(f"{src}: unknown format {format!r}; give one of {list(FORMATS)}")
+    kind = format or detect_format(path)
+    if kind != "parquet":
+        return read_session(path, format=kind, mapping=mapping, **identity)
+    extra = sorted(k for k in identity if k not in ("session_id", "runner_id"))
+    if extra:
+        raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
+                             "session_id and runner_id can be overridden")
     raw = read_raw(path)
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
     if (session_id, runner_id) == (raw.session_id, raw.runner_id):
         return raw
     return dataclasses.replace(raw, session_id=session_id, runner_id=runner_id)
+
+
+def read_sessions(path: str | Path, format: Format | None = None, *, mapping: ColumnMapping | None = None,
+                  **identity: Any) -> list[RawSession]:
+    """Every session one file holds: several for a mobgap ``data.mat`` (one per test and trial
+    with a LowerBack sensor, ids ``<TimeMeasure>_<Test>_<Trial>``), one for the other formats.
+
+    Parameters as for :func:`read`.
+
+    Examples
+    --------
+    >>> [r.session_id for r in imuback.read_sessions("HA/001/data.mat", runner_id="ha001")]  # doctest: +SKIP
+    ['TimeMeasure1_Test5_Trial1', 'TimeMeasure1_Test5_Trial2', 'TimeMeasure1_Test11_Trial1']
+    """
+    from imuback.formats import detect_format
+    from imuback.formats import read_sessions as read_all
+
+    _check_identity_keys(identity, source=str(path))
+    if (format or detect_format(path)) == "parquet":
+        return [read(path, format="parquet", **identity)]
+    return read_all(path, format=format, mapping=mapping, **identity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,8 +19,8 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import DatasetError, RawFormatError, SignalError
-from imuback.formats import read_session
+from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
+from imuback.formats import read_session, read_sessions
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
@@ -37,6 +37,9 @@ from imuback.store.schema import (
     STEPS_SCHEMA,
     STRIDES_SCHEMA,
 )
+
+if TYPE_CHECKING:
+    from imuback.formats.csv import ColumnMapping
 
 F64 = npt.NDArray[np.float64]
 PROCESS_LOCK_WAIT_S = 60.0
@@ -113,20 +116,43 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
 
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
                  params: PipelineParams = PipelineParams(), replace: bool = False,
-                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None) -> SessionTables:
+                 lock_held: bool = False, csv_meta: dict[str, Any] | None = None,
+                 mapping: ColumnMapping | None = None) -> SessionTables:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
     Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
     ``lock_held`` (a batch worker: its driver holds it). A session already in the dataset from
     other bytes (another file, or the file changed) is refused with
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
-    ``csv_meta``: identity of a CSV without one (``runner_id``, ``start``...; see
-    :func:`~imuback.formats.read_session`). Raises :class:`imuback.errors.ImubackError` subclasses
-    with the file named in the message.
+    ``csv_meta``: identity of a file without one (``runner_id``, ``start``...; see
+    :func:`~imuback.formats.read_session`); ``mapping``: a CSV's column names and units. A file
+    holding several sessions is refused unless ``csv_meta`` picks one by ``session_id`` (see
+    :func:`process_file_sessions`). Raises :class:`imuback.errors.ImubackError` subclasses with the
+    file named in the message.
     """
-    return store_session(read_session(path, **(csv_meta or {})), dataset=dataset, params=params,
+    return store_session(read_session(path, mapping=mapping, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
                          replace=replace, lock_held=lock_held)
+
+
+def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
+                          params: PipelineParams = PipelineParams(), replace: bool = False,
+                          identity: dict[str, Any] | None = None,
+                          mapping: ColumnMapping | None = None) -> list[SessionTables | ImubackError]:
+    """Every session of one file (several for a mobgap ``data.mat``), processed as
+    :func:`process_file` does one; each session's result, or the error that stopped that session
+    alone. Reading the file is all or nothing (an unreadable file raises).
+    """
+    raws = read_sessions(path, mapping=mapping, **(identity or {}))
+    sha = file_sha256(path)
+    out: list[SessionTables | ImubackError] = []
+    for raw in raws:
+        try:
+            out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
+                                     source_sha256=sha, replace=replace))
+        except ImubackError as exc:
+            out.append(exc)
+    return out
 
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imuback.core import RawSession
+from imuback.cli import main
+from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError
 from imuback.formats import read_session
+from imuback.formats.csv import ColumnMapping
 from tests.signal.analytic import half_sine_run
 
 
@@ -113,3 +115,68 @@ def test_process_applies_runner_and_start_to_csv_files_only(tmp_path, raw, capsy
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "own.parquet: session" in out.out and "rel.csv: session" in out.out
+
+
+def _own_csv(path, raw, *, sep=";", n=600, time=None):
+    """A researcher's CSV: own names, acc in g, gyro in rad/s, epoch ms, an extra column."""
+    t = time if time is not None else [str(int(x // 10**6)) for x in raw.time_ns[:n]]
+    rows = [sep.join(["idx", "ts", "ax", "ay", "az", "wx", "wy", "wz"])]
+    for i in range(n):
+        a = raw.acc_mps2[i] / G_MPS2
+        w = np.radians(raw.gyr_dps[i].astype(np.float64))
+        rows.append(sep.join([str(i), t[i], *(f"{v:.7f}" for v in (*a, *w))]))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+MAP = "time=ts,acc_x=ax,acc_y=ay,acc_z=az,gyr_x=wx,gyr_y=wy,gyr_z=wz"
+
+
+def test_a_column_mapping_renames_and_converts_units(tmp_path, raw):
+    path = _own_csv(tmp_path / "own.csv", raw)
+    m = ColumnMapping.parse(MAP, acc_unit="g", gyr_unit="rad/s", time_unit="ms")
+    back = read_session(path, runner_id="r1", mapping=m)
+    assert np.allclose(back.acc_mps2, raw.acc_mps2[:600], atol=1e-4)  # g -> m/s²
+    assert np.allclose(back.gyr_dps, raw.gyr_dps[:600], atol=1e-3)  # rad/s -> deg/s
+    assert np.array_equal(back.time_ns, raw.time_ns[:600] // 10**6 * 10**6)  # epoch ms, ';' detected
+    with pytest.raises(RawFormatError, match=r"own\.csv: missing column\(s\) \['time', 'acc_x', 'acc_y', 'acc_z'\]"
+                                             r".*--columns time=ts"):
+        read_session(path, runner_id="r1")  # without the mapping
+
+
+def test_a_time_unit_with_a_start_is_time_since_the_start(tmp_path, raw):
+    rel = [f"{(x - raw.time_ns[0]) / 1e6:.3f}" for x in raw.time_ns[:600]]  # ms since the start
+    path = _own_csv(tmp_path / "rel.csv", raw, sep="\t", time=rel)
+    m = ColumnMapping.parse(MAP, acc_unit="g", gyr_unit="rad/s", time_unit="ms")
+    with pytest.raises(RawFormatError, match=r"rel\.csv: column 'time' starts at 0 ms: time since the start.*--start"):
+        read_session(path, runner_id="r1", mapping=m)
+    back = read_session(path, runner_id="r1", mapping=m, start="2024-03-04T07:00:00Z")
+    assert str(np.datetime64(int(back.time_ns[0]), "ns")) == "2024-03-04T07:00:00.000000000"
+    assert np.abs(back.time_ns - back.time_ns[0] - (raw.time_ns[:600] - raw.time_ns[0])).max() < 1000  # µs text
+
+
+@pytest.mark.parametrize("text, kw, match", [
+    ("time=ts,acc_x", {}, r"--columns: 'acc_x' is not COLUMN=NAME"),
+    ("tim=ts", {}, r"--columns: 'tim' is not a raw contract column"),
+    ("time=ts", {"acc_unit": "mg"}, r"acc unit 'mg' is not one of"),
+])
+def test_a_bad_mapping_is_refused(text, kw, match):
+    with pytest.raises(RawFormatError, match=match):
+        ColumnMapping.parse(text, **kw)
+
+
+def test_a_mapping_naming_absent_columns_lists_the_file_columns(tmp_path, raw):
+    path = _own_csv(tmp_path / "own.csv", raw)
+    with pytest.raises(RawFormatError, match=r"own\.csv: --columns names column\(s\) \['t'\] that the file does not "
+                                             r"have; found \['idx', 'ts'"):
+        read_session(path, runner_id="r1", mapping=ColumnMapping.parse("time=t,acc_x=ax,acc_y=ay,acc_z=az"))
+
+
+def test_process_takes_columns_and_units_on_the_command_line(tmp_path, raw, capsys):
+    path = _own_csv(tmp_path / "own.csv", raw, n=6000)
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--runner", "r1", "--columns", MAP, "--acc-unit", "g",
+                 "--gyr-unit", "rad/s", "--time-unit", "ms", "--dataset", str(ds)]) == 0
+    assert "session own-" in capsys.readouterr().out
+    assert main(["process", str(path), "--runner", "r1", "--columns", "time=nope", "--dataset", str(ds)]) == 1
+    assert "--columns names column(s) ['nope']" in capsys.readouterr().err

@@ -4,47 +4,88 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
 from imuback.errors import ImubackError
 
+if TYPE_CHECKING:
+    from imuback.formats.csv import ColumnMapping
+
 
 def _cmd_process(args: argparse.Namespace) -> int:
-    from imuback.pipeline import process_file
+    from imuback.formats import detect_format
+    from imuback.pipeline import process_file_sessions
 
-    csv_meta = {k: v for k, v in (("runner_id", args.runner), ("start", args.start)) if v is not None}
+    identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start))
+                if v is not None}
     failed = 0
+    try:
+        mapping = column_mapping(args)
+    except ImubackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for path in args.raw:
         try:
-            # --runner and --start are for CSV files (Parquet raw files carry their ids and dates)
-            meta = csv_meta if str(path).lower().endswith(".csv") else {}
-            res = process_file(path, dataset=args.dataset, replace=args.replace, csv_meta=meta)
+            # --runner, --session, --start are for files without ids (a raw Parquet file carries its own)
+            meta = identity if detect_format(path) != "parquet" else {}
+            results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
+                                            mapping=mapping)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        s = res.summary
-        print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
-              f"{res.strides.num_rows} strides -> {args.dataset}")
+        for res in results:
+            if isinstance(res, ImubackError):
+                print(f"error: {res}", file=sys.stderr)
+                failed += 1
+                continue
+            s = res.summary
+            print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
+                  f"{res.strides.num_rows} strides -> {args.dataset}")
     return 1 if failed else 0
+
+
+def column_mapping(args: argparse.Namespace) -> ColumnMapping | None:
+    """The ``--columns/--acc-unit/--gyr-unit/--time-unit`` options as a mapping (None: none given)."""
+    from imuback.formats.csv import ColumnMapping
+
+    if args.columns is None and args.acc_unit is None and args.gyr_unit is None and args.time_unit is None:
+        return None
+    return ColumnMapping.parse(args.columns or "", acc_unit=args.acc_unit, gyr_unit=args.gyr_unit,
+                               time_unit=args.time_unit or "auto")
 
 
 def register(subparsers: Any) -> None:
     """Add ``process`` to the ``imuback`` command."""
     p = subparsers.add_parser("process", help="process raw session files into a Parquet dataset",
-                              description="Process raw sessions (Parquet or CSV, raw contract) into the "
-                                          "steps/strides/sessions dataset. The same file again changes "
-                                          "nothing (a new pipeline version or parameters replace its rows); "
-                                          "another recording under the same ids is refused unless --replace.")
-    p.add_argument("raw", nargs="+", help="raw session files (.parquet or .csv)")
+                              description="Process raw sessions into the steps/strides/sessions dataset: raw "
+                                          "Parquet or CSV (raw contract, or CSV with --columns), Mobilise-D/mobgap "
+                                          "data.mat (every LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion "
+                                          "*_motion.tsv, APDM Opal .h5; the format is told by content "
+                                          "(docs/formats.md). The same file again changes nothing (a new pipeline "
+                                          "version or parameters replace its rows); another recording under the "
+                                          "same ids is refused unless --replace.")
+    p.add_argument("raw", nargs="+", help="raw session files")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
     p.add_argument("--runner", metavar="ID",
-                   help="runner id of CSV files that carry none (their session id is made from the file "
-                        "name and start time)")
+                   help="runner id of files that carry none (CSV, mobgap, Xsens); never defaulted")
+    p.add_argument("--session", metavar="ID",
+                   help="session id of a file that carries none (default: file name + start time); in a "
+                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1)")
     p.add_argument("--start", metavar="ISO8601",
-                   help="start time of CSV files timed in seconds since the start, e.g. 2024-03-04T07:00:00Z")
+                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
+                        "UTC columns), e.g. 2024-03-04T07:00:00Z")
+    p.add_argument("--columns", metavar="MAP",
+                   help="CSV column names: contract column = file column, e.g. time=ts,acc_x=ax,acc_y=ay,acc_z=az")
+    p.add_argument("--acc-unit", choices=("m/s2", "g"), help="acceleration unit of a CSV or Xsens file (CSV "
+                   "default m/s2)")
+    p.add_argument("--gyr-unit", choices=("deg/s", "rad/s"), help="gyroscope unit of a CSV or Xsens file (CSV "
+                   "default deg/s, Xsens rad/s)")
+    p.add_argument("--time-unit", choices=("auto", "s", "ms", "us", "ns"),
+                   help="unit of a CSV's numeric time (default auto: dates, or epoch s/ms/us/ns by size); with "
+                        "--start, time since the start")
     add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
 

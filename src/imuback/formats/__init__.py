@@ -1,29 +1,117 @@
-"""Readers of what people own -> :class:`~imuback.core.RawSession`: the raw Parquet contract
-(:mod:`imuback.store.raw`) and CSV (:mod:`imuback.formats.csv`); phone exports and research
-devices belong here too, one module each.
+"""Readers of what people own -> :class:`~imuback.core.RawSession`, the format told by content.
+
+- the raw Parquet contract (:mod:`imuback.store.raw`) and CSV (:mod:`imuback.formats.csv`, with an
+  optional column mapping);
+- research devices, one module each: Mobilise-D / mobgap ``data.mat`` (:mod:`.mobgap`, several
+  sessions per file), Xsens MTw/DOT text exports (:mod:`.xsens`), BIDS-motion (:mod:`.bids`),
+  APDM Opal ``.h5`` (:mod:`.apdm`, with the optional h5py).
+
+:func:`read_sessions` returns every session a file holds; :func:`read_session` exactly one (a
+file with several needs ``session_id`` to pick one). See docs/formats.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from imuback.core import RawSession
 from imuback.errors import RawFormatError
 
+if TYPE_CHECKING:
+    from imuback.formats.csv import ColumnMapping
 
-def read_session(path: str | Path, **identity: Any) -> RawSession:
-    """Read and validate one raw session file, by its suffix: ``.csv`` or the raw Parquet contract.
+Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm")
+_HEAD_BYTES = 4096
 
-    ``identity`` (``runner_id``, ``start``...) applies to formats that carry none (CSV); a Parquet
-    file carries its own, so giving identity for one is an error.
+
+def detect_format(path: str | Path) -> Format:
+    """The format of a raw session file, told by its first bytes (then its name)."""
+    from imuback.formats.apdm import is_hdf5
+    from imuback.formats.bids import is_bids_motion
+    from imuback.formats.mobgap import is_mobgap_mat
+    from imuback.formats.xsens import is_xsens_text
+    from imuback.store.raw import check_raw_path
+
+    p = Path(path)
+    check_raw_path(p)
+    with open(p, "rb") as f:
+        head = f.read(_HEAD_BYTES)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if is_mobgap_mat(head):
+        return "mobgap"
+    if is_hdf5(head):
+        return "apdm"
+    if is_bids_motion(p):
+        return "bids"
+    if is_xsens_text(head):
+        return "xsens"
+    if p.suffix.lower() == ".csv":
+        return "csv"
+    if p.suffix.lower() == ".parquet":
+        return "parquet"  # its reader says what is wrong with it
+    raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
+                         "BIDS *_motion.tsv, APDM .h5); see docs/formats.md")
+
+
+def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
+                  **identity: Any) -> list[RawSession]:
+    """Read and validate every session in one file (one for all formats but mobgap ``data.mat``).
+
+    Parameters
+    ----------
+    path : the file.
+    format : one of :data:`FORMATS`; None tells it by content (:func:`detect_format`).
+    mapping : CSV only: the file's column names and units (:class:`~imuback.formats.csv.ColumnMapping`).
+    **identity : ``runner_id``, ``session_id``, ``start`` (ISO 8601), ``sensor``, ``sample_rate_hz``,
+        ``mounting`` for formats that carry none; a raw Parquet file carries its own, so giving
+        identity for one is an error. In a multi-session file ``session_id`` picks one session.
     """
-    if Path(path).suffix.lower() == ".csv":
+    kind = format or detect_format(path)
+    if kind not in FORMATS:
+        raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
+    if mapping is not None and kind != "csv" and (kind != "xsens" or mapping.columns or mapping.time_unit != "auto"):
+        raise RawFormatError(f"{path}: a column mapping (--columns, --time-unit) is for CSV files; this is a {kind} "
+                             "file (Xsens exports take --acc-unit/--gyr-unit only)")
+    if kind == "csv":
         from imuback.formats.csv import read_csv_session
 
-        return read_csv_session(path, **identity)
-    if identity:
-        raise RawFormatError(f"{path}: {sorted(identity)} are for CSV files without ids; this file carries its own")
+        return [read_csv_session(path, mapping=mapping, **identity)]
+    if kind == "mobgap":
+        from imuback.formats.mobgap import read_mobgap
+
+        return read_mobgap(path, **identity)
+    if kind == "xsens":
+        from imuback.formats.xsens import read_xsens
+
+        return [read_xsens(path, mapping=mapping, **identity)]
+    if kind == "bids":
+        from imuback.formats.bids import read_bids
+
+        return [read_bids(path, **identity)]
+    if kind == "apdm":
+        from imuback.formats.apdm import read_apdm
+
+        return [read_apdm(path, **identity)]
+    if any(v is not None for v in identity.values()):
+        raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw
 
-    return read_raw(path)
+    return [read_raw(path)]
+
+
+def read_session(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
+                 **identity: Any) -> RawSession:
+    """Read and validate one raw session file (see :func:`read_sessions`); a file holding several
+    sessions needs ``session_id`` (``--session``) to pick one.
+    """
+    sessions = read_sessions(path, format=format, mapping=mapping, **identity)
+    if len(sessions) != 1:
+        ids = [s.session_id for s in sessions]
+        shown = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")
+        raise RawFormatError(f"{path}: holds {len(ids)} sessions ({shown}); "
+                             "process them all with 'imuback process' (imuback.read_sessions in Python) or pick "
+                             "one with --session ID")
+    return sessions[0]

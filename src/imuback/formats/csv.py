@@ -2,27 +2,80 @@
 
 Columns ``time, acc_x, acc_y, acc_z[, gyr_x, gyr_y, gyr_z]`` (m/s², deg/s, sensor frame),
 separated by ``,``, ``;`` or tabs. Identity from a ``<file>.csv.json`` sidecar or the caller
-(docs/data_contract.md, CSV import).
+(docs/data_contract.md, CSV import). Other column names and units: a :class:`ColumnMapping`
+(``--columns time=ts,acc_x=ax,... --acc-unit g --gyr-unit rad/s --time-unit ms``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from imuback.core import MAX_ID_LEN, RawSession
+from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError
+from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, table_to_raw
 
+AccUnit = Literal["m/s2", "g"]
+GyrUnit = Literal["deg/s", "rad/s"]
+TimeUnit = Literal["auto", "s", "ms", "us", "ns"]
+TIME_UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_COLUMNS = ("time", *S.ACC_COLUMNS, *S.GYR_COLUMNS)
 
-def read_csv_session(path: str | Path, **identity: Any) -> RawSession:
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnMapping:
+    """How a CSV's own columns and units map to the raw contract.
+
+    Attributes
+    ----------
+    columns : ((contract column, file column), ...), e.g. ``(("time", "ts"), ("acc_x", "ax"))``;
+        contract columns not named keep their own names.
+    acc_unit : ``"m/s2"`` or ``"g"`` (multiplied by 9.80665); None: the format's own (CSV: m/s²).
+    gyr_unit : ``"deg/s"`` or ``"rad/s"`` (converted to deg/s); None: the format's own (CSV:
+        deg/s, Xsens text exports: rad/s). The units also apply to Xsens exports.
+    time_unit : ``"auto"`` (dates, or epoch s/ms/µs/ns told apart by size) or ``"s"``, ``"ms"``,
+        ``"us"``, ``"ns"``: epoch time in that unit, or time since the start when a start is given.
+    """
+
+    columns: tuple[tuple[str, str], ...] = ()
+    acc_unit: AccUnit | None = None
+    gyr_unit: GyrUnit | None = None
+    time_unit: TimeUnit = "auto"
+
+    def __post_init__(self) -> None:
+        for ours, _theirs in self.columns:
+            if ours not in _COLUMNS:
+                raise RawFormatError(f"--columns: {ours!r} is not a raw contract column; name one of {list(_COLUMNS)}")
+        for name, value, allowed in (("acc unit", self.acc_unit, (None, "m/s2", "g")),
+                                     ("gyro unit", self.gyr_unit, (None, "deg/s", "rad/s")),
+                                     ("time unit", self.time_unit, ("auto", *TIME_UNIT_NS))):
+            if value not in allowed:
+                raise RawFormatError(f"--columns: {name} {value!r} is not one of {list(allowed)}")
+
+    @classmethod
+    def parse(cls, text: str, *, acc_unit: str | None = None, gyr_unit: str | None = None,
+              time_unit: str = "auto") -> ColumnMapping:
+        """From the command line's ``time=ts,acc_x=ax,...`` (contract column = file column)."""
+        pairs = []
+        for item in filter(None, (p.strip() for p in text.split(","))):
+            ours, eq, theirs = item.partition("=")
+            if not eq or not ours.strip() or not theirs.strip():
+                raise RawFormatError(f"--columns: {item!r} is not COLUMN=NAME (e.g. time=ts,acc_x=ax)")
+            pairs.append((ours.strip(), theirs.strip()))
+        return cls(columns=tuple(pairs), acc_unit=acc_unit, gyr_unit=gyr_unit,  # type: ignore[arg-type]
+                   time_unit=time_unit)  # type: ignore[arg-type]
+
+
+def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, **identity: Any) -> RawSession:
     """Read and validate one CSV session.
 
     ``identity``: ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``,
@@ -33,7 +86,7 @@ def read_csv_session(path: str | Path, **identity: Any) -> RawSession:
     """
     path = Path(path)
     check_raw_path(path)
-    table, meta = _read_csv(path, identity)
+    table, meta = _read_csv(path, identity, mapping or ColumnMapping())
     return table_to_raw(table, meta, source=str(path))
 
 
@@ -66,8 +119,8 @@ def csv_sidecar(path: Path) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 
-def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[np.int64]:
-    """UTC ns of a CSV ``time`` column (see :func:`read_raw`)."""
+def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto") -> npt.NDArray[np.int64]:
+    """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`)."""
     if pa.types.is_timestamp(t.type):
         if start is not None:
             raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")
@@ -79,16 +132,26 @@ def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[
     if x.size == 0:
         return np.zeros(0, dtype=np.int64)
     first = float(x[0])
+    if unit != "auto":
+        per = TIME_UNIT_NS[unit]
+        relative = abs(first) * per < RELATIVE_MAX * 1e9
+        if start is None and relative:
+            raise RawFormatError(f"{src}: column 'time' starts at {first:g} {unit}: time since the start, not a "
+                                 "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
+        if start is not None and not relative:
+            raise RawFormatError(f"{src}: column 'time' starts at {first:g} {unit}, already a date (epoch); "
+                                 "drop --start")
+        t0 = 0 if start is None else start_ns(start, src=src)
+        if np.issubdtype(x.dtype, np.integer):
+            return np.asarray(t0 + np.asarray(x, dtype=np.int64) * per, dtype=np.int64)
+        return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * per).astype(np.int64), dtype=np.int64)
     if start is not None and abs(first) >= RELATIVE_MAX:
         raise RawFormatError(f"{src}: column 'time' starts at {first:g}, already a date (epoch); drop --start")
     if start is not None or abs(first) < RELATIVE_MAX:
         if start is None:
             raise RawFormatError(f"{src}: column 'time' starts at {first:g}: seconds since the start, not a "
                                  "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
-        try:
-            t0 = np.datetime64(_parse_start(start, src=src), "ns").astype(np.int64)
-        except ValueError:
-            raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
+        t0 = start_ns(start, src=src)
         return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * 1e9).astype(np.int64), dtype=np.int64)
     ns_per = next(ns for limit, ns, _name in EPOCH_UNITS if abs(first) < limit)
     if np.issubdtype(x.dtype, np.integer):
@@ -96,30 +159,51 @@ def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[
     return np.round(np.asarray(x, dtype=np.float64) * ns_per).astype(np.int64)
 
 
-def _parse_start(start: str, *, src: str) -> Any:
-    """ISO 8601 start time -> naive UTC datetime (a time zone is converted, none means UTC)."""
-    import datetime as dt
+def _apply_mapping(table: pa.Table, mapping: ColumnMapping, *, src: str) -> pa.Table:
+    """Rename the file's columns to the contract's and convert acc/gyro units (one pass per column)."""
+    if mapping.columns:
+        theirs = {t: o for o, t in mapping.columns}
+        absent = [t for t in theirs if t not in table.column_names]
+        if absent:
+            raise RawFormatError(f"{src}: --columns names column(s) {absent} that the file does not have; "
+                                 f"found {table.column_names[:20]}")
+        table = table.select([c for c in table.column_names if c in theirs]).rename_columns(
+            [theirs[c] for c in table.column_names if c in theirs])
+    acc_scale, gyr_scale = unit_scales(mapping)
+    for cols, factor in ((S.ACC_COLUMNS, acc_scale), (S.GYR_COLUMNS, gyr_scale)):
+        for c in cols:
+            if factor != 1.0 and c in table.column_names:
+                col = table.column(c)
+                if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+                    raise RawFormatError(f"{src}: column {c!r} must be numeric, got {col.type}")
+                values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64) * factor
+                table = table.set_column(table.column_names.index(c), c, pa.array(values.astype(np.float32)))
+    return table
 
-    try:
-        when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
-    except ValueError:
-        raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
-    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+
+def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
+                gyr_default: GyrUnit = "deg/s") -> tuple[float, float]:
+    """(acc factor to m/s², gyro factor to deg/s) for a mapping's units, or the format's defaults."""
+    acc = mapping.acc_unit or acc_default
+    gyr = mapping.gyr_unit or gyr_default
+    return (G_MPS2 if acc == "g" else 1.0), (float(np.degrees(1.0)) if gyr == "rad/s" else 1.0)
 
 
-def _read_csv(path: Path, given: dict[str, Any]) -> tuple[pa.Table, dict[str, str]]:
+def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str]]:
     src = str(path)
     try:
         table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=_delimiter(path)))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
+    table = _apply_mapping(table, mapping, src=src)
     required = ("time", *S.ACC_COLUMNS)
     missing = [c for c in required if c not in table.column_names]
     if missing:
-        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}")
+        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
+                             + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
     start = given.pop("start", None)
-    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start))
+    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit)
     table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     meta = csv_sidecar(path)
     for key, value in given.items():
@@ -136,9 +220,7 @@ def _read_csv(path: Path, given: dict[str, Any]) -> tuple[pa.Table, dict[str, st
                              f"(or imuback.runner_id in {path.name}.json)")
     meta.setdefault(S.META_SCHEMA_VERSION, S.SCHEMA_VERSION)
     if S.META_SESSION_ID not in meta and tn.size:
-        stamp = np.datetime_as_string(np.datetime64(int(tn[0]), "ns"), unit="s").replace("-", "").replace(":", "")
-        stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem).lstrip(".") or "csv"
-        meta[S.META_SESSION_ID] = f"{stem[:MAX_ID_LEN - 17]}-{stamp}Z"
+        meta[S.META_SESSION_ID] = default_session_id(path, int(tn[0]))
     meta.setdefault(S.META_SENSOR, "csv")
     meta.setdefault(S.META_MOUNTING, json.dumps(np.eye(3).tolist()))
     if S.META_SAMPLE_RATE_HZ not in meta:

@@ -1,0 +1,134 @@
+"""BIDS-motion recordings (``*_motion.tsv`` with its ``*_channels.tsv``), as ``imuback export bids``
+writes them (:mod:`imuback.batch.bids`) or as other tools do, for one IMU.
+
+The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL, GYRO, LATENCY;
+``component`` x/y/z; ``units``). Time: the LATENCY channel (s since the first sample) or, without
+one, ``SamplingFrequency`` from ``*_motion.json``; the first sample's UTC time is ``acq_time`` in
+the session's ``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
+``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
+else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
+``sensor`` frame in ``*_channels.json`` (else the identity). BIDS 1.10, motion datatype.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from imuback.core import G_MPS2, RawSession, check_id
+from imuback.errors import RawFormatError
+from imuback.formats.identity import check_keys, start_ns
+
+MOTION_SUFFIX = "_motion.tsv"
+ACC_SCALE = {"m/s^2": 1.0, "m/s2": 1.0, "m s-2": 1.0, "g": G_MPS2}
+GYR_SCALE = {"deg/s": 1.0, "rad/s": float(np.degrees(1.0))}
+_KEYS = frozenset({"runner_id", "session_id", "start", "sensor", "mounting"})
+
+
+def is_bids_motion(path: Path) -> bool:
+    """Whether ``path`` is a BIDS ``*_motion.tsv`` with its ``*_channels.tsv`` beside it."""
+    return path.name.endswith(MOTION_SUFFIX) and _sibling(path, "_channels.tsv").is_file()
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name[: -len(MOTION_SUFFIX)] + suffix)
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def _entities(name: str) -> dict[str, str]:
+    return dict(re.findall(r"([a-z]+)-([A-Za-z0-9]+)", name))
+
+
+def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str, float], *,
+                     src: str) -> tuple[list[int], float] | None:
+    """(column indices x, y, z, factor to imuback's unit) of the ``kind`` channels, or None."""
+    idx = [i for i, c in enumerate(channels) if c.get("type", "").upper() == kind]
+    if not idx:
+        return None
+    if len(idx) != 3:
+        raise RawFormatError(f"{src}: {len(idx)} {kind} channels; imuback reads one tracked point (x, y, z)")
+    by_axis = {channels[i].get("component", "").lower(): i for i in idx}
+    if sorted(by_axis) != ["x", "y", "z"]:
+        raise RawFormatError(f"{src}: {kind} channels have components {sorted(by_axis)}, not x, y, z")
+    unit = channels[idx[0]].get("units", "")
+    if unit not in scales:
+        raise RawFormatError(f"{src}: {kind} units {unit!r} not understood; expected one of {sorted(scales)}")
+    return [by_axis[a] for a in "xyz"], scales[unit]
+
+
+def read_bids(path: str | Path, **identity: Any) -> RawSession:
+    """Read one BIDS-motion recording of one IMU as a raw session (sensor frame)."""
+    path = Path(path)
+    src = str(path)
+    check_keys(identity, _KEYS, src=src, fmt="BIDS-motion")
+    channels = _tsv(_sibling(path, "_channels.tsv"))
+    acc_cols = _channel_columns(channels, "ACCEL", ACC_SCALE, src=src)
+    if acc_cols is None:
+        raise RawFormatError(f"{src}: no ACCEL channels in {_sibling(path, '_channels.tsv').name}")
+    gyr_cols = _channel_columns(channels, "GYRO", GYR_SCALE, src=src)
+    lat = [i for i, c in enumerate(channels) if c.get("type", "").upper() == "LATENCY"]
+    try:
+        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                               parse_options=pacsv.ParseOptions(delimiter="\t"),
+                               convert_options=pacsv.ConvertOptions(null_values=["n/a"],
+                                                                    column_types={f"f{i}": pa.float64() for i in
+                                                                                  range(len(channels))}))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RawFormatError(f"{src}: not a readable motion TSV ({str(exc)[:200]})") from None
+    if table.num_columns != len(channels):
+        raise RawFormatError(f"{src}: {table.num_columns} columns but {len(channels)} channels in channels.tsv")
+    data = np.column_stack([np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in table.columns])
+    motion_json = _sibling(path, "_motion.json")
+    meta = json.loads(motion_json.read_text(encoding="utf-8")) if motion_json.is_file() else {}
+    fs = float(meta.get("SamplingFrequency") or channels[acc_cols[0][0]].get("sampling_frequency") or "nan")
+    ent = _entities(path.name)
+    ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
+    scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
+    if scans and scans[0].get("acq_time", "n/a") != "n/a":
+        t0 = start_ns(scans[0]["acq_time"] + ("" if scans[0]["acq_time"].endswith("Z") else "Z"), src=src)
+    elif identity.get("start") is not None:
+        t0 = start_ns(str(identity["start"]), src=src)
+    else:
+        raise RawFormatError(f"{src}: no acq_time in a *_scans.tsv for this file; give --start (ISO 8601)")
+    if lat:
+        time_ns = t0 + np.round(data[:, lat[0]] * 1e9).astype(np.int64)
+    else:
+        time_ns = t0 + np.round(np.arange(data.shape[0]) * (1e9 / fs)).astype(np.int64)
+    bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
+    runner = identity.get("runner_id") or next(
+        (r.get("imuback_runner_id") for r in _tsv(bids_root / "participants.tsv")
+         if r.get("participant_id") == f"sub-{ent.get('sub')}" and r.get("imuback_runner_id") not in (None, "n/a")),
+        ent.get("sub"))
+    session = identity.get("session_id") or next(
+        (r.get("imuback_session_id") for r in _tsv(bids_root / f"sub-{ent.get('sub')}" /
+                                                   f"sub-{ent.get('sub')}_sessions.tsv")
+         if r.get("session_id") == f"ses-{ent.get('ses')}" and r.get("imuback_session_id") not in (None, "n/a")),
+        ent.get("ses") or ent.get("task"))
+    if runner is None or session is None:
+        raise RawFormatError(f"{src}: no sub-/ses- labels in the file name; give --runner and --session")
+    mounting = identity.get("mounting")
+    channels_json = _sibling(path, "_channels.json")
+    if mounting is None and channels_json.is_file():
+        levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
+        mounting = levels.get("sensor", {}).get("NominalMountingRotation")
+    acc = data[:, acc_cols[0]] * acc_cols[1]
+    gyr = None if gyr_cols is None else data[:, gyr_cols[0]] * gyr_cols[1]
+    return RawSession(session_id=check_id(str(session), what="session id", source=src),
+                      runner_id=check_id(str(runner), what="runner id", source=src),
+                      sensor=str(identity.get("sensor") or meta.get("ManufacturersModelName") or "BIDS-motion IMU"),
+                      sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc.astype(np.float32),
+                      gyr_dps=None if gyr is None else gyr.astype(np.float32),
+                      **({} if mounting is None else {"mounting": mounting}), source=src)

@@ -1,0 +1,53 @@
+"""Identity and start time of files that carry none (shared by the readers in :mod:`imuback.formats`).
+
+A runner id is never defaulted (no shared default runner); a session id defaults to the file's
+stem plus its UTC start time; a start time given as ISO 8601 text becomes UTC ns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from imuback.core import MAX_ID_LEN, check_id
+from imuback.errors import RawFormatError
+
+
+def parse_start(start: str, *, src: str) -> dt.datetime:
+    """ISO 8601 start time -> naive UTC datetime (a time zone is converted, none means UTC)."""
+    try:
+        when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def start_ns(start: str, *, src: str) -> int:
+    """ISO 8601 start time -> UTC ns since the epoch."""
+    return int(np.datetime64(parse_start(start, src=src), "ns").astype(np.int64))
+
+
+def default_session_id(path: Path, t0_ns: int) -> str:
+    """``<file stem>-<UTC start, YYYYMMDDTHHMMSSZ>``: the session id of a file that names none."""
+    stamp = np.datetime_as_string(np.datetime64(int(t0_ns), "ns"), unit="s").replace("-", "").replace(":", "")
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem).lstrip(".") or "session"
+    return f"{stem[:MAX_ID_LEN - 17]}-{stamp}Z"
+
+
+def runner_id(identity: dict[str, Any], *, src: str) -> str:
+    """The caller's runner id (checked), or a clear error: the file names no runner."""
+    value = identity.get("runner_id")
+    if value is None:
+        raise RawFormatError(f"{src}: no runner id: this file names none, and imuback keeps runners apart; "
+                             "give --runner ID (runner_id= in Python)")
+    return check_id(str(value), what="runner_id", source=src)
+
+
+def check_keys(identity: dict[str, Any], known: frozenset[str], *, src: str, fmt: str) -> None:
+    """Refuse identity keys this format cannot use (a typo must not be silently ignored)."""
+    unknown = sorted(k for k, v in identity.items() if k not in known and v is not None)
+    if unknown:
+        raise RawFormatError(f"{src}: {unknown} do not apply to a {fmt} file; it takes {sorted(known)}")

@@ -1,0 +1,98 @@
+"""BIDS-motion (src/imuback/formats/bids.py): what ``imuback export bids`` writes reads back the
+same, and a BIDS-motion recording from another tool (BIDS 1.10 motion datatype: ``*_motion.tsv``
+without a header, ``*_channels.tsv`` naming its columns, ``*_motion.json``) is read in its units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.batch.bids import export_bids
+from imuback.core import G_MPS2
+from imuback.errors import RawFormatError
+from imuback.formats import detect_format, read_session
+from imuback.formats.mobgap import MOBILISED_LOWER_BACK_R
+from imuback.store.raw import write_raw
+from tests.signal.analytic import half_sine_run
+
+
+def _export(tmp_path: Path, raw) -> Path:
+    src = write_raw(tmp_path / "raw" / f"{raw.session_id}.parquet", raw)
+    result = export_bids([src], out_dir=tmp_path / "bids")
+    assert not result.failures
+    (motion,) = result.sessions
+    return Path(motion)
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+def test_export_then_read_gives_the_same_session(tmp_path, gyro):
+    raw = half_sine_run(minutes=0.5, gyro=gyro)[0]
+    raw = dataclasses.replace(raw, runner_id="ann_01", session_id="2024-03-04.run", sensor="Polar Verity Sense",
+                              mounting=MOBILISED_LOWER_BACK_R)
+    motion = _export(tmp_path, raw)
+    assert detect_format(motion) == "bids"
+    back = read_session(motion)
+    assert (back.runner_id, back.session_id, back.sensor) == ("ann_01", "2024-03-04.run", "Polar Verity Sense")
+    assert back.sample_rate_hz == raw.sample_rate_hz
+    # latency and acq_time are written to the microsecond
+    assert np.abs(back.time_ns - raw.time_ns).max() < 1000
+    assert np.array_equal(back.acc_mps2, raw.acc_mps2)  # float32 text round trip: the same numbers
+    if gyro:
+        assert np.array_equal(back.gyr_dps, raw.gyr_dps)
+    else:
+        assert back.gyr_dps is None
+    assert np.array_equal(back.mounting, MOBILISED_LOWER_BACK_R)
+
+
+def test_missing_samples_stay_missing_rows(tmp_path):
+    raw = half_sine_run(minutes=0.5)[0]
+    keep = np.ones(raw.n_samples, bool)
+    keep[1000:1040] = False  # a 0.2 s gap
+    raw = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                              gyr_dps=raw.gyr_dps[keep])
+    back = read_session(_export(tmp_path, raw))
+    assert back.n_samples == raw.n_samples and np.abs(back.time_ns - raw.time_ns).max() < 1000
+
+
+def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s") -> tuple[Path, np.ndarray]:
+    """One IMU from another tool: acc in g, gyro in rad/s, no latency channel, rate in motion.json."""
+    raw = half_sine_run(fs=100.0, minutes=0.25)[0]
+    d = tmp_path / "sub-p07" / "ses-lab1" / "motion"
+    d.mkdir(parents=True)
+    stem = "sub-p07_ses-lab1_task-walk_tracksys-imu1"
+    data = np.column_stack([raw.acc_mps2 / G_MPS2, np.radians(raw.gyr_dps.astype(np.float64))])
+    np.savetxt(d / f"{stem}_motion.tsv", data, delimiter="\t", fmt="%.8f")
+    rows = ["name\tcomponent\ttype\ttracked_point\tunits"]
+    rows += [f"acc_{a}\t{a}\tACCEL\tpelvis\t{acc_units}" for a in "xyz"]
+    rows += [f"gyr_{a}\t{a}\tGYRO\tpelvis\t{gyr_units}" for a in "xyz"]
+    (d / f"{stem}_channels.tsv").write_text("\n".join(rows) + "\n")
+    (d / f"{stem}_motion.json").write_text(json.dumps({"SamplingFrequency": 100, "TaskName": "walk"}))
+    (d.parent / "sub-p07_ses-lab1_scans.tsv").write_text(
+        f"filename\tacq_time\nmotion/{stem}_motion.tsv\t2023-01-02T03:04:05.250000\n")
+    return d / f"{stem}_motion.tsv", raw
+
+
+def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
+    path, raw = _foreign(tmp_path)
+    back = read_session(path)
+    assert (back.runner_id, back.session_id) == ("p07", "lab1")  # the sub-/ses- labels
+    assert str(np.datetime64(int(back.time_ns[0]), "ns")) == "2023-01-02T03:04:05.250000000"
+    assert np.array_equal(np.diff(back.time_ns), np.full(back.n_samples - 1, 10_000_000))
+    assert np.allclose(back.acc_mps2, raw.acc_mps2, atol=1e-5)  # g -> m/s²
+    assert np.allclose(back.gyr_dps, raw.gyr_dps, atol=1e-4)  # rad/s -> deg/s
+    assert read_session(path, runner_id="r9").runner_id == "r9"
+
+
+def test_bad_bids_channels_are_named(tmp_path):
+    path, _ = _foreign(tmp_path, gyr_units="rad/min")
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: GYRO units 'rad/min' not understood"):
+        read_session(path)
+    channels = path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))
+    channels.write_text("\n".join(channels.read_text().splitlines()[:-1]) + "\n")  # a GYRO channel fewer
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: 2 GYRO channels; imuback reads one tracked point"):
+        read_session(path)

@@ -1,0 +1,164 @@
+"""Mobilise-D / mobgap ``data.mat`` (src/imuback/formats/mobgap.py): one session per LowerBack trial.
+
+The tiny files are written with ``scipy.io.savemat`` to the structure of the Mobilise-D data
+standard as mobgap's example data holds it (``data.<TimeMeasure>.<Test>.<Trial>.SU.LowerBack.
+{Acc g, Gyr deg/s, Fs, Timestamp Unix s}``; github.com/mobilise-d/mobgap, example_data/data/lab,
+Apache-2.0); the real example files are read from ../shared/data/real/mobgap_lab when present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io as sio
+
+from imuback.cli import main
+from imuback.core import G_MPS2
+from imuback.errors import RawFormatError
+from imuback.formats import detect_format, read_session, read_sessions
+from imuback.formats.mobgap import MOBILISED_LOWER_BACK_R
+from tests.signal.analytic import half_sine_run
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real" / "mobgap_lab"
+COMMAND = "python benchmarks/get_real_data.py"
+T0_S = 1_607_605_064.733
+
+
+def _lower_back(seconds: float, t0_s: float, *, seed: int = 0) -> dict:
+    raw = half_sine_run(fs=100.0, minutes=seconds / 60, seed=seed)[0]
+    # the analytic run is in imuback's body frame (identity mounting): put it in the Mobilise-D sensor frame
+    acc_g = raw.acc_mps2.astype(np.float64) @ MOBILISED_LOWER_BACK_R / G_MPS2  # v_sensor = R^T v_body
+    gyr = raw.gyr_dps.astype(np.float64) @ MOBILISED_LOWER_BACK_R
+    n = acc_g.shape[0]
+    return {"Acc": acc_g, "Gyr": gyr, "Fs": {"Acc": 100, "Gyr": 100}, "Timestamp": t0_s + np.arange(n) / 100.0}
+
+
+def _write(path: Path, data: dict) -> Path:
+    sio.savemat(path, {"data": data})
+    return path
+
+
+@pytest.fixture
+def mat(tmp_path) -> Path:
+    return _write(tmp_path / "data.mat", {"TimeMeasure1": {
+        "Test5": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S)},
+                             "StartDateTime": "2020-12-10T13:57:44.733+01:00"},
+                  "Trial2": {"SU": {"LeftFoot": _lower_back(5, T0_S + 60)}}},  # no LowerBack: not a session
+        "Test11": {"Trial1": {"SU": {"LowerBack": _lower_back(8, T0_S + 600, seed=1)}}},
+    }})
+
+
+def test_every_lower_back_trial_is_one_session(mat):
+    sessions = read_sessions(mat, runner_id="ha001")
+    assert [s.session_id for s in sessions] == ["TimeMeasure1_Test5_Trial1", "TimeMeasure1_Test11_Trial1"]
+    first = sessions[0]
+    assert first.runner_id == "ha001" and first.sample_rate_hz == 100.0 and first.n_samples == 500
+    assert str(np.datetime64(int(first.time_ns[0]), "ns")) == "2020-12-10T12:57:44.733000000"  # Timestamp, UTC
+    assert np.array_equal(np.diff(first.time_ns), np.full(499, 10_000_000))
+    back = sio.loadmat(mat, simplify_cells=True)["data"]["TimeMeasure1"]["Test5"]["Trial1"]["SU"]["LowerBack"]
+    assert np.allclose(first.acc_mps2, back["Acc"] * G_MPS2, rtol=1e-6, atol=1e-5)  # g -> m/s²
+    assert np.allclose(first.gyr_dps, back["Gyr"], rtol=1e-6, atol=1e-5)  # deg/s as stored
+    assert np.array_equal(first.mounting, MOBILISED_LOWER_BACK_R)
+    assert detect_format(mat) == "mobgap"
+
+
+def test_one_session_of_several_must_be_picked(mat):
+    with pytest.raises(RawFormatError, match=r"data\.mat: holds 2 sessions \(TimeMeasure1_Test5_Trial1, "
+                                             r"TimeMeasure1_Test11_Trial1\).*--session"):
+        read_session(mat, runner_id="ha001")
+    one = read_session(mat, runner_id="ha001", session_id="TimeMeasure1_Test11_Trial1")
+    assert one.n_samples == 800
+    with pytest.raises(RawFormatError, match=r"no trial 'Test5_Trial1'; it holds \['TimeMeasure1_Test5_Trial1'"):
+        read_session(mat, runner_id="ha001", session_id="Test5_Trial1")
+
+
+def test_a_mobgap_file_needs_a_runner(mat):
+    with pytest.raises(RawFormatError, match=r"data\.mat: no runner id.*--runner"):
+        read_sessions(mat)
+
+
+@pytest.mark.parametrize("content, match", [
+    ({"other": np.eye(3)}, r"without the Mobilise-D 'data' struct \(variables: \['other'\]\)"),
+    ({"data": {"TimeMeasure1": {"Test5": {"Trial1": {"SU": {"LeftFoot": {"Acc": np.eye(3)}}}}}}},
+     r"no trial with a SU\.LowerBack sensor"),
+    ({"data": {"T": {"Test5": {"Trial1": {"SU": {"LowerBack": {"Acc": np.ones((5, 2)), "Fs": {"Acc": 100}}}}}}}},
+     r"\(T_Test5_Trial1\): LowerBack\.Acc must be \(N, 3\)"),
+])
+def test_wrong_mat_files_are_named(tmp_path, content, match):
+    path = tmp_path / "x.mat"
+    sio.savemat(path, content)
+    with pytest.raises(RawFormatError, match=match):
+        read_sessions(path, runner_id="r1")
+
+
+def test_a_truncated_mat_file_is_a_clear_error(mat, tmp_path):
+    cut = tmp_path / "cut.mat"
+    cut.write_bytes(mat.read_bytes()[:2000])
+    with pytest.raises(RawFormatError, match=r"cut\.mat: not a readable MATLAB v5 file"):
+        read_sessions(cut, runner_id="r1")
+
+
+def test_process_writes_every_session_of_the_file(mat, tmp_path, capsys):
+    ds = tmp_path / "ds"
+    assert main(["process", str(mat), "--runner", "ha001", "--dataset", str(ds)]) == 0
+    out = capsys.readouterr().out
+    assert "session TimeMeasure1_Test5_Trial1" in out and "session TimeMeasure1_Test11_Trial1" in out
+    stored = sorted(p.name for p in (ds / "sessions" / "runner=ha001").iterdir())
+    assert stored == ["session=TimeMeasure1_Test11_Trial1", "session=TimeMeasure1_Test5_Trial1"]
+    ds2 = tmp_path / "ds2"
+    assert main(["process", str(mat), "--runner", "ha001", "--session", "TimeMeasure1_Test5_Trial1",
+                 "--dataset", str(ds2)]) == 0
+    assert [p.name for p in (ds2 / "sessions" / "runner=ha001").iterdir()] == ["session=TimeMeasure1_Test5_Trial1"]
+
+
+@pytest.mark.skipif(not REAL.exists(), reason=f"../shared/data/real/mobgap_lab absent: run {COMMAND}")
+def test_real_mobgap_example_files():
+    ha = read_sessions(REAL / "HA" / "001" / "data.mat", runner_id="ha001")
+    assert [(s.session_id, s.n_samples) for s in ha] == [
+        ("TimeMeasure1_Test5_Trial1", 1246), ("TimeMeasure1_Test5_Trial2", 1075), ("TimeMeasure1_Test11_Trial1", 13759)]
+    # StartDateTime 2020-12-10T13:57:44.733+01:00 is the first Timestamp, in UTC
+    assert str(np.datetime64(int(ha[0].time_ns[0]), "ns")) == "2020-12-10T12:57:44.733000000"
+    for s in ha:
+        assert s.sample_rate_hz == 100.0 and s.gyr_dps is not None
+        assert 9.0 < float(np.median(np.linalg.norm(s.acc_mps2, axis=1))) < 10.6  # g -> m/s²
+        up = MOBILISED_LOWER_BACK_R @ s.acc_mps2[:50].mean(axis=0)  # standing still at the start: gravity up
+        assert up[2] > 0.9 * np.linalg.norm(up)
+    ms = read_sessions(REAL / "MS" / "001" / "data.mat", runner_id="ms001")
+    assert [s.n_samples for s in ms] == [1450, 1115, 22728]
+
+
+def test_a_column_mapping_is_for_csv_only(mat):
+    from imuback.formats.csv import ColumnMapping
+
+    with pytest.raises(RawFormatError, match=r"data\.mat: a column mapping \(--columns, --time-unit\) is for CSV "
+                                             r"files; this is a mobgap file"):
+        read_sessions(mat, runner_id="r1", mapping=ColumnMapping.parse("time=ts"))
+
+
+def test_an_unknown_file_is_named(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    with pytest.raises(RawFormatError, match=r"notes\.txt: not a format imuback reads"):
+        read_sessions(path, runner_id="r1")
+
+
+def test_batch_reports_a_mobgap_file_as_a_failure_naming_it(mat, tmp_path):
+    import io
+
+    from imuback.batch.runner import run_batch
+
+    summary = run_batch([mat], dataset=tmp_path / "ds", workers=1, progress="log", stream=io.StringIO())
+    (outcome,) = summary.outcomes
+    assert outcome.status == "failed" and outcome.error_type == "RawFormatError"
+    assert outcome.message is not None and outcome.message.startswith(f"{mat}: no runner id")
+
+
+def test_process_gives_the_identity_options_to_files_without_ids_only(mat, tmp_path, capsys):
+    from imuback.store.raw import write_raw
+
+    pq = write_raw(tmp_path / "own.parquet", half_sine_run(minutes=0.5)[0])
+    assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "own.parquet: session" in out and "session TimeMeasure1_Test11_Trial1" in out
