@@ -17,7 +17,8 @@ def test_demo_records_processes_and_reports(tmp_path, capsys):
     assert run_demo(out_dir=tmp_path, minutes=2.0, seed=3, weeks=2, speedup=100.0, sessions_per_week=2,
                     history_minutes=2.0) == 0
     out = capsys.readouterr().out
-    for words in ("recording today's run", "steps", "cadence", "contact time", "impact", "pelvis",
+    for words in ("recording today's run", "steps", "cadence", "contact time", "impact", "pelvis", "braking",
+                  "pelvic drop",
                   "side-to-side", "asymmetry", "drift", "session report", "trends report"):
         assert words in out, words
     recorded = list((tmp_path / "recorded").glob("*.parquet"))

@@ -58,6 +58,10 @@ def format_summary(s: Mapping[str, Any]) -> str:
         f"  vertical osc.   {_fmt(s['median_vertical_oscillation_cm'], '.1f')} cm",
         f"  pelvis          rotation {_fmt(s['median_pelvis_rotation_deg'], '.1f')}°, obliquity "
         f"{_fmt(s['median_pelvis_obliquity_deg'], '.1f')}°, tilt {_fmt(s['median_pelvis_tilt_deg'], '.1f')}° (ranges)",
+        f"  braking         {_fmt(s['median_braking_peak_g'], '.2f')} g peak deceleration, "
+        f"{_fmt(s['median_braking_impulse_mps'], '.2f')} m/s of speed lost per step",
+        f"  pelvic drop     swing side in left stance {_fmt(s['left_pelvic_drop_deg'], '.1f')}°, "
+        f"in right stance {_fmt(s['right_pelvic_drop_deg'], '.1f')}°",
         f"  side-to-side    {_fmt(s['median_ml_excursion_cm'], '.1f')} cm excursion, "
         f"{_fmt(s['median_ml_acc_rms_g'], '.2f')} g RMS",
         f"  regularity      step {_fmt(s['step_regularity'], '.2f')}, stride {_fmt(s['stride_regularity'], '.2f')}",
