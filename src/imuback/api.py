@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
-_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting"})
+_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
+_FORMATS = ("parquet", "csv", "sensorlogger", "phyphox")
 
 
 def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
@@ -31,15 +32,19 @@ def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
         raise RawFormatError(f"{source}: unknown identity keys {unknown}; known: {sorted(_IDENTITY)}")
 
 
-def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **identity: Any) -> RawSession:
+def read(path: str | Path, format: Literal["parquet", "csv", "sensorlogger", "phyphox"] | None = None,
+         **identity: Any) -> RawSession:
     """Read and validate one raw session file.
 
     Parameters
     ----------
-    path : a raw session file (Parquet or CSV, docs/data_contract.md).
-    format : ``"parquet"`` or ``"csv"``; None decides by the file's suffix.
-    **identity : ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``.
-        For a CSV they fill in what its ``<file>.json`` sidecar does not give; for Parquet,
+    path : a raw session file (Parquet or CSV, docs/data_contract.md), or a phone app's export
+        (a Sensor Logger or phyphox zip, or its unzipped folder; docs/formats.md).
+    format : ``"parquet"``, ``"csv"``, ``"sensorlogger"`` or ``"phyphox"``; None decides by the
+        content (a zip or folder is a phone export) and the suffix.
+    **identity : ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``, ``start``.
+        For a CSV they fill in what its ``<file>.json`` sidecar does not give; a phone export needs
+        ``runner_id`` (``session_id`` defaults to its name plus its start time); for Parquet,
         ``session_id`` and ``runner_id`` override the file's own.
 
     Returns
@@ -54,14 +59,24 @@ def read(path: str | Path, format: Literal["parquet", "csv"] | None = None, **id
     >>> raw.sample_rate_hz, raw.n_samples  # doctest: +SKIP
     (200.0, 156000)
     """
+    from imuback.formats import read_phone_export
     from imuback.formats.csv import read_csv_session
     from imuback.store.raw import read_raw
 
     src = str(path)
     _check_identity_keys(identity, source=src)
+    if format is not None and format not in _FORMATS:
+        raise RawFormatError(f"{src}: unknown format {format!r}; give one of {list(_FORMATS)}")
+    if format in (None, "sensorlogger", "phyphox"):
+        phone = read_phone_export(Path(path), **identity)
+        if phone is not None and format is not None and not phone.sensor.lower().startswith(
+                format.replace("sensorlogger", "sensor logger")):
+            raise RawFormatError(f"{src}: format={format!r} but this is a {phone.sensor} export")
+        if phone is not None:
+            return phone
+        if format is not None:
+            raise RawFormatError(f"{src}: format={format!r} needs the app's zip export or its unzipped folder")
     kind = format or ("csv" if Path(path).suffix.lower() == ".csv" else "parquet")
-    if kind not in ("parquet", "csv"):
-        raise RawFormatError(f"{src}: unknown format {kind!r}; give 'parquet' or 'csv'")
     if kind == "csv":
         if Path(path).suffix.lower() != ".csv":
             raise RawFormatError(f"{src}: format='csv' needs a file named *.csv")

@@ -65,7 +65,8 @@ class SessionTables:
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 hex digest of a raw input: the file's bytes, followed for a CSV by the bytes of its
-    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session.
+    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session; for a
+    folder (an unzipped phone export) the names and bytes of all its files.
     """
     h = hashlib.sha256()
     path = Path(path)
@@ -73,7 +74,11 @@ def file_sha256(path: str | Path) -> str:
     sidecar = path.with_name(path.name + ".json")
     if path.suffix.lower() == ".csv" and sidecar.exists():
         parts.append(sidecar)
+    if path.is_dir():  # an unzipped phone export: every file's name and bytes, in name order
+        parts = sorted(p for p in path.rglob("*") if p.is_file())
     for part in parts:
+        if path.is_dir():
+            h.update(part.relative_to(path).as_posix().encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)

@@ -1,6 +1,7 @@
 """Readers of what people own -> :class:`~imuback.core.RawSession`: the raw Parquet contract
-(:mod:`imuback.store.raw`) and CSV (:mod:`imuback.formats.csv`); phone exports and research
-devices belong here too, one module each.
+(:mod:`imuback.store.raw`), CSV (:mod:`imuback.formats.csv`), phone exports (Sensor Logger:
+:mod:`imuback.formats.sensorlogger`, phyphox: :mod:`imuback.formats.phyphox`); research devices
+belong here too, one module each. docs/formats.md says what each expects.
 """
 
 from __future__ import annotations
@@ -13,17 +14,50 @@ from imuback.errors import RawFormatError
 
 
 def read_session(path: str | Path, **identity: Any) -> RawSession:
-    """Read and validate one raw session file, by its suffix: ``.csv`` or the raw Parquet contract.
+    """Read and validate one raw session, by its content: a phone export (a zip or folder from
+    Sensor Logger or phyphox), a ``.csv`` file, or the raw Parquet contract.
 
-    ``identity`` (``runner_id``, ``start``...) applies to formats that carry none (CSV); a Parquet
-    file carries its own, so giving identity for one is an error.
+    ``identity`` (``runner_id``, ``session_id``, ``start``...) applies to formats that carry none
+    (CSV, phone exports); a Parquet file carries its own, so giving identity for one is an error.
     """
-    if Path(path).suffix.lower() == ".csv":
+    path = Path(path)
+    phone = read_phone_export(path, **identity)
+    if phone is not None:
+        return phone
+    if path.suffix.lower() == ".csv":
         from imuback.formats.csv import read_csv_session
 
         return read_csv_session(path, **identity)
     if identity:
-        raise RawFormatError(f"{path}: {sorted(identity)} are for CSV files without ids; this file carries its own")
+        raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids (CSV, phone exports); "
+                             "this file carries its own")
     from imuback.store.raw import read_raw
 
     return read_raw(path)
+
+
+def read_phone_export(path: Path, **identity: Any) -> RawSession | None:
+    """The session of a phone app's export at ``path`` (zip or folder), or None if it is not one.
+
+    A zip that is neither Sensor Logger's nor phyphox's export raises :class:`RawFormatError`
+    naming what it holds.
+    """
+    if path.suffix.lower() != ".zip" and not path.is_dir():
+        return None
+    from imuback.formats.phone import open_export
+    from imuback.formats.phyphox import is_phyphox, read_phyphox
+    from imuback.formats.sensorlogger import is_sensorlogger, read_sensorlogger
+
+    export = open_export(path)
+    if export is None:
+        return None
+    if is_sensorlogger(export):
+        return read_sensorlogger(path, export, **identity)
+    if is_phyphox(export):
+        return read_phyphox(path, export, **identity)
+    if path.is_dir():
+        return None  # a folder of other files: the raw reader says what to give instead
+    held = sorted(export.members)[:6]
+    raise RawFormatError(f"{path}: not a phone export imuback reads (Sensor Logger: Accelerometer.csv with "
+                         "time,seconds_elapsed,z,y,x; phyphox: Accelerometer.csv with 'Time (s)'); it holds "
+                         f"{held or 'no CSV files'}")

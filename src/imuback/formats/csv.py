@@ -83,15 +83,27 @@ def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None) -> npt.NDArray[
         if start is None:
             raise RawFormatError(f"{src}: column 'time' starts at {first:g}: seconds since the start, not a "
                                  "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
-        try:
-            t0 = np.datetime64(_parse_start(start, src=src), "ns").astype(np.int64)
-        except ValueError:
-            raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
+        t0 = parse_start_ns(start, src=src)
         return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * 1e9).astype(np.int64), dtype=np.int64)
     ns_per = next(ns for limit, ns, _name in EPOCH_UNITS if abs(first) < limit)
     if np.issubdtype(x.dtype, np.integer):
         return np.asarray(x, dtype=np.int64) * ns_per
     return np.round(np.asarray(x, dtype=np.float64) * ns_per).astype(np.int64)
+
+
+def default_session_id(path: Path, t0_ns: int) -> str:
+    """A session id for a file without one: ``<file stem>-<UTC start, YYYYMMDDTHHMMSS>Z``."""
+    stamp = np.datetime_as_string(np.datetime64(int(t0_ns), "ns"), unit="s").replace("-", "").replace(":", "")
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem).lstrip(".") or "session"
+    return f"{stem[:MAX_ID_LEN - 17]}-{stamp}Z"
+
+
+def parse_start_ns(start: str, *, src: str) -> int:
+    """An ISO 8601 start time (``--start``) as UTC ns since the epoch; a clear error otherwise."""
+    try:
+        return int(np.datetime64(_parse_start(start, src=src), "ns").astype(np.int64))
+    except ValueError:
+        raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
 
 
 def _parse_start(start: str, *, src: str) -> Any:
@@ -128,9 +140,7 @@ def _read_csv(path: Path, given: dict[str, Any]) -> tuple[pa.Table, dict[str, st
                              f"(or imuback.runner_id in {path.name}.json)")
     meta.setdefault(S.META_SCHEMA_VERSION, S.SCHEMA_VERSION)
     if S.META_SESSION_ID not in meta and tn.size:
-        stamp = np.datetime_as_string(np.datetime64(int(tn[0]), "ns"), unit="s").replace("-", "").replace(":", "")
-        stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem).lstrip(".") or "csv"
-        meta[S.META_SESSION_ID] = f"{stem[:MAX_ID_LEN - 17]}-{stamp}Z"
+        meta[S.META_SESSION_ID] = default_session_id(path, int(tn[0]))
     meta.setdefault(S.META_SENSOR, "csv")
     meta.setdefault(S.META_MOUNTING, json.dumps(np.eye(3).tolist()))
     if S.META_SAMPLE_RATE_HZ not in meta:
