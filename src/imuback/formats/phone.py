@@ -105,6 +105,18 @@ class Export:
                                  f"({str(exc)[:160]})") from None
 
 
+EXPORT_MARKERS = frozenset({"accelerometer.csv", "totalacceleration.csv"})
+"""A folder holding one of these (any case) is an unzipped phone export."""
+
+
+def is_export_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder that holds a phone app's motion file at its top level."""
+    try:
+        return path.is_dir() and any(p.name.lower() in EXPORT_MARKERS for p in path.iterdir())
+    except OSError:
+        return False
+
+
 def open_export(path: Path) -> Export | None:
     """The export at ``path`` (a zip file or a folder), or None when ``path`` is neither.
 
