@@ -258,3 +258,14 @@ def build_session(*, path: Path, sensor: str, time_ns: I64, acc_mps2: F64, gyr_d
         gyr_dps=None if gyr_dps is None else gyr_dps.astype(np.float32),
         mounting=np.eye(3) if mounting is None else np.asarray(mounting, dtype=np.float64),
         gaps=tuple(gaps), source=src)
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> Path:
+    """Write ``files`` (name -> bytes) as a zip at ``path`` atomically (temp file + rename); return ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    tmp.replace(path)
+    return path

@@ -27,7 +27,6 @@ What the export holds, and the source of each convention:
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import RawSession
 from imuback.errors import RawFormatError
-from imuback.formats.phone import F64, I64, Export, build_session, clean_stream, columns, gap_log, on_times
+from imuback.formats.phone import F64, I64, Export, build_session, clean_stream, columns, gap_log, on_times, write_zip
 
 TIME_COL = "Time (s)"
 ACC_COLS = tuple(f"Acceleration {a} (m/s^2)" for a in "xyz")
@@ -136,10 +135,4 @@ def write_phyphox(raw: RawSession, path: str | Path, *, pause_after_s: float | N
                                       "system time text": [str(np.datetime64(round(r[2] * 1e3), "ms")) + " UTC"
                                                            for r in rows]}))
     files["meta/device.csv"] = b'"property","value"\n"deviceModel","imuback simulated phone"\n'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    tmp.replace(path)
-    return path
+    return write_zip(path, files)

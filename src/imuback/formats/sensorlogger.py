@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from scipy.ndimage import uniform_filter1d
 
 from imuback.core import RawSession
 from imuback.errors import RawFormatError
-from imuback.formats.phone import F64, I64, Export, build_session, clean_stream, columns, gap_log, on_times
+from imuback.formats.phone import F64, I64, Export, build_session, clean_stream, columns, gap_log, on_times, write_zip
 
 XYZ = ("x", "y", "z")
 FILE_COLUMNS = ("time", "seconds_elapsed", "z", "y", "x")
@@ -173,10 +172,4 @@ def write_sensorlogger(raw: RawSession, path: str | Path, *, platform: str = "io
     start = np.datetime_as_string(np.datetime64(int(t[0]), "ns"), unit="ms")
     files["Metadata.csv"] = ("version,device name,recording time,platform,standardisation\n"
                              f"3,{device},{start},{'iOS' if platform == 'ios' else 'Android'},false\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    tmp.replace(path)
-    return path
+    return write_zip(path, files)
