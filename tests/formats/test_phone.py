@@ -241,3 +241,17 @@ def test_process_a_phone_export_from_the_command_line(tmp_path: Path, phone_run:
     assert "session tue (" in capsys.readouterr().out
     assert (ds / "steps" / "runner=ann" / "session=tue").is_dir()
     assert main(["process", str(zpath), str(zpath), "--dataset", str(ds), "--runner", "ann", "--session", "x"]) == 2
+
+
+def test_byte_order_mark_and_a_folder_that_is_no_export(tmp_path: Path) -> None:
+    """A UTF-8 byte order mark (spreadsheet round trips add one) is read past; a folder of other
+    files given with a runner says it is a folder, not that it carries ids."""
+    files = _flat("Android")
+    files["Accelerometer.csv"] = "\ufeff" + files["Accelerometer.csv"]
+    raw = read_session(_write_zip(tmp_path / "bom.zip", files), runner_id="r")
+    assert raw.n_samples == N - 1
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(RawFormatError, match="is a folder, not a raw session file"):
+        read_session(other, runner_id="r")

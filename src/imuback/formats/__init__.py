@@ -24,6 +24,10 @@ def read_session(path: str | Path, **identity: Any) -> RawSession:
     phone = read_phone_export(path, **identity)
     if phone is not None:
         return phone
+    if path.is_dir():
+        from imuback.store.raw import check_raw_path
+
+        check_raw_path(path)  # a folder that is not a phone export: says what to give instead
     if path.suffix.lower() == ".csv":
         from imuback.formats.csv import read_csv_session
 
