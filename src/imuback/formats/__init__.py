@@ -46,9 +46,10 @@ def read_phone_export(path: Path, **identity: Any) -> RawSession | None:
     A zip that is neither Sensor Logger's nor phyphox's export raises :class:`RawFormatError`
     naming what it holds.
     """
-    if path.suffix.lower() != ".zip" and not path.is_dir():
+    from imuback.formats.phone import is_export_folder, open_export
+
+    if not (path.suffix.lower() == ".zip" or is_export_folder(path)):
         return None
-    from imuback.formats.phone import open_export
     from imuback.formats.phyphox import is_phyphox, read_phyphox
     from imuback.formats.sensorlogger import is_sensorlogger, read_sensorlogger
 
@@ -59,8 +60,6 @@ def read_phone_export(path: Path, **identity: Any) -> RawSession | None:
         return read_sensorlogger(path, export, **identity)
     if is_phyphox(export):
         return read_phyphox(path, export, **identity)
-    if path.is_dir():
-        return None  # a folder of other files: the raw reader says what to give instead
     held = sorted(export.members)[:6]
     raise RawFormatError(f"{path}: not a phone export imuback reads (Sensor Logger: Accelerometer.csv with "
                          "time,seconds_elapsed,z,y,x; phyphox: Accelerometer.csv with 'Time (s)'); it holds "
