@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
 _FORMATS = ("parquet", "csv", "sensorlogger", "phyphox")
+_PHONE_SENSORS = {"sensorlogger": "Sensor Logger", "phyphox": "phyphox"}
+"""Phone formats -> how their readers begin the session's ``sensor``."""
 
 
 def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
@@ -69,8 +71,7 @@ def read(path: str | Path, format: Literal["parquet", "csv", "sensorlogger", "ph
         raise RawFormatError(f"{src}: unknown format {format!r}; give one of {list(_FORMATS)}")
     if format in (None, "sensorlogger", "phyphox"):
         phone = read_phone_export(Path(path), **identity)
-        if phone is not None and format is not None and not phone.sensor.lower().startswith(
-                format.replace("sensorlogger", "sensor logger")):
+        if phone is not None and format is not None and not phone.sensor.startswith(_PHONE_SENSORS[format]):
             raise RawFormatError(f"{src}: format={format!r} but this is a {phone.sensor} export")
         if phone is not None:
             return phone
