@@ -255,3 +255,53 @@ def test_byte_order_mark_and_a_folder_that_is_no_export(tmp_path: Path) -> None:
     (other / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(RawFormatError, match="is a folder, not a raw session file"):
         read_session(other, runner_id="r")
+
+
+def _with_location(zpath: Path, t_ns: np.ndarray, speed: np.ndarray) -> Path:
+    """Add a Location.csv (UNITS.md: ``speed`` in m/s, negative = invalid) to a Sensor Logger zip."""
+    rows = ["time,seconds_elapsed,bearingAccuracy,speedAccuracy,verticalAccuracy,horizontalAccuracy,speed,"
+            "bearing,altitude,longitude,latitude"]
+    rows += [f"{t},{(t - t_ns[0]) / 1e9},5,0.5,3,4,{v},90,50,8.5,47.3" for t, v in zip(t_ns, speed, strict=True)]
+    with zipfile.ZipFile(zpath, "a") as zf:
+        zf.writestr("Location.csv", "\n".join(rows) + "\n")
+    return zpath
+
+
+def test_gps_speed_is_kept_per_sample_and_per_step(tmp_path: Path, phone_run: SimulatedSession) -> None:
+    """Location.csv's speed (1 Hz fixes) goes onto the samples (NaN before the first fix, in a hole
+    of more than 3 fixes and where a fix is invalid) and into steps.speed_mps as the mean over
+    each step; it survives the raw Parquet file; without GPS the column is null."""
+    from imuback.store.raw import read_raw, write_raw
+
+    raw0 = phone_run.raw
+    t0 = int(raw0.time_ns[0])
+    fix_ns = t0 + np.arange(20, 120) * 1_000_000_000  # fixes from 20 s to 119 s, one a second
+    speed = 2.0 + 0.01 * np.arange(fix_ns.size)  # 2.00 .. 2.99 m/s
+    speed[40:50] = -1.0  # invalid fixes (UNITS.md): a hole of 10 s from 60 s to 69 s
+    zpath = _with_location(write_sensorlogger(raw0, tmp_path / "gps.zip", platform="android"), fix_ns, speed)
+    raw = read_session(zpath, runner_id="r")
+    assert raw.speed_mps is not None
+    rel_s = (raw.time_ns - t0) / 1e9
+    assert np.isnan(raw.speed_mps[rel_s < 19.9]).all() and np.isnan(raw.speed_mps[(rel_s > 60) & (rel_s < 69)]).all()
+    inside = (rel_s > 21) & (rel_s < 59)
+    assert np.allclose(raw.speed_mps[inside], 2.0 + 0.01 * (rel_s[inside] - 20), atol=1e-4)
+    back = read_raw(write_raw(tmp_path / "gps.parquet", raw))
+    assert np.array_equal(np.isnan(back.speed_mps), np.isnan(raw.speed_mps))  # type: ignore[arg-type]
+    steps = process_raw(back).steps.to_pandas()
+    ic_s = (steps["ic_time"].astype("int64") - t0) / 1e9
+    got = steps["speed_mps"]
+    mid = ic_s + steps["step_time_s"] / 2
+    ok = (ic_s > 21) & (ic_s < 58) & steps["step_time_s"].notna()
+    assert ok.sum() > 50 and np.allclose(got[ok], 2.0 + 0.01 * (mid[ok] - 20), atol=2e-3)
+    assert got[(ic_s < 19) | ((ic_s > 61) & (ic_s < 68))].isna().all()
+    assert process_raw(raw0).steps.column("speed_mps").null_count == process_raw(raw0).steps.num_rows
+
+
+def test_a_speed_that_is_not_a_ground_speed_is_refused() -> None:
+    from imuback.core import RawSession
+
+    t = np.arange(10, dtype=np.int64) * 10_000_000
+    acc = np.tile(np.float32([0, 0, G_MPS2]), (10, 1))
+    with pytest.raises(RawFormatError, match="speed_mps has 1 values that are not a ground speed"):
+        RawSession(session_id="s", runner_id="r", sensor="x", sample_rate_hz=100.0, time_ns=t, acc_mps2=acc,
+                   gyr_dps=None, speed_mps=np.float32([1, 2, -3, 4, 5, 6, 7, 8, 9, np.nan]))

@@ -26,7 +26,8 @@ What the export holds, and the source of each convention (github.com/tszheichoi/
 Specific force = ``TotalAcceleration`` where the export has it (Android), else
 ``sign x (Accelerometer + Gravity)`` with Gravity interpolated onto the accelerometer's times.
 Gyroscope and Gravity are put on the accelerometer's times (:mod:`imuback.formats.phone`).
-``Location.csv`` (GPS) is not read yet: its speed is not in the session.
+``Location.csv``'s ``speed`` (m/s, negative = invalid, UNITS.md) becomes the session's GPS speed
+channel, interpolated the same way (NaN where there is no valid fix).
 """
 
 from __future__ import annotations
@@ -127,7 +128,27 @@ def read_sensorlogger(path: str | Path, export: Export, **identity: Any) -> RawS
         t_ns, acc, gyr = t_ns[ok], acc[ok], np.degrees(w_at[ok])
     sensor = f"Sensor Logger {'iOS' if platform == 'ios' else 'Android'}" + (f" ({device})" if device else "")
     return build_session(path=path, sensor=sensor[:80], time_ns=t_ns, acc_mps2=acc, gyr_dps=gyr,
-                         gaps=gaps, identity=identity)
+                         gaps=gaps, identity=identity, speed_mps=_gps_speed(export, t_ns))
+
+
+def _gps_speed(export: Export, t_ns: I64) -> F64 | None:
+    """Location.csv's ``speed`` (m/s; negative = invalid, UNITS.md) at the accelerometer's times:
+    NaN outside the fixes, across holes in them and where a fix is invalid; None without the file.
+    """
+    if not export.has("Location.csv"):
+        return None
+    src = f"{export.path}: Location.csv"
+    table = export.table("Location.csv")
+    if "time" not in table.column_names or not pa.types.is_integer(table.column("time").type):
+        raise RawFormatError(f"{src}: column 'time' must be whole nanoseconds since the epoch")
+    tl = np.asarray(table.column("time").to_numpy(zero_copy_only=False), dtype=np.int64)
+    speed = columns(table, ("speed",), source=src)
+    valid = np.isfinite(speed[:, 0]) & (speed[:, 0] >= 0)
+    if not valid.any():
+        return np.full(t_ns.shape, np.nan)
+    tl, speed = clean_stream(tl[valid], speed[valid], source=src)
+    at, ok = on_times(t_ns, tl, speed)
+    return np.where(ok, at[:, 0], np.nan)
 
 
 GRAVITY_WINDOW_S = 1.0

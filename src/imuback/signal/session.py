@@ -204,7 +204,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                      "left out as gaps")
         keep = ~bad
         raw = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
-                                  gyr_dps=None if raw.gyr_dps is None else raw.gyr_dps[keep])
+                                  gyr_dps=None if raw.gyr_dps is None else raw.gyr_dps[keep],
+                                  speed_mps=None if raw.speed_mps is None else raw.speed_mps[keep])
         acc_extremes = _extremes(raw.acc_mps2)
     block, gaps = to_grid(raw.time_ns, raw.acc_mps2, raw.gyr_dps, fs_hz=raw.sample_rate_hz,
                           params=params.resample)
