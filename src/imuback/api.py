@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
 _FORMATS = ("parquet", "csv", "sensorlogger", "phyphox")
-_PHONE_SENSORS = {"sensorlogger": "Sensor Logger", "phyphox": "phyphox"}
-"""Phone formats -> how their readers begin the session's ``sensor``."""
 
 
 def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
@@ -63,20 +61,19 @@ def read(path: str | Path, format: Literal["parquet", "csv", "sensorlogger", "ph
     """
     from imuback.formats import read_phone_export
     from imuback.formats.csv import read_csv_session
+    from imuback.formats.phone import read_phone
     from imuback.store.raw import read_raw
 
     src = str(path)
     _check_identity_keys(identity, source=src)
     if format is not None and format not in _FORMATS:
         raise RawFormatError(f"{src}: unknown format {format!r}; give one of {list(_FORMATS)}")
-    if format in (None, "sensorlogger", "phyphox"):
+    if format in ("sensorlogger", "phyphox"):
+        return read_phone(Path(path), format, **identity)
+    if format is None:
         phone = read_phone_export(Path(path), **identity)
-        if phone is not None and format is not None and not phone.sensor.startswith(_PHONE_SENSORS[format]):
-            raise RawFormatError(f"{src}: format={format!r} but this is a {phone.sensor} export")
         if phone is not None:
             return phone
-        if format is not None:
-            raise RawFormatError(f"{src}: format={format!r} needs the app's zip export or its unzipped folder")
     kind = format or ("csv" if Path(path).suffix.lower() == ".csv" else "parquet")
     if kind == "csv":
         if Path(path).suffix.lower() != ".csv":

@@ -41,26 +41,10 @@ def read_session(path: str | Path, **identity: Any) -> RawSession:
 
 
 def read_phone_export(path: Path, **identity: Any) -> RawSession | None:
-    """The session of a phone app's export at ``path`` (zip or folder), or None if it is not one.
-
-    A zip that is neither Sensor Logger's nor phyphox's export raises :class:`RawFormatError`
-    naming what it holds.
+    """The session of a phone app's export at ``path`` (zip or folder), or None if it is not one
+    (:func:`imuback.formats.phone.phone_format` tells, :func:`~imuback.formats.phone.read_phone` reads).
     """
-    from imuback.formats.phone import is_export_folder, open_export
+    from imuback.formats.phone import phone_format, read_phone
 
-    if not (path.suffix.lower() == ".zip" or is_export_folder(path)):
-        return None
-    from imuback.formats.phyphox import is_phyphox, read_phyphox
-    from imuback.formats.sensorlogger import is_sensorlogger, read_sensorlogger
-
-    export = open_export(path)
-    if export is None:
-        return None
-    if is_sensorlogger(export):
-        return read_sensorlogger(path, export, **identity)
-    if is_phyphox(export):
-        return read_phyphox(path, export, **identity)
-    held = sorted(export.members)[:6]
-    raise RawFormatError(f"{path}: not a phone export imuback reads (Sensor Logger: Accelerometer.csv with "
-                         "time,seconds_elapsed,z,y,x; phyphox: Accelerometer.csv with 'Time (s)'); it holds "
-                         f"{held or 'no CSV files'}")
+    kind = phone_format(path)
+    return None if kind is None else read_phone(path, kind, **identity)

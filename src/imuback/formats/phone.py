@@ -22,7 +22,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +152,48 @@ def _member_names(names: list[str]) -> dict[str, str]:
         key = "/".join(p[1:] if strip else p).lower()
         out.setdefault(key, name)
     return out
+
+
+PhoneFormat = Literal["sensorlogger", "phyphox"]
+
+
+def phone_format(path: Path) -> PhoneFormat | None:
+    """Which phone app exported ``path`` (a zip, or a folder holding the app's motion file), or None
+    when it is neither a zip nor such a folder. A zip of other files (or a damaged one) raises
+    :class:`RawFormatError` naming what it holds.
+    """
+    from imuback.formats.phyphox import is_phyphox
+    from imuback.formats.sensorlogger import is_sensorlogger
+
+    if not (path.suffix.lower() == ".zip" or is_export_folder(path)):
+        return None
+    export = open_export(path)
+    if export is None:
+        return None
+    if is_sensorlogger(export):
+        return "sensorlogger"
+    if is_phyphox(export):
+        return "phyphox"
+    held = sorted(export.members)[:6]
+    raise RawFormatError(f"{path}: not a phone export imuback reads (Sensor Logger: Accelerometer.csv with "
+                         "time,seconds_elapsed,z,y,x; phyphox: Accelerometer.csv with 'Time (s)'); it holds "
+                         f"{held or 'no CSV files'}")
+
+
+def read_phone(path: Path, kind: PhoneFormat, **identity: Any) -> RawSession:
+    """The session of the ``kind`` export at ``path`` (see :func:`phone_format`)."""
+    from imuback.formats.phyphox import is_phyphox, read_phyphox
+    from imuback.formats.sensorlogger import is_sensorlogger, read_sensorlogger
+
+    export = open_export(path)
+    if export is None:
+        raise RawFormatError(f"{path}: a {kind} export is the app's zip or its unzipped folder")
+    if kind == "sensorlogger" and is_sensorlogger(export):
+        return read_sensorlogger(path, export, **identity)
+    if kind == "phyphox" and is_phyphox(export):
+        return read_phyphox(path, export, **identity)
+    raise RawFormatError(f"{path}: not a {kind} export (its Accelerometer.csv header does not match); "
+                         "give the right format or leave it out")
 
 
 def columns(table: pa.Table, names: tuple[str, ...], *, source: str) -> F64:
