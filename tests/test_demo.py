@@ -86,3 +86,26 @@ def test_the_demo_never_clears_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match=r"thesis\.docx"):
         _prepare_out_dir(tmp_path)
     assert (tmp_path / "thesis.docx").read_text() == "precious" and (tmp_path / "dataset").is_dir()
+
+
+def test_phone_demo_exports_sensor_logger_and_processes_it(tmp_path, capsys):
+    """``imuback demo --phone``: a simulated phone in a loose belt, exported as a Sensor Logger zip,
+    processed from that zip; the running steps found match the simulated truth."""
+    import re
+
+    from imuback.cli.main import main
+    from imuback.formats import read_session
+
+    assert main(["demo", "--phone", "--out", str(tmp_path), "--minutes", "1.5", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    exports = list((tmp_path / "phone").glob("*.zip"))
+    assert len(exports) == 1
+    assert read_session(exports[0], runner_id="x").sensor.startswith("Sensor Logger iOS")
+    found = int(re.search(r"steps\s+(\d+) running", out).group(1))  # type: ignore[union-attr]
+    truth = int(re.search(r"simulated truth (\d+) running steps", out).group(1))  # type: ignore[union-attr]
+    assert abs(found - truth) <= max(2, 0.01 * truth)
+    assert (tmp_path / "report_session.html").stat().st_size > 1000
+    (n,) = duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true) "
+        "WHERE sensor LIKE 'Sensor Logger%'").fetchone()
+    assert n == 1

@@ -30,6 +30,9 @@ ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
 GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
 """Names of the gyroscope columns (deg/s, sensor frame) in every raw table."""
 
+MAX_SPEED_MPS = 100.0
+"""Largest plausible GPS ground speed (m/s) of a session's speed channel (a fix above is an error)."""
+
 G_MPS2 = 9.80665
 """Standard gravity (m/s²), used to convert g <-> m/s²."""
 
@@ -63,6 +66,8 @@ class RawSession:
     gyr_dps : (N, 3) float32 in deg/s, sensor frame, or None for accelerometer-only sensors.
     mounting : (3, 3) float64 nominal rotation R with v_body ≈ R @ v_sensor.
     gaps : gap log from the collector (list of dicts), may be empty.
+    speed_mps : (N,) float32 GPS ground speed in m/s at each sample (a phone's location fixes
+        interpolated onto the sample times), NaN where there is no valid fix; None without GPS.
     """
 
     session_id: str
@@ -77,10 +82,11 @@ class RawSession:
     acc_range_g: float | None = None
     gyr_range_dps: float | None = None
     source: str = "<memory>"
+    speed_mps: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
-                            ("mounting", np.float64)):
+                            ("mounting", np.float64), ("speed_mps", np.float32)):
             value = getattr(self, name)
             if value is not None and not isinstance(value, np.ndarray):  # lists from a user: arrays
                 try:
@@ -93,6 +99,14 @@ class RawSession:
                                  f"{self.time_ns.shape} and {self.acc_mps2.shape}")
         if self.gyr_dps is not None and self.gyr_dps.shape != (n, 3):
             raise RawFormatError(f"{self.source}: gyro must be (N, 3); got {self.gyr_dps.shape}")
+        if self.speed_mps is not None:
+            if self.speed_mps.shape != (n,):
+                raise RawFormatError(f"{self.source}: speed_mps must be (N,) like time; got {self.speed_mps.shape}")
+            bad_speed = ~(np.isnan(self.speed_mps) | ((self.speed_mps >= 0) & (self.speed_mps < MAX_SPEED_MPS)))
+            if bad_speed.any():
+                raise RawFormatError(f"{self.source}: speed_mps has {int(bad_speed.sum())} values that are not a "
+                                     f"ground speed (0-{MAX_SPEED_MPS:g} m/s, or NaN for no fix), first at row "
+                                     f"{int(np.flatnonzero(bad_speed)[0])}")
         self._check_declared()
         for cols, a in ((ACC_COLUMNS, self.acc_mps2), (GYR_COLUMNS, self.gyr_dps)):
             if a is None or np.isfinite(a.sum()):  # one fast pass; NaN/inf make the sum non-finite
@@ -105,7 +119,7 @@ class RawSession:
         self._check_time(n)
         if n >= UNITS_MIN_S * self.sample_rate_hz:  # a few samples may all lie in a flight phase
             check_units(self.acc_mps2, self.gyr_dps, source=self.source)
-        for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting):
+        for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting, self.speed_mps):
             if arr is not None:
                 arr.flags.writeable = False
 

@@ -68,7 +68,8 @@ class SessionTables:
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 hex digest of a raw input: the file's bytes, followed for a CSV by the bytes of its
-    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session.
+    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session; for a
+    folder (an unzipped phone export) the names and bytes of all its files.
     """
     h = hashlib.sha256()
     path = Path(path)
@@ -76,7 +77,11 @@ def file_sha256(path: str | Path) -> str:
     sidecar = path.with_name(path.name + ".json")
     if path.suffix.lower() == ".csv" and sidecar.exists():
         parts.append(sidecar)
+    if path.is_dir():  # an unzipped phone export: every file's name and bytes, in name order
+        parts = sorted(p for p in path.rglob("*") if p.is_file())
     for part in parts:
+        if path.is_dir():
+            h.update(part.relative_to(path).as_posix().encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
@@ -220,6 +225,32 @@ def _asym(left: float, right: float) -> float:
     return 100.0 * (left - right) / m if np.isfinite(m) and m != 0 else float("nan")
 
 
+def step_speed_mps(raw: RawSession, ic_ns: npt.NDArray[np.int64], step_time_s: F64,
+                   to_ns: npt.NDArray[np.int64]) -> F64:
+    """Mean GPS speed (m/s) of ``raw``'s samples in each step; NaN without GPS, a valid fix or an IC.
+
+    A step runs from its IC to the next IC (``step_time_s`` later; where that is unknown, at a
+    bout end, to its toe-off ``to_ns``). Cumulative sums over the valid samples, no loop.
+    Times are UTC ns; an unknown time is int64 min (:meth:`SessionAnalysis.times_ns`).
+    """
+    n = ic_ns.shape[0]
+    if raw.speed_mps is None or n == 0:
+        return np.full(n, np.nan)
+    unknown = np.iinfo(np.int64).min
+    has_next = np.isfinite(step_time_s)
+    end = np.where(has_next, ic_ns + np.round(np.where(has_next, step_time_s, 0.0) * 1e9).astype(np.int64), to_ns)
+    ok = np.isfinite(raw.speed_mps)
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, raw.speed_mps, 0.0), dtype=np.float64)])
+    ccount = np.concatenate([[0], np.cumsum(ok)])
+    i0 = np.searchsorted(raw.time_ns, ic_ns, side="left")
+    i1 = np.searchsorted(raw.time_ns, end, side="left")
+    count = ccount[i1] - ccount[i0]
+    valid = (ic_ns != unknown) & (end != unknown) & (count > 0)
+    out: F64 = np.full(n, np.nan)
+    out[valid] = (csum[i1] - csum[i0])[valid] / count[valid]
+    return out
+
+
 def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParams,
                    source_path: str = "", source_sha256: str = "") -> tuple[pa.Table, pa.Table, pa.Table]:
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
@@ -236,6 +267,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _f(sm.impact_peak_g), _f(sm.grf_peak_bw), _f(sm.loading_rate_g_per_s),
         _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
         _f(sm.pelvic_drop_deg), _f(st.quality),
+        _f(step_speed_mps(raw, a.times_ns(st.ic_pos), sm.step_time_s, a.times_ns(st.to_pos))),
     ], schema=STEPS_SCHEMA)
 
     k = km.first_step

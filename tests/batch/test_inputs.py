@@ -61,3 +61,45 @@ def test_tables_that_are_not_raw_sessions_are_ignored_in_folders(tmp_path: Path)
     assert found == sorted([raw.resolve(), broken.resolve()])
     assert sorted(skipped) == sorted([truth.resolve(), notes.resolve()])
     assert discover_inputs([truth]) == [truth.resolve()]  # named explicitly: taken
+
+
+def test_phone_exports_are_inputs_zips_and_unzipped_folders(tmp_path: Path) -> None:
+    """A zip is a phone export; a folder holding the app's Accelerometer.csv is one input (its CSV
+    files are not inputs of their own); the same folder named directly is that one input."""
+    z = _touch(tmp_path / "raw" / "run1.zip")
+    folder = tmp_path / "raw" / "run2"
+    for name in ("Accelerometer.csv", "Gyroscope.csv", "Metadata.csv"):
+        _touch(folder / name)
+    a = _touch(tmp_path / "raw" / "a.parquet")
+    assert discover_inputs([tmp_path / "raw"]) == sorted([z.resolve(), folder.resolve(), a.resolve()])
+    assert discover_inputs([folder]) == [folder.resolve()]
+
+
+def test_batch_processes_phone_exports_with_the_runner_given(tmp_path: Path) -> None:
+    """``batch --runner``: phone exports (zip and folder) get that runner, a Parquet file keeps its own."""
+    import zipfile
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from imuback.batch.runner import run_batch
+    from imuback.formats.sensorlogger import write_sensorlogger
+    from imuback.simulate.runner import RunnerParams, simulate_session, write_simulated
+
+    p = RunnerParams(run_minutes=0.5, stand_start_s=3.0, stand_end_s=3.0, walk_start_s=5.0, walk_end_s=5.0,
+                     sample_rate_hz=100.0, gaps_per_hour=0.0)
+    sims = [simulate_session(p, seed=s, session_id=f"s{s}", runner_id="own", start_time=datetime(2024, 5, s, 7,
+                                                                                                   tzinfo=UTC))
+            for s in (1, 2, 3)]
+    raw = tmp_path / "raw"
+    write_sensorlogger(sims[0].raw, raw / "run1.zip")
+    with zipfile.ZipFile(write_sensorlogger(sims[1].raw, tmp_path / "run2.zip")) as zf:
+        zf.extractall(raw / "run2")
+    write_simulated(sims[2], raw / "sim")
+    ds = tmp_path / "ds"
+    summary = run_batch([raw], dataset=ds, workers=1, runner_id="ann")
+    assert summary.ok, [o.message for o in summary.outcomes if o.status == "failed"]
+    rows = duckdb.connect().execute(
+        f"SELECT runner_id, session_id FROM read_parquet('{ds}/sessions/**/*.parquet', hive_partitioning=true) "
+        "ORDER BY session_id").fetchall()
+    assert rows == [("ann", "run1-20240501T070000Z"), ("ann", "run2-20240502T070000Z"), ("own", "s3")]

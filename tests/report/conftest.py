@@ -107,7 +107,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "vertical_oscillation_cm": 8.5 + rng.normal(0, 0.4, n),
             # constant, so that the random draws of the other columns stay as they were
             "braking_peak_g": np.full(n, 0.35), "braking_impulse_mps": np.full(n, 0.30),
-            "pelvic_drop_deg": np.full(n, 4.0), "quality": np.full(n, 0.95),
+            "pelvic_drop_deg": np.full(n, 4.0), "quality": np.full(n, 0.95), "speed_mps": np.full(n, np.nan),
         })
         m = n // 2
         s_idx = np.arange(m) * 2

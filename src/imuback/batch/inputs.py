@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 from imuback.errors import BatchInputError
 from imuback.store.schema import ACC_COLUMNS
 
-RAW_SUFFIXES = (".parquet", ".csv")
-"""Suffixes of raw session files searched for in folders (lower case)."""
+RAW_SUFFIXES = (".parquet", ".csv", ".zip")
+"""Suffixes of raw session files searched for in folders (lower case); a zip is a phone export."""
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -79,11 +79,22 @@ def _may_be_raw(path: Path) -> bool:
 
 
 def _scan_dir(root: Path) -> list[Path]:
-    out = []
-    for p in root.rglob("*"):
+    """Raw files under ``root``; an unzipped phone export (a folder holding the app's
+    Accelerometer.csv or TotalAcceleration.csv) is one input, not its CSV files.
+    """
+    from imuback.formats.phone import is_export_folder
+
+    if is_export_folder(root):
+        return [root]
+    out: list[Path] = []
+    exports: list[Path] = []
+    for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).parts
-        if any(part.startswith(".") for part in rel):
+        if any(part.startswith(".") for part in rel) or any(p.is_relative_to(e) for e in exports):
             continue
-        if p.suffix.lower() in RAW_SUFFIXES and p.is_file():
+        if p.is_dir() and is_export_folder(p):
+            exports.append(p)
+            out.append(p)
+        elif p.suffix.lower() in RAW_SUFFIXES and p.is_file():
             out.append(p)
     return sorted(out)

@@ -95,12 +95,13 @@ class BatchSummary:
 def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
-              stream: TextIO | None = None) -> BatchSummary:
+              stream: TextIO | None = None, runner_id: str | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
 
     Parameters
     ----------
-    inputs : files, folders (searched recursively for ``.parquet``/``.csv``) or glob patterns.
+    inputs : files, folders (searched recursively for ``.parquet``/``.csv``/``.zip`` and unzipped
+        phone exports) or glob patterns.
     dataset : output dataset directory (created if missing).
     workers : local worker processes; default: the CPUs this process may use.
     scheduler : address of a running Dask scheduler (``tcp://host:8786``); then the work runs on
@@ -108,6 +109,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     force : re-process sessions even when their rows are up to date.
     replace : replace stored sessions made from other bytes (else such a file fails, in ``errors``).
     params : pipeline parameters (default: the pipeline's defaults).
+    runner_id : runner of the inputs that name none (CSV files, phone exports).
     progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
         terminal, else log lines); without a ``stream`` nothing is written.
 
@@ -133,7 +135,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
         if not_raw:
             report.log(f"ignored {len(not_raw)} tables in the input folders that are not raw "
                        f"sessions (no acc_x/y/z columns), e.g. {not_raw[0]}")
-        tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION)
+        tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION,
+                             runner_id=runner_id)
         if scheduler:
             backend = f"dask {scheduler}"
             stream_of_outcomes = _dask_outcomes(tasks, scheduler)
@@ -241,7 +244,7 @@ def available_cpus() -> int:
 
 
 def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: PipelineParams | None,
-          version: str) -> tuple[list[SessionTask], list[SessionOutcome]]:
+          version: str, runner_id: str | None = None) -> tuple[list[SessionTask], list[SessionOutcome]]:
     """Tasks to hand out, and outcomes decided up front (two files claiming one session)."""
     tasks: list[SessionTask] = []
     early: list[SessionOutcome] = []
@@ -261,7 +264,7 @@ def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: Pi
         if ident is not None:
             owner[ident] = f
         tasks.append(SessionTask(path=str(f), dataset=str(ds), pipeline_version=version,
-                                 params=params, force=force, replace=replace))
+                                 params=params, force=force, replace=replace, runner_id=runner_id))
     return tasks, early
 
 

@@ -58,6 +58,8 @@ class SessionTask:
     force: bool = False
     replace: bool = False
     """Replace a stored session made from other bytes (else the file fails with DatasetError)."""
+    runner_id: str | None = None
+    """Runner of inputs that name none (CSV files, phone exports); not applied to Parquet files."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,11 +155,14 @@ def process_session(task: SessionTask) -> SessionOutcome:
             if sha is not None:
                 return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
         # the driver holds the dataset's lock for its workers
+        ident = ({"runner_id": task.runner_id}
+                 if task.runner_id is not None and Path(task.path).suffix.lower() != ".parquet" else {})
         if task.params is None:
-            result = pipeline.process_file(task.path, dataset=task.dataset, replace=task.replace, lock_held=True)
+            result = pipeline.process_file(task.path, dataset=task.dataset, replace=task.replace, lock_held=True,
+                                           csv_meta=ident)
         else:
             result = pipeline.process_file(task.path, dataset=task.dataset, params=task.params,
-                                           replace=task.replace, lock_held=True)
+                                           replace=task.replace, lock_held=True, csv_meta=ident)
         row = result.summary
         return _outcome(task, "processed", t0, session_id=result.session_id,
                         runner_id=result.runner_id, source_sha256=str(row.get("source_sha256")),

@@ -37,7 +37,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
                             scheduler=args.scheduler, force=args.force, replace=args.replace,
-                            progress=args.progress, stream=sys.stderr)
+                            progress=args.progress, stream=sys.stderr, runner_id=args.runner)
     except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
         print(f"imuback batch: {exc}", file=sys.stderr)
         return 130
@@ -85,8 +85,11 @@ def register(subparsers: Any) -> None:
                     "workers of a running Dask cluster with --scheduler.",
         epilog=_BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="raw session files, folders (searched recursively for .parquet/.csv) or "
-                        "glob patterns (quote them: '**/*.parquet')")
+                   help="raw session files, folders (searched recursively for .parquet/.csv/.zip and "
+                        "unzipped phone exports) or glob patterns (quote them: '**/*.parquet')")
+    p.add_argument("--runner", metavar="ID",
+                   help="runner id of the CSV files and phone exports among the inputs (they name none; each "
+                        "session id is its file name plus its start time)")
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
     p.add_argument("--workers", type=_positive_int, metavar="N",

@@ -21,8 +21,8 @@ from imuback.errors import RawFormatError
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
-Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm"]
-FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm")
+Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox")
 _HEAD_BYTES = 4096
 
 
@@ -31,10 +31,14 @@ def detect_format(path: str | Path) -> Format:
     from imuback.formats.apdm import is_hdf5
     from imuback.formats.bids import is_bids_motion
     from imuback.formats.mobgap import is_mobgap_mat
+    from imuback.formats.phone import phone_format
     from imuback.formats.xsens import is_xsens_text
     from imuback.store.raw import check_raw_path
 
     p = Path(path)
+    kind = phone_format(p)  # a zip or a folder: before the check that refuses folders
+    if kind is not None:
+        return kind
     check_raw_path(p)
     with open(p, "rb") as f:
         head = f.read(_HEAD_BYTES)
@@ -53,7 +57,7 @@ def detect_format(path: str | Path) -> Format:
     if p.suffix.lower() == ".parquet":
         return "parquet"  # its reader says what is wrong with it
     raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
-                         "BIDS *_motion.tsv, APDM .h5); see docs/formats.md")
+                         "BIDS *_motion.tsv, APDM .h5, Sensor Logger or phyphox export); see docs/formats.md")
 
 
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
@@ -95,6 +99,10 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         from imuback.formats.apdm import read_apdm
 
         return [read_apdm(path, **identity)]
+    if kind in ("sensorlogger", "phyphox"):
+        from imuback.formats.phone import read_phone
+
+        return [read_phone(Path(path), kind, **identity)]
     if any(v is not None for v in identity.values()):
         raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw

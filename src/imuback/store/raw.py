@@ -47,6 +47,8 @@ def raw_to_table(raw: RawSession) -> pa.Table:
     if raw.gyr_dps is not None:
         for i, c in enumerate(S.GYR_COLUMNS):
             cols[c] = pa.array(np.ascontiguousarray(raw.gyr_dps[:, i]), type=pa.float32())
+    if raw.speed_mps is not None:  # no fix: null, not NaN
+        cols[S.SPEED_COLUMN] = pa.array(raw.speed_mps, type=pa.float32(), from_pandas=True)
     fields = [S.RAW_SCHEMA.field(name) for name in cols]
     return pa.Table.from_arrays(list(cols.values()), schema=pa.schema(fields, metadata=_metadata(raw)))
 
@@ -145,6 +147,12 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
 
     acc = _matrix(S.ACC_COLUMNS, "m/s^2")
     gyr = _matrix(S.GYR_COLUMNS, "deg/s") if present_gyr else None
+    speed = None
+    if S.SPEED_COLUMN in names:
+        col = table.column(S.SPEED_COLUMN)
+        if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type) or pa.types.is_null(col.type)):
+            raise RawFormatError(f"{source}: column {S.SPEED_COLUMN!r} must be numeric (m/s), got {col.type}")
+        speed = np.asarray(col.cast(pa.float32()).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float32)
     try:
         mounting = np.asarray(_json(meta, S.META_MOUNTING, source=source), dtype=np.float64)
         rate = float(meta[S.META_SAMPLE_RATE_HZ])
@@ -167,6 +175,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
         acc_range_g=_number(meta, S.META_ACC_RANGE_G, source=source),
         gyr_range_dps=_number(meta, S.META_GYR_RANGE_DPS, source=source),
         source=source,
+        speed_mps=speed,
     )
 
 

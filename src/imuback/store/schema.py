@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -55,14 +55,20 @@ _STR = pa.string()
 _I32 = pa.int32()
 _I64 = pa.int64()
 
+SPEED_COLUMN = "speed_mps"
+"""The optional GPS speed column of a raw session (m/s, null where there is no fix)."""
+
 RAW_SCHEMA = pa.schema(
     [
         _f("time", TIME_TYPE, "ns since epoch, UTC", "sample time (sensor clock mapped to UTC)", False),
         *(_f(c, _F32, "m/s^2", f"specific force along sensor {c[-1]} (incl. gravity)") for c in ACC_COLUMNS),
         *(_f(c, _F32, "deg/s", f"angular velocity about sensor {c[-1]}") for c in GYR_COLUMNS),
+        _f(SPEED_COLUMN, _F32, "m/s", "GPS ground speed at this sample (phone location fixes interpolated); "
+           "null where there is no valid fix"),
     ]
 )
-"""Raw session columns. The gyro columns may be absent (accelerometer-only sensors)."""
+"""Raw session columns. The gyro columns may be absent (accelerometer-only sensors), and so may
+``speed_mps`` (sessions without GPS)."""
 
 _ID_FIELDS = [
     _f("session_id", _STR, "", "session identifier", False),
@@ -90,6 +96,8 @@ STEPS_SCHEMA = pa.schema(
         _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll); null without gyro or foot"),
         _f("quality", _F64, "0..1", "how likely this step's events are right: rhythm and shape against its "
            "chain neighbours (0: no neighbour)"),
+        _f("speed_mps", _F64, "m/s", "mean GPS ground speed over the step (IC to the next IC, or to toe-off); "
+           "null without GPS or without a valid fix in the step"),
     ]
 )
 
