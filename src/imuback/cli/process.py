@@ -19,6 +19,10 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
     identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start))
                 if v is not None}
+    if args.session is not None and len(args.raw) > 1:
+        print(f"error: --session {args.session} names one session; give it with one file "
+              f"(got {len(args.raw)})", file=sys.stderr)
+        return 2
     failed = 0
     try:
         mapping = column_mapping(args)
