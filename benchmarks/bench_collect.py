@@ -24,7 +24,8 @@ import numpy as np
 import psutil
 
 from imuback.collect.imuback_protocol import ImubackDecoder
-from imuback.collect.polar_pmd import PolarDecoder, delta_encode
+from imuback.collect.polar_pmd import PolarDecoder
+from imuback.collect.polar_wire import delta_encode
 from imuback.collect.sensor import FrameBatch
 from imuback.simulate.peripheral_data import synthetic_raw
 from imuback.simulate.peripheral_server import serve

@@ -11,7 +11,8 @@ import numpy as np
 from imuback.collect.assemble import _match_acc_gyr, finalize_journal, fit_clock
 from imuback.collect.events import Disconnected, Starting, StreamStarted
 from imuback.collect.journal import JournalWriter
-from imuback.collect.polar_pmd import PolarDecoder, delta_encode
+from imuback.collect.polar_pmd import PolarDecoder
+from imuback.collect.polar_wire import delta_encode
 from imuback.collect.sensor import FrameBatch, StreamInfo
 from imuback.store.raw import read_raw
 

@@ -137,7 +137,7 @@ def test_one_unrecoverable_journal_never_blocks_the_others(tmp_path: Path) -> No
 
 
 def test_a_polar_timestamp_of_2_63_does_not_stop_recovery(tmp_path: Path) -> None:
-    from imuback.collect.polar_pmd import delta_encode
+    from imuback.collect.polar_wire import delta_encode
 
     p = tmp_path / "p.journal"
     w = JournalWriter(p, {"session_id": "p", "runner_id": "r", "family": "polar",

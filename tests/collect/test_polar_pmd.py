@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imuback.collect.polar_pmd import (
-    MG_TO_MPS2,
-    PolarDecoder,
-    delta_decode,
-    delta_encode,
-    encode_settings,
-    parse_response,
-    parse_settings,
-)
+from imuback.collect.polar_pmd import MG_TO_MPS2, PolarDecoder
+from imuback.collect.polar_wire import delta_decode, delta_encode, encode_settings, parse_response, parse_settings
 from imuback.collect.sensor import FrameBatch, StreamInfo
 from imuback.errors import ProtocolError
 

@@ -1,8 +1,8 @@
 """A simulated Polar Verity Sense: the PMD service on a bumble virtual link (SDK mode, ACC + GYRO).
 
 Written from Polar's public PMD description (see ``firmware_notes/polar_pmd.md``), independently
-of :mod:`imuback.collect.polar_pmd`. Frames are delta-compressed (ACC type 1 in mG, GYRO type 0
-with a factor in deg/s), time-stamped in ns on the sensor clock (the last sample of each frame).
+of :mod:`imuback.collect.polar_pmd` and :mod:`imuback.collect.polar_wire`. Frames are
+delta-compressed (ACC type 1 in mG, GYRO type 0 with a factor in deg/s), time-stamped in ns on the sensor clock (the last sample of each frame).
 Like a real Polar sensor it keeps no backlog: after a reconnect the stream restarts at "now".
 """
 
