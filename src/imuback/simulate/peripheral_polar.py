@@ -2,7 +2,8 @@
 
 Written from Polar's public PMD description (see ``firmware_notes/polar_pmd.md``), independently
 of :mod:`imuback.collect.polar_pmd` and :mod:`imuback.collect.polar_wire`. Frames are
-delta-compressed (ACC type 1 in mG, GYRO type 0 with a factor in deg/s), time-stamped in ns on the sensor clock (the last sample of each frame).
+delta-compressed (ACC type 1 in mG, GYRO type 0 with a factor in deg/s), time-stamped in ns on
+the sensor clock (the last sample of each frame).
 Like a real Polar sensor it keeps no backlog: after a reconnect the stream restarts at "now".
 """
 
