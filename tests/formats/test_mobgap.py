@@ -162,3 +162,19 @@ def test_process_gives_the_identity_options_to_files_without_ids_only(mat, tmp_p
     assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 0
     out = capsys.readouterr().out
     assert "own.parquet: session" in out and "session TimeMeasure1_Test11_Trial1" in out
+
+
+def test_batch_with_a_runner_processes_every_trial_of_a_mobgap_file(mat, tmp_path):
+    import io
+
+    from imuback.batch.runner import run_batch
+
+    summary = run_batch([mat], dataset=tmp_path / "ds", workers=1, progress="log", stream=io.StringIO(),
+                        runner_id="ha001")
+    (outcome,) = summary.outcomes
+    assert outcome.status == "processed", outcome.message
+    assert outcome.session_id == "TimeMeasure1_Test5_Trial1, TimeMeasure1_Test11_Trial1"
+    assert outcome.runner_id == "ha001" and outcome.n_steps > 0
+    one = run_batch([mat], dataset=tmp_path / "ds1", workers=1, runner_id="ha001",
+                    session_id="TimeMeasure1_Test11_Trial1")
+    assert [o.session_id for o in one.outcomes] == ["TimeMeasure1_Test11_Trial1"]
