@@ -64,9 +64,11 @@ def register(subparsers: Any) -> None:
     """Add ``process`` to the ``imuback`` command."""
     p = subparsers.add_parser("process", help="process raw session files into a Parquet dataset",
                               description="Process raw sessions into the steps/strides/sessions dataset: raw "
-                                          "Parquet or CSV (raw contract, or CSV with --columns), Mobilise-D/mobgap "
-                                          "data.mat (every LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion "
-                                          "*_motion.tsv, APDM Opal .h5; the format is told by content "
+                                          "Parquet or CSV (raw contract, or CSV with --columns), Sensor Logger and "
+                                          "phyphox phone exports (.zip or folder), Mobilise-D/mobgap data.mat (every "
+                                          "LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion *_motion.tsv, "
+                                          "APDM Opal .h5, Axivity AX6 .cwa, Movesense DataLogger .json; the format is "
+                                          "told by content "
                                           "(docs/formats.md). The same file again changes nothing (a new pipeline "
                                           "version or parameters replace its rows); another recording under the "
                                           "same ids is refused unless --replace.")
@@ -74,13 +76,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
     p.add_argument("--runner", metavar="ID",
-                   help="runner id of files that carry none (CSV, mobgap, Xsens); never defaulted")
+                   help="runner id of files that carry none (every format but raw Parquet); never defaulted")
     p.add_argument("--session", metavar="ID",
                    help="session id of a file that carries none (default: file name + start time); in a "
                         "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1)")
     p.add_argument("--start", metavar="ISO8601",
                    help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns), e.g. 2024-03-04T07:00:00Z")
+                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z")
     p.add_argument("--columns", metavar="MAP",
                    help="CSV column names: contract column = file column, e.g. time=ts,acc_x=ax,acc_y=ay,acc_z=az")
     p.add_argument("--acc-unit", choices=("m/s2", "g"), help="acceleration unit of a CSV or Xsens file (CSV "
