@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
-from imuback.cli.process import add_replace_argument
+from imuback.cli.process import add_identity_arguments, add_replace_argument
 
 _BATCH_EPILOG = """\
 examples:
@@ -94,14 +94,7 @@ def register(subparsers: Any) -> None:
                    help="raw session files, folders (searched recursively for .parquet .csv .zip .mat .h5 "
                         ".txt .tsv .cwa .json files whose content is a raw session, and unzipped phone "
                         "exports) or glob patterns (quote them: '**/*.parquet')")
-    p.add_argument("--runner", metavar="ID",
-                   help="runner id of the inputs that name none (every format but raw Parquet); never defaulted")
-    p.add_argument("--session", metavar="ID",
-                   help="session id of the one input file (default: its file name plus its start time); in a "
-                        "mobgap data.mat, the one trial to process; refused with several files")
-    p.add_argument("--start", metavar="ISO8601",
-                   help="UTC time of the first sample of the one input file timed from its start (CSV, Xsens "
-                        "without UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z; refused with several files")
+    add_identity_arguments(p, one_start=True)
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
     p.add_argument("--workers", type=_positive_int, metavar="N",

@@ -75,14 +75,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("raw", nargs="+", help="raw session files")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
-    p.add_argument("--runner", metavar="ID",
-                   help="runner id of files that carry none (every format but raw Parquet); never defaulted")
-    p.add_argument("--session", metavar="ID",
-                   help="session id of a file that carries none (default: file name + start time); in a "
-                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1)")
-    p.add_argument("--start", metavar="ISO8601",
-                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z")
+    add_identity_arguments(p)
     p.add_argument("--columns", metavar="MAP",
                    help="CSV column names: contract column = file column, e.g. time=ts,acc_x=ax,acc_y=ay,acc_z=az")
     p.add_argument("--acc-unit", choices=("m/s2", "g"), help="acceleration unit of a CSV or Xsens file (CSV "
@@ -94,6 +87,22 @@ def register(subparsers: Any) -> None:
                         "--start, time since the start")
     add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
+
+
+def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = False) -> None:
+    """``--runner``, ``--session``, ``--start``, the same for ``process`` and ``batch``
+    (``one_start``: ``--start`` too is for one file only, as in a batch).
+    """
+    p.add_argument("--runner", metavar="ID",
+                   help="runner id of files that carry none (every format but raw Parquet); never defaulted")
+    p.add_argument("--session", metavar="ID",
+                   help="session id of a file that carries none (default: file name + start time); in a "
+                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1); "
+                        "refused with several files")
+    p.add_argument("--start", metavar="ISO8601",
+                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
+                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z"
+                        + ("; refused with several files" if one_start else ""))
 
 
 def add_replace_argument(p: argparse.ArgumentParser) -> None:
