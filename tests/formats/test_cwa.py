@@ -105,3 +105,16 @@ def test_a_file_named_cwa_without_the_header_is_not_taken_for_one(tmp_path: Path
     path.write_bytes(b"AX" + bytes(2000))
     with pytest.raises(RawFormatError, match=r"x\.cwa: not a format imuback reads"):
         detect_format(path)
+
+
+def test_sectors_missing_from_the_file_leave_their_time(tmp_path):
+    acc, gyr = _run()
+    path = write_cwa(tmp_path / "hole.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=START)
+    data = path.read_bytes()
+    path.write_bytes(data[:1024 + 3 * 512] + data[1024 + 5 * 512:])  # sectors 3 and 4 never written
+    raw = read_session(path, runner_id="r1")
+    assert raw.n_samples == acc.shape[0] - 80
+    truth_ns = START_NS + np.round(np.r_[0:120, 200:acc.shape[0]] * 1e7).astype(np.int64)
+    assert np.abs(raw.time_ns - truth_ns).max() < 50_000
+    (gap,) = raw.gaps
+    assert gap["samples_lost"] == 80 and gap["reason"] == "sectors missing from the recording (sequence numbers skip)"
