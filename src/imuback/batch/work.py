@@ -165,6 +165,8 @@ def process_session(task: SessionTask) -> SessionOutcome:
         results = pipeline.process_file_sessions(task.path, dataset=task.dataset, replace=task.replace,
                                                  params=task.params or PipelineParams(),
                                                  identity=task_identity(task), lock_held=True)
+        if len(results) == 1 and isinstance(results[0], ImubackError):
+            raise results[0]  # one session: its error, with the ids peeked above
         return _file_outcome(task, t0, results)
     except ImubackError as exc:
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
@@ -192,12 +194,14 @@ def task_identity(task: SessionTask) -> dict[str, str]:
 
 def _file_outcome(task: SessionTask, t0: tuple[float, float],
                   results: list[SessionTables | ImubackError]) -> SessionOutcome:
-    """One outcome for a file's sessions: processed when all were, else failed naming each failure."""
+    """One outcome for a file's sessions: processed when all were (``session_id`` lists them), else
+    failed naming each failure (and the sessions of the file that were written).
+    """
     done = [r for r in results if not isinstance(r, ImubackError)]
     failed = [r for r in results if isinstance(r, ImubackError)]
     ids = ", ".join(r.session_id for r in done)
     fields: dict[str, Any] = {
-        "session_id": ids or None, "runner_id": done[0].runner_id if done else None,
+        "runner_id": done[0].runner_id if done else task.runner_id,
         "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done)}
     if failed:
         note = f" ({len(done)} other sessions of the file were processed: {ids})" if done else ""
@@ -206,7 +210,7 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
                         **fields)
     row = done[0].summary
     statuses = sorted({str(r.summary.get("status")) for r in done})
-    return _outcome(task, "processed", t0, source_sha256=str(row.get("source_sha256")),
+    return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
                     session_status="/".join(statuses), **fields)
 
 
