@@ -118,3 +118,18 @@ def test_sectors_missing_from_the_file_leave_their_time(tmp_path):
     assert np.abs(raw.time_ns - truth_ns).max() < 50_000
     (gap,) = raw.gaps
     assert gap["samples_lost"] == 80 and gap["reason"] == "sectors missing from the recording (sequence numbers skip)"
+
+
+def test_process_reports_bad_sectors_and_the_dataset_counts_their_gap(tmp_path, capsys):
+    import duckdb
+
+    acc, gyr = _run(minutes=1.0)
+    path = write_cwa(tmp_path / "flip.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=START)
+    data = bytearray(path.read_bytes())
+    data[1024 + 50 * 512 + 300] ^= 0x10
+    path.write_bytes(bytes(data))
+    assert main(["process", str(path), "--runner", "ann", "--dataset", str(tmp_path / "ds")]) == 0
+    assert f"warning: {path}: 1 sectors failed their checksum" in capsys.readouterr().err
+    n_gaps, gap_s = duckdb.connect().execute(
+        f"SELECT n_gaps, gap_total_s FROM read_parquet('{tmp_path}/ds/sessions/**/*.parquet')").fetchone()
+    assert n_gaps == 1 and gap_s == pytest.approx(0.4, abs=0.02)

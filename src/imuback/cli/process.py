@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
@@ -13,7 +16,28 @@ if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
 
+@contextmanager
+def readers_warnings_on_stderr() -> Iterator[None]:
+    """Print the readers' warnings (``imuback`` logger: bad sectors, missing gyroscope...) as
+    ``warning: ...`` lines on stderr while a command reads files; the library itself only logs.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("imuback")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _cmd_process(args: argparse.Namespace) -> int:
+    with readers_warnings_on_stderr():
+        return _process(args)
+
+
+def _process(args: argparse.Namespace) -> int:
     from imuback.formats import detect_format
     from imuback.pipeline import process_file_sessions
 
