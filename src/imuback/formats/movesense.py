@@ -5,7 +5,9 @@ Specification: the Movesense device API (bitbucket.org/movesense/movesense-devic
 ``/Meas/IMU6/{SampleRate}`` (or ``/Meas/Acc`` and ``/Meas/Gyro``) delivers notifications
 ``{"Timestamp": ms, "ArrayAcc": [{"x","y","z"}...], "ArrayGyro": [...]}`` with acceleration in
 m/s² (incl. gravity), angular velocity in deg/s, and ``Timestamp`` the sensor's local clock in ms
-(since power-on) at the first sample of the notification. A DataLogger log, read back through
+(since power-on). That it dates the first sample of the notification, the others following at the
+sample rate, is how public Movesense client code spaces them (the yaml text itself was not at
+hand to quote). A DataLogger log, read back through
 ``/Mem/Logbook`` and saved as JSON, holds those notifications as lists under ``Meas``::
 
     {"Meas": {"IMU6": [{"Timestamp": 1234, "ArrayAcc": [...], "ArrayGyro": [...]}, ...]}}
