@@ -95,3 +95,52 @@ def test_no_traceback_from_the_console_script(place):
                            str(place / "afile.parquet")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "afile.parquet: is a file, not a dataset folder" in proc.stderr
+
+
+def _format_files(root: Path) -> dict[str, Path]:
+    """One bad file per reader: the problems of issue #15 item 4 (wrong export type, missing
+    gyroscope, unknown platform, corrupt zip) and cut-short binary files."""
+    import datetime as dt
+    import json
+
+    from tests.formats.cwa_spec import write_cwa
+    from tests.formats.test_apdm import _write as write_apdm
+    from tests.formats.test_phone import _flat, _meta, _write_zip
+    from tests.signal.analytic import half_sine_run
+
+    raw = half_sine_run(fs=100.0, minutes=0.1)[0]
+    acc, gyr = raw.acc_mps2.astype(float), raw.gyr_dps.astype(float)
+    start = dt.datetime(2024, 3, 4, 7)
+    out = {"wrong export type": _write_zip(root / "other.zip", {"notes.csv": "a,b\n1,2\n"}),
+           "unknown platform": _write_zip(root / "symbian.zip", {**_flat("iOS"), "Metadata.csv": _meta("Symbian")}),
+           "missing gyroscope (AX3)": write_cwa(root / "ax3.cwa", acc_mps2=acc, gyr_dps=None, fs=100.0, start=start,
+                                                sensor_config=0)}
+    good = _write_zip(root / "good.zip", _flat("iOS"))
+    (root / "broken.zip").write_bytes(good.read_bytes()[:200])
+    out["corrupt zip"] = root / "broken.zip"
+    cwa = write_cwa(root / "cut.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=start)
+    cwa.write_bytes(cwa.read_bytes()[:-300])
+    out["truncated .cwa"] = cwa
+    h5 = write_apdm(root / "cut.h5", {"XI-1": "Lumbar"})[0]
+    h5.write_bytes(h5.read_bytes()[:3000])
+    out["truncated .h5"] = h5
+    (root / "acc.json").write_text(json.dumps({"Meas": {"Acc": [{"Timestamp": 1, "ArrayAcc": [{"x": 0, "y": 0,
+                                                                                                "z": 9.8}]}]}}))
+    out["missing gyroscope (Movesense)"] = root / "acc.json"
+    return out
+
+
+FORMAT_PROBLEMS = {"wrong export type": "not a phone export imuback reads", "unknown platform": "unknown platform",
+                   "missing gyroscope (AX3)": "accelerometer-only", "corrupt zip": "not a readable zip file",
+                   "truncated .cwa": "truncated", "truncated .h5": "not a readable HDF5 file",
+                   "missing gyroscope (Movesense)": "accelerometer-only"}
+
+
+@pytest.mark.parametrize("problem", sorted(FORMAT_PROBLEMS))
+def test_bad_files_of_each_format_give_one_line_errors(tmp_path, problem, capsys):
+    path = _format_files(tmp_path)[problem]
+    code = main(["process", str(path), "--runner", "r1", "--dataset", str(tmp_path / "ds")])
+    err = capsys.readouterr().err
+    assert code not in (0, None) and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: {path}: ") and FORMAT_PROBLEMS[problem] in last, err

@@ -39,11 +39,13 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
 
     Parameters
     ----------
-    path : a raw session file: raw Parquet or CSV (docs/data_contract.md), a Mobilise-D / mobgap
-        ``data.mat``, an Xsens MTw/DOT text export, a BIDS-motion ``*_motion.tsv`` or an APDM
-        Opal ``.h5`` (docs/formats.md).
-    format : ``"parquet"``, ``"csv"``, ``"mobgap"``, ``"xsens"``, ``"bids"`` or ``"apdm"``; None
-        tells it by the file's content.
+    path : a raw session file: raw Parquet or CSV (docs/data_contract.md), a Sensor Logger or
+        phyphox export (zip or folder), a Mobilise-D / mobgap ``data.mat``, an Xsens MTw/DOT text
+        export, a BIDS-motion ``*_motion.tsv``, an APDM Opal ``.h5``, an Axivity AX6 ``.cwa`` or a
+        Movesense DataLogger ``.json`` (docs/formats.md).
+    format : one of :data:`imuback.formats.FORMATS` (``"parquet"``, ``"csv"``, ``"mobgap"``,
+        ``"xsens"``, ``"bids"``, ``"apdm"``, ``"sensorlogger"``, ``"phyphox"``, ``"cwa"``,
+        ``"movesense"``); None tells it by the file's content.
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,

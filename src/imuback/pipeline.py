@@ -143,10 +143,12 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
 def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
                           params: PipelineParams = PipelineParams(), replace: bool = False,
                           identity: dict[str, Any] | None = None,
-                          mapping: ColumnMapping | None = None) -> list[SessionTables | ImubackError]:
+                          mapping: ColumnMapping | None = None,
+                          lock_held: bool = False) -> list[SessionTables | ImubackError]:
     """Every session of one file (several for a mobgap ``data.mat``), processed as
     :func:`process_file` does one; each session's result, or the error that stopped that session
-    alone. Reading the file is all or nothing (an unreadable file raises).
+    alone. Reading the file is all or nothing (an unreadable file raises). ``lock_held``: the
+    caller holds the dataset's lock (a batch worker).
     """
     raws = read_sessions(path, mapping=mapping, **(identity or {}))
     sha = file_sha256(path)
@@ -154,7 +156,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     for raw in raws:
         try:
             out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                                     source_sha256=sha, replace=replace))
+                                     source_sha256=sha, replace=replace, lock_held=lock_held))
         except ImubackError as exc:
             out.append(exc)
     return out

@@ -162,3 +162,37 @@ def test_process_gives_the_identity_options_to_files_without_ids_only(mat, tmp_p
     assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 0
     out = capsys.readouterr().out
     assert "own.parquet: session" in out and "session TimeMeasure1_Test11_Trial1" in out
+
+
+def test_batch_with_a_runner_processes_every_trial_of_a_mobgap_file(mat, tmp_path):
+    import io
+
+    from imuback.batch.runner import run_batch
+
+    summary = run_batch([mat], dataset=tmp_path / "ds", workers=1, progress="log", stream=io.StringIO(),
+                        runner_id="ha001")
+    (outcome,) = summary.outcomes
+    assert outcome.status == "processed", outcome.message
+    assert outcome.session_id == "TimeMeasure1_Test5_Trial1, TimeMeasure1_Test11_Trial1"
+    assert outcome.runner_id == "ha001" and outcome.n_steps > 0
+    one = run_batch([mat], dataset=tmp_path / "ds1", workers=1, runner_id="ha001",
+                    session_id="TimeMeasure1_Test11_Trial1")
+    assert [o.session_id for o in one.outcomes] == ["TimeMeasure1_Test11_Trial1"]
+
+
+def test_batch_names_the_one_trial_of_a_file_that_fails_and_keeps_the_others(mat, tmp_path):
+    from imuback.batch.runner import run_batch
+
+    ds = tmp_path / "ds"
+    assert run_batch([mat], dataset=ds, workers=1, runner_id="ha001").ok
+    # another recording: a new trial, and a trial under ids the dataset holds from other bytes
+    (tmp_path / "other").mkdir()
+    other = _write(tmp_path / "other" / "data.mat", {
+        "TimeMeasure1": {"Test5": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S, seed=7)}}},
+                         "Test6": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S + 900, seed=8)}}}}})
+    (outcome,) = run_batch([other], dataset=ds, workers=1, runner_id="ha001").outcomes
+    assert outcome.status == "failed" and outcome.error_type == "DatasetError"
+    assert outcome.message is not None and "session 'TimeMeasure1_Test5_Trial1' of runner 'ha001' is already in" in \
+        outcome.message
+    assert outcome.message.endswith("(1 other sessions of the file were processed: TimeMeasure1_Test6_Trial1)")
+    assert outcome.runner_id == "ha001" and outcome.session_id is None and outcome.n_steps > 0

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from imuback.errors import BatchInputError
+from imuback.errors import BatchInputError, ImubackError
 from imuback.store.schema import ACC_COLUMNS
 
-RAW_SUFFIXES = (".parquet", ".csv", ".zip")
-"""Suffixes of raw session files searched for in folders (lower case); a zip is a phone export."""
+RAW_SUFFIXES = (".parquet", ".csv", ".zip", ".mat", ".h5", ".txt", ".tsv", ".cwa", ".json")
+"""Suffixes of raw session files searched for in folders (lower case): every format ``imuback
+process`` reads (a zip is a phone export, .mat mobgap, .h5 APDM, .txt Xsens, .tsv BIDS-motion,
+.json Movesense). Beyond .parquet/.csv/.zip a file found in a folder is taken only when its content
+tells its format (a README.txt, a CSV's .json sidecar or a BIDS *_channels.tsv are not)."""
+_TOLD_BY_CONTENT = frozenset(RAW_SUFFIXES) - {".parquet", ".csv", ".zip"}
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -22,10 +26,11 @@ def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path
                     not_raw: list[Path] | None = None) -> list[Path]:
     """Expand files, folders (searched recursively) and glob patterns into raw session files.
 
-    Folders and globs contribute files ending in ``.parquet`` or ``.csv`` (any case) except:
+    Folders and globs contribute files ending in one of :data:`RAW_SUFFIXES` (any case) except:
     hidden files and folders (``.name``), anything under ``exclude`` (e.g. the output dataset),
-    and readable tables with none of the ``acc_x/y/z`` columns, which are not raw sessions (e.g.
-    the simulator's ``truth/`` tables); those are appended to ``not_raw`` if given. A file named
+    readable tables with none of the ``acc_x/y/z`` columns, which are not raw sessions (e.g. the
+    simulator's ``truth/`` tables), and files of the other suffixes whose content no reader
+    recognises; those are appended to ``not_raw`` if given. A file named
     explicitly is always taken, whatever it holds, so that a wrong file is reported rather than
     dropped; so is an unreadable one. Returns absolute paths, sorted, without duplicates.
 
@@ -66,7 +71,16 @@ def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path
 
 
 def _may_be_raw(path: Path) -> bool:
-    """False for a readable table without any acceleration column; True otherwise."""
+    """False for a readable table without any acceleration column, or a file of another suffix
+    whose format its content does not tell; True otherwise.
+    """
+    if path.suffix.lower() in _TOLD_BY_CONTENT:
+        from imuback.formats import detect_format
+
+        try:
+            return detect_format(path) not in ("csv", "parquet")
+        except ImubackError:
+            return False
     try:
         if path.suffix.lower() == ".csv":
             with open(path, newline="") as f:

@@ -95,13 +95,15 @@ class BatchSummary:
 def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
-              stream: TextIO | None = None, runner_id: str | None = None) -> BatchSummary:
+              stream: TextIO | None = None, runner_id: str | None = None, session_id: str | None = None,
+              start: str | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
 
     Parameters
     ----------
-    inputs : files, folders (searched recursively for ``.parquet``/``.csv``/``.zip`` and unzipped
-        phone exports) or glob patterns.
+    inputs : files, folders (searched recursively for every format ``imuback process`` reads:
+        :data:`~imuback.batch.inputs.RAW_SUFFIXES`, told by content, and unzipped phone exports) or
+        glob patterns.
     dataset : output dataset directory (created if missing).
     workers : local worker processes; default: the CPUs this process may use.
     scheduler : address of a running Dask scheduler (``tcp://host:8786``); then the work runs on
@@ -109,7 +111,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     force : re-process sessions even when their rows are up to date.
     replace : replace stored sessions made from other bytes (else such a file fails, in ``errors``).
     params : pipeline parameters (default: the pipeline's defaults).
-    runner_id : runner of the inputs that name none (CSV files, phone exports).
+    runner_id : runner of the inputs that name none (every format but raw Parquet).
+    session_id, start : session id and ISO 8601 start time of an input that names none; they
+        describe one recording, so they need ``inputs`` to find exactly one file.
     progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
         terminal, else log lines); without a ``stream`` nothing is written.
 
@@ -124,6 +128,10 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     ds = Path(dataset).resolve()
     not_raw: list[Path] = []
     files = discover_inputs(inputs, exclude=[ds], not_raw=not_raw)
+    given = [f"--{name} {value}" for name, value in (("session", session_id), ("start", start)) if value is not None]
+    if given and len(files) != 1:
+        raise BatchInputError(f"{' and '.join(given)} describe one recording, but the inputs name {len(files)} files "
+                              f"(e.g. {files[0]}); give them with one file, or process the files one by one")
     ensure_dataset_dir(ds)
     outcomes: list[SessionOutcome] = []
     interrupted = False
@@ -133,10 +141,10 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
         for line in repaired:
             report.log(f"repair: {line}")
         if not_raw:
-            report.log(f"ignored {len(not_raw)} tables in the input folders that are not raw "
-                       f"sessions (no acc_x/y/z columns), e.g. {not_raw[0]}")
+            report.log(f"ignored {len(not_raw)} files in the input folders that are not raw sessions (tables "
+                       f"without acc_x/y/z columns, files no reader recognises), e.g. {not_raw[0]}")
         tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION,
-                             runner_id=runner_id)
+                             identity={"runner_id": runner_id, "session_id": session_id, "start": start})
         if scheduler:
             backend = f"dask {scheduler}"
             stream_of_outcomes = _dask_outcomes(tasks, scheduler)
@@ -244,7 +252,8 @@ def available_cpus() -> int:
 
 
 def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: PipelineParams | None,
-          version: str, runner_id: str | None = None) -> tuple[list[SessionTask], list[SessionOutcome]]:
+          version: str, identity: dict[str, str | None] | None = None,
+          ) -> tuple[list[SessionTask], list[SessionOutcome]]:
     """Tasks to hand out, and outcomes decided up front (two files claiming one session)."""
     tasks: list[SessionTask] = []
     early: list[SessionOutcome] = []
@@ -264,7 +273,7 @@ def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: Pi
         if ident is not None:
             owner[ident] = f
         tasks.append(SessionTask(path=str(f), dataset=str(ds), pipeline_version=version,
-                                 params=params, force=force, replace=replace, runner_id=runner_id))
+                                 params=params, force=force, replace=replace, **(identity or {})))
     return tasks, early
 
 

@@ -33,6 +33,7 @@ from imuback.store import schema as S
 from imuback.store.dataset import stored_source
 
 if TYPE_CHECKING:
+    from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
 try:  # not on Windows
@@ -59,7 +60,11 @@ class SessionTask:
     replace: bool = False
     """Replace a stored session made from other bytes (else the file fails with DatasetError)."""
     runner_id: str | None = None
-    """Runner of inputs that name none (CSV files, phone exports); not applied to Parquet files."""
+    """Runner of inputs that name none (every format but raw Parquet); not applied to Parquet files."""
+    session_id: str | None = None
+    """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
+    start: str | None = None
+    """ISO 8601 UTC time of the first sample of an input timed from its start (a batch of one file)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,20 +159,15 @@ def process_session(task: SessionTask) -> SessionOutcome:
             sha = already_processed(task, session_id=identity[0], runner_id=identity[1])
             if sha is not None:
                 return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
-        # the driver holds the dataset's lock for its workers
-        ident = ({"runner_id": task.runner_id}
-                 if task.runner_id is not None and Path(task.path).suffix.lower() != ".parquet" else {})
-        if task.params is None:
-            result = pipeline.process_file(task.path, dataset=task.dataset, replace=task.replace, lock_held=True,
-                                           csv_meta=ident)
-        else:
-            result = pipeline.process_file(task.path, dataset=task.dataset, params=task.params,
-                                           replace=task.replace, lock_held=True, csv_meta=ident)
-        row = result.summary
-        return _outcome(task, "processed", t0, session_id=result.session_id,
-                        runner_id=result.runner_id, source_sha256=str(row.get("source_sha256")),
-                        session_status=str(row.get("status")), n_steps=result.steps.num_rows,
-                        n_strides=result.strides.num_rows)
+        # the driver holds the dataset's lock for its workers; a file may hold several sessions
+        from imuback.signal.params import PipelineParams
+
+        results = pipeline.process_file_sessions(task.path, dataset=task.dataset, replace=task.replace,
+                                                 params=task.params or PipelineParams(),
+                                                 identity=task_identity(task), lock_held=True)
+        if len(results) == 1 and isinstance(results[0], ImubackError):
+            raise results[0]  # one session: its error, with the ids peeked above
+        return _file_outcome(task, t0, results)
     except ImubackError as exc:
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
                         source_sha256=sha or _sha256_or_none(task.path),
@@ -180,6 +180,38 @@ def process_session(task: SessionTask) -> SessionOutcome:
                         message=(f"{task.path}: unexpected {type(exc).__name__}: {exc} (at "
                                  f"{Path(where.filename).name}:{where.lineno}); this is a bug in "
                                  "imuback, please report it with the file"))
+
+
+def task_identity(task: SessionTask) -> dict[str, str]:
+    """The identity a task gives its file: none for raw Parquet (it carries its own), else the
+    batch's ``--runner``/``--session``/``--start`` that were given.
+    """
+    if Path(task.path).suffix.lower() == ".parquet":
+        return {}
+    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start))
+    return {k: v for k, v in given if v is not None}
+
+
+def _file_outcome(task: SessionTask, t0: tuple[float, float],
+                  results: list[SessionTables | ImubackError]) -> SessionOutcome:
+    """One outcome for a file's sessions: processed when all were (``session_id`` lists them), else
+    failed naming each failure (and the sessions of the file that were written).
+    """
+    done = [r for r in results if not isinstance(r, ImubackError)]
+    failed = [r for r in results if isinstance(r, ImubackError)]
+    ids = ", ".join(r.session_id for r in done)
+    fields: dict[str, Any] = {
+        "runner_id": done[0].runner_id if done else task.runner_id,
+        "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done)}
+    if failed:
+        note = f" ({len(done)} other sessions of the file were processed: {ids})" if done else ""
+        return _outcome(task, "failed", t0, source_sha256=_sha256_or_none(task.path),
+                        error_type=type(failed[0]).__name__, message="; ".join(str(e) for e in failed) + note,
+                        **fields)
+    row = done[0].summary
+    statuses = sorted({str(r.summary.get("status")) for r in done})
+    return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
+                    session_status="/".join(statuses), **fields)
 
 
 def peek_identity(path: str | Path) -> tuple[str, str] | None:

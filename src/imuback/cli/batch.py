@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
-from imuback.cli.process import add_replace_argument
+from imuback.cli.process import add_identity_arguments, add_replace_argument
 
 _BATCH_EPILOG = """\
 examples:
@@ -37,7 +37,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
                             scheduler=args.scheduler, force=args.force, replace=args.replace,
-                            progress=args.progress, stream=sys.stderr, runner_id=args.runner)
+                            progress=args.progress, stream=sys.stderr, runner_id=args.runner,
+                            session_id=args.session, start=args.start)
     except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
         print(f"imuback batch: {exc}", file=sys.stderr)
         return 130
@@ -80,16 +81,20 @@ def register(subparsers: Any) -> None:
     """Add ``batch``, ``query`` and ``export`` to the ``imuback`` command."""
     p = subparsers.add_parser(
         "batch", help="process many raw sessions in parallel (local processes or a Dask cluster)",
-        description="Process every raw session (Parquet or CSV, raw contract) named by INPUT\n"
-                    "into a dataset, in parallel: a local process pool by default, or the\n"
-                    "workers of a running Dask cluster with --scheduler.",
+        description="Process every raw session named by INPUT into a dataset, in parallel: a\n"
+                    "local process pool by default, or the workers of a running Dask cluster\n"
+                    "with --scheduler. It reads every format 'imuback process' reads, told by\n"
+                    "content (docs/formats.md): raw Parquet, CSV, Sensor Logger / phyphox\n"
+                    "exports (.zip or folder), mobgap data.mat (every LowerBack trial), APDM\n"
+                    ".h5, Xsens .txt, BIDS *_motion.tsv, Axivity AX6 .cwa, Movesense .json.\n"
+                    "A file that fails is recorded in the dataset's errors table and the\n"
+                    "batch goes on.",
         epilog=_BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="raw session files, folders (searched recursively for .parquet/.csv/.zip and "
-                        "unzipped phone exports) or glob patterns (quote them: '**/*.parquet')")
-    p.add_argument("--runner", metavar="ID",
-                   help="runner id of the CSV files and phone exports among the inputs (they name none; each "
-                        "session id is its file name plus its start time)")
+                   help="raw session files, folders (searched recursively for .parquet .csv .zip .mat .h5 "
+                        ".txt .tsv .cwa .json files whose content is a raw session, and unzipped phone "
+                        "exports) or glob patterns (quote them: '**/*.parquet')")
+    add_identity_arguments(p, one_start=True)
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
     p.add_argument("--workers", type=_positive_int, metavar="N",

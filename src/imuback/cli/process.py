@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
@@ -13,7 +16,28 @@ if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
 
+@contextmanager
+def readers_warnings_on_stderr() -> Iterator[None]:
+    """Print the readers' warnings (``imuback`` logger: bad sectors, missing gyroscope...) as
+    ``warning: ...`` lines on stderr while a command reads files; the library itself only logs.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("imuback")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _cmd_process(args: argparse.Namespace) -> int:
+    with readers_warnings_on_stderr():
+        return _process(args)
+
+
+def _process(args: argparse.Namespace) -> int:
     from imuback.formats import detect_format
     from imuback.pipeline import process_file_sessions
 
@@ -64,23 +88,18 @@ def register(subparsers: Any) -> None:
     """Add ``process`` to the ``imuback`` command."""
     p = subparsers.add_parser("process", help="process raw session files into a Parquet dataset",
                               description="Process raw sessions into the steps/strides/sessions dataset: raw "
-                                          "Parquet or CSV (raw contract, or CSV with --columns), Mobilise-D/mobgap "
-                                          "data.mat (every LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion "
-                                          "*_motion.tsv, APDM Opal .h5; the format is told by content "
+                                          "Parquet or CSV (raw contract, or CSV with --columns), Sensor Logger and "
+                                          "phyphox phone exports (.zip or folder), Mobilise-D/mobgap data.mat (every "
+                                          "LowerBack trial), Xsens MTw/DOT text exports, BIDS-motion *_motion.tsv, "
+                                          "APDM Opal .h5, Axivity AX6 .cwa, Movesense DataLogger .json; the format is "
+                                          "told by content "
                                           "(docs/formats.md). The same file again changes nothing (a new pipeline "
                                           "version or parameters replace its rows); another recording under the "
                                           "same ids is refused unless --replace.")
     p.add_argument("raw", nargs="+", help="raw session files")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
-    p.add_argument("--runner", metavar="ID",
-                   help="runner id of files that carry none (CSV, mobgap, Xsens); never defaulted")
-    p.add_argument("--session", metavar="ID",
-                   help="session id of a file that carries none (default: file name + start time); in a "
-                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1)")
-    p.add_argument("--start", metavar="ISO8601",
-                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns), e.g. 2024-03-04T07:00:00Z")
+    add_identity_arguments(p)
     p.add_argument("--columns", metavar="MAP",
                    help="CSV column names: contract column = file column, e.g. time=ts,acc_x=ax,acc_y=ay,acc_z=az")
     p.add_argument("--acc-unit", choices=("m/s2", "g"), help="acceleration unit of a CSV or Xsens file (CSV "
@@ -92,6 +111,22 @@ def register(subparsers: Any) -> None:
                         "--start, time since the start")
     add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
+
+
+def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = False) -> None:
+    """``--runner``, ``--session``, ``--start``, the same for ``process`` and ``batch``
+    (``one_start``: ``--start`` too is for one file only, as in a batch).
+    """
+    p.add_argument("--runner", metavar="ID",
+                   help="runner id of files that carry none (every format but raw Parquet); never defaulted")
+    p.add_argument("--session", metavar="ID",
+                   help="session id of a file that carries none (default: file name + start time); in a "
+                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1); "
+                        "refused with several files")
+    p.add_argument("--start", metavar="ISO8601",
+                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
+                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z"
+                        + ("; refused with several files" if one_start else ""))
 
 
 def add_replace_argument(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@
   optional column mapping);
 - research devices, one module each: Mobilise-D / mobgap ``data.mat`` (:mod:`.mobgap`, several
   sessions per file), Xsens MTw/DOT text exports (:mod:`.xsens`), BIDS-motion (:mod:`.bids`),
-  APDM Opal ``.h5`` (:mod:`.apdm`, with the optional h5py).
+  APDM Opal ``.h5`` (:mod:`.apdm`, with the optional h5py), Axivity AX6 ``.cwa`` (:mod:`.cwa`),
+  Movesense DataLogger logs in JSON (:mod:`.movesense`).
 
 :func:`read_sessions` returns every session a file holds; :func:`read_session` exactly one (a
 file with several needs ``session_id`` to pick one). See docs/formats.md.
@@ -21,8 +22,9 @@ from imuback.errors import RawFormatError
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
-Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox"]
-FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox")
+Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox", "cwa", "movesense"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox", "cwa",
+                               "movesense")
 _HEAD_BYTES = 4096
 
 
@@ -30,7 +32,9 @@ def detect_format(path: str | Path) -> Format:
     """The format of a raw session file, told by its first bytes (then its name)."""
     from imuback.formats.apdm import is_hdf5
     from imuback.formats.bids import is_bids_motion
+    from imuback.formats.cwa import is_cwa
     from imuback.formats.mobgap import is_mobgap_mat
+    from imuback.formats.movesense import is_movesense_json
     from imuback.formats.phone import phone_format
     from imuback.formats.xsens import is_xsens_text
     from imuback.store.raw import check_raw_path
@@ -48,6 +52,10 @@ def detect_format(path: str | Path) -> Format:
         return "mobgap"
     if is_hdf5(head):
         return "apdm"
+    if is_cwa(head):
+        return "cwa"
+    if is_movesense_json(head):
+        return "movesense"
     if is_bids_motion(p):
         return "bids"
     if is_xsens_text(head):
@@ -57,7 +65,8 @@ def detect_format(path: str | Path) -> Format:
     if p.suffix.lower() == ".parquet":
         return "parquet"  # its reader says what is wrong with it
     raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
-                         "BIDS *_motion.tsv, APDM .h5, Sensor Logger or phyphox export); see docs/formats.md")
+                         "BIDS *_motion.tsv, APDM .h5, Axivity .cwa, Movesense .json, Sensor Logger or phyphox "
+                         "export); see docs/formats.md")
 
 
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
@@ -99,6 +108,14 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         from imuback.formats.apdm import read_apdm
 
         return [read_apdm(path, **identity)]
+    if kind == "cwa":
+        from imuback.formats.cwa import read_cwa
+
+        return [read_cwa(path, **identity)]
+    if kind == "movesense":
+        from imuback.formats.movesense import read_movesense
+
+        return [read_movesense(path, **identity)]
     if kind in ("sensorlogger", "phyphox"):
         from imuback.formats.phone import read_phone
 

@@ -1,0 +1,79 @@
+"""``imuback batch`` finds and processes every format ``process`` reads, with ``--runner``,
+``--session`` and ``--start`` for files that name no identity; a bad file is recorded and the
+batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from imuback.batch.inputs import discover_inputs
+from imuback.batch.runner import run_batch
+from imuback.cli.main import main
+from imuback.errors import BatchInputError
+from tests.formats.cwa_spec import write_cwa
+from tests.formats.test_apdm import _write as write_apdm
+from tests.signal.analytic import half_sine_run
+
+START = dt.datetime(2024, 3, 4, 7, 0, 0)
+
+
+def _cwa(path: Path, *, minutes: float = 0.5) -> Path:
+    raw = half_sine_run(fs=100.0, minutes=minutes)[0]
+    return write_cwa(path, acc_mps2=raw.acc_mps2.astype(float), gyr_dps=raw.gyr_dps.astype(float), fs=100.0,
+                     start=START)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "raw"
+    (root / "lab").mkdir(parents=True)
+    _cwa(root / "ax6.cwa")
+    write_apdm(root / "lab" / "opal.h5", {"XI-1": "Lumbar"})
+    cut = _cwa(root / "lab" / "cut.cwa", minutes=0.2)
+    cut.write_bytes(cut.read_bytes()[:-7])  # an interrupted copy
+    (root / "README.txt").write_text("recordings of the spring study\n")
+    (root / "notes.json").write_text(json.dumps({"site": "lab"}))
+    return root
+
+
+def test_folders_yield_every_format_told_by_content(folder: Path):
+    ignored: list[Path] = []
+    found = discover_inputs([folder], not_raw=ignored)
+    assert [p.name for p in found] == ["ax6.cwa", "cut.cwa", "opal.h5"]
+    assert sorted(p.name for p in ignored) == ["README.txt", "notes.json"]
+
+
+def test_batch_processes_every_format_and_records_a_bad_file(folder: Path, tmp_path: Path):
+    ds = tmp_path / "ds"
+    summary = run_batch([folder], dataset=ds, workers=1, runner_id="ann")
+    by_name = {Path(o.path).name: o for o in summary.outcomes}
+    assert by_name["ax6.cwa"].status == "processed" and by_name["ax6.cwa"].session_id == "ax6-20240304T070000Z"
+    assert by_name["opal.h5"].status == "processed" and by_name["opal.h5"].runner_id == "ann"
+    assert by_name["cut.cwa"].status == "failed" and not summary.ok
+    errors = duckdb.connect().execute(
+        f"SELECT source_path, error_type, message FROM read_parquet('{ds}/errors/**/*.parquet')").fetchall()
+    assert len(errors) == 1 and errors[0][0].endswith("cut.cwa") and errors[0][1] == "RawFormatError"
+    assert "cut.cwa: truncated" in errors[0][2]
+
+
+def test_session_and_start_describe_one_file(folder: Path, tmp_path: Path, capsys):
+    with pytest.raises(BatchInputError, match=r"--session s1 describe one recording, but the inputs name 3 files"):
+        run_batch([folder], dataset=tmp_path / "ds", workers=1, runner_id="ann", session_id="s1")
+    argv = ["batch", str(folder), "--runner", "ann", "--start", "2024-03-04T07:00:00Z", "--dataset",
+            str(tmp_path / "ds")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --start 2024-03-04T07:00:00Z describe one recording") and "Traceback" not in err
+    argv = ["batch", str(folder / "ax6.cwa"), "--runner", "ann", "--session", "easy-run", "--dataset",
+            str(tmp_path / "ds1")]
+    assert main(argv) == 0
+    rows = duckdb.connect().execute(
+        f"SELECT runner_id, session_id FROM read_parquet('{tmp_path}/ds1/sessions/**/*.parquet', "
+        "hive_partitioning=true)").fetchall()
+    assert rows == [("ann", "easy-run")]
