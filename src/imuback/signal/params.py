@@ -73,6 +73,13 @@ class EventParams:
     bumps in flight (leg swing, soft tissue) are never taken for contacts."""
     step_lowpass_hz: float = 4.0
     """Low-pass used to find one peak per contact (cadence < 240 spm is < 4 Hz)."""
+    run_to_lowpass_hz: float | None = 5.0
+    """Running toe-off from the spring-mass model (signal/running.py): the vertical specific force
+    (block means at ~50 Hz) low-passed at this cutoff (2nd-order Butterworth, zero phase) is read
+    for its peak and its fall back through 1 g; None keeps the tangent toe-off. A running contact
+    (~0.2-0.3 s) is half a period of ~2 Hz: 5 Hz keeps its half-sine and drops the impact and
+    soft-tissue ringing. Chosen on alcantara_treadmill among 4, 5, 6, 8, 10, 15 Hz: leave one trial
+    out 5 Hz in all 21 folds, leave one slope out 5 Hz in 4 of 5 (docs/validation.md)."""
     upright_g: float = 0.7
     """A walking step needs the trunk upright: the mean vertical specific force (g) around it is
     cos(trunk tilt), at least cos 45° ≈ 0.7 (walking trunks lean well under 20°); below it the
