@@ -192,10 +192,22 @@ class QualityParams:
     window_s: tuple[float, float] = (-0.2, 0.3)
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
+    walk_calibration: tuple[tuple[float, float], ...] = (
+        (0.031, 0.377), (0.267, 0.5), (0.464, 0.593), (0.619, 0.679), (0.697, 0.846), (0.823, 0.907))
+    """Walking steps: (agreement score, probability right) knots, increasing; the stored quality
+    is the score mapped through them (linear between knots, flat beyond). Empty: the score
+    itself. Fitted on mobgap_lab (a step is right when matched within 100 ms of an INDIP IC) and
+    reported on voisard_l5_walk, where it is under-confident (steps at 0.62 were 95 % right);
+    fitted on voisard_l5_walk it was over-confident on mobgap_lab (steps at 0.99 were 83 % right):
+    for greying out doubtful steps the under-confident side is the safe one
+    (``python benchmarks/real_quality.py``, docs/validation.md)."""
+    run_calibration: tuple[tuple[float, float], ...] = ()
+    """Running steps: none. Knots fitted on four slopes of alcantara_treadmill did not predict the
+    fifth (held-out AUROC 0.49, Brier 0.224 against 0.193 for a constant): running quality stays
+    the agreement score, a ranking (``python benchmarks/real_quality.py``)."""
     low_quality: float = 0.5
-    """A step below this quality counts as low quality in ``sessions.low_quality_step_pct``:
-    on real walking, steps under 0.5 were right 38-70 % of the time, above 0.7 83-100 %
-    (docs/validation.md)."""
+    """A step below this quality (calibrated: more likely wrong than right) counts as low
+    quality in ``sessions.low_quality_step_pct``."""
     low_quality_note_pct: float = 30.0
     """Above this share of low-quality steps the session says so in ``status_reason``."""
 
