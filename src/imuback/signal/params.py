@@ -154,7 +154,8 @@ class GaitCheckParams:
     Each threshold lies far from both sides of what it separates, measured per bout by
     benchmarks/gait_features.py: real gait on alcantara_treadmill
     (21 running trials), mobgap_lab (16 bouts) and voisard_l5_walk (52 trials), six simulated
-    sessions, and synthetic non-gait (white noise, 2.8 Hz vertical vibration, a car ride).
+    sessions, and synthetic non-gait (white noise, also with a 4 deg/s noisy gyroscope; a 2.8 Hz
+    vibration, vertical and tilted 45°; a car ride).
     """
 
     band_low_hz: float = 0.5
