@@ -355,5 +355,6 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         "pipeline_version": PIPELINE_VERSION,
         "params_json": params.to_json(),
         "processed_at": dt.datetime.now(tz=dt.UTC),
+        "low_quality_reason": a.low_quality_reason,
     })
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}

@@ -63,3 +63,65 @@ def test_quality_predicts_right_steps_on_real_data():
     if alc.exists():
         s = real_running.score(real_running.load_trials(alc))
         assert real_running.auroc(s.quality, real_running.step_ok(s)) >= 0.55
+
+
+def test_calibration_maps_walking_scores_through_its_knots_and_leaves_running_alone():
+    from imuback.signal.activity import WALK
+    from imuback.signal.params import QualityParams
+    from imuback.signal.quality import calibrate
+
+    p = QualityParams(walk_calibration=((0.2, 0.4), (0.8, 0.9)), run_calibration=())
+    score = np.array([0.0, 0.5, 1.0, 0.5])
+    act = np.array([WALK, WALK, WALK, RUN], np.int8)
+    np.testing.assert_allclose(calibrate(score, act, params=p), [0.4, 0.65, 0.9, 0.5])
+
+
+@pytest.mark.skipif(not (real_running.DEFAULT_DATA / "real" / "voisard_l5_walk").exists()
+                    or not (real_running.DEFAULT_DATA / "real" / "mobgap_lab").exists(),
+                    reason="../shared/data/real walking sets absent")
+def test_walking_quality_is_calibrated_where_fitted_and_never_over_confident_where_not():
+    # fitted on mobgap_lab: its reliability within 0.05 (the agreement score of 0.4.0: 0.177);
+    # reported on voisard_l5_walk: no bin of >= 30 steps promises more than it delivers
+    got = real_quality.walking_quality(real_running.DEFAULT_DATA)
+    q, ok = got["mobgap_lab"]
+    ece = sum(abs(q[m].mean() - ok[m].mean()) * m.sum()
+              for lo, hi in [(0, .3), (.3, .5), (.5, .7), (.7, .8), (.8, .9), (.9, .95), (.95, 1.01)]
+              if (m := (q >= lo) & (q < hi)).any()) / q.size
+    assert ece <= 0.05, ece
+    q, ok = got["voisard_l5_walk"]
+    for lo, hi in [(0, .3), (.3, .5), (.5, .7), (.7, .8), (.8, .9), (.9, .95), (.95, 1.01)]:
+        m = (q >= lo) & (q < hi)
+        if m.sum() >= 30:
+            assert ok[m].mean() >= q[m].mean() - 0.05, (lo, hi, q[m].mean(), ok[m].mean())
+
+
+def test_low_quality_reason_names_the_weaker_factor():
+    from imuback.signal.quality import QualityParts, low_quality_reason
+
+    parts = QualityParts(shape=np.array([0.9, 0.9, 0.2, 1.0, 0.95]), rhythm=np.array([0.3, 0.2, 0.9, 1.0, 0.9]),
+                         has_neighbour=np.array([True, True, True, True, False]))
+    low = parts.score < 0.5
+    assert low.tolist() == [True, True, True, False, True]
+    assert low_quality_reason(parts, low) == (
+        "4 low-quality steps: 50 % an irregular step rhythm (a missed or extra step nearby), "
+        "25 % a step shape unlike its neighbours' (a misplaced or doubtful contact), "
+        "25 % no neighbouring step to compare with (an isolated step)")
+    assert low_quality_reason(parts, np.zeros(5, dtype=bool)) is None
+
+
+def test_the_sessions_table_says_why_steps_are_of_low_quality(analytic_run):
+    from imuback.pipeline import process_raw
+
+    raw, _ = analytic_run
+    res = process_raw(raw)
+    assert res.sessions.column("low_quality_reason")[0].as_py() is None  # regular steps: none is low
+    real = real_running.DEFAULT_DATA / "real" / "mobgap_lab"
+    if not real.exists():
+        pytest.skip(f"{real} absent")
+    import real_walking
+
+    rows = [process_raw(real_walking.mobgap_raw(n, x)).sessions for n, x in real_walking.mobgap_mat_trials(real)]
+    said = [(s.column("low_quality_step_pct")[0].as_py(), s.column("low_quality_reason")[0].as_py()) for s in rows]
+    assert any(pct > 0 for pct, _ in said)  # mobgap_lab's turns and shuffles: some steps are doubtful
+    for pct, reason in said:  # a reason exactly where there are low-quality steps
+        assert (reason is not None and "low-quality steps: " in reason) == (pct > 0), (pct, reason)

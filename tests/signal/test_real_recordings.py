@@ -28,7 +28,10 @@ def test_alcantara_running_events_and_vgrf():
     assert n_ref == 303 and int(r.n_missed.sum()) == 0 and int(r.n_extra.sum()) == 0
     # what is reached today (benchmarks/real_running.py), with a small margin
     assert abs(1e3 * np.mean(r.ic_err_s)) <= 3.0 and 1e3 * np.std(r.ic_err_s) <= 9.0
-    assert abs(1e3 * np.mean(r.to_err_s)) <= 4.0 and 1e3 * np.std(r.to_err_s) <= 19.5
+    # TO: the spring-mass toe-off meets issue #14's target (bias within ±5 ms, SD <= 15 ms; the
+    # tangent toe-off of 0.4.0 gave -2.4 ± 18.6 ms), also for the trials left out when choosing
+    # its low-pass (leave one trial out)
+    assert abs(1e3 * np.mean(r.to_err_s)) <= 4.0 and 1e3 * np.std(r.to_err_s) <= 12.5
     assert real_running.rmse(r.grf_err_bw) <= 0.20
 
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
 from imuback.signal.activity import RUN, WALK, Bouts
-from imuback.signal.dsp import decimated_bounds, lowpass, step_to_50hz
+from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from imuback.signal.walking import forward_peak_ic, walking_contacts
@@ -76,8 +76,13 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     # the activity vote smears a run/walk change by up to half its window: each detector also
     # looks that far into the neighbouring bout of the other gait
     edge = round(params.bout_edge_s * fs_hz)
+    xm_d = None
+    if params.run_to_lowpass_hz is not None and np.any(bouts.label == RUN):
+        # the spring-mass TO's signal: block means (a boxcar against aliasing) at ~50 Hz, low-passed
+        xm_d = lowpass(block_mean(vertical_g, dec), params.run_to_lowpass_hz, fs_hz / dec,
+                       decimated_bounds(bounds, dec))
     ric, rto, rq = running_contacts(x, xs_d, dec, bouts.extended(RUN, WALK, edge, bounds), fs_hz, params,
-                                     own=bouts)
+                                     own=bouts, xm_d=xm_d)
     wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
     # a step needs the trunk upright: its mean vertical specific force over about a stride is
     # cos(tilt) g; sitting down, standing up, bending or lying make no steps

@@ -3,12 +3,15 @@
 A step detector finds peaks in any vertical oscillation: a machine's or a car's vibration, or
 plain noise, gives "steps". Real steps have a structure these lack (body frame: z up):
 
-1. **Horizontal signature** (accelerometer): every step brakes, propels and sways the trunk, so
-   the horizontal acceleration at the step rhythm is a sizeable fraction of the vertical one
-   (walking and running, sacrum/L5: ~0.2-2). A vibration of a seat or machine is (nearly) purely
-   vertical.
+1. **Off-axis signature** (accelerometer): every step brakes, propels and sways the trunk while
+   it lifts it, out of phase, so the acceleration at the step rhythm sweeps a plane, not a line:
+   the second-largest principal axis of its covariance is a sizeable fraction of the largest
+   (sqrt of the eigenvalue ratio; walking and running, sacrum/L5: ~0.2-1). A vibration of a seat,
+   vehicle or machine shakes along one line, whichever axis (vertical or tilted): ~0.01-0.02.
 2. **Rotational signature** (gyroscope, where present): the pelvis rotates, tilts and drops with
-   each stride (yaw/roll/pitch rates of tens of deg/s). Vibration and sensor noise do not rotate it.
+   each stride (yaw/roll/pitch rates of tens of deg/s, mostly < 5 Hz). Vibration does not rotate
+   it; a gyroscope's white noise spreads over the whole bandwidth, and block means (a boxcar
+   low-pass) keep only its gait-band share (at 100 Hz, ~0.5 of 5 deg/s per axis).
 3. **Rhythm** (accelerometer only, without a gyroscope): consecutive steps repeat, so the vertical
    signal correlates with itself one step later; noise does not.
 
@@ -42,7 +45,8 @@ class GaitVerdict:
     Attributes
     ----------
     bout : (B,) indices into the session's bouts of the bouts that held steps.
-    horizontal_ratio : (B,) RMS horizontal / RMS vertical acceleration in the gait band.
+    off_axis_ratio : (B,) sqrt(second / largest eigenvalue) of the covariance of the gait-band
+        acceleration (3 axes): ~0 for motion along one line.
     rotation_dps : (B,) RMS angular rate in the gait band (deg/s); NaN without a gyroscope.
     regularity : (B,) vertical autocorrelation one median step later; NaN with a gyroscope
         (not needed there).
@@ -51,7 +55,7 @@ class GaitVerdict:
     """
 
     bout: I64
-    horizontal_ratio: F64
+    off_axis_ratio: F64
     rotation_dps: F64
     regularity: F64
     keep: npt.NDArray[np.bool_]
@@ -76,27 +80,25 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     nb = b_idx.size
     if nb == 0 or acc_d.shape[0] < 8 * max(1, round(fs_d_hz / 12.5)):
         z = np.zeros(nb)
-        return GaitVerdict(bout=b_idx.astype(np.int64), horizontal_ratio=z, rotation_dps=z, regularity=z,
+        return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, regularity=z,
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
     # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
     # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
     q = max(1, round(fs_d_hz / 12.5))
     dec, fs_d_hz = dec * q, fs_d_hz / q
     acc_d = block_mean(acc_d, q)
-    # (the pelvis turns slowly, < 5 Hz: every q-th rate sample will do)
-    gyr_d_dps = None if gyr_d_dps is None else gyr_d_dps[: acc_d.shape[0] * q: q]
+    # the rate as block means too: a boxcar low-pass that keeps a white noise's gait-band share only
+    gyr_d_dps = None if gyr_d_dps is None else block_mean(gyr_d_dps, q)[: acc_d.shape[0]]
     win = max(1, round(fs_d_hz / params.band_low_hz))
     bd = decimated_bounds(bounds, dec)
     ab = _band(acc_d, win, bd)
-    vb = ab @ up  # the band-passed vertical; the rest of the band's energy is horizontal
+    vb = ab @ up  # the band-passed vertical (for the rhythm)
     s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
     e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
-    v_ms = _interval_mean(vb ** 2, s, e)
-    h_ms = np.maximum(_interval_mean(np.einsum("ij,ij->i", ab, ab), s, e) - v_ms, 0.0)
-    ratio = np.sqrt(h_ms / np.maximum(v_ms, 1e-12))
-    keep = ratio >= params.min_horizontal_ratio
-    reason = np.where(keep, "", "no horizontal motion at the step rhythm (a vibration, e.g. a vehicle or "
-                                "machine, not gait)").astype(object)
+    ratio = _off_axis_ratio(ab, s, e)
+    keep = ratio >= params.min_off_axis_ratio
+    reason = np.where(keep, "", "motion along one line only at the step rhythm (a vibration, e.g. a vehicle "
+                                "or machine, not gait)").astype(object)
     rot = np.full(nb, np.nan)
     reg = np.full(nb, np.nan)
     if gyr_d_dps is not None:
@@ -110,7 +112,7 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         irregular = keep & ~(reg >= params.min_regularity)
         reason[irregular] = "no repeating step pattern (noise, not gait)"
         keep &= ~irregular
-    return GaitVerdict(bout=b_idx.astype(np.int64), horizontal_ratio=ratio, rotation_dps=rot, regularity=reg,
+    return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, regularity=reg,
                        keep=keep, reason=tuple(str(r) for r in reason))
 
 
@@ -124,6 +126,19 @@ def _band(x: F64, win: int, bounds: I64) -> F64:
     for a, b in itertools.pairwise(edges):  # loop over segments (few), not samples
         out[a:b] = x[a:b] - uniform_filter1d(x[a:b], win, axis=0, mode="nearest")
     return out
+
+
+def _off_axis_ratio(ab: F64, s: I64, e: I64) -> F64:
+    """Per interval ``[s, e)`` of the (N, 3) band ``ab``: sqrt(second / largest eigenvalue) of its
+    3 x 3 covariance (the band has a zero moving mean, so the second moment is used).
+    """
+    i, j = np.triu_indices(3)
+    m = np.stack([_interval_mean(ab[:, a] * ab[:, b], s, e) for a, b in zip(i, j, strict=True)], axis=1)
+    cov = np.empty((s.size, 3, 3))
+    cov[:, i, j] = m
+    cov[:, j, i] = m
+    ev = np.linalg.eigvalsh(cov)  # ascending
+    return np.asarray(np.sqrt(np.maximum(ev[:, 1], 0.0) / np.maximum(ev[:, 2], 1e-300)), dtype=np.float64)
 
 
 def _interval_mean(x: F64, s: I64, e: I64) -> F64:

@@ -73,6 +73,13 @@ class EventParams:
     bumps in flight (leg swing, soft tissue) are never taken for contacts."""
     step_lowpass_hz: float = 4.0
     """Low-pass used to find one peak per contact (cadence < 240 spm is < 4 Hz)."""
+    run_to_lowpass_hz: float | None = 5.0
+    """Running toe-off from the spring-mass model (signal/running.py): the vertical specific force
+    (block means at ~50 Hz) low-passed at this cutoff (2nd-order Butterworth, zero phase) is read
+    for its peak and its fall back through 1 g; None keeps the tangent toe-off. A running contact
+    (~0.2-0.3 s) is half a period of ~2 Hz: 5 Hz keeps its half-sine and drops the impact and
+    soft-tissue ringing. Chosen on alcantara_treadmill among 4, 5, 6, 8, 10, 15 Hz: leave one trial
+    out 5 Hz in all 21 folds, leave one slope out 5 Hz in 4 of 5 (docs/validation.md)."""
     upright_g: float = 0.7
     """A walking step needs the trunk upright: the mean vertical specific force (g) around it is
     cos(trunk tilt), at least cos 45° ≈ 0.7 (walking trunks lean well under 20°); below it the
@@ -147,7 +154,8 @@ class GaitCheckParams:
     Each threshold lies far from both sides of what it separates, measured per bout by
     benchmarks/gait_features.py: real gait on alcantara_treadmill
     (21 running trials), mobgap_lab (16 bouts) and voisard_l5_walk (52 trials), six simulated
-    sessions, and synthetic non-gait (white noise, 2.8 Hz vertical vibration, a car ride).
+    sessions, and synthetic non-gait (white noise, also with a 4 deg/s noisy gyroscope; a 2.8 Hz
+    vibration, vertical and tilted 45°; a car ride).
     """
 
     band_low_hz: float = 0.5
@@ -155,13 +163,18 @@ class GaitCheckParams:
     ~5 Hz: step frequencies and their second harmonic; the angular rate, slow, as every ~12.5 Hz
     sample) minus the moving mean over 1 / ``band_low_hz`` s (strides ~0.5-1.5 Hz and steps
     pass; posture, heading and a vehicle's sway do not)."""
-    min_horizontal_ratio: float = 0.08
-    """RMS horizontal / RMS vertical acceleration in the band. Real gait: >= 0.22 (alcantara,
-    its AP axis alone), >= 0.49 (voisard), >= 0.98 (mobgap); simulated >= 0.16. Vertical
-    vibration and a car ride: <= 0.02."""
+    min_off_axis_ratio: float = 0.08
+    """sqrt(second / largest eigenvalue) of the band's acceleration covariance: motion that
+    sweeps a plane (gait) against motion along one line (a vibration, any axis). Real gait:
+    >= 0.21 (alcantara, AP and vertical axes only), >= 0.19 (voisard), >= 0.49 (mobgap);
+    simulated >= 0.15. A 2.8 Hz vibration (vertical or tilted 45°) and a car ride: <= 0.02.
+    (The same threshold as the vertical-only horizontal ratio it replaces, which a tilted
+    vibration passed: 336 steps.)"""
     min_rotation_dps: float = 6.0
-    """RMS angular rate (deg/s) in the band, where a gyroscope is present. Real gait >= 11 deg/s
-    (voisard), >= 26 (mobgap), simulated >= 25; noise, vibration, a car ride <= 1.7."""
+    """RMS angular rate (deg/s) in the band (block means), where a gyroscope is present. Real
+    gait >= 10.6 deg/s (voisard), >= 24.7 (mobgap), simulated >= 25.5; white gyro noise of
+    4 deg/s per axis at 100 Hz 3.4 (5 deg/s: 4.3), a car ride 0.5. Read as every ~12.5 Hz
+    sample instead of block means, 4 deg/s of noise passed (135 steps)."""
     min_regularity: float = 0.3
     """Accelerometer only: vertical autocorrelation one median step later. Real running
     (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.
@@ -180,10 +193,22 @@ class QualityParams:
     window_s: tuple[float, float] = (-0.2, 0.3)
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
+    walk_calibration: tuple[tuple[float, float], ...] = (
+        (0.031, 0.377), (0.267, 0.5), (0.464, 0.593), (0.619, 0.679), (0.697, 0.846), (0.823, 0.907))
+    """Walking steps: (agreement score, probability right) knots, increasing; the stored quality
+    is the score mapped through them (linear between knots, flat beyond). Empty: the score
+    itself. Fitted on mobgap_lab (a step is right when matched within 100 ms of an INDIP IC) and
+    reported on voisard_l5_walk, where it is under-confident (steps at 0.62 were 95 % right);
+    fitted on voisard_l5_walk it was over-confident on mobgap_lab (steps at 0.99 were 83 % right):
+    for greying out doubtful steps the under-confident side is the safe one
+    (``python benchmarks/real_quality.py``, docs/validation.md)."""
+    run_calibration: tuple[tuple[float, float], ...] = ()
+    """Running steps: none. Knots fitted on four slopes of alcantara_treadmill did not predict the
+    fifth (held-out AUROC 0.49, Brier 0.224 against 0.193 for a constant): running quality stays
+    the agreement score, a ranking (``python benchmarks/real_quality.py``)."""
     low_quality: float = 0.5
-    """A step below this quality counts as low quality in ``sessions.low_quality_step_pct``:
-    on real walking, steps under 0.5 were right 38-70 % of the time, above 0.7 83-100 %
-    (docs/validation.md)."""
+    """A step below this quality (calibrated: more likely wrong than right) counts as low
+    quality in ``sessions.low_quality_step_pct``."""
     low_quality_note_pct: float = 30.0
     """Above this share of low-quality steps the session says so in ``status_reason``."""
 

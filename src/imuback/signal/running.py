@@ -7,6 +7,14 @@ up-crossing of ``contact_threshold_g`` before the core and the first down-crossi
 bracket the edges (vertical-threshold methods, Lee 2010; Patoz 2022). Each edge is then located
 by the tangent method: the tangent at its steepest point, continued to the force-onset level
 (50 N ≈ 0.066 BW).
+
+Toe-off: at push-off the sacrum lags the centre of mass (its signal stays above the force for
+tens of ms, more uphill), so the tail of the signal places TO badly. The spring-mass model
+(Blickhan 1989; Morin 2005) gives the vertical force over a contact as a half-sine,
+``F(t) = F_max sin(pi t / t_c)``, 0 at IC and TO. Where it falls back through body weight (1 g, at
+``t_d`` after IC) ``sin(pi t_d / t_c) = 1 / F_max``, so ``t_c = t_d / (1 - asin(1 / F_max) / pi)``:
+the contact time follows from IC, the peak and the 1 g fall of the low-passed signal (its
+mid-level, steep and clear of the tail), with no constant fitted to data.
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ I64 = npt.NDArray[np.int64]
 
 
 def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: EventParams,
-                      own: Bouts | None = None) -> tuple[F64, F64, F64]:
+                      own: Bouts | None = None, xm_d: F64 | None = None) -> tuple[F64, F64, F64]:
     """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal,
-    ``xs_d`` the 4 Hz one at every ``dec``-th sample (one peak per contact).
+    ``xs_d`` the 4 Hz one at every ``dec``-th sample (one peak per contact), ``xm_d`` the
+    ``p.run_to_lowpass_hz`` one as block means of ``dec`` samples (spring-mass TO; None: tangent TO).
 
     ``bouts`` may reach beyond the running bouts ``own`` (see :meth:`Bouts.extended`): a contact
     whose peak lies outside ``own`` is kept only with a flight on both sides, and a contact inside
@@ -93,6 +102,9 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     j_to = _steepest(dx, ce.astype(np.float64), to_b)
     to = np.where(to_ok, _tangent_onset(x, j_to, fs, p, rising=False, flat=to_b), to)
     ic = np.maximum(ic, left)
+    if xm_d is not None:
+        ok = ic_ok & to_ok
+        to[ok] = _spring_mass_to(xm_d, dec, ic[ok], to[ok], np.asarray(right[ok], np.float64))
     to = np.minimum(to, right)
     # no flight below the threshold before/after a contact (very slow running, or the step from
     # or into walking): the edge is the steepest rise from the minimum before it to its peak (the
@@ -113,6 +125,30 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     keep = (has_core & (ic_ok | linked_left | (from_walk & to_ok & linked_right))
             & (to_ok | linked_right) & (in_own | (ic_ok & to_ok)))
     return ic[keep], to[keep], q[keep]
+
+
+def _spring_mass_to(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
+    """TO of contacts with both edges found, from the half-sine spring-mass model (module doc).
+
+    ``xm_d``: the low-passed vertical specific force (g) as means of blocks of ``dec`` samples
+    (block ``k`` centred on sample ``k dec + (dec - 1) / 2``); ``ic``, ``to`` (the tangent TO) and
+    ``right`` (the contact's last possible sample) in full-rate positions. The peak is read
+    between IC and the tangent TO; a contact whose low-passed peak stays under 1 g, or that has no
+    1 g fall before ``right``, keeps its tangent TO.
+    """
+    if ic.size == 0 or xm_d.size < 2:
+        return to
+    c = (dec - 1) / 2.0
+    a = np.clip(np.ceil((ic - c) / dec).astype(np.int64), 0, xm_d.size - 1)
+    b = np.clip(np.floor((to - c) / dec).astype(np.int64) + 1, a + 1, xm_d.size)
+    pk = argmin_between(-xm_d, a, b)
+    f_max = xm_d[pk]
+    _, dn = crossings(xm_d, 1.0)
+    j = np.searchsorted(dn, pk)
+    t_d = dn[np.minimum(j, max(dn.size - 1, 0))] * dec + c if dn.size else np.full(ic.size, np.inf)
+    ok = (f_max > 1.0) & (j < dn.size) & (t_d <= right) & (t_d > ic)
+    t_c = (t_d - ic) / (1.0 - np.arcsin(1.0 / np.maximum(f_max, 1.0)) / np.pi)
+    return np.where(ok, ic + t_c, to)
 
 
 def _from_walk(own: Bouts | None, peaks: I64, in_own: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

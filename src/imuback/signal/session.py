@@ -30,7 +30,7 @@ from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
-from imuback.signal.quality import step_quality
+from imuback.signal.quality import calibrate, low_quality_reason, quality_parts
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 
@@ -59,6 +59,8 @@ class SessionAnalysis:
     """Movement rejected as not gait (also in ``notes``): how much and why."""
     low_quality_pct: float = float("nan")
     """Share of steps with quality below ``QualityParams.low_quality`` (%)."""
+    low_quality_reason: str | None = None
+    """Why those steps are of low quality, in words (None: none is)."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -274,11 +276,14 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
-    quality = step_quality(vertical_g, steps, fs_hz=fs, params=params.quality)
+    parts = quality_parts(vertical_g, steps, fs_hz=fs, params=params.quality)
+    quality = calibrate(parts.score, steps.activity, params=params.quality)
     steps = dataclasses.replace(steps, quality=quality)
-    low_pct = 100.0 * float(np.mean(quality < params.quality.low_quality)) if steps.n else float("nan")
+    low = quality < params.quality.low_quality
+    low_pct = 100.0 * float(np.mean(low)) if steps.n else float("nan")
+    low_reason = low_quality_reason(parts, low)
     if low_pct > params.quality.low_quality_note_pct:
-        notes.append(f"{low_pct:.0f} % of the steps are of low quality (irregular rhythm or step shape): "
+        notes.append(f"{low_pct:.0f} % of the steps are of low quality ({low_reason}): "
                      "their events and metrics are less certain")
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
@@ -312,4 +317,5 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     return SessionAnalysis(body=body, gaps=gaps, rotation=rot, misalignment_deg=mis, bouts=bouts,
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
-                           non_gait=non_gait, low_quality_pct=low_pct)
+                           non_gait=non_gait, low_quality_pct=low_pct,
+                           low_quality_reason=low_reason)

@@ -94,8 +94,9 @@ STEPS_SCHEMA = pa.schema(
         _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped"),
         _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive"),
         _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll); null without gyro or foot"),
-        _f("quality", _F64, "0..1", "how likely this step's events are right: rhythm and shape against its "
-           "chain neighbours (0: no neighbour)"),
+        _f("quality", _F64, "0..1", "how likely this step's events are right: agreement of its rhythm and shape "
+           "with its chain neighbours; walking: calibrated on real recordings (the share of such steps "
+           "that were right), running: the agreement score, a ranking"),
         _f("speed_mps", _F64, "m/s", "mean GPS ground speed over the step (IC to the next IC, or to toe-off); "
            "null without GPS or without a valid fix in the step"),
     ]
@@ -203,13 +204,16 @@ def _sessions_fields() -> list[pa.Field]:
         _f("status_reason", _STR, "", "why the session is partial or empty, in words"),
         _f("non_gait_reason", _STR, "", "why step-like movement was not counted as steps, in words "
            "(null: none was rejected)"),
-        _f("low_quality_step_pct", _F64, "%", "share of steps with quality < 0.5: their events are less "
-           "likely right (status_reason says so above 30 %)"),
+        _f("low_quality_step_pct", _F64, "%", "share of steps with quality < 0.5: their events are more "
+           "likely wrong than right (walking: calibrated on real data; running: a ranking) (status_reason "
+           "says so above 30 %)"),
         _f("source_path", _STR, "", "raw file the rows came from"),
         _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes"),
         _f("pipeline_version", _STR, "", "imuback.PIPELINE_VERSION that made the rows"),
         _f("params_json", _STR, "", "all pipeline parameters as JSON"),
         _f("processed_at", TIME_TYPE, "UTC", "when the rows were made"),
+        _f("low_quality_reason", _STR, "", "why the steps counted in low_quality_step_pct are of low quality, "
+           "in words: irregular rhythm, unlike step shape or isolated steps, with their shares (null: none is)"),
     ]
     return fields
 
