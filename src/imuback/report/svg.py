@@ -143,7 +143,7 @@ def render(chart: Chart) -> str:
         + [("box", b.color, b.label) for b in c.hbands]
         + [("box", a.color, a.label) for a in c.areas]
         + [("dash" if ln.dash else "line", ln.color, ln.label) for ln in c.lines]
-        + [("dot", p.color, p.label) for p in c.points])
+        + [("ring" if p.hollow else "dot", p.color, p.label) for p in c.points])
     ml, mr, mb = 58, 14, 42
     legend_svg, rows = _legend(legend, ml, 14, w - mr)
     mt = 18 + 15 * rows
@@ -281,6 +281,8 @@ def _legend(items: list[tuple[str, str, str]], x0: float, y: float, right: float
             sw = f'<rect x="{x:.0f}" y="{y - 8}" width="14" height="9" fill="{color}" fill-opacity="0.3"/>'
         elif kind == "dot":
             sw = f'<circle cx="{x + 7:.0f}" cy="{y - 4}" r="3.5" fill="{color}" fill-opacity="0.6"/>'
+        elif kind == "ring":
+            sw = f'<circle cx="{x + 7:.0f}" cy="{y - 4}" r="3.5" fill="none" stroke="{color}" stroke-width="1.3"/>'
         else:
             dash = ' stroke-dasharray="4 3"' if kind == "dash" else ""
             sw = (f'<line x1="{x:.0f}" x2="{x + 14:.0f}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" '

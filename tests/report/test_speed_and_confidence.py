@@ -1,0 +1,82 @@
+"""Session report: pace and stride length where there is a speed, the reason where there is none;
+low-confidence steps set apart in the per-step plots."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from imuback.report.metrics import NO_SPEED_TEXT
+from imuback.report.session import build_session_report
+from imuback.report.trends import build_trends_report
+from imuback.store.dataset import table_files
+
+Fabricate = Callable[..., tuple[Path, list[str]]]
+
+
+def _section(html: str, sid: str) -> str:
+    start = html.index(f'<section id="{sid}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_a_treadmill_session_shows_pace_and_stride_length_checked_on_simulation(fabricate: Fabricate) -> None:
+    ds, ids = fabricate(weeks=2, treadmill_speed_mps=3.3)
+    speed = _section(build_session_report(ds, ids[-1]), "speed")
+    assert "treadmill belt speed given: 3.30 m/s (11.9 km/h)" in speed
+    assert "5:03 min/km" in speed  # 1000 / 3.3 = 303 s
+    assert re.search(r"Stride length \(two steps\)</td><td>2\.\d\d m", speed)
+    assert "simulation only (known speed); GPS speed not validated" in speed
+
+
+def test_a_session_without_speed_says_so_and_shows_no_pace(fabricate: Fabricate) -> None:
+    ds, ids = fabricate(weeks=2)
+    speed = _section(build_session_report(ds, ids[-1]), "speed")
+    assert "No speed source: pace and stride length need GPS" in speed
+    assert "min/km" not in speed and "Stride length" not in speed
+    assert NO_SPEED_TEXT.split(":")[0] in speed
+
+
+def test_trends_show_pace_and_stride_length_by_week(fabricate: Fabricate) -> None:
+    ds, _ = fabricate(weeks=3, treadmill_speed_mps=3.3)
+    html = build_trends_report(ds, "r1")
+    weekly = _section(html, "weekly")
+    assert "Pace (min/km)" in weekly and "5:03" in weekly and "Stride length (m)" in weekly
+    assert 'data-plot="trend-stride_length_m"' in html
+    ds2, _ = fabricate(weeks=3)
+    html2 = build_trends_report(ds2, "r1")
+    assert 'data-plot="trend-stride_length_m"' not in html2 and "No speed source" in html2
+
+
+def test_low_confidence_steps_are_drawn_apart_with_a_legend(fabricate: Fabricate) -> None:
+    ds, ids = fabricate(weeks=2, low_quality_every=10)
+    html = build_session_report(ds, ids[-1])
+    plot = html[html.index('id="drift-contact_time_s"'):]
+    plot = plot[:plot.index("</figure>")]
+    rings = re.findall(r'<circle [^>]*stroke="#8a8a8a" fill="none"', plot)
+    n_steps = int(re.search(r"Steps</dt><dd>(\d+) running", html).group(1))  # type: ignore[union-attr]
+    assert len(rings) == len(range(0, n_steps, 10))  # every 10th step, each drawn
+    assert "low-confidence step (quality &lt; 0.5)" in plot
+    hist = html[html.index('id="dist-impact_peak_g"'):]
+    assert re.search(r"low-confidence steps \(n=\d+\)", hist[:hist.index("</figure>")])
+    assert "low-confidence steps (quality &lt; 0.5) included" in _section(html, "metrics")
+    ds2, ids2 = fabricate(weeks=2)
+    drift = _section(build_session_report(ds2, ids2[-1]), "drift")
+    assert "low-confidence step (quality" not in drift and 'stroke="#8a8a8a"' not in drift
+
+
+def test_sessions_made_before_the_speed_columns_still_report(fabricate: Fabricate) -> None:
+    ds, ids = fabricate(weeks=2)
+    new = ("step_length_m", "vertical_ratio_pct", "stride_length_m", "speed_source", "treadmill_speed_mps",
+           "speed_coverage_pct", "median_speed_mps", "median_step_length_m", "median_stride_length_m",
+           "median_vertical_ratio_pct", "median_pace_s_per_km")
+    for table in ("steps", "strides", "sessions"):
+        for f in table_files(ds, table):
+            t = pq.read_table(f)
+            old = t.drop_columns([c for c in new if c in t.column_names])
+            pq.write_table(old.replace_schema_metadata(t.schema.metadata), f)
+    html = build_session_report(ds, ids[-1])
+    assert "No speed source" in _section(html, "speed")
+    assert "Weekly trends" in build_trends_report(ds, "r1")
