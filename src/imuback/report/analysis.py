@@ -735,9 +735,13 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
             absolutes = [r.absolute for r in hits if r.absolute is not None]
             a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
             where = "in this run" if single else f"in {k} of the last {n} sessions"
-            compared = windows.text if windows is not None and single else DRIFT_RULE_TEXT
-            detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
-                      f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            if single:
+                compared = windows.text if windows is not None else DRIFT_RULE_TEXT
+                detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
+                          f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            else:  # the windows are stated once, in the report's method text
+                detail = (f"Late vs early running {where}: {p:+.1f} % ({a}) (median), more than each "
+                          f"run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
             rising_bad = word == "rises"
             if rising_bad:
                 detail += (" Mechanics changing late in a run can be a sign of tiring muscles "

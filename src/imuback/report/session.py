@@ -112,8 +112,9 @@ def _header(row: dict[str, Any]) -> Markup:
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
+         "every step of normal confidence" if low == 0 else
          f"{low:.0f} % of steps of low confidence (irregular rhythm or shape: their events are less "
-         "certain)" + ("; read this session's numbers with care" if low > 30 else "")),
+         "certain; grey in the plots)" + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
@@ -345,7 +346,8 @@ def _methods(ctx: RunnerContext) -> Markup:
         tag("p", f"Baseline: {ctx.baseline_text}. Sessions are compared only at a similar pace: "
                  f"median cadence within ±{p.cadence_band_spm:g} steps/min of the baseline's "
                  + (f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")
-                 + " (one sensor cannot measure speed; cadence follows it)."),
+                 + " (the sensor alone cannot measure speed and not every session has GPS or a "
+                   "treadmill speed; cadence follows speed)."),
         tag("p", "A difference counts only when it reaches the smallest real change: 0.28 BW for "
                  "peak vertical force and 32 ms for contact and flight time (published), never "
                  "less than this runner's own session-to-session variation; other metrics use "

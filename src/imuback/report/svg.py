@@ -267,6 +267,10 @@ def _figure(c: Chart, svg: str) -> str:
             f"<h4>{escape(c.title)}</h4>{svg}{cap}</figure>")
 
 
+LEGEND_CHAR_PX = 6.9
+"""Room per legend character (px of the viewBox): the printed legend's 12 px text (screen: 11 px)."""
+
+
 def _legend(items: list[tuple[str, str, str]], x0: float, y: float, right: float) -> tuple[str, int]:
     """Legend entries left to right, wrapping at ``right``; returns the SVG and the row count."""
     out = []
@@ -274,7 +278,7 @@ def _legend(items: list[tuple[str, str, str]], x0: float, y: float, right: float
     for kind, color, label in items:
         if not label:
             continue
-        item_w = 26 + 5.9 * len(label)
+        item_w = 26 + LEGEND_CHAR_PX * len(label)
         if x > x0 and x + item_w > right:
             x, y, rows = x0, y + 15, rows + 1
         if kind == "box":

@@ -272,8 +272,13 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
                      "difference between consecutive sessions); other metrics use that variation. "
                      "It is a trend when the week before moved the same way too; 'since' is the "
                      "first week that moved."),
-            tag("p", "Only sessions at a similar cadence are compared, because a single sensor "
-                     "cannot measure speed and most metrics change with it. Peak vertical force is "
+            tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
+                     "interval of that difference, from the run's own step-to-step noise, excludes zero; "
+                     "it is flagged when at least two and at least half of the latest sessions drift the "
+                     "same way."),
+            tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
+                     "cannot measure speed (not every session has GPS or a treadmill speed) and most "
+                     "metrics change with it. Peak vertical force is "
                      "estimated and the loading rate is an index: neither is a force-plate value."),
         ]), class_="methods"), sid="methods"),
     ]
