@@ -80,3 +80,21 @@ def test_sessions_made_before_the_speed_columns_still_report(fabricate: Fabricat
     html = build_session_report(ds, ids[-1])
     assert "No speed source" in _section(html, "speed")
     assert "Weekly trends" in build_trends_report(ds, "r1")
+
+
+def test_a_small_group_in_a_histogram_can_be_a_share_of_all_values() -> None:
+    import numpy as np
+
+    from imuback.report import svg
+
+    rng = np.random.default_rng(0)
+    big, few = rng.normal(0, 1, 1000), np.array([0.0, 0.1, 0.2, 1.0, 2.0])
+    own = svg.histogram(plot_id="a", title="t", x_label="x", groups=[("all", svg.ALL, big), ("few", svg.ALL, few)])
+    shared = svg.histogram(plot_id="b", title="t", x_label="x", groups=[("all", svg.ALL, big), ("few", svg.ALL, few)],
+                           denominators=[None, 1005])
+
+    def top_tick(html: str) -> float:
+        return max(float(t) for t in re.findall(r'text-anchor="end" class="tick">([\d.]+)<', html))
+
+    assert top_tick(own) >= 20  # one of five values is 20 % of its group
+    assert top_tick(shared) <= 10  # as a share of all 1005 values it is small

@@ -113,8 +113,9 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
          "every step of normal confidence" if low == 0 else
-         f"{low:.0f} % of steps of low confidence (irregular rhythm or shape: their events are less "
-         "certain; grey in the plots)" + ("; read this session's numbers with care" if low > 30 else "")),
+         f"{'under 1' if low < 0.5 else f'{low:.0f}'} % of steps of low confidence (irregular rhythm or "
+         "shape: their events are less certain; grey in the plots)"
+         + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
@@ -326,12 +327,15 @@ def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
         m = BY_KEY[key]
         groups = [(name, color, steps.loc[(steps["foot"] == foot).to_numpy() & ~low, key].to_numpy(float))
                   for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right"))]
+        dens: list[int | None] = [None, None]
         if low.any():
             groups.append(("low-confidence steps", LOW_COLOR, steps.loc[low, key].to_numpy(float)))
+            dens.append(len(steps))
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per step",
-                                  x_label=m.axis_label, groups=groups, scale=m.scale,
-                                  caption="Left and right: steps of normal confidence; grey: low-confidence "
-                                          f"steps (quality < {LOW_QUALITY:g}), both feet." if low.any() else ""))
+                                  x_label=m.axis_label, groups=groups, scale=m.scale, denominators=dens,
+                                  caption="Left and right: steps of normal confidence, % of each; grey: "
+                                          f"low-confidence steps (quality < {LOW_QUALITY:g}), both feet, "
+                                          "% of all steps." if low.any() else ""))
     for key in HIST_STRIDE:
         m = BY_KEY[key]
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per stride",

@@ -308,11 +308,14 @@ def _pts(pts: Sequence[tuple[float, float]] | list[tuple[np.floating, np.floatin
 
 def histogram(*, plot_id: str, title: str, x_label: str,
               groups: Sequence[tuple[str, str, Sequence[float] | npt.ArrayLike]],
-              bins: int = 28, scale: float = 1.0, caption: str = "") -> str:
+              bins: int = 28, scale: float = 1.0, caption: str = "",
+              denominators: Sequence[int | None] | None = None) -> str:
     """Distribution of each group (label, colour, values) as % of its values, shared bins.
 
     Bins span the 1st-99th percentile of all values so a few outliers do not squash the shape;
     percentages are of all values, so the drawn bars of a group add up to about 98 %.
+    ``denominators``: per group, the count its percentages are of instead (None: its own values),
+    e.g. all steps for a small subgroup, so that five steps do not tower over a thousand.
     """
     vals = [_arr(v) * scale for _, _, v in groups]
     finite = [v[np.isfinite(v)] for v in vals]
@@ -323,10 +326,11 @@ def histogram(*, plot_id: str, title: str, x_label: str,
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, bins + 1)
-        for (label, color, _), v in zip(groups, finite, strict=True):
+        dens = list(denominators) if denominators is not None else [None] * len(groups)
+        for (label, color, _), v, den in zip(groups, finite, dens, strict=True):
             if v.size == 0:
                 continue
-            counts = np.histogram(v, bins=edges)[0] / v.size * 100  # tails beyond: not drawn
+            counts = np.histogram(v, bins=edges)[0] / (den or v.size) * 100  # tails beyond: not drawn
             x = np.repeat(edges, 2)[1:-1]
             y = np.repeat(counts, 2)
             lines.append(Line(x=x, y=y, label=f"{label} (n={v.size})", color=color, width=1.6,
