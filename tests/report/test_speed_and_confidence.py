@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -27,7 +28,7 @@ def test_a_treadmill_session_shows_pace_and_stride_length_checked_on_simulation(
     speed = _section(build_session_report(ds, ids[-1]), "speed")
     assert "treadmill belt speed given: 3.30 m/s (11.9 km/h)" in speed
     assert "5:03 min/km" in speed  # 1000 / 3.3 = 303 s
-    assert re.search(r"Stride length \(two steps\)</td><td>2\.\d\d m", speed)
+    assert re.search(r"Stride length \(two steps\)</dt><dd>2\.\d\d m", speed)
     assert "simulation only (known speed); GPS speed not validated" in speed
 
 
@@ -98,3 +99,24 @@ def test_a_small_group_in_a_histogram_can_be_a_share_of_all_values() -> None:
 
     assert top_tick(own) >= 20  # one of five values is 20 % of its group
     assert top_tick(shared) <= 10  # as a share of all 1005 values it is small
+
+
+def test_a_session_report_with_pace_and_low_confidence_steps_prints_on_two_pages(
+        page_check: Any, fabricate: Fabricate, tmp_path: Path) -> None:
+    from imuback.report.session import write_session_report
+
+    ds, ids = fabricate(treadmill_speed_mps=3.3, low_quality_every=10, right_impact_rise_pct=12.0,
+                        late_obliquity_pct=20.0)
+    page, problems = page_check.open(write_session_report(ds, ids[-1], tmp_path / "s.html"))
+    try:
+        assert page.locator("#speed dd").count() == 6  # the source and five numbers
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 2
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 390, "height": 844})
+        overflow = page.locator("html").evaluate("e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0
+    finally:
+        page.close()
+    assert problems == []

@@ -137,7 +137,7 @@ footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
 }
 @page { size: A4; margin: 10mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 8pt; line-height: 1.25; }
+  body { max-width: none; padding: 0; font-size: 7.6pt; line-height: 1.2; }
   h1 { font-size: 14pt; } h2 { font-size: 10.5pt; margin: 8px 0 3px; }
   .screen-only { display: none; } .table-wrap { overflow: visible; }
   .plots { grid-template-columns: repeat(4, 1fr); gap: 4px 8px; }

@@ -147,14 +147,13 @@ def _speed_section(row: dict[str, Any]) -> Markup:
     source = row.get("speed_source")
     if source not in ("gps", "treadmill"):
         return tag("p", speed_source_text(row), class_="no-speed")
-    rows = [[m.label, show_speed_metric(m, _num(row.get(f"median_{m.key}"))),
-             tag("span", m.checked_on, class_="checked sim-only")] for m in SPEED_METRICS]
+    facts = [(m.label, show_speed_metric(m, _num(row.get(f"median_{m.key}")))) for m in SPEED_METRICS]
     return join([
-        definition_list([("Speed from", speed_source_text(row))]),
-        table(["Metric (session median)", "This session", "Accuracy checked on"], rows, cls="speed",
-              caption="Step length is one foot's landing to the other's (what Garmin calls stride length); "
-                      "stride length is two steps, same foot to same foot. Vertical ratio = vertical "
-                      "oscillation / step length. Shown, not compared with the baseline."),
+        definition_list([("Speed from", speed_source_text(row)), *facts]),
+        tag("p", f"Session medians. Accuracy checked on: {SPEED_METRICS[0].checked_on}. Step length is one "
+                 "foot's landing to the other's (what Garmin calls stride length); stride length is two "
+                 "steps, same foot to same foot; vertical ratio = vertical oscillation / step length. Shown, "
+                 "not compared with the baseline.", class_="note"),
     ])
 
 
