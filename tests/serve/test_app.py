@@ -198,6 +198,10 @@ def test_a_phone_export_uploaded_with_a_runner_id_shows_its_pace(browser: Any, c
         page.go_back()
         page.locator("table.sessions a").filter(has_text="phone-run").click()
         assert "the phone's GPS" in page.inner_text("#speed")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the form and lists fit
+        for path in ("/", "/runner/ann-01", "/uploads"):
+            page.goto(base + path)
+            assert page.locator("html").evaluate("e => e.scrollWidth - e.clientWidth") <= 0, path
     finally:
         page.close()
 
