@@ -120,3 +120,13 @@ def test_a_session_report_with_pace_and_low_confidence_steps_prints_on_two_pages
     finally:
         page.close()
     assert problems == []
+
+
+def test_the_reports_speak_to_the_physical_therapist_of_the_runner(demo_dataset: tuple[Path, list[str]]) -> None:
+    dataset, ids = demo_dataset
+    trends = build_trends_report(dataset, "r1")
+    assert "rising load is worth discussing with the runner" in trends  # the load flag is there ...
+    for html in (build_session_report(dataset, ids[-1]), trends):
+        body = html[:html.index("<footer>")]  # the footer is the disclaimer every report carries
+        text = re.sub(r"<[^>]+>", " ", body)
+        assert not re.search(r"\byour\b", text, re.IGNORECASE), re.findall(r".{60}\byour\b.{30}", text)

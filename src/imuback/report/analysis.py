@@ -488,7 +488,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0:
-        detail += " Rising load is worth discussing with your physical therapist."
+        detail += " A rising load is worth discussing with the runner."
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
@@ -650,7 +650,7 @@ def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx:
         hi = higher_side(value)
         title = f"{m.label} is {abs(value):.1f} % higher on the {hi} side"
         if cls == "notable":
-            detail += " One side loading differently is worth showing a physical therapist."
+            detail += " One side loading differently is worth a closer look."
         return Flag(level=cls, title=title, detail=detail, metric=a.key)
     return None
 
