@@ -29,7 +29,8 @@ def test_a_treadmill_session_shows_pace_and_stride_length_checked_on_simulation(
     assert "treadmill belt speed given: 3.30 m/s (11.9 km/h)" in speed
     assert "5:03 min/km" in speed  # 1000 / 3.3 = 303 s
     assert re.search(r"Stride length \(two steps\)</dt><dd>2\.\d\d m", speed)
-    assert "simulation only (known speed); GPS speed not validated" in speed
+    assert "step and stride length: real running with the belt speed (force treadmill)" in speed
+    assert "vertical ratio: simulation only" in speed and "the belt speed given" in speed
 
 
 def test_a_session_without_speed_says_so_and_shows_no_pace(fabricate: Fabricate) -> None:

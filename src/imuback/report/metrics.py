@@ -115,19 +115,21 @@ METRICS: tuple[Metric, ...] = (
 )
 """Main metrics, in report order. Session column: ``median_<key>``."""
 
-SPEED_CHECKED = "simulation only (known speed); GPS speed not validated"
-"""Step and stride length, pace, vertical ratio: right on simulated runs at a known speed; a phone's
-GPS speed is taken as it comes."""
+SPEED_SOURCE_CHECKED = "the speed source's own: treadmill belt, or phone GPS (not validated)"
+"""Pace and speed are the source's; imuback does not measure them."""
+LENGTH_CHECKED = "real running with the belt speed (force treadmill); GPS speed not validated"
+"""Step and stride length: speed x step (stride) time, step time checked on real running with its belt
+speed (``python benchmarks/speed_lengths.py``: +0.1 ± 2.0 %); with GPS only as good as the GPS."""
 
 SPEED_METRICS: tuple[Metric, ...] = (
-    Metric(key="pace_s_per_km", label="Pace", unit="min/km", checked_on=SPEED_CHECKED),
-    Metric(key="speed_mps", label="Speed", unit="m/s", decimals=2, checked_on=SPEED_CHECKED),
+    Metric(key="pace_s_per_km", label="Pace", unit="min/km", checked_on=SPEED_SOURCE_CHECKED),
+    Metric(key="speed_mps", label="Speed", unit="m/s", decimals=2, checked_on=SPEED_SOURCE_CHECKED),
     Metric(key="step_length_m", label="Step length (one foot to the other)", unit="m", decimals=2,
-           checked_on=SPEED_CHECKED),
+           checked_on=LENGTH_CHECKED),
     Metric(key="stride_length_m", label="Stride length (two steps)", unit="m", decimals=2,
-           checked_on=SPEED_CHECKED),
+           checked_on=LENGTH_CHECKED),
     Metric(key="vertical_ratio_pct", label="Vertical ratio (oscillation / step length)", unit="%",
-           decimals=1, checked_on=SPEED_CHECKED),
+           decimals=1, checked_on=SIMULATION_ONLY),
 )
 """Metrics that need a speed source (``sessions.speed_source``); session column ``median_<key>``.
 Shown, not judged against the baseline (comparability is by cadence)."""

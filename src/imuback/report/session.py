@@ -150,10 +150,13 @@ def _speed_section(row: dict[str, Any]) -> Markup:
     facts = [(m.label, show_speed_metric(m, _num(row.get(f"median_{m.key}")))) for m in SPEED_METRICS]
     return join([
         definition_list([("Speed from", speed_source_text(row)), *facts]),
-        tag("p", f"Session medians. Accuracy checked on: {SPEED_METRICS[0].checked_on}. Step length is one "
-                 "foot's landing to the other's (what Garmin calls stride length); stride length is two "
-                 "steps, same foot to same foot; vertical ratio = vertical oscillation / step length. Shown, "
-                 "not compared with the baseline.", class_="note"),
+        tag("p", "Session medians. Accuracy: pace and speed are the speed source's own ("
+                 + ("the belt speed given" if source == "treadmill" else "phone GPS, not validated by imuback")
+                 + f"); step and stride length: {BY_KEY['step_length_m'].checked_on}; vertical ratio: "
+                 f"{BY_KEY['vertical_ratio_pct'].checked_on}. Step length is one foot's landing to the "
+                 "other's (what Garmin calls stride length); stride length is two steps, same foot to same "
+                 "foot; vertical ratio = vertical oscillation / step length. Shown, not compared with the "
+                 "baseline.", class_="note"),
     ])
 
 
