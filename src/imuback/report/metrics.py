@@ -237,6 +237,11 @@ def contact_balance_left_pct(asymmetry_pct: float) -> float:
     return 50.0 + asymmetry_pct / 4.0
 
 
+def percent_text(pct: float) -> str:
+    """``12 %``, with a share above 0 that would round to 0 said as ``under 1 %``."""
+    return "under 1 %" if 0 < pct < 0.5 else f"{pct:.0f} %"
+
+
 def count(n: int, noun: str) -> str:
     """``1 session``, ``2 sessions``: a number with its noun, singular or plural (regular nouns)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -51,6 +51,7 @@ from imuback.report.metrics import (
     asymmetry_class,
     contact_balance_left_pct,
     count,
+    percent_text,
     show_speed_metric,
     speed_source_text,
 )
@@ -113,7 +114,7 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
          "every step of normal confidence" if low == 0 else
-         f"{'under 1' if low < 0.5 else f'{low:.0f}'} % of steps of low confidence (irregular rhythm or "
+         f"{percent_text(low)} of steps of low confidence (irregular rhythm or "
          "shape: their events are less certain; grey in the plots)"
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),

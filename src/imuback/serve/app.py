@@ -27,7 +27,7 @@ from imuback.core import check_id
 from imuback.errors import ImubackError, RawFormatError
 from imuback.report.analysis import runner_context, session_flags
 from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
-from imuback.report.metrics import count, pace_text
+from imuback.report.metrics import count, pace_text, percent_text
 from imuback.report.notes import notes_table
 from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
 from imuback.store.notes import add_note, read_notes
@@ -194,7 +194,7 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
             quality = f"{row['completeness_pct']:.0f} % of samples" if pd.notna(row["completeness_pct"]) else "n/a"
             low = row.get("low_quality_step_pct")
             if low is not None and pd.notna(low):
-                quality += f", {low:.0f} % low-confidence steps"
+                quality += f", {percent_text(low)} low-confidence steps"
             if row["status"] not in (None, "ok"):
                 quality += f", {row['status']}"
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
