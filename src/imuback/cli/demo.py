@@ -229,6 +229,7 @@ def run_phone_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7) -> in
     export = write_sensorlogger(sim.raw, out_dir / "phone" / "phone-run.zip",
                                 platform="ios")
     print(f"    exported as the Sensor Logger app does (iOS zip): {export}")
+    print("    (without location: the simulated phone has no GPS, so pace and stride length stay empty)")
     print("2/3 processing the phone export ...", flush=True)
     res = process_file(export, dataset=out_dir / "dataset", replace=True, csv_meta={"runner_id": RUNNER_ID})
     s = res.summary
