@@ -109,3 +109,14 @@ def test_phone_demo_exports_sensor_logger_and_processes_it(tmp_path, capsys):
         f"SELECT count(*) FROM read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true) "
         "WHERE sensor LIKE 'Sensor Logger%'").fetchone()
     assert n == 1
+
+
+def test_summary_gives_pace_and_lengths_with_their_source_or_says_there_is_no_speed() -> None:
+    text = format_summary(_summary(speed_source="treadmill", treadmill_speed_mps=3.2, median_pace_s_per_km=312.5,
+                                   median_step_length_m=1.13, median_stride_length_m=2.26,
+                                   median_vertical_ratio_pct=6.6))
+    line = next(line for line in text.splitlines() if line.strip().startswith("pace, length"))
+    assert "5:12 min/km, step 1.13 m, stride 2.26 m, vertical ratio 6.6 %" in line
+    assert "treadmill belt speed given: 3.20 m/s" in line
+    none = next(line for line in format_summary(_summary(speed_source="none")).splitlines() if "pace" in line)
+    assert "n/a" in none and "no speed source" in none

@@ -24,16 +24,18 @@ from imuback.formats import read_session, read_sessions
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
+from imuback.signal.metrics import step_lengths, stride_lengths
 from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
-from imuback.store.dataset import stored_source, write_session
+from imuback.store.dataset import stored_source, stored_treadmill_speed, write_session
 from imuback.store.lock import PROCESS_COMMAND, DatasetLock
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
     SESSIONS_SCHEMA,
     SIDE_METRICS,
+    SPEED_MEDIANS,
     STEPS_SCHEMA,
     STRIDES_SCHEMA,
 )
@@ -100,21 +102,26 @@ def raw_sha256(raw: RawSession) -> str:
 
 
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
-                source_path: str = "", source_sha256: str = "") -> SessionTables:
+                source_path: str = "", source_sha256: str = "",
+                treadmill_speed_mps: float | None = None) -> SessionTables:
     """Process one raw session in memory; no I/O.
 
+    ``treadmill_speed_mps``: the belt speed of a treadmill run (m/s), the session's speed source
+    for step length and pace (:func:`check_treadmill_speed`); None: the GPS speed, if any.
     A :class:`~imuback.errors.SignalError` from the pure signal code (which knows no file names)
     comes out naming the session and its source.
     """
     if raw.n_samples == 0:
         raise RawFormatError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} holds no "
                              "samples: there is nothing to process")
+    check_treadmill_speed(treadmill_speed_mps, source=raw.source)
     try:
         analysis = analyse_session(raw, params=params)
     except SignalError as exc:
         raise SignalError(f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r}: {exc}") from exc
     steps, strides, sessions = session_tables(raw, analysis, params=params,
-                                              source_path=source_path, source_sha256=source_sha256)
+                                              source_path=source_path, source_sha256=source_sha256,
+                                              treadmill_speed_mps=treadmill_speed_mps)
     return SessionTables(session_id=raw.session_id, runner_id=raw.runner_id,
                          steps=steps, strides=strides, sessions=sessions)
 
@@ -122,7 +129,7 @@ def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
 def process_file(path: str | Path, *, dataset: str | Path | None = None,
                  params: PipelineParams = PipelineParams(), replace: bool = False,
                  lock_held: bool = False, csv_meta: dict[str, Any] | None = None,
-                 mapping: ColumnMapping | None = None) -> SessionTables:
+                 mapping: ColumnMapping | None = None, treadmill_speed_mps: float | None = None) -> SessionTables:
     """Read, validate and process one raw session file; write its rows if ``dataset`` is given.
 
     Writing takes the dataset's lock (:class:`~imuback.store.lock.DatasetLock`) unless
@@ -132,18 +139,19 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     ``csv_meta``: identity of a file without one (``runner_id``, ``start``...; see
     :func:`~imuback.formats.read_session`); ``mapping``: a CSV's column names and units. A file
     holding several sessions is refused unless ``csv_meta`` picks one by ``session_id`` (see
-    :func:`process_file_sessions`). Raises :class:`imuback.errors.ImubackError` subclasses with the
-    file named in the message.
+    :func:`process_file_sessions`). ``treadmill_speed_mps``: see :func:`store_session`. Raises
+    :class:`imuback.errors.ImubackError` subclasses with the file named in the message.
     """
     return store_session(read_session(path, mapping=mapping, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
-                         replace=replace, lock_held=lock_held)
+                         replace=replace, lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps)
 
 
 def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
                           params: PipelineParams = PipelineParams(), replace: bool = False,
                           identity: dict[str, Any] | None = None,
                           mapping: ColumnMapping | None = None,
+                          treadmill_speed_mps: float | None = None,
                           lock_held: bool = False) -> list[SessionTables | ImubackError]:
     """Every session of one file (several for a mobgap ``data.mat``), processed as
     :func:`process_file` does one; each session's result, or the error that stopped that session
@@ -156,7 +164,8 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     for raw in raws:
         try:
             out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                                     source_sha256=sha, replace=replace, lock_held=lock_held))
+                                     source_sha256=sha, replace=replace, lock_held=lock_held,
+                                     treadmill_speed_mps=treadmill_speed_mps))
         except ImubackError as exc:
             out.append(exc)
     return out
@@ -164,14 +173,23 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
-                  lock_held: bool = False) -> SessionTables:
-    """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`)."""
+                  lock_held: bool = False, treadmill_speed_mps: float | None = None) -> SessionTables:
+    """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
+
+    ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it, a speed given when the
+    same recording (same bytes) was stored before is kept: re-processing never drops it.
+    """
     if dataset is None:
-        return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
+        return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
+                           treadmill_speed_mps=treadmill_speed_mps)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
-        result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256)
-        if not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
+        stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
+                                              source_sha256=source_sha256)
+        speed = treadmill_speed_mps if treadmill_speed_mps is not None else stored_speed
+        result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
+                             treadmill_speed_mps=speed)
+        if speed != stored_speed or not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
             write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
     return result
 
@@ -195,6 +213,17 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
         "this recording another session id, or pass --replace (replace=True in Python) to replace the "
         "stored session with it")
+
+
+def check_treadmill_speed(speed_mps: float | None, *, source: str) -> None:
+    """Refuse a treadmill speed that is not a running or walking speed (0-15 m/s, exclusive)."""
+    if speed_mps is not None and not (np.isfinite(speed_mps) and 0.0 < speed_mps < MAX_TREADMILL_SPEED_MPS):
+        raise RawFormatError(f"{source}: treadmill speed {speed_mps!r} m/s is not a belt speed (give metres per "
+                             f"second, above 0 and below {MAX_TREADMILL_SPEED_MPS:g}; e.g. 12 km/h is 3.33 m/s)")
+
+
+MAX_TREADMILL_SPEED_MPS = 15.0
+"""Fastest treadmill speed accepted (m/s; sprint treadmills reach ~12)."""
 
 
 def _f(x: F64) -> pa.Array:
@@ -253,11 +282,37 @@ def step_speed_mps(raw: RawSession, ic_ns: npt.NDArray[np.int64], step_time_s: F
     return out
 
 
+def summarised_steps(a: SessionAnalysis) -> npt.NDArray[np.bool_]:
+    """(S,) the steps a session's medians summarise: running steps, or all steps of a session
+    without running (walking only).
+    """
+    run = a.steps.activity == RUN
+    return run if run.any() else np.ones(a.steps.n, dtype=bool)
+
+
+def session_speed(raw: RawSession, a: SessionAnalysis, gps_mps: F64,
+                  treadmill_speed_mps: float | None) -> tuple[str, F64]:
+    """(speed source, (S,) speed of each step in m/s): the treadmill speed given, on the summarised
+    steps (:func:`summarised_steps`: warm-up walking on the belt has another speed); else the
+    steps' GPS speed ``gps_mps``; else none (NaN).
+    """
+    if treadmill_speed_mps is not None:
+        return "treadmill", np.where(summarised_steps(a), treadmill_speed_mps, np.nan)
+    if raw.speed_mps is not None:
+        return "gps", gps_mps
+    return "none", np.full(a.steps.n, np.nan)
+
+
 def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParams,
-                   source_path: str = "", source_sha256: str = "") -> tuple[pa.Table, pa.Table, pa.Table]:
+                   source_path: str = "", source_sha256: str = "",
+                   treadmill_speed_mps: float | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
+    gps = step_speed_mps(raw, a.times_ns(st.ic_pos), sm.step_time_s, a.times_ns(st.to_pos))
+    source, speed = session_speed(raw, a, gps, treadmill_speed_mps)
+    step_len, ratio = step_lengths(speed, sm.step_time_s, sm.vertical_oscillation_cm)
+    stride_len = stride_lengths(step_len, km.first_step)
     foot = st.foot.astype(np.int8) + 1  # UNKNOWN=-1, LEFT=0, RIGHT=1 -> index into FOOT_LABELS
     steps = pa.Table.from_arrays([
         pa.repeat(raw.session_id, n), pa.repeat(raw.runner_id, n),
@@ -269,7 +324,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _f(sm.impact_peak_g), _f(sm.grf_peak_bw), _f(sm.loading_rate_g_per_s),
         _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
         _f(sm.pelvic_drop_deg), _f(st.quality),
-        _f(step_speed_mps(raw, a.times_ns(st.ic_pos), sm.step_time_s, a.times_ns(st.to_pos))),
+        _f(gps), _f(step_len), _f(ratio),
     ], schema=STEPS_SCHEMA)
 
     k = km.first_step
@@ -281,12 +336,35 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _ts(a.times_ns(st.ic_pos[k]), np.ones(m, dtype=bool)),
         _f(km.stride_time_s), _f(km.pelvis_rotation_deg), _f(km.pelvis_obliquity_deg),
         _f(km.pelvis_tilt_deg), _f(km.ml_excursion_cm), _f(km.ml_acc_rms_g),
-        _f(km.impact_asymmetry_pct), _f(km.contact_asymmetry_pct),
+        _f(km.impact_asymmetry_pct), _f(km.contact_asymmetry_pct), _f(stride_len),
     ], schema=STRIDES_SCHEMA)
 
-    sessions = pa.Table.from_pylist([_session_row(raw, a, params, source_path, source_sha256)],
-                                    schema=SESSIONS_SCHEMA)
+    row = _session_row(raw, a, params, source_path, source_sha256)
+    row.update(_speed_row(a, source=source, treadmill_speed_mps=treadmill_speed_mps,
+                          per_step={"speed_mps": speed, "step_length_m": step_len, "vertical_ratio_pct": ratio},
+                          stride_length_m=stride_len))
+    sessions = pa.Table.from_pylist([row], schema=SESSIONS_SCHEMA)
     return steps, strides, sessions
+
+
+def _speed_row(a: SessionAnalysis, *, source: str, treadmill_speed_mps: float | None,
+               per_step: dict[str, F64], stride_length_m: F64) -> dict[str, Any]:
+    """The sessions columns of speed, pace and step/stride length (None where not defined)."""
+    sel = summarised_steps(a)
+    k = a.stride.first_step
+    ksel = sel[k] if k.size else np.zeros(0, dtype=bool)
+    speed = per_step["speed_mps"][sel]
+    row: dict[str, Any] = {
+        "speed_source": source,
+        "treadmill_speed_mps": treadmill_speed_mps,
+        "speed_coverage_pct": 100.0 * float(np.mean(np.isfinite(speed))) if speed.size else None,
+    }
+    for name, _unit in SPEED_MEDIANS:
+        vals = stride_length_m[ksel] if name == "stride_length_m" else per_step[name][sel]
+        row[f"median_{name}"] = _nanmedian(vals)
+    v = row["median_speed_mps"]
+    row["median_pace_s_per_km"] = 1000.0 / v if np.isfinite(v) and v > 0 else float("nan")
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
 
 
 def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,

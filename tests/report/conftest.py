@@ -57,6 +57,10 @@ class Scenario:
     status_reason: str = ""
     cadence_offsets: tuple[tuple[int, float], ...] = ()
     """(session index, spm) added to one session's cadence (an off-pace session)."""
+    treadmill_speed_mps: float | None = None
+    """Every session on a treadmill at this speed (step and stride length, pace); None: no speed."""
+    low_quality_every: int = 0
+    """Every this-many-th step of each session has quality 0.2 (low confidence); 0: none."""
 
 
 def _asym(left: float, right: float) -> float:
@@ -109,6 +113,11 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "braking_peak_g": np.full(n, 0.35), "braking_impulse_mps": np.full(n, 0.30),
             "pelvic_drop_deg": np.full(n, 4.0), "quality": np.full(n, 0.95), "speed_mps": np.full(n, np.nan),
         })
+        if sc.low_quality_every:
+            steps.loc[steps["step"] % sc.low_quality_every == 0, "quality"] = 0.2
+        speed = np.nan if sc.treadmill_speed_mps is None else sc.treadmill_speed_mps
+        steps["step_length_m"] = speed * step_time
+        steps["vertical_ratio_pct"] = steps["vertical_oscillation_cm"] / steps["step_length_m"]
         m = n // 2
         s_idx = np.arange(m) * 2
         s_t = t_min[s_idx]
@@ -124,6 +133,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "ml_excursion_cm": 3.0 + rng.normal(0, 0.3, m), "ml_acc_rms_g": 0.15 + rng.normal(0, 0.01, m),
             "impact_asymmetry_pct": [_asym(a, b) for a, b in zip(impact[s_idx], impact[s_idx + 1], strict=True)],
             "contact_asymmetry_pct": [_asym(a, b) for a, b in zip(ct[s_idx], ct[s_idx + 1], strict=True)],
+            "stride_length_m": speed * (step_time[s_idx] + step_time[s_idx + 1]),
         })
         row: dict[str, Any] = {name: None for name in SESSIONS_SCHEMA.names}
         duration = float(ic_s[-1] + 5.0)
@@ -137,7 +147,15 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "status": "ok", "status_reason": sc.status_reason, "source_path": f"/raw/{sid}.parquet",
             "source_sha256": "0" * 64, "pipeline_version": "test", "params_json": "{}",
             "processed_at": pd.Timestamp("2024-06-01", tz="UTC"),
+            "speed_source": "none" if sc.treadmill_speed_mps is None else "treadmill",
+            "treadmill_speed_mps": sc.treadmill_speed_mps,
+            "low_quality_step_pct": 100.0 * float(np.mean(steps["quality"] < 0.5)),
         })
+        if sc.treadmill_speed_mps is not None:
+            row.update({"speed_coverage_pct": 100.0, "median_speed_mps": speed, "median_pace_s_per_km": 1000 / speed,
+                        "median_step_length_m": float(steps["step_length_m"].median()),
+                        "median_stride_length_m": float(strides["stride_length_m"].median()),
+                        "median_vertical_ratio_pct": float(steps["vertical_ratio_pct"].median())})
         for metric, _unit in MEDIAN_METRICS:
             src = steps if metric in steps else strides
             row[f"median_{metric}"] = float(np.median(src[metric]))

@@ -214,9 +214,16 @@ def test_single_session_drift_flag_names_its_windows(demo_dataset: tuple[Path, l
     assert "Last 10 minutes" not in drift_flag.detail
 
 
-def test_trend_drift_flag_states_the_rule(demo_dataset: tuple[Path, list[str]]) -> None:
+def test_trend_drift_flag_names_its_numbers_and_the_report_states_the_rule_once(
+        demo_dataset: tuple[Path, list[str]]) -> None:
+    from imuback.report.trends import build_trends_report
+
     fatigue = next(f for f in _trend(demo_dataset[0]) if f.metric == "drift_pelvis_obliquity_deg")
-    assert "runs shorter than 20 minutes use shorter windows" in fatigue.detail
+    assert re.search(r"in \d+ of the last \d+ sessions: \+\d+\.\d % .*95 % interval ±", fatigue.detail)
+    html = build_trends_report(demo_dataset[0], "r1")
+    methods = html[html.index('<section id="methods"'):]
+    assert "runs shorter than 20 minutes use shorter windows" in methods
+    assert "runs shorter than 20 minutes" not in html[html.index('<section id="flags"'):html.index("</section>")]
 
 
 # --- sides: merged only when both moved alike ---------------------------------------------------

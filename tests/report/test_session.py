@@ -64,4 +64,12 @@ def test_the_header_says_how_many_steps_are_of_low_confidence(tmp_path) -> None:
     raw, _ = half_sine_run(minutes=1.0)
     imuback.process(raw, dataset=tmp_path / "ds")
     html = build_session_report(tmp_path / "ds", raw.session_id)
-    assert "Step confidence" in html and "% of steps of low confidence" in html
+    assert "Step confidence" in html and "every step of normal confidence" in html  # a clean analytic run
+
+
+def test_the_header_gives_the_share_of_low_confidence_steps(fabricate) -> None:
+    from imuback.report.session import build_session_report
+
+    dataset, ids = fabricate(weeks=2, low_quality_every=10)
+    html = build_session_report(dataset, ids[-1])
+    assert "10 % of steps of low confidence" in html and "grey in the plots" in html

@@ -8,6 +8,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from imuback.errors import ImubackError
 from tests.serve.conftest import Server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example-20240304-00.parquet"
@@ -28,7 +31,7 @@ def test_upload_see_the_session_open_its_report_and_add_a_note(browser: Any, cli
         bad = tmp_path / "notes.txt"
         bad.write_text("not a recording")
         page.set_input_files("input[type=file]", [str(EXAMPLE), str(bad)])
-        page.click("button[type=submit]")
+        page.click("#upload button[type=submit]")
         page.wait_for_url(base + "/uploads")
         page.wait_for_selector("text=open the report", timeout=60_000)  # the page refreshes itself
         jobs = page.inner_text("table.jobs")
@@ -132,3 +135,85 @@ def test_serving_on_every_address_is_refused(tmp_path: Path, capsys: Any) -> Non
 
     assert main(["serve", "--dataset", str(tmp_path / "ds"), "--host", "0.0.0.0"]) == 2
     assert "listens on every address" in capsys.readouterr().err
+
+
+def _phone_export(tmp_path: Path, *, speed_mps: float) -> Path:
+    """A Sensor Logger zip of a simulated 2-minute run, with GPS fixes at ``speed_mps`` once a second."""
+    import datetime as dt
+    import zipfile
+
+    import numpy as np
+
+    from imuback.formats.sensorlogger import write_sensorlogger
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=2.0, walk_breaks=0, sample_rate_hz=100.0), seed=5,
+                           session_id="phone", runner_id="x", start_time=dt.datetime(2024, 3, 5, 7, tzinfo=dt.UTC))
+    zpath = write_sensorlogger(sim.raw, tmp_path / "phone-run.zip", platform="android")
+    t0 = int(sim.raw.time_ns[0])
+    fixes = t0 + np.arange(0, int((sim.raw.time_ns[-1] - t0) // 1_000_000_000)) * 1_000_000_000
+    rows = ["time,seconds_elapsed,speed,bearing,altitude,longitude,latitude"]
+    rows += [f"{t},{(t - t0) / 1e9},{speed_mps},90,50,8.5,47.3" for t in fixes]
+    with zipfile.ZipFile(zpath, "a") as zf:
+        zf.writestr("Location.csv", "\n".join(rows) + "\n")
+    return zpath
+
+
+def _upload(page: Any, base: str, files: list[Path], **fields: str) -> str:
+    """Upload ``files`` with the form ``fields``; wait until nothing is processing; the jobs table."""
+    page.goto(base + "/")
+    page.set_input_files("input[type=file]", [str(f) for f in files])
+    for name, value in fields.items():
+        page.fill(f"input[name={name}]", value)
+    page.click("#upload button[type=submit]")
+    page.wait_for_url(base + "/uploads")
+    page.wait_for_selector("table.jobs .tag-watch", state="detached", timeout=90_000)  # queued, processing
+    return str(page.inner_text("table.jobs"))
+
+
+def test_a_phone_export_uploaded_with_a_runner_id_shows_its_pace(browser: Any, clinic: Server,
+                                                                 tmp_path: Path) -> None:
+    dataset = tmp_path / "clinic-ds"
+    base = clinic(dataset)
+    export = _phone_export(tmp_path, speed_mps=3.0)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        jobs = _upload(page, base, [export])  # no runner: the export does not say whose run it is
+        assert "error" in jobs and "does not say whose run it is: enter the runner id" in jobs
+        assert not list((dataset / "uploads").rglob("*.zip"))  # a refused upload is not kept
+        jobs = _upload(page, base, [export], runner="ann-01")
+        assert "done" in jobs and "of runner ann-01" in jobs and "pace 5:33 min/km" in jobs  # 1000 / 3.0 s
+        assert "1 done, 1 failed" in page.inner_text("p.progress")
+        # the same export as a treadmill run (another session id): the belt speed given wins
+        jobs = _upload(page, base, [export], runner="ann-01", session="belt", speed_kmh="12")
+        assert "session belt of runner ann-01" in jobs and "pace 5:00 min/km" in jobs
+        page.goto(base + "/runner/ann-01")
+        rows = page.locator("table.sessions tbody tr")
+        assert rows.count() == 2
+        table = page.inner_text("table.sessions")
+        assert "5:33 min/km" in table and "5:00 min/km" in table
+        page.click("table.sessions a >> text=belt")
+        speed = page.inner_text("#speed")
+        assert "treadmill belt speed given: 3.33 m/s (12.0 km/h)" in speed and "5:00 min/km" in speed
+        page.go_back()
+        page.locator("table.sessions a").filter(has_text="phone-run").click()
+        assert "the phone's GPS" in page.inner_text("#speed")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the form and lists fit
+        for path in ("/", "/runner/ann-01", "/uploads"):
+            page.goto(base + path)
+            assert page.locator("html").evaluate("e => e.scrollWidth - e.clientWidth") <= 0, path
+    finally:
+        page.close()
+
+
+def test_upload_form_fields_are_checked(clinic: Server, tmp_path: Path) -> None:
+    from imuback.serve.app import _upload_options
+
+    with pytest.raises(ImubackError, match="runner id 'a b'"):
+        _upload_options({"runner": "a b"}, n_files=1)
+    with pytest.raises(ImubackError, match="names one session; upload one file"):
+        _upload_options({"runner": "a", "session": "s"}, n_files=2)
+    with pytest.raises(ImubackError, match="not a belt speed in km/h"):
+        _upload_options({"runner": "a", "speed_kmh": "0"}, n_files=1)
+    opts = _upload_options({"runner": "a", "speed_kmh": "10.8", "start": " 2024-03-04T07:00:00Z "}, n_files=1)
+    assert opts.treadmill_speed_mps == pytest.approx(3.0) and opts.start == "2024-03-04T07:00:00Z"

@@ -72,6 +72,7 @@ def format_summary(s: Mapping[str, Any]) -> str:
         f"  side-to-side    {_fmt(s['median_ml_excursion_cm'], '.1f')} cm excursion, "
         f"{_fmt(s['median_ml_acc_rms_g'], '.2f')} g RMS",
         f"  regularity      step {_fmt(s['step_regularity'], '.2f')}, stride {_fmt(s['stride_regularity'], '.2f')}",
+        _speed_line(s),
         "  drift over the run (late vs early running; counted when beyond the run's own noise):",
     ]
     for key, label in (("contact_time_s", "contact time"), ("impact_peak_g", "impact"),
@@ -86,6 +87,18 @@ def format_summary(s: Mapping[str, Any]) -> str:
     if s["status_reason"]:
         lines.append(f"  note: {s['status_reason']}")
     return "\n".join(lines)
+
+
+def _speed_line(s: Mapping[str, Any]) -> str:
+    """Pace and lengths with their source, or why there are none."""
+    from imuback.report.metrics import pace_text, speed_source_text
+
+    if s.get("speed_source") not in ("gps", "treadmill"):
+        return "  pace, length    n/a   (no speed source: needs GPS from a phone export, or --speed-mps on a treadmill)"
+    step, stride = _fmt(s.get("median_step_length_m"), ".2f"), _fmt(s.get("median_stride_length_m"), ".2f")
+    ratio = _fmt(s.get("median_vertical_ratio_pct"), ".1f")
+    return (f"  pace, length    {pace_text(s.get('median_pace_s_per_km'))}, step {step} m, stride {stride} m, "
+            f"vertical ratio {ratio} % (speed from {speed_source_text(s)})")
 
 
 DEMO_PARTS = ("raw", "recorded", "dataset", "truth-of-today", "report_session.html",
@@ -216,6 +229,7 @@ def run_phone_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7) -> in
     export = write_sensorlogger(sim.raw, out_dir / "phone" / "phone-run.zip",
                                 platform="ios")
     print(f"    exported as the Sensor Logger app does (iOS zip): {export}")
+    print("    (without location: the simulated phone has no GPS, so pace and stride length stay empty)")
     print("2/3 processing the phone export ...", flush=True)
     res = process_file(export, dataset=out_dir / "dataset", replace=True, csv_meta={"runner_id": RUNNER_ID})
     s = res.summary

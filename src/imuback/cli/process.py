@@ -58,7 +58,7 @@ def _process(args: argparse.Namespace) -> int:
             # --runner, --session, --start are for files without ids (a raw Parquet file carries its own)
             meta = identity if detect_format(path) != "parquet" else {}
             results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
-                                            mapping=mapping)
+                                            mapping=mapping, treadmill_speed_mps=args.speed_mps)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -109,6 +109,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--time-unit", choices=("auto", "s", "ms", "us", "ns"),
                    help="unit of a CSV's numeric time (default auto: dates, or epoch s/ms/us/ns by size); with "
                         "--start, time since the start")
+    p.add_argument("--speed-mps", type=float, metavar="M_PER_S",
+                   help="treadmill belt speed of the running (m/s, e.g. 3.33 for 12 km/h): gives step and stride "
+                        "length, pace and vertical ratio; stored with the session (sessions.speed_source = "
+                        "treadmill) and kept when it is re-processed. Without it, a phone export's GPS speed is used")
     add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
 

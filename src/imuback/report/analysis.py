@@ -488,7 +488,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0:
-        detail += " Rising load is worth discussing with your physical therapist."
+        detail += " A rising load is worth discussing with the runner."
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
@@ -650,7 +650,7 @@ def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx:
         hi = higher_side(value)
         title = f"{m.label} is {abs(value):.1f} % higher on the {hi} side"
         if cls == "notable":
-            detail += " One side loading differently is worth showing a physical therapist."
+            detail += " One side loading differently is worth a closer look."
         return Flag(level=cls, title=title, detail=detail, metric=a.key)
     return None
 
@@ -735,9 +735,13 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
             absolutes = [r.absolute for r in hits if r.absolute is not None]
             a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
             where = "in this run" if single else f"in {k} of the last {n} sessions"
-            compared = windows.text if windows is not None and single else DRIFT_RULE_TEXT
-            detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
-                      f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            if single:
+                compared = windows.text if windows is not None else DRIFT_RULE_TEXT
+                detail = (f"Late vs early running {where} ({compared}): {p:+.1f} % ({a}), more than "
+                          f"this run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
+            else:  # the windows are stated once, in the report's method text
+                detail = (f"Late vs early running {where}: {p:+.1f} % ({a}) (median), more than each "
+                          f"run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
             rising_bad = word == "rises"
             if rising_bad:
                 detail += (" Mechanics changing late in a run can be a sign of tiring muscles "

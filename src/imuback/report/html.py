@@ -128,25 +128,27 @@ figcaption { color: var(--muted); font-size: .85em; }
 footer { margin-top: 30px; padding: 12px 14px; border: 2px solid var(--ink); font-size: .95em; }
 footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
 .table-wrap { overflow-x: auto; }
+input, select, textarea, button { max-width: 100%; font: inherit; } .facts dd { min-width: 0; }
 .pain-banner { border: 2px solid var(--notable); background: #fdf0ef; padding: 8px 12px; margin: 8px 0; }
 @media (max-width: 640px) {
   body { padding: 10px 12px; font-size: 14px; }
-  .facts { grid-template-columns: max-content 1fr; }
+  .facts { grid-template-columns: max-content 1fr; } form .facts { grid-template-columns: 1fr; }
   .plots { grid-template-columns: 1fr; }
   th, td { padding: 3px 4px; }
 }
 @page { size: A4; margin: 10mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 8pt; line-height: 1.25; }
+  body { max-width: none; padding: 0; font-size: 7.6pt; line-height: 1.2; }
   h1 { font-size: 14pt; } h2 { font-size: 10.5pt; margin: 8px 0 3px; }
   .screen-only { display: none; } .table-wrap { overflow: visible; }
-  .plots { grid-template-columns: repeat(3, 1fr); gap: 4px 8px; }
+  .plots { grid-template-columns: repeat(4, 1fr); gap: 4px 8px; }
   .plots.row5 { grid-template-columns: repeat(5, 1fr); }
-  .chart text { font-size: 14px; } figcaption { display: none; }
+  .chart text { font-size: 14px; } .chart text.legend { font-size: 12px; } figcaption { display: none; }
+  table.weekly td:first-child { white-space: nowrap; }
   table { margin: 2px 0 4px; font-size: 7.5pt; } th, td { padding: 1px 4px; }
   .flag { padding: 2px 6px; margin: 2px 0; } .flag p { margin: 0; }
   .facts { margin: 2px 0; }
-  table, .flag, figure.plot { break-inside: avoid-page; }
+  tr, .flag, figure.plot, .facts { break-inside: avoid-page; }
   h2 { break-after: avoid; }
   footer { margin-top: 8px; padding: 4px 8px; font-size: 7.5pt; }
   .flag, .tag { -webkit-print-color-adjust: exact; print-color-adjust: exact; }

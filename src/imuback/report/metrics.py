@@ -8,7 +8,9 @@ There are no "typical" population bands: none is shown without a source checked 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 ASYM_NORMAL_PCT = 5.0
 """|asymmetry| up to this (%) is normal (0-5 % normal, 5-10 % watch, > 10 % notable)."""
@@ -113,7 +115,68 @@ METRICS: tuple[Metric, ...] = (
 )
 """Main metrics, in report order. Session column: ``median_<key>``."""
 
-BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+SPEED_SOURCE_CHECKED = "the speed source's own: treadmill belt, or phone GPS (not validated)"
+"""Pace and speed are the source's; imuback does not measure them."""
+LENGTH_CHECKED = "real running with the belt speed (force treadmill); GPS speed not validated"
+"""Step and stride length: speed x step (stride) time, step time checked on real running with its belt
+speed (``python benchmarks/speed_lengths.py``: +0.1 ± 2.0 %); with GPS only as good as the GPS."""
+
+SPEED_METRICS: tuple[Metric, ...] = (
+    Metric(key="pace_s_per_km", label="Pace", unit="min/km", checked_on=SPEED_SOURCE_CHECKED),
+    Metric(key="speed_mps", label="Speed", unit="m/s", decimals=2, checked_on=SPEED_SOURCE_CHECKED),
+    Metric(key="step_length_m", label="Step length (one foot to the other)", unit="m", decimals=2,
+           checked_on=LENGTH_CHECKED),
+    Metric(key="stride_length_m", label="Stride length (two steps)", unit="m", decimals=2,
+           checked_on=LENGTH_CHECKED),
+    Metric(key="vertical_ratio_pct", label="Vertical ratio (oscillation / step length)", unit="%",
+           decimals=1, checked_on=SIMULATION_ONLY),
+)
+"""Metrics that need a speed source (``sessions.speed_source``); session column ``median_<key>``.
+Shown, not judged against the baseline (comparability is by cadence)."""
+
+BY_KEY: dict[str, Metric] = {m.key: m for m in (*METRICS, *SPEED_METRICS)}
+
+
+def pace_text(s_per_km: float | None) -> str:
+    """``5:12 min/km`` for 312.5 s/km (``n/a`` for missing)."""
+    if s_per_km is None or s_per_km != s_per_km or s_per_km <= 0:
+        return "n/a"
+    m, s = divmod(round(s_per_km), 60)
+    return f"{m}:{s:02d} min/km"
+
+
+def show_speed_metric(m: Metric, value: float | None) -> str:
+    """A speed metric's value with its unit (pace as minutes:seconds per km)."""
+    return pace_text(value) if m.key == "pace_s_per_km" else m.show_unit(value)
+
+
+NO_SPEED_TEXT = ("No speed source: pace and stride length need GPS (a phone export with location) or the "
+                 "treadmill speed (imuback process --speed-mps, or the clinic page's upload form). "
+                 "They are left empty, never guessed.")
+"""What the reports say where a session has no speed (``speed_source`` none)."""
+
+
+def speed_source_text(row: Mapping[str, Any]) -> str:
+    """Where a session's speed comes from, in words (``NO_SPEED_TEXT`` without one)."""
+    source = row.get("speed_source")
+    if source == "treadmill":
+        v = _finite_or_none(row.get("treadmill_speed_mps"))
+        kmh = f" ({v * 3.6:.1f} km/h)" if v is not None else ""
+        return f"treadmill belt speed given: {BY_KEY['speed_mps'].show_unit(v)}{kmh}"
+    if source == "gps":
+        cover = _finite_or_none(row.get("speed_coverage_pct"))
+        share = f"{cover:.0f} %" if cover is not None else "n/a"
+        return f"the phone's GPS, on {share} of the steps summarised (GPS speed is not validated by imuback)"
+    return NO_SPEED_TEXT
+
+
+def _finite_or_none(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and abs(v) != float("inf") else None
+
 
 ASYMMETRIES: tuple[Metric, ...] = tuple(
     Metric(key=f"asymmetry_{m.side}_pct", label=f"{m.label} asymmetry", unit="%", decimals=1,
@@ -172,6 +235,11 @@ def higher_side(value_pct: float) -> str:
 def contact_balance_left_pct(asymmetry_pct: float) -> float:
     """Left share of contact time, L/(L+R) in %, from 100*(L-R)/mean(L,R) (50 % = even)."""
     return 50.0 + asymmetry_pct / 4.0
+
+
+def percent_text(pct: float) -> str:
+    """``12 %``, with a share above 0 that would round to 0 said as ``under 1 %``."""
+    return "under 1 %" if 0 < pct < 0.5 else f"{pct:.0f} %"
 
 
 def count(n: int, noun: str) -> str:

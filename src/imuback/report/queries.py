@@ -19,17 +19,24 @@ import pandas as pd
 from imuback.errors import ReportDataError, SchemaError
 from imuback.store.dataset import partition_of
 from imuback.store.dataset import table_files as store_table_files
-from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
+from imuback.store.schema import SCHEMA_VERSION, SPEED_MEDIANS, TABLE_SCHEMAS
 
 STEP_COLUMNS = (
     "foot", "activity", "ic_time", "contact_time_s", "flight_time_s", "impact_peak_g",
     "grf_peak_bw", "loading_rate_g_per_s", "vertical_oscillation_cm", "cadence_spm", "quality",
+    "speed_mps", "step_length_m", "vertical_ratio_pct",
 )
 STRIDE_COLUMNS = (
     "foot", "start_time", "stride_time_s", "pelvis_rotation_deg", "pelvis_obliquity_deg",
     "pelvis_tilt_deg", "ml_excursion_cm", "ml_acc_rms_g", "impact_asymmetry_pct",
-    "contact_asymmetry_pct",
+    "contact_asymmetry_pct", "stride_length_m",
 )
+LATER_COLUMNS = frozenset({
+    "speed_mps", "step_length_m", "vertical_ratio_pct", "stride_length_m", "speed_source",
+    "treadmill_speed_mps", "speed_coverage_pct", "median_pace_s_per_km",
+    *(f"median_{m}" for m, _unit in SPEED_MEDIANS),
+})
+"""Columns added after schema 1.1 (speed, length): files made before them read them as null."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -46,8 +53,10 @@ def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None
 
 
 def _check(con: duckdb.DuckDBPyConnection, files: list[str], table: str,
-           columns: Sequence[str]) -> None:
-    """Raise :class:`SchemaError` naming the file and column if ``files`` cannot serve ``columns``."""
+           columns: Sequence[str]) -> set[str]:
+    """Raise :class:`SchemaError` naming the file and column if ``files`` cannot serve ``columns``;
+    return the columns the files have (:data:`LATER_COLUMNS` may be missing: read as null).
+    """
     major = SCHEMA_VERSION.split(".")[0]
     versions = con.sql(
         "SELECT file_name, decode(value) FROM parquet_kv_metadata($files) "
@@ -64,11 +73,17 @@ def _check(con: duckdb.DuckDBPyConnection, files: list[str], table: str,
     described = con.sql("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
                         params={"files": files}).fetchall()
     have = {row[0] for row in described}
-    missing = [c for c in columns if c not in have]
+    missing = [c for c in columns if c not in have and c not in LATER_COLUMNS]
     if missing:
         raise SchemaError(f"{Path(files[0]).parents[3]}/{table}: column(s) {missing} missing "
                           f"(schema {SCHEMA_VERSION} has {len(TABLE_SCHEMAS[table].names)} columns); "
                           "re-process the sessions with this imuback version")
+    return have
+
+
+def _col(c: str, have: set[str], expr: str = '"{c}"') -> str:
+    """``expr`` of column ``c`` AS ``c``, or NULL AS ``c`` where the files predate it."""
+    return f'{expr.format(c=c) if c in have else "NULL"} AS "{c}"'
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
@@ -84,8 +99,8 @@ def _read(dataset: str | Path, table: str, columns: Sequence[str], *, runner_id:
         return pd.DataFrame(columns=list(columns))
     con = connect()
     try:
-        _check(con, files, table, columns)
-        cols = ", ".join(f'"{c}"' for c in columns)
+        have = _check(con, files, table, columns)
+        cols = ", ".join(_col(c, have) for c in columns)
         sql = f"SELECT {cols} FROM read_parquet($files, union_by_name = true) {where} {order}"
         return _frame(con, sql, {"files": files, **(params or {})})
     finally:
@@ -178,8 +193,8 @@ def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[st
         return pd.DataFrame(columns=["week", "n_sessions", *columns])
     con = connect()
     try:
-        _check(con, files, "sessions", ["start_time", *columns])
-        meds = ", ".join(f'median("{c}") AS "{c}"' for c in columns)
+        have = _check(con, files, "sessions", ["start_time", *columns])
+        meds = ", ".join(_col(c, have, 'median("{c}")') for c in columns)
         sql = (f"SELECT date_trunc('week', start_time) AS week, count(*) AS n_sessions, {meds} "
                "FROM read_parquet($files, union_by_name = true) "
                "WHERE runner_id = $rid AND list_contains($ids, session_id) "

@@ -46,13 +46,23 @@ from imuback.report.metrics import (
     FLAGGED_ASYMMETRY,
     METRICS,
     SIMULATION_ONLY,
+    SPEED_METRICS,
     Metric,
     asymmetry_class,
     contact_balance_left_pct,
     count,
+    percent_text,
+    show_speed_metric,
+    speed_source_text,
 )
 from imuback.report.notes import notes_table, pain_banner
+from imuback.signal.params import QualityParams
 from imuback.store.notes import read_notes
+
+LOW_QUALITY = QualityParams().low_quality
+"""Steps below this ``quality`` are low-confidence (as ``sessions.low_quality_step_pct`` counts them)."""
+LOW_COLOR = "#8a8a8a"
+"""Grey: low-confidence steps in the plots."""
 
 STEP_PLOTS = ("contact_time_s", "impact_peak_g")
 STRIDE_PLOTS = ("pelvis_obliquity_deg", "pelvis_rotation_deg", "ml_excursion_cm")
@@ -103,8 +113,10 @@ def _header(row: dict[str, Any]) -> Markup:
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
-         f"{low:.0f} % of steps of low confidence (irregular rhythm or shape: their events are less "
-         "certain)" + ("; read this session's numbers with care" if low > 30 else "")),
+         "every step of normal confidence" if low == 0 else
+         f"{percent_text(low)} of steps of low confidence (irregular rhythm or "
+         "shape: their events are less certain; grey in the plots)"
+         + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
@@ -129,6 +141,24 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) ->
                  caption="Accuracy checked on: where imuback's numbers were compared with a reference "
                          "(docs/validation.md). Numbers checked on simulation only are best read as "
                          "changes against this runner's own baseline.")
+
+
+def _speed_section(row: dict[str, Any]) -> Markup:
+    """Pace, speed, step and stride length, vertical ratio, or why there are none."""
+    source = row.get("speed_source")
+    if source not in ("gps", "treadmill"):
+        return tag("p", speed_source_text(row), class_="no-speed")
+    facts = [(m.label, show_speed_metric(m, _num(row.get(f"median_{m.key}")))) for m in SPEED_METRICS]
+    return join([
+        definition_list([("Speed from", speed_source_text(row)), *facts]),
+        tag("p", "Session medians. Accuracy: pace and speed are the speed source's own ("
+                 + ("the belt speed given" if source == "treadmill" else "phone GPS, not validated by imuback")
+                 + f"); step and stride length: {BY_KEY['step_length_m'].checked_on}; vertical ratio: "
+                 f"{BY_KEY['vertical_ratio_pct'].checked_on}. Step length is one foot's landing to the "
+                 "other's (what Garmin calls stride length); stride length is two steps, same foot to same "
+                 "foot; vertical ratio = vertical oscillation / step length. Shown, not compared with the "
+                 "baseline.", class_="note"),
+    ])
 
 
 def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
@@ -237,10 +267,16 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
             sel = (steps["foot"] == foot).to_numpy()
             b = _binned(t_steps[sel], steps.loc[sel, key].to_numpy(float) * m.scale, width)
             lines.append(svg.Line(x=b["t"], y=b["p50"], label=f"{name} median", color=color))
+        low = _low_confidence(steps)
+        points = ([svg.Points(x=t_steps[low], y=steps.loc[low, key].to_numpy(float) * m.scale,
+                              label=f"low-confidence step (quality < {LOW_QUALITY:g})", color=LOW_COLOR,
+                              radius=2.2, hollow=True)] if low.any() else [])
         figs.append(svg.render(svg.Chart(
             plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label=x_label,
-            y_label=m.axis_label, lines=lines, areas=areas, vspans=spans,
-            caption=f"Median per {width * 60:.0f} s by foot; shaded: middle 50 % of steps.")))
+            y_label=m.axis_label, lines=lines, areas=areas, vspans=spans, points=points,
+            caption=f"Median per {width * 60:.0f} s by foot over all steps; shaded: middle 50 % of steps"
+                    + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}, one by one."
+                       if low.any() else "; no step of low confidence."))))
     t_str = ((strides["start_time"] - t0).dt.total_seconds() / 60).to_numpy(float)
     for key in STRIDE_PLOTS:
         m = BY_KEY[key]
@@ -281,14 +317,28 @@ def _drift_table(row: dict[str, Any], windows: DriftWindows | None) -> Markup:
                  cls="drift", caption=caption)
 
 
+def _low_confidence(steps: pd.DataFrame) -> np.ndarray:
+    """(S,) bool: steps whose ``quality`` is below :data:`LOW_QUALITY` (unknown quality: not low)."""
+    q = pd.to_numeric(steps["quality"], errors="coerce").to_numpy(float) if "quality" in steps else np.zeros(0)
+    return np.asarray(q < LOW_QUALITY, dtype=bool) if q.size == len(steps) else np.zeros(len(steps), bool)
+
+
 def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
     figs = []
+    low = _low_confidence(steps)
     for key in HIST_STEP:
         m = BY_KEY[key]
-        groups = [(name, color, steps.loc[steps["foot"] == foot, key].to_numpy(float))
+        groups = [(name, color, steps.loc[(steps["foot"] == foot).to_numpy() & ~low, key].to_numpy(float))
                   for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right"))]
+        dens: list[int | None] = [None, None]
+        if low.any():
+            groups.append(("low-confidence steps", LOW_COLOR, steps.loc[low, key].to_numpy(float)))
+            dens.append(len(steps))
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per step",
-                                  x_label=m.axis_label, groups=groups, scale=m.scale))
+                                  x_label=m.axis_label, groups=groups, scale=m.scale, denominators=dens,
+                                  caption="Left and right: steps of normal confidence, % of each; grey: "
+                                          f"low-confidence steps (quality < {LOW_QUALITY:g}), both feet, "
+                                          "% of all steps." if low.any() else ""))
     for key in HIST_STRIDE:
         m = BY_KEY[key]
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per stride",
@@ -303,7 +353,8 @@ def _methods(ctx: RunnerContext) -> Markup:
         tag("p", f"Baseline: {ctx.baseline_text}. Sessions are compared only at a similar pace: "
                  f"median cadence within ±{p.cadence_band_spm:g} steps/min of the baseline's "
                  + (f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")
-                 + " (one sensor cannot measure speed; cadence follows it)."),
+                 + " (the sensor alone cannot measure speed and not every session has GPS or a "
+                   "treadmill speed; cadence follows speed)."),
         tag("p", "A difference counts only when it reaches the smallest real change: 0.28 BW for "
                  "peak vertical force and 32 ms for contact and flight time (published), never "
                  "less than this runner's own session-to-session variation; other metrics use "
@@ -348,9 +399,11 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
         section("Main metrics", _metrics_table(row, ctx, comparable),
-                tag("p", "Medians over the running steps and strides of this session. "
+                tag("p", f"Medians over all {'running' if activity == 'run' else 'walking'} steps and "
+                         f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
                          + ("" if comparable else "This session is not compared with the baseline "
                             "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
+        section("Pace and stride length", _speed_section(row), sid="speed"),
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "

@@ -143,7 +143,7 @@ def render(chart: Chart) -> str:
         + [("box", b.color, b.label) for b in c.hbands]
         + [("box", a.color, a.label) for a in c.areas]
         + [("dash" if ln.dash else "line", ln.color, ln.label) for ln in c.lines]
-        + [("dot", p.color, p.label) for p in c.points])
+        + [("ring" if p.hollow else "dot", p.color, p.label) for p in c.points])
     ml, mr, mb = 58, 14, 42
     legend_svg, rows = _legend(legend, ml, 14, w - mr)
     mt = 18 + 15 * rows
@@ -267,6 +267,10 @@ def _figure(c: Chart, svg: str) -> str:
             f"<h4>{escape(c.title)}</h4>{svg}{cap}</figure>")
 
 
+LEGEND_CHAR_PX = 6.9
+"""Room per legend character (px of the viewBox): the printed legend's 12 px text (screen: 11 px)."""
+
+
 def _legend(items: list[tuple[str, str, str]], x0: float, y: float, right: float) -> tuple[str, int]:
     """Legend entries left to right, wrapping at ``right``; returns the SVG and the row count."""
     out = []
@@ -274,13 +278,15 @@ def _legend(items: list[tuple[str, str, str]], x0: float, y: float, right: float
     for kind, color, label in items:
         if not label:
             continue
-        item_w = 26 + 5.9 * len(label)
+        item_w = 26 + LEGEND_CHAR_PX * len(label)
         if x > x0 and x + item_w > right:
             x, y, rows = x0, y + 15, rows + 1
         if kind == "box":
             sw = f'<rect x="{x:.0f}" y="{y - 8}" width="14" height="9" fill="{color}" fill-opacity="0.3"/>'
         elif kind == "dot":
             sw = f'<circle cx="{x + 7:.0f}" cy="{y - 4}" r="3.5" fill="{color}" fill-opacity="0.6"/>'
+        elif kind == "ring":
+            sw = f'<circle cx="{x + 7:.0f}" cy="{y - 4}" r="3.5" fill="none" stroke="{color}" stroke-width="1.3"/>'
         else:
             dash = ' stroke-dasharray="4 3"' if kind == "dash" else ""
             sw = (f'<line x1="{x:.0f}" x2="{x + 14:.0f}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" '
@@ -302,11 +308,14 @@ def _pts(pts: Sequence[tuple[float, float]] | list[tuple[np.floating, np.floatin
 
 def histogram(*, plot_id: str, title: str, x_label: str,
               groups: Sequence[tuple[str, str, Sequence[float] | npt.ArrayLike]],
-              bins: int = 28, scale: float = 1.0, caption: str = "") -> str:
+              bins: int = 28, scale: float = 1.0, caption: str = "",
+              denominators: Sequence[int | None] | None = None) -> str:
     """Distribution of each group (label, colour, values) as % of its values, shared bins.
 
     Bins span the 1st-99th percentile of all values so a few outliers do not squash the shape;
     percentages are of all values, so the drawn bars of a group add up to about 98 %.
+    ``denominators``: per group, the count its percentages are of instead (None: its own values),
+    e.g. all steps for a small subgroup, so that five steps do not tower over a thousand.
     """
     vals = [_arr(v) * scale for _, _, v in groups]
     finite = [v[np.isfinite(v)] for v in vals]
@@ -317,10 +326,11 @@ def histogram(*, plot_id: str, title: str, x_label: str,
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, bins + 1)
-        for (label, color, _), v in zip(groups, finite, strict=True):
+        dens = list(denominators) if denominators is not None else [None] * len(groups)
+        for (label, color, _), v, den in zip(groups, finite, dens, strict=True):
             if v.size == 0:
                 continue
-            counts = np.histogram(v, bins=edges)[0] / v.size * 100  # tails beyond: not drawn
+            counts = np.histogram(v, bins=edges)[0] / (den or v.size) * 100  # tails beyond: not drawn
             x = np.repeat(edges, 2)[1:-1]
             y = np.repeat(counts, 2)
             lines.append(Line(x=x, y=y, label=f"{label} (n={v.size})", color=color, width=1.6,

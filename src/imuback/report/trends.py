@@ -40,8 +40,11 @@ from imuback.report.metrics import (
     ASYM_NOTABLE_PCT,
     BY_KEY,
     DRIFT_KEYS,
+    NO_SPEED_TEXT,
+    SPEED_METRICS,
     TREND_KEYS,
     count,
+    pace_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
 from imuback.store.notes import read_notes
@@ -131,6 +134,18 @@ def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[
                 f"Minutes since the first running step: {DRIFT_RULE_TEXT}."))
 
 
+SPEED_TREND_KEYS = ("stride_length_m", "vertical_ratio_pct")
+"""Metrics needing a speed with a weekly plot (sessions with a speed only)."""
+SPEED_COLUMNS = [f"median_{m.key}" for m in SPEED_METRICS]
+"""Session columns of the speed metrics (weekly medians)."""
+
+
+def _has_speed(df: pd.DataFrame) -> bool:
+    """Some session has a pace (a speed source)."""
+    col = "median_pace_s_per_km"
+    return col in df and bool(pd.to_numeric(df[col], errors="coerce").notna().any())
+
+
 def _weekly_table(weekly: pd.DataFrame, pain: pd.DataFrame) -> Markup:
     cols = ["median_cadence_spm", "left_contact_time_s", "right_contact_time_s",
             "left_impact_peak_g", "right_impact_peak_g", "median_grf_peak_bw",
@@ -141,12 +156,18 @@ def _weekly_table(weekly: pd.DataFrame, pain: pd.DataFrame) -> Markup:
              "Impact L (g)", "Impact R (g)", "vGRF (BW)", "Vert. osc. (cm)", "Rotation (°)",
              "Obliquity (°)", "Tilt (°)", "Side-to-side (cm)", "Impact asym. (%)", "Worst pain (0–10)",
              "Effort (RPE)"]
+    speed = _has_speed(weekly)
+    if speed:
+        heads[3:3] = ["Pace (min/km)", "Stride length (m)"]
     by_week = pain.set_index(pd.to_datetime(pain["week"], utc=True)) if not pain.empty else pain
     rows = []
     for _, w in weekly.iterrows():
         week = pd.Timestamp(w["week"])
         cells: list[object] = [f"{week:%d %b %Y}", int(w["n_sessions"])]
         for c in cols:
+            if speed and c == "left_contact_time_s":
+                cells += [pace_text(w["median_pace_s_per_km"]).removesuffix(" min/km"),
+                          BY_KEY["stride_length_m"].show(float(w["median_stride_length_m"]))]
             v = w[c]
             cells.append(f"{v:+.1f}" if c.startswith("asym") and np.isfinite(v)
                          else COLUMNS[c].metric.show(float(v)))
@@ -169,10 +190,11 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
         rows.append([f"{pd.Timestamp(s['start_time']):%a %d %b %Y %H:%M}", s["session_id"],
                      f"{s['duration_s'] / 60:.0f} min" if np.isfinite(s["duration_s"]) else "n/a",
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
+                     pace_text(s.get("median_pace_s_per_km")),
                      f"{comp:.1f} %" if np.isfinite(comp) else "n/a",
                      f"{s['misalignment_deg']:.0f}°" if np.isfinite(s["misalignment_deg"]) else "n/a",
                      s["sensor"], note])
-    return table(["Start (UTC)", "Session", "Length", "Cadence", "Data", "Sensor offset",
+    return table(["Start (UTC)", "Session", "Length", "Cadence", "Pace", "Data", "Sensor offset",
                   "Sensor", "Used as"], rows, cls="sessions")
 
 
@@ -181,7 +203,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     """The trends report of ``runner_id`` as one HTML document (``weeks``: show the last N)."""
     sessions = queries.runner_sessions(dataset, runner_id)
     ctx = runner_context(sessions, runner_id=runner_id, params=params)
-    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, list(COLUMNS))
+    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, [*COLUMNS, *SPEED_COLUMNS])
     changes = weekly_changes(ctx, all_weekly)
     flags = trend_flags(ctx, changes)
     df = ctx.sessions
@@ -221,13 +243,16 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     else:
         ticks = _week_ticks(pd.to_datetime(weekly["week"], utc=True))
         xr = _x_range(shown, weekly)
-        charts = [_trend_chart(k, ctx, shown, weekly, ticks, xr) for k in TREND_KEYS]
+        keys = [*TREND_KEYS, *(SPEED_TREND_KEYS if _has_speed(shown) else ())]
+        charts = [_trend_chart(k, ctx, shown, weekly, ticks, xr) for k in keys]
         asym = [_asym_chart(s, weekly, shown, ticks, xr)
                 for s in ("impact_peak", "contact_time", "flight_time", "grf_peak")]
         parts += [
             section("Weekly trends", tag("p", "Dots: sessions; line: weekly median; green band: "
                                               "baseline ± smallest real change (inside it is "
-                                              "noise).",
+                                              "noise). " + ("Stride length and vertical ratio: sessions "
+                                                            "with a speed (GPS or treadmill) only."
+                                                            if _has_speed(shown) else NO_SPEED_TEXT),
                                          class_="note"),
                     tag("div", join(Markup(c) for c in charts), class_="plots"), sid="trends"),
             section("Left/right asymmetry", tag("div", join(Markup(c) for c in asym),
@@ -247,8 +272,13 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
                      "difference between consecutive sessions); other metrics use that variation. "
                      "It is a trend when the week before moved the same way too; 'since' is the "
                      "first week that moved."),
-            tag("p", "Only sessions at a similar cadence are compared, because a single sensor "
-                     "cannot measure speed and most metrics change with it. Peak vertical force is "
+            tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
+                     "interval of that difference, from the run's own step-to-step noise, excludes zero; "
+                     "it is flagged when at least two and at least half of the latest sessions drift the "
+                     "same way."),
+            tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
+                     "cannot measure speed (not every session has GPS or a treadmill speed) and most "
+                     "metrics change with it. Peak vertical force is "
                      "estimated and the loading rate is an index: neither is a force-plate value."),
         ]), class_="methods"), sid="methods"),
     ]

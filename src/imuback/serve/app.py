@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +24,78 @@ from flask import Flask, Response, abort, redirect, request
 from werkzeug.utils import secure_filename
 
 from imuback.core import check_id
-from imuback.errors import ImubackError
+from imuback.errors import ImubackError, RawFormatError
 from imuback.report.analysis import runner_context, session_flags
 from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
-from imuback.report.metrics import count
+from imuback.report.metrics import count, pace_text, percent_text
 from imuback.report.notes import notes_table
-from imuback.serve.jobs import Job, JobQueue
+from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
 from imuback.store.notes import add_note, read_notes
 
-READS = (".parquet", ".csv")
-"""File types an upload may have (what ``imuback process`` reads)."""
+READS = (".parquet", ".csv", ".zip", ".mat", ".txt", ".tsv", ".h5")
+"""File endings offered by the upload form's file chooser (a hint: the content decides)."""
+FORMAT_NAMES = {"parquet": "raw Parquet file", "csv": "CSV file", "mobgap": "mobgap data.mat file",
+                "xsens": "Xsens text export", "bids": "BIDS-motion file", "apdm": "APDM .h5 file",
+                "sensorlogger": "Sensor Logger export", "phyphox": "phyphox export"}
+"""Formats in words (imuback.formats.FORMATS)."""
+NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone export (Sensor Logger or "
+            "phyphox zip), a mobgap data.mat, an Xsens text export, a BIDS-motion .tsv or an APDM .h5 file")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 """The reports' CSP, with forms allowed to post back to the clinic page itself."""
 
 
 def _process_upload(dataset: Path) -> Any:
-    def process(path: Path) -> tuple[str, str, str]:
-        from imuback.pipeline import process_file
+    """The job queue's processor: tell the format, check the identity the file needs, process every
+    session in it. A file that made no session is removed from ``uploads/`` (the clinic keeps the
+    original); its error is shown.
+    """
+    def process(path: Path, options: UploadOptions, progress: Progress) -> tuple[list[tuple[str, str]], str]:
+        from imuback.formats import detect_format
+        from imuback.pipeline import process_file_sessions
 
-        res = process_file(path, dataset=dataset)
-        s = res.summary
-        return (res.runner_id, res.session_id,
-                f"session {res.session_id} of runner {res.runner_id}: {count(s['n_run_steps'] or 0, 'running step')}, "
-                f"{count(s['n_walk_steps'] or 0, 'walking step')} ({s['status']})")
+        progress("checking the file type")
+        try:
+            try:
+                kind = detect_format(path)
+            except RawFormatError:
+                raise RawFormatError(NOT_READ) from None
+            name = FORMAT_NAMES.get(kind, kind)
+            identity, note = options.identity(), ""
+            if kind == "parquet":  # it carries its own runner and session
+                if identity:
+                    note = " This file names its own runner and session: the form's were not used."
+                identity = {}
+            elif options.runner_id is None:
+                raise RawFormatError(f"this {name} does not say whose run it is: enter the runner id in the "
+                                     "upload form and upload it again")
+            progress(f"reading the {name} and finding every step")
+            results = process_file_sessions(path, dataset=dataset, identity=identity,
+                                            treadmill_speed_mps=options.treadmill_speed_mps)
+        except ImubackError:
+            _discard(path)
+            raise
+        made = [r for r in results if not isinstance(r, ImubackError)]
+        failed = [str(r) for r in results if isinstance(r, ImubackError)]
+        if not made:
+            _discard(path)
+            raise ImubackError("; ".join(failed) or "the file holds no session")
+        texts = []
+        for res in made:
+            s = res.summary
+            pace = pace_text(s.get("median_pace_s_per_km"))
+            texts.append(f"session {res.session_id} of runner {res.runner_id}: "
+                         f"{count(s['n_run_steps'] or 0, 'running step')}, "
+                         f"{count(s['n_walk_steps'] or 0, 'walking step')} ({s['status']}), "
+                         + (f"pace {pace}" if pace != "n/a" else "no speed source (no pace)"))
+        summary = "; ".join(texts) + (f". Not processed: {'; '.join(failed)}" if failed else "") + note
+        return [(r.runner_id, r.session_id) for r in made], summary
     return process
+
+
+def _discard(path: Path) -> None:
+    """Remove a saved upload's folder (``uploads/<id>/``, made for it alone)."""
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float = 256.0,
@@ -111,11 +159,25 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
         if read_only:
             return tag("p", "Read-only: uploads are off.", class_="note")
         return section("Upload recordings", form(
-            "/upload", tag("input", type="file", name="files", multiple="multiple",
-                           accept=",".join(READS), required="required"),
-            submit="Upload and process", multipart=True),
-            tag("p", f"Raw sessions imuback reads ({', '.join(READS)}), at most "
-                     f"{max_upload_mb:g} MB at once. They are processed in the background.",
+            "/upload", definition_list([
+                ("Files", tag("input", type="file", name="files", multiple="multiple",
+                              accept=",".join(READS), required="required")),
+                ("Runner id", tag("input", type="text", name="runner", maxlength="64",
+                                  pattern="[A-Za-z0-9._-]+", placeholder="e.g. ann-01")),
+                ("Session id (optional)", tag("input", type="text", name="session", maxlength="64",
+                                              pattern="[A-Za-z0-9._-]+",
+                                              placeholder="default: file name and start time")),
+                ("Start time, UTC (optional)", tag("input", type="text", name="start", maxlength="40",
+                                                   placeholder="2024-03-04T07:00:00Z")),
+                ("Treadmill speed, km/h (optional)", tag("input", type="number", name="speed_kmh",
+                                                         min="0.1", max="54", step="0.1")),
+            ]), submit="Upload and process", multipart=True),
+            tag("p", "Recordings imuback reads: raw Parquet or CSV, phone exports (Sensor Logger, phyphox), "
+                     "mobgap data.mat, Xsens text, BIDS-motion, APDM .h5. The runner id is needed for every "
+                     "file that does not name its runner (all but raw Parquet); the start time for files "
+                     "timed from their start. Treadmill speed: the belt speed of a treadmill run, for pace "
+                     "and stride length (phone exports with GPS have their own). "
+                     f"At most {max_upload_mb:g} MB at once; processed in the background.",
                 class_="note"), sid="upload")
 
     @app.get("/runner/<runner_id>")
@@ -132,15 +194,16 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
             quality = f"{row['completeness_pct']:.0f} % of samples" if pd.notna(row["completeness_pct"]) else "n/a"
             low = row.get("low_quality_step_pct")
             if low is not None and pd.notna(low):
-                quality += f", {low:.0f} % low-confidence steps"
+                quality += f", {percent_text(low)} low-confidence steps"
             if row["status"] not in (None, "ok"):
                 quality += f", {row['status']}"
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
                          tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
-                         f"{(row['duration_s'] or 0) / 60:.0f} min", quality, len(flags)])
+                         f"{(row['duration_s'] or 0) / 60:.0f} min", pace_text(row.get("median_pace_s_per_km")),
+                         quality, len(flags)])
         parts: list[object] = [
             tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
-            table(["Start (UTC)", "Session", "Length", "Data quality", "Flags"], rows, cls="sessions"),
+            table(["Start (UTC)", "Session", "Length", "Pace", "Data quality", "Flags"], rows, cls="sessions"),
             section("Pain and effort log", notes_table(read_notes(dataset, runner_id=rid), with_session=True),
                     sid="notes"),
         ]
@@ -190,24 +253,32 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
         files = [f for f in request.files.getlist("files") if f.filename]
         if not files:
             return render("Nothing uploaded", tag("p", "Choose one or more files first.")), 400
+        try:
+            options = _upload_options(request.form, n_files=len(files))
+        except ImubackError as exc:
+            return render("Nothing uploaded", tag("p", str(exc)), tag("p", tag("a", "Back", href="/"))), 400
         for f in files:
             shown = f.filename or "upload"
-            name = secure_filename(shown)
-            if not name.lower().endswith(READS):
-                jobs.reject(shown, f"not a file type imuback reads ({', '.join(READS)})")
-                continue
+            name = secure_filename(shown) or "upload"
             folder = dataset / "uploads" / secrets.token_hex(8)
             folder.mkdir(parents=True)
             target = folder / name
             f.save(target)
-            jobs.submit(target, shown)
+            jobs.submit(target, shown, options)
         return redirect("/uploads", code=303)
 
     @app.get("/uploads")
     def uploads() -> Response:
+        all_jobs = jobs.all()
         rows = [[j.filename, tag("span", j.status, class_=f"tag tag-{_status_class(j)}"), _job_text(j)]
-                for j in jobs.all()]
-        body = (table(["File", "Status", "Result"], rows, cls="jobs") if rows
+                for j in all_jobs]
+        states = [j.status for j in all_jobs]
+        progress = ", ".join(f"{states.count(s)} {word}" for s, word in (
+            ("done", "done"), ("processing", "processing"), ("queued", "waiting"), ("error", "failed"))
+            if states.count(s))
+        body = (join([tag("p", f"{count(len(all_jobs), 'file')}: {progress}"
+                               + (" (this page refreshes itself)" if jobs.busy else ""), class_="progress"),
+                      table(["File", "Status", "Result"], rows, cls="jobs")]) if rows
                 else tag("p", "No uploads since the clinic page started."))
         return render("Uploads", body, _upload_form(), refresh_s=2 if jobs.busy else None)
 
@@ -221,10 +292,41 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0]
 
 
+def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
+    """The upload form's identity fields, checked (ImubackError naming the field)."""
+    from imuback.pipeline import MAX_TREADMILL_SPEED_MPS
+
+    def text(name: str) -> str | None:
+        value = str(form.get(name, "")).strip()
+        return value or None
+
+    runner, session, start = text("runner"), text("session"), text("start")
+    if runner is not None:
+        check_id(runner, what="runner id", source="the upload form")
+    if session is not None:
+        check_id(session, what="session id", source="the upload form")
+        if n_files > 1:
+            raise ImubackError(f"the upload form: session id {session!r} names one session; upload one file "
+                               f"with it (got {n_files}), or leave it empty")
+    speed = None
+    kmh = text("speed_kmh")
+    if kmh is not None:
+        try:
+            speed = float(kmh) / 3.6
+        except ValueError:
+            speed = float("nan")
+        top = MAX_TREADMILL_SPEED_MPS * 3.6
+        if not 0.0 < speed * 3.6 < top:  # False for NaN
+            raise ImubackError(f"the upload form: treadmill speed {kmh!r} is not a belt speed in km/h (above 0, "
+                               f"below {top:g})")
+    return UploadOptions(runner_id=runner, session_id=session, start=start, treadmill_speed_mps=speed)
+
+
 def _job_text(job: Job) -> Markup:
-    if job.status == "done" and job.runner_id and job.session_id:
-        return join([job.message, " — ", tag("a", "open the report",
-                                             href=f"/runner/{job.runner_id}/session/{job.session_id}")])
+    if job.status == "done" and job.sessions:
+        links = [tag("a", f"open the report of {sid}" if len(job.sessions) > 1 else "open the report",
+                     href=f"/runner/{rid}/session/{sid}") for rid, sid in job.sessions]
+        return join([job.message, " — ", *[p for link in links for p in (link, " ")]])
     return Markup(tag("span", job.message))
 
 

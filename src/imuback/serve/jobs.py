@@ -12,8 +12,27 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from imuback.errors import ImubackError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadOptions:
+    """What the upload form says about files that carry no identity (CSV, phone exports, mobgap,
+    Xsens...): the runner, and optionally the session id, start time and treadmill speed.
+    """
+
+    runner_id: str | None = None
+    session_id: str | None = None
+    start: str | None = None
+    """UTC time of the first sample, ISO 8601 (files timed from their start)."""
+    treadmill_speed_mps: float | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """The identity keywords of :func:`imuback.formats.read_sessions` that were given."""
+        return {k: v for k, v in (("runner_id", self.runner_id), ("session_id", self.session_id),
+                                  ("start", self.start)) if v is not None}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,13 +45,16 @@ class Job:
     status: str
     """``queued``, ``processing``, ``done`` or ``error``."""
     message: str = ""
-    """What happened, in words: the session made, or the reason it failed."""
-    runner_id: str | None = None
-    session_id: str | None = None
+    """What happened, in words: the step it is at, the sessions made, or why it failed."""
+    sessions: tuple[tuple[str, str], ...] = ()
+    """(runner id, session id) of every session the file made."""
 
 
-Processor = Callable[[Path], tuple[str, str, str]]
-"""Processes one saved upload; returns (runner id, session id, summary) or raises ImubackError."""
+Progress = Callable[[str], None]
+"""Told what a job is doing now, in words."""
+Processor = Callable[[Path, UploadOptions, Progress], tuple[list[tuple[str, str]], str]]
+"""Processes one saved upload; returns ((runner id, session id) of each session made, summary) or
+raises ImubackError."""
 
 
 class JobQueue:
@@ -44,12 +66,13 @@ class JobQueue:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imuback-upload")
 
-    def submit(self, path: Path, filename: str) -> Job:
-        """Queue the saved upload ``path`` (uploaded as ``filename``)."""
-        job = Job(job_id=uuid.uuid4().hex[:12], filename=filename, status="queued")
+    def submit(self, path: Path, filename: str, options: UploadOptions = UploadOptions()) -> Job:
+        """Queue the saved upload ``path`` (uploaded as ``filename``) with the form's ``options``."""
+        job = Job(job_id=uuid.uuid4().hex[:12], filename=filename, status="queued",
+                  message="waiting for the files before it")
         with self._lock:
             self._jobs[job.job_id] = job
-        self._pool.submit(self._run, job.job_id, path)
+        self._pool.submit(self._run, job.job_id, path, options)
         return job
 
     def reject(self, filename: str, message: str) -> Job:
@@ -59,20 +82,20 @@ class JobQueue:
             self._jobs[job.job_id] = job
         return job
 
-    def _set(self, job_id: str, **changes: str | None) -> None:
+    def _set(self, job_id: str, **changes: Any) -> None:
         with self._lock:
-            self._jobs[job_id] = replace(self._jobs[job_id], **changes)  # type: ignore[arg-type]
+            self._jobs[job_id] = replace(self._jobs[job_id], **changes)
 
-    def _run(self, job_id: str, path: Path) -> None:
-        self._set(job_id, status="processing")
+    def _run(self, job_id: str, path: Path, options: UploadOptions) -> None:
+        self._set(job_id, status="processing", message="starting")
         try:
-            runner, session, summary = self._process(path)
+            made, summary = self._process(path, options, lambda text: self._set(job_id, message=text))
         except ImubackError as exc:
             self._set(job_id, status="error", message=str(exc))
         except Exception as exc:
             self._set(job_id, status="error", message=f"unexpected {type(exc).__name__}: {exc}")
         else:
-            self._set(job_id, status="done", message=summary, runner_id=runner, session_id=session)
+            self._set(job_id, status="done", message=summary, sessions=tuple(made))
 
     def all(self) -> list[Job]:
         """Every job, newest first."""

@@ -235,3 +235,26 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
         impact_asymmetry_pct=_asym(sm.impact_peak_g, steps.foot, k),
         contact_asymmetry_pct=_asym(sm.contact_time_s, steps.foot, k),
     )
+
+
+def step_lengths(speed_mps: F64, step_time_s: F64, vertical_oscillation_cm: F64) -> tuple[F64, F64]:
+    """(step length in m, vertical ratio in %) of every step from its speed, (S,) each.
+
+    Step length = speed x step time: one foot's IC to the other foot's next IC (what Garmin calls
+    "stride length"). Vertical ratio = 100 x vertical oscillation / step length (Garmin's
+    definition, over that same footfall-to-footfall length): with the oscillation in cm and the
+    length in m, ``vertical_oscillation_cm / step_length_m``. NaN where the speed or step time is
+    missing or the length is not positive.
+    """
+    length = speed_mps * step_time_s
+    ok = length > 0  # False for NaN
+    ratio = np.full(length.shape, np.nan)
+    ratio[ok] = vertical_oscillation_cm[ok] / length[ok]
+    return np.where(ok, length, np.nan), ratio
+
+
+def stride_lengths(step_length_m: F64, first_step: I64) -> F64:
+    """Length (m) of every stride: the sum of its two steps (``first_step`` and the next), which is
+    the mean speed over the stride x stride time. NaN where either step has no length.
+    """
+    return step_length_m[first_step] + step_length_m[first_step + 1]

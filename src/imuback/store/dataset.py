@@ -86,6 +86,25 @@ def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> di
     return rows[0] if len(rows) == 1 else None
 
 
+def stored_treadmill_speed(dataset: str | Path, *, runner_id: str, session_id: str,
+                           source_sha256: str) -> float | None:
+    """The treadmill speed (m/s) given when this session was stored from the same bytes
+    (``source_sha256``), or None: a speed the user gave is kept when the session is re-processed.
+    """
+    part = part_path(dataset, "sessions", runner_id, session_id)
+    if not source_sha256 or not part.exists():
+        return None
+    try:
+        table = pq.read_table(part)
+    except (OSError, pa.ArrowInvalid):
+        return None
+    if table.num_rows != 1 or "treadmill_speed_mps" not in table.column_names:
+        return None  # one row per session; files made before the column have no speed to keep
+    row = table.select(["source_sha256", "treadmill_speed_mps"]).to_pylist()[0]
+    speed = row["treadmill_speed_mps"]
+    return float(speed) if row["source_sha256"] == source_sha256 and speed is not None else None
+
+
 def validate_table(name: str, table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
     """Check ``table`` against the schema of ``name`` (names, order, types); return it with metadata."""
     schema = schema if schema is not None else TABLE_SCHEMAS[name]

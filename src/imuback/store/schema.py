@@ -99,6 +99,10 @@ STEPS_SCHEMA = pa.schema(
            "that were right), running: the agreement score, a ranking"),
         _f("speed_mps", _F64, "m/s", "mean GPS ground speed over the step (IC to the next IC, or to toe-off); "
            "null without GPS or without a valid fix in the step"),
+        _f("step_length_m", _F64, "m", "speed x step_time_s (one foot's IC to the other's; Garmin's 'stride "
+           "length'), speed from sessions.speed_source; null without a speed"),
+        _f("vertical_ratio_pct", _F64, "%", "100 * vertical oscillation / step_length_m (Garmin's vertical ratio); "
+           "null without a step length"),
     ]
 )
 
@@ -116,6 +120,8 @@ STRIDES_SCHEMA = pa.schema(
         _f("ml_acc_rms_g", _F64, "g", "RMS of mediolateral acceleration over the stride"),
         _f("impact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of impact_peak_g of the two steps"),
         _f("contact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of contact_time_s of the two steps"),
+        _f("stride_length_m", _F64, "m", "sum of the stride's two step lengths (= mean speed x stride_time_s); "
+           "null without a speed"),
     ]
 )
 
@@ -215,7 +221,33 @@ def _sessions_fields() -> list[pa.Field]:
         _f("low_quality_reason", _STR, "", "why the steps counted in low_quality_step_pct are of low quality, "
            "in words: irregular rhythm, unlike step shape or isolated steps, with their shares (null: none is)"),
     ]
+    fields += _speed_fields()
     return fields
+
+
+SPEED_SOURCES = ("gps", "treadmill", "none")
+"""Values of ``sessions.speed_source``: where step lengths and pace come from."""
+
+SPEED_MEDIANS = (
+    ("speed_mps", "m/s"),
+    ("step_length_m", "m"),
+    ("stride_length_m", "m"),
+    ("vertical_ratio_pct", "%"),
+)
+"""Session medians that need a speed source (over the same steps/strides as MEDIAN_METRICS)."""
+
+
+def _speed_fields() -> list[pa.Field]:
+    """Speed, pace, step and stride length of a session (added after schema 1.2, at the end of the sessions columns)."""
+    return [
+        _f("speed_source", _STR, "", "where step lengths and pace come from: 'gps' (the phone's GPS speed, "
+           "steps.speed_mps), 'treadmill' (the belt speed given, treadmill_speed_mps) or 'none'"),
+        _f("treadmill_speed_mps", _F64, "m/s", "treadmill belt speed given by the user (imuback process "
+           "--speed-mps), applied to the summarised steps; null otherwise"),
+        _f("speed_coverage_pct", _F64, "%", "share of the summarised steps (running, else walking) with a speed"),
+        *(_f(f"median_{m}", _F64, u, f"session median of {m}") for m, u in SPEED_MEDIANS),
+        _f("median_pace_s_per_km", _F64, "s/km", "1000 / median_speed_mps"),
+    ]
 
 
 SESSIONS_SCHEMA = pa.schema(_sessions_fields())
