@@ -150,6 +150,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "speed_source": "none" if sc.treadmill_speed_mps is None else "treadmill",
             "treadmill_speed_mps": sc.treadmill_speed_mps,
             "low_quality_step_pct": 100.0 * float(np.mean(steps["quality"] < 0.5)),
+            "low_quality_reason": "a low-quality share, the reason in words" if sc.low_quality_every else None,
         })
         if sc.treadmill_speed_mps is not None:
             row.update({"speed_coverage_pct": 100.0, "median_speed_mps": speed, "median_pace_s_per_km": 1000 / speed,

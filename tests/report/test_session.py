@@ -73,3 +73,4 @@ def test_the_header_gives_the_share_of_low_confidence_steps(fabricate) -> None:
     dataset, ids = fabricate(weeks=2, low_quality_every=10)
     html = build_session_report(dataset, ids[-1])
     assert "10 % of steps of low confidence" in html and "grey in the plots" in html
+    assert "a low-quality share, the reason in words" in html  # sessions.low_quality_reason, as stored

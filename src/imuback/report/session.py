@@ -114,8 +114,8 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
         ("Step confidence", "n/a" if (low := _num(row.get("low_quality_step_pct"))) is None else
          "every step of normal confidence" if low == 0 else
-         f"{percent_text(low)} of steps of low confidence (irregular rhythm or "
-         "shape: their events are less certain; grey in the plots)"
+         f"{percent_text(low)} of steps of low confidence (their events are less certain; grey in "
+         f"the plots): {row.get('low_quality_reason') or 'irregular rhythm or shape'}"
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
