@@ -63,3 +63,56 @@ def test_walking_toe_off_is_null_and_a_run_with_walks_stays_ok():
     assert walk.num_rows > 20 and walk.column("to_time").null_count == walk.num_rows
     assert run.column("to_time").null_count < run.num_rows
     assert res.sessions.column("status")[0].as_py() == "ok"
+
+
+def _steps_signal(clear: np.ndarray, weak: np.ndarray, n: int, *, sway: np.ndarray | None = None) -> np.ndarray:
+    """Vertical specific force (g) at 100 Hz: a sharp loading response (Gaussian, sigma 40 ms) at
+    each step, 0.5 g for clear steps and 0.15 g for weak ones (gait termination, turns); a slow
+    0.1 g sway (sigma 0.15 s: weight shifting while standing, no foot landing) at ``sway``.
+    """
+    t = np.arange(n, dtype=np.float64)
+    x = np.ones(n)
+    for c, a, s in ((clear, 0.5, 4.0), (weak, 0.15, 4.0), (sway if sway is not None else np.zeros(0), 0.1, 15.0)):
+        if c.size:
+            x += a * np.exp(-0.5 * ((t[:, None] - c[None, :]) / s) ** 2).sum(axis=1)
+    return x
+
+
+def _walking_ics(x: np.ndarray) -> np.ndarray:
+    from imuback.signal.activity import WALK, Bouts
+    from imuback.signal.walking import walking_contacts
+
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([WALK], np.int8))
+    ic, to, _q = walking_contacts(x, bouts, FS, EventParams())
+    assert np.isnan(to).all()
+    return ic
+
+
+def test_the_weak_last_steps_of_a_walk_are_found():
+    # voisard_l5_walk: the last two steps before standing still leave a third of a step's vertical
+    # signal (the 2 last steps of a bout were 35 % of the misses): one step apart after the last
+    # clear step, they are steps
+    clear = np.arange(100.0, 1200.0, 55.0)
+    weak = clear[-1] + np.array([55.0, 110.0])
+    ic = _walking_ics(_steps_signal(clear, weak, 1700))
+    assert ic.size == clear.size + 2
+    assert np.abs(ic[-2:] - weak).max() <= 10  # IC on the rise before each loading peak
+
+
+def test_standing_sway_and_a_weak_bump_before_the_first_step_are_not_steps():
+    clear = np.arange(300.0, 1200.0, 55.0)
+    # a slow sway one step after the last step (no landing: no steep rise) and a weak bump one
+    # step before the first (weight shift at gait initiation: voisard, 0.4 s before the first IC)
+    x = _steps_signal(clear, np.array([clear[0] - 55.0]), 1700, sway=np.array([clear[-1] + 55.0]))
+    ic = _walking_ics(x)
+    assert ic.size == clear.size
+    assert np.abs(ic - (clear - 4)).max() <= 8
+
+
+def test_a_missed_step_in_the_rhythm_is_filled_but_a_stop_is_not():
+    every = np.arange(100.0, 1000.0, 55.0)
+    clear = np.concatenate([np.delete(every, 8), np.arange(1400.0, 1800.0, 55.0)])  # a 4 s stop before 1400
+    weak = np.array([every[8], 1200.0])  # the missed step; a landing-like bump inside the stop
+    ic = _walking_ics(_steps_signal(clear, weak, 2000))
+    assert np.any(np.abs(ic - weak[0]) <= 10)
+    assert not np.any(np.abs(ic - weak[1]) <= 30)

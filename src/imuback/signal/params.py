@@ -98,6 +98,14 @@ class EventParams:
     """A gap between steps of (1.5 .. 2.5) typical step times holds one missed step: nearer to one
     step it is rhythm variation, nearer to three it holds two, longer it is a stop or a turn on
     the spot, where nothing is invented."""
+    walk_edge_steps: int = 2
+    """Up to this many weaker steps (>= ``walk_weak_prominence_g``) are taken after the last clear
+    step of a walking bout, each one typical step (± ``walk_missed_tol_steps``) after the one
+    before: gait termination (the last two steps of a walk were 74 of voisard_l5_walk's 215
+    missed contacts; the closing step sets the foot down beside the other). Not before the first
+    step: the weight shift of gait initiation makes a vertical bump ~0.4 s before the first
+    contact (on voisard it came out as an extra step in 21 of 52 trials). Chosen on
+    voisard_l5_walk among 0-3, reported on mobgap_lab (docs/validation.md)."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
     intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
@@ -125,6 +133,14 @@ class EventParams:
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
+    walk_weak_rise_frac: float = 0.2
+    """A weaker step (gap filling and gait termination) must land: the steepest rise of its
+    loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
+    the bout's clear steps. A foot strike loads the body within tens of ms (Perry 1992) even when
+    the vertical swing is small; weight shifting while standing rises ~10 x slower. Among 0-0.5
+    voisard_l5_walk does not tell the values apart (recall + precision within 0.001); 0.2 is the
+    smallest that held mobgap_lab's precision (chosen on mobgap_lab, reported on voisard:
+    docs/validation.md)."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""

@@ -4,7 +4,9 @@ Steps at the maxima of the Gaussian-smoothed vertical acceleration, i.e. the CWT
 integrated vertical acceleration (McCamley 2012; with z up the loading response is a maximum);
 IC at the steepest rise of that loading response on a finer scale (on the mobgap lab recordings
 the maximum itself came a median 50 ms after the reference contact); a gap of about two steps
-gets the weaker maximum in its middle (one missed step). Once the body frame is known each IC moves to
+gets the weaker maximum in its middle (one missed step), and up to two weaker maxima one step
+apart after a walk's last clear step are its last steps (gait termination), where their loading
+response rises steeply enough to be a foot landing. Once the body frame is known each IC moves to
 the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003,
 :func:`forward_peak_ic`).
 
@@ -21,7 +23,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
-from imuback.signal.dsp import argmin_between
+from imuback.signal.dsp import argmin_between, interval_max
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 
@@ -55,12 +57,14 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
             continue
         vel = np.cumsum(x[s0:e0] - 1.0) / fs
         d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
-        # 1. steps: clear maxima, plus a weaker one where the rhythm says a single step was missed
+        # 1. steps: clear maxima, plus weaker ones that land where the rhythm lacks a step
+        # (a missed step, the last steps of the walk)
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
-        pk = _fill_missed_steps(pk, props["prominences"], p, (o0 - s0, o1 - s0))
+        f1 = gaussian_filter1d(vel, fine, order=1)
+        (rise,) = interval_max(np.maximum(pk - back, 0), np.minimum(pk + ahead, vel.size), np.gradient(f1))
+        pk = _fill_missed_steps(pk, props["prominences"], rise, p, (o0 - s0, o1 - s0))
         if pk.size:
             # 2. the loading-response maximum on the finer scale, just before the detected one
-            f1 = gaussian_filter1d(vel, fine, order=1)
             lo = np.maximum(pk - back, 0)
             lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
             pk = argmin_between(-f1, lo, np.minimum(pk + ahead, vel.size))
@@ -86,34 +90,64 @@ def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
     return np.where(rising, argmin_between(-df, start, np.where(rising, peak, start + 1)), peak)
 
 
-def _fill_missed_steps(cand: I64, prom: F64, p: EventParams, own: tuple[int, int]) -> I64:
-    """Clear walking steps plus, where the rhythm lacks exactly one, a weaker one.
+def _fill_missed_steps(cand: I64, prom: F64, rise: F64, p: EventParams, own: tuple[int, int]) -> I64:
+    """Clear walking steps plus weaker ones where the bout's rhythm lacks a step.
 
-    The clear steps are the candidate peaks with prominence >= ``walk_peak_prominence_g``; a gap
-    between two of them inside ``own`` = [start, end) that is one missed step long (about two
-    typical steps of ``own``) gets its most prominent weaker candidate near its middle. Turns
-    and slow steps leave little vertical signal; a longer gap is a stop, and is left empty.
+    The clear steps are the candidate peaks with prominence >= ``walk_peak_prominence_g``; the
+    typical step ``t`` is their median interval inside ``own`` = [start, end). Weaker candidates
+    (turns, slow steps and the last steps of a walk leave little vertical signal) whose loading
+    ``rise`` (per candidate) is at least ``walk_weak_rise_frac`` of the clear steps' median (a
+    foot lands; swaying does not) are added (1) in a gap between two clear steps inside ``own``
+    that is ``m + 1`` steps long (``walk_missed_gap_steps``): the most prominent one near each of
+    the ``m`` evenly spaced places of the missed steps; (2) after the last clear step of ``own``:
+    up to ``walk_edge_steps``, each one typical step after the one before (gait termination).
+    A place takes a candidate only within ``walk_missed_tol_steps`` steps of it; a longer gap is
+    a stop, and is left empty.
     """
     strong = prom >= p.walk_peak_prominence_g
     steps = cand[strong]
-    weak, wprom = cand[~strong], prom[~strong]
-    mine = steps[(steps >= own[0]) & (steps < own[1])]
-    if mine.size < 3 or weak.size == 0:
+    in_own = (steps >= own[0]) & (steps < own[1])
+    mine = steps[in_own]
+    if mine.size < 3:
+        return steps
+    # a weak step still lands: its loading response rises at least this share as steeply
+    heel = rise >= p.walk_weak_rise_frac * float(np.median(rise[strong][in_own]))
+    weak, wprom = cand[~strong & heel], prom[~strong & heel]
+    if weak.size == 0:
         return steps
     t = float(np.median(np.diff(mine)))  # typical step of this walking bout (samples)
+    tol = p.walk_missed_tol_steps * t
+    # 1. gaps: m missed steps evenly spaced between two clear ones
     g = np.clip(np.searchsorted(steps, weak), 1, steps.size - 1)
     lo, hi = steps[g - 1], steps[g]
-    inside = (weak > lo) & (weak < hi) & (lo >= own[0]) & (hi < own[1])
     gap_lo, gap_hi = p.walk_missed_gap_steps
-    ok = inside & (hi - lo >= gap_lo * t) & (hi - lo <= gap_hi * t)
-    ok &= np.abs(weak - 0.5 * (lo + hi)) <= p.walk_missed_tol_steps * t
-    if not ok.any():
-        return steps
-    gi, wi, pi = g[ok], weak[ok], wprom[ok]
-    order = np.lexsort((-pi, gi))  # per gap, the most prominent candidate
+    m = np.round((hi - lo) / t) - 1
+    space = (hi - lo) / np.maximum(m + 1, 1)
+    f = (weak - lo) / space
+    k = np.round(f)
+    ok = (weak > lo) & (weak < hi) & (lo >= own[0]) & (hi < own[1])
+    ok &= (hi - lo >= gap_lo * t) & (hi - lo <= gap_hi * t) & (k >= 1) & (k <= m)
+    ok &= np.abs(f - k) * space <= tol
+    added = [_most_prominent(weak[ok], wprom[ok], g[ok] * 1000 + k[ok].astype(np.int64))]
+    # 2. gait termination: one step at a time after the last clear step of the bout
+    edge = mine[-1]
+    for _ in range(p.walk_edge_steps):
+        near = (np.abs(weak - edge - t) <= tol) & (weak < own[1])
+        if not near.any():
+            break
+        edge = weak[near][np.argmax(wprom[near])]
+        added.append(np.array([edge]))
+    return np.sort(np.concatenate([steps, *added]))
+
+
+def _most_prominent(pos: I64, prom: F64, group: I64) -> I64:
+    """Per group, the position with the largest prominence."""
+    if pos.size == 0:
+        return pos
+    order = np.lexsort((-prom, group))
     first = np.ones(order.size, dtype=bool)
-    first[1:] = gi[order][1:] != gi[order][:-1]
-    return np.sort(np.concatenate([steps, wi[order][first]]))
+    first[1:] = group[order][1:] != group[order][:-1]
+    return pos[order][first]
 
 
 def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> F64:
