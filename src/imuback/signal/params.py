@@ -133,14 +133,25 @@ class EventParams:
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
+    walk_bridge_gap_steps: tuple[float, float] = (1.5, 6.0)
+    """A gap between two walking steps of (1.5 .. 6) typical steps (the running median) is searched
+    for steps the vertical signal alone did not show: a U-turn or a hesitation; longer is a stop."""
+    walk_bridge_margin_steps: float = 0.6
+    """A step found in a gap lies at least this many typical steps from the steps around it and
+    from another found step: turning steps are slower and less even than straight ones, but no
+    step is shorter than ~0.6 of its neighbours (the chain breaks at 0.6 x the median)."""
+    walk_bridge_fall_frac: float = 0.3
+    """A weak vertical maximum in a gap is a step only with a heel-strike braking fall
+    (:func:`~imuback.signal.walking.braking_fall`) at least this share of the session's median:
+    the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
+    fades in a turn."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
     the bout's clear steps. A foot strike loads the body within tens of ms (Perry 1992) even when
-    the vertical swing is small; weight shifting while standing rises ~10 x slower. Among 0-0.5
-    voisard_l5_walk does not tell the values apart (recall + precision within 0.001); 0.2 is the
-    smallest that held mobgap_lab's precision (chosen on mobgap_lab, reported on voisard:
-    docs/validation.md)."""
+    the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
+    voisard_l5_walk among 0-0.5 (recall + precision within 0.002 of each other there), reported
+    on mobgap_lab, which would have chosen 0.35 (docs/validation.md)."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""

@@ -191,3 +191,68 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
     peak = np.argmax(np.where(before, w, -np.inf), axis=1)
     refined = c + off[peak]
     return np.where(steep & (idx[np.arange(c.size), peak] == refined), refined.astype(np.float64), ic_pos)
+
+
+def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> F64:
+    """Steepest fall (g/s, positive) of the lightly smoothed forward acceleration within
+    ``walk_drop_window_s`` of each walking IC: heel-strike braking (Zijlstra & Hof 2003).
+
+    Parameters
+    ----------
+    ap_mps2 : (N,) forward (body +x) specific force (m/s²).
+    ic_pos : (S,) fractional sample positions of walking ICs (from the vertical signal).
+    bounds : segment bounds; windows never cross a gap.
+    """
+    if ic_pos.size == 0:
+        return np.zeros(0)
+    lo_s, hi_s = p.walk_drop_window_s
+    pad = 3 * max(1, round(p.walk_ap_sigma_s * fs))
+    off = np.arange(round(lo_s * fs) - pad, round(hi_s * fs) + pad + 1)
+    c = np.round(ic_pos).astype(np.int64)
+    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
+    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
+    slope = np.gradient(w, axis=1) * fs
+    return np.asarray(-np.min(slope[:, pad:off.size - pad], axis=1), dtype=np.float64)
+
+
+def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_level: float, fs: float,
+                  bounds: I64, p: EventParams) -> F64:
+    """Walking steps inside gaps of the step rhythm (turns, slow or hesitant steps), each a weak
+    vertical loading maximum confirmed by heel-strike braking in the forward acceleration.
+
+    Parameters
+    ----------
+    vertical_g : (N,) vertical specific force (g), incl. gravity.
+    ap_mps2 : (N,) forward specific force (m/s²), body frame.
+    gaps : (G, 2) fractional sample positions of the steps either side of each gap (same segment).
+    step : (G,) typical step time (samples) around each gap.
+    fall_level : median braking fall (g/s) of the session's walking steps (:func:`braking_fall`).
+
+    Returns
+    -------
+    (K,) fractional sample positions of the ICs found, sorted; each at least ``walk_bridge_margin_steps``
+    typical steps from the gap's steps and from each other, IC located as in :func:`walking_contacts`.
+    """
+    sigma, fine = p.walk_detect_sigma_s * fs, p.walk_locate_sigma_s * fs
+    back, ahead = int(0.2 * fs), int(0.05 * fs)
+    found = [np.zeros(0, np.int64)]
+    pad = int(4 * sigma)
+    for (a, b), t in zip(gaps, step, strict=True):  # gaps: few
+        seg = np.searchsorted(bounds, a, side="right") - 1
+        s0, e0 = max(int(a) - pad, int(bounds[seg])), min(int(b) + pad + 1, int(bounds[seg + 1]))
+        v = vertical_g[s0:e0] - 1.0
+        d1 = gaussian_filter1d(v, sigma, mode="nearest")
+        margin = p.walk_bridge_margin_steps * t
+        pk, _ = find_peaks(d1, distance=max(1, int(margin)), prominence=p.walk_weak_prominence_g)
+        pk = pk[(pk + s0 > a + margin) & (pk + s0 < b - margin)]
+        if pk.size == 0:
+            continue
+        f1 = gaussian_filter1d(v, fine, mode="nearest")
+        lo = np.maximum(pk - back, 0)
+        lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
+        pk = argmin_between(-f1, lo, np.minimum(pk + ahead, v.size))
+        found.append(_steepest_rise(f1, pk, round(p.walk_rise_max_s * fs)) + s0)
+    ic = np.concatenate(found).astype(np.float64)
+    keep = braking_fall(ap_mps2, ic, fs, bounds, p) >= p.walk_bridge_fall_frac * fall_level
+    return np.sort(ic[keep])
