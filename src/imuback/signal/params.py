@@ -136,15 +136,17 @@ class EventParams:
     walk_bridge_gap_steps: tuple[float, float] = (1.5, 6.0)
     """A gap between two walking steps of (1.5 .. 6) typical steps (the running median) is searched
     for steps the vertical signal alone did not show: a U-turn or a hesitation; longer is a stop."""
-    walk_bridge_margin_steps: float = 0.6
+    walk_bridge_margin_steps: float = 0.5
     """A step found in a gap lies at least this many typical steps from the steps around it and
-    from another found step: turning steps are slower and less even than straight ones, but no
-    step is shorter than ~0.6 of its neighbours (the chain breaks at 0.6 x the median)."""
+    from another found step: turning steps are less even than straight ones, but about half a
+    step is the shortest interval that is still a step (shorter: a bump within one step). Chosen
+    on voisard_l5_walk among 0.5-0.7; mobgap_lab chooses the same (docs/validation.md)."""
     walk_bridge_fall_frac: float = 0.3
     """A weak vertical maximum in a gap is a step only with a heel-strike braking fall
     (:func:`~imuback.signal.walking.braking_fall`) at least this share of the session's median:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
-    fades in a turn."""
+    fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which would
+    choose 0.5; docs/validation.md)."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
