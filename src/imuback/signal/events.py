@@ -222,7 +222,9 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     g = np.flatnonzero(same & (dt >= lo * med) & (dt <= hi * med))
     if g.size == 0:
         return steps
-    level = float(np.median(braking_fall(ap_mps2, ic[walk], fs_hz, bounds, params)))
+    w = ic[walk]
+    w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
+    level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
     new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
                         bounds, params)
     if new.size == 0:

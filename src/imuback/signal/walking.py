@@ -23,7 +23,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
-from imuback.signal.dsp import argmin_between, interval_max
+from imuback.signal.dsp import argmin_between, interval_indices
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 
@@ -61,8 +61,7 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         # (a missed step, the last steps of the walk)
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
         f1 = gaussian_filter1d(vel, fine, order=1)
-        (rise,) = interval_max(np.maximum(pk - back, 0), np.minimum(pk + ahead, vel.size), np.gradient(f1))
-        pk = _fill_missed_steps(pk, props["prominences"], rise, p, (o0 - s0, o1 - s0))
+        pk = _fill_missed_steps(pk, props["prominences"], f1, p, (o0 - s0, o1 - s0), (back, ahead))
         if pk.size:
             # 2. the loading-response maximum on the finer scale, just before the detected one
             lo = np.maximum(pk - back, 0)
@@ -73,6 +72,15 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         ics.append(pk + s0)
     ic = np.concatenate(ics).astype(np.float64)
     return ic, np.full(ic.size, np.nan), np.full(ic.size, 0.8)
+
+
+def _max_slope(f: F64, starts: I64, ends: I64) -> F64:
+    """Steepest rise (central difference of ``f`` per sample) in each non-empty ``[starts, ends)``."""
+    if starts.size == 0:
+        return np.zeros(0)
+    idx, lengths = interval_indices(starts, ends)
+    d = f[np.minimum(idx + 1, f.size - 1)] - f[np.maximum(idx - 1, 0)]
+    return np.asarray(np.maximum.reduceat(d, np.cumsum(lengths) - lengths), dtype=np.float64)
 
 
 def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
@@ -90,14 +98,16 @@ def _steepest_rise(f: F64, peak: I64, max_back: int) -> I64:
     return np.where(rising, argmin_between(-df, start, np.where(rising, peak, start + 1)), peak)
 
 
-def _fill_missed_steps(cand: I64, prom: F64, rise: F64, p: EventParams, own: tuple[int, int]) -> I64:
+def _fill_missed_steps(cand: I64, prom: F64, f1: F64, p: EventParams, own: tuple[int, int],
+                       window: tuple[int, int]) -> I64:
     """Clear walking steps plus weaker ones where the bout's rhythm lacks a step.
 
     The clear steps are the candidate peaks with prominence >= ``walk_peak_prominence_g``; the
     typical step ``t`` is their median interval inside ``own`` = [start, end). Weaker candidates
     (turns, slow steps and the last steps of a walk leave little vertical signal) whose loading
-    ``rise`` (per candidate) is at least ``walk_weak_rise_frac`` of the clear steps' median (a
-    foot lands; swaying does not) are added (1) in a gap between two clear steps inside ``own``
+    rise (the steepest slope of the finer-scale signal ``f1`` from ``window[0]`` samples before to
+    ``window[1]`` after the candidate) is at least ``walk_weak_rise_frac`` of the clear steps'
+    median (a foot lands; swaying does not) are added (1) in a gap between two clear steps inside ``own``
     that is ``m + 1`` steps long (``walk_missed_gap_steps``): the most prominent one near each of
     the ``m`` evenly spaced places of the missed steps; (2) after the last clear step of ``own``:
     up to ``walk_edge_steps``, each one typical step after the one before (gait termination).
@@ -110,9 +120,17 @@ def _fill_missed_steps(cand: I64, prom: F64, rise: F64, p: EventParams, own: tup
     mine = steps[in_own]
     if mine.size < 3:
         return steps
-    # a weak step still lands: its loading response rises at least this share as steeply
-    heel = rise >= p.walk_weak_rise_frac * float(np.median(rise[strong][in_own]))
-    weak, wprom = cand[~strong & heel], prom[~strong & heel]
+    weak, wprom = cand[~strong], prom[~strong]
+    if weak.size == 0:
+        return steps
+    # a weak step still lands: its loading response rises at least this share as steeply as the
+    # clear steps' (their median over up to ~256 of them)
+    back, ahead = window
+    ref = mine[:: max(1, mine.size // 256)]
+    clear_rise = float(np.median(_max_slope(f1, np.maximum(ref - back, 0), np.minimum(ref + ahead, f1.size))))
+    heel = _max_slope(f1, np.maximum(weak - back, 0), np.minimum(weak + ahead, f1.size)) >= (
+        p.walk_weak_rise_frac * clear_rise)
+    weak, wprom = weak[heel], wprom[heel]
     if weak.size == 0:
         return steps
     t = float(np.median(np.diff(mine)))  # typical step of this walking bout (samples)
@@ -234,25 +252,41 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     (K,) fractional sample positions of the ICs found, sorted; each at least ``walk_bridge_margin_steps``
     typical steps from the gap's steps and from each other, IC located as in :func:`walking_contacts`.
     """
+    if gaps.shape[0] == 0:
+        return np.zeros(0)
     sigma, fine = p.walk_detect_sigma_s * fs, p.walk_locate_sigma_s * fs
     back, ahead = int(0.2 * fs), int(0.05 * fs)
-    found = [np.zeros(0, np.int64)]
-    pad = int(4 * sigma)
-    for (a, b), t in zip(gaps, step, strict=True):  # gaps: few
-        seg = np.searchsorted(bounds, a, side="right") - 1
-        s0, e0 = max(int(a) - pad, int(bounds[seg])), min(int(b) + pad + 1, int(bounds[seg + 1]))
-        v = vertical_g[s0:e0] - 1.0
-        d1 = gaussian_filter1d(v, sigma, mode="nearest")
-        margin = p.walk_bridge_margin_steps * t
-        pk, _ = find_peaks(d1, distance=max(1, int(margin)), prominence=p.walk_weak_prominence_g)
-        pk = pk[(pk + s0 > a + margin) & (pk + s0 < b - margin)]
-        if pk.size == 0:
-            continue
-        f1 = gaussian_filter1d(v, fine, mode="nearest")
-        lo = np.maximum(pk - back, 0)
-        lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
-        pk = argmin_between(-f1, lo, np.minimum(pk + ahead, v.size))
-        found.append(_steepest_rise(f1, pk, round(p.walk_rise_max_s * fs)) + s0)
-    ic = np.concatenate(found).astype(np.float64)
+    # all gap windows (with 4 sigma either side, inside their segment) filtered as one array: a
+    # window's edges take in their neighbour's samples, but only within 4 sigma, where no step
+    # is looked for (each lies margin steps inside the gap)
+    a, b = gaps[:, 0], gaps[:, 1]
+    seg = np.clip(np.searchsorted(bounds, a, side="right") - 1, 0, bounds.size - 2)
+    pad = int(4 * sigma) + 1
+    ws = np.maximum(np.floor(a).astype(np.int64) - pad, bounds[seg])
+    we = np.minimum(np.ceil(b).astype(np.int64) + pad + 1, bounds[seg + 1])
+    idx, lengths = interval_indices(ws, we)
+    first = np.cumsum(lengths) - lengths
+    v = vertical_g[idx] - 1.0
+    d1 = gaussian_filter1d(v, sigma)
+    d1[first] = d1[first + lengths - 1] = -1e3  # no peak's base reaches into another window
+    margin = p.walk_bridge_margin_steps * step
+    pk, props = find_peaks(d1, distance=max(1, int(margin.min())), prominence=p.walk_weak_prominence_g)
+    g = np.searchsorted(first, pk, side="right") - 1  # the gap of each candidate
+    inside = (idx[pk] > a[g] + margin[g]) & (idx[pk] < b[g] - margin[g])
+    pk, prom, g = pk[inside], props["prominences"][inside], g[inside]
+    # two candidates of one gap closer than its margin: the more prominent one
+    close = (np.diff(pk) < margin[g][1:]) & (g[1:] == g[:-1])
+    weaker = np.zeros(pk.size, dtype=bool)
+    weaker[1:] |= close & (prom[1:] < prom[:-1])
+    weaker[:-1] |= close & (prom[:-1] <= prom[1:])
+    pk, g = pk[~weaker], g[~weaker]
+    if pk.size == 0:
+        return np.zeros(0)
+    f1 = gaussian_filter1d(v, fine)
+    lo = np.maximum(pk - back, first[g])
+    lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
+    pk = argmin_between(-f1, lo, np.minimum(pk + ahead, first[g] + lengths[g]))
+    pk = _steepest_rise(f1, pk, round(p.walk_rise_max_s * fs))
+    ic = idx[pk].astype(np.float64)
     keep = braking_fall(ap_mps2, ic, fs, bounds, p) >= p.walk_bridge_fall_frac * fall_level
     return np.sort(ic[keep])
