@@ -103,9 +103,9 @@ class EventParams:
     step of a walking bout, each one typical step (± ``walk_missed_tol_steps``) after the one
     before: gait termination (the last two steps of a walk were 74 of voisard_l5_walk's 215
     missed contacts; the closing step sets the foot down beside the other). Not before the first
-    step: the weight shift of gait initiation makes a vertical bump ~0.4 s before the first
-    contact (on voisard it came out as an extra step in 21 of 52 trials). Chosen on
-    voisard_l5_walk among 0-3, reported on mobgap_lab (docs/validation.md)."""
+    step: the weight shift of gait initiation makes a vertical bump before the first contact
+    (looking back too added extra steps 0.35-1 s before it on voisard). Chosen on
+    voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation.md)."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
     intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
@@ -146,15 +146,15 @@ class EventParams:
     """A weak vertical maximum in a gap is a step only with a heel-strike braking fall
     (:func:`~imuback.signal.walking.braking_fall`) at least this share of the session's median:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
-    fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which would
-    choose 0.5; docs/validation.md)."""
+    fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
+    the same; docs/validation.md)."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
     the bout's clear steps. A foot strike loads the body within tens of ms (Perry 1992) even when
     the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
-    voisard_l5_walk among 0-0.5 (recall + precision within 0.002 of each other there), reported
-    on mobgap_lab, which would have chosen 0.35 (docs/validation.md)."""
+    voisard_l5_walk among 0-0.5 (recall + precision within 0.003 of each other there), reported
+    on mobgap_lab, which would choose no gate (0; docs/validation.md)."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""
