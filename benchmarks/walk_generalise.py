@@ -35,6 +35,17 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         **{str(w): PipelineParams(events=dataclasses.replace(E, walk_drop_window_s=w))
            for w in ((-0.1, 0.05), (-0.1, 0.1), (-0.15, 0.1), (-0.05, 0.15), (-0.1, 0.2))},
     },
+    "walk_edge_steps (weak steps after a walk's last clear step)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_steps=v)) for v in (0, 1, 2, 3)},
+    "walk_weak_rise_frac (a weak step's loading rise / clear steps')": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_weak_rise_frac=v))
+        for v in (0.0, 0.1, 0.2, 0.35, 0.5)},
+    "walk_bridge_fall_frac (off = no steps bridged into gaps)": {
+        "off": PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=1e9)),
+        **{str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=v))
+           for v in (0.0, 0.15, 0.3, 0.5, 0.7)}},
+    "walk_bridge_margin_steps": {str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_margin_steps=v))
+                                 for v in (0.5, 0.6, 0.7)},
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v)) for v in (0.05, 0.1)},
     "foot_clear_vote": {str(v): PipelineParams(events=dataclasses.replace(E, foot_clear_vote=v))
                         for v in (0.1, 0.3, 0.5, 0.8, 1.01)},

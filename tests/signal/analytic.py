@@ -1,4 +1,5 @@
-"""Analytic sessions with known answers (independent of the simulator): half-sine contacts."""
+"""Analytic sessions and signals with known answers (independent of the simulator): half-sine
+running contacts, walking steps."""
 
 from __future__ import annotations
 
@@ -48,3 +49,40 @@ def half_sine_run(*, fs: float = 200.0, minutes: float = 3.0, step_s: float = 0.
         "braking_peak_g": 0.5, "braking_impulse_mps": 0.5 * G_MPS2 * contact_s / np.pi,
     }
     return raw, truth
+
+
+# --- walking (100 Hz, sample positions) ---
+
+
+def braking_forward(ics: np.ndarray, n: int) -> np.ndarray:
+    """Forward specific force (m/s²): a slow rise to a peak at each IC, then a 40 ms fall of 0.6 g."""
+    t = np.arange(n, dtype=np.float64)
+    k = np.clip(np.searchsorted(ics, t, side="right") - 1, 0, ics.size - 1)
+    since = t - ics[k]
+    step = np.median(np.diff(ics))
+    g = np.where(since < 4, 0.3 - 0.15 * since, -0.3 + 0.6 * (since - 4) / (step - 4))
+    return g * G_MPS2
+
+
+def walking_vertical(clear: np.ndarray, weak: np.ndarray, n: int, *, sway: np.ndarray | None = None) -> np.ndarray:
+    """Vertical specific force (g) at 100 Hz: a sharp loading response (Gaussian, sigma 40 ms) at
+    each step, 0.5 g for clear steps and 0.15 g for weak ones (gait termination, turns); a slow
+    0.1 g sway (sigma 0.15 s: weight shifting while standing, no foot landing) at ``sway``.
+    """
+    t = np.arange(n, dtype=np.float64)
+    x = np.ones(n)
+    for c, a, s in ((clear, 0.5, 4.0), (weak, 0.15, 4.0), (sway if sway is not None else np.zeros(0), 0.1, 15.0)):
+        if c.size:
+            x += a * np.exp(-0.5 * ((t[:, None] - c[None, :]) / s) ** 2).sum(axis=1)
+    return x
+
+
+def turn_walk(braking_at_weak: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Walking at a step every 0.55 s whose steps 10 and 11 (a U-turn) leave only a weak vertical
+    signal; the forward acceleration brakes at every clear step, and at the weak ones when asked.
+    """
+    every = np.arange(100.0, 1500.0, 55.0)
+    clear, weak = np.delete(every, [10, 11]), every[10:12]
+    x = walking_vertical(clear, weak, 1600)
+    ap = braking_forward(every if braking_at_weak else clear, 1600)
+    return x, ap, clear - 4.0, weak

@@ -7,9 +7,10 @@ import pytest
 
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
-from imuback.signal.events import LEFT, RIGHT, UNKNOWN, Steps, assign_feet, detect_steps
+from imuback.signal.events import LEFT, RIGHT, UNKNOWN, Steps, assign_feet, bridge_walking_gaps, detect_steps
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
+from tests.signal.analytic import turn_walk
 
 
 def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
@@ -129,3 +130,23 @@ def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
     s = assign_feet(_walk_chain(20), lat, second=yaw)
     assert s.foot[7] == UNKNOWN
     assert np.count_nonzero(s.foot == UNKNOWN) == 1 and s.foot[6] == RIGHT
+
+
+def test_steps_bridged_into_a_turn_join_the_walk_and_a_stop_stays_empty():
+    x, ap, ics, weak = turn_walk(True)
+    n = ics.size
+    steps = Steps(ic_pos=ics, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                  chain=np.zeros(n, np.int64), foot=np.full(n, LEFT, np.int8), quality=np.full(n, 0.8))
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([WALK], np.int8))
+    got = bridge_walking_gaps(steps, x, ap, fs_hz=100.0, bounds=np.array([0, x.size]), bouts=bouts)
+    assert got.n == n + 2 and np.abs(np.sort(got.ic_pos)[10:12] - (weak - 4.0)).max() <= 6
+    assert (got.foot[10:12] == UNKNOWN).all() and (got.activity == WALK).all()
+    assert got.chain.max() == 0  # one unbroken walk again: every interval is one step
+    # the same weak steps after a stop of 8 typical steps are not looked for
+    stop = np.concatenate([ics[:10], ics[10:] + 300.0])
+    x2 = np.concatenate([x[:ics[9].astype(int) + 30], np.ones(300), x[ics[9].astype(int) + 30:]])
+    ap2 = np.concatenate([ap[:ics[9].astype(int) + 30], np.zeros(300), ap[ics[9].astype(int) + 30:]])
+    s2 = Steps(ic_pos=stop, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+               chain=np.zeros(n, np.int64), foot=np.full(n, LEFT, np.int8), quality=np.full(n, 0.8))
+    b2 = Bouts(start_idx=np.array([0]), end_idx=np.array([x2.size]), label=np.array([WALK], np.int8))
+    assert bridge_walking_gaps(s2, x2, ap2, fs_hz=100.0, bounds=np.array([0, x2.size]), bouts=b2).n == n

@@ -1,29 +1,22 @@
-"""Walking IC refinement: the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003)."""
+"""Walking steps on hand-built signals: IC refinement (Zijlstra & Hof 2003), weak steps at the end
+of a walk and in a turn (bridged with heel-strike braking), and what is not a step."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 from imuback.signal.walking import forward_peak_ic
+from tests.signal.analytic import braking_forward, turn_walk, walking_vertical
 
 FS = 100.0
 
 
-def _braking_sawtooth(ics: np.ndarray, n: int) -> np.ndarray:
-    """Forward specific force (m/s²): a slow rise to a peak at each IC, then a 40 ms fall of 0.6 g."""
-    t = np.arange(n, dtype=np.float64)
-    k = np.clip(np.searchsorted(ics, t, side="right") - 1, 0, ics.size - 1)
-    since = t - ics[k]
-    step = np.median(np.diff(ics))
-    g = np.where(since < 4, 0.3 - 0.15 * since, -0.3 + 0.6 * (since - 4) / (step - 4))
-    return g * G_MPS2
-
-
 def test_ic_moves_from_the_vertical_rise_to_the_forward_peak_before_braking():
     every = np.arange(45.0, 1990.0, 55.0)  # a step every 0.55 s
-    ap = _braking_sawtooth(every, 2000)
+    ap = braking_forward(every, 2000)
     ics = every[1:-1]
     early = ics - 8.0  # the vertical signal's steepest rise, 80 ms before (as on voisard subject 4)
     got = forward_peak_ic(ap, early, FS, np.array([0, 2000]), EventParams())
@@ -39,7 +32,7 @@ def test_without_a_braking_fall_the_vertical_ic_is_kept():
 
 def test_windows_never_reach_across_a_gap():
     ics = np.arange(45.0, 1990.0, 55.0)
-    ap = _braking_sawtooth(ics, 2000)
+    ap = braking_forward(ics, 2000)
     bounds = np.array([0, int(ics[5]) - 2, 2000])  # a gap just before step 5: its peak lies in the other segment
     got = forward_peak_ic(ap, ics[5:6] + 1.0, FS, bounds, EventParams())
     assert got[0] >= bounds[1]
@@ -63,3 +56,59 @@ def test_walking_toe_off_is_null_and_a_run_with_walks_stays_ok():
     assert walk.num_rows > 20 and walk.column("to_time").null_count == walk.num_rows
     assert run.column("to_time").null_count < run.num_rows
     assert res.sessions.column("status")[0].as_py() == "ok"
+
+
+def _walking_ics(x: np.ndarray) -> np.ndarray:
+    from imuback.signal.activity import WALK, Bouts
+    from imuback.signal.walking import walking_contacts
+
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([WALK], np.int8))
+    ic, to, _q = walking_contacts(x, bouts, FS, EventParams())
+    assert np.isnan(to).all()
+    return ic
+
+
+def test_the_weak_last_steps_of_a_walk_are_found():
+    # voisard_l5_walk: the last two steps before standing still leave a third of a step's vertical
+    # signal (the 2 last steps of a bout were 35 % of the misses): one step apart after the last
+    # clear step, they are steps
+    clear = np.arange(100.0, 1200.0, 55.0)
+    weak = clear[-1] + np.array([55.0, 110.0])
+    ic = _walking_ics(walking_vertical(clear, weak, 1700))
+    assert ic.size == clear.size + 2
+    assert np.abs(ic[-2:] - weak).max() <= 10  # IC on the rise before each loading peak
+
+
+def test_standing_sway_and_a_weak_bump_before_the_first_step_are_not_steps():
+    clear = np.arange(300.0, 1200.0, 55.0)
+    # a slow sway one step after the last step (no landing: no steep rise) and a weak bump one
+    # step before the first (weight shift at gait initiation: voisard, 0.4 s before the first IC)
+    x = walking_vertical(clear, np.array([clear[0] - 55.0]), 1700, sway=np.array([clear[-1] + 55.0]))
+    ic = _walking_ics(x)
+    assert ic.size == clear.size
+    assert np.abs(ic - (clear - 4)).max() <= 8
+
+
+def test_a_missed_step_in_the_rhythm_is_filled_but_a_stop_is_not():
+    every = np.arange(100.0, 1000.0, 55.0)
+    clear = np.concatenate([np.delete(every, 8), np.arange(1400.0, 1800.0, 55.0)])  # a 4 s stop before 1400
+    weak = np.array([every[8], 1200.0])  # the missed step; a landing-like bump inside the stop
+    ic = _walking_ics(walking_vertical(clear, weak, 2000))
+    assert np.any(np.abs(ic - weak[0]) <= 10)
+    assert not np.any(np.abs(ic - weak[1]) <= 30)
+
+
+@pytest.mark.parametrize("braking_at_weak", [True, False])
+def test_weak_steps_in_a_turn_are_bridged_only_with_heel_strike_braking(braking_at_weak):
+    # voisard U-turns: the vertical swing fades (recall 0.54 in turns), the braking at each foot
+    # contact stays; a weak vertical bump without braking (a sway) is no step
+    from imuback.signal.walking import braking_fall, bridged_steps
+
+    x, ap, ics, weak = turn_walk(braking_at_weak)
+    bounds, p = np.array([0, 1600]), EventParams()
+    level = float(np.median(braking_fall(ap, ics, FS, bounds, p)))
+    got = bridged_steps(x, ap, np.array([[ics[9], ics[10]]]), np.array([55.0]), level, FS, bounds, p)
+    if braking_at_weak:
+        assert got.size == 2 and np.abs(got - (weak - 4.0)).max() <= 6
+    else:
+        assert got.size == 0

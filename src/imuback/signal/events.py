@@ -2,7 +2,9 @@
 
 Contacts come from :mod:`imuback.signal.running` inside running bouts and from
 :mod:`imuback.signal.walking` inside walking bouts; each detector also looks into the edge of the
-other gait's neighbouring bouts, because the activity vote smears a change by up to 2 s.
+other gait's neighbouring bouts, because the activity vote smears a change by up to 2 s. Once
+the body frame is known, walking steps the vertical signal missed in gaps of the rhythm are bridged
+(:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`).
 
 Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
 right during a left one), so the mean mediolateral acceleration over a contact says the foot;
@@ -22,7 +24,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import forward_peak_ic, walking_contacts
+from imuback.signal.walking import braking_fall, bridged_steps, forward_peak_ic, walking_contacts
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -201,3 +203,44 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
     ic[walk[ok]] = new[ok]
     return Steps(ic_pos=ic, to_pos=steps.to_pos, activity=steps.activity, chain=steps.chain,
                  foot=steps.foot, quality=steps.quality)
+
+
+def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
+                        bouts: Bouts, params: EventParams = EventParams()) -> Steps:
+    """Add the walking steps that the vertical signal alone missed inside gaps of the rhythm
+    (:func:`~imuback.signal.walking.bridged_steps`), once the body frame is known.
+
+    A gap lies between two walking steps of one segment and one bout, ``walk_bridge_gap_steps``
+    typical steps (running median of the step times) long. Added steps have no foot yet (feet are
+    assigned after) and chains are recomputed.
+    """
+    walk = steps.activity == WALK
+    if np.count_nonzero(walk) < 4:
+        return steps
+    ic = steps.ic_pos
+    icr = ic.astype(np.int64)
+    dt = np.diff(ic)
+    k = np.flatnonzero(walk[:-1] & walk[1:])
+    med = np.full(dt.size, np.nan)
+    med[k] = _running_median(dt[k], 15)
+    seg = np.searchsorted(bounds, icr, side="right")
+    same = (seg[1:] == seg[:-1]) & (bouts.index_of(icr)[1:] == bouts.index_of(icr)[:-1]) & walk[:-1] & walk[1:]
+    lo, hi = params.walk_bridge_gap_steps
+    g = np.flatnonzero(same & (dt >= lo * med) & (dt <= hi * med))
+    if g.size == 0:
+        return steps
+    w = ic[walk]
+    w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
+    level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
+    new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
+                        bounds, params)
+    if new.size == 0:
+        return steps
+    ic2 = np.concatenate([ic, new])
+    order = np.argsort(ic2, kind="stable")
+    ic2 = ic2[order]
+    act = np.concatenate([steps.activity, np.full(new.size, WALK, np.int8)])[order]
+    return Steps(ic_pos=ic2, to_pos=np.concatenate([steps.to_pos, np.full(new.size, np.nan)])[order],
+                 activity=act, chain=_chains(ic2, act, fs_hz, bounds, bouts, params),
+                 foot=np.concatenate([steps.foot, np.full(new.size, UNKNOWN, np.int8)])[order],
+                 quality=np.concatenate([steps.quality, np.full(new.size, 0.8)])[order])

@@ -105,6 +105,14 @@ class EventParams:
     """A gap between steps of (1.5 .. 2.5) typical step times holds one missed step: nearer to one
     step it is rhythm variation, nearer to three it holds two, longer it is a stop or a turn on
     the spot, where nothing is invented."""
+    walk_edge_steps: int = 2
+    """Up to this many weaker steps (>= ``walk_weak_prominence_g``) are taken after the last clear
+    step of a walking bout, each one typical step (± ``walk_missed_tol_steps``) after the one
+    before: gait termination (the last two steps of a walk were 74 of voisard_l5_walk's 215
+    missed contacts; the closing step sets the foot down beside the other). Not before the first
+    step: the weight shift of gait initiation makes a vertical bump before the first contact
+    (looking back too added extra steps 0.35-1 s before it on voisard). Chosen on
+    voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation.md)."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
     intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
@@ -132,6 +140,28 @@ class EventParams:
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
+    walk_bridge_gap_steps: tuple[float, float] = (1.5, 6.0)
+    """A gap between two walking steps of (1.5 .. 6) typical steps (the running median) is searched
+    for steps the vertical signal alone did not show: a U-turn or a hesitation; longer is a stop."""
+    walk_bridge_margin_steps: float = 0.7
+    """A step found in a gap lies at least this many typical steps from the steps around it and
+    from another found step: turning steps are less even than straight ones, but a bump much
+    nearer than a step to its neighbour is something within that step. Chosen on voisard_l5_walk
+    among 0.5-0.7 (all three within one step of 1841 there; 7 of 9 leave-one-subject-out folds
+    chose 0.7), reported on mobgap_lab, which would choose 0.5 (docs/validation.md)."""
+    walk_bridge_fall_frac: float = 0.3
+    """A weak vertical maximum in a gap is a step only with a heel-strike braking fall
+    (:func:`~imuback.signal.walking.braking_fall`) at least this share of the session's median:
+    the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
+    fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
+    the same; docs/validation.md)."""
+    walk_weak_rise_frac: float = 0.2
+    """A weaker step (gap filling and gait termination) must land: the steepest rise of its
+    loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
+    the bout's clear steps. A foot strike loads the body within tens of ms (Perry 1992) even when
+    the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
+    voisard_l5_walk among 0-0.5 (recall + precision within 0.003 of each other there), reported
+    on mobgap_lab, which would choose no gate (0; docs/validation.md)."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""

@@ -24,7 +24,7 @@ from imuback.signal.dsp import (
     step_to_50hz,
     windows_around,
 )
-from imuback.signal.events import Steps, assign_feet, detect_steps, refine_walking_ics
+from imuback.signal.events import Steps, assign_feet, bridge_walking_gaps, detect_steps, refine_walking_ics
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
@@ -263,6 +263,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_int[:, 0] = 0.0
         np.cumsum(body.gyr_dps, axis=0, out=gyr_int[:, 1:].T)
         gyr_int /= fs
+    # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
+    steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
+                                bouts=bouts, params=params.events)
     lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
                                               highpass_hz=params.align.roll_highpass_hz))
     lateral_int = prefix_sum(lateral)

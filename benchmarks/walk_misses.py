@@ -1,0 +1,97 @@
+"""Where imuback's walking misses and extra steps are, on every real walking data set.
+
+    python benchmarks/walk_misses.py [--data ../shared/data] [--off walk_bridge_fall_frac=1e9 ...]
+
+Scored as in ``benchmarks/real_walking.py`` (one-to-one within 100 ms). Each missed reference
+initial contact (IC) gets the first category that applies:
+
+  first2 / last2  one of the first / last two reference ICs of its walking bout (gait initiation,
+                  termination)
+  turn            inside a reference turn
+  offset          an unmatched detection lies 100-300 ms away: the step was seen, its IC elsewhere
+  other
+Each unmatched detection inside a reference bout (± 1 s) is ``near`` (a reference IC within
+300 ms: a misplaced IC) or ``far``. ``--off NAME=VALUE`` runs with EventParams fields changed
+(e.g. to see a change's share).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import collections
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_walking as rw
+from imuback.signal.params import EventParams, PipelineParams
+from matching import match
+
+REFS = (("voisard_l5_walk", "foot IMU"), ("mobgap_lab", "INDIP"), ("mobgap_lab", "stereo"))
+MISSES = ("first2", "last2", "turn", "offset", "other")
+
+
+def categorise(trial: rw.Trial, det: rw.Detected, ref_name: str) -> tuple[list[str], list[str]]:
+    """(category per missed reference IC, category per unmatched detection) of one trial."""
+    ref = trial.refs[ref_name]
+    inb = np.any((det.ic_s[:, None] >= ref.bouts_s[None, :, 0] - rw.BOUT_MARGIN_S)
+                 & (det.ic_s[:, None] <= ref.bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1)
+    ic = det.ic_s[inb]
+    ei, ri = match(ic, ref.ic_s, 0.1)
+    free = np.setdiff1d(np.arange(ic.size), ei)
+    missed: list[str] = []
+    for k in np.setdiff1d(np.arange(ref.ic_s.size), ri):  # misses: a few per trial
+        in_bout = np.flatnonzero(ref.bout_id == ref.bout_id[k])
+        rank = int(np.searchsorted(in_bout, k))
+        near = np.abs(ic[free] - ref.ic_s[k])
+        if rank < 2:
+            missed.append("first2")
+        elif rank >= in_bout.size - 2:
+            missed.append("last2")
+        elif ref.turn[k]:
+            missed.append("turn")
+        elif np.any((near > 0.1) & (near <= 0.3)):
+            missed.append("offset")
+        else:
+            missed.append("other")
+    d = np.abs(ic[free][:, None] - ref.ic_s[None, :]).min(axis=1) if ref.ic_s.size else np.full(free.size, np.inf)
+    return missed, ["near" if x <= 0.3 else "far" for x in d]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--off", nargs="*", default=[], help="EventParams NAME=VALUE to change")
+    args = ap.parse_args(argv)
+    trials = rw.load(args.data)
+    if not trials:
+        print(f"no real walking data under {args.data / 'real'}: skipped")
+        return 0
+    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.off)}
+    params = PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
+    dets = [rw.imuback_detect(t, params) for t in trials]
+    print(f"imuback walking, ±100 ms{' with ' + str(changes) if changes else ''}")
+    print(f"{'data / reference':28s}{'n ref':>6}{'missed':>7}  " + "".join(f"{m:>8}" for m in MISSES)
+          + f"{'extra':>7}{'near':>6}{'far':>5}")
+    for ds, ref_name in REFS:
+        n_ref = 0
+        miss: collections.Counter[str] = collections.Counter()
+        extra: collections.Counter[str] = collections.Counter()
+        for t, d in zip(trials, dets, strict=True):
+            if t.dataset == ds and ref_name in t.refs:
+                m, e = categorise(t, d, ref_name)
+                n_ref += t.refs[ref_name].ic_s.size
+                miss.update(m)
+                extra.update(e)
+        print(f"{ds + ' / ' + ref_name:28s}{n_ref:>6}{sum(miss.values()):>7}  "
+              + "".join(f"{miss[m]:>8}" for m in MISSES)
+              + f"{sum(extra.values()):>7}{extra['near']:>6}{extra['far']:>5}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
