@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -238,7 +238,7 @@ SPEED_MEDIANS = (
 
 
 def _speed_fields() -> list[pa.Field]:
-    """Speed, pace, step and stride length of a session (added after schema 1.2, at the end of the sessions columns)."""
+    """Speed, pace, step and stride length of a session (added in schema 1.3, at the end of the sessions columns)."""
     return [
         _f("speed_source", _STR, "", "where step lengths and pace come from: 'gps' (the phone's GPS speed, "
            "steps.speed_mps), 'treadmill' (the belt speed given, treadmill_speed_mps) or 'none'"),
