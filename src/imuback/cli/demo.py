@@ -42,12 +42,12 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
 
 def format_summary(s: Mapping[str, Any]) -> str:
     """A runner-readable summary of one processed session from its ``sessions`` row ``s``."""
-    from imuback.report.analysis import drift_reading
+    from imuback.report.analysis import drift_reading, placement_text
 
     lines = [
         f"Session {s['session_id']} ({s['sensor']}, {s['sample_rate_hz']:g} Hz): "
-        f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples, "
-        f"sensor worn {_fmt(s['misalignment_deg'], '.0f')}° off its nominal mounting",
+        f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
+        f"  placement       {placement_text(dict(s))}",
         f"  steps           {s['n_run_steps']} running, {s['n_walk_steps']} walking "
         f"({_fmt(s['run_time_s'] / 60, '.1f')} min running)",
         f"  cadence         {_fmt(s['median_cadence_spm'], '.0f')} steps/min",

@@ -25,6 +25,7 @@ from imuback.report.analysis import (
     RunnerContext,
     drift_reading,
     drift_windows,
+    placement_text,
     runner_context,
     session_flags,
 )
@@ -96,7 +97,6 @@ def _header(row: dict[str, Any]) -> Markup:
     start = pd.Timestamp(row["start_time"])
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
-    mis = _num(row.get("misalignment_deg"))
     comp = _num(row.get("completeness_pct"))
     gyro = "accelerometer + gyroscope" if row.get("has_gyro") else "accelerometer only (no pelvis angles)"
     status = str(row.get("status") or "ok")
@@ -107,8 +107,7 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
         ("Duration", f"{dur / 60:.1f} min ({run / 60:.1f} min running)"),
         ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
-        ("Placement", "lower back (sacrum); sensor found "
-                      + (f"{mis:.0f}° from its nominal mounting" if mis is not None else "n/a")),
+        ("Placement", f"lower back (sacrum); {placement_text(row)}"),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
