@@ -7,7 +7,13 @@
    simulator's truth (speed x true step/stride time; true vertical oscillation / true step length).
    The simulated gait does not depend on its speed setting (cadence and contacts have their own),
    so the three speeds give the same % errors: the check is of step timing and the arithmetic.
-2. Real running (Alcantara 2022 force-treadmill trials, if present): each trial processed with its
+2. A simulated phone in a loose belt with its simulated GPS (``imuback demo --phone``'s scenario,
+   12 minutes with its pace changes; GPS speed error SD 0.25 m/s correlated over 3 s,
+   src/imuback/simulate/gps.py), exported as Sensor Logger and read back: session pace and
+   median stride length against the truth (median true speed of the running steps; that speed
+   x the true stride time). The GPS noise is simulated, so this checks the path from Location.csv
+   to pace, not a real phone's GPS.
+3. Real running (Alcantara 2022 force-treadmill trials, if present): each trial processed with its
    belt speed; every step matched to a force-plate contact (60 ms) has its step length compared
    with the belt speed x the force plate's step time (this IC to the next). Nothing is chosen on
    these data (no parameter): every trial is reported. No vertical-oscillation reference exists
@@ -59,6 +65,36 @@ def simulated(seeds: int) -> list[str]:
     return lines
 
 
+def phone_gps(seeds: int) -> list[str]:
+    """One line per seed: pace and stride length of a simulated phone export with GPS against the truth."""
+    import tempfile
+
+    from imuback.cli.demo import phone_params, true_run_speed_mps
+    from imuback.formats.sensorlogger import write_sensorlogger
+    from imuback.pipeline import process_file
+    from imuback.simulate.gps import simulated_gps
+
+    lines = [f"{'seed':>4}{'true pace':>11}{'GPS pace':>10}{'error':>9}{'true stride':>13}{'stride':>8}{'error':>9}"]
+    errs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(1, seeds + 1):
+            sim = simulate_session(phone_params(12.0), seed=seed, session_id=f"phone{seed}", runner_id="sim",
+                                   start_time=dt.datetime(2024, 3, 4, 7, tzinfo=dt.UTC))
+            z = write_sensorlogger(sim.raw, Path(tmp) / f"p{seed}.zip", location=simulated_gps(sim, seed=seed))
+            s = process_file(z, csv_meta={"runner_id": "sim"}).summary
+            v = true_run_speed_mps(sim)
+            st = sim.truth_strides.to_pandas()
+            true_stride = float(np.median(v * st.loc[st["activity"] == "run", "stride_time_s"]))
+            e_pace = 100.0 * (s["median_pace_s_per_km"] / (1000.0 / v) - 1.0)
+            e_stride = 100.0 * (s["median_stride_length_m"] / true_stride - 1.0)
+            errs.append((e_pace, e_stride))
+            lines.append(f"{seed:>4}{1000.0 / v:>9.1f} s{s['median_pace_s_per_km']:>8.1f} s{e_pace:>+8.1f} %"
+                         f"{true_stride:>11.2f} m{s['median_stride_length_m']:>6.2f} m{e_stride:>+8.1f} %")
+    worst = np.max(np.abs(np.asarray(errs)), axis=0)
+    lines.append(f"worst |error|: pace {worst[0]:.1f} %, stride length {worst[1]:.1f} % (pace in s per km)")
+    return lines
+
+
 def real(root: Path) -> list[str]:
     """Per belt speed: matched steps, step length error (bias ± SD) against belt speed x force-plate step time."""
     trials = load_trials(root)
@@ -96,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("simulated, constant speed given (4 min of running each):")
     print("\n".join(simulated(args.seeds)))
+    print("\nsimulated phone in a loose belt, 12 min, speed from its simulated GPS (SD 0.25 m/s, 3 s):")
+    print("\n".join(phone_gps(args.seeds)))
     root = args.data / "real" / "alcantara_treadmill"
     print("\nreal running, alcantara_treadmill, each trial's belt speed given (no parameter chosen on it):")
     if not root.exists():

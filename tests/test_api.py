@@ -105,3 +105,28 @@ def test_identity_a_parquet_file_cannot_take_is_refused(tmp_path):
     assert imuback.read(path, runner_id="bob").runner_id == "bob"
     with pytest.raises(imuback.ImubackError, match=r"s\.parquet: \['start'\] do not apply to a raw Parquet file"):
         imuback.read(path, start="2024-01-01T00:00:00Z")
+
+
+def test_process_takes_a_treadmill_speed_for_pace_and_lengths(tmp_path):
+    """``process(..., treadmill_speed_mps=)``: the belt speed gives pace and step/stride length, from a
+    RawSession and from a file; without it there is no speed (never guessed); a speed that is not a
+    belt speed is refused."""
+    from imuback.store.raw import write_raw
+
+    raw = imuback.simulate(minutes=2, seed=4, runner_id="cy")
+    res = imuback.process(raw, treadmill_speed_mps=3.0)
+    s = res.session.iloc[0]
+    assert s["speed_source"] == "treadmill" and s["treadmill_speed_mps"] == 3.0
+    assert abs(s["median_pace_s_per_km"] - 1000.0 / 3.0) < 1e-6
+    run = res.steps[res.steps["activity"] == "run"]
+    ok = run["step_time_s"].notna()
+    assert np.allclose(run.loc[ok, "step_length_m"], 3.0 * run.loc[ok, "step_time_s"])
+    assert ok.sum() > 300 and run["speed_mps"].isna().all()  # steps.speed_mps: the GPS's own, none here
+    path = write_raw(tmp_path / "cy.parquet", raw)
+    from_file = imuback.process(path, treadmill_speed_mps=3.0, dataset=tmp_path / "ds").session.iloc[0]
+    assert from_file["median_stride_length_m"] == pytest.approx(s["median_stride_length_m"])
+    assert imuback.open_dataset(tmp_path / "ds").sessions["speed_source"].tolist() == ["treadmill"]
+    none = imuback.process(raw).session.iloc[0]
+    assert none["speed_source"] == "none" and np.isnan(none["median_pace_s_per_km"])
+    with pytest.raises(imuback.ImubackError, match="is not a belt speed"):
+        imuback.process(raw, treadmill_speed_mps=20.0)  # 72 km/h: km/h typed where m/s is asked

@@ -89,26 +89,43 @@ def test_the_demo_never_clears_a_folder_it_did_not_make(tmp_path: Path) -> None:
 
 
 def test_phone_demo_exports_sensor_logger_and_processes_it(tmp_path, capsys):
-    """``imuback demo --phone``: a simulated phone in a loose belt, exported as a Sensor Logger zip,
-    processed from that zip; the running steps found match the simulated truth."""
+    """``imuback demo --phone``: a simulated phone in a loose belt, exported as a Sensor Logger zip
+    with its GPS, processed from that zip; the running steps found match the simulated truth, and
+    pace and stride length come from the GPS, close to the simulated runner's true speed."""
     import re
 
+    import numpy as np
+
+    from imuback.cli.demo import phone_params, true_run_speed_mps
     from imuback.cli.main import main
     from imuback.formats import read_session
+    from imuback.simulate.runner import simulate_session
 
-    assert main(["demo", "--phone", "--out", str(tmp_path), "--minutes", "1.5", "--seed", "3"]) == 0
+    assert main(["demo", "--phone", "--out", str(tmp_path), "--minutes", "3", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     exports = list((tmp_path / "phone").glob("*.zip"))
     assert len(exports) == 1
-    assert read_session(exports[0], runner_id="x").sensor.startswith("Sensor Logger iOS")
+    raw = read_session(exports[0], runner_id="x")
+    assert raw.sensor.startswith("Sensor Logger iOS") and raw.speed_mps is not None
     found = int(re.search(r"steps\s+(\d+) running", out).group(1))  # type: ignore[union-attr]
     truth = int(re.search(r"simulated truth (\d+) running steps", out).group(1))  # type: ignore[union-attr]
     assert abs(found - truth) <= max(2, 0.01 * truth)
+    assert "no speed source" not in out and "speed from the phone's GPS" in out
     assert (tmp_path / "report_session.html").stat().st_size > 1000
-    (n,) = duckdb.connect().execute(
-        f"SELECT count(*) FROM read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true) "
-        "WHERE sensor LIKE 'Sensor Logger%'").fetchone()
+    n, pace, stride = duckdb.connect().execute(
+        f"SELECT count(*), any_value(median_pace_s_per_km), any_value(median_stride_length_m) FROM "
+        f"read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true) "
+        "WHERE sensor LIKE 'Sensor Logger%' AND speed_source = 'gps'").fetchone()
     assert n == 1
+    # the same run simulated again (the seed fixes it; the start time does not change the motion)
+    sim = simulate_session(phone_params(3.0), seed=3, session_id="again", runner_id="r", start_time=0)
+    v = true_run_speed_mps(sim)
+    # GPS speed error: SD 0.25 m/s, correlated over 3 s: its mean over 3 minutes of running errs
+    # by ~0.05 m/s (1.4 %) at one SD; 4 % is ~3 SD
+    assert abs(pace / (1000.0 / v) - 1.0) < 0.04, (pace, 1000.0 / v)
+    st = sim.truth_strides.to_pandas()
+    true_stride = float(np.median(v * st.loc[st["activity"] == "run", "stride_time_s"]))
+    assert abs(stride / true_stride - 1.0) < 0.04, (stride, true_stride)
 
 
 def test_summary_gives_pace_and_lengths_with_their_source_or_says_there_is_no_speed() -> None:

@@ -149,7 +149,8 @@ class SessionResult:
 
 
 def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None = None,
-            params: PipelineParams | None = None, replace: bool = False, **identity: Any) -> SessionResult:
+            params: PipelineParams | None = None, replace: bool = False,
+            treadmill_speed_mps: float | None = None, **identity: Any) -> SessionResult:
     """Find every step in one session and compute its running metrics.
 
     Parameters
@@ -160,12 +161,26 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         under its lock; a different recording stored under the same ids is refused unless
         ``replace``.
     params : pipeline parameters (:class:`imuback.signal.params.PipelineParams`); None: defaults.
+    treadmill_speed_mps : the belt speed of a treadmill run, m/s (12 km/h is 3.33 m/s; above 0
+        and below 15). It is the session's speed source (``speed_source`` "treadmill") for the
+        steps its medians summarise (its running steps; all steps of a walk): step and stride
+        length (speed x step time), vertical ratio and pace; it takes the place of a phone
+        export's GPS speed (``steps.speed_mps`` stays the GPS's own).
+        None: the GPS speed if the recording has one, else no speed (those columns null, never
+        guessed). With ``dataset``, a speed given before for the same recording is kept.
     **identity : as for :func:`read` (only with a path).
+
+    Raises
+    ------
+    imuback.ImubackError
+        A file that cannot be read, a treadmill speed that is not a belt speed, a clash in the dataset.
 
     Examples
     --------
     >>> res = imuback.process(imuback.simulate(minutes=2, seed=1))  # doctest: +SKIP
     >>> res.session["median_cadence_spm"].iloc[0]  # doctest: +SKIP
+    >>> belt = imuback.process("treadmill-run.parquet", treadmill_speed_mps=3.33)  # doctest: +SKIP
+    >>> belt.session[["speed_source", "median_pace_s_per_km", "median_stride_length_m"]]  # doctest: +SKIP
     """
     from imuback.pipeline import file_sha256, raw_sha256, store_session
     from imuback.signal.params import PipelineParams
@@ -177,10 +192,12 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
                                  "dataclasses.replace(raw, session_id=...) on a RawSession")
         sha = raw_sha256(path_or_raw) if dataset is not None else ""
         return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, source_path=path_or_raw.source,
-                                           source_sha256=sha, replace=replace))
+                                           source_sha256=sha, replace=replace,
+                                           treadmill_speed_mps=treadmill_speed_mps))
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
-                                       source_sha256=file_sha256(path_or_raw), replace=replace))
+                                       source_sha256=file_sha256(path_or_raw), replace=replace,
+                                       treadmill_speed_mps=treadmill_speed_mps))
 
 
 @dataclass(frozen=True, slots=True)

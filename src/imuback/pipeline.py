@@ -434,5 +434,8 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         "params_json": params.to_json(),
         "processed_at": dt.datetime.now(tz=dt.UTC),
         "low_quality_reason": a.low_quality_reason,
+        "n_mounting_shifts": a.mounting_shifts.n,
+        "mounting_shift_max_deg": float(a.mounting_shifts.angle_deg.max()) if a.mounting_shifts.n else None,
+        "first_mounting_shift_s": float(a.mounting_shifts.t_s[0]) if a.mounting_shifts.n else None,
     })
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}

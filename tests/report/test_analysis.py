@@ -351,3 +351,29 @@ def test_a_two_week_rise_that_eased_in_the_latest_week_is_still_flagged(fabricat
     dataset, _ = fabricate(weeks=6, right_impact_rise_pct=16.0, rise_weeks=3)
     titles = [f.title for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
     assert len(titles) == 1 and "over the last" in titles[0]
+
+
+# --- re-seats: the sensor moved on the body mid-run -------------------------------------------
+
+
+def test_a_reseat_mid_run_is_not_read_as_fatigue_and_is_flagged(fabricate: Fabricate) -> None:
+    from imuback.report.analysis import drift_reading, placement_text
+
+    dataset, ids = fabricate(weeks=1)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = queries.session_row(dataset, ids[-1])
+    row.update(drift_pelvis_obliquity_deg_pct=-22.9, drift_pelvis_obliquity_deg_ci95_pct=2.2,
+               drift_contact_time_s_pct=4.0, drift_contact_time_s_ci95_pct=1.0, misalignment_deg=80.0)
+    still = dict(row, n_mounting_shifts=0, mounting_shift_max_deg=None, first_mounting_shift_s=None)
+    assert drift_reading(still, "pelvis_obliquity_deg").word == "falls late"
+    assert placement_text(still).startswith("held its place all session")
+    moved = dict(row, n_mounting_shifts=2, mounting_shift_max_deg=10.4, first_mounting_shift_s=264.0)
+    obl = drift_reading(moved, "pelvis_obliquity_deg")
+    assert obl.pct is None and obl.word == "n/a" and "moved on the body at 4 min" in obl.reason
+    assert "not the runner's" in obl.reason
+    assert drift_reading(moved, "contact_time_s").word == "rises late"  # not read through the mounting
+    text = placement_text(moved)
+    assert "moved on the body at 4 min (and 1 more), by up to 10°" in text and "80°" in text
+    assert "Sensor moved on the body mid-run" in [f.title for f in session_flags(moved, ctx)]
+    assert "Sensor moved on the body mid-run" not in [f.title for f in session_flags(still, ctx)]
+    assert "older imuback" in placement_text(dict(row, n_mounting_shifts=None))

@@ -111,16 +111,21 @@ def test_a_session_report_with_pace_and_low_confidence_steps_prints_on_two_pages
     page, problems = page_check.open(write_session_report(ds, ids[-1], tmp_path / "s.html"))
     try:
         assert page.locator("#speed dd").count() == 6  # the source and five numbers
-        page.emulate_media(media="print")
-        pdf = page.pdf(format="A4", prefer_css_page_size=True)
-        assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 2
-        page.emulate_media(media="screen")
-        page.set_viewport_size({"width": 390, "height": 844})
-        overflow = page.locator("html").evaluate("e => e.scrollWidth - e.clientWidth")
-        assert overflow <= 0
+        _assert_two_a4_pages_and_390_px(page)
     finally:
         page.close()
     assert problems == []
+
+
+def _assert_two_a4_pages_and_390_px(page: Any) -> None:
+    """The open report prints on at most 2 A4 pages and fits a 390 px phone screen."""
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 2
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.locator("html").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0, f"{overflow} px wider than a 390 px phone screen"
 
 
 def test_the_reports_speak_to_the_physical_therapist_of_the_runner(demo_dataset: tuple[Path, list[str]]) -> None:
@@ -131,3 +136,62 @@ def test_the_reports_speak_to_the_physical_therapist_of_the_runner(demo_dataset:
         body = html[:html.index("<footer>")]  # the footer is the disclaimer every report carries
         text = re.sub(r"<[^>]+>", " ", body)
         assert not re.search(r"\byour\b", text, re.IGNORECASE), re.findall(r".{60}\byour\b.{30}", text)
+
+
+def _phone_gps_dataset(tmp_path: Path) -> tuple[Path, str]:
+    """A simulated phone run with its GPS, exported as Sensor Logger and processed into a dataset."""
+    from imuback.cli.demo import phone_params
+    from imuback.formats.sensorlogger import write_sensorlogger
+    from imuback.pipeline import process_file
+    from imuback.simulate.gps import simulated_gps
+    from imuback.simulate.runner import simulate_session
+
+    sim = simulate_session(phone_params(3.0), seed=3, session_id="p", runner_id="r1", start_time=0)
+    z = write_sensorlogger(sim.raw, tmp_path / "run.zip", location=simulated_gps(sim, seed=3))
+    res = process_file(z, dataset=tmp_path / "ds", csv_meta={"runner_id": "r1"})
+    return tmp_path / "ds", res.session_id
+
+
+def test_a_gps_session_shows_pace_through_the_run_with_low_confidence_steps_grey(tmp_path: Path) -> None:
+    import numpy as np
+
+    from imuback.report import queries
+
+    ds, sid = _phone_gps_dataset(tmp_path)
+    html = build_session_report(ds, sid)
+    speed = _section(html, "speed")
+    assert 'data-plot="pace"' in speed and "Pace through the run" in speed
+    plot = speed[speed.index('data-plot="pace"'):]
+    steps = queries.session_steps(ds, "r1", sid)
+    run = steps[steps["activity"] == "run"]
+    low = int(((run["quality"] < 0.5) & (run["speed_mps"] > 0.5)).sum())
+    rings = re.findall(r'<circle [^>]*stroke="#8a8a8a" fill="none"', plot[:plot.index("</figure>")])
+    assert len(rings) == low
+    # the median line sits at the run's pace (min/km) from the GPS
+    pace_min = 1000.0 / 60.0 / float(np.median(run["speed_mps"].dropna()))
+    assert 4.0 < pace_min < 7.0
+    ds2, ids2 = _fabricate_treadmill(tmp_path)
+    assert 'data-plot="pace"' not in _section(build_session_report(ds2, ids2), "speed")  # a belt: one speed
+
+
+def _fabricate_treadmill(tmp_path: Path) -> tuple[Path, str]:
+    """A treadmill session (no GPS): the belt speed gives pace, there is nothing to plot through the run."""
+    from imuback.pipeline import process_file
+    from imuback.simulate.runner import RunnerParams, simulate_session, write_simulated
+
+    sim = simulate_session(RunnerParams(run_minutes=2.0), seed=1, session_id="tm", runner_id="r2", start_time=0)
+    res = process_file(write_simulated(sim, tmp_path / "raw"), dataset=tmp_path / "ds2", treadmill_speed_mps=3.2)
+    return tmp_path / "ds2", res.session_id
+
+
+def test_a_gps_session_report_prints_on_two_pages_and_fits_a_phone(page_check: Any, tmp_path: Path) -> None:
+    from imuback.report.session import write_session_report
+
+    ds, sid = _phone_gps_dataset(tmp_path)
+    page, problems = page_check.open(write_session_report(ds, sid, tmp_path / "s.html"))
+    try:
+        assert page.locator('#speed [data-plot="pace"]').count() >= 1
+        _assert_two_a4_pages_and_390_px(page)
+    finally:
+        page.close()
+    assert problems == []

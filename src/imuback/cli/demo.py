@@ -29,7 +29,7 @@ from imuback.errors import DemoError
 from imuback.pipeline import process_file
 
 if TYPE_CHECKING:
-    from imuback.simulate.runner import RunnerParams
+    from imuback.simulate.runner import RunnerParams, SimulatedSession
 
 RUNNER_ID = "demo-runner"
 
@@ -42,12 +42,12 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
 
 def format_summary(s: Mapping[str, Any]) -> str:
     """A runner-readable summary of one processed session from its ``sessions`` row ``s``."""
-    from imuback.report.analysis import drift_reading
+    from imuback.report.analysis import drift_reading, placement_text
 
     lines = [
         f"Session {s['session_id']} ({s['sensor']}, {s['sample_rate_hz']:g} Hz): "
-        f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples, "
-        f"sensor worn {_fmt(s['misalignment_deg'], '.0f')}° off its nominal mounting",
+        f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
+        f"  placement       {placement_text(dict(s))}",
         f"  steps           {s['n_run_steps']} running, {s['n_walk_steps']} walking "
         f"({_fmt(s['run_time_s'] / 60, '.1f')} min running)",
         f"  cadence         {_fmt(s['median_cadence_spm'], '.0f')} steps/min",
@@ -214,6 +214,8 @@ def run_phone_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7) -> in
     """
     from imuback.formats.sensorlogger import write_sensorlogger
     from imuback.report import write_session_report
+    from imuback.report.metrics import pace_text
+    from imuback.simulate.gps import simulated_gps
     from imuback.simulate.runner import simulate_session, write_simulated
 
     out_dir = Path(out_dir)
@@ -226,10 +228,11 @@ def run_phone_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7) -> in
     sim = simulate_session(phone_params(minutes), seed=seed, session_id="phone-truth", runner_id=RUNNER_ID,
                            start_time=start)
     write_simulated(sim, out_dir / "truth-of-today")
-    export = write_sensorlogger(sim.raw, out_dir / "phone" / "phone-run.zip",
-                                platform="ios")
+    gps = simulated_gps(sim, seed=seed)
+    export = write_sensorlogger(sim.raw, out_dir / "phone" / "phone-run.zip", platform="ios", location=gps)
     print(f"    exported as the Sensor Logger app does (iOS zip): {export}")
-    print("    (without location: the simulated phone has no GPS, so pace and stride length stay empty)")
+    print(f"    with the phone's GPS (Location.csv): {gps.time_ns.size} fixes, one a second, speed off by "
+          f"{gps.speed_accuracy_mps[0]:.2f} m/s (SD) as a phone's is")
     print("2/3 processing the phone export ...", flush=True)
     res = process_file(export, dataset=out_dir / "dataset", replace=True, csv_meta={"runner_id": RUNNER_ID})
     s = res.summary
@@ -237,14 +240,24 @@ def run_phone_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7) -> in
     print(format_summary(s))
     truth = sim.truth_steps.to_pydict()
     n_run = sum(1 for a, lost in zip(truth["activity"], truth["lost_in_gap"], strict=True) if a == "run" and not lost)
-    print(f"  simulated truth {n_run} running steps; the phone was worn "
-          f"{sim.truth['misalignment_deg']:.0f}° from upright-facing-forward")
+    print(f"  simulated truth {n_run} running steps at a median {true_run_speed_mps(sim):.2f} m/s "
+          f"({pace_text(1000.0 / true_run_speed_mps(sim))})")
     print()
     print("3/3 writing the session report ...", flush=True)
     html = write_session_report(out_dir / "dataset", res.session_id, out_dir / "report_session.html")
     print(f"    session report: {html}")
     print(f"done in {time.perf_counter() - t0:.1f} s. imuback informs; it never diagnoses.")
     return 0
+
+
+def true_run_speed_mps(sim: SimulatedSession) -> float:
+    """Median true speed (m/s) of the simulated running steps (at each step's middle)."""
+    import numpy as np
+
+    st = sim.truth_steps.to_pandas()
+    run = st[(st["activity"] == "run") & ~st["lost_in_gap"]]
+    mid_s = (run["ic_time"].astype("int64") - int(sim.truth["start_time_ns"])) / 1e9 + run["step_time_s"] / 2
+    return float(np.median(sim.true_speed_mps(np.sort(mid_s.to_numpy(dtype=np.float64)))))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

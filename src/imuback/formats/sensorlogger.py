@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -164,14 +165,70 @@ def _motion_csv(t_ns: I64, t0_ns: int, xyz: F64) -> bytes:
     return buf.getvalue()
 
 
+LOCATION_COLUMNS = ("time", "seconds_elapsed", "bearingAccuracy", "speedAccuracy", "verticalAccuracy",
+                    "horizontalAccuracy", "speed", "bearing", "altitude", "longitude", "latitude")
+"""Column order of the app's Location.csv (its units: UNITS.md, "Location")."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationFixes:
+    """A phone's location fixes as Sensor Logger's ``Location.csv`` holds them (UNITS.md).
+
+    Attributes
+    ----------
+    time_ns : (M,) int64 fix times, ns since the epoch (UTC), increasing.
+    speed_mps : (M,) ground speed, m/s (negative = invalid).
+    speed_accuracy_mps : (M,) the speed's uncertainty (about one SD), m/s.
+    latitude_deg, longitude_deg : (M,) WGS84 position, degrees (north, east positive).
+    horizontal_accuracy_m : (M,) radius of uncertainty of the position (about one SD), m.
+    bearing_deg : (M,) direction of travel, degrees clockwise from due north, 0-360.
+    altitude_m : (M,) height above the WGS84 ellipsoid, m.
+    """
+
+    time_ns: I64
+    speed_mps: F64
+    speed_accuracy_mps: F64
+    latitude_deg: F64
+    longitude_deg: F64
+    horizontal_accuracy_m: F64
+    bearing_deg: F64
+    altitude_m: F64
+
+    def __post_init__(self) -> None:
+        n = self.time_ns.shape[0]
+        for name in ("speed_mps", "speed_accuracy_mps", "latitude_deg", "longitude_deg", "horizontal_accuracy_m",
+                     "bearing_deg", "altitude_m"):
+            if getattr(self, name).shape != (n,):
+                raise RawFormatError(f"LocationFixes: {name} must have one value per fix ({n}), "
+                                     f"got shape {getattr(self, name).shape}")
+        if n > 1 and not bool(np.all(np.diff(self.time_ns) > 0)):
+            raise RawFormatError("LocationFixes: fix times must strictly increase")
+
+
+def _location_csv(fixes: LocationFixes, t0_ns: int) -> bytes:
+    """Location.csv's bytes in the app's column order (vertical and bearing accuracy fixed at 3 m, 10°)."""
+    n = fixes.time_ns.shape[0]
+    cols = {"time": pa.array(fixes.time_ns, pa.int64()), "seconds_elapsed": (fixes.time_ns - t0_ns) / 1e9,
+            "bearingAccuracy": np.full(n, 10.0), "speedAccuracy": fixes.speed_accuracy_mps,
+            "verticalAccuracy": np.full(n, 3.0), "horizontalAccuracy": fixes.horizontal_accuracy_m,
+            "speed": fixes.speed_mps, "bearing": fixes.bearing_deg, "altitude": fixes.altitude_m,
+            "longitude": fixes.longitude_deg, "latitude": fixes.latitude_deg}
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table({k: cols[k] for k in LOCATION_COLUMNS}), buf, pacsv.WriteOptions(quoting_style="none"))
+    return buf.getvalue()
+
+
 def write_sensorlogger(raw: RawSession, path: str | Path, *, platform: str = "ios",
-                       device: str = "imuback simulated phone", gyro_offset_ms: float = 3.0) -> Path:
+                       device: str = "imuback simulated phone", gyro_offset_ms: float = 3.0,
+                       location: LocationFixes | None = None) -> Path:
     """Write ``raw`` as a Sensor Logger zip export (the layout and conventions read above).
 
     The specific force is split into Gravity (its 1 s moving average) and Accelerometer (the rest);
     iOS gets both negated, Android also ``TotalAcceleration.csv``. The gyroscope is stamped
     ``gyro_offset_ms`` after the accelerometer (interpolated from ``raw``), as phones stamp each
-    sensor on its own tick. Returns ``path``.
+    sensor on its own tick. ``location``: the phone's GPS fixes, written as ``Location.csv``
+    (e.g. :func:`imuback.simulate.gps.simulated_gps`); None: an export without location, as when
+    the app's Location sensor is off. Returns ``path``.
     """
     if platform not in PLATFORMS:
         raise RawFormatError(f"write_sensorlogger: platform must be one of {PLATFORMS}, not {platform!r}")
@@ -190,6 +247,8 @@ def write_sensorlogger(raw: RawSession, path: str | Path, *, platform: str = "io
         rel = (t - t[0]).astype(np.float64)
         w = np.column_stack([np.interp((tg - t[0]).astype(np.float64), rel, raw.gyr_dps[:, k]) for k in range(3)])
         files["Gyroscope.csv"] = _motion_csv(tg, int(t[0]), np.radians(w))
+    if location is not None:
+        files["Location.csv"] = _location_csv(location, int(t[0]))
     start = np.datetime_as_string(np.datetime64(int(t[0]), "ns"), unit="ms")
     files["Metadata.csv"] = ("version,device name,recording time,platform,standardisation\n"
                              f"3,{device},{start},{'iOS' if platform == 'ios' else 'Android'},false\n").encode()

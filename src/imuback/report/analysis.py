@@ -684,10 +684,55 @@ class DriftReading:
         return "rises late" if self.pct > 0 else "falls late"
 
 
+MOUNTING_SENSITIVE = frozenset({"pelvis_obliquity_deg", "pelvis_rotation_deg", "pelvis_tilt_deg",
+                                "ml_excursion_cm", "ml_acc_rms_g"})
+"""Metrics read through the sensor's mounting: a re-seat mid-run changes them by itself."""
+
+
+def reseat_text(row: dict[str, Any]) -> str | None:
+    """'the sensor moved on the body at 6 min (by 11°)...' when a re-seat was found, else None."""
+    n = _num_or_none(row.get("n_mounting_shifts"))
+    if not n:
+        return None
+    at, deg = _num_or_none(row.get("first_mounting_shift_s")), _num_or_none(row.get("mounting_shift_max_deg"))
+    when = f" at {at / 60:.0f} min" if at is not None else ""
+    more = f" (and {n - 1:.0f} more)" if n > 1 else ""
+    size = f", by up to {deg:.0f}°" if deg is not None else ""
+    return f"the sensor moved on the body{when}{more}{size}"
+
+
+def placement_text(row: dict[str, Any]) -> str:
+    """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
+
+    The body frame is always found from the data (any orientation, docs/frames.md), so how far
+    the sensor sits from its nominal mounting matters less than whether it stayed put: a re-seat
+    mid-run changes the angle figures after it.
+    """
+    mis = _num_or_none(row.get("misalignment_deg"))
+    found = f"orientation found from the data, {mis:.0f}° from its nominal mounting" if mis is not None else \
+        "orientation found from the data"
+    moved = reseat_text(row)
+    if moved is not None:
+        return (f"{moved} ({found}): pelvis angles and side-to-side figures after that rest on "
+                "another mounting; their drift is not judged. Seat the sensor firmly before the run")
+    if row.get("n_mounting_shifts") is None:
+        return f"{found}; not checked for moving mid-run (processed by an older imuback)"
+    return f"held its place all session ({found}): the numbers hold"
+
+
 def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
-    """The drift of metric ``key`` in the sessions ``row``, with the reason when there is none."""
+    """The drift of metric ``key`` in the sessions ``row``, with the reason when there is none.
+
+    A metric read through the sensor's mounting (:data:`MOUNTING_SENSITIVE`) has no drift when the
+    sensor moved on the body mid-run (a re-seat): its late-vs-early change would be the sensor's,
+    which a reader could take for the runner tiring.
+    """
     pct, ci = _num_or_none(row.get(f"drift_{key}_pct")), _num_or_none(row.get(f"drift_{key}_ci95_pct"))
     med = _num_or_none(row.get(f"median_{key}"))
+    moved = reseat_text(row)
+    if moved is not None and key in MOUNTING_SENSITIVE:
+        return DriftReading(pct=None, ci95_pct=None, absolute=None,
+                            reason=f"{moved}: a change after that is the sensor's, not the runner's")
     if pct is None:
         run_min = (_num_or_none(row.get("run_time_s")) or 0.0) / 60.0
         reason = ("no running steps for this metric in the run" if run_min == 0 else
@@ -857,6 +902,12 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
         flags.append(Flag(level="quality", title=f"Only {comp:.0f} % of the samples arrived",
                           detail=f"{count(int(row.get('n_gaps') or 0), 'gap')}, {row.get('gap_total_s') or 0:.0f} s "
                                  "missing: the numbers rest on less data."))
+    moved = reseat_text(row)
+    if moved is not None:
+        flags.append(Flag(level="quality", title="Sensor moved on the body mid-run",
+                          detail=f"{moved[0].upper()}{moved[1:]} (a phone re-seated in its belt, a clip that "
+                                 "slipped): pelvis angles and side-to-side figures after that rest on another "
+                                 "mounting, so their change over the run is not read as fatigue."))
     mis = row.get("misalignment_deg")
     if mis is not None and mis > p.misalignment_check_deg:
         flags.append(Flag(level="quality", title=f"Sensor worn {mis:.0f}° from its nominal mounting",

@@ -128,7 +128,7 @@ figcaption { color: var(--muted); font-size: .85em; }
 footer { margin-top: 30px; padding: 12px 14px; border: 2px solid var(--ink); font-size: .95em; }
 footer .meta { color: var(--muted); font-size: .85em; margin-top: 6px; }
 .table-wrap { overflow-x: auto; }
-input, select, textarea, button { max-width: 100%; font: inherit; } .facts dd { min-width: 0; }
+input, select, textarea, button { max-width: 100%; font: inherit; } .facts dd { min-width: 0; overflow-wrap: anywhere; }
 .pain-banner { border: 2px solid var(--notable); background: #fdf0ef; padding: 8px 12px; margin: 8px 0; }
 @media (max-width: 640px) {
   body { padding: 10px 12px; font-size: 14px; }

@@ -25,6 +25,7 @@ from imuback.report.analysis import (
     RunnerContext,
     drift_reading,
     drift_windows,
+    placement_text,
     runner_context,
     session_flags,
 )
@@ -96,7 +97,6 @@ def _header(row: dict[str, Any]) -> Markup:
     start = pd.Timestamp(row["start_time"])
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
-    mis = _num(row.get("misalignment_deg"))
     comp = _num(row.get("completeness_pct"))
     gyro = "accelerometer + gyroscope" if row.get("has_gyro") else "accelerometer only (no pelvis angles)"
     status = str(row.get("status") or "ok")
@@ -107,8 +107,7 @@ def _header(row: dict[str, Any]) -> Markup:
         ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
         ("Duration", f"{dur / 60:.1f} min ({run / 60:.1f} min running)"),
         ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
-        ("Placement", "lower back (sacrum); sensor found "
-                      + (f"{mis:.0f}° from its nominal mounting" if mis is not None else "n/a")),
+        ("Placement", f"lower back (sacrum); {placement_text(row)}"),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
         ("Steps", f"{row.get('n_run_steps') or 0} running, {row.get('n_walk_steps') or 0} walking"),
@@ -143,12 +142,42 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) ->
                          "changes against this runner's own baseline.")
 
 
-def _speed_section(row: dict[str, Any]) -> Markup:
-    """Pace, speed, step and stride length, vertical ratio, or why there are none."""
+def _pace_plot(steps: pd.DataFrame, t0: pd.Timestamp) -> Markup:
+    """Pace through the run from each step's GPS speed (``steps.speed_mps``), median per 30 s
+    (1 min beyond 30 min of running), low-confidence steps as grey rings.
+    """
+    t = ((steps["ic_time"] - t0).dt.total_seconds() / 60).to_numpy(float)
+    v = pd.to_numeric(steps["speed_mps"], errors="coerce").to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = np.where(v > 0.5, 1000.0 / 60.0 / v, np.nan)  # min/km; slower than 33 min/km: standing
+    width = 0.5 if (float(np.nanmax(t)) if t.size else 0.0) <= 30 else 1.0
+    b = _binned(t, pace, width)
+    low = _low_confidence(steps) & np.isfinite(pace)
+    points = ([svg.Points(x=t[low], y=pace[low], label=f"low-confidence step (quality < {LOW_QUALITY:g})",
+                          color=LOW_COLOR, radius=2.2, hollow=True)] if low.any() else [])
+    return Markup(svg.render(svg.Chart(
+        plot_id="pace", title="Pace through the run", x_label="minutes since the first running step",
+        y_label="min/km",
+        lines=[svg.Line(x=b["t"], y=b["p50"], label="median", color=svg.ALL)],
+        areas=[svg.Area(x=b["t"], lo=b["p25"], hi=b["p75"], label="middle 50 % of steps", color=svg.ALL,
+                        opacity=0.12)],
+        points=points,
+        caption=f"Higher is slower. From the phone's GPS speed over each step, median per {width * 60:.0f} s "
+                "(a phone's GPS speed errs by a few tenths of a m/s, so single steps scatter)"
+                + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}." if low.any() else "."))))
+
+
+def _speed_section(row: dict[str, Any], steps: pd.DataFrame, t0: pd.Timestamp | None) -> Markup:
+    """Pace, speed, step and stride length, vertical ratio (and pace through the run from GPS),
+    or why there are none.
+    """
     source = row.get("speed_source")
     if source not in ("gps", "treadmill"):
         return tag("p", speed_source_text(row), class_="no-speed")
     facts = [(m.label, show_speed_metric(m, _num(row.get(f"median_{m.key}")))) for m in SPEED_METRICS]
+    plot = (tag("div", _pace_plot(steps, t0), class_="plots")  # in print: a quarter of the width
+            if source == "gps" and t0 is not None and "speed_mps" in steps
+            and pd.to_numeric(steps["speed_mps"], errors="coerce").notna().any() else Markup(""))
     return join([
         definition_list([("Speed from", speed_source_text(row)), *facts]),
         tag("p", "Session medians. Accuracy: pace and speed are the speed source's own ("
@@ -158,6 +187,7 @@ def _speed_section(row: dict[str, Any]) -> Markup:
                  "other's (what Garmin calls stride length); stride length is two steps, same foot to same "
                  "foot; vertical ratio = vertical oscillation / step length. Shown, not compared with the "
                  "baseline.", class_="note"),
+        plot,
     ])
 
 
@@ -403,7 +433,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
                          + ("" if comparable else "This session is not compared with the baseline "
                             "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
-        section("Pace and stride length", _speed_section(row), sid="speed"),
+        section("Pace and stride length", _speed_section(row, steps, t0), sid="speed"),
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "

@@ -296,6 +296,26 @@ class PlausibilityParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MountingParams:
+    """Re-seat detection (:mod:`imuback.signal.mounting`): chosen on simulated phones in a loose
+    belt (no re-seat: at most 0.5°), checked on real walking not to fire (largest 4.6°), by
+    benchmarks/reseat.py (docs/validation.md).
+
+    Attributes
+    ----------
+    window_s : length of one window of gait samples whose mean specific force is gravity, s.
+    side_windows : windows averaged on each side of a boundary (``side_windows x window_s`` s).
+    min_gait_frac : a window counts when at least this share of its samples are gait.
+    min_shift_deg : smallest step change of the up direction called a re-seat, deg.
+    """
+
+    window_s: float = 10.0
+    side_windows: int = 3
+    min_gait_frac: float = 0.8
+    min_shift_deg: float = 6.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineParams:
     """All parameters of the pipeline, recorded with every processed session."""
 
@@ -307,6 +327,7 @@ class PipelineParams:
     metrics: MetricParams = field(default_factory=MetricParams)
     align: AlignParams = field(default_factory=AlignParams)
     plausible: PlausibilityParams = field(default_factory=PlausibilityParams)
+    mounting: MountingParams = field(default_factory=MountingParams)
 
     def to_json(self) -> str:
         """All parameters as a JSON object (sorted keys), for provenance."""

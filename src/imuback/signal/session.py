@@ -28,6 +28,7 @@ from imuback.signal.events import Steps, assign_feet, bridge_walking_gaps, detec
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
+from imuback.signal.mounting import MountingShifts, mounting_shifts
 from imuback.signal.orientation import level_lateral, roll_rad
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
 from imuback.signal.quality import calibrate, low_quality_reason, quality_parts
@@ -61,6 +62,8 @@ class SessionAnalysis:
     """Share of steps with quality below ``QualityParams.low_quality`` (%)."""
     low_quality_reason: str | None = None
     """Why those steps are of low quality, in words (None: none is)."""
+    mounting_shifts: MountingShifts = field(default_factory=MountingShifts)
+    """Re-seats of the sensor on the body mid-session (:mod:`imuback.signal.mounting`)."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -255,6 +258,14 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("forward direction taken from the nominal mounting: the steps did not show it")
     rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
+    sel_major = bouts.label == major
+    major_samples = np.zeros(body.n, dtype=bool)
+    major_samples[interval_indices(bouts.start_idx[sel_major], bouts.end_idx[sel_major])[0]] = True
+    shifts = mounting_shifts(body.acc_mps2, major_samples, body.t_s, fs_hz=fs, params=params.mounting)
+    if shifts.n:
+        notes.append(f"the sensor moved on the body {shifts.n} time{'s' if shifts.n > 1 else ''} during the "
+                     f"session (first at {shifts.t_s[0] / 60:.0f} min, up to {shifts.angle_deg.max():.0f}°): "
+                     "angles and side-to-side figures after it are seen through another mounting")
     del block, acc, acc_d  # the sensor-frame copies: long sessions need the memory back
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
@@ -321,4 +332,4 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
                            non_gait=non_gait, low_quality_pct=low_pct,
-                           low_quality_reason=low_reason)
+                           low_quality_reason=low_reason, mounting_shifts=shifts)

@@ -57,7 +57,7 @@ from imuback.simulate.params import (
     NOMINAL_MOUNTINGS,
     RunnerParams,
 )
-from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
+from imuback.simulate.plan import Transitions, make_steps, pace_changes, plan_segments, speed_and_heading
 from imuback.simulate.sensor import iso_utc, read_sensor, sample_grid
 from imuback.simulate.truth import mark_gaps, truth_tables
 from imuback.store.raw import write_raw
@@ -98,13 +98,30 @@ class SimulatedSession:
     truth_strides : one row per stride (every step that has two following steps in its bout).
     truth : JSON-serialisable dict: true mounting, misalignment, biases, gaps, segments, params.
     signals : optional noise-free per-sample signals (``simulate_session(keep_signals=True)``).
+    speed, heading : the runner's forward speed (m/s) and heading (rad, world frame: 0 along x,
+        counter-clockwise = a left turn) as functions of the session time; read them with
+        :meth:`true_speed_mps` and :meth:`true_heading_rad`.
     """
 
     raw: RawSession
     truth_steps: pa.Table
     truth_strides: pa.Table
     truth: dict[str, Any]
+    speed: Transitions
+    heading: Transitions
     signals: TruthSignals | None = None
+
+    def true_speed_mps(self, t_s: F64) -> F64:
+        """The runner's true forward speed (m/s) at ``t_s`` (sorted, s since the session start).
+
+        It is the speed the simulated body moves at (step 5): a step covers the integral of it
+        over the step time, so step length = speed x step time where the speed is steady.
+        """
+        return self.speed.eval(np.asarray(t_s, dtype=np.float64))[0]
+
+    def true_heading_rad(self, t_s: F64) -> F64:
+        """The runner's true heading (rad, world frame: 0 along x, left turns positive) at sorted ``t_s``."""
+        return self.heading.eval(np.asarray(t_s, dtype=np.float64))[0]
 
 
 def _start_ns(start_time: datetime | int) -> int:
@@ -204,7 +221,7 @@ def simulate_session(params: RunnerParams = RunnerParams(),
                                euler_zyx_rad=np.stack([ev["yaw"], ev["pitch"], ev["roll"]], -1),
                                vgrf_bw=ev["F"], z_m=ev["z"], y_m=ev["y"])
     return SimulatedSession(raw=raw, truth_steps=steps_tbl, truth_strides=strides_tbl,
-                            truth=truth, signals=signals)
+                            truth=truth, speed=speed, heading=heading, signals=signals)
 
 
 def write_simulated(sim: SimulatedSession, out_dir: str | Path) -> Path:

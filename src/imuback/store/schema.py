@@ -220,6 +220,12 @@ def _sessions_fields() -> list[pa.Field]:
         _f("processed_at", TIME_TYPE, "UTC", "when the rows were made"),
         _f("low_quality_reason", _STR, "", "why the steps counted in low_quality_step_pct are of low quality, "
            "in words: irregular rhythm, unlike step shape or isolated steps, with their shares (null: none is)"),
+        _f("n_mounting_shifts", _I32, "", "times the sensor moved on the body mid-session (a re-seat: a step "
+           "change of its gravity direction, imuback.signal.mounting); null: made before it was looked for"),
+        _f("mounting_shift_max_deg", _F64, "deg", "largest step change of the gravity direction at a re-seat "
+           "(null without one)"),
+        _f("first_mounting_shift_s", _F64, "s", "time of the first re-seat since the session's first sample "
+           "(null without one)"),
     ]
     fields += _speed_fields()
     return fields
