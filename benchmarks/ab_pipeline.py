@@ -1,7 +1,11 @@
 """Side-by-side speed of two or more imuback source trees on one raw file, in interleaved rounds.
 
-    git worktree add /tmp/imuback-old <commit>
-    python benchmarks/ab_pipeline.py --rounds 8 /tmp/imuback-old .
+    python benchmarks/ab_pipeline.py --rounds 8 fb3691e .
+    python benchmarks/ab_pipeline.py --rounds 8 main HEAD .
+
+Each tree is a checkout (a folder with src/imuback) or any git commit of this repository (a
+hash, branch or tag: its ``src/`` is exported with ``git archive`` to a temporary folder, so no
+worktree is needed; committed code only — pass ``.`` for the working tree's uncommitted state).
 
 Each round runs every tree once, in a fresh single-threaded process that reads and processes the
 file three times; the best of its two warm runs counts. Interleaving puts every tree under the
@@ -24,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import ONE_CORE, make_raw
 
+REPO = Path(__file__).resolve().parent.parent
+
 _CHILD = r"""
 import json, sys, time
 from imuback.store.raw import read_raw
@@ -39,29 +45,56 @@ print(json.dumps(min(runs[1:])))
 """
 
 
+def source_tree(spec: str, tmp: Path) -> Path:
+    """A folder with ``src/imuback`` for ``spec``: the folder itself, else the git commit it names.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is neither a checkout nor a commit of this repository.
+    """
+    folder = Path(spec)
+    if (folder / "src" / "imuback").is_dir():
+        return folder
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"],
+                         capture_output=True, text=True)
+    if rev.returncode != 0:
+        raise ValueError(f"{spec}: neither a folder with src/imuback nor a git commit of {REPO}")
+    commit = rev.stdout.strip()
+    out = tmp / f"tree-{commit[:10]}"
+    out.mkdir(exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, "src"],
+                             capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True)
+    if not (out / "src" / "imuback").is_dir():
+        raise ValueError(f"{spec}: commit {commit[:10]} has no src/imuback")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trees", nargs="+", type=Path, help="imuback checkouts (each with src/imuback)")
+    ap.add_argument("trees", nargs="+", help="imuback checkouts (each with src/imuback) or git commits")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
     args = ap.parse_args(argv)
-    for tree in args.trees:
-        if not (tree / "src" / "imuback").is_dir():
-            ap.error(f"{tree}: no src/imuback there")
     with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folders = {spec: source_tree(spec, Path(tmp)) for spec in args.trees}
+        except ValueError as exc:
+            ap.error(str(exc))
         path = args.file
         if path is None:
             path = Path(tmp) / "bench_1h.parquet"
             make_raw(path, 1.0)
-        times: dict[Path, list[float]] = {t: [] for t in args.trees}
+        times: dict[str, list[float]] = {t: [] for t in args.trees}
         for _ in range(args.rounds):
             for tree in args.trees:
-                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((tree / "src").resolve())}
+                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folders[tree] / "src").resolve())}
                 out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], env=env, check=True,
                                      capture_output=True, text=True)
                 times[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
     for tree, t in times.items():
-        print(f"{tree!s:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
+        print(f"{tree:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
               f"over {len(t)} rounds")
     return 0
 
