@@ -9,6 +9,7 @@ from imuback.signal.dsp import (
     argmin_between,
     argmin_between_held,
     interp_at,
+    interval_indices,
     interval_readings,
     lowpass,
     prefix_sum,
@@ -55,6 +56,28 @@ def test_windows_around_merge_and_never_cross_a_gap() -> None:
     # 10 and 20 overlap -> one window; 95 is cut at the gap at 100; 102 starts after it
     np.testing.assert_array_equal(s, [2, 87, 100, 232])
     np.testing.assert_array_equal(e, [29, 100, 111, 249])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_interval_indices_are_the_concatenated_ranges(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(-5, 200, 60)  # unsorted, overlapping, some empty or reversed
+    ends = starts + rng.integers(-3, 12, 60)
+    idx, lengths = interval_indices(starts, ends)
+    want = [np.arange(s, e) for s, e in zip(starts, ends, strict=True)]
+    np.testing.assert_array_equal(idx, np.concatenate(want))
+    np.testing.assert_array_equal(lengths, [w.size for w in want])
+    assert idx.dtype == np.int64
+    empty = np.zeros(0, dtype=np.int64)
+    assert interval_indices(empty, empty)[0].size == 0
+    assert interval_indices(starts, starts)[0].size == 0
+
+
+def test_readings_interpolate_a_prefix_sum() -> None:
+    rng = np.random.default_rng(1)
+    c = np.cumsum(rng.normal(size=101))
+    r = interval_readings(np.array([0.0, 3.25, 40.5]), np.array([2.0, 30.0, 98.7]), 4, 100)
+    np.testing.assert_allclose(r.read(c), np.interp(r.pos + 0.5, np.arange(101), c), rtol=0, atol=1e-12)
 
 
 def test_interp_at_is_np_interp() -> None:

@@ -82,8 +82,16 @@ def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, boun
 def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
     """Concatenated sample indices of the intervals ``[starts[i], ends[i])`` and their lengths."""
     lengths = np.maximum(ends - starts, 0)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + offsets, lengths
+    idx = np.ones(int(lengths.sum()), dtype=np.int64)  # steps of 1 inside an interval ...
+    full = lengths > 0
+    s, length = starts[full], lengths[full]
+    if s.size:
+        # ... and from one interval's last sample to the next one's first: one running sum
+        jump = s.astype(np.int64)
+        jump[1:] -= s[:-1] + length[:-1] - 1
+        idx[np.cumsum(length) - length] = jump
+        np.cumsum(idx, out=idx)
+    return idx, lengths
 
 
 def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
@@ -136,7 +144,11 @@ class IntervalReadings:
         ``c[i]`` is the sum up to the middle between samples i - 1 and i).
         """
         lo = c[self._at]
-        return np.asarray(lo + self._w * (c[self._at + 1] - lo), dtype=np.float64)
+        out = c[1:][self._at]  # c[at + 1], without an index array for at + 1
+        out -= lo
+        out *= self._w
+        out += lo
+        return np.asarray(out, dtype=np.float64)
 
     def minus_chord(self, vals: F64) -> F64:
         """``vals`` (M,) minus, per interval, the line through its first and last reading (for a
@@ -144,8 +156,9 @@ class IntervalReadings:
         """
         v0 = vals[self.first]
         rise = vals[self.first + self.lengths - 1] - v0
-        return np.asarray(vals - np.repeat(v0, self.lengths) - self._chord * np.repeat(rise, self.lengths),
-                          dtype=np.float64)
+        out = vals - np.repeat(v0, self.lengths)
+        out -= self._chord * np.repeat(rise, self.lengths)
+        return np.asarray(out, dtype=np.float64)
 
     def range(self, vals: F64) -> F64:
         """(I,) max - min of ``vals`` (M,) per interval. Read at ~50 Hz, a swing at 2.8 Hz (a
@@ -170,11 +183,19 @@ class IntervalReadings:
         v, d = self.read(vel), self.read(disp)
         first, last, n = self.first, self.first + self.lengths - 1, self.lengths
         span = np.maximum(self.pos[last] - self.pos[first], 1e-9) / fs_hz  # > 0 even for a degenerate interval
-        tau = (self.pos - np.repeat(self.pos[first], n)) / fs_hz
+        tau = self.pos - np.repeat(self.pos[first], n)
+        tau /= fs_hz
         va, vb, da = v[first], v[last], d[first]
         mean_u = (d[last] - da) / span - 0.5 * (va + vb)  # time-mean of velocity minus chord
-        x = (d - np.repeat(da, n) - tau * np.repeat(va + mean_u, n)
-             - tau * tau * np.repeat((vb - va) / (2.0 * span), n))
+        # x = d - da - tau (va + mean_u) - tau² (vb - va) / (2 span), term by term in place
+        x = d
+        x -= np.repeat(da, n)
+        term = np.repeat(va + mean_u, n)
+        term *= tau
+        x -= term
+        np.multiply(tau, tau, out=term)
+        term *= np.repeat((vb - va) / (2.0 * span), n)
+        x -= term
         return self.range(x)
 
 

@@ -259,7 +259,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     if body.gyr_dps is not None:
         gyr_int = np.empty((3, body.n + 1))
         gyr_int[:, 0] = 0.0
-        np.cumsum(body.gyr_dps, axis=0, out=gyr_int[:, 1:].T)
+        for axis in range(3):  # axis by axis: each column of the body block is contiguous
+            np.cumsum(body.gyr_dps[:, axis], out=gyr_int[axis, 1:])
         gyr_int /= fs
     lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
                                               highpass_hz=params.align.roll_highpass_hz))
