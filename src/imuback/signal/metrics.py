@@ -104,7 +104,10 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     # integral of a - g) over each step without its drift, integrated once more
     vo = np.full(n, np.nan)
     if nxt.any():
-        vel = prefix_sum(body.acc_mps2[:, 2] - G_MPS2)
+        vel = np.empty(body.n + 1)  # the prefix sum of a - g, built in place
+        vel[0] = 0.0
+        np.subtract(body.acc_mps2[:, 2], G_MPS2, out=vel[1:])
+        np.cumsum(vel[1:], out=vel[1:])
         vel /= fs
         disp = prefix_sum(vel[:-1])
         disp /= fs
@@ -224,7 +227,10 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)
     en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)
-    sq = prefix_sum(lateral_mps2 * lateral_mps2)
+    sq = np.empty(lateral_mps2.size + 1)  # the prefix sum of a², built in place
+    sq[0] = 0.0
+    np.multiply(lateral_mps2, lateral_mps2, out=sq[1:])
+    np.cumsum(sq[1:], out=sq[1:])
     mean = (lateral_int[en] - lateral_int[st]) / (en - st)
     ml_rms = np.sqrt(np.maximum((sq[en] - sq[st]) / (en - st) - mean * mean, 0.0)) / G_MPS2
     return StrideMetrics(

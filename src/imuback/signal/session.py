@@ -231,7 +231,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     if moving.any():  # whole strides: the mean is gravity
         z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)),
                       upright_cone_deg=params.align.upright_cone_deg)
-    vertical_g = acc @ z_s / G_MPS2
+    vertical_g = acc @ z_s
+    vertical_g /= G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     gyr_d = None if block.gyr_dps is None else block.gyr_dps[::dec]
     verdict = check_gait(acc_d, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
