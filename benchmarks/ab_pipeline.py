@@ -12,8 +12,8 @@ file 1 + ``--runs`` times; the best of its warm runs (all but the first) counts.
 times the process's CPU time instead of the wall clock: on a machine shared with other work,
 waiting for a core then does not count (memory and cache contention still do). Interleaving puts every tree under the
 same machine load (on a shared VM single runs vary by 10 % or more). Prints the best and median
-per tree. Without ``--file``, one hour of simulated 200 Hz running is made first (as
-bench_pipeline.py does).
+per tree, and the median over rounds of its time divided by the first tree's in the same round.
+Without ``--file``, one hour of simulated 200 Hz running is made first (as bench_pipeline.py does).
 """
 
 from __future__ import annotations
@@ -98,9 +98,13 @@ def main(argv: list[str] | None = None) -> int:
                 out = subprocess.run([sys.executable, "-c", _CHILD, str(path), args.clock, str(args.runs)],
                                      env=env, check=True, capture_output=True, text=True)
                 times[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    first = times[args.trees[0]]
     for tree, t in times.items():
+        # the same round's runs follow each other: their ratio cancels most of the machine's drift
+        paired = statistics.median(x / y for x, y in zip(t, first, strict=True))
         print(f"{tree:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
-              f"over {len(t)} rounds ({args.clock} clock)")
+              f"over {len(t)} rounds ({args.clock} clock); median ratio to {args.trees[0]} in the "
+              f"same round {paired:.3f}")
     return 0
 
 

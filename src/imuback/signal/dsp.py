@@ -82,15 +82,8 @@ def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, boun
 def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
     """Concatenated sample indices of the intervals ``[starts[i], ends[i])`` and their lengths."""
     lengths = np.maximum(ends - starts, 0)
-    idx = np.ones(int(lengths.sum()), dtype=np.int64)  # steps of 1 inside an interval ...
-    full = lengths > 0
-    s, length = starts[full], lengths[full]
-    if s.size:
-        # ... and from one interval's last sample to the next one's first: one running sum
-        jump = s.astype(np.int64)
-        jump[1:] -= s[:-1] + length[:-1] - 1
-        idx[np.cumsum(length) - length] = jump
-        np.cumsum(idx, out=idx)
+    idx = np.arange(lengths.sum())
+    idx += np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)  # each interval's shift
     return idx, lengths
 
 
