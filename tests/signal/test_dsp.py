@@ -8,6 +8,7 @@ import pytest
 from imuback.signal.dsp import (
     argmin_between,
     argmin_between_held,
+    block_middles,
     interp_at,
     interval_indices,
     interval_readings,
@@ -78,6 +79,25 @@ def test_readings_interpolate_a_prefix_sum() -> None:
     c = np.cumsum(rng.normal(size=101))
     r = interval_readings(np.array([0.0, 3.25, 40.5]), np.array([2.0, 30.0, 98.7]), 4, 100)
     np.testing.assert_allclose(r.read(c), np.interp(r.pos + 0.5, np.arange(101), c), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("q", "n"), [(4, 1000), (4, 1003), (3, 998), (1, 50)])
+def test_readings_through_block_middles_are_the_same_bits(q: int, n: int) -> None:
+    rng = np.random.default_rng(q * n)
+    c = prefix_sum(rng.normal(size=n))
+    start = np.sort(rng.uniform(0, n - 40, 30))
+    end = np.minimum(start + rng.uniform(0, 60, 30), n - 1.0)
+    end[-1] = n - 1.0  # an interval reaching the last sample
+    r = interval_readings(start, end, q, n)
+    mids = block_middles(c, q)
+    assert mids.size == -(-n // q)
+    np.testing.assert_array_equal(r.read(c, mids), r.read(c))
+    vel = c / FS
+    disp = prefix_sum(vel[:-1]) / FS
+    np.testing.assert_array_equal(r.excursion(vel, disp, FS, (block_middles(vel, q), block_middles(disp, q))),
+                                  r.excursion(vel, disp, FS))
+    beyond = interval_readings(start, end + 0.5, q, n)  # past the last sample: read as before
+    np.testing.assert_array_equal(beyond.read(c, mids), beyond.read(c))
 
 
 def test_interp_at_is_np_interp() -> None:

@@ -131,11 +131,30 @@ class IntervalReadings:
     """(M,) linear interpolation weight of the index above."""
     _chord: F64
     """(M,) fraction of the interval's duration elapsed at each reading."""
+    _block: I64
+    """(M,) index into :func:`block_middles` of each reading between an interval's ends."""
+    _ends: I64
+    """(2 I,) indices of the readings at the intervals' ends (first, then last)."""
+    _on_blocks: bool
+    """Every reading between the ends is a block middle (the intervals lie inside the signal)."""
 
-    def read(self, c: F64) -> F64:
+    def read(self, c: F64, middles: F64 | None = None) -> F64:
         """Values of a :func:`prefix_sum` ``c`` (N + 1,) at the readings (linear interpolation;
         ``c[i]`` is the sum up to the middle between samples i - 1 and i).
+
+        ``middles`` = ``block_middles(c, q)``, when given, serves the readings between the ends
+        (the same values): worth it when many overlapping intervals read one ``c``.
         """
+        if middles is not None and self._on_blocks:
+            out = middles[self._block]
+            at = self._at[self._ends]
+            hi = c[1:][at]
+            lo = c[at]
+            hi -= lo
+            hi *= self._w[self._ends]
+            hi += lo
+            out[self._ends] = hi
+            return np.asarray(out, dtype=np.float64)
         lo = c[self._at]
         out = c[1:][self._at]  # c[at + 1], without an index array for at + 1
         out -= lo
@@ -162,7 +181,8 @@ class IntervalReadings:
         return np.asarray(np.maximum.reduceat(vals, self.first) - np.minimum.reduceat(vals, self.first),
                           dtype=np.float64)
 
-    def excursion(self, vel: F64, disp: F64, fs_hz: float) -> F64:
+    def excursion(self, vel: F64, disp: F64, fs_hz: float,
+                  middles: tuple[F64, F64] | None = None) -> F64:
         """(I,) range of the displacement over each interval, periodic over it.
 
         ``vel`` (N + 1,) is a running velocity integral (:func:`prefix_sum` of an acceleration /
@@ -170,10 +190,12 @@ class IntervalReadings:
         Over each interval the velocity's chord (integration drift: bias, unknown start) and then
         its mean are removed, so the displacement returns to its start; done in closed form on
         the readings of the two running integrals, exact to the full-rate rectangle rule.
+        ``middles``: :func:`block_middles` of ``vel`` and ``disp`` (see :meth:`read`).
         """
         if self.lengths.size == 0:
             return np.zeros(0)
-        v, d = self.read(vel), self.read(disp)
+        mv, md = middles if middles is not None else (None, None)
+        v, d = self.read(vel, mv), self.read(disp, md)
         first, last, n = self.first, self.first + self.lengths - 1, self.lengths
         span = np.maximum(self.pos[last] - self.pos[first], 1e-9) / fs_hz  # > 0 even for a degenerate interval
         tau = self.pos - np.repeat(self.pos[first], n)
@@ -207,7 +229,24 @@ def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
     p = pos + 0.5  # prefix sum index of a position
     at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
     chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
-    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord)
+    # between the ends, reading k*q is block middle k; the ends are read from the prefix sum
+    ends = np.concatenate([first, last])
+    idx[ends] = 0
+    on_blocks = bool(start.size == 0 or (start.min() >= 0 and end.max() <= n - 1))
+    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord,
+                            _block=idx, _ends=ends, _on_blocks=on_blocks)
+
+
+def block_middles(c: F64, q: int) -> F64:
+    """A :func:`prefix_sum` ``c`` (N + 1,) read at the sample positions 0, q, 2q, ... < N: what
+    :meth:`IntervalReadings.read` gives there, bit for bit; ``(ceil(N / q),)``.
+    """
+    n = c.size - 1
+    lo = c[0:n:q]
+    out = c[1 : n + 1 : q] - lo
+    out *= 0.5
+    out += lo
+    return np.asarray(out, dtype=np.float64)
 
 
 def windows_around(pos: F64, half: int, bounds: I64) -> tuple[I64, I64]:

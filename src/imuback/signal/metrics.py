@@ -18,6 +18,7 @@ from scipy.signal import find_peaks
 from imuback.core import G_MPS2, ImuBlock
 from imuback.signal.dsp import (
     block_mean,
+    block_middles,
     decimated_bounds,
     interp_at,
     interval_indices,
@@ -218,12 +219,17 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
     vel = lateral_int / fs  # lateral velocity (running integral), m/s
     disp = prefix_sum(vel[:-1])
     disp /= fs
+    # strides overlap (each step starts one): the integrals read once at every block middle
+    # serve every stride between its ends
+    mids = (block_middles(vel, q), block_middles(disp, q))
+    gyr_mids = [] if gyr_int_deg is None else [block_middles(g, q) for g in gyr_int_deg]
     for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the readings
         sl = slice(c, c + _CHUNK)
         r = interval_readings(a[sl], b[sl], q, body.n)
         if gyr_int_deg is not None:  # roll (about x), pitch (y), yaw (z)
-            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g))) for g in gyr_int_deg)
-        ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs)
+            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g, m)))
+                                          for g, m in zip(gyr_int_deg, gyr_mids, strict=True))
+        ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs, mids)
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)
     en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)
