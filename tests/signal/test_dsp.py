@@ -11,6 +11,7 @@ from imuback.signal.dsp import (
     block_middles,
     interp_at,
     interval_indices,
+    interval_mask,
     interval_readings,
     lowpass,
     prefix_sum,
@@ -72,6 +73,20 @@ def test_interval_indices_are_the_concatenated_ranges(seed: int) -> None:
     empty = np.zeros(0, dtype=np.int64)
     assert interval_indices(empty, empty)[0].size == 0
     assert interval_indices(starts, starts)[0].size == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_interval_mask_marks_the_samples_of_any_interval(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    starts = rng.integers(-20, n + 10, 40)  # unsorted, overlapping, adjacent, empty, reversed, outside
+    ends = starts + rng.integers(-5, 30, 40)
+    want = np.zeros(n, dtype=bool)
+    for s, e in zip(starts, ends, strict=True):
+        want[max(s, 0):max(min(e, n), 0)] = True
+    np.testing.assert_array_equal(interval_mask(starts, ends, n), want)
+    assert not interval_mask(starts[:0], ends[:0], n).any() and interval_mask(starts[:0], ends[:0], n).size == n
+    np.testing.assert_array_equal(interval_mask(np.array([0, 5]), np.array([5, 9]), 9), np.ones(9, dtype=bool))
 
 
 def test_readings_interpolate_a_prefix_sum() -> None:

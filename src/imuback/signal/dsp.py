@@ -87,6 +87,29 @@ def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
     return idx, lengths
 
 
+def interval_mask(starts: I64, ends: I64, n: int) -> npt.NDArray[np.bool_]:
+    """(n,) True inside any of the intervals ``[starts[i], ends[i])`` (clipped to ``[0, n)``),
+    built from runs (the merged intervals and the gaps between them), not from their samples.
+    """
+    s = np.clip(starts, 0, n)
+    e = np.clip(ends, 0, n)
+    ok = e > s
+    s, e = s[ok], e[ok]
+    if s.size == 0:
+        return np.zeros(n, dtype=bool)
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    new = np.concatenate([[True], s[1:] > np.maximum.accumulate(e)[:-1]])  # starts a merged run
+    first = np.flatnonzero(new)
+    edges = np.empty(2 * first.size + 2, dtype=np.int64)
+    edges[0], edges[-1] = 0, n
+    edges[1:-1:2] = s[first]
+    edges[2:-1:2] = np.maximum.reduceat(e, first)
+    inside = np.zeros(edges.size - 1, dtype=bool)
+    inside[1::2] = True  # out, in, out, ..., in, out
+    return np.repeat(inside, np.diff(edges))
+
+
 def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
     """Index of the (first) minimum of ``x`` in each non-empty interval ``[starts[i], ends[i])``."""
     if starts.size == 0:

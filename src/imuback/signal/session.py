@@ -19,6 +19,7 @@ from imuback.signal.dsp import (
     decimated_bounds,
     interp_at,
     interval_indices,
+    interval_mask,
     lowpass,
     prefix_sum,
     step_to_50hz,
@@ -145,7 +146,6 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
     it a lot and may be labelled walking, but does not make a chain of regular steps. Falls back
     to ``moving`` when there are too few such steps.
     """
-    gait = np.zeros(moving.size, dtype=bool)
     if steps.n < min_chain:
         return moving
     size = np.bincount(steps.chain)[steps.chain]
@@ -154,8 +154,7 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
         return moving
     first = np.ceil(steps.ic_pos[k]).astype(np.int64)
     last = np.floor(steps.ic_pos[k + 1]).astype(np.int64) + 1
-    gait[interval_indices(first, np.minimum(last, moving.size))[0]] = True
-    return gait
+    return interval_mask(first, last, moving.size)
 
 
 def _implausible_rows(raw: RawSession, params: PlausibilityParams,
@@ -225,9 +224,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         z_s = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)),
                       upright_cone_deg=params.align.upright_cone_deg)
     bouts = classify(acc_d, z_s, n=block.n, fs_hz=fs, bounds=bounds, params=params.activity)
-    moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
-    moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
+    moving = interval_mask(bouts.start_idx[sel], bouts.end_idx[sel], block.n)
     if moving.any():  # whole strides: the mean is gravity
         z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)),
                       upright_cone_deg=params.align.upright_cone_deg)
