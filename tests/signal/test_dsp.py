@@ -12,6 +12,7 @@ from imuback.signal.dsp import (
     interp_at,
     interval_indices,
     interval_mask,
+    interval_max,
     interval_readings,
     lowpass,
     prefix_sum,
@@ -87,6 +88,20 @@ def test_interval_mask_marks_the_samples_of_any_interval(seed: int) -> None:
     np.testing.assert_array_equal(interval_mask(starts, ends, n), want)
     assert not interval_mask(starts[:0], ends[:0], n).any() and interval_mask(starts[:0], ends[:0], n).size == n
     np.testing.assert_array_equal(interval_mask(np.array([0, 5]), np.array([5, 9]), 9), np.ones(9, dtype=bool))
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_interval_max_is_the_max_of_each_interval(overlapping: bool) -> None:
+    rng = np.random.default_rng(int(overlapping))
+    x, y = rng.normal(size=500), rng.normal(size=500)
+    x[[7, 250]] = np.nan  # NaN propagates into its interval's max, as np.max does
+    starts = np.sort(rng.choice(np.arange(0, 480, 12), 30, replace=False))
+    ends = starts + rng.integers(0, 30 if overlapping else 12, 30)  # some empty
+    ends[-1] = 500  # the last one reaches the end
+    got = interval_max(starts, ends, x, y)
+    for sig, g in zip((x, y), got, strict=True):
+        want = [np.max(sig[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
+        np.testing.assert_array_equal(g, want)
 
 
 def test_readings_interpolate_a_prefix_sum() -> None:

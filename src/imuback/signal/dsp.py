@@ -311,15 +311,26 @@ def argmin_between_held(x_d: F64, q: int, starts: I64, ends: I64) -> I64:
 
 def interval_max(starts: I64, ends: I64, *signals: F64) -> list[F64]:
     """Maximum of each of ``signals`` (N,) over the intervals ``[starts[i], ends[i])`` (NaN where
-    empty), gathering the interval samples once for all of them.
+    empty). Intervals in order that do not overlap (contacts, steps) are reduced in place, one
+    pass along each signal; others gather the interval samples once for all signals.
     """
     out = [np.full(starts.size, np.nan) for _ in signals]
     ok = ends > starts
-    if ok.any():
-        idx, lengths = interval_indices(starts[ok], ends[ok])
-        first = np.cumsum(lengths) - lengths
+    if not ok.any():
+        return out
+    s, e = starts[ok], ends[ok]
+    edges = np.empty(2 * s.size, dtype=np.int64)
+    edges[0::2], edges[1::2] = s, e
+    n = min(x.shape[0] for x in signals)
+    if edges[0] >= 0 and edges[-1] <= n and bool(np.all(np.diff(edges) >= 0)):
+        cut = edges if edges[-1] < n else edges[:-1]  # reduceat runs the last piece to the end
         for o, x in zip(out, signals, strict=True):
-            o[ok] = np.maximum.reduceat(x[idx], first)
+            o[ok] = np.maximum.reduceat(x[:n], cut)[0::2]
+        return out
+    idx, lengths = interval_indices(s, e)
+    first = np.cumsum(lengths) - lengths
+    for o, x in zip(out, signals, strict=True):
+        o[ok] = np.maximum.reduceat(x[idx], first)
     return out
 
 
