@@ -119,6 +119,8 @@ def test_readings_through_block_middles_are_the_same_bits(q: int, n: int) -> Non
     end = np.minimum(start + rng.uniform(0, 60, 30), n - 1.0)
     end[-1] = n - 1.0  # an interval reaching the last sample
     r = interval_readings(start, end, q, n)
+    at = np.clip(np.floor(r.pos + 0.5).astype(np.int64), 0, n - 1)  # the definition of each reading
+    np.testing.assert_array_equal(r.read(c), c[at] + (r.pos + 0.5 - at) * (c[at + 1] - c[at]))
     mids = block_middles(c, q)
     assert mids.size == -(-n // q)
     np.testing.assert_array_equal(r.read(c, mids), r.read(c))

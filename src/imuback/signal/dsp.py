@@ -244,19 +244,26 @@ def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
     m0 = np.floor(start / q).astype(np.int64) + 1
     m1 = np.maximum(np.ceil(end / q).astype(np.int64), m0)  # multiples m0 .. m1 - 1 lie inside
     idx, lengths = interval_indices(m0 - 1, m1 + 1)  # one extra each side: the start and the end
-    pos = (idx * q).astype(np.float64)
+    at = idx * q
+    pos = at.astype(np.float64)
     first = np.cumsum(lengths) - lengths
     last = first + lengths - 1
-    pos[first] = start
-    pos[last] = end
-    p = pos + 0.5  # prefix sum index of a position
-    at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
-    chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
-    # between the ends, reading k*q is block middle k; the ends are read from the prefix sum
     ends = np.concatenate([first, last])
-    idx[ends] = 0
+    pos[ends] = np.concatenate([start, end])
     on_blocks = bool(start.size == 0 or (start.min() >= 0 and end.max() <= n - 1))
-    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord,
+    # the prefix sum index just below each position + 0.5, and the weight of the one above
+    if on_blocks:  # between the ends k*q exactly (inside the signal): weight 1/2
+        w = np.full(pos.size, 0.5)
+        p = pos[ends] + 0.5
+        at[ends] = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
+        w[ends] = p - at[ends]
+    else:
+        p = pos + 0.5
+        at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
+        w = p - at
+    chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
+    idx[ends] = 0  # between the ends, reading k*q is block middle k; the ends are read from c
+    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=w, _chord=chord,
                             _block=idx, _ends=ends, _on_blocks=on_blocks)
 
 
