@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, lfilter, lfilter_zi, sosfiltfilt
 
+from imuback.errors import SignalError
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -152,8 +154,8 @@ class IntervalReadings:
     """(M,) index into a prefix sum just below each reading."""
     _w: F64
     """(M,) linear interpolation weight of the index above."""
-    _chord: F64
-    """(M,) fraction of the interval's duration elapsed at each reading."""
+    _chord: F64 | None
+    """(M,) fraction of the interval's duration elapsed at each reading (None: not built)."""
     _block: I64
     """(M,) index into :func:`block_middles` of each reading between an interval's ends."""
     _ends: I64
@@ -189,6 +191,8 @@ class IntervalReadings:
         """``vals`` (M,) minus, per interval, the line through its first and last reading (for a
         running integral of a periodic quantity, that line is the integration drift).
         """
+        if self._chord is None:
+            raise SignalError("these readings were built with chord=False: no chord to remove")
         v0 = vals[self.first]
         rise = vals[self.first + self.lengths - 1] - v0
         out = vals - np.repeat(v0, self.lengths)
@@ -237,9 +241,10 @@ class IntervalReadings:
         return self.range(x)
 
 
-def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
+def interval_readings(start: F64, end: F64, q: int, n: int, *, chord: bool = True) -> IntervalReadings:
     """Readings at the fractional sample positions ``start`` and ``end`` (I,) of each interval
     (end > start, inside ``n`` samples) and at the multiples of ``q`` strictly between them.
+    ``chord=False`` skips what only :meth:`IntervalReadings.minus_chord` needs.
     """
     m0 = np.floor(start / q).astype(np.int64) + 1
     m1 = np.maximum(np.ceil(end / q).astype(np.int64), m0)  # multiples m0 .. m1 - 1 lie inside
@@ -261,9 +266,9 @@ def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
         p = pos + 0.5
         at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
         w = p - at
-    chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
+    elapsed = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths) if chord else None
     idx[ends] = 0  # between the ends, reading k*q is block middle k; the ends are read from c
-    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=w, _chord=chord,
+    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=w, _chord=elapsed,
                             _block=idx, _ends=ends, _on_blocks=on_blocks)
 
 

@@ -112,7 +112,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
         vel /= fs
         disp = prefix_sum(vel[:-1])
         disp /= fs
-        r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
+        r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n, chord=False)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
     brake_g, brake_mps = _braking(body, steps, s, e, params=params)
     drop = (_pelvic_drop(gyr_int_deg[0], steps, s, e, fs_hz=fs) if gyr_int_deg is not None
@@ -184,7 +184,8 @@ def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64, *, fs_hz: floa
     sel = np.flatnonzero(np.isfinite(sign) & (e > s))
     if sel.size:
         n = roll_int_deg.size - 1
-        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n)
+        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n,
+                              chord=False)
         vals = r.read(roll_int_deg)
         change = np.repeat(sign[sel], r.lengths) * (vals - np.repeat(vals[r.first], r.lengths))
         out[sel] = np.maximum(np.maximum.reduceat(change, r.first), 0.0)
