@@ -152,7 +152,7 @@ def _energy_exchange(px: F64, py: F64, vert: F64, sel: npt.NDArray[np.bool_], fs
 def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
                  moving: npt.NDArray[np.bool_], ic_idx: npt.NDArray[np.int64],
                  contact_len: npt.NDArray[np.int64], running: bool, fs_hz: float,
-                 bounds: npt.NDArray[np.int64], every: int = 1, acc_every: F64 | None = None) -> ForwardAxis:
+                 bounds: npt.NDArray[np.int64], every: int = 1) -> ForwardAxis:
     """Forward unit axis in the sensor frame, from any sensor orientation.
 
     Parameters
@@ -169,34 +169,20 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     bounds : (K + 1,) segment bounds of ``acc_mps2`` (filters never cross a gap).
     every : the pairs (t, t + step_lag) of the even part, the mean and the energy cue are taken
         at every ``every``-th sample (an evenly spread subset: the same covariance, fewer operations).
-    acc_every : ``acc_mps2[::every]`` as a C-contiguous array, when the caller has it.
     """
     y0 = _unit(np.cross(z_s, guess_x))
     x0 = _unit(np.cross(y0, z_s))
     n = acc_mps2.shape[0]
-    # every axis below lies in the horizontal plane (x0, y0): project, then work in 1-D. Only the
-    # samples used are projected: every ``every``-th one from ``offset`` (each value the same as
-    # in a projection of all samples: one 3-term dot product per sample), (2, ceil((n - offset) / every)).
-    proj = np.vstack([x0, y0])
-
-    def projected(offset: int) -> F64:
-        if every == 1:
-            return np.asarray(proj @ acc_mps2.T, dtype=np.float64)
-        rows = acc_every if offset == 0 and acc_every is not None else np.ascontiguousarray(acc_mps2[offset::every])
-        return np.asarray(proj @ rows.T, dtype=np.float64)
-
-    px, py = projected(0)  # samples 0, every, 2 every, ...
+    # every axis below lies in the horizontal plane (x0, y0): project once, then work in 1-D
+    px, py = np.vstack([x0, y0]) @ acc_mps2.T  # (2, N): contiguous rows for F-ordered columns
     coef = np.array([1.0, 0.0])  # the axis as coef[0]·x0 + coef[1]·y0
     aniso = 0.0
     if step_lag > 0 and n > step_lag + 10:
         first, second = slice(0, n - step_lag, every), slice(step_lag, n, every)
         valid = moving[first] & moving[second]
         if valid.sum() * every > 10 * step_lag:
-            count = valid.size
-            lag_x, lag_y = (px, py) if step_lag % every == 0 else projected(step_lag % every)
-            at = step_lag // every  # sample step_lag in the projection from step_lag % every
-            ex = (px[:count] + lag_x[at : at + count])[valid]  # the even part
-            ey = (py[:count] + lag_y[at : at + count])[valid]
+            ex = (px[first] + px[second])[valid]  # the even part
+            ey = (py[first] + py[second])[valid]
             ex -= ex.mean()
             ey -= ey.mean()
             # np.sum, not a BLAS dot: a threaded dot's rounding depends on the thread count, and a
@@ -211,7 +197,8 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     # Its covariance vector points backwards in walking and forwards in running.
     sub = moving[::every]
     vert = acc_mps2[::every] @ z_s
-    cov_h, corr = _energy_exchange(px, py, vert, sub, fs_hz / every, decimated_bounds(bounds, every))
+    cov_h, corr = _energy_exchange(px[::every], py[::every], vert, sub, fs_hz / every,
+                                   decimated_bounds(bounds, every))
     toward = cov_h if running else -cov_h
     if aniso <= 0.2 and corr >= MIN_SIGN_EVIDENCE:
         coef = toward / np.linalg.norm(toward)
@@ -221,11 +208,10 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
         # just after a running IC the forward acceleration is negative (braking) in nearly every
         # step: the share of steps that brake along +coef, as -1..1, averaged with the energy cue
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
-        fwd_d = coef[0] * px + coef[1] * py
+        fwd_d = coef[0] * px[::every] + coef[1] * py[::every]
         mean = float(np.sum(fwd_d[sub])) / int(np.count_nonzero(sub)) if sub.any() else 0.0
         idx, lengths = interval_indices(ic_idx, ends)  # ends > ic_idx: each holds a sample
-        cx, cy = proj @ acc_mps2[idx].T
-        fwd = coef[0] * cx + coef[1] * cy
+        fwd = coef[0] * px[idx] + coef[1] * py[idx]
         brake = np.add.reduceat(fwd, np.cumsum(lengths) - lengths) - mean * lengths
         evidence = 0.5 * (evidence + (1.0 - 2.0 * float(np.mean(brake > 0))))
     decided = abs(evidence) >= MIN_SIGN_EVIDENCE
