@@ -252,7 +252,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("forward direction taken from the nominal mounting: the steps did not show it")
     rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
-    del block, acc, acc_d  # the sensor-frame copies: long sessions need the memory back
+    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
+    # keep the whole sensor-frame gyro alive)
+    del block, acc, acc_d, gyr_d
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
     if body.gyr_dps is not None:
