@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import ONE_CORE, make_raw
@@ -74,6 +75,35 @@ def source_tree(spec: str, tmp: Path) -> Path:
     return out
 
 
+def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | None,
+                   tmp: Path) -> tuple[dict[str, Path], Path]:
+    """The source folder of each tree spec, and the raw file (``file``, else one hour of simulated
+    200 Hz running written into ``tmp``); a bad spec ends the program with its message.
+    """
+    try:
+        folders = {spec: source_tree(spec, tmp) for spec in specs}
+    except ValueError as exc:
+        ap.error(str(exc))
+    if file is None:
+        file = tmp / "bench_1h.parquet"
+        make_raw(file, 1.0)
+    return folders, file
+
+
+def run_interleaved(folders: dict[str, Path], code: str, child_args: list[str], rounds: int) -> dict[str, list[Any]]:
+    """Run ``code`` (a child that prints one JSON line last) once per tree per round, the trees in
+    turn, each in a fresh single-threaded process with that tree's ``src`` first on the path.
+    """
+    out: dict[str, list[Any]] = {tree: [] for tree in folders}
+    for _ in range(rounds):
+        for tree, folder in folders.items():
+            env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folder / "src").resolve())}
+            res = subprocess.run([sys.executable, "-c", code, *child_args], env=env, check=True,
+                                 capture_output=True, text=True)
+            out[tree].append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trees", nargs="+", help="imuback checkouts (each with src/imuback) or git commits")
@@ -83,21 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            folders = {spec: source_tree(spec, Path(tmp)) for spec in args.trees}
-        except ValueError as exc:
-            ap.error(str(exc))
-        path = args.file
-        if path is None:
-            path = Path(tmp) / "bench_1h.parquet"
-            make_raw(path, 1.0)
-        times: dict[str, list[float]] = {t: [] for t in args.trees}
-        for _ in range(args.rounds):
-            for tree in args.trees:
-                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folders[tree] / "src").resolve())}
-                out = subprocess.run([sys.executable, "-c", _CHILD, str(path), args.clock, str(args.runs)],
-                                     env=env, check=True, capture_output=True, text=True)
-                times[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp))
+        times: dict[str, list[float]] = run_interleaved(folders, _CHILD, [str(path), args.clock, str(args.runs)],
+                                                        args.rounds)
     first = times[args.trees[0]]
     for tree, t in times.items():
         # the same round's runs follow each other: their ratio cancels most of the machine's drift

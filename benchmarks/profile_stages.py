@@ -15,17 +15,13 @@ Without ``--file``, one hour of simulated 200 Hz running is made first (as bench
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ab_pipeline import source_tree
-from bench_pipeline import ONE_CORE, make_raw
+from ab_pipeline import run_interleaved, trees_and_file
 
 _CHILD = r"""
 import collections, functools, json, sys, time
@@ -73,21 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            folders = {spec: source_tree(spec, Path(tmp)) for spec in args.trees}
-        except ValueError as exc:
-            ap.error(str(exc))
-        path = args.file
-        if path is None:
-            path = Path(tmp) / "bench_1h.parquet"
-            make_raw(path, 1.0)
-        runs: dict[str, list[dict[str, float]]] = {t: [] for t in args.trees}
-        for _ in range(args.rounds):
-            for tree in args.trees:
-                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folders[tree] / "src").resolve())}
-                out = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(args.runs)], env=env,
-                                     check=True, capture_output=True, text=True)
-                runs[tree] += json.loads(out.stdout.strip().splitlines()[-1])
+        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp))
+        per_round = run_interleaved(folders, _CHILD, [str(path), str(args.runs)], args.rounds)
+    runs: dict[str, list[dict[str, float]]] = {t: [run for r in rounds for run in r] for t, rounds in per_round.items()}
     stages = {s for r in runs.values() for run in r for s in run}
 
     def median_ms(tree: str, stage: str) -> float:
