@@ -1,13 +1,19 @@
 """Side-by-side speed of two or more imuback source trees on one raw file, in interleaved rounds.
 
-    git worktree add /tmp/imuback-old <commit>
-    python benchmarks/ab_pipeline.py --rounds 8 /tmp/imuback-old .
+    python benchmarks/ab_pipeline.py --rounds 8 fb3691e .
+    python benchmarks/ab_pipeline.py --rounds 8 main HEAD .
+
+Each tree is a checkout (a folder with src/imuback) or any git commit of this repository (a
+hash, branch or tag: its ``src/`` is exported with ``git archive`` to a temporary folder, so no
+worktree is needed; committed code only — pass ``.`` for the working tree's uncommitted state).
 
 Each round runs every tree once, in a fresh single-threaded process that reads and processes the
-file three times; the best of its two warm runs counts. Interleaving puts every tree under the
+file 1 + ``--runs`` times; the best of its warm runs (all but the first) counts. ``--clock cpu``
+times the process's CPU time instead of the wall clock: on a machine shared with other work,
+waiting for a core then does not count (memory and cache contention still do). Interleaving puts every tree under the
 same machine load (on a shared VM single runs vary by 10 % or more). Prints the best and median
-per tree. Without ``--file``, one hour of simulated 200 Hz running is made first (as
-bench_pipeline.py does).
+per tree, and the median over rounds of its time divided by the first tree's in the same round.
+Without ``--file``, one hour of simulated 200 Hz running is made first (as bench_pipeline.py does).
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import ONE_CORE, make_raw
+
+REPO = Path(__file__).resolve().parent.parent
 
 _CHILD = r"""
 import json, sys, time
@@ -30,39 +39,90 @@ from imuback.store.raw import read_raw
 from imuback.pipeline import process_raw
 from imuback.runtime import tune_allocator
 tune_allocator()
+clock = time.process_time if sys.argv[2] == "cpu" else time.perf_counter
 runs = []
-for _ in range(3):
-    t0 = time.perf_counter()
+for _ in range(1 + int(sys.argv[3])):
+    t0 = clock()
     process_raw(read_raw(sys.argv[1]))
-    runs.append(time.perf_counter() - t0)
+    runs.append(clock() - t0)
 print(json.dumps(min(runs[1:])))
 """
 
 
+def source_tree(spec: str, tmp: Path) -> Path:
+    """A folder with ``src/imuback`` for ``spec``: the folder itself, else the git commit it names.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is neither a checkout nor a commit of this repository.
+    """
+    folder = Path(spec)
+    if (folder / "src" / "imuback").is_dir():
+        return folder
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"],
+                         capture_output=True, text=True)
+    if rev.returncode != 0:
+        raise ValueError(f"{spec}: neither a folder with src/imuback nor a git commit of {REPO}")
+    commit = rev.stdout.strip()
+    out = tmp / f"tree-{commit[:10]}"
+    out.mkdir(exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, "src"],
+                             capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True)
+    if not (out / "src" / "imuback").is_dir():
+        raise ValueError(f"{spec}: commit {commit[:10]} has no src/imuback")
+    return out
+
+
+def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | None,
+                   tmp: Path) -> tuple[dict[str, Path], Path]:
+    """The source folder of each tree spec, and the raw file (``file``, else one hour of simulated
+    200 Hz running written into ``tmp``); a bad spec ends the program with its message.
+    """
+    try:
+        folders = {spec: source_tree(spec, tmp) for spec in specs}
+    except ValueError as exc:
+        ap.error(str(exc))
+    if file is None:
+        file = tmp / "bench_1h.parquet"
+        make_raw(file, 1.0)
+    return folders, file
+
+
+def run_interleaved(folders: dict[str, Path], code: str, child_args: list[str], rounds: int) -> dict[str, list[Any]]:
+    """Run ``code`` (a child that prints one JSON line last) once per tree per round, the trees in
+    turn, each in a fresh single-threaded process with that tree's ``src`` first on the path.
+    """
+    out: dict[str, list[Any]] = {tree: [] for tree in folders}
+    for _ in range(rounds):
+        for tree, folder in folders.items():
+            env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folder / "src").resolve())}
+            res = subprocess.run([sys.executable, "-c", code, *child_args], env=env, check=True,
+                                 capture_output=True, text=True)
+            out[tree].append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trees", nargs="+", type=Path, help="imuback checkouts (each with src/imuback)")
+    ap.add_argument("trees", nargs="+", help="imuback checkouts (each with src/imuback) or git commits")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
+    ap.add_argument("--runs", type=int, default=2, help="warm runs per process (best counts)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = ap.parse_args(argv)
-    for tree in args.trees:
-        if not (tree / "src" / "imuback").is_dir():
-            ap.error(f"{tree}: no src/imuback there")
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.file
-        if path is None:
-            path = Path(tmp) / "bench_1h.parquet"
-            make_raw(path, 1.0)
-        times: dict[Path, list[float]] = {t: [] for t in args.trees}
-        for _ in range(args.rounds):
-            for tree in args.trees:
-                env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((tree / "src").resolve())}
-                out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], env=env, check=True,
-                                     capture_output=True, text=True)
-                times[tree].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp))
+        times: dict[str, list[float]] = run_interleaved(folders, _CHILD, [str(path), args.clock, str(args.runs)],
+                                                        args.rounds)
+    first = times[args.trees[0]]
     for tree, t in times.items():
-        print(f"{tree!s:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
-              f"over {len(t)} rounds")
+        # the same round's runs follow each other: their ratio cancels most of the machine's drift
+        paired = statistics.median(x / y for x, y in zip(t, first, strict=True))
+        print(f"{tree:40s} best {min(t) * 1e3:6.1f} ms  median {statistics.median(t) * 1e3:6.1f} ms "
+              f"over {len(t)} rounds ({args.clock} clock); median ratio to {args.trees[0]} in the "
+              f"same round {paired:.3f}")
     return 0
 
 

@@ -309,7 +309,8 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
-    gps = step_speed_mps(raw, a.times_ns(st.ic_pos), sm.step_time_s, a.times_ns(st.to_pos))
+    ic_ns, to_ns = a.times_ns(st.ic_pos), a.times_ns(st.to_pos)  # once each: reading them is not free
+    gps = step_speed_mps(raw, ic_ns, sm.step_time_s, to_ns)
     source, speed = session_speed(raw, a, gps, treadmill_speed_mps)
     step_len, ratio = step_lengths(speed, sm.step_time_s, sm.vertical_oscillation_cm)
     stride_len = stride_lengths(step_len, km.first_step)
@@ -318,8 +319,8 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         pa.repeat(raw.session_id, n), pa.repeat(raw.runner_id, n),
         pa.array(np.arange(n, dtype=np.int32)),
         _labels(foot, FOOT_LABELS), _labels((st.activity != RUN).astype(np.int8), ACTIVITY_LABELS),
-        _ts(a.times_ns(st.ic_pos), np.isfinite(st.ic_pos)),
-        _ts(a.times_ns(st.to_pos), np.isfinite(st.to_pos)),
+        _ts(ic_ns, np.isfinite(st.ic_pos)),
+        _ts(to_ns, np.isfinite(st.to_pos)),
         _f(sm.step_time_s), _f(sm.contact_time_s), _f(sm.flight_time_s), _f(sm.cadence_spm),
         _f(sm.impact_peak_g), _f(sm.grf_peak_bw), _f(sm.loading_rate_g_per_s),
         _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
@@ -333,7 +334,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         pa.repeat(raw.session_id, m), pa.repeat(raw.runner_id, m),
         pa.array(np.arange(m, dtype=np.int32)),
         _labels(foot[k], FOOT_LABELS),
-        _ts(a.times_ns(st.ic_pos[k]), np.ones(m, dtype=bool)),
+        _ts(ic_ns[k], np.ones(m, dtype=bool)),
         _f(km.stride_time_s), _f(km.pelvis_rotation_deg), _f(km.pelvis_obliquity_deg),
         _f(km.pelvis_tilt_deg), _f(km.ml_excursion_cm), _f(km.ml_acc_rms_g),
         _f(km.impact_asymmetry_pct), _f(km.contact_asymmetry_pct), _f(stride_len),

@@ -8,7 +8,11 @@ import pytest
 from imuback.signal.dsp import (
     argmin_between,
     argmin_between_held,
+    block_middles,
     interp_at,
+    interval_indices,
+    interval_mask,
+    interval_max,
     interval_readings,
     lowpass,
     prefix_sum,
@@ -55,6 +59,77 @@ def test_windows_around_merge_and_never_cross_a_gap() -> None:
     # 10 and 20 overlap -> one window; 95 is cut at the gap at 100; 102 starts after it
     np.testing.assert_array_equal(s, [2, 87, 100, 232])
     np.testing.assert_array_equal(e, [29, 100, 111, 249])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_interval_indices_are_the_concatenated_ranges(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(-5, 200, 60)  # unsorted, overlapping, some empty or reversed
+    ends = starts + rng.integers(-3, 12, 60)
+    idx, lengths = interval_indices(starts, ends)
+    want = [np.arange(s, e) for s, e in zip(starts, ends, strict=True)]
+    np.testing.assert_array_equal(idx, np.concatenate(want))
+    np.testing.assert_array_equal(lengths, [w.size for w in want])
+    assert idx.dtype == np.int64
+    empty = np.zeros(0, dtype=np.int64)
+    assert interval_indices(empty, empty)[0].size == 0
+    assert interval_indices(starts, starts)[0].size == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_interval_mask_marks_the_samples_of_any_interval(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    starts = rng.integers(-20, n + 10, 40)  # unsorted, overlapping, adjacent, empty, reversed, outside
+    ends = starts + rng.integers(-5, 30, 40)
+    want = np.zeros(n, dtype=bool)
+    for s, e in zip(starts, ends, strict=True):
+        want[max(s, 0):max(min(e, n), 0)] = True
+    np.testing.assert_array_equal(interval_mask(starts, ends, n), want)
+    assert not interval_mask(starts[:0], ends[:0], n).any() and interval_mask(starts[:0], ends[:0], n).size == n
+    np.testing.assert_array_equal(interval_mask(np.array([0, 5]), np.array([5, 9]), 9), np.ones(9, dtype=bool))
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_interval_max_is_the_max_of_each_interval(overlapping: bool) -> None:
+    rng = np.random.default_rng(int(overlapping))
+    x, y = rng.normal(size=500), rng.normal(size=500)
+    x[[7, 250]] = np.nan  # NaN propagates into its interval's max, as np.max does
+    starts = np.sort(rng.choice(np.arange(0, 480, 12), 30, replace=False))
+    ends = starts + rng.integers(0, 30 if overlapping else 12, 30)  # some empty
+    ends[-1] = 500  # the last one reaches the end
+    got = interval_max(starts, ends, x, y)
+    for sig, g in zip((x, y), got, strict=True):
+        want = [np.max(sig[s:e]) if e > s else np.nan for s, e in zip(starts, ends, strict=True)]
+        np.testing.assert_array_equal(g, want)
+
+
+def test_readings_interpolate_a_prefix_sum() -> None:
+    rng = np.random.default_rng(1)
+    c = np.cumsum(rng.normal(size=101))
+    r = interval_readings(np.array([0.0, 3.25, 40.5]), np.array([2.0, 30.0, 98.7]), 4, 100)
+    np.testing.assert_allclose(r.read(c), np.interp(r.pos + 0.5, np.arange(101), c), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("q", "n"), [(4, 1000), (4, 1003), (3, 998), (1, 50)])
+def test_readings_through_block_middles_are_the_same_bits(q: int, n: int) -> None:
+    rng = np.random.default_rng(q * n)
+    c = prefix_sum(rng.normal(size=n))
+    start = np.sort(rng.uniform(0, n - 40, 30))
+    end = np.minimum(start + rng.uniform(0, 60, 30), n - 1.0)
+    end[-1] = n - 1.0  # an interval reaching the last sample
+    r = interval_readings(start, end, q, n)
+    at = np.clip(np.floor(r.pos + 0.5).astype(np.int64), 0, n - 1)  # the definition of each reading
+    np.testing.assert_array_equal(r.read(c), c[at] + (r.pos + 0.5 - at) * (c[at + 1] - c[at]))
+    mids = block_middles(c, q)
+    assert mids.size == -(-n // q)
+    np.testing.assert_array_equal(r.read(c, mids), r.read(c))
+    vel = c / FS
+    disp = prefix_sum(vel[:-1]) / FS
+    np.testing.assert_array_equal(r.excursion(vel, disp, FS, (block_middles(vel, q), block_middles(disp, q))),
+                                  r.excursion(vel, disp, FS))
+    beyond = interval_readings(start, end + 0.5, q, n)  # past the last sample: read as before
+    np.testing.assert_array_equal(beyond.read(c, mids), beyond.read(c))
 
 
 def test_interp_at_is_np_interp() -> None:

@@ -84,3 +84,31 @@ def test_a_sensor_worn_backwards_or_upside_down_still_gets_the_feet_right(turn):
     assert len(a) == len(b)
     assert (a["foot"].to_numpy() == b["foot"].to_numpy()).all()
     assert process_raw(turned).summary["misalignment_deg"] == pytest.approx(180.0, abs=2.0)
+
+
+def test_the_sensor_frame_signals_are_released_once_the_body_frame_exists(analytic_run, monkeypatch):
+    # a long session needs that memory back: nothing may keep the sensor-frame block alive
+    # through the metrics (a decimated view of its gyro did, which is 0.5x the raw input more)
+    import weakref
+
+    import imuback.signal.session as session
+    from imuback.core import ImuBlock
+
+    raw, _truth = analytic_run
+    refs: list[weakref.ref[np.ndarray]] = []
+    rotated, step_metrics = ImuBlock.rotated, session.step_metrics
+
+    def keep_refs(self: ImuBlock, r: np.ndarray) -> ImuBlock:
+        refs.extend(weakref.ref(a) for a in (self.acc_mps2, self.gyr_dps) if a is not None)
+        return rotated(self, r)
+
+    alive: list[bool] = []
+
+    def check(*args, **kwargs):
+        alive.extend(ref() is not None for ref in refs)
+        return step_metrics(*args, **kwargs)
+
+    monkeypatch.setattr(ImuBlock, "rotated", keep_refs)
+    monkeypatch.setattr(session, "step_metrics", check)
+    analyse_session(raw)
+    assert len(alive) == 2 and not any(alive)

@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, lfilter, lfilter_zi, sosfiltfilt
 
+from imuback.errors import SignalError
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -82,8 +84,32 @@ def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs_hz: float, boun
 def interval_indices(starts: I64, ends: I64) -> tuple[I64, I64]:
     """Concatenated sample indices of the intervals ``[starts[i], ends[i])`` and their lengths."""
     lengths = np.maximum(ends - starts, 0)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + offsets, lengths
+    idx = np.arange(lengths.sum())
+    idx += np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)  # each interval's shift
+    return idx, lengths
+
+
+def interval_mask(starts: I64, ends: I64, n: int) -> npt.NDArray[np.bool_]:
+    """(n,) True inside any of the intervals ``[starts[i], ends[i])`` (clipped to ``[0, n)``),
+    built from runs (the merged intervals and the gaps between them), not from their samples.
+    """
+    s = np.clip(starts, 0, n)
+    e = np.clip(ends, 0, n)
+    ok = e > s
+    s, e = s[ok], e[ok]
+    if s.size == 0:
+        return np.zeros(n, dtype=bool)
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    new = np.concatenate([[True], s[1:] > np.maximum.accumulate(e)[:-1]])  # starts a merged run
+    first = np.flatnonzero(new)
+    edges = np.empty(2 * first.size + 2, dtype=np.int64)
+    edges[0], edges[-1] = 0, n
+    edges[1:-1:2] = s[first]
+    edges[2:-1:2] = np.maximum.reduceat(e, first)
+    inside = np.zeros(edges.size - 1, dtype=bool)
+    inside[1::2] = True  # out, in, out, ..., in, out
+    return np.repeat(inside, np.diff(edges))
 
 
 def argmin_between(x: F64, starts: I64, ends: I64) -> I64:
@@ -128,24 +154,50 @@ class IntervalReadings:
     """(M,) index into a prefix sum just below each reading."""
     _w: F64
     """(M,) linear interpolation weight of the index above."""
-    _chord: F64
-    """(M,) fraction of the interval's duration elapsed at each reading."""
+    _chord: F64 | None
+    """(M,) fraction of the interval's duration elapsed at each reading (None: not built)."""
+    _block: I64
+    """(M,) index into :func:`block_middles` of each reading between an interval's ends."""
+    _ends: I64
+    """(2 I,) indices of the readings at the intervals' ends (first, then last)."""
+    _on_blocks: bool
+    """Every reading between the ends is a block middle (the intervals lie inside the signal)."""
 
-    def read(self, c: F64) -> F64:
+    def read(self, c: F64, middles: F64 | None = None) -> F64:
         """Values of a :func:`prefix_sum` ``c`` (N + 1,) at the readings (linear interpolation;
         ``c[i]`` is the sum up to the middle between samples i - 1 and i).
+
+        ``middles`` = ``block_middles(c, q)``, when given, serves the readings between the ends
+        (the same values): worth it when many overlapping intervals read one ``c``.
         """
+        if middles is not None and self._on_blocks:
+            out = middles[self._block]
+            at = self._at[self._ends]
+            hi = c[1:][at]
+            lo = c[at]
+            hi -= lo
+            hi *= self._w[self._ends]
+            hi += lo
+            out[self._ends] = hi
+            return np.asarray(out, dtype=np.float64)
         lo = c[self._at]
-        return np.asarray(lo + self._w * (c[self._at + 1] - lo), dtype=np.float64)
+        out = c[1:][self._at]  # c[at + 1], without an index array for at + 1
+        out -= lo
+        out *= self._w
+        out += lo
+        return np.asarray(out, dtype=np.float64)
 
     def minus_chord(self, vals: F64) -> F64:
         """``vals`` (M,) minus, per interval, the line through its first and last reading (for a
         running integral of a periodic quantity, that line is the integration drift).
         """
+        if self._chord is None:
+            raise SignalError("these readings were built with chord=False: no chord to remove")
         v0 = vals[self.first]
         rise = vals[self.first + self.lengths - 1] - v0
-        return np.asarray(vals - np.repeat(v0, self.lengths) - self._chord * np.repeat(rise, self.lengths),
-                          dtype=np.float64)
+        out = vals - np.repeat(v0, self.lengths)
+        out -= self._chord * np.repeat(rise, self.lengths)
+        return np.asarray(out, dtype=np.float64)
 
     def range(self, vals: F64) -> F64:
         """(I,) max - min of ``vals`` (M,) per interval. Read at ~50 Hz, a swing at 2.8 Hz (a
@@ -156,7 +208,8 @@ class IntervalReadings:
         return np.asarray(np.maximum.reduceat(vals, self.first) - np.minimum.reduceat(vals, self.first),
                           dtype=np.float64)
 
-    def excursion(self, vel: F64, disp: F64, fs_hz: float) -> F64:
+    def excursion(self, vel: F64, disp: F64, fs_hz: float,
+                  middles: tuple[F64, F64] | None = None) -> F64:
         """(I,) range of the displacement over each interval, periodic over it.
 
         ``vel`` (N + 1,) is a running velocity integral (:func:`prefix_sum` of an acceleration /
@@ -164,36 +217,71 @@ class IntervalReadings:
         Over each interval the velocity's chord (integration drift: bias, unknown start) and then
         its mean are removed, so the displacement returns to its start; done in closed form on
         the readings of the two running integrals, exact to the full-rate rectangle rule.
+        ``middles``: :func:`block_middles` of ``vel`` and ``disp`` (see :meth:`read`).
         """
         if self.lengths.size == 0:
             return np.zeros(0)
-        v, d = self.read(vel), self.read(disp)
+        mv, md = middles if middles is not None else (None, None)
+        v, d = self.read(vel, mv), self.read(disp, md)
         first, last, n = self.first, self.first + self.lengths - 1, self.lengths
         span = np.maximum(self.pos[last] - self.pos[first], 1e-9) / fs_hz  # > 0 even for a degenerate interval
-        tau = (self.pos - np.repeat(self.pos[first], n)) / fs_hz
+        tau = self.pos - np.repeat(self.pos[first], n)
+        tau /= fs_hz
         va, vb, da = v[first], v[last], d[first]
         mean_u = (d[last] - da) / span - 0.5 * (va + vb)  # time-mean of velocity minus chord
-        x = (d - np.repeat(da, n) - tau * np.repeat(va + mean_u, n)
-             - tau * tau * np.repeat((vb - va) / (2.0 * span), n))
+        # x = d - da - tau (va + mean_u) - tau² (vb - va) / (2 span), term by term in place
+        x = d
+        x -= np.repeat(da, n)
+        term = np.repeat(va + mean_u, n)
+        term *= tau
+        x -= term
+        np.multiply(tau, tau, out=term)
+        term *= np.repeat((vb - va) / (2.0 * span), n)
+        x -= term
         return self.range(x)
 
 
-def interval_readings(start: F64, end: F64, q: int, n: int) -> IntervalReadings:
+def interval_readings(start: F64, end: F64, q: int, n: int, *, chord: bool = True) -> IntervalReadings:
     """Readings at the fractional sample positions ``start`` and ``end`` (I,) of each interval
     (end > start, inside ``n`` samples) and at the multiples of ``q`` strictly between them.
+    ``chord=False`` skips what only :meth:`IntervalReadings.minus_chord` needs.
     """
     m0 = np.floor(start / q).astype(np.int64) + 1
     m1 = np.maximum(np.ceil(end / q).astype(np.int64), m0)  # multiples m0 .. m1 - 1 lie inside
     idx, lengths = interval_indices(m0 - 1, m1 + 1)  # one extra each side: the start and the end
-    pos = (idx * q).astype(np.float64)
+    at = idx * q
+    pos = at.astype(np.float64)
     first = np.cumsum(lengths) - lengths
     last = first + lengths - 1
-    pos[first] = start
-    pos[last] = end
-    p = pos + 0.5  # prefix sum index of a position
-    at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
-    chord = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths)
-    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=p - at, _chord=chord)
+    ends = np.concatenate([first, last])
+    pos[ends] = np.concatenate([start, end])
+    on_blocks = bool(start.size == 0 or (start.min() >= 0 and end.max() <= n - 1))
+    # the prefix sum index just below each position + 0.5, and the weight of the one above
+    if on_blocks:  # between the ends k*q exactly (inside the signal): weight 1/2
+        w = np.full(pos.size, 0.5)
+        p = pos[ends] + 0.5
+        at[ends] = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
+        w[ends] = p - at[ends]
+    else:
+        p = pos + 0.5
+        at = np.clip(np.floor(p).astype(np.int64), 0, max(n - 1, 0))
+        w = p - at
+    elapsed = (pos - np.repeat(start, lengths)) / np.repeat(np.maximum(end - start, 1e-12), lengths) if chord else None
+    idx[ends] = 0  # between the ends, reading k*q is block middle k; the ends are read from c
+    return IntervalReadings(pos=pos, lengths=lengths, first=first, _at=at, _w=w, _chord=elapsed,
+                            _block=idx, _ends=ends, _on_blocks=on_blocks)
+
+
+def block_middles(c: F64, q: int) -> F64:
+    """A :func:`prefix_sum` ``c`` (N + 1,) read at the sample positions 0, q, 2q, ... < N: what
+    :meth:`IntervalReadings.read` gives there, bit for bit; ``(ceil(N / q),)``.
+    """
+    n = c.size - 1
+    lo = c[0:n:q]
+    out = c[1 : n + 1 : q] - lo
+    out *= 0.5
+    out += lo
+    return np.asarray(out, dtype=np.float64)
 
 
 def windows_around(pos: F64, half: int, bounds: I64) -> tuple[I64, I64]:
@@ -235,15 +323,26 @@ def argmin_between_held(x_d: F64, q: int, starts: I64, ends: I64) -> I64:
 
 def interval_max(starts: I64, ends: I64, *signals: F64) -> list[F64]:
     """Maximum of each of ``signals`` (N,) over the intervals ``[starts[i], ends[i])`` (NaN where
-    empty), gathering the interval samples once for all of them.
+    empty). Intervals in order that do not overlap (contacts, steps) are reduced in place, one
+    pass along each signal; others gather the interval samples once for all signals.
     """
     out = [np.full(starts.size, np.nan) for _ in signals]
     ok = ends > starts
-    if ok.any():
-        idx, lengths = interval_indices(starts[ok], ends[ok])
-        first = np.cumsum(lengths) - lengths
+    if not ok.any():
+        return out
+    s, e = starts[ok], ends[ok]
+    edges = np.empty(2 * s.size, dtype=np.int64)
+    edges[0::2], edges[1::2] = s, e
+    n = min(x.shape[0] for x in signals)
+    if edges[0] >= 0 and edges[-1] <= n and bool(np.all(np.diff(edges) >= 0)):
+        cut = edges if edges[-1] < n else edges[:-1]  # reduceat runs the last piece to the end
         for o, x in zip(out, signals, strict=True):
-            o[ok] = np.maximum.reduceat(x[idx], first)
+            o[ok] = np.maximum.reduceat(x[:n], cut)[0::2]
+        return out
+    idx, lengths = interval_indices(s, e)
+    first = np.cumsum(lengths) - lengths
+    for o, x in zip(out, signals, strict=True):
+        o[ok] = np.maximum.reduceat(x[idx], first)
     return out
 
 

@@ -18,6 +18,7 @@ from scipy.signal import find_peaks
 from imuback.core import G_MPS2, ImuBlock
 from imuback.signal.dsp import (
     block_mean,
+    block_middles,
     decimated_bounds,
     interp_at,
     interval_indices,
@@ -104,11 +105,14 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     # integral of a - g) over each step without its drift, integrated once more
     vo = np.full(n, np.nan)
     if nxt.any():
-        vel = prefix_sum(body.acc_mps2[:, 2] - G_MPS2)
+        vel = np.empty(body.n + 1)  # the prefix sum of a - g, built in place
+        vel[0] = 0.0
+        np.subtract(body.acc_mps2[:, 2], G_MPS2, out=vel[1:])
+        np.cumsum(vel[1:], out=vel[1:])
         vel /= fs
         disp = prefix_sum(vel[:-1])
         disp /= fs
-        r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n)
+        r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n, chord=False)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
     brake_g, brake_mps = _braking(body, steps, s, e, params=params)
     drop = (_pelvic_drop(gyr_int_deg[0], steps, s, e, fs_hz=fs) if gyr_int_deg is not None
@@ -180,7 +184,8 @@ def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64, *, fs_hz: floa
     sel = np.flatnonzero(np.isfinite(sign) & (e > s))
     if sel.size:
         n = roll_int_deg.size - 1
-        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n)
+        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n,
+                              chord=False)
         vals = r.read(roll_int_deg)
         change = np.repeat(sign[sel], r.lengths) * (vals - np.repeat(vals[r.first], r.lengths))
         out[sel] = np.maximum(np.maximum.reduceat(change, r.first), 0.0)
@@ -215,16 +220,24 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
     vel = lateral_int / fs  # lateral velocity (running integral), m/s
     disp = prefix_sum(vel[:-1])
     disp /= fs
+    # strides overlap (each step starts one): the integrals read once at every block middle
+    # serve every stride between its ends
+    mids = (block_middles(vel, q), block_middles(disp, q))
+    gyr_mids = [] if gyr_int_deg is None else [block_middles(g, q) for g in gyr_int_deg]
     for c in range(0, k.size, _CHUNK):  # chunks of strides bound the memory of the readings
         sl = slice(c, c + _CHUNK)
         r = interval_readings(a[sl], b[sl], q, body.n)
         if gyr_int_deg is not None:  # roll (about x), pitch (y), yaw (z)
-            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g))) for g in gyr_int_deg)
-        ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs)
+            obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g, m)))
+                                          for g, m in zip(gyr_int_deg, gyr_mids, strict=True))
+        ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs, mids)
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)
     en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)
-    sq = prefix_sum(lateral_mps2 * lateral_mps2)
+    sq = np.empty(lateral_mps2.size + 1)  # the prefix sum of a², built in place
+    sq[0] = 0.0
+    np.multiply(lateral_mps2, lateral_mps2, out=sq[1:])
+    np.cumsum(sq[1:], out=sq[1:])
     mean = (lateral_int[en] - lateral_int[st]) / (en - st)
     ml_rms = np.sqrt(np.maximum((sq[en] - sq[st]) / (en - st) - mean * mean, 0.0)) / G_MPS2
     return StrideMetrics(

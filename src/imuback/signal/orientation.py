@@ -39,9 +39,17 @@ def roll_rad(gyr_int_deg: F64 | None, seg_bounds: npt.NDArray[np.int64], fs_hz: 
     q = step_to_50hz(fs_hz)
     sos = butter_sos(2, (highpass_hz / (fs_hz / q / 2.0),), "highpass").copy()
     for a, b in itertools.pairwise(seg_bounds):  # few segments
-        mid = np.minimum(np.arange(a, b, q) + q // 2, b - 1) + 1  # each block's middle
-        if mid.size > 30:
-            out[a:b] = np.repeat(sosfiltfilt(sos, np.radians(gyr_int_deg[0, mid])), q)[: b - a]
+        blocks = -(-(b - a) // q)
+        if blocks > 30:
+            # the integral at each block's middle (prefix index middle + 1); a short last block
+            # reads the segment's end
+            mid = gyr_int_deg[0, a + q // 2 + 1 : b + 1 : q]
+            if mid.size < blocks:
+                mid = np.append(mid, gyr_int_deg[0, b])
+            held = sosfiltfilt(sos, np.radians(mid))
+            full = (b - a) // q
+            out[a : a + full * q].reshape(full, q)[:] = held[:full, None]  # held over each block
+            out[a + full * q : b] = held[full:]
     return out
 
 
@@ -49,7 +57,8 @@ def level_lateral(body: ImuBlock, roll: F64 | None) -> F64:
     """(N,) lateral (+y, left) specific force in the level frame (m/s²): ``f_y − φ f_z`` with the
     roll φ (N,). Without it (no gyroscope), the body-frame ``f_y``.
     """
-    fy = np.array(body.acc_mps2[:, 1], dtype=np.float64)
-    if roll is not None:
-        fy -= roll * body.acc_mps2[:, 2]
+    if roll is None:
+        return np.array(body.acc_mps2[:, 1], dtype=np.float64)
+    fy = roll * body.acc_mps2[:, 2]
+    np.subtract(body.acc_mps2[:, 1], fy, out=fy)
     return fy

@@ -29,6 +29,13 @@ class GapStats:
     """Time in pieces between long gaps too short to analyse (< ``min_segment_s``)."""
 
 
+def _max_abs_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
+    """The largest |a - b| (0 when empty), in one scratch array."""
+    d = a - b
+    np.abs(d, out=d)
+    return float(np.max(d, initial=0.0))
+
+
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
             *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
@@ -48,7 +55,8 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
                          frame="sensor", fs_hz=fs_hz, seg_bounds=np.zeros(1, dtype=np.int64), t0_ns=0)
         return block, GapStats(n_gaps=0, gap_total_s=0.0, completeness_pct=0.0, duration_s=0.0)
     t0 = int(time_ns[0])
-    t = (time_ns - t0).astype(np.float64) * 1e-9
+    t = (time_ns - t0).astype(np.float64)
+    t *= 1e-9
     duration = float(t[-1])
     dt = np.diff(t)
     is_gap = dt >= params.gap_factor * period
@@ -67,14 +75,16 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     # grid times: segment start + k * period, k = 0..len-1, built without a loop
     if lengths.size == 1:  # the usual case: one segment
-        grid = seg_t0[0] + np.arange(bounds[-1], dtype=np.float64) * period
+        grid = np.arange(bounds[-1], dtype=np.float64)
+        grid *= period
+        grid += seg_t0[0]
     else:
         offs = np.arange(bounds[-1], dtype=np.float64) - np.repeat(bounds[:-1], lengths)
         grid = np.repeat(seg_t0, lengths) + offs * period
     every = bool(keep.all())  # no piece dropped: no copies needed
     kept = np.repeat(keep, ends - starts)
     t_kept = t if every else t[kept]
-    if grid.size == t_kept.size and float(np.max(np.abs(t_kept - grid), initial=0.0)) <= 0.01 * period:
+    if grid.size == t_kept.size and _max_abs_diff(t_kept, grid) <= 0.01 * period:
         # already on the grid (jitter < 1 % of a period): take the samples as they are
         out_acc = acc if every else acc[kept]
         out_gyr = None if gyr is None else np.asarray(gyr, dtype=np.float64)

@@ -19,6 +19,7 @@ from imuback.signal.dsp import (
     decimated_bounds,
     interp_at,
     interval_indices,
+    interval_mask,
     lowpass,
     prefix_sum,
     step_to_50hz,
@@ -150,7 +151,6 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
     it a lot and may be labelled walking, but does not make a chain of regular steps. Falls back
     to ``moving`` when there are too few such steps.
     """
-    gait = np.zeros(moving.size, dtype=bool)
     if steps.n < min_chain:
         return moving
     size = np.bincount(steps.chain)[steps.chain]
@@ -159,8 +159,7 @@ def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
         return moving
     first = np.ceil(steps.ic_pos[k]).astype(np.int64)
     last = np.floor(steps.ic_pos[k + 1]).astype(np.int64) + 1
-    gait[interval_indices(first, np.minimum(last, moving.size))[0]] = True
-    return gait
+    return interval_mask(first, last, moving.size)
 
 
 def _implausible_rows(raw: RawSession, params: PlausibilityParams,
@@ -230,13 +229,13 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         z_s = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)),
                       upright_cone_deg=params.align.upright_cone_deg)
     bouts = classify(acc_d, z_s, n=block.n, fs_hz=fs, bounds=bounds, params=params.activity)
-    moving = np.zeros(block.n, dtype=bool)
     sel = bouts.label != STILL
-    moving[interval_indices(bouts.start_idx[sel], bouts.end_idx[sel])[0]] = True
+    moving = interval_mask(bouts.start_idx[sel], bouts.end_idx[sel], block.n)
     if moving.any():  # whole strides: the mean is gravity
         z_s = up_axis(acc_d, moving[::dec], window=max(1, round(2.0 * fs / dec)),
                       upright_cone_deg=params.align.upright_cone_deg)
-    vertical_g = acc @ z_s / G_MPS2
+    vertical_g = acc @ z_s
+    vertical_g /= G_MPS2
     steps = detect_steps(vertical_g, fs_hz=fs, bounds=bounds, bouts=bouts, params=params.events)
     gyr_d = None if block.gyr_dps is None else block.gyr_dps[::dec]
     verdict = check_gait(acc_d, z_s, gyr_d, fs_d_hz=fs / dec, bounds=bounds, dec=dec, bouts=bouts,
@@ -259,20 +258,22 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
     sel_major = bouts.label == major
-    major_samples = np.zeros(body.n, dtype=bool)
-    major_samples[interval_indices(bouts.start_idx[sel_major], bouts.end_idx[sel_major])[0]] = True
+    major_samples = interval_mask(bouts.start_idx[sel_major], bouts.end_idx[sel_major], body.n)
     shifts = mounting_shifts(body.acc_mps2, major_samples, body.t_s, fs_hz=fs, params=params.mounting)
     if shifts.n:
         notes.append(f"the sensor moved on the body {shifts.n} time{'s' if shifts.n > 1 else ''} during the "
                      f"session (first at {shifts.t_s[0] / 60:.0f} min, up to {shifts.angle_deg.max():.0f}°): "
                      "angles and side-to-side figures after it are seen through another mounting")
-    del block, acc, acc_d  # the sensor-frame copies: long sessions need the memory back
+    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
+    # keep the whole sensor-frame gyro alive)
+    del block, acc, acc_d, gyr_d
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
     if body.gyr_dps is not None:
         gyr_int = np.empty((3, body.n + 1))
         gyr_int[:, 0] = 0.0
-        np.cumsum(body.gyr_dps, axis=0, out=gyr_int[:, 1:].T)
+        for axis in range(3):  # axis by axis: each column of the body block is contiguous
+            np.cumsum(body.gyr_dps[:, axis], out=gyr_int[axis, 1:])
         gyr_int /= fs
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
