@@ -49,8 +49,10 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v)) for v in (0.05, 0.1)},
     "foot_clear_vote": {str(v): PipelineParams(events=dataclasses.replace(E, foot_clear_vote=v))
                         for v in (0.1, 0.3, 0.5, 0.8, 1.01)},
+    "foot_split_min_steps (0 = chains never split at a parity flip)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
 }
-OBJECTIVE = {"foot_clear_vote": "feet"}
+OBJECTIVE = {"foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet"}
 
 
 def _objective(f: rw.Figures, kind: str) -> float:
@@ -73,6 +75,7 @@ def _show(f: rw.Figures) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--only", default="", help="only the constants whose name contains this")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     datasets = {t.dataset for t in trials}
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     is_m: Callable[[rw.Trial], bool] = lambda t: t.dataset == "mobgap_lab"  # noqa: E731
     subjects = sorted({t.subject for t in trials if is_v(t)})
     for name, cands in CONSTANTS.items():
+        if args.only not in name:
+            continue
         kind = OBJECTIVE.get(name, "events")
         dets = {k: [rw.imuback_detect(t, p) for t in trials] for k, p in cands.items()}
         print(f"\n## {name} (objective: {kind})")

@@ -134,6 +134,11 @@ class EventParams:
     opposite feet is left unlabelled: one cue is turned (a wrong forward axis, a wearer for whom
     it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
     0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
+    foot_split_min_steps: int = 4
+    """A walking chain is split where the step parity flips by both cues: before the split both the
+    lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
+    after it both to the other, each part at least this many steps (a missed or extra step the
+    chain did not break at). Each part is then labelled by its own votes. 0: never split."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
