@@ -51,8 +51,11 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
                         for v in (0.1, 0.3, 0.5, 0.8, 1.01)},
     "foot_split_min_steps (0 = chains never split at a parity flip)": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
+    "foot_last_step_by_chain": {
+        str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
 }
-OBJECTIVE = {"foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet"}
+OBJECTIVE = {"foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
+             "foot_last_step_by_chain": "feet"}
 
 
 def _objective(f: rw.Figures, kind: str) -> float:

@@ -140,7 +140,8 @@ def _running_median(x: F64, k: int) -> F64:
 
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
                 clear_vote: float = EventParams().foot_clear_vote,
-                split_min_steps: int = EventParams().foot_split_min_steps) -> Steps:
+                split_min_steps: int = EventParams().foot_split_min_steps,
+                last_step_by_chain: bool = EventParams().foot_last_step_by_chain) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
@@ -153,7 +154,9 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     whose own two cues both contradict the chain's alternation (a missed or extra step the chain
     did not break at). Where both cues flip the parity together for at least ``split_min_steps``
     steps either side, the chain is first split there (:func:`_split_parity_flips`; the split is
-    used for the feet only, ``steps.chain`` is returned unchanged).
+    used for the feet only, ``steps.chain`` is returned unchanged). With ``last_step_by_chain`` the
+    last step of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step
+    turns both cues).
     """
     n = steps.n
     if n == 0:
@@ -162,6 +165,7 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     two = np.nan_to_num(np.asarray(second, dtype=np.float64)) if second is not None else np.zeros(n)
     total = cue + two
     chain = steps.chain
+    last = np.append(chain[1:] != chain[:-1], True) if last_step_by_chain else np.zeros(n, dtype=bool)
     if second is not None and split_min_steps > 0:
         chain = _split_parity_flips(chain, cue, two, clear_vote=clear_vote, min_steps=split_min_steps)
     starts = np.flatnonzero(np.concatenate([[True], chain[1:] != chain[:-1]]))
@@ -182,7 +186,7 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
         c2 = np.abs(v2) / np.maximum(np.add.reduceat(np.abs(np.where(both, two, 0.0)), starts), 1e-12)
         unknown |= np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
         side = np.where(is_right, 1.0, -1.0)
-        unknown |= both & (cue * side < 0) & (two * side < 0)
+        unknown |= both & (cue * side < 0) & (two * side < 0) & ~last
     foot[unknown] = UNKNOWN
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=steps.quality)

@@ -139,6 +139,10 @@ class EventParams:
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
     after it both to the other, each part at least this many steps (a missed or extra step the
     chain did not break at). Each part is then labelled by its own votes. 0: never split."""
+    foot_last_step_by_chain: bool = True
+    """The last step of a chain keeps its chain's alternation even when both its own cues
+    contradict it: walking's closing step (the feet come together, the trunk stops) turns both
+    cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
