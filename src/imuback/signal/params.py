@@ -184,6 +184,9 @@ class EventParams:
     """The forward-acceleration peak (IC) lies at most this long (s) before the braking fall."""
     walk_min_drop_g_per_s: float = 2.0
     """A braking fall flatter than this (g/s) is no heel strike; the vertical IC is kept."""
+    walk_peak_subsample: bool = True
+    """The forward-acceleration peak (IC) between samples, at the vertex of the parabola through the
+    peak sample and its neighbours."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
