@@ -12,7 +12,8 @@ imuback finds: the roll change over the first 0.2 s after each reference initial
 checks each trial's reference feet with evidence independent of imuback: the same roll change
 from the raw gyroscope turned by the nominal mounting only (no imuback alignment, no foot cue),
 the share of reference stances whose roll moves the expected way, next to imuback's foot
-accuracy in that trial. A trial where most reference stances roll the wrong way while the
+accuracy in that trial, and the direction of gravity in the sensor frame over the first second
+(standing: the mounting). A trial where most reference stances roll the wrong way while the
 subject's other trials roll the right way has its reference feet swapped (or the pelvis moved
 the other way in that one trial); the foot sensors' own signals are not in the data set.
 """
@@ -50,7 +51,8 @@ def nominal_roll_change_deg(raw: RawSession, ic_s: np.ndarray) -> np.ndarray:
 def per_trial(root: Path) -> None:
     """One line per trial: reference stances rolling the expected way (nominal mounting, raw
     gyroscope) and imuback's foot accuracy / unlabelled share of its matched steps there."""
-    print(f"{'trial':<14}{'stances':>8}{'roll as expected':>18}{'imuback foot':>14}{'unlab':>7}")
+    print(f"{'trial':<14}{'stances':>8}{'roll as expected':>18}{'imuback foot':>14}{'unlab':>7}"
+          f"{'gravity (sensor x, y, z)':>27}")
     for trial in real_walking.voisard_trials(root):
         ref = trial.refs["foot IMU"]
         d = nominal_roll_change_deg(trial.raw, ref.ic_s)
@@ -59,7 +61,10 @@ def per_trial(root: Path) -> None:
         det = real_walking.imuback_detect(trial)
         f = real_walking.figures(real_walking.score([trial], [det], ref_name="foot IMU", tol_s=0.1))
         flag = "  <- reference feet disagree with the roll" if expected.mean() < 0.5 else ""
-        print(f"{trial.name:<14}{ok.sum():>8}{expected.mean():>18.2f}{f.foot_acc:>14.2f}{f.unlabelled:>7.2f}{flag}")
+        g = np.mean(trial.raw.acc_mps2[: round(trial.raw.sample_rate_hz)].astype(np.float64), axis=0)
+        g /= np.linalg.norm(g)  # standing still: the mounting (a sensor turned about the vertical flips z)
+        print(f"{trial.name:<14}{ok.sum():>8}{expected.mean():>18.2f}{f.foot_acc:>14.2f}{f.unlabelled:>7.2f}"
+              f"{g[0]:>+13.2f} {g[1]:>+6.2f} {g[2]:>+6.2f}{flag}")
 
 
 def main(argv: list[str] | None = None) -> int:
