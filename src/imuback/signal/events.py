@@ -204,6 +204,8 @@ def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, mi
     """
     n = chain.size
     both = (cue != 0) & (two != 0)
+    if not both.any():  # e.g. running: no yaw cue
+        return chain
     c1, c2 = np.where(both, cue, 0.0), np.where(both, two, 0.0)
     for _ in range(passes):  # passes: 2
         new = np.concatenate([[True], chain[1:] != chain[:-1]])
