@@ -49,8 +49,15 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v)) for v in (0.05, 0.1)},
     "foot_clear_vote": {str(v): PipelineParams(events=dataclasses.replace(E, foot_clear_vote=v))
                         for v in (0.1, 0.3, 0.5, 0.8, 1.01)},
+    "walk_peak_subsample (the forward peak between samples)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_peak_subsample=v)) for v in (False, True)},
+    "foot_split_min_steps (0 = chains never split at a parity flip)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
+    "foot_last_step_by_chain": {
+        str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
 }
-OBJECTIVE = {"foot_clear_vote": "feet"}
+OBJECTIVE = {"foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
+             "foot_last_step_by_chain": "feet"}
 
 
 def _objective(f: rw.Figures, kind: str) -> float:
@@ -65,14 +72,23 @@ def _fig(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.Tri
     return rw.figures(rw.score([trials[i] for i in sel], [dets[i] for i in sel], ref_name=ref, tol_s=0.1))
 
 
-def _show(f: rw.Figures) -> str:
+def _show(f: rw.Figures, cadence_pct: float | None = None) -> str:
+    cad = "" if cadence_pct is None else f" cadence {cadence_pct:.2f} %"
     return (f"rec {f.recall:.3f} prec {f.precision:.3f} IC SD {f.ic_sd_ms:4.1f} foot {f.foot_acc:.3f} "
-            f"unlab {f.unlabelled:.3f}")
+            f"unlab {f.unlabelled:.3f}{cad}")
+
+
+def _cadence(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.Trial], bool], ref: str) -> float:
+    """Median |bout cadence error| (%) as in ``real_walking.report``."""
+    sel = [i for i, t in enumerate(trials) if keep(t) and ref in t.refs]
+    c = rw.score([trials[i] for i in sel], [dets[i] for i in sel], ref_name=ref, tol_s=0.1).cadence_err_pct
+    return float(np.median(np.abs(c))) if c.size else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--only", default="", help="only the constants whose name contains this")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     datasets = {t.dataset for t in trials}
@@ -83,12 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     is_m: Callable[[rw.Trial], bool] = lambda t: t.dataset == "mobgap_lab"  # noqa: E731
     subjects = sorted({t.subject for t in trials if is_v(t)})
     for name, cands in CONSTANTS.items():
+        if args.only not in name:
+            continue
         kind = OBJECTIVE.get(name, "events")
         dets = {k: [rw.imuback_detect(t, p) for t in trials] for k, p in cands.items()}
         print(f"\n## {name} (objective: {kind})")
         for k, d in dets.items():
-            print(f"  {k:14s} voisard {_show(_fig(trials, d, is_v, 'foot IMU'))}")
-            print(f"  {'':14s} mobgap  {_show(_fig(trials, d, is_m, 'INDIP'))}")
+            for label, keep, ref in (("voisard", is_v, "foot IMU"), ("mobgap ", is_m, "INDIP"),
+                                     ("stereo ", is_m, "stereo")):
+                head = k if label == "voisard" else ""
+                print(f"  {head:14s} {label} {_show(_fig(trials, d, keep, ref), _cadence(trials, d, keep, ref))}")
         best_v = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_v, "foot IMU"), kind))
         best_m = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_m, "INDIP"), kind))
         print(f"  chosen on voisard: {best_v}; reported on mobgap INDIP: "

@@ -11,7 +11,10 @@ initial contact (IC) gets the first category that applies:
   offset          an unmatched detection lies 100-300 ms away: the step was seen, its IC elsewhere
   other
 Each unmatched detection inside a reference bout (± 1 s) is ``near`` (a reference IC within
-300 ms: a misplaced IC) or ``far``. ``--off NAME=VALUE`` runs with EventParams fields changed
+300 ms: a misplaced IC) or ``far``; and, in a second breakdown, ``after end`` (more than 300 ms
+after its bout's last reference IC: a step the reference's walk does not hold), ``before start``
+(likewise before the first), ``turn`` (nearest reference IC in a turn) or ``straight``.
+``--off NAME=VALUE`` runs with EventParams fields changed
 (e.g. to see a change's share).
 """
 
@@ -62,6 +65,27 @@ def categorise(trial: rw.Trial, det: rw.Detected, ref_name: str) -> tuple[list[s
     return missed, ["near" if x <= 0.3 else "far" for x in d]
 
 
+EXTRAS = ("after end", "before start", "turn", "straight")
+
+
+def where_extra(trial: rw.Trial, det: rw.Detected, ref_name: str) -> list[str]:
+    """Category (``EXTRAS``) of each unmatched detection inside a reference bout (± 1 s) of one trial."""
+    ref = trial.refs[ref_name]
+    inb = np.any((det.ic_s[:, None] >= ref.bouts_s[None, :, 0] - rw.BOUT_MARGIN_S)
+                 & (det.ic_s[:, None] <= ref.bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1)
+    ic = det.ic_s[inb]
+    ei, _ = match(ic, ref.ic_s, 0.1)
+    t = ic[np.setdiff1d(np.arange(ic.size), ei)]
+    if ref.ic_s.size == 0:
+        return ["straight"] * t.size
+    b = np.argmin(np.abs(t[:, None] - ref.bouts_s.mean(axis=1)[None, :]), axis=1)  # the nearest bout
+    first = np.array([ref.ic_s[ref.bout_id == i].min(initial=np.inf) for i in range(ref.bouts_s.shape[0])])
+    last = np.array([ref.ic_s[ref.bout_id == i].max(initial=-np.inf) for i in range(ref.bouts_s.shape[0])])
+    turn = rw._conditions(trial, ref, t)["turn"] == "turn"
+    return ["after end" if x > last[i] + 0.3 else "before start" if x < first[i] - 0.3 else
+            "turn" if tu else "straight" for x, i, tu in zip(t, b, turn, strict=True)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -77,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"imuback walking, ±100 ms{' with ' + str(changes) if changes else ''}")
     print(f"{'data / reference':28s}{'n ref':>6}{'missed':>7}  " + "".join(f"{m:>8}" for m in MISSES)
           + f"{'extra':>7}{'near':>6}{'far':>5}")
+    where: dict[str, collections.Counter[str]] = {}
     for ds, ref_name in REFS:
         n_ref = 0
         miss: collections.Counter[str] = collections.Counter()
@@ -87,9 +112,13 @@ def main(argv: list[str] | None = None) -> int:
                 n_ref += t.refs[ref_name].ic_s.size
                 miss.update(m)
                 extra.update(e)
+                where.setdefault(f"{ds} / {ref_name}", collections.Counter()).update(where_extra(t, d, ref_name))
         print(f"{ds + ' / ' + ref_name:28s}{n_ref:>6}{sum(miss.values()):>7}  "
               + "".join(f"{miss[m]:>8}" for m in MISSES)
               + f"{sum(extra.values()):>7}{extra['near']:>6}{extra['far']:>5}")
+    print(f"\nwhere the extra detections are\n{'data / reference':28s}" + "".join(f"{e:>14}" for e in EXTRAS))
+    for k, c in where.items():
+        print(f"{k:28s}" + "".join(f"{c[e]:>14}" for e in EXTRAS))
     return 0
 
 

@@ -132,6 +132,41 @@ def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
     assert np.count_nonzero(s.foot == UNKNOWN) == 1 and s.foot[6] == RIGHT
 
 
+def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
+    # a walk's closing step: both cues say the other foot, the alternation is right
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    lat, yaw = alt.copy(), alt.copy()
+    lat[19], yaw[19] = -lat[19], -yaw[19]
+    s = assign_feet(_walk_chain(20), lat, second=yaw)
+    assert s.foot[19] == LEFT and (s.foot != UNKNOWN).all()
+    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False).foot[19] == UNKNOWN
+
+
+def test_a_chain_whose_parity_flips_by_both_cues_is_split_and_each_part_labelled():
+    # a missed step the chain did not break at: from step 8 on both cues say the other parity
+    truth_right = np.concatenate([np.arange(8) % 2 == 0, np.arange(8, 20) % 2 == 1])
+    sign = np.where(truth_right, 1.0, -1.0)
+    s = assign_feet(_walk_chain(20), sign, second=0.7 * sign)
+    assert (s.foot == np.where(truth_right, RIGHT, LEFT)).all()
+    assert (s.chain == 0).all()  # the split is for the feet only
+    # without the split the first 8 steps were left unknown, each contradicting its chain
+    s0 = assign_feet(_walk_chain(20), sign, second=0.7 * sign, split_min_steps=0)
+    assert (s0.foot[:8] == UNKNOWN).all()
+
+
+def test_a_parity_flip_seen_by_one_cue_only_or_too_short_does_not_split():
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    yaw = alt.copy()
+    yaw[12:] = -yaw[12:]  # only the yaw cue flips for the last 8 steps
+    s = assign_feet(_walk_chain(20), alt, second=yaw)
+    assert (s.foot[:12:2] == RIGHT).all() and (s.foot[1:12:2] == LEFT).all()
+    lat, yaw = alt.copy(), alt.copy()
+    lat[15:17], yaw[15:17] = -lat[15:17], -yaw[15:17]  # both flip, but for 2 steps only: no clear part of 4
+    s = assign_feet(_walk_chain(20), lat, second=yaw)
+    assert (s.foot[15:17] == UNKNOWN).all() and (np.count_nonzero(s.foot == UNKNOWN) == 2)
+    assert (s.foot[::2] != LEFT).all() and (s.foot[1::2] != RIGHT).all()
+
+
 def test_steps_bridged_into_a_turn_join_the_walk_and_a_stop_stays_empty():
     x, ap, ics, weak = turn_walk(True)
     n = ics.size

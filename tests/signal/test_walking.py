@@ -20,7 +20,21 @@ def test_ic_moves_from_the_vertical_rise_to_the_forward_peak_before_braking():
     ics = every[1:-1]
     early = ics - 8.0  # the vertical signal's steepest rise, 80 ms before (as on voisard subject 4)
     got = forward_peak_ic(ap, early, FS, np.array([0, 2000]), EventParams())
-    assert np.abs(got - ics).max() <= 1.0
+    # the 8 ms smoothing moves this asymmetric corner's maximum 1.3 samples early (read between samples)
+    assert np.abs(got - ics).max() <= 1.5
+
+
+def test_the_forward_peak_is_found_between_samples():
+    # the same gait shifted by a fraction of a sample: the IC follows (step times, cadence, are
+    # not rounded to the 10 ms sample grid); on whole samples its error swung by 0.75 sample
+    err = []
+    for frac in (0.0, 0.25, 0.5, 0.75):
+        every = np.arange(45.0, 1990.0, 55.0) + frac
+        ics = every[1:-1]
+        got = forward_peak_ic(braking_forward(every, 2000), ics - 8.0, FS, np.array([0, 2000]), EventParams())
+        err.append(got - ics)
+    e = np.concatenate(err)
+    assert e.max() - e.min() <= 0.3 and np.abs(e).max() <= 1.6
 
 
 def test_without_a_braking_fall_the_vertical_ic_is_kept():

@@ -139,7 +139,9 @@ def _running_median(x: F64, k: int) -> F64:
 
 
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
-                clear_vote: float = EventParams().foot_clear_vote) -> Steps:
+                clear_vote: float = EventParams().foot_clear_vote,
+                split_min_steps: int = EventParams().foot_split_min_steps,
+                last_step_by_chain: bool = EventParams().foot_last_step_by_chain) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
@@ -150,7 +152,11 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     UNKNOWN (a wrong forward axis or a cue that fails for this wearer turns one of them; guessing
     would swap the whole chain), and so is a step
     whose own two cues both contradict the chain's alternation (a missed or extra step the chain
-    did not break at).
+    did not break at). Where both cues flip the parity together for at least ``split_min_steps``
+    steps either side, the chain is first split there (:func:`_split_parity_flips`; the split is
+    used for the feet only, ``steps.chain`` is returned unchanged). With ``last_step_by_chain`` the
+    last step of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step
+    turns both cues).
     """
     n = steps.n
     if n == 0:
@@ -159,6 +165,9 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     two = np.nan_to_num(np.asarray(second, dtype=np.float64)) if second is not None else np.zeros(n)
     total = cue + two
     chain = steps.chain
+    last = np.append(chain[1:] != chain[:-1], True) if last_step_by_chain else np.zeros(n, dtype=bool)
+    if second is not None and split_min_steps > 0:
+        chain = _split_parity_flips(chain, cue, two, clear_vote=clear_vote, min_steps=split_min_steps)
     starts = np.flatnonzero(np.concatenate([[True], chain[1:] != chain[:-1]]))
     size = np.diff(np.append(starts, n))
     pos = np.arange(n) - np.repeat(starts, size)
@@ -177,10 +186,56 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
         c2 = np.abs(v2) / np.maximum(np.add.reduceat(np.abs(np.where(both, two, 0.0)), starts), 1e-12)
         unknown |= np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
         side = np.where(is_right, 1.0, -1.0)
-        unknown |= both & (cue * side < 0) & (two * side < 0)
+        unknown |= both & (cue * side < 0) & (two * side < 0) & ~last
     foot[unknown] = UNKNOWN
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=steps.quality)
+
+
+def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, min_steps: int,
+                        passes: int = 2) -> I64:
+    """Chain ids with each chain split where both foot cues flip its step parity together.
+
+    A split before step k of a chain is valid when the steps before it and those from it on are
+    each at least ``min_steps`` long and in each part both cues' votes (over the steps where both
+    speak, signed by the alternation) lean clearly (``|vote| / sum |cue| >= clear_vote``) to one
+    parity, the same for the two cues, and opposite between the parts. Per chain the valid split
+    with the largest weaker side is taken; ``passes`` rounds allow a second flip.
+    """
+    n = chain.size
+    both = (cue != 0) & (two != 0)
+    if not both.any():  # e.g. running: no yaw cue
+        return chain
+    c1, c2 = np.where(both, cue, 0.0), np.where(both, two, 0.0)
+    for _ in range(passes):  # passes: 2
+        new = np.concatenate([[True], chain[1:] != chain[:-1]])
+        starts = np.flatnonzero(new)
+        size = np.diff(np.append(starts, n))
+        pos = np.arange(n) - np.repeat(starts, size)
+        alt = np.where(pos % 2 == 0, 1.0, -1.0)
+
+        def split_sums(x: F64, starts: I64 = starts, size: I64 = size) -> tuple[F64, F64]:
+            cs = np.cumsum(x)
+            before = np.repeat(cs[starts] - x[starts], size)  # the sum before each chain
+            left = cs - x - before  # the chain's steps before step k
+            return left, np.repeat(np.add.reduceat(x, starts), size) - left
+
+        l1, r1 = split_sums(c1 * alt)
+        l2, r2 = split_sums(c2 * alt)
+        m1l, m1r = split_sums(np.abs(c1))
+        m2l, m2r = split_sums(np.abs(c2))
+        ok = (pos >= min_steps) & (np.repeat(size, size) - pos >= min_steps)
+        ok &= (l1 * l2 > 0) & (r1 * r2 > 0) & (l1 * r1 < 0)
+        ok &= (np.abs(l1) >= clear_vote * m1l) & (np.abs(r1) >= clear_vote * m1r)
+        ok &= (np.abs(l2) >= clear_vote * m2l) & (np.abs(r2) >= clear_vote * m2r)
+        if not ok.any():
+            break
+        score = np.where(ok, np.minimum(np.abs(l1) + np.abs(l2), np.abs(r1) + np.abs(r2)), -1.0)
+        best = np.flatnonzero(ok & (score == np.repeat(np.maximum.reduceat(score, starts), size)))
+        _, first = np.unique(np.searchsorted(starts, best, side="right"), return_index=True)
+        new[best[first]] = True
+        chain = np.cumsum(new).astype(np.int64) - 1
+    return chain
 
 
 def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,

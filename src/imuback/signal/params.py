@@ -134,6 +134,15 @@ class EventParams:
     opposite feet is left unlabelled: one cue is turned (a wrong forward axis, a wearer for whom
     it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
     0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
+    foot_split_min_steps: int = 4
+    """A walking chain is split where the step parity flips by both cues: before the split both the
+    lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
+    after it both to the other, each part at least this many steps (a missed or extra step the
+    chain did not break at). Each part is then labelled by its own votes. 0: never split."""
+    foot_last_step_by_chain: bool = True
+    """The last step of a chain keeps its chain's alternation even when both its own cues
+    contradict it: walking's closing step (the feet come together, the trunk stops) turns both
+    cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
@@ -175,6 +184,9 @@ class EventParams:
     """The forward-acceleration peak (IC) lies at most this long (s) before the braking fall."""
     walk_min_drop_g_per_s: float = 2.0
     """A braking fall flatter than this (g/s) is no heel strike; the vertical IC is kept."""
+    walk_peak_subsample: bool = True
+    """The forward-acceleration peak (IC) between samples, at the vertex of the parabola through the
+    peak sample and its neighbours."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

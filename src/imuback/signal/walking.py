@@ -208,7 +208,14 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
     before = (col <= drop[:, None]) & (col >= drop[:, None] - back)
     peak = np.argmax(np.where(before, w, -np.inf), axis=1)
     refined = c + off[peak]
-    return np.where(steep & (idx[np.arange(c.size), peak] == refined), refined.astype(np.float64), ic_pos)
+    at = refined.astype(np.float64)
+    if p.walk_peak_subsample:
+        rows = np.arange(c.size)
+        inner = (peak > 0) & (peak < off.size - 1)
+        a, b, e = (w[rows, np.clip(peak + k, 0, off.size - 1)] for k in (-1, 0, 1))
+        curv = a - 2.0 * b + e
+        at += np.where(inner & (curv < 0), np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
+    return np.where(steep & (idx[np.arange(c.size), peak] == refined), at, ic_pos)
 
 
 def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> F64:
