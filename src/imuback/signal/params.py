@@ -236,7 +236,7 @@ class QualityParams:
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
     walk_calibration: tuple[tuple[float, float], ...] = (
-        (0.031, 0.377), (0.267, 0.5), (0.464, 0.593), (0.619, 0.679), (0.697, 0.846), (0.823, 0.907))
+        (0.044, 0.421), (0.279, 0.448), (0.46, 0.5), (0.595, 0.5), (0.721, 0.895), (0.87, 0.897))
     """Walking steps: (agreement score, probability right) knots, increasing; the stored quality
     is the score mapped through them (linear between knots, flat beyond). Empty: the score
     itself. Fitted on mobgap_lab (a step is right when matched within 100 ms of an INDIP IC) and
