@@ -95,3 +95,39 @@ def test_process_reads_a_movesense_log_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     steps = int(out.split(": ")[2].split(" steps")[0])
     assert "session ms-20240304T070000Z" in out and abs(steps - 60 / 0.36) <= 3, out
+
+
+def _imu6(path: Path, stamps: list[int], per: list[int], key: str = "IMU6") -> Path:
+    sample = {"x": 0.1, "y": 0.2, "z": 9.8}
+    meas = {key: [{"Timestamp": t, "ArrayAcc": [sample] * n, "ArrayGyro": [sample] * n}
+                  for t, n in zip(stamps, per, strict=True)]}
+    path.write_text(json.dumps({"Meas": meas}))
+    return path
+
+
+@pytest.mark.parametrize(("stamps", "per", "key", "given", "says"), [
+    ([1000, 1000, 1000], [8, 8, 8], "IMU6", None, "no two notifications"),  # one Timestamp for all
+    ([1000, 1077], [8, 8], "IMU6", 0, "not above 0"),  # a rate of 0 given
+    ([1000, 1077], [8, 8], "IMU6/0", None, "'IMU6/0'"),  # the stream name says 0 Hz
+    ([4294967200, 0, 77], [8, 8, 8], "IMU6", None, "goes back at notification 1"),  # uint32 ms clock wrap
+])
+def test_a_log_without_a_usable_rate_is_one_named_error(tmp_path, stamps, per, key, given, says):
+    path = _imu6(tmp_path / "odd.json", stamps, per, key)
+    extra = {} if given is None else {"sample_rate_hz": given}
+    with pytest.raises(RawFormatError, match=says) as err:
+        read_session(path, runner_id="r1", start=START, **extra)
+    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+
+
+def test_an_empty_first_notification_does_not_spoil_the_rate(tmp_path):
+    # 0 samples at 1000 ms, then 8 samples every 77 ms (8 / 0.077 s = 103.896 Hz)
+    path = _imu6(tmp_path / "empty first.json", [1000, 1000, 1077, 1154], [0, 8, 8, 8])
+    raw = read_session(path, runner_id="r1", start=START)
+    assert raw.n_samples == 24 and raw.sample_rate_hz == pytest.approx(8 / 0.077, rel=1e-4)
+
+
+def test_the_cli_names_the_file_on_a_zero_rate(tmp_path, capsys):
+    path = _imu6(tmp_path / "zero.json", [1000, 1077], [8, 8], "IMU6/0")
+    code = main(["process", str(path), "--dataset", str(tmp_path / "ds"), "--runner", "r1", "--start", START])
+    err = capsys.readouterr().err
+    assert code != 0 and "zero.json" in err and "Traceback" not in err

@@ -137,12 +137,34 @@ def read_movesense(path: str | Path, **identity: Any) -> RawSession:
 
 
 def _rate(given: Any, key: str, t_ms: npt.NDArray[np.int64], per: npt.NDArray[np.int64], src: str) -> float:
-    """Sample rate: given, else the path's ``/rate``, else median ms between notifications per sample."""
+    """Sample rate: given, else the path's ``/rate``, else the median ms per sample between consecutive
+    notifications (those with samples whose Timestamp moved on). Finite and above 0, else RawFormatError.
+    """
+    back = np.flatnonzero(np.diff(t_ms) < 0)
+    if back.size:  # a uint32 ms clock wraps after 49.7 days; the API text to confirm it was not at hand
+        k = int(back[0]) + 1
+        raise RawFormatError(f"{src}: the Timestamp goes back at notification {k} ({int(t_ms[k - 1])} -> "
+                             f"{int(t_ms[k])} ms): the sensor clock wrapped or two logs were joined; "
+                             "split the log there and read each part")
     if given is not None:
-        return float(given)
-    m = _RATE_IN_KEY.search(key)
-    if m:
-        return float(m.group(1))
-    if t_ms.size < 2:
-        raise RawFormatError(f"{src}: one notification only, so no rate: give sample_rate_hz")
-    return round(1000.0 / float(np.median(np.diff(t_ms) / per[:-1])), 3)
+        fs, origin = _number(given), "the sample rate given"
+    elif (m := _RATE_IN_KEY.search(key)) is not None:
+        fs, origin = float(m.group(1)), f"the stream name {key!r}"
+    else:
+        step = np.diff(t_ms)
+        usable = (per[:-1] > 0) & (step > 0)
+        if not usable.any():
+            raise RawFormatError(f"{src}: no two notifications with samples and different Timestamps, so no "
+                                 "sample rate: give it (sample_rate_hz)")
+        fs, origin = round(1000.0 / float(np.median(step[usable] / per[:-1][usable])), 3), "the Timestamps"
+    if not (np.isfinite(fs) and fs > 0):
+        raise RawFormatError(f"{src}: sample rate {fs:g} Hz from {origin} is not above 0; give the rate the "
+                             "sensor logged at (sample_rate_hz)")
+    return fs
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
