@@ -57,12 +57,13 @@ def sector(*, sequence: int, when: dt.datetime, frac16: int | None, offset: int,
 
 def write_cwa(path: Path, *, acc_mps2: np.ndarray, gyr_dps: np.ndarray | None, fs: float, start: dt.datetime,
               fractional: bool = True, acc_scale: int = 4, gyr_scale: int = 2, range_g: int = 8,
-              device_id: int = 4321, sensor_config: int = 0x02) -> Path:
+              device_id: int = 4321, sensor_config: int = 0x02, sector_gyr_code: int | None = None) -> Path:
     """Write samples as a .cwa file; sample k is at ``start + k / fs``.
 
     ``acc_scale`` A: 1/2^(8+A) g per count (4: ±8 g); ``gyr_scale`` G: range 8000/2^G dps (2: 2000).
     ``fractional``: sector timestamps carry the 15-bit fraction (newer firmware); else whole seconds
-    at the sample index ``timestampOffset`` (which may lie outside the sector).
+    at the sample index ``timestampOffset`` (which may lie outside the sector). ``sector_gyr_code``:
+    the G bits written in each sector's lightScale (default ``gyr_scale``; 0: the sector does not say).
     """
     code = rate_code(fs, range_g)
     acc_counts = np.round(acc_mps2 / G * (1 << (8 + acc_scale)))
@@ -72,7 +73,7 @@ def write_cwa(path: Path, *, acc_mps2: np.ndarray, gyr_dps: np.ndarray | None, f
         axes, counts = 6, np.column_stack([np.round(gyr_dps * 32768 / (8000 >> gyr_scale)), acc_counts])
     counts = np.clip(counts, -32768, 32767).astype(np.int16)
     per = 480 // (2 * axes)
-    light_scale = (acc_scale << 13) | (gyr_scale << 10) | 300
+    light_scale = (acc_scale << 13) | ((gyr_scale if sector_gyr_code is None else sector_gyr_code) << 10) | 300
     out = [header(device_id=device_id, sensor_config=sensor_config, code=code)]
     for i, first in enumerate(range(0, len(counts), per)):
         t = start + dt.timedelta(seconds=first / fs)  # time of the sector's first sample

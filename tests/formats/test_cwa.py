@@ -133,3 +133,30 @@ def test_process_reports_bad_sectors_and_the_dataset_counts_their_gap(tmp_path, 
     n_gaps, gap_s = duckdb.connect().execute(
         f"SELECT n_gaps, gap_total_s FROM read_parquet('{tmp_path}/ds/sessions/**/*.parquet')").fetchone()
     assert n_gaps == 1 and gap_s == pytest.approx(0.4, abs=0.02)
+
+
+def test_bad_sectors_before_the_first_and_after_the_last_good_one_are_gaps(tmp_path):
+    acc, gyr = _run()  # 15 s at 100 Hz: 38 sectors of 40 samples (the last holds 20)
+    path = write_cwa(tmp_path / "ends.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=START)
+    data = bytearray(path.read_bytes())
+    n_sectors = (len(data) - 1024) // 512
+    for k in (0, 1, n_sectors - 1):  # two sectors at the start and the last one fail their checksum
+        data[1024 + k * 512 + 100] ^= 0x01
+    path.write_bytes(bytes(data))
+    raw = read_session(path, runner_id="r1")
+    assert raw.n_samples == acc.shape[0] - 80 - 20
+    first, last = raw.gaps
+    assert first["samples_lost"] == 80 and first["reason"].startswith("2 sectors failed their checksum (before")
+    assert last["samples_lost"] == 40 and last["reason"].startswith("1 sectors failed their checksum (after")
+    assert np.datetime64(first["end"].rstrip("Z")) == np.datetime64(int(raw.time_ns[0]), "ns").astype("datetime64[ms]")
+    assert abs(np.datetime64(first["start"].rstrip("Z")) - np.datetime64(START)) <= np.timedelta64(1, "ms")
+
+
+def test_gyro_scale_comes_from_the_header_when_the_sector_does_not_say(tmp_path):
+    acc, gyr = _run()
+    gyr = np.clip(gyr, -400.0, 400.0)  # within a 500 dps range
+    path = write_cwa(tmp_path / "g500.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=START,
+                     gyr_scale=4, sensor_config=0x04, sector_gyr_code=0)  # 500 dps; lightScale G bits 0
+    raw = read_session(path, runner_id="r1")
+    assert raw.gyr_range_dps == 500.0
+    assert np.allclose(raw.gyr_dps, gyr, atol=500 / 32768)

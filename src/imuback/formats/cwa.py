@@ -22,7 +22,11 @@ only) records 3 axes and is refused: imuback needs a gyroscope. Sample times: ea
 timestamp (plus its fraction) dates sample ``timestampOffset`` of that sector; samples in between
 are interpolated along the sector sequence, as OpenMovement's own readers do. A sector whose
 checksum fails is not decoded: its samples stay missing, counted in the session's ``gaps`` (reason
-"N sectors failed their checksum") and in a warning. A file whose length is not the header plus
+"N sectors failed their checksum"; before the first or after the last readable sector, a full
+sector's samples each, as its own count is not trusted) and in a warning. Gyro scale: cwa.h's
+lightScale comment gives 8000/2^G dps (its notes further down say 4000/2^n with "1: 2000 dps", which
+disagrees; OpenMovement's own cwa_load.py uses 8000/2^G); with G = 0 the sector does not say, and the
+header's sensorConfig range (8000/2^n dps) is used. A file whose length is not the header plus
 whole sectors was cut short (an interrupted copy) and is refused.
 """
 
@@ -150,7 +154,10 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
     light = s["light_scale"].astype(np.int64)
     acc_g_per_count = 1.0 / np.left_shift(1, 8 + ((light >> 13) & 0x07)).astype(np.float64)
     g_code = (light >> 10) & 0x07
-    gyr_range_dps = np.where(g_code == 0, 2000.0, 8000.0 / np.left_shift(1, g_code).astype(np.float64))
+    header_range_dps = float(8000 >> (head["sensor_config"] & 0x0F))  # cwa.h sensorConfig: 8000/2^n dps
+    # G = 0: the sector does not say; the header's configured range holds (OpenMovement's
+    # cwa_load.py assumes 2000 dps there, 4x too large for a 500 dps recording)
+    gyr_range_dps = np.where(g_code == 0, header_range_dps, 8000.0 / np.left_shift(1, g_code).astype(np.float64))
     # float32 as stored (24-bit mantissa > 16-bit counts): half the memory of float64 for long files
     acc_mps2 = values[:, 3:6] * np.repeat((acc_g_per_count * G_MPS2).astype(np.float32), count)[:, None]
     gyr_dps = values[:, 0:3] * np.repeat((gyr_range_dps / 32768.0).astype(np.float32), count)[:, None]
@@ -172,7 +179,7 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
     sample_idx = (np.repeat(base, count) + (np.arange(values.shape[0]) - np.repeat(np.cumsum(count) - count, count)))
     t_s = _interp_extrapolated(sample_idx.astype(np.float64), anchor_idx, anchor_s, fs)
     time_ns = ts_ns[0] + np.round(t_s * 1e9).astype(np.int64)
-    # 4. what is missing, and why (never silently): sectors skipped between two good ones
+    # 4. what is missing, and why (never silently): sectors skipped between, before and after good ones
     gaps = _gap_log(pos, base, count, time_ns, per_sector, bad=is_data & ~good, fs=fs)
     if n_bad or n_other:
         log.warning("%s: %d sectors failed their checksum and %d are not data sectors; their samples are missing "
@@ -183,7 +190,7 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
                       sensor=str(identity.get("sensor") or f"Axivity {model} {head['device_id']}"),
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc_mps2, gyr_dps=gyr_dps, gaps=gaps,
                       acc_range_g=float(16 >> (int(fmt["rate_code"]) >> 6)),
-                      gyr_range_dps=float(8000 >> (head["sensor_config"] & 0x0F)),
+                      gyr_range_dps=header_range_dps,
                       **({} if identity.get("mounting") is None else {"mounting": identity["mounting"]}), source=src)
 
 
@@ -199,8 +206,10 @@ def _interp_extrapolated(x: npt.NDArray[np.float64], xp: npt.NDArray[np.float64]
 def _gap_log(pos: npt.NDArray[np.intp], base: npt.NDArray[np.int64], count: npt.NDArray[np.int64],
              time_ns: npt.NDArray[np.int64], per_sector: int, *, bad: npt.NDArray[np.bool_],
              fs: float) -> tuple[dict[str, Any], ...]:
-    """One entry per place where sectors between two good ones are missing from the decoded data
-    (the collector's gap log: first missing sample, next sample, samples lost, reason).
+    """One entry per place where sectors are missing from the decoded data (the collector's gap log:
+    first missing sample, next sample, samples lost, reason): between two good sectors, and failed
+    sectors before the first or after the last good one (there the times follow the rate, and the
+    "end" after the last is where the next sample would have been).
     """
     skipped = np.flatnonzero((np.diff(pos) > 1) | (np.diff(base) > per_sector))
     ends = np.cumsum(count) - 1  # last sample of each good sector
@@ -214,6 +223,20 @@ def _gap_log(pos: npt.NDArray[np.intp], base: npt.NDArray[np.int64], count: npt.
                   else "sectors missing from the recording (sequence numbers skip)")
         out.append({"start": _iso(int(time_ns[ends[i]]) + round(1e9 / fs)), "end": _iso(int(time_ns[ends[i] + 1])),
                     "samples_lost": int(base[i + 1] - base[i] - count[i]), "reason": reason})
+    # failed sectors before the first / after the last good one: no good neighbour dates them, so
+    # their room is per_sector samples each at the rate, next to the first / last decoded sample
+    step_ns = 1e9 / fs
+    lead, trail = int(np.count_nonzero(bad[:pos[0]])), int(np.count_nonzero(bad[pos[-1] + 1:]))
+    if lead:
+        lost = lead * per_sector
+        out.insert(0, {"start": _iso(int(time_ns[0]) - round(lost * step_ns)), "end": _iso(int(time_ns[0])),
+                       "samples_lost": lost, "reason": f"{lead} sectors failed their checksum (before the first "
+                                                        "readable sector)"})
+    if trail:
+        lost = trail * per_sector
+        out.append({"start": _iso(int(time_ns[-1]) + round(step_ns)),
+                    "end": _iso(int(time_ns[-1]) + round((lost + 1) * step_ns)), "samples_lost": lost,
+                    "reason": f"{trail} sectors failed their checksum (after the last readable sector)"})
     return tuple(out)
 
 
