@@ -14,6 +14,7 @@ uploads and notes off.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -32,14 +33,27 @@ from imuback.report.notes import notes_table
 from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
 from imuback.store.notes import add_note, read_notes
 
-READS = (".parquet", ".csv", ".zip", ".mat", ".txt", ".tsv", ".h5")
+READS = (".parquet", ".csv", ".zip", ".mat", ".txt", ".tsv", ".h5", ".cwa", ".json")
 """File endings offered by the upload form's file chooser (a hint: the content decides)."""
 FORMAT_NAMES = {"parquet": "raw Parquet file", "csv": "CSV file", "mobgap": "mobgap data.mat file",
                 "xsens": "Xsens text export", "bids": "BIDS-motion file", "apdm": "APDM .h5 file",
-                "sensorlogger": "Sensor Logger export", "phyphox": "phyphox export"}
+                "sensorlogger": "Sensor Logger export", "phyphox": "phyphox export",
+                "cwa": "Axivity .cwa file", "movesense": "Movesense log (.json)"}
 """Formats in words (imuback.formats.FORMATS)."""
 NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone export (Sensor Logger or "
-            "phyphox zip), a mobgap data.mat, an Xsens text export, a BIDS-motion .tsv or an APDM .h5 file")
+            "phyphox zip), a mobgap data.mat, an Xsens text export, a BIDS-motion .tsv, an APDM .h5, an "
+            "Axivity .cwa or a Movesense log (.json) file")
+_FORM_WORDS = (  # the command line's advice, as the upload form's fields (most specific first)
+    (re.compile(r"drop --start"), "leave the Start time empty"),
+    (re.compile(r"--start(?: \d{4}-\d\d-\d\dT[\d:]+Z)?"), "the Start time field (e.g. 2024-03-04T07:00:00Z)"),
+    (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
+    (re.compile(r"--session(?: ID)?"), "the Session id field"),
+    (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
+                                                       "cannot map other names)"),
+    (re.compile(r"pass --replace \(replace=True in Python\) to replace the stored session with it"),
+     "delete the stored session first (the clinic page does not replace sessions)"),
+    (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
+)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 """The reports' CSP, with forms allowed to post back to the clinic page itself."""
@@ -50,7 +64,16 @@ def _process_upload(dataset: Path) -> Any:
     session in it. A file that made no session is removed from ``uploads/`` (the clinic keeps the
     original); its error is shown.
     """
-    def process(path: Path, options: UploadOptions, progress: Progress) -> tuple[list[tuple[str, str]], str]:
+    def process(path: Path, filename: str, options: UploadOptions,
+                progress: Progress) -> tuple[list[tuple[str, str]], str]:
+        try:
+            made, summary = read_and_store(path, options, progress)
+        except ImubackError as exc:
+            raise ImubackError(_for_the_web(str(exc), path=path, filename=filename, dataset=dataset)) from None
+        return made, _for_the_web(summary, path=path, filename=filename, dataset=dataset)
+
+    def read_and_store(path: Path, options: UploadOptions,
+                       progress: Progress) -> tuple[list[tuple[str, str]], str]:
         from imuback.formats import detect_format
         from imuback.pipeline import process_file_sessions
 
@@ -91,6 +114,18 @@ def _process_upload(dataset: Path) -> Any:
         summary = "; ".join(texts) + (f". Not processed: {'; '.join(failed)}" if failed else "") + note
         return [(r.runner_id, r.session_id) for r in made], summary
     return process
+
+
+def _for_the_web(text: str, *, path: Path, filename: str, dataset: Path) -> str:
+    """A message for the clinic page: the uploaded file's own name, not the server's path to it; no
+    other server path; the command line's advice as the upload form's fields.
+    """
+    text = text.replace(str(path), filename)
+    text = re.sub(re.escape(str(dataset / "uploads")) + r"/[0-9a-f]+/", "", text)  # an earlier upload
+    text = text.replace(str(dataset), "the clinic's dataset")
+    for pattern, words in _FORM_WORDS:
+        text = pattern.sub(words, text)
+    return text
 
 
 def _discard(path: Path) -> None:
@@ -173,9 +208,10 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                                                          min="0.1", max="54", step="0.1")),
             ]), submit="Upload and process", multipart=True),
             tag("p", "Recordings imuback reads: raw Parquet or CSV, phone exports (Sensor Logger, phyphox), "
-                     "mobgap data.mat, Xsens text, BIDS-motion, APDM .h5. The runner id is needed for every "
-                     "file that does not name its runner (all but raw Parquet); the start time for files "
-                     "timed from their start. Treadmill speed: the belt speed of a treadmill run, for pace "
+                     "mobgap data.mat, Xsens text, BIDS-motion, APDM .h5, Axivity .cwa, Movesense logs "
+                     "(.json). The runner id is needed for every file that does not name its runner (all but "
+                     "raw Parquet); the start time (one file at a time) for files timed from their start, such "
+                     "as Movesense logs. Treadmill speed: the belt speed of a treadmill run, for pace "
                      "and stride length (phone exports with GPS have their own). "
                      f"At most {max_upload_mb:g} MB at once; processed in the background.",
                 class_="note"), sid="upload")
@@ -308,6 +344,9 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
         if n_files > 1:
             raise ImubackError(f"the upload form: session id {session!r} names one session; upload one file "
                                f"with it (got {n_files}), or leave it empty")
+    if start is not None and n_files > 1:
+        raise ImubackError(f"the upload form: start time {start!r} is the time of one file's first sample; upload "
+                           f"one file with it (got {n_files}), or leave it empty")
     speed = None
     kmh = text("speed_kmh")
     if kmh is not None:

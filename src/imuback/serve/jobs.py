@@ -52,8 +52,9 @@ class Job:
 
 Progress = Callable[[str], None]
 """Told what a job is doing now, in words."""
-Processor = Callable[[Path, UploadOptions, Progress], tuple[list[tuple[str, str]], str]]
-"""Processes one saved upload; returns ((runner id, session id) of each session made, summary) or
+Processor = Callable[[Path, str, UploadOptions, Progress], tuple[list[tuple[str, str]], str]]
+"""Processes one saved upload (its path, the name it was uploaded with, the form's options); returns
+((runner id, session id) of each session made, summary) or
 raises ImubackError."""
 
 
@@ -72,7 +73,7 @@ class JobQueue:
                   message="waiting for the files before it")
         with self._lock:
             self._jobs[job.job_id] = job
-        self._pool.submit(self._run, job.job_id, path, options)
+        self._pool.submit(self._run, job.job_id, path, filename, options)
         return job
 
     def reject(self, filename: str, message: str) -> Job:
@@ -86,10 +87,10 @@ class JobQueue:
         with self._lock:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)
 
-    def _run(self, job_id: str, path: Path, options: UploadOptions) -> None:
+    def _run(self, job_id: str, path: Path, filename: str, options: UploadOptions) -> None:
         self._set(job_id, status="processing", message="starting")
         try:
-            made, summary = self._process(path, options, lambda text: self._set(job_id, message=text))
+            made, summary = self._process(path, filename, options, lambda text: self._set(job_id, message=text))
         except ImubackError as exc:
             self._set(job_id, status="error", message=str(exc))
         except Exception as exc:

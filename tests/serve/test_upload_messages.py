@@ -1,0 +1,100 @@
+"""The clinic page's upload checks and messages, through Flask's test client (no browser needed):
+what a web user is told names the file they uploaded and the form's fields, never the server's
+paths or the command line's flags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from imuback.serve.app import FORMAT_NAMES, READS, create_app
+from imuback.serve.jobs import Job
+from tests.formats.cwa_spec import write_cwa
+from tests.signal.analytic import half_sine_run
+
+
+@pytest.fixture
+def clinic_client(tmp_path: Path) -> Any:
+    app = create_app(tmp_path / "ds")
+    client = app.test_client()
+    client.dataset = tmp_path / "ds"
+    client.jobs = app.extensions["imuback_jobs"]
+    client.token = re.search(r'name="csrf" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+    yield client
+    client.jobs.shutdown()
+
+
+def _upload(client: Any, files: list[tuple[bytes, str]], **form: str) -> Any:
+    data: dict[str, Any] = {"csrf": client.token, **form,
+                            "files": [(io.BytesIO(content), name) for content, name in files]}
+    return client.post("/upload", data=data, content_type="multipart/form-data")
+
+
+def _finished(client: Any, n: int) -> list[Job]:
+    for _ in range(600):
+        jobs = client.jobs.all()
+        if len(jobs) == n and all(j.status in ("done", "error") for j in jobs):
+            return jobs
+        time.sleep(0.05)
+    raise AssertionError(f"jobs not finished: {client.jobs.all()}")
+
+
+def _movesense_json() -> bytes:
+    raw = half_sine_run(fs=104.0, minutes=0.1)[0]
+    acc, gyr = raw.acc_mps2.astype(float), raw.gyr_dps.astype(float)
+    def xyz(block: np.ndarray) -> list[dict[str, float]]:
+        return [{"x": x, "y": y, "z": z} for x, y, z in block.tolist()]
+
+    notes = [{"Timestamp": 1000 + round(i * 1000 / 104), "ArrayAcc": xyz(acc[i:i + 8]), "ArrayGyro": xyz(gyr[i:i + 8])}
+             for i in range(0, len(acc) - 7, 8)]
+    return json.dumps({"Meas": {"IMU6/104": notes}}).encode()
+
+
+def test_a_start_time_with_several_files_is_refused(clinic_client: Any) -> None:
+    resp = _upload(clinic_client, [(b"a", "a.csv"), (b"b", "b.csv")], runner="ann", start="2024-03-04T07:00:00Z")
+    assert resp.status_code == 400
+    assert "start time &#x27;2024-03-04T07:00:00Z&#x27; is the time of one file" in resp.get_data(as_text=True)
+    assert clinic_client.jobs.all() == [] and not (clinic_client.dataset / "uploads").exists()
+
+
+def test_the_form_and_its_messages_know_cwa_and_movesense(clinic_client: Any, tmp_path: Path) -> None:
+    page = clinic_client.get("/").get_data(as_text=True)
+    assert ".cwa" in READS and ".json" in READS and ".cwa,.json" in page and "Movesense" in page
+    raw = half_sine_run(fs=100.0, minutes=0.1)[0]
+    cwa = write_cwa(tmp_path / "x.cwa", acc_mps2=raw.acc_mps2.astype(float), gyr_dps=raw.gyr_dps.astype(float),
+                    fs=100.0, start=dt.datetime(2024, 3, 4, 7))
+    assert _upload(clinic_client, [(cwa.read_bytes(), "ax6 run.cwa")]).status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "error" and f"this {FORMAT_NAMES['cwa']} does not say whose run it is" in job.message
+
+
+def test_upload_errors_name_the_uploaded_file_and_the_forms_fields(clinic_client: Any) -> None:
+    csv = b"t,ax,ay,az\n0,0,0,9.8\n0.01,0,0,9.8\n"
+    assert _upload(clinic_client, [(csv, "<b>my run.csv"), (_movesense_json(), "ms log.json")],
+                   runner="ann").status_code == 303
+    by_name = {j.filename: j for j in _finished(clinic_client, 2)}
+    bad_csv, no_start = by_name["<b>my run.csv"], by_name["ms log.json"]
+    for job in (bad_csv, no_start):
+        assert job.status == "error" and job.message.startswith(job.filename + ":"), job.message
+        assert str(clinic_client.dataset) not in job.message and "uploads" not in job.message
+        assert not re.search(r"--[a-z]", job.message), job.message
+    assert "missing column(s)" in bad_csv.message and "give the file's columns these names" in bad_csv.message
+    assert "the Start time field" in no_start.message
+    page = clinic_client.get("/uploads").get_data(as_text=True)
+    assert "&lt;b&gt;my run.csv: missing column(s)" in page and "<b>my run" not in page
+
+
+def test_a_movesense_log_with_a_start_time_is_processed(clinic_client: Any) -> None:
+    assert _upload(clinic_client, [(_movesense_json(), "ms.json")], runner="ann",
+                   start="2024-03-04T07:00:00Z").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "done" and np.size(job.sessions) == 2, job.message
