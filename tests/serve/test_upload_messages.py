@@ -98,3 +98,25 @@ def test_a_movesense_log_with_a_start_time_is_processed(clinic_client: Any) -> N
                    start="2024-03-04T07:00:00Z").status_code == 303
     (job,) = _finished(clinic_client, 1)
     assert job.status == "done" and np.size(job.sessions) == 2, job.message
+
+
+def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> None:
+    from imuback.serve.app import _for_the_web
+
+    ds = tmp_path / "ds"
+    saved = ds / "uploads" / "ab12cd34ef567890" / "ms_log.json"
+    earlier = ds / "uploads" / "0123456789abcdef" / "old.csv"
+
+    def web(text: str) -> str:
+        return _for_the_web(text, path=saved, filename="ms log.json", dataset=ds)
+
+    assert web(f"{saved}: --start '2024x' is not an ISO 8601 time") == \
+        "ms log.json: the Start time '2024x' is not an ISO 8601 time"
+    assert web(f"{saved}: no runner id; give --runner ID (runner_id= in Python)") == \
+        "ms log.json: no runner id; give the Runner id field"
+    text = web(f"{saved}: session 's' is already in {ds}, made from other bytes ({earlier}, SHA-256 ab...); give "
+               "this recording another session id, or pass --replace (replace=True in Python) to replace the "
+               "stored session with it")
+    assert text == ("ms log.json: session 's' is already in the clinic's dataset, made from other bytes (old.csv, "
+                    "SHA-256 ab...); give this recording another session id in the Session id field (the clinic "
+                    "page does not replace a stored session)")

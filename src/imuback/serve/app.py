@@ -45,13 +45,15 @@ NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone e
             "Axivity .cwa or a Movesense log (.json) file")
 _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most specific first)
     (re.compile(r"drop --start"), "leave the Start time empty"),
+    (re.compile(r"--start (?=['\"])"), "the Start time "),  # --start 'x' is not an ISO 8601 time
     (re.compile(r"--start(?: \d{4}-\d\d-\d\dT[\d:]+Z)?"), "the Start time field (e.g. 2024-03-04T07:00:00Z)"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
                                                        "cannot map other names)"),
-    (re.compile(r"pass --replace \(replace=True in Python\) to replace the stored session with it"),
-     "delete the stored session first (the clinic page does not replace sessions)"),
+    (re.compile(r"another session id, or pass --replace \(replace=True in Python\) to replace the stored session "
+                r"with it"), "another session id in the Session id field (the clinic page does not replace a "
+                             "stored session)"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
 )
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
