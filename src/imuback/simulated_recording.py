@@ -23,7 +23,7 @@ from imuback.collect.recorder import Backends, RecordParams, RecordResult, Targe
 from imuback.collect.status import RecordStatus
 from imuback.core import RawSession
 from imuback.errors import CollectError
-from imuback.simulate.peripheral import NO_FAULTS, Misbehaviour, SimulatedSensor
+from imuback.simulate.peripheral import CLOCK_DRIFT, NO_FAULTS, Misbehaviour, SimulatedSensor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +68,7 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
     base = params or RecordParams()
     acc_range = int(raw.acc_range_g) if raw.acc_range_g in (2, 4, 8, 16) else 16
     gyr_range = int(raw.gyr_range_dps) if raw.gyr_range_dps in (125, 250, 500, 1000, 2000) else 2000
-    params = replace(base, clock_speedup=speedup,
+    params = replace(base, clock_speedup=speedup, max_clock_drift=CLOCK_DRIFT,
                      settings=replace(base.settings, rate_hz=rate, acc_range_g=acc_range,
                                       gyr_range_dps=gyr_range, gyro=raw.gyr_dps is not None),
                      scan_timeout_s=min(base.scan_timeout_s, 5.0),

@@ -14,6 +14,7 @@ import re
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import pytest
 
 from imuback.cli import main
 from imuback.collect.assemble import finalize_journal
+from imuback.collect.journal import KIND_FRAMES, MAGIC
 from imuback.collect.recorder import RecordParams
 from imuback.errors import JournalWriteError
 from imuback.simulate.peripheral import Misbehaviour
@@ -189,6 +191,29 @@ def test_no_bluetooth_is_a_clear_error_and_leaves_nothing(tmp_path: Path, capsys
     assert "no Bluetooth" in err and "--simulate" in err and "Traceback" not in err
 
 
+def samples_in_block_at(journal: bytes, offset: int) -> int:
+    """Samples in the imuback frames of the journal block holding byte ``offset`` (0: not a frame block).
+
+    Walks the layout of :mod:`imuback.collect.journal` (magic, header, ``u32 len | u32 crc | u8 kind |
+    body`` blocks; a frame block's body is ``u32 n | int64[n] | uint16[n] lengths | payloads``); an
+    imuback frame's second byte is its sample count k.
+    """
+    (hlen,) = struct.unpack_from("<I", journal, len(MAGIC))
+    pos = len(MAGIC) + 4 + hlen
+    while pos < len(journal):
+        length, _, kind = struct.unpack_from("<IIB", journal, pos)
+        body, end = pos + 9, pos + 9 + length
+        if pos <= offset < end:
+            if kind != KIND_FRAMES:
+                return 0
+            (n,) = struct.unpack_from("<I", journal, body)
+            lengths = np.frombuffer(journal, dtype="<u2", count=n, offset=body + 4 + 8 * n).astype(np.int64)
+            starts = body + 4 + 10 * n + np.r_[0, np.cumsum(lengths)[:-1]]
+            return int(np.frombuffer(journal, dtype=np.uint8)[starts + 1].astype(np.int64).sum())
+        pos = end
+    raise AssertionError(f"offset {offset} is not inside a block")
+
+
 def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.Popen([*CLI, "record", "--simulate", "--minutes", "20", "--speedup", "20",
@@ -203,8 +228,10 @@ def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Pat
     data = bytearray(journal.read_bytes())
     clean = tmp_path / "clean"
     clean.mkdir()
-    (clean / "k.journal").write_bytes(bytes(data))
-    data[len(data) // 10] ^= 0x04  # one flipped bit 10 % into the journal
+    clean_bytes = bytes(data)
+    (clean / "k.journal").write_bytes(clean_bytes)
+    hit = len(data) // 10
+    data[hit] ^= 0x04  # one flipped bit 10 % into the journal
     journal.write_bytes(bytes(data))
 
     assert main(["recover", str(clean / "k.journal")]) == 0
@@ -214,7 +241,9 @@ def test_corrupted_journal_is_recovered_around_the_damage_and_kept(tmp_path: Pat
     lost_full = sum(g["samples_lost"] for g in full.gaps)
     lost_damaged = sum(g["samples_lost"] for g in damaged.gaps)
     block = full.n_samples - damaged.n_samples
-    assert 0 < block < 0.05 * full.n_samples  # one journal block (0.2 s of frames), not the rest of the run
+    # exactly the samples of the one block that held the flipped bit, not the rest of the run: a
+    # block holds what was queued since the last drain, more when a loaded host drains late
+    assert block == samples_in_block_at(clean_bytes, hit) > 0
     assert lost_damaged == lost_full + block  # and every missing sample is reported lost
     assert "CORRUPTED" in out and (tmp_path / "k.journal.corrupt").exists() and not journal.exists()
     assert not (clean / "k.journal").exists()  # the undamaged journal was read to the end: removed

@@ -163,6 +163,20 @@ def test_clock_fit_through_an_outage_with_a_backlog(tmp_path: Path) -> None:
     assert abs(int(out.time_ns[0]) - true_first_ns) < 10e6  # 10 ms, latency included
 
 
+def test_a_simulated_sensor_keeps_its_exact_clock_however_late_the_host(tmp_path: Path) -> None:
+    """The simulated clock has no drift: a host that falls behind a sped-up sensor must not stretch the run.
+
+    (Under load the demo at speedup 100 fell behind the sensor steadily by 0.12 s of wall time, 12 s
+    of sensor time, and the fit took that for a +4.8 % clock drift: a run 12 s too long.)
+    """
+    raw = make_raw(rate_hz=100, seconds=40)
+    rec = run(raw, tmp_path, speedup=20)
+    out = check_books(rec)
+    clock = rec.result.report.clock
+    assert clock.drift == 0.0, clock.note
+    assert int(out.time_ns[-1] - out.time_ns[0]) == round((out.n_samples - 1) * 1e9 / 100), clock.note
+
+
 def test_rate_other_than_the_raw_rate_is_resampled_by_the_sensor(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=10)
     rec = run(raw, tmp_path, speedup=20, rate_hz=104)

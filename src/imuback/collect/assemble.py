@@ -96,7 +96,8 @@ def fit_clock(t_last_ns: I64, host_ns: I64, *, t0_ns: int, speedup: float = 1.0,
             note = f"drift {drift * 1e6:+.1f} ppm over {int(used.sum())} windows{late_note}"
         else:
             intercept = float(np.min(ymin))
-            note = f"fitted drift {slope * 1e6:+.0f} ppm is implausible; nominal rate kept{late_note}"
+            note = (f"fitted drift {slope * 1e6:+.0f} ppm is beyond max_clock_drift "
+                    f"({max_drift * 1e6:.0f} ppm); nominal rate kept{late_note}")
     host0 = int(host_ns[0] + round(intercept / speedup))
     return ClockFit(t0_ns=int(t0_ns), host0_ns=host0, drift=drift, note=note)
 

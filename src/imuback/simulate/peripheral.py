@@ -83,6 +83,13 @@ class Misbehaviour:
     clock_steps: tuple[tuple[float, float], ...] = ()
 
 
+CLOCK_DRIFT = 0.0
+"""The simulated sensors' sample clock is the event loop's monotonic clock times ``speedup``: it has
+no rate error. Under load a sped-up run's receive times fall behind it steadily (the host handles
+``speedup`` times the real data rate), which a clock fit cannot tell from drift: recordings of a
+simulated sensor are made with this as the largest believable drift."""
+
+
 NO_FAULTS = Misbehaviour(buffer_s=60.0)
 """A well-behaved sensor: no faults, and a firmware buffer of a minute. Sped up 60-100x (the demo),
 2 s of sensor time are 20-30 ms of wall time, which the simulation's own scheduling delays on a
