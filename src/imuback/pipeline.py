@@ -29,7 +29,7 @@ from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, stored_treadmill_speed, write_session
-from imuback.store.lock import PROCESS_COMMAND, DatasetLock
+from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
@@ -161,13 +161,16 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     raws = read_sessions(path, mapping=mapping, **(identity or {}))
     sha = file_sha256(path)
     out: list[SessionTables | ImubackError] = []
-    for raw in raws:
-        try:
-            out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                                     source_sha256=sha, replace=replace, lock_held=lock_held,
-                                     treadmill_speed_mps=treadmill_speed_mps))
-        except ImubackError as exc:
-            out.append(exc)
+    # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
+    ids = [(raw.runner_id, raw.session_id) for raw in raws]
+    with session_locks(dataset, ids) if lock_held and dataset is not None else nullcontext():
+        for raw in raws:
+            try:
+                out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
+                                         source_sha256=sha, replace=replace, lock_held=lock_held,
+                                         treadmill_speed_mps=treadmill_speed_mps))
+            except ImubackError as exc:
+                out.append(exc)
     return out
 
 
