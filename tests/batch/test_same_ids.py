@@ -45,11 +45,12 @@ def _rows(ds: Path) -> dict[str, list[tuple]]:
                                   "hive_partitioning=false)").fetchall()) for t, c in cols.items()}
 
 
-def _check_one_file_kept_whole(tmp_path: Path, files: list[Path], *, workers: int, run: int,
-                               alone: dict[Path, dict[str, list[tuple]]]) -> None:
+def check_one_file_kept_whole(tmp_path: Path, files: list[Path], *, workers: int | None, run: int,
+                              alone: dict[Path, dict[str, list[tuple]]], scheduler: str | None = None) -> None:
+    """Batch ``tmp_path/in`` (``files``, same ids, other bytes): one file stored exactly as ``alone``, one refused."""
     ds = tmp_path / f"ds{workers}-{run}"
     summary = run_batch([tmp_path / "in"], dataset=ds, workers=workers, runner_id="p", progress="log",
-                        stream=io.StringIO())
+                        stream=io.StringIO(), scheduler=scheduler)
     by_path = {Path(o.path): o for o in summary.outcomes}
     assert set(by_path) == set(files)
     kept = [f for f in files if by_path[f].status == "processed"]
@@ -67,8 +68,8 @@ def _check_one_file_kept_whole(tmp_path: Path, files: list[Path], *, workers: in
     assert not list((ds / ".imuback.locks").glob("*.lock"))  # every session lock released
 
 
-@pytest.mark.parametrize("kind", ["mobgap", "csv"])
-def test_two_files_with_the_same_ids_one_kept_whole_the_other_refused(tmp_path: Path, kind: str):
+def same_id_files(tmp_path: Path, kind: str) -> tuple[list[Path], dict[Path, dict[str, list[tuple]]]]:
+    """Two files of ``kind`` under ``tmp_path/in`` making the same ids, and each one's rows processed alone."""
     if kind == "mobgap":
         files = [_mobgap(tmp_path / "in" / p / "data.mat", seed=s) for p, s in (("p1", 0), ("p2", 5))]
     else:
@@ -80,6 +81,12 @@ def test_two_files_with_the_same_ids_one_kept_whole_the_other_refused(tmp_path: 
         alone[f] = _rows(tmp_path / f"alone{i}")
         assert alone[f]["steps"] and {r[1] for r in alone[f]["sessions"]} == {str(f.resolve())}
     assert alone[files[0]]["sessions"] != alone[files[1]]["sessions"]
-    _check_one_file_kept_whole(tmp_path, files, workers=1, run=0, alone=alone)
+    return files, alone
+
+
+@pytest.mark.parametrize("kind", ["mobgap", "csv"])
+def test_two_files_with_the_same_ids_one_kept_whole_the_other_refused(tmp_path: Path, kind: str):
+    files, alone = same_id_files(tmp_path, kind)
+    check_one_file_kept_whole(tmp_path, files, workers=1, run=0, alone=alone)
     for run in range(3):  # a race: several runs
-        _check_one_file_kept_whole(tmp_path, files, workers=2, run=run, alone=alone)
+        check_one_file_kept_whole(tmp_path, files, workers=2, run=run, alone=alone)
