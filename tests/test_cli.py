@@ -109,3 +109,36 @@ def test_process_a_csv_with_runner_and_start(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "session phone-run-20240501T060000Z" in out
     assert (ds / "sessions" / "runner=ann" / "session=phone-run-20240501T060000Z").is_dir()
+
+
+def test_a_stored_treadmill_speed_is_kept_until_cleared_with_speed_0(tmp_path, capsys):
+    """A belt speed given once stays when the recording is processed again (``--replace`` too);
+    ``--speed-mps 0`` clears it; ``process --help`` says so."""
+    import pyarrow.parquet as pq
+
+    import imuback
+    from imuback.store.raw import write_raw
+
+    path = write_raw(tmp_path / "tm.parquet", imuback.simulate(minutes=1, seed=2, runner_id="tm"))
+    ds = tmp_path / "ds"
+
+    def stored() -> tuple[str, float | None]:
+        row = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).to_pylist()[0]
+        return row["speed_source"], row["treadmill_speed_mps"]
+
+    assert main(["process", str(path), "--dataset", str(ds), "--speed-mps", "3.2"]) == 0
+    assert stored() == ("treadmill", 3.2)
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert stored() == ("treadmill", 3.2)
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    assert stored() == ("treadmill", 3.2)
+    assert main(["process", str(path), "--dataset", str(ds), "--speed-mps", "0"]) == 0
+    assert stored() == ("none", None)
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert stored() == ("none", None)  # cleared for good, not brought back
+    assert main(["process", str(path), "--dataset", str(ds), "--speed-mps", "-1"]) == 1
+    assert stored() == ("none", None)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["process", "--help"])
+    assert "0 clears a stored speed" in " ".join(capsys.readouterr().out.split())

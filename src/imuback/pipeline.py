@@ -29,7 +29,7 @@ from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, stored_treadmill_speed, write_session
-from imuback.store.lock import PROCESS_COMMAND, DatasetLock
+from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
@@ -161,13 +161,16 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     raws = read_sessions(path, mapping=mapping, **(identity or {}))
     sha = file_sha256(path)
     out: list[SessionTables | ImubackError] = []
-    for raw in raws:
-        try:
-            out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                                     source_sha256=sha, replace=replace, lock_held=lock_held,
-                                     treadmill_speed_mps=treadmill_speed_mps))
-        except ImubackError as exc:
-            out.append(exc)
+    # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
+    ids = [(raw.runner_id, raw.session_id) for raw in raws]
+    with session_locks(dataset, ids) if lock_held and dataset is not None else nullcontext():
+        for raw in raws:
+            try:
+                out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
+                                         source_sha256=sha, replace=replace, lock_held=lock_held,
+                                         treadmill_speed_mps=treadmill_speed_mps))
+            except ImubackError as exc:
+                out.append(exc)
     return out
 
 
@@ -176,17 +179,21 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                   lock_held: bool = False, treadmill_speed_mps: float | None = None) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
 
-    ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it, a speed given when the
-    same recording (same bytes) was stored before is kept: re-processing never drops it.
+    ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
+    when the same recording (same bytes) was stored before is kept: re-processing, ``replace``
+    included, never drops it. :data:`CLEAR_TREADMILL_SPEED_MPS` (0) clears a stored speed: the
+    session is stored without one (GPS speed, if any, else none).
     """
+    clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
+    given = None if clear else treadmill_speed_mps
     if dataset is None:
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
-                           treadmill_speed_mps=treadmill_speed_mps)
+                           treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
         stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
                                               source_sha256=source_sha256)
-        speed = treadmill_speed_mps if treadmill_speed_mps is not None else stored_speed
+        speed = given if given is not None or clear else stored_speed
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                              treadmill_speed_mps=speed)
         if speed != stored_speed or not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
@@ -224,6 +231,8 @@ def check_treadmill_speed(speed_mps: float | None, *, source: str) -> None:
 
 MAX_TREADMILL_SPEED_MPS = 15.0
 """Fastest treadmill speed accepted (m/s; sprint treadmills reach ~12)."""
+CLEAR_TREADMILL_SPEED_MPS = 0.0
+"""The treadmill speed that clears a stored one (``imuback process --speed-mps 0``)."""
 
 
 def _f(x: F64) -> pa.Array:

@@ -51,3 +51,15 @@ def test_small_study_on_a_local_cluster(cluster: "distributed.LocalCluster", stu
                       progress="none")
     assert again.counts == {"processed": 0, "skipped": 6, "failed": 3}
     assert read_table(ds, "sessions").num_rows == 6
+
+
+@pytest.mark.parametrize("kind", ["mobgap", "csv"])
+def test_two_files_with_the_same_ids_on_a_local_cluster(cluster: "distributed.LocalCluster", tmp_path: Path,
+                                                        kind: str) -> None:
+    """Dask workers, too, keep one file whole and refuse the other (session locks in the dataset)."""
+    from tests.batch.test_same_ids import check_one_file_kept_whole, same_id_files
+
+    files, alone = same_id_files(tmp_path, kind)
+    for run in range(2):
+        check_one_file_kept_whole(tmp_path, files, workers=None, run=run, alone=alone,
+                                  scheduler=cluster.scheduler_address)

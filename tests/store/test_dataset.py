@@ -209,3 +209,23 @@ def test_processing_the_same_bytes_again_changes_nothing(tmp_path):
     process_file(path, dataset=ds)
     assert {f: Path(f).stat().st_mtime_ns for f in files} == files  # not rewritten
     assert read_table(ds, "sessions").column("processed_at").to_pylist() == before
+
+
+def test_a_session_lock_keeps_a_second_writer_of_the_same_ids_out(tmp_path):
+    import pytest
+
+    from imuback.errors import DatasetError
+    from imuback.store.lock import SessionLock, repair_dataset
+
+    with SessionLock(tmp_path, runner_id="p", session_id="s1"):
+        with pytest.raises(DatasetError, match="session 's1' of runner 'p'"):
+            with SessionLock(tmp_path, runner_id="p", session_id="s1", wait_s=0.0):
+                pass
+        with SessionLock(tmp_path, runner_id="p", session_id="s2", wait_s=0.0):
+            pass  # another session: not held up
+    with SessionLock(tmp_path, runner_id="p", session_id="s1", wait_s=0.0):
+        pass  # released
+    left = SessionLock(tmp_path, runner_id="p", session_id="s3").__enter__()  # a killed worker's leftover
+    assert left.path.exists()
+    repair_dataset(tmp_path)
+    assert not left.path.exists()

@@ -112,7 +112,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speed-mps", type=float, metavar="M_PER_S",
                    help="treadmill belt speed of the running (m/s, e.g. 3.33 for 12 km/h): gives step and stride "
                         "length, pace and vertical ratio; stored with the session (sessions.speed_source = "
-                        "treadmill) and kept when it is re-processed. Without it, a phone export's GPS speed is used")
+                        "treadmill) and kept when it is re-processed, --replace included; 0 clears a stored speed. "
+                        "Without one, a phone export's GPS speed is used")
     add_replace_argument(p)
     p.set_defaults(func=_cmd_process)
 

@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from imuback.errors import DatasetError
 from imuback.store.dataset import PART_FILE, WRITE_ORDER, session_dir
 
 LOCK_FILE = ".imuback.lock"
+SESSION_LOCK_DIR = ".imuback.locks"
+"""Folder of the per-session locks (:class:`SessionLocks`) in the dataset."""
+SESSION_LOCK_WAIT_S = 600.0
+"""How long a batch worker waits for another worker that holds a session's lock."""
 PROCESS_COMMAND = "imuback process"
 """The lock holder's command when one session is written (``process``, the Python API)."""
 
@@ -42,12 +48,14 @@ class DatasetLock:
         holds the lock; a batch holding it is reported at once.
         """
         self.path = Path(dataset) / LOCK_FILE
+        self.dataset = Path(dataset)
         self.wait_s = wait_s
         self.me = {"host": socket.gethostname(), "pid": os.getpid(),
                    "started": datetime.now(UTC).isoformat(), "command": command}
 
     def __enter__(self) -> DatasetLock:
-        ensure_dataset_dir(self.path.parent)
+        ensure_dataset_dir(self.dataset)
+        self.path.parent.mkdir(exist_ok=True)
         deadline = time.monotonic() + self.wait_s
         takeovers = 0
         while takeovers < 2:
@@ -56,13 +64,13 @@ class DatasetLock:
             except FileExistsError:
                 holder = self._wait_for_holder()
                 if holder is not None and not self._stale(holder):
-                    if holder.get("command") == PROCESS_COMMAND and time.monotonic() < deadline:
+                    if self._worth_waiting(holder) and time.monotonic() < deadline:
                         time.sleep(0.05)  # another single session: its write takes seconds
                         continue
                     raise DatasetError(
-                        f"{self.path.parent}: {holder.get('command', 'another imuback')} (pid "
+                        f"{self.dataset}: {holder.get('command', 'another imuback')} (pid "
                         f"{holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}) "
-                        f"is writing this dataset; wait for it, or delete {self.path} if it is gone") from None
+                        f"is writing {self._what}; wait for it, or delete {self.path} if it is gone") from None
                 if holder is not None:
                     self._take_over(holder)
                 takeovers += 1
@@ -75,6 +83,13 @@ class DatasetLock:
                 raise
             return self
         raise DatasetError(f"{self.path}: cannot take the dataset lock")  # pragma: no cover
+
+    _what = "this dataset"
+
+    @staticmethod
+    def _worth_waiting(holder: dict[str, object]) -> bool:
+        """Wait for a live ``holder`` (until ``wait_s``) rather than refuse at once."""
+        return holder.get("command") == PROCESS_COMMAND
 
     def _take_over(self, stale: dict[str, object]) -> None:
         """Remove the lock of the dead ``stale`` holder, atomically: the file is renamed away first
@@ -104,8 +119,8 @@ class DatasetLock:
                 return holder
             if time.monotonic() >= deadline:
                 raise DatasetError(
-                    f"{self.path}: the dataset lock names no holder (empty or unreadable for "
-                    f"{self.fill_wait_s:g} s); if no other batch is writing {self.path.parent}, "
+                    f"{self.path}: the lock names no holder (empty or unreadable for "
+                    f"{self.fill_wait_s:g} s); if no other batch is writing {self.dataset}, "
                     "delete the lock file and start again") from None
             time.sleep(0.02)
 
@@ -137,6 +152,43 @@ class DatasetLock:
         return False
 
 
+class SessionLock(DatasetLock):
+    """``<dataset>/.imuback.locks/<hash of the ids>.lock``: one (runner, session) at a time among
+    the workers of a batch, which all write under their driver's :class:`DatasetLock`.
+
+    Held from the identity check (:func:`imuback.pipeline.check_identity`) to the write, it makes
+    check-then-write atomic: a second file with the same ids waits, then finds the first one's rows
+    and is refused, exactly as one worker would refuse it. Works across processes and hosts sharing
+    the dataset folder (Dask). A dead holder's lock is taken over; the batch removes leftovers
+    (:func:`repair_dataset`) before it starts.
+    """
+
+    def __init__(self, dataset: str | Path, *, runner_id: str, session_id: str,
+                 wait_s: float = SESSION_LOCK_WAIT_S) -> None:
+        super().__init__(dataset, command=f"imuback batch worker on session {session_id!r} of runner "
+                                          f"{runner_id!r}", wait_s=wait_s)
+        key = hashlib.sha256(f"{runner_id}\0{session_id}".encode()).hexdigest()[:32]
+        self.path = self.dataset / SESSION_LOCK_DIR / f"{key}.lock"
+        self._what = f"session {session_id!r} of runner {runner_id!r}"
+
+    @staticmethod
+    def _worth_waiting(holder: dict[str, object]) -> bool:
+        return True  # another worker of this batch: it finishes the session in seconds
+
+
+@contextlib.contextmanager
+def session_locks(dataset: str | Path, ids: list[tuple[str, str]]) -> Iterator[None]:
+    """Hold the :class:`SessionLock` of every (runner, session) in ``ids`` (one file's sessions),
+    taken in sorted order so that two workers never wait for each other. All of a file's sessions
+    are held together, so two files with the same ids never split them: one file is stored whole
+    and the other refused.
+    """
+    with contextlib.ExitStack() as stack:
+        for runner_id, session_id in sorted(set(ids)):
+            stack.enter_context(SessionLock(dataset, runner_id=runner_id, session_id=session_id))
+        yield
+
+
 def ensure_dataset_dir(dataset: Path) -> None:
     """Create the dataset folder if missing; a clear error when the path is something else."""
     if dataset.exists() and not dataset.is_dir():
@@ -159,6 +211,7 @@ def repair_dataset(dataset: str | Path) -> list[str]:
     """
     ds = Path(dataset)
     done: list[str] = []
+    shutil.rmtree(ds / SESSION_LOCK_DIR, ignore_errors=True)  # no worker runs yet: leftovers of a killed one
     damaged: set[tuple[str, str]] = set()
     staging = ds / ".staging"
     if staging.exists():
