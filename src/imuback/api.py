@@ -167,7 +167,8 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         length (speed x step time), vertical ratio and pace; it takes the place of a phone
         export's GPS speed (``steps.speed_mps`` stays the GPS's own).
         None: the GPS speed if the recording has one, else no speed (those columns null, never
-        guessed). With ``dataset``, a speed given before for the same recording is kept.
+        guessed). With ``dataset``, a speed given before for the same recording is kept; 0 clears
+        it (the session is stored again without one).
     **identity : as for :func:`read` (only with a path).
 
     Raises
