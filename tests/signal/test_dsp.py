@@ -8,6 +8,7 @@ import pytest
 from imuback.signal.dsp import (
     argmin_between,
     argmin_between_held,
+    block_mean,
     block_middles,
     interp_at,
     interval_indices,
@@ -169,3 +170,22 @@ def test_excursion_of_a_degenerate_interval_is_zero_without_warnings() -> None:
     r = interval_readings(np.array([10.0, 20.0]), np.array([10.0, 60.0]), 4, 100)
     got = r.excursion(vel, disp, FS)  # warnings are errors in the tests
     assert got[0] == 0.0 and np.isfinite(got[1])
+
+
+def test_block_mean_of_a_strided_view_sums_each_block_in_order_across_chunks() -> None:
+    # every 4th row of a column-major (N, 3) array, longer than one chunk of blocks: each block's
+    # mean is its samples summed first to last, divided by q (the same bits as that definition)
+    rng = np.random.default_rng(3)
+    full = np.asfortranarray(rng.normal(size=(4 * 4 * 4096 * 2 + 37, 3)) * 50.0)
+    view = full[::4]
+    got = block_mean(view, 4)
+    m = view.shape[0] // 4 * 4
+    want = view[0:m:4].copy()
+    for i in range(1, 4):
+        want += view[i:m:4]
+    want /= 4
+    assert got.shape == (view.shape[0] // 4, 3)
+    assert np.array_equal(got, want)
+    col = full[::4, 1]  # 1-D, strided, q = 3
+    n3 = col.size // 3 * 3
+    assert np.allclose(block_mean(col, 3), col[:n3].reshape(-1, 3).mean(axis=1), rtol=0, atol=1e-12)

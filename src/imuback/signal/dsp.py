@@ -366,8 +366,19 @@ def block_mean(x: F64, q: int) -> F64:
     m = x.shape[0] // q * q
     if x.flags.c_contiguous:  # one pass over the blocks
         return np.asarray(np.einsum("ij...->i...", x[:m].reshape(m // q, q, *x.shape[1:])) / q, dtype=np.float64)
-    out = np.array(x[0:m:q], dtype=np.float64)
-    for i in range(1, q):  # over the block's samples (q ~ 4-8), not over the signal
-        out += x[i:m:q]
+    # a strided view (e.g. every 4th row of a column-major array): a block's samples lie far
+    # apart, so the sum runs over chunks of blocks that stay in cache for all ``q`` passes
+    out = np.empty((m // q, *x.shape[1:]))
+    step = _BLOCK_MEAN_CHUNK * q
+    for a in range(0, m, step):  # over chunks (a few dozen per hour at 200 Hz), not samples
+        b = min(a + step, m)
+        o = out[a // q : b // q]
+        o[...] = x[a:b:q]
+        for i in range(1, q):  # over the block's samples (q ~ 4-8), not over the signal
+            o += x[a + i : b : q]
     out /= q
     return out
+
+
+_BLOCK_MEAN_CHUNK = 4096
+"""Blocks summed together by :func:`block_mean` on a strided view (a few hundred KiB of it)."""
