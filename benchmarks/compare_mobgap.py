@@ -1,14 +1,23 @@
-"""imuback and mobgap side by side on the same real walking recordings, with the same scorer.
+"""imuback, mobgap and scikit-digital-health side by side on the same real walking recordings, same scorer.
 
-    python benchmarks/compare_mobgap.py --mobgap-python /work/venv-mobgap/bin/python [--data ../shared/data]
+    python benchmarks/compare_mobgap.py --mobgap-python /path/to/venv/bin/python [--data ../shared/data]
 
-mobgap (``pip install imuback[bench]``, in its own venv: its pins differ from ours) runs in a child
-interpreter: the official ``MobilisedPipelineHealthy`` (gait sequences, ICs, left/right) on every
-trial of ``benchmarks/real_walking.py``. Both detectors' walking ICs are then scored
+The peers (``pip install imuback[bench]`` in their own venv: their pins differ from ours) run in a
+child interpreter on every trial of ``benchmarks/real_walking.py``, each as its authors document it:
 
-1. by our one-to-one scorer (``real_walking.score``) at ±50/100/250 ms, per dataset and reference;
+- mobgap's official ``MobilisedPipelineHealthy`` (gait sequences, ICs, left/right);
+- scikit-digital-health's ``PredictGaitLumbarLgbm`` (its gait classifier on 3 s windows) then
+  ``GaitLumbar`` (ICs by its default AP-CWT method; no left/right): ``skdh``;
+- ``skdh ref-bouts``: ``GaitLumbar`` given the first reference's walking bouts (± 1 s) and
+  ``min_bout_time=1`` s (its default, 8 s, drops the short lab walks) — an oracle that isolates
+  skdh's step detector from its gait detection; no other detector is given the bouts.
+
+Every detector's walking ICs are then scored
+
+1. by our one-to-one scorer (``real_walking.score``) at ±100 ms, per dataset and reference;
 2. by mobgap's own ``categorize_ic_list`` at ±0.5 s (mobgap's tolerance for its IC evaluation), run in
-   the child on both detectors' ICs, per dataset and reference.
+   the child on every detector's ICs, per dataset and reference.
+A peer that is not installed in the child is reported as missing, not scored.
 """
 
 from __future__ import annotations
@@ -26,21 +35,24 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_walking as rw
 
+PEERS = ("mobgap", "skdh", "skdh ref-bouts")
+"""Peer detectors, as named in the tables: mobgap; skdh with its gait classifier; skdh given the walking."""
+
 _CHILD = r"""
-import json, sys, warnings
+import importlib.util, json, sys, warnings
 warnings.simplefilter("ignore")
 import numpy as np, pandas as pd
 sys.path.insert(0, sys.argv[1])
 import real_walking as rw
-from mobgap.data import GaitDatasetFromData
-from mobgap.pipeline import MobilisedPipelineHealthy
 from mobgap.initial_contacts.evaluation import categorize_ic_list
 data, ours_path, out_path = sys.argv[2], sys.argv[3], sys.argv[4]
 ours = json.loads(open(ours_path).read())
-body_to_mm = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)  # mobgap: x up, y right, z forward
-out = {}
-for tr in rw.load(__import__("pathlib").Path(data)):
-    raw = tr.raw
+has_skdh = importlib.util.find_spec("skdh") is not None
+
+def run_mobgap(raw):
+    from mobgap.data import GaitDatasetFromData
+    from mobgap.pipeline import MobilisedPipelineHealthy
+    body_to_mm = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)  # mobgap: x up, y right, z forward
     r = body_to_mm @ raw.mounting
     acc, gyr = raw.acc_mps2.astype(float) @ r.T, raw.gyr_dps.astype(float) @ r.T
     df = pd.DataFrame({"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
@@ -48,28 +60,69 @@ for tr in rw.load(__import__("pathlib").Path(data)):
     ds = GaitDatasetFromData({"t": {"LowerBack": df}}, raw.sample_rate_hz,
                              {"t": {"height_m": 1.7, "sensor_height_m": 0.95, "cohort": "HA"}},
                              {"t": {"measurement_condition": "laboratory"}})
-    p = MobilisedPipelineHealthy().safe_run(ds[0])
-    ic = p.raw_ic_list_
-    t = np.sort(ic["ic"].to_numpy(dtype=float)) / raw.sample_rate_hz if len(ic) else np.zeros(0)
-    lr = ic.sort_values("ic")["lr_label"].astype(str).str[:1].str.upper().tolist() if len(ic) else []
+    ic = MobilisedPipelineHealthy().safe_run(ds[0]).raw_ic_list_
+    if not len(ic):
+        return [], []
+    ic = ic.sort_values("ic")
+    lr = ic["lr_label"].astype(str).str[:1].str.upper().tolist()
+    return (ic["ic"].to_numpy(dtype=float) / raw.sample_rate_hz).tolist(), lr
+
+def run_skdh(raw, ref):
+    from skdh.context import PredictGaitLumbarLgbm
+    from skdh.gait import GaitLumbar
+    fs = raw.sample_rate_hz
+    acc = raw.acc_mps2.astype(float) @ raw.mounting.T / 9.80665  # body frame, g (skdh estimates its axes)
+    gyr = np.deg2rad(raw.gyr_dps.astype(float) @ raw.mounting.T)
+    t0 = 1.7e9  # skdh wants unix seconds
+    t = t0 + np.arange(len(acc)) / fs
+    gl = GaitLumbar()
+    if ref is not None:
+        n = len(acc)
+        b = np.clip(np.round((ref.bouts_s + [-1.0, 1.0]) * fs), 0, n - 1).astype(int)
+        kw = {"gait_bouts": b}
+        gl = GaitLumbar(min_bout_time=1.0)
+    else:
+        gp = PredictGaitLumbarLgbm().predict(time=t, accel=acc, fs=fs)
+        bouts = np.c_[gp["Gait Bout Start Index"], gp["Gait Bout Stop Index"]].astype(int)
+        if not len(bouts):
+            return [], []
+        kw = {"gait_bouts": bouts}
+    res = gl.predict(time=t, accel=acc, gyro=gyr, fs=fs, height=1.7, **kw)
+    ic = np.unique(np.asarray(res.get("IC Timestamp", []), dtype=float)) - t0
+    return ic.tolist(), [""] * ic.size
+
+out = {}
+for tr in rw.load(__import__("pathlib").Path(data)):
+    raw = tr.raw
+    dets = {"imuback": (np.asarray(ours[tr.name]), None), "mobgap": run_mobgap(raw)}
+    if has_skdh:
+        dets["skdh"] = run_skdh(raw, None)
+        dets["skdh ref-bouts"] = run_skdh(raw, next(iter(tr.refs.values())))
     own = {}
+    fs = raw.sample_rate_hz
     for ref_name, ref in tr.refs.items():
-        fs = raw.sample_rate_hz
         ref_df = pd.DataFrame({"ic": np.round(ref.ic_s * fs).astype(int)}).rename_axis("step_id")
-        for who, times in (("mobgap", t), ("imuback", np.asarray(ours[tr.name]))):
+        for who, (times, _) in dets.items():
             det_df = pd.DataFrame({"ic": np.round(np.asarray(times) * fs).astype(int)}).rename_axis("step_id")
             cat = categorize_ic_list(ic_list_detected=det_df, ic_list_reference=ref_df,
                                      tolerance_samples=round(0.5 * fs))
             own[f"{who}/{ref_name}"] = cat["match_type"].value_counts().to_dict()
-    out[tr.name] = {"ic_s": t.tolist(), "foot": lr, "own": own}
+    out[tr.name] = {"peers": {k: {"ic_s": list(v[0]), "foot": v[1]} for k, v in dets.items() if k != "imuback"},
+                    "own": own}
 open(out_path, "w").write(json.dumps(out))
 """
+
+
+def _cells(f: dict[str, float]) -> str:
+    return (f"{f['recall']:.3f} / {f['precision']:.3f} / {f['ic_sd_ms']:4.1f} / {f['foot_acc']:.3f} / "
+            f"{f['cadence_err_pct_median']:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--mobgap-python", default=sys.executable, help="interpreter that has mobgap installed")
+    ap.add_argument("--mobgap-python", default=sys.executable,
+                    help="interpreter that has the peers installed (mobgap; scikit-digital-health if present)")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     if not trials:
@@ -77,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ours = [rw.imuback_detect(t) for t in trials]
     with tempfile.TemporaryDirectory() as tmp:
-        ours_path, out_path = Path(tmp) / "ours.json", Path(tmp) / "mobgap.json"
+        ours_path, out_path = Path(tmp) / "ours.json", Path(tmp) / "peers.json"
         ours_path.write_text(json.dumps({t.name: d.ic_s.tolist() for t, d in zip(trials, ours, strict=True)}))
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         try:
@@ -85,29 +138,31 @@ def main(argv: list[str] | None = None) -> int:
                             str(ours_path), str(out_path)], check=True, capture_output=True, text=True, env=env)
         except subprocess.CalledProcessError as exc:
             tail = exc.stderr.strip().splitlines()[-1] if exc.stderr else str(exc)
-            print(f"mobgap failed in {args.mobgap_python}: {tail}")
+            print(f"the peers failed in {args.mobgap_python}: {tail}")
             return 1
-        mg = json.loads(out_path.read_text())
-    theirs = [rw.Detected(ic_s=np.asarray(mg[t.name]["ic_s"], dtype=np.float64),
-                          to_s=np.full(len(mg[t.name]["ic_s"]), np.nan),
-                          foot=np.asarray(mg[t.name]["foot"] or np.zeros(0, str), dtype=str)) for t in trials]
-    a = rw.report(trials, ours, title="imuback")
-    b = rw.report(trials, theirs, title="mobgap MobilisedPipelineHealthy")
+        got = json.loads(out_path.read_text())
+    peers = [p for p in PEERS if p in got[trials[0].name]["peers"]]
+    missing = [p for p in PEERS if p not in peers]
+    if missing:
+        print(f"not installed in {args.mobgap_python}, not scored: {', '.join(missing)}")
+    figs = {"imuback": rw.report(trials, ours, title="imuback")}
+    for p in peers:
+        dets = [rw.Detected(ic_s=np.asarray(got[t.name]["peers"][p]["ic_s"], dtype=np.float64),
+                            to_s=np.full(len(got[t.name]["peers"][p]["ic_s"]), np.nan),
+                            foot=np.asarray(got[t.name]["peers"][p]["foot"] or np.zeros(0, str), dtype=str))
+                for t in trials]
+        figs[p] = rw.report(trials, dets, title=p)
     print("\n## side by side, our scorer at ±100 ms (recall / precision / IC SD ms / foot / bout cadence |err| %)")
-    for key in a:
-        fa, fb = a[key], b[key]
-        print(f"{key:28s} imuback {fa['recall']:.3f} / {fa['precision']:.3f} / {fa['ic_sd_ms']:4.1f} / "
-              f"{fa['foot_acc']:.3f} / {fa['cadence_err_pct_median']:.2f}   "
-              f"mobgap {fb['recall']:.3f} / {fb['precision']:.3f} / {fb['ic_sd_ms']:4.1f} / "
-              f"{fb['foot_acc']:.3f} / {fb['cadence_err_pct_median']:.2f}")
+    for key in figs["imuback"]:
+        print(f"{key:28s} " + "   ".join(f"{who} {_cells(f[key])}" for who, f in figs.items()))
     print("\n## mobgap's own scoring: categorize_ic_list, tolerance ±0.5 s (recall / precision, all detections)")
     for ds in sorted({t.dataset for t in trials}):
         for ref_name in sorted({k for t in trials if t.dataset == ds for k in t.refs}):
             cells = []
-            for who in ("imuback", "mobgap"):
+            for who in figs:
                 c = {"tp": 0, "fp": 0, "fn": 0}
                 for t in trials:
-                    for k, v in mg[t.name]["own"].get(f"{who}/{ref_name}", {}).items():
+                    for k, v in got[t.name]["own"].get(f"{who}/{ref_name}", {}).items():
                         if t.dataset == ds:
                             c[k] = c.get(k, 0) + v
                 rec = c["tp"] / max(c["tp"] + c["fn"], 1)
