@@ -104,7 +104,8 @@ def _saturation_pct(a: npt.NDArray[np.float32], acc_range_g: float | None,
 def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> tuple[F64, F64 | None]:
     """Evidence per step that it is a RIGHT contact, from two independent cues: the mean lateral
     (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
-    over the contact (running) or the step (walking) minus the session mean, scaled by its spread;
+    over the contact (running) or the step (walking: IC to the next IC; a chain's last step over a
+    typical step time) minus the session mean, scaled by its spread;
     and in walking the band-passed yaw rate (deg/s) at IC, scaled by its spread (0 elsewhere;
     None without a gyroscope or walking steps).
     """
