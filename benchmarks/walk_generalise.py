@@ -53,6 +53,8 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_peak_subsample=v)) for v in (False, True)},
     "foot_split_min_steps (0 = chains never split at a parity flip)": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
+    "upright_g (a step needs the trunk within acos(upright_g) of its gait posture)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, upright_g=v)) for v in (0.7, 0.8, 0.85, 0.9, 0.95)},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
 }

@@ -14,7 +14,12 @@ Each unmatched detection inside a reference bout (± 1 s) is ``near`` (a referen
 300 ms: a misplaced IC) or ``far``; and, in a second breakdown, ``after end`` (more than 300 ms
 after its bout's last reference IC: a step the reference's walk does not hold), ``before start``
 (likewise before the first), ``turn`` (nearest reference IC in a turn) or ``straight``.
-``--off NAME=VALUE`` runs with EventParams fields changed
+Where a trial has two references (mobgap_lab: INDIP and stereophotogrammetry), a third breakdown
+asks the other reference about each detection the first does not hold: an unmatched detection
+inside the first's bouts is ``other has it`` (the other reference has an IC within 100 ms: a real
+step the first misplaces or omits), ``near`` (an IC of the first within 300 ms) or ``far``; a
+detection outside the first's bouts (± 1 s) is ``other has it``, ``in other's bout`` or
+``outside both``. ``--off NAME=VALUE`` runs with EventParams fields changed
 (e.g. to see a change's share).
 """
 
@@ -86,6 +91,39 @@ def where_extra(trial: rw.Trial, det: rw.Detected, ref_name: str) -> list[str]:
             "turn" if tu else "straight" for x, i, tu in zip(t, b, turn, strict=True)]
 
 
+CROSS = ("extra: other has it", "extra: near", "extra: far", "outside: other has it", "outside: in other's bout",
+         "outside: outside both")
+
+
+def _in_bouts(ic: np.ndarray, ref: rw.Reference) -> np.ndarray:
+    return np.any((ic[:, None] >= ref.bouts_s[None, :, 0] - rw.BOUT_MARGIN_S)
+                  & (ic[:, None] <= ref.bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1)
+
+
+def cross_check(trial: rw.Trial, det: rw.Detected, ref_name: str, other_name: str) -> list[str]:
+    """Category (``CROSS``) of each detection that reference ``ref_name`` does not hold, asked of ``other_name``."""
+    ref, other = trial.refs[ref_name], trial.refs[other_name]
+    ic = det.ic_s
+    inb = _in_bouts(ic, ref)
+    ei, _ = match(ic[inb], ref.ic_s, 0.1)
+    held = np.zeros(ic.size, dtype=bool)
+    held[np.flatnonzero(inb)[ei]] = True
+    eo, _ = match(ic, other.ic_s, 0.1)
+    by_other = np.zeros(ic.size, dtype=bool)
+    by_other[eo] = True
+    near = (np.abs(ic[:, None] - ref.ic_s[None, :]).min(axis=1) <= 0.3 if ref.ic_s.size
+            else np.zeros(ic.size, dtype=bool))
+    in_other = _in_bouts(ic, other)
+    out = []
+    for k in np.flatnonzero(~held):  # the detections one reference does not hold: a few per trial
+        if inb[k]:
+            out.append("extra: other has it" if by_other[k] else "extra: near" if near[k] else "extra: far")
+        else:
+            out.append("outside: other has it" if by_other[k] else "outside: in other's bout" if in_other[k]
+                       else "outside: outside both")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -119,6 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwhere the extra detections are\n{'data / reference':28s}" + "".join(f"{e:>14}" for e in EXTRAS))
     for k, c in where.items():
         print(f"{k:28s}" + "".join(f"{c[e]:>14}" for e in EXTRAS))
+    cross: dict[str, collections.Counter[str]] = {}
+    for ref_name, other_name in (("INDIP", "stereo"), ("stereo", "INDIP")):
+        for t, d in zip(trials, dets, strict=True):
+            if ref_name in t.refs and other_name in t.refs:
+                cross.setdefault(f"{t.dataset} / {ref_name}", collections.Counter()).update(
+                    cross_check(t, d, ref_name, other_name))
+    if cross:
+        print("\ndetections one reference does not hold, asked of the other reference (INDIP <-> stereo)")
+        print(f"{'data / reference':28s}" + "".join(f"{e:>26}" for e in CROSS))
+        for k, c in cross.items():
+            print(f"{k:28s}" + "".join(f"{c[e]:>26}" for e in CROSS))
     return 0
 
 

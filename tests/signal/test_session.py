@@ -112,3 +112,39 @@ def test_the_sensor_frame_signals_are_released_once_the_body_frame_exists(analyt
     monkeypatch.setattr(session, "step_metrics", check)
     analyse_session(raw)
     assert len(alive) == 2 and not any(alive)
+
+
+def test_a_lone_walking_step_is_judged_over_the_step_not_at_its_initial_contact():
+    """A chain of one walking step (the steps either side were missed, as in turns and slow
+    walking) takes its lateral foot cue over a typical step time after IC. At the IC instant the
+    body still accelerates toward the new foot (the previous contact's push): read there, the
+    cue says the wrong foot (on main its window was the IC sample alone).
+    """
+    from imuback.core import ImuBlock
+    from imuback.signal.activity import WALK
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.events import UNKNOWN, Steps
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _foot_cue
+
+    fs, n = 100.0, 1000
+    step = 55
+    chain_ic = 100 + step * np.arange(6)  # RIGHT, LEFT, ... then a stop
+    lone_ic = 700  # a RIGHT step alone: its neighbours were not detected
+    lateral = np.zeros(n)  # body y (left) level-frame acceleration, m/s²
+    for k, s in enumerate(chain_ic):
+        lateral[s + 1:s + step] = 1.0 if k % 2 == 0 else -1.0  # toward the left over a right step
+        lateral[s] = -lateral[s + 1]  # ... after still moving toward the new foot at IC
+    lateral[lone_ic + 1:lone_ic + step] = 1.0
+    lateral[lone_ic] = -1.5
+    body = ImuBlock(t_s=np.arange(n) / fs, acc_mps2=np.zeros((n, 3)), gyr_dps=None, frame="body", fs_hz=fs,
+                    seg_bounds=np.array([0, n]), t0_ns=0)
+    ic = np.append(chain_ic, lone_ic).astype(np.float64)
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=np.full(ic.size, WALK, np.int8),
+                  chain=np.array([0, 0, 0, 0, 0, 0, 1]), foot=np.full(ic.size, UNKNOWN, np.int8),
+                  quality=np.ones(ic.size))
+    cue, yaw = _foot_cue(body, prefix_sum(lateral), steps, EventParams())
+    assert yaw is None
+    assert np.all(cue[[0, 2, 4]] > 0) and np.all(cue[[1, 3]] < 0)
+    assert cue[5] < 0  # the chain's last step (a LEFT one) too
+    assert cue[6] > 0  # the lone RIGHT step

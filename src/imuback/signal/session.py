@@ -104,7 +104,8 @@ def _saturation_pct(a: npt.NDArray[np.float32], acc_range_g: float | None,
 def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> tuple[F64, F64 | None]:
     """Evidence per step that it is a RIGHT contact, from two independent cues: the mean lateral
     (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
-    over the contact (running) or the step (walking) minus the session mean, scaled by its spread;
+    over the contact (running) or the step (walking: IC to the next IC; a chain's last step over a
+    typical step time) minus the session mean, scaled by its spread;
     and in walking the band-passed yaw rate (deg/s) at IC, scaled by its spread (0 elsewhere;
     None without a gyroscope or walking steps).
     """
@@ -113,8 +114,14 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         return np.zeros(0), None
     s = np.ceil(steps.ic_pos).astype(np.int64)
     end_run = np.where(np.isfinite(steps.to_pos), steps.to_pos, steps.ic_pos)
-    nxt = np.append(steps.ic_pos[1:], steps.ic_pos[-1:] + 1) if steps.n else steps.ic_pos
-    end = np.where(steps.activity == RUN, end_run, np.where(steps.has_next(), nxt, end_run))
+    nxt = np.append(steps.ic_pos[1:], np.inf)
+    # walking: over the step, IC to the next IC; a chain's last step (no next step in its chain)
+    # over a typical step time, never past the next IC — at the IC instant itself the body still
+    # moves toward the new foot (the previous contact's push), the opposite of the step's mean
+    walk_next = steps.has_next() & (steps.activity == WALK)
+    typical = float(np.median(nxt[walk_next] - steps.ic_pos[walk_next])) if walk_next.any() else 0.0
+    end_walk = np.where(steps.has_next(), nxt, np.minimum(nxt, steps.ic_pos + typical))
+    end = np.where(steps.activity == RUN, end_run, end_walk)
     e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
     mean = float(lateral_int[-1]) / max(n, 1)
     cue = np.where(e > s, (lateral_int[e] - lateral_int[s]) / np.maximum(e - s, 1) - mean, np.nan)
