@@ -53,14 +53,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_peak_subsample=v)) for v in (False, True)},
     "foot_split_min_steps (0 = chains never split at a parity flip)": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
-    "walk_end_steps (closing steps after a walk's last step by the signs of landing; 0 = off)": {
-        str(v): PipelineParams(events=dataclasses.replace(E, walk_end_steps=v)) for v in (0, 1, 2)},
-    "walk_end_fall_frac": {str(v): PipelineParams(events=dataclasses.replace(E, walk_end_fall_frac=v))
-                           for v in (0.0, 0.1, 0.15, 0.2, 0.3)},
-    "walk_end_roll_frac": {str(v): PipelineParams(events=dataclasses.replace(E, walk_end_roll_frac=v))
-                           for v in (0.0, 0.1, 0.15, 0.25, 0.35)},
-    "walk_end_prominence_g": {str(v): PipelineParams(events=dataclasses.replace(E, walk_end_prominence_g=v))
-                              for v in (0.005, 0.015, 0.03)},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
 }

@@ -24,14 +24,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import (
-    braking_fall,
-    bridged_steps,
-    closing_steps,
-    forward_peak_ic,
-    landing_signs,
-    walking_contacts,
-)
+from imuback.signal.walking import braking_fall, bridged_steps, forward_peak_ic, walking_contacts
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -268,16 +261,13 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
-                        bouts: Bouts, params: EventParams = EventParams(), roll_dps: F64 | None = None) -> Steps:
+                        bouts: Bouts, params: EventParams = EventParams()) -> Steps:
     """Add the walking steps that the vertical signal alone missed inside gaps of the rhythm
-    (:func:`~imuback.signal.walking.bridged_steps`) and after each walk's last step
-    (:func:`~imuback.signal.walking.closing_steps`), once the body frame is known.
+    (:func:`~imuback.signal.walking.bridged_steps`), once the body frame is known.
 
     A gap lies between two walking steps of one segment and one bout, ``walk_bridge_gap_steps``
-    typical steps (running median of the step times) long. A walk's last step is a walking step
-    whose successor is not one of the same segment and bout; its closing steps lie before that
-    bout's and segment's end. ``roll_dps`` (N,) is the body-frame roll rate (deg/s; None without a
-    gyroscope). Added steps have no foot yet (feet are assigned after) and chains are recomputed.
+    typical steps (running median of the step times) long. Added steps have no foot yet (feet are
+    assigned after) and chains are recomputed.
     """
     walk = steps.activity == WALK
     if np.count_nonzero(walk) < 4:
@@ -292,21 +282,13 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     same = (seg[1:] == seg[:-1]) & (bouts.index_of(icr)[1:] == bouts.index_of(icr)[:-1]) & walk[:-1] & walk[1:]
     lo, hi = params.walk_bridge_gap_steps
     g = np.flatnonzero(same & (dt >= lo * med) & (dt <= hi * med))
+    if g.size == 0:
+        return steps
     w = ic[walk]
     w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
     level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
     new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
                         bounds, params)
-    # a walk's last step: the interval before it is a walking one of the same segment and bout
-    last = np.flatnonzero(walk & ~np.append(same, False))
-    last = last[(last > 0) & np.isfinite(med[np.maximum(last - 1, 0)]) & np.append(False, same)[last]]
-    if last.size and params.walk_end_steps > 0:
-        rise, roll = landing_signs(vertical_g, roll_dps, w, fs_hz, bounds, params)
-        b = bouts.index_of(icr[last])
-        limit = np.minimum(bouts.end_idx[np.minimum(b, bouts.end_idx.size - 1)], bounds[seg[last]])
-        close = closing_steps(vertical_g, ap_mps2, roll_dps, ic[last], limit, med[last - 1],
-                              (float(np.median(rise)), level, float(np.median(roll))), fs_hz, bounds, params)
-        new = np.concatenate([new, close])
     if new.size == 0:
         return steps
     ic2 = np.concatenate([ic, new])

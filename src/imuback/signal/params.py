@@ -171,20 +171,6 @@ class EventParams:
     the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
     voisard_l5_walk among 0-0.5 (recall + precision within 0.003 of each other there), reported
     on mobgap_lab, which would choose no gate (0; docs/validation.md)."""
-    walk_end_steps: int = 1
-    """Up to this many steps are looked for after each walk's last step by the signs that a foot
-    lands (:func:`~imuback.signal.walking.closing_steps`), each about one typical step after the
-    one before: the foot that closes a walk is set down with too little vertical swing for the
-    vertical signal alone (docs/validation.md). 0: none."""
-    walk_end_prominence_g: float = 0.005
-    """A closing step's vertical maximum needs only this prominence (g): the landing signs decide."""
-    walk_end_fall_frac: float = 0.15
-    """A closing step's heel-strike braking fall is at least this share of the session's median."""
-    walk_end_roll_frac: float = 0.15
-    """A closing step's peak-to-peak pelvis roll rate (within ``walk_end_roll_window_s``) is at
-    least this share of the session's median walking step's (weight acceptance rolls the pelvis)."""
-    walk_end_roll_window_s: tuple[float, float] = (-0.1, 0.15)
-    """Where (s, relative to a step's vertical maximum) its pelvis roll rate is read."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""

@@ -277,8 +277,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_int /= fs
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
-                                bouts=bouts, params=params.events,
-                                roll_dps=None if body.gyr_dps is None else body.gyr_dps[:, 0])
+                                bouts=bouts, params=params.events)
     lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
                                               highpass_hz=params.align.roll_highpass_hz))
     lateral_int = prefix_sum(lateral)

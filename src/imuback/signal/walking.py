@@ -17,8 +17,6 @@ differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter1d
@@ -263,12 +261,25 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     """
     if gaps.shape[0] == 0:
         return np.zeros(0)
+    sigma, fine = p.walk_detect_sigma_s * fs, p.walk_locate_sigma_s * fs
+    back, ahead = int(0.2 * fs), int(0.05 * fs)
+    # all gap windows (with 4 sigma either side, inside their segment) filtered as one array: a
+    # window's edges take in their neighbour's samples, but only within 4 sigma, where no step
+    # is looked for (each lies margin steps inside the gap)
     a, b = gaps[:, 0], gaps[:, 1]
+    seg = np.clip(np.searchsorted(bounds, a, side="right") - 1, 0, bounds.size - 2)
+    pad = int(4 * sigma) + 1
+    ws = np.maximum(np.floor(a).astype(np.int64) - pad, bounds[seg])
+    we = np.minimum(np.ceil(b).astype(np.int64) + pad + 1, bounds[seg + 1])
+    idx, lengths = interval_indices(ws, we)
+    first = np.cumsum(lengths) - lengths
+    v = vertical_g[idx] - 1.0
+    d1 = gaussian_filter1d(v, sigma)
+    d1[first] = d1[first + lengths - 1] = -1e3  # no peak's base reaches into another window
     margin = p.walk_bridge_margin_steps * step
-    win = _Windows.around(vertical_g, np.floor(a).astype(np.int64), np.ceil(b).astype(np.int64) + 1, fs, bounds, p)
-    pk, props = find_peaks(win.d1, distance=max(1, int(margin.min())), prominence=p.walk_weak_prominence_g)
-    g = np.searchsorted(win.first, pk, side="right") - 1  # the gap of each candidate
-    inside = (win.idx[pk] > a[g] + margin[g]) & (win.idx[pk] < b[g] - margin[g])
+    pk, props = find_peaks(d1, distance=max(1, int(margin.min())), prominence=p.walk_weak_prominence_g)
+    g = np.searchsorted(first, pk, side="right") - 1  # the gap of each candidate
+    inside = (idx[pk] > a[g] + margin[g]) & (idx[pk] < b[g] - margin[g])
     pk, prom, g = pk[inside], props["prominences"][inside], g[inside]
     # two candidates of one gap closer than its margin: the more prominent one
     close = (np.diff(pk) < margin[g][1:]) & (g[1:] == g[:-1])
@@ -278,152 +289,11 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     pk, g = pk[~weaker], g[~weaker]
     if pk.size == 0:
         return np.zeros(0)
-    ic = win.locate(pk, g, fs, p)
+    f1 = gaussian_filter1d(v, fine)
+    lo = np.maximum(pk - back, first[g])
+    lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
+    pk = argmin_between(-f1, lo, np.minimum(pk + ahead, first[g] + lengths[g]))
+    pk = _steepest_rise(f1, pk, round(p.walk_rise_max_s * fs))
+    ic = idx[pk].astype(np.float64)
     keep = braking_fall(ap_mps2, ic, fs, bounds, p) >= p.walk_bridge_fall_frac * fall_level
     return np.sort(ic[keep])
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Windows:
-    """Windows of the vertical signal, concatenated and smoothed as one array.
-
-    ``idx`` (M,) sample index of each window sample, ``first``/``lengths`` (W,) where each window
-    starts in ``idx`` and how long it is, ``v`` (M,) vertical specific force - 1 g, ``d1`` (M,) ``v``
-    at the step-finding scale (``walk_detect_sigma_s``) with each window's edge samples set far below
-    so that no peak's base reaches into another window.
-    """
-
-    idx: I64
-    first: I64
-    lengths: I64
-    v: F64
-    d1: F64
-
-    @classmethod
-    def around(cls, vertical_g: F64, start: I64, end: I64, fs: float, bounds: I64, p: EventParams) -> _Windows:
-        """``[start, end)`` of each window widened by 4 sigma either side, inside its segment: a
-        window's edges take in their neighbour's samples, but only within 4 sigma, where no step
-        is looked for.
-        """
-        sigma = p.walk_detect_sigma_s * fs
-        seg = np.clip(np.searchsorted(bounds, start, side="right") - 1, 0, bounds.size - 2)
-        pad = int(4 * sigma) + 1
-        ws = np.maximum(start - pad, bounds[seg])
-        we = np.maximum(np.minimum(end + pad, bounds[seg + 1]), ws + 1)
-        idx, lengths = interval_indices(ws, we)
-        first = np.cumsum(lengths) - lengths
-        v = vertical_g[idx] - 1.0
-        d1 = gaussian_filter1d(v, sigma)
-        d1[first] = d1[first + lengths - 1] = -1e3
-        return cls(idx=idx, first=first, lengths=lengths, v=v, d1=d1)
-
-    def locate(self, pk: I64, g: I64, fs: float, p: EventParams) -> F64:
-        """IC (sample index) of each detected maximum ``pk`` (index into the windows) of window
-        ``g``, located as in :func:`walking_contacts`: the finer-scale maximum just before, then
-        the steepest rise leading to it.
-        """
-        back, ahead = int(0.2 * fs), int(0.05 * fs)
-        f1 = gaussian_filter1d(self.v, p.walk_locate_sigma_s * fs)
-        lo = np.maximum(pk - back, self.first[g])
-        lo[1:] = np.maximum(lo[1:], pk[:-1] + 1)
-        pk = argmin_between(-f1, lo, np.minimum(pk + ahead, self.first[g] + self.lengths[g]))
-        pk = _steepest_rise(f1, pk, round(p.walk_rise_max_s * fs))
-        return self.idx[pk].astype(np.float64)
-
-
-def landing_signs(vertical_g: F64, roll_dps: F64 | None, pos: F64, fs: float, bounds: I64,
-                  p: EventParams) -> tuple[F64, F64]:
-    """Two signs that a foot lands at each position: the steepest rise of the vertical loading
-    response and the peak-to-peak pelvis roll rate around it.
-
-    At foot contact the body is loaded within tens of ms (Perry 1992) and the pelvis rolls over
-    the new stance limb (weight acceptance); a foot set down beside the other at a walk's end does
-    both, weakly, while standing sway does neither.
-
-    Parameters
-    ----------
-    vertical_g : (N,) vertical specific force (g), incl. gravity.
-    roll_dps : (N,) body-frame roll rate (about forward +x, deg/s), or None without a gyroscope.
-    pos : (S,) sample positions.
-
-    Returns
-    -------
-    rise : (S,) steepest rise (g/s) of the vertical signal at the finer scale
-        (``walk_locate_sigma_s``) from 0.2 s before to 0.05 s after each position.
-    roll : (S,) peak-to-peak roll rate (deg/s) within ``walk_end_roll_window_s`` of each position
-        (NaN without a gyroscope). Windows never cross a segment bound.
-    """
-    if pos.size == 0:
-        return np.zeros(0), np.zeros(0)
-    fine = p.walk_locate_sigma_s * fs
-    pad = int(4 * fine) + 1
-    back, ahead = int(0.2 * fs), int(0.05 * fs)
-    c = np.round(pos).astype(np.int64)
-    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
-    lo_b, hi_b = bounds[seg][:, None], bounds[seg + 1][:, None] - 1
-    off = np.arange(-back - pad, ahead + pad + 1)
-    w = gaussian_filter1d(vertical_g[np.clip(c[:, None] + off[None, :], lo_b, hi_b)], fine, axis=1, mode="nearest")
-    rise = np.max(np.gradient(w, axis=1)[:, pad:off.size - pad], axis=1) * fs
-    if roll_dps is None:
-        return rise, np.full(pos.size, np.nan)
-    r0, r1 = (round(x * fs) for x in p.walk_end_roll_window_s)
-    r = roll_dps[np.clip(c[:, None] + np.arange(r0, r1 + 1)[None, :], lo_b, hi_b)]
-    return rise, np.ptp(r, axis=1)
-
-
-def closing_steps(vertical_g: F64, ap_mps2: F64, roll_dps: F64 | None, last: F64, limit: I64, step: F64,
-                  levels: tuple[float, float, float], fs: float, bounds: I64, p: EventParams) -> F64:
-    """The steps that close a walk after its last detected step (gait termination): the trailing
-    foot is set down about one step later with little vertical swing, but it still lands.
-
-    After each walk's last step, up to ``walk_end_steps`` steps, each about one typical step
-    (± ``walk_missed_tol_steps``) after the one before and before ``limit``: a vertical maximum
-    (prominence >= ``walk_end_prominence_g``) whose loading rise, heel-strike braking fall
-    (:func:`braking_fall`) and pelvis roll (:func:`landing_signs`) each reach their share
-    (``walk_weak_rise_frac``, ``walk_end_fall_frac``, ``walk_end_roll_frac``) of the session's
-    median walking step; of several, the most prominent.
-
-    Parameters
-    ----------
-    vertical_g : (N,) vertical specific force (g), incl. gravity.
-    ap_mps2 : (N,) forward specific force (m/s²), body frame.
-    roll_dps : (N,) body-frame roll rate (deg/s), or None without a gyroscope (then the roll is not asked).
-    last : (E,) fractional sample position of each walk's last step.
-    limit : (E,) sample index before which its closing steps lie (the walk's bout and segment end).
-    step : (E,) typical step time (samples) of each walk.
-    levels : the session's median walking step's loading rise (g/s), braking fall (g/s) and
-        peak-to-peak roll rate (deg/s).
-
-    Returns
-    -------
-    (K,) fractional sample positions of the ICs found, sorted, located as in :func:`walking_contacts`.
-    """
-    found = [np.zeros(0)]
-    tol = p.walk_missed_tol_steps
-    rise_level, fall_level, roll_level = levels
-    for _ in range(p.walk_end_steps):  # walk_end_steps: 1-2
-        lo = np.ceil(last + (1.0 - tol) * step).astype(np.int64)
-        hi = np.minimum(np.floor(last + (1.0 + tol) * step).astype(np.int64) + 1, limit)
-        keep = hi > lo
-        last, limit, step, lo, hi = last[keep], limit[keep], step[keep], lo[keep], hi[keep]
-        if last.size == 0:
-            break
-        win = _Windows.around(vertical_g, lo, hi, fs, bounds, p)
-        pk, props = find_peaks(win.d1, prominence=p.walk_end_prominence_g)
-        g = np.searchsorted(win.first, pk, side="right") - 1
-        at = win.idx[pk]
-        pos = at.astype(np.float64)
-        ok = (at >= lo[g]) & (at < hi[g])
-        rise, roll = landing_signs(vertical_g, roll_dps, pos, fs, bounds, p)
-        ok &= rise >= p.walk_weak_rise_frac * rise_level
-        ok &= braking_fall(ap_mps2, pos, fs, bounds, p) >= p.walk_end_fall_frac * fall_level
-        if roll_dps is not None:
-            ok &= roll >= p.walk_end_roll_frac * roll_level
-        pk, g, prom = pk[ok], g[ok], props["prominences"][ok]
-        if pk.size == 0:
-            break
-        best = _most_prominent(np.arange(pk.size), prom, g)
-        ic = win.locate(pk[best], g[best], fs, p)
-        found.append(ic)
-        last, limit, step = ic, limit[g[best]], step[g[best]]
-    return np.sort(np.concatenate(found))
