@@ -8,9 +8,9 @@ reference ICs of its bout) and ``turn`` (inside a reference turn) — same score
 interval between detections):
 
   last2  misplaced   an unmatched detection 100-300 ms away (the step was seen, its IC elsewhere)
-         closing     the last detection before it is at most 1.5 steps earlier (the walk's closing
-                     step, set down beside the other foot)
-         both        1.5-3 steps earlier (the last two steps of the walk missed)
+         1 step on   the last detection before it is at most 1.5 steps earlier (the walk's
+                     closing step, or the step before it when both are missed)
+         2-3 steps   1.5-3 steps earlier (the last of two missed closing steps)
          after walk  more than 3 steps earlier (a step after the walk had stopped: the wearer
                      shuffled or walked off after standing)
   turn   misplaced   as above
@@ -33,7 +33,7 @@ import real_walking as rw
 from matching import match
 from walk_misses import REFS, categorise
 
-KINDS = {"last2": ("misplaced", "closing", "both", "after walk"), "turn": ("misplaced", "in a gap", "other")}
+KINDS = {"last2": ("misplaced", "1 step on", "2-3 steps", "after walk"), "turn": ("misplaced", "in a gap", "other")}
 
 
 def anatomy(trial: rw.Trial, det: rw.Detected, ref_name: str) -> list[tuple[str, str]]:
@@ -59,7 +59,7 @@ def anatomy(trial: rw.Trial, det: rw.Detected, ref_name: str) -> list[tuple[str,
         if np.any((near > 0.1) & (near <= 0.3)):
             kind = "misplaced"
         elif cat == "last2":
-            kind = "closing" if since <= 1.5 else "both" if since <= 3.0 else "after walk"
+            kind = "1 step on" if since <= 1.5 else "2-3 steps" if since <= 3.0 else "after walk"
         else:
             kind = "in a gap" if span > 1.5 else "other"
         out.append((cat, kind))
