@@ -272,7 +272,7 @@ def held_out_grf(trials: list[Trial]) -> list[str]:
     a, b = (score(trials, params=PipelineParams(metrics=MetricParams(grf_spring_mass_weight=w))) for w in (0.0, 1.0))
     err = {w: (1.0 - w) * a.grf_err_bw + w * b.grf_err_bw for w in GRF_WEIGHTS}
     imp = a.impact_peak
-    lines = ["peak vGRF by spring-mass weight (every trial; the default is 0.5): "
+    lines = ["peak vGRF by spring-mass weight (every trial; the default is 0.3): "
              "RMSE all / active-peak / impact-peak steps"]
     for w, e in err.items():
         lines.append(f"  w {w:.1f}  {rmse(e):.3f} / {rmse(e[~imp]):.3f} / {rmse(e[imp]):.3f} BW   "

@@ -79,9 +79,11 @@ def test_peak_vgrf_blends_the_sacral_peak_with_the_spring_mass_peak_of_the_timin
     sacral, blended, timing = err(over, 0.0), err(over, 0.5), err(over, 1.0)
     assert sacral == pytest.approx(0.3, abs=0.05)
     assert -0.25 < timing < 0.0
-    assert blended == pytest.approx((sacral + timing) / 2, abs=0.01)  # the default: equal weights
-    assert abs(blended) < 0.5 * abs(sacral)
-    assert MetricParams().grf_spring_mass_weight == 0.5
+    assert blended == pytest.approx((sacral + timing) / 2, abs=0.01)  # the estimate is linear in w
+    w = MetricParams().grf_spring_mass_weight
+    assert w == 0.3
+    assert err(over, w) == pytest.approx((1 - w) * sacral + w * timing, abs=0.01)
+    assert abs(err(over, w)) < 0.6 * abs(sacral)
 
 
 def test_steps_without_a_flight_or_a_next_step_keep_the_sacral_peak() -> None:
