@@ -8,8 +8,11 @@ simulated runners; in BW, as if it were the sacral signal), the event detector's
 error of that assumption alone ("shape"). The pipeline's own TO error on the sacral signal
 ("sacrum") adds what lies between the force and the sensor: soft tissue, the sacrum not being
 the centre of mass. Per group, also the force curve itself: its mean over each tenth of the
-contact (BW, force-plate IC to TO), and, on the real trials, how far the 5 Hz low-passed sacral
-signal stays above the 5 Hz low-passed force over the last 60 ms before the force-plate TO.
+contact (BW, force-plate IC to TO; a group: the mean over its trials or sessions) and its peak
+over its mean (a half-sine's is pi / 2; the more peaked the contact, the more the spring-mass
+peak vGRF, (pi / 2) step time / contact time, under-reads it), and, on the real trials, how far
+the 5 Hz low-passed sacral signal stays above the 5 Hz low-passed force over the last 60 ms
+before the force-plate TO.
 """
 
 from __future__ import annotations
@@ -45,20 +48,22 @@ def detector_on(force_bw: F64, fs_hz: float) -> tuple[F64, F64]:
 
 
 def tenths(force_bw: F64, fs_hz: float, ic_s: F64, to_s: F64) -> F64:
-    """(10,) mean force (BW) over each tenth of the contacts [ic, to), averaged over contacts."""
+    """(11,) mean force (BW) over each tenth of the contacts [ic, to), averaged over contacts,
+    then the contacts' mean peak / mean force (a half-sine: pi / 2 = 1.57)."""
     u = (np.arange(100) + 0.5) / 100.0
     pos = ic_s[:, None] * fs_hz + u[None, :] * ((to_s - ic_s) * fs_hz)[:, None]
     vals = np.interp(pos, np.arange(force_bw.size), force_bw)
-    return np.asarray(vals.reshape(ic_s.size, 10, 10).mean(axis=(0, 2)), dtype=np.float64)
+    ratio = np.mean(vals.max(axis=1) / vals.mean(axis=1))
+    return np.append(vals.reshape(ic_s.size, 10, 10).mean(axis=(0, 2)), ratio)
 
 
 def _line(name: str, shape: F64, sacrum: F64, curve: F64, extra: str = "") -> str:
     return (f"{name:<22}{shape.size:>6}  {real_running.ms(shape):<17}  {real_running.ms(sacrum):<17}  "
-            + " ".join(f"{v:4.2f}" for v in curve) + extra)
+            + " ".join(f"{v:4.2f}" for v in curve[:10]) + f"   {curve[10]:4.2f}" + extra)
 
 
 HEADER = (f"{'group':<22}{'steps':>6}  {'TO shape':<17}  {'TO sacrum':<17}  "
-          "force over each tenth of the contact (BW)")
+          "force over each tenth of the contact (BW)             peak/mean")
 
 
 def real(root: Path) -> list[str]:
@@ -125,7 +130,7 @@ def simulated(minutes: float) -> list[str]:
         curves.append(curve)
     lines.append(_line("all", np.concatenate(all_shape), np.concatenate(all_sacrum), np.mean(curves, axis=0)))
     half = np.array([np.mean(np.sin(np.pi * ((np.arange(10) + 0.5) / 100.0 + k / 10.0))) for k in range(10)])
-    lines.append(f"{'(a half-sine, peak 1)':<62}" + " ".join(f"{v:4.2f}" for v in half))
+    lines.append(f"{'(a half-sine, peak 1)':<68}" + " ".join(f"{v:4.2f}" for v in half) + f"   {np.pi / 2:4.2f}")
     return lines
 
 
