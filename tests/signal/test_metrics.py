@@ -51,3 +51,48 @@ def test_without_a_gyroscope_there_is_no_pelvic_drop() -> None:
     run, _ = _run_steps(gyro=False)
     assert run["pelvic_drop_deg"].isna().all()
     assert np.isfinite(run["braking_peak_g"]).mean() > 0.95
+
+
+def test_peak_vgrf_blends_the_sacral_peak_with_the_spring_mass_peak_of_the_timing() -> None:
+    # the sacrum over-reads the CoM's force during contact (soft tissue, not the CoM): here by a
+    # constant 0.3 g while the foot is on the ground. The sacral peak carries all of it; the
+    # spring-mass peak (pi / 2) step / contact only through the contact time (the toe-off model
+    # reads the higher peak as a longer contact), the other way
+    from dataclasses import replace
+
+    from imuback.core import G_MPS2
+    from imuback.signal.params import MetricParams, PipelineParams
+
+    clean, truth = half_sine_run(minutes=1.0)
+    t = (clean.time_ns - clean.time_ns[0]) / 1e9
+    acc = clean.acc_mps2.copy()
+    acc[(t % truth["step_s"]) < truth["contact_s"], 2] += 0.3 * G_MPS2
+    over = replace(clean, acc_mps2=acc)
+
+    def err(raw: object, weight: float) -> float:
+        pp = PipelineParams(metrics=MetricParams(grf_spring_mass_weight=weight))
+        run = process_raw(raw, params=pp).steps.to_pandas().query("activity == 'run'")  # type: ignore[arg-type]
+        return float(run["grf_peak_bw"].median() - truth["peak_bw"])
+
+    for w in (0.0, 0.5, 1.0):  # exact half-sines: every weight gives the peak
+        assert abs(err(clean, w)) < 0.02
+    sacral, blended, timing = err(over, 0.0), err(over, 0.5), err(over, 1.0)
+    assert sacral == pytest.approx(0.3, abs=0.05)
+    assert -0.25 < timing < 0.0
+    assert blended == pytest.approx((sacral + timing) / 2, abs=0.01)  # the estimate is linear in w
+    w = MetricParams().grf_spring_mass_weight
+    assert w == 0.3
+    assert err(over, w) == pytest.approx((1 - w) * sacral + w * timing, abs=0.01)
+    assert abs(err(over, w)) < 0.6 * abs(sacral)
+
+
+def test_steps_without_a_flight_or_a_next_step_keep_the_sacral_peak() -> None:
+    from imuback.signal.metrics import _spring_mass_blend
+
+    sacral = np.array([2.0, 2.0, 2.0, 2.0])
+    step_s = np.array([0.36, np.nan, 0.24, 0.36])
+    contact_s = np.array([0.24, 0.24, 0.30, 0.24])  # no next step; contact longer than the step
+    out = _spring_mass_blend(sacral, step_s, contact_s, 0.5)
+    assert out[0] == pytest.approx(0.5 * 2.0 + 0.5 * (np.pi / 2) * 0.36 / 0.24)
+    assert out[1] == 2.0 and out[2] == 2.0
+    assert _spring_mass_blend(sacral, step_s, contact_s, 0.0)[0] == 2.0

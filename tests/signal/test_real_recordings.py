@@ -33,7 +33,11 @@ def test_alcantara_running_events_and_vgrf():
     # tangent toe-off of 0.4.0 gave -2.4 ± 18.6 ms), also for the trials left out when choosing
     # its low-pass (leave one trial out)
     assert abs(1e3 * np.mean(r.to_err_s)) <= 4.0 and 1e3 * np.std(r.to_err_s) <= 12.5
-    assert real_running.rmse(r.grf_err_bw) <= 0.20
+    # peak vGRF: the sacral peak blended with the spring-mass peak of the timing (0.195 BW with the
+    # sacral peak alone); the issue's 0.15 BW is reached only where the force maximum is the
+    # active peak, not on heel strikes' impact peaks
+    assert real_running.rmse(r.grf_err_bw) <= 0.185
+    assert real_running.rmse(r.grf_err_bw[~r.impact_peak]) <= 0.150
 
 
 def _walking(ds: str, ref: str, tol_s: float = 0.1, cond: str = "all", value: str = "all") -> real_walking.Figures:

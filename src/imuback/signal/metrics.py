@@ -92,7 +92,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     s = np.ceil(ic).astype(np.int64)
     e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), body.n)
     impact, grf = interval_max(s, e, vz_g, lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds))
-    grf = np.where(run, grf, np.nan)
+    grf = np.where(run, _spring_mass_blend(grf, step_t, contact, params.grf_spring_mass_weight), np.nan)
     # loading-rate index: rise from IC to the first peak of the 30 Hz signal inside the contact
     x30 = lowpass(vz_g, params.loading_lowpass_hz, fs, body.seg_bounds)
     pk, _ = find_peaks(x30)
@@ -121,6 +121,22 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
                        cadence_spm=60.0 / step_t, impact_peak_g=impact, grf_peak_bw=grf,
                        loading_rate_g_per_s=loading, vertical_oscillation_cm=vo,
                        braking_peak_g=brake_g, braking_impulse_mps=brake_mps, pelvic_drop_deg=drop)
+
+
+def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, weight: float) -> F64:
+    """Peak vGRF (BW) of running steps: the low-passed sacral peak ``sacral_bw`` blended with the
+    spring-mass peak from the step's timing, (S,) each.
+
+    Impulse-momentum over a step of a steady run: the vertical impulse of the contact carries
+    body weight over the whole step, ``integral F dt = BW step_time``; for a half-sine contact
+    (Blickhan 1989; Morin 2005) that integral is ``F_max (2 / pi) contact_time``, so
+    ``F_max / BW = (pi / 2) step_time / contact_time``. Steps without a next step or without a
+    flight (``0 < contact_time < step_time`` fails) keep the sacral peak.
+    """
+    ok = (contact_time_s > 0) & (contact_time_s < step_time_s)  # False for NaN
+    spring = np.full(sacral_bw.shape, np.nan)
+    spring[ok] = 0.5 * np.pi * step_time_s[ok] / contact_time_s[ok]
+    return np.where(ok, (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)
 
 
 def _contact_samples(s: I64, e: I64) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
