@@ -2,23 +2,26 @@
 
     python benchmarks/walk_ic_scatter.py [--data ../shared/data]
 
-Runs the pipeline twice on every real walking trial (``benchmarks/real_walking.py``): as released
-(IC at the forward-acceleration peak before heel-strike braking, :func:`forward_peak_ic`) and with
-that refinement off (``walk_min_drop_g_per_s=1e9``: the IC at the vertical loading rise). The
-refinement moves ICs and never adds or drops a step, so step ``k`` is the same step in both runs.
-Prints
+Runs the pipeline three times on every real walking trial (``benchmarks/real_walking.py``): as it
+is (the two IC cues fused, :func:`fuse_ic_cues`), with the IC at the forward-acceleration peak
+before heel-strike braking alone (``walk_fuse_agree_s=0``, :func:`forward_peak_ic`, pipeline 0.5.0)
+and with that refinement off (``walk_min_drop_g_per_s=1e9``: the IC at the vertical loading rise).
+The refinement moves ICs and never adds or drops a step, so step ``k`` is the same step in every
+run. Prints
 
 1. mobgap_lab: the two references against each other (stereophotogrammetry − INDIP, matched
-   one-to-one within 100 ms) and imuback against each, by participant, foot and turn: how much
-   of the IC scatter the references themselves carry;
-2. the 'offset' misses (a reference IC missed at ±100 ms with an unmatched detection 100-300 ms
+   one-to-one within 100 ms) and imuback against each, by participant, foot and turn; then each
+   of the three timings' own scatter on the steps all three hold (the three-cornered hat: with
+   independent errors, ``var(a - b) = var(a) + var(b)`` for each pair gives each one's variance):
+   how much of the IC scatter the references themselves carry;
+2. the pipeline's 'offset' misses (a reference IC missed at ±100 ms with an unmatched detection 100-300 ms
    away, as in ``walk_misses.py``) by where the vertical-signal IC of that step lay: within 100 ms
    of the reference (the forward-peak move made the miss) or also 100-300 ms off (the step's
    vertical loading peak is already elsewhere);
-3. choosing between the two cues by the stride rhythm: a step takes its vertical IC instead of
-   the forward peak where the forward peak lies more than ``T`` from the middle of the same
-   foot's ICs two steps before and after while the vertical IC lies within half that distance
-   (tried, not kept: docs/validation.md).
+3. the IC timings side by side, and choosing between the two cues by the stride rhythm: a step
+   takes its vertical IC instead of the forward peak where the forward peak lies more than ``T``
+   from the middle of the same foot's ICs two steps before and after while the vertical IC lies
+   within half that distance (tried, not kept: docs/validation.md).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from matching import match
 F64 = npt.NDArray[np.float64]
 REFS = (("voisard_l5_walk", "foot IMU"), ("mobgap_lab", "INDIP"), ("mobgap_lab", "stereo"))
 VERTICAL = PipelineParams(events=dataclasses.replace(EventParams(), walk_min_drop_g_per_s=1e9))
+FORWARD = PipelineParams(events=dataclasses.replace(EventParams(), walk_fuse_agree_s=0.0))
 
 
 def _stats(err_s: list[float] | F64) -> str:
@@ -88,6 +92,34 @@ def references_agree(trials: list[rw.Trial], dets: list[rw.Detected]) -> None:
                 e_i += list(d.ic_s[a1[i1]] - t.refs["INDIP"].ic_s[b1[i1]])
                 e_s += list(d.ic_s[a2[i2]] - t.refs["stereo"].ic_s[b2[i2]])
         print(f"  {part} vs INDIP  {_stats(e_i)}\n  {part} vs stereo {_stats(e_s)}")
+
+
+def three_cornered_hat(trials: list[rw.Trial], dets: dict[str, list[rw.Detected]]) -> None:
+    """Part 1b: each timing's own IC scatter (imuback, INDIP, stereo) on the steps all three hold."""
+    print("## mobgap_lab: own IC scatter (SD, ms) by the three-cornered hat, on steps matched to both "
+          "references within 100 ms (and the references within 100 ms of each other)")
+    for name, ds_ in dets.items():
+        for part in ("HA", "MS", ""):
+            d_i: list[float] = []
+            d_s: list[float] = []
+            s_i: list[float] = []
+            for t, d in zip(trials, ds_, strict=True):
+                if {"INDIP", "stereo"} <= set(t.refs) and t.subject.startswith(part):
+                    ind, ste = t.refs["INDIP"].ic_s, t.refs["stereo"].ic_s
+                    a1, b1 = match(d.ic_s, ind, 0.1)
+                    a2, b2 = match(d.ic_s, ste, 0.1)
+                    common, i1, i2 = np.intersect1d(a1, a2, return_indices=True)
+                    ti, ts = ind[b1[i1]], ste[b2[i2]]
+                    ok = np.abs(ti - ts) <= 0.1
+                    d_i += list((d.ic_s[common] - ti)[ok])
+                    d_s += list((d.ic_s[common] - ts)[ok])
+                    s_i += list((ts - ti)[ok])
+            v_di, v_ds, v_si = (float(np.var(1000.0 * np.asarray(x))) for x in (d_i, d_s, s_i))
+            own = [(v_di + v_ds - v_si) / 2, (v_di + v_si - v_ds) / 2, (v_ds + v_si - v_di) / 2]
+            sd = "  ".join(f"{k} {np.sqrt(v):5.1f}" if v > 0 else f"{k}   n/a" for k, v in
+                           zip(("imuback", "INDIP", "stereo"), own, strict=True))
+            print(f"  {name:20s} {part or 'all':3s} n {len(d_i):3d}  pair SD: imuback-INDIP {np.sqrt(v_di):5.1f} "
+                  f"imuback-stereo {np.sqrt(v_ds):5.1f} stereo-INDIP {np.sqrt(v_si):5.1f}  ->  own SD: {sd}")
 
 
 def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw.Detected]) -> None:
@@ -146,16 +178,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
     dets = [rw.imuback_detect(t) for t in trials]
+    fwd = [rw.imuback_detect(t, FORWARD) for t in trials]
     vert = [rw.imuback_detect(t, VERTICAL) for t in trials]
     references_agree(trials, dets)
+    three_cornered_hat(trials, {"fused (pipeline)": dets, "forward peak alone": fwd, "vertical IC": vert})
     print()
     offset_causes(trials, dets, vert)
-    print("\n## IC choice by the stride rhythm (recall / precision / IC bias ± SD ms at ±100 ms; recall at ±50 ms)")
-    variants: dict[str, list[rw.Detected]] = {"forward peak (released)": dets, "vertical IC": vert}
+    print("\n## IC timings, and the choice by the stride rhythm (recall / precision / IC bias ± SD ms at ±100 ms; "
+          "recall at ±50 ms)")
+    variants: dict[str, list[rw.Detected]] = {"fused (pipeline)": dets, "forward peak alone": fwd,
+                                              "vertical IC": vert}
     for tol in (0.04, 0.06, 0.1):
         variants[f"rhythm, T = {tol * 1000:.0f} ms"] = [
             dataclasses.replace(d, ic_s=rhythm_choice(d.ic_s, v.ic_s, tol)) if d.ic_s.size == v.ic_s.size else d
-            for d, v in zip(dets, vert, strict=True)]
+            for d, v in zip(fwd, vert, strict=True)]
     for name, ds_ in variants.items():
         cells = []
         for ds, ref_name in REFS:
