@@ -56,6 +56,12 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_peak_subsample=v)) for v in (False, True)},
     "foot_split_min_steps (0 = chains never split at a parity flip)": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_split_min_steps=v)) for v in (0, 3, 4, 6, 8)},
+    "walk_min_drop_g_per_s (the braking fall a forward-peak IC needs)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_min_drop_g_per_s=v))
+        for v in (1.0, 2.0, 3.0, 4.0, 6.0)},
+    "walk_peak_before_drop_s (how far before the fall the forward peak is sought)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_peak_before_drop_s=v))
+        for v in (0.03, 0.05, 0.07, 0.1)},
     FUSE: {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_fuse_agree_s=v))
         for v in (0.0, 0.03, 0.05, 0.08, 0.12, 0.16, 0.2, 1.0)},

@@ -122,9 +122,10 @@ def three_cornered_hat(trials: list[rw.Trial], dets: dict[str, list[rw.Detected]
                   f"imuback-stereo {np.sqrt(v_ds):5.1f} stereo-INDIP {np.sqrt(v_si):5.1f}  ->  own SD: {sd}")
 
 
-def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw.Detected]) -> None:
+def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw.Detected], title: str) -> None:
     """Part 2: each offset miss by where that step's vertical-signal IC lay."""
-    print("## offset misses (±100 ms; an unmatched detection 100-300 ms away) by the step's vertical-signal IC")
+    print(f"## {title}: offset misses (±100 ms; an unmatched detection 100-300 ms away) by the step's "
+          "vertical-signal IC")
     print(f"{'data / reference':28s}{'offset':>7}{'vertical IC within 100 ms':>27}{'also 100-300 ms off':>21}"
           f"{'farther':>9}   of those within 100 ms: move (ms) median [min, max]")
     for ds, ref_name in REFS:
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     references_agree(trials, dets)
     three_cornered_hat(trials, {"fused (pipeline)": dets, "forward peak alone": fwd, "vertical IC": vert})
     print()
-    offset_causes(trials, dets, vert)
+    offset_causes(trials, fwd, vert, "forward peak alone")
+    offset_causes(trials, dets, vert, "fused (pipeline)")
     print("\n## IC timings, and the choice by the stride rhythm (recall / precision / IC bias ± SD ms at ±100 ms; "
           "recall at ±50 ms)")
     variants: dict[str, list[rw.Detected]] = {"fused (pipeline)": dets, "forward peak alone": fwd,
