@@ -1,5 +1,6 @@
-"""Walking steps on hand-built signals: IC refinement (Zijlstra & Hof 2003), weak steps at the end
-of a walk and in a turn (bridged with heel-strike braking), and what is not a step."""
+"""Walking steps on hand-built signals: IC refinement (Zijlstra & Hof 2003) and the fusion of the
+two IC cues, weak steps at the end of a walk and in a turn (bridged with heel-strike braking), and
+what is not a step."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
-from imuback.signal.walking import forward_peak_ic
+from imuback.signal.walking import forward_peak_ic, fuse_ic_cues
 from tests.signal.analytic import braking_forward, turn_walk, walking_vertical
 
 FS = 100.0
@@ -126,3 +127,44 @@ def test_weak_steps_in_a_turn_are_bridged_only_with_heel_strike_braking(braking_
         assert got.size == 2 and np.abs(got - (weak - 4.0)).max() <= 6
     else:
         assert got.size == 0
+
+
+def _two_cues(sd_forward: float, sd_vertical: float, n: int = 60, seed: int = 3) -> tuple[np.ndarray, ...]:
+    """True ICs every 55 samples (one chain) and two noisy readings of them (samples); the
+    vertical one 9 samples late (the definition's delay)."""
+    rng = np.random.default_rng(seed)
+    true = 100.0 + 55.0 * np.arange(n)
+    fwd = true + rng.normal(0.0, sd_forward, n)
+    vert = true + 9.0 + rng.normal(0.0, sd_vertical, n)
+    return true, fwd, vert, np.zeros(n, np.int64)
+
+
+def test_two_agreeing_ic_cues_are_averaged_by_their_regularity():
+    # the vertical cue is the steadier one here: the fused IC leans on it, without its 90 ms delay
+    true, fwd, vert, chain = _two_cues(sd_forward=2.0, sd_vertical=0.7)
+    got = fuse_ic_cues(fwd, vert, chain, FS, EventParams())
+    rms = lambda x: float(np.sqrt(np.mean((x - true) ** 2)))  # noqa: E731
+    assert rms(got) < 0.75 * rms(fwd)
+    assert abs(float(np.mean(got - true))) < 0.5  # the delay is removed, not averaged in
+    # the other way round the forward peak keeps most of the weight
+    true, fwd, vert, chain = _two_cues(sd_forward=0.7, sd_vertical=2.0)
+    got = fuse_ic_cues(fwd, vert, chain, FS, EventParams())
+    assert rms(got) <= rms(fwd) and np.abs(got - fwd).max() < 2.0
+
+
+def test_cues_that_disagree_keep_the_forward_peak():
+    _, fwd, vert, chain = _two_cues(sd_forward=1.0, sd_vertical=1.0)
+    vert[30] += 25.0  # the vertical cue took another peak, 250 ms away
+    fwd[20] = vert[20]  # no braking fall found here: the vertical IC came through unchanged
+    got = fuse_ic_cues(fwd, vert, chain, FS, EventParams())
+    assert got[30] == fwd[30] and got[20] == vert[20]
+    assert np.count_nonzero(got != fwd) >= 50  # the others are fused
+
+
+def test_ic_fusion_off_or_too_few_steps_leaves_the_forward_peak():
+    _, fwd, vert, chain = _two_cues(sd_forward=2.0, sd_vertical=0.7)
+    off = EventParams(walk_fuse_agree_s=0.0)
+    np.testing.assert_array_equal(fuse_ic_cues(fwd, vert, chain, FS, off), fwd)
+    np.testing.assert_array_equal(fuse_ic_cues(fwd[:6], vert[:6], chain[:6], FS, EventParams()), fwd[:6])
+    # a new chain at every step: no stride residual, no weight to give
+    np.testing.assert_array_equal(fuse_ic_cues(fwd, vert, np.arange(fwd.size), FS, EventParams()), fwd)

@@ -24,7 +24,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import braking_fall, bridged_steps, forward_peak_ic, walking_contacts
+from imuback.signal.walking import braking_fall, bridged_steps, forward_peak_ic, fuse_ic_cues, walking_contacts
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -241,7 +241,8 @@ def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, mi
 def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
                        params: EventParams = EventParams()) -> Steps:
     """Move each walking IC to the forward-acceleration peak before heel-strike braking
-    (:func:`~imuback.signal.walking.forward_peak_ic`), once the body frame is known.
+    (:func:`~imuback.signal.walking.forward_peak_ic`), averaged with the vertical-signal IC where
+    the two agree (:func:`~imuback.signal.walking.fuse_ic_cues`), once the body frame is known.
 
     ``ap_mps2`` (N,) is the body-frame forward specific force (m/s²). A move that would pass a
     neighbouring step or the step's own toe-off is not made.
@@ -251,6 +252,7 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
         return steps
     ic = steps.ic_pos.copy()
     new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
+    new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params)
     prev = np.where(walk > 0, ic[np.maximum(walk - 1, 0)], -np.inf)
     nxt = np.where(walk < ic.size - 1, ic[np.minimum(walk + 1, ic.size - 1)], np.inf)
     to = steps.to_pos[walk]

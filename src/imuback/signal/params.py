@@ -187,6 +187,12 @@ class EventParams:
     walk_peak_subsample: bool = True
     """The forward-acceleration peak (IC) between samples, at the vertex of the parabola through the
     peak sample and its neighbours."""
+    walk_fuse_agree_s: float = 0.12
+    """Where the vertical-signal IC (less the session's median offset between the two cues) lies
+    within this (s) of the forward-peak IC, the walking IC is their mean weighted by each cue's
+    regularity over the session (:func:`~imuback.signal.walking.fuse_ic_cues`); elsewhere the
+    forward peak alone. 0 = the forward peak alone. Chosen on voisard_l5_walk among 0-0.2 and
+    always; reported on mobgap_lab (docs/validation.md)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,8 @@ gets the weaker maximum in its middle (one missed step), and up to two weaker ma
 apart after a walk's last clear step are its last steps (gait termination), where their loading
 response rises steeply enough to be a foot landing. Once the body frame is known each IC moves to
 the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003,
-:func:`forward_peak_ic`).
+:func:`forward_peak_ic`), averaged with the vertical-signal IC where the two agree, each weighted
+by its regularity over the session (:func:`fuse_ic_cues`).
 
 Walking toe-off is not reported (NaN): McCamley's final contact (minima of the second
 differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_walk) and
@@ -216,6 +217,64 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
         curv = a - 2.0 * b + e
         at += np.where(inner & (curv < 0), np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
     return np.where(steep & (idx[np.arange(c.size), peak] == refined), at, ic_pos)
+
+
+def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: EventParams) -> F64:
+    """Walking IC from its two cues: the forward-acceleration peak before braking and the vertical
+    loading rise, averaged where they agree, each weighted by how regular it is over the session.
+
+    Two independent readings of one event with errors of variance ``s_f²`` and ``s_v²`` combine
+    best as the inverse-variance weighted mean. Neither variance is known against a reference,
+    but an IC error breaks the stride rhythm: each cue's scatter is read from its residual against
+    the same foot's ICs two steps before and after (``x[k] - (x[k-2] + x[k+2]) / 2``), which gait
+    variability affects alike for both cues.
+
+    1. The vertical IC comes later than the forward peak by a definition-dependent delay: the
+       session's median offset over the steps with both cues is removed from it.
+    2. Each cue's scatter: the MAD (x 1.4826) of its stride residuals over the steps whose
+       neighbours two steps either side are in the same chain and have both cues.
+    3. Where the two lie within ``walk_fuse_agree_s`` of each other, the IC is
+       ``(1 - w) * forward + w * vertical`` with ``w = s_f² / (s_f² + s_v²)``; where they do not
+       (one cue took another peak) or a step has no forward peak, the cue given.
+
+    Parameters
+    ----------
+    forward_pos : (S,) fractional sample positions from :func:`forward_peak_ic` (equal to
+        ``vertical_pos`` where it found no braking fall).
+    vertical_pos : (S,) fractional sample positions of the vertical-signal ICs.
+    chain : (S,) chain id of each step (:class:`~imuback.signal.events.Steps`).
+    fs : sampling rate (Hz).
+
+    Returns
+    -------
+    (S,) fractional sample positions; ``forward_pos`` where fewer than ``_MIN_RESIDUALS`` steps
+    give both cues' residuals, or ``walk_fuse_agree_s`` is 0.
+    """
+    both = forward_pos != vertical_pos
+    if p.walk_fuse_agree_s <= 0 or np.count_nonzero(both) < _MIN_RESIDUALS:
+        return forward_pos
+    # 1. the vertical cue on the forward peak's definition
+    vert = vertical_pos - float(np.median(vertical_pos[both] - forward_pos[both]))
+    # 2. each cue's stride residual over steps with both cues either side in one chain
+    k = np.arange(2, forward_pos.size - 2)
+    ok = (chain[k - 2] == chain[k]) & (chain[k + 2] == chain[k]) & both[k - 2] & both[k] & both[k + 2]
+    k = k[ok]
+    if k.size < _MIN_RESIDUALS:
+        return forward_pos
+    var_f, var_v = (_mad_var(x[k] - 0.5 * (x[k - 2] + x[k + 2])) for x in (forward_pos, vert))
+    w = var_f / (var_f + var_v) if var_f + var_v > 0 else 0.0
+    # 3. the weighted mean where both read the same event
+    near = both & (np.abs(vert - forward_pos) <= p.walk_fuse_agree_s * fs)
+    return np.where(near, (1.0 - w) * forward_pos + w * vert, forward_pos)
+
+
+_MIN_RESIDUALS = 5
+"""Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone."""
+
+
+def _mad_var(r: F64) -> float:
+    """Robust variance: (1.4826 x the median absolute deviation)²."""
+    return float((1.4826 * np.median(np.abs(r - np.median(r)))) ** 2)
 
 
 def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> F64:
