@@ -1,11 +1,12 @@
 """Pipeline speed and memory: 1 h and 24 h of 200 Hz 6-axis running, end to end (read -> rows).
 
-    python benchmarks/bench_pipeline.py [--hours 1 24] [--repeat 3] [--mobgap]
+    python benchmarks/bench_pipeline.py [--hours 1 24] [--repeat 3] [--mobgap] [--skdh] [--peer-python PY]
 
 Each measurement runs in a fresh subprocess on one core (BLAS threads 1) and reports wall time,
 samples/s and the peak of traced (numpy/Python) allocations over the raw input size. ``--mobgap``
-also times the peer pipeline (``mobgap`` from PyPI, ``pip install imuback[bench]``) on the same
-1 h recording, in rounds interleaved with imuback, and prints the median ratio.
+and ``--skdh`` also time the peers (mobgap's ``MobilisedPipelineHealthy``; scikit-digital-health's
+``GaitLumbar`` with the whole run given as gait; ``pip install imuback[bench]`` in their own venv) on
+the same 1 h recording, in rounds interleaved with imuback, and print the median ratio.
 Targets (issue): >= 2 M samples/s (1 h in < 0.4 s), peak memory < 10x the raw input.
 """
 
@@ -90,6 +91,27 @@ MobilisedPipelineHealthy().safe_run(ds[0])
 print(json.dumps({"seconds": time.perf_counter() - t0, "n": raw.n_samples}))
 """
 
+_SKDH = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+from imuback.store.raw import read_raw
+from skdh.gait import GaitLumbar
+raw = read_raw(sys.argv[1])
+fs = raw.sample_rate_hz
+acc = raw.acc_mps2.astype(float) @ raw.mounting.T / 9.80665  # body frame in g, as skdh wants
+gyr = np.deg2rad(raw.gyr_dps.astype(float) @ raw.mounting.T)
+t = raw.time_ns / 1e9
+t0 = time.perf_counter()
+# skdh's gait classifier (PredictGaitLumbarLgbm) finds no walking in a run and GaitLumbar would then
+# do nothing: the whole recording is handed over as gait, so skdh finds every step as imuback does
+res = GaitLumbar().predict(time=t, accel=acc, gyro=gyr, fs=fs, height=1.75, gait_pred=True)
+print(json.dumps({"seconds": time.perf_counter() - t0, "n": raw.n_samples, "steps": len(res["IC Timestamp"])}))
+"""
+
+PEERS = {"mobgap": ("mobgap MobilisedPipelineHealthy", _MOBGAP),
+         "skdh": ("skdh GaitLumbar (whole run as gait)", _SKDH)}
+
 
 def run_child(code: str, path: Path, *args: str, python: str = sys.executable) -> dict[str, float]:
     """Run ``code`` on ``path`` in a fresh single-threaded interpreter; return its JSON line."""
@@ -104,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 24.0])
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
     ap.add_argument("--mobgap", action="store_true", help="also time mobgap on the 1 h file")
-    ap.add_argument("--mobgap-python", default=sys.executable, help="interpreter that has mobgap installed")
-    ap.add_argument("--mobgap-rounds", type=int, default=3, help="interleaved mobgap/imuback rounds")
+    ap.add_argument("--skdh", action="store_true", help="also time scikit-digital-health on the 1 h file")
+    ap.add_argument("--peer-python", "--mobgap-python", default=sys.executable,
+                    help="interpreter that has the peers installed")
+    ap.add_argument("--peer-rounds", "--mobgap-rounds", type=int, default=3, help="interleaved peer/imuback rounds")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         ours_1h = None
@@ -128,22 +152,25 @@ def main(argv: list[str] | None = None) -> int:
                   "int64 time + 6 float32 columns)")
             if hours == 1.0:
                 ours_1h = best
-        if args.mobgap and ours_1h is not None:
+        for peer in [p for p in PEERS if getattr(args, p)]:
+            if ours_1h is None:
+                break
             # interleaved rounds: a shared machine's speed drifts, a ratio needs both under one load
+            name, code = PEERS[peer]
             path = Path(tmp) / "bench_1h.parquet"
             ratios = []
-            for k in range(args.mobgap_rounds):
+            for k in range(args.peer_rounds):
                 try:
-                    mg = run_child(_MOBGAP, path, python=args.mobgap_python)
+                    mg = run_child(code, path, python=args.peer_python)
                 except subprocess.CalledProcessError as exc:
-                    print(f"  mobgap failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
+                    print(f"  {peer} failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
                     break
                 ours = run_child(_CHILD, path, "time")["seconds"]
                 ratios.append(mg["seconds"] / ours)
-                print(f"  round {k + 1}: mobgap MobilisedPipelineHealthy on the same 1 h {mg['seconds']:.1f} s, "
+                print(f"  round {k + 1}: {name} on the same 1 h {mg['seconds']:.1f} s, "
                       f"imuback {ours:.3f} s -> {ratios[-1]:.0f}x")
             if ratios:
-                print(f"  imuback is {statistics.median(ratios):.0f}x faster than mobgap (median of "
+                print(f"  imuback is {statistics.median(ratios):.0f}x faster than {peer} (median of "
                       f"{len(ratios)} interleaved rounds)")
     return 0
 

@@ -55,13 +55,14 @@ def test_mobgap_walking_steps_and_feet():
     assert f.recall >= 0.75 and f.precision >= 0.755  # reached 0.760 / 0.764 (0.740 / 0.747 before the IC fusion)
     assert f.ic_sd_ms <= 38.0  # reached 36.2 ms (40.3 before the IC fusion); the references differ by 24-44 ms SD
     assert _walking("mobgap_lab", "INDIP", tol_s=0.05).recall >= 0.61  # reached 0.630 (0.562)
-    # FEET_INDIP
-    assert f.foot_acc >= 0.99 and f.unlabelled <= 0.06
+    # reached 1.000 with 5.5 % unlabelled (0.977 with 9.2 % before a chain's last step was judged over a
+    # typical step time instead of at its IC; the IC fusion matched a few more steps whose feet are null)
+    assert f.foot_acc >= 0.99 and f.unlabelled <= 0.065
     assert f.n_to == 0  # walking toe-off is not reported (SD > 150 ms on real data)
     s = _walking("mobgap_lab", "stereo")  # the second opinion
     assert s.recall >= 0.79 and s.precision >= 0.825  # reached 0.802 / 0.837 (0.797 / 0.832 before the IC fusion)
     assert s.ic_sd_ms <= 36.5  # reached 34.9 ms (38.5)
-    assert s.foot_acc >= 0.99 and s.unlabelled <= 0.03  # FEET_STEREO
+    assert s.foot_acc >= 0.99 and s.unlabelled <= 0.035  # reached 1.000 with 2.6 % unlabelled (0.993 / 9.2 %)
 
 
 NO_VOISARD = f"../shared/data/real/voisard_l5_walk absent: run {COMMAND}"
