@@ -96,3 +96,6 @@ def test_steps_without_a_flight_or_a_next_step_keep_the_sacral_peak() -> None:
     assert out[0] == pytest.approx(0.5 * 2.0 + 0.5 * (np.pi / 2) * 0.36 / 0.24)
     assert out[1] == 2.0 and out[2] == 2.0
     assert _spring_mass_blend(sacral, step_s, contact_s, 0.0)[0] == 2.0
+    # a contact under 0.3 of its step (a misplaced edge) would give a half-sine peak over 5.2 BW
+    short = _spring_mass_blend(np.array([2.2, 2.2]), np.array([0.34, 0.34]), np.array([0.05, 0.2]), 0.3)
+    assert short[0] == 2.2 and short[1] == pytest.approx(0.7 * 2.2 + 0.3 * (np.pi / 2) * 0.34 / 0.2)

@@ -148,3 +148,56 @@ def test_a_lone_walking_step_is_judged_over_the_step_not_at_its_initial_contact(
     assert np.all(cue[[0, 2, 4]] > 0) and np.all(cue[[1, 3]] < 0)
     assert cue[5] < 0  # the chain's last step (a LEFT one) too
     assert cue[6] > 0  # the lone RIGHT step
+
+
+def _lone_steps_block(n: int, fs: float, seg_bounds: list[int]):
+    from imuback.core import ImuBlock
+
+    return ImuBlock(t_s=np.arange(n) / fs, acc_mps2=np.zeros((n, 3)), gyr_dps=None, frame="body", fs_hz=fs,
+                    seg_bounds=np.array(seg_bounds), t0_ns=0)
+
+
+def _walk_steps(ic: list[int], chain: list[int]):
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import UNKNOWN, Steps
+
+    pos = np.asarray(ic, dtype=np.float64)
+    return Steps(ic_pos=pos, to_pos=np.full(pos.size, np.nan), activity=np.full(pos.size, WALK, np.int8),
+                 chain=np.asarray(chain), foot=np.full(pos.size, UNKNOWN, np.int8), quality=np.ones(pos.size))
+
+
+def test_a_session_of_lone_walking_steps_still_judges_each_over_a_step():
+    """Every chain one step long (no step time to measure): the cue is read over a prior walking
+    step time, not at the IC sample (where the body still moves toward the new foot)."""
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _foot_cue
+
+    fs, n = 100.0, 1000
+    ics = [100, 300, 500, 700]
+    lateral = np.zeros(n)
+    for s in ics:  # four lone RIGHT steps
+        lateral[s + 1:s + 50] = 1.0
+        lateral[s] = -1.5
+    cue, _ = _foot_cue(_lone_steps_block(n, fs, [0, n]), prefix_sum(lateral), _walk_steps(ics, [0, 1, 2, 3]),
+                       EventParams())
+    assert np.all(cue > 0)
+
+
+def test_a_chain_last_step_is_not_read_across_a_gap():
+    """The last step before a dropout is read up to the segment's end, not into samples recorded
+    after the gap."""
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _foot_cue
+
+    fs, n, step = 100.0, 800, 55
+    ics = [100 + step * k for k in range(6)]  # R L R L R L, the segment ends 20 samples after the last
+    seg_end = ics[-1] + 20
+    lateral = np.zeros(n)
+    for k, s in enumerate(ics):
+        lateral[s + 1:s + step] = 1.0 if k % 2 == 0 else -1.0
+    lateral[seg_end:] = 5.0  # after the gap: unrelated motion toward the left
+    cue, _ = _foot_cue(_lone_steps_block(n, fs, [0, seg_end, n]), prefix_sum(lateral),
+                       _walk_steps(ics, [0] * 6), EventParams())
+    assert cue[5] < 0  # the last (LEFT) step keeps its sign

@@ -123,6 +123,12 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
                        braking_peak_g=brake_g, braking_impulse_mps=brake_mps, pelvic_drop_deg=drop)
 
 
+_MIN_DUTY = 0.3
+"""Shortest contact, as a share of the step, taken at face value by the spring-mass peak:
+(pi / 2) / 0.3 = 5.2 BW, about twice running's usual 2-3 BW peaks: a contact that short is a
+contact edge out of place, not a runner."""
+
+
 def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, weight: float) -> F64:
     """Peak vGRF (BW) of running steps: the low-passed sacral peak ``sacral_bw`` blended with the
     spring-mass peak from the step's timing, (S,) each.
@@ -131,9 +137,10 @@ def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, we
     body weight over the whole step, ``integral F dt = BW step_time``; for a half-sine contact
     (Blickhan 1989; Morin 2005) that integral is ``F_max (2 / pi) contact_time``, so
     ``F_max / BW = (pi / 2) step_time / contact_time``. Steps without a next step or without a
-    flight (``0 < contact_time < step_time`` fails) keep the sacral peak.
+    flight (``contact_time < step_time`` fails), or whose contact is under ``_MIN_DUTY`` of the
+    step (the half-sine peak would pass 5.2 BW: a misplaced contact edge), keep the sacral peak.
     """
-    ok = (contact_time_s > 0) & (contact_time_s < step_time_s)  # False for NaN
+    ok = (contact_time_s >= _MIN_DUTY * step_time_s) & (contact_time_s < step_time_s)  # False for NaN
     spring = np.full(sacral_bw.shape, np.nan)
     spring[ok] = 0.5 * np.pi * step_time_s[ok] / contact_time_s[ok]
     return np.where(ok, (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)

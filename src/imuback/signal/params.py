@@ -272,8 +272,9 @@ class MetricParams:
     """Running peak vGRF = (1 - w) x the low-passed sacral peak + w x the spring-mass peak from the
     step's timing alone, ``(pi / 2) step_time / contact_time`` (a half-sine contact whose impulse
     carries body weight over the step: Morin 2005). The two read different things (the sacrum's
-    amplitude; the contact's timing) and their errors on real running are only partly shared.
-    On the real trials the RMSE is flat for w = 0.3-0.5 (held out by slope and speed the folds
+    amplitude; the contact's timing), though not independently: the contact's end (TO) is itself
+    read from the sacral signal. On alcantara's trials (one runner: never held out by runner) the
+    RMSE is flat for w = 0.3-0.5 (held out by slope and speed the folds
     pick 0.3-0.6: ``benchmarks/real_running.py``); of those the smallest, which keeps most of
     the sacral reading that simulated runners (sacrum = CoM + tissue) find exact. 0 gives the
     sacral peak alone."""

@@ -101,6 +101,11 @@ def _saturation_pct(a: npt.NDArray[np.float32], acc_range_g: float | None,
     return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / int(a.shape[0])
 
 
+_WALK_STEP_PRIOR_S = 0.55
+"""A walking step's time where a session has no two consecutive walking steps to measure one:
+half the ~1.1 s walking stride the activity window assumes (``ActivityParams``)."""
+
+
 def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> tuple[F64, F64 | None]:
     """Evidence per step that it is a RIGHT contact, from two independent cues: the mean lateral
     (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
@@ -119,8 +124,11 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
     # over a typical step time, never past the next IC — at the IC instant itself the body still
     # moves toward the new foot (the previous contact's push), the opposite of the step's mean
     walk_next = steps.has_next() & (steps.activity == WALK)
-    typical = float(np.median(nxt[walk_next] - steps.ic_pos[walk_next])) if walk_next.any() else 0.0
-    end_walk = np.where(steps.has_next(), nxt, np.minimum(nxt, steps.ic_pos + typical))
+    typical = (float(np.median(nxt[walk_next] - steps.ic_pos[walk_next])) if walk_next.any()
+               else _WALK_STEP_PRIOR_S * body.fs_hz)
+    seg_end = body.seg_bounds[np.minimum(np.searchsorted(body.seg_bounds, s, side="right"),
+                                         body.seg_bounds.size - 1)] - 1  # never read across a gap
+    end_walk = np.where(steps.has_next(), nxt, np.minimum(np.minimum(nxt, steps.ic_pos + typical), seg_end))
     end = np.where(steps.activity == RUN, end_run, end_walk)
     e = np.minimum(np.floor(end).astype(np.int64) + 1, n)
     mean = float(lateral_int[-1]) / max(n, 1)

@@ -226,8 +226,10 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     Two independent readings of one event with errors of variance ``s_f²`` and ``s_v²`` combine
     best as the inverse-variance weighted mean. Neither variance is known against a reference,
     but an IC error breaks the stride rhythm: each cue's scatter is read from its residual against
-    the same foot's ICs two steps before and after (``x[k] - (x[k-2] + x[k+2]) / 2``), which gait
-    variability affects alike for both cues.
+    the same foot's ICs two steps before and after (``x[k] - (x[k-2] + x[k+2]) / 2``). That residual
+    also holds the gait's own stride variability, shared by both cues, so ``w`` leans towards 0.5
+    as gait grows irregular; removing the shared part (Grubbs' two-instrument estimator) was
+    measured and not kept: worse on the held-out mobgap_lab (docs/validation.md).
 
     1. The vertical IC comes later than the forward peak by a definition-dependent delay: the
        session's median offset over the steps with both cues is removed from it.
@@ -261,15 +263,18 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     k = k[ok]
     if k.size < _MIN_RESIDUALS:
         return forward_pos
-    var_f, var_v = (_mad_var(x[k] - 0.5 * (x[k - 2] + x[k + 2])) for x in (forward_pos, vert))
-    w = var_f / (var_f + var_v) if var_f + var_v > 0 else 0.0
+    # floored at the quantisation variance of a residual of whole-sample readings (1 + 2/4) / 12:
+    # at a low rate most vertical residuals are exactly 0 and would take the whole weight
+    var_f, var_v = (max(_mad_var(x[k] - 0.5 * (x[k - 2] + x[k + 2])), 1.5 / 12.0) for x in (forward_pos, vert))
+    w = var_f / (var_f + var_v)
     # 3. the weighted mean where both read the same event
     near = both & (np.abs(vert - forward_pos) <= p.walk_fuse_agree_s * fs)
     return np.where(near, (1.0 - w) * forward_pos + w * vert, forward_pos)
 
 
 _MIN_RESIDUALS = 5
-"""Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone."""
+"""Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone.
+Not fitted: a straight walk of 9 steps, the shortest bout the lab data sets score."""
 
 
 def _mad_var(r: F64) -> float:

@@ -88,7 +88,7 @@ STEPS_SCHEMA = pa.schema(
         _f("flight_time_s", _F64, "s", "next IC minus this toe-off (null at a bout end or gap)"),
         _f("cadence_spm", _F64, "steps/min", "60 / step_time_s"),
         _f("impact_peak_g", _F64, "g", "peak vertical specific force of the sacrum in contact, body frame, incl. gravity"),
-        _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (running: 0.7 x the peak of the 8 Hz low-passed sacral vertical specific force + 0.3 x the spring-mass peak (pi/2) step time / contact time)"),
+        _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (running: the peak of the 8 Hz low-passed sacral vertical specific force blended with the spring-mass peak (pi/2) step time / contact time, weight MetricParams.grf_spring_mass_weight (0.3); the sacral peak alone for a step without a next step or a flight)"),
         _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value"),
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
         _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped"),
