@@ -252,7 +252,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
     fwd = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
                        ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact,
-                       running=major == RUN, fs_hz=fs, bounds=bounds, every=dec)
+                       running=major == RUN, fs_hz=fs, bounds=bounds, every=dec, acc_every_mps2=acc_d)
     if steps.n and fwd.sign_from == "mounting":
         notes.append("forward direction taken from the nominal mounting: the steps did not show it")
     rot = body_rotation(z_s, fwd.axis)
