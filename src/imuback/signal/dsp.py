@@ -208,8 +208,11 @@ class IntervalReadings:
             raise SignalError("these readings were built with chord=False: no chord to remove")
         v0 = vals[self.first]
         rise = vals[self.first + self.lengths - 1] - v0
-        out = vals - np.repeat(v0, self.lengths)
-        out -= self._chord * np.repeat(rise, self.lengths)
+        out = np.repeat(v0, self.lengths)
+        np.subtract(vals, out, out=out)
+        drift = np.repeat(rise, self.lengths)
+        drift *= self._chord
+        out -= drift
         return np.asarray(out, dtype=np.float64)
 
     def range(self, vals: F64) -> F64:

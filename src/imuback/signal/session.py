@@ -133,7 +133,8 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), decimated_bounds(body.seg_bounds, dec))
         idx, lengths = interval_indices(ws, we)
         offset = np.cumsum(lengths) - lengths
-        yaw = bandpass(body.gyr_dps[::dec, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
+        idx *= dec  # the full-rate samples: gathered from the column, no strided pass over all of it
+        yaw = bandpass(body.gyr_dps[:, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
         w = np.searchsorted(ws, p, side="right") - 1
         at = interp_at(yaw, offset[w] + np.minimum(p - ws[w], lengths[w] - 1))  # never into the next window
         yaw_scale = float(np.median(np.abs(at)))
