@@ -51,3 +51,17 @@ def test_without_a_gyroscope_there_is_no_pelvic_drop() -> None:
     run, _ = _run_steps(gyro=False)
     assert run["pelvic_drop_deg"].isna().all()
     assert np.isfinite(run["braking_peak_g"]).mean() > 0.95
+
+
+def test_stride_metrics_do_not_depend_on_how_the_strides_are_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the strides are read in chunks to bound memory: any chunk size gives the same bits
+    import imuback.signal.metrics as metrics
+    from imuback.signal.session import analyse_session
+
+    raw, _ = half_sine_run(minutes=2.0, drop_deg=4.0)
+    whole = analyse_session(raw).stride
+    monkeypatch.setattr(metrics, "_CHUNK", 7)
+    chunked = analyse_session(raw).stride
+    assert whole.first_step.size > 100
+    for name in whole.__dataclass_fields__:
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name), equal_nan=True), name
