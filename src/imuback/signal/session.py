@@ -30,7 +30,7 @@ from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.mounting import MountingShifts, mounting_shifts
-from imuback.signal.orientation import level_lateral, roll_rad
+from imuback.signal.orientation import level_lateral
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
 from imuback.signal.quality import calibrate, low_quality_reason, quality_parts
 from imuback.signal.resample import GapStats, to_grid
@@ -275,12 +275,11 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_int[:, 0] = 0.0
         for axis in range(3):  # axis by axis: each column of the body block is contiguous
             np.cumsum(body.gyr_dps[:, axis], out=gyr_int[axis, 1:])
-        gyr_int /= fs
+            gyr_int[axis] /= fs  # while the row is still in cache
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
                                 bouts=bouts, params=params.events)
-    lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
-                                              highpass_hz=params.align.roll_highpass_hz))
+    lateral = level_lateral(body, gyr_int, highpass_hz=params.align.roll_highpass_hz)
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
         lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
