@@ -19,17 +19,23 @@ I64 = npt.NDArray[np.int64]
 def _filtfilt_segments(sos: F64, x: npt.ArrayLike, bounds: I64, padlen: int) -> F64:
     """``sosfiltfilt`` along axis 0, per segment (never across a gap)."""
     x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
     one_section = sos.shape[0] == 1 and x.ndim == 1
-    for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
-        seg = x[a:b]
+
+    def filtered(seg: F64) -> F64:
         pad = min(padlen, max(seg.shape[0] - 1, 0))
         if seg.shape[0] <= 1:
-            out[a:b] = seg
-        elif one_section:
-            out[a:b] = _filtfilt_biquad(sos[0], seg, pad)
-        else:
-            out[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=pad)
+            return seg
+        if one_section:
+            return _filtfilt_biquad(sos[0], seg, pad)
+        return np.asarray(sosfiltfilt(sos, seg, axis=0, padlen=pad), dtype=np.float64)
+
+    if x.ndim == 1 and len(bounds) == 2 and bounds[0] == 0 and bounds[1] == x.size > 1:
+        # one segment, the whole signal: the output is made from the result, not held empty
+        # while filtering (a full-rate array less at the peak of a long session)
+        return np.ascontiguousarray(filtered(x))
+    out = np.empty_like(x)
+    for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
+        out[a:b] = filtered(x[a:b])
     return out
 
 

@@ -115,6 +115,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
         disp /= fs
         r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n, chord=False)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
+        del vel, disp, r  # full-rate (and per reading): freed before the braking and the drop
     brake_g, brake_mps = _braking(body, steps, s, e, params=params)
     drop = (_pelvic_drop(gyr_int_deg[0], steps, s, e, fs_hz=fs) if gyr_int_deg is not None
             else np.full(n, np.nan))

@@ -258,6 +258,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append("forward direction taken from the nominal mounting: the steps did not show it")
     rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
+    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
+    # keep the whole sensor-frame gyro alive)
+    del block, acc, acc_d, gyr_d
     sel_major = bouts.label == major
     major_samples = interval_mask(bouts.start_idx[sel_major], bouts.end_idx[sel_major], body.n)
     shifts = mounting_shifts(body.acc_mps2, major_samples, body.t_s, fs_hz=fs, params=params.mounting)
@@ -265,9 +268,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append(f"the sensor moved on the body {shifts.n} time{'s' if shifts.n > 1 else ''} during the "
                      f"session (first at {shifts.t_s[0] / 60:.0f} min, up to {shifts.angle_deg.max():.0f}°): "
                      "angles and side-to-side figures after it are seen through another mounting")
-    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
-    # keep the whole sensor-frame gyro alive)
-    del block, acc, acc_d, gyr_d
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
     if body.gyr_dps is not None:
@@ -302,8 +302,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     if low_pct > params.quality.low_quality_note_pct:
         notes.append(f"{low_pct:.0f} % of the steps are of low quality ({low_reason}): "
                      "their events and metrics are less certain")
-    sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
-    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):
@@ -318,6 +316,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             seg = lowpass(seg, params.metrics.regularity_lowpass_hz, fs, np.array([0, seg.size]))
             reg = autocorr_regularity(seg, lag_lab)
             break
+    del vertical_g  # full-rate: the metrics below need the memory on long sessions
+    sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
+    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     if steps.n == 0:
         if not moving.any():
             notes.append("no walking or running found: the sensor was still or barely moving")
