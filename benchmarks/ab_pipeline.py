@@ -13,7 +13,8 @@ times the process's CPU time instead of the wall clock: on a machine shared with
 waiting for a core then does not count (memory and cache contention still do). Interleaving puts every tree under the
 same machine load (on a shared VM single runs vary by 10 % or more). Prints the best and median
 per tree, and the median over rounds of its time divided by the first tree's in the same round.
-Without ``--file``, one hour of simulated 200 Hz running is made first (as bench_pipeline.py does).
+Without ``--file``, one hour of simulated 200 Hz running (``--walking``: walking) is made first
+(as bench_pipeline.py does).
 """
 
 from __future__ import annotations
@@ -76,9 +77,10 @@ def source_tree(spec: str, tmp: Path) -> Path:
 
 
 def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | None,
-                   tmp: Path) -> tuple[dict[str, Path], Path]:
+                   tmp: Path, *, walking: bool = False) -> tuple[dict[str, Path], Path]:
     """The source folder of each tree spec, and the raw file (``file``, else one hour of simulated
-    200 Hz running written into ``tmp``); a bad spec ends the program with its message.
+    200 Hz running, or walking with ``walking``, written into ``tmp``); a bad spec ends the
+    program with its message.
     """
     try:
         folders = {spec: source_tree(spec, tmp) for spec in specs}
@@ -86,7 +88,7 @@ def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | N
         ap.error(str(exc))
     if file is None:
         file = tmp / "bench_1h.parquet"
-        make_raw(file, 1.0)
+        make_raw(file, 1.0, walking=walking)
     return folders, file
 
 
@@ -111,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
     ap.add_argument("--runs", type=int, default=2, help="warm runs per process (best counts)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    ap.add_argument("--walking", action="store_true", help="without --file: 1 h of simulated walking")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp))
+        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp), walking=args.walking)
         times: dict[str, list[float]] = run_interleaved(folders, _CHILD, [str(path), args.clock, str(args.runs)],
                                                         args.rounds)
     first = times[args.trees[0]]

@@ -25,17 +25,21 @@ from pathlib import Path
 ONE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def make_raw(path: Path, hours: float) -> int:
-    """Write ``hours`` of simulated 200 Hz running (1 h simulated, then tiled) to ``path``."""
+def make_raw(path: Path, hours: float, *, walking: bool = False) -> int:
+    """Write ``hours`` of simulated 200 Hz running (1 h simulated, then tiled) to ``path``;
+    ``walking``: the same length of walking instead (15 s standing at each end, as the running).
+    """
     import numpy as np
 
     from imuback.core import RawSession
     from imuback.simulate.runner import RunnerParams, simulate_session
     from imuback.store.raw import write_raw
 
-    sim = simulate_session(RunnerParams(run_minutes=min(60.0, hours * 60.0), gaps_per_hour=0.0,
-                                        sample_rate_hz=200.0), seed=11, session_id="bench", runner_id="bench",
-                           start_time=1_700_000_000 * 10**9)
+    minutes = min(60.0, hours * 60.0)
+    params = (RunnerParams(run_minutes=0.0, walk_start_s=(minutes * 60.0 - 30.0) / 2,
+                           walk_end_s=(minutes * 60.0 - 30.0) / 2, gaps_per_hour=0.0, sample_rate_hz=200.0)
+              if walking else RunnerParams(run_minutes=minutes, gaps_per_hour=0.0, sample_rate_hz=200.0))
+    sim = simulate_session(params, seed=11, session_id="bench", runner_id="bench", start_time=1_700_000_000 * 10**9)
     r = sim.raw
     reps = max(1, int(np.ceil(hours * 3600 * 200 / r.n_samples)))
     n = r.n_samples

@@ -9,7 +9,8 @@ that ``imuback.signal.session`` calls timed (process CPU time, so waiting for a 
 machine does not count); the first run is left out. Rounds alternate the trees; a stage's figure
 is its median over all warm runs. The stages are the calls analyse_session makes (they do not
 nest), the file read and the table building; "process_raw + read_raw" is the whole.
-Without ``--file``, one hour of simulated 200 Hz running is made first (as bench_pipeline.py does).
+Without ``--file``, one hour of simulated 200 Hz running (``--walking``: walking) is made first
+(as bench_pipeline.py does).
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=4, help="warm runs per process")
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
+    ap.add_argument("--walking", action="store_true", help="without --file: 1 h of simulated walking")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp))
+        folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp), walking=args.walking)
         per_round = run_interleaved(folders, _CHILD, [str(path), str(args.runs)], args.rounds)
     runs: dict[str, list[dict[str, float]]] = {t: [run for r in rounds for run in r] for t, rounds in per_round.items()}
     stages = {s for r in runs.values() for run in r for s in run}
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
     order = sorted(stages, key=lambda s: -max(median_ms(t, s) for t in args.trees if stage_in(runs[t], s)))
     print(f"CPU ms per stage, median of {args.rounds * args.runs} warm runs "
-          f"({'' if args.file else '1 h simulated 200 Hz running; '}stages below 0.5 ms left out)")
+          f"({'' if args.file else '1 h simulated 200 Hz ' + ('walking' if args.walking else 'running') + '; '}"
+          "stages below 0.5 ms left out)")
     print(f"{'stage':28s}" + "".join(f"{t[-14:]:>15s}" for t in args.trees))
     for stage in order:
         values = [median_ms(t, stage) for t in args.trees]

@@ -189,3 +189,25 @@ def test_block_mean_of_a_strided_view_sums_each_block_in_order_across_chunks() -
     col = full[::4, 1]  # 1-D, strided, q = 3
     n3 = col.size // 3 * 3
     assert np.allclose(block_mean(col, 3), col[:n3].reshape(-1, 3).mean(axis=1), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 16, 17, 1000, 20_001])
+def test_lowpass_is_the_biquad_over_the_odd_extension_bit_for_bit(n: int) -> None:
+    # the extension is filtered piece by piece (no concatenated copy): the same recursion, so
+    # the same bits as filtering the concatenation, on contiguous and on strided input
+    from scipy.signal import lfilter, lfilter_zi
+
+    from imuback.signal.dsp import butter_sos
+
+    rng = np.random.default_rng(n)
+    for x in (rng.normal(size=n) * 3.0 + 1.0, (rng.normal(size=2 * n) * 3.0)[::2]):
+        for cutoff_hz in (8.0, 30.0, 99.0):
+            b, a = np.split(butter_sos(2, (min(cutoff_hz / (FS / 2), 0.99),), "lowpass")[0], 2)
+            pad = min(15, n - 1)
+            ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2:-pad - 2:-1]])
+            zi = lfilter_zi(b, a)
+            y, _ = lfilter(b, a, ext, zi=zi * ext[0])
+            y = y[::-1]
+            y, _ = lfilter(b, a, y, zi=zi * y[0])
+            want = y[::-1][pad:pad + n]
+            assert np.array_equal(lowpass(x, cutoff_hz, FS, np.array([0, n])), want)

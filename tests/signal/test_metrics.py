@@ -99,3 +99,17 @@ def test_steps_without_a_flight_or_a_next_step_keep_the_sacral_peak() -> None:
     # a contact under 0.3 of its step (a misplaced edge) would give a half-sine peak over 5.2 BW
     short = _spring_mass_blend(np.array([2.2, 2.2]), np.array([0.34, 0.34]), np.array([0.05, 0.2]), 0.3)
     assert short[0] == 2.2 and short[1] == pytest.approx(0.7 * 2.2 + 0.3 * (np.pi / 2) * 0.34 / 0.2)
+
+
+def test_stride_metrics_do_not_depend_on_how_the_strides_are_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the strides are read in chunks to bound memory: any chunk size gives the same bits
+    import imuback.signal.metrics as metrics
+    from imuback.signal.session import analyse_session
+
+    raw, _ = half_sine_run(minutes=2.0, drop_deg=4.0)
+    whole = analyse_session(raw).stride
+    monkeypatch.setattr(metrics, "_CHUNK", 7)
+    chunked = analyse_session(raw).stride
+    assert whole.first_step.size > 100
+    for name in whole.__dataclass_fields__:
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name), equal_nan=True), name

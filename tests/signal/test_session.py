@@ -201,3 +201,27 @@ def test_a_chain_last_step_is_not_read_across_a_gap():
     cue, _ = _foot_cue(_lone_steps_block(n, fs, [0, seg_end, n]), prefix_sum(lateral),
                        _walk_steps(ics, [0] * 6), EventParams())
     assert cue[5] < 0  # the last (LEFT) step keeps its sign
+
+
+def test_peak_memory_of_a_session_stays_below_twenty_full_rate_arrays() -> None:
+    # long sessions are bounded by memory: at its peak the analysis holds what it must (both
+    # frames briefly, the gyro integrals, the lateral and its integral, the metrics' scratch)
+    # and frees full-rate intermediates as soon as they are used. Counted in float64 arrays of
+    # the session's length; pipeline 0.5.0 before the speed3 work held 22.
+    import tracemalloc
+
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=10.0, gaps_per_hour=0.0, sample_rate_hz=200.0), seed=11,
+                           session_id="m", runner_id="m", start_time=1_700_000_000 * 10**9)
+    analyse_session(sim.raw)  # first call: caches (filter designs) are filled outside the count
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        a = analyse_session(sim.raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    arrays = (peak - before) / (a.body.n * 8)
+    assert a.steps.n > 1000
+    assert arrays < 20.5, f"peak {arrays:.1f} full-rate float64 arrays"

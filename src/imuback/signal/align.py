@@ -152,7 +152,8 @@ def _energy_exchange(px: F64, py: F64, vert: F64, sel: npt.NDArray[np.bool_], fs
 def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
                  moving: npt.NDArray[np.bool_], ic_idx: npt.NDArray[np.int64],
                  contact_len: npt.NDArray[np.int64], running: bool, fs_hz: float,
-                 bounds: npt.NDArray[np.int64], every: int = 1) -> ForwardAxis:
+                 bounds: npt.NDArray[np.int64], every: int = 1,
+                 acc_every_mps2: F64 | None = None) -> ForwardAxis:
     """Forward unit axis in the sensor frame, from any sensor orientation.
 
     Parameters
@@ -169,6 +170,9 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     bounds : (K + 1,) segment bounds of ``acc_mps2`` (filters never cross a gap).
     every : the pairs (t, t + step_lag) of the even part, the mean and the energy cue are taken
         at every ``every``-th sample (an evenly spread subset: the same covariance, fewer operations).
+    acc_every_mps2 : (ceil(N / every), 3) ``acc_mps2[::every]`` when the caller holds it as a
+        contiguous copy (the same values: the result does not change, a strided pass over
+        ``acc_mps2`` is saved).
     """
     y0 = _unit(np.cross(z_s, guess_x))
     x0 = _unit(np.cross(y0, z_s))
@@ -196,7 +200,12 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     # sign (and, where the even part has no preferred line, the line): the energy exchange.
     # Its covariance vector points backwards in walking and forwards in running.
     sub = moving[::every]
-    vert = acc_mps2[::every] @ z_s
+    a = acc_mps2[::every] if acc_every_mps2 is None else acc_every_mps2
+    # the vertical, one axis after the other: the same sum in the same order as ``a @ z_s`` on
+    # the strided rows (numpy's loop without BLAS), so the result does not depend on ``a``'s layout
+    vert = a[:, 0] * z_s[0]
+    vert += a[:, 1] * z_s[1]
+    vert += a[:, 2] * z_s[2]
     cov_h, corr = _energy_exchange(px[::every], py[::every], vert, sub, fs_hz / every,
                                    decimated_bounds(bounds, every))
     toward = cov_h if running else -cov_h
@@ -208,8 +217,8 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
         # just after a running IC the forward acceleration is negative (braking) in nearly every
         # step: the share of steps that brake along +coef, as -1..1, averaged with the energy cue
         ends = np.minimum(ic_idx + np.maximum(contact_len * 3 // 10, 1), n)
-        fwd_d = coef[0] * px[::every] + coef[1] * py[::every]
-        mean = float(np.sum(fwd_d[sub])) / int(np.count_nonzero(sub)) if sub.any() else 0.0
+        fwd_d = coef[0] * px[::every][sub] + coef[1] * py[::every][sub]  # only where it is averaged
+        mean = float(np.sum(fwd_d)) / fwd_d.size if fwd_d.size else 0.0
         idx, lengths = interval_indices(ic_idx, ends)  # ends > ic_idx: each holds a sample
         fwd = coef[0] * px[idx] + coef[1] * py[idx]
         brake = np.add.reduceat(fwd, np.cumsum(lengths) - lengths) - mean * lengths

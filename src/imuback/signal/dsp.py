@@ -19,17 +19,23 @@ I64 = npt.NDArray[np.int64]
 def _filtfilt_segments(sos: F64, x: npt.ArrayLike, bounds: I64, padlen: int) -> F64:
     """``sosfiltfilt`` along axis 0, per segment (never across a gap)."""
     x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
     one_section = sos.shape[0] == 1 and x.ndim == 1
-    for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
-        seg = x[a:b]
+
+    def filtered(seg: F64) -> F64:
         pad = min(padlen, max(seg.shape[0] - 1, 0))
         if seg.shape[0] <= 1:
-            out[a:b] = seg
-        elif one_section:
-            out[a:b] = _filtfilt_biquad(sos[0], seg, pad)
-        else:
-            out[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=pad)
+            return seg
+        if one_section:
+            return _filtfilt_biquad(sos[0], seg, pad)
+        return np.asarray(sosfiltfilt(sos, seg, axis=0, padlen=pad), dtype=np.float64)
+
+    if x.ndim == 1 and len(bounds) == 2 and bounds[0] == 0 and bounds[1] == x.size > 1:
+        # one segment, the whole signal: the output is made from the result, not held empty
+        # while filtering (a full-rate array less at the peak of a long session)
+        return np.ascontiguousarray(filtered(x))
+    out = np.empty_like(x)
+    for a, b in itertools.pairwise(bounds):  # loop over segments (few), not samples
+        out[a:b] = filtered(x[a:b])
     return out
 
 
@@ -38,12 +44,25 @@ def _filtfilt_biquad(section: F64, x: F64, pad: int) -> F64:
     start), run with ``lfilter``: the same result (to ~1e-15) about a fifth faster.
     """
     b, a = section[:3], section[3:]
-    ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2:-pad - 2:-1]]) if pad else x
     zi = lfilter_zi(b, a)
-    y, _ = lfilter(b, a, ext, zi=zi * ext[0])
-    y = y[::-1]
-    y, _ = lfilter(b, a, y, zi=zi * y[0])
-    return np.asarray(y[::-1][pad : pad + x.size], dtype=np.float64)
+    if not pad:
+        y, _ = lfilter(b, a, x, zi=zi * x[0])
+        y = y[::-1]
+        y, _ = lfilter(b, a, y, zi=zi * y[0])
+        return np.asarray(y[::-1], dtype=np.float64)
+    # the extended signal [head, x, tail] is filtered piece by piece, each piece starting from
+    # the state the previous one ended in: the same recursion, sample for sample, as over their
+    # concatenation, without copying x into it. The backward pass stops at x's first sample (the
+    # head's part of it is cut off).
+    head = 2.0 * x[0] - x[pad:0:-1]
+    tail = 2.0 * x[-1] - x[-2:-pad - 2:-1]
+    _, z = lfilter(b, a, head, zi=zi * head[0])
+    y, z = lfilter(b, a, x, zi=z)
+    y_tail, _ = lfilter(b, a, tail, zi=z)
+    y_tail = y_tail[::-1]
+    _, z = lfilter(b, a, y_tail, zi=zi * y_tail[0])
+    y, _ = lfilter(b, a, y[::-1], zi=z)
+    return np.asarray(y[::-1], dtype=np.float64)
 
 
 def step_to_50hz(fs_hz: float) -> int:
@@ -195,8 +214,11 @@ class IntervalReadings:
             raise SignalError("these readings were built with chord=False: no chord to remove")
         v0 = vals[self.first]
         rise = vals[self.first + self.lengths - 1] - v0
-        out = vals - np.repeat(v0, self.lengths)
-        out -= self._chord * np.repeat(rise, self.lengths)
+        out = np.repeat(v0, self.lengths)
+        np.subtract(vals, out, out=out)
+        drift = np.repeat(rise, self.lengths)
+        drift *= self._chord
+        out -= drift
         return np.asarray(out, dtype=np.float64)
 
     def range(self, vals: F64) -> F64:

@@ -35,7 +35,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-_CHUNK = 4096
+_CHUNK = 1024
 """Strides per chunk in the per-stride gathers (bounds memory on 24 h sessions)."""
 
 
@@ -101,6 +101,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     ok = (j < pk.size) & (first_pk < e) & (first_pk > ic)
     rise = x30[np.minimum(first_pk, body.n - 1)] - interp_at(x30, ic) if n else np.zeros(0)
     loading = np.where(ok, rise / np.maximum((first_pk - ic) / fs, 1e-9), np.nan)
+    del vz_g, x30  # full-rate: long sessions need the memory for what follows
     # vertical oscillation: vertical motion is step-periodic -> the vertical velocity (running
     # integral of a - g) over each step without its drift, integrated once more
     vo = np.full(n, np.nan)
@@ -114,6 +115,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
         disp /= fs
         r = interval_readings(ic[nxt], ic_next[nxt], step_to_50hz(fs), body.n, chord=False)
         vo[nxt] = 100.0 * r.excursion(vel, disp, fs)
+        del vel, disp, r  # full-rate (and per reading): freed before the braking and the drop
     brake_g, brake_mps = _braking(body, steps, s, e, params=params)
     drop = (_pelvic_drop(gyr_int_deg[0], steps, s, e, fs_hz=fs) if gyr_int_deg is not None
             else np.full(n, np.nan))
@@ -254,6 +256,7 @@ def stride_metrics(body: ImuBlock, steps: Steps, sm: StepMetrics, *, gyr_int_deg
             obl[sl], tilt[sl], rot[sl] = (r.range(r.minus_chord(r.read(g, m)))
                                           for g, m in zip(gyr_int_deg, gyr_mids, strict=True))
         ml_cm[sl] = 100.0 * r.excursion(vel, disp, fs, mids)
+    del vel, disp, mids, gyr_mids  # full-rate (and ~50 Hz): the memory for the running sum of a²
     # ML RMS about the stride's mean, over its whole samples, from running sums of a and a²
     st = np.ceil(a).astype(np.int64)
     en = np.maximum(np.floor(b).astype(np.int64) + 1, st + 1)

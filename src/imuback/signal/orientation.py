@@ -25,40 +25,40 @@ from imuback.signal.dsp import butter_sos, step_to_50hz
 
 F64 = npt.NDArray[np.float64]
 
-def roll_rad(gyr_int_deg: F64 | None, seg_bounds: npt.NDArray[np.int64], fs_hz: float, *,
-             highpass_hz: float) -> F64 | None:
-    """(N,) roll (about body x, rad) about the body frame; None without gyroscope.
+def level_lateral(body: ImuBlock, gyr_int_deg: F64 | None, *, highpass_hz: float) -> F64:
+    """(N,) lateral (+y, left) specific force in the level frame (m/s²): ``f_y − φ f_z`` with the
+    pelvis roll φ (rad, about body x, about the body frame). Without a gyroscope
+    (``gyr_int_deg`` None), the body-frame ``f_y``.
 
     ``gyr_int_deg`` (3, N + 1) are the running integrals of the body-frame gyro (deg; see
     :func:`~imuback.signal.dsp.prefix_sum`). The angle changes at stride frequency (< 5 Hz), so
-    it is read and filtered at ~50 Hz and held over each block of samples.
+    it is read at each ~50 Hz block's middle, high-passed at ``highpass_hz`` (zero phase) and
+    held over the block; segments of 30 blocks or fewer have φ = 0. φ is applied block by block
+    (never stored at the full rate).
     """
+    fy, fz = body.acc_mps2[:, 1], body.acc_mps2[:, 2]
     if gyr_int_deg is None:
-        return None
-    out = np.zeros(gyr_int_deg.shape[1] - 1)
-    q = step_to_50hz(fs_hz)
-    sos = butter_sos(2, (highpass_hz / (fs_hz / q / 2.0),), "highpass").copy()
-    for a, b in itertools.pairwise(seg_bounds):  # few segments
+        return np.array(fy, dtype=np.float64)
+    out = np.empty(fy.shape[0])
+    q = step_to_50hz(body.fs_hz)
+    sos = butter_sos(2, (highpass_hz / (body.fs_hz / q / 2.0),), "highpass").copy()
+    for a, b in itertools.pairwise(body.seg_bounds):  # few segments
         blocks = -(-(b - a) // q)
-        if blocks > 30:
-            # the integral at each block's middle (prefix index middle + 1); a short last block
-            # reads the segment's end
-            mid = gyr_int_deg[0, a + q // 2 + 1 : b + 1 : q]
-            if mid.size < blocks:
-                mid = np.append(mid, gyr_int_deg[0, b])
-            held = sosfiltfilt(sos, np.radians(mid))
-            full = (b - a) // q
-            out[a : a + full * q].reshape(full, q)[:] = held[:full, None]  # held over each block
-            out[a + full * q : b] = held[full:]
+        if blocks <= 30:
+            np.multiply(fz[a:b], 0.0, out=out[a:b])  # φ = 0 (as 0·f_z: NaN and inf stay what they are)
+            np.subtract(fy[a:b], out[a:b], out=out[a:b])
+            continue
+        # the integral at each block's middle (prefix index middle + 1); a short last block
+        # reads the segment's end
+        mid = gyr_int_deg[0, a + q // 2 + 1 : b + 1 : q]
+        if mid.size < blocks:
+            mid = np.append(mid, gyr_int_deg[0, b])
+        held = sosfiltfilt(sos, np.radians(mid))
+        full = (b - a) // q
+        e = a + full * q
+        o = out[a:e].reshape(full, q)  # held over each block
+        np.multiply(held[:full, None], fz[a:e].reshape(full, q), out=o)
+        np.subtract(fy[a:e].reshape(full, q), o, out=o)
+        np.multiply(held[full:], fz[e:b], out=out[e:b])
+        np.subtract(fy[e:b], out[e:b], out=out[e:b])
     return out
-
-
-def level_lateral(body: ImuBlock, roll: F64 | None) -> F64:
-    """(N,) lateral (+y, left) specific force in the level frame (m/s²): ``f_y − φ f_z`` with the
-    roll φ (N,). Without it (no gyroscope), the body-frame ``f_y``.
-    """
-    if roll is None:
-        return np.array(body.acc_mps2[:, 1], dtype=np.float64)
-    fy = roll * body.acc_mps2[:, 2]
-    np.subtract(body.acc_mps2[:, 1], fy, out=fy)
-    return fy

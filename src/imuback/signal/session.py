@@ -30,7 +30,7 @@ from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
 from imuback.signal.mounting import MountingShifts, mounting_shifts
-from imuback.signal.orientation import level_lateral, roll_rad
+from imuback.signal.orientation import level_lateral
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
 from imuback.signal.quality import calibrate, low_quality_reason, quality_parts
 from imuback.signal.resample import GapStats, to_grid
@@ -148,7 +148,8 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), decimated_bounds(body.seg_bounds, dec))
         idx, lengths = interval_indices(ws, we)
         offset = np.cumsum(lengths) - lengths
-        yaw = bandpass(body.gyr_dps[::dec, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
+        idx *= dec  # the full-rate samples: gathered from the column, no strided pass over all of it
+        yaw = bandpass(body.gyr_dps[:, 2][idx], lo_hz, hi_hz, fs_d, np.append(offset, idx.size))
         w = np.searchsorted(ws, p, side="right") - 1
         at = interp_at(yaw, offset[w] + np.minimum(p - ws[w], lengths[w] - 1))  # never into the next window
         yaw_scale = float(np.median(np.abs(at)))
@@ -267,11 +268,14 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     contact = np.nan_to_num(steps.to_pos[run] - steps.ic_pos[run], nan=0.1 * fs).astype(np.int64)
     fwd = forward_axis(acc, z_s, guess, step_lag=lag, moving=_gait_samples(steps, major, moving),
                        ic_idx=np.ceil(steps.ic_pos[run]).astype(np.int64), contact_len=contact,
-                       running=major == RUN, fs_hz=fs, bounds=bounds, every=dec)
+                       running=major == RUN, fs_hz=fs, bounds=bounds, every=dec, acc_every_mps2=acc_d)
     if steps.n and fwd.sign_from == "mounting":
         notes.append("forward direction taken from the nominal mounting: the steps did not show it")
     rot = body_rotation(z_s, fwd.axis)
     body = block.rotated(rot)
+    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
+    # keep the whole sensor-frame gyro alive)
+    del block, acc, acc_d, gyr_d
     sel_major = bouts.label == major
     major_samples = interval_mask(bouts.start_idx[sel_major], bouts.end_idx[sel_major], body.n)
     shifts = mounting_shifts(body.acc_mps2, major_samples, body.t_s, fs_hz=fs, params=params.mounting)
@@ -279,9 +283,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         notes.append(f"the sensor moved on the body {shifts.n} time{'s' if shifts.n > 1 else ''} during the "
                      f"session (first at {shifts.t_s[0] / 60:.0f} min, up to {shifts.angle_deg.max():.0f}°): "
                      "angles and side-to-side figures after it are seen through another mounting")
-    # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
-    # keep the whole sensor-frame gyro alive)
-    del block, acc, acc_d, gyr_d
     # the gyro's running integrals (3, N + 1), deg: roll for the level frame, stride angle ranges
     gyr_int = None
     if body.gyr_dps is not None:
@@ -289,12 +290,11 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_int[:, 0] = 0.0
         for axis in range(3):  # axis by axis: each column of the body block is contiguous
             np.cumsum(body.gyr_dps[:, axis], out=gyr_int[axis, 1:])
-        gyr_int /= fs
+            gyr_int[axis] /= fs  # while the row is still in cache
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
                                 bouts=bouts, params=params.events)
-    lateral = level_lateral(body, roll_rad(gyr_int, body.seg_bounds, fs,
-                                              highpass_hz=params.align.roll_highpass_hz))
+    lateral = level_lateral(body, gyr_int, highpass_hz=params.align.roll_highpass_hz)
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
         lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
@@ -317,8 +317,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     if low_pct > params.quality.low_quality_note_pct:
         notes.append(f"{low_pct:.0f} % of the steps are of low quality ({low_reason}): "
                      "their events and metrics are less certain")
-    sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
-    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     # regularity over the longest running (else walking) bout, at that activity's step lag
     reg = (float("nan"), float("nan"))
     for lab in (RUN, WALK):
@@ -333,6 +331,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             seg = lowpass(seg, params.metrics.regularity_lowpass_hz, fs, np.array([0, seg.size]))
             reg = autocorr_regularity(seg, lag_lab)
             break
+    del vertical_g  # full-rate: the metrics below need the memory on long sessions
+    sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
+    km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     if steps.n == 0:
         if not moving.any():
             notes.append("no walking or running found: the sensor was still or barely moving")
