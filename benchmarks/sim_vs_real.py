@@ -197,15 +197,23 @@ DEFAULT_WALK = RunnerParams(run_minutes=0.0, stand_start_s=5.0, walk_start_s=120
 """The simulator's default walk (straight, 1.35 m/s, 112 spm), nominal mounting, 100 Hz."""
 
 
-def locked_table(data: Path, sessions: int) -> dict[str, F64]:
-    """Print the contact-locked figures of every real reference and of the simulated walks."""
+def _rms(x: F64) -> float:
+    return float(np.sqrt(np.mean(x * x)))
+
+
+def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[str, F64]:
+    """Print the contact-locked figures of every real reference and of the simulated walks.
+
+    ``waveforms``: also the mean waveforms every 20 ms.
+    """
     sets = real_locked(data) if (data / "real").is_dir() else {}
     sets["simulated default walk"] = sim_locked([DEFAULT_WALK] * 2, 700)
     sets["simulated realistic walking"] = sim_locked([walking_scenario(i) for i in range(sessions)], 500)
     ref = sets.get("voisard_l5_walk (foot IMU)")
+    held = sets.get("mobgap_lab (stereo)")
     print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
-    print(f"{'':34s} {'steps':>6s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
-          "   r with voisard (AP / vert / yaw / roll)")
+    print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
+          "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo")
     means = {}
     for name, w in sets.items():
         m = w.mean(axis=1)
@@ -213,9 +221,17 @@ def locked_table(data: Path, sessions: int) -> dict[str, F64]:
         f = lock_figures(m)
         r = (" / ".join(f"{np.corrcoef(m[c], ref.mean(axis=1)[c])[0, 1]:+.2f}" for c in range(4))
              if ref is not None else "-")
-        print(f"{name:34s} {w.shape[1]:6d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
+        d = " | ".join(f"{_rms(m[0] - x.mean(axis=1)[0]):.3f}, {_rms(m[1] - x.mean(axis=1)[1]):.3f}"
+                       for x in (ref, held) if x is not None)
+        print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
               f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
-              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)   {r}")
+              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}")
+    if waveforms:
+        sel = slice(0, LOCK_LAGS_S.size, 4)
+        for c, cname in enumerate(LOCK_CHANNELS):
+            print(f"\n{cname + ' at ms':30s} " + " ".join(f"{1e3 * x:5.0f}" for x in LOCK_LAGS_S[sel]))
+            for name, m in means.items():
+                print(f"{name:30s} " + " ".join(f"{x:5.2f}" for x in m[c][sel]))
     return means
 
 
@@ -234,8 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--locked-only", action="store_true", help="only the contact-locked averages")
+    ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
     args = ap.parse_args(argv)
-    locked_table(args.data, args.sessions)
+    locked_table(args.data, args.sessions, waveforms=args.waveforms)
     if args.locked_only:
         return 0
     root = args.data / "real" / "voisard_l5_walk"
