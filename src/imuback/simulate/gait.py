@@ -39,6 +39,8 @@ class Gait:
     hs_s: F64  # its duration (s)
     pull_amp: F64  # swing-leg pull (forward half sine) ending at the next IC (BW)
     pull_s: F64  # its duration (s)
+    hs_delay: F64  # pull-to-collision turnover after the contact starts (s)
+    pull_delay: F64  # the next contact's hs_delay (s)
     ml_amp: F64  # signed: side * M
     ml_cum_j: F64
     ml_cum_const: F64
@@ -208,9 +210,10 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     # walking: braking peaks early and propulsion late in the contact (AP GRF, Winter 1991)
     ap_warp = np.where(run, 0.0, warp_for_braking_peak(p.walk_braking_peak_frac))
     # walking heel strike at the pelvis: the swing leg, braked in terminal swing, pulls the pelvis
-    # forward (a half sine over the impact half-width, ending at the IC); the leading leg's
-    # collision takes that momentum back over walk_collision_s (equal impulses, so the speed is
-    # unchanged). Only between two walking contacts of a bout: running is untouched.
+    # forward (a half sine over the impact half-width); once the leading leg is loaded
+    # (walk_collision_delay_s after the contact starts) its collision takes that momentum back over
+    # walk_collision_s (equal impulses, so the speed is unchanged). Only between two walking
+    # contacts of a bout: running is untouched.
     prev_run = np.concatenate([[True], run[:-1]])
     pull_next = np.where(run | prev_run | st.first, 0.0, p.walk_heel_strike_ap_bw * walk_frac)
     hs_s = np.full(n, p.walk_collision_s)
@@ -218,6 +221,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pull_amp = np.concatenate([pull_next[1:], [0.0]]) if n else np.zeros(0)
     pull_amp[st.last] = 0.0
     pull_s = np.concatenate([imp_half[1:], [0.035]]) if n else np.zeros(0)
+    hs_delay = np.full(n, p.walk_collision_delay_s)
+    pull_delay = hs_delay.copy()
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
     def _rng_var() -> F64:
@@ -251,7 +256,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
-                 hs_amp=hs_amp, hs_s=hs_s, pull_amp=pull_amp, pull_s=pull_s,
+                 hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
                  wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
                  pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,

@@ -117,8 +117,8 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
             a_fwd += np.where(run, sine_series(tau, tc, [(2, -ones)], g.ap_amp[kk], 0)[0],
                               braking_propulsion(tau, tc, g.ap_warp[kk], g.ap_amp[kk]))
             # walking: heel-strike collision after the IC, swing-leg pull before the next one
-            a_fwd -= sine_lobe(tau, g.hs_s[kk], g.hs_amp[kk])
-            a_fwd += sine_lobe(st.T[kk] - tau, g.pull_s[kk], g.pull_amp[kk])
+            a_fwd -= sine_lobe(tau - g.hs_delay[kk], g.hs_s[kk], g.hs_amp[kk])
+            a_fwd += sine_lobe(st.T[kk] + g.pull_delay[kk] - tau, g.pull_s[kk], g.pull_amp[kk])
             a_lat += sine_series(tau, tc, [(1, ones)], g.ml_amp[kk], 0)[0]
         out["a_fwd"] = G_MPS2 * a_fwd + u1
         out["a_lat"] = G_MPS2 * a_lat + u * psi_h1
