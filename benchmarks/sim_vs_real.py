@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +210,11 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     sets = real_locked(data) if (data / "real").is_dir() else {}
     sets["simulated default walk"] = sim_locked([DEFAULT_WALK] * 2, 700)
     sets["simulated realistic walking"] = sim_locked([walking_scenario(i) for i in range(sessions)], 500)
+    # the walking contact before it was compared with real walking: a plain-sine AP force
+    plain = {"walk_braking_peak_frac": 0.25, "walk_heel_strike_ap_bw": 0.0}
+    sets["default walk, plain-sine AP"] = sim_locked([replace(DEFAULT_WALK, **plain)] * 2, 700)
+    sets["realistic, plain-sine AP"] = sim_locked(
+        [replace(walking_scenario(i), **plain) for i in range(sessions)], 500)
     ref = sets.get("voisard_l5_walk (foot IMU)")
     held = sets.get("mobgap_lab (stereo)")
     print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
