@@ -1,6 +1,7 @@
 """Signal statistics of real and simulated walking side by side (walk–U-turn–walk).
 
-    python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only]
+    python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only] [--waveforms]
+    python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs). Simulated: the realistic walking
 scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
@@ -22,6 +23,7 @@ with voisard's mean. The pipeline's step events are not used, only its body fram
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from dataclasses import replace
@@ -241,6 +243,52 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     return means
 
 
+CHOICE_GRID = {
+    "walk_braking_peak_frac": (0.15, 0.2),
+    "walk_heel_strike_ap_bw": (0.1, 0.15, 0.2, 0.3),
+    "walk_collision_s": (0.1, 0.15),
+    "walk_collision_delay_s": (0.0, 0.0175, 0.035),
+}
+"""The grid over which the simulator's walking-contact knobs were chosen (default walk)."""
+
+
+def choose(data: Path) -> None:
+    """Print how the walking-contact knobs were chosen: on voisard only, mobgap_lab held out.
+
+    Rule: the turnover delay whose steepest AP fall lands nearest voisard's; among those, the
+    smallest RMS difference of the mean AP waveform from voisard's. Then the AP peak raised.
+    """
+    real = real_locked(data)
+    v = real["voisard_l5_walk (foot IMU)"].mean(axis=1)
+    held = real.get("mobgap_lab (stereo)")
+    h = held.mean(axis=1) if held is not None else None
+    v_fall = lock_figures(v)["ap_fall_ms"]
+    print(f"\n## choice of the walking contact on voisard (steepest AP fall {v_fall:+.1f} ms); stereo held out")
+    print("braking_frac pull_bw collision_s delay_s ap_peak_bw | AP fall ms  AP peak ms | RMS diff g voisard  stereo")
+    rows = []
+    keys = list(CHOICE_GRID)
+    combos = [dict(zip(keys, c, strict=True)) for c in itertools.product(*CHOICE_GRID.values())]
+    for kw in combos:
+        m = sim_locked([replace(DEFAULT_WALK, **kw)] * 2, 700).mean(axis=1)
+        f = lock_figures(m)
+        rms_v = _rms(m[0] - v[0])
+        rms_h = _rms(m[0] - h[0]) if h is not None else float("nan")
+        rows.append((kw, f, rms_v))
+        print(f"{kw['walk_braking_peak_frac']:12.2f} {kw['walk_heel_strike_ap_bw']:7.2f} "
+              f"{kw['walk_collision_s']:11.2f} {kw['walk_collision_delay_s']:7.4f} "
+              f"{DEFAULT_WALK.walk_ap_peak_bw:10.2f} | {f['ap_fall_ms']:+10.1f} "
+              f"{f['ap_peak_ms']:+10.1f} | {rms_v:18.3f} {rms_h:7.3f}")
+    gap = {d: float(np.median([abs(f["ap_fall_ms"] - v_fall) for kw, f, _ in rows
+                               if kw["walk_collision_delay_s"] == d])) for d in CHOICE_GRID["walk_collision_delay_s"]}
+    best_d = min(gap, key=lambda d: gap[d])
+    best = min((r for r in rows if r[0]["walk_collision_delay_s"] == best_d), key=lambda r: r[2])
+    print(f"chosen: {best[0]} (RMS diff {best[2]:.3f} g)")
+    for peak in (0.25, 0.3):
+        m = sim_locked([replace(DEFAULT_WALK, **best[0], walk_ap_peak_bw=peak)] * 2, 700).mean(axis=1)
+        rms_h = _rms(m[0] - h[0]) if h is not None else float("nan")
+        print(f"  with walk_ap_peak_bw {peak}: RMS diff {_rms(m[0] - v[0]):.3f} g voisard, {rms_h:.3f} stereo")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
     print(" | ".join(f"{c:>13s}" for c in COLUMNS))
@@ -257,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--locked-only", action="store_true", help="only the contact-locked averages")
     ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
+    ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
     args = ap.parse_args(argv)
+    if args.choose:
+        choose(args.data)
+        return 0
     locked_table(args.data, args.sessions, waveforms=args.waveforms)
     if args.locked_only:
         return 0

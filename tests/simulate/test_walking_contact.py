@@ -4,7 +4,7 @@ Reference: the contact-locked averages of real lower-back recordings around thei
 (``python benchmarks/sim_vs_real.py --locked-only``): the steepest fall of the forward acceleration
 (braking onset) comes +6.0 ms after the IC on voisard_l5_walk (foot sensors) and +7.0 ms on
 mobgap_lab (stereophotogrammetry); the forward peak -10.7 / -20.7 ms before it. The simulator
-before this property had its steepest fall +93 ms after the IC (a plain sine braking force).
+before this property had its steepest fall +92.9 ms after the IC (a plain sine braking force).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def test_braking_starts_at_heel_strike_as_in_real_walking(locked_forward_g):
     slope = np.gradient(fwd, LAGS_S)
     near = (LAGS_S > -0.1) & (LAGS_S < 0.2)
     fall_s = LAGS_S[near][np.argmin(slope[near])]
-    assert -0.015 <= fall_s <= 0.02  # real +6 / +7 ms; the plain-sine contact had +93 ms
+    assert -0.015 <= fall_s <= 0.02  # real +6 / +7 ms; the plain-sine contact had +92.9 ms
     peak_s = LAGS_S[near][np.argmax(fwd[near])]
     assert -0.03 <= peak_s <= 0.0  # real -10.7 / -20.7 ms
     # braking then: the forward acceleration is below its pre-IC level by 0.3 g within 100 ms

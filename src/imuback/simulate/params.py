@@ -139,7 +139,7 @@ class RunnerParams:
     walk_speed_mps: float = 1.35
     walk_ap_peak_bw: float = 0.2
     walk_braking_peak_frac: float = 0.15
-    walk_heel_strike_ap_bw: float = 0.15
+    walk_heel_strike_ap_bw: float = 0.2
     walk_collision_s: float = 0.1
     walk_collision_delay_s: float = 0.0175
     walk_ml_peak_bw: float = 0.05
