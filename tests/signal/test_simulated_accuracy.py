@@ -62,8 +62,8 @@ def test_walking_steps(errors):
     # walking data sets is where the reference IC lies (voisard bias -6.5 ms, SD 24 ms). Since the
     # simulated walking contact brakes at heel strike as real people do (contact-locked forward
     # acceleration, benchmarks/sim_vs_real.py: steepest fall +6 ms simulated, +6 / +7 ms real) the
-    # simulated error is 6.6 ms (bias -6.6 ms), as on voisard; it was 22 ms when the simulated
-    # braking fall came 90 ms late (docs/validation.md).
+    # simulated error is 6.5 ms (bias -6.5 ms), as on voisard; it was 22.6 ms when the simulated
+    # braking fall came 93 ms late (docs/validation.md).
     assert 1e3 * _med_abs(errors.cat("walk_ic")) <= 10.0
 
 
