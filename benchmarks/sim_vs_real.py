@@ -1,6 +1,7 @@
 """Signal statistics of real and simulated walking side by side (walk–U-turn–walk).
 
-    python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8]
+    python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only] [--waveforms]
+    python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs). Simulated: the realistic walking
 scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
@@ -9,13 +10,23 @@ first to the last reference IC; "straight" is where the 1 Hz low-passed yaw rate
 step-time CV (1.4826 MAD / median: steady walking without its starts, stops and turn approaches);
 amplitudes are RMS of the 0.5-8 Hz band of the body-frame acceleration (frame found by
 the pipeline), in g. The simulator is never tuned to these numbers: they show where it differs.
+
+Contact-locked averages (:func:`contact_locked`): the body-frame forward (AP) and vertical
+acceleration and the yaw and roll rates averaged over +-300 ms around each reference IC of steady
+straight walking (real: voisard's foot-sensor ICs, mobgap_lab's stereophotogrammetry ICs as a
+second opinion and its INDIP ICs; simulated: the truth ICs), yaw and roll sign-flipped on left
+steps. From the mean waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
+onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
+with voisard's mean. The pipeline's step events are not used, only its body frame.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +35,13 @@ import numpy.typing as npt
 from imuback.signal.dsp import bandpass, lowpass
 from imuback.signal.frames import G_MPS2
 from imuback.signal.session import analyse_session
+from imuback.simulate.params import RunnerParams
 from imuback.simulate.runner import simulate_session
 from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_any import DEFAULT_DATA, voisard_raws
+from real_walking import load as load_real_walking
 from sim_accuracy import walking_scenario
 
 F64 = npt.NDArray[np.float64]
@@ -97,6 +110,185 @@ def sim_stats(sessions: int) -> list[dict[str, float]]:
     return out
 
 
+LOCK_HALF_S = 0.3
+LOCK_STEP_S = 0.005
+LOCK_CHANNELS = ("ap_g", "vert_g", "yaw_dps", "roll_dps")
+LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0])
+"""Per channel: scale to g (accelerations) or deg/s (rates)."""
+LOCK_LAGS_S = np.round(np.arange(-LOCK_HALF_S, LOCK_HALF_S + LOCK_STEP_S / 2, LOCK_STEP_S), 6)
+
+
+def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F64:
+    """Body-frame windows around the ICs of steady straight walking, (4, n_steps, n_lags).
+
+    Channels :data:`LOCK_CHANNELS`: forward and vertical specific force minus their session mean
+    (g), yaw and roll rate (deg/s) times +1 on right and -1 on left steps; sampled at
+    ``ic + LOCK_LAGS_S`` by linear interpolation (any sample rate). Steps kept: both neighbouring
+    step times below 1.5 s, not the first or last two ICs, 1 Hz low-passed |yaw rate| below
+    30 deg/s at the IC, window inside the recording.
+    """
+    a = analyse_session(raw)
+    b = a.body
+    assert b.gyr_dps is not None
+    fs = b.fs_hz
+    t = np.arange(b.n) / fs
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, np.array([0, b.n])))
+    d = np.diff(ic_s)
+    ok = np.zeros(ic_s.size, dtype=bool)
+    ok[2:-2] = True
+    ok[1:] &= d < 1.5
+    ok[:-1] &= d < 1.5
+    ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
+    ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
+    at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
+    side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
+    acc = b.acc_mps2 - np.mean(b.acc_mps2, axis=0)
+    chans = (acc[:, 0], acc[:, 2], b.gyr_dps[:, 2], b.gyr_dps[:, 0])
+    out = np.stack([np.interp(at, t, c) for c in chans]) * LOCK_SIGNS[:, None, None]
+    out[2:] *= side[None]
+    return out
+
+
+def _vertex(y: F64, k: int) -> float:
+    """Sub-grid lag (s) of an extremum at grid index ``k`` (parabola through 3 points)."""
+    if 0 < k < y.size - 1:
+        den = y[k - 1] - 2.0 * y[k] + y[k + 1]
+        off = 0.5 * (y[k - 1] - y[k + 1]) / den if den != 0 else 0.0
+        return float(LOCK_LAGS_S[k] + np.clip(off, -1.0, 1.0) * LOCK_STEP_S)
+    return float(LOCK_LAGS_S[k])
+
+
+def lock_figures(mean: F64) -> dict[str, float]:
+    """Lags (ms after IC) of the mean AP peak (-150..150 ms), steepest AP fall (-100..200 ms), AP
+    trough (0..250 ms) and vertical peak (-50..250 ms), and their sizes (g, g/s)."""
+    ap, vert = mean[0], mean[1]
+    dap = np.gradient(ap, LOCK_STEP_S)
+    out: dict[str, float] = {}
+    for name, y, lo, hi, sign in (("ap_peak", ap, -0.15, 0.15, 1.0), ("ap_fall", dap, -0.1, 0.2, -1.0),
+                                  ("ap_trough", ap, 0.0, 0.25, -1.0), ("vert_peak", vert, -0.05, 0.25, 1.0)):
+        idx = np.flatnonzero((LOCK_LAGS_S >= lo - 1e-9) & (LOCK_LAGS_S <= hi + 1e-9))
+        k = int(idx[np.argmax(sign * y[idx])])
+        out[f"{name}_ms"] = 1e3 * _vertex(sign * y, k)
+        out[name] = float(y[k])
+    return out
+
+
+def real_locked(data: Path) -> dict[str, F64]:
+    """Contact-locked windows of every real walking reference: name -> (4, n_steps, n_lags)."""
+    wins: dict[str, list[F64]] = {}
+    for tr in load_real_walking(data):
+        for ref_name, ref in tr.refs.items():
+            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(contact_locked(tr.raw, ref.ic_s, ref.foot))
+    return {k: np.concatenate(v, axis=1) for k, v in wins.items()}
+
+
+def sim_locked(params: list[RunnerParams], seed0: int) -> F64:
+    """Contact-locked windows of simulated sessions around their truth ICs, (4, n_steps, n_lags)."""
+    wins = []
+    for i, p in enumerate(params):
+        sim = simulate_session(p, seed=seed0 + i, session_id=f"lock{i}", runner_id="sim", start_time=T0_NS)
+        ts = sim.truth_steps
+        ic = (ts.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
+        o = np.argsort(ic, kind="stable")
+        foot = np.asarray(ts.column("foot").to_pylist(), dtype=str)[o]
+        wins.append(contact_locked(sim.raw, ic[o].astype(np.float64), foot))
+    return np.concatenate(wins, axis=1)
+
+
+DEFAULT_WALK = RunnerParams(run_minutes=0.0, stand_start_s=5.0, walk_start_s=120.0, walk_end_s=0.0,
+                            sample_rate_hz=100.0, gaps_per_hour=0.0)
+"""The simulator's default walk (straight, 1.35 m/s, 112 spm), nominal mounting, 100 Hz."""
+
+
+def _rms(x: F64) -> float:
+    return float(np.sqrt(np.mean(x * x)))
+
+
+def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[str, F64]:
+    """Print the contact-locked figures of every real reference and of the simulated walks.
+
+    ``waveforms``: also the mean waveforms every 20 ms.
+    """
+    sets = real_locked(data) if (data / "real").is_dir() else {}
+    sets["simulated default walk"] = sim_locked([DEFAULT_WALK] * 2, 700)
+    sets["simulated realistic walking"] = sim_locked([walking_scenario(i) for i in range(sessions)], 500)
+    # the walking contact before it was compared with real walking: a plain-sine AP force
+    plain = {"walk_braking_peak_frac": 0.25, "walk_heel_strike_ap_bw": 0.0}
+    sets["default walk, plain-sine AP"] = sim_locked([replace(DEFAULT_WALK, **plain)] * 2, 700)
+    sets["realistic, plain-sine AP"] = sim_locked(
+        [replace(walking_scenario(i), **plain) for i in range(sessions)], 500)
+    ref = sets.get("voisard_l5_walk (foot IMU)")
+    held = sets.get("mobgap_lab (stereo)")
+    print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
+    print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
+          "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo")
+    means = {}
+    for name, w in sets.items():
+        m = w.mean(axis=1)
+        means[name] = m
+        f = lock_figures(m)
+        r = (" / ".join(f"{np.corrcoef(m[c], ref.mean(axis=1)[c])[0, 1]:+.2f}" for c in range(4))
+             if ref is not None else "-")
+        d = " | ".join(f"{_rms(m[0] - x.mean(axis=1)[0]):.3f}, {_rms(m[1] - x.mean(axis=1)[1]):.3f}"
+                       for x in (ref, held) if x is not None)
+        print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
+              f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
+              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}")
+    if waveforms:
+        sel = slice(0, LOCK_LAGS_S.size, 4)
+        for c, cname in enumerate(LOCK_CHANNELS):
+            print(f"\n{cname + ' at ms':30s} " + " ".join(f"{1e3 * x:5.0f}" for x in LOCK_LAGS_S[sel]))
+            for name, m in means.items():
+                print(f"{name:30s} " + " ".join(f"{x:5.2f}" for x in m[c][sel]))
+    return means
+
+
+CHOICE_GRID = {
+    "walk_braking_peak_frac": (0.15, 0.2),
+    "walk_heel_strike_ap_bw": (0.1, 0.15, 0.2, 0.3),
+    "walk_collision_s": (0.1, 0.15),
+    "walk_collision_delay_s": (0.0, 0.0175, 0.035),
+}
+"""The grid over which the simulator's walking-contact knobs were chosen (default walk)."""
+
+
+def choose(data: Path) -> None:
+    """Print how the walking-contact knobs were chosen: on voisard only, mobgap_lab held out.
+
+    Rule: the turnover delay whose steepest AP fall lands nearest voisard's; among those, the
+    smallest RMS difference of the mean AP waveform from voisard's. Then the AP peak raised.
+    """
+    real = real_locked(data)
+    v = real["voisard_l5_walk (foot IMU)"].mean(axis=1)
+    held = real.get("mobgap_lab (stereo)")
+    h = held.mean(axis=1) if held is not None else None
+    v_fall = lock_figures(v)["ap_fall_ms"]
+    print(f"\n## choice of the walking contact on voisard (steepest AP fall {v_fall:+.1f} ms); stereo held out")
+    print("braking_frac pull_bw collision_s delay_s ap_peak_bw | AP fall ms  AP peak ms | RMS diff g voisard  stereo")
+    rows = []
+    keys = list(CHOICE_GRID)
+    combos = [dict(zip(keys, c, strict=True)) for c in itertools.product(*CHOICE_GRID.values())]
+    for kw in combos:
+        m = sim_locked([replace(DEFAULT_WALK, **kw)] * 2, 700).mean(axis=1)
+        f = lock_figures(m)
+        rms_v = _rms(m[0] - v[0])
+        rms_h = _rms(m[0] - h[0]) if h is not None else float("nan")
+        rows.append((kw, f, rms_v))
+        print(f"{kw['walk_braking_peak_frac']:12.2f} {kw['walk_heel_strike_ap_bw']:7.2f} "
+              f"{kw['walk_collision_s']:11.2f} {kw['walk_collision_delay_s']:7.4f} "
+              f"{DEFAULT_WALK.walk_ap_peak_bw:10.2f} | {f['ap_fall_ms']:+10.1f} "
+              f"{f['ap_peak_ms']:+10.1f} | {rms_v:18.3f} {rms_h:7.3f}")
+    gap = {d: float(np.median([abs(f["ap_fall_ms"] - v_fall) for kw, f, _ in rows
+                               if kw["walk_collision_delay_s"] == d])) for d in CHOICE_GRID["walk_collision_delay_s"]}
+    best_d = min(gap, key=lambda d: gap[d])
+    best = min((r for r in rows if r[0]["walk_collision_delay_s"] == best_d), key=lambda r: r[2])
+    print(f"chosen: {best[0]} (RMS diff {best[2]:.3f} g)")
+    for peak in (0.25, 0.3):
+        m = sim_locked([replace(DEFAULT_WALK, **best[0], walk_ap_peak_bw=peak)] * 2, 700).mean(axis=1)
+        rms_h = _rms(m[0] - h[0]) if h is not None else float("nan")
+        print(f"  with walk_ap_peak_bw {peak}: RMS diff {_rms(m[0] - v[0]):.3f} g voisard, {rms_h:.3f} stereo")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
     print(" | ".join(f"{c:>13s}" for c in COLUMNS))
@@ -111,7 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--locked-only", action="store_true", help="only the contact-locked averages")
+    ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
+    ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
     args = ap.parse_args(argv)
+    if args.choose:
+        choose(args.data)
+        return 0
+    locked_table(args.data, args.sessions, waveforms=args.waveforms)
+    if args.locked_only:
+        return 0
     root = args.data / "real" / "voisard_l5_walk"
     if root.is_dir():
         _table("real: voisard_l5_walk", real_stats(root))

@@ -51,6 +51,35 @@ def sine_series(tau: F64, tc: F64, coefs: list[tuple[int, F64]], amp: F64,
     return i0, i1, i2
 
 
+def braking_propulsion(tau: F64, tc: F64, warp: F64, amp: F64) -> F64:
+    """Horizontal force ``-amp sin(2 pi w(u))`` on [0, tc], ``u = tau / tc``, time-warped (value only).
+
+    ``w(u) = u + warp sin(2 pi u) / (2 pi)`` (``|warp| < 1``, monotonic, w(0.5) = 0.5) moves the
+    braking peak early and the propulsive peak late by the same amount; the peaks stay ``amp``,
+    braking starts ``1 + warp`` times as steeply, and the net impulse stays 0 (the shape is
+    antisymmetric about mid-contact). ``warp = 0`` is the plain ``-amp sin(2 pi u)``.
+    """
+    out = np.zeros_like(tau)
+    ins = np.flatnonzero((tau > 0.0) & (tau < tc))
+    u = tau[ins] / tc[ins]
+    x = 2.0 * np.pi * u
+    out[ins] = -amp[ins] * np.sin(x + warp[ins] * np.sin(x))
+    return out
+
+
+def warp_for_braking_peak(frac: float) -> float:
+    """The ``warp`` of :func:`braking_propulsion` whose braking peak lies at ``frac`` of the contact."""
+    return 2.0 * np.pi * (0.25 - frac) / float(np.sin(2.0 * np.pi * frac))
+
+
+def sine_lobe(x: F64, half: F64, amp: F64) -> F64:
+    """Half sine ``amp * sin(pi x / half)`` on [0, half], 0 elsewhere (value only)."""
+    out = np.zeros_like(x)
+    ins = np.flatnonzero((x > 0.0) & (x < half) & (amp != 0.0))
+    out[ins] = amp[ins] * np.sin(np.pi * x[ins] / half[ins])
+    return out
+
+
 def hann(tau: F64, t_half: F64, amp: F64, order: int) -> tuple[F64, F64, F64]:
     """Hann bump amp * sin^2(pi tau / (2 t_half)) on [0, 2 t_half]; (I0, I1, I2)."""
     end = 2.0 * t_half

@@ -13,7 +13,7 @@ import numpy as np
 
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
-from imuback.simulate.forces import wobble_kpp_max
+from imuback.simulate.forces import warp_for_braking_peak, wobble_kpp_max
 from imuback.simulate.params import F64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
@@ -34,6 +34,13 @@ class Gait:
     cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
     cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
     ap_amp: F64
+    ap_warp: F64  # time warp of the braking/propulsion shape (0: plain sine; running)
+    hs_amp: F64  # heel-strike collision (braking half sine) at this contact (BW; 0: running, bout start)
+    hs_s: F64  # its duration (s)
+    pull_amp: F64  # swing-leg pull (forward half sine) ending at the next IC (BW)
+    pull_s: F64  # its duration (s)
+    hs_delay: F64  # pull-to-collision turnover after the contact starts (s)
+    pull_delay: F64  # the next contact's hs_delay (s)
     ml_amp: F64  # signed: side * M
     ml_cum_j: F64
     ml_cum_const: F64
@@ -200,6 +207,22 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     # horizontal
     ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (
         1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
+    # walking: braking peaks early and propulsion late in the contact (AP GRF, Winter 1991)
+    ap_warp = np.where(run, 0.0, warp_for_braking_peak(p.walk_braking_peak_frac))
+    # walking heel strike at the pelvis: the swing leg, braked in terminal swing, pulls the pelvis
+    # forward (a half sine over the impact half-width); once the leading leg is loaded
+    # (walk_collision_delay_s after the contact starts) its collision takes that momentum back over
+    # walk_collision_s (equal impulses, so the speed is unchanged). Only between two walking
+    # contacts of a bout: running is untouched.
+    prev_run = np.concatenate([[True], run[:-1]])
+    pull_next = np.where(run | prev_run | st.first, 0.0, p.walk_heel_strike_ap_bw * walk_frac)
+    hs_s = np.full(n, p.walk_collision_s)
+    hs_amp = pull_next * imp_half / hs_s
+    pull_amp = np.concatenate([pull_next[1:], [0.0]]) if n else np.zeros(0)
+    pull_amp[st.last] = 0.0
+    pull_s = np.concatenate([imp_half[1:], [0.035]]) if n else np.zeros(0)
+    hs_delay = np.full(n, p.walk_collision_delay_s)
+    pull_delay = hs_delay.copy()
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
     def _rng_var() -> F64:
@@ -232,7 +255,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         ph_v = np.concatenate([pos, [pos[-1] + 1.0]])
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
-                 cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp,
+                 cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
+                 hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
                  wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
                  pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,

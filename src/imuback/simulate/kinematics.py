@@ -11,7 +11,7 @@ import numpy as np
 
 from imuback.core import G_MPS2
 from imuback.signal.frames import rot_x, rot_y, rot_z
-from imuback.simulate.forces import hann, ramp, sine_series, wobble_kernel
+from imuback.simulate.forces import braking_propulsion, hann, ramp, sine_lobe, sine_series, wobble_kernel
 from imuback.simulate.gait import Gait
 from imuback.simulate.params import F64, I64
 
@@ -113,7 +113,12 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
             tau = np.where(valid, t - st.s[kk], -1.0)
             tc = st.tc[kk]
             ones = np.ones_like(tau)
-            a_fwd += sine_series(tau, tc, [(2, -ones)], g.ap_amp[kk], 0)[0]
+            run = st.run[kk]
+            a_fwd += np.where(run, sine_series(tau, tc, [(2, -ones)], g.ap_amp[kk], 0)[0],
+                              braking_propulsion(tau, tc, g.ap_warp[kk], g.ap_amp[kk]))
+            # walking: heel-strike collision after the IC, swing-leg pull before the next one
+            a_fwd -= sine_lobe(tau - g.hs_delay[kk], g.hs_s[kk], g.hs_amp[kk])
+            a_fwd += sine_lobe(st.T[kk] + g.pull_delay[kk] - tau, g.pull_s[kk], g.pull_amp[kk])
             a_lat += sine_series(tau, tc, [(1, ones)], g.ml_amp[kk], 0)[0]
         out["a_fwd"] = G_MPS2 * a_fwd + u1
         out["a_lat"] = G_MPS2 * a_lat + u * psi_h1

@@ -70,6 +70,15 @@ class RunnerParams:
     steps longer); ``walk_force_follows_speed`` scales the walking double hump (``walk_shape_q``)
     and AP peaks by the speed at each step over ``walk_speed_mps`` (starts, stops and turns on the
     spot take short steps that barely lift the body).
+    Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
+    contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
+    ``walk_heel_strike_ap_bw`` is the forward pull of the swing leg on the pelvis just before
+    each IC (a half sine over the walking impact's half-width, ~35 ms), taken back by the heel-strike
+    collision over ``walk_collision_s`` (equal impulses); the pull turns into the collision
+    ``walk_collision_delay_s`` after the contact starts, once the leading leg is loaded (about
+    half-way up the heel-strike transient). Both scale with the speed where the walking force
+    follows it. The pull, collision and delay were chosen on voisard_l5_walk's contact-locked
+    forward acceleration (``benchmarks/sim_vs_real.py``; mobgap_lab held out), never on the pipeline.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -129,6 +138,10 @@ class RunnerParams:
     walk_shape_q: float = 0.35
     walk_speed_mps: float = 1.35
     walk_ap_peak_bw: float = 0.2
+    walk_braking_peak_frac: float = 0.15
+    walk_heel_strike_ap_bw: float = 0.2
+    walk_collision_s: float = 0.1
+    walk_collision_delay_s: float = 0.0175
     walk_ml_peak_bw: float = 0.05
     walk_pelvis_rotation_deg: float = 9.0
     walk_pelvis_obliquity_deg: float = 7.0
@@ -206,6 +219,11 @@ class RunnerParams:
             (0.25 <= self.wobble_decay_per_rad <= 2.0, "wobble_decay_per_rad must be within 0.25-2"),
             (-0.3 <= self.active_shape_q <= 0.1, "active_shape_q must be within -0.3..0.1"),
             (0.0 <= self.walk_shape_q <= 0.45, "walk_shape_q must be within 0-0.45"),
+            (0.14 <= self.walk_braking_peak_frac <= 0.25, "walk_braking_peak_frac must be within 0.14-0.25"),
+            (0.0 <= self.walk_heel_strike_ap_bw <= 0.5 and 0.02 <= self.walk_collision_s <= 0.2
+             and 0.0 <= self.walk_collision_delay_s <= 0.05,
+             "walk_heel_strike_ap_bw must be within 0-0.5, walk_collision_s within 0.02-0.2 s and "
+             "walk_collision_delay_s within 0-0.05 s"),
             (abs(self.contact_asymmetry_pct) <= 40 and abs(self.impact_asymmetry_pct) <= 80,
              "asymmetries must be within +-40 % (contact) and +-80 % (impact)"),
             (self.gaps_per_hour >= 0 and 0 < self.gap_s[0] <= self.gap_s[1],
