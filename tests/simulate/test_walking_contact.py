@@ -66,3 +66,29 @@ def test_pull_and_collision_only_between_walking_contacts_and_balanced():
     collision_impulse = g.hs_amp[1:] * g.hs_s[1:]
     np.testing.assert_allclose(pull_impulse, collision_impulse, rtol=1e-12, atol=1e-15)
     assert np.all(g.ap_warp[st.run] == 0.0) and np.all(g.ap_warp[walking] > 0.0)
+
+
+def test_the_walking_contact_forces_leave_the_speed_unchanged():
+    """Integrated over walks, a pause and a run, the contact forces (the forward acceleration less
+    the planned speed's own change) add no speed: each swing-leg pull is taken back by its
+    heel-strike collision and braking by propulsion. A pull or collision dropped, doubled or
+    mistimed would leave metres per second."""
+    from imuback.simulate.kinematics import evaluate
+
+    p = RunnerParams(run_minutes=1.0, walk_breaks=1, walk_break_s=20.0, stand_start_s=5.0,
+                     walk_start_s=60.0, walk_end_s=30.0, walk_pauses=1, pause_s=3.0)
+    rng = np.random.default_rng(5)
+    segs = plan_segments(p, rng)
+    pace_fn = pace_changes(p, segs, rng)
+    st, log = make_steps(p, segs, rng, pace_fn)
+    speed, heading = speed_and_heading(p, log, rng, pace_fn)
+    g = build_gait(p, st, rng, speed, heading)
+    fs = 2000.0
+    t = np.arange(0.0, float(st.s[-1]) + 2.0, 1.0 / fs)
+    ev = evaluate(g, t, positions=False)
+    _, u1, _ = g.speed.eval(t)
+    contact = ev["a_fwd"] - u1  # m/s², the contacts' share of the forward acceleration
+    dv = np.cumsum(contact) / fs
+    assert abs(dv[-1]) < 0.01  # m/s over the whole session
+    walking_ic = st.s[~st.run]
+    assert np.count_nonzero(np.abs(np.interp(walking_ic, t, contact)) > 0) > 0.8 * walking_ic.size

@@ -201,8 +201,10 @@ def forward_axis(acc_mps2: F64, z_s: F64, guess_x: F64, *, step_lag: int,
     # Its covariance vector points backwards in walking and forwards in running.
     sub = moving[::every]
     a = acc_mps2[::every] if acc_every_mps2 is None else acc_every_mps2
-    # the vertical, one axis after the other: the same sum in the same order as ``a @ z_s`` on
-    # the strided rows (numpy's loop without BLAS), so the result does not depend on ``a``'s layout
+    # the vertical, one axis after the other: unlike ``a @ z_s`` (a BLAS gemv, whose rounding
+    # depends on the library and the layout) the same bits for a strided view or a copy, on any
+    # machine. 0.5.0 used the gemv: the last bits of the horizontal metrics of very short
+    # sessions (tens of samples between gaps) can differ from it; longer sessions' rows do not.
     vert = a[:, 0] * z_s[0]
     vert += a[:, 1] * z_s[1]
     vert += a[:, 2] * z_s[2]

@@ -220,7 +220,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     hs_amp = pull_next * imp_half / hs_s
     pull_amp = np.concatenate([pull_next[1:], [0.0]]) if n else np.zeros(0)
     pull_amp[st.last] = 0.0
-    pull_s = np.concatenate([imp_half[1:], [0.035]]) if n else np.zeros(0)
+    pull_s = np.concatenate([imp_half[1:], imp_half[-1:]]) if n else np.zeros(0)  # the last pulls nothing
     hs_delay = np.full(n, p.walk_collision_delay_s)
     pull_delay = hs_delay.copy()
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
