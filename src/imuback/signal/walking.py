@@ -274,7 +274,7 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
 
 _MIN_RESIDUALS = 5
 """Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone.
-Not fitted: a straight walk of 9 steps, the shortest bout the lab data sets score."""
+Not fitted: five residuals need one chain of nine steps, a short straight walk."""
 
 
 def _mad_var(r: F64) -> float:
