@@ -16,7 +16,8 @@ Contact-locked averages (:func:`contact_locked`): the body-frame forward (AP) an
 acceleration and the yaw and roll rates averaged over +-300 ms around each reference IC of steady
 straight walking (real: voisard's foot-sensor ICs, mobgap_lab's stereophotogrammetry ICs as a
 second opinion and its INDIP ICs; simulated: the truth ICs), yaw and roll sign-flipped on left
-steps. From the mean waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
+steps (voisard/4-1 and 4-2, whose reference feet are swapped, by their true feet). From the mean
+waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
 onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
 with voisard's mean (yaw and roll also with stereo's, the held-out set) and the RMS difference of
 the mean yaw and roll rates. The pipeline's step events are not used, only its body frame.
@@ -47,6 +48,7 @@ from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_any import DEFAULT_DATA, voisard_raws
+from real_walking import REFERENCE_FEET_SWAPPED
 from real_walking import load as load_real_walking
 from sim_accuracy import walking_scenario
 
@@ -180,11 +182,18 @@ def lock_figures(mean: F64) -> dict[str, float]:
 
 
 def real_locked(data: Path) -> dict[str, F64]:
-    """Contact-locked windows of every real walking reference: name -> (4, n_steps, n_lags)."""
+    """Contact-locked windows of every real walking reference: name -> (4, n_steps, n_lags).
+
+    The trials of :data:`real_walking.REFERENCE_FEET_SWAPPED` are averaged with their feet swapped
+    back (only the yaw and roll signs depend on the foot).
+    """
     wins: dict[str, list[F64]] = {}
     for tr in load_real_walking(data):
         for ref_name, ref in tr.refs.items():
-            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(contact_locked(tr.raw, ref.ic_s, ref.foot))
+            foot = ref.foot
+            if tr.name in REFERENCE_FEET_SWAPPED:  # the yaw and roll signs follow the true feet
+                foot = np.where(foot == "R", "L", np.where(foot == "L", "R", foot))
+            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(contact_locked(tr.raw, ref.ic_s, foot))
     return {k: np.concatenate(v, axis=1) for k, v in wins.items()}
 
 

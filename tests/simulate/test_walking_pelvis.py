@@ -2,10 +2,10 @@
 
 Reference: the contact-locked mean yaw and roll rates of real lower-back recordings around their
 reference ICs, sign-flipped on left steps (``python benchmarks/sim_vs_real.py --locked-only
---waveforms``): the roll rate falls to its minimum +80 ms after the IC on voisard_l5_walk
-(-37 deg/s) and +60 ms on mobgap_lab stereo (-8 deg/s), after rising before it (+11 / +12 deg/s
-at -80 / -120 ms); the yaw rate is positive at the IC (+7.9 / +16.4 deg/s) and negative 150-300 ms
-after it. The per-stride sinusoids of the simulator before this property had the roll-rate minimum
+--waveforms``; voisard's trials 4-1 and 4-2 by their true feet): the roll rate falls to its
+minimum +80 ms after the IC on voisard_l5_walk (-41 deg/s) and +60 ms on mobgap_lab stereo
+(-8 deg/s), after rising before it (+12 / +12 deg/s at -80 / -120 ms); the yaw rate is positive at
+the IC (+8.6 / +16.4 deg/s) and negative 150-300 ms after it. The per-stride sinusoids of the simulator before this property had the roll-rate minimum
 ~90 ms *before* the IC and the yaw rate positive throughout +-300 ms.
 """
 
@@ -60,17 +60,17 @@ def test_roll_rate_drops_right_after_heel_strike(locked, side, sign):
     roll = sign * locked[f"roll_{side}"]  # left steps mirrored, as in the real averages
     lag_min = LAGS_S[np.argmin(roll)]
     assert 0.0 <= lag_min <= 0.15  # real +80 / +60 ms; the sinusoid had it ~90 ms before the IC
-    assert roll.min() < -15.0  # the contralateral side drops fast (real -37 / -8 deg/s)
+    assert roll.min() < -15.0  # the contralateral side drops fast (real -41 / -8 deg/s)
     before = (LAGS_S > -0.2) & (LAGS_S < -0.02)
-    assert roll[before].max() > 5.0  # and rises before the IC (real +11 / +12 deg/s)
+    assert roll[before].max() > 5.0  # and rises before the IC (real +12 / +12 deg/s)
 
 
 @pytest.mark.parametrize("side,sign", [("R", 1.0), ("L", -1.0)])
 def test_yaw_rate_turns_negative_after_heel_strike(locked, side, sign):
     yaw = sign * locked[f"yaw_{side}"]
-    assert _at(yaw, 0.0) > 3.0  # positive at the IC on the right (the foot cue; real +7.9 / +16.4)
+    assert _at(yaw, 0.0) > 3.0  # positive at the IC on the right (the foot cue; real +8.6 / +16.4)
     after = (LAGS_S >= 0.15) & (LAGS_S <= 0.3)
-    assert yaw[after].mean() < -3.0  # real about -11 / -7 deg/s; the sinusoid stayed positive
+    assert yaw[after].mean() < -3.0  # real about -10 / -7 deg/s; the sinusoid stayed positive
     before = (LAGS_S >= -0.3) & (LAGS_S <= -0.1)
     assert yaw[before].mean() > 3.0
 

@@ -154,8 +154,8 @@ class RunnerParams:
     walk_pelvis_rotation_deg: float = 9.0
     walk_pelvis_obliquity_deg: float = 7.0
     walk_pelvis_tilt_deg: float = 3.0
-    walk_pelvis_rotation_harmonics: tuple[float, float, float] = (60.0, 0.05, -155.0)
-    walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (140.0, 0.50, 90.0)
+    walk_pelvis_rotation_harmonics: tuple[float, float, float] = (55.0, 0.05, -175.0)
+    walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (145.0, 0.50, 90.0)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
     walk_uturns_per_min: float = 0.0
