@@ -2,6 +2,7 @@
 
     python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only] [--waveforms]
     python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
+    python benchmarks/sim_vs_real.py --choose-pelvis   # how the walking pelvis harmonics were chosen
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs). Simulated: the realistic walking
 scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
@@ -15,9 +16,15 @@ Contact-locked averages (:func:`contact_locked`): the body-frame forward (AP) an
 acceleration and the yaw and roll rates averaged over +-300 ms around each reference IC of steady
 straight walking (real: voisard's foot-sensor ICs, mobgap_lab's stereophotogrammetry ICs as a
 second opinion and its INDIP ICs; simulated: the truth ICs), yaw and roll sign-flipped on left
-steps. From the mean waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
+steps (voisard/4-1 and 4-2, whose reference feet are swapped, by their true feet). From the mean
+waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
 onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
-with voisard's mean. The pipeline's step events are not used, only its body frame.
+with voisard's mean (yaw and roll also with stereo's, the held-out set) and the RMS difference of
+the mean yaw and roll rates. The pipeline's step events are not used, only its body frame.
+
+Pelvis harmonics (:func:`choose_pelvis`): the mean yaw and roll rates projected on the first and
+third stride harmonics (stride phase ``pi * lag / T``, ``T`` the median step time), written as the
+angle parameters ``(q1_deg, h3, q3_deg)`` of ``RunnerParams.walk_pelvis_*_harmonics``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_any import DEFAULT_DATA, voisard_raws
+from real_walking import REFERENCE_FEET_SWAPPED
 from real_walking import load as load_real_walking
 from sim_accuracy import walking_scenario
 
@@ -174,11 +182,18 @@ def lock_figures(mean: F64) -> dict[str, float]:
 
 
 def real_locked(data: Path) -> dict[str, F64]:
-    """Contact-locked windows of every real walking reference: name -> (4, n_steps, n_lags)."""
+    """Contact-locked windows of every real walking reference: name -> (4, n_steps, n_lags).
+
+    The trials of :data:`real_walking.REFERENCE_FEET_SWAPPED` are averaged with their feet swapped
+    back (only the yaw and roll signs depend on the foot).
+    """
     wins: dict[str, list[F64]] = {}
     for tr in load_real_walking(data):
         for ref_name, ref in tr.refs.items():
-            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(contact_locked(tr.raw, ref.ic_s, ref.foot))
+            foot = ref.foot
+            if tr.name in REFERENCE_FEET_SWAPPED:  # the yaw and roll signs follow the true feet
+                foot = np.where(foot == "R", "L", np.where(foot == "L", "R", foot))
+            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(contact_locked(tr.raw, ref.ic_s, foot))
     return {k: np.concatenate(v, axis=1) for k, v in wins.items()}
 
 
@@ -200,6 +215,12 @@ DEFAULT_WALK = RunnerParams(run_minutes=0.0, stand_start_s=5.0, walk_start_s=120
 """The simulator's default walk (straight, 1.35 m/s, 112 spm), nominal mounting, 100 Hz."""
 
 
+SINUSOID_PELVIS = {"walk_pelvis_rotation_harmonics": (-18.0, 0.0, 0.0),
+                   "walk_pelvis_obliquity_harmonics": (-153.0, 0.0, 0.0)}
+"""The walking pelvis before pipeline 0.6.x's simulator compared it with real walking: yaw
+``sin(phi - 0.1 pi)``, roll ``-sin(phi + 0.15 pi)`` (the running shapes)."""
+
+
 def _rms(x: F64) -> float:
     return float(np.sqrt(np.mean(x * x)))
 
@@ -217,11 +238,16 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     sets["default walk, plain-sine AP"] = sim_locked([replace(DEFAULT_WALK, **plain)] * 2, 700)
     sets["realistic, plain-sine AP"] = sim_locked(
         [replace(walking_scenario(i), **plain) for i in range(sessions)], 500)
+    # the walking pelvis before it was compared with real walking: one sinusoid per stride
+    sets["default walk, sinusoid pelvis"] = sim_locked([replace(DEFAULT_WALK, **SINUSOID_PELVIS)] * 2, 700)
+    sets["realistic, sinusoid pelvis"] = sim_locked(
+        [replace(walking_scenario(i), **SINUSOID_PELVIS) for i in range(sessions)], 500)
     ref = sets.get("voisard_l5_walk (foot IMU)")
     held = sets.get("mobgap_lab (stereo)")
     print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
     print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
-          "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo")
+          "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo"
+          "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo")
     means = {}
     for name, w in sets.items():
         m = w.mean(axis=1)
@@ -231,9 +257,15 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
              if ref is not None else "-")
         d = " | ".join(f"{_rms(m[0] - x.mean(axis=1)[0]):.3f}, {_rms(m[1] - x.mean(axis=1)[1]):.3f}"
                        for x in (ref, held) if x is not None)
+        rot = "-"
+        if held is not None:
+            hm = held.mean(axis=1)
+            rot = (f"{np.corrcoef(m[2], hm[2])[0, 1]:+.2f} / {np.corrcoef(m[3], hm[3])[0, 1]:+.2f}, "
+                   + " | ".join(f"{_rms(m[2] - x.mean(axis=1)[2]):4.1f}, {_rms(m[3] - x.mean(axis=1)[3]):4.1f}"
+                                for x in (ref, held) if x is not None))
         print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
               f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
-              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}")
+              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}")
     if waveforms:
         sel = slice(0, LOCK_LAGS_S.size, 4)
         for c, cname in enumerate(LOCK_CHANNELS):
@@ -289,6 +321,52 @@ def choose(data: Path) -> None:
         print(f"  with walk_ap_peak_bw {peak}: RMS diff {_rms(m[0] - v[0]):.3f} g voisard, {rms_h:.3f} stereo")
 
 
+def stride_harmonics(rate_dps: F64, step_s: float) -> tuple[float, float, float]:
+    """``(q1_deg, h3, q3_deg)`` of the angle whose rate is the contact-locked mean ``rate_dps``.
+
+    Least squares of the rate on the first and third stride harmonics, ``phi = pi * lag / step_s``;
+    a rate ``A_n sin(n phi + p_n)`` is the rate of the angle ``A_n / (n pi / step_s) sin(n phi + p_n
+    - 90 deg)``; ``h3`` is the third angle amplitude over the first.
+    """
+    phi = np.pi * LOCK_LAGS_S / step_s
+    x = np.stack([np.sin(phi), np.cos(phi), np.sin(3 * phi), np.cos(3 * phi)], axis=1)
+    c = np.linalg.lstsq(x, rate_dps, rcond=None)[0]
+    a1, a3 = np.hypot(c[0], c[1]), np.hypot(c[2], c[3])
+    q1 = np.degrees(np.arctan2(c[1], c[0])) - 90.0
+    q3 = np.degrees(np.arctan2(c[3], c[2])) - 90.0
+    return float((q1 + 180.0) % 360.0 - 180.0), float(a3 / 3.0 / a1), float((q3 + 180.0) % 360.0 - 180.0)
+
+
+def _median_step_s(wins_ic: list[F64]) -> float:
+    return float(np.median(np.concatenate([d[d < 1.5] for d in (np.diff(ic) for ic in wins_ic)])))
+
+
+def choose_pelvis(data: Path) -> None:
+    """Print the stride harmonics of every reference's contact-locked yaw and roll rates and the choice.
+
+    Rule: voisard's ``(q1, h3, q3)`` rounded (phases to 5 deg, ``h3`` to 0.05); mobgap_lab held out.
+    """
+    real = real_locked(data)
+    steps: dict[str, list[F64]] = {}
+    for tr in load_real_walking(data):
+        for ref_name, ref in tr.refs.items():
+            steps.setdefault(f"{tr.dataset} ({ref_name})", []).append(ref.ic_s)
+    sims = {"simulated default walk": DEFAULT_WALK,
+            "default walk, sinusoid pelvis": replace(DEFAULT_WALK, **SINUSOID_PELVIS)}
+    step_sim = 60.0 / DEFAULT_WALK.walk_cadence_spm
+    print("\n## stride harmonics of the contact-locked yaw and roll rates: (q1_deg, h3, q3_deg) of the angle")
+    print(f"{'':30s} {'step s':>6s}  {'yaw q1    h3    q3':>20s}  {'roll q1    h3    q3':>20s}")
+    rows = {k: (v.mean(axis=1), _median_step_s(steps[k])) for k, v in real.items()}
+    rows.update({k: (sim_locked([p] * 2, 700).mean(axis=1), step_sim) for k, p in sims.items()})
+    for name, (m, ts) in rows.items():
+        hy, hr = stride_harmonics(m[2], ts), stride_harmonics(m[3], ts)
+        print(f"{name:30s} {ts:6.3f}  " + "  ".join(f"{h[0]:+7.1f} {h[1]:5.2f} {h[2]:+7.1f}" for h in (hy, hr)))
+    v, ts = rows["voisard_l5_walk (foot IMU)"]
+    for label, h in (("rotation", stride_harmonics(v[2], ts)), ("obliquity", stride_harmonics(v[3], ts))):
+        print(f"chosen walk_pelvis_{label}_harmonics = ({5 * round(h[0] / 5):.1f}, {0.05 * round(h[1] / 0.05):.2f}, "
+              f"{5 * round(h[2] / 5):.1f})")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
     print(" | ".join(f"{c:>13s}" for c in COLUMNS))
@@ -306,7 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--locked-only", action="store_true", help="only the contact-locked averages")
     ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
     ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
+    ap.add_argument("--choose-pelvis", action="store_true", help="only the choice of the walking pelvis harmonics")
     args = ap.parse_args(argv)
+    if args.choose_pelvis:
+        choose_pelvis(args.data)
+        return 0
     if args.choose:
         choose(args.data)
         return 0

@@ -49,9 +49,13 @@ class Gait:
     wob_delay: F64
     wob_decay: float
     pel_knots_t: F64
-    pel_rot: F64
-    pel_obl: F64
+    pel_rot: F64  # running rotation range (deg; 0 on walking steps)
+    pel_obl: F64  # running obliquity range (deg; 0 on walking steps)
+    pel_rot_walk: F64  # walking rotation range (deg; 0 on running steps)
+    pel_obl_walk: F64  # walking obliquity range (deg; 0 on running steps)
     pel_tilt: F64
+    walk_rot_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking yaw
+    walk_obl_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking roll
     phase_knots_t: F64
     phase_knots_v: F64
     tilt_peak_frac: float
@@ -150,6 +154,17 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     return amp, rr, mly
 
 
+def _harmonics_rad(h: tuple[float, float, float]) -> tuple[float, float, float, float]:
+    """``(q1_deg, h3, q3_deg)`` -> ``(q1_rad, a3, q3_rad, a1)``, ``a1 = 1 / s``, ``a3 = h3 / s``:
+    ``s`` is half the peak-to-peak of ``sin(φ + q1) + h3 sin(3φ + q3)``, so
+    the walking angle ``Θ/2 [...]`` spans exactly the range knob ``Θ``.
+    """
+    q1, q3 = float(np.radians(h[0])), float(np.radians(h[2]))
+    phi = np.linspace(0.0, 2.0 * np.pi, 3601)
+    s = float(np.ptp(np.sin(phi + q1) + h[1] * np.sin(3.0 * phi + q3))) / 2.0
+    return (q1, float(h[1]) / s, q3, 1.0 / s)
+
+
 def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                 speed: Transitions, heading: Transitions) -> Gait:
     """Per-step force, tissue and pelvis parameters, then the impulse control."""
@@ -235,12 +250,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     order = np.argsort(kt, kind="stable")
     zeros_b = np.zeros(firsts.size + lasts.size)
     pel_t = kt[order]
-    pel_rot = np.concatenate([rot, zeros_b])[order]
-    pel_obl = np.concatenate([obl, zeros_b])[order]
+    # running and walking ranges as separate envelopes: each has its own shape (kinematics)
+    pel_rot, pel_rot_walk, pel_obl, pel_obl_walk = (
+        np.concatenate([np.where(run == is_run, x, 0.0), zeros_b])[order]
+        for x in (rot, obl) for is_run in (True, False))
     pel_tilt = np.concatenate([tilt, zeros_b])[order]
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
-        pel_rot = pel_obl = pel_tilt = ph_v = np.zeros(2)
+        pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = ph_v = np.zeros(2)
         amp = np.zeros(0)
     else:
         # stride phase: right IC at even numbers, alternating within a bout
@@ -259,6 +276,9 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
                  wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
-                 pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_tilt=pel_tilt,
+                 pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_rot_walk=pel_rot_walk,
+                 pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
+                 walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),
+                 walk_obl_harm=_harmonics_rad(p.walk_pelvis_obliquity_harmonics),
                  phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
                  heading=heading, speed=speed)

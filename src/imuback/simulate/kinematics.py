@@ -58,6 +58,15 @@ def _pwlinear(kt: F64, kv: F64, t: F64) -> tuple[F64, F64]:
     return v, slope
 
 
+def _stride_harmonics(phi: F64, harm: tuple[float, float, float, float]) -> tuple[F64, F64]:
+    """``a1 sin(φ + q1) + a3 sin(3φ + q3)`` and its derivative in ``φ``; ``harm = (q1, a3, q3, a1)``
+    (phases in rad; amplitudes so the shape spans -1..1, :func:`imuback.simulate.gait._harmonics_rad`).
+    """
+    q1, a3, q3, a1 = harm
+    return (a1 * np.sin(phi + q1) + a3 * np.sin(3.0 * phi + q3),
+            a1 * np.cos(phi + q1) + 3.0 * a3 * np.cos(3.0 * phi + q3))
+
+
 def sacral_vertical_g(g: Gait, t: F64) -> F64:
     """Noise-free vertical (world) specific force of the sacrum in g at any times ``t``."""
     st = g.st
@@ -143,16 +152,20 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
     # pelvis angles: stride phase phi (right IC at multiples of 2 pi), envelopes per step
     n_ph, n_ph1 = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
     phi, phi1 = np.pi * n_ph[0], np.pi * n_ph1[0]
-    env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt]) / 2.0, t)
-    (ar, ao, at), (ar1, ao1, at1) = env, env1
-    # rotation: zero crossing with positive rate just after right IC, max at right mid-stance
+    env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt, g.pel_rot_walk,
+                                                   g.pel_obl_walk]) / 2.0, t)
+    (ar, ao, at, arw, aow), (ar1, ao1, at1, arw1, aow1) = env, env1
+    # running rotation: zero crossing with positive rate just after right IC, max at right mid-stance
     ph_y = phi - 0.1 * np.pi
-    yaw_p = ar * np.sin(ph_y)
-    yaw_p1 = ar1 * np.sin(ph_y) + ar * np.cos(ph_y) * phi1
-    # obliquity: contralateral (left) side drops during right stance, lowest near mid-stance
+    # running obliquity: contralateral (left) side drops during right stance, lowest near mid-stance
     ph_r = phi + 0.15 * np.pi
-    roll_p = -ao * np.sin(ph_r)
-    roll_p1 = -(ao1 * np.sin(ph_r) + ao * np.cos(ph_r) * phi1)
+    # walking: first and third stride harmonics (the left side's fast drop in loading response)
+    sy, sy1 = _stride_harmonics(phi, g.walk_rot_harm)
+    so, so1 = _stride_harmonics(phi, g.walk_obl_harm)
+    yaw_p = ar * np.sin(ph_y) + arw * sy
+    yaw_p1 = ar1 * np.sin(ph_y) + ar * np.cos(ph_y) * phi1 + arw1 * sy + arw * sy1 * phi1
+    roll_p = -ao * np.sin(ph_r) + aow * so
+    roll_p1 = -(ao1 * np.sin(ph_r) + ao * np.cos(ph_r) * phi1) + aow1 * so + aow * so1 * phi1
     # tilt: two cycles per stride, most anterior near toe-off
     ph_t = 2.0 * phi - 2.0 * np.pi * g.tilt_peak_frac
     pitch = at * np.cos(ph_t)

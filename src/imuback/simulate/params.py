@@ -79,6 +79,14 @@ class RunnerParams:
     half-way up the heel-strike transient). Both scale with the speed where the walking force
     follows it. The pull, collision and delay were chosen on voisard_l5_walk's contact-locked
     forward acceleration (``benchmarks/sim_vs_real.py``; mobgap_lab held out), never on the pipeline.
+    Walking pelvis yaw and roll around heel strike: ``walk_pelvis_rotation_harmonics`` and
+    ``walk_pelvis_obliquity_harmonics`` are ``(q1_deg, h3, q3_deg)`` of the walking angle
+    ``Θ/2 [sin(φ + q1) + h3 sin(3φ + q3)]`` over the stride phase ``φ`` (0 at a right IC, π at a
+    left one; ``Θ`` the range knob): the first stride harmonic's phase, the third's amplitude
+    relative to it and its phase (the left side's fast drop in loading response and partial
+    recovery, Perry 1992). Chosen on voisard_l5_walk's contact-locked yaw and roll rates (rounded
+    harmonics, ``python benchmarks/sim_vs_real.py --choose-pelvis``; mobgap_lab held out), never on
+    the pipeline. Running keeps its single sinusoids.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -146,6 +154,8 @@ class RunnerParams:
     walk_pelvis_rotation_deg: float = 9.0
     walk_pelvis_obliquity_deg: float = 7.0
     walk_pelvis_tilt_deg: float = 3.0
+    walk_pelvis_rotation_harmonics: tuple[float, float, float] = (55.0, 0.05, -175.0)
+    walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (145.0, 0.50, 90.0)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
     walk_uturns_per_min: float = 0.0
@@ -220,6 +230,10 @@ class RunnerParams:
             (-0.3 <= self.active_shape_q <= 0.1, "active_shape_q must be within -0.3..0.1"),
             (0.0 <= self.walk_shape_q <= 0.45, "walk_shape_q must be within 0-0.45"),
             (0.14 <= self.walk_braking_peak_frac <= 0.25, "walk_braking_peak_frac must be within 0.14-0.25"),
+            (all(0.0 <= h[1] <= 1.0 for h in (self.walk_pelvis_rotation_harmonics,
+                                               self.walk_pelvis_obliquity_harmonics)),
+             "walk_pelvis_rotation_harmonics and walk_pelvis_obliquity_harmonics must be "
+             "(q1_deg, h3, q3_deg) with h3 within 0-1"),
             (0.0 <= self.walk_heel_strike_ap_bw <= 0.5 and 0.02 <= self.walk_collision_s <= 0.2
              and 0.0 <= self.walk_collision_delay_s <= 0.05,
              "walk_heel_strike_ap_bw must be within 0-0.5, walk_collision_s within 0.02-0.2 s and "
