@@ -5,8 +5,9 @@ reference ICs, sign-flipped on left steps (``python benchmarks/sim_vs_real.py --
 --waveforms``; voisard's trials 4-1 and 4-2 by their true feet): the roll rate falls to its
 minimum +80 ms after the IC on voisard_l5_walk (-41 deg/s) and +60 ms on mobgap_lab stereo
 (-8 deg/s), after rising before it (+12 / +12 deg/s at -80 / -120 ms); the yaw rate is positive at
-the IC (+8.6 / +16.4 deg/s) and negative 150-300 ms after it. The per-stride sinusoids of the simulator before this property had the roll-rate minimum
-~90 ms *before* the IC and the yaw rate positive throughout +-300 ms.
+the IC (+8.6 / +16.4 deg/s) and negative 150-300 ms after it. The per-stride sinusoids of the
+simulator before this property had the roll-rate minimum ~90 ms *before* the IC and the yaw rate
+positive throughout +-300 ms.
 """
 
 from __future__ import annotations
