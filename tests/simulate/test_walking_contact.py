@@ -48,15 +48,20 @@ def test_braking_starts_at_heel_strike_as_in_real_walking(locked_forward_g):
     assert fwd[np.argmin(np.abs(LAGS_S - 0.1))] < fwd[near].max() - 0.3
 
 
-def test_pull_and_collision_only_between_walking_contacts_and_balanced():
-    p = RunnerParams(run_minutes=1.0, walk_breaks=1, walk_break_s=20.0, stand_start_s=5.0,
-                     walk_start_s=20.0, walk_end_s=20.0, walk_pauses=1, pause_s=3.0)
-    rng = np.random.default_rng(3)
+def _planned_gait(p: RunnerParams, *, seed: int):
+    """The planned steps and the gait built on them, as ``simulate_session`` plans them."""
+    rng = np.random.default_rng(seed)
     segs = plan_segments(p, rng)
     pace_fn = pace_changes(p, segs, rng)
     st, log = make_steps(p, segs, rng, pace_fn)
     speed, heading = speed_and_heading(p, log, rng, pace_fn)
-    g = build_gait(p, st, rng, speed, heading)
+    return st, build_gait(p, st, rng, speed, heading)
+
+
+def test_pull_and_collision_only_between_walking_contacts_and_balanced():
+    p = RunnerParams(run_minutes=1.0, walk_breaks=1, walk_break_s=20.0, stand_start_s=5.0,
+                     walk_start_s=20.0, walk_end_s=20.0, walk_pauses=1, pause_s=3.0)
+    st, g = _planned_gait(p, seed=3)
     assert np.all(g.hs_amp[st.run] == 0.0) and np.all(g.pull_amp[st.run] == 0.0)
     assert np.all(g.hs_amp[st.first] == 0.0) and np.all(g.pull_amp[st.last] == 0.0)
     walking = ~st.run
@@ -77,12 +82,7 @@ def test_the_walking_contact_forces_leave_the_speed_unchanged():
 
     p = RunnerParams(run_minutes=1.0, walk_breaks=1, walk_break_s=20.0, stand_start_s=5.0,
                      walk_start_s=60.0, walk_end_s=30.0, walk_pauses=1, pause_s=3.0)
-    rng = np.random.default_rng(5)
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, log, rng, pace_fn)
-    g = build_gait(p, st, rng, speed, heading)
+    st, g = _planned_gait(p, seed=5)
     fs = 2000.0
     t = np.arange(0.0, float(st.s[-1]) + 2.0, 1.0 / fs)
     ev = evaluate(g, t, positions=False)

@@ -237,7 +237,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pull_amp[st.last] = 0.0
     pull_s = np.concatenate([imp_half[1:], imp_half[-1:]]) if n else np.zeros(0)  # the last pulls nothing
     hs_delay = np.full(n, p.walk_collision_delay_s)
-    pull_delay = hs_delay.copy()
+    pull_delay = np.concatenate([hs_delay[1:], hs_delay[-1:]])  # the next contact's turnover
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
     def _rng_var() -> F64:
