@@ -242,7 +242,8 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
                        params: EventParams = EventParams()) -> Steps:
     """Move each walking IC to the forward-acceleration peak before heel-strike braking
     (:func:`~imuback.signal.walking.forward_peak_ic`), averaged with the vertical-signal IC where
-    the two agree (:func:`~imuback.signal.walking.fuse_ic_cues`), once the body frame is known.
+    the two agree (:func:`~imuback.signal.walking.fuse_ic_cues`), once the body frame is known;
+    then ``walk_ic_delay_s`` later (the heel strikes just after that peak).
 
     ``ap_mps2`` (N,) is the body-frame forward specific force (m/s²). A move that would pass a
     neighbouring step or the step's own toe-off is not made.
@@ -252,7 +253,7 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
         return steps
     ic = steps.ic_pos.copy()
     new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
-    new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params)
+    new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params) + params.walk_ic_delay_s * fs_hz
     prev = np.where(walk > 0, ic[np.maximum(walk - 1, 0)], -np.inf)
     nxt = np.where(walk < ic.size - 1, ic[np.minimum(walk + 1, ic.size - 1)], np.inf)
     to = steps.to_pos[walk]

@@ -232,12 +232,13 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     measured and not kept: worse on the held-out mobgap_lab (docs/validation.md).
 
     1. The vertical IC comes later than the forward peak by a definition-dependent delay: the
-       session's median offset over the steps with both cues is removed from it.
+       session's median offset over the steps with both cues is removed from it (also on the
+       steps without a forward peak, which keep the vertical cue: every IC on one definition).
     2. Each cue's scatter: the MAD (x 1.4826) of its stride residuals over the steps whose
        neighbours two steps either side are in the same chain and have both cues.
     3. Where the two lie within ``walk_fuse_agree_s`` of each other, the IC is
        ``(1 - w) * forward + w * vertical`` with ``w = s_f² / (s_f² + s_v²)``; where they do not
-       (one cue took another peak) or a step has no forward peak, the cue given.
+       (one cue took another peak) the forward peak.
 
     Parameters
     ----------
@@ -249,27 +250,31 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
 
     Returns
     -------
-    (S,) fractional sample positions; ``forward_pos`` where fewer than ``_MIN_RESIDUALS`` steps
-    give both cues' residuals, or ``walk_fuse_agree_s`` is 0.
+    (S,) fractional sample positions on the forward peak's definition; ``forward_pos`` unchanged
+    where fewer than ``_MIN_RESIDUALS`` steps have both cues; no averaging where fewer give both
+    cues' residuals, or ``walk_fuse_agree_s`` is 0.
     """
     both = forward_pos != vertical_pos
-    if p.walk_fuse_agree_s <= 0 or np.count_nonzero(both) < _MIN_RESIDUALS:
+    if np.count_nonzero(both) < _MIN_RESIDUALS:
         return forward_pos
     # 1. the vertical cue on the forward peak's definition
     vert = vertical_pos - float(np.median(vertical_pos[both] - forward_pos[both]))
+    one_def = np.where(both, forward_pos, vert)
+    if p.walk_fuse_agree_s <= 0:
+        return one_def
     # 2. each cue's stride residual over steps with both cues either side in one chain
     k = np.arange(2, forward_pos.size - 2)
     ok = (chain[k - 2] == chain[k]) & (chain[k + 2] == chain[k]) & both[k - 2] & both[k] & both[k + 2]
     k = k[ok]
     if k.size < _MIN_RESIDUALS:
-        return forward_pos
+        return one_def
     # floored at the quantisation variance of a residual of whole-sample readings (1 + 2/4) / 12:
     # at a low rate most vertical residuals are exactly 0 and would take the whole weight
     var_f, var_v = (max(_mad_var(x[k] - 0.5 * (x[k - 2] + x[k + 2])), 1.5 / 12.0) for x in (forward_pos, vert))
     w = var_f / (var_f + var_v)
     # 3. the weighted mean where both read the same event
     near = both & (np.abs(vert - forward_pos) <= p.walk_fuse_agree_s * fs)
-    return np.where(near, (1.0 - w) * forward_pos + w * vert, forward_pos)
+    return np.where(near, (1.0 - w) * forward_pos + w * vert, one_def)
 
 
 _MIN_RESIDUALS = 5
