@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -212,14 +212,17 @@ def mobgap_trials(root: Path) -> Iterator[Trial]:
                     tilt_deg=_tilt_deg(raw.acc_mps2.astype(np.float64), MOBGAP_R, raw.sample_rate_hz))
 
 
-def load(data: Path) -> list[Trial]:
-    """All real walking trials found under ``data/real`` (empty where the folders are absent)."""
+def load(data: Path, *, no_gyro: bool = False) -> list[Trial]:
+    """All real walking trials found under ``data/real`` (empty where the folders are absent);
+    ``no_gyro``: with the gyroscope dropped, as an accelerometer-only sensor would record them."""
     out: list[Trial] = []
     v, m = data / "real" / "voisard_l5_walk", data / "real" / "mobgap_lab"
     if v.exists():
         out += list(voisard_trials(v))
     if m.exists():
         out += list(mobgap_trials(m))
+    if no_gyro:
+        out = [replace(t, raw=replace(t.raw, gyr_dps=None)) for t in out]
     return out
 
 

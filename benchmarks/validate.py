@@ -1,6 +1,7 @@
 """Accuracy of the stride pipeline: real recordings (../shared/data) and simulated sessions.
 
     python benchmarks/validate.py [--data ../shared/data] [--sim-sessions 6] [--sim-minutes 4]
+    python benchmarks/validate.py --no-gyro   # real walking only, its gyroscope dropped
 
 Prints one table per data set. Real-data sections skip with a message where the folder is absent
 (`python benchmarks/get_real_data.py` downloads them, checked by SHA-256).
@@ -42,11 +43,14 @@ def _ms(x: F64) -> str:
             f"median |err| {1e3 * np.median(np.abs(x)):5.1f} ms")
 
 
-def report_real(data: Path) -> dict[str, object]:
-    """Print the real-recording tables; return the figures."""
+def report_real(data: Path, *, no_gyro: bool = False) -> dict[str, object]:
+    """Print the real-recording tables (``no_gyro``: only the walking ones, as an accelerometer-only
+    sensor would have recorded them); return the figures."""
     out: dict[str, object] = {}
     alc = data / "real" / "alcantara_treadmill"
-    if alc.exists():
+    if no_gyro:
+        pass  # alcantara has no gyroscope: its table does not change
+    elif alc.exists():
         trials = real_running.load_trials(alc)
         r = real_running.score(trials)
         print("\n## alcantara_treadmill (real running, force treadmill, 500 Hz, 2-axis sacral accelerometer)")
@@ -62,10 +66,11 @@ def report_real(data: Path) -> dict[str, object]:
                             "extra": int(r.n_extra.sum()), "n_ref": int(r.n_ref.sum()), "quality_auroc": auc}
     else:
         print(f"\n## alcantara_treadmill: skipped ({alc} not found; python benchmarks/get_real_data.py fetches it)")
-    trials = real_walking.load(data)
+    trials = real_walking.load(data, no_gyro=no_gyro)
     if trials:
         dets = [real_walking.imuback_detect(t) for t in trials]
-        out["walking"] = real_walking.report(trials, dets, title="imuback walking")
+        title = "imuback walking, gyroscope dropped" if no_gyro else "imuback walking"
+        out["walking"] = real_walking.report(trials, dets, title=title)
     else:
         print(f"\n## real walking: skipped (neither voisard_l5_walk nor mobgap_lab under "
               f"{data / 'real'}; python benchmarks/get_real_data.py fetches them)")
@@ -78,8 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim-sessions", type=int, default=6)
     ap.add_argument("--sim-minutes", type=float, default=4.0)
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ap.add_argument("--no-gyro", action="store_true",
+                    help="only real walking, with the gyroscope dropped (an accelerometer-only sensor)")
     args = ap.parse_args(argv)
-    figures = report_real(args.data)
+    figures = report_real(args.data, no_gyro=args.no_gyro)
+    if args.no_gyro:
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, default=float))
+        return 0
     try:
         from sim_accuracy import report_failure_modes, report_simulated  # benchmarks/sim_accuracy.py
     except ImportError:

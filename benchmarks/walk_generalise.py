@@ -1,6 +1,7 @@
 """Chosen on some data, reported on other data: every walking constant chosen in issue #14.
 
     python benchmarks/walk_generalise.py [--data ../shared/data]
+    python benchmarks/walk_generalise.py --no-gyro --only foot_lone   # the accelerometer-only feet
 
 For each constant, each candidate value runs the pipeline on every real walking trial
 (``benchmarks/real_walking.py``). Then
@@ -13,7 +14,10 @@ For each constant, each candidate value runs the pipeline on every real walking 
 Objectives: events — recall + precision at ±100 ms; events_sd (IC placement) — the same among
 the candidates whose IC SD is within the issue's target (25 ms), or where none is, the smallest
 IC SD; ic_bias (a constant delay) — the mean IC error closest to 0; feet — share of matched steps
-labelled right minus twice the share labelled wrong (a wrong foot costs more than an unlabelled one).
+labelled right minus twice the share labelled wrong (a wrong foot costs more than an unlabelled one);
+feet_target — the largest labelled share with >= 97 % of the labelled steps right (the issue's
+target), else the most accurate. ``--no-gyro`` drops every trial's gyroscope (an
+accelerometer-only sensor): for the constants of that path.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import real_walking as rw
 from imuback.signal.params import EventParams, PipelineParams, ResampleParams
 
 E, R = EventParams(), ResampleParams()
+LONE = "foot_lone_clear_vote (feet from the lateral cue alone without a gyroscope; run with --no-gyro)"
 DELAY = "walk_ic_delay_s (heel strike after the forward-acceleration peak)"
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
@@ -70,10 +75,12 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         for v in (0.0, 0.03, 0.05, 0.08, 0.12, 0.16, 0.2, 1.0)},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
+    LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
+           for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
-OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias",
+OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias", LONE: "feet_target",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet"}
 
@@ -88,6 +95,8 @@ def _objective(f: rw.Figures, kind: str) -> float:
         return 10.0 + f.recall + f.precision if ok else -f.ic_sd_ms
     if kind == "ic_bias":  # a constant offset: the mean IC error closest to 0
         return -abs(f.ic_bias_ms)
+    if kind == "feet_target":  # the issue's feet target: the most steps labelled, >= 97 % of them right
+        return 1.0 - f.unlabelled if f.foot_acc >= 0.97 else f.foot_acc - 1.0
     if kind == "feet":
         lab = 1.0 - f.unlabelled
         return lab * f.foot_acc - 2.0 * lab * (1.0 - f.foot_acc)
@@ -117,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--only", default="", help="only the constants whose name contains this")
+    ap.add_argument("--no-gyro", action="store_true", help="drop every trial's gyroscope")
     args = ap.parse_args(argv)
-    trials = rw.load(args.data)
+    trials = rw.load(args.data, no_gyro=args.no_gyro)
     datasets = {t.dataset for t in trials}
     if datasets != {"voisard_l5_walk", "mobgap_lab"}:
         print(f"needs voisard_l5_walk and mobgap_lab under {args.data / 'real'}: skipped")

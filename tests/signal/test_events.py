@@ -123,6 +123,17 @@ def test_feet_are_left_unknown_when_the_two_cues_clearly_disagree():
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
 
 
+def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
+    # no gyroscope: the lateral cue alone; 16 of 20 steps alternate one way, 4 the other
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    mixed = alt.copy()
+    mixed[[3, 8, 13, 18]] *= -1.0  # vote 12 / 20 = 0.6 of its weight
+    s = assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.5)
+    assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+    assert (assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.7).foot == UNKNOWN).all()
+    assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
+
+
 def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     lat, yaw = alt.copy(), alt.copy()

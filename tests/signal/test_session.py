@@ -68,6 +68,28 @@ def test_accelerometer_only_gives_null_pelvis_angles():
     assert "no gyroscope" in res.summary["status_reason"]
 
 
+def test_accelerometer_only_walking_gets_feet_from_the_lateral_cue_and_running_none():
+    import dataclasses
+
+    from imuback.simulate.params import RunnerParams
+    from imuback.simulate.runner import simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=1.0, walk_start_s=60.0, walk_end_s=0.0), seed=5,
+                           session_id="acc-only", runner_id="sim", start_time=1_600_000_000 * 10**9)
+    res = process_raw(dataclasses.replace(sim.raw, gyr_dps=None))
+    st = res.steps.to_pandas()
+    walk, run = st[st["activity"] == "walk"], st[st["activity"] == "run"]
+    assert len(walk) > 60 and len(run) > 100
+    assert run["foot"].isna().all()  # running: pelvic drop and the ground's push not told apart
+    truth = sim.truth_steps.to_pandas()
+    t_ic = truth["ic_time"].astype("int64").to_numpy()
+    near = np.abs(walk["ic_time"].astype("int64").to_numpy()[:, None] - t_ic[None, :]).argmin(axis=1)
+    labelled = walk["foot"].notna().to_numpy()
+    assert labelled.mean() >= 0.8
+    assert (walk["foot"].to_numpy()[labelled] == truth["foot"].to_numpy()[near[labelled]]).mean() >= 0.97
+    assert "side-to-side acceleration alone" in res.summary["status_reason"]
+
+
 @pytest.mark.parametrize("turn", ["backwards", "upside_down"])
 def test_a_sensor_worn_backwards_or_upside_down_still_gets_the_feet_right(turn):
     """Far outside the ±30° the mounting promises: braking after IC fixes the forward sign, so

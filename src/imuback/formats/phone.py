@@ -290,8 +290,8 @@ def build_session(*, path: Path, sensor: str, time_ns: I64, acc_mps2: F64, gyr_d
     if isinstance(mounting, str):
         mounting = json.loads(mounting)
     if gyr_dps is None:
-        log.warning("%s: no gyroscope in the export: an accelerometer-only session (feet and pelvis angles "
-                    "are not available)", src)
+        log.warning("%s: no gyroscope in the export: an accelerometer-only session (pelvis angles and "
+                    "running feet are not available)", src)
     return RawSession(
         session_id=check_id(str(session), what="session_id", source=src),
         runner_id=check_id(str(runner), what="runner_id", source=src),

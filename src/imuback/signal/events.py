@@ -141,7 +141,8 @@ def _running_median(x: F64, k: int) -> F64:
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
                 clear_vote: float = EventParams().foot_clear_vote,
                 split_min_steps: int = EventParams().foot_split_min_steps,
-                last_step_by_chain: bool = EventParams().foot_last_step_by_chain) -> Steps:
+                last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
+                lone_clear_vote: float = 0.0) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
@@ -178,6 +179,8 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     is_right = np.where(alt > 0, first_right, ~first_right)
     foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
     unknown = np.repeat(strength, size) == 0
+    if second is None:
+        unknown |= np.repeat(np.abs(vote) < lone_clear_vote * strength, size)
     both = (two != 0) & (cue != 0)
     if both.any():
         v1 = np.add.reduceat(np.where(both, cue, 0.0) * alt, starts)

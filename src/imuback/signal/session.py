@@ -303,8 +303,16 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                             last_step_by_chain=params.events.foot_last_step_by_chain)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
-        # push cannot be told apart, and their balance differs between runners: no foot labels
-        notes.append("no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+        # push cannot be told apart, and their balance differs between runners: no running feet;
+        # walking feet from the lateral acceleration alone where its vote is clear
+        walk = steps.activity == WALK
+        lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
+        steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0),
+                            last_step_by_chain=params.events.foot_last_step_by_chain,
+                            lone_clear_vote=params.events.foot_lone_clear_vote)
+        notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
+                     "walking where it is clear" if walk.any() else
+                     "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
