@@ -67,16 +67,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     FUSE: {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_fuse_agree_s=v))
         for v in (0.0, 0.03, 0.05, 0.08, 0.12, 0.16, 0.2, 1.0)},
-    "walk_seq (bonus B, lambda, missed-step cost M; off = the local choice), clear steps may go": {
-        "off": PipelineParams(events=E),
-        **{f"{b},{lam},{m}": PipelineParams(events=dataclasses.replace(
-            E, walk_seq_bonus=b, walk_seq_lambda=lam, walk_seq_miss_cost=m))
-           for b in (0.25, 0.5, 1.0, 1.5) for lam in (1.0, 3.0, 8.0) for m in (0.5, 1.5)}},
-    "walk_seq (bonus B, lambda, missed-step cost M; off = the local choice), clear steps kept": {
-        "off": PipelineParams(events=E),
-        **{f"{b},{lam},{m}": PipelineParams(events=dataclasses.replace(
-            E, walk_seq_bonus=b, walk_seq_lambda=lam, walk_seq_miss_cost=m, walk_seq_keep_clear=True))
-           for b in (0.25, 0.5, 1.0, 1.5) for lam in (1.0, 3.0, 8.0) for m in (0.5, 1.5)}},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
 }

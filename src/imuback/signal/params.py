@@ -171,19 +171,6 @@ class EventParams:
     the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
     voisard_l5_walk among 0-0.5 (recall + precision within 0.003 of each other there), reported
     on mobgap_lab, which would choose no gate (0; docs/validation.md)."""
-    walk_seq_bonus: float | None = None
-    """Walking steps chosen as one rhythmic sequence (:func:`~imuback.signal.walking.rhythmic_steps`,
-    dynamic programming as in beat tracking, Ellis 2007): the reward of each step that follows the
-    one before at about one typical step, in units of a candidate's evidence (log2 of its
-    prominence over ``walk_peak_prominence_g``). None: the local choice (clear steps, one missed
-    step filled, gait termination)."""
-    walk_seq_lambda: float = 1.0
-    """Weight of the rhythm penalty ``log²(Δt / τ)`` between consecutive chosen steps."""
-    walk_seq_miss_cost: float = 1.0
-    """Extra cost of a transition over one missed step (``Δt ≈ 2τ``)."""
-    walk_seq_keep_clear: bool = False
-    """The sequence keeps every clear step (at least ``min_step_s`` apart) and only chooses the
-    weak ones; False: it may also drop a clear step that breaks the rhythm."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import gaussian_filter1d, median_filter
+from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
@@ -62,12 +62,7 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         # (a missed step, the last steps of the walk)
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
         f1 = gaussian_filter1d(vel, fine, order=1)
-        if p.walk_seq_bonus is None:
-            pk = _fill_missed_steps(pk, props["prominences"], f1, p, (o0 - s0, o1 - s0), (back, ahead))
-        else:  # the sequence sees every maximum and keeps its steps min_step_s apart itself
-            every, eprops = find_peaks(d1, prominence=p.walk_weak_prominence_g)
-            pk = rhythmic_steps(pk, props["prominences"], every, eprops["prominences"], f1, p,
-                                (o0 - s0, o1 - s0), (back, ahead), mindist)
+        pk = _fill_missed_steps(pk, props["prominences"], f1, p, (o0 - s0, o1 - s0), (back, ahead))
         if pk.size:
             # 2. the loading-response maximum on the finer scale, just before the detected one
             lo = np.maximum(pk - back, 0)
@@ -162,94 +157,6 @@ def _fill_missed_steps(cand: I64, prom: F64, f1: F64, p: EventParams, own: tuple
         edge = weak[near][np.argmax(wprom[near])]
         added.append(np.array([edge]))
     return np.sort(np.concatenate([steps, *added]))
-
-
-def rhythmic_steps(spaced: I64, spaced_prom: F64, cand: I64, prom: F64, f1: F64, p: EventParams,
-                   own: tuple[int, int], window: tuple[int, int], min_step: int) -> I64:
-    """Walking steps of a bout chosen as one rhythmic sequence (dynamic programming, as beat
-    trackers do: Ellis 2007, J New Music Res 36:51-60).
-
-    Candidates are every vertical maximum ``cand`` (prominence ``prom`` >= ``walk_weak_prominence_g``)
-    inside ``own``, a weak one only after the first clear one and where its loading rise passes
-    the weak-step gate of :func:`_fill_missed_steps`; outside ``own`` the clear maxima of those at
-    least one step apart (``spaced``) are kept as they are. Chosen steps lie at least ``min_step``
-    samples apart. The chosen set maximises ``Σ e(c) + Σ r(Δt)`` over consecutive chosen steps, with evidence
-    ``e = log2(prom / walk_peak_prominence_g)`` (>= 0 for a clear step) and the rhythm reward
-
-    - ``B - λ log²(Δt / τ)`` for one step,
-    - ``B - M - λ log²(Δt / 2τ)`` over one missed step,
-
-    (``B`` = ``walk_seq_bonus``, ``λ`` = ``walk_seq_lambda``, ``M`` = ``walk_seq_miss_cost``,
-    ``τ`` the local typical step: the running median of ``_TAU_STEPS`` intervals of the clear
-    steps inside ``own``). Steps more than 2.5 τ apart are
-    not linked (a stop or a turn): a sequence may start and end anywhere. With fewer than three
-    clear steps inside ``own`` there is no rhythm to follow: the clear steps only.
-    """
-    strong = prom >= p.walk_peak_prominence_g
-    inside = (cand >= own[0]) & (cand < own[1])
-    clear_own = cand[strong & inside]
-    s_strong = spaced_prom >= p.walk_peak_prominence_g
-    if clear_own.size < 3:
-        return spaced[s_strong]
-    # the local typical step: running median of the clear steps' intervals, at each candidate
-    gaps = np.diff(clear_own).astype(np.float64)
-    mid = 0.5 * (clear_own[1:] + clear_own[:-1])
-    tau_all = np.interp(cand, mid, median_filter(gaps, size=min(gaps.size, _TAU_STEPS), mode="nearest"))
-    back, ahead = window
-    ref = clear_own[:: max(1, clear_own.size // 256)]
-    clear_rise = float(np.median(_max_slope(f1, np.maximum(ref - back, 0), np.minimum(ref + ahead, f1.size))))
-    rise = _max_slope(f1, np.maximum(cand - back, 0), np.minimum(cand + ahead, f1.size))
-    # not before the first clear step: gait initiation's weight shift makes vertical bumps there
-    use = inside & (strong | ((rise >= p.walk_weak_rise_frac * clear_rise) & (cand > clear_own[0])))
-    pos, ev, tau = cand[use], np.log2(prom[use] / p.walk_peak_prominence_g), tau_all[use]
-    if p.walk_seq_keep_clear:  # the clear steps (one step apart) stay; the sequence only adds weak ones
-        ev = np.where(np.isin(pos, spaced[s_strong]), _KEEP, ev)
-    bonus = float(p.walk_seq_bonus) if p.walk_seq_bonus is not None else 0.0
-    # transition rewards to each candidate from the K before it (vectorised), then the sequential
-    # maximum over candidates (a loop over candidates, K values each)
-    span = 2.5 * tau
-    n = pos.size
-    k_back = int(np.max(np.arange(n) - np.searchsorted(pos, pos - span, side="left"), initial=0))
-    j = np.arange(n)[:, None] - np.arange(1, k_back + 1)[None, :]  # (n, K) earlier candidates
-    dt = (pos[:, None] - pos[np.maximum(j, 0)]).astype(np.float64)
-    valid = (j >= 0) & (dt <= span[:, None]) & (dt >= min_step)
-    lr = np.log(np.maximum(dt, 1.0) / tau[:, None])
-    one, over_miss = p.walk_seq_lambda * lr ** 2, p.walk_seq_lambda * (lr - np.log(2.0)) ** 2 + p.walk_seq_miss_cost
-    reward = bonus - np.minimum(one, over_miss)
-    reward = np.where(valid, reward, -np.inf)
-    # a sequence may (re)start after any chosen step more than ``span`` before
-    fresh = np.searchsorted(pos, pos - span, side="right") - 1  # last candidate that far back
-    score = np.zeros(n)
-    link = np.full(n, -1, np.int64)
-    best = np.zeros(n)  # best total over sequences ending at or before each candidate (>= 0)
-    best_at = np.full(n, -1, np.int64)
-    jl, rl, evl, fl = j.tolist(), reward.tolist(), ev.tolist(), fresh.tolist()
-    for i in range(n):  # candidates, not samples
-        f = fl[i]
-        top, arg = (best[f], best_at[f]) if f >= 0 else (0.0, -1)
-        for jj, rr in zip(jl[i], rl[i], strict=True):
-            if rr > -np.inf and score[jj] + rr > top:
-                top, arg = score[jj] + rr, jj
-        score[i] = evl[i] + top
-        link[i] = arg
-        prev_best = best[i - 1] if i else 0.0
-        best[i], best_at[i] = (score[i], i) if score[i] > prev_best else (prev_best, best_at[i - 1] if i else -1)
-    chosen = []
-    i = int(best_at[-1]) if n else -1
-    while i >= 0:
-        chosen.append(i)
-        i = int(link[i])
-    out = pos[np.asarray(chosen[::-1], dtype=np.int64)] if chosen else pos[:0]
-    outside = (spaced < own[0]) | (spaced >= own[1])
-    return np.sort(np.concatenate([spaced[s_strong & outside], out]))
-
-
-_KEEP = 1e3
-"""Evidence that no rhythm penalty outweighs (a kept clear step)."""
-
-_TAU_STEPS = 9
-"""The local typical step is the running median of this many clear steps' intervals (not fitted:
-about two strides either side, short enough to follow a turn's slowing)."""
 
 
 def _most_prominent(pos: I64, prom: F64, group: I64) -> I64:
