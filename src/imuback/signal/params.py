@@ -255,12 +255,13 @@ class QualityParams:
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
     walk_calibration: tuple[tuple[float, float], ...] = (
-        (0.044, 0.421), (0.279, 0.448), (0.46, 0.5), (0.595, 0.5), (0.721, 0.895), (0.87, 0.897))
+        (0.148, 0.459), (0.495, 0.586), (0.632, 0.714), (0.714, 0.724), (0.789, 0.857), (0.874, 0.931))
     """Walking steps: (agreement score, probability right) knots, increasing; the stored quality
     is the score mapped through them (linear between knots, flat beyond). Empty: the score
-    itself. Fitted on mobgap_lab (a step is right when matched within 100 ms of an INDIP IC) and
-    reported on voisard_l5_walk, where it is under-confident (steps at 0.62 were 95 % right);
-    fitted on voisard_l5_walk it was over-confident on mobgap_lab (steps at 0.99 were 83 % right):
+    itself. Fitted on mobgap_lab at pipeline 0.7.0 (a step is right when matched within 100 ms of
+    an INDIP IC) and reported on voisard_l5_walk, where it is under-confident (steps at 0.60 were
+    95 % right); fitted on voisard_l5_walk it was over-confident on mobgap_lab (steps at 0.99 were
+    77 % right):
     for greying out doubtful steps the under-confident side is the safe one
     (``python benchmarks/real_quality.py``, docs/validation.md)."""
     run_calibration: tuple[tuple[float, float], ...] = ()
