@@ -33,7 +33,7 @@ T0_NS = 1_600_000_000 * 10**9
 
 
 NO_CHECK = PipelineParams(gait_check=GaitCheckParams(min_off_axis_ratio=0.0, min_rotation_dps=0.0,
-                                                     min_regularity=-np.inf))
+                                                     min_step_coupling=-np.inf))
 """The pipeline with every step kept: the check is then applied here, to show its margins."""
 
 
@@ -107,7 +107,7 @@ def _line(name: str, vs: list[GaitVerdict], *, worst: str = "min") -> str:
     n = sum(v.bout.size for v in vs)
     rej = sum(int((~v.keep).sum()) for v in vs)
     return (f"{name:<34}{n:>6}{rej:>9}  {low([v.off_axis_ratio for v in vs])}  "
-            f"{low([v.rotation_dps for v in vs])}  {low([v.regularity for v in vs])}")
+            f"{low([v.rotation_dps for v in vs])}  {low([v.step_coupling for v in vs])}")
 
 
 def main(argv: list[str] | None = None) -> int:

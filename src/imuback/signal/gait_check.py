@@ -12,8 +12,15 @@ plain noise, gives "steps". Real steps have a structure these lack (body frame: 
    each stride (yaw/roll/pitch rates of tens of deg/s, mostly < 5 Hz). Vibration does not rotate
    it; a gyroscope's white noise spreads over the whole bandwidth, and block means (a boxcar
    low-pass) keep only its gait-band share (at 100 Hz, ~0.5 of 5 deg/s per axis).
-3. **Rhythm** (accelerometer only, without a gyroscope): consecutive steps repeat, so the vertical
-   signal correlates with itself one step later; noise does not.
+3. **Step coupling** (accelerometer only, without a gyroscope): every heel strike brakes the trunk
+   as it loads it, so within each step the horizontal (braking/propulsion) acceleration keeps the
+   same phase relative to the vertical one, step after step, however irregular the steps' timing,
+   length or heading (stops, turns, variable cadence). Per step (IC to next IC) each axis's
+   Fourier coefficient at one cycle per step; their cross product ``H conj(V)`` has a consistent
+   direction in gait; in noise the horizontal is independent of the vertical (on which the steps
+   were found) and the products cancel (chance level ~ 1 / sqrt(steps)). The cross product does
+   not depend on where in the step the IC was put, and the horizontal is taken as a 3-vector
+   (no heading needed).
 
 Each bout (see :mod:`imuback.signal.activity`) that holds steps is judged as a whole; all its
 steps are kept or dropped together, and a dropped bout gives a plain-language reason.
@@ -48,8 +55,9 @@ class GaitVerdict:
     off_axis_ratio : (B,) sqrt(second / largest eigenvalue) of the covariance of the gait-band
         acceleration (3 axes): ~0 for motion along one line.
     rotation_dps : (B,) RMS angular rate in the gait band (deg/s); NaN without a gyroscope.
-    regularity : (B,) vertical autocorrelation one median step later; NaN with a gyroscope
-        (not needed there).
+    step_coupling : (B,) consistency (0..1) of the horizontal-vertical phase from step to step:
+        ``|sum_k H_k conj(V_k)| / sum_k |H_k conj(V_k)|`` over the bout's steps; NaN with a
+        gyroscope (not needed there) and with fewer than 2 steps.
     keep : (B,) whether the bout shows gait.
     reason : (B,) empty where kept, else why not.
     """
@@ -57,7 +65,7 @@ class GaitVerdict:
     bout: I64
     off_axis_ratio: F64
     rotation_dps: F64
-    regularity: F64
+    step_coupling: F64
     keep: npt.NDArray[np.bool_]
     reason: tuple[str, ...]
 
@@ -75,12 +83,12 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     fs_d_hz : rate of the decimated samples; ``bounds`` the full-rate segment bounds.
     bouts : the session's bouts (full-rate samples); ``ic_pos`` (S,) step IC positions (full rate).
     """
-    b_idx = np.unique(np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))) if ic_pos.size else \
-        np.zeros(0, np.int64)
+    step_bout = np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))
+    b_idx = np.unique(step_bout)
     nb = b_idx.size
     if nb == 0 or acc_d.shape[0] < 8 * max(1, round(fs_d_hz / 12.5)):
         z = np.zeros(nb)
-        return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, regularity=z,
+        return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, step_coupling=z,
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
     # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
     # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
@@ -92,15 +100,14 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     win = max(1, round(fs_d_hz / params.band_low_hz))
     bd = decimated_bounds(bounds, dec)
     ab = _band(acc_d, win, bd)
-    vb = ab @ up  # the band-passed vertical (for the rhythm)
-    s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
-    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
+    s = np.minimum(bouts.start_idx[b_idx] // dec, ab.shape[0] - 1)
+    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), ab.shape[0]), s + 1)
     ratio = _off_axis_ratio(ab, s, e)
     keep = ratio >= params.min_off_axis_ratio
     reason = np.where(keep, "", "motion along one line only at the step rhythm (a vibration, e.g. a vehicle "
                                 "or machine, not gait)").astype(object)
     rot = np.full(nb, np.nan)
-    reg = np.full(nb, np.nan)
+    coupling = np.full(nb, np.nan)
     if gyr_d_dps is not None:
         gb = _band(gyr_d_dps, win, bd)
         rot = np.sqrt(_interval_mean(np.einsum("ij,ij->i", gb, gb), s, e))
@@ -108,11 +115,14 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         reason[still] = "no pelvis rotation at the step rhythm (gyroscope): not gait"
         keep &= ~still
     else:
-        reg = _regularity(vb, s, e, bouts, b_idx, ic_pos, dec)
-        irregular = keep & ~(reg >= params.min_regularity)
-        reason[irregular] = "no repeating step pattern (noise, not gait)"
-        keep &= ~irregular
-    return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, regularity=reg,
+        coupling = _step_coupling(ab, up, bd, step_bout, b_idx, ic_pos / dec,
+                                  max_step_ratio=params.max_step_ratio)
+        uncoupled = keep & ~(coupling >= params.min_step_coupling)
+        reason[uncoupled] = ("no consistent coupling of the forward and vertical acceleration from step to step "
+                             "(noise, not gait)")
+        reason[keep & np.isnan(coupling)] = "too few steps to show gait's structure without a gyroscope"
+        keep &= ~uncoupled
+    return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, step_coupling=coupling,
                        keep=keep, reason=tuple(str(r) for r in reason))
 
 
@@ -146,24 +156,47 @@ def _interval_mean(x: F64, s: I64, e: I64) -> F64:
     return np.asarray((c[e] - c[s]) / np.maximum(e - s, 1), dtype=np.float64)
 
 
-def _regularity(vb: F64, s: I64, e: I64, bouts: Bouts, b_idx: I64, ic_pos: F64, dec: int) -> F64:
-    """Vertical autocorrelation at each bout's median step interval.
+def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic: F64, *,
+                   max_step_ratio: float) -> F64:
+    """Per bout in ``b_idx``: ``|sum_k z_k| / sum_k |z_k|``, ``z_k = H_k conj(V_k)`` (3 complex
+    components), over its steps k (IC k to IC k + 1, both in that bout and one segment).
 
-    A loop over bouts (a handful per session; each lag differs), vectorized inside.
+    ``ab`` (N, 3) the gait band, ``up`` (3,) the vertical, ``bounds`` the segment bounds and ``ic``
+    (S,) the step ICs (sorted), all in samples of ``ab`` (the ICs fractional); ``step_bout`` (S,)
+    each IC's bout. ``H_k``, ``V_k``: the horizontal (3-vector) and vertical Fourier coefficients at
+    one cycle per step. Vectorized: every sample's step by a sorted search, the sums by bincount.
     """
     out = np.full(b_idx.size, np.nan)
-    step_bout = np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))
-    for k, b in enumerate(b_idx):
-        ic = ic_pos[step_bout == b]
-        if ic.size < 3:
-            continue
-        lag = float(np.median(np.diff(ic))) / dec  # fractional: ~4 samples a step at ~12.5 Hz
-        li, frac = int(lag), lag - int(lag)
-        x = vb[s[k]:e[k]]
-        if li < 1 or x.size <= 2 * li + 2:
-            continue
-        a = x[:-li - 1]
-        c = (1.0 - frac) * x[li:-1] + frac * x[li + 1:]  # x one step later, interpolated
-        out[k] = float(np.dot(a, c) / max(np.sqrt(np.dot(a, a) * np.dot(c, c)), 1e-12))
+    n = ab.shape[0]
+    if ic.size < 2 or n == 0:
+        return out
+    dur = np.diff(ic)
+    seg = np.searchsorted(np.unique(bounds), ic, side="right")
+    ok = (step_bout[1:] == step_bout[:-1]) & (seg[1:] == seg[:-1]) & (dur > 0) & (ic[1:] < n)
+    t = np.arange(max(int(np.ceil(ic[0])), 0), min(int(np.floor(ic[-1])) + 1, n))
+    k = np.minimum(np.searchsorted(ic, t, side="right") - 1, dur.size - 1)
+    t, k = t[ok[k]], k[ok[k]]
+    phase = np.exp(-2j * np.pi * (t - ic[k]) / dur[k])  # one cycle per step
+    v = ab[t] @ up
+    x = np.concatenate([(ab[t] - v[:, None] * up), v[:, None]], axis=1) * phase[:, None]  # H (3), V
+    coef = np.stack([np.bincount(k, x[:, j].real, minlength=dur.size)
+                     + 1j * np.bincount(k, x[:, j].imag, minlength=dur.size) for j in range(4)], axis=1)
+    z = coef[:, :3] * np.conj(coef[:, 3:])  # (S - 1, 3): H_k conj(V_k)
+    sel = np.flatnonzero(ok)
+    where = np.searchsorted(b_idx, step_bout[sel])  # every step's bout is one of b_idx
+    nb = b_idx.size
+    # an interval far longer than the bout's median step is a pause or a missed step, not a step
+    order = np.lexsort((dur[sel], where))
+    count = np.bincount(where, minlength=nb)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    median = dur[sel][order][np.minimum(first + (count - 1) // 2, max(sel.size - 1, 0))] if sel.size else \
+        np.zeros(nb)
+    keep = dur[sel] <= max_step_ratio * median[where]
+    sel, where = sel[keep], where[keep]
+    zsum = np.stack([np.bincount(where, z[sel, j].real, minlength=nb)
+                     + 1j * np.bincount(where, z[sel, j].imag, minlength=nb) for j in range(3)], axis=1)
+    mag = np.bincount(where, np.linalg.norm(z[sel], axis=1), minlength=nb)
+    steps = np.bincount(where, minlength=nb)
+    has = (steps >= 2) & (mag > 0)
+    out[has] = np.linalg.norm(zsum[has], axis=1) / mag[has]
     return out
-

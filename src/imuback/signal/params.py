@@ -236,12 +236,12 @@ class GaitCheckParams:
     gait >= 10.6 deg/s (voisard), >= 24.7 (mobgap), simulated >= 25.5; white gyro noise of
     4 deg/s per axis at 100 Hz 3.4 (5 deg/s: 4.3), a car ride 0.5. Read as every ~12.5 Hz
     sample instead of block means, 4 deg/s of noise passed (135 steps)."""
-    min_regularity: float = 0.3
-    """Accelerometer only: vertical autocorrelation one median step later. Real running
-    (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.
-    Irregular real walking (mobgap's free-living-like test, gyro ignored) falls to ~0: without a
-    gyroscope such bouts are not counted (8 of 17 mobgap bouts)."""
-
+    max_step_ratio: float = 1.5
+    """Step coupling: an interval between ICs longer than this many times its bout's median step
+    is a pause or a missed step and is left out (PLACEHOLDER)."""
+    min_step_coupling: float = 0.25
+    """Accelerometer only: consistency (0..1) of the horizontal-vertical phase from step to step
+    (signal/gait_check.py). PLACEHOLDER."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:
