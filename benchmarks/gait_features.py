@@ -4,9 +4,10 @@
 
 Prints, per source, the smallest off-axis ratio, rotation (deg/s) and (accelerometer-only) step
 coupling over its bouts, and the number of bouts rejected: the figures the thresholds in
-``GaitCheckParams`` were chosen from. Non-gait: white noise (also 20 shorter recordings of 30 and
-60 s), a 2.8 Hz vibration (vertical and tilted), a car ride. Real walking and the simulated
-sessions also with the gyroscope ignored, and a simulated irregular accelerometer-only walk.
+``GaitCheckParams`` were chosen from. Non-gait: white noise (also 20 shorter recordings each of 15, 30
+and 60 s), a 2.8 Hz vibration (vertical and tilted), a car ride. Real walking and the simulated
+sessions (runs with walks; realistic walks at 0.45-1.35 m/s) also with the gyroscope ignored, and
+a simulated irregular accelerometer-only walk.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (acc, gyr) in non_gait(np.random.default_rng(7)).items():
         print(_line(f"{name}, 6-axis", [verdict(raw_of(acc, gyr, name=name))], worst="max"))
         print(_line(f"{name}, acc only", [verdict(raw_of(acc, None, name=name))], worst="max"))
-    for seconds in (60.0, 30.0):
+    for seconds in (60.0, 30.0, 15.0):
         noises = [non_gait(np.random.default_rng(1000 + i), seconds=seconds)["white-noise"][0] for i in range(20)]
         vs = [verdict(raw_of(a, None, name="noise")) for a in noises]
         print(_line(f"white-noise {seconds:.0f} s x 20, acc only", vs, worst="max"))
@@ -166,12 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         print(_line("voisard walking", [verdict(r) for r in raws]))
         print(_line("voisard walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
     from imuback.simulate.runner import simulate_session
-    from sim_accuracy import scenario
+    from sim_accuracy import scenario, walking_scenario
 
     sims = [simulate_session(scenario(i, 3.0), seed=100 + i, session_id=f"sim{i}", runner_id="sim",
                              start_time=T0_NS).raw for i in range(6)]
     print(_line("simulated run + walks", [verdict(r) for r in sims]))
     print(_line("simulated run + walks, gyro ignored", [verdict(r, drop_gyro=True) for r in sims]))
+    walks = [simulate_session(walking_scenario(i), seed=300 + i, session_id=f"walk{i}", runner_id="sim",
+                              start_time=T0_NS).raw for i in range(4)]
+    print(_line("sim. realistic walks 0.45-1.35 m/s", [verdict(r) for r in walks]))
+    print(_line("the same, gyro ignored", [verdict(r, drop_gyro=True) for r in walks]))
     acc, _steps = irregular_walk(np.random.default_rng(5))
     print(_line("simulated irregular walk, acc only", [verdict(raw_of(acc, None, name="irregular"))]))
     return 0
