@@ -159,44 +159,48 @@ def _interval_mean(x: F64, s: I64, e: I64) -> F64:
 def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic: F64, *,
                    max_step_ratio: float) -> F64:
     """Per bout in ``b_idx``: ``|sum_k z_k| / sum_k |z_k|``, ``z_k = H_k conj(V_k)`` (3 complex
-    components), over its steps k (IC k to IC k + 1, both in that bout and one segment).
+    components), over its steps k (IC k to IC k + 1, both in that bout and one segment, at most
+    ``max_step_ratio`` times the bout's median step).
 
     ``ab`` (N, 3) the gait band, ``up`` (3,) the vertical, ``bounds`` the segment bounds and ``ic``
     (S,) the step ICs (sorted), all in samples of ``ab`` (the ICs fractional); ``step_bout`` (S,)
     each IC's bout. ``H_k``, ``V_k``: the horizontal (3-vector) and vertical Fourier coefficients at
-    one cycle per step. Vectorized: every sample's step by a sorted search, the sums by bincount.
+    one cycle per step. Vectorized: the steps' samples laid out run after run (``np.repeat``), each
+    run summed by ``np.add.reduceat``.
     """
-    out = np.full(b_idx.size, np.nan)
-    n = ab.shape[0]
+    nb, n = b_idx.size, ab.shape[0]
+    out = np.full(nb, np.nan)
     if ic.size < 2 or n == 0:
         return out
     dur = np.diff(ic)
     seg = np.searchsorted(np.unique(bounds), ic, side="right")
-    ok = (step_bout[1:] == step_bout[:-1]) & (seg[1:] == seg[:-1]) & (dur > 0) & (ic[1:] < n)
-    t = np.arange(max(int(np.ceil(ic[0])), 0), min(int(np.floor(ic[-1])) + 1, n))
-    k = np.minimum(np.searchsorted(ic, t, side="right") - 1, dur.size - 1)
-    t, k = t[ok[k]], k[ok[k]]
-    phase = np.exp(-2j * np.pi * (t - ic[k]) / dur[k])  # one cycle per step
-    v = ab[t] @ up
-    x = np.concatenate([(ab[t] - v[:, None] * up), v[:, None]], axis=1) * phase[:, None]  # H (3), V
-    coef = np.stack([np.bincount(k, x[:, j].real, minlength=dur.size)
-                     + 1j * np.bincount(k, x[:, j].imag, minlength=dur.size) for j in range(4)], axis=1)
-    z = coef[:, :3] * np.conj(coef[:, 3:])  # (S - 1, 3): H_k conj(V_k)
-    sel = np.flatnonzero(ok)
+    sel = np.flatnonzero((step_bout[1:] == step_bout[:-1]) & (seg[1:] == seg[:-1]) & (dur > 0) & (ic[1:] < n))
     where = np.searchsorted(b_idx, step_bout[sel])  # every step's bout is one of b_idx
-    nb = b_idx.size
     # an interval far longer than the bout's median step is a pause or a missed step, not a step
-    order = np.lexsort((dur[sel], where))
     count = np.bincount(where, minlength=nb)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    median = dur[sel][order][np.minimum(first + (count - 1) // 2, max(sel.size - 1, 0))] if sel.size else \
-        np.zeros(nb)
-    keep = dur[sel] <= max_step_ratio * median[where]
-    sel, where = sel[keep], where[keep]
-    zsum = np.stack([np.bincount(where, z[sel, j].real, minlength=nb)
-                     + 1j * np.bincount(where, z[sel, j].imag, minlength=nb) for j in range(3)], axis=1)
-    mag = np.bincount(where, np.linalg.norm(z[sel], axis=1), minlength=nb)
-    steps = np.bincount(where, minlength=nb)
-    has = (steps >= 2) & (mag > 0)
+    median = dur[sel][np.lexsort((dur[sel], where))][np.minimum(first + (count - 1) // 2, max(sel.size - 1, 0))] \
+        if sel.size else np.zeros(nb)
+    steps = sel[dur[sel] <= max_step_ratio * median[where]]
+    # the samples of step j: ceil(ic_j) .. ceil(ic_j+1) - 1, laid out step after step
+    first_t = np.ceil(ic).astype(np.int64)
+    n_t = np.clip(np.minimum(first_t[steps + 1], n) - first_t[steps], 0, None)
+    steps, n_t = steps[n_t > 0], n_t[n_t > 0]
+    if steps.size == 0:
+        return out
+    start = np.concatenate([[0], np.cumsum(n_t)[:-1]])  # each step's run of samples
+    k = np.repeat(steps, n_t)
+    t = np.arange(k.size) - np.repeat(start, n_t) + first_t[k]
+    phase = 2.0 * np.pi * (t - ic[k]) / dur[k]  # one cycle per step
+    x = ab[t]
+    coef = (np.add.reduceat(x * np.cos(phase)[:, None], start, axis=0)
+            - 1j * np.add.reduceat(x * np.sin(phase)[:, None], start, axis=0))  # (steps, 3): sensor axes
+    vc = coef @ up  # V_k; the projections are linear, so taken per step, not per sample
+    z = (coef - vc[:, None] * up) * np.conj(vc)[:, None]  # (steps, 3): H_k conj(V_k)
+    b = np.searchsorted(b_idx, step_bout[steps])
+    zsum = np.stack([np.bincount(b, z[:, j].real, minlength=nb) + 1j * np.bincount(b, z[:, j].imag, minlength=nb)
+                     for j in range(3)], axis=1)
+    mag = np.bincount(b, np.linalg.norm(z, axis=1), minlength=nb)
+    has = (np.bincount(b, minlength=nb) >= 2) & (mag > 0)
     out[has] = np.linalg.norm(zsum[has], axis=1) / mag[has]
     return out
