@@ -58,6 +58,8 @@ class GaitVerdict:
     step_coupling : (B,) consistency (0..1) of the horizontal-vertical phase from step to step:
         ``|sum_k H_k conj(V_k)| / sum_k |H_k conj(V_k)|`` over the bout's steps; NaN with a
         gyroscope (not needed there) and with fewer than 2 steps.
+    coupling_steps : (B,) the steps it was computed over (0 with a gyroscope); its chance level
+        in noise is ~1 / sqrt(coupling_steps).
     keep : (B,) whether the bout shows gait.
     reason : (B,) empty where kept, else why not.
     """
@@ -66,6 +68,7 @@ class GaitVerdict:
     off_axis_ratio: F64
     rotation_dps: F64
     step_coupling: F64
+    coupling_steps: I64
     keep: npt.NDArray[np.bool_]
     reason: tuple[str, ...]
 
@@ -89,6 +92,7 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     if nb == 0 or acc_d.shape[0] < 8 * max(1, round(fs_d_hz / 12.5)):
         z = np.zeros(nb)
         return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, step_coupling=z,
+                           coupling_steps=np.zeros(nb, np.int64),
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
     # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
     # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
@@ -108,6 +112,7 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
                                 "or machine, not gait)").astype(object)
     rot = np.full(nb, np.nan)
     coupling = np.full(nb, np.nan)
+    coupling_steps = np.zeros(nb, np.int64)
     if gyr_d_dps is not None:
         gb = _band(gyr_d_dps, win, bd)
         rot = np.sqrt(_interval_mean(np.einsum("ij,ij->i", gb, gb), s, e))
@@ -115,15 +120,15 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         reason[still] = "no pelvis rotation at the step rhythm (gyroscope): not gait"
         keep &= ~still
     else:
-        coupling = _step_coupling(ab, up, bd, step_bout, b_idx, ic_pos / dec,
-                                  max_step_ratio=params.max_step_ratio)
+        coupling, coupling_steps = _step_coupling(ab, up, bd, step_bout, b_idx, ic_pos / dec,
+                                                  max_step_ratio=params.max_step_ratio)
         uncoupled = keep & ~(coupling >= params.min_step_coupling)
         reason[uncoupled] = ("no consistent coupling of the forward and vertical acceleration from step to step "
                              "(noise, not gait)")
         reason[keep & np.isnan(coupling)] = "too few steps to show gait's structure without a gyroscope"
         keep &= ~uncoupled
     return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, step_coupling=coupling,
-                       keep=keep, reason=tuple(str(r) for r in reason))
+                       coupling_steps=coupling_steps, keep=keep, reason=tuple(str(r) for r in reason))
 
 
 def _band(x: F64, win: int, bounds: I64) -> F64:
@@ -157,10 +162,10 @@ def _interval_mean(x: F64, s: I64, e: I64) -> F64:
 
 
 def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic: F64, *,
-                   max_step_ratio: float) -> F64:
+                   max_step_ratio: float) -> tuple[F64, I64]:
     """Per bout in ``b_idx``: ``|sum_k z_k| / sum_k |z_k|``, ``z_k = H_k conj(V_k)`` (3 complex
     components), over its steps k (IC k to IC k + 1, both in that bout and one segment, at most
-    ``max_step_ratio`` times the bout's median step).
+    ``max_step_ratio`` times the bout's median step); and the number of those steps.
 
     ``ab`` (N, 3) the gait band, ``up`` (3,) the vertical, ``bounds`` the segment bounds and ``ic``
     (S,) the step ICs (sorted), all in samples of ``ab`` (the ICs fractional); ``step_bout`` (S,)
@@ -169,17 +174,17 @@ def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic
     run summed by ``np.add.reduceat``.
     """
     nb, n = b_idx.size, ab.shape[0]
-    out = np.full(nb, np.nan)
+    out, count = np.full(nb, np.nan), np.zeros(nb, np.int64)
     if ic.size < 2 or n == 0:
-        return out
+        return out, count
     dur = np.diff(ic)
     seg = np.searchsorted(np.unique(bounds), ic, side="right")
     sel = np.flatnonzero((step_bout[1:] == step_bout[:-1]) & (seg[1:] == seg[:-1]) & (dur > 0) & (ic[1:] < n))
     where = np.searchsorted(b_idx, step_bout[sel])  # every step's bout is one of b_idx
     # an interval far longer than the bout's median step is a pause or a missed step, not a step
-    count = np.bincount(where, minlength=nb)
-    first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    median = dur[sel][np.lexsort((dur[sel], where))][np.minimum(first + (count - 1) // 2, max(sel.size - 1, 0))] \
+    n_cand = np.bincount(where, minlength=nb)
+    first = np.concatenate([[0], np.cumsum(n_cand)[:-1]])
+    median = dur[sel][np.lexsort((dur[sel], where))][np.minimum(first + (n_cand - 1) // 2, max(sel.size - 1, 0))] \
         if sel.size else np.zeros(nb)
     steps = sel[dur[sel] <= max_step_ratio * median[where]]
     # the samples of step j: ceil(ic_j) .. ceil(ic_j+1) - 1, laid out step after step
@@ -187,7 +192,7 @@ def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic
     n_t = np.clip(np.minimum(first_t[steps + 1], n) - first_t[steps], 0, None)
     steps, n_t = steps[n_t > 0], n_t[n_t > 0]
     if steps.size == 0:
-        return out
+        return out, count
     start = np.concatenate([[0], np.cumsum(n_t)[:-1]])  # each step's run of samples
     k = np.repeat(steps, n_t)
     t = np.arange(k.size) - np.repeat(start, n_t) + first_t[k]
@@ -201,6 +206,7 @@ def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic
     zsum = np.stack([np.bincount(b, z[:, j].real, minlength=nb) + 1j * np.bincount(b, z[:, j].imag, minlength=nb)
                      for j in range(3)], axis=1)
     mag = np.bincount(b, np.linalg.norm(z, axis=1), minlength=nb)
-    has = (np.bincount(b, minlength=nb) >= 2) & (mag > 0)
+    count = np.bincount(b, minlength=nb)
+    has = (count >= 2) & (mag > 0)
     out[has] = np.linalg.norm(zsum[has], axis=1) / mag[has]
-    return out
+    return out, count
