@@ -92,7 +92,7 @@ def test_irregular_accelerometer_only_walk_keeps_its_steps():
 @pytest.mark.parametrize("seed", range(5))
 def test_a_minute_of_white_noise_without_a_gyroscope_gives_no_steps(seed):
     # a shorter recording holds fewer "steps", so chance coupling is larger (~1 / sqrt(steps)):
-    # 60 s of noise stays below the threshold (20 recordings: <= 0.23, benchmarks/gait_features.py)
+    # 60 s of noise stays below the threshold (20 recordings: <= 0.28, benchmarks/gait_features.py)
     acc, _gyr = non_gait(np.random.default_rng(1000 + seed), seconds=60.0)["white-noise"]
     _no_steps_and_why(acc, None, "white-noise", "no consistent coupling of the forward and vertical acceleration")
 
@@ -124,6 +124,6 @@ def test_real_walking_without_a_gyroscope_is_kept():
     assert not any(dropped.values()), {k: r for k, r in dropped.items() if r}
     assert sum(int(x.sum()) for x in long.values()) >= 50
     for k, v in verdicts.items():
-        assert np.all(v.step_coupling[long[k]] >= 1.3 * p.min_step_coupling), k
+        assert np.all(v.step_coupling[long[k]] >= 1.25 * p.min_step_coupling), k
         few = np.isnan(v.step_coupling)
         assert all("too few steps" in r for r in np.asarray(v.reason, dtype=object)[few]), k
