@@ -2,24 +2,31 @@
 
     python benchmarks/gait_features.py [--data ../shared/data]
 
-Prints, per source, the smallest horizontal ratio, rotation (deg/s) and (accelerometer-only)
-regularity over its bouts, and the number of bouts rejected: the figures the thresholds in
-``GaitCheckParams`` were chosen from. Non-gait: white noise, a 2.8 Hz vertical vibration, a car ride.
+Prints, per source, the smallest off-axis ratio, rotation (deg/s) and (accelerometer-only) step
+coupling over its bouts (``coup10``: over its bouts of 10 steps or more), and the number of bouts
+rejected: the figures the thresholds in ``GaitCheckParams`` were chosen from. The check is run on
+exactly what the pipeline hands it (samples, bouts, the detectors' step ICs before refinement).
+Non-gait: white noise (also 20 shorter recordings each of 15, 30 and 60 s), a 2.8 Hz vibration
+(vertical and tilted), a car ride. Real walking and the simulated sessions (runs with walks;
+realistic walks at 0.45-1.35 m/s) also with the gyroscope ignored, and a simulated irregular
+accelerometer-only walk.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
 
 from imuback.core import RawSession
-from imuback.signal.align import up_axis
-from imuback.signal.dsp import step_to_50hz
+from imuback.signal import session
 from imuback.signal.frames import G_MPS2
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.params import GaitCheckParams, PipelineParams
@@ -33,20 +40,26 @@ T0_NS = 1_600_000_000 * 10**9
 
 
 NO_CHECK = PipelineParams(gait_check=GaitCheckParams(min_off_axis_ratio=0.0, min_rotation_dps=0.0,
-                                                     min_regularity=-np.inf))
+                                                     min_step_coupling=-np.inf))
 """The pipeline with every step kept: the check is then applied here, to show its margins."""
 
 
 def verdict(raw: RawSession, *, drop_gyro: bool = False) -> GaitVerdict:
-    """The gait check (default thresholds) of every step the detectors found."""
-    a = analyse_session(raw, params=NO_CHECK)
-    fs = a.body.fs_hz
-    dec = step_to_50hz(fs)
-    acc_d = np.ascontiguousarray(a.body.acc_mps2[::dec])
-    up = up_axis(acc_d, window=max(1, round(2.0 * fs / dec)), upright_cone_deg=PipelineParams().align.upright_cone_deg)
-    gyr = None if (a.body.gyr_dps is None or drop_gyro) else np.ascontiguousarray(a.body.gyr_dps[::dec])
-    return check_gait(acc_d, up, gyr, fs_d_hz=fs / dec, bounds=a.body.seg_bounds, dec=dec, bouts=a.bouts,
-                      ic_pos=a.steps.ic_pos)
+    """The gait check (default thresholds) of every step the detectors found, on exactly the
+    samples, bouts and step ICs the pipeline hands it (``drop_gyro``: the session without its
+    gyroscope, as ``validate.py --no-gyro``)."""
+    if drop_gyro:
+        raw = replace(raw, gyr_dps=None)
+    seen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def record(*args: Any, **kwargs: Any) -> GaitVerdict:
+        seen.append((args, kwargs))
+        return check_gait(*args, **kwargs)
+
+    with patch.object(session, "check_gait", record):
+        analyse_session(raw, params=NO_CHECK)
+    args, kwargs = seen[0]
+    return check_gait(*args, **{k: v for k, v in kwargs.items() if k != "params"})
 
 
 def load_voisard(root: Path) -> list[RawSession]:
@@ -90,6 +103,31 @@ def non_gait(rng: np.random.Generator, *, seconds: float = 120.0, fs_hz: float =
             "car-ride": (car, car_gyr)}
 
 
+def irregular_walk(rng: np.random.Generator, *, repeats: int = 4) -> tuple[F64, float]:
+    """A simulated irregular daily-life walk, accelerometer only (body frame, 100 Hz), and its
+    expected number of steps: short walks of 2-4 s cut from simulated walking at four cadences
+    (84-124 steps/min, 0.8-1.35 m/s, step time CV 10 %, U-turns every 10 m), each followed by
+    0.4-1.2 s of standing, ``repeats`` times; the walks' cadences change from one to the next.
+    """
+    from imuback.simulate.runner import simulate_session
+    from sim_accuracy import walking_scenario
+
+    gaits = ((0.8, 84.0), (1.35, 124.0), (1.0, 100.0), (1.2, 112.0))
+    sims = [simulate_session(replace(walking_scenario(1), walk_speed_mps=v, walk_cadence_spm=c, mounting="identity",
+                                     misalignment_deg=0.0, walk_step_time_cv=0.1),
+                             seed=40 + j, session_id="walk", runner_id="sim", start_time=T0_NS).raw.acc_mps2
+            for j, (v, c) in enumerate(gaits)]
+    pieces, steps = [], 0.0
+    for _ in range(repeats):
+        for (_v, cadence), acc in zip(gaits, sims, strict=True):
+            n, s0 = round(rng.uniform(2.0, 4.0) * 100), round(rng.uniform(10.0, 60.0) * 100)
+            stand_n = round(rng.uniform(0.4, 1.2) * 100)
+            stand = np.array([0.0, 0.0, G_MPS2]) + rng.normal(0.0, 0.01 * G_MPS2, (stand_n, 3))
+            pieces += [acc[s0:s0 + n].astype(np.float64), stand]
+            steps += n / 100.0 * cadence / 60.0
+    return np.concatenate(pieces), steps
+
+
 def raw_of(acc: F64, gyr: F64 | None, *, name: str, fs_hz: float = 100.0) -> RawSession:
     """A raw session of body-frame samples from t = 0."""
     n = acc.shape[0]
@@ -104,10 +142,11 @@ def _line(name: str, vs: list[GaitVerdict], *, worst: str = "min") -> str:
         c = c[np.isfinite(c)]
         return f"{getattr(c, worst)():6.2f}" if c.size else f"{'-':>6}"
 
+    long = [v.step_coupling[v.coupling_steps >= 10] for v in vs]
     n = sum(v.bout.size for v in vs)
     rej = sum(int((~v.keep).sum()) for v in vs)
-    return (f"{name:<34}{n:>6}{rej:>9}  {low([v.off_axis_ratio for v in vs])}  "
-            f"{low([v.rotation_dps for v in vs])}  {low([v.regularity for v in vs])}")
+    return (f"{name:<38}{n:>6}{rej:>9}  {low([v.off_axis_ratio for v in vs])}  "
+            f"{low([v.rotation_dps for v in vs])}  {low([v.step_coupling for v in vs])}  {low(long)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,10 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=real_running.DEFAULT_DATA, help="the shared data folder")
     args = ap.parse_args(argv)
     print("gait: the smallest value over its bouts; non-gait: the largest")
-    print(f"{'source':<34}{'bouts':>6}{'rejected':>9}  {'off':>6}  {'rot':>6}  {'reg':>6}")
+    print(f"{'source':<38}{'bouts':>6}{'rejected':>9}  {'off':>6}  {'rot':>6}  {'coup':>6}  {'coup10':>6}")
     for name, (acc, gyr) in non_gait(np.random.default_rng(7)).items():
         print(_line(f"{name}, 6-axis", [verdict(raw_of(acc, gyr, name=name))], worst="max"))
         print(_line(f"{name}, acc only", [verdict(raw_of(acc, None, name=name))], worst="max"))
+    for seconds in (60.0, 30.0, 15.0):
+        noises = [non_gait(np.random.default_rng(1000 + i), seconds=seconds)["white-noise"][0] for i in range(20)]
+        vs = [verdict(raw_of(a, None, name="noise")) for a in noises]
+        print(_line(f"white-noise {seconds:.0f} s x 20, acc only", vs, worst="max"))
     real = args.data / "real"
     if (real / "alcantara_treadmill").exists():
         trials = real_running.load_trials(real / "alcantara_treadmill")
@@ -134,11 +177,18 @@ def main(argv: list[str] | None = None) -> int:
         print(_line("voisard walking", [verdict(r) for r in raws]))
         print(_line("voisard walking, gyro ignored", [verdict(r, drop_gyro=True) for r in raws]))
     from imuback.simulate.runner import simulate_session
-    from sim_accuracy import scenario
+    from sim_accuracy import scenario, walking_scenario
 
     sims = [simulate_session(scenario(i, 3.0), seed=100 + i, session_id=f"sim{i}", runner_id="sim",
                              start_time=T0_NS).raw for i in range(6)]
     print(_line("simulated run + walks", [verdict(r) for r in sims]))
+    print(_line("simulated run + walks, gyro ignored", [verdict(r, drop_gyro=True) for r in sims]))
+    walks = [simulate_session(walking_scenario(i), seed=300 + i, session_id=f"walk{i}", runner_id="sim",
+                              start_time=T0_NS).raw for i in range(4)]
+    print(_line("sim. realistic walks 0.45-1.35 m/s", [verdict(r) for r in walks]))
+    print(_line("the same, gyro ignored", [verdict(r, drop_gyro=True) for r in walks]))
+    acc, _steps = irregular_walk(np.random.default_rng(5))
+    print(_line("simulated irregular walk, acc only", [verdict(raw_of(acc, None, name="irregular"))]))
     return 0
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import real_running
 import real_walking
-from gait_features import load_voisard, non_gait, raw_of, verdict
+from gait_features import irregular_walk, load_voisard, non_gait, raw_of, verdict
 from imuback.errors import UnitsError
 from imuback.pipeline import process_raw
 from imuback.signal.params import GaitCheckParams
@@ -77,3 +77,53 @@ def test_real_gait_is_never_rejected():
         assert np.all(v.off_axis_ratio >= 2 * p.min_off_axis_ratio), raw.session_id
         rot = v.rotation_dps[np.isfinite(v.rotation_dps)]
         assert np.all(rot >= 1.5 * p.min_rotation_dps), raw.session_id
+
+
+def test_irregular_accelerometer_only_walk_keeps_its_steps():
+    # short walks at changing cadence (84-124 steps/min) with stops, no gyroscope: the
+    # whole-bout regularity (0.24) dropped every step on the walkdelay branch ("no repeating step
+    # pattern"); the step coupling keeps them
+    acc, expected = irregular_walk(np.random.default_rng(5))
+    res = process_raw(raw_of(acc, None, name="irregular"))
+    assert res.sessions.column("non_gait_reason")[0].as_py() is None
+    assert 0.85 * expected <= res.steps.num_rows <= 1.15 * expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_minute_of_white_noise_without_a_gyroscope_gives_no_steps(seed):
+    # a shorter recording holds fewer "steps", so chance coupling is larger (~1 / sqrt(steps)):
+    # 60 s of noise stays below the threshold (20 recordings: <= 0.28, benchmarks/gait_features.py)
+    acc, _gyr = non_gait(np.random.default_rng(1000 + seed), seconds=60.0)["white-noise"]
+    _no_steps_and_why(acc, None, "white-noise", "no consistent coupling of the forward and vertical acceleration")
+
+
+def test_the_gyroscope_path_does_not_compute_the_step_coupling():
+    # with a gyroscope the check is the rotation, as before: the coupling is not computed
+    acc, gyr = non_gait(np.random.default_rng(7))["white-noise"]
+    v = verdict(raw_of(acc, gyr, name="white-noise"))
+    assert np.isnan(v.step_coupling).all() and np.isfinite(v.rotation_dps).all()
+
+
+@pytest.mark.skipif(not (real_running.DEFAULT_DATA / "real").exists(), reason="../shared/data/real absent")
+def test_real_walking_without_a_gyroscope_is_kept():
+    # every real walking bout of 10 steps or more passes with the gyroscope dropped, with margin,
+    # mobgap_lab's irregular free-living-like Test11 included (the whole-bout regularity dropped
+    # 8 of its 17 bouts); a shorter bout may fail (few steps cannot tell gait from chance) and
+    # a bout of one step cannot show the coupling at all
+    real = real_running.DEFAULT_DATA / "real"
+    raws = []
+    if (real / "voisard_l5_walk").exists():
+        raws += load_voisard(real / "voisard_l5_walk")
+    if (real / "mobgap_lab").exists():
+        raws += [real_walking.mobgap_raw(n, x) for n, x in real_walking.mobgap_mat_trials(real / "mobgap_lab")]
+    p = GaitCheckParams()
+    verdicts = {raw.session_id: verdict(raw, drop_gyro=True) for raw in raws}
+    long = {k: v.coupling_steps >= 10 for k, v in verdicts.items()}
+    dropped = {k: [r for r, keep in zip(v.reason, v.keep | ~long[k], strict=True) if not keep]
+               for k, v in verdicts.items()}
+    assert not any(dropped.values()), {k: r for k, r in dropped.items() if r}
+    assert sum(int(x.sum()) for x in long.values()) >= 50
+    for k, v in verdicts.items():
+        assert np.all(v.step_coupling[long[k]] >= 1.25 * p.min_step_coupling), k
+        few = np.isnan(v.step_coupling)
+        assert all("too few steps" in r for r in np.asarray(v.reason, dtype=object)[few]), k

@@ -12,8 +12,15 @@ plain noise, gives "steps". Real steps have a structure these lack (body frame: 
    each stride (yaw/roll/pitch rates of tens of deg/s, mostly < 5 Hz). Vibration does not rotate
    it; a gyroscope's white noise spreads over the whole bandwidth, and block means (a boxcar
    low-pass) keep only its gait-band share (at 100 Hz, ~0.5 of 5 deg/s per axis).
-3. **Rhythm** (accelerometer only, without a gyroscope): consecutive steps repeat, so the vertical
-   signal correlates with itself one step later; noise does not.
+3. **Step coupling** (accelerometer only, without a gyroscope): every heel strike brakes the trunk
+   as it loads it, so within each step the horizontal (braking/propulsion) acceleration keeps the
+   same phase relative to the vertical one, step after step, however irregular the steps' timing,
+   length or heading (stops, turns, variable cadence). Per step (IC to next IC) each axis's
+   Fourier coefficient at one cycle per step; their cross product ``H conj(V)`` has a consistent
+   direction in gait; in noise the horizontal is independent of the vertical (on which the steps
+   were found) and the products cancel (chance level ~ 1 / sqrt(steps)). The cross product does
+   not depend on where in the step the IC was put, and the horizontal is taken as a 3-vector
+   (no heading needed).
 
 Each bout (see :mod:`imuback.signal.activity`) that holds steps is judged as a whole; all its
 steps are kept or dropped together, and a dropped bout gives a plain-language reason.
@@ -48,8 +55,11 @@ class GaitVerdict:
     off_axis_ratio : (B,) sqrt(second / largest eigenvalue) of the covariance of the gait-band
         acceleration (3 axes): ~0 for motion along one line.
     rotation_dps : (B,) RMS angular rate in the gait band (deg/s); NaN without a gyroscope.
-    regularity : (B,) vertical autocorrelation one median step later; NaN with a gyroscope
-        (not needed there).
+    step_coupling : (B,) consistency (0..1) of the horizontal-vertical phase from step to step:
+        ``|sum_k H_k conj(V_k)| / sum_k |H_k conj(V_k)|`` over the bout's steps; NaN with a
+        gyroscope (not needed there) and with fewer than 2 steps.
+    coupling_steps : (B,) the steps it was computed over (0 with a gyroscope); its chance level
+        in noise is ~1 / sqrt(coupling_steps).
     keep : (B,) whether the bout shows gait.
     reason : (B,) empty where kept, else why not.
     """
@@ -57,7 +67,8 @@ class GaitVerdict:
     bout: I64
     off_axis_ratio: F64
     rotation_dps: F64
-    regularity: F64
+    step_coupling: F64
+    coupling_steps: I64
     keep: npt.NDArray[np.bool_]
     reason: tuple[str, ...]
 
@@ -75,12 +86,13 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     fs_d_hz : rate of the decimated samples; ``bounds`` the full-rate segment bounds.
     bouts : the session's bouts (full-rate samples); ``ic_pos`` (S,) step IC positions (full rate).
     """
-    b_idx = np.unique(np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))) if ic_pos.size else \
-        np.zeros(0, np.int64)
+    step_bout = np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))
+    b_idx = np.unique(step_bout)
     nb = b_idx.size
     if nb == 0 or acc_d.shape[0] < 8 * max(1, round(fs_d_hz / 12.5)):
         z = np.zeros(nb)
-        return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, regularity=z,
+        return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=z, rotation_dps=z, step_coupling=z,
+                           coupling_steps=np.zeros(nb, np.int64),
                            keep=np.ones(nb, dtype=bool), reason=("",) * nb)
     # features change over strides: ~12.5 Hz samples carry the band (< 5 Hz); each is the mean
     # of its block of ``q`` (a boxcar against aliasing), which makes the check cheap
@@ -92,15 +104,15 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     win = max(1, round(fs_d_hz / params.band_low_hz))
     bd = decimated_bounds(bounds, dec)
     ab = _band(acc_d, win, bd)
-    vb = ab @ up  # the band-passed vertical (for the rhythm)
-    s = np.minimum(bouts.start_idx[b_idx] // dec, vb.size - 1)
-    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), vb.size), s + 1)
+    s = np.minimum(bouts.start_idx[b_idx] // dec, ab.shape[0] - 1)
+    e = np.maximum(np.minimum(-(-bouts.end_idx[b_idx] // dec), ab.shape[0]), s + 1)
     ratio = _off_axis_ratio(ab, s, e)
     keep = ratio >= params.min_off_axis_ratio
     reason = np.where(keep, "", "motion along one line only at the step rhythm (a vibration, e.g. a vehicle "
                                 "or machine, not gait)").astype(object)
     rot = np.full(nb, np.nan)
-    reg = np.full(nb, np.nan)
+    coupling = np.full(nb, np.nan)
+    coupling_steps = np.zeros(nb, np.int64)
     if gyr_d_dps is not None:
         gb = _band(gyr_d_dps, win, bd)
         rot = np.sqrt(_interval_mean(np.einsum("ij,ij->i", gb, gb), s, e))
@@ -108,12 +120,15 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         reason[still] = "no pelvis rotation at the step rhythm (gyroscope): not gait"
         keep &= ~still
     else:
-        reg = _regularity(vb, s, e, bouts, b_idx, ic_pos, dec)
-        irregular = keep & ~(reg >= params.min_regularity)
-        reason[irregular] = "no repeating step pattern (noise, not gait)"
-        keep &= ~irregular
-    return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, regularity=reg,
-                       keep=keep, reason=tuple(str(r) for r in reason))
+        coupling, coupling_steps = _step_coupling(ab, up, bd, step_bout, b_idx, ic_pos / dec,
+                                                  max_step_ratio=params.max_step_ratio)
+        uncoupled = keep & ~(coupling >= params.min_step_coupling)
+        reason[uncoupled] = ("no consistent coupling of the forward and vertical acceleration from step to step "
+                             "(noise, not gait)")
+        reason[keep & np.isnan(coupling)] = "too few steps to show gait's structure without a gyroscope"
+        keep &= ~uncoupled
+    return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, step_coupling=coupling,
+                       coupling_steps=coupling_steps, keep=keep, reason=tuple(str(r) for r in reason))
 
 
 def _band(x: F64, win: int, bounds: I64) -> F64:
@@ -146,24 +161,52 @@ def _interval_mean(x: F64, s: I64, e: I64) -> F64:
     return np.asarray((c[e] - c[s]) / np.maximum(e - s, 1), dtype=np.float64)
 
 
-def _regularity(vb: F64, s: I64, e: I64, bouts: Bouts, b_idx: I64, ic_pos: F64, dec: int) -> F64:
-    """Vertical autocorrelation at each bout's median step interval.
+def _step_coupling(ab: F64, up: F64, bounds: I64, step_bout: I64, b_idx: I64, ic: F64, *,
+                   max_step_ratio: float) -> tuple[F64, I64]:
+    """Per bout in ``b_idx``: ``|sum_k z_k| / sum_k |z_k|``, ``z_k = H_k conj(V_k)`` (3 complex
+    components), over its steps k (IC k to IC k + 1, both in that bout and one segment, at most
+    ``max_step_ratio`` times the bout's median step); and the number of those steps.
 
-    A loop over bouts (a handful per session; each lag differs), vectorized inside.
+    ``ab`` (N, 3) the gait band, ``up`` (3,) the vertical, ``bounds`` the segment bounds and ``ic``
+    (S,) the step ICs (sorted), all in samples of ``ab`` (the ICs fractional); ``step_bout`` (S,)
+    each IC's bout. ``H_k``, ``V_k``: the horizontal (3-vector) and vertical Fourier coefficients at
+    one cycle per step. Vectorized: the steps' samples laid out run after run (``np.repeat``), each
+    run summed by ``np.add.reduceat``.
     """
-    out = np.full(b_idx.size, np.nan)
-    step_bout = np.minimum(bouts.index_of(ic_pos), max(bouts.label.size - 1, 0))
-    for k, b in enumerate(b_idx):
-        ic = ic_pos[step_bout == b]
-        if ic.size < 3:
-            continue
-        lag = float(np.median(np.diff(ic))) / dec  # fractional: ~4 samples a step at ~12.5 Hz
-        li, frac = int(lag), lag - int(lag)
-        x = vb[s[k]:e[k]]
-        if li < 1 or x.size <= 2 * li + 2:
-            continue
-        a = x[:-li - 1]
-        c = (1.0 - frac) * x[li:-1] + frac * x[li + 1:]  # x one step later, interpolated
-        out[k] = float(np.dot(a, c) / max(np.sqrt(np.dot(a, a) * np.dot(c, c)), 1e-12))
-    return out
-
+    nb, n = b_idx.size, ab.shape[0]
+    out, count = np.full(nb, np.nan), np.zeros(nb, np.int64)
+    if ic.size < 2 or n == 0:
+        return out, count
+    dur = np.diff(ic)
+    seg = np.searchsorted(np.unique(bounds), ic, side="right")
+    sel = np.flatnonzero((step_bout[1:] == step_bout[:-1]) & (seg[1:] == seg[:-1]) & (dur > 0) & (ic[1:] < n))
+    where = np.searchsorted(b_idx, step_bout[sel])  # every step's bout is one of b_idx
+    # an interval far longer than the bout's median step is a pause or a missed step, not a step
+    n_cand = np.bincount(where, minlength=nb)
+    first = np.concatenate([[0], np.cumsum(n_cand)[:-1]])
+    median = dur[sel][np.lexsort((dur[sel], where))][np.minimum(first + (n_cand - 1) // 2, max(sel.size - 1, 0))] \
+        if sel.size else np.zeros(nb)
+    steps = sel[dur[sel] <= max_step_ratio * median[where]]
+    # the samples of step j: ceil(ic_j) .. ceil(ic_j+1) - 1, laid out step after step
+    first_t = np.ceil(ic).astype(np.int64)
+    n_t = np.clip(np.minimum(first_t[steps + 1], n) - first_t[steps], 0, None)
+    steps, n_t = steps[n_t > 0], n_t[n_t > 0]
+    if steps.size == 0:
+        return out, count
+    start = np.concatenate([[0], np.cumsum(n_t)[:-1]])  # each step's run of samples
+    k = np.repeat(steps, n_t)
+    t = np.arange(k.size) - np.repeat(start, n_t) + first_t[k]
+    phase = 2.0 * np.pi * (t - ic[k]) / dur[k]  # one cycle per step
+    x = ab[t]
+    coef = (np.add.reduceat(x * np.cos(phase)[:, None], start, axis=0)
+            - 1j * np.add.reduceat(x * np.sin(phase)[:, None], start, axis=0))  # (steps, 3): sensor axes
+    vc = coef @ up  # V_k; the projections are linear, so taken per step, not per sample
+    z = (coef - vc[:, None] * up) * np.conj(vc)[:, None]  # (steps, 3): H_k conj(V_k)
+    b = np.searchsorted(b_idx, step_bout[steps])
+    zsum = np.stack([np.bincount(b, z[:, j].real, minlength=nb) + 1j * np.bincount(b, z[:, j].imag, minlength=nb)
+                     for j in range(3)], axis=1)
+    mag = np.bincount(b, np.linalg.norm(z, axis=1), minlength=nb)
+    count = np.bincount(b, minlength=nb)
+    has = (count >= 2) & (mag > 0)
+    out[has] = np.linalg.norm(zsum[has], axis=1) / mag[has]
+    return out, count

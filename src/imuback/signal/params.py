@@ -236,12 +236,24 @@ class GaitCheckParams:
     gait >= 10.6 deg/s (voisard), >= 24.7 (mobgap), simulated >= 25.5; white gyro noise of
     4 deg/s per axis at 100 Hz 3.4 (5 deg/s: 4.3), a car ride 0.5. Read as every ~12.5 Hz
     sample instead of block means, 4 deg/s of noise passed (135 steps)."""
-    min_regularity: float = 0.3
-    """Accelerometer only: vertical autocorrelation one median step later. Real running
-    (alcantara) >= 0.92, voisard walking (gyro ignored) >= 0.45; white noise <= 0, a car ride 0.13.
-    Irregular real walking (mobgap's free-living-like test, gyro ignored) falls to ~0: without a
-    gyroscope such bouts are not counted (8 of 17 mobgap bouts)."""
-
+    max_step_ratio: float = 1.5
+    """Step coupling: an interval between ICs longer than this many times its bout's median step
+    is a pause or a missed step (an interval of ~2 steps), not one step, and is left out; steps in
+    turns and at a walk's start or end are ~15 % longer and stay in."""
+    min_step_coupling: float = 0.35
+    """Accelerometer only: consistency (0..1) of the horizontal-vertical phase from step to step
+    (signal/gait_check.py), on the detectors' ICs as the pipeline checks them. Its chance level in
+    noise is ~1 / sqrt(steps), so it tells gait from noise only over enough steps. Real gait with
+    the gyroscope ignored, bouts of 10 steps or more: >= 0.46 (mobgap_lab, its irregular
+    free-living-like Test11 included), >= 0.59 (voisard); every bout of two steps or more: >= 0.55
+    (voisard), mobgap_lab one 7-step Test11 bout at 0.25 (dropped), the others >= 0.46; running
+    >= 0.70 (alcantara, a 2-axis accelerometer); simulated runs and walks >= 0.92, a simulated
+    irregular walk (short walks at 84-124 steps/min with stops) 0.66. White noise: <= 0.12 over
+    120 s, <= 0.28 over 60 s (20 recordings), <= 0.36 over 30 s (1 of 20 kept); over 15 s
+    (~15-20 "steps") up to 0.56 and 8 of 20 kept: short bursts of noise are not told from short
+    walks (the whole-bout regularity it replaces kept noise out at any length, but dropped 8 of
+    17 real mobgap_lab bouts). The vibrations and the car ride are coupled (0.06-1.00) but move
+    along one line: the off-axis ratio rejects them. ``python benchmarks/gait_features.py``."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:
