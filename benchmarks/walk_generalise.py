@@ -15,9 +15,11 @@ Objectives: events — recall + precision at ±100 ms; events_sd (IC placement) 
 the candidates whose IC SD is within the issue's target (25 ms), or where none is, the smallest
 IC SD; ic_bias (a constant delay) — the mean IC error closest to 0; feet — share of matched steps
 labelled right minus twice the share labelled wrong (a wrong foot costs more than an unlabelled one);
-feet_target — the largest labelled share with >= 97 % of the labelled steps right (the issue's
-target), else the most accurate. ``--no-gyro`` drops every trial's gyroscope (an
-accelerometer-only sensor): for the constants of that path.
+feet_wearer — the largest labelled share with >= 97 % of every subject's labelled steps right (the
+issue's target, per wearer: a cue that fails for one wearer makes that wearer's left/right
+figures wrong), the two trials with swapped reference feet left out. ``--no-gyro`` drops every
+trial's gyroscope (an accelerometer-only sensor): for the constants of that path, which are run
+only then.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
-OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias", LONE: "feet_target",
+OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias", LONE: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet"}
 
@@ -96,12 +98,28 @@ def _objective(f: rw.Figures, kind: str) -> float:
         return 10.0 + f.recall + f.precision if ok else -f.ic_sd_ms
     if kind == "ic_bias":  # a constant offset: the mean IC error closest to 0
         return -abs(f.ic_bias_ms)
-    if kind == "feet_target":  # the issue's feet target: the most steps labelled, >= 97 % of them right
-        return 1.0 - f.unlabelled if f.foot_acc >= 0.97 else f.foot_acc - 1.0
     if kind == "feet":
         lab = 1.0 - f.unlabelled
         return lab * f.foot_acc - 2.0 * lab * (1.0 - f.foot_acc)
     return f.recall + f.precision
+
+
+def _score(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.Trial], bool], ref: str,
+           kind: str) -> float:
+    """The objective ``kind`` of the trials ``keep`` selects. ``feet_wearer``: the issue's feet
+    target for every wearer — the most steps labelled with >= 97 % of each subject's labelled steps
+    right (else the worst subject's accuracy, negative); the trials whose reference feet are
+    swapped (``rw.REFERENCE_FEET_SWAPPED``) are left out, a reference error not to be chosen on."""
+    if kind != "feet_wearer":
+        return _objective(_fig(trials, dets, keep, ref), kind)
+    mine = [t for t in trials if keep(t) and t.name not in rw.REFERENCE_FEET_SWAPPED]
+    per = [_fig(trials, dets, lambda t, s=s: keep(t) and t.subject == s and t.name not in rw.REFERENCE_FEET_SWAPPED,
+                ref) for s in sorted({t.subject for t in mine})]
+    worst = min((f.foot_acc for f in per if np.isfinite(f.foot_acc)), default=float("nan"))
+    if not worst >= 0.97:
+        return (worst if np.isfinite(worst) else 0.0) - 1.0
+    allf = _fig(trials, dets, lambda t: keep(t) and t.name not in rw.REFERENCE_FEET_SWAPPED, ref)
+    return 1.0 - allf.unlabelled
 
 
 def _fig(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.Trial], bool], ref: str,
@@ -138,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     is_m: Callable[[rw.Trial], bool] = lambda t: t.dataset == "mobgap_lab"  # noqa: E731
     subjects = sorted({t.subject for t in trials if is_v(t)})
     for name, cands in CONSTANTS.items():
-        if args.only not in name:
+        if args.only not in name or (name == LONE) != args.no_gyro:
             continue
         kind = OBJECTIVE.get(name, "events")
         b = kind == "ic_bias"
@@ -152,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                 shown = _show(_fig(trials, d, keep, ref), _cadence(trials, d, keep, ref), bias=b)
                 print(f"  {head:14s} {label} {shown}"
                       f"  ±50 ms rec {f50.recall:.3f} prec {f50.precision:.3f}")
-        best_v = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_v, "foot IMU"), kind))
-        best_m = max(dets, key=lambda k: _objective(_fig(trials, dets[k], is_m, "INDIP"), kind))
+        best_v = max(dets, key=lambda k: _score(trials, dets[k], is_v, "foot IMU", kind))
+        best_m = max(dets, key=lambda k: _score(trials, dets[k], is_m, "INDIP", kind))
         print(f"  chosen on voisard: {best_v}; reported on mobgap INDIP: "
               f"{_show(_fig(trials, dets[best_v], is_m, 'INDIP'), bias=b)}")
         print(f"  {'':18s} {'':{len(best_v)}s}  reported on mobgap stereo: "
@@ -165,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         held: list[rw.Detected] = [none] * len(trials)
         picks = []
         for s in subjects:
-            best = max(dets, key=lambda k, s=s: _objective(
-                _fig(trials, dets[k], lambda t, s=s: is_v(t) and t.subject != s, "foot IMU"), kind))
+            best = max(dets, key=lambda k, s=s: _score(
+                trials, dets[k], lambda t, s=s: is_v(t) and t.subject != s, "foot IMU", kind))
             picks.append(best)
             for i, t in enumerate(trials):
                 if t.subject == s:
