@@ -172,3 +172,41 @@ def test_ic_fusion_off_or_too_few_steps_leaves_the_forward_peak():
     np.testing.assert_array_equal(fuse_ic_cues(fwd[:6], vert[:6], chain[:6], FS, EventParams()), fwd[:6])
     # a new chain at every step: no stride residual, no weight to give
     np.testing.assert_array_equal(fuse_ic_cues(fwd, vert, np.arange(fwd.size), FS, EventParams()), fwd)
+
+
+def test_steps_without_a_forward_peak_move_only_by_a_well_read_offset():
+    _, fwd, vert, chain = _two_cues(sd_forward=1.0, sd_vertical=1.0)
+    lone = fwd.copy()
+    lone[30:] = vert[30:]  # exactly half the steps have both cues: the offset (~9) moves the rest
+    got = fuse_ic_cues(lone, vert, chain, FS, EventParams())
+    assert np.all(np.abs(got[30:] - (vert[30:] - 9.0)) < 1.5)
+    minority = fwd.copy()
+    minority[10:] = vert[10:]  # 10 of 60 with both cues: too few to move the other 50 by
+    got = fuse_ic_cues(minority, vert, chain, FS, EventParams())
+    np.testing.assert_array_equal(got[10:], vert[10:])
+    far = fwd - 12.0  # an offset of 21 samples = 210 ms: not a loading-response delay
+    far[20] = vert[20]
+    assert fuse_ic_cues(far, vert, chain, FS, EventParams())[20] == vert[20]
+
+
+def test_refined_walking_ics_are_the_forward_peak_plus_the_delay_and_never_pass_a_neighbour():
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import UNKNOWN, Steps, refine_walking_ics
+
+    every = np.arange(45.0, 1990.0, 55.0)
+    ics = every[1:-1]
+    ap = braking_forward(every, 2000)
+    n = ics.size
+    steps = Steps(ic_pos=ics - 8.0, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                  chain=np.zeros(n, np.int64), foot=np.full(n, UNKNOWN, np.int8), quality=np.full(n, 0.8))
+    bounds = np.array([0, 2000])
+    peak = forward_peak_ic(ap, ics - 8.0, FS, bounds, EventParams())
+    p = EventParams(walk_fuse_agree_s=0.0, walk_ic_delay_s=0.03)
+    got = refine_walking_ics(steps, ap, fs_hz=FS, bounds=bounds, params=p).ic_pos
+    np.testing.assert_allclose(got, peak + 3.0)
+    # a move that would pass the next step is not made: that step keeps its vertical IC
+    crowded = Steps(ic_pos=np.array([ics[3] - 8.0, ics[3] - 7.0]), to_pos=np.full(2, np.nan),
+                    activity=np.full(2, WALK, np.int8), chain=np.zeros(2, np.int64),
+                    foot=np.full(2, UNKNOWN, np.int8), quality=np.full(2, 0.8))
+    got = refine_walking_ics(crowded, ap, fs_hz=FS, bounds=bounds, params=p).ic_pos
+    assert got[0] == ics[3] - 8.0

@@ -157,7 +157,9 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     steps either side, the chain is first split there (:func:`_split_parity_flips`; the split is
     used for the feet only, ``steps.chain`` is returned unchanged). With ``last_step_by_chain`` the
     last step of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step
-    turns both cues).
+    turns both cues). Without ``second`` (one cue alone: a session without a gyroscope, or
+    running-only steps), a chain whose ``cue`` vote leans less clearly than ``lone_clear_vote`` to
+    one parity is left UNKNOWN; the default 0 labels every chain with any evidence.
     """
     n = steps.n
     if n == 0:
@@ -246,7 +248,8 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
     """Move each walking IC to the forward-acceleration peak before heel-strike braking
     (:func:`~imuback.signal.walking.forward_peak_ic`), averaged with the vertical-signal IC where
     the two agree (:func:`~imuback.signal.walking.fuse_ic_cues`), once the body frame is known;
-    then ``walk_ic_delay_s`` later (the heel strikes just after that peak).
+    then ``walk_ic_delay_s`` later (the heel strikes just after that peak). A step that keeps its
+    vertical IC (too few steps with both cues to read their offset) is moved by the delay too.
 
     ``ap_mps2`` (N,) is the body-frame forward specific force (m/s²). A move that would pass a
     neighbouring step or the step's own toe-off is not made.

@@ -203,7 +203,7 @@ class EventParams:
     always; reported on mobgap_lab (docs/validation.md)."""
     walk_ic_delay_s: float = 0.006
     """The heel strikes this long (s) after the trunk's forward-acceleration peak: added to every
-    walking IC once it is on the forward peak's definition. The peak marks the last instant
+    walking IC that moves (a move past a neighbouring step is not made). The peak marks the last instant
     before the ground's braking impulse reaches the sacrum, which comes a few milliseconds after
     contact (voisard's contact-locked mean forward peak lies 10.7 ms before its foot-sensor IC,
     `benchmarks/sim_vs_real.py`). Chosen on voisard_l5_walk (mean IC bias closest to 0 among

@@ -231,9 +231,11 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     as gait grows irregular; removing the shared part (Grubbs' two-instrument estimator) was
     measured and not kept: worse on the held-out mobgap_lab (docs/validation.md).
 
-    1. The vertical IC comes later than the forward peak by a definition-dependent delay: the
-       session's median offset over the steps with both cues is removed from it (also on the
-       steps without a forward peak, which keep the vertical cue: every IC on one definition).
+    1. The vertical IC differs from the forward peak by a definition-dependent delay: the
+       session's median offset over the steps with both cues is removed from it — also from the
+       steps without a forward peak, which keep the vertical cue (every IC on one definition),
+       where at least half the steps have both cues and the offset is at most
+       ``_MAX_CUE_OFFSET_S`` (else those steps keep their vertical IC as it is).
     2. Each cue's scatter: the MAD (x 1.4826) of its stride residuals over the steps whose
        neighbours two steps either side are in the same chain and have both cues.
     3. Where the two lie within ``walk_fuse_agree_s`` of each other, the IC is
@@ -257,9 +259,12 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     both = forward_pos != vertical_pos
     if np.count_nonzero(both) < _MIN_RESIDUALS:
         return forward_pos
-    # 1. the vertical cue on the forward peak's definition
-    vert = vertical_pos - float(np.median(vertical_pos[both] - forward_pos[both]))
-    one_def = np.where(both, forward_pos, vert)
+    # 1. the vertical cue on the forward peak's definition; the steps with the vertical cue alone
+    # move too only where the offset is read from most steps and is a loading-response delay
+    offset = float(np.median(vertical_pos[both] - forward_pos[both]))
+    vert = vertical_pos - offset
+    lone_ok = 2 * np.count_nonzero(both) >= both.size and abs(offset) <= _MAX_CUE_OFFSET_S * fs
+    one_def = np.where(both, forward_pos, vert if lone_ok else vertical_pos)
     if p.walk_fuse_agree_s <= 0:
         return one_def
     # 2. each cue's stride residual over steps with both cues either side in one chain
@@ -276,6 +281,11 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     near = both & (np.abs(vert - forward_pos) <= p.walk_fuse_agree_s * fs)
     return np.where(near, (1.0 - w) * forward_pos + w * vert, one_def)
 
+
+_MAX_CUE_OFFSET_S = 0.1
+"""The steps without a forward peak move by the session's offset between the cues only when it is
+at most this (s): the loading response, where the vertical IC lies, ends ~0.1 s after contact
+(Perry 1992); real sessions' offsets are -69…+43 ms (voisard_l5_walk, mobgap_lab)."""
 
 _MIN_RESIDUALS = 5
 """Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone.
