@@ -13,7 +13,7 @@ import numpy as np
 
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
-from imuback.simulate.forces import warp_for_braking_peak, wobble_kpp_max
+from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wobble_kpp_max
 from imuback.simulate.params import F64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
@@ -183,12 +183,17 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
     st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
                 last=st.last, fatigue=st.fatigue, pace=st.pace)
-    # walking force shape: with walk_force_follows_speed the double hump and the AP peaks shrink
-    # with the speed at each step (short steps in a turn on the spot barely lift the body)
+    # walking force shape: with walk_force_follows_speed the double hump flattens and the AP peaks
+    # shrink with the speed at each step (short steps in a turn on the spot barely lift the body):
+    # the hump goes towards the shape whose two feet sum to the body weight (not to a single hump,
+    # which bounces like running and would lift the body more the slower it walks)
     walk_frac = np.ones(n)
+    q_walk = np.full(n, p.walk_shape_q)
     if p.walk_force_follows_speed and n:
         walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
-    q = np.where(run, p.active_shape_q, p.walk_shape_q * walk_frac)
+        q_flat = flat_walk_shape_q(tc / st.T)
+        q_walk = q_flat + (p.walk_shape_q - q_flat) * walk_frac
+    q = np.where(run, p.active_shape_q, q_walk)
     r = np.where(run, 0.05, 0.0)  # running hump peaks slightly before mid-contact
     ia = p.impact_asymmetry_pct / 200.0
     side_imp = np.where(left, 1.0 + ia, 1.0 - ia)
