@@ -56,6 +56,8 @@ class Gait:
     pel_tilt: F64
     walk_rot_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking yaw
     walk_obl_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking roll
+    lever_m: tuple[float, float, float]  # sensor minus the pelvis's rotation centre, body frame (m; walking)
+    lever_env: F64  # 1 on walking steps, 0 on running steps and at the bout ends (knots pel_knots_t)
     phase_knots_t: F64
     phase_knots_v: F64
     tilt_peak_frac: float
@@ -260,9 +262,10 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         np.concatenate([np.where(run == is_run, x, 0.0), zeros_b])[order]
         for x in (rot, obl) for is_run in (True, False))
     pel_tilt = np.concatenate([tilt, zeros_b])[order]
+    lever_env = np.concatenate([(~run).astype(float), zeros_b])[order]
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
-        pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = ph_v = np.zeros(2)
+        pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = lever_env = ph_v = np.zeros(2)
         amp = np.zeros(0)
     else:
         # stride phase: right IC at even numbers, alternating within a bout
@@ -285,5 +288,6 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
                  walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),
                  walk_obl_harm=_harmonics_rad(p.walk_pelvis_obliquity_harmonics),
+                 lever_m=p.walk_sensor_lever_m, lever_env=lever_env,
                  phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
                  heading=heading, speed=speed)

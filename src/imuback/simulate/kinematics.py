@@ -149,7 +149,17 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
         ycd = np.where(kk2 > 0, g.ml_cum_j[np.clip(kk2, 0, n_st)], 0.0)
         ycc = np.where(kk2 > 0, g.ml_cum_const[np.clip(kk2, 0, n_st)], 0.0)
         out["y"] = G_MPS2 * (ycd * t - ycc + yl)
-    # pelvis angles: stride phase phi (right IC at multiples of 2 pi), envelopes per step
+    out.update(_pelvis_angles(g, t, u, u1, psi_h, psi_h1, psi_h2))
+    if any(g.lever_m):
+        out.update(_lever(g, t, out))
+    return out
+
+
+def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, psi_h2: F64
+                   ) -> dict[str, F64]:
+    """Pelvis yaw (with heading), pitch and roll (with the lean into turns) and their rates, rad."""
+    out: dict[str, F64] = {}
+    # stride phase phi (right IC at multiples of 2 pi), envelopes per step
     n_ph, n_ph1 = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
     phi, phi1 = np.pi * n_ph[0], np.pi * n_ph1[0]
     env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt, g.pel_rot_walk,
@@ -184,6 +194,40 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
     return out
 
 
+LEVER_DT_S = 1e-3
+"""Half-step of the central difference that gives the pelvis's angular acceleration (s)."""
+
+
+def _lever(g: Gait, t: F64, ang: dict[str, F64]) -> dict[str, F64]:
+    """Acceleration of the sensor relative to the pelvis's rotation centre, body frame (m/s², (N,3)).
+
+    Rigid body: ``alpha x r + omega x (omega x r)`` with ``r = g.lever_m`` on walking steps (its
+    envelope ``g.lever_knots_v``; 0 on running steps and while standing); ``alpha`` by a central
+    difference of the body angular velocity over +-:data:`LEVER_DT_S`.
+    """
+    w = _omega_body(ang)
+    d = []
+    for sgn in (1.0, -1.0):
+        ts = t + sgn * LEVER_DT_S
+        u, u1, _ = g.speed.eval(ts)
+        psi_h, psi_h1, psi_h2 = g.heading.eval(ts)
+        d.append(_omega_body(_pelvis_angles(g, ts, u, u1, psi_h, psi_h1, psi_h2)))
+    alpha = (d[0] - d[1]) / (2.0 * LEVER_DT_S)
+    env = _pwlinear(g.pel_knots_t, g.lever_env[None, :], t)[0][0]
+    r = env[:, None] * np.asarray(g.lever_m)[None, :]
+    return {"lever_acc": np.cross(alpha, r) + np.cross(w, np.cross(w, r))}
+
+
+def _omega_body(ev: dict[str, F64]) -> F64:
+    """Angular velocity (rad/s) in the body (pelvis) frame from the Euler angles and rates, (N, 3)."""
+    th, ph = ev["pitch"], ev["roll"]
+    psi1, th1, ph1 = ev["yaw_d"], ev["pitch_d"], ev["roll_d"]
+    sth, cth, sph, cph = np.sin(th), np.cos(th), np.sin(ph), np.cos(ph)
+    return np.stack([ph1 - psi1 * sth,
+                     th1 * cph + psi1 * cth * sph,
+                     -th1 * sph + psi1 * cth * cph], axis=-1)
+
+
 def body_vectors(ev: dict[str, F64]) -> tuple[F64, F64]:
     """Specific force (m/s²) and angular velocity (rad/s) in the body (pelvis) frame, (N, 3)."""
     yaw_p = np.radians(ev["yaw_p"])
@@ -192,9 +236,6 @@ def body_vectors(ev: dict[str, F64]) -> tuple[F64, F64]:
     # R_path_from_body = rot_z(yaw_p) rot_y(th) rot_x(ph); body = R^T path
     r = rot_z(yaw_p) @ rot_y(th) @ rot_x(ph)
     f_body = np.einsum("nji,nj->ni", r, f_path)
-    psi1, th1, ph1 = ev["yaw_d"], ev["pitch_d"], ev["roll_d"]
-    sth, cth, sph, cph = np.sin(th), np.cos(th), np.sin(ph), np.cos(ph)
-    w_body = np.stack([ph1 - psi1 * sth,
-                       th1 * cph + psi1 * cth * sph,
-                       -th1 * sph + psi1 * cth * cph], axis=-1)
-    return f_body, w_body
+    if "lever_acc" in ev:  # the sensor is not at the pelvis's rotation centre
+        f_body = f_body + ev["lever_acc"]
+    return f_body, _omega_body(ev)
