@@ -152,3 +152,19 @@ def flat_walk_shape_q(tc_over_t: F64) -> F64:
     """
     c = 2.0 * tc_over_t / np.pi
     return (1.0 - c) / (1.0 + c / 3.0)
+
+
+def torsion_kernel(s: F64, b: float) -> tuple[F64, F64]:
+    """K(s) = exp(-b s)(1 - cos s) and K'(s) for s >= 0 (0 before): a decaying ring that starts
+    at rest (K = K' = 0) and returns to where it started (the pelvis's yaw after a heel strike).
+
+    Truncated where exp(-b s) < 1e-7.
+    """
+    k, kp = np.zeros_like(s), np.zeros_like(s)
+    ins = np.flatnonzero((s > 0.0) & (s < 16.0 / b))
+    sc = s[ins]
+    e = np.exp(-b * sc)
+    c = 1.0 - np.cos(sc)
+    k[ins] = e * c
+    kp[ins] = e * (np.sin(sc) - b * c)
+    return k, kp

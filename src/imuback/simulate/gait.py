@@ -57,6 +57,10 @@ class Gait:
     walk_rot_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking yaw
     walk_obl_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking roll
     lever_m: tuple[float, float, float]  # sensor minus the pelvis's rotation centre, body frame (m; walking)
+    tor_amp: F64  # heel-strike yaw torsion of each contact (deg, signed by the foot; 0 on running)
+    tor_w: float  # its angular frequency (rad/s)
+    tor_delay: float  # its onset after the contact starts (s)
+    tor_decay: float  # its decay per radian
     lever_env: F64  # 1 on walking steps, 0 on running steps and at the bout ends (knots pel_knots_t)
     phase_knots_t: F64
     phase_knots_v: F64
@@ -244,6 +248,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pull_amp[st.last] = 0.0
     pull_s = np.concatenate([imp_half[1:], imp_half[-1:]]) if n else np.zeros(0)  # the last pulls nothing
     hs_delay = np.full(n, p.walk_collision_delay_s)
+    tor_amp = np.where(run, 0.0, st.side * p.walk_heel_strike_torsion[0] * walk_frac)
     pull_delay = np.concatenate([hs_delay[1:], hs_delay[-1:]])  # the next contact's turnover
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
@@ -288,6 +293,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
                  walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),
                  walk_obl_harm=_harmonics_rad(p.walk_pelvis_obliquity_harmonics),
-                 lever_m=p.walk_sensor_lever_m, lever_env=lever_env,
+                 lever_m=p.walk_sensor_lever_m, lever_env=lever_env, tor_amp=tor_amp,
+                 tor_w=2.0 * np.pi * p.walk_heel_strike_torsion[1], tor_delay=p.walk_heel_strike_torsion[2],
+                 tor_decay=p.walk_heel_strike_torsion[3],
                  phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
                  heading=heading, speed=speed)

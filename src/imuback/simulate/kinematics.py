@@ -11,7 +11,15 @@ import numpy as np
 
 from imuback.core import G_MPS2
 from imuback.signal.frames import rot_x, rot_y, rot_z
-from imuback.simulate.forces import braking_propulsion, hann, ramp, sine_lobe, sine_series, wobble_kernel
+from imuback.simulate.forces import (
+    braking_propulsion,
+    hann,
+    ramp,
+    sine_lobe,
+    sine_series,
+    torsion_kernel,
+    wobble_kernel,
+)
 from imuback.simulate.gait import Gait
 from imuback.simulate.params import F64, I64
 
@@ -174,6 +182,14 @@ def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, ps
     so, so1 = _stride_harmonics(phi, g.walk_obl_harm)
     yaw_p = ar * np.sin(ph_y) + arw * sy
     yaw_p1 = ar1 * np.sin(ph_y) + ar * np.cos(ph_y) * phi1 + arw1 * sy + arw * sy1 * phi1
+    if np.any(g.tor_amp):  # walking heel-strike torsion of this contact and the one before
+        k = np.searchsorted(g.st.s, t, side="right") - 1
+        for kk in (k, k - 1):
+            kc = np.clip(kk, 0, g.st.s.size - 1)
+            amp = np.where(kk >= 0, g.tor_amp[kc], 0.0)
+            tk, tk1 = torsion_kernel(g.tor_w * (t - g.st.s[kc] - g.tor_delay), g.tor_decay)
+            yaw_p = yaw_p + amp * tk
+            yaw_p1 = yaw_p1 + amp * g.tor_w * tk1
     roll_p = -ao * np.sin(ph_r) + aow * so
     roll_p1 = -(ao1 * np.sin(ph_r) + ao * np.cos(ph_r) * phi1) + aow1 * so + aow * so1 * phi1
     # tilt: two cycles per stride, most anterior near toe-off

@@ -95,6 +95,14 @@ class RunnerParams:
     gravity taken as known, puts the sensor 0.097 m behind and 0.008 m above the turning point
     (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out). Walking steps
     only: the running pelvis keeps the sensor on its turning point (its figures unchanged).
+    ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: the pelvis rings in yaw
+    after each walking heel strike (the loaded leading leg, ahead of and beside the pelvis, twists
+    it): yaw ``side * amp * exp(-decay s) (1 - cos s)``, ``s = 2 pi freq (tau - delay)``, ``side``
+    +1 on right contacts, scaled with the speed where the walking force follows it; with the lever
+    arm it is most of the real L5 sensor's sideways jolt after IC. Fitted on voisard_l5_walk's
+    contact-locked yaw rate, with its first and third stride harmonics
+    (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings
+    far less). ``amp_deg = 0``: none.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -165,6 +173,7 @@ class RunnerParams:
     walk_pelvis_rotation_harmonics: tuple[float, float, float] = (55.0, 0.05, -175.0)
     walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (145.0, 0.50, 90.0)
     walk_sensor_lever_m: tuple[float, float, float] = (-0.10, 0.0, 0.0)
+    walk_heel_strike_torsion: tuple[float, float, float, float] = (-0.7, 6.0, 0.045, 0.2)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
     walk_uturns_per_min: float = 0.0
@@ -227,6 +236,9 @@ class RunnerParams:
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),
+            (abs(self.walk_heel_strike_torsion[0]) <= 5.0 and 2.0 <= self.walk_heel_strike_torsion[1] <= 20.0
+             and 0.0 <= self.walk_heel_strike_torsion[2] <= 0.2 and 0.05 <= self.walk_heel_strike_torsion[3] <= 2.0,
+             "walk_heel_strike_torsion must be (amp_deg within +-5, freq_hz 2-20, delay_s 0-0.2, decay 0.05-2)"),
             (all(abs(x) <= 0.3 for x in self.walk_sensor_lever_m),
              "walk_sensor_lever_m must be (x, y, z) within +-0.3 m"),
             (self.belt_bounce_hz == 0.0 or 3.0 <= self.belt_bounce_hz <= 30.0,
