@@ -3,9 +3,12 @@
     python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only] [--waveforms]
     python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
     python benchmarks/sim_vs_real.py --choose-pelvis   # how the walking pelvis harmonics were chosen
+    python benchmarks/sim_vs_real.py --choose-lever    # the sensor's lever arm and the heel-strike torsion
 
-Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs). Simulated: the realistic walking
-scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
+Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs) and, held out, mobgap_lab (McRoberts
+at the lower back, one row per reference walking bout of 6+ stereophotogrammetry ICs, INDIP where
+stereo is absent, speed from its reference; the only real walking below 0.6 m/s). Simulated: the
+realistic walking scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
 first to the last reference IC; "straight" is where the 1 Hz low-passed yaw rate stays below
 30 deg/s; ``step_rcv_pct`` is the robust
 step-time CV (1.4826 MAD / median: steady walking without its starts, stops and turn approaches);
@@ -21,6 +24,13 @@ waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
 onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
 with voisard's mean (yaw and roll also with stereo's, the held-out set) and the RMS difference of
 the mean yaw and roll rates. The pipeline's step events are not used, only its body frame.
+
+Lever arm and heel-strike torsion (:func:`choose_lever`): the 1.5-8 Hz mediolateral acceleration
+of straight walking regressed on the measured yaw and roll angular accelerations (the roll angle's
+gravity ``g sin(roll)`` taken as known): a sensor at ``r`` from the point the pelvis turns about
+feels ``(alpha x r)_y = alpha_z r_x - alpha_x r_z``. The torsion: the contact-locked mean yaw rate
+fitted by its first and third stride harmonics plus a ring ``exp(-b s)(sin s - b (1 - cos s))``,
+``s = 2 pi f (lag - delay)``, over a grid of ``f``, ``delay`` and ``b``.
 
 Pelvis harmonics (:func:`choose_pelvis`): the mean yaw and roll rates projected on the first and
 third stride harmonics (stride phase ``pi * lag / T``, ``T`` the median step time), written as the
@@ -89,7 +99,8 @@ def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]
         "ml_rms_g": float(np.sqrt(np.mean(acc[straight, 1] ** 2))),
         "turn_peak_dps": float(yaw[walk].max()),
         "turn_s": float(np.count_nonzero(turning)) / fs / max(n_turns, 1),
-        "turn_vert_ratio": float(np.sqrt(np.mean(acc[turning, 2] ** 2) / np.mean(acc[straight, 2] ** 2))),
+        "turn_vert_ratio": (float(np.sqrt(np.mean(acc[turning, 2] ** 2) / np.mean(acc[straight, 2] ** 2)))
+                            if np.count_nonzero(turning) >= fs else float("nan")),
     }
 
 
@@ -105,6 +116,20 @@ def real_stats(root: Path) -> list[dict[str, float]]:
         ua, ub = meta["UTurnBoundaries"]
         speed = 20.0 / ((b - a - (ub - ua)) / 100.0)  # 10 m out and 10 m back, the turn aside
         out.append(walk_stats(raw, ic, speed))
+    return out
+
+
+def mobgap_stats(data: Path) -> list[dict[str, float]]:
+    """Statistics of every mobgap_lab reference walking bout with 6+ ICs and a known speed (held out)."""
+    out = []
+    for tr in load_real_walking(data):
+        if tr.dataset != "mobgap_lab":
+            continue
+        ref = tr.refs.get("stereo", tr.refs["INDIP"])
+        for b, speed in enumerate(ref.speed_mps):
+            ic = np.sort(ref.ic_s[ref.bout_id == b])
+            if ic.size >= 6 and np.isfinite(speed):
+                out.append(walk_stats(tr.raw, ic, float(speed)))
     return out
 
 
@@ -367,13 +392,102 @@ def choose_pelvis(data: Path) -> None:
               f"{5 * round(h[2] / 5):.1f})")
 
 
+def lever_rows(raw: RawSession, ic_s: F64) -> tuple[F64, F64]:
+    """Straight walking (1 s inside the first and last IC, 1 Hz low-passed |yaw rate| < 30 deg/s), 1.5-8 Hz
+    band: the mediolateral specific force minus ``g sin(roll)`` (m/s²) and the design columns
+    ``(alpha_z, -alpha_x)`` (rad/s²) whose coefficients are the lever ``(r_x, r_z)`` (m)."""
+    b = analyse_session(raw).body
+    assert b.gyr_dps is not None
+    fs = b.fs_hz
+    bd = np.array([0, b.n])
+    t = np.arange(b.n) / fs
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, bd))
+    keep = (t >= ic_s[0] + 1.0) & (t <= ic_s[-1] - 1.0) & (yaw < 30.0)
+    w = np.radians(bandpass(b.gyr_dps.astype(np.float64), 0.3, 12.0, fs, bd))
+    alpha = np.gradient(w, 1.0 / fs, axis=0)
+    roll = np.cumsum(w[:, 0]) / fs
+    y = bandpass(b.acc_mps2[:, 1].astype(np.float64) - G_MPS2 * np.sin(roll), 1.5, 8.0, fs, bd)
+    x = np.column_stack([bandpass(alpha[:, 2], 1.5, 8.0, fs, bd), -bandpass(alpha[:, 0], 1.5, 8.0, fs, bd)])
+    return y[keep], x[keep]
+
+
+TORSION_GRID = {"freq_hz": tuple(np.arange(5.0, 10.01, 0.5)), "delay_s": tuple(np.arange(-0.04, 0.121, 0.005)),
+                "decay": (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)}
+"""The grid over which the heel-strike torsion's shape was fitted to voisard's contact-locked yaw rate."""
+
+
+def _torsion_rate(freq_hz: float, delay_s: float, decay: float) -> F64:
+    """The torsion ring's yaw rate per unit angle amplitude (deg/s per deg) at :data:`LOCK_LAGS_S`."""
+    w = 2.0 * np.pi * freq_hz
+    s = w * (LOCK_LAGS_S - delay_s)
+    ring = np.exp(-decay * s) * (np.sin(s) - decay * (1.0 - np.cos(s)))
+    return np.where(s > 0, w * ring, 0.0)
+
+
+def _torsion_fit(rate_dps: F64, step_s: float, shape: tuple[float, float, float]) -> tuple[float, float]:
+    """Least squares of a contact-locked yaw rate on the 1st and 3rd stride harmonics and the torsion
+    ring ``shape``: (the ring's angle amplitude in deg, the RMS residual in deg/s)."""
+    phi = np.pi * LOCK_LAGS_S / step_s
+    x = np.stack([np.sin(phi), np.cos(phi), np.sin(3 * phi), np.cos(3 * phi), _torsion_rate(*shape)], axis=1)
+    c = np.linalg.lstsq(x, rate_dps, rcond=None)[0]
+    return float(c[-1]), _rms(rate_dps - x @ c)
+
+
+def choose_lever(data: Path) -> None:
+    """Print the lever arm and the heel-strike torsion fitted on voisard, with mobgap_lab held out.
+
+    Rule: the lever ``(r_x, r_z)`` fitted on voisard rounded to 0.05 m; the torsion's shape
+    (``freq_hz``, ``delay_s``, ``decay``) with the smallest residual on voisard, its amplitude rounded
+    to 0.1 deg.
+    """
+    rows: dict[str, list[tuple[F64, F64]]] = {}
+    for tr in load_real_walking(data):
+        ref = next(iter(tr.refs.values()))
+        rows.setdefault(tr.dataset, []).append(lever_rows(tr.raw, ref.ic_s))
+    print("\n## lever arm: 1.5-8 Hz mediolateral acceleration minus g sin(roll) on (alpha_z, -alpha_x)")
+    print(f"{'':22s} {'r_x m':>7s} {'r_z m':>7s}  ML rms g  explained  explained with the voisard lever")
+    lever = None
+    for name, parts in rows.items():
+        y = np.concatenate([p[0] for p in parts])
+        x = np.concatenate([p[1] for p in parts])
+        c = np.linalg.lstsq(x, y, rcond=None)[0]
+        if lever is None:
+            lever = np.round(c / 0.05) * 0.05
+        r2 = 1.0 - np.mean((y - x @ c) ** 2) / np.mean(y**2)
+        r2v = 1.0 - np.mean((y - x @ lever) ** 2) / np.mean(y**2)
+        print(f"{name:22s} {c[0]:+7.3f} {c[1]:+7.3f}  {_rms(y) / G_MPS2:8.3f}  {r2:9.2f}  {r2v:9.2f}")
+    if lever is not None:
+        print(f"chosen walk_sensor_lever_m = ({lever[0]:+.2f}, 0.0, {lever[1]:+.2f})")
+    real = real_locked(data)
+    steps: dict[str, list[F64]] = {}
+    for tr in load_real_walking(data):
+        for ref_name, ref in tr.refs.items():
+            steps.setdefault(f"{tr.dataset} ({ref_name})", []).append(ref.ic_s)
+    v = real["voisard_l5_walk (foot IMU)"].mean(axis=1)[2]
+    ts = _median_step_s(steps["voisard_l5_walk (foot IMU)"])
+    fits = [(_torsion_fit(v, ts, shape), shape) for shape in itertools.product(*TORSION_GRID.values())]
+    (amp, _), shape = min(fits, key=lambda f: f[0][1])
+    print("\n## heel-strike torsion: contact-locked yaw rate = stride harmonics 1 and 3 + ring (deg/s)")
+    print(f"{'':30s} ring angle deg  residual dps  (harmonics only)")
+    for name, w in real.items():
+        m = w.mean(axis=1)[2]
+        st = _median_step_s(steps[name])
+        a, r = _torsion_fit(m, st, shape)
+        phi = np.pi * LOCK_LAGS_S / st
+        x = np.stack([np.sin(phi), np.cos(phi), np.sin(3 * phi), np.cos(3 * phi)], axis=1)
+        r0 = _rms(m - x @ np.linalg.lstsq(x, m, rcond=None)[0])
+        print(f"{name:30s} {a:+14.2f} {r:13.2f}  ({r0:.2f})")
+    print(f"chosen walk_heel_strike_torsion = ({round(amp, 1):+.1f}, {shape[0]:.1f}, {shape[1]:.3f}, {shape[2]:.2f})")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
     print(" | ".join(f"{c:>13s}" for c in COLUMNS))
     for lo, hi in ((0.0, 0.6), (0.6, 0.95), (0.95, 1.2), (1.2, 9.0)):
         sel = [r for r in rows if lo <= r["speed_mps"] < hi]
         if sel:
-            med = [float(np.median([r[c] for r in sel])) for c in COLUMNS]
+            med = [float(np.nanmedian([r[c] for r in sel])) if any(np.isfinite(r[c]) for r in sel)
+                   else float("nan") for c in COLUMNS]
             print(" | ".join(f"{v:13.3f}" for v in med) + f"   (median of {len(sel)}, speed {lo:g}-{hi:g} m/s)")
 
 
@@ -385,7 +499,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
     ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
     ap.add_argument("--choose-pelvis", action="store_true", help="only the choice of the walking pelvis harmonics")
+    ap.add_argument("--choose-lever", action="store_true",
+                    help="only the choice of the sensor's lever arm and the heel-strike torsion")
     args = ap.parse_args(argv)
+    if args.choose_lever:
+        choose_lever(args.data)
+        return 0
     if args.choose_pelvis:
         choose_pelvis(args.data)
         return 0
@@ -400,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
         _table("real: voisard_l5_walk", real_stats(root))
     else:
         print(f"voisard_l5_walk: {root} not found, skipped")
+    if (args.data / "real" / "mobgap_lab").is_dir():
+        _table("real, held out: mobgap_lab (per reference walking bout)", mobgap_stats(args.data))
     _table("simulated: realistic walking scenarios", sim_stats(args.sessions))
     return 0
 

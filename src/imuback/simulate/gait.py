@@ -248,7 +248,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pull_amp[st.last] = 0.0
     pull_s = np.concatenate([imp_half[1:], imp_half[-1:]]) if n else np.zeros(0)  # the last pulls nothing
     hs_delay = np.full(n, p.walk_collision_delay_s)
-    tor_amp = np.where(run, 0.0, st.side * p.walk_heel_strike_torsion[0] * walk_frac)
+    # as hard as the heel strike: the impact's step-to-step variation (no new draw)
+    tor_amp = np.where(run, 0.0, st.side * p.walk_heel_strike_torsion[0] * walk_frac * imp_noise)
     pull_delay = np.concatenate([hs_delay[1:], hs_delay[-1:]])  # the next contact's turnover
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f

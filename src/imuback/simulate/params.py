@@ -98,7 +98,8 @@ class RunnerParams:
     ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: the pelvis rings in yaw
     after each walking heel strike (the loaded leading leg, ahead of and beside the pelvis, twists
     it): yaw ``side * amp * exp(-decay s) (1 - cos s)``, ``s = 2 pi freq (tau - delay)``, ``side``
-    +1 on right contacts, scaled with the speed where the walking force follows it; with the lever
+    +1 on right contacts, varying with the heel strike's impact (``impact_cv``) and scaled with the
+    speed where the walking force follows it; with the lever
     arm it is most of the real L5 sensor's sideways jolt after IC. Fitted on voisard_l5_walk's
     contact-locked yaw rate, with its first and third stride harmonics
     (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings
