@@ -29,8 +29,9 @@ Lever arm and heel-strike torsion (:func:`choose_lever`): the 1.5-8 Hz mediolate
 of straight walking regressed on the measured yaw and roll angular accelerations (the roll angle's
 gravity ``g sin(roll)`` taken as known): a sensor at ``r`` from the point the pelvis turns about
 feels ``(alpha x r)_y = alpha_z r_x - alpha_x r_z``. The torsion: the contact-locked mean yaw rate
-fitted by its first and third stride harmonics plus a ring ``exp(-b s)(sin s - b (1 - cos s))``,
-``s = 2 pi f (lag - delay)``, over a grid of ``f``, ``delay`` and ``b``.
+fitted by its first and third stride harmonics plus the rate of the ring
+``exp(-b s)(1 - cos s)^2 / 4`` (``simulate.forces.torsion_kernel``), ``s = 2 pi f (lag - delay)``,
+over a grid of ``f``, ``delay`` and ``b``.
 
 Pelvis harmonics (:func:`choose_pelvis`): the mean yaw and roll rates projected on the first and
 third stride harmonics (stride phase ``pi * lag / T``, ``T`` the median step time), written as the
@@ -52,6 +53,7 @@ import numpy.typing as npt
 from imuback.signal.dsp import bandpass, lowpass
 from imuback.signal.frames import G_MPS2
 from imuback.signal.session import analyse_session
+from imuback.simulate.forces import torsion_kernel
 from imuback.simulate.params import RunnerParams
 from imuback.simulate.runner import simulate_session
 from imuback.store.raw import RawSession
@@ -411,7 +413,7 @@ def lever_rows(raw: RawSession, ic_s: F64) -> tuple[F64, F64]:
     return y[keep], x[keep]
 
 
-TORSION_GRID = {"freq_hz": tuple(np.arange(5.0, 10.01, 0.5)), "delay_s": tuple(np.arange(-0.04, 0.121, 0.005)),
+TORSION_GRID = {"freq_hz": tuple(np.arange(3.0, 10.01, 0.5)), "delay_s": tuple(np.arange(-0.1, 0.121, 0.005)),
                 "decay": (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)}
 """The grid over which the heel-strike torsion's shape was fitted to voisard's contact-locked yaw rate."""
 
@@ -419,9 +421,7 @@ TORSION_GRID = {"freq_hz": tuple(np.arange(5.0, 10.01, 0.5)), "delay_s": tuple(n
 def _torsion_rate(freq_hz: float, delay_s: float, decay: float) -> F64:
     """The torsion ring's yaw rate per unit angle amplitude (deg/s per deg) at :data:`LOCK_LAGS_S`."""
     w = 2.0 * np.pi * freq_hz
-    s = w * (LOCK_LAGS_S - delay_s)
-    ring = np.exp(-decay * s) * (np.sin(s) - decay * (1.0 - np.cos(s)))
-    return np.where(s > 0, w * ring, 0.0)
+    return w * torsion_kernel(w * (LOCK_LAGS_S - delay_s), decay)[1]
 
 
 def _torsion_fit(rate_dps: F64, step_s: float, shape: tuple[float, float, float]) -> tuple[float, float]:

@@ -155,8 +155,9 @@ def flat_walk_shape_q(tc_over_t: F64) -> F64:
 
 
 def torsion_kernel(s: F64, b: float) -> tuple[F64, F64]:
-    """K(s) = exp(-b s)(1 - cos s) and K'(s) for s >= 0 (0 before): a decaying ring that starts
-    at rest (K = K' = 0) and returns to where it started (the pelvis's yaw after a heel strike).
+    """K(s) = exp(-b s)(1 - cos s)^2 / 4 and dK/ds for s >= 0 (0 before): a decaying ring that
+    starts at rest and smoothly (K and its first three derivatives are 0 at s = 0: no jump in the
+    angular acceleration) and returns to where it started (the pelvis's yaw after a heel strike).
 
     Truncated where exp(-b s) < 1e-7.
     """
@@ -165,6 +166,6 @@ def torsion_kernel(s: F64, b: float) -> tuple[F64, F64]:
     sc = s[ins]
     e = np.exp(-b * sc)
     c = 1.0 - np.cos(sc)
-    k[ins] = e * c
-    kp[ins] = e * (np.sin(sc) - b * c)
+    k[ins] = e * c * c / 4.0
+    kp[ins] = e * (c * np.sin(sc) / 2.0 - b * c * c / 4.0)
     return k, kp

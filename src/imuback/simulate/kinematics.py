@@ -210,8 +210,10 @@ def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, ps
     return out
 
 
-LEVER_DT_S = 1e-3
-"""Half-step of the central difference that gives the pelvis's angular acceleration (s)."""
+LEVER_DT_S = 0.01
+"""Half-step of the central difference that gives the pelvis's angular acceleration (s): a 20 ms
+box, so the bends of the pelvis rate where its per-step envelopes and stride phase change slope
+(at the knots) stay bends instead of spikes; 1.6 % less at the 5 Hz heel-strike torsion."""
 
 
 def _lever(g: Gait, t: F64, ang: dict[str, F64]) -> dict[str, F64]:

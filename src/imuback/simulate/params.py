@@ -96,14 +96,15 @@ class RunnerParams:
     (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out). Walking steps
     only: the running pelvis keeps the sensor on its turning point (its figures unchanged).
     ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: the pelvis rings in yaw
-    after each walking heel strike (the loaded leading leg, ahead of and beside the pelvis, twists
-    it): yaw ``side * amp * exp(-decay s) (1 - cos s)``, ``s = 2 pi freq (tau - delay)``, ``side``
-    +1 on right contacts, varying with the heel strike's impact (``impact_cv``) and scaled with the
-    speed where the walking force follows it; with the lever
-    arm it is most of the real L5 sensor's sideways jolt after IC. Fitted on voisard_l5_walk's
-    contact-locked yaw rate, with its first and third stride harmonics
-    (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings
-    far less). ``amp_deg = 0``: none.
+    after each walking heel strike (the loading leading leg, ahead of and beside the pelvis, twists
+    it): yaw ``side * amp * exp(-decay s) (1 - cos s)^2 / 4``, ``s = 2 pi freq (tau - delay)``
+    (a smooth start, back to where it began), ``side`` +1 on right contacts, varying with the heel
+    strike's impact (``impact_cv``) and scaled with the speed where the walking force follows it;
+    with the lever arm it gives the real L5 sensor's sideways jolt after IC. Fitted on
+    voisard_l5_walk's contact-locked yaw rate together with its first and third stride harmonics
+    (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings far
+    less). It rings on top of the stride harmonics that the range knob sizes (the default walk's
+    yaw range 8.6° instead of 9°). ``amp_deg = 0``: none.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -174,7 +175,7 @@ class RunnerParams:
     walk_pelvis_rotation_harmonics: tuple[float, float, float] = (55.0, 0.05, -175.0)
     walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (145.0, 0.50, 90.0)
     walk_sensor_lever_m: tuple[float, float, float] = (-0.10, 0.0, 0.0)
-    walk_heel_strike_torsion: tuple[float, float, float, float] = (-0.7, 6.0, 0.045, 0.2)
+    walk_heel_strike_torsion: tuple[float, float, float, float] = (-1.2, 5.0, 0.02, 0.15)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
     walk_uturns_per_min: float = 0.0
