@@ -23,7 +23,8 @@ steps (voisard/4-1 and 4-2, whose reference feet are swapped, by their true feet
 waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
 onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
 with voisard's mean (yaw and roll also with stereo's, the held-out set) and the RMS difference of
-the mean yaw and roll rates. The pipeline's step events are not used, only its body frame.
+the mean yaw and roll rates; the mediolateral (ML) RMS over all windows and of their mean (the
+part locked to the contacts). The pipeline's step events are not used, only its body frame.
 
 Lever arm and heel-strike torsion (:func:`choose_lever`): the 1.5-8 Hz mediolateral acceleration
 of straight walking regressed on the measured yaw and roll angular accelerations (the roll angle's
@@ -66,6 +67,11 @@ from sim_accuracy import walking_scenario
 
 F64 = npt.NDArray[np.float64]
 T0_NS = 1_600_000_000 * 10**9
+BANDS_HZ = ((0.5, 1.5), (1.5, 3.0), (3.0, 5.0), (5.0, 8.0))
+"""Frequency bands of the second table: the stride's fundamental sway, then step-rate and faster."""
+BAND_COLUMNS = (tuple(f"ml_{lo:g}-{hi:g}_g" for lo, hi in BANDS_HZ)
+                + tuple(f"yaw_{lo:g}-{hi:g}_dps" for lo, hi in BANDS_HZ))
+"""RMS of the mediolateral acceleration (g) and of the yaw rate (deg/s) in :data:`BANDS_HZ`."""
 COLUMNS = ("speed_mps", "cadence_spm", "step_cv_pct", "step_rcv_pct", "vert_rms_g", "ap_rms_g", "ml_rms_g",
            "turn_peak_dps", "turn_s", "turn_vert_ratio")
 """``turn_s``: time with the yaw rate above 30 deg/s per turn (a turn: the rate rising past 60 deg/s);
@@ -91,7 +97,13 @@ def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]
     mid = ic_s[:-1] + d / 2
     ok = (d < 1.5) & np.isin(np.round(mid * fs).astype(np.int64), np.flatnonzero(straight))
     steady = d[ok]
-    return {
+    bands = {}
+    for lo, hi in BANDS_HZ:
+        ml = bandpass(b.acc_mps2[:, 1], lo, hi, fs, bounds)[straight] / G_MPS2
+        yr = bandpass(b.gyr_dps[:, 2], lo, hi, fs, bounds)[straight]
+        bands[f"ml_{lo:g}-{hi:g}_g"] = float(np.sqrt(np.mean(ml**2)))
+        bands[f"yaw_{lo:g}-{hi:g}_dps"] = float(np.sqrt(np.mean(yr**2)))
+    return bands | {
         "speed_mps": speed_mps,
         "cadence_spm": 60.0 / float(np.median(steady)),
         "step_cv_pct": 100.0 * float(np.std(steady) / np.mean(steady)),
@@ -147,17 +159,18 @@ def sim_stats(sessions: int) -> list[dict[str, float]]:
 
 LOCK_HALF_S = 0.3
 LOCK_STEP_S = 0.005
-LOCK_CHANNELS = ("ap_g", "vert_g", "yaw_dps", "roll_dps")
-LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0])
+LOCK_CHANNELS = ("ap_g", "vert_g", "yaw_dps", "roll_dps", "ml_g")
+LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0, 1.0 / G_MPS2])
 """Per channel: scale to g (accelerations) or deg/s (rates)."""
 LOCK_LAGS_S = np.round(np.arange(-LOCK_HALF_S, LOCK_HALF_S + LOCK_STEP_S / 2, LOCK_STEP_S), 6)
 
 
 def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F64:
-    """Body-frame windows around the ICs of steady straight walking, (4, n_steps, n_lags).
+    """Body-frame windows around the ICs of steady straight walking, (5, n_steps, n_lags).
 
     Channels :data:`LOCK_CHANNELS`: forward and vertical specific force minus their session mean
-    (g), yaw and roll rate (deg/s) times +1 on right and -1 on left steps; sampled at
+    (g), yaw and roll rate (deg/s) and the mediolateral specific force minus its mean (g) times +1
+    on right and -1 on left steps; sampled at
     ``ic + LOCK_LAGS_S`` by linear interpolation (any sample rate). Steps kept: both neighbouring
     step times below 1.5 s, not the first or last two ICs, 1 Hz low-passed |yaw rate| below
     30 deg/s at the IC, window inside the recording.
@@ -178,7 +191,7 @@ def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F6
     at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
     side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
     acc = b.acc_mps2 - np.mean(b.acc_mps2, axis=0)
-    chans = (acc[:, 0], acc[:, 2], b.gyr_dps[:, 2], b.gyr_dps[:, 0])
+    chans = (acc[:, 0], acc[:, 2], b.gyr_dps[:, 2], b.gyr_dps[:, 0], acc[:, 1])
     out = np.stack([np.interp(at, t, c) for c in chans]) * LOCK_SIGNS[:, None, None]
     out[2:] *= side[None]
     return out
@@ -274,7 +287,8 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
     print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
           "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo"
-          "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo")
+          "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo"
+          "  ML rms g: all steps / their mean")
     means = {}
     for name, w in sets.items():
         m = w.mean(axis=1)
@@ -292,7 +306,8 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
                                 for x in (ref, held) if x is not None))
         print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
               f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
-              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}")
+              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}  "
+              f"{_rms(w[4]):.3f} / {_rms(m[4]):.3f}")
     if waveforms:
         sel = slice(0, LOCK_LAGS_S.size, 4)
         for c, cname in enumerate(LOCK_CHANNELS):
@@ -482,13 +497,14 @@ def choose_lever(data: Path) -> None:
 
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
-    print(" | ".join(f"{c:>13s}" for c in COLUMNS))
-    for lo, hi in ((0.0, 0.6), (0.6, 0.95), (0.95, 1.2), (1.2, 9.0)):
-        sel = [r for r in rows if lo <= r["speed_mps"] < hi]
-        if sel:
-            med = [float(np.nanmedian([r[c] for r in sel])) if any(np.isfinite(r[c]) for r in sel)
-                   else float("nan") for c in COLUMNS]
-            print(" | ".join(f"{v:13.3f}" for v in med) + f"   (median of {len(sel)}, speed {lo:g}-{hi:g} m/s)")
+    for cols in (COLUMNS, ("speed_mps", *BAND_COLUMNS)):
+        print(" | ".join(f"{c:>13s}" for c in cols))
+        for lo, hi in ((0.0, 0.6), (0.6, 0.95), (0.95, 1.2), (1.2, 9.0)):
+            sel = [r for r in rows if lo <= r["speed_mps"] < hi]
+            if sel:
+                med = [float(np.nanmedian([r[c] for r in sel])) if any(np.isfinite(r[c]) for r in sel)
+                       else float("nan") for c in cols]
+                print(" | ".join(f"{v:13.3f}" for v in med) + f"   (median of {len(sel)}, speed {lo:g}-{hi:g} m/s)")
 
 
 def main(argv: list[str] | None = None) -> int:
