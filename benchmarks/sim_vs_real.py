@@ -288,7 +288,7 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
           "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo"
           "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo"
-          "  ML rms g: all steps / their mean")
+          "  ML rms g: all steps / their mean, r of the mean with voisard / stereo")
     means = {}
     for name, w in sets.items():
         m = w.mean(axis=1)
@@ -304,10 +304,11 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
             rot = (f"{np.corrcoef(m[2], hm[2])[0, 1]:+.2f} / {np.corrcoef(m[3], hm[3])[0, 1]:+.2f}, "
                    + " | ".join(f"{_rms(m[2] - x.mean(axis=1)[2]):4.1f}, {_rms(m[3] - x.mean(axis=1)[3]):4.1f}"
                                 for x in (ref, held) if x is not None))
+        ml_r = " / ".join(f"{np.corrcoef(m[4], x.mean(axis=1)[4])[0, 1]:+.2f}" for x in (ref, held) if x is not None)
         print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
               f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
               f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}  "
-              f"{_rms(w[4]):.3f} / {_rms(m[4]):.3f}")
+              f"{_rms(w[4]):.3f} / {_rms(m[4]):.3f}, {ml_r}")
     if waveforms:
         sel = slice(0, LOCK_LAGS_S.size, 4)
         for c, cname in enumerate(LOCK_CHANNELS):
