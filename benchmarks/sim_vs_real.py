@@ -4,6 +4,7 @@
     python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
     python benchmarks/sim_vs_real.py --choose-pelvis   # how the walking pelvis harmonics were chosen
     python benchmarks/sim_vs_real.py --choose-lever    # the sensor's lever arm and the heel-strike torsion
+    python benchmarks/sim_vs_real.py --ablate          # also the scenarios without the torsion / lever arm
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs) and, held out, mobgap_lab (McRoberts
 at the lower back, one row per reference walking bout of 6+ stereophotogrammetry ICs, INDIP where
@@ -147,10 +148,18 @@ def mobgap_stats(data: Path) -> list[dict[str, float]]:
     return out
 
 
-def sim_stats(sessions: int) -> list[dict[str, float]]:
+WITHOUT = {
+    "without the heel-strike torsion": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15)},
+    "without the torsion and the lever arm": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15),
+                                              "walk_sensor_lever_m": (0.0, 0.0, 0.0)},
+}
+"""Ablations of the walking model (``--ablate``): the realistic scenarios with parts switched off."""
+
+
+def sim_stats(sessions: int, **overrides: object) -> list[dict[str, float]]:
     out = []
     for i in range(sessions):
-        p = walking_scenario(i)
+        p = replace(walking_scenario(i), **overrides)  # type: ignore[arg-type]
         sim = simulate_session(p, seed=500 + i, session_id=f"svr{i}", runner_id="sim", start_time=T0_NS)
         ic = (sim.truth_steps.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
         out.append(walk_stats(sim.raw, np.sort(ic.astype(np.float64)), p.walk_speed_mps))
@@ -516,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
     ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
     ap.add_argument("--choose-pelvis", action="store_true", help="only the choice of the walking pelvis harmonics")
+    ap.add_argument("--ablate", action="store_true", help="also the simulated scenarios with parts switched off")
     ap.add_argument("--choose-lever", action="store_true",
                     help="only the choice of the sensor's lever arm and the heel-strike torsion")
     args = ap.parse_args(argv)
@@ -539,6 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.data / "real" / "mobgap_lab").is_dir():
         _table("real, held out: mobgap_lab (per reference walking bout)", mobgap_stats(args.data))
     _table("simulated: realistic walking scenarios", sim_stats(args.sessions))
+    if args.ablate:
+        for label, kw in WITHOUT.items():
+            _table(f"simulated: realistic walking scenarios {label}", sim_stats(args.sessions, **kw))
     return 0
 
 
