@@ -220,20 +220,26 @@ def _lever(g: Gait, t: F64, ang: dict[str, F64]) -> dict[str, F64]:
     """Acceleration of the sensor relative to the pelvis's rotation centre, body frame (m/s², (N,3)).
 
     Rigid body: ``alpha x r + omega x (omega x r)`` with ``r = g.lever_m`` on walking steps (its
-    envelope ``g.lever_knots_v``; 0 on running steps and while standing); ``alpha`` by a central
-    difference of the body angular velocity over +-:data:`LEVER_DT_S`.
+    envelope ``g.lever_env``; 0 on running steps and while standing, where nothing is computed);
+    ``alpha`` by a central difference of the body angular velocity over +-:data:`LEVER_DT_S`.
     """
-    w = _omega_body(ang)
+    out = np.zeros((t.size, 3))
+    env = _pwlinear(g.pel_knots_t, g.lever_env[None, :], t)[0][0]
+    sel = np.flatnonzero(env > 0.0)
+    if sel.size == 0:
+        return {"lever_acc": out}
+    ts = t[sel]
+    w = _omega_body({k: ang[k][sel] for k in ("pitch", "roll", "yaw_d", "pitch_d", "roll_d")})
     d = []
     for sgn in (1.0, -1.0):
-        ts = t + sgn * LEVER_DT_S
-        u, u1, _ = g.speed.eval(ts)
-        psi_h, psi_h1, psi_h2 = g.heading.eval(ts)
-        d.append(_omega_body(_pelvis_angles(g, ts, u, u1, psi_h, psi_h1, psi_h2)))
+        th = ts + sgn * LEVER_DT_S
+        u, u1, _ = g.speed.eval(th)
+        psi_h, psi_h1, psi_h2 = g.heading.eval(th)
+        d.append(_omega_body(_pelvis_angles(g, th, u, u1, psi_h, psi_h1, psi_h2)))
     alpha = (d[0] - d[1]) / (2.0 * LEVER_DT_S)
-    env = _pwlinear(g.pel_knots_t, g.lever_env[None, :], t)[0][0]
-    r = env[:, None] * np.asarray(g.lever_m)[None, :]
-    return {"lever_acc": np.cross(alpha, r) + np.cross(w, np.cross(w, r))}
+    r = env[sel, None] * np.asarray(g.lever_m)[None, :]
+    out[sel] = np.cross(alpha, r) + np.cross(w, np.cross(w, r))
+    return {"lever_acc": out}
 
 
 def _omega_body(ev: dict[str, F64]) -> F64:
