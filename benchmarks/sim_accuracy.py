@@ -1,6 +1,7 @@
 """Accuracy of the pipeline on simulated sessions against the simulator's truth tables.
 
     python benchmarks/sim_accuracy.py [--sessions 6] [--minutes 4]
+    python benchmarks/sim_accuracy.py --ablate-walking   # realistic walking without parts of the walking model
 
 Sessions vary sample rate (100-416 Hz), misalignment (up to 25°), foot strike, cadence and
 asymmetry; all have sensor noise, bias, gaps, standing and walking. Used by validate.py and by
@@ -334,10 +335,32 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=6)
     ap.add_argument("--minutes", type=float, default=4.0)
+    ap.add_argument("--ablate-walking", action="store_true",
+                    help="only the realistic walking, with the walking model's parts switched off in turn")
     args = ap.parse_args(argv)
+    if args.ablate_walking:
+        ablate_walking(sessions=args.sessions)
+        return 0
     report_simulated(sessions=args.sessions, minutes=args.minutes)
     report_failure_modes(sessions=args.sessions, minutes=args.minutes)
     return 0
+
+
+WALKING_ABLATIONS = {
+    "as simulated": {},
+    "without the heel-strike torsion": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15)},
+    "without the torsion and the sensor's lever arm": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15),
+                                                       "walk_sensor_lever_m": (0.0, 0.0, 0.0)},
+}
+"""The realistic walking scenarios with parts of the walking model switched off (same seeds)."""
+
+
+def ablate_walking(*, sessions: int) -> None:
+    """Print the realistic-walking figures with each of :data:`WALKING_ABLATIONS`."""
+    n = max(sessions, 4)
+    for label, kw in WALKING_ABLATIONS.items():
+        report_scenarios(f"simulated realistic walking ({n} sessions), {label}",
+                         [dataclasses.replace(walking_scenario(i), **kw) for i in range(n)])  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
     python benchmarks/sim_vs_real.py [--data ../shared/data] [--sessions 8] [--locked-only] [--waveforms]
     python benchmarks/sim_vs_real.py --choose   # how the walking-contact knobs were chosen on voisard
     python benchmarks/sim_vs_real.py --choose-pelvis   # how the walking pelvis harmonics were chosen
+    python benchmarks/sim_vs_real.py --choose-lever    # the sensor's lever arm and the heel-strike torsion
+    python benchmarks/sim_vs_real.py --ablate          # also the scenarios without the torsion / lever arm
 
-Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs). Simulated: the realistic walking
-scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
+Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs) and, held out, mobgap_lab (McRoberts
+at the lower back, one row per reference walking bout of 6+ stereophotogrammetry ICs, INDIP where
+stereo is absent, speed from its reference; the only real walking below 0.6 m/s). Simulated: the
+realistic walking scenarios of benchmarks/sim_accuracy.py (truth ICs). The same rules for both: the walk spans the
 first to the last reference IC; "straight" is where the 1 Hz low-passed yaw rate stays below
 30 deg/s; ``step_rcv_pct`` is the robust
 step-time CV (1.4826 MAD / median: steady walking without its starts, stops and turn approaches);
@@ -20,7 +24,16 @@ steps (voisard/4-1 and 4-2, whose reference feet are swapped, by their true feet
 waveforms: the lag after IC of the AP peak, of the steepest AP fall (braking
 onset), of the AP trough (braking peak) and of the vertical peak, and each channel's correlation
 with voisard's mean (yaw and roll also with stereo's, the held-out set) and the RMS difference of
-the mean yaw and roll rates. The pipeline's step events are not used, only its body frame.
+the mean yaw and roll rates; the mediolateral (ML) RMS over all windows and of their mean (the
+part locked to the contacts). The pipeline's step events are not used, only its body frame.
+
+Lever arm and heel-strike torsion (:func:`choose_lever`): the 1.5-8 Hz mediolateral acceleration
+of straight walking regressed on the measured yaw and roll angular accelerations (the roll angle's
+gravity ``g sin(roll)`` taken as known): a sensor at ``r`` from the point the pelvis turns about
+feels ``(alpha x r)_y = alpha_z r_x - alpha_x r_z``. The torsion: the contact-locked mean yaw rate
+fitted by its first and third stride harmonics plus the rate of the ring
+``exp(-b s)(1 - cos s)^2 / 4`` (``simulate.forces.torsion_kernel``), ``s = 2 pi f (lag - delay)``,
+over a grid of ``f``, ``delay`` and ``b``.
 
 Pelvis harmonics (:func:`choose_pelvis`): the mean yaw and roll rates projected on the first and
 third stride harmonics (stride phase ``pi * lag / T``, ``T`` the median step time), written as the
@@ -42,6 +55,7 @@ import numpy.typing as npt
 from imuback.signal.dsp import bandpass, lowpass
 from imuback.signal.frames import G_MPS2
 from imuback.signal.session import analyse_session
+from imuback.simulate.forces import torsion_kernel
 from imuback.simulate.params import RunnerParams
 from imuback.simulate.runner import simulate_session
 from imuback.store.raw import RawSession
@@ -54,6 +68,11 @@ from sim_accuracy import walking_scenario
 
 F64 = npt.NDArray[np.float64]
 T0_NS = 1_600_000_000 * 10**9
+BANDS_HZ = ((0.5, 1.5), (1.5, 3.0), (3.0, 5.0), (5.0, 8.0))
+"""Frequency bands of the second table: the stride's fundamental sway, then step-rate and faster."""
+BAND_COLUMNS = (tuple(f"ml_{lo:g}-{hi:g}_g" for lo, hi in BANDS_HZ)
+                + tuple(f"yaw_{lo:g}-{hi:g}_dps" for lo, hi in BANDS_HZ))
+"""RMS of the mediolateral acceleration (g) and of the yaw rate (deg/s) in :data:`BANDS_HZ`."""
 COLUMNS = ("speed_mps", "cadence_spm", "step_cv_pct", "step_rcv_pct", "vert_rms_g", "ap_rms_g", "ml_rms_g",
            "turn_peak_dps", "turn_s", "turn_vert_ratio")
 """``turn_s``: time with the yaw rate above 30 deg/s per turn (a turn: the rate rising past 60 deg/s);
@@ -79,7 +98,13 @@ def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]
     mid = ic_s[:-1] + d / 2
     ok = (d < 1.5) & np.isin(np.round(mid * fs).astype(np.int64), np.flatnonzero(straight))
     steady = d[ok]
-    return {
+    bands = {}
+    for lo, hi in BANDS_HZ:
+        ml = bandpass(b.acc_mps2[:, 1], lo, hi, fs, bounds)[straight] / G_MPS2
+        yr = bandpass(b.gyr_dps[:, 2], lo, hi, fs, bounds)[straight]
+        bands[f"ml_{lo:g}-{hi:g}_g"] = float(np.sqrt(np.mean(ml**2)))
+        bands[f"yaw_{lo:g}-{hi:g}_dps"] = float(np.sqrt(np.mean(yr**2)))
+    return bands | {
         "speed_mps": speed_mps,
         "cadence_spm": 60.0 / float(np.median(steady)),
         "step_cv_pct": 100.0 * float(np.std(steady) / np.mean(steady)),
@@ -89,7 +114,8 @@ def walk_stats(raw: RawSession, ic_s: F64, speed_mps: float) -> dict[str, float]
         "ml_rms_g": float(np.sqrt(np.mean(acc[straight, 1] ** 2))),
         "turn_peak_dps": float(yaw[walk].max()),
         "turn_s": float(np.count_nonzero(turning)) / fs / max(n_turns, 1),
-        "turn_vert_ratio": float(np.sqrt(np.mean(acc[turning, 2] ** 2) / np.mean(acc[straight, 2] ** 2))),
+        "turn_vert_ratio": (float(np.sqrt(np.mean(acc[turning, 2] ** 2) / np.mean(acc[straight, 2] ** 2)))
+                            if np.count_nonzero(turning) >= fs else float("nan")),
     }
 
 
@@ -108,10 +134,32 @@ def real_stats(root: Path) -> list[dict[str, float]]:
     return out
 
 
-def sim_stats(sessions: int) -> list[dict[str, float]]:
+def mobgap_stats(data: Path) -> list[dict[str, float]]:
+    """Statistics of every mobgap_lab reference walking bout with 6+ ICs and a known speed (held out)."""
+    out = []
+    for tr in load_real_walking(data):
+        if tr.dataset != "mobgap_lab":
+            continue
+        ref = tr.refs.get("stereo", tr.refs["INDIP"])
+        for b, speed in enumerate(ref.speed_mps):
+            ic = np.sort(ref.ic_s[ref.bout_id == b])
+            if ic.size >= 6 and np.isfinite(speed):
+                out.append(walk_stats(tr.raw, ic, float(speed)))
+    return out
+
+
+WITHOUT = {
+    "without the heel-strike torsion": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15)},
+    "without the torsion and the lever arm": {"walk_heel_strike_torsion": (0.0, 5.0, 0.02, 0.15),
+                                              "walk_sensor_lever_m": (0.0, 0.0, 0.0)},
+}
+"""Ablations of the walking model (``--ablate``): the realistic scenarios with parts switched off."""
+
+
+def sim_stats(sessions: int, **overrides: object) -> list[dict[str, float]]:
     out = []
     for i in range(sessions):
-        p = walking_scenario(i)
+        p = replace(walking_scenario(i), **overrides)  # type: ignore[arg-type]
         sim = simulate_session(p, seed=500 + i, session_id=f"svr{i}", runner_id="sim", start_time=T0_NS)
         ic = (sim.truth_steps.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
         out.append(walk_stats(sim.raw, np.sort(ic.astype(np.float64)), p.walk_speed_mps))
@@ -120,17 +168,18 @@ def sim_stats(sessions: int) -> list[dict[str, float]]:
 
 LOCK_HALF_S = 0.3
 LOCK_STEP_S = 0.005
-LOCK_CHANNELS = ("ap_g", "vert_g", "yaw_dps", "roll_dps")
-LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0])
+LOCK_CHANNELS = ("ap_g", "vert_g", "yaw_dps", "roll_dps", "ml_g")
+LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0, 1.0 / G_MPS2])
 """Per channel: scale to g (accelerations) or deg/s (rates)."""
 LOCK_LAGS_S = np.round(np.arange(-LOCK_HALF_S, LOCK_HALF_S + LOCK_STEP_S / 2, LOCK_STEP_S), 6)
 
 
 def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F64:
-    """Body-frame windows around the ICs of steady straight walking, (4, n_steps, n_lags).
+    """Body-frame windows around the ICs of steady straight walking, (5, n_steps, n_lags).
 
     Channels :data:`LOCK_CHANNELS`: forward and vertical specific force minus their session mean
-    (g), yaw and roll rate (deg/s) times +1 on right and -1 on left steps; sampled at
+    (g), yaw and roll rate (deg/s) and the mediolateral specific force minus its mean (g) times +1
+    on right and -1 on left steps; sampled at
     ``ic + LOCK_LAGS_S`` by linear interpolation (any sample rate). Steps kept: both neighbouring
     step times below 1.5 s, not the first or last two ICs, 1 Hz low-passed |yaw rate| below
     30 deg/s at the IC, window inside the recording.
@@ -151,7 +200,7 @@ def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F6
     at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
     side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
     acc = b.acc_mps2 - np.mean(b.acc_mps2, axis=0)
-    chans = (acc[:, 0], acc[:, 2], b.gyr_dps[:, 2], b.gyr_dps[:, 0])
+    chans = (acc[:, 0], acc[:, 2], b.gyr_dps[:, 2], b.gyr_dps[:, 0], acc[:, 1])
     out = np.stack([np.interp(at, t, c) for c in chans]) * LOCK_SIGNS[:, None, None]
     out[2:] *= side[None]
     return out
@@ -247,7 +296,8 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
     print("\n## contact-locked averages, steady straight walking (lags in ms after the reference IC)")
     print(f"{'':30s} {'steps':>5s} {'AP peak':>14s} {'AP fall':>17s} {'AP trough':>15s} {'vert peak':>14s}"
           "  r with voisard (AP/vert/yaw/roll)  AP, vert RMS diff (g) from voisard | stereo"
-          "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo")
+          "  yaw/roll: r with stereo, RMS diff (deg/s) from voisard | stereo"
+          "  ML rms g: all steps / their mean, r of the mean with voisard / stereo")
     means = {}
     for name, w in sets.items():
         m = w.mean(axis=1)
@@ -263,9 +313,11 @@ def locked_table(data: Path, sessions: int, *, waveforms: bool = False) -> dict[
             rot = (f"{np.corrcoef(m[2], hm[2])[0, 1]:+.2f} / {np.corrcoef(m[3], hm[3])[0, 1]:+.2f}, "
                    + " | ".join(f"{_rms(m[2] - x.mean(axis=1)[2]):4.1f}, {_rms(m[3] - x.mean(axis=1)[3]):4.1f}"
                                 for x in (ref, held) if x is not None))
+        ml_r = " / ".join(f"{np.corrcoef(m[4], x.mean(axis=1)[4])[0, 1]:+.2f}" for x in (ref, held) if x is not None)
         print(f"{name:30s} {w.shape[1]:5d} {f['ap_peak_ms']:+6.1f} ({f['ap_peak']:.2f} g) "
               f"{f['ap_fall_ms']:+6.1f} ({f['ap_fall']:+.1f} g/s) {f['ap_trough_ms']:+6.1f} ({f['ap_trough']:+.2f} g) "
-              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}")
+              f"{f['vert_peak_ms']:+6.1f} ({f['vert_peak']:.2f} g)  {r}  {d}  {rot}  "
+              f"{_rms(w[4]):.3f} / {_rms(m[4]):.3f}, {ml_r}")
     if waveforms:
         sel = slice(0, LOCK_LAGS_S.size, 4)
         for c, cname in enumerate(LOCK_CHANNELS):
@@ -367,14 +419,102 @@ def choose_pelvis(data: Path) -> None:
               f"{5 * round(h[2] / 5):.1f})")
 
 
+def lever_rows(raw: RawSession, ic_s: F64) -> tuple[F64, F64]:
+    """Straight walking (1 s inside the first and last IC, 1 Hz low-passed |yaw rate| < 30 deg/s), 1.5-8 Hz
+    band: the mediolateral specific force minus ``g sin(roll)`` (m/s²) and the design columns
+    ``(alpha_z, -alpha_x)`` (rad/s²) whose coefficients are the lever ``(r_x, r_z)`` (m)."""
+    b = analyse_session(raw).body
+    assert b.gyr_dps is not None
+    fs = b.fs_hz
+    bd = np.array([0, b.n])
+    t = np.arange(b.n) / fs
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, bd))
+    keep = (t >= ic_s[0] + 1.0) & (t <= ic_s[-1] - 1.0) & (yaw < 30.0)
+    w = np.radians(bandpass(b.gyr_dps.astype(np.float64), 0.3, 12.0, fs, bd))
+    alpha = np.gradient(w, 1.0 / fs, axis=0)
+    roll = np.cumsum(w[:, 0]) / fs
+    y = bandpass(b.acc_mps2[:, 1].astype(np.float64) - G_MPS2 * np.sin(roll), 1.5, 8.0, fs, bd)
+    x = np.column_stack([bandpass(alpha[:, 2], 1.5, 8.0, fs, bd), -bandpass(alpha[:, 0], 1.5, 8.0, fs, bd)])
+    return y[keep], x[keep]
+
+
+TORSION_GRID = {"freq_hz": tuple(np.arange(3.0, 10.01, 0.5)), "delay_s": tuple(np.arange(-0.1, 0.121, 0.005)),
+                "decay": (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)}
+"""The grid over which the heel-strike torsion's shape was fitted to voisard's contact-locked yaw rate."""
+
+
+def _torsion_rate(freq_hz: float, delay_s: float, decay: float) -> F64:
+    """The torsion ring's yaw rate per unit angle amplitude (deg/s per deg) at :data:`LOCK_LAGS_S`."""
+    w = 2.0 * np.pi * freq_hz
+    return w * torsion_kernel(w * (LOCK_LAGS_S - delay_s), decay)[1]
+
+
+def _torsion_fit(rate_dps: F64, step_s: float, shape: tuple[float, float, float]) -> tuple[float, float]:
+    """Least squares of a contact-locked yaw rate on the 1st and 3rd stride harmonics and the torsion
+    ring ``shape``: (the ring's angle amplitude in deg, the RMS residual in deg/s)."""
+    phi = np.pi * LOCK_LAGS_S / step_s
+    x = np.stack([np.sin(phi), np.cos(phi), np.sin(3 * phi), np.cos(3 * phi), _torsion_rate(*shape)], axis=1)
+    c = np.linalg.lstsq(x, rate_dps, rcond=None)[0]
+    return float(c[-1]), _rms(rate_dps - x @ c)
+
+
+def choose_lever(data: Path) -> None:
+    """Print the lever arm and the heel-strike torsion fitted on voisard, with mobgap_lab held out.
+
+    Rule: the lever ``(r_x, r_z)`` fitted on voisard rounded to 0.05 m; the torsion's shape
+    (``freq_hz``, ``delay_s``, ``decay``) with the smallest residual on voisard, its amplitude rounded
+    to 0.1 deg.
+    """
+    rows: dict[str, list[tuple[F64, F64]]] = {}
+    for tr in load_real_walking(data):
+        ref = next(iter(tr.refs.values()))
+        rows.setdefault(tr.dataset, []).append(lever_rows(tr.raw, ref.ic_s))
+    print("\n## lever arm: 1.5-8 Hz mediolateral acceleration minus g sin(roll) on (alpha_z, -alpha_x)")
+    print(f"{'':22s} {'r_x m':>7s} {'r_z m':>7s}  ML rms g  explained  explained with the voisard lever")
+    lever = None
+    for name, parts in rows.items():
+        y = np.concatenate([p[0] for p in parts])
+        x = np.concatenate([p[1] for p in parts])
+        c = np.linalg.lstsq(x, y, rcond=None)[0]
+        if lever is None:
+            lever = np.round(c / 0.05) * 0.05
+        r2 = 1.0 - np.mean((y - x @ c) ** 2) / np.mean(y**2)
+        r2v = 1.0 - np.mean((y - x @ lever) ** 2) / np.mean(y**2)
+        print(f"{name:22s} {c[0]:+7.3f} {c[1]:+7.3f}  {_rms(y) / G_MPS2:8.3f}  {r2:9.2f}  {r2v:9.2f}")
+    if lever is not None:
+        print(f"chosen walk_sensor_lever_m = ({lever[0]:+.2f}, 0.0, {lever[1]:+.2f})")
+    real = real_locked(data)
+    steps: dict[str, list[F64]] = {}
+    for tr in load_real_walking(data):
+        for ref_name, ref in tr.refs.items():
+            steps.setdefault(f"{tr.dataset} ({ref_name})", []).append(ref.ic_s)
+    v = real["voisard_l5_walk (foot IMU)"].mean(axis=1)[2]
+    ts = _median_step_s(steps["voisard_l5_walk (foot IMU)"])
+    fits = [(_torsion_fit(v, ts, shape), shape) for shape in itertools.product(*TORSION_GRID.values())]
+    (amp, _), shape = min(fits, key=lambda f: f[0][1])
+    print("\n## heel-strike torsion: contact-locked yaw rate = stride harmonics 1 and 3 + ring (deg/s)")
+    print(f"{'':30s} ring angle deg  residual dps  (harmonics only)")
+    for name, w in real.items():
+        m = w.mean(axis=1)[2]
+        st = _median_step_s(steps[name])
+        a, r = _torsion_fit(m, st, shape)
+        phi = np.pi * LOCK_LAGS_S / st
+        x = np.stack([np.sin(phi), np.cos(phi), np.sin(3 * phi), np.cos(3 * phi)], axis=1)
+        r0 = _rms(m - x @ np.linalg.lstsq(x, m, rcond=None)[0])
+        print(f"{name:30s} {a:+14.2f} {r:13.2f}  ({r0:.2f})")
+    print(f"chosen walk_heel_strike_torsion = ({round(amp, 1):+.1f}, {shape[0]:.1f}, {shape[1]:.3f}, {shape[2]:.2f})")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
-    print(" | ".join(f"{c:>13s}" for c in COLUMNS))
-    for lo, hi in ((0.0, 0.6), (0.6, 0.95), (0.95, 1.2), (1.2, 9.0)):
-        sel = [r for r in rows if lo <= r["speed_mps"] < hi]
-        if sel:
-            med = [float(np.median([r[c] for r in sel])) for c in COLUMNS]
-            print(" | ".join(f"{v:13.3f}" for v in med) + f"   (median of {len(sel)}, speed {lo:g}-{hi:g} m/s)")
+    for cols in (COLUMNS, ("speed_mps", *BAND_COLUMNS)):
+        print(" | ".join(f"{c:>13s}" for c in cols))
+        for lo, hi in ((0.0, 0.6), (0.6, 0.95), (0.95, 1.2), (1.2, 9.0)):
+            sel = [r for r in rows if lo <= r["speed_mps"] < hi]
+            if sel:
+                med = [float(np.nanmedian([r[c] for r in sel])) if any(np.isfinite(r[c]) for r in sel)
+                       else float("nan") for c in cols]
+                print(" | ".join(f"{v:13.3f}" for v in med) + f"   (median of {len(sel)}, speed {lo:g}-{hi:g} m/s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,7 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--waveforms", action="store_true", help="print the contact-locked mean waveforms")
     ap.add_argument("--choose", action="store_true", help="only the choice of the walking-contact knobs")
     ap.add_argument("--choose-pelvis", action="store_true", help="only the choice of the walking pelvis harmonics")
+    ap.add_argument("--ablate", action="store_true", help="also the simulated scenarios with parts switched off")
+    ap.add_argument("--choose-lever", action="store_true",
+                    help="only the choice of the sensor's lever arm and the heel-strike torsion")
     args = ap.parse_args(argv)
+    if args.choose_lever:
+        choose_lever(args.data)
+        return 0
     if args.choose_pelvis:
         choose_pelvis(args.data)
         return 0
@@ -400,7 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         _table("real: voisard_l5_walk", real_stats(root))
     else:
         print(f"voisard_l5_walk: {root} not found, skipped")
+    if (args.data / "real" / "mobgap_lab").is_dir():
+        _table("real, held out: mobgap_lab (per reference walking bout)", mobgap_stats(args.data))
     _table("simulated: realistic walking scenarios", sim_stats(args.sessions))
+    if args.ablate:
+        for label, kw in WITHOUT.items():
+            _table(f"simulated: realistic walking scenarios {label}", sim_stats(args.sessions, **kw))
     return 0
 
 

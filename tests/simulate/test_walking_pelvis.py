@@ -77,7 +77,8 @@ def test_yaw_rate_turns_negative_after_heel_strike(locked, side, sign):
 
 
 def test_walking_angles_span_the_range_knobs():
-    p = replace(WALK, pelvis_cv=0.0, turns_per_10min=0.0)
+    # the range knobs size the stride harmonics; the heel-strike torsion rings on top of them
+    p = replace(WALK, pelvis_cv=0.0, turns_per_10min=0.0, walk_heel_strike_torsion=(0.0, 5.0, 0.02, 0.15))
     sim = simulate_session(p, seed=4, session_id="pel", runner_id="sim", start_time=T0_NS,
                            keep_signals=True)
     assert sim.signals is not None

@@ -136,3 +136,36 @@ def wobble_kpp_max(b: float) -> float:
     """Peak of :func:`wobble_kernel`'s second derivative for decay ``b`` (scales the tissue amplitude)."""
     s = np.linspace(0.0, 6.0, 6001)
     return float(np.max(wobble_kernel(s, b)[1]))
+
+
+def flat_walk_shape_q(tc_over_t: F64) -> F64:
+    """The double-hump ``q`` of a walking contact ``sin x + q sin 3x`` whose two overlapping feet
+    carry exactly the body weight at mid single support, for contact time over step time ``tc / T``.
+
+    Mid single support is half-way through the stance (``x = pi / 2``, force ``a (1 - q)``); the
+    amplitude that carries one body weight per step is ``a = T / (tc (2 / pi)(1 + q / 3))``.
+    Setting ``a (1 - q) = 1`` gives ``q = (1 - c) / (1 + c / 3)``, ``c = 2 tc / (pi T)``: the summed
+    force of the two feet is then flattest (no vertical acceleration at mid-stance), the limit of
+    walking ever more slowly (Nilsson & Thorstensson 1989: the vGRF of slow walking flattens to
+    ~1 BW). A smaller ``q`` bounces (force above body weight at mid-stance, as in running), a
+    larger one vaults (the inverted pendulum of walking: a trough at mid-stance).
+    """
+    c = 2.0 * tc_over_t / np.pi
+    return (1.0 - c) / (1.0 + c / 3.0)
+
+
+def torsion_kernel(s: F64, b: float) -> tuple[F64, F64]:
+    """K(s) = exp(-b s)(1 - cos s)^2 / 4 and dK/ds for s >= 0 (0 before): a decaying ring that
+    starts at rest and smoothly (K and its first three derivatives are 0 at s = 0: no jump in the
+    angular acceleration) and returns to where it started (the pelvis's yaw after a heel strike).
+
+    Truncated where exp(-b s) < 1e-7.
+    """
+    k, kp = np.zeros_like(s), np.zeros_like(s)
+    ins = np.flatnonzero((s > 0.0) & (s < 16.0 / b))
+    sc = s[ins]
+    e = np.exp(-b * sc)
+    c = 1.0 - np.cos(sc)
+    k[ins] = e * c * c / 4.0
+    kp[ins] = e * (c * np.sin(sc) / 2.0 - b * c * c / 4.0)
+    return k, kp

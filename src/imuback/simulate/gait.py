@@ -13,7 +13,7 @@ import numpy as np
 
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
-from imuback.simulate.forces import warp_for_braking_peak, wobble_kpp_max
+from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wobble_kpp_max
 from imuback.simulate.params import F64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
@@ -56,6 +56,12 @@ class Gait:
     pel_tilt: F64
     walk_rot_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking yaw
     walk_obl_harm: tuple[float, float, float, float]  # (q1 rad, a3, q3 rad, a1) of the walking roll
+    lever_m: tuple[float, float, float]  # sensor minus the pelvis's rotation centre, body frame (m; walking)
+    tor_amp: F64  # heel-strike yaw torsion of each contact (deg, signed by the foot; 0 on running)
+    tor_w: float  # its angular frequency (rad/s)
+    tor_delay: float  # its onset after the contact starts (s)
+    tor_decay: float  # its decay per radian
+    lever_env: F64  # 1 on walking steps, 0 on running steps and at the bout ends (knots pel_knots_t)
     phase_knots_t: F64
     phase_knots_v: F64
     tilt_peak_frac: float
@@ -183,12 +189,17 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
     st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
                 last=st.last, fatigue=st.fatigue, pace=st.pace)
-    # walking force shape: with walk_force_follows_speed the double hump and the AP peaks shrink
-    # with the speed at each step (short steps in a turn on the spot barely lift the body)
+    # walking force shape: with walk_force_follows_speed the double hump flattens and the AP peaks
+    # shrink with the speed at each step (short steps in a turn on the spot barely lift the body):
+    # the hump goes towards the shape whose two feet sum to the body weight (not to a single hump,
+    # which bounces like running and would lift the body more the slower it walks)
     walk_frac = np.ones(n)
+    q_walk = np.full(n, p.walk_shape_q)
     if p.walk_force_follows_speed and n:
         walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
-    q = np.where(run, p.active_shape_q, p.walk_shape_q * walk_frac)
+        q_flat = flat_walk_shape_q(tc / st.T)
+        q_walk = q_flat + (p.walk_shape_q - q_flat) * walk_frac
+    q = np.where(run, p.active_shape_q, q_walk)
     r = np.where(run, 0.05, 0.0)  # running hump peaks slightly before mid-contact
     ia = p.impact_asymmetry_pct / 200.0
     side_imp = np.where(left, 1.0 + ia, 1.0 - ia)
@@ -237,6 +248,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pull_amp[st.last] = 0.0
     pull_s = np.concatenate([imp_half[1:], imp_half[-1:]]) if n else np.zeros(0)  # the last pulls nothing
     hs_delay = np.full(n, p.walk_collision_delay_s)
+    # as hard as the heel strike: the impact's step-to-step variation (no new draw)
+    tor_amp = np.where(run, 0.0, st.side * p.walk_heel_strike_torsion[0] * walk_frac * imp_noise)
     pull_delay = np.concatenate([hs_delay[1:], hs_delay[-1:]])  # the next contact's turnover
     # pelvis: per-step ranges with variation and fatigue; zero at the bout ends
     pv = 1.0 + p.fatigue_pelvis_pct / 100.0 * f
@@ -255,9 +268,10 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         np.concatenate([np.where(run == is_run, x, 0.0), zeros_b])[order]
         for x in (rot, obl) for is_run in (True, False))
     pel_tilt = np.concatenate([tilt, zeros_b])[order]
+    lever_env = np.concatenate([(~run).astype(float), zeros_b])[order]
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
-        pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = ph_v = np.zeros(2)
+        pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = lever_env = ph_v = np.zeros(2)
         amp = np.zeros(0)
     else:
         # stride phase: right IC at even numbers, alternating within a bout
@@ -280,5 +294,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
                  walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),
                  walk_obl_harm=_harmonics_rad(p.walk_pelvis_obliquity_harmonics),
+                 lever_m=p.walk_sensor_lever_m, lever_env=lever_env, tor_amp=tor_amp,
+                 tor_w=2.0 * np.pi * p.walk_heel_strike_torsion[1], tor_delay=p.walk_heel_strike_torsion[2],
+                 tor_decay=p.walk_heel_strike_torsion[3],
                  phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
                  heading=heading, speed=speed)

@@ -87,6 +87,24 @@ class RunnerParams:
     recovery, Perry 1992). Chosen on voisard_l5_walk's contact-locked yaw and roll rates (rounded
     harmonics, ``python benchmarks/sim_vs_real.py --choose-pelvis``; mobgap_lab held out), never on
     the pipeline. Running keeps its single sinusoids.
+    ``walk_sensor_lever_m``: where the sensor sits relative to the point the walking pelvis turns
+    about, body frame (x forward, y left, z up), m: a sensor on the skin over L5 lies ~0.1 m
+    behind the hip joint centres, so the pelvis's yaw and roll accelerate it sideways
+    (``alpha x r + omega x (omega x r)``). Chosen on voisard_l5_walk: its 1.5-8 Hz mediolateral
+    acceleration regressed on the measured yaw and roll angular accelerations, the roll angle's
+    gravity taken as known, puts the sensor 0.097 m behind and 0.008 m above the turning point
+    (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out). Walking steps
+    only: the running pelvis keeps the sensor on its turning point (its figures unchanged).
+    ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: the pelvis rings in yaw
+    after each walking heel strike (the loading leading leg, ahead of and beside the pelvis, twists
+    it): yaw ``side * amp * exp(-decay s) (1 - cos s)^2 / 4``, ``s = 2 pi freq (tau - delay)``
+    (a smooth start, back to where it began), ``side`` +1 on right contacts, varying with the heel
+    strike's impact (``impact_cv``) and scaled with the speed where the walking force follows it;
+    with the lever arm it gives the real L5 sensor's sideways jolt after IC. Fitted on
+    voisard_l5_walk's contact-locked yaw rate together with its first and third stride harmonics
+    (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings far
+    less). It rings on top of the stride harmonics that the range knob sizes (the default walk's
+    yaw range 8.6° instead of 9°). ``amp_deg = 0``: none.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -156,6 +174,8 @@ class RunnerParams:
     walk_pelvis_tilt_deg: float = 3.0
     walk_pelvis_rotation_harmonics: tuple[float, float, float] = (55.0, 0.05, -175.0)
     walk_pelvis_obliquity_harmonics: tuple[float, float, float] = (145.0, 0.50, 90.0)
+    walk_sensor_lever_m: tuple[float, float, float] = (-0.10, 0.0, 0.0)
+    walk_heel_strike_torsion: tuple[float, float, float, float] = (-1.2, 5.0, 0.02, 0.15)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
     walk_uturns_per_min: float = 0.0
@@ -218,6 +238,11 @@ class RunnerParams:
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),
+            (abs(self.walk_heel_strike_torsion[0]) <= 5.0 and 2.0 <= self.walk_heel_strike_torsion[1] <= 20.0
+             and 0.0 <= self.walk_heel_strike_torsion[2] <= 0.2 and 0.05 <= self.walk_heel_strike_torsion[3] <= 2.0,
+             "walk_heel_strike_torsion must be (amp_deg within +-5, freq_hz 2-20, delay_s 0-0.2, decay 0.05-2)"),
+            (all(abs(x) <= 0.3 for x in self.walk_sensor_lever_m),
+             "walk_sensor_lever_m must be (x, y, z) within +-0.3 m"),
             (self.belt_bounce_hz == 0.0 or 3.0 <= self.belt_bounce_hz <= 30.0,
              "belt_bounce_hz must be 0 (strapped) or within 3-30 Hz"),
             (0.02 <= self.belt_damping_ratio <= 1.0, "belt_damping_ratio must be within 0.02-1"),
