@@ -285,7 +285,7 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
 _MAX_CUE_OFFSET_S = 0.1
 """The steps without a forward peak move by the session's offset between the cues only when it is
 at most this (s): the loading response, where the vertical IC lies, ends ~0.1 s after contact
-(Perry 1992); real sessions' offsets are -69…+43 ms (voisard_l5_walk, mobgap_lab)."""
+(Perry 1992); a larger offset means the two cues read different events in that session."""
 
 _MIN_RESIDUALS = 5
 """Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone.
