@@ -155,6 +155,19 @@ def test_a_time_unit_with_a_start_is_time_since_the_start(tmp_path, raw):
     assert np.abs(back.time_ns - back.time_ns[0] - (raw.time_ns[:600] - raw.time_ns[0])).max() < 1000  # µs text
 
 
+def test_a_mapping_of_some_columns_keeps_the_contract_columns_it_does_not_name(tmp_path, raw):
+    # only the time column has its own name: acc_x..gyr_z are already the contract's
+    rows = ["t_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"]
+    rows += [",".join([f"{(x - raw.time_ns[0]) / 1e9:.3f}", *(f"{v:.6f}" for v in (*a, *w))])
+             for x, a, w in zip(raw.time_ns[:600], raw.acc_mps2[:600], raw.gyr_dps[:600], strict=True)]
+    path = tmp_path / "part.csv"
+    path.write_text("\n".join(rows) + "\n")
+    back = read_session(path, runner_id="r1", mapping=ColumnMapping.parse("time=t_s", time_unit="s"),
+                        start="2024-03-04T07:00:00Z")
+    assert np.allclose(back.acc_mps2, raw.acc_mps2[:600], atol=1e-5)
+    assert back.gyr_dps is not None and np.allclose(back.gyr_dps, raw.gyr_dps[:600], atol=1e-5)
+
+
 @pytest.mark.parametrize("text, kw, match", [
     ("time=ts,acc_x", {}, r"--columns: 'acc_x' is not COLUMN=NAME"),
     ("tim=ts", {}, r"--columns: 'tim' is not a raw contract column"),

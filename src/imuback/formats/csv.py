@@ -167,8 +167,11 @@ def _apply_mapping(table: pa.Table, mapping: ColumnMapping, *, src: str) -> pa.T
         if absent:
             raise RawFormatError(f"{src}: --columns names column(s) {absent} that the file does not have; "
                                  f"found {table.column_names[:20]}")
-        table = table.select([c for c in table.column_names if c in theirs]).rename_columns(
-            [theirs[c] for c in table.column_names if c in theirs])
+        # the file's columns named in the mapping, renamed; contract columns not named keep their
+        # own names (unless a mapped column takes that name)
+        keep = [c for c in table.column_names
+                if c in theirs or (c in _COLUMNS and c not in theirs.values())]
+        table = table.select(keep).rename_columns([theirs.get(c, c) for c in keep])
     acc_scale, gyr_scale = unit_scales(mapping)
     for cols, factor in ((S.ACC_COLUMNS, acc_scale), (S.GYR_COLUMNS, gyr_scale)):
         for c in cols:
