@@ -103,6 +103,16 @@ def non_gait(rng: np.random.Generator, *, seconds: float = 120.0, fs_hz: float =
             "car-ride": (car, car_gyr)}
 
 
+def burst(rng: np.random.Generator, seconds: float, *, fs_hz: float = 100.0) -> F64:
+    """A burst of 0.3 g white noise (a sensor handled or knocked) between 30 s of standing (body
+    frame, accelerometer only)."""
+    def still(n: int) -> F64:
+        return np.array([0.0, 0.0, G_MPS2]) + rng.normal(0.0, 0.005 * G_MPS2, (n, 3))
+
+    noise = np.array([0.0, 0.0, G_MPS2]) + rng.normal(0.0, 0.3 * G_MPS2, (round(seconds * fs_hz), 3))
+    return np.concatenate([still(round(30 * fs_hz)), noise, still(round(30 * fs_hz))])
+
+
 def irregular_walk(rng: np.random.Generator, *, repeats: int = 4) -> tuple[F64, float]:
     """A simulated irregular daily-life walk, accelerometer only (body frame, 100 Hz), and its
     expected number of steps: short walks of 2-4 s cut from simulated walking at four cadences
@@ -162,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         noises = [non_gait(np.random.default_rng(1000 + i), seconds=seconds)["white-noise"][0] for i in range(20)]
         vs = [verdict(raw_of(a, None, name="noise")) for a in noises]
         print(_line(f"white-noise {seconds:.0f} s x 20, acc only", vs, worst="max"))
+    for seconds in (4.0, 8.0, 15.0, 30.0):  # a sensor handled or knocked between standing
+        vs = [verdict(raw_of(burst(np.random.default_rng(2000 + i), seconds), None, name="burst")) for i in range(10)]
+        print(_line(f"noise burst {seconds:.0f} s in standing x 10, acc", vs, worst="max"))
     real = args.data / "real"
     if (real / "alcantara_treadmill").exists():
         trials = real_running.load_trials(real / "alcantara_treadmill")

@@ -472,11 +472,15 @@ def choose_lever(data: Path) -> None:
     print("\n## lever arm: 1.5-8 Hz mediolateral acceleration minus g sin(roll) on (alpha_z, -alpha_x)")
     print(f"{'':22s} {'r_x m':>7s} {'r_z m':>7s}  ML rms g  explained  explained with the voisard lever")
     lever = None
-    for name, parts in rows.items():
+    for name in sorted(rows, key=lambda n: n != "voisard_l5_walk"):  # chosen on voisard, then held out
+        parts = rows[name]
         y = np.concatenate([p[0] for p in parts])
         x = np.concatenate([p[1] for p in parts])
         c = np.linalg.lstsq(x, y, rcond=None)[0]
         if lever is None:
+            if name != "voisard_l5_walk":
+                print("voisard_l5_walk absent: nothing chosen")
+                return
             lever = np.round(c / 0.05) * 0.05
         r2 = 1.0 - np.mean((y - x @ c) ** 2) / np.mean(y**2)
         r2v = 1.0 - np.mean((y - x @ lever) ** 2) / np.mean(y**2)

@@ -18,9 +18,12 @@ plain noise, gives "steps". Real steps have a structure these lack (body frame: 
    length or heading (stops, turns, variable cadence). Per step (IC to next IC) each axis's
    Fourier coefficient at one cycle per step; their cross product ``H conj(V)`` has a consistent
    direction in gait; in noise the horizontal is independent of the vertical (on which the steps
-   were found) and the products cancel (chance level ~ 1 / sqrt(steps)). The cross product does
-   not depend on where in the step the IC was put, and the horizontal is taken as a 3-vector
-   (no heading needed).
+   were found) and the products cancel (chance level ~ 1 / sqrt(steps)): a bout needs both a
+   coupling and enough steps for it to be unlikely by chance (Rayleigh's test). The cross product
+   does not depend on where in the step the IC was put, and the horizontal is taken as a 3-vector
+   (no heading needed). Not told apart: a machine whose vibration traces an ellipse (a rotating
+   unbalance) is coupled and off-axis; without a gyroscope it passes, as it passed the regularity
+   before.
 
 Each bout (see :mod:`imuback.signal.activity`) that holds steps is judged as a whole; all its
 steps are kept or dropped together, and a dropped bout gives a plain-language reason.
@@ -122,7 +125,8 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
     else:
         coupling, coupling_steps = _step_coupling(ab, up, bd, step_bout, b_idx, ic_pos / dec,
                                                   max_step_ratio=params.max_step_ratio)
-        uncoupled = keep & ~(coupling >= params.min_step_coupling)
+        uncoupled = keep & ~((coupling >= params.min_step_coupling)
+                             & (coupling_steps * coupling**2 >= params.min_coupling_evidence))
         reason[uncoupled] = ("no consistent coupling of the forward and vertical acceleration from step to step "
                              "(noise, not gait)")
         reason[keep & np.isnan(coupling)] = "too few steps to show gait's structure without a gyroscope"

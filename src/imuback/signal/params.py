@@ -245,17 +245,22 @@ class GaitCheckParams:
     min_step_coupling: float = 0.35
     """Accelerometer only: consistency (0..1) of the horizontal-vertical phase from step to step
     (signal/gait_check.py), on the detectors' ICs as the pipeline checks them. Its chance level in
-    noise is ~1 / sqrt(steps), so it tells gait from noise only over enough steps. Real gait with
-    the gyroscope ignored, bouts of 10 steps or more: >= 0.46 (mobgap_lab, its irregular
-    free-living-like Test11 included), >= 0.59 (voisard); every bout of two steps or more: >= 0.55
-    (voisard), mobgap_lab one 7-step Test11 bout at 0.25 (dropped), the others >= 0.46; running
-    >= 0.70 (alcantara, a 2-axis accelerometer); simulated runs and walks >= 0.92, a simulated
-    irregular walk (short walks at 84-124 steps/min with stops) 0.66. White noise: <= 0.12 over
-    120 s, <= 0.28 over 60 s (20 recordings), <= 0.36 over 30 s (1 of 20 kept); over 15 s
-    (~15-20 "steps") up to 0.56 and 8 of 20 kept: short bursts of noise are not told from short
-    walks (the whole-bout regularity it replaces kept noise out at any length, but dropped 8 of
-    17 real mobgap_lab bouts). The vibrations and the car ride are coupled (0.06-1.00) but move
-    along one line: the off-axis ratio rejects them. ``python benchmarks/gait_features.py``."""
+    noise is ~1 / sqrt(steps), so it tells gait from noise only over enough steps (see
+    ``min_coupling_evidence``). Chosen between voisard's walking bouts with the gyroscope ignored
+    (every bout >= 0.55) and white noise of 60 s (<= 0.28, 20 recordings; 120 s: 0.12); held out,
+    mobgap_lab's bouts of 10 steps or more >= 0.46 (its irregular Test11 included), running >= 0.70
+    (alcantara, a 2-axis accelerometer), simulated runs and walks >= 0.92, a simulated irregular
+    walk (short walks at 84-124 steps/min with stops) 0.76. The vibrations and the car ride are
+    coupled (0.06-1.00) but move along one line: the off-axis ratio rejects them.
+    ``python benchmarks/gait_features.py``."""
+    min_coupling_evidence: float = 3.0
+    """Accelerometer only: a bout's steps times its squared step coupling must reach this too.
+    For n steps of independent random phase the chance of ``n c² >= x`` is ~exp(-x) (Rayleigh's
+    test of uniform phase): 3 is the conventional 5 % level, not fitted. Without it 7 of 10 bursts
+    of 4 s of noise in standing (2-4 "steps", chance coupling 0.6-0.8) kept steps; with it bursts of
+    4-30 s keep steps in 1 of 40 sessions, white noise of 15 s in 2 of 20. The price: the shortest
+    real bouts without a gyroscope (mobgap_lab 5 of 17 bouts rejected, 2 without it; voisard 9 of
+    62, 4) (``python benchmarks/gait_features.py``, docs/validation.md)."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:

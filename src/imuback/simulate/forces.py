@@ -145,7 +145,8 @@ def flat_walk_shape_q(tc_over_t: F64) -> F64:
     Mid single support is half-way through the stance (``x = pi / 2``, force ``a (1 - q)``); the
     amplitude that carries one body weight per step is ``a = T / (tc (2 / pi)(1 + q / 3))``.
     Setting ``a (1 - q) = 1`` gives ``q = (1 - c) / (1 + c / 3)``, ``c = 2 tc / (pi T)``: the summed
-    force of the two feet is then flattest (no vertical acceleration at mid-stance), the limit of
+    force of the two feet is then 1 BW at mid single support (no vertical acceleration there) and
+    near its flattest (the smallest ripple lies at a q within ~0.05 of it), the limit of
     walking ever more slowly (Nilsson & Thorstensson 1989: the vGRF of slow walking flattens to
     ~1 BW). A smaller ``q`` bounces (force above body weight at mid-stance, as in running), a
     larger one vaults (the inverted pendulum of walking: a trough at mid-stance).

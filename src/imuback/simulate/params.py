@@ -94,10 +94,13 @@ class RunnerParams:
     acceleration regressed on the measured yaw and roll angular accelerations, the roll angle's
     gravity taken as known, puts the sensor 0.097 m behind and 0.008 m above the turning point
     (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out). Walking steps
-    only: the running pelvis keeps the sensor on its turning point (its figures unchanged).
-    ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: the pelvis rings in yaw
-    after each walking heel strike (the loading leading leg, ahead of and beside the pelvis, twists
-    it): yaw ``side * amp * exp(-decay s) (1 - cos s)^2 / 4``, ``s = 2 pi freq (tau - delay)``
+    only — a scope limit, not physics (the sensor sits in the same place in running): running's
+    simulated figures were kept as they were; near a walk/run change the walking envelope's lever
+    still acts for up to ~1 s.
+    ``walk_heel_strike_torsion`` ``(amp_deg, freq_hz, delay_s, decay)``: an empirical yaw ring
+    after each walking heel strike, as voisard's L5 sensors show (a likely mechanism: the loading
+    leading leg, ahead of and beside the pelvis, twists it; part may be the strap's):
+    yaw ``side * amp * exp(-decay s) (1 - cos s)^2 / 4``, ``s = 2 pi freq (tau - delay)``
     (a smooth start, back to where it began), ``side`` +1 on right contacts, varying with the heel
     strike's impact (``impact_cv``) and scaled with the speed where the walking force follows it;
     with the lever arm it gives the real L5 sensor's sideways jolt after IC. Fitted on
