@@ -140,3 +140,36 @@ def test_real_walking_without_a_gyroscope_is_kept():
         assert np.all(v.step_coupling[long[k]] >= 1.25 * p.min_step_coupling), k
         few = np.isnan(v.step_coupling)
         assert all("too few steps" in r for r in np.asarray(v.reason, dtype=object)[few]), k
+
+
+def _coupling(ab: np.ndarray, ic: np.ndarray, bounds: np.ndarray | None = None) -> tuple[float, int]:
+    from imuback.signal.gait_check import _step_coupling
+
+    up = np.array([0.0, 0.0, 1.0])
+    bd = np.array([0, ab.shape[0]]) if bounds is None else bounds
+    c, n = _step_coupling(ab, up, bd, np.zeros(ic.size, np.int64), np.array([0]), ic,
+                          max_step_ratio=GaitCheckParams().max_step_ratio)
+    return float(c[0]), int(n[0])
+
+
+def test_step_coupling_known_answers():
+    # steps of 10 samples: a forward acceleration locked in phase to the vertical one step after
+    # step gives 1; an independent one gives about 1 / sqrt(steps)
+    rng = np.random.default_rng(0)
+    k = np.arange(2000)
+    ic = np.arange(0.0, 2000.0, 10.0)
+    ab = np.zeros((2000, 3))
+    ab[:, 2] = np.sin(2 * np.pi * k / 10.0)
+    ab[:, 0] = np.cos(2 * np.pi * k / 10.0 + 0.3)
+    c, n = _coupling(ab, ic)
+    assert c > 0.999 and n == ic.size - 1
+    ab[:, 0] = rng.normal(0.0, 1.0, 2000)
+    c, n = _coupling(ab, ic)
+    assert c < 3.0 / np.sqrt(n)
+    # a step across a segment bound and one over 1.5 x the median step are left out
+    ab[:, 0] = np.cos(2 * np.pi * k / 10.0)
+    gappy = np.concatenate([ic[:50], ic[51:]])  # one 20-sample interval: a missed step
+    assert _coupling(ab, gappy)[1] == gappy.size - 2
+    assert _coupling(ab, ic, np.array([0, 1005, 2000]))[1] == ic.size - 2
+    # one interval cannot show it
+    assert np.isnan(_coupling(ab, ic[:2])[0])
