@@ -108,6 +108,8 @@ def test_a_short_burst_of_noise_between_standing_gives_no_steps_without_a_gyrosc
     burst = np.array([0.0, 0.0, G_MPS2]) + rng.normal(0.0, 0.3 * G_MPS2, (400, 3))
     res = process_raw(raw_of(np.concatenate([still, burst, still[::-1]]), None, name="burst"))
     assert res.steps.num_rows == 0
+    why = res.sessions.column("non_gait_reason")[0].as_py()
+    assert why is None or "too few steps" in why or "no consistent coupling" in why
 
 
 def test_the_gyroscope_path_does_not_compute_the_step_coupling():

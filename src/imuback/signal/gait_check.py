@@ -129,7 +129,8 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
                              & (coupling_steps * coupling**2 >= params.min_coupling_evidence))
         reason[uncoupled] = ("no consistent coupling of the forward and vertical acceleration from step to step "
                              "(noise, not gait)")
-        reason[keep & np.isnan(coupling)] = "too few steps to show gait's structure without a gyroscope"
+        few = uncoupled & (coupling >= params.min_step_coupling)  # coupled, but too few steps to tell chance
+        reason[(keep & np.isnan(coupling)) | few] = "too few steps to show gait's structure without a gyroscope"
         keep &= ~uncoupled
     return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, step_coupling=coupling,
                        coupling_steps=coupling_steps, keep=keep, reason=tuple(str(r) for r in reason))
