@@ -98,7 +98,9 @@ def _bump(tau: F64, end: F64, w: F64, amp: F64, order: int, sign: float
           ) -> tuple[F64, F64, F64]:
     """amp/2 (1 + sign cos(w tau)) on [0, end] with w end = pi (ramp) or 2 pi (Hann)."""
     i0, i1, i2 = np.zeros_like(tau), np.zeros_like(tau), np.zeros_like(tau)
-    ins = np.flatnonzero((tau > 0.0) & (tau < end) & (amp != 0.0))
+    # tau = 0 belongs to the support: a ramp starts at its full value (a sample exactly at a bout's
+    # first contact would otherwise lose the standing support: one sample of free fall)
+    ins = np.flatnonzero((tau >= 0.0) & (tau < end) & (amp != 0.0))
     aft = np.flatnonzero((tau >= end) & (amp != 0.0))
     x, wi, ai = tau[ins], w[ins], amp[ins]
     c = np.cos(wi * x)
@@ -170,3 +172,43 @@ def torsion_kernel(s: F64, b: float) -> tuple[F64, F64]:
     k[ins] = e * c * c / 4.0
     kp[ins] = e * (c * np.sin(sc) / 2.0 - b * c * c / 4.0)
     return k, kp
+
+
+_TORSION_HARMONICS = ((0, 3.0 / 8.0), (1, -0.5), (2, 1.0 / 8.0))
+"""``(1 - cos s)^2 / 4 = 3/8 - cos(s)/2 + cos(2 s)/8``: :func:`torsion_kernel` as three damped
+harmonics ``Re e^{(-b + i m) s}``."""
+
+
+def torsion_rings(t: F64, onset_s: F64, amp: F64, w: float, b: float) -> tuple[F64, F64]:
+    """The sum over every ring, ``sum_j amp_j K(w (t - onset_j))`` (:func:`torsion_kernel`), and
+    its time derivative, in closed form at sorted or unsorted times ``t``.
+
+    Each ring is three damped harmonics, so the sum of all rings started up to the latest onset
+    ``c_k <= t`` is ``Re sum_m a_m z_mk exp((-b + i m) w (t - c_k))`` with the state
+    ``z_mk = sum_{j <= k} amp_j exp((-b + i m) w (c_k - c_j))``, carried from ring to ring by one
+    complex multiplication (a loop over the rings, not over samples): every earlier ring keeps
+    decaying, none is cut off. Rings with ``amp = 0`` are skipped. Zero where the latest ring has
+    decayed below 1e-7 of its start (``exp(-b s) < 1e-7``, as :func:`torsion_kernel`).
+    ``onset_s`` must be sorted.
+    """
+    val, rate = np.zeros_like(t), np.zeros_like(t)
+    nz = np.flatnonzero(amp != 0.0)
+    if nz.size == 0:
+        return val, rate
+    c, a = onset_s[nz], amp[nz]
+    lam = np.array([complex(-b, m) * w for m, _ in _TORSION_HARMONICS])
+    coef = np.array([x for _, x in _TORSION_HARMONICS])
+    z = np.empty((c.size, lam.size), dtype=np.complex128)
+    state = np.zeros(lam.size, dtype=np.complex128)
+    prev = c[0]
+    for j in range(c.size):  # one step per ring: each state feeds the next
+        state = state * np.exp(lam * (c[j] - prev)) + a[j]
+        z[j] = state
+        prev = c[j]
+    k = np.searchsorted(c, t, side="right") - 1
+    live = np.flatnonzero((k >= 0) & (t - c[np.maximum(k, 0)] < 16.0 / (b * w)))
+    kl = k[live]
+    e = z[kl] * np.exp(lam[None, :] * (t[live] - c[kl])[:, None])
+    val[live] = (e.real * coef).sum(axis=1)
+    rate[live] = ((e * lam[None, :]).real * coef).sum(axis=1)
+    return val, rate

@@ -14,8 +14,12 @@ import numpy as np
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
 from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wobble_kpp_max
-from imuback.simulate.params import F64, RunnerParams
+from imuback.simulate.params import B8, F64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
+
+BOUT_EASE_S = 0.4
+"""The pelvis eases into its gait motion over this long before a bout's first contact and out of
+it over this long after the bout's last step (s)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +53,7 @@ class Gait:
     wob_delay: F64
     wob_decay: float
     pel_knots_t: F64
+    pel_smooth: B8  # per knot interval: eased (smooth step) instead of linear (a bout's start and end)
     pel_rot: F64  # running rotation range (deg; 0 on walking steps)
     pel_obl: F64  # running obliquity range (deg; 0 on walking steps)
     pel_rot_walk: F64  # walking rotation range (deg; 0 on running steps)
@@ -259,10 +264,13 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     obl = np.where(run, p.pelvis_obliquity_deg * pv, p.walk_pelvis_obliquity_deg) * _rng_var()
     tilt = np.where(run, p.pelvis_tilt_deg, p.walk_pelvis_tilt_deg) * _rng_var()
     firsts, lasts = np.flatnonzero(st.first), np.flatnonzero(st.last)
-    kt = np.concatenate([st.s, st.s[firsts] - 0.4, st.s[lasts] + st.T[lasts] + 0.4])
+    kt = np.concatenate([st.s, st.s[firsts] - BOUT_EASE_S, st.s[lasts] + st.T[lasts] + BOUT_EASE_S])
     order = np.argsort(kt, kind="stable")
     zeros_b = np.zeros(firsts.size + lasts.size)
     pel_t = kt[order]
+    # the pelvis eases into a bout and out of it (a smooth step: no jump in its angular rate)
+    edge = np.concatenate([np.zeros(n, dtype=bool), np.ones(zeros_b.size, dtype=bool)])[order]
+    pel_smooth = edge[:-1] | edge[1:]
     # running and walking ranges as separate envelopes: each has its own shape (kinematics)
     pel_rot, pel_rot_walk, pel_obl, pel_obl_walk = (
         np.concatenate([np.where(run == is_run, x, 0.0), zeros_b])[order]
@@ -271,6 +279,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     lever_env = np.concatenate([(~run).astype(float), zeros_b])[order]
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
+        pel_smooth = np.zeros(1, dtype=bool)
         pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = lever_env = ph_v = np.zeros(2)
         amp = np.zeros(0)
     else:
@@ -282,15 +291,21 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         parity_ok = (np.mod(pos, 2) == 0) == (st.side > 0)
         fix = np.cumsum(np.where(st.first & ~parity_ok, 1.0, 0.0))
         pos = pos + fix
-        ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]]])
-        ph_v = np.concatenate([pos, [pos[-1] + 1.0]])
+        # the phase runs on at the first (last) step's rate while the pelvis eases into (out of)
+        # a bout, so the angular rate is continuous at the bout's first contact and after its last
+        ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]], st.s[firsts] - BOUT_EASE_S,
+                               st.s[lasts] + st.T[lasts] + BOUT_EASE_S])
+        ph_v = np.concatenate([pos, [pos[-1] + 1.0], pos[firsts] - BOUT_EASE_S / st.T[firsts],
+                               pos[lasts] + 1.0 + BOUT_EASE_S / st.T[lasts]])
+        o_ph = np.argsort(ph_t, kind="stable")
+        ph_t, ph_v = ph_t[o_ph], ph_v[o_ph]
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
                  wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
-                 pel_knots_t=pel_t, pel_rot=pel_rot, pel_obl=pel_obl, pel_rot_walk=pel_rot_walk,
+                 pel_knots_t=pel_t, pel_smooth=pel_smooth, pel_rot=pel_rot, pel_obl=pel_obl, pel_rot_walk=pel_rot_walk,
                  pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
                  walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),
                  walk_obl_harm=_harmonics_rad(p.walk_pelvis_obliquity_harmonics),

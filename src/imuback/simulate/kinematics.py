@@ -17,11 +17,11 @@ from imuback.simulate.forces import (
     ramp,
     sine_lobe,
     sine_series,
-    torsion_kernel,
+    torsion_rings,
     wobble_kernel,
 )
 from imuback.simulate.gait import Gait
-from imuback.simulate.params import F64, I64
+from imuback.simulate.params import B8, F64, I64
 
 
 def contact_vertical(g: Gait, j: I64, t: F64, order: int, own_only: bool = False
@@ -55,14 +55,24 @@ def _contact_vertical_parts(g: Gait, j: I64, t: F64, order: int, own_only: bool 
     return (f0 + c0 + d0 - box0, f1 + c1 + d1 - box1, f2 + c2 + d2 - box2), f0
 
 
-def _pwlinear(kt: F64, kv: F64, t: F64) -> tuple[F64, F64]:
-    """Piecewise-linear interpolation (clamped) of each row of ``kv`` (m, K) and its slope (m, N)."""
+def _pwlinear(kt: F64, kv: F64, t: F64, smooth: B8 | None = None) -> tuple[F64, F64]:
+    """Piecewise-linear interpolation (clamped) of each row of ``kv`` (m, K) and its slope (m, N).
+
+    ``smooth`` (K - 1,): intervals eased by the smooth step ``x - sin(2 pi x) / (2 pi)`` instead
+    (zero slope and curvature at both knots).
+    """
     i = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, kt.size - 2)
     dt = np.maximum(kt[i + 1] - kt[i], 1e-12)
     x = np.clip((t - kt[i]) / dt, 0.0, 1.0)
     out = (t >= kt[0]) & (t < kt[-1])
-    v = kv[:, i] + x * (kv[:, i + 1] - kv[:, i])
-    slope = np.where(out, (kv[:, i + 1] - kv[:, i]) / dt, 0.0)
+    dv = kv[:, i + 1] - kv[:, i]
+    if smooth is None or not np.any(smooth):
+        return kv[:, i] + x * dv, np.where(out, dv / dt, 0.0)
+    sm = smooth[i]
+    ease = x - np.sin(2.0 * np.pi * x) / (2.0 * np.pi)
+    ease1 = 1.0 - np.cos(2.0 * np.pi * x)
+    v = kv[:, i] + np.where(sm, ease, x) * dv
+    slope = np.where(out, np.where(sm, ease1, 1.0) * dv / dt, 0.0)
     return v, slope
 
 
@@ -171,7 +181,7 @@ def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, ps
     n_ph, n_ph1 = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
     phi, phi1 = np.pi * n_ph[0], np.pi * n_ph1[0]
     env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt, g.pel_rot_walk,
-                                                   g.pel_obl_walk]) / 2.0, t)
+                                                   g.pel_obl_walk]) / 2.0, t, g.pel_smooth)
     (ar, ao, at, arw, aow), (ar1, ao1, at1, arw1, aow1) = env, env1
     # running rotation: zero crossing with positive rate just after right IC, max at right mid-stance
     ph_y = phi - 0.1 * np.pi
@@ -182,14 +192,10 @@ def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, ps
     so, so1 = _stride_harmonics(phi, g.walk_obl_harm)
     yaw_p = ar * np.sin(ph_y) + arw * sy
     yaw_p1 = ar1 * np.sin(ph_y) + ar * np.cos(ph_y) * phi1 + arw1 * sy + arw * sy1 * phi1
-    if np.any(g.tor_amp):  # walking heel-strike torsion of this contact and the one before
-        k = np.searchsorted(g.st.s, t, side="right") - 1
-        for kk in (k, k - 1):
-            kc = np.clip(kk, 0, g.st.s.size - 1)
-            amp = np.where(kk >= 0, g.tor_amp[kc], 0.0)
-            tk, tk1 = torsion_kernel(g.tor_w * (t - g.st.s[kc] - g.tor_delay), g.tor_decay)
-            yaw_p = yaw_p + amp * tk
-            yaw_p1 = yaw_p1 + amp * g.tor_w * tk1
+    if np.any(g.tor_amp):  # walking heel-strike torsion: every contact's ring, still decaying
+        tk, tk1 = torsion_rings(t, g.st.s + g.tor_delay, g.tor_amp, g.tor_w, g.tor_decay)
+        yaw_p = yaw_p + tk
+        yaw_p1 = yaw_p1 + tk1
     roll_p = -ao * np.sin(ph_r) + aow * so
     roll_p1 = -(ao1 * np.sin(ph_r) + ao * np.cos(ph_r) * phi1) + aow1 * so + aow * so1 * phi1
     # tilt: two cycles per stride, most anterior near toe-off

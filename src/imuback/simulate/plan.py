@@ -125,6 +125,9 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
         if not run and ends_bout and p.walk_transient_pct > 0:  # gait termination: the last steps slow
             T[-2:] = T[-2:] * (1.0 + p.walk_transient_pct / 100.0 * np.array([0.5, 1.0])[-min(n, 2):])
+            # the last contact starts when the longer step before it ends (its support would
+            # otherwise overlap the last contact's: tens of ms with the body weight counted twice)
+            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         if run:
             tc = p.contact_time_s * pace ** -0.6  # contact shortens with speed (Weyand 2000)
         else:
