@@ -70,15 +70,29 @@ def walking_scenario(i: int) -> RunnerParams:
     Step time CV 2-4 % (older adults, Hausdorff 2005), left/right step time asymmetry 0-5 %;
     the first and last steps of a walk and the steps in a U-turn 15 % longer (gait initiation,
     termination and turning take slower steps), and their force shape follows the speed there.
+
+    Slow walking (below 0.8 m/s, fully at 0.45 m/s: the walker who is slow because of age or
+    illness, not a healthy adult asked to walk slowly): the steps shorten at a cadence of about
+    100/min rather than slowing (older adults walk slower through shorter strides, Ferrandez et al.
+    1990, Winter et al. 1990; 0.27 m steps at 0.45 m/s), the step time varies more (stride time
+    CV rises as the speed falls, Beauchet et al. 2009; from their usual to a slow pace older adults'
+    step-time SD rose ~28 ms more than young adults', ~4.5 % of a 0.6 s step, Almarwani et al.
+    2016: +4.5 % CV at 0.45 m/s),
+    and the walker hesitates (stops for 1-2.5 s twice a minute at 0.45 m/s: a round
+    figure, not fitted; real-world walking bouts keep pauses of up to 3 s, Kluge et al. 2021).
+    mobgap_lab's slow bouts are the check (benchmarks/sim_vs_real.py), never the source.
     """
     v = WALK_SPEEDS_MPS[i % len(WALK_SPEEDS_MPS)]
     frac = v / 1.35
+    slow = float(np.clip((0.8 - v) / 0.35, 0.0, 1.0))  # 1 at 0.45 m/s, 0 from 0.8 m/s
+    healthy_spm = 80.0 + 32.0 * (v - 0.45) / 0.9  # a healthy adult at this speed
     return RunnerParams(
         run_minutes=0.0, stand_start_s=5.0, stand_end_s=5.0, walk_start_s=80.0, walk_end_s=40.0,
-        walk_speed_mps=v, walk_cadence_spm=80.0 + 32.0 * (v - 0.45) / 0.9,
+        walk_speed_mps=v, walk_cadence_spm=healthy_spm + (100.0 - healthy_spm) * slow,
         walk_duty_factor=0.68 - 0.06 * frac, walk_shape_q=0.35 * frac, walk_ap_peak_bw=0.2 * frac,
         walk_pelvis_rotation_deg=9.0 * frac ** 0.5, walk_pelvis_obliquity_deg=7.0 * frac ** 0.5,
-        walk_step_time_cv=(0.02, 0.03, 0.04)[i % 3],
+        walk_step_time_cv=(0.02, 0.03, 0.04)[i % 3] + 0.045 * slow,
+        walk_hesitations_per_min=2.0 * slow,
         walk_uturns_per_min=60.0 * v / 10.0,  # a U-turn after every 10 m, as in the real trials
         uturn_s=(2.5, 2.0, 3.0, 2.5)[i % 4], uturn_speed_frac=(0.15, 0.3, 0.4)[i % 3],
         walk_pauses=2, pause_s=3.0, walk_transient_pct=15.0, walk_turn_slow_pct=15.0,

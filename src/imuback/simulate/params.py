@@ -69,7 +69,11 @@ class RunnerParams:
     longer; ``walk_step_asymmetry_pct`` left minus right step time in % of the mean (> 0: left
     steps longer); ``walk_force_follows_speed`` scales the walking double hump (``walk_shape_q``)
     and AP peaks by the speed at each step over ``walk_speed_mps`` (starts, stops and turns on the
-    spot take short steps that barely lift the body).
+    spot take short steps that barely lift the body); ``walk_hesitations_per_min`` hesitations
+    in the walks before and after the run: the walker stops and stands for 1-2.5 s (real-world
+    walking bouts keep pauses of up to 3 s inside a bout, Kluge et al. 2021); each hesitation
+    ends a gait bout and starts a new one (with ``walk_transient_pct``'s slower steps), as a
+    standing pause does; drawn only when > 0.
     Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
     contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
     ``walk_heel_strike_ap_bw`` is the forward pull of the swing leg on the pelvis just before
@@ -190,6 +194,7 @@ class RunnerParams:
     walk_turn_slow_pct: float = 0.0
     walk_step_asymmetry_pct: float = 0.0
     walk_force_follows_speed: bool = False
+    walk_hesitations_per_min: float = 0.0
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
@@ -238,6 +243,7 @@ class RunnerParams:
              and 0.0 < self.uturn_speed_frac <= 1.0,
              "walk_uturns_per_min must be >= 0, uturn_s within 0.8-6 s, uturn_speed_frac within (0, 1]"),
             (self.walk_pauses >= 0 and self.pause_s >= 1.0, "walk_pauses must be >= 0 and pause_s >= 1 s"),
+            (0.0 <= self.walk_hesitations_per_min <= 20.0, "walk_hesitations_per_min must be within 0-20"),
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),

@@ -69,7 +69,7 @@ def plan_segments(p: RunnerParams, rng: np.random.Generator) -> list[tuple[str, 
         for i in range(p.walk_pauses + 1):
             if i:
                 segs.append(("stand", p.pause_s))
-            segs.append(("walk", piece))
+            segs += _hesitate(p, piece, rng)
     run_s = p.run_minutes * 60.0
     if run_s > 0:
         n_blocks = p.walk_breaks + 1
@@ -78,9 +78,33 @@ def plan_segments(p: RunnerParams, rng: np.random.Generator) -> list[tuple[str, 
             if i < n_blocks - 1 and p.walk_break_s > 0:
                 segs.append(("walk", p.walk_break_s))
     if p.walk_end_s > 0:
-        segs.append(("walk", p.walk_end_s))
+        segs += _hesitate(p, p.walk_end_s, rng)
     segs.append(("stand", p.stand_end_s))
     return segs
+
+
+HESITATION_S = (1.0, 2.5)
+"""How long a hesitation stands still (s, uniform)."""
+
+
+def _hesitate(p: RunnerParams, walk_s: float, rng: np.random.Generator) -> list[tuple[str, float]]:
+    """A walk of ``walk_s`` broken by ``walk_hesitations_per_min`` hesitations (Poisson times, none
+    in the first or last 3 s), each a short stand of :data:`HESITATION_S`; drawn only when asked,
+    so other sessions keep their random draws.
+    """
+    if p.walk_hesitations_per_min <= 0 or walk_s <= 6.0:
+        return [("walk", walk_s)]
+    n = int(rng.poisson(p.walk_hesitations_per_min * walk_s / 60.0))
+    at = np.sort(rng.uniform(3.0, walk_s - 3.0, n))
+    at = at[np.concatenate([[True], np.diff(at) >= 2.0])]  # at least 2 s of walking between
+    stand = rng.uniform(*HESITATION_S, at.size)
+    edges = np.concatenate([[0.0], at, [walk_s]])
+    out: list[tuple[str, float]] = []
+    for k in range(edges.size - 1):  # a few hesitations
+        if k:
+            out.append(("stand", float(stand[k - 1])))
+        out.append(("walk", float(edges[k + 1] - edges[k])))
+    return out
 
 
 def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator,
