@@ -296,7 +296,8 @@ def report_failure_modes(*, sessions: int, minutes: float) -> dict[str, dict[str
     walks = [walking_scenario(i) for i in range(n)]
     out = {"realistic_walking": report_scenarios(
         f"simulated realistic walking ({n} sessions: 0.45-1.35 m/s, U-turns every 10 m, stops, "
-        "step CV 2-4 %, tilt up to 40°, soft tissue up to 0.4 g, 100 Hz)", walks)}
+        "step CV 2-4 % (6.5-8.5 % and 2 hesitations/min at 0.45 m/s), tilt up to 40°, "
+        "soft tissue up to 0.4 g, 100 Hz)", walks)}
     for v in WALK_SPEEDS_MPS:  # the same sessions (same seeds), by walking speed
         sel = [i for i, w in enumerate(walks) if w.walk_speed_mps == v]
         e = evaluate(len(sel), 0.0, scenarios=[walks[i] for i in sel], seeds=[300 + i for i in sel])
@@ -315,9 +316,11 @@ def report_failure_modes(*, sessions: int, minutes: float) -> dict[str, dict[str
     }
 
 
-def report_scenarios(title: str, scenarios: list[RunnerParams], *, seed0: int = 300) -> dict[str, float]:
-    """Print the step, foot and cadence figures of ``scenarios``; return them."""
-    e = evaluate(len(scenarios), 0.0, seed0=seed0, scenarios=scenarios)
+def report_scenarios(title: str, scenarios: list[RunnerParams], *, seed0: int = 300,
+                     seeds: list[int] | None = None) -> dict[str, float]:
+    """Print the step, foot and cadence figures of ``scenarios`` (seeds ``seeds`` or ``seed0 + i``);
+    return them."""
+    e = evaluate(len(scenarios), 0.0, seed0=seed0, scenarios=scenarios, seeds=seeds)
     cad = np.abs(np.asarray(e.cadence_err_pct)) if e.cadence_err_pct else np.full(1, np.nan)
     f = {
         "recall_pct": 100.0 * e.n_found_run / max(e.n_truth_run, 1),
@@ -351,9 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=4.0)
     ap.add_argument("--ablate-walking", action="store_true",
                     help="only the realistic walking, with the walking model's parts switched off in turn")
+    ap.add_argument("--ablate-slow", action="store_true",
+                    help="only the 0.45 m/s realistic walks, with the slow walkers' parts undone in turn")
     args = ap.parse_args(argv)
     if args.ablate_walking:
         ablate_walking(sessions=args.sessions)
+        return 0
+    if args.ablate_slow:
+        ablate_slow(sessions=args.sessions)
         return 0
     report_simulated(sessions=args.sessions, minutes=args.minutes)
     report_failure_modes(sessions=args.sessions, minutes=args.minutes)
@@ -375,6 +383,29 @@ def ablate_walking(*, sessions: int) -> None:
     for label, kw in WALKING_ABLATIONS.items():
         report_scenarios(f"simulated realistic walking ({n} sessions), {label}",
                          [dataclasses.replace(walking_scenario(i), **kw) for i in range(n)])  # type: ignore[arg-type]
+
+
+def ablate_slow(*, sessions: int) -> None:
+    """Print the 0.45 m/s realistic walks (the same sessions and seeds as the per-speed figures)
+    with the slow walker's parts undone in turn: hesitations, then the higher step-time CV, then
+    the cadence (back to a healthy adult's 80/min)."""
+    idx = [i for i in range(max(sessions, 4)) if WALK_SPEEDS_MPS[i % len(WALK_SPEEDS_MPS)] == 0.45]
+    undo: dict[str, dict[str, object]] = {
+        "as simulated": {},
+        "without the hesitations": {"walk_hesitations_per_min": 0.0},
+        "without the hesitations and the CV rise": {"walk_hesitations_per_min": 0.0, "cv": True},
+        "a healthy adult's slow walk (80/min, CV 2-4 %)": {"walk_hesitations_per_min": 0.0, "cv": True,
+                                                            "walk_cadence_spm": 80.0},
+    }
+    for label, kw in undo.items():
+        scen = []
+        for i in idx:
+            k = {key: v for key, v in kw.items() if key != "cv"}
+            if kw.get("cv"):
+                k["walk_step_time_cv"] = (0.02, 0.03, 0.04)[i % 3]
+            scen.append(dataclasses.replace(walking_scenario(i), **k))  # type: ignore[arg-type]
+        report_scenarios(f"simulated realistic walking at 0.45 m/s ({len(idx)} sessions), {label}", scen,
+                         seeds=[300 + i for i in idx])
 
 
 if __name__ == "__main__":
