@@ -14,7 +14,7 @@ import numpy as np
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
 from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wobble_kpp_max
-from imuback.simulate.params import B8, F64, RunnerParams
+from imuback.simulate.params import B8, F64, I64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
 BOUT_EASE_S = 0.4
@@ -53,7 +53,8 @@ class Gait:
     wob_delay: F64
     wob_decay: float
     pel_knots_t: F64
-    pel_smooth: B8  # per knot interval: eased (smooth step) instead of linear (a bout's start and end)
+    pel_smooth: B8  # per knot interval: eased (smooth step) instead of linear (a bout's start and end,
+    # the step that hands over between walking and running)
     pel_rot: F64  # running rotation range (deg; 0 on walking steps)
     pel_obl: F64  # running obliquity range (deg; 0 on walking steps)
     pel_rot_walk: F64  # walking rotation range (deg; 0 on running steps)
@@ -69,6 +70,7 @@ class Gait:
     lever_env: F64  # 1 on walking steps, 0 on running steps and at the bout ends (knots pel_knots_t)
     phase_knots_t: F64
     phase_knots_v: F64
+    phase_hermite_m: F64  # (2, K - 1): end slopes of a Hermite knot interval (NaN: linear)
     tilt_peak_frac: float
     heading: Transitions
     speed: Transitions
@@ -176,6 +178,14 @@ def _harmonics_rad(h: tuple[float, float, float]) -> tuple[float, float, float, 
     return (q1, float(h[1]) / s, q3, 1.0 / s)
 
 
+def _gait_change(knot_step: I64, run: B8) -> B8:
+    """Per knot interval: both knots are consecutive contacts, one walking and one running."""
+    a, b = knot_step[:-1], knot_step[1:]
+    ok = (a >= 0) & (b == a + 1)
+    out: B8 = ok & (run[np.maximum(a, 0)] != run[np.maximum(b, 0)])
+    return out
+
+
 def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                 speed: Transitions, heading: Transitions) -> Gait:
     """Per-step force, tissue and pelvis parameters, then the impulse control."""
@@ -270,7 +280,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     pel_t = kt[order]
     # the pelvis eases into a bout and out of it (a smooth step: no jump in its angular rate)
     edge = np.concatenate([np.zeros(n, dtype=bool), np.ones(zeros_b.size, dtype=bool)])[order]
-    pel_smooth = edge[:-1] | edge[1:]
+    knot_step = np.concatenate([np.arange(n), np.full(zeros_b.size, -1)])[order]
+    pel_smooth = edge[:-1] | edge[1:] | _gait_change(knot_step, run)
     # running and walking ranges as separate envelopes: each has its own shape (kinematics)
     pel_rot, pel_rot_walk, pel_obl, pel_obl_walk = (
         np.concatenate([np.where(run == is_run, x, 0.0), zeros_b])[order]
@@ -280,6 +291,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     if n == 0:  # no gait at all: flat knots keep the evaluation code path uniform
         pel_t, ph_t = np.array([0.0, 1.0]), np.array([0.0, 1.0])
         pel_smooth = np.zeros(1, dtype=bool)
+        ph_m = np.full((2, 1), np.nan)
         pel_rot = pel_obl = pel_rot_walk = pel_obl_walk = pel_tilt = lever_env = ph_v = np.zeros(2)
         amp = np.zeros(0)
     else:
@@ -299,6 +311,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                                pos[lasts] + 1.0 + BOUT_EASE_S / st.T[lasts]])
         o_ph = np.argsort(ph_t, kind="stable")
         ph_t, ph_v = ph_t[o_ph], ph_v[o_ph]
+        # where walking and running hand over inside a bout, the phase rate changes from the
+        # last step's to the next one's smoothly over the handover step (cubic Hermite)
+        ph_step = np.concatenate([np.arange(n), np.full(1 + firsts.size + lasts.size, -1)])[o_ph]
+        change = _gait_change(ph_step, run)
+        slope = np.diff(ph_v) / np.maximum(np.diff(ph_t), 1e-12)
+        ph_m = np.full((2, slope.size), np.nan)
+        j = np.flatnonzero(change & (np.arange(slope.size) > 0) & (np.arange(slope.size) < slope.size - 1))
+        ph_m[0, j], ph_m[1, j] = slope[j - 1], slope[j + 1]
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
@@ -312,5 +332,5 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  lever_m=p.walk_sensor_lever_m, lever_env=lever_env, tor_amp=tor_amp,
                  tor_w=2.0 * np.pi * p.walk_heel_strike_torsion[1], tor_delay=p.walk_heel_strike_torsion[2],
                  tor_decay=p.walk_heel_strike_torsion[3],
-                 phase_knots_t=ph_t, phase_knots_v=ph_v, tilt_peak_frac=0.7,
+                 phase_knots_t=ph_t, phase_knots_v=ph_v, phase_hermite_m=ph_m, tilt_peak_frac=0.7,
                  heading=heading, speed=speed)

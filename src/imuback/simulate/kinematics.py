@@ -76,6 +76,31 @@ def _pwlinear(kt: F64, kv: F64, t: F64, smooth: B8 | None = None) -> tuple[F64, 
     return v, slope
 
 
+def _phase(g: Gait, t: F64) -> tuple[F64, F64]:
+    """Stride phase (in units of pi) and its rate: piecewise linear between contacts, a cubic
+    Hermite over the steps where walking and running hand over (the rate changes smoothly).
+    """
+    v, slope = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
+    v, slope = v[0], slope[0]
+    m = g.phase_hermite_m
+    kt = g.phase_knots_t
+    i = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, kt.size - 2)
+    sel = np.flatnonzero(np.isfinite(m[0, i]) & (t >= kt[0]) & (t < kt[-1]))
+    if sel.size == 0:
+        return v, slope
+    j = i[sel]
+    dt = kt[j + 1] - kt[j]
+    x = (t[sel] - kt[j]) / dt
+    v0, v1 = g.phase_knots_v[j], g.phase_knots_v[j + 1]
+    m0, m1 = m[0, j] * dt, m[1, j] * dt
+    x2, x3 = x * x, x * x * x
+    v[sel] = ((2 * x3 - 3 * x2 + 1) * v0 + (x3 - 2 * x2 + x) * m0 + (-2 * x3 + 3 * x2) * v1
+              + (x3 - x2) * m1)
+    slope[sel] = ((6 * x2 - 6 * x) * v0 + (3 * x2 - 4 * x + 1) * m0 + (-6 * x2 + 6 * x) * v1
+                  + (3 * x2 - 2 * x) * m1) / dt
+    return v, slope
+
+
 def _stride_harmonics(phi: F64, harm: tuple[float, float, float, float]) -> tuple[F64, F64]:
     """``a1 sin(φ + q1) + a3 sin(3φ + q3)`` and its derivative in ``φ``; ``harm = (q1, a3, q3, a1)``
     (phases in rad; amplitudes so the shape spans -1..1, :func:`imuback.simulate.gait._harmonics_rad`).
@@ -178,8 +203,8 @@ def _pelvis_angles(g: Gait, t: F64, u: F64, u1: F64, psi_h: F64, psi_h1: F64, ps
     """Pelvis yaw (with heading), pitch and roll (with the lean into turns) and their rates, rad."""
     out: dict[str, F64] = {}
     # stride phase phi (right IC at multiples of 2 pi), envelopes per step
-    n_ph, n_ph1 = _pwlinear(g.phase_knots_t, g.phase_knots_v[None, :], t)
-    phi, phi1 = np.pi * n_ph[0], np.pi * n_ph1[0]
+    n_ph, n_ph1 = _phase(g, t)
+    phi, phi1 = np.pi * n_ph, np.pi * n_ph1
     env, env1 = _pwlinear(g.pel_knots_t, np.stack([g.pel_rot, g.pel_obl, g.pel_tilt, g.pel_rot_walk,
                                                    g.pel_obl_walk]) / 2.0, t, g.pel_smooth)
     (ar, ao, at, arw, aow), (ar1, ao1, at1, arw1, aow1) = env, env1
