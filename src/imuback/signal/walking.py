@@ -254,7 +254,7 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
        over the span :func:`forward_peak_ic` searches (``walk_drop_window_s`` around the
        vertical IC, widened by ``walk_peak_before_drop_s`` before it) followed within
        ``walk_peak_before_drop_s`` by a fall at least ``walk_min_drop_g_per_s`` steep and at
-       least ``_RHYTHM_FALL_SHARE`` of the fall after the peak nearest the current IC.
+       least ``walk_rhythm_fall_share`` of the fall after the peak nearest the current IC.
     3. The candidate nearest the middle takes the IC if it lies within half the current IC's
        distance from it; else the IC stays.
 
@@ -298,7 +298,7 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     near_cur = np.argmin(np.where(peak, np.abs(at - ic_pos[k][:, None]), np.inf), axis=1)
     rows = np.arange(k.size)
     f_cur = np.where(peak.any(axis=1), fall[rows, near_cur], 0.0)
-    cand = peak & (fall >= p.walk_min_drop_g_per_s) & (fall >= _RHYTHM_FALL_SHARE * f_cur[:, None])
+    cand = peak & (fall >= p.walk_min_drop_g_per_s) & (fall >= p.walk_rhythm_fall_share * f_cur[:, None])
     cand &= idx[:, cols] == at  # not clipped at a segment's edge
     # 3. the candidate nearest the middle, if it halves the distance
     dist = np.where(cand, np.abs(at - mid[:, None]), np.inf)
@@ -309,11 +309,6 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     out[k[take]] = new[take]
     return out
 
-
-_RHYTHM_FALL_SHARE = 0.5
-"""A candidate IC's braking fall must be at least this share of the fall after the current IC's
-peak: a wobble is no contact. Chosen on voisard_l5_walk with ``walk_rhythm_off_s`` (0 and 0.5:
-equal there; the larger moves fewer ICs), reported on mobgap_lab (docs/validation.md)."""
 
 
 def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: EventParams) -> F64:
