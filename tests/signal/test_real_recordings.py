@@ -75,8 +75,8 @@ def test_voisard_walking_steps_and_feet():
     # 0.906 / 0.949 before the IC fusion)
     assert f.recall >= 0.91 and f.precision >= 0.955
     assert f.ic_sd_ms <= 25.0 and abs(f.ic_bias_ms) <= 10.0
-    # reached 0.959 with 4.0 % unlabelled (3.6 % before the rhythm re-placed ICs: 13 more steps
-    # match, 8 of them subject 3's, whose feet were already null; 0.954 / 4.5 % before a chain's last
+    # reached 0.959 with 4.0 % unlabelled (3.6 % before the rhythm re-placed ICs: 15 more steps
+    # match, 8 of them with feet already null; 0.954 / 4.5 % before a chain's last
     # step was judged over a typical step time, 0.949 / 6.2 % before chains were split at parity
     # flips and closing steps kept their alternation); trials 4-1 and 4-2 have their reference feet swapped
     assert f.foot_acc >= 0.955 and f.unlabelled <= 0.041
