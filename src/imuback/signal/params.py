@@ -212,7 +212,7 @@ class EventParams:
     walk_rhythm_fall_share: float = 0.3
     """The braking fall after the peak a rhythm-breaking IC moves to must be at least this share of
     the fall after its current peak (a wobble is no contact). Chosen on voisard_l5_walk among
-    0-1; reported on mobgap_lab (docs/validation.md)."""
+    0-1 (0 and 0.3 tie there; the larger moves fewer ICs); reported on mobgap_lab (docs/validation.md)."""
     walk_ic_delay_s: float = 0.006
     """The heel strikes this long (s) after the trunk's forward-acceleration peak: added to every
     walking IC that moves (a move past a neighbouring step is not made). The peak marks the last instant

@@ -9,7 +9,9 @@ apart after a walk's last clear step are its last steps (gait termination), wher
 response rises steeply enough to be a foot landing. Once the body frame is known each IC moves to
 the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003,
 :func:`forward_peak_ic`), averaged with the vertical-signal IC where the two agree, each weighted
-by its regularity over the session (:func:`fuse_ic_cues`).
+by its regularity over the session (:func:`fuse_ic_cues`); an IC that then breaks the step rhythm
+moves to another forward peak before a braking fall nearer the middle of its neighbours
+(:func:`rhythm_placed_ic`: contacts that brake the trunk twice).
 
 Walking toe-off is not reported (NaN): McCamley's final contact (minima of the second
 differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_walk) and
