@@ -39,6 +39,8 @@ from imuback.signal.params import EventParams, PipelineParams, ResampleParams
 E, R = EventParams(), ResampleParams()
 LONE = "foot_lone_clear_vote (feet from the lateral cue alone without a gyroscope; run with --no-gyro)"
 DELAY = "walk_ic_delay_s (heel strike after the forward-acceleration peak)"
+RHYTHM = "walk_rhythm_off_s (an IC this far from its neighbours' middle may move to another braking peak)"
+SHARE = "walk_rhythm_fall_share (that peak's braking fall / the current one's)"
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
@@ -80,10 +82,15 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
     LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
            for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
+    RHYTHM: {"off": PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=0.0)),
+             **{str(v): PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=v))
+                for v in (0.06, 0.08, 0.1, 0.12, 0.15)}},
+    SHARE: {str(v): PipelineParams(events=dataclasses.replace(E, walk_rhythm_fall_share=v))
+            for v in (0.0, 0.3, 0.5, 0.7, 1.0)},
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
-OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias", LONE: "feet_wearer",
+OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias", LONE: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet"}
 

@@ -1,6 +1,6 @@
 """Where the walking IC scatter and the 'offset' misses come from (issue #14, lead (a) and (c)).
 
-    python benchmarks/walk_ic_scatter.py [--data ../shared/data]
+    python benchmarks/walk_ic_scatter.py [--data ../shared/data] [--cases]
 
 Runs the pipeline three times on every real walking trial (``benchmarks/real_walking.py``): as it
 is (the two IC cues fused, :func:`fuse_ic_cues`), with the IC at the forward-acceleration peak
@@ -22,6 +22,9 @@ run. Prints
    takes its vertical IC instead of the forward peak where the forward peak lies more than ``T``
    from the middle of the same foot's ICs two steps before and after while the vertical IC lies
    within half that distance (tried, not kept: docs/validation.md).
+
+``--cases`` lists every offset miss instead, one line each: where the pipeline, the vertical cue
+and the forward peak alone put that step's IC, and the middle of its two neighbours' detected ICs.
 """
 
 from __future__ import annotations
@@ -151,6 +154,32 @@ def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw
         print(f"{ds + ' / ' + ref_name:28s}{n:>7}{causes[0]:>27}{causes[1]:>21}{causes[2]:>9}   {mv}")
 
 
+def offset_cases(trials: list[rw.Trial], dets: list[rw.Detected], fwd: list[rw.Detected],
+                 vert: list[rw.Detected]) -> None:
+    """``--cases``: every 'offset' miss, one line each: where each cue put that step's IC and where
+    the middle of its two neighbours' detected ICs lies (all in ms from the reference IC)."""
+    print("## every offset miss (±100 ms): trial, reference IC (s), foot, turn | IC of the pipeline, of the "
+          "vertical cue, of the forward peak alone, middle of the neighbours' ICs (ms from the reference)")
+    for ds, ref_name in REFS:
+        for t, d, f, v in zip(trials, dets, fwd, vert, strict=True):
+            if t.dataset != ds or ref_name not in t.refs or not d.ic_s.size == f.ic_s.size == v.ic_s.size:
+                continue
+            r = t.refs[ref_name]
+            ei, ri = match(d.ic_s, r.ic_s, 0.1)
+            free = np.setdiff1d(np.arange(d.ic_s.size), ei)
+            for k in np.setdiff1d(np.arange(r.ic_s.size), ri):  # misses: a few per trial
+                dist = np.abs(d.ic_s[free] - r.ic_s[k])
+                near = (dist > 0.1) & (dist <= 0.3)
+                if not near.any():
+                    continue
+                j = free[near][np.argmin(dist[near])]
+                mid = 0.5 * (d.ic_s[j - 1] + d.ic_s[j + 1]) if 0 < j < d.ic_s.size - 1 else np.nan
+                ms = [1000.0 * (x - r.ic_s[k]) for x in (d.ic_s[j], v.ic_s[j], f.ic_s[j], mid)]
+                turn = "turn" if r.turn[k] else "    "
+                print(f"  {ref_name[:6]:6s} {t.name:22s} {r.ic_s[k]:7.2f} {r.foot[k]} {turn} | "
+                      + " ".join(f"{x:+5.0f}" for x in ms))
+
+
 def rhythm_choice(fwd: F64, vert: F64, tol_s: float) -> F64:
     """Part 3: per step the forward-peak IC, or the vertical IC where the stride rhythm (the same
     foot's ICs two steps before and after, no gap longer than 1.6 median steps between) speaks
@@ -173,6 +202,7 @@ def rhythm_choice(fwd: F64, vert: F64, tol_s: float) -> F64:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--cases", action="store_true", help="list every offset miss instead (part 2, case by case)")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     if not trials:
@@ -181,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     dets = [rw.imuback_detect(t) for t in trials]
     fwd = [rw.imuback_detect(t, FORWARD) for t in trials]
     vert = [rw.imuback_detect(t, VERTICAL) for t in trials]
+    if args.cases:
+        offset_cases(trials, dets, fwd, vert)
+        return 0
     references_agree(trials, dets)
     three_cornered_hat(trials, {"fused (pipeline)": dets, "forward peak alone": fwd, "vertical IC": vert})
     print()

@@ -54,8 +54,10 @@ def test_quality_predicts_right_steps_on_real_data():
     # what is reached (benchmarks/real_quality.py), with a small margin; on main the flight/foot-vote
     # quality gave 0.50 (alcantara), 0.54 (mobgap_lab), 0.59 (voisard_l5_walk)
     # (the walking IC fusion moved the ICs and with them the score's rhythm and shape factors, and made
-    # more of the hard steps right: mobgap_lab 0.74 -> 0.72, voisard_l5_walk 0.95 -> 0.94)
-    want = {"mobgap_lab": 0.70, "voisard_l5_walk": 0.67}
+    # more of the hard steps right: mobgap_lab 0.74 -> 0.72, voisard_l5_walk 0.95 -> 0.94; re-placing
+    # the ICs that broke the step rhythm made right the steps the rhythm factor had marked: mobgap_lab
+    # 0.71 -> 0.70 with 64.9 -> 65.4 % right, voisard_l5_walk 0.94 -> 0.92 with 96.5 -> 97.4 % right)
+    want = {"mobgap_lab": 0.69, "voisard_l5_walk": 0.67}
     got = real_quality.walking_quality(real_running.DEFAULT_DATA)
     for name, floor in want.items():
         if name in got:

@@ -71,17 +71,21 @@ NO_VOISARD = f"../shared/data/real/voisard_l5_walk absent: run {COMMAND}"
 @pytest.mark.skipif(not (DATA / "voisard_l5_walk").exists(), reason=NO_VOISARD)
 def test_voisard_walking_steps_and_feet():
     f = _walking("voisard_l5_walk", "foot IMU")
-    assert f.recall >= 0.90 and f.precision >= 0.945  # reached 0.909 / 0.953 (0.906 / 0.949 before the IC fusion)
+    # reached 0.917 / 0.961 (0.909 / 0.952 before ICs that break the step rhythm were re-placed,
+    # 0.906 / 0.949 before the IC fusion)
+    assert f.recall >= 0.91 and f.precision >= 0.955
     assert f.ic_sd_ms <= 25.0 and abs(f.ic_bias_ms) <= 10.0
-    # reached 0.959 with 3.6 % unlabelled (0.954 / 4.5 % before a chain's last step was judged over a
-    # typical step time, 0.949 / 6.2 % before chains were split at parity flips and closing steps kept
-    # their alternation); trials 4-1 and 4-2 have their reference feet swapped
-    assert f.foot_acc >= 0.955 and f.unlabelled <= 0.04
+    # reached 0.959 with 4.0 % unlabelled (3.6 % before the rhythm re-placed ICs: 15 more steps
+    # match, 8 of them with feet already null; 0.954 / 4.5 % before a chain's last
+    # step was judged over a typical step time, 0.949 / 6.2 % before chains were split at parity
+    # flips and closing steps kept their alternation); trials 4-1 and 4-2 have their reference feet swapped
+    assert f.foot_acc >= 0.955 and f.unlabelled <= 0.041
     keep = [t for t in real_walking.load(validate.DEFAULT_DATA) if t.dataset == "voisard_l5_walk"
             and t.name not in real_walking.REFERENCE_FEET_SWAPPED]
     k = real_walking.figures(real_walking.score(keep, [real_walking.imuback_detect(t) for t in keep],
                                                 ref_name="foot IMU", tol_s=0.1))
-    assert k.foot_acc >= 0.99 and k.unlabelled <= 0.04  # reached 0.998 with 3.7 % unlabelled (0.993 / 4.6 %)
+    # reached 0.998 with 4.1 % unlabelled (3.7 % before the rhythm re-placed ICs, as above; 0.993 / 4.6 %)
+    assert k.foot_acc >= 0.99 and k.unlabelled <= 0.042
     t = _walking("voisard_l5_walk", "foot IMU", cond="turn", value="turn")
     assert t.recall >= 0.665 and t.precision >= 0.80  # U-turns: reached 0.682 / 0.822 (0.543 / 0.761 before bridging,
     # 0.659 / 0.794 before the IC fusion)

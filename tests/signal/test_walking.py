@@ -210,3 +210,60 @@ def test_refined_walking_ics_are_the_forward_peak_plus_the_delay_and_never_pass_
                     foot=np.full(2, UNKNOWN, np.int8), quality=np.full(2, 0.8))
     got = refine_walking_ics(crowded, ap, fs_hz=FS, bounds=bounds, params=p).ic_pos
     assert got[0] == ics[3] - 8.0
+
+
+def _double_braking_walk(step_times: np.ndarray, late_s: float,
+                         depth_g: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Walking whose every second contact brakes the trunk twice: the forward acceleration of
+    :func:`braking_forward` peaks at each IC, and at the odd steps a second, steeper peak-and-fall
+    (``depth_g`` each way) follows ``late_s`` later, where the vertical loading rise also lies (as
+    on voisard_l5_walk, subject 3's left steps). Returns (true ICs, vertical ICs, forward specific
+    force, bounds).
+    """
+    ics = 45.0 + np.concatenate([[0.0], np.cumsum(step_times * FS)])
+    n = int(ics[-1]) + 100
+    ap = braking_forward(ics, n) / G_MPS2
+    t = np.arange(n, dtype=np.float64)
+    late = ics[1::2] + late_s * FS
+    for c in late:  # a peak then a steep fall over ~6 samples
+        ap += depth_g * (np.exp(-0.5 * ((t - c) / 2.5) ** 2) - np.exp(-0.5 * ((t - c - 6.0) / 2.5) ** 2))
+    vert = ics + 2.0
+    vert[1::2] = late + 2.0
+    return ics[1:-1], vert[1:-1], ap * G_MPS2, np.array([0, n])
+
+
+def _refined(vert: np.ndarray, ap: np.ndarray, bounds: np.ndarray, p: EventParams) -> np.ndarray:
+    from imuback.signal.activity import WALK
+    from imuback.signal.events import UNKNOWN, Steps, refine_walking_ics
+
+    n = vert.size
+    steps = Steps(ic_pos=vert, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                  chain=np.zeros(n, np.int64), foot=np.full(n, UNKNOWN, np.int8), quality=np.full(n, 0.8))
+    return refine_walking_ics(steps, ap, fs_hz=FS, bounds=bounds, params=p).ic_pos
+
+
+def test_a_contact_that_brakes_twice_takes_the_peak_that_keeps_the_step_rhythm():
+    # a step every 0.55 s; every second contact has a second, steeper braking fall 150 ms after
+    # its IC: both cues take the later one, 150 ms late (pipeline 0.7.0), a miss and an extra step
+    ics, vert, ap, bounds = _double_braking_walk(np.full(30, 0.55), 0.15)
+    p = EventParams(walk_ic_delay_s=0.0)
+    got = _refined(vert, ap, bounds, p)
+    # every step with a neighbour either side (the chain's first and last have no middle to keep)
+    assert np.abs(got - ics)[1:-1].max() <= 2.0
+    # without the rhythm those steps stay on the later fall
+    off = _refined(vert, ap, bounds, EventParams(walk_ic_delay_s=0.0, walk_rhythm_off_s=0.0))
+    assert np.abs(off[2::2] - ics[2::2]).min() >= 12.0
+
+
+def test_step_time_asymmetry_within_the_rhythm_tolerance_is_left_as_measured():
+    # a limp: steps alternate 0.45 / 0.63 s (each IC 90 ms off the middle of its neighbours), and
+    # every second contact brakes a second, weaker time 0.09 s later, right at the middle
+    ics, vert, ap, bounds = _double_braking_walk(np.tile([0.45, 0.63], 15), 0.09, depth_g=0.25)
+    vert = ics + 2.0  # the cues take the true contacts
+    p = EventParams(walk_ic_delay_s=0.0)
+    got = _refined(vert, ap, bounds, p)
+    assert np.abs(got - ics).max() <= 2.0
+    np.testing.assert_allclose(got, _refined(vert, ap, bounds, EventParams(walk_ic_delay_s=0.0, walk_rhythm_off_s=0.0)))
+    # beyond the tolerance the same limp would be re-placed on those peaks: the tolerance is what keeps it
+    moved = _refined(vert, ap, bounds, EventParams(walk_ic_delay_s=0.0, walk_rhythm_off_s=0.05))
+    assert np.abs(moved - ics)[1:-1].max() >= 8.0

@@ -24,7 +24,14 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import braking_fall, bridged_steps, forward_peak_ic, fuse_ic_cues, walking_contacts
+from imuback.signal.walking import (
+    braking_fall,
+    bridged_steps,
+    forward_peak_ic,
+    fuse_ic_cues,
+    rhythm_placed_ic,
+    walking_contacts,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -259,7 +266,9 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
         return steps
     ic = steps.ic_pos.copy()
     new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
-    new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params) + params.walk_ic_delay_s * fs_hz
+    new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params)
+    new = rhythm_placed_ic(new, ic[walk], steps.chain[walk], ap_mps2, fs_hz, bounds, params)
+    new += params.walk_ic_delay_s * fs_hz
     prev = np.where(walk > 0, ic[np.maximum(walk - 1, 0)], -np.inf)
     nxt = np.where(walk < ic.size - 1, ic[np.minimum(walk + 1, ic.size - 1)], np.inf)
     to = steps.to_pos[walk]

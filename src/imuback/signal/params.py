@@ -201,6 +201,18 @@ class EventParams:
     regularity over the session (:func:`~imuback.signal.walking.fuse_ic_cues`); elsewhere the
     forward peak alone. 0 = the forward peak alone. Chosen on voisard_l5_walk among 0-0.2 and
     always; reported on mobgap_lab (docs/validation.md)."""
+    walk_rhythm_off_s: float = 0.12
+    """A walking IC more than this (s) from the middle of its two neighbours' ICs (one chain) breaks
+    the step rhythm: if another forward-acceleration peak before a braking fall, at least
+    ``walk_rhythm_fall_share`` as steep as the chosen one's, lies within half that distance of the
+    middle, the IC moves there (:func:`~imuback.signal.walking.rhythm_placed_ic`; a step whose
+    contact brakes the trunk twice, 100-250 ms apart, where both cues took the later fall).
+    Step-time asymmetry up to twice this is never touched. 0 = off. Chosen on voisard_l5_walk
+    among 0.06-0.15 and off; reported on mobgap_lab (docs/validation.md)."""
+    walk_rhythm_fall_share: float = 0.3
+    """The braking fall after the peak a rhythm-breaking IC moves to must be at least this share of
+    the fall after its current peak (a wobble is no contact). Chosen on voisard_l5_walk among
+    0-1 (0 and 0.3 tie there; the larger moves fewer ICs); reported on mobgap_lab (docs/validation.md)."""
     walk_ic_delay_s: float = 0.006
     """The heel strikes this long (s) after the trunk's forward-acceleration peak: added to every
     walking IC that moves (a move past a neighbouring step is not made). The peak marks the last instant

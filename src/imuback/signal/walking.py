@@ -9,7 +9,9 @@ apart after a walk's last clear step are its last steps (gait termination), wher
 response rises steeply enough to be a foot landing. Once the body frame is known each IC moves to
 the forward-acceleration peak before heel-strike braking (Zijlstra & Hof 2003,
 :func:`forward_peak_ic`), averaged with the vertical-signal IC where the two agree, each weighted
-by its regularity over the session (:func:`fuse_ic_cues`).
+by its regularity over the session (:func:`fuse_ic_cues`); an IC that then breaks the step rhythm
+moves to another forward peak before a braking fall nearer the middle of its neighbours
+(:func:`rhythm_placed_ic`: contacts that brake the trunk twice).
 
 Walking toe-off is not reported (NaN): McCamley's final contact (minima of the second
 differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_walk) and
@@ -195,12 +197,9 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
     lo_s, hi_s = p.walk_drop_window_s
     pad = 3 * max(1, round(p.walk_ap_sigma_s * fs))
     back = round(p.walk_peak_before_drop_s * fs)
-    lo, hi = round(lo_s * fs) - back - pad, round(hi_s * fs) + pad
-    off = np.arange(lo, hi + 1)
+    off = np.arange(round(lo_s * fs) - back - pad, round(hi_s * fs) + pad + 1)
     c = np.round(ic_pos).astype(np.int64)
-    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
-    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
-    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")  # (S, W), g
+    idx, w = _forward_windows(ap_mps2, c, off, fs, bounds, p)
     slope = np.gradient(w, axis=1) * fs  # g/s
     in_drop = (off >= round(lo_s * fs)) & (off <= round(hi_s * fs))
     drop = np.argmin(np.where(in_drop[None, :], slope, np.inf), axis=1)
@@ -209,14 +208,109 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
     before = (col <= drop[:, None]) & (col >= drop[:, None] - back)
     peak = np.argmax(np.where(before, w, -np.inf), axis=1)
     refined = c + off[peak]
-    at = refined.astype(np.float64)
-    if p.walk_peak_subsample:
-        rows = np.arange(c.size)
-        inner = (peak > 0) & (peak < off.size - 1)
-        a, b, e = (w[rows, np.clip(peak + k, 0, off.size - 1)] for k in (-1, 0, 1))
-        curv = a - 2.0 * b + e
-        at += np.where(inner & (curv < 0), np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
+    at = refined + _peak_vertex(w, peak, p)
     return np.where(steep & (idx[np.arange(c.size), peak] == refined), at, ic_pos)
+
+
+def _forward_windows(ap_mps2: F64, centre: I64, off: I64, fs: float, bounds: I64,
+                     p: EventParams) -> tuple[I64, F64]:
+    """Sample indices (S, W) ``centre + off``, clipped to each centre's segment, and the forward
+    specific force there (g) smoothed by ``walk_ap_sigma_s`` along each window.
+    """
+    seg = np.clip(np.searchsorted(bounds, centre, side="right") - 1, 0, bounds.size - 2)
+    idx = np.clip(centre[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
+    return idx, np.asarray(w, dtype=np.float64)
+
+
+def _peak_vertex(w: F64, peak: I64, p: EventParams) -> F64:
+    """Offset (samples, within ±0.5) of the vertex of the parabola through each row's ``peak``
+    column of ``w`` (S, W) and its neighbours; 0 where it is no maximum, at an edge, or
+    ``walk_peak_subsample`` is off.
+    """
+    if not p.walk_peak_subsample:
+        return np.zeros(peak.size)
+    rows, last = np.arange(peak.size), w.shape[1] - 1
+    a, b, e = (w[rows, np.clip(peak + k, 0, last)] for k in (-1, 0, 1))
+    curv = a - 2.0 * b + e
+    inner = (peak > 0) & (peak < last) & (curv < 0)
+    return np.where(inner, np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
+
+
+def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, fs: float, bounds: I64,
+                     p: EventParams) -> F64:
+    """Walking ICs that break the step rhythm, moved to another forward-acceleration peak before a
+    braking fall that keeps it.
+
+    Some contacts brake the trunk twice, 100-250 ms apart (on voisard_l5_walk one foot of some
+    wearers, every step: a small forward peak and fall at the foot sensor's contact, then a larger
+    one with the larger vertical peak); the vertical loading rise and the steepest braking fall
+    both take the later one. The forward peak before each braking fall is a candidate IC
+    (Zijlstra & Hof 2003); the rhythm chooses between them: a step's IC lies near the middle
+    between its neighbours' ICs.
+
+    1. A step whose IC lies more than ``walk_rhythm_off_s`` from the middle of its two
+       neighbours' ICs (all three in one chain) is a candidate for a move. Nothing within that
+       distance moves: step-time asymmetry up to twice it is left as measured.
+    2. Its candidates: the local maxima of the smoothed forward acceleration (``walk_ap_sigma_s``)
+       over the span :func:`forward_peak_ic` searches (``walk_drop_window_s`` around the
+       vertical IC, widened by ``walk_peak_before_drop_s`` before it) followed within
+       ``walk_peak_before_drop_s`` by a fall at least ``walk_min_drop_g_per_s`` steep and at
+       least ``walk_rhythm_fall_share`` of the fall after the peak nearest the current IC.
+    3. The candidate nearest the middle takes the IC if it lies within half the current IC's
+       distance from it; else the IC stays.
+
+    Parameters
+    ----------
+    ic_pos : (S,) fractional sample positions of walking ICs on the forward peak's definition
+        (:func:`fuse_ic_cues`), sorted.
+    vertical_pos : (S,) the vertical-signal ICs of the same steps.
+    chain : (S,) chain id of each step.
+    ap_mps2 : (N,) forward (body +x) specific force (m/s²).
+    bounds : segment bounds; windows never cross a gap.
+
+    Returns
+    -------
+    (S,) fractional sample positions.
+    """
+    if p.walk_rhythm_off_s <= 0 or ic_pos.size < 3:
+        return ic_pos
+    # 1. steps off the middle of their neighbours
+    k = np.arange(1, ic_pos.size - 1)
+    mid = 0.5 * (ic_pos[k - 1] + ic_pos[k + 1])
+    dev = np.abs(ic_pos[k] - mid)
+    off_mid = (chain[k - 1] == chain[k]) & (chain[k + 1] == chain[k]) & (dev > p.walk_rhythm_off_s * fs)
+    k, mid, dev = k[off_mid], mid[off_mid], dev[off_mid]
+    if k.size == 0:
+        return ic_pos
+    # 2. the forward peaks before a braking fall around each one's vertical IC
+    lo_s, hi_s = p.walk_drop_window_s
+    ahead = round(p.walk_peak_before_drop_s * fs)
+    pad = 3 * max(1, round(p.walk_ap_sigma_s * fs))
+    lo, hi = round(lo_s * fs) - ahead, round(hi_s * fs)
+    off = np.arange(lo - pad, hi + ahead + pad + 2)
+    c = np.round(vertical_pos[k]).astype(np.int64)
+    idx, w = _forward_windows(ap_mps2, c, off, fs, bounds, p)
+    slope = np.gradient(w, axis=1) * fs  # g/s
+    cols = np.arange(pad, pad + hi - lo + 1)  # the columns of [lo, hi]
+    fall = -np.lib.stride_tricks.sliding_window_view(slope, ahead + 1, axis=1)[:, cols].min(axis=2)
+    wc = w[:, cols]
+    peak = (wc >= w[:, cols - 1]) & (wc > w[:, cols + 1])
+    at = c[:, None] + off[cols][None, :]  # (K, C) sample positions
+    near_cur = np.argmin(np.where(peak, np.abs(at - ic_pos[k][:, None]), np.inf), axis=1)
+    rows = np.arange(k.size)
+    f_cur = np.where(peak.any(axis=1), fall[rows, near_cur], 0.0)
+    cand = peak & (fall >= p.walk_min_drop_g_per_s) & (fall >= p.walk_rhythm_fall_share * f_cur[:, None])
+    cand &= idx[:, cols] == at  # not clipped at a segment's edge
+    # 3. the candidate nearest the middle, if it halves the distance
+    dist = np.where(cand, np.abs(at - mid[:, None]), np.inf)
+    best = np.argmin(dist, axis=1)
+    take = dist[rows, best] < 0.5 * dev
+    new = at[rows, best] + _peak_vertex(w, cols[best], p)
+    out = ic_pos.copy()
+    out[k[take]] = new[take]
+    return out
+
 
 
 def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: EventParams) -> F64:
