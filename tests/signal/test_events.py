@@ -7,7 +7,17 @@ import pytest
 
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
-from imuback.signal.events import LEFT, RIGHT, UNKNOWN, Steps, assign_feet, bridge_walking_gaps, detect_steps
+from imuback.signal.events import (
+    FOOT_STEP_CONTRADICTS,
+    LEFT,
+    RIGHT,
+    UNKNOWN,
+    Steps,
+    assign_feet,
+    bridge_walking_gaps,
+    detect_steps,
+    foot_reasons,
+)
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from tests.signal.analytic import turn_walk
@@ -134,13 +144,38 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
 
 
-def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
+def test_steps_whose_own_cues_both_contradict_their_chain_in_a_row_are_left_unknown():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     lat, yaw = alt.copy(), alt.copy()
-    lat[7], yaw[7] = -lat[7], -yaw[7]  # step 7 looks like the other foot to both cues
+    lat[7:9], yaw[7:9] = -lat[7:9], -yaw[7:9]  # steps 7 and 8 look like the other foot to both cues
     s = assign_feet(_walk_chain(20), lat, second=yaw)
-    assert s.foot[7] == UNKNOWN
-    assert np.count_nonzero(s.foot == UNKNOWN) == 1 and s.foot[6] == RIGHT
+    assert (s.foot[7:9] == UNKNOWN).all()
+    assert np.count_nonzero(s.foot == UNKNOWN) == 2 and s.foot[6] == RIGHT and s.foot[9] == LEFT
+    _, why = foot_reasons(_walk_chain(20), lat, second=yaw)
+    assert (why[7:9] == FOOT_STEP_CONTRADICTS).all() and np.count_nonzero(why) == 2
+
+
+def test_one_step_whose_own_cues_contradict_its_chain_is_judged_by_its_chain():
+    # a noisy step (or a walk's first step): the chain's alternation outvotes its two cues
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    for k in (0, 7):
+        lat, yaw = alt.copy(), alt.copy()
+        lat[k], yaw[k] = -lat[k], -yaw[k]
+        s = assign_feet(_walk_chain(20), lat, second=yaw)
+        assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+        # contradiction_run=1: the rule before, every such step unlabelled
+        s1 = assign_feet(_walk_chain(20), lat, second=yaw, contradiction_run=1)
+        assert s1.foot[k] == UNKNOWN and np.count_nonzero(s1.foot == UNKNOWN) == 1
+
+
+def test_a_contradiction_run_reaching_the_last_step_leaves_the_step_before_it_unknown():
+    # a missed step before the last two: both turn; the last keeps its chain (closing step), the
+    # one before it is not a lone contradiction
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    lat, yaw = alt.copy(), alt.copy()
+    lat[18:], yaw[18:] = -lat[18:], -yaw[18:]
+    s = assign_feet(_walk_chain(20), lat, second=yaw)
+    assert s.foot[18] == UNKNOWN and s.foot[19] == LEFT and np.count_nonzero(s.foot == UNKNOWN) == 1
 
 
 def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
@@ -150,7 +185,8 @@ def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
     lat[19], yaw[19] = -lat[19], -yaw[19]
     s = assign_feet(_walk_chain(20), lat, second=yaw)
     assert s.foot[19] == LEFT and (s.foot != UNKNOWN).all()
-    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False).foot[19] == UNKNOWN
+    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False,
+                       contradiction_run=1).foot[19] == UNKNOWN
 
 
 def test_a_chain_whose_parity_flips_by_both_cues_is_split_and_each_part_labelled():

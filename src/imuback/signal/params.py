@@ -151,6 +151,12 @@ class EventParams:
     """The last step of a chain keeps its chain's alternation even when both its own cues
     contradict it: walking's closing step (the feet come together, the trunk stops) turns both
     cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation.md)."""
+    foot_contradiction_run: int = 2
+    """A walking step whose own lateral-acceleration and yaw-rate cues both contradict its chain's
+    alternation is left unlabelled only in a run of at least this many such consecutive steps of
+    its chain (a missed or extra step the chain did not break at turns every step after it); one
+    such step alone is judged by its chain (its two cues are outvoted by the chain's). 1: every
+    such step unlabelled. Chosen on voisard_l5_walk among 1-3 (docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""

@@ -300,7 +300,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
         steps = assign_feet(steps, lateral_cue, second=yaw_cue, clear_vote=params.events.foot_clear_vote,
                             split_min_steps=params.events.foot_split_min_steps,
-                            last_step_by_chain=params.events.foot_last_step_by_chain)
+                            last_step_by_chain=params.events.foot_last_step_by_chain,
+                            contradiction_run=params.events.foot_contradiction_run)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
