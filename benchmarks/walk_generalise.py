@@ -39,6 +39,7 @@ from imuback.signal.params import EventParams, PipelineParams, ResampleParams
 E, R = EventParams(), ResampleParams()
 LONE = "foot_lone_clear_vote (feet from the lateral cue alone without a gyroscope; run with --no-gyro)"
 DELAY = "walk_ic_delay_s (heel strike after the forward-acceleration peak)"
+LEAD = "foot_yaw_lead_s (the yaw cue read this long before the vertical IC)"
 CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its chain unlabelled)"
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
@@ -79,6 +80,8 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         for v in (0.0, 0.03, 0.05, 0.08, 0.12, 0.16, 0.2, 1.0)},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
+    LEAD: {str(v): PipelineParams(events=dataclasses.replace(E, foot_yaw_lead_s=v))
+           for v in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)},
     CONTRA: {str(v): PipelineParams(events=dataclasses.replace(E, foot_contradiction_run=v)) for v in (1, 2, 3)},
     LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
            for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
@@ -87,7 +90,8 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
 }
 OBJECTIVE = {FUSE: "events_sd", DELAY: "ic_bias", LONE: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
-             "foot_last_step_by_chain": "feet", CONTRA: "feet"}
+             "foot_last_step_by_chain": "feet", CONTRA: "feet",
+             LEAD: "feet_wearer"}
 
 
 IC_SD_TARGET_MS = 25.0

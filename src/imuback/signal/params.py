@@ -128,6 +128,9 @@ class EventParams:
     """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
     mobgap's LrcMcCamley)."""
+    foot_yaw_lead_s: float = 0.06
+    """The walking yaw cue is read this long (s) before the (vertical-signal) IC. Chosen on
+    voisard_l5_walk (docs/validation.md)."""
     foot_clear_vote: float = 0.5
     """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
     ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to

@@ -111,7 +111,7 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
     (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
     over the contact (running) or the step (walking: IC to the next IC; a chain's last step over a
     typical step time) minus the session mean, scaled by its spread;
-    and in walking the band-passed yaw rate (deg/s) at IC, scaled by its spread (0 elsewhere;
+    and in walking the band-passed yaw rate (deg/s) ``foot_yaw_lead_s`` before IC, scaled by its spread (0 elsewhere;
     None without a gyroscope or walking steps).
     """
     n = body.n
@@ -144,8 +144,12 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         lo_hz, hi_hz = params.foot_yaw_band_hz
         dec = step_to_50hz(body.fs_hz)
         fs_d = body.fs_hz / dec
+        bounds_d = decimated_bounds(body.seg_bounds, dec)
         p = steps.ic_pos[walk] / dec
-        ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), decimated_bounds(body.seg_bounds, dec))
+        # read foot_yaw_lead_s before IC, never before the start of the IC's segment
+        start = bounds_d[np.clip(np.searchsorted(bounds_d, p, side="right") - 1, 0, bounds_d.size - 1)]
+        p = np.maximum(p - params.foot_yaw_lead_s * fs_d, start)
+        ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), bounds_d)
         idx, lengths = interval_indices(ws, we)
         offset = np.cumsum(lengths) - lengths
         idx *= dec  # the full-rate samples: gathered from the column, no strided pass over all of it
