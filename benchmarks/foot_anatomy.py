@@ -1,6 +1,6 @@
 """Why walking feet are left unlabelled: every matched step, by the rule that left it null.
 
-    python benchmarks/foot_anatomy.py [--data ../shared/data] [--no-gyro] [--sim]
+    python benchmarks/foot_anatomy.py [--data ../shared/data] [--no-gyro] [--sim] [--off NAME=VALUE ...]
 
 Runs the pipeline on every real walking trial (``real_walking.py``; with ``--sim`` also the
 simulated realistic walking sessions of ``sim_accuracy.py``) and keeps the inputs of its
@@ -9,12 +9,15 @@ walking step matched to a reference IC (±100 ms, at the unrefined IC) is put in
 :func:`imuback.signal.events.foot_reasons`: why it is labelled or not, the length of its chain
 (before any split at a parity flip), whether it is its chain's first, last or a middle step, and
 whether its chain's parity names the reference foot. The trials whose reference feet are swapped
-(``real_walking.REFERENCE_FEET_SWAPPED``) are left out.
+(``real_walking.REFERENCE_FEET_SWAPPED``) are left out. ``--off NAME=VALUE`` runs with EventParams
+fields changed (``--off foot_yaw_lead_s=0 foot_contradiction_run=1``: the rules of pipeline 0.7.0).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import sys
 from collections import Counter
 from pathlib import Path
@@ -27,6 +30,7 @@ import imuback.signal.session as session_mod
 import real_walking as rw
 from imuback.signal.activity import WALK
 from imuback.signal.events import FOOT_REASONS, RIGHT, UNKNOWN, foot_reasons
+from imuback.signal.params import EventParams, PipelineParams
 from matching import match
 
 
@@ -86,17 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--no-gyro", action="store_true", help="drop every trial's gyroscope")
     ap.add_argument("--sim", action="store_true", help="also the simulated realistic walking sessions")
+    ap.add_argument("--off", nargs="*", default=[], help="EventParams NAME=VALUE to change")
     args = ap.parse_args(argv)
+    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.off)}
+    params = PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
+    if changes:
+        print(f"with {changes}")
     tables: dict[str, Counter[tuple[str, ...]]] = {}
     for t in rw.load(args.data, no_gyro=args.no_gyro):
         if t.name in rw.REFERENCE_FEET_SWAPPED:
             continue
-        got = _capture(lambda t=t: rw.imuback_detect(t))
+        got = _capture(lambda t=t: rw.imuback_detect(t, params))
         for ref_name, ref in t.refs.items():
             _rows(got, ref.ic_s, ref.foot, tables.setdefault(f"{t.dataset} / {ref_name}", Counter()))
     if args.sim:
-        import dataclasses
-
         import sim_accuracy as sa
         from imuback.pipeline import process_raw
 
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             sim = sa.simulate_session(sa.walking_scenario(i), seed=300 + i, session_id=f"acc{i}", runner_id="sim",
                                       start_time=sa.T0_NS)
             raw = dataclasses.replace(sim.raw, gyr_dps=None) if args.no_gyro else sim.raw
-            got = _capture(lambda raw=raw: process_raw(raw))
+            got = _capture(lambda raw=raw: process_raw(raw, params=params))
             ts = sim.truth_steps
             keep = ((np.asarray(ts.column("activity").to_pylist()) == "walk")
                     & ~np.asarray(ts.column("lost_in_gap").to_pylist(), dtype=bool))
