@@ -59,7 +59,8 @@ def _band(n: int) -> str:
     return "1" if n == 1 else "2-3" if n <= 3 else "4-7" if n <= 7 else "8+"
 
 
-def _rows(got: dict[str, Any], ref_ic_s: np.ndarray, ref_foot: np.ndarray, counts: Counter[tuple[str, ...]]) -> None:
+def _rows(got: dict[str, Any], ref_ic_s: np.ndarray, ref_foot: np.ndarray, counts: Counter[tuple[str, ...]],
+          name: str = "") -> None:
     st = got.get("steps")
     if st is None or st.n == 0:
         return
@@ -74,15 +75,21 @@ def _rows(got: dict[str, Any], ref_ic_s: np.ndarray, ref_foot: np.ndarray, count
         where = "first" if pos[i] == 0 else "last" if pos[i] == length[i] - 1 else "middle"
         named = "none" if parity[i] == UNKNOWN else "right" if ("R" if parity[i] == RIGHT else "L") == f else "WRONG"
         counts[(FOOT_REASONS[why[i]], _band(int(length[i])), where, named)] += 1
+        if why[i] == 0 and named == "WRONG":
+            counts[("wrong in", name)] += 1
 
 
 def _print(title: str, counts: Counter[tuple[str, ...]]) -> None:
+    wrong = {k[1]: v for k, v in counts.items() if k[0] == "wrong in"}
+    counts = Counter({k: v for k, v in counts.items() if k[0] != "wrong in"})
     n = sum(counts.values())
     null = sum(v for k, v in counts.items() if k[0] != FOOT_REASONS[0])
     print(f"\n## {title}: {n} matched steps, {null} unlabelled ({100 * null / max(n, 1):.1f} %)")
     print(f"{'reason':<18}{'chain':>6}{'step':>8}{'parity':>8}{'steps':>7}")
     for (why, band, where, named), v in sorted(counts.items(), key=lambda kv: (kv[0][0] == FOOT_REASONS[0], -kv[1])):
         print(f"{why:<18}{band:>6}{where:>8}{named:>8}{v:>7}")
+    if wrong:
+        print("labelled wrong in: " + ", ".join(f"{k} ({v})" for k, v in sorted(wrong.items())))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         got = _capture(lambda t=t: rw.imuback_detect(t, params))
         for ref_name, ref in t.refs.items():
-            _rows(got, ref.ic_s, ref.foot, tables.setdefault(f"{t.dataset} / {ref_name}", Counter()))
+            _rows(got, ref.ic_s, ref.foot, tables.setdefault(f"{t.dataset} / {ref_name}", Counter()), t.name)
     if args.sim:
         import sim_accuracy as sa
         from imuback.pipeline import process_raw
@@ -117,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                     & ~np.asarray(ts.column("lost_in_gap").to_pylist(), dtype=bool))
             ic = (np.asarray(ts.column("ic_time").cast("int64").to_numpy(), dtype=np.int64) - int(raw.time_ns[0])) / 1e9
             foot = np.asarray([str(f)[:1].upper() if f else "" for f in ts.column("foot").to_pylist()])
-            _rows(got, ic[keep], foot[keep], tables.setdefault("simulated realistic walking", Counter()))
+            table = tables.setdefault("simulated realistic walking", Counter())
+            _rows(got, ic[keep], foot[keep], table, f"session {i}")
     for title, counts in tables.items():
         _print(title + (" (no gyroscope)" if args.no_gyro else ""), counts)
     return 0
