@@ -129,8 +129,11 @@ class EventParams:
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
     mobgap's LrcMcCamley)."""
     foot_yaw_lead_s: float = 0.06
-    """The walking yaw cue is read this long (s) before the (vertical-signal) IC. Chosen on
-    voisard_l5_walk (docs/validation.md)."""
+    """The walking yaw cue is read this long (s) before the vertical-signal IC (never before the
+    IC's segment starts). Chosen on voisard_l5_walk among 0-0.15 by the feet target per wearer:
+    0 → 3.0 % unlabelled, 0.02-0.10 → 0-0.7 % (whole chains of subject 3 whose yaw at IC opposed
+    the lateral cue), all as right; mobgap_lab held out: INDIP 3.4 → 2.0 %, stereo 1.3 → 0.6 %
+    unlabelled, 1.000 right; beyond 0.12 s worse on both (docs/validation.md)."""
     foot_clear_vote: float = 0.5
     """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
     ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to
@@ -159,7 +162,9 @@ class EventParams:
     alternation is left unlabelled only in a run of at least this many such consecutive steps of
     its chain (a missed or extra step the chain did not break at turns every step after it); one
     such step alone is judged by its chain (its two cues are outvoted by the chain's). 1: every
-    such step unlabelled. Chosen on voisard_l5_walk among 1-3 (docs/validation.md)."""
+    such step unlabelled. Chosen on voisard_l5_walk among 1-3 (1 → 0.4 % unlabelled, 2 and 3 → 0 %,
+    0.959 right either way); mobgap_lab held out: INDIP 4.1 → 2.0 %, stereo 1.9 → 0.6 % unlabelled,
+    1.000 right (docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
