@@ -8,6 +8,8 @@ import pytest
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
 from imuback.signal.events import (
+    FOOT_CUES_OPPOSED,
+    FOOT_LONE_UNCLEAR,
     FOOT_STEP_CONTRADICTS,
     LEFT,
     RIGHT,
@@ -129,6 +131,8 @@ def test_feet_are_left_unknown_when_the_two_cues_clearly_disagree():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)  # first step RIGHT by the lateral cue
     s = assign_feet(_walk_chain(20), alt, second=-alt)  # the yaw cue says the opposite, as clearly
     assert (s.foot == UNKNOWN).all()
+    parity, why = foot_reasons(_walk_chain(20), alt, second=-0.8 * alt)
+    assert (why == FOOT_CUES_OPPOSED).all() and (parity != UNKNOWN).all()  # the parity a guess would take
     s = assign_feet(_walk_chain(20), alt, second=0.5 * alt)  # agreeing cues
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
 
@@ -141,6 +145,7 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     s = assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.5)
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
     assert (assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.7).foot == UNKNOWN).all()
+    assert (foot_reasons(_walk_chain(20), mixed, lone_clear_vote=0.7)[1] == FOOT_LONE_UNCLEAR).all()
     assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
 
 
