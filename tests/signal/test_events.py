@@ -149,6 +149,40 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
 
 
+def _two_chains(gap_steps: float) -> Steps:
+    """A clear chain of 20 walking steps, then a gap of ``gap_steps`` typical steps, then 8 more."""
+    ic = np.concatenate([np.arange(20) * 55.0, 19 * 55.0 + gap_steps * 55.0 + np.arange(8) * 55.0])
+    return Steps(ic_pos=ic, to_pos=np.full(28, np.nan), activity=np.full(28, WALK, np.int8),
+                 chain=np.repeat([0, 1], [20, 8]).astype(np.int64), foot=np.full(28, UNKNOWN, np.int8),
+                 quality=np.full(28, 0.8))
+
+
+def test_an_unclear_lone_cue_chain_takes_the_parity_of_a_chain_linked_through_the_rhythm():
+    # one missed step between the chains: the gap is 2 steps, so step 20 has the parity of step 18
+    truth_right = np.concatenate([np.arange(20) % 2 == 0, (20 + 1 + np.arange(8)) % 2 == 0])
+    cue = np.where(truth_right, 1.0, -1.0)
+    cue[[21, 23]] *= -1.0  # the second chain leans the right way, but only 4 of its 8 steps net: 0.5
+    steps = _two_chains(2.0)
+    off = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.0, 0.0))
+    assert (off.foot[20:] == UNKNOWN).all() and (off.foot[:20] != UNKNOWN).all()
+    s = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    assert (s.foot == np.where(truth_right, RIGHT, LEFT)).all()
+    # a gap that is not a whole number of steps links nothing
+    assert (assign_feet(_two_chains(2.5), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+            == UNKNOWN).all()
+    # nor does a gap longer than the limit (a stop)
+    assert (assign_feet(_two_chains(6.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+            == UNKNOWN).all()
+
+
+def test_a_linked_chain_whose_own_vote_leans_the_other_way_stays_unknown():
+    truth_right = np.concatenate([np.arange(20) % 2 == 0, (20 + 1 + np.arange(8)) % 2 == 0])
+    cue = np.where(truth_right, 1.0, -1.0)
+    cue[[20, 21, 22, 23, 24]] *= -1.0  # the second chain leans (weakly) to the other parity
+    s = assign_feet(_two_chains(2.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    assert (s.foot[20:] == UNKNOWN).all() and (s.foot[:20] != UNKNOWN).all()
+
+
 def test_steps_whose_own_cues_both_contradict_their_chain_in_a_row_are_left_unknown():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     lat, yaw = alt.copy(), alt.copy()

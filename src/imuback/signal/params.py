@@ -148,6 +148,14 @@ class EventParams:
     labelled without a gyroscope. Chosen on voisard_l5_walk with the gyroscope dropped, as the most
     steps labelled with >= 97 % of every subject's labelled steps right; mobgap_lab, held out, is
     right at every candidate (docs/validation.md)."""
+    foot_lone_link_steps: tuple[float, float] = (0.15, 4.0)
+    """Without a gyroscope, a walking chain whose lateral vote is not clear (``foot_lone_clear_vote``)
+    is still labelled when its vote leans to the parity of the chains linked to it through the
+    rhythm and the vote pooled over them is clear: consecutive walking chains are linked where
+    the gap between them (last IC to next IC) is a whole number of typical steps (median step
+    time inside chains) within the first value, and at most the second value of steps (a chain
+    broken by a missed step or a short irregular stretch; a longer gap is a stop). (0, 0): never
+    linked. Chosen on voisard_l5_walk with the gyroscope dropped (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
