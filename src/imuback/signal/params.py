@@ -155,7 +155,9 @@ class EventParams:
     the gap between them (last IC to next IC) is a whole number of typical steps (median step
     time inside chains) within the first value, and at most the second value of steps (a chain
     broken by a missed step or a short irregular stretch; a longer gap is a stop). (0, 0): never
-    linked. Chosen on voisard_l5_walk with the gyroscope dropped (docs/validation.md)."""
+    linked. Chosen on mobgap_lab (INDIP) with the gyroscope dropped, where 0.15 is the tightest of
+    the best (unlabelled 10.0 → 8.5 %); on voisard_l5_walk, held out, 0.1-0.35 tie: 20.1 → 19.3 %
+    unlabelled, 0.977 right as before (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
