@@ -173,6 +173,12 @@ def test_an_unclear_lone_cue_chain_takes_the_parity_of_a_chain_linked_through_th
     # nor does a gap longer than the limit (a stop)
     assert (assign_feet(_two_chains(6.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
             == UNKNOWN).all()
+    # nor a gap across a segment boundary (a dropout: sample indices do not count its time)
+    cut = int(steps.ic_pos[19]) + 60
+    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+                        bounds=np.array([0, cut, 5000])).foot[20:] == UNKNOWN).all()
+    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+                        bounds=np.array([0, 5000])).foot[20:] != UNKNOWN).all()
 
 
 def test_a_linked_chain_whose_own_vote_leans_the_other_way_stays_unknown():

@@ -151,7 +151,8 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
                 last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
                 contradiction_run: int = EventParams().foot_contradiction_run,
                 lone_clear_vote: float = 0.0,
-                lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps) -> Steps:
+                lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
+                bounds: I64 | None = None) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
@@ -174,11 +175,12 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     its own vote leans to the parity of the walking chains it is linked to through the rhythm and
     their vote pooled with its own is clear: ``lone_link_steps`` (tol, max) links consecutive
     chains whose gap is a whole number of typical steps (within ``tol`` of one, at most ``max``
-    steps; (0, 0): never). :func:`foot_reasons` says why each step is left UNKNOWN.
+    steps; (0, 0): never), never across a segment boundary of ``bounds`` (sample indices do not
+    count the time of a dropout). :func:`foot_reasons` says why each step is left UNKNOWN.
     """
     foot, _ = _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
                     last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
-                    lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps)
+                    lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds)
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=steps.quality)
 
@@ -190,19 +192,19 @@ def foot_reasons(steps: Steps, cue: F64, *, second: F64 | None = None,
                  contradiction_run: int = EventParams().foot_contradiction_run,
                  lone_clear_vote: float = 0.0,
                  lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
-                 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+                 bounds: I64 | None = None) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """(S,) the foot each step's chain parity names (LEFT/RIGHT, UNKNOWN only without evidence) and
     (S,) why :func:`assign_feet` (same arguments) labels it or not (``FOOT_*``, ``FOOT_REASONS``):
     for diagnosis (``benchmarks/foot_anatomy.py``).
     """
     return _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
                  last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
-                 lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, parity=True)
+                 lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds, parity=True)
 
 
 def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, split_min_steps: int,
           last_step_by_chain: bool, contradiction_run: int, lone_clear_vote: float,
-          lone_link_steps: tuple[float, float] = (0.0, 0.0),
+          lone_link_steps: tuple[float, float] = (0.0, 0.0), bounds: I64 | None = None,
           parity: bool = False) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """The feet (or with ``parity`` each chain's parity) and the reason code of every step."""
     n = steps.n
@@ -232,7 +234,7 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, spli
         if unclear.any() and lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
             # than its clearest chain: a clear neighbour is needed), its own vote the same way
-            group, flip = _rhythm_links(steps, starts, size, lone_link_steps)
+            group, flip = _rhythm_links(steps, starts, size, lone_link_steps, bounds)
             g_vote = np.bincount(group, vote * flip)
             g_strength = np.bincount(group, strength)
             linked = (np.abs(g_vote[group]) >= lone_clear_vote * g_strength[group]) & (vote * flip * g_vote[group] > 0)
@@ -257,12 +259,14 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, spli
     return foot, why
 
 
-def _rhythm_links(steps: Steps, starts: I64, size: I64, link_steps: tuple[float, float]) -> tuple[I64, F64]:
+def _rhythm_links(steps: Steps, starts: I64, size: I64, link_steps: tuple[float, float],
+                  bounds: I64 | None) -> tuple[I64, F64]:
     """(C,) a group id per chain (``starts``, ``size``) linking consecutive walking chains whose
     gap (last IC to next first IC) is a whole number k >= 1 of typical steps (within ``tol``, at
     most ``max`` steps; ``link_steps`` = (tol, max)), and (C,) +1/-1: whether the chain's first
     step has the parity of its group's first step (steps alternate across the gap: a chain starts
-    ``size - 1 + k`` steps after the previous one's start).
+    ``size - 1 + k`` steps after the previous one's start). Never across a segment boundary of
+    ``bounds`` (None: one segment).
     """
     tol, most = link_steps
     n_chains = starts.size
@@ -270,12 +274,17 @@ def _rhythm_links(steps: Steps, starts: I64, size: I64, link_steps: tuple[float,
     ic = steps.ic_pos
     walk = steps.activity == WALK
     inside = walk[:-1] & walk[1:] & (steps.chain[1:] == steps.chain[:-1])
-    if not inside.any() or n_chains < 2:
+    if not inside.any() or n_chains < 2:  # no step time to measure, or nothing to link
         return np.arange(n_chains, dtype=np.int64), np.ones(n_chains)
     typical = float(np.median(np.diff(ic)[inside]))
+    if not typical > 0:
+        return np.arange(n_chains, dtype=np.int64), np.ones(n_chains)
     gap = (ic[starts[1:]] - ic[ends[:-1]]) / typical
     k = np.round(gap)
     link = (k >= 1) & (np.abs(gap - k) <= tol) & (gap <= most) & walk[starts[1:]] & walk[ends[:-1]]
+    if bounds is not None:
+        seg = np.searchsorted(bounds, ic, side="right")
+        link &= seg[starts[1:]] == seg[ends[:-1]]
     group = np.concatenate([[0], np.cumsum(~link)]).astype(np.int64)
     step_in = np.concatenate([[0.0], np.where(link, size[:-1] - 1 + k, 0.0)])
     total = np.cumsum(step_in)

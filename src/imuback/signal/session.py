@@ -315,7 +315,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0),
                             last_step_by_chain=params.events.foot_last_step_by_chain,
                             lone_clear_vote=params.events.foot_lone_clear_vote,
-                            lone_link_steps=params.events.foot_lone_link_steps)
+                            lone_link_steps=params.events.foot_lone_link_steps, bounds=body.seg_bounds)
         notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
                      "walking where it is clear" if walk.any() else
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
