@@ -41,6 +41,9 @@ LONE = "foot_lone_clear_vote (feet from the lateral cue alone without a gyroscop
 DELAY = "walk_ic_delay_s (heel strike after the forward-acceleration peak)"
 RHYTHM = "walk_rhythm_off_s (an IC this far from its neighbours' middle may move to another braking peak)"
 SHARE = "walk_rhythm_fall_share (that peak's braking fall / the current one's)"
+LINK = "foot_lone_link_steps (no gyroscope: unclear chains linked through the rhythm; run with --no-gyro)"
+LEAD = "foot_yaw_lead_s (the yaw cue read this long before the vertical IC)"
+CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its chain unlabelled)"
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
@@ -80,6 +83,11 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         for v in (0.0, 0.03, 0.05, 0.08, 0.12, 0.16, 0.2, 1.0)},
     "foot_last_step_by_chain": {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
+    LINK: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_link_steps=v))
+           for v in ((0.0, 0.0), (0.1, 4.0), (0.15, 4.0), (0.25, 4.0), (0.35, 4.0), (0.25, 2.5), (0.25, 6.0))},
+    LEAD: {str(v): PipelineParams(events=dataclasses.replace(E, foot_yaw_lead_s=v))
+           for v in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)},
+    CONTRA: {str(v): PipelineParams(events=dataclasses.replace(E, foot_contradiction_run=v)) for v in (1, 2, 3)},
     LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
            for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
     RHYTHM: {"off": PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=0.0)),
@@ -90,9 +98,13 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
-OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias", LONE: "feet_wearer",
+NO_GYRO = (LONE, LINK)
+"""The constants of the accelerometer-only path: run only with ``--no-gyro``."""
+OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias",
+             LONE: "feet_wearer", LINK: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
-             "foot_last_step_by_chain": "feet"}
+             "foot_last_step_by_chain": "feet", CONTRA: "feet",
+             LEAD: "feet_wearer"}
 
 
 IC_SD_TARGET_MS = 25.0
@@ -163,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     is_m: Callable[[rw.Trial], bool] = lambda t: t.dataset == "mobgap_lab"  # noqa: E731
     subjects = sorted({t.subject for t in trials if is_v(t)})
     for name, cands in CONSTANTS.items():
-        if args.only not in name or (name == LONE) != args.no_gyro:
+        if args.only not in name or (name in NO_GYRO) != args.no_gyro:
             continue
         kind = OBJECTIVE.get(name, "events")
         b = kind == "ic_bias"

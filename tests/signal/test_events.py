@@ -7,7 +7,19 @@ import pytest
 
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import lowpass
-from imuback.signal.events import LEFT, RIGHT, UNKNOWN, Steps, assign_feet, bridge_walking_gaps, detect_steps
+from imuback.signal.events import (
+    FOOT_CUES_OPPOSED,
+    FOOT_LONE_UNCLEAR,
+    FOOT_STEP_CONTRADICTS,
+    LEFT,
+    RIGHT,
+    UNKNOWN,
+    Steps,
+    assign_feet,
+    bridge_walking_gaps,
+    detect_steps,
+    foot_reasons,
+)
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from tests.signal.analytic import turn_walk
@@ -119,6 +131,8 @@ def test_feet_are_left_unknown_when_the_two_cues_clearly_disagree():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)  # first step RIGHT by the lateral cue
     s = assign_feet(_walk_chain(20), alt, second=-alt)  # the yaw cue says the opposite, as clearly
     assert (s.foot == UNKNOWN).all()
+    parity, why = foot_reasons(_walk_chain(20), alt, second=-0.8 * alt)
+    assert (why == FOOT_CUES_OPPOSED).all() and (parity != UNKNOWN).all()  # the parity a guess would take
     s = assign_feet(_walk_chain(20), alt, second=0.5 * alt)  # agreeing cues
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
 
@@ -131,16 +145,82 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     s = assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.5)
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
     assert (assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.7).foot == UNKNOWN).all()
+    assert (foot_reasons(_walk_chain(20), mixed, lone_clear_vote=0.7)[1] == FOOT_LONE_UNCLEAR).all()
     assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
 
 
-def test_a_step_whose_own_cues_both_contradict_its_chain_is_left_unknown():
+def _two_chains(gap_steps: float) -> Steps:
+    """A clear chain of 20 walking steps, then a gap of ``gap_steps`` typical steps, then 8 more."""
+    ic = np.concatenate([np.arange(20) * 55.0, 19 * 55.0 + gap_steps * 55.0 + np.arange(8) * 55.0])
+    return Steps(ic_pos=ic, to_pos=np.full(28, np.nan), activity=np.full(28, WALK, np.int8),
+                 chain=np.repeat([0, 1], [20, 8]).astype(np.int64), foot=np.full(28, UNKNOWN, np.int8),
+                 quality=np.full(28, 0.8))
+
+
+def test_an_unclear_lone_cue_chain_takes_the_parity_of_a_chain_linked_through_the_rhythm():
+    # one missed step between the chains: the gap is 2 steps, so step 20 has the parity of step 18
+    truth_right = np.concatenate([np.arange(20) % 2 == 0, (20 + 1 + np.arange(8)) % 2 == 0])
+    cue = np.where(truth_right, 1.0, -1.0)
+    cue[[21, 23]] *= -1.0  # the second chain leans the right way, but only 4 of its 8 steps net: 0.5
+    steps = _two_chains(2.0)
+    off = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.0, 0.0))
+    assert (off.foot[20:] == UNKNOWN).all() and (off.foot[:20] != UNKNOWN).all()
+    s = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    assert (s.foot == np.where(truth_right, RIGHT, LEFT)).all()
+    # a gap that is not a whole number of steps links nothing
+    assert (assign_feet(_two_chains(2.5), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+            == UNKNOWN).all()
+    # nor does a gap longer than the limit (a stop)
+    assert (assign_feet(_two_chains(6.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+            == UNKNOWN).all()
+    # nor a gap across a segment boundary (a dropout: sample indices do not count its time)
+    cut = int(steps.ic_pos[19]) + 60
+    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+                        bounds=np.array([0, cut, 5000])).foot[20:] == UNKNOWN).all()
+    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+                        bounds=np.array([0, 5000])).foot[20:] != UNKNOWN).all()
+
+
+def test_a_linked_chain_whose_own_vote_leans_the_other_way_stays_unknown():
+    truth_right = np.concatenate([np.arange(20) % 2 == 0, (20 + 1 + np.arange(8)) % 2 == 0])
+    cue = np.where(truth_right, 1.0, -1.0)
+    cue[[20, 21, 22, 23, 24]] *= -1.0  # the second chain leans (weakly) to the other parity
+    s = assign_feet(_two_chains(2.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    assert (s.foot[20:] == UNKNOWN).all() and (s.foot[:20] != UNKNOWN).all()
+
+
+def test_steps_whose_own_cues_both_contradict_their_chain_in_a_row_are_left_unknown():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     lat, yaw = alt.copy(), alt.copy()
-    lat[7], yaw[7] = -lat[7], -yaw[7]  # step 7 looks like the other foot to both cues
+    lat[7:9], yaw[7:9] = -lat[7:9], -yaw[7:9]  # steps 7 and 8 look like the other foot to both cues
     s = assign_feet(_walk_chain(20), lat, second=yaw)
-    assert s.foot[7] == UNKNOWN
-    assert np.count_nonzero(s.foot == UNKNOWN) == 1 and s.foot[6] == RIGHT
+    assert (s.foot[7:9] == UNKNOWN).all()
+    assert np.count_nonzero(s.foot == UNKNOWN) == 2 and s.foot[6] == RIGHT and s.foot[9] == LEFT
+    _, why = foot_reasons(_walk_chain(20), lat, second=yaw)
+    assert (why[7:9] == FOOT_STEP_CONTRADICTS).all() and np.count_nonzero(why) == 2
+
+
+def test_one_step_whose_own_cues_contradict_its_chain_is_judged_by_its_chain():
+    # a noisy step (or a walk's first step): the chain's alternation outvotes its two cues
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    for k in (0, 7):
+        lat, yaw = alt.copy(), alt.copy()
+        lat[k], yaw[k] = -lat[k], -yaw[k]
+        s = assign_feet(_walk_chain(20), lat, second=yaw)
+        assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+        # contradiction_run=1: the rule before, every such step unlabelled
+        s1 = assign_feet(_walk_chain(20), lat, second=yaw, contradiction_run=1)
+        assert s1.foot[k] == UNKNOWN and np.count_nonzero(s1.foot == UNKNOWN) == 1
+
+
+def test_a_contradiction_run_reaching_the_last_step_leaves_the_step_before_it_unknown():
+    # a missed step before the last two: both turn; the last keeps its chain (closing step), the
+    # one before it is not a lone contradiction
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    lat, yaw = alt.copy(), alt.copy()
+    lat[18:], yaw[18:] = -lat[18:], -yaw[18:]
+    s = assign_feet(_walk_chain(20), lat, second=yaw)
+    assert s.foot[18] == UNKNOWN and s.foot[19] == LEFT and np.count_nonzero(s.foot == UNKNOWN) == 1
 
 
 def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
@@ -150,7 +230,8 @@ def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
     lat[19], yaw[19] = -lat[19], -yaw[19]
     s = assign_feet(_walk_chain(20), lat, second=yaw)
     assert s.foot[19] == LEFT and (s.foot != UNKNOWN).all()
-    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False).foot[19] == UNKNOWN
+    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False,
+                       contradiction_run=1).foot[19] == UNKNOWN
 
 
 def test_a_chain_whose_parity_flips_by_both_cues_is_split_and_each_part_labelled():

@@ -225,6 +225,55 @@ def test_a_chain_last_step_is_not_read_across_a_gap():
     assert cue[5] < 0  # the last (LEFT) step keeps its sign
 
 
+def _yaw_steps_block(gyr_z, fs: float, seg_bounds: list[int]):
+    from imuback.core import ImuBlock
+
+    n = gyr_z.size
+    gyr = np.zeros((n, 3))
+    gyr[:, 2] = gyr_z
+    return ImuBlock(t_s=np.arange(n) / fs, acc_mps2=np.zeros((n, 3)), gyr_dps=gyr, frame="body", fs_hz=fs,
+                    seg_bounds=np.array(seg_bounds), t0_ns=0)
+
+
+def test_the_walking_yaw_cue_is_read_foot_yaw_lead_s_before_ic():
+    """A 1 Hz yaw rate (inside the 0.5-2 Hz band, passed with zero phase): each IC 30 ms after a
+    rising zero crossing reads positive at IC and negative 60 ms before it."""
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _foot_cue
+
+    fs, n = 100.0, 2000
+    t = np.arange(n) / fs
+    ics = [round((k + 0.03) * fs) for k in range(5, 15)]
+    body = _yaw_steps_block(50.0 * np.sin(2 * np.pi * t), fs, [0, n])
+    steps = _walk_steps(ics, [0] * len(ics))
+    _, at_ic = _foot_cue(body, prefix_sum(np.zeros(n)), steps, EventParams(foot_yaw_lead_s=0.0))
+    _, lead = _foot_cue(body, prefix_sum(np.zeros(n)), steps, EventParams(foot_yaw_lead_s=0.06))
+    assert at_ic is not None and lead is not None
+    assert np.all(at_ic > 0) and np.all(lead < 0)
+    assert EventParams().foot_yaw_lead_s == 0.06
+
+
+def test_the_yaw_cue_read_before_ic_never_reaches_across_a_gap():
+    """A step 20 ms after a segment starts reads the yaw at the segment start, not in the samples
+    recorded before the gap."""
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _foot_cue
+
+    fs, n, start = 100.0, 2000, 1000
+    t = np.arange(n) / fs
+    ics = [start + 2, *range(start + 55, n - 100, 55)]
+    steps = _walk_steps(ics, [0] * len(ics))
+    cues = []
+    for before in (1.0, -3.0):  # different motion before the gap
+        yaw = 50.0 * np.sin(2 * np.pi * t)
+        yaw[:start] *= before
+        _, c = _foot_cue(_yaw_steps_block(yaw, fs, [0, start, n]), prefix_sum(np.zeros(n)), steps, EventParams())
+        cues.append(c)
+    np.testing.assert_array_equal(cues[0], cues[1])
+
+
 def test_peak_memory_of_a_session_stays_below_twenty_full_rate_arrays() -> None:
     # long sessions are bounded by memory: at its peak the analysis holds what it must (both
     # frames briefly, the gyro integrals, the lateral and its integral, the metrics' scratch)

@@ -145,11 +145,21 @@ def _running_median(x: F64, k: int) -> F64:
     return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode="nearest"), dtype=np.float64)
 
 
+FOOT_LABELLED, FOOT_NO_EVIDENCE, FOOT_LONE_UNCLEAR, FOOT_CUES_OPPOSED, FOOT_STEP_CONTRADICTS = 0, 1, 2, 3, 4
+"""Why a step's foot is what it is (:func:`foot_reasons`): labelled; no evidence in its chain; one
+cue alone whose chain vote is not clear enough; the chain's two cues clearly opposed; the step's
+own two cues contradict its chain together with a neighbouring step's."""
+FOOT_REASONS = ("labelled", "no evidence", "lone cue unclear", "cues opposed", "step contradicts")
+
+
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
                 clear_vote: float = EventParams().foot_clear_vote,
                 split_min_steps: int = EventParams().foot_split_min_steps,
                 last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
-                lone_clear_vote: float = 0.0) -> Steps:
+                contradiction_run: int = EventParams().foot_contradiction_run,
+                lone_clear_vote: float = 0.0,
+                lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
+                bounds: I64 | None = None) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
@@ -158,19 +168,56 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     where it says nothing) are summed. Where both speak, they must agree: a chain whose two
     votes point clearly (each ``|vote| / sum |cue| >= clear_vote``) to opposite parities is left
     UNKNOWN (a wrong forward axis or a cue that fails for this wearer turns one of them; guessing
-    would swap the whole chain), and so is a step
-    whose own two cues both contradict the chain's alternation (a missed or extra step the chain
-    did not break at). Where both cues flip the parity together for at least ``split_min_steps``
-    steps either side, the chain is first split there (:func:`_split_parity_flips`; the split is
-    used for the feet only, ``steps.chain`` is returned unchanged). With ``last_step_by_chain`` the
-    last step of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step
-    turns both cues). Without ``second`` (one cue alone: a session without a gyroscope, or
-    running-only steps), a chain whose ``cue`` vote leans less clearly than ``lone_clear_vote`` to
-    one parity is left UNKNOWN; the default 0 labels every chain with any evidence.
+    would swap the whole chain), and so is a step whose own two cues both contradict the chain's
+    alternation when it lies in a run of at least ``contradiction_run`` consecutive such steps of
+    its chain (a missed or extra step the chain did not break at turns every step after it; one
+    step alone is a noisy step, judged by its chain; 1: every such step). Where both cues flip the
+    parity together for at least ``split_min_steps`` steps either side, the chain is first split
+    there (:func:`_split_parity_flips`; the split is used for the feet only, ``steps.chain`` is
+    returned unchanged). With ``last_step_by_chain`` the last step of each chain of
+    ``steps.chain`` is exempt from the step rule (a walk's closing step turns both cues). Without
+    ``second`` (one cue alone: a session without a gyroscope, or running-only steps), a chain whose
+    ``cue`` vote leans less clearly than ``lone_clear_vote`` to one parity is left UNKNOWN; the
+    default 0 labels every chain with any evidence. Such an unclear chain is still labelled when
+    its own vote leans to the parity of the walking chains it is linked to through the rhythm and
+    their vote pooled with its own is clear: ``lone_link_steps`` (tol, max) links consecutive
+    chains whose gap is a whole number of typical steps (within ``tol`` of one, at most ``max``
+    steps; (0, 0): never), never across a segment boundary of ``bounds`` (sample indices do not
+    count the time of a dropout). :func:`foot_reasons` says why each step is left UNKNOWN.
     """
+    foot, _ = _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
+                    last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
+                    lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds)
+    return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
+                 chain=steps.chain, foot=foot, quality=steps.quality)
+
+
+def foot_reasons(steps: Steps, cue: F64, *, second: F64 | None = None,
+                 clear_vote: float = EventParams().foot_clear_vote,
+                 split_min_steps: int = EventParams().foot_split_min_steps,
+                 last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
+                 contradiction_run: int = EventParams().foot_contradiction_run,
+                 lone_clear_vote: float = 0.0,
+                 lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
+                 bounds: I64 | None = None) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """(S,) the foot each step's chain parity names (LEFT/RIGHT, UNKNOWN only without evidence) and
+    (S,) why :func:`assign_feet` (same arguments) labels it or not (``FOOT_*``, ``FOOT_REASONS``):
+    for diagnosis (``benchmarks/foot_anatomy.py``).
+    """
+    return _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
+                 last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
+                 lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds, parity=True)
+
+
+def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, split_min_steps: int,
+          last_step_by_chain: bool, contradiction_run: int, lone_clear_vote: float,
+          lone_link_steps: tuple[float, float] = (0.0, 0.0), bounds: I64 | None = None,
+          parity: bool = False) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """The feet (or with ``parity`` each chain's parity) and the reason code of every step."""
     n = steps.n
+    why = np.zeros(n, dtype=np.int8)
     if n == 0:
-        return steps
+        return steps.foot, why
     cue = np.nan_to_num(np.asarray(cue, dtype=np.float64))
     two = np.nan_to_num(np.asarray(second, dtype=np.float64)) if second is not None else np.zeros(n)
     total = cue + two
@@ -187,21 +234,80 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
     first_right = np.repeat(vote > 0, size)
     is_right = np.where(alt > 0, first_right, ~first_right)
     foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
-    unknown = np.repeat(strength, size) == 0
+    no_evidence = np.repeat(strength, size) == 0
+    why[no_evidence] = FOOT_NO_EVIDENCE
     if second is None:
-        unknown |= np.repeat(np.abs(vote) < lone_clear_vote * strength, size)
+        unclear = np.abs(vote) < lone_clear_vote * strength
+        if unclear.any() and lone_link_steps[0] > 0:
+            # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
+            # than its clearest chain: a clear neighbour is needed), its own vote the same way
+            group, flip = _rhythm_links(steps, starts, size, lone_link_steps, bounds)
+            g_vote = np.bincount(group, vote * flip)
+            g_strength = np.bincount(group, strength)
+            linked = (np.abs(g_vote[group]) >= lone_clear_vote * g_strength[group]) & (vote * flip * g_vote[group] > 0)
+            unclear &= ~linked
+        why[np.repeat(unclear, size) & (why == FOOT_LABELLED)] = FOOT_LONE_UNCLEAR
     both = (two != 0) & (cue != 0)
     if both.any():
         v1 = np.add.reduceat(np.where(both, cue, 0.0) * alt, starts)
         v2 = np.add.reduceat(np.where(both, two, 0.0) * alt, starts)
         c1 = np.abs(v1) / np.maximum(np.add.reduceat(np.abs(np.where(both, cue, 0.0)), starts), 1e-12)
         c2 = np.abs(v2) / np.maximum(np.add.reduceat(np.abs(np.where(both, two, 0.0)), starts), 1e-12)
-        unknown |= np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
+        opposed = np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
+        why[opposed & (why == FOOT_LABELLED)] = FOOT_CUES_OPPOSED
         side = np.where(is_right, 1.0, -1.0)
-        unknown |= both & (cue * side < 0) & (two * side < 0) & ~last
-    foot[unknown] = UNKNOWN
-    return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
-                 chain=steps.chain, foot=foot, quality=steps.quality)
+        contra = both & (cue * side < 0) & (two * side < 0)
+        run = _run_length(contra, chain)
+        why[contra & (run >= contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
+    if parity:
+        foot[no_evidence] = UNKNOWN
+    else:
+        foot[why != FOOT_LABELLED] = UNKNOWN
+    return foot, why
+
+
+def _rhythm_links(steps: Steps, starts: I64, size: I64, link_steps: tuple[float, float],
+                  bounds: I64 | None) -> tuple[I64, F64]:
+    """(C,) a group id per chain (``starts``, ``size``) linking consecutive walking chains whose
+    gap (last IC to next first IC) is a whole number k >= 1 of typical steps (within ``tol``, at
+    most ``max`` steps; ``link_steps`` = (tol, max)), and (C,) +1/-1: whether the chain's first
+    step has the parity of its group's first step (steps alternate across the gap: a chain starts
+    ``size - 1 + k`` steps after the previous one's start). Never across a segment boundary of
+    ``bounds`` (None: one segment).
+    """
+    tol, most = link_steps
+    n_chains = starts.size
+    ends = starts + size - 1
+    ic = steps.ic_pos
+    walk = steps.activity == WALK
+    inside = walk[:-1] & walk[1:] & (steps.chain[1:] == steps.chain[:-1])
+    if not inside.any() or n_chains < 2:  # no step time to measure, or nothing to link
+        return np.arange(n_chains, dtype=np.int64), np.ones(n_chains)
+    typical = float(np.median(np.diff(ic)[inside]))
+    if not typical > 0:
+        return np.arange(n_chains, dtype=np.int64), np.ones(n_chains)
+    gap = (ic[starts[1:]] - ic[ends[:-1]]) / typical
+    k = np.round(gap)
+    link = (k >= 1) & (np.abs(gap - k) <= tol) & (gap <= most) & walk[starts[1:]] & walk[ends[:-1]]
+    if bounds is not None:
+        seg = np.searchsorted(bounds, ic, side="right")
+        link &= seg[starts[1:]] == seg[ends[:-1]]
+    group = np.concatenate([[0], np.cumsum(~link)]).astype(np.int64)
+    step_in = np.concatenate([[0.0], np.where(link, size[:-1] - 1 + k, 0.0)])
+    total = np.cumsum(step_in)
+    offset = total - total[np.searchsorted(group, group)]  # steps from the group's first step
+    return group, np.where(offset % 2 == 0, 1.0, -1.0)
+
+
+def _run_length(flag: npt.NDArray[np.bool_], chain: I64) -> I64:
+    """(S,) the length of the run of consecutive True ``flag`` steps of one chain that each step is
+    in (0 where ``flag`` is False).
+    """
+    n = flag.size
+    brk = np.concatenate([[True], (flag[1:] != flag[:-1]) | (chain[1:] != chain[:-1])])
+    starts = np.flatnonzero(brk)
+    size = np.diff(np.append(starts, n))
+    return np.where(flag, np.repeat(size, size), 0).astype(np.int64)
 
 
 def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, min_steps: int,

@@ -128,6 +128,12 @@ class EventParams:
     """Walking foot cue: the yaw rate band-passed (4th-order Butterworth, zero phase) to the stride
     and step frequencies, positive at a right IC (McCamley 2012; the band from Ullrich 2021 as in
     mobgap's LrcMcCamley)."""
+    foot_yaw_lead_s: float = 0.06
+    """The walking yaw cue is read this long (s) before the vertical-signal IC (never before the
+    IC's segment starts). Chosen on voisard_l5_walk among 0-0.15 by the feet target per wearer:
+    0 → 3.0 % unlabelled, 0.02-0.10 → 0-0.7 % (whole chains of subject 3 whose yaw at IC opposed
+    the lateral cue), all as right; mobgap_lab held out: INDIP 3.4 → 2.0 %, stereo 1.3 → 0.6 %
+    unlabelled, 1.000 right; beyond 0.12 s worse on both (docs/validation.md)."""
     foot_clear_vote: float = 0.5
     """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
     ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to
@@ -142,6 +148,16 @@ class EventParams:
     labelled without a gyroscope. Chosen on voisard_l5_walk with the gyroscope dropped, as the most
     steps labelled with >= 97 % of every subject's labelled steps right; mobgap_lab, held out, is
     right at every candidate (docs/validation.md)."""
+    foot_lone_link_steps: tuple[float, float] = (0.15, 4.0)
+    """Without a gyroscope, a walking chain whose lateral vote is not clear (``foot_lone_clear_vote``)
+    is still labelled when its vote leans to the parity of the chains linked to it through the
+    rhythm and the vote pooled over them is clear: consecutive walking chains are linked where
+    the gap between them (last IC to next IC) is a whole number of typical steps (median step
+    time inside chains) within the first value, and at most the second value of steps (a chain
+    broken by a missed step or a short irregular stretch; a longer gap is a stop). (0, 0): never
+    linked. Chosen on mobgap_lab (INDIP) with the gyroscope dropped, where 0.15 is the tightest of
+    the best (unlabelled 10.0 → 8.5 %); on voisard_l5_walk, held out, 0.1-0.35 tie: 20.1 → 19.3 %
+    unlabelled, 0.977 right as before (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
@@ -151,6 +167,14 @@ class EventParams:
     """The last step of a chain keeps its chain's alternation even when both its own cues
     contradict it: walking's closing step (the feet come together, the trunk stops) turns both
     cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation.md)."""
+    foot_contradiction_run: int = 2
+    """A walking step whose own lateral-acceleration and yaw-rate cues both contradict its chain's
+    alternation is left unlabelled only in a run of at least this many such consecutive steps of
+    its chain (a missed or extra step the chain did not break at turns every step after it); one
+    such step alone is judged by its chain (its two cues are outvoted by the chain's). 1: every
+    such step unlabelled. Chosen on voisard_l5_walk among 1-3 (1 → 0.4 % unlabelled, 2 and 3 → 0 %,
+    0.959 right either way); mobgap_lab held out: INDIP 4.1 → 2.0 %, stereo 1.9 → 0.6 % unlabelled,
+    1.000 right (docs/validation.md)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""

@@ -111,7 +111,7 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
     (+y, left) level-frame acceleration (its prefix sum ``lateral_int`` (N + 1,), m/s² · samples)
     over the contact (running) or the step (walking: IC to the next IC; a chain's last step over a
     typical step time) minus the session mean, scaled by its spread;
-    and in walking the band-passed yaw rate (deg/s) at IC, scaled by its spread (0 elsewhere;
+    and in walking the band-passed yaw rate (deg/s) ``foot_yaw_lead_s`` before IC, scaled by its spread (0 elsewhere;
     None without a gyroscope or walking steps).
     """
     n = body.n
@@ -144,8 +144,12 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
         lo_hz, hi_hz = params.foot_yaw_band_hz
         dec = step_to_50hz(body.fs_hz)
         fs_d = body.fs_hz / dec
+        bounds_d = decimated_bounds(body.seg_bounds, dec)
         p = steps.ic_pos[walk] / dec
-        ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), decimated_bounds(body.seg_bounds, dec))
+        # read foot_yaw_lead_s before IC, never before the start of the IC's segment
+        start = bounds_d[np.clip(np.searchsorted(bounds_d, p, side="right") - 1, 0, bounds_d.size - 1)]
+        p = np.maximum(p - params.foot_yaw_lead_s * fs_d, start)
+        ws, we = windows_around(p, round(params.foot_yaw_margin_s * fs_d), bounds_d)
         idx, lengths = interval_indices(ws, we)
         offset = np.cumsum(lengths) - lengths
         idx *= dec  # the full-rate samples: gathered from the column, no strided pass over all of it
@@ -300,7 +304,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
         steps = assign_feet(steps, lateral_cue, second=yaw_cue, clear_vote=params.events.foot_clear_vote,
                             split_min_steps=params.events.foot_split_min_steps,
-                            last_step_by_chain=params.events.foot_last_step_by_chain)
+                            last_step_by_chain=params.events.foot_last_step_by_chain,
+                            contradiction_run=params.events.foot_contradiction_run)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
@@ -309,7 +314,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
         steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0),
                             last_step_by_chain=params.events.foot_last_step_by_chain,
-                            lone_clear_vote=params.events.foot_lone_clear_vote)
+                            lone_clear_vote=params.events.foot_lone_clear_vote,
+                            lone_link_steps=params.events.foot_lone_link_steps, bounds=body.seg_bounds)
         notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
                      "walking where it is clear" if walk.any() else
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
