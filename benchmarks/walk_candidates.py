@@ -39,7 +39,7 @@ from imuback.signal.activity import WALK
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams, PipelineParams
 from imuback.signal.session import analyse_session
-from imuback.signal.walking import braking_fall
+from imuback.signal.walking_ic import braking_fall
 from matching import match
 from real_running import auroc as _auroc
 

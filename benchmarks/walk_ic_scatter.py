@@ -125,6 +125,20 @@ def three_cornered_hat(trials: list[rw.Trial], dets: dict[str, list[rw.Detected]
                   f"imuback-stereo {np.sqrt(v_ds):5.1f} stereo-INDIP {np.sqrt(v_si):5.1f}  ->  own SD: {sd}")
 
 
+def _offset_misses(det_s: F64, ref_s: F64) -> list[tuple[int, int]]:
+    """(reference index, detection index) of each 'offset' miss at ±100 ms: a missed reference IC
+    with an unmatched detection 100-300 ms away (the nearest such)."""
+    ei, ri = match(det_s, ref_s, 0.1)
+    free = np.setdiff1d(np.arange(det_s.size), ei)
+    out = []
+    for k in np.setdiff1d(np.arange(ref_s.size), ri):  # misses: a few per trial
+        dist = np.abs(det_s[free] - ref_s[k])
+        near = (dist > 0.1) & (dist <= 0.3)
+        if near.any():
+            out.append((int(k), int(free[near][np.argmin(dist[near])])))
+    return out
+
+
 def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw.Detected], title: str) -> None:
     """Part 2: each offset miss by where that step's vertical-signal IC lay."""
     print(f"## {title}: offset misses (±100 ms; an unmatched detection 100-300 ms away) by the step's "
@@ -137,14 +151,7 @@ def offset_causes(trials: list[rw.Trial], dets: list[rw.Detected], vert: list[rw
             if t.dataset != ds or ref_name not in t.refs or d.ic_s.size != v.ic_s.size:
                 continue
             r = t.refs[ref_name]
-            ei, ri = match(d.ic_s, r.ic_s, 0.1)
-            free = np.setdiff1d(np.arange(d.ic_s.size), ei)
-            for k in np.setdiff1d(np.arange(r.ic_s.size), ri):  # misses: a few per trial
-                dist = np.abs(d.ic_s[free] - r.ic_s[k])
-                near = (dist > 0.1) & (dist <= 0.3)
-                if not near.any():
-                    continue
-                j = free[near][np.argmin(dist[near])]
+            for k, j in _offset_misses(d.ic_s, r.ic_s):
                 ve = abs(v.ic_s[j] - r.ic_s[k])
                 n += 1
                 causes[0 if ve <= 0.1 else 1 if ve <= 0.3 else 2] += 1
@@ -165,14 +172,7 @@ def offset_cases(trials: list[rw.Trial], dets: list[rw.Detected], fwd: list[rw.D
             if t.dataset != ds or ref_name not in t.refs or not d.ic_s.size == f.ic_s.size == v.ic_s.size:
                 continue
             r = t.refs[ref_name]
-            ei, ri = match(d.ic_s, r.ic_s, 0.1)
-            free = np.setdiff1d(np.arange(d.ic_s.size), ei)
-            for k in np.setdiff1d(np.arange(r.ic_s.size), ri):  # misses: a few per trial
-                dist = np.abs(d.ic_s[free] - r.ic_s[k])
-                near = (dist > 0.1) & (dist <= 0.3)
-                if not near.any():
-                    continue
-                j = free[near][np.argmin(dist[near])]
+            for k, j in _offset_misses(d.ic_s, r.ic_s):
                 mid = 0.5 * (d.ic_s[j - 1] + d.ic_s[j + 1]) if 0 < j < d.ic_s.size - 1 else np.nan
                 ms = [1000.0 * (x - r.ic_s[k]) for x in (d.ic_s[j], v.ic_s[j], f.ic_s[j], mid)]
                 turn = "turn" if r.turn[k] else "    "

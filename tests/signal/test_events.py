@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,9 @@ from imuback.signal.events import (
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from tests.signal.analytic import turn_walk
+
+E = EventParams()
+LINKED = replace(E, foot_lone_link_steps=(0.15, 4.0))
 
 
 def test_ic_is_the_onset_of_a_first_transient_not_of_a_steeper_active_rise():
@@ -142,11 +147,11 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     mixed = alt.copy()
     mixed[[3, 8, 13, 18]] *= -1.0  # vote 12 / 20 = 0.6 of its weight
-    s = assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.5)
+    s = assign_feet(_walk_chain(20), mixed, params=replace(E, foot_lone_clear_vote=0.5), lone=True)
     assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
-    assert (assign_feet(_walk_chain(20), mixed, lone_clear_vote=0.7).foot == UNKNOWN).all()
-    assert (foot_reasons(_walk_chain(20), mixed, lone_clear_vote=0.7)[1] == FOOT_LONE_UNCLEAR).all()
-    assert (assign_feet(_walk_chain(20), alt, lone_clear_vote=0.7).foot != UNKNOWN).all()
+    assert (assign_feet(_walk_chain(20), mixed, lone=True).foot == UNKNOWN).all()
+    assert (foot_reasons(_walk_chain(20), mixed, lone=True)[1] == FOOT_LONE_UNCLEAR).all()
+    assert (assign_feet(_walk_chain(20), alt, lone=True).foot != UNKNOWN).all()
 
 
 def _two_chains(gap_steps: float) -> Steps:
@@ -163,21 +168,21 @@ def test_an_unclear_lone_cue_chain_takes_the_parity_of_a_chain_linked_through_th
     cue = np.where(truth_right, 1.0, -1.0)
     cue[[21, 23]] *= -1.0  # the second chain leans the right way, but only 4 of its 8 steps net: 0.5
     steps = _two_chains(2.0)
-    off = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.0, 0.0))
+    off = assign_feet(steps, cue, params=replace(E, foot_lone_link_steps=(0.0, 0.0)), lone=True)
     assert (off.foot[20:] == UNKNOWN).all() and (off.foot[:20] != UNKNOWN).all()
-    s = assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    s = assign_feet(steps, cue, params=LINKED, lone=True)
     assert (s.foot == np.where(truth_right, RIGHT, LEFT)).all()
     # a gap that is not a whole number of steps links nothing
-    assert (assign_feet(_two_chains(2.5), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+    assert (assign_feet(_two_chains(2.5), cue, params=LINKED, lone=True).foot[20:]
             == UNKNOWN).all()
     # nor does a gap longer than the limit (a stop)
-    assert (assign_feet(_two_chains(6.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0)).foot[20:]
+    assert (assign_feet(_two_chains(6.0), cue, params=LINKED, lone=True).foot[20:]
             == UNKNOWN).all()
     # nor a gap across a segment boundary (a dropout: sample indices do not count its time)
     cut = int(steps.ic_pos[19]) + 60
-    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+    assert (assign_feet(steps, cue, params=LINKED, lone=True,
                         bounds=np.array([0, cut, 5000])).foot[20:] == UNKNOWN).all()
-    assert (assign_feet(steps, cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0),
+    assert (assign_feet(steps, cue, params=LINKED, lone=True,
                         bounds=np.array([0, 5000])).foot[20:] != UNKNOWN).all()
 
 
@@ -185,7 +190,7 @@ def test_a_linked_chain_whose_own_vote_leans_the_other_way_stays_unknown():
     truth_right = np.concatenate([np.arange(20) % 2 == 0, (20 + 1 + np.arange(8)) % 2 == 0])
     cue = np.where(truth_right, 1.0, -1.0)
     cue[[20, 21, 22, 23, 24]] *= -1.0  # the second chain leans (weakly) to the other parity
-    s = assign_feet(_two_chains(2.0), cue, lone_clear_vote=0.7, lone_link_steps=(0.15, 4.0))
+    s = assign_feet(_two_chains(2.0), cue, params=LINKED, lone=True)
     assert (s.foot[20:] == UNKNOWN).all() and (s.foot[:20] != UNKNOWN).all()
 
 
@@ -200,17 +205,17 @@ def test_steps_whose_own_cues_both_contradict_their_chain_in_a_row_are_left_unkn
     assert (why[7:9] == FOOT_STEP_CONTRADICTS).all() and np.count_nonzero(why) == 2
 
 
-def test_one_step_whose_own_cues_contradict_its_chain_is_judged_by_its_chain():
-    # a noisy step (or a walk's first step): the chain's alternation outvotes its two cues
+def test_one_step_whose_own_cues_contradict_its_chain_is_left_unknown_unless_runs_are_asked():
     alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
     for k in (0, 7):
         lat, yaw = alt.copy(), alt.copy()
         lat[k], yaw[k] = -lat[k], -yaw[k]
-        s = assign_feet(_walk_chain(20), lat, second=yaw)
-        assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
-        # contradiction_run=1: the rule before, every such step unlabelled
-        s1 = assign_feet(_walk_chain(20), lat, second=yaw, contradiction_run=1)
+        # the default (1): both of its own cues against the chain is evidence, not a guess to overrule
+        s1 = assign_feet(_walk_chain(20), lat, second=yaw)
         assert s1.foot[k] == UNKNOWN and np.count_nonzero(s1.foot == UNKNOWN) == 1
+        # foot_contradiction_run=2: one such step alone is judged by its chain
+        s = assign_feet(_walk_chain(20), lat, second=yaw, params=replace(E, foot_contradiction_run=2))
+        assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
 
 
 def test_a_contradiction_run_reaching_the_last_step_leaves_the_step_before_it_unknown():
@@ -230,8 +235,8 @@ def test_the_last_step_of_a_chain_keeps_its_alternation_when_its_cues_turn():
     lat[19], yaw[19] = -lat[19], -yaw[19]
     s = assign_feet(_walk_chain(20), lat, second=yaw)
     assert s.foot[19] == LEFT and (s.foot != UNKNOWN).all()
-    assert assign_feet(_walk_chain(20), lat, second=yaw, last_step_by_chain=False,
-                       contradiction_run=1).foot[19] == UNKNOWN
+    assert assign_feet(_walk_chain(20), lat, second=yaw,
+                       params=replace(E, foot_last_step_by_chain=False, foot_contradiction_run=1)).foot[19] == UNKNOWN
 
 
 def test_a_chain_whose_parity_flips_by_both_cues_is_split_and_each_part_labelled():
@@ -242,7 +247,7 @@ def test_a_chain_whose_parity_flips_by_both_cues_is_split_and_each_part_labelled
     assert (s.foot == np.where(truth_right, RIGHT, LEFT)).all()
     assert (s.chain == 0).all()  # the split is for the feet only
     # without the split the first 8 steps were left unknown, each contradicting its chain
-    s0 = assign_feet(_walk_chain(20), sign, second=0.7 * sign, split_min_steps=0)
+    s0 = assign_feet(_walk_chain(20), sign, second=0.7 * sign, params=replace(E, foot_split_min_steps=0))
     assert (s0.foot[:8] == UNKNOWN).all()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
-from imuback.signal.walking import forward_peak_ic, fuse_ic_cues
+from imuback.signal.walking_ic import forward_peak_ic, fuse_ic_cues
 from tests.signal.analytic import braking_forward, turn_walk, walking_vertical
 
 FS = 100.0
@@ -117,7 +117,8 @@ def test_a_missed_step_in_the_rhythm_is_filled_but_a_stop_is_not():
 def test_weak_steps_in_a_turn_are_bridged_only_with_heel_strike_braking(braking_at_weak):
     # voisard U-turns: the vertical swing fades (recall 0.54 in turns), the braking at each foot
     # contact stays; a weak vertical bump without braking (a sway) is no step
-    from imuback.signal.walking import braking_fall, bridged_steps
+    from imuback.signal.walking import bridged_steps
+    from imuback.signal.walking_ic import braking_fall
 
     x, ap, ics, weak = turn_walk(braking_at_weak)
     bounds, p = np.array([0, 1600]), EventParams()

@@ -24,14 +24,8 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import (
-    braking_fall,
-    bridged_steps,
-    forward_peak_ic,
-    fuse_ic_cues,
-    rhythm_placed_ic,
-    walking_contacts,
-)
+from imuback.signal.walking import bridged_steps, walking_contacts
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -152,66 +146,46 @@ own two cues contradict its chain together with a neighbouring step's."""
 FOOT_REASONS = ("labelled", "no evidence", "lone cue unclear", "cues opposed", "step contradicts")
 
 
-def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None,
-                clear_vote: float = EventParams().foot_clear_vote,
-                split_min_steps: int = EventParams().foot_split_min_steps,
-                last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
-                contradiction_run: int = EventParams().foot_contradiction_run,
-                lone_clear_vote: float = 0.0,
-                lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
-                bounds: I64 | None = None) -> Steps:
+def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None, params: EventParams = EventParams(),
+                lone: bool = False, bounds: I64 | None = None) -> Steps:
     """Give each step a foot: alternate inside each chain, with the parity that agrees best with
     the evidence — positive means RIGHT. Step quality is read later
     (quality.py).
 
     ``cue`` (S,) and the independent ``second`` (S,) (e.g. lateral acceleration and yaw rate; 0
     where it says nothing) are summed. Where both speak, they must agree: a chain whose two
-    votes point clearly (each ``|vote| / sum |cue| >= clear_vote``) to opposite parities is left
-    UNKNOWN (a wrong forward axis or a cue that fails for this wearer turns one of them; guessing
-    would swap the whole chain), and so is a step whose own two cues both contradict the chain's
-    alternation when it lies in a run of at least ``contradiction_run`` consecutive such steps of
-    its chain (a missed or extra step the chain did not break at turns every step after it; one
-    step alone is a noisy step, judged by its chain; 1: every such step). Where both cues flip the
-    parity together for at least ``split_min_steps`` steps either side, the chain is first split
-    there (:func:`_split_parity_flips`; the split is used for the feet only, ``steps.chain`` is
-    returned unchanged). With ``last_step_by_chain`` the last step of each chain of
-    ``steps.chain`` is exempt from the step rule (a walk's closing step turns both cues). Without
-    ``second`` (one cue alone: a session without a gyroscope, or running-only steps), a chain whose
-    ``cue`` vote leans less clearly than ``lone_clear_vote`` to one parity is left UNKNOWN; the
-    default 0 labels every chain with any evidence. Such an unclear chain is still labelled when
-    its own vote leans to the parity of the walking chains it is linked to through the rhythm and
-    their vote pooled with its own is clear: ``lone_link_steps`` (tol, max) links consecutive
-    chains whose gap is a whole number of typical steps (within ``tol`` of one, at most ``max``
-    steps; (0, 0): never), never across a segment boundary of ``bounds`` (sample indices do not
-    count the time of a dropout). :func:`foot_reasons` says why each step is left UNKNOWN.
+    votes point clearly (each ``|vote| / sum |cue| >= params.foot_clear_vote``) to opposite
+    parities is left UNKNOWN (a wrong forward axis or a cue that fails for this wearer turns one
+    of them; guessing would swap the whole chain), and so is a step whose own two cues both
+    contradict the chain's alternation when it lies in a run of at least
+    ``params.foot_contradiction_run`` consecutive such steps of its chain. Where both cues flip
+    the parity together for at least ``params.foot_split_min_steps`` steps either side, the chain
+    is first split there (:func:`_split_parity_flips`; the split is used for the feet only,
+    ``steps.chain`` is returned unchanged). With ``params.foot_last_step_by_chain`` the last step
+    of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step turns
+    both cues). With ``lone`` (one cue alone: a session without a gyroscope), a chain whose
+    ``cue`` vote leans less clearly than ``params.foot_lone_clear_vote`` to one parity is left
+    UNKNOWN, unless its own vote leans to the parity of the walking chains it is linked to through
+    the rhythm and their vote pooled with its own is clear (``params.foot_lone_link_steps``; never
+    across a segment boundary of ``bounds``: sample indices do not count the time of a dropout);
+    without ``lone`` every chain with any evidence is labelled. :func:`foot_reasons` says why
+    each step is left UNKNOWN.
     """
-    foot, _ = _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
-                    last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
-                    lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds)
+    foot, _ = _feet(steps, cue, second=second, p=params, lone=lone, bounds=bounds)
     return Steps(ic_pos=steps.ic_pos, to_pos=steps.to_pos, activity=steps.activity,
                  chain=steps.chain, foot=foot, quality=steps.quality)
 
 
-def foot_reasons(steps: Steps, cue: F64, *, second: F64 | None = None,
-                 clear_vote: float = EventParams().foot_clear_vote,
-                 split_min_steps: int = EventParams().foot_split_min_steps,
-                 last_step_by_chain: bool = EventParams().foot_last_step_by_chain,
-                 contradiction_run: int = EventParams().foot_contradiction_run,
-                 lone_clear_vote: float = 0.0,
-                 lone_link_steps: tuple[float, float] = EventParams().foot_lone_link_steps,
-                 bounds: I64 | None = None) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+def foot_reasons(steps: Steps, cue: F64, *, second: F64 | None = None, params: EventParams = EventParams(),
+                 lone: bool = False, bounds: I64 | None = None) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """(S,) the foot each step's chain parity names (LEFT/RIGHT, UNKNOWN only without evidence) and
     (S,) why :func:`assign_feet` (same arguments) labels it or not (``FOOT_*``, ``FOOT_REASONS``):
     for diagnosis (``benchmarks/foot_anatomy.py``).
     """
-    return _feet(steps, cue, second=second, clear_vote=clear_vote, split_min_steps=split_min_steps,
-                 last_step_by_chain=last_step_by_chain, contradiction_run=contradiction_run,
-                 lone_clear_vote=lone_clear_vote, lone_link_steps=lone_link_steps, bounds=bounds, parity=True)
+    return _feet(steps, cue, second=second, p=params, lone=lone, bounds=bounds, parity=True)
 
 
-def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, split_min_steps: int,
-          last_step_by_chain: bool, contradiction_run: int, lone_clear_vote: float,
-          lone_link_steps: tuple[float, float] = (0.0, 0.0), bounds: I64 | None = None,
+def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: bool, bounds: I64 | None,
           parity: bool = False) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """The feet (or with ``parity`` each chain's parity) and the reason code of every step."""
     n = steps.n
@@ -222,9 +196,9 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, spli
     two = np.nan_to_num(np.asarray(second, dtype=np.float64)) if second is not None else np.zeros(n)
     total = cue + two
     chain = steps.chain
-    last = np.append(chain[1:] != chain[:-1], True) if last_step_by_chain else np.zeros(n, dtype=bool)
-    if second is not None and split_min_steps > 0:
-        chain = _split_parity_flips(chain, cue, two, clear_vote=clear_vote, min_steps=split_min_steps)
+    last = np.append(chain[1:] != chain[:-1], True) if p.foot_last_step_by_chain else np.zeros(n, dtype=bool)
+    if second is not None and p.foot_split_min_steps > 0:
+        chain = _split_parity_flips(chain, cue, two, clear_vote=p.foot_clear_vote, min_steps=p.foot_split_min_steps)
     starts = np.flatnonzero(np.concatenate([[True], chain[1:] != chain[:-1]]))
     size = np.diff(np.append(starts, n))
     pos = np.arange(n) - np.repeat(starts, size)
@@ -236,15 +210,16 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, spli
     foot = np.where(is_right, RIGHT, LEFT).astype(np.int8)
     no_evidence = np.repeat(strength, size) == 0
     why[no_evidence] = FOOT_NO_EVIDENCE
-    if second is None:
-        unclear = np.abs(vote) < lone_clear_vote * strength
-        if unclear.any() and lone_link_steps[0] > 0:
+    if lone:
+        unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
+        if unclear.any() and p.foot_lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
             # than its clearest chain: a clear neighbour is needed), its own vote the same way
-            group, flip = _rhythm_links(steps, starts, size, lone_link_steps, bounds)
+            group, flip = _rhythm_links(steps, starts, size, p.foot_lone_link_steps, bounds)
             g_vote = np.bincount(group, vote * flip)
             g_strength = np.bincount(group, strength)
-            linked = (np.abs(g_vote[group]) >= lone_clear_vote * g_strength[group]) & (vote * flip * g_vote[group] > 0)
+            linked = np.abs(g_vote[group]) >= p.foot_lone_clear_vote * g_strength[group]
+            linked &= vote * flip * g_vote[group] > 0
             unclear &= ~linked
         why[np.repeat(unclear, size) & (why == FOOT_LABELLED)] = FOOT_LONE_UNCLEAR
     both = (two != 0) & (cue != 0)
@@ -253,12 +228,12 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, clear_vote: float, spli
         v2 = np.add.reduceat(np.where(both, two, 0.0) * alt, starts)
         c1 = np.abs(v1) / np.maximum(np.add.reduceat(np.abs(np.where(both, cue, 0.0)), starts), 1e-12)
         c2 = np.abs(v2) / np.maximum(np.add.reduceat(np.abs(np.where(both, two, 0.0)), starts), 1e-12)
-        opposed = np.repeat((v1 * v2 < 0) & (c1 >= clear_vote) & (c2 >= clear_vote), size)
+        opposed = np.repeat((v1 * v2 < 0) & (c1 >= p.foot_clear_vote) & (c2 >= p.foot_clear_vote), size)
         why[opposed & (why == FOOT_LABELLED)] = FOOT_CUES_OPPOSED
         side = np.where(is_right, 1.0, -1.0)
         contra = both & (cue * side < 0) & (two * side < 0)
         run = _run_length(contra, chain)
-        why[contra & (run >= contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
+        why[contra & (run >= p.foot_contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
     if parity:
         foot[no_evidence] = UNKNOWN
     else:
@@ -359,8 +334,8 @@ def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, mi
 def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
                        params: EventParams = EventParams()) -> Steps:
     """Move each walking IC to the forward-acceleration peak before heel-strike braking
-    (:func:`~imuback.signal.walking.forward_peak_ic`), averaged with the vertical-signal IC where
-    the two agree (:func:`~imuback.signal.walking.fuse_ic_cues`), once the body frame is known;
+    (:func:`~imuback.signal.walking_ic.forward_peak_ic`), averaged with the vertical-signal IC where
+    the two agree (:func:`~imuback.signal.walking_ic.fuse_ic_cues`), once the body frame is known;
     then ``walk_ic_delay_s`` later (the heel strikes just after that peak). A step that keeps its
     vertical IC (too few steps with both cues to read their offset) is moved by the delay too.
 

@@ -302,20 +302,15 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
         lateral_cue, yaw_cue = _foot_cue(body, lateral_int, steps, params.events)
-        steps = assign_feet(steps, lateral_cue, second=yaw_cue, clear_vote=params.events.foot_clear_vote,
-                            split_min_steps=params.events.foot_split_min_steps,
-                            last_step_by_chain=params.events.foot_last_step_by_chain,
-                            contradiction_run=params.events.foot_contradiction_run)
+        steps = assign_feet(steps, lateral_cue, second=yaw_cue, params=params.events)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
         # walking feet from the lateral acceleration alone where its vote is clear
         walk = steps.activity == WALK
         lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
-        steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0),
-                            last_step_by_chain=params.events.foot_last_step_by_chain,
-                            lone_clear_vote=params.events.foot_lone_clear_vote,
-                            lone_link_steps=params.events.foot_lone_link_steps, bounds=body.seg_bounds)
+        steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0), params=params.events, lone=True,
+                            bounds=body.seg_bounds)
         notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
                      "walking where it is clear" if walk.any() else
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")

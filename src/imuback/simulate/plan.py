@@ -96,7 +96,11 @@ def _hesitate(p: RunnerParams, walk_s: float, rng: np.random.Generator) -> list[
         return [("walk", walk_s)]
     n = int(rng.poisson(p.walk_hesitations_per_min * walk_s / 60.0))
     at = np.sort(rng.uniform(3.0, walk_s - 3.0, n))
-    at = at[np.diff(at, prepend=-np.inf) >= 2.0]  # at least 2 s of walking between
+    kept: list[float] = []
+    for t in at:  # a few draws; at least 2 s of walking after the last one kept
+        if not kept or t - kept[-1] >= 2.0:
+            kept.append(float(t))
+    at = np.asarray(kept, dtype=np.float64)
     stand = rng.uniform(*HESITATION_S, at.size)
     edges = np.concatenate([[0.0], at, [walk_s]])
     out: list[tuple[str, float]] = []
