@@ -142,7 +142,7 @@ def _running_median(x: F64, k: int) -> F64:
 FOOT_LABELLED, FOOT_NO_EVIDENCE, FOOT_LONE_UNCLEAR, FOOT_CUES_OPPOSED, FOOT_STEP_CONTRADICTS = 0, 1, 2, 3, 4
 """Why a step's foot is what it is (:func:`foot_reasons`): labelled; no evidence in its chain; one
 cue alone whose chain vote is not clear enough; the chain's two cues clearly opposed; the step's
-own two cues contradict its chain together with a neighbouring step's."""
+own two cues both contradict its chain (in a run of ``EventParams.foot_contradiction_run`` such steps)."""
 FOOT_REASONS = ("labelled", "no evidence", "lone cue unclear", "cues opposed", "step contradicts")
 
 

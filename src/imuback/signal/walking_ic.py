@@ -158,7 +158,6 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     return out
 
 
-
 def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: EventParams) -> F64:
     """Walking IC from its two cues: the forward-acceleration peak before braking and the vertical
     loading rise, averaged where they agree, each weighted by how regular it is over the session.
