@@ -5,10 +5,9 @@
 The nearest real condition to steady treadmill walking in ../shared/data: reference initial
 contacts (ICs) that are neither in a turn nor among the first or last two of their walking bout
 (``real_walking._conditions``: ``straight`` and ``mid-bout``), and — by the reference alone — in a
-steady rhythm: both intervals to the neighbouring reference ICs within 0.6-1.4 of the bout's
-median, and more than two reference ICs from a turn. (voisard's reference bouts also hold foot
-events before and after the walk, weight shifts in standing and the closing steps, which
-``mid-bout`` alone counts; the steps into and out of a U-turn slow down before its marks.)
+steady rhythm (``real_walking.steady_rhythm``: both intervals to the neighbouring reference ICs
+within 0.6-1.4 of the bout's median, more than two reference ICs from a turn): the condition
+``steady: steady straight`` of ``validate.py``.
 ``--all-mid`` scores every straight mid-bout IC instead (the ``validate.py`` condition). Same scorer as
 ``benchmarks/real_walking.py`` (one-to-one within 100 ms). Each such missed reference IC gets the
 first stage that applies, in the pipeline's order:
@@ -64,10 +63,6 @@ STAGES = ("dropout", "activity", "gait check", "upright", "neighbour", "offset: 
 EXTRAS = ("near", "double", "far")
 NO_GAIT_CHECK = PipelineParams(gait_check=GaitCheckParams(min_off_axis_ratio=0.0, min_rotation_dps=0.0,
                                                           min_step_coupling=-1.0, min_coupling_evidence=-1.0))
-RHYTHM_BAND = (0.6, 1.4)
-"""A steady step's reference intervals to both neighbours, as shares of its bout's median interval."""
-TURN_MARGIN = 2
-"""A steady step is more than this many reference ICs from a turn's."""
 NOT_UPRIGHT = PipelineParams(events=dataclasses.replace(EventParams(), upright_g=0.0))
 
 
@@ -94,34 +89,12 @@ def run_trial(trial: rw.Trial) -> TrialRuns:
                      not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=NOT_UPRIGHT), t0))
 
 
-def _rhythmic(ref: rw.Reference) -> npt.NDArray[np.bool_]:
-    """Per reference IC: inside the reference's own steady rhythm (both intervals to its bout
-    neighbours within ``RHYTHM_BAND`` of the bout's median interval) and more than ``TURN_MARGIN``
-    reference ICs from a turn."""
-    ok = np.zeros(ref.ic_s.size, dtype=bool)
-    for b in np.unique(ref.bout_id):
-        k = np.flatnonzero(ref.bout_id == b)
-        if k.size < 5:
-            continue
-        d = np.diff(ref.ic_s[k])
-        r = d / np.median(d)
-        good = (r >= RHYTHM_BAND[0]) & (r <= RHYTHM_BAND[1])
-        ok[k[1:-1]] = good[:-1] & good[1:]
-    turn = ref.turn.astype(np.int64)
-    near_turn = np.convolve(turn, np.ones(2 * TURN_MARGIN + 1, dtype=np.int64), mode="same") > 0
-    return ok & ~near_turn
-
-
 def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) -> npt.NDArray[np.bool_]:
-    """True where the nearest reference IC to each time in ``t`` is a steady one (see the module docstring)."""
-    if ref.ic_s.size == 0:
-        return np.zeros(t.size, dtype=bool)
+    """True where each time in ``t`` is in steady straight walking (``rhythm``; else straight and mid-bout)."""
     c = rw._conditions(trial, ref, t)
-    j = np.clip(np.searchsorted(ref.ic_s, t), 0, ref.ic_s.size - 1)
-    k = np.clip(j - 1, 0, None)
-    j = np.where(np.abs(ref.ic_s[k] - t) < np.abs(ref.ic_s[j] - t), k, j)
-    steady = _rhythmic(ref)[j] | (not rhythm)
-    return np.asarray((c["turn"] == "straight") & (c["bout"] == "mid-bout") & steady, dtype=bool)
+    if rhythm:
+        return np.asarray(c["steady"] == "steady straight", dtype=bool)
+    return np.asarray((c["turn"] == "straight") & (c["bout"] == "mid-bout"), dtype=bool)
 
 
 def _within(x: F64, t: float, tol: float) -> bool:
@@ -167,17 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--all-mid", action="store_true", help="every straight mid-bout IC, steady rhythm or not")
+    ap.add_argument("--no-gyro", action="store_true", help="the trials with their gyroscope dropped")
     ap.add_argument("--list", action="store_true", help="print every miss and extra")
     ap.add_argument("--plot", type=Path, default=None, help="draw the first misses of each stage here")
     args = ap.parse_args(argv)
-    trials = [t for t in rw.load(args.data) if t.dataset in {d for d, _ in REFS}]
+    trials = [t for t in rw.load(args.data, no_gyro=args.no_gyro) if t.dataset in {d for d, _ in REFS}]
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
     runs = [run_trial(t) for t in trials]
     what = "straight mid-bout" if args.all_mid else "steady straight"
-    print(f"{what} walking (reference ICs: {'not' if args.all_mid else 'a steady rhythm, not'} in or near a turn, "
-          "not among a bout's first/last two), ±100 ms")
+    where = "not in a turn" if args.all_mid else "a steady rhythm, not in or near a turn"
+    print(f"{what} walking (reference ICs: {where}, not among a bout's first/last two), ±100 ms")
     print(f"{'data / reference':28s}{'n ref':>6}{'recall':>7}{'prec':>6}{'missed':>7}  "
           + "".join(f"{s:>{max(len(s), 5) + 1}}" for s in STAGES)
           + f"{'extra':>7}" + "".join(f"{e:>7}" for e in EXTRAS))
@@ -188,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         n_ref = n_det = n_ok = 0
         miss: collections.Counter[str] = collections.Counter()
         extra: collections.Counter[str] = collections.Counter()
+        why: collections.Counter[str] = collections.Counter()
         for t, tr in zip(trials, runs, strict=True):
             if t.dataset != ds or ref_name not in t.refs:
                 continue
@@ -220,10 +195,19 @@ def main(argv: list[str] | None = None) -> int:
                 per_subject[f"{ds} / {ref_name}: {t.subject}"]["extra " + e] += 1
                 listing.append(f"{ref_name:8s} {t.name:32s} extra {ic[k]:7.2f} s    {e:20s}"
                                f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away")
+            if args.all_mid:  # why the reference itself calls a missed IC not steady
+                unsteady = steady_r & ~found & ~_steady(t, ref, ref.ic_s)
+                near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * rw.STEADY_TURN_MARGIN + 1, np.int64),
+                                        mode="same") > 0
+                why["near a turn"] += int(np.sum(unsteady & near_turn))
+                why["reference rhythm broken"] += int(np.sum(unsteady & ~near_turn))
         n_miss = sum(miss.values())
         print(f"{ds + ' / ' + ref_name:28s}{n_ref:>6}{1 - n_miss / max(n_ref, 1):>7.3f}{n_ok / max(n_det, 1):>6.3f}"
               f"{n_miss:>7}  " + "".join(f"{miss[s]:>{max(len(s), 5) + 1}}" for s in STAGES)
               + f"{sum(extra.values()):>7}" + "".join(f"{extra[e]:>7}" for e in EXTRAS))
+        if why:
+            print(f"{'':28s}of the misses, not steady by the reference: "
+                  + ", ".join(f"{k} {n}" for k, n in why.items()))
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")
     for k, c in per_subject.items():
         print(f"{k:44s} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items(), key=lambda x: -x[1])))
