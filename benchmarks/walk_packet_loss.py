@@ -5,9 +5,9 @@
 voisard_l5_walk's Xsens link drops packets (runs of 2-9 samples at 100 Hz, in one trial 20 % of
 them), and there the packet loss was the largest single cause of missed steady walking steps
 (``benchmarks/walk_steady.py``). This script takes every voisard trial that lost under 1 % of its
-samples, drops further samples by a two-state (Gilbert-Elliott) burst process — bursts of
-geometric length with mean ``--burst`` samples, at an overall loss rate — never the first or last
-sample, and scores the walking steps against the foot-sensor reference as ``validate.py`` does
+samples, drops further samples in bursts (``BURSTS``: lengths drawn from voisard's own dropped
+runs, or geometric with a mean of 50 or 150 ms) at an overall loss rate — never the first or
+last sample — and scores the walking steps against the foot-sensor reference as ``validate.py`` does
 (one-to-one within 100 ms): all ICs, and the steady straight ones (``real_walking.steady_rhythm``).
 Each loss rate is run with the gap bridging as it is (``ResampleParams.max_fill_s``) and with
 gaps up to 0.3 s bridged, over ``--seeds`` random drop patterns.
@@ -28,25 +28,48 @@ import real_walking as rw
 from imuback.signal.params import PipelineParams, ResampleParams
 
 LOSS = (0.0, 0.02, 0.05, 0.1, 0.2)
-BURSTS = (5.0, 15.0)
+BURSTS = ("voisard's own", 5.0, 15.0)
+"""Burst lengths: drawn from voisard_l5_walk's own dropped runs (pooled over its trials: mostly 1-3
+samples), or geometric with this mean (samples at 100 Hz; a lost BLE notification carries several
+samples)."""
 SETTINGS = {"max_fill_s 0.1 (now)": PipelineParams(),
             "max_fill_s 0.3": PipelineParams(resample=dataclasses.replace(ResampleParams(), max_fill_s=0.3))}
 
 
-def burst_mask(n: int, loss: float, burst: float, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
-    """True for the samples kept: bursts of mean length ``burst`` (geometric) at overall rate ``loss``."""
+def burst_mask(n: int, loss: float, burst: float | npt.NDArray[np.int64], rng: np.random.Generator
+               ) -> npt.NDArray[np.bool_]:
+    """True for the samples kept: bursts at overall rate ``loss``, of geometric length with mean
+    ``burst`` samples, or drawn from the lengths in the array ``burst``; kept runs geometric."""
     keep = np.ones(n, dtype=bool)
     if loss <= 0.0:
         return keep
-    good = burst * (1.0 - loss) / loss  # mean run of kept samples between bursts
-    k = int(2 * n / (good + burst)) + 8  # enough bursts to pass the end
+    mean = float(np.mean(burst))
+    good = mean * (1.0 - loss) / loss  # mean run of kept samples between bursts
+    k = int(2 * n / (good + mean)) + 8  # enough bursts to pass the end
     runs = np.empty(2 * k, dtype=np.int64)
     runs[0::2] = rng.geometric(1.0 / good, k)
-    runs[1::2] = rng.geometric(1.0 / burst, k)
+    runs[1::2] = (rng.geometric(1.0 / mean, k) if np.ndim(burst) == 0
+                  else rng.choice(np.asarray(burst, dtype=np.int64), k))
     keep = np.repeat(np.tile(np.array([True, False]), k), runs)[:n]  # kept run, burst, kept run, ...
     keep = np.concatenate([keep, np.ones(n - keep.size, dtype=bool)])
     keep[[0, -1]] = True
     return keep
+
+
+def voisard_bursts(trials: list[rw.Trial]) -> npt.NDArray[np.int64]:
+    """Every run of consecutive samples voisard_l5_walk's link dropped (on its sample counter)."""
+    runs = []
+    for t in trials:
+        k = np.round((t.raw.time_ns - t.raw.time_ns[0]) * t.raw.sample_rate_hz / 1e9).astype(np.int64)
+        d = np.diff(k) - 1
+        runs.append(d[d > 0])
+    return np.concatenate([np.zeros(0, np.int64), *runs])
+
+
+def loss_share(trials: list[rw.Trial]) -> npt.NDArray[np.float64]:
+    """Share of samples each trial lost."""
+    return np.array([1.0 - t.raw.time_ns.size / ((t.raw.time_ns[-1] - t.raw.time_ns[0])
+                                                  * t.raw.sample_rate_hz / 1e9 + 1) for t in trials])
 
 
 def drop(trial: rw.Trial, keep: npt.NDArray[np.bool_]) -> rw.Trial:
@@ -67,16 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no voisard_l5_walk under {args.data / 'real'}: skipped")
         return 0
     fs = trials[0].raw.sample_rate_hz
-
-    def received(t: rw.Trial) -> float:
-        span = (t.raw.time_ns[-1] - t.raw.time_ns[0]) * fs / 1e9 + 1
-        return float(t.raw.time_ns.size / span)
-
-    clean = [t for t in trials if received(t) >= 0.99]
+    own = voisard_bursts(trials)
+    lost = loss_share(trials)
+    print(f"voisard_l5_walk's own packet loss: per trial median {100 * np.median(lost):.1f} %, "
+          f"max {100 * lost.max():.1f} %, {np.sum(lost >= 0.05)} of {lost.size} trials >= 5 %; "
+          f"{own.size} dropped runs, mean {own.mean():.2f} samples, {100 * np.mean(own > 10):.1f} % longer "
+          f"than 10 (max {own.max()})")
+    clean = [t for t, x in zip(trials, lost, strict=True) if x < 0.01]
     print(f"voisard_l5_walk: {len(clean)} of {len(trials)} trials lost < 1 % of their samples; further samples "
           f"dropped in bursts; ±100 ms, {args.seeds} drop patterns each (recall / precision)")
     print(f"{'loss':>5} {'burst':>6}  " + "".join(f"{k + ': all':>27}{k + ': steady':>30}" for k in SETTINGS))
-    for burst in BURSTS:
+    for b in BURSTS:
+        burst = own if isinstance(b, str) else b
         for loss in LOSS:
             cells = []
             for params in SETTINGS.values():
@@ -90,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows = rw.score(tr, dets, ref_name="foot IMU", tol_s=0.1)
                 a, s = rw.figures(rows), rw.figures(rows, "steady", "steady straight")
                 cells.append(f"{a.recall:>19.3f} / {a.precision:.3f}{s.recall:>22.3f} / {s.precision:.3f}")
-            print(f"{100 * loss:>4.0f}% {burst / fs * 1e3:>4.0f}ms  " + "".join(cells), flush=True)
+            label = "own" if isinstance(b, str) else f"{b / fs * 1e3:.0f}ms"
+            print(f"{100 * loss:>4.0f}% {label:>6}  " + "".join(cells), flush=True)
     return 0
 
 
