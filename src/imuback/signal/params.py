@@ -26,8 +26,9 @@ class ResampleParams:
     exact_fill_s: float = 0.1
     """A running step whose contact overlaps a stretch bridged over a longer gap gets no toe-off
     (contact time, flight and peak vGRF NaN): a line through most of a contact is no contact's
-    end (alcantara_treadmill with 5 % of samples dropped in 50 ms bursts: TO SD 12.0 ms with
-    0.1 s bridges, 30.4 ms with 0.3 s ones read as they are). Under half the shortest step
+    end (alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
+    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 28 of ~900
+    without; read from the line as well, 30.4 ms in a scratch run). Under half the shortest step
     (``EventParams.min_step_s`` = 0.22 s)."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
