@@ -23,7 +23,32 @@ def test_a_few_dropped_wireless_packets_do_not_split_the_recording():
     assert block.seg_bounds.size == 2 and gaps.dropped_s == 0.0
 
 
-def test_a_gap_of_half_a_step_splits_the_recording():
-    t_ns, acc = _recording(100.0, 3000, slice(1500, 1515))  # 150 ms: could hold a contact edge
-    block, _ = to_grid(t_ns, acc, None, fs_hz=100.0)
-    assert block.seg_bounds.size == 3
+def test_a_lost_notification_is_bridged_and_listed_so_no_event_is_read_from_it():
+    # 150 ms (a lost BLE notification of several samples): a split would cost the steps beside it
+    # (benchmarks/walk_packet_loss.py); the bridge is listed, a running contact over it gets no TO
+    t_ns, acc = _recording(100.0, 3000, slice(1500, 1515))
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.size == 2 and gaps.dropped_s == 0.0
+    assert gaps.bridged_idx.tolist() == [[1500, 1515]]  # exactly the interpolated samples
+    # a few dropped packets (under exact_fill_s) are bridged without being listed
+    _, few = to_grid(*_recording(100.0, 3000, slice(1500, 1508)), None, fs_hz=100.0)
+    assert few.bridged_idx.shape == (0, 2)
+
+
+def test_a_gap_longer_than_max_fill_splits_the_recording():
+    t_ns, acc = _recording(100.0, 3000, slice(1500, 1535))  # 350 ms: more than a running step
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.size == 3 and gaps.bridged_idx.shape == (0, 2)
+
+
+def test_bridges_are_placed_in_the_kept_segments_after_a_split_and_a_dropped_piece():
+    keep = np.ones(3000, bool)
+    keep[500:540] = False  # split: 0.41 s
+    keep[600:610] = False  # inside a 0.6 s piece (dropped: shorter than min_segment_s)
+    keep[640:700] = False  # split
+    keep[1200:1220] = False  # bridged, in the second kept segment
+    t_ns = (np.arange(3000) * 1e7).astype(np.int64)[keep]
+    acc = np.tile(np.array([0.0, 0.0, 9.81], np.float32), (t_ns.size, 1))
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.tolist() == [0, 500, 2800]
+    assert gaps.bridged_idx.tolist() == [[500 + 1200 - 700, 500 + 1220 - 700]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -296,3 +298,29 @@ def test_peak_memory_of_a_session_stays_below_twenty_full_rate_arrays() -> None:
     arrays = (peak - before) / (a.body.n * 8)
     assert a.steps.n > 1000
     assert arrays < 20.5, f"peak {arrays:.1f} full-rate float64 arrays"
+
+
+def test_a_running_contact_over_a_bridged_gap_is_found_but_reports_no_toe_off():
+    # lost BLE notifications of 120 ms (24 samples at 200 Hz) in the middle of 10 contacts: each
+    # is bridged (no split, so the steps around it stay found), and a contact over a bridge does
+    # not report a toe-off read from the interpolated line (issue #14 steady walking, packet loss)
+    raw, truth = half_sine_run(minutes=1.0)
+    step_s, fs = truth["step_s"], raw.sample_rate_hz
+    keep = np.ones(raw.n_samples, dtype=bool)
+    starts = [round((30 + 10 * k) * step_s * fs + 0.05 * fs) for k in range(10)]  # 50 ms into a contact
+    for s in starts:
+        keep[s:s + 24] = False
+    lossy = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                                gyr_dps=raw.gyr_dps[keep] if raw.gyr_dps is not None else None)
+    a = analyse_session(lossy)
+    full = analyse_session(raw)
+    assert a.body.seg_bounds.size == 2  # one segment: nothing split
+    assert abs(a.steps.n - full.steps.n) <= 1
+    t_ic = a.body.t_s[np.clip(np.round(a.steps.ic_pos).astype(np.int64), 0, a.body.n - 1)]
+    hit = np.zeros(a.steps.n, dtype=bool)
+    for s in starts:
+        hit |= np.abs(t_ic - (s / fs - 0.05)) < 0.04
+    assert hit.sum() == 10
+    assert np.isnan(a.steps.to_pos[hit]).all()
+    assert np.isfinite(a.steps.to_pos[~hit][1:-1]).mean() > 0.95
+    assert any("bridged by interpolation" in n for n in a.notes)

@@ -14,12 +14,22 @@ class ResampleParams:
     gap_factor: float = 1.5
     """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
     shorter ones are timestamp jitter."""
-    max_fill_s: float = 0.1
-    """Gaps up to this long (a few dropped samples or BLE packets) are bridged by the in-segment
-    interpolation: under half the shortest step (``EventParams.min_step_s`` = 0.22 s), too short
-    to hide or invent a step; longer gaps split the recording into segments that nothing crosses.
-    (0.05 s lost 6-12 s of 30 s walking trials on voisard_l5_walk, whose wireless link drops
-    2-9 consecutive packets at 100 Hz, to pieces shorter than ``min_segment_s``.)"""
+    max_fill_s: float = 0.3
+    """Gaps up to this long (dropped samples or BLE packets) are bridged by the in-segment
+    interpolation; longer gaps split the recording into segments that nothing crosses. A straight
+    line has no maximum inside it, so a bridge never makes a step; a split costs the steps next to
+    it (its filters' and detectors' edges) and every piece shorter than ``min_segment_s``. On
+    voisard_l5_walk's clean trials with packets dropped in 50 ms bursts
+    (``benchmarks/walk_packet_loss.py``) 0.1 s lost 6.5 % of steady walking steps at 5 % loss and
+    17.5 % at 10 %; 0.3 s 0.9 % and 1.3 % (0.1 before, under half the shortest step). Events read
+    from a bridge longer than ``exact_fill_s`` are not reported (``GapStats.bridged_idx``)."""
+    exact_fill_s: float = 0.1
+    """A running step whose contact overlaps a stretch bridged over a longer gap gets no toe-off
+    (contact time, flight and peak vGRF NaN): a line through most of a contact is no contact's
+    end (alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
+    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 28 of ~900
+    without; read from the line as well, 30.4 ms in a scratch run). Under half the shortest step
+    (``EventParams.min_step_s`` = 0.22 s)."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
 

@@ -1,12 +1,14 @@
 """Stage 1: irregular sample times -> the nominal grid, inside contiguous segments only.
 
-A gap (an interval longer than ``gap_factor`` nominal periods) splits segments; nothing is
-interpolated across it. Inside a segment, samples are linearly interpolated onto the grid.
+A gap (an interval of at least ``gap_factor`` nominal periods) longer than ``max_fill_s`` splits
+segments; nothing is interpolated across it. Inside a segment, samples are linearly interpolated
+onto the grid, across the shorter gaps too; the stretches bridged over gaps longer than
+``exact_fill_s`` are listed (``GapStats.bridged_idx``) so that no event is read from them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +29,9 @@ class GapStats:
     duration_s: float
     dropped_s: float = 0.0
     """Time in pieces between long gaps too short to analyse (< ``min_segment_s``)."""
+    bridged_idx: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    """(K, 2) ``[start_idx, end_idx)`` grid samples interpolated across a gap longer than
+    ``ResampleParams.exact_fill_s`` (and up to ``max_fill_s``): no event is read from them."""
 
 
 def _max_abs_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
@@ -67,12 +72,21 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     seg_t0, seg_t1 = t[starts], t[ends - 1]
     keep = (seg_t1 - seg_t0) >= params.min_segment_s
     expected = duration * fs_hz + 1.0
-    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
-                     completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
-                     dropped_s=float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period)))
+    dropped_s = float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period))
     seg_t0, seg_t1 = seg_t0[keep], seg_t1[keep]
     lengths = np.floor((seg_t1 - seg_t0) * fs_hz + 1e-6).astype(np.int64) + 1
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    # the stretches bridged over longer gaps, in grid samples of the kept segments
+    wide = np.flatnonzero((dt > params.exact_fill_s) & (dt <= max(params.max_fill_s, params.gap_factor * period)))
+    seg = np.searchsorted(starts, wide, side="right") - 1
+    wide, seg = wide[keep[seg]], seg[keep[seg]]
+    kid = (np.cumsum(keep) - 1)[seg]
+    b0 = np.floor((t[wide] - seg_t0[kid]) * fs_hz + 1e-6).astype(np.int64) + 1
+    b1 = np.ceil((t[wide + 1] - seg_t0[kid]) * fs_hz - 1e-6).astype(np.int64)
+    bridged = np.column_stack([bounds[kid] + b0, bounds[kid] + b1]).astype(np.int64).reshape(-1, 2)
+    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
+                     completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
+                     dropped_s=dropped_s, bridged_idx=bridged)
     # grid times: segment start + k * period, k = 0..len-1, built without a loop
     if lengths.size == 1:  # the usual case: one segment
         grid = np.arange(bounds[-1], dtype=np.float64)

@@ -217,6 +217,21 @@ def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, 
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
 
 
+def _no_toe_off_on_bridges(steps: Steps, bridged_idx: npt.NDArray[np.int64]) -> tuple[Steps, int]:
+    """Steps whose contact ``[IC, TO]`` overlaps a bridged stretch (``GapStats.bridged_idx``, sorted
+    and disjoint) lose their toe-off (NaN); the count of such steps.
+    """
+    has_to = np.isfinite(steps.to_pos)
+    if bridged_idx.shape[0] == 0 or not has_to.any():
+        return steps, 0
+    to = np.where(has_to, steps.to_pos, steps.ic_pos)
+    j = np.searchsorted(bridged_idx[:, 0], np.ceil(to), side="right") - 1  # last bridge starting by TO
+    hit = has_to & (j >= 0) & (bridged_idx[np.maximum(j, 0), 1] > np.floor(steps.ic_pos))
+    if not hit.any():
+        return steps, 0
+    return dataclasses.replace(steps, to_pos=np.where(hit, np.nan, steps.to_pos)), int(hit.sum())
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
@@ -317,6 +332,10 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
+    steps, n_bridged = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
+    if n_bridged:
+        notes.append(f"{n_bridged} running contacts overlap a gap of more than {params.resample.exact_fill_s:g} s "
+                     "bridged by interpolation: their toe-off, contact time and peak vGRF are not reported")
     parts = quality_parts(vertical_g, steps, fs_hz=fs, params=params.quality)
     quality = calibrate(parts.score, steps.activity, params=params.quality)
     steps = dataclasses.replace(steps, quality=quality)
