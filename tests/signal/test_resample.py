@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from imuback.errors import ParamsError
+from imuback.signal.params import ResampleParams
 from imuback.signal.resample import to_grid
 
 
@@ -52,3 +55,23 @@ def test_bridges_are_placed_in_the_kept_segments_after_a_split_and_a_dropped_pie
     block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
     assert block.seg_bounds.tolist() == [0, 500, 2800]
     assert gaps.bridged_idx.tolist() == [[500 + 1200 - 700, 500 + 1220 - 700]]
+
+
+def test_gap_lengths_are_whole_missing_samples_for_listing_and_splitting():
+    # issue #14 review: "longer than 0.1 s" compared float intervals, so a gap of exactly 0.1 s
+    # of missing samples was listed and one of exactly 0.3 s split
+    def stats(n_missing: int):
+        return to_grid(*_recording(100.0, 3000, slice(1500, 1500 + n_missing)), None, fs_hz=100.0)
+
+    assert stats(10)[1].bridged_idx.shape == (0, 2)  # 0.1 s missing: exact_fill_s, not listed
+    assert stats(11)[1].bridged_idx.tolist() == [[1500, 1511]]
+    block, gaps = stats(30)  # 0.3 s missing: max_fill_s, bridged
+    assert block.seg_bounds.size == 2 and gaps.bridged_idx.tolist() == [[1500, 1530]]
+    assert gaps.filled_s == pytest.approx(gaps.gap_total_s) and gaps.filled_s == pytest.approx(0.3)
+    block, gaps = stats(31)
+    assert block.seg_bounds.size == 3 and gaps.filled_s == 0.0 and gaps.gap_total_s == pytest.approx(0.31)
+
+
+def test_exact_fill_longer_than_max_fill_is_a_clear_error():
+    with pytest.raises(ParamsError, match=r"exact_fill_s .* longer than resample.max_fill_s"):
+        ResampleParams(max_fill_s=0.1, exact_fill_s=0.2)

@@ -6,6 +6,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from imuback.errors import ParamsError
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResampleParams:
@@ -32,6 +34,12 @@ class ResampleParams:
     (``EventParams.min_step_s`` = 0.22 s)."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
+
+    def __post_init__(self) -> None:
+        if self.exact_fill_s > self.max_fill_s:
+            raise ParamsError(f"resample.exact_fill_s ({self.exact_fill_s:g} s) is longer than resample.max_fill_s "
+                              f"({self.max_fill_s:g} s): no gap could be bridged and listed; lower exact_fill_s "
+                              "or raise max_fill_s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
