@@ -1,6 +1,6 @@
 """How many steady walking steps a lossy wireless link costs: real walking, packets dropped on purpose.
 
-    python benchmarks/walk_packet_loss.py [--data ../shared/data] [--seeds 3]
+    python benchmarks/walk_packet_loss.py [--data ../shared/data] [--seeds 3] [--fills 0.1 0.2 0.3] [--bridges-only]
 
 voisard_l5_walk's Xsens link drops packets (mostly runs of 1-3 samples at 100 Hz; one trial lost
 20 % of them, and there the packet loss was the largest single cause of missed steady walking
@@ -13,7 +13,10 @@ mobgap_lab's trials (no gaps of their own) the same way, held out. Each loss rat
 bridged up to each of ``FILLS_S`` (``ResampleParams.max_fill_s``; the one chosen on voisard is
 reported on mobgap_lab), over ``--seeds`` random drop patterns. Then the running steps of
 alcantara_treadmill under the same losses: recall, IC, TO and peak vGRF (a running contact over a
-bridge longer than ``ResampleParams.exact_fill_s`` reports no TO: counted).
+bridge longer than ``ResampleParams.exact_fill_s`` reports no TO: counted). Between the two, what
+the default bridges take from the walking figures (ICs inside a bridge, steps and strides left
+without a time). The drops are bursts placed uniformly at random, with the same seeds at every loss
+rate (so the patterns of different rates are correlated), not locked to the steps.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ def _params(fill_s: float) -> PipelineParams:
     return PipelineParams(resample=dataclasses.replace(ResampleParams(), max_fill_s=fill_s))
 
 
-def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int) -> None:
+def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int, fills: tuple[float, ...] = FILLS_S
+            ) -> None:
     """Walking recall / precision (all, steady straight) per data set, burst model, loss and bridge."""
     fs = trials[0].raw.sample_rate_hz
     lost = loss_share(trials)
@@ -97,7 +101,7 @@ def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int) -> N
           f"their samples, {sum(t.dataset == 'mobgap_lab' for t in clean)} mobgap_lab trials; further samples "
           f"dropped in bursts; ±100 ms, {seeds} drop patterns each; recall / precision, all and steady straight")
     print(f"{'data / reference':28s}{'burst':>6}{'loss':>5}  "
-          + "".join(f"{f'max_fill_s {f:g}':>32}" for f in FILLS_S))
+          + "".join(f"{f'max_fill_s {f:g}':>32}" for f in fills))
     rows: dict[tuple[str, str, float, float], tuple[rw.Figures, rw.Figures]] = {}
     for b in BURSTS:
         burst = own if isinstance(b, str) else b
@@ -106,11 +110,11 @@ def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int) -> N
             for seed in range(seeds if loss > 0 else 1):
                 rng = np.random.default_rng(1000 * seed + 7)
                 lossy += [drop(t, burst_mask(t.raw.time_ns.size, loss, burst, rng)) for t in clean]
-            dets = {f: [rw.imuback_detect(t, _params(f)) for t in lossy] for f in FILLS_S}
+            dets = {f: [rw.imuback_detect(t, _params(f)) for t in lossy] for f in fills}
             for ds, ref in REFS:
                 sel = [i for i, t in enumerate(lossy) if t.dataset == ds and ref in t.refs]
                 cells = []
-                for f in FILLS_S:
+                for f in fills:
                     r = rw.score([lossy[i] for i in sel], [dets[f][i] for i in sel], ref_name=ref, tol_s=0.1)
                     a, st = rw.figures(r), rw.figures(r, "steady", "steady straight")
                     rows[(f"{ds} / {ref}", str(b), loss, f)] = (a, st)
@@ -122,13 +126,46 @@ def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int) -> N
     def total(key: str, f: float) -> float:
         return sum(v[1].recall + v[1].precision for k, v in rows.items() if k[0] == key and k[3] == f)
 
-    best = max(FILLS_S, key=lambda f: total("voisard_l5_walk / foot IMU", f))
+    best = max(fills, key=lambda f: total("voisard_l5_walk / foot IMU", f))
     print(f"chosen on voisard_l5_walk (steady recall + precision summed over bursts and losses): max_fill_s {best:g}; "
           "held out, mobgap_lab: " + ", ".join(f"{ref} {f:g}: {total('mobgap_lab / ' + ref, f):.3f}"
-                                              for ref in ("INDIP", "stereo") for f in FILLS_S))
+                                              for ref in ("INDIP", "stereo") for f in fills))
 
 
-def running(root: Path, own: npt.NDArray[np.int64], seeds: int) -> None:
+def over_bridges(trials: list[rw.Trial], seeds: int) -> None:
+    """What the default bridges (``max_fill_s`` 0.3 s) take from the walking figures: the clean
+    trials with samples dropped in 50 ms bursts; walking ICs inside a bridge, walking steps and
+    strides that lose their time (NaN: they read the interpolated line), time interpolated."""
+    from imuback.signal.session import analyse_session
+
+    clean = [t for t, x in zip(trials, loss_share(trials), strict=True) if x < 0.01]
+    fs = clean[0].raw.sample_rate_hz
+    print(f"\nwalking over bridges (default max_fill_s {ResampleParams().max_fill_s:g}, listed over "
+          f"exact_fill_s {ResampleParams().exact_fill_s:g}): the {len(clean)} clean trials, 50 ms bursts, "
+          f"{seeds} drop patterns each")
+    print(f"{'loss':>5}{'bridges':>9}{'interp. s':>10}{'walk ICs':>9}{'in bridge':>10}{'steps':>7}{'no time':>8}"
+          f"{'strides':>8}{'no time':>8}")
+    for loss in (0.02, 0.05, 0.1):
+        n = np.zeros(8)
+        for seed in range(seeds):
+            rng = np.random.default_rng(1000 * seed + 7)
+            for t in clean:
+                a = analyse_session(drop(t, burst_mask(t.raw.time_ns.size, loss, 0.05 * fs, rng)).raw)
+                walk = a.steps.activity == 1
+                timed = walk & a.steps.has_next()
+                b = a.gaps.bridged_idx
+                j = np.searchsorted(b[:, 0], np.ceil(a.steps.ic_pos), side="right") - 1
+                inside = (j >= 0) & (b[np.maximum(j, 0), 1] > np.floor(a.steps.ic_pos)) if b.size else ~walk & walk
+                k = a.stride.first_step
+                sw = walk[k]  # strides starting with a walking step
+                n += (b.shape[0], float(np.sum(b[:, 1] - b[:, 0])) / fs, walk.sum(), (walk & inside).sum(),
+                      timed.sum(), (timed & np.isnan(a.step.step_time_s)).sum(), sw.sum(),
+                      (sw & np.isnan(a.stride.stride_time_s)).sum())
+        print(f"{100 * loss:>4.0f}%{n[0]:>9.0f}{n[1]:>10.1f}{n[2]:>9.0f}{n[3]:>10.0f}{n[4]:>7.0f}{n[5]:>8.0f}"
+              f"{n[6]:>8.0f}{n[7]:>8.0f}", flush=True)
+
+
+def running(root: Path, own: npt.NDArray[np.int64], seeds: int, fills: tuple[float, ...] = FILLS_S) -> None:
     """Running steps on alcantara_treadmill (500 Hz) with samples dropped in 50 ms bursts (and
     voisard's own drop lengths, scaled to 500 Hz)."""
     import real_running as rr
@@ -141,7 +178,7 @@ def running(root: Path, own: npt.NDArray[np.int64], seeds: int) -> None:
           f"{'TO bias ± SD ms':>18}{'no TO':>7}{'vGRF RMSE':>10}")
     for b, burst in (("own", own * round(fs / 100.0)), ("50ms", 0.05 * fs)):
         for loss in (0.05, 0.1):
-            for f in FILLS_S:
+            for f in fills:
                 tr = []
                 for seed in range(seeds):
                     rng = np.random.default_rng(1000 * seed + 7)
@@ -161,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--fills", type=float, nargs="+", default=list(FILLS_S),
+                    help="max_fill_s candidates (s); default %(default)s")
+    ap.add_argument("--bridges-only", action="store_true", help="only the walking-over-bridges table")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     vo = [t for t in trials if t.dataset == "voisard_l5_walk"]
@@ -173,10 +213,14 @@ def main(argv: list[str] | None = None) -> int:
           f"max {100 * lost.max():.1f} %, {np.sum(lost >= 0.05)} of {lost.size} trials >= 5 %; "
           f"{own.size} dropped runs, mean {own.mean():.2f} samples, {100 * np.mean(own > 10):.1f} % longer "
           f"than 10 (max {own.max()})")
-    walking(trials, own, args.seeds)
+    if not args.bridges_only:
+        walking(trials, own, args.seeds, tuple(args.fills))
+    over_bridges(trials, args.seeds)
+    if args.bridges_only:
+        return 0
     alc = args.data / "real" / "alcantara_treadmill"
     if alc.exists():
-        running(alc, own, args.seeds)
+        running(alc, own, args.seeds, tuple(args.fills))
     return 0
 
 
