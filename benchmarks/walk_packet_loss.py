@@ -88,7 +88,8 @@ def drop(trial: rw.Trial, keep: npt.NDArray[np.bool_]) -> rw.Trial:
 
 
 def _params(fill_s: float) -> PipelineParams:
-    return PipelineParams(resample=dataclasses.replace(ResampleParams(), max_fill_s=fill_s))
+    r = ResampleParams()
+    return PipelineParams(resample=dataclasses.replace(r, max_fill_s=fill_s, exact_fill_s=min(fill_s, r.exact_fill_s)))
 
 
 def walking(trials: list[rw.Trial], own: npt.NDArray[np.int64], seeds: int, fills: tuple[float, ...] = FILLS_S

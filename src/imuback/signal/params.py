@@ -17,21 +17,30 @@ class ResampleParams:
     """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
     shorter ones are timestamp jitter."""
     max_fill_s: float = 0.3
-    """Gaps up to this long (dropped samples or BLE packets) are bridged by the in-segment
-    interpolation; longer gaps split the recording into segments that nothing crosses. A straight
-    line has no maximum inside it, so a bridge never makes a step; a split costs the steps next to
-    it (its filters' and detectors' edges) and every piece shorter than ``min_segment_s``. On
-    voisard_l5_walk's clean trials with packets dropped in 50 ms bursts
-    (``benchmarks/walk_packet_loss.py``) 0.1 s lost 6.5 % of steady walking steps at 5 % loss and
-    17.5 % at 10 %; 0.3 s 0.9 % and 1.3 % (0.1 before, under half the shortest step). Events read
-    from a bridge longer than ``exact_fill_s`` are not reported (``GapStats.bridged_idx``)."""
+    """Gaps of up to this much missing time (whole missing samples; dropped samples or BLE
+    packets) are bridged by the in-segment interpolation; longer gaps split the recording into
+    segments that nothing crosses. A split costs the steps next to it (its filters' and detectors'
+    edges) and every piece shorter than ``min_segment_s``: on voisard_l5_walk's clean trials with
+    packets dropped in 50 ms bursts (``benchmarks/walk_packet_loss.py``) 0.1 s lost 4.8 % of
+    steady walking steps at 5 % loss and 10.9 % at 10 %, 0.3 s 0.9 % and 1.3 %.
+
+    0.3 s is a cap, not an optimum: it is the top of the grid tried, and the synthetic objective
+    goes on rising past it while precision falls (``--fills 0.3 0.5 1.0``, docs/validation.md). It
+    is kept below a walking step (~0.45 s and longer), so a bridge never holds two walking ICs,
+    and under two of the shortest steps (``EventParams.min_step_s`` = 0.22 s), so at most one
+    running IC can fall inside it. Nothing read from a bridge longer than ``exact_fill_s`` is
+    reported: a step, contact or stride over it has no time, cadence, flight, oscillation, vGRF or
+    angle (a step hidden in it leaves a doubled interval with no step time), and the session's
+    notes say how many and how much was interpolated (``GapStats.bridged_idx``, ``filled_s``)."""
     exact_fill_s: float = 0.1
-    """A running step whose contact overlaps a stretch bridged over a longer gap gets no toe-off
-    (contact time, flight and peak vGRF NaN): a line through most of a contact is no contact's
-    end (alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
-    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 28 of ~900
-    without; read from the line as well, 30.4 ms in a scratch run). Under half the shortest step
-    (``EventParams.min_step_s`` = 0.22 s)."""
+    """Gaps of up to this much missing time are taken as exact: the line through them feeds the
+    figures (a few samples, under half the shortest step, ``EventParams.min_step_s`` = 0.22 s).
+    Longer bridged gaps are listed (``GapStats.bridged_idx``) and nothing is read from them: a
+    running contact over one gets no toe-off (a line through most of a contact is no contact's
+    end: alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
+    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 27 of ~900
+    without; read from the line as well, 30.4 ms in a scratch run at pipeline 0.8.0). At most
+    ``max_fill_s`` (a :class:`~imuback.errors.ParamsError` otherwise)."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
 
