@@ -26,9 +26,9 @@ class ResampleParams:
 
     0.3 s is a cap, not an optimum: it is the top of the grid tried, and the synthetic objective
     goes on rising past it while precision falls (``--fills 0.3 0.5 1.0``, docs/validation.md). It
-    is kept below a walking step (~0.45 s and longer), so a bridge never holds two walking ICs,
-    and under two of the shortest steps (``EventParams.min_step_s`` = 0.22 s), so at most one
-    running IC can fall inside it. Nothing read from a bridge longer than ``exact_fill_s`` is
+    is kept below a walking step (0.43 s and longer up to 140 steps/min), so a bridge never holds
+    two walking ICs, and under two of the shortest steps (``EventParams.min_step_s`` = 0.22 s), so
+    at most one running IC can fall inside it. Nothing read from a bridge longer than ``exact_fill_s`` is
     reported: a step, contact or stride over it has no time, cadence, flight, oscillation, vGRF or
     angle (a step hidden in it leaves a doubled interval with no step time), and the session's
     notes say how many and how much was interpolated (``GapStats.bridged_idx``, ``filled_s``)."""
@@ -38,7 +38,7 @@ class ResampleParams:
     Longer bridged gaps are listed (``GapStats.bridged_idx``) and nothing is read from them: a
     running contact over one gets no toe-off (a line through most of a contact is no contact's
     end: alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
-    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 27 of ~900
+    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 27 contacts
     without; read from the line as well, 30.4 ms in a scratch run at pipeline 0.8.0). At most
     ``max_fill_s`` (a :class:`~imuback.errors.ParamsError` otherwise)."""
     min_segment_s: float = 2.0
