@@ -10,7 +10,8 @@ Datasets (read from ``../shared/data/real``; see its README):
 
 Any detector (imuback, mobgap) hands back :class:`Detected` per trial; :func:`score` matches it
 one-to-one to each reference IC (``benchmarks/matching.py``) and keeps one row per reference IC and
-per detection with the conditions it falls in (turn, bout edge, speed band, static tilt), so every
+per detection with the conditions it falls in (turn, bout edge, steady straight walking, speed band,
+static tilt), so every
 breakdown is a filter over the same rows.
 """
 
@@ -276,6 +277,32 @@ def _band(x: F64, edges: tuple[float, float], unit: str) -> npt.NDArray[np.str_]
     return np.where(np.isfinite(x), out, "unknown")
 
 
+STEADY_RHYTHM = (0.6, 1.4)
+"""A steady reference step's intervals to both neighbours, as shares of its bout's median interval."""
+STEADY_TURN_MARGIN = 2
+"""A steady reference step is more than this many reference ICs from one in a turn."""
+
+
+def steady_rhythm(ref: Reference) -> npt.NDArray[np.bool_]:
+    """Per reference IC, by the reference alone: inside its bout's steady rhythm (both intervals to
+    its bout neighbours within ``STEADY_RHYTHM`` of the bout's median) and more than
+    ``STEADY_TURN_MARGIN`` reference ICs from a turn — the nearest real condition to steady
+    (treadmill) walking. (voisard's reference bouts also hold foot events before and after the
+    walk: weight shifts in standing, the closing steps, steps after the trial; the steps into and
+    out of a U-turn slow down before its marks.)"""
+    ok = np.zeros(ref.ic_s.size, dtype=bool)
+    for b in np.unique(ref.bout_id):  # bouts: few
+        k = np.flatnonzero(ref.bout_id == b)
+        if k.size < 5:
+            continue
+        r = np.diff(ref.ic_s[k])
+        r = r / np.median(r)
+        good = (r >= STEADY_RHYTHM[0]) & (r <= STEADY_RHYTHM[1])
+        ok[k[1:-1]] = good[:-1] & good[1:]
+    near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * STEADY_TURN_MARGIN + 1, np.int64), mode="same") > 0
+    return np.asarray(ok & ~near_turn, dtype=bool)
+
+
 def _conditions(trial: Trial, ref: Reference, t: F64) -> dict[str, npt.NDArray[np.str_]]:
     """Conditions at times ``t`` (reference ICs or detections) of one trial."""
     j = np.clip(np.searchsorted(ref.ic_s, t), 0, max(ref.ic_s.size - 1, 0))
@@ -288,9 +315,14 @@ def _conditions(trial: Trial, ref: Reference, t: F64) -> dict[str, npt.NDArray[n
     first = np.array([ref.ic_s[ref.bout_id == i][:2].max(initial=-np.inf) for i in range(ref.bouts_s.shape[0])])
     last = np.array([ref.ic_s[ref.bout_id == i][-2:].min(initial=np.inf) for i in range(ref.bouts_s.shape[0])])
     edge = (t <= first[b] + 1e-9) | (t >= last[b] - 1e-9)
+    nearest = j
+    if ref.ic_s.size > 1:
+        nearest = np.where(np.abs(ref.ic_s[k] - t) < np.abs(ref.ic_s[j] - t), k, j)
+    steady = (steady_rhythm(ref)[nearest] & ~near & ~edge) if ref.ic_s.size else np.zeros(t.size, bool)
     return {"all": np.full(t.size, "all"),
             "turn": np.where(near, "turn", "straight"),
             "bout": np.where(edge, "start/end (2 steps)", "mid-bout"),
+            "steady": np.where(steady, "steady straight", "other"),
             "speed": _band(np.full(t.size, ref.speed_mps[b]) if t.size else np.zeros(0), SPEED_BANDS_MPS, "m/s"),
             "tilt": _band(np.full(t.size, trial.tilt_deg), TILT_BANDS_DEG, "deg"),
             "subject": np.full(t.size, trial.subject)}
@@ -396,7 +428,7 @@ def line(label: str, f: Figures) -> str:
             f"{f.foot_acc:>7.3f}{f.unlabelled:>7.3f}")
 
 
-CONDITIONS = ("turn", "bout", "speed", "tilt")
+CONDITIONS = ("turn", "bout", "steady", "speed", "tilt")
 
 
 def report(trials: list[Trial], dets: list[Detected], *, title: str,

@@ -62,8 +62,11 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
            for v in (0.0, 0.15, 0.3, 0.5, 0.7)}},
     "walk_bridge_margin_steps": {str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_margin_steps=v))
                                  for v in (0.5, 0.6, 0.7)},
-    "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v))
+    "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v,
+                                                                       exact_fill_s=min(v, R.exact_fill_s)))
                    for v in (0.05, 0.1, 0.2, 0.3)},
+    "min_segment_s (pieces between longer gaps shorter than this are not analysed)": {
+        str(v): PipelineParams(resample=dataclasses.replace(R, min_segment_s=v)) for v in (0.75, 1.0, 1.5, 2.0)},
     "foot_clear_vote": {str(v): PipelineParams(events=dataclasses.replace(E, foot_clear_vote=v))
                         for v in (0.1, 0.3, 0.5, 0.8, 1.01)},
     "walk_peak_subsample (the forward peak between samples)": {

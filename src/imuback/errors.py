@@ -21,6 +21,10 @@ class SignalError(ImubackError):
     """The signal cannot be processed (e.g. no gravity direction can be found)."""
 
 
+class ParamsError(ImubackError, ValueError):
+    """Pipeline parameters that contradict each other."""
+
+
 class ProtocolError(ImubackError):
     """A sensor sent bytes that do not follow its protocol."""
 

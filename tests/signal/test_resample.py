@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from imuback.errors import ParamsError
+from imuback.signal.params import ResampleParams
 from imuback.signal.resample import to_grid
 
 
@@ -23,7 +26,52 @@ def test_a_few_dropped_wireless_packets_do_not_split_the_recording():
     assert block.seg_bounds.size == 2 and gaps.dropped_s == 0.0
 
 
-def test_a_gap_of_half_a_step_splits_the_recording():
-    t_ns, acc = _recording(100.0, 3000, slice(1500, 1515))  # 150 ms: could hold a contact edge
-    block, _ = to_grid(t_ns, acc, None, fs_hz=100.0)
-    assert block.seg_bounds.size == 3
+def test_a_lost_notification_is_bridged_and_listed_so_no_event_is_read_from_it():
+    # 150 ms (a lost BLE notification of several samples): a split would cost the steps beside it
+    # (benchmarks/walk_packet_loss.py); the bridge is listed, a running contact over it gets no TO
+    t_ns, acc = _recording(100.0, 3000, slice(1500, 1515))
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.size == 2 and gaps.dropped_s == 0.0
+    assert gaps.bridged_idx.tolist() == [[1500, 1515]]  # exactly the interpolated samples
+    # a few dropped packets (under exact_fill_s) are bridged without being listed
+    _, few = to_grid(*_recording(100.0, 3000, slice(1500, 1508)), None, fs_hz=100.0)
+    assert few.bridged_idx.shape == (0, 2)
+
+
+def test_a_gap_longer_than_max_fill_splits_the_recording():
+    t_ns, acc = _recording(100.0, 3000, slice(1500, 1535))  # 350 ms: more than a running step
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.size == 3 and gaps.bridged_idx.shape == (0, 2)
+
+
+def test_bridges_are_placed_in_the_kept_segments_after_a_split_and_a_dropped_piece():
+    keep = np.ones(3000, bool)
+    keep[500:540] = False  # split: 0.41 s
+    keep[600:610] = False  # inside a 0.6 s piece (dropped: shorter than min_segment_s)
+    keep[640:700] = False  # split
+    keep[1200:1220] = False  # bridged, in the second kept segment
+    t_ns = (np.arange(3000) * 1e7).astype(np.int64)[keep]
+    acc = np.tile(np.array([0.0, 0.0, 9.81], np.float32), (t_ns.size, 1))
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert block.seg_bounds.tolist() == [0, 500, 2800]
+    assert gaps.bridged_idx.tolist() == [[500 + 1200 - 700, 500 + 1220 - 700]]
+
+
+def test_gap_lengths_are_whole_missing_samples_for_listing_and_splitting():
+    # issue #14 review: "longer than 0.1 s" compared float intervals, so a gap of exactly 0.1 s
+    # of missing samples was listed and one of exactly 0.3 s split
+    def stats(n_missing: int):
+        return to_grid(*_recording(100.0, 3000, slice(1500, 1500 + n_missing)), None, fs_hz=100.0)
+
+    assert stats(10)[1].bridged_idx.shape == (0, 2)  # 0.1 s missing: exact_fill_s, not listed
+    assert stats(11)[1].bridged_idx.tolist() == [[1500, 1511]]
+    block, gaps = stats(30)  # 0.3 s missing: max_fill_s, bridged
+    assert block.seg_bounds.size == 2 and gaps.bridged_idx.tolist() == [[1500, 1530]]
+    assert gaps.filled_s == pytest.approx(gaps.gap_total_s) and gaps.filled_s == pytest.approx(0.3)
+    block, gaps = stats(31)
+    assert block.seg_bounds.size == 3 and gaps.filled_s == 0.0 and gaps.gap_total_s == pytest.approx(0.31)
+
+
+def test_exact_fill_longer_than_max_fill_is_a_clear_error():
+    with pytest.raises(ParamsError, match=r"exact_fill_s .* longer than resample.max_fill_s"):
+        ResampleParams(max_fill_s=0.1, exact_fill_s=0.2)

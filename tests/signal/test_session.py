@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -296,3 +298,91 @@ def test_peak_memory_of_a_session_stays_below_twenty_full_rate_arrays() -> None:
     arrays = (peak - before) / (a.body.n * 8)
     assert a.steps.n > 1000
     assert arrays < 20.5, f"peak {arrays:.1f} full-rate float64 arrays"
+
+
+def test_a_running_contact_over_a_bridged_gap_is_found_but_reports_no_toe_off():
+    # lost BLE notifications of 120 ms (24 samples at 200 Hz) in the middle of 10 contacts: each
+    # is bridged (no split, so the steps around it stay found), and a contact over a bridge does
+    # not report a toe-off read from the interpolated line (issue #14 steady walking, packet loss)
+    raw, truth = half_sine_run(minutes=1.0)
+    step_s, fs = truth["step_s"], raw.sample_rate_hz
+    keep = np.ones(raw.n_samples, dtype=bool)
+    starts = [round((30 + 10 * k) * step_s * fs + 0.05 * fs) for k in range(10)]  # 50 ms into a contact
+    for s in starts:
+        keep[s:s + 24] = False
+    lossy = dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                                gyr_dps=raw.gyr_dps[keep] if raw.gyr_dps is not None else None)
+    a = analyse_session(lossy)
+    full = analyse_session(raw)
+    assert a.body.seg_bounds.size == 2  # one segment: nothing split
+    assert abs(a.steps.n - full.steps.n) <= 1
+    t_ic = a.body.t_s[np.clip(np.round(a.steps.ic_pos).astype(np.int64), 0, a.body.n - 1)]
+    hit = np.zeros(a.steps.n, dtype=bool)
+    for s in starts:
+        hit |= np.abs(t_ic - (s / fs - 0.05)) < 0.04
+    assert hit.sum() == 10
+    assert np.isnan(a.steps.to_pos[hit]).all()
+    assert np.isfinite(a.steps.to_pos[~hit][1:-1]).mean() > 0.95
+    assert any("bridged by interpolation" in n for n in a.notes)
+
+
+def _drop(raw, starts, n_missing):
+    """``raw`` with ``n_missing`` samples lost after each of ``starts``."""
+    keep = np.ones(raw.n_samples, dtype=bool)
+    for s in starts:
+        keep[s:s + n_missing] = False
+    return dataclasses.replace(raw, time_ns=raw.time_ns[keep], acc_mps2=raw.acc_mps2[keep],
+                               gyr_dps=raw.gyr_dps[keep] if raw.gyr_dps is not None else None)
+
+
+def test_walking_steps_and_strides_over_a_bridged_gap_report_nothing_read_from_the_line():
+    # issue #14 review: walking steps and strides were computed over the interpolated line with no
+    # flag; a step [IC, next IC] or stride over a bridge now has no time, cadence or angle, and
+    # the session's notes say how many and how much was interpolated
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    p = RunnerParams(run_minutes=0.0, walk_start_s=60.0, walk_end_s=0.0, misalignment_deg=0.0)
+    raw = simulate_session(p, seed=5, session_id="w", runner_id="sim", start_time=0).raw
+    fs = raw.sample_rate_hz
+    n_missing = round(0.2 * fs)  # a lost notification burst: longer than exact_fill_s, bridged
+    starts = [round(t * fs) for t in (15.3, 25.7, 35.1, 45.9)]
+    a = analyse_session(_drop(raw, starts, n_missing))
+    assert a.body.seg_bounds.size == 2  # bridged, not split
+    walk = a.steps.activity == 1
+    assert walk.sum() > 50
+    spans = a.gaps.bridged_idx
+    assert spans.shape == (4, 2)
+    ic, nxt_ic = a.steps.ic_pos, np.append(a.steps.ic_pos[1:], np.nan)
+    over = np.zeros(a.steps.n, dtype=bool)
+    for b0, b1 in spans:
+        over |= (ic < b1) & (nxt_ic >= b0)
+    assert over.sum() >= 4
+    assert np.isnan(a.step.step_time_s[over]).all() and np.isnan(a.step.cadence_spm[over]).all()
+    assert np.isnan(a.step.vertical_oscillation_cm[over]).all()
+    assert np.isfinite(a.step.step_time_s[walk & ~over][1:-1]).mean() > 0.9  # the rest keep theirs
+    k = a.stride.first_step
+    s_over = np.zeros(k.size, dtype=bool)
+    for b0, b1 in spans:
+        s_over |= (ic[k] < b1) & (ic[np.minimum(k + 2, a.steps.n - 1)] >= b0)
+    assert s_over.sum() >= 4
+    assert np.isnan(a.stride.stride_time_s[s_over]).all() and np.isnan(a.stride.ml_excursion_cm[s_over]).all()
+    note = [n for n in a.notes if "bridged by interpolation" in n]
+    assert len(note) == 1 and note[0].startswith("4 lost-packet gaps")
+    assert f"({4 * n_missing / fs:.1f} s interpolated" in note[0]
+    assert f"{int(np.count_nonzero(over & a.steps.has_next()))} steps and" in note[0]
+
+
+def test_a_running_step_hidden_inside_a_bridge_gives_no_doubled_step_time():
+    # a bridge (0.3 s) is longer than the shortest step (0.22 s): a step whose IC is lost in it
+    # leaves an interval of two steps between its neighbours, which must carry no step time,
+    # cadence or spring-mass vGRF (issue #14 review)
+    raw, truth = half_sine_run(minutes=1.0)
+    step_s, fs = truth["step_s"], raw.sample_rate_hz
+    n_missing = round(0.3 * fs)
+    starts = [round((30 + 10 * k) * step_s * fs - 0.15 * fs) for k in range(8)]  # centred on an IC
+    a = analyse_session(_drop(raw, starts, n_missing))
+    assert a.body.seg_bounds.size == 2 and a.gaps.bridged_idx.shape == (8, 2)
+    st = a.step.step_time_s
+    assert np.nanmax(st) < 1.3 * step_s  # no doubled interval reported
+    assert np.nanmedian(st) == pytest.approx(step_s, abs=0.005)
+    assert np.isnan(a.step.grf_peak_bw[np.isnan(st) & a.steps.has_next()]).all()

@@ -6,6 +6,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from imuback.errors import ParamsError
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResampleParams:
@@ -14,14 +16,39 @@ class ResampleParams:
     gap_factor: float = 1.5
     """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
     shorter ones are timestamp jitter."""
-    max_fill_s: float = 0.1
-    """Gaps up to this long (a few dropped samples or BLE packets) are bridged by the in-segment
-    interpolation: under half the shortest step (``EventParams.min_step_s`` = 0.22 s), too short
-    to hide or invent a step; longer gaps split the recording into segments that nothing crosses.
-    (0.05 s lost 6-12 s of 30 s walking trials on voisard_l5_walk, whose wireless link drops
-    2-9 consecutive packets at 100 Hz, to pieces shorter than ``min_segment_s``.)"""
+    max_fill_s: float = 0.3
+    """Gaps of up to this much missing time (whole missing samples; dropped samples or BLE
+    packets) are bridged by the in-segment interpolation; longer gaps split the recording into
+    segments that nothing crosses. A split costs the steps next to it (its filters' and detectors'
+    edges) and every piece shorter than ``min_segment_s``: on voisard_l5_walk's clean trials with
+    packets dropped in 50 ms bursts (``benchmarks/walk_packet_loss.py``) 0.1 s lost 4.8 % of
+    steady walking steps at 5 % loss and 10.9 % at 10 %, 0.3 s 0.9 % and 1.3 %.
+
+    0.3 s is a cap, not an optimum: it is the top of the grid tried, and the synthetic objective
+    goes on rising past it while precision falls (``--fills 0.3 0.5 1.0``, docs/validation.md). It
+    is kept below a walking step (0.43 s and longer up to 140 steps/min), so a bridge never holds
+    two walking ICs, and under two of the shortest steps (``EventParams.min_step_s`` = 0.22 s), so
+    at most one running IC can fall inside it. Nothing read from a bridge longer than ``exact_fill_s`` is
+    reported: a step, contact or stride over it has no time, cadence, flight, oscillation, vGRF or
+    angle (a step hidden in it leaves a doubled interval with no step time), and the session's
+    notes say how many and how much was interpolated (``GapStats.bridged_idx``, ``filled_s``)."""
+    exact_fill_s: float = 0.1
+    """Gaps of up to this much missing time are taken as exact: the line through them feeds the
+    figures (a few samples, under half the shortest step, ``EventParams.min_step_s`` = 0.22 s).
+    Longer bridged gaps are listed (``GapStats.bridged_idx``) and nothing is read from them: a
+    running contact over one gets no toe-off (a line through most of a contact is no contact's
+    end: alcantara_treadmill with 5 % of samples dropped in 50 ms bursts,
+    ``benchmarks/walk_packet_loss.py``: TO SD 13.5 ms over the contacts that keep one, 27 contacts
+    without; read from the line as well, 30.4 ms in a scratch run at pipeline 0.8.0). At most
+    ``max_fill_s`` (a :class:`~imuback.errors.ParamsError` otherwise)."""
     min_segment_s: float = 2.0
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
+
+    def __post_init__(self) -> None:
+        if self.exact_fill_s > self.max_fill_s:
+            raise ParamsError(f"resample.exact_fill_s ({self.exact_fill_s:g} s) is longer than resample.max_fill_s "
+                              f"({self.max_fill_s:g} s): no gap could be bridged and listed; lower exact_fill_s "
+                              "or raise max_fill_s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

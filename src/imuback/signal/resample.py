@@ -1,12 +1,15 @@
 """Stage 1: irregular sample times -> the nominal grid, inside contiguous segments only.
 
-A gap (an interval longer than ``gap_factor`` nominal periods) splits segments; nothing is
-interpolated across it. Inside a segment, samples are linearly interpolated onto the grid.
+A gap (an interval of at least ``gap_factor`` nominal periods) is as long as its whole missing
+samples; one longer than ``max_fill_s`` splits segments and nothing is interpolated across it.
+Inside a segment, samples are linearly interpolated onto the grid, across the shorter gaps too; the
+stretches bridged over gaps longer than ``exact_fill_s`` are listed (``GapStats.bridged_idx``) so
+that the steps and strides over them report nothing read from the line (flagged in the notes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +30,13 @@ class GapStats:
     duration_s: float
     dropped_s: float = 0.0
     """Time in pieces between long gaps too short to analyse (< ``min_segment_s``)."""
+    bridged_idx: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    """(K, 2) ``[start_idx, end_idx)`` grid samples interpolated across a gap longer than
+    ``ResampleParams.exact_fill_s`` (and up to ``max_fill_s``): the steps and strides over them
+    report nothing read from them (the session's notes say how many)."""
+    filled_s: float = 0.0
+    """Duration of the missing samples interpolated inside segments (gaps up to ``max_fill_s``);
+    the rest of ``gap_total_s`` split the recording."""
 
 
 def _max_abs_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
@@ -41,9 +51,10 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
 
     Timestamp jitter is not a gap: an interval counts as missing samples only when it is at least
-    ``gap_factor`` nominal periods long, and then ``round(dt * fs) - 1`` samples are missing. Gaps
-    up to ``max_fill_s`` (a dropped BLE packet) stay inside a segment and are bridged by the linear
-    interpolation; longer gaps split segments and nothing is interpolated across them.
+    ``gap_factor`` nominal periods long, and then ``round(dt * fs) - 1`` samples are missing; a
+    gap's length is that many periods. Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
+    a segment and are bridged by the linear interpolation; longer gaps split segments and nothing
+    is interpolated across them.
     Returns the block in the sensor frame (float64) and the gap statistics.
     """
     acc = np.asarray(acc, dtype=np.float64)
@@ -60,19 +71,35 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     duration = float(t[-1])
     dt = np.diff(t)
     is_gap = dt >= params.gap_factor * period
-    missing = np.maximum(np.round(dt[is_gap] * fs_hz) - 1.0, 1.0)
-    split = np.flatnonzero(dt > max(params.max_fill_s, params.gap_factor * period))  # after sample i
+    # a gap's length is its whole missing samples (times the period), everywhere below
+    gap_at = np.flatnonzero(is_gap)  # the gap follows raw sample i
+    missing = np.maximum(np.round(dt[gap_at] * fs_hz) - 1.0, 1.0)
+    max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
+    exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
+    split = gap_at[missing > max_fill_n]
     starts = np.concatenate([[0], split + 1])
     ends = np.concatenate([split + 1, [n]])  # [start, end) in raw samples
     seg_t0, seg_t1 = t[starts], t[ends - 1]
     keep = (seg_t1 - seg_t0) >= params.min_segment_s
     expected = duration * fs_hz + 1.0
-    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
-                     completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
-                     dropped_s=float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period)))
+    dropped_s = float(np.sum(seg_t1[~keep] - seg_t0[~keep] + period))
     seg_t0, seg_t1 = seg_t0[keep], seg_t1[keep]
     lengths = np.floor((seg_t1 - seg_t0) * fs_hz + 1e-6).astype(np.int64) + 1
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    # the stretches bridged over longer gaps, in grid samples of the kept segments
+    filled = missing <= max_fill_n
+    filled_s = float(np.sum(missing[filled & keep[np.searchsorted(starts, gap_at, side="right") - 1]])) * period
+    wide = gap_at[filled & (missing > exact_fill_n)]
+    seg = np.searchsorted(starts, wide, side="right") - 1
+    wide, seg = wide[keep[seg]], seg[keep[seg]]
+    kid = (np.cumsum(keep) - 1)[seg]
+    b0 = np.floor((t[wide] - seg_t0[kid]) * fs_hz + 1e-6).astype(np.int64) + 1
+    b1 = np.ceil((t[wide + 1] - seg_t0[kid]) * fs_hz - 1e-6).astype(np.int64)
+    bridged = np.column_stack([bounds[kid] + b0, bounds[kid] + b1]).astype(np.int64).reshape(-1, 2)
+    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
+                     completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
+                     dropped_s=dropped_s, bridged_idx=bridged,
+                     filled_s=filled_s)
     # grid times: segment start + k * period, k = 0..len-1, built without a loop
     if lengths.size == 1:  # the usual case: one segment
         grid = np.arange(bounds[-1], dtype=np.float64)

@@ -217,6 +217,106 @@ def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, 
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
 
 
+def _over_bridges(a: F64, b: F64, bridged_idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """(S,) True where the stretch between grid positions ``a`` and ``b`` (both read, fractional;
+    NaN ``b`` = ``a``) touches a bridged stretch (``GapStats.bridged_idx``, sorted and disjoint).
+    """
+    if bridged_idx.shape[0] == 0 or a.size == 0:
+        return np.zeros(a.size, dtype=bool)
+    b = np.where(np.isfinite(b), b, a)
+    j = np.searchsorted(bridged_idx[:, 0], np.ceil(b), side="right") - 1  # last bridge starting by b
+    out: npt.NDArray[np.bool_] = (j >= 0) & (bridged_idx[np.maximum(j, 0), 1] > np.floor(a))
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _BridgeCounts:
+    """What the bridged stretches took from a session (for its note)."""
+
+    toe_offs: int = 0
+    """Running contacts over a bridge: no toe-off."""
+    ics: int = 0
+    """Initial contacts inside a bridge (their step's figures are NaN)."""
+    steps: int = 0
+    """Steps with a step time before that have none over a bridge."""
+    strides: int = 0
+    """Strides with a stride time before that have none over a bridge."""
+
+
+def _no_toe_off_on_bridges(steps: Steps, bridged_idx: npt.NDArray[np.int64]) -> tuple[Steps, int]:
+    """Steps whose contact ``[IC, TO]`` overlaps a bridged stretch (``GapStats.bridged_idx``, sorted
+    and disjoint) lose their toe-off (NaN); the count of such steps.
+    """
+    hit = np.isfinite(steps.to_pos) & _over_bridges(steps.ic_pos, steps.to_pos, bridged_idx)
+    if not hit.any():
+        return steps, 0
+    return dataclasses.replace(steps, to_pos=np.where(hit, np.nan, steps.to_pos)), int(hit.sum())
+
+
+def _nothing_over_bridges(steps: Steps, sm: StepMetrics, km: StrideMetrics, bridged_idx: npt.NDArray[np.int64],
+                          counts: _BridgeCounts) -> tuple[StepMetrics, StrideMetrics, _BridgeCounts]:
+    """Walking and running: NaN for every figure that reads a bridged stretch.
+
+    A step ``[IC, next IC]`` over a bridge loses what is read over the step (step time, cadence,
+    flight, vertical oscillation, braking, peak vGRF: a step hidden inside the bridge would make
+    that interval two steps long); a contact ``[IC, TO]`` (``[IC]`` without a TO) over one loses
+    what is read in the contact (contact time, impact, vGRF, loading rate, pelvic drop), and so an
+    IC inside a bridge leaves its step and the one before without figures; a stride over one loses
+    all its figures. The counts of what was lost are added to ``counts``.
+    """
+    if bridged_idx.shape[0] == 0 or steps.n == 0:
+        return sm, km, counts
+    ic = steps.ic_pos
+    nxt = steps.has_next()
+    over_step = _over_bridges(ic, np.where(nxt, np.append(ic[1:], np.nan), steps.to_pos), bridged_idx)
+    over_contact = _over_bridges(ic, steps.to_pos, bridged_idx)
+    in_bridge = _over_bridges(ic, ic, bridged_idx)
+
+    def nan(x: F64, where: npt.NDArray[np.bool_]) -> F64:
+        return np.where(where, np.nan, x)
+
+    either = over_step | over_contact
+    sm = dataclasses.replace(
+        sm, step_time_s=nan(sm.step_time_s, over_step), cadence_spm=nan(sm.cadence_spm, over_step),
+        flight_time_s=nan(sm.flight_time_s, over_step),
+        vertical_oscillation_cm=nan(sm.vertical_oscillation_cm, over_step),
+        braking_peak_g=nan(sm.braking_peak_g, either), braking_impulse_mps=nan(sm.braking_impulse_mps, either),
+        grf_peak_bw=nan(sm.grf_peak_bw, either), contact_time_s=nan(sm.contact_time_s, over_contact),
+        impact_peak_g=nan(sm.impact_peak_g, over_contact),
+        loading_rate_g_per_s=nan(sm.loading_rate_g_per_s, over_contact),
+        pelvic_drop_deg=nan(sm.pelvic_drop_deg, over_contact))
+    k = km.first_step
+    over_stride = _over_bridges(ic[k], ic[np.minimum(k + 2, steps.n - 1)], bridged_idx) if k.size else np.zeros(0, bool)
+    lost_strides = int(np.count_nonzero(over_stride & np.isfinite(km.stride_time_s)))
+    km = dataclasses.replace(
+        km, stride_time_s=nan(km.stride_time_s, over_stride),
+        pelvis_rotation_deg=nan(km.pelvis_rotation_deg, over_stride),
+        pelvis_obliquity_deg=nan(km.pelvis_obliquity_deg, over_stride),
+        pelvis_tilt_deg=nan(km.pelvis_tilt_deg, over_stride), ml_excursion_cm=nan(km.ml_excursion_cm, over_stride),
+        ml_acc_rms_g=nan(km.ml_acc_rms_g, over_stride),
+        impact_asymmetry_pct=nan(km.impact_asymmetry_pct, over_stride),
+        contact_asymmetry_pct=nan(km.contact_asymmetry_pct, over_stride))
+    return sm, km, dataclasses.replace(
+        counts, ics=int(in_bridge.sum()), strides=lost_strides,
+        steps=int(np.count_nonzero(over_step & nxt)))
+
+
+def _bridge_note(gaps: GapStats, counts: _BridgeCounts, params: PipelineParams) -> str:
+    """The session's note on its lost-packet gaps bridged over more than ``exact_fill_s``."""
+    rp = params.resample
+    k = gaps.bridged_idx.shape[0]
+    parts = [f"{counts.steps} step{'s' if counts.steps != 1 else ''} and {counts.strides} "
+             f"stride{'s' if counts.strides != 1 else ''} over them have no step or stride figures"]
+    if counts.ics:
+        parts.append(f"{counts.ics} initial contact{'s' if counts.ics != 1 else ''} fell inside them")
+    if counts.toe_offs:
+        parts.append(f"{counts.toe_offs} running contact{'s' if counts.toe_offs != 1 else ''} report no toe-off, "
+                     "contact time or peak vGRF")
+    return (f"{k} lost-packet gap{'s' if k != 1 else ''} of {rp.exact_fill_s:g}-{rp.max_fill_s:g} s bridged by "
+            f"interpolation ({gaps.filled_s:.1f} s interpolated in all, of {gaps.gap_total_s:.1f} s missing): "
+            + "; ".join(parts))
+
+
 def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams()) -> SessionAnalysis:
     """Run every signal stage on one raw session."""
     notes: list[str] = []
@@ -317,6 +417,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
+    steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     parts = quality_parts(vertical_g, steps, fs_hz=fs, params=params.quality)
     quality = calibrate(parts.score, steps.activity, params=params.quality)
     steps = dataclasses.replace(steps, quality=quality)
@@ -343,6 +444,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     del vertical_g  # full-rate: the metrics below need the memory on long sessions
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
+    sm, km, lost = _nothing_over_bridges(steps, sm, km, gaps.bridged_idx, _BridgeCounts(toe_offs=n_to))
+    if gaps.bridged_idx.shape[0]:
+        notes.append(_bridge_note(gaps, lost, params))
     if steps.n == 0:
         if not moving.any():
             notes.append("no walking or running found: the sensor was still or barely moving")
