@@ -75,3 +75,7 @@ def test_gap_lengths_are_whole_missing_samples_for_listing_and_splitting():
 def test_exact_fill_longer_than_max_fill_is_a_clear_error():
     with pytest.raises(ParamsError, match=r"exact_fill_s .* longer than resample.max_fill_s"):
         ResampleParams(max_fill_s=0.1, exact_fill_s=0.2)
+    # a NaN limit would bridge any gap silently; a negative one would list every sample
+    for bad in ({"max_fill_s": float("nan")}, {"exact_fill_s": -0.1}, {"max_fill_s": float("inf")}):
+        with pytest.raises(ParamsError, match="must be finite and not negative"):
+            ResampleParams(**bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 from imuback.errors import ParamsError
@@ -45,6 +46,9 @@ class ResampleParams:
     """Segments shorter than this are dropped (too short for any step); counted as gap time."""
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.exact_fill_s) and math.isfinite(self.max_fill_s) and self.exact_fill_s >= 0):
+            raise ParamsError(f"resample.exact_fill_s ({self.exact_fill_s:g} s) and resample.max_fill_s "
+                              f"({self.max_fill_s:g} s) must be finite and not negative")
         if self.exact_fill_s > self.max_fill_s:
             raise ParamsError(f"resample.exact_fill_s ({self.exact_fill_s:g} s) is longer than resample.max_fill_s "
                               f"({self.max_fill_s:g} s): no gap could be bridged and listed; lower exact_fill_s "

@@ -241,6 +241,8 @@ class _BridgeCounts:
     """Steps with a step time before that have none over a bridge."""
     strides: int = 0
     """Strides with a stride time before that have none over a bridge."""
+    contacts: int = 0
+    """Contacts ``[IC, TO]`` over a bridge: no contact figures."""
 
 
 def _no_toe_off_on_bridges(steps: Steps, bridged_idx: npt.NDArray[np.int64]) -> tuple[Steps, int]:
@@ -298,21 +300,26 @@ def _nothing_over_bridges(steps: Steps, sm: StepMetrics, km: StrideMetrics, brid
         contact_asymmetry_pct=nan(km.contact_asymmetry_pct, over_stride))
     return sm, km, dataclasses.replace(
         counts, ics=int(in_bridge.sum()), strides=lost_strides,
-        steps=int(np.count_nonzero(over_step & nxt)))
+        steps=int(np.count_nonzero(over_step & nxt)), contacts=int(np.count_nonzero(over_contact)))
 
 
 def _bridge_note(gaps: GapStats, counts: _BridgeCounts, params: PipelineParams) -> str:
     """The session's note on its lost-packet gaps bridged over more than ``exact_fill_s``."""
     rp = params.resample
+
+    def n(k: int, what: str) -> str:
+        return f"{k} {what}{'s' if k != 1 else ''}"
+
     k = gaps.bridged_idx.shape[0]
-    parts = [f"{counts.steps} step{'s' if counts.steps != 1 else ''} and {counts.strides} "
-             f"stride{'s' if counts.strides != 1 else ''} over them have no step or stride figures"]
+    parts = [f"{n(counts.steps, 'step')} over them have no step time, cadence, flight, oscillation, braking or "
+             f"vGRF, {n(counts.strides, 'stride')} no stride figures"]
+    if counts.contacts:
+        parts.append(f"{n(counts.contacts, 'contact')} over them have no contact figures")
     if counts.ics:
-        parts.append(f"{counts.ics} initial contact{'s' if counts.ics != 1 else ''} fell inside them")
+        parts.append(f"{n(counts.ics, 'initial contact')} fell inside them (quality 0)")
     if counts.toe_offs:
-        parts.append(f"{counts.toe_offs} running contact{'s' if counts.toe_offs != 1 else ''} report no toe-off, "
-                     "contact time or peak vGRF")
-    return (f"{k} lost-packet gap{'s' if k != 1 else ''} of {rp.exact_fill_s:g}-{rp.max_fill_s:g} s bridged by "
+        parts.append(f"{n(counts.toe_offs, 'running contact')} report no toe-off")
+    return (f"{n(k, 'lost-packet gap')} of {rp.exact_fill_s:g}-{rp.max_fill_s:g} s bridged by "
             f"interpolation ({gaps.filled_s:.1f} s interpolated in all, of {gaps.gap_total_s:.1f} s missing): "
             + "; ".join(parts))
 
@@ -420,6 +427,9 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     parts = quality_parts(vertical_g, steps, fs_hz=fs, params=params.quality)
     quality = calibrate(parts.score, steps.activity, params=params.quality)
+    # an IC inside a bridged stretch was placed on the interpolated line: kept (the step happened)
+    # but with quality 0, so reports grey it out (its step's figures are NaN, below)
+    quality = np.where(_over_bridges(steps.ic_pos, steps.ic_pos, gaps.bridged_idx), 0.0, quality)
     steps = dataclasses.replace(steps, quality=quality)
     low = quality < params.quality.low_quality
     low_pct = 100.0 * float(np.mean(low)) if steps.n else float("nan")

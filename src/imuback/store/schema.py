@@ -96,7 +96,8 @@ STEPS_SCHEMA = pa.schema(
         _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll); null without gyro or foot"),
         _f("quality", _F64, "0..1", "how likely this step's events are right: agreement of its rhythm and shape "
            "with its chain neighbours; walking: calibrated on real recordings (the share of such steps "
-           "that were right), running: the agreement score, a ranking"),
+           "that were right), running: the agreement score, a ranking; 0 for an IC that fell inside a "
+           "lost-packet gap bridged by interpolation"),
         _f("speed_mps", _F64, "m/s", "mean GPS ground speed over the step (IC to the next IC, or to toe-off); "
            "null without GPS or without a valid fix in the step"),
         _f("step_length_m", _F64, "m", "speed x step_time_s (one foot's IC to the other's; Garmin's 'stride "
@@ -206,7 +207,8 @@ def _sessions_fields() -> list[pa.Field]:
             _f(f"drift_{m}_ci95_pct", _F64, "%", f"half-width of the 95 % confidence interval of drift_{m}_pct from the run's own minute-to-minute noise"),
         ]
     fields += [
-        _f("status", _STR, "", "'ok', 'partial' (some metrics missing) or 'empty' (no steps)"),
+        _f("status", _STR, "", "'ok', 'partial' (some metrics missing; also a session with lost-packet gaps "
+           "of more than 0.1 s bridged by interpolation) or 'empty' (no steps)"),
         _f("status_reason", _STR, "", "why the session is partial or empty, in words"),
         _f("non_gait_reason", _STR, "", "why step-like movement was not counted as steps, in words "
            "(null: none was rejected)"),
