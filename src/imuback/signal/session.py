@@ -311,10 +311,11 @@ def _bridge_note(gaps: GapStats, counts: _BridgeCounts, params: PipelineParams) 
         return f"{k} {what}{'s' if k != 1 else ''}"
 
     k = gaps.bridged_idx.shape[0]
-    parts = [f"{n(counts.steps, 'step')} over them have no step time, cadence, flight, oscillation, braking or "
-             f"vGRF, {n(counts.strides, 'stride')} no stride figures"]
+    parts = [f"{n(counts.steps, 'step')} over them {'has' if counts.steps == 1 else 'have'} no step time, "
+             f"cadence, flight, oscillation, braking or vGRF, {n(counts.strides, 'stride')} no stride figures"]
     if counts.contacts:
-        parts.append(f"{n(counts.contacts, 'contact')} over them have no contact figures")
+        parts.append(f"{n(counts.contacts, 'contact')} over them {'has' if counts.contacts == 1 else 'have'} no "
+                     "contact figures")
     if counts.ics:
         parts.append(f"{n(counts.ics, 'initial contact')} fell inside them (quality 0)")
     if counts.toe_offs:
