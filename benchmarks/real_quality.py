@@ -2,97 +2,78 @@
 
     python benchmarks/real_quality.py [--data ../shared/data]
 
-The pipeline's agreement score (signal/quality.py, before calibration) is mapped to a probability
-by knots fitted here (pool-adjacent-violators over quantile bins: monotone, no shape assumed).
-Calibrated on some data, reported on others: walking fitted on voisard_l5_walk and reported on
-mobgap_lab (and the reverse); running (alcantara_treadmill only) leave one slope out. The knots
-fitted on voisard_l5_walk and on all alcantara trials are printed for ``QualityParams``.
+Walking (signal/quality.py): the probability that a step is right is a logistic model of three
+pieces of evidence that transfer between data sets (``python benchmarks/quality_evidence.py``
+measures each): the agreement score, and the step's vertical swing and heel-strike braking against
+the session's typical step. Steps scored as benchmarks/validate.py scores them (a walking step inside a
+reference bout ± 1 s is right when matched one-to-one within 100 ms of a reference IC; mobgap_lab:
+of either of its references, INDIP or stereophotogrammetry, and each is also shown). The model is
+fitted (maximum likelihood, a small L2 penalty) on one data set and reported on the other, both
+ways; the coefficients of both fits are printed for ``QualityParams.walk_logit``.
 
-A small scorer of its own (the walking loaders of benchmarks/validate.py may replace it):
-- alcantara_treadmill (running): a step is right when |IC err| <= 10 ms and |TO err| <= 20 ms
-  against the force plate (the running SD targets of issue #14);
-- mobgap_lab, voisard_l5_walk (walking): a detected step is right when it is matched one-to-one
-  to a reference IC within 100 ms (INDIP; foot sensors). Extra steps are the wrong ones.
+Running (alcantara_treadmill only; a step is right when |IC err| <= 10 ms and |TO err| <= 20 ms
+against the force plate): the agreement score mapped by knots (pool-adjacent-violators over
+quantile bins), fitted leave one slope out.
+
+Calibration error: expected calibration error over 10 equal bins of quality (step-weighted mean
+|mean quality - share right|).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
-from imuback.core import RawSession
-from imuback.pipeline import process_raw
-from imuback.signal.activity import RUN, WALK
 from imuback.signal.params import PipelineParams, QualityParams
-from imuback.signal.quality import calibrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
+import quality_evidence
 import real_running
-from gait_features import load_voisard
-from matching import match
+import real_walking
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
 
-RAW = PipelineParams(quality=QualityParams(walk_calibration=(), run_calibration=()))
+RAW = PipelineParams(quality=QualityParams(walk_logit=(), run_calibration=()))
 """The pipeline with the agreement score stored as quality (no calibration)."""
 
+OLD_WALK_KNOTS = ((0.148, 0.459), (0.495, 0.586), (0.632, 0.714), (0.714, 0.724), (0.789, 0.857), (0.874, 0.931))
+"""The walking calibration of pipeline 0.9.0 (knots on the agreement score, fitted on mobgap_lab
+against INDIP over every detected step): printed for comparison on the same steps."""
 
-def _quality_ic(raw: RawSession, params: PipelineParams) -> tuple[F64, F64]:
-    """(IC in s from the first sample, quality) of every step."""
-    steps = process_raw(raw, params=params).steps
-    ns = steps.column("ic_time").cast(pa.int64()).to_numpy(zero_copy_only=False)
-    ic = (np.asarray(ns, dtype=np.float64) - float(raw.time_ns[0])) / 1e9
-    q = np.asarray(steps.column("quality").to_numpy(zero_copy_only=False), dtype=np.float64)
-    return ic, q
+FEATURES = ("score", "swing", "braking")
+"""The evidence in the walking model, in the order of ``QualityParams.walk_logit[1:]``."""
+
+
+def design(r: quality_evidence.StepRows) -> F64:
+    """(S, 4) the walking model's inputs with a leading 1 (signal.quality.walk_inputs)."""
+    return np.column_stack([np.ones(r.trial.size), r.inputs])
+
+
+def fit_logit(x: F64, y: B, *, l2: float = 1.0) -> tuple[float, ...]:
+    """Logistic regression by Newton's method (intercept not penalised; ``l2`` on the others)."""
+    w = np.zeros(x.shape[1])
+    pen = l2 * np.r_[0.0, np.ones(x.shape[1] - 1)]
+    for _ in range(50):  # Newton steps: converges in < 10
+        p = 1.0 / (1.0 + np.exp(-x @ w))
+        h = x.T @ (x * (p * (1 - p))[:, None]) + np.diag(pen)
+        w -= np.linalg.solve(h, x.T @ (p - y) + pen * w)
+    return tuple(round(float(v), 3) for v in w)
 
 
 def walking_quality(data: Path, params: PipelineParams = PipelineParams()) -> dict[str, tuple[F64, B]]:
-    """Per walking dataset: (quality, right) of every detected step inside the reference span."""
-    out: dict[str, tuple[F64, B]] = {}
-    mob = data / "real" / "mobgap_lab"
-    if mob.exists():
-        import real_walking
-
-        qs, oks = [], []
-        for name, x in real_walking.mobgap_mat_trials(mob):
-            ic, q = _quality_ic(real_walking.mobgap_raw(name, x), params)
-            wbs = x.struct["Standards"]["INDIP"]["MicroWB"]
-            wbs = wbs if isinstance(wbs, list) else [wbs]
-            ref = np.sort(np.concatenate([np.atleast_1d(np.asarray(w["InitialContact_Event"], float)) for w in wbs]))
-            ref = ref[np.isfinite(ref)]
-            ei, _ = match(ic, ref, 0.1)
-            ok = np.zeros(ic.size, dtype=bool)
-            ok[ei] = True
-            qs.append(q)
-            oks.append(ok)
-        out["mobgap_lab"] = (np.concatenate(qs), np.concatenate(oks))
-    voi = data / "real" / "voisard_l5_walk"
-    if voi.exists():
-        qs, oks = [], []
-        for raw in load_voisard(voi):
-            d = json.loads((voi / "GaitData" / f"{raw.session_id.removesuffix('_lb')}.json").read_text())
-            ic, q = _quality_ic(raw, params)
-            ref = np.sort(np.array([e[1] for e in d["LeftFootEvents"] + d["RightFootEvents"]], float)) / 100.0
-            ref = ref[ref <= (raw.time_ns[-1] - raw.time_ns[0]) / 1e9]  # on the sensor's clock (rows skip drops)
-            lo, hi = d["TrialBoundaries"][0] / 100.0, d["TrialBoundaries"][1] / 100.0
-            inside = (ic >= lo - 0.5) & (ic <= hi + 0.5)
-            ei, _ = match(ic, ref, 0.1)
-            ok = np.zeros(ic.size, dtype=bool)
-            ok[ei] = True
-            qs.append(q[inside])
-            oks.append(ok[inside])
-        out["voisard_l5_walk"] = (np.concatenate(qs), np.concatenate(oks))
-    return out
+    """Per walking dataset: (quality as ``params`` store it, right) of every scored walking step
+    (mobgap_lab: right against either reference)."""
+    rows = quality_evidence.step_rows(real_walking.load(data), params)
+    return {name: (r.quality, r.right["right (either)" if "right (either)" in r.right else next(iter(r.right))])
+            for name, r in rows.items()}
 
 
 def fit_knots(score: F64, right: B, *, n_bins: int = 8) -> tuple[tuple[float, float], ...]:
@@ -110,29 +91,35 @@ def fit_knots(score: F64, right: B, *, n_bins: int = 8) -> tuple[tuple[float, fl
     return tuple((round(x / n, 3), round(r / n, 3)) for x, r, n in blocks)
 
 
-def _apply(score: F64, knots: tuple[tuple[float, float], ...], label: int) -> F64:
-    """The pipeline's own mapping (signal.quality.calibrate) of scores of one activity."""
-    params = QualityParams(walk_calibration=knots, run_calibration=knots)
-    return calibrate(score, np.full(score.size, label, np.int8), params=params)
+def _apply(score: F64, knots: tuple[tuple[float, float], ...]) -> F64:
+    """Scores mapped through knots (linear between, flat beyond), as signal.quality.calibrate maps
+    running scores."""
+    xs, ps = np.asarray(knots, dtype=np.float64).T
+    return np.asarray(np.interp(score, xs, ps), dtype=np.float64)
 
 
-def reliability(p: F64, right: B, edges: tuple[float, ...] = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001)
-                ) -> list[str]:
+def ece(p: F64, right: B, *, n_bins: int = 10) -> float:
+    """Expected calibration error: over ``n_bins`` equal bins of ``p``, the step-weighted mean of
+    |mean p - share right|."""
+    b = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    n = np.bincount(b, minlength=n_bins)
+    gap = np.abs(np.bincount(b, p, n_bins) - np.bincount(b, right.astype(np.float64), n_bins))
+    return float(gap.sum() / max(p.size, 1)) if n.sum() else float("nan")
+
+
+def reliability(p: F64, right: B, *, n_bins: int = 10) -> list[str]:
     """Predicted against observed: per bin of quality, the steps, their mean quality and the
-    share right; then the expected calibration error (step-weighted mean |predicted - observed|)
-    and the Brier score."""
+    share right; then the expected calibration error and the Brier score."""
     lines = [f"{'quality':<14}{'steps':>7}{'predicted':>11}{'observed':>10}"]
-    ece = 0.0
-    for lo, hi in itertools.pairwise(edges):
-        sel = (p >= lo) & (p < hi)
+    for lo, hi in itertools.pairwise(np.linspace(0.0, 1.0, n_bins + 1)):
+        sel = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
         if not sel.any():
-            lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}){'':<1}{0:>7}{'-':>11}{'-':>10}")
+            lines.append(f"[{lo:.2f}, {hi:.2f}{')' if hi < 1 else ']'}{'':<1}{0:>7}{'-':>11}{'-':>10}")
             continue
-        ece += sel.sum() * abs(p[sel].mean() - right[sel].mean())
-        lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}){'':<1}{int(sel.sum()):>7}{p[sel].mean():>11.2f}"
+        lines.append(f"[{lo:.2f}, {hi:.2f}{')' if hi < 1 else ']'}{'':<1}{int(sel.sum()):>7}{p[sel].mean():>11.2f}"
                      f"{right[sel].mean():>10.2f}")
     brier = float(np.mean((p - right) ** 2))
-    lines.append(f"calibration error {ece / max(p.size, 1):.3f}, Brier {brier:.3f} "
+    lines.append(f"calibration error {ece(p, right):.3f}, Brier {brier:.3f} "
                  f"(a constant at the base rate: {float(right.mean() * (1 - right.mean())):.3f})")
     return lines
 
@@ -155,27 +142,36 @@ def main(argv: list[str] | None = None) -> int:
         held = np.empty(ok.size)
         for v in np.unique(slope):  # leave one slope out
             m = slope == v
-            held[m] = _apply(s.quality[m], fit_knots(s.quality[~m], ok[~m]), RUN)
+            held[m] = _apply(s.quality[m], fit_knots(s.quality[~m], ok[~m]))
         print("# running: alcantara_treadmill (right: |IC err| <= 10 ms and |TO err| <= 20 ms)")
         _report("agreement score (uncalibrated)", s.quality, ok)
         _report("calibrated leave one slope out (reported on the left-out slope)", held, ok)
         print(f"\nrun_calibration (fitted on all {len(trials)} trials): {fit_knots(s.quality, ok)}")
         s_now = real_running.score(trials)
-        _report("as the pipeline stores it now (its knots fitted on these very steps)", s_now.quality,
+        _report("as the pipeline stores it now (the agreement score: no running knots)", s_now.quality,
                 real_running.step_ok(s_now))
-    walk = walking_quality(args.data, RAW)
-    if len(walk) == 2:
-        print("\n# walking (right: matched within 100 ms of a reference IC)")
-        (qv, okv), (qm, okm) = walk["voisard_l5_walk"], walk["mobgap_lab"]
-        kv, km = fit_knots(qv, okv), fit_knots(qm, okm)
-        _report("voisard_l5_walk, agreement score (uncalibrated)", qv, okv)
-        _report("mobgap_lab, agreement score (uncalibrated)", qm, okm)
-        _report("mobgap_lab, calibrated on voisard_l5_walk", _apply(qm, kv, WALK), okm)
-        _report("voisard_l5_walk, calibrated on mobgap_lab", _apply(qv, km, WALK), okv)
-        print(f"\nwalk_calibration (fitted on voisard_l5_walk): {kv}")
-        print(f"(fitted on mobgap_lab: {km})")
-        now = walking_quality(args.data)
-        for name, (q, ok_) in now.items():
+    rows = quality_evidence.step_rows(real_walking.load(args.data), RAW)
+    if len(rows) == 2:
+        v, m = rows["voisard_l5_walk"], rows["mobgap_lab"]
+        yv, ym = v.right["right (foot IMU)"], m.right["right (either)"]
+        print("\n# walking (right: matched within 100 ms of a reference IC; mobgap_lab: of either reference)")
+        wv, wm = fit_logit(design(v), yv), fit_logit(design(m), ym)
+        for name, r, w, y, other in (("mobgap_lab", m, wv, ym, "voisard_l5_walk"),
+                                     ("voisard_l5_walk", v, wm, yv, "mobgap_lab")):
+            ev = r.evidence
+            _report(f"{name}, agreement score (uncalibrated)", ev["score"], y)
+            _report(f"{name}, 0.9.0's knots on the score (fitted on mobgap_lab, INDIP, all steps)",
+                    _apply(ev["score"], OLD_WALK_KNOTS), y)
+            p = 1.0 / (1.0 + np.exp(-design(r) @ np.asarray(w)))
+            _report(f"{name}, the model fitted on {other} (held out)", p, y)
+            if name == "mobgap_lab":
+                for ref in ("right (INDIP)", "right (stereo)"):
+                    print(f"  against {ref.removeprefix('right ')} alone: {100 * r.right[ref].mean():.1f} % right, "
+                          f"AUROC {real_running.auroc(p, r.right[ref]):.2f}, "
+                          f"calibration error {ece(p, r.right[ref]):.3f}")
+        print(f"\nwalk_logit (b0, b_{', b_'.join(FEATURES)}) fitted on voisard_l5_walk: {wv}")
+        print(f"walk_logit fitted on mobgap_lab (either reference): {wm}")
+        for name, (q, ok_) in walking_quality(args.data).items():
             _report(f"{name} as the pipeline stores it now", q, ok_)
     return 0
 

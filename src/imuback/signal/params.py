@@ -344,15 +344,14 @@ class QualityParams:
     window_s: tuple[float, float] = (-0.2, 0.3)
     """The shape compared: from 0.2 s before to 0.3 s after IC (the end of the previous step's
     push-off, the loading response, mid-stance: most of a walking step, a whole running one)."""
-    walk_calibration: tuple[tuple[float, float], ...] = (
-        (0.148, 0.459), (0.495, 0.586), (0.632, 0.714), (0.714, 0.724), (0.789, 0.857), (0.874, 0.931))
-    """Walking steps: (agreement score, probability right) knots, increasing; the stored quality
-    is the score mapped through them (linear between knots, flat beyond). Empty: the score
-    itself. Fitted on mobgap_lab at pipeline 0.7.0 (a step is right when matched within 100 ms of
-    an INDIP IC) and reported on voisard_l5_walk, where it is under-confident (steps at 0.60 were
-    95 % right); fitted on voisard_l5_walk it was over-confident on mobgap_lab (steps at 0.99 were
-    77 % right):
-    for greying out doubtful steps the under-confident side is the safe one
+    walk_logit: tuple[float, ...] = (2.799, 0.912, 1.357, 1.606)
+    """Walking steps: (b0, b_score, b_swing, b_braking) of the logistic model that maps a step's
+    evidence to the probability that it is right (:func:`imuback.signal.quality.calibrate`);
+    empty: the agreement score itself. Fitted on mobgap_lab at pipeline 0.9.0 (a walking step
+    inside an INDIP bout is right when matched within 100 ms of an IC of either reference, INDIP
+    or stereophotogrammetry) and reported on voisard_l5_walk: calibration error 0.051 there (0.176
+    for the 0.9.0 knots on the score alone), AUROC 0.97. Fitted the other way (on voisard_l5_walk,
+    reported on mobgap_lab) the error was 0.064: the held-out side of this fit is the better one
     (``python benchmarks/real_quality.py``, docs/validation.md)."""
     run_calibration: tuple[tuple[float, float], ...] = ()
     """Running steps: none. Knots fitted on four slopes of alcantara_treadmill did not predict the

@@ -32,7 +32,7 @@ from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, str
 from imuback.signal.mounting import MountingShifts, mounting_shifts
 from imuback.signal.orientation import level_lateral
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
-from imuback.signal.quality import calibrate, low_quality_reason, quality_parts
+from imuback.signal.quality import QualityEvidence, calibrate, low_quality_reason, quality_evidence
 from imuback.signal.resample import GapStats, to_grid
 from imuback.signal.summary import AUTOCORR_MAX_SAMPLES, autocorr_regularity
 
@@ -65,6 +65,8 @@ class SessionAnalysis:
     """Why those steps are of low quality, in words (None: none is)."""
     mounting_shifts: MountingShifts = field(default_factory=MountingShifts)
     """Re-seats of the sensor on the body mid-session (:mod:`imuback.signal.mounting`)."""
+    quality_evidence: QualityEvidence | None = None
+    """What each step's quality was read from (:mod:`imuback.signal.quality`)."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -426,15 +428,16 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
-    parts = quality_parts(vertical_g, steps, fs_hz=fs, params=params.quality)
-    quality = calibrate(parts.score, steps.activity, params=params.quality)
+    evidence = quality_evidence(vertical_g, body.acc_mps2[:, 0], steps, fs_hz=fs, bounds=body.seg_bounds,
+                                params=params.quality, events=params.events)
+    quality = calibrate(evidence, steps.activity, params=params.quality)
     # an IC inside a bridged stretch was placed on the interpolated line: kept (the step happened)
     # but with quality 0, so reports grey it out (its step's figures are NaN, below)
     quality = np.where(_over_bridges(steps.ic_pos, steps.ic_pos, gaps.bridged_idx), 0.0, quality)
     steps = dataclasses.replace(steps, quality=quality)
     low = quality < params.quality.low_quality
     low_pct = 100.0 * float(np.mean(low)) if steps.n else float("nan")
-    low_reason = low_quality_reason(parts, low)
+    low_reason = low_quality_reason(evidence, low, params=params.quality)
     if low_pct > params.quality.low_quality_note_pct:
         notes.append(f"{low_pct:.0f} % of the steps are of low quality ({low_reason}): "
                      "their events and metrics are less certain")
@@ -475,4 +478,5 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                            steps=steps, step=sm, stride=km, step_regularity=reg[0],
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
                            non_gait=non_gait, low_quality_pct=low_pct,
-                           low_quality_reason=low_reason, mounting_shifts=shifts)
+                           low_quality_reason=low_reason, mounting_shifts=shifts,
+                           quality_evidence=evidence)
