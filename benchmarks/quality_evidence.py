@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_running
 import real_walking
 from imuback.core import RawSession
-from imuback.signal.activity import WALK
+from imuback.signal.activity import RUN, WALK
 from imuback.signal.events import UNKNOWN
-from imuback.signal.params import PipelineParams, QualityParams
+from imuback.signal.params import EventParams, PipelineParams, QualityParams
 from imuback.signal.quality import QualityEvidence, walk_inputs
 from imuback.signal.session import SessionAnalysis, analyse_session
+from imuback.signal.walking_ic import braking_fall
 from matching import match
 
 F64 = npt.NDArray[np.float64]
@@ -71,7 +72,8 @@ pelvis's own step-to-step yaw swing cancels)."""
 
 def evidence_table(a: SessionAnalysis) -> dict[str, F64]:
     """Every piece of evidence measured for each step of one analysed session, by name: the
-    pipeline's own (signal/quality.py: score, shape, rhythm, has a neighbour, swing, braking) and
+    pipeline's own (signal/quality.py: score, shape, rhythm, has a neighbour, swing, braking —
+    which the pipeline reads for walking steps only, measured here for running steps too) and
     others the pipeline knows: |mean yaw rate| over ``TURN_WINDOW_S`` around IC (deg/s, 0 without
     a gyroscope), steps to the nearer end of its chain, its chain's length, a labelled foot, and
     the session's median score."""
@@ -88,12 +90,17 @@ def evidence_table(a: SessionAnalysis) -> dict[str, F64]:
         turn = np.abs(yaw[hi] - yaw[lo]) / np.maximum(hi - lo, 1) * body.fs_hz
     else:
         turn = np.zeros(n)
+    braking = ev.braking.copy()  # the pipeline reads it for walking steps only; measured for running too
+    run = steps.activity == RUN
+    if run.any():
+        fall = braking_fall(body.acc_mps2[:, 0], steps.ic_pos[run], body.fs_hz, body.seg_bounds, EventParams())
+        braking[run] = fall / max(float(np.median(fall)), 1e-12)
     starts = np.flatnonzero(np.concatenate([[True], steps.chain[1:] != steps.chain[:-1]]))
     size = np.repeat(np.diff(np.append(starts, n)), np.diff(np.append(starts, n)))
     pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
     score = p.score
     return {"score": score, "shape": p.shape, "rhythm": p.rhythm, "has_neighbour": p.has_neighbour.astype(float),
-            "swing": p.swing, "braking": ev.braking, "turn_dps": turn,
+            "swing": p.swing, "braking": braking, "turn_dps": turn,
             "edge_steps": np.minimum(pos, size - 1 - pos).astype(float), "chain_steps": size.astype(float),
             "foot_known": (steps.foot != UNKNOWN).astype(float),
             "session_score": np.full(n, float(np.median(score)) if n else 0.0)}
@@ -148,12 +155,13 @@ def step_rows(trials: list[real_walking.Trial], params: PipelineParams = RAW) ->
     return out
 
 
-def running_rows(trials: list[real_running.Trial], params: PipelineParams = RAW) -> tuple[dict[str, F64], B, F64]:
+def running_rows(trials: list[real_running.Trial], params: PipelineParams = RAW
+                 ) -> tuple[dict[str, F64], F64, B, F64]:
     """alcantara_treadmill: the evidence of every running step matched within 60 ms of a force-plate
-    IC (as real_running.score matches), whether it is right (|IC err| <= 10 ms and |TO err| <= 20 ms),
-    and its trial's slope (deg)."""
+    IC (as real_running.score matches), the walking model's inputs for it (signal.quality.walk_inputs),
+    whether it is right (|IC err| <= 10 ms and |TO err| <= 20 ms), and its trial's slope (deg)."""
     feats: dict[str, list[F64]] = {}
-    oks, slope = [], []
+    oks, slope, inputs = [], [], []
     for t in trials:
         an = analysed(t.raw, params)
         ic, a_to = an.ic_s, an.to_s
@@ -161,9 +169,12 @@ def running_rows(trials: list[real_running.Trial], params: PipelineParams = RAW)
         ok = (np.abs(ic[ei] - t.ref_ic_s[ri]) <= 0.010) & (np.abs(a_to[ei] - t.ref_to_s[ri]) <= 0.020)
         for k, v in an.table.items():
             feats.setdefault(k, []).append(v[ei])
+        # the walking model's inputs with the braking measured for running steps (the pipeline reads none)
+        inputs.append(walk_inputs(replace(an.evidence, braking=an.table["braking"]))[ei])
         oks.append(ok)
         slope.append(np.full(ei.size, t.slope_deg))
-    return {k: np.concatenate(v) for k, v in feats.items()}, np.concatenate(oks), np.concatenate(slope)
+    return ({k: np.concatenate(v) for k, v in feats.items()}, np.concatenate(inputs), np.concatenate(oks),
+            np.concatenate(slope))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = step_rows(trials)
     alc = args.data / "real" / "alcantara_treadmill"
     if alc.exists():
-        feats, ok, slope = running_rows(real_running.load_trials(alc))
+        feats, _, ok, slope = running_rows(real_running.load_trials(alc))
         groups = np.unique(slope)
         print(f"\n## alcantara_treadmill (running): {ok.size} matched steps, {100 * ok.mean():.1f} % right "
               "(|IC err| <= 10 ms and |TO err| <= 20 ms); AUROC over all, then per slope (deg)")
@@ -190,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'evidence':<22}" + "".join(f"{k.removeprefix('right '):>12}" for k in r.right))
         for k, v in r.evidence.items():
             print(f"{k:<22}" + "".join(f"{real_running.auroc(v, ok):>12.2f}" for ok in r.right.values()))
+        lone = r.evidence["has_neighbour"] == 0
+        print(f"{'% right, no neighbour':<22}" + "".join(f"{100 * ok[lone].mean():>12.1f}" for ok in r.right.values())
+              + f"  ({int(lone.sum())} steps)")
     return 0
 
 

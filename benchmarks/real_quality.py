@@ -146,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         print("# running: alcantara_treadmill (right: |IC err| <= 10 ms and |TO err| <= 20 ms)")
         _report("agreement score (uncalibrated)", s.quality, ok)
         _report("calibrated leave one slope out (reported on the left-out slope)", held, ok)
+        _, x, ok2, slope2 = quality_evidence.running_rows(trials, RAW)
+        x = np.column_stack([np.ones(ok2.size), x])
+        held2 = np.empty(ok2.size)
+        for v in np.unique(slope2):  # leave one slope out
+            m = slope2 == v
+            held2[m] = 1.0 / (1.0 + np.exp(-x[m] @ np.asarray(fit_logit(x[~m], ok2[~m]))))
+        _report("the walking model's form (score, swing, braking) fitted leave one slope out", held2, ok2)
         print(f"\nrun_calibration (fitted on all {len(trials)} trials): {fit_knots(s.quality, ok)}")
         s_now = real_running.score(trials)
         _report("as the pipeline stores it now (the agreement score: no running knots)", s_now.quality,
@@ -169,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  against {ref.removeprefix('right ')} alone: {100 * r.right[ref].mean():.1f} % right, "
                           f"AUROC {real_running.auroc(p, r.right[ref]):.2f}, "
                           f"calibration error {ece(p, r.right[ref]):.3f}")
+        extra = {"the turn rate": lambda e: np.minimum(e["turn_dps"], 90.0) / 30.0,
+                 "the chain's edge": lambda e: np.minimum(e["edge_steps"], 3.0)}
+        for what, col in extra.items():  # evidence not in the model: would it calibrate better held out?
+            xv, xm = (np.column_stack([design(r), col(r.evidence)]) for r in (v, m))
+            em = ece(1.0 / (1.0 + np.exp(-xm @ np.asarray(fit_logit(xv, yv)))), ym)
+            ev_ = ece(1.0 / (1.0 + np.exp(-xv @ np.asarray(fit_logit(xm, ym)))), yv)
+            print(f"with {what} added: held-out calibration error mobgap_lab {em:.3f}, voisard_l5_walk {ev_:.3f}")
         print(f"\nwalk_logit (b0, b_{', b_'.join(FEATURES)}) fitted on voisard_l5_walk: {wv}")
         print(f"walk_logit fitted on mobgap_lab (either reference): {wm}")
         for name, (q, ok_) in walking_quality(args.data).items():

@@ -202,8 +202,8 @@ class QualityEvidence:
 
     parts: QualityParts
     braking: F64
-    """Steepest fall of the forward acceleration near IC (heel-strike braking) over the median of
-    the session's steps of the same activity (1: typical)."""
+    """Walking: steepest fall of the forward acceleration near IC (heel-strike braking) over the
+    median of the session's walking steps (1: typical); running: 1."""
     activity: npt.NDArray[np.int8]
     """RUN or WALK."""
 
@@ -234,5 +234,9 @@ def quality_evidence(vertical_g: F64, ap_mps2: F64, steps: Steps, *, fs_hz: floa
     bounds : segment bounds; the braking is never read across a gap.
     """
     parts = quality_parts(vertical_g, steps, fs_hz=fs_hz, params=params)
-    fall = braking_fall(ap_mps2, steps.ic_pos, fs_hz, bounds, events) if steps.n else np.zeros(0)
-    return QualityEvidence(parts=parts, braking=_over_typical(fall, steps.activity), activity=steps.activity)
+    walk = steps.activity == WALK  # braking is walking evidence (running: 1, typical)
+    braking = np.ones(steps.n)
+    if walk.any():
+        braking[walk] = _over_typical(braking_fall(ap_mps2, steps.ic_pos[walk], fs_hz, bounds, events),
+                                      steps.activity[walk])
+    return QualityEvidence(parts=parts, braking=braking, activity=steps.activity)
