@@ -104,7 +104,7 @@ def quality_parts(vertical_g: F64, steps: Steps, *, fs_hz: float, params: Qualit
     centre = ((steps.ic_pos + 0.5) / dec - 0.5).astype(np.int64)  # the block holding each IC
     idx = np.clip(centre[:, None] + off[None, :], 0, max(x.size - 1, 0))
     w = x[idx] if x.size else np.zeros(idx.shape)
-    swing = _over_typical(np.ptp(w, axis=1), steps.activity)
+    swing = _over_typical(_row_range(w), steps.activity)
     w = w - w.mean(axis=1, keepdims=True)
     w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
     c = np.einsum("ij,ij->i", w[:-1], w[1:])  # step k with step k + 1
@@ -113,6 +113,18 @@ def quality_parts(vertical_g: F64, steps: Steps, *, fs_hz: float, params: Qualit
     r[1:] = np.maximum(r[1:], np.where(nxt[:-1], c, -1.0))
     return QualityParts(shape=np.clip(r, 0.0, 1.0), rhythm=np.clip(1.0 - d, 0.0, 1.0), has_neighbour=nxt | prv,
                         swing=swing)
+
+
+def _row_range(w: F64) -> F64:
+    """(S,) max - min of each row of ``w`` (S, W): a loop over its few columns (W ~ 13), several
+    times faster than a reduction along short rows.
+    """
+    hi = w[:, 0].copy()
+    lo = hi.copy()
+    for j in range(1, w.shape[1]):  # columns of the window, not samples
+        np.maximum(hi, w[:, j], out=hi)
+        np.minimum(lo, w[:, j], out=lo)
+    return hi - lo
 
 
 def walk_inputs(ev: QualityEvidence) -> F64:
