@@ -174,3 +174,13 @@ def test_the_sessions_table_says_why_steps_are_of_low_quality(analytic_run):
     assert any(pct > 0 for pct, _ in said)  # mobgap_lab's turns and shuffles: some steps are doubtful
     for pct, reason in said:  # a reason exactly where there are low-quality steps
         assert (reason is not None and "low-quality steps: " in reason) == (pct > 0), (pct, reason)
+
+
+def test_walk_logit_must_be_four_finite_numbers():
+    from imuback.errors import ParamsError
+    from imuback.signal.params import QualityParams
+
+    QualityParams(walk_logit=())  # no model: the score itself
+    for bad in ((1.0, 2.0, 3.0), (1.0, 2.0, 3.0, float("nan"))):
+        with pytest.raises(ParamsError, match="walk_logit"):
+            QualityParams(walk_logit=bad)

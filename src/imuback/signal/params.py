@@ -363,6 +363,11 @@ class QualityParams:
     low_quality_note_pct: float = 30.0
     """Above this share of low-quality steps the session says so in ``status_reason``."""
 
+    def __post_init__(self) -> None:
+        if self.walk_logit and (len(self.walk_logit) != 4 or not all(math.isfinite(b) for b in self.walk_logit)):
+            raise ParamsError(f"quality.walk_logit {self.walk_logit!r} must be empty or four finite numbers "
+                              "(b0, b_score, b_swing, b_braking): leave it at its default unless refitted")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MetricParams:
