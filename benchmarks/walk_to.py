@@ -40,8 +40,10 @@ voisard_l5_walk (leave-one-subject-out inside it; chosen on all of it for mobgap
   cue has to beat.
 
 Printed per data set and reference: matched steps with a reference TO, the share of them given a
-TO, bias ± SD, the robust spread (IQR / 1.349) and the share within 50 / 100 ms; with
-``--subjects`` also per subject; the straight/turn split in every case. Last, the two mobgap
+TO, bias ± SD, the robust spread (IQR / 1.349) and the share within 50 / 100 ms; the
+straight/turn split; the steps whose reference TO is in walking's order (``reference_in_order``),
+and of those the steady straight ones (``real_walking.steady_rhythm``); with ``--subjects`` those
+in order per subject. Last, the two mobgap
 references against each other (the spread no method can go below on them).
 """
 
@@ -137,15 +139,19 @@ def _windows(w: Walk) -> tuple[I64, npt.NDArray[np.bool_], F64, I64]:
 
 
 def _at(w: Walk, score: F64, pick: Callable[[F64, npt.NDArray[np.bool_]], I64] | None = None) -> F64:
-    """(S,) TO of each step: the sample of the best ``score`` (largest) in its next step's window."""
+    """(S,) TO of each step: the sample of the best ``score`` (largest) in its next step's window;
+    NaN where that is the window's first or last sample."""
     to = np.full(w.ic.size, np.nan)
     idx, valid, _, _ = _windows(w)
     if idx.size == 0:
         return to
     s = np.where(valid, score[idx], -np.inf)
     col = np.argmax(s, axis=1) if pick is None else pick(s, valid)
-    ok = np.isfinite(s[np.arange(s.shape[0]), col])
-    to[np.flatnonzero(w.nxt >= 0)[ok]] = idx[np.arange(s.shape[0]), col][ok]
+    rows = np.arange(s.shape[0])
+    # an extremum, not the window's edge (a signal still falling or rising there has no cue: no TO)
+    last = valid.sum(axis=1) - 1
+    ok = np.isfinite(s[rows, col]) & (col > 0) & (col < last)
+    to[np.flatnonzero(w.nxt >= 0)[ok]] = idx[rows, col][ok]
     return to
 
 
@@ -321,7 +327,7 @@ def report(walks: list[Walk], tos: list[F64], delays: list[float], *, subjects: 
         print(figures(err[good & (cond["steady"] == "steady straight")]).line("      and steady straight"))
         if subjects:
             for s in sorted(set(cond["subject"].tolist())):
-                print(figures(err[cond["subject"] == s]).line(f"    subject {s}"))
+                print(figures(err[good & (cond["subject"] == s)]).line(f"      subject {s}"))
 
 
 def reference_agreement(walks: list[Walk]) -> None:
@@ -346,7 +352,7 @@ def reference_agreement(walks: list[Walk]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--subjects", action="store_true", help="also per subject")
+    ap.add_argument("--subjects", action="store_true", help="also per subject (reference TO in order)")
     args = ap.parse_args(argv)
     trials = rw.load(args.data)
     if {t.dataset for t in trials} != {"voisard_l5_walk", "mobgap_lab"}:
