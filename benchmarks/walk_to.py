@@ -212,6 +212,31 @@ def rhythm(w: Walk, share: float = 0.0) -> F64:
     return to
 
 
+def regular(w: Walk, tol: float) -> npt.NDArray[np.bool_]:
+    """(S,) True where the step before, the step and the step after (all in one chain) each last
+    within ``tol`` of the trial's median walking step: what the pipeline itself can see of steady
+    walking (no turn on the spot, stop or missed step around the TO)."""
+    j = np.flatnonzero(w.nxt >= 0)
+    out = np.zeros(w.ic.size, bool)
+    if j.size == 0:
+        return out
+    step = np.full(w.ic.size, np.nan)  # each step's time to its next step
+    step[j] = w.ic[w.nxt[j]] - w.ic[j]
+    prev = np.full(w.ic.size, -1)
+    prev[w.nxt[j]] = j
+    med = float(np.median(step[j]))
+    nxt_step = np.where(w.nxt >= 0, step[np.maximum(w.nxt, 0)], np.nan)
+    prev_step = np.where(prev >= 0, step[np.maximum(prev, 0)], np.nan)
+    for d in (step, nxt_step, prev_step):  # three intervals
+        with np.errstate(invalid="ignore"):
+            out |= ~(np.abs(d / med - 1.0) <= tol)
+    return ~out
+
+
+GATES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, np.inf)
+"""Tolerances of :func:`regular` (inf: every step with a next step)."""
+
+
 CANDIDATES: dict[str, Callable[[Walk], F64]] = {
     "mccamley (sigma 0.113 s)": mccamley,
     f"mccamley (sigma {EventParams().walk_detect_sigma_s:g} s)":
@@ -375,6 +400,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  delay chosen on voisard: {1e3 * on_v:+.0f} ms (leave-one-subject-out: "
               f"{', '.join(f'{1e3 * v:+.0f}' for v in loso.values())} ms); voisard rows held-out subjects:")
         report(walks, tos, delays, subjects=args.subjects)
+    print("\n# given only where the rhythm is regular (regular(): the step before, the step and the next within "
+          "tol of the median step), every matched step with a reference TO; tol chosen on one data set as the "
+          "largest share given with SD <= 40 ms and |bias| <= 20 ms, reported on the other")
+    for name, fn in CANDIDATES.items():
+        tos = [fn(w) for w in walks]
+        print(f"\n## {name}, regular rhythm only")
+        rows: dict[float, dict[str, ToFigures]] = {}
+        for tol in GATES:
+            gated = [np.where(regular(w, tol), t, np.nan) for w, t in zip(walks, tos, strict=True)]
+            rows[tol] = {ref: figures(to_errors([w for w in walks if w.trial.dataset == ds],
+                                                [g for w, g in zip(walks, gated, strict=True)
+                                                 if w.trial.dataset == ds], ref)[0]) for ds, ref in REFS}
+            print("  " + f"tol {tol:<5g}" + "  ".join(f"{ref} {f.bias_ms:+6.1f} ± {f.sd_ms:5.1f} (given {f.given:.2f})"
+                                                       for ref, f in rows[tol].items()))
+        for on, to in (("foot IMU", ("INDIP", "stereo")), ("INDIP", ("foot IMU",)), ("stereo", ("foot IMU",))):
+            ok = [t for t in GATES if rows[t][on].sd_ms <= 40.0 and abs(rows[t][on].bias_ms) <= 20.0]
+            if not ok:
+                print(f"  chosen on {on}: no tol meets SD <= 40 ms and |bias| <= 20 ms there")
+                continue
+            best = max(ok, key=lambda t, on=on: rows[t][on].given)
+            held = "; ".join(f"{r} {rows[best][r].bias_ms:+.1f} ± {rows[best][r].sd_ms:.1f} ms "
+                             f"(given {rows[best][r].given:.2f})" for r in to)
+            print(f"  chosen on {on}: tol {best:g} ({rows[best][on].bias_ms:+.1f} ± {rows[best][on].sd_ms:.1f} ms, "
+                  f"given {rows[best][on].given:.2f}) -> held out: {held}")
     print()
     reference_agreement(walks)
     return 0

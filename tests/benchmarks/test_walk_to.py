@@ -74,3 +74,13 @@ def test_reference_order_flags_stops_and_missed_swings() -> None:
     ok = walk_to.reference_in_order(ref)
     # 1: missed swing; 4, 5: the stop between 2.75 and 5.0 breaks the rhythm; 7, 8: no two ICs after
     assert ok.tolist() == [True, False, True, True, False, False, True, False, False]
+
+
+def test_regular_rhythm_leaves_out_the_steps_around_an_irregular_interval() -> None:
+    ic, nxt, t = _steps()
+    ic = ic.astype(np.float64)
+    ic[6:] += 30  # step 5 lasts 85 samples instead of 55
+    ok = walk_to.regular(_walk(np.zeros(t.size + 30), np.zeros(t.size + 30), ic, nxt), 0.2)
+    # step 5 itself, the step before it (its next is long) and the step after it (its previous is
+    # long); at the chain's ends a step with an unknown interval around it (the first, the last two)
+    assert ok.tolist() == [False] + [True] * 3 + [False] * 3 + [True] * 3 + [False] * 2
