@@ -355,6 +355,25 @@ def report(walks: list[Walk], tos: list[F64], delays: list[float], *, subjects: 
                 print(figures(err[good & (cond["subject"] == s)]).line(f"      subject {s}"))
 
 
+def worst(walks: list[Walk], tos: list[F64], limit_s: float = 0.3) -> None:
+    """Print the mobgap_lab steps whose TO error exceeds ``limit_s``."""
+    for w, to in zip(walks, tos, strict=True):
+        if w.trial.dataset != "mobgap_lab":
+            continue
+        det = detected(w, to)
+        for ref_name in ("INDIP", "stereo"):
+            ref = w.trial.refs.get(ref_name)
+            if ref is None:
+                continue
+            ei, ri = match(det.ic_s, ref.ic_s, TOL_S)
+            err = det.to_s[ei] - ref.to_s[ri]
+            for e, r, x in zip(ei, ri, err, strict=True):  # matched steps of one trial
+                if np.isfinite(x) and abs(x) > limit_s:
+                    print(f"    |error| > {limit_s:g} s: {w.trial.name} {ref_name} IC {ref.ic_s[r]:.2f} s, "
+                          f"reference TO {ref.to_s[r]:.2f} s (stance {ref.to_s[r] - ref.ic_s[r]:.2f} s, in order: "
+                          f"{bool(reference_in_order(ref)[r])}), TO {det.to_s[e]:.2f} s, error {x:+.2f} s")
+
+
 def reference_agreement(walks: list[Walk]) -> None:
     """mobgap_lab: INDIP's TO against stereophotogrammetry's, ICs matched one-to-one (±100 ms)."""
     e: list[F64] = []
@@ -374,6 +393,35 @@ def reference_agreement(walks: list[Walk]) -> None:
         print(figures(err[good]).line("    both references' TO in order"))
 
 
+def mobgap_convention(root: Path) -> None:
+    """Print how mobgap_lab's final contacts pair with its initial contacts, per reference: the
+    share of FC k with IC k's foot, and of stances equal to FC k - IC k (within 11 ms)."""
+    foot: dict[str, list[bool]] = {}
+    stance: dict[str, list[bool]] = {}
+    for name, trial in rw.mobgap_mat_trials(root):
+        for key in ("INDIP", "Stereophoto"):
+            std = trial.struct.get("Standards", {}).get(key)
+            if std is None or "MicroWB" not in std:
+                continue
+            wbs = std["MicroWB"] if isinstance(std["MicroWB"], list) else [std["MicroWB"]]
+            test = name.split("/")[2]
+            for wb in wbs:  # bouts: few
+                ic, fc = rw._arr(wb["InitialContact_Event"]), rw._arr(wb["FinalContact_Event"])
+                il = np.atleast_1d(np.asarray(wb["InitialContact_LeftRight"], dtype=str))
+                fl = np.atleast_1d(np.asarray(wb["FinalContact_LeftRight"], dtype=str))
+                k = min(fc.size, ic.size)
+                foot.setdefault(key, []).extend((il[:k] == fl[:k]).tolist())
+                st = rw._arr(wb.get("Stance_Duration", []))[:k]
+                d = fc[:st.size] - ic[:st.size]
+                ok = np.isfinite(d) & np.isfinite(st)
+                stance.setdefault(f"{key} {test}", []).extend((np.abs(d[ok] - st[ok]) <= 0.011).tolist())
+    for key, v in foot.items():
+        print(f"  mobgap_lab {key}: FinalContact_LeftRight[k] == InitialContact_LeftRight[k] in "
+              f"{sum(v)} of {len(v)}")
+    for key, v in sorted(stance.items()):
+        print(f"  mobgap_lab {key}: Stance_Duration[k] == FC[k] - IC[k] in {sum(v)} of {len(v)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -386,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     walks = [prepare(t) for t in trials]
     is_v: Callable[[rw.Trial], bool] = lambda t: t.dataset == "voisard_l5_walk"  # noqa: E731
     subjects = sorted({w.trial.subject for w in walks if is_v(w.trial)})
+    print("reference convention (the k-th final contact is the k-th IC's foot leaving the ground):")
+    mobgap_convention(args.data / "real" / "mobgap_lab")
     print("TO of imuback's walking steps matched one-to-one (±100 ms) to reference ICs with a reference TO; "
           "given = share of them with a TO; robSD = IQR / 1.349")
     for name, fn in CANDIDATES.items():
@@ -424,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"(given {rows[best][r].given:.2f})" for r in to)
             print(f"  chosen on {on}: tol {best:g} ({rows[best][on].bias_ms:+.1f} ± {rows[best][on].sd_ms:.1f} ms, "
                   f"given {rows[best][on].given:.2f}) -> held out: {held}")
+            if on == "foot IMU":
+                worst(walks, [np.where(regular(w, best), t, np.nan) for w, t in zip(walks, tos, strict=True)])
     print()
     reference_agreement(walks)
     return 0
