@@ -84,3 +84,15 @@ def test_regular_rhythm_leaves_out_the_steps_around_an_irregular_interval() -> N
     # step 5 itself, the step before it (its next is long) and the step after it (its previous is
     # long); at the chain's ends a step with an unknown interval around it (the first, the last two)
     assert ok.tolist() == [False] + [True] * 3 + [False] * 3 + [True] * 3 + [False] * 2
+
+
+def test_not_turning_leaves_out_the_steps_over_a_turn() -> None:
+    ic, nxt, t = _steps()
+    yaw = np.zeros(t.size)
+    yaw[ic[6]:ic[7]] = 90.0  # a turn during step 6 (deg/s)
+    w = _walk(np.zeros(t.size), np.zeros(t.size), ic, nxt)
+    w = walk_to.Walk(**{**w.__dict__, "yaw_dps": yaw})
+    ok = walk_to.not_turning(w, 30.0)
+    # each step is judged from its IC to the IC after its next step: steps 5 and 6 cross the turn
+    assert ok.tolist() == [True] * 5 + [False] * 2 + [True] * 4 + [False]
+    assert walk_to.not_turning(walk_to.Walk(**{**w.__dict__, "yaw_dps": None}), 30.0)[:-1].all()
