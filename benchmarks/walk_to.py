@@ -36,6 +36,8 @@ voisard_l5_walk (leave-one-subject-out inside it; chosen on all of it for mobgap
 - ``forward-min``: skdh's AP-CWT final contact (Pfizer scikit-digital-health, ``ApCwtGaitEvents``):
   the minimum of the forward acceleration smoothed by a Gaussian-derivative wavelet at
   1.17 x step frequency - 0.3 Hz, after the IC.
+- ``forward-crossing``: the physics cue that the forward acceleration changes sign as double
+  support ends: its first zero crossing (down or up) after the IC, less its stride mean.
 - ``rhythm``: no signal at all, the next IC + a constant (chosen on voisard): what any signal
   cue has to beat.
 
@@ -205,6 +207,24 @@ def forward_min(w: Walk) -> F64:
     return _at(w, -_smooth(w.forward_g, sigma, w.bounds))
 
 
+def forward_crossing(w: Walk, rising: bool, sigma_s: float = 0.04) -> F64:
+    """The physics cue that the forward acceleration changes sign as double support ends: the
+    first zero crossing (``rising``: upward, else downward) after the IC of the forward
+    acceleration smoothed by ``sigma_s`` less its mean over a stride (the sensor's tilt)."""
+    to = np.full(w.ic.size, np.nan)
+    idx, valid, step, _ = _windows(w)
+    if idx.size == 0:
+        return to
+    f = _smooth(w.forward_g, sigma_s * w.fs, w.bounds)
+    f -= _smooth(f, float(np.median(2 * step)) / 2.355, w.bounds)  # a Gaussian as wide as a stride
+    sign = f[idx] >= 0 if rising else f[idx] < 0
+    cross = valid[:, 1:] & valid[:, :-1] & sign[:, 1:] & ~sign[:, :-1]
+    ok = cross.any(axis=1)
+    col = np.argmax(cross, axis=1) + 1
+    to[np.flatnonzero(w.nxt >= 0)[ok]] = idx[np.arange(idx.shape[0]), col][ok]
+    return to
+
+
 def rhythm(w: Walk, share: float = 0.0) -> F64:
     """No signal: ``share`` of the step after the next IC (0: the next IC itself; with the delay
     chosen on voisard, the next IC + a constant)."""
@@ -266,6 +286,8 @@ CANDIDATES: dict[str, Callable[[Walk], F64]] = {
     "zijlstra-gonzalez": zijlstra_gonzalez,
     "vertical-peak (sigma 0.04 s)": vertical_peak,
     "forward-min (skdh AP-CWT)": forward_min,
+    "forward-crossing (down)": lambda w: forward_crossing(w, rising=False),
+    "forward-crossing (up)": lambda w: forward_crossing(w, rising=True),
     "rhythm (next IC + constant)": rhythm,
 }
 

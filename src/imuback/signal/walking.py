@@ -13,10 +13,10 @@ by its regularity over the session (:func:`fuse_ic_cues`); an IC that then break
 moves to another forward peak before a braking fall nearer the middle of its neighbours
 (:func:`rhythm_placed_ic`: contacts that brake the trunk twice).
 
-Walking toe-off is not reported (NaN): of six lower-back final-contact methods measured on real
-walking (McCamley 2012, González 2010 / Zijlstra & Hof 2003, the vertical peak, skdh's AP-CWT
-forward minimum, the rhythm alone; ``benchmarks/walk_to.py``), none kept SD <= 40 ms with a
-bias within ±20 ms on held-out data with its constants chosen on voisard_l5_walk
+Walking toe-off is not reported (NaN): of the lower-back final-contact cues measured on real
+walking (McCamley 2012 at two scales, González 2010 / Zijlstra & Hof 2003, the vertical peak, the
+forward zero crossing, skdh's AP-CWT forward minimum, the rhythm alone; ``benchmarks/walk_to.py``),
+none kept SD <= 40 ms with a bias within ±20 ms on held-out data with its constants chosen on voisard_l5_walk
 (docs/validation.md, "Walking toe-off: methods measured").
 """
 
