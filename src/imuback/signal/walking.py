@@ -13,9 +13,11 @@ by its regularity over the session (:func:`fuse_ic_cues`); an IC that then break
 moves to another forward peak before a braking fall nearer the middle of its neighbours
 (:func:`rhythm_placed_ic`: contacts that brake the trunk twice).
 
-Walking toe-off is not reported (NaN): McCamley's final contact (minima of the second
-differentiation after the other foot's IC) scattered by SD 155 ms (voisard_l5_walk) and
-178 ms (mobgap_lab, INDIP) on real recordings, worse than no number (docs/validation.md).
+Walking toe-off is not reported (NaN): of the lower-back final-contact cues measured on real
+walking (McCamley 2012 at two scales, González 2010 / Zijlstra & Hof 2003, the vertical peak, the
+forward zero crossing, skdh's AP-CWT forward minimum, the rhythm alone; ``benchmarks/walk_to.py``),
+none kept SD <= 40 ms with a bias within ±20 ms on held-out data with its constants chosen on voisard_l5_walk
+(docs/validation.md, "Walking toe-off: methods measured").
 """
 
 from __future__ import annotations
