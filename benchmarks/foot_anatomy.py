@@ -35,12 +35,13 @@ from matching import match
 
 
 def _capture(run: Any) -> dict[str, Any]:
-    """Call ``run()`` with ``assign_feet`` and ``_foot_cue`` wrapped; return their inputs."""
+    """Call ``run()`` with ``assign_feet`` and ``_foot_cue`` wrapped; return their inputs (and the body frame)."""
     got: dict[str, Any] = {}
     af, fc = session_mod.assign_feet, session_mod._foot_cue
 
     def foot_cue(body: Any, *a: Any, **k: Any) -> Any:
         got["fs"] = body.fs_hz
+        got["body"] = body
         return fc(body, *a, **k)
 
     def assign(steps: Any, cue: Any, **kw: Any) -> Any:
