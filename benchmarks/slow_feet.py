@@ -28,7 +28,6 @@ with perfect events).
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import sys
 from collections import Counter
@@ -164,10 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--off", nargs="*", default=[], help="EventParams NAME=VALUE to change")
     args = ap.parse_args(argv)
-    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.off)}
-    params = PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
-    if changes:
-        print(f"with {changes}")
+    params = fa.params_with(args.off)
     counts: dict[str, Counter[tuple[str, ...]]] = {}
     wins: dict[str, list[F64]] = {}
     signs: dict[str, list[F64]] = {}
