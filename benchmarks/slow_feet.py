@@ -126,6 +126,18 @@ def cue_rows(got: dict[str, Any], s: Slow, counts: Counter[tuple[str, ...]]) -> 
                 ("none" if yaw[k] == 0 else "WRONG"))] += 1
 
 
+def found_pattern(got: dict[str, Any], s: Slow) -> str:
+    """The slow reference steps in time order: their foot where a walking detection matched them
+    (±100 ms at the unrefined IC), ``.`` where none did."""
+    st = got.get("steps")
+    ref_i = np.flatnonzero(s.keep)
+    found = np.zeros(ref_i.size, dtype=bool)
+    if st is not None and st.n:
+        walk = np.flatnonzero(st.activity == WALK)
+        found[match(st.ic_pos[walk] / got["fs"], s.ic_s[ref_i], 0.1)[1]] = True
+    return "".join(str(f) if ok else "." for f, ok in zip(s.foot[ref_i], found, strict=True))
+
+
 def locked(got: dict[str, Any], s: Slow) -> tuple[F64, F64]:
     """(4, n, lags) step-locked channels (:data:`CHANNELS`) and (2, n) per-step cue signs (+1 right)."""
     b = got["body"]
@@ -167,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, Counter[tuple[str, ...]]] = {}
     wins: dict[str, list[F64]] = {}
     signs: dict[str, list[F64]] = {}
+    print("# Slow reference steps found by the detector, in time order (foot where found, . where missed)")
     for s in slow_recordings(args.data):
         got = capture(s.raw, params)
+        if s.set_name.startswith("simulated") or "stereo" in s.set_name:
+            print(f"{s.set_name:34s} {found_pattern(got, s)}")
         cue_rows(got, s, counts.setdefault(s.set_name, Counter()))
         w, sg = locked(got, s)
         wins.setdefault(s.set_name, []).append(w)
