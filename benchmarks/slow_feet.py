@@ -138,6 +138,28 @@ def found_pattern(got: dict[str, Any], s: Slow) -> str:
     return "".join(str(f) if ok else "." for f, ok in zip(s.foot[ref_i], found, strict=True))
 
 
+def peak_pairs(got: dict[str, Any], s: Slow) -> F64:
+    """(2, n) each slow step's vertical peak and the previous step's (g; 3 Hz low-passed body-frame
+    vertical, maximum over 0-0.3 s after the reference IC, less its 5-step running median: slow
+    trends such as turns and speed changes taken out), for consecutive steps under 1 s apart."""
+    from scipy.ndimage import median_filter
+
+    b = got["body"]
+    fs = b.fs_hz
+    v = lowpass(b.acc_mps2[:, 2].astype(np.float64) / G_MPS2, 3.0, fs, np.array([0, b.n]))
+    ic = s.ic_s[s.keep]
+    i0 = np.round(ic * fs).astype(np.int64)
+    inside = (i0 >= 0) & (i0 + round(0.3 * fs) < b.n)
+    ic, i0 = ic[inside], i0[inside]
+    if ic.size < 3:
+        return np.zeros((2, 0))
+    win = i0[:, None] + np.arange(round(0.3 * fs))[None, :]
+    pk = v[win].max(axis=1)
+    pk = pk - median_filter(pk, size=5, mode="nearest")
+    ok = np.diff(ic) < 1.0
+    return np.stack([pk[1:][ok], pk[:-1][ok]])
+
+
 def locked(got: dict[str, Any], s: Slow) -> tuple[F64, F64]:
     """(4, n, lags) step-locked channels (:data:`CHANNELS`) and (2, n) per-step cue signs (+1 right)."""
     b = got["body"]
@@ -179,12 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, Counter[tuple[str, ...]]] = {}
     wins: dict[str, list[F64]] = {}
     signs: dict[str, list[F64]] = {}
+    pairs: dict[str, list[F64]] = {}
     print("# Slow reference steps found by the detector, in time order (foot where found, . where missed)")
     for s in slow_recordings(args.data):
         got = capture(s.raw, params)
         if s.set_name.startswith("simulated") or "stereo" in s.set_name:
             print(f"{s.set_name:34s} {found_pattern(got, s)}")
         cue_rows(got, s, counts.setdefault(s.set_name, Counter()))
+        pairs.setdefault(s.set_name, []).append(peak_pairs(got, s))
         w, sg = locked(got, s)
         wins.setdefault(s.set_name, []).append(w)
         signs.setdefault(s.set_name, []).append(sg)
@@ -212,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, v in signs.items():
         sg = np.concatenate(v, axis=1)
         print(f"{name:34s} {sg.shape[1]:6d} {np.mean(sg[0] > 0):22.3f} {np.mean(sg[1] > 0):25.3f}")
+    print("\n# Step to step: lag-1 correlation of the steps' vertical peaks (less their 5-step running median)")
+    print("  (negative: strong and weak steps alternate, so a detector finds every other step)")
+    for name, v in pairs.items():
+        pp = np.concatenate(v, axis=1)
+        print(f"{name:34s} {pp.shape[1]:6d} pairs  r {np.corrcoef(pp[0], pp[1])[0, 1]:+.2f}")
     return 0
 
 
