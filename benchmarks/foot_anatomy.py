@@ -35,12 +35,13 @@ from matching import match
 
 
 def _capture(run: Any) -> dict[str, Any]:
-    """Call ``run()`` with ``assign_feet`` and ``_foot_cue`` wrapped; return their inputs."""
+    """Call ``run()`` with ``assign_feet`` and ``_foot_cue`` wrapped; return their inputs (and the body frame)."""
     got: dict[str, Any] = {}
     af, fc = session_mod.assign_feet, session_mod._foot_cue
 
     def foot_cue(body: Any, *a: Any, **k: Any) -> Any:
         got["fs"] = body.fs_hz
+        got["body"] = body
         return fc(body, *a, **k)
 
     def assign(steps: Any, cue: Any, **kw: Any) -> Any:
@@ -92,6 +93,14 @@ def _print(title: str, counts: Counter[tuple[str, ...]]) -> None:
         print("labelled wrong in: " + ", ".join(f"{k} ({v})" for k, v in sorted(wrong.items())))
 
 
+def params_with(off: list[str]) -> PipelineParams:
+    """Pipeline parameters with the EventParams fields ``NAME=VALUE`` of ``off`` changed (printed)."""
+    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in off)}
+    if changes:
+        print(f"with {changes}")
+    return PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -99,10 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", action="store_true", help="also the simulated realistic walking sessions")
     ap.add_argument("--off", nargs="*", default=[], help="EventParams NAME=VALUE to change")
     args = ap.parse_args(argv)
-    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.off)}
-    params = PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
-    if changes:
-        print(f"with {changes}")
+    params = params_with(args.off)
     tables: dict[str, Counter[tuple[str, ...]]] = {}
     for t in rw.load(args.data, no_gyro=args.no_gyro):
         if t.name in rw.REFERENCE_FEET_SWAPPED:

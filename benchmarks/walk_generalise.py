@@ -44,6 +44,8 @@ SHARE = "walk_rhythm_fall_share (that peak's braking fall / the current one's)"
 LINK = "foot_lone_link_steps (no gyroscope: unclear chains linked through the rhythm; run with --no-gyro)"
 LEAD = "foot_yaw_lead_s (the yaw cue read this long before the vertical IC)"
 CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its chain unlabelled)"
+NOTALT = ("foot_not_alternating (chains whose cues name one foot this many times as clearly as alternating feet "
+          "unlabelled; 0 = never; listed strictest first, so a tie keeps the strictest)")
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
@@ -91,6 +93,8 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     LEAD: {str(v): PipelineParams(events=dataclasses.replace(E, foot_yaw_lead_s=v))
            for v in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)},
     CONTRA: {str(v): PipelineParams(events=dataclasses.replace(E, foot_contradiction_run=v)) for v in (1, 2, 3)},
+    NOTALT: {str(v): PipelineParams(events=dataclasses.replace(E, foot_not_alternating=v))
+             for v in (1.0, 1.5, 2.0, 3.0, 5.0, 0.0)},
     LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
            for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
     RHYTHM: {"off": PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=0.0)),
@@ -107,7 +111,7 @@ OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: 
              LONE: "feet_wearer", LINK: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet", CONTRA: "feet",
-             LEAD: "feet_wearer"}
+             LEAD: "feet_wearer", NOTALT: "feet_wearer"}
 
 
 IC_SD_TARGET_MS = 25.0

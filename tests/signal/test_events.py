@@ -12,6 +12,7 @@ from imuback.signal.dsp import lowpass
 from imuback.signal.events import (
     FOOT_CUES_OPPOSED,
     FOOT_LONE_UNCLEAR,
+    FOOT_NOT_ALTERNATING,
     FOOT_STEP_CONTRADICTS,
     LEFT,
     RIGHT,
@@ -282,3 +283,41 @@ def test_steps_bridged_into_a_turn_join_the_walk_and_a_stop_stays_empty():
                chain=np.zeros(n, np.int64), foot=np.full(n, LEFT, np.int8), quality=np.full(n, 0.8))
     b2 = Bouts(start_idx=np.array([0]), end_idx=np.array([x2.size]), label=np.array([WALK], np.int8))
     assert bridge_walking_gaps(s2, x2, ap2, fs_hz=100.0, bounds=np.array([0, x2.size]), bouts=b2).n == n
+
+
+def test_a_chain_of_one_foots_steps_a_stride_apart_is_left_unknown_not_half_swapped():
+    """A slow walker whose left steps the detector missed at an even rhythm: six right steps
+    1.2 s apart (100 Hz) make one chain. The yaw cue names the right foot at every step; the
+    lateral cue, averaged over a whole stride, is weak and happens to alternate. Before, the chain
+    was labelled R, L, R, L, R, L: every other step wrong. Now the cues name one foot for all its
+    steps more than twice as clearly as alternating feet (|5.7| against |1.8|): unknown."""
+    n = 6
+    steps = Steps(ic_pos=np.arange(n) * 120.0, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                  chain=np.zeros(n, np.int64), foot=np.full(n, UNKNOWN, np.int8), quality=np.full(n, 0.8))
+    yaw = np.ones(n)
+    lat = np.array([0.3, -0.4, 0.2, -0.3, 0.25, -0.35])
+    s = assign_feet(steps, lat, second=yaw)
+    assert not (s.foot == LEFT).any()  # no right step called left
+    assert (s.foot == UNKNOWN).all()
+    parity, why = foot_reasons(steps, lat, second=yaw)
+    assert (why == FOOT_NOT_ALTERNATING).all() and (parity == np.array([RIGHT, LEFT] * 3)).all()  # the guess
+    # 0: never (the rules before)
+    off = assign_feet(steps, lat, second=yaw, params=replace(E, foot_not_alternating=0.0))
+    assert (off.foot == np.array([RIGHT, LEFT] * 3)).all()
+
+
+def test_alternating_chains_and_single_steps_keep_their_feet_under_the_alternation_check():
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    # a walk whose cues alternate, with a one-sided lean (a turn's yaw trend, a tilt's lateral offset)
+    s = assign_feet(_walk_chain(20), alt + 0.4, second=0.5 * alt + 0.3)
+    assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+    # two steps whose cues each name one foot, but more clearly alternating than not
+    two = assign_feet(_walk_chain(2), np.array([1.0, -0.4]), second=np.array([1.0, 0.3]))
+    assert (two.foot == [RIGHT, LEFT]).all()
+    # a chain of one step: alternation does not come into it
+    one = assign_feet(_walk_chain(1), np.array([1.0]), second=np.array([1.0]))
+    assert one.foot[0] == RIGHT
+    # running steps (no yaw cue) are not checked: the lateral cue alone, as before
+    run = replace(_walk_chain(6), activity=np.full(6, RUN, np.int8))
+    lat = np.array([1.0, -0.2, 1.0, -0.2, 1.0, -0.2])
+    assert (assign_feet(run, lat, second=np.zeros(6)).foot == np.array([RIGHT, LEFT] * 3)).all()

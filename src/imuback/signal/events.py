@@ -140,10 +140,13 @@ def _running_median(x: F64, k: int) -> F64:
 
 
 FOOT_LABELLED, FOOT_NO_EVIDENCE, FOOT_LONE_UNCLEAR, FOOT_CUES_OPPOSED, FOOT_STEP_CONTRADICTS = 0, 1, 2, 3, 4
+FOOT_NOT_ALTERNATING = 5
 """Why a step's foot is what it is (:func:`foot_reasons`): labelled; no evidence in its chain; one
 cue alone whose chain vote is not clear enough; the chain's two cues clearly opposed; the step's
-own two cues both contradict its chain (in a run of ``EventParams.foot_contradiction_run`` such steps)."""
-FOOT_REASONS = ("labelled", "no evidence", "lone cue unclear", "cues opposed", "step contradicts")
+own two cues both contradict its chain (in a run of ``EventParams.foot_contradiction_run`` such steps);
+the chain's cues name one foot for all its steps as clearly as alternating feet
+(``EventParams.foot_not_alternating``: steps of one foot a stride apart, the other foot's missed)."""
+FOOT_REASONS = ("labelled", "no evidence", "lone cue unclear", "cues opposed", "step contradicts", "not alternating")
 
 
 def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None, params: EventParams = EventParams(),
@@ -234,6 +237,15 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
         contra = both & (cue * side < 0) & (two * side < 0)
         run = _run_length(contra, chain)
         why[contra & (run >= p.foot_contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
+    if both.any() and p.foot_not_alternating > 0:
+        # alternation is the chain's premise: where the summed cues (steps where both speak: walking)
+        # name one foot for every step (each a stride after the last, the other foot's steps
+        # missed) as clearly as alternating feet, a parity would label every other step wrong
+        sb = np.where(both, total, 0.0)
+        same = np.abs(np.add.reduceat(sb, starts))
+        alt_vote = np.abs(np.add.reduceat(sb * alt, starts))
+        stuck = (size >= 2) & (same > 0) & (same >= p.foot_not_alternating * alt_vote)
+        why[np.repeat(stuck, size) & (why == FOOT_LABELLED)] = FOOT_NOT_ALTERNATING
     if parity:
         foot[no_evidence] = UNKNOWN
     else:

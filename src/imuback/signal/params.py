@@ -210,6 +210,19 @@ class EventParams:
     0.6 % (1.000 right), but on the simulated slow walker 14 of the 14 steps it labelled there were
     wrong (independent review): both of a step's own cues against its chain is evidence, and the
     issue says to leave the foot null rather than guess, so 1 (docs/validation.md)."""
+    foot_not_alternating: float = 2.0
+    """With a gyroscope, a walking chain of two or more steps whose summed foot cues name one foot
+    for all its steps at least this many times as clearly as they name alternating feet
+    (``|sum of cues| >= value * |sum of alternately signed cues|``) is left unlabelled: its steps
+    are one foot's, a stride apart (a walker with one weak side, or a slow walk whose other steps
+    the detector missed at an even rhythm, so the chain did not break), and a parity would label
+    every other step wrong. 0: never. Chosen on voisard_l5_walk by the feet target per wearer
+    among 1-5 and never, a tie keeping the strictest (null on doubt where it costs no real label):
+    1 and 1.5 leave right steps unlabelled there (0.4 → 0.6 / 0.5 %), 2-5 and never tie; mobgap_lab
+    held out is unchanged at 2 (INDIP 4.0 %, stereo 1.9 % unlabelled; 1 would take them to 6.0 /
+    6.5 %). No real walking chain has cues this one-sided; on the simulated slow walker (0.45 m/s:
+    every other step missed at an even rhythm) it leaves those chains unlabelled
+    (docs/validation.md, ``benchmarks/slow_feet.py``)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""

@@ -299,10 +299,12 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         inc = np.ones(n)
         inc[0] = 0.0 if st.side[0] > 0 else 1.0
         pos = np.cumsum(inc)
-        # at a bout start, jump so that the parity matches the foot
-        parity_ok = (np.mod(pos, 2) == 0) == (st.side > 0)
-        fix = np.cumsum(np.where(st.first & ~parity_ok, 1.0, 0.0))
-        pos = pos + fix
+        # at a bout start, jump so that the parity matches the foot: the phase needs one extra
+        # step wherever the mismatch of the unshifted count changes from one bout to the next (the
+        # shifts add up; counting every mismatched bout start instead inverted the pelvis, yaw and
+        # roll, against the feet in every bout after an odd number of earlier shifts)
+        mismatch = ((np.mod(pos, 2) == 0) != (st.side > 0)).astype(float)
+        pos = pos + np.cumsum(np.abs(np.diff(mismatch, prepend=0.0)) * st.first)
         # the phase runs on at the first (last) step's rate while the pelvis eases into (out of)
         # a bout, so the angular rate is continuous at the bout's first contact and after its last
         ph_t = np.concatenate([st.s, [st.s[-1] + st.T[-1]], st.s[firsts] - BOUT_EASE_S,
