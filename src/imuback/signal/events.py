@@ -211,7 +211,13 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
     no_evidence = np.repeat(strength, size) == 0
     why[no_evidence] = FOOT_NO_EVIDENCE
     if lone:
-        unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
+        if second is None:
+            unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
+        else:  # two accelerometer cues: one's vote clear and the other's leaning the same way
+            v1, v2 = np.add.reduceat(cue * alt, starts), np.add.reduceat(two * alt, starts)
+            clear = np.abs(v1) >= p.foot_lone_clear_vote * np.add.reduceat(np.abs(cue), starts)
+            clear |= np.abs(v2) >= p.foot_lone_clear_vote * np.add.reduceat(np.abs(two), starts)
+            unclear = ~clear | (v1 * v2 <= 0)
         if unclear.any() and p.foot_lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
             # than its clearest chain: a clear neighbour is needed), its own vote the same way
@@ -231,7 +237,9 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
         opposed = np.repeat((v1 * v2 < 0) & (c1 >= p.foot_clear_vote) & (c2 >= p.foot_clear_vote), size)
         why[opposed & (why == FOOT_LABELLED)] = FOOT_CUES_OPPOSED
         side = np.where(is_right, 1.0, -1.0)
-        contra = both & (cue * side < 0) & (two * side < 0)
+        # lone: the two cues are the same lateral acceleration over overlapping times, so one
+        # step's jolt moves both; a step's own pair is no second opinion there
+        contra = both & (cue * side < 0) & (two * side < 0) & (not lone)
         run = _run_length(contra, chain)
         why[contra & (run >= p.foot_contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
     if parity:

@@ -192,6 +192,15 @@ class EventParams:
     the best (unlabelled 10.0 → 8.5 %); on voisard_l5_walk, held out, 0.1-0.35 tie: 20.1 → 19.3 %
     unlabelled, 0.977 right as before — one chain of subject 9; leaving one voisard subject out the
     pooled figure stays 20.1 % (docs/validation.md)."""
+    foot_lone_stance_s: tuple[float, float] = (0.2, 0.4)
+    """Without a gyroscope, a second walking foot cue: the mean lateral acceleration over this window
+    after the vertical-signal IC (s, never past the IC's segment), minus the session mean: the
+    single support, where the centre of mass is pushed back towards the swing side, after the
+    loading response in which the swing side's pelvis drops (~0.1-0.2 s, Perry 1992) and tilts
+    gravity into the lateral axis the other way (that drop turns the whole-step cue for some
+    wearers). A chain is labelled where one of the two cues' votes is clear and the other's leans
+    the same way (``assign_feet``). (0, 0): not used. Chosen on voisard_l5_walk with the gyroscope
+    dropped (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
