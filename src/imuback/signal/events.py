@@ -215,8 +215,8 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
             unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
         else:  # two accelerometer cues: one's vote clear and the other's leaning the same way
             v1, v2 = np.add.reduceat(cue * alt, starts), np.add.reduceat(two * alt, starts)
-            clear = np.abs(v1) >= p.foot_lone_clear_vote * np.add.reduceat(np.abs(cue), starts)
-            clear |= np.abs(v2) >= p.foot_lone_clear_vote * np.add.reduceat(np.abs(two), starts)
+            clear = np.abs(v1) >= p.foot_lone_pair_vote * np.add.reduceat(np.abs(cue), starts)
+            clear |= np.abs(v2) >= p.foot_lone_pair_vote * np.add.reduceat(np.abs(two), starts)
             unclear = ~clear | (v1 * v2 <= 0)
         if unclear.any() and p.foot_lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer

@@ -194,13 +194,20 @@ class EventParams:
     pooled figure stays 20.1 % (docs/validation.md)."""
     foot_lone_stance_s: tuple[float, float] = (0.2, 0.4)
     """Without a gyroscope, a second walking foot cue: the mean lateral acceleration over this window
-    after the vertical-signal IC (s, never past the IC's segment), minus the session mean: the
-    single support, where the centre of mass is pushed back towards the swing side, after the
-    loading response in which the swing side's pelvis drops (~0.1-0.2 s, Perry 1992) and tilts
+    after the vertical-signal IC (s, never past the IC's segment), minus the session mean: single
+    support, where the ground pushes the centre of mass back towards the swing side, after the
+    loading response (~0.1-0.15 s, Perry 1992) in which the swing side's pelvis drops and tilts
     gravity into the lateral axis the other way (that drop turns the whole-step cue for some
-    wearers). A chain is labelled where one of the two cues' votes is clear and the other's leans
-    the same way (``assign_feet``). (0, 0): not used. Chosen on voisard_l5_walk with the gyroscope
-    dropped (docs/validation.md)."""
+    wearers). A chain is labelled where one of the two cues' votes is clear
+    (``foot_lone_pair_vote``) and the other's leans the same way (``assign_feet``). (0, 0): not
+    used (the whole-step cue alone, ``foot_lone_clear_vote``). Chosen on voisard_l5_walk with the
+    gyroscope dropped among windows from 0.1-0.4 to 0.3-0.5 s by the feet target per wearer
+    (docs/validation.md)."""
+    foot_lone_pair_vote: float = 0.4
+    """With the two accelerometer cues (``foot_lone_stance_s``), the vote (``|sum of signed cues| /
+    sum of |cues|``) one of them needs for its chain to be labelled, the other leaning the same
+    way. Chosen on voisard_l5_walk with the gyroscope dropped among 0-0.8 by the feet target per
+    wearer (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
