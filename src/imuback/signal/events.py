@@ -211,13 +211,15 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
     no_evidence = np.repeat(strength, size) == 0
     why[no_evidence] = FOOT_NO_EVIDENCE
     if lone:
+        disagree = np.zeros(starts.size, dtype=bool)
         if second is None:
             unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
         else:  # two accelerometer cues: one's vote clear and the other's leaning the same way
             v1, v2 = np.add.reduceat(cue * alt, starts), np.add.reduceat(two * alt, starts)
-            clear = np.abs(v1) >= p.foot_lone_pair_vote * np.add.reduceat(np.abs(cue), starts)
-            clear |= np.abs(v2) >= p.foot_lone_pair_vote * np.add.reduceat(np.abs(two), starts)
-            unclear = ~clear | (v1 * v2 <= 0)
+            disagree = v1 * v2 <= 0
+            unclear = np.abs(v1) < p.foot_lone_pair_vote * np.add.reduceat(np.abs(cue), starts)
+            unclear &= np.abs(v2) < p.foot_lone_pair_vote * np.add.reduceat(np.abs(two), starts)
+            unclear |= disagree
         if unclear.any() and p.foot_lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
             # than its clearest chain: a clear neighbour is needed), its own vote the same way
@@ -226,7 +228,7 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
             g_strength = np.bincount(group, strength)
             linked = np.abs(g_vote[group]) >= p.foot_lone_clear_vote * g_strength[group]
             linked &= vote * flip * g_vote[group] > 0
-            unclear &= ~linked
+            unclear &= ~(linked & ~disagree)  # never two cues that disagree
         why[np.repeat(unclear, size) & (why == FOOT_LABELLED)] = FOOT_LONE_UNCLEAR
     both = (two != 0) & (cue != 0)
     if both.any():
