@@ -163,11 +163,15 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None, params: Ev
     is first split there (:func:`_split_parity_flips`; the split is used for the feet only,
     ``steps.chain`` is returned unchanged). With ``params.foot_last_step_by_chain`` the last step
     of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step turns
-    both cues). With ``lone`` (one cue alone: a session without a gyroscope), a chain whose
-    ``cue`` vote leans less clearly than ``params.foot_lone_clear_vote`` to one parity is left
-    UNKNOWN, unless its own vote leans to the parity of the walking chains it is linked to through
-    the rhythm and their vote pooled with its own is clear (``params.foot_lone_link_steps``; never
-    across a segment boundary of ``bounds``: sample indices do not count the time of a dropout);
+    both cues). With ``lone`` (a session without a gyroscope), a chain whose ``cue`` vote leans
+    less clearly than ``params.foot_lone_clear_vote`` to one parity is left UNKNOWN — or, given
+    ``second`` (the lateral acceleration over single support: the same axis, not an independent
+    sensor), a chain where neither cue's vote leans as clearly as ``params.foot_lone_pair_vote``
+    or the two lean to opposite parities; the step rule is not applied then (one step's jolt
+    moves both) — unless its own vote leans to the parity of the walking chains it is linked to
+    through the rhythm and their vote pooled with its own is clear (``params.foot_lone_link_steps``;
+    never two cues that disagree; never across a segment boundary of ``bounds``: sample indices
+    do not count the time of a dropout);
     without ``lone`` every chain with any evidence is labelled. :func:`foot_reasons` says why
     each step is left UNKNOWN.
     """

@@ -439,7 +439,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
-        # walking feet from the lateral acceleration alone where its vote is clear
+        # walking feet from the lateral acceleration alone, over the step and over single support
+        # (after the loading response's drop), where one votes clearly and the other agrees
         walk = steps.activity == WALK
         lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
         stance_cue = _stance_cue(body, lateral_int, steps, params.events)
