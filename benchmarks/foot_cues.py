@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", action="store_true", help="also the simulated realistic walking sessions")
     args = ap.parse_args(argv)
     groups: dict[str, list[tuple[dict[str, np.ndarray], np.ndarray]]] = {}
-    for t in rw.load(args.data, no_gyro=True):
+    trials = rw.load(args.data, no_gyro=True)
+    if not trials and not args.sim:
+        print(f"no real walking data under {args.data / 'real'}: skipped (python benchmarks/get_real_data.py)")
+        return 0
+    for t in trials:
         if t.name in rw.REFERENCE_FEET_SWAPPED:
             continue
         got = _capture_lateral(lambda t=t: rw.imuback_detect(t))
