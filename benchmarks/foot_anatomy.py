@@ -5,7 +5,7 @@
 Runs the pipeline on every real walking trial (``real_walking.py``; with ``--sim`` also the
 simulated realistic walking sessions of ``sim_accuracy.py``) and keeps the inputs of its
 ``assign_feet`` call (the chains and the two foot cues, read before the IC refinement). Each
-walking step matched to a reference IC (±100 ms, at the unrefined IC) is put in a row by
+walking step matched to a reference IC (±100 ms, at the unrefined IC, on the sensor's clock) is put in a row by
 :func:`imuback.signal.events.foot_reasons`: why it is labelled or not, the length of its chain
 (before any split at a parity flip), whether it is its chain's first, last or a middle step, and
 whether its chain's parity names the reference foot. The trials whose reference feet are swapped
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import imuback.signal.session as session_mod
 import real_walking as rw
 from imuback.signal.activity import WALK
+from imuback.signal.dsp import interp_at
 from imuback.signal.events import FOOT_REASONS, RIGHT, UNKNOWN, foot_reasons
 from imuback.signal.params import EventParams, PipelineParams
 from matching import match
@@ -40,8 +41,8 @@ def _capture(run: Any) -> dict[str, Any]:
     af, fc = session_mod.assign_feet, session_mod._foot_cue
 
     def foot_cue(body: Any, *a: Any, **k: Any) -> Any:
-        got["fs"] = body.fs_hz
-        got["body"] = body
+        # sample positions are grid indices: across a dropout they do not count its time
+        got.update(fs=body.fs_hz, t_s=np.asarray(body.t_s), t0_ns=body.t0_ns, body=body)
         return fc(body, *a, **k)
 
     def assign(steps: Any, cue: Any, **kw: Any) -> Any:
@@ -61,13 +62,14 @@ def _band(n: int) -> str:
 
 
 def _rows(got: dict[str, Any], ref_ic_s: np.ndarray, ref_foot: np.ndarray, counts: Counter[tuple[str, ...]],
-          name: str = "") -> None:
+          t0_ns: int, name: str = "") -> None:
     st = got.get("steps")
     if st is None or st.n == 0:
         return
     parity, why = foot_reasons(st, got["cue"], **got["kw"])
     walk = np.flatnonzero(st.activity == WALK)
-    ei, ri = match(st.ic_pos[walk] / got["fs"], ref_ic_s, 0.1)
+    ic_s = interp_at(got["t_s"], st.ic_pos[walk]) + (got["t0_ns"] - t0_ns) / 1e9  # from the first sample
+    ei, ri = match(ic_s, ref_ic_s, 0.1)
     starts = np.flatnonzero(np.concatenate([[True], st.chain[1:] != st.chain[:-1]]))
     size = np.diff(np.append(starts, st.n))
     length = np.repeat(size, size)
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         got = _capture(lambda t=t: rw.imuback_detect(t, params))
         for ref_name, ref in t.refs.items():
-            _rows(got, ref.ic_s, ref.foot, tables.setdefault(f"{t.dataset} / {ref_name}", Counter()), t.name)
+            _rows(got, ref.ic_s, ref.foot, tables.setdefault(f"{t.dataset} / {ref_name}", Counter()),
+                  int(t.raw.time_ns[0]), t.name)
     if args.sim:
         import sim_accuracy as sa
         from imuback.pipeline import process_raw
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             ic = (np.asarray(ts.column("ic_time").cast("int64").to_numpy(), dtype=np.int64) - int(raw.time_ns[0])) / 1e9
             foot = np.asarray([str(f)[:1].upper() if f else "" for f in ts.column("foot").to_pylist()])
             table = tables.setdefault("simulated realistic walking", Counter())
-            _rows(got, ic[keep], foot[keep], table, f"session {i}")
+            _rows(got, ic[keep], foot[keep], table, int(raw.time_ns[0]), f"session {i}")
     for title, counts in tables.items():
         _print(title + (" (no gyroscope)" if args.no_gyro else ""), counts)
     return 0

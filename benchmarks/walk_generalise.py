@@ -37,10 +37,12 @@ import real_walking as rw
 from imuback.signal.params import EventParams, PipelineParams, ResampleParams
 
 E, R = EventParams(), ResampleParams()
-LONE = "foot_lone_clear_vote (feet from the lateral cue alone without a gyroscope; run with --no-gyro)"
+LONE = "foot_lone_clear_vote (feet from the whole-step lateral cue alone, foot_lone_stance_s off; run with --no-gyro)"
 DELAY = "walk_ic_delay_s (heel strike after the forward-acceleration peak)"
 RHYTHM = "walk_rhythm_off_s (an IC this far from its neighbours' middle may move to another braking peak)"
 SHARE = "walk_rhythm_fall_share (that peak's braking fall / the current one's)"
+STANCE = "foot_lone_stance_s (no gyroscope: the second lateral cue's window after IC; (0, 0) = off; run with --no-gyro)"
+PAIR = "foot_lone_pair_vote (no gyroscope: the vote one of the two lateral cues needs; run with --no-gyro)"
 LINK = "foot_lone_link_steps (no gyroscope: unclear chains linked through the rhythm; run with --no-gyro)"
 LEAD = "foot_yaw_lead_s (the yaw cue read this long before the vertical IC)"
 CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its chain unlabelled)"
@@ -90,12 +92,18 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         str(v): PipelineParams(events=dataclasses.replace(E, foot_last_step_by_chain=v)) for v in (False, True)},
     LINK: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_link_steps=v))
            for v in ((0.0, 0.0), (0.1, 4.0), (0.15, 4.0), (0.25, 4.0), (0.35, 4.0), (0.25, 2.5), (0.25, 6.0))},
+    STANCE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_stance_s=v))
+             for v in ((0.0, 0.0), (0.1, 0.4), (0.15, 0.4), (0.2, 0.35), (0.2, 0.4), (0.2, 0.45), (0.25, 0.4),
+                       (0.25, 0.5), (0.3, 0.5))},
+    PAIR: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_pair_vote=v))
+           for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
     LEAD: {str(v): PipelineParams(events=dataclasses.replace(E, foot_yaw_lead_s=v))
            for v in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)},
     CONTRA: {str(v): PipelineParams(events=dataclasses.replace(E, foot_contradiction_run=v)) for v in (1, 2, 3)},
     NOTALT: {str(v): PipelineParams(events=dataclasses.replace(E, foot_not_alternating=v))
              for v in (1.0, 1.5, 2.0, 3.0, 5.0, 0.0)},
-    LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v))
+    LONE: {str(v): PipelineParams(events=dataclasses.replace(E, foot_lone_clear_vote=v,
+                                                                         foot_lone_stance_s=(0.0, 0.0)))
            for v in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
     RHYTHM: {"off": PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=0.0)),
              **{str(v): PipelineParams(events=dataclasses.replace(E, walk_rhythm_off_s=v))
@@ -105,10 +113,10 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
-NO_GYRO = (LONE, LINK)
+NO_GYRO = (LONE, LINK, STANCE, PAIR)
 """The constants of the accelerometer-only path: run only with ``--no-gyro``."""
 OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias",
-             LONE: "feet_wearer", LINK: "feet_wearer",
+             LONE: "feet_wearer", LINK: "feet_wearer", STANCE: "feet_wearer", PAIR: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet", CONTRA: "feet",
              LEAD: "feet_wearer", NOTALT: "feet_wearer"}

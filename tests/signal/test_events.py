@@ -155,6 +155,40 @@ def test_one_cue_alone_labels_a_chain_only_where_its_vote_is_clear():
     assert (assign_feet(_walk_chain(20), alt, lone=True).foot != UNKNOWN).all()
 
 
+def test_a_second_accelerometer_cue_labels_a_chain_the_whole_step_cue_leaves_unclear():
+    # no gyroscope: the whole-step lateral cue is large and mixed (12 of 20 steps one way, vote
+    # 0.2), the single-support cue small and clear; they lean the same way
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)  # first step RIGHT
+    whole = 3.0 * alt
+    whole[[1, 4, 6, 9, 11, 14, 16, 19]] *= -1.0
+    stance = 1.0 * alt
+    assert (assign_feet(_walk_chain(20), whole, lone=True).foot == UNKNOWN).all()  # one cue alone
+    s = assign_feet(_walk_chain(20), whole, second=stance, lone=True)
+    assert (s.foot[::2] == RIGHT).all() and (s.foot[1::2] == LEFT).all()
+    # the pair: one vote clear and the other leaning the same way; before it, the summed vote
+    # (0.5 of its weight) was held to the single cue's bar
+    assert (assign_feet(_walk_chain(20), whole, second=stance, lone=True,
+                        params=replace(E, foot_lone_pair_vote=1.01)).foot == UNKNOWN).all()
+
+
+def test_two_accelerometer_cues_that_disagree_leave_the_chain_unknown():
+    alt = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+    stance = 1.0 * alt  # clear: first step RIGHT
+    weak_other = -alt
+    weak_other[[1, 4, 6, 9, 11, 14, 16, 19]] *= -1.0  # leans (vote 0.2) to the other parity
+    for whole in (-2.0 * alt, 2.0 * weak_other):  # clearly or weakly against it
+        s = assign_feet(_walk_chain(20), whole, second=stance, lone=True)
+        assert (s.foot == UNKNOWN).all()
+        assert (foot_reasons(_walk_chain(20), whole, second=stance, lone=True)[1] == FOOT_LONE_UNCLEAR).all()
+    # a step whose two lateral cues both contradict a clear chain keeps the chain's foot: the two
+    # cues read the same axis over overlapping times (with a gyroscope it is left unknown)
+    both = alt.copy()
+    both[7] *= -1.0
+    s = assign_feet(_walk_chain(20), both, second=both, lone=True)
+    assert s.foot[7] == LEFT and (s.foot != UNKNOWN).all()
+    assert assign_feet(_walk_chain(20), both, second=both).foot[7] == UNKNOWN
+
+
 def _two_chains(gap_steps: float) -> Steps:
     """A clear chain of 20 walking steps, then a gap of ``gap_steps`` typical steps, then 8 more."""
     ic = np.concatenate([np.arange(20) * 55.0, 19 * 55.0 + gap_steps * 55.0 + np.arange(8) * 55.0])

@@ -166,11 +166,15 @@ def assign_feet(steps: Steps, cue: F64, *, second: F64 | None = None, params: Ev
     is first split there (:func:`_split_parity_flips`; the split is used for the feet only,
     ``steps.chain`` is returned unchanged). With ``params.foot_last_step_by_chain`` the last step
     of each chain of ``steps.chain`` is exempt from the step rule (a walk's closing step turns
-    both cues). With ``lone`` (one cue alone: a session without a gyroscope), a chain whose
-    ``cue`` vote leans less clearly than ``params.foot_lone_clear_vote`` to one parity is left
-    UNKNOWN, unless its own vote leans to the parity of the walking chains it is linked to through
-    the rhythm and their vote pooled with its own is clear (``params.foot_lone_link_steps``; never
-    across a segment boundary of ``bounds``: sample indices do not count the time of a dropout);
+    both cues). With ``lone`` (a session without a gyroscope), a chain whose ``cue`` vote leans
+    less clearly than ``params.foot_lone_clear_vote`` to one parity is left UNKNOWN — or, given
+    ``second`` (the lateral acceleration over single support: the same axis, not an independent
+    sensor), a chain where neither cue's vote leans as clearly as ``params.foot_lone_pair_vote``
+    or the two lean to opposite parities; the step rule is not applied then (one step's jolt
+    moves both) — unless its own vote leans to the parity of the walking chains it is linked to
+    through the rhythm and their vote pooled with its own is clear (``params.foot_lone_link_steps``;
+    never two cues that disagree; never across a segment boundary of ``bounds``: sample indices
+    do not count the time of a dropout);
     without ``lone`` every chain with any evidence is labelled. :func:`foot_reasons` says why
     each step is left UNKNOWN.
     """
@@ -214,7 +218,15 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
     no_evidence = np.repeat(strength, size) == 0
     why[no_evidence] = FOOT_NO_EVIDENCE
     if lone:
-        unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
+        disagree = np.zeros(starts.size, dtype=bool)
+        if second is None:
+            unclear = np.abs(vote) < p.foot_lone_clear_vote * strength
+        else:  # two accelerometer cues: one's vote clear and the other's leaning the same way
+            v1, v2 = np.add.reduceat(cue * alt, starts), np.add.reduceat(two * alt, starts)
+            disagree = v1 * v2 <= 0
+            unclear = np.abs(v1) < p.foot_lone_pair_vote * np.add.reduceat(np.abs(cue), starts)
+            unclear &= np.abs(v2) < p.foot_lone_pair_vote * np.add.reduceat(np.abs(two), starts)
+            unclear |= disagree
         if unclear.any() and p.foot_lone_link_steps[0] > 0:
             # pooled with the chains linked to it through the rhythm (pooling cannot be clearer
             # than its clearest chain: a clear neighbour is needed), its own vote the same way
@@ -223,7 +235,7 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
             g_strength = np.bincount(group, strength)
             linked = np.abs(g_vote[group]) >= p.foot_lone_clear_vote * g_strength[group]
             linked &= vote * flip * g_vote[group] > 0
-            unclear &= ~linked
+            unclear &= ~(linked & ~disagree)  # never two cues that disagree
         why[np.repeat(unclear, size) & (why == FOOT_LABELLED)] = FOOT_LONE_UNCLEAR
     both = (two != 0) & (cue != 0)
     if both.any():
@@ -234,7 +246,9 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
         opposed = np.repeat((v1 * v2 < 0) & (c1 >= p.foot_clear_vote) & (c2 >= p.foot_clear_vote), size)
         why[opposed & (why == FOOT_LABELLED)] = FOOT_CUES_OPPOSED
         side = np.where(is_right, 1.0, -1.0)
-        contra = both & (cue * side < 0) & (two * side < 0)
+        # lone: the two cues are the same lateral acceleration over overlapping times, so one
+        # step's jolt moves both; a step's own pair is no second opinion there
+        contra = both & (cue * side < 0) & (two * side < 0) & (not lone)
         run = _run_length(contra, chain)
         why[contra & (run >= p.foot_contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
     if both.any() and p.foot_not_alternating > 0:

@@ -174,10 +174,10 @@ class EventParams:
     it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
     0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
     foot_lone_clear_vote: float = 0.7
-    """Without a gyroscope, walking feet come from the lateral acceleration alone, and only in
-    chains whose vote leans this clearly (``|sum of signed cues| / sum of |cues|``) to one parity;
-    other chains, and running steps, are left unlabelled (no second cue can show that the one
-    cue fails for this wearer: on voisard_l5_walk it does for two of nine subjects). 1.01: never
+    """Without a gyroscope and with ``foot_lone_stance_s`` off, walking feet come from the
+    whole-step lateral acceleration alone, and only in chains whose vote leans this clearly
+    (``|sum of signed cues| / sum of |cues|``) to one parity; other chains, and running steps,
+    are left unlabelled (the one cue fails for two of nine voisard_l5_walk subjects). 1.01: never
     labelled without a gyroscope. Chosen on voisard_l5_walk with the gyroscope dropped, as the most
     steps labelled with >= 97 % of every subject's labelled steps right; mobgap_lab, held out, is
     right at every candidate (docs/validation.md)."""
@@ -192,6 +192,24 @@ class EventParams:
     the best (unlabelled 10.0 → 8.5 %); on voisard_l5_walk, held out, 0.1-0.35 tie: 20.1 → 19.3 %
     unlabelled, 0.977 right as before — one chain of subject 9; leaving one voisard subject out the
     pooled figure stays 20.1 % (docs/validation.md)."""
+    foot_lone_stance_s: tuple[float, float] = (0.2, 0.4)
+    """Without a gyroscope, a second walking foot cue: the mean lateral acceleration over this window
+    after the vertical-signal IC (s, never past the IC's segment), minus the session mean: single
+    support, where the ground pushes the centre of mass back towards the swing side, after the
+    loading response (~0.1-0.2 s, Perry 1992) in which the swing side's pelvis drops and tilts
+    gravity into the lateral axis (that part turns the whole-step cue for some wearers: per step it
+    names the other foot for voisard subjects 1, 7 and 8 and the stance foot for 2 and 5,
+    ``benchmarks/foot_cues.py``). A chain is labelled where one of the two cues' votes is clear
+    (``foot_lone_pair_vote``) and the other's leans the same way (``assign_feet``). (0, 0): not
+    used (the whole-step cue alone, ``foot_lone_clear_vote``). Chosen on voisard_l5_walk with the
+    gyroscope dropped among windows from 0.1-0.4 to 0.3-0.5 s by the feet target per wearer (the
+    fold without subject 7 picks 0.15-0.4 s); mobgap_lab held out: INDIP 8.4 → 6.1 %, stereo
+    10.5 → 4.2 % unlabelled, as right as before (docs/validation.md)."""
+    foot_lone_pair_vote: float = 0.4
+    """With the two accelerometer cues (``foot_lone_stance_s``), the vote (``|sum of signed cues| /
+    sum of |cues|``) one of them needs for its chain to be labelled, the other leaning the same
+    way. Chosen on voisard_l5_walk with the gyroscope dropped among 0-0.8 by the feet target per
+    wearer (0.3 and below label a subject's chains wrong); mobgap_lab held out (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,

@@ -165,6 +165,31 @@ def _foot_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParam
     return cue, None
 
 
+def _stance_cue(body: ImuBlock, lateral_int: F64, steps: Steps, params: EventParams) -> F64 | None:
+    """Without a gyroscope, a second walking foot cue (S,): the mean lateral (+y, left) acceleration
+    over ``params.foot_lone_stance_s`` after each walking IC (never past the IC's segment; its
+    prefix sum ``lateral_int`` (N + 1,), m/s² · samples) minus the session mean, scaled by its
+    median magnitude; positive means RIGHT, 0 for running steps. None where the window is (0, 0) or
+    there are no walking steps.
+    """
+    a_s, b_s = params.foot_lone_stance_s
+    walk = steps.activity == WALK
+    if not b_s > a_s or not walk.any():
+        return None
+    n = body.n
+    ic = steps.ic_pos[walk]
+    seg_end = body.seg_bounds[np.minimum(np.searchsorted(body.seg_bounds, ic, side="right"),
+                                         body.seg_bounds.size - 1)]
+    s = np.minimum(np.round(ic + a_s * body.fs_hz).astype(np.int64), seg_end)
+    e = np.minimum(np.round(ic + b_s * body.fs_hz).astype(np.int64), seg_end)
+    mean = float(lateral_int[-1]) / max(n, 1)
+    at = np.where(e > s, (lateral_int[e] - lateral_int[s]) / np.maximum(e - s, 1) - mean, 0.0)
+    scale = float(np.median(np.abs(at[at != 0]))) if np.any(at != 0) else 1.0
+    cue = np.zeros(steps.n)
+    cue[walk] = at / (scale if scale > 0 else 1.0)
+    return cue
+
+
 def _gait_samples(steps: Steps, activity: int, moving: npt.NDArray[np.bool_],
                   min_chain: int = 4) -> npt.NDArray[np.bool_]:
     """(N,) samples inside whole steps of ``activity`` in chains of at least ``min_chain`` steps.
@@ -416,11 +441,13 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
-        # walking feet from the lateral acceleration alone where its vote is clear
+        # walking feet from the lateral acceleration alone, over the step and over single support
+        # (after the loading response's drop), where one votes clearly and the other agrees
         walk = steps.activity == WALK
         lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
-        steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0), params=params.events, lone=True,
-                            bounds=body.seg_bounds)
+        stance_cue = _stance_cue(body, lateral_int, steps, params.events)
+        steps = assign_feet(steps, np.where(walk, lateral_cue, 0.0), second=stance_cue, params=params.events,
+                            lone=True, bounds=body.seg_bounds)
         notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
                      "walking where it is clear" if walk.any() else
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
