@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
-from scipy.stats import rankdata
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import imuback.signal.session as session_mod
@@ -42,6 +41,7 @@ from foot_anatomy import _capture
 from imuback.signal.activity import WALK
 from imuback.signal.dsp import interp_at
 from matching import match
+from real_running import auroc
 
 CUES = ("whole step", "single support", "loading 0.1-0.2 s", "jolt 30-80 ms", "0.35-0.75 step")
 
@@ -111,9 +111,7 @@ def _line(name: str, rows: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> st
     out = f"{name:<30}{y.size:>6}"
     for c in CUES:
         x = np.concatenate([r[0][c] for r in rows])
-        r = rankdata(x)
-        n1, n0 = int(y.sum()), int((~y).sum())
-        auc = (r[y].sum() - n1 * (n1 + 1) / 2) / max(n1 * n0, 1)
+        auc = auroc(x, y)
         acc = float(np.mean((x > 0) == y))
         out += f"        {auc:5.3f} {acc:5.3f}"
     return out

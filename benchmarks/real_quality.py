@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from imuback.signal.params import PipelineParams, QualityParams
+from imuback.signal.params import PipelineParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
@@ -41,7 +41,7 @@ F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
 
-RAW = PipelineParams(quality=QualityParams(walk_logit=(), run_calibration=()))
+RAW = quality_evidence.RAW
 """The pipeline with the agreement score stored as quality (no calibration)."""
 
 OLD_WALK_KNOTS = ((0.148, 0.459), (0.495, 0.586), (0.632, 0.714), (0.714, 0.724), (0.789, 0.857), (0.874, 0.931))

@@ -57,6 +57,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -508,18 +509,9 @@ def main(argv: list[str] | None = None) -> int:
                                                  if w.trial.dataset == ds], ref)[0]) for ds, ref in REFS}
             print("  " + f"tol {tol:<5g}" + "  ".join(f"{ref} {f.bias_ms:+6.1f} ± {f.sd_ms:5.1f} (given {f.given:.2f})"
                                                        for ref, f in rows[tol].items()))
-        for on, to in (("foot IMU", ("INDIP", "stereo")), ("INDIP", ("foot IMU",)), ("stereo", ("foot IMU",))):
-            ok = [t for t in GATES if rows[t][on].sd_ms <= 40.0 and abs(rows[t][on].bias_ms) <= 20.0]
-            if not ok:
-                print(f"  chosen on {on}: no tol meets SD <= 40 ms and |bias| <= 20 ms there")
-                continue
-            best = max(ok, key=lambda t, on=on: rows[t][on].given)
-            held = "; ".join(f"{r} {rows[best][r].bias_ms:+.1f} ± {rows[best][r].sd_ms:.1f} ms "
-                             f"(given {rows[best][r].given:.2f})" for r in to)
-            print(f"  chosen on {on}: tol {best:g} ({rows[best][on].bias_ms:+.1f} ± {rows[best][on].sd_ms:.1f} ms, "
-                  f"given {rows[best][on].given:.2f}) -> held out: {held}")
-            if on == "foot IMU":
-                worst(walks, [np.where(regular(w, best), t, np.nan) for w, t in zip(walks, tos, strict=True)])
+        _held_out(rows, "tol", lambda t: f"tol {t:g} ",
+                  lambda t, tos=tos: worst(walks, [np.where(regular(w, t), x, np.nan)
+                                                   for w, x in zip(walks, tos, strict=True)]))
     turning_gate(walks)
     print()
     reference_agreement(walks)
@@ -545,16 +537,26 @@ def turning_gate(walks: list[Walk]) -> None:
         if tol == 0.4:  # the rhythm tolerance chosen on voisard alone, with each yaw limit
             print("  " + f"tol {tol:g} |yaw| <= {turn:<4g}" + "  ".join(
                 f"{ref} {f.bias_ms:+6.1f} ± {f.sd_ms:5.1f} (given {f.given:.2f})" for ref, f in r.items()))
+    _held_out(rows, "pair of limits", lambda k: f"tol {k[0]:g}, |yaw| <= {k[1]:g} deg/s ")
+
+
+def _held_out(rows: dict[Any, dict[str, ToFigures]], what: str, name: Callable[[Any], str],
+              then: Callable[[Any], None] | None = None) -> None:
+    """Each candidate key of ``rows`` chosen on one reference (most steps given among those with
+    SD <= 40 ms and |bias| <= 20 ms there), printed with its figures on the held-out references;
+    ``then(key)`` after the choice on voisard's foot IMU."""
     for on, to in (("foot IMU", ("INDIP", "stereo")), ("INDIP", ("foot IMU",)), ("stereo", ("foot IMU",))):
         ok = [k for k in rows if rows[k][on].sd_ms <= 40.0 and abs(rows[k][on].bias_ms) <= 20.0]
         if not ok:
-            print(f"  chosen on {on}: no pair of limits meets SD <= 40 ms and |bias| <= 20 ms there")
+            print(f"  chosen on {on}: no {what} meets SD <= 40 ms and |bias| <= 20 ms there")
             continue
         best = max(ok, key=lambda k, on=on: rows[k][on].given)
         held = "; ".join(f"{r} {rows[best][r].bias_ms:+.1f} ± {rows[best][r].sd_ms:.1f} ms "
                          f"(given {rows[best][r].given:.2f})" for r in to)
-        print(f"  chosen on {on}: tol {best[0]:g}, |yaw| <= {best[1]:g} deg/s ({rows[best][on].bias_ms:+.1f} ± "
-              f"{rows[best][on].sd_ms:.1f} ms, given {rows[best][on].given:.2f}) -> held out: {held}")
+        print(f"  chosen on {on}: {name(best)}({rows[best][on].bias_ms:+.1f} ± {rows[best][on].sd_ms:.1f} ms, "
+              f"given {rows[best][on].given:.2f}) -> held out: {held}")
+        if then is not None and on == "foot IMU":
+            then(best)
 
 
 if __name__ == "__main__":

@@ -355,3 +355,26 @@ def test_alternating_chains_and_single_steps_keep_their_feet_under_the_alternati
     run = replace(_walk_chain(6), activity=np.full(6, RUN, np.int8))
     lat = np.array([1.0, -0.2, 1.0, -0.2, 1.0, -0.2])
     assert (assign_feet(run, lat, second=np.zeros(6)).foot == np.array([RIGHT, LEFT] * 3)).all()
+
+
+def test_the_alternation_check_is_not_applied_without_a_gyroscope():
+    """Without a gyroscope the two foot cues are the same lateral acceleration over overlapping
+    windows: a roll offset or a curve moves both one way, so a one-sided pair is no evidence that
+    the chain holds one foot's steps. The check (measured with a gyroscope only) stays out of it."""
+    alt = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
+    whole, stance = 0.5 * alt + 1.0, 0.5 * alt + 1.0  # one-sided, but alternating the same way
+    _, why = foot_reasons(_walk_chain(6), whole, second=stance, lone=True)
+    assert not (why == FOOT_NOT_ALTERNATING).any()
+    _, why_gyro = foot_reasons(_walk_chain(6), whole, second=stance)
+    assert (why_gyro == FOOT_NOT_ALTERNATING).any()  # with a gyroscope the same cues are one-sided
+
+
+@pytest.mark.parametrize("bad", [{"foot_lone_stance_s": (-5.0, 0.3)}, {"foot_lone_stance_s": (0.4, 0.2)},
+                                 {"foot_lone_stance_s": (0.2, float("nan"))}, {"foot_lone_pair_vote": float("nan")},
+                                 {"foot_not_alternating": -1.0}, {"foot_lone_clear_vote": float("inf")}])
+def test_foot_cue_parameters_out_of_range_are_refused(bad):
+    from imuback.errors import ParamsError
+
+    with pytest.raises(ParamsError, match=next(iter(bad))):
+        EventParams(**bad)
+    EventParams(foot_lone_stance_s=(0.0, 0.0))  # no second accelerometer cue: allowed

@@ -82,11 +82,11 @@ def test_a_weak_step_at_the_right_rhythm_and_shape_has_lower_walking_quality():
     score = ev.parts.score
     assert abs(score[15] - np.median(score)) < 0.02  # the score sees nothing
     assert ev.parts.swing[15] < 0.2 and ev.braking[15] < 0.2
-    q = calibrate(ev, steps.activity)
+    q = calibrate(ev)
     others = np.delete(q, 15)
     assert q[15] < 0.5 < others.min(), (q[15], others.min())
     # without the model (the score itself) the weak step is as good as the others
-    flat = calibrate(ev, steps.activity, params=QualityParams(walk_logit=()))
+    flat = calibrate(ev, params=QualityParams(walk_logit=()))
     assert abs(flat[15] - np.median(flat)) < 0.02
 
 
@@ -135,7 +135,7 @@ def test_calibration_maps_walking_evidence_through_its_model_and_running_through
     ev = QualityEvidence(parts=parts, braking=np.array([3.0, 1.0, 1.0, 1.0]), activity=act)
     p = QualityParams(walk_logit=(1.0, 2.0, 1.0, 0.5), run_calibration=((0.2, 0.4), (0.8, 0.9)))
     logit = np.array([1 + 2, 1 + 1, 1 + 2 - 1])  # swing and braking above typical count as typical
-    np.testing.assert_allclose(calibrate(ev, act, params=p), [*(1 / (1 + np.exp(-logit))), 0.65])
+    np.testing.assert_allclose(calibrate(ev, params=p), [*(1 / (1 + np.exp(-logit))), 0.65])
 
 
 def test_low_quality_reason_names_the_weaker_evidence():

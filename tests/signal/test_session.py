@@ -227,6 +227,30 @@ def test_a_chain_last_step_is_not_read_across_a_gap():
     assert cue[5] < 0  # the last (LEFT) step keeps its sign
 
 
+def test_the_single_support_cue_is_never_read_across_a_gap():
+    """Without a gyroscope the second foot cue is the lateral acceleration 0.2-0.4 s after IC: a
+    step 0.3 s before a dropout is read only up to the segment's end, and a step whose whole window
+    lies past it gives no cue (0), never samples recorded after the gap."""
+    from imuback.signal.dsp import prefix_sum
+    from imuback.signal.params import EventParams
+    from imuback.signal.session import _stance_cue
+
+    fs, n, step = 100.0, 900, 55
+    ics = [100 + step * k for k in range(6)]  # R L R L R L
+    seg_end = ics[-1] + 30  # the gap starts 0.3 s after the last IC
+    lateral = np.zeros(n)
+    for k, s in enumerate(ics):
+        lateral[s + 1:s + step] = 1.0 if k % 2 == 0 else -1.0
+    lateral[seg_end:] = 5.0  # after the gap: unrelated motion toward the left
+    steps = _walk_steps([*ics, seg_end - 5], [0] * 6 + [1])  # and a step 5 samples before the gap
+    cue = _stance_cue(_lone_steps_block(n, fs, [0, seg_end, n]), prefix_sum(lateral), steps, EventParams())
+    assert cue is not None
+    assert cue[5] < 0  # the last (LEFT) step read over 0.2-0.3 s only, its sign kept
+    assert cue[6] == 0.0  # its whole window is past the segment: no cue
+    assert _stance_cue(_lone_steps_block(n, fs, [0, n]), prefix_sum(lateral), steps,
+                       EventParams(foot_lone_stance_s=(0.0, 0.0))) is None  # switched off
+
+
 def _yaw_steps_block(gyr_z, fs: float, seg_bounds: list[int]):
     from imuback.core import ImuBlock
 

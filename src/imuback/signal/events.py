@@ -251,7 +251,7 @@ def _feet(steps: Steps, cue: F64, *, second: F64 | None, p: EventParams, lone: b
         contra = both & (cue * side < 0) & (two * side < 0) & (not lone)
         run = _run_length(contra, chain)
         why[contra & (run >= p.foot_contradiction_run) & ~last & (why == FOOT_LABELLED)] = FOOT_STEP_CONTRADICTS
-    if both.any() and p.foot_not_alternating > 0:
+    if both.any() and p.foot_not_alternating > 0 and not lone:  # with a gyroscope only
         # alternation is the chain's premise: where the summed cues (steps where both speak: walking)
         # name one foot for every step (each a stride after the last, the other foot's steps
         # missed) as clearly as alternating feet, a parity would label every other step wrong

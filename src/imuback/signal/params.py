@@ -234,13 +234,14 @@ class EventParams:
     (``|sum of cues| >= value * |sum of alternately signed cues|``) is left unlabelled: its steps
     are one foot's, a stride apart (a walker with one weak side, or a slow walk whose other steps
     the detector missed at an even rhythm, so the chain did not break), and a parity would label
-    every other step wrong. 0: never. Chosen on voisard_l5_walk by the feet target per wearer
-    among 1-5 and never, a tie keeping the strictest (null on doubt where it costs no real label):
-    1 and 1.5 leave right steps unlabelled there (0.4 → 0.6 / 0.5 %), 2-5 and never tie; mobgap_lab
-    held out is unchanged at 2 (INDIP 4.0 %, stereo 1.9 % unlabelled; 1 would take them to 6.0 /
-    6.5 %). No real walking chain has cues this one-sided; on the simulated slow walker (0.45 m/s:
-    every other step missed at an even rhythm) it leaves those chains unlabelled
-    (docs/validation.md, ``benchmarks/slow_feet.py``)."""
+    every other step wrong. 0: never. Not used without a gyroscope (its two cues there read the
+    same axis; not measured). Inert on the real data: on voisard_l5_walk 2, 3, 5 and never tie
+    (1 and 1.5 leave right steps unlabelled, 0.4 → 0.6 / 0.5 %), and 2 is the strictest of the
+    tie; mobgap_lab is unchanged at 2 (INDIP 4.0 %, stereo 1.9 % unlabelled; 1 would take them to
+    6.0 / 6.5 %). It acts on the simulated realistic walking only: 22 steps left unlabelled, 7
+    wrongly and 15 rightly labelled before, nearly all in 2-3 step chains holding one foot's steps
+    (``python benchmarks/foot_anatomy.py --sim`` with and without ``--off foot_not_alternating=0``;
+    docs/validation.md, ``benchmarks/slow_feet.py``)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
@@ -311,6 +312,16 @@ class EventParams:
     `benchmarks/sim_vs_real.py`). Chosen on voisard_l5_walk (mean IC bias closest to 0 among
     0-12 ms, also leaving one subject out); reported on mobgap_lab (docs/validation.md)."""
 
+    def __post_init__(self) -> None:
+        a_s, b_s = self.foot_lone_stance_s
+        if not (math.isfinite(a_s) and math.isfinite(b_s) and ((a_s, b_s) == (0.0, 0.0) or 0.0 <= a_s < b_s)):
+            raise ParamsError(f"events.foot_lone_stance_s {self.foot_lone_stance_s!r} must be (start, end) s after "
+                              "IC with 0 <= start < end, or (0, 0) for no second accelerometer foot cue")
+        for name in ("foot_lone_pair_vote", "foot_lone_clear_vote", "foot_not_alternating"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0.0):
+                raise ParamsError(f"events.{name} ({v!r}) must be a finite number >= 0")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GaitCheckParams:
@@ -378,12 +389,14 @@ class QualityParams:
     walk_logit: tuple[float, ...] = (2.799, 0.912, 1.357, 1.606)
     """Walking steps: (b0, b_score, b_swing, b_braking) of the logistic model that maps a step's
     evidence to the probability that it is right (:func:`imuback.signal.quality.calibrate`);
-    empty: the agreement score itself. Fitted on mobgap_lab at pipeline 0.9.0 (a walking step
-    inside an INDIP bout is right when matched within 100 ms of an IC of either reference, INDIP
-    or stereophotogrammetry) and reported on voisard_l5_walk: calibration error 0.051 there (0.176
-    for the 0.9.0 knots on the score alone), AUROC 0.97. Fitted the other way (on voisard_l5_walk,
-    reported on mobgap_lab) the error was 0.064: the held-out side of this fit is the better one
-    (``python benchmarks/real_quality.py``, docs/validation.md)."""
+    empty: the agreement score itself. Fitted on mobgap_lab at pipeline 0.9.0 (191 walking steps
+    inside INDIP bouts, 23 wrong; a step is right when matched within 100 ms of an IC of either
+    reference, INDIP or stereophotogrammetry) and reported on voisard_l5_walk: calibration error
+    0.051 there (0.176 for the 0.9.0 knots on the score alone), AUROC 0.97. Fitted the other way
+    (on voisard_l5_walk, reported on mobgap_lab) the error was 0.064. Not a clean held-out figure:
+    the inputs and the direction of the fit were chosen looking at both data sets, and the
+    coefficients differ a lot between the two directions (b_score 0.912 here, 3.311 fitted on
+    voisard) (``python benchmarks/real_quality.py``, docs/validation.md)."""
     run_calibration: tuple[tuple[float, float], ...] = ()
     """Running steps: none. Knots fitted on four slopes of alcantara_treadmill did not predict the
     fifth (held-out AUROC 0.49, Brier 0.224 against 0.193 for a constant): running quality stays
@@ -395,8 +408,9 @@ class QualityParams:
     """Above this share of low-quality steps the session says so in ``status_reason``."""
 
     def __post_init__(self) -> None:
-        if self.walk_logit and (len(self.walk_logit) != 4 or not all(math.isfinite(b) for b in self.walk_logit)):
-            raise ParamsError(f"quality.walk_logit {self.walk_logit!r} must be empty or four finite numbers "
+        if self.walk_logit and (not isinstance(self.walk_logit, tuple) or len(self.walk_logit) != 4
+                                or not all(isinstance(b, (int, float)) and math.isfinite(b) for b in self.walk_logit)):
+            raise ParamsError(f"quality.walk_logit {self.walk_logit!r} must be empty or a tuple of four finite numbers "
                               "(b0, b_score, b_swing, b_braking): leave it at its default unless refitted")
 
 

@@ -180,8 +180,7 @@ def low_quality_reason(ev: QualityEvidence, low: npt.NDArray[np.bool_], *,
     return f"{k} low-quality steps: " + ", ".join(parts_txt)
 
 
-def calibrate(ev: QualityEvidence, activity: npt.NDArray[np.int8], *, params: QualityParams = QualityParams()
-              ) -> F64:
+def calibrate(ev: QualityEvidence, *, params: QualityParams = QualityParams()) -> F64:
     """(S,) probability that each step is right, from its evidence (:func:`quality_evidence`).
 
     Walking: a logistic model of the agreement score and the step's vertical swing and braking
@@ -194,8 +193,8 @@ def calibrate(ev: QualityEvidence, activity: npt.NDArray[np.int8], *, params: Qu
     the score through ``params.run_calibration`` knots (linear between, flat beyond). Without
     coefficients or knots the score is kept.
     """
-    score = ev.parts.score
-    out = np.asarray(score, dtype=np.float64).copy()
+    activity = ev.activity
+    out = np.asarray(ev.parts.score, dtype=np.float64).copy()
     walk = activity == WALK
     if params.walk_logit and walk.any():
         b = np.asarray(params.walk_logit, dtype=np.float64)

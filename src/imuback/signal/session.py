@@ -457,7 +457,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     evidence = quality_evidence(vertical_g, body.acc_mps2[:, 0], steps, fs_hz=fs, bounds=body.seg_bounds,
                                 params=params.quality, events=params.events)
-    quality = calibrate(evidence, steps.activity, params=params.quality)
+    quality = calibrate(evidence, params=params.quality)
     # an IC inside a bridged stretch was placed on the interpolated line: kept (the step happened)
     # but with quality 0, so reports grey it out (its step's figures are NaN, below)
     quality = np.where(_over_bridges(steps.ic_pos, steps.ic_pos, gaps.bridged_idx), 0.0, quality)

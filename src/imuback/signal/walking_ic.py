@@ -243,7 +243,7 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     Parameters
     ----------
     ap_mps2 : (N,) forward (body +x) specific force (m/s²).
-    ic_pos : (S,) fractional sample positions of walking ICs (from the vertical signal).
+    ic_pos : (S,) fractional sample positions of walking ICs.
     bounds : segment bounds; windows never cross a gap.
     """
     if ic_pos.size == 0:
