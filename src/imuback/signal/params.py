@@ -26,7 +26,7 @@ class ResampleParams:
     steady walking steps at 5 % loss and 10.9 % at 10 %, 0.3 s 0.9 % and 1.3 %.
 
     0.3 s is a cap, not an optimum: it is the top of the grid tried, and the synthetic objective
-    goes on rising past it while precision falls (``--fills 0.3 0.5 1.0``, docs/validation_log.md). It
+    goes on rising past it while precision falls (``--fills 0.3 0.5 1.0``, docs/validation.md). It
     is kept below a walking step (0.43 s and longer up to 140 steps/min), so a bridge never holds
     two walking ICs, and under two of the shortest steps (``EventParams.min_step_s`` = 0.22 s), so
     at most one running IC can fall inside it. Nothing read from a bridge longer than ``exact_fill_s`` is
@@ -143,7 +143,7 @@ class EventParams:
     missed contacts; the closing step sets the foot down beside the other). Not before the first
     step: the weight shift of gait initiation makes a vertical bump before the first contact
     (looking back too added extra steps 0.35-1 s before it on voisard). Chosen on
-    voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation_log.md)."""
+    voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation.md)."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
     intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
@@ -166,13 +166,13 @@ class EventParams:
     the lateral cue), all as right; mobgap_lab held out: INDIP 3.4 → 2.0 %, stereo 1.3 → 0.6 %
     unlabelled, 1.000 right; beyond 0.12 s worse on both. The voisard gain is subject 3's alone:
     leaving one subject out, the fold without subject 3 picks 0 and the pooled held-out figure stays
-    3.0 % unlabelled (docs/validation_log.md)."""
+    3.0 % unlabelled (docs/validation.md)."""
     foot_clear_vote: float = 0.5
     """A walking chain whose lateral-acceleration and yaw-rate votes both lean clearly (each
     ``|sum of signed cues| / sum of |cues|`` at least this, i.e. >= 75 % of its weight one way) to
     opposite feet is left unlabelled: one cue is turned (a wrong forward axis, a wearer for whom
     it fails), and guessing would swap the whole chain. Chosen on voisard_l5_walk among
-    0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation_log.md)."""
+    0.1-0.8; mobgap_lab is the same for 0.4-0.8 (docs/validation.md)."""
     foot_lone_clear_vote: float = 0.7
     """Without a gyroscope and with ``foot_lone_stance_s`` off, walking feet come from the
     whole-step lateral acceleration alone, and only in chains whose vote leans this clearly
@@ -180,7 +180,7 @@ class EventParams:
     are left unlabelled (the one cue fails for two of nine voisard_l5_walk subjects). 1.01: never
     labelled without a gyroscope. Chosen on voisard_l5_walk with the gyroscope dropped, as the most
     steps labelled with >= 97 % of every subject's labelled steps right; mobgap_lab, held out, is
-    right at every candidate (docs/validation_log.md)."""
+    right at every candidate (docs/validation.md)."""
     foot_lone_link_steps: tuple[float, float] = (0.15, 4.0)
     """Without a gyroscope, a walking chain whose lateral vote is not clear (``foot_lone_clear_vote``)
     is still labelled when its vote leans to the parity of the chains linked to it through the
@@ -191,7 +191,7 @@ class EventParams:
     linked. Chosen on mobgap_lab (INDIP) with the gyroscope dropped, where 0.15 is the tightest of
     the best (unlabelled 10.0 → 8.5 %); on voisard_l5_walk, held out, 0.1-0.35 tie: 20.1 → 19.3 %
     unlabelled, 0.977 right as before — one chain of subject 9; leaving one voisard subject out the
-    pooled figure stays 20.1 % (docs/validation_log.md)."""
+    pooled figure stays 20.1 % (docs/validation.md)."""
     foot_lone_stance_s: tuple[float, float] = (0.2, 0.4)
     """Without a gyroscope, a second walking foot cue: the mean lateral acceleration over this window
     after the vertical-signal IC (s, never past the IC's segment), minus the session mean: single
@@ -204,12 +204,12 @@ class EventParams:
     used (the whole-step cue alone, ``foot_lone_clear_vote``). Chosen on voisard_l5_walk with the
     gyroscope dropped among windows from 0.1-0.4 to 0.3-0.5 s by the feet target per wearer (the
     fold without subject 7 picks 0.15-0.4 s); mobgap_lab held out: INDIP 8.4 → 6.1 %, stereo
-    10.5 → 4.2 % unlabelled, as right as before (docs/validation_log.md)."""
+    10.5 → 4.2 % unlabelled, as right as before (docs/validation.md)."""
     foot_lone_pair_vote: float = 0.4
     """With the two accelerometer cues (``foot_lone_stance_s``), the vote (``|sum of signed cues| /
     sum of |cues|``) one of them needs for its chain to be labelled, the other leaning the same
     way. Chosen on voisard_l5_walk with the gyroscope dropped among 0-0.8 by the feet target per
-    wearer (0.3 and below label a subject's chains wrong); mobgap_lab held out (docs/validation_log.md)."""
+    wearer (0.3 and below label a subject's chains wrong); mobgap_lab held out (docs/validation.md)."""
     foot_split_min_steps: int = 4
     """A walking chain is split where the step parity flips by both cues: before the split both the
     lateral-acceleration and the yaw-rate votes lean clearly (``foot_clear_vote``) to one parity,
@@ -218,7 +218,7 @@ class EventParams:
     foot_last_step_by_chain: bool = True
     """The last step of a chain keeps its chain's alternation even when both its own cues
     contradict it: walking's closing step (the feet come together, the trunk stops) turns both
-    cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation_log.md)."""
+    cues (voisard_l5_walk: the chain right in 7 of 7 such steps, the cues in 0; docs/validation.md)."""
     foot_contradiction_run: int = 1
     """A walking step whose own lateral-acceleration and yaw-rate cues both contradict its chain's
     alternation is left unlabelled in a run of at least this many such consecutive steps of its
@@ -227,7 +227,7 @@ class EventParams:
     unlabelled (0.959 right either way), held out on mobgap_lab INDIP 4.1 → 2.0 %, stereo 1.9 →
     0.6 % (1.000 right), but on the simulated slow walker 14 of the 14 steps it labelled there were
     wrong (independent review): both of a step's own cues against its chain is evidence, and the
-    issue says to leave the foot null rather than guess, so 1 (docs/validation_log.md)."""
+    issue says to leave the foot null rather than guess, so 1 (docs/validation.md)."""
     foot_not_alternating: float = 2.0
     """With a gyroscope, a walking chain of two or more steps whose summed foot cues name one foot
     for all its steps at least this many times as clearly as they name alternating feet
@@ -240,7 +240,7 @@ class EventParams:
     held out is unchanged at 2 (INDIP 4.0 %, stereo 1.9 % unlabelled; 1 would take them to 6.0 /
     6.5 %). No real walking chain has cues this one-sided; on the simulated slow walker (0.45 m/s:
     every other step missed at an even rhythm) it leaves those chains unlabelled
-    (docs/validation_log.md, ``benchmarks/slow_feet.py``)."""
+    (docs/validation.md, ``benchmarks/slow_feet.py``)."""
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
@@ -255,20 +255,20 @@ class EventParams:
     from another found step: turning steps are less even than straight ones, but a bump much
     nearer than a step to its neighbour is something within that step. Chosen on voisard_l5_walk
     among 0.5-0.7 (all three within one step of 1841 there; 7 of 9 leave-one-subject-out folds
-    chose 0.7), reported on mobgap_lab, which would choose 0.5 (docs/validation_log.md)."""
+    chose 0.7), reported on mobgap_lab, which would choose 0.5 (docs/validation.md)."""
     walk_bridge_fall_frac: float = 0.3
     """A weak vertical maximum in a gap is a step only with a heel-strike braking fall
     (:func:`~imuback.signal.walking_ic.braking_fall`) at least this share of the session's median:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
     fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
-    the same; docs/validation_log.md)."""
+    the same; docs/validation.md)."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of
     the bout's clear steps. A foot strike loads the body within tens of ms (Perry 1992) even when
     the vertical swing is small; weight shifting while standing rises ~10 x slower. Chosen on
     voisard_l5_walk among 0-0.5 (recall + precision within 0.003 of each other there), reported
-    on mobgap_lab, which would choose no gate (0; docs/validation_log.md)."""
+    on mobgap_lab, which would choose no gate (0; docs/validation.md)."""
     walk_ap_sigma_s: float = 0.008
     """Gaussian smoothing (s) of the forward acceleration before its IC peak is read: about a
     20 Hz low-pass (-3 dB at 0.13/sigma), as Zijlstra & Hof 2003 filtered before reading peaks."""
@@ -277,7 +277,7 @@ class EventParams:
     acceleration is sought: the vertical rise starts with the other foot's push-off, before IC,
     and braking follows IC within the loading response (~0.1 s, Perry 1992). Chosen on
     voisard_l5_walk among (-0.1|-0.15|-0.05, 0.05|0.1|0.15); reported on mobgap_lab
-    (docs/validation_log.md)."""
+    (docs/validation.md)."""
     walk_peak_before_drop_s: float = 0.1
     """The forward-acceleration peak (IC) lies at most this long (s) before the braking fall."""
     walk_min_drop_g_per_s: float = 2.0
@@ -290,7 +290,7 @@ class EventParams:
     within this (s) of the forward-peak IC, the walking IC is their mean weighted by each cue's
     regularity over the session (:func:`~imuback.signal.walking_ic.fuse_ic_cues`); elsewhere the
     forward peak alone. 0 = the forward peak alone. Chosen on voisard_l5_walk among 0-0.2 and
-    always; reported on mobgap_lab (docs/validation_log.md)."""
+    always; reported on mobgap_lab (docs/validation.md)."""
     walk_rhythm_off_s: float = 0.12
     """A walking IC more than this (s) from the middle of its two neighbours' ICs (one chain) breaks
     the step rhythm: if another forward-acceleration peak before a braking fall, at least
@@ -298,18 +298,18 @@ class EventParams:
     middle, the IC moves there (:func:`~imuback.signal.walking_ic.rhythm_placed_ic`; a step whose
     contact brakes the trunk twice, 100-250 ms apart, where both cues took the later fall).
     Step-time asymmetry up to twice this is never touched. 0 = off. Chosen on voisard_l5_walk
-    among 0.06-0.15 and off; reported on mobgap_lab (docs/validation_log.md)."""
+    among 0.06-0.15 and off; reported on mobgap_lab (docs/validation.md)."""
     walk_rhythm_fall_share: float = 0.3
     """The braking fall after the peak a rhythm-breaking IC moves to must be at least this share of
     the fall after its current peak (a wobble is no contact). Chosen on voisard_l5_walk among
-    0-1 (0 and 0.3 tie there; the larger moves fewer ICs); reported on mobgap_lab (docs/validation_log.md)."""
+    0-1 (0 and 0.3 tie there; the larger moves fewer ICs); reported on mobgap_lab (docs/validation.md)."""
     walk_ic_delay_s: float = 0.006
     """The heel strikes this long (s) after the trunk's forward-acceleration peak: added to every
     walking IC that moves (a move past a neighbouring step is not made). The peak marks the last instant
     before the ground's braking impulse reaches the sacrum, which comes a few milliseconds after
     contact (voisard's contact-locked mean forward peak lies 10.7 ms before its foot-sensor IC,
     `benchmarks/sim_vs_real.py`). Chosen on voisard_l5_walk (mean IC bias closest to 0 among
-    0-12 ms, also leaving one subject out); reported on mobgap_lab (docs/validation_log.md)."""
+    0-12 ms, also leaving one subject out); reported on mobgap_lab (docs/validation.md)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,7 +362,7 @@ class GaitCheckParams:
     of 4 s of noise in standing (2-4 "steps", chance coupling 0.6-0.8) kept steps; with it bursts of
     4-30 s keep steps in 1 of 40 sessions, white noise of 15 s in 2 of 20. The price: the shortest
     real bouts without a gyroscope (mobgap_lab 5 of 17 bouts rejected, 2 without it; voisard 9 of
-    62, 4) (``python benchmarks/gait_features.py``, docs/validation_log.md)."""
+    62, 4) (``python benchmarks/gait_features.py``, docs/validation.md)."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:
