@@ -81,7 +81,7 @@ def walking_scenario(i: int) -> RunnerParams:
     and the walker hesitates (stops for 1-2.5 s twice a minute at 0.45 m/s: a round
     figure, not fitted; real-world walking bouts keep pauses of up to 3 s, Kluge et al. 2021).
     mobgap_lab's slow bouts are the check (benchmarks/sim_vs_real.py); their cadence (~100/min)
-    was already printed there (docs/validation.md, 0.7.0) before the 100/min was chosen, so that
+    was already printed there (docs/validation_log.md, 0.7.0) before the 100/min was chosen, so that
     figure is not independent of them: the papers above give the direction (shorter steps, a
     cadence held), not the exact 100/min.
     """

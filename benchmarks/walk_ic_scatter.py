@@ -21,7 +21,7 @@ run. Prints
 3. the IC timings side by side, and choosing between the two cues by the stride rhythm: a step
    takes its vertical IC instead of the forward peak where the forward peak lies more than ``T``
    from the middle of the same foot's ICs two steps before and after while the vertical IC lies
-   within half that distance (tried, not kept: docs/validation.md).
+   within half that distance (tried, not kept: docs/validation_log.md).
 
 ``--cases`` lists every offset miss instead, one line each: where the pipeline, the vertical cue
 and the forward peak alone put that step's IC, and the middle of its two neighbours' detected ICs.

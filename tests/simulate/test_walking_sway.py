@@ -64,7 +64,7 @@ def test_straight_walk_sways_sideways_about_as_much_as_real_lower_backs(walk):
     steady = (walk.signals.t_s > 20.0) & (walk.signals.t_s < 90.0)
     ml_rms = float(np.sqrt(np.mean(acc[steady, 1] ** 2)))
     vert_rms = float(np.sqrt(np.mean(acc[steady, 2] ** 2)))
-    # real L5: 0.084-0.095 g; the simulator carries the phase-locked part (see docs/validation.md)
+    # real L5: 0.084-0.095 g; the simulator carries the phase-locked part (see docs/validation_log.md)
     assert 0.035 < ml_rms < 0.15
     assert ml_rms < vert_rms  # sideways stays below the vertical signal of walking
 

@@ -17,7 +17,7 @@ Walking toe-off is not reported (NaN): of the lower-back final-contact cues meas
 walking (McCamley 2012 at two scales, González 2010 / Zijlstra & Hof 2003, the vertical peak, the
 forward zero crossing, skdh's AP-CWT forward minimum, the rhythm alone; ``benchmarks/walk_to.py``),
 none kept SD <= 40 ms with a bias within ±20 ms on held-out data with its constants chosen on voisard_l5_walk
-(docs/validation.md, "Walking toe-off: methods measured").
+(docs/validation_log.md, "Walking toe-off: methods measured").
 """
 
 from __future__ import annotations

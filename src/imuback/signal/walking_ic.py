@@ -168,7 +168,7 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     the same foot's ICs two steps before and after (``x[k] - (x[k-2] + x[k+2]) / 2``). That residual
     also holds the gait's own stride variability, shared by both cues, so ``w`` leans towards 0.5
     as gait grows irregular; removing the shared part (Grubbs' two-instrument estimator) was
-    measured and not kept: worse on the held-out mobgap_lab (docs/validation.md).
+    measured and not kept: worse on the held-out mobgap_lab (docs/validation_log.md).
 
     1. The vertical IC differs from the forward peak by a definition-dependent delay: the
        session's median offset over the steps with both cues is removed from it — also from the
