@@ -32,8 +32,15 @@ first stage that applies, in the pipeline's order:
 Each unmatched detection in the same condition (its nearest reference IC straight, mid-bout) is
 ``near`` (an unmatched reference IC within 300 ms: the twin of an offset miss), ``double`` (the
 reference ICs within 300 ms are all matched: a second detection inside one step) or ``far``.
-``--list`` prints every miss and extra with its trial, time and the interval to the steps either
-side; ``--plot DIR`` draws the first few misses of each stage (vertical and forward acceleration,
+``--list`` prints every miss and extra with its trial, time, the interval to the steps either side
+and what lies around it (:func:`context`): whether it falls inside the walk the trial recorded
+(voisard's ``TrialBoundaries``: its reference also holds steps after the trial), whether the
+trunk is turning (the mean yaw rate over a stride, which the step oscillations cancel in, at
+least ``TURNING_DPS``: the walk's closing turn is not one of the reference's U-turn marks), the
+longest lost-packet gap within 0.15 s, whether the reference has two ICs of one foot in a row,
+and the median offset of the detections matched to that reference foot in the trial; then sorts
+each into the first of ``CAUSES`` and scores the steady ICs that none of the first three
+explains. ``--plot DIR`` draws the first few misses of each stage (vertical and forward acceleration,
 the reference and detected ICs) as PNG files.
 """
 
@@ -61,6 +68,12 @@ REFS = wc.REFS
 STAGES = ("dropout", "activity", "gait check", "upright", "neighbour", "offset: refinement", "offset: vertical",
           "no maximum", "weak not taken", "clear not taken", "other")
 EXTRAS = ("near", "double", "far")
+CAUSES = ("lost data", "outside the trial", "trunk turning", "reference: one foot twice", "steady walking")
+TURNING_DPS = 30.0
+"""The trunk turns where its yaw rate, averaged over a stride (1 s), is at least this (°/s): a
+straight walk's step oscillations average out to a few °/s; a U-turn reaches 100-200 °/s."""
+LOST_GAP_S = 0.05
+"""A lost-packet gap of at least this within 0.15 s of an IC counts as lost data."""
 NO_GAIT_CHECK = PipelineParams(gait_check=GaitCheckParams(min_off_axis_ratio=0.0, min_rotation_dps=0.0,
                                                           min_step_coupling=-1.0, min_coupling_evidence=-1.0))
 NOT_UPRIGHT = PipelineParams(events=dataclasses.replace(EventParams(), upright_g=0.0))
@@ -97,6 +110,26 @@ def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) 
     return np.asarray((c["turn"] == "straight") & (c["bout"] == "mid-bout"), dtype=bool)
 
 
+def _plain(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: F64) -> npt.NDArray[np.bool_]:
+    """True where each time in ``t`` lies inside the trial's walk, the trunk not turning
+    (``TURNING_DPS``) and no lost-packet gap of ``LOST_GAP_S`` within 0.15 s."""
+    a = runs.a
+    t0 = int(trial.raw.time_ns[0])
+    ts = (a.body.t0_ns - t0) / 1e9 + a.body.t_s
+    ok = (t >= ref.trial_s[0]) & (t <= ref.trial_s[1])
+    if a.body.gyr_dps is not None and ts.size:
+        fs = a.body.fs_hz
+        mean_yaw = np.convolve(a.body.gyr_dps[:, 2], np.ones(round(fs) + 1) / (round(fs) + 1), mode="same")
+        j = np.clip(np.searchsorted(ts, t), 0, ts.size - 1)
+        ok &= np.abs(mean_yaw[j]) < TURNING_DPS
+    raw_t = (trial.raw.time_ns - t0) / 1e9
+    dt = np.diff(raw_t)
+    big = np.flatnonzero(dt - 1.0 / trial.raw.sample_rate_hz >= LOST_GAP_S)
+    for g in big:  # gaps: few
+        ok &= ~((t >= raw_t[g] - 0.15) & (t <= raw_t[g + 1] + 0.15))
+    return np.asarray(ok, dtype=bool)
+
+
 def _within(x: F64, t: float, tol: float) -> bool:
     return bool(np.any(np.abs(x - t) <= tol))
 
@@ -127,6 +160,59 @@ def stage_of_miss(r: float, runs: TrialRuns, t0_ns: int, det: F64, matched: npt.
     if np.max(prom[holds]) < EventParams().walk_peak_prominence_g:
         return "weak not taken"
     return "clear not taken"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """What lies around one missed reference IC or extra detection (see the module docstring)."""
+
+    in_trial: bool
+    yaw_dps: float
+    gap_s: float
+    one_foot_twice: bool
+    foot_offset_ms: float
+
+    def cause(self, stage: str = "") -> str:
+        """The first of ``CAUSES`` that applies."""
+        if stage == "dropout" or self.gap_s >= LOST_GAP_S:
+            return "lost data"
+        if not self.in_trial:
+            return "outside the trial"
+        if abs(self.yaw_dps) >= TURNING_DPS:
+            return "trunk turning"
+        if self.one_foot_twice:
+            return "reference: one foot twice"
+        return "steady walking"
+
+    def __str__(self) -> str:
+        return (f"{'in trial' if self.in_trial else 'OUTSIDE':8s} yaw {self.yaw_dps:+6.0f} °/s  gap "
+                f"{1e3 * self.gap_s:4.0f} ms  {'one foot twice' if self.one_foot_twice else '':14s} "
+                f"foot offset {self.foot_offset_ms:+5.0f} ms")
+
+
+def context(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: float, *, k_ref: int | None,
+            det: F64, ei: npt.NDArray[np.int64], ri: npt.NDArray[np.int64]) -> Context:
+    """:class:`Context` of the time ``t`` (s; reference IC ``k_ref`` if given) in one trial, whose
+    detections ``det`` are matched ``det[ei]`` to ``ref.ic_s[ri]``."""
+    a = runs.a
+    t0 = int(trial.raw.time_ns[0])
+    ts = (a.body.t0_ns - t0) / 1e9 + a.body.t_s
+    yaw = np.nan
+    if a.body.gyr_dps is not None:
+        w = np.abs(ts - t) <= 0.5
+        yaw = float(np.mean(a.body.gyr_dps[w, 2])) if w.any() else np.nan
+    raw_t = (trial.raw.time_ns - t0) / 1e9
+    dt = np.diff(raw_t)
+    near = (raw_t[1:] >= t - 0.15) & (raw_t[:-1] <= t + 0.15)
+    period = 1.0 / trial.raw.sample_rate_hz
+    gap = float(np.max(dt[near], initial=period)) - period
+    k = k_ref if k_ref is not None else int(np.argmin(np.abs(ref.ic_s - t)))
+    foot = ref.foot[k]
+    twice = bool((k > 0 and ref.foot[k - 1] == foot) or (k + 1 < ref.foot.size and ref.foot[k + 1] == foot))
+    same = ref.foot[ri] == foot
+    off = float(np.median(det[ei][same] - ref.ic_s[ri][same])) * 1e3 if same.any() else np.nan
+    return Context(in_trial=bool(ref.trial_s[0] <= t <= ref.trial_s[1]), yaw_dps=yaw, gap_s=gap,
+                   one_foot_twice=twice, foot_offset_ms=off)
 
 
 def _intervals(steps: F64, t: float) -> str:
@@ -163,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         miss: collections.Counter[str] = collections.Counter()
         extra: collections.Counter[str] = collections.Counter()
         why: collections.Counter[str] = collections.Counter()
+        causes: collections.Counter[str] = collections.Counter()
+        kept_ref = kept_det = kept_ok = 0
         for t, tr in zip(trials, runs, strict=True):
             if t.dataset != ds or ref_name not in t.refs:
                 continue
@@ -185,16 +273,29 @@ def main(argv: list[str] | None = None) -> int:
                 miss[s] += 1
                 per_subject[f"{ds} / {ref_name}: {t.subject}"][s] += 1
                 to_plot[s].append((t, tr, float(ref.ic_s[k])))
-                listing.append(f"{ref_name:8s} {t.name:32s} miss  {ref.ic_s[k]:7.2f} s {ref.foot[k]}  {s:20s}"
-                               f"{_intervals(ic, float(ref.ic_s[k]))}")
+                cx = context(t, tr, ref, float(ref.ic_s[k]), k_ref=int(k), det=ic, ei=ei, ri=ri)
+                causes["miss: " + cx.cause(s)] += 1
+                listing.append(f"{ref_name:8s} {t.name:22s} miss  {ref.ic_s[k]:7.2f} s {ref.foot[k]}  {s:19s}"
+                               f"{_intervals(ic, float(ref.ic_s[k]))}  {cx}  -> {cx.cause(s)}")
             for k in np.flatnonzero(steady_d & ~matched):
                 d = np.abs(ref.ic_s - ic[k])
                 close = d <= 0.3
                 e = "far" if not close.any() else "near" if np.any(close & ~found) else "double"
                 extra[e] += 1
                 per_subject[f"{ds} / {ref_name}: {t.subject}"]["extra " + e] += 1
-                listing.append(f"{ref_name:8s} {t.name:32s} extra {ic[k]:7.2f} s    {e:20s}"
-                               f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away")
+                cx = context(t, tr, ref, float(ic[k]), k_ref=None, det=ic, ei=ei, ri=ri)
+                causes["extra: " + cx.cause()] += 1
+                listing.append(f"{ref_name:8s} {t.name:22s} extra {ic[k]:7.2f} s    {e:19s}"
+                               f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away      {cx}"
+                               f"  -> {cx.cause()}")
+            # the steady ICs that neither lost data, the trial's bounds nor a turning trunk explain
+            plain_r = steady_r & _plain(t, tr, ref, ref.ic_s)
+            plain_d = steady_d & _plain(t, tr, ref, ic)
+            kept_ref += int(plain_r.sum())
+            kept_det += int(plain_d.sum())
+            kept_ok += int((matched & plain_d).sum())
+            kept_miss = int((plain_r & ~found).sum())
+            causes["_kept_missed"] += kept_miss
             if args.all_mid:  # why the reference itself calls a missed IC not steady
                 unsteady = steady_r & ~found & ~_steady(t, ref, ref.ic_s)
                 near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * rw.STEADY_TURN_MARGIN + 1, np.int64),
@@ -208,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         if why:
             print(f"{'':28s}of the misses, not steady by the reference: "
                   + ", ".join(f"{k} {n}" for k, n in why.items()))
+        n_kept_miss = causes.pop("_kept_missed", 0)
+        print(f"{'':28s}by cause: " + ", ".join(f"{k} {n}" for k, n in sorted(causes.items())))
+        print(f"{'':28s}inside the trial, trunk not turning, no lost packets: n ref {kept_ref}, recall "
+              f"{1 - n_kept_miss / max(kept_ref, 1):.3f}, precision {kept_ok / max(kept_det, 1):.3f}")
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")
     for k, c in per_subject.items():
         print(f"{k:44s} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items(), key=lambda x: -x[1])))
