@@ -110,13 +110,16 @@ def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) 
     return np.asarray((c["turn"] == "straight") & (c["bout"] == "mid-bout"), dtype=bool)
 
 
-def _plain(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: F64) -> npt.NDArray[np.bool_]:
-    """True where each time in ``t`` lies inside the trial's walk, the trunk not turning
-    (``TURNING_DPS``) and no lost-packet gap of ``LOST_GAP_S`` within 0.15 s."""
+def _plain(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: F64, *,
+           trial_only: bool = False) -> npt.NDArray[np.bool_]:
+    """True where each time in ``t`` lies inside the trial's walk and (unless ``trial_only``) the
+    trunk is not turning (``TURNING_DPS``) and no lost-packet gap of ``LOST_GAP_S`` lies within 0.15 s."""
     a = runs.a
     t0 = int(trial.raw.time_ns[0])
     ts = (a.body.t0_ns - t0) / 1e9 + a.body.t_s
     ok = (t >= ref.trial_s[0]) & (t <= ref.trial_s[1])
+    if trial_only:
+        return np.asarray(ok, dtype=bool)
     if a.body.gyr_dps is not None and ts.size:
         fs = a.body.fs_hz
         mean_yaw = np.convolve(a.body.gyr_dps[:, 2], np.ones(round(fs) + 1) / (round(fs) + 1), mode="same")
@@ -250,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         extra: collections.Counter[str] = collections.Counter()
         why: collections.Counter[str] = collections.Counter()
         causes: collections.Counter[str] = collections.Counter()
-        kept_ref = kept_det = kept_ok = 0
+        kept = np.zeros((2, 4), np.int64)  # (inside the trial; and not turning, no lost data) x (ref, det, ok, missed)
         for t, tr in zip(trials, runs, strict=True):
             if t.dataset != ds or ref_name not in t.refs:
                 continue
@@ -288,14 +291,12 @@ def main(argv: list[str] | None = None) -> int:
                 listing.append(f"{ref_name:8s} {t.name:22s} extra {ic[k]:7.2f} s    {e:19s}"
                                f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away      {cx}"
                                f"  -> {cx.cause()}")
-            # the steady ICs that neither lost data, the trial's bounds nor a turning trunk explain
-            plain_r = steady_r & _plain(t, tr, ref, ref.ic_s)
-            plain_d = steady_d & _plain(t, tr, ref, ic)
-            kept_ref += int(plain_r.sum())
-            kept_det += int(plain_d.sum())
-            kept_ok += int((matched & plain_d).sum())
-            kept_miss = int((plain_r & ~found).sum())
-            causes["_kept_missed"] += kept_miss
+            # the steady ICs inside the trial's walk; and of those, the ones neither lost data nor a
+            # turning trunk explains
+            for row, only in enumerate((True, False)):
+                plain_r = steady_r & _plain(t, tr, ref, ref.ic_s, trial_only=only)
+                plain_d = steady_d & _plain(t, tr, ref, ic, trial_only=only)
+                kept[row] += (plain_r.sum(), plain_d.sum(), (matched & plain_d).sum(), (plain_r & ~found).sum())
             if args.all_mid:  # why the reference itself calls a missed IC not steady
                 unsteady = steady_r & ~found & ~_steady(t, ref, ref.ic_s)
                 near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * rw.STEADY_TURN_MARGIN + 1, np.int64),
@@ -309,10 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         if why:
             print(f"{'':28s}of the misses, not steady by the reference: "
                   + ", ".join(f"{k} {n}" for k, n in why.items()))
-        n_kept_miss = causes.pop("_kept_missed", 0)
         print(f"{'':28s}by cause: " + ", ".join(f"{k} {n}" for k, n in sorted(causes.items())))
-        print(f"{'':28s}inside the trial, trunk not turning, no lost packets: n ref {kept_ref}, recall "
-              f"{1 - n_kept_miss / max(kept_ref, 1):.3f}, precision {kept_ok / max(kept_det, 1):.3f}")
+        for (n_r, n_d, n_o, n_m), label in zip(kept, ("inside the trial's walk", "... trunk not turning, no lost "
+                                                                                   "packets"), strict=True):
+            print(f"{'':28s}{label:42s} n ref {n_r:5d}  recall {1 - n_m / max(n_r, 1):.3f}  "
+                  f"precision {n_o / max(n_d, 1):.3f}  missed {n_m}  extra {n_d - n_o}")
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")
     for k, c in per_subject.items():
         print(f"{k:44s} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items(), key=lambda x: -x[1])))
