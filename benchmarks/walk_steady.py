@@ -1,6 +1,6 @@
 """Steady straight walking: where the missed and extra steps in the middle of a walk are lost.
 
-    python benchmarks/walk_steady.py [--data ../shared/data] [--list] [--plot DIR]
+    python benchmarks/walk_steady.py [--data ../shared/data] [--list] [--plot DIR] [--set NAME=VALUE]
 
 The nearest real condition to steady treadmill walking in ../shared/data: reference initial
 contacts (ICs) that are neither in a turn nor among the first or last two of their walking bout
@@ -47,6 +47,7 @@ the reference and detected ICs) as PNG files.
 from __future__ import annotations
 
 import argparse
+import ast
 import collections
 import dataclasses
 import sys
@@ -94,12 +95,26 @@ def _walk_ic_s(a: SessionAnalysis, t0_ns: int) -> F64:
     return np.asarray((a.times_ns(pos).astype(np.float64) - t0_ns) / 1e9, dtype=np.float64)
 
 
-def run_trial(trial: rw.Trial) -> TrialRuns:
-    """The pipeline and its stage-off variants on one trial."""
+def run_trial(trial: rw.Trial, events: EventParams = EventParams()) -> TrialRuns:
+    """The pipeline (with ``events``) and its stage-off variants on one trial."""
     t0 = int(trial.raw.time_ns[0])
-    return TrialRuns(a=analyse_session(trial.raw), cues=wc.trial_cues(trial),
-                     no_gait_check_s=_walk_ic_s(analyse_session(trial.raw, params=NO_GAIT_CHECK), t0),
-                     not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=NOT_UPRIGHT), t0))
+    off_gc = dataclasses.replace(NO_GAIT_CHECK, events=events)
+    off_up = PipelineParams(events=dataclasses.replace(events, upright_g=0.0))
+    return TrialRuns(a=analyse_session(trial.raw, params=PipelineParams(events=events)),
+                     cues=wc.trial_cues(trial, events),
+                     no_gait_check_s=_walk_ic_s(analyse_session(trial.raw, params=off_gc), t0),
+                     not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=off_up), t0))
+
+
+def event_params(settings: list[str]) -> EventParams:
+    """``EventParams`` with ``NAME=VALUE`` settings (a Python literal, e.g. ``walk_edge_steps=3``)."""
+    p = EventParams()
+    for s in settings:
+        name, _, value = s.partition("=")
+        if not hasattr(p, name):
+            raise SystemExit(f"--set {s}: EventParams has no field {name!r}")
+        p = dataclasses.replace(p, **{name: ast.literal_eval(value)})
+    return p
 
 
 def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) -> npt.NDArray[np.bool_]:
@@ -232,12 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-gyro", action="store_true", help="the trials with their gyroscope dropped")
     ap.add_argument("--list", action="store_true", help="print every miss and extra")
     ap.add_argument("--plot", type=Path, default=None, help="draw the first misses of each stage here")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="run with this EventParams field changed (repeatable)")
     args = ap.parse_args(argv)
+    events = event_params(args.set)
     trials = [t for t in rw.load(args.data, no_gyro=args.no_gyro) if t.dataset in {d for d, _ in REFS}]
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
-    runs = [run_trial(t) for t in trials]
+    runs = [run_trial(t, events) for t in trials]
     what = "straight mid-bout" if args.all_mid else "steady straight"
     where = "not in a turn" if args.all_mid else "a steady rhythm, not in or near a turn"
     print(f"{what} walking (reference ICs: {where}, not among a bout's first/last two), ±100 ms")
