@@ -51,10 +51,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         **{str(w): PipelineParams(events=dataclasses.replace(E, walk_drop_window_s=w))
            for w in ((-0.1, 0.05), (-0.1, 0.1), (-0.15, 0.1), (-0.05, 0.15), (-0.1, 0.2))},
     },
-    "walk_turn_gate_dps (a step in a turn keeps its vertical IC; off = never)": {
-        "off": PipelineParams(),
-        **{str(v): PipelineParams(events=dataclasses.replace(E, walk_turn_gate_dps=v)) for v in (20.0, 30.0, 45.0,
-                                                                                                   60.0, 90.0)}},
     "walk_edge_steps (weak steps after a walk's last clear step)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_steps=v)) for v in (0, 1, 2, 3)},
     "walk_weak_rise_frac (a weak step's loading rise / clear steps')": {

@@ -25,7 +25,7 @@ from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from imuback.signal.walking import bridged_steps, walking_contacts
-from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic, turning
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -332,7 +332,7 @@ def _split_parity_flips(chain: I64, cue: F64, two: F64, *, clear_vote: float, mi
 
 
 def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
-                       params: EventParams = EventParams(), yaw_dps: F64 | None = None) -> Steps:
+                       params: EventParams = EventParams()) -> Steps:
     """Move each walking IC to the forward-acceleration peak before heel-strike braking
     (:func:`~imuback.signal.walking_ic.forward_peak_ic`), averaged with the vertical-signal IC where
     the two agree (:func:`~imuback.signal.walking_ic.fuse_ic_cues`), once the body frame is known;
@@ -347,8 +347,6 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
         return steps
     ic = steps.ic_pos.copy()
     new = forward_peak_ic(ap_mps2, ic[walk], fs_hz, bounds, params)
-    if yaw_dps is not None:  # in a turn the forward braking peak is no heel-strike cue
-        new = np.where(turning(yaw_dps, ic[walk], fs_hz, bounds, params), ic[walk], new)
     new = fuse_ic_cues(new, ic[walk], steps.chain[walk], fs_hz, params)
     new = rhythm_placed_ic(new, ic[walk], steps.chain[walk], ap_mps2, fs_hz, bounds, params)
     new += params.walk_ic_delay_s * fs_hz

@@ -272,11 +272,6 @@ class EventParams:
     """The braking fall after the peak a rhythm-breaking IC moves to must be at least this share of
     the fall after its current peak (a wobble is no contact). Chosen on voisard_l5_walk among
     0-1 (0 and 0.3 tie there; the larger moves fewer ICs); reported on mobgap_lab (docs/validation.md)."""
-    walk_turn_gate_dps: float | None = None
-    """A walking step where the trunk turns, its yaw rate averaged over a stride (1 s) around the IC
-    at least this (°/s), keeps its vertical-signal IC: in a turn the trunk's forward axis leaves the
-    walking direction and the centripetal force mixes into it, so its braking peak is no heel strike
-    cue. None = off."""
     walk_ic_delay_s: float = 0.006
     """The heel strikes this long (s) after the trunk's forward-acceleration peak: added to every
     walking IC that moves (a move past a neighbouring step is not made). The peak marks the last instant

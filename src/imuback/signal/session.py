@@ -426,8 +426,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
-    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events,
-                               yaw_dps=None if body.gyr_dps is None else body.gyr_dps[:, 2])
+    steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     evidence = quality_evidence(vertical_g, body.acc_mps2[:, 0], steps, fs_hz=fs, bounds=body.seg_bounds,
                                 params=params.quality, events=params.events)

@@ -158,23 +158,6 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     return out
 
 
-def turning(yaw_dps: F64, ic_pos: F64, fs: float, bounds: I64, p: EventParams) -> npt.NDArray[np.bool_]:
-    """(S,) True where the trunk turns at each walking IC: its yaw rate (body z, °/s) averaged over a
-    stride (1 s, inside the IC's segment), in which the step-to-step yaw oscillation cancels, is at
-    least ``walk_turn_gate_dps`` in magnitude. All False where the gate is off.
-    """
-    if p.walk_turn_gate_dps is None or ic_pos.size == 0:
-        return np.zeros(ic_pos.size, dtype=bool)
-    c = np.concatenate([[0.0], np.cumsum(yaw_dps)])
-    i = np.round(ic_pos).astype(np.int64)
-    seg = np.clip(np.searchsorted(bounds, i, side="right") - 1, 0, bounds.size - 2)
-    half = round(0.5 * fs)
-    lo = np.maximum(i - half, bounds[seg])
-    hi = np.minimum(i + half + 1, bounds[seg + 1])
-    mean = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
-    return np.asarray(np.abs(mean) >= p.walk_turn_gate_dps, dtype=bool)
-
-
 def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: EventParams) -> F64:
     """Walking IC from its two cues: the forward-acceleration peak before braking and the vertical
     loading rise, averaged where they agree, each weighted by how regular it is over the session.
