@@ -265,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     listing: list[str] = []
     to_plot: dict[str, list[tuple[rw.Trial, TrialRuns, float]]] = collections.defaultdict(list)
     per_subject: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    # per subject and reference foot: matched steady detection - reference IC (s), and the reference's
+    # steady step times ending on that foot (s)
+    foot_off: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
+    foot_step: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for ds, ref_name in REFS:
         n_ref = n_det = n_ok = 0
         miss: collections.Counter[str] = collections.Counter()
@@ -289,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
             n_ref += int(steady_r.sum())
             n_det += int(steady_d.sum())
             n_ok += int((matched & steady_d).sum())
+            key = f"{ds} / {ref_name}: {t.subject}"
+            for f in ("L", "R"):
+                sel = steady_r[ri] & (ref.foot[ri] == f)
+                foot_off[(key, f)] += list(ic[ei][sel] - ref.ic_s[ri][sel])
+                k_f = np.flatnonzero(steady_r & (ref.foot == f))
+                foot_step[(key, f)] += list(ref.ic_s[k_f[k_f > 0]] - ref.ic_s[k_f[k_f > 0] - 1])
             for k in np.flatnonzero(steady_r & ~found):
                 s = stage_of_miss(float(ref.ic_s[k]), tr, t0, ic, matched)
                 miss[s] += 1
@@ -337,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     for k, c in per_subject.items():
         print(f"{k:44s} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items(), key=lambda x: -x[1])))
     if args.list:
+        print(f"\nper subject and reference foot, {what} walking: matched imuback IC - reference IC "
+              "(median ± SD ms, n), and the reference's step time ending on that foot (median s)")
+        for key in dict.fromkeys(k for k, _ in foot_off):
+            print(f"{key:44s} " + "   ".join(
+                f"{f}: {1e3 * np.median(foot_off[(key, f)]):+4.0f} ± {1e3 * np.std(foot_off[(key, f)]):3.0f} "
+                f"({len(foot_off[(key, f)]):3d}) step {np.median(foot_step[(key, f)]):.3f} s"
+                for f in ("L", "R") if foot_off[(key, f)]))
         print("\n" + "\n".join(listing))
     if args.plot is not None:
         _plot(to_plot, args.plot)
