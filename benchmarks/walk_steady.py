@@ -339,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':28s}of the misses, not steady by the reference: "
                   + ", ".join(f"{k} {n}" for k, n in why.items()))
         print(f"{'':28s}by cause: " + ", ".join(f"{k} {n}" for k, n in sorted(causes.items())))
-        for (n_r, n_d, n_o, n_m), label in zip(kept, ("inside the trial's walk", "... trunk not turning, no lost "
-                                                                                   "packets"), strict=True):
+        second = "... no lost packets (no gyroscope)" if args.no_gyro else "... trunk not turning, no lost packets"
+        for (n_r, n_d, n_o, n_m), label in zip(kept, ("inside the trial's walk", second), strict=True):
             print(f"{'':28s}{label:42s} n ref {n_r:5d}  recall {1 - n_m / max(n_r, 1):.3f}  "
                   f"precision {n_o / max(n_d, 1):.3f}  missed {n_m}  extra {n_d - n_o}")
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")
