@@ -68,6 +68,9 @@ class Reference:
     """(B, 2) [start, end] of each reference walking bout."""
     speed_mps: F64
     """(B,) walking speed per bout (NaN where unknown)."""
+    trial_s: tuple[float, float] = (-np.inf, np.inf)
+    """[start, end] of the walk the trial recorded (voisard's ``TrialBoundaries``); the reference's
+    foot events outside it are steps before or after the trial (unbounded where not given)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,7 +125,7 @@ def _voisard_ref(meta: dict, n: int, fs: float) -> Reference:
     # some trials have foot events after TrialBoundaries (steps after the walk): the bout covers them
     start, end = min(t0 / fs, float(ic.min(initial=np.inf))), max(t1 / fs, float(ic.max(initial=-np.inf)))
     return Reference(ic_s=ic, foot=foot, to_s=to, bout_id=np.zeros(ic.size, np.int64), turn=turn,
-                     bouts_s=np.array([[start, end]]), speed_mps=np.array([speed]))
+                     bouts_s=np.array([[start, end]]), speed_mps=np.array([speed]), trial_s=(t0 / fs, t1 / fs))
 
 
 def voisard_trials(root: Path) -> Iterator[Trial]:

@@ -56,7 +56,7 @@ def _in_bouts(t_s: F64, bouts_s: F64) -> npt.NDArray[np.bool_]:
 
 def trial_cues(trial: rw.Trial, p: EventParams = EventParams()) -> dict[str, F64]:
     """The trial's walking steps (s) and every vertical maximum in its walking bouts with its cues."""
-    a = analyse_session(trial.raw)
+    a = analyse_session(trial.raw, params=PipelineParams(events=p))
     # the same steps with their IC at the vertical loading rise (IC refinement off): which maximum made each
     vert = analyse_session(trial.raw, params=PipelineParams(
         events=dataclasses.replace(p, walk_min_drop_g_per_s=1e9, walk_ic_delay_s=0.0)))

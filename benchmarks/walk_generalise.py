@@ -55,6 +55,9 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         **{str(w): PipelineParams(events=dataclasses.replace(E, walk_drop_window_s=w))
            for w in ((-0.1, 0.05), (-0.1, 0.1), (-0.15, 0.1), (-0.05, 0.15), (-0.1, 0.2))},
     },
+    "walk_missed_tol_steps (a weak step this many steps from its place in the rhythm at most)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_missed_tol_steps=v)) for v in (0.15, 0.25, 0.35,
+                                                                                                   0.45)},
     "walk_edge_steps (weak steps after a walk's last clear step)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_steps=v)) for v in (0, 1, 2, 3)},
     "walk_weak_rise_frac (a weak step's loading rise / clear steps')": {

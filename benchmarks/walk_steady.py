@@ -1,6 +1,6 @@
 """Steady straight walking: where the missed and extra steps in the middle of a walk are lost.
 
-    python benchmarks/walk_steady.py [--data ../shared/data] [--list] [--plot DIR]
+    python benchmarks/walk_steady.py [--data ../shared/data] [--list] [--plot DIR] [--set NAME=VALUE]
 
 The nearest real condition to steady treadmill walking in ../shared/data: reference initial
 contacts (ICs) that are neither in a turn nor among the first or last two of their walking bout
@@ -32,14 +32,22 @@ first stage that applies, in the pipeline's order:
 Each unmatched detection in the same condition (its nearest reference IC straight, mid-bout) is
 ``near`` (an unmatched reference IC within 300 ms: the twin of an offset miss), ``double`` (the
 reference ICs within 300 ms are all matched: a second detection inside one step) or ``far``.
-``--list`` prints every miss and extra with its trial, time and the interval to the steps either
-side; ``--plot DIR`` draws the first few misses of each stage (vertical and forward acceleration,
+``--list`` prints every miss and extra with its trial, time, the interval to the steps either side
+and what lies around it (:func:`context`): whether it falls inside the walk the trial recorded
+(voisard's ``TrialBoundaries``: its reference also holds steps after the trial), whether the
+trunk is turning (the mean yaw rate over a stride, which the step oscillations cancel in, at
+least ``TURNING_DPS``: the walk's closing turn is not one of the reference's U-turn marks), the
+longest lost-packet gap within 0.15 s, whether the reference has two ICs of one foot in a row,
+and the median offset of the detections matched to that reference foot in the trial; then sorts
+each into the first of ``CAUSES`` and scores the steady ICs that none of the first three
+explains. ``--plot DIR`` draws the first few misses of each stage (vertical and forward acceleration,
 the reference and detected ICs) as PNG files.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import collections
 import dataclasses
 import sys
@@ -61,6 +69,12 @@ REFS = wc.REFS
 STAGES = ("dropout", "activity", "gait check", "upright", "neighbour", "offset: refinement", "offset: vertical",
           "no maximum", "weak not taken", "clear not taken", "other")
 EXTRAS = ("near", "double", "far")
+CAUSES = ("lost data", "outside the trial", "trunk turning", "reference: one foot twice", "steady walking")
+TURNING_DPS = 30.0
+"""The trunk turns where its yaw rate, averaged over a stride (1 s), is at least this (°/s): a
+straight walk's step oscillations average out to a few °/s; a U-turn reaches 100-200 °/s."""
+LOST_GAP_S = 0.05
+"""A lost-packet gap of at least this within 0.15 s of an IC counts as lost data."""
 NO_GAIT_CHECK = PipelineParams(gait_check=GaitCheckParams(min_off_axis_ratio=0.0, min_rotation_dps=0.0,
                                                           min_step_coupling=-1.0, min_coupling_evidence=-1.0))
 NOT_UPRIGHT = PipelineParams(events=dataclasses.replace(EventParams(), upright_g=0.0))
@@ -81,12 +95,26 @@ def _walk_ic_s(a: SessionAnalysis, t0_ns: int) -> F64:
     return np.asarray((a.times_ns(pos).astype(np.float64) - t0_ns) / 1e9, dtype=np.float64)
 
 
-def run_trial(trial: rw.Trial) -> TrialRuns:
-    """The pipeline and its stage-off variants on one trial."""
+def run_trial(trial: rw.Trial, events: EventParams = EventParams()) -> TrialRuns:
+    """The pipeline (with ``events``) and its stage-off variants on one trial."""
     t0 = int(trial.raw.time_ns[0])
-    return TrialRuns(a=analyse_session(trial.raw), cues=wc.trial_cues(trial),
-                     no_gait_check_s=_walk_ic_s(analyse_session(trial.raw, params=NO_GAIT_CHECK), t0),
-                     not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=NOT_UPRIGHT), t0))
+    off_gc = dataclasses.replace(NO_GAIT_CHECK, events=events)
+    off_up = PipelineParams(events=dataclasses.replace(events, upright_g=0.0))
+    return TrialRuns(a=analyse_session(trial.raw, params=PipelineParams(events=events)),
+                     cues=wc.trial_cues(trial, events),
+                     no_gait_check_s=_walk_ic_s(analyse_session(trial.raw, params=off_gc), t0),
+                     not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=off_up), t0))
+
+
+def event_params(settings: list[str]) -> EventParams:
+    """``EventParams`` with ``NAME=VALUE`` settings (a Python literal, e.g. ``walk_edge_steps=3``)."""
+    p = EventParams()
+    for s in settings:
+        name, _, value = s.partition("=")
+        if not hasattr(p, name):
+            raise SystemExit(f"--set {s}: EventParams has no field {name!r}")
+        p = dataclasses.replace(p, **{name: ast.literal_eval(value)})
+    return p
 
 
 def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) -> npt.NDArray[np.bool_]:
@@ -95,6 +123,29 @@ def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) 
     if rhythm:
         return np.asarray(c["steady"] == "steady straight", dtype=bool)
     return np.asarray((c["turn"] == "straight") & (c["bout"] == "mid-bout"), dtype=bool)
+
+
+def _plain(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: F64, *,
+           trial_only: bool = False) -> npt.NDArray[np.bool_]:
+    """True where each time in ``t`` lies inside the trial's walk and (unless ``trial_only``) the
+    trunk is not turning (``TURNING_DPS``) and no lost-packet gap of ``LOST_GAP_S`` lies within 0.15 s."""
+    a = runs.a
+    t0 = int(trial.raw.time_ns[0])
+    ts = (a.body.t0_ns - t0) / 1e9 + a.body.t_s
+    ok = (t >= ref.trial_s[0]) & (t <= ref.trial_s[1])
+    if trial_only:
+        return np.asarray(ok, dtype=bool)
+    if a.body.gyr_dps is not None and ts.size:
+        fs = a.body.fs_hz
+        mean_yaw = np.convolve(a.body.gyr_dps[:, 2], np.ones(round(fs) + 1) / (round(fs) + 1), mode="same")
+        j = np.clip(np.searchsorted(ts, t), 0, ts.size - 1)
+        ok &= np.abs(mean_yaw[j]) < TURNING_DPS
+    raw_t = (trial.raw.time_ns - t0) / 1e9
+    dt = np.diff(raw_t)
+    big = np.flatnonzero(dt - 1.0 / trial.raw.sample_rate_hz >= LOST_GAP_S)
+    for g in big:  # gaps: few
+        ok &= ~((t >= raw_t[g] - 0.15) & (t <= raw_t[g + 1] + 0.15))
+    return np.asarray(ok, dtype=bool)
 
 
 def _within(x: F64, t: float, tol: float) -> bool:
@@ -129,6 +180,59 @@ def stage_of_miss(r: float, runs: TrialRuns, t0_ns: int, det: F64, matched: npt.
     return "clear not taken"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """What lies around one missed reference IC or extra detection (see the module docstring)."""
+
+    in_trial: bool
+    yaw_dps: float
+    gap_s: float
+    one_foot_twice: bool
+    foot_offset_ms: float
+
+    def cause(self, stage: str = "") -> str:
+        """The first of ``CAUSES`` that applies."""
+        if stage == "dropout" or self.gap_s >= LOST_GAP_S:
+            return "lost data"
+        if not self.in_trial:
+            return "outside the trial"
+        if abs(self.yaw_dps) >= TURNING_DPS:
+            return "trunk turning"
+        if self.one_foot_twice:
+            return "reference: one foot twice"
+        return "steady walking"
+
+    def __str__(self) -> str:
+        return (f"{'in trial' if self.in_trial else 'OUTSIDE':8s} yaw {self.yaw_dps:+6.0f} °/s  gap "
+                f"{1e3 * self.gap_s:4.0f} ms  {'one foot twice' if self.one_foot_twice else '':14s} "
+                f"foot offset {self.foot_offset_ms:+5.0f} ms")
+
+
+def context(trial: rw.Trial, runs: TrialRuns, ref: rw.Reference, t: float, *, k_ref: int | None,
+            det: F64, ei: npt.NDArray[np.int64], ri: npt.NDArray[np.int64]) -> Context:
+    """:class:`Context` of the time ``t`` (s; reference IC ``k_ref`` if given) in one trial, whose
+    detections ``det`` are matched ``det[ei]`` to ``ref.ic_s[ri]``."""
+    a = runs.a
+    t0 = int(trial.raw.time_ns[0])
+    ts = (a.body.t0_ns - t0) / 1e9 + a.body.t_s
+    yaw = np.nan
+    if a.body.gyr_dps is not None:
+        w = np.abs(ts - t) <= 0.5
+        yaw = float(np.mean(a.body.gyr_dps[w, 2])) if w.any() else np.nan
+    raw_t = (trial.raw.time_ns - t0) / 1e9
+    dt = np.diff(raw_t)
+    near = (raw_t[1:] >= t - 0.15) & (raw_t[:-1] <= t + 0.15)
+    period = 1.0 / trial.raw.sample_rate_hz
+    gap = float(np.max(dt[near], initial=period)) - period
+    k = k_ref if k_ref is not None else int(np.argmin(np.abs(ref.ic_s - t)))
+    foot = ref.foot[k]
+    twice = bool((k > 0 and ref.foot[k - 1] == foot) or (k + 1 < ref.foot.size and ref.foot[k + 1] == foot))
+    same = ref.foot[ri] == foot
+    off = float(np.median(det[ei][same] - ref.ic_s[ri][same])) * 1e3 if same.any() else np.nan
+    return Context(in_trial=bool(ref.trial_s[0] <= t <= ref.trial_s[1]), yaw_dps=yaw, gap_s=gap,
+                   one_foot_twice=twice, foot_offset_ms=off)
+
+
 def _intervals(steps: F64, t: float) -> str:
     j = int(np.searchsorted(steps, t))
     before = t - steps[j - 1] if j > 0 else np.nan
@@ -143,12 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-gyro", action="store_true", help="the trials with their gyroscope dropped")
     ap.add_argument("--list", action="store_true", help="print every miss and extra")
     ap.add_argument("--plot", type=Path, default=None, help="draw the first misses of each stage here")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="run with this EventParams field changed (repeatable)")
     args = ap.parse_args(argv)
+    events = event_params(args.set)
     trials = [t for t in rw.load(args.data, no_gyro=args.no_gyro) if t.dataset in {d for d, _ in REFS}]
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
-    runs = [run_trial(t) for t in trials]
+    runs = [run_trial(t, events) for t in trials]
     what = "straight mid-bout" if args.all_mid else "steady straight"
     where = "not in a turn" if args.all_mid else "a steady rhythm, not in or near a turn"
     print(f"{what} walking (reference ICs: {where}, not among a bout's first/last two), ±100 ms")
@@ -158,11 +265,17 @@ def main(argv: list[str] | None = None) -> int:
     listing: list[str] = []
     to_plot: dict[str, list[tuple[rw.Trial, TrialRuns, float]]] = collections.defaultdict(list)
     per_subject: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    # per subject and reference foot: matched steady detection - reference IC (s), and the reference's
+    # steady step times ending on that foot (s)
+    foot_off: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
+    foot_step: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for ds, ref_name in REFS:
         n_ref = n_det = n_ok = 0
         miss: collections.Counter[str] = collections.Counter()
         extra: collections.Counter[str] = collections.Counter()
         why: collections.Counter[str] = collections.Counter()
+        causes: collections.Counter[str] = collections.Counter()
+        kept = np.zeros((2, 4), np.int64)  # (inside the trial; and not turning, no lost data) x (ref, det, ok, missed)
         for t, tr in zip(trials, runs, strict=True):
             if t.dataset != ds or ref_name not in t.refs:
                 continue
@@ -180,21 +293,38 @@ def main(argv: list[str] | None = None) -> int:
             n_ref += int(steady_r.sum())
             n_det += int(steady_d.sum())
             n_ok += int((matched & steady_d).sum())
+            key = f"{ds} / {ref_name}: {t.subject}"
+            for f in ("L", "R"):
+                sel = steady_r[ri] & (ref.foot[ri] == f)
+                foot_off[(key, f)] += list(ic[ei][sel] - ref.ic_s[ri][sel])
+                k_f = np.flatnonzero(steady_r & (ref.foot == f))
+                foot_step[(key, f)] += list(ref.ic_s[k_f[k_f > 0]] - ref.ic_s[k_f[k_f > 0] - 1])
             for k in np.flatnonzero(steady_r & ~found):
                 s = stage_of_miss(float(ref.ic_s[k]), tr, t0, ic, matched)
                 miss[s] += 1
                 per_subject[f"{ds} / {ref_name}: {t.subject}"][s] += 1
                 to_plot[s].append((t, tr, float(ref.ic_s[k])))
-                listing.append(f"{ref_name:8s} {t.name:32s} miss  {ref.ic_s[k]:7.2f} s {ref.foot[k]}  {s:20s}"
-                               f"{_intervals(ic, float(ref.ic_s[k]))}")
+                cx = context(t, tr, ref, float(ref.ic_s[k]), k_ref=int(k), det=ic, ei=ei, ri=ri)
+                causes["miss: " + cx.cause(s)] += 1
+                listing.append(f"{ref_name:8s} {t.name:22s} miss  {ref.ic_s[k]:7.2f} s {ref.foot[k]}  {s:19s}"
+                               f"{_intervals(ic, float(ref.ic_s[k]))}  {cx}  -> {cx.cause(s)}")
             for k in np.flatnonzero(steady_d & ~matched):
                 d = np.abs(ref.ic_s - ic[k])
                 close = d <= 0.3
                 e = "far" if not close.any() else "near" if np.any(close & ~found) else "double"
                 extra[e] += 1
                 per_subject[f"{ds} / {ref_name}: {t.subject}"]["extra " + e] += 1
-                listing.append(f"{ref_name:8s} {t.name:32s} extra {ic[k]:7.2f} s    {e:20s}"
-                               f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away")
+                cx = context(t, tr, ref, float(ic[k]), k_ref=None, det=ic, ei=ei, ri=ri)
+                causes["extra: " + cx.cause()] += 1
+                listing.append(f"{ref_name:8s} {t.name:22s} extra {ic[k]:7.2f} s    {e:19s}"
+                               f"nearest reference IC {np.min(d) if d.size else np.nan:5.2f} s away      {cx}"
+                               f"  -> {cx.cause()}")
+            # the steady ICs inside the trial's walk; and of those, the ones neither lost data nor a
+            # turning trunk explains
+            for row, only in enumerate((True, False)):
+                plain_r = steady_r & _plain(t, tr, ref, ref.ic_s, trial_only=only)
+                plain_d = steady_d & _plain(t, tr, ref, ic, trial_only=only)
+                kept[row] += (plain_r.sum(), plain_d.sum(), (matched & plain_d).sum(), (plain_r & ~found).sum())
             if args.all_mid:  # why the reference itself calls a missed IC not steady
                 unsteady = steady_r & ~found & ~_steady(t, ref, ref.ic_s)
                 near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * rw.STEADY_TURN_MARGIN + 1, np.int64),
@@ -208,10 +338,22 @@ def main(argv: list[str] | None = None) -> int:
         if why:
             print(f"{'':28s}of the misses, not steady by the reference: "
                   + ", ".join(f"{k} {n}" for k, n in why.items()))
+        print(f"{'':28s}by cause: " + ", ".join(f"{k} {n}" for k, n in sorted(causes.items())))
+        second = "... no lost packets (no gyroscope)" if args.no_gyro else "... trunk not turning, no lost packets"
+        for (n_r, n_d, n_o, n_m), label in zip(kept, ("inside the trial's walk", second), strict=True):
+            print(f"{'':28s}{label:42s} n ref {n_r:5d}  recall {1 - n_m / max(n_r, 1):.3f}  "
+                  f"precision {n_o / max(n_d, 1):.3f}  missed {n_m}  extra {n_d - n_o}")
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")
     for k, c in per_subject.items():
         print(f"{k:44s} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items(), key=lambda x: -x[1])))
     if args.list:
+        print(f"\nper subject and reference foot, {what} walking: matched imuback IC - reference IC "
+              "(median ± SD ms, n), and the reference's step time ending on that foot (median s)")
+        for key in dict.fromkeys(k for k, _ in foot_off):
+            print(f"{key:44s} " + "   ".join(
+                f"{f}: {1e3 * np.median(foot_off[(key, f)]):+4.0f} ± {1e3 * np.std(foot_off[(key, f)]):3.0f} "
+                f"({len(foot_off[(key, f)]):3d}) step {np.median(foot_step[(key, f)]):.3f} s"
+                for f in ("L", "R") if foot_off[(key, f)]))
         print("\n" + "\n".join(listing))
     if args.plot is not None:
         _plot(to_plot, args.plot)
