@@ -92,6 +92,17 @@ def _unit_moments(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, ramp_s
     return a1, m1, jf, mf
 
 
+def _moving_average(x: F64, group: I64, k: int = 5) -> F64:
+    """Centred ``k``-point moving average of ``x`` within each group (edges padded; few groups)."""
+    out = np.empty(x.size)
+    for b in np.unique(group):
+        idx = np.flatnonzero(group == b)
+        kk = min(k, idx.size)
+        pad = np.pad(x[idx], (kk // 2, kk - 1 - kk // 2), mode="edge")
+        out[idx] = np.convolve(pad, np.ones(kk) / kk, mode="valid")
+    return out
+
+
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64
              ) -> tuple[F64, F64, F64]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
@@ -126,15 +137,16 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     tt = np.minimum(T, tc)
     i1_at_t = sum(c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
                   for m, c in ((1, 1.0), (2, r_nat), (3, q)))
-    # walking steers the velocity of the started contacts' whole impulses: no make-up for a tail
-    tail = np.where(st.run, a1 - i1_at_t, 0.0)
+    tail = a1 - i1_at_t
     vstar = -G_MPS2 * (T / 2.0 - sbar) - G_MPS2 * a_nat * tail
-    vs = np.empty(n)
-    for b in np.unique(st.bout):  # few bouts: moving average of the target within each
-        idx = np.flatnonzero(st.bout == b)
-        k = min(5, idx.size)
-        pad = np.pad(vstar[idx], (k // 2, k - 1 - k // 2), mode="edge")
-        vs[idx] = np.convolve(pad, np.ones(k) / k, mode="valid")
+    # walking steers the velocity of the started contacts' whole impulses to the periodic value
+    # plus the *nominal* push still owed after the next IC (a_nat * tail), not the actual one: no
+    # make-up for the previous contact's tail (running: no tail, the true velocity as before)
+    # (smoothed over the walking stretch: a step-to-step difference of it would alternate again)
+    stretch = np.cumsum(np.concatenate([[0], (np.diff(st.bout) != 0) | (np.diff(st.run) != 0)]))
+    owed = np.where(st.run, 0.0, _moving_average(G_MPS2 * a_nat * tail, stretch))
+    tail = np.where(st.run, tail, 0.0)
+    vs = _moving_average(vstar, st.bout)
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
@@ -147,7 +159,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         if st.last[k]:
             a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
         else:
-            target = vs[k + 1] - beta * (z - z_ref) / tk
+            target = vs[k + 1] + owed[k] - beta * (z - z_ref) / tk
             a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
         if not st.last[k]:
             a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
