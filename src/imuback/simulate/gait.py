@@ -143,7 +143,9 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     # plus the *nominal* push still owed after the next IC (a_nat * tail), not the actual one: no
     # make-up for the previous contact's tail (running: no tail, the true velocity as before)
     # (smoothed over the walking stretch: a step-to-step difference of it would alternate again)
-    stretch = np.cumsum(np.concatenate([[0], (np.diff(st.bout) != 0) | (np.diff(st.run) != 0)]))
+    change = np.zeros(n, dtype=bool)
+    change[1:] = (np.diff(st.bout) != 0) | (np.diff(st.run) != 0)
+    stretch = np.cumsum(change)
     owed = np.where(st.run, 0.0, _moving_average(G_MPS2 * a_nat * tail, stretch))
     tail = np.where(st.run, tail, 0.0)
     vs = _moving_average(vstar, st.bout)
