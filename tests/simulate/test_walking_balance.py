@@ -45,7 +45,7 @@ def _ic_s(sim: SimulatedSession) -> np.ndarray:
 
 
 def test_walking_steps_do_not_alternate_strong_weak() -> None:
-    # the slow walk's vGRF (the centre of mass): -0.25 to -0.31 before, -0.14 to -0.16 now (seeds 1-4)
+    # the slow walk's vGRF (the centre of mass): -0.25 to -0.31 before, -0.14 to -0.15 now (seeds 1-4)
     for seed in (1, 2, 3):
         sim = _sim(SLOW, seed)
         sig = sim.signals
