@@ -5,6 +5,7 @@
     python benchmarks/sim_vs_real.py --choose-pelvis   # how the walking pelvis harmonics were chosen
     python benchmarks/sim_vs_real.py --choose-lever    # the sensor's lever arm and the heel-strike torsion
     python benchmarks/sim_vs_real.py --ablate          # also the scenarios without the torsion / lever arm
+    python benchmarks/sim_vs_real.py --sway            # the simulated CoM's sideways sway vs the sensor's ML
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs) and, held out, mobgap_lab (McRoberts
 at the lower back, one row per reference walking bout of 6+ stereophotogrammetry ICs, INDIP where
@@ -64,7 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_any import DEFAULT_DATA, voisard_raws
 from real_walking import REFERENCE_FEET_SWAPPED
 from real_walking import load as load_real_walking
-from sim_accuracy import walking_scenario
+from sim_accuracy import WALK_SPEEDS_MPS, walking_scenario
 
 F64 = npt.NDArray[np.float64]
 T0_NS = 1_600_000_000 * 10**9
@@ -509,6 +510,44 @@ def choose_lever(data: Path) -> None:
     print(f"chosen walk_heel_strike_torsion = ({round(amp, 1):+.1f}, {shape[0]:.1f}, {shape[1]:.3f}, {shape[2]:.2f})")
 
 
+def _band_rms(x: F64, fs: float) -> float:
+    """RMS of the 0.5-8 Hz band of ``x``."""
+    return float(np.sqrt(np.mean(bandpass(x, 0.5, 8.0, fs, np.array([0, x.size])) ** 2)))
+
+
+def sway_table() -> None:
+    """The simulated walking CoM's sideways sway against what the sensor reads (``--sway``).
+
+    Per realistic walking speed (:func:`sim_accuracy.walking_scenario`, seed = its index) without
+    U-turns, pauses and hesitations, noise-free, sensor frame = body frame: the 0.5-8 Hz RMS of
+    the CoM's lateral acceleration (second derivative of the truth lateral position, path frame)
+    and of the sensor's mediolateral axis (g), the median CoM excursion per stride (truth, cm) and
+    the inverted pendulum's lateral speed at a step change ``(w/2) w0 tanh(w0 T/2)`` where the
+    simulator has those knobs (m/s; ``nan`` before them). Straight steady walking, 15 s cut at
+    each end.
+    """
+    print("\n## simulated CoM sway vs sensor ML (straight steady walking, noise-free)")
+    print("   speed_mps | cadence_spm | com_lat_rms_g | sensor_ml_rms_g | com_excursion_cm | lipm_speed_mps")
+    for i, v in enumerate(WALK_SPEEDS_MPS):
+        p = replace(walking_scenario(i), walk_uturns_per_min=0.0, walk_pauses=0,
+                    walk_hesitations_per_min=0.0, noise=False, mounting="identity",
+                    misalignment_deg=0.0, misalignment_exact=True)
+        sim = simulate_session(p, seed=i, session_id="sway", runner_id="sim", start_time=T0_NS,
+                        keep_signals=True)
+        sig = sim.signals
+        assert sig is not None
+        fs = p.sample_rate_hz
+        m = (sig.t_s > 15.0) & (sig.t_s < sig.t_s[-1] - 15.0)
+        a_lat = np.gradient(np.gradient(sig.y_m, sig.t_s), sig.t_s) / G_MPS2
+
+        exc = np.asarray(sim.truth_strides.column("ml_excursion_cm").to_numpy(zero_copy_only=False), float)
+        w, h = getattr(p, "walk_step_width_m", None), getattr(p, "walk_com_height_m", None)
+        w0 = np.sqrt(G_MPS2 / h) if h else float("nan")
+        lipm = w / 2.0 * w0 * np.tanh(w0 * 30.0 / p.walk_cadence_spm) if w else float("nan")
+        print(f"{v:12.2f} | {p.walk_cadence_spm:11.1f} | {_band_rms(a_lat[m], fs):13.3f} | "
+              f"{_band_rms(sig.acc_sensor_mps2[m, 1] / G_MPS2, fs):15.3f} | {np.nanmedian(exc):16.2f} | {lipm:14.3f}")
+
+
 def _table(title: str, rows: list[dict[str, float]]) -> None:
     print(f"\n## {title}")
     for cols in (COLUMNS, ("speed_mps", *BAND_COLUMNS)):
@@ -532,7 +571,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ablate", action="store_true", help="also the simulated scenarios with parts switched off")
     ap.add_argument("--choose-lever", action="store_true",
                     help="only the choice of the sensor's lever arm and the heel-strike torsion")
+    ap.add_argument("--sway", action="store_true",
+                    help="only the simulated CoM's sideways sway against the sensor's ML")
     args = ap.parse_args(argv)
+    if args.sway:
+        sway_table()
+        return 0
     if args.choose_lever:
         choose_lever(args.data)
         return 0

@@ -92,6 +92,17 @@ def _unit_moments(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, ramp_s
     return a1, m1, jf, mf
 
 
+def _moving_average(x: F64, group: I64, k: int = 5) -> F64:
+    """Centred ``k``-point moving average of ``x`` within each group (edges padded; few groups)."""
+    out = np.empty(x.size)
+    for b in np.unique(group):
+        idx = np.flatnonzero(group == b)
+        kk = min(k, idx.size)
+        pad = np.pad(x[idx], (kk // 2, kk - 1 - kk // 2), mode="edge")
+        out[idx] = np.convolve(pad, np.ones(kk) / kk, mode="valid")
+    return out
+
+
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64
              ) -> tuple[F64, F64, F64]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
@@ -101,6 +112,11 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     the velocity at the next IC to the smoothed natural value ``-g (T/2 - sbar)`` of a periodic
     step with force centroid ``sbar``; the hump's skew (``r``, which moves the force centroid
     without changing the impulse) brings the height at the next IC back to the bout's level.
+    Walking contacts overlap (double support): the velocity steered is that of every *started*
+    contact's whole impulse, so a contact does not make up for the part of the previous one's push
+    still to come after its IC (that make-up made strong and weak steps alternate, lag-1
+    correlation of the amplitudes about -0.5 at a duty factor of 0.66; running contacts end before
+    the next IC, so nothing changes there).
     The last contact of a bout brings the velocity exactly to 0 (standing). Mediolateral: the
     velocity after each contact is steered to +-half the nominal swing minus a position
     correction. One loop over steps, because each step's state depends on the previous one.
@@ -123,12 +139,16 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
                   for m, c in ((1, 1.0), (2, r_nat), (3, q)))
     tail = a1 - i1_at_t
     vstar = -G_MPS2 * (T / 2.0 - sbar) - G_MPS2 * a_nat * tail
-    vs = np.empty(n)
-    for b in np.unique(st.bout):  # few bouts: moving average of the target within each
-        idx = np.flatnonzero(st.bout == b)
-        k = min(5, idx.size)
-        pad = np.pad(vstar[idx], (k // 2, k - 1 - k // 2), mode="edge")
-        vs[idx] = np.convolve(pad, np.ones(k) / k, mode="valid")
+    # walking steers the velocity of the started contacts' whole impulses to the periodic value
+    # plus the *nominal* push still owed after the next IC (a_nat * tail), not the actual one: no
+    # make-up for the previous contact's tail (running: no tail, the true velocity as before)
+    # (smoothed over the walking stretch: a step-to-step difference of it would alternate again)
+    change = np.zeros(n, dtype=bool)
+    change[1:] = (np.diff(st.bout) != 0) | (np.diff(st.run) != 0)
+    stretch = np.cumsum(change)
+    owed = np.where(st.run, 0.0, _moving_average(G_MPS2 * a_nat * tail, stretch))
+    tail = np.where(st.run, tail, 0.0)
+    vs = _moving_average(vstar, st.bout)
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
@@ -141,7 +161,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         if st.last[k]:
             a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
         else:
-            target = vs[k + 1] - beta * (z - z_ref) / tk
+            target = vs[k + 1] + owed[k] - beta * (z - z_ref) / tk
             a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
         if not st.last[k]:
             a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
@@ -226,7 +246,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
     a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
-    ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f), p.walk_ml_peak_bw)
+    # walking sideways: the CoM falls away from each stance foot as an inverted pendulum (LIPM,
+    # a_y = g / h (y - y_foot); Hof et al. 2005) with the feet one step width apart; a periodic
+    # gait crosses the midline at each IC with the lateral speed (w / 2) w0 tanh(w0 T / 2), w0 =
+    # sqrt(g / h): the size of each contact's sideways push (its shape stays the half sine)
+    w0 = np.sqrt(G_MPS2 / p.walk_com_height_m)
+    v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
+    ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
+                      v_lipm * np.pi / (G_MPS2 * tc))
     amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom)
     m1 = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[1]
     # cumulative linear terms of completed contacts (for positions)

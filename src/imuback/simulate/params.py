@@ -175,7 +175,8 @@ class RunnerParams:
     walk_heel_strike_ap_bw: float = 0.2
     walk_collision_s: float = 0.1
     walk_collision_delay_s: float = 0.0175
-    walk_ml_peak_bw: float = 0.05
+    walk_step_width_m: float = 0.12
+    walk_com_height_m: float = 0.95
     walk_pelvis_rotation_deg: float = 9.0
     walk_pelvis_obliquity_deg: float = 7.0
     walk_pelvis_tilt_deg: float = 3.0
@@ -272,6 +273,8 @@ class RunnerParams:
              and 0.0 <= self.walk_collision_delay_s <= 0.05,
              "walk_heel_strike_ap_bw must be within 0-0.5, walk_collision_s within 0.02-0.2 s and "
              "walk_collision_delay_s within 0-0.05 s"),
+            (0.03 <= self.walk_step_width_m <= 0.4 and 0.5 <= self.walk_com_height_m <= 1.3,
+             "walk_step_width_m must be within 0.03-0.4 m and walk_com_height_m within 0.5-1.3 m"),
             (abs(self.contact_asymmetry_pct) <= 40 and abs(self.impact_asymmetry_pct) <= 80,
              "asymmetries must be within +-40 % (contact) and +-80 % (impact)"),
             (self.gaps_per_hour >= 0 and 0 < self.gap_s[0] <= self.gap_s[1],
