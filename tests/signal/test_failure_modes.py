@@ -2,8 +2,9 @@
 
 Regression floors at walking speeds of 0.8 m/s and more (U-turns every 10 m with steps that
 barely lift the body, stops, 40° tilt, heavy soft tissue, step variability of older adults):
-today 84.5 % recall, 82.1 % precision, 85.7 % feet, cadence within 2.6 %. Slow walking (0.45 m/s)
-is where the pipeline loses most steps; its figures are printed by sim_accuracy.py and kept in
+98.2 % recall, 96.8 % precision, 100 % feet, cadence within 0.66 % at pipeline 0.10.0 (84.5 / 82.1 /
+85.7 % / 2.6 % before the simulated steps stopped alternating strong-weak, a controller artefact).
+Slow walking (0.45 m/s) is where the pipeline loses most steps; its figures are printed by sim_accuracy.py and kept in
 docs/validation.md. Raise the floors as the walking detector improves.
 """
 
@@ -17,10 +18,10 @@ def test_realistic_walking_at_normal_speed_keeps_steps_and_feet() -> None:
     sel = [(i, p) for i, p in walks if p.walk_speed_mps >= 0.8][:4]
     e = sim_accuracy.evaluate(len(sel), 0.0, scenarios=[p for _, p in sel], seeds=[300 + i for i, _ in sel])
     assert e.n_truth_walk > 600
-    assert e.n_found_walk >= 0.80 * e.n_truth_walk
-    assert e.n_true_pos_walk >= 0.78 * e.n_est_walk
-    assert e.walk_foot_ok >= 0.80 * e.walk_foot_n
-    assert max(abs(c) for c in e.cadence_err_pct) < 4.0
+    assert e.n_found_walk >= 0.95 * e.n_truth_walk
+    assert e.n_true_pos_walk >= 0.94 * e.n_est_walk
+    assert e.walk_foot_ok >= 0.97 * e.walk_foot_n
+    assert max(abs(c) for c in e.cadence_err_pct) < 2.0
 
 
 def test_realistic_walking_without_a_gyroscope_labels_the_feet_by_two_agreeing_lateral_cues() -> None:
