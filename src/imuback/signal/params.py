@@ -243,8 +243,11 @@ class EventParams:
     same axis; not measured). Inert on the real data: on voisard_l5_walk 2, 3, 5 and never tie
     (1 and 1.5 leave right steps unlabelled, 0.4 → 0.6 / 0.5 %), and 2 is the strictest of the
     tie; mobgap_lab is unchanged at 2 (INDIP 4.0 %, stereo 1.9 % unlabelled; 1 would take them to
-    6.0 / 6.5 %). It acts on the simulated realistic walking only: 22 steps left unlabelled, 7
-    wrongly and 15 rightly labelled before, nearly all in 2-3 step chains holding one foot's steps
+    6.0 / 6.5 %). It acted only on the simulated realistic walking while the simulator's steps
+    alternated strong-weak (a controller artefact, fixed at 0.10.0), where the detector missed
+    one foot's steps: 22 steps left unlabelled, 7 wrongly and 15 rightly labelled before, nearly
+    all in 2-3 step chains holding one foot's steps; on today's simulation it is inert too (0.5 %
+    unlabelled either way). It stays as a guard for a walker whose weak side's steps are missed
     (``python benchmarks/foot_anatomy.py --sim`` with and without ``--off foot_not_alternating=0``;
     docs/validation.md, ``benchmarks/slow_feet.py``)."""
     walk_detect_sigma_s: float = 0.064
