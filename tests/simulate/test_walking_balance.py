@@ -87,6 +87,9 @@ def test_walking_sideways_speed_is_the_inverted_pendulums() -> None:
         step_s = 60.0 / p.walk_cadence_spm
         w0 = np.sqrt(G_MPS2 / p.walk_com_height_m)
         v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * step_s / 2.0)
-        # the lateral speed swings between +-v_lipm (its extremes, robustly)
+        # the push is sized so that the lateral speed would swing between +-v_lipm; the half-sine
+        # pushes overlap in double support, so it reaches 0.86 of it (0.861-0.863 over the cases
+        # measured by the independent review): only the peak speed follows the pendulum, not the
+        # trajectory's shape. Without the step width (a fixed 0.05 BW push) it does not scale so.
         half_swing = (np.percentile(vy, 99) - np.percentile(vy, 1)) / 2.0
-        assert abs(half_swing / v_lipm - 1.0) < 0.15, (half_swing, v_lipm)
+        assert 0.80 < half_swing / v_lipm < 0.92, (half_swing, v_lipm)

@@ -146,7 +146,9 @@ class EventParams:
     voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation.md)."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
-    intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump)."""
+    intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump). Chosen
+    on voisard_l5_walk among 0.15-0.45 (0.921 / 0.961); mobgap_lab held out 0.776 / 0.780 (INDIP),
+    0.807 / 0.842 (stereo) (``walk_generalise.py --only walk_missed_tol``; docs/validation.md)."""
     walk_rise_max_s: float = 0.1
     """IC is the steepest rise of the vertical acceleration within this time (s) before its
     loading-response maximum: the loading response lasts ~10 % of a gait cycle (Perry 1992),
@@ -321,13 +323,16 @@ class EventParams:
     0-12 ms, also leaving one subject out); reported on mobgap_lab (docs/validation.md)."""
 
     def __post_init__(self) -> None:
-        a_s, b_s = self.foot_lone_stance_s
+        try:
+            a_s, b_s = (float(x) for x in self.foot_lone_stance_s)
+        except (TypeError, ValueError):
+            a_s = b_s = math.nan
         if not (math.isfinite(a_s) and math.isfinite(b_s) and ((a_s, b_s) == (0.0, 0.0) or 0.0 <= a_s < b_s)):
             raise ParamsError(f"events.foot_lone_stance_s {self.foot_lone_stance_s!r} must be (start, end) s after "
                               "IC with 0 <= start < end, or (0, 0) for no second accelerometer foot cue")
         for name in ("foot_lone_pair_vote", "foot_lone_clear_vote", "foot_not_alternating"):
             v = getattr(self, name)
-            if not (math.isfinite(v) and v >= 0.0):
+            if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0.0):
                 raise ParamsError(f"events.{name} ({v!r}) must be a finite number >= 0")
 
 
@@ -416,10 +421,15 @@ class QualityParams:
     """Above this share of low-quality steps the session says so in ``status_reason``."""
 
     def __post_init__(self) -> None:
-        if self.walk_logit and (not isinstance(self.walk_logit, tuple) or len(self.walk_logit) != 4
-                                or not all(isinstance(b, (int, float)) and math.isfinite(b) for b in self.walk_logit)):
-            raise ParamsError(f"quality.walk_logit {self.walk_logit!r} must be empty or a tuple of four finite numbers "
+        try:  # a list, as params_json stores it, or numpy numbers: kept as a tuple of floats
+            coef: tuple[float, ...] | None = tuple(float(b) for b in self.walk_logit if not isinstance(b, (bool, str)))
+            ok = coef is not None and len(coef) == len(self.walk_logit)
+        except (TypeError, ValueError):
+            coef, ok = None, False
+        if coef is None or not ok or (coef and (len(coef) != 4 or not all(map(math.isfinite, coef)))):
+            raise ParamsError(f"quality.walk_logit {self.walk_logit!r} must be empty or four finite numbers "
                               "(b0, b_score, b_swing, b_braking): leave it at its default unless refitted")
+        object.__setattr__(self, "walk_logit", coef)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -148,7 +148,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     stretch = np.cumsum(change)
     owed = np.where(st.run, 0.0, _moving_average(G_MPS2 * a_nat * tail, stretch))
     tail = np.where(st.run, tail, 0.0)
-    vs = _moving_average(vstar, st.bout)
+    vs = _moving_average(vstar, stretch)  # never across a walk<->run change (a height dip there)
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
