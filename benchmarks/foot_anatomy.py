@@ -16,7 +16,6 @@ fields changed (``--off foot_yaw_lead_s=0 foot_contradiction_run=1``: the rules 
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import sys
 from collections import Counter
@@ -31,7 +30,7 @@ import real_walking as rw
 from imuback.signal.activity import WALK
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import FOOT_REASONS, RIGHT, UNKNOWN, foot_reasons
-from imuback.signal.params import EventParams, PipelineParams
+from imuback.signal.params import PipelineParams
 from matching import match
 
 
@@ -97,10 +96,10 @@ def _print(title: str, counts: Counter[tuple[str, ...]]) -> None:
 
 def params_with(off: list[str]) -> PipelineParams:
     """Pipeline parameters with the EventParams fields ``NAME=VALUE`` of ``off`` changed (printed)."""
-    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in off)}
-    if changes:
-        print(f"with {changes}")
-    return PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
+    events = rw.event_params(off)
+    if off:
+        print(f"with { {k: getattr(events, k) for k in (a.split('=', 1)[0] for a in off)} }")
+    return PipelineParams(events=events)
 
 
 def main(argv: list[str] | None = None) -> int:

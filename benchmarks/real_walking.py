@@ -17,6 +17,8 @@ breakdown is a filter over the same rows.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -30,7 +32,7 @@ from imuback.formats.mobgap import MOBILISED_LOWER_BACK_R, MobgapTrial, load_mob
 from imuback.formats.mobgap import mobgap_raw as mobgap_raw_session
 from imuback.formats.xsens import read_xsens
 from imuback.pipeline import process_raw
-from imuback.signal.params import PipelineParams
+from imuback.signal.params import EventParams, PipelineParams
 from matching import match
 
 F64 = npt.NDArray[np.float64]
@@ -95,6 +97,20 @@ class Detected:
     to_s: F64
     foot: npt.NDArray[np.str_]
 
+
+
+def event_params(settings: list[str]) -> EventParams:
+    """``EventParams`` with ``NAME=VALUE`` settings (a Python literal, e.g. ``walk_edge_steps=3``):
+    the ``--off`` / ``--set`` options of the walking benchmarks. A wrong name ends the run naming it.
+    """
+    fields = {f.name for f in dataclasses.fields(EventParams)}
+    changes = {}
+    for s in settings:
+        name, _, value = s.partition("=")
+        if name not in fields:
+            raise SystemExit(f"{s}: EventParams has no field {name!r}")
+        changes[name] = ast.literal_eval(value)
+    return dataclasses.replace(EventParams(), **changes)
 
 def _tilt_deg(acc: F64, r: F64, fs: float) -> float:
     g = r @ np.mean(acc[: max(1, round(fs))], axis=0)

@@ -26,9 +26,7 @@ detection outside the first's bouts (± 1 s) is ``other has it``, ``in other's b
 from __future__ import annotations
 
 import argparse
-import ast
 import collections
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -36,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_walking as rw
-from imuback.signal.params import EventParams, PipelineParams
+from imuback.signal.params import PipelineParams
 from matching import match
 
 REFS = (("voisard_l5_walk", "foot IMU"), ("mobgap_lab", "INDIP"), ("mobgap_lab", "stereo"))
@@ -133,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
-    changes = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.off)}
-    params = PipelineParams(events=dataclasses.replace(EventParams(), **changes))  # type: ignore[arg-type]
+    params = PipelineParams(events=rw.event_params(args.off))
+    changes = {k: getattr(params.events, k) for k in (a.split("=", 1)[0] for a in args.off)}
     dets = [rw.imuback_detect(t, params) for t in trials]
     print(f"imuback walking, ±100 ms{' with ' + str(changes) if changes else ''}")
     print(f"{'data / reference':28s}{'n ref':>6}{'missed':>7}  " + "".join(f"{m:>8}" for m in MISSES)

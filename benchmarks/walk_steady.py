@@ -47,7 +47,6 @@ the reference and detected ICs) as PNG files.
 from __future__ import annotations
 
 import argparse
-import ast
 import collections
 import dataclasses
 import sys
@@ -106,15 +105,7 @@ def run_trial(trial: rw.Trial, events: EventParams = EventParams()) -> TrialRuns
                      not_upright_s=_walk_ic_s(analyse_session(trial.raw, params=off_up), t0))
 
 
-def event_params(settings: list[str]) -> EventParams:
-    """``EventParams`` with ``NAME=VALUE`` settings (a Python literal, e.g. ``walk_edge_steps=3``)."""
-    p = EventParams()
-    for s in settings:
-        name, _, value = s.partition("=")
-        if not hasattr(p, name):
-            raise SystemExit(f"--set {s}: EventParams has no field {name!r}")
-        p = dataclasses.replace(p, **{name: ast.literal_eval(value)})
-    return p
+event_params = rw.event_params
 
 
 def _steady(trial: rw.Trial, ref: rw.Reference, t: F64, *, rhythm: bool = True) -> npt.NDArray[np.bool_]:

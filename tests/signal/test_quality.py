@@ -184,3 +184,15 @@ def test_walk_logit_must_be_four_finite_numbers():
     for bad in ((1.0, 2.0, 3.0), (1.0, 2.0, 3.0, float("nan"))):
         with pytest.raises(ParamsError, match="walk_logit"):
             QualityParams(walk_logit=bad)
+
+
+def test_walk_logit_read_back_from_json_is_kept_as_a_tuple_of_floats():
+    """params_json stores the coefficients as a list: read back, they are the same parameters."""
+    import json
+
+    from imuback.signal.params import QualityParams
+
+    stored = json.loads(json.dumps(list(QualityParams().walk_logit)))
+    p = QualityParams(walk_logit=stored)
+    assert p == QualityParams() and isinstance(p.walk_logit, tuple)
+    hash(p)  # still usable as a key (e.g. batch workers keyed on parameters)
