@@ -255,5 +255,6 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
     idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
     w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
-    slope = np.gradient(w, axis=1) * fs
-    return np.asarray(-np.min(slope[:, pad:off.size - pad], axis=1), dtype=np.float64)
+    # central differences (np.gradient's interior) on the window's inner columns only
+    slope = (w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]) / 2.0 * fs
+    return np.asarray(-np.min(slope, axis=1), dtype=np.float64)
