@@ -253,7 +253,10 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     off = np.arange(round(lo_s * fs) - pad, round(hi_s * fs) + pad + 1)
     c = np.round(ic_pos).astype(np.int64)
     seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
-    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    idx = c[:, None] + off[None, :]
+    lo, hi = bounds[seg], bounds[seg + 1] - 1
+    edge = np.flatnonzero((c + off[0] < lo) | (c + off[-1] > hi))  # windows reaching past their segment
+    idx[edge] = np.clip(idx[edge], lo[edge][:, None], hi[edge][:, None])
     w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
     # central differences (np.gradient's interior) on the window's inner columns only
     slope = (w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]) / 2.0 * fs
