@@ -1,0 +1,191 @@
+"""Why imuback misses the first two and last two steps of a walk, on every real walking data set.
+
+    python benchmarks/walk_edge_anatomy.py [--data ../shared/data] [--plot /tmp/edges] [--set NAME=VALUE ...]
+
+Takes the misses that ``benchmarks/walk_misses.py`` files under ``first2`` / ``last2`` (same scorer,
+one-to-one within 100 ms) and sorts each by what the trunk signal shows at the reference IC, the
+first class that applies:
+
+  misplaced    an unmatched detection 100-300 ms away (the step was seen, its IC elsewhere)
+  after walk   more than 3 typical steps from the walk's nearest detection (the wearer shuffled
+               or stepped off after standing: not part of the walk's rhythm)
+  outside bout the reference IC lies outside every walking bout of the activity vote (the bout
+               was cut before it: no detector looks there)
+  no maximum   no maximum of the McCamley-smoothed vertical acceleration (``walk_detect_sigma_s``)
+               with prominence >= 0.01 g within 150 ms
+  weak         a maximum, below ``walk_weak_prominence_g`` (the loading response is too small)
+  no landing   a maximum >= ``walk_weak_prominence_g`` whose loading rise is below
+               ``walk_weak_rise_frac`` of the clear steps'
+  off rhythm   a weak maximum that lands, more than ``walk_missed_tol_steps`` from one typical
+               step after / before its neighbouring detection
+  other        a weak maximum that lands, in rhythm (the rhythm rule did not reach it: e.g. the
+               third weak step, or a first step)
+
+Each miss also gets the braking fall at its reference IC (the steepest fall of the forward
+acceleration within ``walk_drop_window_s``, :func:`~imuback.signal.walking_ic.braking_fall`) as a
+share of the session's median over its detected walking steps: ``fall`` below is the median of
+that share per class. ``--plot DIR`` writes, for every voisard miss, the vertical and forward
+acceleration and the gyroscope around it (needs matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_walking as rw
+from imuback.signal.activity import WALK, Bouts
+from imuback.signal.frames import G_MPS2
+from imuback.signal.params import PipelineParams
+from imuback.signal.session import analyse_session
+from imuback.signal.walking_ic import braking_fall
+from matching import match
+from walk_misses import REFS, categorise
+
+KINDS = ("misplaced", "after walk", "outside bout", "no maximum", "weak", "no landing", "off rhythm", "other")
+
+
+def edge_anatomy(trial: rw.Trial, ref_name: str, params: PipelineParams,
+                 plot: Path | None = None) -> list[tuple[str, str, float]]:
+    """(first2 / last2, kind, braking fall share) of each missed edge reference IC of one trial."""
+    p = params.events
+    a = analyse_session(trial.raw, params=params)
+    body, fs = a.body, a.body.fs_hz
+    walk = a.steps.activity == WALK
+    t_off = (body.t0_ns - int(trial.raw.time_ns[0])) / 1e9
+    t = body.t_s + t_off
+    det_s = np.interp(a.steps.ic_pos[walk], np.arange(body.n), t)
+    det = rw.Detected(ic_s=det_s, to_s=np.full(det_s.size, np.nan), foot=np.full(det_s.size, ""))
+    ref = trial.refs[ref_name]
+    cats, _ = categorise(trial, det, ref_name)
+    inb = np.any((det_s[:, None] >= ref.bouts_s[None, :, 0] - rw.BOUT_MARGIN_S)
+                 & (det_s[:, None] <= ref.bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1)
+    ic = det_s[inb]
+    ei, ri = match(ic, ref.ic_s, 0.1)
+    free = ic[np.setdiff1d(np.arange(ic.size), ei)]
+    missed = np.setdiff1d(np.arange(ref.ic_s.size), ri)
+    step_s = float(np.median(np.diff(det_s))) if det_s.size > 1 else np.inf
+    v = body.acc_mps2[:, 2] / G_MPS2
+    ap = body.acc_mps2[:, 0]
+    vel = np.cumsum(v - 1.0) / fs
+    d1 = gaussian_filter1d(vel, p.walk_detect_sigma_s * fs, order=1) * fs
+    f1 = gaussian_filter1d(vel, p.walk_locate_sigma_s * fs, order=1)
+    pk, props = find_peaks(d1, prominence=0.01)
+    df = np.gradient(f1)
+    back, ahead = int(0.2 * fs), int(0.05 * fs)
+
+    def rise(i: np.ndarray) -> np.ndarray:
+        return np.array([df[max(k - back, 0):k + ahead].max(initial=0.0) for k in i])  # few
+
+    clear = pk[props["prominences"] >= p.walk_peak_prominence_g]
+    clear_rise = float(np.median(rise(clear))) if clear.size else np.inf
+    level = float(np.median(braking_fall(ap, a.steps.ic_pos[walk], fs, body.seg_bounds, p))) if walk.any() else 1.0
+    sel = a.bouts.label == WALK
+    out = []
+    for k, cat in zip(missed, cats, strict=True):  # misses: a few per trial
+        if cat not in ("first2", "last2"):
+            continue
+        r = ref.ic_s[k]
+        i = int(np.clip(np.searchsorted(t, r), 0, body.n - 1))
+        fall = float(braking_fall(ap, np.array([float(i)]), fs, body.seg_bounds, p)[0]) / level
+        near = np.abs(free - r)
+        dist = np.abs(det_s - r)
+        nearest = float(dist.min() / step_s) if det_s.size else np.inf
+        in_bout = bool(np.any((a.bouts.start_idx[sel] <= i) & (a.bouts.end_idx[sel] > i)))
+        j = np.flatnonzero(np.abs(pk - i) <= round(0.15 * fs))
+        if np.any((near > 0.1) & (near <= 0.3)):
+            kind = "misplaced"
+        elif nearest > 3.0:
+            kind = "after walk"
+        elif not in_bout:
+            kind = "outside bout"
+        elif j.size == 0:
+            kind = "no maximum"
+        else:
+            best = j[np.argmax(props["prominences"][j])]
+            prom = props["prominences"][best]
+            if prom < p.walk_weak_prominence_g:
+                kind = "weak"
+            elif rise(pk[[best]])[0] < p.walk_weak_rise_frac * clear_rise:
+                kind = "no landing"
+            else:
+                side = det_s[det_s < r - 0.1] if cat == "last2" else det_s[det_s > r + 0.1]
+                nb = (side.max() if cat == "last2" else side.min()) if side.size else np.nan
+                off = abs(abs(r - nb) - step_s) / step_s if np.isfinite(nb) else np.inf
+                kind = "off rhythm" if off > p.walk_missed_tol_steps else "other"
+        out.append((cat, kind, fall))
+        if plot is not None:
+            _plot(plot, trial, ref, r, t, v, ap, body.gyr_dps, det_s, a.bouts, sel, f"{cat} {kind} fall {fall:.2f}")
+    return out
+
+
+def _plot(out: Path, trial: rw.Trial, ref: rw.Reference, r: float, t: np.ndarray, v: np.ndarray, ap: np.ndarray,
+          gyr: np.ndarray | None, det_s: np.ndarray, bouts: Bouts, sel: np.ndarray, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    m = (t >= r - 3.0) & (t <= r + 2.0)
+    fig, ax = plt.subplots(3, 1, sharex=True, figsize=(10, 7))
+    ax[0].plot(t[m], v[m], lw=0.8, label="vertical (g)")
+    ax[1].plot(t[m], ap[m] / G_MPS2, lw=0.8, label="forward (g)")
+    if gyr is not None:
+        for c, lab in enumerate("xyz"):
+            ax[2].plot(t[m], gyr[m, c], lw=0.8, label=f"gyr {lab} (dps)")
+    for a_ in ax:
+        for x in ref.ic_s[(ref.ic_s > r - 3) & (ref.ic_s < r + 2)]:
+            a_.axvline(x, color="g", lw=0.6)
+        for x in det_s[(det_s > r - 3) & (det_s < r + 2)]:
+            a_.axvline(x, color="r", lw=0.6, ls="--")
+        a_.axvline(r, color="k", lw=1.5)
+        a_.legend(loc="upper right", fontsize=7)
+    for s0, e0 in zip(bouts.start_idx[sel], bouts.end_idx[sel], strict=True):
+        ax[0].axvspan(t[min(s0, t.size - 1)], t[min(e0, t.size) - 1], color="y", alpha=0.15)
+    ax[0].set_xlim(r - 3.0, r + 2.0)
+    fig.suptitle(f"{trial.name} {title} (green: reference IC, red: detected, black: this miss, yellow: walk bout)")
+    fig.savefig(out / f"{trial.name.replace('/', '_')}_{r:.2f}.png", dpi=80)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--plot", type=Path, default=None, help="write a figure per voisard miss here")
+    ap.add_argument("--set", nargs="*", default=[], help="EventParams NAME=VALUE to change")
+    args = ap.parse_args(argv)
+    trials = rw.load(args.data)
+    if not trials:
+        print(f"no real walking data under {args.data / 'real'}: skipped")
+        return 0
+    params = PipelineParams(events=rw.event_params(args.set))
+    print("imuback walking, ±100 ms: the first2 / last2 misses of benchmarks/walk_misses.py, by what the trunk shows"
+          + (f" (with {' '.join(args.set)})" if args.set else ""))
+    print(f"{'data / reference':28s}{'edge':>7}" + "".join(f"{k:>13}" for k in KINDS) + f"{'fall':>7}")
+    for ds, ref_name in REFS:
+        rows: list[tuple[str, str, float]] = []
+        for tr in trials:
+            if tr.dataset == ds and ref_name in tr.refs:
+                rows += edge_anatomy(tr, ref_name, params, args.plot if ds == "voisard_l5_walk" else None)
+        for edge in ("first2", "last2"):
+            c = collections.Counter(k for e, k, _ in rows if e == edge)
+            f = [x for e, _, x in rows if e == edge]
+            print(f"{ds + ' / ' + ref_name:28s}{edge:>7}" + "".join(f"{c[k]:>13}" for k in KINDS)
+                  + f"{np.median(f) if f else np.nan:>7.2f}")
+        by = collections.defaultdict(list)
+        for _, k, x in rows:
+            by[k].append(x)
+        print(f"{'':28s}{'fall':>7}" + "".join(f"{np.median(by[k]) if by[k] else np.nan:>13.2f}" for k in KINDS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
