@@ -60,9 +60,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
                                                                                                    0.45)},
     "walk_edge_steps (weak steps after a walk's last clear step)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_steps=v)) for v in (0, 1, 2, 3)},
-    "walk_edge_prominence_g (a walk's closing steps: their vertical prominence at least)": {
-        str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_prominence_g=v))
-        for v in (0.005, 0.01, 0.02, 0.03)},
     "walk_weak_rise_frac (a weak step's loading rise / clear steps')": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_weak_rise_frac=v))
         for v in (0.0, 0.1, 0.2, 0.35, 0.5)},

@@ -144,10 +144,6 @@ class EventParams:
     step: the weight shift of gait initiation makes a vertical bump before the first contact
     (looking back too added extra steps 0.35-1 s before it on voisard). Chosen on
     voisard_l5_walk among 0-3, reported on mobgap_lab, which would choose 0 (docs/validation.md)."""
-    walk_edge_prominence_g: float = 0.03
-    """The closing steps of a walk (``walk_edge_steps``) need this prominence (g); the same floor as
-    ``walk_weak_prominence_g`` (a lower one was tried: docs/validation_log.md, "Closing steps of a
-    walk at 0.10.0")."""
     walk_missed_tol_steps: float = 0.25
     """The missed step lies within a quarter step of the gap's middle: steps alternate at even
     intervals, so a candidate nearer to a neighbour is something else (a toe-off, a bump). Chosen

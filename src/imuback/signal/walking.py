@@ -64,8 +64,7 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         d1 = gaussian_filter1d(vel, sigma, order=1) * fs  # g (a smoothed vertical acceleration)
         # 1. steps: clear maxima, plus weaker ones that land where the rhythm lacks a step
         # (a missed step, the last steps of the walk)
-        pk, props = find_peaks(d1, distance=mindist,
-                               prominence=min(p.walk_weak_prominence_g, p.walk_edge_prominence_g))
+        pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
         f1 = gaussian_filter1d(vel, fine, order=1)
         pk = _fill_missed_steps(pk, props["prominences"], f1, p, (o0 - s0, o1 - s0), (back, ahead))
         if pk.size:
@@ -127,8 +126,6 @@ def _fill_missed_steps(cand: I64, prom: F64, f1: F64, p: EventParams, own: tuple
     if mine.size < 3:
         return steps
     weak, wprom = cand[~strong], prom[~strong]
-    # the closing steps of a walk may be weaker still (walk_edge_prominence_g) than a missed step
-    for_gap = wprom >= p.walk_weak_prominence_g
     if weak.size == 0:
         return steps
     # a weak step still lands: its loading response rises at least this share as steeply as the
@@ -138,7 +135,7 @@ def _fill_missed_steps(cand: I64, prom: F64, f1: F64, p: EventParams, own: tuple
     clear_rise = float(np.median(_max_slope(f1, np.maximum(ref - back, 0), np.minimum(ref + ahead, f1.size))))
     heel = _max_slope(f1, np.maximum(weak - back, 0), np.minimum(weak + ahead, f1.size)) >= (
         p.walk_weak_rise_frac * clear_rise)
-    weak, wprom, for_gap = weak[heel], wprom[heel], for_gap[heel]
+    weak, wprom = weak[heel], wprom[heel]
     if weak.size == 0:
         return steps
     t = float(np.median(np.diff(mine)))  # typical step of this walking bout (samples)
@@ -151,14 +148,14 @@ def _fill_missed_steps(cand: I64, prom: F64, f1: F64, p: EventParams, own: tuple
     space = (hi - lo) / np.maximum(m + 1, 1)
     f = (weak - lo) / space
     k = np.round(f)
-    ok = for_gap & (weak > lo) & (weak < hi) & (lo >= own[0]) & (hi < own[1])
+    ok = (weak > lo) & (weak < hi) & (lo >= own[0]) & (hi < own[1])
     ok &= (hi - lo >= gap_lo * t) & (hi - lo <= gap_hi * t) & (k >= 1) & (k <= m)
     ok &= np.abs(f - k) * space <= tol
     added = [_most_prominent(weak[ok], wprom[ok], g[ok] * 1000 + k[ok].astype(np.int64))]
     # 2. gait termination: one step at a time after the last clear step of the bout
     edge = mine[-1]
     for _ in range(p.walk_edge_steps):
-        near = (np.abs(weak - edge - t) <= tol) & (weak < own[1]) & (wprom >= p.walk_edge_prominence_g)
+        near = (np.abs(weak - edge - t) <= tol) & (weak < own[1])
         if not near.any():
             break
         edge = weak[near][np.argmax(wprom[near])]
