@@ -60,12 +60,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
                                                                                                    0.45)},
     "walk_edge_steps (weak steps after a walk's last clear step)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_edge_steps=v)) for v in (0, 1, 2, 3)},
-    "walk_start_fall_frac (off = no step added before a walk's first one)": {
-        "off": PipelineParams(events=dataclasses.replace(E, walk_start_fall_frac=float("inf"))),
-        **{str(v): PipelineParams(events=dataclasses.replace(E, walk_start_fall_frac=v))
-           for v in (0.2, 0.3, 0.5, 0.7, 1.0)}},
-    "walk_start_reach_steps (how far before a walk's first step the step before it is looked for)": {
-        str(v): PipelineParams(events=dataclasses.replace(E, walk_start_reach_steps=v)) for v in (1.3, 1.6, 2.0)},
     "walk_weak_rise_frac (a weak step's loading rise / clear steps')": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_weak_rise_frac=v))
         for v in (0.0, 0.1, 0.2, 0.35, 0.5)},

@@ -14,7 +14,7 @@ the chain (a majority over many steps), never step by step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -414,59 +414,8 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
     new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
                         bounds, params)
-    return _with_walking_steps(steps, new, fs_hz, bounds, bouts, params)
-
-
-def add_walk_starts(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
-                    bouts: Bouts, params: EventParams = EventParams()) -> Steps:
-    """Add the step before each walk's first detected step (gait initiation), where the trunk
-    brakes on it, once the body frame is known.
-
-    The first steps of a walk leave a weak vertical swing (the body is still accelerating), but
-    each heel strike still brakes the trunk forward (Zijlstra & Hof 2003). A walk starts at a walking
-    step with no walking step of its segment within ``walk_bridge_gap_steps[1]`` typical steps
-    before it (a stop, not a gap of the rhythm) and at least two after it in its chain. The step
-    before it is a weak vertical maximum 0.7 (``walk_bridge_margin_steps``) to
-    ``walk_start_reach_steps`` typical steps earlier whose braking fall is at least
-    ``walk_start_fall_frac`` of the session's median (located and confirmed as in
-    :func:`~imuback.signal.walking.bridged_steps`); of two, the later. One step per walk.
-    """
-    walk = np.flatnonzero(steps.activity == WALK)
-    if walk.size < 4 or not np.isfinite(params.walk_start_fall_frac):
-        return steps
-    ic, chain = steps.ic_pos[walk], steps.chain[walk]
-    seg = np.searchsorted(bounds, ic, side="right")
-    dt = np.diff(ic)
-    med = _running_median(dt, 15)
-    step = np.append(med, med[-1])  # the typical step at each walking step (the interval after it)
-    gap = np.insert(dt, 0, np.inf)
-    gap[1:][seg[1:] != seg[:-1]] = np.inf
-    follow = np.zeros(ic.size, dtype=bool)  # two more steps of its chain after it
-    follow[:-2] = (chain[2:] == chain[:-2])
-    first = np.flatnonzero((gap > params.walk_bridge_gap_steps[1] * step) & follow)
-    if first.size == 0:
-        return steps
-    w = ic[:: max(1, ic.size // 256)]  # the median braking over up to ~256 steps across the session
-    level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
-    reach = (params.walk_start_reach_steps + params.walk_bridge_margin_steps) * step[first]
-    gaps = np.stack([ic[first] - reach, ic[first]], axis=1)
-    p = replace(params, walk_bridge_fall_frac=params.walk_start_fall_frac)  # the same search, its own gate
-    new = bridged_steps(vertical_g, ap_mps2, gaps, step[first], level, fs_hz, bounds, p)
-    # of two before one walk, the later (nearer its first step)
-    which = np.searchsorted(ic[first], new)
-    last = np.ones(new.size, dtype=bool)
-    last[:-1] = which[1:] != which[:-1]
-    return _with_walking_steps(steps, new[last], fs_hz, bounds, bouts, params)
-
-
-def _with_walking_steps(steps: Steps, new: F64, fs_hz: float, bounds: I64, bouts: Bouts,
-                        params: EventParams) -> Steps:
-    """``steps`` with walking steps at ``new`` (fractional positions) added: no foot yet, no toe-off,
-    quality 0.8, chains recomputed.
-    """
     if new.size == 0:
         return steps
-    ic = steps.ic_pos
     ic2 = np.concatenate([ic, new])
     order = np.argsort(ic2, kind="stable")
     ic2 = ic2[order]

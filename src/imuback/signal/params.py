@@ -261,12 +261,6 @@ class EventParams:
     walk_bridge_gap_steps: tuple[float, float] = (1.5, 6.0)
     """A gap between two walking steps of (1.5 .. 6) typical steps (the running median) is searched
     for steps the vertical signal alone did not show: a U-turn or a hesitation; longer is a stop."""
-    walk_start_fall_frac: float = 0.5
-    """The step before a walk's first detected step (gait initiation) is a weak vertical maximum
-    0.7-``walk_start_reach_steps`` typical steps earlier with a heel-strike braking fall at least this
-    share of the session's median (:func:`~imuback.signal.events.add_walk_starts`); ``inf``: off."""
-    walk_start_reach_steps: float = 1.6
-    """How far (typical steps) before a walk's first detected step the step before it is looked for."""
     walk_bridge_margin_steps: float = 0.7
     """A step found in a gap lies at least this many typical steps from the steps around it and
     from another found step: turning steps are less even than straight ones, but a bump much

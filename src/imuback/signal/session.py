@@ -25,14 +25,7 @@ from imuback.signal.dsp import (
     step_to_50hz,
     windows_around,
 )
-from imuback.signal.events import (
-    Steps,
-    add_walk_starts,
-    assign_feet,
-    bridge_walking_gaps,
-    detect_steps,
-    refine_walking_ics,
-)
+from imuback.signal.events import Steps, assign_feet, bridge_walking_gaps, detect_steps, refine_walking_ics
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
@@ -440,9 +433,6 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
                                 bouts=bouts, params=params.events)
-    # the step before each walk's first one, where the trunk brakes on it (gait initiation)
-    steps = add_walk_starts(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
-                            bouts=bouts, params=params.events)
     lateral = level_lateral(body, gyr_int, highpass_hz=params.align.roll_highpass_hz)
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:
