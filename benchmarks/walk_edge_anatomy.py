@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import collections
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_walking as rw
 from imuback.signal.activity import WALK, Bouts
 from imuback.signal.frames import G_MPS2
-from imuback.signal.params import PipelineParams
+from imuback.signal.params import EventParams, PipelineParams
 from imuback.signal.session import analyse_session
 from imuback.signal.walking_ic import braking_fall
 from matching import match
@@ -52,15 +53,53 @@ from walk_misses import REFS, categorise
 KINDS = ("misplaced", "after walk", "outside bout", "no maximum", "weak", "no landing", "off rhythm", "other")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EdgeMiss:
+    """What the trunk shows at one missed first2 / last2 reference IC."""
+
+    edge: str
+    """``first2`` or ``last2``."""
+    misplaced: bool
+    """An unmatched detection lies 100-300 ms away."""
+    steps_from_walk: float
+    """Distance to the nearest walking detection, in typical steps (inf: none)."""
+    in_bout: bool
+    """Inside a walking bout of the activity vote."""
+    prominence_g: float
+    """Prominence of the largest vertical maximum within 150 ms (NaN: none >= 0.01 g)."""
+    rise_share: float
+    """Its loading rise / the clear steps' median."""
+    rhythm_off_steps: float
+    """|interval to the neighbouring detection (before a last2, after a first2) - one step|, in steps."""
+    fall_share: float
+    """Braking fall at the reference IC / the session's median over its walking steps."""
+
+
+def kind_of(m: EdgeMiss, p: EventParams) -> str:
+    """The first class of the module docstring (``KINDS``) that applies to ``m``."""
+    if m.misplaced:
+        return "misplaced"
+    if m.steps_from_walk > 3.0:
+        return "after walk"
+    if not m.in_bout:
+        return "outside bout"
+    if not np.isfinite(m.prominence_g):
+        return "no maximum"
+    if m.prominence_g < p.walk_weak_prominence_g:
+        return "weak"
+    if m.rise_share < p.walk_weak_rise_frac:
+        return "no landing"
+    return "off rhythm" if not m.rhythm_off_steps <= p.walk_missed_tol_steps else "other"
+
+
 def edge_anatomy(trial: rw.Trial, ref_name: str, params: PipelineParams,
-                 plot: Path | None = None) -> list[tuple[str, str, float]]:
-    """(first2 / last2, kind, braking fall share) of each missed edge reference IC of one trial."""
+                 plot: Path | None = None) -> list[EdgeMiss]:
+    """Each missed first2 / last2 reference IC of one trial, with what the trunk shows there."""
     p = params.events
     a = analyse_session(trial.raw, params=params)
     body, fs = a.body, a.body.fs_hz
     walk = a.steps.activity == WALK
-    t_off = (body.t0_ns - int(trial.raw.time_ns[0])) / 1e9
-    t = body.t_s + t_off
+    t = body.t_s + (body.t0_ns - int(trial.raw.time_ns[0])) / 1e9
     det_s = np.interp(a.steps.ic_pos[walk], np.arange(body.n), t)
     det = rw.Detected(ic_s=det_s, to_s=np.full(det_s.size, np.nan), foot=np.full(det_s.size, ""))
     ref = trial.refs[ref_name]
@@ -70,19 +109,17 @@ def edge_anatomy(trial: rw.Trial, ref_name: str, params: PipelineParams,
     ic = det_s[inb]
     ei, ri = match(ic, ref.ic_s, 0.1)
     free = ic[np.setdiff1d(np.arange(ic.size), ei)]
-    missed = np.setdiff1d(np.arange(ref.ic_s.size), ri)
+    missed = np.setdiff1d(np.arange(ref.ic_s.size), ri)  # in the order categorise() files them
     step_s = float(np.median(np.diff(det_s))) if det_s.size > 1 else np.inf
-    v = body.acc_mps2[:, 2] / G_MPS2
-    ap = body.acc_mps2[:, 0]
+    v, ap = body.acc_mps2[:, 2] / G_MPS2, body.acc_mps2[:, 0]
     vel = np.cumsum(v - 1.0) / fs
     d1 = gaussian_filter1d(vel, p.walk_detect_sigma_s * fs, order=1) * fs
-    f1 = gaussian_filter1d(vel, p.walk_locate_sigma_s * fs, order=1)
+    df = np.gradient(gaussian_filter1d(vel, p.walk_locate_sigma_s * fs, order=1))
     pk, props = find_peaks(d1, prominence=0.01)
-    df = np.gradient(f1)
     back, ahead = int(0.2 * fs), int(0.05 * fs)
 
-    def rise(i: np.ndarray) -> np.ndarray:
-        return np.array([df[max(k - back, 0):k + ahead].max(initial=0.0) for k in i])  # few
+    def rise(i: np.ndarray) -> np.ndarray:  # the steepest loading rise around each maximum
+        return np.array([df[max(k - back, 0):k + ahead].max(initial=0.0) for k in i])  # a few hundred
 
     clear = pk[props["prominences"] >= p.walk_peak_prominence_g]
     clear_rise = float(np.median(rise(clear))) if clear.size else np.inf
@@ -94,35 +131,22 @@ def edge_anatomy(trial: rw.Trial, ref_name: str, params: PipelineParams,
             continue
         r = ref.ic_s[k]
         i = int(np.clip(np.searchsorted(t, r), 0, body.n - 1))
-        fall = float(braking_fall(ap, np.array([float(i)]), fs, body.seg_bounds, p)[0]) / level
         near = np.abs(free - r)
-        dist = np.abs(det_s - r)
-        nearest = float(dist.min() / step_s) if det_s.size else np.inf
-        in_bout = bool(np.any((a.bouts.start_idx[sel] <= i) & (a.bouts.end_idx[sel] > i)))
         j = np.flatnonzero(np.abs(pk - i) <= round(0.15 * fs))
-        if np.any((near > 0.1) & (near <= 0.3)):
-            kind = "misplaced"
-        elif nearest > 3.0:
-            kind = "after walk"
-        elif not in_bout:
-            kind = "outside bout"
-        elif j.size == 0:
-            kind = "no maximum"
-        else:
-            best = j[np.argmax(props["prominences"][j])]
-            prom = props["prominences"][best]
-            if prom < p.walk_weak_prominence_g:
-                kind = "weak"
-            elif rise(pk[[best]])[0] < p.walk_weak_rise_frac * clear_rise:
-                kind = "no landing"
-            else:
-                side = det_s[det_s < r - 0.1] if cat == "last2" else det_s[det_s > r + 0.1]
-                nb = (side.max() if cat == "last2" else side.min()) if side.size else np.nan
-                off = abs(abs(r - nb) - step_s) / step_s if np.isfinite(nb) else np.inf
-                kind = "off rhythm" if off > p.walk_missed_tol_steps else "other"
-        out.append((cat, kind, fall))
+        best = j[np.argmax(props["prominences"][j])] if j.size else -1
+        side = det_s[det_s < r - 0.1] if cat == "last2" else det_s[det_s > r + 0.1]
+        nb = (side.max() if cat == "last2" else side.min()) if side.size else np.nan
+        m = EdgeMiss(edge=str(cat), misplaced=bool(np.any((near > 0.1) & (near <= 0.3))),
+                     steps_from_walk=float(np.abs(det_s - r).min() / step_s) if det_s.size else np.inf,
+                     in_bout=bool(np.any((a.bouts.start_idx[sel] <= i) & (a.bouts.end_idx[sel] > i))),
+                     prominence_g=float(props["prominences"][best]) if j.size else np.nan,
+                     rise_share=float(rise(pk[[best]])[0] / clear_rise) if j.size else np.nan,
+                     rhythm_off_steps=abs(abs(r - nb) - step_s) / step_s if np.isfinite(nb) else np.inf,
+                     fall_share=float(braking_fall(ap, np.array([float(i)]), fs, body.seg_bounds, p)[0]) / level)
+        out.append(m)
         if plot is not None:
-            _plot(plot, trial, ref, r, t, v, ap, body.gyr_dps, det_s, a.bouts, sel, f"{cat} {kind} fall {fall:.2f}")
+            _plot(plot, trial, ref, r, t, v, ap, body.gyr_dps, det_s, a.bouts, sel,
+                  f"{cat} {kind_of(m, p)} fall {m.fall_share:.2f}")
     return out
 
 
@@ -171,18 +195,19 @@ def main(argv: list[str] | None = None) -> int:
           + (f" (with {' '.join(args.set)})" if args.set else ""))
     print(f"{'data / reference':28s}{'edge':>7}" + "".join(f"{k:>13}" for k in KINDS) + f"{'fall':>7}")
     for ds, ref_name in REFS:
-        rows: list[tuple[str, str, float]] = []
+        rows: list[EdgeMiss] = []
         for tr in trials:
             if tr.dataset == ds and ref_name in tr.refs:
                 rows += edge_anatomy(tr, ref_name, params, args.plot if ds == "voisard_l5_walk" else None)
+        kinds = [kind_of(m, params.events) for m in rows]
         for edge in ("first2", "last2"):
-            c = collections.Counter(k for e, k, _ in rows if e == edge)
-            f = [x for e, _, x in rows if e == edge]
+            c = collections.Counter(k for m, k in zip(rows, kinds, strict=True) if m.edge == edge)
+            f = [m.fall_share for m in rows if m.edge == edge]
             print(f"{ds + ' / ' + ref_name:28s}{edge:>7}" + "".join(f"{c[k]:>13}" for k in KINDS)
                   + f"{np.median(f) if f else np.nan:>7.2f}")
-        by = collections.defaultdict(list)
-        for _, k, x in rows:
-            by[k].append(x)
+        by: dict[str, list[float]] = collections.defaultdict(list)
+        for m, k in zip(rows, kinds, strict=True):
+            by[k].append(m.fall_share)
         print(f"{'':28s}{'fall':>7}" + "".join(f"{np.median(by[k]) if by[k] else np.nan:>13.2f}" for k in KINDS))
     return 0
 
