@@ -45,7 +45,7 @@ import real_walking as rw
 from imuback.signal.activity import WALK, Bouts
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams, PipelineParams
-from imuback.signal.session import analyse_session
+from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.walking_ic import braking_fall
 from matching import match
 from walk_misses import REFS, categorise
@@ -92,11 +92,11 @@ def kind_of(m: EdgeMiss, p: EventParams) -> str:
     return "off rhythm" if not m.rhythm_off_steps <= p.walk_missed_tol_steps else "other"
 
 
-def edge_anatomy(trial: rw.Trial, ref_name: str, params: PipelineParams,
+def edge_anatomy(trial: rw.Trial, a: SessionAnalysis, ref_name: str, params: PipelineParams,
                  plot: Path | None = None) -> list[EdgeMiss]:
-    """Each missed first2 / last2 reference IC of one trial, with what the trunk shows there."""
+    """Each missed first2 / last2 reference IC of one trial (``a``: its analysis), with what the
+    trunk shows there."""
     p = params.events
-    a = analyse_session(trial.raw, params=params)
     body, fs = a.body, a.body.fs_hz
     walk = a.steps.activity == WALK
     t = body.t_s + (body.t0_ns - int(trial.raw.time_ns[0])) / 1e9
@@ -180,6 +180,24 @@ def _plot(out: Path, trial: rw.Trial, ref: rw.Reference, r: float, t: np.ndarray
     plt.close(fig)
 
 
+def vertical_maxima(a: SessionAnalysis, p: EventParams) -> tuple[np.ndarray, np.ndarray]:
+    """Prominences (g) of the McCamley-smoothed vertical maxima (>= 0.005 g) between a session's
+    first and last walking detection: (within 0.15 typical steps of a detection, more than 0.3
+    steps from every detection: the bumps between steps)."""
+    walk = a.steps.activity == WALK
+    ic = a.steps.ic_pos[walk]
+    if ic.size < 3:
+        return np.zeros(0), np.zeros(0)
+    fs = a.body.fs_hz
+    vel = np.cumsum(a.body.acc_mps2[:, 2] / G_MPS2 - 1.0) / fs
+    pk, props = find_peaks(gaussian_filter1d(vel, p.walk_detect_sigma_s * fs, order=1) * fs, prominence=0.005)
+    step = float(np.median(np.diff(ic)))
+    d = np.abs(pk[:, None] - ic[None, :]).min(axis=1)
+    inside = (pk > ic[0]) & (pk < ic[-1])
+    prom = props["prominences"]
+    return prom[inside & (d < 0.15 * step)], prom[inside & (d > 0.3 * step)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -194,11 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     print("imuback walking, ±100 ms: the first2 / last2 misses of benchmarks/walk_misses.py, by what the trunk shows"
           + (f" (with {' '.join(args.set)})" if args.set else ""))
     print(f"{'data / reference':28s}{'edge':>7}" + "".join(f"{k:>13}" for k in KINDS) + f"{'fall':>7}")
+    maxima: dict[str, list[np.ndarray]] = collections.defaultdict(list)
+    closing: list[float] = []
     for ds, ref_name in REFS:
         rows: list[EdgeMiss] = []
         for tr in trials:
             if tr.dataset == ds and ref_name in tr.refs:
-                rows += edge_anatomy(tr, ref_name, params, args.plot if ds == "voisard_l5_walk" else None)
+                a = analyse_session(tr.raw, params=params)
+                rows += edge_anatomy(tr, a, ref_name, params, args.plot if ds == "voisard_l5_walk" else None)
+                if ds == "voisard_l5_walk":
+                    at, between = vertical_maxima(a, params.events)
+                    maxima["at detected steps"].append(at)
+                    maxima["between steps"].append(between)
         kinds = [kind_of(m, params.events) for m in rows]
         for edge in ("first2", "last2"):
             c = collections.Counter(k for m, k in zip(rows, kinds, strict=True) if m.edge == edge)
@@ -209,6 +234,17 @@ def main(argv: list[str] | None = None) -> int:
         for m, k in zip(rows, kinds, strict=True):
             by[k].append(m.fall_share)
         print(f"{'':28s}{'fall':>7}" + "".join(f"{np.median(by[k]) if by[k] else np.nan:>13.2f}" for k in KINDS))
+        if ds == "voisard_l5_walk":
+            closing = [m.prominence_g for m in rows if m.edge == "last2"]
+    print("\nvoisard_l5_walk: prominence (g) of the McCamley-smoothed vertical maxima, median [10th, 90th percentile]")
+    c = np.asarray(closing)
+    groups = {**{k: np.concatenate(v) for k, v in maxima.items()},
+              "at missed last2 ICs (within 150 ms)": c[np.isfinite(c)]}
+    for k, x in groups.items():
+        q = np.percentile(x, [50, 10, 90]) if x.size else np.full(3, np.nan)
+        print(f"  {k:36s} n {x.size:5d}   {q[0]:.3f} [{q[1]:.3f}, {q[2]:.3f}]")
+    print(f"  missed last2 ICs without a maximum >= 0.01 g within 150 ms: {np.count_nonzero(~np.isfinite(c))} "
+          f"of {c.size}")
     return 0
 
 
