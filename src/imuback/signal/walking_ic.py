@@ -261,3 +261,43 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     # central differences (np.gradient's interior) on the window's inner columns only
     slope = (w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]) / 2.0 * fs
     return np.asarray(-np.min(slope, axis=1), dtype=np.float64)
+
+
+def travel_braking_fall(ap_mps2: F64, ml_mps2: F64 | None, ic_pos: F64, fs: float, bounds: I64,
+                        p: EventParams, yaw_dps: F64 | None = None) -> F64:
+    """Heel-strike braking along the direction of travel: the largest :func:`braking_fall` of the
+    horizontal acceleration read along directions within ``walk_bridge_heading_deg`` of the
+    trunk's forward axis (every ``_HEADING_STEP_DEG``).
+
+    In a turn the pelvis rotates ahead of the path (it leads the turn, and pivot steps land beside
+    rather than in front of the body), so the ground's braking impulse acts partly along the
+    trunk's lateral axis and the forward axis alone sees a fraction of it. Without ``ml_mps2`` (or
+    with ``walk_bridge_heading_deg`` 0) it is :func:`braking_fall` on the forward axis.
+
+    Parameters
+    ----------
+    ap_mps2, ml_mps2 : (N,) forward (body +x) and left (body +y) specific force (m/s²).
+    ic_pos : (S,) fractional sample positions of walking ICs.
+    bounds : segment bounds; windows never cross a gap.
+    """
+    fall = braking_fall(ap_mps2, ic_pos, fs, bounds, p)
+    if ml_mps2 is None or p.walk_bridge_heading_deg <= 0 or ic_pos.size == 0:
+        return fall
+    turning = np.ones(ic_pos.size, dtype=bool)
+    if yaw_dps is not None and p.walk_bridge_turn_dps > 0:  # only where the trunk turns
+        gate = p.walk_bridge_turn_dps
+        c = np.round(ic_pos).astype(np.int64)
+        h = round(0.25 * fs)
+        idx = np.clip(c[:, None] + np.arange(-h, h + 1)[None, :], 0, yaw_dps.size - 1)
+        turning = np.abs(yaw_dps[idx].mean(axis=1)) >= gate
+    n = int(np.ceil(p.walk_bridge_heading_deg / _HEADING_STEP_DEG))
+    fwd = fall.copy()
+    for a in np.deg2rad(np.linspace(-p.walk_bridge_heading_deg, p.walk_bridge_heading_deg, 2 * n + 1)):
+        if a != 0.0:  # directions: a handful
+            fall = np.maximum(fall, braking_fall(np.cos(a) * ap_mps2 + np.sin(a) * ml_mps2, ic_pos, fs, bounds, p))
+    return np.where(turning, fall, fwd)
+
+
+_HEADING_STEP_DEG = 30.0
+"""Directions of travel tried by :func:`travel_braking_fall`: this far apart, so the true one is
+within 15° of one, where the braking read along it is at least cos 15° = 97 % of the whole."""
