@@ -282,7 +282,6 @@ class EventParams:
     """Read along the direction of travel only where the trunk's mean yaw rate over ±0.25 s
     reaches this (deg/s); 0: everywhere."""
     walk_bridge_level_forward: bool = False
-    walk_bridge_lever_m: float = 0.0
     """The session's braking level (the share's base) from the forward axis alone."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its

@@ -290,11 +290,6 @@ def travel_braking_fall(ap_mps2: F64, ml_mps2: F64 | None, ic_pos: F64, fs: floa
         h = round(0.25 * fs)
         idx = np.clip(c[:, None] + np.arange(-h, h + 1)[None, :], 0, yaw_dps.size - 1)
         turning = np.abs(yaw_dps[idx].mean(axis=1)) >= gate
-    if yaw_dps is not None and p.walk_bridge_lever_m != 0.0:
-        # the trunk's yaw moves a sensor r_x behind its turning point: a_s = a_o + alpha x r + omega x (omega x r)
-        w = np.deg2rad(yaw_dps)
-        ap_mps2 = ap_mps2 + w**2 * p.walk_bridge_lever_m
-        ml_mps2 = ml_mps2 - np.gradient(w) * fs * p.walk_bridge_lever_m
     n = int(np.ceil(p.walk_bridge_heading_deg / _HEADING_STEP_DEG))
     fwd = fall.copy()
     for a in np.deg2rad(np.linspace(-p.walk_bridge_heading_deg, p.walk_bridge_heading_deg, 2 * n + 1)):
