@@ -67,15 +67,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         "off": PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=1e9)),
         **{str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=v))
            for v in (0.0, 0.15, 0.3, 0.5, 0.7)}},
-    "walk_bridge_heading (a gap's step confirmed by braking along the direction of travel, up to this many degrees "
-    "off the forward axis; variants: the session's level from the forward axis (fwd level), only where the trunk "
-    "turns >= 45 deg/s (turning))": {
-        "off": PipelineParams(events=E),
-        **{f"{v}{tag}": PipelineParams(events=dataclasses.replace(E, walk_bridge_heading_deg=v, **kw))
-           for v in (30.0, 60.0, 90.0)
-           for tag, kw in (("", {}), (" fwd level", {"walk_bridge_level_forward": True}),
-                           (" turning", {"walk_bridge_turn_dps": 45.0}),
-                           (" fwd level turning", {"walk_bridge_level_forward": True, "walk_bridge_turn_dps": 45.0}))}},
     "walk_bridge_margin_steps": {str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_margin_steps=v))
                                  for v in (0.5, 0.6, 0.7)},
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v,

@@ -25,7 +25,7 @@ from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from imuback.signal.walking import bridged_steps, walking_contacts
-from imuback.signal.walking_ic import forward_peak_ic, fuse_ic_cues, rhythm_placed_ic, travel_braking_fall
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -386,16 +386,13 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
-                        bouts: Bouts, params: EventParams = EventParams(), ml_mps2: F64 | None = None,
-                        yaw_dps: F64 | None = None) -> Steps:
+                        bouts: Bouts, params: EventParams = EventParams()) -> Steps:
     """Add the walking steps that the vertical signal alone missed inside gaps of the rhythm
     (:func:`~imuback.signal.walking.bridged_steps`), once the body frame is known.
 
     A gap lies between two walking steps of one segment and one bout, ``walk_bridge_gap_steps``
     typical steps (running median of the step times) long. Added steps have no foot yet (feet are
-    assigned after) and chains are recomputed. ``ml_mps2`` (N,), the body-frame left specific
-    force, lets the braking that confirms a step be read along the direction of travel in turns
-    (:func:`~imuback.signal.walking_ic.travel_braking_fall`).
+    assigned after) and chains are recomputed.
     """
     walk = steps.activity == WALK
     if np.count_nonzero(walk) < 4:
@@ -414,10 +411,9 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
         return steps
     w = ic[walk]
     w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
-    level = float(np.median(travel_braking_fall(ap_mps2, None if params.walk_bridge_level_forward else ml_mps2, w,
-                                                fs_hz, bounds, params)))
+    level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
     new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
-                        bounds, params, ml_mps2, yaw_dps)
+                        bounds, params)
     if new.size == 0:
         return steps
     ic2 = np.concatenate([ic, new])

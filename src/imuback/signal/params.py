@@ -273,16 +273,6 @@ class EventParams:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
     fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
     the same; docs/validation.md)."""
-    walk_bridge_heading_deg: float = 0.0
-    """The braking fall that confirms a step in a gap (``walk_bridge_fall_frac``) is read along
-    directions of travel up to this far (degrees) either side of the trunk's forward axis
-    (:func:`~imuback.signal.walking_ic.travel_braking_fall`): in a turn the pelvis leads the path.
-    0: the forward axis only."""
-    walk_bridge_turn_dps: float = 0.0
-    """Read along the direction of travel only where the trunk's mean yaw rate over ±0.25 s
-    reaches this (deg/s); 0: everywhere."""
-    walk_bridge_level_forward: bool = False
-    """The session's braking level (the share's base) from the forward axis alone."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of

@@ -30,7 +30,7 @@ from scipy.signal import find_peaks
 from imuback.signal.activity import WALK, Bouts
 from imuback.signal.dsp import argmin_between, interval_indices
 from imuback.signal.params import EventParams
-from imuback.signal.walking_ic import travel_braking_fall
+from imuback.signal.walking_ic import braking_fall
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -174,7 +174,7 @@ def _most_prominent(pos: I64, prom: F64, group: I64) -> I64:
 
 
 def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_level: float, fs: float,
-                  bounds: I64, p: EventParams, ml_mps2: F64 | None = None, yaw_dps: F64 | None = None) -> F64:
+                  bounds: I64, p: EventParams) -> F64:
     """Walking steps inside gaps of the step rhythm (turns, slow or hesitant steps), each a weak
     vertical loading maximum confirmed by heel-strike braking in the forward acceleration.
 
@@ -184,9 +184,7 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     ap_mps2 : (N,) forward specific force (m/s²), body frame.
     gaps : (G, 2) fractional sample positions of the steps either side of each gap (same segment).
     step : (G,) typical step time (samples) around each gap.
-    fall_level : median braking fall (g/s) of the session's walking steps (:func:`travel_braking_fall`).
-    ml_mps2 : (N,) left specific force (m/s²), body frame: the braking is read along the direction
-        of travel (:func:`travel_braking_fall`); None: along the forward axis.
+    fall_level : median braking fall (g/s) of the session's walking steps (:func:`braking_fall`).
 
     Returns
     -------
@@ -229,5 +227,5 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     pk = argmin_between(-f1, lo, np.minimum(pk + ahead, first[g] + lengths[g]))
     pk = _steepest_rise(f1, pk, round(p.walk_rise_max_s * fs))
     ic = idx[pk].astype(np.float64)
-    keep = travel_braking_fall(ap_mps2, ml_mps2, ic, fs, bounds, p, yaw_dps) >= p.walk_bridge_fall_frac * fall_level
+    keep = braking_fall(ap_mps2, ic, fs, bounds, p) >= p.walk_bridge_fall_frac * fall_level
     return np.sort(ic[keep])
