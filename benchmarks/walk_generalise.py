@@ -67,11 +67,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         "off": PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=1e9)),
         **{str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=v))
            for v in (0.0, 0.15, 0.3, 0.5, 0.7)}},
-    "walk_bridge_braking_frac (a braking fall this share of the session's, with no vertical maximum, is a step in a "
-    "gap; off = never)": {
-        "off": PipelineParams(events=E),
-        **{str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_braking_frac=v))
-           for v in (0.3, 0.5, 0.7, 1.0, 1.5)}},
     "walk_bridge_margin_steps": {str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_margin_steps=v))
                                  for v in (0.5, 0.6, 0.7)},
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v,

@@ -25,7 +25,7 @@ from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
 from imuback.signal.walking import bridged_steps, walking_contacts
-from imuback.signal.walking_ic import braking_fall, braking_steps, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -412,9 +412,8 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     w = ic[walk]
     w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
     level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
-    gaps = np.stack([ic[g], ic[g + 1]], axis=1)
-    new = bridged_steps(vertical_g, ap_mps2, gaps, med[g], level, fs_hz, bounds, params)
-    new = np.sort(np.concatenate([new, braking_steps(ap_mps2, gaps, med[g], new, level, fs_hz, bounds, params)]))
+    new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
+                        bounds, params)
     if new.size == 0:
         return steps
     ic2 = np.concatenate([ic, new])

@@ -273,9 +273,6 @@ class EventParams:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
     fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
     the same; docs/validation.md)."""
-    walk_bridge_braking_frac: float = 0.0
-    """Experiment: a braking fall this share of the session's median, with no vertical maximum, is a
-    step in a gap (0: off)."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of

@@ -9,9 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
-from imuback.signal.dsp import interval_indices
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 
@@ -263,54 +261,3 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     # central differences (np.gradient's interior) on the window's inner columns only
     slope = (w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]) / 2.0 * fs
     return np.asarray(-np.min(slope, axis=1), dtype=np.float64)
-
-
-def braking_steps(ap_mps2: F64, gaps: F64, step: F64, found: F64, fall_level: float, fs: float, bounds: I64,
-                  p: EventParams) -> F64:
-    """Walking steps inside gaps of the step rhythm shown by heel-strike braking alone: a fall of the
-    forward acceleration at least ``walk_bridge_braking_frac`` of the session's median braking
-    (Zijlstra & Hof 2003), where the vertical signal has no maximum (pivot steps in a turn).
-
-    Parameters
-    ----------
-    ap_mps2 : (N,) forward specific force (m/s²), body frame.
-    gaps : (G, 2) fractional sample positions of the steps either side of each gap (same segment).
-    step : (G,) typical step time (samples) around each gap.
-    found : (K,) sorted positions of the steps already found inside the gaps.
-    fall_level : median braking fall (g/s) of the session's walking steps (:func:`braking_fall`).
-
-    Returns
-    -------
-    (M,) fractional sample positions of the steepest braking falls found (the IC is placed on the
-    forward peak before each later, by :func:`forward_peak_ic`), sorted; each at least
-    ``walk_bridge_margin_steps`` typical steps from the gap's steps, from ``found`` and from
-    each other (the steepest first).
-    """
-    if gaps.shape[0] == 0 or p.walk_bridge_braking_frac <= 0:
-        return np.zeros(0)
-    a, b = gaps[:, 0], gaps[:, 1]
-    seg = np.clip(np.searchsorted(bounds, a, side="right") - 1, 0, bounds.size - 2)
-    ws = np.maximum(np.floor(a).astype(np.int64), bounds[seg])
-    we = np.minimum(np.ceil(b).astype(np.int64) + 1, bounds[seg + 1])
-    idx, lengths = interval_indices(ws, we)
-    first = np.cumsum(lengths) - lengths
-    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs)
-    fall = -np.gradient(w) * fs  # g/s
-    fall[first] = fall[first + lengths - 1] = -1e3  # windows apart
-    margin = p.walk_bridge_margin_steps * step
-    pk, props = find_peaks(fall, height=p.walk_bridge_braking_frac * fall_level)
-    g = np.searchsorted(first, pk, side="right") - 1
-    at = idx[pk].astype(np.float64)
-    ok = (at > a[g] + margin[g]) & (at < b[g] - margin[g])
-    if found.size:
-        j = np.clip(np.searchsorted(found, at), 1, found.size)
-        near = np.minimum(np.abs(at - found[j - 1]), np.abs(found[np.minimum(j, found.size - 1)] - at))
-        ok &= near >= margin[g]
-    at, h, g = at[ok], props["peak_heights"][ok], g[ok]
-    # the steepest first; one closer than the margin to a steeper one is dropped
-    order = np.argsort(-h, kind="stable")
-    keep = np.zeros(at.size, dtype=bool)
-    for k in order:  # falls in gaps: a few per turn
-        if not np.any(keep & (np.abs(at - at[k]) < margin[g[k]])):
-            keep[k] = True
-    return np.sort(at[keep])
