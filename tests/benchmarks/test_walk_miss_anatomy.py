@@ -58,3 +58,62 @@ def test_turning_steps_in_a_gap_or_misplaced() -> None:
     assert wma.anatomy(trial, _det([*ref[:7], ref[7] - 0.2, *ref[8:]]), "ref") == [("turn", "misplaced")]
     # misses outside the last two and outside turns are not this script's
     assert wma.anatomy(trial, _det(ref[:3] + ref[4:]), "ref") == []
+
+
+FS = 100.0
+
+
+def _stages(clear_s: list[float], weak_s: list[float], vertical_ic_s: list[float], n: int = 2000) -> dict:
+    """What the pipeline's stages would hand over: vertical bumps (clear 0.3 g, weak 0.08 g) at the
+    given times, a heel-strike braking fall (-0.3 g in 20 ms) after each clear one, no sideways force."""
+    t = np.arange(n) / FS
+    vertical = np.ones(n)
+    ap = np.zeros(n)
+    for c in clear_s:
+        vertical += 0.3 * np.exp(-0.5 * ((t - c) / 0.05) ** 2)
+        ap -= 3.0 * np.clip((t - c) / 0.02, 0.0, 1.0) * (t < c + 0.2)
+    for c in weak_s:
+        vertical += 0.08 * np.exp(-0.5 * ((t - c) / 0.05) ** 2)
+    return {"fs": FS, "bounds": np.array([0, n]), "t0_ns": 0, "t_s": t, "vertical_g": vertical, "ap": ap,
+            "ml": np.zeros(n), "before": np.round(np.asarray(clear_s) * FS),
+            "vertical_ic": np.asarray(vertical_ic_s) * FS}
+
+
+def _turn_trial(ref_ic: list[float], turn: list[bool]) -> SimpleNamespace:
+    trial = _trial(ref_ic, turn)
+    trial.raw = SimpleNamespace(time_ns=np.array([0]))
+    trial.tilt_deg, trial.subject = 0.0, "s"
+    return trial
+
+
+def test_turning_step_losses_by_stage() -> None:
+    from imuback.signal.params import PipelineParams
+
+    p = PipelineParams()
+    ref = [1.0 + STEP_S * k for k in range(12)]  # 1.0 .. 6.5 s
+    turn = [5 <= k <= 7 for k in range(12)]  # ICs at 3.5, 4.0, 4.5
+    trial = _turn_trial(ref, turn)
+    straight = [r for r, tu in zip(ref, turn, strict=True) if not tu]
+    # 3.5: nothing at all; 4.0: a weak vertical maximum without braking; 4.5: detected 200 ms late,
+    # its vertical-signal IC already there
+    got = _stages(straight, [4.0], [*straight[:5], 4.7, *straight[5:]])
+    det = _det([*straight[:5], 4.7, *straight[5:]])
+    missed, extra, shares = wma.turn_losses(trial, det, got, "ref", p)
+    assert sorted(missed) == ["misplaced, vertical off", "no candidate", "weak, no braking"]
+    assert extra == ["misplaced"]
+    assert len(shares) == 1 and shares[0][0] < p.events.walk_bridge_fall_frac
+    # the same late detection whose vertical-signal IC was right: the forward refinement moved it
+    got = _stages(straight, [], [*straight[:5], 4.5, *straight[5:]])
+    missed, _, _ = wma.turn_losses(trial, det, got, "ref", p)
+    assert "misplaced, vertical ok" in missed
+    # a second detection 250 ms after a found turning step
+    full = sorted([*straight, 3.5, 4.0, 4.5])
+    got = _stages(full, [], full)
+    missed, extra, _ = wma.turn_losses(trial, _det(sorted([*full, 4.25])), got, "ref", p)
+    assert missed == [] and extra == ["double"]
+    # a detection 500 ms from the turning steps either side of a slow turn
+    slow = [*ref[:5], 3.5, 4.5, *[r + 1.0 for r in ref[6:11]]]
+    trial = _turn_trial(slow, [3.4 <= r <= 4.6 for r in slow])
+    got = _stages(slow, [], slow)
+    missed, extra, _ = wma.turn_losses(trial, _det(sorted([*slow, 4.0])), got, "ref", p)
+    assert missed == [] and extra == ["far"]
