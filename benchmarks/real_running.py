@@ -217,8 +217,8 @@ def breakdown(trials: list[Trial], s: RunScore) -> list[str]:
 TO_LOWPASS_CANDIDATES: tuple[float | None, ...] = (None, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0)
 """``EventParams.run_to_lowpass_hz`` candidates with no step scaling (None: the tangent TO, no
 spring-mass model)."""
-TO_PER_STEP_CANDIDATES: tuple[float, ...] = (1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0)
-"""``EventParams.run_to_lowpass_per_step`` candidates (the cut-off in multiples of the step frequency)."""
+TO_PER_STEP_CANDIDATES: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4)
+"""``EventParams.run_to_lowpass_per_contact`` candidates (the cut-off in cycles per median contact)."""
 
 
 def _label(c: float | None) -> str:
@@ -237,16 +237,16 @@ def held_out_to(trials: list[Trial]) -> list[str]:
     from imuback.signal.params import EventParams, PipelineParams
 
     fixed = {_label(c): score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_hz=c,
-                                                                                   run_to_lowpass_per_step=None)))
+                                                                                   run_to_lowpass_per_contact=None)))
              for c in TO_LOWPASS_CANDIDATES}
-    per_step = {f"x{m:g}": score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_per_step=m)))
+    per_step = {f"x{m:g}": score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_per_contact=m)))
                 for m in TO_PER_STEP_CANDIDATES}
     speed = np.array([t.speed_mps for t in trials])
     slope = np.array([t.slope_deg for t in trials])
     lines = []
     for title, runs in (("TO by spring-mass low-pass, a fixed cut-off (every trial; 0.10.0: 5 Hz):", fixed),
-                        ("TO by spring-mass low-pass, times the step frequency (every trial; the default is "
-                         "x1.4):", per_step)):
+                        ("TO by spring-mass low-pass, cycles per median contact (every trial; the default is "
+                         "x1.1):", per_step)):
         lines.append(title)
         for c, r in runs.items():
             lines.append(f"  {c:<9} TO {ms(r.to_err_s)}   rms {1e3 * rmse(r.to_err_s):5.1f} ms   "

@@ -49,8 +49,8 @@ def test_spring_mass_toe_off_of_half_sine_contacts(step_s, contact_s, tol_5hz_ms
     # 5 Hz low-pass (0.5.0-0.10.0) delays the 1 g fall of short contacts by its own distortion
     # (measured: -2.4, +3.0, +5.6, +8.0, +12.4 ms from the longest to the shortest contact here)
     x = _half_sines(step_s, contact_s)
-    for params, tol in ((EventParams(run_to_lowpass_hz=8.0, run_to_lowpass_per_step=None), 4.0),
-                        (EventParams(run_to_lowpass_per_step=None), tol_5hz_ms)):
+    for params, tol in ((EventParams(run_to_lowpass_hz=8.0, run_to_lowpass_per_contact=None), 4.0),
+                        (EventParams(run_to_lowpass_per_contact=None), tol_5hz_ms)):
         ic, to = _contacts(x, params)
         assert ic.size >= 30
         err = _to_err_ms(ic, to, step_s, contact_s)[1:-1]  # (the filter's edges aside)
@@ -64,7 +64,7 @@ def test_without_a_peak_above_body_weight_the_tangent_toe_off_stays():
     x = _half_sines(step_s, contact_s)
     bounds, bounds_d = np.array([0, x.size]), np.array([0, x.size // DEC])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
-    p = EventParams(run_to_lowpass_per_step=None)
+    p = EventParams(run_to_lowpass_per_contact=None)
     args = (lowpass(x, p.lowpass_hz, FS, bounds), lowpass(x[::DEC], p.step_lowpass_hz, FS / DEC, bounds_d),
             DEC, bouts, FS, p)
     _, to_tangent, _ = running_contacts(*args)
@@ -79,7 +79,7 @@ def test_detect_steps_reads_the_spring_mass_toe_off_and_can_switch_it_off():
     x = _half_sines(step_s, contact_s)
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
     kw = {"fs_hz": FS, "bounds": np.array([0, x.size]), "bouts": bouts}
-    fixed = EventParams(run_to_lowpass_per_step=None)
+    fixed = EventParams(run_to_lowpass_per_contact=None)
     s = detect_steps(x, **kw, params=fixed)
     s_lp = detect_steps(x, **kw, params=replace(fixed, run_to_lowpass_hz=15.0))
     s_tan = detect_steps(x, **kw, params=EventParams(run_to_lowpass_hz=None))
@@ -115,7 +115,7 @@ def test_step_scaled_low_pass_needs_enough_steps_to_time():
     step_s, contact_s = 0.36, 0.24
     x = _half_sines(step_s, contact_s)[: int((RATE_MIN_STEPS - 1) * step_s * FS)]
     ic, to = _contacts(x, EventParams())
-    ic_f, to_f = _contacts(x, EventParams(run_to_lowpass_per_step=None))
+    ic_f, to_f = _contacts(x, EventParams(run_to_lowpass_per_contact=None))
     assert 3 <= ic.size < RATE_MIN_STEPS
     np.testing.assert_array_equal(to, to_f)
     np.testing.assert_array_equal(ic, ic_f)
@@ -123,5 +123,5 @@ def test_step_scaled_low_pass_needs_enough_steps_to_time():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), True, "1.4"])
 def test_step_scaled_low_pass_refuses_a_multiple_that_is_not_a_positive_number(bad):
-    with pytest.raises(ParamsError, match="run_to_lowpass_per_step"):
-        EventParams(run_to_lowpass_per_step=bad)
+    with pytest.raises(ParamsError, match="run_to_lowpass_per_contact"):
+        EventParams(run_to_lowpass_per_contact=bad)
