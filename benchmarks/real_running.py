@@ -215,10 +215,7 @@ def breakdown(trials: list[Trial], s: RunScore) -> list[str]:
 
 
 TO_LOWPASS_CANDIDATES: tuple[float | None, ...] = (None, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0)
-"""``EventParams.run_to_lowpass_hz`` candidates with no step scaling (None: the tangent TO, no
-spring-mass model)."""
-TO_PER_STEP_CANDIDATES: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4)
-"""``EventParams.run_to_lowpass_per_contact`` candidates (the cut-off in cycles per median contact)."""
+"""``EventParams.run_to_lowpass_hz`` candidates (None: the tangent TO, no spring-mass model)."""
 
 
 def _label(c: float | None) -> str:
@@ -230,39 +227,29 @@ def held_out_to(trials: list[Trial]) -> list[str]:
 
     For each candidate the pipeline runs on every trial; then, leaving out one trial (one slope,
     one speed) at a time, the candidate with the smallest RMS TO error on the remaining trials
-    is applied to the left-out one. Printed for both families, a fixed cut-off (0.5.0-0.10.0) and
-    a multiple of the step frequency: every candidate on all trials (chosen-on figures), then the
-    pooled held-out TO bias ± SD and which candidates the folds picked (with each fold's bias).
+    is applied to the left-out one. Printed: every candidate on all trials (chosen-on figures),
+    then the pooled held-out TO bias ± SD and which candidates the folds picked.
     """
     from imuback.signal.params import EventParams, PipelineParams
 
-    fixed = {_label(c): score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_hz=c,
-                                                                                   run_to_lowpass_per_contact=None)))
-             for c in TO_LOWPASS_CANDIDATES}
-    per_step = {f"x{m:g}": score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_per_contact=m)))
-                for m in TO_PER_STEP_CANDIDATES}
+    runs = {c: score(trials, params=PipelineParams(events=EventParams(run_to_lowpass_hz=c)))
+            for c in TO_LOWPASS_CANDIDATES}
+    lines = ["TO by spring-mass low-pass (every trial; the default is 5 Hz):"]
+    for c, r in runs.items():
+        lines.append(f"  {_label(c):<9} TO {ms(r.to_err_s)}   rms {1e3 * rmse(r.to_err_s):5.1f} ms   "
+                     f"IC {ms(r.ic_err_s)}")
     speed = np.array([t.speed_mps for t in trials])
     slope = np.array([t.slope_deg for t in trials])
-    lines = []
-    for title, runs in (("TO by spring-mass low-pass, a fixed cut-off (every trial; 0.10.0: 5 Hz):", fixed),
-                        ("TO by spring-mass low-pass, cycles per median contact (every trial; the default is "
-                         "x1.1):", per_step)):
-        lines.append(title)
-        for c, r in runs.items():
-            lines.append(f"  {c:<9} TO {ms(r.to_err_s)}   rms {1e3 * rmse(r.to_err_s):5.1f} ms   "
-                         f"IC {ms(r.ic_err_s)}   vGRF RMSE {rmse(r.grf_err_bw):.3f} BW")
-        for name, group in (("trial", np.arange(len(trials))), ("slope", slope), ("speed", speed)):
-            held, picks, folds = [], [], []
-            for v in np.unique(group):
-                out = np.flatnonzero(group == v)
-                best = min(runs, key=lambda c: rmse(runs[c].to_err_s[~np.isin(runs[c].trial, out)]))
-                picks.append(best)
-                held.append(runs[best].to_err_s[np.isin(runs[best].trial, out)])
-                folds.append(f"{v:+g}: {best} {1e3 * np.mean(held[-1]):+.1f}")
-            counts = ", ".join(f"{k} x{picks.count(k)}" for k in sorted(set(picks)))
-            lines.append(f"leave one {name} out: held-out TO {ms(np.concatenate(held))}  (picked: {counts})")
-            if name != "trial":
-                lines.append("    " + "; ".join(folds))
+    for name, group in (("trial", np.arange(len(trials))), ("slope", slope), ("speed", speed)):
+        held, picks = [], []
+        for v in np.unique(group):
+            out = np.flatnonzero(group == v)
+            best = min(TO_LOWPASS_CANDIDATES,
+                       key=lambda c: rmse(runs[c].to_err_s[~np.isin(runs[c].trial, out)]))
+            picks.append(_label(best))
+            held.append(runs[best].to_err_s[np.isin(runs[best].trial, out)])
+        counts = ", ".join(f"{k} x{picks.count(k)}" for k in sorted(set(picks)))
+        lines.append(f"leave one {name} out: held-out TO {ms(np.concatenate(held))}  (picked: {counts})")
     return lines
 
 

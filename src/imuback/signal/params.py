@@ -110,17 +110,7 @@ class EventParams:
     for its peak and its fall back through 1 g; None keeps the tangent toe-off. A running contact
     (~0.2-0.3 s) is half a period of ~2 Hz: 5 Hz keeps its half-sine and drops the impact and
     soft-tissue ringing. Chosen on alcantara_treadmill among 4, 5, 6, 8, 10, 15 Hz: leave one trial
-    out 5 Hz in all 21 folds, leave one slope out 5 Hz in 4 of 5 (docs/validation.md). Used as it is
-    as the first pass of ``run_to_lowpass_per_contact``, and alone where that is None or the
-    running contacts are too few to time."""
-    run_to_lowpass_per_contact: float | None = 1.1
-    """The spring-mass toe-off's low-pass cut-off in cycles per the session's median contact time
-    (a first pass at ``run_to_lowpass_hz`` times the contacts; at least ``RATE_MIN_STEPS`` of them,
-    else the first pass stays). A fixed cut-off smooths a short contact more than a long one, so
-    its TO error swung with the contact time (24 random simulated runners: r = -0.97; alcantara:
-    -8.4 ms at 2.5 m/s, +6.5 ms at 4.17 m/s); at a fixed number of cycles per contact every
-    runner's contacts are filtered alike. Chosen on alcantara_treadmill (docs/validation.md);
-    None: the first pass alone."""
+    out 5 Hz in all 21 folds, leave one slope out 5 Hz in 4 of 5 (docs/validation.md)."""
     upright_g: float = 0.7
     """A walking step needs the trunk upright: the mean vertical specific force (g) around it is
     cos(trunk tilt), at least cos 45° ≈ 0.7 (walking trunks lean well under 20°); below it the
@@ -340,11 +330,6 @@ class EventParams:
         if not (math.isfinite(a_s) and math.isfinite(b_s) and ((a_s, b_s) == (0.0, 0.0) or 0.0 <= a_s < b_s)):
             raise ParamsError(f"events.foot_lone_stance_s {self.foot_lone_stance_s!r} must be (start, end) s after "
                               "IC with 0 <= start < end, or (0, 0) for no second accelerometer foot cue")
-        per_step = self.run_to_lowpass_per_contact
-        if per_step is not None and (isinstance(per_step, (bool, str)) or not isinstance(per_step, (int, float))
-                                     or not (math.isfinite(per_step) and per_step > 0.0)):
-            raise ParamsError(f"events.run_to_lowpass_per_contact ({per_step!r}) must be a finite number > 0 "
-                              "(cycles per contact) or None for the fixed run_to_lowpass_hz")
         for name in ("foot_lone_pair_vote", "foot_lone_clear_vote", "foot_not_alternating"):
             v = getattr(self, name)
             if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0.0):

@@ -14,11 +14,7 @@ tens of ms, more uphill), so the tail of the signal places TO badly. The spring-
 ``F(t) = F_max sin(pi t / t_c)``, 0 at IC and TO. Where it falls back through body weight (1 g, at
 ``t_d`` after IC) ``sin(pi t_d / t_c) = 1 / F_max``, so ``t_c = t_d / (1 - asin(1 / F_max) / pi)``:
 the contact time follows from IC, the peak and the 1 g fall of the low-passed signal (its
-mid-level, steep and clear of the tail), with no constant fitted to data. The low-pass's
-cut-off is a number of cycles per the session's median contact time
-(``run_to_lowpass_per_contact``; the contact time from a first pass at ``run_to_lowpass_hz``):
-the filter then distorts every runner's contacts alike, and the model's TO error scales with the
-contact instead of growing as contacts get shorter.
+mid-level, steep and clear of the tail), with no constant fitted to data.
 """
 
 from __future__ import annotations
@@ -28,23 +24,18 @@ import numpy.typing as npt
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import RUN, WALK, Bouts
-from imuback.signal.dsp import argmin_between, argmin_between_held, block_mean, crossings, decimated_bounds, lowpass
+from imuback.signal.dsp import argmin_between, argmin_between_held, crossings
 from imuback.signal.params import EventParams
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-RATE_MIN_STEPS = 8
-"""Running contacts needed to time the session's contact for the spring-mass toe-off's low-pass;
-with fewer, its fixed ``run_to_lowpass_hz``."""
 
 
 def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: EventParams,
                       own: Bouts | None = None, xm_d: F64 | None = None) -> tuple[F64, F64, F64]:
     """IC, TO (fractional positions) and quality of running contacts; x is the 20 Hz signal,
     ``xs_d`` the 4 Hz one at every ``dec``-th sample (one peak per contact), ``xm_d`` the
-    ``p.run_to_lowpass_hz`` one as block means of ``dec`` samples (spring-mass TO; None: tangent TO;
-    with ``p.run_to_lowpass_per_contact`` the TO is read again on ``x``'s block means low-passed at
-    that many cycles per median contact of the first pass, where the contacts are enough to time).
+    ``p.run_to_lowpass_hz`` one as block means of ``dec`` samples (spring-mass TO; None: tangent TO).
 
     ``bouts`` may reach beyond the running bouts ``own`` (see :meth:`Bouts.extended`): a contact
     whose peak lies outside ``own`` is kept only with a flight on both sides, and a contact inside
@@ -113,10 +104,7 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     ic = np.maximum(ic, left)
     if xm_d is not None:
         ok = ic_ok & to_ok
-        r_ok = np.asarray(right[ok], np.float64)
-        to_sm = _spring_mass_to(xm_d, dec, ic[ok], to[ok], r_ok)
-        xm_c = _contact_lowpassed(x, dec, fs, to_sm - ic[ok], bouts, p)
-        to[ok] = to_sm if xm_c is None else _spring_mass_to(xm_c, dec, ic[ok], to[ok], r_ok)
+        to[ok] = _spring_mass_to(xm_d, dec, ic[ok], to[ok], np.asarray(right[ok], np.float64))
     to = np.minimum(to, right)
     # no flight below the threshold before/after a contact (very slow running, or the step from
     # or into walking): the edge is the steepest rise from the minimum before it to its peak (the
@@ -137,21 +125,6 @@ def running_contacts(x: F64, xs_d: F64, dec: int, bouts: Bouts, fs: float, p: Ev
     keep = (has_core & (ic_ok | linked_left | (from_walk & to_ok & linked_right))
             & (to_ok | linked_right) & (in_own | (ic_ok & to_ok)))
     return ic[keep], to[keep], q[keep]
-
-
-def _contact_lowpassed(x: F64, dec: int, fs: float, contact: F64, bouts: Bouts, p: EventParams) -> F64 | None:
-    """The spring-mass TO's signal at the session's contact time: block means of ``dec`` samples
-    of ``x`` low-passed at ``p.run_to_lowpass_per_contact`` cycles per median ``contact`` (in
-    samples: the first pass, at ``run_to_lowpass_hz``), each bout of ``bouts`` filtered on its own
-    (a bout never spans a gap). None with fewer than ``RATE_MIN_STEPS`` contacts or no multiple.
-    """
-    contact = contact[np.isfinite(contact) & (contact > 0)]
-    if p.run_to_lowpass_per_contact is None or contact.size < RATE_MIN_STEPS:
-        return None
-    xb = block_mean(x, dec)
-    edges = np.concatenate([[0, xb.size], bouts.start_idx, bouts.end_idx]).astype(np.int64)
-    bounds_d = np.unique(np.minimum(decimated_bounds(edges, dec), xb.size))
-    return lowpass(xb, p.run_to_lowpass_per_contact * fs / float(np.median(contact)), fs / dec, bounds_d)
 
 
 def _spring_mass_to(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
