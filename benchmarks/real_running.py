@@ -308,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     s = score(trials)
     print("\n".join(breakdown(trials, s)))
     if args.keep_ap_offset:
+        acc = np.loadtxt(root / "Accelerometer.csv", delimiter=",")
+        n = acc.shape[1] // 2
+        print("per trial (slope): AP channel's mean (g), |mean specific force| (g) as recorded")
+        v_mean, ap_mean = acc[:, :n].mean(axis=1), acc[:, n:].mean(axis=1)
+        print("  " + "; ".join(f"{t.slope_deg:+.0f}: {ap_mean[i]:+.2f} {np.hypot(v_mean[i], ap_mean[i]):.2f}"
+                             for i, t in enumerate(trials)))
         return 0
     print()
     print("\n".join(held_out_to(trials)))

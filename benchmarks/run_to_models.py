@@ -18,7 +18,8 @@ low-passed signal after its peak ``F_max`` at ``t_pk``):
 
 Each model's one choice, the low-pass, is chosen on some alcantara trials (smallest RMS TO error)
 and reported on the left-out ones (by slope, by speed); then the simulated runners of validate.py
-at the cut-off chosen on all trials.
+at the cut-off chosen on all trials. Also each model fed the force plate's vGRF (as
+``contact_shape.py`` does for the shipped one): its error on the contact's shape alone.
 """
 
 from __future__ import annotations
@@ -150,6 +151,30 @@ def real(trials: list[real_running.Trial]) -> tuple[list[str], dict[str, float]]
     return lines, picks
 
 
+def on_force(root: Path, trials: list[real_running.Trial]) -> list[str]:
+    """Per model at 5, 6 and 8 Hz: its TO error fed the force plate's vGRF as if it were the
+    sacral signal (the model's error on this runner's contact shape alone, no sacrum)."""
+    from contact_shape import detector_on
+    from matching import match
+
+    grf = np.loadtxt(root / "GRF.csv", delimiter=",")
+    slope = np.array([t.slope_deg for t in trials])
+    lines = []
+    for name, model in MODELS.items():
+        for hz in (5.0, 6.0, 8.0):
+            err = []
+            with _with(model):
+                for k, t in enumerate(trials):
+                    ic, to = detector_on(grf[k], real_running.FS_HZ, hz)
+                    ei, ri = match(ic, t.ref_ic_s, 0.06)
+                    err.append(to[ei] - t.ref_to_s[ri])
+            by = " ".join(f"{1e3 * np.concatenate([err[k] for k in np.flatnonzero(slope == v)]).mean():+5.1f}"
+                          for v in np.unique(slope))
+            lines.append(f"{name:<10} {hz:g} Hz  TO {real_running.ms(np.concatenate(err))}  by slope "
+                         f"(-10 .. +10 deg) {by}")
+    return lines
+
+
 def simulated(picks: dict[str, float], minutes: float) -> list[str]:
     """validate.py's six simulated sessions, each model at its all-trial cut-off."""
     lines = []
@@ -179,9 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     if not root.exists():
         print(f"alcantara_treadmill: skipped ({root} not found)")
         return 0
-    lines, picks = real(real_running.load_trials(root))
+    trials = real_running.load_trials(root)
+    lines, picks = real(trials)
     print("# real: alcantara_treadmill, TO bias ± SD; each model's low-pass chosen on the other groups")
     print("\n".join(lines))
+    print("\n# real, each model fed the force plate's vGRF instead of the sacral signal (its error on the contact "
+          "shape alone)")
+    print("\n".join(on_force(root, trials)))
     print(f"\n# simulated: validate.py's six sessions x {args.minutes:g} min")
     print("\n".join(simulated(picks, args.minutes)))
     return 0
