@@ -29,6 +29,7 @@ from imuback.pipeline import process_raw
 from imuback.signal.activity import RUN, Bouts
 from imuback.signal.dsp import lowpass
 from imuback.signal.events import detect_steps
+from imuback.signal.params import EventParams
 from imuback.simulate.runner import simulate_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,13 +38,17 @@ import sim_accuracy
 from matching import match
 
 F64 = npt.NDArray[np.float64]
+FAST_HZ = 20.0
+"""A low-pass that leaves a contact's shape nearly as it is (its TO error: the model's alone)."""
 
 
-def detector_on(force_bw: F64, fs_hz: float) -> tuple[F64, F64]:
-    """(IC, TO) in s of the running contacts the event detector finds in a force curve (BW)."""
+def detector_on(force_bw: F64, fs_hz: float, lowpass_hz: float = 5.0) -> tuple[F64, F64]:
+    """(IC, TO) in s of the running contacts the event detector finds in a force curve (BW), its
+    spring-mass TO read on the ``lowpass_hz`` signal (the pipeline's: 5 Hz)."""
     n = force_bw.size
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([n]), label=np.array([RUN], np.int8))
-    st = detect_steps(force_bw, fs_hz=fs_hz, bounds=np.array([0, n]), bouts=bouts)
+    st = detect_steps(force_bw, fs_hz=fs_hz, bounds=np.array([0, n]), bouts=bouts,
+                      params=EventParams(run_to_lowpass_hz=lowpass_hz))
     return st.ic_pos / fs_hz, st.to_pos / fs_hz
 
 
@@ -67,44 +72,61 @@ HEADER = (f"{'group':<22}{'steps':>6}  {'TO shape':<17}  {'TO sacrum':<17}  "
 
 
 def real(root: Path) -> list[str]:
-    """Alcantara trials by slope (and all): shape-only and pipeline TO error, force curve, lag."""
+    """Alcantara trials by speed and by slope (and all): shape-only and pipeline TO error, force
+    curve, lag; then the same TO error split into its parts."""
     trials = real_running.load_trials(root)
     grf = np.loadtxt(root / "GRF.csv", delimiter=",")
     acc = np.loadtxt(root / "Accelerometer.csv", delimiter=",")[:, :grf.shape[1]]
     s = real_running.score(trials)
     fs = real_running.FS_HZ
     b = np.array([0, grf.shape[1]])
-    rows: dict[float, list[tuple[F64, F64, F64]]] = {}
+    per: list[tuple[F64, F64, F64, F64]] = []
     for k, t in enumerate(trials):
-        ic, to = detector_on(grf[k], fs)
-        ei, ri = match(ic, t.ref_ic_s, 0.06)
-        shape_err = to[ei] - t.ref_to_s[ri]
+        shape = []
+        for hz in (5.0, FAST_HZ):
+            ic, to = detector_on(grf[k], fs, hz)
+            ei, ri = match(ic, t.ref_ic_s, 0.06)
+            shape.append(to[ei] - t.ref_to_s[ri])
         f5, v5 = lowpass(grf[k], 5.0, fs, b), lowpass(acc[k], 5.0, fs, b)
         last = np.round(t.ref_to_s[:, None] * fs).astype(np.int64) - np.arange(30)[None, :]
         ok = last.min(axis=1) >= 0
         excess = (v5[last[ok]] - f5[last[ok]]).mean(axis=1)
-        rows.setdefault(t.slope_deg, []).append((shape_err, excess, tenths(grf[k], fs, t.ref_ic_s, t.ref_to_s)))
+        per.append((shape[0], shape[1], excess, tenths(grf[k], fs, t.ref_ic_s, t.ref_to_s)))
+    speed = np.array([t.speed_mps for t in trials])
     slope = np.array([t.slope_deg for t in trials])
-    lines = ["# real: alcantara_treadmill by slope (TO shape: the detector fed the force plate's vGRF)",
+    groups = ([(f"{v:.2f} m/s", speed == v) for v in np.unique(speed)]
+              + [(f"{v:+.0f} deg", slope == v) for v in np.unique(slope)]
+              + [("all", np.ones(len(trials), dtype=bool))])
+    lines = ["# real: alcantara_treadmill by speed and slope (TO shape: the detector fed the force plate's vGRF)",
              HEADER + "   sacrum - force, last 60 ms"]
-    for sl in sorted(rows):
-        shape = np.concatenate([r[0] for r in rows[sl]])
-        excess = np.concatenate([r[1] for r in rows[sl]])
-        curve = np.mean([r[2] for r in rows[sl]], axis=0)
-        sacrum = s.to_err_s[np.isin(s.trial, np.flatnonzero(slope == sl))]
-        lines.append(_line(f"{sl:+.0f} deg", shape, sacrum, curve, f"   {np.mean(excess):+.2f} g"))
-    shape = np.concatenate([r[0] for v in rows.values() for r in v])
-    curve = np.mean([r[2] for v in rows.values() for r in v], axis=0)
-    excess = np.concatenate([r[1] for v in rows.values() for r in v])
-    lines.append(_line("all", shape, s.to_err_s, curve, f"   {np.mean(excess):+.2f} g"))
-    return lines
+    parts = ["", "# the same TO error in parts: the half-sine model on the force plate's vGRF at "
+             f"{FAST_HZ:g} Hz (the contact's shape),",
+             "# + what the 5 Hz low-pass adds (= TO shape), + what the sacrum adds (= TO sacrum); "
+             "mean contact time (force plate)",
+             f"{'group':<22}{'steps':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
+             f"{'+ low-pass':>10}  {'+ sacrum':>9}  {'= TO sacrum':>11}  median |TO sacrum|"]
+    for name, sel in groups:
+        ks = np.flatnonzero(sel)
+        sh5 = np.concatenate([per[k][0] for k in ks])
+        sh_fast = np.concatenate([per[k][1] for k in ks])
+        excess = np.concatenate([per[k][2] for k in ks])
+        curve = np.mean([per[k][3] for k in ks], axis=0)
+        sacrum = s.to_err_s[np.isin(s.trial, ks)]
+        lines.append(_line(name, sh5, sacrum, curve, f"   {np.mean(excess):+.2f} g"))
+        tc = np.concatenate([trials[k].ref_to_s - trials[k].ref_ic_s for k in ks])
+        parts.append(_parts(name, 1e3 * float(tc.mean()), sh_fast, sh5, sacrum))
+    return lines + parts
 
 
 def simulated(minutes: float) -> list[str]:
-    """validate.py's six simulated scenarios (without gaps): shape-only and pipeline TO error."""
+    """validate.py's six simulated scenarios (without gaps): shape-only and pipeline TO error,
+    then the same split into its parts."""
     lines = ["# simulated: sim_accuracy.py's scenarios, no gaps (TO shape: the detector fed the true vGRF)",
              HEADER]
-    all_shape, all_sacrum, curves = [], [], []
+    parts = ["", "# the same in parts (as above; contact: the scenario's, sample rate: the sensor's)",
+             f"{'group':<22}{'steps':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
+             f"{'+ low-pass':>10}  {'+ sacrum':>9}  {'= TO sacrum':>11}  median |TO sacrum|"]
+    all_shape, all_fast, all_sacrum, curves = [], [], [], []
     for i in range(6):
         p = dataclasses.replace(sim_accuracy.scenario(i, minutes), gaps_per_hour=0.0)
         sim = simulate_session(p, seed=100 + i, session_id=f"acc{i}", runner_id="sim", start_time=sim_accuracy.T0_NS,
@@ -114,9 +136,12 @@ def simulated(minutes: float) -> list[str]:
         run = np.asarray(sim.truth_steps.column("activity").to_pylist()) == "run"
         ic_t = (sim_accuracy._secs(sim.truth_steps.column("ic_time")) - t0 / 1e9)[run]
         to_t = (sim_accuracy._secs(sim.truth_steps.column("to_time")) - t0 / 1e9)[run]
-        ic, to = detector_on(sig.vgrf_bw, fs)
-        ei, ri = match(ic + sig.t_s[0], ic_t, 0.06)
-        shape = to[ei] + sig.t_s[0] - to_t[ri]
+        shapes = []
+        for hz in (5.0, FAST_HZ):
+            ic, to = detector_on(sig.vgrf_bw, fs, hz)
+            ei, ri = match(ic + sig.t_s[0], ic_t, 0.06)
+            shapes.append(to[ei] + sig.t_s[0] - to_t[ri])
+        shape, fast = shapes
         st = process_raw(sim.raw).steps
         e_run = np.asarray(st.column("activity").to_pylist()) == "run"
         e_ic = (sim_accuracy._secs(st.column("ic_time")) - t0 / 1e9)[e_run]
@@ -124,14 +149,27 @@ def simulated(minutes: float) -> list[str]:
         ej, rj = match(e_ic, ic_t, 0.1)
         sacrum = e_to[ej] - to_t[rj]
         curve = tenths(sig.vgrf_bw, fs, ic_t - sig.t_s[0], to_t - sig.t_s[0])
-        lines.append(_line(f"{p.foot_strike} {p.contact_time_s:.2f} s", shape, sacrum, curve))
+        name = f"{p.foot_strike} {p.contact_time_s:.2f} s"
+        lines.append(_line(name, shape, sacrum, curve))
+        parts.append(_parts(f"{name} {p.sample_rate_hz:g} Hz", 1e3 * p.contact_time_s, fast, shape, sacrum))
         all_shape.append(shape)
+        all_fast.append(fast)
         all_sacrum.append(sacrum)
         curves.append(curve)
     lines.append(_line("all", np.concatenate(all_shape), np.concatenate(all_sacrum), np.mean(curves, axis=0)))
     half = np.array([np.mean(np.sin(np.pi * ((np.arange(10) + 0.5) / 100.0 + k / 10.0))) for k in range(10)])
     lines.append(f"{'(a half-sine, peak 1)':<68}" + " ".join(f"{v:4.2f}" for v in half) + f"   {np.pi / 2:4.2f}")
-    return lines
+    parts.append(_parts("all", float("nan"), np.concatenate(all_fast), np.concatenate(all_shape),
+                        np.concatenate(all_sacrum)))
+    return lines + parts
+
+
+def _parts(name: str, contact_ms: float, fast: F64, shape: F64, sacrum: F64) -> str:
+    """One row of the TO error in parts (means, ms) and the median |TO error| on the sacrum."""
+    c = f"{contact_ms:>5.0f} ms" if np.isfinite(contact_ms) else f"{'':>8}"
+    return (f"{name:<22}{sacrum.size:>6}  {c}  {1e3 * fast.mean():>+9.1f} ms  "
+            f"{1e3 * (shape.mean() - fast.mean()):>+7.1f} ms  {1e3 * (sacrum.mean() - shape.mean()):>+6.1f} ms  "
+            f"{1e3 * sacrum.mean():>+8.1f} ms  {1e3 * np.median(np.abs(sacrum)):>6.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -297,14 +297,24 @@ def held_out_grf(trials: list[Trial]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
+    ap.add_argument("--keep-ap-offset", action="store_true",
+                    help="keep the AP channel's offset (the sensor's tilt, as recorded) and print the table only")
     args = ap.parse_args(argv)
     root = args.data / "real" / "alcantara_treadmill"
     if not root.exists():
         print(f"alcantara_treadmill: skipped ({root} not found)")
         return 0
-    trials = load_trials(root)
+    trials = load_trials(root, remove_ap_offset=not args.keep_ap_offset)
     s = score(trials)
     print("\n".join(breakdown(trials, s)))
+    if args.keep_ap_offset:
+        acc = np.loadtxt(root / "Accelerometer.csv", delimiter=",")
+        n = acc.shape[1] // 2
+        print("per trial (slope): AP channel's mean (g), |mean specific force| (g) as recorded")
+        v_mean, ap_mean = acc[:, :n].mean(axis=1), acc[:, n:].mean(axis=1)
+        print("  " + "; ".join(f"{t.slope_deg:+.0f}: {ap_mean[i]:+.2f} {np.hypot(v_mean[i], ap_mean[i]):.2f}"
+                             for i, t in enumerate(trials)))
+        return 0
     print()
     print("\n".join(held_out_to(trials)))
     print()
