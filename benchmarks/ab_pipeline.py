@@ -96,9 +96,9 @@ def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | N
 def run_interleaved(folders: dict[str, Path], code: str, child_args: list[str], rounds: int) -> dict[str, list[Any]]:
     """Run ``code`` (a child that prints one JSON line last) once per tree per round, the trees in
     turn, each in a fresh single-threaded process with that tree's ``src`` first on the path.
-    Each round starts one tree later than the one before (A B C, B C A, C A B, ...): on this
-    machine the place in a round biased the times by a few percent, so every tree takes every
-    place equally often over a multiple of the number of trees.
+    Each round starts one tree later than the one before (A B C, B C A, C A B, ...), so every
+    tree takes every place equally often over a multiple of the number of trees (on this machine
+    the first place looked favoured in some runs: docs/performance.md).
     """
     out: dict[str, list[Any]] = {tree: [] for tree in folders}
     items = list(folders.items())
