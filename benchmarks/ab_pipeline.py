@@ -11,7 +11,8 @@ Each round runs every tree once, in a fresh single-threaded process that reads a
 file 1 + ``--runs`` times; the best of its warm runs (all but the first) counts. ``--clock cpu``
 times the process's CPU time instead of the wall clock: on a machine shared with other work,
 waiting for a core then does not count (memory and cache contention still do). Interleaving puts every tree under the
-same machine load (on a shared VM single runs vary by 10 % or more). Prints the best and median
+same machine load (on a shared VM single runs vary by 10 % or more), and the order of the trees
+turns by one place each round (use a multiple of the number of trees as ``--rounds``). Prints the best and median
 per tree, and the median over rounds of its time divided by the first tree's in the same round.
 Without ``--file``, one hour of simulated 200 Hz running (``--walking``: walking) is made first
 (as bench_pipeline.py does).
@@ -95,10 +96,14 @@ def trees_and_file(ap: argparse.ArgumentParser, specs: list[str], file: Path | N
 def run_interleaved(folders: dict[str, Path], code: str, child_args: list[str], rounds: int) -> dict[str, list[Any]]:
     """Run ``code`` (a child that prints one JSON line last) once per tree per round, the trees in
     turn, each in a fresh single-threaded process with that tree's ``src`` first on the path.
+    Each round starts one tree later than the one before (A B C, B C A, C A B, ...), so every
+    tree takes every place equally often over a multiple of the number of trees (on this machine
+    the first place looked favoured in some runs: docs/performance.md).
     """
     out: dict[str, list[Any]] = {tree: [] for tree in folders}
-    for _ in range(rounds):
-        for tree, folder in folders.items():
+    items = list(folders.items())
+    for r in range(rounds):
+        for tree, folder in items[r % len(items):] + items[:r % len(items)]:
             env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folder / "src").resolve())}
             res = subprocess.run([sys.executable, "-c", code, *child_args], env=env, check=True,
                                  capture_output=True, text=True)

@@ -4,8 +4,8 @@
     python benchmarks/same_results.py --data ../shared/data main HEAD
 
 Each tree (a checkout with src/imuback, or a git commit of this repository, as in ab_pipeline.py)
-processes the same sessions in its own process: one hour of simulated 200 Hz running (as
-bench_pipeline.py makes it), the example session in data/, two simulated sessions (100 Hz with
+processes the same sessions in its own process: one hour of simulated 200 Hz running and one of
+walking (as bench_pipeline.py makes them), the example session in data/, two simulated sessions (100 Hz with
 gaps, 416 Hz) and every real recording under ``--data`` (skipped where absent). Every column of
 the steps, strides and sessions rows is compared exactly (NaN equals NaN); only the columns that
 name the run (processing time, source path, versions, parameters) are left out. Prints each
@@ -37,8 +37,9 @@ from imuback.simulate.runner import RunnerParams, simulate_session
 from imuback.store.raw import read_raw
 import real_running, real_walking
 
-def sessions(hour, example, data):
+def sessions(hour, walk_hour, example, data):
     yield "simulated hour", read_raw(hour)
+    yield "simulated walking hour", read_raw(walk_hour)
     yield "example", read_raw(example)
     for seed, kw in ((3, dict(run_minutes=6.0, gaps_per_hour=40.0, sample_rate_hz=100.0)),
                      (5, dict(run_minutes=4.0, sample_rate_hz=416.0))):
@@ -52,7 +53,7 @@ def sessions(hour, example, data):
         yield f"walking {i}", t.raw
 
 out = {}
-for name, raw in sessions(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])):
+for name, raw in sessions(*(Path(a) for a in sys.argv[1].split(",")), Path(sys.argv[2]), Path(sys.argv[3])):
     rows = process_raw(raw)
     out[name] = {f"{table}.{col}": t.column(col).to_pylist() for table, t in rows.tables().items()
                  for col in t.column_names if col not in sys.argv[5].split(",")}
@@ -80,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(str(exc))
         hour = Path(tmp) / "bench_1h.parquet"
         make_raw(hour, 1.0)
+        walk_hour = Path(tmp) / "bench_1h_walking.parquet"
+        make_raw(walk_hour, 1.0, walking=True)
         results = []
         example = REPO / "data" / "example-20240304-00.parquet"
         for folder in folders:
             env = {**os.environ, **ONE_CORE, "PYTHONPATH": str((folder / "src").resolve())}
-            out = subprocess.run([sys.executable, "-c", _CHILD, str(hour), str(example), str(args.data),
+            out = subprocess.run([sys.executable, "-c", _CHILD, f"{hour},{walk_hour}", str(example), str(args.data),
                                   str(Path(__file__).resolve().parent), ",".join(sorted(VOLATILE))],
                                  env=env, capture_output=True)
             if out.returncode != 0:

@@ -10,6 +10,7 @@ from imuback.signal.dsp import (
     argmin_between_held,
     block_mean,
     block_middles,
+    clipped_windows,
     interp_at,
     interval_indices,
     interval_mask,
@@ -211,3 +212,20 @@ def test_lowpass_is_the_biquad_over_the_odd_extension_bit_for_bit(n: int) -> Non
             y, _ = lfilter(b, a, y, zi=zi * y[0])
             want = y[::-1][pad:pad + n]
             assert np.array_equal(lowpass(x, cutoff_hz, FS, np.array([0, n])), want)
+
+
+@pytest.mark.parametrize("n", [5, 40, 1000])
+def test_clipped_windows_are_the_clipped_gather(n: int) -> None:
+    # windows inside their segment, reaching past its first or last sample (or both), in a
+    # signal shorter than a window: the same values as gathering through clipped indices
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    bounds = np.array([0, n // 3, n])
+    width = 13
+    start = rng.integers(-width, n, 200)
+    seg = np.clip(np.searchsorted(bounds, start + width // 2, side="right") - 1, 0, 1)
+    lo, hi = bounds[seg], bounds[seg + 1] - 1
+    want = x[np.clip(start[:, None] + np.arange(width), lo[:, None], hi[:, None])]
+    got = clipped_windows(x, start, width, lo, hi)
+    assert got.shape == (200, width) and np.array_equal(got, want)
+    assert clipped_windows(x, start[:0], width, lo[:0], hi[:0]).shape == (0, width)

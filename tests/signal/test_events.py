@@ -378,3 +378,26 @@ def test_foot_cue_parameters_out_of_range_are_refused(bad):
     with pytest.raises(ParamsError, match=next(iter(bad))):
         EventParams(**bad)
     EventParams(foot_lone_stance_s=(0.0, 0.0))  # no second accelerometer cue: allowed
+
+
+def test_walking_alone_runs_no_running_detector_and_finds_the_same_steps(monkeypatch):
+    """Without running bouts the running detector and its signals (a 4 Hz low-pass, a peak search
+    over the session: ~4 ms per hour of walking) are skipped; the walking steps are the same."""
+    fs = 100.0
+    ph = np.arange(1200) / fs % 0.55
+    x = 1 + 0.3 * np.cos(2 * np.pi * ph / 0.55) + 0.25 * np.exp(-0.5 * ((ph - 0.275) / 0.03) ** 2)
+    bounds = np.array([0, x.size])
+    walk = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([WALK], np.int8))
+    want = detect_steps(x, fs_hz=fs, bounds=bounds, bouts=walk)
+    assert want.n >= 18 and (want.activity == WALK).all()
+
+    def no_running(*args, **kwargs):
+        raise AssertionError("the running detector ran without running bouts")
+
+    monkeypatch.setattr("imuback.signal.events.running_contacts", no_running)
+    got = detect_steps(x, fs_hz=fs, bounds=bounds, bouts=walk)
+    assert np.array_equal(got.ic_pos, want.ic_pos) and np.array_equal(got.chain, want.chain)
+    # ... but it runs where there are running bouts
+    run = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([RUN], np.int8))
+    with pytest.raises(AssertionError, match="without running bouts"):
+        detect_steps(x, fs_hz=fs, bounds=bounds, bouts=run)

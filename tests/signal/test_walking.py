@@ -9,7 +9,7 @@ import pytest
 
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
-from imuback.signal.walking_ic import forward_peak_ic, fuse_ic_cues
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues
 from tests.signal.analytic import braking_forward, turn_walk, walking_vertical
 
 FS = 100.0
@@ -268,3 +268,67 @@ def test_step_time_asymmetry_within_the_rhythm_tolerance_is_left_as_measured():
     # beyond the tolerance the same limp would be re-placed on those peaks: the tolerance is what keeps it
     moved = _refined(vert, ap, bounds, EventParams(walk_ic_delay_s=0.0, walk_rhythm_off_s=0.05))
     assert np.abs(moved - ics)[1:-1].max() >= 8.0
+
+
+def _forward_reference(ap: np.ndarray, ic_pos: np.ndarray, bounds: np.ndarray, p: EventParams,
+                       extra_back: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The smoothed forward windows as first written (pipeline 0.10.0): one clipped index per
+    window sample, then the Gaussian along each window; the window's offsets and its ``pad``."""
+    from scipy.ndimage import gaussian_filter1d
+
+    lo_s, hi_s = p.walk_drop_window_s
+    pad = 3 * max(1, round(p.walk_ap_sigma_s * FS))
+    off = np.arange(round(lo_s * FS) - extra_back - pad, round(hi_s * FS) + pad + 1)
+    c = np.round(ic_pos).astype(np.int64)
+    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
+    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    w = gaussian_filter1d(ap[idx] / G_MPS2, p.walk_ap_sigma_s * FS, axis=1, mode="nearest")
+    return idx, w, off, pad
+
+
+def _gappy_walk() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Braking forward acceleration over three segments, with ICs near every segment edge."""
+    every = np.arange(20.0, 2990.0, 55.0)
+    rng = np.random.default_rng(7)
+    ap = braking_forward(every, 3000) + rng.normal(0.0, 0.3, 3000)
+    bounds = np.array([0, 1003, 2011, 3000])
+    ics = np.sort(np.concatenate([every + rng.uniform(-12.0, 4.0, every.size), bounds[1:-1] - 3.0,
+                                  bounds[1:-1] + 2.0, [1.0, 2997.0]]))
+    return ap, ics, bounds
+
+
+def test_braking_fall_is_the_gradient_of_the_clipped_windows_bit_for_bit():
+    # windows copied from a sliding view (only those reaching past their segment clipped) and
+    # the slope scaled after its minimum: the same bits as the index gather and np.gradient
+    ap, ics, bounds = _gappy_walk()
+    p = EventParams()
+    _, w, off, pad = _forward_reference(ap, ics, bounds, p, 0)
+    want = -np.min((np.gradient(w, axis=1) * FS)[:, pad:off.size - pad], axis=1)
+    assert np.array_equal(braking_fall(ap, ics, FS, bounds, p), want)
+
+
+def test_forward_peak_ic_is_the_masked_search_over_the_clipped_windows_bit_for_bit():
+    # the drop searched on its own columns and the peak in a sliding window before it: the same
+    # bits as the masked search over the whole window (pipeline 0.10.0), clipped windows included
+    ap, ics, bounds = _gappy_walk()
+    p = EventParams()
+    back = round(p.walk_peak_before_drop_s * FS)
+    idx, w, off, _ = _forward_reference(ap, ics, bounds, p, back)
+    lo_s, hi_s = p.walk_drop_window_s
+    c = np.round(ics).astype(np.int64)
+    rows = np.arange(c.size)
+    slope = np.gradient(w, axis=1) * FS
+    in_drop = (off >= round(lo_s * FS)) & (off <= round(hi_s * FS))
+    drop = np.argmin(np.where(in_drop[None, :], slope, np.inf), axis=1)
+    steep = slope[rows, drop] <= -p.walk_min_drop_g_per_s
+    col = np.arange(off.size)[None, :]
+    peak = np.argmax(np.where((col <= drop[:, None]) & (col >= drop[:, None] - back), w, -np.inf), axis=1)
+    a, b, e = (w[rows, np.clip(peak + k, 0, off.size - 1)] for k in (-1, 0, 1))
+    curv = a - 2.0 * b + e
+    inner = (peak > 0) & (peak < off.size - 1) & (curv < 0)
+    vertex = np.where(inner, np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
+    refined = c + off[peak]
+    want = np.where(steep & (idx[rows, peak] == refined), refined + vertex, ics)
+    clipped = ~(idx[rows, peak] == refined)
+    assert clipped.any() and (steep & ~clipped).sum() > 40  # both branches are exercised
+    assert np.array_equal(forward_peak_ic(ap, ics, FS, bounds, p), want)

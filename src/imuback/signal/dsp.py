@@ -325,6 +325,26 @@ def windows_around(pos: F64, half: int, bounds: I64) -> tuple[I64, I64]:
     return s[first], np.maximum.reduceat(e, first)
 
 
+def clipped_windows(x: F64, start: I64, width: int, lo: I64, hi: I64) -> F64:
+    """(S, width) copies of ``x[clip(start[i] + j, lo[i], hi[i])]`` for ``j`` in ``[0, width)``:
+    windows of a 1-D signal, each held at its own first and last sample ``lo``, ``hi`` (a segment
+    of the signal, inside it) where it reaches past them.
+
+    The windows that lie inside their segment are copied row by row from a sliding view of ``x``
+    (no (S, width) index array); only those that reach past it are gathered through clipped
+    indices. The values are the same either way.
+    """
+    k = np.flatnonzero((start < lo) | (start + (width - 1) > hi))
+    if x.shape[0] >= width:
+        # the rows reaching past their segment are read from anywhere valid, then overwritten
+        out = np.lib.stride_tricks.sliding_window_view(x, width)[np.clip(start, 0, x.shape[0] - width)]
+    else:  # every window reaches past its segment
+        out, k = np.empty((start.size, width)), np.arange(start.size)
+    if k.size:
+        out[k] = x[np.clip(start[k][:, None] + np.arange(width), lo[k][:, None], hi[k][:, None])]
+    return out
+
+
 def interp_at(x: F64, pos: npt.ArrayLike) -> F64:
     """``x`` (N,) at fractional sample positions ``pos`` by linear interpolation, as
     ``np.interp(pos, np.arange(N), x)`` but without the index array (clamped to the ends; NaN

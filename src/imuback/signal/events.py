@@ -73,26 +73,29 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
     vertical_g : (N,) gravity-aligned vertical specific force of the sacrum (g), incl. gravity.
     """
     x = lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds)
-    # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
     dec = step_to_50hz(fs_hz)
-    xs_d = lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec))
     # the activity vote smears a run/walk change by up to half its window: each detector also
     # looks that far into the neighbouring bout of the other gait
     edge = round(params.bout_edge_s * fs_hz)
-    xm_d = None
-    if params.run_to_lowpass_hz is not None and np.any(bouts.label == RUN):
-        # the spring-mass TO's signal: block means (a boxcar against aliasing) at ~50 Hz, low-passed
-        xm_d = lowpass(block_mean(vertical_g, dec), params.run_to_lowpass_hz, fs_hz / dec,
-                       decimated_bounds(bounds, dec))
-    ric, rto, rq = running_contacts(x, xs_d, dec, bouts.extended(RUN, WALK, edge, bounds), fs_hz, params,
-                                     own=bouts, xm_d=xm_d)
+    run_bouts = bouts.extended(RUN, WALK, edge, bounds)
+    ric = rto = rq = np.zeros(0)
+    if run_bouts.label.size:  # without running bouts the running detector finds nothing
+        # one peak per contact at < 4 Hz: find it on a decimated signal (~50 Hz), then back
+        xs_d = lowpass(vertical_g[::dec], params.step_lowpass_hz, fs_hz / dec, decimated_bounds(bounds, dec))
+        xm_d = None
+        if params.run_to_lowpass_hz is not None:
+            # the spring-mass TO's signal: block means (a boxcar against aliasing) at ~50 Hz, low-passed
+            xm_d = lowpass(block_mean(vertical_g, dec), params.run_to_lowpass_hz, fs_hz / dec,
+                           decimated_bounds(bounds, dec))
+        ric, rto, rq = running_contacts(x, xs_d, dec, run_bouts, fs_hz, params, own=bouts, xm_d=xm_d)
     wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
-    # a step needs the trunk upright: its mean vertical specific force over about a stride is
-    # cos(tilt) g; sitting down, standing up, bending or lying make no steps
-    mean_v = uniform_filter1d(vertical_g[::dec], max(1, round(params.posture_window_s * fs_hz / dec)),
-                              mode="nearest")
-    upright = mean_v[np.clip(np.round(wic / dec).astype(np.int64), 0, max(mean_v.size - 1, 0))] >= params.upright_g
-    wic, wto, wq = wic[upright], wto[upright], wq[upright]
+    if wic.size:
+        # a step needs the trunk upright: its mean vertical specific force over about a stride is
+        # cos(tilt) g; sitting down, standing up, bending or lying make no steps
+        mean_v = uniform_filter1d(vertical_g[::dec], max(1, round(params.posture_window_s * fs_hz / dec)),
+                                  mode="nearest")
+        upright = mean_v[np.clip(np.round(wic / dec).astype(np.int64), 0, max(mean_v.size - 1, 0))] >= params.upright_g
+        wic, wto, wq = wic[upright], wto[upright], wq[upright]
     ic = np.concatenate([ric, wic])
     order = np.argsort(ic, kind="stable")
     ic = ic[order]

@@ -36,7 +36,7 @@ import numpy.typing as npt
 from scipy.ndimage import median_filter
 
 from imuback.signal.activity import RUN, WALK
-from imuback.signal.dsp import block_mean, step_to_50hz
+from imuback.signal.dsp import block_mean, clipped_windows, step_to_50hz
 from imuback.signal.events import Steps
 from imuback.signal.params import EventParams, QualityParams
 from imuback.signal.walking_ic import braking_fall
@@ -102,8 +102,8 @@ def quality_parts(vertical_g: F64, steps: Steps, *, fs_hz: float, params: Qualit
     lo_s, hi_s = params.window_s
     off = np.arange(round(lo_s * fs_d), round(hi_s * fs_d) + 1)
     centre = ((steps.ic_pos + 0.5) / dec - 0.5).astype(np.int64)  # the block holding each IC
-    idx = np.clip(centre[:, None] + off[None, :], 0, max(x.size - 1, 0))
-    w = x[idx] if x.size else np.zeros(idx.shape)
+    w = (clipped_windows(x, centre + off[0], off.size, np.zeros(n, np.int64), np.full(n, x.size - 1))
+         if x.size else np.zeros((n, off.size)))
     swing = _over_typical(_row_range(w), steps.activity)
     w = w - w.mean(axis=1, keepdims=True)
     w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter1d
 
+from imuback.signal.dsp import clipped_windows
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
 
@@ -45,28 +46,36 @@ def forward_peak_ic(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventP
     back = round(p.walk_peak_before_drop_s * fs)
     off = np.arange(round(lo_s * fs) - back - pad, round(hi_s * fs) + pad + 1)
     c = np.round(ic_pos).astype(np.int64)
-    idx, w = _forward_windows(ap_mps2, c, off, fs, bounds, p)
-    slope = np.gradient(w, axis=1) * fs  # g/s
-    in_drop = (off >= round(lo_s * fs)) & (off <= round(hi_s * fs))
-    drop = np.argmin(np.where(in_drop[None, :], slope, np.inf), axis=1)
-    steep = slope[np.arange(c.size), drop] <= -p.walk_min_drop_g_per_s
-    col = np.arange(off.size)[None, :]
-    before = (col <= drop[:, None]) & (col >= drop[:, None] - back)
-    peak = np.argmax(np.where(before, w, -np.inf), axis=1)
+    w, first, last = _forward_windows(ap_mps2, c, off, fs, bounds, p)
+    # the steepest fall over the drop window's columns d0..d1 (central differences: np.gradient's
+    # interior, computed on those columns only)
+    d0, d1 = back + pad, off.size - 1 - pad
+    slope = (w[:, d0 + 1:d1 + 2] - w[:, d0 - 1:d1]) / 2.0 * fs  # g/s
+    drop = np.argmin(slope, axis=1)
+    rows = np.arange(c.size)
+    steep = slope[rows, drop] <= -p.walk_min_drop_g_per_s
+    drop += d0
+    # the maximum over the back + 1 columns up to the fall (the first of equal ones)
+    before = np.lib.stride_tricks.sliding_window_view(w, back + 1, axis=1)[rows, drop - back]
+    peak = drop - back + np.argmax(before, axis=1)
     refined = c + off[peak]
     at = refined + _peak_vertex(w, peak, p)
-    return np.where(steep & (idx[np.arange(c.size), peak] == refined), at, ic_pos)
+    return np.where(steep & (refined >= first) & (refined <= last), at, ic_pos)
 
 
 def _forward_windows(ap_mps2: F64, centre: I64, off: I64, fs: float, bounds: I64,
-                     p: EventParams) -> tuple[I64, F64]:
-    """Sample indices (S, W) ``centre + off``, clipped to each centre's segment, and the forward
-    specific force there (g) smoothed by ``walk_ap_sigma_s`` along each window.
+                     p: EventParams) -> tuple[F64, I64, I64]:
+    """The forward specific force (g) over the samples ``centre + off`` (S, W) (``off`` a run of
+    consecutive offsets), held at the first and last sample of each centre's segment where it
+    reaches past them, smoothed by ``walk_ap_sigma_s`` along each window; and that first and last
+    sample (S,) of each centre's segment (a window sample outside them was clipped).
     """
     seg = np.clip(np.searchsorted(bounds, centre, side="right") - 1, 0, bounds.size - 2)
-    idx = np.clip(centre[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
-    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
-    return idx, np.asarray(w, dtype=np.float64)
+    lo, hi = bounds[seg], bounds[seg + 1] - 1
+    x = clipped_windows(ap_mps2, centre + off[0], off.size, lo, hi)
+    x /= G_MPS2
+    w = gaussian_filter1d(x, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
+    return np.asarray(w, dtype=np.float64), lo, hi
 
 
 def _peak_vertex(w: F64, peak: I64, p: EventParams) -> F64:
@@ -136,7 +145,7 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     lo, hi = round(lo_s * fs) - ahead, round(hi_s * fs)
     off = np.arange(lo - pad, hi + ahead + pad + 2)
     c = np.round(vertical_pos[k]).astype(np.int64)
-    idx, w = _forward_windows(ap_mps2, c, off, fs, bounds, p)
+    w, first, last = _forward_windows(ap_mps2, c, off, fs, bounds, p)
     slope = np.gradient(w, axis=1) * fs  # g/s
     cols = np.arange(pad, pad + hi - lo + 1)  # the columns of [lo, hi]
     fall = -np.lib.stride_tricks.sliding_window_view(slope, ahead + 1, axis=1)[:, cols].min(axis=2)
@@ -147,7 +156,7 @@ def rhythm_placed_ic(ic_pos: F64, vertical_pos: F64, chain: I64, ap_mps2: F64, f
     rows = np.arange(k.size)
     f_cur = np.where(peak.any(axis=1), fall[rows, near_cur], 0.0)
     cand = peak & (fall >= p.walk_min_drop_g_per_s) & (fall >= p.walk_rhythm_fall_share * f_cur[:, None])
-    cand &= idx[:, cols] == at  # not clipped at a segment's edge
+    cand &= (at >= first[:, None]) & (at <= last[:, None])  # not clipped at a segment's edge
     # 3. the candidate nearest the middle, if it halves the distance
     dist = np.where(cand, np.abs(at - mid[:, None]), np.inf)
     best = np.argmin(dist, axis=1)
@@ -251,13 +260,8 @@ def braking_fall(ap_mps2: F64, ic_pos: F64, fs: float, bounds: I64, p: EventPara
     lo_s, hi_s = p.walk_drop_window_s
     pad = 3 * max(1, round(p.walk_ap_sigma_s * fs))
     off = np.arange(round(lo_s * fs) - pad, round(hi_s * fs) + pad + 1)
-    c = np.round(ic_pos).astype(np.int64)
-    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
-    idx = c[:, None] + off[None, :]
-    lo, hi = bounds[seg], bounds[seg + 1] - 1
-    edge = np.flatnonzero((c + off[0] < lo) | (c + off[-1] > hi))  # windows reaching past their segment
-    idx[edge] = np.clip(idx[edge], lo[edge][:, None], hi[edge][:, None])
-    w = gaussian_filter1d(ap_mps2[idx] / G_MPS2, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
-    # central differences (np.gradient's interior) on the window's inner columns only
-    slope = (w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]) / 2.0 * fs
-    return np.asarray(-np.min(slope, axis=1), dtype=np.float64)
+    w, _, _ = _forward_windows(ap_mps2, np.round(ic_pos).astype(np.int64), off, fs, bounds, p)
+    # central differences (np.gradient's interior) on the window's inner columns only, halved and
+    # scaled to g/s after the minimum (both monotone: the same value as before it)
+    d = w[:, pad + 1:off.size - pad + 1] - w[:, pad - 1:off.size - pad - 1]
+    return np.asarray(-(np.min(d, axis=1) / 2.0 * fs), dtype=np.float64)
