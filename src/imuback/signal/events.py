@@ -4,7 +4,8 @@ Contacts come from :mod:`imuback.signal.running` inside running bouts and from
 :mod:`imuback.signal.walking` inside walking bouts; each detector also looks into the edge of the
 other gait's neighbouring bouts, because the activity vote smears a change by up to 2 s. Once
 the body frame is known, walking steps the vertical signal missed in gaps of the rhythm are bridged
-(:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`).
+(:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`), then one kept
+per stance (:func:`one_contact_per_stance`).
 
 Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
 right during a left one), so the mean mediolateral acceleration over a contact says the foot;
