@@ -29,7 +29,8 @@ taken for a missed or closing step), else a clear vertical maximum whose IC ``rh
 (moved > 20 ms by ``rhythm_placed_ic``), the ``forward`` peak moved more than 50 ms from the
 vertical IC, or ``vertical``; then its intervals to the detections either side in typical steps
 (the trial's median interval), ``double`` where one is under half a step (two detections of one
-stance), and the nearest reference IC. ``--plot DIR`` draws each (vertical and forward specific
+stance), and the nearest reference IC; for a ``near`` one, whether the vertical-signal IC alone (forward
+peak and rhythm off) lies within 100 ms of that reference IC. ``--plot DIR`` draws each (vertical and forward specific
 force, detections, reference ICs by foot) to DIR.
 """
 
@@ -178,6 +179,8 @@ def extra_rows(trial: rw.Trial, det: rw.Detected, ref_name: str,
     ref_step = float(np.median(np.diff(ref.ic_s))) if ref.ic_s.size > 1 else np.nan
     gap = np.where(both, (ref.ic_s[jr] - ref.ic_s[jl]) / ref_step, np.nan) if ref.ic_s.size else np.full(t.size, np.nan)
     twice = both & (ref.foot[jl] == ref.foot[jr]) & (gap > 1.5) if ref.ic_s.size else np.zeros(t.size, bool)
+    # would the vertical-signal IC alone (forward peak and rhythm off) have matched the nearest reference IC?
+    vert_dist = _nearest(t - dref, variants["forward"].ic_s) if t.size else np.zeros(0)
     rows = []
     for i in range(t.size):  # extras: a few per trial
         stage = ("bridge" if gone["bridge"][i] else "fill" if gone["fill"][i]
@@ -188,7 +191,8 @@ def extra_rows(trial: rw.Trial, det: rw.Detected, ref_name: str,
                      "double": bool(min(prev[i], nxt[i]) < 0.5), "ref_dt_s": float(dref[i]),
                      "ref_foot": str(rfoot[i]), "turn": str(turn[i]),
                      "outside": bool(t[i] < ref.trial_s[0] or t[i] > ref.trial_s[1]),
-                     "ref_gap_steps": float(gap[i]), "ref_twice": bool(twice[i])})
+                     "ref_gap_steps": float(gap[i]), "ref_twice": bool(twice[i]),
+                     "vertical_ok": bool(vert_dist[i] <= 0.1)})
     return rows
 
 
@@ -254,6 +258,7 @@ def list_extras(trials: list[rw.Trial], dets: list[rw.Detected], params: Pipelin
     for ds, ref_name in REFS:
         count: collections.Counter[tuple[str, str, bool]] = collections.Counter()
         cause: collections.Counter[str] = collections.Counter()
+        near_vert: collections.Counter[tuple[str, bool]] = collections.Counter()
         for i, (t, d) in enumerate(zip(trials, dets, strict=True)):
             if t.dataset != ds or ref_name not in t.refs:
                 continue
@@ -261,18 +266,24 @@ def list_extras(trials: list[rw.Trial], dets: list[rw.Detected], params: Pipelin
             for r in extra_rows(t, d, ref_name, v):
                 count[(str(r["kind"]), str(r["stage"]), bool(r["double"]))] += 1
                 cause[_cause(r)] += 1
+                if r["kind"] == "near" and not r["outside"]:
+                    near_vert[(str(r["stage"]), bool(r["vertical_ok"]))] += 1
                 print(f"{ref_name:9s} {r['trial']:16s} {r['t_s']:7.2f} s {r['kind']:4s} {r['stage']:8s} "
                       f"prev {r['prev_steps']:5.2f} next {r['next_steps']:5.2f} steps"
                       f"{' double' if r['double'] else '       '}  ref {r['ref_dt_s'] * 1000:+6.0f} ms "
                       f"{r['ref_foot']:1s} "
                       f"{r['turn']:8s} ref gap {r['ref_gap_steps']:5.2f} steps"
                       f"{' one foot twice' if r['ref_twice'] else '               '}"
-                      f"{' OUTSIDE' if r['outside'] else ''}")
+                      f"{' OUTSIDE' if r['outside'] else ''}"
+                      f"{' vertical IC matches' if r['kind'] == 'near' and r['vertical_ok'] else ''}")
                 if plot is not None:
                     plot_extra(t, d, ref_name, r, plot)
         print(f"{ds} / {ref_name}: " + ", ".join(
             f"{k} {s}{' double' if dbl else ''} {n}" for (k, s, dbl), n in sorted(count.items())))
         print(f"{ds} / {ref_name} by cause: " + ", ".join(f"{c} {cause[c]}" for c in CAUSES))
+        print(f"{ds} / {ref_name} near extras inside the trial, by stage: the vertical-signal IC alone "
+              "would match / would not: " + ", ".join(
+                  f"{st} {near_vert[(st, True)]} / {near_vert[(st, False)]}" for st in STAGES))
 
 
 def main(argv: list[str] | None = None) -> int:
