@@ -67,6 +67,11 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
         "off": PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=1e9)),
         **{str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_fall_frac=v))
            for v in (0.0, 0.15, 0.3, 0.5, 0.7)}},
+    "walk_min_step_s (two walking ICs closer than this: one stance, one dropped; 0 = off)": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_min_step_s=v)) for v in (0.0, 0.22, 0.25, 0.28, 0.3,
+                                                                                          0.32, 0.35, 0.4, 0.45)},
+    "walk_min_step_s, off or the physiological floor 0.3 s (200 steps/min) only": {
+        str(v): PipelineParams(events=dataclasses.replace(E, walk_min_step_s=v)) for v in (0.0, 0.3)},
     "walk_bridge_margin_steps": {str(v): PipelineParams(events=dataclasses.replace(E, walk_bridge_margin_steps=v))
                                  for v in (0.5, 0.6, 0.7)},
     "max_fill_s": {str(v): PipelineParams(resample=dataclasses.replace(R, max_fill_s=v,

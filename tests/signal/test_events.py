@@ -22,6 +22,7 @@ from imuback.signal.events import (
     bridge_walking_gaps,
     detect_steps,
     foot_reasons,
+    one_contact_per_stance,
 )
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
@@ -317,6 +318,40 @@ def test_steps_bridged_into_a_turn_join_the_walk_and_a_stop_stays_empty():
                chain=np.zeros(n, np.int64), foot=np.full(n, LEFT, np.int8), quality=np.full(n, 0.8))
     b2 = Bouts(start_idx=np.array([0]), end_idx=np.array([x2.size]), label=np.array([WALK], np.int8))
     assert bridge_walking_gaps(s2, x2, ap2, fs_hz=100.0, bounds=np.array([0, x2.size]), bouts=b2).n == n
+
+
+def _walk_steps(ic: np.ndarray) -> Steps:
+    n = ic.size
+    return Steps(ic_pos=ic, to_pos=np.full(n, np.nan), activity=np.full(n, WALK, np.int8),
+                 chain=np.zeros(n, np.int64), foot=np.where(np.arange(n) % 2 == 0, LEFT, RIGHT).astype(np.int8),
+                 quality=np.linspace(0.5, 0.9, n))
+
+
+def test_two_walking_detections_inside_one_stance_keep_the_one_the_rhythm_expects():
+    """Steps every 0.55 s (100 Hz). A second detection 0.24 s after step 8 (a forward peak inside
+    its stance: voisard_l5_walk 3-4, 4-6, 5-2) and one 0.25 s before step 14 (a peak before the
+    contact: voisard 8-2) cannot both be heel strikes with their step: the one nearer the middle of
+    the steps either side stays. At the walk's end (no step after) the earlier one stays. Two real
+    short steps 0.33 s apart (a turn on mobgap_lab) both stay."""
+    every = np.arange(20) * 55.0 + 100.0
+    extra = np.array([every[8] + 24.0, every[14] - 25.0, every[-1] + 23.0])
+    ic = np.sort(np.concatenate([every, extra]))
+    steps = _walk_steps(ic)
+    bounds = np.array([0, 2000])
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([2000]), label=np.array([WALK], np.int8))
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts)
+    assert got.n == every.size and np.array_equal(got.ic_pos, every)
+    # the kept steps keep their own foot, chain and quality
+    kept = np.isin(ic, every)
+    assert np.array_equal(got.foot, steps.foot[kept]) and np.array_equal(got.quality, steps.quality[kept])
+    # 0 = off; a pair across two bouts, or 0.33 s apart, is not one stance
+    off = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts, params=replace(E, walk_min_step_s=0.0))
+    assert off.n == ic.size
+    two = Bouts(start_idx=np.array([0, int(every[8]) + 10]), end_idx=np.array([int(every[8]) + 10, 2000]),
+                label=np.array([WALK, WALK], np.int8))
+    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=two).n == every.size + 1
+    short = np.where(np.arange(every.size) > 8, every - 22.0, every)  # one step of 0.33 s
+    assert one_contact_per_stance(_walk_steps(short), fs_hz=100.0, bounds=bounds, bouts=bouts).n == short.size
 
 
 def test_a_chain_of_one_foots_steps_a_stride_apart_is_left_unknown_not_half_swapped():

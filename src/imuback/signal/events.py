@@ -4,7 +4,8 @@ Contacts come from :mod:`imuback.signal.running` inside running bouts and from
 :mod:`imuback.signal.walking` inside walking bouts; each detector also looks into the edge of the
 other gait's neighbouring bouts, because the activity vote smears a change by up to 2 s. Once
 the body frame is known, walking steps the vertical signal missed in gaps of the rhythm are bridged
-(:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`).
+(:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`), then one kept
+per stance (:func:`one_contact_per_stance`).
 
 Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
 right during a left one), so the mean mediolateral acceleration over a contact says the foot;
@@ -386,6 +387,44 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
     ic[walk[ok]] = new[ok]
     return Steps(ic_pos=ic, to_pos=steps.to_pos, activity=steps.activity, chain=steps.chain,
                  foot=steps.foot, quality=steps.quality)
+
+
+def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bouts,
+                           params: EventParams = EventParams()) -> Steps:
+    """Drop the second detection of a walking stance: a foot strikes the ground once per contact.
+
+    Two walking ICs of one segment and bout closer than ``walk_min_step_s`` cannot both be heel
+    strikes (the other foot cannot swing through in that time); on real walking such pairs are a
+    forward peak or a weaker vertical maximum taken inside the stance of a step already found
+    (docs/validation_log.md, "Walking detections no reference holds"). The one kept is the one
+    nearer the middle of the walking steps either side where both lie within ``max_step_s`` of the
+    pair (the rhythm chooses); else the earlier (the heel strike begins the stance). Pairs are
+    judged on the steps as detected. Chains and feet of the kept steps are unchanged.
+    """
+    walk = steps.activity == WALK
+    if params.walk_min_step_s <= 0 or np.count_nonzero(walk) < 2:
+        return steps
+    ic = steps.ic_pos
+    icr = ic.astype(np.int64)
+    dt = np.diff(ic)
+    seg = np.searchsorted(bounds, icr, side="right")
+    bout = bouts.index_of(icr)
+    same = (seg[1:] == seg[:-1]) & (bout[1:] == bout[:-1]) & walk[:-1] & walk[1:]
+    a = np.flatnonzero(same & (dt < params.walk_min_step_s * fs_hz))  # pairs (a, a + 1)
+    if a.size == 0:
+        return steps
+    b = a + 1
+    # the walking steps either side, each within max_step_s and in the pair's segment and bout
+    p, n = np.maximum(a - 1, 0), np.minimum(b + 1, ic.size - 1)
+    reach = params.max_step_s * fs_hz
+    has_p = (a > 0) & same[p] & (ic[a] - ic[p] <= reach)
+    has_n = (b < ic.size - 1) & same[np.minimum(b, dt.size - 1)] & (ic[n] - ic[b] <= reach)
+    mid = 0.5 * (ic[p] + ic[n])
+    drop_first = has_p & has_n & (np.abs(ic[b] - mid) < np.abs(ic[a] - mid))
+    keep = np.ones(ic.size, dtype=bool)
+    keep[np.where(drop_first, a, b)] = False
+    return Steps(ic_pos=ic[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
+                 chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,

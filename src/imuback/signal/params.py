@@ -258,6 +258,12 @@ class EventParams:
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""
+    walk_min_step_s: float = 0.3
+    """Shortest walking step (s): two walking ICs closer than this lie in one stance and one is
+    dropped (:func:`~imuback.signal.events.one_contact_per_stance`; 0 = off). 0.3 s = 200 steps/min,
+    the physiological floor; voisard_l5_walk leave one subject out chooses it over off in every fold
+    (0.921 / 0.961 -> 0.921 / 0.964), mobgap_lab unchanged (``walk_generalise.py --only walk_min_step``;
+    docs/validation.md)."""
     walk_bridge_gap_steps: tuple[float, float] = (1.5, 6.0)
     """A gap between two walking steps of (1.5 .. 6) typical steps (the running median) is searched
     for steps the vertical signal alone did not show: a U-turn or a hesitation; longer is a stop."""

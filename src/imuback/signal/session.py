@@ -25,7 +25,14 @@ from imuback.signal.dsp import (
     step_to_50hz,
     windows_around,
 )
-from imuback.signal.events import Steps, assign_feet, bridge_walking_gaps, detect_steps, refine_walking_ics
+from imuback.signal.events import (
+    Steps,
+    assign_feet,
+    bridge_walking_gaps,
+    detect_steps,
+    one_contact_per_stance,
+    refine_walking_ics,
+)
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
 from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
@@ -454,6 +461,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
+    steps = one_contact_per_stance(steps, fs_hz=fs, bounds=body.seg_bounds, bouts=bouts, params=params.events)
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     evidence = quality_evidence(vertical_g, body.acc_mps2[:, 0], steps, fs_hz=fs, bounds=body.seg_bounds,
                                 params=params.quality, events=params.events)
