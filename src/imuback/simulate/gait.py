@@ -176,6 +176,10 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
     level = np.zeros(n)
     level[walk] = G_MPS2 * (at_ic - owed)
     out = np.where(st.run, 0.0, _moving_average(level, stretch))
+    # the bout's last two steps hand the level back to standing's (half, then all of it): the
+    # last contact alone could not always bring the body back to its standing height
+    lasts = np.flatnonzero(st.last)
+    out[lasts[~st.first[lasts]] - 1] *= 0.5
     out[st.last] = 0.0
     return out
 
