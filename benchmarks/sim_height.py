@@ -7,11 +7,13 @@ and seed, from the truth signals (``z_m``: the sacral height, CoM plus soft tiss
 
 * ``walk_mean_cm``: mean height over each walking segment (its first and last 5 s cut) minus the
   standing level before the walk (mean over the first standing segment), then the median over the
-  two walks; a walking CoM's mean height is at or a little below its standing height (the legs
-  are never straighter than in standing; the CoM peaks near standing height at mid-stance);
+  two walks (the CoM peaks near its standing height at mid-stance: the stance leg is never
+  longer than in standing);
 * ``walk_ic_cm``: the same for the height at the walking ICs;
+* ``walk_top_cm``: the same for each walking step's highest height (IC to IC), averaged;
 * ``run_walk_min_cm`` / ``run_walk_max_cm``: after the run, the lowest / highest height at the first
-  eight walking ICs minus the mean height at the last five running ICs (the run→walk dip);
+  eight walking ICs minus that walk's steady IC height (its ``walk_ic_cm``; the run→walk dip);
+* ``run_ic_cm``: the mean height at the last five running ICs, from standing's;
 * ``stand_end_cm``: the standing level at the end minus the one at the start.
 
 Cases: the default walk (112 steps/min, duty 0.62), a 100 steps/min walk and a slow walker
@@ -39,7 +41,8 @@ CASES = {
     "slow walker (90/min, duty 0.68, 0.6 m/s)": replace(BASE, walk_cadence_spm=90.0, walk_duty_factor=0.68,
                                                         walk_speed_mps=0.6),
 }
-COLUMNS = ("walk_mean_cm", "walk_ic_cm", "run_walk_min_cm", "run_walk_max_cm", "stand_end_cm")
+COLUMNS = ("walk_mean_cm", "walk_ic_cm", "walk_top_cm", "run_ic_cm", "run_walk_min_cm", "run_walk_max_cm",
+           "stand_end_cm")
 
 
 def height_figures(p: RunnerParams, seed: int) -> dict[str, float]:
@@ -55,18 +58,20 @@ def height_figures(p: RunnerParams, seed: int) -> dict[str, float]:
     stands = [s for s in seg if s["kind"] == "stand"]
     level = [float(np.mean(z[(t >= s["start_s"] + 0.5) & (t <= s["end_s"] - 0.5)])) for s in stands]
     walks = [s for s in seg if s["kind"] == "walk"]
-    mean_w, ic_w = [], []
+    mean_w, ic_w, top_w = [], [], []
     for s in walks:
         m = (t > s["start_s"] + 5.0) & (t < s["end_s"] - 5.0)
         mi = (ic > s["start_s"] + 5.0) & (ic < s["end_s"] - 5.0)
         mean_w.append(float(np.mean(z[m])) - level[0])
         ic_w.append(float(np.mean(z_ic[mi])) - level[0])
+        top_w.append(float(np.mean(np.maximum.reduceat(z, np.searchsorted(t, ic[mi]))[:-1])) - level[0])
     run_end = max(s["end_s"] for s in seg if s["kind"] == "run")
     last_run = z_ic[run & (ic < run_end)][-5:]
-    after = z_ic[~run & (ic >= run_end)][:8]
+    after = z_ic[~run & (ic >= run_end)][:8] - level[0] - ic_w[-1]
     return {"walk_mean_cm": 100.0 * float(np.median(mean_w)), "walk_ic_cm": 100.0 * float(np.median(ic_w)),
-            "run_walk_min_cm": 100.0 * float(np.min(after) - np.mean(last_run)),
-            "run_walk_max_cm": 100.0 * float(np.max(after) - np.mean(last_run)),
+            "walk_top_cm": 100.0 * float(np.median(top_w)),
+            "run_ic_cm": 100.0 * (float(np.mean(last_run)) - level[0]),
+            "run_walk_min_cm": 100.0 * float(np.min(after)), "run_walk_max_cm": 100.0 * float(np.max(after)),
             "stand_end_cm": 100.0 * (level[-1] - level[0])}
 
 

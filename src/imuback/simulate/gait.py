@@ -133,18 +133,20 @@ def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) ->
 
 def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_half: F64,
                 stretch: I64, n_grid: int = 256) -> F64:
-    """Per walking step: the *completed-contacts* height at the next IC that puts the true body
-    level at its standing level (m, relative to it; 0 on running steps and a bout's last step).
+    """Per walking step: the *completed-contacts* height at the next IC that puts the top of the
+    true body's step at its standing level (m, relative to it; 0 on running steps and a bout's
+    last step, half of it on the step before).
 
     The controller's height is that of every started contact's whole impulse: a walking contact
     still pushes after the next IC (double support), so the true height there is higher by the
     displacement still owed, ``g D``, ``D = ∫_T^tc (τ - T) f(τ) dτ``. And the IC is not the step's
-    mean height: for a periodic step (this contact's nominal force ``f`` plus the previous one's
-    tail), ``O`` is the height at IC minus the step's mean (``F - 1`` integrated twice, zero-mean).
-    The level returned is ``g (O - D)``: the true mean height over a walking step then equals the
-    standing height, as for an inverted pendulum whose stance leg is as long at mid-stance as in
-    standing (Saunders et al. 1953). Nominal shapes (``a_nat``, ``r_nat``), averaged over 5 steps
-    of the walking stretch like the other targets. Vectorised on an ``n_grid``-point step grid.
+    highest point: for a periodic step (this contact's nominal force ``f`` plus the previous one's
+    tail, ``F - 1`` integrated twice to zero mean), ``O`` is the height at IC minus the step's
+    highest height. The level returned is ``g O - g D``: the walking body is highest, near
+    mid-stance, at its standing height, as an inverted pendulum whose stance leg is as long at
+    mid-stance as in standing (Saunders et al. 1953), and below it for the rest of the step.
+    Nominal shapes (``a_nat``, ``r_nat``), averaged over 5 steps of the walking stretch like the
+    other targets. Vectorised on an ``n_grid``-point step grid.
     """
     n = st.s.size
     out = np.zeros(n)
@@ -172,7 +174,7 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
     vel = np.cumsum(acc, axis=1) * dt
     vel = vel - vel.mean(axis=1, keepdims=True)
     height = np.cumsum(vel, axis=1) * dt
-    at_ic = -height.mean(axis=1)
+    at_ic = -height.max(axis=1)
     level = np.zeros(n)
     level[walk] = G_MPS2 * (at_ic - owed)
     out = np.where(st.run, 0.0, _moving_average(level, stretch))
