@@ -17,6 +17,10 @@ from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wo
 from imuback.simulate.params import B8, F64, I64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
+HAND_BACK = (0.5,)
+"""Share of the walking level (``_walk_level``) kept by a bout's second-to-last step (then the
+third-to-last, ...); the last step hands all of it back to standing's."""
+
 BOUT_EASE_S = 0.4
 """The pelvis eases into its gait motion over this long before a bout's first contact and out of
 it over this long after the bout's last step (s)."""
@@ -180,8 +184,10 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
     out = np.where(st.run, 0.0, _moving_average(level, stretch))
     # the bout's last two steps hand the level back to standing's (half, then all of it): the
     # last contact alone could not always bring the body back to its standing height
-    lasts = np.flatnonzero(st.last)
-    out[lasts[~st.first[lasts]] - 1] *= 0.5
+    k = np.flatnonzero(st.last)
+    for frac in HAND_BACK:
+        k = k[~st.first[k]] - 1
+        out[k] *= frac
     out[st.last] = 0.0
     return out
 
