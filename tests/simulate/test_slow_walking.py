@@ -47,6 +47,6 @@ def test_hesitations_stop_the_walk_briefly_and_the_body_stays_carried():
     assert np.max(np.abs(np.interp(mids, t, z) - np.interp(2.0, t, z))) < 0.005
     # and the body's range stays that of walking steps: 0.10-0.11 m (seeds 1, 2, 3, 5) while the
     # controller held the walking body above its standing level (their tops 8-10 cm above it),
-    # 0.11-0.15 m now that each step's top is at standing height and each walk's last step still
-    # rises 4-8 cm above it before settling (docs/simulator.md 2)
+    # 0.12-0.15 m now that each step's top is at standing height and each walk's last step still
+    # rises 4.5-8.5 cm above it before settling (docs/simulator.md 10)
     assert np.ptp(z[walk]) < 0.2
