@@ -107,6 +107,17 @@ def _moving_average(x: F64, group: I64, k: int = 5) -> F64:
     return out
 
 
+def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
+    """Hump impulse per unit amplitude still to come ``T`` after the contact starts (s).
+
+    ``a1`` is the whole hump's impulse per unit amplitude; 0 where the contact ends before ``T``.
+    """
+    tt = np.minimum(T, tc)
+    done: F64 = sum((c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
+                     for m, c in ((1, 1.0), (2, r), (3, q))), np.zeros_like(T))
+    return a1 - done
+
+
 def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) -> tuple[F64, F64]:
     """The first walking contact after a running one lands from flight: its impact bump carries
     what a previous walking contact's push would carry over the double support.
@@ -124,10 +135,7 @@ def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) ->
         return imp_amp, imp_half
     T, tc, qk, rk = st.T[k], st.tc[k], q[k], r[k]
     a1 = tc * (2.0 / np.pi) * (1.0 + qk / 3.0)
-    tt = np.minimum(T, tc)
-    i1_at_t = sum(c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
-                  for m, c in ((1, 1.0), (2, rk), (3, qk)))
-    push = (T - imp_amp[k] * imp_half[k]) / a1 * (a1 - i1_at_t)  # BW s
+    push = (T - imp_amp[k] * imp_half[k]) / a1 * _hump_tail(T, tc, rk, qk, a1)  # BW s
     half = np.maximum(tc - T, 0.05) / 2.0
     amp_out, half_out = imp_amp.copy(), imp_half.copy()
     amp_out[k] = push / half
@@ -223,10 +231,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     sbar = (a_nat * _m1(r_nat, slice(None)) + mf) / T
     # hump impulse (per unit amplitude) still to come after the next IC: walking contacts overlap,
     # so the true velocity at the next IC is the "completed contacts" velocity minus g * tail
-    tt = np.minimum(T, tc)
-    i1_at_t = sum(c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
-                  for m, c in ((1, 1.0), (2, r_nat), (3, q)))
-    tail = a1 - i1_at_t
+    tail = _hump_tail(T, tc, r_nat, q, a1)
     vstar = -G_MPS2 * (T / 2.0 - sbar) - G_MPS2 * a_nat * tail
     # walking steers the velocity of the started contacts' whole impulses to the periodic value
     # plus the *nominal* push still owed after the next IC (a_nat * tail), not the actual one: no
