@@ -41,4 +41,12 @@ def test_hesitations_stop_the_walk_briefly_and_the_body_stays_carried():
     assert sim.signals is not None
     walk = (sim.signals.t_s > 6.0) & (sim.signals.t_s < segs[-1]["start_s"])
     assert abs(np.mean(sim.signals.vgrf_bw[walk]) - 1.0) < 0.01
-    assert np.ptp(sim.signals.z_m[walk]) < 0.15
+    # every stop stands at the height of the first standing (no drift)
+    t, z = sim.signals.t_s, sim.signals.z_m
+    mids = [(s["start_s"] + s["end_s"]) / 2.0 for s in segs[1:-1] if s["kind"] == "stand"]
+    assert np.max(np.abs(np.interp(mids, t, z) - np.interp(2.0, t, z))) < 0.005
+    # and the body's range stays that of walking steps: 0.10-0.11 m (seeds 1, 2, 3, 5) while the
+    # controller held the walking body above its standing level (their tops 8-10 cm above it),
+    # 0.12-0.15 m now that each step's top is at standing height and each walk's last step still
+    # rises 4.5-8.5 cm above it before settling (docs/simulator.md 10)
+    assert np.ptp(z[walk]) < 0.2

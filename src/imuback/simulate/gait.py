@@ -17,6 +17,10 @@ from imuback.simulate.forces import flat_walk_shape_q, warp_for_braking_peak, wo
 from imuback.simulate.params import B8, F64, I64, RunnerParams
 from imuback.simulate.plan import Steps, Transitions
 
+HAND_BACK = (0.5,)
+"""Share of the walking level (``_walk_level``) kept by a bout's second-to-last step (then the
+third-to-last, ...); the last step hands all of it back to standing's."""
+
 BOUT_EASE_S = 0.4
 """The pelvis eases into its gait motion over this long before a bout's first contact and out of
 it over this long after the bout's last step (s)."""
@@ -103,8 +107,101 @@ def _moving_average(x: F64, group: I64, k: int = 5) -> F64:
     return out
 
 
-def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64
-             ) -> tuple[F64, F64, F64]:
+def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
+    """Hump impulse per unit amplitude still to come ``T`` after the contact starts (s).
+
+    ``a1`` is the whole hump's impulse per unit amplitude; 0 where the contact ends before ``T``.
+    """
+    tt = np.minimum(T, tc)
+    done: F64 = sum((c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
+                     for m, c in ((1, 1.0), (2, r), (3, q))), np.zeros_like(T))
+    return a1 - done
+
+
+def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) -> tuple[F64, F64]:
+    """The first walking contact after a running one lands from flight: its impact bump carries
+    what a previous walking contact's push would carry over the double support.
+
+    In steady walking the previous contact still pushes after each IC (about body weight at the
+    IC, falling to zero at its toe-off); after a run nothing does, and a walking hump, rising from
+    zero over a long contact, let the body fall 8-13 cm at a slow walker's first walking steps
+    (90 steps/min, duty 0.68). Here that contact's impact bump (a Hann, the foot's own force) spans
+    the double support and has the impulse of the nominal push it replaces (per unit amplitude
+    ``a1 - i1(T)``, times the nominal amplitude ``(T - impact) / a1``). Returns the new impact
+    amplitudes (BW) and half-widths (s); other contacts unchanged.
+    """
+    k = np.flatnonzero(~st.run & np.concatenate([[False], st.run[:-1]]) & ~st.first)
+    if k.size == 0:
+        return imp_amp, imp_half
+    T, tc, qk, rk = st.T[k], st.tc[k], q[k], r[k]
+    a1 = tc * (2.0 / np.pi) * (1.0 + qk / 3.0)
+    push = (T - imp_amp[k] * imp_half[k]) / a1 * _hump_tail(T, tc, rk, qk, a1)  # BW s
+    half = np.maximum(tc - T, 0.05) / 2.0
+    amp_out, half_out = imp_amp.copy(), imp_half.copy()
+    amp_out[k] = push / half
+    half_out[k] = half
+    return amp_out, half_out
+
+
+def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_half: F64,
+                stretch: I64, n_grid: int = 256) -> F64:
+    """Per walking step: the *completed-contacts* height at the next IC that puts the top of the
+    true body's step at its standing level (m, relative to it; 0 on running steps and a bout's
+    last step, half of it on the step before).
+
+    The controller's height is that of every started contact's whole impulse: a walking contact
+    still pushes after the next IC (double support), so the true height there is higher by the
+    displacement still owed, ``g D``, ``D = ∫_T^tc (τ - T) f(τ) dτ``. And the IC is not the step's
+    highest point: for a periodic step (this contact's nominal force ``f`` plus the previous one's
+    tail, ``F - 1`` integrated twice to zero mean), ``O`` is the height at IC minus the step's
+    highest height. The level returned is ``g O - g D``: the walking body is highest, near
+    mid-stance, at its standing height, as an inverted pendulum whose stance leg is as long at
+    mid-stance as in standing (Saunders et al. 1953), and below it for the rest of the step.
+    Nominal shapes (``a_nat``, ``r_nat``), averaged over 5 steps of the walking stretch like the
+    other targets. Vectorised on an ``n_grid``-point step grid.
+    """
+    n = st.s.size
+    out = np.zeros(n)
+    walk = np.flatnonzero(~st.run)
+    if walk.size == 0:
+        return out
+    T, tc = st.T[walk, None], st.tc[walk, None]
+    x = (np.arange(n_grid) + 0.5) / n_grid
+    dt = T / n_grid
+
+    def _f(tau: F64) -> F64:  # the nominal force of this walking contact (BW), zero outside it
+        u = tau / tc
+        hump = a_nat[walk, None] * (np.sin(np.pi * u) + r_nat[walk, None] * np.sin(2 * np.pi * u)
+                                    + q[walk, None] * np.sin(3 * np.pi * u))
+        th = imp_half[walk, None]
+        imp = imp_amp[walk, None] * np.sin(np.pi * tau / (2.0 * th)) ** 2 * (tau <= 2.0 * th)
+        out: F64 = np.where((tau > 0) & (tau < tc), hump, 0.0) + imp
+        return out
+
+    tau = x[None, :] * T
+    tail_f = _f(tau + T)
+    owed = np.sum(tau * tail_f, axis=1) * dt[:, 0]
+    acc = _f(tau) + tail_f - 1.0
+    acc = acc - acc.mean(axis=1, keepdims=True)
+    vel = np.cumsum(acc, axis=1) * dt
+    vel = vel - vel.mean(axis=1, keepdims=True)
+    height = np.cumsum(vel, axis=1) * dt
+    at_ic = -height.max(axis=1)
+    level = np.zeros(n)
+    level[walk] = G_MPS2 * (at_ic - owed)
+    out = np.where(st.run, 0.0, _moving_average(level, stretch))
+    # the bout's last two steps hand the level back to standing's (half, then all of it): the
+    # last contact alone could not always bring the body back to its standing height
+    k = np.flatnonzero(st.last)
+    for frac in HAND_BACK:
+        k = k[~st.first[k]] - 1
+        out[k] *= frac
+    out[st.last] = 0.0
+    return out
+
+
+def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64,
+             imp_amp: F64, imp_half: F64) -> tuple[F64, F64, F64]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
 
     A runner keeps their height from step to step; with a prescribed force shape and step-to-step
@@ -134,10 +231,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     sbar = (a_nat * _m1(r_nat, slice(None)) + mf) / T
     # hump impulse (per unit amplitude) still to come after the next IC: walking contacts overlap,
     # so the true velocity at the next IC is the "completed contacts" velocity minus g * tail
-    tt = np.minimum(T, tc)
-    i1_at_t = sum(c * tc / (m * np.pi) * (1.0 - np.cos(m * np.pi * tt / tc))
-                  for m, c in ((1, 1.0), (2, r_nat), (3, q)))
-    tail = a1 - i1_at_t
+    tail = _hump_tail(T, tc, r_nat, q, a1)
     vstar = -G_MPS2 * (T / 2.0 - sbar) - G_MPS2 * a_nat * tail
     # walking steers the velocity of the started contacts' whole impulses to the periodic value
     # plus the *nominal* push still owed after the next IC (a_nat * tail), not the actual one: no
@@ -149,6 +243,10 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     owed = np.where(st.run, 0.0, _moving_average(G_MPS2 * a_nat * tail, stretch))
     tail = np.where(st.run, tail, 0.0)
     vs = _moving_average(vstar, stretch)  # never across a walk<->run change (a height dip there)
+    # the completed-contacts height each walking step steers to, so the true level stays standing's
+    level = _walk_level(st, q, r_nat, a_nat, imp_amp, imp_half, stretch)
+    level_prev = np.concatenate([[0.0], level[:-1]])
+    level_prev[st.first] = 0.0
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
@@ -161,7 +259,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         if st.last[k]:
             a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
         else:
-            target = vs[k + 1] + owed[k] - beta * (z - z_ref) / tk
+            target = vs[k + 1] + owed[k] - beta * (z - z_ref - level_prev[k]) / tk
             a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
         if not st.last[k]:
             a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
@@ -170,7 +268,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
                                   "lengthen walk_end_s or stand_end_s")
         jk = a * a1[k] + jf[k]
         # skew so that the height at the next IC equals the bout level (within shape bounds)
-        m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref) / G_MPS2 - mf[k]) / a
+        m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
         r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
         r = min(max(r, r_nat[k] - 0.3), r_nat[k] + 0.3)
         z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
@@ -242,6 +340,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     imp_amp = np.where(run, p.impact_bw * side_imp * (1.0 + p.fatigue_impact_pct / 100.0 * f)
                        * st.pace**0.5, 0.1) * imp_noise
     imp_half = np.where(run, p.impact_time_s, 0.035) * (1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
+    tissue_half = imp_half  # the soft tissue rings after the heel strike proper (below)
+    imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half)
     ramp_s = 0.12
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
@@ -254,7 +354,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
     ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
                       v_lipm * np.pi / (G_MPS2 * tc))
-    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom)
+    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom, imp_amp, imp_half)
     m1 = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[1]
     # cumulative linear terms of completed contacts (for positions)
     jk = amp * a1 + jf
@@ -271,7 +371,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     wob_w = 2 * np.pi * rng.uniform(p.wobble_freq_hz[0], p.wobble_freq_hz[1], n)
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
-    wob_delay = 0.8 * imp_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
+    wob_delay = 0.8 * tissue_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
     # horizontal
     ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (
         1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))

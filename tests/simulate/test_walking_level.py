@@ -1,0 +1,44 @@
+"""The walking body's true height level: at standing height at mid-stance, and no dip after a run.
+
+* The walking controller steered the height of the *completed* contacts (every started contact's
+  whole impulse): a walking contact still pushes after the next IC (double support), so the true
+  body stood above its standing level by the displacement still owed: each step's top +6.3 to
+  +6.5 cm above standing at 112 steps/min, +7.9 to +8.1 cm at 100 steps/min and +19.4 to +19.8 cm
+  for a slow walker (``python benchmarks/sim_height.py``, seeds 1-4). A walking CoM is highest near
+  mid-stance, where the stance leg is at most as long as in standing (Saunders et al. 1953): the
+  controller now steers each walking step's top to the standing level.
+* After a run, the first walking contact landed with nothing of a previous contact's push to
+  carry it: the slow walker (90 steps/min, duty 0.68, 0.6 m/s) fell 21-27 cm below its steady
+  walking IC level within its first eight walking ICs (same benchmark). Its landing bump now
+  carries that push.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import sim_height
+
+
+@pytest.mark.parametrize("case", list(sim_height.CASES))
+def test_walking_step_tops_are_the_standing_level(case: str) -> None:
+    f = sim_height.height_figures(sim_height.CASES[case], 2)
+    # before: +6.5 / +8.1 / +19.8 cm
+    assert abs(f["walk_top_cm"]) < 1.0, f
+    # the rest of the step is lower: the mean a few cm below standing (before +4.7 / +5.9 / +15.7)
+    assert -5.0 < f["walk_mean_cm"] < 0.0, f
+
+
+def test_slow_walker_does_not_dip_after_a_run() -> None:
+    p = sim_height.CASES["slow walker (90/min, duty 0.68, 0.6 m/s)"]
+    for seed in (1, 2, 3):
+        f = sim_height.height_figures(p, seed)
+        # below its steady walking IC level: before -24.6 / -26.6 / -24.6 cm, now -2.7 to -3.0
+        assert f["run_walk_min_cm"] > -4.5, (seed, f)
+        # and back at its standing height after the walk (the last two steps hand the level back;
+        # with the last step alone it stood 5.7 / 0.0 / 3.8 cm lower than before the walk)
+        assert abs(f["stand_end_cm"]) < 0.3, (seed, f)
