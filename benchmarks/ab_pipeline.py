@@ -1,7 +1,7 @@
 """Side-by-side speed of two or more imuback source trees on one raw file, in interleaved rounds.
 
     python benchmarks/ab_pipeline.py --rounds 8 fb3691e .
-    python benchmarks/ab_pipeline.py --rounds 8 main HEAD .
+    python benchmarks/ab_pipeline.py --rounds 9 main HEAD .
 
 Each tree is a checkout (a folder with src/imuback) or any git commit of this repository (a
 hash, branch or tag: its ``src/`` is exported with ``git archive`` to a temporary folder, so no
@@ -12,7 +12,8 @@ file 1 + ``--runs`` times; the best of its warm runs (all but the first) counts.
 times the process's CPU time instead of the wall clock: on a machine shared with other work,
 waiting for a core then does not count (memory and cache contention still do). Interleaving puts every tree under the
 same machine load (on a shared VM single runs vary by 10 % or more), and the order of the trees
-turns by one place each round (use a multiple of the number of trees as ``--rounds``). Prints the best and median
+turns by one place each round, so ``--rounds`` must be a multiple of the number of trees (default: the
+smallest multiple of it from 8 up: 8 for two trees, 9 for three). Prints the best and median
 per tree, and the median over rounds of its time divided by the first tree's in the same round.
 Without ``--file``, one hour of simulated 200 Hz running (``--walking``: walking) is made first
 (as bench_pipeline.py does).
@@ -114,12 +115,19 @@ def run_interleaved(folders: dict[str, Path], code: str, child_args: list[str], 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trees", nargs="+", help="imuback checkouts (each with src/imuback) or git commits")
-    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="a multiple of the number of trees (default: the smallest one from 8 up)")
     ap.add_argument("--file", type=Path, help="raw session to process (default: 1 h simulated at 200 Hz)")
     ap.add_argument("--runs", type=int, default=2, help="warm runs per process (best counts)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     ap.add_argument("--walking", action="store_true", help="without --file: 1 h of simulated walking")
     args = ap.parse_args(argv)
+    n_trees = len(args.trees)
+    if args.rounds is None:
+        args.rounds = -(-8 // n_trees) * n_trees
+    elif args.rounds < 1 or args.rounds % n_trees:
+        ap.error(f"--rounds {args.rounds}: use a multiple of the number of trees ({n_trees}), so that each "
+                 "tree takes each place in a round equally often")
     with tempfile.TemporaryDirectory() as tmp:
         folders, path = trees_and_file(ap, args.trees, args.file, Path(tmp), walking=args.walking)
         times: dict[str, list[float]] = run_interleaved(folders, _CHILD, [str(path), args.clock, str(args.runs)],

@@ -103,7 +103,9 @@ def real(root: Path) -> list[str]:
              f"{FAST_HZ:g} Hz (the contact's shape),",
              "# + what the 5 Hz low-pass adds (= TO shape), + what the sacrum adds (= TO sacrum); "
              "mean contact time (force plate)",
-             f"{'group':<22}{'steps':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
+             "# n sac: the steps matched on the sacrum (its columns); the shape columns are over the steps "
+             "the force plate's vGRF matched",
+             f"{'group':<22}{'n sac':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
              f"{'+ low-pass':>10}  {'+ sacrum':>9}  {'= TO sacrum':>11}  median |TO sacrum|"]
     for name, sel in groups:
         ks = np.flatnonzero(sel)
@@ -123,8 +125,8 @@ def simulated(minutes: float) -> list[str]:
     then the same split into its parts."""
     lines = ["# simulated: sim_accuracy.py's scenarios, no gaps (TO shape: the detector fed the true vGRF)",
              HEADER]
-    parts = ["", "# the same in parts (as above; contact: the scenario's, sample rate: the sensor's)",
-             f"{'group':<22}{'steps':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
+    parts = ["", "# the same in parts (as above; contact: the scenario's, sample rate: the sensor's; n sac as above)",
+             f"{'group':<22}{'n sac':>6}  {'contact':>8}  {'shape ' + format(FAST_HZ, 'g') + ' Hz':>12}  "
              f"{'+ low-pass':>10}  {'+ sacrum':>9}  {'= TO sacrum':>11}  median |TO sacrum|"]
     all_shape, all_fast, all_sacrum, curves = [], [], [], []
     for i in range(6):
@@ -165,7 +167,8 @@ def simulated(minutes: float) -> list[str]:
 
 
 def _parts(name: str, contact_ms: float, fast: F64, shape: F64, sacrum: F64) -> str:
-    """One row of the TO error in parts (means, ms) and the median |TO error| on the sacrum."""
+    """One row of the TO error in parts (means, ms) and the median |TO error| on the sacrum; the
+    count is the sacrum's matched steps (``shape`` and ``fast`` hold the force plate's)."""
     c = f"{contact_ms:>5.0f} ms" if np.isfinite(contact_ms) else f"{'':>8}"
     return (f"{name:<22}{sacrum.size:>6}  {c}  {1e3 * fast.mean():>+9.1f} ms  "
             f"{1e3 * (shape.mean() - fast.mean()):>+7.1f} ms  {1e3 * (sacrum.mean() - shape.mean()):>+6.1f} ms  "

@@ -5,7 +5,8 @@
 Each model replaces ``signal/running.py``'s ``_spring_mass_to`` (same inputs: the low-passed
 vertical specific force as ~50 Hz block means, IC, the tangent TO, the contact's last sample)
 for the length of one run; nothing in the pipeline changes. Models (``t_d``: the 1 g fall of the
-low-passed signal after its peak ``F_max`` at ``t_pk``):
+low-passed signal after its peak ``F_max`` at ``t_pk``; in the code ``fall_pos`` and ``peak_pos``,
+full-rate sample positions):
 
 - ``ic``: the shipped one, a half-sine from IC: ``t_c = t_d / (1 - asin(1 / F_max) / pi)``.
 - ``peak``: the fall only, a quarter-cosine from the peak to TO (how the contact was loaded, an
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from unittest import mock
 
@@ -48,9 +50,9 @@ CUTOFFS_HZ = (4.0, 5.0, 6.0, 8.0, 10.0)
 ONSET_G = 0.066
 
 
-def _fall(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> tuple[F64, F64, F64, F64, I64, npt.NDArray[np.bool_]]:
-    """Per contact: peak F_max, peak time (parabolic), 1 g fall t_d (full-rate positions), the
-    block index of the fall, and whether the model applies (as ``_spring_mass_to``)."""
+def _fall(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> tuple[F64, F64, F64, I64, npt.NDArray[np.bool_]]:
+    """Per contact: peak F_max, its position (parabolic) and the 1 g fall's (full-rate sample
+    positions), the block index of the fall, and whether the model applies (as ``_spring_mass_to``)."""
     c = (dec - 1) / 2.0
     a = np.clip(np.ceil((ic - c) / dec).astype(np.int64), 0, xm_d.size - 1)
     b = np.clip(np.floor((to - c) / dec).astype(np.int64) + 1, a + 1, xm_d.size)
@@ -60,49 +62,49 @@ def _fall(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> tuple[F64, F64, 
     y0, y1, y2 = xm_d[p0 - 1], xm_d[p0], xm_d[p0 + 1]
     curv = y0 - 2.0 * y1 + y2
     off = np.where(curv < 0, 0.5 * (y0 - y2) / np.where(curv < 0, curv, -1.0), 0.0)
-    t_pk = (p0 + np.clip(off, -1.0, 1.0)) * dec + c
+    peak_pos = (p0 + np.clip(off, -1.0, 1.0)) * dec + c
     _, dn = crossings(xm_d, 1.0)
     j = np.minimum(np.searchsorted(dn, pk), max(dn.size - 1, 0))
-    t_d = dn[j] * dec + c if dn.size else np.full(ic.size, np.inf)
-    ok = (f_max > 1.0) & (dn.size > 0) & (np.searchsorted(dn, pk) < dn.size) & (t_d <= right) & (t_d > ic)
+    fall_pos = dn[j] * dec + c if dn.size else np.full(ic.size, np.inf)
+    ok = (f_max > 1.0) & (dn.size > 0) & (np.searchsorted(dn, pk) < dn.size) & (fall_pos <= right) & (fall_pos > ic)
     k = np.clip(np.floor(dn[j]).astype(np.int64), 0, xm_d.size - 2) if dn.size else np.zeros(ic.size, np.int64)
-    return np.maximum(f_max, 1.0 + 1e-9), t_pk, t_d, k, ok.astype(bool) & (t_pk < t_d)
+    return np.maximum(f_max, 1.0 + 1e-9), peak_pos, fall_pos, k, ok.astype(bool) & (peak_pos < fall_pos)
 
 
 def _peak(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
-    f, t_pk, t_d, _, ok = _fall(xm_d, dec, ic, to, right)
-    return np.where(ok, t_pk + (t_d - t_pk) * (np.pi / 2) / np.arccos(1.0 / f), to)
+    f, peak_pos, fall_pos, _, ok = _fall(xm_d, dec, ic, to, right)
+    return np.where(ok, peak_pos + (fall_pos - peak_pos) * (np.pi / 2) / np.arccos(1.0 / f), to)
 
 
 def _mean(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
-    f, t_pk, t_d, _, ok = _fall(xm_d, dec, ic, to, right)
-    t_ic = ic + (t_d - ic) / (1.0 - np.arcsin(1.0 / f) / np.pi)
-    t_peak = t_pk + (t_d - t_pk) * (np.pi / 2) / np.arccos(1.0 / f)
-    return np.where(ok, 0.5 * (t_ic + t_peak), to)
+    f, peak_pos, fall_pos, _, ok = _fall(xm_d, dec, ic, to, right)
+    to_ic_pos = ic + (fall_pos - ic) / (1.0 - np.arcsin(1.0 / f) / np.pi)
+    to_peak_pos = peak_pos + (fall_pos - peak_pos) * (np.pi / 2) / np.arccos(1.0 / f)
+    return np.where(ok, 0.5 * (to_ic_pos + to_peak_pos), to)
 
 
 def _impulse(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
-    _, _, t_d, _, ok = _fall(xm_d, dec, ic, to, right)
+    _, _, fall_pos, _, ok = _fall(xm_d, dec, ic, to, right)
     d = np.diff(ic)
     good = (d > 0) & (d < 1.5 * np.median(d)) if d.size else np.zeros(0, bool)
     step = np.where(good, d, np.nan)
     both = np.vstack([np.concatenate([[np.nan], step]), np.concatenate([step, [np.nan]])])
     n_ok = np.isfinite(both).sum(axis=0)
     period = np.where(n_ok > 0, np.nansum(both, axis=0) / np.maximum(n_ok, 1), np.nan)
-    td = t_d - ic
-    lo, hi = td.copy(), 2.0 * td
+    fall_after_ic = fall_pos - ic
+    lo, hi = fall_after_ic.copy(), 2.0 * fall_after_ic
     for _ in range(40):  # bisection over all contacts at once
         mid = 0.5 * (lo + hi)
-        below = np.sin(np.pi * td / mid) < 2.0 * mid / (np.pi * period)
+        below = np.sin(np.pi * fall_after_ic / mid) < 2.0 * mid / (np.pi * period)
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    root = (1.0 - 4.0 * td / (np.pi * period)) > 0  # a root between t_d and 2 t_d
+    root = (1.0 - 4.0 * fall_after_ic / (np.pi * period)) > 0  # a root between t_d and 2 t_d
     return np.where(ok & np.isfinite(period) & root, ic + 0.5 * (lo + hi), to)
 
 
 def _tangent1g(xm_d: F64, dec: int, ic: F64, to: F64, right: F64) -> F64:
-    _, _, t_d, k, ok = _fall(xm_d, dec, ic, to, right)
+    _, _, fall_pos, k, ok = _fall(xm_d, dec, ic, to, right)
     slope = (xm_d[k] - xm_d[k + 1]) / dec  # g per full-rate sample
-    return np.where(ok & (slope > 0), t_d + (1.0 - ONSET_G) / np.maximum(slope, 1e-12), to)
+    return np.where(ok & (slope > 0), fall_pos + (1.0 - ONSET_G) / np.maximum(slope, 1e-12), to)
 
 
 MODELS: dict[str, Model | None] = {"ic": None, "peak": _peak, "mean": _mean, "impulse": _impulse,
@@ -113,7 +115,7 @@ def _params(hz: float) -> PipelineParams:
     return PipelineParams(events=EventParams(run_to_lowpass_hz=hz))
 
 
-def _with(model: Model | None) -> mock._patch[Model] | mock._patch[None]:
+def _with(model: Model | None) -> AbstractContextManager[object]:
     return mock.patch.object(running, "_spring_mass_to", model if model is not None else running._spring_mass_to)
 
 

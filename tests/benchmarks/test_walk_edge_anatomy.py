@@ -16,8 +16,9 @@ from imuback.signal.params import EventParams  # noqa: E402
 P = EventParams()
 # a closing step with a weak vertical maximum that lands, one step after the last detection: in
 # reach of the gait-termination rule
-IN_REACH = wea.EdgeMiss(edge="last2", misplaced=False, steps_from_walk=1.0, in_bout=True,
-                        prominence_g=0.05, rise_share=0.5, rhythm_off_steps=0.1, fall_share=0.3)
+IN_REACH = wea.EdgeMiss(edge="last2", trial="t", ref_ic_s=10.0, nearest_free_s=np.inf, misplaced=False,
+                        ref_pause_steps=1.0, in_bout=True, prominence_g=0.05, rise_share=0.5,
+                        rhythm_off_steps=0.1, fall_share=0.3)
 
 
 def test_each_class_in_the_order_of_the_docstring() -> None:
@@ -29,8 +30,9 @@ def test_each_class_in_the_order_of_the_docstring() -> None:
         ({"prominence_g": 0.02}, "weak"),
         ({"prominence_g": np.nan, "rise_share": np.nan}, "no maximum"),
         ({"in_bout": False}, "outside bout"),
-        ({"steps_from_walk": 3.5}, "after walk"),
-        ({"misplaced": True, "steps_from_walk": 3.5, "in_bout": False}, "misplaced"),
+        ({"ref_pause_steps": 3.5}, "after pause"),
+        ({"ref_pause_steps": np.inf}, "after pause"),  # the only reference IC of its walk
+        ({"misplaced": True, "ref_pause_steps": 3.5, "in_bout": False}, "misplaced"),
     ]
     for change, kind in cases:
         assert wea.kind_of(dataclasses.replace(IN_REACH, **change), P) == kind, change

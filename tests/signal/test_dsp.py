@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imuback.errors import SignalError
 from imuback.signal.dsp import (
     argmin_between,
     argmin_between_held,
@@ -224,8 +225,23 @@ def test_clipped_windows_are_the_clipped_gather(n: int) -> None:
     width = 13
     start = rng.integers(-width, n, 200)
     seg = np.clip(np.searchsorted(bounds, start + width // 2, side="right") - 1, 0, 1)
-    lo, hi = bounds[seg], bounds[seg + 1] - 1
-    want = x[np.clip(start[:, None] + np.arange(width), lo[:, None], hi[:, None])]
-    got = clipped_windows(x, start, width, lo, hi)
+    lo, end = bounds[seg], bounds[seg + 1]
+    want = x[np.clip(start[:, None] + np.arange(width), lo[:, None], end[:, None] - 1)]
+    got = clipped_windows(x, start_idx=start, width=width, seg_start_idx=lo, seg_end_idx=end)
     assert got.shape == (200, width) and np.array_equal(got, want)
-    assert clipped_windows(x, start[:0], width, lo[:0], hi[:0]).shape == (0, width)
+    assert clipped_windows(x, start_idx=start[:0], width=width, seg_start_idx=lo[:0],
+                           seg_end_idx=end[:0]).shape == (0, width)
+    x32 = x.astype(np.float32)
+    got32 = clipped_windows(x32, start_idx=start, width=width, seg_start_idx=lo,
+                            seg_end_idx=end)
+    assert got32.dtype == np.float32 and np.array_equal(got32, want.astype(np.float32))
+
+
+@pytest.mark.parametrize(("seg_start", "seg_end"), [(-1, 10), (0, 41), (7, 7), (8, 7)])
+def test_clipped_windows_reject_a_segment_outside_the_signal(seg_start: int, seg_end: int) -> None:
+    # a window in the signal's middle: without the check the sliding view would return its
+    # samples for a segment that does not exist
+    x = np.arange(40.0)
+    with pytest.raises(SignalError, match="segment"):
+        clipped_windows(x, start_idx=np.array([10, 20]), width=5, seg_start_idx=np.array([0, seg_start]),
+                        seg_end_idx=np.array([40, seg_end]))

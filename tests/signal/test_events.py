@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from imuback.signal.activity import RUN, WALK, Bouts
-from imuback.signal.dsp import lowpass
+from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.events import (
     FOOT_CUES_OPPOSED,
     FOOT_LONE_UNCLEAR,
@@ -415,6 +415,18 @@ def test_foot_cue_parameters_out_of_range_are_refused(bad):
     EventParams(foot_lone_stance_s=(0.0, 0.0))  # no second accelerometer cue: allowed
 
 
+def _forced_running_contacts(x, fs, bouts):
+    """The running detector as detect_steps calls it, run whatever the bouts."""
+    p = EventParams()
+    bounds = np.array([0, x.size])
+    dec = step_to_50hz(fs)
+    xs_d = lowpass(x[::dec], p.step_lowpass_hz, fs / dec, decimated_bounds(bounds, dec))
+    xm_d = (None if p.run_to_lowpass_hz is None
+            else lowpass(block_mean(x, dec), p.run_to_lowpass_hz, fs / dec, decimated_bounds(bounds, dec)))
+    run_bouts = bouts.extended(RUN, WALK, round(p.bout_edge_s * fs), bounds)
+    return running_contacts(lowpass(x, p.lowpass_hz, fs, bounds), xs_d, dec, run_bouts, fs, p, own=bouts, xm_d=xm_d)
+
+
 def test_walking_alone_runs_no_running_detector_and_finds_the_same_steps(monkeypatch):
     """Without running bouts the running detector and its signals (a 4 Hz low-pass, a peak search
     over the session: ~4 ms per hour of walking) are skipped; the walking steps are the same."""
@@ -425,6 +437,13 @@ def test_walking_alone_runs_no_running_detector_and_finds_the_same_steps(monkeyp
     walk = Bouts(start_idx=np.array([0]), end_idx=np.array([x.size]), label=np.array([WALK], np.int8))
     want = detect_steps(x, fs_hz=fs, bounds=bounds, bouts=walk)
     assert want.n >= 18 and (want.activity == WALK).all()
+    # skipping it loses nothing: run as detect_steps would run it, on this walk-only session's
+    # running bouts (none) it finds no contact; the same call finds the contacts of a run
+    assert [c.size for c in _forced_running_contacts(x, fs, walk)] == [0, 0, 0]
+    run_x = np.interp(np.arange(4000) / 1000.0 % 0.36, [0.0, 0.02, 0.03, 0.06, 0.15, 0.24, 0.36],
+                      [0.0, 0.9, 0.6, 2.5, 2.5, 0.0, 0.0])
+    as_run = Bouts(start_idx=np.array([0]), end_idx=np.array([run_x.size]), label=np.array([RUN], np.int8))
+    assert _forced_running_contacts(run_x, 1000.0, as_run)[0].size >= 8
 
     def no_running(*args, **kwargs):
         raise AssertionError("the running detector ran without running bouts")

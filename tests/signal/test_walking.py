@@ -9,7 +9,7 @@ import pytest
 
 from imuback.signal.frames import G_MPS2
 from imuback.signal.params import EventParams
-from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues
+from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 from tests.signal.analytic import braking_forward, turn_walk, walking_vertical
 
 FS = 100.0
@@ -307,10 +307,31 @@ def test_braking_fall_is_the_gradient_of_the_clipped_windows_bit_for_bit():
     assert np.array_equal(braking_fall(ap, ics, FS, bounds, p), want)
 
 
-def test_forward_peak_ic_is_the_masked_search_over_the_clipped_windows_bit_for_bit():
+def _edge_peaks_walk(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forward acceleration (m/s²) over 150-sample segments whose smoothed maximum before a steep
+    fall lies exactly on a segment's first sample (-0.5, 1, -3 g there) and on its last one
+    (-3, 1, -0.5 g there), each reached by a slow ramp from -3 g (no steeper fall nearby)."""
+    n = 3000
+    ap = np.random.default_rng(seed).normal(0.0, 0.01, n)
+    bounds = np.concatenate([np.arange(0, n, 150), [n]])
+    for b in bounds[1:-1]:
+        ap[b - 63:b - 3] += np.linspace(0.0, -3.0, 60)
+        ap[b - 3:b] = [-3.0, 1.0, -0.5]
+        ap[b:b + 3] = [-0.5, 1.0, -3.0]
+        ap[b + 3:b + 63] += np.linspace(-3.0, 0.0, 60)
+    return ap * G_MPS2, bounds
+
+
+@pytest.mark.parametrize("edges", [False, True])
+def test_forward_peak_ic_is_the_masked_search_over_the_clipped_windows_bit_for_bit(edges: bool) -> None:
     # the drop searched on its own columns and the peak in a sliding window before it: the same
-    # bits as the masked search over the whole window (pipeline 0.10.0), clipped windows included
-    ap, ics, bounds = _gappy_walk()
+    # bits as the masked search over the whole window (pipeline 0.10.0), clipped windows included;
+    # with ``edges``, an IC at every sample and peaks exactly on segments' first and last samples
+    if edges:
+        ap, bounds = _edge_peaks_walk(0)
+        ics = np.arange(ap.size) + 0.25
+    else:
+        ap, ics, bounds = _gappy_walk()
     p = EventParams()
     back = round(p.walk_peak_before_drop_s * FS)
     idx, w, off, _ = _forward_reference(ap, ics, bounds, p, back)
@@ -330,5 +351,75 @@ def test_forward_peak_ic_is_the_masked_search_over_the_clipped_windows_bit_for_b
     refined = c + off[peak]
     want = np.where(steep & (idx[rows, peak] == refined), refined + vertex, ics)
     clipped = ~(idx[rows, peak] == refined)
-    assert clipped.any() and (steep & ~clipped).sum() > 40  # both branches are exercised
+    assert (steep & ~clipped).sum() > 40
+    assert edges or clipped.any()  # both branches are exercised
+    if edges:  # peaks on a segment's very first and very last sample are kept
+        seg = np.searchsorted(bounds, c, side="right") - 1
+        assert (steep & (refined == bounds[seg])).sum() > 20
+        assert (steep & (refined == bounds[seg + 1] - 1)).sum() > 20
     assert np.array_equal(forward_peak_ic(ap, ics, FS, bounds, p), want)
+
+
+def _rhythm_reference(ic_pos: np.ndarray, vertical_pos: np.ndarray, chain: np.ndarray, ap: np.ndarray,
+                      bounds: np.ndarray, p: EventParams) -> tuple[np.ndarray, np.ndarray]:
+    """rhythm_placed_ic as written at pipeline 0.10.0 (one clipped index per window sample, a
+    candidate kept where its index was not clipped); and the sample (or -1) each moved IC took."""
+    from scipy.ndimage import gaussian_filter1d
+
+    k = np.arange(1, ic_pos.size - 1)
+    mid = 0.5 * (ic_pos[k - 1] + ic_pos[k + 1])
+    dev = np.abs(ic_pos[k] - mid)
+    off_mid = (chain[k - 1] == chain[k]) & (chain[k + 1] == chain[k]) & (dev > p.walk_rhythm_off_s * FS)
+    k, mid, dev = k[off_mid], mid[off_mid], dev[off_mid]
+    lo_s, hi_s = p.walk_drop_window_s
+    ahead = round(p.walk_peak_before_drop_s * FS)
+    pad = 3 * max(1, round(p.walk_ap_sigma_s * FS))
+    lo, hi = round(lo_s * FS) - ahead, round(hi_s * FS)
+    off = np.arange(lo - pad, hi + ahead + pad + 2)
+    c = np.round(vertical_pos[k]).astype(np.int64)
+    seg = np.clip(np.searchsorted(bounds, c, side="right") - 1, 0, bounds.size - 2)
+    idx = np.clip(c[:, None] + off[None, :], bounds[seg][:, None], bounds[seg + 1][:, None] - 1)
+    w = gaussian_filter1d(ap[idx] / G_MPS2, p.walk_ap_sigma_s * FS, axis=1, mode="nearest")
+    slope = np.gradient(w, axis=1) * FS
+    cols = np.arange(pad, pad + hi - lo + 1)
+    fall = -np.lib.stride_tricks.sliding_window_view(slope, ahead + 1, axis=1)[:, cols].min(axis=2)
+    wc = w[:, cols]
+    peak = (wc >= w[:, cols - 1]) & (wc > w[:, cols + 1])
+    at = c[:, None] + off[cols][None, :]
+    rows = np.arange(k.size)
+    near_cur = np.argmin(np.where(peak, np.abs(at - ic_pos[k][:, None]), np.inf), axis=1)
+    f_cur = np.where(peak.any(axis=1), fall[rows, near_cur], 0.0)
+    cand = peak & (fall >= p.walk_min_drop_g_per_s) & (fall >= p.walk_rhythm_fall_share * f_cur[:, None])
+    cand &= idx[:, cols] == at
+    dist = np.where(cand, np.abs(at - mid[:, None]), np.inf)
+    best = np.argmin(dist, axis=1)
+    take = dist[rows, best] < 0.5 * dev
+    pk = cols[best]
+    a, b, e = (w[rows, np.clip(pk + j, 0, off.size - 1)] for j in (-1, 0, 1))
+    curv = a - 2.0 * b + e
+    inner = (pk > 0) & (pk < off.size - 1) & (curv < 0)
+    vertex = np.where(inner, np.clip(0.5 * (a - e) / np.where(curv < 0, curv, -1.0), -0.5, 0.5), 0.0)
+    out = ic_pos.copy()
+    out[k[take]] = at[rows, best][take] + vertex[take]
+    moved_to = np.full(ic_pos.size, -1)
+    moved_to[k[take]] = at[rows, best][take]
+    return out, moved_to
+
+
+def test_rhythm_placed_ic_is_the_0_10_0_formulation_bit_for_bit_at_segment_edges() -> None:
+    # irregular steps over segments whose forward peaks lie exactly on their first and last
+    # samples: the same bits as the clipped-index formulation, ICs moved onto those edges included
+    p = EventParams()
+    at_first = at_last = 0
+    for seed in range(30):
+        ap, bounds = _edge_peaks_walk(seed)
+        rng = np.random.default_rng(seed + 100)
+        ic = np.cumsum(rng.uniform(15.0, 60.0, 120))
+        ic = ic[ic < ap.size - 1]
+        vert = ic + rng.uniform(-3.0, 3.0, ic.size)
+        chain = np.zeros(ic.size, np.int64)
+        want, moved_to = _rhythm_reference(ic, vert, chain, ap, bounds, p)
+        assert np.array_equal(rhythm_placed_ic(ic, vert, chain, ap, FS, bounds, p), want), seed
+        at_first += int(np.isin(moved_to, bounds[:-1]).sum())
+        at_last += int(np.isin(moved_to, bounds[1:] - 1).sum())
+    assert at_first >= 10 and at_last >= 2, (at_first, at_last)  # ICs moved onto a segment's first and last sample

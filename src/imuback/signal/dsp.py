@@ -325,23 +325,52 @@ def windows_around(pos: F64, half: int, bounds: I64) -> tuple[I64, I64]:
     return s[first], np.maximum.reduceat(e, first)
 
 
-def clipped_windows(x: F64, start: I64, width: int, lo: I64, hi: I64) -> F64:
-    """(S, width) copies of ``x[clip(start[i] + j, lo[i], hi[i])]`` for ``j`` in ``[0, width)``:
-    windows of a 1-D signal, each held at its own first and last sample ``lo``, ``hi`` (a segment
-    of the signal, inside it) where it reaches past them.
+def clipped_windows(x: F64, *, start_idx: I64, width: int, seg_start_idx: I64, seg_end_idx: I64) -> F64:
+    """Windows of ``width`` samples of a 1-D signal, each held at the ends of its own segment.
 
-    The windows that lie inside their segment are copied row by row from a sliding view of ``x``
-    (no (S, width) index array); only those that reach past it are gathered through clipped
-    indices. The values are the same either way.
+    Row ``i`` is ``x[clip(start_idx[i] + j, seg_start_idx[i], seg_end_idx[i] - 1)]`` for ``j`` in
+    ``[0, width)``: where a window reaches past its segment ``[seg_start_idx, seg_end_idx)``, it
+    repeats the segment's first or last sample. The windows that lie inside their segment are
+    copied from a sliding view of ``x`` (no (S, width) index array); only those that reach past it
+    are gathered through clipped indices. The values are the same either way.
+
+    Parameters
+    ----------
+    x : ndarray of float64, shape (N,)
+        The signal.
+    start_idx : ndarray of int64, shape (S,)
+        Sample index of each window's first sample (may lie outside the signal).
+    width : int
+        Samples per window (at least 1).
+    seg_start_idx, seg_end_idx : ndarray of int64, shape (S,)
+        Each window's segment, ``[seg_start_idx, seg_end_idx)``: non-empty and inside the signal
+        (``0 <= seg_start_idx < seg_end_idx <= N``).
+
+    Returns
+    -------
+    ndarray, shape (S, width), of ``x``'s dtype
+        A new array (a copy, not a view of ``x``).
+
+    Raises
+    ------
+    SignalError
+        If a segment is empty or reaches outside the signal.
     """
-    k = np.flatnonzero((start < lo) | (start + (width - 1) > hi))
-    if x.shape[0] >= width:
+    n = x.shape[0]
+    if start_idx.size and (np.any(seg_start_idx < 0) or np.any(seg_end_idx > n)
+                           or np.any(seg_end_idx <= seg_start_idx)):
+        raise SignalError(f"clipped_windows: every segment must be non-empty and inside the {n}-sample "
+                          "signal (0 <= seg_start_idx < seg_end_idx <= N); fix the caller's segment bounds")
+    last_idx = seg_end_idx - 1
+    k = np.flatnonzero((start_idx < seg_start_idx) | (start_idx + (width - 1) > last_idx))
+    if n >= width:
         # the rows reaching past their segment are read from anywhere valid, then overwritten
-        out = np.lib.stride_tricks.sliding_window_view(x, width)[np.clip(start, 0, x.shape[0] - width)]
+        out = np.lib.stride_tricks.sliding_window_view(x, width)[np.clip(start_idx, 0, n - width)]
     else:  # every window reaches past its segment
-        out, k = np.empty((start.size, width)), np.arange(start.size)
+        out, k = np.empty((start_idx.size, width), dtype=x.dtype), np.arange(start_idx.size)
     if k.size:
-        out[k] = x[np.clip(start[k][:, None] + np.arange(width), lo[k][:, None], hi[k][:, None])]
+        out[k] = x[np.clip(start_idx[k][:, None] + np.arange(width), seg_start_idx[k][:, None],
+                           last_idx[k][:, None])]
     return out
 
 

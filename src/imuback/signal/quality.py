@@ -102,7 +102,8 @@ def quality_parts(vertical_g: F64, steps: Steps, *, fs_hz: float, params: Qualit
     lo_s, hi_s = params.window_s
     off = np.arange(round(lo_s * fs_d), round(hi_s * fs_d) + 1)
     centre = ((steps.ic_pos + 0.5) / dec - 0.5).astype(np.int64)  # the block holding each IC
-    w = (clipped_windows(x, centre + off[0], off.size, np.zeros(n, np.int64), np.full(n, x.size - 1))
+    w = (clipped_windows(x, start_idx=centre + off[0], width=off.size, seg_start_idx=np.zeros(n, np.int64),
+                         seg_end_idx=np.full(n, x.size))
          if x.size else np.zeros((n, off.size)))
     swing = _over_typical(_row_range(w), steps.activity)
     w = w - w.mean(axis=1, keepdims=True)

@@ -72,7 +72,8 @@ def _forward_windows(ap_mps2: F64, centre: I64, off: I64, fs: float, bounds: I64
     """
     seg = np.clip(np.searchsorted(bounds, centre, side="right") - 1, 0, bounds.size - 2)
     lo, hi = bounds[seg], bounds[seg + 1] - 1
-    x = clipped_windows(ap_mps2, centre + off[0], off.size, lo, hi)
+    x = clipped_windows(ap_mps2, start_idx=centre + off[0], width=off.size, seg_start_idx=lo,
+                        seg_end_idx=hi + 1)
     x /= G_MPS2
     w = gaussian_filter1d(x, p.walk_ap_sigma_s * fs, axis=1, mode="nearest")
     return np.asarray(w, dtype=np.float64), lo, hi
