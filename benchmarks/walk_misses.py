@@ -46,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_walking as rw
+from imuback.core import G_MPS2
 from imuback.signal.params import PipelineParams
 from matching import match
 
@@ -224,7 +225,7 @@ def plot_extra(trial: rw.Trial, det: rw.Detected, ref_name: str, row: dict[str, 
 
     raw = trial.raw
     ts = (raw.time_ns - raw.time_ns[0]) / 1e9
-    acc = raw.acc_mps2.astype(np.float64) @ np.asarray(raw.mounting).T / 9.80665
+    acc = raw.acc_mps2.astype(np.float64) @ np.asarray(raw.mounting).T / G_MPS2
     t0 = float(row["t_s"])  # type: ignore[arg-type]
     w = (ts > t0 - 1.5) & (ts < t0 + 1.5)
     fig, ax = plt.subplots(2, 1, sharex=True, figsize=(9, 5))

@@ -354,6 +354,89 @@ def test_two_walking_detections_inside_one_stance_keep_the_one_the_rhythm_expect
     assert one_contact_per_stance(_walk_steps(short), fs_hz=100.0, bounds=bounds, bouts=bouts).n == short.size
 
 
+def _one_stance(ic: np.ndarray, *, bounds: tuple[int, ...] = (0, 4000),
+                bout_starts: tuple[int, ...] = (0,)) -> np.ndarray:
+    """The walking ICs one_contact_per_stance keeps (100 Hz) from ``ic``, in walking bouts that
+    start at ``bout_starts`` and end at the last of ``bounds``."""
+    starts = np.array(bout_starts)
+    ends = np.append(starts[1:], bounds[-1])
+    bouts = Bouts(start_idx=starts, end_idx=ends, label=np.full(starts.size, WALK, np.int8))
+    got = one_contact_per_stance(_walk_steps(np.sort(np.asarray(ic, dtype=np.float64))), fs_hz=100.0,
+                                 bounds=np.array(bounds), bouts=bouts)
+    return got.ic_pos
+
+
+def test_a_steady_walk_faster_than_the_shortest_step_is_kept_whole():
+    """Walking steps every 0.28 s (a race walker, a festinating gait, running steps labelled walk
+    at a bout's edge): every pair is closer than walk_min_step_s (0.3 s) but none breaks the rhythm.
+    Before, each pair dropped its later step and the drops chained along the walk: 1 of 30 kept.
+    Alternating 0.28 / 0.40 s: all kept (before 16 of 30). A slow walk (0.9 s steps) with one true
+    turn step 0.45 s long: under 0.6 x the rhythm but longer than 0.3 s, kept."""
+    steady = 100.0 + np.arange(30) * 28.0
+    assert np.array_equal(_one_stance(steady), steady)
+    alternating = 100.0 + np.concatenate([[0.0], np.cumsum(np.tile([28.0, 40.0], 15))[:-1]])
+    assert np.array_equal(_one_stance(alternating), alternating)
+    slow = 100.0 + np.arange(20) * 90.0
+    turn = np.where(np.arange(20) > 10, slow - 45.0, slow)
+    assert np.array_equal(_one_stance(turn), turn)
+
+
+def test_three_or_four_detections_inside_one_stance_leave_one():
+    """Steps every 0.55 s. A step with two detections 8 and 16 samples after it, one with two 20
+    and 10 samples before it, one with four detections (-20, -10, 0, +11): one of each cluster
+    stays, the one nearest the middle of the steps either side (the true step). Before, each pair
+    was judged on its own and two detections 0.16-0.21 s apart stayed in one stance."""
+    every = 100.0 + np.arange(24) * 55.0
+    extra = [every[5] + 8, every[5] + 16, every[11] - 20, every[11] - 10,
+             every[17] - 20, every[17] - 10, every[17] + 11]
+    assert np.array_equal(_one_stance(np.concatenate([every, extra])), every)
+
+
+def test_a_close_pair_across_a_segment_or_bout_is_not_one_stance():
+    every = 100.0 + np.arange(20) * 55.0
+    ic = np.append(every, every[8] + 24.0)
+    cut = int(every[8]) + 10
+    # a segment boundary (a gap in the recording) between the two: both stay
+    assert _one_stance(ic, bounds=(0, cut, 4000)).size == ic.size
+    # a bout boundary between them: both stay
+    assert _one_stance(ic, bout_starts=(0, cut)).size == ic.size
+    # a running step 0.24 s after a walking one (the detectors' own overlap rule handles those): both stay
+    steps = _walk_steps(np.sort(ic))
+    steps = replace(steps, activity=np.where(steps.ic_pos == every[8] + 24.0, RUN, WALK).astype(np.int8))
+    bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([4000]), label=np.array([WALK], np.int8))
+    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=np.array([0, 4000]), bouts=bouts).n == ic.size
+
+
+def test_only_neighbours_within_reach_in_the_clusters_segment_and_bout_choose_the_kept_step():
+    """A cluster of three (a, a + 14, a + 28 samples) whose neighbours either side would put the
+    rhythm's middle at the middle detection; when a neighbour lies beyond max_step_s (1.2 s), in
+    another bout or in another segment, the rhythm is not known and the earliest stays."""
+    a = 1000.0
+    cluster = [a, a + 14.0, a + 28.0]
+    before = 100.0 + np.arange(12) * 55.0 + (a - 55.0 - (100.0 + 11 * 55.0))  # the last at a - 55
+    after = a + 28.0 + 55.0 + np.arange(12) * 55.0  # the first at a + 83: middle a + 14
+    both = np.concatenate([before, cluster, after])
+    got = _one_stance(both)
+    assert np.isin(cluster, got).tolist() == [False, True, False]
+    # the step before in another bout, or another segment: the earliest
+    got = _one_stance(both, bout_starts=(0, int(a) - 20))
+    assert np.isin(cluster, got).tolist() == [True, False, False]
+    got = _one_stance(both, bounds=(0, int(a) - 20, 4000))
+    assert np.isin(cluster, got).tolist() == [True, False, False]
+    # the step after in another bout: the earliest
+    got = _one_stance(both, bout_starts=(0, int(a) + 50))
+    assert np.isin(cluster, got).tolist() == [True, False, False]
+    # the step before 1.21 s away and the step after 1.2 s after the cluster: the middle would
+    # be a + 13.5 (the middle detection), but the step before is out of reach: the earliest
+    far = np.concatenate([before - 66.0, cluster, after + 65.0])
+    got = _one_stance(far)
+    assert np.isin(cluster, got).tolist() == [True, False, False]
+    # the step after 1.21 s after the cluster, the step before 0.55 s: likewise
+    far = np.concatenate([before, cluster, after + 66.0])
+    got = _one_stance(far)
+    assert np.isin(cluster, got).tolist() == [True, False, False]
+
+
 def test_a_chain_of_one_foots_steps_a_stride_apart_is_left_unknown_not_half_swapped():
     """A slow walker whose left steps the detector missed at an even rhythm: six right steps
     1.2 s apart (100 Hz) make one chain. The yaw cue names the right foot at every step; the

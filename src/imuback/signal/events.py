@@ -137,10 +137,13 @@ def _chains(ic: F64, act: npt.NDArray[np.int8], fs: float, bounds: I64, bouts: B
     return np.concatenate([[0], np.cumsum(brk)]).astype(np.int64)
 
 
-def _running_median(x: F64, k: int) -> F64:
+def _running_median(x: F64, k: int, *, mode: str = "nearest") -> F64:
+    """Running median over ``k`` values; ``mode`` extends the ends (scipy.ndimage): "nearest" repeats
+    the end value, "reflect" mirrors the last values (an odd value at the end does not take over).
+    """
     from scipy.ndimage import median_filter
 
-    return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode="nearest"), dtype=np.float64)
+    return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode=mode), dtype=np.float64)
 
 
 FOOT_LABELLED, FOOT_NO_EVIDENCE, FOOT_LONE_UNCLEAR, FOOT_CUES_OPPOSED, FOOT_STEP_CONTRADICTS = 0, 1, 2, 3, 4
@@ -389,40 +392,62 @@ def refine_walking_ics(steps: Steps, ap_mps2: F64, *, fs_hz: float, bounds: I64,
                  foot=steps.foot, quality=steps.quality)
 
 
+def _same_walk(icr: I64, act: npt.NDArray[np.int8], bounds: I64, bouts: Bouts) -> npt.NDArray[np.bool_]:
+    """(S - 1,) whether steps i and i + 1 are consecutive walking steps of one segment and bout."""
+    seg = np.searchsorted(bounds, icr, side="right")
+    bout = bouts.index_of(icr)
+    walk = act == WALK
+    return np.asarray((seg[1:] == seg[:-1]) & (bout[1:] == bout[:-1]) & walk[:-1] & walk[1:], dtype=np.bool_)
+
+
 def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bouts,
                            params: EventParams = EventParams()) -> Steps:
-    """Drop the second detection of a walking stance: a foot strikes the ground once per contact.
+    """Drop the extra detections of a walking stance: a foot strikes the ground once per contact.
 
-    Two walking ICs of one segment and bout closer than ``walk_min_step_s`` cannot both be heel
-    strikes (the other foot cannot swing through in that time); on real walking such pairs are a
-    forward peak or a weaker vertical maximum taken inside the stance of a step already found
-    (docs/validation_log.md, "Walking detections no reference holds"). The one kept is the one
-    nearer the middle of the walking steps either side where both lie within ``max_step_s`` of the
-    pair (the rhythm chooses); else the earlier (the heel strike begins the stance). Pairs are
-    judged on the steps as detected. Chains and feet of the kept steps are unchanged.
+    Two consecutive walking ICs of one segment and bout closer than ``walk_min_step_s`` that also
+    break the local rhythm (closer than 0.6 × the running median of the walking step times, the
+    :func:`_chains` rule) cannot both be heel strikes (the other foot cannot swing through in that
+    time); on real walking such pairs are a forward peak or a weaker vertical maximum taken inside
+    the stance of a step already found (docs/validation_log.md, "Walking detections no reference
+    holds"). A steady rhythm faster than ``walk_min_step_s`` is kept whole. Linked close pairs form
+    one cluster (three or four detections inside one stance), and one step per cluster is kept:
+    the one nearest the middle of the walking steps either side where both lie within
+    ``max_step_s`` of the cluster (the rhythm chooses); else the earliest (the heel strike begins
+    the stance). Chains and feet of the kept steps are unchanged: the extra detection had broken
+    the chain (its interval under 0.6 × the median), so the kept step and the step after the
+    cluster stay in different chains and the step time between them is not reported (feet are
+    voted per chain from cues read before this stage; re-chaining would need a new vote).
     """
     walk = steps.activity == WALK
     if params.walk_min_step_s <= 0 or np.count_nonzero(walk) < 2:
         return steps
     ic = steps.ic_pos
-    icr = ic.astype(np.int64)
     dt = np.diff(ic)
-    seg = np.searchsorted(bounds, icr, side="right")
-    bout = bouts.index_of(icr)
-    same = (seg[1:] == seg[:-1]) & (bout[1:] == bout[:-1]) & walk[:-1] & walk[1:]
-    a = np.flatnonzero(same & (dt < params.walk_min_step_s * fs_hz))  # pairs (a, a + 1)
-    if a.size == 0:
+    same = _same_walk(ic.astype(np.int64), steps.activity, bounds, bouts)
+    k = np.flatnonzero(same)
+    med = np.full(dt.size, np.nan)
+    med[k] = _running_median(dt[k], 15, mode="reflect")
+    close = same & (dt < params.walk_min_step_s * fs_hz) & (dt < 0.6 * med)  # pairs (i, i + 1)
+    if not close.any():
         return steps
-    b = a + 1
-    # the walking steps either side, each within max_step_s and in the pair's segment and bout
-    p, n = np.maximum(a - 1, 0), np.minimum(b + 1, ic.size - 1)
+    # clusters: runs of linked close pairs; steps first..last of each
+    edge = np.diff(np.concatenate([[0], close.astype(np.int8), [0]]))
+    first, last = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    # the walking steps either side, each within max_step_s and in the cluster's segment and bout
+    p, n = np.maximum(first - 1, 0), np.minimum(last + 1, ic.size - 1)
     reach = params.max_step_s * fs_hz
-    has_p = (a > 0) & same[p] & (ic[a] - ic[p] <= reach)
-    has_n = (b < ic.size - 1) & same[np.minimum(b, dt.size - 1)] & (ic[n] - ic[b] <= reach)
+    has_p = (first > 0) & same[p] & (ic[first] - ic[p] <= reach)
+    has_n = (last < ic.size - 1) & same[np.minimum(last, dt.size - 1)] & (ic[n] - ic[last] <= reach)
+    size = last - first + 1
+    member = np.repeat(first, size) + (np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size))
+    cid = np.repeat(np.arange(first.size), size)
     mid = 0.5 * (ic[p] + ic[n])
-    drop_first = has_p & has_n & (np.abs(ic[b] - mid) < np.abs(ic[a] - mid))
+    score = np.where((has_p & has_n)[cid], np.abs(ic[member] - mid[cid]), ic[member] - ic[first][cid])
+    order = np.lexsort((member, score, cid))  # per cluster: the best score, then the earliest
+    winner = member[order[np.r_[True, cid[order][1:] != cid[order][:-1]]]]
     keep = np.ones(ic.size, dtype=bool)
-    keep[np.where(drop_first, a, b)] = False
+    keep[member] = False
+    keep[winner] = True
     return Steps(ic_pos=ic[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
 
@@ -445,8 +470,7 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     k = np.flatnonzero(walk[:-1] & walk[1:])
     med = np.full(dt.size, np.nan)
     med[k] = _running_median(dt[k], 15)
-    seg = np.searchsorted(bounds, icr, side="right")
-    same = (seg[1:] == seg[:-1]) & (bouts.index_of(icr)[1:] == bouts.index_of(icr)[:-1]) & walk[:-1] & walk[1:]
+    same = _same_walk(icr, steps.activity, bounds, bouts)
     lo, hi = params.walk_bridge_gap_steps
     g = np.flatnonzero(same & (dt >= lo * med) & (dt <= hi * med))
     if g.size == 0:
