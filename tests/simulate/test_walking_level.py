@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,14 @@ def test_slow_walker_does_not_dip_after_a_run() -> None:
         # and back at its standing height after the walk (the last two steps hand the level back;
         # with the last step alone it stood 5.7 / 0.0 / 3.8 cm lower than before the walk)
         assert abs(f["stand_end_cm"]) < 0.3, (seed, f)
+
+
+@pytest.mark.parametrize("walk_end_s", [0.4, 0.7])
+def test_slow_walker_stands_at_its_height_after_one_or_two_walking_steps(walk_end_s: float) -> None:
+    # a run that ends after 1 (0.4 s) or 2 (0.7 s) walking steps: the landing contact is the bout's
+    # last or second-to-last, and the last contact's skew (bounded at +-0.3) could not bring the
+    # slow walker back up: it stood 21-36 cm (1 step) and 14-20 cm (2 steps) lower, seeds 1-4
+    p = replace(sim_height.CASES["slow walker (90/min, duty 0.68, 0.6 m/s)"], walk_end_s=walk_end_s)
+    for seed in (1, 2, 3):
+        f = sim_height.height_figures(p, seed)
+        assert abs(f["stand_end_cm"]) < 0.5, (seed, f)

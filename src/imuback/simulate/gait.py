@@ -118,6 +118,21 @@ def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
     return a1 - done
 
 
+def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
+    """Per contact: the range of the hump's skew ``r`` that keeps it a push (s).
+
+    The hump ``sin(pi u) + r sin(2 pi u) + q sin(3 pi u)`` (``u`` the share of the contact) must
+    stay >= 0: a foot can push on the ground, not pull. Returns the lowest and highest such ``r``
+    (empty when ``q`` alone makes it negative: then lo > hi).
+    """
+    u = (np.arange(n_grid) + 0.5) / n_grid
+    s1, s2, s3 = (np.sin(m * np.pi * u)[None, :] for m in (1, 2, 3))
+    base = s1 + q[:, None] * s3
+    lo = np.max(np.where(s2 > 0, -base / np.where(s2 > 0, s2, 1.0), -np.inf), axis=1)
+    hi = np.min(np.where(s2 < 0, base / np.where(s2 < 0, -s2, 1.0), np.inf), axis=1)
+    return lo, hi
+
+
 def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) -> tuple[F64, F64]:
     """The first walking contact after a running one lands from flight: its impact bump carries
     what a previous walking contact's push would carry over the double support.
@@ -249,6 +264,12 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     level_prev[st.first] = 0.0
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
+    # the skew's range: within 0.3 of its natural value; on a bout's last contact as far as the
+    # hump stays a push (>= 0), so the last step can also bring the body back to its standing
+    # height (a walk of 1-2 steps after a run left a slow walker standing up to 20 cm lower)
+    push_lo, push_hi = _push_only_skew(q)
+    r_lo = np.where(st.last, np.minimum(push_lo, r_nat - 0.3), r_nat - 0.3)
+    r_hi = np.where(st.last, np.maximum(push_hi, r_nat + 0.3), r_nat + 0.3)
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
     beta, beta_y = 0.3, 0.5
     v = z = z_ref = vy = y = 0.0
@@ -270,7 +291,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         # skew so that the height at the next IC equals the bout level (within shape bounds)
         m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
         r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
-        r = min(max(r, r_nat[k] - 0.3), r_nat[k] + 0.3)
+        r = min(max(r, r_lo[k]), r_hi[k])
         z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
         v += G_MPS2 * (jk - tk)
         amp[k], rr[k] = a, r
