@@ -11,8 +11,8 @@
   carry it: the slow walker (90 steps/min, duty 0.68, 0.6 m/s) fell 21-27 cm below its steady
   walking IC level (then itself 13.4-13.8 cm above standing) within its first eight walking ICs
   (same benchmark); in absolute terms the lowest IC went from 8.1-12.8 to 8.7-9.3 cm below
-  standing, mostly by the new level. Its landing bump now carries that push (its own share, a
-  scratch run: 2.7-6.8 → 2.7-3.2 cm below the walking IC level).
+  standing, mostly by the new level (8.7-9.1 cm below now). Its landing bump now carries that push
+  (its own share, the review's scratch run: 2.7-6.8 → 2.7-3.2 cm below the walking IC level).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_slow_walker_does_not_dip_after_a_run() -> None:
     p = sim_height.CASES["slow walker (90/min, duty 0.68, 0.6 m/s)"]
     for seed in (1, 2, 3):
         f = sim_height.height_figures(p, seed)
-        # below its steady walking IC level: before -24.6 / -26.6 / -24.6 cm, now -2.7 to -3.0
+        # below its steady walking IC level: before -24.6 / -26.6 / -24.6 cm, now -2.6 to -3.0
         assert f["run_walk_min_cm"] > -4.5, (seed, f)
         # and back at its standing height after the walk (the last two steps hand the level back;
         # with the last step alone it stood 5.7 / 0.0 / 3.8 cm lower than before the walk)
