@@ -21,7 +21,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from imuback.simulate.gait import _push_only_skew
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import sim_height
@@ -56,3 +59,19 @@ def test_slow_walker_stands_at_its_height_after_one_or_two_walking_steps(walk_en
     for seed in (1, 2, 3):
         f = sim_height.height_figures(p, seed)
         assert abs(f["stand_end_cm"]) < 0.5, (seed, f)
+
+
+def test_the_last_contacts_skew_range_keeps_the_hump_a_push() -> None:
+    q = np.array([-0.2, 0.0, 0.3])
+    lo, hi = _push_only_skew(q)
+    u = np.linspace(0.0, 1.0, 2001)[1:-1, None]
+
+    def hump_min(r: np.ndarray) -> np.ndarray:
+        h = np.sin(np.pi * u) + r * np.sin(2 * np.pi * u) + q * np.sin(3 * np.pi * u)
+        return np.asarray(h.min(axis=0))
+
+    # at the bounds the hump just touches zero; 0.02 beyond them it pulls somewhere
+    assert np.all(hump_min(lo) > -1e-3) and np.all(hump_min(hi) > -1e-3)
+    assert np.all(hump_min(lo - 0.02) < 0) and np.all(hump_min(hi + 0.02) < 0)
+    # wider than the +-0.3 the other contacts keep for q >= 0 (q = 0: +-0.5)
+    assert abs(hi[1] - 0.5) < 1e-3 and abs(lo[1] + 0.5) < 1e-3

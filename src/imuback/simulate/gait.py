@@ -119,7 +119,7 @@ def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
 
 
 def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
-    """Per contact: the range of the hump's skew ``r`` that keeps it a push (s).
+    """Per contact: the range of the hump's skew ``r`` (dimensionless) that keeps it a push.
 
     The hump ``sin(pi u) + r sin(2 pi u) + q sin(3 pi u)`` (``u`` the share of the contact) must
     stay >= 0: a foot can push on the ground, not pull. Returns the lowest and highest such ``r``
