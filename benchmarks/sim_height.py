@@ -14,7 +14,14 @@ and seed, from the truth signals (``z_m``: the sacral height, CoM plus soft tiss
 * ``run_walk_min_cm`` / ``run_walk_max_cm``: after the run, the lowest / highest height at the first
   eight walking ICs minus that walk's steady IC height (its ``walk_ic_cm``; the run→walk dip);
 * ``run_ic_cm``: the mean height at the last five running ICs, from standing's;
+* ``walk_run_min_cm``: the lowest height at the first eight running ICs minus the steady running
+  IC height (the mean of the last five; the walk→run change);
+* ``last_step_rise_cm``: the highest height from the session's last IC on (the walk's last step and
+  the standing after it) minus the standing level before the walk;
 * ``stand_end_cm``: the standing level at the end minus the one at the start.
+
+``--walk-end-s 0.7`` ends the run with 1-2 walking steps (the steady walking columns of that walk
+are then NaN: too short).
 
 Cases: the default walk (112 steps/min, duty 0.62), a 100 steps/min walk and a slow walker
 (90 steps/min, duty 0.68, 0.6 m/s).
@@ -42,7 +49,7 @@ CASES = {
                                                         walk_speed_mps=0.6),
 }
 COLUMNS = ("walk_mean_cm", "walk_ic_cm", "walk_top_cm", "run_ic_cm", "run_walk_min_cm", "run_walk_max_cm",
-           "stand_end_cm")
+           "walk_run_min_cm", "last_step_rise_cm", "stand_end_cm")
 
 
 def height_figures(p: RunnerParams, seed: int) -> dict[str, float]:
@@ -62,29 +69,41 @@ def height_figures(p: RunnerParams, seed: int) -> dict[str, float]:
     for s in walks:
         m = (t > s["start_s"] + 5.0) & (t < s["end_s"] - 5.0)
         mi = (ic > s["start_s"] + 5.0) & (ic < s["end_s"] - 5.0)
+        if np.count_nonzero(mi) < 2:  # too short a walk for a steady level
+            continue
         mean_w.append(float(np.mean(z[m])) - level[0])
         ic_w.append(float(np.mean(z_ic[mi])) - level[0])
         top_w.append(float(np.mean(np.maximum.reduceat(z, np.searchsorted(t, ic[mi]))[:-1])) - level[0])
+    run_start = min(s["start_s"] for s in seg if s["kind"] == "run")
     run_end = max(s["end_s"] for s in seg if s["kind"] == "run")
     last_run = z_ic[run & (ic < run_end)][-5:]
-    after = z_ic[~run & (ic >= run_end)][:8] - level[0] - ic_w[-1]
-    return {"walk_mean_cm": 100.0 * float(np.median(mean_w)), "walk_ic_cm": 100.0 * float(np.median(ic_w)),
-            "walk_top_cm": 100.0 * float(np.median(top_w)),
+    steady_ic = ic_w[-1] if ic_w else float("nan")
+    after = z_ic[~run & (ic >= run_end)][:8] - level[0] - steady_ic
+    first_run = z_ic[run & (ic >= run_start)][:8] - float(np.mean(last_run))
+    nan = float("nan")
+    return {"walk_mean_cm": 100.0 * float(np.median(mean_w)) if mean_w else nan,
+            "walk_ic_cm": 100.0 * float(np.median(ic_w)) if ic_w else nan,
+            "walk_top_cm": 100.0 * float(np.median(top_w)) if top_w else nan,
             "run_ic_cm": 100.0 * (float(np.mean(last_run)) - level[0]),
             "run_walk_min_cm": 100.0 * float(np.min(after)), "run_walk_max_cm": 100.0 * float(np.max(after)),
+            "walk_run_min_cm": 100.0 * float(np.min(first_run)),
+            "last_step_rise_cm": 100.0 * (float(np.max(z[t >= ic[-1]])) - level[0]),
             "stand_end_cm": 100.0 * (level[-1] - level[0])}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    ap.add_argument("--walk-end-s", type=float, default=None, help="length of the walk after the run (s)")
     args = ap.parse_args(argv)
     for name, p in CASES.items():
+        if args.walk_end_s is not None:
+            p = replace(p, walk_end_s=args.walk_end_s)
         print(f"\n## {name}")
-        print(" seed | " + " | ".join(f"{c:>15s}" for c in COLUMNS))
+        print(" seed | " + " | ".join(f"{c:>17s}" for c in COLUMNS))
         for seed in args.seeds:
             f = height_figures(p, seed)
-            print(f"{seed:5d} | " + " | ".join(f"{f[c]:15.1f}" for c in COLUMNS))
+            print(f"{seed:5d} | " + " | ".join(f"{f[c]:17.1f}" for c in COLUMNS))
     return 0
 
 

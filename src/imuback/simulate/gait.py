@@ -118,6 +118,21 @@ def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
     return a1 - done
 
 
+def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
+    """Per contact: the range of the hump's skew ``r`` (dimensionless) that keeps it a push.
+
+    The hump ``sin(pi u) + r sin(2 pi u) + q sin(3 pi u)`` (``u`` the share of the contact) must
+    stay >= 0: a foot can push on the ground, not pull. Returns the lowest and highest such ``r``
+    (empty when ``q`` alone makes it negative: then lo > hi).
+    """
+    u = (np.arange(n_grid) + 0.5) / n_grid
+    s1, s2, s3 = (np.sin(m * np.pi * u)[None, :] for m in (1, 2, 3))
+    base = s1 + q[:, None] * s3
+    lo = np.max(np.where(s2 > 0, -base / np.where(s2 > 0, s2, 1.0), -np.inf), axis=1)
+    hi = np.min(np.where(s2 < 0, base / np.where(s2 < 0, -s2, 1.0), np.inf), axis=1)
+    return lo, hi
+
+
 def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) -> tuple[F64, F64]:
     """The first walking contact after a running one lands from flight: its impact bump carries
     what a previous walking contact's push would carry over the double support.
@@ -201,7 +216,7 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
 
 
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64,
-             imp_amp: F64, imp_half: F64) -> tuple[F64, F64, F64]:
+             imp_nom: tuple[F64, F64, F64]) -> tuple[F64, F64, F64]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
 
     A runner keeps their height from step to step; with a prescribed force shape and step-to-step
@@ -217,6 +232,10 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     The last contact of a bout brings the velocity exactly to 0 (standing). Mediolateral: the
     velocity after each contact is steered to +-half the nominal swing minus a position
     correction. One loop over steps, because each step's state depends on the previous one.
+
+    ``imp_nom`` is every contact's impact amplitude (BW), half-width (s) and fixed impulse ``jf``
+    (s) *before* the run→walk landing (:func:`_run_walk_landing`): the walking level is that of a
+    periodic step, which the landing bump is not.
 
     Returns hump amplitude (BW), skew ``r`` and signed ML amplitude (BW), each (n_steps,).
     """
@@ -244,11 +263,18 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     tail = np.where(st.run, tail, 0.0)
     vs = _moving_average(vstar, stretch)  # never across a walk<->run change (a height dip there)
     # the completed-contacts height each walking step steers to, so the true level stays standing's
-    level = _walk_level(st, q, r_nat, a_nat, imp_amp, imp_half, stretch)
+    imp_amp, imp_half, jf_nom = imp_nom
+    level = _walk_level(st, q, r_nat, (T - jf_nom) / a1, imp_amp, imp_half, stretch)
     level_prev = np.concatenate([[0.0], level[:-1]])
     level_prev[st.first] = 0.0
     vbar = G_MPS2 * ml_nom * tc / np.pi  # half the lateral velocity swing
     a1y = tc * 2.0 / np.pi
+    # the skew's range: within 0.3 of its natural value; on a bout's last contact as far as the
+    # hump stays a push (>= 0), so the last step can also bring the body back to its standing
+    # height (a walk of 1-2 steps after a run left a slow walker standing up to 20 cm lower)
+    push_lo, push_hi = _push_only_skew(q)
+    r_lo = np.where(st.last, np.minimum(push_lo, r_nat - 0.3), r_nat - 0.3)
+    r_hi = np.where(st.last, np.maximum(push_hi, r_nat + 0.3), r_nat + 0.3)
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
     beta, beta_y = 0.3, 0.5
     v = z = z_ref = vy = y = 0.0
@@ -270,7 +296,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         # skew so that the height at the next IC equals the bout level (within shape bounds)
         m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
         r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
-        r = min(max(r, r_nat[k] - 0.3), r_nat[k] + 0.3)
+        r = min(max(r, r_lo[k]), r_hi[k])
         z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
         v += G_MPS2 * (jk - tk)
         amp[k], rr[k] = a, r
@@ -341,10 +367,12 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                        * st.pace**0.5, 0.1) * imp_noise
     imp_half = np.where(run, p.impact_time_s, 0.035) * (1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
     tissue_half = imp_half  # the soft tissue rings after the heel strike proper (below)
-    imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half)
     ramp_s = 0.12
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
+    jf_nom = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[2]
+    imp_nom = (imp_amp, imp_half, jf_nom)  # before the landing: the walking level's periodic step
+    imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half)
     a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
     # walking sideways: the CoM falls away from each stance foot as an inverted pendulum (LIPM,
     # a_y = g / h (y - y_foot); Hof et al. 2005) with the feet one step width apart; a periodic
@@ -354,7 +382,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
     ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
                       v_lipm * np.pi / (G_MPS2 * tc))
-    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom, imp_amp, imp_half)
+    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom, imp_nom)
     m1 = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[1]
     # cumulative linear terms of completed contacts (for positions)
     jk = amp * a1 + jf
