@@ -20,8 +20,8 @@ and seed, from the truth signals (``z_m``: the sacral height, CoM plus soft tiss
   the standing after it) minus the standing level before the walk;
 * ``stand_end_cm``: the standing level at the end minus the one at the start.
 
-``--walk-end-s 0.7`` ends the run with 1-2 walking steps (the steady walking columns of that walk
-are then NaN: too short).
+``--walk-end-s 0.7`` ends the run with 1-2 walking steps; the steady walking columns then come
+from the run's opening walk, and ``run_walk_min_cm`` is measured against that walk's IC level.
 
 Cases: the default walk (112 steps/min, duty 0.62), a 100 steps/min walk and a slow walker
 (90 steps/min, duty 0.68, 0.6 m/s).

@@ -392,6 +392,17 @@ def test_three_or_four_detections_inside_one_stance_leave_one():
     assert np.array_equal(_one_stance(np.concatenate([every, extra])), every)
 
 
+def test_an_extra_detection_on_every_step_or_in_a_short_walk_is_dropped():
+    """Steps every 0.55 s, each with a second detection 0.12 s later: half the intervals are short,
+    so a rhythm taken over all of them fell on a short one near the walk's ends and kept 4 extras
+    at each end (38 of 60 kept). The rhythm now comes from the intervals of at least
+    walk_min_step_s only. A two-step walk with one extra: the extra goes too."""
+    every = 100.0 + np.arange(30) * 55.0
+    assert np.array_equal(_one_stance(np.concatenate([every, every + 12.0])), every)
+    short = np.array([100.0, 155.0])
+    assert np.array_equal(_one_stance(np.append(short, 112.0)), short)
+
+
 def test_a_close_pair_across_a_segment_or_bout_is_not_one_stance():
     every = 100.0 + np.arange(20) * 55.0
     ic = np.append(every, every[8] + 24.0)

@@ -405,16 +405,18 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     """Drop the extra detections of a walking stance: a foot strikes the ground once per contact.
 
     Two consecutive walking ICs of one segment and bout closer than ``walk_min_step_s`` that also
-    break the local rhythm (closer than 0.6 × the running median of the walking step times, the
-    :func:`_chains` rule) cannot both be heel strikes (the other foot cannot swing through in that
+    break the local rhythm (closer than 0.6 × the running median of the walking step times of at
+    least ``walk_min_step_s``, so that frequent extras do not shorten it; the same 0.6 × median
+    threshold as :func:`_chains`) cannot both be heel strikes (the other foot cannot swing through in that
     time); on real walking such pairs are a forward peak or a weaker vertical maximum taken inside
     the stance of a step already found (docs/validation_log.md, "Walking detections no reference
     holds"). A steady rhythm faster than ``walk_min_step_s`` is kept whole. Linked close pairs form
     one cluster (three or four detections inside one stance), and one step per cluster is kept:
     the one nearest the middle of the walking steps either side where both lie within
     ``max_step_s`` of the cluster (the rhythm chooses); else the earliest (the heel strike begins
-    the stance). Chains and feet of the kept steps are unchanged: the extra detection had broken
-    the chain (its interval under 0.6 × the median), so the kept step and the step after the
+    the stance). A cluster's span is not limited: a chain of close detections across a missed step
+    keeps one step only. Chains and feet of the kept steps are unchanged: the extra detection
+    has in general broken the chain (its interval under 0.6 × the median), so the kept step and the step after the
     cluster stay in different chains and the step time between them is not reported (feet are
     voted per chain from cues read before this stage; re-chaining would need a new vote).
     """
@@ -425,9 +427,13 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     dt = np.diff(ic)
     same = _same_walk(ic.astype(np.int64), steps.activity, bounds, bouts)
     k = np.flatnonzero(same)
+    shortest = params.walk_min_step_s * fs_hz
+    # the rhythm from the step times no extra detection shortened; NaN (keep all) where none is
+    lk = k[dt[k] >= shortest]
     med = np.full(dt.size, np.nan)
-    med[k] = _running_median(dt[k], 15, mode="reflect")
-    close = same & (dt < params.walk_min_step_s * fs_hz) & (dt < 0.6 * med)  # pairs (i, i + 1)
+    if lk.size:
+        med[k] = _running_median(dt[lk], 15, mode="reflect")[np.minimum(np.searchsorted(lk, k), lk.size - 1)]
+    close = same & (dt < shortest) & (dt < 0.6 * med)  # pairs (i, i + 1)
     if not close.any():
         return steps
     # clusters: runs of linked close pairs; steps first..last of each
