@@ -500,7 +500,8 @@ def test_the_alternation_check_is_not_applied_without_a_gyroscope():
 
 @pytest.mark.parametrize("bad", [{"foot_lone_stance_s": (-5.0, 0.3)}, {"foot_lone_stance_s": (0.4, 0.2)},
                                  {"foot_lone_stance_s": (0.2, float("nan"))}, {"foot_lone_pair_vote": float("nan")},
-                                 {"foot_not_alternating": -1.0}, {"foot_lone_clear_vote": float("inf")}])
+                                 {"foot_not_alternating": -1.0}, {"foot_lone_clear_vote": float("inf")},
+                                 {"walk_min_step_s": -0.3}, {"walk_min_step_s": float("nan")}])
 def test_foot_cue_parameters_out_of_range_are_refused(bad):
     from imuback.errors import ParamsError
 

@@ -342,7 +342,7 @@ class EventParams:
         if not (math.isfinite(a_s) and math.isfinite(b_s) and ((a_s, b_s) == (0.0, 0.0) or 0.0 <= a_s < b_s)):
             raise ParamsError(f"events.foot_lone_stance_s {self.foot_lone_stance_s!r} must be (start, end) s after "
                               "IC with 0 <= start < end, or (0, 0) for no second accelerometer foot cue")
-        for name in ("foot_lone_pair_vote", "foot_lone_clear_vote", "foot_not_alternating"):
+        for name in ("foot_lone_pair_vote", "foot_lone_clear_vote", "foot_not_alternating", "walk_min_step_s"):
             v = getattr(self, name)
             if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0.0):
                 raise ParamsError(f"events.{name} ({v!r}) must be a finite number >= 0")
