@@ -133,7 +133,7 @@ def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
     return lo, hi
 
 
-def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) -> tuple[F64, F64]:
+def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, a1: F64) -> tuple[F64, F64]:
     """The first walking contact after a running one lands from flight: its impact bump carries
     what a previous walking contact's push would carry over the double support.
 
@@ -143,14 +143,14 @@ def _run_walk_landing(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64) ->
     (90 steps/min, duty 0.68). Here that contact's impact bump (a Hann, the foot's own force) spans
     the double support and has the impulse of the nominal push it replaces (per unit amplitude
     ``a1 - i1(T)``, times the nominal amplitude ``(T - impact) / a1``). Returns the new impact
-    amplitudes (BW) and half-widths (s); other contacts unchanged.
+    amplitudes (BW) and half-widths (s); other contacts unchanged. ``a1``: each contact's hump
+    impulse per unit amplitude (s), as :func:`_unit_moments` gives it.
     """
     k = np.flatnonzero(~st.run & np.concatenate([[False], st.run[:-1]]) & ~st.first)
     if k.size == 0:
         return imp_amp, imp_half
-    T, tc, qk, rk = st.T[k], st.tc[k], q[k], r[k]
-    a1 = tc * (2.0 / np.pi) * (1.0 + qk / 3.0)
-    push = (T - imp_amp[k] * imp_half[k]) / a1 * _hump_tail(T, tc, rk, qk, a1)  # BW s
+    T, tc, qk, rk, a1k = st.T[k], st.tc[k], q[k], r[k], a1[k]
+    push = (T - imp_amp[k] * imp_half[k]) / a1k * _hump_tail(T, tc, rk, qk, a1k)  # BW s
     half = np.maximum(tc - T, 0.05) / 2.0
     amp_out, half_out = imp_amp.copy(), imp_half.copy()
     amp_out[k] = push / half
@@ -370,9 +370,9 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ramp_s = 0.12
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
-    jf_nom = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[2]
+    a1_nom, _, jf_nom, _ = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
     imp_nom = (imp_amp, imp_half, jf_nom)  # before the landing: the walking level's periodic step
-    imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half)
+    imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half, a1_nom)
     a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
     # walking sideways: the CoM falls away from each stance foot as an inverted pendulum (LIPM,
     # a_y = g / h (y - y_foot); Hof et al. 2005) with the feet one step width apart; a periodic
