@@ -33,7 +33,8 @@ by the mean) at the group's points against the ``between`` points at the same la
 detections of the gap and where the low-passed |yaw rate| >= ``turn`` deg/s, is a candidate step;
 it is true when within 100 ms of a reference IC the detections missed (one-to-one, ±100 ms). Each
 rule's true / false counts; the rule with the most true minus false is chosen on one data set and
-reported on the other; ``one per gap``: only each gap's most prominent candidate. A rule worth adding needs clearly more true than false on both.
+reported on the other; ``one per gap``: only each gap's most prominent candidate. A rule worth
+adding needs clearly more true than false on both.
 ``--plots DIR`` writes table 1's averages, one figure per reference (needs matplotlib).
 """
 

@@ -49,21 +49,11 @@ CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its c
 NOTALT = ("foot_not_alternating (chains whose cues name one foot this many times as clearly as alternating feet "
           "unlabelled; 0 = never; listed strictest first, so a tie keeps the strictest)")
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
-YAW_GAP = ("walk_yaw_gap_dps (pivot steps in empty rhythm gaps from the yaw rate's step-scale extremes: prominence "
-           "deg/s, max/min, lag s, turn deg/s; off = none)")
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
         "off": PipelineParams(events=dataclasses.replace(E, walk_min_drop_g_per_s=1e9)),
         **{str(w): PipelineParams(events=dataclasses.replace(E, walk_drop_window_s=w))
            for w in ((-0.1, 0.05), (-0.1, 0.1), (-0.15, 0.1), (-0.05, 0.15), (-0.1, 0.2))},
-    },
-    YAW_GAP: {
-        "off": PipelineParams(),
-        **{f"{d:g} {'min' if mn else 'max'} {lag:+.2f} {turn:g}": PipelineParams(events=dataclasses.replace(
-            E, walk_yaw_gap_dps=d, walk_yaw_gap_minimum=mn, walk_yaw_gap_lag_s=lag, walk_yaw_gap_turn_dps=turn))
-           for d, mn, lag, turn in ((2.0, False, 0.0, 60.0), (5.0, False, 0.0, 60.0), (5.0, False, 0.12, 60.0),
-                                    (5.0, False, 0.0, 30.0), (10.0, False, 0.0, 60.0), (5.0, True, 0.0, 60.0),
-                                    (5.0, True, -0.08, 30.0))},
     },
     "walk_missed_tol_steps (a weak step this many steps from its place in the rhythm at most)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_missed_tol_steps=v)) for v in (0.15, 0.25, 0.35,

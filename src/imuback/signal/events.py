@@ -25,7 +25,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import bridged_steps, walking_contacts, yaw_gap_steps
+from imuback.signal.walking import bridged_steps, walking_contacts
 from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
@@ -459,15 +459,13 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
-                        bouts: Bouts, params: EventParams = EventParams(), yaw_dps: F64 | None = None) -> Steps:
+                        bouts: Bouts, params: EventParams = EventParams()) -> Steps:
     """Add the walking steps that the vertical signal alone missed inside gaps of the rhythm
     (:func:`~imuback.signal.walking.bridged_steps`), once the body frame is known.
 
     A gap lies between two walking steps of one segment and one bout, ``walk_bridge_gap_steps``
     typical steps (running median of the step times) long. Added steps have no foot yet (feet are
-    assigned after) and chains are recomputed. With ``yaw_dps`` (the body-frame yaw rate) and
-    ``walk_yaw_gap_dps`` on, gaps still empty get a pivot step from the yaw rate
-    (:func:`~imuback.signal.walking.yaw_gap_steps`).
+    assigned after) and chains are recomputed.
     """
     walk = steps.activity == WALK
     if np.count_nonzero(walk) < 4:
@@ -486,12 +484,8 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     w = ic[walk]
     w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
     level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
-    gaps = np.stack([ic[g], ic[g + 1]], axis=1)
-    new = bridged_steps(vertical_g, ap_mps2, gaps, med[g], level, fs_hz, bounds, params)
-    if yaw_dps is not None and params.walk_yaw_gap_dps > 0:
-        empty = ~np.any((new[None, :] > gaps[:, :1]) & (new[None, :] < gaps[:, 1:]), axis=1)
-        new = np.sort(np.concatenate([new, yaw_gap_steps(yaw_dps, gaps[empty], med[g][empty], fs_hz, bounds,
-                                                         params)]))
+    new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
+                        bounds, params)
     if new.size == 0:
         return steps
     ic2 = np.concatenate([ic, new])

@@ -285,19 +285,6 @@ class EventParams:
     the forward deceleration at foot contact (Zijlstra & Hof 2003) stays when the vertical swing
     fades in a turn. Chosen on voisard_l5_walk among 0-0.7, reported on mobgap_lab (which chooses
     the same; docs/validation.md)."""
-    walk_yaw_gap_dps: float = 0.0
-    """Pivot steps from the gyroscope (0 = off): in a gap of the rhythm that the vertical signal
-    left empty (``walk_bridge_gap_steps``), where the trunk turns (0.8 Hz low-passed |yaw rate| >=
-    ``walk_yaw_gap_turn_dps``), the most prominent extreme (>= this prominence, deg/s) of the yaw
-    rate's step-scale part (minus that low-pass, read into the turn) at least
-    ``walk_bridge_margin_steps`` from the gap's steps is a step, its IC ``walk_yaw_gap_lag_s`` after
-    it (:func:`~imuback.signal.walking.yaw_gap_steps`)."""
-    walk_yaw_gap_turn_dps: float = 60.0
-    """See ``walk_yaw_gap_dps``."""
-    walk_yaw_gap_lag_s: float = 0.0
-    """See ``walk_yaw_gap_dps``."""
-    walk_yaw_gap_minimum: bool = False
-    """``walk_yaw_gap_dps`` takes minima (the turn slowing) instead of maxima (the turn speeding up)."""
     walk_weak_rise_frac: float = 0.2
     """A weaker step (gap filling and gait termination) must land: the steepest rise of its
     loading response (finer scale, ``walk_locate_sigma_s``) at least this share of the median of

@@ -439,8 +439,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             gyr_int[axis] /= fs  # while the row is still in cache
     # walking steps in gaps of the rhythm, confirmed by heel-strike braking (needs the forward axis)
     steps = bridge_walking_gaps(steps, vertical_g, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds,
-                                bouts=bouts, params=params.events,
-                                yaw_dps=None if body.gyr_dps is None else body.gyr_dps[:, 2])
+                                bouts=bouts, params=params.events)
     lateral = level_lateral(body, gyr_int, highpass_hz=params.align.roll_highpass_hz)
     lateral_int = prefix_sum(lateral)
     if raw.gyr_dps is not None:

@@ -28,7 +28,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
-from imuback.signal.dsp import argmin_between, interval_indices, lowpass
+from imuback.signal.dsp import argmin_between, interval_indices
 from imuback.signal.params import EventParams
 from imuback.signal.walking_ic import braking_fall
 
@@ -229,35 +229,3 @@ def bridged_steps(vertical_g: F64, ap_mps2: F64, gaps: F64, step: F64, fall_leve
     ic = idx[pk].astype(np.float64)
     keep = braking_fall(ap_mps2, ic, fs, bounds, p) >= p.walk_bridge_fall_frac * fall_level
     return np.sort(ic[keep])
-
-
-YAW_TURN_HZ = 0.8
-"""The turn's slow part of the yaw rate: below this (a step's modulation lies at 1.5-2.5 Hz)."""
-YAW_SMOOTH_S = 0.03
-
-
-def yaw_gap_steps(yaw_dps: F64, gaps: F64, step: F64, fs: float, bounds: I64, p: EventParams) -> F64:
-    """Pivot steps in gaps of the step rhythm from the yaw rate (``walk_yaw_gap_dps``).
-
-    Parameters
-    ----------
-    yaw_dps : (N,) body-frame yaw rate (deg/s, z up).
-    gaps : (G, 2) fractional sample positions of the steps either side of each gap (same segment).
-    step : (G,) typical step time (samples) around each gap.
-
-    Returns
-    -------
-    (K,) fractional sample positions of the ICs, sorted: at most one per gap, the most prominent
-    extreme of the step-scale yaw rate read into the turn, where the trunk turns.
-    """
-    if gaps.shape[0] == 0 or p.walk_yaw_gap_dps <= 0:
-        return np.zeros(0)
-    slow = lowpass(yaw_dps, YAW_TURN_HZ, fs, bounds)
-    into = (gaussian_filter1d(yaw_dps, YAW_SMOOTH_S * fs) - slow) * np.sign(slow)
-    pk, props = find_peaks(-into if p.walk_yaw_gap_minimum else into, prominence=p.walk_yaw_gap_dps)
-    x = pk + p.walk_yaw_gap_lag_s * fs
-    margin = p.walk_bridge_margin_steps * step
-    lo, hi = gaps[:, 0] + margin, gaps[:, 1] - margin
-    g = np.clip(np.searchsorted(lo, x, side="right") - 1, 0, lo.size - 1)  # gaps are sorted, disjoint
-    keep = (x > lo[g]) & (x < hi[g]) & (np.abs(np.interp(x, np.arange(slow.size), slow)) >= p.walk_yaw_gap_turn_dps)
-    return np.sort(_most_prominent(x[keep], props["prominences"][keep], g[keep]))
