@@ -96,7 +96,9 @@ class Detected:
     ic_s: F64
     to_s: F64
     foot: npt.NDArray[np.str_]
-
+    step_time_s: F64 = field(default_factory=lambda: np.zeros(0))
+    """(S,) this IC to the next one where the detector reports a step time (NaN where it does
+    not: a chain's or bout's end); empty for a detector that gives none (mobgap)."""
 
 
 def event_params(settings: list[str]) -> EventParams:
@@ -264,7 +266,8 @@ def imuback_detect(trial: Trial, params: PipelineParams = PipelineParams()) -> D
 
     foot = np.asarray(st.column("foot").fill_null("").to_numpy(zero_copy_only=False), dtype=str)
     ic, to = sec("ic_time"), sec("to_time")
-    return Detected(ic_s=ic, to_s=to, foot=foot)
+    step_s = np.asarray(st.column("step_time_s").to_numpy(zero_copy_only=False), dtype=np.float64)
+    return Detected(ic_s=ic, to_s=to, foot=foot, step_time_s=step_s)
 
 
 # --- scoring ---

@@ -20,7 +20,8 @@ inside the first's bouts is ``other has it`` (the other reference has an IC with
 step the first misplaces or omits), ``near`` (an IC of the first within 300 ms) or ``far``; a
 detection outside the first's bouts (± 1 s) is ``other has it``, ``in other's bout`` or
 ``outside both``. ``--off NAME=VALUE`` runs with EventParams fields changed
-(e.g. to see a change's share).
+(e.g. to see a change's share). It also counts, per data set, the walking detections that have a
+step time (a next step in their chain: ``steps.step_time_s`` not null).
 
 ``--extras`` lists every unmatched detection inside a reference bout (``near`` and ``far``) with
 the stage that made it, told by rerunning with one stage off (a detection with none within 50 ms
@@ -319,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{ds + ' / ' + ref_name:28s}{n_ref:>6}{sum(miss.values()):>7}  "
               + "".join(f"{miss[m]:>8}" for m in MISSES)
               + f"{sum(extra.values()):>7}{extra['near']:>6}{extra['far']:>5}")
+    print(f"\nwalking detections with a step time (this IC to the next in its chain)\n{'data':28s}"
+          f"{'detections':>12}{'step time':>11}")
+    for ds in dict.fromkeys(t.dataset for t in trials):
+        got = [d.step_time_s for t, d in zip(trials, dets, strict=True) if t.dataset == ds]
+        print(f"{ds:28s}{sum(g.size for g in got):>12}{sum(int(np.count_nonzero(np.isfinite(g))) for g in got):>11}")
     print(f"\nwhere the extra detections are\n{'data / reference':28s}" + "".join(f"{e:>14}" for e in EXTRAS))
     for k, c in where.items():
         print(f"{k:28s}" + "".join(f"{c[e]:>14}" for e in EXTRAS))

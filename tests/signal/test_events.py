@@ -18,6 +18,7 @@ from imuback.signal.events import (
     RIGHT,
     UNKNOWN,
     Steps,
+    _chains,
     assign_feet,
     bridge_walking_gaps,
     detect_steps,
@@ -401,6 +402,73 @@ def test_an_extra_detection_on_every_step_or_in_a_short_walk_is_dropped():
     assert np.array_equal(_one_stance(np.concatenate([every, every + 12.0])), every)
     short = np.array([100.0, 155.0])
     assert np.array_equal(_one_stance(np.append(short, 112.0)), short)
+
+
+def _extra_in_a_stance(at: int, *, after: float = 1.0) -> tuple[Steps, np.ndarray, np.ndarray, np.ndarray]:
+    """Walking steps every 0.55 s (100 Hz, first RIGHT), one extra detection 0.24 s after step
+    ``at`` (inside its stance), chained by the chain rule (the extra breaks the chain before it)
+    and footed by assign_feet from two agreeing cues (the extra's cues those of its stance; both
+    cues of the extra and the steps after it times ``after``: -1 the opposite alternation, 0 no
+    evidence). Returns the steps, both cues, and the true ICs."""
+    every = 100.0 + np.arange(20) * 55.0
+    ic = np.sort(np.append(every, every[at] + 24.0))
+    stance = np.searchsorted(every, ic, side="right") - 1  # the true step whose stance holds each IC
+    lat = np.where(stance % 2 == 0, 1.0, -1.0) * np.where(np.arange(ic.size) > at, after, 1.0)
+    walk = np.full(ic.size, WALK, np.int8)
+    chain = _chains(ic, walk, 100.0, _BOUNDS, _BOUT, E)
+    assert chain[at + 1] != chain[at]  # the extra starts a chain of its own
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=walk, chain=chain,
+                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=np.full(ic.size, 0.8))
+    steps = assign_feet(steps, lat, second=0.7 * lat)
+    return steps, lat, 0.7 * lat, every
+
+
+_BOUNDS = np.array([0, 3000])
+_BOUT = Bouts(start_idx=np.array([0]), end_idx=np.array([3000]), label=np.array([WALK], np.int8))
+_TRUE_FEET = np.where(np.arange(20) % 2 == 0, RIGHT, LEFT)
+
+
+def test_after_an_extra_in_a_stance_is_dropped_the_chain_is_joined_again():
+    """Issue #14: the extra 0.24 s after step 8 broke the chain; once it is dropped, step 8 and
+    step 9 are 0.55 s apart (the rhythm): one chain again, so step 8 has a next step (its step time
+    is reported), and the joined chain's feet are voted once and alternate throughout. Before, the
+    chain stayed broken at step 8 (no step time)."""
+    steps, lat, yaw, every = _extra_in_a_stance(8)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT)
+    assert np.array_equal(got.ic_pos, every)
+    assert got.has_next()[:-1].all() and np.unique(got.chain).size == 1
+    assert (got.foot == UNKNOWN).all()  # no cues given: the joined chain has no evidence
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    assert np.array_equal(got.foot, _TRUE_FEET)
+    # a long pause after the stance (a step missed: 1.3 s to the next): no join, feet as they were
+    pause = replace(steps, ic_pos=np.where(np.arange(steps.n) > 9, steps.ic_pos + 75.0, steps.ic_pos))
+    pause = replace(pause, chain=_chains(pause.ic_pos, pause.activity, 100.0, _BOUNDS, _BOUT, E))
+    kept = one_contact_per_stance(pause, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    assert kept.n == 20 and not kept.has_next()[8]
+    assert np.array_equal(kept.foot, np.delete(pause.foot, 9))
+
+
+def test_a_piece_without_foot_evidence_takes_the_joined_chains_alternation():
+    """The extra 0.24 s after step 16; the detections after it have no foot cue: voted alone
+    that piece was UNKNOWN (issue #14: a short piece ends unlabelled). Joined, it is labelled by
+    the alternation of the chain it continues."""
+    steps, lat, yaw, _ = _extra_in_a_stance(16, after=0.0)
+    assert (steps.foot[18:] == UNKNOWN).all() and np.array_equal(steps.foot[:17], _TRUE_FEET[:17])
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    assert got.has_next()[16] and np.array_equal(got.foot, _TRUE_FEET)
+
+
+def test_pieces_whose_feet_do_not_alternate_across_the_drop_are_not_joined():
+    """The extra 0.24 s after step 16, and both cues of the detections after it say the opposite
+    alternation: step 16 and the next kept step have one foot by their pieces' votes, so a step
+    lies between them (voisard_l5_walk 8-2: the dropped detection was a short step's late IC).
+    They are not joined (no step time across) and keep their feet: neither piece is swapped to
+    the other's parity nor nulled."""
+    steps, lat, yaw, _ = _extra_in_a_stance(16, after=-1.0)
+    assert (steps.foot != UNKNOWN).all()  # each piece voted alone, the second against the first
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    assert got.n == 20 and not got.has_next()[16]
+    assert np.array_equal(got.foot, np.delete(steps.foot, 17))
 
 
 def test_a_close_pair_across_a_segment_or_bout_is_not_one_stance():

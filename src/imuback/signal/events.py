@@ -401,7 +401,8 @@ def _same_walk(icr: I64, act: npt.NDArray[np.int8], bounds: I64, bouts: Bouts) -
 
 
 def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bouts,
-                           params: EventParams = EventParams()) -> Steps:
+                           params: EventParams = EventParams(), cue: F64 | None = None,
+                           second: F64 | None = None, lone: bool = False) -> Steps:
     """Drop the extra detections of a walking stance: a foot strikes the ground once per contact.
 
     Two consecutive walking ICs of one segment and bout closer than ``walk_min_step_s`` that also
@@ -415,10 +416,21 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     the one nearest the middle of the walking steps either side where both lie within
     ``max_step_s`` of the cluster (the rhythm chooses); else the earliest (the heel strike begins
     the stance). A cluster's span is not limited: a chain of close detections across a missed step
-    keeps one step only. Chains and feet of the kept steps are unchanged: the extra detection
-    has in general broken the chain (its interval under 0.6 × the median), so the kept step and the step after the
-    cluster stay in different chains and the step time between them is not reported (feet are
-    voted per chain from cues read before this stage; re-chaining would need a new vote).
+    keeps one step only.
+
+    The extra detection has in general broken the chain (its interval under 0.6 × the median of
+    :func:`_chains`): where two consecutive kept steps with a dropped detection between them lie in
+    different chains but :func:`_chains` over the kept steps puts them in one (the interval fits
+    the rhythm), their chains are joined, so the step time across the cluster is reported; no
+    other chain changes. Not where the two chains' parities (each voted alone by
+    :func:`assign_feet`'s rules from ``cue``, ``second`` and ``lone``) name the same foot for the
+    two steps: a step lies between them (on voisard_l5_walk 8-2 the dropped detection was a short
+    step's late IC), so they keep their chains and feet (neither is swapped on a guess, nor nulled
+    by the joined chain's contradiction). The feet of a joined chain are voted once more by those
+    rules over its steps (a piece without evidence takes the other's alternation). ``cue``,
+    ``second`` and ``lone`` are the arguments :func:`assign_feet` was given, for the steps before
+    this stage: the cues are not read again. Without ``cue`` a joined chain has no evidence: its
+    feet are UNKNOWN. Other kept steps keep their foot.
     """
     walk = steps.activity == WALK
     if params.walk_min_step_s <= 0 or np.count_nonzero(walk) < 2:
@@ -454,8 +466,42 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     keep = np.ones(ic.size, dtype=bool)
     keep[member] = False
     keep[winner] = True
-    return Steps(ic_pos=ic[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
+    kept = Steps(ic_pos=ic[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
+    return _rejoin(kept, np.flatnonzero(keep), fs_hz=fs_hz, bounds=bounds, bouts=bouts, p=params,
+                   cue=None if cue is None else np.asarray(cue, dtype=np.float64)[keep],
+                   second=None if second is None else np.asarray(second, dtype=np.float64)[keep], lone=lone)
+
+
+def _rejoin(kept: Steps, idx: I64, *, fs_hz: float, bounds: I64, bouts: Bouts, p: EventParams,
+            cue: F64 | None, second: F64 | None, lone: bool) -> Steps:
+    """``kept`` (the steps at indices ``idx`` of the steps before a drop) with the chains joined
+    where a dropped step lay between two consecutive kept steps of different chains that
+    :func:`_chains` puts in one and whose chains' parities (:func:`_feet`, each voted alone) do not
+    name one foot for both; the joined chains' feet voted again (cues per kept step).
+    """
+    if kept.n < 2:
+        return kept
+    old = kept.chain[1:] != kept.chain[:-1]
+    # across a drop, and in the rhythm by the chain rule itself (bout, segment, 0.6-1.6 x median)
+    join = old & (np.diff(idx) > 1) & (np.diff(_chains(kept.ic_pos, kept.activity, fs_hz, bounds, bouts, p)) == 0)
+    if not join.any():
+        return kept
+    cue = np.zeros(kept.n) if cue is None else cue
+    # the two pieces' parities (each voted alone) must alternate across the join: the same foot
+    # either side says a step lies between them (the dropped detection was one, or one is missed)
+    parity, _ = _feet(kept, cue, second=second, p=p, lone=lone, bounds=bounds, parity=True)
+    join &= (parity[1:] != parity[:-1]) | (parity[1:] == UNKNOWN)
+    if not join.any():
+        return kept
+    chain = np.concatenate([[0], np.cumsum(old & ~join)]).astype(np.int64)
+    joined = np.zeros(int(chain[-1]) + 1, dtype=bool)
+    joined[chain[1:][join]] = True
+    out = Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
+                foot=kept.foot, quality=kept.quality)
+    voted, _ = _feet(out, cue, second=second, p=p, lone=lone, bounds=bounds)
+    return Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
+                 foot=np.where(joined[chain], voted, kept.foot).astype(np.int8), quality=kept.quality)
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,
