@@ -214,8 +214,9 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     lone_ok = 2 * np.count_nonzero(both) >= both.size and abs(offset) <= _MAX_CUE_OFFSET_S * fs
     vert = vertical_pos - offset
     if p.walk_fuse_foot_offset_s > 0:
-        vert = vertical_pos - foot_cue_offsets(vertical_pos - forward_pos, both, chain, default=offset,
+        vv = vertical_pos - foot_cue_offsets(vertical_pos - forward_pos, both, chain, default=offset,
                                                min_split=p.walk_fuse_foot_offset_s * fs)
+        vert = np.where(np.isnan(vv) & ~both, vert, vv)
     one_def = np.where(both, forward_pos, vert if lone_ok else vertical_pos)
     if p.walk_fuse_agree_s <= 0:
         return one_def
@@ -246,8 +247,8 @@ Not fitted: five residuals need one chain of nine steps, a short straight walk."
 
 def foot_cue_offsets(diff: F64, both: npt.NDArray[np.bool_], chain: I64, *, default: float,
                      min_split: float) -> F64:
-    """Per step, the offset between the two IC cues read for its own foot where the two feet's
-    differ by more than ``min_split``; elsewhere ``default`` (the session's).
+    """Per step, ``default`` (the session's offset between the two IC cues), or NaN (not fused: the
+    forward peak alone) in a chain whose two feet's offsets differ by more than ``min_split``.
 
     A foot's offset is the median of ``diff`` over the steps of one parity of one chain (one foot)
     that have both cues. On some wearers one foot's contact brakes the trunk twice and the vertical
@@ -283,7 +284,7 @@ def foot_cue_offsets(diff: F64, both: npt.NDArray[np.bool_], chain: I64, *, defa
     med[ok] = 0.5 * (v[(first + (counts - 1) // 2)[ok]] + v[(first + counts // 2)[ok]])
     pair = med.reshape(-1, 2)
     split = ok.reshape(-1, 2).all(axis=1) & (np.abs(pair[:, 0] - pair[:, 1]) > min_split)
-    med = np.where(np.repeat(split, 2), med, default)
+    med = np.where(np.repeat(split, 2), np.nan, default)
     return np.asarray(med[cls], dtype=np.float64)
 
 
