@@ -48,8 +48,6 @@ LEAD = "foot_yaw_lead_s (the yaw cue read this long before the vertical IC)"
 CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its chain unlabelled)"
 NOTALT = ("foot_not_alternating (chains whose cues name one foot this many times as clearly as alternating feet "
           "unlabelled; 0 = never; listed strictest first, so a tie keeps the strictest)")
-FOOT_OFFSET = ("walk_fuse_foot_offset_s (the cue offset read per foot where the feet's differ by more; "
-               "0 = one per session)")
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
@@ -120,14 +118,12 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
                 for v in (0.06, 0.08, 0.1, 0.12, 0.15)}},
     SHARE: {str(v): PipelineParams(events=dataclasses.replace(E, walk_rhythm_fall_share=v))
             for v in (0.0, 0.3, 0.5, 0.7, 1.0)},
-    FOOT_OFFSET: {str(v): PipelineParams(events=dataclasses.replace(E, walk_fuse_foot_offset_s=v))
-                  for v in (0.0, 0.001, 0.01, 0.02, 0.03, 0.05, 0.08)},
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
 }
 NO_GYRO = (LONE, LINK, STANCE, PAIR)
 """The constants of the accelerometer-only path: run only with ``--no-gyro``."""
-OBJECTIVE = {FOOT_OFFSET: "cadence", FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias",
+OBJECTIVE = {FUSE: "events_sd", RHYTHM: "events_sd", SHARE: "events_sd", DELAY: "ic_bias",
              LONE: "feet_wearer", LINK: "feet_wearer", STANCE: "feet_wearer", PAIR: "feet_wearer",
              "foot_clear_vote": "feet", "foot_split_min_steps (0 = chains never split at a parity flip)": "feet",
              "foot_last_step_by_chain": "feet", CONTRA: "feet",
@@ -156,8 +152,6 @@ def _score(trials: list[rw.Trial], dets: list[rw.Detected], keep: Callable[[rw.T
     target for every wearer — the most steps labelled with >= 97 % of each subject's labelled steps
     right (else the worst subject's accuracy, negative); the trials whose reference feet are
     swapped (``rw.REFERENCE_FEET_SWAPPED``) are left out, a reference error not to be chosen on."""
-    if kind == "cadence":  # the median |bout cadence error|, smallest first
-        return -_cadence(trials, dets, keep, ref)
     if kind != "feet_wearer":
         return _objective(_fig(trials, dets, keep, ref), kind)
     mine = [t for t in trials if keep(t) and t.name not in rw.REFERENCE_FEET_SWAPPED]

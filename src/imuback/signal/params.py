@@ -314,12 +314,6 @@ class EventParams:
     regularity over the session (:func:`~imuback.signal.walking_ic.fuse_ic_cues`); elsewhere the
     forward peak alone. 0 = the forward peak alone. Chosen on voisard_l5_walk among 0-0.2 and
     always; reported on mobgap_lab (docs/validation.md)."""
-    walk_fuse_foot_offset_s: float = 0.03
-    """The delay between the two IC cues removed before they are fused is read per foot (one parity
-    of one chain, :func:`~imuback.signal.walking_ic.foot_cue_offsets`) where the two feet's differ
-    by more than this (s), else once per session: fusing then cannot make one foot's ICs
-    systematically later than the other's (a left/right alternation of step times that neither
-    cue has). 0 = one offset per session."""
     walk_rhythm_off_s: float = 0.12
     """A walking IC more than this (s) from the middle of its two neighbours' ICs (one chain) breaks
     the step rhythm: if another forward-acceleration peak before a braking fall, at least

@@ -211,12 +211,8 @@ def fuse_ic_cues(forward_pos: F64, vertical_pos: F64, chain: I64, fs: float, p: 
     # 1. the vertical cue on the forward peak's definition; the steps with the vertical cue alone
     # move too only where the offset is read from most steps and is a loading-response delay
     offset = float(np.median(vertical_pos[both] - forward_pos[both]))
-    lone_ok = 2 * np.count_nonzero(both) >= both.size and abs(offset) <= _MAX_CUE_OFFSET_S * fs
     vert = vertical_pos - offset
-    if p.walk_fuse_foot_offset_s > 0:
-        vv = vertical_pos - foot_cue_offsets(vertical_pos - forward_pos, both, chain, default=offset,
-                                               min_split=p.walk_fuse_foot_offset_s * fs)
-        vert = np.where(np.isnan(vv) & ~both, vert, vv)
+    lone_ok = 2 * np.count_nonzero(both) >= both.size and abs(offset) <= _MAX_CUE_OFFSET_S * fs
     one_def = np.where(both, forward_pos, vert if lone_ok else vertical_pos)
     if p.walk_fuse_agree_s <= 0:
         return one_def
@@ -243,49 +239,6 @@ at most this (s): the loading response, where the vertical IC lies, ends ~0.1 s 
 _MIN_RESIDUALS = 5
 """Fewer stride residuals than this give no scatter worth weighting by: the forward peak alone.
 Not fitted: five residuals need one chain of nine steps, a short straight walk."""
-
-
-def foot_cue_offsets(diff: F64, both: npt.NDArray[np.bool_], chain: I64, *, default: float,
-                     min_split: float) -> F64:
-    """Per step, ``default`` (the session's offset between the two IC cues), or NaN (not fused: the
-    forward peak alone) in a chain whose two feet's offsets differ by more than ``min_split``.
-
-    A foot's offset is the median of ``diff`` over the steps of one parity of one chain (one foot)
-    that have both cues. On some wearers one foot's contact brakes the trunk twice and the vertical
-    loading rise follows the second braking: with one offset per session every IC of that foot
-    would be late by its share of the fused mean — a left/right alternation of the step times that
-    neither cue has (the bout cadence's median then picks one side). A chain whose two feet have
-    fewer than ``_MIN_RESIDUALS`` steps with both cues each keeps ``default``.
-
-    Parameters
-    ----------
-    diff : (S,) vertical minus forward-peak IC (samples).
-    both : (S,) True where both cues were found.
-    chain : (S,) chain id of each step, equal ids consecutive; steps alternate feet in a chain.
-    default : the session's offset (samples).
-    min_split : the two feet's offsets must differ by more than this (samples).
-
-    Returns
-    -------
-    (S,) offset per step (samples).
-    """
-    n = diff.size
-    new_chain = np.concatenate([[True], chain[1:] != chain[:-1]])
-    start = np.flatnonzero(new_chain)
-    run = np.cumsum(new_chain) - 1
-    cls = 2 * run + (np.arange(n) - start[run]) % 2  # (chain, parity): one foot of one chain
-    sel = np.flatnonzero(both)
-    order = np.lexsort((diff[sel], cls[sel]))  # by class, then by value
-    v, c = diff[sel][order], cls[sel][order]
-    counts = np.bincount(c, minlength=2 * start.size)
-    first = np.cumsum(counts) - counts
-    ok = counts >= _MIN_RESIDUALS
-    med = np.full(counts.size, default, dtype=np.float64)
-    med[ok] = 0.5 * (v[(first + (counts - 1) // 2)[ok]] + v[(first + counts // 2)[ok]])
-    pair = med.reshape(-1, 2)
-    split = ok.reshape(-1, 2).all(axis=1) & (np.abs(pair[:, 0] - pair[:, 1]) > min_split)
-    med = np.where(np.repeat(split, 2), np.nan, default)
-    return np.asarray(med[cls], dtype=np.float64)
 
 
 def _mad_var(r: F64) -> float:
