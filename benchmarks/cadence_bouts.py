@@ -8,6 +8,7 @@ within ±0.1 s of a reference walking bout of >= 4 reference ICs vs the referenc
 
 - ``ref`` / ``ours`` / ``mg``: reference ICs, our and mobgap's detections in the bout (turn ICs: ``turn``);
 - ``miss`` / ``extra``: reference ICs we do not match, our detections matching none (one-to-one, ±100 ms);
+- ``L ms`` / ``R ms``: median error of our matched ICs at the reference's left / right contacts;
 - ``ref ms`` / ``ours ms`` / ``mg ms``: median IC interval;
 - ``alt ms``: median of the odd minus median of the even intervals (left/right alternation of the
   interval: a foot whose IC is systematically later gives long-short pairs, and the median of a
@@ -87,6 +88,8 @@ def bouts(trial: rw.Trial, ref_name: str, ours: F64, mg: F64 | None) -> list[dic
         d = ours[(ours >= s - 0.1) & (ours <= e + 0.1)]
         m = mg[(mg >= s - 0.1) & (mg <= e + 0.1)] if mg is not None else np.zeros(0)
         ei, ri = match(d, r, 0.1)
+        err_ms, foot = 1e3 * (d[ei] - r[ri]), ref.foot[k][ri]
+        side = [float(np.median(err_ms[foot == f])) if np.any(foot == f) else float("nan") for f in "LR"]
         alt_r, alt_d = _alt_ms(r), _alt_ms(d)
         med_r, med_d = _med_ms(r), _med_ms(d)
         sample_ms = 1e3 / trial.raw.sample_rate_hz
@@ -107,7 +110,7 @@ def bouts(trial: rw.Trial, ref_name: str, ours: F64, mg: F64 | None) -> list[dic
                      "miss": r.size - ri.size, "extra": d.size - ei.size,
                      "edge": int(np.count_nonzero((d < s) | (d > e))),
                      "ref_ms": med_r, "ours_ms": med_d, "mg_ms": _med_ms(m),
-                     "alt_ref": alt_r, "alt_ours": alt_d, "ours_pct": _err_pct(r, d),
+                     "l_ms": side[0], "r_ms": side[1], "alt_ref": alt_r, "alt_ours": alt_d, "ours_pct": _err_pct(r, d),
                      "mg_pct": _err_pct(r, m) if mg is not None else float("nan"), "why": why,
                      "other_pct": _other_ref_pct(trial, ref_name, r, s, e)})
     return rows
@@ -164,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         mg = {t.name: np.asarray(got[t.name]["peers"]["mobgap"]["ic_s"], dtype=np.float64) for t in trials}
     head = (f"{'trial':<26}{'bout':>4}{'s':>7}{'ref':>5}{'turn':>5}{'ours':>5}{'mg':>4}{'miss':>5}{'extra':>6}"
-            f"{'edge':>5}{'ref ms':>8}{'ours ms':>8}{'mg ms':>7}{'alt ref':>8}{'alt ours':>9}"
+            f"{'edge':>5}{'L ms':>6}{'R ms':>6}{'ref ms':>8}{'ours ms':>8}{'mg ms':>7}{'alt ref':>8}{'alt ours':>9}"
             f"{'ours %':>8}{'mg %':>7}{'oref %':>7}  why")
     for ref_name in sorted({k for t in trials for k in t.refs}):
         for ds in sorted({t.dataset for t in trials if ref_name in t.refs}):
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             print(head)
             for b in rows:
                 print(f"{b['trial']:<26}{b['bout']:>4}{b['s']:>7.1f}{b['n_ref']:>5}{b['n_turn']:>5}{b['n_ours']:>5}"
-                      f"{b['n_mg']:>4}{b['miss']:>5}{b['extra']:>6}{b['edge']:>5}{b['ref_ms']:>8.0f}"
+                      f"{b['n_mg']:>4}{b['miss']:>5}{b['extra']:>6}{b['edge']:>5}{b['l_ms']:>+6.0f}{b['r_ms']:>+6.0f}"
+                      f"{b['ref_ms']:>8.0f}"
                       f"{b['ours_ms']:>8.0f}{b['mg_ms']:>7.0f}{b['alt_ref']:>+8.0f}{b['alt_ours']:>+9.0f}"
                       f"{b['ours_pct']:>+8.2f}{b['mg_pct']:>+7.2f}{b['other_pct']:>+7.2f}  {b['why']}")
             o = np.array([b["ours_pct"] for b in rows], dtype=float)
