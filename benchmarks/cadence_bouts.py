@@ -10,17 +10,17 @@ within ±0.1 s of a reference walking bout of >= 4 reference ICs vs the referenc
 - ``miss`` / ``extra``: reference ICs we do not match, our detections matching none (one-to-one, ±100 ms);
 - ``L ms`` / ``R ms``: median error of our matched ICs at the reference's left / right contacts;
 - ``ref ms`` / ``ours ms`` / ``mg ms``: median IC interval;
-- ``alt ms``: median of the odd minus median of the even intervals (left/right alternation of the
-  interval: a foot whose IC is systematically later gives long-short pairs, and the median of a
+- ``alt ref`` / ``alt ours`` (ms): median of the odd minus median of the even intervals (left/right
+  alternation of the interval: a foot whose IC is systematically later gives long-short pairs, and the median of a
   short bout may then land on one side);
 - ``edge``: our detections in the ±0.1 s the scorer adds beyond the bout;
 - ``oref %``: the other reference of the same trial (mobgap_lab: INDIP vs stereo) scored as a
   detector on this bout: how far the two references themselves disagree.
-Under each table: how many bouts each detector wins, and a paired bootstrap over the bouts both
-score of the difference of the median |error| (the 15-bout median is one or two bouts).
 ``why`` names the first of: a missed step (our median interval over 1.3 x the reference's), an extra
 one (under 0.77 x), within one sample period of the reference's median, an irregular bout (under
 3/4 of its reference ICs matched), alternation (|ours alt - ref alt| > 40 ms), else the median's shift.
+Under each table: how many bouts each detector wins, and a paired bootstrap over the bouts both
+score of the difference of the median |error| (a 15-bout median is one or two bouts).
 """
 
 from __future__ import annotations
@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mobgap_python:
         try:
             got = compare_mobgap.run_peers(trials, ours, data=args.data, python=args.mobgap_python, peers="mobgap")
-        except subprocess.CalledProcessError as exc:
-            print(f"mobgap failed in {args.mobgap_python}: {exc.stderr.strip().splitlines()[-1:]}")
+        except (subprocess.CalledProcessError, OSError) as exc:
+            err = getattr(exc, "stderr", None)
+            tail = err.strip().splitlines()[-1] if err else str(exc)
+            print(f"mobgap failed in {args.mobgap_python}: {tail}")
             return 1
         mg = {t.name: np.asarray(got[t.name]["peers"]["mobgap"]["ic_s"], dtype=np.float64) for t in trials}
     head = (f"{'trial':<26}{'bout':>4}{'s':>7}{'ref':>5}{'turn':>5}{'ours':>5}{'mg':>4}{'miss':>5}{'extra':>6}"

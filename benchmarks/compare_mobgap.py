@@ -150,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     ours = [rw.imuback_detect(t) for t in trials]
     try:
         got = run_peers(trials, ours, data=args.data, python=args.mobgap_python)
-    except subprocess.CalledProcessError as exc:
-        tail = exc.stderr.strip().splitlines()[-1] if exc.stderr else str(exc)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        err = getattr(exc, "stderr", None)
+        tail = err.strip().splitlines()[-1] if err else str(exc)
         print(f"the peers failed in {args.mobgap_python}: {tail}")
         return 1
     peers = [p for p in PEERS if p in got[trials[0].name]["peers"]]
