@@ -47,7 +47,7 @@ import real_walking as rw
 from mobgap.initial_contacts.evaluation import categorize_ic_list
 data, ours_path, out_path = sys.argv[2], sys.argv[3], sys.argv[4]
 ours = json.loads(open(ours_path).read())
-has_skdh = importlib.util.find_spec("skdh") is not None
+has_skdh = importlib.util.find_spec("skdh") is not None and sys.argv[5] == "all"
 
 def run_mobgap(raw):
     from mobgap.data import GaitDatasetFromData
@@ -93,6 +93,8 @@ def run_skdh(raw, ref):
 
 out = {}
 for tr in rw.load(__import__("pathlib").Path(data)):
+    if tr.name not in ours:
+        continue
     raw = tr.raw
     dets = {"imuback": (np.asarray(ours[tr.name]), None), "mobgap": run_mobgap(raw)}
     if has_skdh:
@@ -118,6 +120,23 @@ def _cells(f: dict[str, float]) -> str:
             f"{f['cadence_err_pct_median']:.2f}")
 
 
+def run_peers(trials: list[rw.Trial], ours: list[rw.Detected], *, data: Path, python: str,
+              peers: str = "all") -> dict:
+    """The peers' ICs and mobgap's own scoring of every detector, per trial name, from a child ``python``.
+
+    Only ``trials`` are run (by name); ``peers="mobgap"`` runs mobgap alone (skdh skipped).
+    Raises ``subprocess.CalledProcessError`` when the child fails.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_path, out_path = Path(tmp) / "ours.json", Path(tmp) / "peers.json"
+        ours_path.write_text(json.dumps({t.name: d.ic_s.tolist() for t, d in zip(trials, ours, strict=True)}))
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        subprocess.run([python, "-c", _CHILD, str(Path(__file__).resolve().parent), str(data),
+                        str(ours_path), str(out_path), peers], check=True, capture_output=True, text=True, env=env)
+        got: dict = json.loads(out_path.read_text())
+    return got
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -129,18 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no real walking data under {args.data / 'real'}: skipped")
         return 0
     ours = [rw.imuback_detect(t) for t in trials]
-    with tempfile.TemporaryDirectory() as tmp:
-        ours_path, out_path = Path(tmp) / "ours.json", Path(tmp) / "peers.json"
-        ours_path.write_text(json.dumps({t.name: d.ic_s.tolist() for t, d in zip(trials, ours, strict=True)}))
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        try:
-            subprocess.run([args.mobgap_python, "-c", _CHILD, str(Path(__file__).resolve().parent), str(args.data),
-                            str(ours_path), str(out_path)], check=True, capture_output=True, text=True, env=env)
-        except subprocess.CalledProcessError as exc:
-            tail = exc.stderr.strip().splitlines()[-1] if exc.stderr else str(exc)
-            print(f"the peers failed in {args.mobgap_python}: {tail}")
-            return 1
-        got = json.loads(out_path.read_text())
+    try:
+        got = run_peers(trials, ours, data=args.data, python=args.mobgap_python)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        err = getattr(exc, "stderr", None)
+        tail = err.strip().splitlines()[-1] if err else str(exc)
+        print(f"the peers failed in {args.mobgap_python}: {tail}")
+        return 1
     peers = [p for p in PEERS if p in got[trials[0].name]["peers"]]
     missing = [p for p in PEERS if p not in peers]
     if missing:
