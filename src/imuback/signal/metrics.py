@@ -89,8 +89,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     run = steps.activity == 2
     flight = np.where(run, flight, np.nan)  # walking has double support, no flight
     vz_g = body.acc_mps2[:, 2] / G_MPS2
-    s = np.ceil(ic).astype(np.int64)
-    e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), body.n)
+    s, e = contact_bounds(steps, body.n)
     impact, grf = interval_max(s, e, vz_g, lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds))
     grf = np.where(run, _spring_mass_blend(grf, step_t, contact, params.grf_spring_mass_weight), np.nan)
     # loading-rate index: rise from IC to the first peak of the 30 Hz signal inside the contact
@@ -131,6 +130,16 @@ _MIN_DUTY = 0.3
 contact edge out of place, not a runner."""
 
 
+def contact_bounds(steps: Steps, n: int) -> tuple[I64, I64]:
+    """(S,) each step's contact as sample intervals ``[s, e)`` of an ``n``-sample block: from the
+    first sample at or after IC to the last at or before TO (empty without a TO).
+    """
+    s = np.ceil(steps.ic_pos).astype(np.int64)
+    to = steps.to_pos
+    e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), n)
+    return s, e
+
+
 def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, weight: float) -> F64:
     """Peak vGRF (BW) of running steps: the low-passed sacral peak ``sacral_bw`` blended with the
     spring-mass peak from the step's timing, (S,) each.
@@ -142,10 +151,19 @@ def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, we
     flight (``contact_time < step_time`` fails), or whose contact is under ``_MIN_DUTY`` of the
     step (the half-sine peak would pass 5.2 BW: a misplaced contact edge), keep the sacral peak.
     """
+    spring = spring_mass_peak_bw(step_time_s, contact_time_s)
+    return np.where(np.isfinite(spring), (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)
+
+
+def spring_mass_peak_bw(step_time_s: F64, contact_time_s: F64) -> F64:
+    """(S,) the spring-mass peak vGRF (BW) from a running step's timing alone,
+    ``(pi / 2) step_time / contact_time`` (see :func:`_spring_mass_blend`); NaN for steps without
+    a next step or a flight, or whose contact is under ``_MIN_DUTY`` of the step.
+    """
     ok = (contact_time_s >= _MIN_DUTY * step_time_s) & (contact_time_s < step_time_s)  # False for NaN
-    spring = np.full(sacral_bw.shape, np.nan)
+    spring = np.full(step_time_s.shape, np.nan)
     spring[ok] = 0.5 * np.pi * step_time_s[ok] / contact_time_s[ok]
-    return np.where(ok, (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)
+    return spring
 
 
 def _contact_samples(s: I64, e: I64) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
