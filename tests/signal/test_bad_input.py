@@ -197,7 +197,7 @@ def test_clipped_running_contacts_read_their_peak_vgrf_from_their_timing(declare
 
 
 def test_an_unclipped_run_keeps_its_sacral_impact_peak():
-    raw, truth = half_sine_run(minutes=1.0)
+    raw, _ = half_sine_run(minutes=1.0)
     res = process_raw(raw)
     run = res.steps.to_pandas().query("activity == 'run'")
     assert run["impact_peak_g"].notna().mean() > 0.9

@@ -219,20 +219,44 @@ def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64, *, fs_hz: floa
     Body frame x forward, y left, z up: a positive roll (about +x) lifts the left side, so in left
     stance the right side drops with the roll rising, in right stance with it falling (checked on
     real walking: benchmarks/pelvic_drop_sign.py). The roll is the running integral of the gyro
-    about x (``roll_int_deg``, (N + 1,)), read at IC, TO and ~50 Hz between: over one stance its
-    drift is negligible. NaN for steps without a foot label or toe-off.
+    about x (``roll_int_deg``, (N + 1,)), read at IC, TO and ~50 Hz between, less the gyro's bias:
+    the mean roll rate over a stride around the step (:func:`_stride_roll_rate`; the pelvis ends a
+    stride as it began, so what remains is the bias: a consumer gyro's 5 deg/s would otherwise add
+    1.2 deg over a 0.25 s running contact, up on one side and down on the other, a false asymmetry).
+    NaN for steps without a foot label or toe-off.
     """
     out = np.full(steps.n, np.nan)
     sign = np.where(steps.foot == LEFT, 1.0, np.where(steps.foot == RIGHT, -1.0, np.nan))
     sel = np.flatnonzero(np.isfinite(sign) & (e > s))
     if sel.size:
         n = roll_int_deg.size - 1
-        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n,
-                              chord=False)
+        ic = steps.ic_pos[sel]
+        r = interval_readings(ic, np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n, chord=False)
         vals = r.read(roll_int_deg)
+        vals -= np.repeat(_stride_roll_rate(roll_int_deg, steps)[sel], r.lengths) * (r.pos - np.repeat(ic, r.lengths))
         change = np.repeat(sign[sel], r.lengths) * (vals - np.repeat(vals[r.first], r.lengths))
         out[sel] = np.maximum(np.maximum.reduceat(change, r.first), 0.0)
     return out
+
+
+def _stride_roll_rate(roll_int_deg: F64, steps: Steps) -> F64:
+    """(S,) mean roll rate (deg per sample) over a stride of each step's chain: from the step
+    before to the step after, else the two after, else the two before; 0 for a step without
+    two chained neighbours on one side (too short a chain to tell a bias from a movement).
+    """
+    ic, nxt = steps.ic_pos, steps.has_next()
+    n = steps.n
+    prv = np.append(False, nxt[:-1])
+    nxt2 = nxt & np.append(nxt[1:], False)
+    prv2 = prv & np.append(False, prv[:-1])
+    k = np.arange(n)
+    a = np.where(prv & nxt, k - 1, np.where(nxt2, k, np.where(prv2, k - 2, k)))
+    b = np.where(prv & nxt, k + 1, np.where(nxt2, k + 2, np.where(prv2, k, k)))
+    span = ic[b] - ic[a] if n else np.zeros(0)
+    ok = span > 0
+    rate = np.zeros(n)
+    rate[ok] = (interp_at(roll_int_deg, ic[b[ok]] + 0.5) - interp_at(roll_int_deg, ic[a[ok]] + 0.5)) / span[ok]
+    return rate
 
 
 def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:
