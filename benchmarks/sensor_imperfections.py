@@ -158,7 +158,7 @@ def jitter(j_ms: float) -> Imperfection:
         dt = np.round(rng.uniform(-j_ns, j_ns, t.size)).astype(np.int64)
         dt[[0, -1]] = 0
         return acc, gyr, t + dt
-    return Imperfection(name="timestamp jitter", level=f"±{j_ms:g} ms", apply=f)
+    return Imperfection(name="timestamp jitter", level=f"±{j_ms:g} ms (≤ 0.45 sample period)", apply=f)
 
 
 DATASHEET = noise(DATASHEET_ACC_UG_RTHZ * 1e-6 * np.sqrt(50.0), DATASHEET_GYR_DPS_RTHZ * np.sqrt(50.0),
