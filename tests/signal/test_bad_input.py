@@ -175,3 +175,30 @@ def test_an_empty_session_is_a_clear_error() -> None:
                        time_ns=np.zeros(0, np.int64), acc_mps2=np.zeros((0, 3), np.float32), gyr_dps=None)
     with pytest.raises(RawFormatError, match="holds no samples"):
         process_raw(empty)
+
+
+@pytest.mark.parametrize("declared", [2.0, None])
+def test_clipped_running_contacts_read_their_peak_vgrf_from_their_timing(declared):
+    # a ±2 g accelerometer clips the 2.36 BW half-sine contacts: the clipped sacral peak would
+    # pull the vGRF estimate towards 2 g; the contact's timing still gives the spring-mass peak
+    raw, truth = half_sine_run(minutes=1.0)
+    lim = np.float32(2.0 * G_MPS2)
+    clipped = dataclasses.replace(raw, acc_mps2=np.clip(raw.acc_mps2, -lim, lim), acc_range_g=declared)
+    res = process_raw(clipped)
+    st = res.steps.to_pandas()
+    run = st[st["activity"] == "run"]
+    assert len(run) > 100
+    grf = run["grf_peak_bw"].dropna().to_numpy()
+    assert grf.size > 0.9 * len(run)
+    assert np.median(np.abs(grf - truth["peak_bw"])) < 0.08, np.median(grf)
+    assert run["impact_peak_g"].isna().mean() > 0.9  # the clipped peak is not reported as the impact
+    assert "saturated" in res.summary["status_reason"]
+    assert "peak vGRF from the step's timing alone" in res.summary["status_reason"]
+
+
+def test_an_unclipped_run_keeps_its_sacral_impact_peak():
+    raw, _ = half_sine_run(minutes=1.0)
+    res = process_raw(raw)
+    run = res.steps.to_pandas().query("activity == 'run'")
+    assert run["impact_peak_g"].notna().mean() > 0.9
+    assert "saturated" not in (res.summary["status_reason"] or "")

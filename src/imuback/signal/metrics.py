@@ -89,8 +89,7 @@ def step_metrics(body: ImuBlock, steps: Steps, *, gyr_int_deg: F64 | None = None
     run = steps.activity == 2
     flight = np.where(run, flight, np.nan)  # walking has double support, no flight
     vz_g = body.acc_mps2[:, 2] / G_MPS2
-    s = np.ceil(ic).astype(np.int64)
-    e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), body.n)
+    s, e = contact_bounds(steps, body.n)
     impact, grf = interval_max(s, e, vz_g, lowpass(vz_g, params.grf_lowpass_hz, fs, body.seg_bounds))
     grf = np.where(run, _spring_mass_blend(grf, step_t, contact, params.grf_spring_mass_weight), np.nan)
     # loading-rate index: rise from IC to the first peak of the 30 Hz signal inside the contact
@@ -131,6 +130,16 @@ _MIN_DUTY = 0.3
 contact edge out of place, not a runner."""
 
 
+def contact_bounds(steps: Steps, n: int) -> tuple[I64, I64]:
+    """(S,) each step's contact as sample intervals ``[s, e)`` of an ``n``-sample block: from the
+    first sample at or after IC to the last at or before TO (empty without a TO).
+    """
+    s = np.ceil(steps.ic_pos).astype(np.int64)
+    to = steps.to_pos
+    e = np.minimum(np.where(np.isfinite(to), np.floor(np.nan_to_num(to)).astype(np.int64) + 1, s), n)
+    return s, e
+
+
 def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, weight: float) -> F64:
     """Peak vGRF (BW) of running steps: the low-passed sacral peak ``sacral_bw`` blended with the
     spring-mass peak from the step's timing, (S,) each.
@@ -142,10 +151,19 @@ def _spring_mass_blend(sacral_bw: F64, step_time_s: F64, contact_time_s: F64, we
     flight (``contact_time < step_time`` fails), or whose contact is under ``_MIN_DUTY`` of the
     step (the half-sine peak would pass 5.2 BW: a misplaced contact edge), keep the sacral peak.
     """
+    spring = spring_mass_peak_bw(step_time_s, contact_time_s)
+    return np.where(np.isfinite(spring), (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)
+
+
+def spring_mass_peak_bw(step_time_s: F64, contact_time_s: F64) -> F64:
+    """(S,) the spring-mass peak vGRF (BW) from a running step's timing alone,
+    ``(pi / 2) step_time / contact_time`` (see :func:`_spring_mass_blend`); NaN for steps without
+    a next step or a flight, or whose contact is under ``_MIN_DUTY`` of the step.
+    """
     ok = (contact_time_s >= _MIN_DUTY * step_time_s) & (contact_time_s < step_time_s)  # False for NaN
-    spring = np.full(sacral_bw.shape, np.nan)
+    spring = np.full(step_time_s.shape, np.nan)
     spring[ok] = 0.5 * np.pi * step_time_s[ok] / contact_time_s[ok]
-    return np.where(ok, (1.0 - weight) * sacral_bw + weight * spring, sacral_bw)
+    return spring
 
 
 def _contact_samples(s: I64, e: I64) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
@@ -201,20 +219,44 @@ def _pelvic_drop(roll_int_deg: F64, steps: Steps, s: I64, e: I64, *, fs_hz: floa
     Body frame x forward, y left, z up: a positive roll (about +x) lifts the left side, so in left
     stance the right side drops with the roll rising, in right stance with it falling (checked on
     real walking: benchmarks/pelvic_drop_sign.py). The roll is the running integral of the gyro
-    about x (``roll_int_deg``, (N + 1,)), read at IC, TO and ~50 Hz between: over one stance its
-    drift is negligible. NaN for steps without a foot label or toe-off.
+    about x (``roll_int_deg``, (N + 1,)), read at IC, TO and ~50 Hz between, less the gyro's bias:
+    the mean roll rate over a stride around the step (:func:`_stride_roll_rate`; the pelvis ends a
+    stride as it began, so what remains is the bias: a consumer gyro's 5 deg/s would otherwise add
+    1.2 deg over a 0.25 s running contact, up on one side and down on the other, a false asymmetry).
+    NaN for steps without a foot label or toe-off.
     """
     out = np.full(steps.n, np.nan)
     sign = np.where(steps.foot == LEFT, 1.0, np.where(steps.foot == RIGHT, -1.0, np.nan))
     sel = np.flatnonzero(np.isfinite(sign) & (e > s))
     if sel.size:
         n = roll_int_deg.size - 1
-        r = interval_readings(steps.ic_pos[sel], np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n,
-                              chord=False)
+        ic = steps.ic_pos[sel]
+        r = interval_readings(ic, np.minimum(steps.to_pos[sel], n - 1.0), step_to_50hz(fs_hz), n, chord=False)
         vals = r.read(roll_int_deg)
+        vals -= np.repeat(_stride_roll_rate(roll_int_deg, steps)[sel], r.lengths) * (r.pos - np.repeat(ic, r.lengths))
         change = np.repeat(sign[sel], r.lengths) * (vals - np.repeat(vals[r.first], r.lengths))
         out[sel] = np.maximum(np.maximum.reduceat(change, r.first), 0.0)
     return out
+
+
+def _stride_roll_rate(roll_int_deg: F64, steps: Steps) -> F64:
+    """(S,) mean roll rate (deg per sample) over a stride of each step's chain: from the step
+    before to the step after, else the two after, else the two before; 0 for a step without
+    two chained neighbours on one side (too short a chain to tell a bias from a movement).
+    """
+    ic, nxt = steps.ic_pos, steps.has_next()
+    n = steps.n
+    prv = np.append(False, nxt[:-1])
+    nxt2 = nxt & np.append(nxt[1:], False)
+    prv2 = prv & np.append(False, prv[:-1])
+    k = np.arange(n)
+    a = np.where(prv & nxt, k - 1, np.where(nxt2, k, np.where(prv2, k - 2, k)))
+    b = np.where(prv & nxt, k + 1, np.where(nxt2, k + 2, np.where(prv2, k, k)))
+    span = ic[b] - ic[a] if n else np.zeros(0)
+    ok = span > 0
+    rate = np.zeros(n)
+    rate[ok] = (interp_at(roll_int_deg, ic[b[ok]] + 0.5) - interp_at(roll_int_deg, ic[a[ok]] + 0.5)) / span[ok]
+    return rate
 
 
 def _asym(values: F64, foot: npt.NDArray[np.int8], k: I64) -> F64:

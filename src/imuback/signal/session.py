@@ -14,6 +14,7 @@ import numpy.typing as npt
 from imuback.core import G_MPS2, ImuBlock, RawSession
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
+from imuback.signal.clipping import clipped_rows, on_grid, peaks_without_clipping
 from imuback.signal.dsp import (
     bandpass,
     decimated_bounds,
@@ -35,7 +36,7 @@ from imuback.signal.events import (
 )
 from imuback.signal.frames import rotation_angle_deg
 from imuback.signal.gait_check import GaitVerdict, check_gait
-from imuback.signal.metrics import StepMetrics, StrideMetrics, step_metrics, stride_metrics
+from imuback.signal.metrics import StepMetrics, StrideMetrics, contact_bounds, step_metrics, stride_metrics
 from imuback.signal.mounting import MountingShifts, mounting_shifts
 from imuback.signal.orientation import level_lateral
 from imuback.signal.params import EventParams, PipelineParams, PlausibilityParams
@@ -87,27 +88,6 @@ class SessionAnalysis:
 def _extremes(a: npt.NDArray[np.float32] | None) -> tuple[float, float]:
     """(max, min) over a whole array: one fast pass each ((0, 0) for none or empty)."""
     return (float(a.max()), float(a.min())) if a is not None and a.size else (0.0, 0.0)
-
-
-def _saturation_pct(a: npt.NDArray[np.float32], acc_range_g: float | None,
-                    acc_extremes: tuple[float, float]) -> float:
-    """% of samples (rows of ``a``, m/s²) with any accelerometer axis at its full-scale range
-    ``acc_range_g`` (clipped impacts); ``acc_extremes`` = :func:`_extremes` of ``a``.
-    """
-    if a.shape[0] == 0:
-        return 0.0
-    top, bottom = acc_extremes
-    if acc_range_g is not None:
-        lim = 0.995 * acc_range_g * G_MPS2
-        if top < lim and bottom > -lim:
-            return 0.0  # the common case: nothing at full scale, no per-row pass needed
-        at_limit = np.abs(a) >= lim
-    else:  # range unknown: a clipped axis sits exactly on the extreme value for many samples
-        flat = [v for v in (top, bottom) if abs(v) > 4 * G_MPS2 and np.count_nonzero(a == v) >= 3]
-        if not flat:
-            return 0.0
-        at_limit = np.isin(a, np.asarray(flat, dtype=a.dtype))
-    return 100.0 * int(np.count_nonzero(np.any(at_limit, axis=1))) / int(a.shape[0])
 
 
 _WALK_STEP_PRIOR_S = 0.55
@@ -377,9 +357,8 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_s = None if gyr_s is None else gyr_s[keep]
         acc_extremes = _extremes(acc_s)
     block, gaps = to_grid(t_ns, acc_s, gyr_s, fs_hz=raw.sample_rate_hz, params=params.resample)
-    sat = _saturation_pct(acc_s, raw.acc_range_g, acc_extremes)
-    if sat > 0.05:
-        notes.append(f"accelerometer saturated in {sat:.2f} % of samples: impact peaks are underestimated")
+    clipped = clipped_rows(acc_s, raw.acc_range_g, acc_extremes)
+    sat = 100.0 * int(np.count_nonzero(clipped)) / int(acc_s.shape[0]) if clipped is not None else 0.0
     acc = block.acc_mps2
     fs, bounds = block.fs_hz, block.seg_bounds
     dec = step_to_50hz(fs)  # posture and activity span seconds: ~50 Hz is plenty
@@ -496,6 +475,13 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             break
     del vertical_g  # full-rate: the metrics below need the memory on long sessions
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
+    if clipped is not None:
+        clipped_grid = on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
+        sm, n_clip = peaks_without_clipping(sm, steps.activity == RUN, *contact_bounds(steps, body.n), clipped_grid)
+        if n_clip or sat > 0.05:
+            notes.append(f"accelerometer saturated (clipped at its full-scale range) in {sat:.2f} % of samples"
+                         + (f": {n_clip} running steps read their peak vGRF from the step's timing alone, "
+                            "without impact peak or loading rate" if n_clip else ": impact peaks are underestimated"))
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     sm, km, lost = _nothing_over_bridges(steps, sm, km, gaps.bridged_idx, _BridgeCounts(toe_offs=n_to))
     if gaps.bridged_idx.shape[0]:
