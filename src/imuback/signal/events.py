@@ -519,8 +519,10 @@ def _rejoin(kept: Steps, kept_idx: I64, *, fs_hz: float, bounds: I64, bouts: Bou
     left it UNKNOWN otherwise (cues opposed, a lone cue unclear, ...) is not joined: a joined vote
     could label it against its own cues, or null its labelled neighbour.
     Every step keeps its foot, except the UNKNOWN steps of a piece without evidence: they take the
-    joined chain's vote (the alternation of the labelled piece they continue), if that vote names
-    every labelled foot of the joined chain as it was.
+    joined chain's vote (the alternation of the labelled pieces they continue), if the labelled
+    feet of the joined chain alternate along all of it and the vote names each as it was (else
+    they stay UNKNOWN: which of two disagreeing neighbours a piece without evidence follows would
+    be a guess).
     """
     if kept.n < 2:
         return kept
@@ -539,14 +541,19 @@ def _rejoin(kept: Steps, kept_idx: I64, *, fs_hz: float, bounds: I64, bouts: Bou
     if not join.any():
         return kept
     chain = np.concatenate([[0], np.cumsum(old & ~join)]).astype(np.int64)
-    joined = np.zeros(int(chain[-1]) + 1, dtype=bool)
-    joined[chain[1:][join]] = True
     out = Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
                 foot=kept.foot, quality=kept.quality)
     voted, _ = _feet(out, cue, second=second, p=params, lone=foot_evidence.lone, bounds=foot_evidence.bounds)
-    labelled = kept.foot != UNKNOWN
-    agrees = np.bincount(chain, labelled & (voted != kept.foot), minlength=joined.size) == 0
-    fill = joined[chain] & agrees[chain] & (why == FOOT_NO_EVIDENCE) & ~labelled
+    # the labelled feet of a joined chain must alternate along all of it (two labelled pieces
+    # joined through a piece without evidence may not), and the vote must name each as it was
+    labelled, n_chains = kept.foot != UNKNOWN, int(chain[-1]) + 1
+    pos = np.arange(kept.n) - np.searchsorted(chain, chain)  # step number in its joined chain
+    first_right = labelled & ((kept.foot == RIGHT) == (pos % 2 == 0))
+    n_first_right = np.bincount(chain, first_right, minlength=n_chains)
+    consistent = (n_first_right == 0) | (n_first_right == np.bincount(chain, labelled, minlength=n_chains))
+    clash = labelled & (voted != kept.foot)
+    agrees = consistent & (np.bincount(chain, clash, minlength=n_chains) == 0)
+    fill = agrees[chain] & (why == FOOT_NO_EVIDENCE)  # a chain not joined has no new evidence: no change
     return Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
                  foot=np.where(fill, voted, kept.foot).astype(np.int8), quality=kept.quality)
 
