@@ -3,7 +3,7 @@
     python benchmarks/cadence_bouts.py --mobgap-python /work/venv-skdh/bin/python [--dataset mobgap_lab]
     python benchmarks/cadence_bouts.py --vs walk_fuse_agree_s=0   # which bouts a setting moves, and how far
 
-The error is the scorer's (``real_walking._cadence_err``: 60 / median IC interval of the detections
+The error is the scorer's (``real_walking.bout_cadence_err_pct``: 60 / median IC interval of the detections
 within ±0.1 s of a reference walking bout of >= 4 reference ICs vs the reference's). Per bout:
 
 - ``ref`` / ``ours`` / ``mg``: reference ICs, our and mobgap's detections in the bout (turn ICs: ``turn``);
@@ -26,7 +26,6 @@ score of the difference of the median |error| (a 15-bout median is one or two bo
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,12 +37,6 @@ import real_walking as rw
 from matching import match
 
 F64 = rw.F64
-
-
-def _err_pct(r: F64, d: F64) -> float:
-    if r.size < 4 or d.size < 3:
-        return float("nan")
-    return 100.0 * (np.median(np.diff(r)) / np.median(np.diff(d)) - 1.0)
 
 
 def _alt_ms(x: F64) -> float:
@@ -62,8 +55,7 @@ def _other_ref_pct(trial: rw.Trial, ref_name: str, r: F64, s: float, e: float) -
     other = [v for k, v in trial.refs.items() if k != ref_name]
     if not other:
         return float("nan")
-    o = other[0].ic_s
-    return _err_pct(r, o[(o >= s - 0.1) & (o <= e + 0.1)])
+    return rw.bout_cadence_err_pct(r, rw.in_bout(other[0].ic_s, s, e))
 
 
 def paired_bootstrap(a: F64, b: F64, *, n: int = 10000, seed: int = 0) -> tuple[float, float, float]:
@@ -85,8 +77,8 @@ def bouts(trial: rw.Trial, ref_name: str, ours: F64, mg: F64 | None) -> list[dic
         r = ref.ic_s[k]
         if r.size < 4:
             continue
-        d = ours[(ours >= s - 0.1) & (ours <= e + 0.1)]
-        m = mg[(mg >= s - 0.1) & (mg <= e + 0.1)] if mg is not None else np.zeros(0)
+        d = rw.in_bout(ours, s, e)
+        m = rw.in_bout(mg, s, e) if mg is not None else np.zeros(0)
         ei, ri = match(d, r, 0.1)
         err_ms, foot = 1e3 * (d[ei] - r[ri]), ref.foot[k][ri]
         side = [float(np.median(err_ms[foot == f])) if np.any(foot == f) else float("nan") for f in "LR"]
@@ -110,8 +102,9 @@ def bouts(trial: rw.Trial, ref_name: str, ours: F64, mg: F64 | None) -> list[dic
                      "miss": r.size - ri.size, "extra": d.size - ei.size,
                      "edge": int(np.count_nonzero((d < s) | (d > e))),
                      "ref_ms": med_r, "ours_ms": med_d, "mg_ms": _med_ms(m),
-                     "l_ms": side[0], "r_ms": side[1], "alt_ref": alt_r, "alt_ours": alt_d, "ours_pct": _err_pct(r, d),
-                     "mg_pct": _err_pct(r, m) if mg is not None else float("nan"), "why": why,
+                     "l_ms": side[0], "r_ms": side[1], "alt_ref": alt_r, "alt_ours": alt_d,
+                     "ours_pct": rw.bout_cadence_err_pct(r, d),
+                     "mg_pct": rw.bout_cadence_err_pct(r, m) if mg is not None else float("nan"), "why": why,
                      "other_pct": _other_ref_pct(trial, ref_name, r, s, e)})
     return rows
 
@@ -162,10 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.mobgap_python:
         try:
             got = compare_mobgap.run_peers(trials, ours, data=args.data, python=args.mobgap_python, peers="mobgap")
-        except (subprocess.CalledProcessError, OSError) as exc:
-            err = getattr(exc, "stderr", None)
-            tail = err.strip().splitlines()[-1] if err else str(exc)
-            print(f"mobgap failed in {args.mobgap_python}: {tail}")
+        except compare_mobgap.PeerError as exc:
+            print(f"mobgap failed in {args.mobgap_python}: {exc.tail}")
             return 1
         mg = {t.name: np.asarray(got[t.name]["peers"]["mobgap"]["ic_s"], dtype=np.float64) for t in trials}
     head = (f"{'trial':<26}{'bout':>4}{'s':>7}{'ref':>5}{'turn':>5}{'ours':>5}{'mg':>4}{'miss':>5}{'extra':>6}"

@@ -120,19 +120,32 @@ def _cells(f: dict[str, float]) -> str:
             f"{f['cadence_err_pct_median']:.2f}")
 
 
+class PeerError(Exception):
+    """The child interpreter running the peers failed; ``tail`` is its last stderr line (or the OS error)."""
+
+    def __init__(self, python: str, tail: str) -> None:
+        super().__init__(f"the peers failed in {python}: {tail}")
+        self.tail = tail
+
+
 def run_peers(trials: list[rw.Trial], ours: list[rw.Detected], *, data: Path, python: str,
               peers: str = "all") -> dict:
     """The peers' ICs and mobgap's own scoring of every detector, per trial name, from a child ``python``.
 
     Only ``trials`` are run (by name); ``peers="mobgap"`` runs mobgap alone (skdh skipped).
-    Raises ``subprocess.CalledProcessError`` when the child fails.
+    Raises :class:`PeerError` when the child fails or cannot start.
     """
     with tempfile.TemporaryDirectory() as tmp:
         ours_path, out_path = Path(tmp) / "ours.json", Path(tmp) / "peers.json"
         ours_path.write_text(json.dumps({t.name: d.ic_s.tolist() for t, d in zip(trials, ours, strict=True)}))
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        subprocess.run([python, "-c", _CHILD, str(Path(__file__).resolve().parent), str(data),
-                        str(ours_path), str(out_path), peers], check=True, capture_output=True, text=True, env=env)
+        try:
+            subprocess.run([python, "-c", _CHILD, str(Path(__file__).resolve().parent), str(data),
+                            str(ours_path), str(out_path), peers], check=True, capture_output=True, text=True,
+                           env=env)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            err = getattr(exc, "stderr", None)
+            raise PeerError(python, err.strip().splitlines()[-1] if err else str(exc)) from exc
         got: dict = json.loads(out_path.read_text())
     return got
 
@@ -150,10 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ours = [rw.imuback_detect(t) for t in trials]
     try:
         got = run_peers(trials, ours, data=args.data, python=args.mobgap_python)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        err = getattr(exc, "stderr", None)
-        tail = err.strip().splitlines()[-1] if err else str(exc)
-        print(f"the peers failed in {args.mobgap_python}: {tail}")
+    except PeerError as exc:
+        print(exc)
         return 1
     peers = [p for p in PEERS if p in got[trials[0].name]["peers"]]
     missing = [p for p in PEERS if p not in peers]

@@ -350,16 +350,31 @@ def _conditions(trial: Trial, ref: Reference, t: F64) -> dict[str, npt.NDArray[n
             "subject": np.full(t.size, trial.subject)}
 
 
+CADENCE_MARGIN_S = 0.1
+"""The detections within this margin of a reference bout count for its cadence."""
+
+
+def in_bout(ic_s: F64, start_s: float, end_s: float) -> F64:
+    """The ICs (s) within ``CADENCE_MARGIN_S`` of the bout ``[start_s, end_s]``."""
+    return ic_s[(ic_s >= start_s - CADENCE_MARGIN_S) & (ic_s <= end_s + CADENCE_MARGIN_S)]
+
+
+def bout_cadence_err_pct(ref_ic_s: F64, det_ic_s: F64) -> float:
+    """Cadence from the median step time, detections (:func:`in_bout`) vs reference ICs of one bout (%).
+
+    NaN under 4 reference ICs or 3 detections (the bout is not scored).
+    """
+    if ref_ic_s.size < 4 or det_ic_s.size < 3:
+        return float("nan")
+    rc, dc = 60.0 / np.median(np.diff(ref_ic_s)), 60.0 / np.median(np.diff(det_ic_s))
+    return float(100.0 * (dc - rc) / rc)
+
+
 def _cadence_err(ref: Reference, det: Detected) -> list[float]:
     """Per reference bout of >= 4 steps: cadence from the median step time, estimated vs reference (%)."""
-    out = []
-    for i, (s, e) in enumerate(ref.bouts_s):
-        r = ref.ic_s[ref.bout_id == i]
-        d = det.ic_s[(det.ic_s >= s - 0.1) & (det.ic_s <= e + 0.1)]
-        if r.size >= 4 and d.size >= 3:
-            rc, dc = 60.0 / np.median(np.diff(r)), 60.0 / np.median(np.diff(d))
-            out.append(100.0 * (dc - rc) / rc)
-    return out
+    errs = [bout_cadence_err_pct(ref.ic_s[ref.bout_id == i], in_bout(det.ic_s, s, e))
+            for i, (s, e) in enumerate(ref.bouts_s)]
+    return [x for x in errs if np.isfinite(x)]
 
 
 def score(trials: list[Trial], dets: list[Detected], *, ref_name: str, tol_s: float) -> Rows:

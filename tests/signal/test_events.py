@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from imuback.errors import SignalError
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.events import (
@@ -17,6 +18,7 @@ from imuback.signal.events import (
     LEFT,
     RIGHT,
     UNKNOWN,
+    FootEvidence,
     Steps,
     _chains,
     assign_feet,
@@ -328,6 +330,15 @@ def _walk_steps(ic: np.ndarray) -> Steps:
                  quality=np.linspace(0.5, 0.9, n))
 
 
+def _no_cues(steps: Steps) -> FootEvidence:
+    """Foot evidence that says nothing about any of ``steps``."""
+    return FootEvidence(cue=np.zeros(steps.n), second=None, lone=False, bounds=None)
+
+
+def _cues(lat: np.ndarray, yaw: np.ndarray) -> FootEvidence:
+    return FootEvidence(cue=lat, second=yaw, lone=False, bounds=None)
+
+
 def test_two_walking_detections_inside_one_stance_keep_the_one_the_rhythm_expects():
     """Steps every 0.55 s (100 Hz). A second detection 0.24 s after step 8 (a forward peak inside
     its stance: voisard_l5_walk 3-4, 4-6, 5-2) and one 0.25 s before step 14 (a peak before the
@@ -340,19 +351,23 @@ def test_two_walking_detections_inside_one_stance_keep_the_one_the_rhythm_expect
     steps = _walk_steps(ic)
     bounds = np.array([0, 2000])
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([2000]), label=np.array([WALK], np.int8))
-    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts, foot_evidence=_no_cues(steps))
     assert got.n == every.size and np.array_equal(got.ic_pos, every)
     # the kept steps keep their own foot, chain and quality
     kept = np.isin(ic, every)
     assert np.array_equal(got.foot, steps.foot[kept]) and np.array_equal(got.quality, steps.quality[kept])
     # 0 = off; a pair across two bouts, or 0.33 s apart, is not one stance
-    off = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts, params=replace(E, walk_min_step_s=0.0))
+    off = one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=bouts, foot_evidence=_no_cues(steps),
+                                 params=replace(E, walk_min_step_s=0.0))
     assert off.n == ic.size
     two = Bouts(start_idx=np.array([0, int(every[8]) + 10]), end_idx=np.array([int(every[8]) + 10, 2000]),
                 label=np.array([WALK, WALK], np.int8))
-    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=two).n == every.size + 1
+    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=bounds, bouts=two,
+                                  foot_evidence=_no_cues(steps)).n == every.size + 1
     short = np.where(np.arange(every.size) > 8, every - 22.0, every)  # one step of 0.33 s
-    assert one_contact_per_stance(_walk_steps(short), fs_hz=100.0, bounds=bounds, bouts=bouts).n == short.size
+    turn = _walk_steps(short)
+    assert one_contact_per_stance(turn, fs_hz=100.0, bounds=bounds, bouts=bouts,
+                                  foot_evidence=_no_cues(turn)).n == short.size
 
 
 def _one_stance(ic: np.ndarray, *, bounds: tuple[int, ...] = (0, 4000),
@@ -362,8 +377,9 @@ def _one_stance(ic: np.ndarray, *, bounds: tuple[int, ...] = (0, 4000),
     starts = np.array(bout_starts)
     ends = np.append(starts[1:], bounds[-1])
     bouts = Bouts(start_idx=starts, end_idx=ends, label=np.full(starts.size, WALK, np.int8))
-    got = one_contact_per_stance(_walk_steps(np.sort(np.asarray(ic, dtype=np.float64))), fs_hz=100.0,
-                                 bounds=np.array(bounds), bouts=bouts)
+    steps = _walk_steps(np.sort(np.asarray(ic, dtype=np.float64)))
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=np.array(bounds), bouts=bouts,
+                                 foot_evidence=_no_cues(steps))
     return got.ic_pos
 
 
@@ -431,21 +447,131 @@ _TRUE_FEET = np.where(np.arange(20) % 2 == 0, RIGHT, LEFT)
 def test_after_an_extra_in_a_stance_is_dropped_the_chain_is_joined_again():
     """Issue #14: the extra 0.24 s after step 8 broke the chain; once it is dropped, step 8 and
     step 9 are 0.55 s apart (the rhythm): one chain again, so step 8 has a next step (its step time
-    is reported), and the joined chain's feet are voted once and alternate throughout. Before, the
-    chain stayed broken at step 8 (no step time)."""
+    is reported), and the feet alternate throughout. Before, the chain stayed broken at step 8 (no
+    step time). Given foot evidence that says nothing, the chains are joined all the same and
+    every step keeps the foot it had (before, every foot of the joined chain was nulled)."""
     steps, lat, yaw, every = _extra_in_a_stance(8)
-    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT)
+    kept = np.isin(steps.ic_pos, every)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_no_cues(steps))
     assert np.array_equal(got.ic_pos, every)
     assert got.has_next()[:-1].all() and np.unique(got.chain).size == 1
-    assert (got.foot == UNKNOWN).all()  # no cues given: the joined chain has no evidence
-    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
-    assert np.array_equal(got.foot, _TRUE_FEET)
-    # a long pause after the stance (a step missed: 1.3 s to the next): no join, feet as they were
-    pause = replace(steps, ic_pos=np.where(np.arange(steps.n) > 9, steps.ic_pos + 75.0, steps.ic_pos))
+    assert np.array_equal(got.foot, steps.foot[kept]) and np.array_equal(got.foot, _TRUE_FEET)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_cues(lat, yaw))
+    assert np.array_equal(got.foot, _TRUE_FEET) and got.has_next()[:-1].all()
+
+
+def test_a_pause_after_the_stance_keeps_the_chains_apart():
+    """The extra 0.24 s after step 8, then a pause: the steps after step 9 come 1.0 s later
+    (1.55 s from step 8 to the next kept step: a step missed). The true IC wins the stance; the
+    interval does not fit the rhythm, so no join: step 8 has no next step, and every step keeps
+    its foot."""
+    steps, lat, yaw, every = _extra_in_a_stance(8)
+    pause = replace(steps, ic_pos=np.where(np.arange(steps.n) > 9, steps.ic_pos + 100.0, steps.ic_pos))
     pause = replace(pause, chain=_chains(pause.ic_pos, pause.activity, 100.0, _BOUNDS, _BOUT, E))
-    kept = one_contact_per_stance(pause, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
-    assert kept.n == 20 and not kept.has_next()[8]
+    kept = one_contact_per_stance(pause, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_cues(lat, yaw))
+    assert kept.n == 20 and kept.ic_pos[8] == every[8] and not kept.has_next()[8]
     assert np.array_equal(kept.foot, np.delete(pause.foot, 9))
+
+
+def test_a_chain_break_without_a_drop_between_is_not_joined():
+    """Two chains of steps every 0.55 s broken between steps 19 and 20 by an earlier rule (no
+    detection dropped there: the interval fits the rhythm), and an extra after step 8: only the
+    break across the dropped detection is joined."""
+    every = 100.0 + np.arange(40) * 55.0
+    ic = np.sort(np.append(every, every[8] + 24.0))
+    lat = np.where((np.searchsorted(every, ic, side="right") - 1) % 2 == 0, 1.0, -1.0)
+    chain = _chains(ic, np.full(ic.size, WALK, np.int8), 100.0, _BOUNDS, _BOUT, E)
+    chain = chain + (ic > every[19]).astype(np.int64)  # the break between steps 19 and 20
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=np.full(ic.size, WALK, np.int8),
+                  chain=chain, foot=np.full(ic.size, UNKNOWN, np.int8), quality=np.full(ic.size, 0.8))
+    steps = assign_feet(steps, lat, second=0.7 * lat)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT,
+                                 foot_evidence=_cues(lat, 0.7 * lat))
+    assert np.array_equal(got.ic_pos, every)
+    assert got.has_next()[8] and not got.has_next()[19]
+
+
+def test_feet_an_earlier_rule_nulled_are_not_voted_again():
+    """Two walks 3 s apart, an extra after step 8 of the first (joined again); the second walk's
+    feet, and step 3 of the joined chain, were set UNKNOWN by an earlier rule although their cues
+    are clear: they stay UNKNOWN."""
+    every = 100.0 + np.concatenate([np.arange(20) * 55.0, 1445.0 + np.arange(20) * 55.0])
+    ic = np.sort(np.append(every, every[8] + 24.0))
+    lat = np.where((np.searchsorted(every, ic, side="right") - 1) % 2 == 0, 1.0, -1.0)
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=np.full(ic.size, WALK, np.int8),
+                  chain=_chains(ic, np.full(ic.size, WALK, np.int8), 100.0, _BOUNDS, _BOUT, E),
+                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=np.full(ic.size, 0.8))
+    steps = assign_feet(steps, lat, second=0.7 * lat)
+    assert (steps.foot != UNKNOWN).all()
+    steps = replace(steps, foot=np.where((ic > every[19]) | (ic == every[3]), UNKNOWN, steps.foot).astype(np.int8))
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT,
+                                 foot_evidence=_cues(lat, 0.7 * lat))
+    assert np.array_equal(got.ic_pos, every) and got.has_next()[8] and not got.has_next()[19]
+    assert np.array_equal(np.delete(got.foot[:20], 3), np.delete(_TRUE_FEET, 3))
+    assert got.foot[3] == UNKNOWN and (got.foot[20:] == UNKNOWN).all()
+
+
+def test_a_piece_without_evidence_between_two_labelled_pieces_that_disagree_stays_unknown():
+    """Extras after steps 7 and 13 (steps every 0.55 s): piece A (steps 0-7) labelled, piece B
+    (8-13) without evidence, piece C (14-29) labelled with the other parity (a step lies somewhere
+    in B). All three are joined through B, whose alternation cannot agree with both: B stays
+    UNKNOWN (which neighbour it follows would be a guess), A and C keep their feet."""
+    every = 100.0 + np.arange(30) * 55.0
+    ic = np.sort(np.concatenate([every, [every[7] + 24.0, every[13] + 24.0]]))
+    step = np.searchsorted(every, ic, side="right") - 1
+    lat = np.where(step % 2 == 0, 1.0, -1.0) * np.select([step < 8, step < 14], [1.0, 0.0], -1.0)
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=np.full(ic.size, WALK, np.int8),
+                  chain=_chains(ic, np.full(ic.size, WALK, np.int8), 100.0, _BOUNDS, _BOUT, E),
+                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=np.full(ic.size, 0.8))
+    steps = assign_feet(steps, lat, second=0.7 * lat)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT,
+                                 foot_evidence=_cues(lat, 0.7 * lat))
+    assert np.array_equal(got.ic_pos, every) and got.has_next()[:-1].all()
+    true = np.where(np.arange(30) % 2 == 0, RIGHT, LEFT)
+    assert np.array_equal(got.foot[:8], true[:8])
+    assert np.array_equal(got.foot[14:], np.where(true[14:] == RIGHT, LEFT, RIGHT))
+    assert (got.foot[8:14] == UNKNOWN).all()
+
+
+def _labelled_then_opposed(yaw_b: float) -> tuple[Steps, FootEvidence]:
+    """24 steps every 0.55 s with an extra 0.24 s after step 11. Piece A (steps 0-11): lateral
+    ±1 and yaw ±0.7, both the true alternation. Piece B (the extra and the rest): lateral ±3 the
+    true alternation, yaw ``yaw_b`` times it (negative: against it)."""
+    every = 100.0 + np.arange(24) * 55.0
+    ic = np.sort(np.append(every, every[11] + 24.0))
+    alt = np.where((np.searchsorted(every, ic, side="right") - 1) % 2 == 0, 1.0, -1.0)
+    b = np.arange(ic.size) > 11
+    lat = alt * np.where(b, 3.0, 1.0)
+    yaw = alt * np.where(b, yaw_b, 0.7)
+    steps = Steps(ic_pos=ic, to_pos=np.full(ic.size, np.nan), activity=np.full(ic.size, WALK, np.int8),
+                  chain=_chains(ic, np.full(ic.size, WALK, np.int8), 100.0, _BOUNDS, _BOUT, E),
+                  foot=np.full(ic.size, UNKNOWN, np.int8), quality=np.full(ic.size, 0.8))
+    return assign_feet(steps, lat, second=yaw), _cues(lat, yaw)
+
+
+@pytest.mark.parametrize("yaw_b", [-2.9, -1.0])
+def test_a_piece_whose_own_cues_disagree_is_not_joined_to_a_labelled_piece(yaw_b: float):
+    """Review 19, finding 1: piece A labelled (12 steps), piece B left UNKNOWN because its two
+    cues clearly oppose each other. Before, B's summed parity alternated with A's, the chains were
+    joined, and the joined vote nulled A as well (yaw -2.9) or labelled B against its own cues
+    (yaw -1.0). Now they are not joined: A keeps its feet, B stays UNKNOWN."""
+    steps, evidence = _labelled_then_opposed(yaw_b)
+    true = np.where(np.arange(24) % 2 == 0, RIGHT, LEFT)
+    assert np.array_equal(steps.foot[:12], true[:12]) and (steps.foot[12:] == UNKNOWN).all()
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=evidence)
+    assert got.n == 24
+    assert np.array_equal(got.foot[:12], true[:12]) and (got.foot[12:] == UNKNOWN).all()
+    assert not got.has_next()[11]
+
+
+def test_foot_evidence_of_another_length_is_a_signal_error():
+    """Cues for the steps after the drop (or any other count) are refused with a SignalError, not
+    an IndexError; a second cue of another shape than the first, when built."""
+    steps, lat, yaw, _ = _extra_in_a_stance(8)
+    with pytest.raises(SignalError, match="foot evidence for 20 steps given with 21 steps"):
+        one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_cues(lat[1:], yaw[1:]))
+    with pytest.raises(SignalError, match="second cue"):
+        _cues(lat, yaw[1:])
 
 
 def test_a_piece_without_foot_evidence_takes_the_joined_chains_alternation():
@@ -454,7 +580,7 @@ def test_a_piece_without_foot_evidence_takes_the_joined_chains_alternation():
     the alternation of the chain it continues."""
     steps, lat, yaw, _ = _extra_in_a_stance(16, after=0.0)
     assert (steps.foot[18:] == UNKNOWN).all() and np.array_equal(steps.foot[:17], _TRUE_FEET[:17])
-    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_cues(lat, yaw))
     assert got.has_next()[16] and np.array_equal(got.foot, _TRUE_FEET)
 
 
@@ -466,7 +592,7 @@ def test_pieces_whose_feet_do_not_alternate_across_the_drop_are_not_joined():
     the other's parity nor nulled."""
     steps, lat, yaw, _ = _extra_in_a_stance(16, after=-1.0)
     assert (steps.foot != UNKNOWN).all()  # each piece voted alone, the second against the first
-    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, cue=lat, second=yaw)
+    got = one_contact_per_stance(steps, fs_hz=100.0, bounds=_BOUNDS, bouts=_BOUT, foot_evidence=_cues(lat, yaw))
     assert got.n == 20 and not got.has_next()[16]
     assert np.array_equal(got.foot, np.delete(steps.foot, 17))
 
@@ -483,7 +609,8 @@ def test_a_close_pair_across_a_segment_or_bout_is_not_one_stance():
     steps = _walk_steps(np.sort(ic))
     steps = replace(steps, activity=np.where(steps.ic_pos == every[8] + 24.0, RUN, WALK).astype(np.int8))
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([4000]), label=np.array([WALK], np.int8))
-    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=np.array([0, 4000]), bouts=bouts).n == ic.size
+    assert one_contact_per_stance(steps, fs_hz=100.0, bounds=np.array([0, 4000]), bouts=bouts,
+                                  foot_evidence=_no_cues(steps)).n == ic.size
 
 
 def test_only_neighbours_within_reach_in_the_clusters_segment_and_bout_choose_the_kept_step():

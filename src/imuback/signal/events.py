@@ -5,7 +5,7 @@ Contacts come from :mod:`imuback.signal.running` inside running bouts and from
 other gait's neighbouring bouts, because the activity vote smears a change by up to 2 s. Once
 the body frame is known, walking steps the vertical signal missed in gaps of the rhythm are bridged
 (:func:`bridge_walking_gaps`) and walking ICs refined (:func:`refine_walking_ics`), then one kept
-per stance (:func:`one_contact_per_stance`).
+per stance and the chain joined again across it (:func:`one_contact_per_stance`).
 
 Foot: the ground pushes the body toward the left (+y) during a right-foot contact (and toward the
 right during a left one), so the mean mediolateral acceleration over a contact says the foot;
@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
+from imuback.errors import SignalError
 from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
@@ -144,6 +145,38 @@ def _running_median(x: F64, k: int, *, mode: str = "nearest") -> F64:
     from scipy.ndimage import median_filter
 
     return np.asarray(median_filter(x, size=min(k, max(1, x.size)), mode=mode), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootEvidence:
+    """The inputs of the foot vote (:func:`assign_feet`), kept for the stages that vote again.
+
+    Attributes
+    ----------
+    cue : (S,) evidence per step that it is a RIGHT contact (> 0), 0 where it says nothing.
+    second : (S,) an independent second cue of the same sign convention, or None.
+    lone : whether the session has no gyroscope (the cues are both from the lateral acceleration).
+    bounds : segment boundaries (sample indices) the rhythm links may not cross, or None (one segment).
+    """
+
+    cue: F64
+    second: F64 | None
+    lone: bool
+    bounds: I64 | None
+
+    def __post_init__(self) -> None:
+        cue = np.asarray(self.cue, dtype=np.float64)
+        if cue.ndim != 1:
+            raise SignalError(f"foot evidence: cue has shape {cue.shape}, expected one value per step (S,)")
+        cue.setflags(write=False)
+        object.__setattr__(self, "cue", cue)
+        if self.second is not None:
+            second = np.asarray(self.second, dtype=np.float64)
+            if second.shape != cue.shape:
+                raise SignalError(f"foot evidence: second cue has shape {second.shape}, the cue {cue.shape}: "
+                                  "give both for the same steps")
+            second.setflags(write=False)
+            object.__setattr__(self, "second", second)
 
 
 FOOT_LABELLED, FOOT_NO_EVIDENCE, FOOT_LONE_UNCLEAR, FOOT_CUES_OPPOSED, FOOT_STEP_CONTRADICTS = 0, 1, 2, 3, 4
@@ -400,9 +433,8 @@ def _same_walk(icr: I64, act: npt.NDArray[np.int8], bounds: I64, bouts: Bouts) -
     return np.asarray((seg[1:] == seg[:-1]) & (bout[1:] == bout[:-1]) & walk[:-1] & walk[1:], dtype=np.bool_)
 
 
-def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bouts,
-                           params: EventParams = EventParams(), cue: F64 | None = None,
-                           second: F64 | None = None, lone: bool = False) -> Steps:
+def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bouts, foot_evidence: FootEvidence,
+                           params: EventParams = EventParams()) -> Steps:
     """Drop the extra detections of a walking stance: a foot strikes the ground once per contact.
 
     Two consecutive walking ICs of one segment and bout closer than ``walk_min_step_s`` that also
@@ -416,22 +448,23 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     the one nearest the middle of the walking steps either side where both lie within
     ``max_step_s`` of the cluster (the rhythm chooses); else the earliest (the heel strike begins
     the stance). A cluster's span is not limited: a chain of close detections across a missed step
-    keeps one step only.
+    keeps one step only. The extra detection has in general broken the chain: it is joined again
+    across the drop where the rhythm and the feet allow it (:func:`_rejoin`).
 
-    The extra detection has in general broken the chain (its interval under 0.6 × the median of
-    :func:`_chains`): where two consecutive kept steps with a dropped detection between them lie in
-    different chains but :func:`_chains` over the kept steps puts them in one (the interval fits
-    the rhythm), their chains are joined, so the step time across the cluster is reported; no
-    other chain changes. Not where the two chains' parities (each voted alone by
-    :func:`assign_feet`'s rules from ``cue``, ``second`` and ``lone``) name the same foot for the
-    two steps: a step lies between them (on voisard_l5_walk 8-2 the dropped detection was a short
-    step's late IC), so they keep their chains and feet (neither is swapped on a guess, nor nulled
-    by the joined chain's contradiction). The feet of a joined chain are voted once more by those
-    rules over its steps (a piece without evidence takes the other's alternation). ``cue``,
-    ``second`` and ``lone`` are the arguments :func:`assign_feet` was given, for the steps before
-    this stage: the cues are not read again. Without ``cue`` a joined chain has no evidence: its
-    feet are UNKNOWN. Other kept steps keep their foot.
+    Parameters
+    ----------
+    steps : the steps after the foot vote, (S,) each.
+    foot_evidence : the foot vote's inputs for these S steps (what :func:`assign_feet` was given;
+        the cues are not read again).
+
+    Raises
+    ------
+    SignalError
+        ``foot_evidence`` holds another number of steps than ``steps``.
     """
+    if foot_evidence.cue.size != steps.n:
+        raise SignalError(f"foot evidence for {foot_evidence.cue.size} steps given with {steps.n} steps: build it "
+                          "from the steps the feet were voted on, before any step is added or dropped")
     walk = steps.activity == WALK
     if params.walk_min_step_s <= 0 or np.count_nonzero(walk) < 2:
         return steps
@@ -468,40 +501,61 @@ def one_contact_per_stance(steps: Steps, *, fs_hz: float, bounds: I64, bouts: Bo
     keep[winner] = True
     kept = Steps(ic_pos=ic[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
-    return _rejoin(kept, np.flatnonzero(keep), fs_hz=fs_hz, bounds=bounds, bouts=bouts, p=params,
-                   cue=None if cue is None else np.asarray(cue, dtype=np.float64)[keep],
-                   second=None if second is None else np.asarray(second, dtype=np.float64)[keep], lone=lone)
+    return _rejoin(kept, np.flatnonzero(keep), fs_hz=fs_hz, bounds=bounds, bouts=bouts, params=params,
+                   foot_evidence=foot_evidence)
 
 
-def _rejoin(kept: Steps, idx: I64, *, fs_hz: float, bounds: I64, bouts: Bouts, p: EventParams,
-            cue: F64 | None, second: F64 | None, lone: bool) -> Steps:
-    """``kept`` (the steps at indices ``idx`` of the steps before a drop) with the chains joined
-    where a dropped step lay between two consecutive kept steps of different chains that
-    :func:`_chains` puts in one and whose chains' parities (:func:`_feet`, each voted alone) do not
-    name one foot for both; the joined chains' feet voted again (cues per kept step).
+def _rejoin(kept: Steps, kept_idx: I64, *, fs_hz: float, bounds: I64, bouts: Bouts, params: EventParams,
+            foot_evidence: FootEvidence) -> Steps:
+    """Join the chains of ``kept`` again across a dropped detection, where the rhythm and the feet allow it.
+
+    ``kept`` are the steps at indices ``kept_idx`` of the steps before the drop (``foot_evidence`` is
+    theirs). Two consecutive kept steps with a dropped detection between them, in different chains
+    that :func:`_chains` over the kept steps puts in one (the interval fits the rhythm), have their
+    chains joined (so the step time across the drop is reported) only where each piece (chain
+    voted alone by :func:`assign_feet`'s rules, :func:`_feet`) is either labelled by its own cues or
+    has no evidence, and the two labelled pieces' parities alternate across the join (the same
+    foot either side says a step lies between them: voisard_l5_walk 8-2). A piece whose own cues
+    left it UNKNOWN otherwise (cues opposed, a lone cue unclear, ...) is not joined: a joined vote
+    could label it against its own cues, or null its labelled neighbour.
+    Every step keeps its foot, except the UNKNOWN steps of a piece without evidence: they take the
+    joined chain's vote (the alternation of the labelled pieces they continue), if the labelled
+    feet of the joined chain alternate along all of it and the vote names each as it was (else
+    they stay UNKNOWN: which of two disagreeing neighbours a piece without evidence follows would
+    be a guess).
     """
     if kept.n < 2:
         return kept
     old = kept.chain[1:] != kept.chain[:-1]
     # across a drop, and in the rhythm by the chain rule itself (bout, segment, 0.6-1.6 x median)
-    join = old & (np.diff(idx) > 1) & (np.diff(_chains(kept.ic_pos, kept.activity, fs_hz, bounds, bouts, p)) == 0)
+    join = old & (np.diff(kept_idx) > 1)
+    join &= np.diff(_chains(kept.ic_pos, kept.activity, fs_hz, bounds, bouts, params)) == 0
     if not join.any():
         return kept
-    cue = np.zeros(kept.n) if cue is None else cue
-    # the two pieces' parities (each voted alone) must alternate across the join: the same foot
-    # either side says a step lies between them (the dropped detection was one, or one is missed)
-    parity, _ = _feet(kept, cue, second=second, p=p, lone=lone, bounds=bounds, parity=True)
-    join &= (parity[1:] != parity[:-1]) | (parity[1:] == UNKNOWN)
+    cue = foot_evidence.cue[kept_idx]
+    second = None if foot_evidence.second is None else foot_evidence.second[kept_idx]
+    parity, why = _feet(kept, cue, second=second, p=params, lone=foot_evidence.lone, bounds=foot_evidence.bounds,
+                        parity=True)
+    own = (why == FOOT_LABELLED) | (why == FOOT_NO_EVIDENCE)
+    join &= own[1:] & own[:-1] & ((parity[1:] != parity[:-1]) | (parity[1:] == UNKNOWN))
     if not join.any():
         return kept
     chain = np.concatenate([[0], np.cumsum(old & ~join)]).astype(np.int64)
-    joined = np.zeros(int(chain[-1]) + 1, dtype=bool)
-    joined[chain[1:][join]] = True
     out = Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
                 foot=kept.foot, quality=kept.quality)
-    voted, _ = _feet(out, cue, second=second, p=p, lone=lone, bounds=bounds)
+    voted, _ = _feet(out, cue, second=second, p=params, lone=foot_evidence.lone, bounds=foot_evidence.bounds)
+    # the labelled feet of a joined chain must alternate along all of it (two labelled pieces
+    # joined through a piece without evidence may not), and the vote must name each as it was
+    labelled, n_chains = kept.foot != UNKNOWN, int(chain[-1]) + 1
+    pos = np.arange(kept.n) - np.searchsorted(chain, chain)  # step number in its joined chain
+    first_right = labelled & ((kept.foot == RIGHT) == (pos % 2 == 0))
+    n_first_right = np.bincount(chain, first_right, minlength=n_chains)
+    consistent = (n_first_right == 0) | (n_first_right == np.bincount(chain, labelled, minlength=n_chains))
+    clash = labelled & (voted != kept.foot)
+    agrees = consistent & (np.bincount(chain, clash, minlength=n_chains) == 0)
+    fill = agrees[chain] & (why == FOOT_NO_EVIDENCE)  # a chain not joined has no new evidence: no change
     return Steps(ic_pos=kept.ic_pos, to_pos=kept.to_pos, activity=kept.activity, chain=chain,
-                 foot=np.where(joined[chain], voted, kept.foot).astype(np.int8), quality=kept.quality)
+                 foot=np.where(fill, voted, kept.foot).astype(np.int8), quality=kept.quality)
 
 
 def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: float, bounds: I64,

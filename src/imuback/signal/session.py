@@ -27,6 +27,7 @@ from imuback.signal.dsp import (
     windows_around,
 )
 from imuback.signal.events import (
+    FootEvidence,
     Steps,
     assign_feet,
     bridge_walking_gaps,
@@ -421,12 +422,12 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                                 bouts=bouts, params=params.events)
     lateral = level_lateral(body, gyr_int, highpass_hz=params.align.roll_highpass_hz)
     lateral_int = prefix_sum(lateral)
-    # the feet's inputs, kept for one_contact_per_stance (it votes again the chains it joins)
-    foot_cue: F64 = np.zeros(steps.n)
-    foot_second: F64 | None = None
+    # the feet's inputs, built once: one_contact_per_stance votes again the chains it joins
+    foot_evidence = FootEvidence(cue=np.zeros(steps.n), second=None, lone=raw.gyr_dps is None,
+                                 bounds=body.seg_bounds)
     if raw.gyr_dps is not None:
-        foot_cue, foot_second = _foot_cue(body, lateral_int, steps, params.events)
-        steps = assign_feet(steps, foot_cue, second=foot_second, params=params.events)
+        cue, second = _foot_cue(body, lateral_int, steps, params.events)
+        foot_evidence = FootEvidence(cue=cue, second=second, lone=False, bounds=body.seg_bounds)
     elif steps.n:
         # without a gyroscope pelvic drop (gravity leaking into the lateral axis) and the ground's
         # push cannot be told apart, and their balance differs between runners: no running feet;
@@ -434,17 +435,19 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         # (after the loading response's drop), where one votes clearly and the other agrees
         walk = steps.activity == WALK
         lateral_cue, _ = _foot_cue(body, lateral_int, steps, params.events)
-        foot_cue, foot_second = np.where(walk, lateral_cue, 0.0), _stance_cue(body, lateral_int, steps, params.events)
-        steps = assign_feet(steps, foot_cue, second=foot_second, params=params.events,
-                            lone=True, bounds=body.seg_bounds)
+        foot_evidence = FootEvidence(cue=np.where(walk, lateral_cue, 0.0),
+                                     second=_stance_cue(body, lateral_int, steps, params.events),
+                                     lone=True, bounds=body.seg_bounds)
         notes.append("no gyroscope: left/right from the side-to-side acceleration alone, labelled only in "
                      "walking where it is clear" if walk.any() else
                      "no gyroscope: left/right cannot be told reliably, so feet are not labelled")
+    steps = assign_feet(steps, foot_evidence.cue, second=foot_evidence.second, params=params.events,
+                        lone=foot_evidence.lone, bounds=foot_evidence.bounds)
     # walking IC at the forward-acceleration peak before braking (after the feet: their cues are
     # read at the vertical-signal IC, where they were designed and validated)
     steps = refine_walking_ics(steps, body.acc_mps2[:, 0], fs_hz=fs, bounds=body.seg_bounds, params=params.events)
-    steps = one_contact_per_stance(steps, fs_hz=fs, bounds=body.seg_bounds, bouts=bouts, params=params.events,
-                                   cue=foot_cue, second=foot_second, lone=raw.gyr_dps is None)
+    steps = one_contact_per_stance(steps, fs_hz=fs, bounds=body.seg_bounds, bouts=bouts,
+                                   foot_evidence=foot_evidence, params=params.events)
     steps, n_to = _no_toe_off_on_bridges(steps, gaps.bridged_idx)
     evidence = quality_evidence(vertical_g, body.acc_mps2[:, 0], steps, fs_hz=fs, bounds=body.seg_bounds,
                                 params=params.quality, events=params.events)
