@@ -72,18 +72,42 @@ def on_grid(t_ns: npt.NDArray[np.int64], rows: npt.NDArray[np.bool_], *, t0_ns: 
     return out
 
 
-def peaks_without_clipping(sm: StepMetrics, run: npt.NDArray[np.bool_], s: I64, e: I64,
-                           clipped: npt.NDArray[np.bool_]) -> tuple[StepMetrics, int]:
-    """``sm`` with the running contacts ``[s, e)`` that hold a clipped sample (``clipped`` (n,))
-    read from their timing: peak vGRF from the spring-mass peak alone (NaN where the timing does
-    not give one), impact peak and loading rate NaN. Returns the count of such running steps.
+def peaks_without_clipping(sm: StepMetrics, *, run_mask: npt.NDArray[np.bool_], start_idx: I64,
+                           end_idx: I64, clipped_grid: npt.NDArray[np.bool_]
+                           ) -> tuple[StepMetrics, npt.NDArray[np.bool_]]:
+    """``sm`` with the running contacts ``[start_idx, end_idx)`` that hold a clipped grid sample
+    (``clipped_grid`` (n,)) read from their timing: peak vGRF from the spring-mass peak alone (NaN
+    where the timing does not give one), impact peak and loading rate NaN (unknown: larger than
+    what the sensor read). Returns (metrics, (S,) True for those steps): the session summaries
+    count them as larger than any unclipped contact (:func:`censored_median`).
     """
-    c = np.concatenate([[0], np.cumsum(clipped, dtype=np.int64)])
-    hit = run & (e > s) & (c[np.clip(e, 0, clipped.size)] > c[np.clip(s, 0, clipped.size)])
+    s, e = start_idx, end_idx
+    c = np.concatenate([[0], np.cumsum(clipped_grid, dtype=np.int64)])
+    hit = run_mask & (e > s) & (c[np.clip(e, 0, clipped_grid.size)] > c[np.clip(s, 0, clipped_grid.size)])
     if not hit.any():
-        return sm, 0
+        return sm, hit
     spring = spring_mass_peak_bw(sm.step_time_s, sm.contact_time_s)
     return dataclasses.replace(
         sm, grf_peak_bw=np.where(hit, spring, sm.grf_peak_bw),
         impact_peak_g=np.where(hit, np.nan, sm.impact_peak_g),
-        loading_rate_g_per_s=np.where(hit, np.nan, sm.loading_rate_g_per_s)), int(hit.sum())
+        loading_rate_g_per_s=np.where(hit, np.nan, sm.loading_rate_g_per_s)), hit
+
+
+CENSORED_METRICS = ("impact_peak_g", "loading_rate_g_per_s")
+"""The step metrics a clipped contact leaves unknown but larger than the sensor read."""
+
+
+def censored(values: F64, clipped_steps: npt.NDArray[np.bool_] | None) -> F64:
+    """``values`` (S,) with the clipped steps at +inf: above every unclipped one, for rank
+    statistics (medians) that stay exact while fewer than half the values are clipped.
+    """
+    return values if clipped_steps is None else np.where(clipped_steps, np.inf, values)
+
+
+def censored_median(values: F64) -> float:
+    """Median of ``values`` without NaN, +inf counting as larger than any finite value; NaN when
+    it falls on a +inf (half or more of the values censored: the median is not known) or none.
+    """
+    x = values[~np.isnan(values)]
+    m = float(np.median(x)) if x.size else float("nan")
+    return m if np.isfinite(m) else float("nan")

@@ -75,6 +75,9 @@ class SessionAnalysis:
     """Re-seats of the sensor on the body mid-session (:mod:`imuback.signal.mounting`)."""
     quality_evidence: QualityEvidence | None = None
     """What each step's quality was read from (:mod:`imuback.signal.quality`)."""
+    clipped_steps: npt.NDArray[np.bool_] | None = None
+    """(S,) running steps whose contact holds a clipped accelerometer sample (None: no clipping);
+    their impact peak and loading rate are unknown (NaN) but larger than the sensor read."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -475,9 +478,13 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             break
     del vertical_g  # full-rate: the metrics below need the memory on long sessions
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
+    clipped_steps = None
     if clipped is not None:
         clipped_grid = on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
-        sm, n_clip = peaks_without_clipping(sm, steps.activity == RUN, *contact_bounds(steps, body.n), clipped_grid)
+        s_idx, e_idx = contact_bounds(steps, body.n)
+        sm, clipped_steps = peaks_without_clipping(sm, run_mask=steps.activity == RUN, start_idx=s_idx,
+                                                   end_idx=e_idx, clipped_grid=clipped_grid)
+        n_clip = int(clipped_steps.sum())
         if n_clip or sat > 0.05:
             notes.append(f"accelerometer saturated (clipped at its full-scale range) in {sat:.2f} % of samples"
                          + (f": {n_clip} running steps read their peak vGRF from the step's timing alone, "
@@ -504,4 +511,4 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
                            non_gait=non_gait, low_quality_pct=low_pct,
                            low_quality_reason=low_reason, mounting_shifts=shifts,
-                           quality_evidence=evidence)
+                           quality_evidence=evidence, clipped_steps=clipped_steps)
