@@ -22,42 +22,64 @@ from imuback.signal.metrics import StepMetrics, spring_mass_peak_bw
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-SMALLEST_RANGE_G = 2.0
-"""The smallest full scale MEMS accelerometers offer (BMI160, BMA280, LSM6DS3: ±2 g)."""
 RANGE_SHARE = 0.995
 """A sample within this share of the declared range is at full scale."""
-MIN_FLAT = 3
-"""Range unknown: an axis's extreme value repeated in at least this many samples is a clip level
-(a continuous signal repeats its exact maximum by chance almost never)."""
+FLOOR_G = 1.9
+"""The lowest clip level looked for (g): a ±2 g part calibrated a few percent low still reads
+above it, and no unclipped walking sacrum reaches it in the real recordings."""
+MIN_EXCURSIONS = 3
+"""A clip level is held in at least this many separate excursions (different contacts): a
+quantised, unclipped series ties its top value within one or two contacts."""
+EXCURSION_GAP_S = 0.1
+"""Samples at the level further apart than this are separate excursions (s)."""
+BAND_G = 0.1
+"""A clip level holds at least as many samples as the band this far below it (g): a coarsely
+quantised top (31-62 mg steps) has more samples on the next level down than on its top."""
 
 
-def clipped_rows(a: npt.NDArray[np.float32], acc_range_g: float | None,
-                 acc_extremes: tuple[float, float]) -> npt.NDArray[np.bool_] | None:
-    """(N,) True for the rows of ``a`` (m/s²) with any axis at full scale; None when none is.
+def clipped_rows(acc_mps2: npt.NDArray[np.float32], *, acc_range_g: float | None,
+                 acc_extremes: tuple[float, float], time_ns: npt.NDArray[np.int64]
+                 ) -> npt.NDArray[np.bool_] | None:
+    """(N,) True for the rows of ``acc_mps2`` (N, 3) (m/s²) with any axis at a clip level; None
+    when none is.
 
-    With ``acc_range_g`` declared: ``|a| >= RANGE_SHARE * range``. Unknown: an extreme value
-    (``acc_extremes`` = (max, min) of ``a``) of at least ``RANGE_SHARE * SMALLEST_RANGE_G`` that
-    ``MIN_FLAT`` or more samples sit exactly on.
+    A clip level, per axis and sign: the axis's extreme value, at least ``FLOOR_G``, that the
+    samples hold exactly in ``MIN_EXCURSIONS`` or more excursions more than ``EXCURSION_GAP_S``
+    apart (``time_ns`` (N,)), with at least as many samples on it as in the ``BAND_G`` below it.
+    With ``acc_range_g`` declared, also every sample at or beyond ``RANGE_SHARE`` of it.
+    ``acc_extremes`` = (max, min) over all of ``acc_mps2``: nothing near a clip level, no pass.
+
+    Limitation: the level is found on the sensor's own axes, as stored; a full 3 x 3 calibration
+    applied after clipping (cross-axis terms) mixes the axes, so no axis is flat and such a clip
+    is not found (``docs/pipeline.md``, stage 6b).
     """
-    if a.shape[0] == 0:
+    if acc_mps2.shape[0] == 0:
         return None
     top, bottom = acc_extremes
-    if acc_range_g is not None:
-        lim = RANGE_SHARE * acc_range_g * G_MPS2
-        if top < lim and bottom > -lim:
-            return None  # the common case: nothing at full scale, no per-row pass needed
-        at_limit = np.abs(a) >= lim
-    else:
-        floor = RANGE_SHARE * SMALLEST_RANGE_G * G_MPS2
-        flat = [v for v in (top, bottom) if abs(v) >= floor and np.count_nonzero(a == v) >= MIN_FLAT]
-        if not flat:
-            return None
-        at_limit = np.isin(a, np.asarray(flat, dtype=a.dtype))
+    floor = FLOOR_G * G_MPS2
+    lim = np.inf if acc_range_g is None else RANGE_SHARE * acc_range_g * G_MPS2
+    if top < min(floor, lim) and bottom > -min(floor, lim):
+        return None  # the common case: nothing near any clip level, no per-axis pass needed
+    at_limit = (np.abs(acc_mps2) >= lim) if acc_range_g is not None else np.zeros(acc_mps2.shape, dtype=bool)
+    gap_ns = EXCURSION_GAP_S * 1e9
+    band = np.float32(BAND_G * G_MPS2)
+    for axis in range(acc_mps2.shape[1]):  # 3 axes x 2 signs, each vectorized
+        x = acc_mps2[:, axis]
+        for v, sign in ((x.max(), 1.0), (x.min(), -1.0)):
+            if sign * v < floor:
+                continue
+            idx = np.flatnonzero(x == v)
+            excursions = 1 + int(np.count_nonzero(np.diff(time_ns[idx]) > gap_ns))
+            if excursions < MIN_EXCURSIONS:
+                continue
+            below = np.count_nonzero((sign * x < sign * v) & (sign * x >= sign * v - band))
+            if idx.size >= below:
+                at_limit[idx, axis] = True
     rows = np.any(at_limit, axis=1)
     return rows if rows.any() else None
 
 
-def on_grid(t_ns: npt.NDArray[np.int64], rows: npt.NDArray[np.bool_], *, t0_ns: int, t_s: F64
+def clipped_on_grid(t_ns: npt.NDArray[np.int64], rows: npt.NDArray[np.bool_], *, t0_ns: int, t_s: F64
             ) -> npt.NDArray[np.bool_]:
     """(n,) True at the grid samples ``t_s`` (s from ``t0_ns``) interpolated from a clipped raw
     sample (rows of ``t_ns``): the grid samples on either side of each.

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from imuback.core import G_MPS2, ImuBlock, RawSession
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
-from imuback.signal.clipping import clipped_rows, on_grid, peaks_without_clipping
+from imuback.signal.clipping import clipped_on_grid, clipped_rows, peaks_without_clipping
 from imuback.signal.dsp import (
     bandpass,
     decimated_bounds,
@@ -360,7 +360,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_s = None if gyr_s is None else gyr_s[keep]
         acc_extremes = _extremes(acc_s)
     block, gaps = to_grid(t_ns, acc_s, gyr_s, fs_hz=raw.sample_rate_hz, params=params.resample)
-    clipped = clipped_rows(acc_s, raw.acc_range_g, acc_extremes)
+    clipped = clipped_rows(acc_s, acc_range_g=raw.acc_range_g, acc_extremes=acc_extremes, time_ns=t_ns)
     sat = 100.0 * int(np.count_nonzero(clipped)) / int(acc_s.shape[0]) if clipped is not None else 0.0
     acc = block.acc_mps2
     fs, bounds = block.fs_hz, block.seg_bounds
@@ -480,15 +480,18 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
     clipped_steps = None
     if clipped is not None:
-        clipped_grid = on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
+        clipped_grid = clipped_on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
         s_idx, e_idx = contact_bounds(steps, body.n)
         sm, clipped_steps = peaks_without_clipping(sm, run_mask=steps.activity == RUN, start_idx=s_idx,
                                                    end_idx=e_idx, clipped_grid=clipped_grid)
         n_clip = int(clipped_steps.sum())
         if n_clip or sat > 0.05:
-            notes.append(f"accelerometer saturated (clipped at its full-scale range) in {sat:.2f} % of samples"
-                         + (f": {n_clip} running steps read their peak vGRF from the step's timing alone, "
-                            "without impact peak or loading rate" if n_clip else ": impact peaks are underestimated"))
+            n_sat = int(np.count_nonzero(clipped))
+            share = f" ({sat:.1f} %)" if sat >= 0.05 else ""
+            steps_text = "1 running step reads its" if n_clip == 1 else f"{n_clip} running steps read their"
+            notes.append(f"accelerometer saturated (clipped at its full-scale range) in {n_sat} samples{share}"
+                         + (f": {steps_text} peak vGRF from the step's timing alone, without impact peak "
+                            "or loading rate" if n_clip else ": impact peaks are underestimated"))
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     sm, km, lost = _nothing_over_bridges(steps, sm, km, gaps.bridged_idx, _BridgeCounts(toe_offs=n_to))
     if gaps.bridged_idx.shape[0]:
