@@ -112,10 +112,14 @@ def test_drift_treats_clipped_values_as_the_largest_of_their_minute():
 
 def test_a_level_held_in_separate_contacts_is_a_clip():
     assert _rows(_contacts([3.0] * 20, level_g=2.5)) is not None
-    got = _rows(_contacts([3.0] * MIN_EXCURSIONS + [1.0] * 10, level_g=2.5))
+    got = _rows(_contacts([3.0] * 3 + [1.0] * 10, level_g=2.5))
     assert got is not None and got.sum() > 10
-    # the same flat level in fewer contacts than that: a tie at the top, not a clip
-    assert _rows(_contacts([3.0] * (MIN_EXCURSIONS - 1) + [1.0] * 10, level_g=2.5)) is None
+    # the same flat level in two contacts: a tie at the top, not a clip
+    assert _rows(_contacts([3.0] * 2 + [1.0] * 10, level_g=2.5)) is None
+    # one long flat stretch (1 s, a single excursion) is not a clip either
+    long_flat = np.column_stack([np.zeros(1000), np.zeros(1000), np.full(1000, 2.5)])
+    assert _rows(np.vstack([long_flat, _contacts([1.0] * 10)])) is None
+    assert MIN_EXCURSIONS == 3
 
 
 def test_a_quantised_unclipped_top_is_not_a_clip():
@@ -131,8 +135,9 @@ def test_a_quantised_unclipped_top_is_not_a_clip():
 
 
 def test_a_flat_level_below_the_smallest_range_is_not_a_clip():
-    assert _rows(_contacts([2.0] * 20, level_g=FLOOR_G - 0.05)) is None
-    assert _rows(_contacts([2.0] * 20, level_g=FLOOR_G + 0.02)) is not None
+    assert _rows(_contacts([2.0] * 20, level_g=1.85)) is None  # no ±1.85 g part: a flat walking top
+    assert _rows(_contacts([2.0] * 20, level_g=1.92)) is not None  # a ±2 g part calibrated 4 % low
+    assert FLOOR_G == 1.9
 
 
 def test_a_long_flat_clip_outweighs_the_band_below():

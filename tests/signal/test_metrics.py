@@ -164,3 +164,11 @@ def test_one_turning_stride_does_not_move_the_roll_bias_of_its_neighbours() -> N
     roll += np.clip(t - steps.ic_pos[20], 0.0, 72.0) * 0.1  # the pelvis ends one stride 7.2 deg off
     got = _roll_bias_deg_per_sample(roll, steps)
     assert np.abs(got).max() < 0.01  # one stride of 21 in the median: not taken for a bias
+
+
+def test_a_two_step_chain_has_no_roll_bias_estimate() -> None:
+    steps = _chained_steps([2, 40])
+    t = np.arange(int(steps.ic_pos[-1] + 100) + 1, dtype=np.float64)
+    got = _roll_bias_deg_per_sample(0.05 * t + 3.0 * np.sin(2 * np.pi * t / 72.0), steps)
+    assert got[:2].tolist() == [0.0, 0.0]  # one step and its next: no stride to average over
+    assert got[2:] == pytest.approx(np.full(40, 0.05), abs=1e-3)

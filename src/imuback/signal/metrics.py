@@ -249,24 +249,20 @@ changes: on real walking that added 0.17 deg median, 0.85 deg p90 to a bias-free
 
 def _roll_bias_deg_per_sample(roll_int_deg: F64, steps: Steps) -> F64:
     """(S,) the gyro's roll bias (deg per sample) at each step: the running median, over the
-    steps within ``BIAS_HALF_WINDOW_STEPS`` of it in its chain, of the mean roll rate over a
-    stride around each (from the step before to the step after, else the two after, else the
-    two before). 0 for a chain without any such stride (too short to tell a bias from a movement).
+    steps within ``BIAS_HALF_WINDOW_STEPS`` of it in its chain, of the mean roll rate over the
+    stride around each (from the step before to the step after). 0 in a chain without such a
+    stride (fewer than 3 steps: too short to tell a bias from a movement).
     """
     ic, nxt = steps.ic_pos, steps.has_next()
     n = steps.n
     if n == 0:
         return np.zeros(0)
     prv = np.append(False, nxt[:-1])
-    nxt2 = nxt & np.append(nxt[1:], False)
-    prv2 = prv & np.append(False, prv[:-1])
     k = np.arange(n)
-    a = np.where(prv & nxt, k - 1, np.where(nxt2, k, np.where(prv2, k - 2, k)))
-    b = np.where(prv & nxt, k + 1, np.where(nxt2, k + 2, np.where(prv2, k, k)))
-    span = ic[b] - ic[a]
-    ok = span > 0
+    mid = np.flatnonzero(prv & nxt)
     rate = np.full(n, np.nan)
-    rate[ok] = (interp_at(roll_int_deg, ic[b[ok]] + 0.5) - interp_at(roll_int_deg, ic[a[ok]] + 0.5)) / span[ok]
+    span = ic[mid + 1] - ic[mid - 1]
+    rate[mid] = (interp_at(roll_int_deg, ic[mid + 1] + 0.5) - interp_at(roll_int_deg, ic[mid - 1] + 0.5)) / span
     # running median within the chain: a (S, 2h + 1) window, other chains' and unknown rates NaN
     h = BIAS_HALF_WINDOW_STEPS
     chain = np.cumsum(~prv)
