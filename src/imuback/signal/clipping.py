@@ -35,6 +35,8 @@ MIN_EXCURSIONS = 3
 quantised, unclipped series ties its top value within one or two contacts."""
 EXCURSION_GAP_S = 0.1
 """Samples at the level further apart than this are separate excursions (s)."""
+NEAR_RANGE = 0.9
+"""With a declared range, a flat level is looked for from this share of it up (g/g)."""
 BAND_G = 0.1
 """A clip level holds at least as many samples as the band this far below it (g): a coarsely
 quantised top (31-62 mg steps) has more samples on the next level down than on its top."""
@@ -49,7 +51,8 @@ def clipped_rows(acc_mps2: npt.NDArray[np.float32], *, acc_range_g: float | None
     A clip level, per axis and sign: the axis's extreme value, at least ``FLOOR_G``, that the
     samples hold exactly in ``MIN_EXCURSIONS`` or more excursions more than ``EXCURSION_GAP_S``
     apart (``time_ns`` (N,)), with at least as many samples on it as in the ``BAND_G`` below it.
-    With ``acc_range_g`` declared, also every sample at or beyond ``RANGE_SHARE`` of it.
+    With ``acc_range_g`` declared, every sample at or beyond ``RANGE_SHARE`` of it, and a flat
+    level only from ``NEAR_RANGE`` of it up.
     ``acc_extremes`` = (max, min) over all of ``acc_mps2``: nothing near a clip level, no pass.
 
     Limitation: the level is found on the sensor's own axes, as stored; a full 3 x 3 calibration
@@ -59,26 +62,27 @@ def clipped_rows(acc_mps2: npt.NDArray[np.float32], *, acc_range_g: float | None
     if acc_mps2.shape[0] == 0:
         return None
     top, bottom = acc_extremes
-    floor = FLOOR_G * G_MPS2
     lim = np.inf if acc_range_g is None else RANGE_SHARE * acc_range_g * G_MPS2
+    # a declared range: a flat level looked for only near it (a clip off by an offset or a scale)
+    floor = FLOOR_G * G_MPS2 if acc_range_g is None else max(FLOOR_G, NEAR_RANGE * acc_range_g) * G_MPS2
     if top < min(floor, lim) and bottom > -min(floor, lim):
         return None  # the common case: nothing near any clip level, no per-axis pass needed
-    at_limit = (np.abs(acc_mps2) >= lim) if acc_range_g is not None else np.zeros(acc_mps2.shape, dtype=bool)
+    rows = np.zeros(acc_mps2.shape[0], dtype=bool)
     gap_ns = EXCURSION_GAP_S * 1e9
     band = np.float32(BAND_G * G_MPS2)
-    for axis in range(acc_mps2.shape[1]):  # 3 axes x 2 signs, each vectorized
+    for axis in range(acc_mps2.shape[1]):  # column by column: reductions across rows are slow
         x = acc_mps2[:, axis]
+        if top >= lim or bottom <= -lim:
+            rows |= np.abs(x) >= lim
         for v, sign in ((x.max(), 1.0), (x.min(), -1.0)):
             if sign * v < floor:
                 continue
             idx = np.flatnonzero(x == v)
-            excursions = 1 + int(np.count_nonzero(np.diff(time_ns[idx]) > gap_ns))
-            if excursions < MIN_EXCURSIONS:
+            if 1 + int(np.count_nonzero(np.diff(time_ns[idx]) > gap_ns)) < MIN_EXCURSIONS:
                 continue
             below = np.count_nonzero((sign * x < sign * v) & (sign * x >= sign * v - band))
             if idx.size >= below:
-                at_limit[idx, axis] = True
-    rows = np.any(at_limit, axis=1)
+                rows[idx] = True
     return rows if rows.any() else None
 
 
