@@ -22,6 +22,7 @@ from imuback.core import RawSession
 from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
 from imuback.formats import read_session, read_sessions
 from imuback.signal.activity import RUN, STILL, WALK
+from imuback.signal.clipping import CENSORED_METRICS, censored, censored_median
 from imuback.signal.dsp import interp_at
 from imuback.signal.events import LEFT, RIGHT
 from imuback.signal.metrics import step_lengths, stride_lengths
@@ -384,7 +385,10 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     run = st.activity == RUN
     sel = run if run.any() else np.ones(st.n, dtype=bool)  # walking-only: summarise walking
     ksel = sel[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
-    per_step: dict[str, F64] = {name: getattr(sm, name) for name in sm.__dataclass_fields__}
+    # a clipped contact's impact peak and loading rate: unknown but larger than any unclipped one
+    # (+inf), so the medians below stay exact while fewer than half the steps are clipped
+    per_step: dict[str, F64] = {name: censored(getattr(sm, name), a.clipped_steps) if name in CENSORED_METRICS
+                                else getattr(sm, name) for name in sm.__dataclass_fields__}
     per_stride: dict[str, F64] = {name: getattr(km, name) for name in km.__dataclass_fields__ if name != "first_step"}
     row: dict[str, Any] = {
         "session_id": raw.session_id,
@@ -406,10 +410,10 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     }
     for name, _unit in MEDIAN_METRICS:
         vals = per_step[name][sel] if name in per_step else per_stride[name][ksel]
-        row[f"median_{name}"] = _nanmedian(vals)
+        row[f"median_{name}"] = censored_median(vals)
     for name, _unit, short in SIDE_METRICS:
-        left = _nanmedian(per_step[name][sel & (st.foot == LEFT)])
-        right = _nanmedian(per_step[name][sel & (st.foot == RIGHT)])
+        left = censored_median(per_step[name][sel & (st.foot == LEFT)])
+        right = censored_median(per_step[name][sel & (st.foot == RIGHT)])
         row[f"left_{name}"], row[f"right_{name}"] = left, right
         row[f"asymmetry_{short}_pct"] = _asym(left, right)
     row["step_regularity"] = a.step_regularity

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from imuback.pipeline import process_raw
+from imuback.signal.events import Steps
+from imuback.signal.metrics import _roll_bias_deg_per_sample
 from tests.signal.analytic import half_sine_run
 
 
@@ -133,3 +135,40 @@ def test_a_gyro_bias_does_not_make_the_pelvic_drop_asymmetric(bias_dps: float) -
     assert abs(by_foot["L"] - by_foot["R"]) < 0.05
     assert by_foot["L"] == pytest.approx(ref["L"], abs=0.05)
     assert by_foot["R"] == pytest.approx(ref["R"], abs=0.05)
+
+
+def _chained_steps(chains: list[int], *, step_samples: float = 36.0) -> Steps:
+    chain = np.repeat(np.arange(len(chains)), chains).astype(np.int64)
+    n = chain.size
+    ic = np.arange(n) * step_samples + 10.0
+    return Steps(ic_pos=ic, to_pos=ic + 24.0, activity=np.zeros(n, np.int8), chain=chain,
+                 foot=(np.arange(n) % 2).astype(np.int8), quality=np.ones(n))
+
+
+@pytest.mark.parametrize("chains", [[40], [3], [3, 40, 4]])
+def test_the_roll_bias_is_found_at_chain_ends_and_in_short_chains(chains: list[int]) -> None:
+    # a constant 0.05 deg/sample bias on a pelvis that rolls periodically over each stride
+    steps = _chained_steps(chains)
+    n = int(steps.ic_pos[-1] + 100)
+    t = np.arange(n + 1, dtype=np.float64)
+    roll = 0.05 * t + 3.0 * np.sin(2 * np.pi * t / 72.0)
+    got = _roll_bias_deg_per_sample(roll, steps)
+    assert got == pytest.approx(np.full(steps.n, 0.05), abs=1e-3)
+
+
+def test_one_turning_stride_does_not_move_the_roll_bias_of_its_neighbours() -> None:
+    steps = _chained_steps([40])
+    n = int(steps.ic_pos[-1] + 100)
+    t = np.arange(n + 1, dtype=np.float64)
+    roll = 3.0 * np.sin(2 * np.pi * t / 72.0)
+    roll += np.clip(t - steps.ic_pos[20], 0.0, 72.0) * 0.1  # the pelvis ends one stride 7.2 deg off
+    got = _roll_bias_deg_per_sample(roll, steps)
+    assert np.abs(got).max() < 0.01  # one stride of 21 in the median: not taken for a bias
+
+
+def test_a_two_step_chain_has_no_roll_bias_estimate() -> None:
+    steps = _chained_steps([2, 40])
+    t = np.arange(int(steps.ic_pos[-1] + 100) + 1, dtype=np.float64)
+    got = _roll_bias_deg_per_sample(0.05 * t + 3.0 * np.sin(2 * np.pi * t / 72.0), steps)
+    assert got[:2].tolist() == [0.0, 0.0]  # one step and its next: no stride to average over
+    assert got[2:] == pytest.approx(np.full(40, 0.05), abs=1e-3)

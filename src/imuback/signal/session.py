@@ -14,7 +14,7 @@ import numpy.typing as npt
 from imuback.core import G_MPS2, ImuBlock, RawSession
 from imuback.signal.activity import RUN, STILL, WALK, Bouts, classify
 from imuback.signal.align import body_rotation, forward_axis, horizontal_guess, up_axis
-from imuback.signal.clipping import clipped_rows, on_grid, peaks_without_clipping
+from imuback.signal.clipping import clipped_on_grid, clipped_rows, peaks_without_clipping
 from imuback.signal.dsp import (
     bandpass,
     decimated_bounds,
@@ -76,6 +76,9 @@ class SessionAnalysis:
     """Re-seats of the sensor on the body mid-session (:mod:`imuback.signal.mounting`)."""
     quality_evidence: QualityEvidence | None = None
     """What each step's quality was read from (:mod:`imuback.signal.quality`)."""
+    clipped_steps: npt.NDArray[np.bool_] | None = None
+    """(S,) running steps whose contact holds a clipped accelerometer sample (None: no clipping);
+    their impact peak and loading rate are unknown (NaN) but larger than the sensor read."""
 
     def times_ns(self, pos: F64) -> npt.NDArray[np.int64]:
         """UTC ns of fractional sample positions (NaN -> int64 min, use with a mask)."""
@@ -358,7 +361,7 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
         gyr_s = None if gyr_s is None else gyr_s[keep]
         acc_extremes = _extremes(acc_s)
     block, gaps = to_grid(t_ns, acc_s, gyr_s, fs_hz=raw.sample_rate_hz, params=params.resample)
-    clipped = clipped_rows(acc_s, raw.acc_range_g, acc_extremes)
+    clipped = clipped_rows(acc_s, acc_range_g=raw.acc_range_g, acc_extremes=acc_extremes, time_ns=t_ns)
     sat = 100.0 * int(np.count_nonzero(clipped)) / int(acc_s.shape[0]) if clipped is not None else 0.0
     acc = block.acc_mps2
     fs, bounds = block.fs_hz, block.seg_bounds
@@ -478,13 +481,20 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
             break
     del vertical_g  # full-rate: the metrics below need the memory on long sessions
     sm = step_metrics(body, steps, gyr_int_deg=gyr_int, params=params.metrics)
+    clipped_steps = None
     if clipped is not None:
-        clipped_grid = on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
-        sm, n_clip = peaks_without_clipping(sm, steps.activity == RUN, *contact_bounds(steps, body.n), clipped_grid)
+        clipped_grid = clipped_on_grid(t_ns, clipped, t0_ns=body.t0_ns, t_s=body.t_s)
+        s_idx, e_idx = contact_bounds(steps, body.n)
+        sm, clipped_steps = peaks_without_clipping(sm, run_mask=steps.activity == RUN, start_idx=s_idx,
+                                                   end_idx=e_idx, clipped_grid=clipped_grid)
+        n_clip = int(clipped_steps.sum())
         if n_clip or sat > 0.05:
-            notes.append(f"accelerometer saturated (clipped at its full-scale range) in {sat:.2f} % of samples"
-                         + (f": {n_clip} running steps read their peak vGRF from the step's timing alone, "
-                            "without impact peak or loading rate" if n_clip else ": impact peaks are underestimated"))
+            n_sat = int(np.count_nonzero(clipped))
+            share = f" ({sat:.1f} %)" if sat >= 0.05 else ""
+            steps_text = "1 running step reads its" if n_clip == 1 else f"{n_clip} running steps read their"
+            notes.append(f"accelerometer saturated (clipped at its full-scale range) in {n_sat} samples{share}"
+                         + (f": {steps_text} peak vGRF from the step's timing alone, without impact peak "
+                            "or loading rate" if n_clip else ": impact peaks are underestimated"))
     km = stride_metrics(body, steps, sm, gyr_int_deg=gyr_int, lateral_mps2=lateral, lateral_int=lateral_int)
     sm, km, lost = _nothing_over_bridges(steps, sm, km, gaps.bridged_idx, _BridgeCounts(toe_offs=n_to))
     if gaps.bridged_idx.shape[0]:
@@ -507,4 +517,4 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
                            stride_regularity=reg[1], saturation_pct=sat, notes=notes,
                            non_gait=non_gait, low_quality_pct=low_pct,
                            low_quality_reason=low_reason, mounting_shifts=shifts,
-                           quality_evidence=evidence)
+                           quality_evidence=evidence, clipped_steps=clipped_steps)

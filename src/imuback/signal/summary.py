@@ -95,28 +95,37 @@ def drift(t_min: F64, values: F64, *, baseline: tuple[float, float],
 
     Per-minute medians first (robust to single bad steps, and keeps Theil-Sen small). The windows
     follow :func:`drift_windows`. NaN when fewer than 5 minutes have data or either window holds
-    fewer than 3 minutes.
+    fewer than 3 minutes. A value of +inf is censored from above (a clipped contact's impact
+    peak: larger than any other); a minute with half or more of them has no median (left out of the windows).
 
     The confidence interval is the run's own noise: the minute-to-minute SD of the per-minute
     medians from successive differences (``1.4826 * median|diff| / sqrt(2)``, robust and barely
     inflated by a slow drift), as the standard error of each window's median, combined.
     """
     nan3 = (float("nan"), float("nan"), float("nan"))
-    ok = np.isfinite(values) & np.isfinite(t_min)
+    ok = ~np.isnan(values) & (values != -np.inf) & np.isfinite(t_min)
     t, v = t_min[ok], values[ok]
-    if t.size == 0:
+    above = np.isposinf(v)  # censored from above (a clipped contact): larger than any other
+    fin = v[~above]
+    if fin.size == 0:
         return nan3
+    lo, hi = float(fin.min()), float(fin.max())
+    v = np.where(above, hi + 1.0, v)  # sorts last in its minute
     minute = np.floor(t).astype(np.int64)
     # sort by minute, then value, with one float key: the value scaled into [0, 0.999) per minute
-    span = float(v.max() - v.min())
-    order = np.argsort(minute + 0.999 * (v - v.min()) / (span if span > 0 else 1.0))
-    minute, v = minute[order], v[order]
+    span = hi + 1.0 - lo
+    order = np.argsort(minute + 0.999 * (v - lo) / span)
+    minute, v, above = minute[order], v[order], above[order]
     uniq, start, count = np.unique(minute, return_index=True, return_counts=True)
-    if uniq.size < 5:
+    # a minute whose upper middle value is censored has no known median (half or more clipped);
+    # it still counts for the run's length (the windows)
+    known = ~above[start + count // 2]
+    if np.count_nonzero(known) < 5:
         return nan3
+    (b0, b1), (late0, _end) = drift_windows(float(uniq[-1] + 1), baseline=baseline, late_min=late_min)
+    uniq, start, count = uniq[known], start[known], count[known]
     meds = 0.5 * (v[start + (count - 1) // 2] + v[start + count // 2])  # per-minute medians
     slope = theil_sen_slope(np.asarray(uniq + 0.5, dtype=np.float64), meds) * 10.0
-    (b0, b1), (late0, _end) = drift_windows(float(uniq[-1] + 1), baseline=baseline, late_min=late_min)
     base = meds[(uniq >= b0) & (uniq < b1)]
     late = meds[uniq >= late0]
     if base.size < 3 or late.size < 3:
