@@ -93,7 +93,7 @@ STEPS_SCHEMA = pa.schema(
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
         _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped"),
         _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive"),
-        _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll, the gyro's bias removed as the stride-mean roll rate); null without gyro or foot"),
+        _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll, the gyro's roll bias removed: the running median of the stride-mean roll rates over ±10 steps of the chain); null without gyro or foot"),
         _f("quality", _F64, "0..1", "how likely this step's events are right: agreement of its rhythm and shape "
            "with its chain neighbours; walking: calibrated on real recordings (the share of such steps "
            "that were right), running: the agreement score, a ranking; 0 for an IC that fell inside a "
