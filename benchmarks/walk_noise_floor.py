@@ -1,6 +1,6 @@
 """Walking prominence floors raised to k x the session's own accelerometer noise (issue #14).
 
-    python benchmarks/walk_noise_floor.py [--data ../shared/data] [--seeds 2] [--k 0 6 10 14]
+    python benchmarks/walk_noise_floor.py [--data ../shared/data] [--seeds 2] [--k 0 6 10 14] [--weak-only]
 
 k (``EventParams.walk_noise_k``) is chosen on voisard_l5_walk with white accelerometer noise added
 (0.01 / 0.03 g RMS at 100 Hz, ``sensor_imperfections.noise``) and reported on mobgap_lab against
@@ -28,7 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--k", type=float, nargs="+", default=[0.0, 6.0, 10.0, 14.0])
+    ap.add_argument("--weak-only", action="store_true",
+                    help="raise only walk_weak_prominence_g (this process only: the clear-step floor stays 0.1 g)")
     args = ap.parse_args(argv)
+    if args.weak_only:
+        import imuback.signal.events as ev
+        from imuback.signal import walking
+
+        def weak(vertical_g: np.ndarray, x: np.ndarray, fs: float, p: EventParams) -> EventParams:
+            return dataclasses.replace(walking.noise_floors(vertical_g, x, fs, p),
+                                       walk_peak_prominence_g=p.walk_peak_prominence_g)
+        ev.noise_floors = weak  # type: ignore[assignment]
     trials = rw.load(args.data)
     if not trials:
         print(f"no real data under {args.data / 'real'}: skipped")
