@@ -26,7 +26,7 @@ from imuback.signal.activity import RUN, WALK, Bouts
 from imuback.signal.dsp import block_mean, decimated_bounds, lowpass, step_to_50hz
 from imuback.signal.params import EventParams
 from imuback.signal.running import running_contacts
-from imuback.signal.walking import bridged_steps, noise_floors, walking_contacts
+from imuback.signal.walking import bridged_steps, walking_contacts
 from imuback.signal.walking_ic import braking_fall, forward_peak_ic, fuse_ic_cues, rhythm_placed_ic
 
 F64 = npt.NDArray[np.float64]
@@ -90,8 +90,7 @@ def detect_steps(vertical_g: F64, *, fs_hz: float, bounds: I64, bouts: Bouts,
             xm_d = lowpass(block_mean(vertical_g, dec), params.run_to_lowpass_hz, fs_hz / dec,
                            decimated_bounds(bounds, dec))
         ric, rto, rq = running_contacts(x, xs_d, dec, run_bouts, fs_hz, params, own=bouts, xm_d=xm_d)
-    wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz,
-                                    noise_floors(vertical_g, x, fs_hz, params), own=bouts)
+    wic, wto, wq = walking_contacts(x, bouts.extended(WALK, RUN, edge, bounds), fs_hz, params, own=bouts)
     if wic.size:
         # a step needs the trunk upright: its mean vertical specific force over about a stride is
         # cos(tilt) g; sitting down, standing up, bending or lying make no steps
@@ -585,9 +584,8 @@ def bridge_walking_gaps(steps: Steps, vertical_g: F64, ap_mps2: F64, *, fs_hz: f
     w = ic[walk]
     w = w[:: max(1, w.size // 256)]  # the median braking over up to ~256 steps across the session
     level = float(np.median(braking_fall(ap_mps2, w, fs_hz, bounds, params)))
-    floors = noise_floors(vertical_g, lowpass(vertical_g, params.lowpass_hz, fs_hz, bounds), fs_hz, params)
     new = bridged_steps(vertical_g, ap_mps2, np.stack([ic[g], ic[g + 1]], axis=1), med[g], level, fs_hz,
-                        bounds, floors)
+                        bounds, params)
     if new.size == 0:
         return steps
     ic2 = np.concatenate([ic, new])

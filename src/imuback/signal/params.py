@@ -132,11 +132,6 @@ class EventParams:
     walk_weak_prominence_g: float = 0.03
     """A weaker peak (g) is a step only where the bout's rhythm lacks exactly one (turns, slow
     steps): a third of a clear step's prominence, still far above sensor noise after smoothing."""
-    walk_noise_k: float = 0.0
-    """Both walking prominence floors are raised to at least this many times the session's own
-    accelerometer noise after the detector's smoothing (:func:`~imuback.signal.walking.noise_floors`):
-    a maximum is evidence of a step only where it stands out of the sensor's noise. 0 keeps the
-    absolute floors. See docs/validation_log.md, "Walking floors from the sensor's noise"."""
     walk_missed_gap_steps: tuple[float, float] = (1.5, 2.5)
     """A gap between steps of (1.5 .. 2.5) typical step times holds one missed step: nearer to one
     step it is rhythm variation, nearer to three it holds two, longer it is a stop or a turn on

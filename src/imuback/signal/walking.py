@@ -22,49 +22,18 @@ none kept SD <= 40 ms with a bias within ±20 ms on held-out data with its const
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks, sosfreqz
+from scipy.signal import find_peaks
 
 from imuback.signal.activity import WALK, Bouts
-from imuback.signal.dsp import argmin_between, butter_sos, interval_indices
+from imuback.signal.dsp import argmin_between, interval_indices
 from imuback.signal.params import EventParams
 from imuback.signal.walking_ic import braking_fall
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-def noise_floors(vertical_g: F64, x: F64, fs: float, p: EventParams) -> EventParams:
-    """``p`` with both walking prominence floors raised to ``walk_noise_k`` × the session's
-    accelerometer noise as it reaches the step detector's smoothed signal.
-
-    The noise is the robust spread (1.4826 × MAD) of the vertical signal above the ``lowpass_hz``
-    band, ``vertical_g - x`` (``x``: its zero-phase low-pass), taken over the whole session: the
-    trunk's gait signal lies below 20 Hz, so above it there is mostly sensor noise; the median
-    ignores the few heel-strike transients. It is scaled to the white-noise RMS by the share of a
-    white signal's variance that the residual keeps (from the filter's response), then to the
-    detector's Gaussian-smoothed signal by the smoothing kernel's L2 norm. ``walk_noise_k`` 0, or a
-    sampling rate whose band above ``lowpass_hz`` is too narrow (< 5 Hz) to estimate it, keeps ``p``.
-    """
-    nyq = fs / 2.0
-    if p.walk_noise_k <= 0 or nyq - p.lowpass_hz < 5.0 or vertical_g.size < 16:
-        return p
-    r = vertical_g - x
-    spread = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-    # filtfilt applies |H|^2; the residual keeps (1 - |H|^2)^2 of a white signal's power
-    _, h = sosfreqz(butter_sos(2, (min(p.lowpass_hz / nyq, 0.99),), "lowpass").copy(), worN=512)
-    white_g = spread / np.sqrt(float(np.mean((1.0 - np.abs(h) ** 2) ** 2)))
-    sigma = p.walk_detect_sigma_s * fs
-    imp = np.zeros(2 * int(8 * sigma) + 1)
-    imp[imp.size // 2] = 1.0
-    smoothed_g = white_g * float(np.linalg.norm(gaussian_filter1d(imp, sigma)))
-    floor = p.walk_noise_k * smoothed_g
-    return dataclasses.replace(p, walk_weak_prominence_g=max(p.walk_weak_prominence_g, floor),
-                               walk_peak_prominence_g=max(p.walk_peak_prominence_g, floor))
 
 
 def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
