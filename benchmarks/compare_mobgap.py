@@ -16,7 +16,10 @@ Every detector's walking ICs are then scored
 
 1. by our one-to-one scorer (``real_walking.score``) at ±100 ms, per dataset and reference;
 2. by mobgap's own ``categorize_ic_list`` at ±0.5 s (mobgap's tolerance for its IC evaluation), run in
-   the child on every detector's ICs, per dataset and reference.
+   the child on every detector's ICs, per dataset and reference;
+3. by our scorer at ±100 ms again, broken down by condition (turn, bout start/end, steady straight,
+   gait speed band, static tilt: ``real_walking``'s conditions, the same as ``validate.py``'s), every
+   detector side by side: :func:`by_condition`.
 A peer that is not installed in the child is reported as missing, not scored.
 """
 
@@ -120,6 +123,45 @@ def _cells(f: dict[str, float]) -> str:
             f"{f['cadence_err_pct_median']:.2f}")
 
 
+BY_CONDITION_TOL_S = 0.1
+"""Matching tolerance of the by-condition table (the headline ±100 ms)."""
+
+
+def _short(f: rw.Figures) -> str:
+    return f"{f.recall:5.3f} / {f.precision:5.3f} / {f.ic_sd_ms:4.1f}"
+
+
+def by_condition(trials: list[rw.Trial], dets: dict[str, list[rw.Detected]], *,
+                 tol_s: float = BY_CONDITION_TOL_S) -> list[str]:
+    """Every detector side by side by condition, per dataset and reference: the table's lines.
+
+    ``dets[who][i]`` is detector ``who``'s steps in ``trials[i]``. Each row is one condition value of
+    ``real_walking.CONDITIONS`` (set by the reference alone, so the same reference ICs for every
+    detector: ``n ref``); each cell recall / precision / IC SD (ms) from ``real_walking.score`` and
+    ``real_walking.figures`` at ``tol_s``, the scorer of every other table.
+    """
+    whos = list(dets)
+    out: list[str] = []
+    for ds in sorted({t.dataset for t in trials}):
+        sel = [i for i, t in enumerate(trials) if t.dataset == ds]
+        tr = [trials[i] for i in sel]
+        for ref_name in sorted({k for t in tr for k in t.refs}):
+            rows = {w: rw.score(tr, [dets[w][i] for i in sel], ref_name=ref_name, tol_s=tol_s) for w in whos}
+            first = rows[whos[0]]
+            table = [[f"{ds}/{ref_name}", "n ref", *whos]]
+            for cond in ("all", *rw.CONDITIONS):
+                for v in sorted(set(first.r_cond[cond].tolist())):
+                    table.append([f"  {'all' if cond == 'all' else f'{cond}: {v}'}",
+                                  str(rw.figures(first, cond, v).n_ref),
+                                  *(_short(rw.figures(rows[w], cond, v)) for w in whos)])
+            wid = [max(len(r[c]) for r in table) for c in range(len(table[0]))]
+            for r in table:
+                cells = [r[0].ljust(wid[0]), r[1].rjust(wid[1])]
+                cells += [x.ljust(n) for x, n in zip(r[2:], wid[2:], strict=True)]
+                out.append("   ".join(cells).rstrip())
+    return out
+
+
 class PeerError(Exception):
     """The child interpreter running the peers failed; ``tail`` is its last stderr line (or the OS error)."""
 
@@ -170,13 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     missing = [p for p in PEERS if p not in peers]
     if missing:
         print(f"not installed in {args.mobgap_python}, not scored: {', '.join(missing)}")
-    figs = {"imuback": rw.report(trials, ours, title="imuback")}
+    dets = {"imuback": ours}
     for p in peers:
-        dets = [rw.Detected(ic_s=np.asarray(got[t.name]["peers"][p]["ic_s"], dtype=np.float64),
-                            to_s=np.full(len(got[t.name]["peers"][p]["ic_s"]), np.nan),
-                            foot=np.asarray(got[t.name]["peers"][p]["foot"] or np.zeros(0, str), dtype=str))
-                for t in trials]
-        figs[p] = rw.report(trials, dets, title=p)
+        dets[p] = [rw.Detected(ic_s=np.asarray(got[t.name]["peers"][p]["ic_s"], dtype=np.float64),
+                               to_s=np.full(len(got[t.name]["peers"][p]["ic_s"]), np.nan),
+                               foot=np.asarray(got[t.name]["peers"][p]["foot"] or np.zeros(0, str), dtype=str))
+                   for t in trials]
+    figs = {who: rw.report(trials, d, title=who) for who, d in dets.items()}
     print("\n## side by side, our scorer at ±100 ms (recall / precision / IC SD ms / foot / bout cadence |err| %)")
     for key in figs["imuback"]:
         print(f"{key:28s} " + "   ".join(f"{who} {_cells(f[key])}" for who, f in figs.items()))
@@ -194,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                 prec = c["tp"] / max(c["tp"] + c["fp"], 1)
                 cells.append(f"{who} {rec:.3f} / {prec:.3f} (tp {c['tp']}, fp {c['fp']}, fn {c['fn']})")
             print(f"{ds + '/' + ref_name:28s} " + "   ".join(cells))
+    print(f"\n## by condition, our scorer at ±{1e3 * BY_CONDITION_TOL_S:.0f} ms (recall / precision / IC SD ms; "
+          "n ref: reference ICs in the condition)")
+    print("\n".join(by_condition(trials, dets)))
     return 0
 
 
