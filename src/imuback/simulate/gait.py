@@ -358,7 +358,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     if (p.walk_force_follows_speed or shuffled) and n:
         if p.walk_force_follows_speed:
             walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
-        # shuffles and stalls lift less: a flatter hump, weaker horizontal peaks and heel strike
+        # shuffles lift less: a flatter hump, weaker horizontal peaks and heel strike
         walk_frac = walk_frac * np.where(run, 1.0, st.lift)
         q_flat = flat_walk_shape_q(tc / st.T)
         q_walk = q_flat + (p.walk_shape_q - q_flat) * walk_frac

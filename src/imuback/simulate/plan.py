@@ -28,7 +28,7 @@ class Steps:
     last: B8
     fatigue: F64  # 0..1 fraction of the running time elapsed
     pace: F64  # speed factor (1 = params.speed_mps)
-    lift: F64  # walking: the step's lift relative to a full step (shuffles, stalls < 1); 1 elsewhere
+    lift: F64  # walking: the step's lift relative to a full step (a shuffle's < 1); 1 elsewhere
 
 
 def _smoothstep(x: F64) -> tuple[F64, F64, F64]:
@@ -145,19 +145,19 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         turns = [] if run else uturn_times(p, cursor, t_end)
         if not run:
             T = _walking_step_modulation(p, T, cursor, next_side, turns, starts_bout)
-        lift, T_steady = np.ones(n_max), T
-        if not run:
-            T, lift = _shuffles_and_stalls(p, T, rng)
+        lift = _shuffles(p, n_max, rng) if not run else np.ones(n_max)
         s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         keep = s < t_end
         n = int(keep.sum())
         if n == 0:
             continue
         s, T, pace, lift = s[:n], T[:n], pace[:n], lift[:n]
-        if np.any(lift[-2:] != 1.0):  # the walk's closing steps are gait termination's, not shuffles or stalls
-            T[-2:], lift[-2:] = T_steady[:n][-2:], 1.0
-            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
+        if not run and p.walk_shuffle_share > 0:
+            # the closing steps are gait termination's; but a walk that stops inside the session (a
+            # hesitation, a pause: the stall) shuffles into the stop
+            stall = ends_bout and i_seg + 2 < len(segs)
+            lift[-2:] = np.array([1.0, p.shuffle_lift_frac if stall else 1.0])[-min(n, 2):]
         if not run and ends_bout and p.walk_transient_pct > 0:  # gait termination: the last steps slow
             T[-2:] = T[-2:] * (1.0 + p.walk_transient_pct / 100.0 * np.array([0.5, 1.0])[-min(n, 2):])
             # the last contact starts when the longer step before it ends (its support would
@@ -178,9 +178,7 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["lift"].append(lift)
         side_parts.append(sides)
         seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns,
-                        "shuffles_s": [float(x) for x in s[lift == p.shuffle_lift_frac]] if lift.size else [],
-                        "stalls": [(float(a), float(a + b)) for a, b in zip(s[lift == 0.0], T[lift == 0.0],
-                                                                             strict=True)]})
+                        "shuffles_s": [float(x) for x in s[lift < 1.0]]})
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
@@ -204,33 +202,17 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
     return steps, seg_log
 
 
-STALL_S = (1.0, 2.5)
-"""How long a stall's step lasts, from its contact to the next (s, uniform): the same span as a
-hesitation's stand (:data:`HESITATION_S`; real-world bouts keep pauses of up to 3 s, Kluge et al. 2021)."""
+def _shuffles(p: RunnerParams, n: int, rng: np.random.Generator) -> F64:
+    """Each walking step's lift (n,): ``shuffle_lift_frac`` on a shuffle, else 1.
 
-
-def _shuffles_and_stalls(p: RunnerParams, T: F64, rng: np.random.Generator) -> tuple[F64, F64]:
-    """Walking step times (n,) with stalls, and each step's lift (n,): 1, ``shuffle_lift_frac`` on a
-    shuffle, 0 on a stall.
-
-    Each step is a shuffle with probability ``walk_shuffle_share`` and starts a stall with
-    probability ``walk_stalls_per_min`` over the steps per minute (both drawn only when asked, so
-    other sessions keep their random draws); a stall's step lasts :data:`STALL_S` and the step
-    into it is a shuffle (the walker slows into the near-stop). Not the walk's first two steps
-    (gait initiation's).
+    Each step is a shuffle with probability ``walk_shuffle_share`` (drawn only when asked, so other
+    sessions keep their random draws); never a walk's first two steps (gait initiation's).
     """
-    n = T.size
     lift = np.ones(n)
     if p.walk_shuffle_share > 0:
         lift[rng.random(n) < p.walk_shuffle_share] = p.shuffle_lift_frac
-    if p.walk_stalls_per_min > 0:
-        stall = rng.random(n) < p.walk_stalls_per_min * float(np.mean(T)) / 60.0
-        stall[:2] = False
-        T = np.where(stall, rng.uniform(*STALL_S, n), T)
-        lift[np.flatnonzero(stall[1:])] = np.minimum(lift[np.flatnonzero(stall[1:])], p.shuffle_lift_frac)
-        lift[stall] = 0.0
-    lift[:2] = 1.0
-    return T, lift
+        lift[:2] = 1.0
+    return lift
 
 
 def _walking_step_modulation(p: RunnerParams, T: F64, start_s: float, first_side: float,
@@ -300,14 +282,6 @@ def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.ra
                             d=np.concatenate([speed.d, np.full(2 * len(uturns), half)]),
                             delta=np.concatenate([speed.delta, np.full(len(uturns), -dip),
                                                   np.full(len(uturns), dip)]))
-    stalls = [t for seg in seg_log for t in seg.get("stalls", [])]
-    if stalls:  # a near-stop: down to standing over the stall's first half, back over its second
-        half_s = np.array([(b - a) / 2.0 for a, b in stalls])
-        a_s = np.array([a for a, _ in stalls])
-        speed = Transitions(t0=np.concatenate([speed.t0, a_s - half_s / 2.0, a_s + half_s]),
-                            d=np.concatenate([speed.d, half_s, half_s]),
-                            delta=np.concatenate([speed.delta, np.full(a_s.size, -p.walk_speed_mps),
-                                                  np.full(a_s.size, p.walk_speed_mps)]))
     return speed, heading
 
 
