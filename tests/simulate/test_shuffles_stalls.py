@@ -9,6 +9,7 @@ next inside a bout; the simulator had neither.
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def test_shuffles_lift_the_body_less_and_strike_softer():
         assert 0.12 < shuffles.size / ic.size < 0.28
         is_sh = np.any(np.abs(ic[:, None] - shuffles[None, :]) < 0.08, axis=1)[:-1]
         assert not is_sh[:2].any()
-        exc = np.array([np.ptp(z[(t >= a) & (t < b)]) for a, b in zip(ic[:-1], ic[1:], strict=True)])
+        exc = np.array([np.ptp(z[(t >= a) & (t < b)]) for a, b in pairwise(ic)])
         plain = ~is_sh & ~np.r_[False, is_sh[:-1]] & ~np.r_[is_sh[1:], False]
         plain[:3] = False
         ratio = np.median(exc[is_sh]) / np.median(exc[plain])
