@@ -84,8 +84,8 @@ class RunnerParams:
     ringing. 0.25: a step half as long, whose compass-gait CoM rise ``d^2 / (8 L)`` (Saunders et
     al. 1953) is a quarter; the half is a round figure. Stalls: with shuffles on, a walk that stops
     inside the session (a hesitation or a pause) shuffles into the stop (its last step is a
-    shuffle); the stop itself is the hesitation's standing (a long step on one contact instead let
-    the body fall 0.55 m: the model carries a near-stop only by standing support). Never a walk's
+    shuffle); the stop itself is the hesitation's standing (a 1-2.5 s step on one contact instead
+    swung the body over 0.96 m: the model carries a near-stop only by standing support). Never a walk's
     first two steps, nor its last two where the session ends.
     Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
     contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
