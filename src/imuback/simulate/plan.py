@@ -177,8 +177,9 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["pace"].append(np.asarray(pace, dtype=float))
         parts["lift"].append(lift)
         side_parts.append(sides)
-        seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns,
-                        "shuffles_s": [float(x) for x in s[lift < 1.0]]})
+        seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns})
+        if not run and p.walk_shuffle_share > 0:  # the truth keeps the shuffles' contact starts
+            seg_log[-1]["shuffles_s"] = [float(x) for x in s[lift < 1.0]]
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
