@@ -347,15 +347,19 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                   st.T + ds)
     tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
     st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
-                last=st.last, fatigue=st.fatigue, pace=st.pace)
+                last=st.last, fatigue=st.fatigue, pace=st.pace, lift=st.lift)
     # walking force shape: with walk_force_follows_speed the double hump flattens and the AP peaks
     # shrink with the speed at each step (short steps in a turn on the spot barely lift the body):
     # the hump goes towards the shape whose two feet sum to the body weight (not to a single hump,
     # which bounces like running and would lift the body more the slower it walks)
     walk_frac = np.ones(n)
     q_walk = np.full(n, p.walk_shape_q)
-    if p.walk_force_follows_speed and n:
-        walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
+    shuffled = bool(np.any(st.lift < 1.0))
+    if (p.walk_force_follows_speed or shuffled) and n:
+        if p.walk_force_follows_speed:
+            walk_frac = np.clip(speed.eval(st.s)[0] / p.walk_speed_mps, 0.0, 1.0)
+        # shuffles lift less: a flatter hump, weaker horizontal peaks and heel strike
+        walk_frac = walk_frac * np.where(run, 1.0, st.lift)
         q_flat = flat_walk_shape_q(tc / st.T)
         q_walk = q_flat + (p.walk_shape_q - q_flat) * walk_frac
     q = np.where(run, p.active_shape_q, q_walk)
@@ -364,7 +368,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     side_imp = np.where(left, 1.0 + ia, 1.0 - ia)
     imp_noise = np.exp(p.impact_cv * np.clip(rng.standard_normal(n), -3, 3))
     imp_amp = np.where(run, p.impact_bw * side_imp * (1.0 + p.fatigue_impact_pct / 100.0 * f)
-                       * st.pace**0.5, 0.1) * imp_noise
+                       * st.pace**0.5, 0.1 * st.lift) * imp_noise
     imp_half = np.where(run, p.impact_time_s, 0.035) * (1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
     tissue_half = imp_half  # the soft tissue rings after the heel strike proper (below)
     ramp_s = 0.12
@@ -394,7 +398,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ml_cum_j = np.concatenate([[0.0], np.cumsum(jy)])
     ml_cum_const = np.concatenate([[0.0], np.cumsum(jy * (st.s + tc / 2.0))])
     # soft tissue: first swing amplitude grows with the impact; frequency random per step
-    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, p.walk_wobble_g)
+    wob_g = np.where(run, p.wobble_base_g + p.wobble_g_per_bw * imp_amp, p.walk_wobble_g * st.lift)
     wob_g = wob_g * np.exp(p.wobble_cv * np.clip(rng.standard_normal(n), -3, 3))
     wob_w = 2 * np.pi * rng.uniform(p.wobble_freq_hz[0], p.wobble_freq_hz[1], n)
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)

@@ -74,6 +74,19 @@ class RunnerParams:
     walking bouts keep pauses of up to 3 s inside a bout, Kluge et al. 2021); each hesitation
     ends a gait bout and starts a new one (with ``walk_transient_pct``'s slower steps), as a
     standing pause does; drawn only when > 0.
+    Shuffles of slow, older or ill walkers (off by default, drawn only when > 0):
+    ``walk_shuffle_share`` of the walking steps are shuffles, steps with the feet kept low and
+    short (shuffling gait: short steps, the foot flat at contact rather than striking with the
+    heel; Alcock et al. 2018: step length sets the toe clearance): a shuffle's lift
+    (``shuffle_lift_frac``) scales its double hump's departure from the flat shape (so its vertical
+    CoM excursion; the neighbours' push in double support is theirs), its AP peaks, swing-leg pull
+    and heel-strike collision, its heel-strike torsion, its impact transient and its soft-tissue
+    ringing. 0.25: a step half as long, whose compass-gait CoM rise ``d^2 / (8 L)`` (Saunders et
+    al. 1953) is a quarter; the half is a round figure. Stalls: with shuffles on, a walk that stops
+    inside the session (a hesitation or a pause) shuffles into the stop (its last step is a
+    shuffle); the stop itself is the hesitation's standing (a 1-2.5 s step on one contact instead
+    swung the body over 0.96 m: the model carries a near-stop only by standing support). Never a walk's
+    first two steps, nor its last two where the session ends.
     Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
     contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
     ``walk_heel_strike_ap_bw`` is the forward pull of the swing leg on the pelvis just before
@@ -196,6 +209,8 @@ class RunnerParams:
     walk_step_asymmetry_pct: float = 0.0
     walk_force_follows_speed: bool = False
     walk_hesitations_per_min: float = 0.0
+    walk_shuffle_share: float = 0.0
+    shuffle_lift_frac: float = 0.25
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
@@ -245,6 +260,8 @@ class RunnerParams:
              "walk_uturns_per_min must be >= 0, uturn_s within 0.8-6 s, uturn_speed_frac within (0, 1]"),
             (self.walk_pauses >= 0 and self.pause_s >= 1.0, "walk_pauses must be >= 0 and pause_s >= 1 s"),
             (0.0 <= self.walk_hesitations_per_min <= 20.0, "walk_hesitations_per_min must be within 0-20"),
+            (0.0 <= self.walk_shuffle_share <= 0.5 and 0.0 < self.shuffle_lift_frac < 1.0,
+             "walk_shuffle_share must be within 0-0.5 and shuffle_lift_frac within (0, 1)"),
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),

@@ -28,6 +28,7 @@ class Steps:
     last: B8
     fatigue: F64  # 0..1 fraction of the running time elapsed
     pace: F64  # speed factor (1 = params.speed_mps)
+    lift: F64  # walking: the step's lift relative to a full step (a shuffle's < 1); 1 elsewhere
 
 
 def _smoothstep(x: F64) -> tuple[F64, F64, F64]:
@@ -114,7 +115,7 @@ def _hesitate(p: RunnerParams, walk_s: float, rng: np.random.Generator) -> list[
 def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Generator,
                 pace_fn: Transitions) -> tuple[Steps, list[dict[str, Any]]]:
     """Draw every contact; return the steps and the actual segment times."""
-    parts: dict[str, list[F64]] = {k: [] for k in ("s", "T", "tc", "run", "bout", "pace")}
+    parts: dict[str, list[F64]] = {k: [] for k in ("s", "T", "tc", "run", "bout", "pace", "lift")}
     side_parts: list[F64] = []
     seg_log: list[dict[str, Any]] = []
     cursor = 0.0
@@ -144,13 +145,19 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         turns = [] if run else uturn_times(p, cursor, t_end)
         if not run:
             T = _walking_step_modulation(p, T, cursor, next_side, turns, starts_bout)
+        lift = _shuffles(p, n_max, rng) if not run else np.ones(n_max)
         s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         keep = s < t_end
         n = int(keep.sum())
         if n == 0:
             continue
-        s, T, pace = s[:n], T[:n], pace[:n]
+        s, T, pace, lift = s[:n], T[:n], pace[:n], lift[:n]
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
+        if not run and p.walk_shuffle_share > 0:
+            # the closing steps are gait termination's; but a walk that stops inside the session (a
+            # hesitation, a pause: the stall) shuffles into the stop
+            stall = ends_bout and i_seg + 2 < len(segs)
+            lift[-2:] = np.array([1.0, p.shuffle_lift_frac if stall else 1.0])[-min(n, 2):]
         if not run and ends_bout and p.walk_transient_pct > 0:  # gait termination: the last steps slow
             T[-2:] = T[-2:] * (1.0 + p.walk_transient_pct / 100.0 * np.array([0.5, 1.0])[-min(n, 2):])
             # the last contact starts when the longer step before it ends (its support would
@@ -168,15 +175,18 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["run"].append(np.full(n, run))
         parts["bout"].append(np.full(n, bout))
         parts["pace"].append(np.asarray(pace, dtype=float))
+        parts["lift"].append(lift)
         side_parts.append(sides)
         seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns})
+        if not run and p.walk_shuffle_share > 0:  # the truth keeps the shuffles' contact starts
+            seg_log[-1]["shuffles_s"] = [float(x) for x in s[lift < 1.0]]
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
         empty = np.zeros(0)
         return Steps(s=empty, T=empty, tc=empty, side=empty, run=empty.astype(bool),
                       bout=empty.astype(np.int64), first=empty.astype(bool), last=empty.astype(bool),
-                      fatigue=empty, pace=empty), seg_log
+                      fatigue=empty, pace=empty, lift=empty), seg_log
     s = np.concatenate(parts["s"])
     bout_a = np.concatenate(parts["bout"]).astype(np.int64)
     run_a = np.concatenate(parts["run"]).astype(bool)
@@ -189,8 +199,21 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
     fatigue = np.clip(run_time / total_run, 0.0, 1.0)
     steps = Steps(s=s, T=T_a, tc=np.concatenate(parts["tc"]), side=np.concatenate(side_parts),
                    run=run_a, bout=bout_a, first=first, last=last, fatigue=fatigue,
-                   pace=np.concatenate(parts["pace"]))
+                   pace=np.concatenate(parts["pace"]), lift=np.concatenate(parts["lift"]))
     return steps, seg_log
+
+
+def _shuffles(p: RunnerParams, n: int, rng: np.random.Generator) -> F64:
+    """Each walking step's lift (n,): ``shuffle_lift_frac`` on a shuffle, else 1.
+
+    Each step is a shuffle with probability ``walk_shuffle_share`` (drawn only when asked, so other
+    sessions keep their random draws); never a walk's first two steps (gait initiation's).
+    """
+    lift = np.ones(n)
+    if p.walk_shuffle_share > 0:
+        lift[rng.random(n) < p.walk_shuffle_share] = p.shuffle_lift_frac
+        lift[:2] = 1.0
+    return lift
 
 
 def _walking_step_modulation(p: RunnerParams, T: F64, start_s: float, first_side: float,
