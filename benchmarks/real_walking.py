@@ -308,10 +308,11 @@ STEADY_TURN_MARGIN = 2
 def steady_rhythm(ref: Reference) -> npt.NDArray[np.bool_]:
     """Per reference IC, by the reference alone: inside its bout's steady rhythm (both intervals to
     its bout neighbours within ``STEADY_RHYTHM`` of the bout's median) and more than
-    ``STEADY_TURN_MARGIN`` reference ICs from a turn — the nearest real condition to steady
-    (treadmill) walking. (voisard's reference bouts also hold foot events before and after the
-    walk: weight shifts in standing, the closing steps, steps after the trial; the steps into and
-    out of a U-turn slow down before its marks.)"""
+    ``STEADY_TURN_MARGIN`` reference ICs from a turn, and inside the walk the trial recorded
+    (``trial_s``) — the nearest real condition to steady (treadmill) walking. (voisard's reference
+    bouts also hold foot events before and after the walk: weight shifts in standing, the closing
+    steps, and steps after the trial, where the wearer turns round to stop — a turn its
+    ``UTurnBoundaries`` do not mark; the steps into and out of a U-turn slow down before its marks.)"""
     ok = np.zeros(ref.ic_s.size, dtype=bool)
     for b in np.unique(ref.bout_id):  # bouts: few
         k = np.flatnonzero(ref.bout_id == b)
@@ -322,7 +323,8 @@ def steady_rhythm(ref: Reference) -> npt.NDArray[np.bool_]:
         good = (r >= STEADY_RHYTHM[0]) & (r <= STEADY_RHYTHM[1])
         ok[k[1:-1]] = good[:-1] & good[1:]
     near_turn = np.convolve(ref.turn.astype(np.int64), np.ones(2 * STEADY_TURN_MARGIN + 1, np.int64), mode="same") > 0
-    return np.asarray(ok & ~near_turn, dtype=bool)
+    in_trial = (ref.ic_s >= ref.trial_s[0]) & (ref.ic_s <= ref.trial_s[1])
+    return np.asarray(ok & ~near_turn & in_trial, dtype=bool)
 
 
 def _conditions(trial: Trial, ref: Reference, t: F64) -> dict[str, npt.NDArray[np.str_]]:

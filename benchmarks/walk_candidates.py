@@ -60,8 +60,8 @@ def trial_cues(trial: rw.Trial, p: EventParams = EventParams()) -> dict[str, F64
     # the same steps with their IC at the vertical loading rise (IC refinement off): which maximum made each
     vert = analyse_session(trial.raw, params=PipelineParams(
         events=dataclasses.replace(p, walk_min_drop_g_per_s=1e9, walk_ic_delay_s=0.0)))
-    if vert.steps.n != a.steps.n:
-        raise RuntimeError(f"{trial.name}: the IC refinement changed the steps found")
+    # one IC per stance (``walk_min_step_s``) may drop a different one of two close ICs without the
+    # refinement: keep the vertical ICs that pair one-to-one with a pipeline step (within 0.25 s)
     body = a.body
     fs = 1.0 / float(np.median(np.diff(body.t_s)))
     t0 = int(trial.raw.time_ns[0])
@@ -87,7 +87,9 @@ def trial_cues(trial: rw.Trial, p: EventParams = EventParams()) -> dict[str, F64
     bounds = body.seg_bounds
     level = float(np.median(braking_fall(ap, walk, fs, bounds, p))) if walk.size else float("nan")
     fall = braking_fall(ap, np.maximum(pk - round(0.05 * fs), 0.0), fs, bounds, p)
-    return {"steps_s": sec(walk), "vertical_s": sec(vert.steps.ic_pos[vert.steps.activity == WALK]),
+    vs = sec(vert.steps.ic_pos[vert.steps.activity == WALK])
+    vi, _ = match(vs, sec(walk), WINDOW_S[0])
+    return {"steps_s": sec(walk), "vertical_s": vs[np.sort(vi)],
             "max_s": sec(pk), "prom": np.concatenate([np.zeros(0), *prom_all]),
             "rise": np.concatenate([np.zeros(0), *rise_all]), "fall_rel": fall / level}
 

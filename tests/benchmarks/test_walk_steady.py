@@ -47,6 +47,15 @@ def test_steps_around_a_pause_or_a_turn_are_not_steady() -> None:
     assert not ok[4:11].any() and ok[1:4].all() and ok[11:15].all()
 
 
+def test_steps_after_the_trial_s_walk_are_not_steady() -> None:
+    # voisard: the reference bout holds the steps after the trial (the wearer turning round to stop)
+    ref = _ref(_straight(16))
+    inside = rw.Reference(**{**ref.__dict__, "trial_s": (0.0, 1.0 + 9 * STEP_S)})
+    ok = rw.steady_rhythm(inside)
+    assert ok[1:10].all() and not ok[10:].any()
+    assert rw.steady_rhythm(ref)[1:15].all()  # unbounded: every step with two steady neighbours
+
+
 def test_the_steady_condition_excludes_a_bout_s_first_and_last_two_steps() -> None:
     ref = _ref(_straight(12))
     trial = SimpleNamespace(tilt_deg=0.0, subject="s")
