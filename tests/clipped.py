@@ -21,7 +21,10 @@ def asymmetric_run() -> RawSession:
                             session_id="clip", runner_id="r1", start_time=T0_NS).raw
 
 
-def clipped(raw: RawSession, range_g: float) -> RawSession:
-    """``raw`` with every accelerometer axis clipped at ±``range_g`` (not declared: found from the data)."""
+def clipped(raw: RawSession, range_g: float, *, declared: bool = False) -> RawSession:
+    """``raw`` with every accelerometer axis clipped at ±``range_g``, the range declared in the
+    file's metadata or not (then found from the data).
+    """
     lim = np.float32(range_g * G_MPS2)
-    return dataclasses.replace(raw, acc_mps2=np.clip(raw.acc_mps2, -lim, lim), acc_range_g=None)
+    return dataclasses.replace(raw, acc_mps2=np.clip(raw.acc_mps2, -lim, lim),
+                               acc_range_g=range_g if declared else None)
