@@ -336,6 +336,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
         _f(sm.pelvic_drop_deg), _f(st.quality),
         _f(gps), _f(step_len), _f(ratio),
+        pa.array(np.zeros(n, dtype=bool) if a.clipped_steps is None else a.clipped_steps, type=pa.bool_()),
     ], schema=STEPS_SCHEMA)
 
     k = km.first_step

@@ -118,6 +118,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         speed = np.nan if sc.treadmill_speed_mps is None else sc.treadmill_speed_mps
         steps["step_length_m"] = speed * step_time
         steps["vertical_ratio_pct"] = steps["vertical_oscillation_cm"] / steps["step_length_m"]
+        steps["clipped"] = False  # a sensor whose range holds every impact
         m = n // 2
         s_idx = np.arange(m) * 2
         s_t = t_min[s_idx]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,3 +75,67 @@ def test_the_header_gives_the_share_of_low_confidence_steps(fabricate) -> None:
     html = build_session_report(dataset, ids[-1])
     assert "10 % of steps of low confidence" in html and "grey in the plots" in html
     assert "a low-quality share, the reason in words" in html  # sessions.low_quality_reason, as stored
+
+
+def test_binned_counts_clipped_values_as_the_largest_of_their_bin() -> None:
+    import numpy as np
+
+    t = np.repeat([0.1, 0.6], 6)  # two 0.5 min bins of 6 steps
+    v = np.array([1.0, 2.0, 3.0, 4.0, np.nan, np.nan, 1.0, 2.0, 3.0, np.nan, np.nan, np.nan])
+    clip = np.isnan(v)  # bin 0: 2 of 6 clipped, bin 1: 3 of 6
+    b = session._binned(t, v, 0.5, clip)
+    assert b["p50"][0] == 3.5  # the censored median: (3 + 4) / 2, not the 2.5 of the rest
+    assert b["p25"][0] == pytest.approx(2.25) and np.isnan(b["p75"][0])  # a third clipped: p75 unknown
+    # half clipped: unknown, at least the median with them at the highest unclipped value (4)
+    assert np.isnan(b["p50"][1]) and b["p50_min"][1] == 3.5
+    assert list(b["n_clipped"]) == [2, 3]
+    assert session._binned(t, v, 0.5).empty  # unflagged NaN are left out: 4 and 3 values, < 5
+
+
+def _run_steps(result) -> tuple:  # type: ignore[no-untyped-def]
+    st = result.steps.to_pandas()
+    st = st[st["activity"] == "run"]
+    t = ((st["ic_time"] - st["ic_time"].min()).dt.total_seconds() / 60).to_numpy(float)
+    return t, st["impact_peak_g"].to_numpy(float), st["clipped"].to_numpy(bool)
+
+
+def test_impact_band_under_partial_clipping_reads_as_without_it() -> None:
+    import numpy as np
+
+    from imuback.pipeline import process_raw
+    from tests.clipped import asymmetric_run, clipped
+
+    truth = session._binned(*_run_steps(process_raw(asymmetric_run()))[:2], 0.5)
+    t, v, clip = _run_steps(process_raw(clipped(asymmetric_run(), 3.0)))
+    assert 0.1 < clip.mean() < 0.5
+    got = session._binned(t, v, 0.5, clip)
+    naive = session._binned(t, v, 0.5)  # clipped contacts left out: what the band read before 1.4
+    assert len(got) == len(truth) >= 8
+    assert np.allclose(got["p50"], truth["p50"], rtol=0.01)
+    assert (naive["p50"] < truth["p50"]).all() and (truth["p50"] - naive["p50"]).mean() > 0.03
+
+
+def test_session_report_says_the_sensor_clipped_and_the_least_impact(tmp_path: Path) -> None:
+    import re
+
+    from imuback.pipeline import store_session
+    from tests.clipped import asymmetric_run, clipped
+
+    ds = tmp_path / "ds"
+    result = store_session(clipped(asymmetric_run(), 2.5, declared=True), dataset=ds)
+    st = result.steps.to_pandas()
+    st = st[st["activity"] == "run"]
+    n_clip = int(st["clipped"].sum())
+    assert 0.5 < n_clip / len(st) < 1.0
+    least = st.loc[~st["clipped"], "impact_peak_g"].max()
+    html = build_session_report(ds, "clip", runner_id="r1")
+    assert "Sensor clipping" in html
+    assert f"in {n_clip} steps of {len(st)}" in html
+    assert f"the impact there was at least {least:.2f} g" in html
+    fig = html[html.index('id="drift-impact_peak_g"'):]
+    fig = fig[:fig.index("</figure>")]
+    rings = re.findall(r'<circle [^>]*stroke="#c0392b" fill="none"', fig)
+    assert len(rings) >= 1 and "median unknown (sensor clipped)" in fig
+    # the unclipped run's report says nothing of it
+    store_session(dataclasses.replace(asymmetric_run(), session_id="clean"), dataset=ds)
+    assert "Sensor clipping" not in build_session_report(ds, "clean", runner_id="r1")

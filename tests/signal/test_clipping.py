@@ -198,3 +198,17 @@ def test_clipped_on_grid_marks_the_grid_samples_on_both_sides():
     got = clipped_on_grid(t_ns, rows, t0_ns=T0, t_s=t_s)
     assert np.flatnonzero(got).tolist() == [2, 3, 9]  # 25 ms -> grid 20 and 30 ms; 95 ms -> 90 (the end)
     assert not clipped_on_grid(t_ns, rows, t0_ns=T0, t_s=np.zeros(0)).size
+
+
+def test_censored_quantile_is_the_quantile_while_it_rests_on_known_values():
+    from imuback.signal.clipping import censored_quantile
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(3.0, 0.3, 41)
+    for q in (0.25, 0.5, 0.75):
+        assert censored_quantile(x, q) == pytest.approx(np.quantile(x, q))
+    top = np.where(x > np.quantile(x, 0.8), np.inf, x)  # the largest 8 of 41 censored
+    assert censored_quantile(top, 0.5) == pytest.approx(censored_median(top)) == pytest.approx(np.median(x))
+    assert censored_quantile(top, 0.75) == pytest.approx(np.quantile(x, 0.75))  # position 30 < 33
+    assert np.isnan(censored_quantile(top, 0.9))
+    assert np.isnan(censored_quantile(np.array([np.nan]), 0.5))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclasses_replace
+
 import duckdb
 import pyarrow.dataset as pads
 
@@ -229,3 +231,84 @@ def test_a_session_lock_keeps_a_second_writer_of_the_same_ids_out(tmp_path):
     assert left.path.exists()
     repair_dataset(tmp_path)
     assert not left.path.exists()
+
+
+def _clipped_dataset(tmp_path, range_g):
+    from imuback.store.raw import write_raw
+    from tests.clipped import asymmetric_run, clipped
+
+    raw = asymmetric_run() if range_g is None else clipped(asymmetric_run(), range_g)
+    path = write_raw(tmp_path / "raw" / f"clip-{range_g}.parquet", raw)
+    ds = tmp_path / "ds"
+    return ds, process_file(path, dataset=ds)
+
+
+def test_the_clipped_flag_round_trips_through_the_dataset(tmp_path):
+    import pyarrow.parquet as pq
+
+    from imuback.report import queries
+    from imuback.store.dataset import part_path
+    from imuback.store.schema import SCHEMA_VERSION
+
+    ds, result = _clipped_dataset(tmp_path, 3.0)
+    part = part_path(ds, "steps", "r1", "clip")
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.4"
+    steps = read_table(ds, "steps").to_pandas()
+    assert steps["clipped"].dtype == bool and steps["clipped"].equals(result.steps.to_pandas()["clipped"])
+    run = steps["activity"] == "run"
+    clip = steps["clipped"]
+    assert 0.05 < clip[run].mean() < 0.5 and not clip[~run].any()  # partial, running contacts only
+    # a null impact now says why: clipped (unknown), and no unclipped contact lost its impact
+    assert steps.loc[clip, ["impact_peak_g", "loading_rate_g_per_s"]].isna().all().all()
+    assert steps.loc[run & ~clip, "impact_peak_g"].notna().all()
+    assert steps.loc[clip, "grf_peak_bw"].notna().all()  # from the timing
+    via_duckdb = queries.session_steps(ds, "r1", "clip")
+    assert via_duckdb["clipped"].astype(bool).tolist() == clip.tolist()
+
+
+def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path):
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    from imuback.batch.query import connect
+    from imuback.report import queries
+    from imuback.report.session import build_session_report
+    from imuback.store.dataset import part_path, table_files
+
+    ds, old = _clipped_dataset(tmp_path, None)
+    # what imuback 1.3 wrote: the same columns without `clipped`, tagged 1.3
+    for table in ("steps", "strides", "sessions"):
+        part = part_path(ds, table, "r1", "clip")
+        t = pq.read_table(part)
+        if "clipped" in t.column_names:
+            t = t.drop_columns(["clipped"])
+        pq.write_table(t.replace_schema_metadata({**t.schema.metadata, b"imuback.schema_version": b"1.3"}),
+                       part, compression="zstd")
+    # and a session processed now (1.4) beside it
+    from imuback.store.raw import write_raw
+    from tests.clipped import asymmetric_run, clipped
+
+    raw = clipped(asymmetric_run(), 3.0)
+    new_raw = write_raw(tmp_path / "raw" / "new.parquet", dataclasses_replace(raw, session_id="new"))
+    process_file(new_raw, dataset=ds)
+
+    def digest():
+        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest()
+                for t in ("steps", "strides", "sessions") for f in table_files(ds, t)}
+
+    before = digest()
+    steps = read_table(ds, "steps").to_pandas()
+    old_rows = steps[steps["session_id"] == "clip"].reset_index(drop=True)
+    assert old_rows["clipped"].isna().all()  # not known: made before the flag
+    ref = old.steps.to_pandas().drop(columns=["clipped"])
+    assert old_rows.drop(columns=["clipped"]).equals(ref)  # nothing else lost or changed
+    assert steps.loc[steps["session_id"] == "new", "clipped"].astype(bool).any()
+    assert queries.session_steps(ds, "r1", "clip")["clipped"].isna().all()
+    con = connect(ds)
+    n_known, n_clip = con.execute("SELECT count(clipped), count_if(clipped) FROM steps").fetchone()
+    assert n_known == int((steps["session_id"] == "new").sum()) and n_clip > 0
+    html = build_session_report(ds, "clip", runner_id="r1")
+    assert "Sensor clipping" not in html
+    assert "Sensor clipping" in build_session_report(ds, "new", runner_id="r1")
+    assert digest() == before  # reading and reporting never rewrite a file

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from imuback.errors import ReportDataError, SchemaError
+from imuback.signal.clipping import CENSORED_METRICS
 from imuback.store.dataset import partition_of
 from imuback.store.dataset import table_files as store_table_files
 from imuback.store.schema import SCHEMA_VERSION, SPEED_MEDIANS, TABLE_SCHEMAS
@@ -24,7 +25,7 @@ from imuback.store.schema import SCHEMA_VERSION, SPEED_MEDIANS, TABLE_SCHEMAS
 STEP_COLUMNS = (
     "foot", "activity", "ic_time", "contact_time_s", "flight_time_s", "impact_peak_g",
     "grf_peak_bw", "loading_rate_g_per_s", "vertical_oscillation_cm", "cadence_spm", "quality",
-    "speed_mps", "step_length_m", "vertical_ratio_pct",
+    "speed_mps", "step_length_m", "vertical_ratio_pct", "clipped",
 )
 STRIDE_COLUMNS = (
     "foot", "start_time", "stride_time_s", "pelvis_rotation_deg", "pelvis_obliquity_deg",
@@ -34,11 +35,11 @@ STRIDE_COLUMNS = (
 LATER_COLUMNS = frozenset({
     "speed_mps", "step_length_m", "vertical_ratio_pct", "stride_length_m", "speed_source",
     "treadmill_speed_mps", "speed_coverage_pct", "median_pace_s_per_km", "low_quality_reason",
-    "n_mounting_shifts", "mounting_shift_max_deg", "first_mounting_shift_s",
+    "n_mounting_shifts", "mounting_shift_max_deg", "first_mounting_shift_s", "clipped",
     *(f"median_{m}" for m, _unit in SPEED_MEDIANS),
 })
-"""Columns added after schema 1.1 (speed, length, why steps are of low quality): files made before
-them read them as null."""
+"""Columns added after schema 1.1 (speed, length, why steps are of low quality, the clipped flag of
+1.4): files made before them read them as null."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -166,15 +167,23 @@ def side_quartiles(dataset: str | Path, runner_id: str, session_id: str, *, acti
                    columns: Sequence[str]) -> pd.DataFrame:
     """Per-foot 25th/50th/75th percentiles of step ``columns`` (one row per foot, index L/R).
 
-    Columns ``<col>_p25``, ``<col>_p50``, ``<col>_p75`` and ``n_steps``.
+    Columns ``<col>_p25``, ``<col>_p50``, ``<col>_p75`` and ``n_steps``. A clipped contact's
+    impact and loading rate (:data:`~imuback.signal.clipping.CENSORED_METRICS`) count as larger
+    than every unclipped one, as in the session medians: a percentile resting on one is +inf
+    (not known).
     """
     files = table_files(dataset, "steps", runner_id=runner_id, session_id=session_id)
     if not files:
         return pd.DataFrame()
     con = connect()
     try:
-        _check(con, files, "steps", ["foot", "activity", *columns])
-        parts = [f'quantile_cont("{c}", {q / 100}) AS "{c}_p{q}"' for c in columns for q in (25, 50, 75)]
+        have = _check(con, files, "steps", ["foot", "activity", *columns])
+
+        def value(c: str) -> str:  # a clipped contact's impact: larger than any unclipped (+inf)
+            censor = c in CENSORED_METRICS and "clipped" in have
+            return f"""CASE WHEN clipped THEN 'inf'::DOUBLE ELSE "{c}" END""" if censor else f'"{c}"'
+
+        parts = [f'quantile_cont({value(c)}, {q / 100}) AS "{c}_p{q}"' for c in columns for q in (25, 50, 75)]
         sql = (f"SELECT foot, count(*) AS n_steps, {', '.join(parts)} "
                "FROM read_parquet($files, union_by_name = true) "
                "WHERE session_id = $sid AND activity = $act AND foot IN ('L', 'R') "

@@ -57,6 +57,7 @@ from imuback.report.metrics import (
     speed_source_text,
 )
 from imuback.report.notes import notes_table, pain_banner
+from imuback.signal.clipping import CENSORED_METRICS, censored_quantile
 from imuback.signal.params import QualityParams
 from imuback.store.notes import read_notes
 
@@ -93,7 +94,7 @@ def _reading(m: Metric, value: float | None, base: float | None, mc: float | Non
     return join(part for bit in bits for part in (bit, " "))
 
 
-def _header(row: dict[str, Any]) -> Markup:
+def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
     start = pd.Timestamp(row["start_time"])
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
@@ -117,6 +118,7 @@ def _header(row: dict[str, Any]) -> Markup:
          f"the plots): {row.get('low_quality_reason') or 'irregular rhythm or shape'}"
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
+        *([("Sensor clipping", clipping)] if clipping else []),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
     return definition_list(facts)
@@ -218,22 +220,69 @@ def _side_table(row: dict[str, Any], quart: pd.DataFrame) -> Markup:
                "contact, so they can be higher on different sides. Left/right labels were checked "
                "on real walking; in running on simulation only. Steps: "
                + ", ".join(f"{'left' if f == 'L' else 'right'} {int(c)}" for f, c in n.items()))
+    censored = [c for key in CENSORED_METRICS for c in (f"{key}_p25", f"{key}_p75") if c in quart]
+    if censored and np.isposinf(quart[censored].to_numpy(float)).any():
+        caption += (". n/a in impact or loading rate: not known, the sensor clipped the hardest "
+                    "landings (see the header)")
     return table(["Metric", "Left", "Right", "Asymmetry", "Reading"], rows, cls="sides",
                  caption=caption)
 
 
-def _binned(t_min: np.ndarray, v: np.ndarray, width_min: float) -> pd.DataFrame:
-    """Per-time-bin 25/50/75th percentiles (bin centres in minutes)."""
-    ok = np.isfinite(t_min) & np.isfinite(v)
-    df = pd.DataFrame({"bin": np.floor(t_min[ok] / width_min), "v": v[ok]})
+def _binned(t_min: np.ndarray, v: np.ndarray, width_min: float,
+            clipped: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-time-bin 25/50/75th percentiles (bin centres ``t`` in minutes), bins of 5 values or more.
+
+    ``clipped`` (S,): steps whose value is unknown but larger than every unclipped one (a clipped
+    contact's impact): counted as +inf, as the session medians count them
+    (:func:`~imuback.signal.clipping.censored_quantile`), so a percentile that rests on one is NaN
+    (a bin with half or more clipped has no median). ``p50_min``: the median with them at the
+    highest unclipped value instead, the least it can be; ``n_clipped`` per bin.
+    """
+    c = np.zeros(v.size, dtype=bool) if clipped is None else np.asarray(clipped, dtype=bool)
+    v = np.where(c, np.inf, v)
+    ok = np.isfinite(t_min) & (np.isfinite(v) | c)
+    floor = float(np.max(v[ok & ~c])) if (ok & ~c).any() else float("nan")
+    df = pd.DataFrame({"bin": np.floor(t_min[ok] / width_min), "v": v[ok], "c": c[ok],
+                       "v_min": np.where(c[ok], floor, v[ok])})
     if df.empty:
-        return pd.DataFrame({"t": [], "p25": [], "p50": [], "p75": []})
-    g = df.groupby("bin")["v"]
-    out = pd.DataFrame({"p25": g.quantile(0.25), "p50": g.median(), "p75": g.quantile(0.75),
-                        "n": g.size()})
+        return pd.DataFrame({"t": [], "p25": [], "p50": [], "p75": [], "p50_min": [], "n_clipped": []})
+    g = df.groupby("bin")
+    out = pd.DataFrame({f"p{q}": g["v"].agg(censored_quantile, q / 100) for q in (25, 50, 75)})
+    out["p50_min"] = g["v_min"].median()
+    out["n"], out["n_clipped"] = g.size(), g["c"].sum()
     out = out[out["n"] >= 5]
     out["t"] = (out.index.to_numpy(float) + 0.5) * width_min
     return out.reset_index(drop=True)
+
+
+CLIP_COLOR = "#c0392b"
+"""Red: medians the sensor's clipping left unknown."""
+
+
+def _clipped(steps: pd.DataFrame) -> np.ndarray:
+    """(S,) bool: steps whose contact the accelerometer clipped (schema 1.4; older rows: none)."""
+    if "clipped" not in steps:
+        return np.zeros(len(steps), dtype=bool)
+    return np.asarray(steps["clipped"].astype("boolean").fillna(False).to_numpy(bool), dtype=bool)
+
+
+def clipping_text(steps: pd.DataFrame) -> str | None:
+    """In plain words: how many of ``steps`` the accelerometer clipped, and the least their impact
+    can be (the highest impact read in an unclipped step); None when none is clipped.
+    """
+    clip = _clipped(steps)
+    if not clip.any():
+        return None
+    m = BY_KEY["impact_peak_g"]
+    read = pd.to_numeric(steps.loc[~clip, "impact_peak_g"], errors="coerce").to_numpy(float)
+    read = read[np.isfinite(read)]
+    least = (f"at least {m.show_unit(float(read.max()))}, the highest impact read in an unclipped step"
+             if read.size else "not known")
+    return (f"The sensor clipped (its accelerometer saturated at its full-scale range) in "
+            f"{count(int(clip.sum()), 'step')} of {len(steps)}: their impact and loading rate were "
+            f"not measured; the impact there was {least}. The medians count these steps as the "
+            "hardest landings; a median that falls on them is unknown (shown as n/a). A range of ±8 g "
+            "or more avoids this at the sacrum, where running impacts reach 4–6 g.")
 
 
 def _recorded_drift_baseline(row: dict[str, Any]) -> tuple[float, float]:
@@ -287,26 +336,38 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
                            label=f"late: {windows.late_text}", color="#c0392b")]
     x_label = "minutes since the first running step"
     figs = []
+    clip_all = _clipped(steps)
     for key in STEP_PLOTS:
         m = BY_KEY[key]
+        # a clipped contact's impact: unknown but larger than every unclipped one (censored)
+        clip = clip_all if key in CENSORED_METRICS else np.zeros(len(steps), dtype=bool)
         lines, areas = [], []
-        allb = _binned(t_steps, steps[key].to_numpy(float) * m.scale, width)
+        allb = _binned(t_steps, steps[key].to_numpy(float) * m.scale, width, clip)
         areas.append(svg.Area(x=allb["t"], lo=allb["p25"], hi=allb["p75"],
                               label="middle 50 % of steps", color=svg.ALL, opacity=0.12))
         for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right")):
             sel = (steps["foot"] == foot).to_numpy()
-            b = _binned(t_steps[sel], steps.loc[sel, key].to_numpy(float) * m.scale, width)
+            b = _binned(t_steps[sel], steps.loc[sel, key].to_numpy(float) * m.scale, width, clip[sel])
             lines.append(svg.Line(x=b["t"], y=b["p50"], label=f"{name} median", color=color))
         low = _low_confidence(steps)
         points = ([svg.Points(x=t_steps[low], y=steps.loc[low, key].to_numpy(float) * m.scale,
                               label=f"low-confidence step (quality < {LOW_QUALITY:g})", color=LOW_COLOR,
                               radius=2.2, hollow=True)] if low.any() else [])
+        unknown = allb[allb["p50"].isna() & (allb["n_clipped"] > 0)]
+        if len(unknown):
+            points.append(svg.Points(x=unknown["t"], y=unknown["p50_min"], color=CLIP_COLOR, radius=3.5,
+                                     label="median unknown (sensor clipped): at least this", hollow=True))
+        caption = (f"Median per {width * 60:.0f} s by foot over all steps; shaded: middle 50 % of steps"
+                   + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}, one by one."
+                      if low.any() else "; no step of low confidence."))
+        if clip.any():
+            caption += (f" {clipping_text(steps)} Here: a line or band breaks where its value is unknown"
+                        + (f"; red rings: the {count(len(unknown), 'time bin')} with half or more of "
+                           "the steps clipped, at the least their median can be." if len(unknown) else "."))
         figs.append(svg.render(svg.Chart(
             plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label=x_label,
             y_label=m.axis_label, lines=lines, areas=areas, vspans=spans, points=points,
-            caption=f"Median per {width * 60:.0f} s by foot over all steps; shaded: middle 50 % of steps"
-                    + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}, one by one."
-                       if low.any() else "; no step of low confidence."))))
+            caption=caption)))
     t_str = ((strides["start_time"] - t0).dt.total_seconds() / 60).to_numpy(float)
     for key in STRIDE_PLOTS:
         m = BY_KEY[key]
@@ -356,8 +417,11 @@ def _low_confidence(steps: pd.DataFrame) -> np.ndarray:
 def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
     figs = []
     low = _low_confidence(steps)
+    n_clip = int(_clipped(steps).sum())
     for key in HIST_STEP:
         m = BY_KEY[key]
+        clip_note = (f" Not shown: the {count(n_clip, 'clipped step')}, whose {m.label.lower()} was not "
+                     "measured (see the header)." if n_clip and key in CENSORED_METRICS else "")
         groups = [(name, color, steps.loc[(steps["foot"] == foot).to_numpy() & ~low, key].to_numpy(float))
                   for foot, color, name in (("L", svg.LEFT, "left"), ("R", svg.RIGHT, "right"))]
         dens: list[int | None] = [None, None]
@@ -366,9 +430,9 @@ def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
             dens.append(len(steps))
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per step",
                                   x_label=m.axis_label, groups=groups, scale=m.scale, denominators=dens,
-                                  caption="Left and right: steps of normal confidence, % of each; grey: "
-                                          f"low-confidence steps (quality < {LOW_QUALITY:g}), both feet, "
-                                          "% of all steps." if low.any() else ""))
+                                  caption=("Left and right: steps of normal confidence, % of each; grey: "
+                                           f"low-confidence steps (quality < {LOW_QUALITY:g}), both feet, "
+                                           "% of all steps." if low.any() else "") + clip_note))
     for key in HIST_STRIDE:
         m = BY_KEY[key]
         figs.append(svg.histogram(plot_id=f"dist-{key}", title=f"{m.label} per stride",
@@ -425,12 +489,14 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
         tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this run looked "
                  "step by step, against the runner's own baseline.", class_="sub"),
         pain_banner(read_notes(dataset, runner_id=runner)),
-        _header(row),
+        _header(row, clipping_text(steps)),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
         section("Main metrics", _metrics_table(row, ctx, comparable),
                 tag("p", f"Medians over all {'running' if activity == 'run' else 'walking'} steps and "
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
+                         + ("Clipped steps count as the hardest landings in impact and loading rate; "
+                            "n/a there: half or more clipped (see the header). " if _clipped(steps).any() else "")
                          + ("" if comparable else "This session is not compared with the baseline "
                             "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
         section("Pace and stride length", _speed_section(row, steps, t0), sid="speed"),

@@ -140,3 +140,19 @@ def censored_median(values: F64) -> float:
     x = values[~np.isnan(values)]
     m = float(np.median(x)) if x.size else float("nan")
     return m if np.isfinite(m) else float("nan")
+
+
+def censored_quantile(values: F64, q: float) -> float:
+    """``q``-quantile (0..1, linear as ``np.quantile``) of ``values`` (S,) without NaN, +inf
+    counting as larger than any finite value; NaN when it rests on a +inf (a share ``1 - q`` or
+    more of the values censored: not known) or there is no value. ``q = 0.5`` is
+    :func:`censored_median` (to rounding).
+    """
+    x = np.sort(values[~np.isnan(values)])
+    if x.size == 0:
+        return float("nan")
+    pos = q * (x.size - 1)
+    lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+    if not (np.isfinite(x[lo]) and np.isfinite(x[hi])):
+        return float("nan")
+    return float(x[lo] + (x[hi] - x[lo]) * (pos - lo))

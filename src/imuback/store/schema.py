@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -104,6 +104,11 @@ STEPS_SCHEMA = pa.schema(
            "length'), speed from sessions.speed_source; null without a speed"),
         _f("vertical_ratio_pct", _F64, "%", "100 * vertical oscillation / step_length_m (Garmin's vertical ratio); "
            "null without a step length"),
+        _f("clipped", pa.bool_(), "", "true: a running contact holding a clipped (saturated) accelerometer "
+           "sample: its impact_peak_g and loading_rate_g_per_s are null because unknown (larger than the "
+           "sensor read; the session medians count them as larger than every unclipped step), not because "
+           "they were not computed; false otherwise (walking steps are not looked at); null: made before "
+           "schema 1.4"),
     ]
 )
 
