@@ -188,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"voisard_l5_walk: {vroot} not found, skipped")
     mroot = args.data / "real" / "mobgap_lab"
     if mroot.is_dir():
-        from validate import _mobgap_trials, mobgap_raw  # benchmarks/validate.py
+        from real_walking import mobgap_mat_trials, mobgap_raw  # benchmarks/real_walking.py
 
-        _real("mobgap_lab", [mobgap_raw(name, x) for name, x in _mobgap_trials(mroot)], real_rots)
+        _real("mobgap_lab", [mobgap_raw(name, x) for name, x in mobgap_mat_trials(mroot)], real_rots)
     else:
         print(f"mobgap_lab: {mroot} not found, skipped")
     aroot = args.data / "real" / "alcantara_treadmill"

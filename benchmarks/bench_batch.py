@@ -122,7 +122,7 @@ def run_dask(files: list[Path], out: Path, *, label: str, environ: dict[str, int
     return report(f"{label}, 2 workers", s, n_samples)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--minutes", type=float, default=30.0)
@@ -132,7 +132,7 @@ def main() -> int:
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster run")
     ap.add_argument("--analytic", action="store_true",
                     help="use the fast analytic generator instead of the simulator")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     files, source = make_sessions(args.data, n=args.sessions, minutes=args.minutes, fs=args.fs,
                                   analytic=args.analytic)

@@ -118,14 +118,15 @@ async def _cpu_share(seconds: float) -> None:
               "(BlueZ, CoreBluetooth, WinRT) that work is outside the process)")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=15.0, help="CPU measurement window (s)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     bench_decode()
     print(f"peak memory (this process, decode): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     asyncio.run(_cpu_share(args.seconds))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

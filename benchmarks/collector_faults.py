@@ -14,6 +14,7 @@ without it that case uses RLIMIT_FSIZE). The figures in docs/collector.md come f
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import resource
@@ -118,7 +119,8 @@ def corrupted_journal() -> None:
               f"(corrupt bytes {bad.corrupt_bytes}; journal kept: {bad.kept_journal is not None})")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     reboot = -(POLAR_EPOCH_OFFSET_NS / 1e9 + 15.0)
     simulated("Polar 52 Hz: one corrupted time stamp", Misbehaviour(bad_clock_frames=frozenset({40})),
               sensor="polar", rate_hz=52.0, speedup=10.0)
@@ -131,7 +133,8 @@ def main() -> None:
               sensor="imuback", rate_hz=1600.0, speedup=1.5, seconds=20.0)
     full_disk()
     corrupted_journal()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

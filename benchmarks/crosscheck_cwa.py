@@ -12,6 +12,7 @@ and of the times where both have the same rows, and the largest step between sam
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -49,7 +50,8 @@ def _files(folder: Path) -> dict[str, Path]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     try:
         import cwa_reader_rs as rs
     except ImportError:

@@ -227,12 +227,12 @@ def _plot(trial: rw.Trial, rows: list[dict], out: Path) -> None:
         plt.close(fig)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print the table of outside detections and the counts per kind and per reference."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--plot", type=Path, default=None, help="draw each group of outside detections to DIR")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     trials = rw.load(args.data)
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: nothing to do")

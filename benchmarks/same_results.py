@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in a.keys() & b.keys():
         for col in sorted(a[name].keys() | b[name].keys()):
             columns += 1
-            if not _same(a[name].get(col), b[name].get(col)):
+            if col not in a[name] or col not in b[name]:  # a column one schema version added
+                diffs.append(f"{name}: {col} only in {args.trees[0] if col in a[name] else args.trees[1]}")
+            elif not _same(a[name][col], b[name][col]):
                 diffs.append(f"{name}: {col} differs")
     for d in diffs:
         print(d)

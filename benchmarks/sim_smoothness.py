@@ -14,6 +14,7 @@ and from 1.2 s before to 0.5 s after each bout's end (its last steps). The sessi
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +70,8 @@ def roughness(params: RunnerParams, seed: int) -> list[str]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     for name, (p, seed) in SESSIONS.items():
         print(f"## {name}: largest roughness (a 1 kHz sample's distance from its neighbours' mean)")
         print("\n".join(roughness(p, seed)))

@@ -41,6 +41,7 @@ adding needs clearly more true than false on both.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import sys
 from pathlib import Path
@@ -165,8 +166,11 @@ def _rule(k: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--plots", type=Path, default=None)
+    ap.add_argument("--plots", type=Path, default=None, metavar="DIR",
+                    help="write one figure per reference into DIR (needs matplotlib)")
     args = ap.parse_args(argv)
+    if args.plots is not None and importlib.util.find_spec("matplotlib") is None:
+        ap.error("--plots needs matplotlib (pip install matplotlib); it is not installed")
     trials = rw.load(args.data)
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: skipped")

@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="only the constants whose name contains this")
     ap.add_argument("--no-gyro", action="store_true", help="drop every trial's gyroscope")
     args = ap.parse_args(argv)
+    if not any(args.only in name and (name in NO_GYRO) == args.no_gyro for name in CONSTANTS):
+        ap.error(f"no constant {'for --no-gyro ' if args.no_gyro else ''}has {args.only!r} in its name "
+                 f"(a constant tried and not kept is measured on its own branch); these have: "
+                 + ", ".join(n for n in CONSTANTS if (n in NO_GYRO) == args.no_gyro))
     trials = rw.load(args.data, no_gyro=args.no_gyro)
     datasets = {t.dataset for t in trials}
     if datasets != {"voisard_l5_walk", "mobgap_lab"}:
