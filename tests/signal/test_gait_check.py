@@ -4,6 +4,8 @@ check) they gave 161 (white noise), 336 (vibration) and 243 (car ride) steps."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,56 @@ def test_step_coupling_known_answers():
     assert _coupling(ab, ic, np.array([0, 1005, 2000]))[1] == ic.size - 2
     # one interval cannot show it
     assert np.isnan(_coupling(ab, ic[:2])[0])
+
+
+def _posture_session(pitch_deg, fs_hz=100.0):
+    """(N, 3) body-frame specific force (m/s²) whose gravity direction follows ``pitch_deg`` (N,)
+    (+ leaning back: gravity's reaction gains a forward share)."""
+    th = np.radians(pitch_deg)
+    return np.stack([np.sin(th), np.zeros_like(th), np.cos(th)], axis=1) * G_MPS2
+
+
+def _seated(pitch_deg, ic_s, fs_hz=100.0):
+    from imuback.signal.activity import WALK
+    from imuback.signal.gait_check import seated_lone_steps
+    acc = _posture_session(pitch_deg, fs_hz)
+    ic = np.asarray(ic_s) * fs_hz
+    return seated_lone_steps(acc, ic, np.full(ic.size, WALK, np.int8), fs_hz=fs_hz,
+                             bounds=np.array([0, acc.shape[0]]), dec=2, max_step_s=1.2)
+
+
+WALK_ICS = list(np.arange(2.0, 20.0, 0.55))  # 20 s of upright walking, then what follows
+
+
+def _pitch(*spans, fs_hz=100.0):
+    """Pitch (deg) piecewise constant over (until_s, deg) spans, from 0 s."""
+    edges = [0] + [round(u * fs_hz) for u, _ in spans]
+    return np.concatenate([np.full(b - a, d, dtype=float) for (a, b), (_, d) in
+                           zip(itertools.pairwise(edges), spans, strict=True)])
+
+
+def test_a_lone_peak_while_seated_is_no_step():
+    # walk upright, sit (reclined 15° behind the walking posture), reach forward at 40 s
+    # (upright for a moment), stay seated: the reach's peak is no step
+    pitch = _pitch((22, 0.0), (39.5, 15.0), (40.5, 0.0), (60, 15.0))
+    assert _seated(pitch, [*WALK_ICS, 40.0]).tolist() == [False] * len(WALK_ICS) + [True]
+
+
+def test_a_lone_step_beside_a_chair_or_standing_is_kept():
+    # a lone step while standing (upright before and after), the closing step before sitting
+    # (upright before, reclined after) and the first after rising (reclined before): all kept
+    standing = _pitch((60, 0.0))
+    assert not _seated(standing, [*WALK_ICS, 40.0]).any()
+    sit_after = _pitch((41, 0.0), (60, 15.0))
+    assert not _seated(sit_after, [*WALK_ICS, 40.0]).any()
+    rise_before = _pitch((22, 0.0), (39, 15.0), (60, 0.0))
+    assert not _seated(rise_before, [*WALK_ICS, 40.0]).any()
+
+
+def test_steps_in_a_rhythm_are_never_judged_by_posture():
+    # the sensor re-seated 20° back mid-walk: every step after it reads "reclined", but each has
+    # a neighbour within a step's time, so none is dropped; 11° (below the cut-point) neither
+    pitch = _pitch((11, 0.0), (25, 20.0))
+    assert not _seated(pitch, WALK_ICS).any()
+    assert not _seated(_pitch((22, 0.0), (60, 11.0)), [*WALK_ICS, 40.0]).any()
+    assert _seated(_pitch((22, 0.0), (60, 12.0)), [*WALK_ICS, 40.0])[-1]

@@ -27,6 +27,11 @@ plain noise, gives "steps". Real steps have a structure these lack (body frame: 
 
 Each bout (see :mod:`imuback.signal.activity`) that holds steps is judged as a whole; all its
 steps are kept or dropped together, and a dropped bout gives a plain-language reason.
+
+Per step, once the body frame is known (:func:`seated_lone_steps`): a walking step with no other
+walking step within a step's time either side, made with the trunk reclined behind its walking
+posture before and after it, is a movement while seated (a reach, a shift on the chair), not a
+step. A step in a rhythm is never judged by posture (a re-seated sensor or a slope changes it).
 Thresholds: see :class:`~imuback.signal.params.GaitCheckParams` (each with the figures it was
 chosen from).
 """
@@ -40,8 +45,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
-from imuback.signal.activity import Bouts
-from imuback.signal.dsp import block_mean, decimated_bounds
+from imuback.signal.activity import WALK, Bouts
+from imuback.signal.dsp import block_mean, decimated_bounds, lowpass
 from imuback.signal.params import GaitCheckParams
 
 F64 = npt.NDArray[np.float64]
@@ -134,6 +139,52 @@ def check_gait(acc_d: F64, up: F64, gyr_d_dps: F64 | None, *, fs_d_hz: float, bo
         keep &= ~uncoupled
     return GaitVerdict(bout=b_idx.astype(np.int64), off_axis_ratio=ratio, rotation_dps=rot, step_coupling=coupling,
                        coupling_steps=coupling_steps, keep=keep, reason=tuple(str(r) for r in reason))
+
+
+def seated_lone_steps(acc_body_mps2: F64, ic_pos: F64, activity: npt.NDArray[np.int8], *, fs_hz: float,
+                      bounds: I64, dec: int, max_step_s: float,
+                      params: GaitCheckParams = GaitCheckParams()) -> npt.NDArray[np.bool_]:
+    """(S,) the walking steps made while seated: lone, and reclined before and after.
+
+    Parameters
+    ----------
+    acc_body_mps2 : (N, 3) specific force (m/s²), body frame (x forward, y left, z up).
+    ic_pos : (S,) step IC positions (full-rate samples, sorted); ``activity`` (S,) their labels.
+    bounds : segment bounds (full rate); ``dec`` the decimation to ~50 Hz.
+    max_step_s : the longest step: a walking step with no other within it either side is lone.
+
+    The pitch (deg, + leaning back) is gravity's forward share in the 0.5 Hz low-passed specific
+    force; the session's walking posture its median at the ICs of walking steps that are not lone
+    (none: no test). A lone step is seated where the mean pitch over ``seated_window_s`` before
+    and after its IC (inside its segment) are both ``seated_deg`` or more behind that posture.
+    Computed only where there are lone walking steps (the filter costs nothing otherwise).
+    """
+    out = np.zeros(ic_pos.size, dtype=bool)
+    w = np.flatnonzero(activity == WALK)
+    if w.size < 2 or params.seated_deg <= 0:
+        return out
+    far = np.diff(ic_pos[w]) > max_step_s * fs_hz
+    lone = np.append(far, True) & np.insert(far, 0, True)
+    if not lone.any() or lone.all():
+        return out
+    fs_d = fs_hz / dec
+    bd = decimated_bounds(bounds, dec)
+    lp = lowpass(acc_body_mps2[::dec][:, [0, 2]], 0.5, fs_d, bd)
+    pitch = np.degrees(np.arctan2(lp[:, 0], lp[:, 1]))
+    p = np.clip(np.round(ic_pos[w] / dec).astype(np.int64), 0, pitch.size - 1)
+    posture = float(np.median(pitch[p[~lone]]))
+    c = np.concatenate([[0.0], np.cumsum(pitch - posture)])
+    seg = np.clip(np.searchsorted(bd, p[lone], side="right") - 1, 0, bd.size - 2)
+    lo_s, hi_s = params.seated_window_s
+    reclined = np.ones(int(lone.sum()), dtype=bool)
+    for sign in (-1, 1):  # before, after
+        a = p[lone] + sign * round((lo_s if sign > 0 else hi_s) * fs_d)
+        b = p[lone] + sign * round((hi_s if sign > 0 else lo_s) * fs_d)
+        a, b = np.clip(a, bd[seg], bd[seg + 1]), np.clip(b, bd[seg], bd[seg + 1])
+        mean = np.where(b > a, (c[b] - c[a]) / np.maximum(b - a, 1), -np.inf)  # no posture: not reclined
+        reclined &= mean >= params.seated_deg
+    out[w[lone]] = reclined
+    return out
 
 
 def _band(x: F64, win: int, bounds: I64) -> F64:

@@ -399,6 +399,18 @@ class GaitCheckParams:
     4-30 s keep steps in 1 of 40 sessions, white noise of 15 s in 2 of 20. The price: the shortest
     real bouts without a gyroscope (mobgap_lab 5 of 17 bouts rejected, 2 without it; voisard 9 of
     62, 4) (``python benchmarks/gait_features.py``, docs/validation.md)."""
+    seated_deg: float = 11.6
+    """A lone walking step (no other walking step within ``EventParams.max_step_s`` either side)
+    is a movement while seated, not a step, where the trunk is reclined at least this far (deg)
+    behind the session's walking posture both before and after it (``seated_window_s``): sitting
+    tilts the pelvis back. The angle is Vähä-Ypyä et al. 2018's sitting/standing cut-point against
+    the upright walking posture (hip-worn accelerometer, 30 adults, ROC: sensitivity 94.2 %,
+    specificity 94.5 %), taken as published. On the real data it removes one detection, a
+    forward reach while seated (mobgap_lab HA Test11 105.49 s), and no real step
+    (``python benchmarks/seated_steps.py``). 0 turns the test off."""
+    seated_window_s: tuple[float, float] = (1.0, 2.0)
+    """The posture before and after a lone step: the mean 0.5 Hz low-passed pitch over this span
+    (s) before its IC and the same after it (clear of the movement itself, ~1 s)."""
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:

@@ -36,7 +36,7 @@ from imuback.signal.events import (
     refine_walking_ics,
 )
 from imuback.signal.frames import rotation_angle_deg
-from imuback.signal.gait_check import GaitVerdict, check_gait
+from imuback.signal.gait_check import GaitVerdict, check_gait, seated_lone_steps
 from imuback.signal.metrics import StepMetrics, StrideMetrics, contact_bounds, step_metrics, stride_metrics
 from imuback.signal.mounting import MountingShifts, mounting_shifts
 from imuback.signal.orientation import level_lateral
@@ -230,7 +230,11 @@ def _drop_non_gait(steps: Steps, verdict: GaitVerdict, bouts: Bouts, fs: float, 
         secs = float(np.sum(bouts.end_idx[sel] - bouts.start_idx[sel])) / fs
         n = int(np.isin(np.minimum(bouts.index_of(steps.ic_pos), max(bouts.label.size - 1, 0)), sel).sum())
         notes.append(f"{n} step-like peaks in {secs:.0f} s of movement not counted as steps: {why}")
-    keep = ~drop
+    return _keep_steps(steps, ~drop)
+
+
+def _keep_steps(steps: Steps, keep: npt.NDArray[np.bool_]) -> Steps:
+    """The steps where ``keep`` (S,) is True."""
     return Steps(ic_pos=steps.ic_pos[keep], to_pos=steps.to_pos[keep], activity=steps.activity[keep],
                  chain=steps.chain[keep], foot=steps.foot[keep], quality=steps.quality[keep])
 
@@ -405,6 +409,17 @@ def analyse_session(raw: RawSession, *, params: PipelineParams = PipelineParams(
     # the sensor-frame copies: long sessions need the memory back (gyr_d is a view: it would
     # keep the whole sensor-frame gyro alive)
     del block, acc, acc_d, gyr_d
+    # a lone walking "step" with the trunk reclined before and after: a movement while seated
+    seated = seated_lone_steps(body.acc_mps2, steps.ic_pos, steps.activity, fs_hz=fs, bounds=body.seg_bounds,
+                               dec=dec, max_step_s=params.events.max_step_s, params=params.gait_check)
+    if seated.any():
+        k = int(seated.sum())
+        why = (f"{k} lone step-like peak{'s' if k > 1 else ''} while seated not counted as "
+               f"step{'s' if k > 1 else ''} (the trunk reclined {params.gait_check.seated_deg:g}° or more behind "
+               "its walking posture before and after, no other step near)")
+        non_gait.append(why)
+        notes.append(why)
+        steps = _keep_steps(steps, ~seated)
     sel_major = bouts.label == major
     major_samples = interval_mask(bouts.start_idx[sel_major], bouts.end_idx[sel_major], body.n)
     shifts = mounting_shifts(body.acc_mps2, major_samples, body.t_s, fs_hz=fs, params=params.mounting)
