@@ -20,10 +20,13 @@ vertical velocity at IC, integrated from the vertical specific force minus g ove
 zero mean over the step (a steady run: the body's height returns each step). Treating the
 shank's touchdown velocity as the body's is the model's assumption here (no shank sensor).
 
-Constants: ``m1 = 0.08 m_b`` (Clark 2017; Plagenhoef 1983); ``t1 = 25 ms`` (the impact peak of a
-heel strike lies 10-30 ms after touchdown, in the first ~10 % of stance, e.g. Nordin 2017; the
-middle of that range, not read from these trials). The other ``t1`` are printed as a check, and
-any choice among them or among the variants is reported leave-one-trial/slope/speed-out.
+Constants: ``m1 = 0.08 m_b`` (Clark 2017; Plagenhoef 1983); ``t1 = 25 ms``: a round figure inside
+"the impact peak of a heel strike lies 10-30 ms after touchdown, in the first ~10 % of stance",
+a commonplace of secondary sources; no primary paper for that range was found (Clark et al. 2017
+drive the model per stride with the lower limb's measured vertical acceleration during impact,
+which the sacrum does not give), and it was not read from these trials. The other ``t1`` are
+printed as a check, and any choice among them or among the variants is reported
+leave-one-trial/slope/speed-out.
 
 On a sloped treadmill the belt has a vertical velocity, ``-speed sin(slope)`` (up on a downhill
 slope): the foot lands on it faster (downhill) or slower (uphill) than the body's own touchdown
@@ -58,8 +61,8 @@ I64 = npt.NDArray[np.int64]
 M1_SHARE = 0.08
 """Stance foot and shank, share of body mass (Clark 2017: m1 = 0.08 m_b)."""
 T1_S = 0.025
-"""Touchdown to the impact peak (m1 at rest), s: heel strikes' impact peaks lie 10-30 ms after
-touchdown; the middle of that range."""
+"""Touchdown to the impact peak (m1 at rest), s: a round figure inside the 10-30 ms of secondary
+sources (no primary source found; module doc)."""
 T1_CHECK_S = (0.015, 0.020, 0.025, 0.030, 0.040)
 N_GRID = 256
 """Points per contact at which F1 + F2 is evaluated for its maximum."""
@@ -82,22 +85,21 @@ def touchdown_velocity_mps(az_mps2: F64, fs_hz: float, ic_pos: F64, next_ic_pos:
     return out
 
 
-def two_mass_peak_bw(step_time_s: F64, contact_time_s: F64, dv1_mps: F64, *, t1_s: float = T1_S,
-                     m1_share: float = M1_SHARE, active: str = "half-sine", active_peak_bw: F64 | None = None) -> F64:
-    """(S,) peak of ``F1 + F2`` (BW) over the contact (module doc); NaN where the step's timing
-    gives no spring-mass peak (no next step, no flight, a contact under 0.3 of the step).
+def two_mass_curves_bw(step_time_s: F64, contact_time_s: F64, dv1_mps: F64, *, t1_s: float = T1_S,
+                       m1_share: float = M1_SHARE, active: str = "half-sine",
+                       active_peak_bw: F64 | None = None) -> tuple[npt.NDArray[np.bool_], F64, F64, F64]:
+    """The two impulses over each contact (module doc): ``(ok, tau_s, f1_bw, f2_bw)``.
 
-    ``dv1_mps``: the lower limb's downward touchdown speed (m/s, >= 0 used). ``active``: the
-    shape of ``F2``: "half-sine" or "raised-cosine" with impulse ``step_time - J1``; "given": a
-    half-sine of peak ``active_peak_bw x (1 - J1 / step_time)`` (another estimate of the active
-    peak, its impulse share J2 / J_total); "impact": the larger of ``active_peak_bw`` and the
-    "given" curve's maximum over the impact (the first ``2 t1``): today's active peak unchanged,
-    the impact peak added where it is the larger; "impact-only": that maximum over the impact alone.
+    ``ok`` (S,): the steps with a model (the step's timing gives a spring-mass peak: a next step, a
+    flight, a contact of at least 0.3 of the step; a finite ``dv1_mps``); ``tau_s`` (K, N_GRID):
+    time since IC over each of the K such contacts; ``f1_bw``, ``f2_bw`` (K, N_GRID): the lower
+    limb's and the rest of the body's force (BW). ``dv1_mps``: the lower limb's downward
+    touchdown speed (m/s, >= 0 used). ``active``: the shape of ``F2``: "half-sine" or
+    "raised-cosine" with impulse ``step_time - J1``; "given", "impact", "impact-only": a half-sine
+    of peak ``active_peak_bw x (1 - J1 / step_time)`` (another estimate of the active peak, its
+    impulse share J2 / J_total).
     """
     ok = np.isfinite(spring_mass_peak_bw(step_time_s, contact_time_s)) & np.isfinite(dv1_mps)
-    out = np.full(step_time_s.shape, np.nan)
-    if not ok.any():
-        return out
     T, tc, dv = step_time_s[ok], contact_time_s[ok], np.maximum(dv1_mps[ok], 0.0)
     a1 = 2.0 * m1_share * (dv / (G_MPS2 * t1_s) + 1.0)  # F1's peak (BW)
     j1 = a1 * t1_s  # raised cosine over 2 t1: area = peak x t1 (BW s)
@@ -113,6 +115,24 @@ def two_mass_peak_bw(step_time_s: F64, contact_time_s: F64, dv1_mps: F64, *, t1_
         f2 = (active_peak_bw[ok] * j2 / T)[:, None] * np.sin(np.pi * tau / tc[:, None])
     else:
         raise ValueError(active)
+    return ok, tau, f1, f2
+
+
+def two_mass_peak_bw(step_time_s: F64, contact_time_s: F64, dv1_mps: F64, *, t1_s: float = T1_S,
+                     m1_share: float = M1_SHARE, active: str = "half-sine", active_peak_bw: F64 | None = None) -> F64:
+    """(S,) peak of ``F1 + F2`` (BW) over the contact (:func:`two_mass_curves_bw`); NaN where the
+    step has no model.
+
+    ``active`` as in :func:`two_mass_curves_bw`, and: "impact": the larger of ``active_peak_bw``
+    and the "given" curve's maximum over the impact (the first ``2 t1``): today's active peak
+    unchanged, the impact peak added where it is the larger; "impact-only": that maximum over the
+    impact alone.
+    """
+    ok, tau, f1, f2 = two_mass_curves_bw(step_time_s, contact_time_s, dv1_mps, t1_s=t1_s, m1_share=m1_share,
+                                         active=active, active_peak_bw=active_peak_bw)
+    out = np.full(step_time_s.shape, np.nan)
+    if not ok.any():
+        return out
     if active in ("impact", "impact-only"):
         assert active_peak_bw is not None
         early = np.max(np.where(tau <= 2 * t1_s, f1 + f2, 0.0), axis=1)
@@ -259,10 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         s = sel[m.trial]
         print(f"  {g:<10} {np.nanmean(m.v_td_mps[s]):+.2f} ± {np.nanstd(m.v_td_mps[s]):.2f}   "
               f"belt vz {np.mean(m.belt_vz_mps[s]):+.2f}   impact-peak {int(m.impact[s].sum()):>3} of {int(s.sum())}")
-    imp = m.impact
+    imp, fin = m.impact, np.isfinite(m.v_td_mps)  # no touchdown velocity: no next step in the chain
     print(f"  v_td on impact-peak steps {np.nanmean(m.v_td_mps[imp]):+.2f}, "
           f"on the others {np.nanmean(m.v_td_mps[~imp]):+.2f}; "
-          f"r(v_td, ref peak) {np.corrcoef(np.nan_to_num(m.v_td_mps), m.ref_peak_bw)[0, 1]:+.2f}")
+          f"r(v_td, ref peak) {np.corrcoef(m.v_td_mps[fin], m.ref_peak_bw[fin])[0, 1]:+.2f} "
+          f"over the {int(fin.sum())} steps with a v_td")
     print()
     ests: dict[str, F64] = {
         "0.12.0 (sacral 0.7 + spring 0.3)": m.pipeline_bw,

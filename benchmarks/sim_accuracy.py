@@ -305,7 +305,8 @@ def report_failure_modes(*, sessions: int, minutes: float) -> dict[str, dict[str
     walks = [walking_scenario(i) for i in range(n)]
     out = {"realistic_walking": report_scenarios(
         f"simulated realistic walking ({n} sessions: 0.45-1.35 m/s, U-turns every 10 m, stops, "
-        "step CV 2-4 % (6.5-8.5 % and 2 hesitations/min at 0.45 m/s), tilt up to 40°, "
+        "step CV 2-4 % (6.5-8.5 %, 2 hesitations/min and shuffles: one step in ten and the step into "
+        "each stop, at 0.45 m/s), tilt up to 40°, "
         "soft tissue up to 0.4 g, 100 Hz)", walks)}
     for v in WALK_SPEEDS_MPS:  # the same sessions (same seeds), by walking speed
         sel = [i for i, w in enumerate(walks) if w.walk_speed_mps == v]

@@ -85,6 +85,15 @@ def _line(name: str, r: dict[str, F64]) -> str:
             f" | {np.percentile(r['T'], 5):4.2f}-{np.percentile(r['T'], 95):4.2f}")
 
 
+def stall_line(name: str, r: dict[str, F64]) -> str:
+    """The steps into a stall (``T/med`` > 1.6) against the weak ones (``vert/med`` < 0.5): counts both
+    ways and the stall steps' vertical ratio range."""
+    stall, weak = r["T_rel"] > 1.6, r["v_rel"] < 0.5
+    rng = f"{r['v_rel'][stall].min():5.2f} to {r['v_rel'][stall].max():4.2f}" if stall.any() else "  nan"
+    return (f"{name:38s} {int(stall.sum()):5d} {int((stall & weak).sum()):5d}  {rng:>13s} | "
+            f"{int(weak.sum()):5d} {int((weak & stall).sum()):5d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -98,9 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'set':38s} {'n':>5s} {'found':>6s} | {'short':>5s} {'stall':>5s} {'weak':>5s} | "
           f"{'v fnd':>5s} {'v mis':>5s} {'b fnd':>5s} {'b mis':>5s} | of missed: {'short':>5s} {'stall':>5s} "
           f"{'weak':>5s} | T 5-95 % s")
-    for name, rs in sets.items():
-        r = {k: np.concatenate([x[k] for x in rs]) for k in rs[0]}
+    rows = {name: {k: np.concatenate([x[k] for x in rs]) for k in rs[0]} for name, rs in sets.items()}
+    for name, r in rows.items():
         print(_line(name, r))
+    print("\n# steps into a stall and weak steps, counted both ways")
+    print(f"{'set':38s} {'stall':>5s} {'weak':>5s}  {'their vert/med':>13s} | {'weak':>5s} {'stall':>5s}"
+          "   (steps into a stall, of them weak, their range | weak steps, of them into a stall)")
+    for name, r in rows.items():
+        print(stall_line(name, r))
     return 0
 
 

@@ -54,6 +54,13 @@ def _in_bouts(t_s: F64, bouts_s: F64) -> npt.NDArray[np.bool_]:
                              & (t_s[:, None] <= bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1), dtype=bool)
 
 
+def paired_vertical_s(vertical_s: F64, steps_s: F64) -> tuple[F64, int]:
+    """The vertical-signal ICs (s, sorted) paired one-to-one with a pipeline step within ``WINDOW_S[0]``,
+    and how many are left unpaired (printed: they are not counted as a step's IC)."""
+    vi, _ = match(vertical_s, steps_s, WINDOW_S[0])
+    return vertical_s[np.sort(vi)], int(vertical_s.size - vi.size)
+
+
 def trial_cues(trial: rw.Trial, p: EventParams = EventParams()) -> dict[str, F64]:
     """The trial's walking steps (s) and every vertical maximum in its walking bouts with its cues."""
     a = analyse_session(trial.raw, params=PipelineParams(events=p))
@@ -87,9 +94,8 @@ def trial_cues(trial: rw.Trial, p: EventParams = EventParams()) -> dict[str, F64
     bounds = body.seg_bounds
     level = float(np.median(braking_fall(ap, walk, fs, bounds, p))) if walk.size else float("nan")
     fall = braking_fall(ap, np.maximum(pk - round(0.05 * fs), 0.0), fs, bounds, p)
-    vs = sec(vert.steps.ic_pos[vert.steps.activity == WALK])
-    vi, _ = match(vs, sec(walk), WINDOW_S[0])
-    return {"steps_s": sec(walk), "vertical_s": vs[np.sort(vi)],
+    vs, unpaired = paired_vertical_s(sec(vert.steps.ic_pos[vert.steps.activity == WALK]), sec(walk))
+    return {"steps_s": sec(walk), "vertical_s": vs, "vertical_unpaired": np.array([unpaired], dtype=np.float64),
             "max_s": sec(pk), "prom": np.concatenate([np.zeros(0), *prom_all]),
             "rise": np.concatenate([np.zeros(0), *rise_all]), "fall_rel": fall / level}
 
@@ -105,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     cues = [trial_cues(t) for t in trials]
     print("walking candidates: every vertical maximum >= walk_weak_prominence_g in the walking bouts; "
           "scored ±100 ms")
+    unpaired = {t.name: int(c["vertical_unpaired"][0]) for t, c in zip(trials, cues, strict=True)}
+    print(f"vertical-signal ICs with no pipeline step within {WINDOW_S[0]:g} s (not counted as a step's): "
+          f"{sum(unpaired.values())} of {sum(c['vertical_s'].size for c in cues) + sum(unpaired.values())}; "
+          + (", ".join(f"{k} {n}" for k, n in unpaired.items() if n) or "none"))
     for ds, ref_name in REFS:
         miss = {"none": 0, "step": 0, "not taken": 0}
         cand: list[tuple[bool, bool, float, float, float, float]] = []

@@ -13,8 +13,9 @@ detector considers, taken or not:
   where there is none, the vertical IC moved by the session's median offset between the two cues),
   then ``walk_ic_delay_s`` later (no cue averaging, no rhythm re-placement);
 - a candidate whose IC lies within 100 ms of a pipeline walking step (one-to-one) is *taken* and
-  has the pipeline's IC; a pipeline step that matches no candidate is a row of its own (taken,
-  features read at the nearest maximum).
+  has the pipeline's IC; a pipeline step that matches no candidate is a row of its own (taken, its
+  prominence and rise read at the first maximum at or after its IC — a step's vertical maximum
+  follows its IC — or at the last maximum where none follows).
 
 Features (vectorised per trial; the rhythm from the pipeline's steps other than the row itself):
 ``taken``; ``prom`` log(prominence / the session's median over taken steps); ``rise`` log(loading
@@ -144,7 +145,7 @@ def trial_table(trial: rw.Trial, p: EventParams = EventParams()) -> Table:
     taken[ci] = True
     cic[ci] = pipe[pi]
     lone = np.setdiff1d(np.arange(pipe.size), pi)
-    # a pipeline step without a candidate: its own row, read at the nearest maximum
+    # a pipeline step without a candidate: its own row, read at the first maximum at or after its IC
     near_pk = np.clip(np.searchsorted(pk, pipe[lone]), 0, max(pk.size - 1, 0))
     pos = np.concatenate([cic, pipe[lone]])
     tk = np.concatenate([taken, np.ones(lone.size, bool)])

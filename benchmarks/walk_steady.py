@@ -331,7 +331,11 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{k} {n}" for k, n in why.items()))
         print(f"{'':28s}by cause: " + ", ".join(f"{k} {n}" for k, n in sorted(causes.items())))
         second = "... no lost packets (no gyroscope)" if args.no_gyro else "... trunk not turning, no lost packets"
-        for (n_r, n_d, n_o, n_m), label in zip(kept, ("inside the trial's walk", second), strict=True):
+        # the steady condition already holds only the trial's walk: its row would repeat the headline
+        rows = [(kept[1], second)]
+        if args.all_mid:
+            rows.insert(0, (kept[0], "inside the trial's walk"))
+        for (n_r, n_d, n_o, n_m), label in rows:
             print(f"{'':28s}{label:42s} n ref {n_r:5d}  recall {1 - n_m / max(n_r, 1):.3f}  "
                   f"precision {n_o / max(n_d, 1):.3f}  missed {n_m}  extra {n_d - n_o}")
     print(f"\nper subject (misses by stage; extras by kind), {what} walking")

@@ -53,20 +53,30 @@ def test_the_by_condition_table_scores_each_detector_per_condition() -> None:
     # "exact": every IC 20 ms late; "straight only": the straight ICs ±10 ms, the turn's missed and
     # one detection 200 ms after the turn's first IC (unmatched, in the turn)
     straight = ic[~turn] + np.tile([0.01, -0.01], 5)
+    # a second data set, listed between d's trials, whose detectors do the opposite: each
+    # detector's steps must come from the trials of the data set being scored
+    other = rw.Trial(dataset="c", name="c/1", subject="s", raw=None, refs={"ref": ref}, tilt_deg=5.0)  # type: ignore[arg-type]
     lines = compare_mobgap.by_condition(
-        [trial], {"exact": [det(ic + 0.02)], "straight only": [det(np.sort(np.append(straight, ic[5] + 0.2)))]})
+        [trial, other, trial],
+        {"exact": [det(ic + 0.02), det(ic[:6] + 0.02), det(ic + 0.02)],
+         "straight only": [det(np.sort(np.append(straight, ic[5] + 0.2))), det(ic + 0.03),
+                           det(np.sort(np.append(straight, ic[5] + 0.2)))]})
 
     headers = [x for x in lines if not x.startswith(" ")]
-    assert [re.split(r"\s{3,}", h) for h in headers] == [["d/other", "n ref", "exact", "straight only"],
+    assert [re.split(r"\s{3,}", h) for h in headers] == [["c/ref", "n ref", "exact", "straight only"],
+                                                         ["d/other", "n ref", "exact", "straight only"],
                                                          ["d/ref", "n ref", "exact", "straight only"]]
-    block = lines[: lines.index(headers[1])]
-    assert _by_cells(block, "all") == ["all", "13", "1.000 / 1.000 /  0.0", "0.769 / 0.909 / 10.0"]
-    assert _by_cells(block, "turn: turn") == ["turn: turn", "3", "1.000 / 1.000 /  0.0", "0.000 / 0.000 /  nan"]
-    assert _by_cells(block, "turn: straight") == ["turn: straight", "10", "1.000 / 1.000 /  0.0",
+    c_block = lines[: lines.index(headers[1])]
+    assert _by_cells(c_block, "all") == ["all", "13", "0.462 / 1.000 /  0.0", "1.000 / 1.000 /  0.0"]
+    block = lines[lines.index(headers[1]): lines.index(headers[2])]
+    # d's two trials are the same trial twice: the same rates, twice the counts
+    assert _by_cells(block, "all") == ["all", "26", "1.000 / 1.000 /  0.0", "0.769 / 0.909 / 10.0"]
+    assert _by_cells(block, "turn: turn") == ["turn: turn", "6", "1.000 / 1.000 /  0.0", "0.000 / 0.000 /  nan"]
+    assert _by_cells(block, "turn: straight") == ["turn: straight", "20", "1.000 / 1.000 /  0.0",
                                                   "1.000 / 1.000 / 10.0"]
-    assert _by_cells(block, "bout: start/end (2 steps)")[1] == "4"
-    assert _by_cells(block, "speed: <0.6 m/s")[1:] == ["13", "1.000 / 1.000 /  0.0", "0.769 / 0.909 / 10.0"]
-    assert _by_cells(block, "tilt: <10 deg")[1] == "13"
+    assert _by_cells(block, "bout: start/end (2 steps)")[1] == "8"
+    assert _by_cells(block, "speed: <0.6 m/s")[1:] == ["26", "1.000 / 1.000 /  0.0", "0.769 / 0.909 / 10.0"]
+    assert _by_cells(block, "tilt: <10 deg")[1] == "26"
     # every condition of real_walking's split has its rows, in the table's order
     labels = [re.split(r"\s{3,}", x.strip())[0].split(":")[0] for x in block[1:]]
     assert labels == sorted(labels, key=("all", *rw.CONDITIONS).index)

@@ -54,6 +54,10 @@ def test_steps_after_the_trial_s_walk_are_not_steady() -> None:
     ok = rw.steady_rhythm(inside)
     assert ok[1:10].all() and not ok[10:].any()
     assert rw.steady_rhythm(ref)[1:15].all()  # unbounded: every step with two steady neighbours
+    # and the steps before the trial's walk (weight shifts in standing, the first steps) neither
+    late = rw.Reference(**{**ref.__dict__, "trial_s": (1.0 + 3 * STEP_S, 1.0 + 9 * STEP_S)})
+    ok = rw.steady_rhythm(late)
+    assert not ok[:3].any() and ok[3:10].all() and not ok[10:].any()
 
 
 def test_the_steady_condition_excludes_a_bout_s_first_and_last_two_steps() -> None:
