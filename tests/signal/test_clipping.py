@@ -13,6 +13,7 @@ from imuback.pipeline import SessionTables, process_raw
 from imuback.signal.clipping import (
     BAND_G,
     MIN_EXCURSIONS,
+    PILE_RATIO,
     censored,
     censored_median,
     clipped_on_grid,
@@ -130,6 +131,36 @@ def test_a_quantised_unclipped_top_is_not_a_clip():
     top = coarse[:, 2] == coarse[:, 2].max()
     assert np.count_nonzero(np.diff(np.flatnonzero(top)) > FS * 0.1) + 1 >= MIN_EXCURSIONS
     assert _rows(coarse) is None
+
+
+@pytest.mark.parametrize("lsb_g", [None, 0.01])
+def test_a_clip_among_most_contacts_peaks_is_found(lsb_g):
+    # review 21: a simulated rearfoot run clipped at 2.5 g, where most contacts pass through or
+    # top out just under the level; the whole 0.1 g band below outnumbered the clip (0 flagged)
+    raw = simulate_session(RunnerParams(run_minutes=3, quantize=False, acc_range_g=64.0), seed=0,
+                           session_id="c", runner_id="r", start_time=T0).raw
+    a = raw.acc_mps2.astype(np.float64) / G_MPS2
+    if lsb_g is not None:
+        a = np.round(a / lsb_g) * lsb_g
+    lim = np.float32(2.5 * G_MPS2)
+    acc = np.clip((a * G_MPS2).astype(np.float32), -lim, lim)
+    z = acc[:, 2]
+    near = (z < lim) & (z >= lim - np.float32(0.1 * G_MPS2))
+    assert np.count_nonzero(near) > np.count_nonzero(z == lim)  # the band outnumbers the clip
+    rows = clipped_rows(acc, acc_range_g=None, acc_extremes=(float(acc.max()), float(acc.min())),
+                        time_ns=raw.time_ns)
+    assert rows is not None
+    assert rows[z == lim].all() and rows.sum() == np.count_nonzero(np.abs(acc) == lim)
+
+
+def test_an_unclipped_coarse_top_a_little_above_the_level_below_is_not_a_clip():
+    # 8-bit at ±8 g (62.5 mg): four contacts peak on 2.5 g, which then holds 1.2 x the samples
+    # of 2.4375 g (the whole-band rule called it clipped); a clip piles up PILE_RATIO x or more
+    z = _contacts([2.5] * 4 + [1.0] * 5, lsb_g=0.0625)
+    top, next_down = np.count_nonzero(z[:, 2] == 2.5), np.count_nonzero(z[:, 2] == 2.4375)
+    assert next_down < top < PILE_RATIO * next_down
+    assert _rows(z) is None
+    assert _rows(_contacts([3.0] * 4 + [1.0] * 5, lsb_g=0.0625, level_g=2.5)) is not None
 
 
 def test_a_flat_level_below_the_smallest_range_is_not_a_clip():
