@@ -56,12 +56,12 @@ def _in_bouts(t: F64, ref: rw.Reference) -> npt.NDArray[np.bool_]:
                              & (t[:, None] <= ref.bouts_s[None, :, 1] + rw.BOUT_MARGIN_S), axis=1), dtype=bool)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print what each variant removes, per dataset and reference, then each removed detection."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--no-gyro", action="store_true", help="the gyroscope dropped")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     trials = rw.load(args.data, no_gyro=args.no_gyro)
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: nothing to do")

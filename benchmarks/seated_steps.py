@@ -96,11 +96,11 @@ def trial_table(trial: rw.Trial) -> dict[str, F64]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print, per rule, what it removes; then every detection any rule removes."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     trials = rw.load(args.data)
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: nothing to do")
