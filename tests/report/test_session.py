@@ -95,6 +95,7 @@ def test_binned_counts_clipped_values_as_the_largest_of_their_bin() -> None:
 def _run_steps(result) -> tuple:  # type: ignore[no-untyped-def]
     st = result.steps.to_pandas()
     st = st[st["activity"] == "run"]
+    assert st["clipped"].notna().all()
     t = ((st["ic_time"] - st["ic_time"].min()).dt.total_seconds() / 60).to_numpy(float)
     return t, st["impact_peak_g"].to_numpy(float), st["clipped"].to_numpy(bool)
 
@@ -125,13 +126,15 @@ def test_session_report_says_the_sensor_clipped_and_the_least_impact(tmp_path: P
     result = store_session(clipped(asymmetric_run(), 2.5, declared=True), dataset=ds)
     st = result.steps.to_pandas()
     st = st[st["activity"] == "run"]
+    assert st["clipped"].notna().all()  # every running contact is looked at
+    st = st.assign(clipped=st["clipped"].astype(bool))
     n_clip = int(st["clipped"].sum())
     assert 0.5 < n_clip / len(st) < 1.0
     least = st.loc[~st["clipped"], "impact_peak_g"].max()
     html = build_session_report(ds, "clip", runner_id="r1")
     assert "Sensor clipping" in html
     assert f"in {n_clip} steps of {len(st)}" in html
-    assert f"the impact there was at least {least:.2f} g" in html
+    assert f"the impact there was probably about {least:.2f} g or more" in html
     fig = html[html.index('id="drift-impact_peak_g"'):]
     fig = fig[:fig.index("</figure>")]
     rings = re.findall(r'<circle [^>]*stroke="#c0392b" fill="none"', fig)
