@@ -32,9 +32,9 @@ from imuback.signal.summary import drift
 from imuback.store.dataset import stored_source, stored_treadmill_speed, write_session
 from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.schema import (
-    SCHEMA_VERSION,
     DRIFT_METRICS,
     MEDIAN_METRICS,
+    SCHEMA_VERSION,
     SESSIONS_SCHEMA,
     SIDE_METRICS,
     SPEED_MEDIANS,

@@ -327,12 +327,10 @@ def test_a_worker_of_another_schema_refuses_the_task(tmp_path):
 def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path):
     import hashlib
 
-    import pyarrow.parquet as pq
-
     from imuback.batch.query import connect
     from imuback.report import queries
     from imuback.report.session import build_session_report
-    from imuback.store.dataset import part_path, table_files
+    from imuback.store.dataset import table_files
 
     ds, old = _clipped_dataset(tmp_path, None)
     _as_written_at_1_3(ds, "r1", "clip")
