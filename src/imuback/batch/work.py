@@ -56,7 +56,7 @@ class SessionTask:
     path: str
     dataset: str
     pipeline_version: str
-    schema_version: str = S.SCHEMA_VERSION
+    schema_version: str | None = S.SCHEMA_VERSION
     """Dataset schema the driver writes (set when the task is made, on the driver)."""
     params: PipelineParams | None = None
     force: bool = False
