@@ -34,6 +34,7 @@ from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
+    SCHEMA_VERSION,
     SESSIONS_SCHEMA,
     SIDE_METRICS,
     SPEED_MEDIANS,
@@ -204,11 +205,13 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:
     """The dataset holds this session made from the same bytes by this pipeline version and
-    parameters: writing it again would change nothing (a no-op, ``processed_at`` included).
+    parameters at this schema version: writing it again would change nothing (a no-op,
+    ``processed_at`` included).
     """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     return (stored is not None and bool(source_sha256) and stored["source_sha256"] == source_sha256
-            and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json())
+            and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json()
+            and stored["schema_version"] == SCHEMA_VERSION)
 
 
 def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:
@@ -336,7 +339,8 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
         _f(sm.vertical_oscillation_cm), _f(sm.braking_peak_g), _f(sm.braking_impulse_mps),
         _f(sm.pelvic_drop_deg), _f(st.quality),
         _f(gps), _f(step_len), _f(ratio),
-        pa.array(np.zeros(n, dtype=bool) if a.clipped_steps is None else a.clipped_steps, type=pa.bool_()),
+        pa.array(np.zeros(n, dtype=bool) if a.clipped_steps is None else a.clipped_steps, type=pa.bool_(),
+                 mask=st.activity != RUN),  # only running contacts are checked: null for the rest
     ], schema=STEPS_SCHEMA)
 
     k = km.first_step

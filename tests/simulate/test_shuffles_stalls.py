@@ -80,7 +80,7 @@ def test_a_walk_shuffles_into_a_stall_and_the_body_stays_carried():
     ic = _ic_s(sim)
     shuffles = np.asarray([s for w in walks for s in w["shuffles_s"]])
     is_sh = np.any(np.abs(ic[:, None] - shuffles[None, :]) < 0.05, axis=1)
-    for w in walks[:-1]:  # the last step before each stop is a shuffle; the one before it is not forced
+    for w in walks[:-1]:  # the last step before each stop is a shuffle; the one before it is forced full
         last = ic[(ic >= w["start_s"] - 1e-6) & (ic < w["end_s"])][-1]
         assert is_sh[np.argmin(np.abs(ic - last))]
     end = ic[ic >= walks[-1]["start_s"] - 1e-6]

@@ -7,6 +7,7 @@ from dataclasses import replace as dataclasses_replace
 import duckdb
 import pyarrow.dataset as pads
 
+from imuback import PIPELINE_VERSION
 from imuback.pipeline import process_file
 from imuback.store.dataset import read_table
 from imuback.store.raw import write_raw
@@ -254,37 +255,85 @@ def test_the_clipped_flag_round_trips_through_the_dataset(tmp_path):
     part = part_path(ds, "steps", "r1", "clip")
     assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.4"
     steps = read_table(ds, "steps").to_pandas()
-    assert steps["clipped"].dtype == bool and steps["clipped"].equals(result.steps.to_pandas()["clipped"])
+    assert steps["clipped"].equals(result.steps.to_pandas()["clipped"])
     run = steps["activity"] == "run"
-    clip = steps["clipped"]
-    assert 0.05 < clip[run].mean() < 0.5 and not clip[~run].any()  # partial, running contacts only
+    assert (~run).any() and steps.loc[~run, "clipped"].isna().all()  # walking: not looked at (null)
+    assert steps.loc[run, "clipped"].notna().all()
+    clip = steps["clipped"].astype("boolean").fillna(False).astype(bool)
+    assert 0.05 < clip[run].mean() < 0.5  # partial
     # a null impact now says why: clipped (unknown), and no unclipped contact lost its impact
     assert steps.loc[clip, ["impact_peak_g", "loading_rate_g_per_s"]].isna().all().all()
     assert steps.loc[run & ~clip, "impact_peak_g"].notna().all()
     assert steps.loc[clip, "grf_peak_bw"].notna().all()  # from the timing
     via_duckdb = queries.session_steps(ds, "r1", "clip")
-    assert via_duckdb["clipped"].astype(bool).tolist() == clip.tolist()
+    assert via_duckdb["clipped"].tolist() == steps["clipped"].tolist()
 
 
-def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path):
-    import hashlib
-
+def _as_written_at_1_3(ds, runner_id, session_id):
+    """Rewrite a stored session as imuback 1.3 wrote it: the same columns without `clipped`, tagged 1.3."""
     import pyarrow.parquet as pq
 
-    from imuback.batch.query import connect
-    from imuback.report import queries
-    from imuback.report.session import build_session_report
-    from imuback.store.dataset import part_path, table_files
+    from imuback.store.dataset import part_path
 
-    ds, old = _clipped_dataset(tmp_path, None)
-    # what imuback 1.3 wrote: the same columns without `clipped`, tagged 1.3
     for table in ("steps", "strides", "sessions"):
-        part = part_path(ds, table, "r1", "clip")
+        part = part_path(ds, table, runner_id, session_id)
         t = pq.read_table(part)
         if "clipped" in t.column_names:
             t = t.drop_columns(["clipped"])
         pq.write_table(t.replace_schema_metadata({**t.schema.metadata, b"imuback.schema_version": b"1.3"}),
                        part, compression="zstd")
+
+
+def test_a_session_stored_at_schema_1_3_is_rewritten_at_1_4_when_processed_again(tmp_path):
+    import pyarrow.parquet as pq
+
+    from imuback.batch.work import SessionTask, already_processed, process_session
+    from imuback.store.dataset import part_path, stored_source
+    from imuback.store.schema import SCHEMA_VERSION
+
+    ds, _ = _clipped_dataset(tmp_path, 3.0)
+    raw_path = tmp_path / "raw" / "clip-3.0.parquet"
+    _as_written_at_1_3(ds, "r1", "clip")
+    stored = stored_source(ds, runner_id="r1", session_id="clip")
+    assert stored is not None and stored["schema_version"] == "1.3"
+    # same bytes, pipeline version and parameters: only the schema differs, and that is enough
+    task = SessionTask(path=str(raw_path), dataset=str(ds), pipeline_version=PIPELINE_VERSION)
+    assert already_processed(task, session_id="clip", runner_id="r1") is None
+    process_file(raw_path, dataset=ds)
+    part = part_path(ds, "steps", "r1", "clip")
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.4"
+    steps = read_table(ds, "steps").to_pandas()
+    run = steps["activity"] == "run"
+    assert steps.loc[run, "clipped"].notna().all() and steps.loc[run, "clipped"].astype(bool).any()
+    assert already_processed(task, session_id="clip", runner_id="r1") is not None  # now at 1.4: skipped
+    # the batch path too: a 1.3 session is processed, not skipped
+    _as_written_at_1_3(ds, "r1", "clip")
+    assert process_session(task).status == "processed"
+    assert stored_source(ds, runner_id="r1", session_id="clip")["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_worker_of_another_schema_refuses_the_task(tmp_path):
+    from imuback.batch.work import SessionTask, process_session
+
+    raw, _ = half_sine_run(minutes=0.5)
+    path = write_raw(tmp_path / "a.parquet", raw)
+    task = SessionTask(path=str(path), dataset=str(tmp_path / "ds"), pipeline_version=PIPELINE_VERSION,
+                       schema_version="1.3")
+    out = process_session(task)
+    assert out.status == "failed" and out.error_type == "VersionMismatchError" and "schema 1.3" in out.message
+    assert not (tmp_path / "ds" / "steps").exists()
+
+
+def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path):
+    import hashlib
+
+    from imuback.batch.query import connect
+    from imuback.report import queries
+    from imuback.report.session import build_session_report
+    from imuback.store.dataset import table_files
+
+    ds, old = _clipped_dataset(tmp_path, None)
+    _as_written_at_1_3(ds, "r1", "clip")
     # and a session processed now (1.4) beside it
     from imuback.store.raw import write_raw
     from tests.clipped import asymmetric_run, clipped
@@ -303,12 +352,15 @@ def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path)
     assert old_rows["clipped"].isna().all()  # not known: made before the flag
     ref = old.steps.to_pandas().drop(columns=["clipped"])
     assert old_rows.drop(columns=["clipped"]).equals(ref)  # nothing else lost or changed
-    assert steps.loc[steps["session_id"] == "new", "clipped"].astype(bool).any()
+    assert (steps.loc[steps["session_id"] == "new", "clipped"] == True).any()  # noqa: E712
     assert queries.session_steps(ds, "r1", "clip")["clipped"].isna().all()
     con = connect(ds)
     n_known, n_clip = con.execute("SELECT count(clipped), count_if(clipped) FROM steps").fetchone()
-    assert n_known == int((steps["session_id"] == "new").sum()) and n_clip > 0
+    assert n_known == int(((steps["session_id"] == "new") & (steps["activity"] == "run")).sum()) and n_clip > 0
     html = build_session_report(ds, "clip", runner_id="r1")
-    assert "Sensor clipping" not in html
+    # no guessing: the report says clipping is not known and how to have it shown
+    assert "Sensor clipping" in html and "processed before schema 1.4" in html
+    assert "Re-process the session for clipping to be shown" in html
+    assert "processed before schema 1.4" not in build_session_report(ds, "new", runner_id="r1")
     assert "Sensor clipping" in build_session_report(ds, "new", runner_id="r1")
     assert digest() == before  # reading and reporting never rewrite a file

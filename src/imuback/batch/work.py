@@ -48,13 +48,16 @@ Status = Literal["processed", "skipped", "failed"]
 class SessionTask:
     """One input file to process into ``dataset``.
 
-    ``pipeline_version`` is the driver's; a worker with another imuback refuses the task rather
-    than mixing versions in one dataset. ``params=None`` means the pipeline defaults.
+    ``pipeline_version`` and ``schema_version`` are the driver's; a worker with another imuback
+    refuses the task rather than mixing versions in one dataset. ``params=None`` means the
+    pipeline defaults.
     """
 
     path: str
     dataset: str
     pipeline_version: str
+    schema_version: str | None = S.SCHEMA_VERSION
+    """Dataset schema the driver writes (set when the task is made, on the driver)."""
     params: PipelineParams | None = None
     force: bool = False
     replace: bool = False
@@ -148,10 +151,11 @@ def process_session(task: SessionTask) -> SessionOutcome:
     try:
         from imuback import PIPELINE_VERSION
 
-        if PIPELINE_VERSION != task.pipeline_version:
+        if PIPELINE_VERSION != task.pipeline_version or S.SCHEMA_VERSION != task.schema_version:
             raise VersionMismatchError(
-                f"{task.path}: this worker runs imuback pipeline {PIPELINE_VERSION} but the batch "
-                f"was started with {task.pipeline_version}; install the same imuback on every worker"
+                f"{task.path}: this worker runs imuback pipeline {PIPELINE_VERSION} (schema "
+                f"{S.SCHEMA_VERSION}) but the batch was started with {task.pipeline_version} (schema "
+                f"{task.schema_version}); install the same imuback on every worker"
             )
         from imuback import pipeline
 
@@ -245,10 +249,12 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
 def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> str | None:
     """SHA-256 of the input if the dataset holds this session made from it already, else None.
 
-    "Made from it": the same input bytes, pipeline version and parameters.
+    "Made from it": the same input bytes, pipeline version and parameters, written at the
+    task's schema version (a session stored at an older schema is processed again).
     """
     row = [stored_source(task.dataset, runner_id=runner_id, session_id=session_id)]
-    if row[0] is None or row[0]["pipeline_version"] != task.pipeline_version:
+    if (row[0] is None or row[0]["pipeline_version"] != task.pipeline_version
+            or row[0]["schema_version"] != task.schema_version):
         return None
     if not same_params(row[0]["params_json"], task.params):
         return None

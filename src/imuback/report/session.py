@@ -266,18 +266,35 @@ def _clipped(steps: pd.DataFrame) -> np.ndarray:
     return np.asarray(steps["clipped"].astype("boolean").fillna(False).to_numpy(bool), dtype=bool)
 
 
+def _clipping_unknown(steps: pd.DataFrame) -> bool:
+    """Whether ``steps`` hold running steps whose ``clipped`` is null: processed before schema 1.4,
+    so whether the sensor clipped them is not known.
+    """
+    if "activity" not in steps or not (run := (steps["activity"] == "run").to_numpy(bool)).any():
+        return False
+    return "clipped" not in steps or bool(steps.loc[run, "clipped"].isna().any())
+
+
+CLIPPING_UNKNOWN_TEXT = (
+    "Not known: this session was processed before schema 1.4 (imuback 0.13), which records whether "
+    "the sensor clipped. Re-process the session for clipping to be shown; until then clipped steps, if "
+    "any, are read as measured.")
+
+
 def clipping_text(steps: pd.DataFrame) -> str | None:
-    """In plain words: how many of ``steps`` the accelerometer clipped, and the least their impact
-    can be (the highest impact read in an unclipped step); None when none is clipped.
+    """In plain words: how many of ``steps`` the accelerometer clipped, and about the least their
+    impact can be (the highest impact read in an unclipped step: not a strict bound, as impact is
+    the body-frame vertical and clipping is per sensor axis); that it is not known for running
+    steps stored before schema 1.4; None when none is clipped.
     """
     clip = _clipped(steps)
     if not clip.any():
-        return None
+        return CLIPPING_UNKNOWN_TEXT if _clipping_unknown(steps) else None
     m = BY_KEY["impact_peak_g"]
     read = pd.to_numeric(steps.loc[~clip, "impact_peak_g"], errors="coerce").to_numpy(float)
     read = read[np.isfinite(read)]
-    least = (f"at least {m.show_unit(float(read.max()))}, the highest impact read in an unclipped step"
-             if read.size else "not known")
+    least = (f"probably about {m.show_unit(float(read.max()))} or more (the highest impact read in an "
+             "unclipped step; a sensor axis can clip below it)" if read.size else "not known")
     return (f"The sensor clipped (its accelerometer saturated at its full-scale range) in "
             f"{count(int(clip.sum()), 'step')} of {len(steps)}: their impact and loading rate were "
             f"not measured; the impact there was {least}. The medians count these steps as the "
@@ -353,17 +370,18 @@ def _drift_plots(steps: pd.DataFrame, strides: pd.DataFrame, t0: pd.Timestamp,
         points = ([svg.Points(x=t_steps[low], y=steps.loc[low, key].to_numpy(float) * m.scale,
                               label=f"low-confidence step (quality < {LOW_QUALITY:g})", color=LOW_COLOR,
                               radius=2.2, hollow=True)] if low.any() else [])
-        unknown = allb[allb["p50"].isna() & (allb["n_clipped"] > 0)]
+        # drawable only where a step of the run is unclipped (p50_min is NaN otherwise)
+        unknown = allb[allb["p50"].isna() & (allb["n_clipped"] > 0) & np.isfinite(allb["p50_min"])]
         if len(unknown):
             points.append(svg.Points(x=unknown["t"], y=unknown["p50_min"], color=CLIP_COLOR, radius=3.5,
-                                     label="median unknown (sensor clipped): at least this", hollow=True))
+                                     label="median unknown (sensor clipped): about this or more", hollow=True))
         caption = (f"Median per {width * 60:.0f} s by foot over all steps; shaded: middle 50 % of steps"
                    + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}, one by one."
                       if low.any() else "; no step of low confidence."))
         if clip.any():
             caption += (f" {clipping_text(steps)} Here: a line or band breaks where its value is unknown"
                         + (f"; red rings: the {count(len(unknown), 'time bin')} with half or more of "
-                           "the steps clipped, at the least their median can be." if len(unknown) else "."))
+                           "the steps clipped, at about the least their median can be." if len(unknown) else "."))
         figs.append(svg.render(svg.Chart(
             plot_id=f"drift-{key}", title=f"{m.label} through the run", x_label=x_label,
             y_label=m.axis_label, lines=lines, areas=areas, vspans=spans, points=points,

@@ -75,9 +75,10 @@ class RunnerParams:
     ends a gait bout and starts a new one (with ``walk_transient_pct``'s slower steps), as a
     standing pause does; drawn only when > 0.
     Shuffles of slow, older or ill walkers (off by default, drawn only when > 0):
-    ``walk_shuffle_share`` of the walking steps are shuffles, steps with the feet kept low and
-    short (shuffling gait: short steps, the foot flat at contact rather than striking with the
-    heel; Alcock et al. 2018: step length sets the toe clearance): a shuffle's lift
+    ``walk_shuffle_share`` of the walking steps are shuffles, steps that lift the body less (a
+    shuffling gait's short steps, the foot flat at contact, Alcock et al. 2018: step length sets the
+    toe clearance). Only force amplitudes are scaled: a shuffle keeps its step's timing and the walking
+    speed (the step is not made shorter). A shuffle's lift
     (``shuffle_lift_frac``) scales its double hump's departure from the flat shape (so its vertical
     CoM excursion; the neighbours' push in double support is theirs), its AP peaks, swing-leg pull
     and heel-strike collision, its heel-strike torsion, its impact transient and its soft-tissue
@@ -85,8 +86,11 @@ class RunnerParams:
     al. 1953) is a quarter; the half is a round figure. Stalls: with shuffles on, a walk that stops
     inside the session (a hesitation or a pause) shuffles into the stop (its last step is a
     shuffle); the stop itself is the hesitation's standing (a 1-2.5 s step on one contact instead
-    swung the body over 0.96 m: the model carries a near-stop only by standing support). Never a walk's
-    first two steps, nor its last two where the session ends.
+    swung the body over 0.96 m: the model carries a near-stop only by standing support). Rules:
+    never drawn on a walk's first two steps; every walk's second-to-last step is a full step (before
+    a stall, before walk-to-run and at the session's end); its last step is a shuffle before a stall,
+    else full. In a stalling walk of one or two steps the stall rule wins: its last step (one of its
+    first two) is a shuffle.
     Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
     contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
     ``walk_heel_strike_ap_bw`` is the forward pull of the swing leg on the pelvis just before

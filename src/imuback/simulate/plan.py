@@ -154,8 +154,9 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         s, T, pace, lift = s[:n], T[:n], pace[:n], lift[:n]
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
         if not run and p.walk_shuffle_share > 0:
-            # the closing steps are gait termination's; but a walk that stops inside the session (a
-            # hesitation, a pause: the stall) shuffles into the stop
+            # the second-to-last step of every walk is full (before a stall, walk-to-run or the
+            # session's end); the last is a shuffle into a stall (a hesitation, a pause inside the
+            # session), else full; a stalling walk of <= 2 steps thus shuffles one of its first two
             stall = ends_bout and i_seg + 2 < len(segs)
             lift[-2:] = np.array([1.0, p.shuffle_lift_frac if stall else 1.0])[-min(n, 2):]
         if not run and ends_bout and p.walk_transient_pct > 0:  # gait termination: the last steps slow

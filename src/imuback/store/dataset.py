@@ -73,17 +73,21 @@ SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_js
 
 
 def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, str] | None:
-    """Where the stored rows of one session came from (``SOURCE_COLUMNS``); None when the session
-    is not in the dataset or its sessions file cannot be read (repair's business).
+    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, and ``schema_version``:
+    the schema the file was written at, "" if untagged); None when the session is not in the
+    dataset or its sessions file cannot be read (repair's business).
     """
     part = part_path(dataset, "sessions", runner_id, session_id)
     if not part.exists():
         return None
     try:
-        rows = pq.read_table(part, columns=SOURCE_COLUMNS).to_pylist()
+        table = pq.read_table(part, columns=SOURCE_COLUMNS)
     except (OSError, pa.ArrowInvalid):
         return None
-    return rows[0] if len(rows) == 1 else None
+    if table.num_rows != 1:
+        return None
+    meta = pq.read_schema(part).metadata or {}
+    return {**table.to_pylist()[0], "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
 
 
 def stored_treadmill_speed(dataset: str | Path, *, runner_id: str, session_id: str,

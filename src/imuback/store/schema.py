@@ -107,8 +107,8 @@ STEPS_SCHEMA = pa.schema(
         _f("clipped", pa.bool_(), "", "true: a running contact holding a clipped (saturated) accelerometer "
            "sample: its impact_peak_g and loading_rate_g_per_s are null because unknown (larger than the "
            "sensor read; the session medians count them as larger than every unclipped step), not because "
-           "they were not computed; false otherwise (walking steps are not looked at); null: made before "
-           "schema 1.4"),
+           "they were not computed; false: a running contact checked and unclipped; null: a step not checked "
+           "(walking and other non-running steps) or a row made before schema 1.4"),
     ]
 )
 
