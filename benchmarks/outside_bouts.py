@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import resource
 import sys
 import time
@@ -231,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table of outside detections and the counts per kind and per reference."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--plot", type=Path, default=None, help="draw each group of outside detections to DIR")
+    ap.add_argument("--plot", type=Path, default=None,
+                    help="draw each group of outside detections to DIR (needs matplotlib)")
     args = ap.parse_args(argv)
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        ap.error("--plot needs matplotlib (pip install matplotlib); it is not installed")
     trials = rw.load(args.data)
     if not trials:
         print(f"no real walking data under {args.data / 'real'}: nothing to do")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -33,3 +35,13 @@ def test_runs_split_at_long_intervals():
     t = np.array([1.0, 1.6, 2.2, 5.0, 5.5, 20.0])
     assert ob._runs(t).tolist() == [3, 3, 3, 2, 2, 1]
     assert ob._runs(np.zeros(0)).size == 0
+
+
+def test_plot_without_matplotlib_stops_before_any_work(monkeypatch, tmp_path, capsys) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    with pytest.raises(SystemExit) as e:
+        ob.main(["--plot", str(tmp_path / "plots"), "--data", str(tmp_path / "nodata")])
+    assert e.value.code == 2
+    assert "--plot needs matplotlib" in capsys.readouterr().err
+    assert not (tmp_path / "plots").exists()
