@@ -49,8 +49,6 @@ CONTRA = "foot_contradiction_run (1 = every step whose two cues contradict its c
 NOTALT = ("foot_not_alternating (chains whose cues name one foot this many times as clearly as alternating feet "
           "unlabelled; 0 = never; listed strictest first, so a tie keeps the strictest)")
 FUSE = "walk_fuse_agree_s (0 = the forward-peak IC alone; 1.0 = always averaged with the vertical IC)"
-SCALE = ("walk_detect_scale_exp (detection scale x (bout step time / ref) ** exp, within 0.75-2; off = fixed "
-         "0.064 s; +locate: walk_locate_sigma_s too)")
 CONSTANTS: dict[str, dict[str, PipelineParams]] = {
     "walk_drop_window_s (off = IC at the vertical rise)": {
         "off": PipelineParams(events=dataclasses.replace(E, walk_min_drop_g_per_s=1e9)),
@@ -122,15 +120,6 @@ CONSTANTS: dict[str, dict[str, PipelineParams]] = {
             for v in (0.0, 0.3, 0.5, 0.7, 1.0)},
     DELAY: {str(v): PipelineParams(events=dataclasses.replace(E, walk_ic_delay_s=v))
             for v in (0.0, 0.002, 0.004, 0.006, 0.008, 0.010, 0.012)},
-    SCALE: {"off": PipelineParams(events=E),
-            **{f"{k}, ref {r} s{' +locate' if loc else ''}": PipelineParams(events=dataclasses.replace(
-                E, walk_detect_scale_exp=k, walk_detect_ref_step_s=r, walk_locate_scaled=loc))
-               for k, r, loc in ((0.5, 0.5, False), (1.0, 0.5, False), (1.0, 0.55, False), (1.0, 0.45, False),
-                                 (1.0, 0.5, True), (0.5, 0.5, True))},
-            # the other way: a finer scale for longer steps
-            **{f"{k}, ref {r} s": PipelineParams(events=dataclasses.replace(
-                E, walk_detect_scale_exp=k, walk_detect_ref_step_s=r, walk_detect_scale_bounds=(0.5, 2.0)))
-               for k, r in ((-0.5, 0.5), (-1.0, 0.5), (-1.0, 0.55))}},
     "walk_detect_sigma_s (fixed for every cadence; McCamley 2012's scale 9 at 100 Hz = 0.064 s)": {
         str(v): PipelineParams(events=dataclasses.replace(E, walk_detect_sigma_s=v))
         for v in (0.04, 0.048, 0.056, 0.064, 0.072, 0.08, 0.096)},

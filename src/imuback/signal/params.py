@@ -255,19 +255,6 @@ class EventParams:
     walk_detect_sigma_s: float = 0.064
     """Gaussian scale that finds walking steps: McCamley 2012's gaus1 CWT at scale 9 and 100 Hz
     is a Gaussian of sigma 9/sqrt(2) samples = 64 ms."""
-    walk_detect_scale_exp: float = 0.0
-    """The walking step-detection scale follows each bout's step time: ``walk_detect_sigma_s`` x
-    (step time / ``walk_detect_ref_step_s``) ** this, within ``walk_detect_scale_bounds``; the step
-    time is the median interval of the bout's clear steps at the fixed scale (a first pass).
-    0 = the fixed scale. 1: the scale in proportion to the step time; ~0.5: Caramia et al. 2019's
-    optimal IC scale against step frequency (scale = 56 - 10 x step frequency at 250 Hz; its log
-    slope at 1.8 steps/s is -0.47; skdh's ``VerticalCwtGaitEvents``)."""
-    walk_detect_ref_step_s: float = 0.5
-    """Step time (s) at which ``walk_detect_sigma_s`` is used unchanged by ``walk_detect_scale_exp``."""
-    walk_detect_scale_bounds: tuple[float, float] = (0.75, 2.0)
-    """Bounds of the factor ``walk_detect_scale_exp`` applies to ``walk_detect_sigma_s``."""
-    walk_locate_scaled: bool = False
-    """``walk_locate_sigma_s`` takes the same factor as the detection scale."""
     walk_locate_sigma_s: float = 0.025
     """Finer Gaussian scale that locates each walking IC (within 0.2 s before to 0.05 s after the
     detected maximum): heavy smoothing delays the maximum of an asymmetric loading response."""

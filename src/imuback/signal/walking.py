@@ -65,12 +65,7 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         # 1. steps: clear maxima, plus weaker ones that land where the rhythm lacks a step
         # (a missed step, the last steps of the walk)
         pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
-        factor = _scale_factor(pk, props["prominences"], (o0 - s0, o1 - s0), fs, p)
-        if factor != 1.0:
-            # the scale follows this bout's step time (a first pass at the fixed scale gave it)
-            d1 = gaussian_filter1d(vel, sigma * factor, order=1) * fs
-            pk, props = find_peaks(d1, distance=mindist, prominence=p.walk_weak_prominence_g)
-        f1 = gaussian_filter1d(vel, fine * (factor if p.walk_locate_scaled else 1.0), order=1)
+        f1 = gaussian_filter1d(vel, fine, order=1)
         pk = _fill_missed_steps(pk, props["prominences"], f1, p, (o0 - s0, o1 - s0), (back, ahead))
         if pk.size:
             # 2. the loading-response maximum on the finer scale, just before the detected one
@@ -82,22 +77,6 @@ def walking_contacts(x: F64, bouts: Bouts, fs: float, p: EventParams,
         ics.append(pk + s0)
     ic = np.concatenate(ics).astype(np.float64)
     return ic, np.full(ic.size, np.nan), np.full(ic.size, 0.8)
-
-
-def _scale_factor(cand: I64, prom: F64, own: tuple[int, int], fs: float, p: EventParams) -> float:
-    """Factor on the detection scale from the bout's step time (``walk_detect_scale_exp``).
-
-    The step time is the median interval of the clear candidates (prominence >=
-    ``walk_peak_prominence_g``) inside ``own`` = [start, end); fewer than 3 of them: 1.
-    """
-    if p.walk_detect_scale_exp == 0.0:
-        return 1.0
-    steps = cand[(prom >= p.walk_peak_prominence_g) & (cand >= own[0]) & (cand < own[1])]
-    if steps.size < 3:
-        return 1.0
-    step_s = float(np.median(np.diff(steps))) / fs
-    lo, hi = p.walk_detect_scale_bounds
-    return float(np.clip((step_s / p.walk_detect_ref_step_s) ** p.walk_detect_scale_exp, lo, hi))
 
 
 def _max_slope(f: F64, starts: I64, ends: I64) -> F64:
