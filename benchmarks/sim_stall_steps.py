@@ -17,6 +17,8 @@ sessions (``sim_accuracy.walking_scenario`` 0 and 4, seeds 300 and 304) and with
 2. a summary per variant in which only ``shuffle_lift_frac`` changes (0.25 as simulated, 0.999: no
    shuffle, 0.01; the same random draws), and the 1.1 m/s walks (scenario 2 and 6, seeds 302 and
    306) given the slow walk's shuffles and hesitations: is the vertical peak after IC the lift's?
+3. the nominal walking hump's ``q`` against the flat shape's (``forces.flat_walk_shape_q``) at
+   0.45 and 1.1 m/s: what a shuffle's lift can scale.
 
 Measures the simulator only; nothing here is chosen on the pipeline.
 """
@@ -39,6 +41,7 @@ import slow_feet as sf
 import slow_steps as ss
 from imuback.signal.dsp import lowpass
 from imuback.signal.params import PipelineParams
+from imuback.simulate.forces import flat_walk_shape_q
 from imuback.simulate.params import RunnerParams
 
 F64 = npt.NDArray[np.float64]
@@ -153,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, mod, idx in variants:
         print(summary_line(name, _pooled(mod, idx)))
+    print("\n# 3. the nominal walking hump against the flat shape (the lift scales the difference)")
+    for i in (SLOW_WALKS[0], BRISK_WALKS[0]):
+        p = sa.walking_scenario(i)
+        tc_over_t = 2.0 * p.walk_duty_factor  # a walking contact lasts T + (2 duty - 1) T
+        q_flat = float(flat_walk_shape_q(np.array([tc_over_t]))[0])
+        print(f"{p.walk_speed_mps:.2f} m/s: walk_shape_q {p.walk_shape_q:.3f}, flat q {q_flat:.3f} at tc/T "
+              f"{tc_over_t:.2f}: departure {p.walk_shape_q - q_flat:+.3f}")
     return 0
 
 
