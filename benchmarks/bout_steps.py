@@ -19,7 +19,6 @@ with its nearest reference IC (s). Prints samples/s and peak memory.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -101,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, trial, t, near in listing:
         if name != BASE:
             print(f"{name:18s} {trial:22s} {t:8.2f}  " + "  ".join(f"{k} {v:+.2f}" for k, v in near.items()))
-    n_samples = sum(tr.raw.n_samples for tr in trials)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{n_samples / elapsed:,.0f} samples/s over {len(trials)} trials ({elapsed:.1f} s), "
-          f"peak memory {peak_mb:.0f} MB")
+    print(rw.throughput_line(trials, elapsed))
     return 0
 
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
-import resource
 import sys
 import time
 from pathlib import Path
@@ -243,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     t_start = time.perf_counter()
     rows: list[dict] = []
-    n_samples = 0
     for tr in trials:
-        n_samples += tr.raw.n_samples
         r = trial_rows(tr)
         rows += r
         if args.plot is not None and r:
@@ -273,9 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                and ds in ("every real dataset", r["dataset"])]
         c = collections.Counter(r["kind"] for r in sel)
         print(f"{ds + ' / ' + ref:30s} {len(sel):7d} " + " ".join(f"{c[k]:18d}" for k in KINDS))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{n_samples / elapsed:,.0f} samples/s over {len(trials)} trials ({elapsed:.1f} s), "
-          f"peak memory {peak_mb:.0f} MB")
+    print(rw.throughput_line(trials, elapsed))
     return 0
 
 

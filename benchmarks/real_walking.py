@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import resource
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -113,6 +114,17 @@ def event_params(settings: list[str]) -> EventParams:
             raise SystemExit(f"{s}: EventParams has no field {name!r}")
         changes[name] = ast.literal_eval(value)
     return dataclasses.replace(EventParams(), **changes)
+
+
+def throughput_line(trials: list[Trial], elapsed_s: float) -> str:
+    """The closing line of a script over the real walking trials: samples/s over ``trials`` in
+    ``elapsed_s`` and the process's peak memory (STYLE: every benchmark prints both).
+    """
+    n_samples = sum(tr.raw.n_samples for tr in trials)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (f"\n{n_samples / elapsed_s:,.0f} samples/s over {len(trials)} trials ({elapsed_s:.1f} s), "
+            f"peak memory {peak_mb:.0f} MB")
+
 
 def _tilt_deg(acc: F64, r: F64, fs: float) -> float:
     g = r @ np.mean(acc[: max(1, round(fs))], axis=0)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -137,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{tb['ape_before'][j]:4.0f}{tb['ape_at'][j]:4.0f}{tb['ape_after'][j]:4.0f} / "
               f"{tb['pitch_before'][j]:+4.0f}{tb['pitch_at'][j]:+4.0f}{tb['pitch_after'][j]:+4.0f} "
               f"{tb['lat'][j]:5.2f} {tb['next'][j]:5.2f}  " + "; ".join(names))
-    n_samples = sum(tr.raw.n_samples for tr in trials)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{n_samples / elapsed:,.0f} samples/s over {len(trials)} trials ({elapsed:.1f} s), "
-          f"peak memory {peak_mb:.0f} MB")
+    print(rw.throughput_line(trials, elapsed))
     return 0
 
 

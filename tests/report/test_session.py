@@ -216,3 +216,63 @@ def test_no_ring_is_promised_when_every_step_clipped() -> None:
     t = np.repeat([0.1, 0.6], 6)
     b = session._binned(t, np.full(12, np.nan), 0.5, np.ones(12, dtype=bool))
     assert b["p50"].isna().all() and b["p50_min"].isna().all()  # nothing to draw a ring at
+
+
+def _censored_steps(bins: list[list[float]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Running steps, 6 per 0.5 min bin (one every 5 s, feet alternating), impact per bin as
+    given (NaN: clipped, unknown), and a few strides; for the drift plots alone.
+    """
+    import numpy as np
+
+    t0 = pd.Timestamp("2024-03-04 07:00", tz="UTC")
+    v = np.concatenate([np.asarray(b, dtype=float) for b in bins])
+    ic = t0 + pd.to_timedelta(1.0 + 5.0 * np.arange(v.size), unit="s")  # 1 s in: no step on a bin edge
+    steps = pd.DataFrame({"ic_time": ic, "activity": "run", "foot": np.resize(["L", "R"], v.size),
+                          "contact_time_s": 0.25, "impact_peak_g": v, "clipped": np.isnan(v), "quality": 1.0})
+    strides = pd.DataFrame({"start_time": ic, "pelvis_obliquity_deg": 8.0, "pelvis_rotation_deg": 12.0,
+                            "ml_excursion_cm": 4.0})
+    return steps, strides
+
+
+def test_red_rings_mark_exactly_the_bins_whose_median_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 21 (M13): a bin whose upper quartile is unknown but whose median is known gets no ring;
+    a bin whose median is unknown gets one, at the least its median can be (its clipped steps at the
+    highest impact read unclipped), and the caption counts those bins alone.
+    """
+    import re
+
+    import numpy as np
+
+    from imuback.report import svg
+
+    nan = float("nan")
+    known = [2.0, 2.1, 2.2, 2.3, 2.4, 2.5]
+    upper_unknown = [2.0, 2.2, 2.4, 2.6, nan, nan]  # 2 of 6 clipped: median 2.5, upper quartile unknown
+    median_unknown = [1.8, 2.0, 2.2, nan, nan, nan]  # 3 of 6: median unknown
+    points: list[svg.Points] = []
+    real_points = svg.Points
+
+    def spy(**kw):  # type: ignore[no-untyped-def]
+        points.append(real_points(**kw))
+        return points[-1]
+
+    monkeypatch.setattr(svg, "Points", spy)
+
+    def rings(bins: list[list[float]]) -> tuple[list[tuple[float, float]], str]:
+        points.clear()
+        steps, strides = _censored_steps(bins)
+        html = str(session._drift_plots(steps, strides, steps["ic_time"].min() - pd.Timedelta(seconds=1), None))
+        red = [p for p in points if p.color == session.CLIP_COLOR]
+        assert len(red) <= 1
+        xy = list(zip(np.asarray(red[0].x, float), np.asarray(red[0].y, float), strict=True)) if red else []
+        return xy, _figure(html, "drift-impact_peak_g")
+
+    # the median of bin 2 is unknown: at least (2.2 + 2.6) / 2 with its clipped steps at 2.6
+    xy, fig = rings([known, upper_unknown, median_unknown])
+    assert xy == [(pytest.approx(1.25), pytest.approx(2.4))]
+    assert len(re.findall(r'<circle [^>]*stroke="#c0392b" fill="none"', fig)) == 1
+    assert "red rings: the 1 time bin with half or more" in fig
+    # only upper quartiles unknown: no ring, none promised
+    xy, fig = rings([known, upper_unknown, upper_unknown])
+    assert xy == [] and "red rings" not in fig and "The sensor clipped" in fig
+    assert not re.findall(r'stroke="#c0392b" fill="none"', fig)

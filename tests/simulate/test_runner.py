@@ -433,3 +433,52 @@ def test_walking_force_follows_speed_in_turns() -> None:
     assert turning.sum() > 1000 and straight.sum() > 4000
     assert np.std(on.vgrf_bw[turning]) < 0.8 * np.std(off.vgrf_bw[turning])  # 0.71 at this seed
     assert np.std(on.vgrf_bw[straight]) == pytest.approx(np.std(off.vgrf_bw[straight]), rel=0.05)
+
+
+def _fingerprint(sim: SimulatedSession) -> dict[str, object]:
+    """What a default session must keep, bit for bit: the sensor's integer counts (the chip's 16-bit
+    codes at the default ±16 g / ±2000 dps) and sample times, the truth's contacts to the microsecond,
+    their feet, and the truth's force peaks to 1e-9 BW. Counts and rounded values, not the float
+    arrays' bytes: numpy's float64 sin/exp take CPU-specific SIMD paths that may differ in the last
+    bit on another machine, which a 16-bit code or a 1e-9 rounding absorbs (a flip needs a value
+    within ~1e-15 of a rounding edge) while any changed draw or formula moves them.
+    """
+    import hashlib
+
+    raw = sim.raw
+    lsb_acc, lsb_gyr = 2.0 * 16.0 * G_MPS2 / 65536.0, 2.0 * 2000.0 / 65536.0
+    acc = np.rint(raw.acc_mps2.astype(np.float64) / lsb_acc)
+    gyr = np.rint(raw.gyr_dps.astype(np.float64) / lsb_gyr)
+    # the samples are the chip's codes (a check on the check: float32 keeps them to ~1e-3 LSB)
+    assert np.max(np.abs(raw.acc_mps2 / lsb_acc - acc)) < 0.01 and np.max(np.abs(raw.gyr_dps / lsb_gyr - gyr)) < 0.01
+    ts = sim.truth_steps
+
+    def us(col: str) -> np.ndarray:
+        return np.asarray((ts.column(col).cast("int64").to_numpy() + 500) // 1000, dtype="<i8")
+
+    grf = np.rint(np.nan_to_num(_col(ts, "grf_peak_bw"), nan=-1.0) * 1e9)
+    h = hashlib.sha256()
+    for a in (raw.time_ns.astype("<i8"), acc.astype("<i4"), gyr.astype("<i4"), us("ic_time"), us("to_time"),
+              grf.astype("<i8")):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(" ".join(str(f) for f in ts.column("foot").to_pylist()).encode())
+    return {"n_samples": raw.time_ns.size, "n_steps": ts.num_rows,
+            "acc_counts_0_1000_20000": acc[[0, 1000, 20000]].astype(int).tolist(),
+            "gyr_counts_0_1000_20000": gyr[[0, 1000, 20000]].astype(int).tolist(),
+            "sha256": h.hexdigest()}
+
+
+def test_the_default_session_is_bit_identical() -> None:
+    """Review 21 (S7): the default simulator's output is fixed; a change that moves it (a random
+    number drawn for a knob that is off, a reordered draw, a changed formula) fails here. The
+    default session with its run cut to 30 s: both walks, the run and the stands, noise, quantising
+    and the gap draw as by default. When a change is meant to move it: say so, and store the new
+    fingerprint (printed by this test's failure).
+    """
+    sim = simulate_session(RunnerParams(run_minutes=0.5), seed=2024, session_id="s1", runner_id="r1",
+                           start_time=T0)
+    got = _fingerprint(sim)
+    assert got == {"n_samples": 33172, "n_steps": 283,
+                   "acc_counts_0_1000_20000": [[560, 85, 1911], [557, 85, 1915], [1064, 168, 1851]],
+                   "gyr_counts_0_1000_20000": [[-6, 2, 4], [-5, 5, 2], [-111, -269, 241]],
+                   "sha256": "164002008244c0d64da3f672d972d395868714e7def38098c6dd1ef336d4f9f0"}, got

@@ -12,7 +12,9 @@ from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
+import pytest
 
+from imuback.errors import SimulationError
 from imuback.simulate.gait import build_gait
 from imuback.simulate.params import RunnerParams
 from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
@@ -102,3 +104,71 @@ def test_shuffles_are_seeded():
     assert a.truth["segments"][1]["shuffles_s"] == b.truth["segments"][1]["shuffles_s"]
     c = simulate_session(p, seed=12, session_id="s", runner_id="sim", start_time=0)
     assert c.truth["segments"][1]["shuffles_s"] != a.truth["segments"][1]["shuffles_s"]
+
+
+def test_which_steps_may_shuffle_in_every_walk():
+    """The rules of ``plan.make_steps`` (docs/simulator.md 6c), at the largest share (a half), over
+    many walks: never a walk's first two steps; its second-to-last always full; its last a shuffle
+    into a stall, else full (before walk-to-run and at the session's end); in a stalling walk of one
+    or two steps the stall rule wins.
+    """
+    p = replace(BRISK, walk_shuffle_share=0.5)
+    walk_s = [0.3, 0.7, 1.2, 2.0, 3.5, 5.0, 8.0]  # 1, 2, 3, 4... steps at 112/min (0.54 s a step)
+    segs = [("stand", 3.0)]
+    for d in walk_s * 6:
+        segs += [("walk", d), ("stand", 1.5)]
+    segs += [("walk", 6.0), ("run", 6.0), ("walk", 6.0), ("stand", 3.0)]
+    rng = np.random.default_rng(5)
+    st, log = make_steps(p, segs, rng, pace_changes(p, segs, rng))
+    walks = [(i, seg) for i, seg in enumerate(log) if seg["kind"] == "walk"]
+    assert len(walks) == 6 * len(walk_s) + 2
+    sizes, middle = [], []
+    for k, (i, seg) in enumerate(walks):
+        lift = st.lift[(st.s >= seg["start_s"] - 1e-9) & (st.s < seg["end_s"] - 1e-9)]
+        sizes.append(lift.size)
+        assert np.all((lift == 1.0) | (lift == p.shuffle_lift_frac))
+        stall = log[i + 1]["kind"] == "stand" and i + 2 < len(log)
+        assert stall == (k < len(walks) - 2)  # the last two walks: into the run, into the session's end
+        assert lift[-1] == (p.shuffle_lift_frac if stall else 1.0), (k, lift)
+        assert np.all(lift[:-1][:2] == 1.0), (k, lift)  # the first two (the last aside: a stall's)
+        assert np.all(lift[-2:-1] == 1.0), (k, lift)  # the second-to-last
+        middle.append(lift[2:-2])
+    assert {1, 2, 3, 4}.issubset(sizes)  # short walks as well as long ones
+    mid = np.concatenate(middle)
+    assert 0.35 < np.mean(mid < 1.0) < 0.65, np.mean(mid < 1.0)  # elsewhere: drawn at the share
+
+
+def test_a_shuffle_scales_its_tissue_ringing_ap_peaks_and_torsion_by_its_lift():
+    """The same steps and draws built with and without their lifts: each shuffle's soft-tissue
+    ringing, forward-back force peaks, heel-strike collision and torsion are its lift times the full
+    step's, exactly; full steps are untouched.
+    """
+    rng = np.random.default_rng(4)
+    segs = plan_segments(BRISK, rng)
+    pace = pace_changes(BRISK, segs, rng)
+    st, log = make_steps(BRISK, segs, rng, pace)
+    speed, heading = speed_and_heading(BRISK, log, rng, pace)
+    sh = st.lift < 1.0
+    assert 0.1 < sh.mean() < 0.3
+    g = build_gait(BRISK, st, np.random.default_rng(9), speed, heading)
+    full = build_gait(BRISK, replace(st, lift=np.ones_like(st.lift)), np.random.default_rng(9), speed, heading)
+    for name in ("wob_b", "ap_amp", "tor_amp", "hs_amp"):
+        got, want = getattr(g, name), getattr(full, name) * st.lift
+        assert np.any(getattr(full, name)[sh] != 0.0), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0.0, err_msg=name)
+    np.testing.assert_array_equal(g.wob_w, full.wob_w)  # the ringing's frequency is the step's own
+
+
+@pytest.mark.parametrize(("knob", "value"), [
+    ("walk_shuffle_share", -0.1), ("walk_shuffle_share", 0.6), ("walk_shuffle_share", float("nan")),
+    ("shuffle_lift_frac", 0.0), ("shuffle_lift_frac", 1.0), ("shuffle_lift_frac", -0.25),
+    ("shuffle_lift_frac", float("nan")),
+])
+def test_shuffle_knobs_out_of_range_raise(knob: str, value: float):
+    with pytest.raises(SimulationError, match=r"walk_shuffle_share must be within 0-0\.5 and shuffle_lift_frac"):
+        RunnerParams(**{knob: value})
+
+
+def test_shuffle_knobs_at_their_limits_are_accepted():
+    assert RunnerParams(walk_shuffle_share=0.5, shuffle_lift_frac=0.01).walk_shuffle_share == 0.5
+    assert RunnerParams(walk_shuffle_share=0.0, shuffle_lift_frac=0.99).shuffle_lift_frac == 0.99
