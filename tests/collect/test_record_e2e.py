@@ -98,7 +98,10 @@ def test_100hz_mtu23_drops_short_and_garbled_frames(tmp_path: Path) -> None:
     rec = run(raw, tmp_path, speedup=10, faults=faults)
     out = check_books(rec)
     lost = sum(g["samples_lost"] for g in out.gaps)
-    assert lost == 6  # one sample per frame at MTU 23
+    # one sample per dropped, short or garbled frame at MTU 23; on a loaded machine the 10x-speed
+    # link can fall behind and the sensor's buffer overflow (counted by the sensor) adds to it
+    assert lost == 6 + rec.sensor.log.overflow_samples
+    assert rec.sensor.log.overflow_samples < 50
     assert rec.result.report.bad_frames == 3
     assert any("bad frames" in g["reason"] for g in out.gaps)
     assert rec.sensor.log.samples("sent") == out.n_samples
