@@ -37,7 +37,10 @@ class Gait:
     imp_amp: F64
     imp_half: F64
     ramp_start: F64  # 1 on the first contact of a bout, else 0
-    ramp_end: F64  # -1 on the last contact of a bout, else 0
+    ramp_end: F64  # on a bout's last contact minus the standing support still to reload at its step's end
+    # (-1; on a stop from walking -(1 - its hump there)), else 0
+    hump_cut: F64  # time after the contact starts from which its hump no longer adds to the total force (s;
+    # inf, or the step time on a stop from walking: the standing support carries the rest)
     ramp_s: float
     cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
     cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
@@ -118,6 +121,22 @@ def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
     return a1 - done
 
 
+def _cut_hump_terms(T: F64, tc: F64, q: F64) -> tuple[F64, F64, F64, F64, F64, F64]:
+    """Per contact, the hump ``sin x + r sin 2x + q sin 3x`` (``x = pi tau / tc``) up to ``T``, per
+    unit amplitude, split into the part without the skew and the skew's per unit ``r``: impulse
+    ``(A0, A2)`` (s), ``∫_0^T (T - tau) f dtau`` ``(B0, B2)`` (s^2) and the value at ``T`` ``(P, Q)``.
+    """
+    u = np.minimum(T / tc, 1.0)
+    k1, k2, k3 = (tc / (m * np.pi) for m in (1, 2, 3))
+    s1, s2, s3 = (np.sin(m * np.pi * u) for m in (1, 2, 3))
+    c1, c2, c3 = (np.cos(m * np.pi * u) for m in (1, 2, 3))
+    a0 = k1 * (1.0 - c1) + q * k3 * (1.0 - c3)
+    a2 = k2 * (1.0 - c2)
+    b0 = k1 * (T - k1 * s1) + q * k3 * (T - k3 * s3)
+    b2 = k2 * (T - k2 * s2)
+    return a0, a2, b0, b2, s1 + q * s3, s2
+
+
 def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
     """Per contact: the range of the hump's skew ``r`` (dimensionless) that keeps it a push.
 
@@ -162,7 +181,7 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
                 stretch: I64, n_grid: int = 256) -> F64:
     """Per walking step: the *completed-contacts* height at the next IC that puts the top of the
     true body's step at its standing level (m, relative to it; 0 on running steps and a bout's
-    last step, half of it on the step before).
+    last step; on the step before, half the true height at IC, the push owed whole).
 
     The controller's height is that of every started contact's whole impulse: a walking contact
     still pushes after the next IC (double support), so the true height there is higher by the
@@ -202,21 +221,62 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
     vel = vel - vel.mean(axis=1, keepdims=True)
     height = np.cumsum(vel, axis=1) * dt
     at_ic = -height.max(axis=1)
-    level = np.zeros(n)
+    level, below = np.zeros(n), np.zeros(n)
     level[walk] = G_MPS2 * (at_ic - owed)
+    below[walk] = G_MPS2 * at_ic
     out = np.where(st.run, 0.0, _moving_average(level, stretch))
     # the bout's last two steps hand the level back to standing's (half, then all of it): the
-    # last contact alone could not always bring the body back to its standing height
+    # last contact alone could not always bring the body back to its standing height. Only the
+    # true height at IC is handed back (``g O``); the push still owed (``g D``) is the
+    # bookkeeping's and still comes (the whole level halved put the last IC 1.6-3.2 cm above
+    # standing at 0.45 m/s, by half the owed push)
+    below_s = _moving_average(below, stretch)
     k = np.flatnonzero(st.last)
     for frac in HAND_BACK:
         k = k[~st.first[k]] - 1
-        out[k] *= frac
+        out[k] -= (1.0 - frac) * below_s[k]
     out[st.last] = 0.0
     return out
 
 
+def _stop_step(v: float, dz0: float, T: float, j0: float, m0: float,
+               terms: tuple[float, float, float, float, float, float], ramp_s: float, c_ramp: float,
+               r_range: tuple[float, float]) -> tuple[float, float, float, float]:
+    """A walking bout's last contact, whose hump is cut at its step's end ``T`` (s), where the
+    standing support reloads from the hump's value there, ``f_T``, to 1 BW (end ramp amplitude
+    ``-(1 - f_T)``, the eased ramp of ``ramp_s``, centroid ``c_ramp`` after ``T``).
+
+    ``v``: the velocity at the contact's start (m/s), ``dz0`` its height over the target (m);
+    ``j0``, ``m0``: the contact's fixed impulse (s) and first moment (s^2) without an end ramp;
+    ``terms``: :func:`_cut_hump_terms` of this contact. Amplitude ``a`` and ``b = a r`` solve, both
+    linearly, velocity 0 and the height at the target once the ramp has reloaded; with ``r``
+    outside ``r_range`` it is clipped and ``a`` brings the velocity alone to 0. Returns ``a`` (BW),
+    ``r``, the end ramp's amplitude (BW) and the height change over the step and its ramp (m).
+    """
+    a0, a2, b0, b2, p, qv = terms
+    h = ramp_s / 2.0
+    # impulse: j0 - h + a (a0 + p h) + b (a2 + q h) = T - v / g
+    # ∫(T - tau) F: (j0 T - m0) + h c_ramp + a (b0 - p h c_ramp) + b (b2 - q h c_ramp)
+    #   = T^2 / 2 - (v T + dz0) / g
+    rhs = np.array([T - v / G_MPS2 - j0 + h,
+                    T * T / 2.0 - (v * T + dz0) / G_MPS2 - (j0 * T - m0) - h * c_ramp])
+    mat = np.array([[a0 + p * h, a2 + qv * h], [b0 - p * h * c_ramp, b2 - qv * h * c_ramp]])
+    a, b = np.linalg.solve(mat, rhs)
+    r = b / a if a > 0 else 0.0
+    if not r_range[0] <= r <= r_range[1]:
+        r = min(max(r, r_range[0]), r_range[1])
+        a = rhs[0] / (mat[0, 0] + r * mat[0, 1])
+    if a <= 0:
+        raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
+                              "lengthen walk_end_s or stand_end_s")
+    end = -(1.0 - a * (p + r * qv))
+    s_int = (j0 * T - m0) - end * h * c_ramp + a * (b0 + r * b2)
+    dz = v * T + G_MPS2 * (s_int - T * T / 2.0)
+    return float(a), float(r), float(end), float(dz)
+
+
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64,
-             imp_nom: tuple[F64, F64, F64]) -> tuple[F64, F64, F64]:
+             imp_nom: tuple[F64, F64, F64], ramp_s: float) -> tuple[F64, F64, F64, F64]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
 
     A runner keeps their height from step to step; with a prescribed force shape and step-to-step
@@ -229,7 +289,14 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     still to come after its IC (that make-up made strong and weak steps alternate, lag-1
     correlation of the amplitudes about -0.5 at a duty factor of 0.66; running contacts end before
     the next IC, so nothing changes there).
-    The last contact of a bout brings the velocity exactly to 0 (standing). Mediolateral: the
+    The last contact of a bout brings the velocity exactly to 0 (standing). A walking one still
+    pushes after its step ends, where the standing support reloads (the other foot lands beside
+    it): there the total force becomes the standing one, reloading from this hump's value at the
+    step's end to 1 BW (``ramp_s``, the same eased ramp), never above it, so the body rises onto
+    its standing height and stops there instead of being pushed above it and falling back (the
+    hump plus a full reload lifted it 4-8 cm above standing at every stop). Its amplitude and skew
+    then solve a 2x2 linear system (velocity 0, the height at the step's end at standing's; the
+    skew within its push-only range, else the velocity alone). Mediolateral: the
     velocity after each contact is steered to +-half the nominal swing minus a position
     correction. One loop over steps, because each step's state depends on the previous one.
 
@@ -237,7 +304,8 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     (s) *before* the run→walk landing (:func:`_run_walk_landing`): the walking level is that of a
     periodic step, which the landing bump is not.
 
-    Returns hump amplitude (BW), skew ``r`` and signed ML amplitude (BW), each (n_steps,).
+    Returns hump amplitude (BW), skew ``r``, signed ML amplitude (BW) and the end ramp's amplitude
+    (``Gait.ramp_end``, BW), each (n_steps,).
     """
     n = st.s.size
     T = st.T
@@ -276,30 +344,42 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     r_lo = np.where(st.last, np.minimum(push_lo, r_nat - 0.3), r_nat - 0.3)
     r_hi = np.where(st.last, np.maximum(push_hi, r_nat + 0.3), r_nat + 0.3)
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
+    ramp_end = -st.last.astype(float)
+    cut = st.last & (tc > T)  # a stop from walking: the hump goes on past the step's end
+    ca0, ca2, cb0, cb2, cp, cq = _cut_hump_terms(T, tc, q)
+    c_ramp = ramp_s * (0.5 - 2.0 / np.pi**2)
     beta, beta_y = 0.3, 0.5
     v = z = z_ref = vy = y = 0.0
     for k in range(n):  # sequential: the state after a step feeds the next
         if st.first[k]:
             v, vy, z_ref, y = 0.0, 0.0, z, 0.0
         tk = T[k]
-        if st.last[k]:
+        if cut[k]:
+            a, r, ramp_end[k], dz = _stop_step(
+                v, z - z_ref - level[k], tk, jf[k] + ramp_s / 2.0, mf[k] + ramp_s / 2.0 * (tk + c_ramp),
+                (ca0[k], ca2[k], cb0[k], cb2[k], cp[k], cq[k]), ramp_s, c_ramp, (r_lo[k], r_hi[k]))
+            z += dz
+            v = 0.0
+            amp[k], rr[k] = a, r
+        elif st.last[k]:
             a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
         else:
             target = vs[k + 1] + owed[k] - beta * (z - z_ref - level_prev[k]) / tk
             a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
-        if not st.last[k]:
-            a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
-        if a <= 0:
-            raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
-                                  "lengthen walk_end_s or stand_end_s")
-        jk = a * a1[k] + jf[k]
-        # skew so that the height at the next IC equals the bout level (within shape bounds)
-        m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
-        r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
-        r = min(max(r, r_lo[k]), r_hi[k])
-        z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
-        v += G_MPS2 * (jk - tk)
-        amp[k], rr[k] = a, r
+        if not cut[k]:
+            if not st.last[k]:
+                a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
+            if a <= 0:
+                raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
+                                      "lengthen walk_end_s or stand_end_s")
+            jk = a * a1[k] + jf[k]
+            # skew so that the height at the next IC equals the bout level (within shape bounds)
+            m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
+            r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
+            r = min(max(r, r_lo[k]), r_hi[k])
+            z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
+            v += G_MPS2 * (jk - tk)
+            amp[k], rr[k] = a, r
         side = st.side[k]
         ty = 0.0 if st.last[k] else side * vbar[k] - beta_y * y / tk
         m = (ty - vy) / (G_MPS2 * side * a1y[k])
@@ -308,7 +388,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         y += vy * tk + G_MPS2 * jy * (tk - tc[k] / 2.0)
         vy += G_MPS2 * jy
         mly[k] = side * m
-    return amp, rr, mly
+    return amp, rr, mly, ramp_end
 
 
 def _harmonics_rad(h: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -386,12 +466,21 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
     ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
                       v_lipm * np.pi / (G_MPS2 * tc))
-    amp, r, ml_amp = _control(st, a1, q, r, jf, mf, ml_nom, imp_nom)
-    m1 = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)[1]
+    amp, r, ml_amp, ramp_end = _control(st, a1, q, r, jf, mf, ml_nom, imp_nom, ramp_s)
+    _, m1, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
     # cumulative linear terms of completed contacts (for positions)
     jk = amp * a1 + jf
+    mom = amp * m1 + mf
+    # a stop from walking: the hump counts up to the step's end only (the standing support after)
+    hump_cut = np.where(st.last & (tc > st.T), st.T, np.inf)
+    cut = np.isfinite(hump_cut)
+    if np.any(cut):
+        ca0, ca2, cb0, cb2, _, _ = _cut_hump_terms(st.T[cut], tc[cut], q[cut])
+        j_h = amp[cut] * (ca0 + r[cut] * ca2)
+        jk[cut] = j_h + jf[cut]
+        mom[cut] = st.T[cut] * j_h - amp[cut] * (cb0 + r[cut] * cb2) + mf[cut]
     delta = jk - st.T
-    const = delta * st.s + (amp * m1 + mf) - st.T**2 / 2.0
+    const = delta * st.s + mom - st.T**2 / 2.0
     cum_delta = np.concatenate([[0.0], np.cumsum(delta)])
     cum_const = np.concatenate([[0.0], np.cumsum(const)])
     jy = ml_amp * tc * 2.0 / np.pi
@@ -481,7 +570,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         j = np.flatnonzero(change & (np.arange(slope.size) > 0) & (np.arange(slope.size) < slope.size - 1))
         ph_m[0, j], ph_m[1, j] = slope[j - 1], slope[j + 1]
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
-                 ramp_start=ramp_start, ramp_end=ramp_end, ramp_s=ramp_s,
+                 ramp_start=ramp_start, ramp_end=ramp_end, hump_cut=hump_cut, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,

@@ -46,13 +46,26 @@ def _contact_vertical_parts(g: Gait, j: I64, t: F64, order: int, own_only: bool 
     f0, f1, f2 = a0 + b0, a1 + b1, a2 + b2
     if own_only:
         return (f0, f1, f2), f0
+    own = f0
+    # a stop from walking: past the step's end the standing support carries the rest of the hump
+    # (``Gait.hump_cut``): the total has the hump up to there, then its impulse as a constant
+    late = np.flatnonzero(tau > g.hump_cut[j])
+    if late.size:
+        jl = j[late]
+        cut = g.hump_cut[jl]
+        _, h1, h2 = sine_series(cut, tc[late], [(1, np.ones_like(cut)), (2, g.r[jl]), (3, g.q[jl])],
+                                g.amp[jl], order)
+        f0, f1, f2 = f0.copy(), f1.copy(), f2.copy()
+        f0[late] -= a0[late]
+        f1[late] += h1 - a1[late]
+        f2[late] += h2 + h1 * (tau[late] - cut) - a2[late]
     c0, c1, c2 = ramp(tau, g.ramp_s, g.ramp_start[j], order)
     d0, d1, d2 = ramp(tau - st.T[j], g.ramp_s, g.ramp_end[j], order)
     T = st.T[j]
     box0 = ((tau >= 0) & (tau < T)).astype(float)
     box1 = np.clip(tau, 0.0, T)
     box2 = np.where(tau <= T, np.maximum(tau, 0.0) ** 2 / 2.0, T * T / 2.0 + T * (tau - T))
-    return (f0 + c0 + d0 - box0, f1 + c1 + d1 - box1, f2 + c2 + d2 - box2), f0
+    return (f0 + c0 + d0 - box0, f1 + c1 + d1 - box1, f2 + c2 + d2 - box2), own
 
 
 def _pwlinear(kt: F64, kv: F64, t: F64, smooth: B8 | None = None) -> tuple[F64, F64]:
