@@ -46,9 +46,10 @@ def test_hesitations_stop_the_walk_briefly_and_the_body_stays_carried():
     mids = [(s["start_s"] + s["end_s"]) / 2.0 for s in segs[1:-1] if s["kind"] == "stand"]
     assert np.max(np.abs(np.interp(mids, t, z) - np.interp(2.0, t, z))) < 0.005
     # and the body stays within a walking step of its standing height: a step's top is at it
-    # (compass gait), its IC a few cm below. Highest above standing < 0.09 m (seed 5: 0.085 m, the
-    # last step's rise; 0.109 m when the walking body was held above standing, c334669) and lowest
-    # > -0.08 m (-0.069 m; -0.082 m without the last two steps' hand-back, HAND_BACK = ())
+    # (compass gait), its IC a few cm below. Highest above standing < 0.04 m (seed 5: 0.024 m since
+    # a stop rises onto standing height, not above it; 0.085 m before, the last step's rise; 0.109 m
+    # when the walking body was held above standing, c334669) and lowest > -0.08 m (-0.069 m;
+    # -0.082 m without the last two steps' hand-back, HAND_BACK = ())
     z0 = np.interp(2.0, t, z)
-    assert np.max(z[walk]) - z0 < 0.09
+    assert np.max(z[walk]) - z0 < 0.04
     assert np.min(z[walk]) - z0 > -0.08
