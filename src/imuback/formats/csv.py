@@ -8,6 +8,7 @@ separated by ``,``, ``;`` or tabs. Identity from a ``<file>.csv.json`` sidecar o
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,11 +98,14 @@ RELATIVE_MAX = 1e8
 """A first time value below this (~3 years in seconds) is time since the start, not an epoch."""
 
 
-def _delimiter(path: Path) -> str:
-    """The CSV's delimiter: the commonest of ``, ; tab`` in its header line."""
+def header_names(path: Path) -> tuple[str, list[str]]:
+    """The CSV's delimiter (the commonest of ``, ; tab`` in its header line) and its column names
+    (empty for an empty file); the one place both the reader and the batch folder scan tell them."""
     with open(path, "rb") as f:
-        head = f.readline(65536).decode("utf-8", errors="replace")
-    return max((",", ";", "\t"), key=head.count)
+        head = f.readline(65536).decode("utf-8-sig", errors="replace")
+    delimiter = max((",", ";", "\t"), key=head.count)
+    names = next(csv.reader([head], delimiter=delimiter), []) if head.strip() else []
+    return delimiter, [n.strip() for n in names]
 
 
 def csv_sidecar(path: Path) -> dict[str, str]:
@@ -195,7 +199,7 @@ def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
 def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str]]:
     src = str(path)
     try:
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=_delimiter(path)))
+        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=header_names(path)[0]))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
