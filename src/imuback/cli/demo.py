@@ -193,7 +193,7 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     print(f"    session report: {session_html}")
     print(f"    trends report:  {trends_html}")
     print(f"    dataset:        {dataset}  (DuckDB: SELECT * FROM read_parquet('{dataset}/steps/**/*.parquet', "
-          "hive_partitioning=true))")
+          "hive_partitioning=true, union_by_name=true))")
     print(f"done in {time.perf_counter() - t0:.1f} s. imuback informs; it never diagnoses.")
     return 0
 

@@ -100,7 +100,8 @@ RELATIVE_MAX = 1e8
 
 def header_names(path: Path) -> tuple[str, list[str]]:
     """The CSV's delimiter (the commonest of ``, ; tab`` in its header line) and its column names
-    (empty for an empty file); the one place both the reader and the batch folder scan tell them."""
+    (empty for an empty file); the one place both the reader and the batch folder scan tell them.
+    """
     with open(path, "rb") as f:
         head = f.readline(65536).decode("utf-8-sig", errors="replace")
     delimiter = max((",", ";", "\t"), key=head.count)
