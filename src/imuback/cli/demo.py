@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_float
 from imuback.errors import DemoError
 from imuback.pipeline import process_file
 
@@ -275,7 +276,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--minutes", type=float, default=12.0, help="minutes of running in the recorded run (default 12)")
     p.add_argument("--weeks", type=int, default=6, help="weeks of history for the trends report")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--speedup", type=float, default=60.0,
+    p.add_argument("--speedup", type=positive_float, default=60.0,
                    help="how much faster than real time the simulated sensor streams (default 60)")
     p.add_argument("--phone", action="store_true",
                    help="instead: a run with a phone in a loose running belt, exported as the Sensor Logger "
