@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession
-from imuback.errors import RawFormatError
+from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, table_to_raw
@@ -87,8 +87,17 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     """
     path = Path(path)
     check_raw_path(path)
-    table, meta = _read_csv(path, identity, mapping or ColumnMapping())
-    return table_to_raw(table, meta, source=str(path))
+    mapping = mapping or ColumnMapping()
+    table, meta = _read_csv(path, identity, mapping)
+    try:
+        return table_to_raw(table, meta, source=str(path))
+    except UnitsError as exc:  # a CSV can say its units: point at the flag, not at editing the file
+        hint = ("--acc-unit g" if "in g" in str(exc) and mapping.acc_unit is None else
+                "--gyr-unit rad/s" if "rad/s" in str(exc) and mapping.gyr_unit is None else None)
+        if hint is None:
+            raise
+        raise UnitsError(f"{exc}; or give the file's unit: {hint} (ColumnMapping "
+                         f"{hint[2:5]}_unit= in Python)") from None
 
 
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
