@@ -201,9 +201,9 @@ def test_a_unit_the_check_catches_points_at_the_unit_flag(tmp_path, raw, capsys)
     path = _own_csv(tmp_path / "own.csv", raw, n=6000)
     ds = tmp_path / "ds"
     base = ["process", str(path), "--runner", "r1", "--columns", MAP, "--time-unit", "ms", "--dataset", str(ds)]
-    assert main(base + ["--gyr-unit", "rad/s"]) == 1
+    assert main([*base, "--gyr-unit", "rad/s"]) == 1
     err = capsys.readouterr().err
     assert "own.csv: acceleration looks like it is in g" in err and "--acc-unit g" in err, err
-    assert main(base + ["--acc-unit", "g"]) == 1
+    assert main([*base, "--acc-unit", "g"]) == 1
     err = capsys.readouterr().err
     assert "in rad/s" in err and "--gyr-unit rad/s" in err and "--acc-unit" not in err, err
