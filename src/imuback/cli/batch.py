@@ -63,7 +63,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_export_bids(args: argparse.Namespace) -> int:
     from imuback.batch.bids import export_bids
 
-    result = export_bids(args.inputs, out_dir=args.out, task=args.task, dataset=args.dataset)
+    result = export_bids(args.inputs, out_dir=args.out, task=args.task, dataset=args.dataset,
+                         runner_id=args.runner)
     for _path, message in result.failures:
         print(f"error: {message}", file=sys.stderr)
     print(f"{len(result.sessions)} sessions exported as BIDS-motion -> {result.out_dir}"
@@ -134,6 +135,9 @@ def register(subparsers: Any) -> None:
     b.add_argument("--out", required=True, metavar="DIR", type=paths.out_folder,
                    help="BIDS dataset folder (created if missing)")
     b.add_argument("--task", default="running", help="BIDS task label (default: running)")
+    b.add_argument("--runner", metavar="ID",
+                   help="runner id of the inputs that name none (every format but raw Parquet), as in "
+                        "'imuback batch'; never defaulted")
     b.add_argument("--dataset", metavar="DIR", type=paths.dataset_to_read,
                    help="processed imuback dataset: add each session's foot contacts as events")
     b.set_defaults(func=_cmd_export_bids)
