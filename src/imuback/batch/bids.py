@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -98,7 +99,8 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     written: list[Path] = []
     failures: list[tuple[str, str]] = []
     for f in files:
-        given = {"runner_id": runner_id} if runner_id and f.suffix.lower() != ".parquet" else {}
+        given: dict[str, Any] = ({"runner_id": runner_id} if runner_id and f.suffix.lower() != ".parquet"
+                                 else {})
         try:
             raws = read_sessions(f, **given)
         except Exception as exc:  # any unreadable input is listed and skipped, never fatal
