@@ -142,3 +142,24 @@ def test_a_session_failing_halfway_leaves_no_files(study: Study, tmp_path: Path,
     assert [f for f, _ in result.failures] == [str(study.good[1].resolve())]
     assert "No space left on device" in result.failures[0][1]
     assert not list(out.rglob(f"*ses-{bids.bids_label(failing)}*"))
+
+
+def test_inputs_without_a_runner_id_take_the_runner_given(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV names no runner: the error says to give --runner, and export bids takes one (as batch
+    does); a raw Parquet keeps its own."""
+    import pyarrow.csv as pacsv
+
+    from imuback.store.raw import raw_to_table
+
+    plain = tmp_path / "in" / "plain.csv"
+    plain.parent.mkdir()
+    pacsv.write_csv(raw_to_table(running_session("x", "ignored", minutes=0.5)), plain)
+    own = write_raw(tmp_path / "in" / "own.parquet", running_session("s1", "bob", minutes=0.5))
+    out = tmp_path / "b"
+    assert main(["export", "bids", str(plain), "--out", str(out)]) == 1
+    assert "no runner id" in capsys.readouterr().err
+    assert main(["export", "bids", str(plain), str(own), "--out", str(out), "--runner", "ann"]) == 0
+    assert "2 sessions exported" in capsys.readouterr().out
+    runners = {r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")}
+    assert runners == {"ann", "bob"}

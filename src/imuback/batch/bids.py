@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +43,7 @@ from imuback import __version__
 from imuback.batch.inputs import discover_inputs
 from imuback.core import RawSession
 from imuback.errors import ImubackError
-from imuback.formats import read_session
+from imuback.formats import read_sessions
 from imuback.store.dataset import part_path
 
 BIDS_VERSION = "1.10.0"
@@ -72,12 +73,14 @@ def bids_label(value: str) -> str:
 
 
 def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str = "running",
-                dataset: str | Path | None = None,
+                dataset: str | Path | None = None, runner_id: str | None = None,
                 name: str = "imuback lower-back IMU running sessions") -> BidsExport:
     """Write the raw sessions named by ``inputs`` (files, folders, globs) as BIDS-motion.
 
     ``dataset`` (optional): a processed imuback dataset; its ``steps`` rows of each session are
-    written as ``*_events.tsv`` (foot contacts). An input file that cannot be read or written
+    written as ``*_events.tsv`` (foot contacts). ``runner_id``: the runner of the inputs that name
+    none (every format but raw Parquet, as ``imuback batch --runner``); every session of a file
+    holding several (mobgap ``data.mat``) is written. An input file that cannot be read or written
     as BIDS, for whatever reason, is skipped and reported in :attr:`BidsExport.failures` (the
     files its session had begun to write are removed); everything else is written.
 
@@ -96,18 +99,21 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     written: list[Path] = []
     failures: list[tuple[str, str]] = []
     for f in files:
+        given: dict[str, Any] = ({"runner_id": runner_id} if runner_id and f.suffix.lower() != ".parquet"
+                                 else {})
         try:
-            raw = read_session(f)
+            raws = read_sessions(f, **given)
         except Exception as exc:  # any unreadable input is listed and skipped, never fatal
             failures.append((str(f), _input_error(f, exc)))
             continue
-        try:
-            written.append(_write_session_whole(out, raw, task=task, dataset=dataset))
-        except Exception as exc:
-            failures.append((str(f), _input_error(f, exc)))
-            continue
-        sub = f"sub-{bids_label(raw.runner_id)}"
-        participants[sub] = {"participant_id": sub, "imuback_runner_id": raw.runner_id}
+        for raw in raws:
+            try:
+                written.append(_write_session_whole(out, raw, task=task, dataset=dataset))
+            except Exception as exc:
+                failures.append((str(f), _input_error(f, exc)))
+                continue
+            sub = f"sub-{bids_label(raw.runner_id)}"
+            participants[sub] = {"participant_id": sub, "imuback_runner_id": raw.runner_id}
     _write_tsv(out / "participants.tsv", ["participant_id", "imuback_runner_id"],
                [participants[k] for k in sorted(participants)])
     _write_json(out / "participants.json", {

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_int
 from imuback.cli.process import add_identity_arguments, add_replace_argument
 
 _BATCH_EPILOG = """\
@@ -62,19 +63,13 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_export_bids(args: argparse.Namespace) -> int:
     from imuback.batch.bids import export_bids
 
-    result = export_bids(args.inputs, out_dir=args.out, task=args.task, dataset=args.dataset)
+    result = export_bids(args.inputs, out_dir=args.out, task=args.task, dataset=args.dataset,
+                         runner_id=args.runner)
     for _path, message in result.failures:
         print(f"error: {message}", file=sys.stderr)
     print(f"{len(result.sessions)} sessions exported as BIDS-motion -> {result.out_dir}"
           + (f"; {len(result.failures)} files failed" if result.failures else ""))
     return 1 if result.failures else 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -97,7 +92,7 @@ def register(subparsers: Any) -> None:
     add_identity_arguments(p, one_start=True)
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local worker processes (default: one per CPU)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask cluster, e.g. tcp://host:8786 (needs "
@@ -117,9 +112,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("sql", metavar="SQL", help="the query, e.g. \"SELECT count(*) FROM steps\"")
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_read, help="dataset directory")
     p.add_argument("--out", metavar="FILE", type=paths.out_file, help="write the result to FILE.csv or FILE.parquet")
-    p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
+    p.add_argument("--max-rows", type=positive_int, default=40, metavar="N",
                    help="rows to print (default 40); the query stops after them")
-    p.add_argument("--max-width", type=_positive_int, metavar="N",
+    p.add_argument("--max-width", type=positive_int, metavar="N",
                    help="cut printed values longer than N characters (default: print them whole)")
     p.set_defaults(func=_cmd_query)
 
@@ -140,6 +135,9 @@ def register(subparsers: Any) -> None:
     b.add_argument("--out", required=True, metavar="DIR", type=paths.out_folder,
                    help="BIDS dataset folder (created if missing)")
     b.add_argument("--task", default="running", help="BIDS task label (default: running)")
+    b.add_argument("--runner", metavar="ID",
+                   help="runner id of the inputs that name none (every format but raw Parquet), as in "
+                        "'imuback batch'; never defaulted")
     b.add_argument("--dataset", metavar="DIR", type=paths.dataset_to_read,
                    help="processed imuback dataset: add each session's foot contacts as events")
     b.set_defaults(func=_cmd_export_bids)
