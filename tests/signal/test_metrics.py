@@ -172,3 +172,17 @@ def test_a_two_step_chain_has_no_roll_bias_estimate() -> None:
     got = _roll_bias_deg_per_sample(0.05 * t + 3.0 * np.sin(2 * np.pi * t / 72.0), steps)
     assert got[:2].tolist() == [0.0, 0.0]  # one step and its next: no stride to average over
     assert got[2:] == pytest.approx(np.full(40, 0.05), abs=1e-3)
+
+
+def test_a_step_without_a_contact_has_no_braking() -> None:
+    """Walking steps have no TO, so no contact to read braking in: null, not the one sample at IC
+    (the audit: a walking session reported "Braking (peak deceleration) -0.13 g", "0.000 m/s")."""
+    from imuback.simulate.runner import RunnerParams, simulate_session
+
+    sim = simulate_session(RunnerParams(run_minutes=0.5), seed=2024, session_id="s1", runner_id="r1",
+                           start_time=0)
+    st = process_raw(sim.raw).steps.to_pandas()
+    walk, run = st[st["activity"] == "walk"], st[st["activity"] == "run"]
+    assert len(walk) > 20 and walk["to_time"].isna().all()
+    assert walk["braking_peak_g"].isna().all() and walk["braking_impulse_mps"].isna().all()
+    assert run["braking_peak_g"].notna().mean() > 0.95 and run["braking_impulse_mps"].notna().mean() > 0.95

@@ -184,11 +184,11 @@ def _braking(body: ImuBlock, steps: Steps, s: I64, e: I64, *, params: MetricPara
     tilted sensor or a change of pace adds. Peak deceleration = the largest backward value in
     the contact; braking impulse = the integral of the backward part over the contact, the speed
     lost to braking in the step (cf. Garmin's step speed loss). NaN without a next step in the
-    chain.
+    chain, and without a contact (no TO: walking steps), which has nothing to read.
     """
     n = steps.n
     peak, impulse = np.full(n, np.nan), np.full(n, np.nan)
-    nxt = steps.has_next()
+    nxt = steps.has_next() & (e > s)
     q = step_to_50hz(body.fs_hz)
     if not nxt.any() or body.n < 2 * q:
         return peak, impulse

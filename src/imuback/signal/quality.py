@@ -178,7 +178,7 @@ def low_quality_reason(ev: QualityEvidence, low: npt.NDArray[np.bool_], *,
                "a weak vertical swing or heel-strike braking (a shuffle, a turn or a doubtful contact)"),
               (int(lonely.sum()), "no neighbouring step to compare with (an isolated step)")]
     parts_txt = [f"{100.0 * c / k:.0f} % {why}" for c, why in sorted(causes, key=lambda x: -x[0]) if c]
-    return f"{k} low-quality steps: " + ", ".join(parts_txt)
+    return f"{k} low-quality step{'' if k == 1 else 's'}: " + ", ".join(parts_txt)
 
 
 def calibrate(ev: QualityEvidence, *, params: QualityParams = QualityParams()) -> F64:
