@@ -7,22 +7,41 @@ rows kept, samples reported lost (ring-buffer overflow on a loaded machine count
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.cli import main
+from imuback.collect.assemble import finalize_journal
+from imuback.simulate.peripheral_server import serve
+from imuback.store.raw import read_raw
 
 from imuback.simulate.peripheral import Misbehaviour
 
 from .conftest import make_raw
-from .test_record_e2e import check_books, run
+from .test_record_e2e import check_books, row_indices, run
+
+CLI = [sys.executable, "-m", "imuback.cli"]
 
 
-def test_duplicate_and_out_of_order_notifications_lose_nothing(tmp_path: Path) -> None:
+def test_duplicate_notifications_lose_nothing(tmp_path: Path) -> None:
     raw = make_raw(rate_hz=208, seconds=30)
-    faults = Misbehaviour(duplicate_frames=frozenset({40, 41, 300}), late_frames=frozenset({100, 500}))
+    faults = Misbehaviour(duplicate_frames=frozenset({40, 41, 300}))
     rec = run(raw, tmp_path, speedup=10, faults=faults)
     out = check_books(rec)  # every sent sample is a row, in order, with the value sent
     lost = sum(int(g["samples_lost"]) for g in out.gaps)
     assert lost == rec.sensor.log.overflow_samples
-    assert rec.result.report.bad_frames == 0
+    assert rec.result.report.bad_frames == 3  # each second copy is dropped as a bad frame
 
 
 def test_u32_counter_wrap_mid_run_loses_nothing(tmp_path: Path) -> None:
@@ -32,3 +51,88 @@ def test_u32_counter_wrap_mid_run_loses_nothing(tmp_path: Path) -> None:
     lost = sum(int(g["samples_lost"]) for g in out.gaps)
     assert lost == rec.sensor.log.overflow_samples
     assert rec.result.report.bad_frames == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _record_then_signal(tmp: Path, sig: signal.Signals, *, rate: float = 416.0, after_s: float = 2.0
+                        ) -> tuple[int | None, str, np.ndarray, np.ndarray, np.ndarray]:
+    """``imuback record --hci tcp-client`` in a child, ``sig`` once it streamed ``after_s`` s.
+
+    Returns (exit code, stderr, first sample and sample count of every frame the sensor sent
+    intact, and each frame's age at the signal in wall seconds).
+    """
+    raw = make_raw(rate_hz=rate, seconds=120, session_id="src")
+
+    async def scenario() -> tuple[int | None, str, np.ndarray, np.ndarray, np.ndarray]:
+        port = _free_port()
+        server = await serve(raw, hci=f"tcp-server:127.0.0.1:{port}", speedup=1.0)
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "record", "--hci", f"tcp-client:127.0.0.1:{port}", "--address", server.sensor.address,
+            "--rate", str(int(rate)), "--out", str(tmp), "--session", "s1", "--runner", "r1", "--quiet",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        loop = asyncio.get_running_loop()
+        log = server.sensor.log
+        deadline = loop.time() + 60
+        while not (log.frame_wall_s and loop.time() - log.frame_wall_s[0] > after_s):
+            assert loop.time() < deadline and proc.returncode is None, "recorder never streamed"
+            await asyncio.sleep(0.05)
+        t_sig = loop.time()
+        proc.send_signal(sig)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        await server.close()
+        fates = np.array(log.frame_fate)
+        sent = fates == "sent"
+        return (proc.returncode, err.decode(), np.array(log.frame_first_idx)[sent], np.array(log.frame_k)[sent],
+                t_sig - np.array(log.frame_wall_s)[sent])
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_of_a_real_recorder_keep_everything_received(tmp_path: Path, sig: signal.Signals) -> None:
+    rate = 416.0
+    code, err, first, k, age = _record_then_signal(tmp_path, sig, rate=rate)
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+    out = read_raw(tmp_path / "s1.parquet")
+    assert not (tmp_path / "s1.journal").exists()
+    rows = row_indices(out, rate) + int(first[0])
+    sent = np.concatenate([np.arange(f, f + n) for f, n in zip(first, k, strict=True)])
+    before = np.concatenate([np.arange(f, f + n) for f, n in zip(first[age > 0.5], k[age > 0.5], strict=True)])
+    assert before.size > 400
+    # every sample sent half a second before the signal is a row; no row the sensor did not send;
+    # the rows and the reported gaps account for the whole span
+    assert np.isin(before, rows).all(), f"{np.setdiff1d(before, rows).size} samples lost"
+    assert np.isin(rows, sent).all()
+    lost = sum(int(g["samples_lost"]) for g in out.gaps)
+    assert out.n_samples + lost == int(rows[-1] - rows[0] + 1)
+
+
+def test_kill9_then_the_next_record_recovers_the_journal_and_process_reads_it(tmp_path: Path) -> None:
+    rate = 416.0
+    code, _, first, k, age = _record_then_signal(tmp_path, signal.SIGKILL, rate=rate)
+    assert code == -signal.SIGKILL
+    journal = tmp_path / "s1.journal"
+    assert journal.exists() and not (tmp_path / "s1.parquet").exists()
+    # the next recording into the same folder turns the journal into the raw file first
+    p = subprocess.run([*CLI, "record", "--simulate", "--minutes", "0.05", "--speedup", "20", "--quiet",
+                        "--out", str(tmp_path), "--session", "s2", "--runner", "r1"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert f"recovered an interrupted recording: {tmp_path / 's1.parquet'}" in p.stdout
+    assert not journal.exists() and (tmp_path / "s2.parquet").exists()
+    out = read_raw(tmp_path / "s1.parquet")
+    rows = row_indices(out, rate) + int(first[0])
+    old = np.concatenate([np.arange(f, f + n) for f, n in zip(first[age > 1.0], k[age > 1.0], strict=True)])
+    assert old.size > 400 and np.isin(old, rows).all(), "samples older than 1 s lost"
+    # the recovered file is a raw session like any other: `imuback process` takes it
+    assert main(["process", str(tmp_path / "s1.parquet"), "--dataset", str(tmp_path / "ds")]) == 0
+    # and a new recording under the recovered session id never overwrites it
+    size = (tmp_path / "s1.parquet").stat().st_size
+    assert main(["record", "--simulate", "--minutes", "0.05", "--out", str(tmp_path), "--session", "s1",
+                 "--quiet"]) == 2
+    assert (tmp_path / "s1.parquet").stat().st_size == size
