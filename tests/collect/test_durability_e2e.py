@@ -8,9 +8,6 @@ rows kept, samples reported lost (ring-buffer overflow on a loaded machine count
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,11 +19,10 @@ import numpy as np
 import pytest
 
 from imuback.cli import main
-from imuback.collect.assemble import finalize_journal
-from imuback.simulate.peripheral_server import serve
-from imuback.store.raw import read_raw
-
 from imuback.simulate.peripheral import Misbehaviour
+from imuback.simulate.peripheral_server import serve
+from imuback.simulated_recording import SimulatedRecording, record_simulated_async
+from imuback.store.raw import read_raw
 
 from .conftest import make_raw
 from .test_record_e2e import check_books, row_indices, run
@@ -136,3 +132,59 @@ def test_kill9_then_the_next_record_recovers_the_journal_and_process_reads_it(tm
     assert main(["record", "--simulate", "--minutes", "0.05", "--out", str(tmp_path), "--session", "s1",
                  "--quiet"]) == 2
     assert (tmp_path / "s1.parquet").stat().st_size == size
+
+
+def _wait_for(path: Path, size: int, proc: subprocess.Popen[str], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists() or path.stat().st_size < size:
+        assert time.monotonic() < deadline and proc.poll() is None, "the recorder never wrote its journal"
+        time.sleep(0.1)
+
+
+def test_two_recorders_into_one_folder_each_keep_their_own_session(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=600, session_id="a", runner_id="r")
+
+    async def go() -> tuple[SimulatedRecording, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+        stop = asyncio.Event()
+        a = asyncio.ensure_future(record_simulated_async(raw, tmp_path, speedup=5, stop=stop))
+        while not (tmp_path / "a.journal").exists() or (tmp_path / "a.journal").stat().st_size < 20_000:
+            assert not a.done(), "the first recorder never wrote its journal"
+            await asyncio.sleep(0.05)
+        args = [*CLI, "record", "--simulate", "--quiet", "--minutes", "0.05", "--speedup", "20", "--out", str(tmp_path)]
+        # one given the same session id is refused; a second one starts while the first streams
+        same = await asyncio.to_thread(subprocess.run, [*args, "--session", "a"], capture_output=True, text=True,
+                                       timeout=60, check=False)
+        b = await asyncio.to_thread(subprocess.run, [*args, "--session", "b"], capture_output=True, text=True,
+                                    timeout=60, check=False)
+        assert not a.done(), "the first recording ended before the second: nothing was tested"
+        stop.set()
+        return await a, same, b
+
+    rec_a, same, b = asyncio.run(go())
+    assert b.returncode == 0, b.stderr[-1000:]
+    assert "recover" not in b.stdout + b.stderr  # the live journal was left alone
+    assert same.returncode == 2 and "a.journal: a journal already exists" in same.stderr
+    ra, rb = read_raw(rec_a.result.path), read_raw(tmp_path / "b.parquet")
+    assert ra.session_id == "a" and rb.session_id == "b" and ra.n_samples > 1000 and rb.n_samples > 1000
+    assert sum(int(g["samples_lost"]) for g in ra.gaps) == rec_a.sensor.log.overflow_samples
+    assert not list(tmp_path.glob("*.journal*"))
+
+
+def test_a_read_only_output_folder_is_refused_before_scanning(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # a read-only file system where this process may mount one (root ignores permissions), else
+    # a folder without write permission
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(disk)],
+                             capture_output=True, check=False).returncode == 0
+    if not mounted:
+        disk.chmod(0o555)
+    try:
+        p = subprocess.run([*CLI, "record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(disk)],
+                           capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(disk)], check=False)
+        disk.chmod(0o755)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert f"cannot write the journal into {disk}" in p.stderr and "no Bluetooth" not in p.stderr
