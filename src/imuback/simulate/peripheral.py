@@ -70,6 +70,10 @@ class Misbehaviour:
     clock_steps : (at_s, step_s): from sensor second ``at_s`` on, the time stamps the sensor sends
         are ``step_s`` seconds off (Polar; a step back to near 0 with a disconnect at the same
         time is a reboot).
+    duplicate_frames : frames sent twice in a row (a re-send; the second copy must be dropped).
+    late_frames : frames held back and sent just after the frame that follows them (out of order).
+    counter_start : the sensor counter (imuback ``first_idx``) of the first sample; near 2**32 the
+        u32 field wraps during the run. The log keeps counting from 0 (``sample_idx``).
     """
 
     drop_frames: frozenset[int] = frozenset()
@@ -81,6 +85,9 @@ class Misbehaviour:
     buffer_s: float = 2.0
     bad_clock_frames: frozenset[int] = frozenset()
     clock_steps: tuple[tuple[float, float], ...] = ()
+    duplicate_frames: frozenset[int] = frozenset()
+    late_frames: frozenset[int] = frozenset()
+    counter_start: int = 0
 
 
 CLOCK_DRIFT = 0.0
@@ -181,6 +188,7 @@ class SimulatedSensor:
         self._closing = False
         self._next_disconnect = 0
         self._advertise_handle: asyncio.TimerHandle | None = None
+        self._held: bytes | None = None  # a late frame, sent after the next one
         self._background: set[asyncio.Future[Any]] = set()
         self._adv_lock = asyncio.Lock()
         self._build_gatt()
@@ -289,6 +297,7 @@ class SimulatedSensor:
         conn = self._conn
         self.log.disconnects += 1
         if conn is not None:
+            await self._send_held(conn)
             await self._flush(conn)  # the link drops between frames
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
@@ -404,6 +413,7 @@ class SimulatedSensor:
                     await self._emit(conn, self._pos, end)
                     self._pos = end
                 if self._pos >= n:
+                    await self._send_held(conn)
                     await self._flush(conn)
                     self.done.set()
                     return
@@ -413,7 +423,7 @@ class SimulatedSensor:
 
     async def _emit(self, conn: Connection, lo: int, hi: int) -> None:
         f = self.faults
-        for payload in self.encode(self._frame_no, int(self._idx[lo]), self._counts[lo:hi]):
+        for payload in self.encode(self._frame_no, int(self._idx[lo]) + f.counter_start, self._counts[lo:hi]):
             no = self._frame_no
             self._frame_no += 1
             fate = ("dropped" if no in f.drop_frames else "short" if no in f.short_frames
@@ -428,7 +438,19 @@ class SimulatedSensor:
                 payload = bytes([payload[0] ^ 0x5A]) + payload[1:]
             elif fate == "bad clock":
                 payload = self.corrupt_clock(payload)
+            if no in f.late_frames and self._held is None:
+                self._held = payload  # goes out after the next frame
+                continue
             await self._send(conn, payload)
+            if no in f.duplicate_frames:
+                await self._send(conn, payload)
+            await self._send_held(conn)
+
+    async def _send_held(self, conn: Connection) -> None:
+        """Send the frame held back by ``late_frames``, if any."""
+        held, self._held = self._held, None
+        if held is not None:
+            await self._send(conn, held)
 
     def corrupt_clock(self, payload: bytes) -> bytes:
         """The frame with its sensor time field corrupted: bit 20 of ``first_idx`` flipped."""

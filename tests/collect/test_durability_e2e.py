@@ -1,0 +1,190 @@
+"""Durability claims of docs/collector.md, tested as a user meets them (task 'durable').
+
+The real recorder and host stack over the bumble virtual link, or the CLI in a child process.
+Each test checks the books against the simulated sensor's own log where it has one: samples sent,
+rows kept, samples reported lost (ring-buffer overflow on a loaded machine counted as lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuback.cli import main
+from imuback.simulate.peripheral import Misbehaviour
+from imuback.simulate.peripheral_server import serve
+from imuback.simulated_recording import SimulatedRecording, record_simulated_async
+from imuback.store.raw import read_raw
+
+from .conftest import make_raw
+from .test_record_e2e import check_books, row_indices, run
+
+CLI = [sys.executable, "-m", "imuback.cli"]
+
+
+def test_duplicate_notifications_lose_nothing(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=30)
+    faults = Misbehaviour(duplicate_frames=frozenset({40, 41, 300}))
+    rec = run(raw, tmp_path, speedup=10, faults=faults)
+    out = check_books(rec)  # every sent sample is a row, in order, with the value sent
+    lost = sum(int(g["samples_lost"]) for g in out.gaps)
+    assert lost == rec.sensor.log.overflow_samples
+    assert rec.result.report.bad_frames == 3  # each second copy is dropped as a bad frame
+
+
+def test_u32_counter_wrap_mid_run_loses_nothing(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=30)
+    rec = run(raw, tmp_path, speedup=10, faults=Misbehaviour(counter_start=2**32 - 208 * 12))
+    out = check_books(rec)  # the counter wraps 12 s in
+    lost = sum(int(g["samples_lost"]) for g in out.gaps)
+    assert lost == rec.sensor.log.overflow_samples
+    assert rec.result.report.bad_frames == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _record_then_signal(tmp: Path, sig: signal.Signals, *, rate: float = 416.0, after_s: float = 2.0
+                        ) -> tuple[int | None, str, np.ndarray, np.ndarray, np.ndarray]:
+    """``imuback record --hci tcp-client`` in a child, ``sig`` once it streamed ``after_s`` s.
+
+    Returns (exit code, stderr, first sample and sample count of every frame the sensor sent
+    intact, and each frame's age at the signal in wall seconds).
+    """
+    raw = make_raw(rate_hz=rate, seconds=120, session_id="src")
+
+    async def scenario() -> tuple[int | None, str, np.ndarray, np.ndarray, np.ndarray]:
+        port = _free_port()
+        server = await serve(raw, hci=f"tcp-server:127.0.0.1:{port}", speedup=1.0)
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "record", "--hci", f"tcp-client:127.0.0.1:{port}", "--address", server.sensor.address,
+            "--rate", str(int(rate)), "--out", str(tmp), "--session", "s1", "--runner", "r1", "--quiet",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        loop = asyncio.get_running_loop()
+        log = server.sensor.log
+        deadline = loop.time() + 60
+        while not (log.frame_wall_s and loop.time() - log.frame_wall_s[0] > after_s):
+            assert loop.time() < deadline and proc.returncode is None, "recorder never streamed"
+            await asyncio.sleep(0.05)
+        t_sig = loop.time()
+        proc.send_signal(sig)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        await server.close()
+        fates = np.array(log.frame_fate)
+        sent = fates == "sent"
+        return (proc.returncode, err.decode(), np.array(log.frame_first_idx)[sent], np.array(log.frame_k)[sent],
+                t_sig - np.array(log.frame_wall_s)[sent])
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_of_a_real_recorder_keep_everything_received(tmp_path: Path, sig: signal.Signals) -> None:
+    rate = 416.0
+    code, err, first, k, age = _record_then_signal(tmp_path, sig, rate=rate)
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+    out = read_raw(tmp_path / "s1.parquet")
+    assert not (tmp_path / "s1.journal").exists()
+    rows = row_indices(out, rate) + int(first[0])
+    sent = np.concatenate([np.arange(f, f + n) for f, n in zip(first, k, strict=True)])
+    before = np.concatenate([np.arange(f, f + n) for f, n in zip(first[age > 0.5], k[age > 0.5], strict=True)])
+    assert before.size > 400
+    # every sample sent half a second before the signal is a row; no row the sensor did not send;
+    # the rows and the reported gaps account for the whole span
+    assert np.isin(before, rows).all(), f"{np.setdiff1d(before, rows).size} samples lost"
+    assert np.isin(rows, sent).all()
+    lost = sum(int(g["samples_lost"]) for g in out.gaps)
+    assert out.n_samples + lost == int(rows[-1] - rows[0] + 1)
+
+
+def test_kill9_then_the_next_record_recovers_the_journal_and_process_reads_it(tmp_path: Path) -> None:
+    rate = 416.0
+    code, _, first, k, age = _record_then_signal(tmp_path, signal.SIGKILL, rate=rate)
+    assert code == -signal.SIGKILL
+    journal = tmp_path / "s1.journal"
+    assert journal.exists() and not (tmp_path / "s1.parquet").exists()
+    # the next recording into the same folder turns the journal into the raw file first
+    p = subprocess.run([*CLI, "record", "--simulate", "--minutes", "0.05", "--speedup", "20", "--quiet",
+                        "--out", str(tmp_path), "--session", "s2", "--runner", "r1"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert f"recovered an interrupted recording: {tmp_path / 's1.parquet'}" in p.stdout
+    assert not journal.exists() and (tmp_path / "s2.parquet").exists()
+    out = read_raw(tmp_path / "s1.parquet")
+    rows = row_indices(out, rate) + int(first[0])
+    old = np.concatenate([np.arange(f, f + n) for f, n in zip(first[age > 1.0], k[age > 1.0], strict=True)])
+    assert old.size > 400 and np.isin(old, rows).all(), "samples older than 1 s lost"
+    # the recovered file is a raw session like any other: `imuback process` takes it
+    assert main(["process", str(tmp_path / "s1.parquet"), "--dataset", str(tmp_path / "ds")]) == 0
+    # and a new recording under the recovered session id never overwrites it
+    size = (tmp_path / "s1.parquet").stat().st_size
+    assert main(["record", "--simulate", "--minutes", "0.05", "--out", str(tmp_path), "--session", "s1",
+                 "--quiet"]) == 2
+    assert (tmp_path / "s1.parquet").stat().st_size == size
+
+
+def _wait_for(path: Path, size: int, proc: subprocess.Popen[str], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists() or path.stat().st_size < size:
+        assert time.monotonic() < deadline and proc.poll() is None, "the recorder never wrote its journal"
+        time.sleep(0.1)
+
+
+def test_two_recorders_into_one_folder_each_keep_their_own_session(tmp_path: Path) -> None:
+    raw = make_raw(rate_hz=208, seconds=600, session_id="a", runner_id="r")
+
+    async def go() -> tuple[SimulatedRecording, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+        stop = asyncio.Event()
+        a = asyncio.ensure_future(record_simulated_async(raw, tmp_path, speedup=5, stop=stop))
+        while not (tmp_path / "a.journal").exists() or (tmp_path / "a.journal").stat().st_size < 20_000:
+            assert not a.done(), "the first recorder never wrote its journal"
+            await asyncio.sleep(0.05)
+        args = [*CLI, "record", "--simulate", "--quiet", "--minutes", "0.05", "--speedup", "20", "--out", str(tmp_path)]
+        # one given the same session id is refused; a second one starts while the first streams
+        same = await asyncio.to_thread(subprocess.run, [*args, "--session", "a"], capture_output=True, text=True,
+                                       timeout=60, check=False)
+        b = await asyncio.to_thread(subprocess.run, [*args, "--session", "b"], capture_output=True, text=True,
+                                    timeout=60, check=False)
+        assert not a.done(), "the first recording ended before the second: nothing was tested"
+        stop.set()
+        return await a, same, b
+
+    rec_a, same, b = asyncio.run(go())
+    assert b.returncode == 0, b.stderr[-1000:]
+    assert "recover" not in b.stdout + b.stderr  # the live journal was left alone
+    assert same.returncode == 2 and "a.journal: a journal already exists" in same.stderr
+    ra, rb = read_raw(rec_a.result.path), read_raw(tmp_path / "b.parquet")
+    assert ra.session_id == "a" and rb.session_id == "b" and ra.n_samples > 1000 and rb.n_samples > 1000
+    assert sum(int(g["samples_lost"]) for g in ra.gaps) == rec_a.sensor.log.overflow_samples
+    assert not list(tmp_path.glob("*.journal*"))
+
+
+def test_a_read_only_output_folder_is_refused_before_scanning(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # a read-only file system where this process may mount one (root ignores permissions), else
+    # a folder without write permission
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(disk)],
+                             capture_output=True, check=False).returncode == 0
+    if not mounted:
+        disk.chmod(0o555)
+    try:
+        p = subprocess.run([*CLI, "record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(disk)],
+                           capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(disk)], check=False)
+        disk.chmod(0o755)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert f"cannot write the journal into {disk}" in p.stderr and "no Bluetooth" not in p.stderr
