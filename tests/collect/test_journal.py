@@ -154,3 +154,18 @@ def test_a_polar_timestamp_of_2_63_does_not_stop_recovery(tmp_path: Path) -> Non
     rec = recover_pending(tmp_path)
     assert rec.recovered == (tmp_path / "p.parquet",) and rec.failed == ()
     assert read_raw(tmp_path / "p.parquet").n_samples == 590
+
+
+def test_a_journal_without_a_stream_says_whether_it_holds_anything(tmp_path: Path) -> None:
+    """Killed before the sensor streamed: the warning says it holds no samples and can go; frames
+    with no stream start (their settings unknown) are kept and counted (review of branch durable)."""
+    header = {"session_id": "e1", "runner_id": "r", "family": "imuback", "utc_ns": time.time_ns(),
+              "mono_ns": time.monotonic_ns()}
+    JournalWriter(tmp_path / "e1.journal", header).close()
+    w = JournalWriter(tmp_path / "f1.journal", {**header, "session_id": "f1"})
+    w.append_frames([5_000_000, 6_000_000], _frames(2))
+    w.close()
+    failed = dict(recover_pending(tmp_path).failed)
+    assert "holds no samples" in failed[tmp_path / "e1.journal"] and "can be deleted" in failed[tmp_path / "e1.journal"]
+    assert "holds 2 frames but no stream start" in failed[tmp_path / "f1.journal"]
+    assert (tmp_path / "e1.journal").exists() and (tmp_path / "f1.journal").exists()

@@ -198,7 +198,12 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
             info = new
     flush()
     if info is None or decoder is None:
-        raise CollectError(f"{journal.path}: the journal holds no stream start; nothing to recover")
+        if pending:
+            n = sum(b.n for b in pending)
+            raise CollectError(f"{journal.path}: the journal holds {n} frames but no stream start, so the "
+                               "sensor's settings are unknown and they cannot be decoded; it is kept as it is")
+        raise CollectError(f"{journal.path}: the journal holds no samples (the recorder stopped before the "
+                           "sensor streamed); nothing to recover: it can be deleted")
     ch = decoder.stream_channels
     streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
     return info, streams, BadFrames.concat(bads), tuple(breaks)
