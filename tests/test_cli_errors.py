@@ -144,3 +144,25 @@ def test_bad_files_of_each_format_give_one_line_errors(tmp_path, problem, capsys
     assert code not in (0, None) and "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: {path}: ") and FORMAT_PROBLEMS[problem] in last, err
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["simulate", "--out", "{p}/sim", "--sessions", "0"], "--sessions"),  # simulated one session
+    (["simulate", "--out", "{p}/sim", "--sessions", "-2"], "--sessions"),
+    (["simulate", "--out", "{p}/sim", "--per-week", "0"], "--per-week"),  # ZeroDivisionError
+    (["simulate", "--out", "{p}/sim", "--cadence", "0"], "--cadence"),  # ZeroDivisionError
+    (["simulate", "--out", "{p}/sim", "--rate", "nan"], "--rate"),
+    (["demo", "--out", "{p}/demo", "--speedup", "0"], "--speedup"),  # streamed forever
+    (["record", "--simulate", "--out", "{p}/rec", "--speedup", "-3"], "--speedup"),  # hung
+    (["record", "--out", "{p}/rec", "--address", "AA", "--stop-after", "0"], "--stop-after"),
+    (["batch", "{p}/adir", "--dataset", "{p}/ds", "--workers", "0"], "--workers"),
+])
+def test_counts_and_rates_that_must_be_positive_are_usage_errors(place, argv, option, capsys):
+    """Checked while parsing, before anything runs: exit 2 naming the option, no traceback."""
+    from imuback.cli.main import build_parser
+
+    args = [a.replace("{p}", str(place)) for a in argv]
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and option in err and "Traceback" not in err, err

@@ -88,6 +88,22 @@ def test_the_demo_never_clears_a_folder_it_did_not_make(tmp_path: Path) -> None:
     assert (tmp_path / "thesis.docx").read_text() == "precious" and (tmp_path / "dataset").is_dir()
 
 
+@pytest.mark.parametrize("theirs", ["dataset/notes/runner=demo-runner/session=demo-runner-today/note.parquet",
+                                    "dataset/uploads/a1/run.zip",
+                                    "dataset/sessions/runner=ann/session=s1/part-0.parquet"])
+def test_the_demo_never_clears_a_pain_log_or_uploads_made_in_its_dataset(tmp_path: Path, theirs: str) -> None:
+    """README: `imuback demo`, then the clinic page or `imuback note` over imuback-demo/dataset,
+    then `imuback demo --phone` into the same folder: the notes and uploads are not the demo's."""
+    (tmp_path / "dataset" / "sessions" / "runner=demo-runner").mkdir(parents=True)
+    (tmp_path / "report_session.html").write_text("old")
+    mine = tmp_path / theirs
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("precious")
+    with pytest.raises(DemoError, match=theirs.split("/")[1]):
+        _prepare_out_dir(tmp_path)
+    assert mine.read_text() == "precious" and (tmp_path / "report_session.html").exists()
+
+
 def test_phone_demo_exports_sensor_logger_and_processes_it(tmp_path, capsys):
     """``imuback demo --phone``: a simulated phone in a loose belt, exported as a Sensor Logger zip
     with its GPS, processed from that zip; the running steps found match the simulated truth, and

@@ -63,6 +63,26 @@ def test_tables_that_are_not_raw_sessions_are_ignored_in_folders(tmp_path: Path)
     assert discover_inputs([truth]) == [truth.resolve()]  # named explicitly: taken
 
 
+def test_csvs_process_reads_are_found_in_folders_whatever_their_delimiter(tmp_path: Path) -> None:
+    """`imuback process` reads `;`- and tab-separated CSVs and reports an empty one: a folder scan
+    must take them too, not drop them as "not raw sessions"."""
+    header = ["time", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    semi = tmp_path / "in" / "semi.csv"
+    semi.parent.mkdir()
+    semi.write_text(";".join(header) + "\n0;0;0;9.8;0;0;0\n")
+    tab = tmp_path / "in" / "tab.csv"
+    tab.write_text("\t".join(header) + "\n0\t0\t0\t9.8\t0\t0\t0\n")
+    empty = tmp_path / "in" / "empty.csv"  # a failed copy: reported as empty, as an empty .parquet is
+    empty.write_bytes(b"")
+    notes = tmp_path / "in" / "notes.csv"
+    notes.write_text("subject;comment\nr1;ok\n")
+
+    skipped: list[Path] = []
+    found = discover_inputs([tmp_path / "in"], not_raw=skipped)
+    assert found == sorted([semi.resolve(), tab.resolve(), empty.resolve()])
+    assert skipped == [notes.resolve()]
+
+
 def test_phone_exports_are_inputs_zips_and_unzipped_folders(tmp_path: Path) -> None:
     """A zip is a phone export; a folder holding the app's Accelerometer.csv is one input (its CSV
     files are not inputs of their own); the same folder named directly is that one input."""

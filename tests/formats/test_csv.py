@@ -193,3 +193,17 @@ def test_process_takes_columns_and_units_on_the_command_line(tmp_path, raw, caps
     assert "session own-" in capsys.readouterr().out
     assert main(["process", str(path), "--runner", "r1", "--columns", "time=nope", "--dataset", str(ds)]) == 1
     assert "--columns names column(s) ['nope']" in capsys.readouterr().err
+
+
+def test_a_unit_the_check_catches_points_at_the_unit_flag(tmp_path, raw, capsys):
+    """A CSV in g (or rad/s) given without its unit: the error names the flag that reads it as it
+    is, not only how to rewrite the file; a unit already given is not advised again."""
+    path = _own_csv(tmp_path / "own.csv", raw, n=6000)
+    ds = tmp_path / "ds"
+    base = ["process", str(path), "--runner", "r1", "--columns", MAP, "--time-unit", "ms", "--dataset", str(ds)]
+    assert main([*base, "--gyr-unit", "rad/s"]) == 1
+    err = capsys.readouterr().err
+    assert "own.csv: acceleration looks like it is in g" in err and "--acc-unit g" in err, err
+    assert main([*base, "--acc-unit", "g"]) == 1
+    err = capsys.readouterr().err
+    assert "in rad/s" in err and "--gyr-unit rad/s" in err and "--acc-unit" not in err, err

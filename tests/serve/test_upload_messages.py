@@ -120,3 +120,9 @@ def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> N
     assert text == ("ms log.json: session 's' is already in the clinic's dataset, made from other bytes (old.csv, "
                     "SHA-256 ab...); give this recording another session id in the Session id field (the clinic "
                     "page does not replace a stored session)")
+    # the CSV reader's unit flag is the command line's; the form has no unit field
+    assert web(f"{saved}: acceleration looks like it is in g (median |acc| = 1.02); the raw contract wants m/s²: "
+               "multiply acc_x/y/z by 9.80665; or give the file's unit: --acc-unit g (ColumnMapping acc_unit= in "
+               "Python)") == ("ms log.json: acceleration looks like it is in g (median |acc| = 1.02); the raw "
+                              "contract wants m/s²: multiply acc_x/y/z by 9.80665 (the upload form cannot convert "
+                              "units)")

@@ -364,3 +364,28 @@ def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path)
     assert "processed before schema 1.4" not in build_session_report(ds, "new", runner_id="r1")
     assert "Sensor clipping" in build_session_report(ds, "new", runner_id="r1")
     assert digest() == before  # reading and reporting never rewrite a file
+
+
+def test_the_documented_duckdb_sql_reads_a_dataset_of_two_schema_versions(tmp_path):
+    """README and docs/data_contract.md give SQL over the dataset's files: it must read a dataset
+    holding files of an older schema beside new ones (a column a file predates is null)."""
+    import re
+    from pathlib import Path
+
+    from tests.clipped import asymmetric_run, clipped
+
+    ds, _ = _clipped_dataset(tmp_path, 3.0)
+    _as_written_at_1_3(ds, "r1", "clip")
+    new_raw = write_raw(tmp_path / "raw" / "new.parquet",
+                        dataclasses_replace(clipped(asymmetric_run(), 3.0), session_id="new"))
+    process_file(new_raw, dataset=ds)
+    root = Path(__file__).resolve().parents[2]
+    contract = re.search(r"SELECT \* FROM read_parquet\('<dataset>/steps/[^;]*\)",
+                         (root / "docs" / "data_contract.md").read_text()).group(0)
+    steps = duckdb.sql(contract.replace("<dataset>", str(ds))).to_df()
+    assert steps.loc[steps["session_id"] == "clip", "clipped"].isna().all()
+    assert steps.loc[steps["session_id"] == "new", "clipped"].fillna(False).astype(bool).any()
+    readme = re.search(r"```sql\n(SELECT foot.*?;)\n```", (root / "README.md").read_text(), re.S).group(1)
+    by_foot = duckdb.sql(readme.replace("imuback-demo/dataset", str(ds))
+                         .replace("median(grf_peak_bw)", "count(clipped) AS n_known")).fetchall()
+    assert {foot for foot, *_ in by_foot} == {"L", "R"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import glob
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -71,8 +70,9 @@ def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path
 
 
 def _may_be_raw(path: Path) -> bool:
-    """False for a readable table without any acceleration column, or a file of another suffix
-    whose format its content does not tell; True otherwise.
+    """False for a readable table without any acceleration column (a CSV's header split by the
+    delimiter the CSV reader detects), or a file of another suffix whose format its content does
+    not tell; True otherwise (an empty CSV too: it is reported, not dropped).
     """
     if path.suffix.lower() in _TOLD_BY_CONTENT:
         from imuback.formats import detect_format
@@ -83,8 +83,11 @@ def _may_be_raw(path: Path) -> bool:
             return False
     try:
         if path.suffix.lower() == ".csv":
-            with open(path, newline="") as f:
-                names = set(next(csv.reader(f), []))
+            from imuback.formats.csv import header_names
+
+            names = set(header_names(path)[1])
+            if not names:  # empty: a failed copy, reported as an empty .parquet is
+                return True
         else:
             names = set(pq.read_schema(path).names)
     except Exception:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_int
 from imuback.cli.process import add_identity_arguments, add_replace_argument
 
 _BATCH_EPILOG = """\
@@ -70,13 +71,6 @@ def _cmd_export_bids(args: argparse.Namespace) -> int:
     return 1 if result.failures else 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     """Add ``batch``, ``query`` and ``export`` to the ``imuback`` command."""
     p = subparsers.add_parser(
@@ -97,7 +91,7 @@ def register(subparsers: Any) -> None:
     add_identity_arguments(p, one_start=True)
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local worker processes (default: one per CPU)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask cluster, e.g. tcp://host:8786 (needs "
@@ -117,9 +111,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("sql", metavar="SQL", help="the query, e.g. \"SELECT count(*) FROM steps\"")
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_read, help="dataset directory")
     p.add_argument("--out", metavar="FILE", type=paths.out_file, help="write the result to FILE.csv or FILE.parquet")
-    p.add_argument("--max-rows", type=_positive_int, default=40, metavar="N",
+    p.add_argument("--max-rows", type=positive_int, default=40, metavar="N",
                    help="rows to print (default 40); the query stops after them")
-    p.add_argument("--max-width", type=_positive_int, metavar="N",
+    p.add_argument("--max-width", type=positive_int, metavar="N",
                    help="cut printed values longer than N characters (default: print them whole)")
     p.set_defaults(func=_cmd_query)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_float
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
@@ -50,14 +51,14 @@ def register(subparsers: Any) -> None:
                         "imuback; identity for the others)")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
-    p.add_argument("--stop-after", type=float, default=None, metavar="MIN",
+    p.add_argument("--stop-after", type=positive_float, default=None, metavar="MIN",
                    help="stop recording a real sensor after MIN minutes (default: Ctrl-C)")
     p.add_argument("--out", required=True, type=paths.out_folder, help="output folder")
     p.add_argument("--runner", default="runner", help="runner id (default 'runner')")
     p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
     p.add_argument("--simulate", action="store_true",
                    help="record a simulated sensor over a virtual BLE link (no hardware)")
-    p.add_argument("--speedup", type=float, default=20.0,
+    p.add_argument("--speedup", type=positive_float, default=20.0,
                    help="with --simulate: stream this many times faster than real time (default 20)")
     p.add_argument("--seed", type=int, default=7, help="with --simulate: random seed")
     p.add_argument("--minutes", type=float, default=None,

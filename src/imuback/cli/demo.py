@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_float
 from imuback.errors import DemoError
 from imuback.pipeline import process_file
 
@@ -106,14 +107,34 @@ DEMO_PARTS = ("raw", "recorded", "dataset", "truth-of-today", "report_session.ht
 """What the demo writes into its folder (cleared before a rerun)."""
 
 
+DEMO_DATASET_PARTS = frozenset({"sessions", "steps", "strides", ".staging", ".imuback.lock", ".imuback.locks"})
+"""What the demo writes into its dataset; notes (a pain log), uploads or errors are someone's own."""
+
+
+def _not_the_demos(dataset: Path) -> list[str]:
+    """What the demo's dataset holds that no demo wrote: a pain log or uploads made in it with
+    ``imuback note`` or the clinic page, another runner's sessions (as ``dataset/...`` names).
+    """
+    if not dataset.is_dir():
+        return []
+    found = [f"dataset/{p.name}" for p in sorted(dataset.iterdir()) if p.name not in DEMO_DATASET_PARTS]
+    for table in ("sessions", "steps", "strides"):
+        if (dataset / table).is_dir():
+            found += [f"dataset/{table}/{p.name}" for p in sorted((dataset / table).iterdir())
+                      if p.name != f"runner={RUNNER_ID}"]
+    return found
+
+
 def _prepare_out_dir(out_dir: Path) -> None:
     """Make ``out_dir`` ready for a run: clear what an earlier demo wrote there, touch nothing else.
 
-    A folder that holds anything else is refused rather than mixed with the demo's files.
+    A folder that holds anything else is refused rather than mixed with the demo's files, and so
+    is a demo dataset that someone has since used (notes, uploads, other runners' sessions).
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise DemoError(f"{out_dir} is a file; choose a folder with --out")
     other = sorted(p.name for p in out_dir.iterdir() if p.name not in DEMO_PARTS) if out_dir.is_dir() else []
+    other += _not_the_demos(out_dir / "dataset")
     if other:
         raise DemoError(f"{out_dir} holds files that imuback demo did not make ({', '.join(other[:3])}"
                         f"{' ...' if len(other) > 3 else ''}); choose an empty or new folder with --out")
@@ -193,7 +214,7 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     print(f"    session report: {session_html}")
     print(f"    trends report:  {trends_html}")
     print(f"    dataset:        {dataset}  (DuckDB: SELECT * FROM read_parquet('{dataset}/steps/**/*.parquet', "
-          "hive_partitioning=true))")
+          "hive_partitioning=true, union_by_name=true))")
     print(f"done in {time.perf_counter() - t0:.1f} s. imuback informs; it never diagnoses.")
     return 0
 
@@ -275,7 +296,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--minutes", type=float, default=12.0, help="minutes of running in the recorded run (default 12)")
     p.add_argument("--weeks", type=int, default=6, help="weeks of history for the trends report")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--speedup", type=float, default=60.0,
+    p.add_argument("--speedup", type=positive_float, default=60.0,
                    help="how much faster than real time the simulated sensor streams (default 60)")
     p.add_argument("--phone", action="store_true",
                    help="instead: a run with a phone in a loose running belt, exported as the Sensor Logger "

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from imuback.cli import paths
+from imuback.cli.numbers import positive_float, positive_int
 from imuback.simulate.runner import NOMINAL_MOUNTINGS, RunnerParams, write_simulated
 from imuback.simulate.study import simulate_study
 
@@ -29,13 +30,13 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--out", required=True, type=paths.out_folder, help="output folder (created if missing)")
-    p.add_argument("--sessions", type=int, default=1, help="number of sessions")
+    p.add_argument("--sessions", type=positive_int, default=1, help="number of sessions")
     p.add_argument("--minutes", type=float, default=12.0,
                    help="minutes of running per session (plus a short stand and walk around it)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same files)")
     p.add_argument("--runner", default="runner-01", help="runner id")
-    p.add_argument("--per-week", type=int, default=3, help="sessions per week")
-    p.add_argument("--rate", type=float, default=200.0, help="sample rate in Hz (25-3200)")
+    p.add_argument("--per-week", type=positive_int, default=3, help="sessions per week")
+    p.add_argument("--rate", type=positive_float, default=200.0, help="sample rate in Hz (25-3200)")
     p.add_argument("--mounting", choices=sorted(NOMINAL_MOUNTINGS), default="identity",
                    help="nominal sensor mounting written to the raw file's metadata")
     p.add_argument("--misalignment-deg", type=float, default=25.0,
@@ -52,8 +53,8 @@ def register(subparsers: Any) -> None:
                    help="a developing right/left impact asymmetry over the last two weeks")
     p.add_argument("--foot-strike", choices=["rearfoot", "midfoot", "forefoot"], default="rearfoot",
                    help="foot-strike pattern (size of the impact transient)")
-    p.add_argument("--cadence", type=float, default=170.0, help="running cadence, steps/min")
-    p.add_argument("--acc-range-g", type=float, default=16.0, help="accelerometer range (+-g)")
+    p.add_argument("--cadence", type=positive_float, default=170.0, help="running cadence, steps/min")
+    p.add_argument("--acc-range-g", type=positive_float, default=16.0, help="accelerometer range (+-g)")
     p.set_defaults(func=run_simulate)
 
 
@@ -74,7 +75,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         cadence_spm=args.cadence,
         acc_range_g=args.acc_range_g,
     )
-    n = max(1, args.sessions)
+    n = args.sessions
     weeks = math.ceil(n / args.per_week)
     sims = simulate_study(runner_id=args.runner, weeks=weeks, sessions_per_week=args.per_week,
                           minutes=args.minutes, seed=args.seed, params=params, story=args.story,

@@ -8,6 +8,7 @@ separated by ``,``, ``;`` or tabs. Identity from a ``<file>.csv.json`` sidecar o
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession
-from imuback.errors import RawFormatError
+from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, table_to_raw
@@ -86,8 +87,17 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     """
     path = Path(path)
     check_raw_path(path)
-    table, meta = _read_csv(path, identity, mapping or ColumnMapping())
-    return table_to_raw(table, meta, source=str(path))
+    mapping = mapping or ColumnMapping()
+    table, meta = _read_csv(path, identity, mapping)
+    try:
+        return table_to_raw(table, meta, source=str(path))
+    except UnitsError as exc:  # a CSV can say its units: point at the flag, not at editing the file
+        hint = ("--acc-unit g" if "in g" in str(exc) and mapping.acc_unit is None else
+                "--gyr-unit rad/s" if "rad/s" in str(exc) and mapping.gyr_unit is None else None)
+        if hint is None:
+            raise
+        raise UnitsError(f"{exc}; or give the file's unit: {hint} (ColumnMapping "
+                         f"{hint[2:5]}_unit= in Python)") from None
 
 
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
@@ -97,11 +107,15 @@ RELATIVE_MAX = 1e8
 """A first time value below this (~3 years in seconds) is time since the start, not an epoch."""
 
 
-def _delimiter(path: Path) -> str:
-    """The CSV's delimiter: the commonest of ``, ; tab`` in its header line."""
+def header_names(path: Path) -> tuple[str, list[str]]:
+    """The CSV's delimiter (the commonest of ``, ; tab`` in its header line) and its column names
+    (empty for an empty file); the one place both the reader and the batch folder scan tell them.
+    """
     with open(path, "rb") as f:
-        head = f.readline(65536).decode("utf-8", errors="replace")
-    return max((",", ";", "\t"), key=head.count)
+        head = f.readline(65536).decode("utf-8-sig", errors="replace")
+    delimiter = max((",", ";", "\t"), key=head.count)
+    names = next(csv.reader([head], delimiter=delimiter), []) if head.strip() else []
+    return delimiter, [n.strip() for n in names]
 
 
 def csv_sidecar(path: Path) -> dict[str, str]:
@@ -195,7 +209,7 @@ def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
 def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str]]:
     src = str(path)
     try:
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=_delimiter(path)))
+        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=header_names(path)[0]))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)

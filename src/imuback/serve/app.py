@@ -55,6 +55,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
                 r"with it"), "another session id in the Session id field (the clinic page does not replace a "
                              "stored session)"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
+    (re.compile(r"; or give the file's unit: --\w+-unit \S+ \(ColumnMapping \w+= in Python\)"),
+     " (the upload form cannot convert units)"),
 )
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
