@@ -230,3 +230,14 @@ def test_a_header_that_is_not_utf8_is_one_named_error(tmp_path, raw, capsys):
         read_session(p, runner_id="r9")
     assert main(["process", str(p), "--runner", "r9", "--dataset", str(tmp_path / "ds")]) == 1
     assert "latin1.csv: the header row is not UTF-8" in capsys.readouterr().err
+
+
+def test_times_that_do_not_increase_or_a_single_sample_are_named(tmp_path, raw):
+    # epoch ns written as %.6e: seven digits, so most rows share one time
+    p = _csv(tmp_path / "digits.csv", raw, times=[f"{x:.6e}" for x in raw.time_ns[:400]])
+    with pytest.raises(RawFormatError, match=r"digits\.csv: cannot infer the sample rate: most 'time' values do "
+                                             r"not increase .*too few digits"):
+        read_session(p, runner_id="r1")
+    one = _csv(tmp_path / "one.csv", raw, times=[str(int(raw.time_ns[0]))], n=1)
+    with pytest.raises(RawFormatError, match=r"one\.csv: 1 sample\(s\); a session needs at least two"):
+        read_session(one, runner_id="r1")

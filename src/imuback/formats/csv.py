@@ -266,8 +266,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     meta.setdefault(S.META_SENSOR, "csv")
     meta.setdefault(S.META_MOUNTING, json.dumps(np.eye(3).tolist()))
     if S.META_SAMPLE_RATE_HZ not in meta:
-        dt = np.median(np.diff(tn)) if tn.size > 1 else 0
+        if tn.size < 2:
+            raise RawFormatError(f"{src}: {tn.size} sample(s); a session needs at least two")
+        dt = np.median(np.diff(tn))
         if dt <= 0:
-            raise RawFormatError(f"{src}: cannot infer the sample rate from 'time'; give sample_rate_hz")
+            raise RawFormatError(f"{src}: cannot infer the sample rate: most 'time' values do not increase "
+                                 f"(first {tn[0]} ns, last {tn[-1]} ns; written with too few digits?); write "
+                                 f"the times in full, or give imuback.sample_rate_hz in {path.name}.json")
         meta[S.META_SAMPLE_RATE_HZ] = repr(round(1e9 / float(dt), 3))
     return table, meta
