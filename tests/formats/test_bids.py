@@ -96,3 +96,12 @@ def test_bad_bids_channels_are_named(tmp_path):
     channels.write_text("\n".join(channels.read_text().splitlines()[:-1]) + "\n")  # a GYRO channel fewer
     with pytest.raises(RawFormatError, match=r"_motion\.tsv: 2 GYRO channels; imuback reads one tracked point"):
         read_session(path)
+
+
+def test_a_motion_file_without_its_channels_file_is_named(tmp_path):
+    motion = _export(tmp_path, half_sine_run(minutes=0.1)[0])
+    channels = motion.with_name(motion.name.replace("_motion.tsv", "_channels.tsv"))
+    channels.unlink()
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: a BIDS \*_motion\.tsv without its .*_channels\.tsv "
+                                             r"beside it"):
+        read_session(motion)

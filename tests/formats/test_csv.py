@@ -207,3 +207,37 @@ def test_a_unit_the_check_catches_points_at_the_unit_flag(tmp_path, raw, capsys)
     assert main([*base, "--acc-unit", "g"]) == 1
     err = capsys.readouterr().err
     assert "in rad/s" in err and "--gyr-unit rad/s" in err and "--acc-unit" not in err, err
+
+
+def test_a_semicolon_csv_with_decimal_commas_is_read_as_numbers(tmp_path, raw):
+    # a spreadsheet's CSV in many European locales: ';' between cells, ',' before the decimals
+    t = raw.time_ns / 1e9
+    rows = ["time;acc_x;acc_y;acc_z"] + [";".join(f"{v:.6f}".replace(".", ",") for v in (t[i], *raw.acc_mps2[i]))
+                                         for i in range(500)]
+    p = tmp_path / "excel.csv"
+    p.write_text("\n".join(rows) + "\n")
+    back = read_session(p, runner_id="r9")
+    assert back.n_samples == 500
+    assert np.abs(back.acc_mps2 - raw.acc_mps2[:500]).max() < 1e-5
+    assert np.abs(back.time_ns - raw.time_ns[:500]).max() < 2000
+
+
+def test_a_header_that_is_not_utf8_is_one_named_error(tmp_path, raw, capsys):
+    p = tmp_path / "latin1.csv"
+    _csv(p, raw, times=raw.time_ns)
+    p.write_bytes(p.read_bytes().replace(b"acc_z", b"acc_z (m/s\xb2)", 1))  # Latin-1 '²'
+    with pytest.raises(RawFormatError, match=r"latin1\.csv: the header row is not UTF-8 text \(byte 0xb2"):
+        read_session(p, runner_id="r9")
+    assert main(["process", str(p), "--runner", "r9", "--dataset", str(tmp_path / "ds")]) == 1
+    assert "latin1.csv: the header row is not UTF-8" in capsys.readouterr().err
+
+
+def test_times_that_do_not_increase_or_a_single_sample_are_named(tmp_path, raw):
+    # epoch ns written as %.6e: seven digits, so most rows share one time
+    p = _csv(tmp_path / "digits.csv", raw, times=[f"{x:.6e}" for x in raw.time_ns[:400]])
+    with pytest.raises(RawFormatError, match=r"digits\.csv: cannot infer the sample rate: most 'time' values do "
+                                             r"not increase .*too few digits"):
+        read_session(p, runner_id="r1")
+    one = _csv(tmp_path / "one.csv", raw, times=[str(int(raw.time_ns[0]))], n=1)
+    with pytest.raises(RawFormatError, match=r"one\.csv: 1 sample\(s\); a session needs at least two"):
+        read_session(one, runner_id="r1")

@@ -83,6 +83,14 @@ def test_bad_exports_are_named(tmp_path):
     with pytest.raises(RawFormatError, match=r"norate\.txt: the export states no update rate"):
         read_session(norate, runner_id="r1", start=START)
     assert read_session(norate, runner_id="r1", start=START, sample_rate_hz=100.0).n_samples == 300
+    # the counter goes back (the sensor restarted): not a wrap, which would put the rest ~10 min later
+    back = _export(tmp_path / "back.txt", np.r_[np.arange(200, 400), np.arange(0, 100)])[0]
+    with pytest.raises(RawFormatError, match=r"back\.txt: PacketCounter goes back from 399 to 0 at data row 201 "
+                                             r"\(line 203\)"):
+        read_session(back, runner_id="r1", start=START)
+    glitch = _export(tmp_path / "glitch.txt", np.r_[np.arange(0, 150), 5, np.arange(151, 300)])[0]
+    with pytest.raises(RawFormatError, match=r"glitch\.txt: PacketCounter goes back from 149 to 5"):
+        read_session(glitch, runner_id="r1", start=START)
     cut = tmp_path / "cut.txt"
     cut.write_text("// Update Rate: 100Hz\nPacketCounter\tAcc_X\tAcc_Y\tAcc_Z\n0\t1\t2\t9.8\n1\t1\t\t9.8\n")
     with pytest.raises(RawFormatError, match=r"cut\.txt: \['Acc_X', 'Acc_Y', 'Acc_Z'\] empty or not a number in "

@@ -64,6 +64,10 @@ def detect_format(path: str | Path) -> Format:
         return "csv"
     if p.suffix.lower() == ".parquet":
         return "parquet"  # its reader says what is wrong with it
+    if p.name.endswith("_motion.tsv"):
+        raise RawFormatError(f"{p}: a BIDS *_motion.tsv without its "
+                             f"{p.name[:-len('_motion.tsv')]}_channels.tsv beside it, which names the columns "
+                             "and their units; copy the channels file along with it")
     raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
                          "BIDS *_motion.tsv, APDM .h5, Axivity .cwa, Movesense .json, Sensor Logger or phyphox "
                          "export); see docs/formats.md")

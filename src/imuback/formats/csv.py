@@ -206,10 +206,35 @@ def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
     return (G_MPS2 if acc == "g" else 1.0), (float(np.degrees(1.0)) if gyr == "rad/s" else 1.0)
 
 
+def _check_utf8_header(path: Path) -> None:
+    """A clear error when the header row is not UTF-8 (e.g. a Latin-1 export with an accent in a name)."""
+    with open(path, "rb") as f:
+        head = f.readline(65536)
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RawFormatError(f"{path}: the header row is not UTF-8 text (byte {head[exc.start]:#04x} at character "
+                             f"{exc.start + 1}); save the file as UTF-8") from None
+
+
+def _read_table(path: Path, delimiter: str) -> pa.Table:
+    """The CSV as a table; a ``;``-separated file whose numbers have decimal commas (a spreadsheet's
+    export in many European locales: ``9,81;0,12``) is read with ``,`` as the decimal point.
+    """
+    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+    texts = sum(pa.types.is_string(f.type) for f in table.schema)
+    if delimiter != ";" or not texts:
+        return table
+    commas = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                            convert_options=pacsv.ConvertOptions(decimal_point=","))
+    return commas if sum(pa.types.is_string(f.type) for f in commas.schema) < texts else table
+
+
 def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str]]:
     src = str(path)
+    _check_utf8_header(path)
     try:
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=header_names(path)[0]))
+        table = _read_table(path, header_names(path)[0])
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
@@ -241,8 +266,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     meta.setdefault(S.META_SENSOR, "csv")
     meta.setdefault(S.META_MOUNTING, json.dumps(np.eye(3).tolist()))
     if S.META_SAMPLE_RATE_HZ not in meta:
-        dt = np.median(np.diff(tn)) if tn.size > 1 else 0
+        if tn.size < 2:
+            raise RawFormatError(f"{src}: {tn.size} sample(s); a session needs at least two")
+        dt = np.median(np.diff(tn))
         if dt <= 0:
-            raise RawFormatError(f"{src}: cannot infer the sample rate from 'time'; give sample_rate_hz")
+            raise RawFormatError(f"{src}: cannot infer the sample rate: most 'time' values do not increase "
+                                 f"(first {tn[0]} ns, last {tn[-1]} ns; written with too few digits?); write "
+                                 f"the times in full, or give imuback.sample_rate_hz in {path.name}.json")
         meta[S.META_SAMPLE_RATE_HZ] = repr(round(1e9 / float(dt), 3))
     return table, meta

@@ -104,6 +104,12 @@ def read_xsens(path: str | Path, *, mapping: ColumnMapping | None = None, **iden
         row = int(np.flatnonzero(step == 0)[0]) + 1
         raise RawFormatError(f"{src}: PacketCounter {counter[row]:g} repeats at data row {row + 1}; a packet "
                              "was exported twice: remove the duplicate rows")
+    back = np.flatnonzero(step >= COUNTER_MODULO // 2)
+    if back.size:  # a wrap is 65535 -> 0 (a small step); half the counter's range is a counter going back
+        row = int(back[0]) + 1
+        raise RawFormatError(f"{src}: PacketCounter goes back from {counter[row - 1]:g} to {counter[row]:g} at data "
+                             f"row {row + 1} (line {h + row + 2}): the sensor restarted or rows are out of order, "
+                             "or over half the counter's range (32768 packets) was lost; split the export there")
     k = np.concatenate(([0.0], np.cumsum(step)))  # samples since the first, on the sensor's clock
     if all(c in names for c in _UTC):
         utc = block(_UTC[:6])[0].astype(np.int64)
