@@ -10,6 +10,8 @@ simulator's own per-step parameters (``gait.build_gait``) evaluated on a 1 kHz g
   last step's ``T``, where the standing support starts to reload) minus the standing height (the
   sacrum's height 2 s into the session's opening stand);
 * ``post_mm``: the highest height over the first second after that, minus the standing height;
+* ``low_mm``: the lowest height over that second, minus the standing height (a running stop's
+  landing sinks and rises back);
 * ``plain_mm``: for scale, the median height range (max - min) of the bout's steps IC to IC,
   the last three cut;
 * ``plain_top_mm``: the highest of those steps' tops over the standing height (a walking step's
@@ -24,7 +26,8 @@ simulator's own per-step parameters (``gait.build_gait``) evaluated on a 1 kHz g
 Cases: walks with stops (``walk_pauses`` and ``walk_hesitations_per_min``) at 0.45, 0.8 and
 1.1 m/s built like ``sim_accuracy.walking_scenario`` (noise off, no U-turns: only the stops
 matter), the default session (run, walk, stand) and a run that stops without walking
-(``walk_end_s`` 0). Summaries per case: min / median / max over the stops of every seed.
+(``walk_end_s`` 0), also from standing (``walk_start_s`` 0). Summaries per case: min / median /
+max over the stops of every seed.
 Measures the simulator only; nothing here is chosen on the pipeline.
 """
 
@@ -65,8 +68,10 @@ CASES: dict[str, RunnerParams] = {
     "walk 1.1 m/s": _walk(1.1),
     "default session (run, walk, stand)": RunnerParams(run_minutes=1.0, **QUIET),  # type: ignore[arg-type]
     "run -> stop (walk_end_s 0)": RunnerParams(run_minutes=1.0, walk_end_s=0.0, **QUIET),  # type: ignore[arg-type]
+    "stand -> run -> stop (walks 0)": RunnerParams(run_minutes=1.0, walk_start_s=0.0, walk_end_s=0.0,
+                                                   **QUIET),  # type: ignore[arg-type]
 }
-COLUMNS = ("pre_mm", "post_mm", "plain_mm", "plain_top_mm", "end_mm", "Fmin", "Fmax", "Fmean", "tail")
+COLUMNS = ("pre_mm", "post_mm", "low_mm", "plain_mm", "plain_top_mm", "end_mm", "Fmin", "Fmax", "Fmean", "tail")
 
 
 def stop_rows(p: RunnerParams, seed: int) -> list[dict[str, float]]:
@@ -106,6 +111,7 @@ def stop_rows(p: RunnerParams, seed: int) -> list[dict[str, float]]:
         rows.append({"t_s": t_end, "run": float(st.run[k]),
                      "pre_mm": 1000.0 * (float(np.max(z[pre])) - z0),
                      "post_mm": 1000.0 * (float(np.max(z[~pre])) - z0),
+                     "low_mm": 1000.0 * (float(np.min(z[~pre])) - z0),
                      "plain_mm": rng_mm, "plain_top_mm": top_mm,
                      "end_mm": 1000.0 * (float(z[-1]) - z0),
                      "Fmin": float(np.min(f[win])), "Fmax": float(np.max(f[win])),

@@ -57,3 +57,33 @@ def test_every_stop_rises_onto_standing_height_and_the_body_is_carried(p: Runner
         assert np.min(f) > 0.5
         assert abs(np.mean(f[t >= st.s[k]]) - 1.0) < 0.03
         assert np.max(f[t > t_end]) < 1.3  # was up to 1.45 BW: the full reload plus the hump
+
+
+def test_a_run_that_stops_without_walking_lands_and_comes_to_rest_at_standing_height() -> None:
+    """A run that stops with no walking (``walk_end_s`` 0): the last contact's flight ends where
+    the other foot lands and absorbs (``gait._land_step``), and the body comes to rest at its
+    standing height. Before, the last running contact stopped the body itself, throwing it up into
+    a flight: it stood 96-111 mm above its opening standing height ever after."""
+    p = RunnerParams(run_minutes=0.5, walk_start_s=0.0, walk_end_s=0.0, stand_start_s=5.0,
+                     stand_end_s=5.0, noise=False, gaps_per_hour=0.0, sample_rate_hz=100.0)
+    rng = np.random.default_rng(1)
+    segs = plan_segments(p, rng)
+    pace_fn = pace_changes(p, segs, rng)
+    st, seg_log = make_steps(p, segs, rng, pace_fn)
+    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
+    g = build_gait(p, st, rng, speed, heading)
+    st = g.st
+    z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
+    (k,) = np.flatnonzero(st.last)
+    assert st.run[k] and st.tc[k] < st.T[k]  # a running last contact: a flight follows it
+    t_end = st.s[k] + st.T[k]
+    t = np.arange(st.s[k] + 5e-4, t_end + 2.0, 1e-3)  # the last step, the landing, then standing
+    ev = evaluate(g, t, positions=True, horizontal=False)
+    z, f = ev["z"] - z0, ev["F"]
+    after = t > t_end
+    assert np.max(z[after]) < 0.002  # lands and rises onto standing height, never above it
+    assert abs(z[-1]) < 1e-4  # at rest at the standing height (was 0.10 m above it)
+    assert np.ptp(z[t > t_end + 1.0]) < 1e-4  # and stays there
+    assert np.min(f) > -1e-6  # a push only (0 in the flight, up to rounding)
+    assert np.max(f[after]) < 3.0  # a landing, no harder than a running contact
+    assert abs(np.mean(f[after]) - 1.0) < 0.1  # carried (the landing takes out the fall's speed)

@@ -41,6 +41,10 @@ class Gait:
     # (-1; on a stop from walking -(1 - its hump there)), else 0
     hump_cut: F64  # time after the contact starts from which its hump no longer adds to the total force (s;
     # inf, or the step time on a stop from walking: the standing support carries the rest)
+    land_amp: F64  # a stop from running: the landing hump after the step's end (BW; 0 elsewhere), part of
+    # the standing support (the other foot), not this foot's own force
+    land_r: F64  # its skew: land_amp (sin(pi u) + land_r sin(2 pi u)), u = (tau - T) / land_s
+    land_s: F64  # its duration (s; 0 where there is none)
     ramp_s: float
     cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
     cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
@@ -275,8 +279,44 @@ def _stop_step(v: float, dz0: float, T: float, j0: float, m0: float,
     return float(a), float(r), float(end), float(dz)
 
 
+LAND_SPANS = (1.0, 1.5, 2.0, 3.0)
+"""A running stop's landing lasts the last contact's time times the first of these whose force
+stays a push (``_land_step``); a longer landing absorbs more gently."""
+
+
+def _land_step(v: float, dz0: float, span_s: float, ramp_s: float, c_ramp: float,
+               n_grid: int = 256) -> tuple[float, float, float, float]:
+    """A running bout's last landing: from the flight after its last contact the other foot lands
+    at the step's end and absorbs; the body comes to rest at its target height.
+
+    The total force over the landing (``tau`` from the step's end) is the standing support
+    reloading from 0 (the end ramp, amplitude -1 over ``ramp_s``, centroid ``c_ramp``) plus a
+    landing hump ``a (sin(pi u) + r sin(2 pi u))``, ``u = tau / L``, over ``L`` (``span_s`` times
+    :data:`LAND_SPANS`): ``a`` brings the velocity ``v`` (m/s) at the step's end to 0 (the
+    ``sin 2x`` term has no impulse), then ``b = a r`` the height ``dz0`` over the target (m) to 0,
+    both linearly. The first ``L`` whose total force stays >= 0 is used (the body lands, sinks
+    and rises back: a knee bend, never pulled). Returns ``a`` (BW), ``r``, ``L`` (s) and the
+    height change from the step's end (m).
+    """
+    h = ramp_s / 2.0
+    for mult in LAND_SPANS:
+        L = max(span_s * mult, ramp_s)
+        a = (h - v / G_MPS2) * np.pi / (2.0 * L)
+        # height: v L + g [-h (L - c_ramp) + a L^2 / pi + b L^2 / (2 pi)] = -dz0
+        rest = v * L + G_MPS2 * (-h * (L - c_ramp) + a * L * L / np.pi)
+        b = (-dz0 - rest) / (G_MPS2 * L * L / (2.0 * np.pi))
+        tau = (np.arange(n_grid) + 0.5) / n_grid * L
+        u = tau / L
+        reload = np.where(tau < ramp_s, (1.0 - np.cos(np.pi * np.minimum(tau, ramp_s) / ramp_s)) / 2.0, 1.0)
+        if a > 0 and np.min(reload + a * np.sin(np.pi * u) + b * np.sin(2.0 * np.pi * u)) >= 0.0:
+            return float(a), float(b / a), float(L), float(-dz0)
+    raise SimulationError("simulator: the landing after a bout's last running contact cannot stop "
+                          "the body as a push")
+
+
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64,
-             imp_nom: tuple[F64, F64, F64], ramp_s: float) -> tuple[F64, F64, F64, F64]:
+             imp_nom: tuple[F64, F64, F64], ramp_s: float
+             ) -> tuple[F64, F64, F64, F64, tuple[F64, F64, F64]]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
 
     A runner keeps their height from step to step; with a prescribed force shape and step-to-step
@@ -289,7 +329,11 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     still to come after its IC (that make-up made strong and weak steps alternate, lag-1
     correlation of the amplitudes about -0.5 at a duty factor of 0.66; running contacts end before
     the next IC, so nothing changes there).
-    The last contact of a bout brings the velocity exactly to 0 (standing). A walking one still
+    A bout ends at rest at its standing height. A running last contact is a plain step; its flight
+    ends where the other foot lands and absorbs (:func:`_land_step`: the standing support reloads
+    from 0 plus a landing hump that stops the body and brings it back to its standing height;
+    before, the last contact itself stopped the body, so it had to throw it up into a flight and
+    the body came to rest 107-111 mm above standing). A walking last contact still
     pushes after its step ends, where the standing support reloads (the other foot lands beside
     it): there the total force becomes the standing one, reloading from this hump's value at the
     step's end to 1 BW (``ramp_s``, the same eased ramp), never above it, so the body rises onto
@@ -304,8 +348,9 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     (s) *before* the run→walk landing (:func:`_run_walk_landing`): the walking level is that of a
     periodic step, which the landing bump is not.
 
-    Returns hump amplitude (BW), skew ``r``, signed ML amplitude (BW) and the end ramp's amplitude
-    (``Gait.ramp_end``, BW), each (n_steps,).
+    Returns hump amplitude (BW), skew ``r``, signed ML amplitude (BW), the end ramp's amplitude
+    (``Gait.ramp_end``, BW) and the landing's amplitude, skew and duration (``Gait.land_amp``,
+    ``land_r``, ``land_s``), each (n_steps,).
     """
     n = st.s.size
     T = st.T
@@ -346,6 +391,8 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     amp, rr, mly = np.empty(n), np.empty(n), np.empty(n)
     ramp_end = -st.last.astype(float)
     cut = st.last & (tc > T)  # a stop from walking: the hump goes on past the step's end
+    land = st.last & ~cut  # a stop from running: a flight, then the landing
+    land_amp, land_r, land_s = np.zeros(n), np.zeros(n), np.zeros(n)
     ca0, ca2, cb0, cb2, cp, cq = _cut_hump_terms(T, tc, q)
     c_ramp = ramp_s * (0.5 - 2.0 / np.pi**2)
     beta, beta_y = 0.3, 0.5
@@ -361,25 +408,35 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
             z += dz
             v = 0.0
             amp[k], rr[k] = a, r
-        elif st.last[k]:
-            a = ((0.0 - v) / G_MPS2 + tk - jf[k]) / a1[k]
+        elif land[k]:
+            # a running stop: the last contact is a plain step (the flight after it a plain one); the
+            # landing at the step's end stops the body (``_land_step``): its impulse and moment here
+            # without the end ramp, which the landing accounts for
+            jf_k, mf_k = jf[k] + ramp_s / 2.0, mf[k] + ramp_s / 2.0 * (tk + c_ramp)
+            target = vs[k] - beta * (z - z_ref - level_prev[k]) / tk
+            a = ((target - v) / G_MPS2 + tk - jf_k) / a1[k]
+            a = min(max(a, 0.4 * (tk - jf_k) / a1[k]), 1.8 * (tk - jf_k) / a1[k])
         else:
+            jf_k, mf_k = jf[k], mf[k]
             target = vs[k + 1] + owed[k] - beta * (z - z_ref - level_prev[k]) / tk
-            a = ((target - v) / G_MPS2 + tk - jf[k]) / (a1[k] - tail[k])
+            a = ((target - v) / G_MPS2 + tk - jf_k) / (a1[k] - tail[k])
+            a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
         if not cut[k]:
-            if not st.last[k]:
-                a = min(max(a, 0.4 * a_nat[k]), 1.8 * a_nat[k])
             if a <= 0:
                 raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
                                       "lengthen walk_end_s or stand_end_s")
-            jk = a * a1[k] + jf[k]
+            jk = a * a1[k] + jf_k
             # skew so that the height at the next IC equals the bout level (within shape bounds)
-            m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf[k]) / a
+            m_req = ((jk * tk - tk * tk / 2.0) + (v * tk + z - z_ref - level[k]) / G_MPS2 - mf_k) / a
             r = 2.0 + 2.0 * q[k] / 3.0 - 2.0 * np.pi * m_req / tc[k] ** 2
             r = min(max(r, r_lo[k]), r_hi[k])
-            z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf[k]) - tk * tk / 2.0)
+            z += v * tk + G_MPS2 * (jk * tk - (a * _m1(r, k) + mf_k) - tk * tk / 2.0)
             v += G_MPS2 * (jk - tk)
             amp[k], rr[k] = a, r
+        if land[k]:
+            land_amp[k], land_r[k], land_s[k], dz = _land_step(v, z - z_ref - level[k], tc[k], ramp_s, c_ramp)
+            z += dz
+            v = 0.0
         side = st.side[k]
         ty = 0.0 if st.last[k] else side * vbar[k] - beta_y * y / tk
         m = (ty - vy) / (G_MPS2 * side * a1y[k])
@@ -388,7 +445,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         y += vy * tk + G_MPS2 * jy * (tk - tc[k] / 2.0)
         vy += G_MPS2 * jy
         mly[k] = side * m
-    return amp, rr, mly, ramp_end
+    return amp, rr, mly, ramp_end, (land_amp, land_r, land_s)
 
 
 def _harmonics_rad(h: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -466,11 +523,15 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
     ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
                       v_lipm * np.pi / (G_MPS2 * tc))
-    amp, r, ml_amp, ramp_end = _control(st, a1, q, r, jf, mf, ml_nom, imp_nom, ramp_s)
+    amp, r, ml_amp, ramp_end, (land_amp, land_r, land_s) = _control(
+        st, a1, q, r, jf, mf, ml_nom, imp_nom, ramp_s)
     _, m1, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
-    # cumulative linear terms of completed contacts (for positions)
-    jk = amp * a1 + jf
-    mom = amp * m1 + mf
+    # cumulative linear terms of completed contacts (for positions); a running stop's landing
+    # hump (after the step's end, T) counts with its contact: impulse 2 L a / pi (the sin 2x term
+    # has none), first moment T J + a L^2 / pi - a r L^2 / (2 pi)
+    j_land = land_amp * 2.0 * land_s / np.pi
+    jk = amp * a1 + jf + j_land
+    mom = amp * m1 + mf + st.T * j_land + land_amp * land_s**2 * (1.0 / np.pi - land_r / (2.0 * np.pi))
     # a stop from walking: the hump counts up to the step's end only (the standing support after)
     hump_cut = np.where(st.last & (tc > st.T), st.T, np.inf)
     cut = np.isfinite(hump_cut)
@@ -570,7 +631,8 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         j = np.flatnonzero(change & (np.arange(slope.size) > 0) & (np.arange(slope.size) < slope.size - 1))
         ph_m[0, j], ph_m[1, j] = slope[j - 1], slope[j + 1]
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
-                 ramp_start=ramp_start, ramp_end=ramp_end, hump_cut=hump_cut, ramp_s=ramp_s,
+                 ramp_start=ramp_start, ramp_end=ramp_end, hump_cut=hump_cut, land_amp=land_amp,
+                 land_r=land_r, land_s=land_s, ramp_s=ramp_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,

@@ -61,6 +61,16 @@ def _contact_vertical_parts(g: Gait, j: I64, t: F64, order: int, own_only: bool 
         f2[late] += h2 + h1 * (tau[late] - cut) - a2[late]
     c0, c1, c2 = ramp(tau, g.ramp_s, g.ramp_start[j], order)
     d0, d1, d2 = ramp(tau - st.T[j], g.ramp_s, g.ramp_end[j], order)
+    # a stop from running: the landing after the step's end (``Gait.land_amp``), with the ramp
+    land = np.flatnonzero((g.land_amp[j] != 0.0) & (tau > st.T[j]))
+    if land.size:
+        jl = j[land]
+        e0, e1, e2 = sine_series(tau[land] - st.T[jl], g.land_s[jl], [(1, np.ones(land.size)), (2, g.land_r[jl])],
+                                 g.land_amp[jl], order)
+        d0, d1, d2 = d0.copy(), d1.copy(), d2.copy()
+        d0[land] += e0
+        d1[land] += e1
+        d2[land] += e2
     T = st.T[j]
     box0 = ((tau >= 0) & (tau < T)).astype(float)
     box1 = np.clip(tau, 0.0, T)
