@@ -10,6 +10,8 @@ standing height at every stop (``python benchmarks/sim_stop_height.py``, seeds 1
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -28,10 +30,21 @@ def _walk(v: float, cadence_spm: float, duty: float, q: float) -> RunnerParams:
                         sample_rate_hz=100.0)
 
 
-@pytest.mark.parametrize("p", [_walk(0.45, 100.0, 0.66, 0.12), _walk(1.1, 104.0, 0.63, 0.29)],
-                         ids=["slow", "normal"])
-def test_every_stop_rises_onto_standing_height_and_the_body_is_carried(p: RunnerParams) -> None:
-    rng = np.random.default_rng(3)
+_OPEN = pytest.mark.xfail(strict=True, reason="review 23 finding 1: at q 0.45 / duty 0.70 the last hump still "
+                          "rises at the step's end; the other foot pulls and the body settles from above")
+
+
+@pytest.mark.parametrize(("p", "seed"), [
+    (_walk(0.45, 100.0, 0.66, 0.12), 3), (_walk(1.1, 104.0, 0.63, 0.29), 3),
+    # a strong double hump and a long contact: the hump still rises at the step's end unless the
+    # stop's skew keeps it falling (review 23: the other foot pulled -0.14 / -0.23 BW, 3.9-4.0 mm)
+    # (known, not fixed: docs/validation_log.md "A stop's standing support: skew alone, tried, not kept")
+    pytest.param(_walk(1.1, 104.0, 0.68, 0.45), 1, marks=_OPEN),
+    pytest.param(_walk(1.1, 104.0, 0.70, 0.45), 5, marks=_OPEN),
+    pytest.param(replace(RunnerParams(), walk_shape_q=0.45, noise=False, gaps_per_hour=0.0), 1, marks=_OPEN)],
+    ids=["slow", "normal", "q045", "duty070", "default_q045"])
+def test_every_stop_rises_onto_standing_height_and_the_body_is_carried(p: RunnerParams, seed: int) -> None:
+    rng = np.random.default_rng(seed)
     segs = plan_segments(p, rng)
     pace_fn = pace_changes(p, segs, rng)
     st, seg_log = make_steps(p, segs, rng, pace_fn)
@@ -39,19 +52,23 @@ def test_every_stop_rises_onto_standing_height_and_the_body_is_carried(p: Runner
     g = build_gait(p, st, rng, speed, heading)
     st = g.st
     z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
-    stops = np.flatnonzero(st.last)
-    assert stops.size >= 4
+    stops = np.flatnonzero(st.last & ~st.run)
+    assert stops.size >= 1
     for k in stops:
         t_end = st.s[k] + st.T[k]
         t = np.arange(st.s[k - 1] + 5e-4, t_end + 1.0, 1e-3)  # the last two steps and 1 s of standing
         ev = evaluate(g, t, positions=True, horizontal=False)
         z, f = ev["z"] - z0, ev["F"]
+        # what the standing support (the other foot) carries besides the feet's own forces: a push
+        assert np.min(f - ev["F_own_c"] - ev["F_own_m"]) > -1e-6
         # within the last two steps no higher than a plain step's top goes (a walking step's top
         # is at standing by construction, up to its step-to-step variation: plain steps reach
         # 26 mm over it in sim_stop_height.py's walks; here 20 mm at most, 38-67 mm before); once
         # the standing support reloads, at most 2 mm (never pushed above and back)
         assert np.max(z[t <= t_end]) < 0.025
         assert np.max(z[t > t_end]) < 0.002
+        assert np.max(z[t > t_end] - z[-1]) < 1e-6  # rises onto its resting height, never above it
+        assert np.max(f[t > t_end]) <= 1.0 + 1e-6  # (the total never above 1 BW there)
         assert abs(z[-1]) < 1e-4  # at rest at the standing height
         # a push only, carried: the total force >= 0 and about 1 BW over the stop
         assert np.min(f) > 0.5
