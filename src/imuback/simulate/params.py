@@ -301,7 +301,7 @@ class RunnerParams:
             (self.gaps_per_hour >= 0 and 0 < self.gap_s[0] <= self.gap_s[1],
              "gaps_per_hour must be >= 0 and gap_s (min, max) positive"),
             (self.body_mass_kg > 20, "body_mass_kg must be > 20"),
-            (self.acc_range_g > 1.5 and self.gyr_range_dps > 0, "sensor ranges must be positive"),
+            (self.acc_range_g > 1.5 and self.gyr_range_dps > 0, "acc_range_g must be > 1.5 and gyr_range_dps > 0"),
         ]
         for ok, msg in checks:
             if not ok:
