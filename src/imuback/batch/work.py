@@ -68,6 +68,8 @@ class SessionTask:
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
     """ISO 8601 UTC time of the first sample of an input timed from its start (a batch of one file)."""
+    mounting: tuple[tuple[float, ...], ...] | None = None
+    """Nominal mounting (3x3) of inputs that state none; not applied to Parquet files."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,13 +188,14 @@ def process_session(task: SessionTask) -> SessionOutcome:
                                  "imuback, please report it with the file"))
 
 
-def task_identity(task: SessionTask) -> dict[str, str]:
+def task_identity(task: SessionTask) -> dict[str, Any]:
     """The identity a task gives its file: none for raw Parquet (it carries its own), else the
-    batch's ``--runner``/``--session``/``--start`` that were given.
+    batch's ``--runner``/``--session``/``--start``/``--mounting`` that were given.
     """
     if Path(task.path).suffix.lower() == ".parquet":
         return {}
-    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start))
+    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start),
+             ("mounting", None if task.mounting is None else [list(r) for r in task.mounting]))
     return {k: v for k, v in given if v is not None}
 
 

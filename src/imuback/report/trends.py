@@ -192,6 +192,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
                      pace_text(s.get("median_pace_s_per_km")),
                      f"{comp:.1f} %" if np.isfinite(comp) else "n/a",
+                     "mounting not stated" if s.get("mounting_source") == "assumed" else
                      f"{s['misalignment_deg']:.0f}°" if np.isfinite(s["misalignment_deg"]) else "n/a",
                      s["sensor"], note])
     return table(["Start (UTC)", "Session", "Length", "Cadence", "Pace", "Data", "Sensor offset",

@@ -70,24 +70,29 @@ def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None
 
 
 SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_json"]
+MOUNTING_COLUMNS = ["mounting_source", "mounting_nominal"]
+"""How a stored session was read (null in files made before they were recorded)."""
 
 
 def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, str] | None:
-    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, and ``schema_version``:
-    the schema the file was written at, "" if untagged); None when the session is not in the
-    dataset or its sessions file cannot be read (repair's business).
+    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, ``MOUNTING_COLUMNS``
+    (None in older files), and ``schema_version``: the schema the file was written at, "" if
+    untagged); None when the session is not in the dataset or its sessions file cannot be read
+    (repair's business).
     """
     part = part_path(dataset, "sessions", runner_id, session_id)
     if not part.exists():
         return None
     try:
-        table = pq.read_table(part, columns=SOURCE_COLUMNS)
+        schema = pq.read_schema(part)
+        table = pq.read_table(part, columns=SOURCE_COLUMNS + [c for c in MOUNTING_COLUMNS if c in schema.names])
     except (OSError, pa.ArrowInvalid):
         return None
     if table.num_rows != 1:
         return None
-    meta = pq.read_schema(part).metadata or {}
-    return {**table.to_pylist()[0], "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
+    meta = schema.metadata or {}
+    return {**dict.fromkeys(MOUNTING_COLUMNS), **table.to_pylist()[0],
+            "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
 
 
 def stored_treadmill_speed(dataset: str | Path, *, runner_id: str, session_id: str,
