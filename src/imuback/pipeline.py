@@ -206,14 +206,15 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:
     """The dataset holds this session made from the same bytes by this pipeline version and
-    parameters at this schema version: writing it again would change nothing (a no-op,
-    ``processed_at`` included).
+    parameters at this schema version, read with the same mounting and start time: writing it
+    again would change nothing (a no-op, ``processed_at`` included).
     """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     return (stored is not None and bool(source_sha256) and stored["source_sha256"] == source_sha256
             and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json()
             and stored["schema_version"] == SCHEMA_VERSION and stored["mounting_source"] == raw.mounting_source
-            and stored["mounting_nominal"] == mounting_json(raw.mounting))
+            and stored["mounting_nominal"] == mounting_json(raw.mounting)
+            and stored["start_ns"] == int(raw.time_ns[0]))  # a file timed by --start: the same start
 
 
 def mounting_json(mounting: npt.NDArray[np.float64]) -> str:

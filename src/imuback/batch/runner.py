@@ -36,7 +36,7 @@ from imuback.batch.work import (
     process_session,
 )
 from imuback.errors import BatchInputError
-from imuback.store.dataset import table_files
+from imuback.store.dataset import sessions_by_source, table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
 
@@ -262,6 +262,7 @@ def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: Pi
     tasks: list[SessionTask] = []
     early: list[SessionOutcome] = []
     owner: dict[tuple[str, str], Path] = {}
+    made_from = sessions_by_source(ds) if not force else {}  # for files whose ids need reading
     for f in files:
         ident = peek_identity(f)
         if ident is not None and ident in owner:
@@ -278,6 +279,7 @@ def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: Pi
             owner[ident] = f
         tasks.append(SessionTask(path=str(f), dataset=str(ds), pipeline_version=version,
                                  params=params, force=force, replace=replace, mounting=mounting,
+                                 made_from=() if ident is not None else made_from.get(str(f.resolve()), ()),
                                  **(identity or {})))
     return tasks, early
 
