@@ -512,7 +512,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
         tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this "
                  f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
                  "the runner's own baseline.", class_="sub"),
-        pain_banner(read_notes(dataset, runner_id=runner)),
+        pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
         _header(row, clipping_text(steps)),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),

@@ -233,7 +233,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         tag("h1", "Running trends report"),
         tag("p", f"{runner_id}: how the running mechanics changed week by week against the "
                  "runner's own baseline, at comparable pace.", class_="sub"),
-        pain_banner(notes),
+        pain_banner(notes, df),
         definition_list(facts),
         section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
                                                        "and no notable asymmetry."), sid="flags"),
