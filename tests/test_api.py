@@ -77,7 +77,7 @@ def test_in_memory_sessions_keep_their_identity_in_a_dataset(tmp_path):
     imuback.process(raw, dataset=ds)
     imuback.process(raw, dataset=ds)  # the same samples again: fine
     other = dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 * 1.01).astype(np.float32))
-    with pytest.raises(imuback.ImubackError, match=r"already in .* made from other bytes.*--replace"):
+    with pytest.raises(imuback.ImubackError, match=r"already in .* made from other bytes.*pass replace=True"):
         imuback.process(other, dataset=ds)
     imuback.process(other, dataset=ds, replace=True)
     assert len(imuback.open_dataset(ds).sessions) == 1
@@ -130,3 +130,41 @@ def test_process_takes_a_treadmill_speed_for_pace_and_lengths(tmp_path):
     assert none["speed_source"] == "none" and np.isnan(none["median_pace_s_per_km"])
     with pytest.raises(imuback.ImubackError, match="is not a belt speed"):
         imuback.process(raw, treadmill_speed_mps=20.0)  # 72 km/h: km/h typed where m/s is asked
+
+
+def test_errors_in_python_give_python_advice_not_the_command_lines(tmp_path, capsys):
+    """The readers' errors say ``--runner ID`` for the command line; through the Python API they
+    say ``runner_id=`` (the same exception type), and the command line keeps its own words."""
+    import numpy as np
+
+    import imuback
+    from imuback.cli import main
+    from imuback.errors import RawFormatError
+    from tests.formats.test_xsens import _export
+
+    path = _export(tmp_path / "lb.txt", np.arange(3000))[0]
+    with pytest.raises(RawFormatError) as no_runner:
+        imuback.process(path)
+    with pytest.raises(RawFormatError) as no_start:
+        imuback.read(path, runner_id="v1")
+    assert str(no_runner.value).endswith("give runner_id=")
+    assert 'give the start time of its first sample (start="2024-03-04T07:00:00Z", ISO 8601)' in str(no_start.value)
+    for exc in (no_runner.value, no_start.value):
+        assert "--" not in str(exc), exc
+    assert main(["process", str(path), "--dataset", str(tmp_path / "ds")]) == 1
+    assert capsys.readouterr().err.rstrip().endswith("give --runner ID (runner_id= in Python)")
+
+
+def test_a_multi_session_file_read_as_one_names_the_python_keyword(tmp_path, monkeypatch):
+    import dataclasses
+
+    import imuback.formats
+    from imuback.errors import RawFormatError
+
+    def two(path, **_kw):
+        raw = imuback.simulate(minutes=0.3, seed=1, runner_id="r")
+        return [dataclasses.replace(raw, session_id="a"), dataclasses.replace(raw, session_id="b")]
+
+    monkeypatch.setattr(imuback.formats, "read_sessions", two)
+    with pytest.raises(RawFormatError, match=r"imuback\.read_sessions or pick one with session_id=$"):
+        imuback.read(tmp_path / "data.mat", format="mobgap", runner_id="r")

@@ -142,3 +142,20 @@ def test_a_stored_treadmill_speed_is_kept_until_cleared_with_speed_0(tmp_path, c
     with pytest.raises(SystemExit):
         main(["process", "--help"])
     assert "0 clears a stored speed" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_same_bytes_given_another_start_are_stored_again(tmp_path):
+    """An Xsens export is timed by --start: the same file under the same --session with another
+    start is not a no-op (it was: the stored start stayed)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from tests.formats.test_xsens import _export
+
+    path = _export(tmp_path / "lb.txt", np.arange(3000))[0]
+    ds = tmp_path / "ds"
+    for start in ("2024-03-04T07:00:00Z", "2024-03-04T08:00:00Z"):
+        assert main(["process", str(path), "--dataset", str(ds), "--runner", "v1", "--session", "s1",
+                     "--start", start]) == 0
+        stored = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).column("start_time")[0].as_py()
+        assert stored.isoformat() == start.replace("Z", "+00:00")

@@ -23,10 +23,12 @@ def test_demo_records_processes_and_reports(tmp_path, capsys):
         assert words in out, words
     recorded = list((tmp_path / "recorded").glob("*.parquet"))
     assert len(recorded) == 1
-    n, runners = duckdb.connect().execute(
-        f"SELECT count(*), count(DISTINCT runner_id) FROM read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', "
-        "hive_partitioning=true)").fetchone()
+    n, runners, sensors = duckdb.connect().execute(
+        "SELECT count(*), count(DISTINCT runner_id), list(DISTINCT sensor) FROM "
+        f"read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true)").fetchone()
     assert (n, runners) == (2 * 2 + 1, 1)
+    assert sensors == ["imuback (simulated)"]  # one simulated sensor, one name (history and today's)
+    assert "Sensors</dt><dd>imuback (simulated)</dd>" in (tmp_path / "report_trends.html").read_text()
     # today's run came over the BLE link whole, however slow the machine: the recorded file holds
     # the samples the sensor had, to its last (a sensor that throttled to its link once lost a
     # fifth of the demo run to buffer overflow; one that stopped with notifications still queued

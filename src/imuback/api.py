@@ -7,13 +7,16 @@ is private by convention and may change between releases.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from imuback.core import RawSession, check_id
-from imuback.errors import RawFormatError
+from imuback.errors import ImubackError, RawFormatError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +29,42 @@ if TYPE_CHECKING:
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
 
+_PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
+    (re.compile(r"'imuback process' \(imuback\.read_sessions in Python\)"), "imuback.read_sessions"),
+    (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?(?: and --session)?"),
+     lambda m: "runner_id=" + (" and session_id=" if m.group(0).endswith("--session") else "")),
+    (re.compile(r"--session(?: ID)?"), "session_id="),
+    (re.compile(r"drop --start"), "drop start="),
+    (re.compile(r"--start (\d{4}-\d\d-\d\dT[\d:]+Z)"), r'start="\1"'),
+    (re.compile(r"--start (?=['\"])"), "start="),
+    (re.compile(r"--start"), "start="),
+    (re.compile(r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
+    (re.compile(r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"), r'mapping=ColumnMapping(\1_unit="\2")'),
+    (re.compile(r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
+)
+"""How the readers' and the pipeline's errors, written for ``imuback process``, read in Python."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _python_advice(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Re-raise the errors of ``func`` (the same exception) with the command line's advice given
+    as this API's keywords: ``session_id=`` rather than ``--session ID``.
+    """
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except ImubackError as exc:
+            text = str(exc)
+            for pattern, words in _PYTHON_WORDS:
+                text = pattern.sub(words, text)
+            if text != str(exc):
+                exc.args = (text, *exc.args[1:])
+            raise
+    return wrapper
+
 
 def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
     unknown = sorted(set(identity) - _IDENTITY)
@@ -33,6 +72,7 @@ def _check_identity_keys(identity: dict[str, Any], *, source: str) -> None:
         raise RawFormatError(f"{source}: unknown identity keys {unknown}; known: {sorted(_IDENTITY)}")
 
 
+@_python_advice
 def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMapping | None = None,
          **identity: Any) -> RawSession:
     """Read and validate one raw session file, in any format imuback reads (docs/formats.md).
@@ -87,6 +127,7 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     return dataclasses.replace(raw, session_id=session_id, runner_id=runner_id)
 
 
+@_python_advice
 def read_sessions(path: str | Path, format: Format | None = None, *, mapping: ColumnMapping | None = None,
                   **identity: Any) -> list[RawSession]:
     """Every session one file holds: several for a mobgap ``data.mat`` (one per test and trial
@@ -148,6 +189,7 @@ class SessionResult:
         return self._tables.tables()
 
 
+@_python_advice
 def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None = None,
             params: PipelineParams | None = None, replace: bool = False,
             treadmill_speed_mps: float | None = None, **identity: Any) -> SessionResult:

@@ -36,6 +36,10 @@ MAX_SPEED_MPS = 100.0
 G_MPS2 = 9.80665
 """Standard gravity (m/s²), used to convert g <-> m/s²."""
 
+MOUNTING_SOURCES = ("file", "given", "assumed")
+"""Where a session's nominal mounting comes from: the file (or its format's specification), the
+user, or nowhere (the identity assumed: the file did not say how the sensor was worn)."""
+
 _SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -65,6 +69,9 @@ class RawSession:
     acc_mps2 : (N, 3) float32, specific force in m/s², sensor frame, incl. gravity.
     gyr_dps : (N, 3) float32 in deg/s, sensor frame, or None for accelerometer-only sensors.
     mounting : (3, 3) float64 nominal rotation R with v_body ≈ R @ v_sensor.
+    mounting_source : where ``mounting`` comes from (:data:`MOUNTING_SOURCES`): ``"file"`` (the file
+        or its format states it), ``"given"`` (the user: ``mounting=``, ``--mounting``) or
+        ``"assumed"`` (nobody said how the sensor was worn: the identity, a placeholder).
     gaps : gap log from the collector (list of dicts), may be empty.
     speed_mps : (N,) float32 GPS ground speed in m/s at each sample (a phone's location fixes
         interpolated onto the sample times), NaN where there is no valid fix; None without GPS.
@@ -78,6 +85,7 @@ class RawSession:
     acc_mps2: npt.NDArray[np.float32]
     gyr_dps: npt.NDArray[np.float32] | None
     mounting: npt.NDArray[np.float64] = field(default_factory=lambda: np.eye(3))
+    mounting_source: str = "file"
     gaps: tuple[dict[str, Any], ...] = ()
     acc_range_g: float | None = None
     gyr_range_dps: float | None = None
@@ -125,6 +133,9 @@ class RawSession:
 
     def _check_declared(self) -> None:
         """The declared figures: a proper rotation as mounting, a plausible rate, positive ranges."""
+        if self.mounting_source not in MOUNTING_SOURCES:
+            raise RawFormatError(f"{self.source}: mounting_source {self.mounting_source!r} is not one of "
+                                 f"{list(MOUNTING_SOURCES)}")
         m = np.asarray(self.mounting, dtype=np.float64)
         if m.shape != (3, 3) or not np.isfinite(m).all():
             raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) must be a 3x3 matrix of numbers")

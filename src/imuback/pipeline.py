@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,13 +206,20 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:
     """The dataset holds this session made from the same bytes by this pipeline version and
-    parameters at this schema version: writing it again would change nothing (a no-op,
-    ``processed_at`` included).
+    parameters at this schema version, read with the same mounting and start time: writing it
+    again would change nothing (a no-op, ``processed_at`` included).
     """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     return (stored is not None and bool(source_sha256) and stored["source_sha256"] == source_sha256
             and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json()
-            and stored["schema_version"] == SCHEMA_VERSION)
+            and stored["schema_version"] == SCHEMA_VERSION and stored["mounting_source"] == raw.mounting_source
+            and stored["mounting_nominal"] == mounting_json(raw.mounting)
+            and stored["start_ns"] == int(raw.time_ns[0]))  # a file timed by --start: the same start
+
+
+def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
+    """The nominal mounting as ``sessions.mounting_nominal`` stores it (JSON 3x3, row-major)."""
+    return json.dumps(np.asarray(mounting, dtype=np.float64).tolist())
 
 
 def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:
@@ -404,6 +412,8 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         "sample_rate_hz": float(raw.sample_rate_hz),
         "has_gyro": raw.gyr_dps is not None,
         "misalignment_deg": a.misalignment_deg,
+        "mounting_source": raw.mounting_source,
+        "mounting_nominal": mounting_json(raw.mounting),
         "completeness_pct": a.gaps.completeness_pct,
         "n_gaps": a.gaps.n_gaps,
         "gap_total_s": a.gaps.gap_total_s,

@@ -34,6 +34,11 @@ class SimulatedRecording:
     sensor: SimulatedSensor
 
 
+def simulated_label(sensor: str) -> str:
+    """The ``sessions.sensor`` of a recording from the simulated sensor of family ``sensor``."""
+    return f"{sensor} (simulated)"
+
+
 def make_sensor(raw: RawSession, *, link: LocalLink, sensor: str, speedup: float,
                 rate_hz: float | None, faults: Misbehaviour) -> SimulatedSensor:
     """The simulated peripheral for family ``sensor`` (``imuback`` or ``polar``)."""
@@ -87,7 +92,7 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
         result = await record(family=family, target=Target(address=sim.address),
                               out_dir=Path(out_dir), runner_id=raw.runner_id,
                               session_id=raw.session_id, mounting=raw.mounting.tolist(),
-                              sensor_label=f"{sensor} (simulated)", params=params,
+                              sensor_label=simulated_label(sensor), params=params,
                               backends=Backends(scanner=central.scanner_backend,
                                                 client=central.client_backend),
                               stop=stop, status=status)

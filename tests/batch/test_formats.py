@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from imuback.batch.inputs import discover_inputs
@@ -77,3 +78,43 @@ def test_session_and_start_describe_one_file(folder: Path, tmp_path: Path, capsy
         f"SELECT runner_id, session_id FROM read_parquet('{tmp_path}/ds1/sessions/**/*.parquet', "
         "hive_partitioning=true)").fetchall()
     assert rows == [("ann", "easy-run")]
+
+
+def test_a_rerun_skips_files_read_for_their_ids_unless_anything_changed(folder: Path, tmp_path: Path):
+    """Inputs whose ids are only known once read (.cwa, .h5) are skipped when every session made
+    from them is up to date; a changed file, another --runner or --mounting, --force and a file
+    whose last run failed are processed again."""
+    ds = tmp_path / "ds"
+
+    def statuses(**kw: object) -> dict[str, str]:
+        kw.setdefault("runner_id", "ann")
+        return {Path(o.path).name: o.status for o in run_batch([folder], dataset=ds, workers=1, **kw).outcomes}
+
+    assert statuses() == {"ax6.cwa": "processed", "opal.h5": "processed", "cut.cwa": "failed"}
+    assert statuses() == {"ax6.cwa": "skipped", "opal.h5": "skipped", "cut.cwa": "failed"}
+    assert statuses(force=True) == {"ax6.cwa": "processed", "opal.h5": "processed", "cut.cwa": "failed"}
+    assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "processed"
+    assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "skipped"
+    assert statuses()["ax6.cwa"] == "processed"  # back to no mounting: read as assumed again
+    assert statuses(runner_id="bob")["ax6.cwa"] == "processed"  # a new session under another runner
+    data = (folder / "ax6.cwa").read_bytes()
+    (folder / "ax6.cwa").write_bytes(data[:-512])  # one sector fewer: same ids, other bytes
+    assert statuses(replace=True)["ax6.cwa"] == "processed"
+    assert statuses()["ax6.cwa"] == "skipped"
+
+
+def test_a_one_file_batch_with_start_and_session_is_skipped_only_when_they_match(tmp_path: Path):
+    from tests.formats.test_xsens import _export
+
+    ds, (lb, _acc, _gyr) = tmp_path / "ds", _export(tmp_path / "lb.txt", np.arange(3000))
+
+    def status(**kw: str) -> str:
+        return run_batch([lb], dataset=ds, workers=1, runner_id="ann", **kw).outcomes[0].status
+
+    start = "2024-03-04T07:00:00Z"
+    assert status(session_id="easy", start=start) == "processed"
+    assert status(session_id="easy", start=start) == "skipped"
+    assert status(session_id="long", start=start) == "processed"  # another session id: a new session
+    assert status(session_id="long", start="2024-03-04T08:00:00Z") == "processed"  # another start
+    assert status(session_id="long", start="2024-03-04T08:00:00+00:00") == "skipped"
+    assert status(session_id="long", start=start) == "processed"

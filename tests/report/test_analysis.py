@@ -377,3 +377,22 @@ def test_a_reseat_mid_run_is_not_read_as_fatigue_and_is_flagged(fabricate: Fabri
     assert "Sensor moved on the body mid-run" in [f.title for f in session_flags(moved, ctx)]
     assert "Sensor moved on the body mid-run" not in [f.title for f in session_flags(still, ctx)]
     assert "older imuback" in placement_text(dict(row, n_mounting_shifts=None))
+
+
+def test_a_mounting_the_file_did_not_state_is_not_read_as_the_clip_worn_askew(fabricate: Fabricate) -> None:
+    """An Xsens/Opal export processed without --mounting (sessions.mounting_source 'assumed'): the
+    angle to the chip's own axes is no wearing fault; a stated mounting keeps the flag."""
+    from imuback.report.analysis import placement_text
+
+    dataset, ids = fabricate(weeks=1)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = dict(queries.session_row(dataset, ids[-1]), misalignment_deg=64.0, n_mounting_shifts=0)
+    for source in ("assumed", "given", "file", None):
+        titles = [f.title for f in session_flags(dict(row, mounting_source=source), ctx)]
+        text = placement_text(dict(row, mounting_source=source))
+        if source == "assumed":
+            assert not any(t.startswith("Sensor worn") for t in titles)
+            assert "the file did not say how the sensor was worn" in text and "64°" not in text
+        else:
+            assert "Sensor worn 64° from its nominal mounting" in titles
+            assert "64° from its nominal mounting" in text

@@ -137,6 +137,24 @@ def test_serving_on_every_address_is_refused(tmp_path: Path, capsys: Any) -> Non
     assert "listens on every address" in capsys.readouterr().err
 
 
+def test_a_missing_dataset_folder_is_said_to_start_a_new_one(tmp_path: Path, capsys: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve --dataset nope`` starts an empty dataset (a first run's uploads go there) and says so;
+    an existing one is opened without the note."""
+    import imuback.serve.app
+    from imuback.cli import main
+
+    served: list[Path] = []
+    monkeypatch.setattr(imuback.serve.app, "serve", lambda dataset, **_kw: served.append(dataset))
+    assert main(["serve", "--dataset", str(tmp_path / "nope")]) == 0
+    err = capsys.readouterr().err
+    assert "nope does not exist: starting a new, empty dataset there" in err and "Ctrl-C" in err
+    (tmp_path / "ds").mkdir()
+    assert main(["serve", "--dataset", str(tmp_path / "ds")]) == 0
+    assert "does not exist" not in capsys.readouterr().err
+    assert served == [tmp_path / "nope", tmp_path / "ds"]
+
+
 def _phone_export(tmp_path: Path, *, speed_mps: float) -> Path:
     """A Sensor Logger zip of a simulated 2-minute run, with GPS fixes at ``speed_mps`` once a second."""
     import datetime as dt

@@ -98,6 +98,13 @@ def test_a_movesense_log_with_a_start_time_is_processed(clinic_client: Any) -> N
                    start="2024-03-04T07:00:00Z").status_code == 303
     (job,) = _finished(clinic_client, 1)
     assert job.status == "done" and np.size(job.sessions) == 2, job.message
+    # the uploads page: one line per session, each with its own report link; no nested brackets
+    page = clinic_client.get("/uploads").get_data(as_text=True)
+    (made,) = re.findall(r'<ul class="made">(.*?)</ul>', page, flags=re.S)
+    items = re.findall(r"<li>(.*?)</li>", made, flags=re.S)
+    assert len(items) == 1 and items[0].startswith(f"{job.session_texts[0]} — <a href=")
+    assert f'href="/runner/ann/session/{job.sessions[0][1]}">open the report</a>' in items[0]
+    assert not re.search(r"\([^)]*\(", job.session_texts[0]), job.session_texts[0]
 
 
 def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> None:

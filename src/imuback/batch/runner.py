@@ -36,7 +36,7 @@ from imuback.batch.work import (
     process_session,
 )
 from imuback.errors import BatchInputError
-from imuback.store.dataset import table_files
+from imuback.store.dataset import sessions_by_source, table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
 
@@ -96,7 +96,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
               scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
               stream: TextIO | None = None, runner_id: str | None = None, session_id: str | None = None,
-              start: str | None = None) -> BatchSummary:
+              start: str | None = None, mounting: Sequence[Sequence[float]] | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
 
     Parameters
@@ -114,6 +114,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     runner_id : runner of the inputs that name none (every format but raw Parquet).
     session_id, start : session id and ISO 8601 start time of an input that names none; they
         describe one recording, so they need ``inputs`` to find exactly one file.
+    mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none
+        (not applied to raw Parquet files, which carry their own).
     progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
         terminal, else log lines); without a ``stream`` nothing is written.
 
@@ -144,7 +146,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
             report.log(f"ignored {len(not_raw)} files in the input folders that are not raw sessions (tables "
                        f"without acc_x/y/z columns, files no reader recognises), e.g. {not_raw[0]}")
         tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION,
-                             identity={"runner_id": runner_id, "session_id": session_id, "start": start})
+                             identity={"runner_id": runner_id, "session_id": session_id, "start": start},
+                             mounting=None if mounting is None else tuple(tuple(map(float, r)) for r in mounting))
         if scheduler:
             backend = f"dask {scheduler}"
             stream_of_outcomes = _dask_outcomes(tasks, scheduler)
@@ -253,11 +256,13 @@ def available_cpus() -> int:
 
 def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: PipelineParams | None,
           version: str, identity: dict[str, str | None] | None = None,
+          mounting: tuple[tuple[float, ...], ...] | None = None,
           ) -> tuple[list[SessionTask], list[SessionOutcome]]:
     """Tasks to hand out, and outcomes decided up front (two files claiming one session)."""
     tasks: list[SessionTask] = []
     early: list[SessionOutcome] = []
     owner: dict[tuple[str, str], Path] = {}
+    made_from = sessions_by_source(ds) if not force else {}  # for files whose ids need reading
     for f in files:
         ident = peek_identity(f)
         if ident is not None and ident in owner:
@@ -273,7 +278,9 @@ def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: Pi
         if ident is not None:
             owner[ident] = f
         tasks.append(SessionTask(path=str(f), dataset=str(ds), pipeline_version=version,
-                                 params=params, force=force, replace=replace, **(identity or {})))
+                                 params=params, force=force, replace=replace, mounting=mounting,
+                                 made_from=() if ident is not None else made_from.get(str(f.resolve()), ()),
+                                 **(identity or {})))
     return tasks, early
 
 

@@ -25,12 +25,14 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from imuback.errors import DriverGoneError, ImubackError, VersionMismatchError
 from imuback.runtime import tune_allocator
 from imuback.store import schema as S
 from imuback.store.dataset import stored_source
+from imuback.store.errors_table import has_error
 
 if TYPE_CHECKING:
     from imuback.pipeline import SessionTables
@@ -68,6 +70,12 @@ class SessionTask:
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
     """ISO 8601 UTC time of the first sample of an input timed from its start (a batch of one file)."""
+    mounting: tuple[tuple[float, ...], ...] | None = None
+    """Nominal mounting (3x3) of inputs that state none; not applied to Parquet files."""
+    made_from: tuple[tuple[str, str], ...] = ()
+    """(runner_id, session_id) of the sessions the dataset holds made from this file
+    (``sessions.source_path``), looked up by the driver: for a file whose ids cannot be read
+    before processing it, the sessions to check before skipping it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,6 +171,12 @@ def process_session(task: SessionTask) -> SessionOutcome:
             sha = already_processed(task, session_id=identity[0], runner_id=identity[1])
             if sha is not None:
                 return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
+        elif task.made_from and not task.force:
+            sha = file_already_processed(task)
+            if sha is not None:
+                ids = made_by(task)
+                return _outcome(task, "skipped", t0, source_sha256=sha, runner_id=ids[0][0],
+                                session_id=", ".join(s for _r, s in ids))
         # the driver holds the dataset's lock for its workers; a file may hold several sessions
         from imuback.signal.params import PipelineParams
 
@@ -186,13 +200,14 @@ def process_session(task: SessionTask) -> SessionOutcome:
                                  "imuback, please report it with the file"))
 
 
-def task_identity(task: SessionTask) -> dict[str, str]:
+def task_identity(task: SessionTask) -> dict[str, Any]:
     """The identity a task gives its file: none for raw Parquet (it carries its own), else the
-    batch's ``--runner``/``--session``/``--start`` that were given.
+    batch's ``--runner``/``--session``/``--start``/``--mounting`` that were given.
     """
     if Path(task.path).suffix.lower() == ".parquet":
         return {}
-    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start))
+    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start),
+             ("mounting", None if task.mounting is None else [list(r) for r in task.mounting]))
     return {k: v for k, v in given if v is not None}
 
 
@@ -262,6 +277,61 @@ def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> 
 
     sha = file_sha256(task.path)
     return sha if sha == row[0]["source_sha256"] else None
+
+
+def file_already_processed(task: SessionTask) -> str | None:
+    """SHA-256 of an input whose ids are only known once it is read (Xsens, mobgap, phone
+    exports...) if every session the dataset holds made from it (``task.made_from``) is up to
+    date, else None: processing it again would write the same rows.
+
+    Up to date, for each session, as :func:`already_processed`: stored from this path, from the
+    same bytes (hashed last, once), by this pipeline version and parameters, at this schema, and
+    read with the same ``--mounting`` (or none), of the ``--runner`` and ``--session`` given (at
+    least one session, :func:`made_by`); with ``--start``, whose first sample is at that time.
+    Never skipped: a file whose last run failed (its error row), a BIDS ``*_motion.tsv`` (its
+    sidecars, which make the session too, are not hashed).
+    """
+    path = str(Path(task.path).resolve())
+    if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
+            or has_error(task.dataset, source_path=path):
+        return None
+    from imuback.pipeline import file_sha256, mounting_json
+
+    given = None if task.mounting is None else mounting_json(np.asarray(task.mounting, dtype=np.float64))
+    mine = made_by(task)
+    if not mine:  # made under another --runner or --session only: this run makes new sessions
+        return None
+    rows = []
+    for runner_id, session_id in mine:
+        row = stored_source(task.dataset, runner_id=runner_id, session_id=session_id)
+        if row is None or (task.start is not None and row["start_ns"] != _start_ns(task.start, src=task.path)):
+            return None
+        same_mounting = (row["mounting_source"] == "given" and row["mounting_nominal"] == given if given is not None
+                         else row["mounting_source"] in ("file", "assumed"))  # null: made before it was kept
+        if not (same_mounting and row["source_path"] == path and row["pipeline_version"] == task.pipeline_version
+                and row["schema_version"] == task.schema_version and same_params(row["params_json"], task.params)):
+            return None
+        rows.append(row)
+    sha = file_sha256(task.path)
+    return sha if all(row["source_sha256"] == sha for row in rows) else None
+
+
+def made_by(task: SessionTask) -> list[tuple[str, str]]:
+    """The sessions of ``task.made_from`` this task would make again: of its ``--runner`` and
+    ``--session`` when given.
+    """
+    return [(r, s) for r, s in task.made_from
+            if (task.runner_id is None or r == task.runner_id) and (task.session_id is None or s == task.session_id)]
+
+
+def _start_ns(start: str, *, src: str) -> int | None:
+    """``--start`` as UTC ns, None when it is not a time (processing then says so)."""
+    from imuback.formats.identity import start_ns
+
+    try:
+        return start_ns(start, src=src)
+    except ImubackError:
+        return None
 
 
 def params_json(params: PipelineParams | None) -> str:

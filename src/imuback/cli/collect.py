@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from imuback.cli import paths
+from imuback.cli.mounting import RECOMMENDED_MOUNTING as RECOMMENDED_MOUNTING
+from imuback.cli.mounting import mounting_matrix
 from imuback.cli.numbers import positive_float
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, Target, record, recover_pending
@@ -260,25 +259,14 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
             await central.close()
 
 
-RECOMMENDED_MOUNTING = [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
-"""The imuback sensor worn as firmware_notes/mounting.md recommends: chip +y up, +z backwards."""
-
-
 def _mounting(spec: str | None, sensor: str) -> list[list[float]]:
     """The nominal mounting written to the raw file (the pipeline then finds the real one)."""
     if spec is None:
         spec = "recommended" if sensor == "imuback" else "identity"
-    if spec == "recommended":
-        return RECOMMENDED_MOUNTING
-    if spec == "identity":
-        return np.eye(3).tolist()
     try:
-        r = np.asarray(json.loads(spec), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
-        raise CollectError(f"--mounting: not a JSON 3x3 matrix ({exc})") from exc
-    if r.shape != (3, 3) or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) or np.linalg.det(r) < 0:
-        raise CollectError("--mounting must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
-    return [[float(v) for v in row] for row in r]
+        return mounting_matrix(spec)
+    except argparse.ArgumentTypeError as exc:
+        raise CollectError(f"--mounting: {exc}") from None
 
 
 def cmd_recover(args: argparse.Namespace) -> int:

@@ -158,7 +158,7 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     from imuback.report import write_session_report, write_trends_report
     from imuback.simulate.runner import RunnerParams, write_simulated
     from imuback.simulate.study import plan_study, simulate_planned
-    from imuback.simulated_recording import record_simulated
+    from imuback.simulated_recording import record_simulated, simulated_label
 
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir)
@@ -171,7 +171,9 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     now = datetime.now(UTC)
     monday = (now - timedelta(days=now.weekday(), weeks=weeks)).replace(hour=7, minute=0, second=0,
                                                                          microsecond=0)
-    worn = RunnerParams(misalignment_deg=10.0)  # the runner clips the sensor on much the same way
+    # the runner clips the sensor on much the same way; the history is the same simulated sensor as
+    # today's recording, under the one name (the trends report lists the sensors used)
+    worn = RunnerParams(misalignment_deg=10.0, sensor=simulated_label("imuback"))
     plan = plan_study(runner_id=RUNNER_ID, weeks=weeks + 1, sessions_per_week=sessions_per_week,
                       minutes=history_minutes, seed=seed, params=worn, start=monday)
     n_history = weeks * sessions_per_week

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
-from imuback.errors import ImubackError
+from imuback.cli.mounting import MOUNTING_HELP, mounting_matrix
+from imuback.errors import ImubackError, RawFormatError
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -41,8 +42,8 @@ def _process(args: argparse.Namespace) -> int:
     from imuback.formats import detect_format
     from imuback.pipeline import process_file_sessions
 
-    identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start))
-                if v is not None}
+    identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start),
+                                  ("mounting", args.mounting)) if v is not None}
     if args.session is not None and len(args.raw) > 1:
         print(f"error: --session {args.session} names one session; give it with one file "
               f"(got {len(args.raw)})", file=sys.stderr)
@@ -56,7 +57,11 @@ def _process(args: argparse.Namespace) -> int:
     for path in args.raw:
         try:
             # --runner, --session, --start are for files without ids (a raw Parquet file carries its own)
-            meta = identity if detect_format(path) != "parquet" else {}
+            is_parquet = detect_format(path) == "parquet"
+            if is_parquet and args.mounting is not None:
+                raise RawFormatError(f"{path}: a raw Parquet file states its own mounting (imuback.mounting); "
+                                     "--mounting is for files that do not")
+            meta = identity if not is_parquet else {}
             results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
                                             mapping=mapping, treadmill_speed_mps=args.speed_mps)
         except ImubackError as exc:
@@ -119,7 +124,7 @@ def register(subparsers: Any) -> None:
 
 
 def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = False) -> None:
-    """``--runner``, ``--session``, ``--start``, the same for ``process`` and ``batch``
+    """``--runner``, ``--session``, ``--start``, ``--mounting``, the same for ``process`` and ``batch``
     (``one_start``: ``--start`` too is for one file only, as in a batch).
     """
     p.add_argument("--runner", metavar="ID",
@@ -132,6 +137,11 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = Fals
                    help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
                         "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z"
                         + ("; refused with several files" if one_start else ""))
+    p.add_argument("--mounting", type=mounting_matrix, metavar="R",
+                   help=MOUNTING_HELP + ". For files that do not say how the sensor was worn (every format "
+                        "but raw Parquet, BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "
+                        "imuback.mounting); without it the identity is assumed and the reports say the "
+                        "file did not tell the mounting. The body frame is found from the data either way")
 
 
 def add_replace_argument(p: argparse.ArgumentParser) -> None:

@@ -24,6 +24,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.host not in LOCAL_HOSTS:
         print(f"warning: serving on {args.host}: anyone who can reach this address sees the runners' "
               "data. The clinic page is meant for this computer (127.0.0.1).", file=sys.stderr)
+    if not dataset.exists():  # a first run starts from uploads; a mistyped path would look empty
+        print(f"note: {dataset} does not exist: starting a new, empty dataset there (uploads go into it). "
+              "To open an existing dataset, stop (Ctrl-C) and give its folder.", file=sys.stderr)
     where = f"http://{args.host}:{args.port}/"
     print(f"imuback clinic page on {where} over {dataset} ({'read-only' if args.read_only else 'read-write'});"
           " Ctrl-C stops it", flush=True)
@@ -39,7 +42,8 @@ def register(subparsers: Any) -> None:
                     "quality, flags), the session and trends reports, notes, and uploads of raw "
                     "recordings processed in the background. Listens on this computer only by default.")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
-                   help="processed dataset directory (created if missing)")
+                   help="processed dataset directory; a new one is started if missing (said on start), "
+                        "except with --read-only")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     p.add_argument("--read-only", action="store_true", help="no uploads and no notes")

@@ -25,7 +25,7 @@ import numpy as np
 
 from imuback.core import RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, default_session_id, runner_id
+from imuback.formats.identity import check_keys, default_session_id, mounting_given, runner_id
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 LOWER_BACK_LABELS = ("lumbar", "lower back", "lowerback", "sacrum", "pelvis", "l5")
@@ -95,4 +95,4 @@ def read_apdm(path: str | Path, **identity: Any) -> RawSession:
                       sensor=str(identity.get("sensor") or f"APDM Opal {sid} ({labels[sid] or 'no label'})"),
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc.astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      **({} if identity.get("mounting") is None else {"mounting": identity["mounting"]}), source=src)
+                      **mounting_given(identity), source=src)

@@ -120,10 +120,12 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     if runner is None or session is None:
         raise RawFormatError(f"{src}: no sub-/ses- labels in the file name; give --runner and --session")
     mounting = identity.get("mounting")
+    source = "assumed" if mounting is None else "given"
     channels_json = _sibling(path, "_channels.json")
     if mounting is None and channels_json.is_file():
         levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
         mounting = levels.get("sensor", {}).get("NominalMountingRotation")
+        source = "assumed" if mounting is None else "file"
     acc = data[:, acc_cols[0]] * acc_cols[1]
     gyr = None if gyr_cols is None else data[:, gyr_cols[0]] * gyr_cols[1]
     return RawSession(session_id=check_id(str(session), what="session id", source=src),
@@ -131,4 +133,4 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
                       sensor=str(identity.get("sensor") or meta.get("ManufacturersModelName") or "BIDS-motion IMU"),
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc.astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      **({} if mounting is None else {"mounting": mounting}), source=src)
+                      **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src)

@@ -88,9 +88,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     path = Path(path)
     check_raw_path(path)
     mapping = mapping or ColumnMapping()
-    table, meta = _read_csv(path, identity, mapping)
+    table, meta, mounting_source = _read_csv(path, identity, mapping)
     try:
-        return table_to_raw(table, meta, source=str(path))
+        return table_to_raw(table, meta, source=str(path), mounting_source=mounting_source)
     except UnitsError as exc:  # a CSV can say its units: point at the flag, not at editing the file
         hint = ("--acc-unit g" if "in g" in str(exc) and mapping.acc_unit is None else
                 "--gyr-unit rad/s" if "rad/s" in str(exc) and mapping.gyr_unit is None else None)
@@ -230,7 +230,7 @@ def _read_table(path: Path, delimiter: str) -> pa.Table:
     return commas if sum(pa.types.is_string(f.type) for f in commas.schema) < texts else table
 
 
-def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str]]:
+def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str], str]:
     src = str(path)
     _check_utf8_header(path)
     try:
@@ -248,6 +248,8 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit)
     table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     meta = csv_sidecar(path)
+    mounting_source = ("file" if S.META_MOUNTING in meta else
+                       "given" if given.get("mounting") is not None else "assumed")
     for key, value in given.items():
         if value is None:
             continue
@@ -274,4 +276,4 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
                                  f"(first {tn[0]} ns, last {tn[-1]} ns; written with too few digits?); write "
                                  f"the times in full, or give imuback.sample_rate_hz in {path.name}.json")
         meta[S.META_SAMPLE_RATE_HZ] = repr(round(1e9 / float(dt), 3))
-    return table, meta
+    return table, meta, mounting_source

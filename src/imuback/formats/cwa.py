@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, default_session_id, runner_id
+from imuback.formats.identity import check_keys, default_session_id, mounting_given, runner_id
 
 log = logging.getLogger("imuback")
 
@@ -191,7 +191,7 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc_mps2, gyr_dps=gyr_dps, gaps=gaps,
                       acc_range_g=float(16 >> (int(fmt["rate_code"]) >> 6)),
                       gyr_range_dps=header_range_dps,
-                      **({} if identity.get("mounting") is None else {"mounting": identity["mounting"]}), source=src)
+                      **mounting_given(identity), source=src)
 
 
 def _interp_extrapolated(x: npt.NDArray[np.float64], xp: npt.NDArray[np.float64], fp: npt.NDArray[np.float64],

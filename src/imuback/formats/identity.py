@@ -51,3 +51,12 @@ def check_keys(identity: dict[str, Any], known: frozenset[str], *, src: str, fmt
     unknown = sorted(k for k, v in identity.items() if k not in known and v is not None)
     if unknown:
         raise RawFormatError(f"{src}: {unknown} do not apply to a {fmt} file; it takes {sorted(known)}")
+
+
+def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:
+    """``RawSession`` keywords of a format that states no mounting: the one given, else the
+    identity marked as assumed (the report then says the file did not tell how the sensor was worn).
+    """
+    if identity.get("mounting") is None:
+        return {"mounting_source": "assumed"}
+    return {"mounting": identity["mounting"], "mounting_source": "given"}

@@ -119,7 +119,8 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     return RawSession(session_id=check_id(trial.session_id, what="session id", source=src), runner_id=runner,
                       sensor=sensor, sample_rate_hz=fs, time_ns=time_ns, acc_mps2=(acc * G_MPS2).astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      mounting=MOBILISED_LOWER_BACK_R if mounting is None else mounting, source=src)
+                      mounting=MOBILISED_LOWER_BACK_R if mounting is None else mounting,
+                      mounting_source="file" if mounting is None else "given", source=src)
 
 
 def read_mobgap(path: str | Path, **identity: Any) -> list[RawSession]:

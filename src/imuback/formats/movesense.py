@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from imuback.core import RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, default_session_id, runner_id, start_ns
+from imuback.formats.identity import check_keys, default_session_id, mounting_given, runner_id, start_ns
 
 _KEYS = frozenset({"runner_id", "session_id", "start", "sensor", "sample_rate_hz", "mounting"})
 _RATE_IN_KEY = re.compile(r"/(\d+(?:\.\d+)?)$")
@@ -133,7 +133,7 @@ def read_movesense(path: str | Path, **identity: Any) -> RawSession:
     return RawSession(session_id=check_id(str(sid), what="session id", source=src), runner_id=runner,
                       sensor=str(identity.get("sensor") or SENSOR), sample_rate_hz=fs, time_ns=time_ns,
                       acc_mps2=acc.astype(np.float32), gyr_dps=gyr.astype(np.float32),
-                      **({} if identity.get("mounting") is None else {"mounting": identity["mounting"]}), source=src)
+                      **mounting_given(identity), source=src)
 
 
 def _rate(given: Any, key: str, t_ms: npt.NDArray[np.int64], per: npt.NDArray[np.int64], src: str) -> float:

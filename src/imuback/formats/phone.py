@@ -299,6 +299,7 @@ def build_session(*, path: Path, sensor: str, time_ns: I64, acc_mps2: F64, gyr_d
         acc_mps2=acc_mps2.astype(np.float32),
         gyr_dps=None if gyr_dps is None else gyr_dps.astype(np.float32),
         mounting=np.eye(3) if mounting is None else np.asarray(mounting, dtype=np.float64),
+        mounting_source="assumed" if mounting is None else "given",
         gaps=tuple(gaps), source=src, speed_mps=None if speed_mps is None else speed_mps.astype(np.float32))
 
 

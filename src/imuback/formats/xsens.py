@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, default_session_id, runner_id, start_ns
+from imuback.formats.identity import check_keys, default_session_id, mounting_given, runner_id, start_ns
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -129,4 +129,4 @@ def read_xsens(path: str | Path, *, mapping: ColumnMapping | None = None, **iden
                       sensor=str(identity.get("sensor") or SENSOR), sample_rate_hz=fs,
                       time_ns=t0 + np.round(k * (1e9 / fs)).astype(np.int64), acc_mps2=acc.astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      **({} if identity.get("mounting") is None else {"mounting": identity["mounting"]}), source=src)
+                      **mounting_given(identity), source=src)

@@ -701,16 +701,31 @@ def reseat_text(row: dict[str, Any]) -> str | None:
     return f"the sensor moved on the body{when}{more}{size}"
 
 
+def mounting_known(row: dict[str, Any]) -> bool:
+    """Whether the session's nominal mounting was stated (by the file, its format or the user): only
+    then is ``misalignment_deg`` how far the sensor was worn from where it should sit. An assumed
+    mounting (``mounting_source`` 'assumed': an Xsens or Opal export processed without
+    ``--mounting``) makes it the angle to the chip's own axes, which says nothing about the wearing.
+    Rows made before the column was recorded (null) count as known, as they were read then.
+    """
+    return row.get("mounting_source") != "assumed"
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
     The body frame is always found from the data (any orientation, docs/frames.md), so how far
     the sensor sits from its nominal mounting matters less than whether it stayed put: a re-seat
-    mid-run changes the angle figures after it.
+    mid-run changes the angle figures after it. When the file did not say how the sensor was worn
+    (``mounting_source`` 'assumed'), there is no nominal mounting to measure from: no angle is given.
     """
     mis = _num_or_none(row.get("misalignment_deg"))
-    found = f"orientation found from the data, {mis:.0f}° from its nominal mounting" if mis is not None else \
-        "orientation found from the data"
+    if not mounting_known(row):
+        found = "orientation found from the recording; the file did not say how the sensor was worn"
+    elif mis is not None:
+        found = f"orientation found from the data, {mis:.0f}° from its nominal mounting"
+    else:
+        found = "orientation found from the data"
     moved = reseat_text(row)
     if moved is not None:
         return (f"{moved} ({found}): pelvis angles and side-to-side figures after that rest on "
@@ -909,7 +924,7 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
                                  "slipped): pelvis angles and side-to-side figures after that rest on another "
                                  "mounting, so their change over the run is not read as fatigue."))
     mis = row.get("misalignment_deg")
-    if mis is not None and mis > p.misalignment_check_deg:
+    if mis is not None and mis > p.misalignment_check_deg and mounting_known(row):
         flags.append(Flag(level="quality", title=f"Sensor worn {mis:.0f}° from its nominal mounting",
                           detail="imuback corrects this, but check the clip sits flat on the "
                                  "lower back at the same place each run."))

@@ -105,6 +105,8 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: .
 caption { text-align: left; color: var(--muted); padding: 2px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
+table.jobs td, table.jobs th { text-align: left; }
+ul.made { margin: 0; padding-left: 1.1em; } .made-note { margin: 2px 0 0; }
 thead th { border-bottom: 2px solid var(--ink); }
 td .tag { font-size: .85em; padding: 0 5px; border-radius: 3px; white-space: nowrap; }
 .tag-notable { background: #f7d4d1; } .tag-watch { background: #fbe5c4; }

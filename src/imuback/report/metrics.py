@@ -24,6 +24,10 @@ SENSOR_AT_REAL_EVENTS = "sensor reading; its contact window checked on real runn
 """Read off the sensor's signal within contacts whose events were checked on real running."""
 SIMULATION_ONLY = "simulation only"
 """Checked against simulated runners' known answers only."""
+REAL_WALKING = "real walking (foot sensors, motion capture)"
+"""Checked against foot-mounted sensors and motion capture in walking (voisard_l5_walk, mobgap_lab)."""
+RUNNING_ONLY = "running only: not given in walking"
+"""A running metric left empty in walking (no walking toe-off, docs/validation.md note 3)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +45,10 @@ class Metric:
     decimals: int = 1
     """Decimals shown in display units."""
     checked_on: str = SIMULATION_ONLY
-    """Where its accuracy was measured (docs/validation.md): real recordings, or simulation only."""
+    """Where its accuracy was measured in running (docs/validation.md): real recordings, or simulation only."""
+    checked_on_walking: str = SIMULATION_ONLY
+    """The same for walking steps (a walking-only session's report): real walking, simulation only,
+    or :data:`RUNNING_ONLY`."""
     published_min_change: float | None = None
     """Published smallest real change, stored units (e.g. 0.032 s), or None: derive from the runner."""
     floor: float = 0.0
@@ -57,6 +64,10 @@ class Metric:
     flag_asymmetry: bool = True
     """Its left/right asymmetry is judged by the 0-5-10 % classes (those come from contact time
     and impact); False: the asymmetry is shown, not flagged."""
+
+    def checked_on_for(self, activity: str) -> str:
+        """Where its accuracy was measured for steps of ``activity`` (``"run"`` or ``"walk"``)."""
+        return self.checked_on_walking if activity == "walk" else self.checked_on
 
     @property
     def axis_label(self) -> str:
@@ -79,29 +90,29 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric(key="cadence_spm", checked_on=REAL_RUNNING, label="Cadence", unit="steps/min", decimals=0,
-           floor=1.0, fallback=3.0),
-    Metric(key="contact_time_s", checked_on=REAL_RUNNING, label="Ground contact time", unit="ms",
-           scale=1000, decimals=0,
+    Metric(key="cadence_spm", checked_on=REAL_RUNNING, checked_on_walking=REAL_WALKING, label="Cadence",
+           unit="steps/min", decimals=0, floor=1.0, fallback=3.0),
+    Metric(key="contact_time_s", checked_on=REAL_RUNNING, checked_on_walking=RUNNING_ONLY,
+           label="Ground contact time", unit="ms", scale=1000, decimals=0,
            published_min_change=0.032, side="contact_time"),
-    Metric(key="flight_time_s", checked_on=REAL_RUNNING, label="Flight time", unit="ms", scale=1000,
-           decimals=0,
+    Metric(key="flight_time_s", checked_on=REAL_RUNNING, checked_on_walking=RUNNING_ONLY, label="Flight time",
+           unit="ms", scale=1000, decimals=0,
            published_min_change=0.032, side="flight_time"),
-    Metric(key="impact_peak_g", checked_on=SENSOR_AT_REAL_EVENTS, label="Impact (sacrum peak)", unit="g", decimals=2,
-           floor=0.05, fallback=0.2, side="impact_peak", load=True),
-    Metric(key="grf_peak_bw", checked_on=REAL_RUNNING, label="Peak vertical force (estimated)", unit="BW",
-           decimals=2,
+    Metric(key="impact_peak_g", checked_on=SENSOR_AT_REAL_EVENTS, checked_on_walking=RUNNING_ONLY,
+           label="Impact (sacrum peak)", unit="g", decimals=2, floor=0.05, fallback=0.2, side="impact_peak", load=True),
+    Metric(key="grf_peak_bw", checked_on=REAL_RUNNING, checked_on_walking=RUNNING_ONLY,
+           label="Peak vertical force (estimated)", unit="BW", decimals=2,
            published_min_change=0.28, side="grf_peak", load=True),
-    Metric(key="loading_rate_g_per_s", label="Loading rate (index)", unit="g/s", decimals=0,
-           floor=0.03, fallback=0.10, relative=True, side="loading_rate", load=True),
+    Metric(key="loading_rate_g_per_s", checked_on_walking=RUNNING_ONLY, label="Loading rate (index)", unit="g/s",
+           decimals=0, floor=0.03, fallback=0.10, relative=True, side="loading_rate", load=True),
     Metric(key="vertical_oscillation_cm", label="Vertical oscillation", unit="cm", decimals=1,
            floor=0.3, fallback=1.0),
     Metric(key="braking_peak_g", label="Braking (peak deceleration)", unit="g", decimals=2,
            floor=0.02, fallback=0.05, side="braking_peak", load=True, flag_asymmetry=False),
     Metric(key="braking_impulse_mps", label="Braking (speed lost per step)", unit="m/s", decimals=3,
            floor=0.005, fallback=0.02, side="braking_impulse", load=True, flag_asymmetry=False),
-    Metric(key="pelvic_drop_deg", label="Pelvic drop (opposite side, in stance)", unit="°", decimals=1,
-           floor=0.5, fallback=1.5, side="pelvic_drop", flag_asymmetry=False),
+    Metric(key="pelvic_drop_deg", checked_on_walking=RUNNING_ONLY, label="Pelvic drop (opposite side, in stance)",
+           unit="°", decimals=1, floor=0.5, fallback=1.5, side="pelvic_drop", flag_asymmetry=False),
     Metric(key="pelvis_rotation_deg", label="Pelvis rotation (range)", unit="°", decimals=1,
            floor=0.5, fallback=2.0),
     Metric(key="pelvis_obliquity_deg", label="Pelvis obliquity / drop (range)", unit="°",
@@ -118,6 +129,8 @@ METRICS: tuple[Metric, ...] = (
 SPEED_SOURCE_CHECKED = "the speed source's own: treadmill belt, or phone GPS (not validated)"
 """Pace and speed are the source's; imuback does not measure them."""
 LENGTH_CHECKED = "real running with the belt speed (force treadmill); GPS speed not validated"
+LENGTH_CHECKED_WALKING = "step times checked on real walking; lengths not validated"
+"""Walking step and stride length: speed x step (stride) time, no walking length reference."""
 """Step and stride length: speed x step (stride) time, step time checked on real running with its belt
 speed (``python benchmarks/speed_lengths.py``: +0.1 ± 2.0 %); with GPS only as good as the GPS."""
 
@@ -125,9 +138,9 @@ SPEED_METRICS: tuple[Metric, ...] = (
     Metric(key="pace_s_per_km", label="Pace", unit="min/km", checked_on=SPEED_SOURCE_CHECKED),
     Metric(key="speed_mps", label="Speed", unit="m/s", decimals=2, checked_on=SPEED_SOURCE_CHECKED),
     Metric(key="step_length_m", label="Step length (one foot to the other)", unit="m", decimals=2,
-           checked_on=LENGTH_CHECKED),
+           checked_on=LENGTH_CHECKED, checked_on_walking=LENGTH_CHECKED_WALKING),
     Metric(key="stride_length_m", label="Stride length (two steps)", unit="m", decimals=2,
-           checked_on=LENGTH_CHECKED),
+           checked_on=LENGTH_CHECKED, checked_on_walking=LENGTH_CHECKED_WALKING),
     Metric(key="vertical_ratio_pct", label="Vertical ratio (oscillation / step length)", unit="%",
            decimals=1, checked_on=SIMULATION_ONLY),
 )

@@ -15,13 +15,27 @@ from imuback.report.html import Markup, join, table, tag
 from imuback.report.metrics import count
 
 PERSISTENT_PAIN_DAYS = 7.0
-"""Pain logged over at least this many days (first to last note with pain, no pain-free note
-between) is "more than one to two weeks" in DOMAIN.md's sense at its lower end."""
+"""Pain over at least this many days (the runs of the first to the last note with pain, no
+pain-free note between) is "more than one to two weeks" in DOMAIN.md's sense at its lower end."""
+
+
+def note_dates(notes: pd.DataFrame, sessions: pd.DataFrame | None) -> pd.Series:
+    """When each note's pain was felt, as a PT reads a log: the start of the run it is about
+    (``sessions`` ``session_id`` -> ``start_time``), else, for a note about no stored run, when it
+    was written. Notes are often written days later, several at once.
+    """
+    written = pd.to_datetime(notes["written_at"], utc=True)
+    if sessions is None or sessions.empty:
+        return written
+    start = sessions.drop_duplicates("session_id").set_index("session_id")["start_time"]
+    return pd.to_datetime(notes["session_id"].map(start), utc=True).fillna(written)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PainSpell:
-    """The latest run of notes with pain >= 1, unbroken by a pain-free note."""
+    """The latest run of notes with pain >= 1, unbroken by a pain-free note, dated by their runs
+    (:func:`note_dates`).
+    """
 
     first: pd.Timestamp
     last: pd.Timestamp
@@ -30,13 +44,16 @@ class PainSpell:
 
     @property
     def days(self) -> float:
-        """Days from the first to the last note of the spell."""
+        """Days from the first to the last note's run."""
         return float((self.last - self.first).total_seconds()) / 86400.0
 
 
-def latest_pain_spell(notes: pd.DataFrame) -> PainSpell | None:
-    """The latest spell of pain in ``notes`` (oldest first, NOTES_SCHEMA columns), or None."""
-    rated = notes.dropna(subset=["pain_0_10"])
+def latest_pain_spell(notes: pd.DataFrame, sessions: pd.DataFrame | None = None) -> PainSpell | None:
+    """The latest spell of pain in ``notes`` (NOTES_SCHEMA columns), in the order of the runs they
+    are about (``sessions``: the runner's sessions; without, when they were written), or None.
+    """
+    dated = notes.assign(_when=note_dates(notes, sessions)).sort_values(["_when", "written_at"], kind="stable")
+    rated = dated.dropna(subset=["pain_0_10"])
     if rated.empty:
         return None
     pain = rated["pain_0_10"].astype(int).to_numpy()
@@ -45,22 +62,24 @@ def latest_pain_spell(notes: pd.DataFrame) -> PainSpell | None:
     free = (pain < 1).nonzero()[0]
     start = int(free[-1]) + 1 if free.size else 0
     spell = rated.iloc[start:]
-    return PainSpell(first=pd.Timestamp(spell["written_at"].iloc[0]),
-                     last=pd.Timestamp(spell["written_at"].iloc[-1]), n_notes=len(spell),
+    return PainSpell(first=pd.Timestamp(spell["_when"].iloc[0]),
+                     last=pd.Timestamp(spell["_when"].iloc[-1]), n_notes=len(spell),
                      worst=int(spell["pain_0_10"].max()))
 
 
-def pain_banner(notes: pd.DataFrame) -> Markup:
-    """A plain-words notice at the top of a report when pain has lasted a week or more, else empty."""
-    spell = latest_pain_spell(notes)
+def pain_banner(notes: pd.DataFrame, sessions: pd.DataFrame | None = None) -> Markup:
+    """A plain-words notice at the top of a report when pain has lasted a week or more (dated by
+    the runs the notes are about, :func:`note_dates`), else empty.
+    """
+    spell = latest_pain_spell(notes, sessions)
     if spell is None or spell.days < PERSISTENT_PAIN_DAYS:
         return Markup("")
     return tag("div", join([
-        tag("strong", f"Pain logged for {spell.days:.0f} days"),
-        f" ({count(spell.n_notes, 'note')} from {spell.first:%d %b} to {spell.last:%d %b %Y}, worst "
-        f"{spell.worst}/10). Pain that lasts more than one to two weeks is the time to see a "
-        "physical therapist or doctor — a movement specialist first if it is a movement issue. "
-        "This report does not replace that visit.",
+        tag("strong", f"Pain over {spell.days:.0f} days of runs"),
+        f" ({count(spell.n_notes, 'note')} about runs from {spell.first:%d %b} to {spell.last:%d %b %Y}, "
+        f"worst {spell.worst}/10; each note dated by its run, not by when it was written). Pain that lasts "
+        "more than one to two weeks is the time to see a physical therapist or doctor — a movement "
+        "specialist first if it is a movement issue. This report does not replace that visit.",
     ]), class_="pain-banner", role="alert")
 
 
@@ -92,9 +111,7 @@ def weekly_pain(notes: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
     if notes.empty:
         return pd.DataFrame({"week": pd.Series(dtype="datetime64[ns, UTC]"), "worst_pain": [],
                              "median_rpe": []})
-    start = sessions.set_index("session_id")["start_time"]
-    when = pd.to_datetime(notes["session_id"].map(start), utc=True).fillna(
-        pd.to_datetime(notes["written_at"], utc=True))
+    when = note_dates(notes, sessions)
     week = (when - pd.to_timedelta(when.dt.day_of_week, unit="D")).dt.floor("D")
     frame = pd.DataFrame({"week": week, "pain": pd.to_numeric(notes["pain_0_10"]),
                           "rpe": pd.to_numeric(notes["rpe_1_10"])})

@@ -36,10 +36,11 @@ LATER_COLUMNS = frozenset({
     "speed_mps", "step_length_m", "vertical_ratio_pct", "stride_length_m", "speed_source",
     "treadmill_speed_mps", "speed_coverage_pct", "median_pace_s_per_km", "low_quality_reason",
     "n_mounting_shifts", "mounting_shift_max_deg", "first_mounting_shift_s", "clipped",
+    "mounting_source", "mounting_nominal",
     *(f"median_{m}" for m, _unit in SPEED_MEDIANS),
 })
 """Columns added after schema 1.1 (speed, length, why steps are of low quality, the clipped flag of
-1.4): files made before them read them as null."""
+1.4, where the nominal mounting came from): files made before them read them as null."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:

@@ -46,6 +46,7 @@ from imuback.report.metrics import (
     DRIFT_KEYS,
     FLAGGED_ASYMMETRY,
     METRICS,
+    RUNNING_ONLY,
     SIMULATION_ONLY,
     SPEED_METRICS,
     Metric,
@@ -124,7 +125,10 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
     return definition_list(facts)
 
 
-def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) -> Markup:
+def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool, activity: str) -> Markup:
+    """The main metrics of the session's ``activity`` (``"run"``, else ``"walk"``: a walking-only
+    session), each with where its accuracy was checked for that activity.
+    """
     rows = []
     for m in METRICS:
         name = f"median_{m.key}"
@@ -132,8 +136,9 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool) ->
         base = ctx.baseline_values.get(name)
         mc = ctx.min_changes.get(name)
         change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
-        checked = tag("span", m.checked_on, class_="checked " + (
-            "sim-only" if m.checked_on == SIMULATION_ONLY else "real"))
+        where = m.checked_on_for(activity)
+        checked = tag("span", where, class_="checked " + (
+            "sim-only" if where == SIMULATION_ONLY else "not-given" if where == RUNNING_ONLY else "real"))
         rows.append([m.label, m.show_unit(v), m.show_unit(base), change,
                      m.show_unit(mc.value) if mc else "n/a",
                      _reading(m, v, base, mc.value if mc else None, comparable), checked])
@@ -169,7 +174,7 @@ def _pace_plot(steps: pd.DataFrame, t0: pd.Timestamp) -> Markup:
                 + (f"; grey rings: the {count(int(low.sum()), 'low-confidence step')}." if low.any() else "."))))
 
 
-def _speed_section(row: dict[str, Any], steps: pd.DataFrame, t0: pd.Timestamp | None) -> Markup:
+def _speed_section(row: dict[str, Any], steps: pd.DataFrame, t0: pd.Timestamp | None, activity: str) -> Markup:
     """Pace, speed, step and stride length, vertical ratio (and pace through the run from GPS),
     or why there are none.
     """
@@ -184,10 +189,10 @@ def _speed_section(row: dict[str, Any], steps: pd.DataFrame, t0: pd.Timestamp | 
         definition_list([("Speed from", speed_source_text(row)), *facts]),
         tag("p", "Session medians. Accuracy: pace and speed are the speed source's own ("
                  + ("the belt speed given" if source == "treadmill" else "phone GPS, not validated by imuback")
-                 + f"); step and stride length: {BY_KEY['step_length_m'].checked_on}; vertical ratio: "
-                 f"{BY_KEY['vertical_ratio_pct'].checked_on}. Step length is one foot's landing to the "
-                 "other's (what Garmin calls stride length); stride length is two steps, same foot to same "
-                 "foot; vertical ratio = vertical oscillation / step length. Shown, not compared with the "
+                 + f"); step and stride length: {BY_KEY['step_length_m'].checked_on_for(activity)}; vertical "
+                 f"ratio: {BY_KEY['vertical_ratio_pct'].checked_on_for(activity)}. Step length is one foot's "
+                 "landing to the other's (what Garmin calls stride length); stride length is two steps, same "
+                 "foot to same foot; vertical ratio = vertical oscillation / step length. Shown, not compared with the "
                  "baseline.", class_="note"),
         plot,
     ])
@@ -503,21 +508,22 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                               ("Stride regularity", "stride_regularity"),
                               ("Step symmetry", "step_symmetry"))]
     body = join([
-        tag("h1", "Running session report"),
-        tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this run looked "
-                 "step by step, against the runner's own baseline.", class_="sub"),
-        pain_banner(read_notes(dataset, runner_id=runner)),
+        tag("h1", "Running session report" if activity == "run" else "Walking session report"),
+        tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this "
+                 f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
+                 "the runner's own baseline.", class_="sub"),
+        pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
         _header(row, clipping_text(steps)),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
-        section("Main metrics", _metrics_table(row, ctx, comparable),
+        section("Main metrics", _metrics_table(row, ctx, comparable, activity),
                 tag("p", f"Medians over all {'running' if activity == 'run' else 'walking'} steps and "
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
                          + ("Clipped steps count as the hardest landings in impact and loading rate; "
                             "n/a there: half or more clipped (see the header). " if _clipped(steps).any() else "")
                          + ("" if comparable else "This session is not compared with the baseline "
                             "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
-        section("Pace and stride length", _speed_section(row, steps, t0), sid="speed"),
+        section("Pace and stride length", _speed_section(row, steps, t0, activity), sid="speed"),
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
                                           "of vertical acceleration (Moe-Nilssen & Helbostad 2004): "

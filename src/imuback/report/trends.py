@@ -192,6 +192,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
                      pace_text(s.get("median_pace_s_per_km")),
                      f"{comp:.1f} %" if np.isfinite(comp) else "n/a",
+                     "mounting not stated" if s.get("mounting_source") == "assumed" else
                      f"{s['misalignment_deg']:.0f}°" if np.isfinite(s["misalignment_deg"]) else "n/a",
                      s["sensor"], note])
     return table(["Start (UTC)", "Session", "Length", "Cadence", "Pace", "Data", "Sensor offset",
@@ -232,7 +233,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         tag("h1", "Running trends report"),
         tag("p", f"{runner_id}: how the running mechanics changed week by week against the "
                  "runner's own baseline, at comparable pace.", class_="sub"),
-        pain_banner(notes),
+        pain_banner(notes, df),
         definition_list(facts),
         section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
                                                        "and no notable asymmetry."), sid="flags"),

@@ -69,7 +69,7 @@ def _process_upload(dataset: Path) -> Any:
     original); its error is shown.
     """
     def process(path: Path, filename: str, options: UploadOptions,
-                progress: Progress) -> tuple[list[tuple[str, str]], str]:
+                progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
         try:
             made, summary = read_and_store(path, options, progress)
         except ImubackError as exc:
@@ -77,7 +77,7 @@ def _process_upload(dataset: Path) -> Any:
         return made, _for_the_web(summary, path=path, filename=filename, dataset=dataset)
 
     def read_and_store(path: Path, options: UploadOptions,
-                       progress: Progress) -> tuple[list[tuple[str, str]], str]:
+                       progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
         from imuback.formats import detect_format
         from imuback.pipeline import process_file_sessions
 
@@ -113,10 +113,10 @@ def _process_upload(dataset: Path) -> Any:
             pace = pace_text(s.get("median_pace_s_per_km"))
             texts.append(f"session {res.session_id} of runner {res.runner_id}: "
                          f"{count(s['n_run_steps'] or 0, 'running step')}, "
-                         f"{count(s['n_walk_steps'] or 0, 'walking step')} ({s['status']}), "
-                         + (f"pace {pace}" if pace != "n/a" else "no speed source (no pace)"))
-        summary = "; ".join(texts) + (f". Not processed: {'; '.join(failed)}" if failed else "") + note
-        return [(r.runner_id, r.session_id) for r in made], summary
+                         f"{count(s['n_walk_steps'] or 0, 'walking step')}; status {s['status']}; "
+                         + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source"))
+        summary = (f"Not processed: {'; '.join(failed)}." if failed else "") + note
+        return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary.strip()
     return process
 
 
@@ -366,10 +366,14 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
 
 
 def _job_text(job: Job) -> Markup:
+    """A finished upload: one line per session it made, each with its report's link, then what
+    else there is to say; else the job's message.
+    """
     if job.status == "done" and job.sessions:
-        links = [tag("a", f"open the report of {sid}" if len(job.sessions) > 1 else "open the report",
-                     href=f"/runner/{rid}/session/{sid}") for rid, sid in job.sessions]
-        return join([job.message, " — ", *[p for link in links for p in (link, " ")]])
+        items = [tag("li", join([text, " — ", tag("a", "open the report", href=f"/runner/{rid}/session/{sid}")]))
+                 for (rid, sid), text in zip(job.sessions, job.session_texts, strict=True)]
+        return join([tag("ul", join(items), class_="made"),
+                     tag("p", job.message, class_="made-note") if job.message else Markup("")])
     return Markup(tag("span", job.message))
 
 

@@ -48,14 +48,16 @@ class Job:
     """What happened, in words: the step it is at, the sessions made, or why it failed."""
     sessions: tuple[tuple[str, str], ...] = ()
     """(runner id, session id) of every session the file made."""
+    session_texts: tuple[str, ...] = ()
+    """What each of ``sessions`` holds, in words (steps, status, pace), in the same order."""
 
 
 Progress = Callable[[str], None]
 """Told what a job is doing now, in words."""
-Processor = Callable[[Path, str, UploadOptions, Progress], tuple[list[tuple[str, str]], str]]
+Processor = Callable[[Path, str, UploadOptions, Progress], tuple[list[tuple[str, str, str]], str]]
 """Processes one saved upload (its path, the name it was uploaded with, the form's options); returns
-((runner id, session id) of each session made, summary) or
-raises ImubackError."""
+((runner id, session id, what it holds in words) of each session made, what else to say: sessions
+of the file not processed, a note; may be empty) or raises ImubackError."""
 
 
 class JobQueue:
@@ -96,7 +98,8 @@ class JobQueue:
         except Exception as exc:
             self._set(job_id, status="error", message=f"unexpected {type(exc).__name__}: {exc}")
         else:
-            self._set(job_id, status="done", message=summary, sessions=tuple(made))
+            self._set(job_id, status="done", message=summary, sessions=tuple((r, s) for r, s, _t in made),
+                      session_texts=tuple(t for _r, _s, t in made))
 
     def all(self) -> list[Job]:
         """Every job, newest first."""

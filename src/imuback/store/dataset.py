@@ -18,6 +18,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -70,24 +71,48 @@ def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None
 
 
 SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_json"]
+MOUNTING_COLUMNS = ["mounting_source", "mounting_nominal"]
+"""How a stored session was read (null in files made before they were recorded)."""
 
 
-def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, str] | None:
-    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, and ``schema_version``:
-    the schema the file was written at, "" if untagged); None when the session is not in the
-    dataset or its sessions file cannot be read (repair's business).
+def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, Any] | None:
+    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, ``MOUNTING_COLUMNS``
+    (None in older files), ``start_ns``: its first sample, UTC ns, and ``schema_version``: the
+    schema the file was written at, "" if untagged); None when the session is not in the dataset
+    or its sessions file cannot be read (repair's business).
     """
     part = part_path(dataset, "sessions", runner_id, session_id)
     if not part.exists():
         return None
     try:
-        table = pq.read_table(part, columns=SOURCE_COLUMNS)
+        schema = pq.read_schema(part)
+        table = pq.read_table(part, columns=[*SOURCE_COLUMNS, "start_time",
+                                             *(c for c in MOUNTING_COLUMNS if c in schema.names)])
     except (OSError, pa.ArrowInvalid):
         return None
     if table.num_rows != 1:
         return None
-    meta = pq.read_schema(part).metadata or {}
-    return {**table.to_pylist()[0], "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
+    meta = schema.metadata or {}
+    start = table.column("start_time").cast(pa.int64())[0].as_py()
+    return {**dict.fromkeys(MOUNTING_COLUMNS), **table.drop_columns(["start_time"]).to_pylist()[0],
+            "start_ns": start, "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
+
+
+def sessions_by_source(dataset: str | Path) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``sessions.source_path`` -> the (runner_id, session_id) of every stored session made from that
+    file: one small column read per session (a batch reads it once, before handing out tasks).
+    Unreadable files are left out (repair's business).
+    """
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part in table_files(dataset, "sessions"):
+        try:
+            rows = pq.read_table(part, columns=["source_path", "runner_id", "session_id"]).to_pylist()
+        except (OSError, pa.ArrowInvalid):
+            continue
+        for row in rows:
+            if row["source_path"]:
+                found.setdefault(row["source_path"], []).append((row["runner_id"], row["session_id"]))
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def stored_treadmill_speed(dataset: str | Path, *, runner_id: str, session_id: str,

@@ -58,6 +58,12 @@ def clear_error(dataset: str | Path, *, source_path: str) -> None:
         shutil.rmtree(part.parent, ignore_errors=True)
 
 
+def has_error(dataset: str | Path, *, source_path: str) -> bool:
+    """Whether an error row is filed for ``source_path`` (its last run failed, wholly or in part)."""
+    _, sid = error_partition(source_path, None)
+    return bool(table_files(dataset, ERRORS_TABLE, session_id=sid))
+
+
 def read_errors(dataset: str | Path) -> pa.Table:
     """All rows of the ``errors`` table (typed empty table when there are none)."""
     files = table_files(dataset, ERRORS_TABLE)

@@ -104,8 +104,11 @@ def read_raw(path: str | Path) -> RawSession:
     return table_to_raw(table, meta, source=src)
 
 
-def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSession:
-    """Validate an Arrow table + metadata against the raw contract and build a RawSession."""
+def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
+                 mounting_source: str = "file") -> RawSession:
+    """Validate an Arrow table + metadata against the raw contract and build a RawSession
+    (``mounting_source``: where ``imuback.mounting`` came from, :data:`imuback.core.MOUNTING_SOURCES`).
+    """
     missing = [k for k in S.REQUIRED_RAW_META if k not in meta]
     if missing:
         raise RawFormatError(f"{source}: missing schema metadata {missing}")
@@ -171,6 +174,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str) -> RawSe
         acc_mps2=acc,
         gyr_dps=gyr,
         mounting=mounting,
+        mounting_source=mounting_source,
         gaps=gaps,
         acc_range_g=_number(meta, S.META_ACC_RANGE_G, source=source),
         gyr_range_dps=_number(meta, S.META_GYR_RANGE_DPS, source=source),

@@ -235,6 +235,14 @@ def _sessions_fields() -> list[pa.Field]:
            "(null without one)"),
     ]
     fields += _speed_fields()
+    fields += [
+        _f("mounting_source", _STR, "", "where the nominal mounting (misalignment_deg is the angle to it) came "
+           "from: 'file' (the file or its format states it), 'given' (imuback process --mounting, mounting= "
+           "in Python) or 'assumed' (neither: the identity, so misalignment_deg says nothing about how the "
+           "sensor was worn); null: made before it was recorded"),
+        _f("mounting_nominal", _STR, "", "the nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, row-major; "
+           "null: made before it was recorded"),
+    ]
     return fields
 
 

@@ -1,0 +1,38 @@
+"""A walking-only session's report (report/session.py, report/metrics.py): titled by its activity,
+each metric's accuracy note for walking steps (docs/validation.md), never running's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imuback.cli import main
+from imuback.report.metrics import METRICS, REAL_RUNNING, REAL_WALKING, RUNNING_ONLY, SPEED_METRICS
+
+VOISARD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real" / "voisard_l5_walk" / "GaitData"
+
+
+def test_walking_accuracy_notes_never_borrow_running_references():
+    walking = {m.key: m.checked_on_for("walk") for m in (*METRICS, *SPEED_METRICS)}
+    assert walking["cadence_spm"] == REAL_WALKING  # voisard and mobgap_lab bout cadence
+    for key in ("contact_time_s", "flight_time_s", "grf_peak_bw", "impact_peak_g"):
+        assert walking[key] == RUNNING_ONLY  # null in walking: no walking toe-off
+    assert not any("running" in text and text != RUNNING_ONLY for text in walking.values())
+    assert {m.key: m.checked_on_for("run") for m in METRICS}["cadence_spm"] == REAL_RUNNING
+
+
+@pytest.mark.skipif(not VOISARD.exists(), reason="../shared/data/real/voisard_l5_walk absent: run "
+                    "python benchmarks/get_real_data.py")
+def test_a_walking_trial_gets_a_walking_report(tmp_path: Path) -> None:
+    ds, out = tmp_path / "ds", tmp_path / "r.html"
+    assert main(["process", str(VOISARD / "1-4_lb.txt"), "--dataset", str(ds), "--runner", "v1",
+                 "--start", "2024-05-01T10:00:00Z"]) == 0
+    assert main(["report", "session", "--session", "1-4_lb-20240501T100000Z", "--dataset", str(ds),
+                 "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Walking session report" in html and "Running session report" not in html
+    assert "how this walk (no running in it) looked" in html
+    assert REAL_WALKING in html and REAL_RUNNING not in html
+    assert "the file did not say how the sensor was worn" in html  # finding C: no --mounting given
+    assert "from its nominal mounting" not in html
