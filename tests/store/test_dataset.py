@@ -253,7 +253,7 @@ def test_the_clipped_flag_round_trips_through_the_dataset(tmp_path):
 
     ds, result = _clipped_dataset(tmp_path, 3.0)
     part = part_path(ds, "steps", "r1", "clip")
-    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.4"
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.5"
     steps = read_table(ds, "steps").to_pandas()
     assert steps["clipped"].equals(result.steps.to_pandas()["clipped"])
     run = steps["activity"] == "run"
@@ -270,7 +270,8 @@ def test_the_clipped_flag_round_trips_through_the_dataset(tmp_path):
 
 
 def _as_written_at_1_3(ds, runner_id, session_id):
-    """Rewrite a stored session as imuback 1.3 wrote it: the same columns without `clipped`, tagged 1.3."""
+    """Rewrite a stored session as imuback 1.3 wrote it: the same columns without `clipped` (1.4) and
+    the mounting columns (1.5), tagged 1.3."""
     import pyarrow.parquet as pq
 
     from imuback.store.dataset import part_path
@@ -278,13 +279,12 @@ def _as_written_at_1_3(ds, runner_id, session_id):
     for table in ("steps", "strides", "sessions"):
         part = part_path(ds, table, runner_id, session_id)
         t = pq.read_table(part)
-        if "clipped" in t.column_names:
-            t = t.drop_columns(["clipped"])
+        t = t.drop_columns([c for c in ("clipped", "mounting_source", "mounting_nominal") if c in t.column_names])
         pq.write_table(t.replace_schema_metadata({**t.schema.metadata, b"imuback.schema_version": b"1.3"}),
                        part, compression="zstd")
 
 
-def test_a_session_stored_at_schema_1_3_is_rewritten_at_1_4_when_processed_again(tmp_path):
+def test_a_session_stored_at_schema_1_3_is_rewritten_at_the_current_schema_when_processed_again(tmp_path):
     import pyarrow.parquet as pq
 
     from imuback.batch.work import SessionTask, already_processed, process_session
@@ -301,11 +301,11 @@ def test_a_session_stored_at_schema_1_3_is_rewritten_at_1_4_when_processed_again
     assert already_processed(task, session_id="clip", runner_id="r1") is None
     process_file(raw_path, dataset=ds)
     part = part_path(ds, "steps", "r1", "clip")
-    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.4"
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.5"
     steps = read_table(ds, "steps").to_pandas()
     run = steps["activity"] == "run"
     assert steps.loc[run, "clipped"].notna().all() and steps.loc[run, "clipped"].astype(bool).any()
-    assert already_processed(task, session_id="clip", runner_id="r1") is not None  # now at 1.4: skipped
+    assert already_processed(task, session_id="clip", runner_id="r1") is not None  # now at the current schema: skipped
     # the batch path too: a 1.3 session is processed, not skipped
     _as_written_at_1_3(ds, "r1", "clip")
     assert process_session(task).status == "processed"
@@ -334,7 +334,7 @@ def test_a_dataset_written_at_schema_1_3_still_reads_and_is_left_alone(tmp_path)
 
     ds, old = _clipped_dataset(tmp_path, None)
     _as_written_at_1_3(ds, "r1", "clip")
-    # and a session processed now (1.4) beside it
+    # and a session processed now (the current schema) beside it
     from imuback.store.raw import write_raw
     from tests.clipped import asymmetric_run, clipped
 
