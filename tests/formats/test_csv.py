@@ -209,6 +209,21 @@ def test_a_unit_the_check_catches_points_at_the_unit_flag(tmp_path, raw, capsys)
     assert "in rad/s" in err and "--gyr-unit rad/s" in err and "--acc-unit" not in err, err
 
 
+@pytest.mark.parametrize("folder", ["runs in greenwich", "grad/s"])
+def test_the_unit_hint_comes_from_the_check_not_from_words_in_the_path(tmp_path, raw, capsys, folder):
+    """Acceleration in mm/s² under a folder whose name holds "in g" or "rad/s": no unit flag fits,
+    so none is advised (the hint once matched the message, which starts with the path)."""
+    path = tmp_path / folder / "mm.csv"
+    path.parent.mkdir(parents=True)
+    mm = raw.acc_mps2 * 1000
+    rows = [",".join([str(raw.time_ns[i]), *(f"{v:.2f}" for v in (*mm[i], *raw.gyr_dps[i]))]) for i in range(3000)]
+    path.write_text("time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n" + "\n".join(rows) + "\n")
+    assert main(["process", str(path), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    err = capsys.readouterr().err
+    assert "mm.csv: median |acc|" in err and "not gravity in m/s²" in err, err
+    assert "give the file's unit" not in err and "--acc-unit" not in err and "--gyr-unit" not in err, err
+
+
 def test_a_semicolon_csv_with_decimal_commas_is_read_as_numbers(tmp_path, raw):
     # a spreadsheet's CSV in many European locales: ';' between cells, ',' before the decimals
     t = raw.time_ns / 1e9
@@ -241,3 +256,4 @@ def test_times_that_do_not_increase_or_a_single_sample_are_named(tmp_path, raw):
     one = _csv(tmp_path / "one.csv", raw, times=[str(int(raw.time_ns[0]))], n=1)
     with pytest.raises(RawFormatError, match=r"one\.csv: 1 sample\(s\); a session needs at least two"):
         read_session(one, runner_id="r1")
+
