@@ -114,6 +114,16 @@ def test_the_demo_never_clears_a_file_of_ones_own_in_the_folders_it_writes(tmp_p
     assert (tmp_path / theirs).read_text() == "x" and all((tmp_path / f).exists() for f in DEMO_FILES)
 
 
+def test_a_file_browsers_own_files_neither_block_nor_go_alone(tmp_path: Path) -> None:
+    """Finder's .DS_Store (Explorer's Thumbs.db, desktop.ini) in a demo folder it showed: the demo
+    runs again; those at the top stay, those inside the demo's folders go with them."""
+    inside = ("dataset/steps/.DS_Store", "dataset/Thumbs.db", "raw/.DS_Store", "raw/truth/desktop.ini")
+    _demo_folder(tmp_path, *inside, ".DS_Store", "desktop.ini")
+    _prepare_out_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".DS_Store", "desktop.ini"]
+    assert _prepare_out_dir(tmp_path) is None  # and again
+
+
 @pytest.mark.parametrize("theirs", ["dataset/notes/runner=demo-runner/session=demo-runner-today/note.parquet",
                                     "dataset/uploads/a1/run.zip",
                                     "dataset/sessions/runner=ann/session=s1/part-0.parquet"])
