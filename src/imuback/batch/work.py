@@ -187,12 +187,18 @@ def process_session(task: SessionTask) -> SessionOutcome:
 
 
 def task_identity(task: SessionTask) -> dict[str, str]:
-    """The identity a task gives its file: none for raw Parquet (it carries its own), else the
-    batch's ``--runner``/``--session``/``--start`` that were given.
+    """The identity a task gives its file (:func:`given_identity`)."""
+    return given_identity(task.path, runner_id=task.runner_id, session_id=task.session_id, start=task.start)
+
+
+def given_identity(path: str | Path, *, runner_id: str | None = None, session_id: str | None = None,
+                   start: str | None = None) -> dict[str, str]:
+    """The identity a batch (or ``export bids``) gives an input file: none for raw Parquet (it
+    carries its own), else the ``--runner``/``--session``/``--start`` that were given.
     """
-    if Path(task.path).suffix.lower() == ".parquet":
+    if Path(path).suffix.lower() == ".parquet":
         return {}
-    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start))
+    given = (("runner_id", runner_id), ("session_id", session_id), ("start", start))
     return {k: v for k, v in given if v is not None}
 
 
