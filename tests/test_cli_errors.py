@@ -153,6 +153,8 @@ def test_bad_files_of_each_format_give_one_line_errors(tmp_path, problem, capsys
     (["simulate", "--out", "{p}/sim", "--cadence", "0"], "--cadence"),  # ZeroDivisionError
     (["simulate", "--out", "{p}/sim", "--rate", "nan"], "--rate"),
     (["demo", "--out", "{p}/demo", "--speedup", "0"], "--speedup"),  # streamed forever
+    (["demo", "--out", "{p}/demo", "--speedup", "inf"], "--speedup"),  # not finite, though above 0
+    (["record", "--out", "{p}/rec", "--address", "AA", "--stop-after", "inf"], "--stop-after"),
     (["record", "--simulate", "--out", "{p}/rec", "--speedup", "-3"], "--speedup"),  # hung
     (["record", "--out", "{p}/rec", "--address", "AA", "--stop-after", "0"], "--stop-after"),
     (["batch", "{p}/adir", "--dataset", "{p}/ds", "--workers", "0"], "--workers"),

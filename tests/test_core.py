@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -22,8 +23,13 @@ def raw() -> RawSession:
 
 
 def test_acceleration_in_g_is_refused_when_built_in_memory(raw):
-    with pytest.raises(UnitsError, match="looks like it is in g"):
+    with pytest.raises(UnitsError, match="looks like it is in g") as err:
         dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 / G_MPS2).astype(np.float32))
+    assert err.value.kind == "acc_in_g"
+    assert pickle.loads(pickle.dumps(err.value)).kind == "acc_in_g"  # a batch worker's error keeps it
+    with pytest.raises(UnitsError, match="not gravity in m/s²") as err:
+        dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 * 1000).astype(np.float32))  # mm/s²
+    assert err.value.kind == "acc_scale"
 
 
 def test_a_walking_gyroscope_in_rad_per_s_or_dead_is_refused() -> None:
@@ -34,10 +40,12 @@ def test_a_walking_gyroscope_in_rad_per_s_or_dead_is_refused() -> None:
 
     walk = simulate_session(RunnerParams(run_minutes=0.0, walk_start_s=60.0, walk_end_s=0.0), seed=3,
                             session_id="w", runner_id="r", start_time=0).raw
-    with pytest.raises(UnitsError, match="rad/s"):
+    with pytest.raises(UnitsError, match="rad/s") as err:
         dataclasses.replace(walk, gyr_dps=(walk.gyr_dps / 57.2958).astype(np.float32))
-    with pytest.raises(UnitsError, match="dead or disabled gyroscope"):
+    assert err.value.kind == "gyr_rad_s"
+    with pytest.raises(UnitsError, match="dead or disabled gyroscope") as err:
         dataclasses.replace(walk, gyr_dps=np.zeros_like(walk.gyr_dps))
+    assert err.value.kind == "gyr_dead"
 
 
 @pytest.mark.parametrize("how, match", [("reversed", "decreasing"), ("duplicate", "duplicate")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -88,6 +89,41 @@ def test_the_demo_never_clears_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match=r"thesis\.docx"):
         _prepare_out_dir(tmp_path)
     assert (tmp_path / "thesis.docx").read_text() == "precious" and (tmp_path / "dataset").is_dir()
+
+
+DEMO_FILES = ("raw/demo-runner-20260105-00.parquet", "raw/truth/demo-runner-20260105-00.json",
+              "raw/truth/demo-runner-20260105-00.steps.parquet", "raw/truth/demo-runner-20260105-00.strides.parquet",
+              "raw/.demo-runner-20260108-01.parquet.tmp", "recorded/demo-runner-today.parquet",
+              "recorded/demo-runner-today.journal", "truth-of-today/phone-truth.parquet",
+              "truth-of-today/truth/demo-runner-today.json", "phone/phone-run.zip",
+              "dataset/sessions/runner=demo-runner/session=s/part-0.parquet")
+"""Files as run_demo and run_phone_demo name them (an interrupted run's temp file and journal too)."""
+
+
+def _demo_folder(root: Path, *extra: str) -> None:
+    for rel in (*DEMO_FILES, *extra):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+
+
+@pytest.mark.parametrize("theirs", ["raw/my_own_run.parquet", "recorded/ann-2026.parquet", "phone/my-run.zip",
+                                    "truth-of-today/truth/notes.txt", "raw/mine/demo-runner-today.parquet"])
+def test_the_demo_never_clears_a_file_of_ones_own_in_the_folders_it_writes(tmp_path: Path, theirs: str) -> None:
+    """Review 23: `my_own_run.parquet` put into demo1/raw/ was deleted by the next demo."""
+    _demo_folder(tmp_path, theirs)
+    with pytest.raises(DemoError, match=re.escape(theirs.split("/")[-1] if "mine" not in theirs else "raw/mine")):
+        _prepare_out_dir(tmp_path)
+    assert (tmp_path / theirs).read_text() == "x" and all((tmp_path / f).exists() for f in DEMO_FILES)
+
+
+def test_a_file_browsers_own_files_neither_block_nor_go_alone(tmp_path: Path) -> None:
+    """Finder's .DS_Store (Explorer's Thumbs.db, desktop.ini) in a demo folder it showed: the demo
+    runs again; those at the top stay, those inside the demo's folders go with them."""
+    inside = ("dataset/steps/.DS_Store", "dataset/Thumbs.db", "raw/.DS_Store", "raw/truth/desktop.ini")
+    _demo_folder(tmp_path, *inside, ".DS_Store", "desktop.ini")
+    _prepare_out_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".DS_Store", "desktop.ini"]
+    assert _prepare_out_dir(tmp_path) is None  # and again
 
 
 @pytest.mark.parametrize("theirs", ["dataset/notes/runner=demo-runner/session=demo-runner-today/note.parquet",

@@ -190,21 +190,22 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
     norm = float(np.median(sub_norm))
     if 0.3 <= norm <= 3.0:
         raise UnitsError(f"{source}: acceleration looks like it is in g (median |acc| = {norm:.2f}); "
-                         f"the raw contract wants m/s²: multiply acc_x/y/z by {G_MPS2}")
+                         f"the raw contract wants m/s²: multiply acc_x/y/z by {G_MPS2}", kind="acc_in_g")
     if not 3.0 < norm < 30.0:
         raise UnitsError(f"{source}: median |acc| = {norm:.3g} is not gravity in m/s² (≈ 9.81); "
-                         "check the accelerometer scale factor")
+                         "check the accelerometer scale factor", kind="acc_scale")
     if gyr is not None and gyr.shape[0] > 100:
         moving = float(np.std(sub_norm)) > 0.5
         p99 = float(np.percentile(np.abs(gyr[::step]), 99))
         if moving and p99 == 0.0 and not np.any(gyr):
             raise UnitsError(f"{source}: the gyroscope reads 0 on every axis throughout while the accelerometer "
                              "moves: a dead or disabled gyroscope; leave its columns out to process the "
-                             "accelerometer alone")
+                             "accelerometer alone", kind="gyr_dead")
         if moving and 0 < p99 < 6.0:
             raise UnitsError(f"{source}: the gyroscope barely turns (99th percentile |gyr| = {p99:.2f}) while "
                              "the accelerometer shakes: either it is in rad/s (the raw contract wants deg/s: "
-                             "multiply by 57.2958) or the sensor was not worn (no gait to find)")
+                             "multiply by 57.2958) or the sensor was not worn (no gait to find)",
+                             kind="gyr_rad_s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,7 @@
 """Exception types. Every message names the file, column, packet or session and what to do."""
 
+from typing import Literal
+
 
 class ImubackError(Exception):
     """Base class of all errors imuback raises on purpose."""
@@ -9,8 +11,20 @@ class RawFormatError(ImubackError):
     """A raw session file is unreadable or breaks the raw data contract."""
 
 
+UnitsKind = Literal["acc_in_g", "acc_scale", "gyr_rad_s", "gyr_dead"]
+
+
 class UnitsError(RawFormatError):
-    """Sensor values are in the wrong unit (e.g. acceleration in g instead of m/s²)."""
+    """Sensor values are in the wrong unit (e.g. acceleration in g instead of m/s²).
+
+    ``kind`` says which check failed (None: not said), so callers branch on it, never on the
+    message (which starts with the file's path): ``"acc_in_g"``, ``"acc_scale"`` (not gravity in
+    any unit we read), ``"gyr_rad_s"`` (rad/s or not worn), ``"gyr_dead"`` (reads 0 throughout).
+    """
+
+    def __init__(self, *args: object, kind: UnitsKind | None = None) -> None:
+        super().__init__(*args)
+        self.kind = kind  # kept by pickling (the instance __dict__), so batch workers pass it on
 
 
 class SchemaError(ImubackError):

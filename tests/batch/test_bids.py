@@ -163,3 +163,20 @@ def test_inputs_without_a_runner_id_take_the_runner_given(tmp_path: Path,
     assert "2 sessions exported" in capsys.readouterr().out
     runners = {r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")}
     assert runners == {"ann", "bob"}
+
+
+def test_every_session_of_a_multi_session_file_is_exported(tmp_path: Path) -> None:
+    """docs/batch.md: a mobgap data.mat holding several trials gives one BIDS session per trial."""
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    mat = _write(tmp_path / "data.mat", {"TM1": {"Test1": {
+        "Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S)}},
+        "Trial2": {"SU": {"LowerBack": _lower_back(6, T0_S + 9, seed=1)}}}}})
+    out = tmp_path / "bids"
+    result = export_bids([mat], out_dir=out, runner_id="ha001")
+    assert result.failures == ()
+    assert [p.parent.parent.name for p in result.sessions] == [f"ses-{bids_label('TM1_Test1_Trial1')}",
+                                                               f"ses-{bids_label('TM1_Test1_Trial2')}"]
+    sessions = _tsv(out / "sub-ha001" / "sub-ha001_sessions.tsv")
+    assert sorted(s["imuback_session_id"] for s in sessions) == ["TM1_Test1_Trial1", "TM1_Test1_Trial2"]
+    assert [np.loadtxt(p, delimiter="\t").shape[0] for p in result.sessions] == [500, 600]

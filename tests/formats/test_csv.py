@@ -7,9 +7,9 @@ import pytest
 
 from imuback.cli import main
 from imuback.core import G_MPS2, RawSession
-from imuback.errors import RawFormatError
+from imuback.errors import RawFormatError, UnitsError
 from imuback.formats import read_session
-from imuback.formats.csv import ColumnMapping
+from imuback.formats.csv import ColumnMapping, header_names
 from tests.signal.analytic import half_sine_run
 
 
@@ -209,6 +209,40 @@ def test_a_unit_the_check_catches_points_at_the_unit_flag(tmp_path, raw, capsys)
     assert "in rad/s" in err and "--gyr-unit rad/s" in err and "--acc-unit" not in err, err
 
 
+@pytest.mark.parametrize("folder", ["runs in greenwich", "grad/s"])
+def test_the_unit_hint_comes_from_the_check_not_from_words_in_the_path(tmp_path, raw, capsys, folder):
+    """Acceleration in mm/s² under a folder whose name holds "in g" or "rad/s": no unit flag fits,
+    so none is advised (the hint once matched the message, which starts with the path)."""
+    path = tmp_path / folder / "mm.csv"
+    path.parent.mkdir(parents=True)
+    mm = raw.acc_mps2 * 1000
+    rows = [",".join([str(raw.time_ns[i]), *(f"{v:.2f}" for v in (*mm[i], *raw.gyr_dps[i]))]) for i in range(3000)]
+    path.write_text("time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n" + "\n".join(rows) + "\n")
+    assert main(["process", str(path), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    err = capsys.readouterr().err
+    assert "mm.csv: median |acc|" in err and "not gravity in m/s²" in err, err
+    assert "give the file's unit" not in err and "--acc-unit" not in err and "--gyr-unit" not in err, err
+
+
+@pytest.mark.parametrize("given, scale_acc, scale_gyr, kind", [
+    ("--acc-unit", 1 / G_MPS2**2, 1.0, "acc_in_g"),  # said g, still reads as g after the conversion
+    ("--gyr-unit", 1.0, np.radians(1.0) ** 2, "gyr_rad_s"),  # said rad/s, still barely turns
+])
+def test_a_unit_already_given_is_not_advised_again(tmp_path, raw, given, scale_acc, scale_gyr, kind):
+    """The unit was given and the file still fails the same check: the flag is not the cure."""
+    rows = ["time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"]
+    rows += [",".join([str(raw.time_ns[i]), *(f"{v:.9g}" for v in (*raw.acc_mps2[i] * scale_acc,
+                                                                        *raw.gyr_dps[i] * scale_gyr))])
+             for i in range(3000)]
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join(rows) + "\n")
+    m = ColumnMapping(acc_unit="g") if given == "--acc-unit" else ColumnMapping(gyr_unit="rad/s")
+    with pytest.raises(UnitsError) as err:
+        read_session(path, runner_id="r1", mapping=m)
+    assert err.value.kind == kind
+    assert "give the file's unit" not in str(err.value), err.value
+
+
 def test_a_semicolon_csv_with_decimal_commas_is_read_as_numbers(tmp_path, raw):
     # a spreadsheet's CSV in many European locales: ';' between cells, ',' before the decimals
     t = raw.time_ns / 1e9
@@ -241,3 +275,11 @@ def test_times_that_do_not_increase_or_a_single_sample_are_named(tmp_path, raw):
     one = _csv(tmp_path / "one.csv", raw, times=[str(int(raw.time_ns[0]))], n=1)
     with pytest.raises(RawFormatError, match=r"one\.csv: 1 sample\(s\); a session needs at least two"):
         read_session(one, runner_id="r1")
+
+
+def test_a_csv_with_a_byte_order_mark_has_clean_column_names(tmp_path, raw):
+    """Excel's "CSV UTF-8" starts with a byte order mark: it is not part of the first column's name."""
+    p = _csv(tmp_path / "excel.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]], sep=";")
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    assert header_names(p) == (";", ["time", "acc_x", "acc_y", "acc_z"])
+    assert read_session(p, runner_id="r1").n_samples == 400

@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 
 from imuback import __version__
 from imuback.batch.inputs import discover_inputs
+from imuback.batch.work import given_identity
 from imuback.core import RawSession
 from imuback.errors import ImubackError
 from imuback.formats import read_sessions
@@ -99,8 +100,7 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     written: list[Path] = []
     failures: list[tuple[str, str]] = []
     for f in files:
-        given: dict[str, Any] = ({"runner_id": runner_id} if runner_id and f.suffix.lower() != ".parquet"
-                                 else {})
+        given: dict[str, Any] = given_identity(f, runner_id=runner_id or None)
         try:
             raws = read_sessions(f, **given)
         except Exception as exc:  # any unreadable input is listed and skipped, never fatal

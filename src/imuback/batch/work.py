@@ -201,13 +201,20 @@ def process_session(task: SessionTask) -> SessionOutcome:
 
 
 def task_identity(task: SessionTask) -> dict[str, Any]:
-    """The identity a task gives its file: none for raw Parquet (it carries its own), else the
-    batch's ``--runner``/``--session``/``--start``/``--mounting`` that were given.
+    """The identity a task gives its file (:func:`given_identity`)."""
+    return given_identity(task.path, runner_id=task.runner_id, session_id=task.session_id, start=task.start,
+                          mounting=task.mounting)
+
+
+def given_identity(path: str | Path, *, runner_id: str | None = None, session_id: str | None = None,
+                   start: str | None = None, mounting: Any = None) -> dict[str, Any]:
+    """The identity a batch (or ``export bids``) gives an input file: none for raw Parquet (it
+    carries its own), else the ``--runner``/``--session``/``--start``/``--mounting`` that were given.
     """
-    if Path(task.path).suffix.lower() == ".parquet":
+    if Path(path).suffix.lower() == ".parquet":
         return {}
-    given = (("runner_id", task.runner_id), ("session_id", task.session_id), ("start", task.start),
-             ("mounting", None if task.mounting is None else [list(r) for r in task.mounting]))
+    given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
+             ("mounting", None if mounting is None else [list(r) for r in mounting]))
     return {k: v for k, v in given if v is not None}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import shutil
 import sys
 import time
@@ -104,11 +105,40 @@ def _speed_line(s: Mapping[str, Any]) -> str:
 
 DEMO_PARTS = ("raw", "recorded", "dataset", "truth-of-today", "report_session.html",
               "report_trends.html", "phone")
-"""What the demo writes into its folder (cleared before a rerun)."""
+"""What the demo writes into its folder (cleared before a rerun, once checked to hold only the demo's files)."""
 
 
 DEMO_DATASET_PARTS = frozenset({"sessions", "steps", "strides", ".staging", ".imuback.lock", ".imuback.locks"})
 """What the demo writes into its dataset; notes (a pain log), uploads or errors are someone's own."""
+
+OS_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""What a file browser leaves in a folder it showed (macOS Finder, Windows Explorer): never a reason to
+refuse a folder, never deleted on their own (only with a folder that is otherwise the demo's)."""
+
+_SID = rf"(?:{re.escape(RUNNER_ID)}-(?:\d{{8}}-\d{{2}}|today)|phone-truth)"
+_DEMO_FILE = re.compile(
+    # a simulated session (write_simulated: the raw file, an unfinished one's temp file, its truth)
+    rf"(?:raw|truth-of-today)/(?:{_SID}\.parquet|\.{_SID}\.parquet\.tmp"
+    rf"|truth/{_SID}\.(?:json|steps\.parquet|strides\.parquet))"
+    # today's recording over the simulated link (the collector's journal while it records)
+    rf"|recorded/(?:{_SID}\.parquet|\.{_SID}\.parquet\.tmp|{_SID}\.journal(?:\.corrupt)?)"
+    r"|phone/phone-run\.zip")
+"""The files the demo writes under raw/, recorded/, truth-of-today/ and phone/ (relative, '/'-separated)."""
+_DEMO_SUBDIRS = frozenset({"raw/truth", "truth-of-today/truth"})
+
+
+def _not_the_demos_files(out_dir: Path) -> list[str]:
+    """What raw/, recorded/, truth-of-today/ and phone/ hold that no demo wrote (as relative names)."""
+    found = []
+    for part in ("raw", "recorded", "truth-of-today", "phone"):
+        if not (out_dir / part).is_dir():
+            continue
+        for p in sorted((out_dir / part).rglob("*")):
+            rel = p.relative_to(out_dir).as_posix()
+            if p.name in OS_FILES or (rel in _DEMO_SUBDIRS if p.is_dir() else _DEMO_FILE.fullmatch(rel)):
+                continue
+            found.append(rel)
+    return found
 
 
 def _not_the_demos(dataset: Path) -> list[str]:
@@ -117,24 +147,28 @@ def _not_the_demos(dataset: Path) -> list[str]:
     """
     if not dataset.is_dir():
         return []
-    found = [f"dataset/{p.name}" for p in sorted(dataset.iterdir()) if p.name not in DEMO_DATASET_PARTS]
+    found = [f"dataset/{p.name}" for p in sorted(dataset.iterdir())
+             if p.name not in DEMO_DATASET_PARTS | OS_FILES]
     for table in ("sessions", "steps", "strides"):
         if (dataset / table).is_dir():
             found += [f"dataset/{table}/{p.name}" for p in sorted((dataset / table).iterdir())
-                      if p.name != f"runner={RUNNER_ID}"]
+                      if p.name != f"runner={RUNNER_ID}" and p.name not in OS_FILES]
     return found
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
     """Make ``out_dir`` ready for a run: clear what an earlier demo wrote there, touch nothing else.
 
-    A folder that holds anything else is refused rather than mixed with the demo's files, and so
-    is a demo dataset that someone has since used (notes, uploads, other runners' sessions).
+    A folder that holds anything else is refused rather than mixed with the demo's files: at its
+    top, in the folders the demo writes (a file of one's own put into ``raw/``), and in a demo
+    dataset that someone has since used (notes, uploads, other runners' sessions). A file
+    browser's own files (:data:`OS_FILES`) are neither refused nor deleted on their own.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise DemoError(f"{out_dir} is a file; choose a folder with --out")
-    other = sorted(p.name for p in out_dir.iterdir() if p.name not in DEMO_PARTS) if out_dir.is_dir() else []
-    other += _not_the_demos(out_dir / "dataset")
+    other = (sorted(p.name for p in out_dir.iterdir() if p.name not in (*DEMO_PARTS, *OS_FILES))
+             if out_dir.is_dir() else [])
+    other += _not_the_demos_files(out_dir) + _not_the_demos(out_dir / "dataset")
     if other:
         raise DemoError(f"{out_dir} holds files that imuback demo did not make ({', '.join(other[:3])}"
                         f"{' ...' if len(other) > 3 else ''}); choose an empty or new folder with --out")

@@ -92,12 +92,12 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     try:
         return table_to_raw(table, meta, source=str(path), mounting_source=mounting_source)
     except UnitsError as exc:  # a CSV can say its units: point at the flag, not at editing the file
-        hint = ("--acc-unit g" if "in g" in str(exc) and mapping.acc_unit is None else
-                "--gyr-unit rad/s" if "rad/s" in str(exc) and mapping.gyr_unit is None else None)
+        hint = ("--acc-unit g" if exc.kind == "acc_in_g" and mapping.acc_unit is None else
+                "--gyr-unit rad/s" if exc.kind == "gyr_rad_s" and mapping.gyr_unit is None else None)
         if hint is None:
             raise
         raise UnitsError(f"{exc}; or give the file's unit: {hint} (ColumnMapping "
-                         f"{hint[2:5]}_unit= in Python)") from None
+                         f"{hint[2:5]}_unit= in Python)", kind=exc.kind) from None
 
 
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),

@@ -91,8 +91,8 @@ STEPS_SCHEMA = pa.schema(
         _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (running: the peak of the 8 Hz low-passed sacral vertical specific force blended with the spring-mass peak (pi/2) step time / contact time, weight MetricParams.grf_spring_mass_weight (0.3); the sacral peak alone for a step without a next step or a flight; the spring-mass peak alone for a contact with a clipped accelerometer sample)"),
         _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value; null for a contact with a clipped accelerometer sample"),
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
-        _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped"),
-        _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive"),
+        _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped; null without a contact (no toe-off: walking steps)"),
+        _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive; null without a contact, as braking_peak_g"),
         _f("pelvic_drop_deg", _F64, "deg", "largest fall of the swing side of the pelvis from its height at IC, during this foot's stance (body roll, the gyro's roll bias removed: the running median of the stride-mean roll rates over ±10 steps of the chain); null without gyro or foot"),
         _f("quality", _F64, "0..1", "how likely this step's events are right: agreement of its rhythm and shape "
            "with its chain neighbours; walking: calibrated on real recordings (the share of such steps "
