@@ -47,8 +47,8 @@ class Gait:
     land_r: F64  # its skew: land_amp (sin(pi u) + land_r sin(2 pi u)), u = (tau - T) / land_s
     land_s: F64  # its duration (s; 0 where there is none)
     ramp_s: float
-    ramp_end_s: F64  # the end ramp's duration (s): ramp_s, or on a stop from walking the last step's double
-    # support (tc - T)
+    ramp_end_s: F64  # the end ramp's duration (s): ramp_s, on a stop from walking at most the last step's
+    # double support (tc - T)
     cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
     cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
     ap_amp: F64
@@ -248,8 +248,8 @@ def _stop_step(v_mps: float, dz0_m: float, step_s: float, contact_s: float, j0_s
                terms: tuple[F64, F64, F64], q: float, ramp_s: float, c_ramp_s: float,
                r_range: tuple[float, float], n_grid: int = 256) -> tuple[float, float, float, float, float]:
     """A walking bout's last contact, whose hump ``a (sin x + r sin 2x + q sin 3x)`` is cut at its
-    step's end ``step_s`` (s; the contact lasts ``contact_s``), where the other foot has landed: over the double support
-    (``ramp_s``, the eased ramp, centroid ``c_ramp_s`` after the step's end) this foot unloads
+    step's end ``step_s`` (s; the contact lasts ``contact_s``), where the other foot has landed: over the reload
+    (``ramp_s`` <= ``contact_s - step_s``, the eased ramp, centroid ``c_ramp_s`` after the step's end) this foot unloads
     from the hump's value there, ``f_T``, to 0 and the standing support reloads from ``f_T`` to
     1 BW (end ramp amplitude ``-(1 - f_T)``), so the other foot carries the ramp, >= 0.
 
@@ -351,9 +351,10 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     from 0 plus a landing hump that stops the body and brings it back to its standing height;
     before, the last contact itself stopped the body, so it had to throw it up into a flight and
     the body came to rest 107-111 mm above standing). A walking last contact still
-    pushes after its step ends, where the other foot lands beside it: over the double support
-    (``ramp_end_s``, the eased ramp) this foot unloads from its hump's value at the step's end to
-    0 and the total force becomes the standing one, reloading from that value to 1 BW, never above
+    pushes after its step ends, where the other foot lands beside it: over the reload
+    (``ramp_end_s``, the eased ramp, within the double support) this foot unloads from its
+    hump's value at the step's end to 0 and the total force becomes the standing one, reloading
+    from that value to 1 BW, never above
     it, so the body rises onto its standing height and stops there instead of being pushed above
     it and falling back (the hump plus a full reload lifted it 4-8 cm above standing at every
     stop). Its amplitude and skew then solve a 2x2 linear system (velocity 0, the height at the
@@ -533,10 +534,13 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ramp_s = 0.12
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
-    # a stop from walking: the last foot unloads and the standing support reloads over the last
-    # step's double support (the other foot lands at the step's end, this one leaves at tc)
+    # a stop from walking: the last foot unloads while the standing support reloads, over the
+    # standing reload's ramp_s, or the last step's double support where shorter (the other foot
+    # lands at the step's end; this one leaves once unloaded, never after its contact's end tc;
+    # the double support itself, (2 duty - 1) T, lasts 0.6-1.5 s on a slow walk's 2-4 s stall
+    # steps, where the body sank and rose 52-100 mm over the stop)
     stop_walk = st.last & (tc > st.T)
-    ramp_end_s = np.where(stop_walk, tc - st.T, ramp_s)
+    ramp_end_s = np.where(stop_walk, np.minimum(tc - st.T, ramp_s), ramp_s)
     a1_nom, _, jf_nom, _ = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s, ramp_end_s)
     imp_nom = (imp_amp, imp_half, jf_nom)  # before the landing: the walking level's periodic step
     imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half, a1_nom)
