@@ -87,10 +87,12 @@ def hann(tau: F64, t_half: F64, amp: F64, order: int) -> tuple[F64, F64, F64]:
     return _bump(tau, end, w, amp, order, sign=-1.0)
 
 
-def ramp(tau: F64, tr: float, amp: F64, order: int) -> tuple[F64, F64, F64]:
-    """Unloading ramp amp * (1 + cos(pi tau / tr)) / 2 on [0, tr]; (I0, I1, I2)."""
-    end = np.full(tau.shape, tr)
-    w = np.full(tau.shape, np.pi / tr)
+def ramp(tau: F64, tr: float | F64, amp: F64, order: int) -> tuple[F64, F64, F64]:
+    """Unloading ramp amp * (1 + cos(pi tau / tr)) / 2 on [0, tr] (``tr`` s, scalar or per
+    element); (I0, I1, I2).
+    """
+    end = np.broadcast_to(np.asarray(tr, dtype=float), tau.shape).copy()
+    w = np.pi / end
     return _bump(tau, end, w, amp, order, sign=1.0)
 
 

@@ -40,12 +40,15 @@ class Gait:
     ramp_end: F64  # on a bout's last contact minus the standing support still to reload at its step's end
     # (-1; on a stop from walking -(1 - its hump there)), else 0
     hump_cut: F64  # time after the contact starts from which its hump no longer adds to the total force (s;
-    # inf, or the step time on a stop from walking: the standing support carries the rest)
+    # inf, or the step time on a stop from walking: the foot unloads from the hump's value there to 0
+    # along the end ramp, while the standing support reloads)
     land_amp: F64  # a stop from running: the landing hump after the step's end (BW; 0 elsewhere), part of
     # the standing support (the other foot), not this foot's own force
     land_r: F64  # its skew: land_amp (sin(pi u) + land_r sin(2 pi u)), u = (tau - T) / land_s
     land_s: F64  # its duration (s; 0 where there is none)
     ramp_s: float
+    ramp_end_s: F64  # the end ramp's duration (s): ramp_s, on a stop from walking at most the last step's
+    # double support (tc - T)
     cum_delta: F64  # sum of (J - T) of all earlier contacts (s)
     cum_const: F64  # sum of (delta ic + J sbar - T^2/2) of all earlier contacts (s^2)
     ap_amp: F64
@@ -88,8 +91,10 @@ class Gait:
 
 
 def _unit_moments(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, ramp_start: F64,
-                  ramp_end: F64, ramp_s: float) -> tuple[F64, F64, F64, F64]:
-    """Per contact: hump impulse and first moment per unit amplitude; fixed impulse and moment."""
+                  ramp_end: F64, ramp_s: float, ramp_end_s: F64) -> tuple[F64, F64, F64, F64]:
+    """Per contact: hump impulse and first moment per unit amplitude; fixed impulse and moment
+    (the start ramp over ``ramp_s``, the end ramp over ``ramp_end_s``, s).
+    """
     tc = st.tc
     a1 = tc * (2.0 / np.pi) * (1.0 + q / 3.0)
     m1 = tc**2 * (1.0 / np.pi - r / (2.0 * np.pi) + q / (3.0 * np.pi))
@@ -97,9 +102,9 @@ def _unit_moments(st: Steps, q: F64, r: F64, imp_amp: F64, imp_half: F64, ramp_s
     m_imp = j_imp * imp_half
     c_ramp = ramp_s * (0.5 - 2.0 / np.pi**2)
     j_rs = ramp_start * ramp_s / 2.0
-    j_re = ramp_end * ramp_s / 2.0
+    j_re = ramp_end * ramp_end_s / 2.0
     jf = j_imp + j_rs + j_re
-    mf = m_imp + j_rs * c_ramp + j_re * (st.T + c_ramp)
+    mf = m_imp + j_rs * c_ramp + j_re * (st.T + ramp_end_s * (0.5 - 2.0 / np.pi**2))
     return a1, m1, jf, mf
 
 
@@ -125,20 +130,16 @@ def _hump_tail(T: F64, tc: F64, r: F64, q: F64, a1: F64) -> F64:
     return a1 - done
 
 
-def _cut_hump_terms(T: F64, tc: F64, q: F64) -> tuple[F64, F64, F64, F64, F64, F64]:
-    """Per contact, the hump ``sin x + r sin 2x + q sin 3x`` (``x = pi tau / tc``) up to ``T``, per
-    unit amplitude, split into the part without the skew and the skew's per unit ``r``: impulse
-    ``(A0, A2)`` (s), ``∫_0^T (T - tau) f dtau`` ``(B0, B2)`` (s^2) and the value at ``T`` ``(P, Q)``.
+def _cut_hump_terms(T: F64, tc: F64) -> tuple[F64, F64, F64]:
+    """Per contact and harmonic ``m`` = 1, 2, 3 (rows), the term ``sin(m x)`` (``x = pi tau / tc``)
+    of the hump up to ``T``, per unit amplitude: impulse ``A`` (s), ``∫_0^T (T - tau) sin(m x) dtau``
+    ``B`` (s^2) and the value at ``T`` ``P``; each (3, n_contacts).
     """
     u = np.minimum(T / tc, 1.0)
-    k1, k2, k3 = (tc / (m * np.pi) for m in (1, 2, 3))
-    s1, s2, s3 = (np.sin(m * np.pi * u) for m in (1, 2, 3))
-    c1, c2, c3 = (np.cos(m * np.pi * u) for m in (1, 2, 3))
-    a0 = k1 * (1.0 - c1) + q * k3 * (1.0 - c3)
-    a2 = k2 * (1.0 - c2)
-    b0 = k1 * (T - k1 * s1) + q * k3 * (T - k3 * s3)
-    b2 = k2 * (T - k2 * s2)
-    return a0, a2, b0, b2, s1 + q * s3, s2
+    k = np.stack([tc / (m * np.pi) for m in (1, 2, 3)])
+    sm = np.stack([np.sin(m * np.pi * u) for m in (1, 2, 3)])
+    cm = np.stack([np.cos(m * np.pi * u) for m in (1, 2, 3)])
+    return k * (1.0 - cm), k * (T - k * sm), sm
 
 
 def _push_only_skew(q: F64, n_grid: int = 512) -> tuple[F64, F64]:
@@ -243,40 +244,56 @@ def _walk_level(st: Steps, q: F64, r_nat: F64, a_nat: F64, imp_amp: F64, imp_hal
     return out
 
 
-def _stop_step(v: float, dz0: float, T: float, j0: float, m0: float,
-               terms: tuple[float, float, float, float, float, float], ramp_s: float, c_ramp: float,
-               r_range: tuple[float, float]) -> tuple[float, float, float, float]:
-    """A walking bout's last contact, whose hump is cut at its step's end ``T`` (s), where the
-    standing support reloads from the hump's value there, ``f_T``, to 1 BW (end ramp amplitude
-    ``-(1 - f_T)``, the eased ramp of ``ramp_s``, centroid ``c_ramp`` after ``T``).
+def _stop_step(v_mps: float, dz0_m: float, step_s: float, contact_s: float, j0_s: float, m0_s2: float,
+               terms: tuple[F64, F64, F64], q: float, ramp_s: float, c_ramp_s: float,
+               r_range: tuple[float, float], n_grid: int = 256) -> tuple[float, float, float, float, float]:
+    """A walking bout's last contact, whose hump ``a (sin x + r sin 2x + q sin 3x)`` is cut at its
+    step's end ``step_s`` (s; the contact lasts ``contact_s``), where the other foot has landed: over the reload
+    (``ramp_s`` <= ``contact_s - step_s``, the eased ramp, centroid ``c_ramp_s`` after the step's end) this foot unloads
+    from the hump's value there, ``f_T``, to 0 and the standing support reloads from ``f_T`` to
+    1 BW (end ramp amplitude ``-(1 - f_T)``), so the other foot carries the ramp, >= 0.
 
-    ``v``: the velocity at the contact's start (m/s), ``dz0`` its height over the target (m);
-    ``j0``, ``m0``: the contact's fixed impulse (s) and first moment (s^2) without an end ramp;
-    ``terms``: :func:`_cut_hump_terms` of this contact. Amplitude ``a`` and ``b = a r`` solve, both
-    linearly, velocity 0 and the height at the target once the ramp has reloaded; with ``r``
-    outside ``r_range`` it is clipped and ``a`` brings the velocity alone to 0. Returns ``a`` (BW),
-    ``r``, the end ramp's amplitude (BW) and the height change over the step and its ramp (m).
+    ``v_mps``: the velocity at the contact's start; ``dz0_m`` its height over the target;
+    ``j0_s``, ``m0_s2``: the contact's fixed impulse and first moment without an end ramp;
+    ``terms``: :func:`_cut_hump_terms` of this contact (a column each); ``q`` its natural sin 3x
+    share. ``a`` and ``b = a r`` solve, both linearly, velocity 0 and the height at the target
+    once the ramp has reloaded; with ``r`` outside ``r_range`` it is clipped and ``a`` brings the
+    velocity alone to 0. Where that leaves ``f_T`` above 1 BW (the total would rise over body
+    weight after the step's end and the body settle from above), the push-off's sin 3x term is
+    freed and ``f_T = 1`` added: a third linear equation (a walker stopping pushes off less).
+    Returns ``a`` (BW), ``r``, ``q``, the end ramp's amplitude (BW) and the height change over
+    the step and its ramp (m).
     """
-    a0, a2, b0, b2, p, qv = terms
-    h = ramp_s / 2.0
-    # impulse: j0 - h + a (a0 + p h) + b (a2 + q h) = T - v / g
-    # ∫(T - tau) F: (j0 T - m0) + h c_ramp + a (b0 - p h c_ramp) + b (b2 - q h c_ramp)
-    #   = T^2 / 2 - (v T + dz0) / g
-    rhs = np.array([T - v / G_MPS2 - j0 + h,
-                    T * T / 2.0 - (v * T + dz0) / G_MPS2 - (j0 * T - m0) - h * c_ramp])
-    mat = np.array([[a0 + p * h, a2 + qv * h], [b0 - p * h * c_ramp, b2 - qv * h * c_ramp]])
-    a, b = np.linalg.solve(mat, rhs)
+    A, B, P = terms
+    T, h = step_s, ramp_s / 2.0
+    # impulse: j0 - h + sum_m c_m (A_m + P_m h) = T - v / g
+    # ∫(T - tau) F: (j0 T - m0) + h c_ramp + sum_m c_m (B_m - P_m h c_ramp) = T^2 / 2 - (v T + dz0) / g
+    rhs = np.array([T - v_mps / G_MPS2 - j0_s + h,
+                    T * T / 2.0 - (v_mps * T + dz0_m) / G_MPS2 - (j0_s * T - m0_s2) - h * c_ramp_s])
+    mat = np.stack([A + P * h, B - P * h * c_ramp_s])  # (2 equations, 3 harmonics)
+    m2 = np.stack([mat[:, 0] + q * mat[:, 2], mat[:, 1]], axis=1)
+    a, b = np.linalg.solve(m2, rhs)
     r = b / a if a > 0 else 0.0
     if not r_range[0] <= r <= r_range[1]:
         r = min(max(r, r_range[0]), r_range[1])
-        a = rhs[0] / (mat[0, 0] + r * mat[0, 1])
+        a = rhs[0] / (m2[0, 0] + r * m2[0, 1])
     if a <= 0:
         raise SimulationError("simulator: the last contact of a bout cannot stop the body; "
                               "lengthen walk_end_s or stand_end_s")
-    end = -(1.0 - a * (p + r * qv))
-    s_int = (j0 * T - m0) - end * h * c_ramp + a * (b0 + r * b2)
-    dz = v * T + G_MPS2 * (s_int - T * T / 2.0)
-    return float(a), float(r), float(end), float(dz)
+    if a * (P[0] + r * P[1] + q * P[2]) > 1.0:
+        # f_T = 1: the sin 3x amplitude free (the total force stays at body weight after T)
+        a, b, c = np.linalg.solve(np.vstack([mat, P]), np.r_[rhs, 1.0])
+        r, q = b / a, c / a
+        x = (np.arange(n_grid) + 0.5) / n_grid * np.pi * min(T / contact_s, 1.0)  # the hump up to T
+        if (a <= 0 or not r_range[0] <= r <= r_range[1]
+                or np.min(np.sin(x) + r * np.sin(2 * x) + q * np.sin(3 * x)) < 0.0):
+            raise SimulationError("simulator: the last walking contact cannot stop the body at body "
+                                  "weight as a push; lower walk_shape_q or walk_duty_factor")
+    f_t = a * (P[0] + r * P[1] + q * P[2])
+    end = -(1.0 - f_t)
+    s_int = (j0_s * T - m0_s2) - end * h * c_ramp_s + a * (B[0] + r * B[1] + q * B[2])
+    dz = v_mps * T + G_MPS2 * (s_int - T * T / 2.0)
+    return float(a), float(r), float(q), float(end), float(dz)
 
 
 LAND_SPANS = (1.0, 1.5, 2.0, 3.0)
@@ -284,16 +301,16 @@ LAND_SPANS = (1.0, 1.5, 2.0, 3.0)
 stays a push (``_land_step``); a longer landing absorbs more gently."""
 
 
-def _land_step(v: float, dz0: float, span_s: float, ramp_s: float, c_ramp: float,
+def _land_step(v_mps: float, dz0_m: float, span_s: float, ramp_s: float, c_ramp_s: float,
                n_grid: int = 256) -> tuple[float, float, float, float]:
     """A running bout's last landing: from the flight after its last contact the other foot lands
     at the step's end and absorbs; the body comes to rest at its target height.
 
     The total force over the landing (``tau`` from the step's end) is the standing support
-    reloading from 0 (the end ramp, amplitude -1 over ``ramp_s``, centroid ``c_ramp``) plus a
+    reloading from 0 (the end ramp, amplitude -1 over ``ramp_s``, centroid ``c_ramp_s``) plus a
     landing hump ``a (sin(pi u) + r sin(2 pi u))``, ``u = tau / L``, over ``L`` (``span_s`` times
-    :data:`LAND_SPANS`): ``a`` brings the velocity ``v`` (m/s) at the step's end to 0 (the
-    ``sin 2x`` term has no impulse), then ``b = a r`` the height ``dz0`` over the target (m) to 0,
+    :data:`LAND_SPANS`): ``a`` brings the velocity ``v_mps`` (m/s) at the step's end to 0 (the
+    ``sin 2x`` term has no impulse), then ``b = a r`` the height ``dz0_m`` over the target (m) to 0,
     both linearly. The first ``L`` whose total force stays >= 0 is used (the body lands, sinks
     and rises back: a knee bend, never pulled). Returns ``a`` (BW), ``r``, ``L`` (s) and the
     height change from the step's end (m).
@@ -301,22 +318,22 @@ def _land_step(v: float, dz0: float, span_s: float, ramp_s: float, c_ramp: float
     h = ramp_s / 2.0
     for mult in LAND_SPANS:
         L = max(span_s * mult, ramp_s)
-        a = (h - v / G_MPS2) * np.pi / (2.0 * L)
-        # height: v L + g [-h (L - c_ramp) + a L^2 / pi + b L^2 / (2 pi)] = -dz0
-        rest = v * L + G_MPS2 * (-h * (L - c_ramp) + a * L * L / np.pi)
-        b = (-dz0 - rest) / (G_MPS2 * L * L / (2.0 * np.pi))
+        a = (h - v_mps / G_MPS2) * np.pi / (2.0 * L)
+        # height: v_mps L + g [-h (L - c_ramp_s) + a L^2 / pi + b L^2 / (2 pi)] = -dz0_m
+        rest = v_mps * L + G_MPS2 * (-h * (L - c_ramp_s) + a * L * L / np.pi)
+        b = (-dz0_m - rest) / (G_MPS2 * L * L / (2.0 * np.pi))
         tau = (np.arange(n_grid) + 0.5) / n_grid * L
         u = tau / L
         reload = np.where(tau < ramp_s, (1.0 - np.cos(np.pi * np.minimum(tau, ramp_s) / ramp_s)) / 2.0, 1.0)
         if a > 0 and np.min(reload + a * np.sin(np.pi * u) + b * np.sin(2.0 * np.pi * u)) >= 0.0:
-            return float(a), float(b / a), float(L), float(-dz0)
+            return float(a), float(b / a), float(L), float(-dz0_m)
     raise SimulationError("simulator: the landing after a bout's last running contact cannot stop "
                           "the body as a push")
 
 
 def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F64,
-             imp_nom: tuple[F64, F64, F64], ramp_s: float
-             ) -> tuple[F64, F64, F64, F64, tuple[F64, F64, F64]]:
+             imp_nom: tuple[F64, F64, F64], ramp_s: float, ramp_end_s: F64
+             ) -> tuple[F64, F64, F64, F64, F64, tuple[F64, F64, F64]]:
     """Per-step impulse and timing control so CoM height and lateral position stay periodic.
 
     A runner keeps their height from step to step; with a prescribed force shape and step-to-step
@@ -334,13 +351,16 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     from 0 plus a landing hump that stops the body and brings it back to its standing height;
     before, the last contact itself stopped the body, so it had to throw it up into a flight and
     the body came to rest 107-111 mm above standing). A walking last contact still
-    pushes after its step ends, where the standing support reloads (the other foot lands beside
-    it): there the total force becomes the standing one, reloading from this hump's value at the
-    step's end to 1 BW (``ramp_s``, the same eased ramp), never above it, so the body rises onto
-    its standing height and stops there instead of being pushed above it and falling back (the
-    hump plus a full reload lifted it 4-8 cm above standing at every stop). Its amplitude and skew
-    then solve a 2x2 linear system (velocity 0, the height at the step's end at standing's; the
-    skew within its push-only range, else the velocity alone). Mediolateral: the
+    pushes after its step ends, where the other foot lands beside it: over the reload
+    (``ramp_end_s``, the eased ramp, within the double support) this foot unloads from its
+    hump's value at the step's end to 0 and the total force becomes the standing one, reloading
+    from that value to 1 BW, never above
+    it, so the body rises onto its standing height and stops there instead of being pushed above
+    it and falling back (the hump plus a full reload lifted it 4-8 cm above standing at every
+    stop). Its amplitude and skew then solve a 2x2 linear system (velocity 0, the height at the
+    step's end at standing's; the skew within its push-only range, else the velocity alone), and
+    a third knob, the push-off's sin 3x share, where the hump at the step's end would exceed 1 BW
+    (:func:`_stop_step`). Mediolateral: the
     velocity after each contact is steered to +-half the nominal swing minus a position
     correction. One loop over steps, because each step's state depends on the previous one.
 
@@ -348,7 +368,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     (s) *before* the run→walk landing (:func:`_run_walk_landing`): the walking level is that of a
     periodic step, which the landing bump is not.
 
-    Returns hump amplitude (BW), skew ``r``, signed ML amplitude (BW), the end ramp's amplitude
+    Returns hump amplitude (BW), skew ``r``, sin 3x share ``q``, signed ML amplitude (BW), the end ramp's amplitude
     (``Gait.ramp_end``, BW) and the landing's amplitude, skew and duration (``Gait.land_amp``,
     ``land_r``, ``land_s``), each (n_steps,).
     """
@@ -393,8 +413,10 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
     cut = st.last & (tc > T)  # a stop from walking: the hump goes on past the step's end
     land = st.last & ~cut  # a stop from running: a flight, then the landing
     land_amp, land_r, land_s = np.zeros(n), np.zeros(n), np.zeros(n)
-    ca0, ca2, cb0, cb2, cp, cq = _cut_hump_terms(T, tc, q)
+    ch_a, ch_b, ch_p = _cut_hump_terms(T, tc)
     c_ramp = ramp_s * (0.5 - 2.0 / np.pi**2)
+    c_end = ramp_end_s * (0.5 - 2.0 / np.pi**2)
+    q = q.copy()
     beta, beta_y = 0.3, 0.5
     v = z = z_ref = vy = y = 0.0
     for k in range(n):  # sequential: the state after a step feeds the next
@@ -402,9 +424,10 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
             v, vy, z_ref, y = 0.0, 0.0, z, 0.0
         tk = T[k]
         if cut[k]:
-            a, r, ramp_end[k], dz = _stop_step(
-                v, z - z_ref - level[k], tk, jf[k] + ramp_s / 2.0, mf[k] + ramp_s / 2.0 * (tk + c_ramp),
-                (ca0[k], ca2[k], cb0[k], cb2[k], cp[k], cq[k]), ramp_s, c_ramp, (r_lo[k], r_hi[k]))
+            h_end = ramp_end_s[k] / 2.0
+            a, r, q[k], ramp_end[k], dz = _stop_step(
+                v, z - z_ref - level[k], tk, tc[k], jf[k] + h_end, mf[k] + h_end * (tk + c_end[k]),
+                (ch_a[:, k], ch_b[:, k], ch_p[:, k]), q[k], ramp_end_s[k], c_end[k], (r_lo[k], r_hi[k]))
             z += dz
             v = 0.0
             amp[k], rr[k] = a, r
@@ -445,7 +468,7 @@ def _control(st: Steps, a1: F64, q: F64, r_nat: F64, jf: F64, mf: F64, ml_nom: F
         y += vy * tk + G_MPS2 * jy * (tk - tc[k] / 2.0)
         vy += G_MPS2 * jy
         mly[k] = side * m
-    return amp, rr, mly, ramp_end, (land_amp, land_r, land_s)
+    return amp, rr, q, mly, ramp_end, (land_amp, land_r, land_s)
 
 
 def _harmonics_rad(h: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -511,10 +534,17 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     ramp_s = 0.12
     ramp_start = st.first.astype(float)
     ramp_end = -st.last.astype(float)
-    a1_nom, _, jf_nom, _ = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
+    # a stop from walking: the last foot unloads while the standing support reloads, over the
+    # standing reload's ramp_s, or the last step's double support where shorter (the other foot
+    # lands at the step's end; this one leaves once unloaded, never after its contact's end tc;
+    # the double support itself, (2 duty - 1) T, lasts 0.6-1.5 s on a slow walk's 2-4 s stall
+    # steps, where the body sank and rose 52-100 mm over the stop)
+    stop_walk = st.last & (tc > st.T)
+    ramp_end_s = np.where(stop_walk, np.minimum(tc - st.T, ramp_s), ramp_s)
+    a1_nom, _, jf_nom, _ = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s, ramp_end_s)
     imp_nom = (imp_amp, imp_half, jf_nom)  # before the landing: the walking level's periodic step
     imp_amp, imp_half = _run_walk_landing(st, q, r, imp_amp, imp_half, a1_nom)
-    a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
+    a1, _, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s, ramp_end_s)
     # walking sideways: the CoM falls away from each stance foot as an inverted pendulum (LIPM,
     # a_y = g / h (y - y_foot); Hof et al. 2005) with the feet one step width apart; a periodic
     # gait crosses the midline at each IC with the lateral speed (w / 2) w0 tanh(w0 T / 2), w0 =
@@ -523,9 +553,9 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     v_lipm = p.walk_step_width_m / 2.0 * w0 * np.tanh(w0 * st.T / 2.0)
     ml_nom = np.where(run, p.ml_peak_bw * (1.0 + p.fatigue_ml_pct / 100.0 * f),
                       v_lipm * np.pi / (G_MPS2 * tc))
-    amp, r, ml_amp, ramp_end, (land_amp, land_r, land_s) = _control(
-        st, a1, q, r, jf, mf, ml_nom, imp_nom, ramp_s)
-    _, m1, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s)
+    amp, r, q, ml_amp, ramp_end, (land_amp, land_r, land_s) = _control(
+        st, a1, q, r, jf, mf, ml_nom, imp_nom, ramp_s, ramp_end_s)
+    _, m1, jf, mf = _unit_moments(st, q, r, imp_amp, imp_half, ramp_start, ramp_end, ramp_s, ramp_end_s)
     # cumulative linear terms of completed contacts (for positions); a running stop's landing
     # hump (after the step's end, T) counts with its contact: impulse 2 L a / pi (the sin 2x term
     # has none), first moment T J + a L^2 / pi - a r L^2 / (2 pi)
@@ -533,13 +563,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     jk = amp * a1 + jf + j_land
     mom = amp * m1 + mf + st.T * j_land + land_amp * land_s**2 * (1.0 / np.pi - land_r / (2.0 * np.pi))
     # a stop from walking: the hump counts up to the step's end only (the standing support after)
-    hump_cut = np.where(st.last & (tc > st.T), st.T, np.inf)
-    cut = np.isfinite(hump_cut)
+    hump_cut = np.where(stop_walk, st.T, np.inf)
+    cut = stop_walk
     if np.any(cut):
-        ca0, ca2, cb0, cb2, _, _ = _cut_hump_terms(st.T[cut], tc[cut], q[cut])
-        j_h = amp[cut] * (ca0 + r[cut] * ca2)
+        ch_a, ch_b, _ = _cut_hump_terms(st.T[cut], tc[cut])
+        coef = amp[cut] * np.stack([np.ones(int(cut.sum())), r[cut], q[cut]])
+        j_h = np.sum(coef * ch_a, axis=0)
         jk[cut] = j_h + jf[cut]
-        mom[cut] = st.T[cut] * j_h - amp[cut] * (cb0 + r[cut] * cb2) + mf[cut]
+        mom[cut] = st.T[cut] * j_h - np.sum(coef * ch_b, axis=0) + mf[cut]
     delta = jk - st.T
     const = delta * st.s + mom - st.T**2 / 2.0
     cum_delta = np.concatenate([[0.0], np.cumsum(delta)])
@@ -632,7 +663,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
         ph_m[0, j], ph_m[1, j] = slope[j - 1], slope[j + 1]
     return Gait(st=st, q=q, r=r, amp=amp, imp_amp=imp_amp, imp_half=imp_half,
                  ramp_start=ramp_start, ramp_end=ramp_end, hump_cut=hump_cut, land_amp=land_amp,
-                 land_r=land_r, land_s=land_s, ramp_s=ramp_s,
+                 land_r=land_r, land_s=land_s, ramp_s=ramp_s, ramp_end_s=ramp_end_s,
                  cum_delta=cum_delta, cum_const=cum_const, ap_amp=ap_amp, ap_warp=ap_warp,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,

@@ -29,7 +29,8 @@ def contact_vertical(g: Gait, j: I64, t: F64, order: int, own_only: bool = False
     """Vertical force of contact ``j`` minus its box (1 BW over its step) at times ``t``.
 
     Returns (I0, I1, I2): force (BW), its first and second integral from the contact start.
-    ``own_only``: the foot's own force (hump + impact), no ramps, no box.
+    ``own_only``: the foot's own force (hump + impact; at a stop from walking unloading after the
+    step's end), no ramps, no box (I1, I2 then the uncut hump's).
     """
     return _contact_vertical_parts(g, j, t, order, own_only)[0]
 
@@ -44,23 +45,27 @@ def _contact_vertical_parts(g: Gait, j: I64, t: F64, order: int, own_only: bool 
                               g.amp[j], order)
     b0, b1, b2 = hann(tau, g.imp_half[j], g.imp_amp[j], order)
     f0, f1, f2 = a0 + b0, a1 + b1, a2 + b2
-    if own_only:
-        return (f0, f1, f2), f0
     own = f0
-    # a stop from walking: past the step's end the standing support carries the rest of the hump
-    # (``Gait.hump_cut``): the total has the hump up to there, then its impulse as a constant
+    # a stop from walking (``Gait.hump_cut``): past the step's end this foot unloads from the hump's
+    # value there to 0 along the end ramp (the last double support), while the standing support
+    # reloads: the total has the hump up to there, then its impulse as a constant (and the ramp)
     late = np.flatnonzero(tau > g.hump_cut[j])
     if late.size:
         jl = j[late]
         cut = g.hump_cut[jl]
-        _, h1, h2 = sine_series(cut, tc[late], [(1, np.ones_like(cut)), (2, g.r[jl]), (3, g.q[jl])],
-                                g.amp[jl], order)
-        f0, f1, f2 = f0.copy(), f1.copy(), f2.copy()
-        f0[late] -= a0[late]
-        f1[late] += h1 - a1[late]
-        f2[late] += h2 + h1 * (tau[late] - cut) - a2[late]
+        h0, h1, h2 = sine_series(cut, tc[late], [(1, np.ones_like(cut)), (2, g.r[jl]), (3, g.q[jl])],
+                                 g.amp[jl], order)
+        own = own.copy()
+        own[late] = b0[late] + ramp(tau[late] - cut, g.ramp_end_s[jl], h0, 0)[0]
+        if not own_only:
+            f0, f1, f2 = f0.copy(), f1.copy(), f2.copy()
+            f0[late] -= a0[late]
+            f1[late] += h1 - a1[late]
+            f2[late] += h2 + h1 * (tau[late] - cut) - a2[late]
+    if own_only:
+        return (own, f1, f2), own
     c0, c1, c2 = ramp(tau, g.ramp_s, g.ramp_start[j], order)
-    d0, d1, d2 = ramp(tau - st.T[j], g.ramp_s, g.ramp_end[j], order)
+    d0, d1, d2 = ramp(tau - st.T[j], g.ramp_end_s[j], g.ramp_end[j], order)
     # a stop from running: the landing after the step's end (``Gait.land_amp``), with the ramp
     land = np.flatnonzero((g.land_amp[j] != 0.0) & (tau > st.T[j]))
     if land.size:

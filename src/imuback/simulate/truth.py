@@ -63,7 +63,9 @@ def _own_crossings(g: Gait, thr_bw: float) -> tuple[F64, F64]:
     lo = np.zeros(j.size)
     hi = np.minimum(0.1 * st.tc, g.imp_half + 0.0)
     hi = np.maximum(hi, 0.02 * st.tc)
-    lo2, hi2 = 0.9 * st.tc, st.tc.copy()
+    # the toe-off: in the contact's last tenth, where its hump falls to 0; at a stop from walking
+    # from the step's end, where the foot unloads (monotonically) to 0 at tc over the double support
+    lo2, hi2 = np.minimum(0.9 * st.tc, g.hump_cut), st.tc.copy()
     for _ in range(40):  # vectorised bisection over all contacts
         mid = 0.5 * (lo + hi)
         f = contact_vertical(g, j, st.s + mid, 0, own_only=True)[0]
@@ -101,7 +103,7 @@ def truth_tables(p: RunnerParams, g: Gait, thr_bw: float, session_id: str, runne
     for b in np.unique(st.bout):  # few bouts
         idx = np.flatnonzero(st.bout == b)
         ta = st.s[idx[0]] - 0.05
-        tb = st.s[idx[-1]] + max(st.T[idx[-1]], st.tc[idx[-1]]) + g.ramp_s + 0.05
+        tb = st.s[idx[-1]] + max(st.T[idx[-1]], st.tc[idx[-1]]) + max(g.ramp_s, g.ramp_end_s[idx[-1]]) + 0.05
         tf = np.arange(ta, tb, 1.0 / TRUTH_FS_HZ)
         ev = evaluate(g, tf, positions=True, horizontal=False)
         sv = ev["F"] + ev["wob_g"]  # sacral vertical specific force, g
