@@ -38,10 +38,10 @@ import sys
 
 import numpy as np
 
-from imuback.simulate.gait import Gait, build_gait
+from imuback.simulate.gait import Gait
 from imuback.simulate.kinematics import contact_vertical, evaluate
 from imuback.simulate.params import RunnerParams
-from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
+from imuback.simulate.runner import session_gait
 
 FS_HZ = 1000.0
 QUIET = dict(noise=False, gaps_per_hour=0.0, mounting="identity", misalignment_deg=0.0,
@@ -76,12 +76,7 @@ COLUMNS = ("pre_mm", "post_mm", "low_mm", "plain_mm", "plain_top_mm", "end_mm", 
 
 def stop_rows(p: RunnerParams, seed: int) -> list[dict[str, float]]:
     """One row per stop of one session (the columns of the module docstring, plus ``t_s``)."""
-    rng = np.random.default_rng(seed)  # the draws of runner.simulate_session, in its order
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, seg_log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
-    g = build_gait(p, st, rng, speed, heading)
+    g, seg_log, _, _ = session_gait(p, np.random.default_rng(seed))
     st = g.st
     t0 = np.arange(1.5, 2.5, 1.0 / FS_HZ)
     z0 = float(np.mean(evaluate(g, t0, positions=True, horizontal=False)["z"]))

@@ -10,10 +10,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from imuback.simulate.gait import build_gait
 from imuback.simulate.kinematics import evaluate
 from imuback.simulate.params import RunnerParams
-from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
+from imuback.simulate.runner import session_gait
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,12 +25,7 @@ def main(argv: list[str] | None = None) -> None:
              ("defaults q0.45 seed1", replace(RunnerParams(), walk_shape_q=0.45, noise=False, gaps_per_hour=0.0), 1),
              ("slow seed3", _walk(0.45, 100.0, 0.66, 0.12), 3), ("normal seed3", _walk(1.1, 104.0, 0.63, 0.29), 3)]
     for name, p, seed in cases:
-        rng = np.random.default_rng(seed)
-        segs = plan_segments(p, rng)
-        pace_fn = pace_changes(p, segs, rng)
-        st, log = make_steps(p, segs, rng, pace_fn)
-        sp, hd = speed_and_heading(p, log, rng, pace_fn)
-        g = build_gait(p, st, rng, sp, hd)
+        g = session_gait(p, np.random.default_rng(seed))[0]
         st = g.st
         z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
         for k in np.flatnonzero(st.last & ~st.run):

@@ -18,10 +18,10 @@ import pytest
 
 from imuback.core import G_MPS2
 from imuback.errors import SimulationError
-from imuback.simulate.gait import Gait, _cut_hump_terms, _stop_step, build_gait
+from imuback.simulate.gait import Gait, _cut_hump_terms, _stop_step
 from imuback.simulate.kinematics import evaluate
 from imuback.simulate.params import FORCE_PLATE_THRESHOLD_N, RunnerParams
-from imuback.simulate.plan import make_steps, pace_changes, plan_segments, speed_and_heading
+from imuback.simulate.runner import session_gait
 from imuback.simulate.truth import truth_tables
 
 
@@ -43,12 +43,7 @@ def _walk(v: float, cadence_spm: float, duty: float, q: float) -> RunnerParams:
     (replace(RunnerParams(), walk_shape_q=0.45, noise=False, gaps_per_hour=0.0), 1)],
     ids=["slow", "normal", "q045", "duty070", "default_q045"])
 def test_every_stop_rises_onto_standing_height_and_the_body_is_carried(p: RunnerParams, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, seg_log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
-    g = build_gait(p, st, rng, speed, heading)
+    g = session_gait(p, np.random.default_rng(seed))[0]
     st = g.st
     z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
     stops = np.flatnonzero(st.last & ~st.run)
@@ -85,12 +80,7 @@ def test_a_run_that_stops_without_walking_lands_and_comes_to_rest_at_standing_he
     a flight: it stood 96-111 mm above its opening standing height ever after."""
     p = RunnerParams(run_minutes=0.5, walk_start_s=0.0, walk_end_s=0.0, stand_start_s=5.0,
                      stand_end_s=5.0, noise=False, gaps_per_hour=0.0, sample_rate_hz=100.0)
-    rng = np.random.default_rng(1)
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, seg_log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
-    g = build_gait(p, st, rng, speed, heading)
+    g = session_gait(p, np.random.default_rng(1))[0]
     st = g.st
     z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
     (k,) = np.flatnonzero(st.last)
@@ -109,12 +99,7 @@ def test_a_run_that_stops_without_walking_lands_and_comes_to_rest_at_standing_he
 
 
 def _gait(p: RunnerParams, seed: int) -> Gait:
-    rng = np.random.default_rng(seed)
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, seg_log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
-    return build_gait(p, st, rng, speed, heading)
+    return session_gait(p, np.random.default_rng(seed))[0]
 
 
 @pytest.mark.parametrize(("p", "seed"), [(_walk(1.1, 104.0, 0.63, 0.29), 3), (_walk(1.1, 104.0, 0.70, 0.45), 5)],

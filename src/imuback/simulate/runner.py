@@ -49,7 +49,7 @@ from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import SimulationError
 from imuback.signal.frames import rotation_angle_deg
 from imuback.simulate.belt import loose_belt
-from imuback.simulate.gait import build_gait
+from imuback.simulate.gait import Gait, build_gait
 from imuback.simulate.kinematics import body_vectors, evaluate
 from imuback.simulate.params import (
     F64,
@@ -132,6 +132,20 @@ def _start_ns(start_time: datetime | int) -> int:
     return int(start_time)
 
 
+def session_gait(p: RunnerParams, rng: np.random.Generator
+                 ) -> tuple[Gait, list[dict[str, Any]], Transitions, Transitions]:
+    """Stages 1-6 of :func:`simulate_session`, drawing from ``rng`` in its order: the plan, the steps,
+    the smoothed speed and heading (1), then every contact's forces, control, tissue and pelvis
+    (2-6). Returns the gait, the segment log (one dict per stand / walk / run segment), and the
+    forward speed (m/s) and heading (rad).
+    """
+    segs = plan_segments(p, rng)
+    pace_fn = pace_changes(p, segs, rng)
+    st, seg_log = make_steps(p, segs, rng, pace_fn)
+    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
+    return build_gait(p, st, rng, speed, heading), seg_log, speed, heading
+
+
 def simulate_session(params: RunnerParams = RunnerParams(),
                      *, seed: int, session_id: str, runner_id: str, start_time: datetime | int,
                      keep_signals: bool = False) -> SimulatedSession:
@@ -155,14 +169,8 @@ def simulate_session(params: RunnerParams = RunnerParams(),
     check_id(runner_id, what="runner_id", source="simulate_session")
     t0_ns = _start_ns(start_time)
     rng = np.random.default_rng(seed)
-    # 1. plan, steps, smooth speed and heading
-    segs = plan_segments(p, rng)
-    pace_fn = pace_changes(p, segs, rng)
-    st, seg_log = make_steps(p, segs, rng, pace_fn)
-    speed, heading = speed_and_heading(p, seg_log, rng, pace_fn)
+    gait, seg_log, speed, heading = session_gait(p, rng)
     duration_s = seg_log[-1]["end_s"]
-    # 2.-6. forces, control, tissue, pelvis
-    gait = build_gait(p, st, rng, speed, heading)
     # truth on a fine grid
     thr_bw = FORCE_PLATE_THRESHOLD_N / (p.body_mass_kg * G_MPS2)
     steps_tbl, strides_tbl, ic_s, to_s = truth_tables(p, gait, thr_bw, session_id, runner_id, t0_ns)
