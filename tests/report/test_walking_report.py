@@ -36,3 +36,25 @@ def test_a_walking_trial_gets_a_walking_report(tmp_path: Path) -> None:
     assert REAL_WALKING in html and REAL_RUNNING not in html
     assert "the file did not say how the sensor was worn" in html  # finding C: no --mounting given
     assert "from its nominal mounting" not in html
+
+
+@pytest.fixture(scope="module")
+def walker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runner with two walking-only voisard trials, a week apart (the audit's reproduction)."""
+    if not VOISARD.exists():
+        pytest.skip("../shared/data/real/voisard_l5_walk absent: run python benchmarks/get_real_data.py")
+    ds = tmp_path_factory.mktemp("walker") / "ds"
+    for trial, start in (("1-4", "2024-05-01T10:00:00Z"), ("1-5", "2024-05-08T10:00:00Z")):
+        assert main(["process", str(VOISARD / f"{trial}_lb.txt"), "--dataset", str(ds), "--runner", "v1",
+                     "--start", start]) == 0
+    return ds
+
+
+def _report(ds: Path, out: Path, *args: str) -> str:
+    assert main(["report", *args, "--dataset", str(ds), "--out", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_a_walker_gets_a_walking_trends_report(walker: Path, tmp_path: Path) -> None:
+    html = _report(walker, tmp_path / "t.html", "trends", "--runner", "v1")
+    assert "Walking trends report" in html and "Running trends report" not in html

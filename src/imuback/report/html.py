@@ -84,6 +84,13 @@ def definition_list(items: Iterable[tuple[object, object]]) -> Markup:
     return tag("dl", join(join([tag("dt", k), tag("dd", v)]) for k, v in items), class_="facts")
 
 
+def report_title(kind: str, *, running: bool) -> str:
+    """The one heading of a report of ``kind`` (``session`` or ``trends``): "Running ..." when it
+    covers running, "Walking ..." when there is none in it (a walking-only session or runner).
+    """
+    return f"{'Running' if running else 'Walking'} {kind} report"
+
+
 def section(title: str, *content: object, sid: str, screen_only: bool = False) -> Markup:
     """A titled report section; ``screen_only``: left out of the printed (PDF) report."""
     return tag("section", join([tag("h2", title), *content]), id=sid,

@@ -35,6 +35,7 @@ from imuback.report.html import (
     flag_list,
     join,
     page,
+    report_title,
     section,
     table,
     tag,
@@ -508,7 +509,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                               ("Stride regularity", "stride_regularity"),
                               ("Step symmetry", "step_symmetry"))]
     body = join([
-        tag("h1", "Running session report" if activity == "run" else "Walking session report"),
+        tag("h1", report_title("session", running=activity == "run")),
         tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this "
                  f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
                  "the runner's own baseline.", class_="sub"),

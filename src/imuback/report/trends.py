@@ -29,6 +29,7 @@ from imuback.report.html import (
     flag_list,
     join,
     page,
+    report_title,
     section,
     table,
     tag,
@@ -229,9 +230,10 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
             f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")),
         ("Sensors", ", ".join(sorted({str(s) for s in df["sensor"].dropna()})) or "unknown"),
     ]
+    running = bool((pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0) > 0).any())
     parts: list[object] = [
-        tag("h1", "Running trends report"),
-        tag("p", f"{runner_id}: how the running mechanics changed week by week against the "
+        tag("h1", report_title("trends", running=running)),
+        tag("p", f"{runner_id}: how the {'running' if running else 'walking'} mechanics changed week by week against the "
                  "runner's own baseline, at comparable pace.", class_="sub"),
         pain_banner(notes, df),
         definition_list(facts),
