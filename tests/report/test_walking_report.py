@@ -58,3 +58,12 @@ def _report(ds: Path, out: Path, *args: str) -> str:
 def test_a_walker_gets_a_walking_trends_report(walker: Path, tmp_path: Path) -> None:
     html = _report(walker, tmp_path / "t.html", "trends", "--runner", "v1")
     assert "Walking trends report" in html and "Running trends report" not in html
+
+
+def test_no_baseline_cadence_is_said_plainly(walker: Path, tmp_path: Path) -> None:
+    trends = _report(walker, tmp_path / "t.html", "trends", "--runner", "v1")
+    session = _report(walker, tmp_path / "s.html", "session", "--session", "1-4_lb-20240501T100000Z")
+    for html in (trends, session):
+        assert "of n/a steps/min" not in html and "baseline&#39;s n/a" not in html
+        assert "baseline's n/a" not in html
+    assert "no baseline cadence yet" in trends and "no baseline cadence yet" in session

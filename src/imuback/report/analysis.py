@@ -156,6 +156,15 @@ class RunnerContext:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def pace_band_text(self) -> str:
+        """The cadence band sessions are compared within, in words (plainly none without a baseline)."""
+        if self.baseline_cadence_spm is None:
+            return (f"none: no baseline cadence yet (needs sessions of at least "
+                    f"{self.params.min_run_steps} running steps)")
+        return (f"median cadence within ±{self.params.cadence_band_spm:g} steps/min of the baseline's "
+                f"{self.baseline_cadence_spm:.0f}")
+
+    @property
     def comparable_ids(self) -> list[str]:
         """Session ids of the usable, pace-comparable sessions."""
         return list(self.sessions.loc[self.sessions["comparable"], "session_id"])

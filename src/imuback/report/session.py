@@ -466,13 +466,10 @@ def _distributions(steps: pd.DataFrame, strides: pd.DataFrame) -> Markup:
 
 
 def _methods(ctx: RunnerContext) -> Markup:
-    p = ctx.params
     return tag("div", join([
         tag("p", f"Baseline: {ctx.baseline_text}. Sessions are compared only at a similar pace: "
-                 f"median cadence within ±{p.cadence_band_spm:g} steps/min of the baseline's "
-                 + (f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")
-                 + " (the sensor alone cannot measure speed and not every session has GPS or a "
-                   "treadmill speed; cadence follows speed)."),
+                 f"{ctx.pace_band_text} (the sensor alone cannot measure speed and not every "
+                   "session has GPS or a treadmill speed; cadence follows speed)."),
         tag("p", "A difference counts only when it reaches the smallest real change: 0.28 BW for "
                  "peak vertical force and 32 ms for contact and flight time (published), never "
                  "less than this runner's own session-to-session variation; other metrics use "

@@ -225,16 +225,14 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         ("Period", f"{df['start_time'].min():%d %b %Y} to {last:%d %b %Y} (showing {window})"),
         ("Sessions", f"{len(df)} in the dataset, {int(df['comparable'].sum())} at comparable pace"),
         ("Baseline", ctx.baseline_text),
-        ("Comparable pace", "cadence within ±{:g} of {} steps/min".format(
-            params.cadence_band_spm,
-            f"{ctx.baseline_cadence_spm:.0f}" if ctx.baseline_cadence_spm else "n/a")),
+        ("Comparable pace", ctx.pace_band_text),
         ("Sensors", ", ".join(sorted({str(s) for s in df["sensor"].dropna()})) or "unknown"),
     ]
     running = bool((pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0) > 0).any())
     parts: list[object] = [
         tag("h1", report_title("trends", running=running)),
-        tag("p", f"{runner_id}: how the {'running' if running else 'walking'} mechanics changed week by week against the "
-                 "runner's own baseline, at comparable pace.", class_="sub"),
+        tag("p", f"{runner_id}: how the {'running' if running else 'walking'} mechanics changed week "
+                 "by week against the runner's own baseline, at comparable pace.", class_="sub"),
         pain_banner(notes, df),
         definition_list(facts),
         section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
