@@ -67,3 +67,10 @@ def test_no_baseline_cadence_is_said_plainly(walker: Path, tmp_path: Path) -> No
         assert "of n/a steps/min" not in html and "baseline&#39;s n/a" not in html
         assert "baseline's n/a" not in html
     assert "no baseline cadence yet" in trends and "no baseline cadence yet" in session
+
+
+def test_a_relative_smallest_change_without_baseline_is_not_zero(walker: Path, tmp_path: Path) -> None:
+    html = _report(walker, tmp_path / "s.html", "session", "--session", "1-4_lb-20240501T100000Z")
+    assert " 0 g/s" not in html
+    row = html.split("Loading rate (index)")[1].split("</tr>")[0]
+    assert row.count("n/a") >= 4  # session, baseline, change, smallest real change

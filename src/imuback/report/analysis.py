@@ -89,7 +89,7 @@ class MinChange:
     value: float
     """Stored units."""
     method: str
-    """``published``, ``runner`` or ``default``."""
+    """``published``, ``runner``, ``default``, or ``none`` (relative, no baseline: ``value`` NaN)."""
     note: str
     """Where it comes from, in words."""
 
@@ -275,6 +275,9 @@ def min_change(column: Column, values: Any, baseline: float | None, *,
             return MinChange(value=floor, method="runner",
                              note=f"{runner_note}, raised to the floor {m.show_unit(floor)}")
         return MinChange(value=derived, method="runner", note=runner_note)
+    if m.relative and baseline is None:  # a share of nothing: unknown, never 0
+        return MinChange(value=float("nan"), method="none",
+                         note="no baseline to take a share of (needs baseline sessions)")
     fallback = m.fallback * ref if m.relative else m.fallback
     return MinChange(value=fallback, method="default",
                      note=f"conservative default: fewer than {params.min_sessions_for_noise} "
