@@ -74,3 +74,11 @@ def test_a_relative_smallest_change_without_baseline_is_not_zero(walker: Path, t
     assert " 0 g/s" not in html
     row = html.split("Loading rate (index)")[1].split("</tr>")[0]
     assert row.count("n/a") >= 4  # session, baseline, change, smallest real change
+
+
+def test_walking_session_drift_says_it_is_computed_on_running_only(walker: Path, tmp_path: Path) -> None:
+    html = _report(walker, tmp_path / "s.html", "session", "--session", "1-4_lb-20240501T100000Z")
+    drift = html.split('id="drift"')[1].split("</section>")[0]
+    assert "computed on running steps only" in drift
+    assert "Minutes since the first running step" not in drift and "<svg" not in drift
+    assert "Within the run (fatigue drift)" not in html  # not titled for a run

@@ -529,7 +529,12 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                                           "rhythm of successive steps, not their load: it can be "
                                           "near 1 while one side lands harder.", class_="note"), sid="sides"),
         section("Within the run (fatigue drift)", _drift_table(row, windows),
-                _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift"),
+                _drift_plots(steps, strides, start if t0 is None else t0, windows), sid="drift")
+        if activity == "run" else
+        section("Fatigue drift", tag("p", "Within-session drift is computed on running steps only "
+                                          "(minutes since the first running step): this session has "
+                                          "none, so there is no drift to show.", class_="note"),
+                sid="drift"),
         section("Pain and effort", notes_table(read_notes(dataset, runner_id=runner,
                                                           session_id=session_id), with_session=False),
                 sid="notes"),
