@@ -6,6 +6,7 @@
     python benchmarks/sim_vs_real.py --choose-lever    # the sensor's lever arm and the heel-strike torsion
     python benchmarks/sim_vs_real.py --ablate          # also the scenarios without the torsion / lever arm
     python benchmarks/sim_vs_real.py --sway            # the simulated CoM's sideways sway vs the sensor's ML
+    python benchmarks/sim_vs_real.py --choose-ml-tissue  # the sideways soft-tissue/strap ring's size
 
 Real: voisard_l5_walk (52 trials, Xsens at L5, foot-sensor ICs) and, held out, mobgap_lab (McRoberts
 at the lower back, one row per reference walking bout of 6+ stereophotogrammetry ICs, INDIP where
@@ -510,6 +511,125 @@ def choose_lever(data: Path) -> None:
     print(f"chosen walk_heel_strike_torsion = ({round(amp, 1):+.1f}, {shape[0]:.1f}, {shape[1]:.3f}, {shape[2]:.2f})")
 
 
+ML_TISSUE_BAND_HZ = (3.0, 8.0)
+ML_TISSUE_GRID_G = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
+"""The grid over which ``walk_ml_tissue_g`` was chosen (default walk) and the band it is judged in."""
+PSD_AT_HZ = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20)
+
+
+def ml_band_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> tuple[F64, F64]:
+    """Windows around the ICs of steady straight walking (the steps of :func:`contact_locked`) of
+    the :data:`ML_TISSUE_BAND_HZ` band of the mediolateral specific force and of ``g sin(roll)``,
+    the roll angle integrated from the band's roll rate, both in g, signed +1 right / -1 left,
+    (n_steps, n_lags) each: what the roll's gravity could give in the band against what is there.
+    """
+    b = analyse_session(raw).body
+    assert b.gyr_dps is not None
+    fs = b.fs_hz
+    t = np.arange(b.n) / fs
+    bd = np.array([0, b.n])
+    lo, hi = ML_TISSUE_BAND_HZ
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, bd))
+    d = np.diff(ic_s)
+    ok = np.zeros(ic_s.size, dtype=bool)
+    ok[2:-2] = True
+    ok[1:] &= d < 1.5
+    ok[:-1] &= d < 1.5
+    ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
+    ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
+    at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
+    side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
+    ml = bandpass(b.acc_mps2[:, 1].astype(np.float64), lo, hi, fs, bd) / G_MPS2
+    roll = np.cumsum(np.radians(bandpass(b.gyr_dps[:, 0].astype(np.float64), lo, hi, fs, bd))) / fs
+    g_roll = bandpass(np.sin(roll), lo, hi, fs, bd)
+    return np.interp(at, t, ml) * side, np.interp(at, t, g_roll) * side
+
+
+def ml_psd(raw: RawSession, ic_s: F64) -> tuple[F64, int]:
+    """Welch PSD (g²/Hz, 2.56 s segments) of the mediolateral specific force over the straight
+    stretches (1 s inside the first and last IC, 1 Hz low-passed |yaw rate| < 30 deg/s, 2.56 s or
+    longer), times their samples, at :data:`PSD_AT_HZ`; and the samples (to pool trials)."""
+    from scipy.signal import welch
+
+    b = analyse_session(raw).body
+    assert b.gyr_dps is not None
+    fs = b.fs_hz
+    t = np.arange(b.n) / fs
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, np.array([0, b.n])))
+    keep = np.flatnonzero((t >= ic_s[0] + 1.0) & (t <= ic_s[-1] - 1.0) & (yaw < 30.0))
+    x = b.acc_mps2[:, 1].astype(np.float64) / G_MPS2
+    nseg = int(round(2.56 * fs))
+    out, n = np.zeros(len(PSD_AT_HZ)), 0
+    for run in np.split(keep, np.flatnonzero(np.diff(keep) > 1) + 1):  # one Welch per stretch
+        if run.size >= nseg:
+            f, pxx = welch(x[run] - x[run].mean(), fs=fs, nperseg=nseg)
+            out += np.interp(PSD_AT_HZ, f, pxx) * run.size
+            n += run.size
+    return out, n
+
+
+def _sim_ml_band(params: list[RunnerParams], seed0: int) -> tuple[F64, F64]:
+    wins = []
+    for i, p in enumerate(params):
+        sim = simulate_session(p, seed=seed0 + i, session_id=f"mlt{i}", runner_id="sim", start_time=T0_NS)
+        ts = sim.truth_steps
+        ic = (ts.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
+        o = np.argsort(ic, kind="stable")
+        foot = np.asarray(ts.column("foot").to_pylist(), dtype=str)[o]
+        wins.append(ml_band_locked(sim.raw, ic[o].astype(np.float64), foot))
+    return np.concatenate([w[0] for w in wins]), np.concatenate([w[1] for w in wins])
+
+
+def _ml_row(name: str, ml: F64, g_roll: F64) -> float:
+    """Print one row of :func:`choose_ml_tissue`; return the part not locked to the contacts (g)."""
+    all_g, mean_g = _rms(ml), _rms(ml.mean(axis=0))
+    free = float(np.sqrt(max(all_g**2 - mean_g**2, 0.0)))
+    print(f"{name:32s} {ml.shape[0]:5d}  {all_g:9.3f} {mean_g:10.3f} {free:10.3f}  {_rms(g_roll):13.4f}")
+    return free
+
+
+def choose_ml_tissue(data: Path) -> None:
+    """Print how the mediolateral soft-tissue/strap ring was sized: on voisard, mobgap_lab held out.
+
+    First the evidence: the pooled PSD of straight-walking ML acceleration per real set, and, in the
+    :data:`ML_TISSUE_BAND_HZ` band around each IC, the ML RMS over all steps, of their mean (locked
+    to the contacts), the rest (not locked: ``sqrt(all² - mean²)``) and what gravity through the
+    measured roll could give (``g sin(roll)``). Rule: over :data:`ML_TISSUE_GRID_G` on the default
+    walk, the ``walk_ml_tissue_g`` whose not-locked band RMS is nearest voisard's.
+    """
+    trials = load_real_walking(data)
+    psd: dict[str, tuple[F64, int]] = {}
+    wins: dict[str, list[tuple[F64, F64]]] = {}
+    for tr in trials:
+        for ref_name, ref in tr.refs.items():
+            foot = ref.foot
+            if tr.name in REFERENCE_FEET_SWAPPED:
+                foot = np.where(foot == "R", "L", np.where(foot == "L", "R", foot))
+            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(ml_band_locked(tr.raw, ref.ic_s, foot))
+        p_n = ml_psd(tr.raw, next(iter(tr.refs.values())).ic_s)
+        acc, n = psd.get(tr.dataset, (np.zeros(len(PSD_AT_HZ)), 0))
+        psd[tr.dataset] = (acc + p_n[0], n + p_n[1])
+    print("\n## straight walking: PSD of the ML acceleration, 1e-4 g²/Hz, at Hz")
+    print(f"{'':22s} " + " ".join(f"{f:5d}" for f in PSD_AT_HZ))
+    for name, (acc, n) in psd.items():
+        print(f"{name:22s} " + " ".join(f"{1e4 * x / max(n, 1):5.2f}" for x in acc))
+    lo, hi = ML_TISSUE_BAND_HZ
+    print(f"\n## {lo:g}-{hi:g} Hz ML around each IC of steady straight walking (+-0.3 s), g")
+    print(f"{'':32s} {'steps':>5s}  {'all steps':>9s} {'their mean':>10s} {'not locked':>10s}  {'g sin(roll)':>13s}")
+    free_v = float("nan")
+    for name, w in wins.items():
+        free = _ml_row(name, np.concatenate([x[0] for x in w]), np.concatenate([x[1] for x in w]))
+        if name.startswith("voisard"):
+            free_v = free
+    best, best_gap = 0.0, np.inf
+    for amp in ML_TISSUE_GRID_G:
+        ml, gr = _sim_ml_band([replace(DEFAULT_WALK, walk_ml_tissue_g=amp)] * 2, 700)
+        free = _ml_row(f"default walk, walk_ml_tissue_g {amp:.2f}", ml, gr)
+        if abs(free - free_v) < best_gap:
+            best, best_gap = amp, abs(free - free_v)
+    print(f"chosen walk_ml_tissue_g = {best:.2f} (not-locked {lo:g}-{hi:g} Hz RMS nearest voisard's {free_v:.3f} g)")
+
+
 def _band_rms(x: F64, fs: float) -> float:
     """RMS of the 0.5-8 Hz band of ``x``."""
     return float(np.sqrt(np.mean(bandpass(x, 0.5, 8.0, fs, np.array([0, x.size])) ** 2)))
@@ -573,7 +693,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the choice of the sensor's lever arm and the heel-strike torsion")
     ap.add_argument("--sway", action="store_true",
                     help="only the simulated CoM's sideways sway against the sensor's ML")
+    ap.add_argument("--choose-ml-tissue", action="store_true",
+                    help="only the choice of the mediolateral soft-tissue/strap ring")
     args = ap.parse_args(argv)
+    if args.choose_ml_tissue:
+        choose_ml_tissue(args.data)
+        return 0
     if args.sway:
         sway_table()
         return 0

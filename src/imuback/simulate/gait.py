@@ -66,6 +66,8 @@ class Gait:
     wob_w: F64  # rad/s
     wob_delay: F64
     wob_decay: float
+    mlt_b: F64  # mediolateral soft-tissue/strap ring: displacement amplitude (m, signed; 0 on running)
+    mlt_w: F64  # its angular frequency (rad/s)
     pel_knots_t: F64
     pel_smooth: B8  # per knot interval: eased (smooth step) instead of linear (a bout's start and end,
     # the step that hands over between walking and running)
@@ -585,6 +587,14 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
     wob_delay = 0.8 * tissue_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
+    # walking: the sensor's strap and soft tissue ring sideways after each heel strike, as hard as
+    # the heel strike (its impact variation, scaled with the lift), the direction and frequency
+    # drawn per contact from a child generator (the parent's stream, so every other draw, is unchanged)
+    mlt_rng = rng.spawn(1)[0]
+    mlt_sign = np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
+    mlt_w = 2 * np.pi * mlt_rng.uniform(p.walk_ml_tissue_hz[0], p.walk_ml_tissue_hz[1], n)
+    mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g * walk_frac * imp_noise) * mlt_sign
+    mlt_b = mlt_g * G_MPS2 / (mlt_w**2 * kpp)
     # horizontal
     ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (
         1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))
@@ -668,6 +678,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                  hs_amp=hs_amp, hs_s=hs_s, hs_delay=hs_delay, pull_delay=pull_delay, pull_amp=pull_amp, pull_s=pull_s,
                  ml_amp=ml_amp, ml_cum_j=ml_cum_j, ml_cum_const=ml_cum_const, wob_b=wob_b,
                  wob_w=wob_w, wob_delay=wob_delay, wob_decay=p.wobble_decay_per_rad,
+                 mlt_b=mlt_b, mlt_w=mlt_w,
                  pel_knots_t=pel_t, pel_smooth=pel_smooth, pel_rot=pel_rot, pel_obl=pel_obl, pel_rot_walk=pel_rot_walk,
                  pel_obl_walk=pel_obl_walk, pel_tilt=pel_tilt,
                  walk_rot_harm=_harmonics_rad(p.walk_pelvis_rotation_harmonics),

@@ -183,6 +183,11 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
                + np.where(valid_m, g.wob_b[km] * g.wob_w[km] ** 2 * wmpp, 0.0))
     out["wob_g"] = wob_acc / G_MPS2
     out["a_z"] = G_MPS2 * ex0 + wob_acc
+    # the mediolateral soft-tissue/strap ring (walking), the same kernel, onset and decay
+    mc, mcpp = wobble_kernel(g.mlt_w[kc] * tau_c, g.wob_decay)
+    mm, mmpp = wobble_kernel(g.mlt_w[km] * tau_m, g.wob_decay)
+    mlt_acc = (np.where(valid_c, g.mlt_b[kc] * g.mlt_w[kc] ** 2 * mcpp, 0.0)
+               + np.where(valid_m, g.mlt_b[km] * g.mlt_w[km] ** 2 * mmpp, 0.0))
     u, u1, _ = g.speed.eval(t)
     psi_h, psi_h1, psi_h2 = g.heading.eval(t)
     if horizontal:
@@ -201,7 +206,7 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
             a_fwd += sine_lobe(st.T[kk] + g.pull_delay[kk] - tau, g.pull_s[kk], g.pull_amp[kk])
             a_lat += sine_series(tau, tc, [(1, ones)], g.ml_amp[kk], 0)[0]
         out["a_fwd"] = G_MPS2 * a_fwd + u1
-        out["a_lat"] = G_MPS2 * a_lat + u * psi_h1
+        out["a_lat"] = G_MPS2 * a_lat + u * psi_h1 + mlt_acc
     if positions:
         # completed contacts (<= k-2) contribute linear terms; k-1 and k are evaluated in full
         kk2 = k - 1  # number of contacts with index <= k - 2
@@ -219,7 +224,8 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
                                                g.ml_amp[kk], 2)[2], 0.0)
         ycd = np.where(kk2 > 0, g.ml_cum_j[np.clip(kk2, 0, n_st)], 0.0)
         ycc = np.where(kk2 > 0, g.ml_cum_const[np.clip(kk2, 0, n_st)], 0.0)
-        out["y"] = G_MPS2 * (ycd * t - ycc + yl)
+        mlt_disp = np.where(valid_c, g.mlt_b[kc] * mc, 0.0) + np.where(valid_m, g.mlt_b[km] * mm, 0.0)
+        out["y"] = G_MPS2 * (ycd * t - ycc + yl) + mlt_disp
     out.update(_pelvis_angles(g, t, u, u1, psi_h, psi_h1, psi_h2))
     if any(g.lever_m):
         out.update(_lever(g, t, out))

@@ -203,6 +203,8 @@ class RunnerParams:
     walk_heel_strike_torsion: tuple[float, float, float, float] = (-1.2, 5.0, 0.02, 0.15)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
+    walk_ml_tissue_g: float = 0.30
+    walk_ml_tissue_hz: tuple[float, float] = (3.0, 11.0)
     walk_uturns_per_min: float = 0.0
     uturn_s: float = 2.0
     uturn_speed_frac: float = 0.4
@@ -280,6 +282,8 @@ class RunnerParams:
             (self.belt_shifts_per_10min >= 0 and 0.0 <= self.belt_shift_deg <= 45.0,
              "belt_shifts_per_10min must be >= 0 and belt_shift_deg within 0-45"),
             (25.0 <= self.sample_rate_hz <= 3200.0, "sample_rate_hz must be within 25-3200"),
+            (0.0 <= self.walk_ml_tissue_g <= 1.0 and 1.0 <= self.walk_ml_tissue_hz[0] <= self.walk_ml_tissue_hz[1] <= 30.0,
+             "walk_ml_tissue_g must be within 0-1 g and walk_ml_tissue_hz (low, high) within 1-30 Hz, low <= high"),
             (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
              "wobble_freq_hz must be (low, high) with 0 < low <= high"),
             (0.25 <= self.wobble_decay_per_rad <= 2.0, "wobble_decay_per_rad must be within 0.25-2"),
