@@ -558,7 +558,7 @@ def ml_psd(raw: RawSession, ic_s: F64) -> tuple[F64, int]:
     yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, np.array([0, b.n])))
     keep = np.flatnonzero((t >= ic_s[0] + 1.0) & (t <= ic_s[-1] - 1.0) & (yaw < 30.0))
     x = b.acc_mps2[:, 1].astype(np.float64) / G_MPS2
-    nseg = int(round(2.56 * fs))
+    nseg = round(2.56 * fs)
     out, n = np.zeros(len(PSD_AT_HZ)), 0
     for run in np.split(keep, np.flatnonzero(np.diff(keep) > 1) + 1):  # one Welch per stretch
         if run.size >= nseg:

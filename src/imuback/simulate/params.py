@@ -282,7 +282,8 @@ class RunnerParams:
             (self.belt_shifts_per_10min >= 0 and 0.0 <= self.belt_shift_deg <= 45.0,
              "belt_shifts_per_10min must be >= 0 and belt_shift_deg within 0-45"),
             (25.0 <= self.sample_rate_hz <= 3200.0, "sample_rate_hz must be within 25-3200"),
-            (0.0 <= self.walk_ml_tissue_g <= 1.0 and 1.0 <= self.walk_ml_tissue_hz[0] <= self.walk_ml_tissue_hz[1] <= 30.0,
+            (0.0 <= self.walk_ml_tissue_g <= 1.0
+             and 1.0 <= self.walk_ml_tissue_hz[0] <= self.walk_ml_tissue_hz[1] <= 30.0,
              "walk_ml_tissue_g must be within 0-1 g and walk_ml_tissue_hz (low, high) within 1-30 Hz, low <= high"),
             (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
              "wobble_freq_hz must be (low, high) with 0 < low <= high"),
