@@ -184,8 +184,8 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
     out["wob_g"] = wob_acc / G_MPS2
     out["a_z"] = G_MPS2 * ex0 + wob_acc
     # the mediolateral soft-tissue/strap ring (walking), the same kernel, onset and decay
-    mc, mcpp = wobble_kernel(g.mlt_w[kc] * tau_c, g.wob_decay)
-    mm, mmpp = wobble_kernel(g.mlt_w[km] * tau_m, g.wob_decay)
+    _, mcpp = wobble_kernel(g.mlt_w[kc] * tau_c, g.wob_decay)
+    _, mmpp = wobble_kernel(g.mlt_w[km] * tau_m, g.wob_decay)
     mlt_acc = (np.where(valid_c, g.mlt_b[kc] * g.mlt_w[kc] ** 2 * mcpp, 0.0)
                + np.where(valid_m, g.mlt_b[km] * g.mlt_w[km] ** 2 * mmpp, 0.0))
     u, u1, _ = g.speed.eval(t)
@@ -224,8 +224,8 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
                                                g.ml_amp[kk], 2)[2], 0.0)
         ycd = np.where(kk2 > 0, g.ml_cum_j[np.clip(kk2, 0, n_st)], 0.0)
         ycc = np.where(kk2 > 0, g.ml_cum_const[np.clip(kk2, 0, n_st)], 0.0)
-        mlt_disp = np.where(valid_c, g.mlt_b[kc] * mc, 0.0) + np.where(valid_m, g.mlt_b[km] * mm, 0.0)
-        out["y"] = G_MPS2 * (ycd * t - ycc + yl) + mlt_disp
+        # the sacrum's path: the sideways strap/tissue ring is the sensor's motion relative to it
+        out["y"] = G_MPS2 * (ycd * t - ycc + yl)
     out.update(_pelvis_angles(g, t, u, u1, psi_h, psi_h1, psi_h2))
     if any(g.lever_m):
         out.update(_lever(g, t, out))
