@@ -64,7 +64,7 @@ from imuback.store.raw import RawSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_any import DEFAULT_DATA, voisard_raws
-from real_walking import REFERENCE_FEET_SWAPPED
+from real_walking import REFERENCE_FEET_SWAPPED, Trial
 from real_walking import load as load_real_walking
 from sim_accuracy import WALK_SPEEDS_MPS, walking_scenario
 
@@ -512,16 +512,19 @@ def choose_lever(data: Path) -> None:
 
 
 ML_TISSUE_BAND_HZ = (3.0, 8.0)
-ML_TISSUE_GRID_G = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
-"""The grid over which ``walk_ml_tissue_g`` was chosen (default walk) and the band it is judged in."""
+ML_TISSUE_GRID_G = (0.2, 0.25, 0.3, 0.35, 0.4)
+ML_TISSUE_SHARE_GRID = (0.0, 0.3, 0.5, 0.7, 0.9)
+"""The grids over which ``walk_ml_tissue_g`` and ``walk_ml_tissue_foot_share`` were chosen (default
+walk) and the band they are judged in."""
 PSD_AT_HZ = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20)
 
 
-def ml_band_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> tuple[F64, F64]:
+def ml_band_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> tuple[F64, F64, F64]:
     """Windows around the ICs of steady straight walking (the steps of :func:`contact_locked`) of
     the :data:`ML_TISSUE_BAND_HZ` band of the mediolateral specific force and of ``g sin(roll)``,
     the roll angle integrated from the band's roll rate, both in g, signed +1 right / -1 left,
-    (n_steps, n_lags) each: what the roll's gravity could give in the band against what is there.
+    (n_steps, n_lags) each: what the roll's gravity could give in the band against what is there;
+    and the sign, (n_steps,) +1 right / -1 left (times it: the window as measured, y left).
     """
     b = analyse_session(raw).body
     assert b.gyr_dps is not None
@@ -538,11 +541,11 @@ def ml_band_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> tu
     ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
     ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
     at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
-    side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
+    side = np.where(foot[ok] == "R", 1.0, -1.0)
     ml = bandpass(b.acc_mps2[:, 1].astype(np.float64), lo, hi, fs, bd) / G_MPS2
     roll = np.cumsum(np.radians(bandpass(b.gyr_dps[:, 0].astype(np.float64), lo, hi, fs, bd))) / fs
     g_roll = bandpass(np.sin(roll), lo, hi, fs, bd)
-    return np.interp(at, t, ml) * side, np.interp(at, t, g_roll) * side
+    return np.interp(at, t, ml) * side[:, None], np.interp(at, t, g_roll) * side[:, None], side
 
 
 def ml_psd(raw: RawSession, ic_s: F64) -> tuple[F64, int]:
@@ -568,16 +571,19 @@ def ml_psd(raw: RawSession, ic_s: F64) -> tuple[F64, int]:
     return out, n
 
 
-def _sim_ml_band(params: list[RunnerParams], seed0: int) -> tuple[F64, F64]:
-    wins = []
-    for i, p in enumerate(params):
-        sim = simulate_session(p, seed=seed0 + i, session_id=f"mlt{i}", runner_id="sim", start_time=T0_NS)
-        ts = sim.truth_steps
-        ic = (ts.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
-        o = np.argsort(ic, kind="stable")
-        foot = np.asarray(ts.column("foot").to_pylist(), dtype=str)[o]
-        wins.append(ml_band_locked(sim.raw, ic[o].astype(np.float64), foot))
-    return np.concatenate([w[0] for w in wins]), np.concatenate([w[1] for w in wins])
+def _sim_truth(p: RunnerParams, seed: int) -> tuple[RawSession, F64, npt.NDArray[np.str_], F64]:
+    """One simulated session: its raw recording, truth ICs (s, sorted), feet, and true mounting."""
+    sim = simulate_session(p, seed=seed, session_id=f"mlt{seed}", runner_id="sim", start_time=T0_NS)
+    ts = sim.truth_steps
+    ic = (ts.column("ic_time").cast("int64").to_numpy() - T0_NS) / 1e9
+    o = np.argsort(ic, kind="stable")
+    foot = np.asarray(ts.column("foot").to_pylist(), dtype=str)[o]
+    return sim.raw, ic[o].astype(np.float64), foot, np.asarray(sim.truth["mounting_true"], dtype=np.float64)
+
+
+def _sim_ml_band(params: list[RunnerParams], seed0: int) -> tuple[F64, F64, F64]:
+    wins = [ml_band_locked(*_sim_truth(p, seed0 + i)[:3]) for i, p in enumerate(params)]
+    return tuple(np.concatenate([w[j] for w in wins]) for j in range(3))  # type: ignore[return-value]
 
 
 def _ml_row(name: str, ml: F64, g_roll: F64) -> float:
@@ -588,24 +594,155 @@ def _ml_row(name: str, ml: F64, g_roll: F64) -> float:
     return free
 
 
+FOOT_HEADER = (f"{'':36s} {'L':>4s} {'R':>4s} {'all':>6s} {'common':>7s} {'signed':>7s} {'L mean':>7s} "
+               f"{'R mean':>7s} {'r(L,R)':>7s} {'rest':>6s} {'rest/subj':>9s} {'floor':>6s}")
+
+
+def ml_foot_row(name: str, ml: F64, side: F64, group: npt.NDArray[np.str_], *, end: str = "\n") -> dict[str, float]:
+    """Print and return the per-foot contact-locked figures of the 3-8 Hz ML windows, g (RMS over lags).
+
+    ``ml`` (n_steps, n_lags) as signed by :func:`ml_band_locked` (x ``side``: as measured, y left);
+    ``common``: the mean over all steps as measured (the same direction on both feet); ``signed``:
+    the foot-signed mean (right steps' sign flipped); ``L mean`` / ``R mean``: each foot's mean as
+    measured and ``r(L,R)`` their correlation over lags (-1: mirror images, a foot-signed response);
+    ``rest``: RMS left after subtracting each foot's mean (pooled), ``rest/subj`` after each
+    subject's (``group``) own per-foot means; ``floor``: ``rest / sqrt(steps per foot)``, the RMS a
+    per-foot mean shows from the rest alone.
+    """
+    x = ml * side[:, None]  # as measured
+    left, right = side < 0, side > 0
+    m_l, m_r = x[left].mean(axis=0), x[right].mean(axis=0)
+    rest = _rms(np.where(left[:, None], x - m_l, x - m_r))
+    res_g = np.empty_like(x)
+    for g in np.unique(group):
+        for f in (left, right):
+            k = (group == g) & f
+            if k.any():
+                res_g[k] = x[k] - x[k].mean(axis=0)
+    out = {"all": _rms(x), "common": _rms(x.mean(axis=0)), "signed": _rms(ml.mean(axis=0)), "left": _rms(m_l),
+           "right": _rms(m_r), "r_lr": float(np.corrcoef(m_l, m_r)[0, 1]), "rest": rest,
+           "rest_subject": _rms(res_g), "floor": rest / np.sqrt(min(left.sum(), right.sum()))}
+    print(f"{name:36s} {left.sum():4d} {right.sum():4d} {out['all']:6.3f} {out['common']:7.3f} "
+          f"{out['signed']:7.3f} {out['left']:7.3f} {out['right']:7.3f} {out['r_lr']:+7.2f} {rest:6.3f} "
+          f"{out['rest_subject']:9.3f} {out['floor']:6.3f}", end=end)
+    return out
+
+
+def even_odd(acc_body_mps2: F64, gyr_body_dps: F64, fs: float, ic_s: F64) -> F64:
+    """What the alignment's step 2 sees (``signal/align.py``), in a known body frame.
+
+    ``acc_body_mps2``, ``gyr_body_dps`` (N, 3), x forward, y left, z up, uniform at ``fs``; ``ic_s``
+    reference ICs (s from the first sample, sorted); the step lag ``T`` their median step time (steps
+    below 1.5 s). Returns [even 3-8 Hz ML energy, odd 3-8 Hz ML energy] over the pairs
+    (t, t + T) both in straight walking (1 Hz low-passed |yaw rate| < 30 deg/s, between the first and
+    last IC), then [even AP, even ML, even AP x ML] of the whole band (mean removed) over the pairs
+    both between the first and last IC: sums of squares, g² (to pool sessions).
+    """
+    n = acc_body_mps2.shape[0]
+    bd = np.array([0, n])
+    t = np.arange(n) / fs
+    d = np.diff(ic_s)
+    lag = round(float(np.median(d[d < 1.5])) * fs)
+    walk = (t >= ic_s[0]) & (t <= ic_s[-1])
+    straight = walk & (np.abs(lowpass(gyr_body_dps[:, 2], 1.0, fs, bd)) < 30.0)
+    lo, hi = ML_TISSUE_BAND_HZ
+    h = bandpass(acc_body_mps2[:, 1], lo, hi, fs, bd) / G_MPS2
+    k = straight[:-lag] & straight[lag:]
+    ev, od = (h[:-lag] + h[lag:])[k], (h[:-lag] - h[lag:])[k]
+    w = walk[:-lag] & walk[lag:]
+    a = acc_body_mps2[:, :2] / G_MPS2
+    e = (a[:-lag] + a[lag:])[w]
+    e -= e.mean(axis=0)
+    return np.array([np.sum(ev**2), np.sum(od**2), np.sum(e[:, 0] ** 2), np.sum(e[:, 1] ** 2),
+                     np.sum(e[:, 0] * e[:, 1])])
+
+
+def even_odd_figures(s: F64) -> tuple[float, float, float, float]:
+    """From (pooled) :func:`even_odd` sums: the even share of the 3-8 Hz ML energy, the even part's
+    ML/AP energy ratio, its anisotropy (1 - small/large eigenvalue: the alignment trusts its line
+    above 0.2) and the angle of its principal line from x (deg, 0 = right)."""
+    cov = np.array([[s[2], s[4]], [s[4], s[3]]])
+    w, v = np.linalg.eigh(cov)
+    ang = float(np.degrees(np.arctan2(v[1, 1], v[0, 1])))
+    ang = (ang + 90.0) % 180.0 - 90.0
+    return float(s[0] / (s[0] + s[1])), float(s[3] / s[2]), float(1.0 - w[0] / w[1]), ang
+
+
+EO_HEADER = f"{'':44s} {'3-8 Hz ML even share':>20s} {'even ML/AP':>10s} {'anisotropy':>10s} {'line, deg':>9s}"
+
+
+def _eo_row(name: str, s: F64) -> None:
+    sh, ratio, an, ang = even_odd_figures(s)
+    print(f"{name:44s} {sh:20.3f} {ratio:10.3f} {an:10.3f} {ang:+9.1f}")
+
+
+def sim_even_odd(p: RunnerParams, seed: int) -> F64:
+    """:func:`even_odd` of one simulated session in its true body frame (``mounting_true``)."""
+    raw, ic, _, r = _sim_truth(p, seed)
+    assert raw.gyr_dps is not None
+    acc = raw.acc_mps2.astype(np.float64) @ r.T
+    gyr = raw.gyr_dps.astype(np.float64) @ r.T
+    return even_odd(acc, gyr, raw.sample_rate_hz, ic)
+
+
+def even_odd_table(trials: list[Trial], ml_tissue: dict[str, object], title: str, *, real: bool = True) -> None:
+    """Print the step-even share of the 3-8 Hz ML and the even part's line: real sets (the pipeline's
+    frame: right on every real walking trial) pooled, by speed (below 0.6 m/s: mobgap_lab's slow
+    walkers) and their least anisotropic trial; the default walk and the six realistic walking
+    sessions of validate.py (seeds 300-305) in their true frames, with ``ml_tissue`` overrides."""
+    print(f"\n## what the alignment sees: h(t) +- h(t + T), T the median step; pooled energies; simulated: {title}")
+    print(EO_HEADER)
+    if not real:
+        trials = []
+    pooled: dict[str, F64] = {}
+    worst: dict[str, tuple[float, str]] = {}
+    for tr in trials:
+        b = analyse_session(tr.raw).body
+        assert b.gyr_dps is not None
+        s = even_odd(b.acc_mps2.astype(np.float64), b.gyr_dps.astype(np.float64), b.fs_hz,
+                     next(iter(tr.refs.values())).ic_s)
+        pooled[tr.dataset] = pooled.get(tr.dataset, np.zeros(5)) + s
+        slow = "below" if float(np.nanmean(next(iter(tr.refs.values())).speed_mps)) < 0.6 else "from"
+        pooled[f"{tr.dataset}, {slow} 0.6 m/s"] = pooled.get(f"{tr.dataset}, {slow} 0.6 m/s", np.zeros(5)) + s
+        an = even_odd_figures(s)[2]
+        if an < worst.get(tr.dataset, (np.inf, ""))[0]:
+            worst[tr.dataset] = (an, tr.name)
+    for name, s in pooled.items():
+        _eo_row(name, s)
+        if name in worst:
+            print(f"{'':4s}least anisotropic trial: {worst[name][1]} ({worst[name][0]:.3f})")
+    kw = ml_tissue
+    _eo_row("default walk (2 sessions)", sim_even_odd(replace(DEFAULT_WALK, **kw), 700)  # type: ignore[arg-type]
+            + sim_even_odd(replace(DEFAULT_WALK, **kw), 701))  # type: ignore[arg-type]
+    for i in range(6):
+        p = replace(walking_scenario(i), **kw)  # type: ignore[arg-type]
+        _eo_row(f"realistic walk {i} ({p.walk_speed_mps:g} m/s, seed {300 + i})", sim_even_odd(p, 300 + i))
+
+
 def choose_ml_tissue(data: Path) -> None:
     """Print how the mediolateral soft-tissue/strap ring was sized: on voisard, mobgap_lab held out.
 
     First the evidence: the pooled PSD of straight-walking ML acceleration per real set, and, in the
-    :data:`ML_TISSUE_BAND_HZ` band around each IC, the ML RMS over all steps, of their mean (locked
-    to the contacts), the rest (not locked: ``sqrt(all² - mean²)``) and what gravity through the
-    measured roll could give (``g sin(roll)``). Rule: over :data:`ML_TISSUE_GRID_G` on the default
-    walk, the ``walk_ml_tissue_g`` whose not-locked band RMS is nearest voisard's.
+    :data:`ML_TISSUE_BAND_HZ` band around each IC, the ML RMS over all steps, of their foot-signed
+    mean (locked to the contacts), the rest (``sqrt(all² - mean²)``) and what gravity through the
+    measured roll could give (``g sin(roll)``); then the same per foot (:func:`ml_foot_row`).
+    Rule: over :data:`ML_TISSUE_GRID_G` x :data:`ML_TISSUE_SHARE_GRID` on the default walk (one
+    person), the ``walk_ml_tissue_g`` and ``walk_ml_tissue_foot_share`` whose band RMS (``all``) and
+    per-foot rest (``rest/subj``: one person's own per-foot means taken out) are nearest voisard's.
+    Then what the alignment sees (:func:`even_odd_table`) with the chosen ring.
     """
     trials = load_real_walking(data)
     psd: dict[str, tuple[F64, int]] = {}
-    wins: dict[str, list[tuple[F64, F64]]] = {}
+    wins: dict[str, list[tuple[F64, F64, F64]]] = {}
+    groups: dict[str, list[npt.NDArray[np.str_]]] = {}
     for tr in trials:
         for ref_name, ref in tr.refs.items():
             foot = ref.foot
             if tr.name in REFERENCE_FEET_SWAPPED:
                 foot = np.where(foot == "R", "L", np.where(foot == "L", "R", foot))
-            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(ml_band_locked(tr.raw, ref.ic_s, foot))
+            w = ml_band_locked(tr.raw, ref.ic_s, foot)
+            wins.setdefault(f"{tr.dataset} ({ref_name})", []).append(w)
+            groups.setdefault(f"{tr.dataset} ({ref_name})", []).append(np.full(w[2].size, tr.subject))
         p_n = ml_psd(tr.raw, next(iter(tr.refs.values())).ic_s)
         acc, n = psd.get(tr.dataset, (np.zeros(len(PSD_AT_HZ)), 0))
         psd[tr.dataset] = (acc + p_n[0], n + p_n[1])
@@ -616,18 +753,36 @@ def choose_ml_tissue(data: Path) -> None:
     lo, hi = ML_TISSUE_BAND_HZ
     print(f"\n## {lo:g}-{hi:g} Hz ML around each IC of steady straight walking (+-0.3 s), g")
     print(f"{'':32s} {'steps':>5s}  {'all steps':>9s} {'their mean':>10s} {'not locked':>10s}  {'g sin(roll)':>13s}")
-    free_v = float("nan")
     for name, w in wins.items():
-        free = _ml_row(name, np.concatenate([x[0] for x in w]), np.concatenate([x[1] for x in w]))
+        _ml_row(name, np.concatenate([x[0] for x in w]), np.concatenate([x[1] for x in w]))
+    print(f"\n## {lo:g}-{hi:g} Hz ML around each IC, per foot (as measured, y left), RMS over +-0.3 s, g; "
+          "shape: correlation of the foot-signed mean with voisard's")
+    print(FOOT_HEADER + f" {'shape':>6s}")
+    ref_v: dict[str, float] = {}
+    mean_v = np.zeros(LOCK_LAGS_S.size)
+    for name, w in wins.items():
+        ml = np.concatenate([x[0] for x in w])
         if name.startswith("voisard"):
-            free_v = free
-    best, best_gap = 0.0, np.inf
-    for amp in ML_TISSUE_GRID_G:
-        ml, gr = _sim_ml_band([replace(DEFAULT_WALK, walk_ml_tissue_g=amp)] * 2, 700)
-        free = _ml_row(f"default walk, walk_ml_tissue_g {amp:.2f}", ml, gr)
-        if abs(free - free_v) < best_gap:
-            best, best_gap = amp, abs(free - free_v)
-    print(f"chosen walk_ml_tissue_g = {best:.2f} (not-locked {lo:g}-{hi:g} Hz RMS nearest voisard's {free_v:.3f} g)")
+            mean_v = ml.mean(axis=0)
+        f = ml_foot_row(name, ml, np.concatenate([x[2] for x in w]), np.concatenate(groups[name]), end=" ")
+        print(f"{np.corrcoef(ml.mean(axis=0), mean_v)[0, 1]:6.2f}")
+        if name.startswith("voisard"):
+            ref_v = f
+    best, best_gap = (0.0, 0.0), np.inf
+    for amp, share in itertools.product(ML_TISSUE_GRID_G, ML_TISSUE_SHARE_GRID):
+        ml, _, side = _sim_ml_band([replace(DEFAULT_WALK, walk_ml_tissue_g=amp, walk_ml_tissue_foot_share=share)] * 2,
+                                   700)
+        half = side.size // 2  # the two sessions: one person
+        f = ml_foot_row(f"default walk, {amp:.2f} g, share {share:.1f}", ml, side,
+                        np.repeat(np.array(["s0", "s1"]), [half, side.size - half]), end=" ")
+        print(f"{np.corrcoef(ml.mean(axis=0), mean_v)[0, 1]:6.2f}")
+        gap = float(np.hypot(f["all"] - ref_v["all"], f["rest_subject"] - ref_v["rest_subject"]))
+        if gap < best_gap:
+            best, best_gap = (amp, share), gap
+    print(f"chosen walk_ml_tissue_g = {best[0]:.2f}, walk_ml_tissue_foot_share = {best[1]:.1f} (all and rest/subj "
+          f"nearest voisard's {ref_v['all']:.3f} / {ref_v['rest_subject']:.3f} g)")
+    even_odd_table(trials, {"walk_ml_tissue_g": 0.0}, "without the ring")
+    even_odd_table(trials, {}, "the default ring", real=False)
 
 
 def _band_rms(x: F64, fs: float) -> float:

@@ -588,10 +588,13 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
     wob_delay = 0.8 * tissue_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
     # walking: the sensor's strap and soft tissue ring sideways after each heel strike, as hard as
-    # the heel strike (its impact variation, scaled with the lift), the direction and frequency
-    # drawn per contact from a child generator (the parent's stream, so every other draw, is unchanged)
+    # the heel strike (its impact variation, scaled with the lift): a foot-signed share (first swing
+    # to the left, +y, after a right heel strike) and a share of random direction, energies c² and
+    # 1 - c²; direction and frequency drawn per contact from a child generator (the parent's
+    # stream, so every other draw, is unchanged)
     mlt_rng = rng.spawn(1)[0]
-    mlt_sign = np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
+    c = p.walk_ml_tissue_foot_share
+    mlt_sign = c * st.side + np.sqrt(1.0 - c * c) * np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
     mlt_w = 2 * np.pi * mlt_rng.uniform(p.walk_ml_tissue_hz[0], p.walk_ml_tissue_hz[1], n)
     mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g * walk_frac * imp_noise) * mlt_sign
     mlt_b = mlt_g * G_MPS2 / (mlt_w**2 * kpp)

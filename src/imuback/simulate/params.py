@@ -213,6 +213,7 @@ class RunnerParams:
     walk_wobble_g: float = 0.08
     walk_ml_tissue_g: float = 0.30
     walk_ml_tissue_hz: tuple[float, float] = (3.0, 11.0)
+    walk_ml_tissue_foot_share: float = 0.9
     walk_uturns_per_min: float = 0.0
     uturn_s: float = 2.0
     uturn_speed_frac: float = 0.4
@@ -293,6 +294,7 @@ class RunnerParams:
             (0.0 <= self.walk_ml_tissue_g <= 1.0
              and 1.0 <= self.walk_ml_tissue_hz[0] <= self.walk_ml_tissue_hz[1] <= 30.0,
              "walk_ml_tissue_g must be within 0-1 g and walk_ml_tissue_hz (low, high) within 1-30 Hz, low <= high"),
+            (-1.0 <= self.walk_ml_tissue_foot_share <= 1.0, "walk_ml_tissue_foot_share must be within -1 and 1"),
             (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
              "wobble_freq_hz must be (low, high) with 0 < low <= high"),
             (0.25 <= self.wobble_decay_per_rad <= 2.0, "wobble_decay_per_rad must be within 0.25-2"),
