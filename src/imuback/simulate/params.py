@@ -132,11 +132,16 @@ class RunnerParams:
     ``walk_ml_tissue_g`` and ``walk_ml_tissue_hz``: the sensor's strap and soft tissue ring sideways
     after each walking heel strike (the vertical soft tissue's kernel, onset and decay; a translation,
     so the gyroscope and the pelvis angles are untouched): first-swing peak in g, as hard as the
-    heel strike (its impact variation, scaled with the lift), frequency uniform in the range and
-    direction random per contact (real L5 sensors' 3-8 Hz ML is mostly not locked to the contacts,
-    and the measured roll's gravity gives under a tenth of it). Range from voisard_l5_walk's ML
-    spectrum (flat 3-9 Hz, half of it near 11 Hz), amplitude its not-locked 3-8 Hz RMS
-    (``python benchmarks/sim_vs_real.py --choose-ml-tissue``; mobgap_lab held out). Walking only.
+    heel strike (its impact variation, scaled with the lift), frequency uniform in the range per
+    contact (the measured roll's gravity gives under a tenth of real L5 sensors' 3-8 Hz ML: a
+    translation). ``walk_ml_tissue_foot_share`` c: the direction per contact is
+    ``c * side + sqrt(1 - c²) * (±1 at random)`` (side +1 right: first swing to the left, +y, after a
+    right heel strike), so a foot-signed share of energy c² and a random one 1 - c² (voisard's left
+    and right mean responses are mirror images; within one walker about half its 3-8 Hz ML
+    energy is locked to the foot). Range from voisard_l5_walk's ML spectrum (flat 3-9 Hz, half of
+    it near 11 Hz); amplitude and share from its per-foot 3-8 Hz RMS, all and left after each
+    subject's per-foot means (``python benchmarks/sim_vs_real.py --choose-ml-tissue``; mobgap_lab
+    held out). Walking only.
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
