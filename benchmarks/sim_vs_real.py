@@ -512,9 +512,9 @@ def choose_lever(data: Path) -> None:
 
 
 ML_TISSUE_BAND_HZ = (3.0, 8.0)
-ML_TISSUE_GRID_G = (0.2, 0.25, 0.3, 0.35, 0.4)
+ML_TISSUE_GRID_G_PER_BW_S = (0.016, 0.019, 0.022, 0.025, 0.028)
 ML_TISSUE_SHARE_GRID = (0.0, 0.3, 0.5, 0.7, 0.9)
-"""The grids over which ``walk_ml_tissue_g`` and ``walk_ml_tissue_foot_share`` were chosen (default
+"""The grids over which ``walk_ml_tissue_g_per_bw_s`` and ``walk_ml_tissue_foot_share`` were chosen (default
 walk) and the band they are judged in."""
 PSD_AT_HZ = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20)
 
@@ -726,8 +726,8 @@ def choose_ml_tissue(data: Path) -> None:
     :data:`ML_TISSUE_BAND_HZ` band around each IC, the ML RMS over all steps, of their foot-signed
     mean (locked to the contacts), the rest (``sqrt(all² - mean²)``) and what gravity through the
     measured roll could give (``g sin(roll)``); then the same per foot (:func:`ml_foot_row`).
-    Rule: over :data:`ML_TISSUE_GRID_G` x :data:`ML_TISSUE_SHARE_GRID` on the default walk (one
-    person), the ``walk_ml_tissue_g`` and ``walk_ml_tissue_foot_share`` whose band RMS (``all``) and
+    Rule: over :data:`ML_TISSUE_GRID_G_PER_BW_S` x :data:`ML_TISSUE_SHARE_GRID` on the default walk (one
+    person), the ``walk_ml_tissue_g_per_bw_s`` and ``walk_ml_tissue_foot_share`` whose band RMS (``all``) and
     per-foot rest (``rest/subj``: one person's own per-foot means taken out) are nearest voisard's.
     Then what the alignment sees (:func:`even_odd_table`) with the chosen ring.
     """
@@ -769,19 +769,19 @@ def choose_ml_tissue(data: Path) -> None:
         if name.startswith("voisard"):
             ref_v = f
     best, best_gap = (0.0, 0.0), np.inf
-    for amp, share in itertools.product(ML_TISSUE_GRID_G, ML_TISSUE_SHARE_GRID):
-        ml, _, side = _sim_ml_band([replace(DEFAULT_WALK, walk_ml_tissue_g=amp, walk_ml_tissue_foot_share=share)] * 2,
-                                   700)
+    for amp, share in itertools.product(ML_TISSUE_GRID_G_PER_BW_S, ML_TISSUE_SHARE_GRID):
+        ml, _, side = _sim_ml_band([replace(DEFAULT_WALK, walk_ml_tissue_g_per_bw_s=amp,
+                                            walk_ml_tissue_foot_share=share)] * 2, 700)
         half = side.size // 2  # the two sessions: one person
-        f = ml_foot_row(f"default walk, {amp:.2f} g, share {share:.1f}", ml, side,
+        f = ml_foot_row(f"default walk, {amp:.3f} g s/BW, share {share:.1f}", ml, side,
                         np.repeat(np.array(["s0", "s1"]), [half, side.size - half]), end=" ")
         print(f"{np.corrcoef(ml.mean(axis=0), mean_v)[0, 1]:6.2f}")
         gap = float(np.hypot(f["all"] - ref_v["all"], f["rest_subject"] - ref_v["rest_subject"]))
         if gap < best_gap:
             best, best_gap = (amp, share), gap
-    print(f"chosen walk_ml_tissue_g = {best[0]:.2f}, walk_ml_tissue_foot_share = {best[1]:.1f} (all and rest/subj "
-          f"nearest voisard's {ref_v['all']:.3f} / {ref_v['rest_subject']:.3f} g)")
-    even_odd_table(trials, {"walk_ml_tissue_g": 0.0}, "without the ring")
+    print(f"chosen walk_ml_tissue_g_per_bw_s = {best[0]:.3f}, walk_ml_tissue_foot_share = {best[1]:.1f} "
+          f"(all and rest/subj nearest voisard's {ref_v['all']:.3f} / {ref_v['rest_subject']:.3f} g)")
+    even_odd_table(trials, {"walk_ml_tissue_g_per_bw_s": 0.0}, "without the ring")
     even_odd_table(trials, {}, "the default ring", real=False)
 
 

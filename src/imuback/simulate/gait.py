@@ -492,6 +492,17 @@ def _gait_change(knot_step: I64, run: B8) -> B8:
     return out
 
 
+def heel_strike_loading_bw_s(amp: F64, r: F64, q: F64, tc: F64, imp_amp: F64, imp_half: F64) -> F64:
+    """Each contact's mean vertical loading rate from its start to its impact peak, BW/s (n,).
+
+    The foot's own force (the hump ``amp (sin x + r sin 2x + q sin 3x)``, ``x = pi tau / tc``, plus
+    the Hann impact bump of peak ``imp_amp`` BW) at the bump's peak ``tau = imp_half`` (s), over
+    ``imp_half``: the average loading rate of force-plate walking studies, in absolute terms.
+    """
+    x = np.pi * imp_half / tc
+    return (amp * (np.sin(x) + r * np.sin(2.0 * x) + q * np.sin(3.0 * x)) + imp_amp) / imp_half
+
+
 def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                 speed: Transitions, heading: Transitions) -> Gait:
     """Per-step force, tissue and pelvis parameters, then the impulse control."""
@@ -587,16 +598,18 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
     wob_delay = 0.8 * tissue_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
-    # walking: the sensor's strap and soft tissue ring sideways after each heel strike, as hard as
-    # the heel strike (its impact variation, scaled with the lift): a foot-signed share (first swing
-    # to the left, +y, after a right heel strike) and a share of random direction, energies c² and
+    # walking: the sensor's strap and soft tissue ring sideways after each heel strike, in
+    # proportion to the heel strike's own vertical loading rate (BW/s, absolute: a slow walker's
+    # flat, long contact loads slowly and rings less): a foot-signed share (first swing to the
+    # left, +y, after a right heel strike) and a share of random direction, energies c² and
     # 1 - c²; direction and frequency drawn per contact from a child generator (the parent's
     # stream, so every other draw, is unchanged)
     mlt_rng = rng.spawn(1)[0]
     c = p.walk_ml_tissue_foot_share
     mlt_sign = c * st.side + np.sqrt(1.0 - c * c) * np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
     mlt_w = 2 * np.pi * mlt_rng.uniform(p.walk_ml_tissue_hz[0], p.walk_ml_tissue_hz[1], n)
-    mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g * walk_frac * imp_noise) * mlt_sign
+    load_bw_s = heel_strike_loading_bw_s(amp, r, q, tc, imp_amp, imp_half)
+    mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g_per_bw_s * load_bw_s) * mlt_sign
     mlt_b = mlt_g * G_MPS2 / (mlt_w**2 * kpp)
     # horizontal
     ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (

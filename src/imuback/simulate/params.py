@@ -129,10 +129,11 @@ class RunnerParams:
     (``python benchmarks/sim_vs_real.py --choose-lever``; mobgap_lab held out: its sensor rings far
     less). It rings on top of the stride harmonics that the range knob sizes (the default walk's
     yaw range 8.6° instead of 9°). ``amp_deg = 0``: none.
-    ``walk_ml_tissue_g`` and ``walk_ml_tissue_hz``: the sensor's strap and soft tissue ring sideways
-    after each walking heel strike (the vertical soft tissue's kernel, onset and decay; a translation,
-    so the gyroscope and the pelvis angles are untouched): first-swing peak in g, as hard as the
-    heel strike (its impact variation, scaled with the lift), frequency uniform in the range per
+    ``walk_ml_tissue_g_per_bw_s`` and ``walk_ml_tissue_hz``: the sensor's strap and soft tissue ring
+    sideways after each walking heel strike (the vertical soft tissue's kernel, onset and decay; a
+    translation, so the gyroscope and the pelvis angles are untouched): first-swing peak in g per
+    BW/s of the contact's own vertical loading rate to its impact peak (absolute: a slow walker's
+    flat, long contact loads at ~8.7 BW/s, the default walk's at ~13.6), frequency uniform in the range per
     contact (the measured roll's gravity gives under a tenth of real L5 sensors' 3-8 Hz ML: a
     translation). ``walk_ml_tissue_foot_share`` c: the direction per contact is
     ``c * side + sqrt(1 - c²) * (±1 at random)`` (side +1 right: first swing to the left, +y, after a
@@ -216,7 +217,7 @@ class RunnerParams:
     walk_heel_strike_torsion: tuple[float, float, float, float] = (-1.2, 5.0, 0.02, 0.15)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
-    walk_ml_tissue_g: float = 0.30
+    walk_ml_tissue_g_per_bw_s: float = 0.022
     walk_ml_tissue_hz: tuple[float, float] = (3.0, 11.0)
     walk_ml_tissue_foot_share: float = 0.9
     walk_uturns_per_min: float = 0.0
@@ -296,9 +297,10 @@ class RunnerParams:
             (self.belt_shifts_per_10min >= 0 and 0.0 <= self.belt_shift_deg <= 45.0,
              "belt_shifts_per_10min must be >= 0 and belt_shift_deg within 0-45"),
             (25.0 <= self.sample_rate_hz <= 3200.0, "sample_rate_hz must be within 25-3200"),
-            (0.0 <= self.walk_ml_tissue_g <= 1.0
+            (0.0 <= self.walk_ml_tissue_g_per_bw_s <= 0.1
              and 1.0 <= self.walk_ml_tissue_hz[0] <= self.walk_ml_tissue_hz[1] <= 30.0,
-             "walk_ml_tissue_g must be within 0-1 g and walk_ml_tissue_hz (low, high) within 1-30 Hz, low <= high"),
+             "walk_ml_tissue_g_per_bw_s must be within 0-0.1 g per BW/s and walk_ml_tissue_hz (low, high) "
+             "within 1-30 Hz, low <= high"),
             (-1.0 <= self.walk_ml_tissue_foot_share <= 1.0, "walk_ml_tissue_foot_share must be within -1 and 1"),
             (self.wobble_freq_hz[0] > 0 and self.wobble_freq_hz[0] <= self.wobble_freq_hz[1],
              "wobble_freq_hz must be (low, high) with 0 < low <= high"),
