@@ -21,7 +21,8 @@ import pyarrow as pa
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
 from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
-from imuback.formats import read_session, read_sessions
+from imuback.formats import read_session, read_sessions, recording_files
+from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.clipping import CENSORED_METRICS, censored, censored_median
 from imuback.signal.dsp import interp_at
@@ -72,21 +73,18 @@ class SessionTables:
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a raw input: the file's bytes, followed for a CSV by the bytes of its
-    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session; for a
-    folder (an unzipped phone export) the names and bytes of all its files.
+    """SHA-256 hex digest of a raw input: the bytes of every file that makes its session
+    (:func:`imuback.formats.recording_files`: the file, then a CSV's or a BIDS recording's
+    sidecars), one after the other; for a folder (an unzipped phone export) the names and bytes of
+    all its files. A changed sidecar is a changed recording.
     """
     h = hashlib.sha256()
     path = Path(path)
-    parts = [path]
-    sidecar = path.with_name(path.name + ".json")
-    if path.suffix.lower() == ".csv" and sidecar.exists():
-        parts.append(sidecar)
-    if path.is_dir():  # an unzipped phone export: every file's name and bytes, in name order
-        parts = sorted(p for p in path.rglob("*") if p.is_file())
-    for part in parts:
+    for i, part in enumerate(recording_files(path)):
         if path.is_dir():
             h.update(part.relative_to(path).as_posix().encode() + b"\0")
+        elif i and not part.name.endswith(".csv.json"):  # a BIDS sidecar, by its suffix (not the CSV's: as before)
+            h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)

@@ -105,3 +105,41 @@ def test_a_motion_file_without_its_channels_file_is_named(tmp_path):
     with pytest.raises(RawFormatError, match=r"_motion\.tsv: a BIDS \*_motion\.tsv without its .*_channels\.tsv "
                                              r"beside it"):
         read_session(motion)
+
+
+def test_a_changed_sidecar_is_a_changed_recording(tmp_path, capsys):
+    """The sidecars make the session as much as the samples do: editing only the sampling rate in
+    ``*_motion.json`` or a unit in ``*_channels.tsv`` is another recording under the same ids, handled as
+    a changed file is (refused without --replace, re-written with it), never skipped as already stored.
+    """
+    from imuback.cli.main import main
+    from imuback.pipeline import file_sha256
+    from imuback.store.dataset import read_table
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    first = read_table(ds, "sessions").to_pylist()[0]
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0  # the same bytes: a no-op
+    assert read_table(ds, "sessions").to_pylist()[0]["processed_at"] == first["processed_at"]
+
+    motion_json = path.with_name(path.name.replace("_motion.tsv", "_motion.json"))
+    motion_json.write_text(json.dumps({"SamplingFrequency": 50, "TaskName": "walk"}))  # only the sidecar
+    assert file_sha256(path) != first["source_sha256"]
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1  # not silently kept, not silently replaced
+    assert "made from other bytes" in capsys.readouterr().err
+    assert read_table(ds, "sessions").to_pylist()[0]["duration_s"] == first["duration_s"]
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    second = read_table(ds, "sessions").to_pylist()[0]
+    assert second["duration_s"] == pytest.approx(2 * first["duration_s"], rel=0.01)  # read at 50 Hz
+    assert second["source_sha256"] == file_sha256(path)
+
+    channels = path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))
+    channels.write_text(channels.read_text().replace("rad/s", "deg/s"))  # a channel unit
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    channels_json = path.with_name(path.name.replace("_motion.tsv", "_channels.json"))
+    before = file_sha256(path)
+    channels_json.write_text(json.dumps({"reference_frame": {"Levels": {"sensor": {
+        "NominalMountingRotation": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}}}}))
+    assert file_sha256(path) != before

@@ -73,6 +73,26 @@ def detect_format(path: str | Path) -> Format:
                          "export); see docs/formats.md")
 
 
+def recording_files(path: str | Path) -> list[Path]:
+    """Every file whose bytes make the session(s) of the raw input ``path``, in a fixed order: the
+    file, then a CSV's JSON sidecar (``<file>.csv.json``) or a BIDS ``*_motion.tsv``'s
+    ``*_channels.tsv``, ``*_channels.json`` and ``*_motion.json``, where present; a folder (an
+    unzipped phone export): all its files, in name order. What ``process`` and ``batch`` hash to
+    tell a changed recording from the one stored (:func:`imuback.pipeline.file_sha256`).
+    """
+    from imuback.formats.bids import MOTION_SUFFIX, sidecar_files
+
+    p = Path(path)
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.is_file())
+    csv_sidecar = p.with_name(p.name + ".json")
+    if p.suffix.lower() == ".csv" and csv_sidecar.is_file():
+        return [p, csv_sidecar]
+    if p.name.endswith(MOTION_SUFFIX):
+        return [p, *sidecar_files(p)]
+    return [p]
+
+
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
                   **identity: Any) -> list[RawSession]:
     """Read and validate every session in one file (one for all formats but mobgap ``data.mat``).

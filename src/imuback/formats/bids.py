@@ -37,6 +37,18 @@ def is_bids_motion(path: Path) -> bool:
     return path.name.endswith(MOTION_SUFFIX) and _sibling(path, "_channels.tsv").is_file()
 
 
+SIDECAR_SUFFIXES = ("_channels.tsv", "_channels.json", "_motion.json")
+"""The files beside a ``*_motion.tsv`` that make its session with it: channel names and units, the
+mounting, the sampling rate and sensor name. (The ids and start time come from the dataset's
+``participants.tsv``, ``*_sessions.tsv`` and ``*_scans.tsv``, shared by many recordings.)"""
+
+
+def sidecar_files(path: str | Path) -> list[Path]:
+    """The sidecars (:data:`SIDECAR_SUFFIXES`) of the ``*_motion.tsv`` ``path`` that exist, in that order."""
+    path = Path(path)
+    return [p for p in (_sibling(path, s) for s in SIDECAR_SUFFIXES) if p.is_file()]
+
+
 def _sibling(path: Path, suffix: str) -> Path:
     return path.with_name(path.name[: -len(MOTION_SUFFIX)] + suffix)
 
