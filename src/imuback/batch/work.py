@@ -314,7 +314,8 @@ def file_already_processed(task: SessionTask) -> str | None:
         if row is None or (task.start is not None and row["start_ns"] != _start_ns(task.start, src=task.path)):
             return None
         if not (same_mounting(row, task) and row["source_path"] == path
-                and row["pipeline_version"] == task.pipeline_version and row["schema_version"] == task.schema_version and same_params(row["params_json"], task.params)):
+                and row["pipeline_version"] == task.pipeline_version
+                and row["schema_version"] == task.schema_version and same_params(row["params_json"], task.params)):
             return None
         rows.append(row)
     sha = file_sha256(task.path)
