@@ -45,6 +45,7 @@ from imuback.report.metrics import (
     SPEED_METRICS,
     TREND_KEYS,
     count,
+    duration_text,
     pace_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
@@ -189,7 +190,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
         note = s["note"] or ("baseline" if s["in_baseline"] else "compared")
         comp = s["completeness_pct"]
         rows.append([f"{pd.Timestamp(s['start_time']):%a %d %b %Y %H:%M}", s["session_id"],
-                     f"{s['duration_s'] / 60:.0f} min" if np.isfinite(s["duration_s"]) else "n/a",
+                     duration_text(s["duration_s"]),
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
                      pace_text(s.get("median_pace_s_per_km")),
                      f"{comp:.1f} %" if np.isfinite(comp) else "n/a",

@@ -28,7 +28,7 @@ from imuback.core import check_id
 from imuback.errors import ImubackError, RawFormatError
 from imuback.report.analysis import runner_context, session_flags
 from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
-from imuback.report.metrics import count, pace_text, percent_text
+from imuback.report.metrics import count, duration_text, pace_text, percent_text
 from imuback.report.notes import notes_table
 from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
 from imuback.store.notes import add_note, read_notes
@@ -239,7 +239,7 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                 quality += f", {row['status']}"
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
                          tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
-                         f"{(row['duration_s'] or 0) / 60:.0f} min", pace_text(row.get("median_pace_s_per_km")),
+                         duration_text(row["duration_s"]), pace_text(row.get("median_pace_s_per_km")),
                          quality, len(flags)])
         parts: list[object] = [
             tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
