@@ -7,6 +7,7 @@ stem plus its UTC start time; a start time given as ISO 8601 text becomes UTC ns
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,31 @@ def check_keys(identity: dict[str, Any], known: frozenset[str], *, src: str, fmt
     unknown = sorted(k for k, v in identity.items() if k not in known and v is not None)
     if unknown:
         raise RawFormatError(f"{src}: {unknown} do not apply to a {fmt} file; it takes {sorted(known)}")
+
+
+RECOMMENDED_MOUNTING = [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+"""The imuback sensor worn as firmware_notes/mounting.md recommends: chip +y up, +z backwards."""
+
+NAMED_MOUNTINGS = {"identity": np.eye(3).tolist(), "recommended": RECOMMENDED_MOUNTING}
+"""Mountings given by name: the chip's axes are the body's, and the imuback sensor's recommended one."""
+
+
+def parse_mounting(text: str) -> list[list[float]]:
+    """A nominal mounting R (``v_body = R @ v_sensor``; rows = body x forward, y left, z up in
+    sensor axes) given as a name of :data:`NAMED_MOUNTINGS` or JSON 3x3, checked to be a proper
+    rotation; :class:`ValueError` saying what is wrong. What ``--mounting`` and the clinic page's
+    upload form read (docs/frames.md).
+    """
+    if text in NAMED_MOUNTINGS:
+        return NAMED_MOUNTINGS[text]
+    try:
+        r = np.asarray(json.loads(text), dtype=np.float64)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ValueError(f"not a JSON 3x3 matrix nor one of {sorted(NAMED_MOUNTINGS)} ({exc})") from None
+    if r.shape != (3, 3) or not np.isfinite(r).all() or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) \
+            or np.linalg.det(r) < 0:
+        raise ValueError("must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
+    return [[float(v) for v in row] for row in r]
 
 
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:
