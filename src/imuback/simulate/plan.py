@@ -146,12 +146,18 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         if not run:
             T = _walking_step_modulation(p, T, cursor, next_side, turns, starts_bout)
         lift = _shuffles(p, n_max, rng) if not run else np.ones(n_max)
+        T_plain = T
+        T, quick = _quick_steps(p, T, rng) if not run else (T, np.zeros(n_max, dtype=bool))
         s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         keep = s < t_end
         n = int(keep.sum())
         if n == 0:
             continue
-        s, T, pace, lift = s[:n], T[:n], pace[:n], lift[:n]
+        s, T, pace, lift, quick = s[:n], T[:n], pace[:n], lift[:n], quick[:n]
+        if quick[-2:].any():  # gait termination's last two steps are never quick: back to plain
+            k = min(n, 2)
+            T[n - k:], quick[n - k:] = T_plain[n - k:n], False
+            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
         if not run and p.walk_shuffle_share > 0:
             # the second-to-last step of every walk is full (before a stall, walk-to-run or the
@@ -181,6 +187,8 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns})
         if not run and p.walk_shuffle_share > 0:  # the truth keeps the shuffles' contact starts
             seg_log[-1]["shuffles_s"] = [float(x) for x in s[lift < 1.0]]
+        if not run and p.walk_quick_share > 0:  # the truth keeps the quick steps' contact starts
+            seg_log[-1]["quick_s"] = [float(x) for x in s[quick]]
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
@@ -215,6 +223,28 @@ def _shuffles(p: RunnerParams, n: int, rng: np.random.Generator) -> F64:
         lift[rng.random(n) < p.walk_shuffle_share] = p.shuffle_lift_frac
         lift[:2] = 1.0
     return lift
+
+
+QUICK_STEP_S = (0.28, 0.40)
+"""A quick step's time (s, uniform): the real quick steps (under 0.7 of the running median
+interval) of mobgap_lab's slow bouts (< 0.6 m/s) last 0.28-0.37 s (stereophotogrammetry) and
+0.29-0.40 s (INDIP) from one IC to the next (``benchmarks/slow_steps.py``'s sets)."""
+
+
+def _quick_steps(p: RunnerParams, T: F64, rng: np.random.Generator) -> tuple[F64, B8]:
+    """Walking step times (n,) with quick steps, and which steps are quick (n,).
+
+    Each step is a quick step (a short corrective step of :data:`QUICK_STEP_S`) with probability
+    ``walk_quick_share``, never a walk's first two steps (gait initiation's); drawn only when asked,
+    so other sessions keep their random draws. The speed stays the walk's: a quick step is short.
+    """
+    quick = np.zeros(T.size, dtype=bool)
+    if p.walk_quick_share <= 0:
+        return T, quick
+    quick = rng.random(T.size) < p.walk_quick_share
+    quick[:2] = False
+    out: F64 = np.where(quick, rng.uniform(*QUICK_STEP_S, T.size), T)
+    return out, quick
 
 
 def _walking_step_modulation(p: RunnerParams, T: F64, start_s: float, first_side: float,
