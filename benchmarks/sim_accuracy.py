@@ -103,6 +103,7 @@ def walking_scenario(i: int) -> RunnerParams:
         walk_hesitations_per_min=2.0 * slow,
         walk_shuffle_share=0.1 * slow,
         walk_quick_share=0.08 * slow,
+        walk_near_stop_share=0.25 * slow,
         walk_uturns_per_min=60.0 * v / 10.0,  # a U-turn after every 10 m, as in the real trials
         uturn_s=(2.5, 2.0, 3.0, 2.5)[i % 4], uturn_speed_frac=(0.15, 0.3, 0.4)[i % 3],
         walk_pauses=2, pause_s=3.0, walk_transient_pct=15.0, walk_turn_slow_pct=15.0,

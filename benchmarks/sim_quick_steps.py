@@ -1,4 +1,4 @@
-"""The simulated slow walk's quick steps: carried, within standing height, forces their own.
+"""The simulated slow walk's quick steps and near-stops: carried, within standing height.
 
     python benchmarks/sim_quick_steps.py [--seeds 300 304]
 
@@ -18,6 +18,12 @@ step), min / median / max over the steps of:
 * ``peak``: the step's own vertical force peak (truth ``grf_peak_bw``) over its 5-step running
   median;
 * ``swing s``: from the previous contact's truth TO to the next contact's truth IC of the same foot.
+
+Then per near-stop (the step into it, its double-support pause, the next bout's first step), from the
+contact before the step into it to the end of the first step after it, min / median / max of:
+``IC-IC s`` (the step into it to the next IC), ``Fmin``, ``other`` (as above: the standing support
+of the pause included), ``top mm`` (the highest height over standing), ``pause mm`` (the height's
+range over the pause), ``v min`` (the lowest forward speed, m/s).
 """
 
 from __future__ import annotations
@@ -70,6 +76,28 @@ def rows(i: int, seed: int) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+def near_rows(i: int, seed: int) -> dict[str, np.ndarray]:
+    """Per near-stop of scenario ``i`` built with ``seed``: the near-stop columns of the docstring."""
+    p = sa.walking_scenario(i)
+    g, log, speed, _ = session_gait(p, np.random.default_rng(seed))
+    st = g.st
+    z0 = float(np.mean(evaluate(g, np.arange(1.5, 2.5, 1e-3), positions=True, horizontal=False)["z"]))
+    out: dict[str, list[float]] = {k: [] for k in ("T", "Fmin", "other", "top", "pause", "vmin")}
+    for a, b in (x for seg in log for x in seg.get("near_stops", [])):
+        k = int(np.searchsorted(st.s, a)) - 1  # the step into it ends at a
+        t = np.arange(st.s[k - 1] + 5e-4, st.s[k + 1] + st.T[k + 1], 1e-3)
+        ev = evaluate(g, t, positions=True, horizontal=False)
+        z = (ev["z"] - z0) * 1e3
+        pause = (t >= a) & (t < b)
+        out["T"].append(st.s[k + 1] - st.s[k])
+        out["Fmin"].append(float(ev["F"].min()))
+        out["other"].append(float((ev["F"] - ev["F_own_c"] - ev["F_own_m"]).min()))
+        out["top"].append(float(z.max()))
+        out["pause"].append(float(np.ptp(z[pause])))
+        out["vmin"].append(float(speed.eval(t)[0].min()))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=None, help="one per scenario (default 300 + i)")
@@ -86,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, m in (("quick steps", quick), ("plain (2+ away)", ~near)):
         cells = " | ".join(f"{r[c][m].min():6.2f} {np.median(r[c][m]):6.2f} {r[c][m].max():6.2f}" for c in cols)
         print(f"{name:18s} {int(m.sum()):4d} | {cells}")
+    nr = [near_rows(i, s) for i, s in zip(SLOW_SCENARIOS, seeds, strict=True)]
+    r = {k: np.concatenate([x[k] for x in nr]) for k in nr[0]}
+    cols = ("T", "Fmin", "other", "top", "pause", "vmin")
+    print(f"\n{'near-stops':18s} {'n':>4s} | " + " | ".join(f"{c:^20s}" for c in
+                                                      ("IC-IC s", "Fmin BW", "other BW", "top mm", "pause mm", "v min m/s")))
+    if r["T"].size:
+        cells = " | ".join(f"{r[c].min():6.2f} {np.median(r[c]):6.2f} {r[c].max():6.2f}" for c in cols)
+        print(f"{'':18s} {r['T'].size:4d} | {cells}")
     return 0
 
 

@@ -221,6 +221,8 @@ class RunnerParams:
     walk_shuffle_share: float = 0.0
     shuffle_lift_frac: float = 0.25
     walk_quick_share: float = 0.0
+    walk_near_stop_share: float = 0.0
+    walk_near_stop_speed_mps: float = 0.15
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
@@ -273,6 +275,8 @@ class RunnerParams:
             (0.0 <= self.walk_shuffle_share <= 0.5 and 0.0 < self.shuffle_lift_frac < 1.0,
              "walk_shuffle_share must be within 0-0.5 and shuffle_lift_frac within (0, 1)"),
             (0.0 <= self.walk_quick_share <= 0.3, "walk_quick_share must be within 0-0.3"),
+            (0.0 <= self.walk_near_stop_share <= 0.5 and 0.0 <= self.walk_near_stop_speed_mps <= 0.5,
+             "walk_near_stop_share must be within 0-0.5 and walk_near_stop_speed_mps within 0-0.5"),
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),
