@@ -282,7 +282,7 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
     and the next starts, as at a hesitation, but the walker creeps on at ``walk_near_stop_speed_mps``).
 
     Never on a walk's first two steps, within 2.5 s of its end, within 1.5 s of a U-turn (its own speed
-    dip), next to a quick step, or within 3 steps of another near-stop; the two steps before and after it are slowed as a
+    dip), where one of the steps it slows is quick, or within 3 steps of another near-stop; the two steps before and after it are slowed as a
     bout's end and start are (``walk_transient_pct``). Returns the step times (n,), the pause after
     each step (n; 0 where none), the U-turns and the walk's end moved later by the pauses before them.
     Drawn only when asked, so other sessions keep their random draws.
@@ -294,8 +294,8 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
     ok = want & (np.arange(n) >= 2) & (s0 + T < end_s - 2.5)
     for a, b in turns:  # a few turns
         ok &= (s0 + T < a - 1.5) | (s0 > b + 1.5)
-    busy = np.convolve(quick.astype(float), np.ones(3), mode="same") > 0  # a quick step next to it
-    ok &= ~busy
+    for off in (-1, 0, 1, 2):  # the steps it slows are never quick
+        ok &= ~np.roll(np.pad(quick, 2), -off)[2:-2]
     gap = np.zeros(n)
     last = -10
     for k in np.flatnonzero(ok):  # a few near-stops: at least 3 steps apart
