@@ -109,16 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     near = np.convolve(quick.astype(float), np.ones(5), mode="same") > 0  # within two steps of a quick step
     print("# quick steps of the simulated 0.45 m/s walks (min / median / max)")
     cols = ("T", "Fmin", "other", "top", "rng", "peak", "swing")
-    print(f"{'group':18s} {'n':>4s} | " + " | ".join(f"{c:^20s}" for c in
-                                                   ("T s", "Fmin BW", "other BW", "top mm", "rng mm", "peak/med", "swing s")))
+    heads = ("T s", "Fmin BW", "other BW", "top mm", "rng mm", "peak/med", "swing s")
+    print(f"{'group':18s} {'n':>4s} | " + " | ".join(f"{c:^20s}" for c in heads))
     for name, m in (("quick steps", quick), ("plain (2+ away)", ~near)):
         cells = " | ".join(f"{r[c][m].min():6.2f} {np.median(r[c][m]):6.2f} {r[c][m].max():6.2f}" for c in cols)
         print(f"{name:18s} {int(m.sum()):4d} | {cells}")
     nr = [near_rows(i, s) for i, s in zip(SLOW_SCENARIOS, seeds, strict=True)]
     r = {k: np.concatenate([x[k] for x in nr]) for k in nr[0]}
     cols = ("T", "Fmin", "other", "top", "pause", "vmin")
-    print(f"\n{'near-stops':18s} {'n':>4s} | " + " | ".join(f"{c:^20s}" for c in
-                                                      ("IC-IC s", "Fmin BW", "other BW", "top mm", "pause mm", "v min m/s")))
+    heads = ("IC-IC s", "Fmin BW", "other BW", "top mm", "pause mm", "v min m/s")
+    print(f"\n{'near-stops':18s} {'n':>4s} | " + " | ".join(f"{c:^20s}" for c in heads))
     if r["T"].size:
         cells = " | ".join(f"{r[c].min():6.2f} {np.median(r[c]):6.2f} {r[c].max():6.2f}" for c in cols)
         print(f"{'':18s} {r['T'].size:4d} | {cells}")

@@ -48,7 +48,7 @@ def _own(g: Gait, k: int):  # contact k's own force (hump plus the heel strike's
 
 
 def test_off_by_default_no_step_is_quick():
-    g, quick = _gait(RunnerParams(), 1)
+    _, quick = _gait(RunnerParams(), 1)
     assert not quick.any()
     _, log, _, _ = session_gait(RunnerParams(), np.random.default_rng(1))
     assert all("quick_s" not in seg for seg in log)

@@ -192,7 +192,7 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["T"].append(T)
         parts["tc"].append(np.asarray(tc, dtype=float))
         parts["run"].append(np.full(n, run))
-        parts["bout"].append(bout + np.concatenate([[0], np.cumsum(near[:-1])]).astype(np.int64))
+        parts["bout"].append(np.asarray(bout + np.concatenate([[0], np.cumsum(near[:-1])]), dtype=np.float64))
         bout += int(near[:-1].sum())
         parts["pace"].append(np.asarray(pace, dtype=float))
         parts["lift"].append(lift)
@@ -281,10 +281,11 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
     walker pauses in double support for :data:`NEAR_STOP_S` before the next step (a gait bout ends
     and the next starts, as at a hesitation, but the walker creeps on at ``walk_near_stop_speed_mps``).
 
-    Never on a walk's first two steps, within 2.5 s of its end, within 1.5 s of a U-turn (its own speed
-    dip), where one of the steps it slows is quick, or within 3 steps of another near-stop; the two steps before and after it are slowed as a
-    bout's end and start are (``walk_transient_pct``). Returns the step times (n,), the pause after
-    each step (n; 0 where none), the U-turns and the walk's end moved later by the pauses before them.
+    Never on a walk's first two steps, within 2.5 s of its end, within 1.5 s of a U-turn (its own
+    speed dip), where one of the steps it slows is quick, or within 3 steps of another near-stop; the
+    two steps before and after it are slowed as a bout's end and start are (``walk_transient_pct``).
+    Returns the step times (n,), the pause after each step (n; 0 where none), the U-turns and the
+    walk's end moved later by the pauses before them.
     Drawn only when asked, so other sessions keep their random draws.
     """
     n = T.size
@@ -300,7 +301,7 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
     last = -10
     for k in np.flatnonzero(ok):  # a few near-stops: at least 3 steps apart
         if k - last > 3:
-            gap[k], last = pause[k], k
+            gap[k], last = pause[k], int(k)
     x = p.walk_transient_pct / 100.0
     out = T.copy()
     for off, f in ((-1, 0.5), (0, 1.0), (1, 1.0), (2, 0.5)):  # gait termination and initiation
