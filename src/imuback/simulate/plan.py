@@ -158,8 +158,8 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
             continue
         s, T, pace, lift, quick, gap = s[:n], T[:n], pace[:n], lift[:n], quick[:n], gap[:n]
         if quick[-2:].any():  # gait termination's last two steps are never quick: back to plain
-            k = min(n, 2)
-            T[n - k:], quick[n - k:] = T_plain[n - k:n], False
+            qi = np.flatnonzero(quick[-2:]) + max(n - 2, 0)
+            T[qi], quick[qi] = T_plain[qi], False
             s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1] + gap[:-1])])
         if gap[max(n - 2, 0):].any():  # never after a walk's last two steps (its end is a stop of its own)
             gap[max(n - 2, 0):] = 0.0
@@ -285,7 +285,7 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
     speed dip), where one of the steps it slows is quick, or within 3 steps of another near-stop; the
     two steps before and after it are slowed as a bout's end and start are (``walk_transient_pct``).
     Returns the step times (n,), the pause after each step (n; 0 where none), the U-turns and the
-    walk's end moved later by the pauses before them.
+    walk's end moved later by the pauses (and their slowed steps) before them.
     Drawn only when asked, so other sessions keep their random draws.
     """
     n = T.size
@@ -308,8 +308,10 @@ def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float
         idx = np.flatnonzero(gap > 0) + off
         idx = idx[(idx >= 0) & (idx < n)]
         out[idx] *= 1.0 + x * f
-    def before(t: float) -> float:  # the pauses after steps that end before t
-        return float(gap[s0 + T < t].sum())
+    added = gap + out - T  # the time each step and its pause add
+
+    def before(t: float) -> float:  # the time added by the steps that end before t
+        return float(added[s0 + T < t].sum())
 
     moved = [(a + before(a), b + before(a)) for a, b in turns]
     return out, gap, moved, end_s + before(end_s)
