@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -283,3 +285,31 @@ def test_a_csv_with_a_byte_order_mark_has_clean_column_names(tmp_path, raw):
     p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
     assert header_names(p) == (";", ["time", "acc_x", "acc_y", "acc_z"])
     assert read_session(p, runner_id="r1").n_samples == 400
+
+
+def test_a_dead_axis_in_a_csv_is_refused_naming_file_and_column(tmp_path, raw, capsys):
+    dead = raw.acc_mps2.copy()
+    dead[:, 1] = 0.0
+    p = _csv(tmp_path / "dead.csv", dataclasses.replace(raw, acc_mps2=dead, acc_absent=("acc_y",)),
+             times=[str(int(x)) for x in raw.time_ns[:1000]], n=1000)
+    with pytest.raises(UnitsError, match=r"dead\.csv: column 'acc_y' reads 0 m/s² on every sample .*dead "
+                                         r"accelerometer axis") as err:
+        read_session(p, runner_id="r1")
+    assert err.value.kind == "acc_dead"
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    err_text = capsys.readouterr().err
+    assert "dead.csv: column 'acc_y'" in err_text and "Traceback" not in err_text
+
+
+def test_a_two_axis_csv_without_its_missing_column_is_read_as_declared(tmp_path, raw):
+    t = raw.time_ns[:1000]
+    rows = ["time,acc_x,acc_z"] + [f"{t[i]},{raw.acc_mps2[i, 0]:.5f},{raw.acc_mps2[i, 2]:.5f}" for i in range(1000)]
+    p = tmp_path / "two.csv"
+    p.write_text("\n".join(rows) + "\n")
+    back = read_session(p, runner_id="r1")
+    assert back.acc_absent == ("acc_y",)
+    assert not back.acc_mps2[:, 1].any()
+    np.testing.assert_allclose(back.acc_mps2[:, 2], raw.acc_mps2[:1000, 2], atol=1e-4)
+    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]"):
+        p.write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n")
+        read_session(p, runner_id="r1")

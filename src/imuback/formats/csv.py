@@ -238,9 +238,8 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
-    required = ("time", *S.ACC_COLUMNS)
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
+    missing = [c for c in ("time", *S.ACC_COLUMNS) if c not in table.column_names]
+    if "time" in missing or len(missing) > 1:  # one acc column may be absent: a two-axis accelerometer
         raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
                              + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
