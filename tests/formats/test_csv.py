@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -313,3 +314,45 @@ def test_a_two_axis_csv_without_its_missing_column_is_read_as_declared(tmp_path,
     with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]"):
         p.write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n")
         read_session(p, runner_id="r1")
+
+
+def _dated_csv(path, raw, *, suffix="", n=400):
+    stamps = np.datetime_as_string(np.datetime64("2024-03-04T07:00:00") + np.arange(n) * np.timedelta64(5, "ms"),
+                                   unit="ms")
+    return _csv(path, raw, times=[s + suffix for s in stamps], n=n)
+
+
+@pytest.mark.parametrize("suffix, zone, first", [("Z", None, "2024-03-04T07:00:00.000"),
+                                                 ("+01:00", None, "2024-03-04T06:00:00.000"),
+                                                 ("", "UTC", "2024-03-04T07:00:00.000"),
+                                                 ("", "+01:00", "2024-03-04T06:00:00.000"),
+                                                 ("", "Europe/Madrid", "2024-03-04T06:00:00.000")])
+def test_csv_dates_are_read_in_their_own_or_the_stated_zone(tmp_path, raw, suffix, zone, first):
+    p = _dated_csv(tmp_path / "dated.csv", raw, suffix=suffix)
+    if zone is not None:
+        (tmp_path / "dated.csv.json").write_text(json.dumps({"imuback.time_zone": zone}))
+    back = read_session(p, runner_id="r1")
+    assert str(np.datetime64(int(back.time_ns[0]), "ns").astype("datetime64[ms]")) == first
+    assert back.sample_rate_hz == pytest.approx(200.0)
+
+
+def test_csv_dates_without_a_zone_are_refused_not_taken_as_utc(tmp_path, raw, capsys):
+    p = _dated_csv(tmp_path / "naive.csv", raw)
+    with pytest.raises(RawFormatError, match=r"naive\.csv: column 'time' holds dates without a time zone \(first "
+                                             r"'2024-03-04 07:00:00'\).*in naive\.csv\.json: "
+                                             r'\{"imuback\.time_zone": "UTC"\}'):
+        read_session(p, runner_id="r1")
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    assert "naive.csv: column 'time' holds dates without a time zone" in capsys.readouterr().err
+    (tmp_path / "naive.csv.json").write_text(json.dumps({"imuback.time_zone": "Mars/Olympus"}))
+    with pytest.raises(RawFormatError, match=r"naive\.csv: column 'time' in imuback\.time_zone 'Mars/Olympus'"):
+        read_session(p, runner_id="r1")
+
+
+def test_a_start_without_a_zone_is_refused_with_how_to_write_it(tmp_path, raw, capsys):
+    p = _csv(tmp_path / "rel.csv", raw, times=np.arange(400) / 200.0)
+    with pytest.raises(RawFormatError, match=r"rel\.csv: --start '2024-03-04T07:00:00' has no time zone.*"
+                                             r"2024-03-04T07:00:00Z.*2024-03-04T07:00:00\+01:00"):
+        read_session(p, runner_id="r1", start="2024-03-04T07:00:00")
+    back = read_session(p, runner_id="r1", start="2024-03-04T07:00:00-05:00")
+    assert str(np.datetime64(int(back.time_ns[0]), "ns").astype("datetime64[s]")) == "2024-03-04T12:00:00"

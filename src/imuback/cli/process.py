@@ -134,8 +134,9 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = Fals
                         "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1); "
                         "refused with several files")
     p.add_argument("--start", metavar="ISO8601",
-                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z"
+                   help="time of the first sample of files timed from their start (CSV, Xsens without "
+                        "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
+                        "2024-03-04T08:00:00+01:00; a time without a zone is refused"
                         + ("; refused with several files" if one_start else ""))
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn (every format "

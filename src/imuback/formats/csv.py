@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession
@@ -82,8 +83,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     ``identity``: ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``,
     ``start`` (what the sidecar does not give). A runner id is required; the session id defaults
     to ``<file stem>-<UTC start time>`` and the rate to the median sample interval. ``time`` is
-    ISO 8601, or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size),
-    or seconds since the start when ``start`` (ISO 8601) is given.
+    ISO 8601 with a zone (``Z``, ``+01:00``; dates without one need ``imuback.time_zone`` in the
+    sidecar), or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size),
+    or seconds since the start when ``start`` (ISO 8601 with its zone) is given.
     """
     path = Path(path)
     check_raw_path(path)
@@ -100,6 +102,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
                          f"{hint[2:5]}_unit= in Python)", kind=exc.kind) from None
 
 
+META_TIME_ZONE = "imuback.time_zone"
+"""Sidecar key: the zone of a ``time`` column's dates written without one (``UTC``, ``+01:00``,
+``Europe/Madrid``); not stored, the dates become UTC."""
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
                (float("inf"), 1, "nanoseconds"))
 """(largest first value, ns per unit, name): epoch times after 1973 in s, ms, µs or ns."""
@@ -133,13 +138,36 @@ def csv_sidecar(path: Path) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 
-def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto") -> npt.NDArray[np.int64]:
-    """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`)."""
+def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[np.int64]:
+    """UTC ns of a ``time`` column of dates: with their own zone, or without one in ``zone``
+    (the sidecar's ``imuback.time_zone``: ``UTC``, ``+01:00`` or a place's name, ``Europe/Madrid``).
+    """
+    if not t.type.tz:
+        first = str(t[0]) if len(t) else ""
+        if zone is None:
+            raise RawFormatError(f"{src}: column 'time' holds dates without a time zone (first {first!r}), so they "
+                                 "name no single moment; write them with Z (UTC) or their offset (+01:00), or "
+                                 f"state their zone in {Path(src).name}.json: "
+                                 '{"imuback.time_zone": "UTC"} (or "+01:00", "Europe/Madrid")')
+        try:
+            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone == "Z" else zone,
+                                   ambiguous="raise", nonexistent="raise")
+        except pa.ArrowInvalid as exc:
+            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {str(exc).splitlines()[0]} "
+                                 "(a zone is UTC, an offset like +01:00 or a name like Europe/Madrid; a time "
+                                 "in the hour the clocks change is ambiguous: write such dates with their offset)"
+                                 ) from None
+    ts = t.cast(pa.timestamp("ns", tz="UTC"))
+    return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto",
+             zone: str | None = None) -> npt.NDArray[np.int64]:
+    """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`); ``zone``: that of dates without one."""
     if pa.types.is_timestamp(t.type):
         if start is not None:
             raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")
-        ts = t.cast(pa.timestamp("ns", tz="UTC") if t.type.tz else pa.timestamp("ns"))
-        return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _dates_ns(t, src=src, zone=zone)
     if not (pa.types.is_integer(t.type) or pa.types.is_floating(t.type)):
         raise RawFormatError(f"{src}: column 'time' must be ISO 8601 dates or epoch numbers, got {t.type}")
     x = t.to_numpy(zero_copy_only=False)
@@ -244,9 +272,11 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
                              + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
     start = given.pop("start", None)
-    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit)
-    table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     meta = csv_sidecar(path)
+    zone = meta.pop(META_TIME_ZONE, None)
+    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
+                  zone=zone)
+    table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     mounting_source = ("file" if S.META_MOUNTING in meta else
                        "given" if given.get("mounting") is not None else "assumed")
     for key, value in given.items():
