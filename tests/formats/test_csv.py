@@ -356,3 +356,31 @@ def test_a_start_without_a_zone_is_refused_with_how_to_write_it(tmp_path, raw, c
         read_session(p, runner_id="r1", start="2024-03-04T07:00:00")
     back = read_session(p, runner_id="r1", start="2024-03-04T07:00:00-05:00")
     assert str(np.datetime64(int(back.time_ns[0]), "ns").astype("datetime64[s]")) == "2024-03-04T12:00:00"
+
+
+def test_a_cell_that_is_not_utf8_or_not_a_number_is_named_by_row(tmp_path, raw, capsys):
+    p = _csv(tmp_path / "deg.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    rows = p.read_bytes().split(b"\n")
+    rows[5] += b"\xb0"  # a Latin-1 '°' after acc_z's value in data row 5
+    p.write_bytes(b"\n".join(rows))
+    with pytest.raises(RawFormatError, match=r"deg\.csv: column 'acc_z', data row 5 \(line 6\): b'[-0-9.]+\\xb0' is "
+                                             r"not UTF-8 text \(byte 0xb0, '°' in Latin-1/Windows-1252\)"):
+        read_session(p, runner_id="r1")
+    rows[5] = rows[5][:-1] + b"x"
+    p.write_bytes(b"\n".join(rows))
+    with pytest.raises(RawFormatError, match=r"deg\.csv: column 'acc_z', data row 5 \(line 6\): '[-0-9.]+x' is not a "
+                                             r"number"):
+        read_session(p, runner_id="r1", mapping=ColumnMapping(acc_unit="g"))  # also before a unit conversion
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    assert "deg.csv: column 'acc_z', data row 5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16 little-endian"), ("utf-16-be", "UTF-16 big-endian")])
+def test_a_utf16_csv_is_named_with_its_encoding(tmp_path, raw, encoding, name):
+    """Excel's "Unicode Text" is UTF-16: one error naming the file and the encoding, not a byte."""
+    p = _csv(tmp_path / "wide.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    p.write_bytes(p.read_text().encode(encoding))
+    with pytest.raises(RawFormatError, match=rf"wide\.csv: the file is {name} text.*save it as UTF-8"):
+        read_session(p, runner_id="r1")
+    with pytest.raises(RawFormatError, match=rf"wide\.csv: the file is {name} text"):
+        read_session(p, runner_id="r1", format="csv")  # the reader itself, not only the detection

@@ -131,3 +131,13 @@ def test_the_cli_names_the_file_on_a_zero_rate(tmp_path, capsys):
     code = main(["process", str(path), "--dataset", str(tmp_path / "ds"), "--runner", "r1", "--start", START])
     err = capsys.readouterr().err
     assert code != 0 and "zero.json" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_log_saved_in_another_unicode_encoding_is_read(tmp_path, encoding):
+    """JSON may be UTF-16/32 (RFC 7159 §8.1); PowerShell 5's '>' writes UTF-16 with a byte order mark."""
+    path, acc, _ = _write(tmp_path / "ms.json")
+    path.write_bytes(path.read_text().encode(encoding))
+    assert detect_format(path) == "movesense"
+    raw = read_session(path, runner_id="r1", start=START)
+    assert np.allclose(raw.acc_mps2, acc, atol=1e-4)

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
+from imuback.formats.encoding import refuse_wide, wide_encoding
 from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, table_to_raw
@@ -214,6 +215,7 @@ def _apply_mapping(table: pa.Table, mapping: ColumnMapping, *, src: str) -> pa.T
         keep = [c for c in table.column_names
                 if c in theirs or (c in _COLUMNS and c not in theirs.values())]
         table = table.select(keep).rename_columns([theirs.get(c, c) for c in keep])
+    _check_numbers(table, src=src)
     acc_scale, gyr_scale = unit_scales(mapping)
     for cols, factor in ((S.ACC_COLUMNS, acc_scale), (S.GYR_COLUMNS, gyr_scale)):
         for c in cols:
@@ -235,14 +237,55 @@ def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
 
 
 def _check_utf8_header(path: Path) -> None:
-    """A clear error when the header row is not UTF-8 (e.g. a Latin-1 export with an accent in a name)."""
+    """A clear error when the header row is not UTF-8 (e.g. a Latin-1 export with an accent in a name,
+    or a UTF-16 file).
+    """
     with open(path, "rb") as f:
         head = f.readline(65536)
+    wide = wide_encoding(head)
+    if wide is not None:
+        raise refuse_wide(path, wide)
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RawFormatError(f"{path}: the header row is not UTF-8 text (byte {head[exc.start]:#04x} at character "
-                             f"{exc.start + 1}); save the file as UTF-8") from None
+                             f"{exc.start + 1}{_latin1_hint(head[exc.start:exc.start + 1])}); save the file as "
+                             "UTF-8") from None
+
+
+def _latin1_hint(byte: bytes) -> str:
+    """``, '²' in Latin-1/Windows-1252`` for a byte that is a printable character there, else ''."""
+    char = byte.decode("cp1252", errors="replace")
+    return f", {char!r} in Latin-1/Windows-1252" if char.isprintable() and char != "\ufffd" else ""
+
+
+def _check_numbers(table: pa.Table, *, src: str) -> None:
+    """A contract column that is not numeric: the first cell that is not a number, by row, named;
+    bytes that are not UTF-8 (pyarrow reads such a column as binary) said to be so.
+    """
+    for c in _COLUMNS[1:]:
+        if c not in table.column_names:
+            continue
+        col = table.column(c)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_binary(col.type)
+                or pa.types.is_large_binary(col.type)):
+            continue
+        for i, cell in enumerate(col.to_pylist()):  # the error path only: find the first bad cell
+            if cell is None:
+                continue
+            text = cell.decode("utf-8", errors="replace") if isinstance(cell, bytes) else cell
+            try:
+                float(text.replace(",", "."))
+                continue
+            except ValueError:
+                pass
+            if isinstance(cell, bytes) and "\ufffd" in text:
+                bad = next(b for b in cell if b >= 0x80)
+                raise RawFormatError(f"{src}: column {c!r}, data row {i + 1} (line {i + 2}): {cell[:40]!r} is not "
+                                     f"UTF-8 text (byte {bad:#04x}{_latin1_hint(bytes([bad]))}) and not a number; "
+                                     "save the file as UTF-8 and leave only numbers in the sensor columns")
+            raise RawFormatError(f"{src}: column {c!r}, data row {i + 1} (line {i + 2}): {text[:40]!r} is not a "
+                                 "number; the sensor columns hold numbers only")
 
 
 def _read_table(path: Path, delimiter: str) -> pa.Table:

@@ -42,7 +42,7 @@ SENSOR = "Movesense"
 
 def is_movesense_json(head: bytes) -> bool:
     """Whether a file's first bytes look like a Movesense log in JSON (``ArrayAcc`` or ``Meas``)."""
-    text = head.lstrip()
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     return text.startswith(b"{") and (b'"ArrayAcc"' in head or b'"Meas"' in head)
 
 
