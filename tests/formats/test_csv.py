@@ -384,3 +384,23 @@ def test_a_utf16_csv_is_named_with_its_encoding(tmp_path, raw, encoding, name):
         read_session(p, runner_id="r1")
     with pytest.raises(RawFormatError, match=rf"wide\.csv: the file is {name} text"):
         read_session(p, runner_id="r1", format="csv")  # the reader itself, not only the detection
+
+
+@pytest.mark.parametrize("sidecar, match", [
+    ({"imuback.sample_rate_hz": "fast"}, r"s\.csv\.json gives imuback\.sample_rate_hz = 'fast', not a number in Hz; "
+                                         r"write it as a number, e\.g\. \"imuback\.sample_rate_hz\": 100"),
+    ({"imuback.gyr_range_dps": [2000]}, r"s\.csv\.json gives imuback\.gyr_range_dps = '\[2000\]', not a number"),
+    ({"imuback.samplerate_hz": 100}, r"s\.csv\.json has key 'imuback\.samplerate_hz', which imuback does not know"),
+    ({"sample_rate_hz": 100}, r"s\.csv\.json has key 'sample_rate_hz', which imuback does not know \(did you mean "
+                              r"'imuback\.sample_rate_hz'\?\)")])
+def test_a_bad_sidecar_rate_key_or_value_names_the_sidecar(tmp_path, raw, sidecar, match):
+    p = _csv(tmp_path / "s.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "s.csv.json").write_text(json.dumps(sidecar))
+    with pytest.raises(RawFormatError, match=match):
+        read_session(p, runner_id="r1")
+
+
+def test_a_sidecar_may_carry_a_labs_own_notes(tmp_path, raw):
+    p = _csv(tmp_path / "s.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "s.csv.json").write_text(json.dumps({"imuback.sample_rate_hz": 200, "note": "left belt loop"}))
+    assert read_session(p, runner_id="r1").sample_rate_hz == 200.0

@@ -162,6 +162,38 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
     return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+_SIDECAR_KEYS = (S.META_SCHEMA_VERSION, S.META_SESSION_ID, S.META_RUNNER_ID, S.META_SENSOR, S.META_SAMPLE_RATE_HZ,
+                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, META_TIME_ZONE)
+_SIDECAR_NUMBERS = {S.META_SAMPLE_RATE_HZ: ("Hz", "100"), S.META_ACC_RANGE_G: ("g", "16"),
+                    S.META_GYR_RANGE_DPS: ("deg/s", "2000")}
+
+
+def _check_sidecar(meta: dict[str, str], path: Path) -> None:
+    """The sidecar's keys are imuback's (a misspelt or unprefixed one would be ignored) and its
+    numbers are numbers, each named with the sidecar's file name. Other keys (a lab's own notes)
+    are left alone unless they look like one of imuback's (``sample_rate_hz``, ``rate``).
+    """
+    sidecar = f"{path.name}.json"
+    for key in meta:
+        if key in _SIDECAR_KEYS:
+            continue
+        bare = key.lower().removeprefix("imuback.")
+        near = next((k for k in _SIDECAR_KEYS if k.removeprefix("imuback.") in bare
+                     or (len(bare) >= 4 and bare in k)), None)
+        if key.startswith("imuback.") or near is not None:
+            raise RawFormatError(f"{path}: {sidecar} has key {key!r}, which imuback does not know"
+                                 + (f" (did you mean {near!r}?)" if near else "")
+                                 + f"; its keys are {list(_SIDECAR_KEYS[1:])}")
+    for key, (unit, example) in _SIDECAR_NUMBERS.items():
+        if key not in meta:
+            continue
+        try:
+            float(meta[key])
+        except ValueError:
+            raise RawFormatError(f"{path}: {sidecar} gives {key} = {meta[key][:40]!r}, not a number in {unit}; "
+                                 f'write it as a number, e.g. "{key}": {example}') from None
+
+
 def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto",
              zone: str | None = None) -> npt.NDArray[np.int64]:
     """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`); ``zone``: that of dates without one."""
@@ -316,6 +348,7 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     given = dict(given)
     start = given.pop("start", None)
     meta = csv_sidecar(path)
+    _check_sidecar(meta, path)
     zone = meta.pop(META_TIME_ZONE, None)
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
                   zone=zone)
