@@ -48,6 +48,11 @@ def _process(args: argparse.Namespace) -> int:
         print(f"error: --session {args.session} names one session; give it with one file "
               f"(got {len(args.raw)})", file=sys.stderr)
         return 2
+    if args.start is not None and len(args.raw) > 1:  # as in a batch: several files are not one recording
+        print(f"error: --start {args.start} is the time of one recording's first sample; give it with one file "
+              f"(got {len(args.raw)}, which would all be dated from it; files with dates of their own need none)",
+              file=sys.stderr)
+        return 2
     failed = 0
     try:
         mapping = column_mapping(args)
@@ -123,9 +128,9 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_process)
 
 
-def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = False) -> None:
+def add_identity_arguments(p: argparse.ArgumentParser) -> None:
     """``--runner``, ``--session``, ``--start``, ``--mounting``, the same for ``process`` and ``batch``
-    (``one_start``: ``--start`` too is for one file only, as in a batch).
+    (``--session`` and ``--start`` describe one recording: both refuse several files).
     """
     p.add_argument("--runner", metavar="ID",
                    help="runner id of files that carry none (every format but raw Parquet); never defaulted")
@@ -136,8 +141,7 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = Fals
     p.add_argument("--start", metavar="ISO8601",
                    help="time of the first sample of files timed from their start (CSV, Xsens without "
                         "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
-                        "2024-03-04T08:00:00+01:00; a time without a zone is refused"
-                        + ("; refused with several files" if one_start else ""))
+                        "2024-03-04T08:00:00+01:00; a time without a zone is refused; refused with several files")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn (every format "
                         "but raw Parquet, BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "
