@@ -164,7 +164,8 @@ def test_the_same_bytes_given_another_start_are_stored_again(tmp_path):
 def test_start_with_several_files_is_refused_before_any_is_processed(tmp_path, capsys):
     """One start for several files would date every relative recording from the same moment, and
     refuse the ones with dates of their own: a mixed batch half processed. Refused up front, as
-    in 'imuback batch'."""
+    in 'imuback batch' (a raw Parquet file beside one CSV is fine: it ignores --start, see
+    tests/formats/test_csv.py)."""
     from tests.signal.analytic import half_sine_run
 
     raw, _ = half_sine_run(minutes=0.1)
@@ -177,6 +178,6 @@ def test_start_with_several_files_is_refused_before_any_is_processed(tmp_path, c
     assert main(["process", str(rel), str(epoch), "--dataset", str(ds), "--runner", "ann",
                  "--start", "2024-05-01T08:00:00Z"]) == 2
     assert "--start 2024-05-01T08:00:00Z is the time of one recording's first sample; give it with one file " \
-           "(got 2" in capsys.readouterr().err
+           "(got 2 that are not raw Parquet" in capsys.readouterr().err
     assert not ds.exists()
     assert main(["process", str(epoch), "--dataset", str(ds), "--runner", "ann"]) == 0  # dated by itself
