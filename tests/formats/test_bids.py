@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from imuback.batch.bids import export_bids
+from imuback.cli import main
 from imuback.core import G_MPS2
 from imuback.errors import RawFormatError
 from imuback.formats import detect_format, read_session
@@ -59,7 +60,8 @@ def test_missing_samples_stay_missing_rows(tmp_path):
     assert back.n_samples == raw.n_samples and np.abs(back.time_ns - raw.time_ns).max() < 1000
 
 
-def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s") -> tuple[Path, np.ndarray]:
+def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s",
+             acq_time: str = "2023-01-02T03:04:05.250000Z") -> tuple[Path, np.ndarray]:
     """One IMU from another tool: acc in g, gyro in rad/s, no latency channel, rate in motion.json."""
     raw = half_sine_run(fs=100.0, minutes=0.25)[0]
     d = tmp_path / "sub-p07" / "ses-lab1" / "motion"
@@ -73,7 +75,7 @@ def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s") 
     (d / f"{stem}_channels.tsv").write_text("\n".join(rows) + "\n")
     (d / f"{stem}_motion.json").write_text(json.dumps({"SamplingFrequency": 100, "TaskName": "walk"}))
     (d.parent / "sub-p07_ses-lab1_scans.tsv").write_text(
-        f"filename\tacq_time\nmotion/{stem}_motion.tsv\t2023-01-02T03:04:05.250000\n")
+        f"filename\tacq_time\nmotion/{stem}_motion.tsv\t{acq_time}\n")
     return d / f"{stem}_motion.tsv", raw
 
 
@@ -86,6 +88,30 @@ def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
     assert np.allclose(back.acc_mps2, raw.acc_mps2, atol=1e-5)  # g -> m/s²
     assert np.allclose(back.gyr_dps, raw.gyr_dps, atol=1e-4)  # rad/s -> deg/s
     assert read_session(path, runner_id="r9").runner_id == "r9"
+
+
+def test_an_acq_time_without_z_has_no_zone_and_needs_start(tmp_path, capsys):
+    """BIDS: without Z, acq_time is "the local time of the dataset viewer": no single moment."""
+    path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000")
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: acq_time '2023-01-02T03:04:05.250000' in the "
+                                             r"\*_scans\.tsv has no Z.*--start 2023-01-02T03:04:05.250000\+01:00"):
+        read_session(path)
+    back = read_session(path, start="2023-01-02T03:04:05.25+01:00")  # the moment, with its zone
+    assert str(np.datetime64(int(back.time_ns[0]), "ns")) == "2023-01-02T02:04:05.250000000"
+    with pytest.raises(RawFormatError, match=r"--start '2023-01-02T03:04:05' has no time zone"):
+        read_session(path, start="2023-01-02T03:04:05")
+    assert main(["process", str(path), "--dataset", str(tmp_path / "ds")]) == 1
+    assert "has no Z" in capsys.readouterr().err
+
+
+def test_an_export_from_an_older_imuback_without_z_is_utc(tmp_path):
+    """imuback wrote its UTC acq_time without the Z before 0.15: its own datasets still read."""
+    raw = half_sine_run(minutes=0.1)[0]
+    motion = _export(tmp_path, raw)
+    scans = next(motion.parent.parent.glob("*_scans.tsv"))
+    scans.write_text(scans.read_text().replace("Z\n", "\n"))
+    assert "Z" not in scans.read_text().splitlines()[1]
+    assert read_session(motion).time_ns[0] == raw.time_ns[0]
 
 
 def test_bad_bids_channels_are_named(tmp_path):

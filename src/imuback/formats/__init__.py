@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from imuback.core import RawSession
 from imuback.errors import RawFormatError
+from imuback.formats.encoding import decoded_head, refuse_wide, wide_encoding
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -45,17 +46,21 @@ def detect_format(path: str | Path) -> Format:
         return kind
     check_raw_path(p)
     with open(p, "rb") as f:
-        head = f.read(_HEAD_BYTES)
-    if head.startswith(b"PAR1"):
+        raw_head = f.read(_HEAD_BYTES)
+    if raw_head.startswith(b"PAR1"):
         return "parquet"
-    if is_mobgap_mat(head):
+    if is_mobgap_mat(raw_head):
         return "mobgap"
-    if is_hdf5(head):
+    if is_hdf5(raw_head):
         return "apdm"
-    if is_cwa(head):
+    if is_cwa(raw_head):
         return "cwa"
+    head = decoded_head(raw_head)  # the text formats: told apart as UTF-8
     if is_movesense_json(head):
-        return "movesense"
+        return "movesense"  # JSON is read in UTF-16/32 too
+    wide = wide_encoding(raw_head)
+    if wide is not None:
+        raise refuse_wide(p, wide)
     if is_bids_motion(p):
         return "bids"
     if is_xsens_text(head):
