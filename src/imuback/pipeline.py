@@ -191,7 +191,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
-        check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
+        check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
         stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
                                               source_sha256=source_sha256)
         speed = given if given is not None or clear else stored_speed
@@ -220,16 +220,37 @@ def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
     return json.dumps(np.asarray(mounting, dtype=np.float64).tolist())
 
 
-def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:
+def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool,
+                   source_path: str = "") -> None:
     """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session)."""
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
         return
+    if _sidecars_unhashed(source_path, stored):
+        raise DatasetError(
+            f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, "
+            f"stored at schema {stored['schema_version'] or 'before 1.6'} from this same recording file, whose "
+            "hash did not yet cover its BIDS sidecars (_channels.tsv, _channels.json, _motion.json), so a "
+            "changed sidecar cannot be told apart; pass --replace (replace=True in Python) once to read it "
+            "again with its sidecars")
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
         "this recording another session id, or pass --replace (replace=True in Python) to replace the "
         "stored session with it")
+
+
+def _sidecars_unhashed(source_path: str, stored: dict[str, Any]) -> bool:
+    """The stored session came from this very BIDS ``*_motion.tsv`` by its bytes alone: hashed before
+    schema 1.6, whose ``source_sha256`` left the sidecars out.
+    """
+    if not source_path.endswith(MOTION_SUFFIX) or not Path(source_path).is_file():
+        return False
+    h = hashlib.sha256()
+    with open(source_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest() == stored["source_sha256"]
 
 
 def check_treadmill_speed(speed_mps: float | None, *, source: str) -> None:

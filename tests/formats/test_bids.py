@@ -169,3 +169,29 @@ def test_a_changed_sidecar_is_a_changed_recording(tmp_path, capsys):
     channels_json.write_text(json.dumps({"reference_frame": {"Levels": {"sensor": {
         "NominalMountingRotation": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}}}}))
     assert file_sha256(path) != before
+
+
+def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path, capsys, monkeypatch):
+    """A BIDS session stored before schema 1.6 carries the hash of its ``*_motion.tsv`` alone: read again,
+    it is refused (its sidecars may have changed unseen) with the reason and the one way on, not as a
+    recording "made from other bytes"; ``--replace`` re-reads it and stores the full hash."""
+    import hashlib
+
+    import imuback.pipeline as pipeline
+    from imuback.cli.main import main
+    from imuback.store.dataset import read_table
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
+        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err
+    assert "did not yet cover its BIDS sidecars" in err and "--replace" in err and "other bytes" not in err
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    assert read_table(ds, "sessions").to_pylist()[0]["source_sha256"] == pipeline.file_sha256(path)
+    path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")  # now the bytes differ
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    assert "other bytes" in capsys.readouterr().err
