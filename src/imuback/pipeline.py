@@ -250,7 +250,7 @@ def _sidecars_unhashed(source_path: str, stored: dict[str, Any]) -> bool:
     with open(source_path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest() == stored["source_sha256"]
+    return bool(h.hexdigest() == stored["source_sha256"])
 
 
 def check_treadmill_speed(speed_mps: float | None, *, source: str) -> None:
