@@ -163,6 +163,11 @@ SPAN_DRIFT: Final = 1e-3
 """Between neighbouring frames the sensor's own clock runs at its nominal rate within this (1000 ppm,
 ten times a crystal's error): a frame whose time is off its neighbours' span by more than half a
 period plus this is a corrupted time stamp."""
+MEASURED_PERIOD_MIN_SAMPLES: Final = round(0.5 / SPAN_DRIFT)
+"""The sensor's period is measured (sum of contiguous spans / their samples; the spans telescope, so
+only the end points' time stamp errors count) once over this many samples: a time stamp off by up
+to half a period then moves it by at most ``SPAN_DRIFT``. Before that the nominal period is used,
+within ``max_clock_drift`` (a sensor may run a few % off its nominal rate)."""
 AGREE_S: Final = 1.0
 """Two frames after a clock step agree on it when their receive latencies differ by at most this
 many host seconds."""
@@ -396,10 +401,10 @@ class PolarDecoder:
         """A frame of ``n`` samples ``span_ns`` after the previous one has no sample missing before it.
 
         Contiguous when the span is less than half a period (plus :data:`SPAN_DRIFT` per sample) longer
-        than ``n`` periods of the sensor's measured period; before that period is ``known`` (the
-        first frames of a type), of the nominal period within ``max_clock_drift`` per sample (a
-        sensor may run a few % off its nominal rate). A longer span is a gap: its samples are
-        counted, never spread over it (before, up to n/2 missing samples were spread silently).
+        than ``n`` periods of the sensor's measured period; before that period is ``known``
+        (:data:`MEASURED_PERIOD_MIN_SAMPLES`), of the nominal period within ``max_clock_drift`` per
+        sample. A longer span is a gap: its samples are counted, never spread over it (before, up
+        to n/2 missing samples were spread silently).
         """
         tol = SPAN_DRIFT if known else max(SPAN_DRIFT, self.max_drift)
         return span_ns <= (n + 0.5 + tol * n) * period_ns
@@ -429,8 +434,9 @@ class PolarDecoder:
         n = p.vals.shape[0]
         ts = p.ts_ns + self._shift_ns
         span = None if st.last_t is None else ts - st.last_t
-        period = st.span_ns / st.span_n if st.span_n else self.period_ns
-        if span is not None and self._contiguous(span, n, period, known=st.span_n > 0):
+        known = st.span_n >= MEASURED_PERIOD_MIN_SAMPLES
+        period = st.span_ns / st.span_n if known else self.period_ns
+        if span is not None and self._contiguous(span, n, period, known=known):
             delta = span / n  # contiguous with the previous frame: spread its span (Polar SDK way)
             first_idx = st.last_idx + 1
             st.span_ns += span
