@@ -89,7 +89,9 @@ def test_polar_overflow_smaller_than_half_a_frame_is_a_reported_gap(tmp_path: Pa
 def test_polar_clock_step_mid_run_keeps_every_sample(tmp_path: Path) -> None:
     rec = run_polar(tmp_path, Misbehaviour(clock_steps=((15.0, 3_600.0),)))
     sent, kept, lost, never = polar_books(rec)
-    assert kept == sent and never == 0 and lost <= 40  # at most one frame's worth of estimate
+    # what the sensor never sent (its buffer overflows on a loaded machine) plus at most one
+    # frame's worth of estimate at the step
+    assert kept == sent and abs(lost - never) <= 40
     assert rec.result.report.bad_frames == 0
 
 
