@@ -149,12 +149,14 @@ class CollectReport:
     """Journal bytes that failed their checksum between valid blocks (their samples are lost)."""
     rate_hz: float = 0.0
     """The sensor's sample rate (Hz)."""
+    late_frames: int = 0
+    """Frames that arrived after later ones (reordering firmware): kept, written in their place."""
     kept_journal: Path | None = None
     """Where the journal was kept because not all of it could be read (None: removed or kept on request)."""
 
 
 def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
-                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames, tuple[CounterBreak, ...]]:
+                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames, tuple[CounterBreak, ...], int]:
     """Decode every frame of the journal in order.
 
     Frames are decoded per run between connection events (so a decoder sees the next frames when
@@ -169,6 +171,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
     bads: list[BadFrames] = []
     breaks: list[CounterBreak] = []
     pending: list[FrameBatch] = []
+    late = [0]
 
     def flush() -> None:
         if decoder is None or not pending:
@@ -179,6 +182,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
             parts.setdefault(name, []).append(s)
         bads.append(out.bad)
         breaks.extend(out.breaks)
+        late[0] += out.late_frames
 
     for item in journal.items:
         ev = item.event
@@ -206,7 +210,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
                            "sensor streamed); nothing to recover: it can be deleted")
     ch = decoder.stream_channels
     streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
-    return info, streams, BadFrames.concat(bads), tuple(breaks)
+    return info, streams, BadFrames.concat(bads), tuple(breaks), late[0]
 
 
 def _match_acc_gyr(acc: SampleStream, gyr: SampleStream, rate_hz: float) -> SampleStream:
@@ -265,7 +269,7 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     except (KeyError, TypeError, ValueError) as exc:
         raise CollectError(f"{journal.path}: journal header lacks a valid clock field ({exc!r}); "
                            "this is not a journal imuback wrote") from exc
-    info, streams, bad, breaks = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
+    info, streams, bad, breaks, late = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
     if "imu" in streams:
         rows = streams["imu"]
     else:
@@ -315,7 +319,7 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
         bad_frames=bad.n, bad_reasons=reasons_count,
         reconnects=max(0, sum(1 for e in journal.events if isinstance(e, StreamStarted)) - 1),
         clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped,
-        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz)
+        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz, late_frames=late)
     return raw, report
 
 

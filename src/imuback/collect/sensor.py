@@ -261,6 +261,8 @@ class Decoded:
     streams: dict[str, SampleStream]
     bad: BadFrames
     breaks: tuple[CounterBreak, ...] = ()
+    late_frames: int = 0
+    """Frames that arrived after later ones (reordering firmware) and were kept in their place."""
 
 
 class FrameDecoder(Protocol):
