@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from imuback.cli import main
+from imuback.cli.collect import losses_text
 from imuback.simulate.peripheral import Misbehaviour
 from imuback.simulate.peripheral_server import serve
 from imuback.simulated_recording import SimulatedRecording, record_simulated_async
@@ -38,7 +39,10 @@ def test_duplicate_notifications_lose_nothing(tmp_path: Path) -> None:
     out = check_books(rec)  # every sent sample is a row, in order, with the value sent
     lost = sum(int(g["samples_lost"]) for g in out.gaps)
     assert lost == rec.sensor.log.overflow_samples
-    assert rec.result.report.bad_frames == 3  # each second copy is dropped as a bad frame
+    r = rec.result.report
+    assert r.bad_frames == 3 and r.resent_frames == 3  # each second copy is dropped as a re-send ...
+    text = losses_text(r)  # ... and the summary does not call it damage
+    assert "0 damaged packets" in text and "3 re-sent packets dropped (their samples already kept)" in text
 
 
 def test_a_late_notification_is_kept_in_its_place(tmp_path: Path) -> None:

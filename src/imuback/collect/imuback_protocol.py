@@ -27,6 +27,7 @@ import numpy.typing as npt
 from bleak import BleakClient
 
 from imuback.collect.sensor import (
+    ALREADY_RECEIVED,
     I64,
     BadFrames,
     CounterBreak,
@@ -70,6 +71,8 @@ delivers one link's notifications in order) is kept in its place when its counte
 exactly into the hole it left; later than that it is judged like any other backwards frame."""
 MAX_HOLES: Final = 8
 """Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
+_RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
+"""Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
 
 def samples_per_frame(mtu: int, *, channels: int = 6) -> int:
@@ -343,6 +346,9 @@ class ImubackDecoder:
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
+                if not self._rebooted and v + kj == end and sj == self._last_seq:
+                    reason[cand[j]] = _RESENT  # the last frame again (same counter and seq)
+                    continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
                 elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
@@ -353,7 +359,7 @@ class ImubackDecoder:
                         self._skipped_k += kj
                         continue
                 elif self._replaying and v < end:
-                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    reason[cand[j]] = _RESENT
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
@@ -369,7 +375,7 @@ class ImubackDecoder:
                     self._skipped_k += kj
                     continue
                 elif not self._rebooted and v < end and end - v <= self.replay_window:
-                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    reason[cand[j]] = _RESENT
                     self._skipped += 1
                     self._skipped_k += kj
                     self._replaying = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -252,6 +252,10 @@ class CounterBreak:
     sample_idx: int
     host_ns: int
     reason: str
+
+
+ALREADY_RECEIVED: Final = "samples already received"
+"""In a bad frame's reason: the frame was a re-send, every sample in it is already kept (not damage)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo
+from imuback.collect.sensor import ALREADY_RECEIVED, FrameBatch, FrameDecoder, SensorFamily, StreamInfo
 
 
 @dataclass(slots=True, kw_only=True)
@@ -25,6 +25,8 @@ class RecordStatus:
     packets_lost: int = 0
     samples_lost: int = 0
     bad_frames: int = 0
+    """Damaged frames (re-sends are ``resent_frames``)."""
+    resent_frames: int = 0
     battery_pct: int | None = None
     connected: bool = False
     stopped: bool = False
@@ -39,7 +41,8 @@ class RecordStatus:
         rate = "" if self.rate_hz is None else f" at {self.rate_hz:g} Hz"
         return (f"{m:02d}:{s:02d}  {state}{rate}  {self.samples} samples, "
                 f"{self.samples_lost} missing ({self.packets_lost} gaps), {self.bad_frames} damaged packets, "
-                f"battery {batt}, reconnects {self.reconnects}")
+                + (f"{self.resent_frames} re-sent packets (samples already kept), " if self.resent_frames else "")
+                + f"battery {batt}, reconnects {self.reconnects}")
 
 
 class LiveStats:
@@ -82,7 +85,9 @@ class LiveStats:
         if self.decoder is None or not frames:
             return
         out = self.decoder.decode(FrameBatch.from_frames(frames, host_ns))
-        st.bad_frames += out.bad.n
+        resent = sum(ALREADY_RECEIVED in r for r in out.bad.reasons)
+        st.resent_frames += resent
+        st.bad_frames += out.bad.n - resent
         name = "imu" if "imu" in out.streams else "acc"
         idx = out.streams[name].sample_idx
         if idx.size:
