@@ -53,7 +53,7 @@ def test_existing_journal_is_never_overwritten(tmp_path: Path) -> None:
     p = tmp_path / "j1.journal"
     _journal(p, _frames(3))
     size = p.stat().st_size
-    with pytest.raises(CollectError, match="journal of an interrupted recording .* is in the way"):
+    with pytest.raises(CollectError, match=r"journal of an interrupted recording .* is in the way"):
         JournalWriter(p, {})
     assert p.stat().st_size == size
 
