@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
               sensor="polar", rate_hz=52.0, speedup=10.0)
     simulated("imuback 1600 Hz: two adjacent garbled headers", Misbehaviour(bad_clock_frames=frozenset({400, 401})),
               sensor="imuback", rate_hz=1600.0, speedup=1.5, seconds=20.0)
+    simulated("Polar 52 Hz: stall 1.8 s (buffer overflows ~10)", Misbehaviour(stalls=((15.0, 1.8),)),
+              sensor="polar", rate_hz=52.0, speedup=10.0)
+    simulated("imuback 208 Hz: frames 100, 250 sent late", Misbehaviour(late_frames=frozenset({100, 250})),
+              sensor="imuback", rate_hz=208.0, speedup=10.0, seconds=30.0)
     full_disk()
     corrupted_journal()
     return 0

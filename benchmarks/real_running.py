@@ -99,7 +99,7 @@ def load_trials(root: Path, *, remove_ap_offset: bool = True) -> list[Trial]:
         a = np.column_stack([ap, np.zeros(n), vert]) * G_MPS2  # ML channel absent
         raw = RawSession(session_id=f"alc{i}", runner_id="alcantara", sensor="alcantara", sample_rate_hz=FS_HZ,
                          time_ns=(T0_NS + np.round(np.arange(n) / FS_HZ * 1e9)).astype(np.int64),
-                         acc_mps2=a.astype(np.float32), gyr_dps=None)
+                         acc_mps2=a.astype(np.float32), gyr_dps=None, acc_absent=("acc_y",))
         up, dn = _crossings(grf[i], ONSET_BW)
         # reference contacts fully inside the trial (IC then TO), with 0.1 s margin at the edges
         j = np.searchsorted(dn, up)

@@ -85,6 +85,14 @@ def walking_scenario(i: int) -> RunnerParams:
     ten is a round figure, not fitted; the real slow bouts' 7-13 % weak or short steps
     (``benchmarks/slow_steps.py``) were seen before it was chosen, so it is not independent of
     them.
+    Quick steps and near-stops (0.45 m/s only): a walking step is a quick step (0.28-0.40 s, the
+    real quick steps' times) with probability 0.08, between the real slow bouts' 7.4 % (stereo) and
+    9.4 % (INDIP) short intervals; a step is followed by a near-stop (a 0.8-2.2 s double-support
+    pause at a 0.15 m/s creep) with probability 0.25 where one may fall, chosen (0.4 gave 12.8 %)
+    so that the simulated stall share is near the stereo reference's 9.3 % (INDIP's 20.3 % not
+    used: its ICs are known to be missed). Both rates are set from the real distributions
+    (``benchmarks/slow_steps.py``), never from the pipeline's score; the held-out start/end walks
+    and the faster sessions have neither.
     mobgap_lab's slow bouts are the check (benchmarks/sim_vs_real.py); their cadence (~100/min)
     was already printed there (docs/validation_log.md, 0.7.0) before the 100/min was chosen, so that
     figure is not independent of them: the papers above give the direction (shorter steps, a
@@ -102,6 +110,8 @@ def walking_scenario(i: int) -> RunnerParams:
         walk_step_time_cv=(0.02, 0.03, 0.04)[i % 3] + 0.045 * slow,
         walk_hesitations_per_min=2.0 * slow,
         walk_shuffle_share=0.1 * slow,
+        walk_quick_share=0.08 * slow,
+        walk_near_stop_share=0.25 * slow,
         walk_uturns_per_min=60.0 * v / 10.0,  # a U-turn after every 10 m, as in the real trials
         uturn_s=(2.5, 2.0, 3.0, 2.5)[i % 4], uturn_speed_frac=(0.15, 0.3, 0.4)[i % 3],
         walk_pauses=2, pause_s=3.0, walk_transient_pct=15.0, walk_turn_slow_pct=15.0,
@@ -306,7 +316,7 @@ def report_failure_modes(*, sessions: int, minutes: float) -> dict[str, dict[str
     out = {"realistic_walking": report_scenarios(
         f"simulated realistic walking ({n} sessions: 0.45-1.35 m/s, U-turns every 10 m, stops, "
         "step CV 2-4 % (6.5-8.5 %, 2 hesitations/min and shuffles: one step in ten and the step into "
-        "each stop, at 0.45 m/s), tilt up to 40°, "
+        "each stop, quick steps and near-stops, at 0.45 m/s), tilt up to 40°, "
         "soft tissue up to 0.4 g, 100 Hz)", walks)}
     for v in WALK_SPEEDS_MPS:  # the same sessions (same seeds), by walking speed
         sel = [i for i, w in enumerate(walks) if w.walk_speed_mps == v]

@@ -159,3 +159,25 @@ def test_the_same_bytes_given_another_start_are_stored_again(tmp_path):
                      "--start", start]) == 0
         stored = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).column("start_time")[0].as_py()
         assert stored.isoformat() == start.replace("Z", "+00:00")
+
+
+def test_start_with_several_files_is_refused_before_any_is_processed(tmp_path, capsys):
+    """One start for several files would date every relative recording from the same moment, and
+    refuse the ones with dates of their own: a mixed batch half processed. Refused up front, as
+    in 'imuback batch' (a raw Parquet file beside one CSV is fine: it ignores --start, see
+    tests/formats/test_csv.py)."""
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.1)
+    rel, epoch = tmp_path / "rel.csv", tmp_path / "epoch.csv"
+    rows = list(zip(raw.time_ns, raw.acc_mps2, strict=True))
+    rel.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{(t - raw.time_ns[0]) / 1e9:.4f},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in rows))
+    epoch.write_text("time,acc_x,acc_y,acc_z\n" + "".join(f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in rows))
+    ds = tmp_path / "ds"
+    assert main(["process", str(rel), str(epoch), "--dataset", str(ds), "--runner", "ann",
+                 "--start", "2024-05-01T08:00:00Z"]) == 2
+    assert "--start 2024-05-01T08:00:00Z is the time of one recording's first sample; give it with one file " \
+           "(got 2 that are not raw Parquet" in capsys.readouterr().err
+    assert not ds.exists()
+    assert main(["process", str(epoch), "--dataset", str(ds), "--runner", "ann"]) == 0  # dated by itself

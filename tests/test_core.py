@@ -147,3 +147,45 @@ def test_lists_become_arrays_and_nonsense_is_a_clear_error(raw):
     with pytest.raises(RawFormatError, match="acc_mps2 must be an array of numbers"):
         RawSession(session_id="l", runner_id="r", sensor="x", sample_rate_hz=200.0,
                    time_ns=raw.time_ns[:3], acc_mps2=[["a", "b", "c"]] * 3, gyr_dps=None)
+
+
+@pytest.mark.parametrize("axis, value", [(0, 0.0), (1, 0.0), (2, 9.81)])
+def test_a_dead_accelerometer_axis_is_refused_with_what_to_do(raw, axis, value):
+    """An axis stuck on one value while the others move (a 6-axis sensor) would corrupt the alignment."""
+    acc = raw.acc_mps2.copy()
+    acc[:, axis] = value
+    with pytest.raises(UnitsError, match=rf"column 'acc_{'xyz'[axis]}' reads {value:g} m/s² on every sample while "
+                                         r"the other axes move: a dead accelerometer axis.*leave") as err:
+        dataclasses.replace(raw, acc_mps2=acc)
+    assert err.value.kind == "acc_dead"
+    with pytest.raises(UnitsError, match="dead accelerometer axis"):  # accelerometer-only too (an AX3)
+        dataclasses.replace(raw, acc_mps2=acc, gyr_dps=None)
+
+
+def test_a_still_sensor_is_no_dead_axis(raw):
+    """At rest |acc| does not vary: a quantised axis may sit on one level without being dead."""
+    still = np.tile(np.array([[0.0, 0.0, G_MPS2]], dtype=np.float32), (raw.n_samples, 1))
+    still[::7, 2] += 0.04  # one quantisation step now and then on z
+    assert dataclasses.replace(raw, acc_mps2=still, gyr_dps=None).n_samples == raw.n_samples
+
+
+def test_a_declared_two_axis_accelerometer_is_processed_and_round_trips(tmp_path, raw):
+    acc = raw.acc_mps2.copy()
+    acc[:, 1] = 0.0  # a sacral accelerometer without a mediolateral channel
+    two = dataclasses.replace(raw, acc_mps2=acc, acc_absent=("acc_y",))
+    assert process_raw(two).steps.num_rows > 0
+    path = write_raw(tmp_path / "two.parquet", two)
+    assert "acc_y" not in pq.read_schema(path).names  # the file has no column for the axis it lacks
+    back = read_raw(path)
+    assert back.acc_absent == ("acc_y",)
+    assert not back.acc_mps2[:, 1].any()
+
+
+@pytest.mark.parametrize("absent, match", [(("acc_y",), "declared absent .* holds values other than 0"),
+                                           (("acc_x", "acc_y"), "needs at least two accelerometer axes"),
+                                           (("acc_w",), "must name distinct columns")])
+def test_a_wrong_absent_axis_declaration_is_refused(raw, absent, match):
+    acc = raw.acc_mps2.copy()
+    acc[:, 0] = 0.0
+    with pytest.raises(RawFormatError, match=match):
+        dataclasses.replace(raw, acc_mps2=acc, acc_absent=absent)

@@ -75,6 +75,9 @@ class RawSession:
     gaps : gap log from the collector (list of dicts), may be empty.
     speed_mps : (N,) float32 GPS ground speed in m/s at each sample (a phone's location fixes
         interpolated onto the sample times), NaN where there is no valid fix; None without GPS.
+    acc_absent : accelerometer columns the sensor does not have (a two-axis accelerometer, its
+        file without that column): at most one of :data:`ACC_COLUMNS`, reading 0 throughout. Any
+        other axis that is exactly constant while the sensor moves is a dead axis and refused.
     """
 
     session_id: str
@@ -91,6 +94,7 @@ class RawSession:
     gyr_range_dps: float | None = None
     source: str = "<memory>"
     speed_mps: npt.NDArray[np.float32] | None = None
+    acc_absent: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
@@ -124,9 +128,10 @@ class RawSession:
                 col = cols[int(np.flatnonzero(~np.isfinite(a[bad[0]]))[0])]
                 raise RawFormatError(f"{self.source}: column {col!r} has NaN/inf values in {bad.size} rows "
                                      f"(first at row {bad[0]}); missing samples must be missing rows, so drop them")
+        self._check_absent()
         self._check_time(n)
         if n >= UNITS_MIN_S * self.sample_rate_hz:  # a few samples may all lie in a flight phase
-            check_units(self.acc_mps2, self.gyr_dps, source=self.source)
+            check_units(self.acc_mps2, self.gyr_dps, source=self.source, acc_absent=self.acc_absent)
         for arr in (self.time_ns, self.acc_mps2, self.gyr_dps, self.mounting, self.speed_mps):
             if arr is not None:
                 arr.flags.writeable = False
@@ -153,6 +158,21 @@ class RawSession:
                 raise RawFormatError(f"{self.source}: imuback.{key} = {value} is not a sensor range; it must be "
                                      "a positive number (or absent when unknown)")
 
+    def _check_absent(self) -> None:
+        """At most one declared absent accelerometer axis, a contract column that reads 0 throughout."""
+        object.__setattr__(self, "acc_absent", tuple(self.acc_absent))
+        unknown = [c for c in self.acc_absent if c not in ACC_COLUMNS]
+        if unknown or len(set(self.acc_absent)) != len(self.acc_absent):
+            raise RawFormatError(f"{self.source}: acc_absent {list(self.acc_absent)} must name distinct columns "
+                                 f"of {list(ACC_COLUMNS)}")
+        if len(self.acc_absent) > 1:
+            raise RawFormatError(f"{self.source}: accelerometer column(s) {list(self.acc_absent)} are absent; a "
+                                 "session needs at least two accelerometer axes to find gravity and the steps")
+        for c in self.acc_absent:
+            if np.any(self.acc_mps2[:, ACC_COLUMNS.index(c)]):
+                raise RawFormatError(f"{self.source}: column {c!r} is declared absent (acc_absent) but holds "
+                                     "values other than 0; an absent axis reads 0")
+
     def _check_time(self, n: int) -> None:
         """Sample times strictly increase and match the declared rate (within ``RATE_TOLERANCE``)."""
         if n < 2:
@@ -176,14 +196,20 @@ class RawSession:
 
 
 
-def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | None, *, source: str) -> None:
-    """Raise :class:`UnitsError` when acc is not in m/s² or gyro looks like rad/s.
+def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | None, *, source: str,
+                acc_absent: tuple[str, ...] = ()) -> None:
+    """Raise :class:`UnitsError` when acc is not in m/s² or gyro looks like rad/s, or one sensor axis is dead.
 
     Over any session the mean specific force has magnitude g (≈ 9.81 m/s²): a median norm near 1
     means the file is in g. A gyroscope whose 99th percentile |gyr| is under 6 while |acc| varies
     (SD > 0.5 m/s²) is refused: over the 58 real walking trials of ../shared/data |acc|'s SD is
     0.76-2.53 m/s² and the gyroscope's 99th percentile 38-179 deg/s (0.67-3.1 in rad/s). One that
     reads 0 throughout is dead or disabled: refused too (it would read as "no pelvis rotation").
+    An accelerometer axis that holds exactly one value on every sample while |acc| varies (SD >
+    0.5 m/s², the same "moving" as for the gyroscope) is dead: a live axis carries noise and a
+    share of gravity and of every step, so it never stays on one quantisation level while the
+    body moves, and a dead one would corrupt the sensor-to-body alignment. Axes named in
+    ``acc_absent`` (a declared two-axis sensor) are not judged.
     """
     step = max(1, acc.shape[0] // 20000)  # ~20k samples decide the units as well as all of them
     sub_norm = np.linalg.norm(acc[::step].astype(np.float64), axis=1)  # float64: a corrupt 1e30 row must not overflow
@@ -194,8 +220,10 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
     if not 3.0 < norm < 30.0:
         raise UnitsError(f"{source}: median |acc| = {norm:.3g} is not gravity in m/s² (≈ 9.81); "
                          "check the accelerometer scale factor", kind="acc_scale")
+    moving = float(np.std(sub_norm)) > 0.5
+    if moving:
+        _check_dead_axis(acc, step=step, acc_absent=acc_absent, source=source)
     if gyr is not None and gyr.shape[0] > 100:
-        moving = float(np.std(sub_norm)) > 0.5
         p99 = float(np.percentile(np.abs(gyr[::step]), 99))
         if moving and p99 == 0.0 and not np.any(gyr):
             raise UnitsError(f"{source}: the gyroscope reads 0 on every axis throughout while the accelerometer "
@@ -206,6 +234,22 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
                              "the accelerometer shakes: either it is in rad/s (the raw contract wants deg/s: "
                              "multiply by 57.2958) or the sensor was not worn (no gait to find)",
                              kind="gyr_rad_s")
+
+
+def _check_dead_axis(acc: npt.NDArray[np.float32], *, step: int, acc_absent: tuple[str, ...], source: str) -> None:
+    """Raise ``UnitsError(kind="acc_dead")`` when an accelerometer axis not in ``acc_absent`` is exactly
+    constant (judged on every ``step``-th sample, confirmed on all of them).
+    """
+    sub = acc[::step]
+    for i in np.flatnonzero(np.ptp(sub, axis=0) == 0):  # at most 3 axes
+        col = ACC_COLUMNS[int(i)]
+        if col in acc_absent or np.ptp(acc[:, i]) != 0:
+            continue
+        raise UnitsError(f"{source}: column {col!r} reads {float(acc[0, i]):g} m/s² on every sample while the "
+                         "other axes move: a dead accelerometer axis, which would corrupt the sensor-to-body "
+                         f"alignment; check the sensor, or if it really has only two axes leave {col!r} out of "
+                         "the file (CSV or Parquet; acc_absent= on a RawSession built in Python)",
+                         kind="acc_dead")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ class RawFormatError(ImubackError):
     """A raw session file is unreadable or breaks the raw data contract."""
 
 
-UnitsKind = Literal["acc_in_g", "acc_scale", "gyr_rad_s", "gyr_dead"]
+UnitsKind = Literal["acc_in_g", "acc_scale", "acc_dead", "gyr_rad_s", "gyr_dead"]
 
 
 class UnitsError(RawFormatError):
@@ -19,7 +19,8 @@ class UnitsError(RawFormatError):
 
     ``kind`` says which check failed (None: not said), so callers branch on it, never on the
     message (which starts with the file's path): ``"acc_in_g"``, ``"acc_scale"`` (not gravity in
-    any unit we read), ``"gyr_rad_s"`` (rad/s or not worn), ``"gyr_dead"`` (reads 0 throughout).
+    any unit we read), ``"acc_dead"`` (one accelerometer axis exactly constant while the others
+    move), ``"gyr_rad_s"`` (rad/s or not worn), ``"gyr_dead"`` (reads 0 throughout).
     """
 
     def __init__(self, *args: object, kind: UnitsKind | None = None) -> None:

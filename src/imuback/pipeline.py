@@ -21,7 +21,8 @@ import pyarrow as pa
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
 from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
-from imuback.formats import read_session, read_sessions
+from imuback.formats import read_session, read_sessions, recording_files
+from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.clipping import CENSORED_METRICS, censored, censored_median
 from imuback.signal.dsp import interp_at
@@ -72,21 +73,18 @@ class SessionTables:
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a raw input: the file's bytes, followed for a CSV by the bytes of its
-    JSON metadata sidecar (``<file>.csv.json``) when there is one — both make the session; for a
-    folder (an unzipped phone export) the names and bytes of all its files.
+    """SHA-256 hex digest of a raw input: the bytes of every file that makes its session
+    (:func:`imuback.formats.recording_files`: the file, then a CSV's or a BIDS recording's
+    sidecars), one after the other; for a folder (an unzipped phone export) the names and bytes of
+    all its files. A changed sidecar is a changed recording.
     """
     h = hashlib.sha256()
     path = Path(path)
-    parts = [path]
-    sidecar = path.with_name(path.name + ".json")
-    if path.suffix.lower() == ".csv" and sidecar.exists():
-        parts.append(sidecar)
-    if path.is_dir():  # an unzipped phone export: every file's name and bytes, in name order
-        parts = sorted(p for p in path.rglob("*") if p.is_file())
-    for part in parts:
+    for i, part in enumerate(recording_files(path)):
         if path.is_dir():
             h.update(part.relative_to(path).as_posix().encode() + b"\0")
+        elif i and not part.name.endswith(".csv.json"):  # a BIDS sidecar, by its suffix (not the CSV's: as before)
+            h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
@@ -193,7 +191,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
-        check_identity(dataset, raw, source_sha256=source_sha256, replace=replace)
+        check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
         stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
                                               source_sha256=source_sha256)
         speed = given if given is not None or clear else stored_speed
@@ -222,16 +220,37 @@ def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
     return json.dumps(np.asarray(mounting, dtype=np.float64).tolist())
 
 
-def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool) -> None:
+def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool,
+                   source_path: str = "") -> None:
     """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session)."""
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
         return
+    if _sidecars_unhashed(source_path, stored):
+        raise DatasetError(
+            f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, "
+            f"stored at schema {stored['schema_version'] or 'before 1.6'} from this same recording file, whose "
+            "hash did not yet cover its BIDS sidecars (_channels.tsv, _channels.json, _motion.json), so a "
+            "changed sidecar cannot be told apart; pass --replace (replace=True in Python) once to read it "
+            "again with its sidecars")
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
         "this recording another session id, or pass --replace (replace=True in Python) to replace the "
         "stored session with it")
+
+
+def _sidecars_unhashed(source_path: str, stored: dict[str, Any]) -> bool:
+    """The stored session came from this very BIDS ``*_motion.tsv`` by its bytes alone: hashed before
+    schema 1.6, whose ``source_sha256`` left the sidecars out.
+    """
+    if not source_path.endswith(MOTION_SUFFIX) or not Path(source_path).is_file():
+        return False
+    h = hashlib.sha256()
+    with open(source_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return bool(h.hexdigest() == stored["source_sha256"])
 
 
 def check_treadmill_speed(speed_mps: float | None, *, source: str) -> None:

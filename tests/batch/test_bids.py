@@ -63,7 +63,7 @@ def test_raw_sessions_as_bids_motion(study: Study, tmp_path: Path) -> None:
     assert level["NominalMountingRotation"] == np.eye(3).tolist()
     scans = _tsv(out / "sub-runner0" / "ses-r0s0" / "sub-runner0_ses-r0s0_scans.tsv")
     assert scans == [{"filename": f"motion/{stem}_motion.tsv",
-                      "acq_time": "2023-11-14T22:13:20.000000"}]
+                      "acq_time": "2023-11-14T22:13:20.000000Z"}]  # Z: UTC (BIDS)
     sessions = _tsv(out / "sub-runner0" / "sub-runner0_sessions.tsv")
     assert [s["imuback_session_id"] for s in sessions] == ["r0s0", "r0s1", "r0s2"]
 

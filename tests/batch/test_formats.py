@@ -118,3 +118,35 @@ def test_a_one_file_batch_with_start_and_session_is_skipped_only_when_they_match
     assert status(session_id="long", start="2024-03-04T08:00:00Z") == "processed"  # another start
     assert status(session_id="long", start="2024-03-04T08:00:00+00:00") == "skipped"
     assert status(session_id="long", start=start) == "processed"
+
+
+def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path: Path):
+    """A CSV whose ``<file>.csv.json`` sidecar names its runner and session but not its mounting is
+    skipped only when read with the same ``--mounting`` (or none) as the stored session."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from imuback.store.raw import raw_to_table
+    from tests.batch.data import running_session
+
+    raw = running_session("s1", "ann", minutes=0.5)
+    table = raw_to_table(raw)
+    root = tmp_path / "raw"
+    root.mkdir()
+    epoch_s = pa.array(raw.time_ns / 1e9)
+    pacsv.write_csv(table.select([c for c in table.column_names if c != "time"]).add_column(0, "time", epoch_s),
+                    root / "s1.csv")
+    (root / "s1.csv.json").write_text(json.dumps({"imuback.runner_id": "ann", "imuback.session_id": "s1"}))
+    ds, r = tmp_path / "ds", [[0, 0, -1], [0, 1, 0], [1, 0, 0]]
+
+    def status(**kw: object) -> str:
+        (o,) = run_batch([root], dataset=ds, workers=1, **kw).outcomes
+        assert o.status != "failed", o.message
+        return o.status
+
+    assert status() == "processed"
+    assert status() == "skipped"
+    assert status(mounting=r) == "processed"
+    assert status(mounting=r) == "skipped"
+    assert status() == "processed"
+

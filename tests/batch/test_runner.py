@@ -43,7 +43,7 @@ def test_bad_files_among_good_ones(study: Study, tmp_path: Path) -> None:
     assert failed["truncated.parquet"].error_type == "RawFormatError"
     assert "not a readable Parquet file" in failed["truncated.parquet"].message
     assert failed["nocol.csv"].error_type == "RawFormatError"
-    assert "missing column(s) ['acc_y']; found ['time', 'acc_x', 'acc_z'" in failed["nocol.csv"].message
+    assert "missing column(s) ['acc_x', 'acc_y']; found ['time', 'acc_z'" in failed["nocol.csv"].message
     assert failed["in_g.parquet"].error_type == "UnitsError"
     assert "in g" in failed["in_g.parquet"].message
 

@@ -74,10 +74,24 @@ def test_polar_lone_corrupted_timestamp_costs_only_its_frame(tmp_path: Path) -> 
     assert rec.result.report.bad_frames == 1
 
 
+def test_polar_overflow_smaller_than_half_a_frame_is_a_reported_gap(tmp_path: Path) -> None:
+    # a stall near the 2 s firmware buffer: the sensor overwrites ~10 samples (measured), fewer
+    # than half of its 38-sample frames (MTU 247); before, the frame after them was spread over
+    # their time and they went unreported (the flaky `38 == 48` of the test above under load)
+    rec = run_polar(tmp_path, Misbehaviour(stalls=((15.0, 1.8),)))
+    sent, kept, lost, never = polar_books(rec)
+    assert 0 < rec.sensor.log.overflow_samples
+    assert kept == sent and lost == never
+    out = read_raw(rec.result.path)
+    assert any(g["reason"] == "lost notifications or sensor buffer overflow" for g in out.gaps)
+
+
 def test_polar_clock_step_mid_run_keeps_every_sample(tmp_path: Path) -> None:
     rec = run_polar(tmp_path, Misbehaviour(clock_steps=((15.0, 3_600.0),)))
     sent, kept, lost, never = polar_books(rec)
-    assert kept == sent and never == 0 and lost <= 40  # at most one frame's worth of estimate
+    # what the sensor never sent (its buffer overflows on a loaded machine) plus at most one
+    # frame's worth of estimate at the step
+    assert kept == sent and abs(lost - never) <= 40
     assert rec.result.report.bad_frames == 0
 
 

@@ -14,7 +14,7 @@ from imuback.collect.events import StreamStarted
 from imuback.collect.journal import JournalWriter, read_journal
 from imuback.collect.recorder import recover_pending
 from imuback.collect.sensor import StreamInfo
-from imuback.errors import CollectError, ImubackError
+from imuback.errors import CollectError, ImubackError, JournalBusy
 from imuback.store.raw import read_raw
 
 ACC_S = 16 * 9.80665 / 32768
@@ -52,8 +52,10 @@ def test_torn_tail_keeps_every_complete_block(tmp_path: Path) -> None:
 def test_existing_journal_is_never_overwritten(tmp_path: Path) -> None:
     p = tmp_path / "j1.journal"
     _journal(p, _frames(3))
-    with pytest.raises(CollectError, match="already exists"):
+    size = p.stat().st_size
+    with pytest.raises(CollectError, match=r"journal of an interrupted recording .* is in the way"):
         JournalWriter(p, {})
+    assert p.stat().st_size == size
 
 
 def test_recover_pending_turns_leftover_journals_into_files(tmp_path: Path) -> None:
@@ -169,3 +171,22 @@ def test_a_journal_without_a_stream_says_whether_it_holds_anything(tmp_path: Pat
     assert "holds no samples" in failed[tmp_path / "e1.journal"] and "can be deleted" in failed[tmp_path / "e1.journal"]
     assert "holds 2 frames but no stream start" in failed[tmp_path / "f1.journal"]
     assert (tmp_path / "e1.journal").exists() and (tmp_path / "f1.journal").exists()
+
+
+def test_an_interrupted_journal_in_the_way_is_named_with_the_command_that_recovers_it(tmp_path: Path) -> None:
+    w = JournalWriter(tmp_path / "s.journal", {"session_id": "s"})
+    w.close()  # a crashed recorder's journal: no lock held
+    with pytest.raises(CollectError, match="interrupted recording of session 's'") as exc:
+        JournalWriter(tmp_path / "s.journal", {"session_id": "s"})
+    assert f"imuback recover {tmp_path / 's.journal'}" in str(exc.value)
+    assert not isinstance(exc.value, JournalBusy)
+
+
+def test_a_live_journal_in_the_way_names_its_recorder_and_never_advises_recover(tmp_path: Path) -> None:
+    live = JournalWriter(tmp_path / "s.journal", {"session_id": "s", "pid": 4242, "host": "lab-pc"})
+    try:
+        with pytest.raises(JournalBusy, match="session 's' is being recorded now by process 4242 on lab-pc") as exc:
+            JournalWriter(tmp_path / "s.journal", {"session_id": "s"})
+        assert "recover" not in str(exc.value)
+    finally:
+        live.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imuback.cli.collect import losses_text
 from imuback.collect.recorder import RecordParams
 from imuback.core import G_MPS2, RawSession
 from imuback.simulate.peripheral import Misbehaviour
@@ -104,6 +105,13 @@ def test_100hz_mtu23_drops_short_and_garbled_frames(tmp_path: Path) -> None:
     assert rec.sensor.log.overflow_samples < 50
     assert rec.result.report.bad_frames == 3
     assert any("bad frames" in g["reason"] for g in out.gaps)
+    # the closing summary names every loss reason with its count
+    r = rec.result.report
+    assert sum(r.lost_by_reason.values()) == lost and r.resent_frames == 0
+    text = losses_text(r)
+    for why, n in r.lost_by_reason.items():
+        assert f"{n} {why}" in text
+    assert f"{lost} samples missing in {len(out.gaps)} gaps" in text and "3 damaged packets" in text
     assert rec.sensor.log.samples("sent") == out.n_samples
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from imuback.batch.bids import export_bids
+from imuback.cli import main
 from imuback.core import G_MPS2
 from imuback.errors import RawFormatError
 from imuback.formats import detect_format, read_session
@@ -59,7 +60,8 @@ def test_missing_samples_stay_missing_rows(tmp_path):
     assert back.n_samples == raw.n_samples and np.abs(back.time_ns - raw.time_ns).max() < 1000
 
 
-def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s") -> tuple[Path, np.ndarray]:
+def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s",
+             acq_time: str = "2023-01-02T03:04:05.250000Z") -> tuple[Path, np.ndarray]:
     """One IMU from another tool: acc in g, gyro in rad/s, no latency channel, rate in motion.json."""
     raw = half_sine_run(fs=100.0, minutes=0.25)[0]
     d = tmp_path / "sub-p07" / "ses-lab1" / "motion"
@@ -73,7 +75,7 @@ def _foreign(tmp_path: Path, *, acc_units: str = "g", gyr_units: str = "rad/s") 
     (d / f"{stem}_channels.tsv").write_text("\n".join(rows) + "\n")
     (d / f"{stem}_motion.json").write_text(json.dumps({"SamplingFrequency": 100, "TaskName": "walk"}))
     (d.parent / "sub-p07_ses-lab1_scans.tsv").write_text(
-        f"filename\tacq_time\nmotion/{stem}_motion.tsv\t2023-01-02T03:04:05.250000\n")
+        f"filename\tacq_time\nmotion/{stem}_motion.tsv\t{acq_time}\n")
     return d / f"{stem}_motion.tsv", raw
 
 
@@ -86,6 +88,30 @@ def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
     assert np.allclose(back.acc_mps2, raw.acc_mps2, atol=1e-5)  # g -> m/s²
     assert np.allclose(back.gyr_dps, raw.gyr_dps, atol=1e-4)  # rad/s -> deg/s
     assert read_session(path, runner_id="r9").runner_id == "r9"
+
+
+def test_an_acq_time_without_z_has_no_zone_and_needs_start(tmp_path, capsys):
+    """BIDS: without Z, acq_time is "the local time of the dataset viewer": no single moment."""
+    path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000")
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: acq_time '2023-01-02T03:04:05.250000' in the "
+                                             r"\*_scans\.tsv has no Z.*--start 2023-01-02T03:04:05.250000\+01:00"):
+        read_session(path)
+    back = read_session(path, start="2023-01-02T03:04:05.25+01:00")  # the moment, with its zone
+    assert str(np.datetime64(int(back.time_ns[0]), "ns")) == "2023-01-02T02:04:05.250000000"
+    with pytest.raises(RawFormatError, match=r"--start '2023-01-02T03:04:05' has no time zone"):
+        read_session(path, start="2023-01-02T03:04:05")
+    assert main(["process", str(path), "--dataset", str(tmp_path / "ds")]) == 1
+    assert "has no Z" in capsys.readouterr().err
+
+
+def test_an_export_from_an_older_imuback_without_z_is_utc(tmp_path):
+    """imuback wrote its UTC acq_time without the Z before 0.15: its own datasets still read."""
+    raw = half_sine_run(minutes=0.1)[0]
+    motion = _export(tmp_path, raw)
+    scans = next(motion.parent.parent.glob("*_scans.tsv"))
+    scans.write_text(scans.read_text().replace("Z\n", "\n"))
+    assert "Z" not in scans.read_text().splitlines()[1]
+    assert read_session(motion).time_ns[0] == raw.time_ns[0]
 
 
 def test_bad_bids_channels_are_named(tmp_path):
@@ -105,3 +131,67 @@ def test_a_motion_file_without_its_channels_file_is_named(tmp_path):
     with pytest.raises(RawFormatError, match=r"_motion\.tsv: a BIDS \*_motion\.tsv without its .*_channels\.tsv "
                                              r"beside it"):
         read_session(motion)
+
+
+def test_a_changed_sidecar_is_a_changed_recording(tmp_path, capsys):
+    """The sidecars make the session as much as the samples do: editing only the sampling rate in
+    ``*_motion.json`` or a unit in ``*_channels.tsv`` is another recording under the same ids, handled as
+    a changed file is (refused without --replace, re-written with it), never skipped as already stored.
+    """
+    from imuback.cli.main import main
+    from imuback.pipeline import file_sha256
+    from imuback.store.dataset import read_table
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    first = read_table(ds, "sessions").to_pylist()[0]
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0  # the same bytes: a no-op
+    assert read_table(ds, "sessions").to_pylist()[0]["processed_at"] == first["processed_at"]
+
+    motion_json = path.with_name(path.name.replace("_motion.tsv", "_motion.json"))
+    motion_json.write_text(json.dumps({"SamplingFrequency": 50, "TaskName": "walk"}))  # only the sidecar
+    assert file_sha256(path) != first["source_sha256"]
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1  # not silently kept, not silently replaced
+    assert "made from other bytes" in capsys.readouterr().err
+    assert read_table(ds, "sessions").to_pylist()[0]["duration_s"] == first["duration_s"]
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    second = read_table(ds, "sessions").to_pylist()[0]
+    assert second["duration_s"] == pytest.approx(2 * first["duration_s"], rel=0.01)  # read at 50 Hz
+    assert second["source_sha256"] == file_sha256(path)
+
+    channels = path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))
+    channels.write_text(channels.read_text().replace("rad/s", "deg/s"))  # a channel unit
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    channels_json = path.with_name(path.name.replace("_motion.tsv", "_channels.json"))
+    before = file_sha256(path)
+    channels_json.write_text(json.dumps({"reference_frame": {"Levels": {"sensor": {
+        "NominalMountingRotation": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}}}}))
+    assert file_sha256(path) != before
+
+
+def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path, capsys, monkeypatch):
+    """A BIDS session stored before schema 1.6 carries the hash of its ``*_motion.tsv`` alone: read again,
+    it is refused (its sidecars may have changed unseen) with the reason and the one way on, not as a
+    recording "made from other bytes"; ``--replace`` re-reads it and stores the full hash."""
+    import hashlib
+
+    import imuback.pipeline as pipeline
+    from imuback.cli.main import main
+    from imuback.store.dataset import read_table
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
+        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err
+    assert "did not yet cover its BIDS sidecars" in err and "--replace" in err and "other bytes" not in err
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    assert read_table(ds, "sessions").to_pylist()[0]["source_sha256"] == pipeline.file_sha256(path)
+    path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")  # now the bytes differ
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    assert "other bytes" in capsys.readouterr().err

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 
@@ -283,3 +286,121 @@ def test_a_csv_with_a_byte_order_mark_has_clean_column_names(tmp_path, raw):
     p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
     assert header_names(p) == (";", ["time", "acc_x", "acc_y", "acc_z"])
     assert read_session(p, runner_id="r1").n_samples == 400
+
+
+def test_a_dead_axis_in_a_csv_is_refused_naming_file_and_column(tmp_path, raw, capsys):
+    dead = raw.acc_mps2.copy()
+    dead[:, 1] = 0.0
+    p = _csv(tmp_path / "dead.csv", dataclasses.replace(raw, acc_mps2=dead, acc_absent=("acc_y",)),
+             times=[str(int(x)) for x in raw.time_ns[:1000]], n=1000)
+    with pytest.raises(UnitsError, match=r"dead\.csv: column 'acc_y' reads 0 m/s² on every sample .*dead "
+                                         r"accelerometer axis") as err:
+        read_session(p, runner_id="r1")
+    assert err.value.kind == "acc_dead"
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    err_text = capsys.readouterr().err
+    assert "dead.csv: column 'acc_y'" in err_text and "Traceback" not in err_text
+
+
+def test_a_two_axis_csv_without_its_missing_column_is_read_as_declared(tmp_path, raw):
+    t = raw.time_ns[:1000]
+    rows = ["time,acc_x,acc_z"] + [f"{t[i]},{raw.acc_mps2[i, 0]:.5f},{raw.acc_mps2[i, 2]:.5f}" for i in range(1000)]
+    p = tmp_path / "two.csv"
+    p.write_text("\n".join(rows) + "\n")
+    back = read_session(p, runner_id="r1")
+    assert back.acc_absent == ("acc_y",)
+    assert not back.acc_mps2[:, 1].any()
+    np.testing.assert_allclose(back.acc_mps2[:, 2], raw.acc_mps2[:1000, 2], atol=1e-4)
+    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]"):
+        p.write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n")
+        read_session(p, runner_id="r1")
+
+
+def _dated_csv(path, raw, *, suffix="", n=400):
+    stamps = np.datetime_as_string(np.datetime64("2024-03-04T07:00:00") + np.arange(n) * np.timedelta64(5, "ms"),
+                                   unit="ms")
+    return _csv(path, raw, times=[s + suffix for s in stamps], n=n)
+
+
+@pytest.mark.parametrize("suffix, zone, first", [("Z", None, "2024-03-04T07:00:00.000"),
+                                                 ("+01:00", None, "2024-03-04T06:00:00.000"),
+                                                 ("", "UTC", "2024-03-04T07:00:00.000"),
+                                                 ("", "+01:00", "2024-03-04T06:00:00.000"),
+                                                 ("", "Europe/Madrid", "2024-03-04T06:00:00.000")])
+def test_csv_dates_are_read_in_their_own_or_the_stated_zone(tmp_path, raw, suffix, zone, first):
+    p = _dated_csv(tmp_path / "dated.csv", raw, suffix=suffix)
+    if zone is not None:
+        (tmp_path / "dated.csv.json").write_text(json.dumps({"imuback.time_zone": zone}))
+    back = read_session(p, runner_id="r1")
+    assert str(np.datetime64(int(back.time_ns[0]), "ns").astype("datetime64[ms]")) == first
+    assert back.sample_rate_hz == pytest.approx(200.0)
+
+
+def test_csv_dates_without_a_zone_are_refused_not_taken_as_utc(tmp_path, raw, capsys):
+    p = _dated_csv(tmp_path / "naive.csv", raw)
+    with pytest.raises(RawFormatError, match=r"naive\.csv: column 'time' holds dates without a time zone \(first "
+                                             r"'2024-03-04 07:00:00'\).*in naive\.csv\.json: "
+                                             r'\{"imuback\.time_zone": "UTC"\}'):
+        read_session(p, runner_id="r1")
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    assert "naive.csv: column 'time' holds dates without a time zone" in capsys.readouterr().err
+    (tmp_path / "naive.csv.json").write_text(json.dumps({"imuback.time_zone": "Mars/Olympus"}))
+    with pytest.raises(RawFormatError, match=r"naive\.csv: column 'time' in imuback\.time_zone 'Mars/Olympus'"):
+        read_session(p, runner_id="r1")
+
+
+def test_a_start_without_a_zone_is_refused_with_how_to_write_it(tmp_path, raw, capsys):
+    p = _csv(tmp_path / "rel.csv", raw, times=np.arange(400) / 200.0)
+    with pytest.raises(RawFormatError, match=r"rel\.csv: --start '2024-03-04T07:00:00' has no time zone.*"
+                                             r"2024-03-04T07:00:00Z.*2024-03-04T07:00:00\+01:00"):
+        read_session(p, runner_id="r1", start="2024-03-04T07:00:00")
+    back = read_session(p, runner_id="r1", start="2024-03-04T07:00:00-05:00")
+    assert str(np.datetime64(int(back.time_ns[0]), "ns").astype("datetime64[s]")) == "2024-03-04T12:00:00"
+
+
+def test_a_cell_that_is_not_utf8_or_not_a_number_is_named_by_row(tmp_path, raw, capsys):
+    p = _csv(tmp_path / "deg.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    rows = p.read_bytes().split(b"\n")
+    rows[5] += b"\xb0"  # a Latin-1 '°' after acc_z's value in data row 5
+    p.write_bytes(b"\n".join(rows))
+    with pytest.raises(RawFormatError, match=r"deg\.csv: column 'acc_z', data row 5 \(line 6\): b'[-0-9.]+\\xb0' is "
+                                             r"not UTF-8 text \(byte 0xb0, '°' in Latin-1/Windows-1252\)"):
+        read_session(p, runner_id="r1")
+    rows[5] = rows[5][:-1] + b"x"
+    p.write_bytes(b"\n".join(rows))
+    with pytest.raises(RawFormatError, match=r"deg\.csv: column 'acc_z', data row 5 \(line 6\): '[-0-9.]+x' is not a "
+                                             r"number"):
+        read_session(p, runner_id="r1", mapping=ColumnMapping(acc_unit="g"))  # also before a unit conversion
+    assert main(["process", str(p), "--runner", "r1", "--dataset", str(tmp_path / "ds")]) == 1
+    assert "deg.csv: column 'acc_z', data row 5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16 little-endian"), ("utf-16-be", "UTF-16 big-endian")])
+def test_a_utf16_csv_is_named_with_its_encoding(tmp_path, raw, encoding, name):
+    """Excel's "Unicode Text" is UTF-16: one error naming the file and the encoding, not a byte."""
+    p = _csv(tmp_path / "wide.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    p.write_bytes(p.read_text().encode(encoding))
+    with pytest.raises(RawFormatError, match=rf"wide\.csv: the file is {name} text.*save it as UTF-8"):
+        read_session(p, runner_id="r1")
+    with pytest.raises(RawFormatError, match=rf"wide\.csv: the file is {name} text"):
+        read_session(p, runner_id="r1", format="csv")  # the reader itself, not only the detection
+
+
+@pytest.mark.parametrize("sidecar, match", [
+    ({"imuback.sample_rate_hz": "fast"}, r"s\.csv\.json gives imuback\.sample_rate_hz = 'fast', not a number in Hz; "
+                                         r"write it as a number, e\.g\. \"imuback\.sample_rate_hz\": 100"),
+    ({"imuback.gyr_range_dps": [2000]}, r"s\.csv\.json gives imuback\.gyr_range_dps = '\[2000\]', not a number"),
+    ({"imuback.samplerate_hz": 100}, r"s\.csv\.json has key 'imuback\.samplerate_hz', which imuback does not know"),
+    ({"sample_rate_hz": 100}, r"s\.csv\.json has key 'sample_rate_hz', which imuback does not know \(did you mean "
+                              r"'imuback\.sample_rate_hz'\?\)")])
+def test_a_bad_sidecar_rate_key_or_value_names_the_sidecar(tmp_path, raw, sidecar, match):
+    p = _csv(tmp_path / "s.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "s.csv.json").write_text(json.dumps(sidecar))
+    with pytest.raises(RawFormatError, match=match):
+        read_session(p, runner_id="r1")
+
+
+def test_a_sidecar_may_carry_a_labs_own_notes(tmp_path, raw):
+    p = _csv(tmp_path / "s.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "s.csv.json").write_text(json.dumps({"imuback.sample_rate_hz": 200, "note": "left belt loop"}))
+    assert read_session(p, runner_id="r1").sample_rate_hz == 200.0

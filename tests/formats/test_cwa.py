@@ -160,3 +160,20 @@ def test_gyro_scale_comes_from_the_header_when_the_sector_does_not_say(tmp_path)
     raw = read_session(path, runner_id="r1")
     assert raw.gyr_range_dps == 500.0
     assert np.allclose(raw.gyr_dps, gyr, atol=500 / 32768)
+
+
+def test_a_repeated_or_rewound_sector_says_which_and_what_to_do(tmp_path):
+    acc, gyr = _run()
+    path = write_cwa(tmp_path / "a.cwa", acc_mps2=acc, gyr_dps=gyr, fs=100.0, start=START)
+    buf = path.read_bytes()
+    head, sectors = buf[:1024], [buf[i:i + 512] for i in range(1024, len(buf), 512)]
+    twice = tmp_path / "twice.cwa"
+    twice.write_bytes(head + b"".join([*sectors[:4], sectors[3], *sectors[4:]]))  # sector 3 stored again
+    with pytest.raises(RawFormatError, match=r"twice\.cwa: sector 4 repeats sector 3's sequence number 3, byte for "
+                                             r"byte: the sector was stored twice.*copy the file from the device"):
+        read_session(twice, runner_id="r1")
+    joined = tmp_path / "joined.cwa"
+    joined.write_bytes(head + b"".join(sectors[:6] + sectors[2:]))  # a second recording's sectors 2... appended
+    with pytest.raises(RawFormatError, match=r"joined\.cwa: the sector sequence numbers go back at sector 6 "
+                                             r"\(5 -> 2\): the file joins two recordings; split it with OmGui"):
+        read_session(joined, runner_id="r1")

@@ -196,3 +196,21 @@ def test_batch_names_the_one_trial_of_a_file_that_fails_and_keeps_the_others(mat
         outcome.message
     assert outcome.message.endswith("(1 other sessions of the file were processed: TimeMeasure1_Test6_Trial1)")
     assert outcome.runner_id == "ha001" and outcome.session_id is None and outcome.n_steps > 0
+
+
+@pytest.mark.parametrize("start, zone, expect", [
+    ("2020-12-10T13:57:44.733+01:00", None, "2020-12-10T12:57:44.733"),  # its offset
+    ("2020-12-10T13:57:44.733", "Europe/Berlin", "2020-12-10T12:57:44.733"),  # in the trial's TimeZone
+    ("2020-07-10T13:57:44.733", "Europe/Berlin", "2020-07-10T11:57:44.733"),  # summer time there
+    ("2020-12-10T13:57:44.733", None, r"StartDateTime '2020-12-10T13:57:44.733' has no time zone")])
+def test_a_trial_without_timestamps_is_timed_from_its_start_in_its_zone(tmp_path, start, zone, expect):
+    lb = _lower_back(5, T0_S)
+    del lb["Timestamp"]
+    trial = {"SU": {"LowerBack": lb}, "StartDateTime": start, **({"TimeZone": zone} if zone else {})}
+    mat = _write(tmp_path / "data.mat", {"TimeMeasure1": {"Test5": {"Trial1": trial}}})
+    if "zone" in expect:
+        with pytest.raises(RawFormatError, match=rf"data\.mat \(TimeMeasure1_Test5_Trial1\): {expect}"):
+            read_session(mat, runner_id="ha001")
+        return
+    t0_ns = int(read_session(mat, runner_id="ha001").time_ns[0])
+    assert str(np.datetime64(t0_ns, "ns").astype("datetime64[ms]")) == expect

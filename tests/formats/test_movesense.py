@@ -106,7 +106,7 @@ def _imu6(path: Path, stamps: list[int], per: list[int], key: str = "IMU6") -> P
 
 
 @pytest.mark.parametrize(("stamps", "per", "key", "given", "says"), [
-    ([1000, 1000, 1000], [8, 8, 8], "IMU6", None, "no two notifications"),  # one Timestamp for all
+    ([1000, 1000, 1000], [8, 8, 8], "IMU6", None, "0 and 1 of Meas/IMU6 .* both have Timestamp 1000 ms"),  # one for all
     ([1000, 1077], [8, 8], "IMU6", 0, "not above 0"),  # a rate of 0 given
     ([1000, 1077], [8, 8], "IMU6/0", None, "'IMU6/0'"),  # the stream name says 0 Hz
     ([4294967200, 0, 77], [8, 8, 8], "IMU6", None, "goes back at notification 1"),  # uint32 ms clock wrap
@@ -131,3 +131,28 @@ def test_the_cli_names_the_file_on_a_zero_rate(tmp_path, capsys):
     code = main(["process", str(path), "--dataset", str(tmp_path / "ds"), "--runner", "r1", "--start", START])
     err = capsys.readouterr().err
     assert code != 0 and "zero.json" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_log_saved_in_another_unicode_encoding_is_read(tmp_path, encoding):
+    """JSON may be UTF-16/32 (RFC 7159 §8.1); PowerShell 5's '>' writes UTF-16 with a byte order mark."""
+    path, acc, _ = _write(tmp_path / "ms.json")
+    path.write_bytes(path.read_text().encode(encoding))
+    assert detect_format(path) == "movesense"
+    raw = read_session(path, runner_id="r1", start=START)
+    assert np.allclose(raw.acc_mps2, acc, atol=1e-4)
+
+
+@pytest.mark.parametrize("same_samples, match", [
+    (True, r"notifications 4 and 5 of Meas/IMU6/104 \(counted from 0\) both have Timestamp \d+ ms, with the same "
+           r"samples: one notification was stored twice; delete one"),
+    (False, r"notifications 4 and 5 of Meas/IMU6/104 \(counted from 0\) both have Timestamp \d+ ms, with different "
+            r"samples, which would overlap in time: the log joins two recordings")])
+def test_two_notifications_with_one_timestamp_are_named(tmp_path, same_samples, match):
+    path = _write(tmp_path / "ms.json")[0]
+    doc = json.loads(path.read_text())
+    notes = doc["Meas"]["IMU6/104"]
+    notes[5] = dict(notes[4]) if same_samples else dict(notes[5], Timestamp=notes[4]["Timestamp"])
+    path.write_text(json.dumps(doc))
+    with pytest.raises(RawFormatError, match=r"ms\.json: " + match):
+        read_session(path, runner_id="r1", start=START)

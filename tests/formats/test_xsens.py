@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imuback.cli import main
 from imuback.errors import RawFormatError, UnitsError
 from imuback.formats import detect_format, read_session
 from imuback.formats.csv import ColumnMapping
@@ -107,3 +108,21 @@ def test_real_mtw_export():
     assert np.array_equal((raw.time_ns - raw.time_ns[0]) // 10_000_000, (d[:, 0] - d[0, 0]).astype(np.int64))
     assert np.allclose(raw.acc_mps2, d[:, 1:4], atol=1e-5)
     assert np.allclose(raw.gyr_dps, np.degrees(d[:, 4:7]), atol=1e-3)
+
+
+def test_an_export_with_a_latin1_preamble_is_read_and_a_utf16_one_is_named(tmp_path, capsys):
+    """MT Manager's preamble may hold a scenario or device name in the PC's code page: only its
+    rate line is read. A UTF-16 file is refused with its encoding and what to do."""
+    path, acc, _ = _export(tmp_path / "lb.txt", np.arange(300),
+                           preamble="// Update Rate: 100.00Hz\n// Scenario: Lendenwirbelsäule (µ)\n")
+    path.write_bytes(path.read_text().encode("cp1252"))
+    raw = read_session(path, runner_id="r1", start=START)
+    assert raw.sample_rate_hz == 100.0 and np.allclose(raw.acc_mps2, acc, atol=1e-5)
+    wide = tmp_path / "lb16.txt"
+    wide.write_bytes(path.read_bytes().decode("cp1252").encode("utf-16"))
+    with pytest.raises(RawFormatError, match=r"lb16\.txt: the file is UTF-16 little-endian text; imuback reads "
+                                             r"this format as UTF-8: save it as UTF-8"):
+        read_session(wide, runner_id="r1", start=START)
+    assert main(["process", str(wide), "--runner", "r1", "--start", START, "--dataset", str(tmp_path / "ds")]) == 1
+    err = capsys.readouterr().err
+    assert "lb16.txt: the file is UTF-16" in err and "Traceback" not in err

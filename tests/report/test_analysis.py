@@ -369,11 +369,11 @@ def test_a_reseat_mid_run_is_not_read_as_fatigue_and_is_flagged(fabricate: Fabri
     assert placement_text(still).startswith("held its place all session")
     moved = dict(row, n_mounting_shifts=2, mounting_shift_max_deg=10.4, first_mounting_shift_s=264.0)
     obl = drift_reading(moved, "pelvis_obliquity_deg")
-    assert obl.pct is None and obl.word == "n/a" and "moved on the body at 4 min" in obl.reason
+    assert obl.pct is None and obl.word == "n/a" and "moved on the body at 4 min 24 s" in obl.reason
     assert "not the runner's" in obl.reason
     assert drift_reading(moved, "contact_time_s").word == "rises late"  # not read through the mounting
     text = placement_text(moved)
-    assert "moved on the body at 4 min (and 1 more), by up to 10°" in text and "80°" in text
+    assert "moved on the body at 4 min 24 s (and 1 more), by up to 10°" in text and "80°" in text
     assert "Sensor moved on the body mid-run" in [f.title for f in session_flags(moved, ctx)]
     assert "Sensor moved on the body mid-run" not in [f.title for f in session_flags(still, ctx)]
     assert "older imuback" in placement_text(dict(row, n_mounting_shifts=None))

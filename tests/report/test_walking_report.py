@@ -82,3 +82,26 @@ def test_walking_session_drift_says_it_is_computed_on_running_only(walker: Path,
     assert "computed on running steps only" in drift
     assert "Minutes since the first running step" not in drift and "<svg" not in drift
     assert "Within the run (fatigue drift)" not in html  # not titled for a run
+
+
+def test_a_walkers_trends_report_explains_what_it_holds_not_running_drift(walker: Path, tmp_path: Path) -> None:
+    html = _report(walker, tmp_path / "t.html", "trends", "--runner", "v1")
+    methods = html.split('id="methods"')[1].split("</section>")[0]
+    assert "Within-run drift compares" not in methods and "0.28 BW" not in methods
+    assert "walking only" in methods and "computed on running" in methods
+    sub = html.split('class="sub"')[1].split("</p>")[0]
+    assert "against the runner&#39;s own baseline" not in sub and "walking sessions only" in sub
+    trends = html.split('id="trends"')[1].split("</section>")[0]
+    assert "No comparable sessions" not in trends and "computed on running" in trends
+
+
+def test_a_runners_trends_report_still_explains_running_drift(tmp_path: Path) -> None:
+    from imuback.store.raw import write_raw
+    from tests.signal.analytic import half_sine_run
+
+    raw = half_sine_run(minutes=2.0)[0]
+    ds = tmp_path / "ds"
+    assert main(["process", str(write_raw(tmp_path / "r.parquet", raw)), "--dataset", str(ds)]) == 0
+    html = _report(ds, tmp_path / "t.html", "trends", "--runner", raw.runner_id)
+    methods = html.split('id="methods"')[1].split("</section>")[0]
+    assert "Within-run drift compares" in methods and "0.28 BW" in methods and "walking only" not in methods

@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from imuback.errors import ImubackError
@@ -235,3 +236,73 @@ def test_upload_form_fields_are_checked(clinic: Server, tmp_path: Path) -> None:
         _upload_options({"runner": "a", "speed_kmh": "0"}, n_files=1)
     opts = _upload_options({"runner": "a", "speed_kmh": "10.8", "start": " 2024-03-04T07:00:00Z "}, n_files=1)
     assert opts.treadmill_speed_mps == pytest.approx(3.0) and opts.start == "2024-03-04T07:00:00Z"
+
+
+def test_a_recording_uploaded_with_its_mounting_is_read_with_it(browser: Any, clinic: Server,
+                                                               tmp_path: Path) -> None:
+    """The upload form offers the command line's mountings (not stated, the imuback sensor as
+    recommended, the chip's own axes, or a 3x3 matrix): a CSV uploaded with one is stored as
+    ``mounting_source`` 'given', with that matrix; without one, 'assumed'."""
+    import json
+
+    from imuback.cli.mounting import RECOMMENDED_MOUNTING
+    from imuback.report.queries import session_row
+    from tests.report.conftest import _screenshot
+    from tests.signal.analytic import half_sine_run
+
+    raw = half_sine_run(minutes=0.5)[0]
+    csv = tmp_path / "walk.csv"
+    secs = (raw.time_ns - raw.time_ns[0]) / 1e9 + 1.7e9
+    rows = ["time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"] + [
+        ",".join(f"{v:.6f}" for v in (t, *a, *g)) for t, a, g in zip(secs, raw.acc_mps2, raw.gyr_dps, strict=True)]
+    csv.write_text("\n".join(rows) + "\n")
+    dataset = tmp_path / "clinic-ds"
+    base = clinic(dataset)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto(base + "/")
+        form = page.inner_text("#upload")
+        assert "How the sensor was worn" in form and "finds the body's forward, left and up" in form
+        assert page.locator("select[name=mounting]").input_value() == ""  # as the command line: none given
+        _screenshot(page, "clinic_upload_mounting.png", tmp_path)
+        for session, choice, matrix in (("given-rec", "recommended", ""),
+                                        ("given-json", "matrix", "[[0,0,-1],[0,1,0],[1,0,0]]"),
+                                        ("not-stated", "", "")):
+            page.goto(base + "/")
+            page.set_input_files("input[type=file]", [str(csv)])
+            page.fill("input[name=runner]", "ann-01")
+            page.fill("input[name=session]", session)
+            page.select_option("select[name=mounting]", choice)
+            page.fill("input[name=mounting_matrix]", matrix)
+            page.click("#upload button[type=submit]")
+            page.wait_for_url(base + "/uploads")
+            page.wait_for_selector("table.jobs .tag-watch", state="detached", timeout=90_000)
+            assert f"session {session} of runner ann-01" in page.inner_text("table.jobs")
+        page.goto(base + "/")
+        page.set_input_files("input[type=file]", [str(csv)])
+        page.fill("input[name=runner]", "ann-01")
+        page.select_option("select[name=mounting]", "matrix")
+        page.fill("input[name=mounting_matrix]", "[[1,0,0],[0,1,0],[0,0,-1]]")  # a reflection
+        page.click("#upload button[type=submit]")
+        assert "rotation matrix" in page.inner_text("body") and "Mounting" in page.inner_text("body")
+    finally:
+        page.close()
+    rec, given, stated = (session_row(dataset, s, runner_id="ann-01")
+                          for s in ("given-rec", "given-json", "not-stated"))
+    assert rec["mounting_source"] == "given" and json.loads(rec["mounting_nominal"]) == RECOMMENDED_MOUNTING
+    assert given["mounting_source"] == "given"
+    assert json.loads(given["mounting_nominal"]) == [[0, 0, -1], [0, 1, 0], [1, 0, 0]]
+    assert stated["mounting_source"] == "assumed"
+
+
+def test_the_mounting_field_is_checked() -> None:
+    from imuback.serve.app import _upload_options
+
+    assert _upload_options({"runner": "a"}, n_files=1).mounting is None
+    assert _upload_options({"runner": "a", "mounting": "identity"}, n_files=1).mounting == np.eye(3).tolist()
+    with pytest.raises(ImubackError, match=r"Mounting 'Other' needs a 3x3 matrix"):
+        _upload_options({"runner": "a", "mounting": "matrix"}, n_files=1)
+    with pytest.raises(ImubackError, match=r"a mounting matrix was given; choose 'Other'"):
+        _upload_options({"runner": "a", "mounting": "", "mounting_matrix": "[[1,0,0],[0,1,0],[0,0,1]]"}, n_files=1)
+    with pytest.raises(ImubackError, match=r"Mounting matrix '\[1,2': not a JSON 3x3"):
+        _upload_options({"runner": "a", "mounting": "matrix", "mounting_matrix": "[1,2"}, n_files=1)

@@ -236,7 +236,7 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
     if dataset is not None:
         _write_events(motion_dir / f"{stem.replace(f'_tracksys-{TRACKSYS}', '')}_events.tsv",
                       Path(dataset), raw, t0_ns)
-    acq_time = datetime.fromtimestamp(t0_ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    acq_time = datetime.fromtimestamp(t0_ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # Z: UTC (BIDS)
     _write_tsv(ses_dir / f"sub-{sub}_ses-{ses}_scans.tsv", ["filename", "acq_time"],
                [{"filename": f"motion/{motion_tsv.name}", "acq_time": acq_time}])
     sessions_tsv = out / f"sub-{sub}" / f"sub-{sub}_sessions.tsv"

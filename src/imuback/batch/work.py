@@ -271,14 +271,15 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
 def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> str | None:
     """SHA-256 of the input if the dataset holds this session made from it already, else None.
 
-    "Made from it": the same input bytes, pipeline version and parameters, written at the
-    task's schema version (a session stored at an older schema is processed again).
+    "Made from it": the same input bytes (sidecars included), pipeline version and parameters,
+    written at the task's schema version (a session stored at an older schema is processed again),
+    read with the same mounting (:func:`same_mounting`).
     """
     row = [stored_source(task.dataset, runner_id=runner_id, session_id=session_id)]
     if (row[0] is None or row[0]["pipeline_version"] != task.pipeline_version
             or row[0]["schema_version"] != task.schema_version):
         return None
-    if not same_params(row[0]["params_json"], task.params):
+    if not same_params(row[0]["params_json"], task.params) or not same_mounting(row[0], task):
         return None
     from imuback.pipeline import file_sha256
 
@@ -295,16 +296,15 @@ def file_already_processed(task: SessionTask) -> str | None:
     same bytes (hashed last, once), by this pipeline version and parameters, at this schema, and
     read with the same ``--mounting`` (or none), of the ``--runner`` and ``--session`` given (at
     least one session, :func:`made_by`); with ``--start``, whose first sample is at that time.
-    Never skipped: a file whose last run failed (its error row), a BIDS ``*_motion.tsv`` (its
-    sidecars, which make the session too, are not hashed).
+    Never skipped: a file whose last run failed (its error row), a BIDS ``*_motion.tsv`` (its ids and
+    start come from the dataset's participants, sessions and scans tables, which are not hashed).
     """
     path = str(Path(task.path).resolve())
     if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
             or has_error(task.dataset, source_path=path):
         return None
-    from imuback.pipeline import file_sha256, mounting_json
+    from imuback.pipeline import file_sha256
 
-    given = None if task.mounting is None else mounting_json(np.asarray(task.mounting, dtype=np.float64))
     mine = made_by(task)
     if not mine:  # made under another --runner or --session only: this run makes new sessions
         return None
@@ -313,14 +313,28 @@ def file_already_processed(task: SessionTask) -> str | None:
         row = stored_source(task.dataset, runner_id=runner_id, session_id=session_id)
         if row is None or (task.start is not None and row["start_ns"] != _start_ns(task.start, src=task.path)):
             return None
-        same_mounting = (row["mounting_source"] == "given" and row["mounting_nominal"] == given if given is not None
-                         else row["mounting_source"] in ("file", "assumed"))  # null: made before it was kept
-        if not (same_mounting and row["source_path"] == path and row["pipeline_version"] == task.pipeline_version
+        if not (same_mounting(row, task) and row["source_path"] == path
+                and row["pipeline_version"] == task.pipeline_version
                 and row["schema_version"] == task.schema_version and same_params(row["params_json"], task.params)):
             return None
         rows.append(row)
     sha = file_sha256(task.path)
     return sha if all(row["source_sha256"] == sha for row in rows) else None
+
+
+def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
+    """Reading the task's file again gives the stored session's nominal mounting (``row``: its
+    :func:`~imuback.store.dataset.stored_source`): one the file states (raw Parquet, a CSV sidecar's,
+    BIDS) is never overridden by ``--mounting``; else the one given, or none (the identity, assumed).
+    """
+    from imuback.pipeline import mounting_json
+
+    if Path(task.path).suffix.lower() == ".parquet" or row["mounting_source"] == "file":
+        return True
+    if task.mounting is None:
+        return row["mounting_source"] in ("assumed", None)  # null: stored before it was recorded
+    given = mounting_json(np.asarray(task.mounting, dtype=np.float64))
+    return bool(row["mounting_source"] == "given" and row["mounting_nominal"] == given)
 
 
 def made_by(task: SessionTask) -> list[tuple[str, str]]:

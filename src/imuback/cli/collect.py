@@ -15,6 +15,7 @@ from imuback.cli import paths
 from imuback.cli.mounting import RECOMMENDED_MOUNTING as RECOMMENDED_MOUNTING
 from imuback.cli.mounting import mounting_matrix
 from imuback.cli.numbers import positive_float
+from imuback.collect.assemble import CollectReport
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, Target, record, recover_pending
 from imuback.collect.sensor import StreamSettings
@@ -222,9 +223,24 @@ def cmd_record(args: argparse.Namespace) -> int:
     r = result.report
     minutes, seconds = divmod(round(r.n_samples / r.rate_hz), 60)
     print(f"{result.path}: {minutes:d} min {seconds:02d} s recorded from {result.address} "
-          f"({r.n_samples} samples); {r.samples_lost} samples missing in {r.n_gaps} gaps, "
-          f"{r.bad_frames} damaged packets, {r.reconnects} reconnects")
+          f"({r.n_samples} samples); {losses_text(r)}, {r.reconnects} reconnects")
     return 0
+
+
+def losses_text(r: CollectReport) -> str:
+    """Every sample missing by its reason, every frame rejected or kept out of order, in words."""
+    by = "; ".join(f"{n} {why}" for why, n in sorted(r.lost_by_reason.items(), key=lambda kv: -kv[1]))
+    parts = [f"{r.samples_lost} samples missing in {r.n_gaps} gaps" + (f" ({by})" if by else ""),
+             f"{r.bad_frames - r.resent_frames} damaged packets"]
+    if r.resent_frames:
+        parts.append(f"{r.resent_frames} re-sent packets dropped (their samples already kept)")
+    if r.late_frames:
+        parts.append(f"{r.late_frames} packets arrived out of order (kept in their place)")
+    if r.rows_dropped:
+        parts.append(f"{r.rows_dropped} rows dropped whose time did not increase")
+    if r.corrupt_bytes:
+        parts.append(f"{r.corrupt_bytes} journal bytes failed their checksum (their samples are in the gaps)")
+    return ", ".join(parts)
 
 
 async def _record_simulated(args: argparse.Namespace, raw: RawSession, settings: StreamSettings,
@@ -275,7 +291,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
     for j in args.journal:
         path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep)
-        print(f"{path}: {r.n_samples} samples recovered, {r.samples_lost} lost in {r.n_gaps} gaps"
+        print(f"{path}: {r.n_samples} samples recovered; {losses_text(r)}"
               + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else "")
               + (f"; CORRUPTED: {r.corrupt_bytes} bytes failed their checksum and were skipped, "
                  f"the journal is kept as {r.kept_journal}" if r.kept_journal else ""))

@@ -29,6 +29,7 @@ from imuback.cli import paths
 from imuback.cli.numbers import positive_float
 from imuback.errors import DemoError
 from imuback.pipeline import process_file
+from imuback.report.metrics import duration_text
 
 if TYPE_CHECKING:
     from imuback.simulate.runner import RunnerParams, SimulatedSession
@@ -48,10 +49,10 @@ def format_summary(s: Mapping[str, Any]) -> str:
 
     lines = [
         f"Session {s['session_id']} ({s['sensor']}, {s['sample_rate_hz']:g} Hz): "
-        f"{_fmt(s['duration_s'] / 60, '.1f')} min recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
+        f"{duration_text(s['duration_s'])} recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
         f"  placement       {placement_text(dict(s))}",
         f"  steps           {s['n_run_steps']} running, {s['n_walk_steps']} walking "
-        f"({_fmt(s['run_time_s'] / 60, '.1f')} min running)",
+        f"({duration_text(s['run_time_s'])} running)",
         f"  cadence         {_fmt(s['median_cadence_spm'], '.0f')} steps/min",
         f"  contact time    {_fmt(1e3 * (s['median_contact_time_s'] or math.nan), '.0f')} ms "
         f"(L {_fmt(1e3 * (s['left_contact_time_s'] or math.nan), '.0f')} / "
@@ -218,7 +219,7 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
                                      params=dataclasses.replace(nxt.params, run_minutes=minutes))
     today = simulate_planned(today_plan, runner_id=RUNNER_ID)
     write_simulated(today, out_dir / "truth-of-today")
-    print(f"2/4 recording today's run ({today.raw.n_samples / today.raw.sample_rate_hz / 60:.1f} min at "
+    print(f"2/4 recording today's run ({duration_text(today.raw.n_samples / today.raw.sample_rate_hz)} at "
           f"{today.raw.sample_rate_hz:g} Hz) from a simulated sensor over a BLE virtual link, "
           f"sped up to {speedup:g}x real time ...", flush=True)
 

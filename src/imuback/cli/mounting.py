@@ -6,15 +6,10 @@ as JSON 3x3, or a name. The same matrix as ``mounting=`` in Python (docs/frames.
 from __future__ import annotations
 
 import argparse
-import json
 
-import numpy as np
-
-RECOMMENDED_MOUNTING = [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
-"""The imuback sensor worn as firmware_notes/mounting.md recommends: chip +y up, +z backwards."""
-
-NAMED_MOUNTINGS = {"identity": np.eye(3).tolist(), "recommended": RECOMMENDED_MOUNTING}
-"""Mountings given by name: the chip's axes are the body's, and the imuback sensor's recommended one."""
+from imuback.formats.identity import NAMED_MOUNTINGS as NAMED_MOUNTINGS
+from imuback.formats.identity import RECOMMENDED_MOUNTING as RECOMMENDED_MOUNTING
+from imuback.formats.identity import parse_mounting
 
 MOUNTING_HELP = ("nominal mounting R (v_body = R @ v_sensor; rows = body x forward, y left, z up in sensor "
                  "axes) as JSON 3x3, e.g. '[[0,0,-1],[0,1,0],[1,0,0]]' for an Xsens at L5 as in "
@@ -23,15 +18,10 @@ MOUNTING_HELP = ("nominal mounting R (v_body = R @ v_sensor; rows = body x forwa
 
 
 def mounting_matrix(text: str) -> list[list[float]]:
-    """A named or JSON 3x3 proper rotation, checked while parsing (an argparse ``type``)."""
-    if text in NAMED_MOUNTINGS:
-        return NAMED_MOUNTINGS[text]
+    """A named or JSON 3x3 proper rotation, checked while parsing (an argparse ``type``:
+    :func:`imuback.formats.identity.parse_mounting`).
+    """
     try:
-        r = np.asarray(json.loads(text), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
-        raise argparse.ArgumentTypeError(f"not a JSON 3x3 matrix nor one of {sorted(NAMED_MOUNTINGS)} "
-                                         f"({exc})") from None
-    if r.shape != (3, 3) or not np.isfinite(r).all() or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) \
-            or np.linalg.det(r) < 0:
-        raise argparse.ArgumentTypeError("must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
-    return [[float(v) for v in row] for row in r]
+        return parse_mounting(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

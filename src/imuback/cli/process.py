@@ -48,6 +48,12 @@ def _process(args: argparse.Namespace) -> int:
         print(f"error: --session {args.session} names one session; give it with one file "
               f"(got {len(args.raw)})", file=sys.stderr)
         return 2
+    takers = [p for p in args.raw if _format_or_none(p) != "parquet"] if args.start is not None else []
+    if len(takers) > 1:  # as in a batch: several files are not one recording (raw Parquet ignores --start)
+        print(f"error: --start {args.start} is the time of one recording's first sample; give it with one file "
+              f"(got {len(takers)} that are not raw Parquet, e.g. {takers[0]} and {takers[1]}: those timed from "
+              "their start would all be dated from it, those with dates of their own are refused)", file=sys.stderr)
+        return 2
     failed = 0
     try:
         mapping = column_mapping(args)
@@ -123,9 +129,20 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_process)
 
 
-def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = False) -> None:
+def _format_or_none(path: str) -> str | None:
+    """The file's format, None when it cannot be told (processing then says why)."""
+    from imuback.formats import detect_format
+
+    try:
+        return detect_format(path)
+    except ImubackError:
+        return None
+
+
+def add_identity_arguments(p: argparse.ArgumentParser) -> None:
     """``--runner``, ``--session``, ``--start``, ``--mounting``, the same for ``process`` and ``batch``
-    (``one_start``: ``--start`` too is for one file only, as in a batch).
+    (``--session`` and ``--start`` describe one recording: both refuse several files, ``--start``
+    in ``process`` several that are not raw Parquet).
     """
     p.add_argument("--runner", metavar="ID",
                    help="runner id of files that carry none (every format but raw Parquet); never defaulted")
@@ -134,9 +151,10 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, one_start: bool = Fals
                         "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1); "
                         "refused with several files")
     p.add_argument("--start", metavar="ISO8601",
-                   help="UTC time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns, Movesense), e.g. 2024-03-04T07:00:00Z"
-                        + ("; refused with several files" if one_start else ""))
+                   help="time of the first sample of files timed from their start (CSV, Xsens without "
+                        "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
+                        "2024-03-04T08:00:00+01:00; a time without a zone is refused; refused with several "
+                        "files (process: raw Parquet aside)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn (every format "
                         "but raw Parquet, BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ import numpy.typing as npt
 from imuback.collect.events import Disconnected, JournalEvent, Starting, Stopped, StreamStarted
 from imuback.collect.journal import CORRUPT_SUFFIX, Journal, locked, read_journal
 from imuback.collect.sensor import (
+    ALREADY_RECEIVED,
     I64,
     BadFrames,
     CounterBreak,
@@ -139,6 +140,7 @@ class CollectReport:
     samples_lost: int
     n_gaps: int
     bad_frames: int
+    """Frames rejected: damaged ones and re-sends (``resent_frames``)."""
     bad_reasons: dict[str, int]
     reconnects: int
     clock: ClockFit
@@ -149,12 +151,18 @@ class CollectReport:
     """Journal bytes that failed their checksum between valid blocks (their samples are lost)."""
     rate_hz: float = 0.0
     """The sensor's sample rate (Hz)."""
+    late_frames: int = 0
+    """Frames that arrived after later ones (reordering firmware): kept, written in their place."""
+    resent_frames: int = 0
+    """Rejected frames that were re-sends: every sample in them is kept from the first copy."""
+    lost_by_reason: dict[str, int] = field(default_factory=dict)
+    """Samples missing per gap reason (the gap log's reasons; they sum to ``samples_lost``)."""
     kept_journal: Path | None = None
     """Where the journal was kept because not all of it could be read (None: removed or kept on request)."""
 
 
 def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
-                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames, tuple[CounterBreak, ...]]:
+                ) -> tuple[StreamInfo, dict[str, SampleStream], BadFrames, tuple[CounterBreak, ...], int]:
     """Decode every frame of the journal in order.
 
     Frames are decoded per run between connection events (so a decoder sees the next frames when
@@ -169,6 +177,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
     bads: list[BadFrames] = []
     breaks: list[CounterBreak] = []
     pending: list[FrameBatch] = []
+    late = [0]
 
     def flush() -> None:
         if decoder is None or not pending:
@@ -179,6 +188,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
             parts.setdefault(name, []).append(s)
         bads.append(out.bad)
         breaks.extend(out.breaks)
+        late[0] += out.late_frames
 
     for item in journal.items:
         ev = item.event
@@ -206,7 +216,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
                            "sensor streamed); nothing to recover: it can be deleted")
     ch = decoder.stream_channels
     streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
-    return info, streams, BadFrames.concat(bads), tuple(breaks)
+    return info, streams, BadFrames.concat(bads), tuple(breaks), late[0]
 
 
 def _match_acc_gyr(acc: SampleStream, gyr: SampleStream, rate_hz: float) -> SampleStream:
@@ -265,7 +275,7 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     except (KeyError, TypeError, ValueError) as exc:
         raise CollectError(f"{journal.path}: journal header lacks a valid clock field ({exc!r}); "
                            "this is not a journal imuback wrote") from exc
-    info, streams, bad, breaks = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
+    info, streams, bad, breaks, late = _decode_all(journal, lambda i: family.decoder(i, clock_speedup=speedup))
     if "imu" in streams:
         rows = streams["imu"]
     else:
@@ -310,12 +320,17 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     reasons_count: dict[str, int] = {}
     for r in bad.reasons:
         reasons_count[r] = reasons_count.get(r, 0) + 1
+    lost_by_reason: dict[str, int] = {}
+    for r, n in zip(reasons, (d[gi] - 1).tolist(), strict=True):
+        lost_by_reason[r] = lost_by_reason.get(r, 0) + int(n)
     report = CollectReport(
         n_samples=rows.n, samples_lost=int(np.sum(d[gi] - 1)), n_gaps=int(gi.size),
         bad_frames=bad.n, bad_reasons=reasons_count,
         reconnects=max(0, sum(1 for e in journal.events if isinstance(e, StreamStarted)) - 1),
         clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped,
-        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz)
+        corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz, late_frames=late,
+        resent_frames=sum(n for r, n in reasons_count.items() if ALREADY_RECEIVED in r),
+        lost_by_reason=lost_by_reason)
     return raw, report
 
 

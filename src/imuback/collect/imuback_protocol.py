@@ -27,6 +27,7 @@ import numpy.typing as npt
 from bleak import BleakClient
 
 from imuback.collect.sensor import (
+    ALREADY_RECEIVED,
     I64,
     BadFrames,
     CounterBreak,
@@ -63,6 +64,15 @@ bounds the firmware's backlog buffer (the spec allows up to 10 s) and rejects ga
 
 LOOKAHEAD: Final = 4
 """Frames after a jump that are asked whether they continue the jump or what came before it."""
+
+REORDER_FRAMES: Final = 4
+"""A frame that arrives up to this many frames late (firmware that reorders its TX queue; BLE itself
+delivers one link's notifications in order) is kept in its place when its counter and ``seq`` fit
+exactly into the hole it left; later than that it is judged like any other backwards frame."""
+MAX_HOLES: Final = 8
+"""Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
+_RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
+"""Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
 
 def samples_per_frame(mtu: int, *, channels: int = 6) -> int:
@@ -175,6 +185,9 @@ class ImubackDecoder:
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
         self._skipped_k = 0  # ... and the samples they held
         self._replaying = False  # the last rejected frames were a re-send of received samples
+        # holes a late frame may still fill: (start, end) decoder index, seq of the frames around
+        self._holes: list[tuple[int, int, int, int]] = []
+        self._late = 0  # late frames kept in this decode call
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -208,14 +221,19 @@ class ImubackDecoder:
         reason[(reason == "") & ((k == 0) | (lengths != HEADER_BYTES + 2 * c * k))] = "length does not match k"
         # 3. sequence checks -> decoder index of the first sample of every accepted frame
         cand = np.flatnonzero(reason == "")
+        cand, moved = _in_order(cand, first[cand], k[cand], seq[cand])
+        self._late = moved
         accepted, first_v, breaks = self._sequence(cand, first[cand], k[cand], seq[cand],
                                                    batch.host_ns[cand], reason)
-        # 4. samples of accepted frames, grouped by length (one group in the common case)
+        # 4. samples of accepted frames in counter order, grouped by length (one group usually)
+        if first_v.size > 1 and np.any(np.diff(first_v) < 0):  # a late frame kept across calls
+            o = np.argsort(first_v, kind="stable")
+            accepted, first_v = accepted[o], first_v[o]
         streams = {"imu": self._samples(batch, accepted, first_v, k, offsets)}
         bad_i = np.flatnonzero(reason != "")
         bad = BadFrames(host_ns=batch.host_ns[bad_i], lengths=lengths[bad_i],
                         reasons=tuple(str(r) for r in reason[bad_i]))
-        return Decoded(streams=streams, bad=bad, breaks=breaks)
+        return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=self._late)
 
     def _allowance(self, dt_host_ns: I64) -> I64:
         return ((np.maximum(dt_host_ns, 0) / 1e9 * 1.5 + MAX_JUMP_SLACK_S)
@@ -248,12 +266,16 @@ class ImubackDecoder:
             first_v[0] = 0
             np.cumsum(k[:-1] + d[1:], out=first_v[1:])
             first_v += base
+            for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
+                self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
+                                    int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
             self._offset = base - int(first[0])
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
             self._skipped = 0
             self._skipped_k = 0
+            self._forget_holes()
             return cand, first_v, ()
         return self._sequence_slow(cand, first, k, seq, host, reason)
 
@@ -320,6 +342,13 @@ class ImubackDecoder:
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
+                if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
+                    keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
+                    first_v.append(v)
+                    continue
+                if not self._rebooted and v + kj == end and sj == self._last_seq:
+                    reason[cand[j]] = _RESENT  # the last frame again (same counter and seq)
+                    continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
                 elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
@@ -330,7 +359,7 @@ class ImubackDecoder:
                         self._skipped_k += kj
                         continue
                 elif self._replaying and v < end:
-                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    reason[cand[j]] = _RESENT
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
@@ -346,7 +375,7 @@ class ImubackDecoder:
                     self._skipped_k += kj
                     continue
                 elif not self._rebooted and v < end and end - v <= self.replay_window:
-                    reason[cand[j]] = "sample counter went backwards (samples already received)"
+                    reason[cand[j]] = _RESENT
                     self._skipped += 1
                     self._skipped_k += kj
                     self._replaying = True
@@ -371,12 +400,33 @@ class ImubackDecoder:
                 # exactly where the rejected frames before it put it: its counter is right, and
                 # the seq that the next frames are checked against is the one it should carry
                 sj = (self._last_seq + self._skipped + 1) % 65536
+            if self._last_end is not None and v > self._last_end:
+                self._holes.append((self._last_end, v, self._last_seq, sj))
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
+            self._forget_holes()
             self._restarted = self._rebooted = self._replaying = False
             self._skipped = 0
             self._skipped_k = 0
         ki = np.asarray(keep, dtype=np.int64)
         return cand[ki], np.asarray(first_v, dtype=np.int64), tuple(breaks)
+
+    def _fill_hole(self, v: int, k: int, seq: int) -> bool:
+        """Take the part of a remembered hole that frame ``[v, v + k)`` fills (True), else False.
+
+        The frame must lie inside the hole and its ``seq`` between those of the frames around it.
+        """
+        for h, (a, b, s0, s1) in enumerate(self._holes):
+            if a <= v and v + k <= b and 0 < (seq - s0) % 65536 < (s1 - s0) % 65536:
+                parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
+                self._holes[h:h + 1] = parts
+                self._late += 1
+                return True
+        return False
+
+    def _forget_holes(self) -> None:
+        """Keep the holes a frame at most ``REORDER_FRAMES`` late could still fill."""
+        last = self._last_seq
+        self._holes = [h for h in self._holes if (last - h[3]) % 65536 < REORDER_FRAMES][-MAX_HOLES:]
 
     def _pair(self, a: int, first: I64, k: I64, seq: I64, host: I64) -> bool:
         """Frame ``b = a + 1`` continues frame ``a`` (used before any frame was accepted)."""
@@ -399,6 +449,8 @@ class ImubackDecoder:
         if acc.size == batch.n and np.all(lengths == lengths[0]):
             # fast path: every frame accepted and equally long -> one zero-copy reshape
             rows = batch.payload.reshape(batch.n, int(lengths[0]))
+            if np.any(np.diff(acc) < 0):  # a late frame moved back into its place
+                rows = rows[acc]
             counts[:] = rows[:, HEADER_BYTES:].copy().view("<i2").reshape(m, c)
         else:
             for length in np.unique(lengths):
@@ -416,6 +468,36 @@ class ImubackDecoder:
                             frame_host_ns=batch.host_ns[acc],
                             frame_t_last_ns=np.round(last_idx * (1e9 / self.rate_hz)).astype(np.int64),
                             frame_idx=frame_idx)
+
+
+def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, int]:
+    """``cand`` with each late frame moved back into its place, and how many were moved.
+
+    A frame is late when it fits exactly into the hole between two frames that arrived before it
+    (at most :data:`REORDER_FRAMES` before it): its samples after the first one's, before the
+    second one's, and its ``seq`` between theirs. A re-send (its samples already received) or a
+    garbled counter (its ``seq`` is after its neighbours') never fits, so it stays where it came.
+    Vectorised over the batch, one pass per lateness; nothing moves in the common case.
+    """
+    m = cand.size
+    if m < 3:
+        return cand, 0
+    pos = np.r_[0, np.cumsum(_s32(np.diff(first)))]  # wrap-aware counter, relative to the first frame
+    end = pos + k
+    sq = np.r_[0, np.cumsum((np.diff(seq) + 32768) % 65536 - 32768)]  # wrap-aware seq
+    key = np.arange(m, dtype=np.float64)
+    late = np.zeros(m, dtype=bool)
+    for lag in range(1, REORDER_FRAMES + 1):
+        i = np.arange(lag + 1, m)
+        j = i - lag  # frame i would go just before frame j
+        fits = ((pos[i] >= end[j - 1]) & (end[i] <= pos[j]) & (sq[i] > sq[j - 1]) & (sq[i] < sq[j])
+                & ~late[i] & ~late[j] & ~late[j - 1])
+        key[i[fits]] = j[fits] - 0.5
+        late[i[fits]] = True
+    n_late = int(late.sum())
+    if n_late == 0:
+        return cand, 0
+    return cand[np.lexsort((sq, key))], n_late
 
 
 def _s32(x: I64) -> I64:

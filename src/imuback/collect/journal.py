@@ -73,8 +73,7 @@ class JournalWriter:
         try:
             self._f: BinaryIO = open(self.path, "xb")
         except FileExistsError as exc:
-            raise CollectError(f"{self.path}: a journal already exists; recover it with "
-                               f"`imuback recover {self.path}` or choose another session id") from exc
+            raise _exists_error(self.path, header) from exc
         _try_lock(self._f.fileno())  # a new file: never contended
         head = json.dumps(header).encode()
         self._f.write(MAGIC + struct.pack("<I", len(head)) + head)
@@ -118,6 +117,39 @@ class JournalWriter:
                 self.flush()
             finally:
                 self._f.close()
+
+
+def _exists_error(path: Path, header: dict[str, Any]) -> CollectError:
+    """Why a journal cannot be opened at ``path``: a live recording holds it, or one was interrupted."""
+    sid = header.get("session_id", path.stem)
+    try:
+        with locked(path):
+            pass
+    except JournalBusy:
+        who = read_header(path)
+        by = (f" by process {who['pid']} on {who.get('host', '?')}" if isinstance(who, dict) and who.get("pid")
+              else "")
+        return JournalBusy(f"{path}: session {sid!r} is being recorded now{by}; choose another session id "
+                           "(--session), or wait until that recording ends (it finalizes its journal itself)")
+    except CollectError:
+        pass  # unreadable: say what we know below
+    return CollectError(f"{path}: the journal of an interrupted recording of session {sid!r} is in the way; "
+                        f"turn it into a raw file with `imuback recover {path}` (it says why if it cannot), "
+                        "or choose another session id")
+
+
+def read_header(path: str | Path) -> dict[str, Any] | None:
+    """The header of the journal at ``path`` (None if it cannot be read), without its blocks."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + 4)
+            if len(head) < len(MAGIC) + 4 or head[:len(MAGIC)] != MAGIC:
+                return None
+            (hlen,) = struct.unpack_from("<I", head, len(MAGIC))
+            d = json.loads(f.read(hlen))
+    except (OSError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
 
 
 @contextlib.contextmanager

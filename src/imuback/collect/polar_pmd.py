@@ -163,6 +163,11 @@ SPAN_DRIFT: Final = 1e-3
 """Between neighbouring frames the sensor's own clock runs at its nominal rate within this (1000 ppm,
 ten times a crystal's error): a frame whose time is off its neighbours' span by more than half a
 period plus this is a corrupted time stamp."""
+MEASURED_PERIOD_MIN_SAMPLES: Final = round(0.5 / SPAN_DRIFT)
+"""The sensor's period is measured (sum of contiguous spans / their samples; the spans telescope, so
+only the end points' time stamp errors count) once over this many samples: a time stamp off by up
+to half a period then moves it by at most ``SPAN_DRIFT``. Before that the nominal period is used,
+within ``max_clock_drift`` (a sensor may run a few % off its nominal rate)."""
 AGREE_S: Final = 1.0
 """Two frames after a clock step agree on it when their receive latencies differ by at most this
 many host seconds."""
@@ -172,13 +177,15 @@ class _TypeState:
     """Per measurement type: the last accepted frame and the samples decoded in this batch."""
 
     __slots__ = ("break_reason", "frame_host", "frame_idx", "frame_t", "idx", "last_idx", "last_t",
-                 "skipped_n", "t", "vals")
+                 "skipped_n", "span_n", "span_ns", "t", "vals")
 
     def __init__(self) -> None:
         self.last_t: int | None = None
         self.last_idx = -1
         self.skipped_n = 0  # samples of frames rejected by the clock checks since the last accepted one
         self.break_reason = ""
+        self.span_ns = 0  # sensor time spanned by frames judged contiguous (their own samples) ...
+        self.span_n = 0  # ... and the samples in them: span_ns / span_n is the sensor's real period
         self.idx: list[npt.NDArray[np.int64]] = []
         self.t: list[npt.NDArray[np.int64]] = []
         self.vals: list[npt.NDArray[np.float32]] = []
@@ -390,6 +397,18 @@ class PolarDecoder:
                 return True
         return False
 
+    def _contiguous(self, span_ns: int, n: int, period_ns: float, *, known: bool) -> bool:
+        """A frame of ``n`` samples ``span_ns`` after the previous one has no sample missing before it.
+
+        Contiguous when the span is less than half a period (plus :data:`SPAN_DRIFT` per sample) longer
+        than ``n`` periods of the sensor's measured period; before that period is ``known``
+        (:data:`MEASURED_PERIOD_MIN_SAMPLES`), of the nominal period within ``max_clock_drift`` per
+        sample. A longer span is a gap: its samples are counted, never spread over it (before, up
+        to n/2 missing samples were spread silently).
+        """
+        tol = SPAN_DRIFT if known else max(SPAN_DRIFT, self.max_drift)
+        return span_ns <= (n + 0.5 + tol * n) * period_ns
+
     def _new_segment(self, p: _Parsed, st: _TypeState) -> None:
         """Confirmed clock step or reboot: shift the sensor clock so ``p`` lands at its host time."""
         floor = self._floor if self._floor is not None else self._latency(p)
@@ -415,13 +434,17 @@ class PolarDecoder:
         n = p.vals.shape[0]
         ts = p.ts_ns + self._shift_ns
         span = None if st.last_t is None else ts - st.last_t
-        if span is not None and span <= 1.5 * n * self.period_ns:
+        known = st.span_n >= MEASURED_PERIOD_MIN_SAMPLES
+        period = st.span_ns / st.span_n if known else self.period_ns
+        if span is not None and self._contiguous(span, n, period, known=known):
             delta = span / n  # contiguous with the previous frame: spread its span (Polar SDK way)
             first_idx = st.last_idx + 1
-        else:
-            delta = self.period_ns
+            st.span_ns += span
+            st.span_n += n
+        else:  # a gap (or the first frame): its samples counted, nominal spacing back from the frame time
+            delta = period
             t_first = ts - (n - 1) * delta
-            first_idx = 0 if st.last_t is None else st.last_idx + max(1, round((t_first - st.last_t) / self.period_ns))
+            first_idx = 0 if st.last_t is None else st.last_idx + max(1, round((t_first - st.last_t) / period))
         # int64 on the ns epoch (~8e17 ns: float64 there resolves only 128 ns); the last sample
         # is the frame time exactly
         t = ts - np.round((n - 1 - np.arange(n)) * delta).astype(np.int64)

@@ -19,6 +19,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -447,6 +449,7 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
         "sensor_label": sensor_label or family.name, "target": str(target),
         "mounting": mounting if mounting is not None else np.eye(3).tolist(),
         "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns(),
+        "pid": os.getpid(), "host": socket.gethostname(),  # who records it (a second recorder says so)
         "clock_speedup": params.clock_speedup, "max_clock_drift": params.max_clock_drift,
         "settings": {"rate_hz": params.settings.rate_hz, "acc_range_g": params.settings.acc_range_g,
                      "gyr_range_dps": params.settings.gyr_range_dps, "gyro": params.settings.gyro},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -254,6 +254,10 @@ class CounterBreak:
     reason: str
 
 
+ALREADY_RECEIVED: Final = "samples already received"
+"""In a bad frame's reason: the frame was a re-send, every sample in it is already kept (not damage)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decoded:
     """What a decoder made of one :class:`FrameBatch`."""
@@ -261,6 +265,8 @@ class Decoded:
     streams: dict[str, SampleStream]
     bad: BadFrames
     breaks: tuple[CounterBreak, ...] = ()
+    late_frames: int = 0
+    """Frames that arrived after later ones (reordering firmware) and were kept in their place."""
 
 
 class FrameDecoder(Protocol):

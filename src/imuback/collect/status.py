@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imuback.collect.sensor import FrameBatch, FrameDecoder, SensorFamily, StreamInfo
+from imuback.collect.sensor import ALREADY_RECEIVED, FrameBatch, FrameDecoder, SensorFamily, StreamInfo
 
 
 @dataclass(slots=True, kw_only=True)
@@ -25,6 +25,8 @@ class RecordStatus:
     packets_lost: int = 0
     samples_lost: int = 0
     bad_frames: int = 0
+    """Damaged frames (re-sends are ``resent_frames``)."""
+    resent_frames: int = 0
     battery_pct: int | None = None
     connected: bool = False
     stopped: bool = False
@@ -39,7 +41,8 @@ class RecordStatus:
         rate = "" if self.rate_hz is None else f" at {self.rate_hz:g} Hz"
         return (f"{m:02d}:{s:02d}  {state}{rate}  {self.samples} samples, "
                 f"{self.samples_lost} missing ({self.packets_lost} gaps), {self.bad_frames} damaged packets, "
-                f"battery {batt}, reconnects {self.reconnects}")
+                + (f"{self.resent_frames} re-sent packets (samples already kept), " if self.resent_frames else "")
+                + f"battery {batt}, reconnects {self.reconnects}")
 
 
 class LiveStats:
@@ -48,7 +51,14 @@ class LiveStats:
     def __init__(self) -> None:
         self.decoder: FrameDecoder | None = None
         self.info: StreamInfo | None = None
-        self.last_idx: int | None = None
+        self.first_idx: int | None = None
+        self.last_idx: int | None = None  # the highest sample index received
+        # recent holes in the sample counter: [lo, hi) and samples still missing (late frames fill them)
+        self._hole_lo = np.zeros(0, np.int64)
+        self._hole_hi = np.zeros(0, np.int64)
+        self._hole_left = np.zeros(0, np.int64)
+        self._old_gaps = 0  # holes forgotten while still open
+        self._base = (0, 0, 0)  # samples, lost, gaps counted under earlier decoders
         self.status = RecordStatus()
         self._window: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
 
@@ -56,9 +66,17 @@ class LiveStats:
         """A stream (re)started with ``info``: keep the decoder unless its identity changed."""
         if self.decoder is None or self.info is None or info.identity() != self.info.identity():
             self.decoder = family.decoder(info, clock_speedup=speedup)
+            self._new_counter()
         self.info = info
         self.status.rate_hz = info.rate_hz
         self.decoder.stream_event(info, host_ns)
+
+    def _new_counter(self) -> None:
+        """A new decoder numbers samples afresh: what was counted so far is kept as a base."""
+        self._base = (self.status.samples, self.status.samples_lost, self.status.packets_lost)
+        self.first_idx = self.last_idx = None
+        self._hole_lo, self._hole_hi, self._hole_left = (np.zeros(0, np.int64) for _ in range(3))
+        self._old_gaps = 0
 
     def feed(self, host_ns: list[int], frames: list[bytes]) -> None:
         """Count the samples and the gaps in frames just journaled."""
@@ -67,17 +85,35 @@ class LiveStats:
         if self.decoder is None or not frames:
             return
         out = self.decoder.decode(FrameBatch.from_frames(frames, host_ns))
-        st.bad_frames += out.bad.n
+        resent = sum(ALREADY_RECEIVED in r for r in out.bad.reasons)
+        st.resent_frames += resent
+        st.bad_frames += out.bad.n - resent
         name = "imu" if "imu" in out.streams else "acc"
         idx = out.streams[name].sample_idx
         if idx.size:
-            prev = self.last_idx if self.last_idx is not None else int(idx[0]) - 1
-            d = np.diff(np.r_[prev, idx])
-            lost = d[d > 1] - 1
-            st.samples_lost += int(lost.sum())
-            st.packets_lost += int(lost.size)
-            self.last_idx = int(idx[-1])
+            if self.first_idx is None or self.last_idx is None:
+                self.first_idx = self.last_idx = int(idx[0]) - 1
+            prev = self.last_idx
+            late, new = idx[idx <= prev], idx[idx > prev]
+            if late.size:  # a late frame (kept in its place by the decoder) fills part of a hole
+                late = np.sort(late)
+                self._hole_left -= (np.searchsorted(late, self._hole_hi)
+                                    - np.searchsorted(late, self._hole_lo))
+            d = np.diff(np.r_[prev, new])
+            g = np.flatnonzero(d > 1)
+            hi = new[g]
+            self._hole_lo = np.r_[self._hole_lo, hi - d[g] + 1]
+            self._hole_hi = np.r_[self._hole_hi, hi]
+            self._hole_left = np.r_[self._hole_left, d[g] - 1]
+            if self._hole_lo.size > 64:  # bounded: the oldest holes are counted, no longer filled
+                self._old_gaps += int(np.count_nonzero(self._hole_left[:-64] > 0))
+                self._hole_lo, self._hole_hi, self._hole_left = (
+                    a[-64:] for a in (self._hole_lo, self._hole_hi, self._hole_left))
+            self.last_idx = max(prev, int(idx.max()))
             st.samples += int(idx.size)
+            n0, lost0, gaps0 = self._base
+            st.samples_lost = lost0 + self.last_idx - self.first_idx - (st.samples - n0)
+            st.packets_lost = gaps0 + self._old_gaps + int(np.count_nonzero(self._hole_left > 0))
 
     def tick(self, now: float, elapsed_s: float) -> RecordStatus:
         """The status now; ``receiving`` if samples arrived in the last 3 s."""

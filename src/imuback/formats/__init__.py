@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from imuback.core import RawSession
 from imuback.errors import RawFormatError
+from imuback.formats.encoding import decoded_head, refuse_wide, wide_encoding
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -45,17 +46,21 @@ def detect_format(path: str | Path) -> Format:
         return kind
     check_raw_path(p)
     with open(p, "rb") as f:
-        head = f.read(_HEAD_BYTES)
-    if head.startswith(b"PAR1"):
+        raw_head = f.read(_HEAD_BYTES)
+    if raw_head.startswith(b"PAR1"):
         return "parquet"
-    if is_mobgap_mat(head):
+    if is_mobgap_mat(raw_head):
         return "mobgap"
-    if is_hdf5(head):
+    if is_hdf5(raw_head):
         return "apdm"
-    if is_cwa(head):
+    if is_cwa(raw_head):
         return "cwa"
+    head = decoded_head(raw_head)  # the text formats: told apart as UTF-8
     if is_movesense_json(head):
-        return "movesense"
+        return "movesense"  # JSON is read in UTF-16/32 too
+    wide = wide_encoding(raw_head)
+    if wide is not None:
+        raise refuse_wide(p, wide)
     if is_bids_motion(p):
         return "bids"
     if is_xsens_text(head):
@@ -71,6 +76,26 @@ def detect_format(path: str | Path) -> Format:
     raise RawFormatError(f"{p}: not a format imuback reads (raw Parquet, CSV, mobgap data.mat, Xsens text export, "
                          "BIDS *_motion.tsv, APDM .h5, Axivity .cwa, Movesense .json, Sensor Logger or phyphox "
                          "export); see docs/formats.md")
+
+
+def recording_files(path: str | Path) -> list[Path]:
+    """Every file whose bytes make the session(s) of the raw input ``path``, in a fixed order: the
+    file, then a CSV's JSON sidecar (``<file>.csv.json``) or a BIDS ``*_motion.tsv``'s
+    ``*_channels.tsv``, ``*_channels.json`` and ``*_motion.json``, where present; a folder (an
+    unzipped phone export): all its files, in name order. What ``process`` and ``batch`` hash to
+    tell a changed recording from the one stored (:func:`imuback.pipeline.file_sha256`).
+    """
+    from imuback.formats.bids import MOTION_SUFFIX, sidecar_files
+
+    p = Path(path)
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.is_file())
+    csv_sidecar = p.with_name(p.name + ".json")
+    if p.suffix.lower() == ".csv" and csv_sidecar.is_file():
+        return [p, csv_sidecar]
+    if p.name.endswith(MOTION_SUFFIX):
+        return [p, *sidecar_files(p)]
+    return [p]
 
 
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,

@@ -3,7 +3,7 @@ writes them (:mod:`imuback.batch.bids`) or as other tools do, for one IMU.
 
 The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL, GYRO, LATENCY;
 ``component`` x/y/z; ``units``). Time: the LATENCY channel (s since the first sample) or, without
-one, ``SamplingFrequency`` from ``*_motion.json``; the first sample's UTC time is ``acq_time`` in
+one, ``SamplingFrequency`` from ``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in
 the session's ``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
 ``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
 else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
@@ -35,6 +35,18 @@ _KEYS = frozenset({"runner_id", "session_id", "start", "sensor", "mounting"})
 def is_bids_motion(path: Path) -> bool:
     """Whether ``path`` is a BIDS ``*_motion.tsv`` with its ``*_channels.tsv`` beside it."""
     return path.name.endswith(MOTION_SUFFIX) and _sibling(path, "_channels.tsv").is_file()
+
+
+SIDECAR_SUFFIXES = ("_channels.tsv", "_channels.json", "_motion.json")
+"""The files beside a ``*_motion.tsv`` that make its session with it: channel names and units, the
+mounting, the sampling rate and sensor name. (The ids and start time come from the dataset's
+``participants.tsv``, ``*_sessions.tsv`` and ``*_scans.tsv``, shared by many recordings.)"""
+
+
+def sidecar_files(path: str | Path) -> list[Path]:
+    """The sidecars (:data:`SIDECAR_SUFFIXES`) of the ``*_motion.tsv`` ``path`` that exist, in that order."""
+    path = Path(path)
+    return [p for p in (_sibling(path, s) for s in SIDECAR_SUFFIXES) if p.is_file()]
 
 
 def _sibling(path: Path, suffix: str) -> Path:
@@ -69,6 +81,15 @@ def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str
     return [by_axis[a] for a in "xyz"], scales[unit]
 
 
+def _made_by_imuback(bids_root: Path) -> bool:
+    """Whether the dataset's ``dataset_description.json`` names imuback in ``GeneratedBy``."""
+    try:
+        generated = json.loads((bids_root / "dataset_description.json").read_text(encoding="utf-8")).get("GeneratedBy")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(generated, list) and any(isinstance(g, dict) and g.get("Name") == "imuback" for g in generated)
+
+
 def read_bids(path: str | Path, **identity: Any) -> RawSession:
     """Read one BIDS-motion recording of one IMU as a raw session (sensor frame)."""
     path = Path(path)
@@ -97,8 +118,18 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     ent = _entities(path.name)
     ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
     scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
-    if scans and scans[0].get("acq_time", "n/a") != "n/a":
-        t0 = start_ns(scans[0]["acq_time"] + ("" if scans[0]["acq_time"].endswith("Z") else "Z"), src=src)
+    bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
+    acq_time = scans[0].get("acq_time", "n/a") if scans else "n/a"
+    if acq_time != "n/a" and not acq_time.endswith("Z") and _made_by_imuback(bids_root):
+        acq_time += "Z"  # imuback's exports before 0.15 wrote their UTC acq_time without the Z
+    if acq_time != "n/a" and (acq_time.endswith("Z") or identity.get("start") is None):
+        # BIDS: "YYYY-MM-DDThh:mm:ss[.000000][Z]"; without Z the zone is "the local time of the
+        # dataset viewer", i.e. unknown: --start with its zone then gives the moment
+        if not acq_time.endswith("Z"):
+            raise RawFormatError(f"{src}: acq_time {acq_time!r} in the *_scans.tsv has no Z, and BIDS then leaves "
+                                 "its time zone to the reader; add Z to it if it is UTC, or give the first "
+                                 f"sample's time with its zone (--start {acq_time}+01:00, ISO 8601)")
+        t0 = start_ns(acq_time, src=src, what="acq_time")
     elif identity.get("start") is not None:
         t0 = start_ns(str(identity["start"]), src=src)
     else:
@@ -107,7 +138,6 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         time_ns = t0 + np.round(data[:, lat[0]] * 1e9).astype(np.int64)
     else:
         time_ns = t0 + np.round(np.arange(data.shape[0]) * (1e9 / fs)).astype(np.int64)
-    bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
     runner = identity.get("runner_id") or next(
         (r.get("imuback_runner_id") for r in _tsv(bids_root / "participants.tsv")
          if r.get("participant_id") == f"sub-{ent.get('sub')}" and r.get("imuback_runner_id") not in (None, "n/a")),

@@ -17,10 +17,12 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
+from imuback.formats.encoding import refuse_wide, wide_encoding
 from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, table_to_raw
@@ -82,8 +84,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     ``identity``: ``session_id``, ``runner_id``, ``sensor``, ``sample_rate_hz``, ``mounting``,
     ``start`` (what the sidecar does not give). A runner id is required; the session id defaults
     to ``<file stem>-<UTC start time>`` and the rate to the median sample interval. ``time`` is
-    ISO 8601, or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size),
-    or seconds since the start when ``start`` (ISO 8601) is given.
+    ISO 8601 with a zone (``Z``, ``+01:00``; dates without one need ``imuback.time_zone`` in the
+    sidecar), or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size),
+    or seconds since the start when ``start`` (ISO 8601 with its zone) is given.
     """
     path = Path(path)
     check_raw_path(path)
@@ -100,6 +103,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
                          f"{hint[2:5]}_unit= in Python)", kind=exc.kind) from None
 
 
+META_TIME_ZONE = "imuback.time_zone"
+"""Sidecar key: the zone of a ``time`` column's dates written without one (``UTC``, ``+01:00``,
+``Europe/Madrid``); not stored, the dates become UTC."""
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
                (float("inf"), 1, "nanoseconds"))
 """(largest first value, ns per unit, name): epoch times after 1973 in s, ms, µs or ns."""
@@ -133,13 +139,68 @@ def csv_sidecar(path: Path) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 
-def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto") -> npt.NDArray[np.int64]:
-    """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`)."""
+def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[np.int64]:
+    """UTC ns of a ``time`` column of dates: with their own zone, or without one in ``zone``
+    (the sidecar's ``imuback.time_zone``: ``UTC``, ``+01:00`` or a place's name, ``Europe/Madrid``).
+    """
+    if not t.type.tz:
+        first = str(t[0]) if len(t) else ""
+        if zone is None:
+            raise RawFormatError(f"{src}: column 'time' holds dates without a time zone (first {first!r}), so they "
+                                 "name no single moment; write them with Z (UTC) or their offset (+01:00), or "
+                                 f"state their zone in {Path(src).name}.json: "
+                                 '{"imuback.time_zone": "UTC"} (or "+01:00", "Europe/Madrid")')
+        try:
+            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone == "Z" else zone,
+                                   ambiguous="raise", nonexistent="raise")
+        except pa.ArrowInvalid as exc:
+            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {str(exc).splitlines()[0]} "
+                                 "(a zone is UTC, an offset like +01:00 or a name like Europe/Madrid; a time "
+                                 "in the hour the clocks change is ambiguous: write such dates with their offset)"
+                                 ) from None
+    ts = t.cast(pa.timestamp("ns", tz="UTC"))
+    return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_SIDECAR_KEYS = (S.META_SCHEMA_VERSION, S.META_SESSION_ID, S.META_RUNNER_ID, S.META_SENSOR, S.META_SAMPLE_RATE_HZ,
+                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, META_TIME_ZONE)
+_SIDECAR_NUMBERS = {S.META_SAMPLE_RATE_HZ: ("Hz", "100"), S.META_ACC_RANGE_G: ("g", "16"),
+                    S.META_GYR_RANGE_DPS: ("deg/s", "2000")}
+
+
+def _check_sidecar(meta: dict[str, str], path: Path) -> None:
+    """The sidecar's keys are imuback's (a misspelt or unprefixed one would be ignored) and its
+    numbers are numbers, each named with the sidecar's file name. Other keys (a lab's own notes)
+    are left alone unless they look like one of imuback's (``sample_rate_hz``, ``rate``).
+    """
+    sidecar = f"{path.name}.json"
+    for key in meta:
+        if key in _SIDECAR_KEYS:
+            continue
+        bare = key.lower().removeprefix("imuback.")
+        near = next((k for k in _SIDECAR_KEYS if k.removeprefix("imuback.") in bare
+                     or (len(bare) >= 4 and bare in k)), None)
+        if key.startswith("imuback.") or near is not None:
+            raise RawFormatError(f"{path}: {sidecar} has key {key!r}, which imuback does not know"
+                                 + (f" (did you mean {near!r}?)" if near else "")
+                                 + f"; its keys are {list(_SIDECAR_KEYS[1:])}")
+    for key, (unit, example) in _SIDECAR_NUMBERS.items():
+        if key not in meta:
+            continue
+        try:
+            float(meta[key])
+        except ValueError:
+            raise RawFormatError(f"{path}: {sidecar} gives {key} = {meta[key][:40]!r}, not a number in {unit}; "
+                                 f'write it as a number, e.g. "{key}": {example}') from None
+
+
+def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto",
+             zone: str | None = None) -> npt.NDArray[np.int64]:
+    """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`); ``zone``: that of dates without one."""
     if pa.types.is_timestamp(t.type):
         if start is not None:
             raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")
-        ts = t.cast(pa.timestamp("ns", tz="UTC") if t.type.tz else pa.timestamp("ns"))
-        return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _dates_ns(t, src=src, zone=zone)
     if not (pa.types.is_integer(t.type) or pa.types.is_floating(t.type)):
         raise RawFormatError(f"{src}: column 'time' must be ISO 8601 dates or epoch numbers, got {t.type}")
     x = t.to_numpy(zero_copy_only=False)
@@ -186,6 +247,7 @@ def _apply_mapping(table: pa.Table, mapping: ColumnMapping, *, src: str) -> pa.T
         keep = [c for c in table.column_names
                 if c in theirs or (c in _COLUMNS and c not in theirs.values())]
         table = table.select(keep).rename_columns([theirs.get(c, c) for c in keep])
+    _check_numbers(table, src=src)
     acc_scale, gyr_scale = unit_scales(mapping)
     for cols, factor in ((S.ACC_COLUMNS, acc_scale), (S.GYR_COLUMNS, gyr_scale)):
         for c in cols:
@@ -207,14 +269,55 @@ def unit_scales(mapping: ColumnMapping, *, acc_default: AccUnit = "m/s2",
 
 
 def _check_utf8_header(path: Path) -> None:
-    """A clear error when the header row is not UTF-8 (e.g. a Latin-1 export with an accent in a name)."""
+    """A clear error when the header row is not UTF-8 (e.g. a Latin-1 export with an accent in a name,
+    or a UTF-16 file).
+    """
     with open(path, "rb") as f:
         head = f.readline(65536)
+    wide = wide_encoding(head)
+    if wide is not None:
+        raise refuse_wide(path, wide)
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RawFormatError(f"{path}: the header row is not UTF-8 text (byte {head[exc.start]:#04x} at character "
-                             f"{exc.start + 1}); save the file as UTF-8") from None
+                             f"{exc.start + 1}{_latin1_hint(head[exc.start:exc.start + 1])}); save the file as "
+                             "UTF-8") from None
+
+
+def _latin1_hint(byte: bytes) -> str:
+    """``, '²' in Latin-1/Windows-1252`` for a byte that is a printable character there, else ''."""
+    char = byte.decode("cp1252", errors="replace")
+    return f", {char!r} in Latin-1/Windows-1252" if char.isprintable() and char != "\ufffd" else ""
+
+
+def _check_numbers(table: pa.Table, *, src: str) -> None:
+    """A contract column that is not numeric: the first cell that is not a number, by row, named;
+    bytes that are not UTF-8 (pyarrow reads such a column as binary) said to be so.
+    """
+    for c in _COLUMNS[1:]:
+        if c not in table.column_names:
+            continue
+        col = table.column(c)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_binary(col.type)
+                or pa.types.is_large_binary(col.type)):
+            continue
+        for i, cell in enumerate(col.to_pylist()):  # the error path only: find the first bad cell
+            if cell is None:
+                continue
+            text = cell.decode("utf-8", errors="replace") if isinstance(cell, bytes) else cell
+            try:
+                float(text.replace(",", "."))
+                continue
+            except ValueError:
+                pass
+            if isinstance(cell, bytes) and "\ufffd" in text:
+                bad = next(b for b in cell if b >= 0x80)
+                raise RawFormatError(f"{src}: column {c!r}, data row {i + 1} (line {i + 2}): {cell[:40]!r} is not "
+                                     f"UTF-8 text (byte {bad:#04x}{_latin1_hint(bytes([bad]))}) and not a number; "
+                                     "save the file as UTF-8 and leave only numbers in the sensor columns")
+            raise RawFormatError(f"{src}: column {c!r}, data row {i + 1} (line {i + 2}): {text[:40]!r} is not a "
+                                 "number; the sensor columns hold numbers only")
 
 
 def _read_table(path: Path, delimiter: str) -> pa.Table:
@@ -238,16 +341,18 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
-    required = ("time", *S.ACC_COLUMNS)
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
+    missing = [c for c in ("time", *S.ACC_COLUMNS) if c not in table.column_names]
+    if "time" in missing or len(missing) > 1:  # one acc column may be absent: a two-axis accelerometer
         raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
                              + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
     start = given.pop("start", None)
-    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit)
-    table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     meta = csv_sidecar(path)
+    _check_sidecar(meta, path)
+    zone = meta.pop(META_TIME_ZONE, None)
+    tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
+                  zone=zone)
+    table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     mounting_source = ("file" if S.META_MOUNTING in meta else
                        "given" if given.get("mounting") is not None else "assumed")
     for key, value in given.items():

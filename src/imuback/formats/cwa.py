@@ -172,8 +172,7 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
     ts_ns = ts_ns + (frac16 * 1_000_000_000) // 65536
     base = s["sequence_id"].astype(np.int64) * per_sector
     if np.any(np.diff(base) <= 0):
-        raise RawFormatError(f"{src}: sector sequence numbers do not increase (first at sector "
-                             f"{int(pos[1:][np.diff(base) <= 0][0])}); the file mixes recordings: split it with OmGui")
+        _refuse_sequence(s, pos, src=src)
     anchor_idx = (base + offset).astype(np.float64)
     anchor_s = (ts_ns - ts_ns[0]) / 1e9
     sample_idx = (np.repeat(base, count) + (np.arange(values.shape[0]) - np.repeat(np.cumsum(count) - count, count)))
@@ -192,6 +191,23 @@ def read_cwa(path: str | Path, **identity: Any) -> RawSession:
                       acc_range_g=float(16 >> (int(fmt["rate_code"]) >> 6)),
                       gyr_range_dps=header_range_dps,
                       **mounting_given(identity), source=src)
+
+
+def _refuse_sequence(s: npt.NDArray[np.void], pos: npt.NDArray[np.intp], *, src: str) -> None:
+    """The error for readable sectors whose sequence numbers do not increase: a sector stored twice
+    (the same number again) or recordings joined (the numbers go back). Sectors counted from 0.
+    """
+    seq = s["sequence_id"].astype(np.int64)
+    i = int(np.flatnonzero(np.diff(seq) <= 0)[0])
+    a, b = int(pos[i]), int(pos[i + 1])
+    if seq[i + 1] == seq[i]:
+        same = s[i].tobytes() == s[i + 1].tobytes()
+        raise RawFormatError(f"{src}: sector {b} repeats sector {a}'s sequence number {int(seq[i])}"
+                             + (", byte for byte: the sector was stored twice (a damaged copy from the device); "
+                                "copy the file from the device again" if same else
+                                ", with other samples: the file joins two recordings; split it with OmGui"))
+    raise RawFormatError(f"{src}: the sector sequence numbers go back at sector {b} ({int(seq[i])} -> "
+                         f"{int(seq[i + 1])}): the file joins two recordings; split it with OmGui")
 
 
 def _interp_extrapolated(x: npt.NDArray[np.float64], xp: npt.NDArray[np.float64], fp: npt.NDArray[np.float64],

@@ -1,12 +1,14 @@
 """Identity and start time of files that carry none (shared by the readers in :mod:`imuback.formats`).
 
 A runner id is never defaulted (no shared default runner); a session id defaults to the file's
-stem plus its UTC start time; a start time given as ISO 8601 text becomes UTC ns.
+stem plus its UTC start time; a start time given as ISO 8601 text with its zone becomes UTC ns
+(without a zone it is refused: docs/data_contract.md, "Times and time zones").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,30 @@ from imuback.core import MAX_ID_LEN, check_id
 from imuback.errors import RawFormatError
 
 
-def parse_start(start: str, *, src: str) -> dt.datetime:
-    """ISO 8601 start time -> naive UTC datetime (a time zone is converted, none means UTC)."""
+def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> dt.datetime:
+    """ISO 8601 start time with its zone (``Z`` or ``+01:00``) -> naive UTC datetime.
+
+    A time without a zone names no instant (07:00 in Madrid is not 07:00 in London, nor UTC): it
+    is taken in ``zone`` when the file states one (a Mobilise-D trial's ``TimeZone``), else refused,
+    never guessed (the machine's zone would change with the computer that processes the file).
+    ``what`` names the value in the message (``--start``, ``acq_time``...).
+    """
     try:
         when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
     except ValueError:
-        raise RawFormatError(f"{src}: --start {start!r} is not an ISO 8601 time") from None
-    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+        raise RawFormatError(f"{src}: {what} {start!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        if zone is None:
+            raise RawFormatError(f"{src}: {what} {start!r} has no time zone, so it names no single moment; "
+                                 f"write Z if it is UTC ({start}Z) or the UTC offset where it was recorded "
+                                 f"(e.g. {start}+01:00)")
+        when = when.replace(tzinfo=zone)
+    return when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def start_ns(start: str, *, src: str) -> int:
-    """ISO 8601 start time -> UTC ns since the epoch."""
-    return int(np.datetime64(parse_start(start, src=src), "ns").astype(np.int64))
+def start_ns(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> int:
+    """ISO 8601 start time with its zone -> UTC ns since the epoch (see :func:`parse_start`)."""
+    return int(np.datetime64(parse_start(start, src=src, what=what, zone=zone), "ns").astype(np.int64))
 
 
 def default_session_id(path: Path, t0_ns: int) -> str:
@@ -51,6 +65,31 @@ def check_keys(identity: dict[str, Any], known: frozenset[str], *, src: str, fmt
     unknown = sorted(k for k, v in identity.items() if k not in known and v is not None)
     if unknown:
         raise RawFormatError(f"{src}: {unknown} do not apply to a {fmt} file; it takes {sorted(known)}")
+
+
+RECOMMENDED_MOUNTING = [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+"""The imuback sensor worn as firmware_notes/mounting.md recommends: chip +y up, +z backwards."""
+
+NAMED_MOUNTINGS = {"identity": np.eye(3).tolist(), "recommended": RECOMMENDED_MOUNTING}
+"""Mountings given by name: the chip's axes are the body's, and the imuback sensor's recommended one."""
+
+
+def parse_mounting(text: str) -> list[list[float]]:
+    """A nominal mounting R (``v_body = R @ v_sensor``; rows = body x forward, y left, z up in
+    sensor axes) given as a name of :data:`NAMED_MOUNTINGS` or JSON 3x3, checked to be a proper
+    rotation; :class:`ValueError` saying what is wrong. What ``--mounting`` and the clinic page's
+    upload form read (docs/frames.md).
+    """
+    if text in NAMED_MOUNTINGS:
+        return NAMED_MOUNTINGS[text]
+    try:
+        r = np.asarray(json.loads(text), dtype=np.float64)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ValueError(f"not a JSON 3x3 matrix nor one of {sorted(NAMED_MOUNTINGS)} ({exc})") from None
+    if r.shape != (3, 3) or not np.isfinite(r).all() or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) \
+            or np.linalg.det(r) < 0:
+        raise ValueError("must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
+    return [[float(v) for v in row] for row in r]
 
 
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:

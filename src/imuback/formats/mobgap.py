@@ -16,6 +16,8 @@ specified: x up, y to the right, z forward, so the nominal mounting is
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,16 @@ def load_mobgap(path: str | Path) -> list[MobgapTrial]:
     return out
 
 
+def _zone(name: Any, *, src: str) -> dt.tzinfo | None:
+    """The trial's ``TimeZone`` (an IANA name such as ``Europe/London``), None when it has none."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise RawFormatError(f"{src}: TimeZone {name!r} is not a time zone name (e.g. Europe/London)") from None
+
+
 def _rate(fs: Any, key: str, *, src: str) -> float:
     value = fs.get(key) if isinstance(fs, dict) else fs
     try:
@@ -111,7 +123,8 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     if ts.size == acc.shape[0]:
         time_ns = np.round(ts * 1e6).astype(np.int64) * 1000  # float64 Unix s holds ~0.2 µs
     elif "StartDateTime" in trial.struct:
-        t0 = start_ns(str(trial.struct["StartDateTime"]), src=src)
+        t0 = start_ns(str(trial.struct["StartDateTime"]), src=src, what="StartDateTime",
+                      zone=_zone(trial.struct.get("TimeZone"), src=src))
         time_ns = t0 + np.round(np.arange(acc.shape[0]) * (1e9 / fs)).astype(np.int64)
     else:
         raise RawFormatError(f"{src}: LowerBack.Timestamp has {ts.size} values for {acc.shape[0]} samples and "

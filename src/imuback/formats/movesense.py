@@ -42,7 +42,7 @@ SENSOR = "Movesense"
 
 def is_movesense_json(head: bytes) -> bool:
     """Whether a file's first bytes look like a Movesense log in JSON (``ArrayAcc`` or ``Meas``)."""
-    text = head.lstrip()
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     return text.startswith(b"{") and (b'"ArrayAcc"' in head or b'"Meas"' in head)
 
 
@@ -120,6 +120,16 @@ def read_movesense(path: str | Path, **identity: Any) -> RawSession:
         raise RawFormatError(f"{src}: ArrayAcc and ArrayGyro hold different numbers of samples per notification")
     if acc.shape[0] < 2:
         raise RawFormatError(f"{src}: {acc.shape[0]} samples; a session needs more")
+    same = np.flatnonzero((np.diff(t_ms) == 0) & (per[1:] > 0) & (per[:-1] > 0))
+    if same.size:  # each notification's samples follow its Timestamp: two with one Timestamp overlap
+        k = int(same[0]) + 1
+        twice = acc_arrays[k - 1] == acc_arrays[k] and gyr_arrays[k - 1] == gyr_arrays[k]
+        raise RawFormatError(f"{src}: notifications {k - 1} and {k} of Meas/{rate_key} (counted from 0) both have "
+                             f"Timestamp {int(t_ms[k])} ms, "
+                             + ("with the same samples: one notification was stored twice; delete one of them"
+                                if twice else "with different samples, which would overlap in time: the log joins "
+                                "two recordings or streams; split it there")
+                             + f" ({same.size} such pair(s) in the log)")
     fs = _rate(identity.get("sample_rate_hz"), rate_key, t_ms, per, src)
     if identity.get("start") is None:
         raise RawFormatError(f"{src}: a Movesense log is timed by the sensor's clock since power-on, with no date: "

@@ -41,6 +41,7 @@ from imuback.report.metrics import (
     asymmetry_class,
     contact_balance_left_pct,
     count,
+    duration_text,
     higher_side,
 )
 from imuback.signal.params import MetricParams
@@ -707,7 +708,7 @@ def reseat_text(row: dict[str, Any]) -> str | None:
     if not n:
         return None
     at, deg = _num_or_none(row.get("first_mounting_shift_s")), _num_or_none(row.get("mounting_shift_max_deg"))
-    when = f" at {at / 60:.0f} min" if at is not None else ""
+    when = f" at {duration_text(at)}" if at is not None else ""
     more = f" (and {n - 1:.0f} more)" if n > 1 else ""
     size = f", by up to {deg:.0f}°" if deg is not None else ""
     return f"the sensor moved on the body{when}{more}{size}"
@@ -761,9 +762,10 @@ def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
         return DriftReading(pct=None, ci95_pct=None, absolute=None,
                             reason=f"{moved}: a change after that is the sensor's, not the runner's")
     if pct is None:
-        run_min = (_num_or_none(row.get("run_time_s")) or 0.0) / 60.0
+        run_s = _num_or_none(row.get("run_time_s")) or 0.0
+        run_min = run_s / 60.0
         reason = ("no running steps for this metric in the run" if run_min == 0 else
-                  f"{run_min:.0f} min of running is too short: drift needs at least 3 minutes in "
+                  f"{duration_text(run_s)} of running is too short: drift needs at least 3 minutes in "
                   "each window after the first 2 minutes (about 8 minutes of running)"
                   if run_min < 8 else "too few steps with this metric in one of the windows")
         return DriftReading(pct=None, ci95_pct=ci, absolute=None, reason=reason)

@@ -158,6 +158,23 @@ def pace_text(s_per_km: float | None) -> str:
     return f"{m}:{s:02d} min/km"
 
 
+def duration_text(seconds: float | None) -> str:
+    """How long something lasted, in words that read well at every length: ``30 s``, ``1 min 30 s``
+    (under 10 min), ``13 min``, ``1 h 2 min`` (``n/a`` for missing or negative). The one place the
+    reports, the clinic page and the demo say a duration.
+    """
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "n/a"
+    total_s = round(seconds)
+    if total_s < 60:
+        return f"{total_s} s"
+    if total_s < 600:
+        m, s = divmod(total_s, 60)
+        return f"{m} min {s} s" if s else f"{m} min"
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m} min" if h and m else f"{h} h" if h else f"{m} min"
+
+
 def show_speed_metric(m: Metric, value: float | None) -> str:
     """A speed metric's value with its unit (pace as minutes:seconds per km)."""
     return pace_text(value) if m.key == "pace_s_per_km" else m.show_unit(value)

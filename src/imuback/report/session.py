@@ -54,6 +54,7 @@ from imuback.report.metrics import (
     asymmetry_class,
     contact_balance_left_pct,
     count,
+    duration_text,
     percent_text,
     show_speed_metric,
     speed_source_text,
@@ -108,7 +109,7 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
     facts = [
         ("Runner", row["runner_id"]), ("Session", row["session_id"]),
         ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
-        ("Duration", f"{dur / 60:.1f} min ({run / 60:.1f} min running)"),
+        ("Duration", f"{duration_text(dur)} ({duration_text(run) + ' running' if run > 0 else 'no running'})"),
         ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
         ("Placement", f"lower back (sacrum); {placement_text(row)}"),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")

@@ -45,6 +45,7 @@ from imuback.report.metrics import (
     SPEED_METRICS,
     TREND_KEYS,
     count,
+    duration_text,
     pace_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
@@ -189,7 +190,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
         note = s["note"] or ("baseline" if s["in_baseline"] else "compared")
         comp = s["completeness_pct"]
         rows.append([f"{pd.Timestamp(s['start_time']):%a %d %b %Y %H:%M}", s["session_id"],
-                     f"{s['duration_s'] / 60:.0f} min" if np.isfinite(s["duration_s"]) else "n/a",
+                     duration_text(s["duration_s"]),
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
                      pace_text(s.get("median_pace_s_per_km")),
                      f"{comp:.1f} %" if np.isfinite(comp) else "n/a",
@@ -231,16 +232,17 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     running = bool((pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0) > 0).any())
     parts: list[object] = [
         tag("h1", report_title("trends", running=running)),
-        tag("p", f"{runner_id}: how the {'running' if running else 'walking'} mechanics changed week "
-                 "by week against the runner's own baseline, at comparable pace.", class_="sub"),
+        tag("p", f"{runner_id}: how the running mechanics changed week by week against the runner's own "
+                 "baseline, at comparable pace." if running else
+                 f"{runner_id}: walking sessions only. {walking_only_text(params)}", class_="sub"),
         pain_banner(notes, df),
         definition_list(facts),
         section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
                                                        "and no notable asymmetry."), sid="flags"),
     ]
     if weekly.empty or shown.empty:
-        parts.append(section("Weekly trends", tag("p", "No comparable sessions in this window."),
-                             sid="trends"))
+        parts.append(section("Weekly trends", tag("p", "No comparable sessions in this window." if running
+                                                  else walking_only_text(params)), sid="trends"))
     else:
         ticks = _week_ticks(pd.to_datetime(weekly["week"], utc=True))
         xr = _x_range(shown, weekly)
@@ -265,26 +267,47 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     parts += [
         section("Pain and effort log", notes_table(notes, with_session=True), sid="notes"),
         section("Sessions", _sessions_table(shown), sid="sessions"),
-        section("How to read this report", tag("div", join([
-            tag("p", "A change is reported only when the latest week's median differs from the "
-                     "baseline by at least the smallest real change: 0.28 BW for peak vertical force "
-                     "and 32 ms for contact and flight time (published), never less than this "
-                     "runner's own session-to-session variation (1.96 × 1.4826 × the median "
-                     "difference between consecutive sessions); other metrics use that variation. "
-                     "It is a trend when the week before moved the same way too; 'since' is the "
-                     "first week that moved."),
-            tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
-                     "interval of that difference, from the run's own step-to-step noise, excludes zero; "
-                     "it is flagged when at least two and at least half of the latest sessions drift the "
-                     "same way."),
-            tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
-                     "cannot measure speed (not every session has GPS or a treadmill speed) and most "
-                     "metrics change with it. Peak vertical force is "
-                     "estimated and the loading rate is an index: neither is a force-plate value."),
-        ]), class_="methods"), sid="methods"),
+        section("How to read this report", _methods(running, params), sid="methods"),
     ]
     generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"
     return page(title=f"imuback trends report — {runner_id}", body=join(parts), generated=generated)
+
+
+def walking_only_text(params: ReportParams) -> str:
+    """What a walking-only runner's trends report holds, and why."""
+    return ("The baseline, the week-by-week comparison and within-run drift are computed on running "
+            f"(sessions of at least {params.min_run_steps} running steps): with no running yet, the sessions "
+            "are listed, not compared.")
+
+
+def _methods(running: bool, params: ReportParams) -> Markup:
+    """"How to read this report": the running rules, or what a walking-only report holds."""
+    if not running:
+        return tag("div", join([
+            tag("p", "This runner's sessions hold walking only. " + walking_only_text(params) + " Each session's "
+                     "own report shows how that walk looked: cadence, step timing and the pelvis, with "
+                     "how well each was checked on real walking."),
+            tag("p", "Contact and flight time, impact, peak vertical force, the loading rate and pelvic drop "
+                     "are running measures: imuback gives none for walking steps (docs/validation.md says "
+                     "why)."),
+        ]), class_="methods")
+    return tag("div", join([
+        tag("p", "A change is reported only when the latest week's median differs from the "
+                 "baseline by at least the smallest real change: 0.28 BW for peak vertical force "
+                 "and 32 ms for contact and flight time (published), never less than this "
+                 "runner's own session-to-session variation (1.96 × 1.4826 × the median "
+                 "difference between consecutive sessions); other metrics use that variation. "
+                 "It is a trend when the week before moved the same way too; 'since' is the "
+                 "first week that moved."),
+        tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
+                 "interval of that difference, from the run's own step-to-step noise, excludes zero; "
+                 "it is flagged when at least two and at least half of the latest sessions drift the "
+                 "same way."),
+        tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
+                 "cannot measure speed (not every session has GPS or a treadmill speed) and most "
+                 "metrics change with it. Peak vertical force is "
+                 "estimated and the loading rate is an index: neither is a force-plate value."),
+        ]), class_="methods")
 
 
 def write_trends_report(dataset: Path, runner_id: str, out: Path, *, weeks: int | None = None,

@@ -28,7 +28,7 @@ from imuback.core import check_id
 from imuback.errors import ImubackError, RawFormatError
 from imuback.report.analysis import runner_context, session_flags
 from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
-from imuback.report.metrics import count, pace_text, percent_text
+from imuback.report.metrics import count, duration_text, pace_text, percent_text
 from imuback.report.notes import notes_table
 from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
 from imuback.store.notes import add_note, read_notes
@@ -58,6 +58,14 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"; or give the file's unit: --\w+-unit \S+ \(ColumnMapping \w+= in Python\)"),
      " (the upload form cannot convert units)"),
 )
+MOUNTING_CHOICES = (
+    ("", "not stated"),
+    ("recommended", "imuback sensor, as recommended"),
+    ("identity", "sensor axes = body axes"),
+    ("matrix", "Other: matrix below"),
+)
+"""The upload form's mountings (value, words): those of ``imuback process --mounting``, defaulting as
+it does to none given (sessions.mounting_source 'assumed')."""
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 """The reports' CSP, with forms allowed to post back to the clinic page itself."""
@@ -89,9 +97,10 @@ def _process_upload(dataset: Path) -> Any:
                 raise RawFormatError(NOT_READ) from None
             name = FORMAT_NAMES.get(kind, kind)
             identity, note = options.identity(), ""
-            if kind == "parquet":  # it carries its own runner and session
+            if kind == "parquet":  # it carries its own runner, session and mounting
                 if identity:
-                    note = " This file names its own runner and session: the form's were not used."
+                    note = (" This file names its own runner, session and mounting: the form's were not "
+                            "used.")
                 identity = {}
             elif options.runner_id is None:
                 raise RawFormatError(f"this {name} does not say whose run it is: enter the runner id in the "
@@ -210,13 +219,24 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                                                    placeholder="2024-03-04T07:00:00Z")),
                 ("Treadmill speed, km/h (optional)", tag("input", type="number", name="speed_kmh",
                                                          min="0.1", max="54", step="0.1")),
+                ("How the sensor was worn (optional)", tag("select", join(
+                    tag("option", words, value=value) for value, words in MOUNTING_CHOICES), name="mounting")),
+                ("Mounting matrix (with Other)", tag("input", type="text", name="mounting_matrix", maxlength="200",
+                                                     placeholder="[[0,0,-1],[0,1,0],[1,0,0]]")),
             ]), submit="Upload and process", multipart=True),
             tag("p", "Recordings imuback reads: raw Parquet or CSV, phone exports (Sensor Logger, phyphox), "
                      "mobgap data.mat, Xsens text, BIDS-motion, APDM .h5, Axivity .cwa, Movesense logs "
                      "(.json). The runner id is needed for every file that does not name its runner (all but "
                      "raw Parquet); the start time (one file at a time) for files timed from their start, such "
                      "as Movesense logs. Treadmill speed: the belt speed of a treadmill run, for pace "
-                     "and stride length (phone exports with GPS have their own). "
+                     "and stride length (phone exports with GPS have their own). How the sensor was worn: "
+                     "leave it 'not stated' when unsure (the chip's axes are then assumed) — imuback finds "
+                     "the body's forward, left and up "
+                     "from the walking or running either way; stating it lets the report say how far "
+                     "the sensor sat from how it was meant to be worn (a raw Parquet file, a BIDS file "
+                     "or a CSV whose sidecar states it keeps its own). 'imuback sensor': chip +y up, +z "
+                     "backwards; 'sensor axes = body axes': x forward, y left, z up; Other: rows = body "
+                     "forward, left, up in the sensor's axes (docs/frames.md). "
                      f"At most {max_upload_mb:g} MB at once; processed in the background.",
                 class_="note"), sid="upload")
 
@@ -239,7 +259,7 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                 quality += f", {row['status']}"
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
                          tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
-                         f"{(row['duration_s'] or 0) / 60:.0f} min", pace_text(row.get("median_pace_s_per_km")),
+                         duration_text(row["duration_s"]), pace_text(row.get("median_pace_s_per_km")),
                          quality, len(flags)])
         parts: list[object] = [
             tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
@@ -362,7 +382,30 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
         if not 0.0 < speed * 3.6 < top:  # False for NaN
             raise ImubackError(f"the upload form: treadmill speed {kmh!r} is not a belt speed in km/h (above 0, "
                                f"below {top:g})")
-    return UploadOptions(runner_id=runner, session_id=session, start=start, treadmill_speed_mps=speed)
+    return UploadOptions(runner_id=runner, session_id=session, start=start, treadmill_speed_mps=speed,
+                         mounting=_mounting(text("mounting"), text("mounting_matrix")))
+
+
+def _mounting(choice: str | None, matrix: str | None) -> list[list[float]] | None:
+    """The upload form's mounting: not stated (None), a name of ``NAMED_MOUNTINGS``, or Other with a
+    JSON 3x3 rotation in the matrix field (ImubackError naming the field).
+    """
+    from imuback.formats.identity import NAMED_MOUNTINGS, parse_mounting
+
+    if choice not in (None, "matrix", *NAMED_MOUNTINGS):
+        raise ImubackError(f"the upload form: Mounting {choice!r} is not one of its choices")
+    if matrix is not None and choice != "matrix":
+        raise ImubackError("the upload form: a mounting matrix was given; choose 'Other' under How the sensor "
+                           "was worn to use it, or clear the Mounting matrix field")
+    if choice is None:
+        return None
+    if choice == "matrix" and matrix is None:
+        raise ImubackError("the upload form: Mounting 'Other' needs a 3x3 matrix in the Mounting matrix field, "
+                           "e.g. [[0,0,-1],[0,1,0],[1,0,0]] for an Xsens at L5")
+    try:
+        return parse_mounting(matrix if choice == "matrix" else choice)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ImubackError(f"the upload form: Mounting matrix {matrix!r}: {exc}") from None
 
 
 def _job_text(job: Job) -> Markup:

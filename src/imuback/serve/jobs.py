@@ -20,7 +20,7 @@ from imuback.errors import ImubackError
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UploadOptions:
     """What the upload form says about files that carry no identity (CSV, phone exports, mobgap,
-    Xsens...): the runner, and optionally the session id, start time and treadmill speed.
+    Xsens...): the runner, and optionally the session id, start time, treadmill speed and mounting.
     """
 
     runner_id: str | None = None
@@ -28,11 +28,14 @@ class UploadOptions:
     start: str | None = None
     """UTC time of the first sample, ISO 8601 (files timed from their start)."""
     treadmill_speed_mps: float | None = None
+    mounting: list[list[float]] | None = None
+    """The nominal mounting R (``v_body = R @ v_sensor``) the form gave; None: not stated (the
+    identity is assumed, as ``imuback process`` without ``--mounting``)."""
 
     def identity(self) -> dict[str, Any]:
         """The identity keywords of :func:`imuback.formats.read_sessions` that were given."""
         return {k: v for k, v in (("runner_id", self.runner_id), ("session_id", self.session_id),
-                                  ("start", self.start)) if v is not None}
+                                  ("start", self.start), ("mounting", self.mounting)) if v is not None}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

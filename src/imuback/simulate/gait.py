@@ -21,6 +21,11 @@ HAND_BACK = (0.5,)
 """Share of the walking level (``_walk_level``) kept by a bout's second-to-last step (then the
 third-to-last, ...); the last step hands all of it back to standing's."""
 
+MIN_SWING_S = 0.15
+"""A walking foot's shortest swing (s): a quick step's (about half of a slow walker's ~0.3-0.4 s
+swing at 100 steps/min; a round figure). The contact before a quick step ends this long before the
+same foot's next contact starts (its double support shortens)."""
+
 BOUT_EASE_S = 0.4
 """The pelvis eases into its gait motion over this long before a bout's first contact and out of
 it over this long after the bout's last step (s)."""
@@ -519,6 +524,11 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     tc = np.where(run, st.tc * side_ct * (1.0 + p.fatigue_contact_pct / 100.0 * f) * noise_ct,
                   st.T + ds)
     tc = np.minimum(tc, np.where(run, 0.92 * st.T, 1.9 * st.T))
+    # a walking foot leaves the ground a swing before it lands again, two contacts on: its double
+    # support ends MIN_SWING_S before that (binds before a quick step only)
+    same_bout_next = np.r_[st.bout[1:] == st.bout[:-1], False] & ~st.last
+    nxt_T = np.r_[st.T[1:], np.inf]
+    tc = np.where(run | ~same_bout_next, tc, np.minimum(tc, st.T + nxt_T - MIN_SWING_S))
     st = Steps(s=st.s, T=st.T, tc=tc, side=st.side, run=st.run, bout=st.bout, first=st.first,
                 last=st.last, fatigue=st.fatigue, pace=st.pace, lift=st.lift)
     # walking force shape: with walk_force_follows_speed the double hump flattens and the AP peaks

@@ -91,6 +91,11 @@ class RunnerParams:
     a stall, before walk-to-run and at the session's end); its last step is a shuffle before a stall,
     else full. In a stalling walk of one or two steps the stall rule wins: its last step (one of its
     first two) is a shuffle.
+    Quick steps of slow walkers (off by default, drawn only when > 0): ``walk_quick_share`` of the
+    walking steps are quick, short corrective steps of 0.28-0.40 s from one IC to the next (the real
+    quick steps of mobgap_lab's slow bouts, ``plan.QUICK_STEP_S``) at the walk's speed (a short
+    step); never a walk's first two or last two steps. The foot before a quick step leaves the
+    ground at least ``gait.MIN_SWING_S`` before it lands again (its double support shortens).
     Walking contact at the pelvis: the AP braking force peaks at ``walk_braking_peak_frac`` of the
     contact and propulsion as late (braking early in stance, Winter 1991; 0.25: a plain sine);
     ``walk_heel_strike_ap_bw`` is the forward pull of the swing leg on the pelvis just before
@@ -232,6 +237,9 @@ class RunnerParams:
     walk_hesitations_per_min: float = 0.0
     walk_shuffle_share: float = 0.0
     shuffle_lift_frac: float = 0.25
+    walk_quick_share: float = 0.0
+    walk_near_stop_share: float = 0.0
+    walk_near_stop_speed_mps: float = 0.15
     # --- a phone in a loose running belt -------------------------------------------------------
     mounting_random: bool = False
     belt_bounce_hz: float = 0.0
@@ -283,6 +291,9 @@ class RunnerParams:
             (0.0 <= self.walk_hesitations_per_min <= 20.0, "walk_hesitations_per_min must be within 0-20"),
             (0.0 <= self.walk_shuffle_share <= 0.5 and 0.0 < self.shuffle_lift_frac < 1.0,
              "walk_shuffle_share must be within 0-0.5 and shuffle_lift_frac within (0, 1)"),
+            (0.0 <= self.walk_quick_share <= 0.3, "walk_quick_share must be within 0-0.3"),
+            (0.0 <= self.walk_near_stop_share <= 0.5 and 0.0 <= self.walk_near_stop_speed_mps <= 0.5,
+             "walk_near_stop_share must be within 0-0.5 and walk_near_stop_speed_mps within 0-0.5"),
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),

@@ -12,7 +12,8 @@ down; a ring buffer of ``buffer_s`` sensor seconds holds what could not be sent 
 overwritten (a gap the collector must report).
 
 It misbehaves on demand (:class:`Misbehaviour`): drop notifications, stall, disconnect mid-stream,
-send short or garbled frames, negotiate only MTU 23. BLE never reorders, so neither does this.
+send short or garbled frames, negotiate only MTU 23, or send a frame late. BLE delivers one link's
+notifications in order, so a late frame stands for firmware that reorders its own queue.
 """
 
 from __future__ import annotations

@@ -146,12 +146,30 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         if not run:
             T = _walking_step_modulation(p, T, cursor, next_side, turns, starts_bout)
         lift = _shuffles(p, n_max, rng) if not run else np.ones(n_max)
-        s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
+        T_plain = T
+        T, quick = _quick_steps(p, T, rng) if not run else (T, np.zeros(n_max, dtype=bool))
+        gap = np.zeros(n_max)
+        if not run and p.walk_near_stop_share > 0:
+            T, gap, turns, t_end = _near_stops(p, T, quick, cursor, t_end, turns, rng)
+        s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1] + gap[:-1])])
         keep = s < t_end
         n = int(keep.sum())
         if n == 0:
             continue
-        s, T, pace, lift = s[:n], T[:n], pace[:n], lift[:n]
+        s, T, pace, lift, quick, gap = s[:n], T[:n], pace[:n], lift[:n], quick[:n], gap[:n]
+        if quick[-2:].any():  # gait termination's last two steps are never quick: back to plain
+            qi = np.flatnonzero(quick[-2:]) + max(n - 2, 0)
+            T[qi], quick[qi] = T_plain[qi], False
+            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1] + gap[:-1])])
+        if gap[max(n - 2, 0):].any():  # never after a walk's last two steps (its end is a stop of its own)
+            gap[max(n - 2, 0):] = 0.0
+            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1] + gap[:-1])])
+        near = gap > 0  # a near-stop ends a gait bout after this step (within the walk)
+        if near.any():
+            lift[np.flatnonzero(near) - 1] = 1.0  # its step before is full, its step a shuffle (as a stall)
+            lift[near] = p.shuffle_lift_frac if p.walk_shuffle_share > 0 else 1.0
+            lift[np.minimum(np.flatnonzero(near) + 1, n - 1)] = 1.0  # the next bout's first two are full
+            lift[np.minimum(np.flatnonzero(near) + 2, n - 1)] = 1.0
         ends_bout = i_seg + 1 >= len(segs) or segs[i_seg + 1][0] == "stand"
         if not run and p.walk_shuffle_share > 0:
             # the second-to-last step of every walk is full (before a stall, walk-to-run or the
@@ -163,7 +181,7 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
             T[-2:] = T[-2:] * (1.0 + p.walk_transient_pct / 100.0 * np.array([0.5, 1.0])[-min(n, 2):])
             # the last contact starts when the longer step before it ends (its support would
             # otherwise overlap the last contact's: tens of ms with the body weight counted twice)
-            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1])])
+            s = cursor + np.concatenate([[0.0], np.cumsum(T[:-1] + gap[:-1])])
         if run:
             tc = p.contact_time_s * pace ** -0.6  # contact shortens with speed (Weyand 2000)
         else:
@@ -174,13 +192,19 @@ def make_steps(p: RunnerParams, segs: list[tuple[str, float]], rng: np.random.Ge
         parts["T"].append(T)
         parts["tc"].append(np.asarray(tc, dtype=float))
         parts["run"].append(np.full(n, run))
-        parts["bout"].append(np.full(n, bout))
+        parts["bout"].append(np.asarray(bout + np.concatenate([[0], np.cumsum(near[:-1])]), dtype=np.float64))
+        bout += int(near[:-1].sum())
         parts["pace"].append(np.asarray(pace, dtype=float))
         parts["lift"].append(lift)
         side_parts.append(sides)
         seg_log.append({"kind": kind, "start_s": cursor, "end_s": float(s[-1] + T[-1]), "uturns": turns})
         if not run and p.walk_shuffle_share > 0:  # the truth keeps the shuffles' contact starts
             seg_log[-1]["shuffles_s"] = [float(x) for x in s[lift < 1.0]]
+        if not run and p.walk_quick_share > 0:  # the truth keeps the quick steps' contact starts
+            seg_log[-1]["quick_s"] = [float(x) for x in s[quick]]
+        if not run and p.walk_near_stop_share > 0:  # and the near-stops' double-support pauses
+            seg_log[-1]["near_stops"] = [(float(a), float(a + b)) for a, b in zip(s[near] + T[near], gap[near],
+                                                                                 strict=True)]
         cursor = float(s[-1] + T[-1])
         prev_gait = True
     if not parts["s"]:
@@ -215,6 +239,82 @@ def _shuffles(p: RunnerParams, n: int, rng: np.random.Generator) -> F64:
         lift[rng.random(n) < p.walk_shuffle_share] = p.shuffle_lift_frac
         lift[:2] = 1.0
     return lift
+
+
+QUICK_STEP_S = (0.28, 0.40)
+"""A quick step's time (s, uniform): the real quick steps (under 0.7 of the running median
+interval) of mobgap_lab's slow bouts (< 0.6 m/s) last 0.28-0.37 s (stereophotogrammetry) and
+0.29-0.40 s (INDIP) from one IC to the next (``benchmarks/slow_steps.py``'s sets)."""
+
+
+def _quick_steps(p: RunnerParams, T: F64, rng: np.random.Generator) -> tuple[F64, B8]:
+    """Walking step times (n,) with quick steps, and which steps are quick (n,).
+
+    Each step is a quick step (a short corrective step of :data:`QUICK_STEP_S`) with probability
+    ``walk_quick_share``, never a walk's first two steps (gait initiation's); drawn only when asked,
+    so other sessions keep their random draws. The speed stays the walk's: a quick step is short.
+    """
+    quick = np.zeros(T.size, dtype=bool)
+    if p.walk_quick_share <= 0:
+        return T, quick
+    quick = rng.random(T.size) < p.walk_quick_share
+    quick[:2] = False
+    out: F64 = np.where(quick, rng.uniform(*QUICK_STEP_S, T.size), T)
+    return out, quick
+
+
+NEAR_STOP_S = (0.8, 2.2)
+"""A near-stop's double-support pause (s, uniform): the real stalls of mobgap_lab's slow bouts last
+1.24-2.88 s from one IC to the next (stereophotogrammetry; INDIP 0.91-3.97 s; ``benchmarks/slow_steps.py``)
+against ~0.7 s for the slowed step into it; from 0.8 s, where the pelvis's easing out of and into
+gait (``gait.BOUT_EASE_S`` each) still fits."""
+
+NEAR_STOP_EASE_S = 1.0
+"""The walker slows to ``walk_near_stop_speed_mps`` over this long before a near-stop's pause and
+speeds up over as long after it (s; about a step and a half at 100 steps/min)."""
+
+
+def _near_stops(p: RunnerParams, T: F64, quick: B8, start_s: float, end_s: float,
+                turns: list[tuple[float, float]], rng: np.random.Generator
+                ) -> tuple[F64, F64, list[tuple[float, float]], float]:
+    """Near-stops inside a walk: after a step drawn with probability ``walk_near_stop_share`` the
+    walker pauses in double support for :data:`NEAR_STOP_S` before the next step (a gait bout ends
+    and the next starts, as at a hesitation, but the walker creeps on at ``walk_near_stop_speed_mps``).
+
+    Never on a walk's first two steps, within 2.5 s of its end, within 1.5 s of a U-turn (its own
+    speed dip), where one of the steps it slows is quick, or within 3 steps of another near-stop; the
+    two steps before and after it are slowed as a bout's end and start are (``walk_transient_pct``).
+    Returns the step times (n,), the pause after each step (n; 0 where none), the U-turns and the
+    walk's end moved later by the pauses (and their slowed steps) before them.
+    Drawn only when asked, so other sessions keep their random draws.
+    """
+    n = T.size
+    want = rng.random(n) < p.walk_near_stop_share
+    pause = rng.uniform(*NEAR_STOP_S, n)
+    s0 = start_s + np.concatenate([[0.0], np.cumsum(T[:-1])])
+    ok = want & (np.arange(n) >= 2) & (s0 + T < end_s - 2.5)
+    for a, b in turns:  # a few turns
+        ok &= (s0 + T < a - 1.5) | (s0 > b + 1.5)
+    for off in (-1, 0, 1, 2):  # the steps it slows are never quick
+        ok &= ~np.roll(np.pad(quick, 2), -off)[2:-2]
+    gap = np.zeros(n)
+    last = -10
+    for k in np.flatnonzero(ok):  # a few near-stops: at least 3 steps apart
+        if k - last > 3:
+            gap[k], last = pause[k], int(k)
+    x = p.walk_transient_pct / 100.0
+    out = T.copy()
+    for off, f in ((-1, 0.5), (0, 1.0), (1, 1.0), (2, 0.5)):  # gait termination and initiation
+        idx = np.flatnonzero(gap > 0) + off
+        idx = idx[(idx >= 0) & (idx < n)]
+        out[idx] *= 1.0 + x * f
+    added = gap + out - T  # the time each step and its pause add
+
+    def before(t: float) -> float:  # the time added by the steps that end before t
+        return float(added[s0 + T < t].sum())
+
+    moved = [(a + before(a), b + before(a)) for a, b in turns]
+    return out, gap, moved, end_s + before(end_s)
 
 
 def _walking_step_modulation(p: RunnerParams, T: F64, start_s: float, first_side: float,
@@ -253,6 +353,12 @@ def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.ra
             d.append(2.0)
             dl.append(new - level)
             level = new
+    for seg in seg_log:  # near-stops: slow to a creep before the pause, speed up after it
+        for a, b in seg.get("near_stops", []):
+            dip = p.walk_speed_mps - p.walk_near_stop_speed_mps
+            t0 += [a - NEAR_STOP_EASE_S, b]
+            d += [NEAR_STOP_EASE_S, NEAR_STOP_EASE_S]
+            dl += [-dip, dip]
     t0 += list(pace_fn.t0)
     d += list(pace_fn.d)
     dl += list(p.speed_mps * pace_fn.delta)

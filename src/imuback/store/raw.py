@@ -1,7 +1,8 @@
 """Raw session files: one Parquet file per session, validated on every read (CSV: :mod:`imuback.formats`).
 
-Columns: ``time`` (timestamp[ns, UTC]), ``acc_x/y/z`` float32 m/s² and optional ``gyr_x/y/z``
-float32 deg/s, all in the SENSOR frame. Missing samples are missing rows. See docs/data_contract.md.
+Columns: ``time`` (timestamp[ns, UTC]), ``acc_x/y/z`` float32 m/s² (one of them may be absent:
+a two-axis accelerometer) and optional ``gyr_x/y/z`` float32 deg/s, all in the SENSOR frame.
+Missing samples are missing rows. See docs/data_contract.md.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def raw_to_table(raw: RawSession) -> pa.Table:
     """Convert a :class:`RawSession` to an Arrow table with the raw schema and metadata."""
     cols: dict[str, pa.Array] = {"time": pa.array(raw.time_ns, type=pa.int64()).cast(S.TIME_TYPE)}
     for i, c in enumerate(S.ACC_COLUMNS):
-        cols[c] = pa.array(np.ascontiguousarray(raw.acc_mps2[:, i]), type=pa.float32())
+        if c not in raw.acc_absent:  # a two-axis sensor's file has no column for the axis it lacks
+            cols[c] = pa.array(np.ascontiguousarray(raw.acc_mps2[:, i]), type=pa.float32())
     if raw.gyr_dps is not None:
         for i, c in enumerate(S.GYR_COLUMNS):
             cols[c] = pa.array(np.ascontiguousarray(raw.gyr_dps[:, i]), type=pa.float32())
@@ -117,9 +119,12 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         raise RawFormatError(f"{source}: schema version {meta[S.META_SCHEMA_VERSION]} is not "
                              f"readable by this imuback (schema {S.SCHEMA_VERSION})")
     names = set(table.column_names)
-    for col in ("time", *S.ACC_COLUMNS):
-        if col not in names:
-            raise RawFormatError(f"{source}: missing column {col!r}")
+    if "time" not in names:
+        raise RawFormatError(f"{source}: missing column 'time'")
+    acc_absent = tuple(c for c in S.ACC_COLUMNS if c not in names)
+    if len(acc_absent) > 1:  # one may be absent: a two-axis accelerometer (it reads 0)
+        raise RawFormatError(f"{source}: missing column(s) {list(acc_absent)}; a session needs at least two "
+                             f"of {list(S.ACC_COLUMNS)} (all three unless the sensor has only two axes)")
     present_gyr = [c for c in S.GYR_COLUMNS if c in names]
     if present_gyr and len(present_gyr) != 3:
         raise RawFormatError(f"{source}: gyro columns must be all of {S.GYR_COLUMNS} or none; found {present_gyr}")
@@ -136,6 +141,9 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
     def _matrix(cols: tuple[str, ...], unit: str) -> npt.NDArray[np.float32]:
         out = np.empty((table.num_rows, 3), dtype=np.float32, order="F")  # column by column, as stored
         for i, c in enumerate(cols):
+            if c in acc_absent:
+                out[:, i] = 0.0
+                continue
             col = table.column(c)
             if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
                 raise RawFormatError(f"{source}: column {c!r} must be numeric ({unit}), got {col.type}")
@@ -180,6 +188,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         gyr_range_dps=_number(meta, S.META_GYR_RANGE_DPS, source=source),
         source=source,
         speed_mps=speed,
+        acc_absent=acc_absent,
     )
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -221,7 +221,7 @@ def _sessions_fields() -> list[pa.Field]:
            "likely wrong than right (walking: calibrated on real data; running: a ranking) (status_reason "
            "says so above 30 %)"),
         _f("source_path", _STR, "", "raw file the rows came from"),
-        _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes"),
+        _f("source_sha256", _STR, "", "SHA-256 of the raw file's bytes and its sidecars' (1.6: BIDS ones too)"),
         _f("pipeline_version", _STR, "", "imuback.PIPELINE_VERSION that made the rows"),
         _f("params_json", _STR, "", "all pipeline parameters as JSON"),
         _f("processed_at", TIME_TYPE, "UTC", "when the rows were made"),
