@@ -508,6 +508,28 @@ def heel_strike_loading_bw_s(amp: F64, r: F64, q: F64, tc: F64, imp_amp: F64, im
     return (amp * (np.sin(x) + r * np.sin(2.0 * x) + q * np.sin(3.0 * x)) + imp_amp) / imp_half
 
 
+def _ml_tissue(p: RunnerParams, st: Steps, rng: np.random.Generator, run: B8, load_bw_s: F64,
+               kpp: float) -> tuple[F64, F64]:
+    """The sideways strap/soft-tissue ring per contact: displacement amplitude (m, signed) and rad/s.
+
+    Walking only, in proportion to the heel strike's own vertical loading rate (BW/s, absolute: a
+    slow walker's flat, long contact loads slowly and rings less): a foot-signed share c (first
+    swing to the left, +y, after a right heel strike) and a share of random direction, energies c²
+    and 1 - c². Off by default (``walk_ml_tissue_g_per_bw_s`` 0): then all zero and nothing drawn.
+    On, direction and frequency come from a child generator, so the parent's stream (every other
+    draw) is unchanged.
+    """
+    n = len(st.T)
+    if p.walk_ml_tissue_g_per_bw_s == 0.0:
+        return np.zeros(n), np.ones(n)
+    mlt_rng = rng.spawn(1)[0]
+    c = p.walk_ml_tissue_foot_share
+    mlt_sign = c * st.side + np.sqrt(1.0 - c * c) * np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
+    mlt_w = 2 * np.pi * mlt_rng.uniform(p.walk_ml_tissue_hz[0], p.walk_ml_tissue_hz[1], n)
+    mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g_per_bw_s * load_bw_s) * mlt_sign
+    return mlt_g * G_MPS2 / (mlt_w**2 * kpp), mlt_w
+
+
 def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
                 speed: Transitions, heading: Transitions) -> Gait:
     """Per-step force, tissue and pelvis parameters, then the impulse control."""
@@ -608,19 +630,7 @@ def build_gait(p: RunnerParams, st: Steps, rng: np.random.Generator,
     kpp = wobble_kpp_max(p.wobble_decay_per_rad)
     wob_b = wob_g * G_MPS2 / (wob_w**2 * kpp)
     wob_delay = 0.8 * tissue_half  # tissue peak ~25-30 ms after IC, as at the sacrum in real runs
-    # walking: the sensor's strap and soft tissue ring sideways after each heel strike, in
-    # proportion to the heel strike's own vertical loading rate (BW/s, absolute: a slow walker's
-    # flat, long contact loads slowly and rings less): a foot-signed share (first swing to the
-    # left, +y, after a right heel strike) and a share of random direction, energies c² and
-    # 1 - c²; direction and frequency drawn per contact from a child generator (the parent's
-    # stream, so every other draw, is unchanged)
-    mlt_rng = rng.spawn(1)[0]
-    c = p.walk_ml_tissue_foot_share
-    mlt_sign = c * st.side + np.sqrt(1.0 - c * c) * np.where(mlt_rng.random(n) < 0.5, -1.0, 1.0)
-    mlt_w = 2 * np.pi * mlt_rng.uniform(p.walk_ml_tissue_hz[0], p.walk_ml_tissue_hz[1], n)
-    load_bw_s = heel_strike_loading_bw_s(amp, r, q, tc, imp_amp, imp_half)
-    mlt_g = np.where(run, 0.0, p.walk_ml_tissue_g_per_bw_s * load_bw_s) * mlt_sign
-    mlt_b = mlt_g * G_MPS2 / (mlt_w**2 * kpp)
+    mlt_b, mlt_w = _ml_tissue(p, st, rng, run, heel_strike_loading_bw_s(amp, r, q, tc, imp_amp, imp_half), kpp)
     # horizontal
     ap_amp = np.where(run, p.ap_peak_bw * st.pace, p.walk_ap_peak_bw * walk_frac) * (
         1.0 + 0.05 * np.clip(rng.standard_normal(n), -3, 3))

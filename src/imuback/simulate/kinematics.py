@@ -183,11 +183,14 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
                + np.where(valid_m, g.wob_b[km] * g.wob_w[km] ** 2 * wmpp, 0.0))
     out["wob_g"] = wob_acc / G_MPS2
     out["a_z"] = G_MPS2 * ex0 + wob_acc
-    # the mediolateral soft-tissue/strap ring (walking), the same kernel, onset and decay
-    _, mcpp = wobble_kernel(g.mlt_w[kc] * tau_c, g.wob_decay)
-    _, mmpp = wobble_kernel(g.mlt_w[km] * tau_m, g.wob_decay)
-    mlt_acc = (np.where(valid_c, g.mlt_b[kc] * g.mlt_w[kc] ** 2 * mcpp, 0.0)
-               + np.where(valid_m, g.mlt_b[km] * g.mlt_w[km] ** 2 * mmpp, 0.0))
+    # the mediolateral soft-tissue/strap ring (walking; off by default), the same kernel, onset and decay
+    ml_ring = bool(np.any(g.mlt_b))
+    mlt_acc: F64 | float = 0.0
+    if ml_ring:
+        _, mcpp = wobble_kernel(g.mlt_w[kc] * tau_c, g.wob_decay)
+        _, mmpp = wobble_kernel(g.mlt_w[km] * tau_m, g.wob_decay)
+        mlt_acc = (np.where(valid_c, g.mlt_b[kc] * g.mlt_w[kc] ** 2 * mcpp, 0.0)
+                   + np.where(valid_m, g.mlt_b[km] * g.mlt_w[km] ** 2 * mmpp, 0.0))
     u, u1, _ = g.speed.eval(t)
     psi_h, psi_h1, psi_h2 = g.heading.eval(t)
     if horizontal:
@@ -206,7 +209,9 @@ def evaluate(g: Gait, t: F64, *, positions: bool, horizontal: bool = True) -> di
             a_fwd += sine_lobe(st.T[kk] + g.pull_delay[kk] - tau, g.pull_s[kk], g.pull_amp[kk])
             a_lat += sine_series(tau, tc, [(1, ones)], g.ml_amp[kk], 0)[0]
         out["a_fwd"] = G_MPS2 * a_fwd + u1
-        out["a_lat"] = G_MPS2 * a_lat + u * psi_h1 + mlt_acc
+        out["a_lat"] = G_MPS2 * a_lat + u * psi_h1
+        if ml_ring:
+            out["a_lat"] += mlt_acc
     if positions:
         # completed contacts (<= k-2) contribute linear terms; k-1 and k are evaluated in full
         kk2 = k - 1  # number of contacts with index <= k - 2

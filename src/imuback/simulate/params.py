@@ -146,8 +146,10 @@ class RunnerParams:
     and right mean responses are mirror images; within one walker about half its 3-8 Hz ML
     energy is locked to the foot). Range from voisard_l5_walk's ML spectrum (flat 3-9 Hz, half of
     it near 11 Hz); amplitude and share from its per-foot 3-8 Hz RMS, all and left after each
-    subject's per-foot means (``python benchmarks/sim_vs_real.py --choose-ml-tissue``; mobgap_lab
-    held out). Walking only.
+    subject's per-foot means (``python benchmarks/sim_vs_real.py --choose-ml-tissue``: 0.022 g per
+    BW/s, share 0.9; mobgap_lab held out). Walking only. **Off by default** (0: nothing drawn): on,
+    the 0.45 m/s walks' step-even ML is 1.6-2.1 times their AP against real slow walkers' 0.38 and
+    one slow session's frame is found ~67° off (docs/validation_log.md, tried, not kept as default).
     A phone in a loose belt: ``mounting_random`` draws the true mounting uniformly over all
     orientations (the file keeps the nominal one); ``belt_bounce_hz`` > 0 puts the sensor on a
     damped spring (natural frequency, ``belt_damping_ratio``) driven by the pelvis, which also
@@ -222,7 +224,7 @@ class RunnerParams:
     walk_heel_strike_torsion: tuple[float, float, float, float] = (-1.2, 5.0, 0.02, 0.15)
     walk_step_time_cv: float | None = None
     walk_wobble_g: float = 0.08
-    walk_ml_tissue_g_per_bw_s: float = 0.022
+    walk_ml_tissue_g_per_bw_s: float = 0.0
     walk_ml_tissue_hz: tuple[float, float] = (3.0, 11.0)
     walk_ml_tissue_foot_share: float = 0.9
     walk_uturns_per_min: float = 0.0
