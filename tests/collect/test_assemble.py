@@ -150,3 +150,24 @@ def test_a_real_sensor_delayed_by_load_keeps_its_timeline() -> None:
     f = fit_clock((t * 1e9).astype(np.int64), (host * 1e9).astype(np.int64), t0_ns=0)
     assert abs(f.drift) < 5e-6, f.note
     assert abs(f.host0_ns - 50.010e9) < 2e6
+
+
+def test_a_late_frame_after_a_reconnect_is_written_in_its_place_and_counted_once(tmp_path: Path) -> None:
+    """Review 24 finding 10: frame 7 comes after the reconnect, in the next decode call; it fills its
+    hole (a smaller sample_idx than the rows before it): kept in its place, counted late, no gap.
+    """
+    w = _writer(tmp_path / "s.journal")
+    w.append_event(StreamStarted(host_ns=0, info=_info()))
+    first = [i for i in range(10) if i != 7]
+    w.append_frames([_host(i * 19, 19) for i in first], [_fr(i, i * 19, 19) for i in first])
+    w.append_event(Disconnected(host_ns=_host(190, 0)))
+    w.append_event(StreamStarted(host_ns=_host(200, 0), info=_info()))
+    then = [7, *range(10, 20)]
+    w.append_frames([_host(i * 19, 19) + 50_000_000 for i in then], [_fr(i, i * 19, 19) for i in then])
+    w.close()
+    path, rep = finalize_journal(tmp_path / "s.journal")
+    raw = read_raw(path)
+    assert rep.late_frames == 1 and rep.rows_dropped == 0 and rep.bad_frames == 0
+    assert raw.n_samples + rep.samples_lost == 20 * 19 and raw.gaps == ()  # kept + reported lost = sent
+    np.testing.assert_allclose(raw.acc_mps2[:, 0] / ACC_S, np.arange(20 * 19) % 1000, atol=1e-3)
+    assert np.all(np.diff(raw.time_ns) > 0)

@@ -195,3 +195,27 @@ def test_a_flipped_timestamp_bit_costs_only_its_own_frame(j: int, bit: int, two:
     ok = np.isin(n, valid)
     assert np.unique(acc.sample_idx[ok] - n[ok]).size == 1  # ... each at its own place
     assert acc.n - int(ok.sum()) <= N_PER_FRAME * len(bad) and np.all(np.diff(acc.t_sensor_ns) > 0)
+
+
+@pytest.mark.parametrize("j", [1, 20])  # before and after the measured period is known (500 samples)
+def test_a_ten_sample_gap_before_a_38_sample_frame_is_counted_not_spread(j: int) -> None:
+    """A gap shorter than half a 38-sample frame is counted: ``first_idx`` jumps by the lost samples
+    and the frame keeps the sensor's spacing (spread over the gap, 10 samples would vanish).
+    """
+    per, lost, n_frames = 38, 10, 30
+    first = [i * per + (lost if i >= j else 0) for i in range(n_frames)]  # sample number of each frame's first
+    t0, host0 = 10**15, 5 * 10**9
+    frames, host = [], []
+    for f in first:
+        samples = np.arange(f, f + per)[:, None] * np.array([1, 2, 3])  # sample n reads (n, 2n, 3n) mG
+        ts = t0 + round((f + per - 1) * PERIOD_NS)
+        frames.append(pmd(2, ts, 0x81, delta_encode(samples)))
+        host.append(host0 + (ts - t0) + 20_000_000)
+    out = PolarDecoder(rate_hz=RATE).decode(FrameBatch.from_frames(frames, np.array(host, dtype=np.int64)))
+    acc = out.streams["acc"]
+    assert out.bad.n == 0
+    n = np.round(acc.values[:, 0] / MG_TO_MPS2).astype(np.int64)
+    np.testing.assert_array_equal(acc.sample_idx, n)  # each sample at its own place: first_idx = j*38 + 10
+    assert acc.sample_idx[j * per] == j * per + lost
+    assert int(np.diff(acc.sample_idx).sum() - (acc.n - 1)) == lost  # the gap counted, once
+    assert abs(np.diff(acc.t_sensor_ns[j * per:(j + 1) * per]).mean() - PERIOD_NS) < 0.01 * PERIOD_NS

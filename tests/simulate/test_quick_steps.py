@@ -118,6 +118,13 @@ def test_near_stop_knobs_out_of_range_raise(knob: str, value: float):
         RunnerParams(**{knob: value})
 
 
+@pytest.mark.parametrize("creep", [0.45, 0.5])
+def test_a_near_stop_creep_not_slower_than_the_walk_raises(creep: float):
+    with pytest.raises(SimulationError, match=r"walk_near_stop_speed_mps must be below walk_speed_mps"):
+        RunnerParams(walk_speed_mps=0.45, walk_near_stop_share=0.1, walk_near_stop_speed_mps=creep)
+    RunnerParams(walk_speed_mps=0.45, walk_near_stop_share=0.0, walk_near_stop_speed_mps=creep)  # off: unused
+
+
 def test_near_stops_off_by_default():
     _, log, _, _ = session_gait(RunnerParams(), np.random.default_rng(1))
     assert all("near_stops" not in seg for seg in log)
@@ -149,7 +156,13 @@ def test_a_near_stop_pauses_in_double_support_at_a_creep_and_the_body_is_carried
         assert k - inside[0] >= 2 and inside[-1] - k >= 2  # never a walk's first two or last two steps
         assert st.last[k] and st.first[k + 1] and st.bout[k + 1] == st.bout[k] + 1
         assert NEAR_STOP_S[0] - 1e-9 <= st.s[k + 1] - a <= NEAR_STOP_S[1] + 1e-9 and b == pytest.approx(st.s[k + 1])
-        np.testing.assert_allclose(speed.eval(np.linspace(a, b, 50))[0], SLOW.walk_near_stop_speed_mps, atol=1e-9)
+        v = speed.eval(np.linspace(a, b, 50))[0]
+        np.testing.assert_allclose(v, v[0], atol=1e-9)  # a steady creep, never faster than asked ...
+        assert 0.0 < v[0] <= SLOW.walk_near_stop_speed_mps + 1e-9
+        # ... nor past the front foot: at most half a step with both feet planted (physics)
+        step_m = SLOW.walk_speed_mps * 60.0 / SLOW.walk_cadence_spm
+        assert v[0] * (b - a) <= 0.5 * step_m + 1e-9
+        assert v[0] == pytest.approx(min(SLOW.walk_near_stop_speed_mps, 0.5 * step_m / (b - a)))
         # the step into it: hump to the step's end, then unloading along the reload ramp (the stop's)
         T, tc = st.T[k], st.tc[k]
         L = min(0.12, tc - T)

@@ -169,11 +169,14 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
     it judges an odd one). Frames journaled before their ``stream`` event (they arrive between
     START and the status read) wait for it; a ``starting`` or ``disconnected`` event closes the
     previous connection's run. A reconnect with the same decoder identity (the MTU may change)
-    keeps the decoder and tells it, so a sensor reboot becomes a new counter segment.
+    keeps the decoder and tells it, so a sensor reboot becomes a new counter segment. A decoder's
+    samples are put in ``sample_idx`` order: a late frame that fills its hole in a later decode call
+    (after a reconnect) goes back into its place instead of being dropped as time not increasing.
     """
     info: StreamInfo | None = None
     decoder: FrameDecoder | None = None
     parts: dict[str, list[SampleStream]] = {}
+    done: list[dict[str, SampleStream]] = []  # one per earlier decoder, in sample_idx order
     bads: list[BadFrames] = []
     breaks: list[CounterBreak] = []
     pending: list[FrameBatch] = []
@@ -190,6 +193,12 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
         breaks.extend(out.breaks)
         late[0] += out.late_frames
 
+    def close_decoder() -> None:
+        if decoder is not None:
+            ch = decoder.stream_channels
+            done.append({name: SampleStream.concat(p, ch[name]).in_sample_order() for name, p in parts.items()})
+        parts.clear()
+
     for item in journal.items:
         ev = item.event
         if item.frames is not None:
@@ -203,6 +212,7 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
             else:
                 if info is not None:
                     flush()  # other settings: what came before belongs to the old decoder
+                close_decoder()
                 decoder = make_decoder(new)
                 decoder.stream_event(new, ev.host_ns)
             info = new
@@ -214,8 +224,9 @@ def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDeco
                                "sensor's settings are unknown and they cannot be decoded; it is kept as it is")
         raise CollectError(f"{journal.path}: the journal holds no samples (the recorder stopped before the "
                            "sensor streamed); nothing to recover: it can be deleted")
+    close_decoder()
     ch = decoder.stream_channels
-    streams = {name: SampleStream.concat(parts.get(name, []), ch[name]) for name in ch}
+    streams = {name: SampleStream.concat([d[name] for d in done if name in d], ch[name]) for name in ch}
     return info, streams, BadFrames.concat(bads), tuple(breaks), late[0]
 
 

@@ -178,6 +178,15 @@ class SampleStream:
                             values=self.values[keep], frame_host_ns=self.frame_host_ns,
                             frame_t_last_ns=self.frame_t_last_ns, frame_idx=self.frame_idx[keep])
 
+    def in_sample_order(self) -> SampleStream:
+        """The samples sorted by ``sample_idx`` (stable); the frame arrays stay as they are."""
+        if self.n < 2 or bool(np.all(np.diff(self.sample_idx) > 0)):
+            return self
+        o = np.argsort(self.sample_idx, kind="stable")
+        return SampleStream(sample_idx=self.sample_idx[o], t_sensor_ns=self.t_sensor_ns[o],
+                            values=self.values[o], frame_host_ns=self.frame_host_ns,
+                            frame_t_last_ns=self.frame_t_last_ns, frame_idx=self.frame_idx[o])
+
     @property
     def n(self) -> int:
         """Number of samples."""

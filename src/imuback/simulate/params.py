@@ -296,6 +296,8 @@ class RunnerParams:
             (0.0 <= self.walk_quick_share <= 0.3, "walk_quick_share must be within 0-0.3"),
             (0.0 <= self.walk_near_stop_share <= 0.5 and 0.0 <= self.walk_near_stop_speed_mps <= 0.5,
              "walk_near_stop_share must be within 0-0.5 and walk_near_stop_speed_mps within 0-0.5"),
+            (self.walk_near_stop_share == 0.0 or self.walk_near_stop_speed_mps < self.walk_speed_mps,
+             "walk_near_stop_speed_mps must be below walk_speed_mps (a near-stop slows the walker to a creep)"),
             (0.0 <= self.walk_transient_pct <= 50.0 and 0.0 <= self.walk_turn_slow_pct <= 50.0
              and abs(self.walk_step_asymmetry_pct) <= 20.0,
              "walk_transient_pct and walk_turn_slow_pct must be within 0-50, |walk_step_asymmetry_pct| <= 20"),

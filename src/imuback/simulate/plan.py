@@ -269,6 +269,21 @@ NEAR_STOP_S = (0.8, 2.2)
 against ~0.7 s for the slowed step into it; from 0.8 s, where the pelvis's easing out of and into
 gait (``gait.BOUT_EASE_S`` each) still fits."""
 
+NEAR_STOP_CREEP_STEPS = 0.5
+"""How far the pelvis creeps over a near-stop's pause, at most (steps; physics): both feet stay
+planted, so the body moves only from between them (at the IC) to over the front foot, about half a
+step length. A pause longer than that at ``walk_near_stop_speed_mps`` creeps slower."""
+
+
+def near_stop_creep_mps(p: RunnerParams, pause_s: float) -> float:
+    """The forward speed over a near-stop's pause of ``pause_s`` (m/s): ``walk_near_stop_speed_mps``,
+    slower where that would carry the pelvis past :data:`NEAR_STOP_CREEP_STEPS` step lengths
+    (``walk_speed_mps`` over the step rate ``walk_cadence_spm``).
+    """
+    step_m = p.walk_speed_mps * 60.0 / p.walk_cadence_spm
+    return min(p.walk_near_stop_speed_mps, NEAR_STOP_CREEP_STEPS * step_m / pause_s)
+
+
 NEAR_STOP_EASE_S = 1.0
 """The walker slows to ``walk_near_stop_speed_mps`` over this long before a near-stop's pause and
 speeds up over as long after it (s; about a step and a half at 100 steps/min)."""
@@ -355,7 +370,7 @@ def speed_and_heading(p: RunnerParams, seg_log: list[dict[str, Any]], rng: np.ra
             level = new
     for seg in seg_log:  # near-stops: slow to a creep before the pause, speed up after it
         for a, b in seg.get("near_stops", []):
-            dip = p.walk_speed_mps - p.walk_near_stop_speed_mps
+            dip = p.walk_speed_mps - near_stop_creep_mps(p, b - a)
             t0 += [a - NEAR_STOP_EASE_S, b]
             d += [NEAR_STOP_EASE_S, NEAR_STOP_EASE_S]
             dl += [-dip, dip]
