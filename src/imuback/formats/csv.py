@@ -25,7 +25,7 @@ from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.encoding import refuse_wide, wide_encoding
 from imuback.formats.identity import default_session_id, start_ns
 from imuback.store import schema as S
-from imuback.store.raw import check_raw_path, table_to_raw
+from imuback.store.raw import check_raw_path, declared_acc_absent, table_to_raw
 
 AccUnit = Literal["m/s2", "g"]
 GyrUnit = Literal["deg/s", "rad/s"]
@@ -163,7 +163,8 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
 
 
 _SIDECAR_KEYS = (S.META_SCHEMA_VERSION, S.META_SESSION_ID, S.META_RUNNER_ID, S.META_SENSOR, S.META_SAMPLE_RATE_HZ,
-                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, META_TIME_ZONE)
+                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, S.META_ACC_ABSENT,
+                 META_TIME_ZONE)
 _SIDECAR_NUMBERS = {S.META_SAMPLE_RATE_HZ: ("Hz", "100"), S.META_ACC_RANGE_G: ("g", "16"),
                     S.META_GYR_RANGE_DPS: ("deg/s", "2000")}
 
@@ -341,14 +342,18 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
-    missing = [c for c in ("time", *S.ACC_COLUMNS) if c not in table.column_names]
-    if "time" in missing or len(missing) > 1:  # one acc column may be absent: a two-axis accelerometer
-        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
-                             + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
     start = given.pop("start", None)
     meta = csv_sidecar(path)
     _check_sidecar(meta, path)
+    hint = "" if mapping.columns else "name yours with --columns time=ts,acc_x=ax,..."
+    if "time" not in table.column_names:
+        missing = [c for c in ("time", *S.ACC_COLUMNS)
+                   if c not in table.column_names and c != meta.get(S.META_ACC_ABSENT)]
+        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
+                             + (f"; {hint}" if hint else ""))
+    # one acc column may be absent: a two-axis accelerometer, declared in the sidecar
+    declared_acc_absent(meta, table.column_names, source=src, hint=hint, declare_in=f"{path.name}.json")
     zone = meta.pop(META_TIME_ZONE, None)
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
                   zone=zone)
