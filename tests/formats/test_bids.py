@@ -50,6 +50,22 @@ def test_export_then_read_gives_the_same_session(tmp_path, gyro):
     assert np.array_equal(back.mounting, MOBILISED_LOWER_BACK_R)
 
 
+def test_a_two_axis_session_exports_two_accel_channels_and_reads_back(tmp_path):
+    raw = half_sine_run(minutes=0.5, gyro=False)[0]
+    acc = raw.acc_mps2.copy()
+    acc[:, 1] = 0.0  # a sacral accelerometer without a mediolateral channel
+    raw = dataclasses.replace(raw, acc_mps2=acc, acc_absent=("acc_y",))
+    motion = _export(tmp_path, raw)
+    channels = motion.with_name(motion.name.replace("_motion.tsv", "_channels.tsv")).read_text()
+    assert "acc_x\tx\tACCEL" in channels and "acc_y" not in channels
+    sidecar = json.loads(motion.with_name(motion.name.replace(".tsv", ".json")).read_text())
+    assert sidecar["ACCELChannelCount"] == 2
+    back = read_session(motion)  # the file declares the two axes: no dead-axis refusal
+    assert back.acc_absent == ("acc_y",)
+    assert np.array_equal(back.acc_mps2, raw.acc_mps2)
+    assert main(["process", str(motion), "--dataset", str(tmp_path / "ds")]) == 0
+
+
 def test_missing_samples_stay_missing_rows(tmp_path):
     raw = half_sine_run(minutes=0.5)[0]
     keep = np.ones(raw.n_samples, bool)
@@ -121,6 +137,10 @@ def test_bad_bids_channels_are_named(tmp_path):
     channels = path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))
     channels.write_text("\n".join(channels.read_text().splitlines()[:-1]) + "\n")  # a GYRO channel fewer
     with pytest.raises(RawFormatError, match=r"_motion\.tsv: 2 GYRO channels; imuback reads one tracked point"):
+        read_session(path)
+    rows = channels.read_text().splitlines()
+    channels.write_text("\n".join([rows[0], rows[1], rows[1], rows[3], *rows[4:]]) + "\n")  # acc_x twice
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: ACCEL channels have components \['x', 'z'\]"):
         read_session(path)
 
 

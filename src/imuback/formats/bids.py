@@ -2,9 +2,10 @@
 writes them (:mod:`imuback.batch.bids`) or as other tools do, for one IMU.
 
 The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL, GYRO, LATENCY;
-``component`` x/y/z; ``units``). Time: the LATENCY channel (s since the first sample) or, without
-one, ``SamplingFrequency`` from ``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in
-the session's ``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
+``component`` x/y/z; ``units``); two ACCEL channels are a two-axis accelerometer (``acc_absent``).
+Time: the LATENCY channel (s since the first sample) or, without one, ``SamplingFrequency`` from
+``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in the session's
+``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
 ``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
 else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
 ``sensor`` frame in ``*_channels.json`` (else the identity). BIDS 1.10, motion datatype.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -64,21 +66,34 @@ def _entities(name: str) -> dict[str, str]:
     return dict(re.findall(r"([a-z]+)-([A-Za-z0-9]+)", name))
 
 
-def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str, float], *,
-                     src: str) -> tuple[list[int], float] | None:
-    """(column indices x, y, z, factor to imuback's unit) of the ``kind`` channels, or None."""
+def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str, float], *, src: str,
+                     two_axis: bool = False) -> tuple[list[int | None], float] | None:
+    """(column index of x, y, z, None for an axis without a channel; factor to imuback's unit) of the
+    ``kind`` channels, or None without any. ``two_axis``: two channels are a sensor with only those axes
+    (a two-axis accelerometer, declared by the file itself).
+    """
     idx = [i for i, c in enumerate(channels) if c.get("type", "").upper() == kind]
     if not idx:
         return None
-    if len(idx) != 3:
-        raise RawFormatError(f"{src}: {len(idx)} {kind} channels; imuback reads one tracked point (x, y, z)")
+    if not (2 if two_axis else 3) <= len(idx) <= 3:
+        raise RawFormatError(f"{src}: {len(idx)} {kind} channels; imuback reads one tracked point (x, y, z"
+                             + (", or two of them for a two-axis accelerometer)" if two_axis else ")"))
     by_axis = {channels[i].get("component", "").lower(): i for i in idx}
-    if sorted(by_axis) != ["x", "y", "z"]:
+    if len(by_axis) != len(idx) or not set(by_axis) <= {"x", "y", "z"}:
         raise RawFormatError(f"{src}: {kind} channels have components {sorted(by_axis)}, not x, y, z")
     unit = channels[idx[0]].get("units", "")
     if unit not in scales:
         raise RawFormatError(f"{src}: {kind} units {unit!r} not understood; expected one of {sorted(scales)}")
-    return [by_axis[a] for a in "xyz"], scales[unit]
+    return [by_axis.get(a) for a in "xyz"], scales[unit]
+
+
+def _xyz(data: npt.NDArray[np.float64], cols: tuple[list[int | None], float]) -> npt.NDArray[np.float32]:
+    """(N, 3) float32 of the x, y, z channels ``cols`` in imuback's unit; 0 for an axis without a channel."""
+    out = np.zeros((data.shape[0], 3), dtype=np.float32)
+    for i, col in enumerate(cols[0]):
+        if col is not None:
+            out[:, i] = data[:, col] * cols[1]
+    return out
 
 
 def _made_by_imuback(bids_root: Path) -> bool:
@@ -96,7 +111,7 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     src = str(path)
     check_keys(identity, _KEYS, src=src, fmt="BIDS-motion")
     channels = _tsv(_sibling(path, "_channels.tsv"))
-    acc_cols = _channel_columns(channels, "ACCEL", ACC_SCALE, src=src)
+    acc_cols = _channel_columns(channels, "ACCEL", ACC_SCALE, src=src, two_axis=True)
     if acc_cols is None:
         raise RawFormatError(f"{src}: no ACCEL channels in {_sibling(path, '_channels.tsv').name}")
     gyr_cols = _channel_columns(channels, "GYRO", GYR_SCALE, src=src)
@@ -114,7 +129,8 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     data = np.column_stack([np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in table.columns])
     motion_json = _sibling(path, "_motion.json")
     meta = json.loads(motion_json.read_text(encoding="utf-8")) if motion_json.is_file() else {}
-    fs = float(meta.get("SamplingFrequency") or channels[acc_cols[0][0]].get("sampling_frequency") or "nan")
+    first_acc = next(i for i in acc_cols[0] if i is not None)
+    fs = float(meta.get("SamplingFrequency") or channels[first_acc].get("sampling_frequency") or "nan")
     ent = _entities(path.name)
     ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
     scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
@@ -156,11 +172,10 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
         mounting = levels.get("sensor", {}).get("NominalMountingRotation")
         source = "assumed" if mounting is None else "file"
-    acc = data[:, acc_cols[0]] * acc_cols[1]
-    gyr = None if gyr_cols is None else data[:, gyr_cols[0]] * gyr_cols[1]
+    acc_absent = tuple(f"acc_{a}" for a, col in zip("xyz", acc_cols[0], strict=True) if col is None)
     return RawSession(session_id=check_id(str(session), what="session id", source=src),
                       runner_id=check_id(str(runner), what="runner id", source=src),
                       sensor=str(identity.get("sensor") or meta.get("ManufacturersModelName") or "BIDS-motion IMU"),
-                      sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc.astype(np.float32),
-                      gyr_dps=None if gyr is None else gyr.astype(np.float32),
+                      sample_rate_hz=fs, time_ns=time_ns, acc_mps2=_xyz(data, acc_cols), acc_absent=acc_absent,
+                      gyr_dps=None if gyr_cols is None else _xyz(data, gyr_cols),
                       **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src)
