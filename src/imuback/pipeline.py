@@ -80,10 +80,13 @@ def file_sha256(path: str | Path) -> str:
     """
     h = hashlib.sha256()
     path = Path(path)
+    # recording_files' BIDS branch (a CSV, whatever the case of its name, cannot end so): its sidecars
+    # are hashed with their suffixes; a CSV's sidecar plainly after the file, as before schema 1.6
+    bids = not path.is_dir() and path.name.endswith(MOTION_SUFFIX)
     for i, part in enumerate(recording_files(path)):
         if path.is_dir():
             h.update(part.relative_to(path).as_posix().encode() + b"\0")
-        elif i and not part.name.endswith(".csv.json"):  # a BIDS sidecar, by its suffix (not the CSV's: as before)
+        elif i and bids:
             h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
