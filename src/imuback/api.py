@@ -31,6 +31,7 @@ _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "m
 
 _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
     (re.compile(r"'imuback process' \(imuback\.read_sessions in Python\)"), "imuback.read_sessions"),
+    (re.compile(r"--[\w-]+ \((\w+=) in Python\)"), r"\1"),  # drop --mounting (mounting= in Python)
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?(?: and --session)?"),
      lambda m: "runner_id=" + (" and session_id=" if m.group(0).endswith("--session") else "")),
     (re.compile(r"--session(?: ID)?"), "session_id="),

@@ -215,3 +215,23 @@ def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path
     path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")  # now the bytes differ
     assert main(["process", str(path), "--dataset", str(ds)]) == 1
     assert "other bytes" in capsys.readouterr().err
+
+
+def test_a_given_mounting_is_refused_when_it_differs_from_the_files_and_kept_when_equal(tmp_path):
+    """As a CSV sidecar's: the NominalMountingRotation the file states is kept, never overridden."""
+    import imuback
+    from imuback.formats import read_sessions
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    raw = dataclasses.replace(half_sine_run(minutes=0.1)[0], mounting=MOBILISED_LOWER_BACK_R)
+    motion = _export(tmp_path, raw)
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: .*_channels\.json gives NominalMountingRotation "
+                                             r"\[\[0\.0, 0\.0, 1\.0\].*, not the \[\[0\.0, 0\.0, -1\.0\], \[-1\.0, "
+                                             r"0\.0, 0\.0\], \[0\.0, 1\.0, 0\.0\]\] given; drop --mounting "
+                                             r"\(mounting= in Python\) or correct .*_channels\.json"):
+        read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+    with pytest.raises(RawFormatError, match=r"given; drop mounting= or correct") as py:
+        imuback.read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+    assert "--" not in str(py.value)
+    (same,) = read_sessions(motion, runner_id="r9", mounting=np.asarray(MOBILISED_LOWER_BACK_R).tolist())
+    assert same.mounting_source == "file" and np.array_equal(same.mounting, MOBILISED_LOWER_BACK_R)

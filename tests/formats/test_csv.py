@@ -418,3 +418,17 @@ def test_a_misspelt_acc_column_is_refused_not_read_as_a_two_axis_sensor(tmp_path
                                              r"with --columns .*\"imuback\.acc_absent\": \"acc_y\" in typo\.csv\.json"):
         read_session(p, runner_id="r1")
     assert read_session(p, runner_id="r1", mapping=ColumnMapping.parse(f"acc_y={header}")).acc_absent == ()
+
+
+def test_a_sidecars_mounting_is_kept_when_the_same_is_given_and_a_conflict_names_both(tmp_path, raw):
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    p = _csv(tmp_path / "side.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "side.csv.json").write_text('{"imuback.mounting": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}')
+    same = read_session(p, runner_id="r1", mounting=np.eye(3).tolist())  # the same matrix, other JSON text
+    assert same.mounting_source == "file"
+    with pytest.raises(RawFormatError, match=r"side\.csv: side\.csv\.json gives imuback\.mounting = "
+                                             r"'\[\[1, 0, 0\], \[0, 1, 0\], \[0, 0, 1\]\]', not the '\[\[0\.0, 0\.0, "
+                                             r"-1\.0\].*' given; drop --mounting \(mounting= in Python\) or correct "
+                                             r"side\.csv\.json"):
+        read_session(p, runner_id="r1", mounting=RECOMMENDED_MOUNTING)

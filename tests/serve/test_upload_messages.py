@@ -133,3 +133,19 @@ def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> N
                "Python)") == ("ms log.json: acceleration looks like it is in g (median |acc| = 1.02); the raw "
                               "contract wants m/s²: multiply acc_x/y/z by 9.80665 (the upload form cannot convert "
                               "units)")
+
+
+def test_a_mobgap_file_uploaded_with_another_mounting_is_refused_in_the_forms_words(clinic_client: Any,
+                                                                                      tmp_path: Path) -> None:
+    """A file that states its mounting keeps it: another one chosen in the form is refused naming both."""
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    mat = _write(tmp_path / "data.mat", {"TimeMeasure1": {"Test5": {"Trial1": {"SU": {
+        "LowerBack": _lower_back(5, T0_S)}}}}}).read_bytes()
+    assert _upload(clinic_client, [(mat, "data.mat")], runner="ann", mounting="recommended").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "error", job.message
+    assert job.message.startswith("data.mat (TimeMeasure1_Test5_Trial1): a Mobilise-D data.mat states the "
+                                  "standard's lower-back mounting [[0.0, 0.0, 1.0]"), job.message
+    assert job.message.endswith("given; set How the sensor was worn to 'not stated'"), job.message
+    assert not re.search(r"--[a-z]|in Python", job.message), job.message

@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, start_ns
+from imuback.formats.identity import check_keys, matrix_text, refuse_stated, same_matrix, start_ns
 
 MOTION_SUFFIX = "_motion.tsv"
 ACC_SCALE = {"m/s^2": 1.0, "m/s2": 1.0, "m s-2": 1.0, "g": G_MPS2}
@@ -94,6 +94,25 @@ def _xyz(data: npt.NDArray[np.float64], cols: tuple[list[int | None], float]) ->
         if col is not None:
             out[:, i] = data[:, col] * cols[1]
     return out
+
+
+def _mounting(path: Path, given: Any, *, src: str) -> tuple[Any, str]:
+    """(nominal mounting or None, ``mounting_source``): the ``sensor`` frame's ``NominalMountingRotation``
+    in ``*_channels.json`` (a given one that differs is refused, as a CSV sidecar's), else the one
+    given, else none (the identity, assumed).
+    """
+    channels_json = _sibling(path, "_channels.json")
+    stated = None
+    if channels_json.is_file():
+        levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
+        stated = levels.get("sensor", {}).get("NominalMountingRotation")
+    if stated is not None:
+        if given is not None and not same_matrix(stated, given):
+            raise refuse_stated(src, key="mounting", given=matrix_text(given),
+                                states=f"{channels_json.name} gives NominalMountingRotation {matrix_text(stated)}",
+                                fix=f"correct {channels_json.name}")
+        return stated, "file"
+    return given, "assumed" if given is None else "given"
 
 
 def _made_by_imuback(bids_root: Path) -> bool:
@@ -165,13 +184,7 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         ent.get("ses") or ent.get("task"))
     if runner is None or session is None:
         raise RawFormatError(f"{src}: no sub-/ses- labels in the file name; give --runner and --session")
-    mounting = identity.get("mounting")
-    source = "assumed" if mounting is None else "given"
-    channels_json = _sibling(path, "_channels.json")
-    if mounting is None and channels_json.is_file():
-        levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
-        mounting = levels.get("sensor", {}).get("NominalMountingRotation")
-        source = "assumed" if mounting is None else "file"
+    mounting, source = _mounting(path, identity.get("mounting"), src=src)
     acc_absent = tuple(f"acc_{a}" for a, col in zip("xyz", acc_cols[0], strict=True) if col is None)
     return RawSession(session_id=check_id(str(session), what="session id", source=src),
                       runner_id=check_id(str(runner), what="runner id", source=src),

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.encoding import refuse_wide, wide_encoding
-from imuback.formats.identity import default_session_id, start_ns
+from imuback.formats.identity import default_session_id, refuse_stated, same_matrix, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, declared_acc_absent, table_to_raw
 
@@ -365,9 +365,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
             continue
         text = value if isinstance(value, str) else json.dumps(value)
         stored = meta.get(f"imuback.{key}")
-        if stored is not None and stored != text:  # what the file says wins; a conflict is refused
-            raise RawFormatError(f"{src}: {path.name}.json gives imuback.{key} = {stored!r}, the command "
-                                 f"line {text!r}; drop the option or correct the sidecar")
+        same = stored == text or (key == "mounting" and same_matrix(stored, value))
+        if stored is not None and not same:  # what the file says is kept; a conflict is refused
+            raise refuse_stated(src, key=key, states=f"{path.name}.json gives imuback.{key} = {stored!r}",
+                                given=repr(text), fix=f"correct {path.name}.json")
+        if stored is not None:
+            continue  # the sidecar's own text stays
         meta[f"imuback.{key}"] = text
     if S.META_RUNNER_ID not in meta:
         raise RawFormatError(f"{src}: no runner id: a CSV needs one to keep runners apart; give --runner "

@@ -92,6 +92,36 @@ def parse_mounting(text: str) -> list[list[float]]:
     return [[float(v) for v in row] for row in r]
 
 
+_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "mounting": "--mounting"}
+"""The command line's option for an identity key (the others are Python keywords only)."""
+
+
+def refuse_stated(src: str, *, key: str, states: str, given: str, fix: str = "") -> RawFormatError:
+    """The error for a given identity ``key`` that differs from what the file states (what the file
+    says is kept; a conflict is refused, never silently settled). ``states``: where the file says it
+    and what (``x.csv.json gives imuback.runner_id = 'ann'``); ``fix``: how to correct the file. Worded
+    for the command line with the Python keyword beside the option: :mod:`imuback.api` and the clinic
+    page (serve/app.py) reword it for theirs.
+    """
+    option = _OPTIONS.get(key)
+    drop = f"drop {option} ({key}= in Python)" if option else f"drop {key}="
+    return RawFormatError(f"{src}: {states}, not the {given} given; {drop}" + (f" or {fix}" if fix else ""))
+
+
+def matrix_text(mounting: Any) -> str:
+    """A mounting as JSON 3x3 for a message (rounded to 6 decimals)."""
+    return json.dumps(np.round(np.asarray(mounting, dtype=np.float64), 6).tolist())
+
+
+def same_matrix(a: Any, b: Any) -> bool:
+    """Whether two mountings (nested lists, arrays or their JSON text) are the same 3x3 matrix."""
+    try:
+        ma, mb = (np.asarray(json.loads(m) if isinstance(m, str) else m, dtype=np.float64) for m in (a, b))
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
+
+
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:
     """``RawSession`` keywords of a format that states no mounting: the one given, else the
     identity marked as assumed (the report then says the file did not tell how the sensor was worn).

@@ -47,6 +47,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"drop --start"), "leave the Start time empty"),
     (re.compile(r"--start (?=['\"])"), "the Start time "),  # --start 'x' is not an ISO 8601 time
     (re.compile(r"--start(?: \d{4}-\d\d-\d\dT[\d:]+Z)?"), "the Start time field (e.g. 2024-03-04T07:00:00Z)"),
+    (re.compile(r"drop --(runner|session) \(\w+= in Python\)"), lambda m: f"clear the {m[1].title()} id field"),
+    (re.compile(r"drop --mounting \(mounting= in Python\)"), "set How the sensor was worn to 'not stated'"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
@@ -233,8 +235,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                      "leave it 'not stated' when unsure (the chip's axes are then assumed) — imuback finds "
                      "the body's forward, left and up "
                      "from the walking or running either way; stating it lets the report say how far "
-                     "the sensor sat from how it was meant to be worn (a raw Parquet file, a BIDS file "
-                     "or a CSV whose sidecar states it keeps its own). 'imuback sensor': chip +y up, +z "
+                     "the sensor sat from how it was meant to be worn (a file that states it keeps its "
+                     "own: raw Parquet; a BIDS file, a mobgap data.mat or a CSV with a sidecar refuse "
+                     "another). 'imuback sensor': chip +y up, +z "
                      "backwards; 'sensor axes = body axes': x forward, y left, z up; Other: rows = body "
                      "forward, left, up in the sensor's axes (docs/frames.md). "
                      f"At most {max_upload_mb:g} MB at once; processed in the background.",
