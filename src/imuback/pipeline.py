@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
+from imuback.errors import DatasetError, ImubackError, RawFormatError, SidecarsUnhashedError, SignalError
 from imuback.formats import read_session, read_sessions, recording_files
 from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
@@ -230,7 +230,7 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
         return
     if _sidecars_unhashed(source_path, stored):
-        raise DatasetError(
+        raise SidecarsUnhashedError(
             f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, "
             f"stored at schema {stored['schema_version'] or 'before 1.6'} from this same recording file, whose "
             "hash did not yet cover its BIDS sidecars (_channels.tsv, _channels.json, _motion.json), so a "

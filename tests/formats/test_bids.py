@@ -217,6 +217,29 @@ def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path
     assert "other bytes" in capsys.readouterr().err
 
 
+def test_a_batch_over_a_session_hashed_before_its_sidecars_says_to_replace_it_once(tmp_path, monkeypatch):
+    """The batch's note on a failed file's stored session says the truth for this refusal: the file
+    is not broken, ``--replace`` once re-reads it (not "an earlier version ... until the file is fixed")."""
+    import hashlib
+
+    import imuback.pipeline as pipeline
+    from imuback.batch.runner import run_batch
+    from imuback.store.errors_table import read_errors
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
+        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert run_batch([path], dataset=ds, workers=1, progress="none").counts["failed"] == 1
+    (err,) = read_errors(ds).to_pylist()
+    assert err["error_type"] == "SidecarsUnhashedError" and "did not yet cover its BIDS sidecars" in err["message"]
+    assert "earlier version" not in err["message"] and "until the file is fixed" not in err["message"]
+    assert err["message"].endswith("until a batch with --replace reads it again, once"), err["message"]
+    assert (err["session_id"], err["runner_id"]) == ("lab1", "p07")
+    assert run_batch([path], dataset=ds, workers=1, progress="none", replace=True).counts["processed"] == 1
+
+
 def test_a_given_mounting_is_refused_when_it_differs_from_the_files_and_kept_when_equal(tmp_path):
     """As a CSV sidecar's: the NominalMountingRotation the file states is kept, never overridden."""
     import imuback
