@@ -48,3 +48,21 @@ def test_same_mounting_of_a_file_that_states_its_own(tmp_path):
                                                mounting=tuple(tuple(int(v) for v in r) for r in stated)))
     assert not work.same_mounting(row, SessionTask(path=task.path, dataset=task.dataset, pipeline_version="x",
                                                    mounting=tuple(tuple(r) for r in RECOMMENDED_MOUNTING)))
+
+
+def test_a_raw_parquet_file_is_skipped_whatever_mounting_is_given(tmp_path):
+    """Raw Parquet leaves --mounting aside (its own is stored): a re-run with or without one skips it."""
+    from imuback.batch.runner import run_batch
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    study = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1, bad=False)
+    ds = tmp_path / "ds"
+    assert run_batch([study.root], dataset=ds, workers=1, progress="none",
+                     mounting=RECOMMENDED_MOUNTING).counts["processed"] == 1
+    assert read_table(ds, "sessions").to_pylist()[0]["mounting_source"] == "file"
+    for mounting in (RECOMMENDED_MOUNTING, None):
+        assert run_batch([study.root], dataset=ds, workers=1, progress="none",
+                         mounting=mounting).counts == {"processed": 0, "skipped": 1, "failed": 0}
+    given = {"mounting_source": "given", "mounting_nominal": str(RECOMMENDED_MOUNTING)}  # e.g. made in Python
+    task = SessionTask(path=str(study.good[0]), dataset=str(ds), pipeline_version="x")
+    assert work.same_mounting(given, task)
