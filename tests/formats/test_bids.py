@@ -106,6 +106,15 @@ def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
     assert read_session(path, runner_id="r9").runner_id == "r9"
 
 
+def test_a_lower_case_z_is_utc_in_acq_time_and_start(tmp_path):
+    """RFC 3339 allows ``z`` for ``Z``: UTC in a *_scans.tsv acq_time and in a given start."""
+    from imuback.formats.identity import start_ns
+
+    path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000z")
+    assert str(np.datetime64(int(read_session(path).time_ns[0]), "ns")) == "2023-01-02T03:04:05.250000000"
+    assert start_ns("2024-03-04T07:00:00z", src="x") == start_ns("2024-03-04T07:00:00Z", src="x")
+
+
 def test_an_acq_time_without_z_has_no_zone_and_needs_start(tmp_path, capsys):
     """BIDS: without Z, acq_time is "the local time of the dataset viewer": no single moment."""
     path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000")

@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, matrix_text, refuse_stated, same_matrix, start_ns
+from imuback.formats.identity import check_keys, matrix_text, refuse_stated, same_matrix, start_ns, upper_z
 
 MOTION_SUFFIX = "_motion.tsv"
 ACC_SCALE = {"m/s^2": 1.0, "m/s2": 1.0, "m s-2": 1.0, "g": G_MPS2}
@@ -154,7 +154,7 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
     scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
     bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
-    acq_time = scans[0].get("acq_time", "n/a") if scans else "n/a"
+    acq_time = upper_z(scans[0].get("acq_time", "n/a")) if scans else "n/a"
     if acq_time != "n/a" and not acq_time.endswith("Z") and _made_by_imuback(bids_root):
         acq_time += "Z"  # imuback's exports before 0.15 wrote their UTC acq_time without the Z
     if acq_time != "n/a" and (acq_time.endswith("Z") or identity.get("start") is None):

@@ -151,7 +151,7 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
                                  f"state their zone in {Path(src).name}.json: "
                                  '{"imuback.time_zone": "UTC"} (or "+01:00", "Europe/Madrid")')
         try:
-            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone == "Z" else zone,
+            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone in ("Z", "z") else zone,
                                    ambiguous="raise", nonexistent="raise")
         except pa.ArrowInvalid as exc:
             raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {str(exc).splitlines()[0]} "
@@ -198,6 +198,12 @@ def _check_sidecar(meta: dict[str, str], path: Path) -> None:
 def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto",
              zone: str | None = None) -> npt.NDArray[np.int64]:
     """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`); ``zone``: that of dates without one."""
+    if pa.types.is_string(t.type) and len(t) and pc.all(pc.match_substring_regex(t, r"\d[zZ]$")).as_py():
+        # dates in UTC with a lower-case z (RFC 3339 allows it), which pyarrow leaves as text
+        try:
+            t = pc.replace_substring_regex(t, "z$", "Z").cast(pa.timestamp("ns", tz="UTC"))
+        except pa.ArrowInvalid as exc:
+            raise RawFormatError(f"{src}: column 'time' is not ISO 8601 dates ({str(exc)[:120]})") from None
     if pa.types.is_timestamp(t.type):
         if start is not None:
             raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")

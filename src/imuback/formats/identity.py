@@ -18,6 +18,11 @@ from imuback.core import MAX_ID_LEN, check_id
 from imuback.errors import RawFormatError
 
 
+def upper_z(text: str) -> str:
+    """``text`` with a trailing lower-case ``z`` (UTC; RFC 3339 allows it, ISO 8601 writes ``Z``) as ``Z``."""
+    return text[:-1] + "Z" if text.endswith("z") else text
+
+
 def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> dt.datetime:
     """ISO 8601 start time with its zone (``Z`` or ``+01:00``) -> naive UTC datetime.
 
@@ -27,7 +32,7 @@ def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo 
     ``what`` names the value in the message (``--start``, ``acq_time``...).
     """
     try:
-        when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(upper_z(start).replace("Z", "+00:00"))
     except ValueError:
         raise RawFormatError(f"{src}: {what} {start!r} is not an ISO 8601 time") from None
     if when.tzinfo is None:
