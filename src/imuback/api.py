@@ -88,7 +88,7 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
         ``"xsens"``, ``"bids"``, ``"apdm"``, ``"sensorlogger"``, ``"phyphox"``, ``"cwa"``,
         ``"movesense"``); None tells it by the file's content.
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
-    **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601), ``sensor``,
+    **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
         ``session_id`` and ``runner_id`` override the file's own; in a file holding several
         sessions (mobgap), ``session_id`` picks one.

@@ -44,6 +44,19 @@ def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo 
     return when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def start_text(start: Any, *, src: str) -> Any:
+    """A start given in Python as a ``datetime``, as ISO 8601 text with its zone (anything else as it
+    is); one without a zone is refused naming ``start=`` (imuback 0.14 took it as UTC).
+    """
+    if not isinstance(start, dt.datetime):
+        return start
+    if start.utcoffset() is None:
+        raise RawFormatError(f"{src}: start={start!r} has no time zone, so it names no single moment; give it "
+                             "one: tzinfo=datetime.timezone.utc if it is UTC, or the offset where it was recorded "
+                             "(tzinfo=datetime.timezone(datetime.timedelta(hours=1)))")
+    return start.isoformat()
+
+
 def start_ns(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> int:
     """ISO 8601 start time with its zone -> UTC ns since the epoch (see :func:`parse_start`)."""
     return int(np.datetime64(parse_start(start, src=src, what=what, zone=zone), "ns").astype(np.int64))
