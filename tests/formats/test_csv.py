@@ -434,3 +434,16 @@ def test_a_sidecars_mounting_is_kept_when_the_same_is_given_and_a_conflict_names
                                              r"-1\.0\].*' given; drop --mounting \(mounting= in Python\) or correct "
                                              r"side\.csv\.json"):
         read_session(p, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
+
+
+@pytest.mark.parametrize("day, reason", [("2024-10-27T02:30:00", r"2024-10-27 02:30:[\d.]+ is ambiguous \(a"),
+                                         ("2024-03-31T02:30:00", r"2024-03-31 02:30:[\d.]+ falls in the hour "
+                                                                 r"the clocks skip \(a")])
+def test_a_date_in_the_hour_the_clocks_change_is_refused_in_whole_clauses(tmp_path, raw, day, reason):
+    stamps = np.datetime_as_string(np.datetime64(day) + np.arange(400) * np.timedelta64(5, "ms"), unit="ms")
+    p = _csv(tmp_path / "dst.csv", raw, times=list(stamps))
+    (tmp_path / "dst.csv.json").write_text(json.dumps({"imuback.time_zone": "Europe/Madrid"}))
+    with pytest.raises(RawFormatError, match=r"dst\.csv: column 'time' in imuback\.time_zone 'Europe/Madrid': "
+                                             r"Timestamp .* in timezone 'Europe/Madrid': " + reason) as err:
+        read_session(p, runner_id="r1")
+    assert "  " not in str(err.value) and "It could be" not in str(err.value) and "gap between" not in str(err.value)

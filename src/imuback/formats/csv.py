@@ -154,12 +154,22 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
             t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone in ("Z", "z") else zone,
                                    ambiguous="raise", nonexistent="raise")
         except pa.ArrowInvalid as exc:
-            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {str(exc).splitlines()[0]} "
+            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {_zone_reason(exc)} "
                                  "(a zone is UTC, an offset like +01:00 or a name like Europe/Madrid; a time "
-                                 "in the hour the clocks change is ambiguous: write such dates with their offset)"
+                                 "in an hour the clocks repeat or skip names no single moment: write such dates "
+                                 "with their offset)"
                                  ) from None
     ts = t.cast(pa.timestamp("ns", tz="UTC"))
     return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _zone_reason(exc: Exception) -> str:
+    """The reason pyarrow gives that a date has no moment in a zone, as one whole clause: up to its first sentence's
+    end (an ambiguous date: "... is ambiguous"), a skipped hour said so (its text breaks off there).
+    """
+    text = str(exc).splitlines()[0].split(". ")[0].strip()
+    gap = " is in a gap between"
+    return text.removesuffix(gap) + " falls in the hour the clocks skip" if text.endswith(gap) else text
 
 
 _SIDECAR_KEYS = (S.META_SCHEMA_VERSION, S.META_SESSION_ID, S.META_RUNNER_ID, S.META_SENSOR, S.META_SAMPLE_RATE_HZ,
