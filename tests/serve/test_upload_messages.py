@@ -119,6 +119,18 @@ def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> N
 
     assert web(f"{saved}: --start '2024x' is not an ISO 8601 time") == \
         "ms log.json: the Start time '2024x' is not an ISO 8601 time"
+    # the reader's own example keeps its zone (a BIDS acq_time without Z: the offset where it was recorded)
+    assert web(f"{saved}: acq_time '2023-01-02T03:04:05.25' in the *_scans.tsv has no Z, ...; give the first "
+               "sample's time with its zone (--start 2023-01-02T03:04:05.25+01:00, ISO 8601)") == (
+        "ms log.json: acq_time '2023-01-02T03:04:05.25' in the *_scans.tsv has no Z, ...; give the first sample's "
+        "time with its zone (the Start time field (e.g. 2023-01-02T03:04:05.25+01:00), ISO 8601)")
+    assert web(f"{saved}: give --start 2024-03-04T07:00:00Z") == \
+        "ms log.json: give the Start time field (e.g. 2024-03-04T07:00:00Z)"
+    # a CSV sidecar's conflict: the form's field, not "the command line"
+    assert web(f"{saved}: ms_log.json.json gives imuback.runner_id = 'ann', not the 'bob' given; drop --runner "
+               "(runner_id= in Python) or correct ms_log.json.json") == (
+        "ms log.json: ms_log.json.json gives imuback.runner_id = 'ann', not the 'bob' given; clear the Runner id "
+        "field or correct ms_log.json.json")
     assert web(f"{saved}: no runner id; give --runner ID (runner_id= in Python)") == \
         "ms log.json: no runner id; give the Runner id field"
     text = web(f"{saved}: session 's' is already in {ds}, made from other bytes ({earlier}, SHA-256 ab...); give "

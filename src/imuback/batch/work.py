@@ -69,7 +69,7 @@ class SessionTask:
     session_id: str | None = None
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
-    """ISO 8601 UTC time of the first sample of an input timed from its start (a batch of one file)."""
+    """ISO 8601 time, with its zone, of the first sample of an input timed from its start (a batch of one file)."""
     mounting: tuple[tuple[float, ...], ...] | None = None
     """Nominal mounting (3x3) of inputs that state none; not applied to Parquet files."""
     made_from: tuple[tuple[str, str], ...] = ()

@@ -46,7 +46,8 @@ NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone e
 _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most specific first)
     (re.compile(r"drop --start"), "leave the Start time empty"),
     (re.compile(r"--start (?=['\"])"), "the Start time "),  # --start 'x' is not an ISO 8601 time
-    (re.compile(r"--start(?: \d{4}-\d\d-\d\dT[\d:]+Z)?"), "the Start time field (e.g. 2024-03-04T07:00:00Z)"),
+    (re.compile(r"--start(?: (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)))?"),  # the example kept, with its zone
+     lambda m: f"the Start time field (e.g. {m[1] or '2024-03-04T07:00:00Z'})"),
     (re.compile(r"drop --(runner|session) \(\w+= in Python\)"), lambda m: f"clear the {m[1].title()} id field"),
     (re.compile(r"drop --mounting \(mounting= in Python\)"), "set How the sensor was worn to 'not stated'"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
@@ -217,8 +218,8 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                 ("Session id (optional)", tag("input", type="text", name="session", maxlength="64",
                                               pattern="[A-Za-z0-9._-]+",
                                               placeholder="default: file name and start time")),
-                ("Start time, UTC (optional)", tag("input", type="text", name="start", maxlength="40",
-                                                   placeholder="2024-03-04T07:00:00Z")),
+                ("Start time, with its zone (optional)", tag("input", type="text", name="start", maxlength="40",
+                                                             placeholder="2024-03-04T07:00:00Z")),
                 ("Treadmill speed, km/h (optional)", tag("input", type="number", name="speed_kmh",
                                                          min="0.1", max="54", step="0.1")),
                 ("How the sensor was worn (optional)", tag("select", join(
