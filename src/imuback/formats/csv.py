@@ -319,7 +319,10 @@ def _check_numbers(table: pa.Table, *, src: str) -> None:
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_binary(col.type)
                 or pa.types.is_large_binary(col.type)):
             continue
-        for i, cell in enumerate(col.to_pylist()):  # the error path only: find the first bad cell
+        # a Python loop over cells, on purpose: only reached when pyarrow read a sensor column as text,
+        # i.e. some cell is not a number and the file is refused anyway; it stops at the first bad cell
+        # (a numeric column, every good file, never gets here)
+        for i, cell in enumerate(col.to_pylist()):
             if cell is None:
                 continue
             text = cell.decode("utf-8", errors="replace") if isinstance(cell, bytes) else cell
