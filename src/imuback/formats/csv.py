@@ -320,8 +320,8 @@ def _check_numbers(table: pa.Table, *, src: str) -> None:
                 or pa.types.is_large_binary(col.type)):
             continue
         # a Python loop over cells, on purpose: only reached when pyarrow read a sensor column as text,
-        # i.e. some cell is not a number and the file is refused anyway; it stops at the first bad cell
-        # (a numeric column, every good file, never gets here)
+        # and such a file is refused anyway (here, or as not numeric by table_to_raw); it stops at the
+        # first cell that is not a number. A numeric column, that of every good file, never gets here
         for i, cell in enumerate(col.to_pylist()):
             if cell is None:
                 continue
