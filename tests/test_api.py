@@ -168,3 +168,25 @@ def test_a_multi_session_file_read_as_one_names_the_python_keyword(tmp_path, mon
     monkeypatch.setattr(imuback.formats, "read_sessions", two)
     with pytest.raises(RawFormatError, match=r"imuback\.read_sessions or pick one with session_id=$"):
         imuback.read(tmp_path / "data.mat", format="mobgap", runner_id="r")
+
+
+def test_a_start_datetime_needs_its_zone(tmp_path):
+    """``start=`` may be a datetime with its zone; one without is refused naming start= and tzinfo."""
+    import datetime as dt
+
+    import numpy as np
+
+    import imuback
+    from imuback.errors import RawFormatError
+    from tests.formats.test_xsens import _export
+
+    path = _export(tmp_path / "lb.txt", np.arange(3000))[0]
+    with pytest.raises(RawFormatError, match=r"lb\.txt: start=datetime\.datetime\(2024, 3, 4, 7, 0\) has no time "
+                                             r"zone.*tzinfo=datetime\.timezone\.utc if it is UTC") as naive:
+        imuback.read(path, runner_id="v1", start=dt.datetime(2024, 3, 4, 7))
+    assert "--" not in str(naive.value)
+    utc = imuback.read(path, runner_id="v1", start=dt.datetime(2024, 3, 4, 7, tzinfo=dt.UTC))
+    assert utc.time_ns[0] == imuback.read(path, runner_id="v1", start="2024-03-04T07:00:00Z").time_ns[0]
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    madrid = imuback.read(path, runner_id="v1", start=dt.datetime(2024, 3, 4, 8, tzinfo=plus_one))
+    assert madrid.time_ns[0] == utc.time_ns[0]

@@ -31,6 +31,7 @@ _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "m
 
 _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
     (re.compile(r"'imuback process' \(imuback\.read_sessions in Python\)"), "imuback.read_sessions"),
+    (re.compile(r"--[\w-]+ \((\w+=) in Python\)"), r"\1"),  # drop --mounting (mounting= in Python)
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?(?: and --session)?"),
      lambda m: "runner_id=" + (" and session_id=" if m.group(0).endswith("--session") else "")),
     (re.compile(r"--session(?: ID)?"), "session_id="),
@@ -87,7 +88,7 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
         ``"xsens"``, ``"bids"``, ``"apdm"``, ``"sensorlogger"``, ``"phyphox"``, ``"cwa"``,
         ``"movesense"``); None tells it by the file's content.
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
-    **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601), ``sensor``,
+    **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
         ``session_id`` and ``runner_id`` override the file's own; in a file holding several
         sessions (mobgap), ``session_id`` picks one.

@@ -248,7 +248,8 @@ def _check_dead_axis(acc: npt.NDArray[np.float32], *, step: int, acc_absent: tup
         raise UnitsError(f"{source}: column {col!r} reads {float(acc[0, i]):g} m/s² on every sample while the "
                          "other axes move: a dead accelerometer axis, which would corrupt the sensor-to-body "
                          f"alignment; check the sensor, or if it really has only two axes leave {col!r} out of "
-                         "the file (CSV or Parquet; acc_absent= on a RawSession built in Python)",
+                         f'the file and declare it, "imuback.acc_absent": "{col}" (a CSV\'s sidecar, a Parquet '
+                         "file's metadata; acc_absent= on a RawSession built in Python)",
                          kind="acc_dead")
 
 

@@ -86,6 +86,13 @@ class DatasetError(ImubackError):
     """
 
 
+class SidecarsUnhashedError(DatasetError):
+    """The stored session came from this same BIDS recording, hashed before its sidecars counted
+    (schema < 1.6): a changed sidecar cannot be told apart, so it is refused until ``--replace``
+    re-reads it once.
+    """
+
+
 class BluetoothUnavailable(CollectError):
     """No Bluetooth adapter or service to scan or record with."""
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import DatasetError, ImubackError, RawFormatError, SignalError
+from imuback.errors import DatasetError, ImubackError, RawFormatError, SidecarsUnhashedError, SignalError
 from imuback.formats import read_session, read_sessions, recording_files
 from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
@@ -80,10 +80,13 @@ def file_sha256(path: str | Path) -> str:
     """
     h = hashlib.sha256()
     path = Path(path)
+    # recording_files' BIDS branch (a CSV, whatever the case of its name, cannot end so): its sidecars
+    # are hashed with their suffixes; a CSV's sidecar plainly after the file, as before schema 1.6
+    bids = not path.is_dir() and path.name.endswith(MOTION_SUFFIX)
     for i, part in enumerate(recording_files(path)):
         if path.is_dir():
             h.update(part.relative_to(path).as_posix().encode() + b"\0")
-        elif i and not part.name.endswith(".csv.json"):  # a BIDS sidecar, by its suffix (not the CSV's: as before)
+        elif i and bids:
             h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
         with open(part, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -227,7 +230,7 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
         return
     if _sidecars_unhashed(source_path, stored):
-        raise DatasetError(
+        raise SidecarsUnhashedError(
             f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, "
             f"stored at schema {stored['schema_version'] or 'before 1.6'} from this same recording file, whose "
             "hash did not yet cover its BIDS sidecars (_channels.tsv, _channels.json, _motion.json), so a "

@@ -65,7 +65,7 @@ def write_study(root: Path, *, runners: int = 2, sessions_per_runner: int = 3, m
         data = p.read_bytes()
         p.write_bytes(data[: len(data) // 2])
         broken["truncated"] = p
-        # two acc columns missing (one missing is a two-axis accelerometer, which is read)
+        # two acc columns missing
         table = raw_to_table(running_session("nocol", "runnerX")).drop_columns(["acc_x", "acc_y"])
         broken["missing_column"] = root / "odd" / "nocol.csv"
         pacsv.write_csv(table, broken["missing_column"])

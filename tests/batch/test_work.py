@@ -32,3 +32,37 @@ def test_a_worker_whose_driver_is_gone_writes_nothing(tmp_path: Path,
     assert outcome.status == "failed" and outcome.error_type == "DriverGoneError"
     assert "run the batch again" in (outcome.message or "")
     assert read_table(ds, "sessions")["session_id"].to_pylist() == [s.good[0].stem]
+
+
+def test_same_mounting_of_a_file_that_states_its_own(tmp_path):
+    """A mounting the file states (a CSV sidecar's, BIDS, mobgap) is kept when none or the same is
+    given; another one given makes the reading refuse it, so the task is not skipped as done.
+    """
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    stated = [[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]]
+    row = {"mounting_source": "file", "mounting_nominal": str(stated)}
+    task = SessionTask(path=str(tmp_path / "data.mat"), dataset=str(tmp_path), pipeline_version="x")
+    assert work.same_mounting(row, task)
+    assert work.same_mounting(row, SessionTask(path=task.path, dataset=task.dataset, pipeline_version="x",
+                                               mounting=tuple(tuple(int(v) for v in r) for r in stated)))
+    assert not work.same_mounting(row, SessionTask(path=task.path, dataset=task.dataset, pipeline_version="x",
+                                                   mounting=tuple(tuple(r) for r in RECOMMENDED_MOUNTING)))
+
+
+def test_a_raw_parquet_file_is_skipped_whatever_mounting_is_given(tmp_path):
+    """Raw Parquet leaves --mounting aside (its own is stored): a re-run with or without one skips it."""
+    from imuback.batch.runner import run_batch
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    study = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1, bad=False)
+    ds = tmp_path / "ds"
+    assert run_batch([study.root], dataset=ds, workers=1, progress="none",
+                     mounting=RECOMMENDED_MOUNTING).counts["processed"] == 1
+    assert read_table(ds, "sessions").to_pylist()[0]["mounting_source"] == "file"
+    for mounting in (RECOMMENDED_MOUNTING, None):
+        assert run_batch([study.root], dataset=ds, workers=1, progress="none",
+                         mounting=mounting).counts == {"processed": 0, "skipped": 1, "failed": 0}
+    given = {"mounting_source": "given", "mounting_nominal": str(RECOMMENDED_MOUNTING)}  # e.g. made in Python
+    task = SessionTask(path=str(study.good[0]), dataset=str(ds), pipeline_version="x")
+    assert work.same_mounting(given, task)

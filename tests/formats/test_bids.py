@@ -50,6 +50,22 @@ def test_export_then_read_gives_the_same_session(tmp_path, gyro):
     assert np.array_equal(back.mounting, MOBILISED_LOWER_BACK_R)
 
 
+def test_a_two_axis_session_exports_two_accel_channels_and_reads_back(tmp_path):
+    raw = half_sine_run(minutes=0.5, gyro=False)[0]
+    acc = raw.acc_mps2.copy()
+    acc[:, 1] = 0.0  # a sacral accelerometer without a mediolateral channel
+    raw = dataclasses.replace(raw, acc_mps2=acc, acc_absent=("acc_y",))
+    motion = _export(tmp_path, raw)
+    channels = motion.with_name(motion.name.replace("_motion.tsv", "_channels.tsv")).read_text()
+    assert "acc_x\tx\tACCEL" in channels and "acc_y" not in channels
+    sidecar = json.loads(motion.with_name(motion.name.replace(".tsv", ".json")).read_text())
+    assert sidecar["ACCELChannelCount"] == 2
+    back = read_session(motion)  # the file declares the two axes: no dead-axis refusal
+    assert back.acc_absent == ("acc_y",)
+    assert np.array_equal(back.acc_mps2, raw.acc_mps2)
+    assert main(["process", str(motion), "--dataset", str(tmp_path / "ds")]) == 0
+
+
 def test_missing_samples_stay_missing_rows(tmp_path):
     raw = half_sine_run(minutes=0.5)[0]
     keep = np.ones(raw.n_samples, bool)
@@ -90,6 +106,15 @@ def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
     assert read_session(path, runner_id="r9").runner_id == "r9"
 
 
+def test_a_lower_case_z_is_utc_in_acq_time_and_start(tmp_path):
+    """RFC 3339 allows ``z`` for ``Z``: UTC in a *_scans.tsv acq_time and in a given start."""
+    from imuback.formats.identity import start_ns
+
+    path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000z")
+    assert str(np.datetime64(int(read_session(path).time_ns[0]), "ns")) == "2023-01-02T03:04:05.250000000"
+    assert start_ns("2024-03-04T07:00:00z", src="x") == start_ns("2024-03-04T07:00:00Z", src="x")
+
+
 def test_an_acq_time_without_z_has_no_zone_and_needs_start(tmp_path, capsys):
     """BIDS: without Z, acq_time is "the local time of the dataset viewer": no single moment."""
     path, _ = _foreign(tmp_path, acq_time="2023-01-02T03:04:05.250000")
@@ -121,6 +146,10 @@ def test_bad_bids_channels_are_named(tmp_path):
     channels = path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))
     channels.write_text("\n".join(channels.read_text().splitlines()[:-1]) + "\n")  # a GYRO channel fewer
     with pytest.raises(RawFormatError, match=r"_motion\.tsv: 2 GYRO channels; imuback reads one tracked point"):
+        read_session(path)
+    rows = channels.read_text().splitlines()
+    channels.write_text("\n".join([rows[0], rows[1], rows[1], rows[3], *rows[4:]]) + "\n")  # acc_x twice
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: ACCEL channels have components \['x', 'z'\]"):
         read_session(path)
 
 
@@ -195,3 +224,46 @@ def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path
     path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")  # now the bytes differ
     assert main(["process", str(path), "--dataset", str(ds)]) == 1
     assert "other bytes" in capsys.readouterr().err
+
+
+def test_a_batch_over_a_session_hashed_before_its_sidecars_says_to_replace_it_once(tmp_path, monkeypatch):
+    """The batch's note on a failed file's stored session says the truth for this refusal: the file
+    is not broken, ``--replace`` once re-reads it (not "an earlier version ... until the file is fixed")."""
+    import hashlib
+
+    import imuback.pipeline as pipeline
+    from imuback.batch.runner import run_batch
+    from imuback.store.errors_table import read_errors
+
+    path, _ = _foreign(tmp_path / "bids")
+    ds = tmp_path / "ds"
+    with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
+        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert run_batch([path], dataset=ds, workers=1, progress="none").counts["failed"] == 1
+    (err,) = read_errors(ds).to_pylist()
+    assert err["error_type"] == "SidecarsUnhashedError" and "did not yet cover its BIDS sidecars" in err["message"]
+    assert "earlier version" not in err["message"] and "until the file is fixed" not in err["message"]
+    assert err["message"].endswith("until a batch with --replace reads it again, once"), err["message"]
+    assert (err["session_id"], err["runner_id"]) == ("lab1", "p07")
+    assert run_batch([path], dataset=ds, workers=1, progress="none", replace=True).counts["processed"] == 1
+
+
+def test_a_given_mounting_is_refused_when_it_differs_from_the_files_and_kept_when_equal(tmp_path):
+    """As a CSV sidecar's: the NominalMountingRotation the file states is kept, never overridden."""
+    import imuback
+    from imuback.formats import read_sessions
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    raw = dataclasses.replace(half_sine_run(minutes=0.1)[0], mounting=MOBILISED_LOWER_BACK_R)
+    motion = _export(tmp_path, raw)
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: .*_channels\.json gives NominalMountingRotation "
+                                             r"\[\[0\.0, 0\.0, 1\.0\].*, not the \[\[0\.0, 0\.0, -1\.0\], \[-1\.0, "
+                                             r"0\.0, 0\.0\], \[0\.0, 1\.0, 0\.0\]\] given; drop --mounting "
+                                             r"\(mounting= in Python\) or correct .*_channels\.json"):
+        read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+    with pytest.raises(RawFormatError, match=r"given; drop mounting= or correct") as py:
+        imuback.read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+    assert "--" not in str(py.value)
+    (same,) = read_sessions(motion, runner_id="r9", mounting=np.asarray(MOBILISED_LOWER_BACK_R).tolist())
+    assert same.mounting_source == "file" and np.array_equal(same.mounting, MOBILISED_LOWER_BACK_R)

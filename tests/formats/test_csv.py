@@ -302,16 +302,17 @@ def test_a_dead_axis_in_a_csv_is_refused_naming_file_and_column(tmp_path, raw, c
     assert "dead.csv: column 'acc_y'" in err_text and "Traceback" not in err_text
 
 
-def test_a_two_axis_csv_without_its_missing_column_is_read_as_declared(tmp_path, raw):
+def test_a_two_axis_csv_declared_in_its_sidecar_is_read(tmp_path, raw):
     t = raw.time_ns[:1000]
     rows = ["time,acc_x,acc_z"] + [f"{t[i]},{raw.acc_mps2[i, 0]:.5f},{raw.acc_mps2[i, 2]:.5f}" for i in range(1000)]
     p = tmp_path / "two.csv"
     p.write_text("\n".join(rows) + "\n")
+    (tmp_path / "two.csv.json").write_text('{"imuback.acc_absent": "acc_y"}')
     back = read_session(p, runner_id="r1")
     assert back.acc_absent == ("acc_y",)
     assert not back.acc_mps2[:, 1].any()
     np.testing.assert_allclose(back.acc_mps2[:, 2], raw.acc_mps2[:1000, 2], atol=1e-4)
-    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]"):
+    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_z'\].*needs at least two"):
         p.write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n")
         read_session(p, runner_id="r1")
 
@@ -323,6 +324,8 @@ def _dated_csv(path, raw, *, suffix="", n=400):
 
 
 @pytest.mark.parametrize("suffix, zone, first", [("Z", None, "2024-03-04T07:00:00.000"),
+                                                 ("z", None, "2024-03-04T07:00:00.000"),  # RFC 3339's lower case
+                                                 ("", "z", "2024-03-04T07:00:00.000"),
                                                  ("+01:00", None, "2024-03-04T06:00:00.000"),
                                                  ("", "UTC", "2024-03-04T07:00:00.000"),
                                                  ("", "+01:00", "2024-03-04T06:00:00.000"),
@@ -404,3 +407,43 @@ def test_a_sidecar_may_carry_a_labs_own_notes(tmp_path, raw):
     p = _csv(tmp_path / "s.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
     (tmp_path / "s.csv.json").write_text(json.dumps({"imuback.sample_rate_hz": 200, "note": "left belt loop"}))
     assert read_session(p, runner_id="r1").sample_rate_hz == 200.0
+
+
+@pytest.mark.parametrize("header", ["acc_Y", "accel_y"])
+def test_a_misspelt_acc_column_is_refused_not_read_as_a_two_axis_sensor(tmp_path, raw, header):
+    t = raw.time_ns[:1000]
+    rows = [f"time,acc_x,{header},acc_z"] + [f"{t[i]},{raw.acc_mps2[i, 0]:.5f},{raw.acc_mps2[i, 1]:.5f},"
+                                             f"{raw.acc_mps2[i, 2]:.5f}" for i in range(1000)]
+    p = tmp_path / "typo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(RawFormatError, match=r"typo\.csv: missing column\(s\) \['acc_y'\]; found .*; name yours "
+                                             r"with --columns .*\"imuback\.acc_absent\": \"acc_y\" in typo\.csv\.json"):
+        read_session(p, runner_id="r1")
+    assert read_session(p, runner_id="r1", mapping=ColumnMapping.parse(f"acc_y={header}")).acc_absent == ()
+
+
+def test_a_sidecars_mounting_is_kept_when_the_same_is_given_and_a_conflict_names_both(tmp_path, raw):
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    p = _csv(tmp_path / "side.csv", raw, times=[str(int(x)) for x in raw.time_ns[:400]])
+    (tmp_path / "side.csv.json").write_text('{"imuback.mounting": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}')
+    same = read_session(p, runner_id="r1", mounting=np.eye(3).tolist())  # the same matrix, other JSON text
+    assert same.mounting_source == "file"
+    with pytest.raises(RawFormatError, match=r"side\.csv: side\.csv\.json gives imuback\.mounting = "
+                                             r"'\[\[1, 0, 0\], \[0, 1, 0\], \[0, 0, 1\]\]', not the '\[\[0\.0, 0\.0, "
+                                             r"-1\.0\].*' given; drop --mounting \(mounting= in Python\) or correct "
+                                             r"side\.csv\.json"):
+        read_session(p, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
+
+
+@pytest.mark.parametrize("day, reason", [("2024-10-27T02:30:00", r"2024-10-27 02:30:[\d.]+ is ambiguous \(a"),
+                                         ("2024-03-31T02:30:00", r"2024-03-31 02:30:[\d.]+ falls in the hour "
+                                                                 r"the clocks skip \(a")])
+def test_a_date_in_the_hour_the_clocks_change_is_refused_in_whole_clauses(tmp_path, raw, day, reason):
+    stamps = np.datetime_as_string(np.datetime64(day) + np.arange(400) * np.timedelta64(5, "ms"), unit="ms")
+    p = _csv(tmp_path / "dst.csv", raw, times=list(stamps))
+    (tmp_path / "dst.csv.json").write_text(json.dumps({"imuback.time_zone": "Europe/Madrid"}))
+    with pytest.raises(RawFormatError, match=r"dst\.csv: column 'time' in imuback\.time_zone 'Europe/Madrid': "
+                                             r"Timestamp .* in timezone 'Europe/Madrid': " + reason) as err:
+        read_session(p, runner_id="r1")
+    assert "  " not in str(err.value) and "It could be" not in str(err.value) and "gap between" not in str(err.value)

@@ -214,3 +214,14 @@ def test_a_trial_without_timestamps_is_timed_from_its_start_in_its_zone(tmp_path
         return
     t0_ns = int(read_session(mat, runner_id="ha001").time_ns[0])
     assert str(np.datetime64(t0_ns, "ns").astype("datetime64[ms]")) == expect
+
+
+def test_a_mounting_other_than_the_standards_is_refused_naming_both(mat):
+    from imuback.formats.identity import RECOMMENDED_MOUNTING
+
+    with pytest.raises(RawFormatError, match=r"data\.mat \(TimeMeasure1_Test5_Trial1\): a Mobilise-D data\.mat "
+                                             r"states the standard's lower-back mounting \[\[0\.0, 0\.0, 1\.0\].*, "
+                                             r"not the \[\[0\.0, 0\.0, -1\.0\].* given; drop --mounting"):
+        read_sessions(mat, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
+    same = read_sessions(mat, runner_id="r1", mounting=MOBILISED_LOWER_BACK_R.tolist())
+    assert {r.mounting_source for r in same} == {"file"}

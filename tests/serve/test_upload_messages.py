@@ -119,6 +119,18 @@ def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> N
 
     assert web(f"{saved}: --start '2024x' is not an ISO 8601 time") == \
         "ms log.json: the Start time '2024x' is not an ISO 8601 time"
+    # the reader's own example keeps its zone (a BIDS acq_time without Z: the offset where it was recorded)
+    assert web(f"{saved}: acq_time '2023-01-02T03:04:05.25' in the *_scans.tsv has no Z, ...; give the first "
+               "sample's time with its zone (--start 2023-01-02T03:04:05.25+01:00, ISO 8601)") == (
+        "ms log.json: acq_time '2023-01-02T03:04:05.25' in the *_scans.tsv has no Z, ...; give the first sample's "
+        "time with its zone (the Start time field (e.g. 2023-01-02T03:04:05.25+01:00), ISO 8601)")
+    assert web(f"{saved}: give --start 2024-03-04T07:00:00Z") == \
+        "ms log.json: give the Start time field (e.g. 2024-03-04T07:00:00Z)"
+    # a CSV sidecar's conflict: the form's field, not "the command line"
+    assert web(f"{saved}: ms_log.json.json gives imuback.runner_id = 'ann', not the 'bob' given; drop --runner "
+               "(runner_id= in Python) or correct ms_log.json.json") == (
+        "ms log.json: ms_log.json.json gives imuback.runner_id = 'ann', not the 'bob' given; clear the Runner id "
+        "field or correct ms_log.json.json")
     assert web(f"{saved}: no runner id; give --runner ID (runner_id= in Python)") == \
         "ms log.json: no runner id; give the Runner id field"
     text = web(f"{saved}: session 's' is already in {ds}, made from other bytes ({earlier}, SHA-256 ab...); give "
@@ -133,3 +145,19 @@ def test_server_paths_and_cli_advice_become_the_forms_words(tmp_path: Path) -> N
                "Python)") == ("ms log.json: acceleration looks like it is in g (median |acc| = 1.02); the raw "
                               "contract wants m/s²: multiply acc_x/y/z by 9.80665 (the upload form cannot convert "
                               "units)")
+
+
+def test_a_mobgap_file_uploaded_with_another_mounting_is_refused_in_the_forms_words(clinic_client: Any,
+                                                                                      tmp_path: Path) -> None:
+    """A file that states its mounting keeps it: another one chosen in the form is refused naming both."""
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    mat = _write(tmp_path / "data.mat", {"TimeMeasure1": {"Test5": {"Trial1": {"SU": {
+        "LowerBack": _lower_back(5, T0_S)}}}}}).read_bytes()
+    assert _upload(clinic_client, [(mat, "data.mat")], runner="ann", mounting="recommended").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "error", job.message
+    assert job.message.startswith("data.mat (TimeMeasure1_Test5_Trial1): a Mobilise-D data.mat states the "
+                                  "standard's lower-back mounting [[0.0, 0.0, 1.0]"), job.message
+    assert job.message.endswith("given; set How the sensor was worn to 'not stated'"), job.message
+    assert not re.search(r"--[a-z]|in Python", job.message), job.message

@@ -6,6 +6,7 @@ from dataclasses import replace as dataclasses_replace
 
 import duckdb
 import pyarrow.dataset as pads
+import pytest
 
 from imuback import PIPELINE_VERSION
 from imuback.pipeline import process_file
@@ -65,6 +66,22 @@ def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):
     with_sidecar = file_sha256(csv)
     (tmp_path / "run.csv.json").write_text('{"imuback.sample_rate_hz": "50"}')
     assert len({before, with_sidecar, file_sha256(csv)}) == 3
+
+
+@pytest.mark.parametrize("name", ["run.csv", "UP.CSV"])
+def test_a_csv_and_its_sidecar_hash_as_before_schema_1_6_whatever_the_case(tmp_path, name):
+    """A CSV's hash is its bytes then its sidecar's, as stored before 1.6: an unchanged ``UP.CSV`` with
+    ``UP.CSV.json`` is the same recording, not "made from other bytes".
+    """
+    import hashlib
+
+    from imuback.pipeline import file_sha256
+
+    csv = tmp_path / name
+    csv.write_text("time,acc_x,acc_y,acc_z\n0,0,0,9.8\n0.01,0,0,9.8\n")
+    sidecar = tmp_path / f"{name}.json"
+    sidecar.write_text('{"imuback.sample_rate_hz": "100"}')
+    assert file_sha256(csv) == hashlib.sha256(csv.read_bytes() + sidecar.read_bytes()).hexdigest()
 
 
 def test_readers_never_see_a_sessions_row_without_its_steps(tmp_path):

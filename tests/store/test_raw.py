@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -67,8 +68,7 @@ def test_errors_name_the_file_and_problem(tmp_path, raw):
         read_raw(tmp_path / "nan.parquet")
     m = t.drop_columns(["acc_y", "acc_z"])  # one absent column is a two-axis sensor (tests/test_core.py)
     _write_table(tmp_path / "col.parquet", m, raw)
-    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]; a session needs at "
-                                             "least two"):
+    with pytest.raises(RawFormatError, match=r"missing column\(s\) \['acc_y', 'acc_z'\]; found \['time', 'acc_x'"):
         read_raw(tmp_path / "col.parquet")
     meta = dict(raw_to_table(raw).schema.metadata)
     meta[b"imuback.mounting"] = json.dumps([[1, 0, 0], [0, 1, 0]]).encode()
@@ -97,3 +97,22 @@ def test_hostile_metadata_gives_one_line_errors(tmp_path, raw):
         read_raw(latin)
     with pytest.raises(RawFormatError, match="is a folder"):
         read_raw(tmp_path)
+
+
+def test_a_missing_acc_column_is_a_two_axis_sensor_only_when_the_file_declares_it(tmp_path, raw):
+    """A misspelt or dropped column must not silently become a two-axis accelerometer."""
+    t = raw_to_table(raw).drop_columns(["acc_y"])
+    _write_table(tmp_path / "typo.parquet", t, raw)
+    with pytest.raises(RawFormatError, match=r"typo\.parquet: missing column\(s\) \['acc_y'\]; found .*declares "
+                                             r"the one it lacks: \"imuback\.acc_absent\": \"acc_y\""):
+        read_raw(tmp_path / "typo.parquet")
+    acc = raw.acc_mps2.copy()
+    acc[:, 1] = 0.0
+    two = write_raw(tmp_path / "two.parquet", dataclasses.replace(raw, acc_mps2=acc, acc_absent=("acc_y",)))
+    assert pq.read_schema(two).metadata[b"imuback.acc_absent"] == b"acc_y"  # the writer declares it
+    assert read_raw(two).acc_absent == ("acc_y",)
+    meta = dict(pq.read_schema(two).metadata)
+    meta[b"imuback.acc_absent"] = b"acc_x"  # declares another axis than the one left out
+    pq.write_table(raw_to_table(raw).drop_columns(["acc_y"]).replace_schema_metadata(meta), tmp_path / "x.parquet")
+    with pytest.raises(RawFormatError, match=r"declares 'acc_x' absent, but the file has that column"):
+        read_raw(tmp_path / "x.parquet")

@@ -183,6 +183,8 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
         blocks.append(("gyr", "GYRO", "deg/s", raw.gyr_dps, "angular velocity"))
     for prefix, kind, unit, values, what in blocks:
         for i, axis in enumerate("xyz"):
+            if f"{prefix}_{axis}" in raw.acc_absent:  # a two-axis accelerometer: no channel for the axis it lacks
+                continue
             cols[f"{prefix}_{axis}"] = pa.array(np.ascontiguousarray(values[:, i]), type=pa.float32())
             channels.append({"name": f"{prefix}_{axis}", "component": axis, "type": kind,
                              "tracked_point": TRACKED_POINT, "units": unit,
@@ -226,7 +228,7 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
         "SamplingFrequencyEffective": round(effective, 6),
         "RecordingDuration": round(duration_s, 6),
         "MotionChannelCount": len(channels),
-        "ACCELChannelCount": 3,
+        "ACCELChannelCount": 3 - len(raw.acc_absent),
         "GYROChannelCount": n_gyr,
         "LATENCYChannelCount": 1,
         "TrackedPointsCount": 1,

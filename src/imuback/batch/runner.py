@@ -35,7 +35,7 @@ from imuback.batch.work import (
     peek_identity,
     process_session,
 )
-from imuback.errors import BatchInputError
+from imuback.errors import BatchInputError, SidecarsUnhashedError
 from imuback.store.dataset import sessions_by_source, table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
@@ -232,10 +232,14 @@ class _EarlierSessions:
         if row is None:
             return outcome
         when = row["processed_at"]
-        note = (f"; the dataset still holds session {row['session_id']!r} of runner "
-                f"{row['runner_id']!r} made from an earlier version of this file"
-                + (f" (processed {when:%Y-%m-%d %H:%M} UTC)" if isinstance(when, datetime) else "")
-                + ": it stays until the file is fixed or that session is deleted")
+        processed = f" (processed {when:%Y-%m-%d %H:%M} UTC)" if isinstance(when, datetime) else ""
+        if outcome.error_type == SidecarsUnhashedError.__name__:  # this very file, stored before 1.6
+            note = (f"; the dataset keeps session {row['session_id']!r} of runner {row['runner_id']!r} as "
+                    f"stored from this file{processed} until a batch with --replace reads it again, once")
+        else:
+            note = (f"; the dataset still holds session {row['session_id']!r} of runner "
+                    f"{row['runner_id']!r} made from an earlier version of this file{processed}"
+                    ": it stays until the file is fixed or that session is deleted")
         return replace(outcome, session_id=row["session_id"], runner_id=row["runner_id"],
                        message=(outcome.message or "") + note)
 

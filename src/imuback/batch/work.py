@@ -69,7 +69,7 @@ class SessionTask:
     session_id: str | None = None
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
-    """ISO 8601 UTC time of the first sample of an input timed from its start (a batch of one file)."""
+    """ISO 8601 time, with its zone, of the first sample of an input timed from its start (a batch of one file)."""
     mounting: tuple[tuple[float, ...], ...] | None = None
     """Nominal mounting (3x3) of inputs that state none; not applied to Parquet files."""
     made_from: tuple[tuple[str, str], ...] = ()
@@ -324,13 +324,18 @@ def file_already_processed(task: SessionTask) -> str | None:
 
 def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
     """Reading the task's file again gives the stored session's nominal mounting (``row``: its
-    :func:`~imuback.store.dataset.stored_source`): one the file states (raw Parquet, a CSV sidecar's,
-    BIDS) is never overridden by ``--mounting``; else the one given, or none (the identity, assumed).
+    :func:`~imuback.store.dataset.stored_source`). Raw Parquet ignores ``--mounting``; one another
+    file states (a CSV sidecar's, BIDS, mobgap) is kept when none or the same is given, and a
+    different one given is refused on reading, so such a task is not skipped (it fails, saying so);
+    else the one given, or none (the identity, assumed).
     """
+    from imuback.formats.identity import same_matrix
     from imuback.pipeline import mounting_json
 
-    if Path(task.path).suffix.lower() == ".parquet" or row["mounting_source"] == "file":
+    if Path(task.path).suffix.lower() == ".parquet":
         return True
+    if row["mounting_source"] == "file":
+        return task.mounting is None or same_matrix(task.mounting, row["mounting_nominal"])
     if task.mounting is None:
         return row["mounting_source"] in ("assumed", None)  # null: stored before it was recorded
     given = mounting_json(np.asarray(task.mounting, dtype=np.float64))

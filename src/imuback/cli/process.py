@@ -156,10 +156,11 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                         "2024-03-04T08:00:00+01:00; a time without a zone is refused; refused with several "
                         "files (process: raw Parquet aside)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
-                   help=MOUNTING_HELP + ". For files that do not say how the sensor was worn (every format "
-                        "but raw Parquet, BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "
-                        "imuback.mounting); without it the identity is assumed and the reports say the "
-                        "file did not tell the mounting. The body frame is found from the data either way")
+                   help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
+                        "does keeps its own (BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "
+                        "imuback.mounting refuse another, naming both; raw Parquet's is never replaced); "
+                        "without it the identity is assumed and the reports say the file did not tell the "
+                        "mounting. The body frame is found from the data either way")
 
 
 def add_replace_argument(p: argparse.ArgumentParser) -> None:

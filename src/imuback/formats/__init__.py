@@ -107,13 +107,18 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     path : the file.
     format : one of :data:`FORMATS`; None tells it by content (:func:`detect_format`).
     mapping : CSV only: the file's column names and units (:class:`~imuback.formats.csv.ColumnMapping`).
-    **identity : ``runner_id``, ``session_id``, ``start`` (ISO 8601), ``sensor``, ``sample_rate_hz``,
+    **identity : ``runner_id``, ``session_id``, ``start`` (ISO 8601 text or a ``datetime``, with its
+        zone), ``sensor``, ``sample_rate_hz``,
         ``mounting`` for formats that carry none; a raw Parquet file carries its own, so giving
         identity for one is an error. In a multi-session file ``session_id`` picks one session.
     """
     kind = format or detect_format(path)
     if kind not in FORMATS:
         raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
+    if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
+        from imuback.formats.identity import start_text
+
+        identity = {**identity, "start": start_text(identity["start"], src=str(path))}
     if mapping is not None and kind != "csv" and (kind != "xsens" or mapping.columns or mapping.time_unit != "auto"):
         raise RawFormatError(f"{path}: a column mapping (--columns, --time-unit) is for CSV files; this is a {kind} "
                              "file (Xsens exports take --acc-unit/--gyr-unit only)")

@@ -2,9 +2,10 @@
 writes them (:mod:`imuback.batch.bids`) or as other tools do, for one IMU.
 
 The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL, GYRO, LATENCY;
-``component`` x/y/z; ``units``). Time: the LATENCY channel (s since the first sample) or, without
-one, ``SamplingFrequency`` from ``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in
-the session's ``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
+``component`` x/y/z; ``units``); two ACCEL channels are a two-axis accelerometer (``acc_absent``).
+Time: the LATENCY channel (s since the first sample) or, without one, ``SamplingFrequency`` from
+``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in the session's
+``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
 ``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
 else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
 ``sensor`` frame in ``*_channels.json`` (else the identity). BIDS 1.10, motion datatype.
@@ -19,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, start_ns
+from imuback.formats.identity import check_keys, matrix_text, refuse_stated, same_matrix, start_ns, upper_z
 
 MOTION_SUFFIX = "_motion.tsv"
 ACC_SCALE = {"m/s^2": 1.0, "m/s2": 1.0, "m s-2": 1.0, "g": G_MPS2}
@@ -64,21 +66,53 @@ def _entities(name: str) -> dict[str, str]:
     return dict(re.findall(r"([a-z]+)-([A-Za-z0-9]+)", name))
 
 
-def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str, float], *,
-                     src: str) -> tuple[list[int], float] | None:
-    """(column indices x, y, z, factor to imuback's unit) of the ``kind`` channels, or None."""
+def _channel_columns(channels: list[dict[str, str]], kind: str, scales: dict[str, float], *, src: str,
+                     two_axis: bool = False) -> tuple[list[int | None], float] | None:
+    """(column index of x, y, z, None for an axis without a channel; factor to imuback's unit) of the
+    ``kind`` channels, or None without any. ``two_axis``: two channels are a sensor with only those axes
+    (a two-axis accelerometer, declared by the file itself).
+    """
     idx = [i for i, c in enumerate(channels) if c.get("type", "").upper() == kind]
     if not idx:
         return None
-    if len(idx) != 3:
-        raise RawFormatError(f"{src}: {len(idx)} {kind} channels; imuback reads one tracked point (x, y, z)")
+    if not (2 if two_axis else 3) <= len(idx) <= 3:
+        raise RawFormatError(f"{src}: {len(idx)} {kind} channels; imuback reads one tracked point (x, y, z"
+                             + (", or two of them for a two-axis accelerometer)" if two_axis else ")"))
     by_axis = {channels[i].get("component", "").lower(): i for i in idx}
-    if sorted(by_axis) != ["x", "y", "z"]:
+    if len(by_axis) != len(idx) or not set(by_axis) <= {"x", "y", "z"}:
         raise RawFormatError(f"{src}: {kind} channels have components {sorted(by_axis)}, not x, y, z")
     unit = channels[idx[0]].get("units", "")
     if unit not in scales:
         raise RawFormatError(f"{src}: {kind} units {unit!r} not understood; expected one of {sorted(scales)}")
-    return [by_axis[a] for a in "xyz"], scales[unit]
+    return [by_axis.get(a) for a in "xyz"], scales[unit]
+
+
+def _xyz(data: npt.NDArray[np.float64], cols: tuple[list[int | None], float]) -> npt.NDArray[np.float32]:
+    """(N, 3) float32 of the x, y, z channels ``cols`` in imuback's unit; 0 for an axis without a channel."""
+    out = np.zeros((data.shape[0], 3), dtype=np.float32)
+    for i, col in enumerate(cols[0]):
+        if col is not None:
+            out[:, i] = data[:, col] * cols[1]
+    return out
+
+
+def _mounting(path: Path, given: Any, *, src: str) -> tuple[Any, str]:
+    """(nominal mounting or None, ``mounting_source``): the ``sensor`` frame's ``NominalMountingRotation``
+    in ``*_channels.json`` (a given one that differs is refused, as a CSV sidecar's), else the one
+    given, else none (the identity, assumed).
+    """
+    channels_json = _sibling(path, "_channels.json")
+    stated = None
+    if channels_json.is_file():
+        levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
+        stated = levels.get("sensor", {}).get("NominalMountingRotation")
+    if stated is not None:
+        if given is not None and not same_matrix(stated, given):
+            raise refuse_stated(src, key="mounting", given=matrix_text(given),
+                                states=f"{channels_json.name} gives NominalMountingRotation {matrix_text(stated)}",
+                                fix=f"correct {channels_json.name}")
+        return stated, "file"
+    return given, "assumed" if given is None else "given"
 
 
 def _made_by_imuback(bids_root: Path) -> bool:
@@ -96,7 +130,7 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     src = str(path)
     check_keys(identity, _KEYS, src=src, fmt="BIDS-motion")
     channels = _tsv(_sibling(path, "_channels.tsv"))
-    acc_cols = _channel_columns(channels, "ACCEL", ACC_SCALE, src=src)
+    acc_cols = _channel_columns(channels, "ACCEL", ACC_SCALE, src=src, two_axis=True)
     if acc_cols is None:
         raise RawFormatError(f"{src}: no ACCEL channels in {_sibling(path, '_channels.tsv').name}")
     gyr_cols = _channel_columns(channels, "GYRO", GYR_SCALE, src=src)
@@ -114,12 +148,13 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     data = np.column_stack([np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in table.columns])
     motion_json = _sibling(path, "_motion.json")
     meta = json.loads(motion_json.read_text(encoding="utf-8")) if motion_json.is_file() else {}
-    fs = float(meta.get("SamplingFrequency") or channels[acc_cols[0][0]].get("sampling_frequency") or "nan")
+    first_acc = next(i for i in acc_cols[0] if i is not None)
+    fs = float(meta.get("SamplingFrequency") or channels[first_acc].get("sampling_frequency") or "nan")
     ent = _entities(path.name)
     ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
     scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
     bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
-    acq_time = scans[0].get("acq_time", "n/a") if scans else "n/a"
+    acq_time = upper_z(scans[0].get("acq_time", "n/a")) if scans else "n/a"
     if acq_time != "n/a" and not acq_time.endswith("Z") and _made_by_imuback(bids_root):
         acq_time += "Z"  # imuback's exports before 0.15 wrote their UTC acq_time without the Z
     if acq_time != "n/a" and (acq_time.endswith("Z") or identity.get("start") is None):
@@ -149,18 +184,11 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         ent.get("ses") or ent.get("task"))
     if runner is None or session is None:
         raise RawFormatError(f"{src}: no sub-/ses- labels in the file name; give --runner and --session")
-    mounting = identity.get("mounting")
-    source = "assumed" if mounting is None else "given"
-    channels_json = _sibling(path, "_channels.json")
-    if mounting is None and channels_json.is_file():
-        levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
-        mounting = levels.get("sensor", {}).get("NominalMountingRotation")
-        source = "assumed" if mounting is None else "file"
-    acc = data[:, acc_cols[0]] * acc_cols[1]
-    gyr = None if gyr_cols is None else data[:, gyr_cols[0]] * gyr_cols[1]
+    mounting, source = _mounting(path, identity.get("mounting"), src=src)
+    acc_absent = tuple(f"acc_{a}" for a, col in zip("xyz", acc_cols[0], strict=True) if col is None)
     return RawSession(session_id=check_id(str(session), what="session id", source=src),
                       runner_id=check_id(str(runner), what="runner id", source=src),
                       sensor=str(identity.get("sensor") or meta.get("ManufacturersModelName") or "BIDS-motion IMU"),
-                      sample_rate_hz=fs, time_ns=time_ns, acc_mps2=acc.astype(np.float32),
-                      gyr_dps=None if gyr is None else gyr.astype(np.float32),
+                      sample_rate_hz=fs, time_ns=time_ns, acc_mps2=_xyz(data, acc_cols), acc_absent=acc_absent,
+                      gyr_dps=None if gyr_cols is None else _xyz(data, gyr_cols),
                       **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src)

@@ -23,9 +23,9 @@ import pyarrow.csv as pacsv
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.encoding import refuse_wide, wide_encoding
-from imuback.formats.identity import default_session_id, start_ns
+from imuback.formats.identity import default_session_id, refuse_stated, same_matrix, start_ns
 from imuback.store import schema as S
-from imuback.store.raw import check_raw_path, table_to_raw
+from imuback.store.raw import check_raw_path, declared_acc_absent, table_to_raw
 
 AccUnit = Literal["m/s2", "g"]
 GyrUnit = Literal["deg/s", "rad/s"]
@@ -151,19 +151,30 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
                                  f"state their zone in {Path(src).name}.json: "
                                  '{"imuback.time_zone": "UTC"} (or "+01:00", "Europe/Madrid")')
         try:
-            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone == "Z" else zone,
+            t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone in ("Z", "z") else zone,
                                    ambiguous="raise", nonexistent="raise")
         except pa.ArrowInvalid as exc:
-            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {str(exc).splitlines()[0]} "
+            raise RawFormatError(f"{src}: column 'time' in imuback.time_zone {zone!r}: {_zone_reason(exc)} "
                                  "(a zone is UTC, an offset like +01:00 or a name like Europe/Madrid; a time "
-                                 "in the hour the clocks change is ambiguous: write such dates with their offset)"
+                                 "in an hour the clocks repeat or skip names no single moment: write such dates "
+                                 "with their offset)"
                                  ) from None
     ts = t.cast(pa.timestamp("ns", tz="UTC"))
     return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _zone_reason(exc: Exception) -> str:
+    """The reason pyarrow gives that a date has no moment in a zone, as one whole clause: up to its first sentence's
+    end (an ambiguous date: "... is ambiguous"), a skipped hour said so (its text breaks off there).
+    """
+    text = str(exc).splitlines()[0].split(". ")[0].strip()
+    gap = " is in a gap between"
+    return text.removesuffix(gap) + " falls in the hour the clocks skip" if text.endswith(gap) else text
+
+
 _SIDECAR_KEYS = (S.META_SCHEMA_VERSION, S.META_SESSION_ID, S.META_RUNNER_ID, S.META_SENSOR, S.META_SAMPLE_RATE_HZ,
-                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, META_TIME_ZONE)
+                 S.META_MOUNTING, S.META_GAPS, S.META_ACC_RANGE_G, S.META_GYR_RANGE_DPS, S.META_ACC_ABSENT,
+                 META_TIME_ZONE)
 _SIDECAR_NUMBERS = {S.META_SAMPLE_RATE_HZ: ("Hz", "100"), S.META_ACC_RANGE_G: ("g", "16"),
                     S.META_GYR_RANGE_DPS: ("deg/s", "2000")}
 
@@ -197,6 +208,12 @@ def _check_sidecar(meta: dict[str, str], path: Path) -> None:
 def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit = "auto",
              zone: str | None = None) -> npt.NDArray[np.int64]:
     """UTC ns of a CSV ``time`` column (see :func:`read_csv_session`); ``zone``: that of dates without one."""
+    if pa.types.is_string(t.type) and len(t) and pc.all(pc.match_substring_regex(t, r"\d[zZ]$")).as_py():
+        # dates in UTC with a lower-case z (RFC 3339 allows it), which pyarrow leaves as text
+        try:
+            t = pc.replace_substring_regex(t, "z$", "Z").cast(pa.timestamp("ns", tz="UTC"))
+        except pa.ArrowInvalid as exc:
+            raise RawFormatError(f"{src}: column 'time' is not ISO 8601 dates ({str(exc)[:120]})") from None
     if pa.types.is_timestamp(t.type):
         if start is not None:
             raise RawFormatError(f"{src}: column 'time' holds dates already; drop --start")
@@ -302,7 +319,10 @@ def _check_numbers(table: pa.Table, *, src: str) -> None:
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_binary(col.type)
                 or pa.types.is_large_binary(col.type)):
             continue
-        for i, cell in enumerate(col.to_pylist()):  # the error path only: find the first bad cell
+        # a Python loop over cells, on purpose: only reached when pyarrow read a sensor column as text,
+        # and such a file is refused anyway (here, or as not numeric by table_to_raw); it stops at the
+        # first cell that is not a number. A numeric column, that of every good file, never gets here
+        for i, cell in enumerate(col.to_pylist()):
             if cell is None:
                 continue
             text = cell.decode("utf-8", errors="replace") if isinstance(cell, bytes) else cell
@@ -341,14 +361,18 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
     table = _apply_mapping(table, mapping, src=src)
-    missing = [c for c in ("time", *S.ACC_COLUMNS) if c not in table.column_names]
-    if "time" in missing or len(missing) > 1:  # one acc column may be absent: a two-axis accelerometer
-        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
-                             + ("" if mapping.columns else "; name yours with --columns time=ts,acc_x=ax,..."))
     given = dict(given)
     start = given.pop("start", None)
     meta = csv_sidecar(path)
     _check_sidecar(meta, path)
+    hint = "" if mapping.columns else "name yours with --columns time=ts,acc_x=ax,..."
+    if "time" not in table.column_names:
+        missing = [c for c in ("time", *S.ACC_COLUMNS)
+                   if c not in table.column_names and c != meta.get(S.META_ACC_ABSENT)]
+        raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
+                             + (f"; {hint}" if hint else ""))
+    # one acc column may be absent: a two-axis accelerometer, declared in the sidecar
+    declared_acc_absent(meta, table.column_names, source=src, hint=hint, declare_in=f"{path.name}.json")
     zone = meta.pop(META_TIME_ZONE, None)
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
                   zone=zone)
@@ -360,9 +384,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
             continue
         text = value if isinstance(value, str) else json.dumps(value)
         stored = meta.get(f"imuback.{key}")
-        if stored is not None and stored != text:  # what the file says wins; a conflict is refused
-            raise RawFormatError(f"{src}: {path.name}.json gives imuback.{key} = {stored!r}, the command "
-                                 f"line {text!r}; drop the option or correct the sidecar")
+        same = stored == text or (key == "mounting" and same_matrix(stored, value))
+        if stored is not None and not same:  # what the file says is kept; a conflict is refused
+            raise refuse_stated(src, key=key, states=f"{path.name}.json gives imuback.{key} = {stored!r}",
+                                given=repr(text), fix=f"correct {path.name}.json")
+        if stored is not None:
+            continue  # the sidecar's own text stays
         meta[f"imuback.{key}"] = text
     if S.META_RUNNER_ID not in meta:
         raise RawFormatError(f"{src}: no runner id: a CSV needs one to keep runners apart; give --runner "

@@ -18,6 +18,11 @@ from imuback.core import MAX_ID_LEN, check_id
 from imuback.errors import RawFormatError
 
 
+def upper_z(text: str) -> str:
+    """``text`` with a trailing lower-case ``z`` (UTC; RFC 3339 allows it, ISO 8601 writes ``Z``) as ``Z``."""
+    return text[:-1] + "Z" if text.endswith("z") else text
+
+
 def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> dt.datetime:
     """ISO 8601 start time with its zone (``Z`` or ``+01:00``) -> naive UTC datetime.
 
@@ -27,7 +32,7 @@ def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo 
     ``what`` names the value in the message (``--start``, ``acq_time``...).
     """
     try:
-        when = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(upper_z(start).replace("Z", "+00:00"))
     except ValueError:
         raise RawFormatError(f"{src}: {what} {start!r} is not an ISO 8601 time") from None
     if when.tzinfo is None:
@@ -37,6 +42,19 @@ def parse_start(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo 
                                  f"(e.g. {start}+01:00)")
         when = when.replace(tzinfo=zone)
     return when.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def start_text(start: Any, *, src: str) -> Any:
+    """A start given in Python as a ``datetime``, as ISO 8601 text with its zone (anything else as it
+    is); one without a zone is refused naming ``start=`` (imuback 0.14 took it as UTC).
+    """
+    if not isinstance(start, dt.datetime):
+        return start
+    if start.utcoffset() is None:
+        raise RawFormatError(f"{src}: start={start!r} has no time zone, so it names no single moment; give it "
+                             "one: tzinfo=datetime.timezone.utc if it is UTC, or the offset where it was recorded "
+                             "(tzinfo=datetime.timezone(datetime.timedelta(hours=1)))")
+    return start.isoformat()
 
 
 def start_ns(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> int:
@@ -90,6 +108,36 @@ def parse_mounting(text: str) -> list[list[float]]:
             or np.linalg.det(r) < 0:
         raise ValueError("must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
     return [[float(v) for v in row] for row in r]
+
+
+_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "mounting": "--mounting"}
+"""The command line's option for an identity key (the others are Python keywords only)."""
+
+
+def refuse_stated(src: str, *, key: str, states: str, given: str, fix: str = "") -> RawFormatError:
+    """The error for a given identity ``key`` that differs from what the file states (what the file
+    says is kept; a conflict is refused, never silently settled). ``states``: where the file says it
+    and what (``x.csv.json gives imuback.runner_id = 'ann'``); ``fix``: how to correct the file. Worded
+    for the command line with the Python keyword beside the option: :mod:`imuback.api` and the clinic
+    page (serve/app.py) reword it for theirs.
+    """
+    option = _OPTIONS.get(key)
+    drop = f"drop {option} ({key}= in Python)" if option else f"drop {key}="
+    return RawFormatError(f"{src}: {states}, not the {given} given; {drop}" + (f" or {fix}" if fix else ""))
+
+
+def matrix_text(mounting: Any) -> str:
+    """A mounting as JSON 3x3 for a message (rounded to 6 decimals)."""
+    return json.dumps(np.round(np.asarray(mounting, dtype=np.float64), 6).tolist())
+
+
+def same_matrix(a: Any, b: Any) -> bool:
+    """Whether two mountings (nested lists, arrays or their JSON text) are the same 3x3 matrix."""
+    try:
+        ma, mb = (np.asarray(json.loads(m) if isinstance(m, str) else m, dtype=np.float64) for m in (a, b))
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
 
 
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:

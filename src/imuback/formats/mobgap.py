@@ -26,7 +26,7 @@ import numpy as np
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, runner_id, start_ns
+from imuback.formats.identity import check_keys, matrix_text, refuse_stated, runner_id, same_matrix, start_ns
 
 MAT5_MAGIC = b"MATLAB 5.0 MAT-file"
 """First bytes of a MATLAB v5 file (its 116-byte text header)."""
@@ -104,6 +104,10 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     trial without one is timed from ``StartDateTime`` at the accelerometer's rate.
     """
     src = f"{source} ({trial.session_id})"
+    if mounting is not None and not same_matrix(mounting, MOBILISED_LOWER_BACK_R):  # the standard's frame is kept
+        raise refuse_stated(src, key="mounting", given=matrix_text(mounting),
+                            states="a Mobilise-D data.mat states the standard's lower-back mounting "
+                                   f"{matrix_text(MOBILISED_LOWER_BACK_R)}")
     lb = trial.struct["SU"]["LowerBack"]
     try:
         acc = np.asarray(lb["Acc"], dtype=np.float64)
@@ -132,15 +136,15 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     return RawSession(session_id=check_id(trial.session_id, what="session id", source=src), runner_id=runner,
                       sensor=sensor, sample_rate_hz=fs, time_ns=time_ns, acc_mps2=(acc * G_MPS2).astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      mounting=MOBILISED_LOWER_BACK_R if mounting is None else mounting,
-                      mounting_source="file" if mounting is None else "given", source=src)
+                      mounting=MOBILISED_LOWER_BACK_R, mounting_source="file", source=src)
 
 
 def read_mobgap(path: str | Path, **identity: Any) -> list[RawSession]:
     """Every LowerBack trial of a ``data.mat`` as a raw session; ``runner_id`` is required.
 
     ``session_id`` picks one trial (``<TimeMeasure>_<Test>_<Trial>``) instead of all;
-    ``sensor`` and ``mounting`` override the defaults.
+    ``sensor`` overrides the default; ``mounting``, the standard's (:data:`MOBILISED_LOWER_BACK_R`),
+    is refused when it differs.
     """
     src = str(path)
     check_keys(identity, _KEYS, src=src, fmt="mobgap data.mat")

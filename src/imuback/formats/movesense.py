@@ -80,7 +80,7 @@ def _xyz(arrays: list[Any], src: str, what: str) -> npt.NDArray[np.float64]:
 def read_movesense(path: str | Path, **identity: Any) -> RawSession:
     """Read a Movesense DataLogger/Logbook JSON log as a raw session (sensor frame, as logged).
 
-    ``identity``: ``runner_id`` (required), ``start`` (ISO 8601 UTC time of the first sample;
+    ``identity``: ``runner_id`` (required), ``start`` (ISO 8601 time of the first sample with its zone;
     required: the sensor clock has no date), ``session_id`` (default: file stem + start),
     ``sensor``, ``sample_rate_hz`` (default: from the stream's name, else from the timestamps),
     ``mounting``.

@@ -46,7 +46,10 @@ NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone e
 _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most specific first)
     (re.compile(r"drop --start"), "leave the Start time empty"),
     (re.compile(r"--start (?=['\"])"), "the Start time "),  # --start 'x' is not an ISO 8601 time
-    (re.compile(r"--start(?: \d{4}-\d\d-\d\dT[\d:]+Z)?"), "the Start time field (e.g. 2024-03-04T07:00:00Z)"),
+    (re.compile(r"--start(?: (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)))?"),  # the example kept, with its zone
+     lambda m: f"the Start time field (e.g. {m[1] or '2024-03-04T07:00:00Z'})"),
+    (re.compile(r"drop --(runner|session) \(\w+= in Python\)"), lambda m: f"clear the {m[1].title()} id field"),
+    (re.compile(r"drop --mounting \(mounting= in Python\)"), "set How the sensor was worn to 'not stated'"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
@@ -215,8 +218,8 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                 ("Session id (optional)", tag("input", type="text", name="session", maxlength="64",
                                               pattern="[A-Za-z0-9._-]+",
                                               placeholder="default: file name and start time")),
-                ("Start time, UTC (optional)", tag("input", type="text", name="start", maxlength="40",
-                                                   placeholder="2024-03-04T07:00:00Z")),
+                ("Start time, with its zone (optional)", tag("input", type="text", name="start", maxlength="40",
+                                                             placeholder="2024-03-04T07:00:00Z")),
                 ("Treadmill speed, km/h (optional)", tag("input", type="number", name="speed_kmh",
                                                          min="0.1", max="54", step="0.1")),
                 ("How the sensor was worn (optional)", tag("select", join(
@@ -233,8 +236,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                      "leave it 'not stated' when unsure (the chip's axes are then assumed) — imuback finds "
                      "the body's forward, left and up "
                      "from the walking or running either way; stating it lets the report say how far "
-                     "the sensor sat from how it was meant to be worn (a raw Parquet file, a BIDS file "
-                     "or a CSV whose sidecar states it keeps its own). 'imuback sensor': chip +y up, +z "
+                     "the sensor sat from how it was meant to be worn (a file that states it keeps its "
+                     "own: raw Parquet; a BIDS file, a mobgap data.mat or a CSV with a sidecar refuse "
+                     "another). 'imuback sensor': chip +y up, +z "
                      "backwards; 'sensor axes = body axes': x forward, y left, z up; Other: rows = body "
                      "forward, left, up in the sensor's axes (docs/frames.md). "
                      f"At most {max_upload_mb:g} MB at once; processed in the background.",

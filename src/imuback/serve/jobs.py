@@ -26,7 +26,8 @@ class UploadOptions:
     runner_id: str | None = None
     session_id: str | None = None
     start: str | None = None
-    """UTC time of the first sample, ISO 8601 (files timed from their start)."""
+    """Time of the first sample, ISO 8601 with its zone: ``Z`` (UTC) or the offset where it was
+    recorded (files timed from their start)."""
     treadmill_speed_mps: float | None = None
     mounting: list[list[float]] | None = None
     """The nominal mounting R (``v_body = R @ v_sensor``) the form gave; None: not stated (the

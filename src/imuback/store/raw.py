@@ -37,6 +37,8 @@ def _metadata(raw: RawSession) -> dict[bytes, bytes]:
         meta[S.META_ACC_RANGE_G] = repr(float(raw.acc_range_g))
     if raw.gyr_range_dps is not None:
         meta[S.META_GYR_RANGE_DPS] = repr(float(raw.gyr_range_dps))
+    if raw.acc_absent:  # at most one (RawSession checks): the file declares the column it leaves out
+        meta[S.META_ACC_ABSENT] = raw.acc_absent[0]
     return {k.encode(): v.encode() for k, v in meta.items()}
 
 
@@ -121,10 +123,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
     names = set(table.column_names)
     if "time" not in names:
         raise RawFormatError(f"{source}: missing column 'time'")
-    acc_absent = tuple(c for c in S.ACC_COLUMNS if c not in names)
-    if len(acc_absent) > 1:  # one may be absent: a two-axis accelerometer (it reads 0)
-        raise RawFormatError(f"{source}: missing column(s) {list(acc_absent)}; a session needs at least two "
-                             f"of {list(S.ACC_COLUMNS)} (all three unless the sensor has only two axes)")
+    acc_absent = declared_acc_absent(meta, table.column_names, source=source)
     present_gyr = [c for c in S.GYR_COLUMNS if c in names]
     if present_gyr and len(present_gyr) != 3:
         raise RawFormatError(f"{source}: gyro columns must be all of {S.GYR_COLUMNS} or none; found {present_gyr}")
@@ -190,6 +189,29 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         speed_mps=speed,
         acc_absent=acc_absent,
     )
+
+
+def declared_acc_absent(meta: dict[str, str], names: list[str], *, source: str, hint: str = "",
+                        declare_in: str = "the file's Parquet metadata") -> tuple[str, ...]:
+    """The accelerometer column a two-axis sensor lacks, as ``meta`` declares it (``imuback.acc_absent``),
+    checked against the file's column ``names``: a missing acc column not declared so is an error (a
+    misspelt header must not silently become a two-axis sensor). ``hint``: the format's own advice
+    (CSV: ``--columns``); ``declare_in``: where such a file declares the axis it lacks.
+    """
+    declared = meta.get(S.META_ACC_ABSENT, "").strip()
+    if declared and declared not in S.ACC_COLUMNS:
+        raise RawFormatError(f"{source}: {S.META_ACC_ABSENT} = {declared!r} is not one of {list(S.ACC_COLUMNS)}")
+    if declared in names:
+        raise RawFormatError(f"{source}: {S.META_ACC_ABSENT} declares {declared!r} absent, but the file has that "
+                             f"column; drop the column or the {S.META_ACC_ABSENT} key")
+    missing = [c for c in S.ACC_COLUMNS if c not in names and c != declared]
+    if missing:
+        two_axis = (f'; a sensor with only two accelerometer axes declares the one it lacks: "{S.META_ACC_ABSENT}": '
+                    f'"{missing[0]}" in {declare_in}' if len(missing) == 1 and not declared else
+                    f"; a session needs at least two of {list(S.ACC_COLUMNS)}")
+        raise RawFormatError(f"{source}: missing column(s) {missing}; found {names[:20]}"
+                             + (f"; {hint}" if hint else "") + two_axis)
+    return (declared,) if declared else ()
 
 
 def _json(meta: dict[str, str], key: str, *, source: str, default: str | None = None) -> Any:

@@ -31,6 +31,9 @@ META_ACC_RANGE_G = "imuback.acc_range_g"
 """Optional full-scale accelerometer range (g), used to flag saturation."""
 META_GYR_RANGE_DPS = "imuback.gyr_range_dps"
 """Optional full-scale gyroscope range (deg/s), used to flag saturation."""
+META_ACC_ABSENT = "imuback.acc_absent"
+"""Optional: the accelerometer column a two-axis sensor lacks (e.g. ``acc_y``), left out of the file.
+A missing acc column is read as such only when declared here (a misspelt header is an error)."""
 
 REQUIRED_RAW_META = (
     META_SCHEMA_VERSION,
