@@ -176,6 +176,20 @@ LOCK_SIGNS = np.array([1.0 / G_MPS2, 1.0 / G_MPS2, 1.0, 1.0, 1.0 / G_MPS2])
 LOCK_LAGS_S = np.round(np.arange(-LOCK_HALF_S, LOCK_HALF_S + LOCK_STEP_S / 2, LOCK_STEP_S), 6)
 
 
+def _steady_steps(b, ic_s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The ICs a contact-locked average takes: not the first or last two, both neighbouring steps
+    under 1.5 s, the whole window inside the recording, and the trunk turning under 30 deg/s."""
+    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, b.fs_hz, np.array([0, b.n])))
+    d = np.diff(ic_s)
+    ok = np.zeros(ic_s.size, dtype=bool)
+    ok[2:-2] = True
+    ok[1:] &= d < 1.5
+    ok[:-1] &= d < 1.5
+    ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
+    ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
+    return ok
+
+
 def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F64:
     """Body-frame windows around the ICs of steady straight walking, (5, n_steps, n_lags).
 
@@ -191,14 +205,7 @@ def contact_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> F6
     assert b.gyr_dps is not None
     fs = b.fs_hz
     t = np.arange(b.n) / fs
-    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, np.array([0, b.n])))
-    d = np.diff(ic_s)
-    ok = np.zeros(ic_s.size, dtype=bool)
-    ok[2:-2] = True
-    ok[1:] &= d < 1.5
-    ok[:-1] &= d < 1.5
-    ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
-    ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
+    ok = _steady_steps(b, ic_s, t)
     at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
     side = np.where(foot[ok] == "R", 1.0, -1.0)[:, None]
     acc = b.acc_mps2 - np.mean(b.acc_mps2, axis=0)
@@ -532,14 +539,7 @@ def ml_band_locked(raw: RawSession, ic_s: F64, foot: npt.NDArray[np.str_]) -> tu
     t = np.arange(b.n) / fs
     bd = np.array([0, b.n])
     lo, hi = ML_TISSUE_BAND_HZ
-    yaw = np.abs(lowpass(b.gyr_dps[:, 2], 1.0, fs, bd))
-    d = np.diff(ic_s)
-    ok = np.zeros(ic_s.size, dtype=bool)
-    ok[2:-2] = True
-    ok[1:] &= d < 1.5
-    ok[:-1] &= d < 1.5
-    ok &= (ic_s - LOCK_HALF_S >= t[0]) & (ic_s + LOCK_HALF_S <= t[-1])
-    ok[ok] &= np.interp(ic_s[ok], t, yaw) < 30.0
+    ok = _steady_steps(b, ic_s, t)
     at = ic_s[ok, None] + LOCK_LAGS_S[None, :]
     side = np.where(foot[ok] == "R", 1.0, -1.0)
     ml = bandpass(b.acc_mps2[:, 1].astype(np.float64), lo, hi, fs, bd) / G_MPS2
