@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -150,6 +151,11 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
                                  "name no single moment; write them with Z (UTC) or their offset (+01:00), or "
                                  f"state their zone in {Path(src).name}.json: "
                                  '{"imuback.time_zone": "UTC"} (or "+01:00", "Europe/Madrid")')
+        offset = re.fullmatch(r"([+-])([01]\d|2[0-3]):?([0-5]\d)", zone.strip())
+        if offset:  # a fixed offset, by hand: older pyarrow (the lower bound) knows only zone names
+            local = t.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            sign = 1 if offset[1] == "+" else -1
+            return np.asarray(local, dtype=np.int64) - sign * (int(offset[2]) * 3600 + int(offset[3]) * 60) * 10**9
         try:
             t = pc.assume_timezone(t.cast(pa.timestamp("ns")), timezone="UTC" if zone in ("Z", "z") else zone,
                                    ambiguous="raise", nonexistent="raise")
