@@ -314,3 +314,54 @@ def test_late_and_resent_frames_never_misplace_a_sample(case: tuple[int, list[in
     got = np.concatenate([o.streams["imu"].values[:, 0] for o in outs])
     np.testing.assert_allclose(got, (c[idx % k, 0] + 100 * (idx // k)) * ACC_S, rtol=1e-6)
     assert np.unique(idx).size == idx.size
+
+
+def _arrival(rng: np.random.Generator, n: int, max_late: int, share: float = 0.3) -> np.ndarray:
+    """A random arrival order of frames 0..n-1 in which no frame is overtaken by more than
+    ``max_late`` later frames (a share of frames delayed by up to ``max_late`` + a fraction places).
+    """
+    delay = rng.uniform(0, max_late + 1, n) * (rng.uniform(size=n) < share)
+    return np.argsort(np.arange(n) + delay, kind="stable")
+
+
+def _n_late(order: np.ndarray) -> int:
+    """Frames that arrived after a frame sent after them."""
+    return int(np.count_nonzero(order < np.maximum.accumulate(order)))
+
+
+def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_or_several_calls() -> None:
+    """Seeded arrival orders, each frame at most REORDER_FRAMES late (several at once, chains, a late
+    frame after a late one), decoded in one call and split over 1-4 calls: every sample sent is kept
+    exactly once with the value sent, each call in order, no gap, no bad frame, no break, and
+    ``late_frames`` is the number of frames that arrived late.
+    """
+    n, k = 40, 3
+    c = np.arange(k * 6, dtype=np.int16).reshape(k, 6)
+    frames = [frame(i, k * i, c + 100 * i) for i in range(n)]
+    failed: list[tuple[int, int, str]] = []
+    for seed in range(300):
+        rng = np.random.default_rng(seed)
+        order = _arrival(rng, n, REORDER_FRAMES)
+        host = 10_000_000 * (np.arange(n) + 1)
+        for splits in (0, 1, 4):
+            cuts = np.r_[0, np.sort(rng.choice(np.arange(1, n), size=splits, replace=False)), n].astype(int)
+            d = dec()
+            outs = [d.decode(FrameBatch.from_frames([frames[i] for i in order[a:b]], host[a:b]))
+                    for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+            idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
+            got = np.concatenate([o.streams["imu"].values[:, 0] for o in outs])
+            problems = [
+                "a call out of order" * any(np.any(np.diff(o.streams["imu"].sample_idx) <= 0) for o in outs),
+                f"{sum(o.bad.n for o in outs)} bad frames" * any(o.bad.n for o in outs),
+                "a counter break" * any(o.breaks for o in outs),
+                f"kept {np.unique(idx).size}/{idx.size} of {n * k}" * (not np.array_equal(np.sort(idx), np.arange(n * k))),
+                f"late_frames {sum(o.late_frames for o in outs)} != {_n_late(order)}"
+                * (sum(o.late_frames for o in outs) != _n_late(order)),
+            ]
+            if idx.size == n * k and np.array_equal(np.sort(idx), np.arange(n * k)):
+                o = np.argsort(idx)
+                if not np.allclose(got[o], (c[idx[o] % k, 0] + 100 * (idx[o] // k)) * ACC_S, rtol=1e-6):
+                    problems.append("a value misplaced")
+            if any(problems):
+                failed.append((seed, splits, "; ".join(p for p in problems if p)))
+    assert not failed, f"{len(failed)} of 900 decodes failed, e.g. {failed[:3]}"
