@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import numpy as np
@@ -15,7 +16,7 @@ from imuback.collect.imuback_protocol import (
     parse_status,
     samples_per_frame,
 )
-from imuback.collect.sensor import FrameBatch
+from imuback.collect.sensor import FrameBatch, StreamInfo
 
 ACC_S, GYR_S = 16 * 9.80665 / 32768, 2000 / 32768
 
@@ -331,10 +332,13 @@ def _n_late(order: np.ndarray) -> int:
 
 def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_or_several_calls() -> None:
     """Seeded arrival orders, each frame at most REORDER_FRAMES late (several at once, chains, a late
-    frame after a late one), decoded in one call and split over 1-4 calls: every sample sent is kept
-    exactly once with the value sent, each call in order, no gap, no bad frame, no break, and
-    ``late_frames`` is the number of frames that arrived late.
+    frame after a late one), decoded in one call, split over 1-4 calls, and over 3 calls each after a
+    reconnect (late frames straddle it): every sample sent is kept exactly once with the value sent,
+    each call in order, no gap, no bad frame, no break, and ``late_frames`` is the number of frames
+    that arrived late.
     """
+    info = StreamInfo(family="imuback", rate_hz=100.0, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"boot_id": 7})
     n, k = 40, 3
     c = np.arange(k * 6, dtype=np.int16).reshape(k, 6)
     frames = [frame(i, k * i, c + 100 * i) for i in range(n)]
@@ -343,18 +347,22 @@ def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_o
         rng = np.random.default_rng(seed)
         order = _arrival(rng, n, REORDER_FRAMES)
         host = 10_000_000 * (np.arange(n) + 1)
-        for splits in (0, 1, 4):
+        for splits, reconnect in ((0, False), (1, False), (4, False), (3, True)):
             cuts = np.r_[0, np.sort(rng.choice(np.arange(1, n), size=splits, replace=False)), n].astype(int)
             d = dec()
-            outs = [d.decode(FrameBatch.from_frames([frames[i] for i in order[a:b]], host[a:b]))
-                    for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+            outs = []
+            for a, b in itertools.pairwise(cuts):
+                if reconnect:
+                    d.stream_event(info, int(host[a]) - 1)
+                outs.append(d.decode(FrameBatch.from_frames([frames[i] for i in order[a:b]], host[a:b])))
             idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
             got = np.concatenate([o.streams["imu"].values[:, 0] for o in outs])
             problems = [
                 "a call out of order" * any(np.any(np.diff(o.streams["imu"].sample_idx) <= 0) for o in outs),
                 f"{sum(o.bad.n for o in outs)} bad frames" * any(o.bad.n for o in outs),
                 "a counter break" * any(o.breaks for o in outs),
-                f"kept {np.unique(idx).size}/{idx.size} of {n * k}" * (not np.array_equal(np.sort(idx), np.arange(n * k))),
+                f"kept {np.unique(idx).size}/{idx.size} of {n * k}"
+                * (not np.array_equal(np.sort(idx), np.arange(n * k))),
                 f"late_frames {sum(o.late_frames for o in outs)} != {_n_late(order)}"
                 * (sum(o.late_frames for o in outs) != _n_late(order)),
             ]
@@ -364,4 +372,5 @@ def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_o
                     problems.append("a value misplaced")
             if any(problems):
                 failed.append((seed, splits, "; ".join(p for p in problems if p)))
-    assert not failed, f"{len(failed)} of 900 decodes failed, e.g. {failed[:3]}"
+    assert not failed, f"{len(failed)} of 1200 decodes failed, e.g. {failed[:3]}"
+

@@ -187,7 +187,7 @@ class ImubackDecoder:
         self._replaying = False  # the last rejected frames were a re-send of received samples
         # holes a late frame may still fill: (start, end) decoder index, seq of the frames around
         self._holes: list[tuple[int, int, int, int]] = []
-        self._late = 0  # late frames kept in this decode call
+        self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -221,10 +221,13 @@ class ImubackDecoder:
         reason[(reason == "") & ((k == 0) | (lengths != HEADER_BYTES + 2 * c * k))] = "length does not match k"
         # 3. sequence checks -> decoder index of the first sample of every accepted frame
         cand = np.flatnonzero(reason == "")
-        cand, moved = _in_order(cand, first[cand], k[cand], seq[cand])
-        self._late = moved
+        cand, moved, resent = _in_order(cand, first[cand], k[cand], seq[cand])
+        reason[resent] = _RESENT
+        self._filled = []
         accepted, first_v, breaks = self._sequence(cand, first[cand], k[cand], seq[cand],
                                                    batch.host_ns[cand], reason)
+        # late: moved back in this batch or into a hole left by an earlier one, and kept
+        late = int(np.count_nonzero(np.isin(accepted, np.r_[moved, np.asarray(self._filled, np.int64)])))
         # 4. samples of accepted frames in counter order, grouped by length (one group usually)
         if first_v.size > 1 and np.any(np.diff(first_v) < 0):  # a late frame kept across calls
             o = np.argsort(first_v, kind="stable")
@@ -233,7 +236,7 @@ class ImubackDecoder:
         bad_i = np.flatnonzero(reason != "")
         bad = BadFrames(host_ns=batch.host_ns[bad_i], lengths=lengths[bad_i],
                         reasons=tuple(str(r) for r in reason[bad_i]))
-        return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=self._late)
+        return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=late)
 
     def _allowance(self, dt_host_ns: I64) -> I64:
         return ((np.maximum(dt_host_ns, 0) / 1e9 * 1.5 + MAX_JUMP_SLACK_S)
@@ -266,6 +269,8 @@ class ImubackDecoder:
             first_v[0] = 0
             np.cumsum(k[:-1] + d[1:], out=first_v[1:])
             first_v += base
+            if self._last_end is None:
+                self._hole_before(base, int(seq[0]))
             for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
                                     int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
@@ -339,10 +344,12 @@ class ImubackDecoder:
                     continue
                 self._offset = 0
                 v = fj
+                self._hole_before(v, sj)
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
                 if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
+                    self._filled.append(int(cand[j]))
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
@@ -419,9 +426,12 @@ class ImubackDecoder:
             if a <= v and v + k <= b and 0 < (seq - s0) % 65536 < (s1 - s0) % 65536:
                 parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
                 self._holes[h:h + 1] = parts
-                self._late += 1
                 return True
         return False
+
+    def _hole_before(self, v: int, seq: int) -> None:
+        """The decoder's first frame starts at ``v``: frames sent before it may still arrive late."""
+        self._holes.append((v - (REORDER_FRAMES + 1) * 255, v, (seq - REORDER_FRAMES - 1) % 65536, seq))
 
     def _forget_holes(self) -> None:
         """Keep the holes a frame at most ``REORDER_FRAMES`` late could still fill."""
@@ -470,40 +480,62 @@ class ImubackDecoder:
                             frame_idx=frame_idx)
 
 
-def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, int]:
-    """``cand`` with each late frame moved back into its place, and how many were moved.
+def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, I64, I64]:
+    """``cand`` in its final order, the late frames moved back, and the exact re-sends taken out.
 
-    A frame is late when it fits exactly into the hole between two frames that arrived before it
-    (at most :data:`REORDER_FRAMES` before it): its samples after the first one's, before the
-    second one's, and its ``seq`` between theirs. A re-send (its samples already received) or a
-    garbled counter (its ``seq`` is after its neighbours') never fits, so it stays where it came.
-    Vectorised over the batch, one pass per lateness; nothing moves in the common case.
+    Returns (frames in final order, the moved ones, the re-sends). A frame is a candidate when it
+    arrives shortly after a frame with a ``seq`` at most ``2 * REORDER_FRAMES`` ahead of its own (or
+    the same). It is moved back over at most :data:`REORDER_FRAMES` frames to where it lands in the
+    final order: its ``seq`` just after its new first neighbour's and just before the second's *in the
+    final order built so far* (so a late frame after a late frame, or two late at once, is placed by
+    where the others already went), and its samples after the first neighbour's, before the
+    second's. A frame with the ``seq``, counter and length of the one it would follow is a re-send.
+    Anything else (a garbled header, a frame later than the window) stays where it came, for
+    :meth:`ImubackDecoder._sequence` to judge. Every comparison is between nearby frames (wrap-aware
+    differences), so one garbled ``seq`` or counter moves nothing else. Vectorised test; the
+    per-frame work runs only for frames that arrived behind another.
     """
+    none = np.zeros(0, dtype=np.int64)
     m = cand.size
-    if m < 3:
-        return cand, 0
-    pos = np.r_[0, np.cumsum(_s32(np.diff(first)))]  # wrap-aware counter, relative to the first frame
-    end = pos + k
-    sq = np.r_[0, np.cumsum((np.diff(seq) + 32768) % 65536 - 32768)]  # wrap-aware seq
-    key = np.arange(m, dtype=np.float64)
-    late = np.zeros(m, dtype=bool)
-    # ``~late[j] & ~late[j - 1]``: frames j - 1 and j are neighbours in arrival order, not
-    # necessarily in the final one when either moved, so a frame is not placed by them. Safety
-    # does not rest on it: the sequential check after this drops a misplaced frame (the property
-    # test_late_and_resent_frames_never_misplace_a_sample holds with or without it). It changes only
-    # which frame such a chain costs: over 20000 random orders (review 24, finding 8) it kept more
-    # samples in 326 and fewer in 764; a rule checking the final order would keep both.
-    for lag in range(1, REORDER_FRAMES + 1):
-        i = np.arange(lag + 1, m)
-        j = i - lag  # frame i would go just before frame j
-        fits = ((pos[i] >= end[j - 1]) & (end[i] <= pos[j]) & (sq[i] > sq[j - 1]) & (sq[i] < sq[j])
-                & ~late[i] & ~late[j] & ~late[j - 1])
-        key[i[fits]] = j[fits] - 0.5
-        late[i[fits]] = True
-    n_late = int(late.sum())
-    if n_late == 0:
-        return cand, 0
-    return cand[np.lexsort((sq, key))], n_late
+    near = 2 * REORDER_FRAMES
+    behind = np.zeros(m, dtype=bool)
+    for lag in range(1, min(m, near + 1)):
+        ahead = (seq[:-lag] - seq[lag:]) % 65536  # frame i - lag's seq ahead of frame i's
+        behind[lag:] |= ahead <= near
+    if not behind.any():
+        return cand, none, none
+    order = list(range(m))  # final order (arrival positions); order[at:] is still arange(i, m)
+    moved: list[int] = []
+    resent: list[int] = []
+    fi, ki, si = first.tolist(), k.tolist(), seq.tolist()
+
+    def seq_after(a: int, b: int) -> int:
+        """How far frame a's seq is after frame b's (wrap-aware, signed)."""
+        return (si[a] - si[b] + 32768) % 65536 - 32768
+
+    def room(a: int, b: int) -> bool:
+        """Frame a's samples end before frame b's start (wrap-aware)."""
+        return 0 <= (fi[b] - fi[a]) % 2**32 - ki[a] < 2**31
+    for i in np.flatnonzero(behind).tolist():
+        at = i - len(resent)  # where frame i is now: every frame before it is placed, re-sends out
+        for q in range(at - 1, max(0, at - REORDER_FRAMES) - 1, -1):  # insert frame i before order[q]?
+            nxt, prv = order[q], order[q - 1] if q > 0 else -1
+            if not -near <= seq_after(i, nxt) < 0:
+                break
+            d_prv = seq_after(i, prv) if prv >= 0 else 1
+            if d_prv == 0 and fi[prv] == fi[i] and ki[prv] == ki[i]:
+                del order[at]
+                resent.append(i)
+                break
+            if -near <= d_prv < 0:
+                continue
+            if 0 < d_prv <= near and room(i, nxt) and (prv < 0 or room(prv, i)):
+                del order[at]
+                order.insert(q, i)
+                moved.append(i)
+            break
+    o = np.asarray(order, dtype=np.int64)
+    return cand[o], cand[np.asarray(moved, dtype=np.int64)], cand[np.asarray(resent, dtype=np.int64)]
 
 
 def _s32(x: I64) -> I64:
