@@ -16,7 +16,7 @@ from imuback.collect.imuback_protocol import (
     parse_status,
     samples_per_frame,
 )
-from imuback.collect.sensor import FrameBatch, StreamInfo
+from imuback.collect.sensor import ALREADY_RECEIVED, FrameBatch, StreamInfo
 
 ACC_S, GYR_S = 16 * 9.80665 / 32768, 2000 / 32768
 
@@ -374,3 +374,21 @@ def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_o
                 failed.append((seed, splits, "; ".join(p for p in problems if p)))
     assert not failed, f"{len(failed)} of 1200 decodes failed, e.g. {failed[:3]}"
 
+
+def test_a_resent_late_frame_is_counted_once_as_late_and_its_copy_as_resent() -> None:
+    """Frame 1 arrives late (after 2) and is then sent again: it is placed once and counted once in
+    ``late_frames``; the copy is dropped as a re-send (``ALREADY_RECEIVED``), not as damage, in one
+    call or when the copy comes in the next one.
+    """
+    k = 3
+    frames = [frame(i, k * i, np.full((k, 6), i, np.int16)) for i in range(6)]
+    cases = (([[0, 2, 1, 1, 3, 4]], 1), ([[0, 2], [1, 1, 3, 4]], 1), ([[0, 2, 1], [1, 3, 4]], 1),
+             ([[0, 3], [2, 1, 2, 4, 1]], 2))  # the last: 2 and 1 late, then both again
+    for parts, n_late in cases:
+        d = dec()
+        outs = [d.decode(FrameBatch.from_frames([frames[i] for i in p], list(range(len(p))))) for p in parts]
+        idx = np.sort(np.concatenate([o.streams["imu"].sample_idx for o in outs]))
+        np.testing.assert_array_equal(idx, np.arange(5 * k))
+        assert sum(o.late_frames for o in outs) == n_late, parts
+        reasons = [r for o in outs for r in o.bad.reasons]
+        assert len(reasons) == sum(len(p) for p in parts) - 5 and all(ALREADY_RECEIVED in r for r in reasons), parts

@@ -19,6 +19,7 @@ At ATT MTU 247 a frame holds k = 19 six-axis samples (236 bytes); at MTU 23 it h
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import Sequence
 from typing import Final
 
@@ -70,6 +71,8 @@ REORDER_FRAMES: Final = 4
 delivers one link's notifications in order) is kept in its place when its counter and ``seq`` fit
 exactly into the hole it left; later than that it is judged like any other backwards frame."""
 MAX_HOLES: Final = 8
+RECENT: Final = 2 * REORDER_FRAMES + 2
+"""Frames kept last that are remembered (start, k, seq): one of them again is a re-send."""
 """Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
@@ -188,6 +191,7 @@ class ImubackDecoder:
         # holes a late frame may still fill: (start, end) decoder index, seq of the frames around
         self._holes: list[tuple[int, int, int, int]] = []
         self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
+        self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT)  # frames kept last: (start, k, seq)
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -275,6 +279,8 @@ class ImubackDecoder:
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
                                     int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
             self._offset = base - int(first[0])
+            self._recent.extend(zip(first_v[-RECENT:].tolist(), k[-RECENT:].tolist(), seq[-RECENT:].tolist(),
+                                    strict=True))
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
@@ -350,11 +356,12 @@ class ImubackDecoder:
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
                 if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
                     self._filled.append(int(cand[j]))
+                    self._recent.append((v, kj, sj))
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
-                if not self._rebooted and v + kj == end and sj == self._last_seq:
-                    reason[cand[j]] = _RESENT  # the last frame again (same counter and seq)
+                if not self._rebooted and v + kj <= end and (v, kj, sj) in self._recent:
+                    reason[cand[j]] = _RESENT  # a frame kept a moment ago again (same counter and seq)
                     continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
@@ -409,6 +416,7 @@ class ImubackDecoder:
                 sj = (self._last_seq + self._skipped + 1) % 65536
             if self._last_end is not None and v > self._last_end:
                 self._holes.append((self._last_end, v, self._last_seq, sj))
+            self._recent.append((v, kj, int(seq[j])))
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
             self._restarted = self._rebooted = self._replaying = False
@@ -507,7 +515,9 @@ def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, I64, I64]:
     order = list(range(m))  # final order (arrival positions); order[at:] is still arange(i, m)
     moved: list[int] = []
     resent: list[int] = []
-    fi, ki, si = first.tolist(), k.tolist(), seq.tolist()
+    fi: list[int] = first.tolist()
+    ki: list[int] = k.tolist()
+    si: list[int] = seq.tolist()
 
     def seq_after(a: int, b: int) -> int:
         """How far frame a's seq is after frame b's (wrap-aware, signed)."""
