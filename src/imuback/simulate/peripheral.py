@@ -76,6 +76,7 @@ class Misbehaviour:
     delayed_frames : (frame, n): the frame is held back and sent after the ``n`` frames formed after
         it (``n`` = 1 is ``late_frames``); several may be held at once, and a held frame whose
         turn comes while the frame it waits for is itself held goes out with the next frame sent.
+        A frame held when the link drops goes out on the next connection (its turn, or the end).
     counter_start : the sensor counter (imuback ``first_idx``) of the first sample; near 2**32 the
         u32 field wraps during the run. The log keeps counting from 0 (``sample_idx``).
     """
@@ -312,8 +313,7 @@ class SimulatedSensor:
     async def _drop_link(self, outage_s: float) -> None:
         conn = self._conn
         self.log.disconnects += 1
-        if conn is not None:
-            await self._send_held(conn)
+        if conn is not None:  # held late frames stay in the TX queue: they go out on the next link
             await self._flush(conn)  # the link drops between frames
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
