@@ -10,13 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imuback.collect.imuback_protocol import (
+    MAX_LATE_FRAMES,
     REORDER_FRAMES,
+    TOO_LATE,
     ImubackDecoder,
     encode_start,
     parse_status,
     samples_per_frame,
 )
-from imuback.collect.sensor import ALREADY_RECEIVED, FrameBatch, StreamInfo
+from imuback.collect.sensor import ALREADY_RECEIVED, BadFrames, FrameBatch, StreamInfo
 
 ACC_S, GYR_S = 16 * 9.80665 / 32768, 2000 / 32768
 
@@ -266,19 +268,28 @@ def test_a_late_frame_is_kept_in_its_place_within_and_across_decode_calls() -> N
     np.testing.assert_array_equal(np.sort(idx), np.arange(8 * 19))
 
 
-def test_a_resend_or_a_frame_later_than_the_window_is_not_taken_for_a_late_frame() -> None:
+def test_a_resend_is_not_taken_for_a_late_frame_and_a_frame_beyond_the_memory_is_a_named_loss() -> None:
     c = np.ones((19, 6), np.int16)
-    frames = [frame(i, 19 * i, c) for i in range(10)]
+    frames = [frame(i, 19 * i, c) for i in range(120)]
     # frame 1 again after frame 3 (already received): a duplicate, dropped and counted
     out = dec().decode(FrameBatch.from_frames([frames[i] for i in (0, 1, 2, 3, 1, 4)], list(range(6))))
-    assert out.late_frames == 0 and out.bad.n == 1
+    assert out.late_frames == 0 and out.bad.n == 1 and ALREADY_RECEIVED in out.bad.reasons[0]
     np.testing.assert_array_equal(out.streams["imu"].sample_idx, np.arange(5 * 19))
-    # frame 1 six frames late: beyond REORDER_FRAMES, its samples a reported gap (never misplaced)
-    late6 = [frames[i] for i in (0, 2, 3, 4, 5, 6, 7, 1, 8, 9)]
-    out = dec().decode(FrameBatch.from_frames(late6, list(range(10))))
-    assert out.late_frames == 0 and out.bad.n == 1
-    idx = out.streams["imu"].sample_idx
-    assert np.all(np.diff(idx) > 0) and idx.size == 9 * 19 and not np.isin(np.arange(19, 38), idx).any()
+    for late in (6, 10, MAX_LATE_FRAMES, MAX_LATE_FRAMES + 1, 100):
+        arrived = [0, *range(2, 2 + late), 1, *range(2 + late, 120)]
+        for cut in (None, late + 1, late + 2):  # one call; frame 1 first / last in the second call
+            parts = [arrived] if cut is None else [arrived[:cut], arrived[cut:]]
+            d = dec()
+            outs = [d.decode(FrameBatch.from_frames([frames[i] for i in p], list(range(len(p))))) for p in parts]
+            idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
+            bad = BadFrames.concat([o.bad for o in outs])
+            if late <= MAX_LATE_FRAMES:  # fits its remembered hole: placed, counted late
+                assert sum(o.late_frames for o in outs) == 1 and bad.n == 0, (late, cut)
+                np.testing.assert_array_equal(np.sort(idx), np.arange(120 * 19))
+            else:  # never misplaced, never called a re-send: a bad frame saying why, and where it belonged
+                assert sum(o.late_frames for o in outs) == 0 and bad.reasons == (TOO_LATE,), (late, cut, bad.reasons)
+                assert idx.size == 119 * 19 and not np.isin(np.arange(19, 38), idx).any()
+                assert bad.positions()[0].tolist() == [19] and bad.positions()[1].tolist() == [19]
 
 
 @st.composite

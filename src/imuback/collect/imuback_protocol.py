@@ -68,12 +68,19 @@ LOOKAHEAD: Final = 4
 
 REORDER_FRAMES: Final = 4
 """A frame that arrives up to this many frames late (firmware that reorders its TX queue; BLE itself
-delivers one link's notifications in order) is kept in its place when its counter and ``seq`` fit
-exactly into the hole it left; later than that it is judged like any other backwards frame."""
-MAX_HOLES: Final = 8
+delivers one link's notifications in order) is kept in its place whatever else arrives out of order
+around it, when its counter and ``seq`` fit exactly into the place it left in the final order."""
+MAX_LATE_FRAMES: Final = 64
+"""A hole is remembered until a frame this many frames after it arrived: a frame later than
+:data:`REORDER_FRAMES` but within this that fits its hole exactly is still placed; a later one
+is a bad frame (:data:`TOO_LATE`) and its samples a gap under that reason."""
+MAX_HOLES: Final = 32
+"""Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
 RECENT: Final = 2 * REORDER_FRAMES + 2
 """Frames kept last that are remembered (start, k, seq): one of them again is a re-send."""
-"""Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
+TOO_LATE: Final = f"frame arrived too late to be placed (over {MAX_LATE_FRAMES} frames late)"
+"""Reason of a frame from before the last one kept (an earlier ``seq``, samples before it) that fits
+no remembered hole: its samples are not kept, and the gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
@@ -191,6 +198,7 @@ class ImubackDecoder:
         # holes a late frame may still fill: (start, end) decoder index, seq of the frames around
         self._holes: list[tuple[int, int, int, int]] = []
         self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
+        self._placed_bad: dict[int, tuple[int, int]] = {}  # TOO_LATE frames: where their samples belong
         self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT)  # frames kept last: (start, k, seq)
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
@@ -228,6 +236,7 @@ class ImubackDecoder:
         cand, moved, resent = _in_order(cand, first[cand], k[cand], seq[cand])
         reason[resent] = _RESENT
         self._filled = []
+        self._placed_bad = {}
         accepted, first_v, breaks = self._sequence(cand, first[cand], k[cand], seq[cand],
                                                    batch.host_ns[cand], reason)
         # late: moved back in this batch or into a hole left by an earlier one, and kept
@@ -238,8 +247,9 @@ class ImubackDecoder:
             accepted, first_v = accepted[o], first_v[o]
         streams = {"imu": self._samples(batch, accepted, first_v, k, offsets)}
         bad_i = np.flatnonzero(reason != "")
+        at = np.array([self._placed_bad.get(i, (-1, 0)) for i in bad_i.tolist()], np.int64).reshape(-1, 2)
         bad = BadFrames(host_ns=batch.host_ns[bad_i], lengths=lengths[bad_i],
-                        reasons=tuple(str(r) for r in reason[bad_i]))
+                        reasons=tuple(str(r) for r in reason[bad_i]), sample_idx=at[:, 0], n_samples=at[:, 1])
         return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=late)
 
     def _allowance(self, dt_host_ns: I64) -> I64:
@@ -363,6 +373,14 @@ class ImubackDecoder:
                 if not self._rebooted and v + kj <= end and (v, kj, sj) in self._recent:
                     reason[cand[j]] = _RESENT  # a frame kept a moment ago again (same counter and seq)
                     continue
+                if (not self._rebooted and not self._restarted and v + kj <= end
+                        and 0 < (self._last_seq - sj) % 65536 < 32768
+                        and not (nxt and (int(first[j + 1]) - fj - kj) % 2**32 == 0
+                                 and (int(seq[j + 1]) - sj) % 65536 == 1)):
+                    # from the past and its hole forgotten (not a reboot: the next frame does not continue it)
+                    reason[cand[j]] = TOO_LATE
+                    self._placed_bad[int(cand[j])] = (v, kj)
+                    continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
                 elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
@@ -442,9 +460,9 @@ class ImubackDecoder:
         self._holes.append((v - (REORDER_FRAMES + 1) * 255, v, (seq - REORDER_FRAMES - 1) % 65536, seq))
 
     def _forget_holes(self) -> None:
-        """Keep the holes a frame at most ``REORDER_FRAMES`` late could still fill."""
+        """Keep the holes a frame at most ``MAX_LATE_FRAMES`` late could still fill."""
         last = self._last_seq
-        self._holes = [h for h in self._holes if (last - h[3]) % 65536 < REORDER_FRAMES][-MAX_HOLES:]
+        self._holes = [h for h in self._holes if (last - h[3]) % 65536 < MAX_LATE_FRAMES][-MAX_HOLES:]
 
     def _pair(self, a: int, first: I64, k: I64, seq: I64, host: I64) -> bool:
         """Frame ``b = a + 1`` continues frame ``a`` (used before any frame was accepted)."""
