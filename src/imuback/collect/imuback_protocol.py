@@ -174,6 +174,11 @@ class ImubackDecoder:
     3. any other confirmed jump (a sensor reboot restarts ``first_idx`` at 0; a new boot id in
        Status says so for certain) starts a new counter segment placed by host receive time;
        it is reported as a :class:`CounterBreak` and the gap before it is an estimate.
+
+    Before these checks, frames that arrived late are put where they land in the final order
+    (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
+    it left (remembered up to :data:`MAX_LATE_FRAMES` frames), and one from further back is a
+    :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
