@@ -52,7 +52,7 @@ def books(rec: SimulatedRecording, *, polar: bool) -> tuple[int, int, int, int]:
 
 
 def simulated(name: str, faults: Misbehaviour, *, sensor: str, rate_hz: float, speedup: float,
-              seconds: float = 40.0) -> None:
+              seconds: float = 40.0, late: bool = False) -> None:
     raw = synthetic_raw(minutes=seconds / 60.0, rate_hz=rate_hz, session_id="f", runner_id="r")
     with tempfile.TemporaryDirectory() as tmp:
         rec = asyncio.run(record_simulated_async(raw, Path(tmp), speedup=speedup, sensor=sensor, faults=faults))
@@ -60,6 +60,9 @@ def simulated(name: str, faults: Misbehaviour, *, sensor: str, rate_hz: float, s
         r = rec.result.report
     print(f"{name:48s} sent {sent:6d}  kept {kept:6d}  reported lost {lost:5d}  "
           f"(not sent intact {never:5d}; bad frames {r.bad_frames}, reconnects {r.reconnects})")
+    if late:  # frames sent late (the sensor's own send order) against the report
+        print(f"{'':48s} sent late {rec.sensor.log.frames_sent_late()}, late_frames {r.late_frames}, "
+              f"lost by reason {r.lost_by_reason}")
 
 
 @contextlib.contextmanager
@@ -134,7 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     simulated("Polar 52 Hz: stall 1.8 s (buffer overflows ~10)", Misbehaviour(stalls=((15.0, 1.8),)),
               sensor="polar", rate_hz=52.0, speedup=10.0)
     simulated("imuback 208 Hz: frames 100, 250 sent late", Misbehaviour(late_frames=frozenset({100, 250})),
-              sensor="imuback", rate_hz=208.0, speedup=10.0, seconds=30.0)
+              sensor="imuback", rate_hz=208.0, speedup=10.0, seconds=30.0, late=True)
+    reordered = ((100, 3), (101, 1), (102, 2), (160, 4), (200, 4), (201, 3), (202, 2), (203, 1), (250, 2), (251, 2))
+    simulated("imuback 208 Hz: 10 reordered, 1 over a reconnect",
+              Misbehaviour(delayed_frames=reordered, disconnects=((15.0, 1.0),)),
+              sensor="imuback", rate_hz=208.0, speedup=10.0, seconds=30.0, late=True)
+    simulated("imuback 208 Hz: frame 100 20 late, 200 100 late",
+              Misbehaviour(delayed_frames=((100, 20), (200, 100))),
+              sensor="imuback", rate_hz=208.0, speedup=10.0, seconds=30.0, late=True)
     full_disk()
     corrupted_journal()
     return 0

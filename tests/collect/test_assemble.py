@@ -10,6 +10,7 @@ import numpy as np
 
 from imuback.collect.assemble import _match_acc_gyr, finalize_journal, fit_clock
 from imuback.collect.events import Disconnected, Starting, StreamStarted
+from imuback.collect.imuback_protocol import TOO_LATE
 from imuback.collect.journal import JournalWriter
 from imuback.collect.polar_pmd import PolarDecoder
 from imuback.collect.polar_wire import delta_encode
@@ -171,3 +172,28 @@ def test_a_late_frame_after_a_reconnect_is_written_in_its_place_and_counted_once
     assert raw.n_samples + rep.samples_lost == 20 * 19 and raw.gaps == ()  # kept + reported lost = sent
     np.testing.assert_allclose(raw.acc_mps2[:, 0] / ACC_S, np.arange(20 * 19) % 1000, atol=1e-3)
     assert np.all(np.diff(raw.time_ns) > 0)
+
+
+def test_a_frame_too_late_to_place_is_a_loss_under_its_own_reason_and_one_late_by_ten_is_kept(tmp_path: Path) -> None:
+    """A frame 10 frames late fits its remembered hole: kept in its place, counted late. One 100 frames
+    late (beyond MAX_LATE_FRAMES) is not placed: its 19 samples are a gap whose reason says so in the
+    report's lost_by_reason (on int it was 'lost notifications or sensor buffer overflow', and when it
+    came last in a drain the frame was counted as a harmless re-send).
+    """
+    for late, name in ((10, "ten"), (100, "hundred")):
+        w = _writer(tmp_path / f"{name}.journal")
+        w.append_event(StreamStarted(host_ns=0, info=_info()))
+        order = [0, *range(2, 2 + late), 1, *range(2 + late, 130)]
+        hosts = [_host(i * 19, 19) for i in range(130)]  # arrival times in arrival order
+        w.append_frames(hosts[: late + 1], [_fr(i, i * 19, 19) for i in order[: late + 1]])
+        w.append_frames(hosts[late + 1:], [_fr(i, i * 19, 19) for i in order[late + 1:]])  # frame 1 first here
+        w.close()
+        path, rep = finalize_journal(tmp_path / f"{name}.journal")
+        raw = read_raw(path)
+        assert raw.n_samples + rep.samples_lost == 130 * 19 and rep.rows_dropped == 0
+        if late == 10:
+            assert rep.late_frames == 1 and rep.samples_lost == 0 and rep.bad_frames == 0 and raw.gaps == ()
+        else:
+            assert rep.late_frames == 0 and rep.resent_frames == 0 and rep.bad_frames == 1
+            assert rep.lost_by_reason == {f"bad frames ({TOO_LATE})": 19}, rep.lost_by_reason
+            assert [g["samples_lost"] for g in raw.gaps] == [19]

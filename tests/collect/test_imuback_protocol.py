@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import numpy as np
@@ -9,13 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imuback.collect.imuback_protocol import (
+    MAX_LATE_FRAMES,
     REORDER_FRAMES,
+    TOO_LATE,
     ImubackDecoder,
     encode_start,
     parse_status,
     samples_per_frame,
 )
-from imuback.collect.sensor import FrameBatch
+from imuback.collect.sensor import ALREADY_RECEIVED, BadFrames, FrameBatch, StreamInfo
 
 ACC_S, GYR_S = 16 * 9.80665 / 32768, 2000 / 32768
 
@@ -265,19 +268,28 @@ def test_a_late_frame_is_kept_in_its_place_within_and_across_decode_calls() -> N
     np.testing.assert_array_equal(np.sort(idx), np.arange(8 * 19))
 
 
-def test_a_resend_or_a_frame_later_than_the_window_is_not_taken_for_a_late_frame() -> None:
+def test_a_resend_is_not_taken_for_a_late_frame_and_a_frame_beyond_the_memory_is_a_named_loss() -> None:
     c = np.ones((19, 6), np.int16)
-    frames = [frame(i, 19 * i, c) for i in range(10)]
+    frames = [frame(i, 19 * i, c) for i in range(120)]
     # frame 1 again after frame 3 (already received): a duplicate, dropped and counted
     out = dec().decode(FrameBatch.from_frames([frames[i] for i in (0, 1, 2, 3, 1, 4)], list(range(6))))
-    assert out.late_frames == 0 and out.bad.n == 1
+    assert out.late_frames == 0 and out.bad.n == 1 and ALREADY_RECEIVED in out.bad.reasons[0]
     np.testing.assert_array_equal(out.streams["imu"].sample_idx, np.arange(5 * 19))
-    # frame 1 six frames late: beyond REORDER_FRAMES, its samples a reported gap (never misplaced)
-    late6 = [frames[i] for i in (0, 2, 3, 4, 5, 6, 7, 1, 8, 9)]
-    out = dec().decode(FrameBatch.from_frames(late6, list(range(10))))
-    assert out.late_frames == 0 and out.bad.n == 1
-    idx = out.streams["imu"].sample_idx
-    assert np.all(np.diff(idx) > 0) and idx.size == 9 * 19 and not np.isin(np.arange(19, 38), idx).any()
+    for late in (6, 10, MAX_LATE_FRAMES, MAX_LATE_FRAMES + 1, 100):
+        arrived = [0, *range(2, 2 + late), 1, *range(2 + late, 120)]
+        for cut in (None, late + 1, late + 2):  # one call; frame 1 first / last in the second call
+            parts = [arrived] if cut is None else [arrived[:cut], arrived[cut:]]
+            d = dec()
+            outs = [d.decode(FrameBatch.from_frames([frames[i] for i in p], list(range(len(p))))) for p in parts]
+            idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
+            bad = BadFrames.concat([o.bad for o in outs])
+            if late <= MAX_LATE_FRAMES:  # fits its remembered hole: placed, counted late
+                assert sum(o.late_frames for o in outs) == 1 and bad.n == 0, (late, cut)
+                np.testing.assert_array_equal(np.sort(idx), np.arange(120 * 19))
+            else:  # never misplaced, never called a re-send: a bad frame saying why, and where it belonged
+                assert sum(o.late_frames for o in outs) == 0 and bad.reasons == (TOO_LATE,), (late, cut, bad.reasons)
+                assert idx.size == 119 * 19 and not np.isin(np.arange(19, 38), idx).any()
+                assert bad.positions()[0].tolist() == [19] and bad.positions()[1].tolist() == [19]
 
 
 @st.composite
@@ -314,3 +326,80 @@ def test_late_and_resent_frames_never_misplace_a_sample(case: tuple[int, list[in
     got = np.concatenate([o.streams["imu"].values[:, 0] for o in outs])
     np.testing.assert_allclose(got, (c[idx % k, 0] + 100 * (idx // k)) * ACC_S, rtol=1e-6)
     assert np.unique(idx).size == idx.size
+
+
+def _arrival(rng: np.random.Generator, n: int, max_late: int, share: float = 0.3) -> np.ndarray:
+    """A random arrival order of frames 0..n-1 in which no frame is overtaken by more than
+    ``max_late`` later frames (a share of frames delayed by up to ``max_late`` + a fraction places).
+    """
+    delay = rng.uniform(0, max_late + 1, n) * (rng.uniform(size=n) < share)
+    return np.argsort(np.arange(n) + delay, kind="stable")
+
+
+def _n_late(order: np.ndarray) -> int:
+    """Frames that arrived after a frame sent after them."""
+    return int(np.count_nonzero(order < np.maximum.accumulate(order)))
+
+
+def test_random_orders_up_to_reorder_frames_late_keep_every_sample_once_in_one_or_several_calls() -> None:
+    """Seeded arrival orders, each frame at most REORDER_FRAMES late (several at once, chains, a late
+    frame after a late one), decoded in one call, split over 1-4 calls, and over 3 calls each after a
+    reconnect (late frames straddle it): every sample sent is kept exactly once with the value sent,
+    each call in order, no gap, no bad frame, no break, and ``late_frames`` is the number of frames
+    that arrived late.
+    """
+    info = StreamInfo(family="imuback", rate_hz=100.0, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"boot_id": 7})
+    n, k = 40, 3
+    c = np.arange(k * 6, dtype=np.int16).reshape(k, 6)
+    frames = [frame(i, k * i, c + 100 * i) for i in range(n)]
+    failed: list[tuple[int, int, str]] = []
+    for seed in range(300):
+        rng = np.random.default_rng(seed)
+        order = _arrival(rng, n, REORDER_FRAMES)
+        host = 10_000_000 * (np.arange(n) + 1)
+        for splits, reconnect in ((0, False), (1, False), (4, False), (3, True)):
+            cuts = np.r_[0, np.sort(rng.choice(np.arange(1, n), size=splits, replace=False)), n].astype(int)
+            d = dec()
+            outs = []
+            for a, b in itertools.pairwise(cuts):
+                if reconnect:
+                    d.stream_event(info, int(host[a]) - 1)
+                outs.append(d.decode(FrameBatch.from_frames([frames[i] for i in order[a:b]], host[a:b])))
+            idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
+            got = np.concatenate([o.streams["imu"].values[:, 0] for o in outs])
+            problems = [
+                "a call out of order" * any(np.any(np.diff(o.streams["imu"].sample_idx) <= 0) for o in outs),
+                f"{sum(o.bad.n for o in outs)} bad frames" * any(o.bad.n for o in outs),
+                "a counter break" * any(o.breaks for o in outs),
+                f"kept {np.unique(idx).size}/{idx.size} of {n * k}"
+                * (not np.array_equal(np.sort(idx), np.arange(n * k))),
+                f"late_frames {sum(o.late_frames for o in outs)} != {_n_late(order)}"
+                * (sum(o.late_frames for o in outs) != _n_late(order)),
+            ]
+            if idx.size == n * k and np.array_equal(np.sort(idx), np.arange(n * k)):
+                o = np.argsort(idx)
+                if not np.allclose(got[o], (c[idx[o] % k, 0] + 100 * (idx[o] // k)) * ACC_S, rtol=1e-6):
+                    problems.append("a value misplaced")
+            if any(problems):
+                failed.append((seed, splits, "; ".join(p for p in problems if p)))
+    assert not failed, f"{len(failed)} of 1200 decodes failed, e.g. {failed[:3]}"
+
+
+def test_a_resent_late_frame_is_counted_once_as_late_and_its_copy_as_resent() -> None:
+    """Frame 1 arrives late (after 2) and is then sent again: it is placed once and counted once in
+    ``late_frames``; the copy is dropped as a re-send (``ALREADY_RECEIVED``), not as damage, in one
+    call or when the copy comes in the next one.
+    """
+    k = 3
+    frames = [frame(i, k * i, np.full((k, 6), i, np.int16)) for i in range(6)]
+    cases = (([[0, 2, 1, 1, 3, 4]], 1), ([[0, 2], [1, 1, 3, 4]], 1), ([[0, 2, 1], [1, 3, 4]], 1),
+             ([[0, 3], [2, 1, 2, 4, 1]], 2))  # the last: 2 and 1 late, then both again
+    for parts, n_late in cases:
+        d = dec()
+        outs = [d.decode(FrameBatch.from_frames([frames[i] for i in p], list(range(len(p))))) for p in parts]
+        idx = np.sort(np.concatenate([o.streams["imu"].sample_idx for o in outs]))
+        np.testing.assert_array_equal(idx, np.arange(5 * k))
+        assert sum(o.late_frames for o in outs) == n_late, parts
+        reasons = [r for o in outs for r in o.bad.reasons]
+        assert len(reasons) == sum(len(p) for p in parts) - 5 and all(ALREADY_RECEIVED in r for r in reasons), parts

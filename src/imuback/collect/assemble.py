@@ -254,19 +254,25 @@ def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat()
 
 
-def _gap_reasons(host_before: I64, host_after: I64, idx_after: I64, events: list[JournalEvent],
-                 bad: BadFrames, breaks: tuple[CounterBreak, ...]) -> list[str]:
+def _gap_reasons(host_before: I64, host_after: I64, idx_before: I64, idx_after: I64,
+                 events: list[JournalEvent], bad: BadFrames, breaks: tuple[CounterBreak, ...]) -> list[str]:
+    """Why each gap: a disconnect, a counter break, bad frames received while it was open, or bad
+    frames whose samples the decoder knows belong in it (a frame too late to be placed).
+    """
     disc = np.array(sorted(e.host_ns for e in events if isinstance(e, Disconnected)),
                     dtype=np.int64)
     brk = {b.sample_idx: b.reason for b in breaks}
+    bad_at, bad_n = bad.positions()
     out = []
-    for a, b, i in zip(host_before.tolist(), host_after.tolist(), idx_after.tolist(), strict=True):
+    for a, b, i0, i in zip(host_before.tolist(), host_after.tolist(), idx_before.tolist(), idx_after.tolist(),
+                           strict=True):
         reasons = []
         if disc.size and np.any((disc >= a) & (disc <= b)):
             reasons.append("disconnected")
         if i in brk:
             reasons.append(brk[i])
-        inside = (bad.host_ns > a) & (bad.host_ns <= b)
+        inside = (((bad.host_ns > a) & (bad.host_ns <= b))
+                  | ((bad_at >= 0) & (bad_at < i) & (bad_at + bad_n > i0 + 1)))
         if inside.any():
             kinds = sorted({bad.reasons[i] for i in np.flatnonzero(inside)})
             reasons.append("bad frames (" + "; ".join(kinds) + ")")
@@ -315,7 +321,8 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
     # host receive time bracketing each gap: frame of the sample before / after
     host_b = rows.frame_host_ns[rows.frame_idx[gi]]
     host_a = rows.frame_host_ns[rows.frame_idx[gi + 1]]
-    reasons = _gap_reasons(host_b, host_a, rows.sample_idx[gi + 1], journal.events, bad, breaks)
+    reasons = _gap_reasons(host_b, host_a, rows.sample_idx[gi], rows.sample_idx[gi + 1], journal.events, bad,
+                           breaks)
     gaps = tuple({"start": _iso(int(time_ns[i]) + int(period_ns)), "end": _iso(int(time_ns[i + 1])),
                   "samples_lost": int(d[i] - 1), "reason": r} for i, r in zip(gi.tolist(), reasons, strict=True))
     c = rows.values

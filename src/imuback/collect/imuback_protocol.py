@@ -19,6 +19,7 @@ At ATT MTU 247 a frame holds k = 19 six-axis samples (236 bytes); at MTU 23 it h
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import Sequence
 from typing import Final
 
@@ -67,10 +68,19 @@ LOOKAHEAD: Final = 4
 
 REORDER_FRAMES: Final = 4
 """A frame that arrives up to this many frames late (firmware that reorders its TX queue; BLE itself
-delivers one link's notifications in order) is kept in its place when its counter and ``seq`` fit
-exactly into the hole it left; later than that it is judged like any other backwards frame."""
-MAX_HOLES: Final = 8
+delivers one link's notifications in order) is kept in its place whatever else arrives out of order
+around it, when its counter and ``seq`` fit exactly into the place it left in the final order."""
+MAX_LATE_FRAMES: Final = 64
+"""A hole is remembered until a frame this many frames after it arrived: a frame later than
+:data:`REORDER_FRAMES` but within this that fits its hole exactly is still placed; a later one
+is a bad frame (:data:`TOO_LATE`) and its samples a gap under that reason."""
+MAX_HOLES: Final = 32
 """Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
+RECENT: Final = 2 * REORDER_FRAMES + 2
+"""Frames kept last that are remembered (start, k, seq): one of them again is a re-send."""
+TOO_LATE: Final = f"frame arrived too late to be placed (over {MAX_LATE_FRAMES} frames late)"
+"""Reason of a frame from before the last one kept (an earlier ``seq``, samples before it) that fits
+no remembered hole: its samples are not kept, and the gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
@@ -164,6 +174,11 @@ class ImubackDecoder:
     3. any other confirmed jump (a sensor reboot restarts ``first_idx`` at 0; a new boot id in
        Status says so for certain) starts a new counter segment placed by host receive time;
        it is reported as a :class:`CounterBreak` and the gap before it is an estimate.
+
+    Before these checks, frames that arrived late are put where they land in the final order
+    (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
+    it left (remembered up to :data:`MAX_LATE_FRAMES` frames), and one from further back is a
+    :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
@@ -187,7 +202,9 @@ class ImubackDecoder:
         self._replaying = False  # the last rejected frames were a re-send of received samples
         # holes a late frame may still fill: (start, end) decoder index, seq of the frames around
         self._holes: list[tuple[int, int, int, int]] = []
-        self._late = 0  # late frames kept in this decode call
+        self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
+        self._placed_bad: dict[int, tuple[int, int]] = {}  # TOO_LATE frames: where their samples belong
+        self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT)  # frames kept last: (start, k, seq)
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -221,19 +238,24 @@ class ImubackDecoder:
         reason[(reason == "") & ((k == 0) | (lengths != HEADER_BYTES + 2 * c * k))] = "length does not match k"
         # 3. sequence checks -> decoder index of the first sample of every accepted frame
         cand = np.flatnonzero(reason == "")
-        cand, moved = _in_order(cand, first[cand], k[cand], seq[cand])
-        self._late = moved
+        cand, moved, resent = _in_order(cand, first[cand], k[cand], seq[cand])
+        reason[resent] = _RESENT
+        self._filled = []
+        self._placed_bad = {}
         accepted, first_v, breaks = self._sequence(cand, first[cand], k[cand], seq[cand],
                                                    batch.host_ns[cand], reason)
+        # late: moved back in this batch or into a hole left by an earlier one, and kept
+        late = int(np.count_nonzero(np.isin(accepted, np.r_[moved, np.asarray(self._filled, np.int64)])))
         # 4. samples of accepted frames in counter order, grouped by length (one group usually)
         if first_v.size > 1 and np.any(np.diff(first_v) < 0):  # a late frame kept across calls
             o = np.argsort(first_v, kind="stable")
             accepted, first_v = accepted[o], first_v[o]
         streams = {"imu": self._samples(batch, accepted, first_v, k, offsets)}
         bad_i = np.flatnonzero(reason != "")
+        at = np.array([self._placed_bad.get(i, (-1, 0)) for i in bad_i.tolist()], np.int64).reshape(-1, 2)
         bad = BadFrames(host_ns=batch.host_ns[bad_i], lengths=lengths[bad_i],
-                        reasons=tuple(str(r) for r in reason[bad_i]))
-        return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=self._late)
+                        reasons=tuple(str(r) for r in reason[bad_i]), sample_idx=at[:, 0], n_samples=at[:, 1])
+        return Decoded(streams=streams, bad=bad, breaks=breaks, late_frames=late)
 
     def _allowance(self, dt_host_ns: I64) -> I64:
         return ((np.maximum(dt_host_ns, 0) / 1e9 * 1.5 + MAX_JUMP_SLACK_S)
@@ -266,10 +288,14 @@ class ImubackDecoder:
             first_v[0] = 0
             np.cumsum(k[:-1] + d[1:], out=first_v[1:])
             first_v += base
+            if self._last_end is None:
+                self._hole_before(base, int(seq[0]))
             for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
                                     int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
             self._offset = base - int(first[0])
+            self._recent.extend(zip(first_v[-RECENT:].tolist(), k[-RECENT:].tolist(), seq[-RECENT:].tolist(),
+                                    strict=True))
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
@@ -339,15 +365,26 @@ class ImubackDecoder:
                     continue
                 self._offset = 0
                 v = fj
+                self._hole_before(v, sj)
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
                 if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
+                    self._filled.append(int(cand[j]))
+                    self._recent.append((v, kj, sj))
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
-                if not self._rebooted and v + kj == end and sj == self._last_seq:
-                    reason[cand[j]] = _RESENT  # the last frame again (same counter and seq)
+                if not self._rebooted and v + kj <= end and (v, kj, sj) in self._recent:
+                    reason[cand[j]] = _RESENT  # a frame kept a moment ago again (same counter and seq)
+                    continue
+                if (not self._rebooted and not self._restarted and v + kj <= end
+                        and 0 < (self._last_seq - sj) % 65536 < 32768
+                        and not (nxt and (int(first[j + 1]) - fj - kj) % 2**32 == 0
+                                 and (int(seq[j + 1]) - sj) % 65536 == 1)):
+                    # from the past and its hole forgotten (not a reboot: the next frame does not continue it)
+                    reason[cand[j]] = TOO_LATE
+                    self._placed_bad[int(cand[j])] = (v, kj)
                     continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
@@ -402,6 +439,7 @@ class ImubackDecoder:
                 sj = (self._last_seq + self._skipped + 1) % 65536
             if self._last_end is not None and v > self._last_end:
                 self._holes.append((self._last_end, v, self._last_seq, sj))
+            self._recent.append((v, kj, int(seq[j])))
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
             self._restarted = self._rebooted = self._replaying = False
@@ -419,14 +457,17 @@ class ImubackDecoder:
             if a <= v and v + k <= b and 0 < (seq - s0) % 65536 < (s1 - s0) % 65536:
                 parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
                 self._holes[h:h + 1] = parts
-                self._late += 1
                 return True
         return False
 
+    def _hole_before(self, v: int, seq: int) -> None:
+        """The decoder's first frame starts at ``v``: frames sent before it may still arrive late."""
+        self._holes.append((v - (REORDER_FRAMES + 1) * 255, v, (seq - REORDER_FRAMES - 1) % 65536, seq))
+
     def _forget_holes(self) -> None:
-        """Keep the holes a frame at most ``REORDER_FRAMES`` late could still fill."""
+        """Keep the holes a frame at most ``MAX_LATE_FRAMES`` late could still fill."""
         last = self._last_seq
-        self._holes = [h for h in self._holes if (last - h[3]) % 65536 < REORDER_FRAMES][-MAX_HOLES:]
+        self._holes = [h for h in self._holes if (last - h[3]) % 65536 < MAX_LATE_FRAMES][-MAX_HOLES:]
 
     def _pair(self, a: int, first: I64, k: I64, seq: I64, host: I64) -> bool:
         """Frame ``b = a + 1`` continues frame ``a`` (used before any frame was accepted)."""
@@ -470,40 +511,64 @@ class ImubackDecoder:
                             frame_idx=frame_idx)
 
 
-def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, int]:
-    """``cand`` with each late frame moved back into its place, and how many were moved.
+def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, I64, I64]:
+    """``cand`` in its final order, the late frames moved back, and the exact re-sends taken out.
 
-    A frame is late when it fits exactly into the hole between two frames that arrived before it
-    (at most :data:`REORDER_FRAMES` before it): its samples after the first one's, before the
-    second one's, and its ``seq`` between theirs. A re-send (its samples already received) or a
-    garbled counter (its ``seq`` is after its neighbours') never fits, so it stays where it came.
-    Vectorised over the batch, one pass per lateness; nothing moves in the common case.
+    Returns (frames in final order, the moved ones, the re-sends). A frame is a candidate when it
+    arrives shortly after a frame with a ``seq`` at most ``2 * REORDER_FRAMES`` ahead of its own (or
+    the same). It is moved back over at most :data:`REORDER_FRAMES` frames to where it lands in the
+    final order: its ``seq`` just after its new first neighbour's and just before the second's *in the
+    final order built so far* (so a late frame after a late frame, or two late at once, is placed by
+    where the others already went), and its samples after the first neighbour's, before the
+    second's. A frame with the ``seq``, counter and length of the one it would follow is a re-send.
+    Anything else (a garbled header, a frame later than the window) stays where it came, for
+    :meth:`ImubackDecoder._sequence` to judge. Every comparison is between nearby frames (wrap-aware
+    differences), so one garbled ``seq`` or counter moves nothing else. Vectorised test; the
+    per-frame work runs only for frames that arrived behind another.
     """
+    none = np.zeros(0, dtype=np.int64)
     m = cand.size
-    if m < 3:
-        return cand, 0
-    pos = np.r_[0, np.cumsum(_s32(np.diff(first)))]  # wrap-aware counter, relative to the first frame
-    end = pos + k
-    sq = np.r_[0, np.cumsum((np.diff(seq) + 32768) % 65536 - 32768)]  # wrap-aware seq
-    key = np.arange(m, dtype=np.float64)
-    late = np.zeros(m, dtype=bool)
-    # ``~late[j] & ~late[j - 1]``: frames j - 1 and j are neighbours in arrival order, not
-    # necessarily in the final one when either moved, so a frame is not placed by them. Safety
-    # does not rest on it: the sequential check after this drops a misplaced frame (the property
-    # test_late_and_resent_frames_never_misplace_a_sample holds with or without it). It changes only
-    # which frame such a chain costs: over 20000 random orders (review 24, finding 8) it kept more
-    # samples in 326 and fewer in 764; a rule checking the final order would keep both.
-    for lag in range(1, REORDER_FRAMES + 1):
-        i = np.arange(lag + 1, m)
-        j = i - lag  # frame i would go just before frame j
-        fits = ((pos[i] >= end[j - 1]) & (end[i] <= pos[j]) & (sq[i] > sq[j - 1]) & (sq[i] < sq[j])
-                & ~late[i] & ~late[j] & ~late[j - 1])
-        key[i[fits]] = j[fits] - 0.5
-        late[i[fits]] = True
-    n_late = int(late.sum())
-    if n_late == 0:
-        return cand, 0
-    return cand[np.lexsort((sq, key))], n_late
+    near = 2 * REORDER_FRAMES
+    behind = np.zeros(m, dtype=bool)
+    for lag in range(1, min(m, near + 1)):
+        ahead = (seq[:-lag] - seq[lag:]) % 65536  # frame i - lag's seq ahead of frame i's
+        behind[lag:] |= ahead <= near
+    if not behind.any():
+        return cand, none, none
+    order = list(range(m))  # final order (arrival positions); order[at:] is still arange(i, m)
+    moved: list[int] = []
+    resent: list[int] = []
+    fi: list[int] = first.tolist()
+    ki: list[int] = k.tolist()
+    si: list[int] = seq.tolist()
+
+    def seq_after(a: int, b: int) -> int:
+        """How far frame a's seq is after frame b's (wrap-aware, signed)."""
+        return (si[a] - si[b] + 32768) % 65536 - 32768
+
+    def room(a: int, b: int) -> bool:
+        """Frame a's samples end before frame b's start (wrap-aware)."""
+        return 0 <= (fi[b] - fi[a]) % 2**32 - ki[a] < 2**31
+    for i in np.flatnonzero(behind).tolist():
+        at = i - len(resent)  # where frame i is now: every frame before it is placed, re-sends out
+        for q in range(at - 1, max(0, at - REORDER_FRAMES) - 1, -1):  # insert frame i before order[q]?
+            nxt, prv = order[q], order[q - 1] if q > 0 else -1
+            if not -near <= seq_after(i, nxt) < 0:
+                break
+            d_prv = seq_after(i, prv) if prv >= 0 else 1
+            if d_prv == 0 and fi[prv] == fi[i] and ki[prv] == ki[i]:
+                del order[at]
+                resent.append(i)
+                break
+            if -near <= d_prv < 0:
+                continue
+            if 0 < d_prv <= near and room(i, nxt) and (prv < 0 or room(prv, i)):
+                del order[at]
+                order.insert(q, i)
+                moved.append(i)
+            break
+    o = np.asarray(order, dtype=np.int64)
+    return cand[o], cand[np.asarray(moved, dtype=np.int64)], cand[np.asarray(resent, dtype=np.int64)]
 
 
 def _s32(x: I64) -> I64:

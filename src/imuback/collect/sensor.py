@@ -217,11 +217,22 @@ class BadFrames:
     host_ns : (B,) int64 host receive times.
     lengths : (B,) int64 byte lengths.
     reasons : (B,) reason strings (``"length"``, ``"kind"``, ``"index went backwards"``...).
+    sample_idx : (B,) int64 decoder sample index where a frame's samples belong when the decoder
+        knows it (a frame that came too late to be placed), else -1; None: unknown for all.
+    n_samples : (B,) int64 samples in those frames (0 where ``sample_idx`` is -1); None with it.
     """
 
     host_ns: I64
     lengths: I64
     reasons: tuple[str, ...]
+    sample_idx: I64 | None = None
+    n_samples: I64 | None = None
+
+    def positions(self) -> tuple[I64, I64]:
+        """(B,) ``sample_idx`` (-1: unknown) and (B,) ``n_samples`` of every bad frame."""
+        if self.sample_idx is None or self.n_samples is None:
+            return np.full(self.n, -1, np.int64), np.zeros(self.n, np.int64)
+        return self.sample_idx, self.n_samples
 
     @classmethod
     def none(cls) -> BadFrames:
@@ -239,9 +250,11 @@ class BadFrames:
         parts = [p for p in parts if p.n]
         if not parts:
             return cls.none()
+        pos = [p.positions() for p in parts]
         return cls(host_ns=np.concatenate([p.host_ns for p in parts]),
                    lengths=np.concatenate([p.lengths for p in parts]),
-                   reasons=tuple(r for p in parts for r in p.reasons))
+                   reasons=tuple(r for p in parts for r in p.reasons),
+                   sample_idx=np.concatenate([a for a, _ in pos]), n_samples=np.concatenate([b for _, b in pos]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

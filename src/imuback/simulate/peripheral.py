@@ -73,6 +73,10 @@ class Misbehaviour:
         time is a reboot).
     duplicate_frames : frames sent twice in a row (a re-send; the second copy must be dropped).
     late_frames : frames held back and sent just after the frame that follows them (out of order).
+    delayed_frames : (frame, n): the frame is held back and sent after the ``n`` frames formed after
+        it (``n`` = 1 is ``late_frames``); several may be held at once, and a held frame whose
+        turn comes while the frame it waits for is itself held goes out with the next frame sent.
+        A frame held when the link drops goes out on the next connection (its turn, or the end).
     counter_start : the sensor counter (imuback ``first_idx``) of the first sample; near 2**32 the
         u32 field wraps during the run. The log keeps counting from 0 (``sample_idx``).
     """
@@ -88,6 +92,7 @@ class Misbehaviour:
     clock_steps: tuple[tuple[float, float], ...] = ()
     duplicate_frames: frozenset[int] = frozenset()
     late_frames: frozenset[int] = frozenset()
+    delayed_frames: tuple[tuple[int, int], ...] = ()
     counter_start: int = 0
 
 
@@ -112,6 +117,8 @@ class PeripheralLog:
     frame_k: list[int] = field(default_factory=list)
     frame_fate: list[str] = field(default_factory=list)
     frame_wall_s: list[float] = field(default_factory=list)
+    send_order: list[int] = field(default_factory=list)
+    """Frame numbers in the order their notifications went out (a duplicate appears twice)."""
     overflow_samples: int = 0
     disconnects: int = 0
     connections: int = 0
@@ -119,6 +126,14 @@ class PeripheralLog:
     def samples(self, fate: str) -> int:
         """Samples in frames with ``fate`` (``sent``, ``dropped``, ``short``, ``garbled``)."""
         return sum(k for k, f in zip(self.frame_k, self.frame_fate, strict=True) if f == fate)
+
+    def frames_sent_late(self) -> int:
+        """Frames that went out after a frame formed after them (counted once each)."""
+        order = np.array(self.send_order, dtype=np.int64)
+        if order.size == 0:
+            return 0
+        before = np.r_[-1, np.maximum.accumulate(order)[:-1]]
+        return int(np.unique(order[order < before]).size)
 
 
 def quantise(raw: RawSession, *, rate_hz: float | None, acc_scale: float, gyr_scale: float | None
@@ -189,7 +204,8 @@ class SimulatedSensor:
         self._closing = False
         self._next_disconnect = 0
         self._advertise_handle: asyncio.TimerHandle | None = None
-        self._held: bytes | None = None  # a late frame, sent after the next one
+        self._delay = {**{no: 1 for no in faults.late_frames}, **dict(faults.delayed_frames)}
+        self._held: list[tuple[int, int, bytes]] = []  # late frames: (send after frame, frame, payload)
         self._background: set[asyncio.Future[Any]] = set()
         self._adv_lock = asyncio.Lock()
         self._build_gatt()
@@ -297,8 +313,7 @@ class SimulatedSensor:
     async def _drop_link(self, outage_s: float) -> None:
         conn = self._conn
         self.log.disconnects += 1
-        if conn is not None:
-            await self._send_held(conn)
+        if conn is not None:  # held late frames stay in the TX queue: they go out on the next link
             await self._flush(conn)  # the link drops between frames
         loop = asyncio.get_running_loop()
         self._advertise_handle = loop.call_later(outage_s / self.speedup, self._end_outage)
@@ -439,19 +454,23 @@ class SimulatedSensor:
                 payload = bytes([payload[0] ^ 0x5A]) + payload[1:]
             elif fate == "bad clock":
                 payload = self.corrupt_clock(payload)
-            if no in f.late_frames and self._held is None:
-                self._held = payload  # goes out after the next frame
+            if self._delay.get(no, 0) > 0:
+                self._held.append((no + self._delay[no], no, payload))  # goes out later
                 continue
             await self._send(conn, payload)
+            self.log.send_order.append(no)
             if no in f.duplicate_frames:
                 await self._send(conn, payload)
-            await self._send_held(conn)
+                self.log.send_order.append(no)
+            await self._send_held(conn, after=no)
 
-    async def _send_held(self, conn: Connection) -> None:
-        """Send the frame held back by ``late_frames``, if any."""
-        held, self._held = self._held, None
-        if held is not None:
-            await self._send(conn, held)
+    async def _send_held(self, conn: Connection, *, after: int | None = None) -> None:
+        """Send the held-back late frames whose turn has come after frame ``after`` (None: all)."""
+        due = sorted(h for h in self._held if after is None or h[0] <= after)
+        self._held = [h for h in self._held if h not in due]
+        for _, no, payload in due:
+            await self._send(conn, payload)
+            self.log.send_order.append(no)
 
     def corrupt_clock(self, payload: bytes) -> bytes:
         """The frame with its sensor time field corrupted: bit 20 of ``first_idx`` flipped."""
