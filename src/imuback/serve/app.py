@@ -101,6 +101,8 @@ def _process_upload(dataset: Path) -> Any:
             try:
                 kind = detect_format(path)
             except RawFormatError:
+                if path.stat().st_size == 0:  # the command line's words for it, not "not a file type"
+                    raise RawFormatError(f"{path}: the file is empty") from None
                 raise RawFormatError(NOT_READ) from None
             name = FORMAT_NAMES.get(kind, kind)
             identity, note = options.identity(), ""
