@@ -111,6 +111,34 @@ def test_process_a_csv_with_runner_and_start(tmp_path, capsys):
     assert (ds / "sessions" / "runner=ann" / "session=phone-run-20240501T060000Z").is_dir()
 
 
+def test_a_recording_processed_under_another_runner_is_refused_then_moved_with_its_notes(tmp_path, capsys):
+    """Processing a stored recording again with another --runner never moves it silently: refused,
+    naming both runners; with --replace it moves, notes included, and says so."""
+    from imuback.store.notes import read_notes
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    t0 = raw.time_ns[0]
+    csv = tmp_path / "run.csv"
+    csv.write_text("\n".join(["time,acc_x,acc_y,acc_z"] + [f"{(t - t0) / 1e9:.4f},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}"
+                                                          for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]))
+    ds = tmp_path / "ds"
+    given = ["process", str(csv), "--dataset", str(ds), "--session", "s1", "--start", "2024-05-01T08:00:00Z"]
+    assert main([*given, "--runner", "ann"]) == 0
+    assert main(["note", "--dataset", str(ds), "--runner", "ann", "--session", "s1", "--pain", "6"]) == 0
+    capsys.readouterr()
+    assert main([*given, "--runner", "bob"]) == 1
+    err = capsys.readouterr().err
+    assert "session 's1' is already in" in err and "under runner 'ann'" in err
+    assert "not filed again under runner 'bob'" in err and "pass --replace" in err
+    assert sorted(p.name for p in (ds / "sessions").iterdir()) == ["runner=ann"]
+    assert main([*given, "--runner", "bob", "--replace"]) == 0
+    assert "session s1 moved from runner 'ann' to 'bob' with 1 note" in capsys.readouterr().out
+    assert sorted(p.name for p in (ds / "sessions").iterdir()) == ["runner=bob"]
+    assert read_notes(ds, runner_id="bob", session_id="s1")["pain_0_10"].tolist() == [6]
+    assert read_notes(ds, runner_id="ann").empty
+
+
 def test_a_stored_treadmill_speed_is_kept_until_cleared_with_speed_0(tmp_path, capsys):
     """A belt speed given once stays when the recording is processed again (``--replace`` too);
     ``--speed-mps 0`` clears it; ``process --help`` says so."""

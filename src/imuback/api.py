@@ -171,6 +171,13 @@ class SessionResult:
         return self._tables.runner_id
 
     @property
+    def moved(self) -> str:
+        """What ``replace=True`` moved to this runner from another, in words ("" when nothing): the
+        same recording stored under another runner id, with its notes.
+        """
+        return self._tables.moved_text
+
+    @property
     def steps(self) -> pd.DataFrame:
         """One row per step (foot contact to the next contact)."""
         return self._tables.steps.to_pandas()

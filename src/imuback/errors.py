@@ -86,6 +86,12 @@ class DatasetError(ImubackError):
     """
 
 
+class RefiledError(DatasetError):
+    """The recording is already stored under another runner's id: moving it (with its notes) to
+    the runner now given needs ``--replace``; nothing is moved silently.
+    """
+
+
 class SidecarsUnhashedError(DatasetError):
     """The stored session came from this same BIDS recording, hashed before its sidecars counted
     (schema < 1.6): a changed sidecar cannot be told apart, so it is refused until ``--replace``

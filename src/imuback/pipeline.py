@@ -6,6 +6,7 @@ file, provenance (path, SHA-256) and, if a dataset is given, writing the rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -20,7 +21,14 @@ import pyarrow as pa
 
 from imuback import PIPELINE_VERSION
 from imuback.core import RawSession
-from imuback.errors import DatasetError, ImubackError, RawFormatError, SidecarsUnhashedError, SignalError
+from imuback.errors import (
+    DatasetError,
+    ImubackError,
+    RawFormatError,
+    RefiledError,
+    SidecarsUnhashedError,
+    SignalError,
+)
 from imuback.formats import read_session, read_sessions, recording_files
 from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
@@ -31,8 +39,9 @@ from imuback.signal.metrics import step_lengths, stride_lengths
 from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
-from imuback.store.dataset import stored_source, stored_treadmill_speed, write_session
+from imuback.store.dataset import delete_session, refiled_under, stored_source, stored_treadmill_speed, write_session
 from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
+from imuback.store.notes import move_notes
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
@@ -61,6 +70,9 @@ class SessionTables:
     steps: pa.Table
     strides: pa.Table
     sessions: pa.Table
+    moved_from: tuple[tuple[str, int], ...] = ()
+    """(runner_id, notes moved) of each runner this session was moved from (``replace``: the same
+    recording was stored under another runner's id)."""
 
     def tables(self) -> dict[str, pa.Table]:
         """Table name -> table, as written to the dataset."""
@@ -70,6 +82,12 @@ class SessionTables:
     def summary(self) -> dict[str, Any]:
         """The single ``sessions`` row as a dict."""
         return {k: v[0] for k, v in self.sessions.to_pydict().items()}
+
+    @property
+    def moved_text(self) -> str:
+        """What was moved to this session's runner, in words ("" when nothing was)."""
+        return "; ".join(f"session {self.session_id} moved from runner {old!r} to {self.runner_id!r} with "
+                         f"{n} note{'' if n == 1 else 's'}" for old, n in self.moved_from)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -140,6 +158,9 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     ``lock_held`` (a batch worker: its driver holds it). A session already in the dataset from
     other bytes (another file, or the file changed) is refused with
     :class:`~imuback.errors.DatasetError` unless ``replace``; from the same bytes it is replaced.
+    The same recording stored under another runner's id is refused with
+    :class:`~imuback.errors.RefiledError` unless ``replace``, which moves it (rows and notes) to
+    this runner (``SessionTables.moved_from`` says what moved).
     ``csv_meta``: identity of a file without one (``runner_id``, ``start``...; see
     :func:`~imuback.formats.read_session`); ``mapping``: a CSV's column names and units. A file
     holding several sessions is refused unless ``csv_meta`` picks one by ``session_id`` (see
@@ -200,9 +221,29 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         speed = given if given is not None or clear else stored_speed
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                              treadmill_speed_mps=speed)
+        others = refiled_under(dataset, runner_id=raw.runner_id, session_id=raw.session_id, sessions=result.sessions)
+        if others and not replace:
+            raise _refiled_error(dataset, raw, others)
         if speed != stored_speed or not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
             write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
+        if others:  # written under the new runner first: an interrupted move loses nothing
+            moved = []
+            for other in others:
+                n = move_notes(dataset, session_id=raw.session_id, from_runner=other, to_runner=raw.runner_id)
+                delete_session(dataset, runner_id=other, session_id=raw.session_id)
+                moved.append((other, n))
+            result = dataclasses.replace(result, moved_from=tuple(moved))
     return result
+
+
+def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> RefiledError:
+    """The refusal to file a stored recording again under another runner's id."""
+    names = " and ".join(repr(o) for o in others)
+    return RefiledError(
+        f"{raw.source}: session {raw.session_id!r} is already in {dataset} under runner {names}, made from "
+        f"this same recording; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
+        "is the right runner, pass --replace (replace=True in Python) to move the session there with its "
+        f"notes; else process it with runner id {others[0]!r}")
 
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:

@@ -82,8 +82,8 @@ def test_session_and_start_describe_one_file(folder: Path, tmp_path: Path, capsy
 
 def test_a_rerun_skips_files_read_for_their_ids_unless_anything_changed(folder: Path, tmp_path: Path):
     """Inputs whose ids are only known once read (.cwa, .h5) are skipped when every session made
-    from them is up to date; a changed file, another --runner or --mounting, --force and a file
-    whose last run failed are processed again."""
+    from them is up to date; a changed file, another --mounting, --force and a file whose last run
+    failed are processed again; another --runner is refused unless --replace moves the session."""
     ds = tmp_path / "ds"
 
     def statuses(**kw: object) -> dict[str, str]:
@@ -96,7 +96,8 @@ def test_a_rerun_skips_files_read_for_their_ids_unless_anything_changed(folder: 
     assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "processed"
     assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "skipped"
     assert statuses()["ax6.cwa"] == "processed"  # back to no mounting: read as assumed again
-    assert statuses(runner_id="bob")["ax6.cwa"] == "processed"  # a new session under another runner
+    assert statuses(runner_id="bob")["ax6.cwa"] == "failed"  # ann's recording: never moved to bob silently
+    assert statuses(runner_id="bob", replace=True)["ax6.cwa"] == "processed"  # moved on purpose
     data = (folder / "ax6.cwa").read_bytes()
     (folder / "ax6.cwa").write_bytes(data[:-512])  # one sector fewer: same ids, other bytes
     assert statuses(replace=True)["ax6.cwa"] == "processed"

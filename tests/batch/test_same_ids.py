@@ -90,3 +90,37 @@ def test_two_files_with_the_same_ids_one_kept_whole_the_other_refused(tmp_path: 
     check_one_file_kept_whole(tmp_path, files, workers=1, run=0, alone=alone)
     for run in range(3):  # a race: several runs
         check_one_file_kept_whole(tmp_path, files, workers=2, run=run, alone=alone)
+
+
+def test_a_batch_under_another_runner_refuses_each_stored_recording_and_goes_on(tmp_path: Path) -> None:
+    """``batch --runner ann`` over files stored as bob's: each such file is refused (errors table,
+    naming both runners), a new file is processed; with --replace they move, notes too, listed."""
+    from imuback.batch.runner import format_summary
+    from imuback.store.notes import add_note, read_notes
+
+    old = [_csv(tmp_path / "in" / f"bob{i}.csv", seed=i) for i in (1, 2)]
+    ds = tmp_path / "ds"
+    assert run_batch([tmp_path / "in"], dataset=ds, workers=1, runner_id="bob", progress="log",
+                     stream=io.StringIO()).ok
+    sid = {Path(f).stem: s for f, s in duckdb.connect().execute(
+        f"SELECT source_path, session_id FROM read_parquet('{ds}/sessions/**/*.parquet')").fetchall()}
+    add_note(ds, runner_id="bob", session_id=sid["bob1"], pain_0_10=4)
+    _csv(tmp_path / "in" / "ann1.csv", seed=3)
+    summary = run_batch([tmp_path / "in"], dataset=ds, workers=1, runner_id="ann", progress="log",
+                        stream=io.StringIO())
+    status = {Path(o.path).name: o.status for o in summary.outcomes}
+    assert status == {"ann1.csv": "processed", "bob1.csv": "failed", "bob2.csv": "failed"}
+    errors = dict(duckdb.connect().execute(
+        f"SELECT source_path, message FROM read_parquet('{ds}/errors/**/*.parquet')").fetchall())
+    for f in old:
+        assert "under runner 'bob'" in errors[str(f)] and "not filed again under runner 'ann'" in errors[str(f)]
+    owners = duckdb.connect().execute(f"SELECT runner_id, session_id FROM read_parquet('{ds}/sessions/**/*.parquet') "
+                                      "ORDER BY session_id").fetchall()
+    assert [(r, s.split("-")[0]) for r, s in owners] == [("ann", "ann1"), ("bob", "bob1"), ("bob", "bob2")]
+    moved = run_batch(old, dataset=ds, workers=1, runner_id="ann", replace=True, progress="log", stream=io.StringIO())
+    text = format_summary(moved)
+    assert "moved to another runner:" in text
+    assert f"session {sid['bob1']} moved from runner 'bob' to 'ann' with 1 note" in text
+    assert f"session {sid['bob2']} moved from runner 'bob' to 'ann' with 0 notes" in text
+    assert read_notes(ds, runner_id="ann", session_id=sid["bob1"])["pain_0_10"].tolist() == [4]
+    assert not (ds / "sessions" / "runner=bob").exists()

@@ -161,3 +161,21 @@ def test_a_mobgap_file_uploaded_with_another_mounting_is_refused_in_the_forms_wo
                                   "standard's lower-back mounting [[0.0, 0.0, 1.0]"), job.message
     assert job.message.endswith("given; set How the sensor was worn to 'not stated'"), job.message
     assert not re.search(r"--[a-z]|in Python", job.message), job.message
+
+
+def test_a_stored_recording_uploaded_under_another_runner_is_refused_and_stays(clinic_client: Any) -> None:
+    raw = half_sine_run(minutes=0.3)[0]
+    cols = np.column_stack([raw.time_ns / 1e9, raw.acc_mps2])
+    csv = ("time,acc_x,acc_y,acc_z\n" + "\n".join(",".join(f"{v:.5f}" for v in row) for row in cols)).encode()
+    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
+    (first,) = _finished(clinic_client, 1)
+    assert first.status == "done", first.message
+    assert _upload(clinic_client, [(csv, "run.csv")], runner="bob").status_code == 303
+    second = next(j for j in _finished(clinic_client, 2) if j.job_id != first.job_id)
+    assert second.status == "error"
+    assert "under runner 'ann'" in second.message and "not filed again under runner 'bob'" in second.message
+    assert "the clinic page does not move a stored session" in second.message
+    assert "else upload it with the Runner id 'ann'" in second.message
+    assert not re.search(r"--[a-z]", second.message), second.message
+    sessions = clinic_client.dataset / "sessions"
+    assert sorted(p.name for p in sessions.iterdir()) == ["runner=ann"]

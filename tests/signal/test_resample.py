@@ -79,3 +79,36 @@ def test_exact_fill_longer_than_max_fill_is_a_clear_error():
     for bad in ({"max_fill_s": float("nan")}, {"exact_fill_s": -0.1}, {"max_fill_s": float("inf")}):
         with pytest.raises(ParamsError, match="must be finite and not negative"):
             ResampleParams(**bad)
+
+
+def _jittered(fs: float, n: int, drop: list[slice], *, jitter_s: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples at ``fs`` with timestamp jitter (normal, clipped at 40 % of a period, as the
+    simulated phone's), the samples of ``drop`` missing."""
+    rng = np.random.default_rng(seed)
+    keep = np.ones(n, bool)
+    for s in drop:
+        keep[s] = False
+    jit = np.clip(rng.standard_normal(n) * jitter_s, -0.4 / fs, 0.4 / fs)
+    t_ns = np.round((np.arange(n) / fs + jit) * 1e9).astype(np.int64)[keep]
+    acc = np.tile(np.array([0.0, 0.0, 9.81]), (t_ns.size, 1))
+    return t_ns, acc
+
+
+def test_timestamp_jitter_is_no_gap_and_a_hole_counts_its_missing_samples():
+    # review 25: a phone's 2 ms jitter at 100 Hz (intervals 2-18 ms) was counted as 1738 gaps, 17.4 s
+    # missing, in a recording with every sample present
+    t_ns, acc = _jittered(100.0, 30_000, [], jitter_s=0.002)
+    assert np.diff(t_ns).max() >= 15e6  # intervals of 1.5 periods and more: jitter only
+    _, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert (gaps.n_gaps, gaps.gap_total_s) == (0, 0.0)
+    # real holes in the same jitter: k missing samples each (an interval of k + 1 periods), two of them
+    # 5 samples apart, one long enough to split the recording
+    holes = [slice(1000, 1001), slice(5000, 5003), slice(5008, 5009), slice(9000, 9020), slice(20_000, 20_050)]
+    t_ns, acc = _jittered(100.0, 30_000, holes, jitter_s=0.002)
+    block, gaps = to_grid(t_ns, acc, None, fs_hz=100.0)
+    assert gaps.n_gaps == 5 and gaps.gap_total_s == pytest.approx((1 + 3 + 1 + 20 + 50) / 100.0)
+    assert gaps.filled_s == pytest.approx(0.25) and block.seg_bounds.size == 3
+    assert gaps.bridged_idx.shape == (1, 2)  # the 0.2 s one (over exact_fill_s, under max_fill_s)
+    # without jitter, as before: an interval of k + 1 periods is k missing samples
+    _, exact = to_grid(*_jittered(100.0, 30_000, holes, jitter_s=0.0), None, fs_hz=100.0)
+    assert exact.n_gaps == 5 and exact.gap_total_s == pytest.approx(0.75)

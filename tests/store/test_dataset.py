@@ -34,9 +34,11 @@ def test_reprocessing_replaces_rows_and_duckdb_reads_hive(tmp_path):
     assert not any((ds / ".staging").iterdir())
 
 
-def test_two_runners_may_share_a_session_id_and_refiling_moves_a_session(tmp_path):
+def test_two_runners_may_share_a_session_id_and_a_refile_is_refused_unless_replace(tmp_path):
     import dataclasses
 
+    from imuback.errors import RefiledError
+    from imuback.store.notes import add_note, read_notes
     from imuback.store.raw import read_raw
 
     raw, _ = half_sine_run(minutes=0.5)
@@ -48,12 +50,25 @@ def test_two_runners_may_share_a_session_id_and_refiling_moves_a_session(tmp_pat
     process_file(b, dataset=ds)
     owners = sorted(read_table(ds, "sessions").column("runner_id").to_pylist())
     assert owners == ["alice", "bob"]  # different recordings: both kept
-    # the same file re-filed under a corrected runner id replaces its old copy
+    add_note(ds, runner_id="alice", session_id="s01", pain_0_10=6, text="left side")
+    # the same file under a corrected runner id: refused, naming both runners and --replace; nothing moves
     fixed = write_raw(tmp_path / "a.parquet", dataclasses.replace(read_raw(a), runner_id="alice2"))
-    process_file(fixed, dataset=ds)
-    owners = sorted(read_table(ds, "sessions").column("runner_id").to_pylist())
-    assert owners == ["alice2", "bob"]
+    with pytest.raises(RefiledError, match=r"under runner 'alice'.*not filed again under runner 'alice2'.*--replace"):
+        process_file(fixed, dataset=ds)
+    assert sorted(read_table(ds, "sessions").column("runner_id").to_pylist()) == ["alice", "bob"]
+    assert set(read_table(ds, "steps").column("runner_id").to_pylist()) == {"alice", "bob"}
+    # on purpose: the session moves, with its notes, and the result says so
+    res = process_file(fixed, dataset=ds, replace=True)
+    assert res.moved_from == (("alice", 1),)
+    assert res.moved_text == "session s01 moved from runner 'alice' to 'alice2' with 1 note"
+    assert sorted(read_table(ds, "sessions").column("runner_id").to_pylist()) == ["alice2", "bob"]
     assert set(read_table(ds, "steps").column("runner_id").to_pylist()) == {"alice2", "bob"}
+    assert read_notes(ds, runner_id="alice").empty
+    moved = read_notes(ds, runner_id="alice2", session_id="s01")
+    assert moved[["runner_id", "pain_0_10", "text"]].values.tolist() == [["alice2", 6, "left side"]]
+    assert not (ds / "notes" / "runner=alice").exists()
+    # processed again, nothing is left to move
+    assert process_file(fixed, dataset=ds).moved_from == ()
 
 
 def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):

@@ -497,6 +497,12 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))
+    moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
+    if moved:  # a recording re-filed under the runner now given (--replace)
+        lines.append("moved to another runner:")
+        lines.extend(f"  {o.path}: {o.message}" for o in moved[:max_listed])
+        if len(moved) > max_listed:
+            lines.append(f"  ... and {len(moved) - max_listed} more")
     if summary.failures:
         by_type: dict[str, list[SessionOutcome]] = {}
         for o in summary.failures:

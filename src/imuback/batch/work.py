@@ -236,8 +236,9 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
                         **fields)
     row = done[0].summary
     statuses = sorted({str(r.summary.get("status")) for r in done})
+    moved = "; ".join(r.moved_text for r in done if r.moved_from)
     return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
-                    session_status="/".join(statuses), **fields)
+                    session_status="/".join(statuses), message=moved or None, **fields)
 
 
 def peek_identity(path: str | Path) -> tuple[str, str] | None:

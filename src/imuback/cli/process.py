@@ -82,6 +82,8 @@ def _process(args: argparse.Namespace) -> int:
             s = res.summary
             print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
                   f"{res.strides.num_rows} strides -> {args.dataset}")
+            if res.moved_from:
+                print(f"{path}: {res.moved_text}")
     return 1 if failed else 0
 
 
@@ -106,7 +108,8 @@ def register(subparsers: Any) -> None:
                                           "told by content "
                                           "(docs/formats.md). The same file again changes nothing (a new pipeline "
                                           "version or parameters replace its rows); another recording under the "
-                                          "same ids is refused unless --replace.")
+                                          "same ids, or this recording under another runner id, is refused unless "
+                                          "--replace.")
     p.add_argument("raw", nargs="+", help="raw session files")
     p.add_argument("--dataset", required=True, type=paths.dataset_to_write,
                    help="dataset directory (created if missing)")
@@ -167,4 +170,6 @@ def add_replace_argument(p: argparse.ArgumentParser) -> None:
     """``--replace``, the same for ``process`` and ``batch``."""
     p.add_argument("--replace", action="store_true",
                    help="replace stored sessions that were made from other bytes (another file, or a "
-                        "changed file, under the same runner and session id); without it they are refused")
+                        "changed file, under the same runner and session id), and move a recording stored "
+                        "under another runner's id to the runner now given, with its notes; without it "
+                        "both are refused")

@@ -366,6 +366,8 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
         table = _read_table(path, header_names(path)[0])
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
+    if table.num_rows == 0:
+        raise RawFormatError(f"{src}: has no data rows (only its header line): there are no samples to read")
     table = _apply_mapping(table, mapping, src=src)
     given = dict(given)
     start = given.pop("start", None)

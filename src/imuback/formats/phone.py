@@ -93,16 +93,22 @@ class Export:
                                  "damaged: export it again from the app") from None
         return line.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
 
-    def table(self, name: str) -> pa.Table:
-        """Member ``name`` as an Arrow table (header row, comma separated)."""
+    def table(self, name: str, *, allow_empty: bool = False) -> pa.Table:
+        """Member ``name`` as an Arrow table (header row, comma separated); one without data rows
+        is refused unless ``allow_empty``.
+        """
         data = self.text(name)
         if not data.strip():
             raise RawFormatError(f"{self.path}: {self.members[name.lower()]} is empty")
         try:
-            return pacsv.read_csv(io.BytesIO(data))
+            table = pacsv.read_csv(io.BytesIO(data))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise RawFormatError(f"{self.path}: {self.members[name.lower()]} is not a readable CSV "
                                  f"({str(exc)[:160]})") from None
+        if table.num_rows == 0 and not allow_empty:
+            raise RawFormatError(f"{self.path}: {self.members[name.lower()]} has no data rows (only its header "
+                                 "line): the app recorded no samples; record again, or export the recording again")
+        return table
 
 
 EXPORT_MARKERS = frozenset({"accelerometer.csv", "totalacceleration.csv"})

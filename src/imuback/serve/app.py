@@ -57,6 +57,10 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"another session id, or pass --replace \(replace=True in Python\) to replace the stored session "
                 r"with it"), "another session id in the Session id field (the clinic page does not replace a "
                              "stored session)"),
+    (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes; else "
+                r"process it with runner id"), "it can be moved there with its notes on the command line (the "
+                                               "clinic page does not move a stored session); else upload it with "
+                                               "the Runner id"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
     (re.compile(r"; or give the file's unit: --\w+-unit \S+ \(ColumnMapping \w+= in Python\)"),
      " (the upload form cannot convert units)"),
@@ -97,6 +101,8 @@ def _process_upload(dataset: Path) -> Any:
             try:
                 kind = detect_format(path)
             except RawFormatError:
+                if path.stat().st_size == 0:  # the command line's words for it, not "not a file type"
+                    raise RawFormatError(f"{path}: the file is empty") from None
                 raise RawFormatError(NOT_READ) from None
             name = FORMAT_NAMES.get(kind, kind)
             identity, note = options.identity(), ""

@@ -15,8 +15,9 @@ class ResampleParams:
     """Stage 1: onto the nominal grid inside contiguous segments."""
 
     gap_factor: float = 1.5
-    """A sample interval of at least ``gap_factor`` nominal periods means missing samples (a gap);
-    shorter ones are timestamp jitter."""
+    """A sample interval of at least ``gap_factor`` nominal periods may hide missing samples (a
+    gap); the samples on either side tell how many (none: timestamp jitter, see
+    :func:`imuback.signal.resample.to_grid`); shorter ones are jitter."""
     max_fill_s: float = 0.3
     """Gaps of up to this much missing time (whole missing samples; dropped samples or BLE
     packets) are bridged by the in-segment interpolation; longer gaps split the recording into

@@ -1,7 +1,9 @@
 """Stage 1: irregular sample times -> the nominal grid, inside contiguous segments only.
 
-A gap (an interval of at least ``gap_factor`` nominal periods) is as long as its whole missing
-samples; one longer than ``max_fill_s`` splits segments and nothing is interpolated across it.
+A gap is samples actually missing: an interval of at least ``gap_factor`` nominal periods whose
+neighbours' grid lines lie a whole period or more further apart than one interval (timestamp
+jitter moves single samples, not those lines: no gap). It is as long as its whole missing samples;
+one longer than ``max_fill_s`` splits segments and nothing is interpolated across it.
 Inside a segment, samples are linearly interpolated onto the grid, across the shorter gaps too; the
 stretches bridged over gaps longer than ``exact_fill_s`` are listed (``GapStats.bridged_idx``) so
 that the steps and strides over them report nothing read from the line (flagged in the notes).
@@ -23,7 +25,7 @@ class GapStats:
     """Completeness of a recording (from the raw sample times)."""
 
     n_gaps: int
-    """Places where at least one sample is missing (interval ≥ 1.5 nominal periods)."""
+    """Places where at least one sample is missing (never timestamp jitter: see :func:`to_grid`)."""
     gap_total_s: float
     """Duration of the missing samples."""
     completeness_pct: float
@@ -46,12 +48,51 @@ def _max_abs_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> flo
     return float(np.max(d, initial=0.0))
 
 
+ANCHOR_SAMPLES = 16
+"""Samples on each side of a long interval whose median places its grid line. A phone's timestamp
+jitter (the simulated one: 2 ms SD at 100 Hz, up to 40 % of a period either way) leaves the median
+of 16 within about 0.06 of a period, so the two sides' lines are a whole number of periods apart
+to well within half of one: 0 gaps counted on 1,000,000 such samples (32,207 intervals of 1.5
+periods or more) and on the five Sensor Logger exports of review 25, where 10 still counted one
+(``benchmarks/gap_counts.py`` for the datasets). A sensor whose timestamps are its sample counter
+has no jitter: any window gives the interval itself."""
+
+
+def _missing_samples(t_s: npt.NDArray[np.float64], at: npt.NDArray[np.intp], fs_hz: float,
+                     stops: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    """Whole samples missing in each interval ``at`` (after raw sample ``i``): how far the grid line
+    through the samples after it lies beyond the one through the samples before it, in periods,
+    less the one period a sample interval spans. Each line is the median of up to
+    ``ANCHOR_SAMPLES`` samples' times (in periods, less their index), not reaching past an interval
+    of ``stops`` (the other gaps): jitter moves single samples, not the median, so an early sample
+    followed by a late one is no gap.
+
+    ``t_s`` (N,) s; ``at``, ``stops`` sorted interval indices (interval i: samples i to i+1).
+    """
+    if at.size == 0:
+        return np.zeros(0)
+    r = t_s * fs_hz - np.arange(t_s.size)  # periods ahead of the sample count: +k after k missing
+    o = np.arange(ANCHOR_SAMPLES)
+    before = np.searchsorted(stops, at, side="left")  # stops[before - 1] < at
+    after = np.searchsorted(stops, at, side="right")  # stops[after] > at
+    padded = np.concatenate([[-1], stops, [t_s.size - 1]])
+    prev, nxt = padded[before], padded[after + 1]  # samples prev + 1 .. at | at + 1 .. nxt
+    left = at[:, None] - o[None, :]
+    right = at[:, None] + 1 + o[None, :]
+    r_left = np.where(left > prev[:, None], r[np.clip(left, 0, t_s.size - 1)], np.nan)
+    r_right = np.where(right <= nxt[:, None], r[np.clip(right, 0, t_s.size - 1)], np.nan)
+    jump: npt.NDArray[np.float64] = np.nanmedian(r_right, axis=1) - np.nanmedian(r_left, axis=1)
+    return np.maximum(np.round(jump), 0.0)
+
+
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
             *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
 
-    Timestamp jitter is not a gap: an interval counts as missing samples only when it is at least
-    ``gap_factor`` nominal periods long, and then ``round(dt * fs) - 1`` samples are missing; a
+    Timestamp jitter is not a gap: an interval at least ``gap_factor`` nominal periods long is
+    missing ``k`` samples when the grid line through the samples after it lies ``k`` periods beyond
+    the one through the samples before it (medians of ``ANCHOR_SAMPLES`` each; without jitter,
+    ``round(dt * fs) - 1``), and none (jitter: an early sample, then a late one) when ``k`` is 0; a
     gap's length is that many periods. Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
     a segment and are bridged by the linear interpolation; longer gaps split segments and nothing
     is interpolated across them.
@@ -70,10 +111,14 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     t *= 1e-9
     duration = float(t[-1])
     dt = np.diff(t)
-    is_gap = dt >= params.gap_factor * period
+    # an interval of gap_factor periods or more may hide missing samples; how many is told by the
+    # grid lines on either side (jitter: none), first with every such interval as a boundary, then
+    # with only those found to be gaps (a jittered neighbour then no longer narrows the window)
+    long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
+    missing = _missing_samples(t, long_at, fs_hz, long_at)
+    missing = _missing_samples(t, long_at, fs_hz, long_at[missing >= 1.0])
     # a gap's length is its whole missing samples (times the period), everywhere below
-    gap_at = np.flatnonzero(is_gap)  # the gap follows raw sample i
-    missing = np.maximum(np.round(dt[gap_at] * fs_hz) - 1.0, 1.0)
+    gap_at, missing = long_at[missing >= 1.0], missing[missing >= 1.0]
     max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
     exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
     split = gap_at[missing > max_fill_n]
@@ -96,7 +141,7 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     b0 = np.floor((t[wide] - seg_t0[kid]) * fs_hz + 1e-6).astype(np.int64) + 1
     b1 = np.ceil((t[wide + 1] - seg_t0[kid]) * fs_hz - 1e-6).astype(np.int64)
     bridged = np.column_stack([bounds[kid] + b0, bounds[kid] + b1]).astype(np.int64).reshape(-1, 2)
-    stats = GapStats(n_gaps=int(is_gap.sum()), gap_total_s=float(missing.sum()) * period,
+    stats = GapStats(n_gaps=int(gap_at.size), gap_total_s=float(missing.sum()) * period,
                      completeness_pct=float(min(100.0, 100.0 * n / expected)), duration_s=duration,
                      dropped_s=dropped_s, bridged_idx=bridged,
                      filled_s=filled_s)

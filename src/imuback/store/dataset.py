@@ -172,27 +172,28 @@ def write_session(dataset: str | Path, *, runner_id: str, session_id: str,
             final = part_path(dataset, name, runner_id, session_id)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name / PART_FILE, final)
-        _remove_refiled(dataset, runner_id=runner_id, session_id=session_id, sessions=checked.get("sessions"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-SAME_RECORDING_COLUMNS = ("start_time", "duration_s", "n_run_steps", "n_walk_steps")
-"""A session under another runner is the same recording re-filed when its source is the same file
-(or the same bytes) and these match too: a corrected runner id changes a raw file's metadata (and
-so its bytes), never its samples."""
+SAME_RECORDING_COLUMNS = ("start_time", "duration_s")
+"""A session under another runner is the same recording filed again when its source is the same
+file (or the same bytes) and these match too: a corrected runner id changes a raw file's metadata
+(and so its bytes), never its samples. Step counts are not compared: another pipeline version finds
+other steps in the same samples."""
 
 
-def _remove_refiled(dataset: Path, *, runner_id: str, session_id: str, sessions: pa.Table | None) -> None:
-    """Drop copies of this session filed under another runner *from the same recording* (a
-    corrected runner id): the same source file or bytes, and the same start, length and steps.
-    Two runners may use the same session id for different recordings, and an edited file at the
-    same path is a different recording: a session is identified by (runner_id, session_id), so
-    those are kept. Sources that are not files (``<memory>``) never match by path.
+def refiled_under(dataset: str | Path, *, runner_id: str, session_id: str, sessions: pa.Table) -> list[str]:
+    """Other runners holding this session *from the same recording* (the ``sessions`` row about to
+    be written under ``runner_id``): the same source file or bytes, the same start and length. Two
+    runners may use the same session id for different recordings, and an edited file at the same
+    path is a different recording: a session is identified by (runner_id, session_id), so those
+    are not listed. Sources that are not files (``<memory>``) never match by path.
     """
-    if sessions is None or sessions.num_rows == 0:
-        return
+    if sessions.num_rows == 0:
+        return []
     new = sessions.select(["source_path", "source_sha256", *SAME_RECORDING_COLUMNS]).to_pylist()[0]
+    out = []
     for other in table_files(dataset, "sessions", session_id=session_id):
         other_runner = partition_of(other)[0]
         if other_runner == runner_id:
@@ -206,7 +207,8 @@ def _remove_refiled(dataset: Path, *, runner_id: str, session_id: str, sessions:
         same_file = (bool(new["source_path"]) and not str(new["source_path"]).startswith("<")
                      and row["source_path"] == new["source_path"])
         if (same_bytes or same_file) and all(row[c] == new[c] for c in SAME_RECORDING_COLUMNS):
-            delete_session(dataset, runner_id=other_runner, session_id=session_id)
+            out.append(other_runner)
+    return out
 
 
 def _schema_of(name: str, table: pa.Table) -> pa.Schema:
@@ -226,7 +228,12 @@ def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> N
     tables = [d.name for d in Path(dataset).iterdir()
               if d.is_dir() and not d.name.startswith(".") and d.name not in KEPT_TABLES]
     for name in sorted(tables, key=lambda n: n != "sessions"):
-        shutil.rmtree(session_dir(dataset, name, runner_id, session_id), ignore_errors=True)
+        folder = session_dir(dataset, name, runner_id, session_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.parent.rmdir()  # the runner's folder, when that was its last session
+        except OSError:
+            pass
 
 
 def read_table(dataset: str | Path, name: str, *, filter: pads.Expression | None = None) -> pa.Table:

@@ -91,3 +91,31 @@ def read_notes(dataset: str | Path, *, runner_id: str, session_id: str | None = 
         return NOTES_SCHEMA.empty_table().to_pandas()
     table = pa.concat_tables([pq.read_table(f, schema=NOTES_SCHEMA) for f in files])
     return table.to_pandas().sort_values("written_at", kind="stable").reset_index(drop=True)
+
+
+def move_notes(dataset: str | Path, *, session_id: str, from_runner: str, to_runner: str) -> int:
+    """Move one session's notes from one runner to another (a session filed again under a
+    corrected runner id); return how many moved. Each note is written under its new runner (its
+    ``runner_id`` column too) before its old file is removed: an interrupted move leaves a note in
+    both places, never in none.
+    """
+    old = session_dir(dataset, "notes", from_runner, session_id)
+    files = sorted(old.glob("note-*.parquet")) if old.is_dir() else []
+    if not files:
+        return 0
+    new = session_dir(dataset, "notes", to_runner, session_id)
+    new.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        table = pq.read_table(f, schema=NOTES_SCHEMA)
+        table = table.set_column(table.schema.get_field_index("runner_id"), NOTES_SCHEMA.field("runner_id"),
+                                 pa.array([to_runner] * table.num_rows, NOTES_SCHEMA.field("runner_id").type))
+        tmp = new / f".{f.name}.tmp"
+        pq.write_table(validate_table("notes", table, NOTES_SCHEMA), tmp)
+        tmp.rename(new / f.name)
+        f.unlink()
+    for folder in (old, old.parent):  # empty now (unless something else was put there)
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+    return len(files)
