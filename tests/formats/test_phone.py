@@ -297,6 +297,21 @@ def test_gps_speed_is_kept_per_sample_and_per_step(tmp_path: Path, phone_run: Si
     assert process_raw(raw0).steps.column("speed_mps").null_count == process_raw(raw0).steps.num_rows
 
 
+@pytest.mark.parametrize("content", ["", "time,seconds_elapsed,speed,latitude,longitude\n"],
+                         ids=["zero-byte", "header-only"])
+def test_a_location_file_without_a_fix_reads_as_no_gps(tmp_path: Path, phone_run: SimulatedSession,
+                                                       content: str) -> None:
+    """The app's location on but no fix (indoors, a treadmill): Location.csv holds no row; the run
+    is read with no GPS speed, as without the file, not refused."""
+    zpath = write_sensorlogger(phone_run.raw, tmp_path / "indoor.zip", platform="ios")
+    plain = read_session(zpath, runner_id="r")
+    with zipfile.ZipFile(zpath, "a") as zf:
+        zf.writestr("Location.csv", content)
+    raw = read_session(zpath, runner_id="r")
+    assert raw.speed_mps is not None and np.isnan(raw.speed_mps).all()
+    assert np.array_equal(raw.time_ns, plain.time_ns) and np.array_equal(raw.acc_mps2, plain.acc_mps2)
+
+
 def test_a_speed_that_is_not_a_ground_speed_is_refused() -> None:
     from imuback.core import RawSession
 

@@ -134,12 +134,17 @@ def read_sensorlogger(path: str | Path, export: Export, **identity: Any) -> RawS
 
 def _gps_speed(export: Export, t_ns: I64) -> F64 | None:
     """Location.csv's ``speed`` (m/s; negative = invalid, UNITS.md) at the accelerometer's times:
-    NaN outside the fixes, across holes in them and where a fix is invalid; None without the file.
+    NaN outside the fixes, across holes in them and where a fix is invalid; None without the file;
+    all NaN when it holds no fix (the app's location was on but found none, e.g. indoors).
     """
     if not export.has("Location.csv"):
         return None
     src = f"{export.path}: Location.csv"
-    table = export.table("Location.csv")
+    if not export.text("Location.csv").strip():
+        return np.full(t_ns.shape, np.nan)
+    table = export.table("Location.csv", allow_empty=True)
+    if table.num_rows == 0:
+        return np.full(t_ns.shape, np.nan)
     if "time" not in table.column_names or not pa.types.is_integer(table.column("time").type):
         raise RawFormatError(f"{src}: column 'time' must be whole nanoseconds since the epoch")
     tl = np.asarray(table.column("time").to_numpy(zero_copy_only=False), dtype=np.int64)
