@@ -64,9 +64,17 @@ def _week_ticks(weeks: pd.Series) -> list[tuple[float, str]]:
     return [(float(d), f"{w:%d %b}") for d, w in zip(days[::step], weeks.iloc[::step], strict=True)]
 
 
+WEEK_MID_DAYS = 3.5
+"""Weekly medians are drawn mid-week: the week's Monday + 3.5 days."""
+
+
 def _x_range(shown: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
-    lo = float(min(_days(shown["start_time"]).min(), _days(weekly["week"]).min())) - 1
-    return lo, float(_days(shown["start_time"]).max()) + 1
+    """The x range (days since the epoch) holding every session and every mid-week median, ± 1 day:
+    a last run early in its week still has its week's median, drawn after it, on the chart.
+    """
+    sessions, weeks = _days(shown["start_time"]), _days(weekly["week"])
+    lo = float(min(sessions.min(), weeks.min())) - 1
+    return lo, float(max(sessions.max(), weeks.max() + WEEK_MID_DAYS)) + 1
 
 
 def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.DataFrame,
@@ -75,7 +83,7 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     name = f"median_{key}"
     comp = shown[shown["comparable"]]
     other = shown[shown["usable"] & ~shown["comparable"]]
-    wx = _days(weekly["week"]) + 3.5  # mid-week
+    wx = _days(weekly["week"]) + WEEK_MID_DAYS
     lines, points, bands = [], [], []
     base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if base is not None and mc is not None:
@@ -116,7 +124,7 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
                           color=svg.BAND, opacity=0.14)],
         points=[svg.Points(x=_days(comp["start_time"]), y=comp[a.key].astype(float),
                            label="sessions", color=svg.ALL, radius=2.4)],
-        lines=[svg.Line(x=_days(weekly["week"]) + 3.5, y=weekly[a.key].astype(float),
+        lines=[svg.Line(x=_days(weekly["week"]) + WEEK_MID_DAYS, y=weekly[a.key].astype(float),
                         label="weekly median", color=svg.ALL, markers=True)],
         x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
         caption="Above 10 % either way is notable."))
