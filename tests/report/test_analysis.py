@@ -396,3 +396,19 @@ def test_a_mounting_the_file_did_not_state_is_not_read_as_the_clip_worn_askew(fa
         else:
             assert "Sensor worn 64° from its nominal mounting" in titles
             assert "64° from its nominal mounting" in text
+
+
+def test_no_placement_change_is_claimed_where_the_mounting_was_assumed(fabricate: Fabricate) -> None:
+    """A phone or an export without a stated mounting (``mounting_source`` 'assumed'): its angle is to
+    the chip's own axes, so a different angle from the baseline's says nothing about the placement
+    (review 25: an upside-down phone got "164° from nominal vs 87° in the baseline sessions")."""
+    dataset, ids = fabricate(weeks=3)
+    sessions = queries.runner_sessions(dataset, "r1")
+    tilted = sessions.assign(misalignment_deg=np.where(np.arange(len(sessions)) % 2 == 0, 87.0, 164.0))
+    for source, expect in (("assumed", False), ("given", True)):
+        ctx = runner_context(tilted.assign(mounting_source=source), runner_id="r1")
+        trend = [f.title for f in trend_flags(ctx, {})]
+        assert any(t.startswith("Sensor placement changed") for t in trend) is expect, (source, trend)
+        row = dict(queries.session_row(dataset, ids[-1]), misalignment_deg=164.0, mounting_source=source)
+        titles = [f.title for f in session_flags(row, ctx)]
+        assert ("Sensor placement differs from the baseline" in titles) is expect, (source, titles)

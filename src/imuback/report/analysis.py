@@ -250,7 +250,8 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
     return RunnerContext(runner_id=runner_id, sessions=df, baseline_cadence_spm=base_cad,
                          baseline_values=base_values, min_changes=min_changes, params=params,
                          baseline_text=baseline_text,
-                         baseline_misalignment_deg=_median(base["misalignment_deg"]), notes=notes)
+                         baseline_misalignment_deg=_median(base.loc[_mounting_known(base), "misalignment_deg"]),
+                         notes=notes)
 
 
 def min_change(column: Column, values: Any, baseline: float | None, *,
@@ -724,6 +725,13 @@ def mounting_known(row: dict[str, Any]) -> bool:
     return row.get("mounting_source") != "assumed"
 
 
+def _mounting_known(rows: pd.DataFrame) -> pd.Series:
+    """(N,) bool: :func:`mounting_known` of each sessions row (no column: all known, older rows)."""
+    if "mounting_source" not in rows:
+        return pd.Series(True, index=rows.index)
+    return rows["mounting_source"].ne("assumed").fillna(True).astype(bool)
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
@@ -908,9 +916,9 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
     if len(unusable):
         flags.append(Flag(level="quality", title=f"{count(len(unusable), 'session')} without enough running",
                           detail=", ".join(unusable["session_id"]) + "."))
-    if ctx.baseline_misalignment_deg is not None:
-        moved = df[(pd.to_numeric(df["misalignment_deg"], errors="coerce")
-                    - ctx.baseline_misalignment_deg).abs() > ctx.params.placement_change_deg]
+    if ctx.baseline_misalignment_deg is not None:  # known mountings only (see mounting_known)
+        off_deg = (pd.to_numeric(df["misalignment_deg"], errors="coerce") - ctx.baseline_misalignment_deg).abs()
+        moved = df[_mounting_known(df) & (off_deg > ctx.params.placement_change_deg)]
         if len(moved):
             flags.append(Flag(level="quality", title=f"Sensor placement changed in {count(len(moved), 'session')}",
                               detail=f"The sensor sat more than {ctx.params.placement_change_deg:g}° "
@@ -942,7 +950,7 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
         flags.append(Flag(level="quality", title=f"Sensor worn {mis:.0f}° from its nominal mounting",
                           detail="imuback corrects this, but check the clip sits flat on the "
                                  "lower back at the same place each run."))
-    if (mis is not None and ctx.baseline_misalignment_deg is not None
+    if (mis is not None and ctx.baseline_misalignment_deg is not None and mounting_known(row)
             and abs(mis - ctx.baseline_misalignment_deg) > p.placement_change_deg):
         flags.append(Flag(level="quality", title="Sensor placement differs from the baseline",
                           detail=f"{mis:.0f}° from nominal vs {ctx.baseline_misalignment_deg:.0f}° "
