@@ -41,3 +41,41 @@ def test_the_latest_weeks_points_are_on_the_chart_when_the_last_run_is_a_monday(
     for plot_id, (left, right, xs) in charts.items():
         assert xs, plot_id
         assert min(xs) >= left and max(xs) <= right, (plot_id, left, right, max(xs))
+
+
+_FLAG = re.compile(r'<li class="flag flag-(\w+)" data-metric="([^"]*)">(.*?)</li>', re.S)
+
+
+def test_every_flag_and_chart_says_where_its_metric_was_checked(demo_dataset: tuple[Path, list[str]]) -> None:
+    """The session report's "Accuracy checked on" (Metric.checked_on, docs/validation.md's table) on
+    each trend flag and chart (review 25: the top WATCH was a simulation-only loading-rate index)."""
+    from imuback.report.metrics import REAL_RUNNING, SENSOR_AT_REAL_EVENTS, SIMULATION_ONLY
+
+    dataset, _ = demo_dataset
+    html = build_trends_report(dataset, "r1")
+    flags = _FLAG.findall(html)
+    findings = [(level, metric, body) for level, metric, body in flags if level != "quality"]
+    assert findings
+    for _level, metric, body in findings:
+        assert "Accuracy checked on: " in body, (metric, body)
+    by_metric = {metric: body for _, metric, body in findings}
+    assert f"Accuracy checked on: {SENSOR_AT_REAL_EVENTS}; left/right labels in running: {SIMULATION_ONLY}" \
+        in by_metric["right_impact_peak_g"]
+    assert f"Accuracy checked on: {SIMULATION_ONLY}" in by_metric["drift_pelvis_obliquity_deg"]
+    for fig in _FIGURE.finditer(html):
+        assert "Accuracy checked on: " in fig.group(0), fig.group(1)
+    cadence = next(f.group(0) for f in _FIGURE.finditer(html) if f.group(1) == "trend-cadence_spm")
+    loading = next(f.group(0) for f in _FIGURE.finditer(html) if f.group(1) == "trend-loading_rate_g_per_s")
+    assert f"Accuracy checked on: {REAL_RUNNING}." in cadence
+    assert f"Accuracy checked on: {SIMULATION_ONLY}" in loading
+
+
+def test_a_simulation_only_finding_comes_after_the_checked_ones_of_its_level() -> None:
+    from imuback.report.analysis import Flag, sort_flags
+
+    flags = [Flag(level="watch", title="loading rate", detail="", metric="right_loading_rate_g_per_s"),
+             Flag(level="info", title="cadence", detail="", metric="median_cadence_spm"),
+             Flag(level="watch", title="impact", detail="", metric="right_impact_peak_g"),
+             Flag(level="watch", title="vGRF", detail="", metric="median_grf_peak_bw")]
+    assert [f.title for f in sort_flags(flags)] == ["impact", "vGRF", "loading rate", "cadence"]
+    assert flags[0].simulation_only and not flags[2].simulation_only

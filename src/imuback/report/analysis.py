@@ -39,10 +39,12 @@ from imuback.report.metrics import (
     METRICS,
     Metric,
     asymmetry_class,
+    checked_on_column,
     contact_balance_left_pct,
     count,
     duration_text,
     higher_side,
+    is_simulation_only,
 )
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
@@ -103,6 +105,16 @@ class Flag:
     title: str
     detail: str
     metric: str | None = None
+
+    @property
+    def checked_on(self) -> str | None:
+        """Where the accuracy of the flag's metric was checked (None: a data flag)."""
+        return checked_on_column(self.metric)
+
+    @property
+    def simulation_only(self) -> bool:
+        """The flag's metric was checked on simulation only."""
+        return is_simulation_only(self.checked_on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -967,5 +979,9 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
 
 
 def sort_flags(flags: list[Flag]) -> list[Flag]:
-    """Most important first (stable within a level)."""
-    return sorted(flags, key=lambda f: LEVELS.index(f.level))
+    """Most important first; within a level, findings on metrics checked on real data before those
+    checked on simulation only (stable otherwise). A simulation-only finding keeps its level, as a
+    change against the runner's own baseline with the same sensor and pipeline, and says where its
+    metric was checked (:attr:`Flag.checked_on`).
+    """
+    return sorted(flags, key=lambda f: (LEVELS.index(f.level), f.simulation_only))

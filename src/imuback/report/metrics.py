@@ -220,6 +220,11 @@ ASYM_BY_SIDE: dict[str, Metric] = {
     if m.side is not None
 }
 
+ASYM_BY_KEY: dict[str, Metric] = {
+    a.key: m for m, a in zip((m for m in METRICS if m.side), ASYMMETRIES, strict=True)
+}
+"""The metric behind each asymmetry column (``asymmetry_impact_peak_pct`` -> impact)."""
+
 DRIFT_KEYS = (
     "contact_time_s",
     "impact_peak_g",
@@ -243,6 +248,42 @@ TREND_KEYS = (
     "loading_rate_g_per_s",
 )
 """Metrics with a weekly trend plot, in report order."""
+
+
+SIDES_CHECKED_RUNNING = f"left/right labels in running: {SIMULATION_ONLY}"
+"""Which foot a running step was: no real reference (docs/validation.md, note 4)."""
+DRIFT_CHECKED = f"the drift and its interval: {SIMULATION_ONLY}"
+"""Within-run drift and its 95 % interval: checked on simulated runs only (docs/validation.md)."""
+
+
+def checked_on_column(name: str | None) -> str | None:
+    """Where the accuracy of a report column was checked, in words (None: not a metric's column).
+
+    ``name``: ``median_<key>``, ``left_<key>`` / ``right_<key>`` (plus :data:`SIDES_CHECKED_RUNNING`),
+    ``asymmetry_<side>_pct`` (its metric's, plus the same), ``drift_<key>`` (plus
+    :data:`DRIFT_CHECKED`) or ``asymmetry`` (left/right labels only). Running steps: the trends
+    compare running. The one source is :attr:`Metric.checked_on` (docs/validation.md's table).
+    """
+    if name is None:
+        return None
+    if name == "asymmetry":
+        return SIDES_CHECKED_RUNNING
+    if name in ASYM_BY_KEY:
+        return f"{ASYM_BY_KEY[name].checked_on}; {SIDES_CHECKED_RUNNING}"
+    stem, _, key = name.partition("_")
+    m = BY_KEY.get(key)
+    if m is None:
+        return None
+    if stem in ("left", "right"):
+        return f"{m.checked_on}; {SIDES_CHECKED_RUNNING}"
+    if stem == "drift":
+        return m.checked_on if m.checked_on == SIMULATION_ONLY else f"{m.checked_on}; {DRIFT_CHECKED}"
+    return m.checked_on if stem == "median" else None
+
+
+def is_simulation_only(checked_on: str | None) -> bool:
+    """Whether a :func:`checked_on_column` text says the metric itself was checked on simulation only."""
+    return checked_on is not None and checked_on.startswith(SIMULATION_ONLY)
 
 
 def asymmetry_class(value_pct: float | None) -> str:

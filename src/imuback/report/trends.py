@@ -40,10 +40,12 @@ from imuback.report.metrics import (
     ASYM_NORMAL_PCT,
     ASYM_NOTABLE_PCT,
     BY_KEY,
+    DRIFT_CHECKED,
     DRIFT_KEYS,
     NO_SPEED_TEXT,
     SPEED_METRICS,
     TREND_KEYS,
+    checked_on_column,
     count,
     duration_text,
     pace_text,
@@ -104,7 +106,8 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     if len(other):
         points.append(svg.Points(x=_days(other["start_time"]), y=other[name].astype(float) * m.scale,
                                  label="other pace (not compared)", color="#999999", hollow=True))
-    caption = (f"Smallest real change {m.show_unit(mc.value)}: {mc.note}." if mc else "")
+    caption = (f"Smallest real change {m.show_unit(mc.value)}: {mc.note}. " if mc else "") + (
+        f"Accuracy checked on: {checked_on_column(name if m.side is None else f'left_{key}')}.")
     return svg.render(svg.Chart(plot_id=f"trend-{key}", title=m.label, x_label="week",
                                 y_label=m.axis_label, lines=lines, points=points, hbands=bands,
                                 x_ticks=ticks, x_range=xr, caption=caption))
@@ -127,7 +130,7 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
         lines=[svg.Line(x=_days(weekly["week"]) + WEEK_MID_DAYS, y=weekly[a.key].astype(float),
                         label="weekly median", color=svg.ALL, markers=True)],
         x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
-        caption="Above 10 % either way is notable."))
+        caption=f"Above 10 % either way is notable. Accuracy checked on: {checked_on_column(a.key)}."))
 
 
 def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
@@ -141,7 +144,9 @@ def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[
         y_label="% late vs early running", lines=lines, x_ticks=ticks, x_range=xr,
         extra_y=(0.0,), height=280,
         caption="How much each metric changed late in each run (fatigue). Near 0 % is steady. "
-                f"Minutes since the first running step: {DRIFT_RULE_TEXT}."))
+                f"Minutes since the first running step: {DRIFT_RULE_TEXT}. Accuracy checked on: "
+                + "; ".join(f"{BY_KEY[k].label.lower()}: {BY_KEY[k].checked_on}" for k in DRIFT_KEYS)
+                + f"; {DRIFT_CHECKED}."))
 
 
 SPEED_TREND_KEYS = ("stride_length_m", "vertical_ratio_pct")
