@@ -972,9 +972,11 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
                           detail=f"Baseline: {ctx.baseline_text}. Later sessions are compared "
                                  "against it."))
     elif not comparable:
+        walk = not (_num_or_none(row.get("n_run_steps")) or 0) and (_num_or_none(row.get("n_walk_steps")) or 0) > 0
         flags.append(Flag(level="quality", title="Not compared with the baseline",
-                          detail="This session's pace (cadence) or amount of running differs "
-                                 f"from the baseline ({ctx.baseline_text})."))
+                          detail=("This session is walking; the baseline is running " if walk else
+                                  "This session's pace (cadence) or amount of running differs from the "
+                                  "baseline ") + f"({ctx.baseline_text})."))
     return flags
 
 

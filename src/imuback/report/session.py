@@ -76,6 +76,11 @@ HIST_STEP = ("contact_time_s", "flight_time_s", "impact_peak_g", "grf_peak_bw",
 HIST_STRIDE = ("pelvis_rotation_deg", "pelvis_obliquity_deg", "pelvis_tilt_deg", "ml_excursion_cm")
 
 
+WALK_NOT_COMPARED_TEXT = ("This session is walking; the baseline is running, so no Baseline, Change or "
+                          "smallest real change is shown: walking and running numbers are not compared.")
+"""Why a walking-only session's metrics table has no baseline columns."""
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -135,12 +140,15 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool, ac
     for m in METRICS:
         name = f"median_{m.key}"
         v = _num(row.get(name))
-        base = ctx.baseline_values.get(name)
-        mc = ctx.min_changes.get(name)
-        change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
         where = m.checked_on_for(activity)
         checked = tag("span", where, class_="checked " + (
             "sim-only" if where == SIMULATION_ONLY else "not-given" if where == RUNNING_ONLY else "real"))
+        if activity != "run":  # the baseline is running (analysis step 1): a walk is not set against it
+            rows.append([m.label, m.show_unit(v), "—", "—", "—", "", checked])
+            continue
+        base = ctx.baseline_values.get(name)
+        mc = ctx.min_changes.get(name)
+        change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
         rows.append([m.label, m.show_unit(v), m.show_unit(base), change,
                      m.show_unit(mc.value) if mc else "n/a",
                      _reading(m, v, base, mc.value if mc else None, comparable), checked])
@@ -520,8 +528,9 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
                          + ("Clipped steps count as the hardest landings in impact and loading rate; "
                             "n/a there: half or more clipped (see the header). " if _clipped(steps).any() else "")
-                         + ("" if comparable else "This session is not compared with the baseline "
-                            "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
+                         + ("" if comparable else WALK_NOT_COMPARED_TEXT if activity != "run" else
+                            "This session is not compared with the baseline (part of it, or at a "
+                            "different pace)."), class_="note"), sid="metrics"),
         section("Pace and stride length", _speed_section(row, steps, t0, activity), sid="speed"),
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "
