@@ -175,6 +175,23 @@ def duration_text(seconds: float | None) -> str:
     return f"{h} h {m} min" if h and m else f"{h} h" if h else f"{m} min"
 
 
+def rate_text(hz: float | None) -> str:
+    """A sample rate for people: ``100 Hz`` for 99.993 Hz (a phone's median interval under timestamp
+    jitter), ``208 Hz``, ``101.4 Hz`` (``n/a`` for missing).
+
+    Whole hertz when within 0.05 Hz of one; the nearest multiple of 10 Hz when within 1 % of it (a
+    nominal phone rate read off a jittered clock); otherwise one decimal, as measured.
+    """
+    if hz is None or hz != hz or hz <= 0 or hz == float("inf"):
+        return "n/a"
+    if abs(hz - round(hz)) < 0.05:
+        return f"{round(hz)} Hz"
+    tens = 10 * round(hz / 10)
+    if tens and abs(hz - tens) <= 0.01 * tens:
+        return f"{tens} Hz"
+    return f"{hz:.1f} Hz"
+
+
 def show_speed_metric(m: Metric, value: float | None) -> str:
     """A speed metric's value with its unit (pace as minutes:seconds per km)."""
     return pace_text(value) if m.key == "pace_s_per_km" else m.show_unit(value)

@@ -56,6 +56,7 @@ from imuback.report.metrics import (
     count,
     duration_text,
     percent_text,
+    rate_text,
     show_speed_metric,
     speed_source_text,
 )
@@ -115,7 +116,7 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
         ("Runner", row["runner_id"]), ("Session", row["session_id"]),
         ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
         ("Duration", f"{duration_text(dur)} ({duration_text(run) + ' running' if run > 0 else 'no running'})"),
-        ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
+        ("Sensor", f"{row.get('sensor') or 'unknown'}, {rate_text(_num(row.get('sample_rate_hz')))}, {gyro}"),
         ("Placement", f"lower back (sacrum); {placement_text(row)}"),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
