@@ -89,7 +89,7 @@ def test_grf_rise_below_0_28_bw_is_noise_and_above_is_real(fabricate: Fabricate)
     flags = [f for f in _trend(big) if f.metric and "grf" in f.metric]
     assert [f.metric for f in flags] == ["median_grf_peak_bw"], _titles(flags)
     assert flags[0].title.startswith("Peak vertical force (estimated) (both sides) up 16 %")
-    assert "smallest real change 0.28 BW (published" in flags[0].detail
+    assert "smallest real change (both sides) 0.28 BW (published" in flags[0].detail
 
 
 def test_contact_time_rise_beyond_32_ms_is_flagged(fabricate: Fabricate) -> None:

@@ -79,3 +79,18 @@ def test_a_simulation_only_finding_comes_after_the_checked_ones_of_its_level() -
              Flag(level="watch", title="vGRF", detail="", metric="median_grf_peak_bw")]
     assert [f.title for f in sort_flags(flags)] == ["impact", "vGRF", "loading rate", "cadence"]
     assert flags[0].simulation_only and not flags[2].simulation_only
+
+
+def test_each_smallest_real_change_says_which_side_it_is_and_flag_and_caption_agree(
+        demo_dataset: tuple[Path, list[str]]) -> None:
+    """Review 25: the flags gave 0.21 g (right) and 0.14 g (left), the chart caption 0.19 g, unlabelled."""
+    dataset, _ = demo_dataset
+    html = build_trends_report(dataset, "r1")
+    right_flag = next(body for _, metric, body in _FLAG.findall(html) if metric == "right_impact_peak_g")
+    flag_mc = re.search(r"smallest real change \(right side\) ([\d.]+ g)", right_flag)
+    assert flag_mc is not None, right_flag
+    impact = next(f.group(0) for f in _FIGURE.finditer(html) if f.group(1) == "trend-impact_peak_g")
+    caption = impact[impact.index("<figcaption>"):]
+    assert f"right {flag_mc.group(1)}" in caption, caption
+    assert re.search(r"Smallest real change: left [\d.]+ g, right [\d.]+ g, both sides [\d.]+ g \(band\)",
+                     caption), caption

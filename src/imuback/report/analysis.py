@@ -484,6 +484,15 @@ def _sides_agree(left_delta: float, right_delta: float, left_mc: float, right_mc
                 and abs(left_delta - right_delta) <= max(left_mc, right_mc))
 
 
+def _which(column: Column) -> str:
+    """`` (right side)``, `` (both sides)`` or '': whose smallest real change a flag quotes, as the
+    trend chart's caption names each (a metric with sides has one per side and one of both).
+    """
+    if column.side is not None:
+        return f" ({column.side} side)"
+    return " (both sides)" if column.metric.side is not None else ""
+
+
 def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
 
@@ -505,7 +514,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
     since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
     detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
               f"{_day(ch.latest_week)} (median of {count(ch.latest_n, 'session')}){since}: change "
-              f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
+              f"{m.show_unit(ch.delta, signed=True)}; smallest real change{_which(ch.column)} "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
     if sides:
         detail += (" Each side: "
@@ -901,7 +910,7 @@ def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
     pct = f"{abs(100 * delta / b):.0f} %" if b else m.show_unit(abs(delta))
     word = "higher" if delta > 0 else "lower"
     detail = (f"{m.show_unit(float(v))} in this session vs {m.show_unit(b)} in the baseline "
-              f"(change {m.show_unit(delta, signed=True)}); smallest real change "
+              f"(change {m.show_unit(delta, signed=True)}); smallest real change{_which(col)} "
               f"{m.show_unit(mc.value)} ({mc.note}).")
     if sides:
         each = [(side, ctx.baseline_values.get(f"{side}_{m.key}"), row.get(f"{side}_{m.key}"))

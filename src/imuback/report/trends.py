@@ -90,7 +90,8 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if base is not None and mc is not None:
         bands.append(svg.HBand(lo=(base - mc.value) * m.scale, hi=(base + mc.value) * m.scale,
-                               label="baseline ± smallest real change", color=svg.BAND))
+                               label="baseline ± smallest real change" + (" (both sides)" if m.side else ""),
+                               color=svg.BAND))
     if m.side is not None:
         for prefix, color in (("left", svg.LEFT), ("right", svg.RIGHT)):
             col = f"{prefix}_{key}"
@@ -106,11 +107,29 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     if len(other):
         points.append(svg.Points(x=_days(other["start_time"]), y=other[name].astype(float) * m.scale,
                                  label="other pace (not compared)", color="#999999", hollow=True))
-    caption = (f"Smallest real change {m.show_unit(mc.value)}: {mc.note}. " if mc else "") + (
+    caption = _min_change_caption(key, ctx) + (
         f"Accuracy checked on: {checked_on_column(name if m.side is None else f'left_{key}')}.")
     return svg.render(svg.Chart(plot_id=f"trend-{key}", title=m.label, x_label="week",
                                 y_label=m.axis_label, lines=lines, points=points, hbands=bands,
                                 x_ticks=ticks, x_range=xr, caption=caption))
+
+
+def _min_change_caption(key: str, ctx: RunnerContext) -> str:
+    """The smallest real change(s) of a trend chart: a metric with sides has one per side (the side
+    flags quote them) and one of both sides (the band), each named.
+    """
+    m = BY_KEY[key]
+    mc = ctx.min_changes.get(f"median_{key}")
+    if mc is None:
+        return ""
+    sides = [ctx.min_changes.get(f"{p}_{key}") for p in ("left", "right")]
+    if m.side is None or any(s is None for s in sides):
+        return f"Smallest real change {m.show_unit(mc.value)}: {mc.note}. "
+    left, right = (s.value for s in sides if s is not None)
+    if m.show(left) == m.show(right) == m.show(mc.value):
+        return f"Smallest real change {m.show_unit(mc.value)} (each side and both): {mc.note}. "
+    return (f"Smallest real change: left {m.show_unit(left)}, right {m.show_unit(right)}, both sides "
+            f"{m.show_unit(mc.value)} (band): {mc.note}. ")
 
 
 def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
