@@ -23,6 +23,7 @@ Numbered steps (see docs/report.md for the reasoning):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -573,7 +574,8 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           metric="asymmetry"))
     flagged = {f.metric for f in flags}
     flags += [f for f in episode_flags(changes) if f.metric not in flagged]
-    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions))
+    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
+                         min_changes=ctx.min_changes)
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
@@ -811,14 +813,17 @@ def _num_or_none(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def drift_flags(rows: pd.DataFrame, *, single: bool = False,
-                windows: DriftWindows | None = None) -> list[Flag]:
+def drift_flags(rows: pd.DataFrame, *, single: bool = False, windows: DriftWindows | None = None,
+                min_changes: Mapping[str, MinChange] | None = None) -> list[Flag]:
     """Within-run drift (fatigue): late vs early running beyond the run's own noise.
 
     A session drifts when the 95 % confidence interval of its late-vs-early change excludes zero
     (:class:`DriftReading`); over several sessions a flag needs at least two and at least half of
     ``rows`` to drift the same way. ``windows``: the windows of a single session (from
-    :func:`drift_windows`); without them the text states the rule.
+    :func:`drift_windows`); without them the text states the rule. A rise is a WATCH only when its
+    size (the median of the drifting sessions) also reaches the metric's smallest real change
+    between sessions (``min_changes``, by ``median_<key>``): a drift within it is beyond the run's
+    noise but smaller than what counts as a real change, so it is a NOTE that says so.
     """
     flags: list[Flag] = []
     n = len(rows)
@@ -836,7 +841,8 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
             p = float(np.median([r.pct for r in hits if r.pct is not None]))
             ci = float(np.median([r.ci95_pct for r in hits if r.ci95_pct is not None]))
             absolutes = [r.absolute for r in hits if r.absolute is not None]
-            a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
+            size = float(np.median(absolutes)) if absolutes else None
+            a = m.show_unit(size, signed=True) if size is not None else "n/a"
             where = "in this run" if single else f"in {k} of the last {n} sessions"
             if single:
                 compared = windows.text if windows is not None else DRIFT_RULE_TEXT
@@ -846,10 +852,16 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
                 detail = (f"Late vs early running {where}: {p:+.1f} % ({a}) (median), more than each "
                           f"run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
             rising_bad = word == "rises"
+            mc = (min_changes or {}).get(f"median_{key}")
+            small = (mc is not None and size is not None and math.isfinite(mc.value)
+                     and abs(size) < mc.value)
             if rising_bad:
                 detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
                            "(fatigue).")
-            flags.append(Flag(level="watch" if rising_bad else "info",
+            if small and mc is not None:
+                detail += (f" It is smaller than the smallest real change between sessions "
+                           f"({m.show_unit(mc.value)}, {mc.note}), so it is a note, not a warning.")
+            flags.append(Flag(level="watch" if rising_bad and not small else "info",
                               title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
                               detail=detail, metric=f"drift_{key}"))
     return flags
@@ -887,7 +899,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                 flags += [h[0] for h in hits]
             else:
                 flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}")]
-    flags += drift_flags(frame, single=True, windows=windows)
+    flags += drift_flags(frame, single=True, windows=windows, min_changes=ctx.min_changes)
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
 

@@ -334,7 +334,8 @@ def _methods(running: bool, params: ReportParams) -> Markup:
         tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
                  "interval of that difference, from the run's own step-to-step noise, excludes zero; "
                  "it is flagged when at least two and at least half of the latest sessions drift the "
-                 "same way."),
+                 "same way: as a watch only when the change also reaches the metric's smallest real "
+                 "change between sessions, otherwise as a note."),
         tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
                  "cannot measure speed (not every session has GPS or a treadmill speed) and most "
                  "metrics change with it. Peak vertical force is "
