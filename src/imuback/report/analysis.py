@@ -38,14 +38,20 @@ from imuback.report.metrics import (
     DRIFT_KEYS,
     FLAGGED_ASYMMETRY,
     METRICS,
+    RATE_SENSITIVE,
+    RATE_TOLERANCE,
+    SHORT_SESSION_STEPS,
+    VALIDATED_RATE_HZ,
     Metric,
     asymmetry_class,
+    below_rate,
     checked_on_column,
     contact_balance_left_pct,
     count,
     duration_text,
     higher_side,
     is_simulation_only,
+    rate_text,
 )
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
@@ -204,11 +210,86 @@ def _day(ts: pd.Timestamp) -> str:
     return f"{ts:%d %b %Y}"
 
 
+def rate_columns(key: str) -> list[str]:
+    """The sessions columns of metric ``key`` that a too-slow sample rate leaves out."""
+    side = BY_KEY[key].side
+    return [f"{p}_{key}" for p in ("median", "left", "right")] + (
+        [f"asymmetry_{side}_pct"] if side else []) + [f"drift_{key}{s}" for s in ("_pct", "_ci95_pct", "_per_10min")]
+
+
+def rate_limits() -> dict[str, float]:
+    """{sessions column: the slowest sample rate (Hz) it is used from} (:data:`RATE_SENSITIVE`)."""
+    return {c: limit * (1 - RATE_TOLERANCE) for key, limit in RATE_SENSITIVE.items() for c in rate_columns(key)}
+
+
+SHORT_COLUMNS = ("step_regularity", "stride_regularity", "step_symmetry",
+                 *(a.key for a in ASYM_BY_SIDE.values()))
+"""The sessions columns a too-short session leaves out (:data:`SHORT_SESSION_STEPS`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionLimits:
+    """What a session's sample rate and length leave out of its report, and why."""
+
+    row: dict[str, Any]
+    """The sessions row with the left-out columns None."""
+    rate_keys: tuple[str, ...]
+    """Metrics (keys) not given at this rate."""
+    too_short: bool
+    notes: tuple[tuple[str, str], ...]
+    """(title, detail) of each limit, for the header and the data flags."""
+
+
+def session_limits(row: dict[str, Any]) -> SessionLimits:
+    """The limits of one sessions ``row``: below :data:`VALIDATED_RATE_HZ` a caveat on the running
+    timing; below a :data:`RATE_SENSITIVE` rate those metrics left out; fewer than
+    :data:`SHORT_SESSION_STEPS` steps of its activity: no regularity, symmetry or asymmetry.
+    """
+    rate = _num_or_none(row.get("sample_rate_hz"))
+    n_run = int(_num_or_none(row.get("n_run_steps")) or 0)
+    n_steps = n_run or int(_num_or_none(row.get("n_walk_steps")) or 0)
+    out, notes = dict(row), []
+    lo, hi = VALIDATED_RATE_HZ
+    if below_rate(rate, lo):
+        notes.append((f"Sample rate {rate_text(rate)}: below the validated range ({lo:g}–{hi:g} Hz)",
+                      "Step events were checked on real data at 50 Hz and more. Below, running contacts "
+                      "and their timing (contact and flight time, peak vertical force) are less certain: "
+                      "on real running resampled to 25 Hz, initial contacts came 13.5 ms early, contact time "
+                      "read 8 % long and the force estimate erred more (benchmarks/rate_sensitivity.py). "
+                      "Record at 100 Hz or more."))
+    keys = tuple(k for k, limit in RATE_SENSITIVE.items() if below_rate(rate, limit))
+    if keys:
+        for k in keys:
+            out.update(dict.fromkeys(rate_columns(k)))
+        limit = max(RATE_SENSITIVE[k] for k in keys)
+        names = " and ".join(BY_KEY[k].label.lower() for k in keys)
+        notes.append((f"No {names} below {limit:g} Hz",
+                      f"At {rate_text(rate)} the sensor samples too slowly for the sharp landing transient: "
+                      "on real running resampled from 500 Hz, the median impact read 15 % lower at 50 Hz "
+                      "and 25 % lower at 25 Hz, the loading-rate index 16 % and 68 % lower "
+                      f"(benchmarks/rate_sensitivity.py). They are not given for this session (n/a)."))
+    short = 0 < n_steps < SHORT_SESSION_STEPS
+    if short:
+        out.update(dict.fromkeys(SHORT_COLUMNS))
+        notes.append((f"Too short for regularity, symmetry and left/right asymmetry ({n_steps} steps)",
+                      f"Those need at least {SHORT_SESSION_STEPS} steps ({SHORT_SESSION_STEPS // 2} strides, "
+                      f"{SHORT_SESSION_STEPS // 2} steps a side) to be repeatable: they are not given. "
+                      "The other numbers rest on few steps too: read them with care."))
+    return SessionLimits(row=out, rate_keys=keys, too_short=short, notes=tuple(notes))
+
+
 def runner_context(sessions: pd.DataFrame, *, runner_id: str,
                    params: ReportParams = DEFAULT_PARAMS) -> RunnerContext:
-    """Steps 1-4 over one runner's ``sessions`` rows (oldest first)."""
+    """Steps 1-4 over one runner's ``sessions`` rows (oldest first); a metric a session's sample
+    rate leaves out (:data:`RATE_SENSITIVE`) is missing in that session.
+    """
     df = sessions.copy().reset_index(drop=True)
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
+    if "sample_rate_hz" in df:  # as the weekly medians leave them out (queries.weekly_medians)
+        rate = pd.to_numeric(df["sample_rate_hz"], errors="coerce")
+        for col, slowest in rate_limits().items():
+            if col in df:
+                df.loc[(rate < slowest).to_numpy(bool), col] = np.nan
     # 1. usable
     n_run = pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0)
     empty = df["status"].fillna("ok").eq("empty")
@@ -874,6 +955,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
     ``windows``: this session's drift windows (:func:`drift_windows`), named in the drift flag.
     """
     flags: list[Flag] = []
+    row = session_limits(row).row
     frame = pd.DataFrame([row])
     sid = row["session_id"]
     srow = ctx.sessions[ctx.sessions["session_id"] == sid]
@@ -963,7 +1045,7 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
 def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: bool,
                         comparable: bool) -> list[Flag]:
     p = ctx.params
-    flags = []
+    flags = [Flag(level="quality", title=title, detail=detail) for title, detail in session_limits(row).notes]
     if row.get("status") not in (None, "ok"):
         flags.append(Flag(level="quality", title=f"Session is {row.get('status')}",
                           detail=str(row.get("status_reason") or "no reason recorded")))

@@ -23,11 +23,13 @@ from imuback.report.analysis import (
     DriftWindows,
     ReportParams,
     RunnerContext,
+    SessionLimits,
     drift_reading,
     drift_windows,
     placement_text,
     runner_context,
     session_flags,
+    session_limits,
 )
 from imuback.report.html import (
     Markup,
@@ -103,7 +105,7 @@ def _reading(m: Metric, value: float | None, base: float | None, mc: float | Non
     return join(part for bit in bits for part in (bit, " "))
 
 
-def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
+def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLimits | None = None) -> Markup:
     start = pd.Timestamp(row["start_time"])
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
@@ -128,6 +130,7 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         *([("Sensor clipping", clipping)] if clipping else []),
+        *([("Limits", "; ".join(f"{t}. {d}" for t, d in limits.notes))] if limits and limits.notes else []),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
     return definition_list(facts)
@@ -495,7 +498,8 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
     """The session report of ``session_id`` (of ``runner_id``, where the id is shared) as one HTML
     document.
     """
-    row = queries.session_row(dataset, session_id, runner_id=runner_id)
+    limits = session_limits(queries.session_row(dataset, session_id, runner_id=runner_id))
+    row = limits.row  # without what its sample rate or length leaves out
     runner = str(row["runner_id"])
     ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
     activity = "run" if (row.get("n_run_steps") or 0) > 0 else "walk"
@@ -506,6 +510,10 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
         strides = strides[strides["start_time"].between(steps["ic_time"].min(), steps["ic_time"].max())]
     quart = queries.side_quartiles(dataset, runner, session_id, activity=activity,
                                    columns=[m.key for m in METRICS if m.side])
+    if limits.rate_keys:  # not measured at this rate: no per-step values or quartiles either
+        steps = steps.assign(**{k: np.nan for k in limits.rate_keys if k in steps})
+        quart = quart.assign(**{c: np.nan for k in limits.rate_keys for c in (f"{k}_p25", f"{k}_p75")
+                                if c in quart})
     srow = ctx.sessions[ctx.sessions["session_id"] == session_id]
     comparable = bool(srow["comparable"].any()) and not bool(srow["in_baseline"].any())
     start = pd.Timestamp(row["start_time"])
@@ -521,7 +529,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                  f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
                  "the runner's own baseline.", class_="sub"),
         pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
-        _header(row, clipping_text(steps)),
+        _header(row, clipping_text(steps), limits),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
         section("Main metrics", _metrics_table(row, ctx, comparable, activity),

@@ -19,6 +19,7 @@ from imuback.report.analysis import (
     DRIFT_RULE_TEXT,
     ReportParams,
     RunnerContext,
+    rate_limits,
     runner_context,
     trend_flags,
     weekly_changes,
@@ -238,7 +239,8 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     """The trends report of ``runner_id`` as one HTML document (``weeks``: show the last N)."""
     sessions = queries.runner_sessions(dataset, runner_id)
     ctx = runner_context(sessions, runner_id=runner_id, params=params)
-    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, [*COLUMNS, *SPEED_COLUMNS])
+    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, [*COLUMNS, *SPEED_COLUMNS],
+                                        min_rate_hz=rate_limits())
     changes = weekly_changes(ctx, all_weekly)
     flags = trend_flags(ctx, changes)
     df = ctx.sessions
