@@ -320,3 +320,18 @@ def test_a_session_too_short_for_symmetry_gives_none_and_says_so(fabricate: Fabr
     assert "higher on the" not in html  # no asymmetry flag
     long_enough, long_ids = fabricate(weeks=1)
     assert "Too short for" not in build_session_report(long_enough, long_ids[-1])
+
+
+@pytest.mark.parametrize(("rate_hz", "level"), [(25.0, "info"), (200.0, "watch")])
+def test_a_timing_finding_below_the_validated_rate_is_a_note(fabricate: Fabricate, rate_hz: float,
+                                                              level: str) -> None:
+    """Review 25's 25 Hz phone: "WATCH Flight time is 6.9 % higher on the right side" is 9 ms, a
+    quarter of one 40 ms sample."""
+    from imuback.report import queries
+    from imuback.report.analysis import runner_context, session_flags
+
+    dataset, ids = fabricate(weeks=3, sample_rate_hz=rate_hz)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = dict(queries.session_row(dataset, ids[-1]), asymmetry_flight_time_pct=-6.9)
+    flag = next(f for f in session_flags(row, ctx) if f.metric == "asymmetry_flight_time_pct")
+    assert flag.level == level and ("below the validated range" in flag.detail) is (level == "info")

@@ -130,7 +130,7 @@ def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLim
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         *([("Sensor clipping", clipping)] if clipping else []),
-        *([("Limits", "; ".join(f"{t}. {d}" for t, d in limits.notes))] if limits and limits.notes else []),
+        *([("Limits", " ".join(f"{t}. {d}" for t, d in limits.notes))] if limits and limits.notes else []),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
     return definition_list(facts)
