@@ -61,6 +61,8 @@ class Scenario:
     """Every session on a treadmill at this speed (step and stride length, pace); None: no speed."""
     low_quality_every: int = 0
     """Every this-many-th step of each session has quality 0.2 (low confidence); 0: none."""
+    sample_rate_hz: float = 200.0
+    """The sensor's rate recorded in each sessions row (the fabricated values do not depend on it)."""
 
 
 def _asym(left: float, right: float) -> float:
@@ -140,7 +142,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         duration = float(ic_s[-1] + 5.0)
         row.update({
             "session_id": sid, "runner_id": sc.runner_id, "start_time": start, "duration_s": duration,
-            "sensor": sc.sensor, "sample_rate_hz": 200.0, "has_gyro": True,
+            "sensor": sc.sensor, "sample_rate_hz": sc.sample_rate_hz, "has_gyro": True,
             "misalignment_deg": 12.0 + rng.normal(0, 1), "completeness_pct": 99.6, "n_gaps": 1,
             "gap_total_s": 0.4, "n_run_steps": n, "n_walk_steps": 0, "run_time_s": duration - 10,
             "walk_time_s": 0.0, "still_time_s": 10.0, "step_regularity": 0.82,

@@ -41,3 +41,15 @@ def test_a_30_s_trial_reads_30_s_in_every_report_and_page(tmp_path: Path) -> Non
         assert ">0 min<" not in html and "0.5 min" not in html and "0.0 min" not in html
     assert ">30 s<" in page and ">30 s<" in trends.read_text(encoding="utf-8")
     assert "30 s" in session.read_text(encoding="utf-8").split("Duration")[1].split("</dd>")[0]
+
+
+@pytest.mark.parametrize(("hz", "text"), [(100.0, "100 Hz"), (99.993, "100 Hz"), (101.441, "101.4 Hz"),
+                                          (99.2, "100 Hz"), (98.9, "98.9 Hz"), (208.0, "208 Hz"),
+                                          (25.0, "25 Hz"), (12.5, "12.5 Hz"), (None, "n/a"),
+                                          (float("nan"), "n/a")])
+def test_a_sample_rate_is_shown_rounded(hz: float | None, text: str) -> None:
+    """Review 25: a jittered phone's median interval gave "99.993 Hz": whole hertz within 1 %, else
+    one decimal."""
+    from imuback.report.metrics import rate_text
+
+    assert rate_text(hz) == text

@@ -276,3 +276,62 @@ def test_red_rings_mark_exactly_the_bins_whose_median_is_unknown(monkeypatch: py
     xy, fig = rings([known, upper_unknown, upper_unknown])
     assert xy == [] and "red rings" not in fig and "The sensor clipped" in fig
     assert not re.findall(r'stroke="#c0392b" fill="none"', fig)
+
+
+@pytest.mark.parametrize(("rate_hz", "below_validated", "no_impact"),
+                         [(25.0, True, True), (49.0, True, True), (50.0, False, True), (64.0, False, True),
+                          (99.2, False, False), (100.0, False, False), (200.0, False, False)])
+def test_a_slow_sensor_is_said_and_its_impact_and_loading_rate_are_not_given(
+        fabricate: Fabricate, rate_hz: float, below_validated: bool, no_impact: bool) -> None:
+    """Review 25: at 25 Hz impact 2.84 vs 3.01 g and loading rate 26 vs 47 g/s, with a WATCH on the
+    loading rate and no word on the rate. Real running resampled (benchmarks/rate_sensitivity.py):
+    impact -15 % and loading rate -16 % at 50 Hz, -4 % and -3 % at 100 Hz."""
+    from imuback.report import queries
+    from imuback.report.analysis import COLUMNS, rate_limits, runner_context, session_flags
+
+    dataset, ids = fabricate(weeks=3, sample_rate_hz=rate_hz, right_impact_rise_pct=15.0)
+    html = build_session_report(dataset, ids[-1])
+    assert ("below the validated range (50–200 Hz)" in html) is below_validated
+    assert ("No impact (sacrum peak) and loading rate (index) below 100 Hz" in html) is no_impact
+    metrics = html[html.index('class="metrics"'):]
+    impact_row = metrics[metrics.index("<td>Impact (sacrum peak)</td>"):]
+    impact_row = impact_row[:impact_row.index("</tr>")]
+    assert (impact_row.count("n/a") >= 2) is no_impact, impact_row  # this session, its baseline
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    flagged = {f.metric for f in session_flags(queries.session_row(dataset, ids[-1]), ctx)}
+    censored = {m for m in flagged if m and ("impact" in m or "loading_rate" in m)}
+    assert not censored if no_impact else censored, flagged
+    weekly = queries.weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS), min_rate_hz=rate_limits())
+    assert bool(weekly["median_impact_peak_g"].isna().all()) is no_impact
+    assert bool(weekly["median_contact_time_s"].notna().all())
+
+
+def test_a_session_too_short_for_symmetry_gives_none_and_says_so(fabricate: Fabricate) -> None:
+    """Review 25: a 6 s upload of 5 steps showed regularity and symmetry as findings."""
+    from imuback.report.metrics import SHORT_SESSION_STEPS
+
+    dataset, ids = fabricate(weeks=1, minutes=0.2)  # 0.2 min at ~170 steps/min: 34 steps
+    html = build_session_report(dataset, ids[-1])
+    assert "Too short for regularity, symmetry and left/right asymmetry (" in html
+    assert f"at least {SHORT_SESSION_STEPS} steps" in html
+    sides = html[html.index('id="sides"'):]
+    sides = sides[:sides.index("</section>")]
+    assert "0.82" not in sides and "0.95" not in sides  # the fabricated regularity and symmetry
+    assert "higher on the" not in html  # no asymmetry flag
+    long_enough, long_ids = fabricate(weeks=1)
+    assert "Too short for" not in build_session_report(long_enough, long_ids[-1])
+
+
+@pytest.mark.parametrize(("rate_hz", "level"), [(25.0, "info"), (200.0, "watch")])
+def test_a_timing_finding_below_the_validated_rate_is_a_note(fabricate: Fabricate, rate_hz: float,
+                                                              level: str) -> None:
+    """Review 25's 25 Hz phone: "WATCH Flight time is 6.9 % higher on the right side" is 9 ms, a
+    quarter of one 40 ms sample."""
+    from imuback.report import queries
+    from imuback.report.analysis import runner_context, session_flags
+
+    dataset, ids = fabricate(weeks=3, sample_rate_hz=rate_hz)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    row = dict(queries.session_row(dataset, ids[-1]), asymmetry_flight_time_pct=-6.9)
+    flag = next(f for f in session_flags(row, ctx) if f.metric == "asymmetry_flight_time_pct")
+    assert flag.level == level and ("below the validated range" in flag.detail) is (level == "info")

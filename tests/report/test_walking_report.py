@@ -73,7 +73,7 @@ def test_a_relative_smallest_change_without_baseline_is_not_zero(walker: Path, t
     html = _report(walker, tmp_path / "s.html", "session", "--session", "1-4_lb-20240501T100000Z")
     assert " 0 g/s" not in html
     row = html.split("Loading rate (index)")[1].split("</tr>")[0]
-    assert row.count("n/a") >= 4  # session, baseline, change, smallest real change
+    assert row.count("n/a") >= 1 and row.count("—") == 3  # session; a walk: no baseline, change, smallest
 
 
 def test_walking_session_drift_says_it_is_computed_on_running_only(walker: Path, tmp_path: Path) -> None:
@@ -105,3 +105,26 @@ def test_a_runners_trends_report_still_explains_running_drift(tmp_path: Path) ->
     html = _report(ds, tmp_path / "t.html", "trends", "--runner", raw.runner_id)
     methods = html.split('id="methods"')[1].split("</section>")[0]
     assert "Within-run drift compares" in methods and "0.28 BW" in methods and "walking only" not in methods
+
+
+def test_a_walk_is_never_compared_with_a_running_baseline(fabricate, tmp_path: Path) -> None:
+    """Review 25: a walking-only session of a runner showed "Cadence 111 | Baseline 168 | Change
+    -57 steps/min": the baseline is running, so a walk gets no Baseline, Change or Reading."""
+    import re
+
+    from imuback.report.session import build_session_report
+
+    if not VOISARD.exists():
+        pytest.skip("../shared/data/real/voisard_l5_walk absent: run python benchmarks/get_real_data.py")
+    ds, _ = fabricate(weeks=3)
+    assert main(["process", str(VOISARD / "1-4_lb.txt"), "--dataset", str(ds), "--runner", "r1",
+                 "--start", "2024-03-25T10:00:00Z"]) == 0
+    html = build_session_report(ds, "1-4_lb-20240325T100000Z", runner_id="r1")
+    table = html[html.index('class="metrics"'):]
+    table = table[:table.index("</table>")]
+    rows = {r[0]: r[1:] for r in (re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", table))
+            if r}
+    this, base, change, smallest = rows["Cadence"][:4]
+    assert this.endswith("steps/min") and "n/a" not in this
+    assert (base, change, smallest) == ("—", "—", "—"), rows["Cadence"]
+    assert "walking; the baseline is running" in html

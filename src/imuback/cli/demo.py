@@ -29,7 +29,7 @@ from imuback.cli import paths
 from imuback.cli.numbers import positive_float
 from imuback.errors import DemoError
 from imuback.pipeline import process_file
-from imuback.report.metrics import duration_text
+from imuback.report.metrics import duration_text, rate_text
 
 if TYPE_CHECKING:
     from imuback.simulate.runner import RunnerParams, SimulatedSession
@@ -48,7 +48,7 @@ def format_summary(s: Mapping[str, Any]) -> str:
     from imuback.report.analysis import drift_reading, placement_text
 
     lines = [
-        f"Session {s['session_id']} ({s['sensor']}, {s['sample_rate_hz']:g} Hz): "
+        f"Session {s['session_id']} ({s['sensor']}, {rate_text(s['sample_rate_hz'])}): "
         f"{duration_text(s['duration_s'])} recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
         f"  placement       {placement_text(dict(s))}",
         f"  steps           {s['n_run_steps']} running, {s['n_walk_steps']} walking "

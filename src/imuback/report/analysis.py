@@ -23,6 +23,7 @@ Numbered steps (see docs/report.md for the reasoning):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +38,20 @@ from imuback.report.metrics import (
     DRIFT_KEYS,
     FLAGGED_ASYMMETRY,
     METRICS,
+    RATE_SENSITIVE,
+    RATE_TOLERANCE,
+    SHORT_SESSION_STEPS,
+    VALIDATED_RATE_HZ,
     Metric,
     asymmetry_class,
+    below_rate,
+    checked_on_column,
     contact_balance_left_pct,
     count,
     duration_text,
     higher_side,
+    is_simulation_only,
+    rate_text,
 )
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
@@ -103,6 +112,16 @@ class Flag:
     title: str
     detail: str
     metric: str | None = None
+
+    @property
+    def checked_on(self) -> str | None:
+        """Where the accuracy of the flag's metric was checked (None: a data flag)."""
+        return checked_on_column(self.metric)
+
+    @property
+    def simulation_only(self) -> bool:
+        """The flag's metric was checked on simulation only."""
+        return is_simulation_only(self.checked_on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,11 +210,86 @@ def _day(ts: pd.Timestamp) -> str:
     return f"{ts:%d %b %Y}"
 
 
+def rate_columns(key: str) -> list[str]:
+    """The sessions columns of metric ``key`` that a too-slow sample rate leaves out."""
+    side = BY_KEY[key].side
+    return [f"{p}_{key}" for p in ("median", "left", "right")] + (
+        [f"asymmetry_{side}_pct"] if side else []) + [f"drift_{key}{s}" for s in ("_pct", "_ci95_pct", "_per_10min")]
+
+
+def rate_limits() -> dict[str, float]:
+    """{sessions column: the slowest sample rate (Hz) it is used from} (:data:`RATE_SENSITIVE`)."""
+    return {c: limit * (1 - RATE_TOLERANCE) for key, limit in RATE_SENSITIVE.items() for c in rate_columns(key)}
+
+
+SHORT_COLUMNS = ("step_regularity", "stride_regularity", "step_symmetry",
+                 *(a.key for a in ASYM_BY_SIDE.values()))
+"""The sessions columns a too-short session leaves out (:data:`SHORT_SESSION_STEPS`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionLimits:
+    """What a session's sample rate and length leave out of its report, and why."""
+
+    row: dict[str, Any]
+    """The sessions row with the left-out columns None."""
+    rate_keys: tuple[str, ...]
+    """Metrics (keys) not given at this rate."""
+    too_short: bool
+    notes: tuple[tuple[str, str], ...]
+    """(title, detail) of each limit, for the header and the data flags."""
+
+
+def session_limits(row: dict[str, Any]) -> SessionLimits:
+    """The limits of one sessions ``row``: below :data:`VALIDATED_RATE_HZ` a caveat on the running
+    timing; below a :data:`RATE_SENSITIVE` rate those metrics left out; fewer than
+    :data:`SHORT_SESSION_STEPS` steps of its activity: no regularity, symmetry or asymmetry.
+    """
+    rate = _num_or_none(row.get("sample_rate_hz"))
+    n_run = int(_num_or_none(row.get("n_run_steps")) or 0)
+    n_steps = n_run or int(_num_or_none(row.get("n_walk_steps")) or 0)
+    out, notes = dict(row), []
+    lo, hi = VALIDATED_RATE_HZ
+    if below_rate(rate, lo):
+        notes.append((f"Sample rate {rate_text(rate)}: below the validated range ({lo:g}–{hi:g} Hz)",
+                      "Step events were checked on real data at 50 Hz and more. Below, running contacts "
+                      "and their timing (contact and flight time, peak vertical force) are less certain: "
+                      "on real running resampled to 25 Hz, initial contacts came 13.5 ms early, contact time "
+                      "read 8 % long and the force estimate erred more (benchmarks/rate_sensitivity.py). "
+                      "Record at 100 Hz or more."))
+    keys = tuple(k for k, limit in RATE_SENSITIVE.items() if below_rate(rate, limit))
+    if keys:
+        for k in keys:
+            out.update(dict.fromkeys(rate_columns(k)))
+        limit = max(RATE_SENSITIVE[k] for k in keys)
+        names = " and ".join(BY_KEY[k].label.lower() for k in keys)
+        notes.append((f"No {names} below {limit:g} Hz",
+                      f"At {rate_text(rate)} the sensor samples too slowly for the sharp landing transient: "
+                      "on real running resampled from 500 Hz, the median impact read 15 % lower at 50 Hz "
+                      "and 25 % lower at 25 Hz, the loading-rate index 16 % and 68 % lower "
+                      f"(benchmarks/rate_sensitivity.py). They are not given for this session (n/a)."))
+    short = 0 < n_steps < SHORT_SESSION_STEPS
+    if short:
+        out.update(dict.fromkeys(SHORT_COLUMNS))
+        notes.append((f"Too short for regularity, symmetry and left/right asymmetry ({n_steps} steps)",
+                      f"Those need at least {SHORT_SESSION_STEPS} steps ({SHORT_SESSION_STEPS // 2} strides, "
+                      f"{SHORT_SESSION_STEPS // 2} steps a side) to be repeatable: they are not given. "
+                      "The other numbers rest on few steps too: read them with care."))
+    return SessionLimits(row=out, rate_keys=keys, too_short=short, notes=tuple(notes))
+
+
 def runner_context(sessions: pd.DataFrame, *, runner_id: str,
                    params: ReportParams = DEFAULT_PARAMS) -> RunnerContext:
-    """Steps 1-4 over one runner's ``sessions`` rows (oldest first)."""
+    """Steps 1-4 over one runner's ``sessions`` rows (oldest first); a metric a session's sample
+    rate leaves out (:data:`RATE_SENSITIVE`) is missing in that session.
+    """
     df = sessions.copy().reset_index(drop=True)
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
+    if "sample_rate_hz" in df:  # as the weekly medians leave them out (queries.weekly_medians)
+        rate = pd.to_numeric(df["sample_rate_hz"], errors="coerce")
+        for col, slowest in rate_limits().items():
+            if col in df:
+                df.loc[(rate < slowest).to_numpy(bool), col] = np.nan
     # 1. usable
     n_run = pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0)
     empty = df["status"].fillna("ok").eq("empty")
@@ -250,7 +344,8 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
     return RunnerContext(runner_id=runner_id, sessions=df, baseline_cadence_spm=base_cad,
                          baseline_values=base_values, min_changes=min_changes, params=params,
                          baseline_text=baseline_text,
-                         baseline_misalignment_deg=_median(base["misalignment_deg"]), notes=notes)
+                         baseline_misalignment_deg=_median(base.loc[_mounting_known(base), "misalignment_deg"]),
+                         notes=notes)
 
 
 def min_change(column: Column, values: Any, baseline: float | None, *,
@@ -471,6 +566,15 @@ def _sides_agree(left_delta: float, right_delta: float, left_mc: float, right_mc
                 and abs(left_delta - right_delta) <= max(left_mc, right_mc))
 
 
+def _which(column: Column) -> str:
+    """`` (right side)``, `` (both sides)`` or '': whose smallest real change a flag quotes, as the
+    trend chart's caption names each (a metric with sides has one per side and one of both).
+    """
+    if column.side is not None:
+        return f" ({column.side} side)"
+    return " (both sides)" if column.metric.side is not None else ""
+
+
 def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
 
@@ -492,7 +596,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
     since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
     detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
               f"{_day(ch.latest_week)} (median of {count(ch.latest_n, 'session')}){since}: change "
-              f"{m.show_unit(ch.delta, signed=True)}; smallest real change "
+              f"{m.show_unit(ch.delta, signed=True)}; smallest real change{_which(ch.column)} "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
     if sides:
         detail += (" Each side: "
@@ -551,7 +655,8 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                           metric="asymmetry"))
     flagged = {f.metric for f in flags}
     flags += [f for f in episode_flags(changes) if f.metric not in flagged]
-    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions))
+    flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
+                         min_changes=ctx.min_changes)
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
     return sort_flags(flags)
@@ -724,6 +829,13 @@ def mounting_known(row: dict[str, Any]) -> bool:
     return row.get("mounting_source") != "assumed"
 
 
+def _mounting_known(rows: pd.DataFrame) -> pd.Series:
+    """(N,) bool: :func:`mounting_known` of each sessions row (no column: all known, older rows)."""
+    if "mounting_source" not in rows:
+        return pd.Series(True, index=rows.index)
+    return rows["mounting_source"].ne("assumed").fillna(True).astype(bool)
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
@@ -782,14 +894,17 @@ def _num_or_none(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def drift_flags(rows: pd.DataFrame, *, single: bool = False,
-                windows: DriftWindows | None = None) -> list[Flag]:
+def drift_flags(rows: pd.DataFrame, *, single: bool = False, windows: DriftWindows | None = None,
+                min_changes: Mapping[str, MinChange] | None = None) -> list[Flag]:
     """Within-run drift (fatigue): late vs early running beyond the run's own noise.
 
     A session drifts when the 95 % confidence interval of its late-vs-early change excludes zero
     (:class:`DriftReading`); over several sessions a flag needs at least two and at least half of
     ``rows`` to drift the same way. ``windows``: the windows of a single session (from
-    :func:`drift_windows`); without them the text states the rule.
+    :func:`drift_windows`); without them the text states the rule. A rise is a WATCH only when its
+    size (the median of the drifting sessions) also reaches the metric's smallest real change
+    between sessions (``min_changes``, by ``median_<key>``): a drift within it is beyond the run's
+    noise but smaller than what counts as a real change, so it is a NOTE that says so.
     """
     flags: list[Flag] = []
     n = len(rows)
@@ -807,7 +922,8 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
             p = float(np.median([r.pct for r in hits if r.pct is not None]))
             ci = float(np.median([r.ci95_pct for r in hits if r.ci95_pct is not None]))
             absolutes = [r.absolute for r in hits if r.absolute is not None]
-            a = m.show_unit(float(np.median(absolutes)), signed=True) if absolutes else "n/a"
+            size = float(np.median(absolutes)) if absolutes else None
+            a = m.show_unit(size, signed=True) if size is not None else "n/a"
             where = "in this run" if single else f"in {k} of the last {n} sessions"
             if single:
                 compared = windows.text if windows is not None else DRIFT_RULE_TEXT
@@ -817,10 +933,16 @@ def drift_flags(rows: pd.DataFrame, *, single: bool = False,
                 detail = (f"Late vs early running {where}: {p:+.1f} % ({a}) (median), more than each "
                           f"run's own step-to-step noise allows (95 % interval ±{ci:.1f} %).")
             rising_bad = word == "rises"
+            mc = (min_changes or {}).get(f"median_{key}")
+            small = (mc is not None and size is not None and math.isfinite(mc.value)
+                     and abs(size) < mc.value)
             if rising_bad:
                 detail += (" Mechanics changing late in a run can be a sign of tiring muscles "
                            "(fatigue).")
-            flags.append(Flag(level="watch" if rising_bad else "info",
+            if small and mc is not None:
+                detail += (f" It is smaller than the smallest real change between sessions "
+                           f"({m.show_unit(mc.value)}, {mc.note}), so it is a note, not a warning.")
+            flags.append(Flag(level="watch" if rising_bad and not small else "info",
                               title=f"{m.label} {word} late in {'the run' if single else 'runs'}",
                               detail=detail, metric=f"drift_{key}"))
     return flags
@@ -833,6 +955,7 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
     ``windows``: this session's drift windows (:func:`drift_windows`), named in the drift flag.
     """
     flags: list[Flag] = []
+    row = session_limits(row).row
     frame = pd.DataFrame([row])
     sid = row["session_id"]
     srow = ctx.sessions[ctx.sessions["session_id"] == sid]
@@ -858,9 +981,29 @@ def session_flags(row: dict[str, Any], ctx: RunnerContext, *,
                 flags += [h[0] for h in hits]
             else:
                 flags += [h[0] for h in _vs_baseline(row, ctx, f"median_{m.key}")]
-    flags += drift_flags(frame, single=True, windows=windows)
+    flags += drift_flags(frame, single=True, windows=windows, min_changes=ctx.min_changes)
+    if below_rate(_num_or_none(row.get("sample_rate_hz")), VALIDATED_RATE_HZ[0]):
+        flags = [_slow_timing(f, row) for f in flags]
     flags += _session_data_flags(row, ctx, in_base=in_base, comparable=comparable)
     return sort_flags(flags)
+
+
+TIMING_KEYS = ("contact_time_s", "flight_time_s", "grf_peak_bw")
+"""Metrics read off the contact's timing: below :data:`VALIDATED_RATE_HZ` their events move (at 25 Hz
+IC -13.5 ± 12.3 ms on real running, a sample every 40 ms)."""
+
+
+def _slow_timing(flag: Flag, row: dict[str, Any]) -> Flag:
+    """A finding on a contact-timing metric of a session sampled below the validated range: a note,
+    saying why (a 9 ms side difference is a quarter of one 25 Hz sample).
+    """
+    if flag.metric is None or not any(k in flag.metric or (BY_KEY[k].side or "~") in flag.metric
+                                      for k in TIMING_KEYS) or flag.level in ("info", "quality"):
+        return flag
+    rate = rate_text(_num_or_none(row.get("sample_rate_hz")))
+    return Flag(level="info", title=flag.title, metric=flag.metric,
+                detail=f"{flag.detail} Sampled at {rate}, below the validated range: contact timing is "
+                       "uncertain at this rate, so this is a note, not a warning.")
 
 
 def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
@@ -881,7 +1024,7 @@ def _vs_baseline(row: dict[str, Any], ctx: RunnerContext, name: str, *,
     pct = f"{abs(100 * delta / b):.0f} %" if b else m.show_unit(abs(delta))
     word = "higher" if delta > 0 else "lower"
     detail = (f"{m.show_unit(float(v))} in this session vs {m.show_unit(b)} in the baseline "
-              f"(change {m.show_unit(delta, signed=True)}); smallest real change "
+              f"(change {m.show_unit(delta, signed=True)}); smallest real change{_which(col)} "
               f"{m.show_unit(mc.value)} ({mc.note}).")
     if sides:
         each = [(side, ctx.baseline_values.get(f"{side}_{m.key}"), row.get(f"{side}_{m.key}"))
@@ -908,9 +1051,9 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
     if len(unusable):
         flags.append(Flag(level="quality", title=f"{count(len(unusable), 'session')} without enough running",
                           detail=", ".join(unusable["session_id"]) + "."))
-    if ctx.baseline_misalignment_deg is not None:
-        moved = df[(pd.to_numeric(df["misalignment_deg"], errors="coerce")
-                    - ctx.baseline_misalignment_deg).abs() > ctx.params.placement_change_deg]
+    if ctx.baseline_misalignment_deg is not None:  # known mountings only (see mounting_known)
+        off_deg = (pd.to_numeric(df["misalignment_deg"], errors="coerce") - ctx.baseline_misalignment_deg).abs()
+        moved = df[_mounting_known(df) & (off_deg > ctx.params.placement_change_deg)]
         if len(moved):
             flags.append(Flag(level="quality", title=f"Sensor placement changed in {count(len(moved), 'session')}",
                               detail=f"The sensor sat more than {ctx.params.placement_change_deg:g}° "
@@ -922,7 +1065,7 @@ def _data_flags(ctx: RunnerContext) -> list[Flag]:
 def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: bool,
                         comparable: bool) -> list[Flag]:
     p = ctx.params
-    flags = []
+    flags = [Flag(level="quality", title=title, detail=detail) for title, detail in session_limits(row).notes]
     if row.get("status") not in (None, "ok"):
         flags.append(Flag(level="quality", title=f"Session is {row.get('status')}",
                           detail=str(row.get("status_reason") or "no reason recorded")))
@@ -942,7 +1085,7 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
         flags.append(Flag(level="quality", title=f"Sensor worn {mis:.0f}° from its nominal mounting",
                           detail="imuback corrects this, but check the clip sits flat on the "
                                  "lower back at the same place each run."))
-    if (mis is not None and ctx.baseline_misalignment_deg is not None
+    if (mis is not None and ctx.baseline_misalignment_deg is not None and mounting_known(row)
             and abs(mis - ctx.baseline_misalignment_deg) > p.placement_change_deg):
         flags.append(Flag(level="quality", title="Sensor placement differs from the baseline",
                           detail=f"{mis:.0f}° from nominal vs {ctx.baseline_misalignment_deg:.0f}° "
@@ -952,12 +1095,18 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
                           detail=f"Baseline: {ctx.baseline_text}. Later sessions are compared "
                                  "against it."))
     elif not comparable:
+        walk = not (_num_or_none(row.get("n_run_steps")) or 0) and (_num_or_none(row.get("n_walk_steps")) or 0) > 0
         flags.append(Flag(level="quality", title="Not compared with the baseline",
-                          detail="This session's pace (cadence) or amount of running differs "
-                                 f"from the baseline ({ctx.baseline_text})."))
+                          detail=("This session is walking; the baseline is running " if walk else
+                                  "This session's pace (cadence) or amount of running differs from the "
+                                  "baseline ") + f"({ctx.baseline_text})."))
     return flags
 
 
 def sort_flags(flags: list[Flag]) -> list[Flag]:
-    """Most important first (stable within a level)."""
-    return sorted(flags, key=lambda f: LEVELS.index(f.level))
+    """Most important first; within a level, findings on metrics checked on real data before those
+    checked on simulation only (stable otherwise). A simulation-only finding keeps its level, as a
+    change against the runner's own baseline with the same sensor and pipeline, and says where its
+    metric was checked (:attr:`Flag.checked_on`).
+    """
+    return sorted(flags, key=lambda f: (LEVELS.index(f.level), f.simulation_only))

@@ -73,7 +73,11 @@ def flag_list(flags: Sequence[Flag], *, empty: str) -> Markup:
     if not flags:
         return tag("p", empty, class_="no-flags")
     items = [tag("li", join([tag("span", LEVEL_TEXT[f.level], class_="level"), " ",
-                             tag("strong", f.title), tag("p", f.detail)]),
+                             tag("strong", f.title),
+                             *([" ", tag("span", f"Accuracy checked on: {f.checked_on}",
+                                         class_="checked " + ("sim-only" if f.simulation_only else "real"))]
+                               if f.checked_on else []),
+                             tag("p", f.detail)]),
                  class_=f"flag flag-{f.level}", data_metric=f.metric)
              for f in flags]
     return tag("ul", join(items), class_="flags")
@@ -125,6 +129,8 @@ td .tag { font-size: .85em; padding: 0 5px; border-radius: 3px; white-space: now
 .flag-notable { border-color: var(--notable); } .flag-notable .level { color: var(--notable); }
 .flag-watch { border-color: var(--watch); } .flag-watch .level { color: var(--watch); }
 .flag-info .level { color: var(--info); }
+.flag .checked { font-size: .8em; color: #555; margin-left: .3em; }
+.flag .checked.sim-only { font-style: italic; }
 .flag-quality { border-color: var(--quality); background: #f3f3f3; } .flag-quality .level { color: var(--quality); }
 .plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 14px 22px; }
 figure.plot { margin: 0; break-inside: avoid; page-break-inside: avoid; }

@@ -175,6 +175,52 @@ def duration_text(seconds: float | None) -> str:
     return f"{h} h {m} min" if h and m else f"{h} h" if h else f"{m} min"
 
 
+def rate_text(hz: float | None) -> str:
+    """A sample rate for people: ``100 Hz`` for 99.993 Hz (a phone's median interval under timestamp
+    jitter), ``208 Hz``, ``101.4 Hz`` (``n/a`` for missing).
+
+    Whole hertz when within 0.05 Hz of one; the nearest multiple of 10 Hz when within 1 % of it (a
+    nominal phone rate read off a jittered clock); otherwise one decimal, as measured.
+    """
+    if hz is None or hz != hz or hz <= 0 or hz == float("inf"):
+        return "n/a"
+    if abs(hz - round(hz)) < 0.05:
+        return f"{round(hz)} Hz"
+    tens = 10 * round(hz / 10)
+    if tens and abs(hz - tens) <= 0.01 * tens:
+        return f"{tens} Hz"
+    return f"{hz:.1f} Hz"
+
+
+VALIDATED_RATE_HZ = (50.0, 200.0)
+"""Sample rates the step events were checked at on real data: every real walking trial resampled to
+50-200 Hz (``benchmarks/walk_rates.py``, docs/validation_log.md); running, alcantara at 50-500 Hz
+(``benchmarks/rate_sensitivity.py``). Below 50 Hz running contacts move: at 25 Hz IC -13.5 ± 12.3 ms,
+TO -5.1 ± 17.3 ms, contact time +7.8 %, vGRF RMSE 0.211 BW (500 Hz: +2.1 ± 8.3, -2.5 ± 11.6 ms, 0.180)."""
+RATE_SENSITIVE: dict[str, float] = {"impact_peak_g": 100.0, "loading_rate_g_per_s": 100.0}
+"""Metrics not given below a sample rate (Hz): the sacral impact is a ~30 ms transient, so slower
+sampling cuts its peak. On real running (alcantara resampled, ``benchmarks/rate_sensitivity.py``)
+the median impact reads -3.6 % at 100 Hz, -15.4 % at 50 Hz, -25.4 % at 25 Hz against 500 Hz; the
+loading-rate index -2.5 %, -16.3 %, -67.7 % (simulated runners: -6.6 / -9.0 / -8.5 % and -1.7 /
+-18.3 / -77.3 % against 400 Hz)."""
+RATE_TOLERANCE = 0.01
+"""A rate within 1 % under a limit counts as at it (a phone's 99.2 Hz is its nominal 100 Hz)."""
+SHORT_SESSION_STEPS = 40
+"""Fewer steps than this (of the session's activity): too short for step regularity, symmetry and
+the left/right asymmetries. 40 steps are 20 strides, 20 steps a side: regularity and symmetry read
+the autocorrelation at one and two steps' lag, which needs repeated strides (Moe-Nilssen &
+Helbostad 2004 used whole 10-20 stride walks), and a side's median of 20 steps varies by about a
+quarter of the step-to-step spread, so a 5 % class boundary can be told. About 14 s of running,
+22 s of walking; a minute of gait gives comfortably more."""
+
+
+def below_rate(rate_hz: float | None, limit_hz: float) -> bool:
+    """Whether a session's ``rate_hz`` is below ``limit_hz`` (by more than :data:`RATE_TOLERANCE`);
+    an unknown rate is not below.
+    """
+    return rate_hz is not None and rate_hz == rate_hz and rate_hz < limit_hz * (1 - RATE_TOLERANCE)
+
+
 def show_speed_metric(m: Metric, value: float | None) -> str:
     """A speed metric's value with its unit (pace as minutes:seconds per km)."""
     return pace_text(value) if m.key == "pace_s_per_km" else m.show_unit(value)
@@ -220,6 +266,11 @@ ASYM_BY_SIDE: dict[str, Metric] = {
     if m.side is not None
 }
 
+ASYM_BY_KEY: dict[str, Metric] = {
+    a.key: m for m, a in zip((m for m in METRICS if m.side), ASYMMETRIES, strict=True)
+}
+"""The metric behind each asymmetry column (``asymmetry_impact_peak_pct`` -> impact)."""
+
 DRIFT_KEYS = (
     "contact_time_s",
     "impact_peak_g",
@@ -243,6 +294,42 @@ TREND_KEYS = (
     "loading_rate_g_per_s",
 )
 """Metrics with a weekly trend plot, in report order."""
+
+
+SIDES_CHECKED_RUNNING = f"left/right labels in running: {SIMULATION_ONLY}"
+"""Which foot a running step was: no real reference (docs/validation.md, note 4)."""
+DRIFT_CHECKED = f"the drift and its interval: {SIMULATION_ONLY}"
+"""Within-run drift and its 95 % interval: checked on simulated runs only (docs/validation.md)."""
+
+
+def checked_on_column(name: str | None) -> str | None:
+    """Where the accuracy of a report column was checked, in words (None: not a metric's column).
+
+    ``name``: ``median_<key>``, ``left_<key>`` / ``right_<key>`` (plus :data:`SIDES_CHECKED_RUNNING`),
+    ``asymmetry_<side>_pct`` (its metric's, plus the same), ``drift_<key>`` (plus
+    :data:`DRIFT_CHECKED`) or ``asymmetry`` (left/right labels only). Running steps: the trends
+    compare running. The one source is :attr:`Metric.checked_on` (docs/validation.md's table).
+    """
+    if name is None:
+        return None
+    if name == "asymmetry":
+        return SIDES_CHECKED_RUNNING
+    if name in ASYM_BY_KEY:
+        return f"{ASYM_BY_KEY[name].checked_on}; {SIDES_CHECKED_RUNNING}"
+    stem, _, key = name.partition("_")
+    m = BY_KEY.get(key)
+    if m is None:
+        return None
+    if stem in ("left", "right"):
+        return f"{m.checked_on}; {SIDES_CHECKED_RUNNING}"
+    if stem == "drift":
+        return m.checked_on if m.checked_on == SIMULATION_ONLY else f"{m.checked_on}; {DRIFT_CHECKED}"
+    return m.checked_on if stem == "median" else None
+
+
+def is_simulation_only(checked_on: str | None) -> bool:
+    """Whether a :func:`checked_on_column` text says the metric itself was checked on simulation only."""
+    return checked_on is not None and checked_on.startswith(SIMULATION_ONLY)
 
 
 def asymmetry_class(value_pct: float | None) -> str:

@@ -9,7 +9,7 @@ needs and the schema's major version, and says which column or file is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,10 +195,11 @@ def side_quartiles(dataset: str | Path, runner_id: str, session_id: str, *, acti
 
 
 def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[str],
-                   columns: Sequence[str]) -> pd.DataFrame:
+                   columns: Sequence[str], *, min_rate_hz: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Per-week (Monday, UTC) medians of session ``columns`` over ``session_ids``.
 
     Columns ``week`` (timestamp, UTC), ``n_sessions`` and one per column; oldest week first.
+    ``min_rate_hz``: per column, the sessions sampled slower than this (Hz) are left out of its median.
     """
     files = table_files(dataset, "sessions", runner_id=runner_id)
     if not files or not session_ids:
@@ -206,7 +207,10 @@ def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[st
     con = connect()
     try:
         have = _check(con, files, "sessions", ["start_time", *columns])
-        meds = ", ".join(_col(c, have, 'median("{c}")') for c in columns)
+        limits = min_rate_hz or {}
+        meds = ", ".join(_col(c, have, 'median("{c}")' if c not in limits else
+                              "median(CASE WHEN sample_rate_hz IS NULL OR sample_rate_hz >= "
+                              f'{float(limits[c])!r} THEN "{{c}}" END)') for c in columns)
         sql = (f"SELECT date_trunc('week', start_time) AS week, count(*) AS n_sessions, {meds} "
                "FROM read_parquet($files, union_by_name = true) "
                "WHERE runner_id = $rid AND list_contains($ids, session_id) "

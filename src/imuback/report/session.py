@@ -23,11 +23,13 @@ from imuback.report.analysis import (
     DriftWindows,
     ReportParams,
     RunnerContext,
+    SessionLimits,
     drift_reading,
     drift_windows,
     placement_text,
     runner_context,
     session_flags,
+    session_limits,
 )
 from imuback.report.html import (
     Markup,
@@ -56,6 +58,7 @@ from imuback.report.metrics import (
     count,
     duration_text,
     percent_text,
+    rate_text,
     show_speed_metric,
     speed_source_text,
 )
@@ -74,6 +77,11 @@ STRIDE_PLOTS = ("pelvis_obliquity_deg", "pelvis_rotation_deg", "ml_excursion_cm"
 HIST_STEP = ("contact_time_s", "flight_time_s", "impact_peak_g", "grf_peak_bw",
              "vertical_oscillation_cm")
 HIST_STRIDE = ("pelvis_rotation_deg", "pelvis_obliquity_deg", "pelvis_tilt_deg", "ml_excursion_cm")
+
+
+WALK_NOT_COMPARED_TEXT = ("This session is walking; the baseline is running, so no Baseline, Change or "
+                          "smallest real change is shown: walking and running numbers are not compared.")
+"""Why a walking-only session's metrics table has no baseline columns."""
 
 
 def _num(v: Any) -> float | None:
@@ -97,7 +105,7 @@ def _reading(m: Metric, value: float | None, base: float | None, mc: float | Non
     return join(part for bit in bits for part in (bit, " "))
 
 
-def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
+def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLimits | None = None) -> Markup:
     start = pd.Timestamp(row["start_time"])
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
@@ -110,7 +118,7 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
         ("Runner", row["runner_id"]), ("Session", row["session_id"]),
         ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
         ("Duration", f"{duration_text(dur)} ({duration_text(run) + ' running' if run > 0 else 'no running'})"),
-        ("Sensor", f"{row.get('sensor') or 'unknown'}, {_num(row.get('sample_rate_hz')) or 0:g} Hz, {gyro}"),
+        ("Sensor", f"{row.get('sensor') or 'unknown'}, {rate_text(_num(row.get('sample_rate_hz')))}, {gyro}"),
         ("Placement", f"lower back (sacrum); {placement_text(row)}"),
         ("Data completeness", (f"{comp:.1f} % of samples" if comp is not None else "n/a")
          + f", {count(int(row.get('n_gaps') or 0), 'gap')}, {_num(row.get('gap_total_s')) or 0:.1f} s missing"),
@@ -122,6 +130,7 @@ def _header(row: dict[str, Any], clipping: str | None = None) -> Markup:
          + ("; read this session's numbers with care" if low > 30 else "")),
         ("Status", status),
         *([("Sensor clipping", clipping)] if clipping else []),
+        *([("Limits", " ".join(f"{t}. {d}" for t, d in limits.notes))] if limits and limits.notes else []),
         ("Processed by", f"imuback pipeline {row.get('pipeline_version') or '?'}"),
     ]
     return definition_list(facts)
@@ -135,12 +144,15 @@ def _metrics_table(row: dict[str, Any], ctx: RunnerContext, comparable: bool, ac
     for m in METRICS:
         name = f"median_{m.key}"
         v = _num(row.get(name))
-        base = ctx.baseline_values.get(name)
-        mc = ctx.min_changes.get(name)
-        change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
         where = m.checked_on_for(activity)
         checked = tag("span", where, class_="checked " + (
             "sim-only" if where == SIMULATION_ONLY else "not-given" if where == RUNNING_ONLY else "real"))
+        if activity != "run":  # the baseline is running (analysis step 1): a walk is not set against it
+            rows.append([m.label, m.show_unit(v), "—", "—", "—", "", checked])
+            continue
+        base = ctx.baseline_values.get(name)
+        mc = ctx.min_changes.get(name)
+        change = m.show_unit(v - base, signed=True) if v is not None and base is not None else "n/a"
         rows.append([m.label, m.show_unit(v), m.show_unit(base), change,
                      m.show_unit(mc.value) if mc else "n/a",
                      _reading(m, v, base, mc.value if mc else None, comparable), checked])
@@ -486,7 +498,8 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
     """The session report of ``session_id`` (of ``runner_id``, where the id is shared) as one HTML
     document.
     """
-    row = queries.session_row(dataset, session_id, runner_id=runner_id)
+    limits = session_limits(queries.session_row(dataset, session_id, runner_id=runner_id))
+    row = limits.row  # without what its sample rate or length leaves out
     runner = str(row["runner_id"])
     ctx = runner_context(queries.runner_sessions(dataset, runner), runner_id=runner, params=params)
     activity = "run" if (row.get("n_run_steps") or 0) > 0 else "walk"
@@ -497,6 +510,10 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
         strides = strides[strides["start_time"].between(steps["ic_time"].min(), steps["ic_time"].max())]
     quart = queries.side_quartiles(dataset, runner, session_id, activity=activity,
                                    columns=[m.key for m in METRICS if m.side])
+    if limits.rate_keys:  # not measured at this rate: no per-step values or quartiles either
+        steps = steps.assign(**{k: np.nan for k in limits.rate_keys if k in steps})
+        quart = quart.assign(**{c: np.nan for k in limits.rate_keys for c in (f"{k}_p25", f"{k}_p75")
+                                if c in quart})
     srow = ctx.sessions[ctx.sessions["session_id"] == session_id]
     comparable = bool(srow["comparable"].any()) and not bool(srow["in_baseline"].any())
     start = pd.Timestamp(row["start_time"])
@@ -512,7 +529,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                  f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
                  "the runner's own baseline.", class_="sub"),
         pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
-        _header(row, clipping_text(steps)),
+        _header(row, clipping_text(steps), limits),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
                                                           "session."), sid="flags"),
         section("Main metrics", _metrics_table(row, ctx, comparable, activity),
@@ -520,8 +537,9 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
                          + ("Clipped steps count as the hardest landings in impact and loading rate; "
                             "n/a there: half or more clipped (see the header). " if _clipped(steps).any() else "")
-                         + ("" if comparable else "This session is not compared with the baseline "
-                            "(part of it, or at a different pace)."), class_="note"), sid="metrics"),
+                         + ("" if comparable else WALK_NOT_COMPARED_TEXT if activity != "run" else
+                            "This session is not compared with the baseline (part of it, or at a "
+                            "different pace)."), class_="note"), sid="metrics"),
         section("Pace and stride length", _speed_section(row, steps, t0, activity), sid="speed"),
         section("Left and right", _side_table(row, quart),
                 definition_list(reg), tag("p", "Regularity and symmetry from the autocorrelation "

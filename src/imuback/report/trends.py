@@ -19,6 +19,7 @@ from imuback.report.analysis import (
     DRIFT_RULE_TEXT,
     ReportParams,
     RunnerContext,
+    rate_limits,
     runner_context,
     trend_flags,
     weekly_changes,
@@ -40,10 +41,12 @@ from imuback.report.metrics import (
     ASYM_NORMAL_PCT,
     ASYM_NOTABLE_PCT,
     BY_KEY,
+    DRIFT_CHECKED,
     DRIFT_KEYS,
     NO_SPEED_TEXT,
     SPEED_METRICS,
     TREND_KEYS,
+    checked_on_column,
     count,
     duration_text,
     pace_text,
@@ -64,9 +67,17 @@ def _week_ticks(weeks: pd.Series) -> list[tuple[float, str]]:
     return [(float(d), f"{w:%d %b}") for d, w in zip(days[::step], weeks.iloc[::step], strict=True)]
 
 
+WEEK_MID_DAYS = 3.5
+"""Weekly medians are drawn mid-week: the week's Monday + 3.5 days."""
+
+
 def _x_range(shown: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
-    lo = float(min(_days(shown["start_time"]).min(), _days(weekly["week"]).min())) - 1
-    return lo, float(_days(shown["start_time"]).max()) + 1
+    """The x range (days since the epoch) holding every session and every mid-week median, ± 1 day:
+    a last run early in its week still has its week's median, drawn after it, on the chart.
+    """
+    sessions, weeks = _days(shown["start_time"]), _days(weekly["week"])
+    lo = float(min(sessions.min(), weeks.min())) - 1
+    return lo, float(max(sessions.max(), weeks.max() + WEEK_MID_DAYS)) + 1
 
 
 def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.DataFrame,
@@ -75,12 +86,13 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     name = f"median_{key}"
     comp = shown[shown["comparable"]]
     other = shown[shown["usable"] & ~shown["comparable"]]
-    wx = _days(weekly["week"]) + 3.5  # mid-week
+    wx = _days(weekly["week"]) + WEEK_MID_DAYS
     lines, points, bands = [], [], []
     base, mc = ctx.baseline_values.get(name), ctx.min_changes.get(name)
     if base is not None and mc is not None:
         bands.append(svg.HBand(lo=(base - mc.value) * m.scale, hi=(base + mc.value) * m.scale,
-                               label="baseline ± smallest real change", color=svg.BAND))
+                               label="baseline ± smallest real change" + (" (both sides)" if m.side else ""),
+                               color=svg.BAND))
     if m.side is not None:
         for prefix, color in (("left", svg.LEFT), ("right", svg.RIGHT)):
             col = f"{prefix}_{key}"
@@ -96,10 +108,29 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     if len(other):
         points.append(svg.Points(x=_days(other["start_time"]), y=other[name].astype(float) * m.scale,
                                  label="other pace (not compared)", color="#999999", hollow=True))
-    caption = (f"Smallest real change {m.show_unit(mc.value)}: {mc.note}." if mc else "")
+    caption = _min_change_caption(key, ctx) + (
+        f"Accuracy checked on: {checked_on_column(name if m.side is None else f'left_{key}')}.")
     return svg.render(svg.Chart(plot_id=f"trend-{key}", title=m.label, x_label="week",
                                 y_label=m.axis_label, lines=lines, points=points, hbands=bands,
                                 x_ticks=ticks, x_range=xr, caption=caption))
+
+
+def _min_change_caption(key: str, ctx: RunnerContext) -> str:
+    """The smallest real change(s) of a trend chart: a metric with sides has one per side (the side
+    flags quote them) and one of both sides (the band), each named.
+    """
+    m = BY_KEY[key]
+    mc = ctx.min_changes.get(f"median_{key}")
+    if mc is None:
+        return ""
+    sides = [ctx.min_changes.get(f"{p}_{key}") for p in ("left", "right")]
+    if m.side is None or any(s is None for s in sides):
+        return f"Smallest real change {m.show_unit(mc.value)}: {mc.note}. "
+    left, right = (s.value for s in sides if s is not None)
+    if m.show(left) == m.show(right) == m.show(mc.value):
+        return f"Smallest real change {m.show_unit(mc.value)} (each side and both): {mc.note}. "
+    return (f"Smallest real change: left {m.show_unit(left)}, right {m.show_unit(right)}, both sides "
+            f"{m.show_unit(mc.value)} (band): {mc.note}. ")
 
 
 def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
@@ -116,10 +147,10 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
                           color=svg.BAND, opacity=0.14)],
         points=[svg.Points(x=_days(comp["start_time"]), y=comp[a.key].astype(float),
                            label="sessions", color=svg.ALL, radius=2.4)],
-        lines=[svg.Line(x=_days(weekly["week"]) + 3.5, y=weekly[a.key].astype(float),
+        lines=[svg.Line(x=_days(weekly["week"]) + WEEK_MID_DAYS, y=weekly[a.key].astype(float),
                         label="weekly median", color=svg.ALL, markers=True)],
         x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
-        caption="Above 10 % either way is notable."))
+        caption=f"Above 10 % either way is notable. Accuracy checked on: {checked_on_column(a.key)}."))
 
 
 def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
@@ -133,7 +164,9 @@ def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[
         y_label="% late vs early running", lines=lines, x_ticks=ticks, x_range=xr,
         extra_y=(0.0,), height=280,
         caption="How much each metric changed late in each run (fatigue). Near 0 % is steady. "
-                f"Minutes since the first running step: {DRIFT_RULE_TEXT}."))
+                f"Minutes since the first running step: {DRIFT_RULE_TEXT}. Accuracy checked on: "
+                + "; ".join(f"{BY_KEY[k].label.lower()}: {BY_KEY[k].checked_on}" for k in DRIFT_KEYS)
+                + f"; {DRIFT_CHECKED}."))
 
 
 SPEED_TREND_KEYS = ("stride_length_m", "vertical_ratio_pct")
@@ -206,7 +239,8 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     """The trends report of ``runner_id`` as one HTML document (``weeks``: show the last N)."""
     sessions = queries.runner_sessions(dataset, runner_id)
     ctx = runner_context(sessions, runner_id=runner_id, params=params)
-    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, [*COLUMNS, *SPEED_COLUMNS])
+    all_weekly = queries.weekly_medians(dataset, runner_id, ctx.comparable_ids, [*COLUMNS, *SPEED_COLUMNS],
+                                        min_rate_hz=rate_limits())
     changes = weekly_changes(ctx, all_weekly)
     flags = trend_flags(ctx, changes)
     df = ctx.sessions
@@ -302,7 +336,8 @@ def _methods(running: bool, params: ReportParams) -> Markup:
         tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
                  "interval of that difference, from the run's own step-to-step noise, excludes zero; "
                  "it is flagged when at least two and at least half of the latest sessions drift the "
-                 "same way."),
+                 "same way: as a watch only when the change also reaches the metric's smallest real "
+                 "change between sessions, otherwise as a note."),
         tag("p", "Only sessions at a similar cadence are compared, because the sensor alone "
                  "cannot measure speed (not every session has GPS or a treadmill speed) and most "
                  "metrics change with it. Peak vertical force is "
