@@ -51,16 +51,41 @@ def test_an_xsens_export_without_mounting_is_stored_as_assumed_and_given_one_rep
     assert "--mounting: not a JSON 3x3 matrix nor one of" in capsys.readouterr().err
 
 
-def test_a_raw_parquet_file_keeps_its_own_mounting(tmp_path, capsys):
+def test_a_raw_parquet_file_keeps_its_own_mounting_the_same_everywhere(tmp_path, capsys):
+    """Raw Parquet states its mounting: the same one given is accepted, another refused naming both,
+    by ``process``, ``batch`` (which records the refusal for that session and goes on) and Python alike.
+    """
+    import json
+
     import imuback
+    from imuback.errors import RawFormatError
+    from imuback.store.dataset import read_table
     from imuback.store.raw import write_raw
 
-    path = write_raw(tmp_path / "s.parquet", imuback.simulate(minutes=0.5, seed=2, runner_id="r1"))
+    raw = imuback.simulate(minutes=0.5, seed=2, runner_id="r1")
+    own = json.dumps(np.asarray(raw.mounting).tolist())
+    other = XSENS_L5
+    path = write_raw(tmp_path / "s.parquet", raw)
+    other_path = write_raw(tmp_path / "t.parquet", imuback.simulate(minutes=0.5, seed=3, runner_id="r1"))
     ds = tmp_path / "ds"
-    assert main(["process", str(path), "--dataset", str(ds), "--mounting", "identity"]) == 1
-    assert "states its own mounting" in capsys.readouterr().err
-    assert main(["process", str(path), "--dataset", str(ds)]) == 0
-    assert _stored(ds)["mounting_source"] == "file"
+    assert main(["process", str(path), "--dataset", str(ds), "--mounting", other]) == 1
+    err = capsys.readouterr().err
+    assert f"the file's imuback.mounting is {own}, not the [[0.0, 0.0, -1.0]" in err and "drop --mounting" in err
+    assert not ds.exists() or not (ds / "sessions").exists()
+    for given in ([], ["--mounting", own]):
+        assert main(["process", str(path), "--dataset", str(ds), *given]) == 0
+        assert _stored(ds)["mounting_source"] == "file" and _stored(ds)["mounting_nominal"] == own
+    bds = tmp_path / "bds"
+    assert main(["batch", str(path), str(other_path), "--dataset", str(bds), "--mounting", other,
+                 "--progress", "none"]) == 1
+    errors = read_table(bds, "errors").to_pylist()
+    assert [e["source_path"].endswith("s.parquet") or e["source_path"].endswith("t.parquet") for e in errors] \
+        == [True, True] and all("imuback.mounting is" in e["message"] for e in errors)
+    assert main(["batch", str(path), "--dataset", str(bds), "--mounting", own, "--progress", "none"]) == 0
+    assert read_table(bds, "sessions")["mounting_source"].to_pylist() == ["file"]
+    with pytest.raises(RawFormatError, match=r"imuback.mounting is .*; drop mounting="):
+        imuback.read(path, mounting=json.loads(other))
+    assert imuback.read(path, mounting=json.loads(own)).mounting_source == "file"
 
 
 def test_batch_gives_its_mounting_to_the_files_that_state_none(tmp_path):
@@ -69,5 +94,6 @@ def test_batch_gives_its_mounting_to_the_files_that_state_none(tmp_path):
     l5 = tuple(tuple(r) for r in mounting_matrix(XSENS_L5))
     task = SessionTask(path=str(tmp_path / "lb.txt"), dataset=str(tmp_path), pipeline_version="x", mounting=l5)
     assert task_identity(task)["mounting"] == [[0, 0, -1], [0, 1, 0], [1, 0, 0]]
-    parquet = SessionTask(path=str(tmp_path / "s.parquet"), dataset=str(tmp_path), pipeline_version="x", mounting=l5)
-    assert task_identity(parquet) == {}
+    parquet = SessionTask(path=str(tmp_path / "s.parquet"), dataset=str(tmp_path), pipeline_version="x", mounting=l5,
+                          runner_id="r9")
+    assert task_identity(parquet) == {"mounting": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}  # checked against its own

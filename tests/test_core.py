@@ -162,6 +162,23 @@ def test_a_dead_accelerometer_axis_is_refused_with_what_to_do(raw, axis, value):
         dataclasses.replace(raw, acc_mps2=acc, gyr_dps=None)
 
 
+@pytest.mark.parametrize("lsb_mps2", [32 * G_MPS2 / 65536, 32 * G_MPS2 / 4096])  # 16- and 12-bit, ±16 g
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_a_dead_axis_flickering_by_one_count_is_refused_a_live_quantised_one_is_not(raw, axis, lsb_mps2):
+    """A dead axis may toggle between two adjacent ADC codes: at the file's own resolution (the
+    smallest step between its values), not a live axis, while the other axes move."""
+    counts = np.round(raw.acc_mps2.astype(np.float64) / lsb_mps2)
+    live = (counts * lsb_mps2).astype(np.float32)
+    assert dataclasses.replace(raw, acc_mps2=live).n_samples == raw.n_samples  # quantised, all live: kept
+    flicker = counts.copy()
+    flicker[:, axis] = 37 + (np.random.default_rng(axis).random(raw.n_samples) < 0.3)  # 37 or 38 counts
+    with pytest.raises(UnitsError, match=rf"column 'acc_{'xyz'[axis]}' stays at the quantisation level \(SD "
+                                         r".* m/s², .* to .* m/s², at most 1 of the file's .* m/s² steps\) while "
+                                         r"the other axes move: a dead accelerometer axis") as err:
+        dataclasses.replace(raw, acc_mps2=(flicker * lsb_mps2).astype(np.float32))
+    assert err.value.kind == "acc_dead"
+
+
 def test_a_still_sensor_is_no_dead_axis(raw):
     """At rest |acc| does not vary: a quantised axis may sit on one level without being dead."""
     still = np.tile(np.array([[0.0, 0.0, G_MPS2]], dtype=np.float32), (raw.n_samples, 1))

@@ -10,7 +10,7 @@ import pytest
 
 from imuback.cli.demo import _prepare_out_dir, format_summary, run_demo
 from imuback.errors import DemoError
-from imuback.store.raw import read_raw
+from imuback.store.raw import RawSession, read_raw
 from imuback.store.schema import SESSIONS_SCHEMA
 
 
@@ -30,19 +30,30 @@ def test_demo_records_processes_and_reports(tmp_path, capsys):
     assert (n, runners) == (2 * 2 + 1, 1)
     assert sensors == ["imuback (simulated)"]  # one simulated sensor, one name (history and today's)
     assert "Sensors</dt><dd>imuback (simulated)</dd>" in (tmp_path / "report_trends.html").read_text()
-    # today's run came over the BLE link whole, however slow the machine: the recorded file holds
-    # the samples the sensor had, to its last (a sensor that throttled to its link once lost a
-    # fifth of the demo run to buffer overflow; one that stopped with notifications still queued
-    # in its stack lost the end of the run unseen)
+    # today's run came over the BLE link whole, however slow or loaded the machine: the demo's
+    # sensor buffers the whole run, so load only slows it (sped up 100x, a sensor's 60 s buffer is
+    # 0.6 s of wall time, which a loaded CI machine once overran: 93.7 % kept). So every sample the
+    # sensor had is in the file, to its last, and the books balance: kept + reported lost = the
+    # sensor's count (its only loss is the simulated radio dropout in the truth, reported as such);
+    # a collector that loses or miscounts samples for any reason fails here (a sensor that
+    # throttled to its link once lost a fifth of the run; one that stopped with notifications
+    # still queued in its stack lost the end of the run unseen)
     complete, run_steps = duckdb.connect().execute(
         f"SELECT completeness_pct, n_run_steps FROM read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', "
         "hive_partitioning=true) WHERE source_path LIKE '%recorded%'").fetchone()
-    assert complete >= 95.0 and run_steps > 100, (complete, run_steps)
     sent = read_raw(tmp_path / "truth-of-today" / recorded[0].name)
     got = read_raw(recorded[0])
-    assert got.n_samples >= 0.95 * sent.n_samples, (got.n_samples, sent.n_samples)
-    span_s = (got.time_ns[-1] - got.time_ns[0]) / 1e9
-    assert abs(span_s - (sent.time_ns[-1] - sent.time_ns[0]) / 1e9) < 1.0, span_s
+
+    def lost(raw: RawSession) -> int:
+        return sum(int(g["samples_lost"]) for g in raw.gaps)
+
+    assert got.n_samples + lost(got) == sent.n_samples + lost(sent), (got.n_samples, lost(got), sent.n_samples,
+                                                                      lost(sent), got.gaps)
+    assert got.n_samples == sent.n_samples and lost(got) == lost(sent), (got.n_samples, sent.n_samples, got.gaps)
+    assert (got.time_ns[-1] - got.time_ns[0]) / 1e9 == pytest.approx((sent.time_ns[-1] - sent.time_ns[0]) / 1e9,
+                                                                      abs=0.01)
+    expected_pct = 100.0 * sent.n_samples / (sent.n_samples + lost(sent))
+    assert complete == pytest.approx(expected_pct, abs=0.1) and run_steps > 100, (complete, expected_pct, run_steps)
     for name in ("report_session.html", "report_trends.html"):
         html = (tmp_path / name).read_text()
         assert "not a diagnosis" in html.lower() or "informational" in html.lower()

@@ -90,8 +90,9 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
-        ``session_id`` and ``runner_id`` override the file's own; in a file holding several
-        sessions (mobgap), ``session_id`` picks one.
+        ``session_id`` and ``runner_id`` override the file's own; a ``mounting`` other than the
+        one a file states is refused naming both (raw Parquet, a CSV sidecar, BIDS, mobgap); in a
+        file holding several sessions (mobgap), ``session_id`` picks one.
 
     Returns
     -------
@@ -106,7 +107,7 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     (200.0, 156000)
     >>> imuback.read("HA/001/data.mat", runner_id="ha001", session_id="TimeMeasure1_Test5_Trial1")  # doctest: +SKIP
     """
-    from imuback.formats import FORMATS, detect_format, read_session
+    from imuback.formats import FORMATS, check_raw_mounting, detect_format, read_session
     from imuback.store.raw import read_raw
 
     src = str(path)
@@ -116,11 +117,12 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     kind = format or detect_format(path)
     if kind != "parquet":
         return read_session(path, format=kind, mapping=mapping, **identity)
-    extra = sorted(k for k in identity if k not in ("session_id", "runner_id"))
+    extra = sorted(k for k in identity if k not in ("session_id", "runner_id", "mounting"))
     if extra:
         raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
-                             "session_id and runner_id can be overridden")
+                             "session_id and runner_id can be overridden (and mounting= be the file's own)")
     raw = read_raw(path)
+    check_raw_mounting(raw, identity.get("mounting"))
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
     if (session_id, runner_id) == (raw.session_id, raw.runner_id):

@@ -205,11 +205,12 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
     (SD > 0.5 m/s²) is refused: over the 58 real walking trials of ../shared/data |acc|'s SD is
     0.76-2.53 m/s² and the gyroscope's 99th percentile 38-179 deg/s (0.67-3.1 in rad/s). One that
     reads 0 throughout is dead or disabled: refused too (it would read as "no pelvis rotation").
-    An accelerometer axis that holds exactly one value on every sample while |acc| varies (SD >
-    0.5 m/s², the same "moving" as for the gyroscope) is dead: a live axis carries noise and a
-    share of gravity and of every step, so it never stays on one quantisation level while the
-    body moves, and a dead one would corrupt the sensor-to-body alignment. Axes named in
-    ``acc_absent`` (a declared two-axis sensor) are not judged.
+    An accelerometer axis that stays at the quantisation level while |acc| varies (SD > 0.5 m/s²,
+    the same "moving" as for the gyroscope) is dead: its SD is at most :data:`DEAD_AXIS_SD_LSB`
+    steps of the file's own resolution (one value throughout, or toggling between adjacent ADC
+    codes). A live axis carries noise and a share of gravity and of every step, so it never stays
+    there while the body moves, and a dead one would corrupt the sensor-to-body alignment. Axes
+    named in ``acc_absent`` (a declared two-axis sensor) are not judged.
     """
     step = max(1, acc.shape[0] // 20000)  # ~20k samples decide the units as well as all of them
     sub_norm = np.linalg.norm(acc[::step].astype(np.float64), axis=1)  # float64: a corrupt 1e30 row must not overflow
@@ -236,21 +237,52 @@ def check_units(acc: npt.NDArray[np.float32], gyr: npt.NDArray[np.float32] | Non
                              kind="gyr_rad_s")
 
 
-def _check_dead_axis(acc: npt.NDArray[np.float32], *, step: int, acc_absent: tuple[str, ...], source: str) -> None:
-    """Raise ``UnitsError(kind="acc_dead")`` when an accelerometer axis not in ``acc_absent`` is exactly
-    constant (judged on every ``step``-th sample, confirmed on all of them).
+DEAD_AXIS_SD_LSB = 1.0
+"""An accelerometer axis whose SD is at most this many of the file's quantisation steps
+(:func:`acc_resolution_mps2`) while |acc| varies is dead. Physics and the ADC, not data: an axis
+stuck on one code has SD 0, one toggling between two adjacent codes at most 0.5 step, one with a
+code of noise about 0.7; a live axis on a moving body carries a share of gravity and of every step
+(tens of steps). Margin on every real and simulated recording: ``python benchmarks/dead_axis.py``
+(docs/data_contract.md)."""
+
+
+def acc_resolution_mps2(acc: npt.NDArray[np.floating[Any]], axes: npt.ArrayLike) -> float:
+    """The accelerometer's resolution as the file shows it: the smallest step between two distinct
+    values of any of ``axes`` (columns of ``acc``, (N, 3) m/s²), in m/s².
+
+    A quantised sensor's LSB (16-bit ±16 g: 0.0048 m/s²), or the text's last digit (a CSV written to
+    0.01 m/s²); float data that was never quantised gives a tiny step, so only an exactly constant
+    axis is then dead. 0.0 when no axis takes two values.
     """
-    sub = acc[::step]
-    for i in np.flatnonzero(np.ptp(sub, axis=0) == 0):  # at most 3 axes
-        col = ACC_COLUMNS[int(i)]
-        if col in acc_absent or np.ptp(acc[:, i]) != 0:
+    steps = [np.diff(np.unique(acc[:, int(i)].astype(np.float64))) for i in np.atleast_1d(axes)]
+    every = np.concatenate(steps) if steps else np.empty(0)
+    return float(every.min()) if every.size else 0.0
+
+
+def _check_dead_axis(acc: npt.NDArray[np.float32], *, step: int, acc_absent: tuple[str, ...], source: str) -> None:
+    """Raise ``UnitsError(kind="acc_dead")`` when an accelerometer axis not in ``acc_absent`` stays at the
+    quantisation level: its SD at most :data:`DEAD_AXIS_SD_LSB` steps of the file's resolution
+    (exactly constant included), judged on every ``step``-th sample, confirmed on all of them.
+    """
+    judged = np.array([i for i, c in enumerate(ACC_COLUMNS) if c not in acc_absent])
+    if judged.size == 0:
+        return
+    sub = acc[::step][:, judged].astype(np.float64)
+    lsb = acc_resolution_mps2(sub, np.arange(judged.size))
+    for i in judged[np.std(sub, axis=0) <= DEAD_AXIS_SD_LSB * lsb]:  # at most 3 axes
+        col, full = ACC_COLUMNS[int(i)], acc[:, int(i)].astype(np.float64)
+        sd = float(np.std(full))
+        if sd > DEAD_AXIS_SD_LSB * lsb:
             continue
-        raise UnitsError(f"{source}: column {col!r} reads {float(acc[0, i]):g} m/s² on every sample while the "
-                         "other axes move: a dead accelerometer axis, which would corrupt the sensor-to-body "
-                         f"alignment; check the sensor, or if it really has only two axes leave {col!r} out of "
-                         f'the file and declare it, "imuback.acc_absent": "{col}" (a CSV\'s sidecar, a Parquet '
-                         "file's metadata; acc_absent= on a RawSession built in Python)",
-                         kind="acc_dead")
+        low, high = float(full.min()), float(full.max())
+        reads = (f"reads {low:g} m/s² on every sample" if low == high else
+                 f"stays at the quantisation level (SD {sd:.3g} m/s², {low:g} to {high:g} m/s², at most "
+                 f"{DEAD_AXIS_SD_LSB:g} of the file's {lsb:.3g} m/s² steps)")
+        raise UnitsError(f"{source}: column {col!r} {reads} while the other axes move: a dead accelerometer "
+                         "axis, which would corrupt the sensor-to-body alignment; check the sensor, or if it "
+                         f"really has only two axes leave {col!r} out of the file and declare it, "
+                         f'"imuback.acc_absent": "{col}" (a CSV\'s sidecar, a Parquet file\'s metadata; '
+                         "acc_absent= on a RawSession built in Python)", kind="acc_dead")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -105,7 +105,7 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
 
 def record_simulated(raw: RawSession, out_dir: Path, *, speedup: float = 20.0,
                      sensor: str = "imuback", rate_hz: float | None = None,
-                     status: Callable[[str], None] | None = None) -> Path:
+                     status: Callable[[str], None] | None = None, faults: Misbehaviour = NO_FAULTS) -> Path:
     """Stream ``raw`` from a simulated sensor over a bumble virtual link, record it, return the file.
 
     Parameters
@@ -116,12 +116,13 @@ def record_simulated(raw: RawSession, out_dir: Path, *, speedup: float = 20.0,
     sensor : ``"imuback"`` (own protocol) or ``"polar"`` (Polar PMD, rates up to 416 Hz).
     rate_hz : output data rate to ask for (default: the rate of ``raw``).
     status : called about once a second with a status line (samples/s, lost, battery, time).
+    faults : the simulated sensor's faults and firmware buffer (default: none, a minute's buffer).
     """
     cb = None if status is None else (lambda st: status(st.line()))
 
     def run() -> SimulatedRecording:
         return asyncio.run(record_simulated_async(raw, Path(out_dir), speedup=speedup, sensor=sensor,
-                                                  rate_hz=rate_hz, status=cb))
+                                                  rate_hz=rate_hz, faults=faults, status=cb))
 
     try:
         asyncio.get_running_loop()

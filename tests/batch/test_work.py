@@ -50,19 +50,28 @@ def test_same_mounting_of_a_file_that_states_its_own(tmp_path):
                                                    mounting=tuple(tuple(r) for r in RECOMMENDED_MOUNTING)))
 
 
-def test_a_raw_parquet_file_is_skipped_whatever_mounting_is_given(tmp_path):
-    """Raw Parquet leaves --mounting aside (its own is stored): a re-run with or without one skips it."""
+def test_a_raw_parquet_file_is_skipped_with_its_own_mounting_and_refused_with_another(tmp_path):
+    """Raw Parquet states its mounting (as a CSV sidecar): a re-run with none or the same skips it; with
+    another the task is not skipped as done but read again and refused, naming both.
+    """
+    import json
+
     from imuback.batch.runner import run_batch
     from imuback.formats.identity import RECOMMENDED_MOUNTING
+    from imuback.store.raw import read_raw
 
     study = write_study(tmp_path / "raw", runners=1, sessions_per_runner=1, bad=False)
+    own = read_raw(study.good[0]).mounting.tolist()
+    assert own != RECOMMENDED_MOUNTING
     ds = tmp_path / "ds"
-    assert run_batch([study.root], dataset=ds, workers=1, progress="none",
-                     mounting=RECOMMENDED_MOUNTING).counts["processed"] == 1
-    assert read_table(ds, "sessions").to_pylist()[0]["mounting_source"] == "file"
-    for mounting in (RECOMMENDED_MOUNTING, None):
+    assert run_batch([study.root], dataset=ds, workers=1, progress="none", mounting=own).counts["processed"] == 1
+    row = read_table(ds, "sessions").to_pylist()[0]
+    assert row["mounting_source"] == "file" and json.loads(row["mounting_nominal"]) == own
+    for mounting in (own, None):
         assert run_batch([study.root], dataset=ds, workers=1, progress="none",
                          mounting=mounting).counts == {"processed": 0, "skipped": 1, "failed": 0}
-    given = {"mounting_source": "given", "mounting_nominal": str(RECOMMENDED_MOUNTING)}  # e.g. made in Python
-    task = SessionTask(path=str(study.good[0]), dataset=str(ds), pipeline_version="x")
-    assert work.same_mounting(given, task)
+    summary = run_batch([study.root], dataset=ds, workers=1, progress="none", mounting=RECOMMENDED_MOUNTING)
+    assert summary.counts == {"processed": 0, "skipped": 0, "failed": 1}
+    (err,) = read_table(ds, "errors").to_pylist()
+    assert "the file's imuback.mounting is" in err["message"] and "[[0.0, 0.0, -1.0]" in err["message"]
+    assert read_table(ds, "sessions").num_rows == 1  # the stored session stays

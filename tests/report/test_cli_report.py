@@ -22,6 +22,7 @@ def test_help_for_every_report_command(capsys: pytest.CaptureFixture[str]) -> No
         assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--session" in out and "--runner" in out and "--weeks" in out and "--pdf" in out
+    assert "a UTC calendar day" in " ".join(out.split())  # the dataset keeps no time zone: days are UTC
 
 
 def test_session_and_trends_commands(fabricate: Fabricate, tmp_path: Path,
@@ -37,7 +38,8 @@ def test_session_and_trends_commands(fabricate: Fabricate, tmp_path: Path,
                  "--baseline-from", "2024-03-04", "--baseline-to", "2024-03-10",
                  "--out", str(trends)]) == 0
     html = trends.read_text(encoding="utf-8")
-    assert "showing the last 2 weeks" in html and "(chosen)" in html
+    assert "showing the last 2 weeks" in html and "; dates are UTC days, weeks start Monday 00:00 UTC)" in html
+    assert "sessions from 04 Mar 2024 to 10 Mar 2024 (UTC days, chosen)" in html
     assert "Right-side impact (sacrum peak) up" in html
 
 

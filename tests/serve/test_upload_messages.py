@@ -179,3 +179,27 @@ def test_a_stored_recording_uploaded_under_another_runner_is_refused_and_stays(c
     assert not re.search(r"--[a-z]", second.message), second.message
     sessions = clinic_client.dataset / "sessions"
     assert sorted(p.name for p in sessions.iterdir()) == ["runner=ann"]
+
+
+def test_a_raw_parquet_file_uploaded_with_a_mounting_keeps_its_own_or_is_refused(clinic_client: Any,
+                                                                                 tmp_path: Path) -> None:
+    """As ``process`` and ``batch``: raw Parquet states its mounting; the same one in the form is
+    accepted (stored as the file's), another refused naming both, in the form's words."""
+    import imuback
+    from imuback.store.dataset import read_table
+    from imuback.store.raw import write_raw
+
+    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="ann")
+    assert np.allclose(raw.mounting, np.eye(3))  # the simulator's default: its own axes
+    data = write_raw(tmp_path / "s.parquet", raw).read_bytes()
+    assert _upload(clinic_client, [(data, "s.parquet")], mounting="recommended").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "error", job.message
+    assert job.message.startswith("s.parquet: the file's imuback.mounting is [[1.0, 0.0, 0.0]"), job.message
+    assert "not the [[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] given; set How the sensor was worn " \
+           "to 'not stated'" in job.message
+    assert not re.search(r"--[a-z]|in Python", job.message), job.message
+    assert _upload(clinic_client, [(data, "s.parquet")], mounting="identity").status_code == 303
+    (again,) = [j for j in _finished(clinic_client, 2) if j.job_id != job.job_id]
+    assert again.status == "done", again.message
+    assert read_table(clinic_client.dataset, "sessions")["mounting_source"].to_pylist() == ["file"]

@@ -71,7 +71,8 @@ class SessionTask:
     start: str | None = None
     """ISO 8601 time, with its zone, of the first sample of an input timed from its start (a batch of one file)."""
     mounting: tuple[tuple[float, ...], ...] | None = None
-    """Nominal mounting (3x3) of inputs that state none; not applied to Parquet files."""
+    """Nominal mounting (3x3) of inputs that state none; one that states its own (raw Parquet
+    included) refuses another."""
     made_from: tuple[tuple[str, str], ...] = ()
     """(runner_id, session_id) of the sessions the dataset holds made from this file
     (``sessions.source_path``), looked up by the driver: for a file whose ids cannot be read
@@ -208,14 +209,16 @@ def task_identity(task: SessionTask) -> dict[str, Any]:
 
 def given_identity(path: str | Path, *, runner_id: str | None = None, session_id: str | None = None,
                    start: str | None = None, mounting: Any = None) -> dict[str, Any]:
-    """The identity a batch (or ``export bids``) gives an input file: none for raw Parquet (it
-    carries its own), else the ``--runner``/``--session``/``--start``/``--mounting`` that were given.
+    """The identity a batch (or ``export bids``) gives an input file: the ``--runner``/``--session``/
+    ``--start``/``--mounting`` that were given; for raw Parquet (it carries its own) only
+    ``--mounting``, which must be the file's (:func:`imuback.formats.identity.parquet_identity`).
     """
-    if Path(path).suffix.lower() == ".parquet":
-        return {}
+    from imuback.formats.identity import parquet_identity
+
     given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
              ("mounting", None if mounting is None else [list(r) for r in mounting]))
-    return {k: v for k, v in given if v is not None}
+    identity = {k: v for k, v in given if v is not None}
+    return parquet_identity(identity) if Path(path).suffix.lower() == ".parquet" else identity
 
 
 def _file_outcome(task: SessionTask, t0: tuple[float, float],
@@ -325,16 +328,14 @@ def file_already_processed(task: SessionTask) -> str | None:
 
 def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
     """Reading the task's file again gives the stored session's nominal mounting (``row``: its
-    :func:`~imuback.store.dataset.stored_source`). Raw Parquet ignores ``--mounting``; one another
-    file states (a CSV sidecar's, BIDS, mobgap) is kept when none or the same is given, and a
-    different one given is refused on reading, so such a task is not skipped (it fails, saying so);
-    else the one given, or none (the identity, assumed).
+    :func:`~imuback.store.dataset.stored_source`). One the file states (raw Parquet's, a CSV
+    sidecar's, BIDS, mobgap) is kept when none or the same is given, and a different one given is
+    refused on reading, so such a task is not skipped (it fails, saying so); else the one given, or
+    none (the identity, assumed).
     """
     from imuback.formats.identity import same_matrix
     from imuback.pipeline import mounting_json
 
-    if Path(task.path).suffix.lower() == ".parquet":
-        return True
     if row["mounting_source"] == "file":
         return task.mounting is None or same_matrix(task.mounting, row["mounting_nominal"])
     if task.mounting is None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from imuback.cli import paths
 from imuback.cli.mounting import MOUNTING_HELP, mounting_matrix
-from imuback.errors import ImubackError, RawFormatError
+from imuback.errors import ImubackError
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -40,6 +40,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from imuback.formats import detect_format
+    from imuback.formats.identity import parquet_identity
     from imuback.pipeline import process_file_sessions
 
     identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start),
@@ -62,12 +63,9 @@ def _process(args: argparse.Namespace) -> int:
         return 2
     for path in args.raw:
         try:
-            # --runner, --session, --start are for files without ids (a raw Parquet file carries its own)
-            is_parquet = detect_format(path) == "parquet"
-            if is_parquet and args.mounting is not None:
-                raise RawFormatError(f"{path}: a raw Parquet file states its own mounting (imuback.mounting); "
-                                     "--mounting is for files that do not")
-            meta = identity if not is_parquet else {}
+            # --runner, --session, --start are for files without ids (a raw Parquet file carries its own);
+            # --mounting is checked against the one it states, as in a batch and the clinic page
+            meta = identity if detect_format(path) != "parquet" else parquet_identity(identity)
             results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
                                             mapping=mapping, treadmill_speed_mps=args.speed_mps)
         except ImubackError as exc:
@@ -160,8 +158,8 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                         "files (process: raw Parquet aside)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
-                        "does keeps its own (BIDS with NominalMountingRotation, mobgap, a CSV sidecar's "
-                        "imuback.mounting refuse another, naming both; raw Parquet's is never replaced); "
+                        "does keeps its own and refuses another, naming both (raw Parquet's imuback.mounting, "
+                        "a CSV sidecar's, BIDS with NominalMountingRotation, mobgap); "
                         "without it the identity is assumed and the reports say the file did not tell the "
                         "mounting. The body frame is found from the data either way")
 

@@ -110,7 +110,8 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     **identity : ``runner_id``, ``session_id``, ``start`` (ISO 8601 text or a ``datetime``, with its
         zone), ``sensor``, ``sample_rate_hz``,
         ``mounting`` for formats that carry none; a raw Parquet file carries its own, so giving
-        identity for one is an error. In a multi-session file ``session_id`` picks one session.
+        identity for one is an error, but for ``mounting`` the same as the file's (another is refused,
+        naming both, as for every format that states one). In a multi-session file ``session_id`` picks one session.
     """
     kind = format or detect_format(path)
     if kind not in FORMATS:
@@ -154,11 +155,25 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         from imuback.formats.phone import read_phone
 
         return [read_phone(Path(path), kind, **identity)]
+    mounting = identity.pop("mounting", None)
     if any(v is not None for v in identity.values()):
         raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw
 
-    return [read_raw(path)]
+    raw = read_raw(path)
+    check_raw_mounting(raw, mounting)
+    return [raw]
+
+
+def check_raw_mounting(raw: RawSession, given: Any) -> None:
+    """A raw Parquet file states its mounting (``imuback.mounting``, required): the same one given,
+    or none, is accepted and the file's kept; another is refused naming both (as a CSV sidecar's,
+    BIDS's or mobgap's; docs/frames.md).
+    """
+    from imuback.formats.identity import check_stated_mounting
+
+    check_stated_mounting(raw.mounting, given, src=raw.source, states="the file's imuback.mounting",
+                          fix="rewrite the file's imuback.mounting if it is wrong")
 
 
 def read_session(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,

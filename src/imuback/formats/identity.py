@@ -140,6 +140,26 @@ def same_matrix(a: Any, b: Any) -> bool:
     return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
 
 
+def check_stated_mounting(stated: Any, given: Any, *, src: str, states: str, fix: str = "") -> None:
+    """Refuse a given mounting that differs from the one the file states, naming both (the rule for
+    every format that states one: raw Parquet's ``imuback.mounting``, a CSV sidecar's, BIDS, mobgap);
+    the same one given, or none, is accepted and the file's is kept (``mounting_source`` ``file``).
+    ``states``: where the file says it (``the file's imuback.mounting``).
+    """
+    if given is None or same_matrix(stated, given):
+        return
+    raise refuse_stated(src, key="mounting", states=f"{states} is {matrix_text(stated)}",
+                        given=matrix_text(given), fix=fix)
+
+
+def parquet_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """The part of a given identity that ``process``, ``batch`` and the clinic page pass to a raw
+    Parquet file: its ``mounting`` only, which must be the one the file states
+    (:func:`imuback.formats.check_raw_mounting`); the file's runner and session are its own.
+    """
+    return {} if identity.get("mounting") is None else {"mounting": identity["mounting"]}
+
+
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:
     """``RawSession`` keywords of a format that states no mounting: the one given, else the
     identity marked as assumed (the report then says the file did not tell how the sensor was worn).

@@ -206,6 +206,11 @@ def _median(values: Any) -> float | None:
     return float(np.median(arr)) if arr.size else None
 
 
+UTC_DAYS = "dates are UTC days, weeks start Monday 00:00 UTC"
+"""What the reports' days and weeks are: the dataset keeps session times in UTC and no time zone
+(sessions.start_time), so a run at 18:00 on 3 March in UTC-8 is on 4 March here (docs/report.md)."""
+
+
 def _day(ts: pd.Timestamp) -> str:
     return f"{ts:%d %b %Y}"
 
@@ -304,7 +309,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         lo, hi = params.baseline_range
         day = df["start_time"].dt.floor("D")
         in_base = df["usable"] & (day >= lo) & (day <= hi)
-        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} (chosen)"
+        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} (UTC days, chosen)"
     elif not usable.empty:
         first = usable["start_time"].iloc[0]
         in_base = df["usable"] & (df["start_time"] < first + pd.Timedelta(days=params.baseline_days))

@@ -17,6 +17,7 @@ from imuback.report.analysis import (
     COLUMNS,
     DEFAULT_PARAMS,
     DRIFT_RULE_TEXT,
+    UTC_DAYS,
     ReportParams,
     RunnerContext,
     rate_limits,
@@ -257,7 +258,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     weekly = weekly.reset_index(drop=True)
     facts = [
         ("Runner", runner_id),
-        ("Period", f"{df['start_time'].min():%d %b %Y} to {last:%d %b %Y} (showing {window})"),
+        ("Period", f"{df['start_time'].min():%d %b %Y} to {last:%d %b %Y} (showing {window}; {UTC_DAYS})"),
         ("Sessions", f"{len(df)} in the dataset, {int(df['comparable'].sum())} at comparable pace"),
         ("Baseline", ctx.baseline_text),
         ("Comparable pace", ctx.pace_band_text),

@@ -94,6 +94,7 @@ def _process_upload(dataset: Path) -> Any:
     def read_and_store(path: Path, options: UploadOptions,
                        progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
         from imuback.formats import detect_format
+        from imuback.formats.identity import parquet_identity
         from imuback.pipeline import process_file_sessions
 
         progress("checking the file type")
@@ -106,11 +107,10 @@ def _process_upload(dataset: Path) -> Any:
                 raise RawFormatError(NOT_READ) from None
             name = FORMAT_NAMES.get(kind, kind)
             identity, note = options.identity(), ""
-            if kind == "parquet":  # it carries its own runner, session and mounting
-                if identity:
-                    note = (" This file names its own runner, session and mounting: the form's were not "
-                            "used.")
-                identity = {}
+            if kind == "parquet":  # it carries its own runner and session; a mounting must be its own
+                if set(identity) - {"mounting"}:
+                    note = " This file names its own runner, session and start: the form's were not used."
+                identity = parquet_identity(identity)
             elif options.runner_id is None:
                 raise RawFormatError(f"this {name} does not say whose run it is: enter the runner id in the "
                                      "upload form and upload it again")
