@@ -112,3 +112,16 @@ def test_timestamp_jitter_is_no_gap_and_a_hole_counts_its_missing_samples():
     # without jitter, as before: an interval of k + 1 periods is k missing samples
     _, exact = to_grid(*_jittered(100.0, 30_000, holes, jitter_s=0.0), None, fs_hz=100.0)
     assert exact.n_gaps == 5 and exact.gap_total_s == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("true_hz", [96.0, 97.0, 103.0, 104.0])
+@pytest.mark.parametrize("jitter_s", [0.0, 0.002])
+def test_missing_samples_are_counted_in_the_sensors_own_periods_when_the_stated_rate_is_off(true_hz, jitter_s):
+    # review 26: told 100 Hz, a 104 Hz sensor's one-sample holes were counted as none (the two
+    # 16-sample grid lines drifted 0.64 of a period apart), a 96 Hz one's as two samples each
+    holes = [slice(a, a + k) for a, k in zip(range(1000, 11_000, 1000), [1, 3] * 5, strict=True)]
+    _, gaps = to_grid(*_jittered(true_hz, 20_000, holes, jitter_s=jitter_s), None, fs_hz=100.0)
+    assert gaps.n_gaps == 10 and gaps.gap_total_s == pytest.approx(20 / 100.0)
+    _, clean = to_grid(*_jittered(true_hz, 20_000, [], jitter_s=jitter_s), None, fs_hz=100.0)
+    assert (clean.n_gaps, clean.gap_total_s) == (0, 0.0)
+

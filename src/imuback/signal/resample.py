@@ -55,7 +55,8 @@ of 16 within about 0.06 of a period, so the two sides' lines are a whole number 
 to well within half of one: 0 gaps counted on 1,000,000 such samples (32,207 intervals of 1.5
 periods or more) and on the five Sensor Logger exports of review 25, where 10 still counted one
 (``benchmarks/gap_counts.py`` for the datasets). A sensor whose timestamps are its sample counter
-has no jitter: any window gives the interval itself."""
+has no jitter: any window gives the interval itself, counted in the sensor's own periods
+(:data:`RATE_RECOUNT`)."""
 
 
 def _missing_samples(t_s: npt.NDArray[np.float64], at: npt.NDArray[np.intp], fs_hz: float,
@@ -85,6 +86,42 @@ def _missing_samples(t_s: npt.NDArray[np.float64], at: npt.NDArray[np.intp], fs_
     return np.maximum(np.round(jump), 0.0)
 
 
+RATE_RECOUNT = 5e-3
+"""The sensor's own rate this far (relative) from the stated one counts the missing samples in its
+own periods (review 26: told 100 Hz, a 104 Hz sensor's one-sample holes counted none); closer, the
+stated one: 16 samples' drift at 0.5 % is 0.08 of a period."""
+
+
+def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_hz: float) -> float:
+    """The sensor's own rate where it is more than :data:`RATE_RECOUNT` off the stated ``fs_hz``,
+    else ``fs_hz``: the median span of ``ANCHOR_SAMPLES`` intervals with no ``long`` one inside them
+    (jitter averages out within a span; a gap, or a batch of equal times, is rarely inside one).
+    Fewer than 100 such spans (batched timestamps): ``fs_hz``.
+    """
+    k = ANCHOR_SAMPLES
+    if t_s.size <= k:
+        return fs_hz
+    n_long = np.concatenate([[0], np.cumsum(long)])
+    # the span t[i + k] - t[i] holds intervals i .. i + k - 1; only its inner ones are asked to be
+    # short, which leaves its two end samples' jitter free (unbiased: a long first or last interval
+    # is as often a late end sample as an early one)
+    clean = (n_long[k - 1:-1] - n_long[1:-k + 1 or None][: t_s.size - k]) == 0
+    if clean.sum() < 100:
+        return fs_hz
+    own = k / float(np.median((t_s[k:] - t_s[:-k])[clean]))
+    return own if abs(own / fs_hz - 1.0) > RATE_RECOUNT else fs_hz
+
+
+def _count_missing(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
+                   fs_hz: float) -> npt.NDArray[np.float64]:
+    """Whole samples missing in each long interval ``long_at`` at ``fs_hz``: first with every long
+    interval as a window boundary, then with only those found to be gaps (a jittered neighbour then
+    no longer narrows the window).
+    """
+    missing = _missing_samples(t_s, long_at, fs_hz, long_at)
+    return _missing_samples(t_s, long_at, fs_hz, long_at[missing >= 1.0])
+
+
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
             *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
@@ -112,14 +149,12 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     duration = float(t[-1])
     dt = np.diff(t)
     # an interval of gap_factor periods or more may hide missing samples; how many is told by the
-    # grid lines on either side (jitter: none), first with every such interval as a boundary, then
-    # with only those found to be gaps (a jittered neighbour then no longer narrows the window)
+    # grid lines on either side (jitter: none)
     long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
-    missing = _missing_samples(t, long_at, fs_hz, long_at)
-    missing = _missing_samples(t, long_at, fs_hz, long_at[missing >= 1.0])
+    max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
+    missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
     # a gap's length is its whole missing samples (times the period), everywhere below
     gap_at, missing = long_at[missing >= 1.0], missing[missing >= 1.0]
-    max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
     exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
     split = gap_at[missing > max_fill_n]
     starts = np.concatenate([[0], split + 1])
