@@ -230,7 +230,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
             moved = []
             for other in others:
                 n = move_notes(dataset, session_id=raw.session_id, from_runner=other, to_runner=raw.runner_id)
-                delete_session(dataset, runner_id=other, session_id=raw.session_id)
+                delete_session(dataset, runner_id=other, session_id=raw.session_id, sessions_last=True)
                 moved.append((other, n))
             result = dataclasses.replace(result, moved_from=tuple(moved))
     return result

@@ -71,6 +71,44 @@ def test_two_runners_may_share_a_session_id_and_a_refile_is_refused_unless_repla
     assert process_file(fixed, dataset=ds).moved_from == ()
 
 
+def test_a_move_interrupted_while_deleting_is_finished_by_processing_again(tmp_path, monkeypatch):
+    """Review 26: a --replace move stopped inside the old copy's deletion left its steps behind under
+    no session row (a rerun could not find them). The old ``sessions`` row now goes last, so the
+    rerun finds the unfinished move and completes it."""
+    import dataclasses
+    import shutil
+    from pathlib import Path
+
+    from imuback.store import dataset as store_dataset
+    from imuback.store.raw import read_raw
+
+    raw, _ = half_sine_run(minutes=0.5)
+    a = write_raw(tmp_path / "a.parquet", dataclasses.replace(raw, session_id="s01", runner_id="ann"))
+    ds = tmp_path / "ds"
+    process_file(a, dataset=ds)
+    fixed = write_raw(tmp_path / "a.parquet", dataclasses.replace(read_raw(a), runner_id="bob"))
+    calls = []
+    rmtree = shutil.rmtree
+
+    def stops_after_one(path, *args, **kwargs):  # the first of the old copy's folders, then a stop
+        if "runner=ann" in str(path):
+            calls.append(Path(path))
+            if len(calls) > 1:
+                raise KeyboardInterrupt
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(store_dataset.shutil, "rmtree", stops_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        process_file(fixed, dataset=ds, replace=True)
+    monkeypatch.undo()
+    assert "sessions" not in calls[0].parts[-3]  # the old copy's derived rows went first
+    assert sorted(read_table(ds, "sessions").column("runner_id").to_pylist()) == ["ann", "bob"]
+    assert process_file(fixed, dataset=ds, replace=True).moved_from == (("ann", 0),)
+    for table in ("sessions", "steps", "strides"):
+        assert set(read_table(ds, table).column("runner_id").to_pylist()) == {"bob"}, table
+        assert not (ds / table / "runner=ann").exists(), table
+
+
 def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):
     from imuback.pipeline import file_sha256
 

@@ -221,13 +221,17 @@ KEPT_TABLES = frozenset({"notes"})
 """Tables a session's deletion or re-processing leaves alone: what people wrote, not derived rows."""
 
 
-def delete_session(dataset: str | Path, *, runner_id: str, session_id: str) -> None:
+def delete_session(dataset: str | Path, *, runner_id: str, session_id: str, sessions_last: bool = False) -> None:
     """Remove one session's derived rows from every table, ``sessions`` first (the reverse of
-    writing); notes are kept (see KEPT_TABLES).
+    writing: an interrupted delete leaves no session row over missing rows, and processing again
+    writes it anew); notes are kept (see KEPT_TABLES). ``sessions_last``: the session's rows are
+    already written elsewhere (a move to another runner): its ``sessions`` row goes last, so an
+    interrupted move leaves it to be found (:func:`refiled_under`) and finished, not rows no
+    session row names.
     """
     tables = [d.name for d in Path(dataset).iterdir()
               if d.is_dir() and not d.name.startswith(".") and d.name not in KEPT_TABLES]
-    for name in sorted(tables, key=lambda n: n != "sessions"):
+    for name in sorted(tables, key=lambda n: (n == "sessions") == sessions_last):
         folder = session_dir(dataset, name, runner_id, session_id)
         shutil.rmtree(folder, ignore_errors=True)
         try:
