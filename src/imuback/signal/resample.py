@@ -99,7 +99,7 @@ def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_h
     Fewer than 100 such spans (batched timestamps): ``fs_hz``.
     """
     k = ANCHOR_SAMPLES
-    if t_s.size <= k:
+    if t_s.size <= k or not long.any():  # no interval to count in: no need to know
         return fs_hz
     n_long = np.concatenate([[0], np.cumsum(long)])
     # the span t[i + k] - t[i] holds intervals i .. i + k - 1; only its inner ones are asked to be
