@@ -78,9 +78,10 @@ MAX_HOLES: Final = 32
 """Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
 RECENT: Final = 2 * REORDER_FRAMES + 2
 """Frames kept last that are remembered (start, k, seq): one of them again is a re-send."""
-TOO_LATE: Final = f"frame arrived too late to be placed (over {MAX_LATE_FRAMES} frames late)"
+TOO_LATE: Final = f"frame fits no hole (over {MAX_LATE_FRAMES} frames late, or a damaged header)"
 """Reason of a frame from before the last one kept (an earlier ``seq``, samples before it) that fits
-no remembered hole: its samples are not kept, and the gap they leave carries this reason."""
+no remembered hole and whose samples were not all kept already: its samples are not kept, and the
+gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
@@ -205,6 +206,7 @@ class ImubackDecoder:
         self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
         self._placed_bad: dict[int, tuple[int, int]] = {}  # TOO_LATE frames: where their samples belong
         self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT)  # frames kept last: (start, k, seq)
+        self._kept: list[tuple[int, int]] = []  # decoder-index ranges kept, merged, within replay_window
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -293,6 +295,10 @@ class ImubackDecoder:
             for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
                                     int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
+            runs = np.r_[0, np.flatnonzero(d[1:] > 0) + 1]  # runs of frames without a gap between them
+            ends = np.r_[runs[1:] - 1, k.size - 1]
+            for a, b in zip(first_v[runs].tolist(), (first_v[ends] + k[ends]).tolist(), strict=True):
+                self._keep(a, b)
             self._offset = base - int(first[0])
             self._recent.extend(zip(first_v[-RECENT:].tolist(), k[-RECENT:].tolist(), seq[-RECENT:].tolist(),
                                     strict=True))
@@ -365,6 +371,10 @@ class ImubackDecoder:
                     continue
                 self._offset = 0
                 v = fj
+                if (j + 2 < m and (int(first[j + 1]) - fj - kj) % 2**32 == 0 and (int(seq[j + 1]) - sj) % 65536 != 1
+                        and (int(first[j + 2]) - int(first[j + 1]) - int(k[j + 1])) % 2**32 == 0
+                        and (int(seq[j + 2]) - int(seq[j + 1])) % 65536 == 1):
+                    sj = (int(seq[j + 1]) - 1) % 65536  # its seq is garbled: the two frames after it agree
                 self._hole_before(v, sj)
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
@@ -372,11 +382,16 @@ class ImubackDecoder:
                 if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
                     self._filled.append(int(cand[j]))
                     self._recent.append((v, kj, sj))
+                    self._keep(v, v + kj)
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
                 if not self._rebooted and v + kj <= end and (v, kj, sj) in self._recent:
                     reason[cand[j]] = _RESENT  # a frame kept a moment ago again (same counter and seq)
+                    continue
+                if (not self._rebooted and v + kj <= end and 0 < (self._last_seq - sj) % 65536 < 32768
+                        and self._was_kept(v, kj)):
+                    reason[cand[j]] = _RESENT  # every sample of it already kept: a re-send, nothing lost
                     continue
                 if (not self._rebooted and not self._restarted and v + kj <= end
                         and 0 < (self._last_seq - sj) % 65536 < 32768
@@ -440,6 +455,7 @@ class ImubackDecoder:
             if self._last_end is not None and v > self._last_end:
                 self._holes.append((self._last_end, v, self._last_seq, sj))
             self._recent.append((v, kj, int(seq[j])))
+            self._keep(v, v + kj)
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
             self._restarted = self._rebooted = self._replaying = False
@@ -451,14 +467,38 @@ class ImubackDecoder:
     def _fill_hole(self, v: int, k: int, seq: int) -> bool:
         """Take the part of a remembered hole that frame ``[v, v + k)`` fills (True), else False.
 
-        The frame must lie inside the hole and its ``seq`` between those of the frames around it.
+        The frame must lie inside the hole and its ``seq`` between those of the frames around it, or
+        fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only).
         """
         for h, (a, b, s0, s1) in enumerate(self._holes):
-            if a <= v and v + k <= b and 0 < (seq - s0) % 65536 < (s1 - s0) % 65536:
+            exact = a == v and v + k == b and (s1 - s0) % 65536 == 2
+            if a <= v and v + k <= b and (exact or 0 < (seq - s0) % 65536 < (s1 - s0) % 65536):
                 parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
                 self._holes[h:h + 1] = parts
                 return True
         return False
+
+    def _keep(self, a: int, b: int) -> None:
+        """Samples ``[a, b)`` were kept: merge into the kept ranges, forget those a re-send cannot reach."""
+        kept = self._kept
+        if kept and kept[-1][0] <= a <= kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(kept[-1][1], b))
+        else:
+            kept.append((a, b))
+            kept.sort()
+            merged: list[tuple[int, int]] = []
+            for lo, hi in kept:
+                if merged and lo <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+                else:
+                    merged.append((lo, hi))
+            kept[:] = merged
+        horizon = kept[-1][1] - self.replay_window
+        self._kept = [r for r in kept if r[1] > horizon][-4 * MAX_HOLES:]
+
+    def _was_kept(self, v: int, k: int) -> bool:
+        """Every sample of ``[v, v + k)`` was kept already (a re-send)."""
+        return any(lo <= v and v + k <= hi for lo, hi in self._kept)
 
     def _hole_before(self, v: int, seq: int) -> None:
         """The decoder's first frame starts at ``v``: frames sent before it may still arrive late."""
