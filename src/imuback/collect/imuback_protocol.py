@@ -196,6 +196,7 @@ class ImubackDecoder:
         self._last_seq: int = 0
         self._offset: int = 0
         self._restarted = False
+        self._seq_unsure = False  # the last kept frame was the decoder's first, its seq not confirmed
         self._rebooted = False
         self._boot_id: int = 0
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
@@ -277,7 +278,7 @@ class ImubackDecoder:
             d[0], dseq[0], base = 0, 1, int(first[0])
         else:
             d[0] = _s32(first[:1] + self._offset - self._last_end)[0]
-            dseq[0] = 1 if self._restarted else (int(seq[0]) - self._last_seq) % 65536
+            dseq[0] = 1 if self._restarted or self._seq_unsure else (int(seq[0]) - self._last_seq) % 65536
             base = self._last_end + int(d[0])
         prev_host = np.empty_like(host)
         prev_host[0] = self._last_host if self._last_end is not None else host[0]
@@ -294,7 +295,8 @@ class ImubackDecoder:
                 self._hole_before(base, int(seq[0]))
             for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
-                                    int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
+                                    int(seq[i - 1]) if i else self._hole_seq(int(d[0]), int(seq[0])),
+                                    int(seq[i])))
             runs = np.r_[0, np.flatnonzero(d[1:] > 0) + 1]  # runs of frames without a gap between them
             ends = np.r_[runs[1:] - 1, k.size - 1]
             for a, b in zip(first_v[runs].tolist(), (first_v[ends] + k[ends]).tolist(), strict=True):
@@ -302,10 +304,10 @@ class ImubackDecoder:
             self._offset = base - int(first[0])
             self._recent.extend(zip(first_v[-RECENT:].tolist(), k[-RECENT:].tolist(), seq[-RECENT:].tolist(),
                                     strict=True))
+            self._seq_unsure = self._last_end is None and k.size == 1
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
-            self._skipped = 0
             self._skipped_k = 0
             self._forget_holes()
             return cand, first_v, ()
@@ -403,7 +405,7 @@ class ImubackDecoder:
                     continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
-                elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
+                elif not self._rebooted and follows(end, eh, es, j, check_seq=not (self._restarted or self._seq_unsure),
                                                     skipped=self._skipped):
                     if v != end and nxt and old_chain_wins(j, end, eh, es, v + kj):
                         reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
@@ -415,7 +417,7 @@ class ImubackDecoder:
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
-                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not self._restarted,
+                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not (self._restarted or self._seq_unsure),
                                                             skipped=self._skipped + 1):
                     reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                     self._skipped += 1
@@ -437,6 +439,10 @@ class ImubackDecoder:
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
+                elif not self._rebooted and not nxt and v > end and follows(end, eh, es, j, check_seq=False):
+                    # the call's last frame, a short counter jump and a seq that contradicts it, nothing
+                    # after it to ask: its counter is trusted, its seq is the one the jump implies
+                    sj = (es + self._skipped + 1 + -(-(v - end - self._skipped_k) // kj)) % 65536
                 else:  # confirmed discontinuity: a new counter segment placed by host time
                     placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
                     why = ("sensor rebooted (new boot id)" if self._rebooted
@@ -448,16 +454,20 @@ class ImubackDecoder:
                     v = placed
             keep.append(j)
             first_v.append(v)
-            if self._last_end is not None and v == self._last_end + self._skipped_k:
+            was_first = self._last_end is None
+            if (self._last_end is not None and v == self._last_end + self._skipped_k
+                    and not (self._seq_unsure and (not nxt or follows(v + kj, hj, sj, j + 1)))):
                 # exactly where the rejected frames before it put it: its counter is right, and
                 # the seq that the next frames are checked against is the one it should carry
                 sj = (self._last_seq + self._skipped + 1) % 65536
             if self._last_end is not None and v > self._last_end:
-                self._holes.append((self._last_end, v, self._last_seq, sj))
+                self._holes.append((self._last_end, v, self._hole_seq(v - self._last_end, sj), sj))
             self._recent.append((v, kj, int(seq[j])))
             self._keep(v, v + kj)
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
+            self._seq_unsure = was_first and not (
+                nxt and (int(first[j + 1]) - fj - kj) % 2**32 == 0 and (int(seq[j + 1]) - sj) % 65536 == 1)
             self._restarted = self._rebooted = self._replaying = False
             self._skipped = 0
             self._skipped_k = 0
@@ -477,6 +487,11 @@ class ImubackDecoder:
                 self._holes[h:h + 1] = parts
                 return True
         return False
+
+    def _hole_seq(self, gap: int, seq_after: int) -> int:
+        """``seq`` of the frame before a hole of ``gap`` samples: the last kept one's, or, when that was
+        the decoder's first frame and its ``seq`` unconfirmed, the earliest the frame after allows."""
+        return (seq_after - 1 - gap) % 65536 if self._seq_unsure else self._last_seq
 
     def _keep(self, a: int, b: int) -> None:
         """Samples ``[a, b)`` were kept: merge into the kept ranges, forget those a re-send cannot reach."""
