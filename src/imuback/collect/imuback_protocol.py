@@ -417,8 +417,8 @@ class ImubackDecoder:
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
-                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not (self._restarted or self._seq_unsure),
-                                                            skipped=self._skipped + 1):
+                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, skipped=self._skipped + 1,
+                                                            check_seq=not (self._restarted or self._seq_unsure)):
                     reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                     self._skipped += 1
                     self._skipped_k += kj
@@ -490,7 +490,8 @@ class ImubackDecoder:
 
     def _hole_seq(self, gap: int, seq_after: int) -> int:
         """``seq`` of the frame before a hole of ``gap`` samples: the last kept one's, or, when that was
-        the decoder's first frame and its ``seq`` unconfirmed, the earliest the frame after allows."""
+        the decoder's first frame and its ``seq`` unconfirmed, the earliest the frame after allows.
+        """
         return (seq_after - 1 - gap) % 65536 if self._seq_unsure else self._last_seq
 
     def _keep(self, a: int, b: int) -> None:
