@@ -534,3 +534,12 @@ def test_many_holes_open_at_once_are_all_filled_by_late_frames() -> None:
     np.testing.assert_array_equal(idx, true)
     assert bad.n == 0, bad.reasons
     np.testing.assert_array_equal(np.sort(idx), np.arange(60 * K3))
+
+
+def test_a_copy_among_late_frames_is_taken_out_before_it_can_shadow_its_neighbours() -> None:
+    """Frame 5 arrives early, again after 10, with 3, 4 and 7 late around it (9 lost): the copy is a
+    re-send and nothing else is lost (left in place, the copy made 8 and 10 look inconsistent)."""
+    fl = _frames3(12)
+    idx, true, bad, _ = _decode3([[fl[i] for i in (0, 1, 2, 5, 6, 3, 4, 8, 10, 5, 11, 7)]])
+    np.testing.assert_array_equal(idx, true)
+    assert idx.size == 11 * K3 and bad.n == 1 and ALREADY_RECEIVED in bad.reasons[0], bad.reasons
