@@ -178,8 +178,10 @@ class ImubackDecoder:
 
     Before these checks, frames that arrived late are put where they land in the final order
     (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
-    it left (remembered up to :data:`MAX_LATE_FRAMES` frames), and one from further back is a
-    :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives.
+    it left (remembered up to :data:`MAX_LATE_FRAMES` frames; a one-frame hole also by counter alone,
+    for a garbled ``seq``); one whose samples were all kept already is a re-send; any other from the
+    past is a :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives. The
+    decoder's first frame's ``seq`` counts only once a frame after it agrees.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
