@@ -6,7 +6,7 @@ import itertools
 import struct
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from imuback.collect.imuback_protocol import (
@@ -403,3 +403,143 @@ def test_a_resent_late_frame_is_counted_once_as_late_and_its_copy_as_resent() ->
         assert sum(o.late_frames for o in outs) == n_late, parts
         reasons = [r for o in outs for r in o.bad.reasons]
         assert len(reasons) == sum(len(p) for p in parts) - 5 and all(ALREADY_RECEIVED in r for r in reasons), parts
+
+
+K3 = 3
+
+
+def _frames3(n: int, seq0: int = 0, first0: int = 0) -> list[tuple[int, int, int]]:
+    """(seq, first_idx, frame id) of n frames of 3 samples; sample j of frame f holds f in ax, j in ay."""
+    return [((seq0 + i) % 65536, (first0 + K3 * i) % 2**32, i) for i in range(n)]
+
+
+def _bytes3(seq: int, first: int, fid: int) -> bytes:
+    c = np.zeros((K3, 6), np.int16)
+    c[:, 0], c[:, 1] = fid, np.arange(K3)
+    return frame(seq % 65536, first % 2**32, c)
+
+
+def _decode3(parts: list[list[tuple[int, int, int]]], *, reconnect_before: tuple[int, ...] = (),
+             boot_id: int = 7) -> tuple[np.ndarray, np.ndarray, BadFrames, list]:
+    """Decode each part in its own call (host time 30 ms a frame); kept (sample_idx, true idx), bad, breaks."""
+    d, outs, t = dec(), [], 0
+    info = StreamInfo(family="imuback", rate_hz=100.0, acc_range_g=16, gyr_range_dps=2000, gyro=True,
+                      params={"boot_id": boot_id})
+    for p, part in enumerate(parts):
+        host = [30_000_000 * (t + i + 1) for i in range(len(part))]
+        t += len(part)
+        if p in reconnect_before:
+            d.stream_event(info, host[0] - 1 if host else 0)
+        outs.append(d.decode(FrameBatch.from_frames([_bytes3(*f) for f in part], host)))
+    idx = np.concatenate([o.streams["imu"].sample_idx for o in outs])
+    v = np.concatenate([o.streams["imu"].values for o in outs])
+    fid, j = np.round(v[:, 0] / ACC_S).astype(np.int64), np.round(v[:, 1] / ACC_S).astype(np.int64)
+    return idx, K3 * fid + j, BadFrames.concat([o.bad for o in outs]), [b for o in outs for b in o.breaks]
+
+
+def test_a_garbled_first_seq_then_a_late_frame_at_a_call_boundary_shifts_nothing() -> None:
+    """Review 26: frame 0's seq garbled, frame 7 late and first in the next call; before the fix
+    every later sample sat one frame early and frame 7 was dropped as 'already received'."""
+    fl = _frames3(40)
+    fl[0] = (55858, 0, 0)
+    arrived = [fl[i] for i in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 7, *range(11, 40))]
+    for cut in (8, 10, 11):
+        idx, true, bad, breaks = _decode3([arrived[:cut], arrived[cut:]])
+        np.testing.assert_array_equal(idx, true)
+        assert bad.n == 0 and breaks == [] and np.array_equal(np.sort(idx), np.arange(40 * K3)), (cut, bad.reasons)
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(12, 30), g=st.integers(0, 29), field=st.sampled_from(["seq", "first"]),
+       junk=st.integers(0, 2**32 - 1), late=st.integers(1, 29), by=st.integers(1, REORDER_FRAMES),
+       seq0=st.integers(0, 65535), first0=st.integers(0, 2**32 - 1))
+def test_one_garbled_header_and_a_late_frame_at_a_call_boundary_never_shift_a_sample(
+        n: int, g: int, field: str, junk: int, late: int, by: int, seq0: int, first0: int) -> None:
+    """A sample is kept at its own index or not kept (its frame a named bad frame); never shifted.
+
+    Not drawn: a garbled counter on the decoder's very first frame (with a late frame after it there is
+    a gap, and a counter a few samples off is a sensor-side drop as far as anything can tell).
+    """
+    g, late = g % n, late % (n - by - 1)
+    assume(not (field == "first" and g == 0))
+    fl = _frames3(n, seq0, first0)
+    s, f, i = fl[g]
+    if field == "seq" and junk % 65536 != s:
+        fl[g] = (junk % 65536, f, i)
+    elif field == "first" and junk != f:
+        fl[g] = (s, junk, i)
+    order = list(range(n))
+    order.remove(late)
+    order.insert(late + by, late)
+    cut = late + by  # the late frame opens the second call
+    # not drawn (known, open: a decode call cannot look past its own last frame, and samples out are out):
+    # a garbled counter on a call's last frame or just before the late frame's place (a small jump that
+    # its seq agrees with and no next frame to contradict it: a sensor-side drop for all one can tell);
+    # a garbled seq among the decoder's first 3 frames when the late frame is among them too (the first
+    # frame is confirmed only by the frames after it, and the hole takes that confirmation away)
+    assume(not (field == "first" and g in (order[cut - 1], order[-1], late - 1)))
+    assume(not (field == "seq" and 0 < g < 3 and late < 3))
+    idx, true, bad, _ = _decode3([[fl[o] for o in order[:cut]], [fl[o] for o in order[cut:]]])
+    rel = (idx - first0) % 2**32
+    np.testing.assert_array_equal(rel[rel < 2**31], true[rel < 2**31])  # kept in place
+    assert np.unique(idx).size == idx.size
+    lost = n * K3 - idx.size
+    assert lost <= K3 * bad.n and all(r for r in bad.reasons)
+
+
+def test_a_frame_whose_samples_were_all_kept_is_a_resend_not_too_late() -> None:
+    fl = _frames3(40)
+    # a copy of frame 5 sent again 15 frames later
+    idx, true, bad, _ = _decode3([[fl[i] for i in (*range(20), 5, *range(20, 40))]])
+    assert bad.n == 1 and ALREADY_RECEIVED in bad.reasons[0] and bad.positions()[0].tolist() == [-1]
+    np.testing.assert_array_equal(idx, np.arange(40 * K3))
+    # a backlog of 3 replayed after a reconnect, split anywhere around it
+    arrived = [fl[i] for i in (*range(20), 17, 18, 19, *range(20, 40))]
+    for cut in (20, 21, 22, 23):
+        idx, true, bad, breaks = _decode3([arrived[:cut], arrived[cut:]], reconnect_before=(1,))
+        np.testing.assert_array_equal(idx, true)
+        assert bad.n == 3 and all(ALREADY_RECEIVED in r for r in bad.reasons) and breaks == [], (cut, bad.reasons)
+        np.testing.assert_array_equal(idx, np.arange(40 * K3))
+
+
+def test_a_frame_late_with_a_garbled_seq_fills_its_one_frame_hole() -> None:
+    fl = _frames3(30)
+    fl[5] = (999, 15, 5)
+    arrived = [fl[i] for i in (0, 1, 2, 3, 4, 6, 7, 8, 5, *range(9, 30))]
+    for parts in ([arrived], [arrived[:8], arrived[8:]]):
+        idx, true, bad, _ = _decode3(parts)
+        assert TOO_LATE not in bad.reasons and bad.n == 0, bad.reasons
+        np.testing.assert_array_equal(idx, true)
+        np.testing.assert_array_equal(np.sort(idx), np.arange(30 * K3))
+
+
+def test_a_reboot_without_a_boot_id_is_a_counter_break_not_too_late() -> None:
+    """A long recording (past the re-send window); the sensor reboots (counter and seq back to 0):
+    with a reconnect and the reboot's first frame alone in its call, and without a reconnect."""
+    before = _frames3(700, seq0=100, first0=5000)
+    after = _frames3(10)
+    for parts, rc in (([before, after[:1], after[1:]], (1,)), ([before, after], ())):
+        idx, true, bad, breaks = _decode3(parts, reconnect_before=rc, boot_id=0)
+        np.testing.assert_array_equal(np.diff(idx[true < 700 * K3]), 1)
+        assert bad.n == 0 and len(breaks) == 1 and idx.size == 710 * K3, (rc, bad.reasons, breaks)
+        assert np.all(np.diff(idx) > 0)
+
+
+def test_many_holes_open_at_once_are_all_filled_by_late_frames() -> None:
+    """Every other frame of 0..21 arrives late in the next call: 10 holes remembered at once."""
+    fl = _frames3(60)
+    missing = list(range(2, 22, 2))
+    first = [fl[i] for i in range(45) if i not in missing]
+    idx, true, bad, _ = _decode3([first, [fl[i] for i in missing], fl[45:]])
+    np.testing.assert_array_equal(idx, true)
+    assert bad.n == 0, bad.reasons
+    np.testing.assert_array_equal(np.sort(idx), np.arange(60 * K3))
+
+
+def test_a_copy_among_late_frames_is_taken_out_before_it_can_shadow_its_neighbours() -> None:
+    """Frame 5 arrives early, again after 10, with 3, 4 and 7 late around it (9 lost): the copy is a
+    re-send and nothing else is lost (left in place, the copy made 8 and 10 look inconsistent)."""
+    fl = _frames3(12)
+    idx, true, bad, _ = _decode3([[fl[i] for i in (0, 1, 2, 5, 6, 3, 4, 8, 10, 5, 11, 7)]])
+    np.testing.assert_array_equal(idx, true)
+    assert idx.size == 11 * K3 and bad.n == 1 and ALREADY_RECEIVED in bad.reasons[0], bad.reasons

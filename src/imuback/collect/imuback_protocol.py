@@ -78,9 +78,10 @@ MAX_HOLES: Final = 32
 """Holes remembered for late frames (bounded state; the oldest is forgotten first)."""
 RECENT: Final = 2 * REORDER_FRAMES + 2
 """Frames kept last that are remembered (start, k, seq): one of them again is a re-send."""
-TOO_LATE: Final = f"frame arrived too late to be placed (over {MAX_LATE_FRAMES} frames late)"
+TOO_LATE: Final = f"frame fits no hole (over {MAX_LATE_FRAMES} frames late, or a damaged header)"
 """Reason of a frame from before the last one kept (an earlier ``seq``, samples before it) that fits
-no remembered hole: its samples are not kept, and the gap they leave carries this reason."""
+no remembered hole and whose samples were not all kept already: its samples are not kept, and the
+gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
@@ -177,8 +178,10 @@ class ImubackDecoder:
 
     Before these checks, frames that arrived late are put where they land in the final order
     (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
-    it left (remembered up to :data:`MAX_LATE_FRAMES` frames), and one from further back is a
-    :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives.
+    it left (remembered up to :data:`MAX_LATE_FRAMES` frames; a one-frame hole also by counter alone,
+    for a garbled ``seq``); one whose samples were all kept already is a re-send; any other from the
+    past is a :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives. The
+    decoder's first frame's ``seq`` counts only once a frame after it agrees.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
@@ -195,6 +198,7 @@ class ImubackDecoder:
         self._last_seq: int = 0
         self._offset: int = 0
         self._restarted = False
+        self._seq_unsure = False  # the last kept frame was the decoder's first, its seq not confirmed
         self._rebooted = False
         self._boot_id: int = 0
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
@@ -205,6 +209,7 @@ class ImubackDecoder:
         self._filled: list[int] = []  # frames of this decode call that filled a remembered hole
         self._placed_bad: dict[int, tuple[int, int]] = {}  # TOO_LATE frames: where their samples belong
         self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT)  # frames kept last: (start, k, seq)
+        self._kept: list[tuple[int, int]] = []  # decoder-index ranges kept, merged, within replay_window
 
     def stream_event(self, info: StreamInfo, host_ns: int) -> None:
         """A (re)connect started the stream again: a counter jump here may be a reboot."""
@@ -275,7 +280,7 @@ class ImubackDecoder:
             d[0], dseq[0], base = 0, 1, int(first[0])
         else:
             d[0] = _s32(first[:1] + self._offset - self._last_end)[0]
-            dseq[0] = 1 if self._restarted else (int(seq[0]) - self._last_seq) % 65536
+            dseq[0] = 1 if self._restarted or self._seq_unsure else (int(seq[0]) - self._last_seq) % 65536
             base = self._last_end + int(d[0])
         prev_host = np.empty_like(host)
         prev_host[0] = self._last_host if self._last_end is not None else host[0]
@@ -292,14 +297,19 @@ class ImubackDecoder:
                 self._hole_before(base, int(seq[0]))
             for i in np.flatnonzero(d > 0).tolist():  # frames after a gap (rare): remember the hole
                 self._holes.append((int(first_v[i] - d[i]), int(first_v[i]),
-                                    int(seq[i - 1]) if i else self._last_seq, int(seq[i])))
+                                    int(seq[i - 1]) if i else self._hole_seq(int(d[0]), int(seq[0])),
+                                    int(seq[i])))
+            runs = np.r_[0, np.flatnonzero(d[1:] > 0) + 1]  # runs of frames without a gap between them
+            ends = np.r_[runs[1:] - 1, k.size - 1]
+            for a, b in zip(first_v[runs].tolist(), (first_v[ends] + k[ends]).tolist(), strict=True):
+                self._keep(a, b)
             self._offset = base - int(first[0])
             self._recent.extend(zip(first_v[-RECENT:].tolist(), k[-RECENT:].tolist(), seq[-RECENT:].tolist(),
                                     strict=True))
+            self._seq_unsure = self._last_end is None and k.size == 1
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
             self._restarted = False
-            self._skipped = 0
             self._skipped_k = 0
             self._forget_holes()
             return cand, first_v, ()
@@ -365,6 +375,10 @@ class ImubackDecoder:
                     continue
                 self._offset = 0
                 v = fj
+                if (j + 2 < m and (int(first[j + 1]) - fj - kj) % 2**32 == 0 and (int(seq[j + 1]) - sj) % 65536 != 1
+                        and (int(first[j + 2]) - int(first[j + 1]) - int(k[j + 1])) % 2**32 == 0
+                        and (int(seq[j + 2]) - int(seq[j + 1])) % 65536 == 1):
+                    sj = (int(seq[j + 1]) - 1) % 65536  # its seq is garbled: the two frames after it agree
                 self._hole_before(v, sj)
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
@@ -372,11 +386,16 @@ class ImubackDecoder:
                 if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
                     self._filled.append(int(cand[j]))
                     self._recent.append((v, kj, sj))
+                    self._keep(v, v + kj)
                     keep.append(j)  # a late frame, exactly in the hole it left: kept in its place
                     first_v.append(v)
                     continue
                 if not self._rebooted and v + kj <= end and (v, kj, sj) in self._recent:
                     reason[cand[j]] = _RESENT  # a frame kept a moment ago again (same counter and seq)
+                    continue
+                if (not self._rebooted and v + kj <= end and 0 < (self._last_seq - sj) % 65536 < 32768
+                        and self._was_kept(v, kj)):
+                    reason[cand[j]] = _RESENT  # every sample of it already kept: a re-send, nothing lost
                     continue
                 if (not self._rebooted and not self._restarted and v + kj <= end
                         and 0 < (self._last_seq - sj) % 65536 < 32768
@@ -388,7 +407,7 @@ class ImubackDecoder:
                     continue
                 if not self._rebooted and v == end + self._skipped_k:
                     pass  # exactly where the frames before it put it: right, whatever its seq says
-                elif not self._rebooted and follows(end, eh, es, j, check_seq=not self._restarted,
+                elif not self._rebooted and follows(end, eh, es, j, check_seq=not (self._restarted or self._seq_unsure),
                                                     skipped=self._skipped):
                     if v != end and nxt and old_chain_wins(j, end, eh, es, v + kj):
                         reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
@@ -400,8 +419,8 @@ class ImubackDecoder:
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
-                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, check_seq=not self._restarted,
-                                                            skipped=self._skipped + 1):
+                elif not self._rebooted and nxt and follows(end, eh, es, j + 1, skipped=self._skipped + 1,
+                                                            check_seq=not (self._restarted or self._seq_unsure)):
                     reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
                     self._skipped += 1
                     self._skipped_k += kj
@@ -422,6 +441,10 @@ class ImubackDecoder:
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
+                elif not self._rebooted and not nxt and v > end and follows(end, eh, es, j, check_seq=False):
+                    # the call's last frame, a short counter jump and a seq that contradicts it, nothing
+                    # after it to ask: its counter is trusted, its seq is the one the jump implies
+                    sj = (es + self._skipped + 1 + -(-(v - end - self._skipped_k) // kj)) % 65536
                 else:  # confirmed discontinuity: a new counter segment placed by host time
                     placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
                     why = ("sensor rebooted (new boot id)" if self._rebooted
@@ -433,15 +456,20 @@ class ImubackDecoder:
                     v = placed
             keep.append(j)
             first_v.append(v)
-            if self._last_end is not None and v == self._last_end + self._skipped_k:
+            was_first = self._last_end is None
+            if (self._last_end is not None and v == self._last_end + self._skipped_k
+                    and not (self._seq_unsure and (not nxt or follows(v + kj, hj, sj, j + 1)))):
                 # exactly where the rejected frames before it put it: its counter is right, and
                 # the seq that the next frames are checked against is the one it should carry
                 sj = (self._last_seq + self._skipped + 1) % 65536
             if self._last_end is not None and v > self._last_end:
-                self._holes.append((self._last_end, v, self._last_seq, sj))
+                self._holes.append((self._last_end, v, self._hole_seq(v - self._last_end, sj), sj))
             self._recent.append((v, kj, int(seq[j])))
+            self._keep(v, v + kj)
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
+            self._seq_unsure = was_first and not (
+                nxt and (int(first[j + 1]) - fj - kj) % 2**32 == 0 and (int(seq[j + 1]) - sj) % 65536 == 1)
             self._restarted = self._rebooted = self._replaying = False
             self._skipped = 0
             self._skipped_k = 0
@@ -451,14 +479,44 @@ class ImubackDecoder:
     def _fill_hole(self, v: int, k: int, seq: int) -> bool:
         """Take the part of a remembered hole that frame ``[v, v + k)`` fills (True), else False.
 
-        The frame must lie inside the hole and its ``seq`` between those of the frames around it.
+        The frame must lie inside the hole and its ``seq`` between those of the frames around it, or
+        fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only).
         """
         for h, (a, b, s0, s1) in enumerate(self._holes):
-            if a <= v and v + k <= b and 0 < (seq - s0) % 65536 < (s1 - s0) % 65536:
+            exact = a == v and v + k == b and (s1 - s0) % 65536 == 2
+            if a <= v and v + k <= b and (exact or 0 < (seq - s0) % 65536 < (s1 - s0) % 65536):
                 parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
                 self._holes[h:h + 1] = parts
                 return True
         return False
+
+    def _hole_seq(self, gap: int, seq_after: int) -> int:
+        """``seq`` of the frame before a hole of ``gap`` samples: the last kept one's, or, when that was
+        the decoder's first frame and its ``seq`` unconfirmed, the earliest the frame after allows.
+        """
+        return (seq_after - 1 - gap) % 65536 if self._seq_unsure else self._last_seq
+
+    def _keep(self, a: int, b: int) -> None:
+        """Samples ``[a, b)`` were kept: merge into the kept ranges, forget those a re-send cannot reach."""
+        kept = self._kept
+        if kept and kept[-1][0] <= a <= kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(kept[-1][1], b))
+        else:
+            kept.append((a, b))
+            kept.sort()
+            merged: list[tuple[int, int]] = []
+            for lo, hi in kept:
+                if merged and lo <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+                else:
+                    merged.append((lo, hi))
+            kept[:] = merged
+        horizon = kept[-1][1] - self.replay_window
+        self._kept = [r for r in kept if r[1] > horizon][-4 * MAX_HOLES:]
+
+    def _was_kept(self, v: int, k: int) -> bool:
+        """Every sample of ``[v, v + k)`` was kept already (a re-send)."""
+        return any(lo <= v and v + k <= hi for lo, hi in self._kept)
 
     def _hole_before(self, v: int, seq: int) -> None:
         """The decoder's first frame starts at ``v``: frames sent before it may still arrive late."""
