@@ -88,6 +88,34 @@ def test_a_raw_parquet_file_keeps_its_own_mounting_the_same_everywhere(tmp_path,
     assert imuback.read(path, mounting=json.loads(own)).mounting_source == "file"
 
 
+def test_a_raw_parquet_file_whose_mounting_is_a_placeholder_takes_the_one_given(tmp_path, capsys):
+    """``imuback.mounting_assumed`` (schema 1.7: a Polar recorded without --mounting): the file states
+    no mounting, so process, batch and Python take the one given ('given'), none keeps 'assumed'."""
+    import dataclasses
+    import json
+
+    import imuback
+    from imuback.store.dataset import read_table
+    from imuback.store.raw import read_raw, write_raw
+
+    raw = dataclasses.replace(imuback.simulate(minutes=0.5, seed=2, runner_id="r1"), mounting=np.eye(3),
+                              mounting_source="assumed")
+    path = write_raw(tmp_path / "s.parquet", raw)
+    assert read_raw(path).mounting_source == "assumed"
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert _stored(ds)["mounting_source"] == "assumed"
+    assert main(["process", str(path), "--dataset", str(ds), "--mounting", XSENS_L5]) == 0
+    assert _stored(ds)["mounting_source"] == "given"
+    assert json.loads(_stored(ds)["mounting_nominal"]) == json.loads(XSENS_L5)
+    bds = tmp_path / "bds"
+    assert main(["batch", str(path), "--dataset", str(bds), "--mounting", XSENS_L5, "--progress", "none"]) == 0
+    assert read_table(bds, "sessions")["mounting_source"].to_pylist() == ["given"]
+    got = imuback.read(path, mounting=json.loads(XSENS_L5))
+    assert got.mounting_source == "given" and np.allclose(got.mounting, json.loads(XSENS_L5))
+    assert imuback.read(path).mounting_source == "assumed"
+
+
 def test_batch_gives_its_mounting_to_the_files_that_state_none(tmp_path):
     from imuback.batch.work import SessionTask, task_identity
 

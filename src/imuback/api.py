@@ -121,8 +121,7 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     if extra:
         raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
                              "session_id and runner_id can be overridden (and mounting= be the file's own)")
-    raw = read_raw(path)
-    check_raw_mounting(raw, identity.get("mounting"))
+    raw = check_raw_mounting(read_raw(path), identity.get("mounting"))
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
     if (session_id, runner_id) == (raw.session_id, raw.runner_id):

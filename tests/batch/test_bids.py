@@ -180,3 +180,24 @@ def test_every_session_of_a_multi_session_file_is_exported(tmp_path: Path) -> No
     sessions = _tsv(out / "sub-ha001" / "sub-ha001_sessions.tsv")
     assert sorted(s["imuback_session_id"] for s in sessions) == ["TM1_Test1_Trial1", "TM1_Test1_Trial2"]
     assert [np.loadtxt(p, delimiter="\t").shape[0] for p in result.sessions] == [500, 600]
+
+
+def test_an_assumed_mounting_is_not_exported_as_a_nominal_one(tmp_path: Path) -> None:
+    """A raw file whose mounting is a placeholder (``imuback.mounting_assumed``) exports no
+    NominalMountingRotation, so read back it is still assumed and takes a mounting given."""
+    import dataclasses
+
+    import imuback
+    from imuback.formats import read_session
+
+    raw = dataclasses.replace(imuback.simulate(minutes=0.3, seed=5, runner_id="r1"), mounting=np.eye(3),
+                              mounting_source="assumed")
+    for name, r in (("assumed", raw), ("stated", dataclasses.replace(raw, session_id="s2", mounting_source="file"))):
+        src = write_raw(tmp_path / "in" / f"{name}.parquet", r)
+        export_bids([src], out_dir=tmp_path / f"bids_{name}")
+        (channels,) = (tmp_path / f"bids_{name}").rglob("*_channels.json")
+        frame = json.loads(channels.read_text())["reference_frame"]["Levels"]["sensor"]
+        assert ("NominalMountingRotation" in frame) == (name == "stated")
+        (tsv,) = (tmp_path / f"bids_{name}").rglob("*_motion.tsv")
+        back = read_session(tsv, runner_id="r1")
+        assert back.mounting_source == ("assumed" if name == "assumed" else "file")

@@ -197,3 +197,21 @@ def test_a_frame_too_late_to_place_is_a_loss_under_its_own_reason_and_one_late_b
             assert rep.late_frames == 0 and rep.resent_frames == 0 and rep.bad_frames == 1
             assert rep.lost_by_reason == {f"bad frames ({TOO_LATE})": 19}, rep.lost_by_reason
             assert [g["samples_lost"] for g in raw.gaps] == [19]
+
+
+def test_a_journal_whose_mounting_nobody_gave_makes_a_raw_file_that_says_so(tmp_path: Path) -> None:
+    """A Polar sensor recorded without --mounting: the identity the file holds is a placeholder
+    (``imuback.mounting_assumed``, schema 1.7), so processing may give the real one; a mounting the
+    recorder was given is the file's own."""
+    for name, extra, source in (("s_assumed", {"mounting": np.eye(3).tolist(), "mounting_assumed": True}, "assumed"),
+                                ("s_given", {"mounting": [[0, 0, 1], [0, 1, 0], [-1, 0, 0]],
+                                             "mounting_assumed": False}, "file")):
+        w = JournalWriter(tmp_path / f"{name}.journal", {"session_id": name, "runner_id": "r", "family": "imuback",
+                                                         "utc_ns": time.time_ns(), "mono_ns": 0, **extra})
+        w.append_event(StreamStarted(host_ns=0, info=_info(mtu=247)))
+        w.append_frames([_host(i * 19, 19) for i in range(20)], [_fr(i, i * 19, 19) for i in range(20)])
+        w.close()
+        path, _ = finalize_journal(tmp_path / f"{name}.journal")
+        raw = read_raw(path)
+        assert raw.mounting_source == source, name
+        assert np.allclose(raw.mounting, extra["mounting"])

@@ -197,21 +197,22 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
     _write_tsv(motion_dir / f"{stem}_channels.tsv",
                ["name", "component", "type", "tracked_point", "units", "sampling_frequency",
                 "reference_frame", "description"], channels)
-    mounting = np.asarray(raw.mounting, dtype=float).round(6).tolist()
+    assumed = raw.mounting_source == "assumed"  # a placeholder is no nominal mounting: read back, still assumed
+    sensor_frame: dict[str, object] = {
+        "Description": (
+            "The sensor's own axes (as printed on the chip), right-handed. The nominal "
+            "mounting rotation R maps them to imuback's body frame (x anterior, y left, "
+            "z superior; SpatialAxes ALS): v_body = R @ v_sensor. The sensor may be worn "
+            "up to ~30 deg off its nominal mounting."
+            + (" How this sensor was worn was not recorded." if assumed else "")),
+        "RotationRule": "right-hand",
+    }
+    if not assumed:
+        sensor_frame["NominalMountingRotation"] = np.asarray(raw.mounting, dtype=float).round(6).tolist()
     _write_json(motion_dir / f"{stem}_channels.json", {
         "reference_frame": {
             "LongName": "reference frame of the channel",
-            "Levels": {
-                "sensor": {
-                    "Description": (
-                        "The sensor's own axes (as printed on the chip), right-handed. The nominal "
-                        "mounting rotation R maps them to imuback's body frame (x anterior, y left, "
-                        "z superior; SpatialAxes ALS): v_body = R @ v_sensor. The sensor may be worn "
-                        "up to ~30 deg off its nominal mounting."),
-                    "RotationRule": "right-hand",
-                    "NominalMountingRotation": mounting,
-                },
-            },
+            "Levels": {"sensor": sensor_frame},
         },
     })
     duration_s = float(latency_s[-1]) if latency_s.size else 0.0

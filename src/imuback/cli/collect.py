@@ -48,7 +48,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mounting", default=None,
                    help="nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, or 'recommended' for the "
                         "imuback sensor worn as in firmware_notes/mounting.md (the default for --sensor "
-                        "imuback; identity for the others)")
+                        "imuback; for the others not known: the file says so, and 'imuback process "
+                        "--mounting' may give it later)")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
     p.add_argument("--stop-after", type=positive_float, default=None, metavar="MIN",
@@ -275,10 +276,14 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
             await central.close()
 
 
-def _mounting(spec: str | None, sensor: str) -> list[list[float]]:
-    """The nominal mounting written to the raw file (the pipeline then finds the real one)."""
+def _mounting(spec: str | None, sensor: str) -> list[list[float]] | None:
+    """The nominal mounting written to the raw file (the pipeline then finds the real one); None:
+    not known (a Polar sensor worn at the back without --mounting), which the file says.
+    """
     if spec is None:
-        spec = "recommended" if sensor == "imuback" else "identity"
+        if sensor != "imuback":
+            return None
+        spec = "recommended"
     try:
         return mounting_matrix(spec)
     except argparse.ArgumentTypeError as exc:

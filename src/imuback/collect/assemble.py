@@ -332,6 +332,7 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
         time_ns=time_ns, acc_mps2=np.ascontiguousarray(c[:, :3], dtype=np.float32),
         gyr_dps=np.ascontiguousarray(c[:, 3:6], dtype=np.float32) if c.shape[1] >= 6 else None,
         mounting=np.asarray(h.get("mounting", np.eye(3).tolist()), dtype=np.float64),
+        mounting_source="assumed" if h.get("mounting_assumed") or "mounting" not in h else "file",
         gaps=gaps, acc_range_g=info.acc_range_g, gyr_range_dps=info.gyr_range_dps,
         source=str(journal.path),
     )

@@ -448,6 +448,7 @@ async def record(*, family: SensorFamily, target: Target, out_dir: Path,
         "format": 1, "session_id": session_id, "runner_id": runner_id, "family": family.name,
         "sensor_label": sensor_label or family.name, "target": str(target),
         "mounting": mounting if mounting is not None else np.eye(3).tolist(),
+        "mounting_assumed": mounting is None,  # nobody said how it is worn: the identity, a placeholder
         "utc_ns": time.time_ns(), "mono_ns": time.monotonic_ns(),
         "pid": os.getpid(), "host": socket.gethostname(),  # who records it (a second recorder says so)
         "clock_speedup": params.clock_speedup, "max_clock_drift": params.max_clock_drift,

@@ -160,20 +160,28 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw
 
-    raw = read_raw(path)
-    check_raw_mounting(raw, mounting)
-    return [raw]
+    return [check_raw_mounting(read_raw(path), mounting)]
 
 
-def check_raw_mounting(raw: RawSession, given: Any) -> None:
+def check_raw_mounting(raw: RawSession, given: Any) -> RawSession:
     """A raw Parquet file states its mounting (``imuback.mounting``, required): the same one given,
     or none, is accepted and the file's kept; another is refused naming both (as a CSV sidecar's,
-    BIDS's or mobgap's; docs/frames.md).
+    BIDS's or mobgap's; docs/frames.md). A file whose mounting is a placeholder
+    (``imuback.mounting_assumed``: a recording nobody said how it was worn) takes the one given.
     """
+    import dataclasses
+
+    import numpy as np
+
     from imuback.formats.identity import check_stated_mounting
 
+    if raw.mounting_source == "assumed":
+        if given is None:
+            return raw
+        return dataclasses.replace(raw, mounting=np.asarray(given, dtype=np.float64), mounting_source="given")
     check_stated_mounting(raw.mounting, given, src=raw.source, states="the file's imuback.mounting",
                           fix="rewrite the file's imuback.mounting if it is wrong")
+    return raw
 
 
 def read_session(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,

@@ -37,6 +37,8 @@ def _metadata(raw: RawSession) -> dict[bytes, bytes]:
         meta[S.META_ACC_RANGE_G] = repr(float(raw.acc_range_g))
     if raw.gyr_range_dps is not None:
         meta[S.META_GYR_RANGE_DPS] = repr(float(raw.gyr_range_dps))
+    if raw.mounting_source == "assumed":  # a placeholder, not a stated mounting (schema 1.7)
+        meta[S.META_MOUNTING_ASSUMED] = "true"
     if raw.acc_absent:  # at most one (RawSession checks): the file declares the column it leaves out
         meta[S.META_ACC_ABSENT] = raw.acc_absent[0]
     return {k.encode(): v.encode() for k, v in meta.items()}
@@ -172,6 +174,12 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
     if mounting.shape != (3, 3):
         raise RawFormatError(f"{source}: metadata {S.META_MOUNTING} must be a 3x3 matrix (row-major JSON), "
                              f"got shape {mounting.shape}")
+    assumed = meta.get(S.META_MOUNTING_ASSUMED, "false").strip().lower()
+    if assumed not in ("true", "false"):
+        raise RawFormatError(f"{source}: metadata {S.META_MOUNTING_ASSUMED} must be true or false, got "
+                             f"{meta[S.META_MOUNTING_ASSUMED][:40]!r}")
+    if assumed == "true":
+        mounting_source = "assumed"
     return RawSession(
         session_id=check_id(meta[S.META_SESSION_ID], what="session_id", source=source),
         runner_id=check_id(meta[S.META_RUNNER_ID], what="runner_id", source=source),

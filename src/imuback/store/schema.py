@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -34,6 +34,11 @@ META_GYR_RANGE_DPS = "imuback.gyr_range_dps"
 META_ACC_ABSENT = "imuback.acc_absent"
 """Optional: the accelerometer column a two-axis sensor lacks (e.g. ``acc_y``), left out of the file.
 A missing acc column is read as such only when declared here (a misspelt header is an error)."""
+
+META_MOUNTING_ASSUMED = "imuback.mounting_assumed"
+"""Optional ``true``: nobody said how the sensor was worn, so ``imuback.mounting`` is a placeholder (the
+identity; sessions.mounting_source 'assumed'), which a given mounting replaces. Absent or ``false``:
+the file states its mounting."""
 
 REQUIRED_RAW_META = (
     META_SCHEMA_VERSION,
