@@ -94,3 +94,17 @@ def test_reports_replace_the_old_file_atomically(demo_dataset: tuple[Path, list[
         write()
     assert out.read_text(encoding="utf-8") == "old report"
     assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_a_sessions_findings_are_counted_by_level_not_added_up():
+    """The clinic's list of sessions: a NOTE is not a WATCH, so the counts stay apart (fixes25b's note:
+    the 'Flags' column added NOTEs to the count)."""
+    from imuback.report.analysis import Flag
+    from imuback.report.html import flags_text
+
+    def f(level: str) -> Flag:
+        return Flag(level=level, title="t", detail="d")
+
+    assert flags_text([]) == "none"
+    assert flags_text([f("info")]) == "1 note"
+    assert flags_text([f("info"), f("watch"), f("info"), f("notable")]) == "1 notable, 1 watch, 2 notes"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
@@ -25,6 +26,16 @@ FOOTER = (
 """The footer of every report (DOMAIN.md, "Reports — what a PT expects")."""
 
 LEVEL_TEXT = {"notable": "Notable", "watch": "Watch", "info": "Note", "quality": "Data"}
+
+
+def flags_text(flags: Sequence[Flag]) -> str:
+    """The findings of a session counted by level, most serious first, in the reports' words:
+    ``1 notable, 2 watch, 1 note`` (``none`` without any); so a list of sessions does not add a
+    NOTE to a WATCH as one number.
+    """
+    n = Counter(f.level for f in flags)
+    return ", ".join(f"{n[lv]} {LEVEL_TEXT[lv].lower()}{'s' if lv == 'info' and n[lv] > 1 else ''}"
+                     for lv in LEVEL_TEXT if n[lv]) or "none"
 
 
 class Markup(str):

@@ -27,7 +27,7 @@ from werkzeug.utils import secure_filename
 from imuback.core import check_id
 from imuback.errors import ImubackError, RawFormatError
 from imuback.report.analysis import runner_context, session_flags
-from imuback.report.html import CSP, Markup, definition_list, join, page, section, table, tag
+from imuback.report.html import CSP, Markup, definition_list, flags_text, join, page, section, table, tag
 from imuback.report.metrics import count, duration_text, pace_text, percent_text
 from imuback.report.notes import notes_table
 from imuback.serve.jobs import Job, JobQueue, Progress, UploadOptions
@@ -270,10 +270,10 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
             rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
                          tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
                          duration_text(row["duration_s"]), pace_text(row.get("median_pace_s_per_km")),
-                         quality, len(flags)])
+                         quality, flags_text(flags)])
         parts: list[object] = [
             tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
-            table(["Start (UTC)", "Session", "Length", "Pace", "Data quality", "Flags"], rows, cls="sessions"),
+            table(["Start (UTC)", "Session", "Length", "Pace", "Data quality", "Findings"], rows, cls="sessions"),
             section("Pain and effort log", notes_table(read_notes(dataset, runner_id=rid), with_session=True),
                     sid="notes"),
         ]
