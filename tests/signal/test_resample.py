@@ -125,3 +125,19 @@ def test_missing_samples_are_counted_in_the_sensors_own_periods_when_the_stated_
     _, clean = to_grid(*_jittered(true_hz, 20_000, [], jitter_s=jitter_s), None, fs_hz=100.0)
     assert (clean.n_gaps, clean.gap_total_s) == (0, 0.0)
 
+
+
+def test_a_jittered_neighbour_of_a_real_gap_does_not_narrow_its_window():
+    """Review 26 (a mutation that survived): the second window pass. Early-late pairs (0.4 of a period
+    each way: two long intervals that hide no sample) on both sides of each two-sample hole narrow its
+    windows to one sample each in the first pass (1.6 - 0.4: one sample counted); the second, bounded
+    by real gaps only, reads 16 a side: two."""
+    t = np.arange(4000) / 100.0
+    holes = np.arange(200, 3800, 40)  # samples h and h + 1 missing
+    for d, shift_s in ((-2, -0.004), (-1, 0.004), (2, -0.004), (3, 0.004)):
+        t[holes + d] += shift_s
+    keep = np.ones(t.size, bool)
+    keep[holes] = keep[holes + 1] = False
+    _, gaps = to_grid(np.round(t[keep] * 1e9).astype(np.int64), np.tile([0.0, 0.0, 9.81], (int(keep.sum()), 1)),
+                      None, fs_hz=100.0)
+    assert gaps.n_gaps == holes.size and gaps.gap_total_s == pytest.approx(2 * holes.size / 100.0)
