@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
 
-_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start"})
+_IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start", "time_zone"})
 
 _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
     (re.compile(r"'imuback process' \(imuback\.read_sessions in Python\)"), "imuback.read_sessions"),
@@ -89,7 +89,8 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
         ``"movesense"``); None tells it by the file's content.
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
-        ``sample_rate_hz``, ``mounting``: what the file does not give. For raw Parquet,
+        ``sample_rate_hz``, ``mounting``: what the file does not give; ``time_zone`` (``Europe/Madrid``,
+        ``UTC``, ``+01:00``): where it was recorded, over the zone the file states. For raw Parquet,
         ``session_id`` and ``runner_id`` override the file's own; a ``mounting`` other than the
         one a file states is refused naming both (raw Parquet, a CSV sidecar, BIDS, mobgap); in a
         file holding several sessions (mobgap), ``session_id`` picks one.
@@ -117,11 +118,15 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     kind = format or detect_format(path)
     if kind != "parquet":
         return read_session(path, format=kind, mapping=mapping, **identity)
-    extra = sorted(k for k in identity if k not in ("session_id", "runner_id", "mounting"))
+    extra = sorted(k for k in identity if k not in ("session_id", "runner_id", "mounting", "time_zone"))
     if extra:
         raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
                              "session_id and runner_id can be overridden (and mounting= be the file's own)")
     raw = check_raw_mounting(read_raw(path), identity.get("mounting"))
+    if identity.get("time_zone") is not None:
+        from imuback.formats.zone import with_zone
+
+        raw = with_zone(raw, str(identity["time_zone"]), what="time_zone=")
     session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
     runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
     if (session_id, runner_id) == (raw.session_id, raw.runner_id):

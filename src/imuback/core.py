@@ -40,6 +40,10 @@ MOUNTING_SOURCES = ("file", "given", "assumed")
 """Where a session's nominal mounting comes from: the file (or its format's specification), the
 user, or nowhere (the identity assumed: the file did not say how the sensor was worn)."""
 
+MAX_UTC_OFFSET_MIN = 18 * 60
+"""Largest UTC offset (minutes) a session's local clock may have: Python's and ISO 8601's bound
+(the world's zones run from -12:00 to +14:00)."""
+
 _SAFE_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -75,6 +79,9 @@ class RawSession:
     gaps : gap log from the collector (list of dicts), may be empty.
     speed_mps : (N,) float32 GPS ground speed in m/s at each sample (a phone's location fixes
         interpolated onto the sample times), NaN where there is no valid fix; None without GPS.
+    utc_offset_min : the local clock's offset from UTC at the first sample, in minutes (+60: UTC+01:00),
+        where the recording was made (a zone given or stated by the file); None: unknown. Sample
+        times stay UTC; reports cut the session's day and week in this local time.
     acc_absent : accelerometer columns the sensor does not have (a two-axis accelerometer, its
         file without that column): at most one of :data:`ACC_COLUMNS`, reading 0 throughout. Any
         other axis that is exactly constant while the sensor moves is a dead axis and refused.
@@ -95,6 +102,7 @@ class RawSession:
     source: str = "<memory>"
     speed_mps: npt.NDArray[np.float32] | None = None
     acc_absent: tuple[str, ...] = ()
+    utc_offset_min: int | None = None
 
     def __post_init__(self) -> None:
         for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
@@ -153,6 +161,13 @@ class RawSession:
         if not (np.isfinite(self.sample_rate_hz) and MIN_RATE_HZ <= self.sample_rate_hz <= MAX_RATE_HZ):
             raise RawFormatError(f"{self.source}: sample rate (imuback.sample_rate_hz) {self.sample_rate_hz} Hz "
                                  f"is not plausible ({MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz)")
+        off = self.utc_offset_min
+        if off is not None and (isinstance(off, bool) or not isinstance(off, (int, np.integer))
+                                or abs(int(off)) > MAX_UTC_OFFSET_MIN):
+            raise RawFormatError(f"{self.source}: utc_offset_min {off!r} is not a UTC offset in whole minutes "
+                                 f"(-{MAX_UTC_OFFSET_MIN} to {MAX_UTC_OFFSET_MIN}; +60 is UTC+01:00)")
+        if off is not None:
+            object.__setattr__(self, "utc_offset_min", int(off))
         for key, value in (("acc_range_g", self.acc_range_g), ("gyr_range_dps", self.gyr_range_dps)):
             if value is not None and not (np.isfinite(value) and value > 0):
                 raise RawFormatError(f"{self.source}: imuback.{key} = {value} is not a sensor range; it must be "

@@ -248,7 +248,7 @@ def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> R
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:
     """The dataset holds this session made from the same bytes by this pipeline version and
-    parameters at this schema version, read with the same mounting and start time: writing it
+    parameters at this schema version, read with the same mounting, start time and UTC offset: writing it
     again would change nothing (a no-op, ``processed_at`` included).
     """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
@@ -256,6 +256,7 @@ def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str,
             and stored["pipeline_version"] == PIPELINE_VERSION and stored["params_json"] == params.to_json()
             and stored["schema_version"] == SCHEMA_VERSION and stored["mounting_source"] == raw.mounting_source
             and stored["mounting_nominal"] == mounting_json(raw.mounting)
+            and stored["utc_offset_min"] == raw.utc_offset_min  # a --time-zone given: stored again
             and stored["start_ns"] == int(raw.time_ns[0]))  # a file timed by --start: the same start
 
 
@@ -477,6 +478,7 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         "misalignment_deg": a.misalignment_deg,
         "mounting_source": raw.mounting_source,
         "mounting_nominal": mounting_json(raw.mounting),
+        "utc_offset_min": raw.utc_offset_min,
         "completeness_pct": a.gaps.completeness_pct,
         "n_gaps": a.gaps.n_gaps,
         "gap_total_s": a.gaps.gap_total_s,

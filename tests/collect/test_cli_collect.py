@@ -9,6 +9,7 @@ import pytest
 
 from imuback.cli import build_parser, main
 from imuback.cli.collect import _sim_raw
+from imuback.formats.zone import local_offset_min
 from imuback.store.raw import read_raw
 
 
@@ -34,6 +35,20 @@ def test_record_simulate_then_recover_pending(tmp_path: Path, capsys: pytest.Cap
     sent = _sim_raw(0.3, 208.0, 7, "ann", "s1")  # the simulated run the sensor streamed (seed 7)
     assert raw.runner_id == "ann" and raw.n_samples == sent.n_samples
     np.testing.assert_allclose(raw.acc_mps2, sent.acc_mps2, atol=16 * 9.80665 / 32768)  # int16 counts
+    assert raw.utc_offset_min == local_offset_min(int(raw.time_ns[0]))  # recorded here: this computer's zone
+
+
+def test_record_writes_the_zone_given_and_refuses_a_bad_one(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "--simulate", "--minutes", "0.2", "--speedup", "12", "--out", str(tmp_path),
+                 "--session", "kol", "--quiet", "--time-zone", "+05:30"]) == 0
+    assert read_raw(tmp_path / "kol.parquet").utc_offset_min == 330
+    capsys.readouterr()
+    assert main(["record", "--simulate", "--minutes", "0.2", "--out", str(tmp_path), "--session", "bad",
+                 "--quiet", "--time-zone", "Mars/Olympus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "'Mars/Olympus' is not a time zone" in err
+    assert not (tmp_path / "bad.parquet").exists()  # refused before recording
 
 
 def test_record_without_address_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

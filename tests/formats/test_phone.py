@@ -63,6 +63,21 @@ def _flat(platform: str) -> dict[str, str]:
             "Gyroscope.csv": _motion((0.0, 0.0, 1.0), offset_ns=4_000_000), "Metadata.csv": _meta(platform)}
 
 
+def test_sensorlogger_recording_timezone_is_where_it_was_recorded(tmp_path: Path) -> None:
+    """Newer exports' ``recording timezone`` (an IANA name) gives the session's UTC offset at its
+    start (schema 1.8); a zone given wins; an export without one, or with a bad one, says so."""
+    files = _flat("Android")
+    assert read_session(_write_zip(tmp_path / "a.zip", files), runner_id="ann").utc_offset_min is None
+    files["Metadata.csv"] = ("version,device name,recording time,recording timezone,platform\n"
+                             "3,Test phone,2024-05-06_07-30-00,Europe/Madrid,Android\n")
+    path = _write_zip(tmp_path / "b.zip", files)
+    assert read_session(path, runner_id="ann").utc_offset_min == 120  # May: Madrid's summer time
+    assert read_session(path, runner_id="ann", time_zone="America/New_York").utc_offset_min == -240
+    files["Metadata.csv"] = files["Metadata.csv"].replace("Europe/Madrid", "Europe/Atlantis")
+    with pytest.raises(RawFormatError, match=r"recording timezone 'Europe/Atlantis' is not a time zone"):
+        read_session(_write_zip(tmp_path / "c.zip", files), runner_id="ann")
+
+
 @pytest.mark.parametrize("platform", ["iOS", "Android"])
 def test_sensorlogger_signs_units_and_times(tmp_path: Path, platform: str) -> None:
     """Lying flat, both platforms give +g along +z (the raw contract's specific force), rad/s

@@ -22,7 +22,8 @@ def test_help_for_every_report_command(capsys: pytest.CaptureFixture[str]) -> No
         assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--session" in out and "--runner" in out and "--weeks" in out and "--pdf" in out
-    assert "a UTC calendar day" in " ".join(out.split())  # the dataset keeps no time zone: days are UTC
+    # days are the sessions' own (local where the zone is known), UTC only without one
+    assert "the runner's own calendar day" in " ".join(out.split()) and "a UTC day" in " ".join(out.split())
 
 
 def test_session_and_trends_commands(fabricate: Fabricate, tmp_path: Path,

@@ -96,7 +96,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
               scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
               stream: TextIO | None = None, runner_id: str | None = None, session_id: str | None = None,
-              start: str | None = None, mounting: Sequence[Sequence[float]] | None = None) -> BatchSummary:
+              start: str | None = None, mounting: Sequence[Sequence[float]] | None = None,
+              time_zone: str | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
 
     Parameters
@@ -116,6 +117,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
         describe one recording, so they need ``inputs`` to find exactly one file.
     mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none
         (not applied to raw Parquet files, which carry their own).
+    time_zone : where the inputs were recorded (``Europe/Madrid``, ``UTC``, ``+01:00``): its offset at
+        each session's start is stored (``utc_offset_min``) over the one a file states; a bad zone is
+        refused before anything is read.
     progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
         terminal, else log lines); without a ``stream`` nothing is written.
 
@@ -134,6 +138,10 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     if given and len(files) != 1:
         raise BatchInputError(f"{' and '.join(given)} describe one recording, but the inputs name {len(files)} files "
                               f"(e.g. {files[0]}); give them with one file, or process the files one by one")
+    if time_zone is not None:
+        from imuback.formats.zone import parse_zone
+
+        parse_zone(time_zone, src="imuback batch")
     ensure_dataset_dir(ds)
     outcomes: list[SessionOutcome] = []
     interrupted = False
@@ -146,7 +154,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
             report.log(f"ignored {len(not_raw)} files in the input folders that are not raw sessions (tables "
                        f"without acc_x/y/z columns, files no reader recognises), e.g. {not_raw[0]}")
         tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION,
-                             identity={"runner_id": runner_id, "session_id": session_id, "start": start},
+                             identity={"runner_id": runner_id, "session_id": session_id, "start": start,
+                                       "time_zone": time_zone},
                              mounting=None if mounting is None else tuple(tuple(map(float, r)) for r in mounting))
         if scheduler:
             backend = f"dask {scheduler}"

@@ -73,6 +73,8 @@ class SessionTask:
     mounting: tuple[tuple[float, ...], ...] | None = None
     """Nominal mounting (3x3) of inputs that state none; one that states its own (raw Parquet
     included) refuses another."""
+    time_zone: str | None = None
+    """Where the input was recorded (``--time-zone``): stored over the zone a file states."""
     made_from: tuple[tuple[str, str], ...] = ()
     """(runner_id, session_id) of the sessions the dataset holds made from this file
     (``sessions.source_path``), looked up by the driver: for a file whose ids cannot be read
@@ -204,19 +206,19 @@ def process_session(task: SessionTask) -> SessionOutcome:
 def task_identity(task: SessionTask) -> dict[str, Any]:
     """The identity a task gives its file (:func:`given_identity`)."""
     return given_identity(task.path, runner_id=task.runner_id, session_id=task.session_id, start=task.start,
-                          mounting=task.mounting)
+                          mounting=task.mounting, time_zone=task.time_zone)
 
 
 def given_identity(path: str | Path, *, runner_id: str | None = None, session_id: str | None = None,
-                   start: str | None = None, mounting: Any = None) -> dict[str, Any]:
+                   start: str | None = None, mounting: Any = None, time_zone: str | None = None) -> dict[str, Any]:
     """The identity a batch (or ``export bids``) gives an input file: the ``--runner``/``--session``/
-    ``--start``/``--mounting`` that were given; for raw Parquet (it carries its own) only
-    ``--mounting``, which must be the file's (:func:`imuback.formats.identity.parquet_identity`).
+    ``--start``/``--mounting``/``--time-zone`` that were given; for raw Parquet (it carries its own) only
+    ``--mounting``, which must be the file's, and ``--time-zone`` (:func:`imuback.formats.identity.parquet_identity`).
     """
     from imuback.formats.identity import parquet_identity
 
     given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
-             ("mounting", None if mounting is None else [list(r) for r in mounting]))
+             ("mounting", None if mounting is None else [list(r) for r in mounting]), ("time_zone", time_zone))
     identity = {k: v for k, v in given if v is not None}
     return parquet_identity(identity) if Path(path).suffix.lower() == ".parquet" else identity
 
@@ -277,9 +279,12 @@ def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> 
 
     "Made from it": the same input bytes (sidecars included), pipeline version and parameters,
     written at the task's schema version (a session stored at an older schema is processed again),
-    read with the same mounting (:func:`same_mounting`).
+    read with the same mounting (:func:`same_mounting`). With a ``--time-zone`` the input is read
+    again (its rows are rewritten only when the offset stored differs).
     """
     row = [stored_source(task.dataset, runner_id=runner_id, session_id=session_id)]
+    if task.time_zone is not None:  # its offset at the start is checked on reading (pipeline._already_stored)
+        return None
     if (row[0] is None or row[0]["pipeline_version"] != task.pipeline_version
             or row[0]["schema_version"] != task.schema_version):
         return None
@@ -304,7 +309,7 @@ def file_already_processed(task: SessionTask) -> str | None:
     start come from the dataset's participants, sessions and scans tables, which are not hashed).
     """
     path = str(Path(task.path).resolve())
-    if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
+    if task.time_zone is not None or path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
             or has_error(task.dataset, source_path=path):
         return None
     from imuback.pipeline import file_sha256

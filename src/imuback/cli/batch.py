@@ -39,7 +39,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         summary = run_batch(args.inputs, dataset=args.dataset, workers=args.workers,
                             scheduler=args.scheduler, force=args.force, replace=args.replace,
                             progress=args.progress, stream=sys.stderr, runner_id=args.runner,
-                            session_id=args.session, start=args.start, mounting=args.mounting)
+                            session_id=args.session, start=args.start, mounting=args.mounting,
+                            time_zone=args.time_zone)
     except BatchInterrupted as exc:  # Ctrl-C or SIGTERM: workers stopped, lock released
         print(f"imuback batch: {exc}", file=sys.stderr)
         return 130

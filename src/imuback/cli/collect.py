@@ -66,6 +66,10 @@ def register(subparsers: Any) -> None:
                    help="with --simulate: minutes of running of the simulated runner, as in "
                         "'imuback simulate' and 'imuback demo' (default: 2)")
     p.add_argument("--quiet", action="store_true", help="no live status line")
+    p.add_argument("--time-zone", metavar="ZONE",
+                   help="where the run is recorded (Europe/Madrid, UTC, +01:00); default: this computer's "
+                        "zone. Its offset at the start is written to the file (imuback.utc_offset_min), so "
+                        "the reports put the run on the runner's own day")
     _add_link_args(p, simulate=False)
     p.set_defaults(func=cmd_record)
 
@@ -203,6 +207,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.stop_after is not None and args.simulate:
         raise CollectError("--stop-after stops a real sensor's recording; with --simulate give the "
                            "simulated run's length as --minutes")
+    if args.time_zone is not None:  # a bad zone is refused before recording, not after
+        from imuback.formats.zone import parse_zone
+
+        parse_zone(args.time_zone, src="imuback record")
     pending = recover_pending(out)
     for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
@@ -221,6 +229,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         result = asyncio.run(_record_real(args, settings, printer))
     if printer is not None:
         printer.end()
+    from imuback.formats.zone import stamp_recorded_zone
+
+    stamp_recorded_zone(result.path, args.time_zone)  # where it was recorded: the reports' local days
     r = result.report
     minutes, seconds = divmod(round(r.n_samples / r.rate_hz), 60)
     print(f"{result.path}: {minutes:d} min {seconds:02d} s recorded from {result.address} "

@@ -44,7 +44,7 @@ def _process(args: argparse.Namespace) -> int:
     from imuback.pipeline import process_file_sessions
 
     identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start),
-                                  ("mounting", args.mounting)) if v is not None}
+                                  ("mounting", args.mounting), ("time_zone", args.time_zone)) if v is not None}
     if args.session is not None and len(args.raw) > 1:
         print(f"error: --session {args.session} names one session; give it with one file "
               f"(got {len(args.raw)})", file=sys.stderr)
@@ -58,6 +58,7 @@ def _process(args: argparse.Namespace) -> int:
     failed = 0
     try:
         mapping = column_mapping(args)
+        check_time_zone(args.time_zone, command="imuback process")
     except ImubackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +84,14 @@ def _process(args: argparse.Namespace) -> int:
             if res.moved_from:
                 print(f"{path}: {res.moved_text}")
     return 1 if failed else 0
+
+
+def check_time_zone(zone: str | None, *, command: str) -> None:
+    """Refuse a bad ``--time-zone`` once, before any file is read (:func:`imuback.formats.zone.parse_zone`)."""
+    if zone is not None:
+        from imuback.formats.zone import parse_zone
+
+        parse_zone(zone, src=command)
 
 
 def column_mapping(args: argparse.Namespace) -> ColumnMapping | None:
@@ -141,7 +150,7 @@ def _format_or_none(path: str) -> str | None:
 
 
 def add_identity_arguments(p: argparse.ArgumentParser) -> None:
-    """``--runner``, ``--session``, ``--start``, ``--mounting``, the same for ``process`` and ``batch``
+    """``--runner``, ``--session``, ``--start``, ``--time-zone``, ``--mounting``, the same for ``process`` and ``batch``
     (``--session`` and ``--start`` describe one recording: both refuse several files, ``--start``
     in ``process`` several that are not raw Parquet).
     """
@@ -156,6 +165,13 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                         "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
                         "2024-03-04T08:00:00+01:00; a time without a zone is refused; refused with several "
                         "files (process: raw Parquet aside)")
+    p.add_argument("--time-zone", metavar="ZONE",
+                   help="where the recordings were made: a place's IANA name (Europe/Madrid, "
+                        "America/Los_Angeles; its offset at each session's start, summer time included), UTC, "
+                        "or an offset (+01:00); stored with each session (utc_offset_min) over the zone a file "
+                        "states, so the reports cut its day and week in local time. Without it: the file's "
+                        "(CSV dates with an offset, the CSV sidecar's imuback.time_zone, a phone export's, "
+                        "BIDS acq_time with an offset, --start's offset), else unknown (UTC days)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
                         "does keeps its own and refuses another, naming both (raw Parquet's imuback.mounting, "

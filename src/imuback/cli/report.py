@@ -60,11 +60,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pdf", metavar="FILE", type=paths.out_file,
                    help="also print the report to this PDF (needs Chromium)")
     p.add_argument("--baseline-from", metavar="DATE",
-                   help="baseline start day YYYY-MM-DD, a UTC calendar day: the dataset keeps session times in "
-                        "UTC, not the runner's time zone (a run at 18:00 on 3 March in UTC-8 is on 4 March "
-                        "UTC); the reports say so (default: the runner's first 14 days)")
-    p.add_argument("--baseline-to", metavar="DATE", help="baseline end day YYYY-MM-DD (inclusive), a UTC "
-                   "calendar day as --baseline-from")
+                   help="baseline start day YYYY-MM-DD, the runner's own calendar day: each session's day "
+                        "in the time zone it was recorded in (sessions.utc_offset_min, from --time-zone or "
+                        "the file), a UTC day for a session whose zone is unknown (a run at 18:00 on 3 March "
+                        "in UTC-8 is on 3 March with its zone, 4 March without); the reports say which "
+                        "(default: the runner's first 14 days)")
+    p.add_argument("--baseline-to", metavar="DATE", help="baseline end day YYYY-MM-DD (inclusive), a day "
+                   "as --baseline-from")
     p.add_argument("--cadence-band", type=float, default=ReportParams().cadence_band_spm,
                    metavar="SPM", help="sessions within ±SPM of the baseline cadence are compared "
                                        "(default %(default)s)")

@@ -112,14 +112,37 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         ``mounting`` for formats that carry none; a raw Parquet file carries its own, so giving
         identity for one is an error, but for ``mounting`` the same as the file's (another is refused,
         naming both, as for every format that states one). In a multi-session file ``session_id`` picks one session.
+        ``time_zone`` (every format): where the sessions were recorded, an IANA name
+        (``Europe/Madrid``), ``UTC`` or ``+01:00``; its offset at each session's start is kept
+        (``utc_offset_min``) over the one the file states (:mod:`imuback.formats.zone`).
     """
-    kind = format or detect_format(path)
+    kind: Format = format or detect_format(path)
     if kind not in FORMATS:
         raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
+    identity = dict(identity)
     if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
         from imuback.formats.identity import start_text
 
-        identity = {**identity, "start": start_text(identity["start"], src=str(path))}
+        identity["start"] = start_text(identity["start"], src=str(path))
+    zone_text = identity.pop("time_zone", None)
+    from imuback.formats.zone import parse_zone, text_offset_min, with_zone
+
+    zone = None if zone_text is None else parse_zone(str(zone_text), src=str(path))
+    sessions = _read_sessions(path, kind, mapping, identity)
+    if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
+        return [with_zone(s, zone) for s in sessions]
+    start_offset = text_offset_min(identity["start"]) if isinstance(identity.get("start"), str) else None
+    if start_offset is not None:  # --start written with its offset says where the recording was made
+        import dataclasses
+
+        return [s if s.utc_offset_min is not None else dataclasses.replace(s, utc_offset_min=start_offset)
+                for s in sessions]
+    return sessions
+
+
+def _read_sessions(path: str | Path, kind: Format, mapping: ColumnMapping | None,
+                   identity: dict[str, Any]) -> list[RawSession]:
+    """:func:`read_sessions` of one format, without the zone given."""
     if mapping is not None and kind != "csv" and (kind != "xsens" or mapping.columns or mapping.time_unit != "auto"):
         raise RawFormatError(f"{path}: a column mapping (--columns, --time-unit) is for CSV files; this is a {kind} "
                              "file (Xsens exports take --acc-unit/--gyr-unit only)")

@@ -4,8 +4,9 @@ writes them (:mod:`imuback.batch.bids`) or as other tools do, for one IMU.
 The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL, GYRO, LATENCY;
 ``component`` x/y/z; ``units``); two ACCEL channels are a two-axis accelerometer (``acc_absent``).
 Time: the LATENCY channel (s since the first sample) or, without one, ``SamplingFrequency`` from
-``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``) in the session's
-``*_scans.tsv`` (else ``--start``). Ids: ``imuback_runner_id`` in
+``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``, or an offset such as
+``+01:00``, which also says where it was recorded) in the session's ``*_scans.tsv`` (else
+``--start``). Ids: ``imuback_runner_id`` in
 ``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
 else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
 ``sensor`` frame in ``*_channels.json`` (else the identity). BIDS 1.10, motion datatype.
@@ -155,17 +156,22 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
     bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
     acq_time = upper_z(scans[0].get("acq_time", "n/a")) if scans else "n/a"
-    if acq_time != "n/a" and not acq_time.endswith("Z") and _made_by_imuback(bids_root):
+    from imuback.formats.zone import text_offset_min
+
+    offset = text_offset_min(acq_time) if acq_time != "n/a" else None
+    if acq_time != "n/a" and not acq_time.endswith("Z") and offset is None and _made_by_imuback(bids_root):
         acq_time += "Z"  # imuback's exports before 0.15 wrote their UTC acq_time without the Z
-    if acq_time != "n/a" and (acq_time.endswith("Z") or identity.get("start") is None):
+    if acq_time != "n/a" and (acq_time.endswith("Z") or offset is not None or identity.get("start") is None):
         # BIDS: "YYYY-MM-DDThh:mm:ss[.000000][Z]"; without Z the zone is "the local time of the
-        # dataset viewer", i.e. unknown: --start with its zone then gives the moment
-        if not acq_time.endswith("Z"):
+        # dataset viewer", i.e. unknown: --start with its zone then gives the moment. One written
+        # with its offset (+01:00, beyond BIDS) names the moment and where it was recorded
+        if not acq_time.endswith("Z") and offset is None:
             raise RawFormatError(f"{src}: acq_time {acq_time!r} in the *_scans.tsv has no Z, and BIDS then leaves "
                                  "its time zone to the reader; add Z to it if it is UTC, or give the first "
                                  f"sample's time with its zone (--start {acq_time}+01:00, ISO 8601)")
         t0 = start_ns(acq_time, src=src, what="acq_time")
     elif identity.get("start") is not None:
+        offset = None  # --start's own offset is kept by formats.read_sessions
         t0 = start_ns(str(identity["start"]), src=src)
     else:
         raise RawFormatError(f"{src}: no acq_time in a *_scans.tsv for this file; give --start (ISO 8601)")
@@ -191,4 +197,5 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
                       sensor=str(identity.get("sensor") or meta.get("ManufacturersModelName") or "BIDS-motion IMU"),
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=_xyz(data, acc_cols), acc_absent=acc_absent,
                       gyr_dps=None if gyr_cols is None else _xyz(data, gyr_cols),
-                      **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src)
+                      **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src,
+                      utc_offset_min=offset)

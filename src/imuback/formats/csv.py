@@ -106,7 +106,8 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
 
 META_TIME_ZONE = "imuback.time_zone"
 """Sidecar key: the zone of a ``time`` column's dates written without one (``UTC``, ``+01:00``,
-``Europe/Madrid``); not stored, the dates become UTC."""
+``Europe/Madrid``); the dates become UTC and, but for ``UTC``, its offset at the first sample is
+kept as where the session was recorded (``utc_offset_min``, schema 1.8)."""
 EPOCH_UNITS = ((1e11, 10**9, "seconds"), (1e14, 10**6, "milliseconds"), (1e17, 10**3, "microseconds"),
                (float("inf"), 1, "nanoseconds"))
 """(largest first value, ns per unit, name): epoch times after 1973 in s, ms, µs or ns."""
@@ -167,6 +168,30 @@ def _dates_ns(t: pa.ChunkedArray, *, src: str, zone: str | None) -> npt.NDArray[
                                  ) from None
     ts = t.cast(pa.timestamp("ns", tz="UTC"))
     return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _stated_offset_min(path: Path, mapping: ColumnMapping, *, zone: str | None, t0_ns: int) -> int | None:
+    """The UTC offset (minutes) of the place a CSV of dates was recorded, as the file states it: the
+    first date's own offset (``2024-03-04T07:00:00+05:00``: 300), else the sidecar's
+    ``imuback.time_zone`` at the first sample; None for dates in ``Z`` or a zone of ``UTC`` (the
+    dates' zone, not a claim about where the runner was) and for dates without a zone.
+    """
+    from imuback.formats.zone import offset_min_at, parse_zone, text_offset_min
+
+    delimiter, names = header_names(path)
+    column = dict(mapping.columns).get("time", "time")
+    if column in names:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            rows = csv.reader(f, delimiter=delimiter)
+            next(rows, None)
+            first = next(rows, None)
+        text = first[names.index(column)] if first is not None and len(first) > names.index(column) else ""
+        stated = text_offset_min(text)
+        if stated is not None:
+            return stated
+    if zone is None or zone.strip() in ("Z", "z", "UTC", "utc"):
+        return None
+    return offset_min_at(parse_zone(zone, src=str(path), what=META_TIME_ZONE), t0_ns)
 
 
 def _zone_reason(exc: Exception) -> str:
@@ -382,8 +407,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     # one acc column may be absent: a two-axis accelerometer, declared in the sidecar
     declared_acc_absent(meta, table.column_names, source=src, hint=hint, declare_in=f"{path.name}.json")
     zone = meta.pop(META_TIME_ZONE, None)
+    dates = pa.types.is_timestamp(table.column("time").type) or pa.types.is_string(table.column("time").type)
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
                   zone=zone)
+    offset = _stated_offset_min(path, mapping, zone=zone if dates else None, t0_ns=int(tn[0])) if dates else None
+    if offset is not None:  # where it was recorded, as the file states it (schema 1.8)
+        meta[S.META_UTC_OFFSET_MIN] = str(offset)
     table = table.set_column(table.column_names.index("time"), "time", pa.array(tn).cast(S.TIME_TYPE))
     mounting_source = ("file" if S.META_MOUNTING in meta else
                        "given" if given.get("mounting") is not None else "assumed")

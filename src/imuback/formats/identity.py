@@ -154,10 +154,11 @@ def check_stated_mounting(stated: Any, given: Any, *, src: str, states: str, fix
 
 def parquet_identity(identity: dict[str, Any]) -> dict[str, Any]:
     """The part of a given identity that ``process``, ``batch`` and the clinic page pass to a raw
-    Parquet file: its ``mounting`` only, which must be the one the file states
-    (:func:`imuback.formats.check_raw_mounting`); the file's runner and session are its own.
+    Parquet file: its ``mounting``, which must be the one the file states
+    (:func:`imuback.formats.check_raw_mounting`), and a ``time_zone``; the file's runner and session
+    are its own.
     """
-    return {} if identity.get("mounting") is None else {"mounting": identity["mounting"]}
+    return {k: identity[k] for k in ("mounting", "time_zone") if identity.get(k) is not None}
 
 
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
@@ -136,7 +137,16 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     return RawSession(session_id=check_id(trial.session_id, what="session id", source=src), runner_id=runner,
                       sensor=sensor, sample_rate_hz=fs, time_ns=time_ns, acc_mps2=(acc * G_MPS2).astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      mounting=MOBILISED_LOWER_BACK_R, mounting_source="file", source=src)
+                      mounting=MOBILISED_LOWER_BACK_R, mounting_source="file", source=src,
+                      utc_offset_min=_offset_min(trial.struct.get("TimeZone"), time_ns, src=src))
+
+
+def _offset_min(name: Any, time_ns: npt.NDArray[np.int64], *, src: str) -> int | None:
+    """The trial's ``TimeZone`` offset (minutes) at its first sample: where it was recorded; None without one."""
+    from imuback.formats.zone import offset_min_at
+
+    zone = _zone(name, src=src)
+    return None if zone is None or not time_ns.size else offset_min_at(zone, int(time_ns[0]))
 
 
 def read_mobgap(path: str | Path, **identity: Any) -> list[RawSession]:

@@ -18,7 +18,10 @@ What the export holds, and the source of each convention (github.com/tszheichoi/
   so iOS's sum is negated. With the app's "Standardise Units & Frames" setting on, iOS follows
   Android's convention. The gyroscope's definition is the same on both platforms.
 - ``Metadata.csv`` (README.md, "Accessing Recording Metadata"): ``version``, ``device name``,
-  ``recording time``, ``platform`` (iOS or Android). The setting above is read from a
+  ``recording time``, ``platform`` (iOS or Android). Newer exports add ``recording timezone`` (an
+  IANA name, seen in exports and third-party readers, not in the app's README): when present, its
+  offset at the first sample is where the session was recorded (``utc_offset_min``). The setting
+  above is read from a
   ``standardisation`` column when one is present; its name is not in the app's documentation
   (it appears in exports and third-party writers), so when it is absent the app's default,
   off, is assumed.
@@ -128,8 +131,14 @@ def read_sensorlogger(path: str | Path, export: Export, **identity: Any) -> RawS
         gaps += gap_log(t_ns, ok, reason="no Gyroscope.csv samples around these accelerometer samples")
         t_ns, acc, gyr = t_ns[ok], acc[ok], np.degrees(w_at[ok])
     sensor = f"Sensor Logger {'iOS' if platform == 'ios' else 'Android'}" + (f" ({device})" if device else "")
-    return build_session(path=path, sensor=sensor[:80], time_ns=t_ns, acc_mps2=acc, gyr_dps=gyr,
-                         gaps=gaps, identity=identity, speed_mps=_gps_speed(export, t_ns))
+    raw = build_session(path=path, sensor=sensor[:80], time_ns=t_ns, acc_mps2=acc, gyr_dps=gyr,
+                        gaps=gaps, identity=identity, speed_mps=_gps_speed(export, t_ns))
+    zone = meta.get("recording timezone", "")
+    if not zone:
+        return raw
+    from imuback.formats.zone import with_zone
+
+    return with_zone(raw, zone, what="Metadata.csv's recording timezone")
 
 
 def _gps_speed(export: Export, t_ns: I64) -> F64 | None:

@@ -70,7 +70,8 @@ class ReportParams:
     min_baseline_sessions: int = 3
     """...but at least this many sessions (the first ones) if the first days hold fewer."""
     baseline_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    """Chosen baseline [start, end] dates (inclusive, UTC); overrides the default."""
+    """Chosen baseline [start, end] dates (inclusive), the sessions' own days (local where their zone
+    is known, else UTC: :func:`local_start`); overrides the default."""
     cadence_band_spm: float = 8.0
     """Sessions within +-this of the baseline median cadence are pace-comparable (~5 %)."""
     min_run_steps: int = 100
@@ -207,8 +208,47 @@ def _median(values: Any) -> float | None:
 
 
 UTC_DAYS = "dates are UTC days, weeks start Monday 00:00 UTC"
-"""What the reports' days and weeks are: the dataset keeps session times in UTC and no time zone
-(sessions.start_time), so a run at 18:00 on 3 March in UTC-8 is on 4 March here (docs/report.md)."""
+"""The days and weeks of sessions whose zone is unknown (``sessions.utc_offset_min`` null: made before
+schema 1.8, or from a file that does not say where it was recorded): a run at 18:00 on 3 March in
+UTC-8 is on 4 March for them (docs/report.md)."""
+LOCAL_DAYS = "dates are local days (where each session was recorded), weeks start Monday 00:00 local time"
+"""The days and weeks of sessions whose UTC offset is known: cut in the time where they were recorded."""
+
+
+def local_start(rows: pd.DataFrame) -> pd.Series:
+    """Each session's start on the runner's clock: ``start_time`` plus ``utc_offset_min`` (nothing
+    where it is null: UTC). Still labelled UTC, so that its date, weekday and hour read as the local
+    ones; for days, weeks and display only, never to order or compare instants.
+    """
+    start = pd.to_datetime(rows["start_time"], utc=True)
+    offset = pd.to_numeric(rows["utc_offset_min"], errors="coerce") if "utc_offset_min" in rows else None
+    if offset is None:
+        return start
+    return start + pd.to_timedelta(offset.fillna(0).to_numpy(float), unit="min")
+
+
+def days_text(rows: pd.DataFrame, *, short: bool = False) -> str:
+    """Which days the reports' dates are: :data:`LOCAL_DAYS`, :data:`UTC_DAYS`, or local with the
+    number of sessions without a zone in UTC days (``short``: ``local days``, ``UTC days``...).
+    """
+    known = pd.to_numeric(rows["utc_offset_min"], errors="coerce").notna() if "utc_offset_min" in rows \
+        else pd.Series(False, index=rows.index)
+    n_utc = int((~known).sum())
+    local, utc = ("local days", "UTC days") if short else (LOCAL_DAYS, UTC_DAYS)
+    if n_utc == 0 and len(rows):
+        return local
+    if not known.any():
+        return utc
+    return f"{local}; UTC days for {count(n_utc, 'session')} without a zone"
+
+
+def local_time_text(row: dict[str, Any]) -> str:
+    """The zone a session's local times are in: ``UTC+05:00``, or ``UTC`` when it is unknown."""
+    offset = _num_or_none(row.get("utc_offset_min"))
+    if offset is None:
+        return "UTC; its time zone is unknown"
+    sign, minutes = ("+" if offset >= 0 else "-"), int(abs(offset))
+    return f"local time, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _day(ts: pd.Timestamp) -> str:
@@ -290,6 +330,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
     """
     df = sessions.copy().reset_index(drop=True)
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
+    df["local_start"] = local_start(df)
     if "sample_rate_hz" in df:  # as the weekly medians leave them out (queries.weekly_medians)
         rate = pd.to_numeric(df["sample_rate_hz"], errors="coerce")
         for col, slowest in rate_limits().items():
@@ -307,9 +348,9 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
     # 2. baseline
     if params.baseline_range is not None:
         lo, hi = params.baseline_range
-        day = df["start_time"].dt.floor("D")
+        day = df["local_start"].dt.floor("D")
         in_base = df["usable"] & (day >= lo) & (day <= hi)
-        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} (UTC days, chosen)"
+        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} ({days_text(df, short=True)}, chosen)"
     elif not usable.empty:
         first = usable["start_time"].iloc[0]
         in_base = df["usable"] & (df["start_time"] < first + pd.Timedelta(days=params.baseline_days))
@@ -339,8 +380,8 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         df.loc[df["in_baseline"] & ~df["comparable"], "in_baseline"] = False
         base = df[df["in_baseline"]]
     if not base.empty:
-        baseline_text += (f": {count(len(base), 'session')}, {_day(base['start_time'].iloc[0])} to "
-                          f"{_day(base['start_time'].iloc[-1])}")
+        baseline_text += (f": {count(len(base), 'session')}, {_day(base['local_start'].iloc[0])} to "
+                          f"{_day(base['local_start'].iloc[-1])}")
     # 4. smallest real changes
     comp = df[df["comparable"]]
     base_values = {c: v for c in COLUMNS if c in df and (v := _median(base[c])) is not None}
@@ -455,7 +496,7 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     out: dict[str, Change] = {}
     if weekly.empty or ctx.baseline.empty:
         return out
-    base_end = ctx.baseline["start_time"].max()
+    base_end = ctx.baseline["local_start"].max()  # the weeks of queries.weekly_medians: local ones
     base_week = (base_end - pd.Timedelta(days=base_end.weekday())).floor("D")
     weekly = weekly.sort_values("week").reset_index(drop=True)
     weeks = pd.to_datetime(weekly["week"], utc=True)
@@ -729,7 +770,7 @@ def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
                              - base_cad) > p.cadence_band_spm
     before = np.flatnonzero(~away.to_numpy(bool))
     first = int(before[-1]) + 1 if before.size else 0
-    since, n_new = usable["start_time"].iloc[first], len(usable) - first
+    since, n_new = usable["local_start"].iloc[first], len(usable) - first  # the day --baseline-from takes
     cad = BY_KEY["cadence_spm"]
     title = (f"Cadence {_word(shift)} {abs(shift):.0f} steps/min since {_day(since)}: sessions at "
              "the new pace are not compared with the baseline")
@@ -752,7 +793,7 @@ def _latest_week_rows(ctx: RunnerContext) -> pd.DataFrame:
     comp = ctx.sessions[ctx.sessions["comparable"]]
     if comp.empty:
         return comp
-    week = comp["start_time"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
+    week = comp["local_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
     return comp[week == week.iloc[-1]]
 
 

@@ -19,15 +19,17 @@ PERSISTENT_PAIN_DAYS = 7.0
 pain-free note between) is "more than one to two weeks" in DOMAIN.md's sense at its lower end."""
 
 
-def note_dates(notes: pd.DataFrame, sessions: pd.DataFrame | None) -> pd.Series:
+def note_dates(notes: pd.DataFrame, sessions: pd.DataFrame | None, *, local: bool = False) -> pd.Series:
     """When each note's pain was felt, as a PT reads a log: the start of the run it is about
-    (``sessions`` ``session_id`` -> ``start_time``), else, for a note about no stored run, when it
-    was written. Notes are often written days later, several at once.
+    (``sessions`` ``session_id`` -> ``start_time``; ``local``: its ``local_start``, the runner's
+    clock, where ``sessions`` has it), else, for a note about no stored run, when it was written.
+    Notes are often written days later, several at once.
     """
     written = pd.to_datetime(notes["written_at"], utc=True)
     if sessions is None or sessions.empty:
         return written
-    start = sessions.drop_duplicates("session_id").set_index("session_id")["start_time"]
+    column = "local_start" if local and "local_start" in sessions else "start_time"
+    start = sessions.drop_duplicates("session_id").set_index("session_id")[column]
     return pd.to_datetime(notes["session_id"].map(start), utc=True).fillna(written)
 
 
@@ -104,14 +106,15 @@ def notes_table(notes: pd.DataFrame, *, with_session: bool) -> Markup:
 
 
 def weekly_pain(notes: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
-    """Worst pain and median effort per week (Monday, UTC) of the sessions the notes are about.
+    """Worst pain and median effort per week (Monday, the session's local day as the weekly medians;
+    UTC for a note about no stored run) of the sessions the notes are about.
 
     Columns ``week``, ``worst_pain``, ``median_rpe``; one row per week with notes.
     """
     if notes.empty:
         return pd.DataFrame({"week": pd.Series(dtype="datetime64[ns, UTC]"), "worst_pain": [],
                              "median_rpe": []})
-    when = note_dates(notes, sessions)
+    when = note_dates(notes, sessions, local=True)
     week = (when - pd.to_timedelta(when.dt.day_of_week, unit="D")).dt.floor("D")
     frame = pd.DataFrame({"week": week, "pain": pd.to_numeric(notes["pain_0_10"]),
                           "rpe": pd.to_numeric(notes["rpe_1_10"])})

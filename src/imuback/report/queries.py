@@ -36,11 +36,12 @@ LATER_COLUMNS = frozenset({
     "speed_mps", "step_length_m", "vertical_ratio_pct", "stride_length_m", "speed_source",
     "treadmill_speed_mps", "speed_coverage_pct", "median_pace_s_per_km", "low_quality_reason",
     "n_mounting_shifts", "mounting_shift_max_deg", "first_mounting_shift_s", "clipped",
-    "mounting_source", "mounting_nominal",
+    "mounting_source", "mounting_nominal", "utc_offset_min",
     *(f"median_{m}" for m, _unit in SPEED_MEDIANS),
 })
 """Columns added after schema 1.1 (speed, length, why steps are of low quality, the clipped flag of
-1.4, where the nominal mounting came from): files made before them read them as null."""
+1.4, where the nominal mounting came from, the UTC offset of 1.8): files made before them read them
+as null."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -196,9 +197,12 @@ def side_quartiles(dataset: str | Path, runner_id: str, session_id: str, *, acti
 
 def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[str],
                    columns: Sequence[str], *, min_rate_hz: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Per-week (Monday, UTC) medians of session ``columns`` over ``session_ids``.
+    """Per-week medians of session ``columns`` over ``session_ids``: weeks from Monday 00:00 in each
+    session's local time (``start_time`` + ``utc_offset_min``; UTC where that is null), as the
+    reports' days (:func:`imuback.report.analysis.local_start`).
 
-    Columns ``week`` (timestamp, UTC), ``n_sessions`` and one per column; oldest week first.
+    Columns ``week`` (timestamp labelled UTC: the local Monday's date), ``n_sessions`` and one per
+    column; oldest week first.
     ``min_rate_hz``: per column, the sessions sampled slower than this (Hz) are left out of its median.
     """
     files = table_files(dataset, "sessions", runner_id=runner_id)
@@ -207,11 +211,13 @@ def weekly_medians(dataset: str | Path, runner_id: str, session_ids: Sequence[st
     con = connect()
     try:
         have = _check(con, files, "sessions", ["start_time", *columns])
+        local = ("start_time + to_minutes(coalesce(utc_offset_min, 0))" if "utc_offset_min" in have
+                 else "start_time")
         limits = min_rate_hz or {}
         meds = ", ".join(_col(c, have, 'median("{c}")' if c not in limits else
                               "median(CASE WHEN sample_rate_hz IS NULL OR sample_rate_hz >= "
                               f'{float(limits[c])!r} THEN "{{c}}" END)') for c in columns)
-        sql = (f"SELECT date_trunc('week', start_time) AS week, count(*) AS n_sessions, {meds} "
+        sql = (f"SELECT date_trunc('week', {local}) AS week, count(*) AS n_sessions, {meds} "
                "FROM read_parquet($files, union_by_name = true) "
                "WHERE runner_id = $rid AND list_contains($ids, session_id) "
                "GROUP BY week ORDER BY week")

@@ -26,6 +26,8 @@ from imuback.report.analysis import (
     SessionLimits,
     drift_reading,
     drift_windows,
+    local_start,
+    local_time_text,
     placement_text,
     runner_context,
     session_flags,
@@ -105,8 +107,14 @@ def _reading(m: Metric, value: float | None, base: float | None, mc: float | Non
     return join(part for bit in bits for part in (bit, " "))
 
 
+def _local_start(row: dict[str, Any]) -> pd.Timestamp:
+    """The session's start on the runner's clock (:func:`~imuback.report.analysis.local_start`)."""
+    return pd.Timestamp(local_start(pd.DataFrame([{"start_time": row["start_time"],
+                                                   "utc_offset_min": row.get("utc_offset_min")}])).iloc[0])
+
+
 def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLimits | None = None) -> Markup:
-    start = pd.Timestamp(row["start_time"])
+    start = _local_start(row)
     dur = _num(row.get("duration_s")) or 0.0
     run = _num(row.get("run_time_s")) or 0.0
     comp = _num(row.get("completeness_pct"))
@@ -116,7 +124,7 @@ def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLim
         status += f" — {row['status_reason']}"
     facts = [
         ("Runner", row["runner_id"]), ("Session", row["session_id"]),
-        ("Date (UTC)", f"{start:%A %d %B %Y, %H:%M}"),
+        ("Date", f"{start:%A %d %B %Y, %H:%M} ({local_time_text(row)})"),
         ("Duration", f"{duration_text(dur)} ({duration_text(run) + ' running' if run > 0 else 'no running'})"),
         ("Sensor", f"{row.get('sensor') or 'unknown'}, {rate_text(_num(row.get('sample_rate_hz')))}, {gyro}"),
         ("Placement", f"lower back (sacrum); {placement_text(row)}"),
@@ -525,7 +533,7 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                               ("Step symmetry", "step_symmetry"))]
     body = join([
         tag("h1", report_title("session", running=activity == "run")),
-        tag("p", f"{runner} — {start:%d %B %Y}. For the physical therapist: how this "
+        tag("p", f"{runner} — {_local_start(row):%d %B %Y}. For the physical therapist: how this "
                  f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
                  "the runner's own baseline.", class_="sub"),
         pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),

@@ -17,9 +17,9 @@ from imuback.report.analysis import (
     COLUMNS,
     DEFAULT_PARAMS,
     DRIFT_RULE_TEXT,
-    UTC_DAYS,
     ReportParams,
     RunnerContext,
+    days_text,
     rate_limits,
     runner_context,
     trend_flags,
@@ -57,7 +57,9 @@ from imuback.store.notes import read_notes
 
 
 def _days(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """UTC timestamps -> days since the epoch (float), the x axis of every trend plot."""
+    """Timestamps (the sessions' local starts and weeks, labelled UTC) -> days since the epoch (float),
+    the x axis of every trend plot.
+    """
     delta = pd.to_datetime(ts, utc=True) - pd.Timestamp(0, tz="UTC")
     return np.asarray(delta / pd.Timedelta(days=1), dtype=float)
 
@@ -76,7 +78,7 @@ def _x_range(shown: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
     """The x range (days since the epoch) holding every session and every mid-week median, ± 1 day:
     a last run early in its week still has its week's median, drawn after it, on the chart.
     """
-    sessions, weeks = _days(shown["start_time"]), _days(weekly["week"])
+    sessions, weeks = _days(shown["local_start"]), _days(weekly["week"])
     lo = float(min(sessions.min(), weeks.min())) - 1
     return lo, float(max(sessions.max(), weeks.max() + WEEK_MID_DAYS)) + 1
 
@@ -97,17 +99,17 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
     if m.side is not None:
         for prefix, color in (("left", svg.LEFT), ("right", svg.RIGHT)):
             col = f"{prefix}_{key}"
-            points.append(svg.Points(x=_days(comp["start_time"]), y=comp[col].astype(float) * m.scale,
+            points.append(svg.Points(x=_days(comp["local_start"]), y=comp[col].astype(float) * m.scale,
                                      label="", color=color, radius=2.2))
             lines.append(svg.Line(x=wx, y=weekly[col].astype(float) * m.scale,
                                   label=f"{prefix} (weekly median)", color=color, markers=True))
     else:
-        points.append(svg.Points(x=_days(comp["start_time"]), y=comp[name].astype(float) * m.scale,
+        points.append(svg.Points(x=_days(comp["local_start"]), y=comp[name].astype(float) * m.scale,
                                  label="sessions", color=svg.ALL, radius=2.4))
         lines.append(svg.Line(x=wx, y=weekly[name].astype(float) * m.scale, label="weekly median",
                               color=svg.ALL, markers=True))
     if len(other):
-        points.append(svg.Points(x=_days(other["start_time"]), y=other[name].astype(float) * m.scale,
+        points.append(svg.Points(x=_days(other["local_start"]), y=other[name].astype(float) * m.scale,
                                  label="other pace (not compared)", color="#999999", hollow=True))
     caption = _min_change_caption(key, ctx) + (
         f"Accuracy checked on: {checked_on_column(name if m.side is None else f'left_{key}')}.")
@@ -146,7 +148,7 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
                           color="#d99a1b", opacity=0.10),
                 svg.HBand(lo=-ASYM_NORMAL_PCT, hi=ASYM_NORMAL_PCT, label="normal (0–5 %)",
                           color=svg.BAND, opacity=0.14)],
-        points=[svg.Points(x=_days(comp["start_time"]), y=comp[a.key].astype(float),
+        points=[svg.Points(x=_days(comp["local_start"]), y=comp[a.key].astype(float),
                            label="sessions", color=svg.ALL, radius=2.4)],
         lines=[svg.Line(x=_days(weekly["week"]) + WEEK_MID_DAYS, y=weekly[a.key].astype(float),
                         label="weekly median", color=svg.ALL, markers=True)],
@@ -157,7 +159,7 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
 def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
     comp = shown[shown["comparable"]]
     palette = ("#1f6fb2", "#d9651b", "#7b3fa0", "#2e9e5b", "#8c6d1f")
-    lines = [svg.Line(x=_days(comp["start_time"]), y=comp[f"drift_{k}_pct"].astype(float),
+    lines = [svg.Line(x=_days(comp["local_start"]), y=comp[f"drift_{k}_pct"].astype(float),
                       label=BY_KEY[k].label, color=c, markers=True, width=1.6)
              for k, c in zip(DRIFT_KEYS, palette, strict=True)]
     return svg.render(svg.Chart(
@@ -223,7 +225,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
     for _, s in shown.iterrows():
         note = s["note"] or ("baseline" if s["in_baseline"] else "compared")
         comp = s["completeness_pct"]
-        rows.append([f"{pd.Timestamp(s['start_time']):%a %d %b %Y %H:%M}", s["session_id"],
+        rows.append([f"{pd.Timestamp(s['local_start']):%a %d %b %Y %H:%M}", s["session_id"],
                      duration_text(s["duration_s"]),
                      BY_KEY["cadence_spm"].show_unit(s["median_cadence_spm"]),
                      pace_text(s.get("median_pace_s_per_km")),
@@ -231,7 +233,7 @@ def _sessions_table(shown: pd.DataFrame) -> Markup:
                      "mounting not stated" if s.get("mounting_source") == "assumed" else
                      f"{s['misalignment_deg']:.0f}°" if np.isfinite(s["misalignment_deg"]) else "n/a",
                      s["sensor"], note])
-    return table(["Start (UTC)", "Session", "Length", "Cadence", "Pace", "Data", "Sensor offset",
+    return table(["Start (local; UTC without a zone)", "Session", "Length", "Cadence", "Pace", "Data", "Sensor offset",
                   "Sensor", "Used as"], rows, cls="sessions")
 
 
@@ -246,10 +248,10 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     flags = trend_flags(ctx, changes)
     df = ctx.sessions
     notes = read_notes(dataset, runner_id=runner_id)
-    last = df["start_time"].max()
+    last = df["local_start"].max()  # days and weeks: the sessions' own (analysis.local_start)
     if weeks is not None:
         first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
-        shown = df[df["start_time"] >= first_week]
+        shown = df[df["local_start"] >= first_week]
         weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
         window = f"the last {count(weeks, 'week')}, from {first_week:%d %b %Y}"
     else:
@@ -258,7 +260,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     weekly = weekly.reset_index(drop=True)
     facts = [
         ("Runner", runner_id),
-        ("Period", f"{df['start_time'].min():%d %b %Y} to {last:%d %b %Y} (showing {window}; {UTC_DAYS})"),
+        ("Period", f"{df['local_start'].min():%d %b %Y} to {last:%d %b %Y} (showing {window}; {days_text(df)})"),
         ("Sessions", f"{len(df)} in the dataset, {int(df['comparable'].sum())} at comparable pace"),
         ("Baseline", ctx.baseline_text),
         ("Comparable pace", ctx.pace_band_text),

@@ -26,7 +26,7 @@ from werkzeug.utils import secure_filename
 
 from imuback.core import check_id
 from imuback.errors import ImubackError, RawFormatError
-from imuback.report.analysis import runner_context, session_flags
+from imuback.report.analysis import local_start, runner_context, session_flags
 from imuback.report.html import CSP, Markup, definition_list, flags_text, join, page, section, table, tag
 from imuback.report.metrics import count, duration_text, pace_text, percent_text
 from imuback.report.notes import notes_table
@@ -108,7 +108,7 @@ def _process_upload(dataset: Path) -> Any:
             name = FORMAT_NAMES.get(kind, kind)
             identity, note = options.identity(), ""
             if kind == "parquet":  # it carries its own runner and session; a mounting must be its own
-                if set(identity) - {"mounting"}:
+                if set(identity) - {"mounting", "time_zone"}:
                     note = " This file names its own runner, session and start: the form's were not used."
                 identity = parquet_identity(identity)
             elif options.runner_id is None:
@@ -206,7 +206,7 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
             df = queries.runner_sessions(dataset, rid)
             last = df.iloc[-1]
             rows.append([tag("a", rid, href=f"/runner/{rid}"), len(df),
-                         f"{pd.Timestamp(last['start_time']):%d %b %Y}",
+                         f"{local_start(df).iloc[-1]:%d %b %Y}",
                          f"{last['completeness_pct']:.0f} %" if pd.notna(last["completeness_pct"]) else "n/a"])
         listing = (table(["Runner", "Sessions", "Latest session", "Latest data"], rows, cls="runners")
                    if rows else tag("p", "No sessions yet: upload a raw recording below."))
@@ -226,6 +226,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                                               placeholder="default: file name and start time")),
                 ("Start time, with its zone (optional)", tag("input", type="text", name="start", maxlength="40",
                                                              placeholder="2024-03-04T07:00:00Z")),
+                ("Time zone where it was recorded (optional)", tag("input", type="text", name="time_zone",
+                                                                   maxlength="64",
+                                                                   placeholder="e.g. Europe/Madrid or +01:00")),
                 ("Treadmill speed, km/h (optional)", tag("input", type="number", name="speed_kmh",
                                                          min="0.1", max="54", step="0.1")),
                 ("How the sensor was worn (optional)", tag("select", join(
@@ -237,7 +240,9 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                      "mobgap data.mat, Xsens text, BIDS-motion, APDM .h5, Axivity .cwa, Movesense logs "
                      "(.json). The runner id is needed for every file that does not name its runner (all but "
                      "raw Parquet); the start time (one file at a time) for files timed from their start, such "
-                     "as Movesense logs. Treadmill speed: the belt speed of a treadmill run, for pace "
+                     "as Movesense logs. Time zone: where the runs were recorded, so the reports put each on the "
+                     "runner's own day (a file that states its zone keeps it unless one is given here). "
+                     "Treadmill speed: the belt speed of a treadmill run, for pace "
                      "and stride length (phone exports with GPS have their own). How the sensor was worn: "
                      "leave it 'not stated' when unsure (the chip's axes are then assumed) — imuback finds "
                      "the body's forward, left and up "
@@ -258,7 +263,8 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
         sessions = queries.runner_sessions(dataset, rid)
         ctx = runner_context(sessions, runner_id=rid)
         rows = []
-        for row in sessions.to_dict("records"):
+        starts = local_start(sessions)  # the runner's own clock where the zone is known
+        for row, start in zip(sessions.to_dict("records"), starts, strict=True):
             sid = str(row["session_id"])
             flags = [f for f in session_flags(row, ctx) if f.level != "quality"]
             quality = f"{row['completeness_pct']:.0f} % of samples" if pd.notna(row["completeness_pct"]) else "n/a"
@@ -267,13 +273,14 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                 quality += f", {percent_text(low)} low-confidence steps"
             if row["status"] not in (None, "ok"):
                 quality += f", {row['status']}"
-            rows.append([f"{pd.Timestamp(row['start_time']):%a %d %b %Y %H:%M}",
+            rows.append([f"{pd.Timestamp(start):%a %d %b %Y %H:%M}",
                          tag("a", sid, href=f"/runner/{rid}/session/{sid}"),
                          duration_text(row["duration_s"]), pace_text(row.get("median_pace_s_per_km")),
                          quality, flags_text(flags)])
         parts: list[object] = [
             tag("p", tag("a", "Trends report", href=f"/runner/{rid}/trends")),
-            table(["Start (UTC)", "Session", "Length", "Pace", "Data quality", "Findings"], rows, cls="sessions"),
+            table(["Start (local; UTC without a zone)", "Session", "Length", "Pace", "Data quality", "Findings"],
+                  rows, cls="sessions"),
             section("Pain and effort log", notes_table(read_notes(dataset, runner_id=rid), with_session=True),
                     sid="notes"),
         ]
@@ -381,6 +388,11 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
     if start is not None and n_files > 1:
         raise ImubackError(f"the upload form: start time {start!r} is the time of one file's first sample; upload "
                            f"one file with it (got {n_files}), or leave it empty")
+    zone = text("time_zone")
+    if zone is not None:
+        from imuback.formats.zone import parse_zone
+
+        parse_zone(zone, src="the upload form", what="time zone")
     speed = None
     kmh = text("speed_kmh")
     if kmh is not None:
@@ -392,7 +404,7 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
         if not 0.0 < speed * 3.6 < top:  # False for NaN
             raise ImubackError(f"the upload form: treadmill speed {kmh!r} is not a belt speed in km/h (above 0, "
                                f"below {top:g})")
-    return UploadOptions(runner_id=runner, session_id=session, start=start, treadmill_speed_mps=speed,
+    return UploadOptions(runner_id=runner, session_id=session, start=start, time_zone=zone, treadmill_speed_mps=speed,
                          mounting=_mounting(text("mounting"), text("mounting_matrix")))
 
 

@@ -20,7 +20,8 @@ from imuback.errors import ImubackError
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UploadOptions:
     """What the upload form says about files that carry no identity (CSV, phone exports, mobgap,
-    Xsens...): the runner, and optionally the session id, start time, treadmill speed and mounting.
+    Xsens...): the runner, and optionally the session id, start time, time zone, treadmill speed and
+    mounting.
     """
 
     runner_id: str | None = None
@@ -28,6 +29,8 @@ class UploadOptions:
     start: str | None = None
     """Time of the first sample, ISO 8601 with its zone: ``Z`` (UTC) or the offset where it was
     recorded (files timed from their start)."""
+    time_zone: str | None = None
+    """Where the files were recorded (``Europe/Madrid``, ``UTC``, ``+01:00``): the reports' local days."""
     treadmill_speed_mps: float | None = None
     mounting: list[list[float]] | None = None
     """The nominal mounting R (``v_body = R @ v_sensor``) the form gave; None: not stated (the
@@ -36,7 +39,8 @@ class UploadOptions:
     def identity(self) -> dict[str, Any]:
         """The identity keywords of :func:`imuback.formats.read_sessions` that were given."""
         return {k: v for k, v in (("runner_id", self.runner_id), ("session_id", self.session_id),
-                                  ("start", self.start), ("mounting", self.mounting)) if v is not None}
+                                  ("start", self.start), ("mounting", self.mounting),
+                                  ("time_zone", self.time_zone)) if v is not None}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

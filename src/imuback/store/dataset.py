@@ -73,10 +73,13 @@ def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None
 SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_json"]
 MOUNTING_COLUMNS = ["mounting_source", "mounting_nominal"]
 """How a stored session was read (null in files made before they were recorded)."""
+READ_COLUMNS = [*MOUNTING_COLUMNS, "utc_offset_min"]
+"""How a stored session was read: its mounting (schema 1.5) and where it was recorded (1.8); null
+in files made before."""
 
 
 def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> dict[str, Any] | None:
-    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, ``MOUNTING_COLUMNS``
+    """Where the stored rows of one session came from (``SOURCE_COLUMNS``, ``READ_COLUMNS``
     (None in older files), ``start_ns``: its first sample, UTC ns, and ``schema_version``: the
     schema the file was written at, "" if untagged); None when the session is not in the dataset
     or its sessions file cannot be read (repair's business).
@@ -87,14 +90,14 @@ def stored_source(dataset: str | Path, *, runner_id: str, session_id: str) -> di
     try:
         schema = pq.read_schema(part)
         table = pq.read_table(part, columns=[*SOURCE_COLUMNS, "start_time",
-                                             *(c for c in MOUNTING_COLUMNS if c in schema.names)])
+                                             *(c for c in READ_COLUMNS if c in schema.names)])
     except (OSError, pa.ArrowInvalid):
         return None
     if table.num_rows != 1:
         return None
     meta = schema.metadata or {}
     start = table.column("start_time").cast(pa.int64())[0].as_py()
-    return {**dict.fromkeys(MOUNTING_COLUMNS), **table.drop_columns(["start_time"]).to_pylist()[0],
+    return {**dict.fromkeys(READ_COLUMNS), **table.drop_columns(["start_time"]).to_pylist()[0],
             "start_ns": start, "schema_version": meta.get(b"imuback.schema_version", b"").decode()}
 
 

@@ -39,6 +39,8 @@ def _metadata(raw: RawSession) -> dict[bytes, bytes]:
         meta[S.META_GYR_RANGE_DPS] = repr(float(raw.gyr_range_dps))
     if raw.mounting_source == "assumed":  # a placeholder, not a stated mounting (schema 1.7)
         meta[S.META_MOUNTING_ASSUMED] = "true"
+    if raw.utc_offset_min is not None:  # where it was recorded (schema 1.8)
+        meta[S.META_UTC_OFFSET_MIN] = str(int(raw.utc_offset_min))
     if raw.acc_absent:  # at most one (RawSession checks): the file declares the column it leaves out
         meta[S.META_ACC_ABSENT] = raw.acc_absent[0]
     return {k.encode(): v.encode() for k, v in meta.items()}
@@ -180,6 +182,12 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
                              f"{meta[S.META_MOUNTING_ASSUMED][:40]!r}")
     if assumed == "true":
         mounting_source = "assumed"
+    offset_text = meta.get(S.META_UTC_OFFSET_MIN)
+    try:
+        offset = None if offset_text is None else int(offset_text.strip())
+    except ValueError:
+        raise RawFormatError(f"{source}: metadata {S.META_UTC_OFFSET_MIN} must be whole minutes (60 for "
+                             f"UTC+01:00), got {str(offset_text)[:40]!r}") from None
     return RawSession(
         session_id=check_id(meta[S.META_SESSION_ID], what="session_id", source=source),
         runner_id=check_id(meta[S.META_RUNNER_ID], what="runner_id", source=source),
@@ -196,6 +204,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         source=source,
         speed_mps=speed,
         acc_absent=acc_absent,
+        utc_offset_min=offset,
     )
 
 

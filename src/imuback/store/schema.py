@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.7"
+SCHEMA_VERSION = "1.8"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -39,6 +39,11 @@ META_MOUNTING_ASSUMED = "imuback.mounting_assumed"
 """Optional ``true``: nobody said how the sensor was worn, so ``imuback.mounting`` is a placeholder (the
 identity; sessions.mounting_source 'assumed'), which a given mounting replaces. Absent or ``false``:
 the file states its mounting."""
+
+META_UTC_OFFSET_MIN = "imuback.utc_offset_min"
+"""Optional: the local clock's offset from UTC at the first sample, whole minutes (``60``: UTC+01:00),
+where the session was recorded (schema 1.8; ``record`` writes the machine's or ``--time-zone``'s).
+Absent: unknown (the reports then cut the session's days in UTC)."""
 
 REQUIRED_RAW_META = (
     META_SCHEMA_VERSION,
@@ -250,6 +255,9 @@ def _sessions_fields() -> list[pa.Field]:
            "sensor was worn); null: made before it was recorded"),
         _f("mounting_nominal", _STR, "", "the nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, row-major; "
            "null: made before it was recorded"),
+        _f("utc_offset_min", _I32, "min", "the local clock's offset from UTC at start_time where the session "
+           "was recorded (+60: UTC+01:00; --time-zone, else what the file states); the reports cut its day "
+           "and week in that local time; null: unknown (UTC days), or made before schema 1.8"),
     ]
     return fields
 

@@ -1,0 +1,118 @@
+"""Reports in the runner's own days (schema 1.8 ``sessions.utc_offset_min``), end to end: where the
+zone comes from (CSV dates, ``--time-zone``), how the trends report cuts days, old datasets, bad zones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from imuback.cli import main
+from imuback.core import RawSession
+from imuback.formats.zone import offset_min_at, parse_zone, text_offset_min
+from imuback.report.queries import runner_sessions
+from imuback.store.dataset import part_path
+from tests.signal.analytic import half_sine_run
+
+
+@pytest.fixture(scope="module")
+def raw() -> RawSession:
+    return half_sine_run(minutes=0.5)[0]
+
+
+def _csv(path: Path, raw: RawSession, *, start_local: str, offset: str) -> Path:
+    """The run as a CSV of ISO dates written in local time with ``offset`` (``+05:00``)."""
+    t0 = np.datetime64(start_local)
+    rel = (raw.time_ns - raw.time_ns[0]).astype("timedelta64[ns]")
+    rows = ["time,acc_x,acc_y,acc_z"]
+    rows += [f"{np.datetime_as_string(t0 + rel[i], unit='us')}{offset},"
+             + ",".join(f"{v:.5f}" for v in raw.acc_mps2[i]) for i in range(raw.n_samples)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _trends(dataset: Path, tmp_path: Path, *extra: str) -> str:
+    out = tmp_path / "t.html"
+    assert main(["report", "trends", "--dataset", str(dataset), "--runner", "r1", "--out", str(out), *extra]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_csv_dates_with_an_offset_land_on_the_local_day(tmp_path, raw, capsys):
+    # 02:00 on Monday 4 March at UTC+05:00 is 21:00 on Sunday 3 March UTC
+    path = _csv(tmp_path / "run.csv", raw, start_local="2024-03-04T02:00:00", offset="+05:00")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
+    row = runner_sessions(ds, "r1").iloc[0]
+    assert row["utc_offset_min"] == 300
+    assert f"{row['start_time']:%Y-%m-%d %H:%M}" == "2024-03-03 21:00"  # stored: UTC, as always
+    html = _trends(ds, tmp_path)
+    assert "Mon 04 Mar 2024 02:00" in html and "03 Mar 2024" not in html
+    assert "dates are local days (where each session was recorded), weeks start Monday 00:00 local time" in html
+    # --baseline-from/--to are those same days: 4 March holds it, 3 March (its UTC day) does not
+    assert "(local days, chosen)" in _trends(ds, tmp_path, "--baseline-from", "2024-03-04",
+                                             "--baseline-to", "2024-03-04")
+    capsys.readouterr()
+
+
+def test_time_zone_keeps_the_date_of_an_evening_run(tmp_path, raw, capsys):
+    # 18:00 on 3 March in Los Angeles (PST, UTC-8) is 02:00 on 4 March UTC
+    path = _csv(tmp_path / "la.csv", raw, start_local="2024-03-04T02:00:00", offset="Z")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
+    assert pd.isna(runner_sessions(ds, "r1").iloc[0]["utc_offset_min"])  # Z: UTC, not where it was
+    html = _trends(ds, tmp_path)
+    assert "Mon 04 Mar 2024 02:00" in html and "dates are UTC days, weeks start Monday 00:00 UTC" in html
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1",
+                 "--time-zone", "America/Los_Angeles"]) == 0  # the same bytes with a zone: stored again
+    assert runner_sessions(ds, "r1").iloc[0]["utc_offset_min"] == -480
+    html = _trends(ds, tmp_path)
+    assert "Sun 03 Mar 2024 18:00" in html and "04 Mar 2024" not in html
+    capsys.readouterr()
+
+
+def test_a_dataset_written_before_schema_1_8_still_reports(tmp_path, raw, capsys):
+    path = _csv(tmp_path / "old.csv", raw, start_local="2024-03-04T02:00:00", offset="+05:00")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
+    part = part_path(ds, "sessions", "r1", runner_sessions(ds, "r1").iloc[0]["session_id"])
+    table = pq.read_table(part)
+    old = table.drop_columns(["utc_offset_min"])
+    meta = dict(table.schema.metadata)
+    meta[b"imuback.schema_version"] = b"1.7"
+    pq.write_table(old.replace_schema_metadata(meta), part)
+    assert "utc_offset_min" not in pq.read_schema(part).names
+    assert pd.isna(runner_sessions(ds, "r1").iloc[0]["utc_offset_min"])  # read as null
+    html = _trends(ds, tmp_path)
+    assert "Sun 03 Mar 2024 21:00" in html and "dates are UTC days, weeks start Monday 00:00 UTC" in html
+    capsys.readouterr()
+
+
+def test_a_bad_zone_is_refused_in_one_line(tmp_path, raw, capsys):
+    path = _csv(tmp_path / "bad.csv", raw, start_local="2024-03-04T02:00:00", offset="Z")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1", "--time-zone", "Mars/Olympus"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "'Mars/Olympus' is not a time zone" in err
+    assert not (ds / "sessions").exists()
+    (tmp_path / "side.csv").write_text(path.read_text().replace("Z,", ","))
+    (tmp_path / "side.csv.json").write_text('{"imuback.time_zone": "Europe/Nowhere"}')
+    assert main(["process", str(tmp_path / "side.csv"), "--dataset", str(ds), "--runner", "r1"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Europe/Nowhere" in err
+
+
+def test_zone_offsets_follow_summer_time():
+    madrid = parse_zone("Europe/Madrid", src="t")
+    winter = int(dt.datetime(2024, 3, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
+    summer = int(dt.datetime(2024, 7, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
+    assert (offset_min_at(madrid, winter), offset_min_at(madrid, summer)) == (60, 120)
+    assert offset_min_at(parse_zone("-03:30", src="t"), winter) == -210
+    assert offset_min_at(parse_zone("UTC", src="t"), summer) == 0
+    assert text_offset_min("2024-03-04T07:00:00.5+05:45") == 345
+    assert text_offset_min("2024-03-04T07:00:00Z") is None
+    assert text_offset_min("2024-03-04T07:00:00") is None
