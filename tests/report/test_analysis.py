@@ -437,3 +437,31 @@ def test_a_drift_below_the_smallest_real_change_is_a_note_not_a_watch(demo_datas
         assert single.level == level, single
         for f in (trend, single):
             assert ("smaller than the smallest real change between sessions (32 ms" in f.detail) is (level == "info")
+
+
+# --- a trend on too few sessions ------------------------------------------------------------------
+
+
+def test_trend_on_one_session_in_the_latest_week_is_a_note_that_says_so(fabricate: Fabricate) -> None:
+    # right impact +12 % over the last 3 weeks; the last week (of 08 Apr 2024) holds one session
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=1)
+    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert len(flags) == 1, _titles(flags)
+    assert flags[0].level == "info"
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up 1\d % over the last 3 weeks", flags[0].title)
+    assert "(median of 1 session)" in flags[0].detail
+    assert "Based on one session in the week of 08 Apr 2024" in flags[0].detail
+    assert "at least 3 sessions" in flags[0].detail
+
+
+def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=3)
+    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "(median of 3 sessions)" in flags[0].detail
+    assert "Based on" not in flags[0].detail
+    # two sessions: still a note (a median of two is their mean: one odd run moves it by half)
+    two, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=2)
+    flags = [f for f in _trend(two) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail

@@ -90,6 +90,10 @@ class ReportParams:
     """Misalignment differing from the baseline's by more than this: placement changed."""
     completeness_check_pct: float = 95.0
     """Less data than this (% of samples present): say the numbers rest on less data."""
+    min_week_sessions: int = 3
+    """A trend is a WATCH only when the latest week's median rests on at least this many sessions
+    with a value; fewer: a NOTE that says so. 3 as ``min_baseline_sessions``, the other side of the
+    comparison: the fewest sessions whose median one odd run cannot set."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -429,6 +433,7 @@ class Change:
     latest: float
     latest_week: pd.Timestamp
     latest_n: int
+    """Sessions of the latest week with a value in this column (its median rests on them)."""
     min_change: MinChange
     real: bool
     sustained: bool
@@ -462,6 +467,7 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     after = weeks > base_week  # weeks after the last baseline week
     if not after.iloc[-1]:
         return out  # nothing after the baseline yet
+    latest_rows = _latest_week_rows(ctx)
     for name, col in COLUMNS.items():
         if name not in weekly or name not in ctx.baseline_values:
             continue
@@ -485,7 +491,7 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
         episode = None if real else _episode(dev, weeks, vals, mc.value, ctx.params.episode_weeks,
                                              int(np.argmax(after.to_numpy(bool))))
         out[name] = Change(column=col, baseline=b, latest=float(vals[-1]),
-                           latest_week=weeks.iloc[-1], latest_n=int(weekly["n_sessions"].iloc[-1]),
+                           latest_week=weeks.iloc[-1], latest_n=_finite(latest_rows[name]).size,
                            min_change=mc, real=bool(real), sustained=sustained,
                            weeks=max(n_weeks, 1), since=since, episode=episode)
     return out
@@ -580,21 +586,24 @@ def _which(column: Column) -> str:
     return " (both sides)" if column.metric.side is not None else ""
 
 
-def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
+def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
+                 min_sessions: int = DEFAULT_PARAMS.min_week_sessions) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
 
     ``sides``: the (left, right) changes behind a "both sides" flag of the median ``ch``; each
-    side's before → after is named in the detail.
+    side's before → after is named in the detail. A trend whose latest week rests on fewer than
+    ``min_sessions`` sessions is a note that says so (one odd run could set that median).
     """
     if not np.isfinite(ch.delta) or abs(ch.delta) < ch.min_change.value:
         return None
     m = ch.column.metric
     label = ch.column.label + (" (both sides)" if sides else "")
     pct = f"{abs(ch.pct):.0f} %" if np.isfinite(ch.pct) else m.show_unit(abs(ch.delta))
+    thin = ch.sustained and ch.latest_n < min_sessions
     if ch.sustained:
         span = "week" if ch.weeks == 1 else f"{ch.weeks} weeks"
         title = f"{label} {_word(ch.delta)} {pct} over the last {span}"
-        level = "info" if m.load and ch.delta < 0 else "watch"  # less load is no worry
+        level = "info" if (m.load and ch.delta < 0) or thin else "watch"  # less load is no worry
     else:
         title = f"{label} {_word(ch.delta)} {pct} in the latest week only"
         level = "info"
@@ -607,6 +616,11 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         detail += (" Each side: "
                    + _sides_text(m, [(s.column.side or "", s.baseline, s.latest) for s in sides])
                    + ".")
+    if thin:
+        n = "one session" if ch.latest_n == 1 else count(ch.latest_n, "session")
+        detail += (f" Based on {n} in the week of {_day(ch.latest_week)}: a weekly median needs at "
+                   f"least {min_sessions} sessions before one odd run cannot set it, so this is a "
+                   "note, not a warning; look again after more runs.")
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0:
@@ -614,7 +628,8 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
-def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[Flag] | None:
+def _side_change_flags(med: Change | None, left: Change, right: Change, *,
+                       min_sessions: int) -> list[Flag] | None:
     """Flags of a metric with sides: one "both sides" flag when both moved alike, else one per
     side that moved beyond its smallest real change (None: neither side moved).
     """
@@ -623,9 +638,9 @@ def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[
         return None
     if (len(moved) == 2 and med is not None
             and _sides_agree(left.delta, right.delta, left.min_change.value, right.min_change.value)
-            and (flag := _change_flag(med, sides=(left, right))) is not None):
+            and (flag := _change_flag(med, sides=(left, right), min_sessions=min_sessions)) is not None):
         return [flag]
-    return [f for ch in moved if (f := _change_flag(ch)) is not None]
+    return [f for ch in moved if (f := _change_flag(ch, min_sessions=min_sessions)) is not None]
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
@@ -634,11 +649,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
         if m.side is not None and left is not None and right is not None:
-            side_flags = _side_change_flags(med, left, right)
+            side_flags = _side_change_flags(med, left, right, min_sessions=ctx.params.min_week_sessions)
             if side_flags is not None:
                 flags += side_flags
                 continue
-        if med is not None and med.real and (flag := _change_flag(med)) is not None:
+        if (med is not None and med.real
+                and (flag := _change_flag(med, min_sessions=ctx.params.min_week_sessions)) is not None):
             flags.append(flag)
     latest = _latest_week_rows(ctx)
     moved = []  # asymmetries that changed for real but are still in the normal range
