@@ -23,10 +23,10 @@ from imuback.signal.resample import _count_missing, to_grid
 FS_HZ, N, JITTER_S, FIRST = 100.0, 400, 0.002, 200
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=300)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     factor = ResampleParams().gap_factor
     print(f"# {FS_HZ:g} Hz, {N} samples, jitter {1e3 * JITTER_S:g} ms SD, two one-sample holes d samples apart; "
           f"{args.trials} draws each")
