@@ -63,6 +63,10 @@ class Scenario:
     """Every this-many-th step of each session has quality 0.2 (low confidence); 0: none."""
     sample_rate_hz: float = 200.0
     """The sensor's rate recorded in each sessions row (the fabricated values do not depend on it)."""
+    sample_rates_hz: tuple[tuple[int, float], ...] = ()
+    """(session index, Hz): that session's rate instead of ``sample_rate_hz``."""
+    last_week_sessions: int | None = None
+    """Only the first this-many sessions of the last week are written (None: all)."""
 
 
 def _asym(left: float, right: float) -> float:
@@ -77,6 +81,8 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
     n_sessions = sc.weeks * sc.sessions_per_week
     for k in range(n_sessions):
         week, nth = divmod(k, sc.sessions_per_week)
+        if week == sc.weeks - 1 and sc.last_week_sessions is not None and nth >= sc.last_week_sessions:
+            break  # the last week's later sessions (the last ones drawn: earlier draws stay as they were)
         start = (pd.Timestamp(sc.first_monday, tz="UTC") + pd.Timedelta(days=7 * week + WEEK_DAYS[nth % 3])
                  + pd.Timedelta(hours=7, minutes=nth))
         end = sc.weeks - sc.eased_weeks
@@ -142,7 +148,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         duration = float(ic_s[-1] + 5.0)
         row.update({
             "session_id": sid, "runner_id": sc.runner_id, "start_time": start, "duration_s": duration,
-            "sensor": sc.sensor, "sample_rate_hz": sc.sample_rate_hz, "has_gyro": True,
+            "sensor": sc.sensor, "sample_rate_hz": dict(sc.sample_rates_hz).get(k, sc.sample_rate_hz), "has_gyro": True,
             "misalignment_deg": 12.0 + rng.normal(0, 1), "completeness_pct": 99.6, "n_gaps": 1,
             "gap_total_s": 0.4, "n_run_steps": n, "n_walk_steps": 0, "run_time_s": duration - 10,
             "walk_time_s": 0.0, "still_time_s": 10.0, "step_regularity": 0.82,

@@ -437,3 +437,71 @@ def test_a_drift_below_the_smallest_real_change_is_a_note_not_a_watch(demo_datas
         assert single.level == level, single
         for f in (trend, single):
             assert ("smaller than the smallest real change between sessions (32 ms" in f.detail) is (level == "info")
+
+
+# --- a trend on too few sessions ------------------------------------------------------------------
+
+
+def test_trend_on_one_session_in_the_latest_week_is_a_note_that_says_so(fabricate: Fabricate) -> None:
+    # right impact +12 % over the last 3 weeks; the last week (of 08 Apr 2024) holds one session
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=1)
+    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert len(flags) == 1, _titles(flags)
+    assert flags[0].level == "info"
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up 1\d % over the last 3 weeks", flags[0].title)
+    assert "(median of 1 session)" in flags[0].detail
+    assert "Based on one session in the week of 08 Apr 2024" in flags[0].detail
+    assert "at least 3 sessions" in flags[0].detail
+
+
+def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=3)
+    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "(median of 3 sessions)" in flags[0].detail
+    assert "Based on" not in flags[0].detail
+    # two sessions: still a note (a median of two is their mean: one odd run moves it by half)
+    two, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=2)
+    flags = [f for f in _trend(two) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail
+
+
+# --- a change of sensor rate ---------------------------------------------------------------------
+
+
+def test_rate_bias_is_read_off_the_real_table() -> None:
+    from imuback.report.metrics import rate_bias_pct
+    assert rate_bias_pct("impact_peak_g", 100.0) == pytest.approx(-3.6)
+    assert rate_bias_pct("impact_peak_g", 1000.0) == pytest.approx(0.0)
+    assert -3.6 < (rate_bias_pct("impact_peak_g", 150.0) or 0.0) < -0.8
+    assert rate_bias_pct("cadence_spm", 100.0) is None
+    assert rate_bias_pct("impact_peak_g", None) is None
+
+
+def test_impact_rise_that_a_switch_from_100_to_200_hz_makes_is_a_note_that_says_so(
+        fabricate: Fabricate) -> None:
+    # a 100 Hz phone for 3 weeks, then a 200 Hz clip-on; impact up 3 % over those 3 weeks (the
+    # +2.9 % 200 Hz makes of 100 Hz readings, benchmarks/rate_sensitivity.py)
+    rates = tuple((k, 100.0) for k in range(9))
+    dataset, _ = fabricate(right_impact_rise_pct=3.0, left_impact_rise_pct=3.0, sample_rates_hz=rates)
+    flags = [f for f in _trend(dataset) if f.metric and f.metric.endswith("impact_peak_g")]
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    d = flags[0].detail
+    assert "The baseline was sampled at 100 Hz and the week of 08 Apr 2024 at 200 Hz" in d
+    assert "by +2.9 % between these rates" in d
+    assert "may be the sensor's rate, not the runner" in d
+    # the same rise at one rate throughout: a WATCH, with no word on rates
+    same, _ = fabricate(right_impact_rise_pct=3.0, left_impact_rise_pct=3.0)
+    flags = [f for f in _trend(same) if f.metric and f.metric.endswith("impact_peak_g")]
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "sampled at" not in flags[0].detail
+
+
+def test_impact_rise_beyond_a_rate_switch_stays_a_watch_and_names_the_switch(fabricate: Fabricate) -> None:
+    rates = tuple((k, 100.0) for k in range(9))
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, left_impact_rise_pct=12.0, sample_rates_hz=rates)
+    flags = [f for f in _trend(dataset) if f.metric and f.metric.endswith("impact_peak_g")]
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "sampled at 100 Hz and the week of 08 Apr 2024 at 200 Hz" in flags[0].detail
+    assert "still beyond the smallest real change" in flags[0].detail

@@ -51,6 +51,7 @@ from imuback.report.metrics import (
     duration_text,
     higher_side,
     is_simulation_only,
+    rate_bias_pct,
     rate_text,
 )
 from imuback.signal.params import MetricParams
@@ -91,6 +92,10 @@ class ReportParams:
     """Misalignment differing from the baseline's by more than this: placement changed."""
     completeness_check_pct: float = 95.0
     """Less data than this (% of samples present): say the numbers rest on less data."""
+    min_week_sessions: int = 3
+    """A trend is a WATCH only when the latest week's median rests on at least this many sessions
+    with a value; fewer: a NOTE that says so. 3 as ``min_baseline_sessions``, the other side of the
+    comparison: the fewest sessions whose median one odd run cannot set."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -470,6 +475,7 @@ class Change:
     latest: float
     latest_week: pd.Timestamp
     latest_n: int
+    """Sessions of the latest week with a value in this column (its median rests on them)."""
     min_change: MinChange
     real: bool
     sustained: bool
@@ -479,6 +485,11 @@ class Change:
     """Start of the first week outside it."""
     episode: Episode | None = None
     """The latest run of >= 2 weeks beyond the smallest real change before the latest week."""
+    rate_shift: float = 0.0
+    """Stored units: how much of ``delta`` the sample rates alone make, the baseline's against the
+    latest week's (:func:`rate_shift`; 0 at one rate or for a metric a rate does not move)."""
+    rates_hz: tuple[float, float] | None = None
+    """(baseline, latest week) median sample rates behind ``rate_shift`` (None: it is 0)."""
 
     @property
     def delta(self) -> float:
@@ -503,6 +514,7 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     after = weeks > base_week  # weeks after the last baseline week
     if not after.iloc[-1]:
         return out  # nothing after the baseline yet
+    latest_rows = _latest_week_rows(ctx)
     for name, col in COLUMNS.items():
         if name not in weekly or name not in ctx.baseline_values:
             continue
@@ -525,11 +537,35 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
             n_weeks, since = len(weeks), weeks.iloc[0]
         episode = None if real else _episode(dev, weeks, vals, mc.value, ctx.params.episode_weeks,
                                              int(np.argmax(after.to_numpy(bool))))
-        out[name] = Change(column=col, baseline=b, latest=float(vals[-1]),
-                           latest_week=weeks.iloc[-1], latest_n=int(weekly["n_sessions"].iloc[-1]),
+        shift, rates = rate_shift(col, b, ctx.baseline, latest_rows)
+        out[name] = Change(column=col, baseline=b, latest=float(vals[-1]), rate_shift=shift, rates_hz=rates,
+                           latest_week=weeks.iloc[-1], latest_n=_finite(latest_rows[name]).size,
                            min_change=mc, real=bool(real), sustained=sustained,
                            weeks=max(n_weeks, 1), since=since, episode=episode)
     return out
+
+
+def rate_shift(column: Column, baseline: float, base_rows: pd.DataFrame,
+               latest_rows: pd.DataFrame) -> tuple[float, tuple[float, float] | None]:
+    """How far column's ``baseline`` moves (stored units) from the sample rates alone, the latest
+    week's sessions against the baseline's (those with a value and a known rate), and their median
+    rates: the medians of each session's reading at its rate (:func:`metrics.rate_bias_pct`, real
+    running) divided. (0.0, None) for a metric a rate does not move or without known rates.
+    """
+    key = column.metric.key
+    if rate_bias_pct(key, 500.0) is None or "sample_rate_hz" not in base_rows:
+        return 0.0, None
+    groups = []
+    for rows in (base_rows, latest_rows):
+        have = rows[np.isfinite(pd.to_numeric(rows[column.name], errors="coerce").to_numpy(float))]
+        hz = _finite(have["sample_rate_hz"])
+        if not hz.size:
+            return 0.0, None
+        reads = [1 + (rate_bias_pct(key, float(h)) or 0.0) / 100 for h in hz]
+        groups.append((float(np.median(hz)), float(np.median(reads))))
+    (base_hz, base_read), (late_hz, late_read) = groups
+    shift = baseline * (late_read / base_read - 1)
+    return (shift, (base_hz, late_hz)) if shift else (0.0, None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -621,21 +657,26 @@ def _which(column: Column) -> str:
     return " (both sides)" if column.metric.side is not None else ""
 
 
-def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
+def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
+                 min_sessions: int = DEFAULT_PARAMS.min_week_sessions) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
 
     ``sides``: the (left, right) changes behind a "both sides" flag of the median ``ch``; each
-    side's before → after is named in the detail.
+    side's before → after is named in the detail. A trend whose latest week rests on fewer than
+    ``min_sessions`` sessions is a note that says so (one odd run could set that median).
     """
     if not np.isfinite(ch.delta) or abs(ch.delta) < ch.min_change.value:
         return None
     m = ch.column.metric
     label = ch.column.label + (" (both sides)" if sides else "")
     pct = f"{abs(ch.pct):.0f} %" if np.isfinite(ch.pct) else m.show_unit(abs(ch.delta))
+    thin = ch.sustained and ch.latest_n < min_sessions
+    mc = ch.min_change.value
+    rated = abs(ch.delta - ch.rate_shift) < mc  # without the rates' share, no real change
     if ch.sustained:
         span = "week" if ch.weeks == 1 else f"{ch.weeks} weeks"
         title = f"{label} {_word(ch.delta)} {pct} over the last {span}"
-        level = "info" if m.load and ch.delta < 0 else "watch"  # less load is no worry
+        level = "info" if (m.load and ch.delta < 0) or thin or rated else "watch"  # less load is no worry
     else:
         title = f"{label} {_word(ch.delta)} {pct} in the latest week only"
         level = "info"
@@ -648,14 +689,31 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         detail += (" Each side: "
                    + _sides_text(m, [(s.column.side or "", s.baseline, s.latest) for s in sides])
                    + ".")
+    if ch.rates_hz is not None and (rated or abs(ch.rate_shift) >= mc):
+        base_hz, late_hz = ch.rates_hz
+        share = 100 * ch.rate_shift / abs(ch.baseline) if ch.baseline else float("nan")
+        detail += (f" The baseline was sampled at {rate_text(base_hz)} and the week of {_day(ch.latest_week)} "
+                   f"at {rate_text(late_hz)}: on real running the sampling alone moves "
+                   f"{m.label[0].lower()}{m.label[1:]} by {share:+.1f} % between these rates "
+                   f"(benchmarks/rate_sensitivity.py), {m.show_unit(ch.rate_shift, signed=True)} here")
+        detail += (": without it the change is below the smallest real change, so it may be the sensor's "
+                   "rate, not the runner; this is a note, not a warning." if rated else
+                   f", as much as a real change by itself; without it the change would be "
+                   f"{m.show_unit(ch.delta - ch.rate_shift, signed=True)}, still beyond the smallest real change.")
+    if thin:
+        n = "one session" if ch.latest_n == 1 else count(ch.latest_n, "session")
+        detail += (f" Based on {n} in the week of {_day(ch.latest_week)}: a weekly median needs at "
+                   f"least {min_sessions} sessions before one odd run cannot set it, so this is a "
+                   "note, not a warning; look again after more runs.")
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
-    elif m.load and ch.delta > 0:
+    elif m.load and ch.delta > 0 and level == "watch":
         detail += " A rising load is worth discussing with the runner."
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
-def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[Flag] | None:
+def _side_change_flags(med: Change | None, left: Change, right: Change, *,
+                       min_sessions: int) -> list[Flag] | None:
     """Flags of a metric with sides: one "both sides" flag when both moved alike, else one per
     side that moved beyond its smallest real change (None: neither side moved).
     """
@@ -664,9 +722,9 @@ def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[
         return None
     if (len(moved) == 2 and med is not None
             and _sides_agree(left.delta, right.delta, left.min_change.value, right.min_change.value)
-            and (flag := _change_flag(med, sides=(left, right))) is not None):
+            and (flag := _change_flag(med, sides=(left, right), min_sessions=min_sessions)) is not None):
         return [flag]
-    return [f for ch in moved if (f := _change_flag(ch)) is not None]
+    return [f for ch in moved if (f := _change_flag(ch, min_sessions=min_sessions)) is not None]
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
@@ -675,11 +733,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
         if m.side is not None and left is not None and right is not None:
-            side_flags = _side_change_flags(med, left, right)
+            side_flags = _side_change_flags(med, left, right, min_sessions=ctx.params.min_week_sessions)
             if side_flags is not None:
                 flags += side_flags
                 continue
-        if med is not None and med.real and (flag := _change_flag(med)) is not None:
+        if (med is not None and med.real
+                and (flag := _change_flag(med, min_sessions=ctx.params.min_week_sessions)) is not None):
             flags.append(flag)
     latest = _latest_week_rows(ctx)
     moved = []  # asymmetries that changed for real but are still in the normal range

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 ASYM_NORMAL_PCT = 5.0
 """|asymmetry| up to this (%) is normal (0-5 % normal, 5-10 % watch, > 10 % notable)."""
 ASYM_NOTABLE_PCT = 10.0
@@ -203,6 +205,29 @@ sampling cuts its peak. On real running (alcantara resampled, ``benchmarks/rate_
 the median impact reads -3.6 % at 100 Hz, -15.4 % at 50 Hz, -25.4 % at 25 Hz against 500 Hz; the
 loading-rate index -2.5 %, -16.3 %, -67.7 % (simulated runners: -6.6 / -9.0 / -8.5 % and -1.7 /
 -18.3 / -77.3 % against 400 Hz)."""
+RATE_BIAS_PCT: dict[str, tuple[tuple[float, float], ...]] = {
+    "impact_peak_g": ((25.0, -25.4), (50.0, -15.4), (100.0, -3.6), (200.0, -0.8), (500.0, 0.0)),
+    "loading_rate_g_per_s": ((25.0, -67.7), (50.0, -16.3), (100.0, -2.5), (200.0, 0.7), (500.0, 0.0)),
+    "contact_time_s": ((25.0, 7.8), (50.0, 1.8), (100.0, 0.5), (200.0, 0.0), (500.0, 0.0)),
+}
+"""(rate Hz, % change of the median against 500 Hz) of the metrics a sample rate moves: real running
+(alcantara_treadmill, 21 trials, resampled from 500 Hz; ``benchmarks/rate_sensitivity.py``, pipeline
+0.14.0, docs/validation_log.md "Running metrics at low sample rates"). A trend across sessions at
+different rates says how much of its change the rates alone make (:func:`rate_bias_pct`)."""
+
+
+def rate_bias_pct(key: str, rate_hz: float | None) -> float | None:
+    """% by which metric ``key`` reads off at ``rate_hz`` against 500 Hz (:data:`RATE_BIAS_PCT`,
+    linear in log rate between its rates, its end values beyond them); None: not rate-sensitive or
+    rate unknown.
+    """
+    table = RATE_BIAS_PCT.get(key)
+    if table is None or rate_hz is None or not rate_hz > 0:
+        return None
+    hz, pct = np.asarray(table).T
+    return float(np.interp(np.log(rate_hz), np.log(hz), pct))
+
+
 RATE_TOLERANCE = 0.01
 """A rate within 1 % under a limit counts as at it (a phone's 99.2 Hz is its nominal 100 Hz)."""
 SHORT_SESSION_STEPS = 40

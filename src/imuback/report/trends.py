@@ -335,7 +335,9 @@ def _methods(running: bool, params: ReportParams) -> Markup:
                  "runner's own session-to-session variation (1.96 × 1.4826 × the median "
                  "difference between consecutive sessions); other metrics use that variation. "
                  "It is a trend when the week before moved the same way too; 'since' is the "
-                 "first week that moved."),
+                 "first week that moved. A trend whose latest week holds fewer than "
+                 f"{params.min_week_sessions} sessions is a note, not a warning: one odd run "
+                 "could set that week's median."),
         tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
                  "interval of that difference, from the run's own step-to-step noise, excludes zero; "
                  "it is flagged when at least two and at least half of the latest sessions drift the "
