@@ -436,9 +436,9 @@ def test_a_sidecars_mounting_is_kept_when_the_same_is_given_and_a_conflict_names
     same = read_session(p, runner_id="r1", mounting=np.eye(3).tolist())  # the same matrix, other JSON text
     assert same.mounting_source == "file"
     with pytest.raises(RawFormatError, match=r"side\.csv: side\.csv\.json gives imuback\.mounting = "
-                                             r"'\[\[1, 0, 0\], \[0, 1, 0\], \[0, 0, 1\]\]', not the '\[\[0\.0, 0\.0, "
-                                             r"-1\.0\].*' given; drop --mounting \(mounting= in Python\) or correct "
-                                             r"side\.csv\.json"):
+                                             r"\[\[1\.0, 0\.0, 0\.0\], \[0\.0, 1\.0, 0\.0\], "
+                                             r"\[0\.0, 0\.0, 1\.0\]\], not the \[\[0\.0, 0\.0, -1\.0\].*\] given; "
+                                             r"drop --mounting \(mounting= in Python\) or correct side\.csv\.json"):
         read_session(p, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
 
 
