@@ -81,3 +81,26 @@ def test_python_refuses_another_runner_session_or_start_for_a_raw_parquet_file(t
         imuback.read_sessions(path, start=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     raw = imuback.read(path, runner_id="ann", session_id="s1", start=start)
     assert (raw.runner_id, raw.session_id) == ("ann", "s1")
+
+
+def test_a_refiled_raw_parquet_file_is_told_to_move_to_the_runner_now_given(tmp_path, capsys, ann_file):
+    """The file's runner id corrected ('ann' -> 'bob') after it was processed: the refusal's advice is
+    the runner now given and --replace, never to process it as 'ann' (a raw Parquet file's runner
+    cannot be given: it is its own)."""
+    import dataclasses
+
+    from imuback.store.raw import read_raw
+
+    path, _start = ann_file
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    write_raw(path, dataclasses.replace(read_raw(path), runner_id="bob"))
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("it was not filed again under runner 'bob'. If 'bob' is the right runner, pass --replace "
+                        "(replace=True in Python) to move the session there with its notes; else it stays under "
+                        "runner 'ann' and nothing needs doing"), err
+    assert "with runner id 'ann'" not in err
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    assert "session s1 moved from runner 'ann' to 'bob' with 0 notes" in capsys.readouterr().out

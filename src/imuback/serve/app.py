@@ -57,10 +57,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"another session id, or pass --replace \(replace=True in Python\) to replace the stored session "
                 r"with it"), "another session id in the Session id field (the clinic page does not replace a "
                              "stored session)"),
-    (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes; else "
-                r"process it with runner id"), "it can be moved there with its notes on the command line (the "
-                                               "clinic page does not move a stored session); else upload it with "
-                                               "the Runner id"),
+    (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes"),
+     "it can be moved there with its notes on the command line (the clinic page does not move a stored session)"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
     (re.compile(r"; or give the file's unit: --\w+-unit \S+ \(ColumnMapping \w+= in Python\)"),
      " (the upload form cannot convert units)"),
