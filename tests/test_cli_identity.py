@@ -104,3 +104,19 @@ def test_a_refiled_raw_parquet_file_is_told_to_move_to_the_runner_now_given(tmp_
     assert "with runner id 'ann'" not in err
     assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
     assert "session s1 moved from runner 'ann' to 'bob' with 0 notes" in capsys.readouterr().out
+
+
+def test_a_start_with_nanoseconds_as_the_refusal_prints_it_is_the_files_own(tmp_path, capsys):
+    """A recorder's first sample falls between microseconds; --start is read to the microsecond: the
+    file's own time as the refusal prints it (ns, any zone) is accepted, 2 us off is refused."""
+    import dataclasses
+
+    raw = imuback.simulate(minutes=0.2, seed=2, runner_id="ann")
+    raw = dataclasses.replace(raw, time_ns=raw.time_ns + 731_682_012)
+    path = write_raw(tmp_path / "r.parquet", raw)
+    ds = str(tmp_path / "ds")
+    assert main(["process", str(path), "--dataset", ds, "--start", "2024-03-04T07:00:00Z"]) == 1
+    assert "first sample is at 2024-03-04T07:00:00.731682012Z, not" in capsys.readouterr().err
+    for same in ("2024-03-04T07:00:00.731682012Z", "2024-03-04T08:00:00.731682+01:00"):
+        assert main(["process", str(path), "--dataset", ds, "--start", same]) == 0, capsys.readouterr().err
+    assert main(["process", str(path), "--dataset", ds, "--start", "2024-03-04T07:00:00.731684Z"]) == 1

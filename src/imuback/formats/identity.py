@@ -140,6 +140,11 @@ def same_matrix(a: Any, b: Any) -> bool:
     return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
 
 
+_START_RESOLUTION_NS = 1000
+"""A given start is read to the microsecond (Python's datetime): a file's first sample at ns is the
+same start when they agree to within it (its own time, as the refusal prints it, is accepted)."""
+
+
 def utc_text(t_ns: int) -> str:
     """UTC ns since the epoch as ISO 8601 with ``Z``, the fraction of a second only as long as needed."""
     text = np.datetime_as_string(np.datetime64(int(t_ns), "ns"), unit="ns")
@@ -153,7 +158,8 @@ def check_stated(key: str, stated: Any, given: Any, *, src: str, states: str, fi
     to do instead (:func:`refuse_stated`), never silently settled either way.
 
     ``key``: ``mounting`` (``stated``: a 3x3 or its JSON text; the same within 1e-6), ``start``
-    (``stated``: the file's first sample, UTC ns; the same instant in any zone is the same), any
+    (``stated``: the file's first sample, UTC ns; the same instant in any zone, to the microsecond,
+    is the same), any
     other (``runner_id``, ``session_id``...: the same text). ``states``: where the file says it, the
     stated value follows (``the file's imuback.mounting is``, ``x.csv.json gives imuback.runner_id =``).
     """
@@ -165,7 +171,7 @@ def check_stated(key: str, stated: Any, given: Any, *, src: str, states: str, fi
         shown, given_text = matrix_text(json.loads(stated) if isinstance(stated, str) else stated), matrix_text(given)
     elif key == "start":
         given_text = str(start_text(given, src=src))
-        if start_ns(given_text, src=src) == int(stated):
+        if abs(start_ns(given_text, src=src) - int(stated)) < _START_RESOLUTION_NS:
             return
         shown = utc_text(int(stated))
     else:
