@@ -50,8 +50,8 @@ def test_read_process_round_trip(tmp_path):
 
     raw = imuback.simulate(minutes=2, seed=5, runner_id="bo")
     path = write_raw(tmp_path / "bo.parquet", raw)
-    back = imuback.read(path, runner_id="bo2")
-    assert back.runner_id == "bo2" and back.n_samples == raw.n_samples
+    back = imuback.read(path, runner_id="bo")  # the file's own runner: accepted (another: test_cli_identity.py)
+    assert back.runner_id == "bo" and back.n_samples == raw.n_samples
     res = imuback.process(path, dataset=tmp_path / "ds")
     assert len(res.steps) == res.tables()["steps"].num_rows > 300
     assert res.session["source_sha256"].iloc[0]
@@ -102,9 +102,12 @@ def test_identity_a_parquet_file_cannot_take_is_refused(tmp_path):
     from imuback.store.raw import write_raw
 
     path = write_raw(tmp_path / "s.parquet", imuback.simulate(minutes=0.2, seed=1))
-    assert imuback.read(path, runner_id="bob").runner_id == "bob"
-    with pytest.raises(imuback.ImubackError, match=r"s\.parquet: \['start'\] do not apply to a raw Parquet file"):
-        imuback.read(path, start="2024-01-01T00:00:00Z")
+    with pytest.raises(imuback.ImubackError, match=r"s\.parquet: the file's imuback\.runner_id is 'runner-01', not "
+                                                    r"the 'bob' given; drop runner_id="):
+        imuback.read(path, runner_id="bob")
+    with pytest.raises(imuback.ImubackError, match=r"s\.parquet: \['sensor'\] are for files without them; this "
+                                                    r"file carries its own"):
+        imuback.read(path, sensor="x")
 
 
 def test_process_takes_a_treadmill_speed_for_pace_and_lengths(tmp_path):

@@ -124,4 +124,5 @@ def test_batch_gives_its_mounting_to_the_files_that_state_none(tmp_path):
     assert task_identity(task)["mounting"] == [[0, 0, -1], [0, 1, 0], [1, 0, 0]]
     parquet = SessionTask(path=str(tmp_path / "s.parquet"), dataset=str(tmp_path), pipeline_version="x", mounting=l5,
                           runner_id="r9")
-    assert task_identity(parquet) == {"mounting": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}  # checked against its own
+    # all given, each checked against the file's own (formats.check_raw_identity)
+    assert task_identity(parquet) == {"runner_id": "r9", "mounting": [[0, 0, -1], [0, 1, 0], [1, 0, 0]]}

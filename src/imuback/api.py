@@ -6,7 +6,6 @@ is private by convention and may change between releases.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from imuback.core import RawSession, check_id
+from imuback.core import RawSession
 from imuback.errors import ImubackError, RawFormatError
 
 if TYPE_CHECKING:
@@ -90,9 +89,10 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give; ``time_zone`` (``Europe/Madrid``,
-        ``UTC``, ``+01:00``): where it was recorded, over the zone the file states. For raw Parquet,
-        ``session_id`` and ``runner_id`` override the file's own; a ``mounting`` other than the
-        one a file states is refused naming both (raw Parquet, a CSV sidecar, BIDS, mobgap); in a
+        ``UTC``, ``+01:00``): where it was recorded, over the zone the file states. A value other than the one
+        a file states is refused naming both (raw Parquet's runner, session, start and mounting; a
+        CSV sidecar's; BIDS's and mobgap's mounting), the same one is accepted; to file a raw
+        Parquet recording under another id, ``dataclasses.replace`` the :class:`RawSession`. In a
         file holding several sessions (mobgap), ``session_id`` picks one.
 
     Returns
@@ -108,30 +108,13 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     (200.0, 156000)
     >>> imuback.read("HA/001/data.mat", runner_id="ha001", session_id="TimeMeasure1_Test5_Trial1")  # doctest: +SKIP
     """
-    from imuback.formats import FORMATS, check_raw_mounting, detect_format, read_session
-    from imuback.store.raw import read_raw
+    from imuback.formats import FORMATS, read_session
 
     src = str(path)
     _check_identity_keys(identity, source=src)
     if format is not None and format not in FORMATS:
         raise RawFormatError(f"{src}: unknown format {format!r}; give one of {list(FORMATS)}")
-    kind = format or detect_format(path)
-    if kind != "parquet":
-        return read_session(path, format=kind, mapping=mapping, **identity)
-    extra = sorted(k for k in identity if k not in ("session_id", "runner_id", "mounting", "time_zone"))
-    if extra:
-        raise RawFormatError(f"{src}: {extra} do not apply to a raw Parquet file, which carries its own; only "
-                             "session_id and runner_id can be overridden (and mounting= be the file's own)")
-    raw = check_raw_mounting(read_raw(path), identity.get("mounting"))
-    if identity.get("time_zone") is not None:
-        from imuback.formats.zone import with_zone
-
-        raw = with_zone(raw, str(identity["time_zone"]), what="time_zone=")
-    session_id = check_id(str(identity.get("session_id", raw.session_id)), what="session_id", source=src)
-    runner_id = check_id(str(identity.get("runner_id", raw.runner_id)), what="runner_id", source=src)
-    if (session_id, runner_id) == (raw.session_id, raw.runner_id):
-        return raw
-    return dataclasses.replace(raw, session_id=session_id, runner_id=runner_id)
+    return read_session(path, format=format, mapping=mapping, **identity)
 
 
 @_python_advice
@@ -147,12 +130,9 @@ def read_sessions(path: str | Path, format: Format | None = None, *, mapping: Co
     >>> [r.session_id for r in imuback.read_sessions("HA/001/data.mat", runner_id="ha001")]  # doctest: +SKIP
     ['TimeMeasure1_Test5_Trial1', 'TimeMeasure1_Test5_Trial2', 'TimeMeasure1_Test11_Trial1']
     """
-    from imuback.formats import detect_format
     from imuback.formats import read_sessions as read_all
 
     _check_identity_keys(identity, source=str(path))
-    if (format or detect_format(path)) == "parquet":
-        return [read(path, format="parquet", **identity)]
     return read_all(path, format=format, mapping=mapping, **identity)
 
 

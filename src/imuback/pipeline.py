@@ -243,7 +243,7 @@ def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> R
         f"{raw.source}: session {raw.session_id!r} is already in {dataset} under runner {names}, made from "
         f"this same recording; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
         "is the right runner, pass --replace (replace=True in Python) to move the session there with its "
-        f"notes; else process it with runner id {others[0]!r}")
+        f"notes; else it stays under runner {names} and nothing needs doing")
 
 
 def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str, params: PipelineParams) -> bool:

@@ -147,7 +147,7 @@ def test_a_session_failing_halfway_leaves_no_files(study: Study, tmp_path: Path,
 def test_inputs_without_a_runner_id_take_the_runner_given(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """A CSV names no runner: the error says to give --runner, and export bids takes one (as batch
-    does); a raw Parquet keeps its own."""
+    does); a raw Parquet names its own: another given is refused for it alone, as in a batch."""
     import pyarrow.csv as pacsv
 
     from imuback.store.raw import raw_to_table
@@ -159,8 +159,11 @@ def test_inputs_without_a_runner_id_take_the_runner_given(tmp_path: Path,
     out = tmp_path / "b"
     assert main(["export", "bids", str(plain), "--out", str(out)]) == 1
     assert "no runner id" in capsys.readouterr().err
-    assert main(["export", "bids", str(plain), str(own), "--out", str(out), "--runner", "ann"]) == 0
-    assert "2 sessions exported" in capsys.readouterr().out
+    assert main(["export", "bids", str(plain), str(own), "--out", str(out), "--runner", "ann"]) == 1
+    printed = capsys.readouterr()
+    assert "1 sessions exported" in printed.out
+    assert "the file's imuback.runner_id is 'bob', not the 'ann' given" in printed.out + printed.err
+    assert main(["export", "bids", str(own), "--out", str(out)]) == 0
     runners = {r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")}
     assert runners == {"ann", "bob"}
 

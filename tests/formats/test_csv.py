@@ -113,11 +113,17 @@ def test_process_applies_runner_and_start_to_csv_files_only(tmp_path, raw, capsy
 
     pq = write_raw(tmp_path / "own.parquet", raw)
     rel = _csv(tmp_path / "rel.csv", raw, times=(raw.time_ns - raw.time_ns[0]) / 1e9)
-    code = main(["process", str(pq), str(rel), "--dataset", str(tmp_path / "ds"), "--runner", "r1",
-                 "--start", "2024-03-04T07:00:00Z"])
+    given = ["--dataset", str(tmp_path / "ds"), "--runner", "r1", "--start", "2023-11-14T23:13:20+01:00"]
+    assert raw.runner_id == "r1" and raw.time_ns[0] == np.datetime64("2023-11-14T22:13:20", "ns").astype(np.int64)
+    code = main(["process", str(pq), str(rel), *given])  # the raw Parquet file's own: accepted
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "own.parquet: session" in out.out and "rel.csv: session" in out.out
+    # another runner: the CSV takes it, the raw Parquet file (its own is r1) refuses it and the others go on
+    code = main(["process", str(pq), str(rel), "--dataset", str(tmp_path / "ds2"), "--runner", "r2", *given[4:]])
+    out = capsys.readouterr()
+    assert code == 1 and "rel.csv: session" in out.out and "own.parquet: session" not in out.out
+    assert "own.parquet: the file's imuback.runner_id is 'r1', not the 'r2' given; drop --runner" in out.err
 
 
 def _own_csv(path, raw, *, sep=";", n=600, time=None):
@@ -430,9 +436,9 @@ def test_a_sidecars_mounting_is_kept_when_the_same_is_given_and_a_conflict_names
     same = read_session(p, runner_id="r1", mounting=np.eye(3).tolist())  # the same matrix, other JSON text
     assert same.mounting_source == "file"
     with pytest.raises(RawFormatError, match=r"side\.csv: side\.csv\.json gives imuback\.mounting = "
-                                             r"'\[\[1, 0, 0\], \[0, 1, 0\], \[0, 0, 1\]\]', not the '\[\[0\.0, 0\.0, "
-                                             r"-1\.0\].*' given; drop --mounting \(mounting= in Python\) or correct "
-                                             r"side\.csv\.json"):
+                                             r"\[\[1\.0, 0\.0, 0\.0\], \[0\.0, 1\.0, 0\.0\], "
+                                             r"\[0\.0, 0\.0, 1\.0\]\], not the \[\[0\.0, 0\.0, -1\.0\].*\] given; "
+                                             r"drop --mounting \(mounting= in Python\) or correct side\.csv\.json"):
         read_session(p, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
 
 

@@ -159,9 +159,10 @@ def test_process_gives_the_identity_options_to_files_without_ids_only(mat, tmp_p
     from imuback.store.raw import write_raw
 
     pq = write_raw(tmp_path / "own.parquet", half_sine_run(minutes=0.5)[0])
-    assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 0
-    out = capsys.readouterr().out
-    assert "own.parquet: session" in out and "session TimeMeasure1_Test11_Trial1" in out
+    assert main(["process", str(pq), str(mat), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 1
+    out = capsys.readouterr()  # the raw Parquet file names its own runner (r1): refused, the mobgap file goes on
+    assert "session TimeMeasure1_Test11_Trial1" in out.out and "own.parquet: session" not in out.out
+    assert "own.parquet: the file's imuback.runner_id is 'r1', not the 'ha001' given" in out.err
 
 
 def test_batch_with_a_runner_processes_every_trial_of_a_mobgap_file(mat, tmp_path):

@@ -175,7 +175,8 @@ def test_a_stored_recording_uploaded_under_another_runner_is_refused_and_stays(c
     assert second.status == "error"
     assert "under runner 'ann'" in second.message and "not filed again under runner 'bob'" in second.message
     assert "the clinic page does not move a stored session" in second.message
-    assert "else upload it with the Runner id 'ann'" in second.message
+    assert second.message.endswith("(the clinic page does not move a stored session); else it stays under runner "
+                                   "'ann' and nothing needs doing"), second.message
     assert not re.search(r"--[a-z]", second.message), second.message
     sessions = clinic_client.dataset / "sessions"
     assert sorted(p.name for p in sessions.iterdir()) == ["runner=ann"]
@@ -203,3 +204,40 @@ def test_a_raw_parquet_file_uploaded_with_a_mounting_keeps_its_own_or_is_refused
     (again,) = [j for j in _finished(clinic_client, 2) if j.job_id != job.job_id]
     assert again.status == "done", again.message
     assert read_table(clinic_client.dataset, "sessions")["mounting_source"].to_pylist() == ["file"]
+
+
+def test_a_raw_parquet_file_uploaded_with_another_runner_session_or_start_is_refused(clinic_client: Any,
+                                                                                    tmp_path: Path) -> None:
+    """As ``process`` and ``batch``: raw Parquet names its own runner, session and start; the form's,
+    if given, must be the same (accepted silently), another is refused naming both, in the form's words."""
+    import dataclasses
+
+    import imuback
+    from imuback.store.dataset import read_table
+    from imuback.store.raw import write_raw
+
+    raw = dataclasses.replace(imuback.simulate(minutes=0.3, seed=4, runner_id="ann"), session_id="s1")
+    data = write_raw(tmp_path / "s.parquet", raw).read_bytes()
+    refused = {"runner": ("bob", "the file's imuback.runner_id is 'ann', not the 'bob' given; clear the Runner id "
+                                 "field"),
+               "session": ("s2", "the file's imuback.session_id is 's1', not the 's2' given; clear the Session id "
+                                 "field"),
+               "start": ("2024-01-01T00:00:00Z", "the file's first sample is at 2024-03-04T07:00:00Z, not the "
+                                                 "2024-01-01T00:00:00Z given; leave the Start time empty")}
+    seen: set[str] = set()
+
+    def newest(n: int) -> Job:
+        (job,) = [j for j in _finished(clinic_client, n) if j.job_id not in seen]
+        seen.add(job.job_id)
+        return job
+
+    for n, (field, (value, says)) in enumerate(refused.items(), start=1):
+        assert _upload(clinic_client, [(data, "s.parquet")], **{field: value}).status_code == 303
+        job = newest(n)
+        assert job.status == "error" and job.message == f"s.parquet: {says}", job.message
+    assert _upload(clinic_client, [(data, "s.parquet")], runner="ann", session="s1",
+                   start="2024-03-04T08:00:00+01:00").status_code == 303
+    job = newest(4)
+    assert job.status == "done" and "not used" not in job.message, job.message
+    assert read_table(clinic_client.dataset, "sessions").select(["runner_id", "session_id"]).to_pylist() == \
+        [{"runner_id": "ann", "session_id": "s1"}]

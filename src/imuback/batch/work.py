@@ -212,15 +212,13 @@ def task_identity(task: SessionTask) -> dict[str, Any]:
 def given_identity(path: str | Path, *, runner_id: str | None = None, session_id: str | None = None,
                    start: str | None = None, mounting: Any = None, time_zone: str | None = None) -> dict[str, Any]:
     """The identity a batch (or ``export bids``) gives an input file: the ``--runner``/``--session``/
-    ``--start``/``--mounting``/``--time-zone`` that were given; for raw Parquet (it carries its own) only
-    ``--mounting``, which must be the file's, and ``--time-zone`` (:func:`imuback.formats.identity.parquet_identity`).
+    ``--start``/``--mounting``/``--time-zone`` that were given; a file that states one of them keeps its
+    own and refuses another (raw Parquet's ids, start and mounting: :func:`imuback.formats.check_raw_identity`);
+    a zone given wins over the file's.
     """
-    from imuback.formats.identity import parquet_identity
-
     given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
              ("mounting", None if mounting is None else [list(r) for r in mounting]), ("time_zone", time_zone))
-    identity = {k: v for k, v in given if v is not None}
-    return parquet_identity(identity) if Path(path).suffix.lower() == ".parquet" else identity
+    return {k: v for k, v in given if v is not None}
 
 
 def _file_outcome(task: SessionTask, t0: tuple[float, float],

@@ -39,8 +39,6 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _process(args: argparse.Namespace) -> int:
-    from imuback.formats import detect_format
-    from imuback.formats.identity import parquet_identity
     from imuback.pipeline import process_file_sessions
 
     identity = {k: v for k, v in (("runner_id", args.runner), ("session_id", args.session), ("start", args.start),
@@ -50,7 +48,7 @@ def _process(args: argparse.Namespace) -> int:
               f"(got {len(args.raw)})", file=sys.stderr)
         return 2
     takers = [p for p in args.raw if _format_or_none(p) != "parquet"] if args.start is not None else []
-    if len(takers) > 1:  # as in a batch: several files are not one recording (raw Parquet ignores --start)
+    if len(takers) > 1:  # as in a batch: several files are not one recording (raw Parquet checks it is its own)
         print(f"error: --start {args.start} is the time of one recording's first sample; give it with one file "
               f"(got {len(takers)} that are not raw Parquet, e.g. {takers[0]} and {takers[1]}: those timed from "
               "their start would all be dated from it, those with dates of their own are refused)", file=sys.stderr)
@@ -64,10 +62,9 @@ def _process(args: argparse.Namespace) -> int:
         return 2
     for path in args.raw:
         try:
-            # --runner, --session, --start are for files without ids (a raw Parquet file carries its own);
-            # --mounting is checked against the one it states, as in a batch and the clinic page
-            meta = identity if detect_format(path) != "parquet" else parquet_identity(identity)
-            results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=meta,
+            # what a file states itself (raw Parquet's ids and start, a mounting...) is checked against the one
+            # given, as in a batch and the clinic page: formats/identity.py check_stated
+            results = process_file_sessions(path, dataset=args.dataset, replace=args.replace, identity=identity,
                                             mapping=mapping, treadmill_speed_mps=args.speed_mps)
         except ImubackError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -155,16 +152,18 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
     in ``process`` several that are not raw Parquet).
     """
     p.add_argument("--runner", metavar="ID",
-                   help="runner id of files that carry none (every format but raw Parquet); never defaulted")
+                   help="runner id of files that carry none (every format but raw Parquet, whose own it must "
+                        "be if given); never defaulted")
     p.add_argument("--session", metavar="ID",
-                   help="session id of a file that carries none (default: file name + start time); in a "
-                        "mobgap data.mat, the one trial to process (e.g. TimeMeasure1_Test5_Trial1); "
-                        "refused with several files")
+                   help="session id of a file that carries none (default: file name + start time; raw "
+                        "Parquet's own, which it must be if given); in a mobgap data.mat, the one trial to "
+                        "process (e.g. TimeMeasure1_Test5_Trial1); refused with several files")
     p.add_argument("--start", metavar="ISO8601",
                    help="time of the first sample of files timed from their start (CSV, Xsens without "
                         "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
-                        "2024-03-04T08:00:00+01:00; a time without a zone is refused; refused with several "
-                        "files (process: raw Parquet aside)")
+                        "2024-03-04T08:00:00+01:00; a time without a zone is refused; for raw Parquet, which "
+                        "carries its own, the same instant or refused; refused with several files (process: raw "
+                        "Parquet aside)")
     p.add_argument("--time-zone", metavar="ZONE",
                    help="where the recordings were made: a place's IANA name (Europe/Madrid, "
                         "America/Los_Angeles; its offset at each session's start, summer time included), UTC, "

@@ -109,9 +109,10 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     mapping : CSV only: the file's column names and units (:class:`~imuback.formats.csv.ColumnMapping`).
     **identity : ``runner_id``, ``session_id``, ``start`` (ISO 8601 text or a ``datetime``, with its
         zone), ``sensor``, ``sample_rate_hz``,
-        ``mounting`` for formats that carry none; a raw Parquet file carries its own, so giving
-        identity for one is an error, but for ``mounting`` the same as the file's (another is refused,
-        naming both, as for every format that states one). In a multi-session file ``session_id`` picks one session.
+        ``mounting`` for formats that carry none; a raw Parquet file carries its own runner, session,
+        start and mounting: the same given is accepted, another refused naming both, as for every
+        format that states one (:func:`check_raw_identity`); ``sensor`` and ``sample_rate_hz`` are
+        refused for it. In a multi-session file ``session_id`` picks one session.
         ``time_zone`` (every format): where the sessions were recorded, an IANA name
         (``Europe/Madrid``), ``UTC`` or ``+01:00``; its offset at each session's start is kept
         (``utc_offset_min``) over the one the file states (:mod:`imuback.formats.zone`).
@@ -178,32 +179,40 @@ def _read_sessions(path: str | Path, kind: Format, mapping: ColumnMapping | None
         from imuback.formats.phone import read_phone
 
         return [read_phone(Path(path), kind, **identity)]
-    mounting = identity.pop("mounting", None)
-    if any(v is not None for v in identity.values()):
-        raise RawFormatError(f"{path}: {sorted(identity)} are for files without ids; this file carries its own")
     from imuback.store.raw import read_raw
 
-    return [check_raw_mounting(read_raw(path), mounting)]
+    return [check_raw_identity(read_raw(path), identity)]
 
 
-def check_raw_mounting(raw: RawSession, given: Any) -> RawSession:
-    """A raw Parquet file states its mounting (``imuback.mounting``, required): the same one given,
-    or none, is accepted and the file's kept; another is refused naming both (as a CSV sidecar's,
-    BIDS's or mobgap's; docs/frames.md). A file whose mounting is a placeholder
-    (``imuback.mounting_assumed``: a recording nobody said how it was worn) takes the one given.
+_RAW_STATES = {"runner_id": "the file's imuback.runner_id is", "session_id": "the file's imuback.session_id is",
+               "start": "the file's first sample is at", "mounting": "the file's imuback.mounting is"}
+"""Where a raw Parquet file states each identity value it carries (docs/data_contract.md)."""
+
+
+def check_raw_identity(raw: RawSession, identity: dict[str, Any]) -> RawSession:
+    """A raw Parquet file states its runner, session, start and mounting: each one given is checked
+    against the file's (:func:`imuback.formats.identity.check_stated`: the same is accepted, another
+    refused naming both) and the file's kept; ``sensor``, ``sample_rate_hz`` are refused. A file
+    whose mounting is a placeholder (``imuback.mounting_assumed``: nobody said how it was worn) takes
+    the one given.
     """
     import dataclasses
 
     import numpy as np
 
-    from imuback.formats.identity import check_stated_mounting
+    from imuback.formats.identity import check_stated
 
-    if raw.mounting_source == "assumed":
-        if given is None:
-            return raw
-        return dataclasses.replace(raw, mounting=np.asarray(given, dtype=np.float64), mounting_source="given")
-    check_stated_mounting(raw.mounting, given, src=raw.source, states="the file's imuback.mounting",
-                          fix="rewrite the file's imuback.mounting if it is wrong")
+    extra = sorted(k for k, v in identity.items() if k not in _RAW_STATES and v is not None)
+    if extra:
+        raise RawFormatError(f"{raw.source}: {extra} are for files without them; this file carries its own")
+    given = identity.get("mounting")
+    if raw.mounting_source == "assumed" and given is not None:
+        raw = dataclasses.replace(raw, mounting=np.asarray(given, dtype=np.float64), mounting_source="given")
+    stated = {"runner_id": raw.runner_id, "session_id": raw.session_id, "start": int(raw.time_ns[0]),
+              "mounting": raw.mounting}
+    for key, states in _RAW_STATES.items():
+        check_stated(key, stated[key], identity.get(key), src=raw.source, states=states,
+                     fix="rewrite the file's imuback.mounting if it is wrong" if key == "mounting" else "")
     return raw
 
 

@@ -27,7 +27,12 @@ import pyarrow.csv as pacsv
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, matrix_text, refuse_stated, same_matrix, start_ns, upper_z
+from imuback.formats.identity import (
+    check_keys,
+    check_stated,
+    start_ns,
+    upper_z,
+)
 
 MOTION_SUFFIX = "_motion.tsv"
 ACC_SCALE = {"m/s^2": 1.0, "m/s2": 1.0, "m s-2": 1.0, "g": G_MPS2}
@@ -108,10 +113,8 @@ def _mounting(path: Path, given: Any, *, src: str) -> tuple[Any, str]:
         levels = json.loads(channels_json.read_text(encoding="utf-8")).get("reference_frame", {}).get("Levels", {})
         stated = levels.get("sensor", {}).get("NominalMountingRotation")
     if stated is not None:
-        if given is not None and not same_matrix(stated, given):
-            raise refuse_stated(src, key="mounting", given=matrix_text(given),
-                                states=f"{channels_json.name} gives NominalMountingRotation {matrix_text(stated)}",
-                                fix=f"correct {channels_json.name}")
+        check_stated("mounting", stated, given, src=src, states=f"{channels_json.name} gives NominalMountingRotation",
+                     fix=f"correct {channels_json.name}")
         return stated, "file"
     return given, "assumed" if given is None else "given"
 

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.encoding import refuse_wide, wide_encoding
-from imuback.formats.identity import default_session_id, refuse_stated, same_matrix, start_ns
+from imuback.formats.identity import check_stated, default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, declared_acc_absent, table_to_raw
 
@@ -419,15 +419,12 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     for key, value in given.items():
         if value is None:
             continue
-        text = value if isinstance(value, str) else json.dumps(value)
         stored = meta.get(f"imuback.{key}")
-        same = stored == text or (key == "mounting" and same_matrix(stored, value))
-        if stored is not None and not same:  # what the file says is kept; a conflict is refused
-            raise refuse_stated(src, key=key, states=f"{path.name}.json gives imuback.{key} = {stored!r}",
-                                given=repr(text), fix=f"correct {path.name}.json")
-        if stored is not None:
-            continue  # the sidecar's own text stays
-        meta[f"imuback.{key}"] = text
+        if stored is not None:  # what the file says is kept (its own text); a conflict is refused
+            check_stated(key, stored, value, src=src, states=f"{path.name}.json gives imuback.{key} =",
+                         fix=f"correct {path.name}.json")
+            continue
+        meta[f"imuback.{key}"] = value if isinstance(value, str) else json.dumps(value)
     if S.META_RUNNER_ID not in meta:
         raise RawFormatError(f"{src}: no runner id: a CSV needs one to keep runners apart; give --runner "
                              f"(or imuback.runner_id in {path.name}.json)")

@@ -110,7 +110,7 @@ def parse_mounting(text: str) -> list[list[float]]:
     return [[float(v) for v in row] for row in r]
 
 
-_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "mounting": "--mounting"}
+_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "start": "--start", "mounting": "--mounting"}
 """The command line's option for an identity key (the others are Python keywords only)."""
 
 
@@ -140,25 +140,45 @@ def same_matrix(a: Any, b: Any) -> bool:
     return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
 
 
-def check_stated_mounting(stated: Any, given: Any, *, src: str, states: str, fix: str = "") -> None:
-    """Refuse a given mounting that differs from the one the file states, naming both (the rule for
-    every format that states one: raw Parquet's ``imuback.mounting``, a CSV sidecar's, BIDS, mobgap);
-    the same one given, or none, is accepted and the file's is kept (``mounting_source`` ``file``).
-    ``states``: where the file says it (``the file's imuback.mounting``).
+_START_RESOLUTION_NS = 1000
+"""A given start is read to the microsecond (Python's datetime): a file's first sample at ns is the
+same start when they agree to within it (its own time, as the refusal prints it, is accepted)."""
+
+
+def utc_text(t_ns: int) -> str:
+    """UTC ns since the epoch as ISO 8601 with ``Z``, the fraction of a second only as long as needed."""
+    text = np.datetime_as_string(np.datetime64(int(t_ns), "ns"), unit="ns")
+    return text.rstrip("0").rstrip(".") + "Z"
+
+
+def check_stated(key: str, stated: Any, given: Any, *, src: str, states: str, fix: str = "") -> None:
+    """The one rule for an identity value a file states and the caller gives as well (``--runner``,
+    ``--session``, ``--start``, ``--mounting``; ``runner_id=``... in Python): none given, or the same
+    one, is accepted and the file's is kept; another is refused naming the file, both values and what
+    to do instead (:func:`refuse_stated`), never silently settled either way.
+
+    ``key``: ``mounting`` (``stated``: a 3x3 or its JSON text; the same within 1e-6), ``start``
+    (``stated``: the file's first sample, UTC ns; the same instant in any zone, to the microsecond,
+    is the same), any
+    other (``runner_id``, ``session_id``...: the same text). ``states``: where the file says it, the
+    stated value follows (``the file's imuback.mounting is``, ``x.csv.json gives imuback.runner_id =``).
     """
-    if given is None or same_matrix(stated, given):
+    if given is None:
         return
-    raise refuse_stated(src, key="mounting", states=f"{states} is {matrix_text(stated)}",
-                        given=matrix_text(given), fix=fix)
-
-
-def parquet_identity(identity: dict[str, Any]) -> dict[str, Any]:
-    """The part of a given identity that ``process``, ``batch`` and the clinic page pass to a raw
-    Parquet file: its ``mounting``, which must be the one the file states
-    (:func:`imuback.formats.check_raw_mounting`), and a ``time_zone``; the file's runner and session
-    are its own.
-    """
-    return {k: identity[k] for k in ("mounting", "time_zone") if identity.get(k) is not None}
+    if key == "mounting":
+        if same_matrix(stated, given):
+            return
+        shown, given_text = matrix_text(json.loads(stated) if isinstance(stated, str) else stated), matrix_text(given)
+    elif key == "start":
+        given_text = str(start_text(given, src=src))
+        if abs(start_ns(given_text, src=src) - int(stated)) < _START_RESOLUTION_NS:
+            return
+        shown = utc_text(int(stated))
+    else:
+        if str(given) == str(stated):
+            return
+        shown, given_text = repr(str(stated)), repr(str(given))
+    raise refuse_stated(src, key=key, states=f"{states} {shown}", given=given_text, fix=fix)
 
 
 def mounting_given(identity: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from imuback.core import G_MPS2, RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, matrix_text, refuse_stated, runner_id, same_matrix, start_ns
+from imuback.formats.identity import check_keys, check_stated, runner_id, start_ns
 
 MAT5_MAGIC = b"MATLAB 5.0 MAT-file"
 """First bytes of a MATLAB v5 file (its 116-byte text header)."""
@@ -105,10 +105,8 @@ def mobgap_raw(trial: MobgapTrial, *, runner: str, source: str, sensor: str = SE
     trial without one is timed from ``StartDateTime`` at the accelerometer's rate.
     """
     src = f"{source} ({trial.session_id})"
-    if mounting is not None and not same_matrix(mounting, MOBILISED_LOWER_BACK_R):  # the standard's frame is kept
-        raise refuse_stated(src, key="mounting", given=matrix_text(mounting),
-                            states="a Mobilise-D data.mat states the standard's lower-back mounting "
-                                   f"{matrix_text(MOBILISED_LOWER_BACK_R)}")
+    check_stated("mounting", MOBILISED_LOWER_BACK_R, mounting, src=src,  # the standard's frame is kept
+                 states="a Mobilise-D data.mat states the standard's lower-back mounting")
     lb = trial.struct["SU"]["LowerBack"]
     try:
         acc = np.asarray(lb["Acc"], dtype=np.float64)

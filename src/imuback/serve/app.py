@@ -44,7 +44,7 @@ NOT_READ = ("not a file type imuback reads: a raw Parquet or CSV file, a phone e
             "phyphox zip), a mobgap data.mat, an Xsens text export, a BIDS-motion .tsv, an APDM .h5, an "
             "Axivity .cwa or a Movesense log (.json) file")
 _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most specific first)
-    (re.compile(r"drop --start"), "leave the Start time empty"),
+    (re.compile(r"drop --start(?: \(start= in Python\))?"), "leave the Start time empty"),
     (re.compile(r"--start (?=['\"])"), "the Start time "),  # --start 'x' is not an ISO 8601 time
     (re.compile(r"--start(?: (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)))?"),  # the example kept, with its zone
      lambda m: f"the Start time field (e.g. {m[1] or '2024-03-04T07:00:00Z'})"),
@@ -57,10 +57,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"another session id, or pass --replace \(replace=True in Python\) to replace the stored session "
                 r"with it"), "another session id in the Session id field (the clinic page does not replace a "
                              "stored session)"),
-    (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes; else "
-                r"process it with runner id"), "it can be moved there with its notes on the command line (the "
-                                               "clinic page does not move a stored session); else upload it with "
-                                               "the Runner id"),
+    (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes"),
+     "it can be moved there with its notes on the command line (the clinic page does not move a stored session)"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
     (re.compile(r"; or give the file's unit: --\w+-unit \S+ \(ColumnMapping \w+= in Python\)"),
      " (the upload form cannot convert units)"),
@@ -94,7 +92,6 @@ def _process_upload(dataset: Path) -> Any:
     def read_and_store(path: Path, options: UploadOptions,
                        progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
         from imuback.formats import detect_format
-        from imuback.formats.identity import parquet_identity
         from imuback.pipeline import process_file_sessions
 
         progress("checking the file type")
@@ -106,12 +103,8 @@ def _process_upload(dataset: Path) -> Any:
                     raise RawFormatError(f"{path}: the file is empty") from None
                 raise RawFormatError(NOT_READ) from None
             name = FORMAT_NAMES.get(kind, kind)
-            identity, note = options.identity(), ""
-            if kind == "parquet":  # it carries its own runner and session; a mounting must be its own
-                if set(identity) - {"mounting", "time_zone"}:
-                    note = " This file names its own runner, session and start: the form's were not used."
-                identity = parquet_identity(identity)
-            elif options.runner_id is None:
+            identity = options.identity()  # raw Parquet's own ids, start, mounting: the form's must be the same
+            if kind != "parquet" and options.runner_id is None:
                 raise RawFormatError(f"this {name} does not say whose run it is: enter the runner id in the "
                                      "upload form and upload it again")
             progress(f"reading the {name} and finding every step")
@@ -133,8 +126,8 @@ def _process_upload(dataset: Path) -> Any:
                          f"{count(s['n_run_steps'] or 0, 'running step')}, "
                          f"{count(s['n_walk_steps'] or 0, 'walking step')}; status {s['status']}; "
                          + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source"))
-        summary = (f"Not processed: {'; '.join(failed)}." if failed else "") + note
-        return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary.strip()
+        summary = f"Not processed: {'; '.join(failed)}." if failed else ""
+        return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary
     return process
 
 

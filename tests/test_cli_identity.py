@@ -1,0 +1,122 @@
+"""``--runner``, ``--session``, ``--start`` given for a raw Parquet file, which carries its own ids
+and start: the same value is accepted, another is refused naming the file, both values and what to
+do instead, in ``process``, ``batch`` (recorded for that file, the batch goes on) and Python alike
+(the rule of ``--mounting``: formats/identity.py ``check_stated``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import imuback
+from imuback.cli import main
+from imuback.errors import RawFormatError
+from imuback.store.dataset import read_table
+from imuback.store.raw import write_raw
+
+
+@pytest.fixture
+def ann_file(tmp_path):
+    """A raw Parquet file recorded as runner 'ann', session 's1'; its start as ISO 8601 (UTC)."""
+    import dataclasses
+
+    raw = dataclasses.replace(imuback.simulate(minutes=0.3, seed=2, runner_id="ann"), session_id="s1")
+    start = np.datetime_as_string(np.datetime64(int(raw.time_ns[0]), "ns"), unit="ns") + "Z"
+    return write_raw(tmp_path / "ann.parquet", raw), start
+
+
+def test_process_refuses_another_runner_session_or_start_for_a_raw_parquet_file(tmp_path, capsys, ann_file):
+    path, start = ann_file
+    ds = tmp_path / "ds"
+    for option, value, says in (("--runner", "bob", "imuback.runner_id is 'ann', not the 'bob' given"),
+                                ("--session", "s2", "imuback.session_id is 's1', not the 's2' given"),
+                                ("--start", "2024-01-01T00:00:00Z", "first sample is at 2024-03-04T07:00:00Z, "
+                                                                    "not the 2024-01-01T00:00:00Z given")):
+        assert main(["process", str(path), "--dataset", str(ds), option, value]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {path}: the file's ") and says in err, err
+        assert f"drop {option}" in err and "\n" not in err, err
+        assert not (ds / "sessions").exists()
+    # the file's own values given: accepted silently, the file's kept
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "ann", "--session", "s1",
+                 "--start", start]) == 0
+    captured = capsys.readouterr()
+    assert "session s1 (" in captured.out and captured.err == ""
+    assert read_table(ds, "sessions").select(["runner_id", "session_id"]).to_pylist() == \
+        [{"runner_id": "ann", "session_id": "s1"}]
+
+
+def test_a_start_in_another_zone_naming_the_same_instant_is_the_files_own(tmp_path, ann_file):
+    path, start = ann_file
+    assert start == "2024-03-04T07:00:00.000000000Z"  # the simulator's default start
+    assert imuback.read(path, start="2024-03-04T08:00:00+01:00").runner_id == "ann"
+    with pytest.raises(RawFormatError, match=r"first sample is at 2024-03-04T07:00:00Z, not the "
+                                             r"2024-03-04T07:00:00\+01:00 given"):
+        imuback.read(path, start="2024-03-04T07:00:00+01:00")
+
+
+def test_batch_records_the_refusal_for_that_file_and_goes_on(tmp_path, capsys, ann_file):
+    path, _start = ann_file
+    other = write_raw(tmp_path / "bob.parquet", imuback.simulate(minutes=0.3, seed=3, runner_id="bob"))
+    ds = tmp_path / "ds"
+    assert main(["batch", str(path), str(other), "--dataset", str(ds), "--runner", "bob", "--progress", "none"]) == 1
+    (error,) = read_table(ds, "errors").to_pylist()
+    assert error["source_path"].endswith("ann.parquet")
+    assert "imuback.runner_id is 'ann', not the 'bob' given; drop --runner" in error["message"]
+    assert read_table(ds, "sessions")["runner_id"].to_pylist() == ["bob"]  # the other file: processed
+
+
+def test_python_refuses_another_runner_session_or_start_for_a_raw_parquet_file(tmp_path, ann_file):
+    import datetime as dt
+
+    path, start = ann_file
+    with pytest.raises(RawFormatError, match=r"ann\.parquet: the file's imuback\.runner_id is 'ann', not the "
+                                             r"'bob' given; drop runner_id="):
+        imuback.read(path, runner_id="bob")
+    with pytest.raises(RawFormatError, match=r"imuback\.session_id is 's1', not the 's2' given; drop session_id="):
+        imuback.process(path, session_id="s2")
+    with pytest.raises(RawFormatError, match=r"first sample is at .*, not the 2024-01-01T00:00:00\+00:00 given; "
+                                             r"drop start="):
+        imuback.read_sessions(path, start=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    raw = imuback.read(path, runner_id="ann", session_id="s1", start=start)
+    assert (raw.runner_id, raw.session_id) == ("ann", "s1")
+
+
+def test_a_refiled_raw_parquet_file_is_told_to_move_to_the_runner_now_given(tmp_path, capsys, ann_file):
+    """The file's runner id corrected ('ann' -> 'bob') after it was processed: the refusal's advice is
+    the runner now given and --replace, never to process it as 'ann' (a raw Parquet file's runner
+    cannot be given: it is its own)."""
+    import dataclasses
+
+    from imuback.store.raw import read_raw
+
+    path, _start = ann_file
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    write_raw(path, dataclasses.replace(read_raw(path), runner_id="bob"))
+    capsys.readouterr()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("it was not filed again under runner 'bob'. If 'bob' is the right runner, pass --replace "
+                        "(replace=True in Python) to move the session there with its notes; else it stays under "
+                        "runner 'ann' and nothing needs doing"), err
+    assert "with runner id 'ann'" not in err
+    assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
+    assert "session s1 moved from runner 'ann' to 'bob' with 0 notes" in capsys.readouterr().out
+
+
+def test_a_start_with_nanoseconds_as_the_refusal_prints_it_is_the_files_own(tmp_path, capsys):
+    """A recorder's first sample falls between microseconds; --start is read to the microsecond: the
+    file's own time as the refusal prints it (ns, any zone) is accepted, 2 us off is refused."""
+    import dataclasses
+
+    raw = imuback.simulate(minutes=0.2, seed=2, runner_id="ann")
+    raw = dataclasses.replace(raw, time_ns=raw.time_ns + 731_682_012)
+    path = write_raw(tmp_path / "r.parquet", raw)
+    ds = str(tmp_path / "ds")
+    assert main(["process", str(path), "--dataset", ds, "--start", "2024-03-04T07:00:00Z"]) == 1
+    assert "first sample is at 2024-03-04T07:00:00.731682012Z, not" in capsys.readouterr().err
+    for same in ("2024-03-04T07:00:00.731682012Z", "2024-03-04T08:00:00.731682+01:00"):
+        assert main(["process", str(path), "--dataset", ds, "--start", same]) == 0, capsys.readouterr().err
+    assert main(["process", str(path), "--dataset", ds, "--start", "2024-03-04T07:00:00.731684Z"]) == 1
