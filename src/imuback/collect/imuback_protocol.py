@@ -88,8 +88,9 @@ NOT_RECEIVED_BACK: Final = ("sample counter went backwards to samples never rece
 """Reason of a frame from the past that is neither a re-send (not all its samples were kept) nor a
 late or backlog frame in a remembered hole: its place cannot be trusted, so its samples are not kept."""
 UNCONFIRMED_JUMP: Final = "sample counter jumped and no frame after it confirms the jump"
-"""Reason of a frame whose counter jumps away from the frames before it, with no reconnect to explain
-it (a reboot drops the link) and no next frame continuing it: a damaged header, its place unknown."""
+"""Reason of a frame whose counter jumps away from the frames before it, with no reboot to explain it
+(none without a reconnect, since a reboot drops the link, nor after one when Status gives the same boot
+id) and no next frame continuing it: a damaged header, its place unknown, its samples a named loss."""
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
 
@@ -207,6 +208,7 @@ class ImubackDecoder:
         self._restarted = False
         self._seq_unsure = False  # the last kept frame was the decoder's first, its seq not confirmed
         self._rebooted = False
+        self._same_boot = False  # reconnected, and Status gave the same boot id: not a reboot
         self._boot_id: int = 0
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
         self._skipped_k = 0  # ... and the samples they held
@@ -223,6 +225,7 @@ class ImubackDecoder:
         boot = int(info.params.get("boot_id", 0) or 0)
         self._restarted = self._last_end is not None
         self._rebooted = self._restarted and boot != 0 and self._boot_id != 0 and boot != self._boot_id
+        self._same_boot = self._restarted and boot != 0 and boot == self._boot_id  # a reboot ruled out
         self._boot_id = boot or self._boot_id
 
     def decode(self, batch: FrameBatch) -> Decoded:
@@ -454,16 +457,17 @@ class ImubackDecoder:
                     # the call's last frame, a short counter jump and a seq that contradicts it, nothing
                     # after it to ask: its counter is trusted, its seq is the one the jump implies
                     sj = (es + self._skipped + 1 + -(-(v - end - self._skipped_k) // kj)) % 65536
-                elif not (self._restarted or self._rebooted or (nxt and _continues(j, first, k, seq))):
-                    # a jump no reconnect explains and no frame after it confirms: where its samples
+                elif not (self._rebooted or (self._restarted and not self._same_boot)
+                          or (nxt and _continues(j, first, k, seq))):
+                    # a jump no reboot explains and no frame after it confirms: where its samples
                     # belong is unknown, so they are a named loss, never placed by a guess
                     reason[cand[j]] = UNCONFIRMED_JUMP
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
-                elif (not (self._restarted or self._rebooted) and v >= end
+                elif (not self._rebooted and (not self._restarted or self._same_boot) and v >= end
                       and v - end <= int(allow(np.array([hj - eh]))[0])):
-                    pass  # no reconnect, so no reboot: the counter, confirmed by the next frame, is a gap
+                    pass  # no reboot: the counter, confirmed by the next frame, is a gap
                 else:  # confirmed discontinuity: a new counter segment placed by host time
                     placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
                     why = ("sensor rebooted (new boot id)" if self._rebooted
