@@ -231,7 +231,8 @@ def test_a_backlog_frame_after_a_reconnect_that_fills_a_hole_is_kept_not_called_
     w.append_event(Disconnected(host_ns=_host(950, 0)))
     w.append_event(StreamStarted(host_ns=_host(950, 0) + 10**9, info=_info(boot_id=3)))
     replay = list(range(38, 100))
-    w.append_frames([_host(i * 19, 19) + 10**9 for i in replay], [_fr(50 + n, i * 19, 19) for n, i in enumerate(replay)])
+    w.append_frames([_host(i * 19, 19) + 10**9 for i in replay],
+                    [_fr(50 + n, i * 19, 19) for n, i in enumerate(replay)])
     w.close()
     path, rep = finalize_journal(tmp_path / "s.journal")
     raw = read_raw(path)

@@ -552,7 +552,8 @@ def _fuzzed_arrivals(seed: int, n: int = 60) -> tuple[list[tuple[int, int, int]]
     Returns (seq, first_idx, frame id) in arrival order, the call boundaries, the reconnects."""
     rng = np.random.default_rng(seed)
     delay = rng.uniform(0, 5, n) * (rng.uniform(size=n) < 0.3)
-    fl = [((i - 20) % 65536, (K3 * i - 60) % 2**32, i) for i in np.argsort(np.arange(n) + delay, kind="stable").tolist()]
+    order = np.argsort(np.arange(n) + delay, kind="stable").tolist()
+    fl = [((i - 20) % 65536, (K3 * i - 60) % 2**32, i) for i in order]
     for _ in range(int(rng.integers(1, 4))):
         p = int(rng.integers(1, len(fl)))
         fl.insert(p, fl[int(rng.integers(max(0, p - 30), p))])

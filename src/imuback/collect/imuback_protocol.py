@@ -182,7 +182,10 @@ class ImubackDecoder:
        backlog is a re-send of samples already received: those frames are dropped as duplicates;
     3. any other confirmed jump (a sensor reboot restarts ``first_idx`` at 0; a new boot id in
        Status says so for certain) starts a new counter segment placed by host receive time;
-       it is reported as a :class:`CounterBreak` and the gap before it is an estimate.
+       it is reported as a :class:`CounterBreak` and the gap before it is an estimate. Only a
+       possible reboot (a reconnect without the same boot id) or a next frame that continues the
+       jump confirms it; else it is a bad frame (:data:`UNCONFIRMED_JUMP`). With no reboot possible,
+       a confirmed forward jump the host time allows is a gap at the counter.
 
     Before these checks, frames that arrived late are put where they land in the final order
     (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
