@@ -215,3 +215,27 @@ def test_a_journal_whose_mounting_nobody_gave_makes_a_raw_file_that_says_so(tmp_
         raw = read_raw(path)
         assert raw.mounting_source == source, name
         assert np.allclose(raw.mounting, extra["mounting"])
+
+
+def test_a_backlog_frame_after_a_reconnect_that_fills_a_hole_is_kept_not_called_already_received(
+        tmp_path: Path) -> None:
+    """Frames 40 and 41 were lost on the link before a disconnect; after the reconnect the firmware
+    replays its backlog from frame 38 on, framed afresh (new seq numbers, as our simulated firmware
+    does), then goes on live. 38, 39, 42-49 are re-sends (already received); 40 and 41 fill their hole
+    and are kept in place. Before: all twelve were dropped as 'samples already received' and the
+    38 samples they held were counted lost under the hole's reason."""
+    w = _writer(tmp_path / "s.journal")
+    w.append_event(StreamStarted(host_ns=0, info=_info(boot_id=3)))
+    sent = [i for i in range(50) if i not in (40, 41)]
+    w.append_frames([_host(i * 19, 19) for i in sent], [_fr(i, i * 19, 19) for i in sent])
+    w.append_event(Disconnected(host_ns=_host(950, 0)))
+    w.append_event(StreamStarted(host_ns=_host(950, 0) + 10**9, info=_info(boot_id=3)))
+    replay = list(range(38, 100))
+    w.append_frames([_host(i * 19, 19) + 10**9 for i in replay],
+                    [_fr(50 + n, i * 19, 19) for n, i in enumerate(replay)])
+    w.close()
+    path, rep = finalize_journal(tmp_path / "s.journal")
+    raw = read_raw(path)
+    assert raw.n_samples == 100 * 19 and raw.gaps == () and rep.samples_lost == 0, (raw.gaps, rep.lost_by_reason)
+    assert rep.resent_frames == 10 and rep.bad_frames == 10
+    np.testing.assert_allclose(raw.acc_mps2[:, 0] / ACC_S, np.arange(1900) % 1000, atol=1e-3)

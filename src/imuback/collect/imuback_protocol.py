@@ -83,6 +83,14 @@ TOO_LATE: Final = f"frame fits no hole (over {MAX_LATE_FRAMES} frames late, or a
 no remembered hole and whose samples were not all kept already: its samples are not kept, and the
 gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
+NOT_RECEIVED_BACK: Final = ("sample counter went backwards to samples never received that fit no remembered "
+                             "hole (a damaged header, or a hole forgotten)")
+"""Reason of a frame from the past that is neither a re-send (not all its samples were kept) nor a
+late or backlog frame in a remembered hole: its place cannot be trusted, so its samples are not kept."""
+UNCONFIRMED_JUMP: Final = "sample counter jumped and no frame after it confirms the jump"
+"""Reason of a frame whose counter jumps away from the frames before it, with no reboot to explain it
+(none without a reconnect, since a reboot drops the link, nor after one when Status gives the same boot
+id) and no next frame continuing it: a damaged header, its place unknown, its samples a named loss."""
 """Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
 
@@ -174,7 +182,10 @@ class ImubackDecoder:
        backlog is a re-send of samples already received: those frames are dropped as duplicates;
     3. any other confirmed jump (a sensor reboot restarts ``first_idx`` at 0; a new boot id in
        Status says so for certain) starts a new counter segment placed by host receive time;
-       it is reported as a :class:`CounterBreak` and the gap before it is an estimate.
+       it is reported as a :class:`CounterBreak` and the gap before it is an estimate. Only a
+       possible reboot (a reconnect without the same boot id) or a next frame that continues the
+       jump confirms it; else it is a bad frame (:data:`UNCONFIRMED_JUMP`). With no reboot possible,
+       a confirmed forward jump the host time allows is a gap at the counter.
 
     Before these checks, frames that arrived late are put where they land in the final order
     (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
@@ -200,6 +211,7 @@ class ImubackDecoder:
         self._restarted = False
         self._seq_unsure = False  # the last kept frame was the decoder's first, its seq not confirmed
         self._rebooted = False
+        self._same_boot = False  # reconnected, and Status gave the same boot id: not a reboot
         self._boot_id: int = 0
         self._skipped = 0  # frames rejected by the sequence checks since the last accepted one
         self._skipped_k = 0  # ... and the samples they held
@@ -216,6 +228,7 @@ class ImubackDecoder:
         boot = int(info.params.get("boot_id", 0) or 0)
         self._restarted = self._last_end is not None
         self._rebooted = self._restarted and boot != 0 and self._boot_id != 0 and boot != self._boot_id
+        self._same_boot = self._restarted and boot != 0 and boot == self._boot_id  # a reboot ruled out
         self._boot_id = boot or self._boot_id
 
     def decode(self, batch: FrameBatch) -> Decoded:
@@ -309,8 +322,8 @@ class ImubackDecoder:
             self._seq_unsure = self._last_end is None and k.size == 1
             self._last_end = int(first_v[-1] + k[-1])
             self._last_host, self._last_seq = int(host[-1]), int(seq[-1])
-            self._restarted = False
-            self._skipped_k = 0
+            self._restarted = self._replaying = False
+            self._skipped = self._skipped_k = 0  # both: a stale count would shift the seq a hole remembers
             self._forget_holes()
             return cand, first_v, ()
         return self._sequence_slow(cand, first, k, seq, host, reason)
@@ -367,8 +380,10 @@ class ImubackDecoder:
                 # a later frame exactly where the frames in between put it confirms this one
                 ends = fj + np.cumsum(k[j:min(m, j + 1 + LOOKAHEAD) - 1])
                 exact_next = bool(np.any((first[j + 1:j + 1 + ends.size] - ends) % 2**32 == 0))
-                if (j + 2 < m and not exact_next and not follows(fj + kj, hj, sj, j + 1)
-                        and not follows(fj + kj, hj, sj, j + 2, skipped=1) and self._pair(j + 1, first, k, seq, host)):
+                look = range(j + 1, min(m, j + 1 + LOOKAHEAD))  # frames after it (late ones may be among them)
+                if (j + 2 < m and not exact_next
+                        and not any(follows(fj + kj, hj, sj, x, skipped=x - j - 1) for x in look)
+                        and any(self._pair(x, first, k, seq, host) for x in look[:-1])):
                     reason[cand[j]] = "sample counter inconsistent with the frames after it"
                     self._skipped += 1
                     self._skipped_k += kj
@@ -383,7 +398,7 @@ class ImubackDecoder:
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
-                if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj):
+                if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj, any_seq=self._restarted):
                     self._filled.append(int(cand[j]))
                     self._recent.append((v, kj, sj))
                     self._keep(v, v + kj)
@@ -415,7 +430,7 @@ class ImubackDecoder:
                         self._skipped_k += kj
                         continue
                 elif self._replaying and v < end:
-                    reason[cand[j]] = _RESENT
+                    reason[cand[j]] = _RESENT if self._was_kept(v, kj) else NOT_RECEIVED_BACK
                     self._skipped += 1
                     self._skipped_k += kj
                     continue
@@ -431,7 +446,7 @@ class ImubackDecoder:
                     self._skipped_k += kj
                     continue
                 elif not self._rebooted and v < end and end - v <= self.replay_window:
-                    reason[cand[j]] = _RESENT
+                    reason[cand[j]] = _RESENT if self._was_kept(v, kj) else NOT_RECEIVED_BACK
                     self._skipped += 1
                     self._skipped_k += kj
                     self._replaying = True
@@ -445,6 +460,17 @@ class ImubackDecoder:
                     # the call's last frame, a short counter jump and a seq that contradicts it, nothing
                     # after it to ask: its counter is trusted, its seq is the one the jump implies
                     sj = (es + self._skipped + 1 + -(-(v - end - self._skipped_k) // kj)) % 65536
+                elif not (self._rebooted or (self._restarted and not self._same_boot)
+                          or (nxt and _continues(j, first, k, seq))):
+                    # a jump no reboot explains and no frame after it confirms: where its samples
+                    # belong is unknown, so they are a named loss, never placed by a guess
+                    reason[cand[j]] = UNCONFIRMED_JUMP
+                    self._skipped += 1
+                    self._skipped_k += kj
+                    continue
+                elif (not self._rebooted and (not self._restarted or self._same_boot) and v >= end
+                      and v - end <= int(allow(np.array([hj - eh]))[0])):
+                    pass  # no reboot: the counter, confirmed by the next frame, is a gap
                 else:  # confirmed discontinuity: a new counter segment placed by host time
                     placed = end + max(0, round((hj - eh) / 1e9 * self.samples_per_host_s) - kj)
                     why = ("sensor rebooted (new boot id)" if self._rebooted
@@ -476,16 +502,20 @@ class ImubackDecoder:
         ki = np.asarray(keep, dtype=np.int64)
         return cand[ki], np.asarray(first_v, dtype=np.int64), tuple(breaks)
 
-    def _fill_hole(self, v: int, k: int, seq: int) -> bool:
+    def _fill_hole(self, v: int, k: int, seq: int, *, any_seq: bool = False) -> bool:
         """Take the part of a remembered hole that frame ``[v, v + k)`` fills (True), else False.
 
         The frame must lie inside the hole and its ``seq`` between those of the frames around it, or
-        fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only).
+        fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only), or,
+        with ``any_seq`` (just after a reconnect: the firmware's backlog, which it may frame afresh with
+        new ``seq`` numbers), lie inside the hole whatever its ``seq``.
         """
         for h, (a, b, s0, s1) in enumerate(self._holes):
             exact = a == v and v + k == b and (s1 - s0) % 65536 == 2
-            if a <= v and v + k <= b and (exact or 0 < (seq - s0) % 65536 < (s1 - s0) % 65536):
-                parts = [(lo, hi, sa, sb) for lo, hi, sa, sb in ((a, v, s0, seq), (v + k, b, seq, s1)) if hi > lo]
+            between = 0 < (seq - s0) % 65536 < (s1 - s0) % 65536
+            if a <= v and v + k <= b and (exact or between or any_seq):
+                sa, sb = (seq, seq) if between else (s0, s1)  # a seq from elsewhere bounds nothing
+                parts = [(lo, hi, x, y) for lo, hi, x, y in ((a, v, s0, sa), (v + k, b, sb, s1)) if hi > lo]
                 self._holes[h:h + 1] = parts
                 return True
         return False
@@ -627,6 +657,11 @@ def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, I64, I64]:
             break
     o = np.asarray(order, dtype=np.int64)
     return cand[o], cand[np.asarray(moved, dtype=np.int64)], cand[np.asarray(resent, dtype=np.int64)]
+
+
+def _continues(j: int, first: I64, k: I64, seq: I64) -> bool:
+    """Frame ``j + 1`` starts exactly where frame ``j`` ends, its ``seq`` one on (wrap-aware)."""
+    return (int(first[j + 1]) - int(first[j]) - int(k[j])) % 2**32 == 0 and (int(seq[j + 1]) - int(seq[j])) % 65536 == 1
 
 
 def _s32(x: I64) -> I64:
