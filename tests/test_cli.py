@@ -72,7 +72,7 @@ def test_help_gives_every_default_in_one_style(capsys):
 
 
 @pytest.mark.parametrize("argv, hint", [
-    (["record", "--address", "AA", "--out", "x", "--minutes", "3"], "--stop-after 3"),
+    (["record", "--address", "AA", "--runner", "r1", "--out", "x", "--minutes", "3"], "--stop-after 3"),
     (["record", "--simulate", "--out", "x", "--stop-after", "3"], "--minutes"),
 ])
 def test_minutes_means_minutes_of_running_everywhere(argv, hint, capsys):

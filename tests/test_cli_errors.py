@@ -154,9 +154,9 @@ def test_bad_files_of_each_format_give_one_line_errors(tmp_path, problem, capsys
     (["simulate", "--out", "{p}/sim", "--rate", "nan"], "--rate"),
     (["demo", "--out", "{p}/demo", "--speedup", "0"], "--speedup"),  # streamed forever
     (["demo", "--out", "{p}/demo", "--speedup", "inf"], "--speedup"),  # not finite, though above 0
-    (["record", "--out", "{p}/rec", "--address", "AA", "--stop-after", "inf"], "--stop-after"),
+    (["record", "--out", "{p}/rec", "--address", "AA", "--runner", "r1", "--stop-after", "inf"], "--stop-after"),
     (["record", "--simulate", "--out", "{p}/rec", "--speedup", "-3"], "--speedup"),  # hung
-    (["record", "--out", "{p}/rec", "--address", "AA", "--stop-after", "0"], "--stop-after"),
+    (["record", "--out", "{p}/rec", "--address", "AA", "--runner", "r1", "--stop-after", "0"], "--stop-after"),
     (["batch", "{p}/adir", "--dataset", "{p}/ds", "--workers", "0"], "--workers"),
 ])
 def test_counts_and_rates_that_must_be_positive_are_usage_errors(place, argv, option, capsys):

@@ -52,8 +52,16 @@ def test_record_writes_the_zone_given_and_refuses_a_bad_one(tmp_path: Path,
 
 
 def test_record_without_address_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["record", "--out", str(tmp_path)]) == 2
+    assert main(["record", "--out", str(tmp_path), "--runner", "ann"]) == 2
     assert "--address" in capsys.readouterr().err
+
+
+def test_a_real_sensor_is_never_recorded_under_a_default_runner(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(tmp_path / "rec")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--runner" in err
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())
 
 
 def test_recover_rejects_a_non_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

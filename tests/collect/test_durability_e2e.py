@@ -227,7 +227,7 @@ def test_a_read_only_output_folder_is_refused_before_scanning(tmp_path: Path) ->
     if not mounted:
         disk.chmod(0o555)
     try:
-        p = subprocess.run([*CLI, "record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(disk)],
+        p = subprocess.run([*CLI, "record", "--address", "AA:BB:CC:DD:EE:FF", "--runner", "r1", "--out", str(disk)],
                            capture_output=True, text=True, timeout=60, check=False)
     finally:
         if mounted:

@@ -196,7 +196,7 @@ def test_record_simulate_ends_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path, sig:
 def test_no_bluetooth_is_a_clear_error_and_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-dbus-here'}")
-    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(tmp_path / "out")]) == 2
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--runner", "r1", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "no Bluetooth" in err and "--simulate" in err and len(err.strip().splitlines()) == 1
     assert list((tmp_path / "out").glob("*")) == []
@@ -270,10 +270,10 @@ def test_an_output_folder_that_cannot_hold_a_journal_is_refused_before_scanning(
     a_file.write_text("x")
     # a file given as the folder: a usage error naming it
     with pytest.raises(SystemExit) as exc:
-        main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(a_file)])
+        main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--runner", "r1", "--out", str(a_file)])
     assert exc.value.code == 2 and str(a_file) in capsys.readouterr().err
     # a folder that cannot be made (its parent is a file): refused before any scan
     below_a_file = a_file / "runs"
-    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--out", str(below_a_file)]) == 2
+    assert main(["record", "--address", "AA:BB:CC:DD:EE:FF", "--runner", "r1", "--out", str(below_a_file)]) == 2
     err = capsys.readouterr().err
     assert f"cannot write the journal into {below_a_file}" in err and "Traceback" not in err

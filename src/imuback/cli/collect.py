@@ -55,7 +55,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stop-after", type=positive_float, default=None, metavar="MIN",
                    help="stop recording a real sensor after MIN minutes (default: Ctrl-C)")
     p.add_argument("--out", required=True, type=paths.out_folder, help="output folder")
-    p.add_argument("--runner", default="runner", help="runner id (default 'runner')")
+    p.add_argument("--runner", metavar="ID",
+                   help="runner id, written into the file; needed for a real sensor (never defaulted: a run "
+                        "filed under a wrong runner is refused later unless moved); with --simulate: 'runner'")
     p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
     p.add_argument("--simulate", action="store_true",
                    help="record a simulated sensor over a virtual BLE link (no hardware)")
@@ -207,6 +209,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.stop_after is not None and args.simulate:
         raise CollectError("--stop-after stops a real sensor's recording; with --simulate give the "
                            "simulated run's length as --minutes")
+    if args.runner is None and not args.simulate:
+        raise CollectError("record needs --runner ID: whose run it is, written into the file (a real "
+                           "sensor's recording is never filed under a default runner)")
     if args.time_zone is not None:  # a bad zone is refused before recording, not after
         from imuback.formats.zone import parse_zone
 
@@ -220,7 +225,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     printer = None if args.quiet else _StatusPrinter()
     settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
     if args.simulate:
-        raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner, args.session)
+        raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner or "runner", args.session)
         result = asyncio.run(_record_simulated(args, raw, settings, printer))
     else:
         if not (args.address or args.name):
