@@ -452,6 +452,9 @@ def test_trend_on_one_session_in_the_latest_week_is_a_note_that_says_so(fabricat
     assert "(median of 1 session)" in flags[0].detail
     assert "Based on one session in the week of 08 Apr 2024" in flags[0].detail
     assert "at least 3 sessions" in flags[0].detail
+    # the latest week's asymmetry level says it is one run's, as a session report would
+    asym = [f for f in _trend(dataset) if f.metric == "asymmetry_impact_peak_pct"]
+    assert len(asym) == 1 and "in the latest week (one session)" in asym[0].detail, _titles(asym)
 
 
 def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabricate) -> None:
@@ -460,6 +463,8 @@ def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabric
     assert [f.level for f in flags] == ["watch"], _titles(flags)
     assert "(median of 3 sessions)" in flags[0].detail
     assert "Based on" not in flags[0].detail
+    asym = [f for f in _trend(dataset) if f.metric == "asymmetry_impact_peak_pct"]
+    assert len(asym) == 1 and "in the latest week (median of 3 sessions)" in asym[0].detail, _titles(asym)
     # two sessions: still a note (a median of two is their mean: one odd run moves it by half)
     two, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=2)
     flags = [f for f in _trend(two) if f.metric == "right_impact_peak_g"]

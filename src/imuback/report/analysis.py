@@ -746,7 +746,9 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
         value = _median(latest[a.key]) if a.key in latest else None
         if value is None or side not in FLAGGED_ASYMMETRY:
             continue
-        flag = _asymmetry_flag(side, a, value, latest, ctx, when="in the latest week")
+        n = _finite(latest[a.key]).size  # a level resting on one run is that run's (session report)
+        flag = _asymmetry_flag(side, a, value, latest, ctx,
+                               when=f"in the latest week ({'one session' if n == 1 else f'median of {n} sessions'})")
         if flag is not None:
             flags.append(flag)
         elif (ch := changes.get(a.key)) is not None and ch.real and ch.sustained:
