@@ -95,12 +95,17 @@ async def _cpu_share(seconds: float) -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "imuback.cli", "record", "--hci", f"tcp-client:127.0.0.1:{port}",
             "--address", server.sensor.address, "--rate", "1600", "--out", tmp, "--session", "bench",
+            "--runner", "bench",
             "--stop-after", str(seconds / 60 + 0.1), "--quiet",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         child = psutil.Process(proc.pid)
         log = server.sensor.log
         while not (log.frame_wall_s and time.monotonic() > 0 and
                    asyncio.get_running_loop().time() - log.frame_wall_s[0] > 2.0):
+            if proc.returncode is not None or not child.is_running():  # it refused or failed: say why
+                _out, err = await proc.communicate()
+                await server.close()
+                raise SystemExit(f"the recorder exited before streaming: {err.decode().strip()}")
             await asyncio.sleep(0.05)
         c0, w0, n0 = child.cpu_times(), time.perf_counter(), len(log.frame_k)
         await asyncio.sleep(seconds)

@@ -120,3 +120,31 @@ def test_a_start_with_nanoseconds_as_the_refusal_prints_it_is_the_files_own(tmp_
     for same in ("2024-03-04T07:00:00.731682012Z", "2024-03-04T08:00:00.731682+01:00"):
         assert main(["process", str(path), "--dataset", ds, "--start", same]) == 0, capsys.readouterr().err
     assert main(["process", str(path), "--dataset", ds, "--start", "2024-03-04T07:00:00.731684Z"]) == 1
+
+
+def test_batch_checks_the_ids_given_for_a_file_already_stored(tmp_path, capsys, ann_file):
+    # stored once as ann's; a batch told another runner must refuse it, not call it up to date
+    path, _start = ann_file
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    for option, value in (("--runner", "bob"), ("--start", "2024-01-01T00:00:00Z")):
+        assert main(["batch", str(path), "--dataset", str(ds), option, value, "--progress", "none"]) == 1
+        assert "not the" in read_table(ds, "errors").to_pylist()[-1]["message"]
+    capsys.readouterr()
+    assert main(["batch", str(path), "--dataset", str(ds), "--runner", "ann", "--progress", "none"]) == 0
+    assert "1 skipped" in capsys.readouterr().out
+
+
+def test_batch_with_the_zone_already_stored_skips_the_file(tmp_path, capsys, ann_file):
+    path, _start = ann_file
+    ds = tmp_path / "ds"
+    argv = ["batch", str(path), "--dataset", str(ds), "--time-zone", "Europe/Madrid", "--progress", "none"]
+    assert main(argv) == 0
+    assert read_table(ds, "sessions")["utc_offset_min"].to_pylist() == [60]  # 4 March: winter time
+    first = read_table(ds, "sessions")["processed_at"].to_pylist()
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "1 skipped" in capsys.readouterr().out
+    assert main([*argv[:-4], "--time-zone", "+05:30", "--progress", "none"]) == 0  # another zone: stored again
+    assert read_table(ds, "sessions")["utc_offset_min"].to_pylist() == [330]
+    assert read_table(ds, "sessions")["processed_at"].to_pylist() != first

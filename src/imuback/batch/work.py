@@ -277,14 +277,15 @@ def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> 
 
     "Made from it": the same input bytes (sidecars included), pipeline version and parameters,
     written at the task's schema version (a session stored at an older schema is processed again),
-    read with the same mounting (:func:`same_mounting`). With a ``--time-zone`` the input is read
-    again (its rows are rewritten only when the offset stored differs).
+    read with the same mounting (:func:`same_mounting`) and zone (:func:`same_zone`). Ids or a start
+    given that may differ from the file's own are never skipped: reading checks them.
     """
+    if (task.runner_id not in (None, runner_id) or task.session_id not in (None, session_id)
+            or task.start is not None):
+        return None  # reading it checks the ids and start given against the file's own (and refuses)
     row = [stored_source(task.dataset, runner_id=runner_id, session_id=session_id)]
-    if task.time_zone is not None:  # its offset at the start is checked on reading (pipeline._already_stored)
-        return None
     if (row[0] is None or row[0]["pipeline_version"] != task.pipeline_version
-            or row[0]["schema_version"] != task.schema_version):
+            or row[0]["schema_version"] != task.schema_version or not same_zone(row[0], task)):
         return None
     if not same_params(row[0]["params_json"], task.params) or not same_mounting(row[0], task):
         return None
@@ -307,7 +308,7 @@ def file_already_processed(task: SessionTask) -> str | None:
     start come from the dataset's participants, sessions and scans tables, which are not hashed).
     """
     path = str(Path(task.path).resolve())
-    if task.time_zone is not None or path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
+    if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
             or has_error(task.dataset, source_path=path):
         return None
     from imuback.pipeline import file_sha256
@@ -320,13 +321,28 @@ def file_already_processed(task: SessionTask) -> str | None:
         row = stored_source(task.dataset, runner_id=runner_id, session_id=session_id)
         if row is None or (task.start is not None and row["start_ns"] != _start_ns(task.start, src=task.path)):
             return None
-        if not (same_mounting(row, task) and row["source_path"] == path
+        if not (same_mounting(row, task) and same_zone(row, task) and row["source_path"] == path
                 and row["pipeline_version"] == task.pipeline_version
                 and row["schema_version"] == task.schema_version and same_params(row["params_json"], task.params)):
             return None
         rows.append(row)
     sha = file_sha256(task.path)
     return sha if all(row["source_sha256"] == sha for row in rows) else None
+
+
+def same_zone(row: dict[str, Any], task: SessionTask) -> bool:
+    """No ``--time-zone`` given, or the stored offset is the given zone's at the session's start
+    (reading the file again with it would store the same ``utc_offset_min``).
+    """
+    if task.time_zone is None:
+        return True
+    from imuback.formats.zone import offset_min_at, parse_zone
+
+    try:
+        zone = parse_zone(task.time_zone, src=task.path)
+    except ImubackError:
+        return False  # reading says why
+    return bool(row["utc_offset_min"] == offset_min_at(zone, int(row["start_ns"])))
 
 
 def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:

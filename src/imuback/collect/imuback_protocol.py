@@ -83,6 +83,7 @@ TOO_LATE: Final = f"frame fits no hole (over {MAX_LATE_FRAMES} frames late, or a
 no remembered hole and whose samples were not all kept already: its samples are not kept, and the
 gap they leave carries this reason."""
 _RESENT: Final = f"sample counter went backwards ({ALREADY_RECEIVED})"
+"""Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 NOT_RECEIVED_BACK: Final = ("sample counter went backwards to samples never received that fit no remembered "
                              "hole (a damaged header, or a hole forgotten)")
 """Reason of a frame from the past that is neither a re-send (not all its samples were kept) nor a
@@ -91,7 +92,6 @@ UNCONFIRMED_JUMP: Final = "sample counter jumped and no frame after it confirms 
 """Reason of a frame whose counter jumps away from the frames before it, with no reboot to explain it
 (none without a reconnect, since a reboot drops the link, nor after one when Status gives the same boot
 id) and no next frame continuing it: a damaged header, its place unknown, its samples a named loss."""
-"""Reason of a re-sent frame (a backlog replay, or the last frame sent twice): nothing lost."""
 
 
 def samples_per_frame(mtu: int, *, channels: int = 6) -> int:
