@@ -148,3 +148,25 @@ def test_batch_with_the_zone_already_stored_skips_the_file(tmp_path, capsys, ann
     assert main([*argv[:-4], "--time-zone", "+05:30", "--progress", "none"]) == 0  # another zone: stored again
     assert read_table(ds, "sessions")["utc_offset_min"].to_pylist() == [330]
     assert read_table(ds, "sessions")["processed_at"].to_pylist() != first
+
+
+def test_a_mounting_and_zone_given_once_are_kept_when_processed_again_without_them(tmp_path, capsys):
+    # what the user told is never dropped by a re-run (a new pipeline version, batch again)
+    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="cy")
+    t0 = raw.time_ns[0]
+    rows = ["time;acc_x;acc_y;acc_z;gyr_x;gyr_y;gyr_z"] + [
+        f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in (*a, *g))
+        for t, a, g in zip(raw.time_ns, raw.acc_mps2, raw.gyr_dps, strict=True)]
+    csv = tmp_path / "cy.csv"  # no mounting, no zone in the file
+    csv.write_text("\n".join(rows) + "\n")
+    ds = tmp_path / "ds"
+    told = ["--runner", "cy", "--session", "s1", "--start", "2024-03-04T07:00:00Z"]
+    assert main(["process", str(csv), "--dataset", str(ds), *told, "--mounting", "recommended",
+                 "--time-zone", "America/Los_Angeles"]) == 0
+    first = read_table(ds, "sessions").select(["mounting_source", "mounting_nominal", "utc_offset_min",
+                                               "processed_at"]).to_pylist()[0]
+    assert first["mounting_source"] == "given" and first["utc_offset_min"] == -480
+    for argv in (["process", str(csv), "--dataset", str(ds), *told],
+                 ["batch", str(csv), "--dataset", str(ds), *told, "--progress", "none"]):
+        assert main(argv) == 0
+        assert read_table(ds, "sessions").select(list(first)).to_pylist() == [first]  # kept, not rewritten

@@ -207,7 +207,8 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
     when the same recording (same bytes) was stored before is kept: re-processing, ``replace``
     included, never drops it. :data:`CLEAR_TREADMILL_SPEED_MPS` (0) clears a stored speed: the
-    session is stored without one (GPS speed, if any, else none).
+    session is stored without one (GPS speed, if any, else none). So are a mounting and a time zone
+    given before (:func:`_keep_given`).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -215,6 +216,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
+        raw = _keep_given(dataset, raw, source_sha256=source_sha256)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
         stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
                                               source_sha256=source_sha256)
@@ -234,6 +236,23 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                 moved.append((other, n))
             result = dataclasses.replace(result, moved_from=tuple(moved))
     return result
+
+
+def _keep_given(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> RawSession:
+    """``raw`` with the mounting and time zone given when the same recording (same bytes) was stored
+    before, where it has none now (read without ``--mounting`` / ``--time-zone`` and stating none):
+    re-processing (a new pipeline version, ``batch`` again) never drops what the user told.
+    """
+    stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
+    if stored is None or not source_sha256 or stored["source_sha256"] != source_sha256:
+        return raw
+    keep: dict[str, Any] = {}
+    if raw.utc_offset_min is None and stored["utc_offset_min"] is not None:
+        keep["utc_offset_min"] = int(stored["utc_offset_min"])
+    if raw.mounting_source == "assumed" and stored["mounting_source"] == "given" and stored["mounting_nominal"]:
+        keep.update(mounting=np.asarray(json.loads(stored["mounting_nominal"]), dtype=np.float64),
+                    mounting_source="given")
+    return dataclasses.replace(raw, **keep) if keep else raw
 
 
 def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> RefiledError:

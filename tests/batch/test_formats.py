@@ -95,7 +95,7 @@ def test_a_rerun_skips_files_read_for_their_ids_unless_anything_changed(folder: 
     assert statuses(force=True) == {"ax6.cwa": "processed", "opal.h5": "processed", "cut.cwa": "failed"}
     assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "processed"
     assert statuses(mounting=[[0, 0, -1], [0, 1, 0], [1, 0, 0]])["ax6.cwa"] == "skipped"
-    assert statuses()["ax6.cwa"] == "processed"  # back to no mounting: read as assumed again
+    assert statuses()["ax6.cwa"] == "skipped"  # back to no mounting: the one given before is kept (up to date)
     assert statuses(runner_id="bob")["ax6.cwa"] == "failed"  # ann's recording: never moved to bob silently
     assert statuses(runner_id="bob", replace=True)["ax6.cwa"] == "processed"  # moved on purpose
     data = (folder / "ax6.cwa").read_bytes()
@@ -123,7 +123,8 @@ def test_a_one_file_batch_with_start_and_session_is_skipped_only_when_they_match
 
 def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path: Path):
     """A CSV whose ``<file>.csv.json`` sidecar names its runner and session but not its mounting is
-    skipped only when read with the same ``--mounting`` (or none) as the stored session."""
+    skipped when read with the same ``--mounting`` as the stored session, or none (a mounting given
+    before is kept); another is read again."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -149,5 +150,6 @@ def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path
     assert status() == "skipped"
     assert status(mounting=r) == "processed"
     assert status(mounting=r) == "skipped"
-    assert status() == "processed"
+    assert status() == "skipped"  # none given: the one given before is kept (pipeline._keep_given)
+    assert status(mounting=np.eye(3).tolist()) == "processed"  # another given replaces it
 

@@ -350,15 +350,15 @@ def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
     :func:`~imuback.store.dataset.stored_source`). One the file states (raw Parquet's, a CSV
     sidecar's, BIDS, mobgap) is kept when none or the same is given, and a different one given is
     refused on reading, so such a task is not skipped (it fails, saying so); else the one given, or
-    none (the identity, assumed).
+    none (the one given before is kept; else the identity, assumed).
     """
     from imuback.formats.identity import same_matrix
     from imuback.pipeline import mounting_json
 
     if row["mounting_source"] == "file":
         return task.mounting is None or same_matrix(task.mounting, row["mounting_nominal"])
-    if task.mounting is None:
-        return row["mounting_source"] in ("assumed", None)  # null: stored before it was recorded
+    if task.mounting is None:  # one given before is kept (pipeline._keep_given); null: stored before 1.5
+        return row["mounting_source"] in ("assumed", "given", None)
     given = mounting_json(np.asarray(task.mounting, dtype=np.float64))
     return bool(row["mounting_source"] == "given" and row["mounting_nominal"] == given)
 
