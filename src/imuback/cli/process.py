@@ -168,15 +168,17 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                    help="where the recordings were made: a place's IANA name (Europe/Madrid, "
                         "America/Los_Angeles; its offset at each session's start, summer time included), UTC, "
                         "or an offset (+01:00); stored with each session (utc_offset_min) over the zone a file "
-                        "states, so the reports cut its day and week in local time. Without it: the file's "
+                        "states, so the reports cut its day and week in local time. Without it: the one given "
+                        "before for the same recording, else the file's "
                         "(CSV dates with an offset, the CSV sidecar's imuback.time_zone, a phone export's, "
                         "BIDS acq_time with an offset, --start's offset), else unknown (UTC days)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
                         "does keeps its own and refuses another, naming both (raw Parquet's imuback.mounting, "
                         "a CSV sidecar's, BIDS with NominalMountingRotation, mobgap); "
-                        "without it the identity is assumed and the reports say the file did not tell the "
-                        "mounting. The body frame is found from the data either way")
+                        "without it the one given before for the same recording is kept, else the identity is "
+                        "assumed and the reports say the file did not tell the mounting. The body frame is found "
+                        "from the data either way")
 
 
 def add_replace_argument(p: argparse.ArgumentParser) -> None:
