@@ -4,7 +4,6 @@ zone comes from (CSV dates, ``--time-zone``), how the trends report cuts days, o
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ import pytest
 
 from imuback.cli import main
 from imuback.core import RawSession
-from imuback.formats.zone import offset_min_at, parse_zone, text_offset_min
 from imuback.report.queries import runner_sessions
 from imuback.store.dataset import part_path
 from tests.signal.analytic import half_sine_run
@@ -105,14 +103,3 @@ def test_a_bad_zone_is_refused_in_one_line(tmp_path, raw, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Europe/Nowhere" in err
 
-
-def test_zone_offsets_follow_summer_time():
-    madrid = parse_zone("Europe/Madrid", src="t")
-    winter = int(dt.datetime(2024, 3, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
-    summer = int(dt.datetime(2024, 7, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
-    assert (offset_min_at(madrid, winter), offset_min_at(madrid, summer)) == (60, 120)
-    assert offset_min_at(parse_zone("-03:30", src="t"), winter) == -210
-    assert offset_min_at(parse_zone("UTC", src="t"), summer) == 0
-    assert text_offset_min("2024-03-04T07:00:00.5+05:45") == 345
-    assert text_offset_min("2024-03-04T07:00:00Z") is None
-    assert text_offset_min("2024-03-04T07:00:00") is None

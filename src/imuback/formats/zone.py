@@ -22,6 +22,9 @@ from imuback.errors import RawFormatError
 _OFFSET = re.compile(r"([+-])([01]\d|2[0-3]):?([0-5]\d)")
 """A fixed UTC offset, ``+01:00`` or ``-0800``."""
 
+MAX_ZONE_LEN = 64
+"""The longest zone text read (the clinic form's maxlength): IANA names are at most ~30 characters."""
+
 
 def parse_zone(text: str, *, src: str, what: str = "--time-zone") -> dt.tzinfo:
     """An IANA zone name, ``UTC``/``Z`` or a fixed offset (``+01:00``) -> tzinfo; a bad one is refused
@@ -35,11 +38,12 @@ def parse_zone(text: str, *, src: str, what: str = "--time-zone") -> dt.tzinfo:
         minutes = int(fixed[2]) * 60 + int(fixed[3])
         return dt.timezone(dt.timedelta(minutes=minutes if fixed[1] == "+" else -minutes))
     try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
+        if not name or len(name) > MAX_ZONE_LEN or name.startswith(("/", ".")) or ".." in name:
             raise ValueError(name)
         return zoneinfo.ZoneInfo(name)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        raise RawFormatError(f"{src}: {what} {name[:60]!r} is not a time zone: give a place's IANA name "
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: a region folder (America)
+        shown = repr(name) if len(name) <= MAX_ZONE_LEN else f"{name[:MAX_ZONE_LEN]!r}... ({len(name)} characters)"
+        raise RawFormatError(f"{src}: {what} {shown} is not a time zone: give a place's IANA name "
                              "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00") from None
 
 
