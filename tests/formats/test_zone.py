@@ -10,7 +10,7 @@ import pytest
 
 from imuback.cli import main
 from imuback.errors import RawFormatError
-from imuback.formats.zone import MAX_ZONE_LEN, offset_min_at, parse_zone, text_offset_min
+from imuback.formats.zone import MAX_ZONE_LEN, offset_min_at, parse_zone, stated_zone, text_offset_min
 from imuback.store.raw import write_raw
 from tests.signal.analytic import half_sine_run
 
@@ -70,3 +70,12 @@ def test_record_refuses_a_bad_zone_before_recording(tmp_path: Path, zone: str,
     assert err.count("\n") == 0 and "is not a time zone" in err
     assert not list(tmp_path.glob("*.parquet"))
 
+
+
+@pytest.mark.parametrize("text, offset_min", [("GMT+05:30", 330), ("UTC+1", 60), ("UTC-03", -180), ("GMT", 0),
+                                              ("Etc/GMT+5", -300), ("Asia/Kolkata", 330), ("GMT+15", None),
+                                              ("UTC+1:75", None), ("America", None), ("", None)])
+def test_stated_zone_reads_app_offsets_and_gives_none_for_the_rest(text: str, offset_min: int | None) -> None:
+    zone = stated_zone(text)
+    t_ns = int(dt.datetime(2024, 5, 6, 7, tzinfo=dt.UTC).timestamp() * 1e9)
+    assert (None if zone is None else offset_min_at(zone, t_ns)) == offset_min

@@ -47,6 +47,27 @@ def parse_zone(text: str, *, src: str, what: str = "--time-zone") -> dt.tzinfo:
                              "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00") from None
 
 
+_GMT_OFFSET = re.compile(r"(?:GMT|UTC)([+-])(\d{1,2})(?::?([0-5]\d))?", re.IGNORECASE)
+"""An offset as apps write it, ``GMT+05:30``, ``UTC+1``, ``GMT-0800``: the sign is east of Greenwich
+(unlike POSIX/IANA ``Etc/GMT+5``, which is UTC-05:00 and is read as the IANA name it is)."""
+
+
+def stated_zone(text: str) -> dt.tzinfo | None:
+    """A zone a file states in its own words -> tzinfo, or None when it is none imuback can read
+    (the zone is then unknown: the samples are still read, never refused for it). Read: what
+    :func:`parse_zone` reads, then ``GMT+05:30``/``UTC+1``-style offsets up to 14 hours.
+    """
+    name = str(text).strip()
+    gmt = _GMT_OFFSET.fullmatch(name)
+    if gmt and int(gmt[2]) <= 14:
+        minutes = int(gmt[2]) * 60 + int(gmt[3] or 0)
+        return dt.timezone(dt.timedelta(minutes=minutes if gmt[1] == "+" else -minutes))
+    try:
+        return parse_zone(name, src="")
+    except RawFormatError:
+        return None
+
+
 def offset_min_at(zone: dt.tzinfo, t_ns: int) -> int:
     """The zone's UTC offset (whole minutes, +60 = UTC+01:00) at the UTC instant ``t_ns``: in a zone
     with summer time, the one in force then.
