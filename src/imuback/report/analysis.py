@@ -855,7 +855,7 @@ def _latest_week_rows(ctx: RunnerContext) -> pd.DataFrame:
     if comp.empty:
         return comp
     week = comp["local_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
-    return comp[week == week.iloc[-1]]
+    return comp[week == week.max()]  # the latest local week, as queries.weekly_medians; not the last in UTC
 
 
 def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx: RunnerContext, *,
