@@ -518,7 +518,7 @@ def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fa
     01:00 local (week of 11 March); 23:30Z with no zone is Sunday 10 March (week of 4 March)."""
     from imuback.report.analysis import _latest_week_rows
 
-    dataset, ids = fabricate()
+    dataset, _ = fabricate()
     sessions = queries.runner_sessions(dataset, "r1")
     sessions = sessions[sessions["start_time"] < pd.Timestamp("2024-03-09", tz="UTC")]
     sessions = sessions.sort_values("start_time").reset_index(drop=True)
