@@ -349,3 +349,14 @@ def test_a_speed_that_is_not_a_ground_speed_is_refused() -> None:
     with pytest.raises(RawFormatError, match="speed_mps has 1 values that are not a ground speed"):
         RawSession(session_id="s", runner_id="r", sensor="x", sample_rate_hz=100.0, time_ns=t, acc_mps2=acc,
                    gyr_dps=None, speed_mps=np.float32([1, 2, -3, 4, 5, 6, 7, 8, 9, np.nan]))
+
+
+def test_phyphox_start_beside_meta_time_must_be_its_first_start(tmp_path: Path) -> None:
+    """meta/time.csv times the export: a start at its first START is accepted (its offset is where
+    it was recorded), another is refused naming both, never silently ignored."""
+    path = _phyphox(tmp_path)
+    raw = read_session(path, runner_id="r", start="2024-05-06T09:30:00+02:00")
+    assert raw.time_ns[0] == T0_NS and raw.utc_offset_min == 120
+    with pytest.raises(RawFormatError, match=r"meta/time\.csv's first START is at 2024-05-06T07:30:00Z, not the "
+                                             r"2024-05-06T08:00:00Z given; drop --start"):
+        read_session(path, runner_id="r", start="2024-05-06T08:00:00Z")
