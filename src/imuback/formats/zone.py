@@ -88,6 +88,12 @@ def text_offset_min(text: str) -> int | None:
     return minutes if fixed[1] == "+" else -minutes
 
 
+def offset_text(offset_min: int) -> str:
+    """UTC offset minutes as ``+05:30`` / ``-08:00``."""
+    sign = "+" if offset_min >= 0 else "-"
+    return f"{sign}{abs(offset_min) // 60:02d}:{abs(offset_min) % 60:02d}"
+
+
 def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone") -> RawSession:
     """``raw`` with the offset of ``zone`` at its first sample (a zone given wins over the file's)."""
     tz = parse_zone(zone, src=raw.source, what=what) if isinstance(zone, str) else zone
