@@ -124,7 +124,7 @@ def test_baseline_is_first_two_weeks_or_a_chosen_range(fabricate: Fabricate) -> 
                                           pd.Timestamp("2024-03-24", tz="UTC")))
     ctx = runner_context(sessions, runner_id="r1", params=chosen)
     assert list(ctx.baseline["session_id"]) == ids[6:9]
-    assert "(UTC days, chosen)" in ctx.baseline_text
+    assert ", chosen (UTC days)" in ctx.baseline_text
     # a run at 18:00 on 24 March in UTC-8 is 02:00 on 25 March UTC: out of a baseline ending on the 24th
     evening = sessions.copy()
     evening["start_time"] = pd.to_datetime(evening["start_time"], utc=True)

@@ -52,7 +52,7 @@ def test_csv_dates_with_an_offset_land_on_the_local_day(tmp_path, raw, capsys):
     assert "Mon 04 Mar 2024 02:00" in html and "03 Mar 2024" not in html
     assert "dates are local days (where each session was recorded), weeks start Monday 00:00 local time" in html
     # --baseline-from/--to are those same days: 4 March holds it, 3 March (its UTC day) does not
-    assert "(local days, chosen)" in _trends(ds, tmp_path, "--baseline-from", "2024-03-04",
+    assert "2024, chosen (local days)" in _trends(ds, tmp_path, "--baseline-from", "2024-03-04",
                                              "--baseline-to", "2024-03-04")
     capsys.readouterr()
 
