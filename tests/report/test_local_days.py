@@ -103,3 +103,17 @@ def test_a_bad_zone_is_refused_in_one_line(tmp_path, raw, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Europe/Nowhere" in err
 
+
+
+def test_weekly_medians_group_by_the_local_week(tmp_path, raw, capsys):
+    """01:00 on Monday 4 March at UTC+05:00 is Sunday 3 March 20:00 UTC: its week is the one of
+    4 March, not of 26 February."""
+    from imuback.report.queries import weekly_medians
+
+    path = _csv(tmp_path / "mon.csv", raw, start_local="2024-03-04T01:00:00", offset="+05:00")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
+    ids = list(runner_sessions(ds, "r1")["session_id"])
+    weekly = weekly_medians(ds, "r1", ids, ["median_cadence_spm"])
+    assert [f"{w:%Y-%m-%d}" for w in pd.to_datetime(weekly["week"])] == ["2024-03-04"]
+    capsys.readouterr()
