@@ -170,3 +170,56 @@ def test_a_mounting_and_zone_given_once_are_kept_when_processed_again_without_th
                  ["batch", str(csv), "--dataset", str(ds), *told, "--progress", "none"]):
         assert main(argv) == 0
         assert read_table(ds, "sessions").select(list(first)).to_pylist() == [first]  # kept, not rewritten
+
+
+@pytest.fixture
+def zoned_files(tmp_path):
+    """Two raw Parquet files of runner 'ann' starting 2024-03-04T07:00Z: 'madrid' states UTC+01:00
+    (``imuback.utc_offset_min`` 60), 'plain' states no zone."""
+    import dataclasses
+
+    raw = imuback.simulate(minutes=0.3, seed=2, runner_id="ann")
+    madrid = write_raw(tmp_path / "in" / "madrid.parquet",
+                       dataclasses.replace(raw, session_id="madrid", utc_offset_min=60))
+    plain = write_raw(tmp_path / "in" / "plain.parquet", dataclasses.replace(raw, session_id="plain"))
+    return madrid, plain
+
+
+def _offsets(ds):
+    table = read_table(ds, "sessions")
+    return dict(zip(table["session_id"].to_pylist(), table["utc_offset_min"].to_pylist(), strict=True))
+
+
+def test_process_keeps_a_raw_files_own_zone_and_refuses_another(tmp_path, capsys, zoned_files):
+    """The one rule for --time-zone and a raw Parquet file that states its offset: the same offset at
+    its start is accepted, another is refused naming both; a file without one takes the zone given."""
+    madrid, plain = zoned_files
+    ds = tmp_path / "ds"
+    assert main(["process", str(madrid), "--dataset", str(ds), "--time-zone", "+05:00"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {madrid}: the file's imuback.utc_offset_min is 60 (UTC+01:00, where it was recorded), "
+                   "not the '+05:00' (UTC+05:00 at its first sample) given; drop --time-zone (time_zone= in Python)")
+    assert not (ds / "sessions").exists()
+    with pytest.raises(RawFormatError, match=r"imuback.utc_offset_min is 60 .*not the 'UTC' \(UTC\+00:00 at its "
+                                             r"first sample\) given; drop time_zone="):
+        imuback.read(madrid, time_zone="UTC")
+    assert main(["process", str(madrid), "--dataset", str(ds), "--time-zone", "Europe/Madrid"]) == 0  # CET then
+    assert main(["process", str(plain), "--dataset", str(ds), "--time-zone", "Asia/Kolkata"]) == 0
+    assert _offsets(ds) == {"madrid": 60, "plain": 330}
+    capsys.readouterr()
+
+
+def test_batch_applies_the_zone_rule_per_file(tmp_path, capsys, zoned_files):
+    """``batch --time-zone``: the zone reaches every file (a raw file without one stores its offset);
+    a raw file stating another is refused alone (recorded, the batch goes on)."""
+    from imuback.batch.runner import run_batch
+
+    madrid, _plain = zoned_files
+    ds = tmp_path / "ds"
+    summary = run_batch([madrid.parent], dataset=ds, workers=1, time_zone="America/New_York")
+    (failed,) = [o for o in summary.outcomes if o.status == "failed"]
+    assert "the file's imuback.utc_offset_min is 60 (UTC+01:00, where it was recorded), not the " \
+           "'America/New_York' (UTC-05:00 at its first sample) given; drop --time-zone" in failed.message
+    assert _offsets(ds) == {"plain": -300}
+    assert run_batch([madrid], dataset=ds, workers=1, time_zone="+01:00").ok
+    assert _offsets(ds) == {"plain": -300, "madrid": 60}

@@ -267,3 +267,22 @@ def test_a_given_mounting_is_refused_when_it_differs_from_the_files_and_kept_whe
     assert "--" not in str(py.value)
     (same,) = read_sessions(motion, runner_id="r9", mounting=np.asarray(MOBILISED_LOWER_BACK_R).tolist())
     assert same.mounting_source == "file" and np.array_equal(same.mounting, MOBILISED_LOWER_BACK_R)
+
+
+def test_a_start_beside_an_acq_time_must_be_its_moment_and_only_then_gives_the_zone(tmp_path, capsys):
+    """acq_time with Z gives the start: a --start at the same instant is accepted and its offset is
+    where it was recorded; another instant is refused naming both, never silently ignored (with its
+    offset stored as the session's zone)."""
+    path, _ = _foreign(tmp_path)  # acq_time 2023-01-02T03:04:05.250000Z
+    same = read_session(path, start="2023-01-02T04:04:05.25+01:00")
+    assert str(np.datetime64(int(same.time_ns[0]), "ns")) == "2023-01-02T03:04:05.250000000"
+    assert same.utc_offset_min == 60
+    with pytest.raises(RawFormatError, match=r"_motion\.tsv: acq_time in sub-p07_ses-lab1_scans\.tsv is "
+                                             r"2023-01-02T03:04:05\.25Z, not the 2024-03-04T07:00:00\+05:00 "
+                                             r"given; drop --start \(start= in Python\) or correct the acq_time"):
+        read_session(path, start="2024-03-04T07:00:00+05:00")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--start", "2024-03-04T07:00:00+05:00"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not the 2024-03-04T07:00:00+05:00 given" in err
+    assert not (ds / "sessions").exists()

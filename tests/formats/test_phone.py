@@ -65,7 +65,7 @@ def _flat(platform: str) -> dict[str, str]:
 
 def test_sensorlogger_recording_timezone_is_where_it_was_recorded(tmp_path: Path) -> None:
     """Newer exports' ``recording timezone`` (an IANA name) gives the session's UTC offset at its
-    start (schema 1.8); a zone given wins; an export without one, or with a bad one, says so."""
+    start (schema 1.8); a zone given wins; an export without one, or with one not read, has none."""
     files = _flat("Android")
     assert read_session(_write_zip(tmp_path / "a.zip", files), runner_id="ann").utc_offset_min is None
     files["Metadata.csv"] = ("version,device name,recording time,recording timezone,platform\n"
@@ -73,9 +73,23 @@ def test_sensorlogger_recording_timezone_is_where_it_was_recorded(tmp_path: Path
     path = _write_zip(tmp_path / "b.zip", files)
     assert read_session(path, runner_id="ann").utc_offset_min == 120  # May: Madrid's summer time
     assert read_session(path, runner_id="ann", time_zone="America/New_York").utc_offset_min == -240
-    files["Metadata.csv"] = files["Metadata.csv"].replace("Europe/Madrid", "Europe/Atlantis")
-    with pytest.raises(RawFormatError, match=r"recording timezone 'Europe/Atlantis' is not a time zone"):
-        read_session(_write_zip(tmp_path / "c.zip", files), runner_id="ann")
+
+
+@pytest.mark.parametrize("zone, offset_min", [("GMT+05:30", 330), ("UTC+1", 60), ("utc-3", -180), ("GMT-0800", -480),
+                                              ("GMT+5:45", 345), ("Etc/GMT+5", -300), ("Europe/Atlantis", None),
+                                              ("GMT+25", None), ("America", None), ("x" * 300, None)])
+def test_sensorlogger_recording_timezone_in_other_words_or_unknown(tmp_path: Path, zone: str,
+                                                                   offset_min: int | None) -> None:
+    """``GMT+05:30``/``UTC+1`` offsets (east positive) are read; a zone that is none imuback reads
+    leaves the zone unknown and the samples are read all the same (0.15.0 refused the export)."""
+    files = _flat("Android")
+    plain = read_session(_write_zip(tmp_path / "plain.zip", files), runner_id="ann")
+    files["Metadata.csv"] = ("version,device name,recording time,recording timezone,platform\n"
+                             f"3,Test phone,2024-05-06_07-30-00,{zone},Android\n")
+    raw = read_session(_write_zip(tmp_path / "z.zip", files), runner_id="ann")
+    assert raw.utc_offset_min == offset_min
+    np.testing.assert_array_equal(raw.time_ns, plain.time_ns)
+    np.testing.assert_array_equal(raw.acc_mps2, plain.acc_mps2)
 
 
 @pytest.mark.parametrize("platform", ["iOS", "Android"])
@@ -335,3 +349,14 @@ def test_a_speed_that_is_not_a_ground_speed_is_refused() -> None:
     with pytest.raises(RawFormatError, match="speed_mps has 1 values that are not a ground speed"):
         RawSession(session_id="s", runner_id="r", sensor="x", sample_rate_hz=100.0, time_ns=t, acc_mps2=acc,
                    gyr_dps=None, speed_mps=np.float32([1, 2, -3, 4, 5, 6, 7, 8, 9, np.nan]))
+
+
+def test_phyphox_start_beside_meta_time_must_be_its_first_start(tmp_path: Path) -> None:
+    """meta/time.csv times the export: a start at its first START is accepted (its offset is where
+    it was recorded), another is refused naming both, never silently ignored."""
+    path = _phyphox(tmp_path)
+    raw = read_session(path, runner_id="r", start="2024-05-06T09:30:00+02:00")
+    assert raw.time_ns[0] == T0_NS and raw.utc_offset_min == 120
+    with pytest.raises(RawFormatError, match=r"meta/time\.csv's first START is at 2024-05-06T07:30:00Z, not the "
+                                             r"2024-05-06T08:00:00Z given; drop --start"):
+        read_session(path, runner_id="r", start="2024-05-06T08:00:00Z")

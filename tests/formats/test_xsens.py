@@ -126,3 +126,20 @@ def test_an_export_with_a_latin1_preamble_is_read_and_a_utf16_one_is_named(tmp_p
     assert main(["process", str(wide), "--runner", "r1", "--start", START, "--dataset", str(tmp_path / "ds")]) == 1
     err = capsys.readouterr().err
     assert "lb16.txt: the file is UTF-16" in err and "Traceback" not in err
+
+
+def test_a_start_beside_utc_columns_must_be_their_moment(tmp_path):
+    """The UTC_* columns date the export: the same instant given is accepted (its offset is where it
+    was recorded), another is refused naming both, never silently ignored."""
+    n = 300
+    utc = {"UTC_Nano": ["500000000"] * n, "UTC_Year": ["2023"] * n, "UTC_Month": ["5"] * n, "UTC_Day": ["6"] * n,
+           "UTC_Hour": ["7"] * n, "UTC_Minute": ["8"] * n, "UTC_Second": ["9"] * n}
+    path, _acc, _gyr = _export(tmp_path / "dot.csv", np.arange(n), sep=",", extra=utc,
+                               preamble="Acquisition frequency: 100 Hz\n")
+    raw = read_session(path, runner_id="r1", start="2023-05-06T09:08:09.5+02:00")
+    assert str(np.datetime64(int(raw.time_ns[0]), "ns")) == "2023-05-06T07:08:09.500000000"
+    assert raw.utc_offset_min == 120
+    with pytest.raises(RawFormatError, match=r"dot\.csv: the export's UTC_\* columns put the first sample at "
+                                             r"2023-05-06T07:08:09\.5Z, not the 2023-05-06T07:08:09Z given; "
+                                             r"drop --start"):
+        read_session(path, runner_id="r1", start="2023-05-06T07:08:09Z")

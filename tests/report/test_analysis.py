@@ -124,7 +124,7 @@ def test_baseline_is_first_two_weeks_or_a_chosen_range(fabricate: Fabricate) -> 
                                           pd.Timestamp("2024-03-24", tz="UTC")))
     ctx = runner_context(sessions, runner_id="r1", params=chosen)
     assert list(ctx.baseline["session_id"]) == ids[6:9]
-    assert "(UTC days, chosen)" in ctx.baseline_text
+    assert ", chosen (UTC days)" in ctx.baseline_text
     # a run at 18:00 on 24 March in UTC-8 is 02:00 on 25 March UTC: out of a baseline ending on the 24th
     evening = sessions.copy()
     evening["start_time"] = pd.to_datetime(evening["start_time"], utc=True)
@@ -510,3 +510,24 @@ def test_impact_rise_beyond_a_rate_switch_stays_a_watch_and_names_the_switch(fab
     assert [f.level for f in flags] == ["watch"], _titles(flags)
     assert "sampled at 100 Hz and the week of 08 Apr 2024 at 200 Hz" in flags[0].detail
     assert "still beyond the smallest real change" in flags[0].detail
+
+
+def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fabricate) -> None:
+    """As queries.weekly_medians: the latest week is the latest local one, not the week of the
+    session that started last in UTC. 23:00Z on Sunday 10 March at UTC+02:00 is Monday 11 March
+    01:00 local (week of 11 March); 23:30Z with no zone is Sunday 10 March (week of 4 March)."""
+    from imuback.report.analysis import _latest_week_rows
+
+    dataset, _ = fabricate()
+    sessions = queries.runner_sessions(dataset, "r1")
+    sessions = sessions[sessions["start_time"] < pd.Timestamp("2024-03-09", tz="UTC")]
+    sessions = sessions.sort_values("start_time").reset_index(drop=True)
+    last2 = sessions.index[-2:]
+    sessions.loc[last2, "start_time"] = [pd.Timestamp("2024-03-10T23:00", tz="UTC"),
+                                         pd.Timestamp("2024-03-10T23:30", tz="UTC")]
+    sessions["utc_offset_min"] = pd.array([pd.NA] * len(sessions), dtype="Int32")
+    sessions.loc[last2[0], "utc_offset_min"] = 120
+    ctx = runner_context(sessions, runner_id="r1")
+    latest = _latest_week_rows(ctx)
+    assert list(latest["session_id"]) == [sessions.loc[last2[0], "session_id"]]
+    assert f"{latest['local_start'].iloc[0]:%a %d %b %H:%M}" == "Mon 11 Mar 01:00"

@@ -40,7 +40,7 @@ def test_session_and_trends_commands(fabricate: Fabricate, tmp_path: Path,
                  "--out", str(trends)]) == 0
     html = trends.read_text(encoding="utf-8")
     assert "showing the last 2 weeks" in html and "; dates are UTC days, weeks start Monday 00:00 UTC)" in html
-    assert "sessions from 04 Mar 2024 to 10 Mar 2024 (UTC days, chosen)" in html
+    assert "sessions from 04 Mar 2024 to 10 Mar 2024, chosen (UTC days)" in html
     assert "Right-side impact (sacrum peak) up" in html
 
 

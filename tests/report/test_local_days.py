@@ -4,7 +4,6 @@ zone comes from (CSV dates, ``--time-zone``), how the trends report cuts days, o
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ import pytest
 
 from imuback.cli import main
 from imuback.core import RawSession
-from imuback.formats.zone import offset_min_at, parse_zone, text_offset_min
 from imuback.report.queries import runner_sessions
 from imuback.store.dataset import part_path
 from tests.signal.analytic import half_sine_run
@@ -54,7 +52,7 @@ def test_csv_dates_with_an_offset_land_on_the_local_day(tmp_path, raw, capsys):
     assert "Mon 04 Mar 2024 02:00" in html and "03 Mar 2024" not in html
     assert "dates are local days (where each session was recorded), weeks start Monday 00:00 local time" in html
     # --baseline-from/--to are those same days: 4 March holds it, 3 March (its UTC day) does not
-    assert "(local days, chosen)" in _trends(ds, tmp_path, "--baseline-from", "2024-03-04",
+    assert "2024, chosen (local days)" in _trends(ds, tmp_path, "--baseline-from", "2024-03-04",
                                              "--baseline-to", "2024-03-04")
     capsys.readouterr()
 
@@ -106,13 +104,16 @@ def test_a_bad_zone_is_refused_in_one_line(tmp_path, raw, capsys):
     assert err.count("\n") == 0 and "Europe/Nowhere" in err
 
 
-def test_zone_offsets_follow_summer_time():
-    madrid = parse_zone("Europe/Madrid", src="t")
-    winter = int(dt.datetime(2024, 3, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
-    summer = int(dt.datetime(2024, 7, 4, 7, tzinfo=dt.UTC).timestamp() * 1e9)
-    assert (offset_min_at(madrid, winter), offset_min_at(madrid, summer)) == (60, 120)
-    assert offset_min_at(parse_zone("-03:30", src="t"), winter) == -210
-    assert offset_min_at(parse_zone("UTC", src="t"), summer) == 0
-    assert text_offset_min("2024-03-04T07:00:00.5+05:45") == 345
-    assert text_offset_min("2024-03-04T07:00:00Z") is None
-    assert text_offset_min("2024-03-04T07:00:00") is None
+
+def test_weekly_medians_group_by_the_local_week(tmp_path, raw, capsys):
+    """01:00 on Monday 4 March at UTC+05:00 is Sunday 3 March 20:00 UTC: its week is the one of
+    4 March, not of 26 February."""
+    from imuback.report.queries import weekly_medians
+
+    path = _csv(tmp_path / "mon.csv", raw, start_local="2024-03-04T01:00:00", offset="+05:00")
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
+    ids = list(runner_sessions(ds, "r1")["session_id"])
+    weekly = weekly_medians(ds, "r1", ids, ["median_cadence_spm"])
+    assert [f"{w:%Y-%m-%d}" for w in pd.to_datetime(weekly["week"])] == ["2024-03-04"]
+    capsys.readouterr()

@@ -241,3 +241,49 @@ def test_a_raw_parquet_file_uploaded_with_another_runner_session_or_start_is_ref
     assert job.status == "done" and "not used" not in job.message, job.message
     assert read_table(clinic_client.dataset, "sessions").select(["runner_id", "session_id"]).to_pylist() == \
         [{"runner_id": "ann", "session_id": "s1"}]
+
+
+@pytest.mark.parametrize("zone", ["America", "x" * 300])
+def test_a_bad_time_zone_is_refused_by_the_form_not_a_server_error(clinic_client: Any, zone: str) -> None:
+    """A region folder (``America``) or a zone longer than the form's maxlength, posted anyway, is
+    the form's one-line refusal (400), never a 500 from the zone database."""
+    resp = _upload(clinic_client, [(b"a", "a.csv")], runner="ann", time_zone=zone)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "is not a time zone" in page and "Traceback" not in page
+    assert clinic_client.jobs.all() == [] and not (clinic_client.dataset / "uploads").exists()
+
+
+def test_an_upload_with_a_time_zone_stores_its_offset(clinic_client: Any, tmp_path: Path) -> None:
+    """The form's time zone reaches the reader: its offset at the first sample is stored."""
+    import imuback
+    from imuback.store.dataset import read_table
+    from imuback.store.raw import write_raw
+
+    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="ann")
+    assert raw.utc_offset_min is None  # the file says nothing of where it was recorded
+    data = write_raw(tmp_path / "s.parquet", raw).read_bytes()
+    assert _upload(clinic_client, [(data, "s.parquet")], time_zone="Asia/Kolkata").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "done", job.message
+    assert read_table(clinic_client.dataset, "sessions")["utc_offset_min"].to_pylist() == [330]
+
+
+def test_a_raw_parquet_file_uploaded_with_another_time_zone_is_refused_in_the_forms_words(clinic_client: Any,
+                                                                                          tmp_path: Path) -> None:
+    """As ``process``: a raw file stating its zone keeps it; another zone in the form is refused."""
+    import dataclasses
+
+    import imuback
+    from imuback.store.dataset import read_table
+    from imuback.store.raw import write_raw
+
+    raw = dataclasses.replace(imuback.simulate(minutes=0.3, seed=4, runner_id="ann"), utc_offset_min=60)
+    data = write_raw(tmp_path / "s.parquet", raw).read_bytes()
+    assert _upload(clinic_client, [(data, "s.parquet")], time_zone="Asia/Kolkata").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "error" and job.message == (
+        "s.parquet: the file's imuback.utc_offset_min is 60 (UTC+01:00, where it was recorded), not the "
+        "'Asia/Kolkata' (UTC+05:30 at its first sample) given; clear the Time zone field"), job.message
+    assert _upload(clinic_client, [(data, "s.parquet")], time_zone="Europe/Paris").status_code == 303
+    assert all(j.status == "done" for j in _finished(clinic_client, 2) if j.job_id != job.job_id)
+    assert read_table(clinic_client.dataset, "sessions")["utc_offset_min"].to_pylist() == [60]

@@ -13,6 +13,7 @@ file with several needs ``session_id`` to pick one). See docs/formats.md.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -115,7 +116,9 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         refused for it. In a multi-session file ``session_id`` picks one session.
         ``time_zone`` (every format): where the sessions were recorded, an IANA name
         (``Europe/Madrid``), ``UTC`` or ``+01:00``; its offset at each session's start is kept
-        (``utc_offset_min``) over the one the file states (:mod:`imuback.formats.zone`).
+        (``utc_offset_min``) over the one the file states (:mod:`imuback.formats.zone`), except in raw
+        Parquet, whose own offset is kept: a zone with the same offset at its start is accepted,
+        another refused naming both (:func:`check_raw_zone`).
     """
     kind: Format = format or detect_format(path)
     if kind not in FORMATS:
@@ -131,6 +134,8 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     zone = None if zone_text is None else parse_zone(str(zone_text), src=str(path))
     sessions = _read_sessions(path, kind, mapping, identity)
     if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
+        if kind == "parquet":  # ... but a raw Parquet file's own is kept: the same accepted, another refused
+            return [check_raw_zone(s, zone, str(zone_text)) for s in sessions]
         return [with_zone(s, zone) for s in sessions]
     start_offset = text_offset_min(identity["start"]) if isinstance(identity.get("start"), str) else None
     if start_offset is not None:  # --start written with its offset says where the recording was made
@@ -214,6 +219,23 @@ def check_raw_identity(raw: RawSession, identity: dict[str, Any]) -> RawSession:
         check_stated(key, stated[key], identity.get(key), src=raw.source, states=states,
                      fix="rewrite the file's imuback.mounting if it is wrong" if key == "mounting" else "")
     return raw
+
+
+def check_raw_zone(raw: RawSession, zone: dt.tzinfo, zone_text: str) -> RawSession:
+    """A raw Parquet file that states its zone (``imuback.utc_offset_min``) keeps it: a zone given
+    whose offset at the first sample is the same is accepted, another refused naming both
+    (:func:`imuback.formats.identity.refuse_stated`); a file without one takes the zone given.
+    """
+    from imuback.formats.identity import refuse_stated
+    from imuback.formats.zone import offset_text, with_zone
+
+    zoned = with_zone(raw, zone)
+    if raw.utc_offset_min is None or zoned.utc_offset_min in (None, raw.utc_offset_min):  # None: no samples
+        return zoned
+    given = f"{zone_text!r} (UTC{offset_text(zoned.utc_offset_min)} at its first sample)"
+    raise refuse_stated(raw.source, key="time_zone", given=given,
+                        states=f"the file's imuback.utc_offset_min is {raw.utc_offset_min} "
+                               f"(UTC{offset_text(raw.utc_offset_min)}, where it was recorded)")
 
 
 def read_session(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,

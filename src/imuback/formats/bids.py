@@ -156,7 +156,10 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     fs = float(meta.get("SamplingFrequency") or channels[first_acc].get("sampling_frequency") or "nan")
     ent = _entities(path.name)
     ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
-    scans = [r for s in ses_dir.glob("*_scans.tsv") for r in _tsv(s) if r.get("filename", "").endswith(path.name)]
+    scans_at = [(s.name, r) for s in sorted(ses_dir.glob("*_scans.tsv")) for r in _tsv(s)
+                if r.get("filename", "").endswith(path.name)]
+    scans = [r for _, r in scans_at]
+    scans_name = scans_at[0][0] if scans_at else "the *_scans.tsv"
     bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
     acq_time = upper_z(scans[0].get("acq_time", "n/a")) if scans else "n/a"
     from imuback.formats.zone import text_offset_min
@@ -173,6 +176,8 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
                                  "its time zone to the reader; add Z to it if it is UTC, or give the first "
                                  f"sample's time with its zone (--start {acq_time}+01:00, ISO 8601)")
         t0 = start_ns(acq_time, src=src, what="acq_time")
+        check_stated("start", t0, identity.get("start"), src=src,  # the file's start: another --start refused
+                     states=f"acq_time in {scans_name} is", fix="correct the acq_time")
     elif identity.get("start") is not None:
         offset = None  # --start's own offset is kept by formats.read_sessions
         t0 = start_ns(str(identity["start"]), src=src)

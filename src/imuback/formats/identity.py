@@ -110,7 +110,8 @@ def parse_mounting(text: str) -> list[list[float]]:
     return [[float(v) for v in row] for row in r]
 
 
-_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "start": "--start", "mounting": "--mounting"}
+_OPTIONS = {"runner_id": "--runner", "session_id": "--session", "start": "--start", "mounting": "--mounting",
+            "time_zone": "--time-zone"}
 """The command line's option for an identity key (the others are Python keywords only)."""
 
 

@@ -50,7 +50,9 @@ def is_phyphox(export: Export) -> bool:
 
 
 def _starts(export: Export, *, start: str | None) -> tuple[F64, F64]:
-    """(experiment time s, system time s) of every START in ``meta/time.csv`` (or ``start``)."""
+    """(experiment time s, system time s) of every START in ``meta/time.csv`` (or ``start``, which
+    must then be the first START's time: another is refused naming both).
+    """
     if not export.has(TIME_FILE):
         if start is None:
             raise RawFormatError(f"{export.path}: no meta/time.csv, so the start time is unknown; export the "
@@ -67,6 +69,10 @@ def _starts(export: Export, *, start: str | None) -> tuple[F64, F64]:
     if not is_start.any():
         raise RawFormatError(f"{export.path}: meta/time.csv has no START row, so the start time is unknown")
     exp = columns(table, ("experiment time", "system time"), source=f"{export.path}: {TIME_FILE}")[is_start]
+    from imuback.formats.identity import check_stated
+
+    check_stated("start", round(exp[0, 1] * 1e9), start, src=str(export.path),  # the export's own start
+                 states="meta/time.csv's first START is at")
     return exp[:, 0], exp[:, 1]
 
 

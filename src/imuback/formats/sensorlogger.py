@@ -19,8 +19,10 @@ What the export holds, and the source of each convention (github.com/tszheichoi/
   Android's convention. The gyroscope's definition is the same on both platforms.
 - ``Metadata.csv`` (README.md, "Accessing Recording Metadata"): ``version``, ``device name``,
   ``recording time``, ``platform`` (iOS or Android). Newer exports add ``recording timezone`` (an
-  IANA name, seen in exports and third-party readers, not in the app's README): when present, its
-  offset at the first sample is where the session was recorded (``utc_offset_min``). The setting
+  IANA name, seen in exports and third-party readers, not in the app's README; ``GMT+05:30`` and
+  ``UTC+1`` forms are read too): when present, its offset at the first sample is where the session
+  was recorded (``utc_offset_min``); one that is none of these leaves the zone unknown (null), the
+  samples are read all the same. The setting
   above is read from a
   ``standardisation`` column when one is present; its name is not in the app's documentation
   (it appears in exports and third-party writers), so when it is absent the app's default,
@@ -133,12 +135,10 @@ def read_sensorlogger(path: str | Path, export: Export, **identity: Any) -> RawS
     sensor = f"Sensor Logger {'iOS' if platform == 'ios' else 'Android'}" + (f" ({device})" if device else "")
     raw = build_session(path=path, sensor=sensor[:80], time_ns=t_ns, acc_mps2=acc, gyr_dps=gyr,
                         gaps=gaps, identity=identity, speed_mps=_gps_speed(export, t_ns))
-    zone = meta.get("recording timezone", "")
-    if not zone:
-        return raw
-    from imuback.formats.zone import with_zone
+    from imuback.formats.zone import stated_zone, with_zone
 
-    return with_zone(raw, zone, what="Metadata.csv's recording timezone")
+    zone = stated_zone(meta.get("recording timezone", "")) if meta.get("recording timezone") else None
+    return raw if zone is None else with_zone(raw, zone)  # one it cannot read: unknown, the samples kept
 
 
 def _gps_speed(export: Export, t_ns: I64) -> F64 | None:

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from imuback.core import RawSession, check_id
 from imuback.errors import RawFormatError
-from imuback.formats.identity import check_keys, default_session_id, mounting_given, runner_id, start_ns
+from imuback.formats.identity import check_keys, check_stated, default_session_id, mounting_given, runner_id, start_ns
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -116,6 +116,8 @@ def read_xsens(path: str | Path, *, mapping: ColumnMapping | None = None, **iden
         nano = int(block(_UTC[6:])[0, 0])
         t0 = int(np.datetime64(f"{utc[0]:04d}-{utc[1]:02d}-{utc[2]:02d}T{utc[3]:02d}:{utc[4]:02d}:{utc[5]:02d}",
                                "ns").astype(np.int64)) + nano
+        check_stated("start", t0, identity.get("start"), src=src, states="the export's UTC_* columns put the first "
+                     "sample at")
     elif identity.get("start") is not None:
         t0 = start_ns(str(identity["start"]), src=src)
     else:

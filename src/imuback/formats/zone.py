@@ -22,6 +22,9 @@ from imuback.errors import RawFormatError
 _OFFSET = re.compile(r"([+-])([01]\d|2[0-3]):?([0-5]\d)")
 """A fixed UTC offset, ``+01:00`` or ``-0800``."""
 
+MAX_ZONE_LEN = 64
+"""The longest zone text read (the clinic form's maxlength): IANA names are at most ~30 characters."""
+
 
 def parse_zone(text: str, *, src: str, what: str = "--time-zone") -> dt.tzinfo:
     """An IANA zone name, ``UTC``/``Z`` or a fixed offset (``+01:00``) -> tzinfo; a bad one is refused
@@ -35,12 +38,34 @@ def parse_zone(text: str, *, src: str, what: str = "--time-zone") -> dt.tzinfo:
         minutes = int(fixed[2]) * 60 + int(fixed[3])
         return dt.timezone(dt.timedelta(minutes=minutes if fixed[1] == "+" else -minutes))
     try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
+        if not name or len(name) > MAX_ZONE_LEN or name.startswith(("/", ".")) or ".." in name:
             raise ValueError(name)
         return zoneinfo.ZoneInfo(name)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        raise RawFormatError(f"{src}: {what} {name[:60]!r} is not a time zone: give a place's IANA name "
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: a region folder (America)
+        shown = repr(name) if len(name) <= MAX_ZONE_LEN else f"{name[:MAX_ZONE_LEN]!r}... ({len(name)} characters)"
+        raise RawFormatError(f"{src}: {what} {shown} is not a time zone: give a place's IANA name "
                              "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00") from None
+
+
+_GMT_OFFSET = re.compile(r"(?:GMT|UTC)([+-])(\d{1,2})(?::?([0-5]\d))?", re.IGNORECASE)
+"""An offset as apps write it, ``GMT+05:30``, ``UTC+1``, ``GMT-0800``: the sign is east of Greenwich
+(unlike POSIX/IANA ``Etc/GMT+5``, which is UTC-05:00 and is read as the IANA name it is)."""
+
+
+def stated_zone(text: str) -> dt.tzinfo | None:
+    """A zone a file states in its own words -> tzinfo, or None when it is none imuback can read
+    (the zone is then unknown: the samples are still read, never refused for it). Read: what
+    :func:`parse_zone` reads, then ``GMT+05:30``/``UTC+1``-style offsets up to 14 hours.
+    """
+    name = str(text).strip()
+    gmt = _GMT_OFFSET.fullmatch(name)
+    if gmt and int(gmt[2]) <= 14:
+        minutes = int(gmt[2]) * 60 + int(gmt[3] or 0)
+        return dt.timezone(dt.timedelta(minutes=minutes if gmt[1] == "+" else -minutes))
+    try:
+        return parse_zone(name, src="")
+    except RawFormatError:
+        return None
 
 
 def offset_min_at(zone: dt.tzinfo, t_ns: int) -> int:
@@ -61,6 +86,12 @@ def text_offset_min(text: str) -> int | None:
         return None
     minutes = int(fixed[2]) * 60 + int(fixed[3])
     return minutes if fixed[1] == "+" else -minutes
+
+
+def offset_text(offset_min: int) -> str:
+    """UTC offset minutes as ``+05:30`` / ``-08:00``."""
+    sign = "+" if offset_min >= 0 else "-"
+    return f"{sign}{abs(offset_min) // 60:02d}:{abs(offset_min) % 60:02d}"
 
 
 def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone") -> RawSession:

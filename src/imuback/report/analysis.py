@@ -355,7 +355,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         lo, hi = params.baseline_range
         day = df["local_start"].dt.floor("D")
         in_base = df["usable"] & (day >= lo) & (day <= hi)
-        baseline_text = f"sessions from {_day(lo)} to {_day(hi)} ({days_text(df, short=True)}, chosen)"
+        baseline_text = f"sessions from {_day(lo)} to {_day(hi)}, chosen ({days_text(df, short=True)})"
     elif not usable.empty:
         first = usable["start_time"].iloc[0]
         in_base = df["usable"] & (df["start_time"] < first + pd.Timedelta(days=params.baseline_days))
@@ -855,7 +855,7 @@ def _latest_week_rows(ctx: RunnerContext) -> pd.DataFrame:
     if comp.empty:
         return comp
     week = comp["local_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
-    return comp[week == week.iloc[-1]]
+    return comp[week == week.max()]  # the latest local week, as queries.weekly_medians; not the last in UTC
 
 
 def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx: RunnerContext, *,
