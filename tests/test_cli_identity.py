@@ -223,3 +223,26 @@ def test_batch_applies_the_zone_rule_per_file(tmp_path, capsys, zoned_files):
     assert _offsets(ds) == {"plain": -300}
     assert run_batch([madrid], dataset=ds, workers=1, time_zone="+01:00").ok
     assert _offsets(ds) == {"plain": -300, "madrid": 60}
+
+
+def test_what_was_told_moves_with_a_recording_and_a_kept_zone_follows_its_start(tmp_path, capsys):
+    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="cy")
+    t0 = raw.time_ns[0]
+    rows = ["time;acc_x;acc_y;acc_z"] + [f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in a)
+                                         for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]
+    csv = tmp_path / "cy.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    ds = tmp_path / "ds"
+    winter = ["--session", "s1", "--start", "2024-03-04T07:00:00Z"]
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann", *winter, "--mounting", "recommended",
+                 "--time-zone", "Europe/Madrid", "--speed-mps", "3"]) == 0
+    # moved to bob with --replace: the mounting, zone and belt speed told go with it
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "bob", *winter, "--replace"]) == 0
+    (row,) = read_table(ds, "sessions").select(["runner_id", "mounting_source", "utc_offset_min",
+                                                "treadmill_speed_mps"]).to_pylist()
+    assert row == {"runner_id": "bob", "mounting_source": "given", "utc_offset_min": 60, "treadmill_speed_mps": 3.0}
+    # another start: the zone's offset there is unknown (Madrid's would be +120 in July), not the old one kept
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "bob", "--session", "s1",
+                 "--start", "2024-07-04T07:00:00Z", "--replace"]) == 0
+    (row,) = read_table(ds, "sessions").select(["mounting_source", "utc_offset_min"]).to_pylist()
+    assert row == {"mounting_source": "given", "utc_offset_min": None}

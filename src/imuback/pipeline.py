@@ -39,7 +39,15 @@ from imuback.signal.metrics import step_lengths, stride_lengths
 from imuback.signal.params import PipelineParams
 from imuback.signal.session import SessionAnalysis, analyse_session
 from imuback.signal.summary import drift
-from imuback.store.dataset import delete_session, refiled_under, stored_source, stored_treadmill_speed, write_session
+from imuback.store.dataset import (
+    delete_session,
+    partition_of,
+    refiled_under,
+    stored_source,
+    stored_treadmill_speed,
+    table_files,
+    write_session,
+)
 from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.notes import move_notes
 from imuback.store.schema import (
@@ -216,10 +224,11 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
-        raw = _keep_given(dataset, raw, source_sha256=source_sha256)
+        before = _stored_before(dataset, raw, source_sha256=source_sha256)
+        raw = _keep_given(raw, before)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
-        stored_speed = stored_treadmill_speed(dataset, runner_id=raw.runner_id, session_id=raw.session_id,
-                                              source_sha256=source_sha256)
+        stored_speed = stored_treadmill_speed(dataset, runner_id=before[0] if before else raw.runner_id,
+                                              session_id=raw.session_id, source_sha256=source_sha256)
         speed = given if given is not None or clear else stored_speed
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                              treadmill_speed_mps=speed)
@@ -238,16 +247,35 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     return result
 
 
-def _keep_given(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> RawSession:
-    """``raw`` with the mounting and time zone given when the same recording (same bytes) was stored
-    before, where it has none now (read without ``--mounting`` / ``--time-zone`` and stating none):
-    re-processing (a new pipeline version, ``batch`` again) never drops what the user told.
+def _stored_before(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> tuple[str, dict[str, Any]] | None:
+    """(runner id, :func:`~imuback.store.dataset.stored_source` row) of this recording (same bytes)
+    stored before under this session id: under this runner, else under another (a move).
     """
-    stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
-    if stored is None or not source_sha256 or stored["source_sha256"] != source_sha256:
+    if not source_sha256:
+        return None
+    runners = [raw.runner_id, *sorted({partition_of(p)[0] for p in table_files(dataset, "sessions",
+                                                                              session_id=raw.session_id)}
+                                      - {raw.runner_id})]
+    for runner in runners:
+        stored = stored_source(dataset, runner_id=runner, session_id=raw.session_id)
+        if stored is not None and stored["source_sha256"] == source_sha256:
+            return runner, stored
+    return None
+
+
+def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None) -> RawSession:
+    """``raw`` with the mounting and time zone given when the same recording (same bytes) was stored
+    before (``before``: :func:`_stored_before`), where it has none now (read without ``--mounting`` /
+    ``--time-zone`` and stating none): re-processing (a new pipeline version, ``batch`` again, a move
+    to another runner) never drops what the user told. The zone only for the same start (an offset
+    is the zone's at the first sample).
+    """
+    if before is None:
         return raw
+    stored = before[1]
     keep: dict[str, Any] = {}
-    if raw.utc_offset_min is None and stored["utc_offset_min"] is not None:
+    if (raw.utc_offset_min is None and stored["utc_offset_min"] is not None and raw.n_samples
+            and stored["start_ns"] == int(raw.time_ns[0])):
         keep["utc_offset_min"] = int(stored["utc_offset_min"])
     if raw.mounting_source == "assumed" and stored["mounting_source"] == "given" and stored["mounting_nominal"]:
         keep.update(mounting=np.asarray(json.loads(stored["mounting_nominal"]), dtype=np.float64),

@@ -168,10 +168,11 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                    help="where the recordings were made: a place's IANA name (Europe/Madrid, "
                         "America/Los_Angeles; its offset at each session's start, summer time included), UTC, "
                         "or an offset (+01:00); stored with each session (utc_offset_min) over the zone a file "
-                        "states, so the reports cut its day and week in local time. Without it: the one given "
-                        "before for the same recording, else the file's "
+                        "states (a raw Parquet file keeps its own: another is refused), so the reports cut its "
+                        "day and week in local time. Without it: the file's "
                         "(CSV dates with an offset, the CSV sidecar's imuback.time_zone, a phone export's, "
-                        "BIDS acq_time with an offset, --start's offset), else unknown (UTC days)")
+                        "BIDS acq_time with an offset, --start's offset), else the one given before for the same "
+                        "recording, else unknown (UTC days)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
                         "does keeps its own and refuses another, naming both (raw Parquet's imuback.mounting, "

@@ -229,8 +229,10 @@ def check_raw_zone(raw: RawSession, zone: dt.tzinfo, zone_text: str) -> RawSessi
     from imuback.formats.identity import refuse_stated
     from imuback.formats.zone import offset_text, with_zone
 
+    if raw.n_samples == 0:
+        return raw
     zoned = with_zone(raw, zone)
-    if raw.utc_offset_min is None or zoned.utc_offset_min in (None, raw.utc_offset_min):  # None: no samples
+    if raw.utc_offset_min is None or zoned.utc_offset_min in (None, raw.utc_offset_min):
         return zoned
     given = f"{zone_text!r} (UTC{offset_text(zoned.utc_offset_min)} at its first sample)"
     raise refuse_stated(raw.source, key="time_zone", given=given,

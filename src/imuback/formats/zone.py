@@ -59,8 +59,8 @@ def stated_zone(text: str) -> dt.tzinfo | None:
     """
     name = str(text).strip()
     gmt = _GMT_OFFSET.fullmatch(name)
-    if gmt and int(gmt[2]) <= 14:
-        minutes = int(gmt[2]) * 60 + int(gmt[3] or 0)
+    minutes = int(gmt[2]) * 60 + int(gmt[3] or 0) if gmt else None
+    if gmt and minutes is not None and minutes <= 14 * 60:  # the widest offset in use is +14:00
         return dt.timezone(dt.timedelta(minutes=minutes if gmt[1] == "+" else -minutes))
     try:
         return parse_zone(name, src="")
