@@ -246,3 +246,20 @@ def test_what_was_told_moves_with_a_recording_and_a_kept_zone_follows_its_start(
                  "--start", "2024-07-04T07:00:00Z", "--replace"]) == 0
     (row,) = read_table(ds, "sessions").select(["mounting_source", "utc_offset_min"]).to_pylist()
     assert row == {"mounting_source": "given", "utc_offset_min": None}
+
+
+def test_batch_of_a_file_looked_up_by_path_reads_it_again_for_another_zone_only(tmp_path, capsys):
+    raw = imuback.simulate(minutes=0.3, seed=5, runner_id="cy")
+    t0 = raw.time_ns[0]
+    rows = ["time;acc_x;acc_y;acc_z"] + [f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in a)
+                                         for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]
+    csv = tmp_path / "cy.csv"  # no sidecar: its ids are known only once read (looked up by path)
+    csv.write_text("\n".join(rows) + "\n")
+    base = ["batch", str(csv), "--dataset", str(tmp_path / "ds"), "--runner", "cy", "--session", "s1",
+            "--start", "2024-03-04T07:00:00Z", "--progress", "none"]
+    statuses = []
+    for zone in ([], ["--time-zone", "Asia/Kolkata"], ["--time-zone", "Asia/Kolkata"], ["--time-zone", "+01:00"]):
+        assert main([*base, *zone]) == 0
+        statuses.append(capsys.readouterr().out)
+    assert ["1 skipped" in s for s in statuses] == [False, False, True, False]
+    assert read_table(tmp_path / "ds", "sessions")["utc_offset_min"].to_pylist() == [60]
