@@ -26,6 +26,16 @@ def ann_file(tmp_path):
     return write_raw(tmp_path / "ann.parquet", raw), start
 
 
+def _csv_of(raw, path, *, gyro: bool = False):
+    """``raw`` as a CSV timed from its start (no ids, no mounting, no zone in the file)."""
+    t0 = raw.time_ns[0]
+    cols = "time;acc_x;acc_y;acc_z" + (";gyr_x;gyr_y;gyr_z" if gyro else "")
+    values = np.hstack([raw.acc_mps2, raw.gyr_dps]) if gyro else raw.acc_mps2
+    path.write_text("\n".join([cols] + [f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in row)
+                                         for t, row in zip(raw.time_ns, values, strict=True)]) + "\n")
+    return path
+
+
 def test_process_refuses_another_runner_session_or_start_for_a_raw_parquet_file(tmp_path, capsys, ann_file):
     path, start = ann_file
     ds = tmp_path / "ds"
@@ -152,13 +162,7 @@ def test_batch_with_the_zone_already_stored_skips_the_file(tmp_path, capsys, ann
 
 def test_a_mounting_and_zone_given_once_are_kept_when_processed_again_without_them(tmp_path, capsys):
     # what the user told is never dropped by a re-run (a new pipeline version, batch again)
-    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="cy")
-    t0 = raw.time_ns[0]
-    rows = ["time;acc_x;acc_y;acc_z;gyr_x;gyr_y;gyr_z"] + [
-        f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in (*a, *g))
-        for t, a, g in zip(raw.time_ns, raw.acc_mps2, raw.gyr_dps, strict=True)]
-    csv = tmp_path / "cy.csv"  # no mounting, no zone in the file
-    csv.write_text("\n".join(rows) + "\n")
+    csv = _csv_of(imuback.simulate(minutes=0.3, seed=4, runner_id="cy"), tmp_path / "cy.csv", gyro=True)
     ds = tmp_path / "ds"
     told = ["--runner", "cy", "--session", "s1", "--start", "2024-03-04T07:00:00Z"]
     assert main(["process", str(csv), "--dataset", str(ds), *told, "--mounting", "recommended",
@@ -226,12 +230,7 @@ def test_batch_applies_the_zone_rule_per_file(tmp_path, capsys, zoned_files):
 
 
 def test_what_was_told_moves_with_a_recording_and_a_kept_zone_follows_its_start(tmp_path, capsys):
-    raw = imuback.simulate(minutes=0.3, seed=4, runner_id="cy")
-    t0 = raw.time_ns[0]
-    rows = ["time;acc_x;acc_y;acc_z"] + [f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in a)
-                                         for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]
-    csv = tmp_path / "cy.csv"
-    csv.write_text("\n".join(rows) + "\n")
+    csv = _csv_of(imuback.simulate(minutes=0.3, seed=4, runner_id="cy"), tmp_path / "cy.csv")
     ds = tmp_path / "ds"
     winter = ["--session", "s1", "--start", "2024-03-04T07:00:00Z"]
     assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann", *winter, "--mounting", "recommended",
@@ -249,12 +248,8 @@ def test_what_was_told_moves_with_a_recording_and_a_kept_zone_follows_its_start(
 
 
 def test_batch_of_a_file_looked_up_by_path_reads_it_again_for_another_zone_only(tmp_path, capsys):
-    raw = imuback.simulate(minutes=0.3, seed=5, runner_id="cy")
-    t0 = raw.time_ns[0]
-    rows = ["time;acc_x;acc_y;acc_z"] + [f"{(t - t0) / 1e9:.4f};" + ";".join(f"{v:.4f}" for v in a)
-                                         for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)]
-    csv = tmp_path / "cy.csv"  # no sidecar: its ids are known only once read (looked up by path)
-    csv.write_text("\n".join(rows) + "\n")
+    # no sidecar: its ids are known only once read (looked up by path)
+    csv = _csv_of(imuback.simulate(minutes=0.3, seed=5, runner_id="cy"), tmp_path / "cy.csv")
     base = ["batch", str(csv), "--dataset", str(tmp_path / "ds"), "--runner", "cy", "--session", "s1",
             "--start", "2024-03-04T07:00:00Z", "--progress", "none"]
     statuses = []

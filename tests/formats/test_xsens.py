@@ -51,10 +51,15 @@ def test_packet_counter_times_keep_dropped_packets_missing_and_unwrap(tmp_path):
     assert detect_format(path) == "xsens"
 
 
+def _utc_columns(n: int) -> dict[str, list[str]]:
+    """An Xsens DOT export's UTC_* columns dating every sample 2023-05-06T07:08:09.5Z."""
+    return {"UTC_Nano": ["500000000"] * n, "UTC_Year": ["2023"] * n, "UTC_Month": ["5"] * n, "UTC_Day": ["6"] * n,
+            "UTC_Hour": ["7"] * n, "UTC_Minute": ["8"] * n, "UTC_Second": ["9"] * n}
+
+
 def test_utc_columns_date_the_export_and_units_can_be_given(tmp_path):
     n = 300
-    utc = {"UTC_Nano": ["500000000"] * n, "UTC_Year": ["2023"] * n, "UTC_Month": ["5"] * n, "UTC_Day": ["6"] * n,
-           "UTC_Hour": ["7"] * n, "UTC_Minute": ["8"] * n, "UTC_Second": ["9"] * n}
+    utc = _utc_columns(n)
     path, _acc, gyr_rad = _export(tmp_path / "dot.csv", np.arange(n), sep=",", extra=utc,
                                   preamble="Acquisition frequency: 100 Hz\n")
     raw = read_session(path, runner_id="r1", session_id="s1")
@@ -132,8 +137,7 @@ def test_a_start_beside_utc_columns_must_be_their_moment(tmp_path):
     """The UTC_* columns date the export: the same instant given is accepted (its offset is where it
     was recorded), another is refused naming both, never silently ignored."""
     n = 300
-    utc = {"UTC_Nano": ["500000000"] * n, "UTC_Year": ["2023"] * n, "UTC_Month": ["5"] * n, "UTC_Day": ["6"] * n,
-           "UTC_Hour": ["7"] * n, "UTC_Minute": ["8"] * n, "UTC_Second": ["9"] * n}
+    utc = _utc_columns(n)
     path, _acc, _gyr = _export(tmp_path / "dot.csv", np.arange(n), sep=",", extra=utc,
                                preamble="Acquisition frequency: 100 Hz\n")
     raw = read_session(path, runner_id="r1", start="2023-05-06T09:08:09.5+02:00")
