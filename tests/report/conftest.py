@@ -67,6 +67,9 @@ class Scenario:
     """(session index, Hz): that session's rate instead of ``sample_rate_hz``."""
     last_week_sessions: int | None = None
     """Only the first this-many sessions of the last week are written (None: all)."""
+    utc_offset_min: int | None = None
+    """Every session's ``sessions.utc_offset_min`` (None: zone unknown, UTC days). The start times
+    stay the same UTC instants (07:00Z): at -480 (UTC-8) each run is 23:00 the day before locally."""
 
 
 def _asym(left: float, right: float) -> float:
@@ -158,6 +161,7 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "processed_at": pd.Timestamp("2024-06-01", tz="UTC"),
             "speed_source": "none" if sc.treadmill_speed_mps is None else "treadmill",
             "treadmill_speed_mps": sc.treadmill_speed_mps,
+            "utc_offset_min": sc.utc_offset_min,
             "low_quality_step_pct": 100.0 * float(np.mean(steps["quality"] < 0.5)),
             "low_quality_reason": "a low-quality share, the reason in words" if sc.low_quality_every else None,
         })

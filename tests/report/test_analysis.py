@@ -472,6 +472,22 @@ def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabric
     assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail
 
 
+def test_trend_counts_only_the_latest_weeks_sessions_with_a_value(fabricate: Fabricate) -> None:
+    """Three sessions in the latest week, the last at 50 Hz: no impact from it (below 100 Hz), so the
+    week's impact median rests on 2 sessions, a note, not a WATCH on 3."""
+    from imuback.report.analysis import rate_limits
+
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, sample_rates_hz=((17, 50.0),))
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    assert ctx.sessions["right_impact_peak_g"].isna().tolist() == [False] * 17 + [True]
+    weekly = queries.weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS), min_rate_hz=rate_limits())
+    assert int(weekly["n_sessions"].iloc[-1]) == 3
+    flags = [f for f in trend_flags(ctx, weekly_changes(ctx, weekly)) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    assert "(median of 2 sessions)" in flags[0].detail
+    assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail
+
+
 # --- a change of sensor rate ---------------------------------------------------------------------
 
 

@@ -13,8 +13,11 @@ import pytest
 
 from imuback.cli import main
 from imuback.core import RawSession
-from imuback.report.queries import runner_sessions
+from imuback.report.analysis import COLUMNS, ReportParams, runner_context, weekly_changes
+from imuback.report.notes import weekly_pain
+from imuback.report.queries import runner_sessions, weekly_medians
 from imuback.store.dataset import part_path
+from imuback.store.notes import add_note, read_notes
 from tests.signal.analytic import half_sine_run
 
 
@@ -108,8 +111,6 @@ def test_a_bad_zone_is_refused_in_one_line(tmp_path, raw, capsys):
 def test_weekly_medians_group_by_the_local_week(tmp_path, raw, capsys):
     """01:00 on Monday 4 March at UTC+05:00 is Sunday 3 March 20:00 UTC: its week is the one of
     4 March, not of 26 February."""
-    from imuback.report.queries import weekly_medians
-
     path = _csv(tmp_path / "mon.csv", raw, start_local="2024-03-04T01:00:00", offset="+05:00")
     ds = tmp_path / "ds"
     assert main(["process", str(path), "--dataset", str(ds), "--runner", "r1"]) == 0
@@ -117,3 +118,38 @@ def test_weekly_medians_group_by_the_local_week(tmp_path, raw, capsys):
     weekly = weekly_medians(ds, "r1", ids, ["median_cadence_spm"])
     assert [f"{w:%Y-%m-%d}" for w in pd.to_datetime(weekly["week"])] == ["2024-03-04"]
     capsys.readouterr()
+
+
+# --- a runner at UTC-8: every fabricated 07:00Z run is 23:00 the day before on the runner's clock ----
+
+
+def test_the_week_after_a_chosen_baseline_is_after_it_in_local_weeks(fabricate):
+    """The baseline's last run is Sunday 10 March 23:00 at UTC-8 (Monday 11 March 07:00Z): its week
+    is the local one of 4 March, so the week of 11 March comes after the baseline and is compared."""
+    dataset, ids = fabricate(weeks=2, utc_offset_min=-480)
+    days = (pd.Timestamp("2024-03-03", tz="UTC"), pd.Timestamp("2024-03-10", tz="UTC"))
+    ctx = runner_context(runner_sessions(dataset, "r1"), runner_id="r1", params=ReportParams(baseline_range=days))
+    assert list(ctx.baseline["session_id"]) == ids[:4]
+    assert f"{ctx.baseline['start_time'].max():%a %d %b %H:%M}" == "Mon 11 Mar 07:00"  # UTC: the next week
+    weekly = weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS))
+    changes = weekly_changes(ctx, weekly)
+    assert changes, "the week of 11 March is after the baseline"
+    ch = changes["median_cadence_spm"]
+    assert f"{ch.latest_week:%Y-%m-%d}" == "2024-03-11" and ch.latest_n == 2
+    # a baseline that reaches into the week of 11 March (Tuesday 12 March local): nothing after it yet
+    days = (days[0], pd.Timestamp("2024-03-12", tz="UTC"))
+    ctx = runner_context(runner_sessions(dataset, "r1"), runner_id="r1", params=ReportParams(baseline_range=days))
+    assert weekly_changes(ctx, weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS))) == {}
+
+
+def test_pain_on_a_sunday_night_run_is_in_that_local_week(fabricate):
+    """A note about the run of Sunday 3 March 23:00 at UTC-8 (Monday 4 March 07:00Z) is in the week of
+    26 February, the week whose weekly medians hold that run, not in the UTC week of 4 March."""
+    dataset, ids = fabricate(weeks=2, utc_offset_min=-480)
+    add_note(dataset, runner_id="r1", session_id=ids[0], pain_0_10=6, rpe_1_10=4)
+    ctx = runner_context(runner_sessions(dataset, "r1"), runner_id="r1")
+    pain = weekly_pain(read_notes(dataset, runner_id="r1"), ctx.sessions)
+    assert [f"{w:%Y-%m-%d}" for w in pain["week"]] == ["2024-02-26"]
+    assert list(pain["worst_pain"]) == [6]
+    weekly = weekly_medians(dataset, "r1", [ids[0]], ["median_cadence_spm"])
+    assert list(pd.to_datetime(weekly["week"], utc=True)) == list(pain["week"])  # side by side in the report
