@@ -74,7 +74,8 @@ class SessionTask:
     """Nominal mounting (3x3) of inputs that state none; one that states its own (raw Parquet
     included) refuses another."""
     time_zone: str | None = None
-    """Where the input was recorded (``--time-zone``): stored over the zone a file states."""
+    """Where the input was recorded (``--time-zone``): stored over the zone a file states, but a raw
+    Parquet file keeps its own (another is refused)."""
     made_from: tuple[tuple[str, str], ...] = ()
     """(runner_id, session_id) of the sessions the dataset holds made from this file
     (``sessions.source_path``), looked up by the driver: for a file whose ids cannot be read
@@ -213,8 +214,8 @@ def given_identity(path: str | Path, *, runner_id: str | None = None, session_id
                    start: str | None = None, mounting: Any = None, time_zone: str | None = None) -> dict[str, Any]:
     """The identity a batch (or ``export bids``) gives an input file: the ``--runner``/``--session``/
     ``--start``/``--mounting``/``--time-zone`` that were given; a file that states one of them keeps its
-    own and refuses another (raw Parquet's ids, start and mounting: :func:`imuback.formats.check_raw_identity`);
-    a zone given wins over the file's.
+    own and refuses another (raw Parquet's ids, start, mounting and zone: :func:`imuback.formats.check_raw_identity`,
+    :func:`imuback.formats.check_raw_zone`); a zone given wins over one another format states.
     """
     given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
              ("mounting", None if mounting is None else [list(r) for r in mounting]), ("time_zone", time_zone))
