@@ -252,8 +252,9 @@ def local_time_text(row: dict[str, Any]) -> str:
     offset = _num_or_none(row.get("utc_offset_min"))
     if offset is None:
         return "UTC; its time zone is unknown"
-    sign, minutes = ("+" if offset >= 0 else "-"), int(abs(offset))
-    return f"local time, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    from imuback.formats.zone import offset_text
+
+    return f"local time, UTC{offset_text(int(offset))}"
 
 
 def _day(ts: pd.Timestamp) -> str:
