@@ -40,6 +40,8 @@ import real_walking as rw
 
 PEERS = ("mobgap", "skdh", "skdh ref-bouts")
 """Peer detectors, as named in the tables: mobgap; skdh with its gait classifier; skdh given the walking."""
+ICD = ("IcdShinImproved", "IcdIonescu", "IcdHKLeeImproved")
+"""mobgap's IC detectors run alone (``peers="all+icd"``), each named ``<class> ref-bouts`` in the results."""
 
 _CHILD = r"""
 import importlib.util, json, sys, warnings
@@ -48,18 +50,23 @@ import numpy as np, pandas as pd
 sys.path.insert(0, sys.argv[1])
 import real_walking as rw
 from mobgap.initial_contacts.evaluation import categorize_ic_list
+ICD = sys.argv[6].split(",")
 data, ours_path, out_path = sys.argv[2], sys.argv[3], sys.argv[4]
 ours = json.loads(open(ours_path).read())
-has_skdh = importlib.util.find_spec("skdh") is not None and sys.argv[5] == "all"
+has_skdh = importlib.util.find_spec("skdh") is not None and sys.argv[5] in ("all", "all+icd")
+has_icd = sys.argv[5] == "all+icd"
+BODY_TO_MM = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)  # mobgap: x up, y right, z forward
+
+def mobgap_frame(raw):
+    r = BODY_TO_MM @ raw.mounting
+    acc, gyr = raw.acc_mps2.astype(float) @ r.T, raw.gyr_dps.astype(float) @ r.T
+    return pd.DataFrame({"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
+                         "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]})
 
 def run_mobgap(raw):
     from mobgap.data import GaitDatasetFromData
     from mobgap.pipeline import MobilisedPipelineHealthy
-    body_to_mm = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)  # mobgap: x up, y right, z forward
-    r = body_to_mm @ raw.mounting
-    acc, gyr = raw.acc_mps2.astype(float) @ r.T, raw.gyr_dps.astype(float) @ r.T
-    df = pd.DataFrame({"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
-                       "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]})
+    df = mobgap_frame(raw)
     ds = GaitDatasetFromData({"t": {"LowerBack": df}}, raw.sample_rate_hz,
                              {"t": {"height_m": 1.7, "sensor_height_m": 0.95, "cohort": "HA"}},
                              {"t": {"measurement_condition": "laboratory"}})
@@ -94,6 +101,18 @@ def run_skdh(raw, ref):
     ic = np.unique(np.asarray(res.get("IC Timestamp", []), dtype=float)) - t0
     return ic.tolist(), [""] * ic.size
 
+def run_icd(raw, ref, name):
+    # one of mobgap's IC detectors alone, on each reference walking bout +- 1 s (body frame, m/s^2)
+    from mobgap import initial_contacts as icd
+    from mobgap.utils.conversions import to_body_frame
+    fs = raw.sample_rate_hz
+    df = to_body_frame(mobgap_frame(raw))
+    b = np.clip(np.round((ref.bouts_s + [-1.0, 1.0]) * fs), 0, len(df)).astype(int)
+    ic = [getattr(icd, name)().detect(df.iloc[s:e], sampling_rate_hz=fs).ic_list_["ic"].to_numpy(dtype=float) + s
+          for s, e in b]
+    ic = np.unique(np.concatenate(ic)) / fs if ic else np.zeros(0)
+    return ic.tolist(), [""] * ic.size
+
 out = {}
 for tr in rw.load(__import__("pathlib").Path(data)):
     if tr.name not in ours:
@@ -103,6 +122,9 @@ for tr in rw.load(__import__("pathlib").Path(data)):
     if has_skdh:
         dets["skdh"] = run_skdh(raw, None)
         dets["skdh ref-bouts"] = run_skdh(raw, next(iter(tr.refs.values())))
+    if has_icd:
+        for name in ICD:
+            dets[f"{name} ref-bouts"] = run_icd(raw, next(iter(tr.refs.values())), name)
     own = {}
     fs = raw.sample_rate_hz
     for ref_name, ref in tr.refs.items():
@@ -174,7 +196,9 @@ def run_peers(trials: list[rw.Trial], ours: list[rw.Detected], *, data: Path, py
               peers: str = "all") -> dict:
     """The peers' ICs and mobgap's own scoring of every detector, per trial name, from a child ``python``.
 
-    Only ``trials`` are run (by name); ``peers="mobgap"`` runs mobgap alone (skdh skipped).
+    Only ``trials`` are run (by name); ``peers="mobgap"`` runs mobgap alone (skdh skipped);
+    ``peers="all+icd"`` adds each of mobgap's IC detectors (:data:`ICD`) run alone on the first
+    reference's walking bouts ± 1 s, as ``<class> ref-bouts`` (an oracle on the bouts, like skdh ref-bouts).
     Raises :class:`PeerError` when the child fails or cannot start.
     """
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,8 +207,8 @@ def run_peers(trials: list[rw.Trial], ours: list[rw.Detected], *, data: Path, py
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         try:
             subprocess.run([python, "-c", _CHILD, str(Path(__file__).resolve().parent), str(data),
-                            str(ours_path), str(out_path), peers], check=True, capture_output=True, text=True,
-                           env=env)
+                            str(ours_path), str(out_path), peers, ",".join(ICD)],
+                           check=True, capture_output=True, text=True, env=env)
         except (subprocess.CalledProcessError, OSError) as exc:
             err = getattr(exc, "stderr", None)
             raise PeerError(python, err.strip().splitlines()[-1] if err else str(exc)) from exc
