@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
             _, st = to_grid(np.round(t * 1e9).astype(np.int64), np.zeros((t.size, 3)), None, fs_hz=FS_HZ)
             got = round(st.gap_total_s * FS_HZ)
             long_at = np.flatnonzero(np.diff(t) * FS_HZ >= factor)
-            found = long_at[_count_missing(t, long_at, FS_HZ) >= 1]
+            found, _ = _count_missing(t, long_at, FS_HZ)
             far += bool(np.any(np.min(np.abs(found[:, None] - holes[None, :]), axis=1) > 20))
             right += st.n_gaps == 2 and got == 2
             many += st.n_gaps > 2 or got > 2
