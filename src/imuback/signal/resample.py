@@ -181,7 +181,9 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     missing ``k`` samples when the grid line through the samples after it lies ``k`` periods beyond
     the one through the samples before it (medians of ``ANCHOR_SAMPLES`` each; without jitter,
     ``round(dt * fs) - 1``), and none (jitter: an early sample, then a late one) when ``k`` is 0; a
-    gap's length is that many periods. Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
+    gap's length is that many periods. Candidates closer than :data:`CLUSTER_SAMPLES` are counted
+    together, and a hole that jitter shortened below ``gap_factor`` is one too
+    (:func:`_count_missing`). Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
     a segment and are bridged by the linear interpolation; longer gaps split segments and nothing
     is interpolated across them.
     Returns the block in the sensor frame (float64) and the gap statistics.
