@@ -5,8 +5,9 @@
 A 100 Hz timeline (400 samples) with the simulated phone's timestamp jitter (2 ms SD, as
 ``benchmarks/gap_counts.py``), two single samples removed ``d`` samples apart; many jitter draws
 per distance. Counts, per distance: draws counted right (2 gaps, 0.02 s), draws where a hole's
-interval was shortened by the jitter below ``gap_factor`` (1.5) periods (never a candidate), draws
-with too many gaps or samples (jitter counted beside a hole), and with too few samples; then how
+interval was shortened by the jitter below ``gap_factor`` (1.5) periods (no candidate before branch
+gapfix), draws with too many gaps or samples (jitter counted beside a hole), and with too few
+samples; then how
 many draws counted a gap more than 20 samples from either hole (the recording's first or last
 samples: a window of one or two samples).
 """
