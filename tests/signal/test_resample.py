@@ -141,3 +141,48 @@ def test_a_jittered_neighbour_of_a_real_gap_does_not_narrow_its_window():
     _, gaps = to_grid(np.round(t[keep] * 1e9).astype(np.int64), np.tile([0.0, 0.0, 9.81], (int(keep.sum()), 1)),
                       None, fs_hz=100.0)
     assert gaps.n_gaps == holes.size and gaps.gap_total_s == pytest.approx(2 * holes.size / 100.0)
+
+
+def _two_holes(d: int, seeds: range) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``benchmarks/gap_edges.py``'s draws: 400 samples at 100 Hz with normal 2 ms timestamp jitter
+    (not clipped), samples 200 and 200 + d + 1 missing; per draw the sample times (s), the raw
+    intervals in periods and the two holes' intervals (after raw samples 199 and 199 + d)."""
+    out = []
+    for seed in seeds:
+        t = np.arange(400) / 100.0 + np.random.default_rng(seed).normal(0.0, 0.002, 400)
+        keep = np.ones(400, bool)
+        keep[[200, 201 + d]] = False
+        t = t[keep]
+        if np.all(np.diff(t) > 0):  # a draw that reorders samples is no timeline
+            out.append((t, np.diff(t) * 100.0, np.array([199, 199 + d])))
+    return out
+
+
+def _counted_right(t: np.ndarray) -> bool:
+    _, gaps = to_grid(np.round(t * 1e9).astype(np.int64), np.zeros((t.size, 3)), None, fs_hz=100.0)
+    return gaps.n_gaps == 2 and round(gaps.gap_total_s * 100.0) == 2
+
+
+def test_a_one_sample_hole_that_jitter_shortened_below_gap_factor_is_counted():
+    # branch reports3's case (b): the sample before the hole late, the one after early, the hole's
+    # interval under 1.5 periods was never a candidate (33 of these 76 draws counted right before)
+    draws = [t for d in (2, 3, 5, 8) for t, dt, holes in _two_holes(d, range(300)) if np.any(dt[holes] < 1.5)]
+    assert len(draws) == 76
+    assert sum(_counted_right(t) for t in draws) == len(draws)
+
+
+def test_jitter_beside_a_hole_is_not_counted_as_a_gap():
+    # branch reports3's case (a): an interval of 1.5 periods or more (jitter) within two samples of
+    # a hole left a window of one or two samples, whose median was read as a grid line (172 of
+    # these 203 draws counted right before)
+    draws = []
+    for d in (1, 2, 3, 5, 8):
+        for t, dt, holes in _two_holes(d, range(300)):
+            near = np.zeros(dt.size, bool)
+            for h in holes:
+                near[h - 2:h + 3] = True
+            near[holes] = False
+            if np.all(dt[holes] >= 1.5) and np.any(dt[near] >= 1.5):
+                draws.append(t)
+    assert len(draws) == 203
+    assert sum(_counted_right(t) for t in draws) == len(draws)
