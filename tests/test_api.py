@@ -74,12 +74,13 @@ def test_in_memory_sessions_keep_their_identity_in_a_dataset(tmp_path):
 
     raw = imuback.simulate(minutes=1, seed=2, runner_id="cy")
     ds = tmp_path / "ds"
-    imuback.process(raw, dataset=ds)
-    imuback.process(raw, dataset=ds)  # the same samples again: fine
+    assert not imuback.process(raw, dataset=ds).up_to_date
+    assert imuback.process(raw, dataset=ds).up_to_date  # the same samples again: fine, nothing written
+    assert not imuback.process(raw).up_to_date  # no dataset: nothing to be up to date in
     other = dataclasses.replace(raw, acc_mps2=(raw.acc_mps2 * 1.01).astype(np.float32))
     with pytest.raises(imuback.ImubackError, match=r"already in .* made from other bytes.*pass replace=True"):
         imuback.process(other, dataset=ds)
-    imuback.process(other, dataset=ds, replace=True)
+    assert not imuback.process(other, dataset=ds, replace=True).up_to_date
     assert len(imuback.open_dataset(ds).sessions) == 1
 
 

@@ -209,3 +209,28 @@ def test_start_with_several_files_is_refused_before_any_is_processed(tmp_path, c
            "(got 2 that are not raw Parquet" in capsys.readouterr().err
     assert not ds.exists()
     assert main(["process", str(epoch), "--dataset", str(ds), "--runner", "ann"]) == 0  # dated by itself
+
+
+def test_processing_the_same_file_again_says_up_to_date_and_writes_nothing(tmp_path, capsys):
+    """The word batch uses for a file it skips: the second run finds the rows stored and writes
+    nothing (same bytes and mtimes); a new belt speed is a change and is written."""
+    import imuback
+    from imuback.store.raw import write_raw
+
+    path = write_raw(tmp_path / "r.parquet", imuback.simulate(minutes=0.5, seed=4, runner_id="u1"))
+    ds = tmp_path / "ds"
+
+    def files() -> dict[str, tuple[int, bytes]]:
+        return {str(p.relative_to(ds)): (p.stat().st_mtime_ns, p.read_bytes()) for p in ds.rglob("*") if p.is_file()}
+
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    out = capsys.readouterr().out
+    assert f"strides -> {ds}" in out and "up to date" not in out
+    before = files()
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    assert f"strides; up to date in {ds} (nothing written)" in capsys.readouterr().out
+    assert files() == before
+    assert main(["process", str(path), "--dataset", str(ds), "--speed-mps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"strides -> {ds}" in out and "up to date" not in out
+    assert files() != before

@@ -164,6 +164,13 @@ class SessionResult:
         return self._tables.moved_text
 
     @property
+    def up_to_date(self) -> bool:
+        """The dataset given already held these rows (same bytes, pipeline, parameters, mounting,
+        start, zone and speed), so nothing was written; False without a dataset.
+        """
+        return self._tables.up_to_date
+
+    @property
     def steps(self) -> pd.DataFrame:
         """One row per step (foot contact to the next contact)."""
         return self._tables.steps.to_pandas()

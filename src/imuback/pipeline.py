@@ -81,6 +81,10 @@ class SessionTables:
     moved_from: tuple[tuple[str, int], ...] = ()
     """(runner_id, notes moved) of each runner this session was moved from (``replace``: the same
     recording was stored under another runner's id)."""
+    up_to_date: bool = False
+    """The dataset already held these rows (same bytes, pipeline version, parameters, schema,
+    mounting, start, zone and treadmill speed: :func:`_already_stored`), so nothing was written;
+    the word ``imuback batch`` uses for a file it skips."""
 
     def tables(self) -> dict[str, pa.Table]:
         """Table name -> table, as written to the dataset."""
@@ -185,11 +189,11 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
                           identity: dict[str, Any] | None = None,
                           mapping: ColumnMapping | None = None,
                           treadmill_speed_mps: float | None = None,
-                          lock_held: bool = False) -> list[SessionTables | ImubackError]:
+                          lock_held: bool = False, force: bool = False) -> list[SessionTables | ImubackError]:
     """Every session of one file (several for a mobgap ``data.mat``), processed as
     :func:`process_file` does one; each session's result, or the error that stopped that session
     alone. Reading the file is all or nothing (an unreadable file raises). ``lock_held``: the
-    caller holds the dataset's lock (a batch worker).
+    caller holds the dataset's lock (a batch worker); ``force``: see :func:`store_session`.
     """
     raws = read_sessions(path, mapping=mapping, **(identity or {}))
     sha = file_sha256(path)
@@ -201,7 +205,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
             try:
                 out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
                                          source_sha256=sha, replace=replace, lock_held=lock_held,
-                                         treadmill_speed_mps=treadmill_speed_mps))
+                                         treadmill_speed_mps=treadmill_speed_mps, force=force))
             except ImubackError as exc:
                 out.append(exc)
     return out
@@ -209,14 +213,16 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
-                  lock_held: bool = False, treadmill_speed_mps: float | None = None) -> SessionTables:
+                  lock_held: bool = False, treadmill_speed_mps: float | None = None,
+                  force: bool = False) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
 
     ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
     when the same recording (same bytes) was stored before is kept: re-processing, ``replace``
     included, never drops it. :data:`CLEAR_TREADMILL_SPEED_MPS` (0) clears a stored speed: the
     session is stored without one (GPS speed, if any, else none). So are a mounting and a time zone
-    given before (:func:`_keep_given`).
+    given before (:func:`_keep_given`). Rows the dataset holds already (:func:`_already_stored`) are
+    not written again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -235,7 +241,10 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         others = refiled_under(dataset, runner_id=raw.runner_id, session_id=raw.session_id, sessions=result.sessions)
         if others and not replace:
             raise _refiled_error(dataset, raw, others)
-        if speed != stored_speed or not _already_stored(dataset, raw, source_sha256=source_sha256, params=params):
+        if not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
+                                                                   params=params):
+            result = dataclasses.replace(result, up_to_date=not others)
+        else:
             write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
         if others:  # written under the new runner first: an interrupted move loses nothing
             moved = []

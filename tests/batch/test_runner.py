@@ -82,6 +82,8 @@ def test_rerun_skips_force_reprocesses_and_a_fixed_file_clears_its_error(study: 
 
     forced = _batch([study.root], ds, force=True)
     assert forced.counts == {"processed": 6, "skipped": 0, "failed": 3}
+    forced_at = read_table(ds, "sessions")["processed_at"].to_pylist()
+    assert all(new > old for new, old in zip(forced_at, made_at, strict=True))  # written again, as --force says
     assert read_table(ds, "sessions").num_rows == 6
     assert read_table(ds, "steps").num_rows == sum(o.n_steps for o in first.outcomes)
 

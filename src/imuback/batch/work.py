@@ -3,7 +3,8 @@
 :func:`process_session` takes a small picklable :class:`SessionTask` and returns a small
 :class:`SessionOutcome`; it never raises for a bad file. It skips a session whose rows already come
 from the same input bytes, pipeline version and parameters, else runs
-:func:`imuback.pipeline.process_file`, which writes the session atomically into the dataset. The
+:func:`imuback.pipeline.process_file`, which writes the session atomically into the dataset (or
+finds, once it has read the file, that the dataset holds these rows already: skipped too). The
 worker writes (the tables never travel back to the driver); the driver only records outcomes.
 
 Workers of the local pool are set up by :func:`init_local_worker`: they leave Ctrl-C to the driver
@@ -186,7 +187,8 @@ def process_session(task: SessionTask) -> SessionOutcome:
 
         results = pipeline.process_file_sessions(task.path, dataset=task.dataset, replace=task.replace,
                                                  params=task.params or PipelineParams(),
-                                                 identity=task_identity(task), lock_held=True)
+                                                 identity=task_identity(task), lock_held=True,
+                                                 force=task.force)
         if len(results) == 1 and isinstance(results[0], ImubackError):
             raise results[0]  # one session: its error, with the ids peeked above
         return _file_outcome(task, t0, results)
@@ -224,8 +226,10 @@ def given_identity(path: str | Path, *, runner_id: str | None = None, session_id
 
 def _file_outcome(task: SessionTask, t0: tuple[float, float],
                   results: list[SessionTables | ImubackError]) -> SessionOutcome:
-    """One outcome for a file's sessions: processed when all were (``session_id`` lists them), else
-    failed naming each failure (and the sessions of the file that were written).
+    """One outcome for a file's sessions: skipped ("up to date", as when :func:`already_processed`
+    skips it unread) when every session's rows were in the dataset already and nothing was written
+    (:attr:`~imuback.pipeline.SessionTables.up_to_date`); processed when all were (``session_id``
+    lists them); else failed naming each failure (and the sessions of the file that were written).
     """
     done = [r for r in results if not isinstance(r, ImubackError)]
     failed = [r for r in results if isinstance(r, ImubackError)]
@@ -239,6 +243,9 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
                         error_type=type(failed[0]).__name__, message="; ".join(str(e) for e in failed) + note,
                         **fields)
     row = done[0].summary
+    if all(r.up_to_date for r in done):  # read again (ids or --start given, a BIDS file...), rows unchanged
+        return _outcome(task, "skipped", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
+                        **fields)
     statuses = sorted({str(r.summary.get("status")) for r in done})
     moved = "; ".join(r.moved_text for r in done if r.moved_from)
     return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),

@@ -76,8 +76,10 @@ def _process(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             s = res.summary
+            where = (f"; up to date in {args.dataset} (nothing written)" if res.up_to_date  # as batch says
+                     else f" -> {args.dataset}")
             print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
-                  f"{res.strides.num_rows} strides -> {args.dataset}")
+                  f"{res.strides.num_rows} strides{where}")
             if res.moved_from:
                 print(f"{path}: {res.moved_text}")
     return 1 if failed else 0
