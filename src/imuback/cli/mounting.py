@@ -28,4 +28,4 @@ def mounting_matrix(text: str) -> list[list[float]] | str:
     try:
         return parse_mounting(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"{exc}; or {FORGET!r} to forget one given before") from None

@@ -51,6 +51,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"drop --(runner|session) \(\w+= in Python\)"), lambda m: f"clear the {m[1].title()} id field"),
     (re.compile(r"drop --mounting \(mounting= in Python\)"), "set How the sensor was worn to 'not stated'"),
     (re.compile(r"drop --time-zone \(time_zone= in Python\)"), "clear the Time zone field"),
+    (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "a Time zone of 'unknown'"),
+    (re.compile(r"--time-zone (\S+) \("), r"the Time zone \1 ("),  # a zone given over the file's own
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
