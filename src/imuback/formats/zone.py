@@ -99,14 +99,15 @@ def offset_text(offset_min: int) -> str:
     return f"{sign}{abs(offset_min) // 60:02d}:{abs(offset_min) % 60:02d}"
 
 
-def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone") -> RawSession:
+def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone",
+              source: str = "given") -> RawSession:
     """``raw`` with the offset of ``zone`` at its first sample (a zone given wins over the file's),
-    its source ``given``.
+    its ``utc_offset_source`` ``source`` (``file`` for a zone the file states).
     """
     tz = parse_zone(zone, src=raw.source, what=what) if isinstance(zone, str) else zone
     if raw.n_samples == 0:
         return raw
-    return dataclasses.replace(raw, utc_offset_min=offset_min_at(tz, int(raw.time_ns[0])), utc_offset_source="given")
+    return dataclasses.replace(raw, utc_offset_min=offset_min_at(tz, int(raw.time_ns[0])), utc_offset_source=source)
 
 
 def overridden_text(src: str, zone_text: str, given_min: int, stated_min: int, *, before: bool = False) -> str:
