@@ -89,7 +89,8 @@ def read(path: str | Path, format: Format | None = None, *, mapping: ColumnMappi
     mapping : a CSV's own column names and units (:class:`imuback.formats.csv.ColumnMapping`).
     **identity : ``session_id``, ``runner_id``, ``start`` (ISO 8601, or a datetime with its zone), ``sensor``,
         ``sample_rate_hz``, ``mounting``: what the file does not give; ``time_zone`` (``Europe/Madrid``,
-        ``UTC``, ``+01:00``): where it was recorded, over the zone the file states. A value other than the one
+        ``UTC``, ``+01:00``): where it was recorded, over the zone the file states (``sessions.utc_offset_source``
+        ``given``); ``"unknown"``: none given (the file's own). A value other than the one
         a file states is refused naming both (raw Parquet's runner, session, start and mounting; a
         CSV sidecar's; BIDS's and mobgap's mounting), the same one is accepted; to file a raw
         Parquet recording under another id, ``dataclasses.replace`` the :class:`RawSession`. In a
@@ -212,7 +213,10 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         None: the GPS speed if the recording has one, else no speed (those columns null, never
         guessed). With ``dataset``, a speed given before for the same recording is kept; 0 clears
         it (the session is stored again without one).
-    **identity : as for :func:`read` (only with a path).
+    **identity : as for :func:`read` (only with a path). With ``dataset``, a mounting and a time zone
+        given before for the same recording are kept; ``mounting="unknown"`` / ``time_zone="unknown"``
+        forget them (the file's own again, else assumed / none). A zone given over the file's own
+        different one is said as an ``imuback`` log warning.
 
     Raises
     ------
@@ -226,7 +230,7 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     >>> belt = imuback.process("treadmill-run.parquet", treadmill_speed_mps=3.33)  # doctest: +SKIP
     >>> belt.session[["speed_source", "median_pace_s_per_km", "median_stride_length_m"]]  # doctest: +SKIP
     """
-    from imuback.pipeline import file_sha256, raw_sha256, store_session
+    from imuback.pipeline import file_sha256, forgotten, raw_sha256, store_session
     from imuback.signal.params import PipelineParams
 
     p = params if params is not None else PipelineParams()
@@ -241,7 +245,7 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
                                        source_sha256=file_sha256(path_or_raw), replace=replace,
-                                       treadmill_speed_mps=treadmill_speed_mps))
+                                       treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,11 @@ MOUNTING_SOURCES = ("file", "given", "assumed")
 """Where a session's nominal mounting comes from: the file (or its format's specification), the
 user, or nowhere (the identity assumed: the file did not say how the sensor was worn)."""
 
+ZONE_SOURCES = ("given", "file", "computer")
+"""Where ``utc_offset_min`` comes from: ``"given"`` (``--time-zone``, ``time_zone=``, ``--start`` written
+with its offset), ``"file"`` (the file states it) or ``"computer"`` (``imuback record``'s machine zone, a
+guess that a zone given later replaces)."""
+
 MAX_UTC_OFFSET_MIN = 18 * 60
 """Largest UTC offset (minutes) a session's local clock may have: Python's and ISO 8601's bound
 (the world's zones run from -12:00 to +14:00)."""
@@ -82,6 +87,8 @@ class RawSession:
     utc_offset_min : the local clock's offset from UTC at the first sample, in minutes (+60: UTC+01:00),
         where the recording was made (a zone given or stated by the file); None: unknown. Sample
         times stay UTC; reports cut the session's day and week in this local time.
+    utc_offset_source : where ``utc_offset_min`` comes from (:data:`ZONE_SOURCES`); None where the
+        offset is None, ``"file"`` when an offset comes without one.
     acc_absent : accelerometer columns the sensor does not have (a two-axis accelerometer, its
         file without that column): at most one of :data:`ACC_COLUMNS`, reading 0 throughout. Any
         other axis that is exactly constant while the sensor moves is a dead axis and refused.
@@ -103,6 +110,7 @@ class RawSession:
     speed_mps: npt.NDArray[np.float32] | None = None
     acc_absent: tuple[str, ...] = ()
     utc_offset_min: int | None = None
+    utc_offset_source: str | None = None
 
     def __post_init__(self) -> None:
         for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
@@ -168,6 +176,10 @@ class RawSession:
                                  f"(-{MAX_UTC_OFFSET_MIN} to {MAX_UTC_OFFSET_MIN}; +60 is UTC+01:00)")
         if off is not None:
             object.__setattr__(self, "utc_offset_min", int(off))
+        if self.utc_offset_source is not None and self.utc_offset_source not in ZONE_SOURCES:
+            raise RawFormatError(f"{self.source}: utc_offset_source {self.utc_offset_source!r} is not one of "
+                                 f"{list(ZONE_SOURCES)}")
+        object.__setattr__(self, "utc_offset_source", None if off is None else self.utc_offset_source or "file")
         for key, value in (("acc_range_g", self.acc_range_g), ("gyr_range_dps", self.gyr_range_dps)):
             if value is not None and not (np.isfinite(value) and value > 0):
                 raise RawFormatError(f"{self.source}: imuback.{key} = {value} is not a sensor range; it must be "

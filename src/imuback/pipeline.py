@@ -10,7 +10,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from contextlib import nullcontext
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
 
 F64 = npt.NDArray[np.float64]
+log = logging.getLogger("imuback")
+
 PROCESS_LOCK_WAIT_S = 60.0
 """How long one session's write waits for another one-session write to the same dataset."""
 
@@ -181,7 +185,8 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     """
     return store_session(read_session(path, mapping=mapping, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
-                         replace=replace, lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps)
+                         replace=replace, lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps,
+                         forget=forgotten(csv_meta))
 
 
 def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
@@ -197,6 +202,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     """
     raws = read_sessions(path, mapping=mapping, **(identity or {}))
     sha = file_sha256(path)
+    forget = forgotten(identity)
     out: list[SessionTables | ImubackError] = []
     # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
     ids = [(raw.runner_id, raw.session_id) for raw in raws]
@@ -205,24 +211,55 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
             try:
                 out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
                                          source_sha256=sha, replace=replace, lock_held=lock_held,
-                                         treadmill_speed_mps=treadmill_speed_mps, force=force))
+                                         treadmill_speed_mps=treadmill_speed_mps, force=force,
+                                         forget=forget))
             except ImubackError as exc:
                 out.append(exc)
     return out
 
 
+@contextmanager
+def collected_warnings() -> Iterator[list[str]]:
+    """The ``imuback`` log warnings said meanwhile (a zone given over a file's own, a reader's notice),
+    as a list filled while the block runs: a batch's record and the clinic page show them.
+    """
+    said: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    handler = _Collect(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield said
+    finally:
+        log.removeHandler(handler)
+
+
+def forgotten(identity: dict[str, Any] | None) -> frozenset[str]:
+    """The identity keys given as ``"unknown"`` (:data:`imuback.formats.zone.FORGET`: ``--mounting
+    unknown``, ``--time-zone unknown``): what was told before is forgotten, not kept (:func:`_keep_given`).
+    """
+    from imuback.formats.zone import FORGET
+
+    return frozenset(k for k in ("mounting", "time_zone")
+                     if isinstance((identity or {}).get(k), str) and (identity or {})[k] == FORGET)
+
+
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
                   lock_held: bool = False, treadmill_speed_mps: float | None = None,
-                  force: bool = False) -> SessionTables:
+                  force: bool = False, forget: frozenset[str] = frozenset()) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
 
     ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
     when the same recording (same bytes) was stored before is kept: re-processing, ``replace``
     included, never drops it. :data:`CLEAR_TREADMILL_SPEED_MPS` (0) clears a stored speed: the
     session is stored without one (GPS speed, if any, else none). So are a mounting and a time zone
-    given before (:func:`_keep_given`). Rows the dataset holds already (:func:`_already_stored`) are
-    not written again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``).
+    given before (:func:`_keep_given`), unless ``forget`` names them (``"mounting"``, ``"time_zone"``:
+    :func:`forgotten`). Rows the dataset holds already (:func:`_already_stored`) are not written
+    again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -231,7 +268,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         before = _stored_before(dataset, raw, source_sha256=source_sha256)
-        raw = _keep_given(raw, before)
+        raw = _keep_given(raw, before, forget=forget)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
         stored_speed = stored_treadmill_speed(dataset, runner_id=before[0] if before else raw.runner_id,
                                               session_id=raw.session_id, source_sha256=source_sha256)
@@ -272,21 +309,32 @@ def _stored_before(dataset: str | Path, raw: RawSession, *, source_sha256: str) 
     return None
 
 
-def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None) -> RawSession:
+def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
+                forget: frozenset[str] = frozenset()) -> RawSession:
     """``raw`` with the mounting and time zone given when the same recording (same bytes) was stored
-    before (``before``: :func:`_stored_before`), where it has none now (read without ``--mounting`` /
-    ``--time-zone`` and stating none): re-processing (a new pipeline version, ``batch`` again, a move
-    to another runner) never drops what the user told. The zone only for the same start (an offset
-    is the zone's at the first sample).
+    before (``before``: :func:`_stored_before`), where none is given now (read without ``--mounting`` /
+    ``--time-zone``): re-processing (a new pipeline version, ``batch`` again, a move to another runner)
+    never drops what the user told. A mounting where the file states none; a zone stored as
+    ``given`` (schema 1.9) over the file's own too (said in one ``imuback`` log warning when they
+    differ), one stored before 1.9 (no source) where the file states none; the zone only for the same
+    start (an offset is the zone's at the first sample). ``forget`` (``"mounting"``, ``"time_zone"``:
+    given as ``unknown``) keeps neither: what the file states, else assumed / no zone.
     """
     if before is None:
         return raw
     stored = before[1]
     keep: dict[str, Any] = {}
-    if (raw.utc_offset_min is None and stored["utc_offset_min"] is not None and raw.n_samples
-            and stored["start_ns"] == int(raw.time_ns[0])):
-        keep["utc_offset_min"] = int(stored["utc_offset_min"])
-    if raw.mounting_source == "assumed" and stored["mounting_source"] == "given" and stored["mounting_nominal"]:
+    told = stored["utc_offset_source"] == "given" or (stored["utc_offset_source"] is None
+                                                      and raw.utc_offset_min is None)
+    if ("time_zone" not in forget and told and raw.utc_offset_source != "given"
+            and stored["utc_offset_min"] is not None and raw.n_samples and stored["start_ns"] == int(raw.time_ns[0])):
+        keep.update(utc_offset_min=int(stored["utc_offset_min"]), utc_offset_source="given")
+        if raw.utc_offset_min is not None and raw.utc_offset_min != keep["utc_offset_min"]:
+            from imuback.formats.zone import overridden_text
+
+            log.warning("%s", overridden_text(raw.source, "", keep["utc_offset_min"], raw.utc_offset_min, before=True))
+    if ("mounting" not in forget and raw.mounting_source == "assumed" and stored["mounting_source"] == "given"
+            and stored["mounting_nominal"]):
         keep.update(mounting=np.asarray(json.loads(stored["mounting_nominal"]), dtype=np.float64),
                     mounting_source="given")
     return dataclasses.replace(raw, **keep) if keep else raw
@@ -313,6 +361,7 @@ def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str,
             and stored["schema_version"] == SCHEMA_VERSION and stored["mounting_source"] == raw.mounting_source
             and stored["mounting_nominal"] == mounting_json(raw.mounting)
             and stored["utc_offset_min"] == raw.utc_offset_min  # a --time-zone given: stored again
+            and stored["utc_offset_source"] == raw.utc_offset_source
             and stored["start_ns"] == int(raw.time_ns[0]))  # a file timed by --start: the same start
 
 
@@ -535,6 +584,7 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
         "mounting_source": raw.mounting_source,
         "mounting_nominal": mounting_json(raw.mounting),
         "utc_offset_min": raw.utc_offset_min,
+        "utc_offset_source": raw.utc_offset_source,
         "completeness_pct": a.gaps.completeness_pct,
         "n_gaps": a.gaps.n_gaps,
         "gap_total_s": a.gaps.gap_total_s,

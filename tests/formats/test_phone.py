@@ -71,8 +71,10 @@ def test_sensorlogger_recording_timezone_is_where_it_was_recorded(tmp_path: Path
     files["Metadata.csv"] = ("version,device name,recording time,recording timezone,platform\n"
                              "3,Test phone,2024-05-06_07-30-00,Europe/Madrid,Android\n")
     path = _write_zip(tmp_path / "b.zip", files)
-    assert read_session(path, runner_id="ann").utc_offset_min == 120  # May: Madrid's summer time
-    assert read_session(path, runner_id="ann", time_zone="America/New_York").utc_offset_min == -240
+    stated = read_session(path, runner_id="ann")
+    assert (stated.utc_offset_min, stated.utc_offset_source) == (120, "file")  # May: Madrid's summer time
+    given = read_session(path, runner_id="ann", time_zone="America/New_York")
+    assert (given.utc_offset_min, given.utc_offset_source) == (-240, "given")  # schema 1.9
 
 
 @pytest.mark.parametrize("zone, offset_min", [("GMT+05:30", 330), ("UTC+1", 60), ("utc-3", -180), ("GMT-0800", -480),

@@ -287,3 +287,22 @@ def test_a_raw_parquet_file_uploaded_with_another_time_zone_is_refused_in_the_fo
     assert _upload(clinic_client, [(data, "s.parquet")], time_zone="Europe/Paris").status_code == 303
     assert all(j.status == "done" for j in _finished(clinic_client, 2) if j.job_id != job.job_id)
     assert read_table(clinic_client.dataset, "sessions")["utc_offset_min"].to_pylist() == [60]
+
+
+def test_a_zone_given_over_the_files_own_is_said_and_unknown_forgets_it(clinic_client: Any, tmp_path: Path) -> None:
+    """As ``process``: the Time zone given over a CSV's own +05:00 is said on the file's result, in the
+    form's words; a Time zone and a mounting of 'unknown' forget what was given (the file's own again)."""
+    from imuback.store.dataset import read_table
+    from tests.test_zone_source import write_karachi_csv
+
+    data = write_karachi_csv(tmp_path / "run.csv", rows=5000).read_bytes()  # small: no spooled upload
+    assert _upload(clinic_client, [(data, "run.csv")], runner="cy", time_zone="Europe/Madrid").status_code == 303
+    (job,) = _finished(clinic_client, 1)
+    assert job.status == "done", job.message
+    assert job.message == "run.csv: the Time zone Europe/Madrid (+01:00) used, not the file's own +05:00."
+    assert _upload(clinic_client, [(data, "run.csv")], runner="cy", time_zone="unknown",
+                   mounting="unknown").status_code == 303
+    (again,) = [j for j in _finished(clinic_client, 2) if j.job_id != job.job_id]
+    assert again.status == "done" and again.message == "", again.message
+    zone = read_table(clinic_client.dataset, "sessions").select(["utc_offset_min", "utc_offset_source"])
+    assert zone.to_pylist() == [{"utc_offset_min": 300, "utc_offset_source": "file"}]

@@ -323,7 +323,7 @@ def test_the_clipped_flag_round_trips_through_the_dataset(tmp_path):
 
     ds, result = _clipped_dataset(tmp_path, 3.0)
     part = part_path(ds, "steps", "r1", "clip")
-    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.8"
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.9"
     steps = read_table(ds, "steps").to_pandas()
     assert steps["clipped"].equals(result.steps.to_pandas()["clipped"])
     run = steps["activity"] == "run"
@@ -371,7 +371,7 @@ def test_a_session_stored_at_schema_1_3_is_rewritten_at_the_current_schema_when_
     assert already_processed(task, session_id="clip", runner_id="r1") is None
     process_file(raw_path, dataset=ds)
     part = part_path(ds, "steps", "r1", "clip")
-    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.8"
+    assert pq.read_schema(part).metadata[b"imuback.schema_version"].decode() == SCHEMA_VERSION == "1.9"
     steps = read_table(ds, "steps").to_pandas()
     run = steps["activity"] == "run"
     assert steps.loc[run, "clipped"].notna().all() and steps.loc[run, "clipped"].astype(bool).any()

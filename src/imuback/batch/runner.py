@@ -96,7 +96,7 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
               scheduler: str | None = None, force: bool = False, replace: bool = False,
               params: PipelineParams | None = None, progress: ProgressMode = "auto",
               stream: TextIO | None = None, runner_id: str | None = None, session_id: str | None = None,
-              start: str | None = None, mounting: Sequence[Sequence[float]] | None = None,
+              start: str | None = None, mounting: Sequence[Sequence[float]] | str | None = None,
               time_zone: str | None = None) -> BatchSummary:
     """Process every raw session named by ``inputs`` into ``dataset``.
 
@@ -116,10 +116,10 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     session_id, start : session id and ISO 8601 start time of an input that names none; they
         describe one recording, so they need ``inputs`` to find exactly one file.
     mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none
-        (not applied to raw Parquet files, which carry their own).
+        (not applied to raw Parquet files, which carry their own); ``"unknown"`` forgets one given before.
     time_zone : where the inputs were recorded (``Europe/Madrid``, ``UTC``, ``+01:00``): its offset at
         each session's start is stored (``utc_offset_min``) over the one a file states; a bad zone is
-        refused before anything is read.
+        refused before anything is read; ``"unknown"`` forgets one given before (the file's own again).
     progress, stream : how and where to report progress (``auto``: a bar when ``stream`` is a
         terminal, else log lines); without a ``stream`` nothing is written.
 
@@ -138,9 +138,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     if given and len(files) != 1:
         raise BatchInputError(f"{' and '.join(given)} describe one recording, but the inputs name {len(files)} files "
                               f"(e.g. {files[0]}); give them with one file, or process the files one by one")
-    if time_zone is not None:
-        from imuback.formats.zone import parse_zone
+    from imuback.formats.zone import FORGET, parse_zone
 
+    if time_zone is not None and time_zone != FORGET:
         parse_zone(time_zone, src="imuback batch")
     ensure_dataset_dir(ds)
     outcomes: list[SessionOutcome] = []
@@ -156,7 +156,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
         tasks, early = _plan(files, ds, force=force, replace=replace, params=params, version=PIPELINE_VERSION,
                              identity={"runner_id": runner_id, "session_id": session_id, "start": start,
                                        "time_zone": time_zone},
-                             mounting=None if mounting is None else tuple(tuple(map(float, r)) for r in mounting))
+                             mounting=None if mounting is None else
+                             mounting if isinstance(mounting, str) else tuple(tuple(map(float, r)) for r in mounting))
         if scheduler:
             backend = f"dask {scheduler}"
             stream_of_outcomes = _dask_outcomes(tasks, scheduler)
@@ -269,7 +270,7 @@ def available_cpus() -> int:
 
 def _plan(files: list[Path], ds: Path, *, force: bool, replace: bool, params: PipelineParams | None,
           version: str, identity: dict[str, str | None] | None = None,
-          mounting: tuple[tuple[float, ...], ...] | None = None,
+          mounting: tuple[tuple[float, ...], ...] | str | None = None,
           ) -> tuple[list[SessionTask], list[SessionOutcome]]:
     """Tasks to hand out, and outcomes decided up front (two files claiming one session)."""
     tasks: list[SessionTask] = []
@@ -506,6 +507,12 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))
+    said = [w for o in summary.outcomes for w in o.warnings]
+    if said:  # a zone given over a file's own...: one line each
+        lines.append("warnings:")
+        lines.extend(f"  {w}" for w in said[:max_listed])
+        if len(said) > max_listed:
+            lines.append(f"  ... and {len(said) - max_listed} more")
     moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
     if moved:  # a recording re-filed under the runner now given (--replace)
         lines.append("moved to another runner:")

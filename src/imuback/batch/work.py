@@ -71,9 +71,9 @@ class SessionTask:
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
     """ISO 8601 time, with its zone, of the first sample of an input timed from its start (a batch of one file)."""
-    mounting: tuple[tuple[float, ...], ...] | None = None
+    mounting: tuple[tuple[float, ...], ...] | str | None = None
     """Nominal mounting (3x3) of inputs that state none; one that states its own (raw Parquet
-    included) refuses another."""
+    included) refuses another; ``"unknown"``: forget one given before."""
     time_zone: str | None = None
     """Where the input was recorded (``--time-zone``): stored over the zone a file states, but a raw
     Parquet file keeps its own (another is refused)."""
@@ -104,6 +104,8 @@ class SessionOutcome:
     worker: str = ""
     peak_rss_mb: float = 0.0
     """Peak resident memory of the worker process so far (MB)."""
+    warnings: tuple[str, ...] = ()
+    """What reading the file said without failing (a zone given over the file's own), one line each."""
 
 
 DRIVER_GONE_EXIT = 75
@@ -185,13 +187,14 @@ def process_session(task: SessionTask) -> SessionOutcome:
         # the driver holds the dataset's lock for its workers; a file may hold several sessions
         from imuback.signal.params import PipelineParams
 
-        results = pipeline.process_file_sessions(task.path, dataset=task.dataset, replace=task.replace,
-                                                 params=task.params or PipelineParams(),
-                                                 identity=task_identity(task), lock_held=True,
-                                                 force=task.force)
+        with pipeline.collected_warnings() as said:  # a zone given over the file's own: the record says so
+            results = pipeline.process_file_sessions(task.path, dataset=task.dataset, replace=task.replace,
+                                                     params=task.params or PipelineParams(),
+                                                     identity=task_identity(task), lock_held=True,
+                                                     force=task.force)
         if len(results) == 1 and isinstance(results[0], ImubackError):
             raise results[0]  # one session: its error, with the ids peeked above
-        return _file_outcome(task, t0, results)
+        return _file_outcome(task, t0, results, said=said)
     except ImubackError as exc:
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
                         source_sha256=sha or _sha256_or_none(task.path),
@@ -220,16 +223,18 @@ def given_identity(path: str | Path, *, runner_id: str | None = None, session_id
     :func:`imuback.formats.check_raw_zone`); a zone given wins over one another format states.
     """
     given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
-             ("mounting", None if mounting is None else [list(r) for r in mounting]), ("time_zone", time_zone))
+             ("mounting", mounting if mounting is None or isinstance(mounting, str) else [list(r) for r in mounting]),
+             ("time_zone", time_zone))  # "unknown" as it is: forget what was given before
     return {k: v for k, v in given if v is not None}
 
 
 def _file_outcome(task: SessionTask, t0: tuple[float, float],
-                  results: list[SessionTables | ImubackError]) -> SessionOutcome:
+                  results: list[SessionTables | ImubackError], said: list[str] | None = None) -> SessionOutcome:
     """One outcome for a file's sessions: skipped ("up to date", as when :func:`already_processed`
     skips it unread) when every session's rows were in the dataset already and nothing was written
     (:attr:`~imuback.pipeline.SessionTables.up_to_date`); processed when all were (``session_id``
     lists them); else failed naming each failure (and the sessions of the file that were written).
+    ``said``: the warnings of reading it (:func:`imuback.pipeline.collected_warnings`), in the message.
     """
     done = [r for r in results if not isinstance(r, ImubackError)]
     failed = [r for r in results if isinstance(r, ImubackError)]
@@ -245,11 +250,11 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
     row = done[0].summary
     if all(r.up_to_date for r in done):  # read again (ids or --start given, a BIDS file...), rows unchanged
         return _outcome(task, "skipped", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
-                        **fields)
+                        warnings=tuple(said or ()), **fields)
     statuses = sorted({str(r.summary.get("status")) for r in done})
     moved = "; ".join(r.moved_text for r in done if r.moved_from)
     return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
-                    session_status="/".join(statuses), message=moved or None, **fields)
+                    session_status="/".join(statuses), message=moved or None, warnings=tuple(said or ()), **fields)
 
 
 def peek_identity(path: str | Path) -> tuple[str, str] | None:
@@ -339,18 +344,23 @@ def file_already_processed(task: SessionTask) -> str | None:
 
 
 def same_zone(row: dict[str, Any], task: SessionTask) -> bool:
-    """No ``--time-zone`` given, or the stored offset is the given zone's at the session's start
-    (reading the file again with it would store the same ``utc_offset_min``).
+    """Reading the file again stores the same zone: none given (the stored one is kept), the stored
+    offset given as this zone's at the session's start, or ``unknown`` given over a zone that was not
+    given (the file's own, the computer's, or none).
     """
     if task.time_zone is None:
         return True
-    from imuback.formats.zone import offset_min_at, parse_zone
+    from imuback.formats.zone import FORGET, offset_min_at, parse_zone
+
+    if task.time_zone == FORGET:
+        return row["utc_offset_min"] is None or row["utc_offset_source"] in ("file", "computer")
 
     try:
         zone = parse_zone(task.time_zone, src=task.path)
     except ImubackError:
         return False  # reading says why
-    return bool(row["utc_offset_min"] == offset_min_at(zone, int(row["start_ns"])))
+    return bool(row["utc_offset_source"] == "given"
+                and row["utc_offset_min"] == offset_min_at(zone, int(row["start_ns"])))
 
 
 def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
@@ -358,8 +368,13 @@ def same_mounting(row: dict[str, Any], task: SessionTask) -> bool:
     :func:`~imuback.store.dataset.stored_source`). One the file states (raw Parquet's, a CSV
     sidecar's, BIDS, mobgap) is kept when none or the same is given, and a different one given is
     refused on reading, so such a task is not skipped (it fails, saying so); else the one given, or
-    none (the one given before is kept; else the identity, assumed).
+    none (the one given before is kept; else the identity, assumed); ``unknown``: what the file
+    states, or assumed (not one given before).
     """
+    from imuback.formats.zone import FORGET
+
+    if isinstance(task.mounting, str):
+        return task.mounting == FORGET and row["mounting_source"] in ("file", "assumed")
     from imuback.formats.identity import same_matrix
     from imuback.pipeline import mounting_json
 

@@ -301,9 +301,10 @@ def _mounting(spec: str | None, sensor: str) -> list[list[float]] | None:
             return None
         spec = "recommended"
     try:
-        return mounting_matrix(spec)
+        matrix = mounting_matrix(spec)
     except argparse.ArgumentTypeError as exc:
         raise CollectError(f"--mounting: {exc}") from None
+    return None if isinstance(matrix, str) else matrix  # unknown: not known, as the file then says
 
 
 def cmd_recover(args: argparse.Namespace) -> int:

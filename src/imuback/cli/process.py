@@ -86,10 +86,12 @@ def _process(args: argparse.Namespace) -> int:
 
 
 def check_time_zone(zone: str | None, *, command: str) -> None:
-    """Refuse a bad ``--time-zone`` once, before any file is read (:func:`imuback.formats.zone.parse_zone`)."""
-    if zone is not None:
-        from imuback.formats.zone import parse_zone
+    """Refuse a bad ``--time-zone`` once, before any file is read (:func:`imuback.formats.zone.parse_zone`;
+    ``unknown`` forgets one given before).
+    """
+    from imuback.formats.zone import FORGET, parse_zone
 
+    if zone is not None and zone != FORGET:
         parse_zone(zone, src=command)
 
 
@@ -174,13 +176,16 @@ def add_identity_arguments(p: argparse.ArgumentParser) -> None:
                         "day and week in local time. Without it: the file's "
                         "(CSV dates with an offset, the CSV sidecar's imuback.time_zone, a phone export's, "
                         "BIDS acq_time with an offset, --start's offset), else the one given before for the same "
-                        "recording, else unknown (UTC days)")
+                        "recording, else unknown (UTC days). 'unknown' forgets a zone given before for the same "
+                        "recording: the file's own again, else none (with --replace where a stored session would "
+                        "refuse)")
     p.add_argument("--mounting", type=mounting_matrix, metavar="R",
                    help=MOUNTING_HELP + ". For files that do not say how the sensor was worn; one that "
                         "does keeps its own and refuses another, naming both (raw Parquet's imuback.mounting, "
                         "a CSV sidecar's, BIDS with NominalMountingRotation, mobgap); "
                         "without it the one given before for the same recording is kept, else the identity is "
-                        "assumed and the reports say the file did not tell the mounting. The body frame is found "
+                        "assumed and the reports say the file did not tell the mounting ('unknown' forgets the "
+                        "one given before). The body frame is found "
                         "from the data either way")
 
 

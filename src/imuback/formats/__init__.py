@@ -14,6 +14,7 @@ file with several needs ``session_id`` to pick one). See docs/formats.md.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +24,8 @@ from imuback.formats.encoding import decoded_head, refuse_wide, wide_encoding
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
+
+log = logging.getLogger("imuback")
 
 Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox", "cwa", "movesense"]
 FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox", "cwa",
@@ -118,30 +121,39 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         (``Europe/Madrid``), ``UTC`` or ``+01:00``; its offset at each session's start is kept
         (``utc_offset_min``) over the one the file states (:mod:`imuback.formats.zone`), except in raw
         Parquet, whose own offset is kept: a zone with the same offset at its start is accepted,
-        another refused naming both (:func:`check_raw_zone`).
+        another refused naming both (:func:`check_raw_zone`), but for a computer's guess (``record``
+        without ``--time-zone``), which the zone given replaces. A zone given over a file's different
+        one is said in one ``imuback`` log warning. ``mounting`` and ``time_zone`` ``"unknown"``
+        (:data:`imuback.formats.zone.FORGET`): none given (what the file states).
     """
     kind: Format = format or detect_format(path)
     if kind not in FORMATS:
         raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
-    identity = dict(identity)
+    from imuback.formats.zone import FORGET, overridden_text, parse_zone, text_offset_min, with_zone
+
+    identity = {k: (None if isinstance(v, str) and v == FORGET else v) for k, v in identity.items()}
     if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
         from imuback.formats.identity import start_text
 
         identity["start"] = start_text(identity["start"], src=str(path))
     zone_text = identity.pop("time_zone", None)
-    from imuback.formats.zone import parse_zone, text_offset_min, with_zone
-
     zone = None if zone_text is None else parse_zone(str(zone_text), src=str(path))
     sessions = _read_sessions(path, kind, mapping, identity)
     if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
         if kind == "parquet":  # ... but a raw Parquet file's own is kept: the same accepted, another refused
             return [check_raw_zone(s, zone, str(zone_text)) for s in sessions]
-        return [with_zone(s, zone) for s in sessions]
+        zoned = [with_zone(s, zone) for s in sessions]
+        for s, z in zip(sessions, zoned, strict=True):
+            if None not in (s.utc_offset_min, z.utc_offset_min) and s.utc_offset_min != z.utc_offset_min:
+                log.warning("%s", overridden_text(s.source, str(zone_text), int(z.utc_offset_min or 0),
+                                                  int(s.utc_offset_min or 0)))
+        return zoned
     start_offset = text_offset_min(identity["start"]) if isinstance(identity.get("start"), str) else None
     if start_offset is not None:  # --start written with its offset says where the recording was made
         import dataclasses
 
-        return [s if s.utc_offset_min is not None else dataclasses.replace(s, utc_offset_min=start_offset)
+        return [s if s.utc_offset_min is not None
+                else dataclasses.replace(s, utc_offset_min=start_offset, utc_offset_source="given")
                 for s in sessions]
     return sessions
 
@@ -224,20 +236,26 @@ def check_raw_identity(raw: RawSession, identity: dict[str, Any]) -> RawSession:
 def check_raw_zone(raw: RawSession, zone: dt.tzinfo, zone_text: str) -> RawSession:
     """A raw Parquet file that states its zone (``imuback.utc_offset_min``) keeps it: a zone given
     whose offset at the first sample is the same is accepted, another refused naming both
-    (:func:`imuback.formats.identity.refuse_stated`); a file without one takes the zone given.
+    (:func:`imuback.formats.identity.refuse_stated`); a file without one, or whose offset is the
+    recording computer's guess (``imuback.utc_offset_source`` ``computer``), takes the zone given.
     """
     from imuback.formats.identity import refuse_stated
-    from imuback.formats.zone import offset_text, with_zone
+    from imuback.formats.zone import offset_text, overridden_text, with_zone
 
     if raw.n_samples == 0:
         return raw
     zoned = with_zone(raw, zone)
     if raw.utc_offset_min is None or zoned.utc_offset_min in (None, raw.utc_offset_min):
         return zoned
+    if raw.utc_offset_source == "computer":
+        log.warning("%s", overridden_text(raw.source, zone_text, int(zoned.utc_offset_min), raw.utc_offset_min)
+                    + " (the recording computer's zone)")
+        return zoned
     given = f"{zone_text!r} (UTC{offset_text(zoned.utc_offset_min)} at its first sample)"
+    said = "given to imuback record --time-zone" if raw.utc_offset_source == "given" else "where it was recorded"
     raise refuse_stated(raw.source, key="time_zone", given=given,
                         states=f"the file's imuback.utc_offset_min is {raw.utc_offset_min} "
-                               f"(UTC{offset_text(raw.utc_offset_min)}, where it was recorded)")
+                               f"(UTC{offset_text(raw.utc_offset_min)}, {said})")
 
 
 def read_session(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,

@@ -138,7 +138,7 @@ def read_sensorlogger(path: str | Path, export: Export, **identity: Any) -> RawS
     from imuback.formats.zone import stated_zone, with_zone
 
     zone = stated_zone(meta.get("recording timezone", "")) if meta.get("recording timezone") else None
-    return raw if zone is None else with_zone(raw, zone)  # one it cannot read: unknown, the samples kept
+    return raw if zone is None else with_zone(raw, zone, source="file")  # one it cannot read: unknown, the samples kept
 
 
 def _gps_speed(export: Export, t_ns: I64) -> F64 | None:

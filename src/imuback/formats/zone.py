@@ -3,9 +3,10 @@
 Sample times are always UTC; the offset only tells the reports which local day and week a session
 belongs to (a run at 18:00 on 3 March in Los Angeles is on 3 March, not on 4 March UTC). In order:
 a zone given (``--time-zone``, ``time_zone=``), else one the file states, else the machine's zone
-for a live recording (``imuback record``), else unknown (None: UTC days). A zone is an IANA name
-(``Europe/Madrid``, which follows its summer time: the offset at the session's first sample is
-kept), ``UTC``, or a fixed offset (``+01:00``). docs/data_contract.md, "Times and time zones".
+for a live recording (``imuback record``), else unknown (None: UTC days); ``utc_offset_source`` says
+which (``given``, ``file``, ``computer``); ``unknown`` given (:data:`FORGET`) forgets a zone given
+before. A zone is an IANA name (``Europe/Madrid``, which follows its summer time: the offset at the
+session's first sample is kept), ``UTC``, or a fixed offset (``+01:00``). docs/data_contract.md, "Times and time zones".
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from imuback.errors import RawFormatError
 
 _OFFSET = re.compile(r"([+-])([01]\d|2[0-3]):?([0-5]\d)")
 """A fixed UTC offset, ``+01:00`` or ``-0800``."""
+
+FORGET = "unknown"
+"""What ``--time-zone`` and ``--mounting`` (``time_zone=``, ``mounting=``) take to forget what was told
+before: the session goes back to what the file states (else no zone, an assumed mounting)."""
 
 MAX_ZONE_LEN = 64
 """The longest zone text read (the clinic form's maxlength): IANA names are at most ~30 characters."""
@@ -94,12 +99,24 @@ def offset_text(offset_min: int) -> str:
     return f"{sign}{abs(offset_min) // 60:02d}:{abs(offset_min) % 60:02d}"
 
 
-def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone") -> RawSession:
-    """``raw`` with the offset of ``zone`` at its first sample (a zone given wins over the file's)."""
+def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zone",
+              source: str = "given") -> RawSession:
+    """``raw`` with the offset of ``zone`` at its first sample (a zone given wins over the file's),
+    its ``utc_offset_source`` ``source`` (``file`` for a zone the file states).
+    """
     tz = parse_zone(zone, src=raw.source, what=what) if isinstance(zone, str) else zone
     if raw.n_samples == 0:
         return raw
-    return dataclasses.replace(raw, utc_offset_min=offset_min_at(tz, int(raw.time_ns[0])))
+    return dataclasses.replace(raw, utc_offset_min=offset_min_at(tz, int(raw.time_ns[0])), utc_offset_source=source)
+
+
+def overridden_text(src: str, zone_text: str, given_min: int, stated_min: int, *, before: bool = False) -> str:
+    """The one line saying a zone given was used over the file's own different offset."""
+    if before:
+        return (f"{src}: the time zone given before ({offset_text(given_min)}) kept, not the file's own "
+                f"{offset_text(stated_min)}; --time-zone unknown (time_zone='unknown') goes back to the file's")
+    return (f"{src}: --time-zone {zone_text} ({offset_text(given_min)}) used, not the file's own "
+            f"{offset_text(stated_min)}")
 
 
 def local_offset_min(t_ns: int) -> int:
@@ -110,13 +127,15 @@ def local_offset_min(t_ns: int) -> int:
 
 def stamp_recorded_zone(path: str | Path, zone: str | None = None) -> RawSession:
     """Write into a just-recorded raw file where it was recorded (``imuback record``): the offset of
-    ``zone`` (``--time-zone``) at its first sample, else this machine's zone's; the file is
-    rewritten atomically with ``imuback.utc_offset_min`` and returned as read back.
+    ``zone`` (``--time-zone``, source ``given``) at its first sample, else this machine's zone's
+    (``computer``: a guess, which a zone given later replaces); the file is rewritten atomically with
+    ``imuback.utc_offset_min`` and ``imuback.utc_offset_source`` and returned as read back.
     """
     from imuback.store.raw import read_raw, write_raw
 
     raw = read_raw(path)
     t0 = int(raw.time_ns[0])
     offset = offset_min_at(parse_zone(zone, src=str(path)), t0) if zone is not None else local_offset_min(t0)
-    write_raw(path, dataclasses.replace(raw, utc_offset_min=offset))
+    write_raw(path, dataclasses.replace(raw, utc_offset_min=offset,
+                                        utc_offset_source="computer" if zone is None else "given"))
     return read_raw(path)

@@ -51,6 +51,8 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"drop --(runner|session) \(\w+= in Python\)"), lambda m: f"clear the {m[1].title()} id field"),
     (re.compile(r"drop --mounting \(mounting= in Python\)"), "set How the sensor was worn to 'not stated'"),
     (re.compile(r"drop --time-zone \(time_zone= in Python\)"), "clear the Time zone field"),
+    (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "a Time zone of 'unknown'"),
+    (re.compile(r"--time-zone (\S+) \("), r"the Time zone \1 ("),  # a zone given over the file's own
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
@@ -69,6 +71,7 @@ MOUNTING_CHOICES = (
     ("recommended", "imuback sensor, as recommended"),
     ("identity", "sensor axes = body axes"),
     ("matrix", "Other: matrix below"),
+    ("unknown", "forget the one given before"),
 )
 """The upload form's mountings (value, words): those of ``imuback process --mounting``, defaulting as
 it does to none given (sessions.mounting_source 'assumed')."""
@@ -93,7 +96,7 @@ def _process_upload(dataset: Path) -> Any:
     def read_and_store(path: Path, options: UploadOptions,
                        progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
         from imuback.formats import detect_format
-        from imuback.pipeline import process_file_sessions
+        from imuback.pipeline import collected_warnings, process_file_sessions
 
         progress("checking the file type")
         try:
@@ -109,8 +112,9 @@ def _process_upload(dataset: Path) -> Any:
                 raise RawFormatError(f"this {name} does not say whose run it is: enter the runner id in the "
                                      "upload form and upload it again")
             progress(f"reading the {name} and finding every step")
-            results = process_file_sessions(path, dataset=dataset, identity=identity,
-                                            treadmill_speed_mps=options.treadmill_speed_mps)
+            with collected_warnings() as said:  # a zone given over the file's own: the result says so
+                results = process_file_sessions(path, dataset=dataset, identity=identity,
+                                                treadmill_speed_mps=options.treadmill_speed_mps)
         except ImubackError:
             _discard(path)
             raise
@@ -127,7 +131,7 @@ def _process_upload(dataset: Path) -> Any:
                          f"{count(s['n_run_steps'] or 0, 'running step')}, "
                          f"{count(s['n_walk_steps'] or 0, 'walking step')}; status {s['status']}; "
                          + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source"))
-        summary = f"Not processed: {'; '.join(failed)}." if failed else ""
+        summary = " ".join([*(f"{w}." for w in said), *([f"Not processed: {'; '.join(failed)}."] if failed else [])])
         return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary
     return process
 
@@ -235,7 +239,8 @@ def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float =
                      "(.json). The runner id is needed for every file that does not name its runner (all but "
                      "raw Parquet); the start time (one file at a time) for files timed from their start, such "
                      "as Movesense logs. Time zone: where the runs were recorded, so the reports put each on the "
-                     "runner's own day (a file that states its zone keeps it unless one is given here). "
+                     "runner's own day (a file that states its zone keeps it unless one is given here; 'unknown' "
+                     "forgets one given before). "
                      "Treadmill speed: the belt speed of a treadmill run, for pace "
                      "and stride length (phone exports with GPS have their own). How the sensor was worn: "
                      "leave it 'not stated' when unsure (the chip's axes are then assumed) — imuback finds "
@@ -383,9 +388,9 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
         raise ImubackError(f"the upload form: start time {start!r} is the time of one file's first sample; upload "
                            f"one file with it (got {n_files}), or leave it empty")
     zone = text("time_zone")
-    if zone is not None:
-        from imuback.formats.zone import parse_zone
+    from imuback.formats.zone import FORGET, parse_zone
 
+    if zone is not None and zone != FORGET:  # unknown: forget the zone given before
         parse_zone(zone, src="the upload form", what="time zone")
     speed = None
     kmh = text("speed_kmh")
@@ -402,19 +407,20 @@ def _upload_options(form: Any, *, n_files: int) -> UploadOptions:
                          mounting=_mounting(text("mounting"), text("mounting_matrix")))
 
 
-def _mounting(choice: str | None, matrix: str | None) -> list[list[float]] | None:
+def _mounting(choice: str | None, matrix: str | None) -> list[list[float]] | str | None:
     """The upload form's mounting: not stated (None), a name of ``NAMED_MOUNTINGS``, or Other with a
     JSON 3x3 rotation in the matrix field (ImubackError naming the field).
     """
     from imuback.formats.identity import NAMED_MOUNTINGS, parse_mounting
+    from imuback.formats.zone import FORGET
 
-    if choice not in (None, "matrix", *NAMED_MOUNTINGS):
+    if choice not in (None, "matrix", FORGET, *NAMED_MOUNTINGS):
         raise ImubackError(f"the upload form: Mounting {choice!r} is not one of its choices")
     if matrix is not None and choice != "matrix":
         raise ImubackError("the upload form: a mounting matrix was given; choose 'Other' under How the sensor "
                            "was worn to use it, or clear the Mounting matrix field")
-    if choice is None:
-        return None
+    if choice is None or choice == FORGET:  # forget: the file's own, else assumed
+        return choice
     if choice == "matrix" and matrix is None:
         raise ImubackError("the upload form: Mounting 'Other' needs a 3x3 matrix in the Mounting matrix field, "
                            "e.g. [[0,0,-1],[0,1,0],[1,0,0]] for an Xsens at L5")

@@ -32,9 +32,10 @@ class UploadOptions:
     time_zone: str | None = None
     """Where the files were recorded (``Europe/Madrid``, ``UTC``, ``+01:00``): the reports' local days."""
     treadmill_speed_mps: float | None = None
-    mounting: list[list[float]] | None = None
+    mounting: list[list[float]] | str | None = None
     """The nominal mounting R (``v_body = R @ v_sensor``) the form gave; None: not stated (the
-    identity is assumed, as ``imuback process`` without ``--mounting``)."""
+    identity is assumed, as ``imuback process`` without ``--mounting``); ``"unknown"``: forget the one
+    given before."""
 
     def identity(self) -> dict[str, Any]:
         """The identity keywords of :func:`imuback.formats.read_sessions` that were given."""

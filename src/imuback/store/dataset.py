@@ -73,8 +73,8 @@ def table_files(dataset: str | Path, table: str, *, runner_id: str | None = None
 SOURCE_COLUMNS = ["source_path", "source_sha256", "pipeline_version", "params_json"]
 MOUNTING_COLUMNS = ["mounting_source", "mounting_nominal"]
 """How a stored session was read (null in files made before they were recorded)."""
-READ_COLUMNS = [*MOUNTING_COLUMNS, "utc_offset_min"]
-"""How a stored session was read: its mounting (schema 1.5) and where it was recorded (1.8); null
+READ_COLUMNS = [*MOUNTING_COLUMNS, "utc_offset_min", "utc_offset_source"]
+"""How a stored session was read: its mounting (schema 1.5), where it was recorded (1.8) and who said so (1.9); null
 in files made before."""
 
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from imuback.core import G_MPS2 as G_MPS2
+from imuback.core import ZONE_SOURCES, check_id
 from imuback.core import RawSession as RawSession
-from imuback.core import check_id
 from imuback.errors import RawFormatError
 from imuback.store import schema as S
 
@@ -41,6 +41,7 @@ def _metadata(raw: RawSession) -> dict[bytes, bytes]:
         meta[S.META_MOUNTING_ASSUMED] = "true"
     if raw.utc_offset_min is not None:  # where it was recorded (schema 1.8)
         meta[S.META_UTC_OFFSET_MIN] = str(int(raw.utc_offset_min))
+        meta[S.META_UTC_OFFSET_SOURCE] = str(raw.utc_offset_source or "file")  # schema 1.9
     if raw.acc_absent:  # at most one (RawSession checks): the file declares the column it leaves out
         meta[S.META_ACC_ABSENT] = raw.acc_absent[0]
     return {k.encode(): v.encode() for k, v in meta.items()}
@@ -188,6 +189,10 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
     except ValueError:
         raise RawFormatError(f"{source}: metadata {S.META_UTC_OFFSET_MIN} must be whole minutes (60 for "
                              f"UTC+01:00), got {str(offset_text)[:40]!r}") from None
+    offset_source = meta.get(S.META_UTC_OFFSET_SOURCE, "file").strip()  # absent (before 1.9): as stated
+    if offset_source not in ZONE_SOURCES:
+        raise RawFormatError(f"{source}: metadata {S.META_UTC_OFFSET_SOURCE} must be one of {list(ZONE_SOURCES)}, "
+                             f"got {offset_source[:40]!r}")
     return RawSession(
         session_id=check_id(meta[S.META_SESSION_ID], what="session_id", source=source),
         runner_id=check_id(meta[S.META_RUNNER_ID], what="runner_id", source=source),
@@ -205,6 +210,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         speed_mps=speed,
         acc_absent=acc_absent,
         utc_offset_min=offset,
+        utc_offset_source=offset_source,
     )
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from imuback.core import ACC_COLUMNS as ACC_COLUMNS
 from imuback.core import GYR_COLUMNS as GYR_COLUMNS
 
-SCHEMA_VERSION = "1.8"
+SCHEMA_VERSION = "1.9"
 """Major.minor. A minor bump adds columns; a major bump renames, removes or changes a meaning."""
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -44,6 +44,11 @@ META_UTC_OFFSET_MIN = "imuback.utc_offset_min"
 """Optional: the local clock's offset from UTC at the first sample, whole minutes (``60``: UTC+01:00),
 where the session was recorded (schema 1.8; ``record`` writes the machine's or ``--time-zone``'s).
 Absent: unknown (the reports then cut the session's days in UTC)."""
+
+META_UTC_OFFSET_SOURCE = "imuback.utc_offset_source"
+"""Optional, with ``imuback.utc_offset_min``: where it came from (schema 1.9), ``given`` (``record
+--time-zone``), ``computer`` (``record``'s machine zone: a guess, which a zone given later replaces) or
+``file``. Absent (files written before 1.9): as ``file``, kept (another zone given is refused)."""
 
 REQUIRED_RAW_META = (
     META_SCHEMA_VERSION,
@@ -258,6 +263,10 @@ def _sessions_fields() -> list[pa.Field]:
         _f("utc_offset_min", _I32, "min", "the local clock's offset from UTC at start_time where the session "
            "was recorded (+60: UTC+01:00; --time-zone, else what the file states); the reports cut its day "
            "and week in that local time; null: unknown (UTC days), or made before schema 1.8"),
+        _f("utc_offset_source", _STR, "", "where utc_offset_min comes from: 'given' (--time-zone, time_zone= in "
+           "Python, the clinic's Time zone, a --start written with its offset, record --time-zone), 'file' (the "
+           "file states it) or 'computer' (imuback record's machine zone, a guess); null where utc_offset_min "
+           "is null, or made before schema 1.9"),
     ]
     return fields
 
