@@ -306,3 +306,22 @@ def test_a_zone_given_over_the_files_own_is_said_and_unknown_forgets_it(clinic_c
     assert again.status == "done" and again.message == "", again.message
     zone = read_table(clinic_client.dataset, "sessions").select(["utc_offset_min", "utc_offset_source"])
     assert zone.to_pylist() == [{"utc_offset_min": 300, "utc_offset_source": "file"}]
+
+
+def test_the_same_file_uploaded_again_says_nothing_new_was_stored_and_keeps_one_copy(clinic_client: Any) -> None:
+    """A second upload of the same bytes under the same runner: done, its result says the session was
+    in the dataset already and nothing new was stored, and the duplicate upload is not kept."""
+    raw = half_sine_run(minutes=0.3)[0]
+    cols = np.column_stack([raw.time_ns / 1e9, raw.acc_mps2])
+    csv = ("time,acc_x,acc_y,acc_z\n" + "\n".join(",".join(f"{v:.5f}" for v in row) for row in cols)).encode()
+    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
+    (first,) = _finished(clinic_client, 1)
+    assert first.status == "done", first.message
+    assert "nothing new stored" not in first.session_texts[0]
+    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
+    second = next(j for j in _finished(clinic_client, 2) if j.job_id != first.job_id)
+    assert second.status == "done", second.message
+    assert second.sessions == first.sessions
+    assert second.session_texts[0].endswith("already in the clinic's dataset from an earlier upload of the same "
+                                            "file: nothing new stored"), second.session_texts
+    assert len(list((clinic_client.dataset / "uploads").iterdir())) == 1

@@ -82,8 +82,9 @@ PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 
 def _process_upload(dataset: Path) -> Any:
     """The job queue's processor: tell the format, check the identity the file needs, process every
-    session in it. A file that made no session is removed from ``uploads/`` (the clinic keeps the
-    original); its error is shown.
+    session in it. A file that made no session, or whose sessions the dataset already held from an
+    earlier upload of the same bytes, is removed from ``uploads/`` (the clinic keeps the original);
+    its error, or that nothing new was stored, is shown.
     """
     def process(path: Path, filename: str, options: UploadOptions,
                 progress: Progress) -> tuple[list[tuple[str, str, str]], str]:
@@ -130,7 +131,11 @@ def _process_upload(dataset: Path) -> Any:
             texts.append(f"session {res.session_id} of runner {res.runner_id}: "
                          f"{count(s['n_run_steps'] or 0, 'running step')}, "
                          f"{count(s['n_walk_steps'] or 0, 'walking step')}; status {s['status']}; "
-                         + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source"))
+                         + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source")
+                         + ("; already in the clinic's dataset from an earlier upload of the same file: "
+                            "nothing new stored" if res.up_to_date else ""))
+        if not failed and all(r.up_to_date for r in made):
+            _discard(path)  # the earlier upload of the same bytes is the one the sessions name
         summary = " ".join([*(f"{w}." for w in said), *([f"Not processed: {'; '.join(failed)}."] if failed else [])])
         return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary
     return process
