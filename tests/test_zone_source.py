@@ -197,3 +197,28 @@ def test_mounting_unknown_keeps_a_files_own_and_bad_words_stay_one_line(tmp_path
     assert capsys.readouterr().err.strip() == (
         "error: imuback process: --time-zone 'unknwn' is not a time zone: give a place's IANA name "
         "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00")
+
+
+def test_a_first_sample_between_microseconds_keeps_its_given_zone_and_is_up_to_date(tmp_path, capsys):
+    """``sessions.start_time`` holds whole microseconds (``record`` writes the clock's ns): the start is
+    compared at that precision (``pipeline.same_start``), so the zone given is kept and a re-run writes
+    nothing."""
+    raw = dataclasses.replace(imuback.simulate(minutes=0.3, seed=2, runner_id="ann"), utc_offset_min=0,
+                              utc_offset_source="computer")
+    raw = dataclasses.replace(raw, time_ns=raw.time_ns + 8)  # 8 ns past a whole microsecond, as record's
+    path = write_raw(tmp_path / "rec.parquet", raw)
+    ds = tmp_path / "ds"
+    base = ["process", str(path), "--dataset", str(ds)]
+    assert main([*base, "--time-zone", "Europe/Madrid"]) == 0
+    assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
+    capsys.readouterr()
+    assert main(base) == 0  # none given: the one given before is kept
+    assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
+    assert "the time zone given before (+01:00) kept" in capsys.readouterr().err
+    written = pq.read_table(next(ds.rglob("sessions/**/*.parquet")))["processed_at"].to_pylist()
+    assert main(base) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert pq.read_table(next(ds.rglob("sessions/**/*.parquet")))["processed_at"].to_pylist() == written
+    assert main(["batch", str(path), "--dataset", str(ds), "--progress", "none"]) == 0
+    assert "1 skipped" in capsys.readouterr().out
+    assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]

@@ -327,7 +327,8 @@ def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
     told = stored["utc_offset_source"] == "given" or (stored["utc_offset_source"] is None
                                                       and raw.utc_offset_min is None)
     if ("time_zone" not in forget and told and raw.utc_offset_source != "given"
-            and stored["utc_offset_min"] is not None and raw.n_samples and stored["start_ns"] == int(raw.time_ns[0])):
+            and stored["utc_offset_min"] is not None and raw.n_samples
+            and same_start(stored["start_ns"], int(raw.time_ns[0]))):
         keep.update(utc_offset_min=int(stored["utc_offset_min"]), utc_offset_source="given")
         if raw.utc_offset_min is not None and raw.utc_offset_min != keep["utc_offset_min"]:
             from imuback.formats.zone import overridden_text
@@ -362,7 +363,28 @@ def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str,
             and stored["mounting_nominal"] == mounting_json(raw.mounting)
             and stored["utc_offset_min"] == raw.utc_offset_min  # a --time-zone given: stored again
             and stored["utc_offset_source"] == raw.utc_offset_source
-            and stored["start_ns"] == int(raw.time_ns[0]))  # a file timed by --start: the same start
+            and same_start(stored["start_ns"], int(raw.time_ns[0])))  # a file timed by --start: the same start
+
+
+def start_time(first_ns: int) -> dt.datetime:
+    """``sessions.start_time`` of a session whose first sample is at ``first_ns`` (UTC ns): to the
+    microsecond (a Python datetime), as it has always been stored.
+    """
+    return dt.datetime.fromtimestamp(first_ns / 1e9, tz=dt.UTC)
+
+
+def same_start(stored_ns: int | None, first_ns: int) -> bool:
+    """A stored ``sessions.start_time`` (UTC ns, :func:`~imuback.store.dataset.stored_source`'s
+    ``start_ns``) is that of a first sample at ``first_ns`` (UTC ns), compared at the stored precision
+    (:func:`start_time`): a first sample between whole microseconds is the same start.
+    """
+    if stored_ns is None:
+        return False
+    stored = start_time(first_ns) - _EPOCH
+    return stored_ns == (stored // dt.timedelta(microseconds=1)) * 1000
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
@@ -575,7 +597,7 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     row: dict[str, Any] = {
         "session_id": raw.session_id,
         "runner_id": raw.runner_id,
-        "start_time": dt.datetime.fromtimestamp(int(raw.time_ns[0]) / 1e9, tz=dt.UTC),
+        "start_time": start_time(int(raw.time_ns[0])),
         "duration_s": a.gaps.duration_s,
         "sensor": raw.sensor,
         "sample_rate_hz": float(raw.sample_rate_hz),

@@ -324,15 +324,16 @@ def file_already_processed(task: SessionTask) -> str | None:
     if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
             or has_error(task.dataset, source_path=path):
         return None
-    from imuback.pipeline import file_sha256
+    from imuback.pipeline import file_sha256, same_start
 
     mine = made_by(task)
     if not mine:  # made under another --runner or --session only: this run makes new sessions
         return None
+    start = None if task.start is None else _start_ns(task.start, src=task.path)
     rows = []
     for runner_id, session_id in mine:
         row = stored_source(task.dataset, runner_id=runner_id, session_id=session_id)
-        if row is None or (task.start is not None and row["start_ns"] != _start_ns(task.start, src=task.path)):
+        if row is None or (task.start is not None and (start is None or not same_start(row["start_ns"], start))):
             return None
         if not (same_mounting(row, task) and same_zone(row, task) and row["source_path"] == path
                 and row["pipeline_version"] == task.pipeline_version
