@@ -222,3 +222,24 @@ def test_a_first_sample_between_microseconds_keeps_its_given_zone_and_is_up_to_d
     assert main(["batch", str(path), "--dataset", str(ds), "--progress", "none"]) == 0
     assert "1 skipped" in capsys.readouterr().out
     assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
+
+
+def test_collected_warnings_are_the_opening_threads_only():
+    """A Dask worker runs tasks in threads: each file's record holds its own warnings, not the others'."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from imuback.pipeline import collected_warnings
+
+    both_open = threading.Barrier(2)
+
+    def task(name: str) -> list[str]:
+        with collected_warnings() as said:
+            both_open.wait(timeout=10)
+            logging.getLogger("imuback").warning("%s: its own notice", name)
+            both_open.wait(timeout=10)  # the other thread's notice is said while this block is open
+        return said
+
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(task, ["run.csv", "run2.csv"]))
+    assert got == [["run.csv: its own notice"], ["run2.csv: its own notice"]]

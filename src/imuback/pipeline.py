@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -220,14 +221,17 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
 
 @contextmanager
 def collected_warnings() -> Iterator[list[str]]:
-    """The ``imuback`` log warnings said meanwhile (a zone given over a file's own, a reader's notice),
-    as a list filled while the block runs: a batch's record and the clinic page show them.
+    """The ``imuback`` log warnings said meanwhile by this thread (a zone given over a file's own, a
+    reader's notice), as a list filled while the block runs: a batch's record and the clinic page show
+    them. Another thread's (a Dask worker runs several tasks at once) are not this block's.
     """
     said: list[str] = []
+    opener = threading.get_ident()
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            said.append(record.getMessage())
+            if record.thread == opener:
+                said.append(record.getMessage())
 
     handler = _Collect(logging.WARNING)
     log.addHandler(handler)
