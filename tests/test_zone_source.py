@@ -9,6 +9,7 @@ import dataclasses
 import logging
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -214,7 +215,9 @@ def test_a_first_sample_between_microseconds_keeps_its_given_zone_and_is_up_to_d
     capsys.readouterr()
     assert main(base) == 0  # none given: the one given before is kept
     assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
-    assert "the time zone given before (+01:00) kept" in capsys.readouterr().err
+    assert _warnings(capsys.readouterr().err) == [
+        f"warning: {path}: the time zone given before (+01:00) kept, not the file's own +00:00 (the recording "
+        "computer's zone); --time-zone unknown (time_zone='unknown') goes back to the file's"]
     written = pq.read_table(next(ds.rglob("sessions/**/*.parquet")))["processed_at"].to_pylist()
     assert main(base) == 0
     assert "up to date" in capsys.readouterr().out
@@ -243,3 +246,37 @@ def test_collected_warnings_are_the_opening_threads_only():
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(task, ["run.csv", "run2.csv"]))
     assert got == [["run.csv: its own notice"], ["run2.csv: its own notice"]]
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["no-column", "null"])
+def test_a_zone_given_over_the_files_before_1_9_is_kept_on_upgrade(tmp_path, capsys, karachi_csv, drop):
+    """A 1.8 row has no ``utc_offset_source``: an offset other than the one the same bytes state at the
+    same start can only have been given (``--time-zone``), so re-processing keeps it, saying so."""
+    ds = tmp_path / "ds"
+    base = ["batch", str(karachi_csv), "--dataset", str(ds), "--runner", "cy", "--progress", "none"]
+    assert main([*base, "--time-zone", "Europe/Madrid"]) == 0
+    (part,) = ds.rglob("sessions/**/*.parquet")
+    table = pq.read_table(part)
+    i = table.schema.get_field_index("utc_offset_source")
+    table = table.remove_column(i) if drop else table.set_column(i, table.schema.field(i),
+                                                                  pa.nulls(1, pa.string()))
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"imuback.schema_version": b"1.8"}),
+                   part)
+    capsys.readouterr()
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "1 processed" in out
+    assert (f"warnings:\n  {karachi_csv}: the time zone given before (+01:00) kept, not the file's own +05:00; "
+            "--time-zone unknown (time_zone='unknown') goes back to the file's\n") in out
+    assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
+
+
+def test_the_kept_zone_is_not_said_before_a_refusal(tmp_path, capsys, karachi_csv):
+    ds = tmp_path / "ds"
+    base = ["process", str(karachi_csv), "--dataset", str(ds)]
+    assert main([*base, "--runner", "cy", "--time-zone", "Europe/Madrid"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--runner", "cz"]) == 1  # the same recording under another runner: refused
+    err = capsys.readouterr().err
+    assert _warnings(err) == [] and "not filed again under runner 'cz'" in err
+    assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]

@@ -272,7 +272,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
         before = _stored_before(dataset, raw, source_sha256=source_sha256)
-        raw = _keep_given(raw, before, forget=forget)
+        raw, kept = _keep_given(raw, before, forget=forget)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
         stored_speed = stored_treadmill_speed(dataset, runner_id=before[0] if before else raw.runner_id,
                                               session_id=raw.session_id, source_sha256=source_sha256)
@@ -282,6 +282,8 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         others = refiled_under(dataset, runner_id=raw.runner_id, session_id=raw.session_id, sessions=result.sessions)
         if others and not replace:
             raise _refiled_error(dataset, raw, others)
+        if kept:  # said once it is filed, not before a refusal
+            log.warning("%s", kept)
         if not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
                                                                    params=params):
             result = dataclasses.replace(result, up_to_date=not others)
@@ -314,22 +316,25 @@ def _stored_before(dataset: str | Path, raw: RawSession, *, source_sha256: str) 
 
 
 def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
-                forget: frozenset[str] = frozenset()) -> RawSession:
+                forget: frozenset[str] = frozenset()) -> tuple[RawSession, str]:
     """``raw`` with the mounting and time zone given when the same recording (same bytes) was stored
     before (``before``: :func:`_stored_before`), where none is given now (read without ``--mounting`` /
     ``--time-zone``): re-processing (a new pipeline version, ``batch`` again, a move to another runner)
     never drops what the user told. A mounting where the file states none; a zone stored as
-    ``given`` (schema 1.9) over the file's own too (said in one ``imuback`` log warning when they
-    differ), one stored before 1.9 (no source) where the file states none; the zone only for the same
-    start (an offset is the zone's at the first sample). ``forget`` (``"mounting"``, ``"time_zone"``:
-    given as ``unknown``) keeps neither: what the file states, else assumed / no zone.
+    ``given`` (schema 1.9) over the file's own too; one stored before 1.9 (no source) where the file
+    states none, or over the file's own when it differs from it (the same bytes and start state the
+    same offset: another one can only have been given); the zone only for the same start (an offset
+    is the zone's at the first sample). ``forget`` (``"mounting"``, ``"time_zone"``: given as
+    ``unknown``) keeps neither: what the file states, else assumed / no zone. Also the warning to log
+    once the session is filed ("" for none): a zone kept over the file's different own.
     """
     if before is None:
-        return raw
+        return raw, ""
     stored = before[1]
     keep: dict[str, Any] = {}
-    told = stored["utc_offset_source"] == "given" or (stored["utc_offset_source"] is None
-                                                      and raw.utc_offset_min is None)
+    said = ""
+    told = stored["utc_offset_source"] == "given" or (
+        stored["utc_offset_source"] is None and stored["utc_offset_min"] != raw.utc_offset_min)
     if ("time_zone" not in forget and told and raw.utc_offset_source != "given"
             and stored["utc_offset_min"] is not None and raw.n_samples
             and same_start(stored["start_ns"], int(raw.time_ns[0]))):
@@ -337,12 +342,13 @@ def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
         if raw.utc_offset_min is not None and raw.utc_offset_min != keep["utc_offset_min"]:
             from imuback.formats.zone import overridden_text
 
-            log.warning("%s", overridden_text(raw.source, "", keep["utc_offset_min"], raw.utc_offset_min, before=True))
+            said = overridden_text(raw.source, "", keep["utc_offset_min"], raw.utc_offset_min, before=True,
+                                   computer=raw.utc_offset_source == "computer")
     if ("mounting" not in forget and raw.mounting_source == "assumed" and stored["mounting_source"] == "given"
             and stored["mounting_nominal"]):
         keep.update(mounting=np.asarray(json.loads(stored["mounting_nominal"]), dtype=np.float64),
                     mounting_source="given")
-    return dataclasses.replace(raw, **keep) if keep else raw
+    return (dataclasses.replace(raw, **keep) if keep else raw), said
 
 
 def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> RefiledError:

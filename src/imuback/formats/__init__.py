@@ -248,8 +248,8 @@ def check_raw_zone(raw: RawSession, zone: dt.tzinfo, zone_text: str) -> RawSessi
     if raw.utc_offset_min is None or zoned.utc_offset_min in (None, raw.utc_offset_min):
         return zoned
     if raw.utc_offset_source == "computer":
-        log.warning("%s", overridden_text(raw.source, zone_text, int(zoned.utc_offset_min), raw.utc_offset_min)
-                    + " (the recording computer's zone)")
+        log.warning("%s", overridden_text(raw.source, zone_text, int(zoned.utc_offset_min), raw.utc_offset_min,
+                                          computer=True))
         return zoned
     given = f"{zone_text!r} (UTC{offset_text(zoned.utc_offset_min)} at its first sample)"
     said = "given to imuback record --time-zone" if raw.utc_offset_source == "given" else "where it was recorded"

@@ -110,13 +110,16 @@ def with_zone(raw: RawSession, zone: str | dt.tzinfo, *, what: str = "--time-zon
     return dataclasses.replace(raw, utc_offset_min=offset_min_at(tz, int(raw.time_ns[0])), utc_offset_source=source)
 
 
-def overridden_text(src: str, zone_text: str, given_min: int, stated_min: int, *, before: bool = False) -> str:
-    """The one line saying a zone given was used over the file's own different offset."""
+def overridden_text(src: str, zone_text: str, given_min: int, stated_min: int, *, before: bool = False,
+                    computer: bool = False) -> str:
+    """The one line saying a zone given (now, or ``before`` and kept) was used over the file's own
+    different offset (``computer``: the recording computer's zone, ``record`` without ``--time-zone``).
+    """
+    stated = offset_text(stated_min) + (" (the recording computer's zone)" if computer else "")
     if before:
         return (f"{src}: the time zone given before ({offset_text(given_min)}) kept, not the file's own "
-                f"{offset_text(stated_min)}; --time-zone unknown (time_zone='unknown') goes back to the file's")
-    return (f"{src}: --time-zone {zone_text} ({offset_text(given_min)}) used, not the file's own "
-            f"{offset_text(stated_min)}")
+                f"{stated}; --time-zone unknown (time_zone='unknown') goes back to the file's")
+    return f"{src}: --time-zone {zone_text} ({offset_text(given_min)}) used, not the file's own {stated}"
 
 
 def local_offset_min(t_ns: int) -> int:
