@@ -190,13 +190,17 @@ def test_batch_names_the_one_trial_of_a_file_that_fails_and_keeps_the_others(mat
     (tmp_path / "other").mkdir()
     other = _write(tmp_path / "other" / "data.mat", {
         "TimeMeasure1": {"Test5": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S, seed=7)}}},
-                         "Test6": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S + 900, seed=8)}}}}})
-    (outcome,) = run_batch([other], dataset=ds, workers=1, runner_id="ha001").outcomes
+                         "Test6": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S + 900, seed=8)},
+                                              "TimeZone": "Europe/Berlin"}}}})
+    (outcome,) = run_batch([other], dataset=ds, workers=1, runner_id="ha001", time_zone="+02:00").outcomes
     assert outcome.status == "failed" and outcome.error_type == "DatasetError"
     assert outcome.message is not None and "session 'TimeMeasure1_Test5_Trial1' of runner 'ha001' is already in" in \
         outcome.message
     assert outcome.message.endswith("(1 other sessions of the file were processed: TimeMeasure1_Test6_Trial1)")
     assert outcome.runner_id == "ha001" and outcome.session_id is None and outcome.n_steps > 0
+    # the written trial's notice is kept with the failure
+    assert outcome.warnings == (f"{other} (TimeMeasure1_Test6_Trial1): --time-zone +02:00 (+02:00) used, "
+                                "not the file's own +01:00",)  # Berlin in December
 
 
 @pytest.mark.parametrize("start, zone, expect", [

@@ -246,7 +246,7 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
         note = f" ({len(done)} other sessions of the file were processed: {ids})" if done else ""
         return _outcome(task, "failed", t0, source_sha256=_sha256_or_none(task.path),
                         error_type=type(failed[0]).__name__, message="; ".join(str(e) for e in failed) + note,
-                        **fields)
+                        warnings=tuple(said or ()), **fields)
     row = done[0].summary
     if all(r.up_to_date for r in done):  # read again (ids or --start given, a BIDS file...), rows unchanged
         return _outcome(task, "skipped", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
