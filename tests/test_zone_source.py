@@ -280,3 +280,19 @@ def test_the_kept_zone_is_not_said_before_a_refusal(tmp_path, capsys, karachi_cs
     err = capsys.readouterr().err
     assert _warnings(err) == [] and "not filed again under runner 'cz'" in err
     assert _zone(ds) == [{"utc_offset_min": 60, "utc_offset_source": "given"}]
+
+
+def test_python_takes_the_mountings_the_command_line_takes(tmp_path, karachi_csv):
+    from imuback.batch.runner import run_batch
+
+    with pytest.raises(RawFormatError, match=r"mounting= must be a 3x3 rotation, a named mounting \(identity, "
+                                             r"recommended\) or 'unknown', not 'unknwn'"):
+        imuback.read(karachi_csv, runner_id="cy", mounting="unknwn")
+    assert imuback.read(karachi_csv, runner_id="cy", mounting="recommended").mounting_source == "given"
+    ds = tmp_path / "ds"
+    statuses = [o.status for _ in range(2) for o in run_batch([karachi_csv], dataset=ds, workers=1, runner_id="cy",
+                                                              mounting="recommended").outcomes]
+    assert statuses == ["processed", "skipped"]  # a name is its matrix, up to date as one
+    assert _mounting(ds) == ["given"]
+    with pytest.raises(RawFormatError, match="not 'unknwn'"):
+        run_batch([karachi_csv], dataset=ds, workers=1, runner_id="cy", mounting="unknwn")

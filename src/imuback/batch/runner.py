@@ -116,7 +116,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     session_id, start : session id and ISO 8601 start time of an input that names none; they
         describe one recording, so they need ``inputs`` to find exactly one file.
     mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none
-        (not applied to raw Parquet files, which carry their own); ``"unknown"`` forgets one given before.
+        (not applied to raw Parquet files, which carry their own), or its name (``"identity"``,
+        ``"recommended"``, as ``--mounting``); ``"unknown"`` forgets one given before.
     time_zone : where the inputs were recorded (``Europe/Madrid``, ``UTC``, ``+01:00``): its offset at
         each session's start is stored (``utc_offset_min``) over the one a file states; a bad zone is
         refused before anything is read; ``"unknown"`` forgets one given before (the file's own again).
@@ -142,6 +143,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
 
     if time_zone is not None and time_zone != FORGET:
         parse_zone(time_zone, src="imuback batch")
+    from imuback.formats.identity import python_mounting
+
+    mounting = python_mounting(mounting, src="imuback batch")  # a name as its matrix (up to date as one)
     ensure_dataset_dir(ds)
     outcomes: list[SessionOutcome] = []
     interrupted = False

@@ -131,6 +131,10 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
     from imuback.formats.zone import FORGET, overridden_text, parse_zone, text_offset_min, with_zone
 
+    if "mounting" in identity:  # a name, as --mounting takes it; another word refused
+        from imuback.formats.identity import python_mounting
+
+        identity["mounting"] = python_mounting(identity["mounting"], src=str(path))
     identity = {k: (None if isinstance(v, str) and v == FORGET else v) for k, v in identity.items()}
     if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
         from imuback.formats.identity import start_text

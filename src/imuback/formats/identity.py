@@ -110,6 +110,22 @@ def parse_mounting(text: str) -> list[list[float]]:
     return [[float(v) for v in row] for row in r]
 
 
+def python_mounting(value: Any, *, src: str) -> Any:
+    """``mounting=`` in Python (:func:`imuback.read`, :func:`imuback.process`, ``run_batch``) as
+    ``--mounting`` takes it: a name of :data:`NAMED_MOUNTINGS` as its matrix, ``"unknown"``
+    (forget one given before) and None or a matrix (checked on reading) as they are; another word
+    refused (:class:`~imuback.errors.RawFormatError`).
+    """
+    from imuback.formats.zone import FORGET
+
+    if not isinstance(value, str) or value == FORGET:
+        return value
+    if value in NAMED_MOUNTINGS:
+        return NAMED_MOUNTINGS[value]
+    raise RawFormatError(f"{src}: mounting= must be a 3x3 rotation, a named mounting ({', '.join(NAMED_MOUNTINGS)}) "
+                         f"or {FORGET!r}, not {value!r}")
+
+
 _OPTIONS = {"runner_id": "--runner", "session_id": "--session", "start": "--start", "mounting": "--mounting",
             "time_zone": "--time-zone"}
 """The command line's option for an identity key (the others are Python keywords only)."""
