@@ -82,3 +82,19 @@ def test_record_writes_the_nominal_mounting_of_the_chosen_sensor() -> None:
     assert _mounting("[[0,1,0],[-1,0,0],[0,0,1]]", "polar") == [[0, 1, 0], [-1, 0, 0], [0, 0, 1]]
     with pytest.raises(Exception, match="rotation"):
         _mounting("[[1,0,0],[0,1,0],[0,0,-1]]", "imuback")
+
+
+def test_record_takes_mounting_unknown_and_refuses_a_bad_one_before_recording(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from imuback.cli.collect import _mounting
+
+    assert _mounting("unknown", "imuback") is None  # not known: the file says so
+    with pytest.raises(SystemExit):
+        main(["record", "--help"])
+    assert "'unknown'" in capsys.readouterr().out
+    assert main(["record", "--simulate", "--minutes", "0.2", "--out", str(tmp_path / "rec"),
+                 "--mounting", "bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: --mounting: not a JSON 3x3 matrix nor one of ['identity', 'recommended'] (Expecting "
+                   "value: line 1 column 1 (char 0)); or 'unknown' when it is not known")
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())

@@ -13,7 +13,6 @@ from typing import Any
 
 from imuback.cli import paths
 from imuback.cli.mounting import RECOMMENDED_MOUNTING as RECOMMENDED_MOUNTING
-from imuback.cli.mounting import mounting_matrix
 from imuback.cli.numbers import positive_float
 from imuback.collect.assemble import CollectReport
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
@@ -22,6 +21,8 @@ from imuback.collect.sensor import StreamSettings
 from imuback.collect.status import RecordStatus
 from imuback.core import RawSession
 from imuback.errors import BluetoothUnavailable, CollectError
+from imuback.formats.identity import parse_mounting
+from imuback.formats.zone import FORGET
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +50,7 @@ def register(subparsers: Any) -> None:
                    help="nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, or 'recommended' for the "
                         "imuback sensor worn as in firmware_notes/mounting.md (the default for --sensor "
                         "imuback; for the others not known: the file says so, and 'imuback process "
-                        "--mounting' may give it later)")
+                        "--mounting' may give it later), or 'unknown': not known")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
     p.add_argument("--stop-after", type=positive_float, default=None, metavar="MIN",
@@ -216,6 +217,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         from imuback.formats.zone import parse_zone
 
         parse_zone(args.time_zone, src="imuback record")
+    _mounting(args.mounting, args.sensor)  # a bad mounting too (also with --simulate, which writes its own)
     pending = recover_pending(out)
     for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
@@ -294,17 +296,18 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
 
 def _mounting(spec: str | None, sensor: str) -> list[list[float]] | None:
     """The nominal mounting written to the raw file (the pipeline then finds the real one); None:
-    not known (a Polar sensor worn at the back without --mounting), which the file says.
+    not known (a Polar sensor worn at the back without --mounting, or ``unknown``), which the file says.
     """
     if spec is None:
         if sensor != "imuback":
             return None
         spec = "recommended"
+    if spec == FORGET:
+        return None
     try:
-        matrix = mounting_matrix(spec)
-    except argparse.ArgumentTypeError as exc:
-        raise CollectError(f"--mounting: {exc}") from None
-    return None if isinstance(matrix, str) else matrix  # unknown: not known, as the file then says
+        return parse_mounting(spec)
+    except ValueError as exc:
+        raise CollectError(f"--mounting: {exc}; or {FORGET!r} when it is not known") from None
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
