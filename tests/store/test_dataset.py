@@ -103,10 +103,13 @@ def test_a_move_interrupted_while_deleting_is_finished_by_processing_again(tmp_p
     monkeypatch.undo()
     assert "sessions" not in calls[0].parts[-3]  # the old copy's derived rows went first
     assert sorted(read_table(ds, "sessions").column("runner_id").to_pylist()) == ["ann", "bob"]
-    assert process_file(fixed, dataset=ds, replace=True).moved_from == (("ann", 0),)
+    finished = process_file(fixed, dataset=ds, replace=True)
+    assert finished.moved_from == (("ann", 0),)
+    assert not finished.up_to_date  # bob's rows were written already, but the move changed the dataset
     for table in ("sessions", "steps", "strides"):
         assert set(read_table(ds, table).column("runner_id").to_pylist()) == {"bob"}, table
         assert not (ds / table / "runner=ann").exists(), table
+    assert process_file(fixed, dataset=ds, replace=True).up_to_date  # nothing left to do
 
 
 def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):
