@@ -197,7 +197,8 @@ def test_mounting_unknown_keeps_a_files_own_and_bad_words_stay_one_line(tmp_path
     assert main(["process", str(recorded["old"]), "--dataset", str(ds), "--time-zone", "unknwn"]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: imuback process: --time-zone 'unknwn' is not a time zone: give a place's IANA name "
-        "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00")
+        "(Europe/Madrid, America/Los_Angeles), UTC, or an offset like +01:00; or 'unknown' to forget one given "
+        "before")
 
 
 def test_a_first_sample_between_microseconds_keeps_its_given_zone_and_is_up_to_date(tmp_path, capsys):

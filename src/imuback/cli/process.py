@@ -89,10 +89,14 @@ def check_time_zone(zone: str | None, *, command: str) -> None:
     """Refuse a bad ``--time-zone`` once, before any file is read (:func:`imuback.formats.zone.parse_zone`;
     ``unknown`` forgets one given before).
     """
+    from imuback.errors import RawFormatError
     from imuback.formats.zone import FORGET, parse_zone
 
     if zone is not None and zone != FORGET:
-        parse_zone(zone, src=command)
+        try:
+            parse_zone(zone, src=command)
+        except RawFormatError as exc:
+            raise RawFormatError(f"{exc}; or {FORGET!r} to forget one given before") from None
 
 
 def column_mapping(args: argparse.Namespace) -> ColumnMapping | None:
