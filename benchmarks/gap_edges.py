@@ -5,9 +5,8 @@
 A 100 Hz timeline (400 samples) with the simulated phone's timestamp jitter (2 ms SD, as
 ``benchmarks/gap_counts.py``), two single samples removed ``d`` samples apart; many jitter draws
 per distance. Counts, per distance: draws counted right (2 gaps, 0.02 s), draws where a hole's
-interval was shortened by the jitter below ``gap_factor`` (1.5) periods (no candidate before branch
-gapfix), draws with too many gaps or samples (jitter counted beside a hole), and with too few
-samples; then how
+interval was shortened by the jitter below ``gap_factor`` (1.5) periods (never a candidate), draws
+with too many gaps or samples (jitter counted beside a hole), and with too few samples; then how
 many draws counted a gap more than 20 samples from either hole (the recording's first or last
 samples: a window of one or two samples).
 """
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
             _, st = to_grid(np.round(t * 1e9).astype(np.int64), np.zeros((t.size, 3)), None, fs_hz=FS_HZ)
             got = round(st.gap_total_s * FS_HZ)
             long_at = np.flatnonzero(np.diff(t) * FS_HZ >= factor)
-            found, _ = _count_missing(t, long_at, FS_HZ)
+            found = long_at[_count_missing(t, long_at, FS_HZ) >= 1]
             far += bool(np.any(np.min(np.abs(found[:, None] - holes[None, :]), axis=1) > 20))
             right += st.n_gaps == 2 and got == 2
             many += st.n_gaps > 2 or got > 2

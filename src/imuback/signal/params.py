@@ -17,8 +17,7 @@ class ResampleParams:
     gap_factor: float = 1.5
     """A sample interval of at least ``gap_factor`` nominal periods may hide missing samples (a
     gap); the samples on either side tell how many (none: timestamp jitter, see
-    :func:`imuback.signal.resample.to_grid`). A shorter one over one period is a candidate only
-    where the grid lines either side jump by half a period (a hole that jitter shortened)."""
+    :func:`imuback.signal.resample.to_grid`); shorter ones are jitter."""
     max_fill_s: float = 0.3
     """Gaps of up to this much missing time (whole missing samples; dropped samples or BLE
     packets) are bridged by the in-segment interpolation; longer gaps split the recording into

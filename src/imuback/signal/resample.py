@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import median_filter
 
 from imuback.core import ImuBlock
 from imuback.signal.params import ResampleParams
@@ -60,35 +59,31 @@ has no jitter: any window gives the interval itself, counted in the sensor's own
 (:data:`RATE_RECOUNT`)."""
 
 
-CLUSTER_SAMPLES = 8
-"""Candidate intervals (:func:`_count_missing`) fewer than this many samples apart are one cluster,
-counted as a whole: the median of the one or two samples between a hole and a jittered neighbour
-is no grid line (the simulated phone's jitter, 2 ms SD at 100 Hz: one-sample holes 1-32 samples
-apart, ``benchmarks/gap_edges.py``; 4, 8 and 16 compared in docs/validation_log.md). A cluster's
-lines lie at least this far from the next cluster's, so its own windows hold 8-16 samples."""
+def _missing_samples(t_s: npt.NDArray[np.float64], at: npt.NDArray[np.intp], fs_hz: float,
+                     stops: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    """Whole samples missing in each interval ``at`` (after raw sample ``i``): how far the grid line
+    through the samples after it lies beyond the one through the samples before it, in periods,
+    less the one period a sample interval spans. Each line is the median of up to
+    ``ANCHOR_SAMPLES`` samples' times (in periods, less their index), not reaching past an interval
+    of ``stops`` (the other gaps): jitter moves single samples, not the median, so an early sample
+    followed by a late one is no gap.
 
-
-def _cluster_jump(r: npt.NDArray[np.float64], first: npt.NDArray[np.intp], last: npt.NDArray[np.intp],
-                  stop_first: npt.NDArray[np.intp], stop_last: npt.NDArray[np.intp],
-                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Grid line before each cluster (intervals ``first`` .. ``last``) and how far the line after it
-    lies beyond, in periods: medians of up to ``ANCHOR_SAMPLES`` values of ``r`` (times in periods
-    less their index) ending at sample ``first`` and starting at ``last + 1``, not reaching past the
-    ``stop`` clusters (the other clusters' first and last intervals, sorted): jitter moves single
-    samples, not the median, so an early sample followed by a late one is no gap.
+    ``t_s`` (N,) s; ``at``, ``stops`` sorted interval indices (interval i: samples i to i+1).
     """
-    n = r.size
+    if at.size == 0:
+        return np.zeros(0)
+    r = t_s * fs_hz - np.arange(t_s.size)  # periods ahead of the sample count: +k after k missing
     o = np.arange(ANCHOR_SAMPLES)
-    before = np.searchsorted(stop_last, first, side="left")  # stop_last[before - 1] < first
-    after = np.searchsorted(stop_first, last, side="right")  # stop_first[after] > last
-    prev = np.concatenate([[-1], stop_last])[before]
-    nxt = np.concatenate([stop_first, [n - 1]])[after]  # samples prev + 1 .. first | last + 1 .. nxt
-    left = first[:, None] - o[None, :]
-    right = last[:, None] + 1 + o[None, :]
-    r_left = np.where(left > prev[:, None], r[np.clip(left, 0, n - 1)], np.nan)
-    r_right = np.where(right <= nxt[:, None], r[np.clip(right, 0, n - 1)], np.nan)
-    line0 = np.nanmedian(r_left, axis=1)
-    return line0, np.nanmedian(r_right, axis=1) - line0
+    before = np.searchsorted(stops, at, side="left")  # stops[before - 1] < at
+    after = np.searchsorted(stops, at, side="right")  # stops[after] > at
+    padded = np.concatenate([[-1], stops, [t_s.size - 1]])
+    prev, nxt = padded[before], padded[after + 1]  # samples prev + 1 .. at | at + 1 .. nxt
+    left = at[:, None] - o[None, :]
+    right = at[:, None] + 1 + o[None, :]
+    r_left = np.where(left > prev[:, None], r[np.clip(left, 0, t_s.size - 1)], np.nan)
+    r_right = np.where(right <= nxt[:, None], r[np.clip(right, 0, t_s.size - 1)], np.nan)
+    jump: npt.NDArray[np.float64] = np.nanmedian(r_right, axis=1) - np.nanmedian(r_left, axis=1)
+    return np.maximum(np.round(jump), 0.0)
 
 
 RATE_RECOUNT = 5e-3
@@ -104,7 +99,7 @@ def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_h
     Fewer than 100 such spans (batched timestamps): ``fs_hz``.
     """
     k = ANCHOR_SAMPLES
-    if t_s.size <= k:
+    if t_s.size <= k or not long.any():  # no interval to count in: no need to know
         return fs_hz
     n_long = np.concatenate([[0], np.cumsum(long)])
     # the span t[i + k] - t[i] holds intervals i .. i + k - 1; only its inner ones are asked to be
@@ -117,60 +112,14 @@ def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_h
     return own if abs(own / fs_hz - 1.0) > RATE_RECOUNT else fs_hz
 
 
-def _count_missing(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp], fs_hz: float,
-                   ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """The gaps among the sample intervals of ``t_s`` (N,) s at ``fs_hz``: (intervals, whole samples
-    missing in each), interval i between samples i and i + 1.
-
-    Candidates are the ``long_at`` intervals and any over one period across which the grid lines of
-    the ``ANCHOR_SAMPLES`` samples either side (not stopped) jump by half a period or more: a hole
-    whose neighbours' jitter shortened it. Candidates under :data:`CLUSTER_SAMPLES` apart form a
-    cluster, whose total is how far the line after its last interval lies beyond the one before
-    its first (:func:`_cluster_jump`: first with every cluster as a window boundary, then with
-    only those found to hold a gap). The total is split between the cluster's intervals by the
-    median of the samples between each two (in whole periods above the line before, within 0 and
-    the total), a median of three of these levels (a single misread) made non-decreasing: the
-    total is exact, only where it is placed inside the cluster can err. Without jitter an interval
-    of dt is ``round(dt * fs) - 1`` samples, as alone.
+def _count_missing(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
+                   fs_hz: float) -> npt.NDArray[np.float64]:
+    """Whole samples missing in each long interval ``long_at`` at ``fs_hz``: first with every long
+    interval as a window boundary, then with only those found to be gaps (a jittered neighbour then
+    no longer narrows the window).
     """
-    n = t_s.size
-    none = (np.zeros(0, np.intp), np.zeros(0))
-    if n < 2:
-        return none
-    r = t_s * fs_hz - np.arange(n)  # periods ahead of the sample count: +k after k missing
-    dr = np.diff(r)
-    k = ANCHOR_SAMPLES
-    line = median_filter(r, k, origin=-(k // 2), mode="nearest")  # line[j]: r[j .. j + k - 1]
-    i = np.arange(n - 1)
-    jump = line[i + 1] - line[np.maximum(i - k + 1, 0)]
-    cand = (dr > 0.0) & (jump >= 0.5)
-    cand[long_at] = True
-    at = np.flatnonzero(cand)
-    if at.size == 0:
-        return none
-    new = np.concatenate([[True], np.diff(at) >= CLUSTER_SAMPLES])
-    cid = np.cumsum(new) - 1
-    first, last = at[new], at[np.concatenate([new[1:], [True]])]
-    _, jump1 = _cluster_jump(r, first, last, first, last)
-    real = np.round(jump1) >= 1.0
-    line0, jump2 = _cluster_jump(r, first, last, first[real], last[real])
-    total = np.maximum(np.round(jump2), 0.0)
-    # the level after each candidate: the median of the samples up to the next one in its cluster
-    o = np.arange(CLUSTER_SAMPLES)
-    nxt = np.concatenate([at[1:], [n - 1]])
-    idx = at[:, None] + 1 + o[None, :]
-    between = np.where(idx <= nxt[:, None], r[np.minimum(idx, n - 1)], np.nan)
-    # in periods above the line before, its fraction set by both outer lines (32 samples)
-    base = line0 + (jump2 - total) / 2.0
-    level = np.clip(np.round(np.nanmedian(between, axis=1) - base[cid]), 0.0, total[cid])
-    is_last = np.concatenate([new[1:], [True]])
-    level[is_last] = total[cid[is_last]]
-    seq = np.concatenate([[0.0], (np.cumsum(total) - total)[cid] + level])  # cumulative, from 0
-    med = seq.copy()
-    med[1:-1] = np.median(np.stack([seq[:-2], seq[1:-1], seq[2:]]), axis=0)
-    missing = np.diff(np.maximum.accumulate(med))
-    gap = missing >= 1.0
-    return at[gap], missing[gap]
+    missing = _missing_samples(t_s, long_at, fs_hz, long_at)
+    return _missing_samples(t_s, long_at, fs_hz, long_at[missing >= 1.0])
 
 
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
@@ -181,9 +130,7 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     missing ``k`` samples when the grid line through the samples after it lies ``k`` periods beyond
     the one through the samples before it (medians of ``ANCHOR_SAMPLES`` each; without jitter,
     ``round(dt * fs) - 1``), and none (jitter: an early sample, then a late one) when ``k`` is 0; a
-    gap's length is that many periods. Candidates closer than :data:`CLUSTER_SAMPLES` are counted
-    together, and a hole that jitter shortened below ``gap_factor`` is one too
-    (:func:`_count_missing`). Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
+    gap's length is that many periods. Gaps up to ``max_fill_s`` (dropped BLE packets) stay inside
     a segment and are bridged by the linear interpolation; longer gaps split segments and nothing
     is interpolated across them.
     Returns the block in the sensor frame (float64) and the gap statistics.
@@ -205,8 +152,9 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     # grid lines on either side (jitter: none)
     long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
     max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
+    missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
     # a gap's length is its whole missing samples (times the period), everywhere below
-    gap_at, missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
+    gap_at, missing = long_at[missing >= 1.0], missing[missing >= 1.0]
     exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
     split = gap_at[missing > max_fill_n]
     starts = np.concatenate([[0], split + 1])
