@@ -1,6 +1,6 @@
 """The gap counter's edge cases on jittered timestamps, and on counter-timed ones off their rate.
 
-    python benchmarks/gap_edges.py [--trials 300] [--rev old=ffb4177 --rev gapfix=614ffb0]
+    python benchmarks/gap_edges.py [--trials 300] [--first-seed 0] [--rev old=ffb4177 --rev gapfix=614ffb0]
 
 Simulated 100 Hz timelines with the simulated phone's timestamp jitter (2 ms SD, as
 ``benchmarks/gap_counts.py``); many jitter draws per row. Rows:
@@ -64,20 +64,20 @@ def _truth(idx: np.ndarray) -> tuple[int, int, int]:
     return int(np.sum(m > 0)), int(np.sum(m)), int(np.sum(m[m <= MAX_FILL_N]))
 
 
-def _holes(n: int, lost: list[int], trials: int) -> Iterator[Draw]:
+def _holes(n: int, lost: list[int], seeds: range) -> Iterator[Draw]:
     """``n`` samples with normal jitter, the ``lost`` ones removed; reordering draws skipped."""
     keep = np.ones(n, bool)
     keep[lost] = False
     idx = np.flatnonzero(keep)
-    for seed in range(trials):
+    for seed in seeds:
         t = (np.arange(n) / FS_HZ + np.random.default_rng(seed).normal(0, JITTER_S, n))[keep]
         if np.all(np.diff(t) > 0):
             yield t, _truth(idx)
 
 
-def _dense(rate_hz: float, share: float, n: int, jitter_s: float, burst: int, trials: int) -> Iterator[Draw]:
+def _dense(rate_hz: float, share: float, n: int, jitter_s: float, burst: int, seeds: range) -> Iterator[Draw]:
     """``n`` samples at ``rate_hz``, a share lost in bursts of ``burst``; jitter clipped at 2 SD."""
-    for seed in range(trials):
+    for seed in seeds:
         rng = np.random.default_rng(seed)
         keep = np.ones(n, bool)
         starts = rng.choice(n - burst - 1, int(share * n / burst), replace=False) + 1
@@ -99,30 +99,33 @@ def _score(mod: ModuleType, draws: list[Draw]) -> tuple[int, int, int]:
     return right, many, few
 
 
-def rows(trials: int) -> Iterator[tuple[str, Callable[[], Iterator[Draw]]]]:
+def rows(trials: int, first: int = 0) -> Iterator[tuple[str, Callable[[], Iterator[Draw]]]]:
+    seeds, few = range(first, first + trials), range(first, first + trials // 10)
     for d in (1, 2, 3, 5, 8, 16, 32):
-        yield f"2x1 d={d}", lambda d=d: _holes(400, [200, 201 + d], trials)
+        yield f"2x1 d={d}", lambda d=d: _holes(400, [200, 201 + d], seeds)
     for w in (1, 2, 3, 5, 10, 30, 31, 40):
-        yield f"1x{w}", lambda w=w: _holes(400, list(range(200, 200 + w)), trials)
+        yield f"1x{w}", lambda w=w: _holes(400, list(range(200, 200 + w)), seeds)
     for n in (10, 400):
-        yield f"none n={n}", lambda n=n: _holes(n, [], trials)
+        yield f"none n={n}", lambda n=n: _holes(n, [], seeds)
     for r in (100.0, 97.0, 103.0):
-        yield f"10% {r:g}", lambda r=r: _dense(r, 0.1, 2000, JITTER_S, 1, trials)
+        yield f"10% {r:g}", lambda r=r: _dense(r, 0.1, 2000, JITTER_S, 1, seeds)
     for r, p, b in ((99.7, 0.1, 1), (98.0, 0.1, 1), (100.4, 0.3, 1), (95.0, 0.5, 1), (105.0, 0.2, 1),
                     (99.55, 0.05, 5)):
-        yield f"ctr {r:g} {p:g}{'b' if b > 1 else ''}", lambda r=r, p=p, b=b: _dense(r, p, 3000, 0.0, b, trials // 10)
+        yield f"ctr {r:g} {p:g}{'b' if b > 1 else ''}", lambda r=r, p=p, b=b: _dense(r, p, 3000, 0.0, b, few)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=300)
+    ap.add_argument("--first-seed", type=int, default=0, help="draws first-seed .. first-seed + trials - 1")
     ap.add_argument("--rev", action="append", default=[], help="NAME=COMMIT: a column for resample.py there")
     args = ap.parse_args(argv)
     mods = [(name, _module_at(name, commit)) for name, commit in (r.split("=", 1) for r in args.rev)]
     mods.append(("this", resample))
-    print(f"# {FS_HZ:g} Hz, jitter {1e3 * JITTER_S:g} ms SD; per counter: right / too many / too few")
+    print(f"# {FS_HZ:g} Hz, jitter {1e3 * JITTER_S:g} ms SD, draws {args.first_seed}..{args.first_seed + args.trials - 1}; "
+          "per counter: right / too many / too few")
     print(f"{'row':<14} {'draws':>6}" + "".join(f" {name:>15}" for name, _ in mods))
-    for label, make in rows(args.trials):
+    for label, make in rows(args.trials, args.first_seed):
         draws = list(make())
         cols = "".join(f" {'/'.join(str(v) for v in _score(mod, draws)):>15}" for _, mod in mods)
         print(f"{label:<14} {len(draws):>6}{cols}", flush=True)
