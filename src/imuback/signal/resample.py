@@ -60,49 +60,12 @@ has no jitter: any window gives the interval itself, counted in the sensor's own
 (:data:`RATE_RECOUNT`)."""
 
 
-def _missing_samples(t_s: npt.NDArray[np.float64], at: npt.NDArray[np.intp], fs_hz: float,
-                     stops: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-    """Whole samples missing in each interval ``at`` (after raw sample ``i``): how far the grid line
-    through the samples after it lies beyond the one through the samples before it, in periods,
-    less the one period a sample interval spans. Each line is the median of up to
-    ``ANCHOR_SAMPLES`` samples' times (in periods, less their index), not reaching past an interval
-    of ``stops`` (the other gaps): jitter moves single samples, not the median, so an early sample
-    followed by a late one is no gap.
-
-    ``t_s`` (N,) s; ``at``, ``stops`` sorted interval indices (interval i: samples i to i+1).
-    """
-    if at.size == 0:
-        return np.zeros(0)
-    r = t_s * fs_hz - np.arange(t_s.size)  # periods ahead of the sample count: +k after k missing
-    o = np.arange(ANCHOR_SAMPLES)
-    before = np.searchsorted(stops, at, side="left")  # stops[before - 1] < at
-    after = np.searchsorted(stops, at, side="right")  # stops[after] > at
-    padded = np.concatenate([[-1], stops, [t_s.size - 1]])
-    prev, nxt = padded[before], padded[after + 1]  # samples prev + 1 .. at | at + 1 .. nxt
-    left = at[:, None] - o[None, :]
-    right = at[:, None] + 1 + o[None, :]
-    r_left = np.where(left > prev[:, None], r[np.clip(left, 0, t_s.size - 1)], np.nan)
-    r_right = np.where(right <= nxt[:, None], r[np.clip(right, 0, t_s.size - 1)], np.nan)
-    jump: npt.NDArray[np.float64] = np.nanmedian(r_right, axis=1) - np.nanmedian(r_left, axis=1)
-    return np.maximum(np.round(jump), 0.0)
-
-
 CLUSTER_SAMPLES = 8
 """Candidate intervals (:func:`_count_missing`) fewer than this many samples apart are one cluster,
 counted as a whole: the median of the one or two samples between a hole and a jittered neighbour
 is no grid line (the simulated phone's jitter, 2 ms SD at 100 Hz: one-sample holes 1-32 samples
 apart, ``benchmarks/gap_edges.py``; 4, 8 and 16 compared in docs/validation_log.md). A cluster's
 lines lie at least this far from the next cluster's, so its own windows hold 8-16 samples."""
-
-
-BURST_SAMPLES = 10
-"""A cluster (:func:`_count_clusters`) with an interval missing this many samples or more counted
-alone (a burst of dropped packets, 0.1 s at 100 Hz) takes the counts alone of its long intervals:
-beside a burst the one or two samples between it and a jittered neighbour decide where the
-cluster's total goes, and alone (no shortened holes, windows of 16) they split it less often
-(``benchmarks/gap_edges.py``: holes of 30-40 samples counted 29 + 1 or 1 + 29 in 4-6 of 287 draws
-as clusters, 3 alone; of 2-5 samples, 4-5 as clusters and 4-5 alone; chosen on draws 0-299, reported
-on 300-599 in docs/validation_log.md)."""
 
 
 def _cluster_jump(r: npt.NDArray[np.float64], first: npt.NDArray[np.intp], last: npt.NDArray[np.intp],
@@ -134,67 +97,27 @@ own periods (review 26: told 100 Hz, a 104 Hz sensor's one-sample holes counted 
 stated one: 16 samples' drift at 0.5 % is 0.08 of a period."""
 
 
-def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_hz: float,
-                 *, jittered: bool = False) -> float:
+def _own_rate_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_hz: float) -> float:
     """The sensor's own rate where it is more than :data:`RATE_RECOUNT` off the stated ``fs_hz``,
     else ``fs_hz``: the median span of ``ANCHOR_SAMPLES`` intervals with no ``long`` one inside them
     (jitter averages out within a span; a gap, or a batch of equal times, is rarely inside one).
-    Fewer than 100 such spans (batched timestamps): ``fs_hz``. Counter-timed (not ``jittered``):
-    only a span's inner intervals are asked to be short (its two end samples' jitter free), and
-    with no ``long`` interval at all, ``fs_hz``. ``jittered``: all of a span's intervals, as a long
-    end interval is more often a hole than jitter under dense loss (10 % lost one by one at 100 Hz:
-    99.4 Hz read, review 29; now within 0.5 %, ``benchmarks/gap_edges.py``), which leaves a bias of
-    about +0.2 % (an end sample is rarely far out where its interval must be short).
+    Fewer than 100 such spans (batched timestamps): ``fs_hz``.
     """
     k = ANCHOR_SAMPLES
-    if t_s.size <= k or not (jittered or long.any()):  # no interval to count in: no need to know
+    if t_s.size <= k:
         return fs_hz
     n_long = np.concatenate([[0], np.cumsum(long)])
-    if jittered:  # the span t[i + k] - t[i] holds intervals i .. i + k - 1
-        clean = (n_long[k:] - n_long[:-k]) == 0
-    else:  # only its inner ones short: unbiased (a long end interval as often late as early)
-        clean = (n_long[k - 1:-1] - n_long[1:-k + 1 or None][: t_s.size - k]) == 0
+    # the span t[i + k] - t[i] holds intervals i .. i + k - 1; only its inner ones are asked to be
+    # short, which leaves its two end samples' jitter free (unbiased: a long first or last interval
+    # is as often a late end sample as an early one)
+    clean = (n_long[k - 1:-1] - n_long[1:-k + 1 or None][: t_s.size - k]) == 0
     if clean.sum() < 100:
         return fs_hz
-    span = (t_s[k:] - t_s[:-k])[clean]
-    mid = float(np.median(span))
-    own = k / mid
-    # jittered: the median's standard error (spans of k overlap: about clean / k independent ones)
-    # must leave the rate off by more than RATE_RECOUNT (a 400-sample phone reads 100 Hz +-0.6 %)
-    se = 1.2533 * 1.4826 * float(np.median(np.abs(span - mid))) / mid / np.sqrt(span.size / k) if jittered else 0.0
-    return own if abs(own / fs_hz - 1.0) > RATE_RECOUNT + 2.0 * se else fs_hz
+    own = k / float(np.median((t_s[k:] - t_s[:-k])[clean]))
+    return own if abs(own / fs_hz - 1.0) > RATE_RECOUNT else fs_hz
 
 
-JITTER_PERIODS, JITTER_SHARE = 0.15, 0.1
-"""A recording is jittered (:func:`_count_clusters`) when more than ``JITTER_SHARE`` of its
-intervals under ``gap_factor`` periods lie more than ``JITTER_PERIODS`` from their median (the
-simulated phone, 2 ms SD at 100 Hz: about 60 %); else counter-timed (:func:`_count_each`), which
-lets a sensor off its stated rate (the median), or timestamps in whole milliseconds (0.1 period
-at 100 Hz), through."""
-
-
-def _is_jittered(dt_periods: npt.NDArray[np.float64], gap_factor: float) -> bool:
-    """Whether the intervals ``dt_periods`` (in stated periods) are jittered (:data:`JITTER_SHARE`)."""
-    short = dt_periods[dt_periods < gap_factor]
-    if short.size == 0:
-        return False
-    return bool(np.mean(np.abs(short - np.median(short)) > JITTER_PERIODS) > JITTER_SHARE)
-
-
-def _count_each(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
-                fs_hz: float) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """The gaps among the long intervals ``long_at`` of a counter-timed ``t_s`` at ``fs_hz``:
-    (intervals, whole samples missing in each), each counted alone (:func:`_missing_samples`):
-    first with every long interval as a window boundary, then with only those found to be gaps (a
-    jittered neighbour then no longer narrows the window). Without jitter an interval of dt is
-    ``round(dt * fs) - 1`` samples.
-    """
-    missing = _missing_samples(t_s, long_at, fs_hz, long_at)
-    missing = _missing_samples(t_s, long_at, fs_hz, long_at[missing >= 1.0])
-    return long_at[missing >= 1.0], missing[missing >= 1.0]
-
-
-def _count_clusters(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp], fs_hz: float,
+def _count_missing(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp], fs_hz: float,
                    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """The gaps among the sample intervals of ``t_s`` (N,) s at ``fs_hz``: (intervals, whole samples
     missing in each), interval i between samples i and i + 1.
@@ -246,12 +169,6 @@ def _count_clusters(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
     med = seq.copy()
     med[1:-1] = np.median(np.stack([seq[:-2], seq[1:-1], seq[2:]]), axis=0)
     missing = np.diff(np.maximum.accumulate(med))
-    # a cluster with a burst in it: every long interval counted alone (:func:`_count_each`)
-    alone_at, alone_n = _count_each(t_s, long_at, fs_hz)
-    alone = np.zeros(at.size)
-    alone[np.searchsorted(at, alone_at)] = alone_n
-    burst = np.bincount(cid, weights=alone >= BURST_SAMPLES, minlength=first.size) > 0
-    missing = np.where(burst[cid], alone, missing)
     gap = missing >= 1.0
     return at[gap], missing[gap]
 
@@ -286,14 +203,10 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     dt = np.diff(t)
     # an interval of gap_factor periods or more may hide missing samples; how many is told by the
     # grid lines on either side (jitter: none)
-    long = dt >= params.gap_factor * period
-    long_at = np.flatnonzero(long)  # after raw sample i
+    long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
     max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
     # a gap's length is its whole missing samples (times the period), everywhere below
-    if _is_jittered(dt * fs_hz, params.gap_factor):
-        gap_at, missing = _count_clusters(t, long_at, _own_rate_hz(t, long, fs_hz, jittered=True))
-    else:
-        gap_at, missing = _count_each(t, long_at, _own_rate_hz(t, long, fs_hz))
+    gap_at, missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
     exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
     split = gap_at[missing > max_fill_n]
     starts = np.concatenate([[0], split + 1])
