@@ -14,12 +14,15 @@ Simulated 100 Hz timelines with the simulated phone's timestamp jitter (2 ms SD,
 - ``10% r``: 2000 samples of a sensor at ``r`` Hz told 100 Hz, 10 % of the samples lost one by
   one (jitter clipped at 4 ms so that no draw reorders);
 - ``ctr r p``: counter-timed (no jitter) at ``r`` Hz told 100 Hz, 3000 samples, a share ``p``
-  lost one by one, or in 5-sample bursts (``b``): must equal ``round(dt * fs) - 1`` per interval
-  (in the sensor's own periods when it is more than ``RATE_RECOUNT`` off).
+  lost one by one, or in 5-sample bursts (``b``). ffb4177's counter gives ``round(dt * fs) - 1``
+  per interval at the rate it counts in (the sensor's own when it is more than ``RATE_RECOUNT``
+  off and 100 clean spans measure it; 95 Hz with half the samples lost has too few, so the stated
+  one, and long holes come out wrong).
 
 Per row and counter: draws counted right (gaps, samples, and the samples of the gaps up to
-``max_fill_s``, bridged: a longer gap must split the recording), too many (gaps or samples), too few samples. ``--rev NAME=COMMIT`` adds the
-counter of ``src/imuback/signal/resample.py`` at that commit as a column (read with ``git show``).
+``max_fill_s``, bridged: a longer gap must split the recording), too many (gaps or samples), too
+few samples. ``--rev NAME=COMMIT`` adds the counter of ``src/imuback/signal/resample.py`` at that
+commit as a column (read with ``git show``); ``--first-seed`` picks other draws (held out).
 """
 
 from __future__ import annotations
@@ -122,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     mods = [(name, _module_at(name, commit)) for name, commit in (r.split("=", 1) for r in args.rev)]
     mods.append(("this", resample))
-    print(f"# {FS_HZ:g} Hz, jitter {1e3 * JITTER_S:g} ms SD, draws {args.first_seed}..{args.first_seed + args.trials - 1}; "
+    last = args.first_seed + args.trials - 1
+    print(f"# {FS_HZ:g} Hz, jitter {1e3 * JITTER_S:g} ms SD, draws {args.first_seed}..{last}; "
           "per counter: right / too many / too few")
     print(f"{'row':<14} {'draws':>6}" + "".join(f" {name:>15}" for name, _ in mods))
     for label, make in rows(args.trials, args.first_seed):
