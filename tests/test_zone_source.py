@@ -16,6 +16,7 @@ import pytest
 import imuback
 from imuback.cli import main
 from imuback.errors import RawFormatError
+from imuback.formats.identity import RECOMMENDED_MOUNTING
 from imuback.store.dataset import read_table
 from imuback.store.raw import read_raw, write_raw
 from tests.test_cli_identity import _csv_of
@@ -249,6 +250,16 @@ def test_collected_warnings_are_the_opening_threads_only():
     assert got == [["run.csv: its own notice"], ["run2.csv: its own notice"]]
 
 
+def test_collected_warnings_do_not_need_the_records_thread(monkeypatch):
+    """An application may turn ``logging.logThreads`` off (records then carry no thread): still collected."""
+    from imuback.pipeline import collected_warnings
+
+    monkeypatch.setattr(logging, "logThreads", False)
+    with collected_warnings() as said:
+        logging.getLogger("imuback").warning("x.csv: a notice")
+    assert said == ["x.csv: a notice"]
+
+
 @pytest.mark.parametrize("drop", [True, False], ids=["no-column", "null"])
 def test_a_zone_given_over_the_files_before_1_9_is_kept_on_upgrade(tmp_path, capsys, karachi_csv, drop):
     """A 1.8 row has no ``utc_offset_source``: an offset other than the one the same bytes state at the
@@ -286,10 +297,17 @@ def test_the_kept_zone_is_not_said_before_a_refusal(tmp_path, capsys, karachi_cs
 def test_python_takes_the_mountings_the_command_line_takes(tmp_path, karachi_csv):
     from imuback.batch.runner import run_batch
 
-    with pytest.raises(RawFormatError, match=r"mounting= must be a 3x3 rotation, a named mounting \(identity, "
-                                             r"recommended\) or 'unknown', not 'unknwn'"):
+    with pytest.raises(RawFormatError, match=r"mounting= must be a 3x3 rotation \(a numpy array or nested lists\), "
+                                             r"a named mounting \(identity, recommended\) or 'unknown', not 'unknwn'"):
         imuback.read(karachi_csv, runner_id="cy", mounting="unknwn")
     assert imuback.read(karachi_csv, runner_id="cy", mounting="recommended").mounting_source == "given"
+    turned = np.array(RECOMMENDED_MOUNTING)
+    for given in (turned, turned.tolist()):  # a numpy array as nested lists, the same matrix
+        raw = imuback.read(karachi_csv, runner_id="cy", mounting=given)
+        assert raw.mounting_source == "given" and np.allclose(raw.mounting, turned)
+    for bad in ([[1, 0], [0, 1]], 5, b"recommended", np.full((3, 3), np.nan), [["a"] * 3] * 3):
+        with pytest.raises(RawFormatError, match=r"run\.csv: mounting= must be a 3x3 rotation"):
+            imuback.read(karachi_csv, runner_id="cy", mounting=bad)
     ds = tmp_path / "ds"
     statuses = [o.status for _ in range(2) for o in run_batch([karachi_csv], dataset=ds, workers=1, runner_id="cy",
                                                               mounting="recommended").outcomes]

@@ -229,8 +229,8 @@ def collected_warnings() -> Iterator[list[str]]:
     opener = threading.get_ident()
 
     class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.thread == opener:
+        def emit(self, record: logging.LogRecord) -> None:  # runs in the logging thread
+            if threading.get_ident() == opener:  # not record.thread: None under logging.logThreads = False
                 said.append(record.getMessage())
 
     handler = _Collect(logging.WARNING)
@@ -378,7 +378,9 @@ def _already_stored(dataset: str | Path, raw: RawSession, *, source_sha256: str,
 
 def start_time(first_ns: int) -> dt.datetime:
     """``sessions.start_time`` of a session whose first sample is at ``first_ns`` (UTC ns): to the
-    microsecond (a Python datetime), as it has always been stored.
+    microsecond (a Python datetime), as it has always been stored. Through float seconds, so not an
+    exact rounding (a first sample about -600 to +650 ns around the stored microsecond is the same
+    start): keep it so, or rows already stored stop matching (:func:`same_start`).
     """
     return dt.datetime.fromtimestamp(first_ns / 1e9, tz=dt.UTC)
 

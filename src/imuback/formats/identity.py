@@ -111,19 +111,28 @@ def parse_mounting(text: str) -> list[list[float]]:
 
 
 def python_mounting(value: Any, *, src: str) -> Any:
-    """``mounting=`` in Python (:func:`imuback.read`, :func:`imuback.process`, ``run_batch``) as
-    ``--mounting`` takes it: a name of :data:`NAMED_MOUNTINGS` as its matrix, ``"unknown"``
-    (forget one given before) and None or a matrix (checked on reading) as they are; another word
-    refused (:class:`~imuback.errors.RawFormatError`).
+    """``mounting=`` in Python (:func:`imuback.read`, :func:`imuback.process`, ``run_batch``): a name
+    of :data:`NAMED_MOUNTINGS` as its matrix, ``"unknown"`` (forget one given before) and None as they
+    are, a 3x3 matrix (a numpy array or nested lists; a rotation, checked on reading) as nested lists
+    of floats; anything else refused in one line (:class:`~imuback.errors.RawFormatError`).
     """
     from imuback.formats.zone import FORGET
 
-    if not isinstance(value, str) or value == FORGET:
+    if value is None or (isinstance(value, str) and value == FORGET):
         return value
-    if value in NAMED_MOUNTINGS:
+    if isinstance(value, str) and value in NAMED_MOUNTINGS:
         return NAMED_MOUNTINGS[value]
-    raise RawFormatError(f"{src}: mounting= must be a 3x3 rotation, a named mounting ({', '.join(NAMED_MOUNTINGS)}) "
-                         f"or {FORGET!r}, not {value!r}")
+    refused = RawFormatError(f"{src}: mounting= must be a 3x3 rotation (a numpy array or nested lists), a named "
+                             f"mounting ({', '.join(NAMED_MOUNTINGS)}) or {FORGET!r}, not {str(value)[:80]!r}")
+    if isinstance(value, str | bytes):
+        raise refused
+    try:
+        matrix = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise refused from None
+    if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
+        raise refused
+    return matrix.tolist()
 
 
 _OPTIONS = {"runner_id": "--runner", "session_id": "--session", "start": "--start", "mounting": "--mounting",
