@@ -163,10 +163,15 @@ def test_a_mobgap_file_uploaded_with_another_mounting_is_refused_in_the_forms_wo
     assert not re.search(r"--[a-z]|in Python", job.message), job.message
 
 
-def test_a_stored_recording_uploaded_under_another_runner_is_refused_and_stays(clinic_client: Any) -> None:
+def _run_csv() -> bytes:
+    """18 s of analytic running as a CSV without ids (time s, acc m/s^2)."""
     raw = half_sine_run(minutes=0.3)[0]
     cols = np.column_stack([raw.time_ns / 1e9, raw.acc_mps2])
-    csv = ("time,acc_x,acc_y,acc_z\n" + "\n".join(",".join(f"{v:.5f}" for v in row) for row in cols)).encode()
+    return ("time,acc_x,acc_y,acc_z\n" + "\n".join(",".join(f"{v:.5f}" for v in row) for row in cols)).encode()
+
+
+def test_a_stored_recording_uploaded_under_another_runner_is_refused_and_stays(clinic_client: Any) -> None:
+    csv = _run_csv()
     assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
     (first,) = _finished(clinic_client, 1)
     assert first.status == "done", first.message
@@ -311,9 +316,7 @@ def test_a_zone_given_over_the_files_own_is_said_and_unknown_forgets_it(clinic_c
 def test_the_same_file_uploaded_again_says_nothing_new_was_stored_and_keeps_one_copy(clinic_client: Any) -> None:
     """A second upload of the same bytes under the same runner: done, its result says the session was
     in the dataset already and nothing new was stored, and the duplicate upload is not kept."""
-    raw = half_sine_run(minutes=0.3)[0]
-    cols = np.column_stack([raw.time_ns / 1e9, raw.acc_mps2])
-    csv = ("time,acc_x,acc_y,acc_z\n" + "\n".join(",".join(f"{v:.5f}" for v in row) for row in cols)).encode()
+    csv = _run_csv()
     assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
     (first,) = _finished(clinic_client, 1)
     assert first.status == "done", first.message
