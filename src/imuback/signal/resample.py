@@ -137,16 +137,16 @@ JITTER_PERIODS, JITTER_SHARE, JITTER_SAMPLE = 0.15, 0.1, 8192
 read on about ``JITTER_SAMPLE`` of them evenly strided (cheap on long recordings)."""
 
 
-def _dense_jittered(dt_periods: npt.NDArray[np.float64], n_long: int, gap_factor: float) -> bool:
-    """Whether a recording's intervals ``dt_periods`` (in stated periods; ``n_long`` of them
-    ``gap_factor`` or longer) are densely lost and jittered, where each long interval counted alone
+def _dense_jittered(dt_s: npt.NDArray[np.float64], n_long: int, fs_hz: float, gap_factor: float) -> bool:
+    """Whether a recording's intervals ``dt_s`` (s; ``n_long`` of them ``gap_factor`` stated periods
+    or longer) are densely lost and jittered, where each long interval counted alone
     (:func:`_count_missing`) is known wrong: the one or two samples between neighbouring holes are no
     grid line. The share is read first (free); the jitter only when dense.
     """
-    n = dt_periods.size
+    n = dt_s.size
     if n < DENSE_MIN_INTERVALS or n_long < DENSE_SHARE * n:
         return False
-    sample = dt_periods[:: max(1, n // JITTER_SAMPLE)]
+    sample = dt_s[:: max(1, n // JITTER_SAMPLE)] * fs_hz  # in stated periods
     short = sample[sample < gap_factor]
     if short.size == 0:
         return False
@@ -309,7 +309,7 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     # grid lines on either side (jitter: none)
     long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
     max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
-    if _dense_jittered(dt * fs_hz, long_at.size, params.gap_factor):  # neighbouring holes: clusters
+    if _dense_jittered(dt, long_at.size, fs_hz, params.gap_factor):  # neighbouring holes: clusters
         long = dt >= params.gap_factor * period
         every_missing = _count_clusters(t, long_at, _own_rate_dense_hz(t, long, fs_hz))
         gap_at = np.flatnonzero(every_missing >= 1.0)
