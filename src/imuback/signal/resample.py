@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy.ndimage import median_filter
 
 from imuback.core import ImuBlock
 from imuback.signal.params import ResampleParams
@@ -122,6 +123,162 @@ def _count_missing(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
     return _missing_samples(t_s, long_at, fs_hz, long_at[missing >= 1.0])
 
 
+DENSE_SHARE, DENSE_MIN_INTERVALS = 0.09, 100
+"""A recording is densely lost (:func:`_dense_jittered`) when at least ``DENSE_SHARE`` of its
+intervals are ``gap_factor`` periods or longer and it has ``DENSE_MIN_INTERVALS`` intervals or more
+(fewer: too few spans to read its own rate). The simulated phone (2 ms SD at 100 Hz) has 1.5-7.3 %
+such intervals from jitter and a hole or two, 10.3-15.0 % with 10 % of its samples lost one by one
+at 97-103 Hz (``benchmarks/gap_edges.py``, draws 0-299: chosen there, reported on 300-599)."""
+
+JITTER_PERIODS, JITTER_SHARE, JITTER_SAMPLE = 0.15, 0.1, 8192
+"""Jittered timestamps (:func:`_dense_jittered`): more than ``JITTER_SHARE`` of the intervals under
+``gap_factor`` periods lie more than ``JITTER_PERIODS`` from their median (the simulated phone: about
+60 %; a counter-timed sensor off its stated rate, or timestamps in whole milliseconds at 100 Hz: none),
+read on about ``JITTER_SAMPLE`` of them evenly strided (cheap on long recordings)."""
+
+
+def _dense_jittered(dt_s: npt.NDArray[np.float64], n_long: int, fs_hz: float, gap_factor: float) -> bool:
+    """Whether a recording's intervals ``dt_s`` (s; ``n_long`` of them ``gap_factor`` stated periods
+    or longer) are densely lost and jittered, where each long interval counted alone
+    (:func:`_count_missing`) is known wrong: the one or two samples between neighbouring holes are no
+    grid line. The share is read first (free); the jitter only when dense.
+    """
+    n = dt_s.size
+    if n < DENSE_MIN_INTERVALS or n_long < DENSE_SHARE * n:
+        return False
+    sample = dt_s[:: max(1, n // JITTER_SAMPLE)] * fs_hz  # in stated periods
+    short = sample[sample < gap_factor]
+    if short.size == 0:
+        return False
+    return bool(np.mean(np.abs(short - np.median(short)) > JITTER_PERIODS) > JITTER_SHARE)
+
+
+PHASE_BLOCK = 32
+"""Samples per block whose mean phase (:func:`_own_rate_dense_hz`) follows the sensor's clock: 2 ms
+SD of jitter at 100 Hz is 0.2 of a cycle per sample, 0.04 per block mean."""
+
+
+def _own_rate_dense_hz(t_s: npt.NDArray[np.float64], long: npt.NDArray[np.bool_], fs_hz: float) -> float:
+    """The sensor's own rate for a densely lost, jittered ``t_s`` (N,) s (``long``: its long
+    intervals), in Hz. Roughly: ``ANCHOR_SAMPLES`` over the median span of that many intervals all
+    short (a long end interval is more often a hole than jitter there), within about 0.3 % on the
+    simulated phone; that is not enough where clusters of neighbouring holes chain over a hundred
+    samples (10 % lost at 97 Hz told 100: right in 143 of 300 draws). Then the phase of the sample
+    times at the rough rate, ``t * f`` mod 1, drifts by ``f - own`` cycles per second whatever is
+    missing (a missing sample is a whole cycle): block means of :data:`PHASE_BLOCK` samples, their
+    drift first from the median of neighbouring blocks' slopes, then by a line fit to the unwrapped
+    phases (within 3e-5 on those draws). ``fs_hz`` when fewer than 100 spans are clean; the rough
+    rate when the refined one is over 1 % from it.
+    """
+    k = ANCHOR_SAMPLES
+    n_long = np.concatenate([[0], np.cumsum(long)])
+    clean = (n_long[k:] - n_long[:-k]) == 0  # the span t[i + k] - t[i] holds intervals i .. i + k - 1
+    if clean.sum() < 100:
+        return fs_hz
+    rough = k / float(np.median((t_s[k:] - t_s[:-k])[clean]))
+    m = t_s.size // PHASE_BLOCK
+    blocks = t_s[: m * PHASE_BLOCK].reshape(m, PHASE_BLOCK)
+    t_block = blocks.mean(axis=1)
+    own = rough
+    for fit in (False, True):
+        phase = np.angle(np.exp(2j * np.pi * own * blocks).mean(axis=1)) / (2.0 * np.pi)  # cycles
+        if fit:
+            own -= float(np.polyfit(t_block, np.unwrap(phase, period=1.0), 1)[0])
+        else:
+            step = (np.diff(phase) + 0.5) % 1.0 - 0.5
+            own -= float(np.median(step / np.diff(t_block)))
+    return own if abs(own / rough - 1.0) <= 0.01 else rough
+
+
+CLUSTER_SAMPLES = 8
+"""Candidate intervals (:func:`_count_clusters`) fewer than this many samples apart are one cluster,
+counted as a whole: the median of the one or two samples between a hole and a jittered neighbour
+is no grid line (gapfix, docs/validation_log.md). A cluster's lines lie at least this far from the
+next cluster's, so its own windows hold 8-16 samples."""
+
+BURST_SAMPLES = 10
+"""A cluster with an interval missing this many samples or more counted alone (a burst of dropped
+packets, 0.1 s at 100 Hz) takes the counts alone of its long intervals (gapfix2, chosen on
+``benchmarks/gap_edges.py`` draws 0-299)."""
+
+
+def _cluster_jump(r: npt.NDArray[np.float64], first: npt.NDArray[np.intp], last: npt.NDArray[np.intp],
+                  stop_first: npt.NDArray[np.intp], stop_last: npt.NDArray[np.intp],
+                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Grid line before each cluster (intervals ``first`` .. ``last``) and how far the line after it
+    lies beyond, in periods: medians of up to ``ANCHOR_SAMPLES`` values of ``r`` (times in periods
+    less their index) ending at sample ``first`` and starting at ``last + 1``, not reaching past the
+    ``stop`` clusters (the other clusters' first and last intervals, sorted).
+    """
+    n = r.size
+    o = np.arange(ANCHOR_SAMPLES)
+    before = np.searchsorted(stop_last, first, side="left")  # stop_last[before - 1] < first
+    after = np.searchsorted(stop_first, last, side="right")  # stop_first[after] > last
+    prev = np.concatenate([[-1], stop_last])[before]
+    nxt = np.concatenate([stop_first, [n - 1]])[after]  # samples prev + 1 .. first | last + 1 .. nxt
+    left = first[:, None] - o[None, :]
+    right = last[:, None] + 1 + o[None, :]
+    r_left = np.where(left > prev[:, None], r[np.clip(left, 0, n - 1)], np.nan)
+    r_right = np.where(right <= nxt[:, None], r[np.clip(right, 0, n - 1)], np.nan)
+    line0 = np.nanmedian(r_left, axis=1)
+    return line0, np.nanmedian(r_right, axis=1) - line0
+
+
+def _count_clusters(t_s: npt.NDArray[np.float64], long_at: npt.NDArray[np.intp],
+                    fs_hz: float) -> npt.NDArray[np.float64]:
+    """Whole samples missing in each interval of a densely lost, jittered ``t_s`` (N,) s at
+    ``fs_hz`` ((N - 1,), interval i between samples i and i + 1); ``long_at`` its long intervals.
+
+    Candidates are the ``long_at`` intervals and any over one period across which the grid lines of
+    the ``ANCHOR_SAMPLES`` samples either side (not stopped) jump by half a period or more: a hole
+    whose neighbours' jitter shortened it. Candidates under :data:`CLUSTER_SAMPLES` apart form a
+    cluster, whose total is how far the line after its last interval lies beyond the one before
+    its first (:func:`_cluster_jump`: first with every cluster as a window boundary, then with
+    only those found to hold a gap). The total is split between the cluster's intervals by the
+    median of the samples between each two (in whole periods above the line before, within 0 and
+    the total), a median of three of these levels (a single misread) made non-decreasing. A cluster
+    with a burst (:data:`BURST_SAMPLES`) takes the counts of its long intervals alone.
+    """
+    n = t_s.size
+    out = np.zeros(max(n - 1, 0))
+    r = t_s * fs_hz - np.arange(n)  # periods ahead of the sample count: +k after k missing
+    k = ANCHOR_SAMPLES
+    line = median_filter(r, k, origin=-(k // 2), mode="nearest")  # line[j]: r[j .. j + k - 1]
+    i = np.arange(n - 1)
+    cand = (np.diff(r) > 0.0) & (line[i + 1] - line[np.maximum(i - k + 1, 0)] >= 0.5)
+    cand[long_at] = True
+    at = np.flatnonzero(cand)
+    if at.size == 0:
+        return out
+    new = np.concatenate([[True], np.diff(at) >= CLUSTER_SAMPLES])
+    is_last = np.concatenate([new[1:], [True]])
+    cid = np.cumsum(new) - 1
+    first, last = at[new], at[is_last]
+    _, jump1 = _cluster_jump(r, first, last, first, last)
+    real = np.round(jump1) >= 1.0
+    line0, jump2 = _cluster_jump(r, first, last, first[real], last[real])
+    total = np.maximum(np.round(jump2), 0.0)
+    # the level after each candidate: the median of the samples up to the next one in its cluster,
+    # in periods above the line before, its fraction set by both outer lines (32 samples)
+    o = np.arange(CLUSTER_SAMPLES)
+    nxt = np.concatenate([at[1:], [n - 1]])
+    idx = at[:, None] + 1 + o[None, :]
+    between = np.where(idx <= nxt[:, None], r[np.minimum(idx, n - 1)], np.nan)
+    base = line0 + (jump2 - total) / 2.0
+    level = np.clip(np.round(np.nanmedian(between, axis=1) - base[cid]), 0.0, total[cid])
+    level[is_last] = total[cid[is_last]]
+    seq = np.concatenate([[0.0], (np.cumsum(total) - total)[cid] + level])  # cumulative, from 0
+    med = seq.copy()
+    med[1:-1] = np.median(np.stack([seq[:-2], seq[1:-1], seq[2:]]), axis=0)
+    missing = np.diff(np.maximum.accumulate(med))
+    # a cluster with a burst in it: its long intervals counted alone
+    alone = np.zeros(n - 1)
+    alone[long_at] = _count_missing(t_s, long_at, fs_hz)
+    burst = np.bincount(cid, weights=alone[at] >= BURST_SAMPLES, minlength=first.size) > 0
+    out[at] = np.where(burst[cid], alone[at], missing)
+    return out
+
+
 def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLike | None,
             *, fs_hz: float, params: ResampleParams = ResampleParams()) -> tuple[ImuBlock, GapStats]:
     """Resample (N,) times and (N, 3) signals onto a uniform ``fs_hz`` grid per segment.
@@ -152,9 +309,15 @@ def to_grid(time_ns: npt.NDArray[np.int64], acc: npt.ArrayLike, gyr: npt.ArrayLi
     # grid lines on either side (jitter: none)
     long_at = np.flatnonzero(dt >= params.gap_factor * period)  # after raw sample i
     max_fill_n = np.floor(params.max_fill_s * fs_hz + 1e-6)
-    missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
+    if _dense_jittered(dt, long_at.size, fs_hz, params.gap_factor):  # neighbouring holes: clusters
+        long = dt >= params.gap_factor * period
+        every_missing = _count_clusters(t, long_at, _own_rate_dense_hz(t, long, fs_hz))
+        gap_at = np.flatnonzero(every_missing >= 1.0)
+        missing = every_missing[gap_at]
+    else:  # each long interval alone
+        missing = _count_missing(t, long_at, _own_rate_hz(t, dt >= params.gap_factor * period, fs_hz))
+        gap_at, missing = long_at[missing >= 1.0], missing[missing >= 1.0]
     # a gap's length is its whole missing samples (times the period), everywhere below
-    gap_at, missing = long_at[missing >= 1.0], missing[missing >= 1.0]
     exact_fill_n = np.floor(params.exact_fill_s * fs_hz + 1e-6)
     split = gap_at[missing > max_fill_n]
     starts = np.concatenate([[0], split + 1])
