@@ -63,7 +63,7 @@ def _time(module: ModuleType, ds: Path, sql: str) -> tuple[float, float] | str:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=3000, help="sessions files (default 3000)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds; best of them (default 5)")
@@ -72,7 +72,7 @@ def main() -> None:
                     help="only the usual path: count(*) on the current dataset")
     ap.add_argument("--against", type=Path, action="append", default=[],
                     help="another revision's query.py, timed alongside (named by its file; repeatable)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     modules = {**{path.stem: _load(path) for path in args.against}, "this": this_query}
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
