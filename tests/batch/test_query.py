@@ -238,3 +238,75 @@ def test_stream_head_and_streamed_out(dataset: Path, tmp_path: Path) -> None:
             stream_query(dataset, "SELECT CAST(CASE WHEN range < 150000 THEN '1' ELSE 'x' END AS INT) AS v "
                          "FROM range(200000)", batch_rows=1000) as reader:
         reader.read_all()
+
+
+def _as_written_before(dataset: Path, table: str, *columns: str) -> None:
+    """Rewrite every file of ``table`` without ``columns``, as an older imuback wrote it."""
+    for part in (dataset / table).rglob("*.parquet"):
+        old = pq.read_table(part)
+        pq.write_table(old.drop_columns(list(columns)).replace_schema_metadata(old.schema.metadata), part)
+
+
+def test_a_column_every_file_predates_is_a_typed_null(dataset: Path) -> None:
+    """A dataset whose sessions (and steps) files were all written before a column still answers
+    the documented queries naming it: null, of the schema's type; the files are not rewritten."""
+    _as_written_before(dataset, "sessions", "utc_offset_source")
+    _as_written_before(dataset, "steps", "clipped")
+    before = {p: p.read_bytes() for t in ("sessions", "steps") for p in (dataset / t).rglob("*.parquet")}
+    t = run_query(dataset, "SELECT count(*) AS n, count(utc_offset_source) AS given, "
+                           "typeof(any_value(utc_offset_source)) AS kind FROM sessions")
+    assert t.to_pydict() == {"n": [6], "given": [0], "kind": ["VARCHAR"]}
+    t = run_query(dataset, "SELECT session_id, utc_offset_source FROM sessions ORDER BY 1")
+    assert t.schema.field("utc_offset_source").type == pa.string()
+    assert t["utc_offset_source"].null_count == 6
+    assert t["session_id"].to_pylist() == sorted(read_table(dataset, "sessions")["session_id"].to_pylist())
+    # Two tables, each predating a column, qualified and in another case: both filled, typed.
+    n_steps = read_table(dataset, "steps").num_rows
+    t = run_query(dataset, "SELECT x.UTC_OFFSET_SOURCE AS src, s.clipped, count(*) AS n FROM steps s "
+                           "JOIN sessions x USING (runner_id, session_id) GROUP BY ALL")
+    assert t.to_pydict() == {"src": [None], "clipped": [None], "n": [n_steps]}
+    assert t.schema.field("clipped").type == pa.bool_()
+    # Python's Dataset.query is the same query.
+    import imuback
+
+    df = imuback.open_dataset(dataset).query("SELECT utc_offset_source FROM sessions")
+    assert len(df) == 6 and df["utc_offset_source"].isna().all()
+    assert {p: p.read_bytes() for p in before} == before  # read, never rewritten
+    # Once a query names it, the view has every schema column in the schema's order.
+    cols = run_query(dataset, "SELECT * EXCLUDE (utc_offset_source) FROM sessions LIMIT 0").column_names
+    assert cols == [c for c in read_table(dataset, "sessions").column_names if c != "utc_offset_source"]
+
+
+def test_a_column_in_no_schema_is_the_clear_error(dataset: Path) -> None:
+    _as_written_before(dataset, "sessions", "utc_offset_source")
+    with pytest.raises(QueryError, match=r'(?s)query failed: Binder Error.*"utc_offset_sourc".*'
+                                         r'column "utc_offset_sourc" is in no table of schema \d+\.\d+'):
+        run_query(dataset, "SELECT s.utc_offset_sourc FROM sessions s")
+    with pytest.raises(QueryError, match=r'column "nope" is in no table of schema'):
+        run_query(dataset, "SELECT nope FROM steps")
+    # A schema column asked of a table that does not have it: still an error, saying whose it is.
+    with pytest.raises(QueryError, match=r'column "utc_offset_source" is a column of sessions at schema'):
+        run_query(dataset, "SELECT utc_offset_source FROM steps")
+    with pytest.raises(QueryError, match=r'column "utc_offset_source" is a column of sessions'):
+        run_query(dataset, "WITH t AS (SELECT session_id FROM sessions) SELECT utc_offset_source FROM t")
+    with pytest.raises(QueryError, match="Parser Error"):
+        run_query(dataset, "SELEC utc_offset_source FROM sessions")
+
+
+def test_files_that_have_the_column_are_read_as_they_are(dataset: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import imuback.batch.query as query
+
+    def never(*_a: object) -> bool:
+        raise AssertionError("a view was re-made although its files have the column")
+
+    monkeypatch.setattr(query, "_fill_predated", never)
+    t = run_query(dataset, "SELECT session_id, mounting_source FROM sessions ORDER BY 1")
+    stored = read_table(dataset, "sessions").sort_by("session_id")
+    assert t["mounting_source"].to_pylist() == stored["mounting_source"].to_pylist() == ["file"] * 6
+    assert run_query(dataset, "SELECT * FROM sessions LIMIT 0").column_names == stored.column_names
+    # Some files with the column, some without (a partly re-processed dataset): DuckDB's
+    # union_by_name keeps the values there are and nulls the rest; nothing is re-made.
+    _as_written_before(dataset, "sessions/runner=runner0", "mounting_source")
+    t = run_query(dataset, "SELECT runner_id, count(mounting_source) AS given FROM sessions GROUP BY 1 ORDER BY 1")
+    assert t.to_pydict() == {"runner_id": ["runner0", "runner1"], "given": [0, 3]}

@@ -2,7 +2,11 @@
 
 Each table is a view over its Parquet files, so a query reads only the columns (and, with the
 Parquet statistics, the row groups) it needs; nothing is loaded up front. Tables with no files yet
-are empty views with the documented columns, so a query never fails for lack of data.
+are empty views with the documented columns, so a query never fails for lack of data. A column of
+the current schema that every file of a table predates (a dataset written by an older imuback) is
+not in the view as made; a query naming it fails to bind, and only then is the view re-made with
+that table's missing columns as typed nulls and the query run again (:func:`stream_query`), so the
+usual query pays nothing for it.
 
 The SQL may come from anyone who can type a command, so the connection is locked down once the
 views exist: DuckDB may touch files only inside the dataset folder (and its own private spill
@@ -19,10 +23,12 @@ import atexit
 import contextlib
 import math
 import os
+import re
 import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -33,13 +39,17 @@ import pyarrow.parquet as pq
 from imuback.errors import QueryError
 from imuback.store.dataset import table_files, table_pattern
 from imuback.store.errors_table import ERRORS_SCHEMA, ERRORS_TABLE
-from imuback.store.schema import TABLE_SCHEMAS
+from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
 QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE)
 BATCH_ROWS = 65_536
 """Rows per record batch streamed out of DuckDB."""
 
 _SPILL_ROOT: list[Path] = []
+_COLUMN_IN_ERROR = re.compile(r'[Cc]olumn (?:named )?"((?:[^"]|"")+)"')
+"""The column a DuckDB Binder error names: ``Referenced column "c" not found``, ``... does not have
+a column named "c"``, ``Column "c" does not exist on left side of join``, ``Column "c" in EXCLUDE
+list not found``."""
 
 
 def _schema(name: str) -> pa.Schema:
@@ -48,6 +58,16 @@ def _schema(name: str) -> pa.Schema:
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_parquet(ds: Path, name: str) -> str:
+    # union_by_name: files written by an older minor schema version lack newer columns.
+    path = table_pattern(ds, name).replace("'", "''")
+    return f"read_parquet('{path}', union_by_name = true, hive_partitioning = false)"
 
 
 def _spill_dir() -> Path:
@@ -79,10 +99,7 @@ def connect(dataset: str | Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     for name in QUERY_TABLES:
         if table_files(ds, name):
-            path = table_pattern(ds, name).replace("'", "''")
-            # union_by_name: files written by an older minor schema version lack newer columns.
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM "
-                        f"read_parquet('{path}', union_by_name = true, hive_partitioning = false)")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_read_parquet(ds, name)}")
         else:
             con.register(f"_{name}_empty", _schema(name).empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
@@ -117,9 +134,76 @@ def _one_read_statement(sql: str) -> duckdb.Statement:
     return statement
 
 
-def _query_failed(exc: Exception) -> QueryError:
-    return QueryError(f"query failed: {exc}\n(tables: {', '.join(QUERY_TABLES)}; "
+def _query_failed(exc: Exception, column: str | None = None) -> QueryError:
+    """The one error of a failing query; a Binder error's column is named and placed in the schema."""
+    where = ""
+    if column is not None:
+        tables = _tables_defining(column)
+        where = (f'column "{column}" is a column of {" and ".join(tables)} at schema {SCHEMA_VERSION}; '
+                 if tables else f'column "{column}" is in no table of schema {SCHEMA_VERSION}; ')
+    return QueryError(f"query failed: {exc}\n({where}tables: {', '.join(QUERY_TABLES)}; "
                       "see docs/batch.md)")
+
+
+def _named_column(exc: duckdb.Error) -> str | None:
+    """The column a Binder error names (first line of its message), if any."""
+    found = _COLUMN_IN_ERROR.search(str(exc).split("\n", 1)[0])
+    return found.group(1).replace('""', '"') if found else None
+
+
+def _tables_defining(column: str) -> list[str]:
+    """The query tables whose current schema has ``column`` (DuckDB names ignore case)."""
+    return [name for name in QUERY_TABLES if column.lower() in {c.lower() for c in _schema(name).names}]
+
+
+@cache
+def _duckdb_types(name: str) -> tuple[str, ...]:
+    """DuckDB's type of each column of table ``name``'s schema (as DuckDB reads the Arrow type)."""
+    with duckdb.connect(":memory:") as con:
+        return tuple(str(t) for t in con.from_arrow(_schema(name).empty_table()).types)
+
+
+def _fill_predated(con: duckdb.DuckDBPyConnection, ds: Path, name: str) -> bool:
+    """Re-make view ``name`` with every schema column its files all lack as a typed NULL.
+
+    Columns keep the schema's order; columns the files hold beyond the schema follow. Returns
+    whether any column was added (False: the files have every column, or there are none).
+    """
+    if not table_files(ds, name):
+        return False  # an empty view, typed with every column already
+    have = [row[0] for row in con.sql(f"DESCRIBE {name}").fetchall()]
+    have_lower = {c.lower() for c in have}
+    schema = _schema(name)
+    if all(c.lower() in have_lower for c in schema.names):
+        return False
+    known = {c.lower() for c in schema.names}
+    columns = [_sql_name(c) if c.lower() in have_lower else f"CAST(NULL AS {kind}) AS {_sql_name(c)}"
+               for c, kind in zip(schema.names, _duckdb_types(name), strict=True)]
+    columns += [_sql_name(c) for c in have if c.lower() not in known]
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(columns)} "
+                f"FROM {_read_parquet(ds, name)}")
+    return True
+
+
+def _relation(con: duckdb.DuckDBPyConnection, ds: Path,
+              statement: duckdb.Statement) -> duckdb.DuckDBPyRelation | None:
+    """``con.sql(statement)``, run again after a Binder error naming a schema column whose table's
+    files all predate it, once that table's view has its missing columns as typed nulls.
+
+    Each table's view is re-made at most once, so this ends; any other error is the query's
+    error (:func:`_query_failed`), naming the column and whether the schema knows it.
+    """
+    tried: set[str] = set()
+    while True:
+        try:
+            return con.sql(statement)
+        except duckdb.BinderException as exc:
+            column = _named_column(exc)
+            tables = [t for t in _tables_defining(column) if t not in tried] if column else []
+            tried.update(tables)
+            filled = [t for t in tables if _fill_predated(con, ds, t)]
+            if not filled:
+                raise _query_failed(exc, column) from exc
 
 
 @contextlib.contextmanager
@@ -141,7 +225,7 @@ def stream_query(dataset: str | Path, sql: str, *,
     con = connect(dataset)
     try:
         try:
-            rel = con.sql(statement)
+            rel = _relation(con, Path(dataset).resolve(), statement)
             if rel is None:
                 yield pa.RecordBatchReader.from_batches(pa.schema([]), [])
                 return
