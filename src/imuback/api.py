@@ -252,7 +252,7 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
 class Dataset:
     """A processed dataset folder: its tables as pandas DataFrames, and SQL over them.
 
-    Tables: ``steps``, ``strides``, ``sessions`` (and ``errors`` from batch runs); columns in
+    Tables: ``steps``, ``strides``, ``sessions`` (and ``errors`` and ``warnings`` from batch runs); columns in
     docs/data_contract.md and docs/batch.md.
     """
 

@@ -91,7 +91,8 @@ async def record_simulated_async(raw: RawSession, out_dir: Path, *, speedup: flo
     try:
         result = await record(family=family, target=Target(address=sim.address),
                               out_dir=Path(out_dir), runner_id=raw.runner_id,
-                              session_id=raw.session_id, mounting=raw.mounting.tolist(),
+                              session_id=raw.session_id,
+                              mounting=None if raw.mounting_source == "assumed" else raw.mounting.tolist(),
                               sensor_label=simulated_label(sensor), params=params,
                               backends=Backends(scanner=central.scanner_backend,
                                                 client=central.client_backend),

@@ -53,3 +53,54 @@ def test_a_file_read_again_and_unchanged_is_up_to_date(kind: str, tmp_path: Path
     assert "0 processed, 1 skipped (up to date), 0 failed" in out
     assert "skipped session s1 (runner runner0): already in the dataset" in err
     assert _dataset_files(ds) == before  # same names, bytes and mtimes: nothing rewritten
+
+
+def zone_warned_csvs(folder: Path, n: int) -> list[Path]:
+    """``n`` CSVs (one 0.3-min run copied under ``n`` names: sessions ``run00``...) whose dates state
+    +05:00: each warns once when read with another ``--time-zone``."""
+    from tests.test_zone_source import write_karachi_csv
+
+    first = write_karachi_csv(folder / "run00.csv")
+    paths = [first]
+    for i in range(1, n):
+        paths.append(folder / f"run{i:02d}.csv")
+        paths[-1].write_bytes(first.read_bytes())
+    return paths
+
+
+def test_every_warning_of_a_batch_is_kept_in_the_warnings_table(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """More warned files than the summary lists: every warning is in the dataset's ``warnings`` table
+    (one row per file and warning, with the file), the summary says where, ``query`` reads it; a skip
+    keeps the rows, a run that re-makes the sessions without a warning removes them."""
+    from imuback.store.warnings_table import read_warnings
+    from tests.test_zone_source import MADRID_NOTICE
+
+    (tmp_path / "in").mkdir()
+    files = [p.resolve() for p in zone_warned_csvs(tmp_path / "in", 12)]
+    ds = tmp_path / "ds"
+    argv = ["batch", str(tmp_path / "in"), "--dataset", str(ds), "--runner", "cy", "--workers", "2",
+            "--progress", "none"]
+    assert main([*argv, "--time-zone", "Europe/Madrid"]) == 0
+    out = capsys.readouterr().out
+    assert "12 processed" in out
+    listed = out.split("warnings:\n", 1)[1].splitlines()
+    assert len([line for line in listed[:10] if line.endswith(MADRID_NOTICE)]) == 10
+    assert listed[10] == (f"  ... and 2 more: see {ds.resolve() / 'warnings'}, or imuback query --dataset "
+                          f"{ds.resolve()} \"SELECT source_path, message FROM warnings\"")
+    expected = sorted((str(p), f"{p}: {MADRID_NOTICE}") for p in files)
+    stored = read_warnings(ds).to_pylist()
+    assert sorted((r["source_path"], r["message"]) for r in stored) == expected
+    assert sorted(r["session_id"] for r in stored) == [f"{p.stem}-20240304T070000Z" for p in files]
+    assert {r["runner_id"] for r in stored} == {"cy"}
+    assert main(["query", "--dataset", str(ds), "SELECT count(*) AS n, count(DISTINCT source_path) AS files "
+                 "FROM warnings WHERE message LIKE '%used, not the file''s own%'"]) == 0
+    assert capsys.readouterr().out.split()[-4:] == ["12", "12", "(1", "row)"]
+
+    assert main([*argv, "--time-zone", "Europe/Madrid"]) == 0  # up to date, not read: the rows stay
+    assert "12 skipped" in capsys.readouterr().out
+    assert sorted((r["source_path"], r["message"]) for r in read_warnings(ds).to_pylist()) == expected
+    assert main([*argv, "--time-zone", "unknown"]) == 0  # the file's own zone again: nothing to say
+    out = capsys.readouterr().out
+    assert "12 processed" in out and "warnings:" not in out
+    assert read_warnings(ds).num_rows == 0

@@ -63,3 +63,24 @@ def test_two_files_with_the_same_ids_on_a_local_cluster(cluster: "distributed.Lo
     for run in range(2):
         check_one_file_kept_whole(tmp_path, files, workers=None, run=run, alone=alone,
                                   scheduler=cluster.scheduler_address)
+
+
+def test_a_dask_workers_warnings_come_back_and_are_kept(cluster: "distributed.LocalCluster", tmp_path: Path) -> None:
+    """The warnings said in a cluster's worker process (collected per thread there) travel back in the
+    outcomes and reach the summary and the dataset's ``warnings`` table."""
+    from imuback.store.warnings_table import read_warnings
+    from tests.batch.test_cli_batch import zone_warned_csvs
+    from tests.test_zone_source import MADRID_NOTICE
+
+    (tmp_path / "in").mkdir()
+    files = [str(p.resolve()) for p in zone_warned_csvs(tmp_path / "in", 3)]
+    ds = tmp_path / "ds"
+    summary = run_batch([tmp_path / "in"], dataset=ds, scheduler=cluster.scheduler_address, runner_id="cy",
+                        time_zone="Europe/Madrid", progress="none")
+    assert summary.counts == {"processed": 3, "skipped": 0, "failed": 0}
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    assert {int(o.worker.rsplit(":", 1)[1]) for o in summary.outcomes} <= worker_pids
+    expected = [(f, f"{f}: {MADRID_NOTICE}") for f in files]
+    assert list(summary.warnings) == expected
+    assert sorted((r["source_path"], r["message"]) for r in read_warnings(ds).to_pylist()) == expected

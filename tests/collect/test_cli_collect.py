@@ -98,3 +98,65 @@ def test_record_takes_mounting_unknown_and_refuses_a_bad_one_before_recording(
     assert err == ("error: --mounting: not a JSON 3x3 matrix nor one of ['identity', 'recommended'] (Expecting "
                    "value: line 1 column 1 (char 0)); or 'unknown' when it is not known")
     assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())
+
+
+YAW_90 = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+"""Sensor turned 90° about the vertical: its +x points to the runner's left (v_body = R @ v_sensor)."""
+
+
+def test_record_simulate_straps_the_sensor_on_as_the_mounting_says(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``record --simulate --mounting R``: the file states R and its samples are in that sensor's frame
+    (R @ sample = the default recording's sample), so processing it gives the same steps, cadence and
+    body-frame metrics, and the same small misalignment (turned the wrong way, R.T, it would be 90°+)."""
+    import json
+
+    import pyarrow.compute as pc
+
+    from imuback.cli.collect import RECOMMENDED_MOUNTING
+    from imuback.store.dataset import read_table
+
+    base = ["record", "--simulate", "--minutes", "0.3", "--speedup", "12", "--out", str(tmp_path), "--runner", "ann",
+            "--quiet"]
+    mountings = {"default": None, "yaw": YAW_90, "recommended": RECOMMENDED_MOUNTING}
+    for name, r in mountings.items():
+        given = [] if r is None else ["--mounting", "recommended" if name == "recommended" else json.dumps(r)]
+        assert main([*base, "--session", name, *given]) == 0
+    assert main([*base, "--session", "unknown", "--mounting", "unknown"]) == 0
+    capsys.readouterr()
+    default = read_raw(tmp_path / "default.parquet")
+    assert np.allclose(default.mounting, np.eye(3))  # the simulator's own, as before
+    assert read_raw(tmp_path / "unknown.parquet").mounting_source == "assumed"  # not told: the file says so
+    sessions = {}
+    for name, r in mountings.items():
+        raw = read_raw(tmp_path / f"{name}.parquet")
+        if r is not None:
+            assert raw.mounting_source == "file" and np.allclose(raw.mounting, r)
+            assert raw.n_samples == default.n_samples
+            lsb = 16 * 9.80665 / 32768
+            np.testing.assert_allclose(raw.acc_mps2 @ np.asarray(r).T, default.acc_mps2, atol=2 * lsb)
+            assert raw.gyr_dps is not None and default.gyr_dps is not None
+            np.testing.assert_allclose(raw.gyr_dps @ np.asarray(r).T, default.gyr_dps, atol=0.2)
+        assert main(["process", str(tmp_path / f"{name}.parquet"), "--dataset", str(tmp_path / "ds")]) == 0
+    for row in read_table(tmp_path / "ds", "sessions").to_pylist():
+        sessions[row["session_id"]] = row
+    ref = sessions["default"]
+    assert ref["n_run_steps"] > 40 and ref["n_walk_steps"] > 40 and ref["misalignment_deg"] < 30  # the simulated tilt
+    steps = read_table(tmp_path / "ds", "steps")
+
+    def ic_s(name: str) -> np.ndarray:  # initial contacts, s since the file's first sample
+        ic = steps.filter(pc.equal(steps["session_id"], name))["ic_time"].to_numpy().astype("datetime64[ns]")
+        return (ic.astype(np.int64) - int(read_raw(tmp_path / f"{name}.parquet").time_ns[0])) / 1e9
+
+    ref_ic = ic_s("default")
+    for name in ("yaw", "recommended"):
+        row = sessions[name]
+        assert row["mounting_source"] == "file" and np.allclose(json.loads(row["mounting_nominal"]), mountings[name])
+        assert (row["n_run_steps"], row["n_walk_steps"]) == (ref["n_run_steps"], ref["n_walk_steps"])
+        assert abs(row["misalignment_deg"] - ref["misalignment_deg"]) < 1.0
+        for col in ("median_cadence_spm", "median_contact_time_s", "median_pelvis_tilt_deg",
+                    "median_pelvis_obliquity_deg", "median_pelvis_rotation_deg", "median_braking_peak_g",
+                    "median_ml_excursion_cm"):
+            assert row[col] == pytest.approx(ref[col], rel=0.02, abs=0.05), col
+        ic = ic_s(name)
+        assert ic.shape == ref_ic.shape and np.max(np.abs(ic - ref_ic)) <= 0.01

@@ -1,4 +1,5 @@
-"""Cohort queries: DuckDB SQL over a dataset's tables (``steps``, ``strides``, ``sessions``, ``errors``).
+"""Cohort queries: DuckDB SQL over a dataset's tables (``steps``, ``strides``, ``sessions``, ``errors``,
+``warnings``).
 
 Each table is a view over its Parquet files, so a query reads only the columns (and, with the
 Parquet statistics, the row groups) it needs; nothing is loaded up front. Tables with no files yet
@@ -40,8 +41,9 @@ from imuback.errors import QueryError
 from imuback.store.dataset import table_files, table_pattern
 from imuback.store.errors_table import ERRORS_SCHEMA, ERRORS_TABLE
 from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
+from imuback.store.warnings_table import WARNINGS_SCHEMA, WARNINGS_TABLE
 
-QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE)
+QUERY_TABLES = ("steps", "strides", "sessions", ERRORS_TABLE, WARNINGS_TABLE)
 BATCH_ROWS = 65_536
 """Rows per record batch streamed out of DuckDB."""
 
@@ -53,7 +55,7 @@ list not found``."""
 
 
 def _schema(name: str) -> pa.Schema:
-    return ERRORS_SCHEMA if name == ERRORS_TABLE else TABLE_SCHEMAS[name]
+    return {ERRORS_TABLE: ERRORS_SCHEMA, WARNINGS_TABLE: WARNINGS_SCHEMA}.get(name) or TABLE_SCHEMAS[name]
 
 
 def _sql_string(text: str) -> str:

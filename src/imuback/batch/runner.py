@@ -39,6 +39,7 @@ from imuback.errors import BatchInputError, SidecarsUnhashedError
 from imuback.store.dataset import sessions_by_source, table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
+from imuback.store.warnings_table import WARNINGS_TABLE, write_warnings
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -90,6 +91,13 @@ class BatchSummary:
     def failures(self) -> tuple[SessionOutcome, ...]:
         """The failed outcomes, in input order."""
         return tuple(o for o in self.outcomes if o.status == "failed")
+
+    @property
+    def warnings(self) -> tuple[tuple[str, str], ...]:
+        """Every warning of every input file, ``(file, warning)``, in input order: all of them (the
+        printed summary lists the first few; the dataset's ``warnings`` table keeps them too).
+        """
+        return tuple((o.path, w) for o in self.outcomes for w in o.warnings)
 
 
 def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int | None = None,
@@ -182,6 +190,11 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
                             pipeline_version=PIPELINE_VERSION, worker=outcome.worker or None)
             else:
                 clear_error(ds, source_path=outcome.path)
+            if outcome.warnings or outcome.status == "processed":  # else: the rows of the run that made it
+                write_warnings(ds, source_path=outcome.path, messages=outcome.warnings,
+                               source_sha256=outcome.source_sha256, session_id=outcome.session_id,
+                               runner_id=outcome.runner_id, pipeline_version=PIPELINE_VERSION,
+                               worker=outcome.worker or None)
             outcomes.append(outcome)
             report.update(outcome)
 
@@ -511,12 +524,14 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))
-    said = [w for o in summary.outcomes for w in o.warnings]
-    if said:  # a zone given over a file's own...: one line each
+    said = [w for _path, w in summary.warnings]
+    if said:  # a zone given over a file's own...: one line each, all of them in the warnings table
         lines.append("warnings:")
         lines.extend(f"  {w}" for w in said[:max_listed])
         if len(said) > max_listed:
-            lines.append(f"  ... and {len(said) - max_listed} more")
+            lines.append(f"  ... and {len(said) - max_listed} more: see {Path(summary.dataset) / WARNINGS_TABLE}, "
+                         f"or imuback query --dataset {summary.dataset} \"SELECT source_path, message FROM "
+                         f"{WARNINGS_TABLE}\"")
     moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
     if moved:  # a recording re-filed under the runner now given (--replace)
         lines.append("moved to another runner:")

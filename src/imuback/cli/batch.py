@@ -23,7 +23,7 @@ dataset's errors table. Exit status: 0 all inputs ok, 1 some inputs failed, 2 us
 """
 
 _QUERY_EPILOG = """\
-tables: steps, strides, sessions, errors (columns: docs/data_contract.md, docs/batch.md)
+tables: steps, strides, sessions, errors, warnings (columns: docs/data_contract.md, docs/batch.md)
 examples:
   imuback query --dataset ds "SELECT runner_id, count(*) AS sessions, median(median_cadence_spm)
                               FROM sessions GROUP BY runner_id ORDER BY runner_id"
@@ -106,7 +106,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_batch)
 
     p = subparsers.add_parser(
-        "query", help="run DuckDB SQL over a dataset (steps, strides, sessions, errors)",
+        "query", help="run DuckDB SQL over a dataset (steps, strides, sessions, errors, warnings)",
         description="Run one DuckDB SQL statement over the dataset's tables and print the\n"
                     "result as a table, or write it to CSV or Parquet with --out.",
         epilog=_QUERY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -50,7 +50,9 @@ def register(subparsers: Any) -> None:
                    help="nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, or 'recommended' for the "
                         "imuback sensor worn as in firmware_notes/mounting.md (the default for --sensor "
                         "imuback; for the others not known: the file says so, and 'imuback process "
-                        "--mounting' may give it later), or 'unknown': not known")
+                        "--mounting' may give it later), or 'unknown': not known. With --simulate the "
+                        "simulated sensor is strapped on so (its samples in that sensor's frame); "
+                        "without it, as the simulator's identity")
     p.add_argument("--acc-range", type=int, default=16, help="accelerometer range in g (default 16)")
     p.add_argument("--gyr-range", type=int, default=2000, help="gyroscope range in deg/s (default 2000)")
     p.add_argument("--stop-after", type=positive_float, default=None, metavar="MIN",
@@ -217,7 +219,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         from imuback.formats.zone import parse_zone
 
         parse_zone(args.time_zone, src="imuback record")
-    _mounting(args.mounting, args.sensor)  # a bad mounting too (also with --simulate, which writes its own)
+    mounting = _mounting(args.mounting, args.sensor)  # a bad mounting too
     pending = recover_pending(out)
     for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
@@ -228,6 +230,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
     if args.simulate:
         raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner or "runner", args.session)
+        if args.mounting is not None:  # the simulated sensor strapped on as given (else: the simulator's own)
+            from imuback.simulate.sensor import strapped_on
+
+            raw = strapped_on(raw, mounting)
         result = asyncio.run(_record_simulated(args, raw, settings, printer))
     else:
         if not (args.address or args.name):

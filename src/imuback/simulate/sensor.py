@@ -8,13 +8,14 @@ session bit for bit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from imuback.core import G_MPS2
+from imuback.core import G_MPS2, RawSession
 from imuback.simulate.params import F64, I64, NOMINAL_MOUNTINGS, RunnerParams
 
 
@@ -147,6 +148,22 @@ def _random_rotation(rng: np.random.Generator, angle_deg: float) -> F64:
     kx = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
     out: F64 = np.eye(3) + np.sin(a) * kx + (1 - np.cos(a)) * (kx @ kx)
     return out
+
+
+def strapped_on(raw: RawSession, mounting: npt.ArrayLike | None) -> RawSession:
+    """The same session from its sensor strapped on with nominal mounting ``mounting`` (``v_body = R @
+    v_sensor``, docs/frames.md) instead of ``raw.mounting``: every sample turned into that sensor's
+    frame, ``v_new = R.T @ raw.mounting @ v``, so that reading it with ``R`` gives the body-frame
+    vectors ``raw`` gives, and the session states ``R``. None: the same samples, with the mounting not
+    known (``mounting_source`` ``assumed``: a recording says nobody told it).
+    """
+    if mounting is None:
+        return replace(raw, mounting_source="assumed")
+    r = np.asarray(mounting, dtype=np.float64)
+    turn = (r.T @ raw.mounting).T  # row vectors: v_new = v @ turn
+    acc = (raw.acc_mps2.astype(np.float64) @ turn).astype(np.float32)
+    gyr = None if raw.gyr_dps is None else (raw.gyr_dps.astype(np.float64) @ turn).astype(np.float32)
+    return replace(raw, acc_mps2=acc, gyr_dps=gyr, mounting=r, mounting_source="file")
 
 
 def iso_utc(ns: int) -> str:

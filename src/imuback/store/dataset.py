@@ -1,6 +1,6 @@
 """The processed dataset: ``<dir>/<table>/runner=<id>/session=<id>/part-0.parquet``.
 
-Tables: ``steps``, ``strides``, ``sessions`` (and ``errors``, written by batch). Every file holds
+Tables: ``steps``, ``strides``, ``sessions`` (and ``errors`` and ``warnings``, written by batch). Every file holds
 its own ``session_id`` and ``runner_id`` columns, so one file stands alone; the hive directories
 (``runner=``, ``session=``) let DuckDB and pyarrow prune by runner or session::
 

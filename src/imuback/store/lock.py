@@ -229,7 +229,7 @@ def repair_dataset(dataset: str | Path) -> list[str]:
         if stages:
             done.append(f"removed {len(stages)} unfinished staged write(s)")
     present: dict[str, set[tuple[str, str]]] = {}
-    for table in (*WRITE_ORDER, "errors"):
+    for table in (*WRITE_ORDER, "errors", "warnings"):
         present[table] = set()
         for runner_dir in sorted((ds / table).glob("runner=*")):
             rid = runner_dir.name.removeprefix("runner=")

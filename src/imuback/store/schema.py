@@ -332,3 +332,20 @@ ERRORS_SCHEMA = pa.schema(
     metadata={b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": b"errors"},
 )
 """Schema of the ``errors`` table (documented in docs/batch.md)."""
+
+WARNINGS_SCHEMA = pa.schema(
+    [
+        _f("source_path", pa.string(), "", "raw file whose reading said it (absolute path)", False),
+        _f("source_sha256", pa.string(), "", "SHA-256 of the file's bytes (null if unreadable)"),
+        _f("session_id", pa.string(), "", "session identifier(s) of the file, if known, else null"),
+        _f("runner_id", pa.string(), "", "runner identifier if known, else null"),
+        _f("message", pa.string(), "", "the warning, one line (names the file)", False),
+        _f("pipeline_version", pa.string(), "", "imuback.PIPELINE_VERSION of the run that said it", False),
+        _f("warned_at", TIME_TYPE, "UTC", "when the run that said it ended", False),
+        _f("worker", pa.string(), "", "host:pid of the process that ran the session"),
+    ],
+    metadata={b"imuback.schema_version": SCHEMA_VERSION.encode(), b"imuback.table": b"warnings"},
+)
+"""Schema of the ``warnings`` table (documented in docs/batch.md): the ``errors`` table's columns for
+what a batch's reading of a file said without failing (a zone given over the file's own), one row per
+file and warning."""
