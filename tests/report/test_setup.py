@@ -34,6 +34,7 @@ def test_a_change_of_sensor_rate_or_stated_mounting_is_found_where_it_happens() 
     assert changes[0].what == (("sensor", "clip", "phone"), ("sample rate", "200 Hz", "100 Hz"))
     assert changes[0].kinds == "sensor and sample rate"
     assert changes[1].what == (("mounting", "stated", "not stated"),)
+    assert changes[0].moves_numbers and not changes[1].moves_numbers  # a stated mounting moves no metric
     assert changes[0].week == pd.Timestamp("2026-09-07", tz="UTC")  # Sun 13 Sep: its Monday
     assert setup_changes(rows.iloc[:2]) == [] and setup_changes(rows.iloc[:1]) == []
 

@@ -759,7 +759,12 @@ def _side_change_flags(med: Change | None, left: Change, right: Change, *,
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
-    """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes."""
+    """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes.
+
+    A change across a change of recording set-up or a gap says so (:func:`_across_setup`); an
+    asymmetry level of a latest week of fewer than ``min_week_sessions`` sessions is a note
+    (:func:`thin_week_text`), as a trend's is.
+    """
     flags: list[Flag] = []
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
@@ -808,9 +813,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     flags += _data_flags(ctx)
     flags += [Flag(level="quality", title=f"The {c.kinds} changed in the week of {_day(c.week)}",
                    detail=f"{c.text[0].upper()}{c.text[1:]}, from session {c.session_id} "
-                          f"({c.local_start:%d %b %Y}; dashed line in the plots). Sessions before and after "
-                          "were recorded differently: a change across it may be partly the recording's, not "
-                          "the runner's.") for c in setups]
+                          f"({c.local_start:%d %b %Y}; dashed line in the plots). " + (
+                              "Sessions before and after were recorded differently: a change across it may "
+                              "be partly the recording's, not the runner's." if c.moves_numbers else
+                              "The metrics are found from the data either way, so this does not move them; "
+                              "only the sensor's angle from its nominal mounting is not compared across it."))
+              for c in setups]
     flags += [Flag(level="quality", title=f"{g.text[0].upper()}{g.text[1:]}",
                    detail="The weekly lines break across it (grey in the plots): there is nothing to say how "
                           "the running went in those weeks, and a change 'over the last weeks' may have "
@@ -824,17 +832,20 @@ def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: lis
     baseline's first session to the latest week (``episode``: to the episode's last week), spans a
     change of set-up or a gap (:mod:`imuback.report.setup`).
 
-    Across a change of sensor, sample rate or mounting a WATCH becomes a NOTE: the baseline and the
-    latest week were recorded differently, so the change cannot be told from the recording's (200 vs
-    100 Hz alone moves the median impact by 3.7 % on the same run); a PT acts on it only once the new
-    set-up has its own baseline, which the note tells how to choose.
+    Across a change of sensor a WATCH becomes a NOTE: the baseline and the latest week were recorded
+    by different sensors, whose own effect on the metrics is not known, so the change cannot be told
+    from the recording's; a PT acts on it only once the new sensor has its own baseline, which the
+    note tells how to choose. Across a change of sample rate alone the level stays: the rate's share
+    is measured on real running and said, and decides the level, in the flag itself (:func:`rate_shift`;
+    review 32: 200 vs 100 Hz alone moves the median impact by 3.7 % on the same run). A change of
+    stated mounting alone moves no metric (:attr:`SetupChange.moves_numbers`): not said here.
     """
     if ch is None or ctx.baseline.empty:
         return flag
     first = ctx.baseline["local_start"].min()
     last_week = ch.episode.last_week if episode and ch.episode is not None else ch.latest_week
     last = last_week + pd.Timedelta(days=7)
-    across = [c for c in setups if spans(c, first, last)]
+    across = [c for c in setups if c.moves_numbers and spans(c, first, last)]
     within = [g for g in long_gaps if first < g.first_day and g.last_day < last]
     if not across and not within:
         return flag
@@ -848,9 +859,9 @@ def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: lis
         c = across[-1]
         detail += (f" The {c.kinds} changed in the week of {_day(c.week)} (Data, below): part of this change "
                    "may be the recording's, not the runner's.")
-        if level == "watch":
+        if level == "watch" and any(c.new_sensor for c in across):
             level = "info"
-            detail += " So this is a note, not a warning."
+            detail += " Another sensor's reading cannot be told from the runner's, so this is a note, not a warning."
         n_new = int((ctx.sessions["comparable"] & (ctx.sessions["local_start"] >= c.local_start)).sum())
         detail += (f" To compare like with like, choose a new baseline among the sessions from then on "
                    f"(--baseline-from {c.local_start:%Y-%m-%d}; {count(n_new, 'session')} so far, it needs "

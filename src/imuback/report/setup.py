@@ -45,6 +45,22 @@ class SetupChange:
         return and_text([f"{kind} {before} → {after}" for kind, before, after in self.what])
 
     @property
+    def moves_numbers(self) -> bool:
+        """Whether the change can move the metrics by itself: a new sensor or sample rate. Whether
+        the mounting was stated does not (the body frame is found from the data either way,
+        docs/frames.md); only the angle from the nominal mounting is then not compared.
+        """
+        return any(kind != "mounting" for kind, _, _ in self.what)
+
+    @property
+    def new_sensor(self) -> bool:
+        """Whether another sensor recorded from here on: what that alone does to the metrics is not
+        known (a phone in a belt is not a clip on the sacrum). A sample rate's share is, for the metrics
+        it moves (:data:`imuback.report.metrics.RATE_BIAS_PCT`, said by the trends' rate note).
+        """
+        return any(kind == "sensor" for kind, _, _ in self.what)
+
+    @property
     def kinds(self) -> str:
         """``sensor and sample rate``: what changed."""
         return and_text([kind for kind, _, _ in self.what])

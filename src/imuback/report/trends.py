@@ -56,7 +56,7 @@ from imuback.report.metrics import (
     rate_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
-from imuback.report.setup import gaps, setup_changes
+from imuback.report.setup import GAP_DAYS, gaps, setup_changes
 from imuback.store.notes import read_notes
 
 
@@ -412,7 +412,10 @@ def _methods(running: bool, params: ReportParams) -> Markup:
                  "It is a trend when the week before moved the same way too; 'since' is the "
                  "first week that moved. A trend whose latest week holds fewer than "
                  f"{params.min_week_sessions} sessions is a note, not a warning: one odd run "
-                 "could set that week's median."),
+                 "could set that week's median; so is an asymmetry level resting on fewer. Where another "
+                 "sensor took over (a dashed line in the plots, as for a new sample rate or stated "
+                 "mounting), a change across it is a note too: part of it may be the sensor's. Lines "
+                 f"break across more than {GAP_DAYS:g} days without sessions (grey)."),
         tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
                  "interval of that difference, from the run's own step-to-step noise, excludes zero; "
                  "it is flagged when at least two and at least half of the latest sessions drift the "
