@@ -29,7 +29,8 @@ def test_demo_records_processes_and_reports(tmp_path, capsys):
         f"read_parquet('{tmp_path}/dataset/sessions/**/*.parquet', hive_partitioning=true)").fetchone()
     assert (n, runners) == (2 * 2 + 1, 1)
     assert sensors == ["imuback (simulated)"]  # one simulated sensor, one name (history and today's)
-    assert "Sensors</dt><dd>imuback (simulated)</dd>" in (tmp_path / "report_trends.html").read_text()
+    # one set-up, no change of sensor or rate to mark (review 32: the line lists each with its days)
+    assert "Sensors</dt><dd>imuback (simulated), 200 Hz</dd>" in (tmp_path / "report_trends.html").read_text()
     # today's run came over the BLE link whole, however slow or loaded the machine: the demo's
     # sensor buffers the whole run, so load only slows it (sped up 100x, a sensor's 60 s buffer is
     # 0.6 s of wall time, which a loaded CI machine once overran: 93.7 % kept). So every sample the

@@ -67,6 +67,10 @@ class Scenario:
     """(session index, Hz): that session's rate instead of ``sample_rate_hz``."""
     last_week_sessions: int | None = None
     """Only the first this-many sessions of the last week are written (None: all)."""
+    skip_weeks: tuple[int, ...] = ()
+    """Weeks without sessions (a gap: holidays, an injury)."""
+    late_sensor: tuple[int, str, float] | None = None
+    """(week, sensor, Hz): every session from that week on recorded by this sensor at this rate."""
     utc_offset_min: int | None = None
     """Every session's ``sessions.utc_offset_min`` (None: zone unknown, UTC days). The start times
     stay the same UTC instants (07:00Z): at -480 (UTC-8) each run is 23:00 the day before locally."""
@@ -86,6 +90,8 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
         week, nth = divmod(k, sc.sessions_per_week)
         if week == sc.weeks - 1 and sc.last_week_sessions is not None and nth >= sc.last_week_sessions:
             break  # the last week's later sessions (the last ones drawn: earlier draws stay as they were)
+        if week in sc.skip_weeks:
+            continue
         start = (pd.Timestamp(sc.first_monday, tz="UTC") + pd.Timedelta(days=7 * week + WEEK_DAYS[nth % 3])
                  + pd.Timedelta(hours=7, minutes=nth))
         end = sc.weeks - sc.eased_weeks
@@ -189,6 +195,9 @@ def fabricate_runner(dataset: Path, scenario: Scenario = Scenario()) -> list[str
             "strides": pa.Table.from_pandas(strides, schema=TABLE_SCHEMAS["strides"], preserve_index=False),
             "sessions": pa.Table.from_pylist([row], schema=SESSIONS_SCHEMA),
         }
+        if sc.late_sensor is not None and week >= sc.late_sensor[0]:
+            tables["sessions"] = pa.Table.from_pylist(
+                [{**row, "sensor": sc.late_sensor[1], "sample_rate_hz": sc.late_sensor[2]}], schema=SESSIONS_SCHEMA)
         write_session(dataset, runner_id=sc.runner_id, session_id=sid, tables=tables)
     return ids
 

@@ -526,6 +526,9 @@ def test_impact_rise_beyond_a_rate_switch_stays_a_watch_and_names_the_switch(fab
     assert [f.level for f in flags] == ["watch"], _titles(flags)
     assert "sampled at 100 Hz and the week of 08 Apr 2024 at 200 Hz" in flags[0].detail
     assert "still beyond the smallest real change" in flags[0].detail
+    # the switch is named where it spans the comparison, but a rate alone (its share measured and
+    # said above) does not demote: only another sensor does (review 32, finding 2)
+    assert "The sample rate changed in the week of 25 Mar 2024" in flags[0].detail
 
 
 def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fabricate) -> None:

@@ -106,5 +106,5 @@ def test_a_sessions_findings_are_counted_by_level_not_added_up():
         return Flag(level=level, title="t", detail="d")
 
     assert flags_text([]) == "none"
-    assert flags_text([f("info")]) == "1 note"
-    assert flags_text([f("info"), f("watch"), f("info"), f("notable")]) == "1 notable, 1 watch, 2 notes"
+    assert flags_text([f("info")]) == "1 info"  # not "1 note": the pain log beside it holds notes
+    assert flags_text([f("info"), f("watch"), f("info"), f("notable")]) == "1 notable, 1 watch, 2 info"

@@ -335,3 +335,36 @@ def test_a_timing_finding_below_the_validated_rate_is_a_note(fabricate: Fabricat
     row = dict(queries.session_row(dataset, ids[-1]), asymmetry_flight_time_pct=-6.9)
     flag = next(f for f in session_flags(row, ctx) if f.metric == "asymmetry_flight_time_pct")
     assert flag.level == level and ("below the validated range" in flag.detail) is (level == "info")
+
+
+def test_a_session_without_steps_says_no_gait_found_not_how_a_walk_looked(
+        fabricate: Fabricate, tmp_path: Path) -> None:
+    """Review 32, finding 7: an 8-second file with no steps was a "Walking session report" whose sensor
+    "held its place all session ... the numbers hold" and whose pace "differs from the baseline"."""
+    import re
+    from html import unescape
+
+    import numpy as np
+
+    import imuback
+    from imuback.core import G_MPS2, RawSession
+    from imuback.report.html import FOOTER
+
+    dataset, _ = fabricate(weeks=2)
+    n, fs = 800, 100.0  # 8 s of a sensor lying still
+    rng = np.random.default_rng(1)
+    still = RawSession(session_id="still", runner_id="r1", sensor="t", sample_rate_hz=fs,
+                       time_ns=1_710_000_000_000_000_000 + np.arange(n, dtype=np.int64) * int(1e9 / fs),
+                       acc_mps2=(np.tile([0.3, -0.2, G_MPS2], (n, 1)) + rng.normal(0, 0.02, (n, 3))).astype(np.float32),
+                       gyr_dps=rng.normal(0, 0.1, (n, 3)).astype(np.float32))
+    imuback.process(still, dataset=dataset)
+    html = build_session_report(dataset, "still")
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+    assert "<h1>Session report: no gait found</h1>" in html
+    assert "Walking session report" not in html and "how this walk" not in text
+    assert "There are no steps to describe" in text
+    assert "Placement lower back (sacrum); not judged: no steps were found" in text
+    assert "held its place" not in text and "the numbers hold" not in text
+    assert "This session has no steps (no walking or running found); the baseline is running" in text
+    assert "pace (cadence) or amount of running differs" not in text
+    assert unescape(FOOTER) in text and "Accuracy checked on" in text  # the disclaimer and tags stay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -51,3 +52,16 @@ def test_histogram_counts_groups_and_is_valid_svg() -> None:
                                  ("right", svg.RIGHT, [np.nan, *rng.normal(255, 10, 400)])])
     assert "left (n=500)" in html and "right (n=400)" in html
     _svg(html)
+
+
+@pytest.mark.parametrize("lo, hi, labels", [
+    (2.22, 2.58, ["2.2", "2.3", "2.4", "2.5", "2.6"]),  # was 2.200 / 2.300: float noise in the step
+    (0.06, 0.29, ["0.05", "0.10", "0.15", "0.20", "0.25", "0.30"]),
+    (79.0, 90.0, ["77.5", "80.0", "82.5", "85.0", "87.5", "90.0"]),
+    (170.0, 180.0, ["170", "172", "174", "176", "178", "180"]),
+])
+def test_tick_labels_carry_the_decimals_their_step_needs(lo: float, hi: float, labels: list[str]) -> None:
+    html = svg.render(svg.Chart(plot_id="p", title="t", x_label="x", y_label="y",
+                                lines=[svg.Line(x=[0, 1], y=[lo, hi], label="l")]))
+    ticks = re.findall(r'text-anchor="end" class="tick">([^<]+)<', html)  # the y axis
+    assert ticks == labels

@@ -94,3 +94,42 @@ def test_each_smallest_real_change_says_which_side_it_is_and_flag_and_caption_ag
     assert f"right {flag_mc.group(1)}" in caption, caption
     assert re.search(r"Smallest real change: left [\d.]+ g, right [\d.]+ g, both sides [\d.]+ g \(band\)",
                      caption), caption
+
+
+def _what_changed(html: str) -> str:
+    section = re.search(r'<section id="flags">(.*?)</section>', html, re.S)
+    assert section is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.group(1)))
+
+
+@pytest.mark.parametrize("weeks, per_week, expected", [
+    (1, 1, "Not enough sessions for trends yet (1; the baseline needs 3 sessions of at least 100 running steps)"),
+    (1, 2, "Not enough sessions for trends yet (2; the baseline needs 3"),
+    (2, 2, "No sessions after the baseline yet (it ends 13 Mar 2024)"),
+])
+def test_too_few_sessions_say_so_instead_of_no_change(fabricate: Fabricate, weeks: int, per_week: int,
+                                                      expected: str) -> None:
+    """Review 32, finding 4: one session read "No change beyond the smallest real change"."""
+    dataset, _ = fabricate(weeks=weeks, sessions_per_week=per_week)
+    text = _what_changed(build_trends_report(dataset, "r1"))
+    assert expected in text
+    assert "No change beyond" not in text
+
+
+def test_enough_sessions_without_a_change_still_say_no_change(fabricate: Fabricate) -> None:
+    text = _what_changed(build_trends_report(fabricate(weeks=4)[0], "r1"))
+    assert "No change beyond the smallest real change" in text and "Not enough" not in text
+
+
+@pytest.mark.parametrize("last_week_sessions, level", [(1, "info"), (2, "info"), (None, "watch")])
+def test_an_asymmetry_level_on_fewer_than_3_sessions_is_a_note_as_a_trend_is(
+        fabricate: Fabricate, last_week_sessions: int | None, level: str) -> None:
+    """Review 32, finding 5: one session raised a WATCH on asymmetry while a side's change from one
+    session was a note; one rule (ReportParams.min_week_sessions) for both."""
+    dataset, _ = fabricate(weeks=6, right_impact_rise_pct=8, rise_weeks=1, last_week_sessions=last_week_sessions)
+    flags = {m: (lv, body) for lv, m, body in _FLAG.findall(build_trends_report(dataset, "r1"))}
+    lv, body = flags["asymmetry_impact_peak_pct"]
+    assert "higher on the right side" in body
+    assert lv == level
+    thin = "a weekly median needs at least 3 sessions before one odd run cannot set it" in body
+    assert thin == (level == "info")

@@ -43,6 +43,11 @@ def test_upload_see_the_session_open_its_report_and_add_a_note(browser: Any, cli
         assert page.locator("table.sessions tbody tr").count() == 1
         row = page.inner_text("table.sessions tbody tr")
         assert "example-20240304-00" in row and "% of samples" in row
+        # the Findings column counts NOTE-level findings as "info": "notes" on this page are the
+        # runner's pain and effort notes (review 32: "3 notes" beside "No pain or effort notes")
+        findings = page.inner_text("table.sessions tbody tr td:last-child")
+        assert "info" in findings and "note" not in findings
+        assert "No pain or effort notes" in page.inner_text("#notes")
         page.click("table.sessions a")
         assert page.title().startswith("imuback session report")
         assert "What stands out" in page.inner_text("body")

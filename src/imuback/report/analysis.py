@@ -54,6 +54,7 @@ from imuback.report.metrics import (
     rate_bias_pct,
     rate_text,
 )
+from imuback.report.setup import Gap, SetupChange, gaps, setup_changes, spans
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
 from imuback.signal.summary import drift_windows as signal_drift_windows
@@ -546,6 +547,28 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     return out
 
 
+def not_enough_text(ctx: RunnerContext) -> str | None:
+    """Why a trends report compares nothing yet, in words (None: it compares).
+
+    Fewer usable sessions than :attr:`ReportParams.min_baseline_sessions` are all baseline (step 2):
+    "no change" would read as reassurance when nothing was compared. A chosen baseline range says
+    its own (:attr:`RunnerContext.notes`).
+    """
+    p = ctx.params
+    n = int(ctx.sessions["usable"].sum())
+    if p.baseline_range is not None or n == 0:
+        return None
+    if n < p.min_baseline_sessions:
+        return (f"Not enough sessions for trends yet ({n}; the baseline needs {p.min_baseline_sessions} "
+                f"sessions of at least {p.min_run_steps} running steps): nothing is compared yet.")
+    base_end = ctx.baseline["local_start"].max() if not ctx.baseline.empty else None
+    if base_end is not None and not (ctx.sessions["comparable"] & ~ctx.sessions["in_baseline"]
+                                     & (ctx.sessions["local_start"] > base_end)).any():
+        return (f"No sessions after the baseline yet (it ends {_day(base_end)}): the first comparison "
+                "comes with the next run at comparable pace.")
+    return None
+
+
 def rate_shift(column: Column, baseline: float, base_rows: pd.DataFrame,
                latest_rows: pd.DataFrame) -> tuple[float, tuple[float, float] | None]:
     """How far column's ``baseline`` moves (stored units) from the sample rates alone, the latest
@@ -633,6 +656,16 @@ def _pct_text(delta: float, base: float, m: Metric) -> str:
     return f"{100 * delta / abs(base):+.0f} %" if base else m.show_unit(delta, signed=True)
 
 
+def thin_week_text(n: int, week: pd.Timestamp, min_sessions: int) -> str:
+    """Why a finding on a week's median of ``n`` < ``min_sessions`` sessions is a note: the one
+    wording of :attr:`ReportParams.min_week_sessions`, for trends and asymmetry levels alike.
+    """
+    n_text = "one session" if n == 1 else count(n, "session")
+    return (f" Based on {n_text} in the week of {_day(week)}: a weekly median needs at least "
+            f"{min_sessions} sessions before one odd run cannot set it, so this is a note, not a "
+            "warning; look again after more runs.")
+
+
 def _sides_text(m: Metric, sides: list[tuple[str, float, float]]) -> str:
     """``left 3.00 g → 3.27 g (+9 %), right 3.00 g → 3.57 g (+19 %)`` from (side, before, after)."""
     return ", ".join(f"{side} {m.show_unit(before)} → {m.show_unit(after)} "
@@ -702,10 +735,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
                    f", as much as a real change by itself; without it the change would be "
                    f"{m.show_unit(ch.delta - ch.rate_shift, signed=True)}, still beyond the smallest real change.")
     if thin:
-        n = "one session" if ch.latest_n == 1 else count(ch.latest_n, "session")
-        detail += (f" Based on {n} in the week of {_day(ch.latest_week)}: a weekly median needs at "
-                   f"least {min_sessions} sessions before one odd run cannot set it, so this is a "
-                   "note, not a warning; look again after more runs.")
+        detail += thin_week_text(ch.latest_n, ch.latest_week, min_sessions)
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0 and level == "watch":
@@ -729,7 +759,12 @@ def _side_change_flags(med: Change | None, left: Change, right: Change, *,
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
-    """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes."""
+    """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes.
+
+    A change across a change of recording set-up or a gap says so (:func:`_across_setup`); an
+    asymmetry level of a latest week of fewer than ``min_week_sessions`` sessions is a note
+    (:func:`thin_week_text`), as a trend's is.
+    """
     flags: list[Flag] = []
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
@@ -741,6 +776,9 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
         if (med is not None and med.real
                 and (flag := _change_flag(med, min_sessions=ctx.params.min_week_sessions)) is not None):
             flags.append(flag)
+    setups = setup_changes(ctx.sessions[ctx.sessions["comparable"]])
+    long_gaps = gaps(ctx.sessions)
+    flags = [_across_setup(f, changes.get(f.metric or ""), ctx, setups, long_gaps) for f in flags]
     latest = _latest_week_rows(ctx)
     moved = []  # asymmetries that changed for real but are still in the normal range
     for side, a in ASYM_BY_SIDE.items():
@@ -750,6 +788,11 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
         n = _finite(latest[a.key]).size  # a level resting on one run is that run's (session report)
         flag = _asymmetry_flag(side, a, value, latest, ctx,
                                when=f"in the latest week ({'one session' if n == 1 else f'median of {n} sessions'})")
+        if flag is not None and n < ctx.params.min_week_sessions:  # the trends' rule (_change_flag)
+            week = latest["local_start"].max()
+            flag = Flag(level="info", title=flag.title, metric=flag.metric,
+                        detail=flag.detail + thin_week_text(n, (week - pd.Timedelta(days=week.weekday())).floor("D"),
+                                                            ctx.params.min_week_sessions))
         if flag is not None:
             flags.append(flag)
         elif (ch := changes.get(a.key)) is not None and ch.real and ch.sustained:
@@ -762,12 +805,68 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                                  "0–5 % is normal; worth following if it keeps growing.",
                           metric="asymmetry"))
     flagged = {f.metric for f in flags}
-    flags += [f for f in episode_flags(changes) if f.metric not in flagged]
+    flags += [_across_setup(f, changes.get(f.metric or ""), ctx, setups, long_gaps, episode=True)
+              for f in episode_flags(changes) if f.metric not in flagged]
     flags += drift_flags(ctx.sessions[ctx.sessions["comparable"]].tail(ctx.params.recent_sessions),
                          min_changes=ctx.min_changes)
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
+    flags += [Flag(level="quality", title=f"The {c.kinds} changed in the week of {_day(c.week)}",
+                   detail=f"{c.text[0].upper()}{c.text[1:]}, from session {c.session_id} "
+                          f"({c.local_start:%d %b %Y}; dashed line in the plots). " + (
+                              "Sessions before and after were recorded differently: a change across it may "
+                              "be partly the recording's, not the runner's." if c.moves_numbers else
+                              "The metrics are found from the data either way, so this does not move them; "
+                              "only the sensor's angle from its nominal mounting is not compared across it."))
+              for c in setups]
+    flags += [Flag(level="quality", title=f"{g.text[0].upper()}{g.text[1:]}",
+                   detail="The weekly lines break across it (grey in the plots): there is nothing to say how "
+                          "the running went in those weeks, and a change 'over the last weeks' may have "
+                          "happened at any time in them.") for g in long_gaps]
     return sort_flags(flags)
+
+
+def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: list[SetupChange],
+                  long_gaps: list[Gap], *, episode: bool = False) -> Flag:
+    """A change ``flag`` (of :class:`Change` ``ch``) said again where its comparison, from the
+    baseline's first session to the latest week (``episode``: to the episode's last week), spans a
+    change of set-up or a gap (:mod:`imuback.report.setup`).
+
+    Across a change of sensor a WATCH becomes a NOTE: the baseline and the latest week were recorded
+    by different sensors, whose own effect on the metrics is not known, so the change cannot be told
+    from the recording's; a PT acts on it only once the new sensor has its own baseline, which the
+    note tells how to choose. Across a change of sample rate alone the level stays: the rate's share
+    is measured on real running and said, and decides the level, in the flag itself (:func:`rate_shift`;
+    review 32: 200 vs 100 Hz alone moves the median impact by 3.7 % on the same run). A change of
+    stated mounting alone moves no metric (:attr:`SetupChange.moves_numbers`): not said here.
+    """
+    if ch is None or ctx.baseline.empty:
+        return flag
+    first = ctx.baseline["local_start"].min()
+    last_week = ch.episode.last_week if episode and ch.episode is not None else ch.latest_week
+    last = last_week + pd.Timedelta(days=7)
+    across = [c for c in setups if c.moves_numbers and spans(c, first, last)]
+    within = [g for g in long_gaps if first < g.first_day and g.last_day < last]
+    if not across and not within:
+        return flag
+    detail, level, title = flag.detail, flag.level, flag.title
+    for g in within:
+        detail += f" There were {g.text}: the weeks in between have no data."
+    if within and not episode and ch.sustained and ch.since is not None and " over the last " in title:
+        title = (title.split(" over the last ")[0] + f" since the week of {_day(ch.since)}, after "
+                 f"{round(within[-1].days / 7):.0f} weeks without sessions")
+    if across:
+        c = across[-1]
+        detail += (f" The {c.kinds} changed in the week of {_day(c.week)} (Data, below): part of this change "
+                   "may be the recording's, not the runner's.")
+        if level == "watch" and any(c.new_sensor for c in across):
+            level = "info"
+            detail += " Another sensor's reading cannot be told from the runner's, so this is a note, not a warning."
+        n_new = int((ctx.sessions["comparable"] & (ctx.sessions["local_start"] >= c.local_start)).sum())
+        detail += (f" To compare like with like, choose a new baseline among the sessions from then on "
+                   f"(--baseline-from {c.local_start:%Y-%m-%d}; {count(n_new, 'session')} so far, it needs "
+                   f"{ctx.params.min_baseline_sessions}).")
+    return Flag(level=level, title=title, detail=detail, metric=flag.metric)
 
 
 def episode_flags(changes: dict[str, Change]) -> list[Flag]:
@@ -944,6 +1043,14 @@ def _mounting_known(rows: pd.DataFrame) -> pd.Series:
     return rows["mounting_source"].ne("assumed").fillna(True).astype(bool)
 
 
+def no_gait(row: dict[str, Any]) -> bool:
+    """Whether a sessions ``row`` holds no steps at all (no walking, no running found): its report
+    says so instead of describing a walk. Rows without the step counts are not judged (False).
+    """
+    n_run, n_walk = _num_or_none(row.get("n_run_steps")), _num_or_none(row.get("n_walk_steps"))
+    return n_run is not None and n_walk is not None and n_run + n_walk == 0
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
@@ -952,6 +1059,8 @@ def placement_text(row: dict[str, Any]) -> str:
     mid-run changes the angle figures after it. When the file did not say how the sensor was worn
     (``mounting_source`` 'assumed'), there is no nominal mounting to measure from: no angle is given.
     """
+    if no_gait(row):
+        return "not judged: no steps were found, so there is no running or walking to judge it by"
     mis = _num_or_none(row.get("misalignment_deg"))
     if not mounting_known(row):
         found = "orientation found from the recording; the file did not say how the sensor was worn"
@@ -1203,9 +1312,12 @@ def _session_data_flags(row: dict[str, Any], ctx: RunnerContext, *, in_base: boo
                           detail=f"Baseline: {ctx.baseline_text}. Later sessions are compared "
                                  "against it."))
     elif not comparable:
-        walk = not (_num_or_none(row.get("n_run_steps")) or 0) and (_num_or_none(row.get("n_walk_steps")) or 0) > 0
+        run = _num_or_none(row.get("n_run_steps")) or 0
+        walk = not run and (_num_or_none(row.get("n_walk_steps")) or 0) > 0
         flags.append(Flag(level="quality", title="Not compared with the baseline",
-                          detail=("This session is walking; the baseline is running " if walk else
+                          detail=("This session has no steps (no walking or running found); the baseline is "
+                                  "running " if no_gait(row) else
+                                  "This session is walking; the baseline is running " if walk else
                                   "This session's pace (cadence) or amount of running differs from the "
                                   "baseline ") + f"({ctx.baseline_text})."))
     return flags

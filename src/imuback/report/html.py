@@ -28,14 +28,18 @@ FOOTER = (
 LEVEL_TEXT = {"notable": "Notable", "watch": "Watch", "info": "Note", "quality": "Data"}
 
 
+COUNT_TEXT = {"notable": "notable", "watch": "watch", "info": "info", "quality": "data"}
+"""The levels as a count says them (:func:`flags_text`): ``info`` for a NOTE, as a list of
+sessions stands beside the runner's own pain and effort notes, and "3 notes" there read as theirs."""
+
+
 def flags_text(flags: Sequence[Flag]) -> str:
-    """The findings of a session counted by level, most serious first, in the reports' words:
-    ``1 notable, 2 watch, 1 note`` (``none`` without any); so a list of sessions does not add a
-    NOTE to a WATCH as one number.
+    """The findings of a session counted by level, most serious first: ``1 notable, 2 watch,
+    1 info`` (``none`` without any); so a list of sessions does not add a NOTE to a WATCH as one
+    number. A NOTE is counted as ``info`` (:data:`COUNT_TEXT`).
     """
     n = Counter(f.level for f in flags)
-    return ", ".join(f"{n[lv]} {LEVEL_TEXT[lv].lower()}{'s' if lv == 'info' and n[lv] > 1 else ''}"
-                     for lv in LEVEL_TEXT if n[lv]) or "none"
+    return ", ".join(f"{n[lv]} {COUNT_TEXT[lv]}" for lv in LEVEL_TEXT if n[lv]) or "none"
 
 
 class Markup(str):
@@ -99,10 +103,13 @@ def definition_list(items: Iterable[tuple[object, object]]) -> Markup:
     return tag("dl", join(join([tag("dt", k), tag("dd", v)]) for k, v in items), class_="facts")
 
 
-def report_title(kind: str, *, running: bool) -> str:
+def report_title(kind: str, *, running: bool, gait: bool = True) -> str:
     """The one heading of a report of ``kind`` (``session`` or ``trends``): "Running ..." when it
-    covers running, "Walking ..." when there is none in it (a walking-only session or runner).
+    covers running, "Walking ..." when there is none in it (a walking-only session or runner),
+    "... no gait found" when it holds no steps at all (``gait`` False).
     """
+    if not gait:
+        return f"{kind.capitalize()} report: no gait found"
     return f"{'Running' if running else 'Walking'} {kind} report"
 
 

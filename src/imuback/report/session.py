@@ -28,6 +28,7 @@ from imuback.report.analysis import (
     drift_windows,
     local_start,
     local_time_text,
+    no_gait,
     placement_text,
     runner_context,
     session_flags,
@@ -111,6 +112,13 @@ def _local_start(row: dict[str, Any]) -> pd.Timestamp:
     """The session's start on the runner's clock (:func:`~imuback.report.analysis.local_start`)."""
     return pd.Timestamp(local_start(pd.DataFrame([{"start_time": row["start_time"],
                                                    "utc_offset_min": row.get("utc_offset_min")}])).iloc[0])
+
+
+def _no_gait_text(row: dict[str, Any]) -> str:
+    """The summary of a session without steps: why (its status reason) and that nothing is described."""
+    reason = str(row.get("status_reason") or "no walking or running found")
+    return (f"{reason[0].upper()}{reason[1:]}. There are no steps to describe: no number below describes "
+            "the runner.")
 
 
 def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLimits | None = None) -> Markup:
@@ -532,10 +540,11 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                               ("Stride regularity", "stride_regularity"),
                               ("Step symmetry", "step_symmetry"))]
     body = join([
-        tag("h1", report_title("session", running=activity == "run")),
-        tag("p", f"{runner} — {_local_start(row):%d %B %Y}. For the physical therapist: how this "
-                 f"{'run' if activity == 'run' else 'walk (no running in it)'} looked step by step, against "
-                 "the runner's own baseline.", class_="sub"),
+        tag("h1", report_title("session", running=activity == "run", gait=not no_gait(row))),
+        tag("p", f"{runner} — {_local_start(row):%d %B %Y}. " + (
+            _no_gait_text(row) if no_gait(row) else
+            f"For the physical therapist: how this {'run' if activity == 'run' else 'walk (no running in it)'} "
+            "looked step by step, against the runner's own baseline."), class_="sub"),
         pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
         _header(row, clipping_text(steps), limits),
         section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "

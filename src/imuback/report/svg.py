@@ -2,7 +2,7 @@
 
 A chart is a ``<figure>`` holding one ``<svg>`` with a ``viewBox`` (it scales to its column),
 a ``<title>`` for screen readers, axes with "nice" ticks, a legend, and layers drawn in order:
-vertical spans, horizontal bands, shaded areas, lines, points. Every text is XML-escaped here.
+vertical spans, vertical lines, horizontal bands, shaded areas, lines, points. Every text is XML-escaped here.
 Non-finite values break a line instead of being drawn as zero.
 """
 
@@ -93,6 +93,15 @@ class VSpan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VLine:
+    """A dashed vertical line across the plot at ``x`` (an event: the sensor changed)."""
+
+    x: float
+    label: str
+    color: str = "#7b3fa0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Chart:
     """Everything one chart shows. ``x_ticks`` = (value, label) pairs, or None for numbers."""
 
@@ -105,6 +114,7 @@ class Chart:
     areas: Sequence[Area] = ()
     hbands: Sequence[HBand] = ()
     vspans: Sequence[VSpan] = ()
+    vlines: Sequence[VLine] = ()
     x_ticks: Sequence[tuple[float, str]] | None = None
     x_range: tuple[float, float] | None = None
     width: int = 560
@@ -129,8 +139,14 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def _fmt(v: float, step: float) -> str:
-    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
-    decimals = min(decimals + (1 if step * 10 ** decimals % 1 else 0), 4)
+    """Tick ``v`` with the decimals its ``step`` needs: ``2.2`` for a step of 0.1 (not ``2.200``),
+    ``2.25`` for 0.25. The step is the difference of two ticks, so it carries float noise (2.3 - 2.2
+    is 0.0999...96): read it to 6 significant digits first.
+    """
+    if not step > 0 or not math.isfinite(step):
+        return f"{v:.0f}"
+    step = float(f"{step:.6g}")
+    decimals = next((d for d in range(5) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 4)
     return f"{v:.{decimals}f}"
 
 
@@ -140,6 +156,7 @@ def render(chart: Chart) -> str:
     w, h = c.width, c.height
     legend: list[tuple[str, str, str]] = (  # (kind, color, label), in drawing order
         [("box", v.color, v.label) for v in c.vspans]
+        + [("dash", v.color, v.label) for v in c.vlines]
         + [("box", b.color, b.label) for b in c.hbands]
         + [("box", a.color, a.label) for a in c.areas]
         + [("dash" if ln.dash else "line", ln.color, ln.label) for ln in c.lines]
@@ -161,6 +178,7 @@ def render(chart: Chart) -> str:
         ys += [_arr(ar.lo), _arr(ar.hi)]
     ys += [_arr([b.lo, b.hi]) for b in c.hbands]
     xs += [_arr([v.x0, v.x1]) for v in c.vspans]
+    xs += [_arr([v.x]) for v in c.vlines]
     allx = np.concatenate(xs) if xs else np.empty(0)
     ally = np.concatenate(ys)
     allx, ally = allx[np.isfinite(allx)], ally[np.isfinite(ally)]
@@ -219,6 +237,10 @@ def render(chart: Chart) -> str:
         a, b = sx(np.array([span.x0, span.x1]))
         parts.append(f'<rect x="{a:.1f}" y="{mt}" width="{max(b - a, 0):.1f}" height="{ph}" '
                      f'fill="{span.color}" fill-opacity="{span.opacity}"/>')
+    for vl in c.vlines:
+        vx = float(sx(np.array([vl.x]))[0])
+        parts.append(f'<line x1="{vx:.1f}" x2="{vx:.1f}" y1="{mt}" y2="{mt + ph}" stroke="{vl.color}" '
+                     f'stroke-width="1.5" stroke-dasharray="5 3" class="vline"/>')
     for band in c.hbands:
         edge = sy(np.array([band.lo, band.hi]))
         top, bot = float(edge.min()), float(edge.max())

@@ -7,6 +7,7 @@ asymmetry trends, within-run drift across sessions, a weekly table and the sessi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from imuback.report.analysis import (
     ReportParams,
     RunnerContext,
     days_text,
+    not_enough_text,
     rate_limits,
     runner_context,
     trend_flags,
@@ -51,8 +53,10 @@ from imuback.report.metrics import (
     count,
     duration_text,
     pace_text,
+    rate_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
+from imuback.report.setup import GAP_DAYS, gaps, setup_changes
 from imuback.store.notes import read_notes
 
 
@@ -83,8 +87,49 @@ def _x_range(shown: pd.DataFrame, weekly: pd.DataFrame) -> tuple[float, float]:
     return lo, float(max(sessions.max(), weeks.max() + WEEK_MID_DAYS)) + 1
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Marks:
+    """What every trend plot marks: the gaps without sessions (grey spans, the lines break across
+    them) and the changes of recording set-up (dashed lines) of :mod:`imuback.report.setup`.
+    """
+
+    spans: tuple[svg.VSpan, ...] = ()
+    lines: tuple[svg.VLine, ...] = ()
+    breaks_days: tuple[float, ...] = ()
+    """Days since the epoch at which a line breaks (the middle of each gap)."""
+
+    def cut(self, x: np.ndarray, y: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x``, ``y`` (x ascending) with a NaN point at each break between two points: the line
+        stops at a gap and starts again after it.
+        """
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        b = np.asarray(self.breaks_days, dtype=float)
+        at = np.searchsorted(x, b)
+        inner = (at > 0) & (at < x.size)
+        return np.insert(x, at[inner], b[inner]), np.insert(y, at[inner], np.nan)
+
+
+def _marks(ctx: RunnerContext) -> Marks:
+    """The gaps of all the runner's sessions and the set-up changes of the compared ones."""
+    long_gaps = gaps(ctx.sessions)
+    changes = setup_changes(ctx.sessions[ctx.sessions["comparable"]])
+    labels: set[str] = set()
+    lines = []
+    for c in changes:
+        label = f"{c.kinds} changed"
+        lines.append(svg.VLine(x=float(_days(pd.Series([c.local_start.floor("D")]))[0]),
+                               label="" if label in labels else label))
+        labels.add(label)
+    spans = tuple(svg.VSpan(x0=float(_days(pd.Series([g.first_day]))[0]),
+                            x1=float(_days(pd.Series([g.last_day]))[0]) + 1,
+                            label="no sessions" if i == 0 else "", opacity=0.16)
+                  for i, g in enumerate(long_gaps))
+    mids = tuple((s.x0 + s.x1) / 2 for s in spans)
+    return Marks(spans=spans, lines=tuple(lines), breaks_days=mids)
+
+
 def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.DataFrame,
-                 ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+                 ticks: list[tuple[float, str]], xr: tuple[float, float], marks: Marks) -> str:
     m = BY_KEY[key]
     name = f"median_{key}"
     comp = shown[shown["comparable"]]
@@ -101,13 +146,13 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
             col = f"{prefix}_{key}"
             points.append(svg.Points(x=_days(comp["local_start"]), y=comp[col].astype(float) * m.scale,
                                      label="", color=color, radius=2.2))
-            lines.append(svg.Line(x=wx, y=weekly[col].astype(float) * m.scale,
-                                  label=f"{prefix} (weekly median)", color=color, markers=True))
+            lx, ly = marks.cut(wx, weekly[col].astype(float) * m.scale)
+            lines.append(svg.Line(x=lx, y=ly, label=f"{prefix} (weekly median)", color=color, markers=True))
     else:
         points.append(svg.Points(x=_days(comp["local_start"]), y=comp[name].astype(float) * m.scale,
                                  label="sessions", color=svg.ALL, radius=2.4))
-        lines.append(svg.Line(x=wx, y=weekly[name].astype(float) * m.scale, label="weekly median",
-                              color=svg.ALL, markers=True))
+        lx, ly = marks.cut(wx, weekly[name].astype(float) * m.scale)
+        lines.append(svg.Line(x=lx, y=ly, label="weekly median", color=svg.ALL, markers=True))
     if len(other):
         points.append(svg.Points(x=_days(other["local_start"]), y=other[name].astype(float) * m.scale,
                                  label="other pace (not compared)", color="#999999", hollow=True))
@@ -115,7 +160,8 @@ def _trend_chart(key: str, ctx: RunnerContext, shown: pd.DataFrame, weekly: pd.D
         f"Accuracy checked on: {checked_on_column(name if m.side is None else f'left_{key}')}.")
     return svg.render(svg.Chart(plot_id=f"trend-{key}", title=m.label, x_label="week",
                                 y_label=m.axis_label, lines=lines, points=points, hbands=bands,
-                                x_ticks=ticks, x_range=xr, caption=caption))
+                                vspans=marks.spans, vlines=marks.lines, x_ticks=ticks, x_range=xr,
+                                caption=caption))
 
 
 def _min_change_caption(key: str, ctx: RunnerContext) -> str:
@@ -137,10 +183,11 @@ def _min_change_caption(key: str, ctx: RunnerContext) -> str:
 
 
 def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
-                ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+                ticks: list[tuple[float, str]], xr: tuple[float, float], marks: Marks) -> str:
     a = ASYM_BY_SIDE[side]
     comp = shown[shown["comparable"]]
     label = a.label.replace(" asymmetry", "")
+    lx, ly = marks.cut(_days(weekly["week"]) + WEEK_MID_DAYS, weekly[a.key].astype(float))
     return svg.render(svg.Chart(
         plot_id=f"trend-{a.key}", title=f"{label}: left/right asymmetry", x_label="week",
         y_label="% (positive: left higher)",
@@ -150,21 +197,22 @@ def _asym_chart(side: str, weekly: pd.DataFrame, shown: pd.DataFrame,
                           color=svg.BAND, opacity=0.14)],
         points=[svg.Points(x=_days(comp["local_start"]), y=comp[a.key].astype(float),
                            label="sessions", color=svg.ALL, radius=2.4)],
-        lines=[svg.Line(x=_days(weekly["week"]) + WEEK_MID_DAYS, y=weekly[a.key].astype(float),
-                        label="weekly median", color=svg.ALL, markers=True)],
-        x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
+        lines=[svg.Line(x=lx, y=ly, label="weekly median", color=svg.ALL, markers=True)],
+        vspans=marks.spans, vlines=marks.lines, x_ticks=ticks, x_range=xr, extra_y=(-12.0, 12.0),
         caption=f"Above 10 % either way is notable. Accuracy checked on: {checked_on_column(a.key)}."))
 
 
-def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float]) -> str:
+def _drift_chart(shown: pd.DataFrame, ticks: list[tuple[float, str]], xr: tuple[float, float],
+                 marks: Marks) -> str:
     comp = shown[shown["comparable"]]
-    palette = ("#1f6fb2", "#d9651b", "#7b3fa0", "#2e9e5b", "#8c6d1f")
-    lines = [svg.Line(x=_days(comp["local_start"]), y=comp[f"drift_{k}_pct"].astype(float),
-                      label=BY_KEY[k].label, color=c, markers=True, width=1.6)
-             for k, c in zip(DRIFT_KEYS, palette, strict=True)]
+    palette = ("#1f6fb2", "#d9651b", "#2e9e5b", "#8c6d1f", "#b03a7a")
+    cuts = [marks.cut(_days(comp["local_start"]), comp[f"drift_{k}_pct"].astype(float)) for k in DRIFT_KEYS]
+    lines = [svg.Line(x=x, y=y, label=BY_KEY[k].label, color=c, markers=True, width=1.6)
+             for k, c, (x, y) in zip(DRIFT_KEYS, palette, cuts, strict=True)]
     return svg.render(svg.Chart(
         plot_id="trend-drift", title="Within-run drift per session", x_label="session date",
-        y_label="% late vs early running", lines=lines, x_ticks=ticks, x_range=xr,
+        y_label="% late vs early running", lines=lines, vspans=marks.spans, vlines=marks.lines,
+        x_ticks=ticks, x_range=xr,
         extra_y=(0.0,), height=280,
         caption="How much each metric changed late in each run (fatigue). Near 0 % is steady. "
                 f"Minutes since the first running step: {DRIFT_RULE_TEXT}. Accuracy checked on: "
@@ -264,9 +312,10 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         ("Sessions", f"{len(df)} in the dataset, {int(df['comparable'].sum())} at comparable pace"),
         ("Baseline", ctx.baseline_text),
         ("Comparable pace", ctx.pace_band_text),
-        ("Sensors", ", ".join(sorted({str(s) for s in df["sensor"].dropna()})) or "unknown"),
+        ("Sensors", sensors_text(df)),
     ]
     running = bool((pd.to_numeric(df["n_run_steps"], errors="coerce").fillna(0) > 0).any())
+    status = not_enough_text(ctx) if running else None
     parts: list[object] = [
         tag("h1", report_title("trends", running=running)),
         tag("p", f"{runner_id}: how the running mechanics changed week by week against the runner's own "
@@ -274,8 +323,9 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
                  f"{runner_id}: walking sessions only. {walking_only_text(params)}", class_="sub"),
         pain_banner(notes, df),
         definition_list(facts),
-        section("What changed", flag_list(flags, empty="No change beyond the smallest real change "
-                                                       "and no notable asymmetry."), sid="flags"),
+        section("What changed", tag("p", status, class_="no-flags not-enough") if status else Markup(""),
+                flag_list(flags, empty="No change beyond the smallest real change and no notable asymmetry.")
+                if flags or not status else Markup(""), sid="flags"),
     ]
     if weekly.empty or shown.empty:
         parts.append(section("Weekly trends", tag("p", "No comparable sessions in this window." if running
@@ -284,20 +334,23 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
         ticks = _week_ticks(pd.to_datetime(weekly["week"], utc=True))
         xr = _x_range(shown, weekly)
         keys = [*TREND_KEYS, *(SPEED_TREND_KEYS if _has_speed(shown) else ())]
-        charts = [_trend_chart(k, ctx, shown, weekly, ticks, xr) for k in keys]
-        asym = [_asym_chart(s, weekly, shown, ticks, xr)
+        marks = _marks(ctx)
+        charts = [_trend_chart(k, ctx, shown, weekly, ticks, xr, marks) for k in keys]
+        asym = [_asym_chart(s, weekly, shown, ticks, xr, marks)
                 for s in ("impact_peak", "contact_time", "flight_time", "grf_peak")]
         parts += [
             section("Weekly trends", tag("p", "Dots: sessions; line: weekly median; green band: "
                                               "baseline ± smallest real change (inside it is "
-                                              "noise). " + ("Stride length and vertical ratio: sessions "
+                                              "noise); grey: weeks without sessions (the line breaks); "
+                                              "dashed: the sensor, its sample rate or its mounting "
+                                              "changed. " + ("Stride length and vertical ratio: sessions "
                                                             "with a speed (GPS or treadmill) only."
                                                             if _has_speed(shown) else NO_SPEED_TEXT),
                                          class_="note"),
                     tag("div", join(Markup(c) for c in charts), class_="plots"), sid="trends"),
             section("Left/right asymmetry", tag("div", join(Markup(c) for c in asym),
                                                 class_="plots"), sid="asymmetry"),
-            section("Within-run drift (fatigue)", tag("div", Markup(_drift_chart(shown, ticks, xr)),
+            section("Within-run drift (fatigue)", tag("div", Markup(_drift_chart(shown, ticks, xr, marks)),
                                                       class_="plots"), sid="drift"),
             section("Week by week", _weekly_table(weekly, weekly_pain(notes, df)), sid="weekly"),
         ]
@@ -308,6 +361,28 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     ]
     generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"
     return page(title=f"imuback trends report — {runner_id}", body=join(parts), generated=generated)
+
+
+def sensors_text(df: pd.DataFrame) -> str:
+    """The sensors of ``df`` (sessions, oldest first) with their sample rates, in order, each with the
+    days it was used when they changed: ``imuback-sim, 200 Hz until 17 Sep 2026; Sensor Logger iOS
+    (Pixel 7), 100 Hz from 06 Nov 2026``.
+    """
+    rates = pd.to_numeric(df["sample_rate_hz"], errors="coerce") if "sample_rate_hz" in df \
+        else pd.Series(np.nan, index=df.index)
+    names = [f"{s if isinstance(s, str) and s else 'unknown'}"
+             + (f", {rate_text(float(r))}" if np.isfinite(r) else "") for s, r in zip(df["sensor"], rates, strict=True)]
+    if not names:
+        return "unknown"
+    runs: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []  # (set-up, first, last local start)
+    for name, when in zip(names, df["local_start"], strict=True):
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1], when)
+        else:
+            runs.append((name, when, when))
+    if len(runs) == 1:
+        return runs[0][0]
+    return "; ".join(f"{name}, {first:%d %b %Y} to {last:%d %b %Y}" for name, first, last in runs)
 
 
 def walking_only_text(params: ReportParams) -> str:
@@ -337,7 +412,10 @@ def _methods(running: bool, params: ReportParams) -> Markup:
                  "It is a trend when the week before moved the same way too; 'since' is the "
                  "first week that moved. A trend whose latest week holds fewer than "
                  f"{params.min_week_sessions} sessions is a note, not a warning: one odd run "
-                 "could set that week's median."),
+                 "could set that week's median; so is an asymmetry level resting on fewer. Where another "
+                 "sensor took over (a dashed line in the plots, as for a new sample rate or stated "
+                 "mounting), a change across it is a note too: part of it may be the sensor's. Lines "
+                 f"break across more than {GAP_DAYS:g} days without sessions (grey)."),
         tag("p", f"Within-run drift compares the {DRIFT_RULE_TEXT}. A run drifts when the 95 % "
                  "interval of that difference, from the run's own step-to-step noise, excludes zero; "
                  "it is flagged when at least two and at least half of the latest sessions drift the "
