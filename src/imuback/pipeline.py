@@ -46,6 +46,7 @@ from imuback.store.dataset import (
     delete_session,
     partition_of,
     refiled_under,
+    sessions_from_bytes,
     stored_source,
     stored_treadmill_speed,
     table_files,
@@ -90,6 +91,10 @@ class SessionTables:
     """The dataset already held these rows (same bytes, pipeline version, parameters, schema,
     mounting, start, zone and treadmill speed: :func:`_already_stored`), so nothing was written;
     the word ``imuback batch`` uses for a file it skips."""
+    same_as: str = ""
+    """Where the dataset holds this same recording under another session id, in words ("" when it
+    does not): a copy of the file under another name (:func:`_stored_as`); with ``up_to_date``:
+    nothing written."""
 
     def tables(self) -> dict[str, pa.Table]:
         """Table name -> table, as written to the dataset."""
@@ -271,6 +276,9 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
+        same = _stored_as(dataset, raw, source_sha256=source_sha256)
+        if same is not None:  # one recording is one session: the stored one, whatever this file is called
+            raw = dataclasses.replace(raw, session_id=same["session_id"])
         before = _stored_before(dataset, raw, source_sha256=source_sha256)
         raw, kept = _keep_given(raw, before, forget=forget)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
@@ -280,12 +288,18 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                              treadmill_speed_mps=speed)
         others = refiled_under(dataset, runner_id=raw.runner_id, session_id=raw.session_id, sessions=result.sessions)
+        if same is not None and same["runner_id"] != raw.runner_id and same["runner_id"] not in others:
+            others.append(same["runner_id"])  # the same bytes and start: that recording, whatever its length now
         if others and not replace:
-            raise _refiled_error(dataset, raw, others)
+            raise _refiled_error(dataset, raw, others, stored_from=same["source_path"] if same else "")
         if kept:  # said once it is filed, not before a refusal
             log.warning("%s", kept)
-        if not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
-                                                                   params=params):
+        if same is not None and not others:
+            result = dataclasses.replace(result, same_as=_same_as_text(same))
+        if not force and same is not None and not others:  # a copy: the stored session stays as it is
+            result = dataclasses.replace(result, up_to_date=True)
+        elif not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
+                                                                     params=params):
             result = dataclasses.replace(result, up_to_date=not others)
         else:
             write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
@@ -297,6 +311,32 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                 moved.append((other, n))
             result = dataclasses.replace(result, moved_from=tuple(moved))
     return result
+
+
+def _stored_as(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> dict[str, Any] | None:
+    """The stored session (:func:`~imuback.store.dataset.sessions_from_bytes` row) made from this
+    same recording -- the same bytes (``source_sha256``) and the same first sample -- under another
+    session id: a copy of the file under another name (``run.zip``, ``run (1).zip``), or another
+    ``--session`` given. This runner's first, else another runner's; None when the dataset holds it
+    under ``raw``'s own session id (this runner's: re-processing; another's: a move,
+    :func:`refiled_under`) or not at all. Several files' sessions with the same bytes (one mobgap
+    ``data.mat``) are told apart by their first sample.
+    """
+    if not source_sha256 or not raw.n_samples:
+        return None
+    first = int(raw.time_ns[0])
+    found = [r for r in sessions_from_bytes(dataset, source_sha256=source_sha256) if same_start(r["start_ns"], first)]
+    if not found or any(r["session_id"] == raw.session_id for r in found):
+        return None
+    mine = [r for r in found if r["runner_id"] == raw.runner_id]
+    return (mine or found)[0]
+
+
+def _same_as_text(same: dict[str, Any]) -> str:
+    """``SessionTables.same_as``: where the same recording is stored, with its earlier file name."""
+    path = str(same.get("source_path") or "")
+    earlier = f" (from {Path(path).name})" if path and not path.startswith("<") else ""
+    return f"the same recording is already stored as session {same['session_id']}{earlier}"
 
 
 def _stored_before(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> tuple[str, dict[str, Any]] | None:
@@ -351,12 +391,17 @@ def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
     return (dataclasses.replace(raw, **keep) if keep else raw), said
 
 
-def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> RefiledError:
-    """The refusal to file a stored recording again under another runner's id."""
+def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str], *, stored_from: str = "") -> RefiledError:
+    """The refusal to file a stored recording again under another runner's id (``stored_from``: the
+    file it was stored from, when that has another name: :func:`_stored_as`).
+    """
     names = " and ".join(repr(o) for o in others)
+    earlier = (f" (stored from {Path(stored_from).name})"
+               if stored_from and not stored_from.startswith("<") and Path(stored_from).name != Path(raw.source).name
+               else "")
     return RefiledError(
         f"{raw.source}: session {raw.session_id!r} is already in {dataset} under runner {names}, made from "
-        f"this same recording; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
+        f"this same recording{earlier}; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
         "is the right runner, pass --replace (replace=True in Python) to move the session there with its "
         f"notes; else it stays under runner {names} and nothing needs doing")
 

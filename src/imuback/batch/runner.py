@@ -517,6 +517,12 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
         lines.extend(f"  {w}" for w in said[:max_listed])
         if len(said) > max_listed:
             lines.append(f"  ... and {len(said) - max_listed} more")
+    copies = [o for o in summary.outcomes if o.status == "skipped" and o.message]
+    if copies:  # a copy of a stored file under another name: nothing written
+        lines.append("skipped, already stored from another file:")
+        lines.extend(f"  {o.path}: {o.message}" for o in copies[:max_listed])
+        if len(copies) > max_listed:
+            lines.append(f"  ... and {len(copies) - max_listed} more")
     moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
     if moved:  # a recording re-filed under the runner now given (--replace)
         lines.append("moved to another runner:")

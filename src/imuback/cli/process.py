@@ -75,6 +75,9 @@ def _process(args: argparse.Namespace) -> int:
                 print(f"error: {res}", file=sys.stderr)
                 failed += 1
                 continue
+            if res.same_as and res.up_to_date:  # a copy under another name: one recording, one session
+                print(f"{path}: {res.same_as}; nothing written")
+                continue
             s = res.summary
             where = (f"; up to date in {args.dataset} (nothing written)" if res.up_to_date  # as batch says
                      else f" -> {args.dataset}")
