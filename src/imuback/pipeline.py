@@ -57,12 +57,14 @@ from imuback.store.notes import move_notes
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
+    RATE_SENSITIVE_STRIDES,
     SCHEMA_VERSION,
     SESSIONS_SCHEMA,
     SIDE_METRICS,
     SPEED_MEDIANS,
     STEPS_SCHEMA,
     STRIDES_SCHEMA,
+    rate_left_out,
 )
 
 if TYPE_CHECKING:
@@ -576,6 +578,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
                    source_path: str = "", source_sha256: str = "",
                    treadmill_speed_mps: float | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
+    a = rate_nulled(a, rate_left_out(raw.sample_rate_hz))
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
     ic_ns, to_ns = a.times_ns(st.ic_pos), a.times_ns(st.to_pos)  # once each: reading them is not free
@@ -619,6 +622,21 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     return steps, strides, sessions
 
 
+def rate_nulled(a: SessionAnalysis, metrics: tuple[str, ...]) -> SessionAnalysis:
+    """``a`` with the step ``metrics`` a sample rate this slow leaves out
+    (:func:`~imuback.store.schema.rate_left_out`) NaN, and the stride columns made of them
+    (:data:`~imuback.store.schema.RATE_SENSITIVE_STRIDES`): stored as null, as the reports leave
+    them out. The clipped flags stay (what the sensor did), but no longer censor them (:func:`_session_row`).
+    """
+    if not metrics:
+        return a
+    nan_steps = np.full(a.steps.n, np.nan)
+    nan_strides = np.full(a.stride.first_step.size, np.nan)
+    stride_cols = {c: nan_strides for m in metrics for c in RATE_SENSITIVE_STRIDES.get(m, ())}
+    return dataclasses.replace(a, step=dataclasses.replace(a.step, **dict.fromkeys(metrics, nan_steps)),
+                               stride=dataclasses.replace(a.stride, **stride_cols))
+
+
 def _speed_row(a: SessionAnalysis, *, source: str, treadmill_speed_mps: float | None,
                per_step: dict[str, F64], stride_length_m: F64) -> dict[str, Any]:
     """The sessions columns of speed, pace and step/stride length (None where not defined)."""
@@ -648,7 +666,10 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     ksel = sel[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
     # a clipped contact's impact peak and loading rate: unknown but larger than any unclipped one
     # (+inf), so the medians below stay exact while fewer than half the steps are clipped
-    per_step: dict[str, F64] = {name: censored(getattr(sm, name), a.clipped_steps) if name in CENSORED_METRICS
+    # (a metric left out at this sample rate, rate_nulled, stays NaN: the clipped steps too)
+    left_out = rate_left_out(raw.sample_rate_hz)
+    per_step: dict[str, F64] = {name: censored(getattr(sm, name), a.clipped_steps)
+                                if name in CENSORED_METRICS and name not in left_out
                                 else getattr(sm, name) for name in sm.__dataclass_fields__}
     per_stride: dict[str, F64] = {name: getattr(km, name) for name in km.__dataclass_fields__ if name != "first_step"}
     row: dict[str, Any] = {
