@@ -108,3 +108,23 @@ def test_a_raw_parquet_copy_is_the_same_session(tmp_path, capsys):
     assert main(["process", str(copy), "--dataset", str(ds)]) == 0
     assert "up to date" in capsys.readouterr().out
     assert len(_sessions(ds)) == 1
+
+
+def test_a_batch_holding_a_file_and_its_copy_stores_one_session(tmp_path, capsys):
+    """Both new in one batch, on two workers: one is stored, the other skipped as a copy (were they
+    processed at the same moment, the second would wait for the first: the recording lock, checked in
+    tests/store/test_dataset.py; this run does not force that race)."""
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    csv = folder / "run.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    shutil.copy(csv, folder / "run (1).csv")
+    ds = tmp_path / "ds"
+    assert main(["batch", str(folder), "--dataset", str(ds), "--runner", "ann", "--workers", "2",
+                 "--progress", "none"]) == 0
+    assert "1 processed, 1 skipped (up to date), 0 failed" in capsys.readouterr().out
+    assert len(_sessions(ds)) == 1

@@ -214,7 +214,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     out: list[SessionTables | ImubackError] = []
     # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
     ids = [(raw.runner_id, raw.session_id) for raw in raws]
-    with session_locks(dataset, ids) if lock_held and dataset is not None else nullcontext():
+    with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
         for raw in raws:
             try:
                 out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
