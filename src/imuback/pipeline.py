@@ -270,7 +270,11 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     session is stored without one (GPS speed, if any, else none). So are a mounting and a time zone
     given before (:func:`_keep_given`), unless ``forget`` names them (``"mounting"``, ``"time_zone"``:
     :func:`forgotten`). Rows the dataset holds already (:func:`_already_stored`) are not written
-    again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``).
+    again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``). A recording is
+    one session: the same bytes and start stored under another session id (:func:`_stored_as`: a
+    copy of the file under another name, another ``--session``) are that session -- this runner's:
+    nothing written unless ``force`` (which rewrites it), ``SessionTables.same_as`` says where;
+    another runner's: refused as a move (``replace`` moves it, under its stored id).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
