@@ -48,10 +48,10 @@ def build(root: Path, n: int) -> str:
     return hashlib.sha256(f"s{n // 2:05d}".encode()).hexdigest()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=1000, help="stored sessions (default 1000)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="imuback-same-bytes-") as tmp:
         root = Path(tmp) / "ds"
         want = build(root, args.sessions)

@@ -128,3 +128,21 @@ def test_a_batch_holding_a_file_and_its_copy_stores_one_session(tmp_path, capsys
                  "--progress", "none"]) == 0
     assert "1 processed, 1 skipped (up to date), 0 failed" in capsys.readouterr().out
     assert len(_sessions(ds)) == 1
+
+
+def test_a_copy_given_a_belt_speed_rewrites_the_stored_session(stored, capsys):
+    """What would write the stored session again from its own file (a new belt speed) writes it
+    from the copy: that session, never a second one."""
+    import pyarrow.parquet as pq
+
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    copy = shutil.copy(csv, csv.with_name("run (1).csv"))
+    assert main(["process", str(copy), "--dataset", str(ds), "--runner", "ann", "--speed-mps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"session {sid} (" in out and f"-> {ds}" in out
+    assert f"already stored as session {sid} (from run.csv): that session was written again, not a second one" in out
+    assert _sessions(ds) == [session]
+    row = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).to_pylist()[0]
+    assert row["treadmill_speed_mps"] == 3.0

@@ -272,9 +272,11 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     :func:`forgotten`). Rows the dataset holds already (:func:`_already_stored`) are not written
     again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``). A recording is
     one session: the same bytes and start stored under another session id (:func:`_stored_as`: a
-    copy of the file under another name, another ``--session``) are that session -- this runner's:
-    nothing written unless ``force`` (which rewrites it), ``SessionTables.same_as`` says where;
-    another runner's: refused as a move (``replace`` moves it, under its stored id).
+    copy of the file under another name, another ``--session``) are that session, and
+    ``SessionTables.same_as`` says so -- this runner's: up to date (nothing written) as that session
+    would be, else (``force``, a new belt speed, mounting or zone given, another pipeline version)
+    that session written again; another runner's: refused as a move (``replace`` moves it, under
+    its stored id).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -300,12 +302,10 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
             raise _refiled_error(dataset, raw, others, stored_from=same["source_path"] if same else "")
         if kept:  # said once it is filed, not before a refusal
             log.warning("%s", kept)
-        if same is not None and not others:
+        if same is not None and not others:  # a copy: up to date as the stored session is, never a second one
             result = dataclasses.replace(result, same_as=_same_as_text(same))
-        if not force and same is not None and not others:  # a copy: the stored session stays as it is
-            result = dataclasses.replace(result, up_to_date=True)
-        elif not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
-                                                                     params=params):
+        if not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
+                                                                   params=params):
             result = dataclasses.replace(result, up_to_date=not others)
         else:
             write_session(dataset, runner_id=raw.runner_id, session_id=raw.session_id, tables=result.tables())
