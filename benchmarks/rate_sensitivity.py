@@ -3,7 +3,8 @@
     python benchmarks/rate_sensitivity.py [--data ../shared/data] [--rates 25 50 100 200]
 
 Which running numbers move when a sensor (a phone) samples slowly, and from which rate down, for
-the report's low-rate caveat (``report.metrics.RATE_SENSITIVE``, review 25 #7). Two sources:
+the report's low-rate caveat and the dataset's nulls (``store.schema.RATE_SENSITIVE``, review 25 #7,
+review 32 #3). Two sources:
 
 - real: alcantara_treadmill (21 trials, 500 Hz, force treadmill as reference): each trial
   resampled with scipy's polyphase filter (its FIR low-pass against aliasing, as a sensor's

@@ -172,6 +172,14 @@ class SessionResult:
         return self._tables.up_to_date
 
     @property
+    def same_as(self) -> str:
+        """Where the dataset given holds this same recording (same bytes and start) under another
+        session id, in words ("" when it does not): a copy of a stored file under another name. Then
+        ``session_id`` is the stored session's and nothing was written (``up_to_date``).
+        """
+        return self._tables.same_as
+
+    @property
     def steps(self) -> pd.DataFrame:
         """One row per step (foot contact to the next contact)."""
         return self._tables.steps.to_pandas()

@@ -46,6 +46,7 @@ from imuback.store.dataset import (
     delete_session,
     partition_of,
     refiled_under,
+    sessions_from_bytes,
     stored_source,
     stored_treadmill_speed,
     table_files,
@@ -56,12 +57,14 @@ from imuback.store.notes import move_notes
 from imuback.store.schema import (
     DRIFT_METRICS,
     MEDIAN_METRICS,
+    RATE_SENSITIVE_STRIDES,
     SCHEMA_VERSION,
     SESSIONS_SCHEMA,
     SIDE_METRICS,
     SPEED_MEDIANS,
     STEPS_SCHEMA,
     STRIDES_SCHEMA,
+    rate_left_out,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +93,10 @@ class SessionTables:
     """The dataset already held these rows (same bytes, pipeline version, parameters, schema,
     mounting, start, zone and treadmill speed: :func:`_already_stored`), so nothing was written;
     the word ``imuback batch`` uses for a file it skips."""
+    same_as: str = ""
+    """Where the dataset holds this same recording under another session id, in words ("" when it
+    does not): a copy of the file under another name (:func:`_stored_as`); with ``up_to_date``:
+    nothing written."""
 
     def tables(self) -> dict[str, pa.Table]:
         """Table name -> table, as written to the dataset."""
@@ -207,7 +214,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     out: list[SessionTables | ImubackError] = []
     # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
     ids = [(raw.runner_id, raw.session_id) for raw in raws]
-    with session_locks(dataset, ids) if lock_held and dataset is not None else nullcontext():
+    with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
         for raw in raws:
             try:
                 out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
@@ -263,7 +270,13 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     session is stored without one (GPS speed, if any, else none). So are a mounting and a time zone
     given before (:func:`_keep_given`), unless ``forget`` names them (``"mounting"``, ``"time_zone"``:
     :func:`forgotten`). Rows the dataset holds already (:func:`_already_stored`) are not written
-    again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``).
+    again (``SessionTables.up_to_date``) unless ``force`` (``imuback batch --force``). A recording is
+    one session: the same bytes and start stored under another session id (:func:`_stored_as`: a
+    copy of the file under another name, another ``--session``) are that session, and
+    ``SessionTables.same_as`` says so -- this runner's: up to date (nothing written) as that session
+    would be, else (``force``, a new belt speed, mounting or zone given, another pipeline version)
+    that session written again; another runner's: refused as a move (``replace`` moves it, under
+    its stored id).
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -271,6 +284,9 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
+        same = _stored_as(dataset, raw, source_sha256=source_sha256)
+        if same is not None:  # one recording is one session: the stored one, whatever this file is called
+            raw = dataclasses.replace(raw, session_id=same["session_id"])
         before = _stored_before(dataset, raw, source_sha256=source_sha256)
         raw, kept = _keep_given(raw, before, forget=forget)
         check_identity(dataset, raw, source_sha256=source_sha256, replace=replace, source_path=source_path)
@@ -280,10 +296,14 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         result = process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                              treadmill_speed_mps=speed)
         others = refiled_under(dataset, runner_id=raw.runner_id, session_id=raw.session_id, sessions=result.sessions)
+        if same is not None and same["runner_id"] != raw.runner_id and same["runner_id"] not in others:
+            others.append(same["runner_id"])  # the same bytes and start: that recording, whatever its length now
         if others and not replace:
-            raise _refiled_error(dataset, raw, others)
+            raise _refiled_error(dataset, raw, others, stored_from=same["source_path"] if same else "")
         if kept:  # said once it is filed, not before a refusal
             log.warning("%s", kept)
+        if same is not None and not others:  # a copy: up to date as the stored session is, never a second one
+            result = dataclasses.replace(result, same_as=_same_as_text(same))
         if not force and speed == stored_speed and _already_stored(dataset, raw, source_sha256=source_sha256,
                                                                    params=params):
             result = dataclasses.replace(result, up_to_date=not others)
@@ -297,6 +317,32 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
                 moved.append((other, n))
             result = dataclasses.replace(result, moved_from=tuple(moved))
     return result
+
+
+def _stored_as(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> dict[str, Any] | None:
+    """The stored session (:func:`~imuback.store.dataset.sessions_from_bytes` row) made from this
+    same recording -- the same bytes (``source_sha256``) and the same first sample -- under another
+    session id: a copy of the file under another name (``run.zip``, ``run (1).zip``), or another
+    ``--session`` given. This runner's first, else another runner's; None when the dataset holds it
+    under ``raw``'s own session id (this runner's: re-processing; another's: a move,
+    :func:`refiled_under`) or not at all. Several files' sessions with the same bytes (one mobgap
+    ``data.mat``) are told apart by their first sample.
+    """
+    if not source_sha256 or not raw.n_samples:
+        return None
+    first = int(raw.time_ns[0])
+    found = [r for r in sessions_from_bytes(dataset, source_sha256=source_sha256) if same_start(r["start_ns"], first)]
+    if not found or any(r["session_id"] == raw.session_id for r in found):
+        return None
+    mine = [r for r in found if r["runner_id"] == raw.runner_id]
+    return (mine or found)[0]
+
+
+def _same_as_text(same: dict[str, Any]) -> str:
+    """``SessionTables.same_as``: where the same recording is stored, with its earlier file name."""
+    path = str(same.get("source_path") or "")
+    earlier = f" (from {Path(path).name})" if path and not path.startswith("<") else ""
+    return f"the same recording is already stored as session {same['session_id']}{earlier}"
 
 
 def _stored_before(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> tuple[str, dict[str, Any]] | None:
@@ -351,12 +397,17 @@ def _keep_given(raw: RawSession, before: tuple[str, dict[str, Any]] | None, *,
     return (dataclasses.replace(raw, **keep) if keep else raw), said
 
 
-def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str]) -> RefiledError:
-    """The refusal to file a stored recording again under another runner's id."""
+def _refiled_error(dataset: str | Path, raw: RawSession, others: list[str], *, stored_from: str = "") -> RefiledError:
+    """The refusal to file a stored recording again under another runner's id (``stored_from``: the
+    file it was stored from, when that has another name: :func:`_stored_as`).
+    """
     names = " and ".join(repr(o) for o in others)
+    earlier = (f" (stored from {Path(stored_from).name})"
+               if stored_from and not stored_from.startswith("<") and Path(stored_from).name != Path(raw.source).name
+               else "")
     return RefiledError(
         f"{raw.source}: session {raw.session_id!r} is already in {dataset} under runner {names}, made from "
-        f"this same recording; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
+        f"this same recording{earlier}; it was not filed again under runner {raw.runner_id!r}. If {raw.runner_id!r} "
         "is the right runner, pass --replace (replace=True in Python) to move the session there with its "
         f"notes; else it stays under runner {names} and nothing needs doing")
 
@@ -531,6 +582,7 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
                    source_path: str = "", source_sha256: str = "",
                    treadmill_speed_mps: float | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Build the three tables for one session (schemas from :mod:`imuback.store.schema`)."""
+    a = rate_nulled(a, rate_left_out(raw.sample_rate_hz))
     st, sm, km = a.steps, a.step, a.stride
     n = st.n
     ic_ns, to_ns = a.times_ns(st.ic_pos), a.times_ns(st.to_pos)  # once each: reading them is not free
@@ -574,6 +626,21 @@ def session_tables(raw: RawSession, a: SessionAnalysis, *, params: PipelineParam
     return steps, strides, sessions
 
 
+def rate_nulled(a: SessionAnalysis, metrics: tuple[str, ...]) -> SessionAnalysis:
+    """``a`` with the step ``metrics`` a sample rate this slow leaves out
+    (:func:`~imuback.store.schema.rate_left_out`) NaN, and the stride columns made of them
+    (:data:`~imuback.store.schema.RATE_SENSITIVE_STRIDES`): stored as null, as the reports leave
+    them out. The clipped flags stay (what the sensor did), but no longer censor them (:func:`_session_row`).
+    """
+    if not metrics:
+        return a
+    nan_steps = np.full(a.steps.n, np.nan)
+    nan_strides = np.full(a.stride.first_step.size, np.nan)
+    stride_cols = {c: nan_strides for m in metrics for c in RATE_SENSITIVE_STRIDES.get(m, ())}
+    return dataclasses.replace(a, step=dataclasses.replace(a.step, **dict.fromkeys(metrics, nan_steps)),
+                               stride=dataclasses.replace(a.stride, **stride_cols))
+
+
 def _speed_row(a: SessionAnalysis, *, source: str, treadmill_speed_mps: float | None,
                per_step: dict[str, F64], stride_length_m: F64) -> dict[str, Any]:
     """The sessions columns of speed, pace and step/stride length (None where not defined)."""
@@ -603,7 +670,10 @@ def _session_row(raw: RawSession, a: SessionAnalysis, params: PipelineParams,
     ksel = sel[km.first_step] if km.first_step.size else np.zeros(0, dtype=bool)
     # a clipped contact's impact peak and loading rate: unknown but larger than any unclipped one
     # (+inf), so the medians below stay exact while fewer than half the steps are clipped
-    per_step: dict[str, F64] = {name: censored(getattr(sm, name), a.clipped_steps) if name in CENSORED_METRICS
+    # (a metric left out at this sample rate, rate_nulled, stays NaN: the clipped steps too)
+    left_out = rate_left_out(raw.sample_rate_hz)
+    per_step: dict[str, F64] = {name: censored(getattr(sm, name), a.clipped_steps)
+                                if name in CENSORED_METRICS and name not in left_out
                                 else getattr(sm, name) for name in sm.__dataclass_fields__}
     per_stride: dict[str, F64] = {name: getattr(km, name) for name in km.__dataclass_fields__ if name != "first_step"}
     row: dict[str, Any] = {

@@ -115,10 +115,12 @@ def test_a_one_file_batch_with_start_and_session_is_skipped_only_when_they_match
     start = "2024-03-04T07:00:00Z"
     assert status(session_id="easy", start=start) == "processed"
     assert status(session_id="easy", start=start) == "skipped"
-    assert status(session_id="long", start=start) == "processed"  # another session id: a new session
-    assert status(session_id="long", start="2024-03-04T08:00:00Z") == "processed"  # another start
+    # another session id, the same bytes and start: the same recording, stored as easy (review 32 #1)
+    assert status(session_id="long", start=start) == "skipped"
+    assert status(session_id="long", start="2024-03-04T08:00:00Z") == "processed"  # another start: a new session
     assert status(session_id="long", start="2024-03-04T08:00:00+00:00") == "skipped"
-    assert status(session_id="long", start=start) == "processed"
+    assert status(session_id="long", start=start) == "skipped"  # that start's recording is easy
+    assert sorted(p.name for p in (ds / "sessions" / "runner=ann").iterdir()) == ["session=easy", "session=long"]
 
 
 def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path: Path):

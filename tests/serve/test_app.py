@@ -208,8 +208,12 @@ def test_a_phone_export_uploaded_with_a_runner_id_shows_its_pace(browser: Any, c
         jobs = _upload(page, base, [export], runner="ann-01")
         assert "done" in jobs and "of runner ann-01" in jobs and "pace 5:33 min/km" in jobs  # 1000 / 3.0 s
         assert "1 done, 1 failed" in page.inner_text("p.progress")
-        # the same export as a treadmill run (another session id): the belt speed given wins
-        jobs = _upload(page, base, [export], runner="ann-01", session="belt", speed_kmh="12")
+        # another export (its GPS at another speed) as a treadmill run: the belt speed given wins. (The
+        # same export again would be the stored session, its speed rewritten: review 32 #1, one recording
+        # is one session.)
+        (tmp_path / "belt").mkdir()
+        belt = _phone_export(tmp_path / "belt", speed_mps=2.5)
+        jobs = _upload(page, base, [belt], runner="ann-01", session="belt", speed_kmh="12")
         assert "session belt of runner ann-01" in jobs and "pace 5:00 min/km" in jobs
         page.goto(base + "/runner/ann-01")
         rows = page.locator("table.sessions tbody tr")
@@ -270,11 +274,16 @@ def test_a_recording_uploaded_with_its_mounting_is_read_with_it(browser: Any, cl
         assert "How the sensor was worn" in form and "finds the body's forward, left and up" in form
         assert page.locator("select[name=mounting]").input_value() == ""  # as the command line: none given
         _screenshot(page, "clinic_upload_mounting.png", tmp_path)
-        for session, choice, matrix in (("given-rec", "recommended", ""),
-                                        ("given-json", "matrix", "[[0,0,-1],[0,1,0],[1,0,0]]"),
-                                        ("not-stated", "", "")):
+        for i, (session, choice, matrix) in enumerate((("given-rec", "recommended", ""),
+                                                       ("given-json", "matrix", "[[0,0,-1],[0,1,0],[1,0,0]]"),
+                                                       ("not-stated", "", ""))):
+            # three recordings (an hour apart): one file's bytes are one session (review 32 #1)
+            own = tmp_path / session / "walk.csv"
+            own.parent.mkdir()
+            own.write_text("\n".join(rows[:1] + [",".join([f"{float(r.split(',')[0]) + 3600 * i:.6f}",
+                                                            *r.split(",")[1:]]) for r in rows[1:]]) + "\n")
             page.goto(base + "/")
-            page.set_input_files("input[type=file]", [str(csv)])
+            page.set_input_files("input[type=file]", [str(own)])
             page.fill("input[name=runner]", "ann-01")
             page.fill("input[name=session]", session)
             page.select_option("select[name=mounting]", choice)

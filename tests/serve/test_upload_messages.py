@@ -328,3 +328,24 @@ def test_the_same_file_uploaded_again_says_nothing_new_was_stored_and_keeps_one_
     assert second.session_texts[0].endswith("already in the clinic's dataset from an earlier upload of the same "
                                             "file: nothing new stored"), second.session_texts
     assert len(list((clinic_client.dataset / "uploads").iterdir())) == 1
+
+
+def test_the_same_file_uploaded_under_another_name_is_the_stored_session(clinic_client: Any) -> None:
+    """Review 32 #1: a copy renamed (``Morning run.csv``) was stored as a second session. Now: the
+    stored session, nothing new stored, the upload not kept; under another runner, refused."""
+    csv = _run_csv()
+    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
+    (first,) = _finished(clinic_client, 1)
+    assert first.status == "done", first.message
+    assert _upload(clinic_client, [(csv, "Morning run.csv")], runner="ann").status_code == 303
+    second = next(j for j in _finished(clinic_client, 2) if j.job_id != first.job_id)
+    assert second.status == "done", second.message
+    assert second.sessions == first.sessions
+    sid = first.sessions[0][1]
+    assert second.session_texts[0].endswith(f"the same recording is already stored as session {sid} (from run.csv), "
+                                            "from an earlier upload: nothing new stored"), second.session_texts
+    assert len(list((clinic_client.dataset / "uploads").iterdir())) == 1
+    assert _upload(clinic_client, [(csv, "run (1).csv")], runner="bob").status_code == 303
+    third = next(j for j in _finished(clinic_client, 3) if j.job_id not in (first.job_id, second.job_id))
+    assert third.status == "error" and "under runner 'ann'" in third.message, third.message
+    assert sorted(p.name for p in (clinic_client.dataset / "sessions").iterdir()) == ["runner=ann"]

@@ -307,6 +307,24 @@ def test_a_session_lock_keeps_a_second_writer_of_the_same_ids_out(tmp_path):
     assert not left.path.exists()
 
 
+def test_a_recording_lock_keeps_a_copy_of_the_same_bytes_out(tmp_path):
+    """Two copies of one file in a batch (review 32 #1) wait for each other, whatever their session ids."""
+    import pytest
+
+    from imuback.errors import DatasetError
+    from imuback.store.lock import RecordingLock, SessionLock
+
+    with RecordingLock(tmp_path, source_sha256="ab" * 32):
+        with pytest.raises(DatasetError, match="the recording with SHA-256 abababababab"):
+            with RecordingLock(tmp_path, source_sha256="ab" * 32, wait_s=0.0):
+                pass
+        with RecordingLock(tmp_path, source_sha256="cd" * 32, wait_s=0.0), \
+                SessionLock(tmp_path, runner_id="", session_id="ab" * 32, wait_s=0.0):
+            pass  # other bytes, and a session lock, are not held up
+    with RecordingLock(tmp_path, source_sha256="ab" * 32, wait_s=0.0):
+        pass  # released
+
+
 def _clipped_dataset(tmp_path, range_g):
     from imuback.store.raw import write_raw
     from tests.clipped import asymmetric_run, clipped

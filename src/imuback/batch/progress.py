@@ -71,7 +71,7 @@ class Progress:
         elif self.mode == "log":
             what = f"session {outcome.session_id} (runner {outcome.runner_id})"
             detail = (f"{outcome.n_steps} steps, {outcome.session_status}, {outcome.elapsed_s:.2f} s"
-                      if outcome.status == "processed" else "already in the dataset")
+                      if outcome.status == "processed" else outcome.message or "already in the dataset")
             self.log(f"{head} {outcome.status} {what}: {detail}")
         else:
             self._draw()

@@ -532,6 +532,12 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
             lines.append(f"  ... and {len(said) - max_listed} more: see {Path(summary.dataset) / WARNINGS_TABLE}, "
                          f"or imuback query --dataset {summary.dataset} \"SELECT source_path, message FROM "
                          f"{WARNINGS_TABLE}\"")
+    copies = [o for o in summary.outcomes if o.status == "skipped" and o.message]
+    if copies:  # a copy of a stored file under another name: nothing written
+        lines.append("skipped, already stored from another file:")
+        lines.extend(f"  {o.path}: {o.message}" for o in copies[:max_listed])
+        if len(copies) > max_listed:
+            lines.append(f"  ... and {len(copies) - max_listed} more")
     moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
     if moved:  # a recording re-filed under the runner now given (--replace)
         lines.append("moved to another runner:")

@@ -249,8 +249,9 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
                         warnings=tuple(said or ()), **fields)
     row = done[0].summary
     if all(r.up_to_date for r in done):  # read again (ids or --start given, a BIDS file...), rows unchanged
+        copies = "; ".join(r.same_as for r in done if r.same_as)  # a copy of a stored file: why it is skipped
         return _outcome(task, "skipped", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
-                        warnings=tuple(said or ()), **fields)
+                        message=copies or None, warnings=tuple(said or ()), **fields)
     statuses = sorted({str(r.summary.get("status")) for r in done})
     moved = "; ".join(r.moved_text for r in done if r.moved_from)
     return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),

@@ -75,11 +75,16 @@ def _process(args: argparse.Namespace) -> int:
                 print(f"error: {res}", file=sys.stderr)
                 failed += 1
                 continue
+            if res.same_as and res.up_to_date:  # a copy under another name: one recording, one session
+                print(f"{path}: {res.same_as}; nothing written")
+                continue
             s = res.summary
             where = (f"; up to date in {args.dataset} (nothing written)" if res.up_to_date  # as batch says
                      else f" -> {args.dataset}")
             print(f"{path}: session {res.session_id} ({s['status']}): {res.steps.num_rows} steps, "
                   f"{res.strides.num_rows} strides{where}")
+            if res.same_as:  # a copy, with something new given (a belt speed...): that session written again
+                print(f"{path}: {res.same_as}: that session was written again, not a second one")
             if res.moved_from:
                 print(f"{path}: {res.moved_text}")
     return 1 if failed else 0

@@ -38,13 +38,10 @@ from imuback.report.metrics import (
     DRIFT_KEYS,
     FLAGGED_ASYMMETRY,
     METRICS,
-    RATE_SENSITIVE,
-    RATE_TOLERANCE,
     SHORT_SESSION_STEPS,
     VALIDATED_RATE_HZ,
     Metric,
     asymmetry_class,
-    below_rate,
     checked_on_column,
     contact_balance_left_pct,
     count,
@@ -58,6 +55,7 @@ from imuback.report.setup import Gap, SetupChange, gaps, setup_changes, spans
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
 from imuback.signal.summary import drift_windows as signal_drift_windows
+from imuback.store.schema import RATE_SENSITIVE, RATE_TOLERANCE, below_rate
 
 LEVELS = ("notable", "watch", "info", "quality")
 """Flag levels, most important first. ``quality`` is about the data, not the runner."""

@@ -199,12 +199,6 @@ VALIDATED_RATE_HZ = (50.0, 200.0)
 50-200 Hz (``benchmarks/walk_rates.py``, docs/validation_log.md); running, alcantara at 50-500 Hz
 (``benchmarks/rate_sensitivity.py``). Below 50 Hz running contacts move: at 25 Hz IC -13.5 ± 12.3 ms,
 TO -5.1 ± 17.3 ms, contact time +7.8 %, vGRF RMSE 0.211 BW (500 Hz: +2.1 ± 8.3, -2.5 ± 11.6 ms, 0.180)."""
-RATE_SENSITIVE: dict[str, float] = {"impact_peak_g": 100.0, "loading_rate_g_per_s": 100.0}
-"""Metrics not given below a sample rate (Hz): the sacral impact is a ~30 ms transient, so slower
-sampling cuts its peak. On real running (alcantara resampled, ``benchmarks/rate_sensitivity.py``)
-the median impact reads -3.6 % at 100 Hz, -15.4 % at 50 Hz, -25.4 % at 25 Hz against 500 Hz; the
-loading-rate index -2.5 %, -16.3 %, -67.7 % (simulated runners: -6.6 / -9.0 / -8.5 % and -1.7 /
--18.3 / -77.3 % against 400 Hz)."""
 RATE_BIAS_PCT: dict[str, tuple[tuple[float, float], ...]] = {
     "impact_peak_g": ((25.0, -25.4), (50.0, -15.4), (100.0, -3.6), (200.0, -0.8), (500.0, 0.0)),
     "loading_rate_g_per_s": ((25.0, -67.7), (50.0, -16.3), (100.0, -2.5), (200.0, 0.7), (500.0, 0.0)),
@@ -228,8 +222,6 @@ def rate_bias_pct(key: str, rate_hz: float | None) -> float | None:
     return float(np.interp(np.log(rate_hz), np.log(hz), pct))
 
 
-RATE_TOLERANCE = 0.01
-"""A rate within 1 % under a limit counts as at it (a phone's 99.2 Hz is its nominal 100 Hz)."""
 SHORT_SESSION_STEPS = 40
 """Fewer steps than this (of the session's activity): too short for step regularity, symmetry and
 the left/right asymmetries. 40 steps are 20 strides, 20 steps a side: regularity and symmetry read
@@ -237,13 +229,6 @@ the autocorrelation at one and two steps' lag, which needs repeated strides (Moe
 Helbostad 2004 used whole 10-20 stride walks), and a side's median of 20 steps varies by about a
 quarter of the step-to-step spread, so a 5 % class boundary can be told. About 14 s of running,
 22 s of walking; a minute of gait gives comfortably more."""
-
-
-def below_rate(rate_hz: float | None, limit_hz: float) -> bool:
-    """Whether a session's ``rate_hz`` is below ``limit_hz`` (by more than :data:`RATE_TOLERANCE`);
-    an unknown rate is not below.
-    """
-    return rate_hz is not None and rate_hz == rate_hz and rate_hz < limit_hz * (1 - RATE_TOLERANCE)
 
 
 def show_speed_metric(m: Metric, value: float | None) -> str:

@@ -132,8 +132,9 @@ def _process_upload(dataset: Path) -> Any:
                          f"{count(s['n_run_steps'] or 0, 'running step')}, "
                          f"{count(s['n_walk_steps'] or 0, 'walking step')}; status {s['status']}; "
                          + (f"pace {pace}" if pace != "n/a" else "no pace: no speed source")
-                         + ("; already in the clinic's dataset from an earlier upload of the same file: "
-                            "nothing new stored" if res.up_to_date else ""))
+                         + (f"; {res.same_as}, from an earlier upload: nothing new stored"
+                            if res.up_to_date and res.same_as else "; already in the clinic's dataset from an "
+                            "earlier upload of the same file: nothing new stored" if res.up_to_date else ""))
         if not failed and all(r.up_to_date for r in made):
             _discard(path)  # the earlier upload of the same bytes is the one the sessions name
         summary = " ".join([*(f"{w}." for w in said), *([f"Not processed: {'; '.join(failed)}."] if failed else [])])

@@ -176,14 +176,32 @@ class SessionLock(DatasetLock):
         return True  # another worker of this batch: it finishes the session in seconds
 
 
+class RecordingLock(SessionLock):
+    """``<dataset>/.imuback.locks/<hash of the bytes' hash>.lock``: one recording (its bytes) at a
+    time among the workers of a batch. Two copies of one file under other names (``run.zip``,
+    ``run (1).zip``) in one batch are two sets of session ids: without it both could be stored; with
+    it the second waits, then finds the first's session (:func:`imuback.pipeline._stored_as`).
+    """
+
+    def __init__(self, dataset: str | Path, *, source_sha256: str, wait_s: float = SESSION_LOCK_WAIT_S) -> None:
+        DatasetLock.__init__(self, dataset, command=f"imuback batch worker on the recording with SHA-256 "
+                                                    f"{source_sha256[:12]}...", wait_s=wait_s)
+        key = hashlib.sha256(f"recording\0{source_sha256}".encode()).hexdigest()[:32]
+        self.path = self.dataset / SESSION_LOCK_DIR / f"{key}.lock"
+        self._what = f"the recording with SHA-256 {source_sha256[:12]}..."
+
+
 @contextlib.contextmanager
-def session_locks(dataset: str | Path, ids: list[tuple[str, str]]) -> Iterator[None]:
+def session_locks(dataset: str | Path, ids: list[tuple[str, str]], *, source_sha256: str = "") -> Iterator[None]:
     """Hold the :class:`SessionLock` of every (runner, session) in ``ids`` (one file's sessions),
     taken in sorted order so that two workers never wait for each other. All of a file's sessions
     are held together, so two files with the same ids never split them: one file is stored whole
-    and the other refused.
+    and the other refused. ``source_sha256``: the file's :class:`RecordingLock` first (every worker
+    takes its one recording lock before any session lock: no two wait for each other).
     """
     with contextlib.ExitStack() as stack:
+        if source_sha256:
+            stack.enter_context(RecordingLock(dataset, source_sha256=source_sha256))
         for runner_id, session_id in sorted(set(ids)):
             stack.enter_context(SessionLock(dataset, runner_id=runner_id, session_id=session_id))
         yield

@@ -93,6 +93,38 @@ _ID_FIELDS = [
     _f("runner_id", _STR, "", "runner identifier", False),
 ]
 
+RATE_SENSITIVE: dict[str, float] = {"impact_peak_g": 100.0, "loading_rate_g_per_s": 100.0}
+"""Step metrics null below a sample rate (Hz) -- in the steps, in the strides' asymmetry made of them
+(:data:`RATE_SENSITIVE_STRIDES`) and in every session median, side, asymmetry and drift column of
+them -- and left out of the reports (one rule: :func:`below_rate` of ``sessions.sample_rate_hz``,
+the nominal rate). The sacral impact is a ~30 ms transient, so slower sampling cuts its peak. On
+real running (alcantara resampled, ``benchmarks/rate_sensitivity.py``) the median impact reads -3.6 %
+at 100 Hz, -15.4 % at 50 Hz, -25.4 % at 25 Hz against 500 Hz; the loading-rate index -2.5 %, -16.3 %,
+-67.7 % (simulated runners: -6.6 / -9.0 / -8.5 % and -1.7 / -18.3 / -77.3 % against 400 Hz)."""
+RATE_SENSITIVE_STRIDES: dict[str, tuple[str, ...]] = {"impact_peak_g": ("impact_asymmetry_pct",)}
+"""The strides columns made of a :data:`RATE_SENSITIVE` step metric: null with it."""
+RATE_TOLERANCE = 0.01
+"""A rate within 1 % under a limit counts as at it (a phone's 99.2 Hz is its nominal 100 Hz)."""
+
+
+def below_rate(rate_hz: float | None, limit_hz: float) -> bool:
+    """Whether a session's ``rate_hz`` is below ``limit_hz`` (by more than :data:`RATE_TOLERANCE`);
+    an unknown rate is not below.
+    """
+    return rate_hz is not None and rate_hz == rate_hz and rate_hz < limit_hz * (1 - RATE_TOLERANCE)
+
+
+def rate_left_out(rate_hz: float | None) -> tuple[str, ...]:
+    """The :data:`RATE_SENSITIVE` step metrics a session sampled at ``rate_hz`` stores as null."""
+    return tuple(k for k, limit in RATE_SENSITIVE.items() if below_rate(rate_hz, limit))
+
+
+def _below_rate_text(metric: str) -> str:
+    """What a column made of ``metric`` says of its null below the rate (empty if not rate-sensitive)."""
+    limit = RATE_SENSITIVE.get(metric)
+    return "" if limit is None else f"; null in a session sampled below {limit:g} Hz (RATE_SENSITIVE)"
+
+
 STEPS_SCHEMA = pa.schema(
     [
         *_ID_FIELDS,
@@ -105,9 +137,9 @@ STEPS_SCHEMA = pa.schema(
         _f("contact_time_s", _F64, "s", "toe-off minus initial contact"),
         _f("flight_time_s", _F64, "s", "next IC minus this toe-off (running; null as step_time_s, and without a toe-off)"),
         _f("cadence_spm", _F64, "steps/min", "60 / step_time_s"),
-        _f("impact_peak_g", _F64, "g", "peak vertical specific force of the sacrum in contact, body frame, incl. gravity; null for a contact with a clipped (saturated) accelerometer sample"),
+        _f("impact_peak_g", _F64, "g", "peak vertical specific force of the sacrum in contact, body frame, incl. gravity; null for a contact with a clipped (saturated) accelerometer sample, and in a session sampled below 100 Hz (RATE_SENSITIVE: too slow for the ~30 ms landing transient)"),
         _f("grf_peak_bw", _F64, "body weights", "estimated peak vertical GRF (running: the peak of the 8 Hz low-passed sacral vertical specific force blended with the spring-mass peak (pi/2) step time / contact time, weight MetricParams.grf_spring_mass_weight (0.3); the sacral peak alone for a step without a next step or a flight; the spring-mass peak alone for a contact with a clipped accelerometer sample)"),
-        _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value; null for a contact with a clipped accelerometer sample"),
+        _f("loading_rate_g_per_s", _F64, "g/s", "index: mean slope of vertical specific force from IC to its first peak; not a force-plate value; null for a contact with a clipped accelerometer sample, and in a session sampled below 100 Hz (RATE_SENSITIVE)"),
         _f("vertical_oscillation_cm", _F64, "cm", "range of sacral vertical displacement over the step"),
         _f("braking_peak_g", _F64, "g", "peak deceleration in contact: body-x specific force low-passed at 8 Hz, minus its mean over the step, most negative value, sign flipped; null without a contact (no toe-off: walking steps)"),
         _f("braking_impulse_mps", _F64, "m/s", "speed lost to braking in contact: integral of that deceleration where positive; null without a contact, as braking_peak_g"),
@@ -142,7 +174,8 @@ STRIDES_SCHEMA = pa.schema(
         _f("pelvis_tilt_deg", _F64, "deg", "range of pelvis angle about body y (pitch); null without gyro"),
         _f("ml_excursion_cm", _F64, "cm", "range of sacral mediolateral displacement over the stride"),
         _f("ml_acc_rms_g", _F64, "g", "RMS of mediolateral acceleration over the stride"),
-        _f("impact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of impact_peak_g of the two steps"),
+        _f("impact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of impact_peak_g of the two steps; null "
+           "with them (a session sampled below 100 Hz: RATE_SENSITIVE)"),
         _f("contact_asymmetry_pct", _F64, "%", "100*(L-R)/mean(L,R) of contact_time_s of the two steps"),
         _f("stride_length_m", _F64, "m", "sum of the stride's two step lengths (= mean speed x stride_time_s); "
            "null without a speed"),
@@ -210,12 +243,13 @@ def _sessions_fields() -> list[pa.Field]:
         _f("walk_time_s", _F64, "s", "time in walking bouts"),
         _f("still_time_s", _F64, "s", "time still (standing, sensor lying)"),
     ]
-    fields += [_f(f"median_{m}", _F64, u, f"session median of {m}") for m, u in MEDIAN_METRICS]
+    fields += [_f(f"median_{m}", _F64, u, f"session median of {m}{_below_rate_text(m)}") for m, u in MEDIAN_METRICS]
     for m, u, short in SIDE_METRICS:
         fields += [
-            _f(f"left_{m}", _F64, u, f"median {m} of left-foot steps"),
-            _f(f"right_{m}", _F64, u, f"median {m} of right-foot steps"),
-            _f(f"asymmetry_{short}_pct", _F64, "%", f"100*(L-R)/mean(L,R) of the side medians of {m}"),
+            _f(f"left_{m}", _F64, u, f"median {m} of left-foot steps{_below_rate_text(m)}"),
+            _f(f"right_{m}", _F64, u, f"median {m} of right-foot steps{_below_rate_text(m)}"),
+            _f(f"asymmetry_{short}_pct", _F64, "%", f"100*(L-R)/mean(L,R) of the side medians of {m}"
+               f"{_below_rate_text(m)}"),
         ]
     fields += [
         _f("step_regularity", _F64, "-1..1", "unbiased autocorrelation of vertical acc at one step lag (Moe-Nilssen 2004)"),
@@ -225,9 +259,9 @@ def _sessions_fields() -> list[pa.Field]:
     for m in DRIFT_METRICS:
         unit = next(u for name, u in MEDIAN_METRICS if name == m)
         fields += [
-            _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time"),
-            _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (shorter windows on short runs: docs/pipeline.md)"),
-            _f(f"drift_{m}_ci95_pct", _F64, "%", f"half-width of the 95 % confidence interval of drift_{m}_pct from the run's own minute-to-minute noise"),
+            _f(f"drift_{m}_per_10min", _F64, f"{unit}/10 min", f"robust (Theil-Sen) slope of {m} over the running time{_below_rate_text(m)}"),
+            _f(f"drift_{m}_pct", _F64, "%", f"% change of {m}: last 10 min vs minutes 2-10 (shorter windows on short runs: docs/pipeline.md){_below_rate_text(m)}"),
+            _f(f"drift_{m}_ci95_pct", _F64, "%", f"half-width of the 95 % confidence interval of drift_{m}_pct from the run's own minute-to-minute noise{_below_rate_text(m)}"),
         ]
     fields += [
         _f("status", _STR, "", "'ok', 'partial' (some metrics missing; also a session with lost-packet gaps "

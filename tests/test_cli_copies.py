@@ -1,0 +1,148 @@
+"""A recording is one session: a copy of a stored file under another name (``run (1).csv``) is
+not stored again (review 32 #1). Same runner: nothing written, naming the stored session; another
+runner: refused as a move (docs/data_contract.md), ``--replace`` moves it; ``batch`` skips it saying
+why; the Python API says where it is stored.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imuback.cli import main
+
+
+def _files(ds: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(ds)): p.read_bytes() for p in ds.rglob("*.parquet")}
+
+
+def _sessions(ds: Path) -> list[str]:
+    return sorted(f"{p.parent.parent.name}/{p.parent.name}" for p in (ds / "sessions").rglob("*.parquet"))
+
+
+@pytest.fixture
+def stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """(run.csv, dataset holding it as runner ann's session), a CSV dated by itself: its session id
+    comes from its file name."""
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    csv = folder / "run.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    ds = tmp_path / "ds"
+    assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann"]) == 0
+    capsys.readouterr()
+    return csv, ds
+
+
+def test_a_copy_under_another_name_is_not_stored_again(stored, capsys):
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    before = _files(ds)
+    for name in ("Morning run.csv", "run (1).csv"):
+        copy = shutil.copy(csv, csv.with_name(name))
+        assert main(["process", str(copy), "--dataset", str(ds), "--runner", "ann"]) == 0
+        assert capsys.readouterr().out == (f"{copy}: the same recording is already stored as session {sid} "
+                                           "(from run.csv); nothing written\n")
+    # another --session for the same bytes: still the one recording stored
+    assert main(["process", str(copy), "--dataset", str(ds), "--runner", "ann", "--session", "other"]) == 0
+    assert f"already stored as session {sid} (from run.csv); nothing written" in capsys.readouterr().out
+    assert _files(ds) == before
+
+
+def test_a_copy_under_another_runner_is_refused_then_moved_with_replace(stored, capsys):
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    copy = shutil.copy(csv, csv.with_name("run (1).csv"))
+    assert main(["process", str(copy), "--dataset", str(ds), "--runner", "zed"]) == 1
+    err = capsys.readouterr().err
+    assert f"session '{sid}' is already in {ds} under runner 'ann', made from this same recording " \
+           "(stored from run.csv); it was not filed again under runner 'zed'" in err
+    assert "pass --replace" in err
+    assert _sessions(ds) == [session]
+    assert main(["process", str(copy), "--dataset", str(ds), "--runner", "zed", "--replace"]) == 0
+    assert f"session {sid} moved from runner 'ann' to 'zed'" in capsys.readouterr().out
+    assert _sessions(ds) == [f"runner=zed/session={sid}"]  # moved under its own id, not stored twice
+
+
+def test_batch_over_a_folder_with_a_copy_skips_it_saying_why(stored, capsys):
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    shutil.copy(csv, csv.with_name("run (1).csv"))
+    assert main(["batch", str(csv.parent), "--dataset", str(ds), "--runner", "ann", "--workers", "1",
+                 "--progress", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "0 processed, 2 skipped (up to date), 0 failed" in out
+    assert f"run (1).csv: the same recording is already stored as session {sid} (from run.csv)" in out
+    assert _sessions(ds) == [session]
+
+
+def test_python_says_where_the_same_recording_is_stored(stored):
+    import imuback
+
+    csv, ds = stored
+    copy = shutil.copy(csv, csv.with_name("copy.csv"))
+    res = imuback.process(copy, dataset=ds, runner_id="ann")
+    assert res.up_to_date and res.session_id == _sessions(ds)[0].split("session=")[1]
+    assert res.same_as.endswith("(from run.csv)")
+
+
+def test_a_raw_parquet_copy_is_the_same_session(tmp_path, capsys):
+    """Raw Parquet (``imuback record``) names its own session: a copy is the stored session, up to date."""
+    import imuback
+    from imuback.store.raw import write_raw
+
+    path = write_raw(tmp_path / "rec.parquet", imuback.simulate(minutes=0.5, seed=4, runner_id="u1"))
+    ds = tmp_path / "ds"
+    assert main(["process", str(path), "--dataset", str(ds)]) == 0
+    copy = shutil.copy(path, tmp_path / "rec copy.parquet")
+    capsys.readouterr()
+    assert main(["process", str(copy), "--dataset", str(ds)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert len(_sessions(ds)) == 1
+
+
+def test_a_batch_holding_a_file_and_its_copy_stores_one_session(tmp_path, capsys):
+    """Both new in one batch, on two workers: one is stored, the other skipped as a copy (were they
+    processed at the same moment, the second would wait for the first: the recording lock, checked in
+    tests/store/test_dataset.py; this run does not force that race)."""
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    csv = folder / "run.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    shutil.copy(csv, folder / "run (1).csv")
+    ds = tmp_path / "ds"
+    assert main(["batch", str(folder), "--dataset", str(ds), "--runner", "ann", "--workers", "2",
+                 "--progress", "none"]) == 0
+    assert "1 processed, 1 skipped (up to date), 0 failed" in capsys.readouterr().out
+    assert len(_sessions(ds)) == 1
+
+
+def test_a_copy_given_a_belt_speed_rewrites_the_stored_session(stored, capsys):
+    """What would write the stored session again from its own file (a new belt speed) writes it
+    from the copy: that session, never a second one."""
+    import pyarrow.parquet as pq
+
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    copy = shutil.copy(csv, csv.with_name("run (1).csv"))
+    assert main(["process", str(copy), "--dataset", str(ds), "--runner", "ann", "--speed-mps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"session {sid} (" in out and f"-> {ds}" in out
+    assert f"already stored as session {sid} (from run.csv): that session was written again, not a second one" in out
+    assert _sessions(ds) == [session]
+    row = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).to_pylist()[0]
+    assert row["treadmill_speed_mps"] == 3.0
