@@ -194,3 +194,48 @@ def test_a_start_datetime_needs_its_zone(tmp_path):
     plus_one = dt.timezone(dt.timedelta(hours=1))
     madrid = imuback.read(path, runner_id="v1", start=dt.datetime(2024, 3, 4, 8, tzinfo=plus_one))
     assert madrid.time_ns[0] == utc.time_ns[0]
+
+
+def test_a_bad_zone_or_a_reflection_is_refused_in_python_words(tmp_path):
+    """``time_zone=`` and ``mounting=`` refused through the Python API name the keyword, not
+    ``--time-zone`` or the file's ``imuback.mounting``."""
+    from imuback.errors import RawFormatError
+    from tests.formats.test_xsens import _export
+
+    path = _export(tmp_path / "lb.txt", np.arange(3000))[0]
+    with pytest.raises(RawFormatError, match=r"lb\.txt: time_zone='Mars/Olympus' is not a time zone") as zone:
+        imuback.read(path, runner_id="v1", start="2024-03-04T07:00:00Z", time_zone="Mars/Olympus")
+    with pytest.raises(RawFormatError, match=r"lb\.txt: mounting= is a reflection \(det -1\)") as flipped:
+        imuback.read(path, runner_id="v1", start="2024-03-04T07:00:00Z", mounting=np.diag([1.0, 1.0, -1.0]))
+    with pytest.raises(RawFormatError, match=r"lb\.txt: mounting= must be a rotation matrix") as skewed:
+        imuback.read(path, runner_id="v1", start="2024-03-04T07:00:00Z", mounting=np.full((3, 3), 0.5))
+    for exc in (zone.value, flipped.value, skewed.value):
+        assert "--" not in str(exc) and "imuback.mounting" not in str(exc), exc
+
+
+def test_process_gives_a_raw_session_the_zone_given(tmp_path):
+    """``process(raw, time_zone=...)``: the zone's offset at the first sample, source ``given``, as
+    ``read`` sets it (stored so in a dataset); ``"unknown"`` keeps the session's own; a bad zone and
+    another identity keyword are refused naming the keyword (the latter with the replace() call)."""
+    from imuback.errors import RawFormatError
+
+    raw = imuback.simulate(minutes=0.3, seed=1, runner_id="zed")  # 2024-03-04: Madrid is UTC+01:00
+    assert raw.utc_offset_min is None
+    res = imuback.process(raw, time_zone="Europe/Madrid", dataset=tmp_path / "ds")
+    assert res.session[["utc_offset_min", "utc_offset_source"]].iloc[0].tolist() == [60, "given"]
+    stored = imuback.open_dataset(tmp_path / "ds").sessions
+    assert stored[["utc_offset_min", "utc_offset_source"]].iloc[0].tolist() == [60, "given"]
+    same = imuback.read(_written(tmp_path, raw), time_zone="Europe/Madrid")  # read() sets it the same way
+    assert (same.utc_offset_min, same.utc_offset_source) == (60, "given")
+    assert imuback.process(raw, time_zone="unknown").session["utc_offset_min"].isna().all()
+    with pytest.raises(RawFormatError, match=r"time_zone='Mars/Olympus' is not a time zone"):
+        imuback.process(raw, time_zone="Mars/Olympus")
+    with pytest.raises(RawFormatError, match=r"runner_id= is for files; on a RawSession use "
+                                             r"dataclasses\.replace\(raw, runner_id=\.\.\.\)"):
+        imuback.process(raw, runner_id="ann", time_zone="UTC")
+
+
+def _written(tmp_path, raw):
+    from imuback.store.raw import write_raw
+
+    return write_raw(tmp_path / "zed.parquet", raw)

@@ -1,7 +1,8 @@
 """``--runner``, ``--session``, ``--start`` given for a raw Parquet file, which carries its own ids
 and start: the same value is accepted, another is refused naming the file, both values and what to
 do instead, in ``process``, ``batch`` (recorded for that file, the batch goes on) and Python alike
-(the rule of ``--mounting``: formats/identity.py ``check_stated``).
+(the rule of ``--mounting``: formats/identity.py ``check_stated``); but ``batch --runner`` names the
+runner of the files naming none, so a raw Parquet file's own runner is kept there, said in a warning.
 """
 
 from __future__ import annotations
@@ -66,15 +67,34 @@ def test_a_start_in_another_zone_naming_the_same_instant_is_the_files_own(tmp_pa
         imuback.read(path, start="2024-03-04T07:00:00+01:00")
 
 
-def test_batch_records_the_refusal_for_that_file_and_goes_on(tmp_path, capsys, ann_file):
+def test_batch_runner_is_for_files_naming_none_a_raw_parquet_keeps_its_own(tmp_path, capsys, ann_file):
+    """``batch --runner`` over a mixed folder (review 32, 6): the CSV without ids takes the runner given,
+    the raw Parquet file naming 'ann' keeps it, said once in the summary's warnings (and kept in the
+    ``warnings`` table); nothing fails. Its ``--session`` is still checked (a batch of one file)."""
+    import pyarrow.csv as pacsv
+
+    from imuback.store.raw import raw_to_table
+
     path, _start = ann_file
-    other = write_raw(tmp_path / "bob.parquet", imuback.simulate(minutes=0.3, seed=3, runner_id="bob"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    moved = path.rename(folder / "ann.parquet")
+    pacsv.write_csv(raw_to_table(imuback.simulate(minutes=0.3, seed=3)), folder / "plain.csv")  # UTC times, no ids
     ds = tmp_path / "ds"
-    assert main(["batch", str(path), str(other), "--dataset", str(ds), "--runner", "bob", "--progress", "none"]) == 1
+    code = main(["batch", str(folder), "--dataset", str(ds), "--runner", "bob", "--progress", "none",
+                 "--workers", "1"])
+    out = capsys.readouterr().out
+    assert code == 0 and "2 processed" in out and "0 failed" in out, out
+    note = f"{moved}: names runner 'ann'; --runner 'bob' applies only to files naming none"
+    assert out.count(note) == 1, out
+    assert not (ds / "errors").exists()
+    assert sorted(read_table(ds, "sessions")["runner_id"].to_pylist()) == ["ann", "bob"]
+    assert read_table(ds, "warnings")["message"].to_pylist() == [note]
+    code = main(["batch", str(moved), "--dataset", str(ds), "--runner", "bob", "--session", "s2",
+                 "--progress", "none"])  # --session for one file: its own is still checked
+    assert code == 1
     (error,) = read_table(ds, "errors").to_pylist()
-    assert error["source_path"].endswith("ann.parquet")
-    assert "imuback.runner_id is 'ann', not the 'bob' given; drop --runner" in error["message"]
-    assert read_table(ds, "sessions")["runner_id"].to_pylist() == ["bob"]  # the other file: processed
+    assert "imuback.session_id is 's1', not the 's2' given; drop --session" in error["message"]
 
 
 def test_python_refuses_another_runner_session_or_start_for_a_raw_parquet_file(tmp_path, ann_file):
@@ -133,16 +153,21 @@ def test_a_start_with_nanoseconds_as_the_refusal_prints_it_is_the_files_own(tmp_
 
 
 def test_batch_checks_the_ids_given_for_a_file_already_stored(tmp_path, capsys, ann_file):
-    # stored once as ann's; a batch told another runner must refuse it, not call it up to date
+    # stored once as ann's; a batch told another start must refuse it, not call it up to date; told
+    # another runner, the file keeps its own (up to date) and the warnings say so
     path, _start = ann_file
     ds = tmp_path / "ds"
     assert main(["process", str(path), "--dataset", str(ds)]) == 0
-    for option, value in (("--runner", "bob"), ("--start", "2024-01-01T00:00:00Z")):
-        assert main(["batch", str(path), "--dataset", str(ds), option, value, "--progress", "none"]) == 1
-        assert "not the" in read_table(ds, "errors").to_pylist()[-1]["message"]
+    assert main(["batch", str(path), "--dataset", str(ds), "--start", "2024-01-01T00:00:00Z", "--progress",
+                 "none"]) == 1
+    assert "not the" in read_table(ds, "errors").to_pylist()[-1]["message"]
     capsys.readouterr()
+    assert main(["batch", str(path), "--dataset", str(ds), "--runner", "bob", "--progress", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "1 skipped" in out and "names runner 'ann'; --runner 'bob' applies only to files naming none" in out
     assert main(["batch", str(path), "--dataset", str(ds), "--runner", "ann", "--progress", "none"]) == 0
-    assert "1 skipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 skipped" in out and "warnings:" not in out
 
 
 def test_batch_with_the_zone_already_stored_skips_the_file(tmp_path, capsys, ann_file):

@@ -38,6 +38,8 @@ _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this A
     (re.compile(r"--start (\d{4}-\d\d-\d\dT[\d:]+Z)"), r'start="\1"'),
     (re.compile(r"--start (?=['\"])"), "start="),
     (re.compile(r"--start"), "start="),
+    (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "time_zone='unknown'"),
+    (re.compile(r"--time-zone (?=['\"])"), "time_zone="),  # a zone refused: time_zone='Mars/Olympus'
     (re.compile(r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
     (re.compile(r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"), r'mapping=ColumnMapping(\1_unit="\2")'),
     (re.compile(r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
@@ -221,10 +223,12 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
         None: the GPS speed if the recording has one, else no speed (those columns null, never
         guessed). With ``dataset``, a speed given before for the same recording is kept; 0 clears
         it (the session is stored again without one).
-    **identity : as for :func:`read` (only with a path). With ``dataset``, a mounting and a time zone
-        given before for the same recording are kept; ``mounting="unknown"`` / ``time_zone="unknown"``
-        forget them (the file's own again, else assumed / none). A zone given over the file's own
-        different one is said as an ``imuback`` log warning.
+    **identity : as for :func:`read` with a path; with a :class:`RawSession` only ``time_zone`` (its
+        offset at the first sample, ``utc_offset_source`` ``given``, as :func:`read` sets it). With
+        ``dataset``, a mounting and a time zone given before for the same recording are kept;
+        ``mounting="unknown"`` / ``time_zone="unknown"`` forget them (the file's own again, else
+        assumed / none). A zone given over the file's own different one is said as an ``imuback``
+        log warning.
 
     Raises
     ------
@@ -243,17 +247,38 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
 
     p = params if params is not None else PipelineParams()
     if isinstance(path_or_raw, RawSession):
-        if identity:
-            raise RawFormatError(f"{path_or_raw.source}: identity keywords apply to files; use "
-                                 "dataclasses.replace(raw, session_id=...) on a RawSession")
-        sha = raw_sha256(path_or_raw) if dataset is not None else ""
-        return SessionResult(store_session(path_or_raw, dataset=dataset, params=p, source_path=path_or_raw.source,
+        raw = _given_zone(path_or_raw, identity)
+        sha = raw_sha256(raw) if dataset is not None else ""
+        return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=raw.source,
                                            source_sha256=sha, replace=replace,
-                                           treadmill_speed_mps=treadmill_speed_mps))
+                                           treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity)))
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
                                        source_sha256=file_sha256(path_or_raw), replace=replace,
                                        treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity)))
+
+
+def _given_zone(raw: RawSession, identity: dict[str, Any]) -> RawSession:
+    """A :class:`RawSession` given to :func:`process` with ``time_zone=`` (the only identity keyword it
+    takes): the zone's offset at its first sample, source ``given``, as :func:`read` sets it
+    (``"unknown"``: its own offset kept, a zone given before forgotten); another keyword is refused
+    naming the ``dataclasses.replace`` call that does it.
+    """
+    from imuback.formats import given_zone
+    from imuback.formats.zone import FORGET
+
+    others = sorted(set(identity) - {"time_zone"})
+    if others:
+        key = others[0]
+        fix = ("mounting=..., mounting_source='given'" if key == "mounting"
+               else "time_ns=raw.time_ns + shift_ns" if key == "start" else f"{key}=...")
+        verb = "is" if len(others) == 1 else "are"
+        raise RawFormatError(f"{raw.source}: {', '.join(k + '=' for k in others)} {verb} for files; on a "
+                             f"RawSession use dataclasses.replace(raw, {fix}) (time_zone= is taken)")
+    zone = identity.get("time_zone")
+    if zone is None or (isinstance(zone, str) and zone == FORGET):
+        return raw
+    return given_zone(raw, str(zone), str(zone))
 
 
 @dataclass(frozen=True, slots=True)

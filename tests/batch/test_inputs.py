@@ -97,7 +97,7 @@ def test_phone_exports_are_inputs_zips_and_unzipped_folders(tmp_path: Path) -> N
 
 def test_batch_processes_phone_exports_with_the_runner_given(tmp_path: Path) -> None:
     """``batch --runner``: phone exports (zip and folder) get that runner; a raw Parquet file names its
-    own, so another is refused for it alone (recorded, the batch goes on) and its own is accepted."""
+    own and keeps it (the batch's warnings say so), and its own given is accepted silently."""
     import zipfile
     from datetime import UTC, datetime
 
@@ -119,9 +119,12 @@ def test_batch_processes_phone_exports_with_the_runner_given(tmp_path: Path) -> 
     write_simulated(sims[2], raw / "sim")
     ds = tmp_path / "ds"
     summary = run_batch([raw], dataset=ds, workers=1, runner_id="ann")
-    (failed,) = [o for o in summary.outcomes if o.status == "failed"]
-    assert "the file's imuback.runner_id is 'own', not the 'ann' given; drop --runner" in failed.message
-    assert run_batch([raw / "sim"], dataset=ds, workers=1, runner_id="own").ok
+    assert summary.ok and [o.status for o in summary.outcomes] == ["processed"] * 3
+    (said,) = summary.warnings
+    assert said[0].endswith(".parquet") and said[1].endswith(": names runner 'own'; --runner 'ann' applies only "
+                                                             "to files naming none")
+    again = run_batch([raw / "sim"], dataset=ds, workers=1, runner_id="own")
+    assert again.ok and not again.warnings
     rows = duckdb.connect().execute(
         f"SELECT runner_id, session_id FROM read_parquet('{ds}/sessions/**/*.parquet', hive_partitioning=true) "
         "ORDER BY session_id").fetchall()

@@ -160,3 +160,34 @@ def test_record_simulate_straps_the_sensor_on_as_the_mounting_says(tmp_path: Pat
             assert row[col] == pytest.approx(ref[col], rel=0.02, abs=0.05), col
         ic = ic_s(name)
         assert ic.shape == ref_ic.shape and np.max(np.abs(ic - ref_ic)) <= 0.01
+
+
+def test_record_simulate_streams_at_the_rate_a_real_sensor_picks_and_names_sessions_by_utc_time(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 32, 9: ``--rate`` outside the family's range is refused in one line before anything is
+    written; inside it the simulated imuback sensor streams at the nearest rate it supports (100 -> 104 Hz,
+    firmware_notes/protocol.md); the default session id is ``<runner>-<UTC time>`` (a second recording
+    into the same folder is another file); a session that exists is refused before recording."""
+    import re
+
+    out = tmp_path / "rec"
+    base = ["record", "--simulate", "--minutes", "0.2", "--speedup", "40", "--runner", "dee", "--quiet",
+            "--out", str(out)]
+    assert main([*base, "--rate", "25", "--sensor", "imuback"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --rate 25: the imuback sensor streams at 52-1600 Hz; give a rate in that range", err
+    assert not out.exists() or not any(out.iterdir())
+    assert main([*base, "--rate", "500", "--sensor", "polar"]) == 2
+    assert "the polar sensor streams at 26-416 Hz" in capsys.readouterr().err
+    assert main([*base, "--rate", "100"]) == 0
+    assert main(base) == 0
+    capsys.readouterr()
+    files = sorted(out.glob("*.parquet"))
+    assert len(files) == 2 and all(re.fullmatch(r"dee-\d{8}T\d{6}Z", f.stem) for f in files), files
+    assert sorted(read_raw(f).sample_rate_hz for f in files) == [104.0, 208.0]
+    taken = files[0].stem
+    assert main([*base, "--session", taken, "--rate", "25"]) == 2  # every argument checked first
+    assert "--rate 25" in capsys.readouterr().err
+    assert main([*base, "--session", taken]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {out / taken}.parquet already exists; choose another --session"
+    assert sorted(p.name for p in out.iterdir()) == sorted(f.name for f in files)  # no journal left behind

@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -66,7 +66,8 @@ class SessionTask:
     replace: bool = False
     """Replace a stored session made from other bytes (else the file fails with DatasetError)."""
     runner_id: str | None = None
-    """Runner of inputs that name none (every format but raw Parquet); not applied to Parquet files."""
+    """Runner of inputs that name none; a file naming its own (raw Parquet, a CSV sidecar) keeps it
+    (:func:`own_runner_kept`, said in the batch's warnings)."""
     session_id: str | None = None
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
@@ -160,6 +161,7 @@ def process_session(task: SessionTask) -> SessionOutcome:
                         message=(f"{task.path}: not processed: the batch that handed out this "
                                  "task has ended (its driver was killed); run the batch again"))
     tune_allocator()  # once per worker process (local pool or Dask): see imuback.runtime
+    task, kept = own_runner_kept(task)
     identity = peek_identity(task.path)
     sid, rid = identity if identity else (None, None)
     sha: str | None = None
@@ -177,13 +179,13 @@ def process_session(task: SessionTask) -> SessionOutcome:
         if identity and not task.force:
             sha = already_processed(task, session_id=identity[0], runner_id=identity[1])
             if sha is not None:
-                return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha)
+                return _outcome(task, "skipped", t0, session_id=sid, runner_id=rid, source_sha256=sha, warnings=kept)
         elif task.made_from and not task.force:
             sha = file_already_processed(task)
             if sha is not None:
                 ids = made_by(task)
                 return _outcome(task, "skipped", t0, source_sha256=sha, runner_id=ids[0][0],
-                                session_id=", ".join(s for _r, s in ids))
+                                session_id=", ".join(s for _r, s in ids), warnings=kept)
         # the driver holds the dataset's lock for its workers; a file may hold several sessions
         from imuback.signal.params import PipelineParams
 
@@ -194,11 +196,11 @@ def process_session(task: SessionTask) -> SessionOutcome:
                                                      force=task.force)
         if len(results) == 1 and isinstance(results[0], ImubackError):
             raise results[0]  # one session: its error, with the ids peeked above
-        return _file_outcome(task, t0, results, said=said)
+        return _file_outcome(task, t0, results, said=[*kept, *said])
     except ImubackError as exc:
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
                         source_sha256=sha or _sha256_or_none(task.path),
-                        error_type=type(exc).__name__, message=str(exc))
+                        error_type=type(exc).__name__, message=str(exc), warnings=kept)
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
@@ -264,18 +266,8 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
     Parquet: the schema metadata in the footer. CSV: the ``<file>.json`` sidecar (without a
     runner id there it has no identity yet: None, and reading it says why).
     """
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".csv":
-            from imuback.formats.csv import csv_sidecar
-
-            meta = csv_sidecar(path)
-            sid, rid = meta[S.META_SESSION_ID], meta[S.META_RUNNER_ID]
-        else:
-            raw_meta = pq.read_schema(path).metadata or {}
-            sid = raw_meta[S.META_SESSION_ID.encode()].decode()
-            rid = raw_meta[S.META_RUNNER_ID.encode()].decode()
-    except Exception:
+    sid, rid = _stated_ids(path)
+    if sid is None or rid is None:
         return None
     from imuback.core import check_id
 
@@ -284,6 +276,41 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
                                                                              source=str(path))
     except ImubackError:
         return None
+
+
+def _stated_ids(path: str | Path) -> tuple[str | None, str | None]:
+    """(session_id, runner_id) a raw Parquet file's metadata or a CSV's sidecar states, unchecked; None
+    for one it does not state (or an unreadable file).
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            from imuback.formats.csv import csv_sidecar
+
+            meta = csv_sidecar(path)
+            return meta.get(S.META_SESSION_ID), meta.get(S.META_RUNNER_ID)
+        raw_meta = pq.read_schema(path).metadata or {}
+    except Exception:
+        return None, None
+    sid, rid = (raw_meta.get(k.encode()) for k in (S.META_SESSION_ID, S.META_RUNNER_ID))
+    return (None if sid is None else sid.decode(errors="replace"),
+            None if rid is None else rid.decode(errors="replace"))
+
+
+def own_runner_kept(task: SessionTask) -> tuple[SessionTask, tuple[str, ...]]:
+    """``task`` as it applies to its file: a batch's ``--runner`` is the runner of the files naming none.
+
+    A file naming its own (raw Parquet's ``imuback.runner_id``, a CSV sidecar's) keeps it: ``task``
+    without the runner given, and the one line saying so for the batch's warnings
+    (``process FILE --runner`` refuses instead).
+    """
+    if task.runner_id is None:
+        return task, ()
+    own = _stated_ids(task.path)[1]
+    if own is None or own == task.runner_id:
+        return task, ()
+    note = f"{task.path}: names runner {own!r}; --runner {task.runner_id!r} applies only to files naming none"
+    return replace(task, runner_id=None), (note,)
 
 
 def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> str | None:

@@ -90,7 +90,7 @@ def register(subparsers: Any) -> None:
                    help="raw session files, folders (searched recursively for .parquet .csv .zip .mat .h5 "
                         ".txt .tsv .cwa .json files whose content is a raw session, and unzipped phone "
                         "exports) or glob patterns (quote them: '**/*.parquet')")
-    add_identity_arguments(p)
+    add_identity_arguments(p, batch=True)
     p.add_argument("--dataset", required=True, metavar="DIR", type=paths.dataset_to_write,
                    help="output dataset (created if missing)")
     p.add_argument("--workers", type=positive_int, metavar="N",

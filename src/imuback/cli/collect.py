@@ -16,10 +16,10 @@ from imuback.cli.mounting import RECOMMENDED_MOUNTING as RECOMMENDED_MOUNTING
 from imuback.cli.numbers import positive_float
 from imuback.collect.assemble import CollectReport
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
-from imuback.collect.recorder import Backends, RecordParams, Target, record, recover_pending
+from imuback.collect.recorder import Backends, RecordParams, Target, default_session_id, record, recover_pending
 from imuback.collect.sensor import StreamSettings
 from imuback.collect.status import RecordStatus
-from imuback.core import RawSession
+from imuback.core import RawSession, check_id
 from imuback.errors import BluetoothUnavailable, CollectError
 from imuback.formats.identity import parse_mounting
 from imuback.formats.zone import FORGET
@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
     who.add_argument("--address", help="the sensor's BLE address (from `imuback scan`)")
     who.add_argument("--name", help="the sensor's exact advertised name")
     p.add_argument("--rate", type=float, default=None,
-                   help="sample rate in Hz (imuback 52-1600, Polar 26-416; default: the sensor's)")
+                   help="sample rate in Hz (imuback 52-1600: the sensor streams at the nearest rate it supports, "
+                        "52, 104, 208, 416, 833 or 1666; Polar 26-416; default: the sensor's); another is refused")
     p.add_argument("--mounting", default=None,
                    help="nominal mounting R (v_body = R @ v_sensor) as JSON 3x3, or 'recommended' for the "
                         "imuback sensor worn as in firmware_notes/mounting.md (the default for --sensor "
@@ -61,7 +62,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--runner", metavar="ID",
                    help="runner id, written into the file; needed for a real sensor (never defaulted: a run "
                         "filed under a wrong runner is refused later unless moved); with --simulate: 'runner'")
-    p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>)")
+    p.add_argument("--session", default=None, help="session id (default <runner>-<UTC time>, with --simulate too: "
+                                                     "the seed gives the same samples, not the name)")
     p.add_argument("--simulate", action="store_true",
                    help="record a simulated sensor over a virtual BLE link (no hardware)")
     p.add_argument("--speedup", type=positive_float, default=20.0,
@@ -96,16 +98,31 @@ def _add_link_args(p: argparse.ArgumentParser, *, simulate: bool = True) -> None
                        help="scan a simulated sensor on a virtual BLE link (demo mode)")
 
 
-def _sim_raw(minutes: float, rate_hz: float | None, seed: int, runner: str, session: str | None) -> RawSession:
+def _sim_raw(minutes: float, rate_hz: float | None, seed: int, runner: str, session: str) -> RawSession:
     """The run the simulated sensor streams: the runner simulator (a short warm-up walk, then
-    ``minutes`` of running), at ``rate_hz`` (default 208 Hz).
+    ``minutes`` of running; the samples are the seed's, the same for the same seed), at ``rate_hz``
+    (default 208 Hz).
     """
     from imuback.simulate.runner import RunnerParams, simulate_session
 
     params = RunnerParams(run_minutes=minutes, stand_start_s=5.0, stand_end_s=5.0, walk_start_s=20.0,
                           walk_end_s=20.0, sample_rate_hz=rate_hz or 208.0)
-    return simulate_session(params, seed=seed, session_id=session or f"{runner}-sim{seed}", runner_id=runner,
-                            start_time=time.time_ns()).raw
+    return simulate_session(params, seed=seed, session_id=session, runner_id=runner, start_time=time.time_ns()).raw
+
+
+def _rate(rate_hz: float | None, sensor: str) -> float | None:
+    """The rate asked for, checked against the family's range before recording (one line if outside);
+    for the imuback sensor the rate it streams at, the nearest it supports (protocol.md), as a real one picks.
+    """
+    from imuback.collect import imuback_protocol, polar_pmd
+
+    if rate_hz is None:
+        return None
+    low, high = imuback_protocol.RATE_RANGE_HZ if sensor == "imuback" else polar_pmd.RATE_RANGE_HZ
+    if not low <= rate_hz <= high:
+        raise CollectError(f"--rate {rate_hz:g}: the {sensor} sensor streams at {low:g}-{high:g} Hz; give a rate "
+                           "in that range")
+    return imuback_protocol.picked_rate_hz(rate_hz) if sensor == "imuback" else rate_hz
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -220,6 +237,13 @@ def cmd_record(args: argparse.Namespace) -> int:
 
         parse_zone(args.time_zone, src="imuback record")
     mounting = _mounting(args.mounting, args.sensor)  # a bad mounting too
+    rate_hz = _rate(args.rate, args.sensor)  # and a rate the sensor does not stream at
+    runner = args.runner or "runner"
+    session = args.session or default_session_id(runner)  # <runner>-<UTC time>, as for a real sensor
+    check_id(runner, what="--runner", source="imuback record")
+    check_id(session, what="--session", source="imuback record")
+    if (out / f"{session}.parquet").exists():  # before recovering journals or recording anything
+        raise CollectError(f"{out / f'{session}.parquet'} already exists; choose another --session")
     pending = recover_pending(out)
     for path in pending.recovered:
         print(f"recovered an interrupted recording: {path}")
@@ -227,9 +251,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         print(f"could not recover {journal} ({why}); it is left in place: "
               f"try `imuback recover {journal}`", file=sys.stderr)
     printer = None if args.quiet else _StatusPrinter()
-    settings = StreamSettings(rate_hz=args.rate, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
+    settings = StreamSettings(rate_hz=rate_hz, acc_range_g=args.acc_range, gyr_range_dps=args.gyr_range)
     if args.simulate:
-        raw = _sim_raw(args.minutes or 2.0, args.rate, args.seed, args.runner or "runner", args.session)
+        raw = _sim_raw(args.minutes or 2.0, rate_hz, args.seed, runner, session)
         if args.mounting is not None:  # the simulated sensor strapped on as given (else: the simulator's own)
             from imuback.simulate.sensor import strapped_on
 
@@ -239,7 +263,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         if not (args.address or args.name):
             raise CollectError("record needs --address ADDR (or --name NAME); run `imuback scan` first, "
                                "or use --simulate")
-        result = asyncio.run(_record_real(args, settings, printer))
+        result = asyncio.run(_record_real(args, session, settings, printer))
     if printer is not None:
         printer.end()
     from imuback.formats.zone import stamp_recorded_zone
@@ -273,12 +297,12 @@ async def _record_simulated(args: argparse.Namespace, raw: RawSession, settings:
     from imuback.simulated_recording import record_simulated_async
 
     rec = await record_simulated_async(raw, Path(args.out), speedup=args.speedup, sensor=args.sensor,
-                                       rate_hz=args.rate, params=RecordParams(settings=settings),
+                                       rate_hz=settings.rate_hz, params=RecordParams(settings=settings),
                                        status=status, stop=_stop_on_signals())
     return rec.result
 
 
-async def _record_real(args: argparse.Namespace, settings: StreamSettings, status: Any) -> Any:
+async def _record_real(args: argparse.Namespace, session: str, settings: StreamSettings, status: Any) -> Any:
     from imuback.collect.bumble_backend import BumbleCentral
 
     backends = Backends()
@@ -291,7 +315,7 @@ async def _record_real(args: argparse.Namespace, settings: StreamSettings, statu
     try:
         return await record(family=family_by_name(args.sensor),
                             target=Target(address=args.address, name=args.name), out_dir=Path(args.out),
-                            runner_id=args.runner, session_id=args.session,
+                            runner_id=args.runner, session_id=session,
                             mounting=_mounting(args.mounting, args.sensor),
                             params=RecordParams(settings=settings, minutes=args.stop_after),
                             backends=backends, stop=stop, status=status)

@@ -159,14 +159,16 @@ def _format_or_none(path: str) -> str | None:
         return None
 
 
-def add_identity_arguments(p: argparse.ArgumentParser) -> None:
+def add_identity_arguments(p: argparse.ArgumentParser, *, batch: bool = False) -> None:
     """``--runner``, ``--session``, ``--start``, ``--time-zone``, ``--mounting``, the same for ``process`` and ``batch``
     (``--session`` and ``--start`` describe one recording: both refuse several files, ``--start``
-    in ``process`` several that are not raw Parquet).
+    in ``process`` several that are not raw Parquet; ``batch``'s ``--runner`` leaves a file naming its own alone).
     """
     p.add_argument("--runner", metavar="ID",
-                   help="runner id of files that carry none (every format but raw Parquet, whose own it must "
-                        "be if given); never defaulted")
+                   help=("runner id of files that carry none; a file naming its own (raw Parquet, a CSV sidecar) "
+                         "keeps it, said under warnings; never defaulted") if batch else
+                        ("runner id of files that carry none (every format but raw Parquet, whose own it must "
+                         "be if given); never defaulted"))
     p.add_argument("--session", metavar="ID",
                    help="session id of a file that carries none (default: file name + start time; raw "
                         "Parquet's own, which it must be if given); in a mobgap data.mat, the one trial to "

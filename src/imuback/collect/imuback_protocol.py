@@ -53,6 +53,19 @@ OP_START: Final = 0x01
 OP_STOP: Final = 0x02
 FLAG_GYRO: Final = 0x01
 FLAG_RESUME: Final = 0x02
+RATE_RANGE_HZ: Final = (52.0, 1600.0)
+"""The rates START may ask for (firmware_notes/protocol.md, control point)."""
+SUPPORTED_RATES_HZ: Final = (52.0, 104.0, 208.0, 416.0, 833.0, 1666.0)
+"""The IMU's own rates: the sensor picks the nearest to the one asked for and reports it in Status."""
+
+
+def picked_rate_hz(requested_hz: float) -> float:
+    """The rate an imuback sensor streams at when ``requested_hz`` (within :data:`RATE_RANGE_HZ`) is asked
+    for: the nearest of :data:`SUPPORTED_RATES_HZ` (protocol.md).
+    """
+    return min(SUPPORTED_RATES_HZ, key=lambda r: abs(r - requested_hz))
+
+
 STATUS_STRUCT: Final = struct.Struct("<BBBBfffBBH")
 """version, state, battery %, flags, rate_hz, acc scale (m/s²/count), gyr scale (deg/s/count),
 acc range (g), boot id (0 = not reported), gyr range (deg/s): 20 bytes."""

@@ -50,6 +50,8 @@ from imuback.collect.sensor import (
 from imuback.core import G_MPS2
 from imuback.errors import ProtocolError
 
+RATE_RANGE_HZ: Final = (26.0, 416.0)
+"""The rates a Polar Verity Sense streams acc+gyro at (26, 52, 104, 208, 416 Hz)."""
 PMD_SERVICE: Final = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 PMD_CP: Final = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 PMD_DATA: Final = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"

@@ -129,7 +129,7 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     kind: Format = format or detect_format(path)
     if kind not in FORMATS:
         raise RawFormatError(f"{path}: unknown format {kind!r}; give one of {list(FORMATS)}")
-    from imuback.formats.zone import FORGET, overridden_text, parse_zone, text_offset_min, with_zone
+    from imuback.formats.zone import FORGET, parse_zone, text_offset_min
 
     if "mounting" in identity:  # a name, as --mounting takes it; another word refused
         from imuback.formats.identity import python_mounting
@@ -146,12 +146,7 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
     if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
         if kind == "parquet":  # ... but a raw Parquet file's own is kept: the same accepted, another refused
             return [check_raw_zone(s, zone, str(zone_text)) for s in sessions]
-        zoned = [with_zone(s, zone) for s in sessions]
-        for s, z in zip(sessions, zoned, strict=True):
-            if None not in (s.utc_offset_min, z.utc_offset_min) and s.utc_offset_min != z.utc_offset_min:
-                log.warning("%s", overridden_text(s.source, str(zone_text), int(z.utc_offset_min or 0),
-                                                  int(s.utc_offset_min or 0)))
-        return zoned
+        return [given_zone(s, zone, str(zone_text)) for s in sessions]
     start_offset = text_offset_min(identity["start"]) if isinstance(identity.get("start"), str) else None
     if start_offset is not None:  # --start written with its offset says where the recording was made
         import dataclasses
@@ -235,6 +230,21 @@ def check_raw_identity(raw: RawSession, identity: dict[str, Any]) -> RawSession:
         check_stated(key, stated[key], identity.get(key), src=raw.source, states=states,
                      fix="rewrite the file's imuback.mounting if it is wrong" if key == "mounting" else "")
     return raw
+
+
+def given_zone(raw: RawSession, zone: str | dt.tzinfo, zone_text: str) -> RawSession:
+    """``raw`` with a zone given (``--time-zone``, ``time_zone=``; ``zone`` a tzinfo or its text).
+
+    Its offset at the first sample, ``utc_offset_source`` ``given``, over the one ``raw`` states, which is
+    said in one ``imuback`` log warning when it differs (a raw Parquet file's own is kept: :func:`check_raw_zone`).
+    """
+    from imuback.formats.zone import overridden_text, with_zone
+
+    zoned = with_zone(raw, zone)
+    if None not in (raw.utc_offset_min, zoned.utc_offset_min) and raw.utc_offset_min != zoned.utc_offset_min:
+        log.warning("%s", overridden_text(raw.source, zone_text, int(zoned.utc_offset_min or 0),
+                                          int(raw.utc_offset_min or 0)))
+    return zoned
 
 
 def check_raw_zone(raw: RawSession, zone: dt.tzinfo, zone_text: str) -> RawSession:

@@ -113,8 +113,8 @@ def parse_mounting(text: str) -> list[list[float]]:
 def python_mounting(value: Any, *, src: str) -> Any:
     """``mounting=`` in Python (:func:`imuback.read`, :func:`imuback.process`, ``run_batch``): a name
     of :data:`NAMED_MOUNTINGS` as its matrix, ``"unknown"`` (forget one given before) and None as they
-    are, a 3x3 matrix (a numpy array or nested lists; a rotation, checked on reading) as nested lists
-    of floats; anything else refused in one line (:class:`~imuback.errors.RawFormatError`).
+    are, a 3x3 rotation matrix (a numpy array or nested lists) as nested lists of floats; anything else
+    (a reflection too) refused in one line (:class:`~imuback.errors.RawFormatError`).
     """
     from imuback.formats.zone import FORGET
 
@@ -132,6 +132,12 @@ def python_mounting(value: Any, *, src: str) -> Any:
         raise refused from None
     if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
         raise refused
+    if not np.allclose(matrix @ matrix.T, np.eye(3), atol=1e-3):
+        raise RawFormatError(f"{src}: mounting= must be a rotation matrix (orthonormal rows: body x, y, z in "
+                             "sensor axes)")
+    if np.linalg.det(matrix) < 0:
+        raise RawFormatError(f"{src}: mounting= is a reflection (det -1), not a rotation: one axis is flipped; "
+                             "fix the sign of one row")
     return matrix.tolist()
 
 
