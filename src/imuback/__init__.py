@@ -22,7 +22,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-PIPELINE_VERSION = "0.15.0"
+PIPELINE_VERSION = "0.16.0"
 """Version of the signal pipeline; bump whenever any processed number can change."""
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())  # a library: the application configures logging
