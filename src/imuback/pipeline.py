@@ -66,6 +66,7 @@ from imuback.store.schema import (
     STRIDES_SCHEMA,
     rate_left_out,
 )
+from imuback.store.warnings_table import write_warnings
 
 if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
@@ -208,21 +209,28 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     alone. Reading the file is all or nothing (an unreadable file raises). ``lock_held``: the
     caller holds the dataset's lock (a batch worker); ``force``: see :func:`store_session`.
     """
-    raws = read_sessions(path, mapping=mapping, **(identity or {}))
-    sha = file_sha256(path)
-    forget = forgotten(identity)
+    source = str(Path(path).resolve())
     out: list[SessionTables | ImubackError] = []
-    # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
-    ids = [(raw.runner_id, raw.session_id) for raw in raws]
-    with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
-        for raw in raws:
-            try:
-                out.append(store_session(raw, dataset=dataset, params=params, source_path=str(Path(path).resolve()),
-                                         source_sha256=sha, replace=replace, lock_held=lock_held,
-                                         treadmill_speed_mps=treadmill_speed_mps, force=force,
-                                         forget=forget))
-            except ImubackError as exc:
-                out.append(exc)
+    with collected_warnings() as said:
+        raws = read_sessions(path, mapping=mapping, **(identity or {}))
+        sha = file_sha256(path)
+        forget = forgotten(identity)
+        # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
+        ids = [(raw.runner_id, raw.session_id) for raw in raws]
+        with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
+            for raw in raws:
+                try:
+                    out.append(store_session(raw, dataset=dataset, params=params, source_path=source,
+                                             source_sha256=sha, replace=replace, lock_held=lock_held,
+                                             treadmill_speed_mps=treadmill_speed_mps, force=force,
+                                             forget=forget))
+                except ImubackError as exc:
+                    out.append(exc)
+    written = [r for r in out if isinstance(r, SessionTables) and not r.up_to_date]
+    if dataset is not None and not lock_held and written:  # a batch's driver keeps its workers' (batch/runner.py)
+        write_warnings(dataset, source_path=source, messages=said, source_sha256=sha,
+                       session_id=", ".join(r.session_id for r in written), runner_id=written[0].runner_id,
+                       pipeline_version=PIPELINE_VERSION)
     return out
 
 

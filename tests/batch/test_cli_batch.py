@@ -56,15 +56,17 @@ def test_a_file_read_again_and_unchanged_is_up_to_date(kind: str, tmp_path: Path
 
 
 def zone_warned_csvs(folder: Path, n: int) -> list[Path]:
-    """``n`` CSVs (one 0.3-min run copied under ``n`` names: sessions ``run00``...) whose dates state
-    +05:00: each warns once when read with another ``--time-zone``."""
+    """``n`` CSVs (one 0.3-min run, the i-th without its last i samples: ``n`` recordings, sessions
+    ``run00``..., not copies of one) whose dates state +05:00: each warns once when read with another
+    ``--time-zone``."""
     from tests.test_zone_source import write_karachi_csv
 
     first = write_karachi_csv(folder / "run00.csv")
+    lines = first.read_text().splitlines(keepends=True)
     paths = [first]
     for i in range(1, n):
         paths.append(folder / f"run{i:02d}.csv")
-        paths[-1].write_bytes(first.read_bytes())
+        paths[-1].write_text("".join(lines[:-i]))
     return paths
 
 
@@ -104,3 +106,35 @@ def test_every_warning_of_a_batch_is_kept_in_the_warnings_table(tmp_path: Path,
     out = capsys.readouterr().out
     assert "12 processed" in out and "warnings:" not in out
     assert read_warnings(ds).num_rows == 0
+
+
+def test_warnings_follow_the_last_run_that_wrote_the_session_and_a_copy_has_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``imuback process`` keeps the ``warnings`` table as a batch does: a session it writes again
+    without a warning clears the batch's row, one it writes with a warning has its row; a copy of a
+    stored file (skipped, nothing written) leaves no row of its own."""
+    from imuback.store.warnings_table import read_warnings
+    from tests.test_zone_source import MADRID_NOTICE
+
+    (tmp_path / "in").mkdir()
+    first, second = (p.resolve() for p in zone_warned_csvs(tmp_path / "in", 2))
+    copy = tmp_path / "in" / "run00 (1).csv"
+    copy.write_bytes(first.read_bytes())
+    ds = tmp_path / "ds"
+    assert main(["batch", str(tmp_path / "in"), "--dataset", str(ds), "--runner", "cy", "--workers", "1",
+                 "--progress", "none", "--time-zone", "Europe/Madrid"]) == 0
+    assert "2 processed, 1 skipped" in capsys.readouterr().out
+    paths = sorted(r["source_path"] for r in read_warnings(ds).to_pylist())  # the copy read first is stored
+    assert len(paths) == 2 and str(second) in paths
+    stored = next(p for p in paths if p != str(second))
+    assert stored in (str(first), str(copy.resolve()))
+
+    assert main(["process", stored, "--dataset", str(ds), "--runner", "cy", "--time-zone", "unknown"]) == 0
+    capsys.readouterr()
+    assert [r["source_path"] for r in read_warnings(ds).to_pylist()] == [str(second)]
+    assert main(["process", stored, "--dataset", str(ds), "--runner", "cy", "--time-zone", "Asia/Tokyo"]) == 0
+    capsys.readouterr()
+    rows = {r["source_path"]: r["message"] for r in read_warnings(ds).to_pylist()}
+    assert rows[str(second)] == f"{second}: {MADRID_NOTICE}"
+    assert "Asia/Tokyo" in rows[stored] and "+05:00" in rows[stored]
+    assert len(rows) == 2

@@ -266,6 +266,10 @@ def test_a_column_every_file_predates_is_a_typed_null(dataset: Path) -> None:
                            "JOIN sessions x USING (runner_id, session_id) GROUP BY ALL")
     assert t.to_pydict() == {"src": [None], "clipped": [None], "n": [n_steps]}
     assert t.schema.field("clipped").type == pa.bool_()
+    # Named through an alias inside a subquery: DuckDB's error names the alias, not the column.
+    t = run_query(dataset, "SELECT count(*) AS n FROM sessions WHERE session_id IN "
+                           "(SELECT session_id FROM steps t WHERE t.clipped)")
+    assert t.to_pydict() == {"n": [0]}
     # Python's Dataset.query is the same query.
     import imuback
 
@@ -291,6 +295,10 @@ def test_a_column_in_no_schema_is_the_clear_error(dataset: Path) -> None:
         run_query(dataset, "WITH t AS (SELECT session_id FROM sessions) SELECT utc_offset_source FROM t")
     with pytest.raises(QueryError, match="Parser Error"):
         run_query(dataset, "SELEC utc_offset_source FROM sessions")
+    # A column named for another reason than being missing: no hint about where it lives.
+    with pytest.raises(QueryError, match="GROUP BY") as err:
+        run_query(dataset, "SELECT session_id, count(*) FROM sessions")
+    assert "is a column of" not in str(err.value)
 
 
 def test_files_that_have_the_column_are_read_as_they_are(dataset: Path,

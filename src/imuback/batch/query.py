@@ -136,21 +136,27 @@ def _one_read_statement(sql: str) -> duckdb.Statement:
     return statement
 
 
-def _query_failed(exc: Exception, column: str | None = None) -> QueryError:
-    """The one error of a failing query; a Binder error's column is named and placed in the schema."""
+def _query_failed(exc: Exception) -> QueryError:
+    """The one error of a failing query; a column a Binder error did not find is placed in the schema."""
     where = ""
+    column = _named_column(exc) if isinstance(exc, duckdb.BinderException) else None
     if column is not None:
         tables = _tables_defining(column)
-        where = (f'column "{column}" is a column of {" and ".join(tables)} at schema {SCHEMA_VERSION}; '
+        where = (f'column "{column}" is a column of {", ".join(tables)} at schema {SCHEMA_VERSION}; '
                  if tables else f'column "{column}" is in no table of schema {SCHEMA_VERSION}; ')
     return QueryError(f"query failed: {exc}\n({where}tables: {', '.join(QUERY_TABLES)}; "
                       "see docs/batch.md)")
 
 
 def _named_column(exc: duckdb.Error) -> str | None:
-    """The column a Binder error names (first line of its message), if any."""
-    found = _COLUMN_IN_ERROR.search(str(exc).split("\n", 1)[0])
-    return found.group(1).replace('""', '"') if found else None
+    """The column a Binder error did not find (first line of its message), if it names one: not a
+    column named for another reason (``must appear in the GROUP BY clause``).
+    """
+    first = str(exc).split("\n", 1)[0]
+    found = _COLUMN_IN_ERROR.search(first)
+    if found is None or not any(w in first for w in ("not found", "does not have", "does not exist")):
+        return None
+    return found.group(1).replace('""', '"')
 
 
 def _tables_defining(column: str) -> list[str]:
@@ -189,23 +195,20 @@ def _fill_predated(con: duckdb.DuckDBPyConnection, ds: Path, name: str) -> bool:
 
 def _relation(con: duckdb.DuckDBPyConnection, ds: Path,
               statement: duckdb.Statement) -> duckdb.DuckDBPyRelation | None:
-    """``con.sql(statement)``, run again after a Binder error naming a schema column whose table's
-    files all predate it, once that table's view has its missing columns as typed nulls.
-
-    Each table's view is re-made at most once, so this ends; any other error is the query's
-    error (:func:`_query_failed`), naming the column and whether the schema knows it.
+    """``con.sql(statement)``; after a Binder error, once more with every view whose files all lack
+    a schema column given that column as a typed null (:func:`_fill_predated`: a column named
+    through an alias, ``t.clipped``, gives an error naming no column). Any other error is the
+    query's (:func:`_query_failed`), naming the column and whether the schema knows it.
     """
-    tried: set[str] = set()
-    while True:
-        try:
-            return con.sql(statement)
-        except duckdb.BinderException as exc:
-            column = _named_column(exc)
-            tables = [t for t in _tables_defining(column) if t not in tried] if column else []
-            tried.update(tables)
-            filled = [t for t in tables if _fill_predated(con, ds, t)]
-            if not filled:
-                raise _query_failed(exc, column) from exc
+    try:
+        return con.sql(statement)
+    except duckdb.BinderException as exc:
+        if not any([_fill_predated(con, ds, t) for t in QUERY_TABLES]):  # every view looked at
+            raise _query_failed(exc) from exc
+    try:
+        return con.sql(statement)
+    except duckdb.BinderException as exc:
+        raise _query_failed(exc) from exc
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ from imuback.errors import BatchInputError, SidecarsUnhashedError
 from imuback.store.dataset import sessions_by_source, table_files
 from imuback.store.errors_table import clear_error, write_error
 from imuback.store.lock import DatasetLock, ensure_dataset_dir, repair_dataset
-from imuback.store.warnings_table import WARNINGS_TABLE, write_warnings
+from imuback.store.warnings_table import WARNINGS_TABLE, clear_warnings, write_warnings
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -191,7 +191,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
                             pipeline_version=PIPELINE_VERSION, worker=outcome.worker or None)
             else:
                 clear_error(ds, source_path=outcome.path)
-            if outcome.warnings or outcome.status == "processed":  # else: the rows of the run that made it
+            if outcome.status == "skipped" and outcome.message:  # a copy of a stored file: nothing written
+                clear_warnings(ds, source_path=outcome.path)
+            elif outcome.warnings or outcome.status == "processed":  # else: the rows of the run that made it
                 write_warnings(ds, source_path=outcome.path, messages=outcome.warnings,
                                source_sha256=outcome.source_sha256, session_id=outcome.session_id,
                                runner_id=outcome.runner_id, pipeline_version=PIPELINE_VERSION,

@@ -1,5 +1,6 @@
-"""The ``warnings`` table: what a batch's reading of an input file said without failing, one row per
-file and warning (a zone given over the file's own, a reader's notice).
+"""The ``warnings`` table: what reading an input file said without failing, one row per file and
+warning (a zone given over the file's own, a reader's notice): written by a batch's driver, and by
+:func:`imuback.pipeline.process_file_sessions` outside a batch when it writes a session.
 
 Stored beside the ``errors`` table and in its layout, one file per input file:
 ``<dataset>/warnings/runner=<id>/session=file-<hash of the input path>/part-0.parquet``
