@@ -63,6 +63,7 @@ def test_a_rise_across_a_sensor_change_and_a_gap_says_so_and_is_a_note(fabricate
     assert "--baseline-from 2024-04-15" in text
     assert "There were no sessions from 24 Mar to 14 Apr 2024 (22 days, 3 weeks)" in text
     assert "since the week of 15 Apr 2024, after 3 weeks without sessions" in text
+    assert "worth discussing" not in text  # a WATCH's advice, dropped with the WATCH (review 33b)
     data = [text_of(b) for lv, _, b in _FLAG.findall(html) if lv == "quality"]
     assert any(t.startswith("Data The sensor and sample rate changed in the week of 15 Apr 2024 Sensor simulated "
                             "DIY IMU → phone in a belt and sample rate 200 Hz → 100 Hz") for t in data), data
@@ -84,6 +85,20 @@ def test_the_same_rise_with_one_sensor_stays_a_warning(fabricate: Fabricate) -> 
     assert "No sessions from 24 Mar" in text_of(html)  # the gap is still named
     impact = dict((m.group(1), m.group(0)) for m in _FIGURE.finditer(html))["trend-impact_peak_g"]
     assert 'class="vline"' not in impact and impact.count("<polyline") == 4
+
+
+def test_a_gap_is_named_in_the_title_only_where_the_trend_starts_with_it(fabricate: Fabricate) -> None:
+    """Review 33b: a rise that starts a week after sessions resumed is not "after 3 weeks without
+    sessions"; one that started before the gap is "across" it."""
+    def title(weeks: int, rise_weeks: int, pct: int) -> str:
+        dataset, _ = fabricate(weeks=weeks, skip_weeks=(3, 4, 5), right_impact_rise_pct=pct,
+                               left_impact_rise_pct=pct, rise_weeks=rise_weeks)
+        html = build_trends_report(dataset, "r1")
+        (body,) = [b for _, m, b in _FLAG.findall(html) if m == "median_impact_peak_g"]
+        return title_of(body)
+
+    assert title(9, 2, 12).endswith("up 12 % over the last 2 weeks")  # resumed 15 Apr, rise from 22 Apr
+    assert title(8, 6, 20).endswith("up 20 % since the week of 18 Mar 2024, across 3 weeks without sessions")
 
 
 def text_of(html: str) -> str:

@@ -81,8 +81,14 @@ class Gap:
         return int((self.last_day - self.first_day).days) + 1
 
     @property
+    def resumed_week(self) -> pd.Timestamp:
+        """Monday 00:00 of the week sessions resumed in (the week of the day after the gap)."""
+        day = self.last_day + pd.Timedelta(days=1)
+        return (day - pd.Timedelta(days=day.weekday())).floor("D")
+
+    @property
     def text(self) -> str:
-        """``no sessions from 18 Sep to 01 Nov 2026 (45 days)``."""
+        """``no sessions from 18 Sep to 01 Nov 2026 (45 days, 6 weeks)``."""
         return (f"no sessions from {self.first_day:%d %b} to {self.last_day:%d %b %Y} "
                 f"({self.days} days, {self.days / 7:.0f} weeks)")
 
