@@ -813,9 +813,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                          min_changes=ctx.min_changes)
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
-    flags += [Flag(level="quality", title=f"The {c.kinds} changed in the week of {_day(c.week)}",
+    flags += [Flag(level="quality", title=f"The {c.kinds} {c.verb} from the week of {_day(c.week)}"
+                   if c.alternates else f"The {c.kinds} changed in the week of {_day(c.week)}",
                    detail=f"{c.text[0].upper()}{c.text[1:]}, from session {c.session_id} "
                           f"({c.local_start:%d %b %Y}; dashed line in the plots). " + (
+                              "Sessions were recorded two ways in turn: a change across them may be partly "
+                              "the recording's, not the runner's." if c.moves_numbers and c.alternates else
                               "Sessions before and after were recorded differently: a change across it may "
                               "be partly the recording's, not the runner's." if c.moves_numbers else
                               "The metrics are found from the data either way, so this does not move them; "
@@ -864,14 +867,16 @@ def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: lis
                  f"{round(g.days / 7):.0f} weeks without sessions")
     if across:
         c = across[-1]
-        detail += (f" The {c.kinds} changed in the week of {_day(c.week)} (Data, below): part of this change "
-                   "may be the recording's, not the runner's.")
+        detail += (f" The {c.kinds} {c.verb} {'from' if c.alternates else 'in'} the week of {_day(c.week)} "
+                   "(Data, below): part of this change may be the recording's, not the runner's.")
         if level == "watch" and any(c.new_sensor for c in across):
             level = "info"
             detail = detail.replace(RISING_LOAD_TEXT, "")  # a WATCH's advice, not a note's
             detail += " Another sensor's reading cannot be told from the runner's, so this is a note, not a warning."
         n_new = int((ctx.sessions["comparable"] & (ctx.sessions["local_start"] >= c.local_start)).sum())
-        detail += (f" To compare like with like, choose a new baseline among the sessions from then on "
+        detail += (" To compare like with like, record with one set-up from now on and choose a new baseline "
+                   "among its sessions." if c.alternates else
+                   " To compare like with like, choose a new baseline among the sessions from then on "
                    f"(--baseline-from {c.local_start:%Y-%m-%d}; {count(n_new, 'session')} so far, it needs "
                    f"{ctx.params.min_baseline_sessions}).")
     return Flag(level=level, title=title, detail=detail, metric=flag.metric)

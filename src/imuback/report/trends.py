@@ -116,7 +116,7 @@ def _marks(ctx: RunnerContext) -> Marks:
     labels: set[str] = set()
     lines = []
     for c in changes:
-        label = f"{c.kinds} changed"
+        label = f"{c.kinds} {c.verb}"
         lines.append(svg.VLine(x=float(_days(pd.Series([c.local_start.floor("D")]))[0]),
                                label="" if label in labels else label))
         labels.add(label)
