@@ -85,6 +85,24 @@ def test_batch_over_a_folder_with_a_copy_skips_it_saying_why(stored, capsys):
     assert _sessions(ds) == [session]
 
 
+def test_batch_force_over_copies_says_they_wrote_one_session_again(stored, capsys):
+    """Review 33b: ``batch --force`` over three copies said "3 processed", "ok 3" for one session."""
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    for name in ("run (1).csv", "run (2).csv"):
+        shutil.copy(csv, csv.with_name(name))
+    assert main(["batch", str(csv.parent), "--dataset", str(ds), "--runner", "ann", "--workers", "1",
+                 "--progress", "none", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "3 processed, 0 skipped (up to date), 0 failed" in out
+    assert "processed sessions by status: partial 1\n" in out  # one session (a 30 s file: partial)
+    assert "written again from another file (a copy: the same session, not another" in out
+    assert f"run (2).csv: the same recording is already stored as session {sid}" in out
+    assert "moved to another runner" not in out
+    assert _sessions(ds) == [session]
+
+
 def test_python_says_where_the_same_recording_is_stored(stored):
     import imuback
 
