@@ -164,3 +164,37 @@ def test_a_copy_given_a_belt_speed_rewrites_the_stored_session(stored, capsys):
     assert _sessions(ds) == [session]
     row = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).to_pylist()[0]
     assert row["treadmill_speed_mps"] == 3.0
+
+
+def test_a_file_dated_by_the_start_given_is_one_session_whatever_start_it_is_given(tmp_path, capsys):
+    """Review 33b: a CSV timed from its start, processed with --start ...Z and then ...+01:00, was two
+    sessions of the same bytes. Refused naming the stored session and its start; --replace re-dates it
+    under its stored id."""
+    import duckdb
+
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    csv = tmp_path / "run.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{(t - raw.time_ns[0]) / 1e9:.4f},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n"
+        for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    ds = tmp_path / "ds"
+    base = ["process", str(csv), "--dataset", str(ds), "--runner", "ann"]
+    assert main([*base, "--start", "2026-03-04T07:00:00Z"]) == 0
+    (session,) = _sessions(ds)
+    assert session == "runner=ann/session=run-20260304T070000Z"
+    before = _files(ds)
+    capsys.readouterr()
+    assert main([*base, "--start", "2026-03-04T07:00:00+01:00"]) == 1
+    assert ("this recording is already stored as session run-20260304T070000Z of runner 'ann' starting "
+            "2026-03-04T07:00:00Z; the start given now is 2026-03-04T06:00:00Z: --replace to re-date it "
+            "(its session id stays)") in capsys.readouterr().err
+    assert _files(ds) == before
+    assert main([*base, "--start", "2026-03-04T07:00:00+01:00", "--replace"]) == 0
+    assert _sessions(ds) == [session]  # re-dated, under its id
+    sessions = str(ds / "sessions" / "*" / "*" / "*.parquet")
+    ((start,),) = duckdb.sql(f"SELECT start_time FROM read_parquet('{sessions}', hive_partitioning=false)").fetchall()
+    assert start.isoformat().startswith("2026-03-04T06:00:00")
+    assert main([*base, "--start", "2026-03-04T06:00:00Z"]) == 0  # the start it has now: nothing written
+    assert "nothing written" in capsys.readouterr().out
