@@ -28,6 +28,7 @@ from imuback.errors import (
     DatasetError,
     ImubackError,
     RawFormatError,
+    RedatedError,
     RefiledError,
     SidecarsUnhashedError,
     SignalError,
@@ -288,7 +289,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     that session written again; another runner's: refused as a move (``replace`` moves it, under
     its stored id). ``start_given``: the start was given (``--start``) to a file that holds one session,
     so the same bytes are that stored session whatever its start: stored under another start, it is
-    refused (:class:`~imuback.errors.DatasetError`, "--replace to re-date it") unless ``replace``, which
+    refused (:class:`~imuback.errors.RedatedError`, "--replace to re-date it") unless ``replace``, which
     re-dates it under its stored session id.
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
@@ -300,7 +301,9 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         same = _stored_as(dataset, raw, source_sha256=source_sha256, any_start=start_given)
         if (same is not None and same.get("start_ns") is not None and not replace
                 and not same_start(same["start_ns"], int(raw.time_ns[0]))):  # a start given again, another one
-            raise DatasetError(_redated_text(raw, same))
+            err = RedatedError(_redated_text(raw, same))
+            err.runner_id, err.session_id = same["runner_id"], same["session_id"]
+            raise err
         if same is not None:  # one recording is one session: the stored one, whatever this file is called
             raw = dataclasses.replace(raw, session_id=same["session_id"])
         before = _stored_before(dataset, raw, source_sha256=source_sha256)

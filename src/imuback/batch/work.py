@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pyarrow.parquet as pq
 
-from imuback.errors import DriverGoneError, ImubackError, VersionMismatchError
+from imuback.errors import DriverGoneError, ImubackError, RedatedError, VersionMismatchError
 from imuback.runtime import tune_allocator
 from imuback.store import schema as S
 from imuback.store.dataset import stored_source
@@ -202,6 +202,8 @@ def process_session(task: SessionTask) -> SessionOutcome:
             raise results[0]  # one session: its error, with the ids peeked above
         return _file_outcome(task, t0, results, said=[*kept, *said])
     except ImubackError as exc:
+        if isinstance(exc, RedatedError):  # the stored session this file is, under another start
+            sid, rid = exc.session_id, exc.runner_id
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
                         source_sha256=sha or _sha256_or_none(task.path),
                         error_type=type(exc).__name__, message=str(exc), warnings=kept)
