@@ -85,6 +85,24 @@ def test_batch_over_a_folder_with_a_copy_skips_it_saying_why(stored, capsys):
     assert _sessions(ds) == [session]
 
 
+def test_batch_force_over_copies_says_they_wrote_one_session_again(stored, capsys):
+    """Review 33b: ``batch --force`` over three copies said "3 processed", "ok 3" for one session."""
+    csv, ds = stored
+    (session,) = _sessions(ds)
+    sid = session.split("session=")[1]
+    for name in ("run (1).csv", "run (2).csv"):
+        shutil.copy(csv, csv.with_name(name))
+    assert main(["batch", str(csv.parent), "--dataset", str(ds), "--runner", "ann", "--workers", "1",
+                 "--progress", "none", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "3 processed, 0 skipped (up to date), 0 failed" in out
+    assert "processed sessions by status: partial 1\n" in out  # one session (a 30 s file: partial)
+    assert "written again from another file (a copy: the same session, not another" in out
+    assert f"run (2).csv: the same recording is already stored as session {sid}" in out
+    assert "moved to another runner" not in out
+    assert _sessions(ds) == [session]
+
+
 def test_python_says_where_the_same_recording_is_stored(stored):
     import imuback
 
@@ -146,3 +164,37 @@ def test_a_copy_given_a_belt_speed_rewrites_the_stored_session(stored, capsys):
     assert _sessions(ds) == [session]
     row = pq.read_table(next((ds / "sessions").rglob("*.parquet"))).to_pylist()[0]
     assert row["treadmill_speed_mps"] == 3.0
+
+
+def test_a_file_dated_by_the_start_given_is_one_session_whatever_start_it_is_given(tmp_path, capsys):
+    """Review 33b: a CSV timed from its start, processed with --start ...Z and then ...+01:00, was two
+    sessions of the same bytes. Refused naming the stored session and its start; --replace re-dates it
+    under its stored id."""
+    import duckdb
+
+    from tests.signal.analytic import half_sine_run
+
+    raw, _ = half_sine_run(minutes=0.5)
+    csv = tmp_path / "run.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{(t - raw.time_ns[0]) / 1e9:.4f},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n"
+        for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    ds = tmp_path / "ds"
+    base = ["process", str(csv), "--dataset", str(ds), "--runner", "ann"]
+    assert main([*base, "--start", "2026-03-04T07:00:00Z"]) == 0
+    (session,) = _sessions(ds)
+    assert session == "runner=ann/session=run-20260304T070000Z"
+    before = _files(ds)
+    capsys.readouterr()
+    assert main([*base, "--start", "2026-03-04T07:00:00+01:00"]) == 1
+    assert ("this recording is already stored as session run-20260304T070000Z of runner 'ann' starting "
+            "2026-03-04T07:00:00Z; the start given now is 2026-03-04T06:00:00Z: --replace to re-date it "
+            "(its session id stays)") in capsys.readouterr().err
+    assert _files(ds) == before
+    assert main([*base, "--start", "2026-03-04T07:00:00+01:00", "--replace"]) == 0
+    assert _sessions(ds) == [session]  # re-dated, under its id
+    sessions = str(ds / "sessions" / "*" / "*" / "*.parquet")
+    ((start,),) = duckdb.sql(f"SELECT start_time FROM read_parquet('{sessions}', hive_partitioning=false)").fetchall()
+    assert start.isoformat().startswith("2026-03-04T06:00:00")
+    assert main([*base, "--start", "2026-03-04T06:00:00Z"]) == 0  # the start it has now: nothing written
+    assert "nothing written" in capsys.readouterr().out

@@ -255,7 +255,8 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     raw = read(path_or_raw, **identity)
     return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
                                        source_sha256=file_sha256(path_or_raw), replace=replace,
-                                       treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity)))
+                                       treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity),
+                                       start_given=identity.get("start") is not None))
 
 
 def _given_zone(raw: RawSession, identity: dict[str, Any]) -> RawSession:

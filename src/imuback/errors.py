@@ -92,6 +92,16 @@ class RefiledError(DatasetError):
     """
 
 
+class RedatedError(DatasetError):
+    """A file of one session dated by the start given to it is stored with another start: the same
+    bytes are that session, so re-dating it needs ``--replace`` (it keeps its session id).
+    """
+
+    runner_id: str | None = None
+    session_id: str | None = None
+    """The stored session (set where it is raised): a batch's error row names it."""
+
+
 class SidecarsUnhashedError(DatasetError):
     """The stored session came from this same BIDS recording, hashed before its sidecars counted
     (schema < 1.6): a changed sidecar cannot be told apart, so it is refused until ``--replace``

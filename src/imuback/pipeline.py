@@ -28,6 +28,7 @@ from imuback.errors import (
     DatasetError,
     ImubackError,
     RawFormatError,
+    RedatedError,
     RefiledError,
     SidecarsUnhashedError,
     SignalError,
@@ -195,7 +196,7 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     return store_session(read_session(path, mapping=mapping, **(csv_meta or {})), dataset=dataset, params=params,
                          source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
                          replace=replace, lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps,
-                         forget=forgotten(csv_meta))
+                         forget=forgotten(csv_meta), start_given=(csv_meta or {}).get("start") is not None)
 
 
 def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
@@ -215,6 +216,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
         raws = read_sessions(path, mapping=mapping, **(identity or {}))
         sha = file_sha256(path)
         forget = forgotten(identity)
+        start_given = (identity or {}).get("start") is not None and len(raws) == 1  # one session, dated as given
         # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
         ids = [(raw.runner_id, raw.session_id) for raw in raws]
         with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
@@ -223,7 +225,7 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
                     out.append(store_session(raw, dataset=dataset, params=params, source_path=source,
                                              source_sha256=sha, replace=replace, lock_held=lock_held,
                                              treadmill_speed_mps=treadmill_speed_mps, force=force,
-                                             forget=forget))
+                                             forget=forget, start_given=start_given))
                 except ImubackError as exc:
                     out.append(exc)
     written = [r for r in out if isinstance(r, SessionTables) and not r.up_to_date]
@@ -269,7 +271,8 @@ def forgotten(identity: dict[str, Any] | None) -> frozenset[str]:
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
                   source_path: str = "", source_sha256: str = "", replace: bool = False,
                   lock_held: bool = False, treadmill_speed_mps: float | None = None,
-                  force: bool = False, forget: frozenset[str] = frozenset()) -> SessionTables:
+                  force: bool = False, forget: frozenset[str] = frozenset(),
+                  start_given: bool = False) -> SessionTables:
     """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
 
     ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
@@ -284,7 +287,10 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     ``SessionTables.same_as`` says so -- this runner's: up to date (nothing written) as that session
     would be, else (``force``, a new belt speed, mounting or zone given, another pipeline version)
     that session written again; another runner's: refused as a move (``replace`` moves it, under
-    its stored id).
+    its stored id). ``start_given``: the start was given (``--start``) to a file that holds one session,
+    so the same bytes are that stored session whatever its start: stored under another start, it is
+    refused (:class:`~imuback.errors.RedatedError`, "--replace to re-date it") unless ``replace``, which
+    re-dates it under its stored session id.
     """
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
@@ -292,7 +298,12 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
     with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
-        same = _stored_as(dataset, raw, source_sha256=source_sha256)
+        same = _stored_as(dataset, raw, source_sha256=source_sha256, any_start=start_given)
+        if (same is not None and same.get("start_ns") is not None and not replace
+                and not same_start(same["start_ns"], int(raw.time_ns[0]))):  # a start given again, another one
+            err = RedatedError(_redated_text(raw, same))
+            err.runner_id, err.session_id = same["runner_id"], same["session_id"]
+            raise err
         if same is not None:  # one recording is one session: the stored one, whatever this file is called
             raw = dataclasses.replace(raw, session_id=same["session_id"])
         before = _stored_before(dataset, raw, source_sha256=source_sha256)
@@ -327,23 +338,36 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     return result
 
 
-def _stored_as(dataset: str | Path, raw: RawSession, *, source_sha256: str) -> dict[str, Any] | None:
+def _stored_as(dataset: str | Path, raw: RawSession, *, source_sha256: str,
+               any_start: bool = False) -> dict[str, Any] | None:
     """The stored session (:func:`~imuback.store.dataset.sessions_from_bytes` row) made from this
     same recording -- the same bytes (``source_sha256``) and the same first sample -- under another
     session id: a copy of the file under another name (``run.zip``, ``run (1).zip``), or another
     ``--session`` given. This runner's first, else another runner's; None when the dataset holds it
     under ``raw``'s own session id (this runner's: re-processing; another's: a move,
     :func:`refiled_under`) or not at all. Several files' sessions with the same bytes (one mobgap
-    ``data.mat``) are told apart by their first sample.
+    ``data.mat``) are told apart by their first sample; ``any_start``: a file of one session dated by
+    the start given to it, whose bytes are that session whatever start it was given.
     """
     if not source_sha256 or not raw.n_samples:
         return None
     first = int(raw.time_ns[0])
-    found = [r for r in sessions_from_bytes(dataset, source_sha256=source_sha256) if same_start(r["start_ns"], first)]
+    found = [r for r in sessions_from_bytes(dataset, source_sha256=source_sha256)
+             if any_start or same_start(r["start_ns"], first)]
     if not found or any(r["session_id"] == raw.session_id for r in found):
         return None
     mine = [r for r in found if r["runner_id"] == raw.runner_id]
     return (mine or found)[0]
+
+
+def _redated_text(raw: RawSession, same: dict[str, Any]) -> str:
+    """The refusal of a file of one session given another start than the one it is stored with."""
+    def utc(ns: int) -> str:
+        return f"{dt.datetime.fromtimestamp(ns // 10**9, tz=dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+    return (f"{raw.source}: this recording is already stored as session {same['session_id']} of runner "
+            f"{same['runner_id']!r} starting {utc(int(same['start_ns']))}; the start given now is "
+            f"{utc(int(raw.time_ns[0]))}: --replace to re-date it (its session id stays)")
 
 
 def _same_as_text(same: dict[str, Any]) -> str:

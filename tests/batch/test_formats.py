@@ -109,18 +109,24 @@ def test_a_one_file_batch_with_start_and_session_is_skipped_only_when_they_match
 
     ds, (lb, _acc, _gyr) = tmp_path / "ds", _export(tmp_path / "lb.txt", np.arange(3000))
 
-    def status(**kw: str) -> str:
-        return run_batch([lb], dataset=ds, workers=1, runner_id="ann", **kw).outcomes[0].status
+    def status(**kw: str | bool) -> str:
+        return run_batch([lb], dataset=ds, workers=1, runner_id="ann", **kw).outcomes[0].status  # type: ignore[arg-type]
 
     start = "2024-03-04T07:00:00Z"
     assert status(session_id="easy", start=start) == "processed"
     assert status(session_id="easy", start=start) == "skipped"
     # another session id, the same bytes and start: the same recording, stored as easy (review 32 #1)
     assert status(session_id="long", start=start) == "skipped"
-    assert status(session_id="long", start="2024-03-04T08:00:00Z") == "processed"  # another start: a new session
-    assert status(session_id="long", start="2024-03-04T08:00:00+00:00") == "skipped"
-    assert status(session_id="long", start=start) == "skipped"  # that start's recording is easy
-    assert sorted(p.name for p in (ds / "sessions" / "runner=ann").iterdir()) == ["session=easy", "session=long"]
+    # another start: the same bytes are easy still, so it is refused, and re-dated with --replace (review 33b)
+    refused = run_batch([lb], dataset=ds, workers=1, runner_id="ann", session_id="long",
+                        start="2024-03-04T08:00:00Z").outcomes[0]
+    assert (refused.status, refused.error_type, refused.session_id) == ("failed", "RedatedError", "easy")
+    assert refused.message is not None and refused.message.endswith(
+        "--replace to re-date it (its session id stays)")  # no "earlier version of this file": it is this file
+    assert status(session_id="long", start="2024-03-04T08:00:00Z", replace=True) == "processed"
+    assert status(session_id="long", start="2024-03-04T08:00:00Z") == "skipped"
+    assert status(session_id="easy", start="2024-03-04T08:00:00Z") == "skipped"
+    assert sorted(p.name for p in (ds / "sessions" / "runner=ann").iterdir()) == ["session=easy"]
 
 
 def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path: Path):

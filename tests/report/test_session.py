@@ -367,4 +367,7 @@ def test_a_session_without_steps_says_no_gait_found_not_how_a_walk_looked(
     assert "held its place" not in text and "the numbers hold" not in text
     assert "This session has no steps (no walking or running found); the baseline is running" in text
     assert "pace (cadence) or amount of running differs" not in text
-    assert unescape(FOOTER) in text and "Accuracy checked on" in text  # the disclaimer and tags stay
+    assert "No steps were found in this session, so there are no medians" in text  # review 33b
+    assert "Medians over all" not in text and "This session is walking" not in text
+    assert "not given in walking" not in text and 'id="dist"' not in html and "<svg" not in html
+    assert unescape(FOOTER) in text  # the disclaimer stays; the accuracy tags went with the numbers (33b)

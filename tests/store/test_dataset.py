@@ -480,3 +480,27 @@ def test_the_documented_duckdb_sql_reads_a_dataset_of_two_schema_versions(tmp_pa
     by_foot = duckdb.sql(readme.replace("imuback-demo/dataset", str(ds))
                          .replace("median(grf_peak_bw)", "count(clipped) AS n_known")).fetchall()
     assert {foot for foot, *_ in by_foot} == {"L", "R"}
+
+
+def test_a_sessions_file_renamed_over_one_of_the_same_size_and_time_is_read_again(tmp_path):
+    """Review 33b: the footer cache was kept by (mtime, size); a file put in place by a rename (every
+    write is one) with the same two kept its predecessor's hash."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from imuback.store.dataset import _SHA_CACHE, part_path, sessions_from_bytes
+
+    part = part_path(tmp_path, "sessions", "r1", "s1")
+    part.parent.mkdir(parents=True)
+    new = part.with_name(".new.parquet")
+    for path, sha in ((part, "a" * 64), (new, "b" * 64)):
+        pq.write_table(pa.table({"source_sha256": [sha]}), path)
+    assert part.stat().st_size == new.stat().st_size
+    sessions_from_bytes(tmp_path, source_sha256="a" * 64)
+    st = part.stat()
+    os.utime(new, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(new, part)
+    sessions_from_bytes(tmp_path, source_sha256="b" * 64)
+    assert _SHA_CACHE[str(part.resolve())][-1] == "b" * 64

@@ -523,7 +523,8 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     rate = n / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     lines = [f"{n} input files in {summary.elapsed_s:.1f} s ({rate:.2f}/s) on {summary.backend}: "
              f"{c['processed']} processed, {c['skipped']} skipped (up to date), {c['failed']} failed"]
-    statuses = Counter(o.session_status for o in summary.outcomes if o.status == "processed")
+    written = {(o.runner_id, o.session_id): o.session_status for o in summary.outcomes if o.status == "processed"}
+    statuses = Counter(written.values())  # a session written again from a copy counts once
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))
@@ -541,6 +542,13 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
         lines.extend(f"  {o.path}: {o.message}" for o in copies[:max_listed])
         if len(copies) > max_listed:
             lines.append(f"  ... and {len(copies) - max_listed} more")
+    again = [o for o in summary.outcomes if o.status == "processed" and o.same_as]
+    if again:  # --force over copies of one recording: one session, written once per file
+        lines.append("written again from another file (a copy: the same session, not another; its source_path "
+                     "is the file written last):")
+        lines.extend(f"  {o.path}: {o.same_as}" for o in again[:max_listed])
+        if len(again) > max_listed:
+            lines.append(f"  ... and {len(again) - max_listed} more")
     moved = [o for o in summary.outcomes if o.status == "processed" and o.message]
     if moved:  # a recording re-filed under the runner now given (--replace)
         lines.append("moved to another runner:")

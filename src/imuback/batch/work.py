@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pyarrow.parquet as pq
 
-from imuback.errors import DriverGoneError, ImubackError, VersionMismatchError
+from imuback.errors import DriverGoneError, ImubackError, RedatedError, VersionMismatchError
 from imuback.runtime import tune_allocator
 from imuback.store import schema as S
 from imuback.store.dataset import stored_source
@@ -107,6 +107,10 @@ class SessionOutcome:
     """Peak resident memory of the worker process so far (MB)."""
     warnings: tuple[str, ...] = ()
     """What reading the file said without failing (a zone given over the file's own), one line each."""
+    same_as: str = ""
+    """Processed (``--force``...): the stored session this file is a copy of, in words
+    (:attr:`imuback.pipeline.SessionTables.same_as`): that session was written again from this file,
+    not a second one ("" when it is no copy)."""
 
 
 DRIVER_GONE_EXIT = 75
@@ -198,6 +202,8 @@ def process_session(task: SessionTask) -> SessionOutcome:
             raise results[0]  # one session: its error, with the ids peeked above
         return _file_outcome(task, t0, results, said=[*kept, *said])
     except ImubackError as exc:
+        if isinstance(exc, RedatedError):  # the stored session this file is, under another start
+            sid, rid = exc.session_id, exc.runner_id
         return _outcome(task, "failed", t0, session_id=sid, runner_id=rid,
                         source_sha256=sha or _sha256_or_none(task.path),
                         error_type=type(exc).__name__, message=str(exc), warnings=kept)
@@ -256,8 +262,10 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
                         message=copies or None, warnings=tuple(said or ()), **fields)
     statuses = sorted({str(r.summary.get("status")) for r in done})
     moved = "; ".join(r.moved_text for r in done if r.moved_from)
+    copies = "; ".join(r.same_as for r in done if r.same_as)  # --force over a copy: that session, written again
     return _outcome(task, "processed", t0, session_id=ids, source_sha256=str(row.get("source_sha256")),
-                    session_status="/".join(statuses), message=moved or None, warnings=tuple(said or ()), **fields)
+                    session_status="/".join(statuses), message=moved or None, warnings=tuple(said or ()),
+                    same_as=copies, **fields)
 
 
 def peek_identity(path: str | Path) -> tuple[str, str] | None:

@@ -689,6 +689,10 @@ def _which(column: Column) -> str:
     return " (both sides)" if column.metric.side is not None else ""
 
 
+RISING_LOAD_TEXT = " A rising load is worth discussing with the runner."
+"""A WATCH's advice on a rising load: dropped when the WATCH becomes a NOTE (:func:`_across_setup`)."""
+
+
 def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
                  min_sessions: int = DEFAULT_PARAMS.min_week_sessions) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
@@ -737,7 +741,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
     if not ch.sustained:
         detail += " One week is not a trend yet: look again next week."
     elif m.load and ch.delta > 0 and level == "watch":
-        detail += " A rising load is worth discussing with the runner."
+        detail += RISING_LOAD_TEXT
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
@@ -809,9 +813,12 @@ def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
                          min_changes=ctx.min_changes)
     flags += cadence_shift_flags(ctx)
     flags += _data_flags(ctx)
-    flags += [Flag(level="quality", title=f"The {c.kinds} changed in the week of {_day(c.week)}",
+    flags += [Flag(level="quality", title=f"The {c.kinds} {c.verb} from the week of {_day(c.week)}"
+                   if c.alternates else f"The {c.kinds} changed in the week of {_day(c.week)}",
                    detail=f"{c.text[0].upper()}{c.text[1:]}, from session {c.session_id} "
                           f"({c.local_start:%d %b %Y}; dashed line in the plots). " + (
+                              "Sessions were recorded two ways in turn: a change across them may be partly "
+                              "the recording's, not the runner's." if c.moves_numbers and c.alternates else
                               "Sessions before and after were recorded differently: a change across it may "
                               "be partly the recording's, not the runner's." if c.moves_numbers else
                               "The metrics are found from the data either way, so this does not move them; "
@@ -850,18 +857,26 @@ def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: lis
     detail, level, title = flag.detail, flag.level, flag.title
     for g in within:
         detail += f" There were {g.text}: the weeks in between have no data."
-    if within and not episode and ch.sustained and ch.since is not None and " over the last " in title:
-        title = (title.split(" over the last ")[0] + f" since the week of {_day(ch.since)}, after "
-                 f"{round(within[-1].days / 7):.0f} weeks without sessions")
+    # a trend that starts as sessions resume is "after" the gap; one that started before it, "across" it
+    # (a trend that starts weeks after they resumed is the weeks it names: review 33b)
+    at = [("after", g) for g in within if ch.since == g.resumed_week] + [
+        ("across", g) for g in within if ch.since is not None and ch.since < g.first_day]
+    if at and not episode and ch.sustained and ch.since is not None and " over the last " in title:
+        word, g = at[0]
+        title = (title.split(" over the last ")[0] + f" since the week of {_day(ch.since)}, {word} "
+                 f"{round(g.days / 7):.0f} weeks without sessions")
     if across:
         c = across[-1]
-        detail += (f" The {c.kinds} changed in the week of {_day(c.week)} (Data, below): part of this change "
-                   "may be the recording's, not the runner's.")
+        detail += (f" The {c.kinds} {c.verb} {'from' if c.alternates else 'in'} the week of {_day(c.week)} "
+                   "(Data, below): part of this change may be the recording's, not the runner's.")
         if level == "watch" and any(c.new_sensor for c in across):
             level = "info"
+            detail = detail.replace(RISING_LOAD_TEXT, "")  # a WATCH's advice, not a note's
             detail += " Another sensor's reading cannot be told from the runner's, so this is a note, not a warning."
         n_new = int((ctx.sessions["comparable"] & (ctx.sessions["local_start"] >= c.local_start)).sum())
-        detail += (f" To compare like with like, choose a new baseline among the sessions from then on "
+        detail += (" To compare like with like, record with one set-up from now on and choose a new baseline "
+                   "among its sessions." if c.alternates else
+                   " To compare like with like, choose a new baseline among the sessions from then on "
                    f"(--baseline-from {c.local_start:%Y-%m-%d}; {count(n_new, 'session')} so far, it needs "
                    f"{ctx.params.min_baseline_sessions}).")
     return Flag(level=level, title=title, detail=detail, metric=flag.metric)

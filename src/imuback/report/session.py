@@ -87,6 +87,12 @@ WALK_NOT_COMPARED_TEXT = ("This session is walking; the baseline is running, so 
 """Why a walking-only session's metrics table has no baseline columns."""
 
 
+NO_STEPS_TEXT = ("No steps were found in this session, so there are no medians, left/right values, drift or "
+                 "per-step distributions to show.")
+"""The metrics section of a session without steps (:func:`imuback.report.metrics.no_gait`): in place of
+the table, the pace, left/right, drift and distribution sections (review 33b)."""
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -539,16 +545,8 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
            for label, col in (("Step regularity", "step_regularity"),
                               ("Stride regularity", "stride_regularity"),
                               ("Step symmetry", "step_symmetry"))]
-    body = join([
-        tag("h1", report_title("session", running=activity == "run", gait=not no_gait(row))),
-        tag("p", f"{runner} — {_local_start(row):%d %B %Y}. " + (
-            _no_gait_text(row) if no_gait(row) else
-            f"For the physical therapist: how this {'run' if activity == 'run' else 'walk (no running in it)'} "
-            "looked step by step, against the runner's own baseline."), class_="sub"),
-        pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
-        _header(row, clipping_text(steps), limits),
-        section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
-                                                          "session."), sid="flags"),
+    gait = not no_gait(row)
+    measured = [  # what the steps say: a session without any has one line in their place
         section("Main metrics", _metrics_table(row, ctx, comparable, activity),
                 tag("p", f"Medians over all {'running' if activity == 'run' else 'walking'} steps and "
                          f"strides of this session, low-confidence steps (quality < {LOW_QUALITY:g}) included. "
@@ -571,11 +569,23 @@ def build_session_report(dataset: Path, session_id: str, *, runner_id: str | Non
                                           "(minutes since the first running step): this session has "
                                           "none, so there is no drift to show.", class_="note"),
                 sid="drift"),
+    ] if gait else [section("Main metrics", tag("p", NO_STEPS_TEXT, class_="note"), sid="metrics")]
+    body = join([
+        tag("h1", report_title("session", running=activity == "run", gait=gait)),
+        tag("p", f"{runner} — {_local_start(row):%d %B %Y}. " + (
+            _no_gait_text(row) if not gait else
+            f"For the physical therapist: how this {'run' if activity == 'run' else 'walk (no running in it)'} "
+            "looked step by step, against the runner's own baseline."), class_="sub"),
+        pain_banner(read_notes(dataset, runner_id=runner), ctx.sessions),
+        _header(row, clipping_text(steps), limits),
+        section("What stands out", flag_list(flags, empty="Nothing beyond normal variation in this "
+                                                          "session."), sid="flags"),
+        *measured,
         section("Pain and effort", notes_table(read_notes(dataset, runner_id=runner,
                                                           session_id=session_id), with_session=False),
                 sid="notes"),
-        section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist",
-                screen_only=True),
+        *([section("Per-step and per-stride distributions", _distributions(steps, strides), sid="dist",
+                   screen_only=True)] if gait else []),  # a session without steps: none of these
         section("How to read this report", _methods(ctx), sid="methods"),
     ])
     generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC"

@@ -116,7 +116,7 @@ def _marks(ctx: RunnerContext) -> Marks:
     labels: set[str] = set()
     lines = []
     for c in changes:
-        label = f"{c.kinds} changed"
+        label = f"{c.kinds} {c.verb}"
         lines.append(svg.VLine(x=float(_days(pd.Series([c.local_start.floor("D")]))[0]),
                                label="" if label in labels else label))
         labels.add(label)
@@ -365,8 +365,8 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
 
 def sensors_text(df: pd.DataFrame) -> str:
     """The sensors of ``df`` (sessions, oldest first) with their sample rates, in order, each with the
-    days it was used when they changed: ``imuback-sim, 200 Hz until 17 Sep 2026; Sensor Logger iOS
-    (Pixel 7), 100 Hz from 06 Nov 2026``.
+    days it was used (first to last session) when they changed: ``imuback-sim, 200 Hz, 07 Sep 2026 to
+    17 Sep 2026; Sensor Logger iOS (Pixel 7), 100 Hz, 06 Nov 2026 to 27 Nov 2026``.
     """
     rates = pd.to_numeric(df["sample_rate_hz"], errors="coerce") if "sample_rate_hz" in df \
         else pd.Series(np.nan, index=df.index)

@@ -119,9 +119,11 @@ def sessions_by_source(dataset: str | Path) -> dict[str, tuple[tuple[str, str], 
     return {k: tuple(v) for k, v in found.items()}
 
 
-_SHA_CACHE: dict[str, tuple[int, int, str | None]] = {}
-"""sessions file -> (mtime ns, size, its ``source_sha256``): a process that looks again (a batch
-worker, the clinic page) reads only the files written since (:func:`sessions_from_bytes`)."""
+_SHA_CACHE: dict[str, tuple[int, int, int, str | None]] = {}
+"""sessions file -> (mtime ns, size, inode, its ``source_sha256``): a process that looks again (a batch
+worker, the clinic page) reads only the files written since (:func:`sessions_from_bytes`). The inode
+tells a file put in place by a rename (every write is one) from the one it replaced, whatever their
+times and sizes."""
 
 
 def sessions_from_bytes(dataset: str | Path, *, source_sha256: str) -> list[dict[str, Any]]:
@@ -130,8 +132,8 @@ def sessions_from_bytes(dataset: str | Path, *, source_sha256: str) -> list[dict
     (``source_path``, ``start_ns``...) each, sorted by (runner, session).
 
     Cheap: each sessions file's hash is read from its Parquet footer (the column statistics of its
-    one row; the column itself where a writer left them out) and kept while the file's size and
-    change time stay the same (:data:`_SHA_CACHE`); only the files that match are read. Unreadable
+    one row; the column itself where a writer left them out) and kept while the file's size,
+    modification time and inode stay the same (:data:`_SHA_CACHE`); only the files that match are read. Unreadable
     files are left out (repair's business).
     """
     if not source_sha256:
@@ -144,7 +146,7 @@ def sessions_from_bytes(dataset: str | Path, *, source_sha256: str) -> list[dict
         except OSError:
             continue
         hit = _SHA_CACHE.get(key)
-        if hit is not None and hit[:2] == (st.st_mtime_ns, st.st_size):
+        if hit is not None and hit[:3] == (st.st_mtime_ns, st.st_size, st.st_ino):
             known.append((part, key))
         else:
             stale.append((part, key, st))
@@ -152,11 +154,11 @@ def sessions_from_bytes(dataset: str | Path, *, source_sha256: str) -> list[dict
         for (part, key, st), (read, sha) in zip(stale, pool.map(_footer_sha256, [p for p, _k, _s in stale]),
                                                 strict=True):
             if read:
-                _SHA_CACHE[key] = (st.st_mtime_ns, st.st_size, sha)
+                _SHA_CACHE[key] = (st.st_mtime_ns, st.st_size, st.st_ino, sha)
                 known.append((part, key))
     out = []
     for part, key in sorted(known):
-        if _SHA_CACHE[key][2] == source_sha256:
+        if _SHA_CACHE[key][3] == source_sha256:
             runner, session = partition_of(part)
             row = stored_source(dataset, runner_id=runner, session_id=session)
             if row is not None:
