@@ -22,9 +22,9 @@ trials alone by speed), four measurements:
    and into the belt normal (that tilt plus the slope).
 4. **Held out**: two IC cues that need only the vertical signal, each with one constant, chosen
    leaving one slope and one speed out (smallest RMS IC error on the others) among the pipeline's
-   tangent, the tangent continued below the onset level to ``L`` (``TANGENT_TO_G``: a later,
-   softer landing's toe is longer by as much as its loading is slower, so a fixed level below the
-   onset corrects copies of one loading shape stretched in time) and the low crossing above
+   tangent, the tangent continued below the onset level to ``L`` (``TANGENT_TO_G``: a softer
+   landing's toe lasts longer in proportion to how much slower it loads, so a fixed level below
+   the onset corrects copies of one loading shape stretched in time) and the low crossing above
    (``DELTAS_G``); reported on the left-out group.
 
 Sections 1-3 use the force plate (flight phases, the slope) where the pipeline could not: a
@@ -191,14 +191,16 @@ def sacrum_rows(trials: list[real_running.Trial], vert: list[F64], grf: list[F64
     the rise and the fall (s), its excess over the force 30-10 ms before IC (g), the force's peak
     over the first 60 ms (BW)."""
     b = np.array([0, vert[0].size])
+    ms10, ms30, ms60 = (round(w * FS) for w in (0.01, 0.03, 0.06))
     rows = []
     for t, v_raw, f_raw in zip(trials, vert, grf, strict=True):
         v, f = lowpass(v_raw, LP_HZ, FS, b), lowpass(f_raw, LP_HZ, FS, b)
+        d = v - f
         ic = np.round(t.ref_ic_s * FS).astype(np.int64)
         rows.append({"rise 0.5": crossing_lag(v, f, t.ref_ic_s, 0.5, rising=True, fs_hz=FS),
                      "rise 1": crossing_lag(v, f, t.ref_ic_s, 1.0, rising=True, fs_hz=FS),
-                     "pre": np.array([v[i - 15:i - 5].mean() - f[i - 15:i - 5].mean() for i in ic]),
-                     "impact": np.array([f_raw[i:i + 30].max() for i in ic]),
+                     "pre": np.array([d[i - ms30:i - ms10].mean() for i in ic]),
+                     "impact": np.array([f_raw[i:i + ms60].max() for i in ic]),
                      "fall 1": crossing_lag(v, f, t.ref_to_s, 1.0, rising=False, fs_hz=FS),
                      "fall 0.5": crossing_lag(v, f, t.ref_to_s, 0.5, rising=False, fs_hz=FS)})
     return rows
