@@ -42,13 +42,15 @@ FAST_HZ = 20.0
 """A low-pass that leaves a contact's shape nearly as it is (its TO error: the model's alone)."""
 
 
-def detector_on(force_bw: F64, fs_hz: float, lowpass_hz: float = 5.0) -> tuple[F64, F64]:
+def detector_on(force_bw: F64, fs_hz: float, lowpass_hz: float = 5.0,
+                onset_g: float = EventParams().onset_g) -> tuple[F64, F64]:
     """(IC, TO) in s of the running contacts the event detector finds in a force curve (BW), its
-    spring-mass TO read on the ``lowpass_hz`` signal (the pipeline's: 5 Hz)."""
+    spring-mass TO read on the ``lowpass_hz`` signal (the pipeline's: 5 Hz), its tangents
+    continued to ``onset_g`` (the pipeline's: 0.066)."""
     n = force_bw.size
     bouts = Bouts(start_idx=np.array([0]), end_idx=np.array([n]), label=np.array([RUN], np.int8))
     st = detect_steps(force_bw, fs_hz=fs_hz, bounds=np.array([0, n]), bouts=bouts,
-                      params=EventParams(run_to_lowpass_hz=lowpass_hz))
+                      params=EventParams(run_to_lowpass_hz=lowpass_hz, onset_g=onset_g))
     return st.ic_pos / fs_hz, st.to_pos / fs_hz
 
 
