@@ -375,8 +375,9 @@ def delete_session(dataset: str | Path, *, runner_id: str, session_id: str, with
 
     Examples
     --------
-    >>> imuback.delete_session("ds", runner_id="ann", session_id="run-20240304T070000Z")  # doctest: +SKIP
-    DeletedSession(runner_id='ann', session_id='run-20240304T070000Z', n_steps=3110, n_strides=1554, ...)
+    >>> done = imuback.delete_session("ds", runner_id="ann", session_id="run--1--20231114T221320Z")  # doctest: +SKIP
+    >>> done.n_steps, done.n_strides, done.source_path  # doctest: +SKIP
+    (500, 498, '/home/ann/runs/run (1).csv')
     """
     from imuback.store.delete import delete_stored_session
 

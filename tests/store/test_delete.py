@@ -18,6 +18,7 @@ from imuback.errors import DatasetError, SessionHasNotesError, UnknownSessionErr
 from imuback.store.dataset import read_table, write_session
 from imuback.store.raw import write_raw
 from tests.signal.analytic import half_sine_run
+from tests.test_cli_copies import run_csv
 
 DAY_NS = 86_400 * 10**9
 
@@ -251,17 +252,11 @@ def test_the_trials_of_one_file_are_not_duplicates(trials, capsys):
 def test_duplicates_lists_a_recording_stored_twice_and_its_delete_line_ends_it(tmp_path, capsys):
     from imuback.pipeline import process_file
 
-    raw, _ = half_sine_run(minutes=0.5)
-    folder = tmp_path / "phone"
-    folder.mkdir()
-    csv = folder / "run.csv"
-    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
-        f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
-    ds = tmp_path / "ds"
+    csv, ds = run_csv(tmp_path / "phone"), tmp_path / "ds"
     assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann"]) == 0
     (sid,) = read_table(ds, "sessions").column("session_id").to_pylist()
     # what pipeline 0.15 did with a copy under another name: stored it again under another session id
-    copy = shutil.copy(csv, folder / "run (1).csv")
+    copy = shutil.copy(csv, csv.with_name("run (1).csv"))
     for runner, session in (("ann", "run-copy"), ("bob", "run-bob")):
         res = process_file(copy, csv_meta={"runner_id": runner, "session_id": session})
         write_session(ds, runner_id=runner, session_id=session, tables=res.tables())
