@@ -62,6 +62,11 @@ CASES = [
     (["note", "--dataset", "{p}/afile.parquet", "--runner", "r", "--session", "s", "--pain", "3"], "afile.parquet"),
     (["note", "--dataset", "{p}/nope", "--runner", "r", "--session", "s", "--pain", "3"], "nope"),
     (["note", "--dataset", "{p}/ds", "--runner", "r", "--session", "s", "--pain", "3"], "ds"),
+    (["delete", "--dataset", "{p}/afile.parquet", "--runner", "r", "--session", "s"], "afile.parquet"),
+    (["delete", "--dataset", "{p}/nope", "--runner", "r", "--session", "s"], "nope"),
+    (["delete", "--dataset", "{p}/ds", "--runner", "r", "--session", "s"], "ds"),
+    (["duplicates", "--dataset", "{p}/afile.parquet"], "afile.parquet"),
+    (["duplicates", "--dataset", "{p}/nope"], "nope"),
     (["serve", "--dataset", "{p}/afile.parquet"], "afile.parquet"),
     (["serve", "--dataset", "{p}/nope", "--read-only"], "nope"),
 ]

@@ -6,6 +6,7 @@ The public face (imported lazily, so ``import imuback`` stays light)::
     res = imuback.process(raw)                      # .steps / .strides / .session DataFrames
     res = imuback.process("run.parquet", dataset="ds")
     ds = imuback.open_dataset("ds")                 # .steps / .strides / .sessions, .query(sql)
+    imuback.delete_session("ds", runner_id="ann", session_id="s1")  # one stored session out
 
 See docs/python_api.md. Everything not listed in ``__all__`` is private by convention.
 """
@@ -49,18 +50,19 @@ Examples
 """
 
 if TYPE_CHECKING:
-    from imuback.api import Dataset, SessionResult, open_dataset, process, read, read_sessions
+    from imuback.api import Dataset, SessionResult, delete_session, open_dataset, process, read, read_sessions
     from imuback.core import RawSession
     from imuback.errors import ImubackError
+    from imuback.store.delete import DeletedSession
 
 _LAZY = {
     "read": "imuback.api", "read_sessions": "imuback.api", "process": "imuback.api", "open_dataset": "imuback.api",
     "SessionResult": "imuback.api", "Dataset": "imuback.api", "RawSession": "imuback.core",
-    "ImubackError": "imuback.errors",
+    "ImubackError": "imuback.errors", "delete_session": "imuback.api", "DeletedSession": "imuback.store.delete",
 }
 
-__all__ = ["PIPELINE_VERSION", "Dataset", "ImubackError", "RawSession", "SessionResult", "__version__",
-           "open_dataset", "process", "read", "read_sessions", "simulate"]
+__all__ = ["PIPELINE_VERSION", "Dataset", "DeletedSession", "ImubackError", "RawSession", "SessionResult",
+           "__version__", "delete_session", "open_dataset", "process", "read", "read_sessions", "simulate"]
 
 
 def __getattr__(name: str) -> Any:

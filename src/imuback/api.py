@@ -1,4 +1,5 @@
-"""The public Python API: :func:`read`, :func:`process`, :func:`open_dataset`, :func:`simulate`.
+"""The public Python API: :func:`read`, :func:`process`, :func:`open_dataset`, :func:`delete_session`,
+:func:`simulate`.
 
 Re-exported (lazily) by :mod:`imuback`; see docs/python_api.md. Everything else in the package
 is private by convention and may change between releases.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from imuback.formats.csv import ColumnMapping
     from imuback.pipeline import SessionTables
     from imuback.signal.params import PipelineParams
+    from imuback.store.delete import DeletedSession
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start", "time_zone"})
 
@@ -41,6 +43,7 @@ _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this A
     (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "time_zone='unknown'"),
     (re.compile(r"--time-zone (?=['\"])"), "time_zone="),  # a zone refused: time_zone='Mars/Olympus'
     (re.compile(r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
+    (re.compile(r"--[\w-]+ \((\w+=True) in Python\)"), r"\1"),  # pass --with-notes (with_notes=True in Python)
     (re.compile(r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"), r'mapping=ColumnMapping(\1_unit="\2")'),
     (re.compile(r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
 )
@@ -338,6 +341,48 @@ def open_dataset(path: str | Path) -> Dataset:
     if not p.is_dir():
         raise DatasetError(f"{p}: no dataset folder there" + (" (it is a file)" if p.exists() else ""))
     return Dataset(p)
+
+
+@_python_advice
+def delete_session(dataset: str | Path, *, runner_id: str, session_id: str, with_notes: bool = False,
+                   dry_run: bool = False) -> DeletedSession:
+    """Delete one stored session from a dataset: its ``steps``, ``strides`` and ``sessions`` rows, and the
+    ``warnings`` rows of its input file when they speak of no other stored session, under the dataset's
+    lock (docs/data_contract.md, "Deleting a session"). The raw recording files are never touched.
+
+    Parameters
+    ----------
+    dataset : a processed dataset folder.
+    runner_id, session_id : the session, as stored.
+    with_notes : delete its notes (pain, effort: the runner's own words) too; without it a session with
+        notes is refused and nothing is deleted.
+    dry_run : say what would be deleted and change nothing.
+
+    Returns
+    -------
+    DeletedSession
+        What was deleted: ``n_steps``, ``n_strides``, ``n_notes``, ``n_warnings``, the ``tables`` that
+        held it and its raw file (``source_path``, left as it is).
+
+    Raises
+    ------
+    imuback.errors.UnknownSessionError
+        No such runner or session (the message names the runner's sessions, or the runners).
+    imuback.errors.SessionHasNotesError
+        It has notes and ``with_notes`` is False.
+    imuback.errors.DatasetError
+        Another writer holds the dataset (a batch; a one-session write is waited for up to a minute).
+
+    Examples
+    --------
+    >>> done = imuback.delete_session("ds", runner_id="ann", session_id="run--1--20231114T221320Z")  # doctest: +SKIP
+    >>> done.n_steps, done.n_strides, done.source_path  # doctest: +SKIP
+    (500, 498, '/home/ann/runs/run (1).csv')
+    """
+    from imuback.store.delete import delete_stored_session
+
+    return delete_stored_session(dataset, runner_id=runner_id, session_id=session_id, with_notes=with_notes,
+                                 dry_run=dry_run)
 
 
 def simulate(*, minutes: float = 12.0, seed: int = 7, runner_id: str = "runner-01",

@@ -102,6 +102,14 @@ class RedatedError(DatasetError):
     """The stored session (set where it is raised): a batch's error row names it."""
 
 
+class UnknownSessionError(DatasetError):
+    """A session to delete is not in the dataset (no runner, or no session, of that id)."""
+
+
+class SessionHasNotesError(DatasetError):
+    """A session to delete has notes (the runner's own words): deleting them too needs ``with_notes``."""
+
+
 class SidecarsUnhashedError(DatasetError):
     """The stored session came from this same BIDS recording, hashed before its sidecars counted
     (schema < 1.6): a changed sidecar cannot be told apart, so it is refused until ``--replace``

@@ -53,7 +53,7 @@ from imuback.store.dataset import (
     table_files,
     write_session,
 )
-from imuback.store.lock import PROCESS_COMMAND, DatasetLock, session_locks
+from imuback.store.lock import ONE_SESSION_WAIT_S, PROCESS_COMMAND, DatasetLock, session_locks
 from imuback.store.notes import move_notes
 from imuback.store.schema import (
     DRIFT_METRICS,
@@ -74,9 +74,6 @@ if TYPE_CHECKING:
 
 F64 = npt.NDArray[np.float64]
 log = logging.getLogger("imuback")
-
-PROCESS_LOCK_WAIT_S = 60.0
-"""How long one session's write waits for another one-session write to the same dataset."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,7 +294,7 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     if dataset is None:
         return process_raw(raw, params=params, source_path=source_path, source_sha256=source_sha256,
                            treadmill_speed_mps=given)
-    with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=PROCESS_LOCK_WAIT_S):
+    with nullcontext() if lock_held else DatasetLock(dataset, command=PROCESS_COMMAND, wait_s=ONE_SESSION_WAIT_S):
         same = _stored_as(dataset, raw, source_sha256=source_sha256, any_start=start_given)
         if (same is not None and same.get("start_ns") is not None and not replace
                 and not same_start(same["start_ns"], int(raw.time_ns[0]))):  # a start given again, another one

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from imuback import __version__
-from imuback.cli import batch, collect, demo, process, report, serve, simulate
+from imuback.cli import batch, collect, delete, demo, process, report, serve, simulate
 from imuback.errors import ImubackError
 from imuback.runtime import tune_allocator
 
 COMMAND_GROUPS = (process.register, demo.register, simulate.register, collect.register,
-                  report.register, batch.register, serve.register)
+                  report.register, batch.register, delete.register, serve.register)
 """Each adds its subcommands with ``set_defaults(func=...)``. Imported directly: a command group
 that cannot be imported fails the ``imuback`` command loudly instead of vanishing from it."""
 

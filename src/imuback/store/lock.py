@@ -1,5 +1,5 @@
-"""Keeping the dataset whole: one writer at a time (the lock, taken by ``process``, ``batch`` and
-``demo`` alike) and repair of interrupted writes.
+"""Keeping the dataset whole: one writer at a time (the lock, taken by ``process``, ``batch``,
+``demo`` and ``delete`` alike) and repair of interrupted writes.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ SESSION_LOCK_WAIT_S = 600.0
 """How long a batch worker waits for another worker that holds a session's lock."""
 PROCESS_COMMAND = "imuback process"
 """The lock holder's command when one session is written (``process``, the Python API)."""
+DELETE_COMMAND = "imuback delete"
+"""The lock holder's command when one session is deleted (``delete``, the Python API)."""
+ONE_SESSION_COMMANDS = (PROCESS_COMMAND, DELETE_COMMAND)
+"""Holders that write one session, in seconds: another writer waits for them (up to its ``wait_s``)."""
+ONE_SESSION_WAIT_S = 60.0
+"""How long one session's write or deletion waits for another one-session writer of the same dataset."""
 
 
 class DatasetLock:
@@ -44,8 +50,8 @@ class DatasetLock:
     """How long a lock file may stay empty or unreadable before it is reported."""
 
     def __init__(self, dataset: str | Path, *, command: str = "imuback batch", wait_s: float = 0.0) -> None:
-        """``wait_s``: how long to wait while another ``imuback process`` (one session: seconds)
-        holds the lock; a batch holding it is reported at once.
+        """``wait_s``: how long to wait while another ``imuback process`` or ``imuback delete`` (one
+        session: seconds) holds the lock; a batch holding it is reported at once.
         """
         self.path = Path(dataset) / LOCK_FILE
         self.dataset = Path(dataset)
@@ -89,7 +95,7 @@ class DatasetLock:
     @staticmethod
     def _worth_waiting(holder: dict[str, object]) -> bool:
         """Wait for a live ``holder`` (until ``wait_s``) rather than refuse at once."""
-        return holder.get("command") == PROCESS_COMMAND
+        return holder.get("command") in ONE_SESSION_COMMANDS
 
     def _take_over(self, stale: dict[str, object]) -> None:
         """Remove the lock of the dead ``stale`` holder, atomically: the file is renamed away first

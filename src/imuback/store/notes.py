@@ -21,6 +21,9 @@ from imuback.errors import NoteError
 from imuback.store.dataset import session_dir, validate_table
 from imuback.store.schema import NOTES_SCHEMA
 
+NOTES_TABLE = "notes"
+NOTE_GLOB = "note-*.parquet"
+"""The notes of one session: the files in its folder (``note-<time>-<id>.parquet``)."""
 MAX_TEXT_CHARS = 2000
 """Longest free text (and pain location) kept in one note."""
 
@@ -71,8 +74,8 @@ def add_note(dataset: str | Path, *, runner_id: str, session_id: str, pain_0_10:
     }
     if all(row[k] is None for k in ("pain_0_10", "pain_where", "rpe_1_10", "text")):
         raise NoteError("an empty note: give at least one of pain, where, effort (RPE) or text")
-    table = validate_table("notes", pa.Table.from_pylist([row], schema=NOTES_SCHEMA), NOTES_SCHEMA)
-    folder = session_dir(dataset, "notes", runner_id, session_id)
+    table = validate_table(NOTES_TABLE, pa.Table.from_pylist([row], schema=NOTES_SCHEMA), NOTES_SCHEMA)
+    folder = session_dir(dataset, NOTES_TABLE, runner_id, session_id)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"note-{now:%Y%m%dT%H%M%S}-{note_id[:12]}.parquet"
     tmp = folder / f".{final.name}.tmp"
@@ -85,8 +88,8 @@ def read_notes(dataset: str | Path, *, runner_id: str, session_id: str | None = 
     """A runner's notes (optionally of one session), oldest first; NOTES_SCHEMA columns."""
     # ids as stored (older datasets may hold any), escaped: they are names here, never patterns
     sid = glob.escape(session_id) if session_id is not None else "*"  # "*": every session's
-    folders = session_dir(dataset, "notes", glob.escape(runner_id), sid)
-    files = sorted(Path(dataset).glob(str(folders.relative_to(dataset) / "note-*.parquet")))
+    folders = session_dir(dataset, NOTES_TABLE, glob.escape(runner_id), sid)
+    files = sorted(Path(dataset).glob(str(folders.relative_to(dataset) / NOTE_GLOB)))
     if not files:
         return NOTES_SCHEMA.empty_table().to_pandas()
     table = pa.concat_tables([pq.read_table(f, schema=NOTES_SCHEMA) for f in files])
@@ -99,18 +102,18 @@ def move_notes(dataset: str | Path, *, session_id: str, from_runner: str, to_run
     ``runner_id`` column too) before its old file is removed: an interrupted move leaves a note in
     both places, never in none.
     """
-    old = session_dir(dataset, "notes", from_runner, session_id)
-    files = sorted(old.glob("note-*.parquet")) if old.is_dir() else []
+    old = session_dir(dataset, NOTES_TABLE, from_runner, session_id)
+    files = sorted(old.glob(NOTE_GLOB)) if old.is_dir() else []
     if not files:
         return 0
-    new = session_dir(dataset, "notes", to_runner, session_id)
+    new = session_dir(dataset, NOTES_TABLE, to_runner, session_id)
     new.mkdir(parents=True, exist_ok=True)
     for f in files:
         table = pq.read_table(f, schema=NOTES_SCHEMA)
         table = table.set_column(table.schema.get_field_index("runner_id"), NOTES_SCHEMA.field("runner_id"),
                                  pa.array([to_runner] * table.num_rows, NOTES_SCHEMA.field("runner_id").type))
         tmp = new / f".{f.name}.tmp"
-        pq.write_table(validate_table("notes", table, NOTES_SCHEMA), tmp)
+        pq.write_table(validate_table(NOTES_TABLE, table, NOTES_SCHEMA), tmp)
         tmp.rename(new / f.name)
         f.unlink()
     for folder in (old, old.parent):  # empty now (unless something else was put there)
