@@ -22,10 +22,9 @@ def _sessions(ds: Path) -> list[str]:
     return sorted(f"{p.parent.parent.name}/{p.parent.name}" for p in (ds / "sessions").rglob("*.parquet"))
 
 
-@pytest.fixture
-def stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
-    """(run.csv, dataset holding it as runner ann's session), a CSV dated by itself: its session id
-    comes from its file name."""
+def _run_csv(tmp_path: Path) -> Path:
+    """``phone/run.csv`` in ``tmp_path``: half a minute of running, dated by itself (ns since the
+    epoch), accelerometer only."""
     from tests.signal.analytic import half_sine_run
 
     raw, _ = half_sine_run(minutes=0.5)
@@ -34,6 +33,14 @@ def stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Pa
     csv = folder / "run.csv"
     csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
         f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    return csv
+
+
+@pytest.fixture
+def stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """(run.csv, dataset holding it as runner ann's session), a CSV dated by itself: its session id
+    comes from its file name."""
+    csv = _run_csv(tmp_path)
     ds = tmp_path / "ds"
     assert main(["process", str(csv), "--dataset", str(ds), "--runner", "ann"]) == 0
     capsys.readouterr()
@@ -132,14 +139,8 @@ def test_a_batch_holding_a_file_and_its_copy_stores_one_session(tmp_path, capsys
     """Both new in one batch, on two workers: one is stored, the other skipped as a copy (were they
     processed at the same moment, the second would wait for the first: the recording lock, checked in
     tests/store/test_dataset.py; this run does not force that race)."""
-    from tests.signal.analytic import half_sine_run
-
-    raw, _ = half_sine_run(minutes=0.5)
-    folder = tmp_path / "phone"
-    folder.mkdir()
-    csv = folder / "run.csv"
-    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
-        f"{t},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    csv = _run_csv(tmp_path)
+    folder = csv.parent
     shutil.copy(csv, folder / "run (1).csv")
     ds = tmp_path / "ds"
     assert main(["batch", str(folder), "--dataset", str(ds), "--runner", "ann", "--workers", "2",
