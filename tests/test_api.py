@@ -213,7 +213,6 @@ def test_a_bad_zone_or_a_reflection_is_refused_in_python_words(tmp_path):
         assert "--" not in str(exc) and "imuback.mounting" not in str(exc), exc
 
 
-
 def test_a_redating_or_a_column_mapping_is_refused_in_python_words(tmp_path):
     """Errors raised through this API name ``replace=True`` and ``mapping=``, not ``--replace``,
     ``--columns``, ``--time-unit`` or ``--acc-unit``."""
@@ -242,6 +241,7 @@ def test_a_redating_or_a_column_mapping_is_refused_in_python_words(tmp_path):
                                  "exports take ColumnMapping acc_unit=/gyr_unit= only)")
     for exc in (redated.value, absent.value, mapped.value):
         assert "--" not in str(exc), exc
+
 
 def test_process_gives_a_raw_session_the_zone_given(tmp_path):
     """``process(raw, time_zone=...)``: the zone's offset at the first sample, source ``given``, as

@@ -80,6 +80,7 @@ class _PythonWarnings(logging.Filter):
                 record.msg, record.args = words, ()
         return True
 
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 

@@ -291,10 +291,10 @@ def _stated_ids(path: str | Path) -> tuple[str | None, str | None]:
     recording: its runner in ``participants.tsv``), unchecked; None for one it does not state (or an
     unreadable file).
     """
+    from imuback.formats.bids import MOTION_SUFFIX, stated_runner
+
     path = Path(path)
     try:
-        from imuback.formats.bids import MOTION_SUFFIX, stated_runner
-
         if path.name.endswith(MOTION_SUFFIX):
             return None, stated_runner(path)
         if path.suffix.lower() == ".csv":
@@ -313,10 +313,9 @@ def _stated_ids(path: str | Path) -> tuple[str | None, str | None]:
 def own_runner_kept(task: SessionTask) -> tuple[SessionTask, tuple[str, ...]]:
     """``task`` as it applies to its file: a batch's ``--runner`` is the runner of the files naming none.
 
-    A file naming its own (raw Parquet's ``imuback.runner_id``, a CSV sidecar's, BIDS's ``participants.tsv``)
-    keeps it: ``task``
-    without the runner given, and the one line saying so for the batch's warnings
-    (``process FILE --runner`` refuses instead).
+    A file naming its own (raw Parquet's ``imuback.runner_id``, a CSV sidecar's, BIDS's
+    ``participants.tsv``) keeps it: ``task`` without the runner given, and the one line saying so for
+    the batch's warnings (``process FILE --runner`` refuses instead).
     """
     if task.runner_id is None:
         return task, ()
