@@ -213,6 +213,36 @@ def test_a_bad_zone_or_a_reflection_is_refused_in_python_words(tmp_path):
         assert "--" not in str(exc) and "imuback.mounting" not in str(exc), exc
 
 
+def test_a_redating_or_a_column_mapping_is_refused_in_python_words(tmp_path):
+    """Errors raised through this API name ``replace=True`` and ``mapping=``, not ``--replace``,
+    ``--columns``, ``--time-unit`` or ``--acc-unit``."""
+    from imuback.errors import RawFormatError, RedatedError
+    from imuback.formats.csv import ColumnMapping
+    from imuback.store.raw import write_raw
+
+    raw = imuback.simulate(minutes=0.3, seed=3)
+    csv = tmp_path / "rel.csv"
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{(t - raw.time_ns[0]) / 1e9:.4f},{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n"
+        for t, a in zip(raw.time_ns, raw.acc_mps2, strict=True)))
+    ds = tmp_path / "ds"
+    imuback.process(csv, dataset=ds, runner_id="ann", start="2026-03-04T07:00:00Z")
+    with pytest.raises(RedatedError) as redated:
+        imuback.process(csv, dataset=ds, runner_id="ann", start="2026-03-04T07:00:00+01:00")
+    assert str(redated.value).endswith("the start given now is 2026-03-04T06:00:00Z: replace=True to re-date it "
+                                       "(its session id stays)")
+    with pytest.raises(RawFormatError) as absent:
+        imuback.read(csv, runner_id="ann", start="2026-03-04T07:00:00Z", mapping=ColumnMapping.parse("time=ts"))
+    assert str(absent.value).startswith(f"{csv}: mapping= names column(s) ['ts'] that the file does not have")
+    own = write_raw(tmp_path / "own.parquet", raw)
+    with pytest.raises(RawFormatError) as mapped:
+        imuback.read(own, mapping=ColumnMapping.parse("time=ts"))
+    assert str(mapped.value) == (f"{own}: a column mapping (mapping=) is for CSV files; this is a parquet file (Xsens "
+                                 "exports take ColumnMapping acc_unit=/gyr_unit= only)")
+    for exc in (redated.value, absent.value, mapped.value):
+        assert "--" not in str(exc), exc
+
+
 def test_process_gives_a_raw_session_the_zone_given(tmp_path):
     """``process(raw, time_zone=...)``: the zone's offset at the first sample, source ``given``, as
     ``read`` sets it (stored so in a dataset); ``"unknown"`` keeps the session's own; a bad zone and

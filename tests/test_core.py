@@ -67,6 +67,35 @@ def test_a_reflected_mounting_is_refused_from_a_file(tmp_path, raw):
         read_raw(path)
 
 
+@pytest.mark.parametrize("matrix, problem", [
+    (np.full((3, 3), 0.5), "must be a rotation matrix (orthonormal rows: body x, y, z in sensor axes)"),
+    (np.diag([1.0, 1.0, -1.0]), "is a reflection (det -1), not a rotation matrix: one axis is flipped; fix the "
+                                "sign of one row"),
+    (np.full((3, 3), np.nan), "must be a 3x3 rotation matrix of finite numbers"),
+])
+def test_one_rotation_check_words_a_mounting_the_same_wherever_it_is_given(raw, tmp_path, matrix, problem):
+    """A file's mounting (``imuback.mounting``), ``mounting=`` and ``--mounting`` (the upload form's
+    too) are refused by one check, each naming its own value: ``--mounting`` once called a reflection
+    'must be a 3x3 rotation matrix'."""
+    import imuback
+    from imuback.formats.identity import parse_mounting
+
+    with pytest.raises(RawFormatError) as stored:
+        dataclasses.replace(raw, mounting=matrix, source="x.parquet")
+    assert str(stored.value) == f"x.parquet: the mounting (imuback.mounting) {problem}"
+    with pytest.raises(ValueError) as option:
+        parse_mounting(json.dumps(matrix.tolist()))  # Python's JSON reads NaN
+    assert str(option.value) == problem
+    path = write_raw(tmp_path / "r.parquet", dataclasses.replace(raw, mounting_source="assumed"))
+    with pytest.raises(RawFormatError) as keyword:
+        imuback.read(path, mounting=matrix)
+    if np.isfinite(matrix).all():
+        assert str(keyword.value) == f"{path}: mounting= {problem}"
+    else:  # not a 3x3 of numbers: refused as any other value mounting= does not take, naming what it takes
+        assert str(keyword.value).startswith(f"{path}: mounting= must be a 3x3 rotation (a numpy array or nested "
+                                             "lists), a named mounting (identity, recommended) or 'unknown'")
+
+
 @pytest.mark.parametrize("field, value, match", [
     ("acc_range_g", 0.0, "acc_range_g = 0.0 is not a sensor range"),
     ("gyr_range_dps", -2000.0, "gyr_range_dps"),

@@ -73,10 +73,17 @@ def test_process_says_a_given_zone_over_the_files_keeps_it_and_forgets_it_on_unk
 
 
 def test_python_says_it_as_a_log_warning_and_takes_unknown(tmp_path, caplog, karachi_csv):
+    """In Python's words (``time_zone=``, as errors are reworded), not the command line's ``--time-zone``."""
     ds = tmp_path / "ds"
     with caplog.at_level(logging.WARNING, logger="imuback"):
         imuback.process(karachi_csv, dataset=ds, runner_id="cy", time_zone="Europe/Madrid")
-    assert [r.getMessage() for r in caplog.records] == [f"{karachi_csv}: {MADRID_NOTICE}"]
+        imuback.process(karachi_csv, dataset=ds, runner_id="cy")  # the zone given before kept, saying so
+        logging.getLogger("imuback").warning("x: %s", MADRID_NOTICE)  # said outside a call: as it is
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{karachi_csv}: time_zone='Europe/Madrid' (+01:00) used, not the file's own +05:00",
+        f"{karachi_csv}: the time zone given before (+01:00) kept, not the file's own +05:00; time_zone='unknown' "
+        "goes back to the file's",
+        f"x: {MADRID_NOTICE}"]
     assert imuback.read(karachi_csv, runner_id="cy", time_zone="unknown").utc_offset_source == "file"
     imuback.process(karachi_csv, dataset=ds, runner_id="cy", time_zone="unknown")
     assert _zone(ds) == [{"utc_offset_min": 300, "utc_offset_source": "file"}]

@@ -8,7 +8,9 @@ is private by convention and may change between releases.
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from imuback.signal.params import PipelineParams
     from imuback.store.delete import DeletedSession
 
+log = logging.getLogger("imuback")
+
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start", "time_zone"})
 
 _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
@@ -42,32 +46,66 @@ _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this A
     (re.compile(r"--start"), "start="),
     (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "time_zone='unknown'"),
     (re.compile(r"--time-zone (?=['\"])"), "time_zone="),  # a zone refused: time_zone='Mars/Olympus'
+    (re.compile(r"--time-zone (\S+) \("), r"time_zone='\1' ("),  # a zone given over the file's own (a warning)
     (re.compile(r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
     (re.compile(r"--[\w-]+ \((\w+=True) in Python\)"), r"\1"),  # pass --with-notes (with_notes=True in Python)
+    (re.compile(r"--replace"), "replace=True"),  # --replace to re-date it
     (re.compile(r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"), r'mapping=ColumnMapping(\1_unit="\2")'),
     (re.compile(r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
+    (re.compile(r"--columns, --time-unit|--columns(?= names)"), "mapping="),
+    (re.compile(r"--acc-unit/--gyr-unit"), "ColumnMapping acc_unit=/gyr_unit="),
 )
-"""How the readers' and the pipeline's errors, written for ``imuback process``, read in Python."""
+"""How the readers' and the pipeline's errors and log warnings, written for ``imuback process``, read
+in Python."""
+
+
+def _python_words(text: str) -> str:
+    """``text`` (an error or a log warning) with the command line's advice as this API's keywords."""
+    for pattern, words in _PYTHON_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+class _PythonWarnings(logging.Filter):
+    """Rewords the ``imuback`` log warnings (the readers' and the pipeline's logger) said by the
+    thread that made it, as :func:`_python_words`; another thread's (a batch's workers) as they are.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if threading.get_ident() == self._thread:
+            text = record.getMessage()
+            words = _python_words(text)
+            if words != text:
+                record.msg, record.args = words, ()
+        return True
+
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
 def _python_advice(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Re-raise the errors of ``func`` (the same exception) with the command line's advice given
-    as this API's keywords: ``session_id=`` rather than ``--session ID``.
+    """Re-raise the errors of ``func`` (the same exception), and log its ``imuback`` warnings, with
+    the command line's advice given as this API's keywords: ``session_id=`` rather than ``--session
+    ID``, ``time_zone='Europe/Madrid' (+01:00) used`` rather than ``--time-zone Europe/Madrid``.
     """
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        warnings = _PythonWarnings()
+        log.addFilter(warnings)
         try:
             return func(*args, **kwargs)
         except ImubackError as exc:
-            text = str(exc)
-            for pattern, words in _PYTHON_WORDS:
-                text = pattern.sub(words, text)
+            text = _python_words(str(exc))
             if text != str(exc):
                 exc.args = (text, *exc.args[1:])
             raise
+        finally:
+            log.removeFilter(warnings)
     return wrapper
 
 

@@ -68,6 +68,25 @@ def check_id(value: str, *, what: str, source: str) -> str:
     return value
 
 
+NOT_3X3 = "must be a 3x3 rotation matrix of finite numbers"
+"""What :func:`rotation_problem` says of a value that is not 3x3 finite numbers."""
+
+
+def rotation_problem(m: F64) -> str | None:
+    """What keeps the mounting ``m`` from being a proper rotation R (``v_body = R @ v_sensor``; rows =
+    body x, y, z in sensor axes), worded to follow the value's name (``mounting= is a reflection...``):
+    :data:`NOT_3X3`, rows not orthonormal (within 1e-3) or a reflection (det -1); None for a rotation.
+    The one check of ``RawSession.mounting``, ``mounting=`` and ``--mounting``.
+    """
+    if m.shape != (3, 3) or not np.isfinite(m).all():
+        return NOT_3X3
+    if not np.allclose(m @ m.T, np.eye(3), atol=1e-3):
+        return "must be a rotation matrix (orthonormal rows: body x, y, z in sensor axes)"
+    if np.linalg.det(m) < 0:
+        return "is a reflection (det -1), not a rotation matrix: one axis is flipped; fix the sign of one row"
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawSession:
     """One recorded session in the sensor frame, as the raw contract defines it.
@@ -157,15 +176,9 @@ class RawSession:
         if self.mounting_source not in MOUNTING_SOURCES:
             raise RawFormatError(f"{self.source}: mounting_source {self.mounting_source!r} is not one of "
                                  f"{list(MOUNTING_SOURCES)}")
-        m = np.asarray(self.mounting, dtype=np.float64)
-        if m.shape != (3, 3) or not np.isfinite(m).all():
-            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) must be a 3x3 matrix of numbers")
-        if not np.allclose(m @ m.T, np.eye(3), atol=1e-3):
-            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) must be a rotation matrix "
-                                 "(orthonormal rows, row-major JSON)")
-        if np.linalg.det(m) < 0:
-            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) is a reflection (det -1), not "
-                                 "a rotation: one axis is flipped; fix the sign of one row")
+        problem = rotation_problem(np.asarray(self.mounting, dtype=np.float64))
+        if problem is not None:
+            raise RawFormatError(f"{self.source}: the mounting (imuback.mounting) {problem}")
         if not (np.isfinite(self.sample_rate_hz) and MIN_RATE_HZ <= self.sample_rate_hz <= MAX_RATE_HZ):
             raise RawFormatError(f"{self.source}: sample rate (imuback.sample_rate_hz) {self.sample_rate_hz} Hz "
                                  f"is not plausible ({MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz)")

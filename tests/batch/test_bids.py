@@ -168,6 +168,39 @@ def test_inputs_without_a_runner_id_take_the_runner_given(tmp_path: Path,
     assert runners == {"ann", "bob"}
 
 
+def test_the_runner_given_follows_process_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As ``process --runner``: a raw Parquet file's own runner given again is exported, and so is a
+    BIDS recording's (participants.tsv), another is refused naming both; an empty one is refused as
+    an id, not taken for none given. ``batch --runner`` keeps the BIDS recording's own, as a raw
+    Parquet file's."""
+    import pyarrow.csv as pacsv
+
+    from imuback.store.raw import raw_to_table
+
+    own = write_raw(tmp_path / "in" / "own.parquet", running_session("s1", "bob", minutes=0.5))
+    first = tmp_path / "first"
+    assert main(["export", "bids", str(own), "--out", str(first), "--runner", "bob"]) == 0
+    (motion,) = first.rglob("*_motion.tsv")
+    again = tmp_path / "again"
+    assert main(["export", "bids", str(motion), "--out", str(again), "--runner", "ann"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: {motion}: participants.tsv gives sub-bob imuback_runner_id = 'bob', not the 'ann' given; drop "
+        "--runner (runner_id= in Python) or correct participants.tsv")
+    assert main(["export", "bids", str(motion), "--out", str(again), "--runner", "bob"]) == 0
+    assert [r["imuback_runner_id"] for r in _tsv(again / "participants.tsv")] == ["bob"]
+    plain = tmp_path / "in" / "plain.csv"
+    pacsv.write_csv(raw_to_table(running_session("x", "ignored", minutes=0.5)), plain)
+    capsys.readouterr()
+    assert main(["export", "bids", str(plain), "--out", str(tmp_path / "b"), "--runner", ""]) == 1
+    assert "runner_id '' must be non-empty" in capsys.readouterr().err
+    ds = tmp_path / "ds"  # batch --runner is for files naming none: the BIDS recording keeps its own, said so
+    assert main(["batch", str(motion), str(plain), "--dataset", str(ds), "--runner", "ann", "--progress", "none",
+                 "--workers", "1"]) == 0
+    note = f"{motion}: names runner 'bob'; --runner 'ann' applies only to files naming none"
+    assert capsys.readouterr().out.count(note) == 1
+    assert sorted(read_table(ds, "sessions")["runner_id"].to_pylist()) == ["ann", "bob"]
+
+
 def test_every_session_of_a_multi_session_file_is_exported(tmp_path: Path) -> None:
     """docs/batch.md: a mobgap data.mat holding several trials gives one BIDS session per trial."""
     from tests.formats.test_mobgap import T0_S, _lower_back, _write

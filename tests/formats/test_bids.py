@@ -106,6 +106,33 @@ def test_a_recording_from_another_tool_is_read_in_its_units(tmp_path):
     assert read_session(path, runner_id="r9").runner_id == "r9"
 
 
+def test_a_runner_participants_tsv_states_is_kept_and_another_given_refused(tmp_path, capsys):
+    """``imuback_runner_id`` in participants.tsv is the file's own runner, kept as every format keeps
+    the one it states: the same given is accepted, another refused naming both (a given one used to
+    win silently); a participants.tsv without that column (or n/a) takes the runner given."""
+    import imuback
+
+    raw = dataclasses.replace(half_sine_run(minutes=0.5)[0], runner_id="ann_01")
+    motion = _export(tmp_path, raw)
+    sub = motion.name.split("_ses-")[0]
+    assert read_session(motion, runner_id="ann_01").runner_id == "ann_01"
+    refusal = (f"{motion}: participants.tsv gives {sub} imuback_runner_id = 'ann_01', not the 'bob' given; drop "
+               "{} or correct participants.tsv")
+    with pytest.raises(RawFormatError) as err:
+        read_session(motion, runner_id="bob")
+    assert str(err.value) == refusal.format("--runner (runner_id= in Python)")
+    with pytest.raises(RawFormatError) as err:
+        imuback.read(motion, runner_id="bob")
+    assert str(err.value) == refusal.format("runner_id=")
+    assert main(["process", str(motion), "--dataset", str(tmp_path / "ds"), "--runner", "bob"]) == 1
+    assert capsys.readouterr().err.strip() == "error: " + refusal.format("--runner (runner_id= in Python)")
+    path, _ = _foreign(tmp_path / "other")
+    for participants in ("participant_id\tage\nsub-p07\t31\n", "participant_id\timuback_runner_id\nsub-p07\tn/a\n"):
+        (tmp_path / "other" / "participants.tsv").write_text(participants)
+        assert read_session(path).runner_id == "p07"  # the sub- label
+        assert read_session(path, runner_id="r9").runner_id == "r9"
+
+
 def test_a_lower_case_z_is_utc_in_acq_time_and_start(tmp_path):
     """RFC 3339 allows ``z`` for ``Z``: UTC in a *_scans.tsv acq_time and in a given start."""
     from imuback.formats.identity import start_ns
@@ -261,11 +288,11 @@ def test_a_given_mounting_is_refused_when_it_differs_from_the_files_and_kept_whe
                                              r"\[\[0\.0, 0\.0, 1\.0\].*, not the \[\[0\.0, 0\.0, -1\.0\], \[-1\.0, "
                                              r"0\.0, 0\.0\], \[0\.0, 1\.0, 0\.0\]\] given; drop --mounting "
                                              r"\(mounting= in Python\) or correct .*_channels\.json"):
-        read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+        read_sessions(motion, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
     with pytest.raises(RawFormatError, match=r"given; drop mounting= or correct") as py:
-        imuback.read_sessions(motion, runner_id="r9", mounting=RECOMMENDED_MOUNTING)
+        imuback.read_sessions(motion, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
     assert "--" not in str(py.value)
-    (same,) = read_sessions(motion, runner_id="r9", mounting=np.asarray(MOBILISED_LOWER_BACK_R).tolist())
+    (same,) = read_sessions(motion, runner_id="r1", mounting=np.asarray(MOBILISED_LOWER_BACK_R).tolist())
     assert same.mounting_source == "file" and np.array_equal(same.mounting, MOBILISED_LOWER_BACK_R)
 
 

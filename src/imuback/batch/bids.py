@@ -80,7 +80,8 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
 
     ``dataset`` (optional): a processed imuback dataset; its ``steps`` rows of each session are
     written as ``*_events.tsv`` (foot contacts). ``runner_id``: the runner of the inputs that name
-    none (every format but raw Parquet, as ``imuback batch --runner``); every session of a file
+    none; an input naming its own (raw Parquet, a CSV sidecar, a BIDS ``participants.tsv``) keeps it,
+    and another given is refused for it, as ``imuback process --runner``; every session of a file
     holding several (mobgap ``data.mat``) is written. An input file that cannot be read or written
     as BIDS, for whatever reason, is skipped and reported in :attr:`BidsExport.failures` (the
     files its session had begun to write are removed); everything else is written.
@@ -100,7 +101,7 @@ def export_bids(inputs: Sequence[str | Path], *, out_dir: str | Path, task: str 
     written: list[Path] = []
     failures: list[tuple[str, str]] = []
     for f in files:
-        given: dict[str, Any] = given_identity(f, runner_id=runner_id or None)
+        given: dict[str, Any] = given_identity(f, runner_id=runner_id)
         try:
             raws = read_sessions(f, **given)
         except Exception as exc:  # any unreadable input is listed and skipped, never fatal

@@ -121,7 +121,8 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     replace : replace stored sessions made from other bytes (else such a file fails, in ``errors``).
     params : pipeline parameters (default: the pipeline's defaults).
     runner_id : runner of the inputs that name none; a file naming its own (raw Parquet, a CSV
-        sidecar) keeps it, said in :attr:`BatchSummary.warnings` (``imuback.batch.work.own_runner_kept``).
+        sidecar, BIDS's participants.tsv) keeps it, said in :attr:`BatchSummary.warnings`
+        (``imuback.batch.work.own_runner_kept``).
     session_id, start : session id and ISO 8601 start time of an input that names none; they
         describe one recording, so they need ``inputs`` to find exactly one file.
     mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none

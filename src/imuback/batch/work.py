@@ -66,8 +66,8 @@ class SessionTask:
     replace: bool = False
     """Replace a stored session made from other bytes (else the file fails with DatasetError)."""
     runner_id: str | None = None
-    """Runner of inputs that name none; a file naming its own (raw Parquet, a CSV sidecar) keeps it
-    (:func:`own_runner_kept`, said in the batch's warnings)."""
+    """Runner of inputs that name none; a file naming its own (raw Parquet, a CSV sidecar, BIDS's
+    participants.tsv) keeps it (:func:`own_runner_kept`, said in the batch's warnings)."""
     session_id: str | None = None
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
@@ -287,11 +287,16 @@ def peek_identity(path: str | Path) -> tuple[str, str] | None:
 
 
 def _stated_ids(path: str | Path) -> tuple[str | None, str | None]:
-    """(session_id, runner_id) a raw Parquet file's metadata or a CSV's sidecar states, unchecked; None
-    for one it does not state (or an unreadable file).
+    """(session_id, runner_id) a raw Parquet file's metadata or a CSV's sidecar states (a BIDS
+    recording: its runner in ``participants.tsv``), unchecked; None for one it does not state (or an
+    unreadable file).
     """
+    from imuback.formats.bids import MOTION_SUFFIX, stated_runner
+
     path = Path(path)
     try:
+        if path.name.endswith(MOTION_SUFFIX):
+            return None, stated_runner(path)
         if path.suffix.lower() == ".csv":
             from imuback.formats.csv import csv_sidecar
 
@@ -308,9 +313,9 @@ def _stated_ids(path: str | Path) -> tuple[str | None, str | None]:
 def own_runner_kept(task: SessionTask) -> tuple[SessionTask, tuple[str, ...]]:
     """``task`` as it applies to its file: a batch's ``--runner`` is the runner of the files naming none.
 
-    A file naming its own (raw Parquet's ``imuback.runner_id``, a CSV sidecar's) keeps it: ``task``
-    without the runner given, and the one line saying so for the batch's warnings
-    (``process FILE --runner`` refuses instead).
+    A file naming its own (raw Parquet's ``imuback.runner_id``, a CSV sidecar's, BIDS's
+    ``participants.tsv``) keeps it: ``task`` without the runner given, and the one line saying so for
+    the batch's warnings (``process FILE --runner`` refuses instead).
     """
     if task.runner_id is None:
         return task, ()

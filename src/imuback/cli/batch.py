@@ -137,8 +137,9 @@ def register(subparsers: Any) -> None:
                    help="BIDS dataset folder (created if missing)")
     b.add_argument("--task", default="running", help="BIDS task label (default: running)")
     b.add_argument("--runner", metavar="ID",
-                   help="runner id of the inputs that name none (every format but raw Parquet), as in "
-                        "'imuback batch'; never defaulted")
+                   help="runner id of the inputs that name none; one naming its own (raw Parquet, a CSV "
+                        "sidecar, BIDS participants.tsv) keeps it and is refused with another, as in "
+                        "'imuback process'; never defaulted")
     b.add_argument("--dataset", metavar="DIR", type=paths.dataset_to_read,
                    help="processed imuback dataset: add each session's foot contacts as events")
     b.set_defaults(func=_cmd_export_bids)

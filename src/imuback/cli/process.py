@@ -165,10 +165,10 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, batch: bool = False) -
     in ``process`` several that are not raw Parquet; ``batch``'s ``--runner`` leaves a file naming its own alone).
     """
     p.add_argument("--runner", metavar="ID",
-                   help=("runner id of files that carry none; a file naming its own (raw Parquet, a CSV sidecar) "
-                         "keeps it, said under warnings; never defaulted") if batch else
-                        ("runner id of files that carry none (every format but raw Parquet, whose own it must "
-                         "be if given); never defaulted"))
+                   help=("runner id of files that carry none; a file naming its own (raw Parquet, a CSV sidecar, "
+                         "BIDS participants.tsv) keeps it, said under warnings; never defaulted") if batch else
+                        ("runner id of files that carry none; a file naming its own (raw Parquet, a CSV sidecar, "
+                         "BIDS participants.tsv) keeps it, and it must be that one if given; never defaulted"))
     p.add_argument("--session", metavar="ID",
                    help="session id of a file that carries none (default: file name + start time; raw "
                         "Parquet's own, which it must be if given); in a mobgap data.mat, the one trial to "

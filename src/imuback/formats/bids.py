@@ -6,10 +6,11 @@ The samples have no header: ``*_channels.tsv`` names each column (``type`` ACCEL
 Time: the LATENCY channel (s since the first sample) or, without one, ``SamplingFrequency`` from
 ``*_motion.json``; the first sample's time is ``acq_time`` (with ``Z``, or an offset such as
 ``+01:00``, which also says where it was recorded) in the session's ``*_scans.tsv`` (else
-``--start``). Ids: ``imuback_runner_id`` in
-``participants.tsv`` and ``imuback_session_id`` in ``*_sessions.tsv`` where imuback wrote them,
-else the ``sub-``/``ses-`` labels of the file name. Mounting: ``NominalMountingRotation`` of the
-``sensor`` frame in ``*_channels.json`` (else the identity). BIDS 1.10, motion datatype.
+``--start``). Ids: the runner's ``imuback_runner_id`` in ``participants.tsv`` where imuback wrote it
+(a runner given must be that one), else the one given; the session given, else its
+``imuback_session_id`` in ``*_sessions.tsv``; else the ``sub-``/``ses-`` labels of the file name.
+Mounting: ``NominalMountingRotation`` of the ``sensor`` frame in ``*_channels.json`` (else the
+identity). BIDS 1.10, motion datatype.
 """
 
 from __future__ import annotations
@@ -119,6 +120,23 @@ def _mounting(path: Path, given: Any, *, src: str) -> tuple[Any, str]:
     return given, "assumed" if given is None else "given"
 
 
+def _bids_root(path: Path) -> tuple[Path, Path]:
+    """(session folder, dataset root) of the ``*_motion.tsv`` ``path`` (``sub-*/[ses-*/]motion/``)."""
+    ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
+    return ses_dir, ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
+
+
+def stated_runner(path: str | Path) -> str | None:
+    """The runner the BIDS recording ``path`` states: ``imuback_runner_id`` of its ``sub-`` in the
+    dataset's ``participants.tsv`` (None without that column, or ``n/a``), unchecked.
+    """
+    path = Path(path)
+    participant = f"sub-{_entities(path.name).get('sub')}"
+    return next((r["imuback_runner_id"] for r in _tsv(_bids_root(path)[1] / "participants.tsv")
+                 if r.get("participant_id") == participant and r.get("imuback_runner_id") not in (None, "n/a")),
+                None)
+
+
 def _made_by_imuback(bids_root: Path) -> bool:
     """Whether the dataset's ``dataset_description.json`` names imuback in ``GeneratedBy``."""
     try:
@@ -155,12 +173,11 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
     first_acc = next(i for i in acc_cols[0] if i is not None)
     fs = float(meta.get("SamplingFrequency") or channels[first_acc].get("sampling_frequency") or "nan")
     ent = _entities(path.name)
-    ses_dir = path.parent.parent if path.parent.name == "motion" else path.parent
+    ses_dir, bids_root = _bids_root(path)
     scans_at = [(s.name, r) for s in sorted(ses_dir.glob("*_scans.tsv")) for r in _tsv(s)
                 if r.get("filename", "").endswith(path.name)]
     scans = [r for _, r in scans_at]
     scans_name = scans_at[0][0] if scans_at else "the *_scans.tsv"
-    bids_root = ses_dir.parent.parent if ses_dir.name.startswith("ses-") else ses_dir.parent
     acq_time = upper_z(scans[0].get("acq_time", "n/a")) if scans else "n/a"
     from imuback.formats.zone import text_offset_min
 
@@ -187,10 +204,13 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         time_ns = t0 + np.round(data[:, lat[0]] * 1e9).astype(np.int64)
     else:
         time_ns = t0 + np.round(np.arange(data.shape[0]) * (1e9 / fs)).astype(np.int64)
-    runner = identity.get("runner_id") or next(
-        (r.get("imuback_runner_id") for r in _tsv(bids_root / "participants.tsv")
-         if r.get("participant_id") == f"sub-{ent.get('sub')}" and r.get("imuback_runner_id") not in (None, "n/a")),
-        ent.get("sub"))
+    runner = stated_runner(path)
+    if runner is None:
+        runner = ent.get("sub") if identity.get("runner_id") is None else identity["runner_id"]
+    else:  # the file's own, kept: another given is refused, as every format refuses what it states
+        check_stated("runner_id", runner, identity.get("runner_id"), src=src,
+                     states=f"participants.tsv gives sub-{ent.get('sub')} imuback_runner_id =",
+                     fix="correct participants.tsv")
     session = identity.get("session_id") or next(
         (r.get("imuback_session_id") for r in _tsv(bids_root / f"sub-{ent.get('sub')}" /
                                                    f"sub-{ent.get('sub')}_sessions.tsv")

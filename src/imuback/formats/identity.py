@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from imuback.core import MAX_ID_LEN, check_id
+from imuback.core import MAX_ID_LEN, NOT_3X3, check_id, rotation_problem
 from imuback.errors import RawFormatError
 
 
@@ -104,9 +104,9 @@ def parse_mounting(text: str) -> list[list[float]]:
         r = np.asarray(json.loads(text), dtype=np.float64)
     except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError(f"not a JSON 3x3 matrix nor one of {sorted(NAMED_MOUNTINGS)} ({exc})") from None
-    if r.shape != (3, 3) or not np.isfinite(r).all() or not np.allclose(r @ r.T, np.eye(3), atol=1e-3) \
-            or np.linalg.det(r) < 0:
-        raise ValueError("must be a 3x3 rotation matrix (rows = body x, y, z in sensor axes)")
+    problem = rotation_problem(r)
+    if problem is not None:
+        raise ValueError(problem)
     return [[float(v) for v in row] for row in r]
 
 
@@ -130,14 +130,11 @@ def python_mounting(value: Any, *, src: str) -> Any:
         matrix = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise refused from None
-    if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
+    problem = rotation_problem(matrix)
+    if problem == NOT_3X3:
         raise refused
-    if not np.allclose(matrix @ matrix.T, np.eye(3), atol=1e-3):
-        raise RawFormatError(f"{src}: mounting= must be a rotation matrix (orthonormal rows: body x, y, z in "
-                             "sensor axes)")
-    if np.linalg.det(matrix) < 0:
-        raise RawFormatError(f"{src}: mounting= is a reflection (det -1), not a rotation: one axis is flipped; "
-                             "fix the sign of one row")
+    if problem is not None:
+        raise RawFormatError(f"{src}: mounting= {problem}")
     return matrix.tolist()
 
 
