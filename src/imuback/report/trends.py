@@ -56,7 +56,7 @@ from imuback.report.metrics import (
     rate_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
-from imuback.report.setup import GAP_DAYS, gaps, setup_changes
+from imuback.report.setup import GAP_DAYS, gaps, setup_changes, week_start
 from imuback.store.notes import read_notes
 
 
@@ -298,7 +298,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     notes = read_notes(dataset, runner_id=runner_id)
     last = df["local_start"].max()  # days and weeks: the sessions' own (analysis.local_start)
     if weeks is not None:
-        first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
+        first_week = week_start(last) - pd.Timedelta(weeks=weeks - 1)
         shown = df[df["local_start"] >= first_week]
         weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
         window = f"the last {count(weeks, 'week')}, from {first_week:%d %b %Y}"
