@@ -357,6 +357,11 @@ def test_a_two_week_rise_that_eased_in_the_latest_week_is_still_flagged(fabricat
     assert right[0].level == "watch" and "in the latest week" in right[0].detail
     asym = [f for f in flags if f.metric == "asymmetry_impact_peak_pct"]
     assert len(asym) == 1 and "right higher" in asym[0].title, _titles(flags)
+    # twice a week: the eased latest week's two runs and the Wednesday before are the latest 3
+    dataset, _ = fabricate(weeks=7, sessions_per_week=2, right_impact_rise_pct=16.0, rise_weeks=3, eased_weeks=1)
+    right = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in right] == ["watch"] and right[0].title.endswith("then eased"), _titles(right)
+    assert "in the latest 3 sessions (10 Apr – 17 Apr 2024; their median), within" in right[0].detail
     # without the eased week the same rise is a change of the latest week, told once
     dataset, _ = fabricate(weeks=6, right_impact_rise_pct=16.0, rise_weeks=3)
     titles = [f.title for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
@@ -488,7 +493,7 @@ def test_a_single_odd_latest_session_cannot_make_a_watch(fabricate: Fabricate) -
     flags = _flags_of(two, "right_impact_peak_g")
     assert [f.level for f in flags] == ["info"], _titles(flags)
     assert flags[0].title.endswith("in the latest 3 sessions only")
-    assert "The week before had not moved with them: not a trend yet" in flags[0].detail
+    assert "The week before the latest had not moved with it: not a trend yet" in flags[0].detail
 
 
 def test_trend_on_one_session_in_the_latest_week_rests_on_the_latest_3_sessions(fabricate: Fabricate) -> None:

@@ -481,7 +481,9 @@ class Latest:
     end: pd.Timestamp
     """The latest comparable session's local start ("now"; it may have no value)."""
     min_sessions: int
+    """:attr:`ReportParams.min_week_sessions`."""
     days: float
+    """:attr:`ReportParams.latest_days`."""
 
     @property
     def week(self) -> pd.Timestamp:
@@ -509,13 +511,15 @@ class Latest:
         return "the latest week" if self.in_week else f"the latest {self.n} sessions"
 
     @property
+    def span(self) -> str:
+        """The days of the first and last of them: ``30 Nov – 07 Dec 2026``."""
+        first, last = self.rows["local_start"].min(), self.rows["local_start"].max()
+        return f"{_day(first)} – {_day(last)}" if first.year != last.year else f"{first:%d %b} – {_day(last)}"
+
+    @property
     def text(self) -> str:
         """``the week of 07 Dec 2026`` or ``the latest 3 sessions (30 Nov – 07 Dec 2026)``."""
-        if self.in_week:
-            return f"the week of {_day(self.week)}"
-        first, last = self.rows["local_start"].min(), self.rows["local_start"].max()
-        span = f"{_day(first)} – {_day(last)}" if first.year != last.year else f"{first:%d %b} – {_day(last)}"
-        return f"{self.short} ({span})"
+        return f"the week of {_day(self.week)}" if self.in_week else f"{self.short} ({self.span})"
 
     @property
     def what(self) -> str:
@@ -529,7 +533,7 @@ class Latest:
         """``the week of 07 Dec 2026 (median of 3 sessions)``, ``the latest 3 sessions (30 Nov – 07 Dec
         2026; their median)``: :attr:`text` and :attr:`what`.
         """
-        return f"{self.text} ({self.what})" if self.in_week else f"{self.text[:-1]}; {self.what})"
+        return f"{self.text} ({self.what})" if self.in_week else f"{self.short} ({self.span}; {self.what})"
 
     @property
     def thin_text(self) -> str:
@@ -838,7 +842,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         detail += latest.thin_text
     if not ch.sustained:
         detail += (" One week is not a trend yet: look again next week." if latest.in_week else
-                   " The week before had not moved with them: not a trend yet; look again next week.")
+                   " The week before the latest had not moved with it: not a trend yet; look again next week.")
     elif m.load and ch.delta > 0 and level == "watch":
         detail += RISING_LOAD_TEXT
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
@@ -1008,13 +1012,13 @@ def episode_flags(changes: dict[str, Change]) -> list[Flag]:
             title = f"{col.label} was {_word(delta)} {pct} for {ep.n_weeks} weeks, then eased"
             level = "watch" if m.load and delta > 0 else "info"
         show = _asym_text if name in ASYMMETRY_KEYS else m.show_unit
-        now = (f"the latest week (week of {_day(ch.latest_week)})" if ch.latest_on.in_week
-               else ch.latest_on.where)
+        latest = ch.latest_on
+        now, looks = ((f"the latest week (week of {_day(ch.latest_week)})", "the latest week looks")
+                      if latest.in_week else (latest.where, f"{latest.short} look"))
         detail = (f"{show(ch.baseline)} in the baseline → up to {show(ep.peak)} in {weeks}; "
                   f"{show(ch.latest)} in {now}, within the smallest real change "
                   f"{m.show_unit(ch.min_change.value)} of the baseline. A change that lasted {ep.n_weeks} "
-                  f"weeks is worth asking about, even when {ch.latest_on.short} look{'s' * ch.latest_on.in_week} "
-                  "normal.")
+                  f"weeks is worth asking about, even when {looks} normal.")
         flags.append(Flag(level=level, title=title, detail=detail, metric=name))
     return flags
 
