@@ -203,3 +203,47 @@ def test_summary_gives_pace_and_lengths_with_their_source_or_says_there_is_no_sp
     assert "treadmill belt speed given: 3.20 m/s" in line
     none = next(line for line in format_summary(_summary(speed_source="none")).splitlines() if "pace" in line)
     assert "n/a" in none and "no speed source" in none
+
+
+def test_the_demos_trends_tell_its_story_when_today_is_a_monday(tmp_path: Path) -> None:
+    """The demo's history and today's run (its plan; the file the sensor streams, not the BLE link),
+    today a Monday: its week holds one run, so the latest week's median alone never made a WATCH. On
+    the latest 3 runs the right side's rising load and its asymmetry warn again; within-run drift is
+    told as before (notes: smaller than a real change between sessions)."""
+    from datetime import UTC, datetime
+
+    from imuback.cli.demo import RUNNER_ID, demo_plan
+    from imuback.pipeline import process_file
+    from imuback.report import queries
+    from imuback.report.analysis import COLUMNS, ReportParams, rate_limits, runner_context, trend_flags, weekly_changes
+    from imuback.simulate.runner import write_simulated
+    from imuback.simulate.study import simulate_planned
+
+    history, today = demo_plan(now=datetime(2026, 12, 7, 7, 30, tzinfo=UTC), weeks=6, sessions_per_week=2,
+                               history_minutes=10.0, minutes=12.0, seed=7)
+    dataset = tmp_path / "dataset"
+    for planned in [*history, today]:
+        process_file(write_simulated(simulate_planned(planned, runner_id=RUNNER_ID), tmp_path / "raw"),
+                     dataset=dataset)
+    sessions = queries.runner_sessions(dataset, RUNNER_ID)
+
+    def flags(params: ReportParams) -> dict[str, tuple[str, str, str]]:
+        ctx = runner_context(sessions, runner_id=RUNNER_ID, params=params)
+        weekly = queries.weekly_medians(dataset, RUNNER_ID, ctx.comparable_ids, list(COLUMNS),
+                                        min_rate_hz=rate_limits())
+        return {f.metric or f.title: (f.level, f.title, f.detail)
+                for f in trend_flags(ctx, weekly_changes(ctx, weekly))}
+
+    found = flags(ReportParams())
+    text = "\n".join(f"{v[0]}: {v[1]} | {v[2]}" for v in found.values())
+    level, title, detail = found["right_loading_rate_g_per_s"]
+    assert level == "watch" and re.fullmatch(r"Right-side loading rate \(index\) up \d+ % over the last 2 weeks",
+                                             title), text
+    assert "in the latest 3 sessions (30 Nov – 07 Dec 2026; their median)" in detail
+    level, title, detail = found["asymmetry_loading_rate_pct"]
+    assert level == "watch" and "higher on the right side" in title, text
+    assert "Based on" not in detail
+    assert {"drift_pelvis_obliquity_deg", "drift_pelvis_rotation_deg"} <= set(found), text
+    # the latest week alone (today's one run): no WATCH at all, as before
+    calendar = flags(ReportParams(latest_days=0.0))
+    assert not [v for v in calendar.values() if v[0] in ("watch", "notable")], calendar

@@ -15,6 +15,7 @@ from imuback.report.analysis import (
     COLUMNS,
     Change,
     Flag,
+    Latest,
     MinChange,
     ReportParams,
     _change_flag,
@@ -270,8 +271,12 @@ def test_change_flag_never_fires_below_the_smallest_real_change() -> None:
     mc = MinChange(value=0.2, method="default", note="test")
     week = pd.Timestamp("2024-04-01", tz="UTC")
 
+    days = week + pd.to_timedelta([0, 2, 5], unit="D")
+    on = Latest(rows=pd.DataFrame({"local_start": days, "median_impact_peak_g": 3.3}), end=days[-1],
+                min_sessions=3, days=14.0)
+
     def change(latest: float) -> Change:
-        return Change(column=col, baseline=3.0, latest=latest, latest_week=week, latest_n=3,
+        return Change(column=col, baseline=3.0, latest=latest, latest_on=on,
                       min_change=mc, real=True, sustained=True, weeks=2, since=week)
 
     assert _change_flag(change(3.1)) is None  # +0.1 g < 0.2 g, whatever else the Change says
@@ -352,6 +357,11 @@ def test_a_two_week_rise_that_eased_in_the_latest_week_is_still_flagged(fabricat
     assert right[0].level == "watch" and "in the latest week" in right[0].detail
     asym = [f for f in flags if f.metric == "asymmetry_impact_peak_pct"]
     assert len(asym) == 1 and "right higher" in asym[0].title, _titles(flags)
+    # twice a week: the eased latest week's two runs and the Wednesday before are the latest 3
+    dataset, _ = fabricate(weeks=7, sessions_per_week=2, right_impact_rise_pct=16.0, rise_weeks=3, eased_weeks=1)
+    right = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in right] == ["watch"] and right[0].title.endswith("then eased"), _titles(right)
+    assert "in the latest 3 sessions (10 Apr – 17 Apr 2024; their median), within" in right[0].detail
     # without the eased week the same rise is a change of the latest week, told once
     dataset, _ = fabricate(weeks=6, right_impact_rise_pct=16.0, rise_weeks=3)
     titles = [f.title for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
@@ -439,53 +449,118 @@ def test_a_drift_below_the_smallest_real_change_is_a_note_not_a_watch(demo_datas
             assert ("smaller than the smallest real change between sessions (32 ms" in f.detail) is (level == "info")
 
 
-# --- a trend on too few sessions ------------------------------------------------------------------
+# --- the latest value: the latest week, or the latest 3 sessions -----------------------------------
 
 
-def test_trend_on_one_session_in_the_latest_week_is_a_note_that_says_so(fabricate: Fabricate) -> None:
-    # right impact +12 % over the last 3 weeks; the last week (of 08 Apr 2024) holds one session
-    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=1)
-    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
-    assert len(flags) == 1, _titles(flags)
-    assert flags[0].level == "info"
-    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up 1\d % over the last 3 weeks", flags[0].title)
-    assert "(median of 1 session)" in flags[0].detail
-    assert "Based on one session in the week of 08 Apr 2024" in flags[0].detail
-    assert "at least 3 sessions" in flags[0].detail
-    # the latest week's asymmetry level says it is one run's, as a session report would
-    asym = [f for f in _trend(dataset) if f.metric == "asymmetry_impact_peak_pct"]
-    assert len(asym) == 1 and "in the latest week (one session)" in asym[0].detail, _titles(asym)
+def _flags_of(dataset: Path, metric: str) -> list[Flag]:
+    return [f for f in _trend(dataset) if f.metric == metric]
 
 
-def test_trend_on_three_sessions_in_the_latest_week_is_a_watch(fabricate: Fabricate) -> None:
-    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=3)
-    flags = [f for f in _trend(dataset) if f.metric == "right_impact_peak_g"]
+@pytest.mark.parametrize("last_week_sessions", [None, 1])
+def test_a_runner_who_runs_twice_a_week_gets_a_watch_on_a_real_rise(fabricate: Fabricate,
+                                                                    last_week_sessions: int | None) -> None:
+    """Mondays and Wednesdays (and a last week of the Monday only, as the demo's today): no week holds
+    3 runs, so the latest week's median never made a WATCH, however far the impact moved. The latest
+    3 runs do."""
+    dataset, _ = fabricate(sessions_per_week=2, right_impact_rise_pct=12.0, last_week_sessions=last_week_sessions)
+    flags = _flags_of(dataset, "right_impact_peak_g")
     assert [f.level for f in flags] == ["watch"], _titles(flags)
-    assert "(median of 3 sessions)" in flags[0].detail
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up \d+ % over the last 3 weeks", flags[0].title)
+    span = "03 Apr – 10 Apr 2024" if last_week_sessions is None else "01 Apr – 08 Apr 2024"
+    assert f"in the latest 3 sessions ({span}; their median)" in flags[0].detail
     assert "Based on" not in flags[0].detail
-    asym = [f for f in _trend(dataset) if f.metric == "asymmetry_impact_peak_pct"]
-    assert len(asym) == 1 and "in the latest week (median of 3 sessions)" in asym[0].detail, _titles(asym)
-    # two sessions: still a note (a median of two is their mean: one odd run moves it by half)
-    two, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=2)
-    flags = [f for f in _trend(two) if f.metric == "right_impact_peak_g"]
+    asym = _flags_of(dataset, "asymmetry_impact_peak_pct")
+    assert len(asym) == 1 and asym[0].level in ("watch", "notable"), _titles(asym)
+    assert asym[0].title.endswith("higher on the right side")
+    assert f"in the latest 3 sessions ({span}; their median)" in asym[0].detail
+    # the same runner without the rise: no finding on the impact, and no WATCH at all
+    steady, _ = fabricate(sessions_per_week=2, last_week_sessions=last_week_sessions)
+    assert not [f for f in _trend(steady) if f.level in ("watch", "notable")], _titles(_trend(steady))
+    assert not _flags_of(steady, "right_impact_peak_g")
+
+
+def test_a_single_odd_latest_session_cannot_make_a_watch(fabricate: Fabricate) -> None:
+    """Twice a week; the right impact 15 % up in the latest run only (a Monday): the two runs before it
+    outvote it, so the trends have no finding on it (the session's own report has). Two odd runs of
+    the latest three are a change, not yet a trend: a note."""
+    dataset, ids = fabricate(sessions_per_week=2, right_impact_rise_pct=15.0, rise_weeks=1, last_week_sessions=1)
+    assert not _flags_of(dataset, "right_impact_peak_g") and not _flags_of(dataset, "asymmetry_impact_peak_pct")
+    assert not [f for f in _trend(dataset) if f.level in ("watch", "notable")], _titles(_trend(dataset))
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    last = session_flags(queries.session_row(dataset, ids[-1]), ctx)
+    assert any(f.metric == "asymmetry_impact_peak_pct" and f.level == "notable" for f in last), _titles(last)
+    two, _ = fabricate(sessions_per_week=2, right_impact_rise_pct=15.0, rise_weeks=1)
+    flags = _flags_of(two, "right_impact_peak_g")
     assert [f.level for f in flags] == ["info"], _titles(flags)
-    assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail
+    assert flags[0].title.endswith("in the latest 3 sessions only")
+    assert "The week before the latest had not moved with it: not a trend yet" in flags[0].detail
 
 
-def test_trend_counts_only_the_latest_weeks_sessions_with_a_value(fabricate: Fabricate) -> None:
+def test_trend_on_one_session_in_the_latest_week_rests_on_the_latest_3_sessions(fabricate: Fabricate) -> None:
+    # right impact +12 % over the last 3 weeks; the last week (of 08 Apr 2024) holds one session, the
+    # week before three (Mon, Wed, Sat): its Wednesday and Saturday join the latest
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=1)
+    flags = _flags_of(dataset, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert re.fullmatch(r"Right-side impact \(sacrum peak\) up (9|1\d) % over the last 3 weeks", flags[0].title)
+    assert "in the latest 3 sessions (03 Apr – 08 Apr 2024; their median)" in flags[0].detail
+    asym = _flags_of(dataset, "asymmetry_impact_peak_pct")
+    assert len(asym) == 1 and "in the latest 3 sessions (03 Apr – 08 Apr 2024; their median)" in asym[0].detail
+
+
+def test_trend_on_three_sessions_in_the_latest_week_is_the_weeks(fabricate: Fabricate) -> None:
+    dataset, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=3)
+    flags = _flags_of(dataset, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "in the week of 08 Apr 2024 (median of 3 sessions)" in flags[0].detail
+    assert "Based on" not in flags[0].detail and "latest 3 sessions" not in flags[0].detail
+    asym = _flags_of(dataset, "asymmetry_impact_peak_pct")
+    assert len(asym) == 1 and "in the latest week (median of 3 sessions)" in asym[0].detail, _titles(asym)
+    # two sessions in the week: the Saturday before makes three
+    two, _ = fabricate(right_impact_rise_pct=12.0, last_week_sessions=2)
+    flags = _flags_of(two, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "in the latest 3 sessions (06 Apr – 10 Apr 2024; their median)" in flags[0].detail
+
+
+def test_sessions_older_than_14_days_are_not_the_latest(fabricate: Fabricate) -> None:
+    """Once a week on Mondays: three runs span 14 days, the bound (a WATCH). Without the run of 15 April
+    the third latest (8 April) is 21 days before the last: not "now", so the trend rests on 2 sessions
+    and is a note that says so, and so is the asymmetry level."""
+    from imuback.report.analysis import latest_rows
+
+    weekly, _ = fabricate(weeks=8, sessions_per_week=1, right_impact_rise_pct=15.0)
+    flags = _flags_of(weekly, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "in the latest 3 sessions (08 Apr – 22 Apr 2024; their median)" in flags[0].detail
+    dataset, ids = fabricate(weeks=9, sessions_per_week=1, skip_weeks=(6,), right_impact_rise_pct=15.0)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    latest = latest_rows(ctx, "right_impact_peak_g")
+    assert latest is not None and list(latest.rows["session_id"]) == ids[-2:] and latest.thin
+    flags = _flags_of(dataset, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    assert "in the latest 2 sessions (22 Apr – 29 Apr 2024; their median)" in flags[0].detail
+    assert ("Based on 2 sessions in the 14 days to 29 Apr 2024: a median needs at least 3 sessions before one "
+            "odd run cannot set it, so this is a note, not a warning") in flags[0].detail
+    asym = _flags_of(dataset, "asymmetry_impact_peak_pct")
+    assert [f.level for f in asym] == ["info"] and "Based on 2 sessions in the 14 days" in asym[0].detail
+
+
+def test_trend_counts_only_the_latest_sessions_with_a_value(fabricate: Fabricate) -> None:
     """Three sessions in the latest week, the last at 50 Hz: no impact from it (below 100 Hz), so the
-    week's impact median rests on 2 sessions, a note, not a WATCH on 3."""
-    from imuback.report.analysis import rate_limits
+    impact's latest value rests on the week's other two and the Saturday before: 3 with a value."""
+    from imuback.report.analysis import latest_rows, rate_limits
 
-    dataset, _ = fabricate(right_impact_rise_pct=12.0, sample_rates_hz=((17, 50.0),))
+    dataset, ids = fabricate(right_impact_rise_pct=12.0, sample_rates_hz=((17, 50.0),))
     ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
     assert ctx.sessions["right_impact_peak_g"].isna().tolist() == [False] * 17 + [True]
     weekly = queries.weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS), min_rate_hz=rate_limits())
     assert int(weekly["n_sessions"].iloc[-1]) == 3
+    latest = latest_rows(ctx, "right_impact_peak_g")
+    assert latest is not None and list(latest.rows["session_id"]) == ids[14:17]
     flags = [f for f in trend_flags(ctx, weekly_changes(ctx, weekly)) if f.metric == "right_impact_peak_g"]
-    assert [f.level for f in flags] == ["info"], _titles(flags)
-    assert "(median of 2 sessions)" in flags[0].detail
-    assert "Based on 2 sessions in the week of 08 Apr 2024" in flags[0].detail
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert "in the latest 3 sessions (06 Apr – 10 Apr 2024; their median)" in flags[0].detail
 
 
 # --- a change of sensor rate ---------------------------------------------------------------------
@@ -534,8 +609,9 @@ def test_impact_rise_beyond_a_rate_switch_stays_a_watch_and_names_the_switch(fab
 def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fabricate) -> None:
     """As queries.weekly_medians: the latest week is the latest local one, not the week of the
     session that started last in UTC. 23:00Z on Sunday 10 March at UTC+02:00 is Monday 11 March
-    01:00 local (week of 11 March); 23:30Z with no zone is Sunday 10 March (week of 4 March)."""
-    from imuback.report.analysis import _latest_week_rows
+    01:00 local (week of 11 March); 23:30Z with no zone is Sunday 10 March (week of 4 March): one
+    session in the latest week, so the latest 3 reach back into the week before, in local order."""
+    from imuback.report.analysis import latest_rows
 
     dataset, _ = fabricate()
     sessions = queries.runner_sessions(dataset, "r1")
@@ -547,6 +623,7 @@ def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fa
     sessions["utc_offset_min"] = pd.array([pd.NA] * len(sessions), dtype="Int32")
     sessions.loc[last2[0], "utc_offset_min"] = 120
     ctx = runner_context(sessions, runner_id="r1")
-    latest = _latest_week_rows(ctx)
-    assert list(latest["session_id"]) == [sessions.loc[last2[0], "session_id"]]
-    assert f"{latest['local_start'].iloc[0]:%a %d %b %H:%M}" == "Mon 11 Mar 01:00"
+    latest = latest_rows(ctx, "median_cadence_spm")
+    assert latest is not None and f"{latest.week:%Y-%m-%d}" == "2024-03-11"
+    assert f"{latest.end:%a %d %b %H:%M}" == "Mon 11 Mar 01:00" and not latest.in_week
+    assert list(latest.rows["session_id"]) == list(sessions.loc[[last2[1], last2[0]], "session_id"])

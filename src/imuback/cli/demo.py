@@ -33,6 +33,7 @@ from imuback.report.metrics import duration_text, rate_text
 
 if TYPE_CHECKING:
     from imuback.simulate.runner import RunnerParams, SimulatedSession
+    from imuback.simulate.study import PlannedSession
 
 RUNNER_ID = "demo-runner"
 
@@ -182,6 +183,30 @@ def _prepare_out_dir(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
+def demo_plan(*, now: datetime, weeks: int, sessions_per_week: int, history_minutes: float, minutes: float,
+              seed: int) -> tuple[list[PlannedSession], PlannedSession]:
+    """The demo's history (``weeks`` whole weeks before the week of ``now``) and today's run at ``now``.
+
+    One story (:func:`imuback.simulate.study.plan_study`): today is the next session of the plan,
+    this week's first. The history is the same simulated sensor as today's recording, under one name.
+    """
+    from imuback.simulate.runner import RunnerParams
+    from imuback.simulate.study import plan_study
+    from imuback.simulated_recording import simulated_label
+
+    monday = (now - timedelta(days=now.weekday(), weeks=weeks)).replace(hour=7, minute=0, second=0,
+                                                                         microsecond=0)
+    # the runner clips the sensor on much the same way
+    worn = RunnerParams(misalignment_deg=10.0, sensor=simulated_label("imuback"))
+    plan = plan_study(runner_id=RUNNER_ID, weeks=weeks + 1, sessions_per_week=sessions_per_week,
+                      minutes=history_minutes, seed=seed, params=worn, start=monday)
+    n_history = weeks * sessions_per_week
+    nxt = plan[n_history]
+    today = dataclasses.replace(nxt, session_id=f"{RUNNER_ID}-today", start_time=now,
+                                params=dataclasses.replace(nxt.params, run_minutes=minutes))
+    return plan[:n_history], today
+
+
 def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int = 6,
              speedup: float = 60.0, sessions_per_week: int = 2, history_minutes: float = 10.0) -> int:
     """Run the demo into ``out_dir`` (cleared first if an earlier demo made it); return an exit code.
@@ -192,9 +217,9 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     """
     from imuback.report import write_session_report, write_trends_report
     from imuback.simulate.peripheral import NO_FAULTS
-    from imuback.simulate.runner import RunnerParams, write_simulated
-    from imuback.simulate.study import plan_study, simulate_planned
-    from imuback.simulated_recording import record_simulated, simulated_label
+    from imuback.simulate.runner import write_simulated
+    from imuback.simulate.study import simulate_planned
+    from imuback.simulated_recording import record_simulated
 
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir)
@@ -204,20 +229,9 @@ def run_demo(*, out_dir: Path, minutes: float = 12.0, seed: int = 7, weeks: int 
     print(f"1/4 simulating {weeks} weeks of history ({sessions_per_week} runs a week) ...", flush=True)
     # the recorder stamps today's run with the host clock: the plan's history ends last week and
     # its next session, this week's first, is today's run
-    now = datetime.now(UTC)
-    monday = (now - timedelta(days=now.weekday(), weeks=weeks)).replace(hour=7, minute=0, second=0,
-                                                                         microsecond=0)
-    # the runner clips the sensor on much the same way; the history is the same simulated sensor as
-    # today's recording, under the one name (the trends report lists the sensors used)
-    worn = RunnerParams(misalignment_deg=10.0, sensor=simulated_label("imuback"))
-    plan = plan_study(runner_id=RUNNER_ID, weeks=weeks + 1, sessions_per_week=sessions_per_week,
-                      minutes=history_minutes, seed=seed, params=worn, start=monday)
-    n_history = weeks * sessions_per_week
-    paths = [write_simulated(simulate_planned(ps, runner_id=RUNNER_ID), raw_dir)
-             for ps in plan[:n_history]]
-    nxt = plan[n_history]
-    today_plan = dataclasses.replace(nxt, session_id=f"{RUNNER_ID}-today", start_time=now,
-                                     params=dataclasses.replace(nxt.params, run_minutes=minutes))
+    history, today_plan = demo_plan(now=datetime.now(UTC), weeks=weeks, sessions_per_week=sessions_per_week,
+                                    history_minutes=history_minutes, minutes=minutes, seed=seed)
+    paths = [write_simulated(simulate_planned(ps, runner_id=RUNNER_ID), raw_dir) for ps in history]
     today = simulate_planned(today_plan, runner_id=RUNNER_ID)
     write_simulated(today, out_dir / "truth-of-today")
     print(f"2/4 recording today's run ({duration_text(today.raw.n_samples / today.raw.sample_rate_hz)} at "

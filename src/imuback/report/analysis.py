@@ -14,9 +14,10 @@ Numbered steps (see docs/report.md for the reasoning):
    detectable change 1.96 * sqrt(2) * SEM with a robust SEM from successive differences, which a
    slow trend barely inflates). Without enough sessions, a stated conservative default.
 5. Trends: weekly medians (DuckDB) of comparable sessions against the baseline. A change is real
-   when the latest week differs from the baseline by at least the smallest real change; it is a
-   trend when the week before also differs (by half of it, same direction); it started after the
-   last week that had not yet moved half of it in that direction.
+   when the latest value (the latest week's median, or the latest 3 sessions' when the week holds
+   fewer: :func:`latest_rows`) differs from the baseline by at least the smallest real change; it
+   is a trend when the week before also differs (by half of it, same direction); it started after
+   the last week that had not yet moved half of it in that direction.
 6. Flags for people, each naming its numbers.
 """
 
@@ -51,7 +52,7 @@ from imuback.report.metrics import (
     rate_bias_pct,
     rate_text,
 )
-from imuback.report.setup import Gap, SetupChange, gaps, setup_changes, spans
+from imuback.report.setup import GAP_DAYS, Gap, SetupChange, gaps, setup_changes, spans, week_start
 from imuback.signal.params import MetricParams
 from imuback.signal.summary import drift_rule_text
 from imuback.signal.summary import drift_windows as signal_drift_windows
@@ -92,9 +93,14 @@ class ReportParams:
     completeness_check_pct: float = 95.0
     """Less data than this (% of samples present): say the numbers rest on less data."""
     min_week_sessions: int = 3
-    """A trend is a WATCH only when the latest week's median rests on at least this many sessions
-    with a value; fewer: a NOTE that says so. 3 as ``min_baseline_sessions``, the other side of the
-    comparison: the fewest sessions whose median one odd run cannot set."""
+    """The latest value of a trend is the latest week's median when the week holds at least this
+    many sessions with a value, else the median of the latest this many (within ``latest_days``);
+    a WATCH needs that many, fewer: a NOTE that says so. 3 as ``min_baseline_sessions``, the other
+    side of the comparison: the fewest sessions whose median one odd run cannot set."""
+    latest_days: float = GAP_DAYS
+    """The latest sessions are those within this many days before the latest one (its local day
+    and the 14 before): a runner's "now". As :data:`GAP_DAYS`, the longest a two-week trend bridges:
+    three weekly runs on one weekday fit, an older session belongs to the weeks before."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -467,15 +473,113 @@ def _episode(dev: npt.NDArray[np.float64], weeks: pd.Series, vals: npt.NDArray[n
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Latest:
+    """The sessions a latest value rests on (:func:`latest_rows`) and how to say so."""
+
+    rows: pd.DataFrame
+    """Comparable sessions rows with a value, oldest first (local time)."""
+    end: pd.Timestamp
+    """The latest comparable session's local start ("now"; it may have no value)."""
+    min_sessions: int
+    """:attr:`ReportParams.min_week_sessions`."""
+    days: float
+    """:attr:`ReportParams.latest_days`."""
+
+    @property
+    def week(self) -> pd.Timestamp:
+        """Monday 00:00 of the latest week (the weekly medians' last week)."""
+        return week_start(self.end)
+
+    @property
+    def n(self) -> int:
+        """Sessions the value rests on."""
+        return len(self.rows)
+
+    @property
+    def in_week(self) -> bool:
+        """Whether they are all the latest week's (else they reach back into the weeks before)."""
+        return self.n == 0 or bool(self.rows["local_start"].min() >= self.week)
+
+    @property
+    def thin(self) -> bool:
+        """Fewer than ``min_sessions``: one odd run could set their median (a note, not a warning)."""
+        return self.n < self.min_sessions
+
+    @property
+    def short(self) -> str:
+        """``the latest week`` or ``the latest 3 sessions``."""
+        return "the latest week" if self.in_week else f"the latest {self.n} sessions"
+
+    @property
+    def span(self) -> str:
+        """The days of the first and last of them: ``30 Nov – 07 Dec 2026``."""
+        first, last = self.rows["local_start"].min(), self.rows["local_start"].max()
+        return f"{_day(first)} – {_day(last)}" if first.year != last.year else f"{first:%d %b} – {_day(last)}"
+
+    @property
+    def text(self) -> str:
+        """``the week of 07 Dec 2026`` or ``the latest 3 sessions (30 Nov – 07 Dec 2026)``."""
+        return f"the week of {_day(self.week)}" if self.in_week else f"{self.short} ({self.span})"
+
+    @property
+    def what(self) -> str:
+        """``one session``, ``median of 2 sessions`` (of the latest week) or ``their median``."""
+        if not self.in_week:
+            return "their median"
+        return "one session" if self.n == 1 else f"median of {self.n} sessions"
+
+    @property
+    def where(self) -> str:
+        """``the week of 07 Dec 2026 (median of 3 sessions)``, ``the latest 3 sessions (30 Nov – 07 Dec
+        2026; their median)``: :attr:`text` and :attr:`what`.
+        """
+        return f"{self.text} ({self.what})" if self.in_week else f"{self.short} ({self.span}; {self.what})"
+
+    @property
+    def thin_text(self) -> str:
+        """Why a finding on fewer than ``min_sessions`` sessions is a note: the one wording of
+        :attr:`ReportParams.min_week_sessions`, for trends and asymmetry levels alike.
+        """
+        n_text = "one session" if self.n == 1 else count(self.n, "session")
+        return (f" Based on {n_text} in the {self.days:g} days to {_day(self.end)}: a median needs at "
+                f"least {self.min_sessions} sessions before one odd run cannot set it, so this is a "
+                "note, not a warning; look again after more runs.")
+
+
+def latest_rows(ctx: RunnerContext, column: str, *, after: pd.Timestamp | None = None) -> Latest | None:
+    """The sessions the latest value of ``column`` rests on, the one definition of "latest".
+
+    Of the comparable sessions with a value (from local time ``after`` on, when given): the latest
+    week's (the week of the latest comparable session, local, as :func:`queries.weekly_medians`)
+    when they are at least ``min_week_sessions``; else the latest ``min_week_sessions`` of those within
+    ``latest_days`` of the latest comparable session (all of them when fewer: :attr:`Latest.thin`).
+    A runner who runs twice a week is so judged on their last three runs, and an older session never
+    makes a current finding. None: no comparable session.
+    """
+    p = ctx.params
+    comp = ctx.sessions[ctx.sessions["comparable"]]
+    if after is not None:
+        comp = comp[comp["local_start"] >= after]
+    if comp.empty:
+        return None
+    end = comp["local_start"].max()
+    values = pd.to_numeric(comp[column], errors="coerce") if column in comp else pd.Series(np.nan, index=comp.index)
+    have = comp[np.isfinite(values.to_numpy(float))].sort_values("local_start", kind="stable")
+    rows = have[have["local_start"] >= week_start(end)]
+    if len(rows) < p.min_week_sessions:
+        rows = have[have["local_start"] >= end.floor("D") - pd.Timedelta(days=p.latest_days)].tail(p.min_week_sessions)
+    return Latest(rows=rows, end=end, min_sessions=p.min_week_sessions, days=p.latest_days)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
-    """Step 5 for one column: latest week against the baseline."""
+    """Step 5 for one column: its latest value against the baseline."""
 
     column: Column
     baseline: float
     latest: float
-    latest_week: pd.Timestamp
-    latest_n: int
-    """Sessions of the latest week with a value in this column (its median rests on them)."""
+    latest_on: Latest
+    """The sessions ``latest`` is the median of."""
     min_change: MinChange
     real: bool
     sustained: bool
@@ -487,9 +591,19 @@ class Change:
     """The latest run of >= 2 weeks beyond the smallest real change before the latest week."""
     rate_shift: float = 0.0
     """Stored units: how much of ``delta`` the sample rates alone make, the baseline's against the
-    latest week's (:func:`rate_shift`; 0 at one rate or for a metric a rate does not move)."""
+    latest sessions' (:func:`rate_shift`; 0 at one rate or for a metric a rate does not move)."""
     rates_hz: tuple[float, float] | None = None
-    """(baseline, latest week) median sample rates behind ``rate_shift`` (None: it is 0)."""
+    """(baseline, latest sessions) median sample rates behind ``rate_shift`` (None: it is 0)."""
+
+    @property
+    def latest_week(self) -> pd.Timestamp:
+        """Monday of the latest week (the weekly medians' last)."""
+        return self.latest_on.week
+
+    @property
+    def latest_n(self) -> int:
+        """Sessions ``latest`` rests on."""
+        return self.latest_on.n
 
     @property
     def delta(self) -> float:
@@ -507,20 +621,20 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
     out: dict[str, Change] = {}
     if weekly.empty or ctx.baseline.empty:
         return out
-    base_end = ctx.baseline["local_start"].max()  # the weeks of queries.weekly_medians: local ones
-    base_week = (base_end - pd.Timedelta(days=base_end.weekday())).floor("D")
+    base_week = week_start(ctx.baseline["local_start"].max())  # the weeks of queries.weekly_medians: local ones
     weekly = weekly.sort_values("week").reset_index(drop=True)
     weeks = pd.to_datetime(weekly["week"], utc=True)
     after = weeks > base_week  # weeks after the last baseline week
     if not after.iloc[-1]:
         return out  # nothing after the baseline yet
-    latest_rows = _latest_week_rows(ctx)
     for name, col in COLUMNS.items():
         if name not in weekly or name not in ctx.baseline_values:
             continue
-        vals = pd.to_numeric(weekly[name], errors="coerce").to_numpy(float)
-        if not np.isfinite(vals[-1]):
+        latest = latest_rows(ctx, name, after=base_week + pd.Timedelta(weeks=1))
+        if latest is None or not latest.n:
             continue
+        vals = pd.to_numeric(weekly[name], errors="coerce").to_numpy(float, copy=True)
+        vals[-1] = float(np.median(latest.rows[name].astype(float)))  # the latest week's, or the latest sessions'
         b = ctx.baseline_values[name]
         mc = ctx.min_changes[name]
         dev = vals - b
@@ -537,10 +651,9 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
             n_weeks, since = len(weeks), weeks.iloc[0]
         episode = None if real else _episode(dev, weeks, vals, mc.value, ctx.params.episode_weeks,
                                              int(np.argmax(after.to_numpy(bool))))
-        shift, rates = rate_shift(col, b, ctx.baseline, latest_rows)
+        shift, rates = rate_shift(col, b, ctx.baseline, latest.rows)
         out[name] = Change(column=col, baseline=b, latest=float(vals[-1]), rate_shift=shift, rates_hz=rates,
-                           latest_week=weeks.iloc[-1], latest_n=_finite(latest_rows[name]).size,
-                           min_change=mc, real=bool(real), sustained=sustained,
+                           latest_on=latest, min_change=mc, real=bool(real), sustained=sustained,
                            weeks=max(n_weeks, 1), since=since, episode=episode)
     return out
 
@@ -570,7 +683,7 @@ def not_enough_text(ctx: RunnerContext) -> str | None:
 def rate_shift(column: Column, baseline: float, base_rows: pd.DataFrame,
                latest_rows: pd.DataFrame) -> tuple[float, tuple[float, float] | None]:
     """How far column's ``baseline`` moves (stored units) from the sample rates alone, the latest
-    week's sessions against the baseline's (those with a value and a known rate), and their median
+    sessions (:func:`latest_rows`) against the baseline's (those with a value and a known rate), and their median
     rates: the medians of each session's reading at its rate (:func:`metrics.rate_bias_pct`, real
     running) divided. (0.0, None) for a metric a rate does not move or without known rates.
     """
@@ -654,16 +767,6 @@ def _pct_text(delta: float, base: float, m: Metric) -> str:
     return f"{100 * delta / abs(base):+.0f} %" if base else m.show_unit(delta, signed=True)
 
 
-def thin_week_text(n: int, week: pd.Timestamp, min_sessions: int) -> str:
-    """Why a finding on a week's median of ``n`` < ``min_sessions`` sessions is a note: the one
-    wording of :attr:`ReportParams.min_week_sessions`, for trends and asymmetry levels alike.
-    """
-    n_text = "one session" if n == 1 else count(n, "session")
-    return (f" Based on {n_text} in the week of {_day(week)}: a weekly median needs at least "
-            f"{min_sessions} sessions before one odd run cannot set it, so this is a note, not a "
-            "warning; look again after more runs.")
-
-
 def _sides_text(m: Metric, sides: list[tuple[str, float, float]]) -> str:
     """``left 3.00 g → 3.27 g (+9 %), right 3.00 g → 3.57 g (+19 %)`` from (side, before, after)."""
     return ", ".join(f"{side} {m.show_unit(before)} → {m.show_unit(after)} "
@@ -693,20 +796,20 @@ RISING_LOAD_TEXT = " A rising load is worth discussing with the runner."
 """A WATCH's advice on a rising load: dropped when the WATCH becomes a NOTE (:func:`_across_setup`)."""
 
 
-def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
-                 min_sessions: int = DEFAULT_PARAMS.min_week_sessions) -> Flag | None:
+def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> Flag | None:
     """The flag of one real change (None below its smallest real change).
 
     ``sides``: the (left, right) changes behind a "both sides" flag of the median ``ch``; each
-    side's before → after is named in the detail. A trend whose latest week rests on fewer than
-    ``min_sessions`` sessions is a note that says so (one odd run could set that median).
+    side's before → after is named in the detail. A trend whose latest value rests on fewer than
+    ``min_week_sessions`` sessions is a note that says so (one odd run could set that median).
     """
     if not np.isfinite(ch.delta) or abs(ch.delta) < ch.min_change.value:
         return None
     m = ch.column.metric
     label = ch.column.label + (" (both sides)" if sides else "")
     pct = f"{abs(ch.pct):.0f} %" if np.isfinite(ch.pct) else m.show_unit(abs(ch.delta))
-    thin = ch.sustained and ch.latest_n < min_sessions
+    latest = ch.latest_on
+    thin = ch.sustained and latest.thin
     mc = ch.min_change.value
     rated = abs(ch.delta - ch.rate_shift) < mc  # without the rates' share, no real change
     if ch.sustained:
@@ -714,11 +817,10 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
         title = f"{label} {_word(ch.delta)} {pct} over the last {span}"
         level = "info" if (m.load and ch.delta < 0) or thin or rated else "watch"  # less load is no worry
     else:
-        title = f"{label} {_word(ch.delta)} {pct} in the latest week only"
+        title = f"{label} {_word(ch.delta)} {pct} in {latest.short} only"
         level = "info"
     since = f", since the week of {_day(ch.since)}" if ch.sustained and ch.since is not None else ""
-    detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in the week of "
-              f"{_day(ch.latest_week)} (median of {count(ch.latest_n, 'session')}){since}: change "
+    detail = (f"{m.show_unit(ch.baseline)} in the baseline → {m.show_unit(ch.latest)} in {latest.where}{since}: change "
               f"{m.show_unit(ch.delta, signed=True)}; smallest real change{_which(ch.column)} "
               f"{m.show_unit(ch.min_change.value)} ({ch.min_change.note}).")
     if sides:
@@ -728,7 +830,7 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
     if ch.rates_hz is not None and (rated or abs(ch.rate_shift) >= mc):
         base_hz, late_hz = ch.rates_hz
         share = 100 * ch.rate_shift / abs(ch.baseline) if ch.baseline else float("nan")
-        detail += (f" The baseline was sampled at {rate_text(base_hz)} and the week of {_day(ch.latest_week)} "
+        detail += (f" The baseline was sampled at {rate_text(base_hz)} and {latest.text} "
                    f"at {rate_text(late_hz)}: on real running the sampling alone moves "
                    f"{m.label[0].lower()}{m.label[1:]} by {share:+.1f} % between these rates "
                    f"(benchmarks/rate_sensitivity.py), {m.show_unit(ch.rate_shift, signed=True)} here")
@@ -737,16 +839,16 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None,
                    f", as much as a real change by itself; without it the change would be "
                    f"{m.show_unit(ch.delta - ch.rate_shift, signed=True)}, still beyond the smallest real change.")
     if thin:
-        detail += thin_week_text(ch.latest_n, ch.latest_week, min_sessions)
+        detail += latest.thin_text
     if not ch.sustained:
-        detail += " One week is not a trend yet: look again next week."
+        detail += (" One week is not a trend yet: look again next week." if latest.in_week else
+                   " The week before the latest had not moved with it: not a trend yet; look again next week.")
     elif m.load and ch.delta > 0 and level == "watch":
         detail += RISING_LOAD_TEXT
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
 
 
-def _side_change_flags(med: Change | None, left: Change, right: Change, *,
-                       min_sessions: int) -> list[Flag] | None:
+def _side_change_flags(med: Change | None, left: Change, right: Change) -> list[Flag] | None:
     """Flags of a metric with sides: one "both sides" flag when both moved alike, else one per
     side that moved beyond its smallest real change (None: neither side moved).
     """
@@ -755,55 +857,52 @@ def _side_change_flags(med: Change | None, left: Change, right: Change, *,
         return None
     if (len(moved) == 2 and med is not None
             and _sides_agree(left.delta, right.delta, left.min_change.value, right.min_change.value)
-            and (flag := _change_flag(med, sides=(left, right), min_sessions=min_sessions)) is not None):
+            and (flag := _change_flag(med, sides=(left, right))) is not None):
         return [flag]
-    return [f for ch in moved if (f := _change_flag(ch, min_sessions=min_sessions)) is not None]
+    return [f for ch in moved if (f := _change_flag(ch)) is not None]
 
 
 def trend_flags(ctx: RunnerContext, changes: dict[str, Change]) -> list[Flag]:
     """Step 6 for the trends report: real changes, asymmetry levels, within-run drift, data notes.
 
     A change across a change of recording set-up or a gap says so (:func:`_across_setup`); an
-    asymmetry level of a latest week of fewer than ``min_week_sessions`` sessions is a note
-    (:func:`thin_week_text`), as a trend's is.
+    asymmetry level resting on fewer than ``min_week_sessions`` latest sessions (:func:`latest_rows`) is
+    a note (:attr:`Latest.thin_text`), as a trend's is.
     """
     flags: list[Flag] = []
     for m in METRICS:
         med, left, right = (changes.get(f"{p}_{m.key}") for p in ("median", "left", "right"))
         if m.side is not None and left is not None and right is not None:
-            side_flags = _side_change_flags(med, left, right, min_sessions=ctx.params.min_week_sessions)
+            side_flags = _side_change_flags(med, left, right)
             if side_flags is not None:
                 flags += side_flags
                 continue
         if (med is not None and med.real
-                and (flag := _change_flag(med, min_sessions=ctx.params.min_week_sessions)) is not None):
+                and (flag := _change_flag(med)) is not None):
             flags.append(flag)
     setups = setup_changes(ctx.sessions[ctx.sessions["comparable"]])
     long_gaps = gaps(ctx.sessions)
     flags = [_across_setup(f, changes.get(f.metric or ""), ctx, setups, long_gaps) for f in flags]
-    latest = _latest_week_rows(ctx)
     moved = []  # asymmetries that changed for real but are still in the normal range
     for side, a in ASYM_BY_SIDE.items():
-        value = _median(latest[a.key]) if a.key in latest else None
-        if value is None or side not in FLAGGED_ASYMMETRY:
+        # a level, not a change: the latest sessions whether or not in the baseline
+        latest = latest_rows(ctx, a.key)
+        if latest is None or not latest.n or side not in FLAGGED_ASYMMETRY:
             continue
-        n = _finite(latest[a.key]).size  # a level resting on one run is that run's (session report)
-        flag = _asymmetry_flag(side, a, value, latest, ctx,
-                               when=f"in the latest week ({'one session' if n == 1 else f'median of {n} sessions'})")
-        if flag is not None and n < ctx.params.min_week_sessions:  # the trends' rule (_change_flag)
-            week = latest["local_start"].max()
-            flag = Flag(level="info", title=flag.title, metric=flag.metric,
-                        detail=flag.detail + thin_week_text(n, (week - pd.Timedelta(days=week.weekday())).floor("D"),
-                                                            ctx.params.min_week_sessions))
+        value = float(np.median(latest.rows[a.key].astype(float)))
+        when = f"in the latest week ({latest.what})" if latest.in_week else f"in {latest.where}"
+        flag = _asymmetry_flag(side, a, value, latest.rows, ctx, when=when)
+        if flag is not None and latest.thin:  # the trends' rule (_change_flag); one run's is its report's
+            flag = Flag(level="info", title=flag.title, metric=flag.metric, detail=flag.detail + latest.thin_text)
         if flag is not None:
             flags.append(flag)
         elif (ch := changes.get(a.key)) is not None and ch.real and ch.sustained:
             moved.append(f"{a.label.replace(' asymmetry', '').lower()} {_asym_text(ch.baseline)} → "
-                         f"{_asym_text(value)} (smallest real change {ch.min_change.value:.1f} "
-                         "points)")
+                         f"{_asym_text(ch.latest)} in {ch.latest_on.short} (smallest real change "
+                         f"{ch.min_change.value:.1f} points)")
     if moved:
         flags.append(Flag(level="info", title="Left/right asymmetry moved but stays in the normal range",
-                          detail="Baseline → latest week: " + "; ".join(moved) + ". Asymmetry "
+                          detail="Baseline → latest: " + "; ".join(moved) + ". Asymmetry "
                                  "0–5 % is normal; worth following if it keeps growing.",
                           metric="asymmetry"))
     flagged = {f.metric for f in flags}
@@ -883,7 +982,8 @@ def _across_setup(flag: Flag, ch: Change | None, ctx: RunnerContext, setups: lis
 
 
 def episode_flags(changes: dict[str, Change]) -> list[Flag]:
-    """Changes that lasted two weeks or more in the last weeks but eased in the latest week.
+    """Changes that lasted two weeks or more in the last weeks but eased in the latest week (or
+    latest sessions: :func:`latest_rows`).
 
     Side columns are preferred to the median of a metric with sides (the side that moved is the
     finding); an asymmetry is told as its level.
@@ -912,11 +1012,13 @@ def episode_flags(changes: dict[str, Change]) -> list[Flag]:
             title = f"{col.label} was {_word(delta)} {pct} for {ep.n_weeks} weeks, then eased"
             level = "watch" if m.load and delta > 0 else "info"
         show = _asym_text if name in ASYMMETRY_KEYS else m.show_unit
+        latest = ch.latest_on
+        now, looks = ((f"the latest week (week of {_day(ch.latest_week)})", "the latest week looks")
+                      if latest.in_week else (latest.where, f"{latest.short} look"))
         detail = (f"{show(ch.baseline)} in the baseline → up to {show(ep.peak)} in {weeks}; "
-                  f"{show(ch.latest)} in the latest week (week of {_day(ch.latest_week)}), within "
-                  f"the smallest real change {m.show_unit(ch.min_change.value)} of the baseline. A "
-                  f"change that lasted {ep.n_weeks} weeks is worth asking about, even when the "
-                  "latest week looks normal.")
+                  f"{show(ch.latest)} in {now}, within the smallest real change "
+                  f"{m.show_unit(ch.min_change.value)} of the baseline. A change that lasted {ep.n_weeks} "
+                  f"weeks is worth asking about, even when {looks} normal.")
         flags.append(Flag(level=level, title=title, detail=detail, metric=name))
     return flags
 
@@ -961,14 +1063,6 @@ def cadence_shift_flags(ctx: RunnerContext) -> list[Flag]:
 def _asym_text(value: float) -> str:
     """``4.8 % right higher`` for 100*(L-R)/mean = -4.8."""
     return f"{abs(value):.1f} % {higher_side(value)} higher" if abs(value) >= 0.05 else "even"
-
-
-def _latest_week_rows(ctx: RunnerContext) -> pd.DataFrame:
-    comp = ctx.sessions[ctx.sessions["comparable"]]
-    if comp.empty:
-        return comp
-    week = comp["local_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
-    return comp[week == week.max()]  # the latest local week, as queries.weekly_medians; not the last in UTC
 
 
 def _asymmetry_flag(side: str, a: Metric, value: float, rows: pd.DataFrame, ctx: RunnerContext, *,

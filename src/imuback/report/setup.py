@@ -32,6 +32,11 @@ rate -15.9 vs -2.5 %). 1 % is below the floor of the smallest real change of the
 set-up, not a change at every session."""
 
 
+def week_start(ts: pd.Timestamp) -> pd.Timestamp:
+    """Monday 00:00 of the week of ``ts`` (a local start, labelled UTC: the weekly medians' weeks)."""
+    return (ts - pd.Timedelta(days=ts.weekday())).floor("D")
+
+
 def same_rate(a_hz: float, b_hz: float) -> bool:
     """Whether sample rates ``a_hz`` and ``b_hz`` cannot move the metrics (:data:`RATE_SAME_PCT`)."""
     return all(abs((rate_bias_pct(key, a_hz) or 0.0) - (rate_bias_pct(key, b_hz) or 0.0)) < RATE_SAME_PCT
@@ -58,7 +63,7 @@ class SetupChange:
     @property
     def week(self) -> pd.Timestamp:
         """Monday 00:00 of its week (the weekly medians' weeks)."""
-        return (self.local_start - pd.Timedelta(days=self.local_start.weekday())).floor("D")
+        return week_start(self.local_start)
 
     @property
     def alternates(self) -> bool:
@@ -121,8 +126,7 @@ class Gap:
     @property
     def resumed_week(self) -> pd.Timestamp:
         """Monday 00:00 of the week sessions resumed in (the week of the day after the gap)."""
-        day = self.last_day + pd.Timedelta(days=1)
-        return (day - pd.Timedelta(days=day.weekday())).floor("D")
+        return week_start(self.last_day + pd.Timedelta(days=1))
 
     @property
     def text(self) -> str:

@@ -56,7 +56,7 @@ from imuback.report.metrics import (
     rate_text,
 )
 from imuback.report.notes import notes_table, pain_banner, weekly_pain
-from imuback.report.setup import GAP_DAYS, gaps, setup_changes
+from imuback.report.setup import GAP_DAYS, gaps, setup_changes, week_start
 from imuback.store.notes import read_notes
 
 
@@ -298,7 +298,7 @@ def build_trends_report(dataset: Path, runner_id: str, *, weeks: int | None = No
     notes = read_notes(dataset, runner_id=runner_id)
     last = df["local_start"].max()  # days and weeks: the sessions' own (analysis.local_start)
     if weeks is not None:
-        first_week = (last - pd.Timedelta(days=last.weekday())).floor("D") - pd.Timedelta(weeks=weeks - 1)
+        first_week = week_start(last) - pd.Timedelta(weeks=weeks - 1)
         shown = df[df["local_start"] >= first_week]
         weekly = all_weekly[pd.to_datetime(all_weekly["week"], utc=True) >= first_week]
         window = f"the last {count(weeks, 'week')}, from {first_week:%d %b %Y}"
@@ -404,15 +404,19 @@ def _methods(running: bool, params: ReportParams) -> Markup:
                      "why)."),
         ]), class_="methods")
     return tag("div", join([
-        tag("p", "A change is reported only when the latest week's median differs from the "
-                 "baseline by at least the smallest real change: 0.28 BW for peak vertical force "
+        tag("p", "A change is reported only when the latest value differs from the baseline by at "
+                 "least the smallest real change: 0.28 BW for peak vertical force "
                  "and 32 ms for contact and flight time (published), never less than this "
                  "runner's own session-to-session variation (1.96 × 1.4826 × the median "
                  "difference between consecutive sessions); other metrics use that variation. "
+                 f"The latest value is the latest week's median when the week holds {params.min_week_sessions} "
+                 f"sessions or more, else the median of the latest {params.min_week_sessions} sessions within "
+                 f"{params.latest_days:g} days of the last (each flag says which): a runner who runs twice a "
+                 "week is judged on their last three runs, and one odd run cannot set it. "
                  "It is a trend when the week before moved the same way too; 'since' is the "
-                 "first week that moved. A trend whose latest week holds fewer than "
-                 f"{params.min_week_sessions} sessions is a note, not a warning: one odd run "
-                 "could set that week's median; so is an asymmetry level resting on fewer. Where another "
+                 "first week that moved. A trend resting on fewer than "
+                 f"{params.min_week_sessions} sessions in those days is a note, not a warning; so is an "
+                 "asymmetry level resting on fewer. Where another "
                  "sensor took over (a dashed line in the plots, as for a new sample rate or stated "
                  "mounting), a change across it is a note too: part of it may be the sensor's. Lines "
                  f"break across more than {GAP_DAYS:g} days without sessions (grey)."),
