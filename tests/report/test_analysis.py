@@ -627,3 +627,18 @@ def test_the_latest_week_is_the_latest_local_week_with_mixed_zones(fabricate: Fa
     assert latest is not None and f"{latest.week:%Y-%m-%d}" == "2024-03-11"
     assert f"{latest.end:%a %d %b %H:%M}" == "Mon 11 Mar 01:00" and not latest.in_week
     assert list(latest.rows["session_id"]) == list(sessions.loc[[last2[1], last2[0]], "session_id"])
+
+
+def test_a_baseline_of_fewer_than_three_sessions_says_why_not_at_least_three(fabricate: Fabricate) -> None:
+    """Review 34, 13: the wording promised 'at least the first 3' over a baseline of 2 sessions."""
+    dataset, ids = fabricate(weeks=1, last_week_sessions=2)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    assert list(ctx.baseline["session_id"]) == ids[:2]
+    assert "at least the first" not in ctx.baseline_text
+    assert ctx.baseline_text.endswith("(fewer than 3: all the usable sessions so far)")
+    dataset, ids = fabricate(weeks=1, cadence_offsets=((0, 15.0),))  # 3 runs, the first at another pace
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    assert list(ctx.baseline["session_id"]) == ids[1:3]
+    assert ctx.baseline_text.endswith("(fewer than 3: 1 session of the first left out, at another pace)")
+    dataset, ids = fabricate()
+    assert "fewer than" not in runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1").baseline_text

@@ -128,3 +128,22 @@ def test_a_walk_is_never_compared_with_a_running_baseline(fabricate, tmp_path: P
     assert this.endswith("steps/min") and "n/a" not in this
     assert (base, change, smallest) == ("—", "—", "—"), rows["Cadence"]
     assert "walking; the baseline is running" in html
+
+
+@pytest.mark.skipif(not VOISARD.exists(), reason="../shared/data/real/voisard_l5_walk absent: run "
+                    "python benchmarks/get_real_data.py")
+def test_a_second_of_running_without_a_running_step_is_no_running(tmp_path: Path) -> None:
+    """Review 34, 8: a mobgap walking trial stored run_time_s 1 and no running step; its report said
+    '(1 s running)' beside '0 running' steps."""
+    import pyarrow.parquet as pq
+
+    ds, out = tmp_path / "ds", tmp_path / "r.html"
+    assert main(["process", str(VOISARD / "1-4_lb.txt"), "--dataset", str(ds), "--runner", "v1",
+                 "--start", "2024-05-01T10:00:00Z"]) == 0
+    (part,) = (ds / "sessions").rglob("*.parquet")
+    table = pq.read_table(part)
+    assert table["n_run_steps"][0].as_py() == 0
+    pq.write_table(table.set_column(table.schema.get_field_index("run_time_s"), "run_time_s",
+                                    [[1.0]]).cast(table.schema), part)
+    html = _report(ds, out, "session", "--session", "1-4_lb-20240501T100000Z")
+    assert "(no running)" in html and "s running)" not in html

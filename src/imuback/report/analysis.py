@@ -367,8 +367,8 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         in_base = df["usable"] & (df["start_time"] < first + pd.Timedelta(days=params.baseline_days))
         if in_base.sum() < params.min_baseline_sessions:
             in_base = df["usable"] & df.index.isin(usable.index[: params.min_baseline_sessions])
-        baseline_text = (f"the first {params.baseline_days:g} days of sessions "
-                         f"(at least the first {params.min_baseline_sessions})")
+        baseline_text = (f"the sessions of the first {params.baseline_days:g} days (the first "
+                         f"{params.min_baseline_sessions} when those days hold fewer)")
     else:
         in_base = df["usable"]
         baseline_text = "no usable sessions"
@@ -380,6 +380,7 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
     # 3. pace comparability
     base_cad = _median(base["median_cadence_spm"]) if not base.empty else None
     cad = pd.to_numeric(df["median_cadence_spm"], errors="coerce")
+    paced_out = 0  # baseline sessions left out at another pace
     if base_cad is None:
         df["comparable"] = False
     else:
@@ -388,11 +389,16 @@ def runner_context(sessions: pd.DataFrame, *, runner_id: str,
         off = df["usable"] & ~close
         df.loc[off, "note"] = [f"not compared: cadence {c:.0f} steps/min is outside the baseline "
                                f"{base_cad:.0f} ± {params.cadence_band_spm:g}" for c in cad[off]]
+        paced_out = int((df["in_baseline"] & ~df["comparable"]).sum())
         df.loc[df["in_baseline"] & ~df["comparable"], "in_baseline"] = False
         base = df[df["in_baseline"]]
     if not base.empty:
         baseline_text += (f": {count(len(base), 'session')}, {_day(base['local_start'].iloc[0])} to "
                           f"{_day(base['local_start'].iloc[-1])}")
+        if params.baseline_range is None and len(base) < params.min_baseline_sessions:
+            why = (f"{count(paced_out, 'session')} of the first left out, at another pace" if paced_out else
+                   "all the usable sessions so far")
+            baseline_text += f" (fewer than {params.min_baseline_sessions}: {why})"
     # 4. smallest real changes
     comp = df[df["comparable"]]
     base_values = {c: v for c in COLUMNS if c in df and (v := _median(base[c])) is not None}
