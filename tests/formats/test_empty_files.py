@@ -78,3 +78,14 @@ def test_the_clinic_upload_says_the_file_has_no_data(empty_files: Path, tmp_path
     for name, words in EXPECTED.items():
         job = by_name[name]
         assert job.status == "error" and job.message.startswith(words), job.message
+
+
+def test_a_line_of_text_is_no_recording_header_before_it_is_an_empty_one(tmp_path: Path, capsys: Any) -> None:
+    """Review 34, 11: a one-line file of words said 'has no data rows (only its header line)', as if it
+    were a recording's header; its columns are what is wrong."""
+    junk = tmp_path / "junk.csv"
+    junk.write_text("not a recording\n")
+    assert main(["process", str(junk), "--dataset", str(tmp_path / "ds"), "--runner", "ann"]) == 1
+    err = capsys.readouterr().err
+    assert "missing column(s) ['time', 'acc_x', 'acc_y', 'acc_z']; found ['not a recording']" in err, err
+    assert "no data rows" not in err

@@ -391,8 +391,6 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
         table = _read_table(path, header_names(path)[0])
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFormatError(f"{src}: not a readable CSV file ({str(exc)[:200]})") from exc
-    if table.num_rows == 0:
-        raise RawFormatError(f"{src}: has no data rows (only its header line): there are no samples to read")
     table = _apply_mapping(table, mapping, src=src)
     given = dict(given)
     start = given.pop("start", None)
@@ -404,6 +402,8 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
                    if c not in table.column_names and c != meta.get(S.META_ACC_ABSENT)]
         raise RawFormatError(f"{src}: missing column(s) {missing}; found {table.column_names[:20]}"
                              + (f"; {hint}" if hint else ""))
+    if table.num_rows == 0:  # after the columns: a line of text alone is no recording's header
+        raise RawFormatError(f"{src}: has no data rows (only its header line): there are no samples to read")
     # one acc column may be absent: a two-axis accelerometer, declared in the sidecar
     declared_acc_absent(meta, table.column_names, source=src, hint=hint, declare_in=f"{path.name}.json")
     zone = meta.pop(META_TIME_ZONE, None)
