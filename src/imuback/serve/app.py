@@ -163,7 +163,8 @@ def _discard(path: Path) -> None:
 
 def _discard_unnamed_copies(path: Path, dataset: Path) -> None:
     """Remove earlier uploads of the same bytes as ``path`` that no stored session names any more (the
-    same file uploaded again with other options rewrote its sessions from the new copy)."""
+    same file uploaded again with other options rewrote its sessions from the new copy).
+    """
     import pyarrow.parquet as pq
 
     from imuback.pipeline import file_sha256
