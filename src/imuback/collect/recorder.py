@@ -139,6 +139,8 @@ class PendingRecovery:
     """What :func:`recover_pending` did: files written, and journals it could not turn into one."""
 
     recovered: tuple[Path, ...] = ()
+    reports: tuple[CollectReport, ...] = ()
+    """What went into each recovered file, in the order of ``recovered``."""
     failed: tuple[tuple[Path, str], ...] = ()
     """(journal, why) for each journal left in place; ``imuback recover`` says more."""
 
@@ -148,15 +150,18 @@ def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecove
 
     Journals that a running recorder still holds (its ``flock``) are left alone. A journal that
     cannot be recovered is left in place and listed in ``failed``: recovering an old journal
-    never blocks a new recording, whatever went wrong with it.
+    never blocks a new recording, whatever went wrong with it. A journal whose session's file
+    holds another recording is written as a new session (``<session>-recovered``,
+    ``CollectReport.in_place_of``): neither recording is lost.
     """
     done: list[Path] = []
+    reports: list[CollectReport] = []
     failed: list[tuple[Path, str]] = []
     for j in sorted(Path(out_dir).glob(f"*{SUFFIX}")):
         if skip is not None and j.resolve() == skip.resolve():
             continue
         try:
-            path, _ = finalize_journal(j)  # takes the lock; JournalBusy if a recorder holds it
+            path, report = finalize_journal(j, new_session=True)  # takes the lock; JournalBusy if a recorder holds it
         except JournalBusy:
             continue
         except Exception as exc:  # any failure: one bad old journal must not stop a new recording
@@ -164,7 +169,8 @@ def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecove
             failed.append((j, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ImubackError) else str(exc)))
             continue
         done.append(path)
-    return PendingRecovery(recovered=tuple(done), failed=tuple(failed))
+        reports.append(report)
+    return PendingRecovery(recovered=tuple(done), reports=tuple(reports), failed=tuple(failed))
 
 
 class _Recording:

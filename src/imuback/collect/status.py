@@ -45,6 +45,11 @@ class RecordStatus:
                 + f"battery {batt}, reconnects {self.reconnects}")
 
 
+def minutes_seconds(seconds: float) -> tuple[int, int]:
+    """Whole minutes and seconds (rounded) of a length, as the summaries say it."""
+    return divmod(round(seconds), 60)
+
+
 class LiveStats:
     """Decodes each drained batch (vectorised) only to count samples and losses for the status."""
 
