@@ -273,14 +273,13 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     stamp_recorded_zone(result.path, args.time_zone)  # where it was recorded: the reports' local days
     r = result.report
-    minutes, seconds = divmod(round(r.n_samples / r.rate_hz), 60)
-    print(f"{result.path}: {minutes:d} min {seconds:02d} s recorded from {result.address} "
+    print(f"{result.path}: {length_text(r)} recorded from {result.address} "
           f"({r.n_samples} samples); {losses_text(r)}, {r.reconnects} reconnects")
     return 0
 
 
 def length_text(r: CollectReport) -> str:
-    """The recording's length, ``1 min 51 s``."""
+    """The recording's length, ``1 min 51 s`` (the status line's last clock says the same)."""
     minutes, seconds = minutes_seconds(r.duration_s)
     return f"{minutes:d} min {seconds:02d} s"
 

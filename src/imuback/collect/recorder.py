@@ -49,7 +49,7 @@ from imuback.collect.events import (
 )
 from imuback.collect.journal import SUFFIX, JournalWriter
 from imuback.collect.sensor import SensorFamily, StreamInfo, StreamSettings
-from imuback.collect.status import LiveStats, RecordStatus
+from imuback.collect.status import LiveStats, RecordStatus, minutes_seconds
 from imuback.core import check_id
 from imuback.errors import BluetoothUnavailable, CollectError, ImubackError, JournalBusy, JournalWriteError
 
@@ -257,9 +257,11 @@ class _Recording:
             status(self.tick())
 
     def tick(self) -> RecordStatus:
-        """The live status now (elapsed time in sensor seconds)."""
-        now = time.monotonic()
-        return self.live.tick(now, (now - self.t_start) * self.params.clock_speedup)
+        """The live status now; its clock is the recording's: sensor seconds since the first sample."""
+        now_ns = time.monotonic_ns()
+        first = self.live.first_host_ns
+        elapsed_s = 0.0 if first is None else max(0, now_ns - first) / 1e9 * self.params.clock_speedup
+        return self.live.tick(now_ns / 1e9, elapsed_s)
 
     # --- the link -----------------------------------------------------------------------------
     def time_up(self) -> bool:
@@ -390,7 +392,7 @@ class _Recording:
         path = self.journal.path
         if self.write_error is not None:
             st = self.tick()
-            m, s = divmod(int(st.elapsed_s), 60)
+            m, s = minutes_seconds(st.elapsed_s)
             why = self.write_error.strerror or str(self.write_error)
             if not self.started:  # nothing streamed yet: the journal holds no samples and is removed
                 return JournalWriteError(
@@ -498,6 +500,6 @@ def _finish(rec: _Recording, status: Callable[[RecordStatus], None] | None) -> R
         with contextlib.suppress(OSError):
             rec.journal.close()
     rec.live.status.stopped = True
-    if status is not None:
-        status(replace(rec.tick()))
+    if status is not None:  # the last line's clock: the length of the file, as the summary says
+        status(replace(rec.tick(), elapsed_s=report.duration_s))
     return RecordResult(path=out, report=report, address=rec.address)
