@@ -191,3 +191,20 @@ def test_record_simulate_streams_at_the_rate_a_real_sensor_picks_and_names_sessi
     assert main([*base, "--session", taken]) == 2
     assert capsys.readouterr().err.strip() == f"error: {out / taken}.parquet already exists; choose another --session"
     assert sorted(p.name for p in out.iterdir()) == sorted(f.name for f in files)  # no journal left behind
+
+
+def test_the_status_lines_clock_is_the_recordings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 34, 2: with --simulate the status line's clock ran from the start, scanning and connecting
+    included (x speedup): it stopped at 02:05 for 1 min 51 s recorded. Its clock is now the recording's,
+    and its last line and the summary give the file's length."""
+    import re
+
+    assert main(["record", "--simulate", "--sensor", "polar", "--minutes", "0.2", "--speedup", "20",
+                 "--out", str(tmp_path), "--session", "p"]) == 0
+    cap = capsys.readouterr()
+    raw = read_raw(tmp_path / "p.parquet")
+    m, s = divmod(round((raw.time_ns[-1] - raw.time_ns[0]) / 1e9 + 1 / raw.sample_rate_hz), 60)
+    assert re.search(rf": {m} min {s:02d} s recorded from .* \({raw.n_samples} samples\)", cap.out), cap.out
+    lines = cap.err.strip().splitlines()  # not a terminal: plain lines, the last when it stopped
+    last = f"{m:02d}:{s:02d}  stopped at {raw.sample_rate_hz:g} Hz  {raw.n_samples} samples"
+    assert lines[-1].startswith(last), lines

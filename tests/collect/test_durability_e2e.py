@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from imuback.cli import main
 from imuback.cli.collect import losses_text
+from imuback.errors import CollectError
 from imuback.simulate.peripheral import Misbehaviour
 from imuback.simulate.peripheral_server import serve
 from imuback.simulated_recording import SimulatedRecording, record_simulated_async
@@ -235,3 +237,124 @@ def test_a_read_only_output_folder_is_refused_before_scanning(tmp_path: Path) ->
         disk.chmod(0o755)
     assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
     assert f"cannot write the journal into {disk}" in p.stderr and "no Bluetooth" not in p.stderr
+
+
+# --- review 34: an existing raw file is never replaced by a recovery --------------------------------
+@pytest.fixture(scope="module")
+def full_and_killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A complete recording ``full.parquet``, and the journal of a recording of the same session id
+    killed (SIGKILL) in another folder: both by ``imuback record --simulate`` (real recorder and host stack)."""
+    base = tmp_path_factory.mktemp("review34")
+    args = [*CLI, "record", "--simulate", "--quiet", "--session", "full"]
+    subprocess.run([*args, "--minutes", "0.2", "--speedup", "20", "--out", str(base / "rec")],
+                   capture_output=True, text=True, timeout=120, check=True)
+    proc = subprocess.Popen([*args, "--minutes", "2", "--speedup", "5", "--out", str(base / "killed")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        _wait_for(base / "killed" / "full.journal", 40_000, proc)
+    finally:
+        proc.kill()
+        proc.wait()
+    return base / "rec" / "full.parquet", base / "killed" / "full.journal"
+
+
+def _length(path: Path) -> str:
+    """The recording's length as the summaries say it: first row to one period after the last."""
+    raw = read_raw(path)
+    m, s = divmod(round((raw.time_ns[-1] - raw.time_ns[0]) / 1e9 + 1 / raw.sample_rate_hz), 60)
+    return f"{m} min {s:02d} s ({raw.n_samples} samples)"
+
+
+NO_ZONE = ("has no time zone (a journal does not say where it was recorded): the reports show it in UTC unless "
+           "`imuback process` is given --time-zone ZONE (e.g. Europe/Madrid)")
+
+
+def test_recover_never_replaces_another_recording_of_its_session(
+        full_and_killed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 34, 1 (repro A): recovering a killed recording's journal into a folder whose
+    ``<session>.parquet`` is a complete recording replaced it (exit 0). Now: refused in one line, both
+    kept; ``--new-session`` writes it beside as ``<session>-recovered``; the same journal again is
+    "already recovered" (the same bytes), never a third file."""
+    full_src, journal_src = full_and_killed
+    rec, journal = tmp_path / "rec", tmp_path / "killed" / "full.journal"
+    rec.mkdir()
+    journal.parent.mkdir()
+    full = Path(shutil.copy(full_src, rec / "full.parquet"))
+    shutil.copy(journal_src, journal)
+    before = full.read_bytes()
+    assert main(["recover", str(journal), "--out", str(rec)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {full} already exists and holds another recording; nothing was written and the "
+                   f"journal {journal} is kept: `imuback recover {journal} --out {rec} --new-session` writes it "
+                   "as session full-recovered, or give --out another folder"), err
+    assert full.read_bytes() == before and journal.exists() and sorted(rec.iterdir()) == [full]
+    # the way out: a new session beside it (the journal kept on request)
+    assert main(["recover", str(journal), "--out", str(rec), "--new-session", "--keep"]) == 0
+    new = rec / "full-recovered.parquet"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{new}: {_length(new)} recovered; "), lines
+    assert lines[1:] == [f"{full} holds another recording, kept as it is: this journal's is session "
+                         "full-recovered (full-recovered.parquet)", f"{new} {NO_ZONE}"]
+    got = read_raw(new)
+    assert got.session_id == "full-recovered" and got.n_samples != read_raw(full).n_samples
+    assert full.read_bytes() == before and journal.exists()
+    # the same journal again: that file holds exactly its recording, nothing written, the journal goes
+    written = new.read_bytes()
+    assert main(["recover", str(journal), "--out", str(rec), "--new-session"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{new}: {_length(new)} already recovered (the file holds exactly this journal's "
+                          "recording; nothing written); "), out
+    assert sorted(p.name for p in rec.iterdir()) == ["full-recovered.parquet", "full.parquet"]
+    assert new.read_bytes() == written and full.read_bytes() == before and not journal.exists()
+
+
+def test_recovering_a_journal_twice_is_already_recovered(full_and_killed: tuple[Path, Path], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    journal = Path(shutil.copy(full_and_killed[1], tmp_path / "full.journal"))
+    assert main(["recover", str(journal), "--keep"]) == 0
+    out = tmp_path / "full.parquet"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{out}: {_length(out)} recovered; ") and lines[1:] == [f"{out} {NO_ZONE}"], lines
+    written = out.read_bytes()
+    assert main(["recover", str(journal)]) == 0  # without --new-session: the same bytes are no conflict
+    assert "already recovered" in capsys.readouterr().out
+    assert out.read_bytes() == written and not journal.exists()
+
+
+def test_record_recovers_a_journal_beside_another_recording_of_its_session_as_a_new_one(
+        full_and_killed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 34, 1 and 3: the automatic recovery at the start of ``record`` replaced the complete file too.
+    Now it writes the journal's recording under a free name, says so with the same counts as ``recover``,
+    and records the new session."""
+    full = Path(shutil.copy(full_and_killed[0], tmp_path / "full.parquet"))
+    journal = Path(shutil.copy(full_and_killed[1], tmp_path / "full.journal"))
+    before = full.read_bytes()
+    assert main(["record", "--simulate", "--minutes", "0.05", "--speedup", "20", "--out", str(tmp_path),
+                 "--session", "next", "--quiet"]) == 0
+    new = tmp_path / "full-recovered.parquet"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"recovered an interrupted recording: {new}: {_length(new)} recovered; "), lines
+    assert lines[1:3] == [f"{full} holds another recording, kept as it is: this journal's is session "
+                          "full-recovered (full-recovered.parquet)", f"{new} {NO_ZONE}"]
+    assert lines[3].startswith(f"{tmp_path / 'next.parquet'}: ")
+    assert full.read_bytes() == before and read_raw(new).session_id == "full-recovered" and not journal.exists()
+
+
+def test_a_file_put_where_the_recording_goes_is_never_replaced(tmp_path: Path) -> None:
+    """A file of the session's name made while it records (it was refused at the start): the stop
+    refuses to write over it and keeps the journal, naming the command that recovers it."""
+    raw = make_raw(rate_hz=208, seconds=30, session_id="a", runner_id="r")
+    theirs = b"a file copied here while recording"
+
+    async def go() -> None:
+        task = asyncio.ensure_future(record_simulated_async(raw, tmp_path, speedup=10))
+        while not (tmp_path / "a.journal").exists():
+            assert not task.done(), "the recorder never opened its journal"
+            await asyncio.sleep(0.05)
+        (tmp_path / "a.parquet").write_bytes(theirs)
+        await task
+
+    with pytest.raises(CollectError, match=r"a\.parquet already exists and holds another recording") as exc:
+        asyncio.run(go())
+    assert f"imuback recover {tmp_path / 'a.journal'} --new-session" in str(exc.value)
+    assert (tmp_path / "a.parquet").read_bytes() == theirs and (tmp_path / "a.journal").exists()

@@ -18,7 +18,7 @@ from imuback.collect.assemble import CollectReport
 from imuback.collect.families import FAMILY_NAMES, all_families, family_by_name
 from imuback.collect.recorder import Backends, RecordParams, Target, default_session_id, record, recover_pending
 from imuback.collect.sensor import StreamSettings
-from imuback.collect.status import RecordStatus
+from imuback.collect.status import RecordStatus, minutes_seconds
 from imuback.core import RawSession, check_id
 from imuback.errors import BluetoothUnavailable, CollectError
 from imuback.formats.identity import parse_mounting
@@ -86,6 +86,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("journal", nargs="+", help="journal files (*.journal)")
     p.add_argument("--out", default=None, type=paths.out_folder, help="output folder (default: next to the journal)")
     p.add_argument("--keep", action="store_true", help="keep the journal after writing the file")
+    p.add_argument("--new-session", action="store_true",
+                   help="when <out>/<session>.parquet holds another recording (it is never replaced), write "
+                        "this one as session <session>-recovered (-recovered-2, ...) instead of refusing")
     p.set_defaults(func=cmd_recover)
 
 
@@ -245,8 +248,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     if (out / f"{session}.parquet").exists():  # before recovering journals or recording anything
         raise CollectError(f"{out / f'{session}.parquet'} already exists; choose another --session")
     pending = recover_pending(out)
-    for path in pending.recovered:
-        print(f"recovered an interrupted recording: {path}")
+    for path, report in zip(pending.recovered, pending.reports, strict=True):
+        print("recovered an interrupted recording: " + recovered_text(path, report))
     for journal, why in pending.failed:
         print(f"could not recover {journal} ({why}); it is left in place: "
               f"try `imuback recover {journal}`", file=sys.stderr)
@@ -270,10 +273,33 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     stamp_recorded_zone(result.path, args.time_zone)  # where it was recorded: the reports' local days
     r = result.report
-    minutes, seconds = divmod(round(r.n_samples / r.rate_hz), 60)
-    print(f"{result.path}: {minutes:d} min {seconds:02d} s recorded from {result.address} "
+    print(f"{result.path}: {length_text(r)} recorded from {result.address} "
           f"({r.n_samples} samples); {losses_text(r)}, {r.reconnects} reconnects")
     return 0
+
+
+def length_text(r: CollectReport) -> str:
+    """The recording's length, ``1 min 51 s`` (the status line's last clock says the same)."""
+    minutes, seconds = minutes_seconds(r.duration_s)
+    return f"{minutes:d} min {seconds:02d} s"
+
+
+def recovered_text(path: Path, r: CollectReport) -> str:
+    """What a recovery wrote (or found written), in lines: length, samples, every loss, where it went,
+    and that a recovered file has no time zone (the journal does not say where it was recorded).
+    """
+    what = ("already recovered (the file holds exactly this journal's recording; nothing written)"
+            if r.already_there else "recovered")
+    lines = [f"{path}: {length_text(r)} ({r.n_samples} samples) {what}; {losses_text(r)}"
+             + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else "")
+             + (f"; CORRUPTED: {r.corrupt_bytes} bytes failed their checksum and were skipped, "
+                f"the journal is kept as {r.kept_journal}" if r.kept_journal else "")]
+    if r.in_place_of is not None:
+        lines.append(f"{r.in_place_of} holds another recording, kept as it is: this journal's is session "
+                     f"{path.stem} ({path.name})")
+    lines.append(f"{path} has no time zone (a journal does not say where it was recorded): the reports show "
+                 "it in UTC unless `imuback process` is given --time-zone ZONE (e.g. Europe/Madrid)")
+    return "\n".join(lines)
 
 
 def losses_text(r: CollectReport) -> str:
@@ -345,9 +371,6 @@ def cmd_recover(args: argparse.Namespace) -> int:
     from imuback.collect.assemble import finalize_journal
 
     for j in args.journal:
-        path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep)
-        print(f"{path}: {r.n_samples} samples recovered; {losses_text(r)}"
-              + (f", {r.torn_bytes} bytes of a torn last block dropped" if r.torn_bytes else "")
-              + (f"; CORRUPTED: {r.corrupt_bytes} bytes failed their checksum and were skipped, "
-                 f"the journal is kept as {r.kept_journal}" if r.kept_journal else ""))
+        path, r = finalize_journal(j, out_dir=args.out, remove_journal=not args.keep, new_session=args.new_session)
+        print(recovered_text(path, r))
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from imuback.collect.events import Disconnected, JournalEvent, Starting, Stopped, StreamStarted
-from imuback.collect.journal import CORRUPT_SUFFIX, Journal, locked, read_journal
+from imuback.collect.journal import CORRUPT_SUFFIX, SUFFIX, Journal, locked, read_journal
 from imuback.collect.sensor import (
     ALREADY_RECEIVED,
     I64,
@@ -36,9 +36,9 @@ from imuback.collect.sensor import (
     SensorFamily,
     StreamInfo,
 )
-from imuback.core import RawSession, check_id
+from imuback.core import MAX_ID_LEN, RawSession, check_id
 from imuback.errors import CollectError
-from imuback.store.raw import read_raw, write_raw
+from imuback.store.raw import raw_file_matches, read_raw, write_raw
 
 F64 = npt.NDArray[np.float64]
 _log = logging.getLogger(__name__)
@@ -159,6 +159,13 @@ class CollectReport:
     """Samples missing per gap reason (the gap log's reasons; they sum to ``samples_lost``)."""
     kept_journal: Path | None = None
     """Where the journal was kept because not all of it could be read (None: removed or kept on request)."""
+    duration_s: float = 0.0
+    """The recording's length: its first row to one period after its last (sensor seconds, gaps included)."""
+    already_there: bool = False
+    """The file held exactly these bytes already (the journal was recovered before): nothing written."""
+    in_place_of: Path | None = None
+    """The journal's own ``<session>.parquet``, which holds another recording: this one was written
+    under a new session id instead (``new_session``)."""
 
 
 def _decode_all(journal: Journal, make_decoder: Callable[[StreamInfo], FrameDecoder]
@@ -349,15 +356,61 @@ def session_from_journal(journal: Journal, family: SensorFamily) -> tuple[RawSes
         clock=clock, torn_bytes=journal.torn_bytes, rows_dropped=rows_dropped,
         corrupt_bytes=journal.corrupt_bytes, rate_hz=info.rate_hz, late_frames=late,
         resent_frames=sum(n for r, n in reasons_count.items() if ALREADY_RECEIVED in r),
-        lost_by_reason=lost_by_reason)
+        lost_by_reason=lost_by_reason, duration_s=float(time_ns[-1] - time_ns[0]) / 1e9 + 1.0 / info.rate_hz)
     return raw, report
 
 
+RECOVERED = "-recovered"
+"""What a recovered session's id gets when its own file holds another recording."""
+
+
+def _new_ids(session_id: str) -> Iterator[str]:
+    """``<session>-recovered``, ``<session>-recovered-2``, ... (each at most ``MAX_ID_LEN`` characters)."""
+    for n in range(1, 1000):
+        tail = RECOVERED + ("" if n == 1 else f"-{n}")
+        yield session_id[:MAX_ID_LEN - len(tail)] + tail
+
+
+def _place(raw: RawSession, out: Path, journal: Path, *, new_session: bool) -> tuple[Path, bool, Path | None]:
+    """Write ``out/<session>.parquet``, never over another recording.
+
+    Returns the file, whether it held these bytes already (nothing written: the journal was
+    recovered before), and the journal's own file when that holds another recording. That is
+    refused (the journal stays), or with ``new_session`` the recording goes under the first new
+    session id (:func:`_new_ids`) with neither a file nor a journal, unless one holds it already.
+    """
+    target = out / f"{raw.session_id}.parquet"
+    if not target.exists():
+        return write_raw(target, raw), False, None
+    if raw_file_matches(target, raw):
+        return target, True, None
+    if not new_session:
+        free = next(sid for sid in _new_ids(raw.session_id)
+                    if not (out / f"{sid}.parquet").exists() and not (out / f"{sid}{SUFFIX}").exists())
+        where = "" if out.resolve() == journal.parent.resolve() else f" --out {out}"
+        raise CollectError(f"{target} already exists and holds another recording; nothing was written and "
+                           f"the journal {journal} is kept: `imuback recover {journal}{where} --new-session` "
+                           f"writes it as session {free}, or give --out another folder")
+    for sid in _new_ids(raw.session_id):
+        path, mine = out / f"{sid}.parquet", replace(raw, session_id=sid)
+        if not path.exists() and not (out / f"{sid}{SUFFIX}").exists():
+            return write_raw(path, mine), False, target
+        if path.exists() and raw_file_matches(path, mine):
+            return path, True, target
+    raise CollectError(f"{target} and {RECOVERED} files up to {sid}.parquet already exist; the journal "
+                       f"{journal} is kept: recover it into another folder (--out)")
+
+
 def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = None,
-                     remove_journal: bool = True, lock: bool = True) -> tuple[Path, CollectReport]:
+                     remove_journal: bool = True, lock: bool = True,
+                     new_session: bool = False) -> tuple[Path, CollectReport]:
     """Turn a journal into ``<out_dir>/<session_id>.parquet`` (validated); remove the journal.
 
-    ``out_dir`` defaults to the journal's folder. A journal with corrupted blocks is never
+    ``out_dir`` defaults to the journal's folder. An existing file is never replaced: one with the
+    same bytes is the journal recovered before (``CollectReport.already_there``); one holding
+    another recording is refused with :class:`~imuback.errors.CollectError` and the journal kept,
+    or with ``new_session`` the recording is written as session ``<session_id>-recovered``
+    (``-recovered-2``, ...; ``CollectReport.in_place_of``). A journal with corrupted blocks is never
     removed: it is renamed ``<name>.journal.corrupt`` (``CollectReport.kept_journal``) so that
     automatic recovery does not take it again. Used on a normal stop and by ``imuback recover``.
     ``lock``: take the journal's lock first (:class:`~imuback.errors.JournalBusy` if a
@@ -366,14 +419,15 @@ def finalize_journal(journal_path: str | Path, *, out_dir: str | Path | None = N
     if lock:
         with locked(journal_path):
             return finalize_journal(journal_path, out_dir=out_dir, remove_journal=remove_journal,
-                                    lock=False)
+                                    lock=False, new_session=new_session)
     from imuback.collect.families import family_by_name
 
     journal = read_journal(journal_path)
     family = family_by_name(str(journal.header.get("family", "imuback")))
     raw, report = session_from_journal(journal, family)
     out = Path(out_dir) if out_dir is not None else journal.path.parent
-    path = write_raw(out / f"{raw.session_id}.parquet", raw)
+    path, already, in_place_of = _place(raw, out, journal.path, new_session=new_session)
+    report = replace(report, already_there=already, in_place_of=in_place_of)
     read_raw(path)  # the file must pass the raw contract before the journal goes
     if report.corrupt_bytes:  # not everything was read: the journal stays, out of recovery's way
         kept = journal.path.with_name(journal.path.name + CORRUPT_SUFFIX)

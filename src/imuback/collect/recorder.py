@@ -49,7 +49,7 @@ from imuback.collect.events import (
 )
 from imuback.collect.journal import SUFFIX, JournalWriter
 from imuback.collect.sensor import SensorFamily, StreamInfo, StreamSettings
-from imuback.collect.status import LiveStats, RecordStatus
+from imuback.collect.status import LiveStats, RecordStatus, minutes_seconds
 from imuback.core import check_id
 from imuback.errors import BluetoothUnavailable, CollectError, ImubackError, JournalBusy, JournalWriteError
 
@@ -139,6 +139,8 @@ class PendingRecovery:
     """What :func:`recover_pending` did: files written, and journals it could not turn into one."""
 
     recovered: tuple[Path, ...] = ()
+    reports: tuple[CollectReport, ...] = ()
+    """What went into each recovered file, in the order of ``recovered``."""
     failed: tuple[tuple[Path, str], ...] = ()
     """(journal, why) for each journal left in place; ``imuback recover`` says more."""
 
@@ -148,15 +150,18 @@ def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecove
 
     Journals that a running recorder still holds (its ``flock``) are left alone. A journal that
     cannot be recovered is left in place and listed in ``failed``: recovering an old journal
-    never blocks a new recording, whatever went wrong with it.
+    never blocks a new recording, whatever went wrong with it. A journal whose session's file
+    holds another recording is written as a new session (``<session>-recovered``,
+    ``CollectReport.in_place_of``): neither recording is lost.
     """
     done: list[Path] = []
+    reports: list[CollectReport] = []
     failed: list[tuple[Path, str]] = []
     for j in sorted(Path(out_dir).glob(f"*{SUFFIX}")):
         if skip is not None and j.resolve() == skip.resolve():
             continue
         try:
-            path, _ = finalize_journal(j)  # takes the lock; JournalBusy if a recorder holds it
+            path, report = finalize_journal(j, new_session=True)  # takes the lock; JournalBusy if a recorder holds it
         except JournalBusy:
             continue
         except Exception as exc:  # any failure: one bad old journal must not stop a new recording
@@ -164,7 +169,8 @@ def recover_pending(out_dir: Path, *, skip: Path | None = None) -> PendingRecove
             failed.append((j, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ImubackError) else str(exc)))
             continue
         done.append(path)
-    return PendingRecovery(recovered=tuple(done), failed=tuple(failed))
+        reports.append(report)
+    return PendingRecovery(recovered=tuple(done), reports=tuple(reports), failed=tuple(failed))
 
 
 class _Recording:
@@ -251,9 +257,11 @@ class _Recording:
             status(self.tick())
 
     def tick(self) -> RecordStatus:
-        """The live status now (elapsed time in sensor seconds)."""
-        now = time.monotonic()
-        return self.live.tick(now, (now - self.t_start) * self.params.clock_speedup)
+        """The live status now; its clock is the recording's: sensor seconds since the first sample."""
+        now_ns = time.monotonic_ns()
+        first = self.live.first_host_ns
+        elapsed_s = 0.0 if first is None else max(0, now_ns - first) / 1e9 * self.params.clock_speedup
+        return self.live.tick(now_ns / 1e9, elapsed_s)
 
     # --- the link -----------------------------------------------------------------------------
     def time_up(self) -> bool:
@@ -384,7 +392,7 @@ class _Recording:
         path = self.journal.path
         if self.write_error is not None:
             st = self.tick()
-            m, s = divmod(int(st.elapsed_s), 60)
+            m, s = minutes_seconds(st.elapsed_s)
             why = self.write_error.strerror or str(self.write_error)
             if not self.started:  # nothing streamed yet: the journal holds no samples and is removed
                 return JournalWriteError(
@@ -492,6 +500,6 @@ def _finish(rec: _Recording, status: Callable[[RecordStatus], None] | None) -> R
         with contextlib.suppress(OSError):
             rec.journal.close()
     rec.live.status.stopped = True
-    if status is not None:
-        status(replace(rec.tick()))
+    if status is not None:  # the last line's clock: the length of the file, as the summary says
+        status(replace(rec.tick(), elapsed_s=report.duration_s))
     return RecordResult(path=out, report=report, address=rec.address)

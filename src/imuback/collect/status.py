@@ -34,7 +34,7 @@ class RecordStatus:
 
     def line(self) -> str:
         """One status line in a runner's words: time, state, sensor rate, samples, missing, battery."""
-        m, s = divmod(int(self.elapsed_s), 60)
+        m, s = minutes_seconds(self.elapsed_s)
         batt = "?" if self.battery_pct is None else f"{self.battery_pct}%"
         state = ("stopped" if self.stopped else "recording" if self.connected and self.receiving
                  else "waiting for data" if self.connected else "connecting")
@@ -45,6 +45,11 @@ class RecordStatus:
                 + f"battery {batt}, reconnects {self.reconnects}")
 
 
+def minutes_seconds(seconds: float) -> tuple[int, int]:
+    """Whole minutes and seconds (rounded) of a length: the status line's clock and the summaries'."""
+    return divmod(round(seconds), 60)
+
+
 class LiveStats:
     """Decodes each drained batch (vectorised) only to count samples and losses for the status."""
 
@@ -53,6 +58,8 @@ class LiveStats:
         self.info: StreamInfo | None = None
         self.first_idx: int | None = None
         self.last_idx: int | None = None  # the highest sample index received
+        self.first_host_ns: int | None = None
+        """Host monotonic receive time of the first frame: where the recording's clock starts."""
         # recent holes in the sample counter: [lo, hi) and samples still missing (late frames fill them)
         self._hole_lo = np.zeros(0, np.int64)
         self._hole_hi = np.zeros(0, np.int64)
@@ -82,6 +89,8 @@ class LiveStats:
         """Count the samples and the gaps in frames just journaled."""
         st = self.status
         st.packets += len(frames)
+        if self.first_host_ns is None and host_ns:
+            self.first_host_ns = host_ns[0]
         if self.decoder is None or not frames:
             return
         out = self.decoder.decode(FrameBatch.from_frames(frames, host_ns))

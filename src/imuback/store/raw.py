@@ -7,6 +7,7 @@ Missing samples are missing rows. See docs/data_contract.md.
 
 from __future__ import annotations
 
+import filecmp
 import json
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,17 @@ def write_raw(path: str | Path, raw: RawSession) -> Path:
                    column_encoding={"time": "DELTA_BINARY_PACKED"})
     tmp.replace(path)
     return path
+
+
+def raw_file_matches(path: str | Path, raw: RawSession) -> bool:
+    """Whether the file ``path`` holds exactly the bytes :func:`write_raw` writes for ``raw``."""
+    path = Path(path)
+    probe = path.with_name(f".{path.stem}.probe.parquet")
+    try:
+        write_raw(probe, raw)
+        return filecmp.cmp(probe, path, shallow=False)
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def check_raw_path(path: Path) -> None:
