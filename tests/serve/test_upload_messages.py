@@ -350,21 +350,3 @@ def test_the_same_file_uploaded_under_another_name_is_the_stored_session(clinic_
     assert third.status == "error" and "under runner 'ann'" in third.message, third.message
     assert sorted(p.name for p in (clinic_client.dataset / "sessions").iterdir()) == ["runner=ann"]
 
-
-def test_the_same_file_uploaded_again_with_other_options_keeps_only_the_copy_its_session_names(
-        clinic_client: Any) -> None:
-    """Review 34, 7: the second upload (a belt speed now) rewrote the session from its own copy and the
-    first copy stayed in uploads/, named by no session."""
-    import pyarrow.parquet as pq
-
-    csv = _run_csv()
-    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann").status_code == 303
-    (first,) = _finished(clinic_client, 1)
-    assert first.status == "done", first.message
-    assert _upload(clinic_client, [(csv, "run.csv")], runner="ann", speed_kmh="12").status_code == 303
-    second = next(j for j in _finished(clinic_client, 2) if j.job_id != first.job_id)
-    assert second.status == "done" and second.sessions == first.sessions, second.message
-    (kept,) = (clinic_client.dataset / "uploads").glob("*/run.csv")
-    (part,) = (clinic_client.dataset / "sessions").rglob("*.parquet")
-    assert pq.read_table(part, columns=["source_path"]).column(0).to_pylist() == [str(kept.resolve())]
-    assert kept.read_bytes() == csv

@@ -137,8 +137,6 @@ def _process_upload(dataset: Path) -> Any:
                             "earlier upload of the same file: nothing new stored" if res.up_to_date else ""))
         if not failed and all(r.up_to_date for r in made):
             _discard(path)  # the earlier upload of the same bytes is the one the sessions name
-        else:
-            _discard_unnamed_copies(path, dataset)  # rewritten from this upload: an earlier one named by none
         summary = " ".join([*(f"{w}." for w in said), *([f"Not processed: {'; '.join(failed)}."] if failed else [])])
         return [(r.runner_id, r.session_id, t) for r, t in zip(made, texts, strict=True)], summary
     return process
@@ -159,35 +157,6 @@ def _for_the_web(text: str, *, path: Path, filename: str, dataset: Path) -> str:
 def _discard(path: Path) -> None:
     """Remove a saved upload's folder (``uploads/<id>/``, made for it alone)."""
     shutil.rmtree(path.parent, ignore_errors=True)
-
-
-def _discard_unnamed_copies(path: Path, dataset: Path) -> None:
-    """Remove earlier uploads of the same bytes as ``path`` that no stored session names any more (the
-    same file uploaded again with other options rewrote its sessions from the new copy).
-    """
-    import pyarrow.parquet as pq
-
-    from imuback.pipeline import file_sha256
-    from imuback.store.dataset import table_files
-
-    size = path.stat().st_size
-    copies = [f for f in path.parent.parent.glob("*/*")
-              if f != path and f.is_file() and f.stat().st_size == size]
-    if not copies:
-        return
-    sha = file_sha256(path)
-    copies = [f for f in copies if file_sha256(f) == sha]
-    if not copies:
-        return
-    named = set()
-    for part in table_files(dataset, "sessions"):
-        try:
-            named.update(pq.read_table(part, columns=["source_path"]).column(0).to_pylist())
-        except (OSError, ValueError, KeyError):
-            return  # a sessions file not read: keep every upload rather than guess
-    for f in copies:
-        if str(f) not in named and str(f.resolve()) not in named:
-            _discard(f)
 
 
 def create_app(dataset: Path, *, read_only: bool = False, max_upload_mb: float = 256.0,
