@@ -349,4 +349,3 @@ def test_the_same_file_uploaded_under_another_name_is_the_stored_session(clinic_
     third = next(j for j in _finished(clinic_client, 3) if j.job_id not in (first.job_id, second.job_id))
     assert third.status == "error" and "under runner 'ann'" in third.message, third.message
     assert sorted(p.name for p in (clinic_client.dataset / "sessions").iterdir()) == ["runner=ann"]
-
