@@ -269,3 +269,23 @@ def _written(tmp_path, raw):
     from imuback.store.raw import write_raw
 
     return write_raw(tmp_path / "zed.parquet", raw)
+
+
+def test_python_words_leave_a_path_with_option_words_as_it_is(tmp_path, caplog):
+    """A file in a folder named like the command line's options (``study--replaced --start/``): its
+    warning and its error give ``time_zone=`` and the path as it is."""
+    from imuback.errors import RawFormatError
+
+    raw = imuback.simulate(minutes=0.2, seed=3)
+    folder = tmp_path / "study--replaced --start"
+    folder.mkdir()
+    csv = folder / "run.csv"
+    stamps = (np.datetime64("2024-03-04T07:00:00", "ns") + (raw.time_ns - raw.time_ns[0]).astype("m8[ns]")).astype(str)
+    csv.write_text("time,acc_x,acc_y,acc_z\n" + "".join(
+        f"{t}+05:00,{a[0]:.4f},{a[1]:.4f},{a[2]:.4f}\n" for t, a in zip(stamps, raw.acc_mps2, strict=True)))
+    with caplog.at_level("WARNING", logger="imuback"):
+        imuback.process(csv, runner_id="ann", time_zone="Europe/Madrid")
+    assert f"{csv}: time_zone='Europe/Madrid' (+01:00) used, not the file's own +05:00" in caplog.messages
+    with pytest.raises(RawFormatError) as zone:
+        imuback.process(csv, runner_id="ann", time_zone="Mars/Olympus")
+    assert str(zone.value).startswith(f"{csv}: time_zone='Mars/Olympus' is not a time zone")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -34,33 +35,42 @@ log = logging.getLogger("imuback")
 
 _IDENTITY = frozenset({"session_id", "runner_id", "sensor", "sample_rate_hz", "mounting", "start", "time_zone"})
 
+_O = r"(?<![\w/-])"  # an option word starts here: not inside a name or a path (study--replaced/)
+_E = r"(?![\w/-])"  # and ends here (--start, not --start/ or --started)
+
 _PYTHON_WORDS = (  # the command line's advice in the readers' errors, as this API's keywords (most specific first)
     (re.compile(r"'imuback process' \(imuback\.read_sessions in Python\)"), "imuback.read_sessions"),
-    (re.compile(r"--[\w-]+ \((\w+=) in Python\)"), r"\1"),  # drop --mounting (mounting= in Python)
-    (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?(?: and --session)?"),
+    (re.compile(_O + r"--[\w-]+ \((\w+=) in Python\)"), r"\1"),  # drop --mounting (mounting= in Python)
+    (re.compile(_O + r"--runner(?: ID)?(?: \(runner_id= in Python\))?(?: and --session)?" + _E),
      lambda m: "runner_id=" + (" and session_id=" if m.group(0).endswith("--session") else "")),
-    (re.compile(r"--session(?: ID)?"), "session_id="),
-    (re.compile(r"drop --start"), "drop start="),
-    (re.compile(r"--start (\d{4}-\d\d-\d\dT[\d:]+Z)"), r'start="\1"'),
-    (re.compile(r"--start (?=['\"])"), "start="),
-    (re.compile(r"--start"), "start="),
-    (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "time_zone='unknown'"),
-    (re.compile(r"--time-zone (?=['\"])"), "time_zone="),  # a zone refused: time_zone='Mars/Olympus'
-    (re.compile(r"--time-zone (\S+) \("), r"time_zone='\1' ("),  # a zone given over the file's own (a warning)
-    (re.compile(r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
-    (re.compile(r"--[\w-]+ \((\w+=True) in Python\)"), r"\1"),  # pass --with-notes (with_notes=True in Python)
-    (re.compile(r"--replace"), "replace=True"),  # --replace to re-date it
-    (re.compile(r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"), r'mapping=ColumnMapping(\1_unit="\2")'),
-    (re.compile(r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
-    (re.compile(r"--columns, --time-unit|--columns(?= names)"), "mapping="),
-    (re.compile(r"--acc-unit/--gyr-unit"), "ColumnMapping acc_unit=/gyr_unit="),
+    (re.compile(_O + r"--session(?: ID)?" + _E), "session_id="),
+    (re.compile(_O + r"drop --start" + _E), "drop start="),
+    (re.compile(_O + r"--start (\d{4}-\d\d-\d\dT[\d:]+Z)"), r'start="\1"'),
+    (re.compile(_O + r"--start (?=['\"])"), "start="),
+    (re.compile(_O + r"--start" + _E), "start="),
+    (re.compile(_O + r"--time-zone unknown \(time_zone='unknown'\)"), "time_zone='unknown'"),
+    (re.compile(_O + r"--time-zone (?=['\"])"), "time_zone="),  # a zone refused: time_zone='Mars/Olympus'
+    (re.compile(_O + r"--time-zone (\S+) \("), r"time_zone='\1' ("),  # a zone given over the file's own (a warning)
+    (re.compile(_O + r"pass --replace \(replace=True in Python\)"), "pass replace=True"),
+    (re.compile(_O + r"--[\w-]+ \((\w+=True) in Python\)"), r"\1"),  # pass --with-notes (with_notes=True in Python)
+    (re.compile(_O + r"--replace" + _E), "replace=True"),  # --replace to re-date it
+    (re.compile(_O + r"--(acc|gyr)-unit (\S+) \(ColumnMapping \w+= in Python\)"),
+     r'mapping=ColumnMapping(\1_unit="\2")'),
+    (re.compile(_O + r"name yours with --columns (\S+)"), r'name yours with mapping=ColumnMapping.parse("\1")'),
+    (re.compile(_O + r"--columns, --time-unit" + _E + "|" + _O + r"--columns(?= names)"), "mapping="),
+    (re.compile(_O + r"--acc-unit/--gyr-unit" + _E), "ColumnMapping acc_unit=/gyr_unit="),
 )
 """How the readers' and the pipeline's errors and log warnings, written for ``imuback process``, read
 in Python."""
 
 
 def _python_words(text: str) -> str:
-    """``text`` (an error or a log warning) with the command line's advice as this API's keywords."""
+    """``text`` (an error or a log warning) with the command line's advice as this API's keywords; the
+    file or folder it starts with (``<path>: ...``, one that exists) as it is, whatever its name.
+    """
+    head, sep, rest = text.partition(": ")
+    if sep and os.path.exists(head):
+        return head + sep + _python_words(rest)
     for pattern, words in _PYTHON_WORDS:
         text = pattern.sub(words, text)
     return text

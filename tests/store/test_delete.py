@@ -271,9 +271,9 @@ def test_duplicates_lists_a_recording_stored_twice_and_its_delete_line_ends_it(t
     # kept: the one with notes, then the one processed first
     assert out[2].startswith("  keep  session run-bob of runner bob (from ") and ", 1 note, processed " in out[2]
     assert out[3].startswith(f"  extra session {sid} of runner ann (from {csv.resolve()}, ")
-    assert out[4] == f"        imuback delete --dataset {ds} --runner ann --session {sid}"
+    assert out[4] == f"        imuback delete --dataset={ds} --runner=ann --session={sid}"
     assert out[5].startswith("  extra session run-copy of runner ann (from ")
-    assert out[6] == f"        imuback delete --dataset {ds} --runner ann --session run-copy"
+    assert out[6] == f"        imuback delete --dataset={ds} --runner=ann --session=run-copy"
     assert out[7] == "  stored under runners ann, bob: keep the right runner's session, whichever it is"
     assert out[-1] == "kept: the session with the most notes, then the one processed first; nothing was deleted"
     for line in (out[4], out[6]):
@@ -295,4 +295,85 @@ def test_duplicates_of_an_empty_dataset_and_an_unreadable_sessions_file(three, t
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["duplicates", "--dataset", str(empty)]) == 0
-    assert capsys.readouterr().out == "no duplicates: each of the 0 stored sessions is a recording of its own\n"
+    assert capsys.readouterr().out == "no duplicates: the dataset holds no sessions\n"
+
+
+def test_a_duplicates_line_works_for_ids_starting_with_a_dash_and_a_dataset_path_with_spaces(tmp_path, capsys):
+    from imuback.pipeline import process_file
+
+    csv, ds = run_csv(tmp_path / "phone"), tmp_path / "my data"
+    for runner, session in (("-ann", "-run"), ("-ann", "-run-copy")):
+        res = process_file(csv, csv_meta={"runner_id": runner, "session_id": session})
+        write_session(ds, runner_id=runner, session_id=session, tables=res.tables())
+    assert main(["duplicates", "--dataset", str(ds)]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "imuback delete" in x]
+    assert line == f"        imuback delete '--dataset={ds}' --runner=-ann --session=-run-copy"
+    assert main(shlex.split(line)[1:]) == 0
+    assert capsys.readouterr().out.startswith("deleted session -run-copy of runner -ann: ")
+    assert read_table(ds, "sessions").column("session_id").to_pylist() == ["-run"]
+
+
+def test_finishing_a_deletion_cut_short_removes_the_warnings_that_name_it(trials, monkeypatch, capsys):
+    """Cut right after its sessions row went (its input file no longer known from it): the warnings rows
+    that name it are found by the session they name, and go when finishing it; notes are advised from their
+    files, no report showing them now."""
+    import imuback.store.dataset as dataset
+    from imuback.store.warnings_table import read_warnings
+
+    _, ds = trials
+    assert main(["delete", "--dataset", str(ds), "--runner", "ha", "--session", "TimeMeasure1_Test5_Trial1"]) == 0
+    assert main(["note", "--dataset", str(ds), "--runner", "ha", "--session", "TimeMeasure1_Test11_Trial1",
+                 "--pain", "3"]) == 0
+    capsys.readouterr()
+    real_rmtree = shutil.rmtree
+
+    def cut_after_the_first(path, *args, **kwargs):
+        real_rmtree(path, *args, **kwargs)
+        raise KeyboardInterrupt  # killed right after the sessions folder went
+
+    monkeypatch.setattr(dataset.shutil, "rmtree", cut_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        imuback.delete_session(ds, runner_id="ha", session_id="TimeMeasure1_Test11_Trial1", with_notes=True)
+    monkeypatch.undo()
+    assert _rows(ds, "sessions", "ha", "TimeMeasure1_Test11_Trial1") == 0 and read_warnings(ds).num_rows == 2
+    argv = ["delete", "--dataset", str(ds), "--runner", "ha", "--session", "TimeMeasure1_Test11_Trial1"]
+    assert main(argv) == 2
+    notes = ds / "notes" / "runner=ha" / "session=TimeMeasure1_Test11_Trial1"
+    assert f"nothing was deleted. Read them in their files, {notes / 'note-*.parquet'} (Parquet; its sessions row is " \
+           "gone" in capsys.readouterr().err
+    assert main([*argv, "--with-notes"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(", 1 note, 2 warnings of its file")
+    assert out[1] == "its sessions row was gone already: what a deletion cut short left is deleted"
+    assert read_warnings(ds).num_rows == 0 and not (ds / "steps" / "runner=ha").exists()
+
+
+def test_a_sessions_folder_that_cannot_be_removed_stops_the_deletion_before_other_tables(three, tmp_path, capsys):
+    _, ds = three
+    folder = ds / "sessions" / "runner=ann" / "session=s1"
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(folder, elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    before = _files(ds)
+    assert main(["delete", "--dataset", str(ds), "--runner", "ann", "--session", "s1"]) == 2
+    assert capsys.readouterr().err == (f"error: {folder} cannot be removed (Cannot call rmtree on a symbolic link); "
+                                       "stopped there, nothing after it was touched: fix that and run the same "
+                                       "command again\n")
+    assert _files(ds) == before and (elsewhere / "part-0.parquet").exists()  # steps and strides kept
+    folder.unlink()  # fixed: the same deletion again finishes it
+    assert main(["delete", "--dataset", str(ds), "--runner", "ann", "--session", "s1"]) == 0
+    assert _rows(ds, "steps", "ann", "s1") == 0 and _rows(ds, "strides", "ann", "s1") == 0
+
+
+def test_a_move_stops_before_its_sessions_row_when_a_folder_stays(three, tmp_path):
+    """``sessions_last`` (a move to another runner): a steps folder that stays keeps the old sessions row,
+    for the move to be found and finished."""
+    from imuback.store.dataset import delete_session
+
+    _, ds = three
+    folder = ds / "steps" / "runner=ann" / "session=s1"
+    shutil.move(folder, tmp_path / "elsewhere")
+    folder.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(DatasetError, match=r"steps/runner=ann/session=s1 cannot be removed \(Cannot call rmtree"):
+        delete_session(ds, runner_id="ann", session_id="s1", sessions_last=True)
+    assert _rows(ds, "sessions", "ann", "s1") == 1

@@ -61,7 +61,8 @@ def duplicates_text(found: Duplicates, *, dataset: str) -> str:
     for path in found.unreadable:
         lines.append(f"warning: {path}: cannot be read; left out")
     if not found.recordings:
-        lines.append(f"no duplicates: each of the {found.n_sessions} stored sessions is a recording of its own")
+        lines.append("no duplicates: " + (f"each of the {found.n_sessions} stored sessions is a recording of its own"
+                                          if found.n_sessions else "the dataset holds no sessions"))
         return "\n".join(lines)
     n = len(found.recordings)
     lines.append(f"{n} recording{' is' if n == 1 else 's are'} stored as more than one session (the same bytes and "
@@ -78,8 +79,8 @@ def duplicates_text(found: Duplicates, *, dataset: str) -> str:
             lines.append(f"  {'keep ' if i == 0 else 'extra'} session {s.session_id} of runner {s.runner_id} "
                          f"({', '.join(about)})")
             if i:
-                lines.append(f"        imuback delete --dataset {shlex.quote(dataset)} --runner "
-                             f"{shlex.quote(s.runner_id)} --session {shlex.quote(s.session_id)}")
+                lines.append(f"        imuback delete {_option('dataset', dataset)} {_option('runner', s.runner_id)} "
+                             f"{_option('session', s.session_id)}")
             if i and s.n_notes:
                 lines.append("        (it has notes: read them first; the line refuses until --with-notes is added)")
         runners = sorted({s.runner_id for s in rec.sessions})
@@ -88,6 +89,11 @@ def duplicates_text(found: Duplicates, *, dataset: str) -> str:
                          "whichever it is")
     lines.append("kept: the session with the most notes, then the one processed first; nothing was deleted")
     return "\n".join(lines)
+
+
+def _option(name: str, value: str) -> str:
+    """``--name=value`` for a shell: an id may start with ``-`` (``--runner -ann`` is no value to argparse)."""
+    return shlex.quote(f"--{name}={value}")
 
 
 def register(subparsers: Any) -> None:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from imuback.errors import SchemaError
+from imuback.errors import DatasetError, SchemaError
 from imuback.store.schema import SCHEMA_VERSION, TABLE_SCHEMAS
 
 PART_FILE = "part-0.parquet"
@@ -304,17 +304,32 @@ def delete_session(dataset: str | Path, *, runner_id: str, session_id: str, sess
     writes it anew); notes are kept (see KEPT_TABLES). ``sessions_last``: the session's rows are
     already written elsewhere (a move to another runner): its ``sessions`` row goes last, so an
     interrupted move leaves it to be found (:func:`refiled_under`) and finished, not rows no
-    session row names.
+    session row names. A folder that cannot be removed stops it there (:func:`remove_folder`), so
+    the order holds then too.
     """
     tables = [d.name for d in Path(dataset).iterdir()
               if d.is_dir() and not d.name.startswith(".") and d.name not in KEPT_TABLES]
     for name in sorted(tables, key=lambda n: (n == "sessions") == sessions_last):
         folder = session_dir(dataset, name, runner_id, session_id)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_folder(folder)
         try:
             folder.parent.rmdir()  # the runner's folder, when that was its last session
         except OSError:
             pass
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove ``folder`` and all it holds (absent: nothing to do).
+
+    Raises :class:`DatasetError` naming it and what the OS said when it is still there (a symbolic
+    link, a file that cannot be removed): the caller stops there, touching nothing after it.
+    """
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        if os.path.lexists(folder):
+            raise DatasetError(f"{folder} cannot be removed ({exc}); stopped there, nothing after it was touched: "
+                               "fix that and run the same command again") from None
 
 
 def read_table(dataset: str | Path, name: str, *, filter: pads.Expression | None = None) -> pa.Table:

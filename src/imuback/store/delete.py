@@ -5,9 +5,10 @@
 lock, ``sessions`` first (:func:`~imuback.store.dataset.delete_session`, as a move to another runner
 removes the old copy): a reader never finds a ``sessions`` row whose steps are gone, and a deletion
 cut short leaves rows that no ``sessions`` row names, which the same deletion again (or the next
-batch's repair) removes. The ``warnings`` rows of its input file go too, when they speak of no other
-stored session. Its notes, the runner's own words, are refused unless ``with_notes``, and go last.
-The raw recording files are never touched.
+batch's repair) removes. The ``warnings`` rows that name it (or of its input file) go right after its
+``sessions`` row, when they speak of no other stored session. A folder that cannot be removed stops it
+there, naming the folder and what the OS said. Its notes, the runner's own words, are refused unless
+``with_notes``, and go last. The raw recording files are never touched.
 
 :func:`duplicate_sessions` lists the recordings stored as several sessions: versions before 0.16.0
 stored a copy of a stored file (the same bytes and first sample) under another name as a new one.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from imuback.store.dataset import (
     PART_FILE,
     delete_session,
     partition_of,
+    remove_folder,
     session_dir,
     stored_source,
     table_files,
@@ -83,21 +84,23 @@ def delete_stored_session(dataset: str | Path, *, runner_id: str, session_id: st
         return _plan(ds, runner_id, session_id, with_notes=with_notes, dry_run=True)[0]
     with DatasetLock(ds, command=DELETE_COMMAND, wait_s=ONE_SESSION_WAIT_S):
         done, warnings, notes = _plan(ds, runner_id, session_id, with_notes=with_notes, dry_run=False)
-        delete_session(ds, runner_id=runner_id, session_id=session_id)  # sessions first
+        # sessions first, then the warnings (found by the session they name, its sessions row gone), then the
+        # rest; a folder that stays stops it there (remove_folder), leaving rows the same deletion finds again
+        remove_folder(session_dir(ds, "sessions", runner_id, session_id))
         for part in warnings:
-            shutil.rmtree(part.parent, ignore_errors=True)
+            remove_folder(part.parent)
+        delete_session(ds, runner_id=runner_id, session_id=session_id)
         for note in notes:
-            note.unlink(missing_ok=True)
+            try:
+                note.unlink(missing_ok=True)
+            except OSError as exc:
+                raise DatasetError(f"{note} cannot be removed ({exc}); the session's other rows are deleted: fix "
+                                   "that and run the same deletion again") from None
         for folder in (notes[0].parent, notes[0].parent.parent) if notes else ():
             try:
                 folder.rmdir()  # the session's, then the runner's: empty now, unless a note came meanwhile
             except OSError:
                 break
-        left = [str(f) for t, f in _folders(ds, runner_id, session_id).items() if t != NOTES_TABLE]
-        left += [str(n) for n in notes if n.exists()]
-        if left:
-            raise DatasetError(f"{ds}: session {session_id!r} of runner {runner_id!r} could not be removed wholly: "
-                               f"{', '.join(left)} remain (permissions?); fix that and run the same deletion again")
     return done
 
 
@@ -109,10 +112,13 @@ def _plan(ds: Path, runner_id: str, session_id: str, *, with_notes: bool,
         raise _unknown(ds, runner_id, session_id)
     notes = sorted(folders[NOTES_TABLE].glob(NOTE_GLOB)) if NOTES_TABLE in folders else []
     if notes and not with_notes:
+        where = ("in its report (imuback report session) or on the clinic page" if "sessions" in folders else
+                 f"in their files, {folders[NOTES_TABLE] / NOTE_GLOB} (Parquet; its sessions row is gone, what a "
+                 "deletion cut short left: no report shows them)")
         raise SessionHasNotesError(
             f"{ds}: session {session_id!r} of runner {runner_id!r} has {_count(len(notes), 'note')} (pain and "
-            "effort: the runner's own words); nothing was deleted. Read them in its report (imuback report session) "
-            "or on the clinic page; to delete them with the session, pass --with-notes (with_notes=True in Python)")
+            f"effort: the runner's own words); nothing was deleted. Read them {where}; to delete them with the "
+            "session, pass --with-notes (with_notes=True in Python)")
     stored = stored_source(ds, runner_id=runner_id, session_id=session_id)
     source = str(stored["source_path"]) if stored is not None and stored["source_path"] else None
     warnings = _warnings_of(ds, runner_id, session_id, source)
@@ -149,21 +155,25 @@ def _rows(folder: Path | None) -> int | None:
 
 
 def _warnings_of(ds: Path, runner_id: str, session_id: str, source_path: str | None) -> list[Path]:
-    """The ``warnings`` files of the session's input file (keyed by its path), when the sessions they
-    name are this one alone, or no longer made from that file. Sources that are not files (``<memory>``)
-    have none.
+    """The ``warnings`` files that name this session (its runner's folder) or are its input file's (keyed
+    by its path, ``source_path``), when the other sessions they name are not stored from that file.
+    Found by the session they name, so a deletion cut short after its ``sessions`` row went finds them.
     """
-    if not source_path or source_path.startswith("<"):
-        return []
+    keyed = set()
+    if source_path and not source_path.startswith("<"):  # sources that are not files (<memory>) have none
+        keyed = set(table_files(ds, WARNINGS_TABLE, session_id=error_partition(source_path, None)[1]))
     out = []
-    for part in table_files(ds, WARNINGS_TABLE, session_id=error_partition(source_path, None)[1]):
+    for part in sorted(keyed | set(table_files(ds, WARNINGS_TABLE, runner_id=runner_id))):
         try:
-            rows = pq.read_table(part, columns=["runner_id", "session_id"]).to_pylist()
+            rows = pq.read_table(part, columns=["source_path", "runner_id", "session_id"]).to_pylist()
         except (OSError, pa.ArrowInvalid):
             continue  # unreadable: left as it is (repair's business)
         named = {(r["runner_id"] or "", s.strip()) for r in rows for s in (r["session_id"] or "").split(",")}
+        if part not in keyed and (runner_id, session_id) not in named:
+            continue
+        files = {r["source_path"] for r in rows} - {None}
         others = [(r, s) for r, s in named - {(runner_id, session_id)} if _plain(r) and _plain(s)]
-        if not any((stored_source(ds, runner_id=r, session_id=s) or {}).get("source_path") == source_path
+        if not any((stored_source(ds, runner_id=r, session_id=s) or {}).get("source_path") in files
                    for r, s in others):
             out.append(part)
     return out
