@@ -1177,6 +1177,13 @@ def no_gait(row: dict[str, Any]) -> bool:
     return n_run is not None and n_walk is not None and n_run + n_walk == 0
 
 
+def running_s(row: Mapping[str, Any]) -> float:
+    """Seconds of running in a sessions ``row``: 0 without a running step (older rows stored a second
+    of running for a walk), the one rule for the session report, its drift and ``imuback demo``.
+    """
+    return (_num_or_none(row.get("run_time_s")) or 0.0) if _num_or_none(row.get("n_run_steps")) else 0.0
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
@@ -1217,7 +1224,7 @@ def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
         return DriftReading(pct=None, ci95_pct=None, absolute=None,
                             reason=f"{moved}: a change after that is the sensor's, not the runner's")
     if pct is None:
-        run_s = _num_or_none(row.get("run_time_s")) or 0.0
+        run_s = running_s(row)
         run_min = run_s / 60.0
         reason = ("no running steps for this metric in the run" if run_min == 0 else
                   f"{duration_text(run_s)} of running is too short: drift needs at least 3 minutes in "
