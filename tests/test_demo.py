@@ -87,6 +87,16 @@ def test_summary_says_why_drift_is_missing_and_judges_it_on_the_runs_noise() -> 
     assert "steady" in lines["rotation"]
 
 
+def test_a_second_of_running_without_a_running_step_is_no_running_in_the_summary() -> None:
+    """Review 35, 2: an older walk's row stored run_time_s 1 and no running step; the summary said
+    '(1 s running)' and each drift '1 s of running is too short', where the report says 'no running'."""
+    text = format_summary(_summary(n_run_steps=0, n_walk_steps=180, run_time_s=1.0))
+    assert "0 running, 180 walking (no running)" in text and "s running)" not in text
+    drift = [line for line in text.splitlines() if line.startswith("    ")]
+    assert len(drift) == 5 and all("(no running steps for this metric in the run)" in line for line in drift), drift
+    assert "(10 min running)" in format_summary(_summary())  # a run keeps its running time
+
+
 def test_a_second_demo_into_the_same_folder_replaces_the_first(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     (out / "dataset" / "sessions").mkdir(parents=True)

@@ -493,7 +493,40 @@ def test_a_single_odd_latest_session_cannot_make_a_watch(fabricate: Fabricate) -
     flags = _flags_of(two, "right_impact_peak_g")
     assert [f.level for f in flags] == ["info"], _titles(flags)
     assert flags[0].title.endswith("in the latest 3 sessions only")
-    assert "The week before the latest had not moved with it: not a trend yet" in flags[0].detail
+    assert ("Fewer than two weeks had moved with them (their own weeks and the week before, each once)"
+            in flags[0].detail)
+
+
+@pytest.mark.parametrize(("fields", "where"), [
+    ({"eased_weeks": 1, "last_week_sessions": 1, "sample_rates_hz": ((15, 50.0),)},
+     "the latest 3 sessions (01 Apr – 06 Apr 2024; their median)"),  # a: the last run without an impact value
+    ({"eased_weeks": 1, "last_week_sessions": 1}, "the latest 3 sessions (03 Apr – 08 Apr 2024; their median)"),  # b
+    ({}, "the week of 08 Apr 2024 (median of 3 sessions)"),  # c: the risen week is the last
+], ids=["a-last-run-at-50-Hz", "b-last-run-normal", "c-risen-week-last"])
+def test_a_one_week_rise_is_never_a_two_week_watch(fabricate: Fabricate, fields: dict[str, object],
+                                                   where: str) -> None:
+    """Review 35, 1: the right impact 15 % up in one week (of 01 Apr 2024, or the last) only. When the
+    latest sessions reach back into that week, "sustained" compared the week with itself and made a
+    WATCH "over the last 2 weeks"; two weeks have to have moved, each counted once on its own median.
+    """
+    from imuback.report.analysis import rate_limits
+
+    dataset, _ = fabricate(right_impact_rise_pct=15.0, rise_weeks=1, **fields)
+    ctx = runner_context(queries.runner_sessions(dataset, "r1"), runner_id="r1")
+    weekly = queries.weekly_medians(dataset, "r1", ctx.comparable_ids, list(COLUMNS), min_rate_hz=rate_limits())
+    changes = weekly_changes(ctx, weekly)
+    ch = changes["right_impact_peak_g"]
+    assert ch.real and not ch.sustained
+    flags = [f for f in trend_flags(ctx, changes) if f.metric == "right_impact_peak_g"]
+    assert [f.level for f in flags] == ["info"], _titles(flags)
+    short = "the latest week" if where.startswith("the week") else "the latest 3 sessions"
+    assert flags[0].title == f"Right-side impact (sacrum peak) up 15 % in {short} only"
+    assert f"→ 3.45 g in {where}: change" in flags[0].detail and "since the week of" not in flags[0].detail
+    # two weeks risen (25 Mar half way, 01 Apr in full) before the same normal last run: a WATCH
+    dataset, _ = fabricate(right_impact_rise_pct=15.0, rise_weeks=2, **fields)
+    flags = _flags_of(dataset, "right_impact_peak_g")
+    assert [f.level for f in flags] == ["watch"], _titles(flags)
+    assert flags[0].title.startswith("Right-side impact (sacrum peak) up ") and " over the last " in flags[0].title
 
 
 def test_trend_on_one_session_in_the_latest_week_rests_on_the_latest_3_sessions(fabricate: Fabricate) -> None:

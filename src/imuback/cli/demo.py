@@ -46,14 +46,15 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
 
 def format_summary(s: Mapping[str, Any]) -> str:
     """A runner-readable summary of one processed session from its ``sessions`` row ``s``."""
-    from imuback.report.analysis import drift_reading, placement_text
+    from imuback.report.analysis import drift_reading, placement_text, running_s
 
+    run_s = running_s(s)
     lines = [
         f"Session {s['session_id']} ({s['sensor']}, {rate_text(s['sample_rate_hz'])}): "
         f"{duration_text(s['duration_s'])} recorded, {_fmt(s['completeness_pct'], '.1f')} % of samples",
         f"  placement       {placement_text(dict(s))}",
         f"  steps           {s['n_run_steps']} running, {s['n_walk_steps']} walking "
-        f"({duration_text(s['run_time_s'])} running)",
+        f"({duration_text(run_s) + ' running' if run_s > 0 else 'no running'})",
         f"  cadence         {_fmt(s['median_cadence_spm'], '.0f')} steps/min",
         f"  contact time    {_fmt(1e3 * (s['median_contact_time_s'] or math.nan), '.0f')} ms "
         f"(L {_fmt(1e3 * (s['left_contact_time_s'] or math.nan), '.0f')} / "

@@ -16,8 +16,9 @@ Numbered steps (see docs/report.md for the reasoning):
 5. Trends: weekly medians (DuckDB) of comparable sessions against the baseline. A change is real
    when the latest value (the latest week's median, or the latest 3 sessions' when the week holds
    fewer: :func:`latest_rows`) differs from the baseline by at least the smallest real change; it
-   is a trend when the week before also differs (by half of it, same direction); it started after
-   the last week that had not yet moved half of it in that direction.
+   is a trend when two weeks differ by half of it in its direction, each week once on its own median
+   (the weeks of those sessions and the week before them); it started after the last week that had
+   not yet moved half of it in that direction.
 6. Flags for people, each naming its numbers.
 """
 
@@ -502,9 +503,14 @@ class Latest:
         return len(self.rows)
 
     @property
+    def first_week(self) -> pd.Timestamp:
+        """Monday 00:00 of the earliest of them (:attr:`week` when :attr:`in_week`)."""
+        return self.week if self.n == 0 else week_start(self.rows["local_start"].min())
+
+    @property
     def in_week(self) -> bool:
         """Whether they are all the latest week's (else they reach back into the weeks before)."""
-        return self.n == 0 or bool(self.rows["local_start"].min() >= self.week)
+        return bool(self.first_week == self.week)
 
     @property
     def thin(self) -> bool:
@@ -639,15 +645,21 @@ def weekly_changes(ctx: RunnerContext, weekly: pd.DataFrame) -> dict[str, Change
         latest = latest_rows(ctx, name, after=base_week + pd.Timedelta(weeks=1))
         if latest is None or not latest.n:
             continue
-        vals = pd.to_numeric(weekly[name], errors="coerce").to_numpy(float, copy=True)
+        week_vals = pd.to_numeric(weekly[name], errors="coerce").to_numpy(float)  # each week's own median
+        vals = week_vals.copy()
         vals[-1] = float(np.median(latest.rows[name].astype(float)))  # the latest week's, or the latest sessions'
         b = ctx.baseline_values[name]
         mc = ctx.min_changes[name]
         dev = vals - b
         real = abs(dev[-1]) >= mc.value
-        prev = dev[-2] if len(dev) >= 2 and after.iloc[-2] else np.nan
-        sustained = bool(real and np.isfinite(prev) and np.sign(prev) == np.sign(dev[-1])
-                         and abs(prev) >= mc.value / 2)
+        # sustained: two weeks moved this way by half of it, each week once on its own median: the
+        # weeks the latest sessions span and the one before the earliest of them (review 35, 1)
+        own = (vals if latest.in_week else week_vals) - b  # in the latest week: the same sessions
+        spanned = (after & (weeks >= latest.first_week)).to_numpy(bool)
+        before = np.flatnonzero(after.to_numpy(bool) & ~spanned)
+        counted = spanned.copy()
+        counted[before[-1:]] = True
+        sustained = bool(real and np.count_nonzero(counted & (own * np.sign(dev[-1]) >= mc.value / 2)) >= 2)
         normal = np.flatnonzero(dev * np.sign(dev[-1]) < mc.value / 2)  # not yet moving this way
         if normal.size:
             last_normal = int(normal[-1])
@@ -848,7 +860,8 @@ def _change_flag(ch: Change, *, sides: tuple[Change, Change] | None = None) -> F
         detail += latest.thin_text
     if not ch.sustained:
         detail += (" One week is not a trend yet: look again next week." if latest.in_week else
-                   " The week before the latest had not moved with it: not a trend yet; look again next week.")
+                   " Fewer than two weeks had moved with them (their own weeks and the week before, each "
+                   "once): not a trend yet; look again next week.")
     elif m.load and ch.delta > 0 and level == "watch":
         detail += RISING_LOAD_TEXT
     return Flag(level=level, title=title, detail=detail, metric=ch.column.name)
@@ -1164,6 +1177,13 @@ def no_gait(row: dict[str, Any]) -> bool:
     return n_run is not None and n_walk is not None and n_run + n_walk == 0
 
 
+def running_s(row: Mapping[str, Any]) -> float:
+    """Seconds of running in a sessions ``row``: 0 without a running step (older rows stored a second
+    of running for a walk), the one rule for the session report, its drift and ``imuback demo``.
+    """
+    return (_num_or_none(row.get("run_time_s")) or 0.0) if _num_or_none(row.get("n_run_steps")) else 0.0
+
+
 def placement_text(row: dict[str, Any]) -> str:
     """One statement on the sensor's placement: whether it held still enough for the numbers to hold.
 
@@ -1204,7 +1224,7 @@ def drift_reading(row: dict[str, Any], key: str) -> DriftReading:
         return DriftReading(pct=None, ci95_pct=None, absolute=None,
                             reason=f"{moved}: a change after that is the sensor's, not the runner's")
     if pct is None:
-        run_s = _num_or_none(row.get("run_time_s")) or 0.0
+        run_s = running_s(row)
         run_min = run_s / 60.0
         reason = ("no running steps for this metric in the run" if run_min == 0 else
                   f"{duration_text(run_s)} of running is too short: drift needs at least 3 minutes in "

@@ -31,6 +31,7 @@ from imuback.report.analysis import (
     no_gait,
     placement_text,
     runner_context,
+    running_s,
     session_flags,
     session_limits,
 )
@@ -130,7 +131,7 @@ def _no_gait_text(row: dict[str, Any]) -> str:
 def _header(row: dict[str, Any], clipping: str | None = None, limits: SessionLimits | None = None) -> Markup:
     start = _local_start(row)
     dur = _num(row.get("duration_s")) or 0.0
-    run = (_num(row.get("run_time_s")) or 0.0) if row.get("n_run_steps") else 0.0  # none without a running step
+    run = running_s(row)
     comp = _num(row.get("completeness_pct"))
     gyro = "accelerometer + gyroscope" if row.get("has_gyro") else "accelerometer only (no pelvis angles)"
     status = str(row.get("status") or "ok")
