@@ -192,12 +192,12 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
             raise RawFormatError(f"{src}: acq_time {acq_time!r} in the *_scans.tsv has no Z, and BIDS then leaves "
                                  "its time zone to the reader; add Z to it if it is UTC, or give the first "
                                  f"sample's time with its zone (--start {acq_time}+01:00, ISO 8601)")
-        t0 = start_ns(acq_time, src=src, what="acq_time")
+        t0, start_source = start_ns(acq_time, src=src, what="acq_time"), "file"
         check_stated("start", t0, identity.get("start"), src=src,  # the file's start: another --start refused
                      states=f"acq_time in {scans_name} is", fix="correct the acq_time")
     elif identity.get("start") is not None:
         offset = None  # --start's own offset is kept by formats.read_sessions
-        t0 = start_ns(str(identity["start"]), src=src)
+        t0, start_source = start_ns(str(identity["start"]), src=src), "given"
     else:
         raise RawFormatError(f"{src}: no acq_time in a *_scans.tsv for this file; give --start (ISO 8601)")
     if lat:
@@ -226,4 +226,4 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=_xyz(data, acc_cols), acc_absent=acc_absent,
                       gyr_dps=None if gyr_cols is None else _xyz(data, gyr_cols),
                       **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src,
-                      utc_offset_min=offset)
+                      utc_offset_min=offset, start_source=start_source)
