@@ -230,3 +230,27 @@ def test_a_mounting_other_than_the_standards_is_refused_naming_both(mat):
         read_sessions(mat, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
     same = read_sessions(mat, runner_id="r1", mounting=MOBILISED_LOWER_BACK_R.tolist())
     assert {r.mounting_source for r in same} == {"file"}
+
+
+def test_a_batch_over_a_mobgap_folder_leaves_its_info_for_algo_mat_alone(mat, tmp_path, capsys):
+    """mobgap keeps an ``infoForAlgo.mat`` beside every ``data.mat``: a MATLAB file without the ``data``
+    struct, which a batch's folder scan ignores (told from its variable list, not loaded: review 34 #3,
+    where each one failed the batch); named explicitly it is still refused, naming what it holds."""
+    import io
+
+    from imuback.batch.inputs import discover_inputs
+    from imuback.batch.runner import run_batch
+
+    info = tmp_path / "infoForAlgo.mat"
+    sio.savemat(info, {"infoForAlgo": {"TimeMeasure1": {"Test5": {"Trial1": {"SensorHeight": 95}}}}})
+    ignored: list[Path] = []
+    assert discover_inputs([tmp_path], not_raw=ignored) == [mat.resolve()] and ignored == [info.resolve()]
+    log = io.StringIO()
+    summary = run_batch([tmp_path], dataset=tmp_path / "ds", workers=1, progress="log", stream=log, runner_id="ha001")
+    assert summary.ok and [Path(o.path).name for o in summary.outcomes] == ["data.mat"]
+    assert f"ignored 1 files in the input folders that are not raw sessions (tables without acc_x/y/z columns, " \
+           f"files no reader recognises), e.g. {info.resolve()}" in log.getvalue()
+    assert discover_inputs([info]) == [info.resolve()]  # named: taken, to be reported
+    assert main(["process", str(info), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 1
+    assert f"{info}: a MATLAB file without the Mobilise-D 'data' struct (variables: ['infoForAlgo'])" \
+        in capsys.readouterr().err
