@@ -8,6 +8,7 @@ Apache-2.0); the real example files are read from ../shared/data/real/mobgap_lab
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +180,29 @@ def test_batch_with_a_runner_processes_every_trial_of_a_mobgap_file(mat, tmp_pat
     one = run_batch([mat], dataset=tmp_path / "ds1", workers=1, runner_id="ha001",
                     session_id="TimeMeasure1_Test11_Trial1")
     assert [o.session_id for o in one.outcomes] == ["TimeMeasure1_Test11_Trial1"]
+
+
+def test_the_batch_summary_counts_each_session_of_a_data_mat(mat, tmp_path):
+    """"processed sessions by status" counts sessions, not files (review 34 #4: a data.mat of several
+    trials counted once); the written trials of a file that failed in part count too."""
+    from imuback.batch.runner import format_summary, run_batch
+
+    ds = tmp_path / "ds"
+    summary = run_batch([mat], dataset=ds, workers=1, runner_id="ha001")
+    (outcome,) = summary.outcomes
+    assert [sid for sid, _status in outcome.sessions] == ["TimeMeasure1_Test5_Trial1", "TimeMeasure1_Test11_Trial1"]
+    line = next(x for x in format_summary(summary).splitlines() if x.startswith("processed sessions by status: "))
+    assert sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", line)) == 2, line
+    assert "processed sessions by status" not in format_summary(run_batch([mat], dataset=ds, workers=1,
+                                                                          runner_id="ha001"))  # skipped: none
+    (tmp_path / "other").mkdir()  # a trial clashing with a stored one from other bytes, and a new one
+    other = _write(tmp_path / "other" / "data.mat", {
+        "TimeMeasure1": {"Test5": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S, seed=7)}}},
+                         "Test6": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S + 900, seed=8)}}}}})
+    part = run_batch([other], dataset=ds, workers=1, runner_id="ha001")
+    assert part.counts["failed"] == 1 and [sid for sid, _ in part.outcomes[0].sessions] == ["TimeMeasure1_Test6_Trial1"]
+    line = next(x for x in format_summary(part).splitlines() if x.startswith("processed sessions by status: "))
+    assert sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", line)) == 1, line
 
 
 def test_batch_names_the_one_trial_of_a_file_that_fails_and_keeps_the_others(mat, tmp_path):

@@ -527,8 +527,8 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     rate = n / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     lines = [f"{n} input files in {summary.elapsed_s:.1f} s ({rate:.2f}/s) on {summary.backend}: "
              f"{c['processed']} processed, {c['skipped']} skipped (up to date), {c['failed']} failed"]
-    written = {(o.runner_id, o.session_id): o.session_status for o in summary.outcomes if o.status == "processed"}
-    statuses = Counter(written.values())  # a session written again from a copy counts once
+    written = {(o.runner_id, sid): status for o in summary.outcomes for sid, status in o.sessions}
+    statuses = Counter(written.values())  # each session of a data.mat; one written again from a copy once
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))

@@ -95,7 +95,11 @@ class SessionOutcome:
     runner_id: str | None = None
     source_sha256: str | None = None
     session_status: str | None = None
-    """The session's own ``status`` column ('ok', 'partial', 'empty') when processed."""
+    """The session's own ``status`` column ('ok', 'partial', 'empty') when processed (a file of several
+    sessions: their statuses, ``ok/partial``)."""
+    sessions: tuple[tuple[str, str], ...] = ()
+    """(session_id, status) of each session this file wrote (a mobgap ``data.mat``: one per trial; the
+    written ones of a file that failed in part), what the summary counts by status."""
     n_steps: int = 0
     n_strides: int = 0
     error_type: str | None = None
@@ -254,7 +258,8 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
     ids = ", ".join(r.session_id for r in done)
     fields: dict[str, Any] = {
         "runner_id": done[0].runner_id if done else task.runner_id,
-        "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done)}
+        "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done),
+        "sessions": tuple((r.session_id, str(r.summary.get("status"))) for r in done if not r.up_to_date)}
     if failed:
         note = f" ({len(done)} other sessions of the file were processed: {ids})" if done else ""
         return _outcome(task, "failed", t0, source_sha256=_sha256_or_none(task.path),
