@@ -84,6 +84,11 @@ def test_events_from_the_processed_steps(tmp_path: Path) -> None:
     np.testing.assert_allclose([float(e["onset"]) for e in events], (ic - t0) / 1e9, atol=1e-6)
     assert (out / sub / ses / "motion" / f"{sub}_{ses}_task-running_events.json").exists()
     assert [r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")] == ["r_1"]
+    # every TSV's header as written, not as csv.DictReader gives it back (it strips quotes): plain names
+    first = {p.name: p.read_text().split("\n", 1)[0] for p in out.rglob("*.tsv") if not p.name.endswith("_motion.tsv")}
+    assert first[f"{sub}_{ses}_task-running_events.tsv"] == "onset\tduration\ttrial_type\tfoot\tactivity"
+    assert len(first) == 5 and not [line for line in first.values() if '"' in line], first  # review 34 #5
+    assert '"' not in next(out.rglob("*_motion.tsv")).read_text()  # samples: no header, nothing quoted
 
 
 def test_cli(study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -191,8 +191,7 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
                              "tracked_point": TRACKED_POINT, "units": unit,
                              "reference_frame": "sensor", "description": f"{what}, sensor {axis}"})
     motion_tsv = motion_dir / f"{stem}_motion.tsv"
-    pacsv.write_csv(pa.table(cols), motion_tsv, write_options=pacsv.WriteOptions(
-        include_header=False, delimiter="\t", quoting_style="none"))
+    _write_table_tsv(motion_tsv, pa.table(cols), header=False)
     for ch in channels:
         ch["sampling_frequency"] = f"{raw.sample_rate_hz:g}"
     _write_tsv(motion_dir / f"{stem}_channels.tsv",
@@ -271,8 +270,7 @@ def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> Non
         "trial_type": pa.array(["foot_contact"] * steps.num_rows, pa.string()),
         "foot": text(steps["foot"]), "activity": text(steps["activity"]),
     })
-    pacsv.write_csv(events, path, write_options=pacsv.WriteOptions(delimiter="\t",
-                                                                   quoting_style="none"))
+    _write_table_tsv(path, events, header=True)
     _write_json(path.with_suffix(".json"), {
         "onset": {"Description": "initial contact, seconds since the first motion sample",
                   "Units": "s"},
@@ -282,6 +280,18 @@ def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> Non
         "activity": {"Levels": {"run": "running bout", "walk": "walking bout"}},
         "GeneratedBy": f"imuback {__version__} (steps table)",
     })
+
+
+def _write_table_tsv(path: Path, table: pa.Table, *, header: bool) -> None:
+    """An Arrow table as a BIDS TSV: tab-separated, no value quoted (pyarrow refuses one that would need
+    it), and its header, if any, plain as BIDS expects: pyarrow quotes header names whatever the
+    quoting style (only recent releases have ``quoting_header``), so the header is written here.
+    """
+    with open(path, "wb") as f:
+        if header:
+            f.write(("\t".join(table.column_names) + "\n").encode())
+        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, delimiter="\t",
+                                                                   quoting_style="none"))
 
 
 def _write_tsv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
