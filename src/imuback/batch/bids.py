@@ -17,7 +17,8 @@ the SENSOR frame. Missing samples stay missing rows; the LATENCY channel (second
 sample, whose UTC time is ``acq_time`` in the scans file) shows where the gaps are. BIDS labels
 allow only letters and digits: runner and session ids are mapped to labels, and the mapping is
 kept in ``participants.tsv`` and ``*_sessions.tsv`` (columns ``imuback_runner_id`` and
-``imuback_session_id``).
+``imuback_session_id``), as is the session's time zone (``imuback_utc_offset_min`` and
+``imuback_utc_offset_source`` in ``*_sessions.tsv``: ``acq_time`` is UTC).
 """
 
 from __future__ import annotations
@@ -244,11 +245,26 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
                [{"filename": f"motion/{motion_tsv.name}", "acq_time": acq_time}])
     sessions_tsv = out / f"sub-{sub}" / f"sub-{sub}_sessions.tsv"
     rows = _read_tsv(sessions_tsv)
-    rows[f"ses-{ses}"] = {"session_id": f"ses-{ses}", "acq_time": acq_time,
-                          "imuback_session_id": raw.session_id}
-    _write_tsv(sessions_tsv, ["session_id", "acq_time", "imuback_session_id"],
-               [rows[k] for k in sorted(rows)])
+    rows[f"ses-{ses}"] = {"session_id": f"ses-{ses}", "acq_time": acq_time, "imuback_session_id": raw.session_id,
+                          "imuback_utc_offset_min": "" if raw.utc_offset_min is None else str(raw.utc_offset_min),
+                          "imuback_utc_offset_source": raw.utc_offset_source or ""}
+    _write_tsv(sessions_tsv, list(SESSIONS_COLUMNS), [rows[k] for k in sorted(rows)])
+    _write_json(sessions_tsv.with_suffix(".json"), SESSIONS_COLUMNS)
     return motion_tsv
+
+
+SESSIONS_COLUMNS = {
+    "session_id": {"Description": "BIDS label of the session"},
+    "acq_time": {"Description": "UTC time of the session's first motion sample"},
+    "imuback_session_id": {"Description": "session_id in imuback's raw files and dataset"},
+    "imuback_utc_offset_min": {"Description": "where the session was recorded: the local clock's offset from UTC at "
+                                              "its first sample (RawSession.utc_offset_min)", "Units": "min"},
+    "imuback_utc_offset_source": {"Description": "where that offset came from",
+                                  "Levels": {"given": "given by the user", "file": "stated by the recording",
+                                             "computer": "the recording computer's zone (a guess)"}},
+}
+"""The columns of ``sub-*_sessions.tsv``, as its ``sub-*_sessions.json`` describes them: the imuback ids
+and time zone of each session, which BIDS's ``acq_time`` (UTC, ``Z``) does not carry."""
 
 
 def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> None:
