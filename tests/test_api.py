@@ -345,3 +345,11 @@ def test_every_trial_of_a_data_mat_read_then_processed_is_up_to_date_for_imuback
     assert main(["process", str(mat), "--runner", "ha001", "--dataset", str(ds)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and all("up to date in" in line for line in out), out
+    (tmp_path / "ms").mkdir()  # another participant's data.mat, the same trial names, under the same runner id
+    other = _write(tmp_path / "ms" / "data.mat", {"TM1": {"Test1": {"Trial1": {"SU": {
+        "LowerBack": _lower_back(20, T0_S + 3600, seed=3)}}}}})
+    with pytest.raises(imuback.ImubackError) as clash:
+        imuback.process(imuback.read_sessions(other, runner_id="ha001")[0], dataset=ds)
+    assert str(clash.value).endswith("give each participant their own runner id (runner_id=; in a batch, one run "
+                                     "per participant's folder), or pass replace=True to replace the stored session "
+                                     "with it")

@@ -485,9 +485,9 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
         f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); "
-        + ("its file names its sessions after its trials, as another participant's file does: give each "
-           "participant their own runner id (--runner ID; in a batch, one run per participant's folder)"
-           if named else "give this recording another session id")
+        + ("a mobgap data.mat names its sessions after its trials, so another participant's file under the same "
+           "runner id holds the same ones: give each participant their own runner id (--runner ID; in a batch, one "
+           "run per participant's folder)" if named else "give this recording another session id")
         + ", or pass --replace (replace=True in Python) to replace the stored session with it")
 
 

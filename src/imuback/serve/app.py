@@ -53,7 +53,9 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"drop --time-zone \(time_zone= in Python\)"), "clear the Time zone field"),
     (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "a Time zone of 'unknown'"),
     (re.compile(r"--time-zone (\S+) \("), r"the Time zone \1 ("),  # a zone given over the file's own
-    (re.compile(r" \(--runner ID; in a batch, one run per participant's folder\)"), " (the Runner id field)"),
+    (re.compile(r" \(--runner ID; in a batch, one run per participant's folder\), or pass --replace \(replace=True "
+                r"in Python\) to replace the stored session with it"),  # a data.mat's trials: one runner id each
+     " in the Runner id field (the clinic page does not replace a stored session)"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "
@@ -61,8 +63,6 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"another session id, or pass --replace \(replace=True in Python\) to replace the stored session "
                 r"with it"), "another session id in the Session id field (the clinic page does not replace a "
                              "stored session)"),
-    (re.compile(r", or pass --replace \(replace=True in Python\) to replace the stored session with it"),
-     " (the clinic page does not replace a stored session)"),
     (re.compile(r"pass --replace \(replace=True in Python\) to move the session there with its notes"),
      "it can be moved there with its notes on the command line (the clinic page does not move a stored session)"),
     (re.compile(r"'imuback process' \(imuback.read_sessions in Python\)"), "the upload form"),
