@@ -318,8 +318,18 @@ def test_a_session_read_from_a_file_is_stored_as_that_file(tmp_path, monkeypatch
     with pytest.raises(imuback.ImubackError, match=r"replace=True to re-date it"):
         imuback.process(imuback.read(tmp_path / "lb.txt", runner_id="v1", session_id="x",
                                      start="2024-03-04T08:00:00Z"), dataset=ds)
+    # stored as imuback stored process(read(file)) before (the samples' hash, the path as given): that same
+    # recording, written again with the file's hash and absolute path, then up to date either way
+    import dataclasses
+
+    _export(tmp_path / "old.txt", np.arange(2800))
+    read_old = imuback.read("old.txt", runner_id="v1", start=start)
+    imuback.process(dataclasses.replace(read_old, file=None), dataset=ds)
+    assert not imuback.process(read_old, dataset=ds).up_to_date
+    assert main(["process", "old.txt", "--runner", "v1", "--start", start, "--dataset", str(ds)]) == 0
+    assert "up to date in" in capsys.readouterr().out
     sessions = imuback.open_dataset(ds).sessions
-    assert sorted(sessions["source_path"]) == [str(tmp_path / "lb.txt"), str(tmp_path / "other.txt")]
+    assert sorted(sessions["source_path"]) == [str(tmp_path / n) for n in ("lb.txt", "old.txt", "other.txt")]
     built = imuback.simulate(minutes=0.5, seed=2, runner_id="v1")  # no file: its samples' hash
     from imuback.pipeline import raw_sha256
 

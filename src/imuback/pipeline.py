@@ -470,9 +470,15 @@ def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
 
 def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool,
                    source_path: str = "") -> None:
-    """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session)."""
+    """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session).
+    One stored with the hash of these very samples is this recording: ``imuback.process(read(file))``
+    stored that before a ``RawSession`` carried its file (:func:`provenance`), and it is now written
+    again with the file's.
+    """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
+        return
+    if raw.file is not None and stored["source_sha256"] == raw_sha256(raw):
         return
     if _sidecars_unhashed(source_path, stored):
         raise SidecarsUnhashedError(
