@@ -289,3 +289,77 @@ def test_python_words_leave_a_path_with_option_words_as_it_is(tmp_path, caplog):
     with pytest.raises(RawFormatError) as zone:
         imuback.process(csv, runner_id="ann", time_zone="Mars/Olympus")
     assert str(zone.value).startswith(f"{csv}: time_zone='Mars/Olympus' is not a time zone")
+
+
+def test_a_session_read_from_a_file_is_stored_as_that_file(tmp_path, monkeypatch, capsys):
+    """``process(read(file))`` stores the file's absolute path and the SHA-256 of its bytes, as
+    ``process(file)`` and ``imuback process`` do: either route finds the other's rows up to date (review
+    34 #1: it stored the samples' hash and a cwd-relative path, and each route then refused the other's
+    session as "made from other bytes"). A session built in memory keeps its samples' hash."""
+    from imuback.cli import main
+    from imuback.formats import file_sha256
+    from tests.formats.test_xsens import _export
+
+    monkeypatch.chdir(tmp_path)
+    _export(tmp_path / "lb.txt", np.arange(3000))
+    start, ds = "2024-03-04T07:00:00Z", tmp_path / "ds"
+    first = imuback.process(imuback.read("lb.txt", runner_id="v1", start=start), dataset=ds)
+    assert not first.up_to_date
+    row = imuback.open_dataset(ds).sessions.iloc[0]
+    assert (row["source_path"], row["source_sha256"]) == (str(tmp_path / "lb.txt"), file_sha256(tmp_path / "lb.txt"))
+    assert main(["process", "lb.txt", "--runner", "v1", "--start", start, "--dataset", str(ds)]) == 0
+    assert "up to date in" in capsys.readouterr().out
+    assert imuback.process("lb.txt", runner_id="v1", start=start, dataset=ds).up_to_date
+    # the command line first, then read and process: up to date as well
+    _export(tmp_path / "other.txt", np.arange(2500))
+    assert main(["process", "other.txt", "--runner", "v1", "--start", start, "--dataset", str(ds)]) == 0
+    assert imuback.process(imuback.read("other.txt", runner_id="v1", start=start), dataset=ds).up_to_date
+    # a start given again, another one: the same file re-dated, refused as process(path) refuses it
+    with pytest.raises(imuback.ImubackError, match=r"replace=True to re-date it"):
+        imuback.process(imuback.read(tmp_path / "lb.txt", runner_id="v1", session_id="x",
+                                     start="2024-03-04T08:00:00Z"), dataset=ds)
+    # stored as imuback stored process(read(file)) before (the samples' hash, the path as given): that same
+    # recording, written again with the file's hash and absolute path, then up to date either way
+    import dataclasses
+
+    _export(tmp_path / "old.txt", np.arange(2800))
+    read_old = imuback.read("old.txt", runner_id="v1", start=start)
+    imuback.process(dataclasses.replace(read_old, file=None), dataset=ds)
+    assert not imuback.process(read_old, dataset=ds).up_to_date
+    assert main(["process", "old.txt", "--runner", "v1", "--start", start, "--dataset", str(ds)]) == 0
+    assert "up to date in" in capsys.readouterr().out
+    sessions = imuback.open_dataset(ds).sessions
+    assert sorted(sessions["source_path"]) == [str(tmp_path / n) for n in ("lb.txt", "old.txt", "other.txt")]
+    built = imuback.simulate(minutes=0.5, seed=2, runner_id="v1")  # no file: its samples' hash
+    from imuback.pipeline import raw_sha256
+
+    assert built.file is None
+    assert imuback.process(built).session["source_sha256"].iloc[0] == raw_sha256(built)
+
+
+def test_every_trial_of_a_data_mat_read_then_processed_is_up_to_date_for_imuback_process(tmp_path, capsys):
+    """``read_sessions(data.mat)`` and processing each (what ``process(data.mat)`` advises) stores each
+    trial as ``imuback process data.mat`` does: its path (not ``data.mat (Trial...)``) and hash."""
+    from imuback.cli import main
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    trials = {"Trial1": {"SU": {"LowerBack": _lower_back(20, T0_S)}},
+              "Trial2": {"SU": {"LowerBack": _lower_back(25, T0_S + 60)}}}
+    mat = _write(tmp_path / "data.mat", {"TM1": {"Test1": trials}})
+    ds = tmp_path / "ds"
+    for raw in imuback.read_sessions(mat, runner_id="ha001"):
+        assert raw.file is not None and raw.file.path == str(mat) and raw.file.format == "mobgap"
+        assert not imuback.process(raw, dataset=ds).up_to_date
+    assert set(imuback.open_dataset(ds).sessions["source_path"]) == {str(mat)}
+    capsys.readouterr()
+    assert main(["process", str(mat), "--runner", "ha001", "--dataset", str(ds)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all("up to date in" in line for line in out), out
+    (tmp_path / "ms").mkdir()  # another participant's data.mat, the same trial names, under the same runner id
+    other = _write(tmp_path / "ms" / "data.mat", {"TM1": {"Test1": {"Trial1": {"SU": {
+        "LowerBack": _lower_back(20, T0_S + 3600, seed=3)}}}}})
+    with pytest.raises(imuback.ImubackError) as clash:
+        imuback.process(imuback.read_sessions(other, runner_id="ha001")[0], dataset=ds)
+    assert str(clash.value).endswith("give each participant their own runner id (runner_id=; in a batch, one run "
+                                     "per participant's folder), or pass replace=True to replace the stored session "
+                                     "with it")

@@ -205,8 +205,10 @@ def test_start_with_several_files_is_refused_before_any_is_processed(tmp_path, c
     ds = tmp_path / "ds"
     assert main(["process", str(rel), str(epoch), "--dataset", str(ds), "--runner", "ann",
                  "--start", "2024-05-01T08:00:00Z"]) == 2
+    err = capsys.readouterr().err
     assert "--start 2024-05-01T08:00:00Z is the time of one recording's first sample; give it with one file " \
-           "(got 2 that are not raw Parquet" in capsys.readouterr().err
+           "(got 2 that are not raw Parquet" in err
+    assert err.rstrip().endswith("or use 'imuback batch', whose --start dates every file that states no start")
     assert not ds.exists()
     assert main(["process", str(epoch), "--dataset", str(ds), "--runner", "ann"]) == 0  # dated by itself
 

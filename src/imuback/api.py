@@ -261,7 +261,10 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     Parameters
     ----------
     path_or_raw : a raw session file, or a :class:`RawSession` (e.g. from :func:`read` or
-        :func:`simulate`, or built from your own arrays).
+        :func:`simulate`, or built from your own arrays). One read from a file (:func:`read`,
+        :func:`read_sessions`) is stored as processing that file stores it (its absolute path and the
+        SHA-256 of its bytes: ``RawSession.file``), so either route finds the other's rows up to date;
+        one built in memory is stored with the SHA-256 of its samples.
     dataset : if given, the rows are also written into this dataset folder (created if missing),
         under its lock; a different recording stored under the same ids is refused unless
         ``replace``.
@@ -293,21 +296,14 @@ def process(path_or_raw: str | Path | RawSession, *, dataset: str | Path | None 
     >>> belt = imuback.process("treadmill-run.parquet", treadmill_speed_mps=3.33)  # doctest: +SKIP
     >>> belt.session[["speed_source", "median_pace_s_per_km", "median_stride_length_m"]]  # doctest: +SKIP
     """
-    from imuback.pipeline import file_sha256, forgotten, raw_sha256, store_session
+    from imuback.pipeline import forgotten, store_session
     from imuback.signal.params import PipelineParams
 
-    p = params if params is not None else PipelineParams()
-    if isinstance(path_or_raw, RawSession):
-        raw = _given_zone(path_or_raw, identity)
-        sha = raw_sha256(raw) if dataset is not None else ""
-        return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=raw.source,
-                                           source_sha256=sha, replace=replace,
-                                           treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity)))
-    raw = read(path_or_raw, **identity)
-    return SessionResult(store_session(raw, dataset=dataset, params=p, source_path=str(Path(path_or_raw).resolve()),
-                                       source_sha256=file_sha256(path_or_raw), replace=replace,
-                                       treadmill_speed_mps=treadmill_speed_mps, forget=forgotten(identity),
-                                       start_given=identity.get("start") is not None))
+    raw = (_given_zone(path_or_raw, identity) if isinstance(path_or_raw, RawSession)
+           else read(path_or_raw, **identity))  # a RawSession read from a file is stored as that file
+    return SessionResult(store_session(raw, dataset=dataset, params=params if params is not None else PipelineParams(),
+                                       replace=replace, treadmill_speed_mps=treadmill_speed_mps,
+                                       forget=forgotten(identity)))
 
 
 def _given_zone(raw: RawSession, identity: dict[str, Any]) -> RawSession:

@@ -40,6 +40,10 @@ MOUNTING_SOURCES = ("file", "given", "assumed")
 """Where a session's nominal mounting comes from: the file (or its format's specification), the
 user, or nowhere (the identity assumed: the file did not say how the sensor was worn)."""
 
+START_SOURCES = ("file", "given")
+"""Where a session's first sample time comes from: the file (its dates, its clock) or the user
+(``--start``, ``start=``: a file timed from its start)."""
+
 ZONE_SOURCES = ("given", "file", "computer")
 """Where ``utc_offset_min`` comes from: ``"given"`` (``--time-zone``, ``time_zone=``, ``--start`` written
 with its offset), ``"file"`` (the file states it) or ``"computer"`` (``imuback record``'s machine zone, a
@@ -88,6 +92,20 @@ def rotation_problem(m: F64) -> str | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SourceFile:
+    """The file a :class:`RawSession` was read from, as a dataset records it: processing the session
+    stores these (``sessions.source_path``, ``sessions.source_sha256``) as processing the file does.
+    """
+
+    path: str
+    """Absolute path of the file (a folder for an unzipped phone export)."""
+    sha256: str
+    """SHA-256 of the bytes that make its sessions (``imuback.formats.file_sha256``)."""
+    format: str
+    """The format it was read as (``imuback.formats.FORMATS``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawSession:
     """One recorded session in the sensor frame, as the raw contract defines it.
 
@@ -111,6 +129,11 @@ class RawSession:
     acc_absent : accelerometer columns the sensor does not have (a two-axis accelerometer, its
         file without that column): at most one of :data:`ACC_COLUMNS`, reading 0 throughout. Any
         other axis that is exactly constant while the sensor moves is a dead axis and refused.
+    start_source : where the first sample's time comes from (:data:`START_SOURCES`): ``"file"`` (its
+        dates or clock) or ``"given"`` (``--start``, ``start=``, for a file timed from its start).
+    file : the file it was read from (:class:`SourceFile`, set by ``imuback.formats.read_sessions``);
+        None for a session built in memory. Kept by ``dataclasses.replace``: set it to None when the
+        samples no longer are the file's.
     """
 
     session_id: str
@@ -130,6 +153,8 @@ class RawSession:
     acc_absent: tuple[str, ...] = ()
     utc_offset_min: int | None = None
     utc_offset_source: str | None = None
+    start_source: str = "file"
+    file: SourceFile | None = None
 
     def __post_init__(self) -> None:
         for name, dtype in (("time_ns", np.int64), ("acc_mps2", np.float32), ("gyr_dps", np.float32),
@@ -173,6 +198,9 @@ class RawSession:
 
     def _check_declared(self) -> None:
         """The declared figures: a proper rotation as mounting, a plausible rate, positive ranges."""
+        if self.start_source not in START_SOURCES:
+            raise RawFormatError(f"{self.source}: start_source {self.start_source!r} is not one of "
+                                 f"{list(START_SOURCES)}")
         if self.mounting_source not in MOUNTING_SOURCES:
             raise RawFormatError(f"{self.source}: mounting_source {self.mounting_source!r} is not one of "
                                  f"{list(MOUNTING_SOURCES)}")

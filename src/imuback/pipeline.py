@@ -33,7 +33,7 @@ from imuback.errors import (
     SidecarsUnhashedError,
     SignalError,
 )
-from imuback.formats import read_session, read_sessions, recording_files
+from imuback.formats import SEVERAL_SESSIONS, read_session, read_sessions
 from imuback.formats.bids import MOTION_SUFFIX
 from imuback.signal.activity import RUN, STILL, WALK
 from imuback.signal.clipping import CENSORED_METRICS, censored, censored_median
@@ -113,28 +113,6 @@ class SessionTables:
                          f"{n} note{'' if n == 1 else 's'}" for old, n in self.moved_from)
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a raw input: the bytes of every file that makes its session
-    (:func:`imuback.formats.recording_files`: the file, then a CSV's or a BIDS recording's
-    sidecars), one after the other; for a folder (an unzipped phone export) the names and bytes of
-    all its files. A changed sidecar is a changed recording.
-    """
-    h = hashlib.sha256()
-    path = Path(path)
-    # recording_files' BIDS branch (a CSV, whatever the case of its name, cannot end so): its sidecars
-    # are hashed with their suffixes; a CSV's sidecar plainly after the file, as before schema 1.6
-    bids = not path.is_dir() and path.name.endswith(MOTION_SUFFIX)
-    for i, part in enumerate(recording_files(path)):
-        if path.is_dir():
-            h.update(part.relative_to(path).as_posix().encode() + b"\0")
-        elif i and bids:
-            h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
-        with open(part, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
-
-
 def raw_sha256(raw: RawSession) -> str:
     """SHA-256 of a session built in memory: its sample times and values (the bytes a file would
     hold), so that a dataset can tell this recording from another under the same ids.
@@ -144,6 +122,16 @@ def raw_sha256(raw: RawSession) -> str:
         if a is not None:
             h.update(np.ascontiguousarray(a).data)
     return h.hexdigest()
+
+
+def provenance(raw: RawSession) -> tuple[str, str, bool]:
+    """(``source_path``, ``source_sha256``, dated by the start given) stored with ``raw``: those of the
+    file it was read from (``RawSession.file``), so that a session read and then processed is stored as
+    its file processed is; for a session built in memory, its ``source`` name and :func:`raw_sha256`.
+    """
+    if raw.file is not None:
+        return raw.file.path, raw.file.sha256, raw.start_source == "given"
+    return raw.source, raw_sha256(raw), False
 
 
 def process_raw(raw: RawSession, *, params: PipelineParams = PipelineParams(),
@@ -191,9 +179,8 @@ def process_file(path: str | Path, *, dataset: str | Path | None = None,
     :class:`imuback.errors.ImubackError` subclasses with the file named in the message.
     """
     return store_session(read_session(path, mapping=mapping, **(csv_meta or {})), dataset=dataset, params=params,
-                         source_path=str(Path(path).resolve()), source_sha256=file_sha256(path),
                          replace=replace, lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps,
-                         forget=forgotten(csv_meta), start_given=(csv_meta or {}).get("start") is not None)
+                         forget=forgotten(csv_meta))
 
 
 def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None,
@@ -207,22 +194,19 @@ def process_file_sessions(path: str | Path, *, dataset: str | Path | None = None
     alone. Reading the file is all or nothing (an unreadable file raises). ``lock_held``: the
     caller holds the dataset's lock (a batch worker); ``force``: see :func:`store_session`.
     """
-    source = str(Path(path).resolve())
     out: list[SessionTables | ImubackError] = []
     with collected_warnings() as said:
         raws = read_sessions(path, mapping=mapping, **(identity or {}))
-        sha = file_sha256(path)
+        source, sha, _ = provenance(raws[0])  # every session of one file carries that file
         forget = forgotten(identity)
-        start_given = (identity or {}).get("start") is not None and len(raws) == 1  # one session, dated as given
         # batch workers share the driver's dataset lock: the session locks keep two files with the same ids apart
         ids = [(raw.runner_id, raw.session_id) for raw in raws]
         with session_locks(dataset, ids, source_sha256=sha) if lock_held and dataset is not None else nullcontext():
             for raw in raws:
                 try:
-                    out.append(store_session(raw, dataset=dataset, params=params, source_path=source,
-                                             source_sha256=sha, replace=replace, lock_held=lock_held,
-                                             treadmill_speed_mps=treadmill_speed_mps, force=force,
-                                             forget=forget, start_given=start_given))
+                    out.append(store_session(raw, dataset=dataset, params=params, replace=replace,
+                                             lock_held=lock_held, treadmill_speed_mps=treadmill_speed_mps,
+                                             force=force, forget=forget))
                 except ImubackError as exc:
                     out.append(exc)
     written = [r for r in out if isinstance(r, SessionTables) and not r.up_to_date]
@@ -266,11 +250,10 @@ def forgotten(identity: dict[str, Any] | None) -> frozenset[str]:
 
 
 def store_session(raw: RawSession, *, dataset: str | Path | None, params: PipelineParams = PipelineParams(),
-                  source_path: str = "", source_sha256: str = "", replace: bool = False,
-                  lock_held: bool = False, treadmill_speed_mps: float | None = None,
-                  force: bool = False, forget: frozenset[str] = frozenset(),
-                  start_given: bool = False) -> SessionTables:
-    """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`).
+                  replace: bool = False, lock_held: bool = False, treadmill_speed_mps: float | None = None,
+                  force: bool = False, forget: frozenset[str] = frozenset()) -> SessionTables:
+    """Process ``raw`` and, if ``dataset`` is given, write its rows there (see :func:`process_file`),
+    with its file's path and hash (:func:`provenance`; a session built in memory: its samples' hash).
 
     ``treadmill_speed_mps``: the belt speed of a treadmill run. Without it (None), a speed given
     when the same recording (same bytes) was stored before is kept: re-processing, ``replace``
@@ -284,11 +267,12 @@ def store_session(raw: RawSession, *, dataset: str | Path | None, params: Pipeli
     ``SessionTables.same_as`` says so -- this runner's: up to date (nothing written) as that session
     would be, else (``force``, a new belt speed, mounting or zone given, another pipeline version)
     that session written again; another runner's: refused as a move (``replace`` moves it, under
-    its stored id). ``start_given``: the start was given (``--start``) to a file that holds one session,
-    so the same bytes are that stored session whatever its start: stored under another start, it is
-    refused (:class:`~imuback.errors.RedatedError`, "--replace to re-date it") unless ``replace``, which
+    its stored id). A file's session dated by the start given to it (``RawSession.start_source``
+    ``given``) is that stored session whatever its start: stored under another start, it is refused
+    (:class:`~imuback.errors.RedatedError`, "--replace to re-date it") unless ``replace``, which
     re-dates it under its stored session id.
     """
+    source_path, source_sha256, start_given = provenance(raw)
     clear = treadmill_speed_mps == CLEAR_TREADMILL_SPEED_MPS
     given = None if clear else treadmill_speed_mps
     if dataset is None:
@@ -486,9 +470,15 @@ def mounting_json(mounting: npt.NDArray[np.float64]) -> str:
 
 def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, replace: bool,
                    source_path: str = "") -> None:
-    """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session)."""
+    """Refuse to put ``raw`` where the dataset holds another recording of the same (runner, session).
+    One stored with the hash of these very samples is this recording: ``imuback.process(read(file))``
+    stored that before a ``RawSession`` carried its file (:func:`provenance`), and it is now written
+    again with the file's.
+    """
     stored = stored_source(dataset, runner_id=raw.runner_id, session_id=raw.session_id)
     if stored is None or replace or stored["source_sha256"] in (source_sha256, "", None):
+        return
+    if raw.file is not None and stored["source_sha256"] == raw_sha256(raw):
         return
     if _sidecars_unhashed(source_path, stored):
         raise SidecarsUnhashedError(
@@ -497,11 +487,14 @@ def check_identity(dataset: str | Path, raw: RawSession, *, source_sha256: str, 
             "hash did not yet cover its BIDS sidecars (_channels.tsv, _channels.json, _motion.json), so a "
             "changed sidecar cannot be told apart; pass --replace (replace=True in Python) once to read it "
             "again with its sidecars")
+    named = raw.file is not None and raw.file.format in SEVERAL_SESSIONS  # --session picks one, names none
     raise DatasetError(
         f"{raw.source}: session {raw.session_id!r} of runner {raw.runner_id!r} is already in {dataset}, made "
-        f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); give "
-        "this recording another session id, or pass --replace (replace=True in Python) to replace the "
-        "stored session with it")
+        f"from other bytes ({stored['source_path']}, SHA-256 {str(stored['source_sha256'])[:12]}...); "
+        + ("a mobgap data.mat names its sessions after its trials, so another participant's file under the same "
+           "runner id holds the same ones: give each participant their own runner id (--runner ID; in a batch, one "
+           "run per participant's folder)" if named else "give this recording another session id")
+        + ", or pass --replace (replace=True in Python) to replace the stored session with it")
 
 
 def _sidecars_unhashed(source_path: str, stored: dict[str, Any]) -> bool:

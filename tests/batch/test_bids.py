@@ -84,6 +84,11 @@ def test_events_from_the_processed_steps(tmp_path: Path) -> None:
     np.testing.assert_allclose([float(e["onset"]) for e in events], (ic - t0) / 1e9, atol=1e-6)
     assert (out / sub / ses / "motion" / f"{sub}_{ses}_task-running_events.json").exists()
     assert [r["imuback_runner_id"] for r in _tsv(out / "participants.tsv")] == ["r_1"]
+    # every TSV's header as written, not as csv.DictReader gives it back (it strips quotes): plain names
+    first = {p.name: p.read_text().split("\n", 1)[0] for p in out.rglob("*.tsv") if not p.name.endswith("_motion.tsv")}
+    assert first[f"{sub}_{ses}_task-running_events.tsv"] == "onset\tduration\ttrial_type\tfoot\tactivity"
+    assert len(first) == 5 and not [line for line in first.values() if '"' in line], first  # review 34 #5
+    assert '"' not in next(out.rglob("*_motion.tsv")).read_text()  # samples: no header, nothing quoted
 
 
 def test_cli(study: Study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,3 +242,34 @@ def test_an_assumed_mounting_is_not_exported_as_a_nominal_one(tmp_path: Path) ->
         (tsv,) = (tmp_path / f"bids_{name}").rglob("*_motion.tsv")
         back = read_session(tsv, runner_id="r1")
         assert back.mounting_source == ("assumed" if name == "assumed" else "file")
+
+
+def test_the_time_zone_comes_back_from_an_export(tmp_path: Path) -> None:
+    """Where a session was recorded survives the BIDS round trip (review 34 #6: ``utc_offset_min 0
+    (computer)`` came back null): ``acq_time`` stays UTC with its ``Z``, and the offset and its source
+    travel in the imuback columns of ``*_sessions.tsv`` (described in ``*_sessions.json``); processed, the
+    exported file gives the original's zone columns; a session without a zone comes back without one."""
+    import dataclasses
+
+    import imuback
+    from imuback.formats import read_session
+
+    base = imuback.simulate(minutes=0.5, seed=6, runner_id="ann")
+    zones = {"guess": (0, "computer"), "madrid": (60, "given"), "none": (None, None)}
+    srcs = {name: write_raw(tmp_path / "in" / f"{name}.parquet", dataclasses.replace(
+        base, session_id=name, utc_offset_min=off, utc_offset_source=source)) for name, (off, source) in zones.items()}
+    out = tmp_path / "bids"
+    assert export_bids(list(srcs.values()), out_dir=out).failures == ()
+    rows = {r["imuback_session_id"]: r for r in _tsv(out / "sub-ann" / "sub-ann_sessions.tsv")}
+    assert [(rows[n]["imuback_utc_offset_min"], rows[n]["imuback_utc_offset_source"]) for n in zones] == [
+        ("0", "computer"), ("60", "given"), ("n/a", "n/a")]
+    assert all(r["acq_time"].endswith("Z") for r in rows.values())  # BIDS's UTC acq_time, unchanged
+    described = json.loads((out / "sub-ann" / "sub-ann_sessions.json").read_text())
+    assert described["imuback_utc_offset_min"]["Units"] == "min"
+    for name, (off, source) in zones.items():
+        (motion,) = out.rglob(f"*ses-{name}_*_motion.tsv")
+        back = read_session(motion)
+        assert (back.utc_offset_min, back.utc_offset_source) == (off, source)
+        stored = [imuback.process(p).session.iloc[0] for p in (srcs[name], motion)]
+        assert [tuple(None if s[c] is None or s[c] != s[c] else s[c] for c in ("utc_offset_min", "utc_offset_source"))
+                for s in stored] == [(off, source)] * 2  # (NaN != NaN: a null in pandas)

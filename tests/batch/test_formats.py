@@ -63,14 +63,13 @@ def test_batch_processes_every_format_and_records_a_bad_file(folder: Path, tmp_p
     assert "cut.cwa: truncated" in errors[0][2]
 
 
-def test_session_and_start_describe_one_file(folder: Path, tmp_path: Path, capsys):
-    with pytest.raises(BatchInputError, match=r"--session s1 describe one recording, but the inputs name 3 files"):
+def test_session_describes_one_file(folder: Path, tmp_path: Path, capsys):
+    with pytest.raises(BatchInputError, match=r"--session s1 names one recording, but the inputs name 3 files"):
         run_batch([folder], dataset=tmp_path / "ds", workers=1, runner_id="ann", session_id="s1")
-    argv = ["batch", str(folder), "--runner", "ann", "--start", "2024-03-04T07:00:00Z", "--dataset",
-            str(tmp_path / "ds")]
+    argv = ["batch", str(folder), "--runner", "ann", "--session", "s1", "--dataset", str(tmp_path / "ds")]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: --start 2024-03-04T07:00:00Z describe one recording") and "Traceback" not in err
+    assert err.startswith("error: --session s1 names one recording") and "Traceback" not in err
     argv = ["batch", str(folder / "ax6.cwa"), "--runner", "ann", "--session", "easy-run", "--dataset",
             str(tmp_path / "ds1")]
     assert main(argv) == 0
@@ -161,3 +160,68 @@ def test_a_csv_named_by_its_sidecar_is_read_again_with_another_mounting(tmp_path
     assert status() == "skipped"  # none given: the one given before is kept (pipeline._keep_given)
     assert status(mounting=np.eye(3).tolist()) == "processed"  # another given replaces it
 
+
+
+def test_a_batch_start_dates_every_file_that_states_none(tmp_path: Path, capsys):
+    """``batch --start`` is the start of every input timed from its start, as ``--runner`` is the runner
+    of every input naming none (review 34 #2: Xsens exports without UTC columns could not be batched):
+    each keeps its own session id (file name + start); a file that dates its samples itself (Xsens with
+    UTC columns, raw Parquet, .cwa) keeps its own start, said under warnings. Another --start later is
+    each file's re-dating, refused per file ("--replace to re-date it") and done with --replace."""
+    import imuback
+    from imuback.store.raw import write_raw
+    from imuback.store.warnings_table import read_warnings
+    from tests.formats.test_xsens import _export, _utc_columns
+
+    root = tmp_path / "raw"
+    root.mkdir()
+    for name, n in (("1-1_lb.txt", 3000), ("1-2_lb.txt", 3100), ("2-1_lb.txt", 3200)):
+        _export(root / name, np.arange(n))  # three recordings (not copies: those would be one session)
+    _export(root / "dot.txt", np.arange(3000), extra=_utc_columns(3000))  # dated 2023-05-06T07:08:09.5Z
+    write_raw(root / "own.parquet", imuback.simulate(minutes=0.5, seed=3, runner_id="ann"))
+    _cwa(root / "ax6.cwa")
+    ds, start = tmp_path / "ds", "2024-03-04T09:00:00+01:00"  # 08:00Z: not the others' 07:00Z
+    argv = ["batch", str(root), "--runner", "ann", "--start", start, "--dataset", str(ds), "--progress", "none"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "6 processed, 0 skipped (up to date), 0 failed" in out
+    for name in ("dot.txt", "own.parquet", "ax6.cwa"):
+        assert f"{root / name}: dates its samples itself (first sample at " in out
+    assert f"; --start {start} applies only to files that state no start" in out
+    rows = {r["session_id"]: r for r in imuback.open_dataset(ds).sessions.to_dict("records")}
+    assert sorted(rows) == ["1-1_lb-20240304T080000Z", "1-2_lb-20240304T080000Z", "2-1_lb-20240304T080000Z",
+                            "ann-sim3", "ax6-20240304T070000Z", "dot-20230506T070809Z"]
+    assert rows["1-1_lb-20240304T080000Z"]["utc_offset_min"] == 60  # --start's offset: where it dates
+    assert np.isnan(rows["dot-20230506T070809Z"]["utc_offset_min"])  # not the zone of a file it does not date
+    said = read_warnings(ds).to_pylist()
+    assert sorted(Path(w["source_path"]).name for w in said) == ["ax6.cwa", "dot.txt", "own.parquet"]
+
+    assert main(argv) == 0 and "0 processed, 6 skipped" in capsys.readouterr().out  # up to date, nothing new
+    later = run_batch([root], dataset=ds, workers=1, runner_id="ann", start="2024-03-04T09:00:00Z")
+    failed = {Path(o.path).name: o for o in later.failures}
+    assert sorted(failed) == ["1-1_lb.txt", "1-2_lb.txt", "2-1_lb.txt"]  # each its own re-dating
+    assert all(o.error_type == "RedatedError" and o.message.endswith("--replace to re-date it (its session id stays)")
+               for o in failed.values())
+    again = run_batch([root], dataset=ds, workers=1, runner_id="ann", start="2024-03-04T09:00:00Z", replace=True)
+    assert again.ok and again.counts["processed"] == 3
+    dated = imuback.open_dataset(ds).sessions.set_index("session_id")["start_time"]
+    assert str(dated["1-2_lb-20240304T080000Z"]) == "2024-03-04 09:00:00+00:00"  # re-dated, its id kept
+    assert len(dated) == 6
+
+
+def test_two_participants_data_mat_under_one_runner_are_told_to_take_a_runner_id_each(tmp_path: Path):
+    """A batch cannot give a mobgap file's trials other session ids (review 34 #2): the refusal of the
+    second participant's data.mat under the first's runner id advises a runner id per participant."""
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    for who, t0 in (("HA/001", T0_S), ("MS/001", T0_S + 3600)):
+        (tmp_path / who).mkdir(parents=True)
+        _write(tmp_path / who / "data.mat", {"TM1": {"Test1": {"Trial1": {"SU": {"LowerBack": _lower_back(20, t0)}}}}})
+    summary = run_batch([tmp_path / "HA", tmp_path / "MS"], dataset=tmp_path / "ds", workers=1, runner_id="p")
+    (failed,) = summary.failures
+    assert failed.error_type == "DatasetError" and "HA/001/data.mat" in failed.message
+    assert failed.message.endswith("give each participant their own runner id (--runner ID; in a batch, one run per "
+                                   "participant's folder), or pass --replace (replace=True in Python) to replace the "
+                                   "stored session with it")
+    assert "another session id" not in failed.message
+    assert run_batch([tmp_path / "MS"], dataset=tmp_path / "ds", workers=1, runner_id="ms001").ok

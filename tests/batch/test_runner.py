@@ -18,7 +18,8 @@ from imuback import PIPELINE_VERSION
 from imuback.batch.runner import BatchInterrupted, format_summary, run_batch
 from imuback.cli import main
 from imuback.errors import DatasetError
-from imuback.pipeline import file_sha256, process_file
+from imuback.formats import file_sha256
+from imuback.pipeline import process_file
 from imuback.signal.params import MetricParams, PipelineParams
 from imuback.store.dataset import read_table, session_dir
 from imuback.store.errors_table import read_errors

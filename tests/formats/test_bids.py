@@ -195,7 +195,7 @@ def test_a_changed_sidecar_is_a_changed_recording(tmp_path, capsys):
     a changed file is (refused without --replace, re-written with it), never skipped as already stored.
     """
     from imuback.cli.main import main
-    from imuback.pipeline import file_sha256
+    from imuback.formats import file_sha256
     from imuback.store.dataset import read_table
 
     path, _ = _foreign(tmp_path / "bids")
@@ -233,21 +233,21 @@ def test_a_session_hashed_before_its_sidecars_counted_names_the_upgrade(tmp_path
     recording "made from other bytes"; ``--replace`` re-reads it and stores the full hash."""
     import hashlib
 
-    import imuback.pipeline as pipeline
+    import imuback.formats as formats
     from imuback.cli.main import main
     from imuback.store.dataset import read_table
 
     path, _ = _foreign(tmp_path / "bids")
     ds = tmp_path / "ds"
     with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
-        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        m.setattr(formats, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
         assert main(["process", str(path), "--dataset", str(ds)]) == 0
     capsys.readouterr()
     assert main(["process", str(path), "--dataset", str(ds)]) == 1
     err = capsys.readouterr().err
     assert "did not yet cover its BIDS sidecars" in err and "--replace" in err and "other bytes" not in err
     assert main(["process", str(path), "--dataset", str(ds), "--replace"]) == 0
-    assert read_table(ds, "sessions").to_pylist()[0]["source_sha256"] == pipeline.file_sha256(path)
+    assert read_table(ds, "sessions").to_pylist()[0]["source_sha256"] == formats.file_sha256(path)
     path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")  # now the bytes differ
     assert main(["process", str(path), "--dataset", str(ds)]) == 1
     assert "other bytes" in capsys.readouterr().err
@@ -258,14 +258,14 @@ def test_a_batch_over_a_session_hashed_before_its_sidecars_says_to_replace_it_on
     is not broken, ``--replace`` once re-reads it (not "an earlier version ... until the file is fixed")."""
     import hashlib
 
-    import imuback.pipeline as pipeline
+    import imuback.formats as formats
     from imuback.batch.runner import run_batch
     from imuback.store.errors_table import read_errors
 
     path, _ = _foreign(tmp_path / "bids")
     ds = tmp_path / "ds"
     with monkeypatch.context() as m:  # the hash before 1.6: the .tsv's bytes alone
-        m.setattr(pipeline, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        m.setattr(formats, "file_sha256", lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
         assert main(["process", str(path), "--dataset", str(ds)]) == 0
     assert run_batch([path], dataset=ds, workers=1, progress="none").counts["failed"] == 1
     (err,) = read_errors(ds).to_pylist()

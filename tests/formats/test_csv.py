@@ -107,6 +107,26 @@ def test_start_is_refused_for_times_that_are_dates_already(tmp_path, raw):
         read_session(path, runner_id="r1", start="2024-03-04T07:00:00Z")
 
 
+def test_a_batch_start_dates_relative_times_and_leaves_dates_alone(tmp_path, raw, caplog):
+    """A batch's ``--start`` (``UndatedStart``) times a CSV of time since the start (``start_source``
+    ``given``); a CSV of epoch numbers or dates keeps its own times (``file``), said in one log warning,
+    where a plain start is refused for it (above)."""
+    from imuback.formats.identity import UndatedStart
+
+    start = UndatedStart("2024-03-04T07:00:00Z")
+    since = [f"{(x - raw.time_ns[0]) / 1e9:.6f}" for x in raw.time_ns[:400]]
+    rel = read_session(_csv(tmp_path / "rel.csv", raw, times=since), runner_id="r1", start=start)
+    assert str(np.datetime64(int(rel.time_ns[0]), "ns")) == "2024-03-04T07:00:00.000000000"
+    assert rel.start_source == "given" and not caplog.records
+    epoch = read_session(_csv(tmp_path / "e.csv", raw, times=raw.time_ns / 1e9), runner_id="r1", start=start)
+    assert abs(int(epoch.time_ns[0]) - int(raw.time_ns[0])) < 2000 and epoch.start_source == "file"
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"{tmp_path / 'e.csv'}: dates its samples itself (first sample at ")
+    assert said.endswith("; --start 2024-03-04T07:00:00Z applies only to files that state no start")
+    dates = [str(np.datetime64(int(t), "ns").astype("datetime64[ms]")) + "Z" for t in raw.time_ns[:400]]
+    assert read_session(_csv(tmp_path / "d.csv", raw, times=dates), runner_id="r1", start=start).start_source == "file"
+
+
 def test_process_applies_runner_and_start_to_csv_files_only(tmp_path, raw, capsys):
     from imuback.cli import main
     from imuback.store.raw import write_raw

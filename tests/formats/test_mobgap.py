@@ -8,6 +8,7 @@ Apache-2.0); the real example files are read from ../shared/data/real/mobgap_lab
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,29 @@ def test_batch_with_a_runner_processes_every_trial_of_a_mobgap_file(mat, tmp_pat
     assert [o.session_id for o in one.outcomes] == ["TimeMeasure1_Test11_Trial1"]
 
 
+def test_the_batch_summary_counts_each_session_of_a_data_mat(mat, tmp_path):
+    """"processed sessions by status" counts sessions, not files (review 34 #4: a data.mat of several
+    trials counted once); the written trials of a file that failed in part count too."""
+    from imuback.batch.runner import format_summary, run_batch
+
+    ds = tmp_path / "ds"
+    summary = run_batch([mat], dataset=ds, workers=1, runner_id="ha001")
+    (outcome,) = summary.outcomes
+    assert [sid for sid, _status in outcome.sessions] == ["TimeMeasure1_Test5_Trial1", "TimeMeasure1_Test11_Trial1"]
+    line = next(x for x in format_summary(summary).splitlines() if x.startswith("processed sessions by status: "))
+    assert sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", line)) == 2, line
+    assert "processed sessions by status" not in format_summary(run_batch([mat], dataset=ds, workers=1,
+                                                                          runner_id="ha001"))  # skipped: none
+    (tmp_path / "other").mkdir()  # a trial clashing with a stored one from other bytes, and a new one
+    other = _write(tmp_path / "other" / "data.mat", {
+        "TimeMeasure1": {"Test5": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S, seed=7)}}},
+                         "Test6": {"Trial1": {"SU": {"LowerBack": _lower_back(5, T0_S + 900, seed=8)}}}}})
+    part = run_batch([other], dataset=ds, workers=1, runner_id="ha001")
+    assert part.counts["failed"] == 1 and [sid for sid, _ in part.outcomes[0].sessions] == ["TimeMeasure1_Test6_Trial1"]
+    line = next(x for x in format_summary(part).splitlines() if x.startswith("processed sessions by status: "))
+    assert sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", line)) == 1, line
+
+
 def test_batch_names_the_one_trial_of_a_file_that_fails_and_keeps_the_others(mat, tmp_path):
     from imuback.batch.runner import run_batch
 
@@ -230,3 +254,27 @@ def test_a_mounting_other_than_the_standards_is_refused_naming_both(mat):
         read_sessions(mat, runner_id="r1", mounting=RECOMMENDED_MOUNTING)
     same = read_sessions(mat, runner_id="r1", mounting=MOBILISED_LOWER_BACK_R.tolist())
     assert {r.mounting_source for r in same} == {"file"}
+
+
+def test_a_batch_over_a_mobgap_folder_leaves_its_info_for_algo_mat_alone(mat, tmp_path, capsys):
+    """mobgap keeps an ``infoForAlgo.mat`` beside every ``data.mat``: a MATLAB file without the ``data``
+    struct, which a batch's folder scan ignores (told from its variable list, not loaded: review 34 #3,
+    where each one failed the batch); named explicitly it is still refused, naming what it holds."""
+    import io
+
+    from imuback.batch.inputs import discover_inputs
+    from imuback.batch.runner import run_batch
+
+    info = tmp_path / "infoForAlgo.mat"
+    sio.savemat(info, {"infoForAlgo": {"TimeMeasure1": {"Test5": {"Trial1": {"SensorHeight": 95}}}}})
+    ignored: list[Path] = []
+    assert discover_inputs([tmp_path], not_raw=ignored) == [mat.resolve()] and ignored == [info.resolve()]
+    log = io.StringIO()
+    summary = run_batch([tmp_path], dataset=tmp_path / "ds", workers=1, progress="log", stream=log, runner_id="ha001")
+    assert summary.ok and [Path(o.path).name for o in summary.outcomes] == ["data.mat"]
+    assert f"ignored 1 files in the input folders that are not raw sessions (tables without acc_x/y/z columns, " \
+           f"files no reader recognises), e.g. {info.resolve()}" in log.getvalue()
+    assert discover_inputs([info]) == [info.resolve()]  # named: taken, to be reported
+    assert main(["process", str(info), "--runner", "ha001", "--dataset", str(tmp_path / "ds")]) == 1
+    assert f"{info}: a MATLAB file without the Mobilise-D 'data' struct (variables: ['infoForAlgo'])" \
+        in capsys.readouterr().err

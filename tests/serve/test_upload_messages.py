@@ -163,6 +163,28 @@ def test_a_mobgap_file_uploaded_with_another_mounting_is_refused_in_the_forms_wo
     assert not re.search(r"--[a-z]|in Python", job.message), job.message
 
 
+def test_a_second_participants_data_mat_under_one_runner_id_is_told_to_take_another(clinic_client: Any,
+                                                                                      tmp_path: Path) -> None:
+    """A data.mat names its sessions after its trials: another participant's under the same runner id is
+    refused advising a runner id per participant, in the form's words (not another session id, which
+    the Session id field cannot give it: it picks a trial)."""
+    from tests.formats.test_mobgap import T0_S, _lower_back, _write
+
+    for i, t0 in enumerate((T0_S, T0_S + 3600)):
+        (tmp_path / str(i)).mkdir()
+        mat = _write(tmp_path / str(i) / "data.mat", {"TM1": {"Test5": {"Trial1": {"SU": {
+            "LowerBack": _lower_back(20, t0, seed=i)}}}}}).read_bytes()
+        assert _upload(clinic_client, [(mat, "data.mat")], runner="ann").status_code == 303
+        jobs = _finished(clinic_client, i + 1)
+    assert sorted(j.status for j in jobs) == ["done", "error"]  # the first participant's stored, the second not
+    (message,) = [j.message for j in jobs if j.status == "error"]
+    assert "session 'TM1_Test5_Trial1' of runner 'ann' is already in the clinic's dataset, made from other bytes " \
+           "(data.mat, SHA-256 " in message, message
+    assert message.endswith("give each participant their own runner id in the Runner id field (the clinic page "
+                            "does not replace a stored session)"), message
+    assert not re.search(r"--[a-z]|in Python|another session id", message), message
+
+
 def _run_csv() -> bytes:
     """18 s of analytic running as a CSV without ids (time s, acc m/s^2)."""
     raw = half_sine_run(minutes=0.3)[0]

@@ -113,7 +113,7 @@ def test_a_move_interrupted_while_deleting_is_finished_by_processing_again(tmp_p
 
 
 def test_csv_sidecar_is_part_of_the_input_hash(tmp_path):
-    from imuback.pipeline import file_sha256
+    from imuback.formats import file_sha256
 
     csv = tmp_path / "run.csv"
     csv.write_text("time,acc_x,acc_y,acc_z\n0,0,0,9.8\n0.01,0,0,9.8\n")
@@ -131,7 +131,7 @@ def test_a_csv_and_its_sidecar_hash_as_before_schema_1_6_whatever_the_case(tmp_p
     """
     import hashlib
 
-    from imuback.pipeline import file_sha256
+    from imuback.formats import file_sha256
 
     csv = tmp_path / name
     csv.write_text("time,acc_x,acc_y,acc_z\n0,0,0,9.8\n0.01,0,0,9.8\n")

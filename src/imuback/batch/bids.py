@@ -17,7 +17,8 @@ the SENSOR frame. Missing samples stay missing rows; the LATENCY channel (second
 sample, whose UTC time is ``acq_time`` in the scans file) shows where the gaps are. BIDS labels
 allow only letters and digits: runner and session ids are mapped to labels, and the mapping is
 kept in ``participants.tsv`` and ``*_sessions.tsv`` (columns ``imuback_runner_id`` and
-``imuback_session_id``).
+``imuback_session_id``), as is the session's time zone (``imuback_utc_offset_min`` and
+``imuback_utc_offset_source`` in ``*_sessions.tsv``: ``acq_time`` is UTC).
 """
 
 from __future__ import annotations
@@ -191,8 +192,7 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
                              "tracked_point": TRACKED_POINT, "units": unit,
                              "reference_frame": "sensor", "description": f"{what}, sensor {axis}"})
     motion_tsv = motion_dir / f"{stem}_motion.tsv"
-    pacsv.write_csv(pa.table(cols), motion_tsv, write_options=pacsv.WriteOptions(
-        include_header=False, delimiter="\t", quoting_style="none"))
+    _write_table_tsv(motion_tsv, pa.table(cols), header=False)
     for ch in channels:
         ch["sampling_frequency"] = f"{raw.sample_rate_hz:g}"
     _write_tsv(motion_dir / f"{stem}_channels.tsv",
@@ -245,11 +245,26 @@ def _write_session(out: Path, raw: RawSession, *, task: str, dataset: str | Path
                [{"filename": f"motion/{motion_tsv.name}", "acq_time": acq_time}])
     sessions_tsv = out / f"sub-{sub}" / f"sub-{sub}_sessions.tsv"
     rows = _read_tsv(sessions_tsv)
-    rows[f"ses-{ses}"] = {"session_id": f"ses-{ses}", "acq_time": acq_time,
-                          "imuback_session_id": raw.session_id}
-    _write_tsv(sessions_tsv, ["session_id", "acq_time", "imuback_session_id"],
-               [rows[k] for k in sorted(rows)])
+    rows[f"ses-{ses}"] = {"session_id": f"ses-{ses}", "acq_time": acq_time, "imuback_session_id": raw.session_id,
+                          "imuback_utc_offset_min": "" if raw.utc_offset_min is None else str(raw.utc_offset_min),
+                          "imuback_utc_offset_source": raw.utc_offset_source or ""}
+    _write_tsv(sessions_tsv, list(SESSIONS_COLUMNS), [rows[k] for k in sorted(rows)])
+    _write_json(sessions_tsv.with_suffix(".json"), SESSIONS_COLUMNS)
     return motion_tsv
+
+
+SESSIONS_COLUMNS = {
+    "session_id": {"Description": "BIDS label of the session"},
+    "acq_time": {"Description": "UTC time of the session's first motion sample"},
+    "imuback_session_id": {"Description": "session_id in imuback's raw files and dataset"},
+    "imuback_utc_offset_min": {"Description": "where the session was recorded: the local clock's offset from UTC at "
+                                              "its first sample (RawSession.utc_offset_min)", "Units": "min"},
+    "imuback_utc_offset_source": {"Description": "where that offset came from",
+                                  "Levels": {"given": "given by the user", "file": "stated by the recording",
+                                             "computer": "the recording computer's zone (a guess)"}},
+}
+"""The columns of ``sub-*_sessions.tsv``, as its ``sub-*_sessions.json`` describes them: the imuback ids
+and time zone of each session, which BIDS's ``acq_time`` (UTC, ``Z``) does not carry."""
 
 
 def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> None:
@@ -271,8 +286,7 @@ def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> Non
         "trial_type": pa.array(["foot_contact"] * steps.num_rows, pa.string()),
         "foot": text(steps["foot"]), "activity": text(steps["activity"]),
     })
-    pacsv.write_csv(events, path, write_options=pacsv.WriteOptions(delimiter="\t",
-                                                                   quoting_style="none"))
+    _write_table_tsv(path, events, header=True)
     _write_json(path.with_suffix(".json"), {
         "onset": {"Description": "initial contact, seconds since the first motion sample",
                   "Units": "s"},
@@ -282,6 +296,18 @@ def _write_events(path: Path, dataset: Path, raw: RawSession, t0_ns: int) -> Non
         "activity": {"Levels": {"run": "running bout", "walk": "walking bout"}},
         "GeneratedBy": f"imuback {__version__} (steps table)",
     })
+
+
+def _write_table_tsv(path: Path, table: pa.Table, *, header: bool) -> None:
+    """An Arrow table as a BIDS TSV: tab-separated, no value quoted (pyarrow refuses one that would need
+    it), and its header, if any, plain as BIDS expects: pyarrow quotes header names whatever the
+    quoting style (only recent releases have ``quoting_header``), so the header is written here.
+    """
+    with open(path, "wb") as f:
+        if header:
+            f.write(("\t".join(table.column_names) + "\n").encode())
+        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(include_header=False, delimiter="\t",
+                                                                   quoting_style="none"))
 
 
 def _write_tsv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:

@@ -71,16 +71,19 @@ def discover_inputs(specs: Sequence[str | Path], *, exclude: Iterable[str | Path
 
 def _may_be_raw(path: Path) -> bool:
     """False for a readable table without any acceleration column (a CSV's header split by the
-    delimiter the CSV reader detects), or a file of another suffix whose format its content does
-    not tell; True otherwise (an empty CSV too: it is reported, not dropped).
+    delimiter the CSV reader detects), a file of another suffix whose format its content does
+    not tell, or a MATLAB file without the Mobilise-D ``data`` struct (mobgap's ``infoForAlgo.mat``
+    beside each ``data.mat``); True otherwise (an empty CSV too: it is reported, not dropped).
     """
     if path.suffix.lower() in _TOLD_BY_CONTENT:
         from imuback.formats import detect_format
+        from imuback.formats.mobgap import has_data_struct
 
         try:
-            return detect_format(path) not in ("csv", "parquet")
+            kind = detect_format(path)
         except ImubackError:
             return False
+        return has_data_struct(path) if kind == "mobgap" else kind not in ("csv", "parquet")
     try:
         if path.suffix.lower() == ".csv":
             from imuback.formats.csv import header_names

@@ -123,8 +123,12 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     runner_id : runner of the inputs that name none; a file naming its own (raw Parquet, a CSV
         sidecar, BIDS's participants.tsv) keeps it, said in :attr:`BatchSummary.warnings`
         (``imuback.batch.work.own_runner_kept``).
-    session_id, start : session id and ISO 8601 start time of an input that names none; they
-        describe one recording, so they need ``inputs`` to find exactly one file.
+    session_id : session id of an input that names none; it names one recording, so it needs
+        ``inputs`` to find exactly one file.
+    start : ISO 8601 time (with its zone) of the first sample of each input that states none (timed
+        from its start: a CSV of seconds since the start, Xsens without UTC columns, Movesense, BIDS
+        without ``acq_time``); a file that dates its samples itself keeps its own, said in
+        :attr:`BatchSummary.warnings` (:class:`imuback.formats.identity.UndatedStart`).
     mounting : nominal mounting R (3x3, ``v_body = R @ v_sensor``) of the inputs that state none
         (not applied to raw Parquet files, which carry their own), or its name (``"identity"``,
         ``"recommended"``, as ``--mounting``); ``"unknown"`` forgets one given before.
@@ -145,10 +149,9 @@ def run_batch(inputs: Sequence[str | Path], *, dataset: str | Path, workers: int
     ds = Path(dataset).resolve()
     not_raw: list[Path] = []
     files = discover_inputs(inputs, exclude=[ds], not_raw=not_raw)
-    given = [f"--{name} {value}" for name, value in (("session", session_id), ("start", start)) if value is not None]
-    if given and len(files) != 1:
-        raise BatchInputError(f"{' and '.join(given)} describe one recording, but the inputs name {len(files)} files "
-                              f"(e.g. {files[0]}); give them with one file, or process the files one by one")
+    if session_id is not None and len(files) != 1:
+        raise BatchInputError(f"--session {session_id} names one recording, but the inputs name {len(files)} files "
+                              f"(e.g. {files[0]}); give it with one file, or process the files one by one")
     from imuback.formats.zone import FORGET, parse_zone
 
     if time_zone is not None and time_zone != FORGET:
@@ -524,8 +527,8 @@ def format_summary(summary: BatchSummary, *, max_listed: int = 10) -> str:
     rate = n / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     lines = [f"{n} input files in {summary.elapsed_s:.1f} s ({rate:.2f}/s) on {summary.backend}: "
              f"{c['processed']} processed, {c['skipped']} skipped (up to date), {c['failed']} failed"]
-    written = {(o.runner_id, o.session_id): o.session_status for o in summary.outcomes if o.status == "processed"}
-    statuses = Counter(written.values())  # a session written again from a copy counts once
+    written = {(o.runner_id, sid): status for o in summary.outcomes for sid, status in o.sessions}
+    statuses = Counter(written.values())  # each session of a data.mat; one written again from a copy once
     if statuses:
         lines.append("processed sessions by status: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items(), key=str)))

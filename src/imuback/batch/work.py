@@ -71,7 +71,8 @@ class SessionTask:
     session_id: str | None = None
     """Session id of an input that names none (a batch of one file); in a multi-session file, the one to process."""
     start: str | None = None
-    """ISO 8601 time, with its zone, of the first sample of an input timed from its start (a batch of one file)."""
+    """ISO 8601 time, with its zone, of the first sample of an input timed from its start; a file that
+    dates its samples itself keeps its own (:func:`given_identity`)."""
     mounting: tuple[tuple[float, ...], ...] | str | None = None
     """Nominal mounting (3x3) of inputs that state none; one that states its own (raw Parquet
     included) refuses another; ``"unknown"``: forget one given before."""
@@ -94,7 +95,11 @@ class SessionOutcome:
     runner_id: str | None = None
     source_sha256: str | None = None
     session_status: str | None = None
-    """The session's own ``status`` column ('ok', 'partial', 'empty') when processed."""
+    """The session's own ``status`` column ('ok', 'partial', 'empty') when processed (a file of several
+    sessions: their statuses, ``ok/partial``)."""
+    sessions: tuple[tuple[str, str], ...] = ()
+    """(session_id, status) of each session this file wrote (a mobgap ``data.mat``: one per trial; the
+    written ones of a file that failed in part), what the summary counts by status."""
     n_steps: int = 0
     n_strides: int = 0
     error_type: str | None = None
@@ -227,10 +232,14 @@ def given_identity(path: str | Path, *, runner_id: str | None = None, session_id
                    start: str | None = None, mounting: Any = None, time_zone: str | None = None) -> dict[str, Any]:
     """The identity a batch (or ``export bids``) gives an input file: the ``--runner``/``--session``/
     ``--start``/``--mounting``/``--time-zone`` that were given; a file that states one of them keeps its
-    own and refuses another (raw Parquet's ids, start, mounting and zone: :func:`imuback.formats.check_raw_identity`,
-    :func:`imuback.formats.check_raw_zone`); a zone given wins over one another format states.
+    own and refuses another (raw Parquet's ids, mounting and zone: :func:`imuback.formats.check_raw_identity`,
+    :func:`imuback.formats.check_raw_zone`), but its start: ``--start`` dates the files that state none
+    (:class:`~imuback.formats.identity.UndatedStart`); a zone given wins over one another format states.
     """
-    given = (("runner_id", runner_id), ("session_id", session_id), ("start", start),
+    from imuback.formats.identity import UndatedStart
+
+    given = (("runner_id", runner_id), ("session_id", session_id),
+             ("start", None if start is None else UndatedStart(start)),
              ("mounting", mounting if mounting is None or isinstance(mounting, str) else [list(r) for r in mounting]),
              ("time_zone", time_zone))  # "unknown" as it is: forget what was given before
     return {k: v for k, v in given if v is not None}
@@ -249,7 +258,8 @@ def _file_outcome(task: SessionTask, t0: tuple[float, float],
     ids = ", ".join(r.session_id for r in done)
     fields: dict[str, Any] = {
         "runner_id": done[0].runner_id if done else task.runner_id,
-        "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done)}
+        "n_steps": sum(r.steps.num_rows for r in done), "n_strides": sum(r.strides.num_rows for r in done),
+        "sessions": tuple((r.session_id, str(r.summary.get("status"))) for r in done if not r.up_to_date)}
     if failed:
         note = f" ({len(done)} other sessions of the file were processed: {ids})" if done else ""
         return _outcome(task, "failed", t0, source_sha256=_sha256_or_none(task.path),
@@ -343,7 +353,7 @@ def already_processed(task: SessionTask, *, session_id: str, runner_id: str) -> 
         return None
     if not same_params(row[0]["params_json"], task.params) or not same_mounting(row[0], task):
         return None
-    from imuback.pipeline import file_sha256
+    from imuback.formats import file_sha256
 
     sha = file_sha256(task.path)
     return sha if sha == row[0]["source_sha256"] else None
@@ -365,7 +375,8 @@ def file_already_processed(task: SessionTask) -> str | None:
     if path.endswith("_motion.tsv") or has_error(task.dataset, source_path=task.path) \
             or has_error(task.dataset, source_path=path):
         return None
-    from imuback.pipeline import file_sha256, same_start
+    from imuback.formats import file_sha256
+    from imuback.pipeline import same_start
 
     mine = made_by(task)
     if not mine:  # made under another --runner or --session only: this run makes new sessions
@@ -465,7 +476,7 @@ def same_params(recorded: str | None, params: PipelineParams | None) -> bool:
 
 def _sha256_or_none(path: str) -> str | None:
     try:
-        from imuback.pipeline import file_sha256
+        from imuback.formats import file_sha256
 
         return file_sha256(path)
     except Exception:

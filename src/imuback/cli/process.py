@@ -51,7 +51,8 @@ def _process(args: argparse.Namespace) -> int:
     if len(takers) > 1:  # as in a batch: several files are not one recording (raw Parquet checks it is its own)
         print(f"error: --start {args.start} is the time of one recording's first sample; give it with one file "
               f"(got {len(takers)} that are not raw Parquet, e.g. {takers[0]} and {takers[1]}: those timed from "
-              "their start would all be dated from it, those with dates of their own are refused)", file=sys.stderr)
+              "their start would all be dated from it, those with dates of their own are refused), or use "
+              "'imuback batch', whose --start dates every file that states no start", file=sys.stderr)
         return 2
     failed = 0
     try:
@@ -161,8 +162,9 @@ def _format_or_none(path: str) -> str | None:
 
 def add_identity_arguments(p: argparse.ArgumentParser, *, batch: bool = False) -> None:
     """``--runner``, ``--session``, ``--start``, ``--time-zone``, ``--mounting``, the same for ``process`` and ``batch``
-    (``--session`` and ``--start`` describe one recording: both refuse several files, ``--start``
-    in ``process`` several that are not raw Parquet; ``batch``'s ``--runner`` leaves a file naming its own alone).
+    (``--session`` describes one recording: it refuses several files, as ``process``'s ``--start`` several that
+    are not raw Parquet; ``batch``'s ``--runner`` and ``--start`` are those of the files stating none: one
+    stating its own keeps it).
     """
     p.add_argument("--runner", metavar="ID",
                    help=("runner id of files that carry none; a file naming its own (raw Parquet, a CSV sidecar, "
@@ -174,11 +176,15 @@ def add_identity_arguments(p: argparse.ArgumentParser, *, batch: bool = False) -
                         "Parquet's own, which it must be if given); in a mobgap data.mat, the one trial to "
                         "process (e.g. TimeMeasure1_Test5_Trial1); refused with several files")
     p.add_argument("--start", metavar="ISO8601",
-                   help="time of the first sample of files timed from their start (CSV, Xsens without "
-                        "UTC columns, Movesense), with its zone: 2024-03-04T07:00:00Z (UTC) or "
-                        "2024-03-04T08:00:00+01:00; a time without a zone is refused; for raw Parquet, which "
-                        "carries its own, the same instant or refused; refused with several files (process: raw "
-                        "Parquet aside)")
+                   help="time of the first sample of files timed from their start (CSV of time since the start, "
+                        "Xsens without UTC columns, Movesense, BIDS without acq_time), with its zone: "
+                        "2024-03-04T07:00:00Z (UTC) or 2024-03-04T08:00:00+01:00; a time without a zone is "
+                        "refused. " + ("Every such input is dated from it (each keeps its own session id: file "
+                                       "name + start); a file that dates its samples itself keeps its own, said "
+                                       "under warnings" if batch else
+                                       "For raw Parquet, which carries its own, the same instant or refused; "
+                                       "refused with several files that are not raw Parquet ('imuback batch "
+                                       "--start' dates each that states none)"))
     p.add_argument("--time-zone", metavar="ZONE",
                    help="where the recordings were made: a place's IANA name (Europe/Madrid, "
                         "America/Los_Angeles; its offset at each session's start, summer time included), UTC, "

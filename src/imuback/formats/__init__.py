@@ -13,12 +13,14 @@ file with several needs ``session_id`` to pick one). See docs/formats.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from imuback.core import RawSession
+from imuback.core import RawSession, SourceFile
 from imuback.errors import RawFormatError
 from imuback.formats.encoding import decoded_head, refuse_wide, wide_encoding
 
@@ -31,6 +33,10 @@ Format = Literal["parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlog
 FORMATS: tuple[Format, ...] = ("parquet", "csv", "mobgap", "xsens", "bids", "apdm", "sensorlogger", "phyphox", "cwa",
                                "movesense")
 _HEAD_BYTES = 4096
+SEVERAL_SESSIONS: frozenset[Format] = frozenset({"mobgap"})
+"""Formats whose file holds several sessions, named by the file (a mobgap ``data.mat``: one per trial)."""
+_SELF_DATED: frozenset[Format] = frozenset({"parquet", "mobgap", "apdm", "sensorlogger", "cwa"})
+"""Formats whose files always date their samples: a batch's ``--start`` (an ``UndatedStart``) is not theirs."""
 
 
 def detect_format(path: str | Path) -> Format:
@@ -87,7 +93,7 @@ def recording_files(path: str | Path) -> list[Path]:
     file, then a CSV's JSON sidecar (``<file>.csv.json``) or a BIDS ``*_motion.tsv``'s
     ``*_channels.tsv``, ``*_channels.json`` and ``*_motion.json``, where present; a folder (an
     unzipped phone export): all its files, in name order. What ``process`` and ``batch`` hash to
-    tell a changed recording from the one stored (:func:`imuback.pipeline.file_sha256`).
+    tell a changed recording from the one stored (:func:`file_sha256`).
     """
     from imuback.formats.bids import MOTION_SUFFIX, sidecar_files
 
@@ -100,6 +106,30 @@ def recording_files(path: str | Path) -> list[Path]:
     if p.name.endswith(MOTION_SUFFIX):
         return [p, *sidecar_files(p)]
     return [p]
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a raw input: the bytes of every file that makes its session
+    (:func:`recording_files`: the file, then a CSV's or a BIDS recording's sidecars), one after the
+    other; for a folder (an unzipped phone export) the names and bytes of all its files. A changed
+    sidecar is a changed recording.
+    """
+    from imuback.formats.bids import MOTION_SUFFIX
+
+    h = hashlib.sha256()
+    path = Path(path)
+    # recording_files' BIDS branch (a CSV, whatever the case of its name, cannot end so): its sidecars
+    # are hashed with their suffixes; a CSV's sidecar plainly after the file, as before schema 1.6
+    bids = not path.is_dir() and path.name.endswith(MOTION_SUFFIX)
+    for i, part in enumerate(recording_files(path)):
+        if path.is_dir():
+            h.update(part.relative_to(path).as_posix().encode() + b"\0")
+        elif i and bids:
+            h.update(b"\0" + part.name[len(path.name) - len(MOTION_SUFFIX):].encode() + b"\0")
+        with open(part, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 def read_sessions(path: str | Path, *, format: Format | None = None, mapping: ColumnMapping | None = None,
@@ -125,6 +155,9 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
         without ``--time-zone``), which the zone given replaces. A zone given over a file's different
         one is said in one ``imuback`` log warning. ``mounting`` and ``time_zone`` ``"unknown"``
         (:data:`imuback.formats.zone.FORGET`): none given (what the file states).
+
+    Each session carries its file (``RawSession.file``: absolute path, :func:`file_sha256`, format), so
+    that processing it stores what processing the file does.
     """
     kind: Format = format or detect_format(path)
     if kind not in FORMATS:
@@ -136,25 +169,40 @@ def read_sessions(path: str | Path, *, format: Format | None = None, mapping: Co
 
         identity["mounting"] = python_mounting(identity["mounting"], src=str(path))
     identity = {k: (None if isinstance(v, str) and v == FORGET else v) for k, v in identity.items()}
-    if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
-        from imuback.formats.identity import start_text
+    from imuback.formats.identity import UndatedStart, start_text
 
+    if identity.get("start") is not None:  # a datetime from Python: ISO 8601 text with its zone
         identity["start"] = start_text(identity["start"], src=str(path))
+    undated = identity.get("start") if isinstance(identity.get("start"), UndatedStart) else None
+    if undated is not None and kind in _SELF_DATED:
+        identity.pop("start")
     zone_text = identity.pop("time_zone", None)
     zone = None if zone_text is None else parse_zone(str(zone_text), src=str(path))
     sessions = _read_sessions(path, kind, mapping, identity)
-    if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
-        if kind == "parquet":  # ... but a raw Parquet file's own is kept: the same accepted, another refused
-            return [check_raw_zone(s, zone, str(zone_text)) for s in sessions]
-        return [given_zone(s, zone, str(zone_text)) for s in sessions]
+    if undated is not None:
+        _say_own_start(sessions, undated, src=str(path))
     start_offset = text_offset_min(identity["start"]) if isinstance(identity.get("start"), str) else None
-    if start_offset is not None:  # --start written with its offset says where the recording was made
-        import dataclasses
+    if zone is not None:  # a zone given wins over the file's (docs/data_contract.md, "Times and time zones")
+        zoned = check_raw_zone if kind == "parquet" else given_zone  # raw Parquet keeps its own: another refused
+        sessions = [zoned(s, zone, str(zone_text)) for s in sessions]
+    elif start_offset is not None:  # --start written with its offset says where the recording was made
+        sessions = [s if s.utc_offset_min is not None or (undated is not None and s.start_source == "file")
+                    else dataclasses.replace(s, utc_offset_min=start_offset, utc_offset_source="given")
+                    for s in sessions]
+    file = SourceFile(path=str(Path(path).resolve()), sha256=file_sha256(path), format=kind)
+    return [dataclasses.replace(s, file=file) for s in sessions]
 
-        return [s if s.utc_offset_min is not None
-                else dataclasses.replace(s, utc_offset_min=start_offset, utc_offset_source="given")
-                for s in sessions]
-    return sessions
+
+def _say_own_start(sessions: list[RawSession], start: str, *, src: str) -> None:
+    """One ``imuback`` log warning for a file that dates its samples itself, read with a batch's
+    ``--start`` (:class:`~imuback.formats.identity.UndatedStart`), which it then does not take.
+    """
+    from imuback.formats.identity import START_RESOLUTION_NS, start_ns, utc_text
+
+    own = [int(s.time_ns[0]) for s in sessions if s.start_source == "file" and s.n_samples]
+    if own and abs(min(own) - start_ns(start, src=src)) >= START_RESOLUTION_NS:
+        log.warning("%s: dates its samples itself (first sample at %s); --start %s applies only to files that "
+                    "state no start", src, utc_text(min(own)), start)
 
 
 def _read_sessions(path: str | Path, kind: Format, mapping: ColumnMapping | None,
@@ -212,8 +260,6 @@ def check_raw_identity(raw: RawSession, identity: dict[str, Any]) -> RawSession:
     whose mounting is a placeholder (``imuback.mounting_assumed``: nobody said how it was worn) takes
     the one given.
     """
-    import dataclasses
-
     import numpy as np
 
     from imuback.formats.identity import check_stated

@@ -9,6 +9,8 @@ Time: the LATENCY channel (s since the first sample) or, without one, ``Sampling
 ``--start``). Ids: the runner's ``imuback_runner_id`` in ``participants.tsv`` where imuback wrote it
 (a runner given must be that one), else the one given; the session given, else its
 ``imuback_session_id`` in ``*_sessions.tsv``; else the ``sub-``/``ses-`` labels of the file name.
+Zone: ``acq_time``'s offset, else ``imuback_utc_offset_min`` / ``imuback_utc_offset_source`` in
+``*_sessions.tsv`` (imuback's export: its ``acq_time`` is UTC).
 Mounting: ``NominalMountingRotation`` of the ``sensor`` frame in ``*_channels.json`` (else the
 identity). BIDS 1.10, motion datatype.
 """
@@ -192,12 +194,12 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
             raise RawFormatError(f"{src}: acq_time {acq_time!r} in the *_scans.tsv has no Z, and BIDS then leaves "
                                  "its time zone to the reader; add Z to it if it is UTC, or give the first "
                                  f"sample's time with its zone (--start {acq_time}+01:00, ISO 8601)")
-        t0 = start_ns(acq_time, src=src, what="acq_time")
+        t0, start_source = start_ns(acq_time, src=src, what="acq_time"), "file"
         check_stated("start", t0, identity.get("start"), src=src,  # the file's start: another --start refused
                      states=f"acq_time in {scans_name} is", fix="correct the acq_time")
     elif identity.get("start") is not None:
         offset = None  # --start's own offset is kept by formats.read_sessions
-        t0 = start_ns(str(identity["start"]), src=src)
+        t0, start_source = start_ns(str(identity["start"]), src=src), "given"
     else:
         raise RawFormatError(f"{src}: no acq_time in a *_scans.tsv for this file; give --start (ISO 8601)")
     if lat:
@@ -211,11 +213,13 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
         check_stated("runner_id", runner, identity.get("runner_id"), src=src,
                      states=f"participants.tsv gives sub-{ent.get('sub')} imuback_runner_id =",
                      fix="correct participants.tsv")
-    session = identity.get("session_id") or next(
-        (r.get("imuback_session_id") for r in _tsv(bids_root / f"sub-{ent.get('sub')}" /
-                                                   f"sub-{ent.get('sub')}_sessions.tsv")
-         if r.get("session_id") == f"ses-{ent.get('ses')}" and r.get("imuback_session_id") not in (None, "n/a")),
-        ent.get("ses") or ent.get("task"))
+    ses_row = next((r for r in _tsv(bids_root / f"sub-{ent.get('sub')}" / f"sub-{ent.get('sub')}_sessions.tsv")
+                    if r.get("session_id") == f"ses-{ent.get('ses')}"), {})
+    session = (identity.get("session_id") or _value(ses_row, "imuback_session_id")
+               or ent.get("ses") or ent.get("task"))
+    offset_source = None
+    if offset is None and _value(ses_row, "imuback_utc_offset_min") is not None:  # imuback's export: acq_time is UTC
+        offset, offset_source = _offset(ses_row, src=src)
     if runner is None or session is None:
         raise RawFormatError(f"{src}: no sub-/ses- labels in the file name; give --runner and --session")
     mounting, source = _mounting(path, identity.get("mounting"), src=src)
@@ -226,4 +230,26 @@ def read_bids(path: str | Path, **identity: Any) -> RawSession:
                       sample_rate_hz=fs, time_ns=time_ns, acc_mps2=_xyz(data, acc_cols), acc_absent=acc_absent,
                       gyr_dps=None if gyr_cols is None else _xyz(data, gyr_cols),
                       **({} if mounting is None else {"mounting": mounting}), mounting_source=source, source=src,
-                      utc_offset_min=offset)
+                      utc_offset_min=offset, utc_offset_source=offset_source, start_source=start_source)
+
+
+def _value(row: dict[str, str], column: str) -> str | None:
+    """A ``*.tsv`` row's value, None for ``n/a`` or no such column."""
+    value = row.get(column)
+    return None if value in (None, "", "n/a") else value
+
+
+def _offset(row: dict[str, str], *, src: str) -> tuple[int, str]:
+    """(``utc_offset_min``, ``utc_offset_source``) of a ``*_sessions.tsv`` row written by imuback's export."""
+    from imuback.core import ZONE_SOURCES
+
+    text, source = _value(row, "imuback_utc_offset_min"), _value(row, "imuback_utc_offset_source") or "file"
+    try:
+        minutes = int(str(text))
+    except ValueError:
+        raise RawFormatError(f"{src}: imuback_utc_offset_min {text!r} in the *_sessions.tsv is not whole minutes "
+                             "(60 for UTC+01:00); correct it or write n/a") from None
+    if source not in ZONE_SOURCES:
+        raise RawFormatError(f"{src}: imuback_utc_offset_source {source!r} in the *_sessions.tsv is not one of "
+                             f"{list(ZONE_SOURCES)}; correct it or write n/a")
+    return minutes, source

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from imuback.core import G_MPS2, RawSession
 from imuback.errors import RawFormatError, UnitsError
 from imuback.formats.encoding import refuse_wide, wide_encoding
-from imuback.formats.identity import check_stated, default_session_id, start_ns
+from imuback.formats.identity import UndatedStart, check_stated, default_session_id, start_ns
 from imuback.store import schema as S
 from imuback.store.raw import check_raw_path, declared_acc_absent, table_to_raw
 
@@ -92,9 +92,9 @@ def read_csv_session(path: str | Path, *, mapping: ColumnMapping | None = None, 
     path = Path(path)
     check_raw_path(path)
     mapping = mapping or ColumnMapping()
-    table, meta, mounting_source = _read_csv(path, identity, mapping)
+    table, meta, mounting_source, start_source = _read_csv(path, identity, mapping)
     try:
-        return table_to_raw(table, meta, source=str(path), mounting_source=mounting_source)
+        return table_to_raw(table, meta, source=str(path), mounting_source=mounting_source, start_source=start_source)
     except UnitsError as exc:  # a CSV can say its units: point at the flag, not at editing the file
         hint = ("--acc-unit g" if exc.kind == "acc_in_g" and mapping.acc_unit is None else
                 "--gyr-unit rad/s" if exc.kind == "gyr_rad_s" and mapping.gyr_unit is None else None)
@@ -254,32 +254,30 @@ def _time_ns(t: pa.ChunkedArray, *, src: str, start: str | None, unit: TimeUnit 
     x = t.to_numpy(zero_copy_only=False)
     if x.size == 0:
         return np.zeros(0, dtype=np.int64)
-    first = float(x[0])
-    if unit != "auto":
-        per = TIME_UNIT_NS[unit]
-        relative = abs(first) * per < RELATIVE_MAX * 1e9
-        if start is None and relative:
-            raise RawFormatError(f"{src}: column 'time' starts at {first:g} {unit}: time since the start, not a "
-                                 "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
-        if start is not None and not relative:
-            raise RawFormatError(f"{src}: column 'time' starts at {first:g} {unit}, already a date (epoch); "
-                                 "drop --start")
-        t0 = 0 if start is None else start_ns(start, src=src)
-        if np.issubdtype(x.dtype, np.integer):
-            return np.asarray(t0 + np.asarray(x, dtype=np.int64) * per, dtype=np.int64)
-        return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * per).astype(np.int64), dtype=np.int64)
-    if start is not None and abs(first) >= RELATIVE_MAX:
-        raise RawFormatError(f"{src}: column 'time' starts at {first:g}, already a date (epoch); drop --start")
-    if start is not None or abs(first) < RELATIVE_MAX:
-        if start is None:
-            raise RawFormatError(f"{src}: column 'time' starts at {first:g}: seconds since the start, not a "
-                                 "date; give the start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
-        t0 = start_ns(start, src=src)
-        return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * 1e9).astype(np.int64), dtype=np.int64)
-    ns_per = next(ns for limit, ns, _name in EPOCH_UNITS if abs(first) < limit)
+    first, dated = float(x[0]), _dated(t, unit=unit)
+    shown = f"{first:g} {unit}" if unit != "auto" else f"{first:g}"
+    if start is None and not dated:
+        raise RawFormatError(f"{src}: column 'time' starts at {shown}: "
+                             + ("time" if unit != "auto" else "seconds") + " since the start, not a date; give the "
+                             "start time (--start 2024-03-04T07:00:00Z, ISO 8601)")
+    if start is not None and dated:
+        raise RawFormatError(f"{src}: column 'time' starts at {shown}, already a date (epoch); drop --start")
+    per = TIME_UNIT_NS[unit] if unit != "auto" else (
+        1_000_000_000 if not dated else next(ns for limit, ns, _name in EPOCH_UNITS if abs(first) < limit))
+    t0 = 0 if start is None else start_ns(start, src=src)
     if np.issubdtype(x.dtype, np.integer):
-        return np.asarray(x, dtype=np.int64) * ns_per
-    return np.round(np.asarray(x, dtype=np.float64) * ns_per).astype(np.int64)
+        return np.asarray(t0 + np.asarray(x, dtype=np.int64) * per, dtype=np.int64)
+    return np.asarray(t0 + np.round(np.asarray(x, dtype=np.float64) * per).astype(np.int64), dtype=np.int64)
+
+
+def _dated(t: pa.ChunkedArray, *, unit: TimeUnit) -> bool:
+    """Whether a CSV ``time`` column dates its samples itself: dates, or numbers whose first is an epoch
+    time (:data:`RELATIVE_MAX` seconds or more, in ``unit``); smaller numbers are time since the start.
+    """
+    if not (pa.types.is_integer(t.type) or pa.types.is_floating(t.type)) or not len(t):
+        return True  # dates (or a column _time_ns refuses)
+    first = abs(float(t[0].as_py() or 0.0))
+    return first * (TIME_UNIT_NS[unit] / 1e9 if unit != "auto" else 1.0) >= RELATIVE_MAX
 
 
 def _apply_mapping(table: pa.Table, mapping: ColumnMapping, *, src: str) -> pa.Table:
@@ -384,7 +382,9 @@ def _read_table(path: Path, delimiter: str) -> pa.Table:
     return commas if sum(pa.types.is_string(f.type) for f in commas.schema) < texts else table
 
 
-def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str], str]:
+def _read_csv(path: Path, given: dict[str, Any],
+              mapping: ColumnMapping) -> tuple[pa.Table, dict[str, str], str, str]:
+    """(table in the contract's columns, metadata, mounting source, start source) of a CSV and its sidecar."""
     src = str(path)
     _check_utf8_header(path)
     try:
@@ -408,6 +408,8 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
     declared_acc_absent(meta, table.column_names, source=src, hint=hint, declare_in=f"{path.name}.json")
     zone = meta.pop(META_TIME_ZONE, None)
     dates = pa.types.is_timestamp(table.column("time").type) or pa.types.is_string(table.column("time").type)
+    if isinstance(start, UndatedStart) and _dated(table.column("time"), unit=mapping.time_unit):
+        start = None  # a batch's --start: this file's own dates are kept
     tn = _time_ns(table.column("time"), src=src, start=None if start is None else str(start), unit=mapping.time_unit,
                   zone=zone)
     offset = _stated_offset_min(path, mapping, zone=zone if dates else None, t0_ns=int(tn[0])) if dates else None
@@ -442,4 +444,4 @@ def _read_csv(path: Path, given: dict[str, Any], mapping: ColumnMapping) -> tupl
                                  f"(first {tn[0]} ns, last {tn[-1]} ns; written with too few digits?); write "
                                  f"the times in full, or give imuback.sample_rate_hz in {path.name}.json")
         meta[S.META_SAMPLE_RATE_HZ] = repr(round(1e9 / float(dt), 3))
-    return table, meta, mounting_source
+    return table, meta, mounting_source, "file" if start is None else "given"

@@ -57,6 +57,17 @@ def start_text(start: Any, *, src: str) -> Any:
     return start.isoformat()
 
 
+class UndatedStart(str):
+    """A start given to many files at once (``imuback batch --start``): the first sample's time of each
+    file that states none (timed from its start: CSV seconds since the start, Xsens without UTC columns,
+    Movesense...). A file that states its own start keeps it (:func:`check_stated` does not refuse it;
+    :func:`imuback.formats.read_sessions` says so in a log warning), as ``batch --runner`` is the runner
+    of the files naming none.
+    """
+
+    __slots__ = ()
+
+
 def start_ns(start: str, *, src: str, what: str = "--start", zone: dt.tzinfo | None = None) -> int:
     """ISO 8601 start time with its zone -> UTC ns since the epoch (see :func:`parse_start`)."""
     return int(np.datetime64(parse_start(start, src=src, what=what, zone=zone), "ns").astype(np.int64))
@@ -169,7 +180,7 @@ def same_matrix(a: Any, b: Any) -> bool:
     return ma.shape == mb.shape == (3, 3) and bool(np.allclose(ma, mb, rtol=0.0, atol=1e-6))
 
 
-_START_RESOLUTION_NS = 1000
+START_RESOLUTION_NS = 1000
 """A given start is read to the microsecond (Python's datetime): a file's first sample at ns is the
 same start when they agree to within it (its own time, as the refusal prints it, is accepted)."""
 
@@ -188,11 +199,11 @@ def check_stated(key: str, stated: Any, given: Any, *, src: str, states: str, fi
 
     ``key``: ``mounting`` (``stated``: a 3x3 or its JSON text; the same within 1e-6), ``start``
     (``stated``: the file's first sample, UTC ns; the same instant in any zone, to the microsecond,
-    is the same), any
+    is the same; an :class:`UndatedStart` is no start for a file that states one: never refused), any
     other (``runner_id``, ``session_id``...: the same text). ``states``: where the file says it, the
     stated value follows (``the file's imuback.mounting is``, ``x.csv.json gives imuback.runner_id =``).
     """
-    if given is None:
+    if given is None or isinstance(given, UndatedStart):
         return
     if key == "mounting":
         if same_matrix(stated, given):
@@ -200,7 +211,7 @@ def check_stated(key: str, stated: Any, given: Any, *, src: str, states: str, fi
         shown, given_text = matrix_text(json.loads(stated) if isinstance(stated, str) else stated), matrix_text(given)
     elif key == "start":
         given_text = str(start_text(given, src=src))
-        if abs(start_ns(given_text, src=src) - int(stated)) < _START_RESOLUTION_NS:
+        if abs(start_ns(given_text, src=src) - int(stated)) < START_RESOLUTION_NS:
             return
         shown = utc_text(int(stated))
     else:

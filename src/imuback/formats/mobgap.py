@@ -42,6 +42,18 @@ def is_mobgap_mat(head: bytes) -> bool:
     return head.startswith(MAT5_MAGIC)
 
 
+def has_data_struct(path: str | Path) -> bool:
+    """Whether a MATLAB v5 file holds a struct named ``data`` (the Mobilise-D data standard's), told from
+    its variable list without loading it (``scipy.io.whosmat``): not so a mobgap ``infoForAlgo.mat``.
+    """
+    import scipy.io as sio
+
+    try:
+        return any(name == "data" and kind == "struct" for name, _shape, kind in sio.whosmat(path))
+    except (ValueError, TypeError, OSError, NotImplementedError):
+        return True  # unreadable: taken, so that reading it says why
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MobgapTrial:
     """One trial of a ``data.mat`` with a LowerBack sensor: its session id and MATLAB struct

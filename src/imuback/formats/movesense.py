@@ -143,7 +143,7 @@ def read_movesense(path: str | Path, **identity: Any) -> RawSession:
     return RawSession(session_id=check_id(str(sid), what="session id", source=src), runner_id=runner,
                       sensor=str(identity.get("sensor") or SENSOR), sample_rate_hz=fs, time_ns=time_ns,
                       acc_mps2=acc.astype(np.float32), gyr_dps=gyr.astype(np.float32),
-                      **mounting_given(identity), source=src)
+                      **mounting_given(identity), source=src, start_source="given")
 
 
 def _rate(given: Any, key: str, t_ms: npt.NDArray[np.int64], per: npt.NDArray[np.int64], src: str) -> float:

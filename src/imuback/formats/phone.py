@@ -273,8 +273,11 @@ def gap_log(t_ns: I64, keep: npt.NDArray[np.bool_], *, reason: str) -> list[dict
 
 
 def build_session(*, path: Path, sensor: str, time_ns: I64, acc_mps2: F64, gyr_dps: F64 | None,
-                  gaps: list[dict[str, Any]], identity: dict[str, Any], speed_mps: F64 | None = None) -> RawSession:
-    """The validated session of one phone export, identity from the caller (``runner_id`` required)."""
+                  gaps: list[dict[str, Any]], identity: dict[str, Any], speed_mps: F64 | None = None,
+                  start_source: str = "file") -> RawSession:
+    """The validated session of one phone export, identity from the caller (``runner_id`` required);
+    ``start_source``: ``given`` when ``--start`` timed it (a phyphox export without ``meta/time.csv``).
+    """
     src = str(path)
     unknown = sorted(set(identity) - PHONE_IDENTITY)
     if unknown:
@@ -306,7 +309,8 @@ def build_session(*, path: Path, sensor: str, time_ns: I64, acc_mps2: F64, gyr_d
         gyr_dps=None if gyr_dps is None else gyr_dps.astype(np.float32),
         mounting=np.eye(3) if mounting is None else np.asarray(mounting, dtype=np.float64),
         mounting_source="assumed" if mounting is None else "given",
-        gaps=tuple(gaps), source=src, speed_mps=None if speed_mps is None else speed_mps.astype(np.float32))
+        gaps=tuple(gaps), source=src, speed_mps=None if speed_mps is None else speed_mps.astype(np.float32),
+        start_source=start_source)
 
 
 def write_zip(path: Path, files: dict[str, bytes]) -> Path:

@@ -106,7 +106,7 @@ def read_phyphox(path: str | Path, export: Export, **identity: Any) -> RawSessio
         gaps = gap_log(t_ns, ok, reason="no Gyroscope.csv samples around these accelerometer samples")
         t_ns, acc, gyr = t_ns[ok], acc[ok], np.degrees(w_at[ok])
     return build_session(path=path, sensor="phyphox", time_ns=t_ns, acc_mps2=acc, gyr_dps=gyr, gaps=gaps,
-                         identity=ident)
+                         identity=ident, start_source="file" if export.has(TIME_FILE) else "given")
 
 
 def _csv(table: pa.Table) -> bytes:

@@ -111,7 +111,8 @@ def read_xsens(path: str | Path, *, mapping: ColumnMapping | None = None, **iden
                              f"row {row + 1} (line {h + row + 2}): the sensor restarted or rows are out of order, "
                              "or over half the counter's range (32768 packets) was lost; split the export there")
     k = np.concatenate(([0.0], np.cumsum(step)))  # samples since the first, on the sensor's clock
-    if all(c in names for c in _UTC):
+    dated = all(c in names for c in _UTC)  # the export dates itself: a --start given must be its moment
+    if dated:
         utc = block(_UTC[:6])[0].astype(np.int64)
         nano = int(block(_UTC[6:])[0, 0])
         t0 = int(np.datetime64(f"{utc[0]:04d}-{utc[1]:02d}-{utc[2]:02d}T{utc[3]:02d}:{utc[4]:02d}:{utc[5]:02d}",
@@ -131,4 +132,4 @@ def read_xsens(path: str | Path, *, mapping: ColumnMapping | None = None, **iden
                       sensor=str(identity.get("sensor") or SENSOR), sample_rate_hz=fs,
                       time_ns=t0 + np.round(k * (1e9 / fs)).astype(np.int64), acc_mps2=acc.astype(np.float32),
                       gyr_dps=None if gyr is None else gyr.astype(np.float32),
-                      **mounting_given(identity), source=src)
+                      **mounting_given(identity), source=src, start_source="file" if dated else "given")

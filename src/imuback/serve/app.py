@@ -53,6 +53,9 @@ _FORM_WORDS = (  # the command line's advice, as the upload form's fields (most 
     (re.compile(r"drop --time-zone \(time_zone= in Python\)"), "clear the Time zone field"),
     (re.compile(r"--time-zone unknown \(time_zone='unknown'\)"), "a Time zone of 'unknown'"),
     (re.compile(r"--time-zone (\S+) \("), r"the Time zone \1 ("),  # a zone given over the file's own
+    (re.compile(r" \(--runner ID; in a batch, one run per participant's folder\), or pass --replace \(replace=True "
+                r"in Python\) to replace the stored session with it"),  # a data.mat's trials: one runner id each
+     " in the Runner id field (the clinic page does not replace a stored session)"),
     (re.compile(r"--runner(?: ID)?(?: \(runner_id= in Python\))?"), "the Runner id field"),
     (re.compile(r"--session(?: ID)?"), "the Session id field"),
     (re.compile(r"; name yours with --columns [^;]*"), "; give the file's columns these names (the upload form "

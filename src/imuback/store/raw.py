@@ -126,9 +126,10 @@ def read_raw(path: str | Path) -> RawSession:
 
 
 def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
-                 mounting_source: str = "file") -> RawSession:
+                 mounting_source: str = "file", start_source: str = "file") -> RawSession:
     """Validate an Arrow table + metadata against the raw contract and build a RawSession
-    (``mounting_source``: where ``imuback.mounting`` came from, :data:`imuback.core.MOUNTING_SOURCES`).
+    (``mounting_source``: where ``imuback.mounting`` came from, :data:`imuback.core.MOUNTING_SOURCES`;
+    ``start_source``: where its first sample's time did, :data:`imuback.core.START_SOURCES`).
     """
     missing = [k for k in S.REQUIRED_RAW_META if k not in meta]
     if missing:
@@ -223,6 +224,7 @@ def table_to_raw(table: pa.Table, meta: dict[str, str], *, source: str,
         acc_absent=acc_absent,
         utc_offset_min=offset,
         utc_offset_source=offset_source,
+        start_source=start_source,
     )
 
 
