@@ -203,9 +203,17 @@ class ImubackDecoder:
     Before these checks, frames that arrived late are put where they land in the final order
     (:func:`_in_order`); a late frame whose place was in an earlier decode call fills the hole
     it left (remembered up to :data:`MAX_LATE_FRAMES` frames; a one-frame hole also by counter alone,
-    for a garbled ``seq``); one whose samples were all kept already is a re-send; any other from the
+    for a garbled ``seq``, unless its ``seq`` is one just after the last kept frame's: then the counter
+    is the garbled field); one whose samples were all kept already is a re-send; any other from the
     past is a :data:`TOO_LATE` bad frame whose samples' place ``BadFrames.sample_idx`` gives. The
     decoder's first frame's ``seq`` counts only once a frame after it agrees.
+
+    A frame is "exactly in place" when its counter is where the frames before it and those its ``seq``
+    says are missing (lost or late, each of its size) put it (:func:`_in_place`), so a frame missing
+    does not make a garbled counter look right, nor a right one wrong. The decoder's first frame is
+    confirmed only by the frames after it: one that overlaps them is a bad frame, and so are both
+    frames of a first call of two that overlap (nothing says which is wrong). Limit: one placed a few
+    samples early leaves what is exactly a sensor-side drop before the next frame, and is kept.
     """
 
     def __init__(self, *, rate_hz: float, gyro: bool, acc_scale: float, gyr_scale: float,
@@ -314,6 +322,9 @@ class ImubackDecoder:
         d_seq = d.copy()
         d_seq[0] += self._skipped
         ok = (d >= 0) & (d <= self._allowance(host - prev_host)) & _seq_agrees(dseq, d_seq)
+        # frames missing by seq (lost, or late) and a gap that frames of this size do not fill exactly:
+        # a garbled counter or a sensor-side drop, judged frame by frame
+        ok &= (dseq <= 1) | (d == (dseq - 1) * k) | ((np.arange(k.size) == 0) & (self._skipped > 0))
         if ok.all() and not self._rebooted:
             first_v = np.empty(k.size, dtype=np.int64)
             first_v[0] = 0
@@ -359,13 +370,22 @@ class ImubackDecoder:
             """True when the frames after jumping frame j (up to LOOKAHEAD) continue what came before.
 
             Frames that continue exactly vote first: from frame j (j is right), or from the last
-            accepted frame with the frames in between counted (j was garbled). On a tie, a frame
-            that follows only one of the two chains votes for it. Two adjacent garbled headers
+            accepted frame with the frames in between counted (j was garbled), or all but j (j does not
+            belong here: a frame from the past with a damaged header); "exactly" also counts the frames
+            the ``seq`` step says are missing (lost, or late), of frame j's size. On a tie,
+            a frame that follows only one of the two chains votes for it. Two adjacent garbled headers
             then cost only their own samples.
             """
+            kj = int(k[j])
             between = self._skipped_k  # samples of the frames rejected since the last accepted one
-            if new_end - int(k[j]) == end + between:
-                return False  # j is exactly where the frames rejected before it put it
+            old_seq = not (self._restarted or self._seq_unsure)  # the last kept seq can be asked
+
+            def dseq(x: int, s: int | None) -> int:
+                return 0 if s is None else (int(seq[x]) - s) % 65536  # 0: by counter alone
+
+            es_old = es if old_seq else None
+            if _in_place(int(_s32(np.array([new_end - kj - end]))[0]), between, self._skipped, dseq(j, es_old), kj):
+                return False  # j is exactly where the frames rejected before it (or missing) put it
             old_votes = new_votes = exact_old = exact_new = 0
             after_j = 0  # samples of the frames between j and x
             for x in range(j + 1, min(m, j + 1 + LOOKAHEAD)):
@@ -373,8 +393,10 @@ class ImubackDecoder:
                 if x > j + 1:
                     after_j += int(k[x - 1])
                 at = int(first[x]) + self._offset
-                exact_new += int(int(_s32(np.array([at - new_end - after_j]))[0]) == 0 or at == new_end)
-                exact_old += int(int(_s32(np.array([at - end - between]))[0]) == 0)
+                gap_new, gap_old = (int(_s32(np.array([at - e]))[0]) for e in (new_end, end))
+                exact_new += int(_in_place(gap_new, after_j, x - j - 1, dseq(x, int(seq[j])), kj) or at == new_end)
+                exact_old += int(any(_in_place(gap_old, between - out, self._skipped + x - j - (out > 0),
+                                               dseq(x, es_old), kj) for out in (0, kj)))
                 new = follows(new_end, int(host[j]), int(seq[j]), x, skipped=x - j - 1)
                 old = follows(end, eh, es, x, skipped=self._skipped + x - j)
                 new_votes += int(new and not old)
@@ -387,19 +409,30 @@ class ImubackDecoder:
         first_v: list[int] = []
         breaks: list[CounterBreak] = []
         for j in range(m):
-            nxt = j + 1 < m
+            nxt, seq_sure = j + 1 < m, False
             fj, kj, hj, sj = int(first[j]), int(k[j]), int(host[j]), int(seq[j])
-            if self._last_end is None:  # the decoder's first frame: no history, ask the next two
-                # a later frame exactly where the frames in between put it confirms this one
-                ends = fj + np.cumsum(k[j:min(m, j + 1 + LOOKAHEAD) - 1])
-                exact_next = bool(np.any((first[j + 1:j + 1 + ends.size] - ends) % 2**32 == 0))
+            if self._last_end is None:  # the decoder's first frame: no history, ask the next ones
                 look = range(j + 1, min(m, j + 1 + LOOKAHEAD))  # frames after it (late ones may be among them)
-                if (j + 2 < m and not exact_next
-                        and not any(follows(fj + kj, hj, sj, x, skipped=x - j - 1) for x in look)
-                        and any(self._pair(x, first, k, seq, host) for x in look[:-1])):
+                # per later frame: samples after its end, of the frames in between, and the seq step
+                gaps = [(int(_s32(np.array([int(first[x]) - fj - kj]))[0]), int(k[j + 1:x].sum()),
+                         (int(seq[x]) - sj) % 65536) for x in look]
+                # confirmed by a later frame exactly where it and the frames in between (and those the seq
+                # says are missing) put it; else contradicted when none follows it with room for the frames
+                # in between and missing (they would overlap it: a sound stream never does that). Then it is
+                # a bad frame if two of the frames after it continue each other; and if one frame after it
+                # is all this call holds, nothing says which of the two is wrong: both are bad frames
+                if (nxt and not any(_in_place(gap, bk, x - j - 1, ds, kj)
+                                    for x, (gap, bk, ds) in zip(look, gaps, strict=True))
+                        and not any(follows(fj + kj + bk + max(0, ds - 1 - (x - j - 1)) * kj, hj, sj, x,
+                                            skipped=x - j - 1)
+                                    for x, (_, bk, ds) in zip(look, gaps, strict=True))
+                        and (j + 2 == m or any(self._pair(x, first, k, seq, host) for x in look[:-1]))):
                     reason[cand[j]] = "sample counter inconsistent with the frames after it"
                     self._skipped += 1
                     self._skipped_k += kj
+                    if j + 2 == m:
+                        reason[cand[j + 1]] = "sample counter inconsistent with the neighbouring frames"
+                        break
                     continue
                 self._offset = 0
                 v = fj
@@ -407,11 +440,17 @@ class ImubackDecoder:
                         and (int(first[j + 2]) - int(first[j + 1]) - int(k[j + 1])) % 2**32 == 0
                         and (int(seq[j + 2]) - int(seq[j + 1])) % 65536 == 1):
                     sj = (int(seq[j + 1]) - 1) % 65536  # its seq is garbled: the two frames after it agree
+                # its seq counts once a later frame is exactly where it and the frames in between put it
+                seq_sure = any(_in_place(gap, bk, x - j - 1, (int(seq[x]) - sj) % 65536, kj, seq_too=True)
+                               for x, (gap, bk, _) in zip(look, gaps, strict=True))
                 self._hole_before(v, sj)
             else:
                 end, eh, es = self._last_end, self._last_host, self._last_seq
                 v = end + int(_s32(np.array([fj + self._offset - end]))[0])
-                if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj, any_seq=self._restarted):
+                # a seq just after the last kept frame's is no late frame's with a garbled seq
+                by_counter = self._seq_unsure or not 0 < (sj - es) % 65536 <= 2 * REORDER_FRAMES
+                if not self._rebooted and v + kj <= end and self._fill_hole(v, kj, sj, any_seq=self._restarted,
+                                                                            by_counter=by_counter):
                     self._filled.append(int(cand[j]))
                     self._recent.append((v, kj, sj))
                     self._keep(v, v + kj)
@@ -433,8 +472,18 @@ class ImubackDecoder:
                     reason[cand[j]] = TOO_LATE
                     self._placed_bad[int(cand[j])] = (v, kj)
                     continue
-                if not self._rebooted and v == end + self._skipped_k:
-                    pass  # exactly where the frames before it put it: right, whatever its seq says
+                in_place = not self._rebooted and v == end + self._skipped_k  # where the frames before put it
+                want = (es + self._skipped + 1) % 65536  # the seq that place calls for
+                if (in_place and sj != want and not self._restarted and nxt and int(first[j + 1]) == fj
+                        and int(seq[j + 1]) == want):
+                    # the next frame claims the same place with the seq it calls for: that one is right
+                    reason[cand[j]] = "sample counter inconsistent with the neighbouring frames"
+                    self._skipped += 1
+                    self._skipped_k += kj
+                    continue
+                if in_place and (self._restarted or self._seq_unsure or sj == want or not nxt
+                                 or (int(first[j + 1]) - fj - kj) % 2**32 == 0):
+                    pass  # exactly where the frames before it put it, and its seq or the next frame agrees
                 elif not self._rebooted and follows(end, eh, es, j, check_seq=not (self._restarted or self._seq_unsure),
                                                     skipped=self._skipped):
                     if v != end and nxt and old_chain_wins(j, end, eh, es, v + kj):
@@ -507,24 +556,23 @@ class ImubackDecoder:
             self._keep(v, v + kj)
             self._last_end, self._last_host, self._last_seq = v + kj, hj, sj
             self._forget_holes()
-            self._seq_unsure = was_first and not (
-                nxt and (int(first[j + 1]) - fj - kj) % 2**32 == 0 and (int(seq[j + 1]) - sj) % 65536 == 1)
+            self._seq_unsure = was_first and not seq_sure
             self._restarted = self._rebooted = self._replaying = False
             self._skipped = 0
             self._skipped_k = 0
         ki = np.asarray(keep, dtype=np.int64)
         return cand[ki], np.asarray(first_v, dtype=np.int64), tuple(breaks)
 
-    def _fill_hole(self, v: int, k: int, seq: int, *, any_seq: bool = False) -> bool:
+    def _fill_hole(self, v: int, k: int, seq: int, *, any_seq: bool = False, by_counter: bool = True) -> bool:
         """Take the part of a remembered hole that frame ``[v, v + k)`` fills (True), else False.
 
         The frame must lie inside the hole and its ``seq`` between those of the frames around it, or
-        fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only), or,
+        (``by_counter``) fill a one-frame hole exactly (its counter fits both neighbours: a garbled ``seq`` only), or,
         with ``any_seq`` (just after a reconnect: the firmware's backlog, which it may frame afresh with
         new ``seq`` numbers), lie inside the hole whatever its ``seq``.
         """
         for h, (a, b, s0, s1) in enumerate(self._holes):
-            exact = a == v and v + k == b and (s1 - s0) % 65536 == 2
+            exact = by_counter and a == v and v + k == b and (s1 - s0) % 65536 == 2
             between = 0 < (seq - s0) % 65536 < (s1 - s0) % 65536
             if a <= v and v + k <= b and (exact or between or any_seq):
                 sa, sb = (seq, seq) if between else (s0, s1)  # a seq from elsewhere bounds nothing
@@ -675,6 +723,20 @@ def _in_order(cand: I64, first: I64, k: I64, seq: I64) -> tuple[I64, I64, I64]:
 def _continues(j: int, first: I64, k: I64, seq: I64) -> bool:
     """Frame ``j + 1`` starts exactly where frame ``j`` ends, its ``seq`` one on (wrap-aware)."""
     return (int(first[j + 1]) - int(first[j]) - int(k[j])) % 2**32 == 0 and (int(seq[j + 1]) - int(seq[j])) % 65536 == 1
+
+
+def _in_place(gap: int, between_k: int, n_between: int, dseq: int, k_missing: int, *, seq_too: bool = False
+              ) -> bool:
+    """A frame ``gap`` samples after the end of an earlier one is exactly where the ``n_between`` frames
+    in between (``between_k`` samples) and the frames its ``seq`` step ``dseq`` says are missing put it
+    (``dseq - 1 - n_between`` of them, ``k_missing`` samples each: lost, or late). A step that a few
+    missing frames do not explain (too small, or far too large) is a garbled ``seq``: then the frames
+    in between alone decide, unless ``seq_too``.
+    """
+    missing = dseq - 1 - n_between
+    if missing >= 0 and gap == between_k + missing * k_missing:
+        return True
+    return not seq_too and gap == between_k and not 0 < missing <= 2 * REORDER_FRAMES
 
 
 def _s32(x: I64) -> I64:
